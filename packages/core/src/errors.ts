@@ -1,0 +1,134 @@
+/** Every error larder throws carries a stable `code` and, where there is one, the `cause`. */
+export class LarderError extends Error {
+  /** Stable machine-readable code, e.g. `E_INVALID_KEY`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The key is empty, not a string, or too long for the backend. */
+export class InvalidKeyError extends LarderError {
+  constructor(
+    message: string,
+    readonly key: unknown,
+  ) {
+    super('E_INVALID_KEY', message);
+  }
+}
+
+/** The TTL is not a positive finite number of ms nor a duration string like `10m`. */
+export class InvalidTtlError extends LarderError {
+  constructor(readonly ttl: unknown) {
+    super(
+      'E_INVALID_TTL',
+      `Invalid TTL ${describe(ttl)}: use a positive number of milliseconds or a duration like '500ms', '30s', '10m', '2h', '1d'`,
+    );
+  }
+}
+
+/** The value cannot be encoded (undefined, function, symbol, circular...) or a payload cannot be decoded. */
+export class SerializationError extends LarderError {
+  constructor(
+    message: string,
+    readonly key: string,
+    options?: { cause?: unknown },
+  ) {
+    super('E_SERIALIZATION', message, options);
+  }
+}
+
+/** The encoded value is larger than the backend accepts; nothing was sent. */
+export class ValueTooLargeError extends LarderError {
+  constructor(
+    readonly key: string,
+    readonly size: number,
+    readonly limit: number,
+    driver: string,
+  ) {
+    super(
+      'E_VALUE_TOO_LARGE',
+      `Value for key '${key}' is ${size} bytes; the ${driver} driver accepts at most ${limit}`,
+    );
+  }
+}
+
+/** The driver cannot do this operation safely. */
+export class UnsupportedOperationError extends LarderError {
+  constructor(
+    readonly operation: string,
+    readonly driver: string,
+    reason?: string,
+  ) {
+    super(
+      'E_UNSUPPORTED_OPERATION',
+      `The ${driver} driver does not support ${operation}${reason ? `: ${reason}` : ''}`,
+    );
+  }
+}
+
+/** No driver is registered (or installed) under this name. */
+export class DriverNotFoundError extends LarderError {
+  constructor(
+    readonly driver: string,
+    readonly registered: readonly string[],
+    readonly packageName?: string,
+    options?: { cause?: unknown },
+  ) {
+    const install = packageName ? ` Install it with: npm install ${packageName}` : '';
+    super(
+      'E_DRIVER_NOT_FOUND',
+      `Driver '${driver}' is not available.${install} Registered drivers: ${registered.join(', ') || '(none)'}`,
+      options,
+    );
+  }
+}
+
+/** Configuration is invalid; `variable` names the setting or environment variable. */
+export class ConfigError extends LarderError {
+  constructor(
+    message: string,
+    readonly variable?: string,
+  ) {
+    super('E_CONFIG', message);
+  }
+}
+
+/** The backend failed; `cause` is the client's error. */
+export class BackendError extends LarderError {
+  constructor(
+    message: string,
+    readonly driver: string,
+    options?: { cause?: unknown; code?: string },
+  ) {
+    super(options?.code ?? 'E_BACKEND', message, options);
+  }
+}
+
+/** A backend call did not answer within the store's timeout. */
+export class TimeoutError extends BackendError {
+  constructor(
+    readonly operation: string,
+    driver: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${driver} ${operation} timed out after ${timeoutMs}ms`, driver, { code: 'E_TIMEOUT' });
+  }
+}
+
+/** A lock could not be acquired in time. */
+export class LockTimeoutError extends LarderError {
+  constructor(readonly key: string) {
+    super('E_LOCK_TIMEOUT', `Could not acquire lock '${key}' in time`);
+  }
+}
+
+/** Short, safe description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return `'${value.length > 60 ? `${value.slice(0, 60)}...` : value}'`;
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  return typeof value;
+}

@@ -1,0 +1,5 @@
+export * from './codec';
+export type * from './contract';
+export * from './errors';
+export type * from './store-config';
+export * from './ttl';

@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const packages = ['core', 'memory', 'redis', 'memcached', 'dynamodb', 'express', 'cli', 'test-suite', 'dev-services'];
+
+// Tests import the workspace packages from source, so no build is needed to run them.
+const alias = Object.fromEntries(
+  packages.map((name) => [
+    `@larder/${name}`,
+    fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url)),
+  ]),
+);
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+});
