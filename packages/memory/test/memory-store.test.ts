@@ -1,0 +1,189 @@
+import { BackendError, ConfigError, jsonCodec } from '@larder/core';
+import { describe, expect, it } from 'vitest';
+import { createMemoryStore, larderDriver, MemoryStore } from '../src/index';
+
+async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('MemoryStore', () => {
+  it('declares its capabilities', () => {
+    const store = createMemoryStore();
+    expect(store.driver).toBe('memory');
+    expect(store.capabilities).toMatchObject({
+      batch: true,
+      atomicAdd: true,
+      increment: true,
+      locks: true,
+      enumerate: true,
+      clear: true,
+      ttlPrecisionMs: 1,
+      inProcess: true,
+      rawValues: false,
+      maxKeyBytes: 65_536,
+      maxValueBytes: 8 * 1024 * 1024,
+    });
+    expect(createMemoryStore({ clone: false }).capabilities.rawValues).toBe(true);
+    expect(createMemoryStore({ maxValueBytes: 100 }).capabilities.maxValueBytes).toBe(100);
+  });
+
+  it('gets, sets, deletes and batches', async () => {
+    const store = createMemoryStore();
+    expect(await store.get('a')).toBeUndefined();
+    await store.set('a', '1', undefined);
+    expect(await store.get('a')).toBe('1');
+    await store.setMany(
+      [
+        ['b', '2'],
+        ['c', '3'],
+      ],
+      undefined,
+    );
+    expect(await store.getMany(['a', 'x', 'c'])).toEqual(['1', undefined, '3']);
+    expect(await store.deleteMany(['a', 'b', 'x'])).toBe(2);
+    expect(await store.delete('c')).toBe(true);
+    expect(await store.delete('c')).toBe(false);
+  });
+
+  it('copies byte payloads in and out', async () => {
+    const store = createMemoryStore();
+    const bytes = new Uint8Array([0, 1, 2, 3]);
+    await store.set('bin', bytes, undefined);
+    bytes[1] = 99;
+    const out = (await store.get('bin')) as Uint8Array;
+    expect([...out]).toEqual([0, 1, 2, 3]);
+    out[2] = 99;
+    expect([...((await store.get('bin')) as Uint8Array)]).toEqual([0, 1, 2, 3]);
+  });
+
+  it('isolates values from mutation through the codec by default', async () => {
+    const store = createMemoryStore();
+    const user = { name: 'ada', tags: ['x'] };
+    await store.set('u', jsonCodec.encode(user, 'u'), undefined);
+    user.tags.push('mutated');
+    const read = jsonCodec.decode((await store.get('u'))!, 'u') as typeof user;
+    expect(read).toEqual({ name: 'ada', tags: ['x'] });
+  });
+
+  it('expires entries at millisecond precision, checked on read', async () => {
+    const store = createMemoryStore();
+    await store.set('t', 'v', 30);
+    await store.set('forever', 'v', undefined);
+    expect(await store.get('t')).toBe('v');
+    const start = Date.now();
+    await waitFor(async () => (await store.get('t')) === undefined);
+    expect(Date.now() - start).toBeLessThan(500);
+    expect(await store.has('t')).toBe(false);
+    expect(await store.delete('t')).toBe(false);
+    expect(await store.get('forever')).toBe('v');
+  });
+
+  it('add is set-if-absent and treats expired keys as absent', async () => {
+    const store = createMemoryStore();
+    expect(await store.add('k', 'a', 20)).toBe(true);
+    expect(await store.add('k', 'b', 20)).toBe(false);
+    expect(await store.get('k')).toBe('a');
+    await waitFor(() => store.add('k', 'c', undefined));
+    expect(await store.get('k')).toBe('c');
+  });
+
+  it('increments plain decimal payloads and keeps the expiry of existing counters', async () => {
+    const store = createMemoryStore();
+    expect(await store.increment('n', 5, 40)).toBe(5);
+    expect(await store.increment('n', -2, undefined)).toBe(3);
+    expect(await store.get('n')).toBe('3');
+    await waitFor(async () => (await store.get('n')) === undefined);
+    await store.set('s', jsonCodec.encode('abc', 's'), undefined);
+    await expect(store.increment('s', 1, undefined)).rejects.toBeInstanceOf(BackendError);
+    await store.set('big', String(Number.MAX_SAFE_INTEGER), undefined);
+    await expect(store.increment('big', 1, undefined)).rejects.toBeInstanceOf(BackendError);
+    await store.set('bytes', Buffer.from('41'), undefined);
+    expect(await store.increment('bytes', 1, undefined)).toBe(42);
+  });
+
+  it('stores numbers as numbers for counters in raw mode', async () => {
+    const store = createMemoryStore({ clone: false });
+    expect(await store.increment('n', 2, undefined)).toBe(2);
+    expect(await store.increment('n', 2, undefined)).toBe(4);
+    expect(await store.get('n')).toBe(4);
+  });
+
+  it('stores references in raw mode', async () => {
+    const store = createMemoryStore({ clone: false });
+    const value = { a: 1 };
+    await store.set('r', value as never, undefined);
+    expect(await store.get('r')).toBe(value);
+  });
+
+  it('pulls, touches and compare-and-deletes', async () => {
+    const store = createMemoryStore();
+    await store.set('p', 'v', undefined);
+    expect(await store.pull('p')).toBe('v');
+    expect(await store.pull('p')).toBeUndefined();
+
+    await store.set('t', 'v', 30);
+    expect(await store.touch('t', undefined)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(await store.get('t')).toBe('v');
+    expect(await store.touch('missing', 10)).toBe(false);
+
+    await store.set('lock', 'owner-1', undefined);
+    expect(await store.compareAndDelete('lock', 'owner-2')).toBe(false);
+    expect(await store.compareAndDelete('lock', Buffer.from('owner-1'))).toBe(true);
+    expect(await store.has('lock')).toBe(false);
+  });
+
+  it('lists and clears only keys under a prefix', async () => {
+    const store = createMemoryStore();
+    await store.setMany(
+      [
+        ['app1:a', '1'],
+        ['app1:b', '2'],
+        ['app2:a', '3'],
+      ],
+      undefined,
+    );
+    await store.set('app1:gone', 'x', 1);
+    await waitFor(async () => !(await store.has('app1:gone')));
+    const keys: string[] = [];
+    for await (const key of store.keys('app1:')) keys.push(key);
+    expect(keys.sort()).toEqual(['app1:a', 'app1:b']);
+    await store.clear('app1:');
+    expect(await store.getMany(['app1:a', 'app1:b', 'app2:a'])).toEqual([undefined, undefined, '3']);
+  });
+
+  it('evicts the least recently used entries by count and by bytes', async () => {
+    const byCount = createMemoryStore({ maxEntries: 2 });
+    await byCount.set('a', '1', undefined);
+    await byCount.set('b', '2', undefined);
+    await byCount.get('a');
+    await byCount.set('c', '3', undefined);
+    expect(await byCount.getMany(['a', 'b', 'c'])).toEqual(['1', undefined, '3']);
+
+    const byBytes = createMemoryStore({ maxBytes: 100, maxValueBytes: 50 });
+    for (let i = 0; i < 10; i++) await byBytes.set(`k${i}`, 'x'.repeat(30), undefined);
+    expect(byBytes.calculatedSize).toBeLessThanOrEqual(100);
+    expect(byBytes.size).toBe(3);
+    expect(await byBytes.get('k9')).toBe('x'.repeat(30));
+  });
+
+  it('validates its options', () => {
+    expect(() => createMemoryStore({ maxEntries: 0 })).toThrow(ConfigError);
+    expect(() => createMemoryStore({ maxBytes: -1 })).toThrow(/maxBytes/);
+    expect(() => createMemoryStore({ maxBytes: 10, maxValueBytes: 20 })).toThrow(/maxValueBytes/);
+    expect(() => createMemoryStore({ clone: 'yes' as never })).toThrow(/clone/);
+  });
+
+  it('exports a driver factory for the manager', async () => {
+    const store = await larderDriver(
+      { driver: 'memory', maxEntries: 5, prefix: 'ignored:' },
+      { storeName: 'x', env: {} },
+    );
+    expect(store).toBeInstanceOf(MemoryStore);
+    expect((store as MemoryStore).options.maxEntries).toBe(5);
+  });
+});
