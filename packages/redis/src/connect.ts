@@ -1,0 +1,148 @@
+import type { ConnectionOptions } from 'node:tls';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { NodeAddress, RedisClient, RedisMode, ResolvedRedisOptions } from './options';
+
+/** The clients a store talks to. */
+export interface Connection {
+  mode: RedisMode;
+  /** Where writes (and primary reads) go. */
+  primary: RedisClient;
+  /** Where replica reads go (empty unless `readFrom: 'replica'`). */
+  replicas: RedisClient[];
+  /** Clients this store created, and so closes. */
+  owned: RedisClient[];
+}
+
+/** True for an ioredis Cluster (duck-typed, so an injected client from another ioredis copy works too). */
+export function isCluster(client: RedisClient): client is Cluster {
+  return (client as { isCluster?: boolean }).isCluster === true;
+}
+
+// Reconnect quickly (50 ms doubling to 1 s, jittered): a cache that comes back should be used
+// again at once, and every failed attempt also fails the queued commands (maxRetriesPerRequest 0).
+function retryStrategy(times: number): number {
+  return Math.min(50 * 2 ** Math.min(times - 1, 10), 1000) + Math.floor(Math.random() * 50);
+}
+
+// After a failover an old primary (or an endpoint that now resolves to a replica) answers
+// READONLY: reconnect so that Sentinel / DNS give the new primary, and resend the command.
+function reconnectOnError(error: Error): boolean | 2 {
+  return error.message.startsWith('READONLY') ? 2 : false;
+}
+
+function commonOptions(o: ResolvedRedisOptions): RedisOptions {
+  return {
+    ...o.source.redisOptions,
+    commandTimeout: o.commandTimeoutMs,
+    connectTimeout: o.connectTimeoutMs,
+    // Commands fail (BackendError) instead of waiting in the offline queue across reconnect
+    // attempts, and a command in flight when the connection drops is never resent (an
+    // INCRBY must not apply twice).
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: true,
+    enableAutoPipelining: o.autoPipelining,
+    retryStrategy,
+    reconnectOnError,
+  };
+}
+
+function tlsFor(address: NodeAddress, o: ResolvedRedisOptions): ConnectionOptions | undefined {
+  if (!address.tls) return undefined;
+  return { ...(o.tls ?? {}) };
+}
+
+function nodeOptions(address: NodeAddress, o: ResolvedRedisOptions): RedisOptions {
+  const options: RedisOptions = {
+    ...commonOptions(o),
+    host: address.host,
+    port: address.port,
+  };
+  if (address.username !== undefined) options.username = address.username;
+  if (address.password !== undefined) options.password = address.password;
+  if (address.db !== undefined) options.db = address.db;
+  const tls = tlsFor(address, o);
+  if (tls) options.tls = { servername: address.host, ...tls };
+  return options;
+}
+
+// Clients we create report errors through rejected commands; without a listener ioredis would
+// print every reconnect attempt as an "Unhandled error event".
+function quiet<T extends RedisClient>(client: T): T {
+  client.on('error', () => {});
+  return client;
+}
+
+/** Creates (or adopts) the clients for the configured mode. */
+export function connect(o: ResolvedRedisOptions): Connection {
+  const source = o.source;
+  const wantReplicas = o.readFrom === 'replica';
+  if (o.mode === 'client') {
+    return {
+      mode: 'client',
+      primary: source.client!,
+      replicas: wantReplicas ? (source.replicaClients ?? []) : [],
+      owned: [],
+    };
+  }
+  const primaryAddress = o.primary!;
+  if (o.mode === 'cluster') {
+    const make = (scaleReads: 'master' | 'slave') => {
+      const redisOptions = { ...nodeOptions(primaryAddress, o) } as Record<string, unknown>;
+      delete redisOptions.host;
+      delete redisOptions.port;
+      delete redisOptions.db;
+      delete redisOptions.enableOfflineQueue;
+      delete redisOptions.retryStrategy;
+      const tls = redisOptions.tls as ConnectionOptions | undefined;
+      if (tls) delete tls.servername;
+      return quiet(
+        new Cluster(source.clusterNodes!, {
+          ...source.clusterOptions,
+          scaleReads,
+          // Cluster multi-key operations are split by slot and sent concurrently; auto-pipelining
+          // turns them back into one write per node.
+          enableAutoPipelining: true,
+          enableOfflineQueue: true,
+          slotsRefreshTimeout: o.connectTimeoutMs,
+          clusterRetryStrategy: (times: number) => Math.min(100 * times, 2000),
+          // ElastiCache TLS certificates name the configuration endpoint, not the node IPs
+          // CLUSTER SLOTS returns: keep the host names as given.
+          ...(tls
+            ? { dnsLookup: (address: string, callback: (e: null, a: string) => void) => callback(null, address) }
+            : {}),
+          redisOptions: redisOptions as RedisOptions,
+        }),
+      );
+    };
+    const primary = make('master');
+    const replicas = wantReplicas ? [make('slave')] : [];
+    return { mode: 'cluster', primary, replicas, owned: [primary, ...replicas] };
+  }
+  if (o.mode === 'sentinel') {
+    const make = (role: 'master' | 'slave') => {
+      const options = nodeOptions(primaryAddress, o);
+      delete options.host;
+      delete options.port;
+      const tls = options.tls;
+      return quiet(
+        new Redis({
+          ...options,
+          sentinels: source.sentinels!,
+          name: source.sentinelName ?? 'mymaster',
+          role,
+          sentinelPassword: source.sentinelPassword,
+          sentinelUsername: source.sentinelUsername,
+          enableTLSForSentinelMode: !!tls,
+          // Subscribe to +switch-master so a promotion is picked up without waiting for an error.
+          failoverDetector: role === 'master',
+        }),
+      );
+    };
+    const primary = make('master');
+    const replicas = wantReplicas ? [make('slave')] : [];
+    return { mode: 'sentinel', primary, replicas, owned: [primary, ...replicas] };
+  }
+  const primary = quiet(new Redis(nodeOptions(primaryAddress, o)));
+  const replicas = wantReplicas ? o.replicas.map((address) => quiet(new Redis(nodeOptions(address, o)))) : [];
+  return { mode: o.mode, primary, replicas, owned: [primary, ...replicas] };
+}

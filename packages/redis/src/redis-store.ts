@@ -1,0 +1,441 @@
+import {
+  BackendError,
+  type CacheStore,
+  LarderError,
+  type Payload,
+  type StoreCapabilities,
+  TimeoutError,
+  type TtlMs,
+} from '@larder/core';
+import type { Cluster, Redis } from 'ioredis';
+import { groupBySlot } from './cluster-slots';
+import { type Connection, connect, isCluster } from './connect';
+import { GetBatcher } from './get-batcher';
+import {
+  type RedisClient,
+  type RedisMode,
+  type RedisStoreOptions,
+  type ResolvedRedisOptions,
+  redact,
+  resolveOptions,
+} from './options';
+import { ReadRouter } from './read-router';
+import { COMPARE_AND_DELETE, INCREMENT_WITH_TTL, PERSIST_IF_EXISTS, runScript } from './scripts';
+
+const DRIVER = 'redis';
+const SCAN_COUNT = 1000;
+
+type Value = string | Buffer;
+
+// ioredis sends Buffers as-is; a plain Uint8Array is wrapped without copying.
+function arg(payload: Payload): Value {
+  if (typeof payload === 'string' || Buffer.isBuffer(payload)) return payload;
+  return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+}
+
+function payloadOf(reply: Buffer | null): Payload | undefined {
+  return reply === null ? undefined : reply;
+}
+
+/** `SCAN MATCH` pattern for keys starting with `prefix` (glob characters escaped). */
+export function scanPattern(prefix: string): string {
+  return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+}
+
+// Commands are typed on Redis; a Cluster has the same command methods.
+function cmd(client: RedisClient): Redis {
+  return client as Redis;
+}
+
+/** A `CacheStore` on ioredis: single node, primary + replicas, Sentinel or Cluster. */
+export class RedisStore implements CacheStore {
+  /** Always `redis`. */
+  readonly driver = DRIVER;
+  /** What this store can do (read replicas only with `readFrom: 'replica'`). */
+  readonly capabilities: StoreCapabilities;
+  /** The topology this store talks to. */
+  readonly mode: RedisMode;
+  /** The client writes go to (a Cluster in Cluster mode). */
+  readonly client: RedisClient;
+
+  private readonly options: ResolvedRedisOptions;
+  private readonly connection: Connection;
+  private readonly cluster: boolean;
+  private readonly router: ReadRouter;
+  private readonly batchers = new Map<RedisClient, GetBatcher>();
+  private closed?: Promise<void>;
+
+  constructor(options: RedisStoreOptions = {}) {
+    this.options = resolveOptions(options);
+    this.connection = connect(this.options);
+    this.mode = this.connection.mode;
+    this.client = this.connection.primary;
+    this.cluster = isCluster(this.client);
+    this.router = new ReadRouter(this.client, this.connection.replicas, this.options.readYourWritesMs);
+    this.capabilities = {
+      batch: true,
+      atomicAdd: true,
+      increment: true,
+      locks: true,
+      enumerate: true,
+      clear: true,
+      ttlPrecisionMs: 1,
+      maxKeyBytes: this.options.maxKeyBytes,
+      maxValueBytes: this.options.maxValueBytes,
+      readReplicas: this.router.usesReplicas,
+      inProcess: false,
+    };
+  }
+
+  /** The read router (exposed for tests and diagnostics). */
+  get reads(): ReadRouter {
+    return this.router;
+  }
+
+  /** Returns the payload (as bytes), or `undefined` when absent. */
+  get(key: string): Promise<Payload | undefined> {
+    const client = this.router.clientFor(key);
+    const down = this.unavailable(client, 'get');
+    if (down) return Promise.reject(down);
+    const reply = this.options.batchGets ? this.batcher(client).get(key) : cmd(client).getBuffer(key);
+    return reply.then(payloadOf, (error) => this.fail('get', error));
+  }
+
+  /** SET with PX when a TTL is given. */
+  async set(key: string, payload: Payload, ttlMs: TtlMs): Promise<void> {
+    this.before('set', key);
+    try {
+      const c = cmd(this.client);
+      if (ttlMs === undefined) await c.set(key, arg(payload));
+      else await c.set(key, arg(payload), 'PX', ttlMs);
+      await this.durable(key);
+    } catch (error) {
+      this.fail('set', error);
+    }
+  }
+
+  /** DEL; true if the key existed. */
+  async delete(key: string): Promise<boolean> {
+    this.before('delete', key);
+    try {
+      const removed = await cmd(this.client).del(key);
+      await this.durable(key);
+      return removed > 0;
+    } catch (error) {
+      this.fail('delete', error);
+    }
+  }
+
+  /** MGET (one per slot in Cluster), aligned with `keys`. */
+  async getMany(keys: readonly string[]): Promise<(Payload | undefined)[]> {
+    if (keys.length === 0) return [];
+    const client = this.router.clientForAll(keys);
+    this.check(client, 'getMany');
+    try {
+      const values = await this.mget(client, keys as string[]);
+      return values.map(payloadOf);
+    } catch (error) {
+      this.fail('getMany', error);
+    }
+  }
+
+  /** SET PX for every entry in one pipeline (MSET without a TTL); per slot in Cluster. */
+  async setMany(entries: readonly (readonly [string, Payload])[], ttlMs: TtlMs): Promise<void> {
+    if (entries.length === 0) return;
+    this.check(this.client, 'setMany');
+    this.router.wroteMany(entries.map(([key]) => key));
+    try {
+      if (this.cluster) {
+        const groups = groupBySlot(entries.map(([key]) => key));
+        await Promise.all(
+          [...groups.values()].map((indexes) =>
+            this.setGroup(
+              indexes.map((i) => entries[i]!),
+              ttlMs,
+            ),
+          ),
+        );
+      } else {
+        await this.setGroup(entries, ttlMs);
+      }
+      if (this.options.durableWrites) await this.durable(entries[0]![0]);
+    } catch (error) {
+      this.fail('setMany', error);
+    }
+  }
+
+  /** UNLINK (per slot in Cluster); returns how many existed. */
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    this.check(this.client, 'deleteMany');
+    this.router.wroteMany(keys);
+    try {
+      const removed = await this.unlink(keys as string[]);
+      if (this.options.durableWrites) await this.durable(keys[0]!);
+      return removed;
+    } catch (error) {
+      this.fail('deleteMany', error);
+    }
+  }
+
+  /** EXISTS. */
+  async has(key: string): Promise<boolean> {
+    const client = this.router.clientFor(key);
+    this.check(client, 'has');
+    try {
+      return (await cmd(client).exists(key)) === 1;
+    } catch (error) {
+      this.fail('has', error);
+    }
+  }
+
+  /** SET NX PX; true if stored. */
+  async add(key: string, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
+    this.before('add', key);
+    try {
+      const c = cmd(this.client);
+      const reply =
+        ttlMs === undefined ? await c.set(key, arg(payload), 'NX') : await c.set(key, arg(payload), 'PX', ttlMs, 'NX');
+      if (reply === 'OK') await this.durable(key);
+      return reply === 'OK';
+    } catch (error) {
+      this.fail('add', error);
+    }
+  }
+
+  /** INCRBY; a created key gets `ttlMs` atomically (Lua), an existing key keeps its expiry. */
+  async increment(key: string, delta: number, ttlMs: TtlMs): Promise<number> {
+    this.before('increment', key);
+    try {
+      const value =
+        ttlMs === undefined
+          ? await cmd(this.client).incrby(key, delta)
+          : await runScript(this.client, INCREMENT_WITH_TTL, key, [delta, ttlMs]);
+      await this.durable(key);
+      return Number(value);
+    } catch (error) {
+      this.fail('increment', error);
+    }
+  }
+
+  /** GETDEL (Redis >= 6.2). */
+  async pull(key: string): Promise<Payload | undefined> {
+    this.before('pull', key);
+    try {
+      const value = await cmd(this.client).getdelBuffer(key);
+      if (value !== null) await this.durable(key);
+      return payloadOf(value);
+    } catch (error) {
+      this.fail('pull', error);
+    }
+  }
+
+  /** PEXPIRE (PERSIST when `ttlMs` is undefined); false if the key is absent. */
+  async touch(key: string, ttlMs: TtlMs): Promise<boolean> {
+    this.before('touch', key);
+    try {
+      const reply =
+        ttlMs === undefined
+          ? await runScript(this.client, PERSIST_IF_EXISTS, key, [])
+          : await cmd(this.client).pexpire(key, ttlMs);
+      return reply === 1;
+    } catch (error) {
+      this.fail('touch', error);
+    }
+  }
+
+  /** Owner-checked DEL in Lua; true if deleted. */
+  async compareAndDelete(key: string, expected: Payload): Promise<boolean> {
+    this.before('compareAndDelete', key);
+    try {
+      return (await runScript(this.client, COMPARE_AND_DELETE, key, [arg(expected)])) === 1;
+    } catch (error) {
+      this.fail('compareAndDelete', error);
+    }
+  }
+
+  /** SCAN MATCH `prefix*` on the primary (every primary in Cluster); each key once. */
+  async *keys(prefix: string): AsyncIterable<string> {
+    const seen = new Set<string>();
+    for (const node of await this.masters('keys')) {
+      let cursor = '0';
+      do {
+        let reply: [string, string[]];
+        try {
+          reply = await node.scan(cursor, 'MATCH', scanPattern(prefix), 'COUNT', SCAN_COUNT);
+        } catch (error) {
+          this.fail('keys', error);
+        }
+        cursor = reply[0];
+        for (const key of reply[1]) {
+          if (seen.has(key)) continue;
+          seen.add(key);
+          yield key;
+        }
+      } while (cursor !== '0');
+    }
+  }
+
+  /** SCAN + UNLINK in batches under `prefix` on every primary; never FLUSHDB. */
+  async clear(prefix: string): Promise<void> {
+    this.router.wroteAll();
+    const pattern = scanPattern(prefix);
+    try {
+      for (const node of await this.masters('clear')) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+          cursor = next;
+          if (keys.length > 0) await this.unlink(keys);
+        } while (cursor !== '0');
+      }
+    } catch (error) {
+      this.fail('clear', error);
+    }
+  }
+
+  /** Quits the clients this store created (an injected client stays open). */
+  close(): Promise<void> {
+    this.closed ??= Promise.all(
+      this.connection.owned.map(async (client) => {
+        try {
+          await client.quit();
+        } catch {
+          client.disconnect();
+        }
+      }),
+    ).then(() => undefined);
+    return this.closed;
+  }
+
+  private batcher(client: RedisClient): GetBatcher {
+    let batcher = this.batchers.get(client);
+    if (!batcher) {
+      batcher = new GetBatcher((keys) =>
+        keys.length === 1
+          ? cmd(client)
+              .getBuffer(keys[0]!)
+              .then((v) => [v])
+          : this.mget(client, keys),
+      );
+      this.batchers.set(client, batcher);
+    }
+    return batcher;
+  }
+
+  private async mget(client: RedisClient, keys: string[]): Promise<(Buffer | null)[]> {
+    if (!this.cluster) return cmd(client).mgetBuffer(keys);
+    const groups = groupBySlot(keys);
+    if (groups.size === 1) return cmd(client).mgetBuffer(keys);
+    const out: (Buffer | null)[] = new Array(keys.length);
+    await Promise.all(
+      [...groups.values()].map(async (indexes) => {
+        if (indexes.length === 1) {
+          out[indexes[0]!] = await cmd(client).getBuffer(keys[indexes[0]!]!);
+          return;
+        }
+        const values = await cmd(client).mgetBuffer(indexes.map((i) => keys[i]!));
+        for (let j = 0; j < indexes.length; j++) out[indexes[j]!] = values[j] ?? null;
+      }),
+    );
+    return out;
+  }
+
+  private async setGroup(entries: readonly (readonly [string, Payload])[], ttlMs: TtlMs): Promise<void> {
+    const c = cmd(this.client);
+    if (ttlMs === undefined) {
+      const args: Value[] = [];
+      for (const [key, payload] of entries) args.push(key, arg(payload));
+      await c.mset(...(args as [string, Value]));
+      return;
+    }
+    if (entries.length === 1) {
+      const [key, payload] = entries[0]!;
+      await c.set(key, arg(payload), 'PX', ttlMs);
+      return;
+    }
+    const pipeline = c.pipeline();
+    for (const [key, payload] of entries) pipeline.set(key, arg(payload), 'PX', ttlMs);
+    const results = (await pipeline.exec()) ?? [];
+    for (const [error] of results) if (error) throw error;
+  }
+
+  private async unlink(keys: string[]): Promise<number> {
+    const c = cmd(this.client);
+    if (!this.cluster) return c.unlink(...keys);
+    const groups = groupBySlot(keys);
+    const counts = await Promise.all([...groups.values()].map((indexes) => c.unlink(...indexes.map((i) => keys[i]!))));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  // Every primary: the Cluster's masters (after its slots are known), else the primary client.
+  private async masters(op: string): Promise<Redis[]> {
+    if (!this.cluster) {
+      this.check(this.client, op);
+      return [this.client as Redis];
+    }
+    const cluster = this.client as Cluster;
+    try {
+      if (cluster.status !== 'ready') await cluster.ping();
+    } catch (error) {
+      this.fail(op, error);
+    }
+    return cluster.nodes('master');
+  }
+
+  // WAIT until `durableWrites.replicas` replicas have every write of this connection so far.
+  private async durable(key: string): Promise<void> {
+    const durable = this.options.durableWrites;
+    if (!durable) return;
+    let acked: number;
+    if (this.cluster) {
+      // WAIT has no key: pipeline it behind a keyed no-op so it reaches the node owning `key`.
+      const results = await (this.client as Cluster)
+        .pipeline()
+        .exists(key)
+        .wait(durable.replicas, durable.timeoutMs)
+        .exec();
+      acked = Number(results?.[1]?.[1] ?? 0);
+    } else {
+      acked = await cmd(this.client).wait(durable.replicas, durable.timeoutMs);
+    }
+    if (acked < durable.replicas) {
+      throw new BackendError(
+        `redis write of '${key}' reached ${acked} of ${durable.replicas} replicas within ${durable.timeoutMs}ms (it is on the primary)`,
+        DRIVER,
+        { code: 'E_NOT_DURABLE' },
+      );
+    }
+  }
+
+  private before(op: string, key: string): void {
+    this.check(this.client, op);
+    this.router.wrote(key);
+  }
+
+  private check(client: RedisClient, op: string): void {
+    const down = this.unavailable(client, op);
+    if (down) throw down;
+  }
+
+  // A client that lost its connection fails at once instead of queueing until the next attempt.
+  private unavailable(client: RedisClient, op: string): BackendError | undefined {
+    if (this.closed) return new BackendError(`redis ${op} failed: the store is closed`, DRIVER);
+    if (client.status === 'reconnecting' && !isCluster(client)) {
+      return new BackendError(`redis ${op} failed: not connected to Redis (reconnecting)`, DRIVER);
+    }
+    return undefined;
+  }
+
+  private fail(op: string, error: unknown): never {
+    if (error instanceof LarderError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    if (message === 'Command timed out') throw new TimeoutError(op, DRIVER, this.options.commandTimeoutMs);
+    throw new BackendError(`redis ${op} failed: ${redact(message)}`, DRIVER, { cause: error });
+  }
+}
+
+/** Creates a Redis store; clients connect in the background (commands wait at most `connectTimeoutMs`). */
+export function createRedisStore(options: RedisStoreOptions = {}): RedisStore {
+  return new RedisStore(options);
+}

@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { RedisClient } from './options';
+
+/** A Lua script run by EVALSHA, loaded with EVAL on the first NOSCRIPT. */
+export interface LuaScript {
+  readonly lua: string;
+  readonly sha: string;
+}
+
+function script(lua: string): LuaScript {
+  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+
+/** INCRBY, and PEXPIRE only when the key was created by it (creation and expiry are atomic). */
+export const INCREMENT_WITH_TTL = script(`
+local existed = redis.call('EXISTS', KEYS[1])
+local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+if existed == 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return value
+`);
+
+/** DEL only if the value equals ARGV[1] (owner-checked lock release). */
+export const COMPARE_AND_DELETE = script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
+/** PERSIST that reports whether the key exists (PERSIST alone answers 0 for a key without expiry). */
+export const PERSIST_IF_EXISTS = script(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('PERSIST', KEYS[1])
+return 1
+`);
+
+/** Runs a script on the node owning `key` (EVALSHA; EVAL when the server does not have it cached yet). */
+export async function runScript(
+  client: RedisClient,
+  s: LuaScript,
+  key: string,
+  args: (string | number | Buffer)[],
+): Promise<unknown> {
+  const c = client as Redis;
+  try {
+    return await c.evalsha(s.sha, 1, key, ...args);
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return c.eval(s.lua, 1, key, ...args);
+    throw error;
+  }
+}
