@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { NodeAddress, RedisClient, RedisMode, ResolvedRedisOptions } from './options';
@@ -61,7 +62,8 @@ function nodeOptions(address: NodeAddress, o: ResolvedRedisOptions): RedisOption
   if (address.password !== undefined) options.password = address.password;
   if (address.db !== undefined) options.db = address.db;
   const tls = tlsFor(address, o);
-  if (tls) options.tls = { servername: address.host, ...tls };
+  // SNI must be a host name (RFC 6066); for an IP the certificate's IP SAN is checked instead.
+  if (tls) options.tls = isIP(address.host) ? tls : { servername: address.host, ...tls };
   return options;
 }
 
