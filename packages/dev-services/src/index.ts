@@ -1,0 +1,39 @@
+export { hasBinary, requireBinary } from './binaries';
+export {
+  clusterConfigPayload,
+  configGetClusterResponse,
+  type ElastiCacheEmulator,
+  type ElastiCacheEmulatorOptions,
+  type EmulatedNode,
+  type EmulatorMode,
+  legacyGetClusterResponse,
+  startElastiCacheEmulator,
+} from './elasticache-emulator';
+export { INSTALL_HINT, MissingBinaryError, ServiceStartError, UnsupportedFeatureError } from './errors';
+export { type MemcachedCluster, type MemcachedNode, type StartMemcachedOptions, startMemcached } from './memcached';
+export { type BinaryResponse, memcachedAsciiStats, memcachedSaslStats } from './memcached-probe';
+export { parseNodeList } from './node-list';
+export {
+  CLUSTER_BUS_OFFSET,
+  type FreePortOptions,
+  findFreePort,
+  findFreePorts,
+  isPortFree,
+  MAX_CLUSTER_PORT,
+  MAX_PORT,
+  MIN_PORT,
+} from './ports';
+export { ManagedProcess, PortInUseError, type ProcessSpec } from './process';
+export { type RedisServer, type StartRedisOptions, startRedis } from './redis';
+export {
+  parseInfo,
+  type RedisProbeTarget,
+  RedisReplyError,
+  type RespValue,
+  redisCommand,
+  redisCommands,
+  redisInfo,
+} from './resp';
+export type { SaslCredentials } from './sasl';
+export { generateTestCertificates, type TestCertificates } from './tls';
+export { type WaitOptions, waitFor } from './wait';

@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { requireBinary } from './binaries';
+import { ManagedProcess } from './process';
+import { type RedisProbeTarget, redisCommands } from './resp';
+
+/** How to start one redis-server (or redis-sentinel) process. */
+export interface RedisNodeSpec {
+  /** `redis-server` or `redis-sentinel`. */
+  binary?: 'redis-server' | 'redis-sentinel';
+  /** Port (the TLS port when tls is set). */
+  port: number;
+  /** Working directory (RDB, nodes.conf, sentinel.conf live here). */
+  dir: string;
+  /** A config file to pass first (sentinel needs one). */
+  configFile?: string;
+  /** Extra `--name value` arguments. */
+  args?: string[];
+  /** Serve TLS only on `port`, with these PEM files. */
+  tls?: { caPath: string; certPath: string; keyPath: string };
+  /** Credentials the readiness probe uses. */
+  username?: string;
+  password?: string;
+  /** Start timeout in ms. */
+  startTimeoutMs?: number;
+}
+
+/** The probe target for a node spec. */
+export function redisTarget(spec: Pick<RedisNodeSpec, 'port' | 'tls' | 'username' | 'password'>): RedisProbeTarget {
+  return {
+    host: '127.0.0.1',
+    port: spec.port,
+    tlsCa: spec.tls ? readFileSync(spec.tls.caPath) : undefined,
+    username: spec.username,
+    password: spec.password,
+    timeoutMs: 2000,
+  };
+}
+
+/** Builds (does not start) a managed redis-server/redis-sentinel process whose readiness is PING + its own PID. */
+export function redisNodeProcess(spec: RedisNodeSpec): ManagedProcess {
+  const binary = spec.binary ?? 'redis-server';
+  const command = requireBinary(binary);
+  const args: string[] = [];
+  if (spec.configFile) args.push(spec.configFile);
+  if (spec.tls) {
+    args.push('--port', '0', '--tls-port', String(spec.port));
+    args.push(
+      '--tls-cert-file',
+      spec.tls.certPath,
+      '--tls-key-file',
+      spec.tls.keyPath,
+      '--tls-ca-cert-file',
+      spec.tls.caPath,
+    );
+    args.push('--tls-auth-clients', 'no');
+  } else {
+    args.push('--port', String(spec.port));
+  }
+  args.push('--bind', '127.0.0.1', '--daemonize', 'no', '--protected-mode', 'no', '--logfile', '', '--dir', spec.dir);
+  if (binary === 'redis-server') args.push('--save', '', '--appendonly', 'no');
+  args.push(...(spec.args ?? []));
+  const target = redisTarget(spec);
+  return new ManagedProcess({
+    name: `${binary}:${spec.port}`,
+    command,
+    args,
+    host: '127.0.0.1',
+    port: spec.port,
+    cwd: spec.dir,
+    startTimeoutMs: spec.startTimeoutMs,
+    ready: async (proc) => {
+      const [pong, info] = await redisCommands(target, [['PING'], ['INFO', 'server']]);
+      if (pong !== 'PONG') throw new Error(`PING answered ${String(pong)}`);
+      // Make sure we talk to OUR process, not one that raced us to the port.
+      const pid = /process_id:(\d+)/.exec(String(info))?.[1];
+      if (pid !== String(proc.pid)) throw new Error(`port ${spec.port} is served by pid ${pid}, not ${proc.pid}`);
+      return true;
+    },
+  });
+}
+
+/** Builds a redis:// or rediss:// URL. */
+export function redisUrl(port: number, opts: { tls?: boolean; username?: string; password?: string } = {}): string {
+  const scheme = opts.tls ? 'rediss' : 'redis';
+  const auth =
+    opts.password !== undefined
+      ? `${opts.username ? encodeURIComponent(opts.username) : ''}:${encodeURIComponent(opts.password)}@`
+      : '';
+  return `${scheme}://${auth}127.0.0.1:${port}`;
+}
