@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { UnsupportedOperationError } from '@larder/core';
+import { collect, describeError, uniqueKey } from '../helpers';
+import { CAPABILITIES, type Capability, type StatsUnderTest } from '../options';
+import type { GroupDefinition } from '../registry';
+
+type Counted = Exclude<keyof StatsUnderTest, 'errors'>;
+const EVENTS: Record<Counted, 'hit' | 'miss' | 'write' | 'delete'> = {
+  hits: 'hit',
+  misses: 'miss',
+  writes: 'write',
+  deletes: 'delete',
+};
+
+/** stats() and hit/miss/write/delete events. */
+export const stats: GroupDefinition = {
+  title: 'stats and events',
+  define(t) {
+    t.test(
+      'get miss, set, get hit and delete are counted in stats() and emitted as events; off() stops them',
+      async (ctx) => {
+        const cache = await ctx.cache();
+        const seen: Record<Counted, number> = { hits: 0, misses: 0, writes: 0, deletes: 0 };
+        const listeners = Object.entries(EVENTS).map(([field, event]) => {
+          const listener = () => {
+            seen[field as Counted] += 1;
+          };
+          cache.on(event, listener);
+          return [event, listener] as const;
+        });
+        const before = cache.stats();
+        const delta = () => {
+          const now = cache.stats();
+          return {
+            hits: now.hits - before.hits,
+            misses: now.misses - before.misses,
+            writes: now.writes - before.writes,
+            deletes: now.deletes - before.deletes,
+          };
+        };
+        const key = uniqueKey();
+        await cache.get(key);
+        assert.deepEqual(delta(), { hits: 0, misses: 1, writes: 0, deletes: 0 }, 'after a miss');
+        await cache.set(key, 1);
+        assert.deepEqual(delta(), { hits: 0, misses: 1, writes: 1, deletes: 0 }, 'after a set');
+        await cache.get(key);
+        assert.deepEqual(delta(), { hits: 1, misses: 1, writes: 1, deletes: 0 }, 'after a hit');
+        await cache.delete(key);
+        assert.deepEqual(delta(), { hits: 1, misses: 1, writes: 1, deletes: 1 }, 'after a delete');
+        assert.deepEqual(seen, { hits: 1, misses: 1, writes: 1, deletes: 1 }, 'events');
+        for (const [event, listener] of listeners) cache.off(event, listener);
+        await cache.get(key);
+        await cache.set(key, 2);
+        assert.deepEqual(seen, { hits: 1, misses: 1, writes: 1, deletes: 1 }, 'events after off()');
+        assert.equal(cache.stats().errors, before.errors, 'no errors counted');
+      },
+    );
+  },
+};
+
+/** The capabilities object itself, and the skips checked against it. */
+export const capabilities: GroupDefinition = {
+  title: 'capabilities',
+  define(t) {
+    t.test('the store declares a driver name and well-formed capabilities', async (ctx) => {
+      const caps = await ctx.capabilities();
+      assert.ok((await ctx.driver()).length > 0, 'driver name');
+      for (const name of [...CAPABILITIES, 'readReplicas', 'inProcess'] as const) {
+        assert.equal(typeof caps[name], 'boolean', `capabilities.${name}`);
+      }
+      for (const name of ['ttlPrecisionMs', 'maxKeyBytes', 'maxValueBytes'] as const) {
+        assert.ok(typeof caps[name] === 'number' && caps[name] > 0, `capabilities.${name} must be a positive number`);
+      }
+      assert.ok(Number.isFinite(caps.ttlPrecisionMs), 'ttlPrecisionMs is finite');
+    });
+
+    t.test('every skipped capability is one the store declares false', async (ctx) => {
+      const caps = await ctx.capabilities();
+      for (const name of Object.keys(ctx.skips)) {
+        if ((CAPABILITIES as readonly string[]).includes(name)) {
+          assert.equal(
+            caps[name as Capability],
+            false,
+            `skip.${name} is set, but the store declares ${name}: true: run those tests (or fix the capability)`,
+          );
+        }
+      }
+    });
+
+    if (t.skips.clear) {
+      t.test(
+        'clear without the capability rejects with UnsupportedOperationError naming the driver (or clears exactly its prefix)',
+        async (ctx) => {
+          const cache = await ctx.cache();
+          const other = await ctx.cache();
+          await cache.set('k', 1);
+          await other.set('k', 2);
+          try {
+            await cache.clear();
+          } catch (error) {
+            assert.ok(error instanceof UnsupportedOperationError, `clear rejected with ${describeError(error)}`);
+            assert.equal(error.code, 'E_UNSUPPORTED_OPERATION');
+            assert.equal(error.driver, await ctx.driver(), 'the error names the driver');
+            assert.equal(await cache.get('k'), 1, 'the rejected clear removed data');
+            return;
+          }
+          assert.equal(await cache.get('k'), undefined, 'clear resolved but left the key');
+          assert.equal(await other.get('k'), 2, 'clear removed another prefix’s key');
+        },
+      );
+    }
+
+    if (t.skips.enumerate) {
+      t.test(
+        'keys() without the enumerate capability rejects with UnsupportedOperationError naming the driver',
+        async (ctx) => {
+          const cache = await ctx.cache();
+          await cache.set('k', 1);
+          let listed: string[];
+          try {
+            listed = await collect(cache.keys());
+          } catch (error) {
+            assert.ok(error instanceof UnsupportedOperationError, `keys() rejected with ${describeError(error)}`);
+            assert.equal(error.code, 'E_UNSUPPORTED_OPERATION');
+            assert.equal(error.driver, await ctx.driver(), 'the error names the driver');
+            return;
+          }
+          assert.deepEqual(listed, ['k'], 'keys() without the capability resolved with a wrong listing');
+        },
+      );
+    }
+  },
+};

@@ -1,0 +1,18 @@
+export type { ErrorClass, WaitForOptions } from './helpers';
+export { collect, delay, describeError, expectError, expectLarderError, uniqueKey, waitFor } from './helpers';
+export type {
+  CacheOverrides,
+  CacheUnderTest,
+  Capability,
+  ConformanceOptions,
+  DescribeFunction,
+  Group,
+  HookFunction,
+  ItFunction,
+  LockUnderTest,
+  StatsUnderTest,
+  SuiteContext,
+  TestBody,
+} from './options';
+export { CAPABILITIES, GROUPS } from './options';
+export { runConformanceSuite } from './suite';
