@@ -1,7 +1,11 @@
+export * from './cache';
 export * from './codec';
 export * from './config-from-env';
 export type * from './contract';
 export * from './errors';
+export * from './events';
+export * from './lock';
 export * from './redact';
 export type * from './store-config';
+export * from './testing/chaos-store';
 export * from './ttl';

@@ -1,0 +1,896 @@
+import { type Codec, jsonCodec, payloadBytes } from './codec';
+import type { CacheStore, Payload, StoreCapabilities, TtlMs } from './contract';
+import {
+  BackendError,
+  ConfigError,
+  describe,
+  LarderError,
+  LockTimeoutError,
+  SerializationError,
+  UnsupportedOperationError,
+  ValueTooLargeError,
+} from './errors';
+import { CacheEmitter, type CacheEventName, type CacheListener, type CacheStats } from './events';
+import { assertKey, assertNamespace, toFullKey } from './key-policy';
+import { Lock, type LockBackend } from './lock';
+import { SingleFlight } from './single-flight';
+import { sleep, withTimeout } from './timeout';
+import { parseTtl, type Ttl } from './ttl';
+import { checkRawValue, isInputError } from './value-policy';
+
+/** Options of a `Cache`. */
+export interface CacheOptions {
+  /** The store, or a promise of it (awaited once; a rejection surfaces on every operation). */
+  store: CacheStore | Promise<CacheStore>;
+  /** Store name, for messages and integrations. @default 'default' */
+  name?: string;
+  /** Prefix of every key this cache writes; `clear()` removes only keys under it. @default '' */
+  prefix?: string;
+  /** TTL of writes that give none; `undefined` stores forever. */
+  ttl?: Ttl;
+  /** Value codec; ignored by stores with `capabilities.rawValues`. @default jsonCodec */
+  codec?: Codec;
+  /** `'throw'` rejects with `BackendError`; `'miss'` turns failed reads into misses and drops failed writes. Both emit `error`. @default 'throw' */
+  onError?: 'throw' | 'miss';
+  /** Upper bound of every backend call (skipped for in-process stores). @default '5s' */
+  timeout?: Ttl;
+}
+
+/** Options of `remember`. */
+export interface RememberOptions {
+  /** Keep the value this long past its TTL; within it, serve it stale while one background refresh runs, and serve it when the loader fails. */
+  grace?: Ttl;
+  /** Cross-process single-flight: on a miss only the holder of `<key>:lock` runs the loader; others wait for its value (`ttl` of the lock, `wait` before running the loader themselves; both @default '10s'). */
+  lock?: boolean | { ttl?: Ttl; wait?: Ttl };
+}
+
+/** Options of `withLock`. */
+export interface WithLockOptions {
+  /** Wait up to this long for the lock (retrying with back-off); without it, one attempt. */
+  wait?: Ttl;
+}
+
+/** A value stored by `remember` with `grace`: the logical expiry travels with the value. */
+interface GraceEnvelope {
+  /** Logical expiry, epoch ms. */
+  '\u0000grace': number;
+  /** The value. */
+  v: unknown;
+}
+
+const GRACE = '\u0000grace';
+const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_LOCK_MS = 10_000;
+const SHARED = Symbol('larder.cache.shared');
+
+/** Everything a cache shares with its namespaces. */
+interface Shared {
+  readonly name: string;
+  readonly basePrefix: string;
+  readonly codec: Codec;
+  readonly onError: 'throw' | 'miss';
+  readonly defaultTtlMs: TtlMs;
+  readonly configuredTimeoutMs: number;
+  readonly emitter: CacheEmitter;
+  readonly flights: SingleFlight;
+  readonly ready: Promise<CacheStore>;
+  store: CacheStore | undefined;
+  driver: string;
+  raw: boolean;
+  /** 0 = no timer (in-process store). */
+  timeoutMs: number;
+  maxKeyBytes: number;
+  maxValueBytes: number;
+  locks: LockBackend;
+  closed: Promise<void> | undefined;
+}
+
+interface NamespaceInit {
+  shared: Shared;
+  prefix: string;
+  path: string;
+}
+
+const noop = () => {};
+
+function isEnvelope(value: unknown): value is GraceEnvelope {
+  return typeof value === 'object' && value !== null && GRACE in value;
+}
+
+/**
+ * The facade every app uses: serialization, key prefix and namespaces, key policy, default
+ * TTL, events and stats, single-flight `remember` with grace and cross-process locks, and the
+ * error policy. Stores (drivers) stay raw; see `CacheStore`.
+ */
+export class Cache {
+  readonly #s: Shared;
+  /** Full prefix: store prefix + namespace path. */
+  readonly #prefix: string;
+  /** Namespace path relative to the store prefix (event keys, `keys()`). */
+  readonly #path: string;
+
+  constructor(options: CacheOptions) {
+    const init = (options as CacheOptions & { [SHARED]?: NamespaceInit })[SHARED];
+    if (init) {
+      this.#s = init.shared;
+      this.#prefix = init.prefix;
+      this.#path = init.path;
+      return;
+    }
+    if (options === null || typeof options !== 'object' || options.store == null) {
+      throw new ConfigError('new Cache(options) needs a `store` (a CacheStore or a promise of one)', 'store');
+    }
+    const prefix = options.prefix ?? '';
+    if (typeof prefix !== 'string') throw new ConfigError(`prefix must be a string, got ${describe(prefix)}`, 'prefix');
+    const onError = options.onError ?? 'throw';
+    if (onError !== 'throw' && onError !== 'miss') {
+      throw new ConfigError(`onError must be 'throw' or 'miss', got ${describe(onError)}`, 'onError');
+    }
+    const store = options.store;
+    const pending = typeof (store as Promise<CacheStore>).then === 'function';
+    const shared: Shared = {
+      name: options.name ?? 'default',
+      basePrefix: prefix,
+      codec: options.codec ?? jsonCodec,
+      onError,
+      defaultTtlMs: options.ttl === undefined ? undefined : parseTtl(options.ttl),
+      configuredTimeoutMs: options.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseTtl(options.timeout),
+      emitter: new CacheEmitter(),
+      flights: new SingleFlight(),
+      ready: undefined as unknown as Promise<CacheStore>,
+      store: undefined,
+      driver: 'unknown',
+      raw: false,
+      timeoutMs: 0,
+      maxKeyBytes: Number.POSITIVE_INFINITY,
+      maxValueBytes: Number.POSITIVE_INFINITY,
+      locks: undefined as unknown as LockBackend,
+      closed: undefined,
+    };
+    this.#s = shared;
+    this.#prefix = prefix;
+    this.#path = '';
+    if (pending) {
+      const ready = (store as Promise<CacheStore>).then((resolved) => {
+        install(shared, resolved);
+        return resolved;
+      });
+      ready.catch(noop); // surfaced by every operation instead
+      (shared as { ready: Promise<CacheStore> }).ready = ready;
+    } else {
+      install(shared, store as CacheStore);
+      (shared as { ready: Promise<CacheStore> }).ready = Promise.resolve(store as CacheStore);
+    }
+  }
+
+  /** Store name given in the options (`'default'` when none). */
+  get name(): string {
+    return this.#s.name;
+  }
+
+  /** Full key prefix of this cache (store prefix + namespace path). */
+  get prefix(): string {
+    return this.#prefix;
+  }
+
+  /** Resolves to the store (rejects if the store promise rejected). */
+  getStore(): Promise<CacheStore> {
+    return this.#s.ready;
+  }
+
+  /** Resolves to the store's capabilities. */
+  async capabilities(): Promise<StoreCapabilities> {
+    return (await this.#s.ready).capabilities;
+  }
+
+  /** Returns the value, or `undefined` when absent, expired (or past a `remember` TTL, grace included). */
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    const s = this.#s;
+    const store = s.store ?? (await s.ready);
+    const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    let payload: Payload | undefined;
+    try {
+      payload = await (s.timeoutMs === 0
+        ? store.get(full)
+        : withTimeout(store.get(full), s.timeoutMs, 'get', s.driver));
+    } catch (error) {
+      return this.#failed('get', key, error, undefined);
+    }
+    if (payload !== undefined) {
+      let value = s.raw ? (payload as unknown) : s.codec.decode(payload, key);
+      if (typeof value === 'object' && value !== null && GRACE in value) value = fresh(value as GraceEnvelope);
+      if (value !== undefined) {
+        s.emitter.counters.hits++;
+        if (s.emitter.listening('hit')) s.emitter.emit('hit', { key: this.#path + key });
+        return value as T;
+      }
+    }
+    s.emitter.counters.misses++;
+    if (s.emitter.listening('miss')) s.emitter.emit('miss', { key: this.#path + key });
+    return undefined;
+  }
+
+  /** Returns values aligned with `keys` (`undefined` for misses); one batched store call when the driver has one. */
+  async getMany<T = unknown>(keys: Iterable<string>): Promise<(T | undefined)[]> {
+    const s = this.#s;
+    const store = s.store ?? (await s.ready);
+    const list = Array.isArray(keys) ? (keys as string[]) : [...keys];
+    const fulls = list.map((key) => toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver));
+    if (fulls.length === 0) return [];
+    const distinct = new Set(fulls);
+    const unique = distinct.size === fulls.length ? fulls : [...distinct];
+    let payloads: (Payload | undefined)[];
+    try {
+      const call = store.getMany ? store.getMany(unique) : Promise.all(unique.map((full) => store.get(full)));
+      payloads = await this.#bound(call, 'getMany');
+    } catch (error) {
+      return this.#failed(
+        'getMany',
+        undefined,
+        error,
+        list.map(() => undefined),
+      );
+    }
+    const decoded = new Map<string, unknown>();
+    for (let i = 0; i < unique.length; i++) {
+      const payload = payloads[i];
+      if (payload === undefined) continue;
+      const full = unique[i] as string;
+      const key = full.slice(this.#prefix.length);
+      let value = s.raw ? (payload as unknown) : s.codec.decode(payload, key);
+      if (isEnvelope(value)) value = fresh(value);
+      if (value !== undefined) decoded.set(full, value);
+    }
+    const emitter = s.emitter;
+    return fulls.map((full, i) => {
+      const value = decoded.get(full) as T | undefined;
+      const event: CacheEventName = value === undefined ? 'miss' : 'hit';
+      if (value === undefined) emitter.counters.misses++;
+      else emitter.counters.hits++;
+      if (emitter.listening(event)) emitter.emit(event, { key: this.#path + list[i] });
+      return value;
+    });
+  }
+
+  /** Stores the value for `ttl` (default TTL when omitted; forever when there is none). */
+  async set(key: string, value: unknown, ttl?: Ttl): Promise<void> {
+    const s = this.#s;
+    const store = s.store ?? (await s.ready);
+    const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    const ttlMs = ttl === undefined ? s.defaultTtlMs : parseTtl(ttl);
+    const payload = this.#encode(key, value);
+    try {
+      await (s.timeoutMs === 0
+        ? store.set(full, payload, ttlMs)
+        : withTimeout(store.set(full, payload, ttlMs), s.timeoutMs, 'set', s.driver));
+    } catch (error) {
+      return this.#failed('set', key, error, undefined);
+    }
+    s.emitter.counters.writes++;
+    if (s.emitter.listening('write')) s.emitter.emit('write', { key: this.#path + key });
+  }
+
+  /** Stores every entry (a record or an iterable of `[key, value]`; the last duplicate wins) with one TTL; every value is validated before anything is sent. */
+  async setMany(entries: Record<string, unknown> | Iterable<readonly [string, unknown]>, ttl?: Ttl): Promise<void> {
+    const s = this.#s;
+    const store = s.store ?? (await s.ready);
+    const pairs =
+      entries !== null && typeof entries === 'object' && Symbol.iterator in entries
+        ? [...(entries as Iterable<readonly [string, unknown]>)]
+        : Object.entries(entries as Record<string, unknown>);
+    const ttlMs = ttl === undefined ? s.defaultTtlMs : parseTtl(ttl);
+    const byKey = new Map<string, readonly [string, Payload]>();
+    const userKeys = new Map<string, string>();
+    for (const pair of pairs) {
+      const [key, value] = pair;
+      const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+      byKey.set(full, [full, this.#encode(key, value)]);
+      userKeys.set(full, key);
+    }
+    if (byKey.size === 0) return;
+    const list = [...byKey.values()];
+    try {
+      const call = store.setMany
+        ? store.setMany(list, ttlMs)
+        : Promise.all(list.map(([full, payload]) => store.set(full, payload, ttlMs))).then(noop);
+      await this.#bound(call, 'setMany');
+    } catch (error) {
+      return this.#failed('setMany', undefined, error, undefined);
+    }
+    s.emitter.counters.writes += list.length;
+    if (s.emitter.listening('write')) {
+      for (const key of userKeys.values()) s.emitter.emit('write', { key: this.#path + key });
+    }
+  }
+
+  /** Stores the value only if the key is absent (atomic on the backend); resolves true if stored. */
+  async add(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
+    const s = this.#s;
+    const store = s.store ?? (await s.ready);
+    const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    const ttlMs = ttl === undefined ? s.defaultTtlMs : parseTtl(ttl);
+    const payload = this.#encode(key, value);
+    if (!store.add || !store.capabilities.atomicAdd) {
+      throw new UnsupportedOperationError('add', s.driver, 'it has no atomic set-if-absent');
+    }
+    let added: boolean;
+    try {
+      added = await this.#bound(store.add(full, payload, ttlMs), 'add');
+    } catch (error) {
+      return this.#failed('add', key, error, false);
+    }
+    if (added) this.#wrote(key);
+    return added;
+  }
+
+  /** Stores the value with no expiry (ignores the default TTL). */
+  async forever(key: string, value: unknown): Promise<void> {
+    const s = this.#s;
+    const store = s.store ?? (await s.ready);
+    const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    const payload = this.#encode(key, value);
+    try {
+      await this.#bound(store.set(full, payload, undefined), 'set');
+    } catch (error) {
+      return this.#failed('forever', key, error, undefined);
+    }
+    this.#wrote(key);
+  }
+
+  /** True if the key holds a value (native check when the driver has one, else a `get`). */
+  async has(key: string): Promise<boolean> {
+    const s = this.#s;
+    const store = s.store ?? (await s.ready);
+    const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    if (!store.has) return (await this.get(key)) !== undefined;
+    try {
+      return await this.#bound(store.has(full), 'has');
+    } catch (error) {
+      return this.#failed('has', key, error, false);
+    }
+  }
+
+  /** Deletes the key; resolves true if it existed. */
+  async delete(key: string): Promise<boolean> {
+    const s = this.#s;
+    const store = s.store ?? (await s.ready);
+    const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    let deleted: boolean;
+    try {
+      deleted = await this.#bound(store.delete(full), 'delete');
+    } catch (error) {
+      return this.#failed('delete', key, error, false);
+    }
+    this.#deleted(key);
+    return deleted;
+  }
+
+  /** Deletes the keys (duplicates once); resolves how many existed. One batched call when the driver has one. */
+  async deleteMany(keys: Iterable<string>): Promise<number> {
+    const s = this.#s;
+    const store = s.store ?? (await s.ready);
+    const list = Array.isArray(keys) ? (keys as string[]) : [...keys];
+    const unique = [...new Set(list.map((key) => toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver)))];
+    if (unique.length === 0) return 0;
+    let count: number;
+    try {
+      const call = store.deleteMany
+        ? store.deleteMany(unique)
+        : Promise.all(unique.map((full) => store.delete(full))).then((done) => done.filter(Boolean).length);
+      count = await this.#bound(call, 'deleteMany');
+    } catch (error) {
+      return this.#failed('deleteMany', undefined, error, 0);
+    }
+    for (const full of unique) this.#deleted(full.slice(this.#prefix.length));
+    return count;
+  }
+
+  /** Returns the value and deletes it (atomic when the driver has `pull`, else get then delete). */
+  async pull<T = unknown>(key: string): Promise<T | undefined> {
+    const s = this.#s;
+    const store = s.store ?? (await s.ready);
+    const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    if (!store.pull) {
+      const value = await this.get<T>(key);
+      if (value !== undefined) await this.delete(key);
+      return value;
+    }
+    let payload: Payload | undefined;
+    try {
+      payload = await this.#bound(store.pull(full), 'pull');
+    } catch (error) {
+      return this.#failed('pull', key, error, undefined);
+    }
+    let value = payload === undefined ? undefined : s.raw ? (payload as unknown) : s.codec.decode(payload, key);
+    if (isEnvelope(value)) value = fresh(value);
+    this.#counted(key, value !== undefined);
+    if (payload !== undefined) this.#deleted(key);
+    return value as T | undefined;
+  }
+
+  /**
+   * Atomically adds `by` (a safe integer, default 1) and resolves the new value; a missing key
+   * starts at 0 and gets `ttl`. Rejects on backend errors whatever `onError` says: there is
+   * no honest counter value to invent.
+   */
+  async increment(key: string, by = 1, ttl?: Ttl): Promise<number> {
+    const s = this.#s;
+    const store = s.store ?? (await s.ready);
+    const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    if (!Number.isSafeInteger(by)) {
+      throw new LarderError('E_INVALID_ARGUMENT', `increment needs a safe integer step, got ${describe(by)}`);
+    }
+    const ttlMs = ttl === undefined ? s.defaultTtlMs : parseTtl(ttl);
+    if (!store.increment) throw new UnsupportedOperationError('increment', s.driver);
+    let value: number;
+    try {
+      value = await this.#bound(store.increment(full, by, ttlMs), 'increment');
+    } catch (error) {
+      this.#report('increment', key, error);
+      throw asLarderError(error, s.driver, 'increment');
+    }
+    this.#wrote(key);
+    return value;
+  }
+
+  /** Atomically subtracts `by` (default 1); see `increment`. */
+  decrement(key: string, by = 1, ttl?: Ttl): Promise<number> {
+    if (!Number.isSafeInteger(by)) {
+      return Promise.reject(
+        new LarderError('E_INVALID_ARGUMENT', `decrement needs a safe integer step, got ${describe(by)}`),
+      );
+    }
+    return this.increment(key, -by, ttl);
+  }
+
+  /** Sets a new expiry (`ttl`, else the default TTL, else none) without rewriting the value; resolves false if the key is absent. */
+  async touch(key: string, ttl?: Ttl): Promise<boolean> {
+    const s = this.#s;
+    const store = s.store ?? (await s.ready);
+    const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    const ttlMs = ttl === undefined ? s.defaultTtlMs : parseTtl(ttl);
+    if (!store.touch) throw new UnsupportedOperationError('touch', s.driver);
+    try {
+      return await this.#bound(store.touch(full, ttlMs), 'touch');
+    } catch (error) {
+      return this.#failed('touch', key, error, false);
+    }
+  }
+
+  /**
+   * Returns the cached value, or runs `loader` once per key in this process (concurrent
+   * callers share the run), caches its result for `ttl` and returns it. A loader result of
+   * `undefined` is returned but not cached. When the backend fails, the loader's value is
+   * returned anyway (an `error` event is emitted), whatever `onError` says. See
+   * `RememberOptions` for `grace` and `lock`.
+   */
+  remember<T>(key: string, ttl: Ttl | undefined, loader: () => T | Promise<T>, options?: RememberOptions): Promise<T> {
+    let ttlMs: TtlMs;
+    try {
+      ttlMs = ttl === undefined ? this.#s.defaultTtlMs : parseTtl(ttl);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#remember(key, ttlMs, loader, options);
+  }
+
+  /** `remember` with no expiry. */
+  rememberForever<T>(key: string, loader: () => T | Promise<T>): Promise<T> {
+    return this.#remember(key, undefined, loader, undefined);
+  }
+
+  /** A lock named `name` (stored under the cache prefix) held for `ttl`; pass `owner` to act on a lock acquired elsewhere. */
+  lock(name: string, ttl: Ttl, owner?: string): Lock {
+    assertKey(name);
+    return new Lock(this.#lockBackend(), this.#prefix + name, ttl, owner);
+  }
+
+  /**
+   * Runs `fn` while holding the lock `name`, and releases it afterwards (even if `fn` throws).
+   * Without `wait` it tries once; rejects with `LockTimeoutError` when the lock is not acquired.
+   */
+  async withLock<T>(name: string, ttl: Ttl, fn: (lock: Lock) => T | Promise<T>, options?: WithLockOptions): Promise<T> {
+    const lock = this.lock(name, ttl);
+    if (options?.wait !== undefined) await lock.block(options.wait);
+    else if (!(await lock.acquire())) throw new LockTimeoutError(lock.key);
+    try {
+      return await fn(lock);
+    } finally {
+      // The lock expires by its TTL anyway; a failed release must not hide fn's result.
+      await lock.release().catch(noop);
+    }
+  }
+
+  /** A cache whose keys live under `<prefix><name>:`, sharing this cache's store, single-flight, events and stats. */
+  namespace(name: string): Cache {
+    assertNamespace(name);
+    const init: NamespaceInit = {
+      shared: this.#s,
+      prefix: `${this.#prefix}${name}:`,
+      path: `${this.#path}${name}:`,
+    };
+    return new Cache({ [SHARED]: init } as unknown as CacheOptions);
+  }
+
+  /** Deletes every key under this cache's prefix and nothing else; refuses (ConfigError) when the prefix is empty. */
+  async clear(): Promise<void> {
+    const s = this.#s;
+    const store = s.store ?? (await s.ready);
+    if (this.#prefix === '') {
+      throw new ConfigError(
+        'Refusing to clear a cache with an empty prefix: it would delete every key on the backend. Set `prefix`.',
+        'prefix',
+      );
+    }
+    if (!store.clear || !store.capabilities.clear) throw new UnsupportedOperationError('clear', s.driver);
+    try {
+      await this.#bound(store.clear(this.#prefix), 'clear');
+    } catch (error) {
+      this.#failed('clear', undefined, error, undefined);
+    }
+  }
+
+  /** Lists this cache's keys (without its prefix); each step is bounded by the timeout. */
+  async *keys(): AsyncIterable<string> {
+    const s = this.#s;
+    const store = s.store ?? (await s.ready);
+    if (!store.keys || !store.capabilities.enumerate) throw new UnsupportedOperationError('keys', s.driver);
+    const prefix = this.#prefix;
+    const iterator = store.keys(prefix)[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        let step: IteratorResult<string>;
+        try {
+          step = await this.#bound(iterator.next(), 'keys');
+        } catch (error) {
+          this.#failed('keys', undefined, error, undefined);
+          return;
+        }
+        if (step.done) return;
+        if (step.value.startsWith(prefix)) yield step.value.slice(prefix.length);
+      }
+    } finally {
+      await iterator.return?.()?.catch?.(noop);
+    }
+  }
+
+  /** Adds an event listener (shared with namespaces). */
+  on<E extends CacheEventName>(event: E, listener: CacheListener<E>): this {
+    this.#s.emitter.on(event, listener);
+    return this;
+  }
+
+  /** Removes an event listener. */
+  off<E extends CacheEventName>(event: E, listener: CacheListener<E>): this {
+    this.#s.emitter.off(event, listener);
+    return this;
+  }
+
+  /** Counters since creation (shared with namespaces). */
+  stats(): CacheStats {
+    return this.#s.emitter.snapshot();
+  }
+
+  /** Closes the store (once; namespaces share it). */
+  close(): Promise<void> {
+    const s = this.#s;
+    s.closed ??= s.ready.then(
+      (store) => store.close?.(),
+      () => undefined,
+    );
+    return s.closed;
+  }
+
+  // ---- internals ----
+
+  #bound<T>(promise: Promise<T>, operation: string): Promise<T> {
+    const s = this.#s;
+    return s.timeoutMs === 0 ? promise : withTimeout(promise, s.timeoutMs, operation, s.driver);
+  }
+
+  #encode(key: string, value: unknown): Payload {
+    const s = this.#s;
+    if (s.raw) {
+      checkRawValue(value, key);
+      return value as Payload;
+    }
+    const payload = s.codec.encode(value, key);
+    const max = s.maxValueBytes;
+    if (payload.length * 3 > max) {
+      const size = payloadBytes(payload);
+      if (size > max) throw new ValueTooLargeError(key, size, max, s.driver);
+    }
+    return payload;
+  }
+
+  #wrote(key: string): void {
+    const emitter = this.#s.emitter;
+    emitter.counters.writes++;
+    if (emitter.listening('write')) emitter.emit('write', { key: this.#path + key });
+  }
+
+  #deleted(key: string): void {
+    const emitter = this.#s.emitter;
+    emitter.counters.deletes++;
+    if (emitter.listening('delete')) emitter.emit('delete', { key: this.#path + key });
+  }
+
+  #counted(key: string, hit: boolean): void {
+    const emitter = this.#s.emitter;
+    if (hit) emitter.counters.hits++;
+    else emitter.counters.misses++;
+    const event = hit ? 'hit' : 'miss';
+    if (emitter.listening(event)) emitter.emit(event, { key: this.#path + key });
+  }
+
+  /** Counts and emits an error; returns it as a LarderError. */
+  #report(operation: string, key: string | undefined, error: unknown): LarderError {
+    const s = this.#s;
+    const wrapped = asLarderError(error, s.driver, operation);
+    s.emitter.counters.errors++;
+    if (s.emitter.listening('error')) {
+      s.emitter.emit('error', {
+        operation,
+        key: key === undefined ? undefined : this.#path + key,
+        error: wrapped,
+      });
+    }
+    return wrapped;
+  }
+
+  /** Applies the error policy: input errors and `'throw'` reject; `'miss'` resolves `fallback`. */
+  #failed<F>(operation: string, key: string | undefined, error: unknown, fallback: F): F {
+    const wrapped = this.#report(operation, key, error);
+    if (this.#s.onError === 'throw' || isInputError(wrapped)) throw wrapped;
+    return fallback;
+  }
+
+  #lockBackend(): LockBackend {
+    const s = this.#s;
+    return s.locks;
+  }
+
+  async #remember<T>(
+    key: string,
+    ttlMs: TtlMs,
+    loader: () => T | Promise<T>,
+    options: RememberOptions | undefined,
+  ): Promise<T> {
+    const s = this.#s;
+    const store = s.store ?? (await s.ready);
+    const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    if (typeof loader !== 'function') {
+      throw new LarderError('E_INVALID_ARGUMENT', `remember needs a loader function, got ${describe(loader)}`);
+    }
+    const graceMs = options?.grace === undefined || ttlMs === undefined ? 0 : parseTtl(options.grace);
+    const lock = options?.lock ? parseLockOptions(options.lock) : undefined;
+    if (lock && (!store.add || !store.capabilities.atomicAdd)) {
+      throw new UnsupportedOperationError('remember with lock', s.driver, 'locks need an atomic set-if-absent');
+    }
+    const plan: Plan<T> = { store, full, key, ttlMs, graceMs, loader, lock, stale: undefined };
+    let read: Read;
+    try {
+      read = await this.#read(store, full, key);
+    } catch (error) {
+      // Backend down: fall back to the loader (one run per key in this process).
+      this.#report('remember', key, error);
+      plan.backendDown = true;
+      return s.flights.run(full, () => this.#load(plan));
+    }
+    if (read.fresh) {
+      this.#counted(key, true);
+      return read.value as T;
+    }
+    if (read.stale) {
+      // Within grace: answer now with the stale value, refresh once in the background.
+      this.#counted(key, true);
+      if (!s.flights.has(full)) {
+        plan.stale = read.stale;
+        s.flights.run(full, () => this.#fill(plan)).catch((error) => this.#report('remember', key, error));
+      }
+      return read.stale.v as T;
+    }
+    this.#counted(key, false);
+    return s.flights.run(full, () => this.#fill(plan));
+  }
+
+  /** Reads `full`: a fresh value, a stale grace envelope, or nothing. A payload that no longer decodes counts as a miss (it will be overwritten). */
+  async #read(store: CacheStore, full: string, key: string): Promise<Read> {
+    const s = this.#s;
+    const payload = await this.#bound(store.get(full), 'get');
+    if (payload === undefined) return MISS;
+    let value: unknown;
+    try {
+      value = s.raw ? payload : s.codec.decode(payload, key);
+    } catch (error) {
+      if (!(error instanceof SerializationError)) throw error;
+      this.#report('remember', key, error);
+      return MISS;
+    }
+    if (!isEnvelope(value)) return { fresh: true, value };
+    if (value[GRACE] > Date.now()) return { fresh: true, value: value.v };
+    return { fresh: false, value: undefined, stale: value };
+  }
+
+  /** Runs inside the single-flight: re-reads (a flight that just ended may have stored the value), then loads, under the lock when asked. */
+  async #fill<T>(plan: Plan<T>): Promise<T> {
+    let read: Read;
+    try {
+      read = await this.#read(plan.store, plan.full, plan.key);
+    } catch (error) {
+      this.#report('remember', plan.key, error);
+      plan.backendDown = true;
+      return this.#load(plan);
+    }
+    if (read.fresh) return read.value as T;
+    if (read.stale) plan.stale ??= read.stale;
+    return plan.lock ? this.#fillLocked(plan, plan.lock) : this.#load(plan);
+  }
+
+  /** Cross-process: only the holder of `<key>:lock` loads; others poll for its value with back-off, then load themselves when the wait ends. */
+  async #fillLocked<T>(plan: Plan<T>, options: { ttlMs: number; waitMs: number }): Promise<T> {
+    const lock = new Lock(this.#s.locks, `${plan.full}:lock`, options.ttlMs);
+    const deadline = Date.now() + options.waitMs;
+    let backoff = 5;
+    for (;;) {
+      let acquired: boolean;
+      try {
+        acquired = await lock.acquire();
+      } catch (error) {
+        this.#report('remember', plan.key, error);
+        plan.backendDown = true;
+        return this.#load(plan);
+      }
+      if (acquired) {
+        try {
+          // The previous holder may have stored the value just before releasing.
+          const read = await this.#read(plan.store, plan.full, plan.key).catch(() => MISS);
+          if (read.fresh) return read.value as T;
+          return await this.#load(plan);
+        } finally {
+          await lock.release().catch((error) => this.#report('remember', plan.key, error));
+        }
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return this.#load(plan);
+      await sleep(Math.min(left, backoff * (0.5 + Math.random() / 2)));
+      backoff = Math.min(backoff * 2, 200);
+      let read: Read;
+      try {
+        read = await this.#read(plan.store, plan.full, plan.key);
+      } catch (error) {
+        this.#report('remember', plan.key, error);
+        plan.backendDown = true;
+        return this.#load(plan);
+      }
+      if (read.fresh) return read.value as T;
+    }
+  }
+
+  /** Runs the loader and stores its result; serves the stale value when the loader fails. */
+  async #load<T>(plan: Plan<T>): Promise<T> {
+    let value: T;
+    try {
+      value = await plan.loader();
+    } catch (error) {
+      if (plan.stale === undefined) throw error;
+      this.#report('remember', plan.key, error);
+      return plan.stale.v as T;
+    }
+    if (value === undefined) return value;
+    const { ttlMs, graceMs } = plan;
+    const stored = graceMs > 0 ? { [GRACE]: Date.now() + (ttlMs as number), v: value } : value;
+    const payload = this.#encode(plan.key, stored);
+    if (plan.backendDown) return value;
+    try {
+      await this.#bound(plan.store.set(plan.full, payload, graceMs > 0 ? (ttlMs as number) + graceMs : ttlMs), 'set');
+      this.#wrote(plan.key);
+    } catch (error) {
+      // The value is good; the cache is not. Serve it anyway.
+      this.#report('remember', plan.key, error);
+    }
+    return value;
+  }
+}
+
+interface Plan<T> {
+  store: CacheStore;
+  full: string;
+  key: string;
+  ttlMs: TtlMs;
+  graceMs: number;
+  loader: () => T | Promise<T>;
+  lock: { ttlMs: number; waitMs: number } | undefined;
+  stale: GraceEnvelope | undefined;
+  backendDown?: boolean;
+}
+
+interface Read {
+  fresh: boolean;
+  value: unknown;
+  stale?: GraceEnvelope;
+}
+
+const MISS: Read = { fresh: false, value: undefined };
+
+function fresh(envelope: GraceEnvelope): unknown {
+  return envelope[GRACE] > Date.now() ? envelope.v : undefined;
+}
+
+function parseLockOptions(lock: true | { ttl?: Ttl; wait?: Ttl }): { ttlMs: number; waitMs: number } {
+  const options = lock === true ? {} : lock;
+  return {
+    ttlMs: options.ttl === undefined ? DEFAULT_LOCK_MS : parseTtl(options.ttl),
+    waitMs: options.wait === undefined ? DEFAULT_LOCK_MS : parseTtl(options.wait),
+  };
+}
+
+/** Returns `error` if it is a LarderError, else a `BackendError` wrapping it. */
+function asLarderError(error: unknown, driver: string, operation: string): LarderError {
+  if (error instanceof LarderError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new BackendError(`${driver} ${operation} failed: ${message}`, driver, { cause: error });
+}
+
+/** Validates a store and derives the hot-path settings from its capabilities. */
+function install(shared: Shared, store: CacheStore): void {
+  if (
+    store === null ||
+    typeof store !== 'object' ||
+    typeof store.get !== 'function' ||
+    typeof store.set !== 'function' ||
+    typeof store.delete !== 'function' ||
+    typeof store.capabilities !== 'object'
+  ) {
+    throw new ConfigError('The store is not a CacheStore (needs get, set, delete and capabilities)', 'store');
+  }
+  const caps = store.capabilities;
+  shared.driver = store.driver ?? 'unknown';
+  shared.raw = caps.rawValues === true;
+  shared.timeoutMs = caps.inProcess ? 0 : shared.configuredTimeoutMs;
+  shared.maxKeyBytes = caps.maxKeyBytes > 0 ? caps.maxKeyBytes : Number.POSITIVE_INFINITY;
+  shared.maxValueBytes = caps.maxValueBytes > 0 ? caps.maxValueBytes : Number.POSITIVE_INFINITY;
+  shared.locks = storeLockBackend(shared, store);
+  shared.store = store;
+}
+
+/** Locks through the store: `add` to acquire; `compareAndDelete` to release, else get-compare-delete. */
+function storeLockBackend(shared: Shared, store: CacheStore): LockBackend {
+  const bound = <T>(promise: Promise<T>, operation: string): Promise<T> =>
+    shared.timeoutMs === 0 ? promise : withTimeout(promise, shared.timeoutMs, operation, shared.driver);
+  const wrap = (operation: string, key: string) => (error: unknown) => {
+    const wrapped = asLarderError(error, shared.driver, operation);
+    shared.emitter.counters.errors++;
+    if (shared.emitter.listening('error')) shared.emitter.emit('error', { operation, key, error: wrapped });
+    throw wrapped;
+  };
+  const ownerPayload = (owner: string, key: string): Payload => (shared.raw ? owner : shared.codec.encode(owner, key));
+  const text = (payload: Payload): string =>
+    typeof payload === 'string'
+      ? payload
+      : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString();
+  return {
+    async acquire(key, owner, ttlMs) {
+      if (!store.add || !store.capabilities.atomicAdd) {
+        throw new UnsupportedOperationError('locks', shared.driver, 'locks need an atomic set-if-absent');
+      }
+      if (key.length * 3 > shared.maxKeyBytes) toFullKey('', key, shared.maxKeyBytes, shared.driver);
+      return bound(store.add(key, ownerPayload(owner, key), ttlMs), 'lock.acquire').catch(wrap('lock.acquire', key));
+    },
+    async release(key, owner) {
+      const expected = ownerPayload(owner, key);
+      if (store.compareAndDelete) {
+        return bound(store.compareAndDelete(key, expected), 'lock.release').catch(wrap('lock.release', key));
+      }
+      // Emulated: get, compare, delete. Not atomic: if the lock expires and another owner takes
+      // it between our get and our delete, we delete their lock. Drivers with locks avoid this.
+      try {
+        const current = await bound(store.get(key), 'lock.release');
+        if (current === undefined || text(current) !== text(expected)) return false;
+        return await bound(store.delete(key), 'lock.release');
+      } catch (error) {
+        return wrap('lock.release', key)(error);
+      }
+    },
+  };
+}

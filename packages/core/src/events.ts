@@ -1,0 +1,88 @@
+/** Payload of the `hit`, `miss`, `write` and `delete` events. */
+export interface CacheKeyEvent {
+  /** The key as the cache's root sees it: namespace path + key, without the store prefix. */
+  readonly key: string;
+}
+
+/** Payload of the `error` event. */
+export interface CacheErrorEvent {
+  /** Facade operation that failed, e.g. `get`, `set`, `remember`, `lock.acquire`. */
+  readonly operation: string;
+  /** The key involved, when the operation has one. */
+  readonly key?: string;
+  /** The error (a `LarderError`; backend failures are `BackendError`s with the client error as `cause`). */
+  readonly error: unknown;
+}
+
+/** Events a `Cache` emits, with their payloads. */
+export interface CacheEventMap {
+  hit: CacheKeyEvent;
+  miss: CacheKeyEvent;
+  write: CacheKeyEvent;
+  delete: CacheKeyEvent;
+  error: CacheErrorEvent;
+}
+
+/** Name of a cache event. */
+export type CacheEventName = keyof CacheEventMap;
+
+/** Listener for one cache event. */
+export type CacheListener<E extends CacheEventName> = (event: CacheEventMap[E]) => void;
+
+/** Counters since the cache was created (shared by a cache and its namespaces). */
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  writes: number;
+  deletes: number;
+  errors: number;
+}
+
+type ListenerLists = { [E in CacheEventName]?: readonly CacheListener<E>[] };
+
+/**
+ * A small typed emitter. Listener lists are copied on write, so the facade's hot path only
+ * checks `listening(event)` (a property read) and allocates nothing when nobody listens.
+ */
+export class CacheEmitter {
+  readonly #lists: ListenerLists = {};
+  /** Mutable counters; the facade increments them directly. */
+  readonly counters: CacheStats = { hits: 0, misses: 0, writes: 0, deletes: 0, errors: 0 };
+
+  /** Adds a listener. */
+  on<E extends CacheEventName>(event: E, listener: CacheListener<E>): void {
+    const list = (this.#lists[event] ?? []) as readonly CacheListener<E>[];
+    (this.#lists as Record<string, unknown>)[event] = [...list, listener];
+  }
+
+  /** Removes a listener added with `on`. */
+  off<E extends CacheEventName>(event: E, listener: CacheListener<E>): void {
+    const list = this.#lists[event] as readonly CacheListener<E>[] | undefined;
+    if (!list) return;
+    const next = list.filter((l) => l !== listener);
+    (this.#lists as Record<string, unknown>)[event] = next.length ? next : undefined;
+  }
+
+  /** True when `event` has at least one listener (build payloads only then). */
+  listening(event: CacheEventName): boolean {
+    return this.#lists[event] !== undefined;
+  }
+
+  /** Calls the listeners of `event`. A throwing listener never breaks a cache operation: it becomes a process warning. */
+  emit<E extends CacheEventName>(event: E, payload: CacheEventMap[E]): void {
+    const list = this.#lists[event] as readonly CacheListener<E>[] | undefined;
+    if (!list) return;
+    for (const listener of list) {
+      try {
+        listener(payload);
+      } catch (error) {
+        process.emitWarning(`larder: a '${event}' listener threw: ${(error as Error)?.message ?? String(error)}`);
+      }
+    }
+  }
+
+  /** A copy of the counters. */
+  snapshot(): CacheStats {
+    return { ...this.counters };
+  }
+}

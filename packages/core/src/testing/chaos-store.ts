@@ -1,0 +1,366 @@
+import type { CacheStore, Payload, StoreCapabilities, TtlMs } from '../contract';
+import { BackendError } from '../errors';
+
+/** Store operations the chaos store counts and can break. */
+export type ChaosOperation =
+  | 'get'
+  | 'set'
+  | 'delete'
+  | 'getMany'
+  | 'setMany'
+  | 'deleteMany'
+  | 'has'
+  | 'add'
+  | 'increment'
+  | 'pull'
+  | 'touch'
+  | 'compareAndDelete'
+  | 'keys'
+  | 'clear'
+  | 'close';
+
+const OPTIONAL: readonly ChaosOperation[] = [
+  'getMany',
+  'setMany',
+  'deleteMany',
+  'has',
+  'add',
+  'increment',
+  'pull',
+  'touch',
+  'compareAndDelete',
+  'keys',
+  'clear',
+  'close',
+];
+
+/** Options of `createChaosStore`. */
+export interface ChaosStoreOptions {
+  /** Store to wrap; by default a small in-memory store (millisecond TTLs) that behaves like a remote one. */
+  store?: CacheStore;
+  /** Driver name reported in errors. @default 'chaos' (or the wrapped store's name) */
+  driver?: string;
+  /** Capability overrides (e.g. `{ inProcess: true }`, `{ maxKeyBytes: 64 }`). */
+  capabilities?: Partial<StoreCapabilities>;
+  /** Optional methods to leave out, to test the facade's emulations and `UnsupportedOperationError`s. */
+  without?: readonly ChaosOperation[];
+}
+
+/** What to break: every operation when `ops` is omitted. */
+export interface ChaosRule {
+  /** Operations affected. @default all */
+  ops?: readonly ChaosOperation[];
+}
+
+/** A `CacheStore` that fails, hangs or slows down on demand, and counts every call. */
+export interface ChaosStore extends CacheStore {
+  /** Calls per operation since creation (or `resetCalls`), including failed and hanging ones. */
+  readonly calls: Readonly<Record<ChaosOperation, number>>;
+  /** Calls currently held by `hang`. */
+  readonly hanging: number;
+  /** Makes matching calls reject with `error` (default: a plain `Error`, as a client would throw), `times` times or until `heal`. */
+  fail(rule?: ChaosRule & { error?: unknown; times?: number }): this;
+  /** Makes matching calls never settle until `heal` (then they run normally). */
+  hang(rule?: ChaosRule): this;
+  /** Delays matching calls by `ms`. */
+  slow(ms: number, rule?: ChaosRule): this;
+  /** Removes every rule and lets hanging calls proceed. */
+  heal(): this;
+  /** Sets every counter back to 0. */
+  resetCalls(): void;
+  /** Total calls across operations. */
+  totalCalls(): number;
+}
+
+interface FailRule {
+  ops: readonly ChaosOperation[] | undefined;
+  error: unknown;
+  times: number;
+}
+
+const matches = (ops: readonly ChaosOperation[] | undefined, op: ChaosOperation) =>
+  ops === undefined || ops.includes(op);
+
+const zeroCalls = (): Record<ChaosOperation, number> => ({
+  get: 0,
+  set: 0,
+  delete: 0,
+  getMany: 0,
+  setMany: 0,
+  deleteMany: 0,
+  has: 0,
+  add: 0,
+  increment: 0,
+  pull: 0,
+  touch: 0,
+  compareAndDelete: 0,
+  keys: 0,
+  clear: 0,
+  close: 0,
+});
+
+/**
+ * A chaos driver for facade and integration tests (after bentocache's `chaos_cache`): wraps a
+ * store, or runs its own in-memory one, and fails, hangs or slows chosen operations on demand.
+ * Not an `inProcess` store by default, so the facade applies its timeouts to it.
+ */
+export function createChaosStore(options: ChaosStoreOptions = {}): ChaosStore {
+  const inner = options.store ?? createMapStore(options.driver ?? 'chaos');
+  const calls = zeroCalls();
+  let fails: FailRule[] = [];
+  let hangs: (readonly ChaosOperation[] | undefined)[] = [];
+  let slows: { ms: number; ops: readonly ChaosOperation[] | undefined }[] = [];
+  let gate: { promise: Promise<void>; open: () => void } | undefined;
+  let hanging = 0;
+
+  const newGate = () => {
+    let open!: () => void;
+    const promise = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    return { promise, open };
+  };
+
+  async function chaos(op: ChaosOperation): Promise<void> {
+    calls[op]++;
+    if (hangs.some((ops) => matches(ops, op))) {
+      gate ??= newGate();
+      hanging++;
+      try {
+        await gate.promise;
+      } finally {
+        hanging--;
+      }
+    }
+    const slow = slows.find((rule) => matches(rule.ops, op));
+    if (slow) await new Promise((resolve) => setTimeout(resolve, slow.ms));
+    const rule = fails.find((r) => matches(r.ops, op) && r.times > 0);
+    if (rule) {
+      rule.times--;
+      throw rule.error ?? new Error(`chaos: ${op} failed`);
+    }
+  }
+
+  const without = new Set(options.without ?? []);
+  const has = (op: ChaosOperation) =>
+    !without.has(op) && typeof (inner as unknown as Record<string, unknown>)[op] === 'function';
+  const store = inner as Required<CacheStore>;
+
+  const capabilities: StoreCapabilities = {
+    ...inner.capabilities,
+    ...(has('add') ? {} : { atomicAdd: false }),
+    ...(has('compareAndDelete') ? {} : { locks: false }),
+    ...(has('increment') ? {} : { increment: false }),
+    ...(has('keys') ? {} : { enumerate: false }),
+    ...(has('clear') ? {} : { clear: false }),
+    ...(has('getMany') && has('setMany') && has('deleteMany') ? {} : { batch: false }),
+    ...options.capabilities,
+  };
+
+  const chaosStore: ChaosStore = {
+    driver: options.driver ?? inner.driver,
+    capabilities,
+    get calls() {
+      return calls;
+    },
+    get hanging() {
+      return hanging;
+    },
+    fail(rule = {}) {
+      fails.push({ ops: rule.ops, error: rule.error, times: rule.times ?? Number.POSITIVE_INFINITY });
+      return this;
+    },
+    hang(rule = {}) {
+      hangs.push(rule.ops);
+      return this;
+    },
+    slow(ms, rule = {}) {
+      slows.push({ ms, ops: rule.ops });
+      return this;
+    },
+    heal() {
+      fails = [];
+      hangs = [];
+      slows = [];
+      gate?.open();
+      gate = undefined;
+      return this;
+    },
+    resetCalls() {
+      Object.assign(calls, zeroCalls());
+    },
+    totalCalls() {
+      return Object.values(calls).reduce((a, b) => a + b, 0);
+    },
+    async get(key) {
+      await chaos('get');
+      return store.get(key);
+    },
+    async set(key, payload, ttlMs) {
+      await chaos('set');
+      return store.set(key, payload, ttlMs);
+    },
+    async delete(key) {
+      await chaos('delete');
+      return store.delete(key);
+    },
+  };
+  const optional: Record<string, (...args: never[]) => unknown> = {
+    async getMany(keys: readonly string[]) {
+      await chaos('getMany');
+      return store.getMany(keys);
+    },
+    async setMany(entries: readonly (readonly [string, Payload])[], ttlMs: TtlMs) {
+      await chaos('setMany');
+      return store.setMany(entries, ttlMs);
+    },
+    async deleteMany(keys: readonly string[]) {
+      await chaos('deleteMany');
+      return store.deleteMany(keys);
+    },
+    async has(key: string) {
+      await chaos('has');
+      return store.has(key);
+    },
+    async add(key: string, payload: Payload, ttlMs: TtlMs) {
+      await chaos('add');
+      return store.add(key, payload, ttlMs);
+    },
+    async increment(key: string, delta: number, ttlMs: TtlMs) {
+      await chaos('increment');
+      return store.increment(key, delta, ttlMs);
+    },
+    async pull(key: string) {
+      await chaos('pull');
+      return store.pull(key);
+    },
+    async touch(key: string, ttlMs: TtlMs) {
+      await chaos('touch');
+      return store.touch(key, ttlMs);
+    },
+    async compareAndDelete(key: string, expected: Payload) {
+      await chaos('compareAndDelete');
+      return store.compareAndDelete(key, expected);
+    },
+    async *keys(prefix: string) {
+      await chaos('keys');
+      yield* store.keys(prefix);
+    },
+    async clear(prefix: string) {
+      await chaos('clear');
+      return store.clear(prefix);
+    },
+    async close() {
+      await chaos('close');
+      return store.close();
+    },
+  };
+  for (const op of OPTIONAL) if (has(op)) (chaosStore as unknown as Record<string, unknown>)[op] = optional[op];
+  return chaosStore;
+}
+
+interface Entry {
+  payload: Payload;
+  expiresAt: number | undefined;
+}
+
+const utf8 = new TextDecoder();
+const text = (payload: Payload) => (typeof payload === 'string' ? payload : utf8.decode(payload));
+const copy = (payload: Payload): Payload => (typeof payload === 'string' ? payload : payload.slice());
+
+/** A complete in-memory `CacheStore` over a `Map`, with millisecond TTLs (the chaos store's default backend). */
+function createMapStore(driver: string): CacheStore {
+  const map = new Map<string, Entry>();
+  const live = (key: string): Entry | undefined => {
+    const entry = map.get(key);
+    if (entry && entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) {
+      map.delete(key);
+      return undefined;
+    }
+    return entry;
+  };
+  const expiry = (ttlMs: TtlMs) => (ttlMs === undefined ? undefined : Date.now() + ttlMs);
+  return {
+    driver,
+    capabilities: {
+      batch: true,
+      atomicAdd: true,
+      increment: true,
+      locks: true,
+      enumerate: true,
+      clear: true,
+      ttlPrecisionMs: 1,
+      maxKeyBytes: 250,
+      maxValueBytes: 1024 * 1024,
+      readReplicas: false,
+      inProcess: false,
+    },
+    async get(key) {
+      const entry = live(key);
+      return entry && copy(entry.payload);
+    },
+    async set(key, payload, ttlMs) {
+      map.set(key, { payload: copy(payload), expiresAt: expiry(ttlMs) });
+    },
+    async delete(key) {
+      return live(key) !== undefined && map.delete(key);
+    },
+    async getMany(keys) {
+      return keys.map((key) => {
+        const entry = live(key);
+        return entry && copy(entry.payload);
+      });
+    },
+    async setMany(entries, ttlMs) {
+      for (const [key, payload] of entries) map.set(key, { payload: copy(payload), expiresAt: expiry(ttlMs) });
+    },
+    async deleteMany(keys) {
+      let count = 0;
+      for (const key of keys) if (live(key) !== undefined && map.delete(key)) count++;
+      return count;
+    },
+    async has(key) {
+      return live(key) !== undefined;
+    },
+    async add(key, payload, ttlMs) {
+      if (live(key) !== undefined) return false;
+      map.set(key, { payload: copy(payload), expiresAt: expiry(ttlMs) });
+      return true;
+    },
+    async increment(key, delta, ttlMs) {
+      const entry = live(key);
+      const current = entry ? text(entry.payload) : '0';
+      if (!/^-?\d+$/.test(current)) {
+        throw new BackendError(`${driver} increment: the value of '${key}' is not an integer`, driver);
+      }
+      const next = Number(current) + delta;
+      map.set(key, { payload: String(next), expiresAt: entry ? entry.expiresAt : expiry(ttlMs) });
+      return next;
+    },
+    async pull(key) {
+      const entry = live(key);
+      if (entry) map.delete(key);
+      return entry?.payload;
+    },
+    async touch(key, ttlMs) {
+      const entry = live(key);
+      if (!entry) return false;
+      entry.expiresAt = expiry(ttlMs);
+      return true;
+    },
+    async compareAndDelete(key, expected) {
+      const entry = live(key);
+      if (!entry || text(entry.payload) !== text(expected)) return false;
+      return map.delete(key);
+    },
+    async *keys(prefix) {
+      for (const key of [...map.keys()]) if (key.startsWith(prefix) && live(key)) yield key;
+    },
+    async clear(prefix) {
+      for (const key of [...map.keys()]) if (key.startsWith(prefix)) map.delete(key);
+    },
+    async close() {
+      map.clear();
+    },
+  };
+}
