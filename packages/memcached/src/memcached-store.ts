@@ -1,0 +1,505 @@
+import { EventEmitter } from 'node:events';
+import {
+  BackendError,
+  type CacheStore,
+  type Payload,
+  type StoreCapabilities,
+  TimeoutError,
+  type TtlMs,
+  ValueTooLargeError,
+} from '@larder/core';
+import {
+  type BinaryResponse,
+  counterExtras,
+  decodeCounter,
+  MAX_COUNTER,
+  Opcode,
+  type Request,
+  Status,
+  statusText,
+  storageExtras,
+  touchExtras,
+} from './binary-protocol';
+import { DiscoveryPoller, nodeAddress, type TopologyEvent } from './discovery/poller';
+import { HashRing } from './hash-ring';
+import { toMemcachedKey } from './keys';
+import { LarderServer, NodeConnection, RequestTimeout } from './node-connection';
+import { NodeHealth } from './node-health';
+import {
+  formatAddress,
+  type MemcachedStoreOptions,
+  type NodeAddress,
+  type ResolvedOptions,
+  resolveOptions,
+} from './options';
+import { toExpiration } from './ttl';
+
+const DRIVER = 'memcached';
+/** Longest larder key accepted; longer memcached keys are hashed, so this only bounds memory. */
+const MAX_KEY_BYTES = 65_536;
+const PULL_ATTEMPTS = 5;
+
+interface Node {
+  /** Ring id: `host:port` as configured or as discovered (DNS name). */
+  id: string;
+  address: NodeAddress;
+  connection: NodeConnection;
+}
+
+interface PendingGet {
+  key: Buffer;
+  waiters: { resolve: (payload: Payload | undefined) => void; reject: (error: unknown) => void }[];
+  attempt: number;
+}
+
+/**
+ * A memcached `CacheStore` over memjs connections (one per node), keys placed by a ketama ring,
+ * nodes from a static list or ElastiCache auto-discovery. Events on `events`: `topology`,
+ * `discoveryError`, `nodeEjected`, `nodeReadmitted`.
+ */
+export class MemcachedStore implements CacheStore {
+  /** Driver name used in errors. */
+  readonly driver = DRIVER;
+  /** What memcached can do through this driver. */
+  readonly capabilities: StoreCapabilities;
+  /** Telemetry: `topology`, `discoveryError`, `nodeEjected`, `nodeReadmitted` (never `error`). */
+  readonly events = new EventEmitter();
+
+  private readonly options: ResolvedOptions;
+  private readonly nodes = new Map<string, Node>();
+  private ring = new HashRing([]);
+  private readonly health: NodeHealth;
+  private poller: DiscoveryPoller | undefined;
+  private getBatch: Map<Node, Map<string, PendingGet>> | undefined;
+  private closed = false;
+
+  constructor(options: MemcachedStoreOptions) {
+    this.options = resolveOptions(options);
+    this.health = new NodeHealth(this.options.ejectAfterFailures, this.options.retryEjectedAfterMs);
+    this.capabilities = {
+      batch: true,
+      atomicAdd: true,
+      increment: true,
+      locks: true,
+      enumerate: false,
+      clear: false,
+      ttlPrecisionMs: 1000,
+      maxKeyBytes: MAX_KEY_BYTES,
+      maxValueBytes: this.options.maxValueBytes,
+      readReplicas: false,
+      inProcess: false,
+    };
+    if (!this.options.configEndpoint) {
+      this.setNodes(this.options.servers.map((address) => ({ id: formatAddress(address), address })));
+    }
+  }
+
+  /** Runs the first discovery when a configEndpoint is set (rejects with ConfigError/BackendError). */
+  async start(): Promise<this> {
+    const endpoint = this.options.configEndpoint;
+    if (!endpoint || this.poller) return this;
+    const poller = new DiscoveryPoller(endpoint, {
+      intervalMs: this.options.discoveryIntervalMs,
+      retries: this.options.discoveryRetries,
+      timeoutMs: this.options.timeoutMs,
+      tls: this.options.tls,
+      ignoreClusterErrors: this.options.ignoreClusterErrors,
+    });
+    poller.on('topology', (event: TopologyEvent) => {
+      this.setNodes(event.nodes.map((node) => ({ id: `${node.host}:${node.port}`, address: nodeAddress(node) })));
+      this.events.emit('topology', event);
+    });
+    poller.on('discoveryError', (error: Error) => this.events.emit('discoveryError', error));
+    this.poller = poller;
+    await poller.start();
+    return this;
+  }
+
+  /** Ids (`host:port`) of the nodes in use, ejected ones included. */
+  nodeIds(): string[] {
+    return [...this.nodes.keys()];
+  }
+
+  /** Polls the configuration endpoint now (no-op with a static list). */
+  async refreshTopology(): Promise<void> {
+    await this.poller?.poll();
+  }
+
+  /** Returns the payload (as bytes), or `undefined` when absent or expired. Gets of one tick share one request per node. */
+  get(key: string): Promise<Payload | undefined> {
+    try {
+      return this.enqueueGet(toMemcachedKey(key), 0);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Returns payloads aligned with `keys`: one quiet-get request (GETKQ… + NOOP) per node. */
+  getMany(keys: readonly string[]): Promise<(Payload | undefined)[]> {
+    return Promise.all(keys.map((key) => this.get(key)));
+  }
+
+  /** Stores the payload, replacing any previous value. */
+  async set(key: string, payload: Payload, ttlMs: TtlMs): Promise<void> {
+    const request = this.storage(Opcode.SET, key, payload, ttlMs);
+    const response = await this.send('set', request.key!, request, true);
+    if (response.header.status !== Status.OK) throw this.statusError('set', response);
+  }
+
+  /** Stores every entry with the same expiry: one pipelined quiet-set request (SETQ… + NOOP) per node. */
+  async setMany(entries: readonly (readonly [string, Payload])[], ttlMs: TtlMs): Promise<void> {
+    const requests = entries.map(([key, payload]) => this.storage(Opcode.SETQ, key, payload, ttlMs));
+    await this.quietPerNode('setMany', requests, (answers) => {
+      if (answers[0]) throw this.statusError('setMany', answers[0]);
+    });
+  }
+
+  /** Stores only if absent (memcached `add`); returns true if stored. */
+  async add(key: string, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
+    const request = this.storage(Opcode.ADD, key, payload, ttlMs);
+    const response = await this.send('add', request.key!, request, false);
+    const { status } = response.header;
+    if (status === Status.OK) return true;
+    if (status === Status.KEY_EXISTS || status === Status.NOT_STORED) return false;
+    throw this.statusError('add', response);
+  }
+
+  /** Returns true if the key existed and was deleted. */
+  async delete(key: string): Promise<boolean> {
+    const mkey = Buffer.from(toMemcachedKey(key));
+    const response = await this.send('delete', mkey, { opcode: Opcode.DELETE, key: mkey }, true);
+    return this.deleted('delete', response);
+  }
+
+  /** Deletes the keys with one quiet-delete request (DELETEQ… + NOOP) per node; returns how many existed. */
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    const requests = keys.map((key) => ({ opcode: Opcode.DELETEQ, key: Buffer.from(toMemcachedKey(key)) }));
+    let missing = 0;
+    await this.quietPerNode('deleteMany', requests, (answers) => {
+      for (const answer of answers) {
+        // Quiet deletes answer only failures; "not found" is the one we expect.
+        if (answer.header.status === Status.KEY_NOT_FOUND) missing++;
+        else throw this.statusError('deleteMany', answer);
+      }
+    });
+    return keys.length - missing;
+  }
+
+  /**
+   * Adds `delta` to a counter (missing key starts at 0 and gets `ttlMs`; an existing key keeps
+   * its expiry). Memcached counters are unsigned 64-bit: a decrement stops at 0 (memcached's
+   * rule, kept because a read-check-write would not be atomic). Results above 2^53 are rounded
+   * to the nearest JS number; use `incrementBig` for exact values.
+   */
+  async increment(key: string, delta: number, ttlMs: TtlMs): Promise<number> {
+    if (!Number.isSafeInteger(delta)) {
+      throw new BackendError(`memcached increment of '${key}': delta ${delta} is not a safe integer`, DRIVER);
+    }
+    return Number(await this.incrementBig(key, BigInt(delta), ttlMs));
+  }
+
+  /** `increment` with exact unsigned 64-bit arithmetic (memcached wraps above 2^64 − 1 and stops at 0 going down). */
+  async incrementBig(key: string, delta: bigint, ttlMs: TtlMs): Promise<bigint> {
+    const magnitude = delta < 0n ? -delta : delta;
+    if (magnitude > MAX_COUNTER)
+      throw new BackendError(`memcached increment of '${key}': delta out of 64-bit range`, DRIVER);
+    const mkey = Buffer.from(toMemcachedKey(key));
+    // A missing key is created with `initial` (the delta is not applied to it), so initial = the result we want.
+    const request: Request = {
+      opcode: delta < 0n ? Opcode.DECREMENT : Opcode.INCREMENT,
+      key: mkey,
+      extras: counterExtras(magnitude, delta < 0n ? 0n : delta, toExpiration(ttlMs)),
+    };
+    const response = await this.send('increment', mkey, request, false);
+    if (response.header.status === Status.NON_NUMERIC) {
+      throw new BackendError(`memcached increment of '${key}': the stored value is not an unsigned integer`, DRIVER);
+    }
+    if (response.header.status !== Status.OK) throw this.statusError('increment', response);
+    return decodeCounter(response.val);
+  }
+
+  /** Sets a new expiry (binary TOUCH); returns false if the key is absent. */
+  async touch(key: string, ttlMs: TtlMs): Promise<boolean> {
+    const mkey = Buffer.from(toMemcachedKey(key));
+    const request = { opcode: Opcode.TOUCH, key: mkey, extras: touchExtras(toExpiration(ttlMs)) };
+    const response = await this.send('touch', mkey, request, true);
+    return this.deleted('touch', response);
+  }
+
+  /** Deletes the key only if its payload equals `expected`: a get with CAS, then a delete with that CAS. */
+  async compareAndDelete(key: string, expected: Payload): Promise<boolean> {
+    const mkey = Buffer.from(toMemcachedKey(key));
+    const current = await this.send('compareAndDelete', mkey, { opcode: Opcode.GET, key: mkey }, true);
+    if (current.header.status === Status.KEY_NOT_FOUND) return false;
+    if (current.header.status !== Status.OK) throw this.statusError('compareAndDelete', current);
+    if (!current.val.equals(toBuffer(expected))) return false;
+    return this.deleteIfUnchanged('compareAndDelete', mkey, current);
+  }
+
+  /** Returns and deletes the payload: get with CAS + delete with CAS, so two pulls never both get it. */
+  async pull(key: string): Promise<Payload | undefined> {
+    const mkey = Buffer.from(toMemcachedKey(key));
+    for (let attempt = 0; attempt < PULL_ATTEMPTS; attempt++) {
+      const current = await this.send('pull', mkey, { opcode: Opcode.GET, key: mkey }, true);
+      if (current.header.status === Status.KEY_NOT_FOUND) return undefined;
+      if (current.header.status !== Status.OK) throw this.statusError('pull', current);
+      const response = await this.send(
+        'pull',
+        mkey,
+        { opcode: Opcode.DELETE, key: mkey, cas: current.header.cas },
+        false,
+      );
+      if (response.header.status === Status.OK) return current.val;
+      // Someone else deleted it first: they pulled it.
+      if (response.header.status === Status.KEY_NOT_FOUND) return undefined;
+      if (response.header.status !== Status.KEY_EXISTS) throw this.statusError('pull', response);
+      // Rewritten in between: pull the new value.
+    }
+    throw new BackendError(`memcached pull of '${key}': the value kept changing`, DRIVER);
+  }
+
+  /** Stops discovery and closes every connection. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.poller?.stop();
+    for (const node of this.nodes.values()) node.connection.close();
+    this.nodes.clear();
+    this.ring = new HashRing([]);
+  }
+
+  // --- topology -----------------------------------------------------------------------------
+
+  private setNodes(list: { id: string; address: NodeAddress }[]): void {
+    if (this.closed) return;
+    const next = new Set(list.map((node) => node.id));
+    for (const [id, node] of this.nodes) {
+      if (next.has(id) && sameAddress(node.address, list.find((n) => n.id === id)!.address)) continue;
+      this.nodes.delete(id);
+      this.health.forget(id);
+      node.connection.close();
+    }
+    for (const { id, address } of list) {
+      if (this.nodes.has(id)) continue;
+      const connection = new NodeConnection(id, this.createServer(address));
+      this.nodes.set(id, { id, address, connection });
+    }
+    this.rebuildRing();
+  }
+
+  private createServer(address: NodeAddress) {
+    const settings = {
+      host: address.host,
+      port: address.port,
+      username: this.options.username,
+      password: this.options.password,
+      tls: this.options.tls,
+      timeoutMs: this.options.timeoutMs,
+    };
+    return this.options.serverFactory ? this.options.serverFactory(settings) : new LarderServer(settings);
+  }
+
+  private rebuildRing(): void {
+    this.ring = new HashRing([...this.nodes.keys()].filter((id) => !this.health.isEjected(id)));
+  }
+
+  private route(mkey: string | Buffer): Node {
+    const readmitted = this.health.readmitDue();
+    if (readmitted.length > 0) {
+      this.rebuildRing();
+      for (const id of readmitted) this.events.emit('nodeReadmitted', id);
+    }
+    const id = this.ring.get(mkey);
+    const node = id === undefined ? undefined : this.nodes.get(id);
+    if (!node) {
+      const why = this.closed ? 'the store is closed' : 'no memcached node is available (none known, or all ejected)';
+      throw new BackendError(`memcached: ${why}`, DRIVER);
+    }
+    return node;
+  }
+
+  /** Records a transport failure; returns true if it ejected the node (its keys now route elsewhere). */
+  private transportFailure(node: Node): boolean {
+    if (!this.health.failure(node.id)) return false;
+    this.rebuildRing();
+    this.events.emit('nodeEjected', node.id);
+    return true;
+  }
+
+  // --- requests -----------------------------------------------------------------------------
+
+  /** One request to the key's node; transport failures count against the node and idempotent ones are retried. */
+  private async send(op: string, mkey: Buffer, request: Request, idempotent: boolean): Promise<BinaryResponse> {
+    for (let attempt = 0; ; attempt++) {
+      const node = this.route(mkey);
+      try {
+        const response = await node.connection.request(request);
+        this.health.success(node.id);
+        return response;
+      } catch (error) {
+        const ejected = this.transportFailure(node);
+        if (!idempotent || (attempt >= this.options.retries && !ejected)) throw this.transportError(op, node, error);
+      }
+    }
+  }
+
+  private enqueueGet(mkey: string, attempt: number): Promise<Payload | undefined> {
+    const node = this.route(mkey);
+    return new Promise((resolve, reject) => {
+      let batch = this.getBatch;
+      if (!batch) {
+        batch = new Map();
+        this.getBatch = batch;
+        // Flush after the current tick's microtasks: every get issued meanwhile shares the request.
+        process.nextTick(() => this.flushGets());
+      }
+      let perNode = batch.get(node);
+      if (!perNode) {
+        perNode = new Map();
+        batch.set(node, perNode);
+      }
+      const pending = perNode.get(mkey);
+      if (pending) pending.waiters.push({ resolve, reject });
+      else perNode.set(mkey, { key: Buffer.from(mkey), waiters: [{ resolve, reject }], attempt });
+    });
+  }
+
+  private flushGets(): void {
+    const batch = this.getBatch;
+    this.getBatch = undefined;
+    if (!batch) return;
+    for (const [node, pending] of batch) void this.runGets(node, pending);
+  }
+
+  private async runGets(node: Node, pending: Map<string, PendingGet>): Promise<void> {
+    try {
+      if (pending.size === 1) {
+        const [entry] = pending.values();
+        const response = await node.connection.request({ opcode: Opcode.GET, key: entry!.key });
+        this.health.success(node.id);
+        const { status } = response.header;
+        if (status === Status.OK) settle(entry!, response.val);
+        else if (status === Status.KEY_NOT_FOUND) settle(entry!, undefined);
+        else reject(entry!, this.statusError('get', response));
+        return;
+      }
+      const requests = [...pending.values()].map((entry) => ({ opcode: Opcode.GETKQ, key: entry.key }));
+      const answers = await node.connection.quiet(requests);
+      this.health.success(node.id);
+      for (const answer of answers) {
+        const entry = pending.get(answer.key.toString());
+        if (!entry) continue;
+        pending.delete(answer.key.toString());
+        if (answer.header.status === Status.OK) settle(entry, answer.val);
+        else reject(entry, this.statusError('get', answer));
+      }
+      // Quiet gets say nothing for a miss.
+      for (const entry of pending.values()) settle(entry, undefined);
+    } catch (error) {
+      const ejected = this.transportFailure(node);
+      for (const [mkey, entry] of pending) {
+        if (entry.attempt < this.options.retries || ejected) {
+          this.enqueueGet(mkey, entry.attempt + 1).then(
+            (payload) => settle(entry, payload),
+            (retryError) => reject(entry, retryError),
+          );
+        } else {
+          reject(entry, this.transportError('get', node, error));
+        }
+      }
+    }
+  }
+
+  /** Sends quiet requests grouped by node (one write each) and hands each node's failure answers to `check`. */
+  private async quietPerNode(
+    op: string,
+    requests: Request[],
+    check: (answers: BinaryResponse[]) => void,
+  ): Promise<void> {
+    const groups = new Map<Node, Request[]>();
+    for (const request of requests) {
+      const node = this.route(request.key!);
+      const group = groups.get(node);
+      if (group) group.push(request);
+      else groups.set(node, [request]);
+    }
+    await Promise.all(
+      [...groups].map(async ([node, group]) => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            const answers = await node.connection.quiet(group);
+            this.health.success(node.id);
+            check(answers);
+            return;
+          } catch (error) {
+            if (error instanceof BackendError) throw error;
+            const ejected = this.transportFailure(node);
+            // The node's keys live elsewhere now: resend them through the ring.
+            if (ejected) return this.quietPerNode(op, group, check);
+            if (attempt >= this.options.retries) throw this.transportError(op, node, error);
+          }
+        }
+      }),
+    );
+  }
+
+  private storage(opcode: number, key: string, payload: Payload, ttlMs: TtlMs): Request {
+    const value = toBuffer(payload);
+    if (value.length > this.options.maxValueBytes) {
+      throw new ValueTooLargeError(key, value.length, this.options.maxValueBytes, DRIVER);
+    }
+    return {
+      opcode,
+      key: Buffer.from(toMemcachedKey(key)),
+      extras: storageExtras(toExpiration(ttlMs)),
+      value,
+    };
+  }
+
+  private async deleteIfUnchanged(op: string, mkey: Buffer, current: BinaryResponse): Promise<boolean> {
+    const response = await this.send(op, mkey, { opcode: Opcode.DELETE, key: mkey, cas: current.header.cas }, false);
+    const { status } = response.header;
+    if (status === Status.OK) return true;
+    if (status === Status.KEY_NOT_FOUND || status === Status.KEY_EXISTS) return false;
+    throw this.statusError(op, response);
+  }
+
+  private deleted(op: string, response: BinaryResponse): boolean {
+    if (response.header.status === Status.OK) return true;
+    if (response.header.status === Status.KEY_NOT_FOUND) return false;
+    throw this.statusError(op, response);
+  }
+
+  private statusError(op: string, response: BinaryResponse): BackendError {
+    const text = statusText(response.header.status);
+    return new BackendError(`memcached ${op} failed: ${text}`, DRIVER, { cause: response.val.toString() || text });
+  }
+
+  private transportError(op: string, node: Node, error: unknown): BackendError {
+    if (error instanceof BackendError) return error;
+    if (error instanceof RequestTimeout) return new TimeoutError(op, DRIVER, this.options.timeoutMs);
+    const message = error instanceof Error ? error.message : String(error);
+    return new BackendError(`memcached ${op} on ${node.id} failed: ${message}`, DRIVER, { cause: error });
+  }
+}
+
+function settle(entry: PendingGet, payload: Payload | undefined): void {
+  for (const waiter of entry.waiters) waiter.resolve(payload);
+}
+
+function reject(entry: PendingGet, error: unknown): void {
+  for (const waiter of entry.waiters) waiter.reject(error);
+}
+
+function toBuffer(payload: Payload): Buffer {
+  if (typeof payload === 'string') return Buffer.from(payload);
+  return Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+}
+
+function sameAddress(a: NodeAddress, b: NodeAddress): boolean {
+  return a.host === b.host && a.port === b.port;
+}
+
+/** Creates a memcached store and, with a configEndpoint, waits for the first discovery. */
+export async function createMemcachedStore(options: MemcachedStoreOptions = {}): Promise<MemcachedStore> {
+  return new MemcachedStore(options).start();
+}

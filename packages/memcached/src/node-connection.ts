@@ -1,0 +1,222 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { Server } from 'memjs';
+import { type BinaryResponse, encodeRequest, encodeRequests, Opcode, type Request } from './binary-protocol';
+
+/** What the driver needs from a per-node memjs `Server` (an injected one must provide it). */
+export interface MemjsServerLike {
+  onResponse(opaque: number, handler: (response: BinaryResponse) => void): void;
+  onError(opaque: number, handler: (error: unknown) => void): void;
+  write(blob: Buffer): void;
+  close(): void;
+}
+
+/** Per-node connection settings. */
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  /** SASL PLAIN credentials (memjs's handshake). */
+  username?: string;
+  password?: string;
+  /** TLS options; `undefined` for plain TCP. */
+  tls?: tls.ConnectionOptions;
+  /** Per-request and connect timeout, ms. */
+  timeoutMs: number;
+}
+
+type QuietHandler = ((response: BinaryResponse) => void) & { quiet?: boolean };
+
+/** memjs's private state this subclass touches. */
+interface MemjsInternals {
+  _socket?: net.Socket;
+  connected: boolean;
+  timeoutSet: boolean;
+  responseBuffer: Buffer;
+  requestTimeouts: number[];
+  connectCallbacks: ((socket: net.Socket) => void)[];
+  username?: string;
+  password?: string;
+  responseHandler(data: Buffer): void;
+  listSasl(): void;
+  error(error: unknown): void;
+}
+
+/**
+ * memjs's `Server` with its connect step replaced. memjs keeps the response framing, the
+ * per-opaque callback table, the SASL PLAIN handshake and the error fan-out; this subclass
+ * adds what memjs 1.3.2 cannot do or gets wrong:
+ * - TLS (memjs hard-codes `net.connect`);
+ * - a socket closed without an 'error' (a killed server sends FIN) fails the pending requests
+ *   (memjs forgets them, and its timeout timer lives on the dead socket, so they never settle);
+ * - events of an old socket never touch its replacement (memjs's 'close' handler clears
+ *   whatever socket is current, and stale bytes stay in its response buffer);
+ * - one write carrying a quiet batch counts as one request for the deadline list.
+ * The credentials come only from our options (memjs falls back to MEMCACHIER_* env vars).
+ */
+export class LarderServer extends Server {
+  private readonly tlsOptions: tls.ConnectionOptions | undefined;
+  private readonly timeoutMs: number;
+
+  constructor(options: ConnectionOptions) {
+    super(options.host, options.port, undefined, undefined, {
+      timeout: options.timeoutMs / 1000,
+      conntimeout: options.timeoutMs / 1000,
+    });
+    const self = this as unknown as MemjsInternals;
+    self.username = options.username;
+    self.password = options.password;
+    this.tlsOptions = options.tls;
+    this.timeoutMs = options.timeoutMs;
+  }
+
+  /** Replaces memjs's `Server#sock`: same contract, plus TLS and the fixes above. */
+  override sock(sasl: boolean, go: (socket: net.Socket) => void): void {
+    const self = this as unknown as MemjsInternals;
+    if (self._socket) {
+      if (!self.connected && !sasl) self.connectCallbacks.push(go);
+      else go(self._socket);
+      return;
+    }
+    self.connected = false;
+    self.responseBuffer = Buffer.alloc(0);
+    const socket = this.tlsOptions
+      ? tls.connect({
+          host: this.host,
+          port: this.port,
+          servername: net.isIP(this.host) ? undefined : this.host,
+          ...this.tlsOptions,
+        })
+      : net.connect(this.port, this.host);
+    self._socket = socket;
+    socket.setNoDelay(true);
+    const current = () => self._socket === socket;
+    const onAuthenticated = () => {
+      if (!current()) return;
+      self.connected = true;
+      socket.setTimeout(0);
+      self.timeoutSet = false;
+      go(socket);
+      const callbacks = self.connectCallbacks;
+      self.connectCallbacks = [];
+      for (const callback of callbacks) callback(socket);
+    };
+    socket.once(this.tlsOptions ? 'secureConnect' : 'connect', () => {
+      if (!current()) return;
+      if (self.username && self.password) {
+        this.once('authenticated', onAuthenticated);
+        self.listSasl();
+      } else {
+        onAuthenticated();
+      }
+    });
+    socket.on('data', (data: Buffer) => {
+      if (current()) self.responseHandler(data);
+    });
+    socket.on('error', (error) => {
+      if (current()) self.error(error);
+    });
+    socket.on('close', () => {
+      this.removeListener('authenticated', onAuthenticated);
+      if (!current()) return;
+      self.error(new Error(`connection to ${this.host}:${this.port} closed`));
+    });
+    self.timeoutSet = true;
+    socket.setTimeout(this.timeoutMs, () => {
+      if (current() && !self.connected) {
+        this.removeListener('authenticated', onAuthenticated);
+        self.error(new Error(`timed out connecting to ${this.host}:${this.port}`));
+      }
+    });
+  }
+
+  /** Replaces memjs's `Server#write`: one deadline per write, checked by our own timer logic. */
+  override write(blob: Buffer): void {
+    const self = this as unknown as MemjsInternals;
+    this.sock(false, (socket) => {
+      socket.write(blob);
+      self.requestTimeouts.push(Date.now() + this.timeoutMs);
+      if (!self.timeoutSet) {
+        self.timeoutSet = true;
+        socket.setTimeout(this.timeoutMs, () => this.checkDeadlines(socket));
+      }
+    });
+  }
+
+  private checkDeadlines(socket: net.Socket): void {
+    const self = this as unknown as MemjsInternals;
+    if (self._socket !== socket) return;
+    const soonest = self.requestTimeouts[0];
+    if (soonest === undefined) {
+      self.timeoutSet = false;
+      socket.setTimeout(0);
+      return;
+    }
+    const now = Date.now();
+    if (soonest <= now) {
+      self.error(new RequestTimeout(`no answer from ${this.host}:${this.port} within ${this.timeoutMs}ms`));
+      return;
+    }
+    socket.setTimeout(soonest - now, () => this.checkDeadlines(socket));
+  }
+}
+
+/** A request got no answer in time (the connection is reset). */
+export class RequestTimeout extends Error {
+  override name = 'RequestTimeout';
+}
+
+/** A node's connection: binary requests over one memjs `Server`, matched by opaque. */
+export class NodeConnection {
+  private opaque = 0;
+
+  constructor(
+    /** Ring id of the node (`host:port`). */
+    readonly id: string,
+    readonly server: MemjsServerLike,
+  ) {}
+
+  /** Sends one request and resolves with its answer. */
+  request(request: Request): Promise<BinaryResponse> {
+    const opaque = this.nextOpaque();
+    return new Promise((resolve, reject) => {
+      this.server.onResponse(opaque, resolve);
+      this.server.onError(opaque, (error) => reject(toError(error)));
+      this.server.write(encodeRequest(request, opaque));
+    });
+  }
+
+  /**
+   * Sends quiet requests followed by a NOOP in one write; resolves with every answer the
+   * server sent before the NOOP (hits for GETKQ, failures for SETQ/DELETEQ).
+   */
+  quiet(requests: readonly Request[]): Promise<BinaryResponse[]> {
+    const opaque = this.nextOpaque();
+    const answers: BinaryResponse[] = [];
+    return new Promise((resolve, reject) => {
+      const handler: QuietHandler = (response) => {
+        if (response.header.opcode === Opcode.NOOP) resolve(answers);
+        else answers.push(response);
+      };
+      // memjs keeps a quiet handler registered until an answer with an empty body (the NOOP).
+      handler.quiet = true;
+      this.server.onResponse(opaque, handler);
+      this.server.onError(opaque, (error) => reject(toError(error)));
+      this.server.write(encodeRequests([...requests, { opcode: Opcode.NOOP }], opaque));
+    });
+  }
+
+  /** Closes the socket. */
+  close(): void {
+    this.server.close();
+  }
+
+  private nextOpaque(): number {
+    // 0 is left to memjs's SASL handshake.
+    this.opaque = this.opaque >= 0xffff_fffe ? 1 : this.opaque + 1;
+    return this.opaque;
+  }
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,122 @@
+import type tls from 'node:tls';
+import { ConfigError, type MemcachedDriverConfig, parseTtl, type Ttl } from '@larder/core';
+import type { ConnectionOptions, MemjsServerLike } from './node-connection';
+
+/** Options of `createMemcachedStore` (the `memcached`/`elasticache` driver config plus driver-only options). */
+export interface MemcachedStoreOptions extends Partial<Omit<MemcachedDriverConfig, 'driver'>> {
+  /** Static node list, `host:port` each (port defaults to 11211). @default ['127.0.0.1:11211'] when no configEndpoint */
+  servers?: string[];
+  /** ElastiCache configuration endpoint `host:port`; turns auto-discovery on (and wins over `servers`). */
+  configEndpoint?: string;
+  /** Discovery poll interval, ms or a duration. @default '60s' */
+  discoveryInterval?: Ttl;
+  /** SASL PLAIN user name (binary protocol). */
+  username?: string;
+  /** SASL PLAIN password. */
+  password?: string;
+  /** TLS to every node and to the configuration endpoint: `true` or `tls.connect` options (ca, cert, servername...). @default false */
+  tls?: boolean | tls.ConnectionOptions;
+  /** Per-request timeout (also the connect timeout), ms or a duration. @default '1s' */
+  timeout?: Ttl;
+  /** Extra attempts of an idempotent operation (get, set, delete, touch and their batches) after a transport error. @default 1 */
+  retries?: number;
+  /** Consecutive transport failures that eject a node from the ring. @default 2 */
+  ejectAfterFailures?: number;
+  /** How long an ejected node stays out before it is retried, ms or a duration. @default '30s' */
+  retryEjectedAfter?: Ttl;
+  /** When the config endpoint does not speak `config get cluster` (or fails at start), use it as the only node, like django-elasticache's IGNORE_CLUSTER_ERRORS. @default false */
+  ignoreClusterErrors?: boolean;
+  /** Largest payload in bytes; keep it below the server's item size (`-I`, 1 MiB by default) minus item overhead. @default 1 MiB − 1 KiB */
+  maxValueBytes?: number;
+  /** Discovery attempts per poll before the poll counts as failed (the last good node list stays). @default 3 */
+  discoveryRetries?: number;
+  /** Builds the memjs `Server` of a node (injected client; the default is memjs's Server with TLS support). */
+  serverFactory?: (node: ConnectionOptions) => MemjsServerLike;
+}
+
+/** A `host:port` address. */
+export interface NodeAddress {
+  host: string;
+  port: number;
+}
+
+/** Options after validation, in ms. */
+export interface ResolvedOptions {
+  servers: NodeAddress[];
+  configEndpoint: NodeAddress | undefined;
+  discoveryIntervalMs: number;
+  username: string | undefined;
+  password: string | undefined;
+  tls: tls.ConnectionOptions | undefined;
+  timeoutMs: number;
+  retries: number;
+  ejectAfterFailures: number;
+  retryEjectedAfterMs: number;
+  ignoreClusterErrors: boolean;
+  maxValueBytes: number;
+  discoveryRetries: number;
+  serverFactory: ((node: ConnectionOptions) => MemjsServerLike) | undefined;
+}
+
+/** Memcached's default item size (`-I 1m`). */
+export const DEFAULT_ITEM_SIZE = 1024 * 1024;
+/** Room left for the item header, key and CAS inside an item. */
+export const ITEM_OVERHEAD = 1024;
+const DEFAULT_PORT = 11211;
+
+/** Validates options once, at construction; errors name the offending option. */
+export function resolveOptions(options: MemcachedStoreOptions): ResolvedOptions {
+  const configEndpoint = options.configEndpoint ? parseAddress(options.configEndpoint, 'configEndpoint') : undefined;
+  const serverList = options.servers ?? (configEndpoint ? [] : ['127.0.0.1:11211']);
+  if (!Array.isArray(serverList)) throw new ConfigError('memcached: servers must be an array of host:port', 'servers');
+  const servers = serverList.map((server) => parseAddress(server, 'servers'));
+  if (!configEndpoint && servers.length === 0)
+    throw new ConfigError('memcached: give servers or a configEndpoint', 'servers');
+  if ((options.username === undefined) !== (options.password === undefined))
+    throw new ConfigError('memcached: SASL needs both username and password', 'username');
+  const maxValueBytes = options.maxValueBytes ?? DEFAULT_ITEM_SIZE - ITEM_OVERHEAD;
+  return {
+    servers,
+    configEndpoint,
+    discoveryIntervalMs: duration(options.discoveryInterval ?? '60s', 'discoveryInterval'),
+    username: options.username,
+    password: options.password,
+    tls: options.tls === true ? {} : options.tls ? options.tls : undefined,
+    timeoutMs: duration(options.timeout ?? '1s', 'timeout'),
+    retries: count(options.retries ?? 1, 'retries', 0),
+    ejectAfterFailures: count(options.ejectAfterFailures ?? 2, 'ejectAfterFailures', 1),
+    retryEjectedAfterMs: duration(options.retryEjectedAfter ?? '30s', 'retryEjectedAfter'),
+    ignoreClusterErrors: options.ignoreClusterErrors ?? false,
+    maxValueBytes: count(maxValueBytes, 'maxValueBytes', 1),
+    discoveryRetries: count(options.discoveryRetries ?? 3, 'discoveryRetries', 1),
+    serverFactory: options.serverFactory,
+  };
+}
+
+/** Parses `host:port` (port optional, default 11211; IPv6 as `[::1]:11211`). */
+export function parseAddress(text: string, option: string): NodeAddress {
+  const match = /^(?:\[([^\]]+)\]|([^:\s]+))(?::(\d+))?$/.exec(String(text).trim());
+  const port = match?.[3] === undefined ? DEFAULT_PORT : Number(match[3]);
+  if (!match || port < 1 || port > 65_535)
+    throw new ConfigError(`memcached: invalid ${option} entry '${text}' (expected host:port)`, option);
+  return { host: (match[1] ?? match[2])!, port };
+}
+
+/** `host:port` as the ring and logs name a node. */
+export function formatAddress(address: NodeAddress): string {
+  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}
+
+function duration(value: Ttl, option: string): number {
+  try {
+    return parseTtl(value);
+  } catch {
+    throw new ConfigError(`memcached: invalid ${option} '${String(value)}'`, option);
+  }
+}
+
+function count(value: number, option: string, min: number): number {
+  if (!Number.isInteger(value) || value < min)
+    throw new ConfigError(`memcached: ${option} must be an integer >= ${min}`, option);
+  return value;
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { HashRing, hashKey, POINTS_PER_NODE } from '../src/hash-ring';
+
+const keys = Array.from({ length: 10_000 }, (_, i) => `user:${i}:profile`);
+
+describe('HashRing (ketama)', () => {
+  it('places 160 points per node', () => {
+    const ring = new HashRing(['10.0.0.1:11211', '10.0.0.2:11211', '10.0.0.3:11211']);
+    expect(ring.entries()).toHaveLength(3 * POINTS_PER_NODE);
+  });
+
+  it('matches the Couchbase SDK RFC 26 ketama verification points (libketama layout)', () => {
+    // Lowest points of the RFC's 4-node verification set (ketama-hashes.json).
+    const ring = new HashRing([
+      '192.168.1.101:11210',
+      '192.168.1.102:11210',
+      '192.168.1.103:11210',
+      '192.168.1.104:11210',
+    ]);
+    expect(ring.entries().slice(0, 8)).toEqual([
+      [19069626, '192.168.1.104:11210'],
+      [28439255, '192.168.1.101:11210'],
+      [36078660, '192.168.1.104:11210'],
+      [46162273, '192.168.1.104:11210'],
+      [54096687, '192.168.1.104:11210'],
+      [73548791, '192.168.1.102:11210'],
+      [78634244, '192.168.1.102:11210'],
+      [80168850, '192.168.1.104:11210'],
+    ]);
+    // A hash past the last point wraps to the first point's node.
+    expect(ring.entries()[0]![1]).toBe('192.168.1.104:11210');
+  });
+
+  it('routes a key to the first point at or after its hash', () => {
+    const ring = new HashRing(['a:1', 'b:2', 'c:3']);
+    const entries = ring.entries();
+    for (const key of keys.slice(0, 200)) {
+      const hash = hashKey(key);
+      const owner = entries.find(([point]) => point >= hash)?.[1] ?? entries[0]![1];
+      expect(ring.get(key)).toBe(owner);
+    }
+  });
+
+  it('spreads keys evenly enough over 3 nodes', () => {
+    const ring = new HashRing(['10.0.0.1:11211', '10.0.0.2:11211', '10.0.0.3:11211']);
+    const counts = new Map<string, number>();
+    for (const key of keys) counts.set(ring.get(key)!, (counts.get(ring.get(key)!) ?? 0) + 1);
+    for (const count of counts.values()) expect(count / keys.length).toBeGreaterThan(0.22);
+    expect(counts.size).toBe(3);
+  });
+
+  it('keeps about 3/4 of keys in place when a 4th node joins 3 (modulo would keep 1/4)', () => {
+    const three = new HashRing(['10.0.0.1:11211', '10.0.0.2:11211', '10.0.0.3:11211']);
+    const four = new HashRing(['10.0.0.1:11211', '10.0.0.2:11211', '10.0.0.3:11211', '10.0.0.4:11211']);
+    const kept = keys.filter((key) => three.get(key) === four.get(key)).length / keys.length;
+    expect(kept).toBeGreaterThan(0.68);
+    expect(kept).toBeLessThan(0.82);
+    // Every moved key moved to the new node.
+    for (const key of keys) if (three.get(key) !== four.get(key)) expect(four.get(key)).toBe('10.0.0.4:11211');
+  });
+
+  it('does not depend on the order nodes are listed in', () => {
+    const a = new HashRing(['x:1', 'y:2', 'z:3']);
+    const b = new HashRing(['z:3', 'x:1', 'y:2']);
+    for (const key of keys.slice(0, 500)) expect(a.get(key)).toBe(b.get(key));
+  });
+
+  it('answers undefined on an empty ring', () => {
+    expect(new HashRing([]).get('k')).toBeUndefined();
+  });
+});

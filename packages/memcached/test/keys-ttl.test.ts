@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { counterExtras, decodeCounter, encodeRequests, Opcode } from '../src/binary-protocol';
+import { isValidMemcachedKey, toMemcachedKey } from '../src/keys';
+import { MAX_RELATIVE_EXPIRATION_S, toExpiration } from '../src/ttl';
+
+describe('toMemcachedKey', () => {
+  it('keeps valid keys as they are', () => {
+    expect(toMemcachedKey('larder:user:1')).toBe('larder:user:1');
+    expect(toMemcachedKey('ünïcödé:ключ')).toBe('ünïcödé:ключ');
+    expect(toMemcachedKey('k'.repeat(250))).toBe('k'.repeat(250));
+  });
+
+  it('hashes long keys and keys with whitespace or control bytes, stably, with a readable prefix', () => {
+    const long = `larder:${'x'.repeat(300)}`;
+    const hashed = toMemcachedKey(long);
+    expect(Buffer.byteLength(hashed)).toBeLessThanOrEqual(250);
+    expect(hashed.startsWith('larder:xxx')).toBe(true);
+    expect(hashed).toBe(toMemcachedKey(long));
+    expect(isValidMemcachedKey(hashed)).toBe(true);
+    const spaced = toMemcachedKey('larder:hello world');
+    expect(spaced).toMatch(/^larder:hello_world#[\w-]{43}$/);
+    expect(toMemcachedKey('a\nb')).not.toBe(toMemcachedKey('a\rb'));
+    expect(toMemcachedKey('tab\there')).toMatch(/^tab_here#/);
+    expect(toMemcachedKey('del\u007f')).toMatch(/^del_#/);
+    expect(toMemcachedKey('é'.repeat(200))).toMatch(/^é+#/);
+    expect(Buffer.byteLength(toMemcachedKey('é'.repeat(200)))).toBeLessThanOrEqual(250);
+  });
+});
+
+describe('toExpiration', () => {
+  const now = 1_700_000_000_000;
+  it('is 0 (never) without a TTL', () => expect(toExpiration(undefined, now)).toBe(0));
+  it('rounds ms up to whole seconds', () => {
+    expect(toExpiration(1, now)).toBe(1);
+    expect(toExpiration(1000, now)).toBe(1);
+    expect(toExpiration(1001, now)).toBe(2);
+  });
+  it('keeps up to 30 days relative, sends longer TTLs as absolute Unix time', () => {
+    expect(toExpiration(MAX_RELATIVE_EXPIRATION_S * 1000, now)).toBe(MAX_RELATIVE_EXPIRATION_S);
+    expect(toExpiration(MAX_RELATIVE_EXPIRATION_S * 1000 + 1000, now)).toBe(now / 1000 + MAX_RELATIVE_EXPIRATION_S + 1);
+    expect(toExpiration(365 * 86_400_000, now)).toBe(now / 1000 + 365 * 86_400);
+  });
+});
+
+describe('binary framing', () => {
+  it('frames quiet gets and a noop back to back with one opaque', () => {
+    const buf = encodeRequests(
+      [
+        { opcode: Opcode.GETKQ, key: Buffer.from('a') },
+        { opcode: Opcode.GETKQ, key: Buffer.from('bc') },
+        { opcode: Opcode.NOOP },
+      ],
+      7,
+    );
+    expect(buf.length).toBe(24 * 3 + 3);
+    expect([buf[0], buf[1], buf.readUInt16BE(2), buf.readUInt32BE(8), buf.readUInt32BE(12)]).toEqual([
+      0x80, 0x0d, 1, 1, 7,
+    ]);
+    expect(buf.toString('latin1', 24, 25)).toBe('a');
+    expect(buf[25 + 1]).toBe(0x0d);
+    expect(buf[25 + 26 + 1]).toBe(0x0a);
+  });
+
+  it('encodes and decodes 64-bit counters exactly', () => {
+    const extras = counterExtras(2n ** 40n + 3n, 2n ** 63n, 60);
+    expect(extras.readBigUInt64BE(0)).toBe(2n ** 40n + 3n);
+    expect(extras.readBigUInt64BE(8)).toBe(2n ** 63n);
+    expect(extras.readUInt32BE(16)).toBe(60);
+    const answer = Buffer.alloc(8);
+    answer.writeBigUInt64BE(2n ** 64n - 1n);
+    expect(decodeCounter(answer)).toBe(2n ** 64n - 1n);
+    expect(() => decodeCounter(Buffer.alloc(4))).toThrow(RangeError);
+  });
+});
