@@ -266,7 +266,8 @@ interface Entry {
 
 const utf8 = new TextDecoder();
 const text = (payload: Payload) => (typeof payload === 'string' ? payload : utf8.decode(payload));
-const copy = (payload: Payload): Payload => (typeof payload === 'string' ? payload : payload.slice());
+// Raw-value stores (`rawValues`) hand over user values as they are: keep those as given.
+const copy = (payload: Payload): Payload => (payload instanceof Uint8Array ? payload.slice() : payload);
 
 /** A complete in-memory `CacheStore` over a `Map`, with millisecond TTLs (the chaos store's default backend). */
 function createMapStore(driver: string): CacheStore {
