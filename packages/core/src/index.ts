@@ -5,6 +5,7 @@ export type * from './contract';
 export * from './errors';
 export * from './events';
 export * from './lock';
+export * from './manager';
 export * from './redact';
 export type * from './store-config';
 export * from './testing/chaos-store';

@@ -1,0 +1,307 @@
+/**
+ * The benchmark runner. A scenario is one file in `bench/src/scenarios/` exporting a `Scenario`;
+ * `pnpm bench` runs them all in one process, one after another, and prints a markdown table per
+ * scenario. See bench/README.md for the interface and how to add one.
+ */
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+
+/** One measured operation, e.g. "get (hit)" through "keyv". */
+export interface BenchCase<Ctx> {
+  /** Operation, the row group of the table (e.g. `get (hit)`); ratios compare cases of the same op. */
+  op: string;
+  /** Who does it (e.g. `larder`, `keyv`, `raw ioredis`). */
+  subject: string;
+  /** Runs one operation; `i` counts up from 0 within the case (use it to vary keys). */
+  run(ctx: Ctx, i: number): unknown;
+  /** Operations kept in flight at once (each worker awaits its previous call). @default scenario.concurrency ?? 1 */
+  concurrency?: number;
+  /** Runs once before the case's warm-up (e.g. to prime keys). */
+  before?(ctx: Ctx): unknown;
+  /** Runs once after the case. */
+  after?(ctx: Ctx): unknown;
+}
+
+/** A custom per-operation column, e.g. "backend commands/op": read before and after each case. */
+export interface CounterColumn<Ctx> {
+  /** Column title. */
+  name: string;
+  /** Current counter value (e.g. total commands processed by the server); `undefined` shows a dash. */
+  read(ctx: Ctx, benchCase: BenchCase<Ctx>): number | undefined | Promise<number | undefined>;
+  /** Digits after the point. @default 2 */
+  digits?: number;
+}
+
+/** A ratio the scenario promises, checked and printed under the table. */
+export interface Target {
+  op: string;
+  subject: string;
+  /** The other subject of the same op. */
+  over: string;
+  /** Minimum `subject ops/s ÷ over ops/s`. */
+  atLeast: number;
+}
+
+/** A benchmark scenario: one file in `bench/src/scenarios/`. */
+export interface Scenario<Ctx = unknown> {
+  /** Name used on the command line (`pnpm bench <name>`) and as the results file name. */
+  name: string;
+  /** One sentence shown above the table: what is compared, on which workload. */
+  description: string;
+  /** Subject every ratio is computed against (within each op). */
+  baseline: string;
+  /** Starts servers and clients; the result is passed to every case. */
+  setup(): Promise<Ctx>;
+  /** The cases, in table order; a function may build them from the context. */
+  cases: BenchCase<Ctx>[] | ((ctx: Ctx) => BenchCase<Ctx>[]);
+  /** Stops everything `setup` started. Runs even when a case fails. */
+  teardown?(ctx: Ctx): Promise<void>;
+  /** Default in-flight operations per case. @default 1 */
+  concurrency?: number;
+  /** Extra per-operation columns. */
+  counters?: CounterColumn<Ctx>[];
+  /** Ratios the scenario must reach; printed as met/missed under the table. */
+  targets?: Target[];
+  /** Notes printed under the table (workload details, versions). */
+  notes?: string[];
+}
+
+/** How long to measure. */
+export interface RunOptions {
+  /** Warm-up per case and round, ms. @default 200 */
+  warmupMs: number;
+  /** Measured time per case and round, ms. @default 600 */
+  timeMs: number;
+  /** Rounds; cases are interleaved round-robin and the median round is reported. @default 3 */
+  rounds: number;
+  /** Progress output (stderr). */
+  progress: Progress;
+}
+
+/** Result of one case. */
+export interface CaseResult {
+  op: string;
+  subject: string;
+  concurrency: number;
+  /** Median ops/s over the rounds. */
+  opsPerSec: number;
+  /** Largest deviation of a round from the median, in percent. */
+  spreadPct: number;
+  /** Total operations measured. */
+  ops: number;
+  /** Counter columns, per operation. */
+  counters: (number | undefined)[];
+  error?: string;
+}
+
+/** Result of one scenario. */
+export interface ScenarioResult {
+  scenario: Scenario<never>;
+  results: CaseResult[];
+  error?: string;
+}
+
+/** Progress reporting: a redrawn status line on a TTY, one line per finished case otherwise. */
+export class Progress {
+  readonly #tty: boolean;
+  #lastLength = 0;
+
+  constructor(readonly stream: NodeJS.WriteStream = process.stderr) {
+    this.#tty = Boolean(stream.isTTY);
+  }
+
+  /** Shows what runs now (TTY only). */
+  status(text: string): void {
+    if (!this.#tty) return;
+    const width = (this.stream.columns ?? 100) - 1;
+    const line = text.length > width ? `${text.slice(0, width - 1)}…` : text;
+    this.stream.write(`\r${line}${' '.repeat(Math.max(0, this.#lastLength - line.length))}`);
+    this.#lastLength = line.length;
+  }
+
+  /** Prints a lasting line. */
+  log(text: string): void {
+    if (this.#tty && this.#lastLength > 0) {
+      this.stream.write(`\r${' '.repeat(this.#lastLength)}\r`);
+      this.#lastLength = 0;
+    }
+    this.stream.write(`${text}\n`);
+  }
+}
+
+const CHECK_EVERY = 64;
+
+/** Runs `run` with `concurrency` workers for `ms`; returns the operations completed. */
+async function measure<Ctx>(c: BenchCase<Ctx>, ctx: Ctx, concurrency: number, ms: number, counter: { i: number }) {
+  const end = performance.now() + ms;
+  let ops = 0;
+  let stop = false;
+  const worker = async () => {
+    while (!stop) {
+      for (let k = 0; k < CHECK_EVERY; k++) await c.run(ctx, counter.i++);
+      ops += CHECK_EVERY;
+      if (performance.now() >= end) stop = true;
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = performance.now() - start;
+  return { ops, elapsed };
+}
+
+/** Runs one scenario: setup, the cases interleaved over `rounds`, teardown. */
+export async function runScenario<Ctx>(scenario: Scenario<Ctx>, options: RunOptions): Promise<ScenarioResult> {
+  const { progress } = options;
+  progress.log(`▶ ${scenario.name}: setting up`);
+  let ctx: Ctx;
+  try {
+    ctx = await scenario.setup();
+  } catch (error) {
+    progress.log(`✗ ${scenario.name}: setup failed: ${message(error)}`);
+    return { scenario: scenario as unknown as Scenario<never>, results: [], error: `setup failed: ${message(error)}` };
+  }
+  try {
+    const cases = typeof scenario.cases === 'function' ? scenario.cases(ctx) : scenario.cases;
+    const counters = scenario.counters ?? [];
+    const state = cases.map((c) => ({
+      c,
+      concurrency: c.concurrency ?? scenario.concurrency ?? 1,
+      rates: [] as number[],
+      ops: 0,
+      counterTotals: counters.map(() => 0 as number | undefined),
+      counter: { i: 0 },
+      error: undefined as string | undefined,
+    }));
+    for (const s of state) {
+      try {
+        await s.c.before?.(ctx);
+      } catch (error) {
+        s.error = message(error);
+      }
+    }
+    const total = cases.length * options.rounds;
+    let done = 0;
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const s of state) {
+        done++;
+        if (s.error) continue;
+        progress.status(
+          `  ${scenario.name} [${done}/${total}] round ${round}/${options.rounds} · ${s.c.op} · ${s.c.subject}` +
+            (s.concurrency > 1 ? ` ×${s.concurrency}` : ''),
+        );
+        try {
+          await measure(s.c, ctx, s.concurrency, options.warmupMs, s.counter);
+          const before = await Promise.all(counters.map((col) => col.read(ctx, s.c)));
+          const { ops, elapsed } = await measure(s.c, ctx, s.concurrency, options.timeMs, s.counter);
+          const after = await Promise.all(counters.map((col) => col.read(ctx, s.c)));
+          s.rates.push((ops / elapsed) * 1000);
+          s.ops += ops;
+          s.counterTotals = s.counterTotals.map((sum, k) => {
+            const a = after[k];
+            const b = before[k];
+            return sum === undefined || a === undefined || b === undefined ? undefined : sum + (a - b);
+          });
+        } catch (error) {
+          s.error = message(error);
+          progress.log(`  ✗ ${s.c.op} · ${s.c.subject}: ${s.error}`);
+        }
+      }
+      // Collect between rounds so one case's garbage is not charged to the next one.
+      globalThis.gc?.();
+    }
+    const results: CaseResult[] = [];
+    for (const s of state) {
+      try {
+        await s.c.after?.(ctx);
+      } catch {
+        // An after hook failing does not spoil a measurement already taken.
+      }
+      const sorted = [...s.rates].sort((a, b) => a - b);
+      const median = sorted.length ? sorted[Math.floor(sorted.length / 2)]! : 0;
+      const spread = median ? Math.max(...sorted.map((r) => Math.abs(r - median))) / median : 0;
+      results.push({
+        op: s.c.op,
+        subject: s.c.subject,
+        concurrency: s.concurrency,
+        opsPerSec: median,
+        spreadPct: spread * 100,
+        ops: s.ops,
+        counters: s.counterTotals.map((sum) => (sum === undefined || s.ops === 0 ? undefined : sum / s.ops)),
+        error: s.error,
+      });
+    }
+    progress.log(`✓ ${scenario.name}: ${results.length} cases`);
+    return { scenario: scenario as unknown as Scenario<never>, results };
+  } finally {
+    try {
+      await scenario.teardown?.(ctx);
+    } catch (error) {
+      progress.log(`  teardown of ${scenario.name} failed: ${message(error)}`);
+    }
+  }
+}
+
+/** The markdown table (and targets) of one scenario. */
+export function formatScenario(result: ScenarioResult): string {
+  const { scenario, results } = result;
+  const lines = [`### ${scenario.name}`, '', scenario.description, ''];
+  if (result.error) {
+    lines.push(`**Not run:** ${result.error}`, '');
+    return lines.join('\n');
+  }
+  const counters = scenario.counters ?? [];
+  const header = ['operation', 'subject', 'ops/s', '±', `vs ${scenario.baseline}`, ...counters.map((c) => c.name)];
+  lines.push(`| ${header.join(' | ')} |`, `|${header.map((_, k) => (k < 2 ? '---' : '---:')).join('|')}|`);
+  for (const r of results) {
+    const base = results.find((b) => b.op === r.op && b.subject === scenario.baseline);
+    const subject = r.concurrency > 1 ? `${r.subject} (×${r.concurrency} in flight)` : r.subject;
+    if (r.error) {
+      lines.push(
+        `| ${r.op} | ${subject} | error: ${r.error.replace(/\|/g, '\\|')} | | | ${counters.map(() => '').join(' | ')}`,
+      );
+      continue;
+    }
+    const ratio = base && base.opsPerSec > 0 && !base.error ? `${(r.opsPerSec / base.opsPerSec).toFixed(2)}×` : '—';
+    const cols = r.counters.map((v, k) => (v === undefined ? '—' : v.toFixed(counters[k]?.digits ?? 2)));
+    lines.push(
+      `| ${[r.op, subject, formatRate(r.opsPerSec), `${r.spreadPct.toFixed(1)}%`, ratio, ...cols].join(' | ')} |`,
+    );
+  }
+  lines.push('');
+  for (const t of scenario.targets ?? []) {
+    const a = results.find((r) => r.op === t.op && r.subject === t.subject);
+    const b = results.find((r) => r.op === t.op && r.subject === t.over);
+    if (!a || !b || a.error || b.error || b.opsPerSec === 0) {
+      lines.push(`- target ${t.subject} ${t.op} ≥ ${t.atLeast}× ${t.over}: not measured`);
+      continue;
+    }
+    const ratio = a.opsPerSec / b.opsPerSec;
+    const verdict = ratio >= t.atLeast ? 'met' : 'MISSED';
+    lines.push(`- target ${t.subject} ${t.op} ≥ ${t.atLeast}× ${t.over}: **${ratio.toFixed(2)}×** ${verdict}`);
+  }
+  for (const note of scenario.notes ?? []) lines.push(`- ${note}`);
+  if ((scenario.targets?.length ?? 0) + (scenario.notes?.length ?? 0) > 0) lines.push('');
+  return lines.join('\n');
+}
+
+/** Machine, runtime and date, for results files. */
+export function machineInfo(): string {
+  let model = os.cpus()[0]?.model ?? 'unknown CPU';
+  try {
+    const lscpu = execFileSync('lscpu', { encoding: 'utf8' });
+    model = /Model name:\s*(.+)/.exec(lscpu)?.[1]?.trim() ?? model;
+  } catch {
+    // lscpu is Linux-only; os.cpus() is the fallback.
+  }
+  const memGiB = (os.totalmem() / 1024 ** 3).toFixed(1);
+  return `${model}, ${os.cpus().length} cores, ${memGiB} GiB RAM, ${os.platform()} ${os.release()}, Node ${process.version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+function formatRate(rate: number): string {
+  return Math.round(rate).toLocaleString('en-US');
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

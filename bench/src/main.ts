@@ -1,0 +1,101 @@
+/**
+ * `pnpm bench [scenario...] [--time ms] [--warmup ms] [--rounds n] [--write]`
+ * Runs the scenarios of bench/src/scenarios/ in this one process and prints a markdown table
+ * per scenario on stdout (progress on stderr). `--write` also saves bench/results/<scenario>.md.
+ */
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatScenario, machineInfo, Progress, runScenario, type Scenario, type ScenarioResult } from './harness';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const scenariosDir = path.join(here, 'scenarios');
+const resultsDir = path.join(here, '..', 'results');
+
+async function loadScenarios(): Promise<Scenario<unknown>[]> {
+  const files = (await readdir(scenariosDir)).filter((f) => /\.(ts|js|mjs)$/.test(f) && !f.endsWith('.d.ts')).sort();
+  const scenarios: Scenario<unknown>[] = [];
+  for (const file of files) {
+    const mod = (await import(pathToFileURL(path.join(scenariosDir, file)).href)) as {
+      default?: Scenario<unknown>;
+      scenario?: Scenario<unknown>;
+    };
+    const scenario = mod.scenario ?? mod.default;
+    if (!scenario?.name || !scenario.setup)
+      throw new Error(`${file} exports no Scenario (export const scenario = {...})`);
+    scenarios.push(scenario);
+  }
+  return scenarios;
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      time: { type: 'string', default: '600' },
+      warmup: { type: 'string', default: '200' },
+      rounds: { type: 'string', default: '3' },
+      write: { type: 'boolean', default: false },
+      list: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'usage: pnpm bench [scenario...] [--time ms=600] [--warmup ms=200] [--rounds n=3] [--write] [--list]\n',
+    );
+    return 0;
+  }
+  const all = await loadScenarios();
+  if (values.list) {
+    for (const s of all) process.stdout.write(`${s.name}\t${s.description}\n`);
+    return 0;
+  }
+  const unknown = positionals.filter((name) => !all.some((s) => s.name === name));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown scenario ${unknown.join(', ')}; available: ${all.map((s) => s.name).join(', ')}\n`);
+    return 2;
+  }
+  const selected = positionals.length > 0 ? all.filter((s) => positionals.includes(s.name)) : all;
+  const options = {
+    timeMs: positiveNumber(values.time, '--time'),
+    warmupMs: positiveNumber(values.warmup, '--warmup', true),
+    rounds: positiveNumber(values.rounds, '--rounds'),
+    progress: new Progress(),
+  };
+  const machine = machineInfo();
+  process.stdout.write(`## larder benchmarks\n\n${machine}\n\n`);
+  const results: ScenarioResult[] = [];
+  for (const scenario of selected) {
+    const result = await runScenario(scenario, options);
+    results.push(result);
+    const table = formatScenario(result);
+    process.stdout.write(`${table}\n`);
+    if (values.write && !result.error) {
+      await mkdir(resultsDir, { recursive: true });
+      const file = path.join(resultsDir, `${scenario.name}.md`);
+      const how = `\`pnpm bench ${scenario.name} --time ${options.timeMs} --rounds ${options.rounds}\``;
+      await writeFile(file, `${table}\nMachine: ${machine}. Command: ${how}.\n`);
+      options.progress.log(`  wrote ${path.relative(process.cwd(), file)}`);
+    }
+  }
+  return results.some((r) => r.error) ? 1 : 0;
+}
+
+function positiveNumber(text: string, flag: string, zeroOk = false): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0 || (!zeroOk && n === 0)) throw new Error(`${flag} must be a positive number`);
+  return n;
+}
+
+main().then(
+  (code) => {
+    // Scenario clients may leave sockets or timers behind; the run is over.
+    process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
