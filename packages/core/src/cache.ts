@@ -624,9 +624,9 @@ export class Cache {
   }
 
   /** Counts and emits an error; returns it as a LarderError. */
-  #report(operation: string, key: string | undefined, error: unknown): LarderError {
+  #report(operation: string, key: string | undefined, error: unknown, wrap = true): LarderError {
     const s = this.#s;
-    const wrapped = asLarderError(error, s.driver, operation);
+    const wrapped = wrap ? asLarderError(error, s.driver, operation) : (error as LarderError);
     s.emitter.counters.errors++;
     if (s.emitter.listening('error')) {
       s.emitter.emit('error', {
@@ -774,7 +774,7 @@ export class Cache {
       value = await plan.loader();
     } catch (error) {
       if (plan.stale === undefined) throw error;
-      this.#report('remember', plan.key, error);
+      this.#report('remember.loader', plan.key, error, false);
       return plan.stale.v as T;
     }
     if (value === undefined) return value;
