@@ -38,6 +38,7 @@ const DRIVER = 'memcached';
 /** Longest larder key accepted; longer memcached keys are hashed, so this only bounds memory. */
 const MAX_KEY_BYTES = 65_536;
 const PULL_ATTEMPTS = 5;
+const CAS_ATTEMPTS = 500;
 
 interface Node {
   /** Ring id: `host:port` as configured or as discovered (DNS name). */
@@ -186,10 +187,9 @@ export class MemcachedStore implements CacheStore {
   }
 
   /**
-   * Adds `delta` to a counter (missing key starts at 0 and gets `ttlMs`; an existing key keeps
-   * its expiry). Memcached counters are unsigned 64-bit: a decrement stops at 0 (memcached's
-   * rule, kept because a read-check-write would not be atomic). Results above 2^53 are rounded
-   * to the nearest JS number; use `incrementBig` for exact values.
+   * Adds `delta` (may be negative) to a counter stored as plain decimal text; a missing key
+   * starts at 0 and gets `ttlMs`. See `incrementBig` for how; results beyond 2^53 are rounded
+   * to the nearest JS number (use `incrementBig` for exact values).
    */
   async increment(key: string, delta: number, ttlMs: TtlMs): Promise<number> {
     if (!Number.isSafeInteger(delta)) {
@@ -198,24 +198,76 @@ export class MemcachedStore implements CacheStore {
     return Number(await this.incrementBig(key, BigInt(delta), ttlMs));
   }
 
-  /** `increment` with exact unsigned 64-bit arithmetic (memcached wraps above 2^64 − 1 and stops at 0 going down). */
+  /**
+   * Exact signed counter arithmetic. A non-negative delta on a non-negative counter is one
+   * native binary INCR (atomic, 64-bit exact, keeps the item's expiry; memcached wraps above
+   * 2^64 − 1). Memcached counters are unsigned and DECR stops at 0, so a negative delta, or any
+   * delta on a negative counter, is an optimistic read-modify-write: get with CAS, then
+   * set-with-CAS (or add for a missing key), retried on conflict — still atomic against every
+   * other writer. Memcached cannot report an item's remaining TTL over the binary protocol, so
+   * such a write gives the counter `ttlMs` (none = no expiry) instead of keeping its expiry.
+   */
   async incrementBig(key: string, delta: bigint, ttlMs: TtlMs): Promise<bigint> {
     const magnitude = delta < 0n ? -delta : delta;
     if (magnitude > MAX_COUNTER)
       throw new BackendError(`memcached increment of '${key}': delta out of 64-bit range`, DRIVER);
     const mkey = Buffer.from(toMemcachedKey(key));
-    // A missing key is created with `initial` (the delta is not applied to it), so initial = the result we want.
-    const request: Request = {
-      opcode: delta < 0n ? Opcode.DECREMENT : Opcode.INCREMENT,
-      key: mkey,
-      extras: counterExtras(magnitude, delta < 0n ? 0n : delta, toExpiration(ttlMs)),
-    };
-    const response = await this.send('increment', mkey, request, false);
-    if (response.header.status === Status.NON_NUMERIC) {
-      throw new BackendError(`memcached increment of '${key}': the stored value is not an unsigned integer`, DRIVER);
+    if (delta >= 0n) {
+      // A missing key is created with `initial` (the delta is not applied to it), so initial = delta.
+      const request = { opcode: Opcode.INCREMENT, key: mkey, extras: counterExtras(delta, delta, toExpiration(ttlMs)) };
+      const response = await this.send('increment', mkey, request, false);
+      if (response.header.status === Status.OK) return decodeCounter(response.val);
+      if (response.header.status !== Status.NON_NUMERIC) throw this.statusError('increment', response);
     }
-    if (response.header.status !== Status.OK) throw this.statusError('increment', response);
-    return decodeCounter(response.val);
+    return this.casIncrement(key, mkey, delta, ttlMs);
+  }
+
+  private async casIncrement(key: string, mkey: Buffer, delta: bigint, ttlMs: TtlMs): Promise<bigint> {
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      if (attempt > 8) await new Promise((resolve) => setTimeout(resolve, Math.random() * attempt));
+      const current = await this.send('increment', mkey, { opcode: Opcode.GET, key: mkey }, true);
+      let next: bigint;
+      let write: Request;
+      if (current.header.status === Status.KEY_NOT_FOUND) {
+        next = delta;
+        write = {
+          opcode: Opcode.ADD,
+          key: mkey,
+          extras: storageExtras(toExpiration(ttlMs)),
+          value: Buffer.from(String(next)),
+        };
+      } else if (current.header.status === Status.OK) {
+        const text = current.val.toString('latin1');
+        if (!/^-?\d{1,20}$/.test(text)) {
+          throw new BackendError(`memcached increment of '${key}': the stored value is not an integer`, DRIVER);
+        }
+        next = BigInt(text) + delta;
+        if (next > MAX_COUNTER || next < -MAX_COUNTER) {
+          throw new BackendError(`memcached increment of '${key}': result out of 64-bit range`, DRIVER);
+        }
+        const value = Buffer.from(String(next));
+        write = {
+          opcode: Opcode.SET,
+          key: mkey,
+          extras: storageExtras(toExpiration(ttlMs)),
+          value,
+          cas: current.header.cas,
+        };
+      } else {
+        throw this.statusError('increment', current);
+      }
+      const response = await this.send('increment', mkey, write, false);
+      const { status } = response.header;
+      if (status === Status.OK) return next;
+      if (status !== Status.KEY_EXISTS && status !== Status.NOT_STORED && status !== Status.KEY_NOT_FOUND) {
+        throw this.statusError('increment', response);
+      }
+      // Someone wrote in between: read again.
+    }
+    throw new BackendError(
+      `memcached increment of '${key}': too much contention (${CAS_ATTEMPTS} CAS attempts)`,
+      DRIVER,
+    );
   }
 
   /** Sets a new expiry (binary TOUCH); returns false if the key is absent. */
