@@ -1,0 +1,41 @@
+import { Cache } from '@larder/core';
+import { type ElastiCacheEmulator, type MemcachedCluster, startElastiCacheEmulator } from '@larder/dev-services';
+import { runConformanceSuite } from '@larder/test-suite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemcachedStore, type MemcachedStore } from '../src';
+import { memcached } from './helpers';
+
+describe('memcached conformance: 3 nodes found through the ElastiCache emulator', () => {
+  let cluster: MemcachedCluster;
+  let emulator: ElastiCacheEmulator;
+  let store: MemcachedStore;
+  beforeAll(async () => {
+    cluster = await memcached(3);
+    emulator = await startElastiCacheEmulator({
+      nodes: cluster.nodes.map((node) => ({ host: 'localhost', ip: node.host, port: node.port })),
+    });
+    store = await createMemcachedStore({ configEndpoint: emulator.endpoint });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await emulator?.stop();
+    await cluster?.stop();
+  });
+
+  it('discovered the three nodes', () => {
+    expect(store.nodeIds()).toHaveLength(3);
+  });
+
+  runConformanceSuite({
+    name: 'memcached (ElastiCache discovery, 3 nodes)',
+    createCache: (prefix, overrides) => new Cache({ store, prefix, ...overrides }),
+    describe,
+    it,
+    beforeAll,
+    afterAll,
+    skip: {
+      clear: 'memcached cannot enumerate or delete keys by prefix (capability clear=false)',
+      enumerate: 'memcached cannot list keys (capability enumerate=false)',
+    },
+  });
+});
