@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // session-store.ts resolves the optional express-session peer with createRequire(import.meta.url).
+  shims: true,
 });

@@ -1,0 +1,111 @@
+import { ConfigError, parseTtl, type Ttl } from '@larder/core';
+
+/**
+ * The part of the `Cache` facade (`@larder/core`) the integrations use. Declared structurally so
+ * that any `Cache` (or a namespace of one) fits; integrations take a `Cache`, never a driver.
+ */
+export interface CacheLike {
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown, ttl?: Ttl): Promise<void>;
+  delete(key: string): Promise<boolean>;
+  touch(key: string, ttl?: Ttl): Promise<boolean>;
+  has(key: string): Promise<boolean>;
+  keys(): AsyncIterable<string>;
+  clear(): Promise<void>;
+  namespace(name: string): CacheLike;
+  /** Error events (a fail-open cache's only signal), with the key relative to the store prefix. */
+  on?(
+    event: 'error',
+    listener: (event: { readonly key?: string | undefined; readonly error: unknown }) => void,
+  ): unknown;
+  getStore(): Promise<{ readonly driver: string; readonly capabilities: { readonly enumerate: boolean } }>;
+}
+
+/** Options of `CacheSessionStore`. */
+export interface SessionStoreOptions {
+  /** The cache sessions live in (e.g. `caches.sessionStore()`); a `Cache`, never a driver. */
+  cache: CacheLike;
+  /** Namespace of the session keys inside the cache. @default 'sess' */
+  prefix?: string;
+  /** Lifetime of a session whose cookie has no expiry (a browser-session cookie). @default '1d' */
+  ttl?: Ttl;
+  /**
+   * Lazy touch: the backend expiry is only pushed forward when that gains at least this much; an
+   * unchanged session `set` is skipped under the same rule. `0` writes on every touch/set.
+   * @default 10% of the session's lifetime, at most 1 hour
+   */
+  touchAfter?: Ttl | 0;
+  /** How often the store probes the backend after an error, until it answers again. @default '1s' */
+  probeInterval?: Ttl;
+  /** Most session ids whose last-read data hash is remembered (for unchanged-`set` skipping). @default 10_000 */
+  maxTracked?: number;
+  /**
+   * express-session's `Store` class, to make this store an `instanceof` it. Found automatically
+   * when `express-session` is installed.
+   */
+  Store?: new () => object;
+}
+
+/** Options after validation. */
+export interface ResolvedSessionStoreOptions {
+  cache: CacheLike;
+  prefix: string;
+  ttlMs: number;
+  /** `undefined` = relative default (10% of the session lifetime, capped at 1 h). */
+  touchAfterMs: number | undefined;
+  probeIntervalMs: number;
+  maxTracked: number;
+}
+
+/** Validates the session store options once, at construction. */
+export function resolveSessionStoreOptions(options: SessionStoreOptions): ResolvedSessionStoreOptions {
+  if (!options || typeof options.cache?.get !== 'function' || typeof options.cache?.set !== 'function') {
+    throw new ConfigError('CacheSessionStore needs { cache }: a Cache from @larder/core (not a driver)', 'cache');
+  }
+  // Namespaces add their own ':' separator; accept the connect-redis style 'sess:' too.
+  const prefix = (options.prefix ?? 'sess').replace(/:$/, '');
+  if (typeof prefix !== 'string' || prefix === '') {
+    throw new ConfigError(`CacheSessionStore prefix must be a non-empty string, got ${String(prefix)}`, 'prefix');
+  }
+  const maxTracked = options.maxTracked ?? 10_000;
+  if (!Number.isInteger(maxTracked) || maxTracked < 0) {
+    throw new ConfigError(`CacheSessionStore maxTracked must be an integer >= 0, got ${maxTracked}`, 'maxTracked');
+  }
+  return {
+    cache: options.cache,
+    prefix,
+    ttlMs: parseTtl(options.ttl ?? '1d'),
+    touchAfterMs:
+      options.touchAfter === undefined ? undefined : options.touchAfter === 0 ? 0 : parseTtl(options.touchAfter),
+    probeIntervalMs: parseTtl(options.probeInterval ?? '1s'),
+    maxTracked,
+  };
+}
+
+/** What a response-cache key function receives (Express and plain `node:http` requests both fit). */
+export interface KeyRequest {
+  method?: string;
+  url?: string;
+  originalUrl?: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** Options of the `responseCache` middleware. */
+export interface ResponseCacheOptions {
+  /** Where responses are kept. */
+  cache: CacheLike;
+  /** How long a response is kept. */
+  ttl: Ttl;
+  /** Cache key of a request; method-independent (GET and HEAD share entries). @default the request URL (path + query) */
+  key?: (req: KeyRequest) => string;
+  /** Request headers always part of the key (the response's own `Vary` headers are added automatically). */
+  vary?: string[];
+  /** Methods served from the cache; only GET fills it (a HEAD response has no body). @default ['GET', 'HEAD'] */
+  methods?: string[];
+  /** Response statuses that are cached. @default [200] */
+  statuses?: number[];
+  /** Largest body kept, in bytes; larger responses are passed through uncached. @default 1 MiB */
+  maxBodyBytes?: number;
+  /** Namespace of the response keys inside the cache. @default 'rc' */
+  prefix?: string;
+}
