@@ -20,7 +20,7 @@ import {
   resolveOptions,
 } from './options';
 import { ReadRouter } from './read-router';
-import { COMPARE_AND_DELETE, INCREMENT_WITH_TTL, PERSIST_IF_EXISTS, runScript } from './scripts';
+import { COMPARE_AND_DELETE, INCREMENT, PERSIST_IF_EXISTS, runScript } from './scripts';
 
 const DRIVER = 'redis';
 const SCAN_COUNT = 1000;
@@ -203,14 +203,11 @@ export class RedisStore implements CacheStore {
     }
   }
 
-  /** INCRBY; a created key gets `ttlMs` atomically (Lua), an existing key keeps its expiry. */
+  /** INCRBY in Lua; a created key gets `ttlMs` atomically, an existing key keeps its expiry. */
   async increment(key: string, delta: number, ttlMs: TtlMs): Promise<number> {
     this.before('increment', key);
     try {
-      const value =
-        ttlMs === undefined
-          ? await cmd(this.client).incrby(key, delta)
-          : await runScript(this.client, INCREMENT_WITH_TTL, key, [delta, ttlMs]);
+      const value = await runScript(this.client, INCREMENT, key, [String(delta), ttlMs === undefined ? '' : ttlMs]);
       await this.durable(key);
       return Number(value);
     } catch (error) {

@@ -12,12 +12,17 @@ function script(lua: string): LuaScript {
   return { lua, sha: createHash('sha1').update(lua).digest('hex') };
 }
 
-/** INCRBY, and PEXPIRE only when the key was created by it (creation and expiry are atomic). */
-export const INCREMENT_WITH_TTL = script(`
-local existed = redis.call('EXISTS', KEYS[1])
-local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+/**
+ * INCRBY, plus PEXPIRE only when the key was created by it (creation and expiry are atomic).
+ * Returns the new value as the stored decimal text: ioredis's integer-reply parsers round
+ * values near 2^53 (9007199254740991 comes back as ...992), a bulk string is exact.
+ */
+export const INCREMENT = script(`
+local existed = 1
+if ARGV[2] ~= '' then existed = redis.call('EXISTS', KEYS[1]) end
+redis.call('INCRBY', KEYS[1], ARGV[1])
 if existed == 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return value
+return redis.call('GET', KEYS[1])
 `);
 
 /** DEL only if the value equals ARGV[1] (owner-checked lock release). */

@@ -1,0 +1,177 @@
+/**
+ * Redis: larder (through the `Cache` facade) against raw ioredis, keyv + @keyv/redis,
+ * cache-manager 7 (over keyv) and bentocache (L2 only), on one redis-server started here.
+ */
+import KeyvRedis from '@keyv/redis';
+import { Cache } from '@larder/core';
+import { type RedisServer, startRedis } from '@larder/dev-services';
+import { createRedisStore } from '@larder/redis';
+import { BentoCache, bentostore } from 'bentocache';
+import { redisDriver } from 'bentocache/drivers/redis';
+import { createCache } from 'cache-manager';
+import { Redis } from 'ioredis';
+import Keyv from 'keyv';
+import type { BenchCase, Scenario } from '../harness';
+
+const KEYS = 1000;
+const MANY = 100;
+
+// A ~200-byte JSON value, like a small user record.
+const VALUE = {
+  id: 12345,
+  name: 'Ada Lovelace',
+  email: 'ada@example.com',
+  roles: ['admin', 'editor'],
+  active: true,
+  bio: 'Mathematician and writer, known for work on the Analytical Engine; notes include the first algorithm.',
+};
+
+interface Ctx {
+  server: RedisServer;
+  larder: Cache;
+  larderNoBatch: Cache;
+  larderAutoPipe: Cache;
+  raw: Redis;
+  rawAuto: Redis;
+  stats: Redis;
+  keyv: Keyv;
+  cacheManager: ReturnType<typeof createCache>;
+  bento: BentoCache<{ redis: ReturnType<ReturnType<typeof bentostore>['useL2Layer']> }>;
+  closers: (() => Promise<unknown>)[];
+}
+
+const key = (i: number) => `k${i % KEYS}`;
+const manyKeys = (i: number) => Array.from({ length: MANY }, (_, j) => key(i * MANY + j));
+
+async function setup(): Promise<Ctx> {
+  const server = await startRedis();
+  const closers: (() => Promise<unknown>)[] = [];
+  const larderStore = createRedisStore({ url: server.url });
+  const noBatchStore = createRedisStore({ url: server.url, batchGets: false });
+  const autoPipeStore = createRedisStore({ url: server.url, batchGets: false, autoPipelining: true });
+  closers.push(
+    () => larderStore.close(),
+    () => noBatchStore.close(),
+    () => autoPipeStore.close(),
+  );
+  const larder = new Cache({ store: larderStore, prefix: 'larder:' });
+  const larderNoBatch = new Cache({ store: noBatchStore, prefix: 'larder:' });
+  const larderAutoPipe = new Cache({ store: autoPipeStore, prefix: 'larder:' });
+  const raw = new Redis(server.url);
+  const rawAuto = new Redis(server.url, { enableAutoPipelining: true });
+  const stats = new Redis(server.url);
+  closers.push(
+    () => raw.quit(),
+    () => rawAuto.quit(),
+    () => stats.quit(),
+  );
+  const keyv = new Keyv({ store: new KeyvRedis(server.url), namespace: 'keyv' });
+  const cmKeyv = new Keyv({ store: new KeyvRedis(server.url), namespace: 'cm' });
+  const cacheManager = createCache({ stores: [cmKeyv] });
+  closers.push(
+    () => keyv.disconnect(),
+    () => cacheManager.disconnect(),
+  );
+  const bento = new BentoCache({
+    default: 'redis',
+    stores: { redis: bentostore().useL2Layer(redisDriver({ connection: { host: server.host, port: server.port } })) },
+  });
+  closers.push(() => bento.disconnectAll());
+
+  const json = JSON.stringify(VALUE);
+  const pipeline = raw.pipeline();
+  for (let i = 0; i < KEYS; i++) pipeline.set(`raw:${key(i)}`, json);
+  await pipeline.exec();
+  await larder.setMany(Array.from({ length: KEYS }, (_, i) => [key(i), VALUE] as const));
+  for (let i = 0; i < KEYS; i++) {
+    await keyv.set(key(i), VALUE);
+    await cacheManager.set(key(i), VALUE);
+    await bento.set({ key: key(i), value: VALUE });
+  }
+  return {
+    server,
+    larder,
+    larderNoBatch,
+    larderAutoPipe,
+    raw,
+    rawAuto,
+    stats,
+    keyv,
+    cacheManager,
+    bento,
+    closers,
+  };
+}
+
+function getCases(concurrency: number): BenchCase<Ctx>[] {
+  const op = `get (hit) ×${concurrency}`;
+  return [
+    { op, subject: 'larder', concurrency, run: (c, i) => c.larder.get(key(i)) },
+    { op, subject: 'larder (no batching)', concurrency, run: (c, i) => c.larderNoBatch.get(key(i)) },
+    { op, subject: 'larder (auto-pipelining, no batching)', concurrency, run: (c, i) => c.larderAutoPipe.get(key(i)) },
+    {
+      op,
+      subject: 'raw ioredis',
+      concurrency,
+      run: async (c, i) => JSON.parse((await c.raw.get(`raw:${key(i)}`)) as string),
+    },
+    {
+      op,
+      subject: 'raw ioredis (auto-pipelining)',
+      concurrency,
+      run: async (c, i) => JSON.parse((await c.rawAuto.get(`raw:${key(i)}`)) as string),
+    },
+    { op, subject: 'keyv + @keyv/redis', concurrency, run: (c, i) => c.keyv.get(key(i)) },
+    { op, subject: 'cache-manager 7', concurrency, run: (c, i) => c.cacheManager.get(key(i)) },
+    { op, subject: 'bentocache (L2 only)', concurrency, run: (c, i) => c.bento.get({ key: key(i) }) },
+  ];
+}
+
+const op = `getMany(${MANY})`;
+
+/** The Redis scenario. */
+export const scenario: Scenario<Ctx> = {
+  name: 'redis',
+  description:
+    'GET of a ~200-byte JSON value (decoded) and getMany(100), one redis-server on loopback; larder through the Cache facade.',
+  baseline: 'raw ioredis',
+  setup,
+  cases: [
+    ...getCases(1),
+    ...getCases(64),
+    { op, subject: 'larder', run: (c, i) => c.larder.getMany(manyKeys(i)) },
+    {
+      op,
+      subject: 'raw ioredis',
+      run: async (c, i) =>
+        (await c.raw.mget(manyKeys(i).map((k) => `raw:${k}`))).map((v) => (v === null ? undefined : JSON.parse(v))),
+    },
+    { op, subject: 'keyv + @keyv/redis', run: (c, i) => c.keyv.getMany(manyKeys(i)) },
+    { op, subject: 'cache-manager 7', run: (c, i) => c.cacheManager.mget(manyKeys(i)) },
+  ],
+  counters: [
+    {
+      name: 'Redis commands/op',
+      read: async (c) => {
+        const info = await c.stats.info('stats');
+        return Number(/total_commands_processed:(\d+)/.exec(info)?.[1]);
+      },
+    },
+  ],
+  targets: [
+    { op: 'get (hit) ×64', subject: 'larder', over: 'raw ioredis', atLeast: 1.5 },
+    { op: 'get (hit) ×64', subject: 'larder', over: 'keyv + @keyv/redis', atLeast: 1.2 },
+    { op: 'get (hit) ×1', subject: 'larder', over: 'raw ioredis', atLeast: 0.9 },
+    { op, subject: 'larder', over: 'raw ioredis', atLeast: 0.9 },
+  ],
+  notes: [
+    'Every subject decodes the value (raw ioredis: JSON.parse), so the comparison is what an app sees.',
+    'larder batches GETs issued in the same tick into one MGET (batchGets, the default); the "no batching" rows show the alternatives measured.',
+    'Redis commands/op counts every command the server processed during the case, divided by operations.',
+    'Versions: ioredis 6.0.0, keyv 5.6.0 + @keyv/redis 5.1.6, cache-manager 7.2.9, bentocache 1.6.0, redis-server 7.0.15.',
+  ],
+  async teardown(c) {
+    for (const close of c.closers) await close().catch(() => undefined);
+    await c.server.stop();
+  },
+};
