@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { InvalidKeyError, InvalidTtlError, SerializationError, ValueTooLargeError } from '@larder/core';
-import { expectError, expectLarderError, uniqueKey, utf8Bytes } from '../helpers';
+import { InvalidKeyError, InvalidTtlError, LarderError, SerializationError, ValueTooLargeError } from '@larder/core';
+import { expectError, uniqueKey, utf8Bytes } from '../helpers';
 import type { CacheUnderTest } from '../options';
 import type { GroupDefinition } from '../registry';
 
@@ -92,6 +92,10 @@ export const badInputs: GroupDefinition = {
           }
         }
         await check('after long keys');
+        // The boundary itself: a full key of exactly maxKeyBytes is accepted.
+        const fits = 'f'.repeat(room);
+        await cache.set(fits, 'at the limit');
+        assert.equal(await cache.get(fits), 'at the limit', 'a key of exactly maxKeyBytes with its prefix');
       },
     );
 
@@ -215,7 +219,7 @@ export const badInputs: GroupDefinition = {
     );
 
     t.test(
-      'increment by a non-integer (1.5, NaN, Infinity, "1") rejects with a LarderError; counter intact',
+      'increment by a non-integer (1.5, NaN, Infinity, "1", 2^53) rejects with E_INVALID_ARGUMENT; counter intact',
       async (ctx) => {
         const cache = await ctx.cache();
         const counter = uniqueKey('counter');
@@ -223,12 +227,13 @@ export const badInputs: GroupDefinition = {
         const missing = uniqueKey('missing');
         for (const by of [1.5, -0.5, Number.NaN, Number.POSITIVE_INFINITY, '1', null, 2 ** 53]) {
           const label = typeof by === 'string' ? `'${by}'` : String(by);
-          await expectLarderError(() => cache.increment(counter, loose<number>(by)), `increment by ${label}`);
-          await expectLarderError(() => cache.decrement(counter, loose<number>(by)), `decrement by ${label}`);
-          await expectLarderError(
-            () => cache.increment(missing, loose<number>(by)),
-            `increment of a missing key by ${label}`,
-          );
+          for (const [what, run] of [
+            [`increment by ${label}`, () => cache.increment(counter, loose<number>(by))],
+            [`decrement by ${label}`, () => cache.decrement(counter, loose<number>(by))],
+            [`increment of a missing key by ${label}`, () => cache.increment(missing, loose<number>(by))],
+          ] as const) {
+            await expectError(run, LarderError, 'E_INVALID_ARGUMENT', what);
+          }
           assert.equal(await cache.get(counter), 5, `increment by ${label}: counter changed`);
           assert.equal(await cache.has(missing), false, `increment by ${label}: created a key`);
         }
