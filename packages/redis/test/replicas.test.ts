@@ -1,0 +1,89 @@
+import { Cache } from '@larder/core';
+import { type RedisReplicaSet, startRedisReplicaSet, waitFor } from '@larder/dev-services';
+import { runConformanceSuite } from '@larder/test-suite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStore, type RedisStore } from '../src/index';
+import { commandStats, readCalls, text } from './helpers';
+
+describe('redis: primary + explicit replicas', () => {
+  let set: RedisReplicaSet;
+  let store: RedisStore;
+  beforeAll(async () => {
+    set = await startRedisReplicaSet({ replicas: 2, sentinels: 0 });
+    store = createRedisStore({ url: set.primary.url, replicaUrls: set.replicaUrls.split(','), readFrom: 'replica' });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await set?.stop();
+  });
+
+  runConformanceSuite({
+    name: 'redis (primary + replicas, readFrom replica)',
+    createCache: (prefix, overrides) => new Cache({ store, prefix, ...overrides }),
+    describe,
+    it,
+    beforeAll,
+    afterAll,
+  });
+
+  describe('read routing', () => {
+    let routed: RedisStore;
+    beforeAll(async () => {
+      routed = createRedisStore({
+        url: set.primary.url,
+        replicaUrls: set.replicaUrls.split(','),
+        readFrom: 'replica',
+        readYourWritesMs: 400,
+      });
+      await waitFor(() => routed.capabilities.readReplicas && routed.reads.clientFor('x') !== routed.client, {
+        description: 'replica connections',
+      });
+    });
+    afterAll(() => routed?.close());
+
+    it('writes go to the primary, reads of keys not written recently come from replicas', async () => {
+      for (let i = 0; i < 20; i++) await set.primary.command('SET', `route:${i}`, `v${i}`);
+      await set.waitForSync();
+      const primarySets = (await commandStats(set.primary)).set ?? 0;
+      const before = await Promise.all(set.nodes.map(readCalls));
+      for (let i = 0; i < 20; i++) expect(text(await routed.get(`route:${i}`))).toBe(`v${i}`);
+      const after = await Promise.all(set.nodes.map(readCalls));
+      const delta = after.map((n, i) => n - before[i]!);
+      expect(delta[0]).toBe(0); // the primary served no read
+      expect(delta[1]! + delta[2]!).toBe(20);
+      expect(delta[1]).toBeGreaterThan(0); // round-robin over both replicas
+      expect(delta[2]).toBeGreaterThan(0);
+      await routed.set('route:w', 'written', 60_000);
+      expect((await commandStats(set.primary)).set).toBe(primarySets + 1);
+    });
+
+    it('reads a key this process wrote from the primary within the window, then from a replica', async () => {
+      const before = await Promise.all(set.nodes.map(readCalls));
+      await routed.set('ryw:k', 'fresh', 60_000);
+      expect(text(await routed.get('ryw:k'))).toBe('fresh');
+      expect(await routed.getMany(['ryw:k', 'route:1'])).toHaveLength(2);
+      const mid = await Promise.all(set.nodes.map(readCalls));
+      expect(mid[0]! - before[0]!).toBe(2); // GET + MGET on the primary
+      expect(mid[1]! + mid[2]! - before[1]! - before[2]!).toBe(0);
+      await routed.delete('ryw:k');
+      expect(await routed.get('ryw:k')).toBeUndefined();
+      await waitFor(() => routed.reads.clientFor('ryw:k') !== routed.client, { description: 'the window to pass' });
+      await routed.get('ryw:k');
+      const end = await Promise.all(set.nodes.map(readCalls));
+      expect(end[0]! - mid[0]!).toBe(1); // only the read right after the delete
+      expect(end[1]! + end[2]! - mid[1]! - mid[2]!).toBe(1);
+    });
+
+    it('falls back to the primary when the replicas are down', async () => {
+      for (const replica of set.replicas) await replica.kill();
+      await waitFor(() => routed.reads.clientFor('route:3') === routed.client, {
+        description: 'replicas seen as down',
+      });
+      const before = await readCalls(set.primary);
+      const started = Date.now();
+      for (let i = 0; i < 10; i++) expect(text(await routed.get(`route:${i}`))).toBe(`v${i}`);
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect((await readCalls(set.primary)) - before).toBe(10);
+    });
+  });
+});
