@@ -26,6 +26,15 @@ export {
 export { ManagedProcess, PortInUseError, type ProcessSpec } from './process';
 export { type RedisServer, type StartRedisOptions, startRedis } from './redis';
 export {
+  type ClusterNodeInfo,
+  parseClusterNodes,
+  type RedisCluster,
+  type StartRedisClusterOptions,
+  startRedisCluster,
+} from './redis-cluster';
+export type { RedisNode } from './redis-node';
+export { type RedisReplicaSet, type StartRedisReplicaSetOptions, startRedisReplicaSet } from './redis-replica-set';
+export {
   parseInfo,
   type RedisProbeTarget,
   RedisReplyError,

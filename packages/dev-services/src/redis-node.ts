@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { requireBinary } from './binaries';
 import { ManagedProcess } from './process';
-import { type RedisProbeTarget, redisCommands } from './resp';
+import { type RedisProbeTarget, type RespValue, redisCommand, redisCommands, redisInfo } from './resp';
 
 /** How to start one redis-server (or redis-sentinel) process. */
 export interface RedisNodeSpec {
@@ -87,4 +87,52 @@ export function redisUrl(port: number, opts: { tls?: boolean; username?: string;
       ? `${opts.username ? encodeURIComponent(opts.username) : ''}:${encodeURIComponent(opts.password)}@`
       : '';
   return `${scheme}://${auth}127.0.0.1:${port}`;
+}
+
+/** A handle on one running redis-server / redis-sentinel process. */
+export interface RedisNode {
+  /** 127.0.0.1 */
+  host: string;
+  /** Listening port (stays the same across restart()). */
+  port: number;
+  /** `127.0.0.1:<port>` */
+  address: string;
+  /** redis:// or rediss:// URL with credentials. */
+  url: string;
+  /** PID of the running process (undefined while killed). */
+  readonly pid: number | undefined;
+  /** The managed process. */
+  process: ManagedProcess;
+  /** Runs one command through a fresh connection and returns the reply (error replies throw). */
+  command(...args: (string | number)[]): Promise<RespValue>;
+  /** `INFO <section>` as a map. */
+  info(section?: string): Promise<Record<string, string>>;
+  /** SIGKILLs the process (a crash). */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and waits until it answers PING. */
+  restart(): Promise<void>;
+}
+
+/** Wraps a started process in a RedisNode handle. */
+export function redisNodeHandle(
+  proc: ManagedProcess,
+  spec: Pick<RedisNodeSpec, 'tls' | 'username' | 'password'>,
+): RedisNode {
+  const target = redisTarget({ ...spec, port: proc.port });
+  return {
+    host: '127.0.0.1',
+    port: proc.port,
+    address: `127.0.0.1:${proc.port}`,
+    url: redisUrl(proc.port, { tls: !!spec.tls, username: spec.username, password: spec.password }),
+    get pid() {
+      return proc.pid;
+    },
+    process: proc,
+    command: (...args) => redisCommand(target, ...args),
+    info: (section = 'server') => redisInfo(target, section),
+    kill: () => proc.kill(),
+    restart: async () => {
+      await proc.restart();
+    },
+  };
 }
