@@ -1,0 +1,149 @@
+import { Cache } from '@larder/core';
+import { type RedisReplicaSet, startRedisReplicaSet, waitFor } from '@larder/dev-services';
+import { runConformanceSuite } from '@larder/test-suite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStore, type RedisStore } from '../src/index';
+
+const hostPorts = (list: string) =>
+  list.split(',').map((entry) => {
+    const [host, port] = entry.split(':');
+    return { host: host!, port: Number(port) };
+  });
+
+interface LoadResult {
+  acknowledged: string[];
+  errors: number;
+  ops: number;
+  firstErrorAt?: number;
+  lastErrorAt?: number;
+}
+
+/** Writes (and reads back) keys in a loop until `stop()`; records what was acknowledged and when errors happened. */
+function load(store: RedisStore, tag: string) {
+  const result: LoadResult = { acknowledged: [], errors: 0, ops: 0 };
+  let running = true;
+  let i = 0;
+  const worker = async () => {
+    while (running) {
+      const key = `${tag}:${i++}`;
+      try {
+        await store.set(key, String(i), undefined);
+        result.acknowledged.push(key);
+        await store.get(key);
+        result.ops += 2;
+      } catch {
+        result.errors++;
+        const now = Date.now();
+        result.firstErrorAt ??= now;
+        result.lastErrorAt = now;
+        // Errors come back at once while the primary is down: pace the loop instead of spinning.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+  };
+  const workers = Array.from({ length: 4 }, worker);
+  return {
+    result,
+    async stop() {
+      running = false;
+      await Promise.all(workers);
+      return result;
+    },
+  };
+}
+
+describe('redis: Sentinel', () => {
+  let set: RedisReplicaSet;
+  let store: RedisStore;
+  beforeAll(async () => {
+    set = await startRedisReplicaSet({ replicas: 2, sentinels: 1 });
+    store = createRedisStore({ sentinels: hostPorts(set.sentinelAddresses), sentinelName: set.masterName });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await set?.stop();
+  });
+
+  runConformanceSuite({
+    name: 'redis (Sentinel)',
+    createCache: (prefix, overrides) => new Cache({ store, prefix, ...overrides }),
+    describe,
+    it,
+    beforeAll,
+    afterAll,
+    // Expiry tests at 500 ms TTLs: on a loaded 2-core CI box a few round trips can take longer than 200 ms.
+    timing: { ttlPrecisionMs: 250 },
+  });
+
+  it('survives a failover under load without restarting the store; reports error time and lost writes', async () => {
+    const sentinels = hostPorts(set.sentinelAddresses);
+    const durableStore = createRedisStore({
+      sentinels,
+      sentinelName: set.masterName,
+      durableWrites: { replicas: 1, timeoutMs: 500 },
+    });
+    try {
+      await set.waitForSync();
+      await waitFor(() =>
+        store
+          .set('warm', '1', undefined)
+          .then(() => durableStore.set('warm2', '1', undefined))
+          .then(() => true),
+      );
+      const plain = load(store, 'fo-plain');
+      const durable = load(durableStore, 'fo-durable');
+      await waitFor(() => plain.result.acknowledged.length > 200 && durable.result.acknowledged.length > 50, {
+        description: 'steady load',
+      });
+      const killedAt = Date.now();
+      const { killed, primary } = await set.killPrimary(20_000);
+      // Operations succeed again after the promotion, through the same store objects.
+      await waitFor(() => store.set('after', 'ok', undefined).then(() => true), { timeoutMs: 15_000 });
+      await waitFor(() => durableStore.set('after2', 'ok', undefined).then(() => true), { timeoutMs: 15_000 });
+      const ackedBefore = plain.result.acknowledged.length;
+      await waitFor(() => plain.result.acknowledged.length > ackedBefore + 100, { description: 'load resumed' });
+      const p = await plain.stop();
+      const d = await durable.stop();
+
+      const lost = async (s: RedisStore, keys: string[]) => {
+        let missing = 0;
+        for (let start = 0; start < keys.length; start += 500) {
+          const values = await s.getMany(keys.slice(start, start + 500));
+          missing += values.filter((v) => v === undefined).length;
+        }
+        return missing;
+      };
+      const lostPlain = await lost(store, p.acknowledged);
+      const lostDurable = await lost(durableStore, d.acknowledged);
+      const errorSeconds = (r: LoadResult) =>
+        r.firstErrorAt === undefined ? 0 : ((r.lastErrorAt ?? r.firstErrorAt) - r.firstErrorAt) / 1000;
+      const report = {
+        killed: killed.port,
+        promoted: primary.port,
+        promotionSeconds: (Date.now() - killedAt) / 1000,
+        plain: {
+          acknowledgedWrites: p.acknowledged.length,
+          errors: p.errors,
+          errorSeconds: errorSeconds(p),
+          lostAcknowledgedWrites: lostPlain,
+        },
+        durable: {
+          acknowledgedWrites: d.acknowledged.length,
+          errors: d.errors,
+          errorSeconds: errorSeconds(d),
+          lostAcknowledgedWrites: lostDurable,
+        },
+      };
+      console.log(`[redis sentinel failover] ${JSON.stringify(report)}`);
+      expect(text(await store.get('after'))).toBe('ok');
+      expect(lostDurable).toBe(0);
+      expect(errorSeconds(p)).toBeLessThan(15);
+    } finally {
+      await durableStore.close();
+    }
+  }, 60_000);
+});
+
+function text(payload: unknown) {
+  return payload === undefined ? undefined : Buffer.from(payload as Uint8Array).toString();
+}
