@@ -16,7 +16,7 @@ import { Lock, type LockBackend } from './lock';
 import { SingleFlight } from './single-flight';
 import { sleep, withTimeout } from './timeout';
 import { parseTtl, type Ttl } from './ttl';
-import { checkRawValue, isInputError } from './value-policy';
+import { isInputError, rawValueSize } from './value-policy';
 
 /** Options of a `Cache`. */
 export interface CacheOptions {
@@ -591,16 +591,22 @@ export class Cache {
   #encode(key: string, value: unknown): Payload {
     const s = this.#s;
     if (s.raw) {
-      checkRawValue(value, key);
+      const size = rawValueSize(value, key, s.maxValueBytes);
+      if (size > s.maxValueBytes) throw new ValueTooLargeError(key, size, s.maxValueBytes, s.driver);
       return value as Payload;
     }
     const payload = s.codec.encode(value, key);
-    const max = s.maxValueBytes;
-    if (payload.length * 3 > max) {
-      const size = payloadBytes(payload);
-      if (size > max) throw new ValueTooLargeError(key, size, max, s.driver);
-    }
+    this.#checkSize(key, payload);
     return payload;
+  }
+
+  #checkSize(key: string, payload: Payload): void {
+    const max = this.#s.maxValueBytes;
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no byte count.
+    if (payload.length * 3 > max || typeof payload !== 'string') {
+      const size = payloadBytes(payload);
+      if (size > max) throw new ValueTooLargeError(key, size, max, this.#s.driver);
+    }
   }
 
   #wrote(key: string): void {

@@ -29,18 +29,25 @@ export function isInputError(error: LarderError): boolean {
 /**
  * For stores that keep values as given (`capabilities.rawValues`): rejects what the JSON codec
  * would reject — `undefined`, functions, symbols, non-finite numbers at the top, and functions,
- * symbols or cycles anywhere inside — so every driver accepts the same values.
+ * symbols or cycles anywhere inside — so every driver accepts the same values. Returns the
+ * size the JSON codec would give the value: exact for strings (quotes included, escapes not)
+ * and binary (marker byte included), an estimate for objects (string and key lengths plus a
+ * few bytes per item), so `maxValueBytes` means the same with and without the codec.
  */
-export function checkRawValue(value: unknown, key: string): void {
+export function rawValueSize(value: unknown, key: string, maxBytes: number): number {
   const type = typeof value;
-  if (type === 'string' || type === 'boolean' || type === 'bigint' || value === null) return;
+  if (type === 'string') {
+    const text = value as string;
+    return text.length * 3 + 2 <= maxBytes ? text.length + 2 : Buffer.byteLength(text) + 2;
+  }
+  if (type === 'boolean' || type === 'bigint' || value === null) return 8;
   if (type === 'number') {
     if (!Number.isFinite(value)) throw new SerializationError(`Cannot cache ${value} under key '${key}'`, key);
-    return;
+    return 8;
   }
   if (type === 'object') {
-    walk(value as object, key, '', []);
-    return;
+    if (ArrayBuffer.isView(value)) return value.byteLength + 1;
+    return walk(value as object, key, '', []);
   }
   throw new SerializationError(
     `Cannot cache a value of type ${value === undefined ? 'undefined' : type} under key '${key}'`,
@@ -48,36 +55,39 @@ export function checkRawValue(value: unknown, key: string): void {
   );
 }
 
-function walk(value: object, key: string, path: string, ancestors: object[]): void {
-  if (value instanceof Date || ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof RegExp) {
-    return;
-  }
+function walk(value: object, key: string, path: string, ancestors: object[]): number {
+  if (ArrayBuffer.isView(value)) return Math.ceil((value.byteLength * 4) / 3) + 16; // base64 in JSON
+  if (value instanceof Date || value instanceof ArrayBuffer || value instanceof RegExp) return 24;
   if (ancestors.includes(value)) {
     throw new SerializationError(`Cannot cache a circular structure${at(path)} under key '${key}'`, key);
   }
   ancestors.push(value);
+  let size = 2;
   if (value instanceof Map) {
     for (const [k, v] of value) {
-      child(k, key, `${path}<key>`, ancestors);
-      child(v, key, `${path}.${String(k)}`, ancestors);
+      size += child(k, key, `${path}<key>`, ancestors) + child(v, key, `${path}.${String(k)}`, ancestors) + 4;
     }
   } else if (value instanceof Set) {
-    for (const v of value) child(v, key, `${path}[]`, ancestors);
+    for (const v of value) size += child(v, key, `${path}[]`, ancestors) + 1;
   } else if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) child(value[i], key, `${path}[${i}]`, ancestors);
+    for (let i = 0; i < value.length; i++) size += child(value[i], key, `${path}[${i}]`, ancestors) + 1;
   } else {
-    for (const name of Object.keys(value))
-      child((value as Record<string, unknown>)[name], key, `${path}.${name}`, ancestors);
+    for (const name of Object.keys(value)) {
+      size += name.length + 4 + child((value as Record<string, unknown>)[name], key, `${path}.${name}`, ancestors);
+    }
   }
   ancestors.pop();
+  return size;
 }
 
-function child(value: unknown, key: string, path: string, ancestors: object[]): void {
+function child(value: unknown, key: string, path: string, ancestors: object[]): number {
   const type = typeof value;
+  if (type === 'string') return (value as string).length + 2;
+  if (type === 'object' && value !== null) return walk(value as object, key, path, ancestors);
   if (type === 'function' || type === 'symbol') {
     throw new SerializationError(`Cannot cache a value of type ${type}${at(path)} under key '${key}'`, key);
   }
-  if (type === 'object' && value !== null) walk(value as object, key, path, ancestors);
+  return 8;
 }
 
 function at(path: string): string {

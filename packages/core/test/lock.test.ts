@@ -18,7 +18,7 @@ describe.each([
     expect(lock.owner).toMatch(/^[0-9a-f-]{36}$/);
     expect(cache.lock('nightly', '30s').owner).not.toBe(lock.owner);
     expect(await lock.acquire()).toBe(true);
-    expect(await store.has('app:nightly')).toBe(true);
+    expect(await store.has!('app:nightly')).toBe(true);
   });
 
   it('mutual exclusion: 50 concurrent acquirers across two caches, exactly one wins', async () => {

@@ -105,7 +105,7 @@ const zeroCalls = (): Record<ChaosOperation, number> => ({
  * Not an `inProcess` store by default, so the facade applies its timeouts to it.
  */
 export function createChaosStore(options: ChaosStoreOptions = {}): ChaosStore {
-  const inner = options.store ?? createMapStore(options.driver ?? 'chaos');
+  const inner = options.store ?? createMapStore(options.driver ?? 'chaos', options.capabilities?.rawValues === true);
   const calls = zeroCalls();
   let fails: FailRule[] = [];
   let hangs: (readonly ChaosOperation[] | undefined)[] = [];
@@ -269,8 +269,11 @@ const text = (payload: Payload) => (typeof payload === 'string' ? payload : utf8
 // Raw-value stores (`rawValues`) hand over user values as they are: keep those as given.
 const copy = (payload: Payload): Payload => (payload instanceof Uint8Array ? payload.slice() : payload);
 
-/** A complete in-memory `CacheStore` over a `Map`, with millisecond TTLs (the chaos store's default backend). */
-function createMapStore(driver: string): CacheStore {
+/**
+ * A complete in-memory `CacheStore` over a `Map`, with millisecond TTLs (the chaos store's
+ * default backend). With `raw`, values are kept as given and counters are numbers.
+ */
+function createMapStore(driver: string, raw: boolean): CacheStore {
   const map = new Map<string, Entry>();
   const live = (key: string): Entry | undefined => {
     const entry = map.get(key);
@@ -330,12 +333,19 @@ function createMapStore(driver: string): CacheStore {
     },
     async increment(key, delta, ttlMs) {
       const entry = live(key);
-      const current = entry ? text(entry.payload) : '0';
-      if (!/^-?\d+$/.test(current)) {
+      const stored: unknown = entry ? entry.payload : 0;
+      const current =
+        typeof stored === 'number'
+          ? stored
+          : typeof stored === 'string' || stored instanceof Uint8Array
+            ? text(stored)
+            : undefined;
+      if (current === undefined || !Number.isSafeInteger(Number(current)) || !/^-?\d+$/.test(String(current))) {
         throw new BackendError(`${driver} increment: the value of '${key}' is not an integer`, driver);
       }
       const next = Number(current) + delta;
-      map.set(key, { payload: String(next), expiresAt: entry ? entry.expiresAt : expiry(ttlMs) });
+      const payload = (raw ? next : String(next)) as Payload;
+      map.set(key, { payload, expiresAt: entry ? entry.expiresAt : expiry(ttlMs) });
       return next;
     },
     async pull(key) {

@@ -1,0 +1,25 @@
+import { Cache, createChaosStore } from '@larder/core';
+import { runConformanceSuite } from '@larder/test-suite';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+
+// The facade over the chaos store's in-memory backend (no chaos switched on) must pass the
+// same suite every driver passes: with encoded payloads, and with raw values.
+const payloadStore = createChaosStore();
+runConformanceSuite({
+  name: 'facade over the chaos store (payloads)',
+  createCache: (prefix, overrides) => new Cache({ store: payloadStore, prefix, ...overrides }),
+  describe,
+  it,
+  beforeAll,
+  afterAll,
+});
+
+const rawStore = createChaosStore({ capabilities: { rawValues: true, inProcess: true } });
+runConformanceSuite({
+  name: 'facade over the chaos store (raw values)',
+  createCache: (prefix, overrides) => new Cache({ store: rawStore, prefix, ...overrides }),
+  describe,
+  it,
+  beforeAll,
+  afterAll,
+});
