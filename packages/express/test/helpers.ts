@@ -1,7 +1,5 @@
-import type { CacheStore, Payload, TtlMs } from '@larder/core';
+import { Cache, type CacheStore, type Payload, type TtlMs } from '@larder/core';
 import { createMemoryStore } from '@larder/memory';
-// TODO: import from @larder/core once the facade is exported there.
-import { Cache } from '../../core/src/cache';
 
 /** Calls made to the backend store, by operation, with the TTLs given. */
 export interface Counts {

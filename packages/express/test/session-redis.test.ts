@@ -1,0 +1,120 @@
+import { Cache } from '@larder/core';
+import { parseInfo, type RedisServer, startRedis } from '@larder/dev-services';
+import { createRedisStore } from '@larder/redis';
+import express, { type Express } from 'express';
+import session from 'express-session';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CacheSessionStore, type SessionData } from '../src/index';
+import { sessionStoreContract } from './session-contract';
+
+let redis: RedisServer;
+const caches: Cache[] = [];
+
+function redisCache(options: { commandTimeoutMs?: number } = {}): Cache {
+  const cache = new Cache({
+    store: createRedisStore({ url: redis.url, commandTimeoutMs: options.commandTimeoutMs ?? 2000 }),
+    prefix: 'express-test:',
+    timeout: '3s',
+  });
+  caches.push(cache);
+  return cache;
+}
+
+/** Redis commands executed so far, by name (INFO commandstats), without the INFO calls themselves. */
+async function commandStats(): Promise<Record<string, number>> {
+  const text = String(await redis.command('INFO', 'commandstats'));
+  const stats: Record<string, number> = {};
+  for (const [key, value] of Object.entries(parseInfo(text))) {
+    const calls = /calls=(\d+)/.exec(value);
+    if (key.startsWith('cmdstat_') && calls) stats[key.slice(8)] = Number(calls[1]);
+  }
+  return stats;
+}
+
+function diff(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, calls] of Object.entries(after)) {
+    const d = calls - (before[name] ?? 0);
+    if (d > 0 && name !== 'info') out[name] = d;
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  for (const cache of caches) await cache.close().catch(() => {});
+  await redis?.stop();
+});
+
+sessionStoreContract('redis', async () => redisCache(), { describe, it, beforeAll });
+
+function app(store: CacheSessionStore): Express {
+  const a = express();
+  a.use(session({ store, secret: 's', resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 } }));
+  a.post('/login', (req, res, next) => {
+    (req.session as unknown as SessionData).user = 'ann';
+    req.session.save((err) => (err ? next(err) : res.json({ ok: true })));
+  });
+  a.get('/me', (req, res) => {
+    if (!req.session) return void res.status(503).end();
+    res.json({ user: (req.session as unknown as SessionData).user ?? null });
+  });
+  a.post('/visit', (req, res, next) => {
+    if (!req.session) return void res.status(503).end();
+    const s = req.session as unknown as SessionData;
+    s.visits = Number(s.visits ?? 0) + 1;
+    req.session.save((err) => (err ? next(err) : res.json({ visits: s.visits })));
+  });
+  return a;
+}
+
+describe('CacheSessionStore on Redis', () => {
+  it('read-only request = 1 Redis command (GET); modifying request = 2 (GET + SET)', async () => {
+    const a = app(new CacheSessionStore({ cache: redisCache() }));
+    const login = await request(a).post('/login').expect(200);
+    const cookie = (login.headers['set-cookie'] as unknown as string[])[0]?.split(';')[0] as string;
+    let before = await commandStats();
+    for (let i = 0; i < 10; i++) await request(a).get('/me').set('Cookie', cookie).expect(200, { user: 'ann' });
+    expect(diff(await commandStats(), before)).toEqual({ get: 10 });
+    before = await commandStats();
+    for (let i = 0; i < 10; i++) await request(a).post('/visit').set('Cookie', cookie).expect(200);
+    const modifying = diff(await commandStats(), before);
+    expect(Object.values(modifying).reduce((x, y) => x + y, 0)).toBe(20);
+    expect(modifying.get).toBe(10);
+  });
+
+  it('the backend expiry follows the cookie', async () => {
+    const cache = redisCache();
+    const store = new CacheSessionStore({ cache });
+    await new Promise<void>((resolve, reject) =>
+      store.set('ttl-check', { cookie: { maxAge: 90_000 }, a: 1 }, (err) => (err ? reject(err) : resolve())),
+    );
+    const pttl = Number(await redis.command('PTTL', 'express-test:sess:ttl-check'));
+    expect(pttl).toBeGreaterThan(88_000);
+    expect(pttl).toBeLessThanOrEqual(90_000);
+  });
+
+  it('Redis frozen (SIGSTOP): express-session reports the error (500), no session is lost after SIGCONT', async () => {
+    const store = new CacheSessionStore({ cache: redisCache({ commandTimeoutMs: 300 }), probeInterval: 50 });
+    const a = app(store);
+    const login = await request(a).post('/login').expect(200);
+    const cookie = (login.headers['set-cookie'] as unknown as string[])[0]?.split(';')[0] as string;
+    await request(a).post('/visit').set('Cookie', cookie).expect(200, { visits: 1 });
+    const pid = redis.pid as number;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const disconnected = new Promise((resolve) => store.once('disconnect', resolve));
+      await request(a).post('/visit').set('Cookie', cookie).expect(500);
+      await disconnected;
+      await request(a).get('/me').set('Cookie', cookie).expect(503);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await new Promise((resolve) => store.once('connect', resolve));
+    await request(a).post('/visit').set('Cookie', cookie).expect(200, { visits: 2 });
+    store.close();
+  });
+});
