@@ -1,0 +1,116 @@
+import { Cache } from '@larder/core';
+import { type RedisCluster, startRedisCluster, waitFor } from '@larder/dev-services';
+import { runConformanceSuite } from '@larder/test-suite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStore, keySlot, type RedisStore } from '../src/index';
+import { commandStats, text } from './helpers';
+
+const hostPorts = (list: string) =>
+  list.split(',').map((entry) => {
+    const [host, port] = entry.split(':');
+    return { host: host!, port: Number(port) };
+  });
+
+describe('redis: Cluster', () => {
+  let cluster: RedisCluster;
+  let store: RedisStore;
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1 });
+    store = createRedisStore({ clusterNodes: hostPorts(cluster.startupNodes) });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await cluster?.stop();
+  });
+
+  runConformanceSuite({
+    name: 'redis (Cluster)',
+    createCache: (prefix, overrides) => new Cache({ store, prefix, ...overrides }),
+    describe,
+    it,
+    beforeAll,
+    afterAll,
+    timing: { ttlPrecisionMs: 250 },
+  });
+
+  it('getMany / setMany / deleteMany over keys in many slots, without CROSSSLOT', async () => {
+    const keys = Array.from({ length: 300 }, (_, i) => `multi:${i}`);
+    expect(new Set(keys.map(keySlot)).size).toBeGreaterThan(250);
+    await store.setMany(
+      keys.map((key, i) => [key, `v${i}`] as const),
+      60_000,
+    );
+    await store.setMany(
+      keys.slice(0, 50).map((key, i) => [key, `w${i}`] as const),
+      undefined,
+    );
+    const values = await store.getMany([...keys, 'multi:absent']);
+    expect(values.slice(0, 50).map(text)).toEqual(keys.slice(0, 50).map((_, i) => `w${i}`));
+    expect(values.slice(50, 300).map(text)).toEqual(keys.slice(50).map((_, i) => `v${i + 50}`));
+    expect(values[300]).toBeUndefined();
+    // Same-tick gets are batched per slot.
+    const got = await Promise.all(keys.slice(100, 200).map((key) => store.get(key)));
+    expect(got.map(text)).toEqual(keys.slice(100, 200).map((_, i) => `v${i + 100}`));
+    expect(await store.deleteMany([...keys.slice(0, 150), 'multi:absent'])).toBe(150);
+    expect((await store.getMany(keys)).filter((v) => v !== undefined)).toHaveLength(150);
+    // Keys on every master, then clear removes them everywhere and nothing else.
+    const masters = await cluster.masters();
+    const holding = await Promise.all(
+      masters.map(async (m) => Number((await m.command('EVAL', "return #redis.call('KEYS', 'multi:*')", 0)) ?? 0)),
+    );
+    expect(holding.every((n) => n > 0)).toBe(true);
+    await store.set('other:keep', 'x', undefined);
+    await store.clear('multi:');
+    for (const m of masters) expect(await m.command('EVAL', "return #redis.call('KEYS', 'multi:*')", 0)).toBe(0);
+    expect(text(await store.get('other:keep'))).toBe('x');
+    for (const m of masters) {
+      const stats = await commandStats(m);
+      expect(stats.flushdb ?? 0).toBe(0);
+      expect(stats.flushall ?? 0).toBe(0);
+    }
+  });
+
+  it('keeps serving reads while one shard fails over', async () => {
+    const keys = Array.from({ length: 200 }, (_, i) => `fo:${i}`);
+    await store.setMany(
+      keys.map((key) => [key, key] as const),
+      undefined,
+    );
+    let running = true;
+    let reads = 0;
+    let errors = 0;
+    let wrong = 0;
+    const reader = async () => {
+      let i = 0;
+      while (running) {
+        const key = keys[i++ % keys.length]!;
+        try {
+          const value = await store.get(key);
+          if (text(value) !== key) wrong++;
+          reads++;
+        } catch {
+          errors++;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      }
+    };
+    const readers = Array.from({ length: 4 }, reader);
+    try {
+      await waitFor(() => reads > 200, { description: 'steady reads' });
+      const started = Date.now();
+      const promoted = await cluster.failover(undefined, 20_000);
+      const readsAtFailover = reads;
+      await waitFor(() => reads > readsAtFailover + 500, { description: 'reads after the failover' });
+      console.log(
+        `[redis cluster failover] ${JSON.stringify({ promoted: promoted.port, seconds: (Date.now() - started) / 1000, reads, errors, wrong })}`,
+      );
+    } finally {
+      running = false;
+      await Promise.all(readers);
+    }
+    expect(wrong).toBe(0);
+    // CLUSTER FAILOVER is coordinated (no data loss): reads should keep succeeding; allow a few transient errors.
+    expect(errors).toBeLessThan(reads / 10);
+    expect((await store.getMany(keys)).map(text)).toEqual(keys);
+  }, 60_000);
+});
