@@ -121,6 +121,20 @@ export class MemcachedStore implements CacheStore {
     return [...this.nodes.keys()];
   }
 
+  /** Id of the node `key` goes to now (ejected nodes skipped), or `undefined` when none is available. */
+  nodeFor(key: string): string | undefined {
+    try {
+      return this.route(toMemcachedKey(key)).id;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Ids of the nodes currently ejected after repeated failures. */
+  ejectedNodes(): string[] {
+    return this.health.ejected();
+  }
+
   /** Polls the configuration endpoint now (no-op with a static list). */
   async refreshTopology(): Promise<void> {
     await this.poller?.poll();
