@@ -1,4 +1,12 @@
 export { hasBinary, requireBinary } from './binaries';
+export { type Dynalite, type StartDynaliteOptions, startDynalite } from './dynalite';
+export {
+  DEFAULT_DYNAMODB_JAVA_ARGS,
+  type DynamoDbLocal,
+  dynamoDbLocalHome,
+  type StartDynamoDbLocalOptions,
+  startDynamoDbLocal,
+} from './dynamodb-local';
 export {
   clusterConfigPayload,
   configGetClusterResponse,
@@ -44,5 +52,6 @@ export {
   redisInfo,
 } from './resp';
 export type { SaslCredentials } from './sasl';
+export { type DynamoDbRequestOptions, dynamoDbRequest } from './sigv4';
 export { generateTestCertificates, type TestCertificates } from './tls';
 export { type WaitOptions, waitFor } from './wait';
