@@ -26,7 +26,7 @@ export function buildClient(settings: ClientSettings): DynamoDBClient {
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
     maxAttempts: settings.maxAttempts ?? 3,
     requestHandler: {
-      connectionTimeout: settings.connectionTimeoutMs ?? 1000,
+      connectionTimeout: settings.connectionTimeoutMs ?? 3000,
       requestTimeout: settings.requestTimeoutMs ?? 5000,
     },
   });

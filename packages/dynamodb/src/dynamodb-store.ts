@@ -13,6 +13,7 @@ import {
   ScanCommand,
   type ScanCommandOutput,
   UpdateItemCommand,
+  type UpdateItemCommandOutput,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -196,51 +197,106 @@ export class DynamoDbStore implements CacheStore {
   }
 
   /**
-   * Atomically adds `delta` and returns the new value. A live counter costs one UpdateItem
-   * (`ADD`, keeping its expiry). A plain `ADD` would revive an expired item with its old value,
-   * so the ADD is conditioned on the item being live; a missing or expired counter is then
-   * (re)created by a PutItem of `delta` conditioned on it still being missing or expired.
-   * When that loses a race to another creator, the ADD is retried.
+   * Atomically adds `delta` and returns the new value, in one UpdateItem for a missing or live
+   * counter. A plain `ADD` would revive an expired item with its old value (DynamoDB has not
+   * deleted it yet), so the ADD is conditioned on the item being missing or live:
+   * - no TTL: `ADD #v :d` if missing or live (a new counter gets no expiry);
+   * - TTL: `ADD #v :d SET #e = if_not_exists(#e, :exp)` if missing or live *with* an expiry
+   *   (a new counter gets `:exp`, a live one keeps its own).
+   * When the condition fails the item is expired (or, with a TTL, a live counter without expiry):
+   * a PutItem of `delta` replaces an expired one (conditioned on it still being missing or
+   * expired), an ADD conditioned on "exists, no expiry" handles the other; losing a race to
+   * another writer loops back, bounded by the store's timeout.
    */
   async increment(key: string, delta: number, ttlMs: TtlMs): Promise<number> {
     if (!Number.isSafeInteger(delta)) {
       throw new BackendError(`dynamodb increment: delta must be a safe integer, got ${delta}`, this.driver);
     }
     const deadline = new Deadline(this.options.timeoutMs, 'increment');
+    const d: AttributeValue = { N: String(delta) };
     for (;;) {
-      // With no TTL a missing counter may be created by ADD itself (no expiry to set): one request.
-      const condition =
-        ttlMs === undefined ? `attribute_not_exists(#k) OR ${LIVE}` : `attribute_exists(#k) AND ${LIVE}`;
-      try {
-        const out = await this.client.send(
-          new UpdateItemCommand({
+      const now: AttributeValue = { N: String(nowSeconds()) };
+      const first =
+        ttlMs === undefined
+          ? await this.conditionalAdd(
+              key,
+              'ADD #v :d',
+              `attribute_not_exists(#k) OR ${LIVE}`,
+              { ':d': d, ':now': now },
+              deadline,
+            )
+          : await this.conditionalAdd(
+              key,
+              'ADD #v :d SET #e = if_not_exists(#e, :exp)',
+              'attribute_not_exists(#k) OR #e > :now',
+              { ':d': d, ':now': now, ':exp': { N: String(expiresAtSeconds(ttlMs)) } },
+              deadline,
+            );
+      if (first.value !== undefined) return first.value;
+      // The failed condition returns the item (ReturnValuesOnConditionCheckFailure), which says
+      // whether it is expired (recreate) or a live counter without expiry (plain ADD).
+      const liveForever = first.old !== undefined && this.isLive(first.old);
+      if (!liveForever) {
+        const created = await this.sendConditional(
+          new PutItemCommand({
             TableName: this.options.table,
-            Key: this.keyOf(key),
-            UpdateExpression: 'ADD #v :d',
-            ConditionExpression: condition,
-            ExpressionAttributeNames: this.names,
-            ExpressionAttributeValues: { ':d': { N: String(delta) }, ':now': { N: String(nowSeconds()) } },
-            ReturnValues: 'UPDATED_NEW',
+            Item: this.item(key, String(delta), ttlMs),
+            ConditionExpression: ABSENT_OR_EXPIRED,
+            ExpressionAttributeNames: { '#k': this.names['#k']!, '#e': this.names['#e']! },
+            ExpressionAttributeValues: { ':now': { N: String(nowSeconds()) } },
           }),
-          { abortSignal: deadline.signal },
+          'increment',
+          deadline,
         );
-        return Number(out.Attributes?.[this.options.attributes.value]?.N);
-      } catch (error) {
-        if (!isConditionFailure(error)) throw this.wrap(error, 'increment', deadline);
+        if (created) return delta;
       }
-      const created = await this.sendConditional(
-        new PutItemCommand({
+      // Servers that do not return the old item (older emulators) fall through to this as well.
+      if (ttlMs !== undefined && (liveForever || first.old === undefined)) {
+        const forever = await this.conditionalAdd(
+          key,
+          'ADD #v :d',
+          'attribute_exists(#k) AND attribute_not_exists(#e)',
+          { ':d': d },
+          deadline,
+        );
+        if (forever.value !== undefined) return forever.value;
+      }
+      if (deadline.remaining() === 0) throw deadline.timeoutError();
+    }
+  }
+
+  /** A conditional `ADD` UpdateItem: the new value, or the item that failed the condition. */
+  private async conditionalAdd(
+    key: string,
+    update: string,
+    condition: string,
+    values: Item,
+    deadline: Deadline,
+  ): Promise<{ value?: number; old?: Item }> {
+    const names: Record<string, string> = { '#v': this.names['#v']!, '#e': this.names['#e']! };
+    if (condition.includes('#k')) names['#k'] = this.names['#k']!;
+    try {
+      const out = await this.send<UpdateItemCommandOutput>(
+        new UpdateItemCommand({
           TableName: this.options.table,
-          Item: this.item(key, String(delta), ttlMs),
-          ConditionExpression: ABSENT_OR_EXPIRED,
-          ExpressionAttributeNames: { '#k': this.names['#k']!, '#e': this.names['#e']! },
-          ExpressionAttributeValues: { ':now': { N: String(nowSeconds()) } },
+          Key: this.keyOf(key),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'UPDATED_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
         'increment',
         deadline,
       );
-      if (created) return delta;
-      if (deadline.remaining() === 0) throw deadline.timeoutError();
+      return { value: Number(out.Attributes?.[this.options.attributes.value]?.N) };
+    } catch (error) {
+      if (error instanceof BackendError && isConditionFailure(error.cause)) {
+        const old = (error.cause as { Item?: Item }).Item;
+        return old ? { old } : {};
+      }
+      throw error;
     }
   }
 
@@ -455,7 +511,9 @@ export class DynamoDbStore implements CacheStore {
   private wrap(error: unknown, operation: string, deadline: Deadline): Error {
     if (error instanceof BackendError || error instanceof ValueTooLargeError) return error;
     const name = (error as Error)?.name;
-    if (deadline.signal.aborted || name === 'AbortError' || name === 'TimeoutError') {
+    // Only our own deadline is a TimeoutError; an SDK connect/socket timeout ('TimeoutError' after
+    // its retries) is a backend failure like any other.
+    if (deadline.signal.aborted || name === 'AbortError') {
       const timeout = deadline.timeoutError();
       (timeout as { cause?: unknown }).cause = error;
       return timeout;

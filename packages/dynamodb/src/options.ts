@@ -44,7 +44,7 @@ export interface DynamoDbStoreOptions extends Omit<DynamoDbDriverConfig, 'driver
   timeout?: Ttl;
   /** SDK attempts per request (throttling and 5xx are retried with backoff). @default 3 */
   maxAttempts?: number;
-  /** TCP connect timeout per request, in ms. @default 1000 */
+  /** TCP connect timeout per request, in ms. @default 3000 */
   connectionTimeoutMs?: number;
 }
 
@@ -98,7 +98,7 @@ export function resolveOptions(options: DynamoDbStoreOptions = {}, env: Env = pr
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
     throw new ConfigError(`dynamodb: maxAttempts must be an integer >= 1, got ${maxAttempts}`, 'maxAttempts');
   }
-  const connectionTimeoutMs = options.connectionTimeoutMs ?? 1000;
+  const connectionTimeoutMs = options.connectionTimeoutMs ?? 3000;
   if (!(connectionTimeoutMs > 0)) {
     throw new ConfigError('dynamodb: connectionTimeoutMs must be > 0', 'connectionTimeoutMs');
   }
