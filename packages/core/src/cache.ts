@@ -231,25 +231,33 @@ export class Cache {
         list.map(() => undefined),
       );
     }
-    const decoded = new Map<string, unknown>();
+    const values: unknown[] = [];
     for (let i = 0; i < unique.length; i++) {
       const payload = payloads[i];
-      if (payload === undefined) continue;
-      const full = unique[i] as string;
-      const key = full.slice(this.#prefix.length);
+      if (payload === undefined) {
+        values.push(undefined);
+        continue;
+      }
+      const key = (unique[i] as string).slice(this.#prefix.length);
       let value = s.raw ? (payload as unknown) : s.codec.decode(payload, key);
       if (isEnvelope(value)) value = fresh(value);
-      if (value !== undefined) decoded.set(full, value);
+      values.push(value);
+    }
+    let aligned = values as (T | undefined)[];
+    if (unique !== fulls) {
+      const byKey = new Map<string, unknown>();
+      for (let i = 0; i < unique.length; i++) byKey.set(unique[i] as string, values[i]);
+      aligned = fulls.map((full) => byKey.get(full) as T | undefined);
     }
     const emitter = s.emitter;
-    return fulls.map((full, i) => {
-      const value = decoded.get(full) as T | undefined;
-      const event: CacheEventName = value === undefined ? 'miss' : 'hit';
-      if (value === undefined) emitter.counters.misses++;
-      else emitter.counters.hits++;
+    for (let i = 0; i < aligned.length; i++) {
+      const hit = aligned[i] !== undefined;
+      if (hit) emitter.counters.hits++;
+      else emitter.counters.misses++;
+      const event: CacheEventName = hit ? 'hit' : 'miss';
       if (emitter.listening(event)) emitter.emit(event, { key: this.#path + list[i] });
-      return value;
-    });
+    }
+    return aligned;
   }
 
   /** Stores the value for `ttl` (default TTL when omitted; forever when there is none). */
@@ -670,8 +678,11 @@ export class Cache {
     }
     const graceMs = options?.grace === undefined || ttlMs === undefined ? 0 : parseTtl(options.grace);
     const lock = options?.lock ? parseLockOptions(options.lock) : undefined;
-    if (lock && (!store.add || !store.capabilities.atomicAdd)) {
-      throw new UnsupportedOperationError('remember with lock', s.driver, 'locks need an atomic set-if-absent');
+    if (lock) {
+      if (!store.add || !store.capabilities.atomicAdd) {
+        throw new UnsupportedOperationError('remember with lock', s.driver, 'locks need an atomic set-if-absent');
+      }
+      toFullKey(this.#prefix, `${key}:lock`, s.maxKeyBytes, s.driver);
     }
     const plan: Plan<T> = { store, full, key, ttlMs, graceMs, loader, lock, stale: undefined };
     let read: Read;

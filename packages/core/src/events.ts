@@ -6,11 +6,11 @@ export interface CacheKeyEvent {
 
 /** Payload of the `error` event. */
 export interface CacheErrorEvent {
-  /** Facade operation that failed, e.g. `get`, `set`, `remember`, `lock.acquire`. */
+  /** Facade operation that failed, e.g. `get`, `set`, `remember`, `lock.acquire`; `remember.loader` when a loader failed and a graced value was served. */
   readonly operation: string;
   /** The key involved, when the operation has one. */
   readonly key?: string;
-  /** The error (a `LarderError`; backend failures are `BackendError`s with the client error as `cause`). */
+  /** The error: a `LarderError` (backend failures are `BackendError`s with the client error as `cause`), or a loader's own error. */
   readonly error: unknown;
 }
 
