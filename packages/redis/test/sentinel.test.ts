@@ -57,7 +57,12 @@ describe('redis: Sentinel', () => {
   let store: RedisStore;
   beforeAll(async () => {
     set = await startRedisReplicaSet({ replicas: 2, sentinels: 1 });
-    store = createRedisStore({ sentinels: hostPorts(set.sentinelAddresses), sentinelName: set.masterName });
+    // Replica reads through Sentinel (role 'slave' connection), with read-your-writes.
+    store = createRedisStore({
+      sentinels: hostPorts(set.sentinelAddresses),
+      sentinelName: set.masterName,
+      readFrom: 'replica',
+    });
   });
   afterAll(async () => {
     await store?.close();
@@ -65,7 +70,7 @@ describe('redis: Sentinel', () => {
   });
 
   runConformanceSuite({
-    name: 'redis (Sentinel)',
+    name: 'redis (Sentinel, readFrom replica)',
     createCache: (prefix, overrides) => new Cache({ store, prefix, ...overrides }),
     describe,
     it,
@@ -73,6 +78,15 @@ describe('redis: Sentinel', () => {
     afterAll,
     // Expiry tests at 500 ms TTLs: on a loaded 2-core CI box a few round trips can take longer than 200 ms.
     timing: { ttlPrecisionMs: 250 },
+  });
+
+  it('reads from a replica the Sentinel names, writes to the primary', async () => {
+    await waitFor(() => store.reads.clientFor('never-written') !== store.client, { description: 'replica connection' });
+    const replica = store.reads.clientFor('never-written') as import('ioredis').Redis;
+    const role = (await replica.role()) as unknown[];
+    expect(role[0]).toBe('slave');
+    const primaryRole = (await (store.client as import('ioredis').Redis).role()) as unknown[];
+    expect(primaryRole[0]).toBe('master');
   });
 
   it('survives a failover under load without restarting the store; reports error time and lost writes', async () => {
