@@ -19,6 +19,7 @@ export type Group =
   | 'namespace'
   | 'keys'
   | 'values'
+  | 'isolation'
   | 'largeValues'
   | 'ttl'
   | 'defaultTtl'
@@ -41,6 +42,7 @@ export const GROUPS: readonly Group[] = [
   'namespace',
   'keys',
   'values',
+  'isolation',
   'largeValues',
   'ttl',
   'defaultTtl',
@@ -75,7 +77,7 @@ export type DescribeFunction = (name: string, fn: () => void) => any;
 
 /** `beforeAll`/`afterAll` (mocha: `before`/`after`; node:test: `before`/`after`). */
 // biome-ignore lint/suspicious/noExplicitAny: runners' hook signatures differ.
-export type HookFunction = (fn: () => Promise<void>, timeout?: number) => any;
+export type HookFunction = (fn: () => Promise<void>) => any;
 
 /**
  * The lock as the suite uses it (the facade's `Lock`). Declared here, not imported, so the suite

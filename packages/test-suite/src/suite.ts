@@ -8,7 +8,7 @@ import { add, counters, largeCounters, many, touch } from './groups/operations';
 import { keys, namespace, remember } from './groups/remember';
 import { capabilities, stats } from './groups/stats';
 import { createTtlGroups } from './groups/ttl';
-import { largeValues, values } from './groups/values';
+import { isolation, largeValues, values } from './groups/values';
 import {
   CAPABILITIES,
   type CacheOverrides,
@@ -76,6 +76,7 @@ export function runConformanceSuite(options: ConformanceOptions): void {
     namespace,
     keys,
     values,
+    isolation,
     largeValues,
     ttl: ttlGroups.ttl,
     defaultTtl: ttlGroups.defaultTtl,

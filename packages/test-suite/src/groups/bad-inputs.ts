@@ -145,9 +145,14 @@ export const badInputs: GroupDefinition = {
       const check = await sentinel(cache, key);
       const fresh = uniqueKey('fresh');
       // JSON string: 2 quote bytes + maxValueBytes - 1 characters = 1 byte over; binary: marker byte + bytes.
+      // With uncoded values (capabilities.rawValues) the store measures size its own way: only clear excess counts.
       const bad: [string, unknown][] = [
-        ['a string 1 byte over', 'z'.repeat(caps.maxValueBytes - 1)],
-        ['binary 1 byte over', Buffer.alloc(caps.maxValueBytes)],
+        ...(caps.rawValues
+          ? []
+          : ([
+              ['a string 1 byte over', 'z'.repeat(caps.maxValueBytes - 1)],
+              ['binary 1 byte over', Buffer.alloc(caps.maxValueBytes)],
+            ] as [string, unknown][])),
         [
           'an object far over',
           { list: Array.from({ length: 3 }, () => 'w'.repeat(Math.ceil(caps.maxValueBytes / 2))) },
