@@ -1,0 +1,46 @@
+import { discoverCommand } from './commands/discover';
+import { doctorCommand } from './commands/doctor';
+import { dynamodbCommand } from './commands/dynamodb';
+import { type CliIo, describeError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, printer } from './options';
+
+export { DISCOVER_HELP, discover, discoverCommand } from './commands/discover';
+export { DOCTOR_HELP, doctorCommand } from './commands/doctor';
+export { DYNAMODB_HELP, dynamodbCommand } from './commands/dynamodb';
+export { type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './options';
+
+export const HELP = `Usage: larder <command> [options]
+
+Commands:
+  doctor                    check every store the environment configures (driver, topology, latency, probe)
+  discover <host:port>      print the nodes behind an ElastiCache memcached configuration endpoint
+  dynamodb create-tables    create the DynamoDB cache and session tables (TTL enabled, on-demand)
+
+Run 'larder <command> --help' for a command's options.`;
+
+const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
+  doctor: doctorCommand,
+  discover: discoverCommand,
+  dynamodb: dynamodbCommand,
+};
+
+/** Runs the `larder` command line and resolves to its exit code (never calls process.exit). */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const { out, err } = printer(io);
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    (command === undefined ? err : out)(HELP);
+    return command === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  const handler = COMMANDS[command];
+  if (!handler) {
+    err(`Unknown command '${command}'.`);
+    err(HELP);
+    return EXIT_USAGE;
+  }
+  try {
+    return await handler(rest, io);
+  } catch (error) {
+    err(`larder ${command} failed: ${describeError(error)}`);
+    return EXIT_FAILURE;
+  }
+}

@@ -1,0 +1,53 @@
+import { redactText } from '@larder/core';
+
+/** Where a command reads its environment and writes its output (process.* in the bin, buffers in tests). */
+export interface CliIo {
+  /** Environment the command reads, like the app would (`configFromEnv`). */
+  env: Readonly<Record<string, string | undefined>>;
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+}
+
+/** Exit codes. */
+export const EXIT_OK = 0;
+/** A check or an operation failed. */
+export const EXIT_FAILURE = 1;
+/** Bad usage or invalid configuration. */
+export const EXIT_USAGE = 2;
+
+/** Line writers that redact secrets (URL passwords, secret query parameters) from everything printed. */
+export function printer(io: CliIo): { out(line?: string): void; err(line?: string): void } {
+  return {
+    out: (line = '') => void io.stdout.write(`${redactText(line)}\n`),
+    err: (line = '') => void io.stderr.write(`${redactText(line)}\n`),
+  };
+}
+
+/** `host:port` -> { host, port }, or undefined when malformed. */
+export function parseHostPort(text: string): { host: string; port: number } | undefined {
+  const match = /^\[?([^\]\s]+?)\]?:(\d{1,5})$/.exec(text.trim());
+  if (!match) return undefined;
+  const port = Number(match[2]);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: match[1] as string, port };
+}
+
+/** Message of an error, with its code when it has one, secrets redacted. */
+export function describeError(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown; cause?: { message?: unknown } } | null;
+  const message = typeof e?.message === 'string' ? e.message : String(error);
+  const cause =
+    typeof e?.cause?.message === 'string' && !message.includes(e.cause.message) ? ` (${e.cause.message})` : '';
+  const code = typeof e?.code === 'string' ? `${e.code}: ` : '';
+  return redactText(`${code}${message}${cause}`);
+}
+
+/** Rejects after `ms` with a message naming what did not answer. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms}ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
