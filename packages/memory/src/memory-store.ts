@@ -5,11 +5,13 @@ import {
   type Payload,
   type StoreCapabilities,
   type TtlMs,
+  ValueTooLargeError,
 } from '@larder/core';
 import { LRUCache } from 'lru-cache';
+import { copyIn, copyOut } from './clone';
 import { MEMORY_DEFAULTS, type MemoryStoreOptions, type ResolvedMemoryOptions } from './options';
 
-// With `clone: false` the facade hands us the caller's values as they are, typed as payloads.
+// In the raw modes (`clone`, `reference`) the facade hands us the caller's values, typed as payloads.
 type Stored = Payload | number | object;
 
 const DECIMAL = /^-?\d+$/;
@@ -26,12 +28,16 @@ export class MemoryStore implements CacheStore {
   /** The options in effect after defaults. */
   readonly options: ResolvedMemoryOptions;
   readonly #lru: LRUCache<string, Stored>;
-  readonly #clone: boolean;
+  readonly #mode: ResolvedMemoryOptions['mode'];
+  readonly #maxValueBytes: number;
+  readonly #rawValueBytes: number;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.options = resolveOptions(options);
-    const { maxEntries, maxBytes, maxValueBytes, maxKeyBytes, clone, rawValueBytes } = this.options;
-    this.#clone = clone;
+    const { maxEntries, maxBytes, maxValueBytes, maxKeyBytes, mode, rawValueBytes } = this.options;
+    this.#mode = mode;
+    this.#maxValueBytes = maxValueBytes;
+    this.#rawValueBytes = rawValueBytes;
     this.capabilities = {
       batch: true,
       atomicAdd: true,
@@ -44,15 +50,17 @@ export class MemoryStore implements CacheStore {
       maxValueBytes,
       readReplicas: false,
       inProcess: true,
-      rawValues: !clone,
+      // The facade skips its codec: this store copies (or keeps) values itself.
+      rawValues: mode !== 'codec',
     };
     this.#lru = new LRUCache<string, Stored>({
       max: maxEntries,
       maxSize: maxBytes,
-      // Entries bigger than this are refused by lru-cache silently; the facade checks
-      // maxValueBytes first, so only the key can push an entry over: allow for it.
+      // Entries bigger than this are refused by lru-cache silently; values over maxValueBytes
+      // are refused loudly first, so only the key can push an entry over: allow for it.
       maxEntrySize: Math.min(maxBytes, maxValueBytes + maxKeyBytes + 1),
       // String length stands in for bytes: exact for ASCII, and O(1) instead of a UTF-8 scan.
+      // Copied values bring their size from the copy walk (see #write).
       sizeCalculation: (value, key) => key.length + sizeOf(value, rawValueBytes),
       // No timers: expiry is checked on every read (get/has/keys skip stale entries).
       ttlAutopurge: false,
@@ -70,8 +78,12 @@ export class MemoryStore implements CacheStore {
 
   /** Stores the payload (bytes are copied), replacing any previous value. */
   set(key: string, payload: Payload, ttlMs: TtlMs): Promise<void> {
-    this.#write(key, payload, ttlMs);
-    return Promise.resolve();
+    try {
+      this.#write(key, payload, ttlMs);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Returns true if the key existed (and had not expired) and was deleted. */
@@ -86,8 +98,21 @@ export class MemoryStore implements CacheStore {
 
   /** Stores every entry with the same expiry. */
   setMany(entries: readonly (readonly [string, Payload])[], ttlMs: TtlMs): Promise<void> {
-    for (const [key, payload] of entries) this.#write(key, payload, ttlMs);
-    return Promise.resolve();
+    try {
+      // Copy (and size-check) everything first, so a too-large value leaves nothing half-written.
+      const copies = this.#mode === 'clone' ? entries.map(([key, value]) => [key, copyIn(value)] as const) : undefined;
+      if (copies) {
+        for (const [key, copy] of copies) this.#checkSize(key, copy.size);
+        for (const [key, copy] of copies) {
+          this.#lru.set(key, copy.value as Stored, { ttl: ttlMs ?? 0, size: key.length + copy.size });
+        }
+      } else {
+        for (const [key, payload] of entries) this.#write(key, payload, ttlMs);
+      }
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Deletes the keys; returns how many existed. */
@@ -105,8 +130,12 @@ export class MemoryStore implements CacheStore {
   /** Stores only if absent or expired; returns true if stored. */
   add(key: string, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
     if (this.#lru.has(key)) return Promise.resolve(false);
-    this.#write(key, payload, ttlMs);
-    return Promise.resolve(true);
+    try {
+      this.#write(key, payload, ttlMs);
+      return Promise.resolve(true);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Adds `delta` to an integer value; a missing key starts at 0 with `ttlMs`, an existing one keeps its expiry. */
@@ -139,7 +168,9 @@ export class MemoryStore implements CacheStore {
   touch(key: string, ttlMs: TtlMs): Promise<boolean> {
     const value = this.#lru.get(key);
     if (value === undefined) return Promise.resolve(false);
-    this.#lru.set(key, value, { ttl: ttlMs ?? 0 });
+    // Same value, same size: only the expiry changes.
+    const size = this.#lru.info(key)?.size;
+    this.#lru.set(key, value, { ttl: ttlMs ?? 0, ...(size ? { size } : {}) });
     return Promise.resolve(true);
   }
 
@@ -180,12 +211,31 @@ export class MemoryStore implements CacheStore {
 
   #read(key: string): Stored | undefined {
     const value = this.#lru.get(key);
+    if (value === undefined || typeof value !== 'object') return value;
+    if (this.#mode === 'clone') return copyOut(value) as Stored;
     // Bytes are the one mutable payload: the codec decodes them as a view, so hand out a copy.
-    return value instanceof Uint8Array ? value.slice() : value;
+    return this.#mode === 'codec' && value instanceof Uint8Array ? value.slice() : value;
   }
 
   #write(key: string, payload: Stored, ttlMs: TtlMs): void {
-    this.#lru.set(key, payload instanceof Uint8Array ? payload.slice() : payload, { ttl: ttlMs ?? 0 });
+    const ttl = ttlMs ?? 0;
+    if (this.#mode === 'clone') {
+      const { value, size } = copyIn(payload);
+      this.#checkSize(key, size);
+      this.#lru.set(key, value as Stored, { ttl, size: key.length + size });
+      return;
+    }
+    if (this.#mode === 'codec') {
+      this.#lru.set(key, payload instanceof Uint8Array ? payload.slice() : payload, { ttl });
+      return;
+    }
+    this.#checkSize(key, sizeOf(payload, this.#rawValueBytes));
+    this.#lru.set(key, payload, { ttl });
+  }
+
+  #checkSize(key: string, size: number): void {
+    // Codec payloads are checked by the facade; uncoded values only here.
+    if (size > this.#maxValueBytes) throw new ValueTooLargeError(key, size, this.#maxValueBytes, this.driver);
   }
 
   #delete(key: string): boolean {
@@ -200,7 +250,7 @@ export class MemoryStore implements CacheStore {
   #counter(value: number): Stored {
     // Raw mode hands values back uncoded, so a counter must be a number there; encoded mode
     // keeps the codec's plain decimal text.
-    return this.#clone ? String(value) : value;
+    return this.#mode === 'codec' ? String(value) : value;
   }
 
   #keysWith(prefix: string): string[] {
@@ -250,10 +300,14 @@ function resolveOptions(options: MemoryStoreOptions): ResolvedMemoryOptions {
   }
   const maxKeyBytes = positiveInt(options.maxKeyBytes ?? MEMORY_DEFAULTS.maxKeyBytes, 'maxKeyBytes');
   const rawValueBytes = positiveInt(options.rawValueBytes ?? MEMORY_DEFAULTS.rawValueBytes, 'rawValueBytes');
-  if (options.clone !== undefined && typeof options.clone !== 'boolean') {
-    throw new ConfigError(`memory store: clone must be true or false, got ${String(options.clone)}`, 'clone');
+  for (const name of ['clone', 'useCodec'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') {
+      throw new ConfigError(`memory store: ${name} must be true or false, got ${String(options[name])}`, name);
+    }
   }
-  return { maxEntries, maxBytes, maxValueBytes, maxKeyBytes, clone: options.clone ?? true, rawValueBytes };
+  // A custom codec in the store config only takes effect if values go through the codec.
+  const mode = options.useCodec || options.codec ? 'codec' : options.clone === false ? 'reference' : 'clone';
+  return { maxEntries, maxBytes, maxValueBytes, maxKeyBytes, mode, rawValueBytes };
 }
 
 function positiveInt(value: unknown, name: string): number {

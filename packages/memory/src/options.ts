@@ -11,13 +11,18 @@ export interface MemoryStoreOptions extends Omit<MemoryDriverConfig, 'driver'> {
   /** Longest key in UTF-8 bytes. @default 65_536 */
   maxKeyBytes?: number;
   /**
-   * `true` stores the encoded payload (the facade's codec runs on every write and read), so values
-   * are isolated from later mutation. `false` stores the caller's object references as they are
-   * (`capabilities.rawValues`): fastest, but mutating a value after `set` or after `get` changes
-   * the cached value. @default true
+   * `true` deep-copies values in on write and out on read (same result as a JSON codec round
+   * trip, several times faster), so later mutation never reaches the cache. `false` keeps the
+   * caller's references: fastest, but mutating a value after `set` or after `get` changes the
+   * cached value. Both keep values uncoded (`capabilities.rawValues`). @default true
    */
   clone?: boolean;
-  /** Estimated size in bytes of one non-string raw value (only with `clone: false`). @default 1024 */
+  /**
+   * Store encoded payloads instead: the facade's codec runs on every write and read (slower,
+   * exact byte sizes). Implied when the store config sets a custom `codec`. @default false
+   */
+  useCodec?: boolean;
+  /** Estimated size in bytes of one non-string value with `clone: false` (not walked, for speed). @default 1024 */
   rawValueBytes?: number;
 }
 
@@ -27,7 +32,8 @@ export interface ResolvedMemoryOptions {
   maxBytes: number;
   maxValueBytes: number;
   maxKeyBytes: number;
-  clone: boolean;
+  /** How values are kept: encoded payloads, deep copies, or the caller's references. */
+  mode: 'codec' | 'clone' | 'reference';
   rawValueBytes: number;
 }
 

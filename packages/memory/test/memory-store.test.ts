@@ -1,4 +1,4 @@
-import { BackendError, ConfigError, jsonCodec } from '@larder/core';
+import { BackendError, ConfigError, jsonCodec, ValueTooLargeError } from '@larder/core';
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore, larderDriver, MemoryStore } from '../src/index';
 
@@ -23,11 +23,15 @@ describe('MemoryStore', () => {
       clear: true,
       ttlPrecisionMs: 1,
       inProcess: true,
-      rawValues: false,
+      rawValues: true,
       maxKeyBytes: 65_536,
       maxValueBytes: 8 * 1024 * 1024,
     });
     expect(createMemoryStore({ clone: false }).capabilities.rawValues).toBe(true);
+    expect(createMemoryStore({ useCodec: true }).capabilities.rawValues).toBe(false);
+    expect(createMemoryStore({ codec: jsonCodec }).options.mode).toBe('codec');
+    expect(createMemoryStore().options.mode).toBe('clone');
+    expect(createMemoryStore({ clone: false }).options.mode).toBe('reference');
     expect(createMemoryStore({ maxValueBytes: 100 }).capabilities.maxValueBytes).toBe(100);
   });
 
@@ -50,7 +54,7 @@ describe('MemoryStore', () => {
   });
 
   it('copies byte payloads in and out', async () => {
-    const store = createMemoryStore();
+    const store = createMemoryStore({ useCodec: true });
     const bytes = new Uint8Array([0, 1, 2, 3]);
     await store.set('bin', bytes, undefined);
     bytes[1] = 99;
@@ -60,8 +64,8 @@ describe('MemoryStore', () => {
     expect([...((await store.get('bin')) as Uint8Array)]).toEqual([0, 1, 2, 3]);
   });
 
-  it('isolates values from mutation through the codec by default', async () => {
-    const store = createMemoryStore();
+  it('isolates values from mutation through the codec with useCodec', async () => {
+    const store = createMemoryStore({ useCodec: true });
     const user = { name: 'ada', tags: ['x'] };
     await store.set('u', jsonCodec.encode(user, 'u'), undefined);
     user.tags.push('mutated');
@@ -84,16 +88,17 @@ describe('MemoryStore', () => {
 
   it('add is set-if-absent and treats expired keys as absent', async () => {
     const store = createMemoryStore();
-    expect(await store.add('k', 'a', 20)).toBe(true);
-    expect(await store.add('k', 'b', 20)).toBe(false);
+    // TTLs are generous where a stalled (loaded) machine must not expire the key mid-test.
+    expect(await store.add('k', 'a', 200)).toBe(true);
+    expect(await store.add('k', 'b', 200)).toBe(false);
     expect(await store.get('k')).toBe('a');
     await waitFor(() => store.add('k', 'c', undefined));
     expect(await store.get('k')).toBe('c');
   });
 
   it('increments plain decimal payloads and keeps the expiry of existing counters', async () => {
-    const store = createMemoryStore();
-    expect(await store.increment('n', 5, 40)).toBe(5);
+    const store = createMemoryStore({ useCodec: true });
+    expect(await store.increment('n', 5, 200)).toBe(5);
     expect(await store.increment('n', -2, undefined)).toBe(3);
     expect(await store.get('n')).toBe('3');
     await waitFor(async () => (await store.get('n')) === undefined);
@@ -103,6 +108,93 @@ describe('MemoryStore', () => {
     await expect(store.increment('big', 1, undefined)).rejects.toBeInstanceOf(BackendError);
     await store.set('bytes', Buffer.from('41'), undefined);
     expect(await store.increment('bytes', 1, undefined)).toBe(42);
+  });
+
+  it('copies values in and out by default, with the JSON codec round-trip result', async () => {
+    const store = createMemoryStore();
+    class Point {
+      constructor(
+        public x: number,
+        public y: number,
+      ) {}
+    }
+    const value = {
+      name: 'ada',
+      tags: ['x', undefined, Number.NaN],
+      skipped: undefined,
+      when: new Date(5),
+      map: new Map([['k', { deep: 1 }]]),
+      set: new Set([1, 2]),
+      bytes: Buffer.from([1, 2]),
+      point: new Point(1, 2),
+      big: 10n,
+    };
+    await store.set('v', value as never, undefined);
+    value.tags.push('mutated');
+    value.when.setTime(99);
+    value.map.get('k')!.deep = 2;
+    value.bytes[0] = 9;
+    const read = (await store.get('v')) as unknown as typeof value;
+    const expected = jsonCodec.decode(
+      jsonCodec.encode(
+        {
+          ...value,
+          tags: ['x', undefined, Number.NaN],
+          when: new Date(5),
+          map: new Map([['k', { deep: 1 }]]),
+          bytes: Buffer.from([1, 2]),
+        },
+        'v',
+      ),
+      'v',
+    );
+    expect(read).toEqual(expected);
+    expect(read.point).not.toBeInstanceOf(Point);
+    expect('skipped' in read).toBe(false);
+    read.tags.push('reader');
+    read.map.get('k')!.deep = 3;
+    const again = (await store.get('v')) as unknown as typeof value;
+    expect(again.tags).toEqual(['x', null, null]);
+    expect(again.map.get('k')).toEqual({ deep: 1 });
+    expect(again).not.toBe(read);
+  });
+
+  it('keeps "__proto__" keys as own data, like JSON.parse', async () => {
+    const store = createMemoryStore();
+    const value = JSON.parse('{"__proto__": {"polluted": true}}');
+    await store.set('p', value, undefined);
+    const read = (await store.get('p')) as unknown as Record<string, unknown>;
+    expect(Object.getPrototypeOf(read)).toBe(Object.prototype);
+    expect(Object.keys(read)).toEqual(['__proto__']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('refuses uncoded values over maxValueBytes and counts their size', async () => {
+    const store = createMemoryStore({ maxValueBytes: 100, maxBytes: 1000 });
+    await expect(store.set('big', 'x'.repeat(101) as never, undefined)).rejects.toBeInstanceOf(ValueTooLargeError);
+    await expect(store.set('big', { a: 'x'.repeat(95) } as never, undefined)).rejects.toBeInstanceOf(
+      ValueTooLargeError,
+    );
+    await expect(
+      store.setMany(
+        [
+          ['ok', 'small'],
+          ['big', 'x'.repeat(200)],
+        ],
+        undefined,
+      ),
+    ).rejects.toBeInstanceOf(ValueTooLargeError);
+    expect(await store.has('ok')).toBe(false);
+    // As JSON: {"a":"xx...x"} = 2 + (1 + 4) + (50 + 2) bytes.
+    await store.set('fits', { a: 'x'.repeat(50) } as never, undefined);
+    expect(store.calculatedSize).toBe('fits'.length + 59);
+    await store.touch('fits', 1000);
+    expect(store.calculatedSize).toBe('fits'.length + 59);
+    await store.set('at-limit', 'y'.repeat(98) as never, undefined);
+    await store.set('bytes-at-limit', Buffer.alloc(99) as never, undefined);
+    await expect(store.set('over', Buffer.alloc(100) as never, undefined)).rejects.toBeInstanceOf(ValueTooLargeError);
+    const reference = createMemoryStore({ clone: false, maxValueBytes: 10, maxBytes: 1000 });
+    await expect(reference.set('s', 'x'.repeat(11), undefined)).rejects.toBeInstanceOf(ValueTooLargeError);
   });
 
   it('stores numbers as numbers for counters in raw mode', async () => {
@@ -125,9 +217,10 @@ describe('MemoryStore', () => {
     expect(await store.pull('p')).toBe('v');
     expect(await store.pull('p')).toBeUndefined();
 
-    await store.set('t', 'v', 30);
+    await store.set('t', 'v', 200);
+    await store.set('sibling', 'v', 200);
     expect(await store.touch('t', undefined)).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await waitFor(async () => !(await store.has('sibling')));
     expect(await store.get('t')).toBe('v');
     expect(await store.touch('missing', 10)).toBe(false);
 
@@ -167,7 +260,7 @@ describe('MemoryStore', () => {
     const byBytes = createMemoryStore({ maxBytes: 100, maxValueBytes: 50 });
     for (let i = 0; i < 10; i++) await byBytes.set(`k${i}`, 'x'.repeat(30), undefined);
     expect(byBytes.calculatedSize).toBeLessThanOrEqual(100);
-    expect(byBytes.size).toBe(3);
+    expect(byBytes.size).toBe(2); // 2 + 30 + 2 (quotes) bytes each
     expect(await byBytes.get('k9')).toBe('x'.repeat(30));
   });
 
@@ -176,6 +269,7 @@ describe('MemoryStore', () => {
     expect(() => createMemoryStore({ maxBytes: -1 })).toThrow(/maxBytes/);
     expect(() => createMemoryStore({ maxBytes: 10, maxValueBytes: 20 })).toThrow(/maxValueBytes/);
     expect(() => createMemoryStore({ clone: 'yes' as never })).toThrow(/clone/);
+    expect(() => createMemoryStore({ useCodec: 1 as never })).toThrow(/useCodec/);
   });
 
   it('exports a driver factory for the manager', async () => {

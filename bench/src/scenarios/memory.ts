@@ -1,0 +1,160 @@
+/**
+ * In-process caching: larder's memory store through the `Cache` facade against raw lru-cache
+ * and the in-memory defaults of keyv, cache-manager and bentocache, on the same keys and value.
+ */
+import { type Cache, createCacheManager } from '@larder/core';
+import { BentoCache, bentostore } from 'bentocache';
+import { memoryDriver } from 'bentocache/drivers/memory';
+import { createCache } from 'cache-manager';
+import Keyv from 'keyv';
+import { LRUCache } from 'lru-cache';
+import type { BenchCase, Scenario } from '../harness';
+
+const KEYS = 1000;
+const TTL_MS = 3_600_000;
+const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}`);
+const value = (i: number) => ({
+  id: i,
+  name: 'Ada Lovelace',
+  email: 'ada@example.com',
+  roles: ['admin', 'editor'],
+  createdAt: '2026-01-01T00:00:00.000Z',
+});
+const loader = () => value(0);
+
+interface Ctx {
+  larder: Cache;
+  larderRaw: Cache;
+  lru: LRUCache<string, object>;
+  keyv: Keyv;
+  cacheManager: ReturnType<typeof createCache>;
+  bento: BentoCache<{ memory: ReturnType<typeof bentostore> }>;
+  close(): Promise<void>;
+}
+
+type Subject = {
+  name: string;
+  get(ctx: Ctx, key: string): unknown;
+  set(ctx: Ctx, key: string, v: object): unknown;
+  remember(ctx: Ctx, key: string): unknown;
+};
+
+const subjects: Subject[] = [
+  {
+    name: 'larder',
+    get: (c, k) => c.larder.get(k),
+    set: (c, k, v) => c.larder.set(k, v, TTL_MS),
+    remember: (c, k) => c.larder.remember(k, TTL_MS, loader),
+  },
+  {
+    name: 'larder (clone: false)',
+    get: (c, k) => c.larderRaw.get(k),
+    set: (c, k, v) => c.larderRaw.set(k, v, TTL_MS),
+    remember: (c, k) => c.larderRaw.remember(k, TTL_MS, loader),
+  },
+  {
+    name: 'raw lru-cache',
+    get: (c, k) => c.lru.get(k),
+    set: (c, k, v) => c.lru.set(k, v, { ttl: TTL_MS }),
+    remember: (c, k) => {
+      const hit = c.lru.get(k);
+      if (hit !== undefined) return hit;
+      const loaded = loader();
+      c.lru.set(k, loaded, { ttl: TTL_MS });
+      return loaded;
+    },
+  },
+  {
+    name: 'keyv',
+    get: (c, k) => c.keyv.get(k),
+    set: (c, k, v) => c.keyv.set(k, v, TTL_MS),
+    // keyv has no remember/wrap: get, then set on a miss.
+    remember: async (c, k) => {
+      const hit = await c.keyv.get(k);
+      if (hit !== undefined) return hit;
+      const loaded = loader();
+      await c.keyv.set(k, loaded, TTL_MS);
+      return loaded;
+    },
+  },
+  {
+    name: 'cache-manager',
+    get: (c, k) => c.cacheManager.get(k),
+    set: (c, k, v) => c.cacheManager.set(k, v, TTL_MS),
+    remember: (c, k) => c.cacheManager.wrap(k, loader, TTL_MS),
+  },
+  {
+    name: 'bentocache',
+    get: (c, k) => c.bento.get({ key: k }),
+    set: (c, k, v) => c.bento.set({ key: k, value: v, ttl: TTL_MS }),
+    remember: (c, k) => c.bento.getOrSet({ key: k, factory: loader, ttl: TTL_MS }),
+  },
+];
+
+async function prime(ctx: Ctx): Promise<void> {
+  for (const subject of subjects) {
+    for (let i = 0; i < KEYS; i++) {
+      await subject.set(ctx, keys[i]!, value(i));
+      await subject.remember(ctx, `r:${keys[i]}`);
+    }
+  }
+}
+
+function cases(): BenchCase<Ctx>[] {
+  const ops: [string, (s: Subject) => BenchCase<Ctx>['run']][] = [
+    ['get (hit)', (s) => (ctx, i) => s.get(ctx, keys[i % KEYS]!)],
+    ['set', (s) => (ctx, i) => s.set(ctx, keys[i % KEYS]!, value(i))],
+    ['remember (hit)', (s) => (ctx, i) => s.remember(ctx, `r:${keys[i % KEYS]}`)],
+  ];
+  return ops.flatMap(([op, make]) => subjects.map((s) => ({ op, subject: s.name, run: make(s) })));
+}
+
+/** The in-memory scenario. */
+export const scenario: Scenario<Ctx> = {
+  name: 'memory',
+  description:
+    'In-process cache, 1,000 keys, a 5-field object value, TTL 1h, one call in flight. ' +
+    'larder = the memory store through the `Cache` facade (values encoded, so isolated from mutation); ' +
+    'peers use their defaults (keyv 5 and cache-manager 7: in-memory Map via keyv; bentocache 1.6: memory driver only, no bus).',
+  baseline: 'larder',
+  // Everything runs in this process: count its CPU time, so other load on the machine does not skew ratios.
+  clock: 'cpu',
+  async setup() {
+    const manager = createCacheManager({
+      stores: { memory: { driver: 'memory', maxEntries: 10_000 }, raw: { driver: 'memory', clone: false } },
+    });
+    const larder = manager.store('memory');
+    const larderRaw = manager.store('raw');
+    await larder.getStore();
+    await larderRaw.getStore();
+    const lru = new LRUCache<string, object>({ max: 10_000 });
+    const keyv = new Keyv();
+    const cacheManager = createCache();
+    const bento = new BentoCache({
+      default: 'memory',
+      stores: { memory: bentostore().useL1Layer(memoryDriver({ maxItems: 10_000 })) },
+    });
+    const ctx: Ctx = {
+      larder,
+      larderRaw,
+      lru,
+      keyv,
+      cacheManager,
+      bento,
+      close: async () => {
+        await manager.close();
+        await cacheManager.disconnect();
+        await bento.disconnectAll();
+      },
+    };
+    await prime(ctx);
+    return ctx;
+  },
+  cases,
+  teardown: (ctx) => ctx.close(),
+  targets: [
+    { op: 'get (hit)', subject: 'larder', over: 'cache-manager', atLeast: 3 },
+    { op: 'get (hit)', subject: 'larder', over: 'keyv', atLeast: 10 },
+    { op: 'set', subject: 'larder', over: 'cache-manager', atLeast: 2 },
+  ],
+};
