@@ -57,6 +57,7 @@ export const badInputs: GroupDefinition = {
         ['undefined', undefined],
         ['an object', { key: 'k' }],
         ['an array', ['k']],
+        ['a symbol', Symbol('k')],
       ];
       for (const [label, key] of bad) {
         for (const [operation, run] of keyedOperations(cache, loose<string>(key))) {
