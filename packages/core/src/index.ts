@@ -1,3 +1,4 @@
+export * from './app-cache';
 export * from './cache';
 export * from './codec';
 export * from './config-from-env';
