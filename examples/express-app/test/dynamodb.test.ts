@@ -1,0 +1,44 @@
+import { type DynamoDbLocal, startDynamoDbLocal } from '@larder/dev-services';
+import { createTables } from '@larder/dynamodb';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Instance, scenario, startInstance } from './helpers';
+
+describe('example app on DynamoDB Local (cache table + session table)', () => {
+  let dynamo: DynamoDbLocal;
+  const instances: Instance[] = [];
+
+  beforeAll(async () => {
+    dynamo = await startDynamoDbLocal();
+    // The driver reads credentials from the AWS default chain, like in production.
+    process.env.AWS_ACCESS_KEY_ID = dynamo.credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = dynamo.credentials.secretAccessKey;
+    await createTables({
+      endpoint: dynamo.endpoint,
+      region: dynamo.region,
+      credentials: dynamo.credentials,
+      tables: [{ name: 'CacheTable' }, { name: 'SessionTable' }],
+    });
+  });
+  afterAll(async () => {
+    for (const instance of instances) await instance.stop();
+    await dynamo?.stop();
+  });
+
+  it('two instances share cache (CacheTable) and sessions (SessionTable)', async () => {
+    const env = {
+      CACHE_DRIVER: 'dynamodb',
+      SESSION_DRIVER: 'dynamodb',
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      AWS_REGION: dynamo.region,
+    };
+    const a = await startInstance(env);
+    instances.push(a);
+    const b = await startInstance(env);
+    instances.push(b);
+    await scenario(a, b);
+    const health = await request(a.url).get('/healthz').expect(200);
+    expect(health.body.cache).toMatchObject({ store: 'dynamodb', driver: 'dynamodb', ok: true });
+    expect(health.body.sessions).toMatchObject({ store: 'dynamodb_sessions', driver: 'dynamodb', ok: true });
+  });
+});

@@ -1,0 +1,63 @@
+import { type RedisReplicaSet, startRedisReplicaSet } from '@larder/dev-services';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Instance, scenario, startInstance } from './helpers';
+
+describe('example app on Redis (primary + 2 replicas)', () => {
+  let redis: RedisReplicaSet;
+  const instances: Instance[] = [];
+  const start = async (env: Record<string, string>) => {
+    const instance = await startInstance(env);
+    instances.push(instance);
+    return instance;
+  };
+
+  beforeAll(async () => {
+    redis = await startRedisReplicaSet({ replicas: 2, sentinels: 0 });
+    await redis.waitForSync();
+  });
+  afterAll(async () => {
+    for (const instance of instances) await instance.stop();
+    await redis?.stop();
+  });
+
+  it('two instances on different ports share cache and sessions through Redis', async () => {
+    const env = { CACHE_DRIVER: 'redis', REDIS_URL: redis.primary.url, CACHE_PREFIX: 'e2e-primary:' };
+    const a = await start(env);
+    const b = await start(env);
+    expect(a.url).not.toBe(b.url);
+    await scenario(a, b);
+    const health = await request(a.url).get('/healthz').expect(200);
+    expect(health.body.cache).toMatchObject({ store: 'redis', driver: 'redis', ok: true });
+  });
+
+  it('replica reads never show a stale session after login (read-your-writes)', async () => {
+    const env = {
+      CACHE_DRIVER: 'redis',
+      REDIS_URL: redis.primary.url,
+      REDIS_REPLICA_URLS: redis.replicaUrls,
+      REDIS_READ_FROM: 'replica',
+      CACHE_PREFIX: 'e2e-replica:',
+    };
+    const app = await start(env);
+    await scenario(app);
+    // Detach both replicas: from now on they are frozen, stale copies. Every read of a session this
+    // process just wrote must still go to the primary.
+    for (const replica of redis.replicas) await replica.command('REPLICAOF', 'NO', 'ONE');
+    for (let i = 0; i < 5; i++) {
+      const login = await request(app.url)
+        .post('/login')
+        .send({ name: `user${i}` })
+        .expect(200);
+      const cookie = (login.headers['set-cookie'] as unknown as string[])[0]?.split(';')[0] as string;
+      await request(app.url)
+        .get('/me')
+        .set('Cookie', cookie)
+        .expect(200, { user: `user${i}`, visits: 1 });
+      await request(app.url)
+        .get('/me')
+        .set('Cookie', cookie)
+        .expect(200, { user: `user${i}`, visits: 2 });
+    }
+  });
+});
