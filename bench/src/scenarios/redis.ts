@@ -31,6 +31,7 @@ interface Ctx {
   larder: Cache;
   larderNoBatch: Cache;
   larderAutoPipe: Cache;
+  larderBoth: Cache;
   raw: Redis;
   rawAuto: Redis;
   stats: Redis;
@@ -49,7 +50,9 @@ async function setup(): Promise<Ctx> {
   const larderStore = createRedisStore({ url: server.url });
   const noBatchStore = createRedisStore({ url: server.url, batchGets: false });
   const autoPipeStore = createRedisStore({ url: server.url, batchGets: false, autoPipelining: true });
+  const bothStore = createRedisStore({ url: server.url, autoPipelining: true });
   closers.push(
+    () => bothStore.close(),
     () => larderStore.close(),
     () => noBatchStore.close(),
     () => autoPipeStore.close(),
@@ -57,6 +60,7 @@ async function setup(): Promise<Ctx> {
   const larder = new Cache({ store: larderStore, prefix: 'larder:' });
   const larderNoBatch = new Cache({ store: noBatchStore, prefix: 'larder:' });
   const larderAutoPipe = new Cache({ store: autoPipeStore, prefix: 'larder:' });
+  const larderBoth = new Cache({ store: bothStore, prefix: 'larder:' });
   const raw = new Redis(server.url);
   const rawAuto = new Redis(server.url, { enableAutoPipelining: true });
   const stats = new Redis(server.url);
@@ -93,6 +97,7 @@ async function setup(): Promise<Ctx> {
     larder,
     larderNoBatch,
     larderAutoPipe,
+    larderBoth,
     raw,
     rawAuto,
     stats,
@@ -109,6 +114,7 @@ function getCases(concurrency: number): BenchCase<Ctx>[] {
     { op, subject: 'larder', concurrency, run: (c, i) => c.larder.get(key(i)) },
     { op, subject: 'larder (no batching)', concurrency, run: (c, i) => c.larderNoBatch.get(key(i)) },
     { op, subject: 'larder (auto-pipelining, no batching)', concurrency, run: (c, i) => c.larderAutoPipe.get(key(i)) },
+    { op, subject: 'larder (batching + auto-pipelining)', concurrency, run: (c, i) => c.larderBoth.get(key(i)) },
     {
       op,
       subject: 'raw ioredis',

@@ -113,4 +113,87 @@ describe('redis: Cluster', () => {
     expect(errors).toBeLessThan(reads / 10);
     expect((await store.getMany(keys)).map(text)).toEqual(keys);
   }, 60_000);
+  it('readFrom replica reads from replica nodes (scaleReads) and keeps read-your-writes', async () => {
+    const reader = createRedisStore({ clusterNodes: hostPorts(cluster.startupNodes), readFrom: 'replica' });
+    try {
+      const keys = Array.from({ length: 60 }, (_, i) => `rr:${i}`);
+      await store.setMany(
+        keys.map((key) => [key, key] as const),
+        undefined,
+      );
+      for (const m of await cluster.masters()) await m.command('WAIT', 1, 2000);
+      const replicas = await cluster.replicas();
+      const masters = await cluster.masters();
+      const reads = async (nodes: typeof masters) => {
+        let total = 0;
+        for (const n of nodes) {
+          const stats = await commandStats(n);
+          total += (stats.get ?? 0) + (stats.mget ?? 0);
+        }
+        return total;
+      };
+      const [r0, m0] = [await reads(replicas), await reads(masters)];
+      for (const key of keys) expect(text(await reader.get(key))).toBe(key);
+      const [r1, m1] = [await reads(replicas), await reads(masters)];
+      expect(r1 - r0).toBe(60);
+      expect(m1 - m0).toBe(0);
+      await reader.set('rr:own', 'mine', 60_000);
+      expect(text(await reader.get('rr:own'))).toBe('mine');
+      expect((await reads(masters)) - m1).toBe(1);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('a killed master: errors stop once its replica is promoted, without restarting the store', async () => {
+    const keys = Array.from({ length: 200 }, (_, i) => `kill:${i}`);
+    await store.setMany(
+      keys.map((key) => [key, key] as const),
+      undefined,
+    );
+    for (const m of await cluster.masters()) await m.command('WAIT', 1, 2000);
+    let running = true;
+    let reads = 0;
+    let errors = 0;
+    let lastErrorAt = 0;
+    let slowest = 0;
+    const reader = async () => {
+      let i = 0;
+      while (running) {
+        const t0 = Date.now();
+        try {
+          await store.get(keys[i++ % keys.length]!);
+          reads++;
+          slowest = Math.max(slowest, Date.now() - t0);
+        } catch {
+          errors++;
+          lastErrorAt = Date.now();
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      }
+    };
+    const readers = Array.from({ length: 4 }, reader);
+    let report: Record<string, unknown> = {};
+    try {
+      await waitFor(() => reads > 200, { description: 'steady reads' });
+      const killedAt = Date.now();
+      const { killed, promoted } = await cluster.killMaster(undefined, 30_000);
+      const readsAt = reads;
+      await waitFor(() => reads > readsAt + 500, { timeoutMs: 20_000, description: 'reads after the promotion' });
+      report = {
+        killed: killed.port,
+        promoted: promoted.port,
+        promotedAfterSeconds: (Date.now() - killedAt) / 1000,
+        reads,
+        errors,
+        errorWindowSeconds: errors ? (lastErrorAt - killedAt) / 1000 : 0,
+        slowestReadMs: slowest,
+      };
+      console.log(`[redis cluster master killed] ${JSON.stringify(report)}`);
+    } finally {
+      running = false;
+      await Promise.all(readers);
+    }
+    expect((await store.getMany(keys)).map(text)).toEqual(keys);
+  }, 60_000);
 });
