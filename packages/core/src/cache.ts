@@ -676,54 +676,78 @@ export class Cache {
     if (typeof loader !== 'function') {
       throw new LarderError('E_INVALID_ARGUMENT', `remember needs a loader function, got ${describe(loader)}`);
     }
-    const graceMs = options?.grace === undefined || ttlMs === undefined ? 0 : parseTtl(options.grace);
-    const lock = options?.lock ? parseLockOptions(options.lock) : undefined;
-    if (lock) {
-      if (!store.add || !store.capabilities.atomicAdd) {
-        throw new UnsupportedOperationError('remember with lock', s.driver, 'locks need an atomic set-if-absent');
+    let graceMs = 0;
+    let lock: Plan<T>['lock'];
+    if (options !== undefined) {
+      graceMs = options.grace === undefined || ttlMs === undefined ? 0 : parseTtl(options.grace);
+      lock = options.lock ? parseLockOptions(options.lock) : undefined;
+      if (lock) {
+        if (!store.add || !store.capabilities.atomicAdd) {
+          throw new UnsupportedOperationError('remember with lock', s.driver, 'locks need an atomic set-if-absent');
+        }
+        toFullKey(this.#prefix, `${key}:lock`, s.maxKeyBytes, s.driver);
       }
-      toFullKey(this.#prefix, `${key}:lock`, s.maxKeyBytes, s.driver);
     }
-    const plan: Plan<T> = { store, full, key, ttlMs, graceMs, loader, lock, stale: undefined };
-    let read: Read;
+    // The hit path is inlined (no helper awaits, nothing allocated): it is the common case.
+    let payload: Payload | undefined;
     try {
-      read = await this.#read(store, full, key);
+      payload = await (s.timeoutMs === 0
+        ? store.get(full)
+        : withTimeout(store.get(full), s.timeoutMs, 'get', s.driver));
     } catch (error) {
       // Backend down: fall back to the loader (one run per key in this process).
       this.#report('remember', key, error);
-      plan.backendDown = true;
+      const plan: Plan<T> = { store, full, key, ttlMs, graceMs, loader, lock, stale: undefined, backendDown: true };
       return s.flights.run(full, () => this.#load(plan));
     }
-    if (read.fresh) {
-      this.#counted(key, true);
-      return read.value as T;
+    let stale: GraceEnvelope | undefined;
+    if (payload !== undefined) {
+      const value = this.#decodeForRemember(payload, key);
+      if (value !== undefined) {
+        if (!isEnvelope(value)) {
+          this.#counted(key, true);
+          return value as T;
+        }
+        if (value[GRACE] > Date.now()) {
+          this.#counted(key, true);
+          return value.v as T;
+        }
+        stale = value;
+      }
     }
-    if (read.stale) {
+    const plan: Plan<T> = { store, full, key, ttlMs, graceMs, loader, lock, stale: undefined };
+    if (stale !== undefined) {
       // Within grace: answer now with the stale value, refresh once in the background.
       this.#counted(key, true);
       if (!s.flights.has(full)) {
-        plan.stale = read.stale;
+        plan.stale = stale;
         s.flights.run(full, () => this.#fill(plan)).catch((error) => this.#report('remember', key, error));
       }
-      return read.stale.v as T;
+      return stale.v as T;
     }
     this.#counted(key, false);
     return s.flights.run(full, () => this.#fill(plan));
   }
 
-  /** Reads `full`: a fresh value, a stale grace envelope, or nothing. A payload that no longer decodes counts as a miss (it will be overwritten). */
-  async #read(store: CacheStore, full: string, key: string): Promise<Read> {
+  /** Decodes for `remember`: a payload that no longer decodes is reported and counts as a miss (the loader's value overwrites it). */
+  #decodeForRemember(payload: Payload, key: string): unknown {
     const s = this.#s;
-    const payload = await this.#bound(store.get(full), 'get');
-    if (payload === undefined) return MISS;
-    let value: unknown;
+    if (s.raw) return payload;
     try {
-      value = s.raw ? payload : s.codec.decode(payload, key);
+      return s.codec.decode(payload, key);
     } catch (error) {
       if (!(error instanceof SerializationError)) throw error;
       this.#report('remember', key, error);
-      return MISS;
+      return undefined;
     }
+  }
+
+  /** Reads `full`: a fresh value, a stale grace envelope, or nothing. A payload that no longer decodes counts as a miss (it will be overwritten). */
+  async #read(store: CacheStore, full: string, key: string): Promise<Read> {
+    const payload = await this.#bound(store.get(full), 'get');
+    if (payload === undefined) return MISS;
+    const value = this.#decodeForRemember(payload, key);
+    if (value === undefined) return MISS;
     if (!isEnvelope(value)) return { fresh: true, value };
     if (value[GRACE] > Date.now()) return { fresh: true, value: value.v };
     return { fresh: false, value: undefined, stale: value };
