@@ -85,8 +85,8 @@ export class DynamoDbStore implements CacheStore {
       clear: o.allowClear,
       ttlPrecisionMs: 1000,
       maxKeyBytes: MAX_KEY_BYTES,
-      // The key's own bytes also count against the item limit; `set` checks the exact item size.
-      maxValueBytes: MAX_ITEM_BYTES - overhead - EXPIRY_VALUE_BYTES,
+      // Any payload up to this fits with any key up to maxKeyBytes; `set` also checks the exact item size.
+      maxValueBytes: MAX_ITEM_BYTES - MAX_KEY_BYTES - overhead - EXPIRY_VALUE_BYTES,
       readReplicas: false,
       inProcess: false,
     };

@@ -1,12 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type Dynalite, startDynalite } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbStore, createTables, type DynamoDbStore } from '../src/index';
 import { countRequests, type RequestCounter } from './helpers';
-import { credentials, region, type Server, startDynalite } from './servers';
 
 // dynalite stops a BatchGetItem response at about 1 MB + one item (~1.4 MB with 400 KB items) and
 // returns the rest as UnprocessedKeys, like DynamoDB does at 16 MB: a real test of the retry loop.
-let server: Server;
+let server: Dynalite;
 let store: DynamoDbStore;
 let requests: RequestCounter;
 
@@ -14,13 +14,17 @@ beforeAll(async () => {
   server = await startDynalite();
   const report = await createTables({
     endpoint: server.endpoint,
-    region,
-    credentials,
+    region: server.region,
+    credentials: server.credentials,
     tables: [{ name: 'CacheTable' }],
     pollIntervalMs: 20,
   });
   expect(report.tables[0]?.ttl).toBe('unsupported');
-  const client = new DynamoDBClient({ endpoint: server.endpoint, region, credentials });
+  const client = new DynamoDBClient({
+    endpoint: server.endpoint,
+    region: server.region,
+    credentials: server.credentials,
+  });
   requests = countRequests(client);
   store = createDynamoDbStore({ client, table: 'CacheTable', timeout: '30s' });
 });
