@@ -30,6 +30,7 @@ export class Lock {
   readonly ttlMs: number;
   readonly #backend: LockBackend;
 
+  /** Use `cache.lock(name, ttl, owner?)`; this constructor is for stores' own lock helpers. */
   constructor(backend: LockBackend, key: string, ttl: Ttl, owner?: string) {
     this.#backend = backend;
     this.key = key;

@@ -7,7 +7,7 @@ import {
   TimeoutError,
   ValueTooLargeError,
 } from '@larder/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 describe("onError: 'throw' (default)", () => {
   it('rejects with BackendError wrapping the client error as cause, and emits error', async () => {
@@ -150,6 +150,34 @@ describe('timeouts', () => {
     const cache = new Cache({ store, timeout: 20 });
     store.slow(60, { ops: ['get'] });
     expect(await cache.get('k')).toBeUndefined(); // answered after 60ms, no TimeoutError
+  });
+
+  it('one timer per call, cleared when the call settles; none for in-process stores', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const remote = createChaosStore();
+      const cache = new Cache({ store: remote });
+      remote.hang({ ops: ['get'] });
+      const pending = cache.get('k');
+      await vi.waitFor(() => expect(remote.hanging).toBe(1));
+      expect(vi.getTimerCount()).toBe(1);
+      remote.heal();
+      await pending;
+      expect(vi.getTimerCount()).toBe(0);
+      await cache.set('k', 1);
+      expect(vi.getTimerCount()).toBe(0);
+
+      const local = createChaosStore({ capabilities: { inProcess: true } });
+      const fast = new Cache({ store: local });
+      local.hang({ ops: ['get'] });
+      const waiting = fast.get('k');
+      await vi.waitFor(() => expect(local.hanging).toBe(1));
+      expect(vi.getTimerCount()).toBe(0);
+      local.heal();
+      await waiting;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a late answer after the timeout leaves no unhandled rejection', async () => {
