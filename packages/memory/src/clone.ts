@@ -6,10 +6,11 @@ import { jsonCodec } from '@larder/core';
  * same result as a round trip through the JSON codec (what every other driver returns), at a
  * fraction of the cost: plain objects, arrays, Date, Map, Set and bytes are copied directly;
  * `undefined` object fields are dropped and become `null` in arrays, non-finite nested numbers
- * become `null`, and anything else (class instances, other typed arrays, objects with `toJSON`)
- * goes through the codec itself. The facade has already rejected functions, symbols and cycles.
+ * become `null`, and anything else (class instances, other typed arrays, RegExp) goes through the
+ * codec itself. The facade has already rejected functions, symbols and cycles.
  */
 
+// Size estimate of the value being copied in, as the JSON codec would encode it.
 let counted = 0;
 
 /**
@@ -18,83 +19,110 @@ let counted = 0;
  */
 export function copyIn(value: unknown): { value: unknown; size: number } {
   counted = 0;
-  const copy = copy_(value, true);
+  const copy = typeof value === 'object' && value !== null ? copyObjectIn(value) : primitiveIn(value);
   return { value: copy, size: counted || 1 };
 }
 
-/** Copies a stored value for a reader. */
+/** Copies a stored value for a reader (stored values are already normalized). */
 export function copyOut(value: unknown): unknown {
-  return typeof value === 'object' && value !== null ? copy_(value, false) : value;
+  return typeof value === 'object' && value !== null ? copyObjectOut(value) : value;
 }
 
-function copy_(value: unknown, count: boolean): unknown {
-  switch (typeof value) {
-    case 'string':
-      if (count) counted += value.length + 2;
-      return value;
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-      if (count) counted += 8;
-      return value;
-    case 'object':
-      break;
-    default:
-      return value;
-  }
-  if (value === null) {
-    if (count) counted += 4;
-    return null;
-  }
-  if (count) counted += 2;
+function primitiveIn(value: unknown): unknown {
+  counted += typeof value === 'string' ? value.length + 2 : 8;
+  return value;
+}
+
+function elementIn(value: unknown): unknown {
+  if (typeof value === 'object') return value === null ? ((counted += 4), null) : copyObjectIn(value);
+  if (typeof value === 'number' && !Number.isFinite(value)) return ((counted += 4), null);
+  if (value === undefined) return ((counted += 4), null);
+  return primitiveIn(value);
+}
+
+function copyObjectIn(value: object): unknown {
+  counted += 2;
   if (Array.isArray(value)) {
-    if (count) counted += value.length;
     const out = new Array(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = element(value[i], count);
+    counted += value.length;
+    for (let i = 0; i < value.length; i++) out[i] = elementIn(value[i]);
     return out;
   }
   const proto = Object.getPrototypeOf(value);
-  if ((proto === Object.prototype || proto === null) && typeof (value as { toJSON?: unknown }).toJSON !== 'function') {
+  if (proto === Object.prototype || proto === null) {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value)) {
       const item = (value as Record<string, unknown>)[key];
       if (item === undefined) continue;
-      if (count) counted += key.length + 4;
-      const copied = element(item, count);
-      // JSON.parse makes "__proto__" an own property; plain assignment would set the prototype.
-      if (key === '__proto__')
-        Object.defineProperty(out, key, { value: copied, enumerable: true, writable: true, configurable: true });
+      counted += key.length + 4;
+      const copied = elementIn(item);
+      if (key === '__proto__') defineProto(out, copied);
       else out[key] = copied;
     }
     return out;
   }
   if (value instanceof Date) {
-    if (count) counted += 24;
+    counted += 24;
     return new Date(value.getTime());
   }
   if (value instanceof Uint8Array) {
     // 1 marker byte + the bytes (2 already counted).
-    if (count) counted += value.byteLength - 1;
+    counted += value.byteLength - 1;
     return Buffer.from(value);
   }
   if (value instanceof Map) {
     const out = new Map();
-    for (const [k, v] of value) out.set(element(k, count), element(v, count));
+    for (const [k, v] of value) out.set(elementIn(k), elementIn(v));
     return out;
   }
   if (value instanceof Set) {
     const out = new Set();
-    for (const v of value) out.add(element(v, count));
+    for (const v of value) out.add(elementIn(v));
     return out;
   }
   // Rare shapes: let the codec decide, exactly as for a remote driver.
   const payload = jsonCodec.encode(value, '');
-  if (count) counted += typeof payload === 'string' ? payload.length : payload.byteLength;
+  counted += typeof payload === 'string' ? payload.length : payload.byteLength;
   return jsonCodec.decode(payload, '');
 }
 
-function element(value: unknown, count: boolean): unknown {
-  if (value === undefined) return null;
-  if (typeof value === 'number' && !Number.isFinite(value)) return null;
-  return copy_(value, count);
+// Stored values hold only what copyObjectIn produced: plain objects, arrays, Date, Buffer, Map, Set, primitives.
+function copyObjectOut(value: object): unknown {
+  if (Array.isArray(value)) {
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      out[i] = typeof item === 'object' && item !== null ? copyObjectOut(item) : item;
+    }
+    return out;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      const item = (value as Record<string, unknown>)[key];
+      const copied = typeof item === 'object' && item !== null ? copyObjectOut(item) : item;
+      if (key === '__proto__') defineProto(out, copied);
+      else out[key] = copied;
+    }
+    return out;
+  }
+  if (value instanceof Date) return new Date(value.getTime());
+  if (value instanceof Uint8Array) return Buffer.from(value);
+  if (value instanceof Map) {
+    const out = new Map();
+    for (const [k, v] of value) out.set(copyOut(k), copyOut(v));
+    return out;
+  }
+  if (value instanceof Set) {
+    const out = new Set();
+    for (const v of value) out.add(copyOut(v));
+    return out;
+  }
+  return value;
+}
+
+// JSON.parse makes "__proto__" an own property; plain assignment would set the prototype.
+function defineProto(target: Record<string, unknown>, value: unknown): void {
+  Object.defineProperty(target, '__proto__', { value, enumerable: true, writable: true, configurable: true });
 }
