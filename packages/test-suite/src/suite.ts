@@ -39,11 +39,14 @@ export function runConformanceSuite(options: ConformanceOptions): void {
   const cacheAt = async (prefix: string, overrides?: CacheOverrides): Promise<CacheUnderTest> =>
     overrides ? options.createCache(prefix, overrides) : options.createCache(prefix);
   const getStore = (): Promise<CacheStore> => {
-    store ??= cacheAt(`${base}probe:`).then((cache) => cache.getStore());
-    // A failed probe is retried by the next test rather than failing every test with one stale error.
-    store.catch(() => {
-      store = undefined;
-    });
+    if (!store) {
+      const probe = cacheAt(`${base}probe:`).then((cache) => cache.getStore());
+      // A failed probe is retried by the next test rather than failing every test with one stale error.
+      probe.catch(() => {
+        if (store === probe) store = undefined;
+      });
+      store = probe;
+    }
     return store;
   };
   const uniquePrefix = () => {
