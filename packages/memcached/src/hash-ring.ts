@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /** Points per node: 40 MD5 digests × 4 points each, as libketama and the `hashring` package place them. */
 export const POINTS_PER_NODE = 160;
@@ -65,5 +65,11 @@ export class HashRing {
 
 /** The ketama hash of a key: the first 32-bit little-endian word of its MD5. */
 export function hashKey(key: string | Uint8Array): number {
-  return createHash('md5').update(key).digest().readUInt32LE(0);
+  // One-shot `crypto.hash` (Node ≥ 20.12) costs about half of createHash().update().digest().
+  const digest = hash(
+    'md5',
+    typeof key === 'string' ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength),
+    'buffer',
+  );
+  return digest.readUInt32LE(0);
 }

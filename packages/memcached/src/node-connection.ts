@@ -50,12 +50,14 @@ interface MemjsInternals {
  *   (memjs forgets them, and its timeout timer lives on the dead socket, so they never settle);
  * - events of an old socket never touch its replacement (memjs's 'close' handler clears
  *   whatever socket is current, and stale bytes stay in its response buffer);
- * - one write carrying a quiet batch counts as one request for the deadline list.
+ * - one write carrying a quiet batch counts as one request for the deadline list;
+ * - the writes of one tick are corked into one syscall.
  * The credentials come only from our options (memjs falls back to MEMCACHIER_* env vars).
  */
 export class LarderServer extends Server {
   private readonly tlsOptions: tls.ConnectionOptions | undefined;
   private readonly timeoutMs: number;
+  private corked = false;
 
   constructor(options: ConnectionOptions) {
     super(options.host, options.port, undefined, undefined, {
@@ -133,6 +135,15 @@ export class LarderServer extends Server {
   override write(blob: Buffer): void {
     const self = this as unknown as MemjsInternals;
     this.sock(false, (socket) => {
+      // Requests written in one tick leave in one syscall (writev) instead of one each.
+      if (!this.corked) {
+        this.corked = true;
+        socket.cork();
+        process.nextTick(() => {
+          this.corked = false;
+          socket.uncork();
+        });
+      }
       socket.write(blob);
       self.requestTimeouts.push(Date.now() + this.timeoutMs);
       if (!self.timeoutSet) {

@@ -1,0 +1,179 @@
+/**
+ * Memcached: larder (through the `Cache` facade, ketama ring over 3 nodes) against raw memjs
+ * (one Client over the same 3 nodes, its default modulo hashing) and keyv + @keyv/memcache
+ * (memjs underneath), on three memcached processes started here.
+ */
+import { createRequire } from 'node:module';
+import KeyvMemcache from '@keyv/memcache';
+import { Cache } from '@larder/core';
+import { type MemcachedCluster, startMemcached } from '@larder/dev-services';
+import { createMemcachedStore, LarderServer, type MemcachedStore } from '@larder/memcached';
+import Keyv from 'keyv';
+import type { BenchCase, Scenario } from '../harness';
+
+// The bench package has no @types/memjs: the little of memjs used here, typed locally.
+interface MemjsServer {
+  write(blob: Buffer): void;
+}
+interface MemjsClient {
+  servers: MemjsServer[];
+  get(key: string): Promise<{ value: Buffer | null }>;
+  set(key: string, value: string, options: { expires?: number }): Promise<boolean>;
+  close(): void;
+}
+const memjs = createRequire(import.meta.url)('memjs') as {
+  Client: { create(servers: string, options: Record<string, unknown>): MemjsClient };
+};
+
+const KEYS = 1000;
+const MANY = 100;
+
+// A ~200-byte JSON value, like a small user record (same as the redis scenario).
+const VALUE = {
+  id: 12345,
+  name: 'Ada Lovelace',
+  email: 'ada@example.com',
+  roles: ['admin', 'editor'],
+  active: true,
+  bio: 'Mathematician and writer, known for work on the Analytical Engine; notes include the first algorithm.',
+};
+const JSON_VALUE = JSON.stringify(VALUE);
+
+const LARDER = 'larder';
+const RAW = 'raw memjs';
+const KEYV = 'keyv + @keyv/memcache';
+
+interface Ctx {
+  cluster: MemcachedCluster;
+  store: MemcachedStore;
+  larder: Cache;
+  raw: MemjsClient;
+  keyv: Keyv;
+  /** Socket writes (requests on the wire) per subject. */
+  writes: Record<string, number>;
+}
+
+const key = (i: number) => `k${i % KEYS}`;
+const manyKeys = (i: number) => Array.from({ length: MANY }, (_, j) => key(i * MANY + j));
+const silent = { log: () => undefined };
+
+/** Counts writes of memjs `Server`s (raw memjs and keyv's client). */
+function countWrites(servers: readonly MemjsServer[], writes: Record<string, number>, subject: string): void {
+  for (const server of servers) {
+    const write = server.write.bind(server);
+    server.write = (blob: Buffer) => {
+      writes[subject] = (writes[subject] ?? 0) + 1;
+      write(blob);
+    };
+  }
+}
+
+async function setup(): Promise<Ctx> {
+  const cluster = await startMemcached({ count: 3 });
+  const servers = cluster.nodes.map((node) => node.address);
+  const writes: Record<string, number> = { [LARDER]: 0, [RAW]: 0, [KEYV]: 0 };
+  const store = await createMemcachedStore({
+    servers,
+    serverFactory: (node) => {
+      const server = new LarderServer(node);
+      const write = server.write.bind(server);
+      server.write = (blob: Buffer) => {
+        writes[LARDER]!++;
+        write(blob);
+      };
+      return server;
+    },
+  });
+  const larder = new Cache({ store, prefix: 'larder:' });
+  const raw = memjs.Client.create(servers.join(','), { logger: silent, timeout: 1 });
+  countWrites(raw.servers, writes, RAW);
+  const keyvStore = new KeyvMemcache(servers.join(','), { logger: silent });
+  countWrites((keyvStore.client as unknown as MemjsClient).servers, writes, KEYV);
+  const keyv = new Keyv({ store: keyvStore, namespace: 'keyv' });
+
+  await larder.setMany(Array.from({ length: KEYS }, (_, i) => [key(i), VALUE] as const));
+  for (let i = 0; i < KEYS; i++) {
+    await raw.set(`raw:${key(i)}`, JSON_VALUE, {});
+    await keyv.set(key(i), VALUE);
+  }
+  return { cluster, store, larder, raw, keyv, writes };
+}
+
+function getCases(concurrency: number): BenchCase<Ctx>[] {
+  const op = `get (hit) ×${concurrency}`;
+  return [
+    { op, subject: LARDER, concurrency, run: (c, i) => c.larder.get(key(i)) },
+    {
+      op,
+      subject: RAW,
+      concurrency,
+      run: async (c, i) => JSON.parse(String((await c.raw.get(`raw:${key(i)}`)).value)),
+    },
+    { op, subject: KEYV, concurrency, run: (c, i) => c.keyv.get(key(i)) },
+  ];
+}
+
+function setCases(concurrency: number): BenchCase<Ctx>[] {
+  const op = `set ×${concurrency}`;
+  return [
+    { op, subject: LARDER, concurrency, run: (c, i) => c.larder.set(key(i), VALUE, '10m') },
+    {
+      op,
+      subject: RAW,
+      concurrency,
+      run: (c, i) => c.raw.set(`raw:${key(i)}`, JSON.stringify(VALUE), { expires: 600 }),
+    },
+    { op, subject: KEYV, concurrency, run: (c, i) => c.keyv.set(key(i), VALUE, 600_000) },
+  ];
+}
+
+const many = `getMany(${MANY}) over 3 nodes`;
+
+/** The memcached scenario. */
+export const scenario: Scenario<Ctx> = {
+  name: 'memcached',
+  description:
+    'GET/SET of a ~200-byte JSON value (decoded) at 1 and 64 in flight, and getMany(100), over three memcached processes on loopback; larder through the Cache facade.',
+  baseline: RAW,
+  setup,
+  cases: [
+    ...getCases(1),
+    ...getCases(64),
+    ...setCases(1),
+    ...setCases(64),
+    { op: many, subject: LARDER, run: (c, i) => c.larder.getMany(manyKeys(i)) },
+    {
+      op: many,
+      subject: RAW,
+      run: (c, i) =>
+        Promise.all(
+          manyKeys(i).map(async (k) => {
+            const { value } = await c.raw.get(`raw:${k}`);
+            return value === null ? undefined : JSON.parse(String(value));
+          }),
+        ),
+    },
+    { op: many, subject: KEYV, run: (c, i) => c.keyv.getMany(manyKeys(i)) },
+  ],
+  counters: [{ name: 'requests on the wire/op', read: (c, bench) => c.writes[bench.subject] }],
+  targets: [
+    { op: 'get (hit) ×1', subject: LARDER, over: RAW, atLeast: 0.9 },
+    { op: 'get (hit) ×64', subject: LARDER, over: RAW, atLeast: 1.3 },
+    { op: 'set ×1', subject: LARDER, over: RAW, atLeast: 0.9 },
+    { op: 'set ×64', subject: LARDER, over: RAW, atLeast: 1.3 },
+    { op: many, subject: LARDER, over: RAW, atLeast: 5 },
+  ],
+  notes: [
+    'Every subject decodes the value (raw memjs: JSON.parse), so the comparison is what an app sees.',
+    'larder batches the gets of one tick into one quiet-get request (GETKQ… + NOOP) per node; getMany is one such request per node.',
+    'raw memjs has no multi-get: its getMany row is 100 concurrent per-key gets (what keyv + @keyv/memcache does too).',
+    '"requests on the wire/op" counts socket writes of each client (one binary request, or one quiet batch, per write).',
+    'Versions: memjs 1.3.2, keyv 5.6.0 + @keyv/memcache 2.0.2, memcached 1.6.18 (3 processes, -m 64).',
+  ],
+  async teardown(c) {
+    await c.store.close();
+    c.raw.close();
+    await c.keyv.disconnect().catch(() => undefined);
+    await c.cluster.stop();
+  },
+};
