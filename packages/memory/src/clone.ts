@@ -34,9 +34,11 @@ function primitiveIn(value: unknown): unknown {
 }
 
 function elementIn(value: unknown): unknown {
-  if (typeof value === 'object') return value === null ? ((counted += 4), null) : copyObjectIn(value);
-  if (typeof value === 'number' && !Number.isFinite(value)) return ((counted += 4), null);
-  if (value === undefined) return ((counted += 4), null);
+  if (typeof value === 'object' && value !== null) return copyObjectIn(value);
+  if (value === null || value === undefined || (typeof value === 'number' && !Number.isFinite(value))) {
+    counted += 4;
+    return null;
+  }
   return primitiveIn(value);
 }
 
