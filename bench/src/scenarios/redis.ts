@@ -157,6 +157,26 @@ export const scenario: Scenario<Ctx> = {
   ],
   counters: [
     {
+      // CPU time is what a busy (shared) machine cannot steal from a measurement: µs of this
+      // process and of redis-server per operation, next to the wall-clock ops/s.
+      name: 'client CPU µs/op',
+      read: () => {
+        const usage = process.cpuUsage();
+        return usage.user + usage.system;
+      },
+      digits: 1,
+    },
+    {
+      name: 'Redis CPU µs/op',
+      read: async (c) => {
+        const info = await c.stats.info('cpu');
+        const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]);
+        const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1]);
+        return (user + sys) * 1e6;
+      },
+      digits: 1,
+    },
+    {
       name: 'Redis commands/op',
       read: async (c) => {
         const info = await c.stats.info('stats');
@@ -174,6 +194,7 @@ export const scenario: Scenario<Ctx> = {
     'Every subject decodes the value (raw ioredis: JSON.parse), so the comparison is what an app sees.',
     'larder batches GETs issued in the same tick into one MGET (batchGets, the default); the "no batching" rows show the alternatives measured.',
     'Redis commands/op counts every command the server processed during the case, divided by operations.',
+    'CPU columns: user+system CPU of the bench process and of redis-server during the case, per operation (robust when the machine is shared; ops/s is not).',
     'Versions: ioredis 6.0.0, keyv 5.6.0 + @keyv/redis 5.1.6, cache-manager 7.2.9, bentocache 1.6.0, redis-server 7.0.15.',
   ],
   async teardown(c) {

@@ -16,8 +16,11 @@ export class GetBatcher {
   private waiters: Waiter[] = [];
   private scheduled = false;
 
-  /** `read` gets distinct-or-not keys and returns values aligned with them. */
-  constructor(private readonly read: (keys: string[]) => Promise<(Buffer | null)[]>) {}
+  /** `readOne` reads a lone key (a plain GET); `readMany` gets keys (maybe repeated) and returns values aligned with them. */
+  constructor(
+    private readonly readOne: (key: string) => Promise<Buffer | null>,
+    private readonly readMany: (keys: string[]) => Promise<(Buffer | null)[]>,
+  ) {}
 
   /** Reads `key` as part of this tick's batch. */
   get(key: string): Promise<Buffer | null> {
@@ -37,10 +40,15 @@ export class GetBatcher {
     const waiters = this.waiters;
     this.keys = [];
     this.waiters = [];
+    if (keys.length === 1) {
+      const waiter = waiters[0]!;
+      this.readOne(keys[0]!).then(waiter.resolve, waiter.reject);
+      return;
+    }
     for (let start = 0; start < keys.length; start += MAX_BATCH_KEYS) {
       const end = Math.min(start + MAX_BATCH_KEYS, keys.length);
       const chunk = start === 0 && end === keys.length ? keys : keys.slice(start, end);
-      this.read(chunk).then(
+      this.readMany(chunk).then(
         (values) => {
           for (let i = 0; i < chunk.length; i++) waiters[start + i]!.resolve(values[i] ?? null);
         },

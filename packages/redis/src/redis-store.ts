@@ -308,12 +308,9 @@ export class RedisStore implements CacheStore {
   private batcher(client: RedisClient): GetBatcher {
     let batcher = this.batchers.get(client);
     if (!batcher) {
-      batcher = new GetBatcher((keys) =>
-        keys.length === 1
-          ? cmd(client)
-              .getBuffer(keys[0]!)
-              .then((v) => [v])
-          : this.mget(client, keys),
+      batcher = new GetBatcher(
+        (key) => cmd(client).getBuffer(key),
+        (keys) => this.mget(client, keys),
       );
       this.batchers.set(client, batcher);
     }
