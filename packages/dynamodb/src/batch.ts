@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { TimeoutError } from '@larder/core';
 
 /** BatchGetItem takes at most 100 keys per request. */
@@ -25,6 +26,8 @@ export class Deadline {
   ) {
     this.at = Date.now() + timeoutMs;
     this.signal = AbortSignal.timeout(timeoutMs);
+    // Every request of a batch operation (chunks in parallel) listens on this one signal.
+    setMaxListeners(0, this.signal);
   }
 
   /** Milliseconds left (0 when spent). */

@@ -1,6 +1,6 @@
 import { DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConfigError, ValueTooLargeError } from '@larder/core';
+import { ConfigError, createCacheManager, ValueTooLargeError } from '@larder/core';
 import { type DynamoDbLocal, startDynamoDbLocal } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbStore, createTables, type DynamoDbStore, type ProgressEvent } from '../src/index';
@@ -285,5 +285,28 @@ describe('createTables', () => {
     await s.close();
     expect(() => createDynamoDbStore({ table: name, createTable: true, client } as never)).not.toThrow();
     await dropTable(client, name);
+  });
+});
+
+describe('manager', () => {
+  it('loads the driver by name and serves a Cache', async () => {
+    const caches = createCacheManager({
+      default: 'dynamodb',
+      stores: {
+        dynamodb: {
+          driver: 'dynamodb',
+          table,
+          endpoint: server.endpoint,
+          region: server.region,
+          credentials: server.credentials,
+        },
+      },
+    });
+    const cache = caches.store();
+    await cache.set('manager:user', { name: 'Ada' }, '1m');
+    expect(await cache.get('manager:user')).toEqual({ name: 'Ada' });
+    expect(await cache.increment('manager:n', 2)).toBe(2);
+    expect(await cache.get('manager:n')).toBe(2);
+    await caches.close();
   });
 });
