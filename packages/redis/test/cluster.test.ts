@@ -145,6 +145,21 @@ describe('redis: Cluster', () => {
     }
   });
 
+  it('durableWrites WAITs on the master that owns the key', async () => {
+    const durable = createRedisStore({
+      clusterNodes: hostPorts(cluster.startupNodes),
+      durableWrites: { replicas: 1, timeoutMs: 2000 },
+    });
+    try {
+      for (let i = 0; i < 10; i++) await durable.set(`durable:${i}`, 'x', 60_000);
+      expect(await durable.increment('durable:n', 2, undefined)).toBe(2);
+      const waits = await Promise.all((await cluster.masters()).map(async (m) => (await commandStats(m)).wait ?? 0));
+      expect(waits.filter((n) => n > 0).length).toBeGreaterThan(1);
+    } finally {
+      await durable.close();
+    }
+  });
+
   it('a killed master: errors stop once its replica is promoted, without restarting the store', async () => {
     const keys = Array.from({ length: 200 }, (_, i) => `kill:${i}`);
     await store.setMany(

@@ -90,6 +90,18 @@ describe('redis store, single node', () => {
     expect(scanPattern('a*b')).toBe('a\\*b*');
   });
 
+  it('durableWrites without replicas rejects with E_NOT_DURABLE (the value is on the primary)', async () => {
+    const durable = createRedisStore({ url: server.url, durableWrites: { replicas: 1, timeoutMs: 50 } });
+    try {
+      const error = await durable.set('t:durable', 'x', 10_000).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BackendError);
+      expect((error as BackendError).code).toBe('E_NOT_DURABLE');
+      expect(text(await store.get('t:durable'))).toBe('x');
+    } finally {
+      await durable.close();
+    }
+  });
+
   it('deleteMany counts existing keys', async () => {
     await store.setMany(
       [
