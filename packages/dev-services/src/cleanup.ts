@@ -24,6 +24,22 @@ export function trackForExit(item: ExitCleanup): void {
       }
       live.clear();
     });
+    // A signal's default action ends the process without 'exit': clean up, then re-raise the signal, unless the
+    // application handles the signal itself (then it decides, e.g. `pnpm services` stops everything gracefully).
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        if (process.listenerCount(signal) > 0) return;
+        for (const entry of live) {
+          try {
+            entry.cleanupSync();
+          } catch {
+            // best effort
+          }
+        }
+        live.clear();
+        process.kill(process.pid, signal);
+      });
+    }
   }
 }
 
