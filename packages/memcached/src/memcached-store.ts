@@ -464,7 +464,14 @@ export class MemcachedStore implements CacheStore {
       const ejected = this.transportFailure(node);
       for (const [mkey, entry] of pending) {
         if (entry.attempt < this.options.retries || ejected) {
-          this.enqueueGet(mkey, entry.attempt + 1).then(
+          let retry: Promise<Payload | undefined>;
+          try {
+            retry = this.enqueueGet(mkey, entry.attempt + 1);
+          } catch (routeError) {
+            reject(entry, routeError);
+            continue;
+          }
+          retry.then(
             (payload) => settle(entry, payload),
             (retryError) => reject(entry, retryError),
           );

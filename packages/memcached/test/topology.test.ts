@@ -129,6 +129,15 @@ describe('topology changes with real memcached behind the ElastiCache emulator',
     expect(text(await store.get('topo:plain'))).toBe('ok');
   });
 
+  it('a silent endpoint times out: BackendError after the retries, never a hang', async () => {
+    emulator = await startElastiCacheEmulator({ nodes: [0].map(entry), mode: 'silent' });
+    const started = Date.now();
+    await expect(
+      createMemcachedStore({ configEndpoint: emulator.endpoint, timeout: 200, discoveryRetries: 2 }),
+    ).rejects.toMatchObject({ code: 'E_BACKEND' });
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
   it('an unreachable endpoint fails creation with a BackendError naming it', async () => {
     await expect(
       createMemcachedStore({ configEndpoint: '127.0.0.1:1', timeout: 300, discoveryRetries: 1 }),

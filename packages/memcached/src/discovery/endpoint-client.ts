@@ -10,12 +10,14 @@ import { type ConfigParseResult, parseCompleteConfigResponse, parseConfigRespons
 export function askEndpoint(
   endpoint: NodeAddress,
   command: string,
-  options: { timeoutMs: number; tls?: tls.ConnectionOptions },
+  options: { timeoutMs: number; tls?: tls.ConnectionOptions; unref?: boolean },
 ): Promise<ConfigParseResult> {
   return new Promise((resolve, reject) => {
     const socket = options.tls
       ? tls.connect({ host: endpoint.host, port: endpoint.port, ...options.tls })
       : net.connect(endpoint.port, endpoint.host);
+    // Background polls must not keep the process alive; the first one (awaited at start) must.
+    if (options.unref) socket.unref();
     let received = Buffer.alloc(0);
     let settled = false;
     const finish = (error: Error | undefined, result?: ConfigParseResult) => {

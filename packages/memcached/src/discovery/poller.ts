@@ -44,6 +44,7 @@ export class DiscoveryPoller extends EventEmitter {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private polling: Promise<void> | undefined;
+  private started = false;
 
   constructor(
     private readonly endpoint: NodeAddress,
@@ -72,6 +73,7 @@ export class DiscoveryPoller extends EventEmitter {
         throw this.describe(error);
       }
     }
+    this.started = true;
     this.schedule();
   }
 
@@ -128,7 +130,11 @@ export class DiscoveryPoller extends EventEmitter {
 
   private async fetch(): Promise<ClusterConfig> {
     const ask = (command: string) =>
-      askEndpoint(this.endpoint, command, { timeoutMs: this.options.timeoutMs, tls: this.options.tls });
+      askEndpoint(this.endpoint, command, {
+        timeoutMs: this.options.timeoutMs,
+        tls: this.options.tls,
+        unref: this.started,
+      });
     if (!this.legacy) {
       const answer = await ask('config get cluster');
       if (answer.kind === 'config') return answer.config;
@@ -165,5 +171,5 @@ export function nodeAddress(node: ClusterNode): NodeAddress {
 }
 
 function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
