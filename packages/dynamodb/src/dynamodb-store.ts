@@ -95,17 +95,28 @@ export class DynamoDbStore implements CacheStore {
       this.keys = (prefix) => this.scanKeys(prefix);
       this.clear = (prefix) => this.clearPrefix(prefix);
     }
-    if (o.createTable) {
-      this.ready = ensureTable(this.client, { name: o.table, attributes: o.attributes }, { pollIntervalMs: 200 });
-      // Surfaced by the first operation (and by `whenReady`), never as an unhandled rejection.
-      this.ready.catch(() => {});
-    }
+    if (o.createTable) this.ready = this.provision();
   }
 
   /** Resolves once the table exists (only waits when `createTable` is on); rejects if creating it failed. */
   async whenReady(): Promise<void> {
-    await this.ready;
-    this.ready = undefined;
+    const ready = this.ready;
+    try {
+      await ready;
+      if (this.ready === ready) this.ready = undefined;
+    } catch (error) {
+      // A failed provisioning is retried by the next operation instead of breaking the store for good.
+      if (this.ready === ready) this.ready = this.provision();
+      throw error;
+    }
+  }
+
+  private provision(): Promise<unknown> {
+    const { table, attributes } = this.options;
+    const ready = ensureTable(this.client, { name: table, attributes }, { pollIntervalMs: 200 });
+    // Surfaced by the next operation (and by `whenReady`), never as an unhandled rejection.
+    ready.catch(() => {});
+    return ready;
   }
 
   /** Returns the payload, or undefined when absent or past its expiry (even if DynamoDB has not deleted it yet). */

@@ -1,6 +1,6 @@
 import { DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConfigError, createCacheManager, ValueTooLargeError } from '@larder/core';
+import { Cache, ConfigError, createCacheManager, UnsupportedOperationError, ValueTooLargeError } from '@larder/core';
 import { type DynamoDbLocal, startDynamoDbLocal } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbStore, createTables, type DynamoDbStore, type ProgressEvent } from '../src/index';
@@ -308,5 +308,11 @@ describe('manager', () => {
     expect(await cache.increment('manager:n', 2)).toBe(2);
     expect(await cache.get('manager:n')).toBe(2);
     await caches.close();
+  });
+
+  it('keys/clear are off unless allowClear (Scan of the whole table)', async () => {
+    expect(store.capabilities).toMatchObject({ enumerate: false, clear: false });
+    expect(store.keys).toBeUndefined();
+    await expect(new Cache({ store, prefix: 'nc:' }).clear()).rejects.toBeInstanceOf(UnsupportedOperationError);
   });
 });
