@@ -31,7 +31,7 @@ export {
   MAX_PORT,
   MIN_PORT,
 } from './ports';
-export { ManagedProcess, PortInUseError, type ProcessSpec } from './process';
+export { type HasProcess, killNode, ManagedProcess, PortInUseError, type ProcessSpec, restartNode } from './process';
 export { type RedisServer, type StartRedisOptions, startRedis } from './redis';
 export {
   type ClusterNodeInfo,

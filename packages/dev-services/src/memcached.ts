@@ -50,8 +50,8 @@ export interface MemcachedNode {
 export interface MemcachedCluster {
   /** The nodes, in start order. */
   nodes: MemcachedNode[];
-  /** `host:port,host:port` (the MEMCACHED_SERVERS format). */
-  servers: string;
+  /** `host:port,host:port` of the current nodes (the MEMCACHED_SERVERS format). */
+  readonly servers: string;
   /** CA certificate to trust (TLS only). */
   caPath?: string;
   /** All generated PEM files (TLS only). */
@@ -62,6 +62,8 @@ export interface MemcachedCluster {
   kill(index: number): Promise<void>;
   /** Restarts node `index` on its port. */
   restart(index: number): Promise<void>;
+  /** Starts one more node with the same options (e.g. "a fourth node joins"), appended to `nodes`. */
+  addNode(port?: number): Promise<MemcachedNode>;
   /** Stops every node and removes the temp dir. */
   stop(): Promise<void>;
 }
@@ -89,12 +91,12 @@ export async function startMemcached(options: StartMemcachedOptions = {}): Promi
     const env = options.sasl ? await prepareSasl(dir.path, options.sasl) : undefined;
     const certs = options.tls ? await generateTestCertificates(dir.path) : undefined;
     const ca = certs ? readFileSync(certs.caPath) : undefined;
-    const starts = Array.from({ length: count }, (_, i) =>
-      startOnFreePort(
+    const startNode = async (fixedPort?: number): Promise<MemcachedNode> => {
+      const proc = await startOnFreePort(
         () => findFreePort(),
         (port) => {
           const target: ProbeTarget = { host: '127.0.0.1', port, tlsCa: ca };
-          const proc = new ManagedProcess({
+          const candidate = new ManagedProcess({
             name: `memcached:${port}`,
             command,
             args: memcachedArgs(port, options, certs),
@@ -108,34 +110,35 @@ export async function startMemcached(options: StartMemcachedOptions = {}): Promi
                 ? await memcachedSaslStats(target, options.sasl.username, options.sasl.password)
                 : await memcachedAsciiStats(target);
               // Make sure the answer comes from OUR process, not one that raced us to the port.
-              if (stats.pid !== String(p.pid))
+              if (stats.pid !== String(p.pid)) {
                 throw new Error(`port ${port} is served by pid ${stats.pid}, not ${p.pid}`);
+              }
               return true;
             },
           });
-          procs.push(proc);
-          return proc.start();
+          procs.push(candidate);
+          return candidate.start();
         },
-        options.ports?.[i],
-      ),
-    );
-    const started = await Promise.allSettled(starts);
+        fixedPort,
+      );
+      return {
+        host: '127.0.0.1',
+        port: proc.port,
+        address: `127.0.0.1:${proc.port}`,
+        get pid() {
+          return proc.pid;
+        },
+        process: proc,
+        kill: () => proc.kill(),
+        restart: async () => {
+          await proc.restart();
+        },
+      };
+    };
+    const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => startNode(options.ports?.[i])));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    const running = started.map((r) => (r as PromiseFulfilledResult<ManagedProcess>).value);
-    const nodes: MemcachedNode[] = running.map((proc) => ({
-      host: '127.0.0.1',
-      port: proc.port,
-      address: `127.0.0.1:${proc.port}`,
-      get pid() {
-        return proc.pid;
-      },
-      process: proc,
-      kill: () => proc.kill(),
-      restart: async () => {
-        await proc.restart();
-      },
-    }));
+    const nodes = started.map((r) => (r as PromiseFulfilledResult<MemcachedNode>).value);
     const node = (index: number) => {
       const n = nodes[index];
       if (!n) throw new RangeError(`no memcached node ${index} (have ${nodes.length})`);
@@ -143,14 +146,21 @@ export async function startMemcached(options: StartMemcachedOptions = {}): Promi
     };
     return {
       nodes,
-      servers: nodes.map((n) => n.address).join(','),
+      get servers() {
+        return nodes.map((n) => n.address).join(',');
+      },
       caPath: certs?.caPath,
       certificates: certs,
       sasl: options.sasl,
       kill: (index) => node(index).kill(),
       restart: (index) => node(index).restart(),
+      addNode: async (port) => {
+        const added = await startNode(port);
+        nodes.push(added);
+        return added;
+      },
       stop: async () => {
-        await Promise.all(running.map((p) => p.stop()));
+        await Promise.all(procs.map((p) => p.stop()));
         await dir.remove();
       },
     };

@@ -240,3 +240,18 @@ export async function startOnFreePort<T>(
     }
   }
 }
+
+/** Anything with a managed process: RedisNode, MemcachedNode, RedisServer, DynamoDbLocal. */
+export interface HasProcess {
+  process: ManagedProcess;
+}
+
+/** SIGKILLs one node's process (a crash); `restartNode` brings it back on the same port. */
+export function killNode(node: HasProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  return node.process.kill(signal);
+}
+
+/** Starts one node's process again with the same arguments, on the same port, and waits until it answers. */
+export async function restartNode(node: HasProcess): Promise<void> {
+  await node.process.restart();
+}

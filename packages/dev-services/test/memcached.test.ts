@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type MemcachedCluster, memcachedAsciiStats, memcachedSaslStats, startMemcached } from '../src/index';
+import {
+  killNode,
+  type MemcachedCluster,
+  memcachedAsciiStats,
+  memcachedSaslStats,
+  restartNode,
+  startMemcached,
+} from '../src/index';
 import { rawExchange } from './helpers';
 
 describe('startMemcached', () => {
@@ -32,6 +39,14 @@ describe('startMemcached', () => {
     const settings = await rawExchange(port, 'stats settings\r\n', /END\r\n$/);
     expect(settings).toContain('STAT item_size_max 2097152');
     expect(settings).toContain(`STAT maxbytes ${16 * 1024 * 1024}`);
+    const fourth = await mc.addNode();
+    expect(mc.nodes).toHaveLength(4);
+    expect(mc.servers.split(',')).toContain(fourth.address);
+    expect((await memcachedAsciiStats(fourth)).stats.pid).toBe(String(fourth.pid));
+    await killNode(fourth);
+    expect(fourth.pid).toBeUndefined();
+    await restartNode(fourth);
+    expect((await memcachedAsciiStats(fourth)).stats.pid).toBe(String(fourth.pid));
   });
 
   it('SASL: binary PLAIN auth succeeds with the right password and fails with a wrong one', async () => {
