@@ -36,6 +36,19 @@ export interface CacheOptions {
   timeout?: Ttl;
 }
 
+/**
+ * Optional synchronous fast path of in-process stores (`capabilities.inProcess`): the same
+ * contract as `get`/`set`, answered without a promise. When a store has them, the facade's
+ * `get`, `set` and `remember` hits call them and return one settled promise, skipping an
+ * await per call. Errors they throw go through the failure policy like rejections.
+ */
+export interface SyncStoreMethods {
+  /** Synchronous `get`. */
+  getSync?(key: string): Payload | undefined;
+  /** Synchronous `set`. */
+  setSync?(key: string, payload: Payload, ttlMs: TtlMs): void;
+}
+
 /** Options of `remember`. */
 export interface RememberOptions {
   /** Keep the value this long past its TTL; within it, serve it stale while one background refresh runs, and serve it when the loader fails. */
@@ -83,6 +96,9 @@ interface Shared {
   maxValueBytes: number;
   locks: LockBackend;
   closed: Promise<void> | undefined;
+  /** Bound `getSync`/`setSync` of an in-process store that has them. */
+  getSync: ((key: string) => Payload | undefined) | undefined;
+  setSync: ((key: string, payload: Payload, ttlMs: TtlMs) => void) | undefined;
 }
 
 interface NamespaceInit {
@@ -146,6 +162,8 @@ export class Cache {
       maxValueBytes: Number.POSITIVE_INFINITY,
       locks: undefined as unknown as LockBackend,
       closed: undefined,
+      getSync: undefined,
+      setSync: undefined,
     };
     this.#s = shared;
     this.#prefix = prefix;
@@ -184,7 +202,19 @@ export class Cache {
   }
 
   /** Returns the value, or `undefined` when absent, expired (or past a `remember` TTL, grace included). */
-  async get<T = unknown>(key: string): Promise<T | undefined> {
+  get<T = unknown>(key: string): Promise<T | undefined> {
+    const sync = this.#s.getSync;
+    if (sync === undefined) return this.#get(key);
+    // In-process fast path: no await inside, one settled promise out.
+    try {
+      const payload = sync(toFullKey(this.#prefix, key, this.#s.maxKeyBytes, this.#s.driver));
+      return Promise.resolve(this.#afterGet(payload, key) as T | undefined);
+    } catch (error) {
+      return this.#syncFailed('get', key, error, undefined);
+    }
+  }
+
+  async #get<T>(key: string): Promise<T | undefined> {
     const s = this.#s;
     const store = s.store ?? (await s.ready);
     const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
@@ -196,18 +226,33 @@ export class Cache {
     } catch (error) {
       return this.#failed('get', key, error, undefined);
     }
+    return this.#afterGet(payload, key) as T | undefined;
+  }
+
+  /** Decodes a read payload, unwraps a grace envelope, counts and emits hit or miss. */
+  #afterGet(payload: Payload | undefined, key: string): unknown {
+    const s = this.#s;
     if (payload !== undefined) {
       let value = s.raw ? (payload as unknown) : s.codec.decode(payload, key);
       if (typeof value === 'object' && value !== null && GRACE in value) value = fresh(value as GraceEnvelope);
       if (value !== undefined) {
         s.emitter.counters.hits++;
         if (s.emitter.listening('hit')) s.emitter.emit('hit', { key: this.#path + key });
-        return value as T;
+        return value;
       }
     }
     s.emitter.counters.misses++;
     if (s.emitter.listening('miss')) s.emitter.emit('miss', { key: this.#path + key });
     return undefined;
+  }
+
+  /** `#failed` for the synchronous fast paths: the policy's answer as a promise. */
+  #syncFailed<F>(operation: string, key: string, error: unknown, fallback: F): Promise<F> {
+    try {
+      return Promise.resolve(this.#failed(operation, key, error, fallback));
+    } catch (rejected) {
+      return Promise.reject(rejected);
+    }
   }
 
   /** Returns values aligned with `keys` (`undefined` for misses); one batched store call when the driver has one. */
@@ -261,7 +306,30 @@ export class Cache {
   }
 
   /** Stores the value for `ttl` (default TTL when omitted; forever when there is none). */
-  async set(key: string, value: unknown, ttl?: Ttl): Promise<void> {
+  set(key: string, value: unknown, ttl?: Ttl): Promise<void> {
+    const sync = this.#s.setSync;
+    if (sync === undefined) return this.#set(key, value, ttl);
+    const s = this.#s;
+    let full: string;
+    let ttlMs: TtlMs;
+    let payload: Payload;
+    try {
+      full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+      ttlMs = ttl === undefined ? s.defaultTtlMs : parseTtl(ttl);
+      payload = this.#encode(key, value);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    try {
+      sync(full, payload, ttlMs);
+    } catch (error) {
+      return this.#syncFailed('set', key, error, undefined);
+    }
+    this.#wrote(key);
+    return Promise.resolve();
+  }
+
+  async #set(key: string, value: unknown, ttl?: Ttl): Promise<void> {
     const s = this.#s;
     const store = s.store ?? (await s.ready);
     const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
@@ -274,8 +342,7 @@ export class Cache {
     } catch (error) {
       return this.#failed('set', key, error, undefined);
     }
-    s.emitter.counters.writes++;
-    if (s.emitter.listening('write')) s.emitter.emit('write', { key: this.#path + key });
+    this.#wrote(key);
   }
 
   /** Stores every entry (a record or an iterable of `[key, value]`; the last duplicate wins) with one TTL; every value is validated before anything is sent. */
@@ -478,6 +545,20 @@ export class Cache {
       ttlMs = ttl === undefined ? this.#s.defaultTtlMs : parseTtl(ttl);
     } catch (error) {
       return Promise.reject(error);
+    }
+    const sync = this.#s.getSync;
+    if (sync !== undefined && options === undefined) {
+      // In-process fast path for a fresh hit; anything else (miss, stale, error) takes the full path.
+      try {
+        const payload = sync(toFullKey(this.#prefix, key, this.#s.maxKeyBytes, this.#s.driver));
+        const value = payload === undefined ? undefined : this.#decodeForRemember(payload, key);
+        if (value !== undefined && !isEnvelope(value)) {
+          this.#counted(key, true);
+          return Promise.resolve(value as T);
+        }
+      } catch {
+        // The full path reads again and applies the error rules.
+      }
     }
     return this.#remember(key, ttlMs, loader, options);
   }
@@ -892,6 +973,9 @@ function install(shared: Shared, store: CacheStore): void {
   shared.maxKeyBytes = caps.maxKeyBytes > 0 ? caps.maxKeyBytes : Number.POSITIVE_INFINITY;
   shared.maxValueBytes = caps.maxValueBytes > 0 ? caps.maxValueBytes : Number.POSITIVE_INFINITY;
   shared.locks = storeLockBackend(shared, store);
+  const sync = store as CacheStore & SyncStoreMethods;
+  if (caps.inProcess && typeof sync.getSync === 'function') shared.getSync = sync.getSync.bind(store);
+  if (caps.inProcess && typeof sync.setSync === 'function') shared.setSync = sync.setSync.bind(store);
   shared.store = store;
 }
 

@@ -14,9 +14,10 @@ runConformanceSuite({
   afterAll,
 });
 
-const rawStore = createChaosStore({ capabilities: { rawValues: true, inProcess: true } });
+// In-process with the synchronous fast path (getSync/setSync), like the memory driver.
+const rawStore = createChaosStore({ capabilities: { rawValues: true, inProcess: true }, sync: true });
 runConformanceSuite({
-  name: 'facade over the chaos store (raw values)',
+  name: 'facade over the chaos store (raw values, sync fast path)',
   createCache: (prefix, overrides) => new Cache({ store: rawStore, prefix, ...overrides }),
   describe,
   it,

@@ -44,6 +44,12 @@ export interface ChaosStoreOptions {
   capabilities?: Partial<StoreCapabilities>;
   /** Optional methods to leave out, to test the facade's emulations and `UnsupportedOperationError`s. */
   without?: readonly ChaosOperation[];
+  /**
+   * Also offer the in-process fast path `getSync`/`setSync` (see `SyncStoreMethods`; the facade
+   * uses it only with `capabilities.inProcess`). Counted as `get`/`set`; `fail` applies, `hang`
+   * and `slow` cannot (a synchronous call cannot wait). Needs the built-in backend. @default false
+   */
+  sync?: boolean;
 }
 
 /** What to break: every operation when `ops` is omitted. */
@@ -256,7 +262,35 @@ export function createChaosStore(options: ChaosStoreOptions = {}): ChaosStore {
     },
   };
   for (const op of OPTIONAL) if (has(op)) (chaosStore as unknown as Record<string, unknown>)[op] = optional[op];
+  if (options.sync) {
+    const syncInner = inner as CacheStore & SyncMethods;
+    if (!syncInner.getSync || !syncInner.setSync)
+      throw new TypeError('createChaosStore: `sync` needs the built-in backend');
+    const failSync = (op: ChaosOperation) => {
+      calls[op]++;
+      const rule = fails.find((r) => matches(r.ops, op) && r.times > 0);
+      if (rule) {
+        rule.times--;
+        throw rule.error ?? new Error(`chaos: ${op} failed`);
+      }
+    };
+    Object.assign(chaosStore, {
+      getSync(key: string) {
+        failSync('get');
+        return syncInner.getSync(key);
+      },
+      setSync(key: string, payload: Payload, ttlMs: TtlMs) {
+        failSync('set');
+        syncInner.setSync(key, payload, ttlMs);
+      },
+    });
+  }
   return chaosStore;
+}
+
+interface SyncMethods {
+  getSync(key: string): Payload | undefined;
+  setSync(key: string, payload: Payload, ttlMs: TtlMs): void;
 }
 
 interface Entry {
@@ -273,7 +307,7 @@ const copy = (payload: Payload): Payload => (payload instanceof Uint8Array ? pay
  * A complete in-memory `CacheStore` over a `Map`, with millisecond TTLs (the chaos store's
  * default backend). With `raw`, values are kept as given and counters are numbers.
  */
-function createMapStore(driver: string, raw: boolean): CacheStore {
+function createMapStore(driver: string, raw: boolean): CacheStore & SyncMethods {
   const map = new Map<string, Entry>();
   const live = (key: string): Entry | undefined => {
     const entry = map.get(key);
@@ -298,6 +332,13 @@ function createMapStore(driver: string, raw: boolean): CacheStore {
       maxValueBytes: 1024 * 1024,
       readReplicas: false,
       inProcess: false,
+    },
+    getSync(key) {
+      const entry = live(key);
+      return entry && copy(entry.payload);
+    },
+    setSync(key, payload, ttlMs) {
+      map.set(key, { payload: copy(payload), expiresAt: expiry(ttlMs) });
     },
     async get(key) {
       const entry = live(key);
