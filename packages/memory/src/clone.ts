@@ -19,13 +19,139 @@ let counted = 0;
  */
 export function copyIn(value: unknown): { value: unknown; size: number } {
   counted = 0;
-  const copy = typeof value === 'object' && value !== null ? copyObjectIn(value) : primitiveIn(value);
-  return { value: copy, size: counted || 1 };
+  if (typeof value !== 'object' || value === null) {
+    const copy = primitiveIn(value);
+    return { value: copy, size: counted || 1 };
+  }
+  const copy = copyObjectIn(value) as object;
+  return { value: new Copied(copy, lastPlan), size: counted || 1 };
 }
 
-/** Copies a stored value for a reader (stored values are already normalized). */
-export function copyOut(value: unknown): unknown {
-  return typeof value === 'object' && value !== null ? copyObjectOut(value) : value;
+// Plan of the object copyObjectIn returned last (set on every return, read right after the call).
+let lastPlan: Plan;
+
+/**
+ * A copied-in object as the store keeps it: the normalized copy plus a plan of where its nested
+ * objects are, so a read copies with one spread (`{...o}`, V8's fast object clone) or `slice()`
+ * per level instead of walking every key.
+ */
+export class Copied {
+  constructor(
+    /** The normalized copy (plain objects, arrays, Date, Buffer, Map, Set, primitives). */
+    readonly value: object,
+    /** Where to recurse; see `plan`. */
+    readonly plan: Plan,
+  ) {}
+}
+
+/** How to copy one stored object: its kind and, for objects and arrays, the keys holding objects. */
+interface Plan {
+  readonly kind: Kind;
+  readonly keys: readonly (string | number)[];
+  readonly subs: readonly Plan[];
+}
+
+enum Kind {
+  Plain,
+  Array,
+  Date,
+  Bytes,
+  Other,
+}
+
+/** Copies a stored value (what `copyIn` returned) for a reader. */
+export function copyOut(stored: unknown): unknown {
+  return stored instanceof Copied ? run(stored.value, stored.plan) : stored;
+}
+
+const NONE: readonly never[] = [];
+// Shared plans of the common leaves (no nested objects): most values need no allocation here.
+const LEAF: Record<Kind, Plan> = {
+  [Kind.Plain]: { kind: Kind.Plain, keys: NONE, subs: NONE },
+  [Kind.Array]: { kind: Kind.Array, keys: NONE, subs: NONE },
+  [Kind.Date]: { kind: Kind.Date, keys: NONE, subs: NONE },
+  [Kind.Bytes]: { kind: Kind.Bytes, keys: NONE, subs: NONE },
+  [Kind.Other]: { kind: Kind.Other, keys: NONE, subs: NONE },
+};
+
+function plan(value: object): Plan {
+  let keys: (string | number)[] | undefined;
+  let subs: Plan[] | undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'object' && item !== null) {
+        if (!keys || !subs) {
+          keys = [];
+          subs = [];
+        }
+        keys.push(i);
+        subs.push(plan(item));
+      }
+    }
+    return keys && subs ? { kind: Kind.Array, keys, subs } : LEAF[Kind.Array];
+  }
+  if (Object.getPrototypeOf(value) === Object.prototype) {
+    for (const key of Object.keys(value)) {
+      const item = (value as Record<string, unknown>)[key];
+      if (typeof item === 'object' && item !== null) {
+        if (!keys || !subs) {
+          keys = [];
+          subs = [];
+        }
+        keys.push(key);
+        subs.push(plan(item));
+      }
+    }
+    return keys && subs ? { kind: Kind.Plain, keys, subs } : LEAF[Kind.Plain];
+  }
+  if (value instanceof Date) return LEAF[Kind.Date];
+  if (value instanceof Uint8Array) return LEAF[Kind.Bytes];
+  return LEAF[Kind.Other];
+}
+
+function run(value: object, p: Plan): unknown {
+  let out: Record<string | number, unknown>;
+  switch (p.kind) {
+    case Kind.Plain:
+      // Spread defines "__proto__" as an own property, as JSON.parse does.
+      out = { ...(value as Record<string, unknown>) };
+      break;
+    case Kind.Array:
+      out = (value as unknown[]).slice() as unknown as Record<number, unknown>;
+      break;
+    case Kind.Date:
+      return new Date((value as Date).getTime());
+    case Kind.Bytes:
+      return Buffer.from(value as Uint8Array);
+    default:
+      return copyOther(value);
+  }
+  const { keys, subs } = p;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string | number;
+    out[key] = run(out[key] as object, subs[i] as Plan);
+  }
+  return out;
+}
+
+// Map and Set: rare enough to walk.
+function copyOther(value: object): unknown {
+  if (value instanceof Map) {
+    const out = new Map();
+    for (const [k, v] of value) out.set(copyAny(k), copyAny(v));
+    return out;
+  }
+  if (value instanceof Set) {
+    const out = new Set();
+    for (const v of value) out.add(copyAny(v));
+    return out;
+  }
+  return value;
+}
+
+function copyAny(value: unknown): unknown {
+  return typeof value === 'object' && value !== null ? run(value, plan(value)) : value;
 }
 
 function primitiveIn(value: unknown): unknown {
@@ -44,10 +170,26 @@ function elementIn(value: unknown): unknown {
 
 function copyObjectIn(value: object): unknown {
   counted += 2;
+  let keys: (string | number)[] | undefined;
+  let subs: Plan[] | undefined;
   if (Array.isArray(value)) {
     const out = new Array(value.length);
     counted += value.length;
-    for (let i = 0; i < value.length; i++) out[i] = elementIn(value[i]);
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'object' && item !== null) {
+        out[i] = copyObjectIn(item);
+        if (!keys || !subs) {
+          keys = [];
+          subs = [];
+        }
+        keys.push(i);
+        subs.push(lastPlan);
+      } else {
+        out[i] = elementIn(item);
+      }
+    }
+    lastPlan = keys && subs ? { kind: Kind.Array, keys, subs } : LEAF[Kind.Array];
     return out;
   }
   const proto = Object.getPrototypeOf(value);
@@ -57,71 +199,53 @@ function copyObjectIn(value: object): unknown {
       const item = (value as Record<string, unknown>)[key];
       if (item === undefined) continue;
       counted += key.length + 4;
-      const copied = elementIn(item);
+      let copied: unknown;
+      if (typeof item === 'object' && item !== null) {
+        copied = copyObjectIn(item);
+        if (!keys || !subs) {
+          keys = [];
+          subs = [];
+        }
+        keys.push(key);
+        subs.push(lastPlan);
+      } else {
+        copied = elementIn(item);
+      }
       if (key === '__proto__') defineProto(out, copied);
       else out[key] = copied;
     }
+    lastPlan = keys && subs ? { kind: Kind.Plain, keys, subs } : LEAF[Kind.Plain];
     return out;
   }
   if (value instanceof Date) {
     counted += 24;
+    lastPlan = LEAF[Kind.Date];
     return new Date(value.getTime());
   }
   if (value instanceof Uint8Array) {
     // 1 marker byte + the bytes (2 already counted).
     counted += value.byteLength - 1;
+    lastPlan = LEAF[Kind.Bytes];
     return Buffer.from(value);
   }
   if (value instanceof Map) {
     const out = new Map();
     for (const [k, v] of value) out.set(elementIn(k), elementIn(v));
+    lastPlan = LEAF[Kind.Other];
     return out;
   }
   if (value instanceof Set) {
     const out = new Set();
     for (const v of value) out.add(elementIn(v));
+    lastPlan = LEAF[Kind.Other];
     return out;
   }
   // Rare shapes: let the codec decide, exactly as for a remote driver.
   const payload = jsonCodec.encode(value, '');
   counted += typeof payload === 'string' ? payload.length : payload.byteLength;
-  return jsonCodec.decode(payload, '');
-}
-
-// Stored values hold only what copyObjectIn produced: plain objects, arrays, Date, Buffer, Map, Set, primitives.
-function copyObjectOut(value: object): unknown {
-  if (Array.isArray(value)) {
-    const out = new Array(value.length);
-    for (let i = 0; i < value.length; i++) {
-      const item = value[i];
-      out[i] = typeof item === 'object' && item !== null ? copyObjectOut(item) : item;
-    }
-    return out;
-  }
-  const proto = Object.getPrototypeOf(value);
-  if (proto === Object.prototype || proto === null) {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) {
-      const item = (value as Record<string, unknown>)[key];
-      const copied = typeof item === 'object' && item !== null ? copyObjectOut(item) : item;
-      if (key === '__proto__') defineProto(out, copied);
-      else out[key] = copied;
-    }
-    return out;
-  }
-  if (value instanceof Date) return new Date(value.getTime());
-  if (value instanceof Uint8Array) return Buffer.from(value);
-  if (value instanceof Map) {
-    const out = new Map();
-    for (const [k, v] of value) out.set(copyOut(k), copyOut(v));
-    return out;
-  }
-  if (value instanceof Set) {
-    const out = new Set();
-    for (const v of value) out.add(copyOut(v));
-    return out;
-  }
-  return value;
+  const decoded = jsonCodec.decode(payload, '');
+  lastPlan = typeof decoded === 'object' && decoded !== null ? plan(decoded) : LEAF[Kind.Other];
+  return decoded;
 }
 
 // JSON.parse makes "__proto__" an own property; plain assignment would set the prototype.

@@ -159,6 +159,19 @@ describe('MemoryStore', () => {
     expect(again).not.toBe(read);
   });
 
+  it('copies deeply nested arrays and objects on every read', async () => {
+    const store = createMemoryStore();
+    const value = { items: [{ a: 1 }, { b: [1, { c: 2 }] }, 'x'], when: [new Date(1)], set: new Set([{ d: 1 }]) };
+    await store.set('n', value as never, undefined);
+    const first = (await store.get('n')) as unknown as typeof value;
+    expect(first).toEqual(value);
+    (first.items[0] as { a: number }).a = 9;
+    ((first.items[1] as { b: unknown[] }).b[1] as { c: number }).c = 9;
+    first.when[0]!.setTime(9);
+    [...first.set][0]!.d = 9;
+    expect(await store.get('n')).toEqual(value);
+  });
+
   it('keeps "__proto__" keys as own data, like JSON.parse', async () => {
     const store = createMemoryStore();
     const value = JSON.parse('{"__proto__": {"polluted": true}}');
