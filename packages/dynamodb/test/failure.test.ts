@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { BackendError, TimeoutError } from '@larder/core';
 import { findFreePort } from '@larder/dev-services';
@@ -53,5 +54,38 @@ describe('failures are bounded in time and typed', () => {
     expect((error as BackendError).cause).toBeDefined();
     expect((error as BackendError).message).toMatch(/dynamodb get on table 'CacheTable' failed/);
     await store.close();
+  });
+});
+
+describe('throttling', () => {
+  it('is retried by the SDK with backoff, then surfaces as BackendError with the cause', async () => {
+    // An endpoint that answers every request like DynamoDB under throttling.
+    let requests = 0;
+    const throttling = createHttpServer((req, res) => {
+      requests++;
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(
+          JSON.stringify({
+            __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+            message: 'The level of configured provisioned throughput for the table was exceeded.',
+          }),
+        );
+      });
+    });
+    const port = await findFreePort();
+    await new Promise<void>((resolve) => throttling.listen(port, '127.0.0.1', resolve));
+    const store = createDynamoDbStore({ endpoint: `http://127.0.0.1:${port}`, credentials, maxAttempts: 3 });
+    try {
+      const error = await store.set('a', 'x', 1000).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BackendError);
+      expect((error as BackendError).message).toMatch(/throttled after retries/);
+      expect(((error as BackendError).cause as Error).name).toBe('ProvisionedThroughputExceededException');
+      expect(requests).toBe(3);
+    } finally {
+      await store.close();
+      await new Promise((resolve) => throttling.close(resolve));
+    }
   });
 });
