@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { findFreePort, memcachedAsciiStats, waitFor } from '../src/index';
@@ -23,12 +26,15 @@ function run(script: string, args: string[]) {
 
 describe('CLIs', () => {
   it('pnpm services --only memcached prints the env and stops everything on SIGTERM', async () => {
-    const { child, out, err } = run(cli('cli.ts'), ['--only', 'memcached']);
+    const dir = mkdtempSync(join(tmpdir(), 'larder-cli-test-'));
+    const envFile = join(dir, 'env');
+    const { child, out, err } = run(cli('cli.ts'), ['--only', 'memcached', '--env-out', envFile]);
     try {
-      await waitFor(() => err().includes('ready'), { timeoutMs: 30_000, description: `the CLI to be ready: ${err()}` });
+      await waitFor(() => err().includes('ready'), { timeoutMs: 45_000, description: 'the CLI to print ready' });
       const endpoint = /^export MEMCACHED_CONFIG_ENDPOINT=127\.0\.0\.1:(\d+)$/m.exec(out())?.[1];
       const servers = /^# alternative: MEMCACHED_SERVERS=(\S+)$/m.exec(out())?.[1];
       expect(endpoint).toBeDefined();
+      expect(readFileSync(envFile, 'utf8')).toBe(`MEMCACHED_CONFIG_ENDPOINT=127.0.0.1:${endpoint}\n`);
       const reply = await rawExchange(Number(endpoint), 'config get cluster\r\n', /END\r\n$/);
       const ports = servers!.split(',').map((s) => Number(s.split(':')[1]));
       expect(reply).toContain(ports.map((p) => `localhost|127.0.0.1|${p}`).join(' '));
@@ -37,10 +43,12 @@ describe('CLIs', () => {
       const [code] = await once(child, 'exit');
       expect(code).toBe(0);
       for (const port of ports) await expect(memcachedAsciiStats({ host: '127.0.0.1', port })).rejects.toThrow();
+      expect(existsSync(envFile)).toBe(false);
     } finally {
       child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 
   it('larder-elasticache-emulator --nodes ... --version', async () => {
     const free = await findFreePort();
