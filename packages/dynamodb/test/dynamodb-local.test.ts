@@ -220,6 +220,19 @@ describe('request counts', () => {
     expect(requests.counts).toEqual({ BatchGetItemCommand: 1 });
   });
 
+  it('64 concurrent cache.get through the facade = 1 BatchGetItem request', async () => {
+    const cache = new Cache({ store, prefix: 'facade:' });
+    const keys = Array.from({ length: 64 }, (_, i) => `u${i}`);
+    await cache.setMany(
+      keys.map((k) => [k, { id: k }] as const),
+      '1m',
+    );
+    requests.reset();
+    const values = await Promise.all(keys.map((k) => cache.get(k)));
+    expect(values).toEqual(keys.map((k) => ({ id: k })));
+    expect(requests.counts).toEqual({ BatchGetItemCommand: 1 });
+  });
+
   it('increment of a missing or live counter = 1 UpdateItem; set/add/pull/delete = 1 request each', async () => {
     await store.set('rc:n', '1', 60_000);
     requests.reset();
