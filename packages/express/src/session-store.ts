@@ -28,14 +28,38 @@ export interface SessionCookie {
 type Callback<T = void> = (err?: unknown, value?: T) => void;
 
 /**
- * What is cached per session: `e` the expiry (epoch ms) the backend was given at the last full write,
- * `c` the cookie as JSON, `d` the session data (without the cookie) as a JSON string. Keeping `d` a
- * string lets `set` compare it with what `get` read without a second serialization.
+ * What is cached per session, as bytes: `<expiresAt>\n<cookie JSON>\n<data JSON>`. `expiresAt` is the
+ * expiry (epoch ms) the backend was given at the last full write; the data excludes the cookie so
+ * `set` can compare it with what `get` read. JSON never contains a raw newline, so the lines split
+ * safely. Bytes pass through the codec untouched (no second JSON encoding, no escaping).
  */
 interface Envelope {
   e: number;
-  c: unknown;
+  c: string;
   d: string;
+}
+
+function encodeEnvelope(envelope: Envelope): Buffer {
+  return Buffer.from(`${envelope.e}\n${envelope.c}\n${envelope.d}`, 'utf8');
+}
+
+/** Parses a stored envelope; `undefined` for anything else (a foreign or corrupt value reads as no session). */
+function decodeEnvelope(value: unknown): Envelope | undefined {
+  if (!(value instanceof Uint8Array)) return undefined;
+  const text = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+  const first = text.indexOf('\n');
+  const second = first < 0 ? -1 : text.indexOf('\n', first + 1);
+  if (second < 0) return undefined;
+  const e = Number(text.slice(0, first));
+  if (!Number.isFinite(e)) return undefined;
+  return { e, c: text.slice(first + 1, second), d: text.slice(second + 1) };
+}
+
+/** The session object express-session / @fastify/session get back. */
+function inflate(envelope: Envelope): SessionData {
+  const data = JSON.parse(envelope.d) as SessionData;
+  data.cookie = JSON.parse(envelope.c) as SessionCookie;
+  return data;
 }
 
 /** What the store remembers about a session it read or wrote: its data and the backend expiry it knows of. */
@@ -114,10 +138,11 @@ export class CacheSessionStore extends EventEmitter {
   /** Reads a session; calls back with `undefined` (no error) when there is none. */
   // biome-ignore lint/suspicious/noExplicitAny: the session type is express-session's or @fastify/session's
   get(sid: string, callback: (err?: unknown, session?: any) => void): void {
-    this.guarded(sid, () => this.sessions.get<Envelope>(sid)).then(
-      (envelope) => {
+    this.guarded(sid, () => this.sessions.get<Uint8Array>(sid)).then(
+      (stored) => {
         this.ok();
-        if (!envelope || typeof envelope.d !== 'string') {
+        const envelope = decodeEnvelope(stored);
+        if (!envelope) {
           this.tracked.delete(sid);
           return callback(null, null);
         }
@@ -128,11 +153,10 @@ export class CacheSessionStore extends EventEmitter {
         }
         let data: SessionData;
         try {
-          data = JSON.parse(envelope.d) as SessionData;
+          data = inflate(envelope);
         } catch (err) {
           return callback(err);
         }
-        data.cookie = envelope.c as SessionCookie;
         const known = this.tracked.get(sid);
         // A touch by this process moved the expiry without rewriting the envelope: keep the later one.
         this.track(sid, {
@@ -167,8 +191,14 @@ export class CacheSessionStore extends EventEmitter {
       this.pushExpiry(sid, session, known, expiresAt, callback);
       return;
     }
-    const envelope: Envelope = { e: expiresAt, c: cookieJson(cookie), d };
-    this.guarded(sid, () => this.sessions.set(sid, envelope, ttl)).then(
+    let payload: Buffer;
+    try {
+      payload = encodeEnvelope({ e: expiresAt, c: JSON.stringify(cookieJson(cookie)), d });
+    } catch (err) {
+      callback(err);
+      return;
+    }
+    this.guarded(sid, () => this.sessions.set(sid, payload, ttl)).then(
       () => {
         this.ok();
         this.track(sid, { d, e: expiresAt });
@@ -209,10 +239,9 @@ export class CacheSessionStore extends EventEmitter {
       async (ids) => {
         const sessions: SessionData[] = [];
         for (const sid of ids) {
-          const envelope = await this.sessions.get<Envelope>(sid);
+          const envelope = decodeEnvelope(await this.sessions.get<Uint8Array>(sid));
           if (!envelope || envelope.e <= Date.now()) continue;
-          const data = JSON.parse(envelope.d) as SessionData;
-          data.cookie = envelope.c as SessionCookie;
+          const data = inflate(envelope);
           sessions.push(Object.assign(data, { id: sid }));
         }
         callback(null, sessions);
