@@ -143,7 +143,7 @@ export class Cache {
       throw new ConfigError(`onError must be 'throw' or 'miss', got ${describe(onError)}`, 'onError');
     }
     const store = options.store;
-    const pending = typeof (store as Promise<CacheStore>).then === 'function';
+    const pending = typeof (store as PromiseLike<CacheStore>).then === 'function';
     const shared: Shared = {
       name: options.name ?? 'default',
       basePrefix: prefix,
@@ -165,11 +165,12 @@ export class Cache {
       getSync: undefined,
       setSync: undefined,
     };
+    shared.locks = storeLockBackend(shared);
     this.#s = shared;
     this.#prefix = prefix;
     this.#path = '';
     if (pending) {
-      const ready = (store as Promise<CacheStore>).then((resolved) => {
+      const ready = Promise.resolve(store).then((resolved) => {
         install(shared, resolved);
         return resolved;
       });
@@ -972,7 +973,6 @@ function install(shared: Shared, store: CacheStore): void {
   shared.timeoutMs = caps.inProcess ? 0 : shared.configuredTimeoutMs;
   shared.maxKeyBytes = caps.maxKeyBytes > 0 ? caps.maxKeyBytes : Number.POSITIVE_INFINITY;
   shared.maxValueBytes = caps.maxValueBytes > 0 ? caps.maxValueBytes : Number.POSITIVE_INFINITY;
-  shared.locks = storeLockBackend(shared, store);
   const sync = store as CacheStore & SyncStoreMethods;
   if (caps.inProcess && typeof sync.getSync === 'function') shared.getSync = sync.getSync.bind(store);
   if (caps.inProcess && typeof sync.setSync === 'function') shared.setSync = sync.setSync.bind(store);
@@ -980,7 +980,7 @@ function install(shared: Shared, store: CacheStore): void {
 }
 
 /** Locks through the store: `add` to acquire; `compareAndDelete` to release, else get-compare-delete. */
-function storeLockBackend(shared: Shared, store: CacheStore): LockBackend {
+function storeLockBackend(shared: Shared): LockBackend {
   const bound = <T>(promise: Promise<T>, operation: string): Promise<T> =>
     shared.timeoutMs === 0 ? promise : withTimeout(promise, shared.timeoutMs, operation, shared.driver);
   const wrap = (operation: string, key: string) => (error: unknown) => {
@@ -996,6 +996,7 @@ function storeLockBackend(shared: Shared, store: CacheStore): LockBackend {
       : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString();
   return {
     async acquire(key, owner, ttlMs) {
+      const store = shared.store ?? (await shared.ready);
       if (!store.add || !store.capabilities.atomicAdd) {
         throw new UnsupportedOperationError('locks', shared.driver, 'locks need an atomic set-if-absent');
       }
@@ -1003,6 +1004,7 @@ function storeLockBackend(shared: Shared, store: CacheStore): LockBackend {
       return bound(store.add(key, ownerPayload(owner, key), ttlMs), 'lock.acquire').catch(wrap('lock.acquire', key));
     },
     async release(key, owner) {
+      const store = shared.store ?? (await shared.ready);
       const expected = ownerPayload(owner, key);
       if (store.compareAndDelete) {
         return bound(store.compareAndDelete(key, expected), 'lock.release').catch(wrap('lock.release', key));

@@ -141,6 +141,14 @@ describe('locks and the store', () => {
     expect(await a.release()).toBe(true);
   });
 
+  it('works on a cache built from a store promise, before it resolves', async () => {
+    const store = createChaosStore();
+    const cache = new Cache({ store: new Promise((resolve) => setImmediate(() => resolve(store))) });
+    const lock = cache.lock('l', '1s');
+    expect(await lock.acquire()).toBe(true);
+    expect(await lock.release()).toBe(true);
+  });
+
   it('rejects an invalid lock name or TTL', () => {
     const cache = new Cache({ store: createChaosStore() });
     expect(() => cache.lock('', '1s')).toThrow(/non-empty/);
