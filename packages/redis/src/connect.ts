@@ -99,6 +99,9 @@ export function connect(o: ResolvedRedisOptions): Connection {
       if (tls) delete tls.servername;
       return quiet(
         new Cluster(source.clusterNodes!, {
+          // ioredis reads CLUSTER SLOTS at connect and on MOVED only: refresh periodically so that
+          // replicas added (or synced) later are used for replica reads.
+          slotsRefreshInterval: 5000,
           ...source.clusterOptions,
           scaleReads,
           // Cluster multi-key operations are split by slot and sent concurrently; auto-pipelining

@@ -97,8 +97,10 @@ export class RedisStore implements CacheStore {
     const client = this.router.clientFor(key);
     const down = this.unavailable(client, 'get');
     if (down) return Promise.reject(down);
-    const reply = this.options.batchGets ? this.batcher(client).get(key) : cmd(client).getBuffer(key);
-    return reply.then(payloadOf, (error) => this.fail('get', error));
+    const reply = this.readOne(client, key);
+    if (client === this.client) return reply.then(payloadOf, (error) => this.fail('get', error));
+    // A replica that fails mid-read (killed, timed out) is retried once on the primary.
+    return reply.then(payloadOf, () => this.onPrimary('get', () => this.readOne(this.client, key).then(payloadOf)));
   }
 
   /** SET with PX when a TTL is given. */
@@ -131,11 +133,12 @@ export class RedisStore implements CacheStore {
     if (keys.length === 0) return [];
     const client = this.router.clientForAll(keys);
     this.check(client, 'getMany');
+    const read = (c: RedisClient) => this.mget(c, keys as string[]).then((values) => values.map(payloadOf));
     try {
-      const values = await this.mget(client, keys as string[]);
-      return values.map(payloadOf);
+      return await read(client);
     } catch (error) {
-      this.fail('getMany', error);
+      if (client === this.client) this.fail('getMany', error);
+      return this.onPrimary('getMany', () => read(this.client));
     }
   }
 
@@ -182,10 +185,12 @@ export class RedisStore implements CacheStore {
   async has(key: string): Promise<boolean> {
     const client = this.router.clientFor(key);
     this.check(client, 'has');
+    const exists = async (c: RedisClient) => (await cmd(c).exists(key)) === 1;
     try {
-      return (await cmd(client).exists(key)) === 1;
+      return await exists(client);
     } catch (error) {
-      this.fail('has', error);
+      if (client === this.client) this.fail('has', error);
+      return this.onPrimary('has', () => exists(this.client));
     }
   }
 
@@ -315,6 +320,19 @@ export class RedisStore implements CacheStore {
       this.batchers.set(client, batcher);
     }
     return batcher;
+  }
+
+  private readOne(client: RedisClient, key: string): Promise<Buffer | null> {
+    return this.options.batchGets ? this.batcher(client).get(key) : cmd(client).getBuffer(key);
+  }
+
+  private async onPrimary<T>(op: string, read: () => Promise<T>): Promise<T> {
+    this.check(this.client, op);
+    try {
+      return await read();
+    } catch (error) {
+      this.fail(op, error);
+    }
   }
 
   private async mget(client: RedisClient, keys: string[]): Promise<(Buffer | null)[]> {

@@ -114,14 +114,21 @@ describe('redis: Cluster', () => {
     expect((await store.getMany(keys)).map(text)).toEqual(keys);
   }, 60_000);
   it('readFrom replica reads from replica nodes (scaleReads) and keeps read-your-writes', async () => {
-    const reader = createRedisStore({ clusterNodes: hostPorts(cluster.startupNodes), readFrom: 'replica' });
+    const reader = createRedisStore({
+      clusterNodes: hostPorts(cluster.startupNodes),
+      readFrom: 'replica',
+      clusterOptions: { slotsRefreshInterval: 500 },
+    });
     try {
       const keys = Array.from({ length: 60 }, (_, i) => `rr:${i}`);
       await store.setMany(
         keys.map((key) => [key, key] as const),
         undefined,
       );
-      for (const m of await cluster.masters()) await m.command('WAIT', 1, 2000);
+      // Until every replica has them (counted before the measured reads).
+      await waitFor(async () => (await reader.getMany(keys)).every((v) => v !== undefined), {
+        description: 'replication',
+      });
       const replicas = await cluster.replicas();
       const masters = await cluster.masters();
       const reads = async (nodes: typeof masters) => {
@@ -132,6 +139,16 @@ describe('redis: Cluster', () => {
         }
         return total;
       };
+      // ioredis learns the replicas from CLUSTER SLOTS; in a cluster formed a moment ago they may show up
+      // only at a later slots refresh (slotsRefreshInterval), so wait until replica reads happen.
+      await waitFor(
+        async () => {
+          const before = await reads(replicas);
+          await reader.get(keys[0]!);
+          return (await reads(replicas)) > before;
+        },
+        { timeoutMs: 20_000, intervalMs: 200, description: 'reads served by replicas' },
+      );
       const [r0, m0] = [await reads(replicas), await reads(masters)];
       for (const key of keys) expect(text(await reader.get(key))).toBe(key);
       const [r1, m1] = [await reads(replicas), await reads(masters)];
@@ -166,7 +183,6 @@ describe('redis: Cluster', () => {
       keys.map((key) => [key, key] as const),
       undefined,
     );
-    for (const m of await cluster.masters()) await m.command('WAIT', 1, 2000);
     let running = true;
     let reads = 0;
     let errors = 0;

@@ -45,7 +45,10 @@ describe('redis: primary + explicit replicas', () => {
 
     it('writes go to the primary, reads of keys not written recently come from replicas', async () => {
       for (let i = 0; i < 20; i++) await set.primary.command('SET', `route:${i}`, `v${i}`);
-      await set.waitForSync();
+      // Until both replicas have them (WAIT would need the writer's own connection).
+      for (const replica of set.replicas) {
+        await waitFor(async () => (await replica.command('EXISTS', 'route:19')) === 1, { description: 'replication' });
+      }
       const primarySets = (await commandStats(set.primary)).set ?? 0;
       const before = await Promise.all(set.nodes.map(readCalls));
       for (let i = 0; i < 20; i++) expect(text(await routed.get(`route:${i}`))).toBe(`v${i}`);
@@ -77,15 +80,24 @@ describe('redis: primary + explicit replicas', () => {
     });
 
     it('falls back to the primary when the replicas are down', async () => {
+      const before = await readCalls(set.primary);
       for (const replica of set.replicas) await replica.kill();
+      // Right after the kill a read may still pick a replica whose socket is closing: it is retried on the primary.
+      const started = Date.now();
+      const values = await Promise.all([
+        ...Array.from({ length: 10 }, (_, i) => routed.get(`route:${i}`)),
+        routed.getMany(['route:1', 'route:2']),
+        routed.has('route:3'),
+      ]);
+      expect(values.slice(0, 10).map(text)).toEqual(Array.from({ length: 10 }, (_, i) => `v${i}`));
+      expect((values[10] as unknown[]).map(text)).toEqual(['v1', 'v2']);
+      expect(values[11]).toBe(true);
       await waitFor(() => routed.reads.clientFor('route:3') === routed.client, {
         description: 'replicas seen as down',
       });
-      const before = await readCalls(set.primary);
-      const started = Date.now();
       for (let i = 0; i < 10; i++) expect(text(await routed.get(`route:${i}`))).toBe(`v${i}`);
-      expect(Date.now() - started).toBeLessThan(2000);
-      expect((await readCalls(set.primary)) - before).toBe(10);
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect((await readCalls(set.primary)) - before).toBeGreaterThanOrEqual(10);
     });
   });
 });
