@@ -301,7 +301,8 @@ interface Entry {
 const utf8 = new TextDecoder();
 const text = (payload: Payload) => (typeof payload === 'string' ? payload : utf8.decode(payload));
 // Raw-value stores (`rawValues`) hand over user values as they are: keep those as given.
-const copy = (payload: Payload): Payload => (payload instanceof Uint8Array ? payload.slice() : payload);
+// `new Uint8Array(bytes)` copies; `Buffer#slice` would not.
+const copy = (payload: Payload): Payload => (payload instanceof Uint8Array ? new Uint8Array(payload) : payload);
 
 /**
  * A complete in-memory `CacheStore` over a `Map`, with millisecond TTLs (the chaos store's
