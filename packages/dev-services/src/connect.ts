@@ -3,7 +3,9 @@ import { connect as tlsConnect } from 'node:tls';
 
 /** Where and how to open a probe connection. */
 export interface ProbeTarget {
+  /** Host to connect to (127.0.0.1). */
   host: string;
+  /** Port to connect to. */
   port: number;
   /** Connect with TLS, trusting this CA (PEM text). */
   tlsCa?: string | Buffer;

@@ -21,7 +21,9 @@ export interface StartDynaliteOptions {
 export interface Dynalite {
   /** `http://127.0.0.1:<port>` */
   endpoint: string;
+  /** 127.0.0.1 */
   host: string;
+  /** Listening port. */
   port: number;
   /** Region to configure clients with. */
   region: string;

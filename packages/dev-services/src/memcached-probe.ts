@@ -19,9 +19,13 @@ export async function memcachedAsciiStats(
 
 /** One binary-protocol response packet. */
 export interface BinaryResponse {
+  /** Request opcode echoed back. */
   opcode: number;
+  /** 0 = success. */
   status: number;
+  /** Key (stat name for `stat`). */
   key: string;
+  /** Value bytes. */
   value: Buffer;
 }
 

@@ -23,13 +23,17 @@ export interface StartRedisClusterOptions {
 
 /** One row of `CLUSTER NODES`. */
 export interface ClusterNodeInfo {
+  /** Node id. */
   id: string;
+  /** Client port. */
   port: number;
+  /** Flags such as `myself`, `master`, `slave`, `fail`. */
   flags: string[];
   /** The master's id for a replica, else undefined. */
   masterId?: string;
   /** Slot ranges like `0-5460`. */
   slots: string[];
+  /** Link state is `connected`. */
   connected: boolean;
 }
 

@@ -17,8 +17,9 @@ export interface RedisNodeSpec {
   args?: string[];
   /** Serve TLS only on `port`, with these PEM files. */
   tls?: { caPath: string; certPath: string; keyPath: string };
-  /** Credentials the readiness probe uses. */
+  /** ACL user the readiness probe authenticates as. */
   username?: string;
+  /** Password the readiness probe authenticates with. */
   password?: string;
   /** Start timeout in ms. */
   startTimeoutMs?: number;

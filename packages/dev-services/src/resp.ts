@@ -10,7 +10,9 @@ export class RedisReplyError extends Error {
 
 /** Credentials for AUTH before the commands. */
 export interface RedisProbeTarget extends ProbeTarget {
+  /** ACL user for AUTH. */
   username?: string;
+  /** Password for AUTH. */
   password?: string;
 }
 

@@ -4,7 +4,9 @@ import { runToCompletion } from './process';
 
 /** SASL credentials for memcached `-S`. */
 export interface SaslCredentials {
+  /** SASL user name. */
   username: string;
+  /** SASL password. */
   password: string;
 }
 

@@ -25,10 +25,15 @@ export interface RunningServices {
   env: Record<string, string>;
   /** Alternatives that cannot be exported together with `env` (e.g. Sentinel mode instead of replica URLs). */
   alternatives: Record<string, string>[];
+  /** Primary + 2 replicas + 1 Sentinel (service `redis`). */
   redis?: RedisReplicaSet;
+  /** The 6-node cluster (service `redis-cluster`). */
   redisCluster?: RedisCluster;
+  /** The 3 memcached nodes (service `memcached`). */
   memcached?: MemcachedCluster;
+  /** The configuration endpoint in front of them. */
   emulator?: ElastiCacheEmulator;
+  /** DynamoDB Local (service `dynamodb`). */
   dynamodb?: DynamoDbLocal;
   /** Stops everything that was started. */
   stop(): Promise<void>;
