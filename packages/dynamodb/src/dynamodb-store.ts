@@ -27,6 +27,7 @@ import {
 import { BATCH_GET_LIMIT, BATCH_WRITE_LIMIT, chunk, Deadline, untilProcessed } from './batch';
 import { asLowLevelClient, buildClient } from './client';
 import { ensureTable } from './create-tables';
+import { isConditionFailure, toLarderError } from './errors';
 import { expiresAtSeconds, isExpired, nowSeconds } from './expiry';
 import { GetBatcher } from './get-batcher';
 import { attributeBytes, fromAttribute, itemBytes, MAX_ITEM_BYTES, MAX_KEY_BYTES, toAttribute } from './item';
@@ -504,7 +505,7 @@ export class DynamoDbStore implements CacheStore {
     try {
       return (await this.client.send(command as never, { abortSignal: deadline.signal })) as O;
     } catch (error) {
-      throw this.wrap(error, operation, deadline);
+      throw toLarderError(error, `${operation} on table '${this.options.table}'`, deadline);
     }
   }
 
@@ -518,28 +519,6 @@ export class DynamoDbStore implements CacheStore {
       throw error;
     }
   }
-
-  private wrap(error: unknown, operation: string, deadline: Deadline): Error {
-    if (error instanceof BackendError || error instanceof ValueTooLargeError) return error;
-    const name = (error as Error)?.name;
-    // Only our own deadline is a TimeoutError; an SDK connect/socket timeout ('TimeoutError' after
-    // its retries) is a backend failure like any other.
-    if (deadline.signal.aborted || name === 'AbortError') {
-      const timeout = deadline.timeoutError();
-      (timeout as { cause?: unknown }).cause = error;
-      return timeout;
-    }
-    const throttled =
-      name === 'ProvisionedThroughputExceededException' ||
-      name === 'ThrottlingException' ||
-      name === 'RequestLimitExceeded';
-    const message = `dynamodb ${operation} on table '${this.options.table}' failed${throttled ? ' (throttled after retries)' : ''}: ${name}: ${(error as Error)?.message}`;
-    return new BackendError(message, this.driver, { cause: error });
-  }
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
 }
 
 /** Creates a DynamoDB store (synchronously; with `createTable` the table is provisioned before the first operation). */
