@@ -39,6 +39,7 @@ const DRIVER = 'memcached';
 const MAX_KEY_BYTES = 65_536;
 const PULL_ATTEMPTS = 5;
 const CAS_ATTEMPTS = 500;
+const PLACEMENT_MEMO = 10_000;
 
 interface Node {
   /** Ring id: `host:port` as configured or as discovered (DNS name). */
@@ -69,6 +70,8 @@ export class MemcachedStore implements CacheStore {
   private readonly options: ResolvedOptions;
   private readonly nodes = new Map<string, Node>();
   private ring = new HashRing([]);
+  /** Memo of key -> node for the current ring (hot keys skip the MD5); cleared on every ring change. */
+  private placement = new Map<string, Node>();
   private readonly health: NodeHealth;
   private poller: DiscoveryPoller | undefined;
   private getBatch: Map<Node, Map<string, PendingGet>> | undefined;
@@ -150,8 +153,48 @@ export class MemcachedStore implements CacheStore {
   }
 
   /** Returns payloads aligned with `keys`: one quiet-get request (GETKQ… + NOOP) per node. */
-  getMany(keys: readonly string[]): Promise<(Payload | undefined)[]> {
-    return Promise.all(keys.map((key) => this.get(key)));
+  async getMany(keys: readonly string[]): Promise<(Payload | undefined)[]> {
+    const results: (Payload | undefined)[] = new Array(keys.length).fill(undefined);
+    const groups = new Map<Node, Map<string, number[]>>();
+    for (let i = 0; i < keys.length; i++) {
+      const mkey = toMemcachedKey(keys[i]!);
+      const node = this.route(mkey);
+      let group = groups.get(node);
+      if (!group) {
+        group = new Map();
+        groups.set(node, group);
+      }
+      const indexes = group.get(mkey);
+      if (indexes) indexes.push(i);
+      else group.set(mkey, [i]);
+    }
+    await Promise.all(
+      [...groups].map(async ([node, group]) => {
+        let answers: BinaryResponse[];
+        try {
+          answers = await node.connection.quiet(
+            [...group.keys()].map((mkey) => ({ opcode: Opcode.GETKQ, key: Buffer.from(mkey) })),
+          );
+          this.health.success(node.id);
+        } catch {
+          // Let the single-key path count the failure, retry and re-route.
+          this.transportFailure(node);
+          await Promise.all(
+            [...group].map(async ([mkey, indexes]) => {
+              const payload = await this.enqueueGet(mkey, 1);
+              for (const i of indexes) results[i] = payload;
+            }),
+          );
+          return;
+        }
+        for (const answer of answers) {
+          if (answer.header.status !== Status.OK) throw this.statusError('getMany', answer);
+          const indexes = group.get(answer.key.toString());
+          if (indexes) for (const i of indexes) results[i] = answer.val;
+        }
+      }),
+    );
+    return results;
   }
 
   /** Stores the payload, replacing any previous value. */
@@ -366,17 +409,24 @@ export class MemcachedStore implements CacheStore {
 
   private rebuildRing(): void {
     this.ring = new HashRing([...this.nodes.keys()].filter((id) => !this.health.isEjected(id)));
+    this.placement = new Map();
   }
 
-  private route(mkey: string | Buffer): Node {
+  private route(key: string | Buffer): Node {
+    const mkey = typeof key === 'string' ? key : key.toString();
     const readmitted = this.health.readmitDue();
     if (readmitted.length > 0) {
       this.rebuildRing();
       for (const id of readmitted) this.events.emit('nodeReadmitted', id);
     }
+    const memo = this.placement.get(mkey);
+    if (memo) return memo;
     const id = this.ring.get(mkey);
     const node = id === undefined ? undefined : this.nodes.get(id);
-    if (!node) {
+    if (node) {
+      if (this.placement.size >= PLACEMENT_MEMO) this.placement.clear();
+      this.placement.set(mkey, node);
+    } else {
       const why = this.closed ? 'the store is closed' : 'no memcached node is available (none known, or all ejected)';
       throw new BackendError(`memcached: ${why}`, DRIVER);
     }
