@@ -74,6 +74,8 @@ interface GraceEnvelope {
 const GRACE = '\u0000grace';
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_LOCK_MS = 10_000;
+/** Most graced values kept in process for `remember` to serve when the backend is down. */
+const MAX_GRACE_COPIES = 1000;
 const SHARED = Symbol('larder.cache.shared');
 
 /** Everything a cache shares with its namespaces. */
@@ -99,6 +101,8 @@ interface Shared {
   /** Bound `getSync`/`setSync` of an in-process store that has them. */
   getSync: ((key: string) => Payload | undefined) | undefined;
   setSync: ((key: string, payload: Payload, ttlMs: TtlMs) => void) | undefined;
+  /** Last graced value seen per full key (bounded), served by `remember` when the backend read fails. */
+  readonly graceCopies: Map<string, { envelope: GraceEnvelope; until: number }>;
 }
 
 interface NamespaceInit {
@@ -164,6 +168,7 @@ export class Cache {
       closed: undefined,
       getSync: undefined,
       setSync: undefined,
+      graceCopies: new Map(),
     };
     shared.locks = storeLockBackend(shared);
     this.#s = shared;
@@ -777,8 +782,14 @@ export class Cache {
         ? store.get(full)
         : withTimeout(store.get(full), s.timeoutMs, 'get', s.driver));
     } catch (error) {
-      // Backend down: fall back to the loader (one run per key in this process).
       this.#report('remember', key, error);
+      // Backend down: serve the last graced value this process saw while within its grace...
+      const copy = graceMs > 0 ? s.graceCopies.get(full) : undefined;
+      if (copy !== undefined && copy.until > Date.now()) {
+        this.#counted(key, true);
+        return copy.envelope.v as T;
+      }
+      // ...else fall back to the loader (one run per key in this process).
       const plan: Plan<T> = { store, full, key, ttlMs, graceMs, loader, lock, stale: undefined, backendDown: true };
       return s.flights.run(full, () => this.#load(plan));
     }
@@ -790,6 +801,7 @@ export class Cache {
           this.#counted(key, true);
           return value as T;
         }
+        if (graceMs > 0) this.#keepGraceCopy(full, value, graceMs);
         if (value[GRACE] > Date.now()) {
           this.#counted(key, true);
           return value.v as T;
@@ -809,6 +821,14 @@ export class Cache {
     }
     this.#counted(key, false);
     return s.flights.run(full, () => this.#fill(plan));
+  }
+
+  /** Remembers the latest graced value of `full` in process (bounded; the oldest entry goes first). */
+  #keepGraceCopy(full: string, envelope: GraceEnvelope, graceMs: number): void {
+    const copies = this.#s.graceCopies;
+    copies.delete(full);
+    copies.set(full, { envelope, until: envelope[GRACE] + graceMs });
+    if (copies.size > MAX_GRACE_COPIES) copies.delete(copies.keys().next().value as string);
   }
 
   /** Decodes for `remember`: a payload that no longer decodes is reported and counts as a miss (the loader's value overwrites it). */
@@ -904,6 +924,7 @@ export class Cache {
     const { ttlMs, graceMs } = plan;
     const stored = graceMs > 0 ? { [GRACE]: Date.now() + (ttlMs as number), v: value } : value;
     const payload = this.#encode(plan.key, stored);
+    if (graceMs > 0) this.#keepGraceCopy(plan.full, stored as GraceEnvelope, graceMs);
     if (plan.backendDown) return value;
     try {
       await this.#bound(plan.store.set(plan.full, payload, graceMs > 0 ? (ttlMs as number) + graceMs : ttlMs), 'set');

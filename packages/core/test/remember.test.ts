@@ -177,6 +177,29 @@ describe('remember: grace', () => {
     await vi.waitFor(async () => expect(await cache.get('k')).toBe('v2'));
   });
 
+  it('serves the last graced value when the backend read itself fails, within grace', async () => {
+    const { store, cache, errors } = await setup();
+    store.fail();
+    const loader = vi.fn(() => 'v2');
+    expect(await cache.remember('k', '1m', loader, { grace: '1h' })).toBe('v1'); // still fresh
+    vi.setSystemTime(start + 61_000);
+    expect(await cache.remember('k', '1m', loader, { grace: '1h' })).toBe('v1'); // stale, within grace
+    expect(loader).not.toHaveBeenCalled();
+    expect(errors.every((e) => e.operation === 'remember')).toBe(true);
+    expect(errors).toHaveLength(2);
+    vi.setSystemTime(start + 60_000 + 3_600_000 + 1);
+    expect(await cache.remember('k', '1m', loader, { grace: '1h' })).toBe('v2'); // past grace: the loader
+    expect(loader).toHaveBeenCalledTimes(1);
+  });
+
+  it('without grace, a failing backend read means the loader runs', async () => {
+    const store = createChaosStore();
+    const cache = new Cache({ store });
+    await cache.remember('k', '1m', () => 'v1');
+    store.fail();
+    expect(await cache.remember('k', '1m', () => 'v2')).toBe('v2');
+  });
+
   it('serves the stale value when the lock backend fails during the refresh', async () => {
     const { store, cache } = await setup();
     vi.setSystemTime(start + 61_000);
