@@ -37,6 +37,8 @@ export interface RedisStoreOptions extends Partial<Omit<RedisDriverConfig, 'driv
   readYourWritesMs?: number | Ttl;
   /** Coalesce `get` calls issued in the same tick into one `MGET` (per slot in Cluster). @default true */
   batchGets?: boolean;
+  /** Read values as bytes (`GET`/`MGET` Buffer replies). Off, values are read as text and only payloads that are not valid UTF-8 are read again as bytes: faster for JSON, one extra read for raw binary values. @default false */
+  binaryReplies?: boolean;
   /** ioredis `enableAutoPipelining` on the clients this store creates (always on in Cluster). @default false */
   autoPipelining?: boolean;
   /** Per-command timeout in ms (ioredis `commandTimeout`). @default 2000 */
@@ -76,6 +78,7 @@ export interface ResolvedRedisOptions {
   readFrom: 'primary' | 'replica';
   readYourWritesMs: number;
   batchGets: boolean;
+  binaryReplies: boolean;
   autoPipelining: boolean;
   commandTimeoutMs: number;
   connectTimeoutMs: number;
@@ -193,6 +196,7 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedRedisOptions
     readFrom,
     readYourWritesMs,
     batchGets: options.batchGets ?? true,
+    binaryReplies: options.binaryReplies ?? false,
     autoPipelining: options.autoPipelining ?? false,
     commandTimeoutMs: positiveInt(options.commandTimeoutMs, 'commandTimeoutMs', DEFAULT_COMMAND_TIMEOUT_MS),
     connectTimeoutMs: positiveInt(options.connectTimeoutMs, 'connectTimeoutMs', DEFAULT_CONNECT_TIMEOUT_MS),

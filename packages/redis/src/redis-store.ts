@@ -37,6 +37,17 @@ function payloadOf(reply: Buffer | null): Payload | undefined {
   return reply === null ? undefined : reply;
 }
 
+/**
+ * A text reply as the exact stored payload, or `undefined` when the text cannot be trusted to
+ * be: invalid UTF-8 decodes to U+FFFD (the caller then reads the bytes), and a binary payload
+ * (marker byte 0x00) that happens to be valid UTF-8 is given back as those bytes. Valid UTF-8
+ * without U+FFFD re-encodes to exactly the bytes that were stored.
+ */
+function exact(text: string): Payload | undefined {
+  if (text.includes('\uFFFD')) return undefined;
+  return text.charCodeAt(0) === 0 ? Buffer.from(text) : text;
+}
+
 /** `SCAN MATCH` pattern for keys starting with `prefix` (glob characters escaped). */
 export function scanPattern(prefix: string): string {
   return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
@@ -62,7 +73,7 @@ export class RedisStore implements CacheStore {
   private readonly connection: Connection;
   private readonly cluster: boolean;
   private readonly router: ReadRouter;
-  private readonly batchers = new Map<RedisClient, GetBatcher>();
+  private readonly batchers = new Map<RedisClient, GetBatcher<Payload | undefined>>();
   private closed?: Promise<void>;
 
   constructor(options: RedisStoreOptions = {}) {
@@ -98,9 +109,9 @@ export class RedisStore implements CacheStore {
     const down = this.unavailable(client, 'get');
     if (down) return Promise.reject(down);
     const reply = this.readOne(client, key);
-    if (client === this.client) return reply.then(payloadOf, (error) => this.fail('get', error));
+    if (client === this.client) return reply.catch((error) => this.fail('get', error));
     // A replica that fails mid-read (killed, timed out) is retried once on the primary.
-    return reply.then(payloadOf, () => this.onPrimary('get', () => this.readOne(this.client, key).then(payloadOf)));
+    return reply.catch(() => this.onPrimary('get', () => this.readOne(this.client, key)));
   }
 
   /** SET with PX when a TTL is given. */
@@ -133,7 +144,7 @@ export class RedisStore implements CacheStore {
     if (keys.length === 0) return [];
     const client = this.router.clientForAll(keys);
     this.check(client, 'getMany');
-    const read = (c: RedisClient) => this.mget(c, keys as string[]).then((values) => values.map(payloadOf));
+    const read = (c: RedisClient) => this.readMany(c, keys as string[]);
     try {
       return await read(client);
     } catch (error) {
@@ -310,20 +321,74 @@ export class RedisStore implements CacheStore {
     return this.closed;
   }
 
-  private batcher(client: RedisClient): GetBatcher {
+  private batcher(client: RedisClient): GetBatcher<Payload | undefined> {
     let batcher = this.batchers.get(client);
     if (!batcher) {
       batcher = new GetBatcher(
-        (key) => cmd(client).getBuffer(key),
-        (keys) => this.mget(client, keys),
+        (key) => this.fetchOne(client, key),
+        (keys) => this.readMany(client, keys),
       );
       this.batchers.set(client, batcher);
     }
     return batcher;
   }
 
-  private readOne(client: RedisClient, key: string): Promise<Buffer | null> {
-    return this.options.batchGets ? this.batcher(client).get(key) : cmd(client).getBuffer(key);
+  private readOne(client: RedisClient, key: string): Promise<Payload | undefined> {
+    return this.options.batchGets ? this.batcher(client).get(key) : this.fetchOne(client, key);
+  }
+
+  // GET as text (cheaper to decode than bytes), or as bytes with `binaryReplies`.
+  private fetchOne(client: RedisClient, key: string): Promise<Payload | undefined> {
+    if (this.options.binaryReplies) return cmd(client).getBuffer(key).then(payloadOf);
+    return cmd(client)
+      .get(key)
+      .then((text) => (text === null ? undefined : (exact(text) ?? cmd(client).getBuffer(key).then(payloadOf))));
+  }
+
+  // MGET (per slot in Cluster), as text with the same exactness check as `fetchOne`.
+  private async readMany(client: RedisClient, keys: string[]): Promise<(Payload | undefined)[]> {
+    const binary = this.options.binaryReplies;
+    const c = cmd(client);
+    const many = (list: string[]): Promise<(string | Buffer | null)[]> => (binary ? c.mgetBuffer(list) : c.mget(list));
+    let replies: (string | Buffer | null)[];
+    if (!this.cluster || keys.length === 1) {
+      replies = keys.length === 1 ? [await (binary ? c.getBuffer(keys[0]!) : c.get(keys[0]!))] : await many(keys);
+    } else {
+      const groups = groupBySlot(keys);
+      if (groups.size === 1) replies = await many(keys);
+      else {
+        replies = new Array(keys.length);
+        await Promise.all(
+          [...groups.values()].map(async (indexes) => {
+            const values =
+              indexes.length === 1
+                ? [await (binary ? c.getBuffer(keys[indexes[0]!]!) : c.get(keys[indexes[0]!]!))]
+                : await many(indexes.map((i) => keys[i]!));
+            for (let j = 0; j < indexes.length; j++) replies[indexes[j]!] = values[j] ?? null;
+          }),
+        );
+      }
+    }
+    const out: (Payload | undefined)[] = new Array(keys.length);
+    let refetch: number[] | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const reply = replies[i];
+      if (reply === null || reply === undefined) out[i] = undefined;
+      else if (typeof reply !== 'string') out[i] = reply;
+      else {
+        const payload = exact(reply);
+        if (payload === undefined) (refetch ??= []).push(i);
+        else out[i] = payload;
+      }
+    }
+    if (refetch) {
+      await Promise.all(
+        refetch.map(async (i) => {
+          out[i] = payloadOf(await c.getBuffer(keys[i]!));
+        }),
+      );
+    }
+    return out;
   }
 
   private async onPrimary<T>(op: string, read: () => Promise<T>): Promise<T> {
@@ -333,24 +398,6 @@ export class RedisStore implements CacheStore {
     } catch (error) {
       this.fail(op, error);
     }
-  }
-
-  private async mget(client: RedisClient, keys: string[]): Promise<(Buffer | null)[]> {
-    if (!this.cluster) return cmd(client).mgetBuffer(keys);
-    const groups = groupBySlot(keys);
-    if (groups.size === 1) return cmd(client).mgetBuffer(keys);
-    const out: (Buffer | null)[] = new Array(keys.length);
-    await Promise.all(
-      [...groups.values()].map(async (indexes) => {
-        if (indexes.length === 1) {
-          out[indexes[0]!] = await cmd(client).getBuffer(keys[indexes[0]!]!);
-          return;
-        }
-        const values = await cmd(client).mgetBuffer(indexes.map((i) => keys[i]!));
-        for (let j = 0; j < indexes.length; j++) out[indexes[j]!] = values[j] ?? null;
-      }),
-    );
-    return out;
   }
 
   private async setGroup(entries: readonly (readonly [string, Payload])[], ttlMs: TtlMs): Promise<void> {
