@@ -104,7 +104,12 @@ export class ManagedProcess implements ExitCleanup {
     });
     trackForExit(this);
     try {
-      await waitFor(() => spec.ready(this), {
+      // A probe stuck on a port that someone else holds must not delay noticing that our process died.
+      const exitedEarly = this.exited.then(() => {
+        throw new Error(`${spec.name} exited`);
+      });
+      exitedEarly.catch(() => {});
+      await waitFor(() => Promise.race([spec.ready(this), exitedEarly]), {
         timeoutMs: spec.startTimeoutMs ?? 20_000,
         intervalMs: 50,
         description: `${spec.name} to answer on ${spec.host}:${spec.port}`,
