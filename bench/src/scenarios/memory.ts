@@ -25,6 +25,7 @@ const loader = () => value(0);
 interface Ctx {
   larder: Cache;
   larderRaw: Cache;
+  larderCodec: Cache;
   lru: LRUCache<string, object>;
   keyv: Keyv;
   cacheManager: ReturnType<typeof createCache>;
@@ -51,6 +52,12 @@ const subjects: Subject[] = [
     get: (c, k) => c.larderRaw.get(k),
     set: (c, k, v) => c.larderRaw.set(k, v, TTL_MS),
     remember: (c, k) => c.larderRaw.remember(k, TTL_MS, loader),
+  },
+  {
+    name: 'larder (useCodec)',
+    get: (c, k) => c.larderCodec.get(k),
+    set: (c, k, v) => c.larderCodec.set(k, v, TTL_MS),
+    remember: (c, k) => c.larderCodec.remember(k, TTL_MS, loader),
   },
   {
     name: 'raw lru-cache',
@@ -114,19 +121,25 @@ export const scenario: Scenario<Ctx> = {
   name: 'memory',
   description:
     'In-process cache, 1,000 keys, a 5-field object value, TTL 1h, one call in flight. ' +
-    'larder = the memory store through the `Cache` facade (values encoded, so isolated from mutation); ' +
-    'peers use their defaults (keyv 5 and cache-manager 7: in-memory Map via keyv; bentocache 1.6: memory driver only, no bus).',
+    'larder = the memory store through the `Cache` facade, default options (values copied in and out, so isolated ' +
+    'from mutation); `clone: false` keeps references; `useCodec` runs the JSON codec on every call. Peers use their ' +
+    'defaults: keyv 5.6 (in-memory Map, JSON-serialized), cache-manager 7.2 (keyv Map, serialization off: keeps ' +
+    'references, not isolated), bentocache 1.6 (memory driver only, no bus). Every call is awaited.',
   baseline: 'larder',
   // Everything runs in this process: count its CPU time, so other load on the machine does not skew ratios.
   clock: 'cpu',
   async setup() {
     const manager = createCacheManager({
-      stores: { memory: { driver: 'memory', maxEntries: 10_000 }, raw: { driver: 'memory', clone: false } },
+      stores: {
+        memory: { driver: 'memory', maxEntries: 10_000 },
+        raw: { driver: 'memory', clone: false },
+        codec: { driver: 'memory', useCodec: true },
+      },
     });
     const larder = manager.store('memory');
     const larderRaw = manager.store('raw');
-    await larder.getStore();
-    await larderRaw.getStore();
+    const larderCodec = manager.store('codec');
+    await Promise.all([larder.getStore(), larderRaw.getStore(), larderCodec.getStore()]);
     const lru = new LRUCache<string, object>({ max: 10_000 });
     const keyv = new Keyv();
     const cacheManager = createCache();
@@ -137,6 +150,7 @@ export const scenario: Scenario<Ctx> = {
     const ctx: Ctx = {
       larder,
       larderRaw,
+      larderCodec,
       lru,
       keyv,
       cacheManager,
