@@ -64,6 +64,8 @@ export interface ElastiCacheEmulator {
   waitForRequests(count?: number, timeoutMs?: number): Promise<number>;
   /** Closes the server and every open connection. */
   stop(): Promise<void>;
+  /** Listens again on the same port after stop() (node list, version and request count are kept). */
+  restart(): Promise<void>;
 }
 
 /** The discovery payload: `<version>\n<host|ip|port> <host|ip|port>...\n`. */
@@ -200,6 +202,11 @@ export async function startElastiCacheEmulator(options: ElastiCacheEmulatorOptio
       for (const socket of sockets) socket.destroy();
       if (!server.listening) return;
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+    async restart() {
+      if (server.listening) return;
+      await listen(port);
+      server.unref();
     },
   };
 }

@@ -89,6 +89,16 @@ describe('ElastiCache configuration-endpoint emulator', () => {
     await expect(waiting).resolves.toBe(3);
   });
 
+  it('stop() refuses connections; restart() comes back on the same port with the same list', async () => {
+    emulator = await startElastiCacheEmulator({ nodes: NODES, version: 5 });
+    const { port } = emulator;
+    await emulator.stop();
+    await expect(rawExchange(port, 'config get cluster\r\n', /END\r\n$/)).rejects.toThrow(/ECONNREFUSED/);
+    await emulator.restart();
+    expect(emulator.port).toBe(port);
+    expect(await rawExchange(port, 'config get cluster\r\n', /END\r\n$/)).toBe(configGetClusterResponse(5, NODES));
+  });
+
   it('parses CLI node lists', () => {
     expect(parseNodeList('a:1,b|10.0.0.1|2 c:3')).toEqual([
       { host: 'a', port: 1 },
