@@ -1,4 +1,5 @@
 export { hasBinary, requireBinary } from './binaries';
+export type { ProbeTarget } from './connect';
 export { type Dynalite, type StartDynaliteOptions, startDynalite } from './dynalite';
 export {
   DEFAULT_DYNAMODB_JAVA_ARGS,
@@ -52,6 +53,14 @@ export {
   redisInfo,
 } from './resp';
 export type { SaslCredentials } from './sasl';
+export {
+  DEFAULT_SERVICES,
+  type RunningServices,
+  SERVICE_NAMES,
+  type ServiceName,
+  type StartServicesOptions,
+  startServices,
+} from './services';
 export { type DynamoDbRequestOptions, dynamoDbRequest } from './sigv4';
 export { generateTestCertificates, type TestCertificates } from './tls';
 export { type WaitOptions, waitFor } from './wait';
