@@ -4,6 +4,7 @@ import {
   ConfigError,
   type Payload,
   type StoreCapabilities,
+  type SyncStoreMethods,
   type TtlMs,
   ValueTooLargeError,
 } from '@larder/core';
@@ -22,7 +23,7 @@ const utf8 = new TextDecoder();
  * runs synchronously inside the returned promise, so `add`, `increment`, `pull` and
  * `compareAndDelete` are atomic within the process.
  */
-export class MemoryStore implements CacheStore {
+export class MemoryStore implements CacheStore, SyncStoreMethods {
   readonly driver = 'memory';
   readonly capabilities: StoreCapabilities;
   /** The options in effect after defaults. */
@@ -74,6 +75,16 @@ export class MemoryStore implements CacheStore {
   /** Returns the payload (a copy for bytes), or `undefined` when absent or expired. */
   get(key: string): Promise<Payload | undefined> {
     return Promise.resolve(this.#read(key) as Payload | undefined);
+  }
+
+  /** Synchronous `get`, for the facade's in-process fast path. */
+  getSync(key: string): Payload | undefined {
+    return this.#read(key) as Payload | undefined;
+  }
+
+  /** Synchronous `set`, for the facade's in-process fast path; throws `ValueTooLargeError` like `set` rejects. */
+  setSync(key: string, payload: Payload, ttlMs: TtlMs): void {
+    this.#write(key, payload, ttlMs);
   }
 
   /** Stores the payload (bytes are copied), replacing any previous value. */

@@ -53,6 +53,16 @@ describe('MemoryStore', () => {
     expect(await store.delete('c')).toBe(false);
   });
 
+  it('has synchronous get and set for the facade fast path', async () => {
+    const store = createMemoryStore();
+    store.setSync('s', { a: 1 } as never, undefined);
+    expect(store.getSync('s')).toEqual({ a: 1 });
+    expect(await store.get('s')).toEqual({ a: 1 });
+    expect(store.getSync('missing')).toBeUndefined();
+    const small = createMemoryStore({ maxValueBytes: 5, maxBytes: 100 });
+    expect(() => small.setSync('big', 'x'.repeat(10) as never, undefined)).toThrow(ValueTooLargeError);
+  });
+
   it('copies byte payloads in and out', async () => {
     const store = createMemoryStore({ useCodec: true });
     const bytes = new Uint8Array([0, 1, 2, 3]);
