@@ -45,8 +45,12 @@ function encodeEnvelope(envelope: Envelope): Buffer {
 
 /** Parses a stored envelope; `undefined` for anything else (a foreign or corrupt value reads as no session). */
 function decodeEnvelope(value: unknown): Envelope | undefined {
-  if (!(value instanceof Uint8Array)) return undefined;
-  const text = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+  let text: string;
+  if (value instanceof Uint8Array)
+    text = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+  else if (typeof value === 'string')
+    text = value; // a custom codec may hand bytes back as text
+  else return undefined;
   const first = text.indexOf('\n');
   const second = first < 0 ? -1 : text.indexOf('\n', first + 1);
   if (second < 0) return undefined;

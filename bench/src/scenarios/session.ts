@@ -1,0 +1,277 @@
+/**
+ * Sessions: an Express 5 app with express-session, its store being larder's `CacheSessionStore`
+ * on Redis, connect-redis 9 (node-redis 5) on the same Redis, or express-session's MemoryStore.
+ * The apps run in a child process (this file, started with LARDER_BENCH_SESSION_SERVER=1) so the
+ * server's CPU is not shared with the load generator; the load generator keeps 50 keep-alive
+ * connections, each with its own session cookie, like autocannon with per-connection cookies.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { type RedisServer, startRedis } from '@larder/dev-services';
+import type { BenchCase, Scenario } from '../harness';
+
+const CONNECTIONS = 50;
+// biome-ignore lint/suspicious/noExplicitAny: express and express-session are loaded untyped
+type Loose = any;
+const SUBJECTS = ['larder', 'larder (autoPipelining)', 'connect-redis', 'MemoryStore'] as const;
+type Subject = (typeof SUBJECTS)[number];
+
+// ---------------------------------------------------------------------------------------------
+// Server side (child process).
+
+async function serve(): Promise<void> {
+  // The bench package has no @types/express: load them untyped.
+  const express = (await import('express' as string)).default as Loose;
+  const session = (await import('express-session' as string)).default as Loose;
+  const { Cache } = await import('@larder/core');
+  const { createRedisStore } = await import('@larder/redis');
+  const { CacheSessionStore } = await import('@larder/express');
+  const { RedisStore } = await import('connect-redis');
+  const { createClient } = await import('redis');
+  const url = process.env.REDIS_URL as string;
+
+  const larderCache = new Cache({ store: createRedisStore({ url }), prefix: 'bench-larder:' });
+  // ioredis writes each command with its own socket write unless auto-pipelining batches a tick's commands.
+  const pipelinedCache = new Cache({
+    store: createRedisStore({ url, autoPipelining: true }),
+    prefix: 'bench-larder2:',
+  });
+  const nodeRedis = createClient({ url });
+  await nodeRedis.connect();
+  const stores: Record<Subject, unknown> = {
+    larder: new CacheSessionStore({ cache: larderCache }),
+    'larder (autoPipelining)': new CacheSessionStore({ cache: pipelinedCache }),
+    'connect-redis': new RedisStore({ client: nodeRedis, prefix: 'bench-cr:' }),
+    MemoryStore: new session.MemoryStore(),
+  };
+
+  const ports: Record<string, number> = {};
+  for (const subject of SUBJECTS) {
+    const app = express();
+    app.disable('x-powered-by');
+    app.disable('etag');
+    app.use(
+      session({
+        store: stores[subject],
+        secret: 'bench-secret',
+        resave: false,
+        saveUninitialized: false,
+        cookie: { maxAge: 3_600_000 },
+      }),
+    );
+    app.post('/login', (req: Loose, res: Loose) => {
+      const s = req.session as unknown as Record<string, unknown>;
+      s.user = 'ann';
+      s.visits = 0;
+      res.json({ ok: true });
+    });
+    // Modifies the session: express-session calls store.set.
+    app.get('/modify', (req: Loose, res: Loose) => {
+      const s = req.session as unknown as Record<string, number>;
+      s.visits = (s.visits ?? 0) + 1;
+      res.json({ visits: s.visits });
+    });
+    // Only reads it: express-session calls store.touch.
+    app.get('/read', (req: Loose, res: Loose) => {
+      res.json({ user: (req.session as unknown as Record<string, unknown>).user ?? null });
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    ports[subject] = (server.address() as net.AddressInfo).port;
+  }
+  // One line on stdout tells the bench process where the apps listen (no IPC channel needed).
+  process.stdout.write(`PORTS ${JSON.stringify(ports)}\n`);
+}
+
+if (process.env.LARDER_BENCH_SESSION_SERVER === '1') {
+  serve().catch((error: unknown) => {
+    process.stderr.write(`session bench server failed: ${(error as Error).stack}\n`);
+    process.exit(1);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load side (the bench process).
+
+/** One keep-alive HTTP/1.1 connection with its own session cookie; one request at a time. */
+class Connection {
+  private buffer: Buffer = Buffer.alloc(0);
+  private waiting: ((error?: Error) => void) | undefined;
+
+  private constructor(
+    private readonly socket: net.Socket,
+    readonly cookie: string,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+      this.check();
+    });
+    socket.on('error', (error) => this.waiting?.(error));
+  }
+
+  static async open(port: number, cookie = ''): Promise<Connection> {
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    return new Connection(socket, cookie);
+  }
+
+  /** Sends one request and resolves with the response head once the whole response arrived. */
+  request(method: string, path: string): Promise<string> {
+    const head = `${method} ${path} HTTP/1.1\r\nHost: bench\r\n${this.cookie ? `Cookie: ${this.cookie}\r\n` : ''}Content-Length: 0\r\n\r\n`;
+    return new Promise<string>((resolve, reject) => {
+      this.waiting = (error) => {
+        this.waiting = undefined;
+        if (error) return reject(error);
+        resolve(this.lastHead);
+      };
+      this.socket.write(head);
+    });
+  }
+
+  private lastHead = '';
+
+  private check(): void {
+    const end = this.buffer.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const head = this.buffer.subarray(0, end).toString('latin1');
+    const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+    if (this.buffer.length < end + 4 + length) return;
+    this.buffer = this.buffer.subarray(end + 4 + length);
+    this.lastHead = head;
+    if (!head.startsWith('HTTP/1.1 200')) {
+      this.waiting?.(new Error(`unexpected response: ${head.split('\r\n')[0]}`));
+      return;
+    }
+    this.waiting?.();
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Connections handed to in-flight requests, one per worker. */
+class Pool {
+  constructor(private readonly free: Connection[]) {}
+  async run(method: string, path: string): Promise<void> {
+    const connection = this.free.pop();
+    if (!connection) throw new Error('more requests in flight than connections');
+    try {
+      await connection.request(method, path);
+    } finally {
+      this.free.push(connection);
+    }
+  }
+  close(): void {
+    for (const c of this.free) c.close();
+  }
+}
+
+interface Ctx {
+  redis: RedisServer;
+  child: ChildProcess;
+  pools: Record<Subject, Pool>;
+}
+
+/** Logs in once per connection and keeps the session cookie on that connection. */
+async function sessionPool(port: number): Promise<Pool> {
+  const connections: Connection[] = [];
+  for (let i = 0; i < CONNECTIONS; i++) {
+    const login = await Connection.open(port);
+    const head = await login.request('POST', '/login');
+    login.close();
+    const cookie = /set-cookie: *([^;\r\n]+)/i.exec(head)?.[1];
+    if (!cookie) throw new Error('login set no cookie');
+    connections.push(await Connection.open(port, cookie));
+  }
+  return new Pool(connections);
+}
+
+async function setup(): Promise<Ctx> {
+  const redis = await startRedis();
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
+    env: { ...process.env, LARDER_BENCH_SESSION_SERVER: '1', REDIS_URL: redis.url },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const ports = await new Promise<Record<Subject, number>>((resolve, reject) => {
+    let text = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const line = /^PORTS (.+)$/m.exec(text);
+      if (line) resolve(JSON.parse(line[1] as string) as Record<Subject, number>);
+    });
+    child.once('exit', (code) => reject(new Error(`session bench server exited with ${code}`)));
+  });
+  const pools = {} as Record<Subject, Pool>;
+  for (const subject of SUBJECTS) pools[subject] = await sessionPool(ports[subject]);
+  return { redis, child, pools };
+}
+
+async function teardown(ctx: Ctx): Promise<void> {
+  for (const pool of Object.values(ctx.pools)) pool.close();
+  ctx.child.kill('SIGTERM');
+  await ctx.redis.stop();
+}
+
+/** CPU time (µs) the app process has used so far (Linux /proc; a dash elsewhere). */
+function serverCpu(ctx: Ctx): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${ctx.child.pid}/stat`, 'utf8');
+    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100/s).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Total commands the Redis server executed, minus the INFO calls made to read it. */
+async function redisCommands(ctx: Ctx, c: BenchCase<Ctx>): Promise<number | undefined> {
+  if (c.subject === 'MemoryStore') return undefined;
+  const text = String(await ctx.redis.command('INFO', 'commandstats'));
+  let total = 0;
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^cmdstat_([a-z|]+):calls=(\d+)/.exec(line);
+    if (match && match[1] !== 'info') total += Number(match[2]);
+  }
+  return total;
+}
+
+const cases: BenchCase<Ctx>[] = [];
+for (const [op, path] of [
+  ['modifying request', '/modify'],
+  ['read-only request', '/read'],
+] as const) {
+  for (const subject of SUBJECTS) {
+    cases.push({ op, subject, run: (ctx) => ctx.pools[subject].run('GET', path) });
+  }
+}
+
+export const scenario: Scenario<Ctx> = {
+  name: 'session',
+  description:
+    'Express 5 + express-session, 50 keep-alive connections each with its own session cookie: larder CacheSessionStore ' +
+    '(Redis, ioredis) vs connect-redis 9 (node-redis 5) vs express-session MemoryStore. Apps in a child process.',
+  baseline: 'connect-redis',
+  concurrency: CONNECTIONS,
+  setup,
+  teardown,
+  cases,
+  counters: [
+    { name: 'Redis commands/request', read: redisCommands },
+    { name: 'app CPU µs/request', read: serverCpu, digits: 0 },
+  ],
+  targets: [{ op: 'modifying request', subject: 'larder', over: 'connect-redis', atLeast: 1.15 }],
+  notes: [
+    'app CPU µs/request = CPU time of the app process per request (independent of other load on the machine)',
+    'read-only target: larder ≤ 1 Redis command per request (connect-redis: GET + EXPIRE = 2); see the column',
+    'modifying request: express-session calls store.set (larder: GET + SET; connect-redis: GET + SET)',
+    "larder's reads of one tick are coalesced into one MGET by the Redis driver (batchGets), so commands/request can be < 1",
+  ],
+};
