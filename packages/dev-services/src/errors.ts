@@ -1,6 +1,7 @@
 /** The one apt-get line that installs every binary dev-services can start. */
 export const INSTALL_HINT =
-  'apt-get install redis-server redis-sentinel memcached sasl2-bin openjdk-17-jre-headless openssl';
+  'apt-get install redis-server redis-sentinel memcached sasl2-bin openjdk-17-jre-headless openssl' +
+  ' (with --no-install-recommends add libsasl2-modules, which has the SASL PLAIN mechanism)';
 
 /** Which Debian package provides each binary dev-services runs. */
 export const BINARY_PACKAGES: Record<string, string> = {

@@ -107,7 +107,13 @@ export async function startMemcached(options: StartMemcachedOptions = {}): Promi
             startTimeoutMs: options.startTimeoutMs,
             ready: async (p) => {
               const { stats } = options.sasl
-                ? await memcachedSaslStats(target, options.sasl.username, options.sasl.password)
+                ? await memcachedSaslStats(target, options.sasl.username, options.sasl.password).catch(
+                    (error: Error) => {
+                      throw /auth/i.test(error.message)
+                        ? new Error(`${error.message} (is libsasl2-modules installed? it has the PLAIN mechanism)`)
+                        : error;
+                    },
+                  )
                 : await memcachedAsciiStats(target);
               // Make sure the answer comes from OUR process, not one that raced us to the port.
               if (stats.pid !== String(p.pid)) {
