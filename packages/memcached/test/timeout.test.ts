@@ -1,0 +1,51 @@
+import { TimeoutError } from '@larder/core';
+import type { MemcachedCluster } from '@larder/dev-services';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemcachedStore, type MemcachedStore } from '../src';
+import { memcached } from './helpers';
+
+describe('a node that stops answering (SIGSTOP)', () => {
+  let cluster: MemcachedCluster;
+  let store: MemcachedStore;
+  beforeAll(async () => {
+    cluster = await memcached(2);
+    store = await createMemcachedStore({
+      servers: cluster.servers.split(','),
+      timeout: 300,
+      retries: 0,
+      ejectAfterFailures: 2,
+      retryEjectedAfter: 200,
+    });
+  });
+  afterAll(async () => {
+    const pid = cluster?.nodes[0]?.pid;
+    if (pid) process.kill(pid, 'SIGCONT');
+    await store?.close();
+    await cluster?.stop();
+  });
+
+  it('times out with TimeoutError (never hangs), ejects the node, and takes it back once it answers', async () => {
+    const frozen = cluster.nodes[0]!;
+    const key = Array.from({ length: 100 }, (_, i) => `freeze:${i}`).find((k) => store.nodeFor(k) === frozen.address)!;
+    await store.set(key, 'v', undefined);
+    process.kill(frozen.pid!, 'SIGSTOP');
+    try {
+      const started = Date.now();
+      await expect(store.get(key)).rejects.toBeInstanceOf(TimeoutError);
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(store.ejectedNodes()).toEqual([]);
+      // The second failure in a row ejects the node; the read is re-routed to the next node (a miss there).
+      expect(await store.get(key)).toBeUndefined();
+      expect(store.ejectedNodes()).toEqual([frozen.address]);
+      expect(await store.get(key)).toBeUndefined();
+    } finally {
+      process.kill(frozen.pid!, 'SIGCONT');
+    }
+    await expect
+      .poll(async () => store.nodeFor(key) === frozen.address && (await store.get(key)) !== undefined, {
+        timeout: 5000,
+        interval: 100,
+      })
+      .toBe(true);
+  });
+});
