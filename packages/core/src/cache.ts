@@ -1,22 +1,41 @@
+import {
+  asLarderError,
+  fresh,
+  GRACE,
+  type GraceEnvelope,
+  install,
+  isEnvelope,
+  type Shared,
+  storeLockBackend,
+} from './cache-state';
 import { type Codec, jsonCodec, payloadBytes } from './codec';
 import type { CacheStore, Payload, StoreCapabilities, TtlMs } from './contract';
 import {
-  BackendError,
   ConfigError,
   describe,
   LarderError,
   LockTimeoutError,
-  SerializationError,
   UnsupportedOperationError,
   ValueTooLargeError,
 } from './errors';
 import { CacheEmitter, type CacheEventName, type CacheListener, type CacheStats } from './events';
 import { assertKey, assertNamespace, toFullKey } from './key-policy';
 import { Lock, type LockBackend } from './lock';
+import {
+  decodeForRemember,
+  fill,
+  keepGraceCopy,
+  load,
+  type Plan,
+  parseLockOptions,
+  type RememberHost,
+} from './remember';
 import { SingleFlight } from './single-flight';
-import { sleep, withTimeout } from './timeout';
+import { withTimeout } from './timeout';
 import { parseTtl, type Ttl } from './ttl';
 import { isInputError, rawValueSize } from './value-policy';
+
+export type { SyncStoreMethods } from './cache-state';
 
 /** Options of a `Cache`. */
 export interface CacheOptions {
@@ -36,19 +55,6 @@ export interface CacheOptions {
   timeout?: Ttl;
 }
 
-/**
- * Optional synchronous fast path of in-process stores (`capabilities.inProcess`): the same
- * contract as `get`/`set`, answered without a promise. When a store has them, the facade's
- * `get`, `set` and `remember` hits call them and return one settled promise, skipping an
- * await per call. Errors they throw go through the failure policy like rejections.
- */
-export interface SyncStoreMethods {
-  /** Synchronous `get`. */
-  getSync?(key: string): Payload | undefined;
-  /** Synchronous `set`. */
-  setSync?(key: string, payload: Payload, ttlMs: TtlMs): void;
-}
-
 /** Options of `remember`. */
 export interface RememberOptions {
   /** Keep the value this long past its TTL; within it, serve it stale while one background refresh runs, and serve it when the loader fails. */
@@ -63,47 +69,8 @@ export interface WithLockOptions {
   wait?: Ttl;
 }
 
-/** A value stored by `remember` with `grace`: the logical expiry travels with the value. */
-interface GraceEnvelope {
-  /** Logical expiry, epoch ms. */
-  '\u0000grace': number;
-  /** The value. */
-  v: unknown;
-}
-
-const GRACE = '\u0000grace';
 const DEFAULT_TIMEOUT_MS = 5000;
-const DEFAULT_LOCK_MS = 10_000;
-/** Most graced values kept in process for `remember` to serve when the backend is down. */
-const MAX_GRACE_COPIES = 1000;
 const SHARED = Symbol('larder.cache.shared');
-
-/** Everything a cache shares with its namespaces. */
-interface Shared {
-  readonly name: string;
-  readonly basePrefix: string;
-  readonly codec: Codec;
-  readonly onError: 'throw' | 'miss';
-  readonly defaultTtlMs: TtlMs;
-  readonly configuredTimeoutMs: number;
-  readonly emitter: CacheEmitter;
-  readonly flights: SingleFlight;
-  readonly ready: Promise<CacheStore>;
-  store: CacheStore | undefined;
-  driver: string;
-  raw: boolean;
-  /** 0 = no timer (in-process store). */
-  timeoutMs: number;
-  maxKeyBytes: number;
-  maxValueBytes: number;
-  locks: LockBackend;
-  closed: Promise<void> | undefined;
-  /** Bound `getSync`/`setSync` of an in-process store that has them. */
-  getSync: ((key: string) => Payload | undefined) | undefined;
-  setSync: ((key: string, payload: Payload, ttlMs: TtlMs) => void) | undefined;
-  /** Last graced value seen per full key (bounded), served by `remember` when the backend read fails. */
-  readonly graceCopies: Map<string, { envelope: GraceEnvelope; until: number }>;
-}
 
 interface NamespaceInit {
   shared: Shared;
@@ -112,10 +79,6 @@ interface NamespaceInit {
 }
 
 const noop = () => {};
-
-function isEnvelope(value: unknown): value is GraceEnvelope {
-  return typeof value === 'object' && value !== null && GRACE in value;
-}
 
 /**
  * The facade every app uses: serialization, key prefix and namespaces, key policy, default
@@ -128,11 +91,20 @@ export class Cache {
   readonly #prefix: string;
   /** Namespace path relative to the store prefix (event keys, `keys()`). */
   readonly #path: string;
+  /** What `remember`'s miss and refresh paths (remember.ts) use of this cache. */
+  readonly #host: RememberHost;
 
   constructor(options: CacheOptions) {
     const init = (options as CacheOptions & { [SHARED]?: NamespaceInit })[SHARED];
+    this.#host = {
+      shared: undefined as unknown as Shared,
+      report: (operation, key, error, wrap) => this.#report(operation, key, error, wrap),
+      encode: (key, value) => this.#encode(key, value),
+      wrote: (key) => this.#wrote(key),
+    };
     if (init) {
       this.#s = init.shared;
+      (this.#host as { shared: Shared }).shared = init.shared;
       this.#prefix = init.prefix;
       this.#path = init.path;
       return;
@@ -172,6 +144,7 @@ export class Cache {
     };
     shared.locks = storeLockBackend(shared);
     this.#s = shared;
+    (this.#host as { shared: Shared }).shared = shared;
     this.#prefix = prefix;
     this.#path = '';
     if (pending) {
@@ -557,7 +530,7 @@ export class Cache {
       // In-process fast path for a fresh hit; anything else (miss, stale, error) takes the full path.
       try {
         const payload = sync(toFullKey(this.#prefix, key, this.#s.maxKeyBytes, this.#s.driver));
-        const value = payload === undefined ? undefined : this.#decodeForRemember(payload, key);
+        const value = payload === undefined ? undefined : decodeForRemember(this.#host, payload, key);
         if (value !== undefined && !isEnvelope(value)) {
           this.#counted(key, true);
           return Promise.resolve(value as T);
@@ -791,17 +764,17 @@ export class Cache {
       }
       // ...else fall back to the loader (one run per key in this process).
       const plan: Plan<T> = { store, full, key, ttlMs, graceMs, loader, lock, stale: undefined, backendDown: true };
-      return s.flights.run(full, () => this.#load(plan));
+      return s.flights.run(full, () => load(this.#host, plan));
     }
     let stale: GraceEnvelope | undefined;
     if (payload !== undefined) {
-      const value = this.#decodeForRemember(payload, key);
+      const value = decodeForRemember(this.#host, payload, key);
       if (value !== undefined) {
         if (!isEnvelope(value)) {
           this.#counted(key, true);
           return value as T;
         }
-        if (graceMs > 0) this.#keepGraceCopy(full, value, graceMs);
+        if (graceMs > 0) keepGraceCopy(s, full, value, graceMs);
         if (value[GRACE] > Date.now()) {
           this.#counted(key, true);
           return value.v as T;
@@ -815,230 +788,11 @@ export class Cache {
       this.#counted(key, true);
       if (!s.flights.has(full)) {
         plan.stale = stale;
-        s.flights.run(full, () => this.#fill(plan)).catch((error) => this.#report('remember', key, error));
+        s.flights.run(full, () => fill(this.#host, plan)).catch((error) => this.#report('remember', key, error));
       }
       return stale.v as T;
     }
     this.#counted(key, false);
-    return s.flights.run(full, () => this.#fill(plan));
+    return s.flights.run(full, () => fill(this.#host, plan));
   }
-
-  /** Remembers the latest graced value of `full` in process (bounded; the oldest entry goes first). */
-  #keepGraceCopy(full: string, envelope: GraceEnvelope, graceMs: number): void {
-    const copies = this.#s.graceCopies;
-    copies.delete(full);
-    copies.set(full, { envelope, until: envelope[GRACE] + graceMs });
-    if (copies.size > MAX_GRACE_COPIES) copies.delete(copies.keys().next().value as string);
-  }
-
-  /** Decodes for `remember`: a payload that no longer decodes is reported and counts as a miss (the loader's value overwrites it). */
-  #decodeForRemember(payload: Payload, key: string): unknown {
-    const s = this.#s;
-    if (s.raw) return payload;
-    try {
-      return s.codec.decode(payload, key);
-    } catch (error) {
-      if (!(error instanceof SerializationError)) throw error;
-      this.#report('remember', key, error);
-      return undefined;
-    }
-  }
-
-  /** Reads `full`: a fresh value, a stale grace envelope, or nothing. A payload that no longer decodes counts as a miss (it will be overwritten). */
-  async #read(store: CacheStore, full: string, key: string): Promise<Read> {
-    const payload = await this.#bound(store.get(full), 'get');
-    if (payload === undefined) return MISS;
-    const value = this.#decodeForRemember(payload, key);
-    if (value === undefined) return MISS;
-    if (!isEnvelope(value)) return { fresh: true, value };
-    if (value[GRACE] > Date.now()) return { fresh: true, value: value.v };
-    return { fresh: false, value: undefined, stale: value };
-  }
-
-  /** Runs inside the single-flight: re-reads (a flight that just ended may have stored the value), then loads, under the lock when asked. */
-  async #fill<T>(plan: Plan<T>): Promise<T> {
-    let read: Read;
-    try {
-      read = await this.#read(plan.store, plan.full, plan.key);
-    } catch (error) {
-      this.#report('remember', plan.key, error);
-      plan.backendDown = true;
-      return this.#load(plan);
-    }
-    if (read.fresh) return read.value as T;
-    if (read.stale) plan.stale ??= read.stale;
-    return plan.lock ? this.#fillLocked(plan, plan.lock) : this.#load(plan);
-  }
-
-  /** Cross-process: only the holder of `<key>:lock` loads; others poll for its value with back-off, then load themselves when the wait ends. */
-  async #fillLocked<T>(plan: Plan<T>, options: { ttlMs: number; waitMs: number }): Promise<T> {
-    const lock = new Lock(this.#s.locks, `${plan.full}:lock`, options.ttlMs);
-    const deadline = Date.now() + options.waitMs;
-    let backoff = 5;
-    for (;;) {
-      let acquired: boolean;
-      try {
-        acquired = await lock.acquire();
-      } catch (error) {
-        this.#report('remember', plan.key, error);
-        plan.backendDown = true;
-        return this.#load(plan);
-      }
-      if (acquired) {
-        try {
-          // The previous holder may have stored the value just before releasing.
-          const read = await this.#read(plan.store, plan.full, plan.key).catch(() => MISS);
-          if (read.fresh) return read.value as T;
-          return await this.#load(plan);
-        } finally {
-          await lock.release().catch((error) => this.#report('remember', plan.key, error));
-        }
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) return this.#load(plan);
-      await sleep(Math.min(left, backoff * (0.5 + Math.random() / 2)));
-      backoff = Math.min(backoff * 2, 200);
-      let read: Read;
-      try {
-        read = await this.#read(plan.store, plan.full, plan.key);
-      } catch (error) {
-        this.#report('remember', plan.key, error);
-        plan.backendDown = true;
-        return this.#load(plan);
-      }
-      if (read.fresh) return read.value as T;
-    }
-  }
-
-  /** Runs the loader and stores its result; serves the stale value when the loader fails. */
-  async #load<T>(plan: Plan<T>): Promise<T> {
-    let value: T;
-    try {
-      value = await plan.loader();
-    } catch (error) {
-      if (plan.stale === undefined) throw error;
-      this.#report('remember.loader', plan.key, error, false);
-      return plan.stale.v as T;
-    }
-    if (value === undefined) return value;
-    const { ttlMs, graceMs } = plan;
-    const stored = graceMs > 0 ? { [GRACE]: Date.now() + (ttlMs as number), v: value } : value;
-    const payload = this.#encode(plan.key, stored);
-    if (graceMs > 0) this.#keepGraceCopy(plan.full, stored as GraceEnvelope, graceMs);
-    if (plan.backendDown) return value;
-    try {
-      await this.#bound(plan.store.set(plan.full, payload, graceMs > 0 ? (ttlMs as number) + graceMs : ttlMs), 'set');
-      this.#wrote(plan.key);
-    } catch (error) {
-      // The value is good; the cache is not. Serve it anyway.
-      this.#report('remember', plan.key, error);
-    }
-    return value;
-  }
-}
-
-interface Plan<T> {
-  store: CacheStore;
-  full: string;
-  key: string;
-  ttlMs: TtlMs;
-  graceMs: number;
-  loader: () => T | Promise<T>;
-  lock: { ttlMs: number; waitMs: number } | undefined;
-  stale: GraceEnvelope | undefined;
-  backendDown?: boolean;
-}
-
-interface Read {
-  fresh: boolean;
-  value: unknown;
-  stale?: GraceEnvelope;
-}
-
-const MISS: Read = { fresh: false, value: undefined };
-
-function fresh(envelope: GraceEnvelope): unknown {
-  return envelope[GRACE] > Date.now() ? envelope.v : undefined;
-}
-
-function parseLockOptions(lock: true | { ttl?: Ttl; wait?: Ttl }): { ttlMs: number; waitMs: number } {
-  const options = lock === true ? {} : lock;
-  return {
-    ttlMs: options.ttl === undefined ? DEFAULT_LOCK_MS : parseTtl(options.ttl),
-    waitMs: options.wait === undefined ? DEFAULT_LOCK_MS : parseTtl(options.wait),
-  };
-}
-
-/** Returns `error` if it is a LarderError, else a `BackendError` wrapping it. */
-function asLarderError(error: unknown, driver: string, operation: string): LarderError {
-  if (error instanceof LarderError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new BackendError(`${driver} ${operation} failed: ${message}`, driver, { cause: error });
-}
-
-/** Validates a store and derives the hot-path settings from its capabilities. */
-function install(shared: Shared, store: CacheStore): void {
-  if (
-    store === null ||
-    typeof store !== 'object' ||
-    typeof store.get !== 'function' ||
-    typeof store.set !== 'function' ||
-    typeof store.delete !== 'function' ||
-    typeof store.capabilities !== 'object'
-  ) {
-    throw new ConfigError('The store is not a CacheStore (needs get, set, delete and capabilities)', 'store');
-  }
-  const caps = store.capabilities;
-  shared.driver = store.driver ?? 'unknown';
-  shared.raw = caps.rawValues === true;
-  shared.timeoutMs = caps.inProcess ? 0 : shared.configuredTimeoutMs;
-  shared.maxKeyBytes = caps.maxKeyBytes > 0 ? caps.maxKeyBytes : Number.POSITIVE_INFINITY;
-  shared.maxValueBytes = caps.maxValueBytes > 0 ? caps.maxValueBytes : Number.POSITIVE_INFINITY;
-  const sync = store as CacheStore & SyncStoreMethods;
-  if (caps.inProcess && typeof sync.getSync === 'function') shared.getSync = sync.getSync.bind(store);
-  if (caps.inProcess && typeof sync.setSync === 'function') shared.setSync = sync.setSync.bind(store);
-  shared.store = store;
-}
-
-/** Locks through the store: `add` to acquire; `compareAndDelete` to release, else get-compare-delete. */
-function storeLockBackend(shared: Shared): LockBackend {
-  const bound = <T>(promise: Promise<T>, operation: string): Promise<T> =>
-    shared.timeoutMs === 0 ? promise : withTimeout(promise, shared.timeoutMs, operation, shared.driver);
-  const wrap = (operation: string, key: string) => (error: unknown) => {
-    const wrapped = asLarderError(error, shared.driver, operation);
-    shared.emitter.counters.errors++;
-    if (shared.emitter.listening('error')) shared.emitter.emit('error', { operation, key, error: wrapped });
-    throw wrapped;
-  };
-  const ownerPayload = (owner: string, key: string): Payload => (shared.raw ? owner : shared.codec.encode(owner, key));
-  const text = (payload: Payload): string =>
-    typeof payload === 'string'
-      ? payload
-      : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString();
-  return {
-    async acquire(key, owner, ttlMs) {
-      const store = shared.store ?? (await shared.ready);
-      if (!store.add || !store.capabilities.atomicAdd) {
-        throw new UnsupportedOperationError('locks', shared.driver, 'locks need an atomic set-if-absent');
-      }
-      if (key.length * 3 > shared.maxKeyBytes) toFullKey('', key, shared.maxKeyBytes, shared.driver);
-      return bound(store.add(key, ownerPayload(owner, key), ttlMs), 'lock.acquire').catch(wrap('lock.acquire', key));
-    },
-    async release(key, owner) {
-      const store = shared.store ?? (await shared.ready);
-      const expected = ownerPayload(owner, key);
-      if (store.compareAndDelete) {
-        return bound(store.compareAndDelete(key, expected), 'lock.release').catch(wrap('lock.release', key));
-      }
-      // Emulated: get, compare, delete. Not atomic: if the lock expires and another owner takes
-      // it between our get and our delete, we delete their lock. Drivers with locks avoid this.
-      try {
-        const current = await bound(store.get(key), 'lock.release');
-        if (current === undefined || text(current) !== text(expected)) return false;
-        return await bound(store.delete(key), 'lock.release');
-      } catch (error) {
-        return wrap('lock.release', key)(error);
-      }
-    },
-  };
 }
