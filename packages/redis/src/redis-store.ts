@@ -370,18 +370,18 @@ export class RedisStore implements CacheStore {
       }
     }
     const out: (Payload | undefined)[] = new Array(keys.length);
-    let refetch: number[] | undefined;
+    const refetch: number[] = [];
     for (let i = 0; i < keys.length; i++) {
       const reply = replies[i];
       if (reply === null || reply === undefined) out[i] = undefined;
       else if (typeof reply !== 'string') out[i] = reply;
       else {
         const payload = exact(reply);
-        if (payload === undefined) (refetch ??= []).push(i);
+        if (payload === undefined) refetch.push(i);
         else out[i] = payload;
       }
     }
-    if (refetch) {
+    if (refetch.length > 0) {
       await Promise.all(
         refetch.map(async (i) => {
           out[i] = payloadOf(await c.getBuffer(keys[i]!));
