@@ -1,4 +1,4 @@
-import { BackendError, ValueTooLargeError } from '@larder/core';
+import { BackendError, configFromEnv, createCacheManager, ValueTooLargeError } from '@larder/core';
 import type { MemcachedCluster } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemcachedStore, type MemcachedStore } from '../src';
@@ -140,5 +140,22 @@ describe('MemcachedStore on 3 real memcached processes', () => {
     expect(await store.get('s:ttl')).toBeDefined();
     await waitFor(async () => (await store.get('s:ttl')) === undefined, { timeoutMs: 4000, intervalMs: 100 });
     expect(Date.now() - start).toBeGreaterThanOrEqual(900);
+  });
+
+  it('is loaded by the cache manager from MEMCACHED_* variables (driver elasticache/memcached)', async () => {
+    const config = configFromEnv({
+      CACHE_STORE: 'memcached',
+      MEMCACHED_SERVERS: cluster.servers,
+      CACHE_PREFIX: 'mgr:',
+    });
+    const manager = createCacheManager(config);
+    try {
+      const cache = manager.store();
+      await cache.set('greeting', { hello: 'world' });
+      expect(await cache.get('greeting')).toEqual({ hello: 'world' });
+      expect((await cache.getStore()).driver).toBe('memcached');
+    } finally {
+      await manager.close();
+    }
   });
 });
