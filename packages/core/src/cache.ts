@@ -216,12 +216,12 @@ export class Cache {
       if (typeof value === 'object' && value !== null && GRACE in value) value = fresh(value as GraceEnvelope);
       if (value !== undefined) {
         s.emitter.counters.hits++;
-        if (s.emitter.listening('hit')) s.emitter.emit('hit', { key: this.#path + key });
+        if (s.emitter.any && s.emitter.listening('hit')) s.emitter.emit('hit', { key: this.#path + key });
         return value;
       }
     }
     s.emitter.counters.misses++;
-    if (s.emitter.listening('miss')) s.emitter.emit('miss', { key: this.#path + key });
+    if (s.emitter.any && s.emitter.listening('miss')) s.emitter.emit('miss', { key: this.#path + key });
     return undefined;
   }
 
@@ -279,7 +279,7 @@ export class Cache {
       if (hit) emitter.counters.hits++;
       else emitter.counters.misses++;
       const event: CacheEventName = hit ? 'hit' : 'miss';
-      if (emitter.listening(event)) emitter.emit(event, { key: this.#path + list[i] });
+      if (emitter.any && emitter.listening(event)) emitter.emit(event, { key: this.#path + list[i] });
     }
     return aligned;
   }
@@ -352,7 +352,7 @@ export class Cache {
       return this.#failed('setMany', undefined, error, undefined);
     }
     s.emitter.counters.writes += list.length;
-    if (s.emitter.listening('write')) {
+    if (s.emitter.any && s.emitter.listening('write')) {
       for (const key of userKeys.values()) s.emitter.emit('write', { key: this.#path + key });
     }
   }
@@ -680,13 +680,13 @@ export class Cache {
   #wrote(key: string): void {
     const emitter = this.#s.emitter;
     emitter.counters.writes++;
-    if (emitter.listening('write')) emitter.emit('write', { key: this.#path + key });
+    if (emitter.any && emitter.listening('write')) emitter.emit('write', { key: this.#path + key });
   }
 
   #deleted(key: string): void {
     const emitter = this.#s.emitter;
     emitter.counters.deletes++;
-    if (emitter.listening('delete')) emitter.emit('delete', { key: this.#path + key });
+    if (emitter.any && emitter.listening('delete')) emitter.emit('delete', { key: this.#path + key });
   }
 
   #counted(key: string, hit: boolean): void {
@@ -694,7 +694,7 @@ export class Cache {
     if (hit) emitter.counters.hits++;
     else emitter.counters.misses++;
     const event = hit ? 'hit' : 'miss';
-    if (emitter.listening(event)) emitter.emit(event, { key: this.#path + key });
+    if (emitter.any && emitter.listening(event)) emitter.emit(event, { key: this.#path + key });
   }
 
   /** Counts and emits an error; returns it as a LarderError. */
@@ -702,7 +702,7 @@ export class Cache {
     const s = this.#s;
     const wrapped = wrap ? asLarderError(error, s.driver, operation) : (error as LarderError);
     s.emitter.counters.errors++;
-    if (s.emitter.listening('error')) {
+    if (s.emitter.any && s.emitter.listening('error')) {
       s.emitter.emit('error', {
         operation,
         key: key === undefined ? undefined : this.#path + key,

@@ -46,6 +46,8 @@ type ListenerLists = { [E in CacheEventName]?: readonly CacheListener<E>[] };
  */
 export class CacheEmitter {
   readonly #lists: ListenerLists = {};
+  /** True once any listener was added (a plain field, so the facade's hot path can test it for free). */
+  any = false;
   /** Mutable counters; the facade increments them directly. */
   readonly counters: CacheStats = { hits: 0, misses: 0, writes: 0, deletes: 0, errors: 0 };
 
@@ -53,6 +55,7 @@ export class CacheEmitter {
   on<E extends CacheEventName>(event: E, listener: CacheListener<E>): void {
     const list = (this.#lists[event] ?? []) as readonly CacheListener<E>[];
     (this.#lists as Record<string, unknown>)[event] = [...list, listener];
+    this.any = true;
   }
 
   /** Removes a listener added with `on`. */
@@ -65,7 +68,7 @@ export class CacheEmitter {
 
   /** True when `event` has at least one listener (build payloads only then). */
   listening(event: CacheEventName): boolean {
-    return this.#lists[event] !== undefined;
+    return this.any && this.#lists[event] !== undefined;
   }
 
   /** Calls the listeners of `event`. A throwing listener never breaks a cache operation: it becomes a process warning. */
