@@ -24,6 +24,8 @@ import { COMPARE_AND_DELETE, INCREMENT, PERSIST_IF_EXISTS, runScript } from './s
 
 const DRIVER = 'redis';
 const SCAN_COUNT = 1000;
+// Reconnection attempts after which a client counts as down (see `unavailable`).
+const FAILED_ATTEMPTS = 3;
 
 type Value = string | Buffer;
 
@@ -103,7 +105,7 @@ export class RedisStore implements CacheStore {
     return this.router;
   }
 
-  /** Returns the payload (as bytes), or `undefined` when absent. */
+  /** Returns the exact stored payload (text, or bytes when it is not plain UTF-8), or `undefined` when absent. */
   get(key: string): Promise<Payload | undefined> {
     const client = this.router.clientFor(key);
     const down = this.unavailable(client, 'get');
@@ -477,10 +479,16 @@ export class RedisStore implements CacheStore {
     if (down) throw down;
   }
 
-  // A client that lost its connection fails at once instead of queueing until the next attempt.
+  // A client whose reconnection already failed twice fails calls at once instead of queueing them
+  // until its next attempt. A first reconnect (a blip, a Sentinel switch) still queues: the calls
+  // go out when it succeeds, or fail when it does not (maxRetriesPerRequest 0), within ~100 ms.
   private unavailable(client: RedisClient, op: string): BackendError | undefined {
     if (this.closed) return new BackendError(`redis ${op} failed: the store is closed`, DRIVER);
-    if (client.status === 'reconnecting' && !isCluster(client)) {
+    if (
+      client.status === 'reconnecting' &&
+      !isCluster(client) &&
+      ((client as unknown as { retryAttempts?: number }).retryAttempts ?? FAILED_ATTEMPTS) >= FAILED_ATTEMPTS
+    ) {
       return new BackendError(`redis ${op} failed: not connected to Redis (reconnecting)`, DRIVER);
     }
     return undefined;

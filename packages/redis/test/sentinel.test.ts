@@ -119,14 +119,16 @@ describe('redis: Sentinel', () => {
       const p = await plain.stop();
       const d = await durable.stop();
 
-      const lost = async (s: RedisStore, keys: string[]) => {
-        let missing = 0;
-        for (let start = 0; start < keys.length; start += 500) {
-          const values = await s.getMany(keys.slice(start, start + 500));
-          missing += values.filter((v) => v === undefined).length;
-        }
-        return missing;
-      };
+      // Counted once the store is steady again (a late +switch-master may still reconnect it once).
+      const lost = (s: RedisStore, keys: string[]) =>
+        waitFor(async () => {
+          let missing = 0;
+          for (let start = 0; start < keys.length; start += 500) {
+            const values = await s.getMany(keys.slice(start, start + 500));
+            missing += values.filter((v) => v === undefined).length;
+          }
+          return { missing };
+        }).then((r) => r.missing);
       const lostPlain = await lost(store, p.acknowledged);
       const lostDurable = await lost(durableStore, d.acknowledged);
       const errorSeconds = (r: LoadResult) =>
