@@ -1,5 +1,6 @@
 import { BackendError, jsonCodec } from '@larder/core';
 import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStore, scanPattern } from '../src/index';
 
@@ -129,6 +130,18 @@ describe('redis store, single node', () => {
     } finally {
       await durable.close();
     }
+  });
+
+  it('uses an injected client and leaves it open on close', async () => {
+    const client = new Redis(server.url);
+    const injected = createRedisStore({ client });
+    expect(injected.mode).toBe('client');
+    await injected.set('t:inj', 'v', 10_000);
+    expect(text(await injected.get('t:inj'))).toBe('v');
+    await injected.close();
+    await expect(injected.get('t:inj')).rejects.toBeInstanceOf(BackendError);
+    expect(await client.get('t:inj')).toBe('v');
+    await client.quit();
   });
 
   it('deleteMany counts existing keys', async () => {
