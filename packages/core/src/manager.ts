@@ -209,7 +209,7 @@ export class CacheManager {
         return mod.larderDriver as DriverFactory<StoreConfig>;
       },
       (error: unknown) => {
-        const missing = missingModule(error);
+        const missing = missingModule(error, packageName);
         if (missing === undefined) throw error;
         // The driver package itself, or one of its peer dependencies (e.g. ioredis), is not installed.
         const install = missing === packageName || missing.startsWith(`${packageName}/`) ? packageName : missing;
@@ -236,18 +236,20 @@ export function isCacheStore(value: unknown): value is CacheStore {
   );
 }
 
-/** Name of the module a "module not found" error is about, else undefined. */
-function missingModule(error: unknown): string | undefined {
+/**
+ * Name of the package a "module not found" error is about, else undefined. A missing file inside
+ * the driver package itself (an unbuilt or broken install) counts as the driver package missing.
+ */
+function missingModule(error: unknown, packageName: string): string | undefined {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return undefined;
   const text = typeof message === 'string' ? message : '';
   const name = /Cannot find (?:package|module) '([^']+)'/.exec(text)?.[1];
   if (name === undefined) return undefined;
-  // Absolute paths come from a broken install of the package itself, not a missing one.
-  return name.startsWith('/') || name.startsWith('.')
-    ? undefined
-    : name
-        .split('/')
-        .slice(0, name.startsWith('@') ? 2 : 1)
-        .join('/');
+  if (name.includes(`/node_modules/${packageName}/`)) return packageName;
+  if (name.startsWith('/') || name.startsWith('.') || /^[A-Za-z]:[\\/]/.test(name)) return undefined;
+  return name
+    .split('/')
+    .slice(0, name.startsWith('@') ? 2 : 1)
+    .join('/');
 }

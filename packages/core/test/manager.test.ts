@@ -214,6 +214,31 @@ describe('CacheManager', () => {
     expect((error as DriverNotFoundError).packageName).toBe('ioredis');
   });
 
+  it('a driver package installed without its build is reported as that package', async () => {
+    const caches = createCacheManager(
+      { default: 'redis' },
+      {
+        importDriver: () => Promise.reject(moduleNotFound('/app/node_modules/@larder/redis/dist/index.js')),
+      },
+    );
+    const error = await caches
+      .store()
+      .get('k')
+      .catch((caught: unknown) => caught);
+    expect((error as DriverNotFoundError).packageName).toBe('@larder/redis');
+  });
+
+  it('other load errors of a driver package pass through unchanged', async () => {
+    const broken = new SyntaxError('Unexpected token');
+    const caches = createCacheManager({ default: 'redis' }, { importDriver: () => Promise.reject(broken) });
+    expect(
+      await caches
+        .store()
+        .get('k')
+        .catch((caught: unknown) => caught),
+    ).toBe(broken);
+  });
+
   it('maps elasticache and memcached to @larder/memcached', async () => {
     const seen: string[] = [];
     const caches = createCacheManager(
