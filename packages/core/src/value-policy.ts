@@ -47,12 +47,60 @@ export function rawValueSize(value: unknown, key: string, maxBytes: number): num
   }
   if (type === 'object') {
     if (ArrayBuffer.isView(value)) return value.byteLength + 1;
-    return walk(value as object, key, '', []);
+    // Fast pass without paths; on a problem, the detailed pass builds the message.
+    const size = measure(value as object, []);
+    return size >= 0 ? size : walk(value as object, key, '', []);
   }
   throw new SerializationError(
     `Cannot cache a value of type ${value === undefined ? 'undefined' : type} under key '${key}'`,
     key,
   );
+}
+
+/** Like `walk`, without building paths: returns -1 on a function, symbol or cycle. */
+function measure(value: object, ancestors: object[]): number {
+  if (ArrayBuffer.isView(value)) return Math.ceil((value.byteLength * 4) / 3) + 16;
+  if (value instanceof Date || value instanceof ArrayBuffer || value instanceof RegExp) return 24;
+  if (ancestors.includes(value)) return -1;
+  ancestors.push(value);
+  let size = 2;
+  if (value instanceof Map) {
+    for (const [k, v] of value) {
+      const a = measureChild(k, ancestors);
+      const b = measureChild(v, ancestors);
+      if (a < 0 || b < 0) return -1;
+      size += a + b + 4;
+    }
+  } else if (value instanceof Set) {
+    for (const v of value) {
+      const a = measureChild(v, ancestors);
+      if (a < 0) return -1;
+      size += a + 1;
+    }
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const a = measureChild(value[i], ancestors);
+      if (a < 0) return -1;
+      size += a + 1;
+    }
+  } else {
+    for (const name in value) {
+      if (!Object.hasOwn(value, name)) continue;
+      const a = measureChild((value as Record<string, unknown>)[name], ancestors);
+      if (a < 0) return -1;
+      size += name.length + 4 + a;
+    }
+  }
+  ancestors.pop();
+  return size;
+}
+
+function measureChild(value: unknown, ancestors: object[]): number {
+  const type = typeof value;
+  if (type === 'string') return (value as string).length + 2;
+  if (type === 'object' && value !== null) return measure(value as object, ancestors);
+  if (type === 'function' || type === 'symbol') return -1;
+  return 8;
 }
 
 function walk(value: object, key: string, path: string, ancestors: object[]): number {
