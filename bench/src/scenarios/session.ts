@@ -83,6 +83,8 @@ async function serve(): Promise<void> {
   }
   // One line on stdout tells the bench process where the apps listen (no IPC channel needed).
   process.stdout.write(`PORTS ${JSON.stringify(ports)}\n`);
+  // Exit cleanly on SIGTERM (so --cpu-prof can write its profile when profiling the app).
+  process.once('SIGTERM', () => process.exit(0));
 }
 
 if (process.env.LARDER_BENCH_SESSION_SERVER === '1') {
@@ -209,7 +211,22 @@ async function setup(): Promise<Ctx> {
     child.once('exit', (code) => reject(new Error(`session bench server exited with ${code}`)));
   });
   const pools = {} as Record<Subject, Pool>;
-  for (const subject of SUBJECTS) pools[subject] = await sessionPool(ports[subject]);
+  for (const subject of SUBJECTS) {
+    // Never hang the whole bench on a store that does not answer: name it instead.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${subject}: 50 logins did not finish within 60 s`)), 60_000);
+    });
+    try {
+      pools[subject] = await Promise.race([sessionPool(ports[subject]), timeout]);
+    } catch (error) {
+      child.kill('SIGTERM');
+      await redis.stop();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
   return { redis, child, pools };
 }
 
