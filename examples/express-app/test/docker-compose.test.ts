@@ -88,7 +88,7 @@ describe('docker-compose.yml', () => {
       }
       expect(service.image, name).toMatch(/^[a-z0-9/._-]+:\d+(\.\d+){1,2}[a-z0-9.-]*$/);
     }
-    expect(services['dynamodb']?.image).toMatch(/^amazon\/dynamodb-local:\d/);
+    expect(services.dynamodb?.image).toMatch(/^amazon\/dynamodb-local:\d/);
   });
 
   it('gives every long-running service a healthcheck, and dependencies exist', () => {
