@@ -9,7 +9,7 @@ import {
   ValueTooLargeError,
 } from '@larder/core';
 import { LRUCache } from 'lru-cache';
-import { copyIn, copyOut } from './clone';
+import { copiedSize, copyIn, copyOut } from './clone';
 import { MEMORY_DEFAULTS, type MemoryStoreOptions, type ResolvedMemoryOptions } from './options';
 
 // In the raw modes (`clone`, `reference`) the facade hands us the caller's values, typed as payloads.
@@ -111,11 +111,14 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
   setMany(entries: readonly (readonly [string, Payload])[], ttlMs: TtlMs): Promise<void> {
     try {
       // Copy (and size-check) everything first, so a too-large value leaves nothing half-written.
-      const copies = this.#mode === 'clone' ? entries.map(([key, value]) => [key, copyIn(value)] as const) : undefined;
+      const copies =
+        this.#mode === 'clone'
+          ? entries.map(([key, value]) => ({ key, value: copyIn(value) as Stored, size: copiedSize() }))
+          : undefined;
       if (copies) {
-        for (const [key, copy] of copies) this.#checkSize(key, copy.size);
-        for (const [key, copy] of copies) {
-          this.#lru.set(key, copy.value as Stored, { ttl: ttlMs ?? 0, size: key.length + copy.size });
+        for (const copy of copies) this.#checkSize(copy.key, copy.size);
+        for (const { key, value, size } of copies) {
+          this.#lru.set(key, value, { ttl: ttlMs ?? 0, size: key.length + size });
         }
       } else {
         for (const [key, payload] of entries) this.#write(key, payload, ttlMs);
@@ -231,7 +234,8 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
   #write(key: string, payload: Stored, ttlMs: TtlMs): void {
     const ttl = ttlMs ?? 0;
     if (this.#mode === 'clone') {
-      const { value, size } = copyIn(payload);
+      const value = copyIn(payload);
+      const size = copiedSize();
       this.#checkSize(key, size);
       this.#lru.set(key, value as Stored, { ttl, size: key.length + size });
       return;
