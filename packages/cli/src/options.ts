@@ -51,3 +51,29 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Parses a command's argv. On a parse error prints it and the command's help to stderr and returns EXIT_USAGE;
+ * on --help prints the help to stdout and returns EXIT_OK; otherwise returns the parsed arguments.
+ */
+export function parseCommandArgs<T extends { values: { help?: boolean } }>(
+  argv: string[],
+  parse: (argv: string[]) => T,
+  help: string,
+  io: CliIo,
+): T | number {
+  const { out, err } = printer(io);
+  let parsed: T;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    err(describeError(error));
+    err(help);
+    return EXIT_USAGE;
+  }
+  if (parsed.values.help) {
+    out(help);
+    return EXIT_OK;
+  }
+  return parsed;
+}

@@ -1,6 +1,15 @@
 import { parseArgs } from 'node:util';
 import { DiscoveryPoller, type TopologyEvent } from '@larder/memcached';
-import { type CliIo, describeError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, parseHostPort, printer } from '../options';
+import {
+  type CliIo,
+  describeError,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  parseCommandArgs,
+  parseHostPort,
+  printer,
+} from '../options';
 
 export const DISCOVER_HELP = `Usage: larder discover <host:port> [--timeout <ms>] [--json]
 
@@ -37,18 +46,8 @@ export async function discover(endpoint: { host: string; port: number }, timeout
 /** `larder discover <host:port>`. */
 export async function discoverCommand(argv: string[], io: CliIo): Promise<number> {
   const { out, err } = printer(io);
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    err(describeError(error));
-    err(DISCOVER_HELP);
-    return EXIT_USAGE;
-  }
-  if (parsed.values.help) {
-    out(DISCOVER_HELP);
-    return EXIT_OK;
-  }
+  const parsed = parseCommandArgs(argv, parse, DISCOVER_HELP, io);
+  if (typeof parsed === 'number') return parsed;
   const target = parsed.positionals[0] ?? io.env.MEMCACHED_CONFIG_ENDPOINT;
   const endpoint = target ? parseHostPort(target) : undefined;
   if (!endpoint) {

@@ -15,6 +15,7 @@ import {
   EXIT_FAILURE,
   EXIT_OK,
   EXIT_USAGE,
+  parseCommandArgs,
   parseHostPort,
   printer,
   withTimeout,
@@ -71,18 +72,8 @@ const STORE_VARIABLES: Record<string, string[]> = {
 /** `larder doctor`. */
 export async function doctorCommand(argv: string[], io: CliIo): Promise<number> {
   const { out, err } = printer(io);
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    err(describeError(error));
-    err(DOCTOR_HELP);
-    return EXIT_USAGE;
-  }
-  if (parsed.values.help) {
-    out(DOCTOR_HELP);
-    return EXIT_OK;
-  }
+  const parsed = parseCommandArgs(argv, parse, DOCTOR_HELP, io);
+  if (typeof parsed === 'number') return parsed;
   const timeoutMs = Number(parsed.values.timeout ?? 5000);
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     err(`--timeout must be a positive number of ms, got '${parsed.values.timeout}'`);

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createTables, type ProgressEvent } from '@larder/dynamodb';
-import { type CliIo, describeError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, printer } from '../options';
+import { type CliIo, describeError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, parseCommandArgs, printer } from '../options';
 
 export const DYNAMODB_HELP = `Usage: larder dynamodb create-tables [options]
 
@@ -22,18 +22,13 @@ Credentials come from the AWS default chain (environment, profile, instance role
 /** `larder dynamodb <subcommand>`. */
 export async function dynamodbCommand(argv: string[], io: CliIo): Promise<number> {
   const { out, err } = printer(io);
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    err(describeError(error));
+  // --help wins over a missing or unknown subcommand.
+  const parsed = parseCommandArgs(argv, parse, DYNAMODB_HELP, io);
+  if (typeof parsed === 'number') return parsed;
+  const [sub] = parsed.positionals;
+  if (sub === undefined) {
     err(DYNAMODB_HELP);
     return EXIT_USAGE;
-  }
-  const [sub] = parsed.positionals;
-  if (parsed.values.help || sub === undefined) {
-    (sub === undefined && !parsed.values.help ? err : out)(DYNAMODB_HELP);
-    return parsed.values.help ? EXIT_OK : EXIT_USAGE;
   }
   if (sub !== 'create-tables') {
     err(`Unknown dynamodb command '${sub}'.`);
