@@ -8,19 +8,7 @@ import {
   startRedisReplicaSet,
 } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../src/index';
-
-/** Runs the CLI in-process with this env and captures its output. */
-async function larder(argv: string[], env: Record<string, string | undefined> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(argv, {
-    env,
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
+import { larder } from './helpers';
 
 const PASSWORD = 'doctor-s3cret-pw';
 

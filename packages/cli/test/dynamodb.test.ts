@@ -1,17 +1,6 @@
 import { type DynamoDbLocal, startDynamoDbLocal } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../src/index';
-
-async function larder(argv: string[], env: Record<string, string | undefined>) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(argv, {
-    env,
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
+import { larder } from './helpers';
 
 describe('larder dynamodb create-tables and doctor on DynamoDB Local', () => {
   let dynamo: DynamoDbLocal;
