@@ -41,6 +41,8 @@ export interface RedisStoreOptions extends Partial<Omit<RedisDriverConfig, 'driv
   binaryReplies?: boolean;
   /** ioredis `enableAutoPipelining` on the clients this store creates (always on in Cluster). @default false */
   autoPipelining?: boolean;
+  /** Join the commands sent to one connection in one event-loop turn into one socket write (cork until `setImmediate`; not in Cluster). @default true */
+  coalesceWrites?: boolean;
   /** Per-command timeout in ms (ioredis `commandTimeout`). @default 2000 */
   commandTimeoutMs?: number;
   /** Connection timeout in ms (ioredis `connectTimeout`). @default 2000 */
@@ -80,6 +82,7 @@ export interface ResolvedRedisOptions {
   batchGets: boolean;
   binaryReplies: boolean;
   autoPipelining: boolean;
+  coalesceWrites: boolean;
   commandTimeoutMs: number;
   connectTimeoutMs: number;
   maxKeyBytes: number;
@@ -198,6 +201,7 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedRedisOptions
     batchGets: options.batchGets ?? true,
     binaryReplies: options.binaryReplies ?? false,
     autoPipelining: options.autoPipelining ?? false,
+    coalesceWrites: options.coalesceWrites ?? true,
     commandTimeoutMs: positiveInt(options.commandTimeoutMs, 'commandTimeoutMs', DEFAULT_COMMAND_TIMEOUT_MS),
     connectTimeoutMs: positiveInt(options.connectTimeoutMs, 'connectTimeoutMs', DEFAULT_CONNECT_TIMEOUT_MS),
     maxKeyBytes: positiveInt(options.maxKeyBytes, 'maxKeyBytes', DEFAULT_MAX_KEY_BYTES),

@@ -10,6 +10,7 @@ import {
 import type { Cluster, Redis } from 'ioredis';
 import { groupBySlot } from './cluster-slots';
 import { type Connection, connect, isCluster } from './connect';
+import { Corker } from './cork';
 import { GetBatcher } from './get-batcher';
 import {
   type RedisClient,
@@ -55,11 +56,6 @@ export function scanPattern(prefix: string): string {
   return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
 }
 
-// Commands are typed on Redis; a Cluster has the same command methods.
-function cmd(client: RedisClient): Redis {
-  return client as Redis;
-}
-
 /** A `CacheStore` on ioredis: single node, primary + replicas, Sentinel or Cluster. */
 export class RedisStore implements CacheStore {
   /** Always `redis`. */
@@ -76,6 +72,8 @@ export class RedisStore implements CacheStore {
   private readonly cluster: boolean;
   private readonly router: ReadRouter;
   private readonly batchers = new Map<RedisClient, GetBatcher<Payload | undefined>>();
+  private readonly corker = new Corker();
+  private readonly corkers = new Map<RedisClient, Corker>();
   private closed?: Promise<void>;
 
   constructor(options: RedisStoreOptions = {}) {
@@ -120,7 +118,7 @@ export class RedisStore implements CacheStore {
   async set(key: string, payload: Payload, ttlMs: TtlMs): Promise<void> {
     this.before('set', key);
     try {
-      const c = cmd(this.client);
+      const c = this.cmd(this.client);
       if (ttlMs === undefined) await c.set(key, arg(payload));
       else await c.set(key, arg(payload), 'PX', ttlMs);
       await this.durable(key);
@@ -133,7 +131,7 @@ export class RedisStore implements CacheStore {
   async delete(key: string): Promise<boolean> {
     this.before('delete', key);
     try {
-      const removed = await cmd(this.client).del(key);
+      const removed = await this.cmd(this.client).del(key);
       await this.durable(key);
       return removed > 0;
     } catch (error) {
@@ -198,7 +196,7 @@ export class RedisStore implements CacheStore {
   async has(key: string): Promise<boolean> {
     const client = this.router.clientFor(key);
     this.check(client, 'has');
-    const exists = async (c: RedisClient) => (await cmd(c).exists(key)) === 1;
+    const exists = async (c: RedisClient) => (await this.cmd(c).exists(key)) === 1;
     try {
       return await exists(client);
     } catch (error) {
@@ -211,7 +209,7 @@ export class RedisStore implements CacheStore {
   async add(key: string, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
     this.before('add', key);
     try {
-      const c = cmd(this.client);
+      const c = this.cmd(this.client);
       const reply =
         ttlMs === undefined ? await c.set(key, arg(payload), 'NX') : await c.set(key, arg(payload), 'PX', ttlMs, 'NX');
       if (reply === 'OK') await this.durable(key);
@@ -225,7 +223,10 @@ export class RedisStore implements CacheStore {
   async increment(key: string, delta: number, ttlMs: TtlMs): Promise<number> {
     this.before('increment', key);
     try {
-      const value = await runScript(this.client, INCREMENT, key, [String(delta), ttlMs === undefined ? '' : ttlMs]);
+      const value = await runScript(this.cmd(this.client), INCREMENT, key, [
+        String(delta),
+        ttlMs === undefined ? '' : ttlMs,
+      ]);
       await this.durable(key);
       return Number(value);
     } catch (error) {
@@ -237,7 +238,7 @@ export class RedisStore implements CacheStore {
   async pull(key: string): Promise<Payload | undefined> {
     this.before('pull', key);
     try {
-      const value = await cmd(this.client).getdelBuffer(key);
+      const value = await this.cmd(this.client).getdelBuffer(key);
       if (value !== null) await this.durable(key);
       return payloadOf(value);
     } catch (error) {
@@ -251,8 +252,8 @@ export class RedisStore implements CacheStore {
     try {
       const reply =
         ttlMs === undefined
-          ? await runScript(this.client, PERSIST_IF_EXISTS, key, [])
-          : await cmd(this.client).pexpire(key, ttlMs);
+          ? await runScript(this.cmd(this.client), PERSIST_IF_EXISTS, key, [])
+          : await this.cmd(this.client).pexpire(key, ttlMs);
       return reply === 1;
     } catch (error) {
       this.fail('touch', error);
@@ -263,7 +264,7 @@ export class RedisStore implements CacheStore {
   async compareAndDelete(key: string, expected: Payload): Promise<boolean> {
     this.before('compareAndDelete', key);
     try {
-      return (await runScript(this.client, COMPARE_AND_DELETE, key, [arg(expected)])) === 1;
+      return (await runScript(this.cmd(this.client), COMPARE_AND_DELETE, key, [arg(expected)])) === 1;
     } catch (error) {
       this.fail('compareAndDelete', error);
     }
@@ -323,6 +324,19 @@ export class RedisStore implements CacheStore {
     return this.closed;
   }
 
+  // The client's commands, joined into one socket write per event-loop turn (`coalesceWrites`).
+  private cmd(client: RedisClient): Redis {
+    if (this.options.coalesceWrites && !this.cluster) {
+      let corker = client === this.client ? this.corker : this.corkers.get(client);
+      if (!corker) {
+        corker = new Corker();
+        this.corkers.set(client, corker);
+      }
+      corker.cork(client as Redis);
+    }
+    return client as Redis;
+  }
+
   private batcher(client: RedisClient): GetBatcher<Payload | undefined> {
     let batcher = this.batchers.get(client);
     if (!batcher) {
@@ -341,16 +355,16 @@ export class RedisStore implements CacheStore {
 
   // GET as text (cheaper to decode than bytes), or as bytes with `binaryReplies`.
   private fetchOne(client: RedisClient, key: string): Promise<Payload | undefined> {
-    if (this.options.binaryReplies) return cmd(client).getBuffer(key).then(payloadOf);
-    return cmd(client)
+    if (this.options.binaryReplies) return this.cmd(client).getBuffer(key).then(payloadOf);
+    return this.cmd(client)
       .get(key)
-      .then((text) => (text === null ? undefined : (exact(text) ?? cmd(client).getBuffer(key).then(payloadOf))));
+      .then((text) => (text === null ? undefined : (exact(text) ?? this.cmd(client).getBuffer(key).then(payloadOf))));
   }
 
   // MGET (per slot in Cluster), as text with the same exactness check as `fetchOne`.
   private async readMany(client: RedisClient, keys: string[]): Promise<(Payload | undefined)[]> {
     const binary = this.options.binaryReplies;
-    const c = cmd(client);
+    const c = this.cmd(client);
     const many = (list: string[]): Promise<(string | Buffer | null)[]> => (binary ? c.mgetBuffer(list) : c.mget(list));
     let replies: (string | Buffer | null)[];
     if (!this.cluster || keys.length === 1) {
@@ -403,7 +417,7 @@ export class RedisStore implements CacheStore {
   }
 
   private async setGroup(entries: readonly (readonly [string, Payload])[], ttlMs: TtlMs): Promise<void> {
-    const c = cmd(this.client);
+    const c = this.cmd(this.client);
     if (ttlMs === undefined) {
       const args: Value[] = [];
       for (const [key, payload] of entries) args.push(key, arg(payload));
@@ -422,7 +436,7 @@ export class RedisStore implements CacheStore {
   }
 
   private async unlink(keys: string[]): Promise<number> {
-    const c = cmd(this.client);
+    const c = this.cmd(this.client);
     if (!this.cluster) return c.unlink(...keys);
     const groups = groupBySlot(keys);
     const counts = await Promise.all([...groups.values()].map((indexes) => c.unlink(...indexes.map((i) => keys[i]!))));
@@ -458,7 +472,7 @@ export class RedisStore implements CacheStore {
         .exec();
       acked = Number(results?.[1]?.[1] ?? 0);
     } else {
-      acked = await cmd(this.client).wait(durable.replicas, durable.timeoutMs);
+      acked = await this.cmd(this.client).wait(durable.replicas, durable.timeoutMs);
     }
     if (acked < durable.replicas) {
       throw new BackendError(

@@ -1,0 +1,81 @@
+import { BackendError } from '@larder/core';
+import { type RedisServer, startRedis } from '@larder/dev-services';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStore, type RedisStore } from '../src/index';
+
+const text = (payload: unknown) =>
+  typeof payload === 'string' ? payload : Buffer.from(payload as Uint8Array).toString();
+
+describe('redis store, writes of one event-loop turn coalesced (coalesceWrites)', () => {
+  let server: RedisServer;
+  let store: RedisStore;
+
+  beforeAll(async () => {
+    server = await startRedis();
+    store = createRedisStore({ url: server.url });
+    await store.set('w:warm', 'x', undefined); // connected and ready
+  });
+  afterAll(async () => {
+    await store?.close();
+    await server?.stop();
+  });
+
+  it('sends the commands of one turn as one socket write, each with its own reply and error', async () => {
+    const stream = (store.client as Redis).stream as unknown as { _writev?: unknown; write: unknown };
+    const socket = stream as unknown as { _writeGeneric: unknown; _writev: (...args: unknown[]) => unknown };
+    const writev = socket._writev;
+    let batches = 0;
+    socket._writev = function (this: unknown, ...args: unknown[]) {
+      batches++;
+      return writev.apply(this, args);
+    };
+    try {
+      const calls = [
+        store.set('w:a', '1', 10_000),
+        store.get('w:a'),
+        store.set('w:n', 'not a number', undefined),
+        store.increment('w:n', 1, undefined),
+        store.set('w:b', '2', undefined),
+        store.delete('w:a'),
+        store.get('w:a'),
+        store.get('w:b'),
+      ];
+      const results = await Promise.allSettled(calls);
+      expect(batches).toBe(1);
+      expect(results.map((r) => r.status)).toEqual([
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+      ]);
+      const value = (i: number) => (results[i] as PromiseFulfilledResult<unknown>).value;
+      // Read-your-writes in call order: the get after the set sees it, the get after the delete does not.
+      expect(text(value(1))).toBe('1');
+      expect(value(5)).toBe(true);
+      expect(value(6)).toBeUndefined();
+      expect(text(value(7))).toBe('2');
+      expect((results[3] as PromiseRejectedResult).reason).toBeInstanceOf(BackendError);
+    } finally {
+      socket._writev = writev;
+    }
+  });
+
+  it('sends an idle command without waiting for other work, and can be turned off', async () => {
+    const started = performance.now();
+    await store.set('w:idle', 'v', 10_000);
+    expect(performance.now() - started).toBeLessThan(500);
+    const plain = createRedisStore({ url: server.url, coalesceWrites: false });
+    try {
+      await Promise.all([plain.set('w:p1', 'a', undefined), plain.set('w:p2', 'b', undefined)]);
+      expect(text(await plain.get('w:p1'))).toBe('a');
+      expect(text(await plain.get('w:p2'))).toBe('b');
+    } finally {
+      await plain.close();
+    }
+  });
+});
