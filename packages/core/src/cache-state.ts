@@ -1,8 +1,8 @@
-import type { Codec } from './codec';
+import { type Codec, jsonCodec } from './codec';
 import type { CacheStore, Payload, TtlMs } from './contract';
 import { BackendError, ConfigError, LarderError, UnsupportedOperationError } from './errors';
 import type { CacheEmitter } from './events';
-import { toFullKey } from './key-policy';
+import { checkKeyBytes } from './key-policy';
 import type { LockBackend } from './lock';
 import type { SingleFlight } from './single-flight';
 import { withTimeout } from './timeout';
@@ -69,6 +69,35 @@ export function fresh(envelope: GraceEnvelope): unknown {
   return envelope[GRACE] > Date.now() ? envelope.v : undefined;
 }
 
+/** How a grace envelope's JSON text starts with `jsonCodec` (`{"\u0000grace":`...). */
+const ENVELOPE_JSON_START = `{${JSON.stringify(GRACE)}`;
+const OPEN_BRACE = 0x7b;
+
+/**
+ * For `has`: true unless the payload is a grace envelope past its logical TTL (a miss for
+ * `get`). Plain values are not decoded: with `jsonCodec` a string payload is recognised by
+ * its first characters; bytes starting with '{' and other codecs' payloads are decoded. A
+ * payload that does not decode is present (`get` reports the decoding error).
+ */
+export function isLive(shared: Shared, payload: Payload, key: string): boolean {
+  let value: unknown;
+  if (shared.raw) {
+    value = payload;
+  } else {
+    if (shared.codec === jsonCodec) {
+      if (typeof payload === 'string' ? !payload.startsWith(ENVELOPE_JSON_START) : payload[0] !== OPEN_BRACE) {
+        return true;
+      }
+    }
+    try {
+      value = shared.codec.decode(payload, key);
+    } catch {
+      return true;
+    }
+  }
+  return !isEnvelope(value) || value[GRACE] > Date.now();
+}
+
 /** Returns `error` if it is a LarderError, else a `BackendError` wrapping it. */
 export function asLarderError(error: unknown, driver: string, operation: string): LarderError {
   if (error instanceof LarderError) return error;
@@ -121,7 +150,7 @@ export function storeLockBackend(shared: Shared): LockBackend {
       if (!store.add || !store.capabilities.atomicAdd) {
         throw new UnsupportedOperationError('locks', shared.driver, 'locks need an atomic set-if-absent');
       }
-      if (key.length * 3 > shared.maxKeyBytes) toFullKey('', key, shared.maxKeyBytes, shared.driver);
+      checkKeyBytes(key, key, shared.maxKeyBytes, shared.driver);
       return bound(store.add(key, ownerPayload(owner, key), ttlMs), 'lock.acquire').catch(wrap('lock.acquire', key));
     },
     async release(key, owner) {

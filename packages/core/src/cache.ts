@@ -5,6 +5,7 @@ import {
   type GraceEnvelope,
   install,
   isEnvelope,
+  isLive,
   type Shared,
   storeLockBackend,
 } from './cache-state';
@@ -13,13 +14,23 @@ import type { CacheStore, Payload, StoreCapabilities, TtlMs } from './contract';
 import {
   ConfigError,
   describe,
-  LarderError,
+  InvalidArgumentError,
+  type LarderError,
   LockTimeoutError,
   UnsupportedOperationError,
   ValueTooLargeError,
 } from './errors';
 import { CacheEmitter, type CacheEventName, type CacheListener, type CacheStats } from './events';
-import { assertKey, assertNamespace, toFullKey } from './key-policy';
+import {
+  assertKey,
+  assertNamespace,
+  checkKeyBytes,
+  LOCK_KEY_PREFIX,
+  REMEMBER_LOCK_KEY_PREFIX,
+  RESERVED_KEY_PREFIX,
+  toFullKey,
+  withSeparator,
+} from './key-policy';
 import { Lock, type LockBackend } from './lock';
 import {
   decodeForRemember,
@@ -59,7 +70,7 @@ export interface CacheOptions {
 export interface RememberOptions {
   /** Keep the value this long past its TTL; within it, serve it stale while one background refresh runs, and serve it when the loader fails. */
   grace?: Ttl;
-  /** Cross-process single-flight: on a miss only the holder of `<key>:lock` runs the loader; others wait for its value (`ttl` of the lock, `wait` before running the loader themselves; both @default '10s'). */
+  /** Cross-process single-flight: on a miss only the holder of the key's lock (reserved `__larder:remember:` namespace) runs the loader; others wait for its value (`ttl` of the lock, `wait` before running the loader themselves; both @default '10s'). */
   lock?: boolean | { ttl?: Ttl; wait?: Ttl };
 }
 
@@ -112,8 +123,10 @@ export class Cache {
     if (options === null || typeof options !== 'object' || options.store == null) {
       throw new ConfigError('new Cache(options) needs a `store` (a CacheStore or a promise of one)', 'store');
     }
-    const prefix = options.prefix ?? '';
-    if (typeof prefix !== 'string') throw new ConfigError(`prefix must be a string, got ${describe(prefix)}`, 'prefix');
+    const given = options.prefix ?? '';
+    if (typeof given !== 'string') throw new ConfigError(`prefix must be a string, got ${describe(given)}`, 'prefix');
+    // 'app' would clear 'apple:' too: a non-empty prefix always ends with the ':' separator.
+    const prefix = withSeparator(given);
     const onError = options.onError ?? 'throw';
     if (onError !== 'throw' && onError !== 'miss') {
       throw new ConfigError(`onError must be 'throw' or 'miss', got ${describe(onError)}`, 'onError');
@@ -391,17 +404,22 @@ export class Cache {
     this.#wrote(key);
   }
 
-  /** True if the key holds a value (native check when the driver has one, else a `get`). */
+  /**
+   * True if `get` would find a value. Reads the payload (one store `get`, no hit/miss counted):
+   * a `remember` grace envelope past its logical TTL is still stored but is a miss for `get`,
+   * so it is `false` here too. Plain values are not decoded.
+   */
   async has(key: string): Promise<boolean> {
     const s = this.#s;
     const store = s.store ?? (await s.ready);
     const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
-    if (!store.has) return (await this.get(key)) !== undefined;
+    let payload: Payload | undefined;
     try {
-      return await this.#bound(store.has(full), 'has');
+      payload = await this.#bound(store.get(full), 'has');
     } catch (error) {
       return this.#failed('has', key, error, false);
     }
+    return payload !== undefined && isLive(s, payload, key);
   }
 
   /** Deletes the key; resolves true if it existed. */
@@ -415,11 +433,15 @@ export class Cache {
     } catch (error) {
       return this.#failed('delete', key, error, false);
     }
-    this.#deleted(key);
+    this.#deleted(key, deleted, deleted ? 1 : 0);
     return deleted;
   }
 
-  /** Deletes the keys (duplicates once); resolves how many existed. One batched call when the driver has one. */
+  /**
+   * Deletes the keys (duplicates once); resolves how many existed. One batched call when the
+   * driver has one. `stats().deletes` grows by that count; a `delete` event is emitted per
+   * distinct key, with `deleted` when known (see `CacheDeleteEvent`).
+   */
   async deleteMany(keys: Iterable<string>): Promise<number> {
     const s = this.#s;
     const store = s.store ?? (await s.ready);
@@ -427,15 +449,27 @@ export class Cache {
     const unique = [...new Set(list.map((key) => toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver)))];
     if (unique.length === 0) return 0;
     let count: number;
+    let each: boolean[] | undefined;
     try {
       const call = store.deleteMany
         ? store.deleteMany(unique)
-        : Promise.all(unique.map((full) => store.delete(full))).then((done) => done.filter(Boolean).length);
+        : Promise.all(unique.map((full) => store.delete(full))).then((done) => {
+            each = done;
+            return done.filter(Boolean).length;
+          });
       count = await this.#bound(call, 'deleteMany');
     } catch (error) {
       return this.#failed('deleteMany', undefined, error, 0);
     }
-    for (const full of unique) this.#deleted(full.slice(this.#prefix.length));
+    s.emitter.counters.deletes += count;
+    if (s.emitter.any && s.emitter.listening('delete')) {
+      // A batch delete reports a total: per key it is known only when none or all existed.
+      const all = count === unique.length ? true : count === 0 ? false : undefined;
+      for (let i = 0; i < unique.length; i++) {
+        const deleted = each ? (each[i] as boolean) : all;
+        s.emitter.emit('delete', { key: this.#path + (unique[i] as string).slice(this.#prefix.length), deleted });
+      }
+    }
     return count;
   }
 
@@ -458,7 +492,7 @@ export class Cache {
     let value = payload === undefined ? undefined : s.raw ? (payload as unknown) : s.codec.decode(payload, key);
     if (isEnvelope(value)) value = fresh(value);
     this.#counted(key, value !== undefined);
-    if (payload !== undefined) this.#deleted(key);
+    if (payload !== undefined) this.#deleted(key, true, 1);
     return value as T | undefined;
   }
 
@@ -472,7 +506,7 @@ export class Cache {
     const store = s.store ?? (await s.ready);
     const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
     if (!Number.isSafeInteger(by)) {
-      throw new LarderError('E_INVALID_ARGUMENT', `increment needs a safe integer step, got ${describe(by)}`);
+      throw new InvalidArgumentError(`increment needs a safe integer step, got ${describe(by)}`, 'by');
     }
     const ttlMs = ttl === undefined ? s.defaultTtlMs : parseTtl(ttl);
     if (!store.increment) throw new UnsupportedOperationError('increment', s.driver);
@@ -490,9 +524,7 @@ export class Cache {
   /** Atomically subtracts `by` (default 1); see `increment`. */
   decrement(key: string, by = 1, ttl?: Ttl): Promise<number> {
     if (!Number.isSafeInteger(by)) {
-      return Promise.reject(
-        new LarderError('E_INVALID_ARGUMENT', `decrement needs a safe integer step, got ${describe(by)}`),
-      );
+      return Promise.reject(new InvalidArgumentError(`decrement needs a safe integer step, got ${describe(by)}`, 'by'));
     }
     return this.increment(key, -by, ttl);
   }
@@ -547,10 +579,14 @@ export class Cache {
     return this.#remember(key, undefined, loader, undefined);
   }
 
-  /** A lock named `name` (stored under the cache prefix) held for `ttl`; pass `owner` to act on a lock acquired elsewhere. */
+  /**
+   * A lock named `name` held for `ttl`; pass `owner` to act on a lock acquired elsewhere. Stored
+   * under the store prefix in the reserved `__larder:lock:` namespace (namespace path + name), so
+   * it never shares a key with a cached value.
+   */
   lock(name: string, ttl: Ttl, owner?: string): Lock {
     assertKey(name);
-    return new Lock(this.#lockBackend(), this.#prefix + name, ttl, owner);
+    return new Lock(this.#lockBackend(), `${this.#s.basePrefix}${LOCK_KEY_PREFIX}${this.#path}${name}`, ttl, owner);
   }
 
   /**
@@ -572,10 +608,11 @@ export class Cache {
   /** A cache whose keys live under `<prefix><name>:`, sharing this cache's store, single-flight, events and stats. */
   namespace(name: string): Cache {
     assertNamespace(name);
+    const segment = withSeparator(name);
     const init: NamespaceInit = {
       shared: this.#s,
-      prefix: `${this.#prefix}${name}:`,
-      path: `${this.#path}${name}:`,
+      prefix: `${this.#prefix}${segment}`,
+      path: `${this.#path}${segment}`,
     };
     return new Cache({ [SHARED]: init } as unknown as CacheOptions);
   }
@@ -604,6 +641,8 @@ export class Cache {
     const store = s.store ?? (await s.ready);
     if (!store.keys || !store.capabilities.enumerate) throw new UnsupportedOperationError('keys', s.driver);
     const prefix = this.#prefix;
+    // Locks live under the root prefix's reserved namespace (see `lock`): never listed.
+    const reserved = this.#path === '' ? prefix + RESERVED_KEY_PREFIX : undefined;
     const iterator = store.keys(prefix)[Symbol.asyncIterator]();
     try {
       for (;;) {
@@ -615,7 +654,9 @@ export class Cache {
           return;
         }
         if (step.done) return;
-        if (step.value.startsWith(prefix)) yield step.value.slice(prefix.length);
+        if (!step.value.startsWith(prefix)) continue;
+        if (reserved !== undefined && step.value.startsWith(reserved)) continue;
+        yield step.value.slice(prefix.length);
       }
     } finally {
       await iterator.return?.()?.catch?.(noop);
@@ -683,10 +724,11 @@ export class Cache {
     if (emitter.any && emitter.listening('write')) emitter.emit('write', { key: this.#path + key });
   }
 
-  #deleted(key: string): void {
+  /** Counts `removed` deletes and emits `delete` for the key (also when nothing was there: `deleted: false`). */
+  #deleted(key: string, deleted: boolean, removed: number): void {
     const emitter = this.#s.emitter;
-    emitter.counters.deletes++;
-    if (emitter.any && emitter.listening('delete')) emitter.emit('delete', { key: this.#path + key });
+    emitter.counters.deletes += removed;
+    if (emitter.any && emitter.listening('delete')) emitter.emit('delete', { key: this.#path + key, deleted });
   }
 
   #counted(key: string, hit: boolean): void {
@@ -734,18 +776,20 @@ export class Cache {
     const store = s.store ?? (await s.ready);
     const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
     if (typeof loader !== 'function') {
-      throw new LarderError('E_INVALID_ARGUMENT', `remember needs a loader function, got ${describe(loader)}`);
+      throw new InvalidArgumentError(`remember needs a loader function, got ${describe(loader)}`, 'loader');
     }
     let graceMs = 0;
     let lock: Plan<T>['lock'];
     if (options !== undefined) {
       graceMs = options.grace === undefined || ttlMs === undefined ? 0 : parseTtl(options.grace);
-      lock = options.lock ? parseLockOptions(options.lock) : undefined;
-      if (lock) {
+      if (options.lock) {
         if (!store.add || !store.capabilities.atomicAdd) {
           throw new UnsupportedOperationError('remember with lock', s.driver, 'locks need an atomic set-if-absent');
         }
-        toFullKey(this.#prefix, `${key}:lock`, s.maxKeyBytes, s.driver);
+        // In the reserved namespace: a user key can never be (or be taken for) remember's lock.
+        const lockKey = `${s.basePrefix}${REMEMBER_LOCK_KEY_PREFIX}${this.#path}${key}`;
+        checkKeyBytes(lockKey, key, s.maxKeyBytes, s.driver);
+        lock = { ...parseLockOptions(options.lock), key: lockKey };
       }
     }
     // The hit path is inlined (no helper awaits, nothing allocated): it is the common case.

@@ -56,6 +56,16 @@ export class ValueTooLargeError extends LarderError {
   }
 }
 
+/** An argument other than a key, TTL or value is invalid (e.g. a non-integer `increment` step, a `remember` loader that is not a function). */
+export class InvalidArgumentError extends LarderError {
+  constructor(
+    message: string,
+    readonly argument: string,
+  ) {
+    super('E_INVALID_ARGUMENT', message);
+  }
+}
+
 /** The driver cannot do this operation safely. */
 export class UnsupportedOperationError extends LarderError {
   constructor(

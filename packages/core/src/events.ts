@@ -1,7 +1,13 @@
-/** Payload of the `hit`, `miss`, `write` and `delete` events. */
+/** Payload of the `hit`, `miss` and `write` events (and the base of `delete`'s). */
 export interface CacheKeyEvent {
   /** The key as the cache's root sees it: namespace path + key, without the store prefix. */
   readonly key: string;
+}
+
+/** Payload of the `delete` event: emitted for every key a `delete`/`deleteMany`/`pull` asked to remove. */
+export interface CacheDeleteEvent extends CacheKeyEvent {
+  /** Whether the key existed and was removed; `undefined` when a driver's batch delete only reported a total (some, not all, of the keys existed). `stats().deletes` counts removals only. */
+  readonly deleted: boolean | undefined;
 }
 
 /** Payload of the `error` event. */
@@ -19,7 +25,7 @@ export interface CacheEventMap {
   hit: CacheKeyEvent;
   miss: CacheKeyEvent;
   write: CacheKeyEvent;
-  delete: CacheKeyEvent;
+  delete: CacheDeleteEvent;
   error: CacheErrorEvent;
 }
 
@@ -34,6 +40,7 @@ export interface CacheStats {
   hits: number;
   misses: number;
   writes: number;
+  /** Keys actually removed (a delete of a missing key does not count). */
   deletes: number;
   errors: number;
 }

@@ -1,9 +1,29 @@
 import { describe, InvalidKeyError } from './errors';
 
-/** Throws `InvalidKeyError` unless `key` is a non-empty string. */
+/**
+ * Reserved key namespace of a cache (right after its prefix): larder's own entries live there —
+ * `lock(name)` under `__larder:lock:` and `remember`'s cross-process locks under
+ * `__larder:remember:` — so user keys, which may not start with it, can never collide with them.
+ * Printable on purpose: memcached would hash a key holding control bytes.
+ */
+export const RESERVED_KEY_PREFIX = '__larder:';
+/** Sub-prefix of `lock(name)` keys. */
+export const LOCK_KEY_PREFIX = `${RESERVED_KEY_PREFIX}lock:`;
+/** Sub-prefix of `remember(..., { lock })` keys. */
+export const REMEMBER_LOCK_KEY_PREFIX = `${RESERVED_KEY_PREFIX}remember:`;
+const UNDERSCORE = 95;
+
+/** Throws `InvalidKeyError` unless `key` is a non-empty string outside the reserved `__larder:` namespace. */
 export function assertKey(key: unknown): asserts key is string {
   if (typeof key !== 'string' || key.length === 0) {
     throw new InvalidKeyError(`Cache keys must be non-empty strings, got ${describe(key)}`, key);
+  }
+  // One char read for almost every key; the full check only for keys starting with '_'.
+  if (key.charCodeAt(0) === UNDERSCORE && key.startsWith(RESERVED_KEY_PREFIX)) {
+    throw new InvalidKeyError(
+      `Key ${describe(key)} is in the reserved namespace '${RESERVED_KEY_PREFIX}' (larder's locks live there)`,
+      key,
+    );
   }
 }
 
@@ -14,6 +34,12 @@ export function assertKey(key: unknown): asserts key is string {
 export function toFullKey(prefix: string, key: unknown, maxKeyBytes: number, driver: string): string {
   assertKey(key);
   const full = prefix + key;
+  checkKeyBytes(full, key, maxKeyBytes, driver);
+  return full;
+}
+
+/** Throws `InvalidKeyError` when the full key `full` (made from `key`) is longer than `maxKeyBytes` in UTF-8. */
+export function checkKeyBytes(full: string, key: string, maxKeyBytes: number, driver: string): void {
   // A UTF-16 code unit is at most 3 UTF-8 bytes, so short keys need no byte count.
   if (full.length * 3 > maxKeyBytes) {
     const bytes = Buffer.byteLength(full);
@@ -24,12 +50,22 @@ export function toFullKey(prefix: string, key: unknown, maxKeyBytes: number, dri
       );
     }
   }
-  return full;
 }
 
-/** Throws `InvalidKeyError` unless a namespace name is a non-empty string. */
+/** Throws `InvalidKeyError` unless a namespace name is a non-empty string outside the reserved namespace. */
 export function assertNamespace(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0) {
+  if (typeof name !== 'string' || name.length === 0 || name === ':') {
     throw new InvalidKeyError(`Namespace names must be non-empty strings, got ${describe(name)}`, name);
   }
+  if (`${name}:`.startsWith(RESERVED_KEY_PREFIX)) {
+    throw new InvalidKeyError(
+      `Namespace ${describe(name)} is in the reserved namespace '${RESERVED_KEY_PREFIX}'`,
+      name,
+    );
+  }
+}
+
+/** Appends the ':' separator to a non-empty prefix (or namespace name) that lacks it, so `app` never clears `apple:`. */
+export function withSeparator(prefix: string): string {
+  return prefix === '' || prefix.endsWith(':') ? prefix : `${prefix}:`;
 }

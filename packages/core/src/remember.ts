@@ -34,7 +34,8 @@ export interface Plan<T> {
   ttlMs: TtlMs;
   graceMs: number;
   loader: () => T | Promise<T>;
-  lock: { ttlMs: number; waitMs: number } | undefined;
+  /** Cross-process lock: its TTL, how long to wait, and its key (in the reserved namespace). */
+  lock: { ttlMs: number; waitMs: number; key: string } | undefined;
   stale: GraceEnvelope | undefined;
   backendDown?: boolean;
 }
@@ -103,13 +104,13 @@ export async function fill<T>(host: RememberHost, plan: Plan<T>): Promise<T> {
   return plan.lock ? fillLocked(host, plan, plan.lock) : load(host, plan);
 }
 
-/** Cross-process: only the holder of `<key>:lock` loads; others poll for its value with back-off, then load themselves when the wait ends. */
+/** Cross-process: only the holder of the key's lock (`<prefix>__larder:remember:<key>`) loads; others poll for its value with back-off, then load themselves when the wait ends. */
 async function fillLocked<T>(
   host: RememberHost,
   plan: Plan<T>,
-  options: { ttlMs: number; waitMs: number },
+  options: { ttlMs: number; waitMs: number; key: string },
 ): Promise<T> {
-  const lock = new Lock(host.shared.locks, `${plan.full}:lock`, options.ttlMs);
+  const lock = new Lock(host.shared.locks, options.key, options.ttlMs);
   const deadline = Date.now() + options.waitMs;
   let backoff = 5;
   for (;;) {

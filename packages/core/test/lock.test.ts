@@ -14,11 +14,11 @@ describe.each([
   it('is stored under the prefix with a random owner token', async () => {
     const { store, cache } = setup();
     const lock = cache.lock('nightly', '30s');
-    expect(lock.key).toBe('app:nightly');
+    expect(lock.key).toBe('app:__larder:lock:nightly');
     expect(lock.owner).toMatch(/^[0-9a-f-]{36}$/);
     expect(cache.lock('nightly', '30s').owner).not.toBe(lock.owner);
     expect(await lock.acquire()).toBe(true);
-    expect(await store.has!('app:nightly')).toBe(true);
+    expect(await store.has!('app:__larder:lock:nightly')).toBe(true);
   });
 
   it('mutual exclusion: 50 concurrent acquirers across two caches, exactly one wins', async () => {
@@ -114,7 +114,7 @@ describe.each([
 
   it('withLock returns what fn returns and hands it the lock', async () => {
     const { cache } = setup();
-    expect(await cache.withLock('w', '10s', (lock) => lock.key)).toBe('app:w');
+    expect(await cache.withLock('w', '10s', (lock) => lock.key)).toBe('app:__larder:lock:w');
   });
 });
 

@@ -250,7 +250,7 @@ describe('remember: lock (cross-process)', () => {
     const results = await Promise.all(calls);
     expect(results.every((r) => r === 'built')).toBe(true);
     expect(runs).toBe(1);
-    expect(await store.has!('x:report:lock')).toBe(false); // released
+    expect(await store.has!('x:__larder:remember:report')).toBe(false); // released
   });
 
   it('a waiter runs the loader itself when the lock wait ends', async () => {
@@ -259,7 +259,7 @@ describe('remember: lock (cross-process)', () => {
     const two = new Cache({ store });
     const stuck = deferred<string>();
     const first = one.remember('k', '1m', () => stuck.promise, { lock: { wait: '10s' } });
-    await vi.waitFor(async () => expect(await store.has!('k:lock')).toBe(true));
+    await vi.waitFor(async () => expect(await store.has!('__larder:remember:k')).toBe(true));
     const started = Date.now();
     expect(await two.remember('k', '1m', () => 'mine', { lock: { wait: 80 } })).toBe('mine');
     expect(Date.now() - started).toBeGreaterThanOrEqual(70);
@@ -271,7 +271,7 @@ describe('remember: lock (cross-process)', () => {
     const store = createChaosStore();
     const cache = new Cache({ store });
     // A process that took the lock and crashed.
-    expect(await cache.lock('k:lock', 60).acquire()).toBe(true);
+    expect(await store.add!('__larder:remember:k', '"crashed-owner"', 60)).toBe(true);
     const loader = vi.fn(() => 'v');
     expect(await cache.remember('k', '1m', loader, { lock: { wait: '5s' } })).toBe('v');
     expect(loader).toHaveBeenCalledTimes(1);
@@ -283,7 +283,7 @@ describe('remember: lock (cross-process)', () => {
     const two = new Cache({ store });
     const gate = deferred<string>();
     const first = one.remember('k', '1m', () => gate.promise, { lock: true });
-    await vi.waitFor(async () => expect(await store.has!('k:lock')).toBe(true));
+    await vi.waitFor(async () => expect(await store.has!('__larder:remember:k')).toBe(true));
     const loader = vi.fn(() => 'other');
     const second = two.remember('k', '1m', loader, { lock: true });
     await vi.waitFor(() => expect(store.calls.get).toBeGreaterThan(4)); // it is polling
