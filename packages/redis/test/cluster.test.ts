@@ -1,15 +1,7 @@
-import { Cache } from '@larder/core';
 import { type RedisCluster, startRedisCluster, waitFor } from '@larder/dev-services';
-import { runConformanceSuite } from '@larder/test-suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, keySlot, type RedisStore } from '../src/index';
-import { commandStats, text } from './helpers';
-
-const hostPorts = (list: string) =>
-  list.split(',').map((entry) => {
-    const [host, port] = entry.split(':');
-    return { host: host!, port: Number(port) };
-  });
+import { commandStats, hostPorts, runRedisConformance, text } from './helpers';
 
 describe('redis: Cluster', () => {
   let cluster: RedisCluster;
@@ -23,15 +15,7 @@ describe('redis: Cluster', () => {
     await cluster?.stop();
   });
 
-  runConformanceSuite({
-    name: 'redis (Cluster)',
-    createCache: (prefix, overrides) => new Cache({ store, prefix, ...overrides }),
-    describe,
-    it,
-    beforeAll,
-    afterAll,
-    timing: { ttlPrecisionMs: 250 },
-  });
+  runRedisConformance('redis (Cluster)', () => store);
 
   it('getMany / setMany / deleteMany over keys in many slots, without CROSSSLOT', async () => {
     const keys = Array.from({ length: 300 }, (_, i) => `multi:${i}`);

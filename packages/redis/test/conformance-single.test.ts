@@ -1,8 +1,7 @@
-import { Cache } from '@larder/core';
 import { type RedisServer, startRedis } from '@larder/dev-services';
-import { runConformanceSuite } from '@larder/test-suite';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { createRedisStore, type RedisStore } from '../src/index';
+import { runRedisConformance } from './helpers';
 
 describe('redis conformance: single node', () => {
   let server: RedisServer;
@@ -16,14 +15,5 @@ describe('redis conformance: single node', () => {
     await store?.close();
     await server?.stop();
   });
-  runConformanceSuite({
-    name: 'redis (single node)',
-    createCache: (prefix, overrides) => new Cache({ store, prefix, ...overrides }),
-    describe,
-    it,
-    beforeAll,
-    afterAll,
-    // Expiry tests at 500 ms TTLs: on a loaded 2-core CI box a few round trips can take longer than 200 ms.
-    timing: { ttlPrecisionMs: 250 },
-  });
+  runRedisConformance('redis (single node)', () => store);
 });

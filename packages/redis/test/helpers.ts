@@ -1,4 +1,29 @@
-/** Test helpers: per-command call counts from `INFO commandstats`. */
+/** Test helpers: the shared conformance run, address lists, per-command call counts from `INFO commandstats`. */
+import { Cache } from '@larder/core';
+import { runConformanceSuite } from '@larder/test-suite';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import type { RedisStore } from '../src/index';
+
+/** Runs the shared conformance suite on the store that the enclosing describe opens in its beforeAll. */
+export function runRedisConformance(name: string, store: () => RedisStore): void {
+  runConformanceSuite({
+    name,
+    createCache: (prefix, overrides) => new Cache({ store: store(), prefix, ...overrides }),
+    describe,
+    it,
+    beforeAll,
+    afterAll,
+    // Expiry tests at 500 ms TTLs: on a loaded 2-core CI box a few round trips can take longer than 200 ms.
+    timing: { ttlPrecisionMs: 250 },
+  });
+}
+
+/** `host:port,host:port` (dev-services address lists) -> [{ host, port }]. */
+export const hostPorts = (list: string) =>
+  list.split(',').map((entry) => {
+    const [host, port] = entry.split(':');
+    return { host: host!, port: Number(port) };
+  });
 
 interface Node {
   command(...args: (string | number)[]): Promise<unknown>;

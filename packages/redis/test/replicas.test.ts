@@ -1,9 +1,7 @@
-import { Cache } from '@larder/core';
 import { type RedisReplicaSet, startRedisReplicaSet, waitFor } from '@larder/dev-services';
-import { runConformanceSuite } from '@larder/test-suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStore } from '../src/index';
-import { commandStats, readCalls, text } from './helpers';
+import { commandStats, readCalls, runRedisConformance, text } from './helpers';
 
 describe('redis: primary + explicit replicas', () => {
   let set: RedisReplicaSet;
@@ -17,16 +15,7 @@ describe('redis: primary + explicit replicas', () => {
     await set?.stop();
   });
 
-  runConformanceSuite({
-    name: 'redis (primary + replicas, readFrom replica)',
-    createCache: (prefix, overrides) => new Cache({ store, prefix, ...overrides }),
-    describe,
-    it,
-    beforeAll,
-    afterAll,
-    // Expiry tests at 500 ms TTLs: on a loaded 2-core CI box a few round trips can take longer than 200 ms.
-    timing: { ttlPrecisionMs: 250 },
-  });
+  runRedisConformance('redis (primary + replicas, readFrom replica)', () => store);
 
   describe('read routing', () => {
     let routed: RedisStore;

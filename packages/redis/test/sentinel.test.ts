@@ -1,14 +1,7 @@
-import { Cache } from '@larder/core';
 import { type RedisReplicaSet, startRedisReplicaSet, waitFor } from '@larder/dev-services';
-import { runConformanceSuite } from '@larder/test-suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStore } from '../src/index';
-
-const hostPorts = (list: string) =>
-  list.split(',').map((entry) => {
-    const [host, port] = entry.split(':');
-    return { host: host!, port: Number(port) };
-  });
+import { hostPorts, runRedisConformance } from './helpers';
 
 interface LoadResult {
   acknowledged: string[];
@@ -69,16 +62,7 @@ describe('redis: Sentinel', () => {
     await set?.stop();
   });
 
-  runConformanceSuite({
-    name: 'redis (Sentinel, readFrom replica)',
-    createCache: (prefix, overrides) => new Cache({ store, prefix, ...overrides }),
-    describe,
-    it,
-    beforeAll,
-    afterAll,
-    // Expiry tests at 500 ms TTLs: on a loaded 2-core CI box a few round trips can take longer than 200 ms.
-    timing: { ttlPrecisionMs: 250 },
-  });
+  runRedisConformance('redis (Sentinel, readFrom replica)', () => store);
 
   it('reads from a replica the Sentinel names, writes to the primary', async () => {
     await waitFor(() => store.reads.clientFor('never-written') !== store.client, { description: 'replica connection' });
