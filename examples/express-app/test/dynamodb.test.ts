@@ -2,11 +2,11 @@ import { type DynamoDbLocal, startDynamoDbLocal } from '@larder/dev-services';
 import { createTables } from '@larder/dynamodb';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Instance, scenario, startInstance } from './helpers';
+import { instancePool, scenario } from './helpers';
 
 describe('example app on DynamoDB Local (cache table + session table)', () => {
   let dynamo: DynamoDbLocal;
-  const instances: Instance[] = [];
+  const instances = instancePool();
 
   beforeAll(async () => {
     dynamo = await startDynamoDbLocal();
@@ -21,7 +21,7 @@ describe('example app on DynamoDB Local (cache table + session table)', () => {
     });
   });
   afterAll(async () => {
-    for (const instance of instances) await instance.stop();
+    await instances.stopAll();
     await dynamo?.stop();
   });
 
@@ -32,10 +32,8 @@ describe('example app on DynamoDB Local (cache table + session table)', () => {
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       AWS_REGION: dynamo.region,
     };
-    const a = await startInstance(env);
-    instances.push(a);
-    const b = await startInstance(env);
-    instances.push(b);
+    const a = await instances.start(env);
+    const b = await instances.start(env);
     await scenario(a, b);
     const health = await request(a.url).get('/healthz').expect(200);
     expect(health.body.cache).toMatchObject({ store: 'dynamodb', driver: 'dynamodb', ok: true });

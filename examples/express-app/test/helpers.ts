@@ -32,6 +32,23 @@ export async function startInstance(env: Env, lookupDelayMs = 50): Promise<Insta
   };
 }
 
+/** App instances started by one test file; `stopAll()` (in afterAll, before the backends stop) stops them in order. */
+export function instancePool() {
+  const instances: Instance[] = [];
+  return {
+    /** Starts an instance on this env and keeps it for `stopAll()`. */
+    async start(env: Env): Promise<Instance> {
+      const instance = await startInstance(env);
+      instances.push(instance);
+      return instance;
+    },
+    /** Stops every instance started so far, one after the other. */
+    async stopAll(): Promise<void> {
+      for (const instance of instances) await instance.stop();
+    },
+  };
+}
+
 /** The cache-aside, response-cache and session scenario, checked end to end over real HTTP. */
 export async function scenario(a: Instance, b: Instance = a): Promise<void> {
   // Cache-aside: first read hits the database, the second the cache.

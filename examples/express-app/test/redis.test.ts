@@ -1,30 +1,25 @@
 import { type RedisReplicaSet, startRedisReplicaSet } from '@larder/dev-services';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Instance, scenario, startInstance } from './helpers';
+import { instancePool, scenario } from './helpers';
 
 describe('example app on Redis (primary + 2 replicas)', () => {
   let redis: RedisReplicaSet;
-  const instances: Instance[] = [];
-  const start = async (env: Record<string, string>) => {
-    const instance = await startInstance(env);
-    instances.push(instance);
-    return instance;
-  };
+  const instances = instancePool();
 
   beforeAll(async () => {
     redis = await startRedisReplicaSet({ replicas: 2, sentinels: 0 });
     await redis.waitForSync();
   });
   afterAll(async () => {
-    for (const instance of instances) await instance.stop();
+    await instances.stopAll();
     await redis?.stop();
   });
 
   it('two instances on different ports share cache and sessions through Redis', async () => {
     const env = { CACHE_DRIVER: 'redis', REDIS_URL: redis.primary.url, CACHE_PREFIX: 'e2e-primary:' };
-    const a = await start(env);
-    const b = await start(env);
+    const a = await instances.start(env);
+    const b = await instances.start(env);
     expect(a.url).not.toBe(b.url);
     await scenario(a, b);
     const health = await request(a.url).get('/healthz').expect(200);
@@ -39,7 +34,7 @@ describe('example app on Redis (primary + 2 replicas)', () => {
       REDIS_READ_FROM: 'replica',
       CACHE_PREFIX: 'e2e-replica:',
     };
-    const app = await start(env);
+    const app = await instances.start(env);
     await scenario(app);
     // Detach both replicas: from now on they are frozen, stale copies. Every read of a session this
     // process just wrote must still go to the primary.
