@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
-import { InvalidKeyError, InvalidTtlError, LarderError, SerializationError, ValueTooLargeError } from '@larder/core';
+import {
+  InvalidArgumentError,
+  InvalidKeyError,
+  InvalidTtlError,
+  SerializationError,
+  ValueTooLargeError,
+} from '@larder/core';
 import { expectError, uniqueKey, utf8Bytes } from '../helpers';
 import type { CacheUnderTest } from '../options';
 import type { GroupDefinition } from '../registry';
@@ -225,7 +231,7 @@ export const badInputs: GroupDefinition = {
     );
 
     t.test(
-      'increment by a non-integer (1.5, NaN, Infinity, "1", 2^53) rejects with E_INVALID_ARGUMENT; counter intact',
+      'increment by a non-integer (1.5, NaN, Infinity, "1", 2^53) rejects with InvalidArgumentError (E_INVALID_ARGUMENT); counter intact',
       async (ctx) => {
         const cache = await ctx.cache();
         const counter = uniqueKey('counter');
@@ -238,7 +244,7 @@ export const badInputs: GroupDefinition = {
             [`decrement by ${label}`, () => cache.decrement(counter, loose<number>(by))],
             [`increment of a missing key by ${label}`, () => cache.increment(missing, loose<number>(by))],
           ] as const) {
-            await expectError(run, LarderError, 'E_INVALID_ARGUMENT', what);
+            await expectError(run, InvalidArgumentError, 'E_INVALID_ARGUMENT', what);
           }
           assert.equal(await cache.get(counter), 5, `increment by ${label}: counter changed`);
           assert.equal(await cache.has(missing), false, `increment by ${label}: created a key`);

@@ -31,6 +31,21 @@ export const clear: GroupDefinition = {
     );
 
     t.test(
+      "a prefix without the trailing ':' ('app') gets one: its clear() leaves 'apple' intact",
+      async (ctx) => {
+        const base = ctx.uniquePrefix();
+        const app = await ctx.cacheAt(`${base}app`);
+        const apple = await ctx.cacheAt(`${base}apple`);
+        await app.set('k', 'app');
+        await apple.set('k', 'apple');
+        await app.clear();
+        await assertValues(app, { k: undefined }, 'cleared cache');
+        await assertValues(apple, { k: 'apple' }, "'apple' after clearing 'app'");
+      },
+      { needs: ['clear'] },
+    );
+
+    t.test(
       "nested prefixes ('app:' and 'app:2:'): clearing the child leaves the parent, look-alikes and outsiders intact",
       async (ctx) => {
         const base = ctx.uniquePrefix();

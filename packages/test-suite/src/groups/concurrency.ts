@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { LockTimeoutError } from '@larder/core';
-import { delay, expectError, uniqueKey, waitFor } from '../helpers';
+import { InvalidKeyError, LockTimeoutError } from '@larder/core';
+import { collect, delay, expectError, uniqueKey, waitFor } from '../helpers';
 import type { CacheUnderTest, SuiteContext } from '../options';
 import type { GroupDefinition } from '../registry';
 
@@ -236,6 +236,45 @@ export const locks: GroupDefinition = {
         await holder.release();
       },
       { needs: ['atomicAdd'] },
+    );
+
+    t.test(
+      'a lock never shares a key with a cached value: set(k) then lock(k) acquires, get inside withLock(k) misses, remember’s lock leaves the user key `<k>:lock` alone',
+      async (ctx) => {
+        const cache = await ctx.cache();
+        const job = uniqueKey('job');
+        await cache.set(job, 'payload');
+        const lock = cache.lock(job, '1m');
+        assert.equal(await lock.acquire(), true, 'lock(name) on a cached key name');
+        assert.equal(await cache.get(job), 'payload', 'the cached value under the lock name');
+        await lock.release();
+        const report = uniqueKey('report');
+        assert.equal(await cache.withLock(report, '1m', () => cache.get(report)), undefined, 'get inside withLock');
+        assert.equal(await cache.has(report), false, 'has inside withLock');
+        await cache.set(`${report}:lock`, 'user data');
+        assert.equal(await cache.remember(report, '1m', () => 'built', { lock: true }), 'built');
+        assert.equal(await cache.get(`${report}:lock`), 'user data', 'remember with lock touched the user key');
+        await assert.rejects(cache.set('__larder:lock:x', 1), InvalidKeyError, 'the reserved namespace is refused');
+      },
+      { needs: ['atomicAdd'] },
+    );
+
+    t.test(
+      'keys() never lists held locks, and clear() removes them',
+      async (ctx) => {
+        const cache = await ctx.cache();
+        const users = cache.namespace('users');
+        await cache.set('a', 1);
+        await users.set('b', 2);
+        const held = [cache.lock('a', '1m'), cache.lock('other', '1m'), users.lock('b', '1m')];
+        for (const lock of held) assert.equal(await lock.acquire(), true);
+        assert.deepEqual((await collect(cache.keys())).sort(), ['a', 'users:b'], 'root keys()');
+        assert.deepEqual(await collect(users.keys()), ['b'], 'namespace keys()');
+        await cache.clear();
+        assert.equal(await cache.lock('a', '1m').acquire(), true, 'clear() freed the lock');
+        assert.equal(await users.lock('b', '1m').acquire(), true, 'clear() freed the namespace lock');
+      },
+      { needs: ['atomicAdd', 'enumerate', 'clear'] },
     );
   },
 };

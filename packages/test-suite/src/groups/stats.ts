@@ -55,6 +55,23 @@ export const stats: GroupDefinition = {
         assert.equal(cache.stats().errors, before.errors, 'no errors counted');
       },
     );
+
+    t.test(
+      'stats().deletes counts only keys that existed (delete, deleteMany, pull of missing keys count nothing)',
+      async (ctx) => {
+        const cache = await ctx.cache();
+        const [a, b, missing] = [uniqueKey('a'), uniqueKey('b'), uniqueKey('missing')];
+        await cache.setMany({ [a]: 1, [b]: 2 });
+        const before = cache.stats().deletes;
+        assert.equal(await cache.delete(missing), false);
+        assert.equal(await cache.pull(missing), undefined);
+        assert.equal(cache.stats().deletes - before, 0, 'deletes of a missing key');
+        assert.equal(await cache.delete(a), true);
+        assert.equal(cache.stats().deletes - before, 1, 'delete of a present key');
+        assert.equal(await cache.deleteMany([b, missing, b]), 1);
+        assert.equal(cache.stats().deletes - before, 2, 'deleteMany counts what existed');
+      },
+    );
   },
 };
 
