@@ -20,9 +20,11 @@ let counted = 0;
  */
 export function copyIn(value: unknown): unknown {
   counted = 0;
-  if (typeof value !== 'object' || value === null) return primitiveIn(value);
-  const copy = copyObjectIn(value) as object;
-  return new Copied(copy, lastPlan);
+  if (typeof value !== 'object' || value === null) {
+    lastPlan = undefined;
+    return primitiveIn(value);
+  }
+  return copyObjectIn(value);
 }
 
 /** Size estimate of the value the last `copyIn` copied (read right after it; saves an allocation per write). */
@@ -31,24 +33,19 @@ export function copiedSize(): number {
 }
 
 // Plan of the object copyObjectIn returned last (set on every return, read right after the call).
-let lastPlan: Plan;
+let lastPlan: Plan | undefined;
 
 /**
- * A copied-in object as the store keeps it: the normalized copy plus a plan of where its nested
+ * Plan of the value the last `copyIn` returned (`undefined` for a primitive): where its nested
  * objects are, so a read copies with one spread (`{...o}`, V8's fast object clone) or `slice()`
- * per level instead of walking every key.
+ * per level instead of walking every key. The store keeps it beside the copy (no wrapper object).
  */
-export class Copied {
-  constructor(
-    /** The normalized copy (plain objects, arrays, Date, Buffer, Map, Set, primitives). */
-    readonly value: object,
-    /** Where to recurse; see `plan`. */
-    readonly plan: Plan,
-  ) {}
+export function copiedPlan(): Plan | undefined {
+  return lastPlan;
 }
 
 /** How to copy one stored object: its kind and, for objects and arrays, the keys holding objects. */
-interface Plan {
+export interface Plan {
   readonly kind: Kind;
   readonly keys: readonly (string | number)[];
   readonly subs: readonly Plan[];
@@ -62,9 +59,9 @@ enum Kind {
   Other,
 }
 
-/** Copies a stored value (what `copyIn` returned) for a reader. */
-export function copyOut(stored: unknown): unknown {
-  return stored instanceof Copied ? run(stored.value, stored.plan) : stored;
+/** Copies a stored value (what `copyIn` returned, with its `copiedPlan`) for a reader. */
+export function copyOut(stored: unknown, plan: Plan | undefined): unknown {
+  return plan === undefined ? stored : run(stored as object, plan);
 }
 
 const NONE: readonly never[] = [];
@@ -187,7 +184,7 @@ function copyObjectIn(value: object): unknown {
           subs = [];
         }
         keys.push(i);
-        subs.push(lastPlan);
+        subs.push(lastPlan as Plan);
       } else {
         out[i] = elementIn(item);
       }
@@ -210,7 +207,7 @@ function copyObjectIn(value: object): unknown {
           subs = [];
         }
         keys.push(key);
-        subs.push(lastPlan);
+        subs.push(lastPlan as Plan);
       } else if (item === undefined) {
         delete out[key];
       } else {

@@ -9,7 +9,8 @@ import {
   ValueTooLargeError,
 } from '@larder/core';
 import { LRUCache } from 'lru-cache';
-import { copiedSize, copyIn, copyOut } from './clone';
+import { expiryOf, isExpired } from './clock';
+import { copiedPlan, copiedSize, copyIn, copyOut, type Plan } from './clone';
 import { MEMORY_DEFAULTS, type MemoryStoreOptions, type ResolvedMemoryOptions } from './options';
 
 // In the raw modes (`clone`, `reference`) the facade hands us the caller's values, typed as payloads.
@@ -18,25 +19,44 @@ type Stored = Payload | number | object;
 const DECIMAL = /^-?\d+$/;
 const utf8 = new TextDecoder();
 
+/** One cached value: the stored form, its copy plan (clone mode, objects only) and its expiry. */
+class Entry {
+  constructor(
+    /** The payload, copy or reference kept (see the store's mode). */
+    public value: Stored,
+    /** Copy plan of `value` in clone mode (`undefined` for primitives and in other modes). */
+    public plan: Plan | undefined,
+    /** Absolute expiry on the store clock (`performance.now()` ms); 0 = never. */
+    public expires: number,
+  ) {}
+}
+
+const CODEC = 0;
+const CLONE = 1;
+const REFERENCE = 2;
+const MODES = { codec: CODEC, clone: CLONE, reference: REFERENCE } as const;
+
 /**
  * In-process store on lru-cache, bounded by entries and by (approximate) bytes. Every method
  * runs synchronously inside the returned promise, so `add`, `increment`, `pull` and
- * `compareAndDelete` are atomic within the process.
+ * `compareAndDelete` are atomic within the process. Expiry is kept beside the value and checked
+ * on a cached clock (see `clock.ts`), not by lru-cache's TTL machinery, which read the clock on
+ * every call.
  */
 export class MemoryStore implements CacheStore, SyncStoreMethods {
   readonly driver = 'memory';
   readonly capabilities: StoreCapabilities;
   /** The options in effect after defaults. */
   readonly options: ResolvedMemoryOptions;
-  readonly #lru: LRUCache<string, Stored>;
-  readonly #mode: ResolvedMemoryOptions['mode'];
+  readonly #lru: LRUCache<string, Entry>;
+  readonly #mode: number;
   readonly #maxValueBytes: number;
   readonly #rawValueBytes: number;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.options = resolveOptions(options);
     const { maxEntries, maxBytes, maxValueBytes, maxKeyBytes, mode, rawValueBytes } = this.options;
-    this.#mode = mode;
+    this.#mode = MODES[mode];
     this.#maxValueBytes = maxValueBytes;
     this.#rawValueBytes = rawValueBytes;
     this.capabilities = {
@@ -54,21 +74,16 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
       // The facade skips its codec: this store copies (or keeps) values itself.
       rawValues: mode !== 'codec',
     };
-    this.#lru = new LRUCache<string, Stored>({
+    this.#lru = new LRUCache<string, Entry>({
       max: maxEntries,
       maxSize: maxBytes,
       // Entries bigger than this are refused by lru-cache silently; values over maxValueBytes
       // are refused loudly first, so only the key can push an entry over: allow for it.
       maxEntrySize: Math.min(maxBytes, maxValueBytes + maxKeyBytes + 1),
-      // String length stands in for bytes: exact for ASCII, and O(1) instead of a UTF-8 scan.
-      // Copied values bring their size from the copy walk (see #write).
-      sizeCalculation: (value, key) => key.length + sizeOf(value, rawValueBytes),
-      // No timers: expiry is checked on every read (get/has/keys skip stale entries).
-      ttlAutopurge: false,
-      allowStale: false,
-      // 0 = read the clock on every check: lru-cache otherwise caches "now" until a timer fires,
-      // which never happens inside a tight await loop, so entries would outlive their TTL.
-      ttlResolution: 0,
+      // Every write passes its size (string length stands in for bytes: exact for ASCII, O(1));
+      // this is only a fallback.
+      sizeCalculation: (entry, key) => key.length + sizeOf(entry.value, rawValueBytes),
+      // No lru-cache TTL: expiry lives in the entry (see Entry, clock.ts).
     });
   }
 
@@ -111,15 +126,14 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
   setMany(entries: readonly (readonly [string, Payload])[], ttlMs: TtlMs): Promise<void> {
     try {
       // Copy (and size-check) everything first, so a too-large value leaves nothing half-written.
-      const copies =
-        this.#mode === 'clone'
-          ? entries.map(([key, value]) => ({ key, value: copyIn(value) as Stored, size: copiedSize() }))
-          : undefined;
-      if (copies) {
+      if (this.#mode === CLONE) {
+        const expires = expiryOf(ttlMs);
+        const copies = entries.map(([key, value]) => {
+          const copy = copyIn(value) as Stored;
+          return { key, entry: new Entry(copy, copiedPlan(), expires), size: copiedSize() };
+        });
         for (const copy of copies) this.#checkSize(copy.key, copy.size);
-        for (const { key, value, size } of copies) {
-          this.#lru.set(key, value, { ttl: ttlMs ?? 0, size: key.length + size });
-        }
+        for (const { key, entry, size } of copies) this.#lru.set(key, entry, { size: key.length + size });
       } else {
         for (const [key, payload] of entries) this.#write(key, payload, ttlMs);
       }
@@ -138,12 +152,12 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
 
   /** Returns true if the key is present and not expired. */
   has(key: string): Promise<boolean> {
-    return Promise.resolve(this.#lru.has(key));
+    return Promise.resolve(this.#peek(key) !== undefined);
   }
 
   /** Stores only if absent or expired; returns true if stored. */
   add(key: string, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
-    if (this.#lru.has(key)) return Promise.resolve(false);
+    if (this.#peek(key) !== undefined) return Promise.resolve(false);
     try {
       this.#write(key, payload, ttlMs);
       return Promise.resolve(true);
@@ -155,16 +169,16 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
   /** Adds `delta` to an integer value; a missing key starts at 0 with `ttlMs`, an existing one keeps its expiry. */
   increment(key: string, delta: number, ttlMs: TtlMs): Promise<number> {
     try {
-      const current = this.#lru.get(key);
+      const current = this.#live(key);
       if (current === undefined) {
-        this.#lru.set(key, this.#counter(delta), { ttl: ttlMs ?? 0 });
+        this.#setCounter(key, delta, expiryOf(ttlMs));
         return Promise.resolve(delta);
       }
-      const next = toInteger(current, key) + delta;
+      const next = toInteger(current.value, key) + delta;
       if (!Number.isSafeInteger(next)) {
         throw new BackendError(`Counter '${key}' would leave the safe integer range`, this.driver);
       }
-      this.#lru.set(key, this.#counter(next), { noUpdateTTL: true });
+      this.#setCounter(key, next, current.expires);
       return Promise.resolve(next);
     } catch (error) {
       return Promise.reject(error);
@@ -180,18 +194,17 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
 
   /** Sets a new expiry (`undefined` = forever) without rewriting the value; false if absent. */
   touch(key: string, ttlMs: TtlMs): Promise<boolean> {
-    const value = this.#lru.get(key);
-    if (value === undefined) return Promise.resolve(false);
-    // Same value, same size: only the expiry changes.
-    const size = this.#lru.info(key)?.size;
-    this.#lru.set(key, value, { ttl: ttlMs ?? 0, ...(size ? { size } : {}) });
+    const entry = this.#live(key);
+    if (entry === undefined) return Promise.resolve(false);
+    // Same value, same size: only the expiry changes, in place.
+    entry.expires = expiryOf(ttlMs);
     return Promise.resolve(true);
   }
 
   /** Deletes the key only if its payload equals `expected`. */
   compareAndDelete(key: string, expected: Payload): Promise<boolean> {
-    const value = this.#lru.get(key);
-    if (value === undefined || !samePayload(value, expected)) return Promise.resolve(false);
+    const entry = this.#live(key);
+    if (entry === undefined || !samePayload(entry.value, expected)) return Promise.resolve(false);
     this.#lru.delete(key);
     return Promise.resolve(true);
   }
@@ -223,29 +236,60 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
     return this.#lru.calculatedSize;
   }
 
+  /** The live entry (recency updated), or undefined; an expired one is dropped. */
+  #live(key: string): Entry | undefined {
+    const entry = this.#lru.get(key);
+    if (entry === undefined || !isExpired(entry.expires)) return entry;
+    this.#lru.delete(key);
+    return undefined;
+  }
+
+  /** Like `#live` without updating recency (has/add: a check is not a use). */
+  #peek(key: string): Entry | undefined {
+    const entry = this.#lru.peek(key);
+    if (entry === undefined || !isExpired(entry.expires)) return entry;
+    this.#lru.delete(key);
+    return undefined;
+  }
+
   #read(key: string): Stored | undefined {
-    const value = this.#lru.get(key);
-    if (value === undefined || typeof value !== 'object') return value;
-    if (this.#mode === 'clone') return copyOut(value) as Stored;
+    const entry = this.#lru.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expires !== 0 && isExpired(entry.expires)) {
+      this.#lru.delete(key);
+      return undefined;
+    }
+    const value = entry.value;
+    if (typeof value !== 'object') return value;
+    if (this.#mode === CLONE) return copyOut(value, entry.plan) as Stored;
     // Bytes are the one mutable payload: the codec decodes them as a view, so hand out a copy.
-    return this.#mode === 'codec' && value instanceof Uint8Array ? value.slice() : value;
+    return this.#mode === CODEC && value instanceof Uint8Array ? value.slice() : value;
   }
 
   #write(key: string, payload: Stored, ttlMs: TtlMs): void {
-    const ttl = ttlMs ?? 0;
-    if (this.#mode === 'clone') {
-      const value = copyIn(payload);
+    const expires = ttlMs ? expiryOf(ttlMs) : 0;
+    if (this.#mode === CLONE) {
+      const value = copyIn(payload) as Stored;
       const size = copiedSize();
       this.#checkSize(key, size);
-      this.#lru.set(key, value as Stored, { ttl, size: key.length + size });
+      this.#lru.set(key, new Entry(value, copiedPlan(), expires), { size: key.length + size });
       return;
     }
-    if (this.#mode === 'codec') {
-      this.#lru.set(key, payload instanceof Uint8Array ? payload.slice() : payload, { ttl });
+    if (this.#mode === CODEC) {
+      const value = payload instanceof Uint8Array ? payload.slice() : payload;
+      this.#lru.set(key, new Entry(value, undefined, expires), { size: key.length + sizeOf(value, 1) });
       return;
     }
-    this.#checkSize(key, sizeOf(payload, this.#rawValueBytes));
-    this.#lru.set(key, payload, { ttl });
+    const size = sizeOf(payload, this.#rawValueBytes);
+    this.#checkSize(key, size);
+    this.#lru.set(key, new Entry(payload, undefined, expires), { size: key.length + size });
+  }
+
+  #setCounter(key: string, value: number, expires: number): void {
+    // Raw mode hands values back uncoded, so a counter must be a number there; encoded mode
+    // keeps the codec's plain decimal text.
+    const stored = this.#mode === CODEC ? String(value) : value;
+    this.#lru.set(key, new Entry(stored, undefined, expires), { size: key.length + sizeOf(stored, 1) });
   }
 
   #checkSize(key: string, size: number): void {
@@ -254,23 +298,16 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
   }
 
   #delete(key: string): boolean {
-    // lru-cache's delete reports stale entries as deleted; an expired key did not exist.
-    if (!this.#lru.has(key)) {
-      this.#lru.delete(key);
-      return false;
-    }
+    // An expired key did not exist (but is dropped all the same).
+    if (this.#peek(key) === undefined) return false;
     return this.#lru.delete(key);
-  }
-
-  #counter(value: number): Stored {
-    // Raw mode hands values back uncoded, so a counter must be a number there; encoded mode
-    // keeps the codec's plain decimal text.
-    return this.#mode === 'codec' ? String(value) : value;
   }
 
   #keysWith(prefix: string): string[] {
     const keys: string[] = [];
-    for (const key of this.#lru.keys()) if (key.startsWith(prefix)) keys.push(key);
+    for (const [key, entry] of this.#lru.entries()) {
+      if (key.startsWith(prefix) && !isExpired(entry.expires)) keys.push(key);
+    }
     return keys;
   }
 }
