@@ -9,7 +9,7 @@ interface Corkable {
  * Joins the commands a store sends to one connection within one turn of the event loop into one
  * socket write, as node-redis 5 does: the first command of the turn corks the ioredis socket and
  * a `setImmediate` uncorks it, so the writes queued meanwhile leave as one `writev`. ioredis
- * otherwise makes one socket write per command (≈ 6 µs of CPU each, measured in the README); its
+ * otherwise makes one socket write per command (≈ 3 µs of CPU each, see the README); its
  * `enableAutoPipelining` also joins them but costs more per command than it saves.
  *
  * Order is unchanged (one stream, writes kept in call order), each command keeps its own reply
