@@ -1,7 +1,7 @@
 import { type RedisReplicaSet, startRedisReplicaSet, waitFor } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStore } from '../src/index';
-import { hostPorts, runRedisConformance } from './helpers';
+import { hostPorts, runRedisConformance, text } from './helpers';
 
 interface LoadResult {
   acknowledged: string[];
@@ -143,7 +143,3 @@ describe('redis: Sentinel', () => {
     }
   }, 60_000);
 });
-
-function text(payload: unknown) {
-  return payload === undefined ? undefined : Buffer.from(payload as Uint8Array).toString();
-}
