@@ -5,6 +5,9 @@ import { LarderServer } from '../src/node-connection';
 
 export { waitFor };
 
+/** A payload read back, as text (undefined stays undefined). */
+export const text = (value: unknown) => (value === undefined ? undefined : Buffer.from(value as Uint8Array).toString());
+
 /** Starts `count` memcached processes for a test file. */
 export function memcached(
   count: number,

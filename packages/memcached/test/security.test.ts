@@ -3,9 +3,19 @@ import { BackendError } from '@larder/core';
 import type { MemcachedCluster } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemcachedStore, type MemcachedStore } from '../src';
-import { memcached } from './helpers';
+import { memcached, text } from './helpers';
 
-const text = (value: unknown) => (value === undefined ? undefined : Buffer.from(value as Uint8Array).toString());
+/** set/get of one key and setMany/getMany of 20 keys under `prefix:`, each value read back as written. */
+async function expectReadsAndWrites(store: MemcachedStore, prefix: string): Promise<void> {
+  await store.set(`${prefix}:a`, 'A', undefined);
+  expect(text(await store.get(`${prefix}:a`))).toBe('A');
+  const keys = Array.from({ length: 20 }, (_, i) => `${prefix}:many:${i}`);
+  await store.setMany(
+    keys.map((key) => [key, key] as const),
+    undefined,
+  );
+  expect((await store.getMany(keys)).map(text)).toEqual(keys);
+}
 
 describe('SASL against memcached -S', () => {
   let cluster: MemcachedCluster;
@@ -21,14 +31,7 @@ describe('SASL against memcached -S', () => {
   });
 
   it('authenticates with PLAIN and serves every operation', async () => {
-    await store.set('sasl:a', 'A', undefined);
-    expect(text(await store.get('sasl:a'))).toBe('A');
-    const keys = Array.from({ length: 20 }, (_, i) => `sasl:many:${i}`);
-    await store.setMany(
-      keys.map((key) => [key, key] as const),
-      undefined,
-    );
-    expect((await store.getMany(keys)).map(text)).toEqual(keys);
+    await expectReadsAndWrites(store, 'sasl');
     expect(await store.increment('sasl:n', 3, undefined)).toBe(3);
   });
 
@@ -75,14 +78,7 @@ describe('TLS against memcached -Z', () => {
   });
 
   it('serves every operation over TLS with a verified certificate', async () => {
-    await store.set('tls:a', 'A', undefined);
-    expect(text(await store.get('tls:a'))).toBe('A');
-    const keys = Array.from({ length: 20 }, (_, i) => `tls:many:${i}`);
-    await store.setMany(
-      keys.map((key) => [key, key] as const),
-      undefined,
-    );
-    expect((await store.getMany(keys)).map(text)).toEqual(keys);
+    await expectReadsAndWrites(store, 'tls');
     expect(await store.incrementBig('tls:n', 2n ** 40n, undefined)).toBe(2n ** 40n);
   });
 

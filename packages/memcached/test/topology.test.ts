@@ -6,10 +6,9 @@ import {
 } from '@larder/dev-services';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMemcachedStore, type MemcachedStore, type TopologyEvent } from '../src';
-import { memcached, waitFor } from './helpers';
+import { memcached, text, waitFor } from './helpers';
 
 const POLL_MS = 200;
-const text = (value: unknown) => (value === undefined ? undefined : Buffer.from(value as Uint8Array).toString());
 const itemsOn = async (node: { host: string; port: number }) =>
   Number((await memcachedAsciiStats({ host: node.host, port: node.port })).stats.curr_items);
 
