@@ -3,6 +3,40 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, keySlot, type RedisStore } from '../src/index';
 import { commandStats, hostPorts, runRedisConformance, text } from './helpers';
 
+/**
+ * Four concurrent readers cycling over `keys` until `stop()` (failover tests): counts reads, errors (pausing 5 ms
+ * after each), values that differ from their key, the slowest successful read and when the last error happened.
+ */
+function readLoad(store: RedisStore, keys: string[]) {
+  const stats = { reads: 0, errors: 0, wrong: 0, slowest: 0, lastErrorAt: 0 };
+  let running = true;
+  const reader = async () => {
+    let i = 0;
+    while (running) {
+      const key = keys[i++ % keys.length]!;
+      const t0 = Date.now();
+      try {
+        const value = await store.get(key);
+        if (text(value) !== key) stats.wrong++;
+        stats.reads++;
+        stats.slowest = Math.max(stats.slowest, Date.now() - t0);
+      } catch {
+        stats.errors++;
+        stats.lastErrorAt = Date.now();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+  };
+  const readers = Array.from({ length: 4 }, reader);
+  return {
+    stats,
+    async stop() {
+      running = false;
+      await Promise.all(readers);
+    },
+  };
+}
+
 describe('redis: Cluster', () => {
   let cluster: RedisCluster;
   let store: RedisStore;
@@ -60,41 +94,24 @@ describe('redis: Cluster', () => {
       keys.map((key) => [key, key] as const),
       undefined,
     );
-    let running = true;
-    let reads = 0;
-    let errors = 0;
-    let wrong = 0;
-    const reader = async () => {
-      let i = 0;
-      while (running) {
-        const key = keys[i++ % keys.length]!;
-        try {
-          const value = await store.get(key);
-          if (text(value) !== key) wrong++;
-          reads++;
-        } catch {
-          errors++;
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-      }
-    };
-    const readers = Array.from({ length: 4 }, reader);
+    const load = readLoad(store, keys);
+    const { stats } = load;
     try {
-      await waitFor(() => reads > 200, { description: 'steady reads' });
+      await waitFor(() => stats.reads > 200, { description: 'steady reads' });
       const started = Date.now();
       const promoted = await cluster.failover(undefined, 20_000);
-      const readsAtFailover = reads;
-      await waitFor(() => reads > readsAtFailover + 500, { description: 'reads after the failover' });
+      const readsAtFailover = stats.reads;
+      await waitFor(() => stats.reads > readsAtFailover + 500, { description: 'reads after the failover' });
+      const { reads, errors, wrong } = stats;
       console.log(
         `[redis cluster failover] ${JSON.stringify({ promoted: promoted.port, seconds: (Date.now() - started) / 1000, reads, errors, wrong })}`,
       );
     } finally {
-      running = false;
-      await Promise.all(readers);
+      await load.stop();
     }
-    expect(wrong).toBe(0);
+    expect(stats.wrong).toBe(0);
     // CLUSTER FAILOVER is coordinated (no data loss): reads should keep succeeding; allow a few transient errors.
-    expect(errors).toBeLessThan(reads / 10);
+    expect(stats.errors).toBeLessThan(stats.reads / 10);
     expect((await store.getMany(keys)).map(text)).toEqual(keys);
   }, 60_000);
   it('readFrom replica reads from replica nodes (scaleReads) and keeps read-your-writes', async () => {
@@ -167,47 +184,27 @@ describe('redis: Cluster', () => {
       keys.map((key) => [key, key] as const),
       undefined,
     );
-    let running = true;
-    let reads = 0;
-    let errors = 0;
-    let lastErrorAt = 0;
-    let slowest = 0;
-    const reader = async () => {
-      let i = 0;
-      while (running) {
-        const t0 = Date.now();
-        try {
-          await store.get(keys[i++ % keys.length]!);
-          reads++;
-          slowest = Math.max(slowest, Date.now() - t0);
-        } catch {
-          errors++;
-          lastErrorAt = Date.now();
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-      }
-    };
-    const readers = Array.from({ length: 4 }, reader);
+    const load = readLoad(store, keys);
+    const { stats } = load;
     let report: Record<string, unknown> = {};
     try {
-      await waitFor(() => reads > 200, { description: 'steady reads' });
+      await waitFor(() => stats.reads > 200, { description: 'steady reads' });
       const killedAt = Date.now();
       const { killed, promoted } = await cluster.killMaster(undefined, 30_000);
-      const readsAt = reads;
-      await waitFor(() => reads > readsAt + 500, { timeoutMs: 20_000, description: 'reads after the promotion' });
+      const readsAt = stats.reads;
+      await waitFor(() => stats.reads > readsAt + 500, { timeoutMs: 20_000, description: 'reads after the promotion' });
       report = {
         killed: killed.port,
         promoted: promoted.port,
         promotedAfterSeconds: (Date.now() - killedAt) / 1000,
-        reads,
-        errors,
-        errorWindowSeconds: errors ? (lastErrorAt - killedAt) / 1000 : 0,
-        slowestReadMs: slowest,
+        reads: stats.reads,
+        errors: stats.errors,
+        errorWindowSeconds: stats.errors ? (stats.lastErrorAt - killedAt) / 1000 : 0,
+        slowestReadMs: stats.slowest,
       };
       console.log(`[redis cluster master killed] ${JSON.stringify(report)}`);
     } finally {
-      running = false;
-      await Promise.all(readers);
+      await load.stop();
     }
     expect((await store.getMany(keys)).map(text)).toEqual(keys);
   }, 60_000);
