@@ -197,7 +197,9 @@ function copyObjectIn(value: object): unknown {
     // Spread is V8's fast object clone (and defines "__proto__" as an own key, as JSON.parse does);
     // then fix up what JSON would change: nested objects copied, undefined dropped, NaN -> null.
     const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-    for (const key of Object.keys(out)) {
+    // for-in over the fresh copy uses its enum cache: no key array per object (about 8% of a write).
+    for (const key in out) {
+      if (!Object.hasOwn(out, key)) continue; // an enumerable Object.prototype addition
       const item = out[key];
       if (typeof item === 'object' && item !== null) {
         counted += key.length + 4;
