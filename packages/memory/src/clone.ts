@@ -14,35 +14,33 @@ import { jsonCodec } from '@larder/core';
 // Size estimate of the value being copied in, as the JSON codec would encode it.
 let counted = 0;
 
-/**
- * Copies `value` and estimates its size as the JSON codec would encode it (exact for ASCII
- * strings and bytes at the top, close for the rest), so `maxValueBytes` means the same in every mode.
- */
-export function copyIn(value: unknown): unknown {
-  counted = 0;
-  if (typeof value !== 'object' || value === null) {
-    lastPlan = undefined;
-    return primitiveIn(value);
-  }
-  return copyObjectIn(value);
+/** Where `copyInto` puts a copy: the copy and its plan (the store's entry). */
+export interface CopyTarget {
+  value: unknown;
+  plan: Plan | undefined;
 }
 
-/** Size estimate of the value the last `copyIn` copied (read right after it; saves an allocation per write). */
-export function copiedSize(): number {
+/**
+ * Copies `value` into `target` (the normalized copy, and its plan: where its nested objects are,
+ * so a read copies with one spread (`{...o}`, V8's fast object clone) or `slice()` per level
+ * instead of walking every key; `undefined` for a primitive). Returns the size the JSON codec
+ * would give the value (exact for ASCII strings and bytes at the top, close for the rest), so
+ * `maxValueBytes` means the same in every mode. One call, no result object per write.
+ */
+export function copyInto(target: CopyTarget, value: unknown): number {
+  counted = 0;
+  if (typeof value !== 'object' || value === null) {
+    target.value = primitiveIn(value);
+    target.plan = undefined;
+  } else {
+    target.value = copyObjectIn(value);
+    target.plan = lastPlan;
+  }
   return counted || 1;
 }
 
 // Plan of the object copyObjectIn returned last (set on every return, read right after the call).
 let lastPlan: Plan | undefined;
-
-/**
- * Plan of the value the last `copyIn` returned (`undefined` for a primitive): where its nested
- * objects are, so a read copies with one spread (`{...o}`, V8's fast object clone) or `slice()`
- * per level instead of walking every key. The store keeps it beside the copy (no wrapper object).
- */
-export function copiedPlan(): Plan | undefined {
-  return lastPlan;
-}
 
 /** How to copy one stored object: its kind and, for objects and arrays, the keys holding objects. */
 export interface Plan {

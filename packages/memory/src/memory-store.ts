@@ -9,7 +9,7 @@ import {
   ValueTooLargeError,
 } from '@larder/core';
 import { LRUCache } from 'lru-cache';
-import { copiedPlan, copiedSize, copyIn, copyOut, type Plan } from './clone';
+import { copyInto, copyOut, type Plan } from './clone';
 import { MEMORY_DEFAULTS, type MemoryStoreOptions, type ResolvedMemoryOptions } from './options';
 
 // In the raw modes (`clone`, `reference`) the facade hands us the caller's values, typed as payloads.
@@ -128,8 +128,8 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
       if (this.#mode === CLONE) {
         const expires = expiryOf(ttlMs);
         const copies = entries.map(([key, value]) => {
-          const copy = copyIn(value) as Stored;
-          return { key, entry: new Entry(copy, copiedPlan(), expires), size: copiedSize() };
+          const entry = new Entry(undefined as unknown as Stored, undefined, expires);
+          return { key, entry, size: copyInto(entry, value) };
         });
         for (const copy of copies) this.#checkSize(copy.key, copy.size);
         for (const { key, entry, size } of copies) this.#lru.set(key, entry, { size: key.length + size });
@@ -268,10 +268,10 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
   #write(key: string, payload: Stored, ttlMs: TtlMs): void {
     const expires = ttlMs ? expiryOf(ttlMs) : 0;
     if (this.#mode === CLONE) {
-      const value = copyIn(payload) as Stored;
-      const size = copiedSize();
+      const entry = new Entry(undefined as unknown as Stored, undefined, expires);
+      const size = copyInto(entry, payload);
       this.#checkSize(key, size);
-      this.#lru.set(key, new Entry(value, copiedPlan(), expires), { size: key.length + size });
+      this.#lru.set(key, entry, { size: key.length + size });
       return;
     }
     if (this.#mode === CODEC) {
