@@ -11,20 +11,11 @@ import { type DynamoDbLocal, startDynamoDbLocal } from '@larder/dev-services';
 import { createDynamoDbStore, createTables, type DynamoDbStore } from '@larder/dynamodb';
 import Keyv from 'keyv';
 import type { BenchCase, Scenario } from '../harness';
+import { VALUE } from '../workload';
 
 const KEYS = 1000;
 const MANY = 100;
 const FANOUT = 64;
-
-// A ~200-byte JSON value, like a small user record (same as the other scenarios).
-const VALUE = {
-  id: 12345,
-  name: 'Ada Lovelace',
-  email: 'ada@example.com',
-  roles: ['admin', 'editor'],
-  active: true,
-  bio: 'Mathematician and writer, known for work on the Analytical Engine; notes include the first algorithm.',
-};
 
 type Subject = 'larder' | 'raw lib-dynamodb' | 'keyv + @keyv/dynamo';
 

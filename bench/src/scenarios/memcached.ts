@@ -10,6 +10,7 @@ import { type MemcachedCluster, startMemcached } from '@larder/dev-services';
 import { createMemcachedStore, LarderServer, type MemcachedStore } from '@larder/memcached';
 import Keyv from 'keyv';
 import type { BenchCase, Scenario } from '../harness';
+import { VALUE } from '../workload';
 
 // The bench package has no @types/memjs: the little of memjs used here, typed locally.
 interface MemjsServer {
@@ -28,15 +29,6 @@ const memjs = createRequire(import.meta.url)('memjs') as {
 const KEYS = 1000;
 const MANY = 100;
 
-// A ~200-byte JSON value, like a small user record (same as the redis scenario).
-const VALUE = {
-  id: 12345,
-  name: 'Ada Lovelace',
-  email: 'ada@example.com',
-  roles: ['admin', 'editor'],
-  active: true,
-  bio: 'Mathematician and writer, known for work on the Analytical Engine; notes include the first algorithm.',
-};
 const JSON_VALUE = JSON.stringify(VALUE);
 
 const LARDER = 'larder';

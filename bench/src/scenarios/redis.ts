@@ -12,19 +12,10 @@ import { createCache } from 'cache-manager';
 import { Redis } from 'ioredis';
 import Keyv from 'keyv';
 import type { BenchCase, Scenario } from '../harness';
+import { VALUE } from '../workload';
 
 const KEYS = 1000;
 const MANY = 100;
-
-// A ~200-byte JSON value, like a small user record.
-const VALUE = {
-  id: 12345,
-  name: 'Ada Lovelace',
-  email: 'ada@example.com',
-  roles: ['admin', 'editor'],
-  active: true,
-  bio: 'Mathematician and writer, known for work on the Analytical Engine; notes include the first algorithm.',
-};
 
 interface Ctx {
   server: RedisServer;
