@@ -1,5 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Dynalite, type DynamoDbLocal, dynamoDbRequest, startDynalite, startDynamoDbLocal } from '../src/index';
+import {
+  type Dynalite,
+  type DynamoDbLocal,
+  dynamoDbRequest,
+  startDynalite,
+  startDynamoDbLocal,
+  waitFor,
+} from '../src/index';
 
 const table = {
   TableName: 'DevServicesTest',
@@ -44,6 +51,18 @@ describe('DynamoDB-compatible servers', () => {
     running.push(inProcess, child);
     for (const server of [inProcess, child]) {
       await dynamoDbRequest({ endpoint: server.endpoint, action: 'CreateTable', body: table });
+      // CreateTable returns while the table is still CREATING (even with createTableMs 0, for one tick).
+      await waitFor(
+        async () => {
+          const described = await dynamoDbRequest<{ Table: { TableStatus: string } }>({
+            endpoint: server.endpoint,
+            action: 'DescribeTable',
+            body: { TableName: table.TableName },
+          });
+          return described.Table.TableStatus === 'ACTIVE';
+        },
+        { description: 'table ACTIVE' },
+      );
       await dynamoDbRequest({
         endpoint: server.endpoint,
         action: 'PutItem',
