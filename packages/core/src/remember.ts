@@ -95,13 +95,18 @@ export async function fill<T>(host: RememberHost, plan: Plan<T>): Promise<T> {
   try {
     read = await readKey(host, plan.store, plan.full, plan.key);
   } catch (error) {
-    host.report('remember', plan.key, error);
-    plan.backendDown = true;
-    return load(host, plan);
+    return loadWithBackendDown(host, plan, error);
   }
   if (read.fresh) return read.value as T;
   if (read.stale) plan.stale ??= read.stale;
   return plan.lock ? fillLocked(host, plan, plan.lock) : load(host, plan);
+}
+
+/** The backend failed: report it and run the loader (remember falls back to it whatever the error policy). */
+function loadWithBackendDown<T>(host: RememberHost, plan: Plan<T>, error: unknown): Promise<T> {
+  host.report('remember', plan.key, error);
+  plan.backendDown = true;
+  return load(host, plan);
 }
 
 /** Cross-process: only the holder of the key's lock (`<prefix>__larder:remember:<key>`) loads; others poll for its value with back-off, then load themselves when the wait ends. */
@@ -118,9 +123,7 @@ async function fillLocked<T>(
     try {
       acquired = await lock.acquire();
     } catch (error) {
-      host.report('remember', plan.key, error);
-      plan.backendDown = true;
-      return load(host, plan);
+      return loadWithBackendDown(host, plan, error);
     }
     if (acquired) {
       try {
@@ -140,9 +143,7 @@ async function fillLocked<T>(
     try {
       read = await readKey(host, plan.store, plan.full, plan.key);
     } catch (error) {
-      host.report('remember', plan.key, error);
-      plan.backendDown = true;
-      return load(host, plan);
+      return loadWithBackendDown(host, plan, error);
     }
     if (read.fresh) return read.value as T;
   }
