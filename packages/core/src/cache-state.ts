@@ -55,6 +55,10 @@ export interface Shared {
   /** Bound `getSync`/`setSync` of an in-process store that has them. */
   getSync: ((key: string) => Payload | undefined) | undefined;
   setSync: ((key: string, payload: Payload, ttlMs: TtlMs) => void) | undefined;
+  /** The raw-value store checks and sizes values itself (`checksRawValues`). */
+  storeChecksValues: boolean;
+  /** Memoize full keys (in-process stores, where building and hashing the key is a large part of a call). */
+  memoKeys: boolean;
   /** Last graced value seen per full key (bounded), served by `remember` when the backend read fails. */
   readonly graceCopies: Map<string, { envelope: GraceEnvelope; until: number }>;
 }
@@ -120,12 +124,14 @@ export function install(shared: Shared, store: CacheStore): void {
   const caps = store.capabilities;
   shared.driver = store.driver ?? 'unknown';
   shared.raw = caps.rawValues === true;
+  shared.storeChecksValues = shared.raw && caps.checksRawValues === true;
   shared.timeoutMs = caps.inProcess ? 0 : shared.configuredTimeoutMs;
   shared.maxKeyBytes = caps.maxKeyBytes > 0 ? caps.maxKeyBytes : Number.POSITIVE_INFINITY;
   shared.maxValueBytes = caps.maxValueBytes > 0 ? caps.maxValueBytes : Number.POSITIVE_INFINITY;
   const sync = store as CacheStore & SyncStoreMethods;
   if (caps.inProcess && typeof sync.getSync === 'function') shared.getSync = sync.getSync.bind(store);
   if (caps.inProcess && typeof sync.setSync === 'function') shared.setSync = sync.setSync.bind(store);
+  shared.memoKeys = caps.inProcess === true;
   shared.store = store;
 }
 

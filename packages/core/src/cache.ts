@@ -25,6 +25,7 @@ import {
   assertKey,
   assertNamespace,
   checkKeyBytes,
+  FullKeyMemo,
   LOCK_KEY_PREFIX,
   REMEMBER_LOCK_KEY_PREFIX,
   RESERVED_KEY_PREFIX,
@@ -104,6 +105,8 @@ export class Cache {
   readonly #path: string;
   /** What `remember`'s miss and refresh paths (remember.ts) use of this cache. */
   readonly #host: RememberHost;
+  /** Memo of full keys (in-process stores only; made on first use). */
+  #keys: FullKeyMemo | undefined;
 
   constructor(options: CacheOptions) {
     const init = (options as CacheOptions & { [SHARED]?: NamespaceInit })[SHARED];
@@ -153,6 +156,8 @@ export class Cache {
       closed: undefined,
       getSync: undefined,
       setSync: undefined,
+      memoKeys: false,
+      storeChecksValues: false,
       graceCopies: new Map(),
     };
     shared.locks = storeLockBackend(shared);
@@ -199,7 +204,7 @@ export class Cache {
     if (sync === undefined) return this.#get(key);
     // In-process fast path: no await inside, one settled promise out.
     try {
-      const payload = sync(toFullKey(this.#prefix, key, this.#s.maxKeyBytes, this.#s.driver));
+      const payload = sync(this.#full(key));
       return Promise.resolve(this.#afterGet(payload, key) as T | undefined);
     } catch (error) {
       return this.#syncFailed('get', key, error, undefined);
@@ -209,7 +214,7 @@ export class Cache {
   async #get<T>(key: string): Promise<T | undefined> {
     const s = this.#s;
     const store = s.store ?? (await s.ready);
-    const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    const full = this.#full(key);
     let payload: Payload | undefined;
     try {
       payload = await (s.timeoutMs === 0
@@ -252,7 +257,7 @@ export class Cache {
     const s = this.#s;
     const store = s.store ?? (await s.ready);
     const list = Array.isArray(keys) ? (keys as string[]) : [...keys];
-    const fulls = list.map((key) => toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver));
+    const fulls = list.map((key) => this.#full(key));
     if (fulls.length === 0) return [];
     const distinct = new Set(fulls);
     const unique = distinct.size === fulls.length ? fulls : [...distinct];
@@ -306,7 +311,7 @@ export class Cache {
     let ttlMs: TtlMs;
     let payload: Payload;
     try {
-      full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+      full = this.#full(key);
       ttlMs = ttl === undefined ? s.defaultTtlMs : parseTtl(ttl);
       payload = this.#encode(key, value);
     } catch (error) {
@@ -324,7 +329,7 @@ export class Cache {
   async #set(key: string, value: unknown, ttl?: Ttl): Promise<void> {
     const s = this.#s;
     const store = s.store ?? (await s.ready);
-    const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    const full = this.#full(key);
     const ttlMs = ttl === undefined ? s.defaultTtlMs : parseTtl(ttl);
     const payload = this.#encode(key, value);
     try {
@@ -350,7 +355,7 @@ export class Cache {
     const userKeys = new Map<string, string>();
     for (const pair of pairs) {
       const [key, value] = pair;
-      const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+      const full = this.#full(key);
       byKey.set(full, [full, this.#encode(key, value)]);
       userKeys.set(full, key);
     }
@@ -374,7 +379,7 @@ export class Cache {
   async add(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
     const s = this.#s;
     const store = s.store ?? (await s.ready);
-    const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    const full = this.#full(key);
     const ttlMs = ttl === undefined ? s.defaultTtlMs : parseTtl(ttl);
     const payload = this.#encode(key, value);
     if (!store.add || !store.capabilities.atomicAdd) {
@@ -394,7 +399,7 @@ export class Cache {
   async forever(key: string, value: unknown): Promise<void> {
     const s = this.#s;
     const store = s.store ?? (await s.ready);
-    const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    const full = this.#full(key);
     const payload = this.#encode(key, value);
     try {
       await this.#bound(store.set(full, payload, undefined), 'set');
@@ -412,7 +417,7 @@ export class Cache {
   async has(key: string): Promise<boolean> {
     const s = this.#s;
     const store = s.store ?? (await s.ready);
-    const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    const full = this.#full(key);
     let payload: Payload | undefined;
     try {
       payload = await this.#bound(store.get(full), 'has');
@@ -426,7 +431,7 @@ export class Cache {
   async delete(key: string): Promise<boolean> {
     const s = this.#s;
     const store = s.store ?? (await s.ready);
-    const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    const full = this.#full(key);
     let deleted: boolean;
     try {
       deleted = await this.#bound(store.delete(full), 'delete');
@@ -446,7 +451,7 @@ export class Cache {
     const s = this.#s;
     const store = s.store ?? (await s.ready);
     const list = Array.isArray(keys) ? (keys as string[]) : [...keys];
-    const unique = [...new Set(list.map((key) => toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver)))];
+    const unique = [...new Set(list.map((key) => this.#full(key)))];
     if (unique.length === 0) return 0;
     let count: number;
     let each: boolean[] | undefined;
@@ -477,7 +482,7 @@ export class Cache {
   async pull<T = unknown>(key: string): Promise<T | undefined> {
     const s = this.#s;
     const store = s.store ?? (await s.ready);
-    const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    const full = this.#full(key);
     if (!store.pull) {
       const value = await this.get<T>(key);
       if (value !== undefined) await this.delete(key);
@@ -504,7 +509,7 @@ export class Cache {
   async increment(key: string, by = 1, ttl?: Ttl): Promise<number> {
     const s = this.#s;
     const store = s.store ?? (await s.ready);
-    const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    const full = this.#full(key);
     if (!Number.isSafeInteger(by)) {
       throw new InvalidArgumentError(`increment needs a safe integer step, got ${describe(by)}`, 'by');
     }
@@ -533,7 +538,7 @@ export class Cache {
   async touch(key: string, ttl?: Ttl): Promise<boolean> {
     const s = this.#s;
     const store = s.store ?? (await s.ready);
-    const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    const full = this.#full(key);
     const ttlMs = ttl === undefined ? s.defaultTtlMs : parseTtl(ttl);
     if (!store.touch) throw new UnsupportedOperationError('touch', s.driver);
     try {
@@ -561,7 +566,7 @@ export class Cache {
     if (sync !== undefined && options === undefined) {
       // In-process fast path for a fresh hit; anything else (miss, stale, error) takes the full path.
       try {
-        const payload = sync(toFullKey(this.#prefix, key, this.#s.maxKeyBytes, this.#s.driver));
+        const payload = sync(this.#full(key));
         const value = payload === undefined ? undefined : decodeForRemember(this.#host, payload, key);
         if (value !== undefined && !isEnvelope(value)) {
           this.#counted(key, true);
@@ -692,6 +697,14 @@ export class Cache {
 
   // ---- internals ----
 
+  /** The validated full key (prefix + namespace + key); memoized for in-process stores. */
+  #full(key: string): string {
+    const s = this.#s;
+    if (!s.memoKeys) return toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    this.#keys ??= new FullKeyMemo(this.#prefix);
+    return this.#keys.of(key, s.maxKeyBytes, s.driver);
+  }
+
   #bound<T>(promise: Promise<T>, operation: string): Promise<T> {
     const s = this.#s;
     return s.timeoutMs === 0 ? promise : withTimeout(promise, s.timeoutMs, operation, s.driver);
@@ -700,6 +713,7 @@ export class Cache {
   #encode(key: string, value: unknown): Payload {
     const s = this.#s;
     if (s.raw) {
+      if (s.storeChecksValues) return value as Payload;
       const size = rawValueSize(value, key, s.maxValueBytes);
       if (size > s.maxValueBytes) throw new ValueTooLargeError(key, size, s.maxValueBytes, s.driver);
       return value as Payload;
@@ -774,7 +788,7 @@ export class Cache {
   ): Promise<T> {
     const s = this.#s;
     const store = s.store ?? (await s.ready);
-    const full = toFullKey(this.#prefix, key, s.maxKeyBytes, s.driver);
+    const full = this.#full(key);
     if (typeof loader !== 'function') {
       throw new InvalidArgumentError(`remember needs a loader function, got ${describe(loader)}`, 'loader');
     }

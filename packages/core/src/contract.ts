@@ -39,6 +39,12 @@ export interface StoreCapabilities {
   readonly inProcess: boolean;
   /** The store keeps values as given (no codec): the memory driver's opt-out, for speed. */
   readonly rawValues?: boolean;
+  /**
+   * With `rawValues`: every write refuses what the codec would refuse (`SerializationError`:
+   * functions, symbols, cycles, top-level undefined or NaN) and values over `maxValueBytes`
+   * (`ValueTooLargeError`) before storing anything, so the facade skips its own walk of the value.
+   */
+  readonly checksRawValues?: boolean;
 }
 
 /** A cache backend. Optional methods are optional; the facade emulates what is missing where

@@ -11,3 +11,4 @@ export * from './redact';
 export type * from './store-config';
 export * from './testing/chaos-store';
 export * from './ttl';
+export { rawValueSize } from './value-policy';

@@ -69,3 +69,33 @@ export function assertNamespace(name: unknown): asserts name is string {
 export function withSeparator(prefix: string): string {
   return prefix === '' || prefix.endsWith(':') ? prefix : `${prefix}:`;
 }
+
+/** Keys remembered per prefix before the memo starts over. */
+const FULL_KEY_MEMO_SIZE = 4096;
+
+/**
+ * Full keys of one prefix, memoized for in-process stores. A fresh `prefix + key` is a new
+ * string that the store's Map must flatten and hash on every call, about half the cost of an
+ * in-process `get`; a remembered one is flat with its hash cached. Bounded: cleared when full.
+ */
+export class FullKeyMemo {
+  readonly #memo = new Map<unknown, string>();
+  #maxKeyBytes = Number.NaN;
+
+  constructor(readonly prefix: string) {}
+
+  /** `toFullKey(prefix, key, ...)`, validated once per remembered key. */
+  of(key: unknown, maxKeyBytes: number, driver: string): string {
+    // The key limit is only known once the store resolves: keys checked against another limit are forgotten.
+    if (maxKeyBytes !== this.#maxKeyBytes) {
+      this.#memo.clear();
+      this.#maxKeyBytes = maxKeyBytes;
+    }
+    const known = this.#memo.get(key);
+    if (known !== undefined) return known;
+    const full = toFullKey(this.prefix, key, maxKeyBytes, driver);
+    if (this.#memo.size >= FULL_KEY_MEMO_SIZE) this.#memo.clear();
+    this.#memo.set(key, full);
+    return full;
+  }
+}

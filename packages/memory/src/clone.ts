@@ -8,7 +8,9 @@ import { jsonCodec } from '@larder/core';
  * `undefined` object fields are dropped and become `null` in arrays, non-finite nested numbers
  * become `null`, and anything else (class instances, other typed arrays, RegExp) goes through the
  * codec itself. One difference, for speed: enumerable symbol-keyed properties of plain objects
- * are kept. The facade has already rejected functions, symbols and cycles.
+ * are kept. The copy also refuses what the codec refuses (functions, symbols, cycles; undefined
+ * and non-finite numbers at the top) — one walk checks, sizes and copies a value, so the facade
+ * skips its own check (`capabilities.checksRawValues`).
  */
 
 // Size estimate of the value being copied in, as the JSON codec would encode it.
@@ -29,15 +31,26 @@ export interface CopyTarget {
  */
 export function copyInto(target: CopyTarget, value: unknown): number {
   counted = 0;
-  if (typeof value !== 'object' || value === null) {
-    target.value = primitiveIn(value);
-    target.plan = undefined;
-  } else {
-    target.value = copyObjectIn(value);
-    target.plan = lastPlan;
+  try {
+    if (typeof value !== 'object' || value === null) {
+      target.value = topPrimitiveIn(value);
+      target.plan = undefined;
+    } else {
+      target.value = copyObjectIn(value);
+      target.plan = lastPlan;
+    }
+  } catch (error) {
+    // A cycle recurses until the stack overflows (a cycle check per object would cost every write).
+    if (error === UNCOPYABLE || error instanceof RangeError) return UNCOPYABLE_SIZE;
+    throw error;
   }
   return counted || 1;
 }
+
+/** What `copyInto` returns for a value the JSON codec would refuse (function, symbol, cycle, top-level undefined or NaN). */
+export const UNCOPYABLE_SIZE = -1;
+// Thrown (never escapes copyInto) where the walk meets such a value; the store then builds the detailed error.
+const UNCOPYABLE = new Error('uncopyable');
 
 // Plan of the object copyObjectIn returned last (set on every return, read right after the call).
 let lastPlan: Plan | undefined;
@@ -153,8 +166,17 @@ function copyAny(value: unknown): unknown {
 }
 
 function primitiveIn(value: unknown): unknown {
-  counted += typeof value === 'string' ? value.length + 2 : 8;
+  const type = typeof value;
+  if (type === 'string') counted += (value as string).length + 2;
+  else if (type === 'function' || type === 'symbol') throw UNCOPYABLE;
+  else counted += 8;
   return value;
+}
+
+// At the top JSON has no `null` stand-in: undefined and non-finite numbers are refused there.
+function topPrimitiveIn(value: unknown): unknown {
+  if (value === undefined || (typeof value === 'number' && !Number.isFinite(value))) throw UNCOPYABLE;
+  return primitiveIn(value);
 }
 
 function elementIn(value: unknown): unknown {
@@ -214,6 +236,7 @@ function copyObjectIn(value: object): unknown {
         counted += key.length + 4;
         if (typeof item === 'string') counted += item.length + 2;
         else if (typeof item === 'number' && !Number.isFinite(item)) out[key] = null;
+        else if (typeof item === 'function' || typeof item === 'symbol') throw UNCOPYABLE;
         else counted += 8;
       }
     }

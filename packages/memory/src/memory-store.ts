@@ -3,13 +3,15 @@ import {
   type CacheStore,
   ConfigError,
   type Payload,
+  rawValueSize,
+  SerializationError,
   type StoreCapabilities,
   type SyncStoreMethods,
   type TtlMs,
   ValueTooLargeError,
 } from '@larder/core';
 import { LRUCache } from 'lru-cache';
-import { copyInto, copyOut, type Plan } from './clone';
+import { copyInto, copyOut, type Plan, UNCOPYABLE_SIZE } from './clone';
 import { MEMORY_DEFAULTS, type MemoryStoreOptions, type ResolvedMemoryOptions } from './options';
 
 // In the raw modes (`clone`, `reference`) the facade hands us the caller's values, typed as payloads.
@@ -28,6 +30,19 @@ class Entry {
     /** Absolute expiry on the store clock (`performance.now()` ms); 0 = never. */
     public expires: number,
   ) {}
+}
+
+/**
+ * Reused option objects for lru-cache: its `get(k, options = {})` and `set(k, v, options = {})`
+ * otherwise allocate an object per call, a measurable share of an in-process hit. lru-cache writes
+ * `status` into them (only used by its diagnostics channel), so it is reset before each call.
+ */
+const GET_OPTIONS: { status?: undefined } = {};
+const SET_OPTIONS: { size: number; status?: undefined } = { size: 0 };
+function sized(size: number): typeof SET_OPTIONS {
+  SET_OPTIONS.size = size;
+  SET_OPTIONS.status = undefined;
+  return SET_OPTIONS;
 }
 
 const CODEC = 0;
@@ -72,6 +87,8 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
       inProcess: true,
       // The facade skips its codec: this store copies (or keeps) values itself.
       rawValues: mode !== 'codec',
+      // The copy checks and sizes values in the same walk: the facade skips its own.
+      checksRawValues: mode === 'clone',
     };
     this.#lru = new LRUCache<string, Entry>({
       max: maxEntries,
@@ -129,10 +146,9 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
         const expires = expiryOf(ttlMs);
         const copies = entries.map(([key, value]) => {
           const entry = new Entry(undefined as unknown as Stored, undefined, expires);
-          return { key, entry, size: copyInto(entry, value) };
+          return { key, entry, size: this.#copyInto(entry, key, value) };
         });
-        for (const copy of copies) this.#checkSize(copy.key, copy.size);
-        for (const { key, entry, size } of copies) this.#lru.set(key, entry, { size: key.length + size });
+        for (const { key, entry, size } of copies) this.#lru.set(key, entry, sized(key.length + size));
       } else {
         for (const [key, payload] of entries) this.#write(key, payload, ttlMs);
       }
@@ -156,8 +172,16 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
 
   /** Stores only if absent or expired; returns true if stored. */
   add(key: string, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
-    if (this.#peek(key) !== undefined) return Promise.resolve(false);
     try {
+      if (this.#mode === CLONE) {
+        // Copy (and so check) first: a bad value is refused even when the key exists, as on every write.
+        const entry = new Entry(undefined as unknown as Stored, undefined, ttlMs ? expiryOf(ttlMs) : 0);
+        const size = this.#copyInto(entry, key, payload);
+        if (this.#peek(key) !== undefined) return Promise.resolve(false);
+        this.#lru.set(key, entry, sized(key.length + size));
+        return Promise.resolve(true);
+      }
+      if (this.#peek(key) !== undefined) return Promise.resolve(false);
       this.#write(key, payload, ttlMs);
       return Promise.resolve(true);
     } catch (error) {
@@ -252,7 +276,8 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
   }
 
   #read(key: string): Stored | undefined {
-    const entry = this.#lru.get(key);
+    GET_OPTIONS.status = undefined;
+    const entry = this.#lru.get(key, GET_OPTIONS);
     if (entry === undefined) return undefined;
     if (entry.expires !== 0 && isExpired(entry.expires)) {
       this.#lru.delete(key);
@@ -269,26 +294,32 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
     const expires = ttlMs ? expiryOf(ttlMs) : 0;
     if (this.#mode === CLONE) {
       const entry = new Entry(undefined as unknown as Stored, undefined, expires);
-      const size = copyInto(entry, payload);
-      this.#checkSize(key, size);
-      this.#lru.set(key, entry, { size: key.length + size });
+      this.#lru.set(key, entry, sized(key.length + this.#copyInto(entry, key, payload)));
       return;
     }
     if (this.#mode === CODEC) {
       const value = payload instanceof Uint8Array ? payload.slice() : payload;
-      this.#lru.set(key, new Entry(value, undefined, expires), { size: key.length + sizeOf(value, 1) });
+      this.#lru.set(key, new Entry(value, undefined, expires), sized(key.length + sizeOf(value, 1)));
       return;
     }
     const size = sizeOf(payload, this.#rawValueBytes);
     this.#checkSize(key, size);
-    this.#lru.set(key, new Entry(payload, undefined, expires), { size: key.length + size });
+    this.#lru.set(key, new Entry(payload, undefined, expires), sized(key.length + size));
   }
 
   #setCounter(key: string, value: number, expires: number): void {
     // Raw mode hands values back uncoded, so a counter must be a number there; encoded mode
     // keeps the codec's plain decimal text.
     const stored = this.#mode === CODEC ? String(value) : value;
-    this.#lru.set(key, new Entry(stored, undefined, expires), { size: key.length + sizeOf(stored, 1) });
+    this.#lru.set(key, new Entry(stored, undefined, expires), sized(key.length + sizeOf(stored, 1)));
+  }
+
+  /** Copies a value into its entry; returns its size, or throws what the facade's check would (see `checksRawValues`). */
+  #copyInto(entry: Entry, key: string, value: unknown): number {
+    const size = copyInto(entry, value);
+    if (size === UNCOPYABLE_SIZE) refuse(key, value, this.#maxValueBytes);
+    this.#checkSize(key, size);
+    return size;
   }
 
   #checkSize(key: string, size: number): void {
@@ -309,6 +340,16 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
     }
     return keys;
   }
+}
+
+/** Throws the facade's detailed error (with the path) for a value the copy refused. */
+function refuse(key: string, value: unknown, maxValueBytes: number): never {
+  try {
+    rawValueSize(value, key, maxValueBytes);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+  }
+  throw new SerializationError(`Cannot cache the value under key '${key}': it is nested too deeply`, key);
 }
 
 function sizeOf(value: Stored, rawValueBytes: number): number {

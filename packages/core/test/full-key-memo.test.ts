@@ -1,0 +1,45 @@
+import { Cache, createChaosStore, InvalidKeyError } from '@larder/core';
+import { describe, expect, it } from 'vitest';
+import { FullKeyMemo } from '../src/key-policy';
+
+describe('FullKeyMemo', () => {
+  it('returns prefix + key, validated on every call for keys it refused', () => {
+    const memo = new FullKeyMemo('app:');
+    expect(memo.of('user:1', 100, 'memory')).toBe('app:user:1');
+    expect(memo.of('user:1', 100, 'memory')).toBe('app:user:1');
+    for (let i = 0; i < 2; i++) {
+      expect(() => memo.of('', 100, 'memory')).toThrow(InvalidKeyError);
+      expect(() => memo.of('x'.repeat(200), 100, 'memory')).toThrow(InvalidKeyError);
+      expect(() => memo.of('__larder:lock:a', 100, 'memory')).toThrow(InvalidKeyError);
+      expect(() => memo.of(42, 100, 'memory')).toThrow(InvalidKeyError);
+    }
+  });
+
+  it('re-checks remembered keys when the key limit changes', () => {
+    const memo = new FullKeyMemo('app:');
+    expect(memo.of('abcdef', Number.POSITIVE_INFINITY, 'memory')).toBe('app:abcdef');
+    expect(() => memo.of('abcdef', 8, 'memory')).toThrow(InvalidKeyError);
+  });
+
+  it('stays correct past its bound (it starts over, it does not grow)', () => {
+    const memo = new FullKeyMemo('p:');
+    for (let i = 0; i < 10_000; i++) expect(memo.of(`k${i}`, 1000, 'memory')).toBe(`p:k${i}`);
+    expect(memo.of('k1', 1000, 'memory')).toBe('p:k1');
+  });
+});
+
+describe('full keys of in-process stores', () => {
+  it('keep namespaces and prefixes apart', async () => {
+    const store = createChaosStore({ capabilities: { inProcess: true }, sync: true });
+    const a = new Cache({ store, prefix: 'a' });
+    const b = new Cache({ store, prefix: 'b' });
+    const users = a.namespace('users');
+    await a.set('k', 1);
+    await b.set('k', 2);
+    await users.set('k', 3);
+    expect([await a.get('k'), await b.get('k'), await users.get('k')]).toEqual([1, 2, 3]);
+    const keys: string[] = [];
+    for await (const key of store.keys?.('') ?? []) keys.push(key);
+    expect(keys.sort()).toEqual(['a:k', 'a:users:k', 'b:k']);
+  });
+});
