@@ -219,6 +219,9 @@ export async function runScenario<Ctx>(scenario: Scenario<Ctx>, options: RunOpti
             (s.concurrency > 1 ? ` ×${s.concurrency}` : ''),
         );
         try {
+          // Collect first, so the previous case's garbage (and its background GC threads, which a
+          // CPU clock counts) is not charged to this one. Needs --expose-gc (the bench script sets it).
+          globalThis.gc?.();
           await measure(s.c, ctx, s.concurrency, options.warmupMs, s.counter, clock);
           const before = await Promise.all(counters.map((col) => col.read(ctx, s.c)));
           const { ops, elapsed } = await measure(s.c, ctx, s.concurrency, options.timeMs, s.counter, clock);
@@ -235,8 +238,6 @@ export async function runScenario<Ctx>(scenario: Scenario<Ctx>, options: RunOpti
           progress.log(`  ✗ ${s.c.op} · ${s.c.subject}: ${s.error}`);
         }
       }
-      // Collect between rounds so one case's garbage is not charged to the next one.
-      globalThis.gc?.();
     }
     const results: CaseResult[] = [];
     for (const s of state) {
