@@ -20,6 +20,8 @@ export const Opcode = {
   SETQ: 0x11,
   DELETEQ: 0x14,
   TOUCH: 0x1c,
+  SASL_LIST_MECHS: 0x20,
+  SASL_AUTH: 0x21,
 } as const;
 
 /** Response status codes. */

@@ -32,6 +32,7 @@ import {
   type ResolvedOptions,
   resolveOptions,
 } from './options';
+import { matchAnswers } from './quiet-gets';
 import { toExpiration } from './ttl';
 
 const DRIVER = 'memcached';
@@ -46,6 +47,12 @@ interface Node {
   id: string;
   address: NodeAddress;
   connection: NodeConnection;
+}
+
+/** Keys of one node in a getMany, with their positions in the caller's list. */
+interface KeyGroup {
+  keys: string[];
+  indexes: number[];
 }
 
 interface PendingGet {
@@ -154,47 +161,46 @@ export class MemcachedStore implements CacheStore {
 
   /** Returns payloads aligned with `keys`: one quiet-get request (GETKQ… + NOOP) per node. */
   async getMany(keys: readonly string[]): Promise<(Payload | undefined)[]> {
-    const results: (Payload | undefined)[] = new Array(keys.length).fill(undefined);
-    const groups = new Map<Node, Map<string, number[]>>();
+    const results = new Array<Payload | undefined>(keys.length).fill(undefined);
+    const groups = new Map<Node, KeyGroup>();
     for (let i = 0; i < keys.length; i++) {
       const mkey = toMemcachedKey(keys[i]!);
       const node = this.route(mkey);
-      let group = groups.get(node);
-      if (!group) {
-        group = new Map();
-        groups.set(node, group);
+      const group = groups.get(node);
+      if (group) {
+        group.keys.push(mkey);
+        group.indexes.push(i);
+      } else {
+        groups.set(node, { keys: [mkey], indexes: [i] });
       }
-      const indexes = group.get(mkey);
-      if (indexes) indexes.push(i);
-      else group.set(mkey, [i]);
     }
-    await Promise.all(
-      [...groups].map(async ([node, group]) => {
-        let answers: BinaryResponse[];
-        try {
-          answers = await node.connection.quiet(
-            [...group.keys()].map((mkey) => ({ opcode: Opcode.GETKQ, key: Buffer.from(mkey) })),
-          );
-          this.health.success(node.id);
-        } catch {
-          // Let the single-key path count the failure, retry and re-route.
-          this.transportFailure(node);
-          await Promise.all(
-            [...group].map(async ([mkey, indexes]) => {
-              const payload = await this.enqueueGet(mkey, 1);
-              for (const i of indexes) results[i] = payload;
-            }),
-          );
-          return;
-        }
-        for (const answer of answers) {
-          if (answer.header.status !== Status.OK) throw this.statusError('getMany', answer);
-          const indexes = group.get(answer.key.toString());
-          if (indexes) for (const i of indexes) results[i] = answer.val;
-        }
-      }),
-    );
+    const requests: Promise<void>[] = [];
+    for (const [node, group] of groups) requests.push(this.getGroup(node, group, results));
+    await Promise.all(requests);
     return results;
+  }
+
+  /** One node's share of a getMany: its hits land in `results` at the keys' positions. */
+  private async getGroup(node: Node, group: KeyGroup, results: (Payload | undefined)[]): Promise<void> {
+    let answers: BinaryResponse[];
+    try {
+      // Duplicate keys are sent twice (cheaper than a map per key); each gets its own answer.
+      answers = await node.connection.quietGets(group.keys);
+      this.health.success(node.id);
+    } catch {
+      // Let the single-key path count the failure, retry and re-route.
+      this.transportFailure(node);
+      await Promise.all(
+        group.keys.map(async (mkey, j) => {
+          results[group.indexes[j]!] = await this.enqueueGet(mkey, 1);
+        }),
+      );
+      return;
+    }
+    for (const answer of answers) if (answer.header.status !== Status.OK) throw this.statusError('getMany', answer);
+    matchAnswers(group.keys, answers, (j, answer) => {
+      results[group.indexes[j]!] = answer.val;
+    });
   }
 
   /** Stores the payload, replacing any previous value. */

@@ -1,7 +1,12 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Server } from 'memjs';
-import { type BinaryResponse, encodeRequest, encodeRequests, Opcode, type Request } from './binary-protocol';
+import { type BinaryResponse, encodeRequest, encodeRequests, Opcode, type Request, Status } from './binary-protocol';
+import { encodeQuietGets } from './quiet-gets';
+import { readResponse } from './response-reader';
+
+const HEADER_BYTES = 24;
+const EMPTY = Buffer.alloc(0);
 
 /** What the driver needs from a per-node memjs `Server` (an injected one must provide it). */
 export interface MemjsServerLike {
@@ -37,6 +42,8 @@ interface MemjsInternals {
   username?: string;
   password?: string;
   responseHandler(data: Buffer): void;
+  respond(response: BinaryResponse): void;
+  saslAuth(): void;
   listSasl(): void;
   error(error: unknown): void;
 }
@@ -131,6 +138,37 @@ export class LarderServer extends Server {
     });
   }
 
+  /**
+   * Replaces memjs's `Server#responseHandler`: same dispatch (SASL steps, then `respond` by opaque),
+   * reading responses in place (see response-reader.ts); a malformed stream fails the connection.
+   */
+  override responseHandler(data: Buffer): void {
+    const self = this as unknown as MemjsInternals;
+    const socket = self._socket;
+    const pending = self.responseBuffer;
+    const buffer = pending.length === 0 ? data : Buffer.concat([pending, data]);
+    let at = 0;
+    for (;;) {
+      let response: BinaryResponse | undefined;
+      try {
+        response = readResponse(buffer, at);
+      } catch (error) {
+        self.error(error);
+        return;
+      }
+      if (!response) break;
+      at += HEADER_BYTES + response.header.totalBodyLength;
+      const { opcode, status } = response.header;
+      if (opcode === Opcode.SASL_LIST_MECHS) self.saslAuth();
+      else if (status === Status.AUTH_ERROR) self.error('Memcached server authentication failed!');
+      else if (opcode === Opcode.SASL_AUTH) this.emit('authenticated');
+      else self.respond(response);
+      // An error above dropped this socket (and reset the buffer): the rest is stale.
+      if (self._socket !== socket) return;
+    }
+    self.responseBuffer = at === buffer.length ? EMPTY : buffer.subarray(at);
+  }
+
   /** Replaces memjs's `Server#write`: one deadline per write, checked by our own timer logic. */
   override write(blob: Buffer): void {
     const self = this as unknown as MemjsInternals;
@@ -202,6 +240,17 @@ export class NodeConnection {
    */
   quiet(requests: readonly Request[]): Promise<BinaryResponse[]> {
     const opaque = this.nextOpaque();
+    return this.sendQuiet(encodeRequests([...requests, { opcode: Opcode.NOOP }], opaque), opaque);
+  }
+
+  /** `quiet` for GETKQ of each key, framed straight from the strings; resolves with the hits, in request order. */
+  quietGets(keys: readonly string[]): Promise<BinaryResponse[]> {
+    const opaque = this.nextOpaque();
+    return this.sendQuiet(encodeQuietGets(keys, opaque), opaque);
+  }
+
+  /** Writes a framed quiet batch ending in a NOOP; collects the answers until the NOOP. */
+  private sendQuiet(blob: Buffer, opaque: number): Promise<BinaryResponse[]> {
     const answers: BinaryResponse[] = [];
     return new Promise((resolve, reject) => {
       const handler: QuietHandler = (response) => {
@@ -212,7 +261,7 @@ export class NodeConnection {
       handler.quiet = true;
       this.server.onResponse(opaque, handler);
       this.server.onError(opaque, (error) => reject(toError(error)));
-      this.server.write(encodeRequests([...requests, { opcode: Opcode.NOOP }], opaque));
+      this.server.write(blob);
     });
   }
 

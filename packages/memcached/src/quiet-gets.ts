@@ -1,0 +1,96 @@
+/**
+ * A quiet multi-get (GETKQ… + NOOP) framed straight from the key strings into one buffer, and its
+ * answers matched back to request positions. memcached executes one connection's requests in
+ * order, so the hits come back in request order: matching walks the keys once, comparing bytes,
+ * instead of decoding every answer's key and looking it up (an answer out of order still matches,
+ * by a scan from the start). No per-key Buffer or request object is built.
+ */
+import { type BinaryResponse, Opcode } from './binary-protocol';
+
+const HEADER_BYTES = 24;
+
+/** Frames `GETKQ key` for each key (duplicates allowed), then a `NOOP`, all with `opaque`, into one buffer. */
+export function encodeQuietGets(keys: readonly string[], opaque: number): Buffer {
+  // UTF-16 length × 3 bounds the UTF-8 length.
+  let capacity = HEADER_BYTES * (keys.length + 1);
+  for (let i = 0; i < keys.length; i++) capacity += keys[i]!.length * 3;
+  const out = Buffer.allocUnsafe(capacity);
+  let at = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const length = writeKey(out, at + HEADER_BYTES, keys[i]!);
+    writeHeader(out, at, Opcode.GETKQ, length, opaque);
+    at += HEADER_BYTES + length;
+  }
+  writeHeader(out, at, Opcode.NOOP, 0, opaque);
+  return out.subarray(0, at + HEADER_BYTES);
+}
+
+/**
+ * Calls `hit(index, answer)` for each answer whose key is `keys[index]`, matching in request order
+ * (with duplicate keys, the n-th answer for a key goes to its n-th position). Answers for no
+ * requested key are skipped.
+ */
+export function matchAnswers(
+  keys: readonly string[],
+  answers: readonly BinaryResponse[],
+  hit: (index: number, answer: BinaryResponse) => void,
+): void {
+  let next = 0;
+  for (let a = 0; a < answers.length; a++) {
+    const answer = answers[a]!;
+    let index = find(keys, answer.key, next, keys.length);
+    if (index < 0) index = find(keys, answer.key, 0, next);
+    if (index < 0) continue;
+    next = index + 1;
+    hit(index, answer);
+  }
+}
+
+/** True when `bytes` is the UTF-8 encoding of `key`. */
+export function sameKey(bytes: Uint8Array, key: string): boolean {
+  const length = key.length;
+  if (bytes.length === length) {
+    // Equal lengths can only match if the key is ASCII (any other char takes 2+ bytes).
+    for (let i = 0; i < length; i++) {
+      const code = key.charCodeAt(i);
+      if (code !== bytes[i] || code > 0x7f) return false;
+    }
+    return true;
+  }
+  if (bytes.length < length) return false;
+  // Longer bytes: the key must have a non-ASCII char; an ASCII prefix that differs rules it out cheaply.
+  for (let i = 0; i < length; i++) {
+    const code = key.charCodeAt(i);
+    if (code > 0x7f) return Buffer.from(key).equals(bytes);
+    if (code !== bytes[i]) return false;
+  }
+  return false;
+}
+
+function find(keys: readonly string[], bytes: Uint8Array, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (sameKey(bytes, keys[i]!)) return i;
+  return -1;
+}
+
+/** Writes the key as UTF-8 at `at`; returns its byte length (ASCII in a JS loop, the rest natively). */
+function writeKey(out: Buffer, at: number, key: string): number {
+  for (let i = 0; i < key.length; i++) {
+    const code = key.charCodeAt(i);
+    if (code > 0x7f) return out.write(key, at, 'utf8');
+    out[at + i] = code;
+  }
+  return key.length;
+}
+
+/** A request header with no extras and no value: magic, opcode, key length, body = key, opaque, CAS 0. */
+function writeHeader(out: Buffer, at: number, opcode: number, keyLength: number, opaque: number): void {
+  out[at] = 0x80;
+  out[at + 1] = opcode;
+  out[at + 2] = keyLength >>> 8;
+  out[at + 3] = keyLength & 0xff;
+  out.writeUInt32BE(0, at + 4); // extras length, data type, vbucket
+  out.writeUInt32BE(keyLength, at + 8);
+  out.writeUInt32BE(opaque >>> 0, at + 12);
+  out.writeUInt32BE(0, at + 16);
+  out.writeUInt32BE(0, at + 20);
+}
