@@ -183,6 +183,11 @@ export class Cache {
     return this.#s.name;
   }
 
+  /** The error policy (`onError` option): whether failed backend calls reject or read as misses. */
+  get onError(): 'throw' | 'miss' {
+    return this.#s.onError;
+  }
+
   /** Full key prefix of this cache (store prefix + namespace path). */
   get prefix(): string {
     return this.#prefix;

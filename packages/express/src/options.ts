@@ -13,6 +13,8 @@ export interface CacheLike {
   keys(): AsyncIterable<string>;
   clear(): Promise<void>;
   namespace(name: string): CacheLike;
+  /** The cache's error policy; when it is not `'throw'` (or unknown) the store watches error events. */
+  readonly onError?: 'throw' | 'miss';
   /** Error events (a fail-open cache's only signal), with the key relative to the store prefix. */
   on?(
     event: 'error',

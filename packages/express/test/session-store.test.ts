@@ -235,3 +235,20 @@ describe('CacheSessionStore with @fastify/session', () => {
     }
   });
 });
+
+describe('CacheSessionStore envelope', () => {
+  it('stores text (no byte copies, no binary marker) and still reads sessions stored as bytes by 0.x', async () => {
+    const { cache } = countingMemoryCache();
+    const store = new CacheSessionStore({ cache });
+    const expires = new Date(Date.now() + 60_000);
+    await call((cb) => store.set('a', { cookie: { expires, maxAge: 60_000 }, user: 'ann' }, cb));
+    const stored = await cache.namespace('sess').get('a');
+    expect(typeof stored).toBe('string');
+    expect(String(stored).split('\n')[2]).toBe('{"user":"ann"}');
+    // The earlier format: the same lines as UTF-8 bytes.
+    const old = Buffer.from(`${expires.getTime()}\n${JSON.stringify({ expires, maxAge: 60_000 })}\n{"user":"bob"}`);
+    await cache.namespace('sess').set('b', old, 60_000);
+    const session = await call<SessionData>((cb) => store.get('b', cb));
+    expect(session?.user).toBe('bob');
+  });
+});
