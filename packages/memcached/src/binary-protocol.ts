@@ -68,64 +68,93 @@ export interface BinaryResponse {
 }
 
 const HEADER_BYTES = 24;
-const EMPTY = Buffer.alloc(0);
-const ZERO_CAS = Buffer.alloc(8);
 
-/** One request to frame. */
+/** One request to frame. A string key or value is written as UTF-8 straight into the frame. */
 export interface Request {
   opcode: number;
-  key?: Buffer;
+  key?: Buffer | string;
   extras?: Buffer;
-  value?: Buffer;
+  value?: Buffer | string;
   cas?: Buffer;
 }
 
 /** Frames requests back to back into one buffer (one socket write), all with the same opaque. */
 export function encodeRequests(requests: readonly Request[], opaque: number): Buffer {
+  const sizes: number[] = [];
   let size = 0;
-  for (const r of requests) size += HEADER_BYTES + bodyLength(r);
+  for (const r of requests) {
+    const keyBytes = byteSize(r.key);
+    const valueBytes = byteSize(r.value);
+    sizes.push(keyBytes, valueBytes);
+    size += HEADER_BYTES + keyBytes + (r.extras?.length ?? 0) + valueBytes;
+  }
   const out = Buffer.allocUnsafe(size);
   let offset = 0;
-  for (const r of requests) offset = writeRequest(out, offset, r, opaque);
+  for (let i = 0; i < requests.length; i++) {
+    offset = writeRequest(out, offset, requests[i]!, sizes[2 * i]!, sizes[2 * i + 1]!, opaque);
+  }
   return out;
 }
 
 /** Frames one request. */
 export function encodeRequest(request: Request, opaque: number): Buffer {
-  const out = Buffer.allocUnsafe(HEADER_BYTES + bodyLength(request));
-  writeRequest(out, 0, request, opaque);
+  const keyBytes = byteSize(request.key);
+  const valueBytes = byteSize(request.value);
+  const out = Buffer.allocUnsafe(HEADER_BYTES + keyBytes + (request.extras?.length ?? 0) + valueBytes);
+  writeRequest(out, 0, request, keyBytes, valueBytes, opaque);
   return out;
 }
 
-function bodyLength(r: Request): number {
-  return (r.key?.length ?? 0) + (r.extras?.length ?? 0) + (r.value?.length ?? 0);
+/** Bytes of a key or value: UTF-8 length of a string. */
+export function byteSize(part: Buffer | string | undefined): number {
+  if (part === undefined) return 0;
+  return typeof part === 'string' ? Buffer.byteLength(part) : part.length;
 }
 
-function writeRequest(out: Buffer, offset: number, r: Request, opaque: number): number {
-  const key = r.key ?? EMPTY;
-  const extras = r.extras ?? EMPTY;
-  const value = r.value ?? EMPTY;
+function writeRequest(
+  out: Buffer,
+  offset: number,
+  r: Request,
+  keyBytes: number,
+  valueBytes: number,
+  opaque: number,
+): number {
+  const extrasBytes = r.extras?.length ?? 0;
   out[offset] = 0x80;
   out[offset + 1] = r.opcode;
-  out.writeUInt16BE(key.length, offset + 2);
-  out[offset + 4] = extras.length;
+  out.writeUInt16BE(keyBytes, offset + 2);
+  out[offset + 4] = extrasBytes;
   out[offset + 5] = 0; // data type
   out.writeUInt16BE(0, offset + 6); // vbucket
-  out.writeUInt32BE(key.length + extras.length + value.length, offset + 8);
+  out.writeUInt32BE(keyBytes + extrasBytes + valueBytes, offset + 8);
   out.writeUInt32BE(opaque >>> 0, offset + 12);
-  (r.cas ?? ZERO_CAS).copy(out, offset + 16, 0, 8);
+  if (r.cas) r.cas.copy(out, offset + 16, 0, 8);
+  else for (let i = offset + 16; i < offset + HEADER_BYTES; i++) out[i] = 0;
   let at = offset + HEADER_BYTES;
-  at += extras.copy(out, at);
-  at += key.copy(out, at);
-  at += value.copy(out, at);
+  if (r.extras) at += r.extras.copy(out, at);
+  at += writePart(out, at, r.key);
+  at += writePart(out, at, r.value);
   return at;
 }
 
-/** SET/ADD extras: flags (u32) + expiration (u32). */
+function writePart(out: Buffer, at: number, part: Buffer | string | undefined): number {
+  if (part === undefined || part.length === 0) return 0;
+  return typeof part === 'string' ? out.write(part, at, 'utf8') : part.copy(out, at);
+}
+
+let lastStorageExtras: { expiration: number; flags: number; extras: Buffer } | undefined;
+
+/**
+ * SET/ADD extras: flags (u32) + expiration (u32). The last one is reused (writes with one TTL
+ * repeat it); frames only copy from it, so sharing it is safe.
+ */
 export function storageExtras(expiration: number, flags = 0): Buffer {
+  const last = lastStorageExtras;
+  if (last && last.expiration === expiration && last.flags === flags) return last.extras;
   const extras = Buffer.allocUnsafe(8);
   extras.writeUInt32BE(flags >>> 0, 0);
   extras.writeUInt32BE(expiration >>> 0, 4);
+  lastStorageExtras = { expiration, flags, extras };
   return extras;
 }
 

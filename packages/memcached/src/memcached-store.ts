@@ -10,6 +10,7 @@ import {
 } from '@larder/core';
 import {
   type BinaryResponse,
+  byteSize,
   counterExtras,
   decodeCounter,
   MAX_COUNTER,
@@ -56,7 +57,6 @@ interface KeyGroup {
 }
 
 interface PendingGet {
-  key: Buffer;
   waiters: { resolve: (payload: Payload | undefined) => void; reject: (error: unknown) => void }[];
   attempt: number;
 }
@@ -163,9 +163,10 @@ export class MemcachedStore implements CacheStore {
   async getMany(keys: readonly string[]): Promise<(Payload | undefined)[]> {
     const results = new Array<Payload | undefined>(keys.length).fill(undefined);
     const groups = new Map<Node, KeyGroup>();
+    this.readmitDue();
     for (let i = 0; i < keys.length; i++) {
       const mkey = toMemcachedKey(keys[i]!);
-      const node = this.route(mkey);
+      const node = this.place(mkey);
       const group = groups.get(node);
       if (group) {
         group.keys.push(mkey);
@@ -205,14 +206,16 @@ export class MemcachedStore implements CacheStore {
 
   /** Stores the payload, replacing any previous value. */
   async set(key: string, payload: Payload, ttlMs: TtlMs): Promise<void> {
-    const request = this.storage(Opcode.SET, key, payload, ttlMs);
-    const response = await this.send('set', request.key!, request, true);
+    const mkey = toMemcachedKey(key);
+    const response = await this.send('set', mkey, this.storage(Opcode.SET, key, mkey, payload, ttlMs), true);
     if (response.header.status !== Status.OK) throw this.statusError('set', response);
   }
 
   /** Stores every entry with the same expiry: one pipelined quiet-set request (SETQ… + NOOP) per node. */
   async setMany(entries: readonly (readonly [string, Payload])[], ttlMs: TtlMs): Promise<void> {
-    const requests = entries.map(([key, payload]) => this.storage(Opcode.SETQ, key, payload, ttlMs));
+    const requests = entries.map(([key, payload]) =>
+      this.storage(Opcode.SETQ, key, toMemcachedKey(key), payload, ttlMs),
+    );
     await this.quietPerNode('setMany', requests, (answers) => {
       if (answers[0]) throw this.statusError('setMany', answers[0]);
     });
@@ -220,8 +223,8 @@ export class MemcachedStore implements CacheStore {
 
   /** Stores only if absent (memcached `add`); returns true if stored. */
   async add(key: string, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
-    const request = this.storage(Opcode.ADD, key, payload, ttlMs);
-    const response = await this.send('add', request.key!, request, false);
+    const mkey = toMemcachedKey(key);
+    const response = await this.send('add', mkey, this.storage(Opcode.ADD, key, mkey, payload, ttlMs), false);
     const { status } = response.header;
     if (status === Status.OK) return true;
     if (status === Status.KEY_EXISTS || status === Status.NOT_STORED) return false;
@@ -230,14 +233,14 @@ export class MemcachedStore implements CacheStore {
 
   /** Returns true if the key existed and was deleted. */
   async delete(key: string): Promise<boolean> {
-    const mkey = Buffer.from(toMemcachedKey(key));
+    const mkey = toMemcachedKey(key);
     const response = await this.send('delete', mkey, { opcode: Opcode.DELETE, key: mkey }, true);
     return this.deleted('delete', response);
   }
 
   /** Deletes the keys with one quiet-delete request (DELETEQ… + NOOP) per node; returns how many existed. */
   async deleteMany(keys: readonly string[]): Promise<number> {
-    const requests = keys.map((key) => ({ opcode: Opcode.DELETEQ, key: Buffer.from(toMemcachedKey(key)) }));
+    const requests = keys.map((key) => ({ opcode: Opcode.DELETEQ, key: toMemcachedKey(key) }));
     let missing = 0;
     await this.quietPerNode('deleteMany', requests, (answers) => {
       for (const answer of answers) {
@@ -274,7 +277,7 @@ export class MemcachedStore implements CacheStore {
     const magnitude = delta < 0n ? -delta : delta;
     if (magnitude > MAX_COUNTER)
       throw new BackendError(`memcached increment of '${key}': delta out of 64-bit range`, DRIVER);
-    const mkey = Buffer.from(toMemcachedKey(key));
+    const mkey = toMemcachedKey(key);
     if (delta >= 0n) {
       // A missing key is created with `initial` (the delta is not applied to it), so initial = delta.
       const request = { opcode: Opcode.INCREMENT, key: mkey, extras: counterExtras(delta, delta, toExpiration(ttlMs)) };
@@ -285,7 +288,7 @@ export class MemcachedStore implements CacheStore {
     return this.casIncrement(key, mkey, delta, ttlMs);
   }
 
-  private async casIncrement(key: string, mkey: Buffer, delta: bigint, ttlMs: TtlMs): Promise<bigint> {
+  private async casIncrement(key: string, mkey: string, delta: bigint, ttlMs: TtlMs): Promise<bigint> {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       if (attempt > 8) await new Promise((resolve) => setTimeout(resolve, Math.random() * attempt));
       const current = await this.send('increment', mkey, { opcode: Opcode.GET, key: mkey }, true);
@@ -297,7 +300,7 @@ export class MemcachedStore implements CacheStore {
           opcode: Opcode.ADD,
           key: mkey,
           extras: storageExtras(toExpiration(ttlMs)),
-          value: Buffer.from(String(next)),
+          value: String(next),
         };
       } else if (current.header.status === Status.OK) {
         const text = current.val.toString('latin1');
@@ -308,12 +311,11 @@ export class MemcachedStore implements CacheStore {
         if (next > MAX_COUNTER || next < -MAX_COUNTER) {
           throw new BackendError(`memcached increment of '${key}': result out of 64-bit range`, DRIVER);
         }
-        const value = Buffer.from(String(next));
         write = {
           opcode: Opcode.SET,
           key: mkey,
           extras: storageExtras(toExpiration(ttlMs)),
-          value,
+          value: String(next),
           cas: current.header.cas,
         };
       } else {
@@ -335,7 +337,7 @@ export class MemcachedStore implements CacheStore {
 
   /** Sets a new expiry (binary TOUCH); returns false if the key is absent. */
   async touch(key: string, ttlMs: TtlMs): Promise<boolean> {
-    const mkey = Buffer.from(toMemcachedKey(key));
+    const mkey = toMemcachedKey(key);
     const request = { opcode: Opcode.TOUCH, key: mkey, extras: touchExtras(toExpiration(ttlMs)) };
     const response = await this.send('touch', mkey, request, true);
     return this.deleted('touch', response);
@@ -343,7 +345,7 @@ export class MemcachedStore implements CacheStore {
 
   /** Deletes the key only if its payload equals `expected`: a get with CAS, then a delete with that CAS. */
   async compareAndDelete(key: string, expected: Payload): Promise<boolean> {
-    const mkey = Buffer.from(toMemcachedKey(key));
+    const mkey = toMemcachedKey(key);
     const current = await this.send('compareAndDelete', mkey, { opcode: Opcode.GET, key: mkey }, true);
     if (current.header.status === Status.KEY_NOT_FOUND) return false;
     if (current.header.status !== Status.OK) throw this.statusError('compareAndDelete', current);
@@ -353,7 +355,7 @@ export class MemcachedStore implements CacheStore {
 
   /** Returns and deletes the payload: get with CAS + delete with CAS, so two pulls never both get it. */
   async pull(key: string): Promise<Payload | undefined> {
-    const mkey = Buffer.from(toMemcachedKey(key));
+    const mkey = toMemcachedKey(key);
     for (let attempt = 0; attempt < PULL_ATTEMPTS; attempt++) {
       const current = await this.send('pull', mkey, { opcode: Opcode.GET, key: mkey }, true);
       if (current.header.status === Status.KEY_NOT_FOUND) return undefined;
@@ -419,12 +421,21 @@ export class MemcachedStore implements CacheStore {
   }
 
   private route(key: string | Buffer): Node {
-    const mkey = typeof key === 'string' ? key : key.toString();
+    this.readmitDue();
+    return this.place(typeof key === 'string' ? key : key.toString());
+  }
+
+  /** Puts nodes whose ejection time is over back on the ring. */
+  private readmitDue(): void {
     const readmitted = this.health.readmitDue();
     if (readmitted.length > 0) {
       this.rebuildRing();
       for (const id of readmitted) this.events.emit('nodeReadmitted', id);
     }
+  }
+
+  /** The key's node on the current ring (`route` without the readmission check). */
+  private place(mkey: string): Node {
     const memo = this.placement.get(mkey);
     if (memo) return memo;
     const id = this.ring.get(mkey);
@@ -450,7 +461,7 @@ export class MemcachedStore implements CacheStore {
   // --- requests -----------------------------------------------------------------------------
 
   /** One request to the key's node; transport failures count against the node and idempotent ones are retried. */
-  private async send(op: string, mkey: Buffer, request: Request, idempotent: boolean): Promise<BinaryResponse> {
+  private async send(op: string, mkey: string, request: Request, idempotent: boolean): Promise<BinaryResponse> {
     for (let attempt = 0; ; attempt++) {
       const node = this.route(mkey);
       try {
@@ -481,7 +492,7 @@ export class MemcachedStore implements CacheStore {
       }
       const pending = perNode.get(mkey);
       if (pending) pending.waiters.push({ resolve, reject });
-      else perNode.set(mkey, { key: Buffer.from(mkey), waiters: [{ resolve, reject }], attempt });
+      else perNode.set(mkey, { waiters: [{ resolve, reject }], attempt });
     });
   }
 
@@ -495,27 +506,31 @@ export class MemcachedStore implements CacheStore {
   private async runGets(node: Node, pending: Map<string, PendingGet>): Promise<void> {
     try {
       if (pending.size === 1) {
-        const [entry] = pending.values();
-        const response = await node.connection.request({ opcode: Opcode.GET, key: entry!.key });
+        const [mkey, entry] = pending.entries().next().value as [string, PendingGet];
+        const response = await node.connection.request({ opcode: Opcode.GET, key: mkey });
         this.health.success(node.id);
         const { status } = response.header;
-        if (status === Status.OK) settle(entry!, response.val);
-        else if (status === Status.KEY_NOT_FOUND) settle(entry!, undefined);
-        else reject(entry!, this.statusError('get', response));
+        if (status === Status.OK) settle(entry, response.val);
+        else if (status === Status.KEY_NOT_FOUND) settle(entry, undefined);
+        else reject(entry, this.statusError('get', response));
         return;
       }
-      const requests = [...pending.values()].map((entry) => ({ opcode: Opcode.GETKQ, key: entry.key }));
-      const answers = await node.connection.quiet(requests);
+      const keys = [...pending.keys()];
+      const entries = [...pending.values()];
+      const answers = await node.connection.quietGets(keys);
       this.health.success(node.id);
-      for (const answer of answers) {
-        const entry = pending.get(answer.key.toString());
-        if (!entry) continue;
-        pending.delete(answer.key.toString());
-        if (answer.header.status === Status.OK) settle(entry, answer.val);
-        else reject(entry, this.statusError('get', answer));
-      }
+      const payloads = new Array<Payload | undefined>(keys.length).fill(undefined);
+      const errors: (BackendError | undefined)[] = [];
+      matchAnswers(keys, answers, (j, answer) => {
+        if (answer.header.status === Status.OK) payloads[j] = answer.val;
+        else errors[j] = this.statusError('get', answer);
+      });
       // Quiet gets say nothing for a miss.
-      for (const entry of pending.values()) settle(entry, undefined);
+      for (let j = 0; j < entries.length; j++) {
+        const error = errors[j];
+        if (error) reject(entries[j]!, error);
+        else settle(entries[j]!, payloads[j]);
+      }
     } catch (error) {
       const ejected = this.transportFailure(node);
       for (const [mkey, entry] of pending) {
@@ -571,20 +586,17 @@ export class MemcachedStore implements CacheStore {
     );
   }
 
-  private storage(opcode: number, key: string, payload: Payload, ttlMs: TtlMs): Request {
-    const value = toBuffer(payload);
-    if (value.length > this.options.maxValueBytes) {
-      throw new ValueTooLargeError(key, value.length, this.options.maxValueBytes, DRIVER);
+  /** A SET/ADD/SETQ request; the payload is framed as it is (a string as UTF-8), after the size check. */
+  private storage(opcode: number, key: string, mkey: string, payload: Payload, ttlMs: TtlMs): Request {
+    const value = typeof payload === 'string' ? payload : toBuffer(payload);
+    const size = byteSize(value);
+    if (size > this.options.maxValueBytes) {
+      throw new ValueTooLargeError(key, size, this.options.maxValueBytes, DRIVER);
     }
-    return {
-      opcode,
-      key: Buffer.from(toMemcachedKey(key)),
-      extras: storageExtras(toExpiration(ttlMs)),
-      value,
-    };
+    return { opcode, key: mkey, extras: storageExtras(toExpiration(ttlMs)), value };
   }
 
-  private async deleteIfUnchanged(op: string, mkey: Buffer, current: BinaryResponse): Promise<boolean> {
+  private async deleteIfUnchanged(op: string, mkey: string, current: BinaryResponse): Promise<boolean> {
     const response = await this.send(op, mkey, { opcode: Opcode.DELETE, key: mkey, cas: current.header.cas }, false);
     const { status } = response.header;
     if (status === Status.OK) return true;

@@ -88,9 +88,13 @@ function writeHeader(out: Buffer, at: number, opcode: number, keyLength: number,
   out[at + 1] = opcode;
   out[at + 2] = keyLength >>> 8;
   out[at + 3] = keyLength & 0xff;
-  out.writeUInt32BE(0, at + 4); // extras length, data type, vbucket
-  out.writeUInt32BE(keyLength, at + 8);
-  out.writeUInt32BE(opaque >>> 0, at + 12);
-  out.writeUInt32BE(0, at + 16);
-  out.writeUInt32BE(0, at + 20);
+  // Extras length, data type, vbucket, then the body length (= the key length, which fits two bytes).
+  for (let i = 4; i < 10; i++) out[at + i] = 0;
+  out[at + 10] = keyLength >>> 8;
+  out[at + 11] = keyLength & 0xff;
+  out[at + 12] = opaque >>> 24;
+  out[at + 13] = (opaque >>> 16) & 0xff;
+  out[at + 14] = (opaque >>> 8) & 0xff;
+  out[at + 15] = opaque & 0xff;
+  for (let i = 16; i < 24; i++) out[at + i] = 0;
 }

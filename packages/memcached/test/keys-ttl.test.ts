@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { counterExtras, decodeCounter, encodeRequests, Opcode } from '../src/binary-protocol';
+import {
+  counterExtras,
+  decodeCounter,
+  encodeRequest,
+  encodeRequests,
+  Opcode,
+  storageExtras,
+} from '../src/binary-protocol';
 import { isValidMemcachedKey, toMemcachedKey } from '../src/keys';
 import { MAX_RELATIVE_EXPIRATION_S, toExpiration } from '../src/ttl';
 
@@ -59,6 +66,31 @@ describe('binary framing', () => {
     expect(buf.toString('latin1', 24, 25)).toBe('a');
     expect(buf[25 + 1]).toBe(0x0d);
     expect(buf[25 + 26 + 1]).toBe(0x0a);
+  });
+
+  it('frames string keys and values as their UTF-8 bytes, with extras and CAS in place', () => {
+    const cas = Buffer.from('0102030405060708', 'hex');
+    const extras = storageExtras(600);
+    const fromStrings = encodeRequest({ opcode: Opcode.SET, key: 'ключ', extras, value: '{"é":1}', cas }, 9);
+    const fromBuffers = encodeRequest(
+      { opcode: Opcode.SET, key: Buffer.from('ключ'), extras, value: Buffer.from('{"é":1}'), cas },
+      9,
+    );
+    expect(fromStrings.equals(fromBuffers)).toBe(true);
+    expect(fromStrings.readUInt16BE(2)).toBe(8); // key bytes
+    expect(fromStrings.readUInt32BE(8)).toBe(8 + 8 + 8); // key + extras + value bytes
+    expect(fromStrings.subarray(16, 24).equals(cas)).toBe(true);
+    expect(encodeRequest({ opcode: Opcode.GET, key: 'k' }, 1).subarray(16, 24).equals(Buffer.alloc(8))).toBe(true);
+  });
+
+  it('reuses the last storage extras only for the same expiration and flags', () => {
+    const a = storageExtras(600);
+    expect(storageExtras(600)).toBe(a);
+    const b = storageExtras(601);
+    expect(b).not.toBe(a);
+    expect([b.readUInt32BE(0), b.readUInt32BE(4)]).toEqual([0, 601]);
+    expect(storageExtras(601, 5).readUInt32BE(0)).toBe(5);
+    expect(storageExtras(600).readUInt32BE(4)).toBe(600);
   });
 
   it('encodes and decodes 64-bit counters exactly', () => {
