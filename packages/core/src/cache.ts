@@ -91,6 +91,8 @@ interface NamespaceInit {
 }
 
 const noop = () => {};
+// One settled promise for every synchronous write: a resolved promise cannot change, so sharing it is safe.
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * The facade every app uses: serialization, key prefix and namespaces, key policy, default
@@ -328,7 +330,7 @@ export class Cache {
       return this.#syncFailed('set', key, error, undefined);
     }
     this.#wrote(key);
-    return Promise.resolve();
+    return RESOLVED;
   }
 
   async #set(key: string, value: unknown, ttl?: Ttl): Promise<void> {

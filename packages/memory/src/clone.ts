@@ -55,12 +55,12 @@ const UNCOPYABLE = new Error('uncopyable');
 // Plan of the object copyObjectIn returned last (set on every return, read right after the call).
 let lastPlan: Plan | undefined;
 
-/** How to copy one stored object: its kind and, for objects and arrays, the keys holding objects. */
-export interface Plan {
-  readonly kind: Kind;
-  readonly keys: readonly (string | number)[];
-  readonly subs: readonly Plan[];
-}
+/**
+ * How to copy one stored object: its kind, then (objects and arrays) the key of each nested
+ * object followed by that object's plan: `[kind, key, plan, key, plan, ...]`. One array per
+ * object with nested objects (leaves share constants), so a write allocates little.
+ */
+export type Plan = readonly (Kind | string | number | Plan)[];
 
 enum Kind {
   Plain,
@@ -75,46 +75,36 @@ export function copyOut(stored: unknown, plan: Plan | undefined): unknown {
   return plan === undefined ? stored : run(stored as object, plan);
 }
 
-const NONE: readonly never[] = [];
 // Shared plans of the common leaves (no nested objects): most values need no allocation here.
 const LEAF: Record<Kind, Plan> = {
-  [Kind.Plain]: { kind: Kind.Plain, keys: NONE, subs: NONE },
-  [Kind.Array]: { kind: Kind.Array, keys: NONE, subs: NONE },
-  [Kind.Date]: { kind: Kind.Date, keys: NONE, subs: NONE },
-  [Kind.Bytes]: { kind: Kind.Bytes, keys: NONE, subs: NONE },
-  [Kind.Other]: { kind: Kind.Other, keys: NONE, subs: NONE },
+  [Kind.Plain]: [Kind.Plain],
+  [Kind.Array]: [Kind.Array],
+  [Kind.Date]: [Kind.Date],
+  [Kind.Bytes]: [Kind.Bytes],
+  [Kind.Other]: [Kind.Other],
 };
 
 function plan(value: object): Plan {
-  let keys: (string | number)[] | undefined;
-  let subs: Plan[] | undefined;
+  let nested: (Kind | string | number | Plan)[] | undefined;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
       if (typeof item === 'object' && item !== null) {
-        if (!keys || !subs) {
-          keys = [];
-          subs = [];
-        }
-        keys.push(i);
-        subs.push(plan(item));
+        nested ??= [Kind.Array];
+        nested.push(i, plan(item));
       }
     }
-    return keys && subs ? { kind: Kind.Array, keys, subs } : LEAF[Kind.Array];
+    return nested ?? LEAF[Kind.Array];
   }
   if (Object.getPrototypeOf(value) === Object.prototype) {
     for (const key of Object.keys(value)) {
       const item = (value as Record<string, unknown>)[key];
       if (typeof item === 'object' && item !== null) {
-        if (!keys || !subs) {
-          keys = [];
-          subs = [];
-        }
-        keys.push(key);
-        subs.push(plan(item));
+        nested ??= [Kind.Plain];
+        nested.push(key, plan(item));
       }
     }
-    return keys && subs ? { kind: Kind.Plain, keys, subs } : LEAF[Kind.Plain];
+    return nested ?? LEAF[Kind.Plain];
   }
   if (value instanceof Date) return LEAF[Kind.Date];
   if (value instanceof Uint8Array) return LEAF[Kind.Bytes];
@@ -123,7 +113,7 @@ function plan(value: object): Plan {
 
 function run(value: object, p: Plan): unknown {
   let out: Record<string | number, unknown>;
-  switch (p.kind) {
+  switch (p[0] as Kind) {
     case Kind.Plain:
       // Spread defines "__proto__" as an own property, as JSON.parse does.
       out = { ...(value as Record<string, unknown>) };
@@ -138,10 +128,9 @@ function run(value: object, p: Plan): unknown {
     default:
       return copyOther(value);
   }
-  const { keys, subs } = p;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string | number;
-    out[key] = run(out[key] as object, subs[i] as Plan);
+  for (let i = 1; i < p.length; i += 2) {
+    const key = p[i] as string | number;
+    out[key] = run(out[key] as object, p[i + 1] as Plan);
   }
   return out;
 }
@@ -190,8 +179,7 @@ function elementIn(value: unknown): unknown {
 
 function copyObjectIn(value: object): unknown {
   counted += 2;
-  let keys: (string | number)[] | undefined;
-  let subs: Plan[] | undefined;
+  let nested: (Kind | string | number | Plan)[] | undefined;
   if (Array.isArray(value)) {
     const out = new Array(value.length);
     counted += value.length;
@@ -199,17 +187,13 @@ function copyObjectIn(value: object): unknown {
       const item: unknown = value[i];
       if (typeof item === 'object' && item !== null) {
         out[i] = copyObjectIn(item);
-        if (!keys || !subs) {
-          keys = [];
-          subs = [];
-        }
-        keys.push(i);
-        subs.push(lastPlan as Plan);
+        nested ??= [Kind.Array];
+        nested.push(i, lastPlan as Plan);
       } else {
         out[i] = elementIn(item);
       }
     }
-    lastPlan = keys && subs ? { kind: Kind.Array, keys, subs } : LEAF[Kind.Array];
+    lastPlan = nested ?? LEAF[Kind.Array];
     return out;
   }
   const proto = Object.getPrototypeOf(value);
@@ -224,12 +208,8 @@ function copyObjectIn(value: object): unknown {
       if (typeof item === 'object' && item !== null) {
         counted += key.length + 4;
         out[key] = copyObjectIn(item);
-        if (!keys || !subs) {
-          keys = [];
-          subs = [];
-        }
-        keys.push(key);
-        subs.push(lastPlan as Plan);
+        nested ??= [Kind.Plain];
+        nested.push(key, lastPlan as Plan);
       } else if (item === undefined) {
         delete out[key];
       } else {
@@ -242,7 +222,7 @@ function copyObjectIn(value: object): unknown {
     }
     // Enumerable symbol-keyed properties survive the spread (JSON would drop them): checking
     // for them cost a quarter of every write, and no other value type differs.
-    lastPlan = keys && subs ? { kind: Kind.Plain, keys, subs } : LEAF[Kind.Plain];
+    lastPlan = nested ?? LEAF[Kind.Plain];
     return out;
   }
   if (value instanceof Date) {
