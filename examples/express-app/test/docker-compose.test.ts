@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { configFromEnv } from '@larder/core';
+import { configFromEnv, ENV_VARIABLES } from '@larder/core';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
@@ -23,27 +23,7 @@ interface Service {
   restart?: string;
 }
 
-const LARDER_VARIABLES = new Set([
-  'CACHE_DRIVER',
-  'CACHE_STORE',
-  'CACHE_PREFIX',
-  'CACHE_TTL',
-  'SESSION_DRIVER',
-  'SESSION_STORE',
-  'REDIS_URL',
-  'REDIS_REPLICA_URLS',
-  'REDIS_READ_FROM',
-  'REDIS_SENTINELS',
-  'REDIS_SENTINEL_NAME',
-  'REDIS_CLUSTER_NODES',
-  'MEMCACHED_SERVERS',
-  'MEMCACHED_CONFIG_ENDPOINT',
-  'MEMCACHED_DISCOVERY_INTERVAL',
-  'CACHE_TABLE',
-  'SESSION_TABLE',
-  'DYNAMODB_ENDPOINT',
-  'AWS_REGION',
-]);
+const LARDER_VARIABLES = new Set<string>(ENV_VARIABLES);
 const APP_VARIABLES = new Set(['PORT', 'SESSION_SECRET', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
 
 /** `${NAME:-default}` -> default (what compose uses when the variable is unset). */

@@ -24,6 +24,33 @@ export interface ConfigFromEnvOptions {
   drivers?: readonly string[];
 }
 
+/** Every environment variable `configFromEnv` reads (for `larder doctor` and docs/tests that list them). */
+export const ENV_VARIABLES = [
+  'CACHE_DRIVER',
+  'CACHE_STORE',
+  'CACHE_PREFIX',
+  'CACHE_TTL',
+  'SESSION_DRIVER',
+  'SESSION_STORE',
+  'REDIS_URL',
+  'REDIS_REPLICA_URLS',
+  'REDIS_READ_FROM',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_NAME',
+  'REDIS_CLUSTER_NODES',
+  'MEMCACHED_SERVERS',
+  'MEMCACHED_CONFIG_ENDPOINT',
+  'MEMCACHED_DISCOVERY_INTERVAL',
+  'MEMCACHED_USERNAME',
+  'MEMCACHED_PASSWORD',
+  'MEMCACHED_TLS',
+  'CACHE_TABLE',
+  'SESSION_TABLE',
+  'DYNAMODB_ENDPOINT',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+] as const;
+
 /** Store names `configFromEnv` always produces. */
 export const ENV_STORE_NAMES = ['memory', 'redis', 'memcached', 'dynamodb', 'dynamodb_sessions'] as const;
 

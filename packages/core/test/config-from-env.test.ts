@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configFromEnv, defineConfig } from '../src/config-from-env';
+import { configFromEnv, defineConfig, ENV_VARIABLES } from '../src/config-from-env';
 import { ConfigError } from '../src/errors';
 
 function configError(env: Record<string, string>, options?: { drivers?: string[] }): ConfigError {
@@ -211,5 +211,38 @@ describe('configFromEnv validation', () => {
   it('rejects an unknown custom driver and tells how to declare it', () => {
     expect(configError({ CACHE_DRIVER: 'my-driver' }).message).toMatch(/configFromEnv\(env, \{ drivers/);
     expect(configFromEnv({ CACHE_DRIVER: 'my-driver' }, { drivers: ['my-driver'] }).default).toBe('my-driver');
+  });
+});
+
+describe('ENV_VARIABLES', () => {
+  it('lists exactly the variables configFromEnv reads', () => {
+    const read = new Set<string>();
+    const env = new Proxy({} as Record<string, string | undefined>, {
+      get(_target, name) {
+        if (typeof name === 'string') read.add(name);
+        return undefined;
+      },
+    });
+    configFromEnv(env);
+    // Variables only read when another one is set (e.g. the Sentinel name).
+    const full = {
+      REDIS_URL: 'redis://h:6379',
+      REDIS_SENTINELS: 'h:26379',
+      MEMCACHED_CONFIG_ENDPOINT: 'h:11211',
+      MEMCACHED_USERNAME: 'u',
+      MEMCACHED_PASSWORD: 'p',
+    };
+    const watched = new Proxy(full as Record<string, string | undefined>, {
+      get(target, name) {
+        if (typeof name === 'string') read.add(name);
+        return typeof name === 'string' ? target[name] : undefined;
+      },
+    });
+    try {
+      configFromEnv(watched);
+    } catch {
+      // Conflicting topologies may be refused; the reads happened.
+    }
+    expect([...read].sort()).toEqual([...ENV_VARIABLES].sort());
   });
 });

@@ -6,6 +6,7 @@ import {
   type CacheStore,
   configFromEnv,
   createCacheManager,
+  ENV_VARIABLES,
   redactConfig,
   redactEnvValue,
 } from '@larder/core';
@@ -35,31 +36,7 @@ Options:
   -h, --help       show this help`;
 
 /** Variables larder reads (printed, redacted, so the user sees what the app would see). */
-const LARDER_VARIABLES = [
-  'CACHE_DRIVER',
-  'CACHE_STORE',
-  'CACHE_PREFIX',
-  'CACHE_TTL',
-  'SESSION_DRIVER',
-  'SESSION_STORE',
-  'REDIS_URL',
-  'REDIS_REPLICA_URLS',
-  'REDIS_READ_FROM',
-  'REDIS_SENTINELS',
-  'REDIS_SENTINEL_NAME',
-  'REDIS_CLUSTER_NODES',
-  'MEMCACHED_SERVERS',
-  'MEMCACHED_CONFIG_ENDPOINT',
-  'MEMCACHED_DISCOVERY_INTERVAL',
-  'MEMCACHED_USERNAME',
-  'MEMCACHED_PASSWORD',
-  'MEMCACHED_TLS',
-  'CACHE_TABLE',
-  'SESSION_TABLE',
-  'DYNAMODB_ENDPOINT',
-  'AWS_REGION',
-  'AWS_DEFAULT_REGION',
-];
+const LARDER_VARIABLES = ENV_VARIABLES;
 
 /** Stores whose environment variables are set, besides the default and session stores. */
 const STORE_VARIABLES: Record<string, string[]> = {
