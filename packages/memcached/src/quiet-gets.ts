@@ -6,6 +6,7 @@
  * by a scan from the start). No per-key Buffer or request object is built.
  */
 import { type BinaryResponse, Opcode } from './binary-protocol';
+import { Response } from './response-reader';
 
 const HEADER_BYTES = 24;
 
@@ -38,8 +39,8 @@ export function matchAnswers(
   let next = 0;
   for (let a = 0; a < answers.length; a++) {
     const answer = answers[a]!;
-    let index = find(keys, answer.key, next, keys.length);
-    if (index < 0) index = find(keys, answer.key, 0, next);
+    let index = find(keys, answer, next, keys.length);
+    if (index < 0) index = find(keys, answer, 0, next);
     if (index < 0) continue;
     next = index + 1;
     hit(index, answer);
@@ -48,26 +49,38 @@ export function matchAnswers(
 
 /** True when `bytes` is the UTF-8 encoding of `key`. */
 export function sameKey(bytes: Uint8Array, key: string): boolean {
-  const length = key.length;
-  if (bytes.length === length) {
+  return sameKeyAt(bytes, 0, bytes.length, key);
+}
+
+/** True when `bytes[at, at + length)` is the UTF-8 encoding of `key`. */
+function sameKeyAt(bytes: Uint8Array, at: number, length: number, key: string): boolean {
+  const chars = key.length;
+  if (length === chars) {
     // Equal lengths can only match if the key is ASCII (any other char takes 2+ bytes).
-    for (let i = 0; i < length; i++) {
+    for (let i = 0; i < chars; i++) {
       const code = key.charCodeAt(i);
-      if (code !== bytes[i] || code > 0x7f) return false;
+      if (code !== bytes[at + i] || code > 0x7f) return false;
     }
     return true;
   }
-  if (bytes.length < length) return false;
+  if (length < chars) return false;
   // Longer bytes: the key must have a non-ASCII char; an ASCII prefix that differs rules it out cheaply.
-  for (let i = 0; i < length; i++) {
+  for (let i = 0; i < chars; i++) {
     const code = key.charCodeAt(i);
-    if (code > 0x7f) return Buffer.from(key).equals(bytes);
-    if (code !== bytes[i]) return false;
+    if (code > 0x7f) return Buffer.from(key).equals(bytes.subarray(at, at + length));
+    if (code !== bytes[at + i]) return false;
   }
   return false;
 }
 
-function find(keys: readonly string[], bytes: Uint8Array, from: number, to: number): number {
+function find(keys: readonly string[], answer: BinaryResponse, from: number, to: number): number {
+  // Answers from LarderServer's reader are checked in place (no key view); others through `key`.
+  if (answer instanceof Response) {
+    const at = answer.extrasAt + answer.extrasLength;
+    for (let i = from; i < to; i++) if (sameKeyAt(answer.buffer, at, answer.keyLength, keys[i]!)) return i;
+    return -1;
+  }
+  const bytes = answer.key;
   for (let i = from; i < to; i++) if (sameKey(bytes, keys[i]!)) return i;
   return -1;
 }

@@ -2,7 +2,8 @@
  * Reads binary-protocol responses out of a connection's received bytes, for `LarderServer` (memjs's
  * own reader copies every received chunk into a fresh zeroed buffer and builds seven objects per
  * response, which dominated a 100-key getMany). Here a response is one object, a header object and
- * views of the key and value; the CAS and extras views are made only when read.
+ * a view of the value; key, extras and CAS views are made only when read (a quiet get's answers
+ * are matched to keys in place, see quiet-gets.ts).
  */
 import type { BinaryResponse } from './binary-protocol';
 
@@ -31,15 +32,23 @@ class ResponseHeader {
   }
 }
 
-class Response implements BinaryResponse {
+/** A response read in place: the value is a view; key, extras and CAS views are made only when read. */
+export class Response implements BinaryResponse {
   constructor(
     readonly header: ResponseHeader,
-    readonly key: Buffer,
     readonly val: Buffer,
-    private readonly buffer: Buffer,
-    private readonly extrasAt: number,
-    private readonly extrasLength: number,
+    /** The received bytes the response lies in, and where its extras and key are (for in-place key checks). */
+    readonly buffer: Buffer,
+    readonly extrasAt: number,
+    readonly extrasLength: number,
+    readonly keyLength: number,
   ) {}
+
+  /** The key, as a view. */
+  get key(): Buffer {
+    const keyAt = this.extrasAt + this.extrasLength;
+    return this.keyLength === 0 ? EMPTY : this.buffer.subarray(keyAt, keyAt + this.keyLength);
+  }
 
   /** The extras, as a view. */
   get extras(): Buffer {
@@ -74,9 +83,7 @@ export function readResponse(buffer: Buffer, at: number): BinaryResponse | undef
     bodyLength,
   );
   const extrasAt = at + HEADER_BYTES;
-  const keyAt = extrasAt + extrasLength;
-  const valueAt = keyAt + keyLength;
-  const key = keyLength === 0 ? EMPTY : buffer.subarray(keyAt, valueAt);
+  const valueAt = extrasAt + extrasLength + keyLength;
   const val = valueAt === end ? EMPTY : buffer.subarray(valueAt, end);
-  return new Response(header, key, val, buffer, extrasAt, extrasLength);
+  return new Response(header, val, buffer, extrasAt, extrasLength, keyLength);
 }

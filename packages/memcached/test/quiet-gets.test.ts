@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type BinaryResponse, encodeRequests, Opcode } from '../src/binary-protocol';
 import { encodeQuietGets, matchAnswers, sameKey } from '../src/quiet-gets';
+import { readResponse } from '../src/response-reader';
 
 /** A GETKQ hit as the reader gives it (only the key matters for matching). */
 const hit = (key: string, value = key.toUpperCase()): BinaryResponse =>
@@ -52,6 +53,30 @@ describe('matchAnswers', () => {
     expect(matched(['a', 'b', 'a'], [hit('a', '1'), hit('a', '2')])).toEqual([
       [0, '1'],
       [2, '2'],
+    ]);
+  });
+
+  it('matches answers read in place by the LarderServer reader (keys compared without a view)', () => {
+    const frame = (key: string, value: string) => {
+      const k = Buffer.from(key);
+      const header = Buffer.alloc(24);
+      header[0] = 0x81;
+      header[1] = Opcode.GETKQ;
+      header.writeUInt16BE(k.length, 2);
+      header[4] = 4;
+      header.writeUInt32BE(4 + k.length + value.length, 8);
+      return Buffer.concat([header, Buffer.alloc(4), k, Buffer.from(value)]);
+    };
+    const bytes = Buffer.concat([frame('k10', '1'), frame('ключ', '2'), frame('k1', '3')]);
+    const answers: BinaryResponse[] = [];
+    for (let at = 0, answer = readResponse(bytes, 0); answer; answer = readResponse(bytes, at)) {
+      answers.push(answer);
+      at += 24 + answer.header.totalBodyLength;
+    }
+    expect(matched(['k1', 'k10', 'x', 'ключ', 'k1'], answers)).toEqual([
+      [1, '1'],
+      [3, '2'],
+      [4, '3'],
     ]);
   });
 
