@@ -450,9 +450,13 @@ export class MemcachedStore implements CacheStore {
     return node;
   }
 
-  /** Records a transport failure; returns true if it ejected the node (its keys now route elsewhere). */
+  /**
+   * Records a transport failure; returns true if the node is out of the ring now, by this failure
+   * or an earlier one (a request routed to it just before it was ejected fails after): its keys
+   * route elsewhere, so the request can be sent again through the ring.
+   */
   private transportFailure(node: Node): boolean {
-    if (!this.health.failure(node.id)) return false;
+    if (!this.health.failure(node.id)) return this.health.isEjected(node.id);
     this.rebuildRing();
     this.events.emit('nodeEjected', node.id);
     return true;
