@@ -29,6 +29,8 @@ class Entry {
     public plan: Plan | undefined,
     /** Absolute expiry on the store clock (`performance.now()` ms); 0 = never. */
     public expires: number,
+    /** The store's insertion count when this entry last moved to the recent end (see `#read`). */
+    public moved = 0,
   ) {}
 }
 
@@ -38,6 +40,7 @@ class Entry {
  * `status` into them (only used by its diagnostics channel), so it is reset before each call.
  */
 const GET_OPTIONS: { status?: undefined } = {};
+const PEEK_OPTIONS = {};
 const SET_OPTIONS: { size: number; status?: undefined } = { size: 0 };
 function sized(size: number): typeof SET_OPTIONS {
   SET_OPTIONS.size = size;
@@ -66,6 +69,8 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
   readonly #mode: number;
   readonly #maxValueBytes: number;
   readonly #rawValueBytes: number;
+  /** Moves to the recent end of the LRU order so far (writes, and reads of older entries). */
+  #moves = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.options = resolveOptions(options);
@@ -148,7 +153,7 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
           const entry = new Entry(undefined as unknown as Stored, undefined, expires);
           return { key, entry, size: this.#copyInto(entry, key, value) };
         });
-        for (const { key, entry, size } of copies) this.#lru.set(key, entry, sized(key.length + size));
+        for (const { key, entry, size } of copies) this.#put(key, entry, key.length + size);
       } else {
         for (const [key, payload] of entries) this.#write(key, payload, ttlMs);
       }
@@ -178,7 +183,7 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
         const entry = new Entry(undefined as unknown as Stored, undefined, ttlMs ? expiryOf(ttlMs) : 0);
         const size = this.#copyInto(entry, key, payload);
         if (this.#peek(key) !== undefined) return Promise.resolve(false);
-        this.#lru.set(key, entry, sized(key.length + size));
+        this.#put(key, entry, key.length + size);
         return Promise.resolve(true);
       }
       if (this.#peek(key) !== undefined) return Promise.resolve(false);
@@ -261,7 +266,9 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
 
   /** The live entry (recency updated), or undefined; an expired one is dropped. */
   #live(key: string): Entry | undefined {
-    const entry = this.#lru.get(key);
+    GET_OPTIONS.status = undefined;
+    const entry = this.#lru.get(key, GET_OPTIONS);
+    if (entry !== undefined) entry.moved = ++this.#moves;
     if (entry === undefined || !isExpired(entry.expires)) return entry;
     this.#lru.delete(key);
     return undefined;
@@ -276,9 +283,16 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
   }
 
   #read(key: string): Stored | undefined {
-    GET_OPTIONS.status = undefined;
-    const entry = this.#lru.get(key, GET_OPTIONS);
+    // Approximate recency, like Redis's approximated LRU: an entry that moved to the recent end
+    // fewer than size/2 moves ago is still in the recent half, so a read leaves it in place
+    // (lru-cache's `peek`, about a third cheaper than `get`); an older one is moved as `get` does.
+    const entry = this.#lru.peek(key, PEEK_OPTIONS);
     if (entry === undefined) return undefined;
+    if (this.#moves - entry.moved >= this.#lru.size >>> 1) {
+      GET_OPTIONS.status = undefined;
+      this.#lru.get(key, GET_OPTIONS);
+      entry.moved = ++this.#moves;
+    }
     if (entry.expires !== 0 && isExpired(entry.expires)) {
       this.#lru.delete(key);
       return undefined;
@@ -294,24 +308,30 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
     const expires = ttlMs ? expiryOf(ttlMs) : 0;
     if (this.#mode === CLONE) {
       const entry = new Entry(undefined as unknown as Stored, undefined, expires);
-      this.#lru.set(key, entry, sized(key.length + this.#copyInto(entry, key, payload)));
+      this.#put(key, entry, key.length + this.#copyInto(entry, key, payload));
       return;
     }
     if (this.#mode === CODEC) {
       const value = payload instanceof Uint8Array ? payload.slice() : payload;
-      this.#lru.set(key, new Entry(value, undefined, expires), sized(key.length + sizeOf(value, 1)));
+      this.#put(key, new Entry(value, undefined, expires), key.length + sizeOf(value, 1));
       return;
     }
     const size = sizeOf(payload, this.#rawValueBytes);
     this.#checkSize(key, size);
-    this.#lru.set(key, new Entry(payload, undefined, expires), sized(key.length + size));
+    this.#put(key, new Entry(payload, undefined, expires), key.length + size);
+  }
+
+  /** Stores an entry at the recent end of the LRU order. */
+  #put(key: string, entry: Entry, size: number): void {
+    entry.moved = ++this.#moves;
+    this.#lru.set(key, entry, sized(size));
   }
 
   #setCounter(key: string, value: number, expires: number): void {
     // Raw mode hands values back uncoded, so a counter must be a number there; encoded mode
     // keeps the codec's plain decimal text.
     const stored = this.#mode === CODEC ? String(value) : value;
-    this.#lru.set(key, new Entry(stored, undefined, expires), sized(key.length + sizeOf(stored, 1)));
+    this.#put(key, new Entry(stored, undefined, expires), key.length + sizeOf(stored, 1));
   }
 
   /** Copies a value into its entry; returns its size, or throws what the facade's check would (see `checksRawValues`). */

@@ -287,6 +287,25 @@ describe('MemoryStore', () => {
     expect(await byBytes.get('k9')).toBe('x'.repeat(30));
   });
 
+  it('keeps recency approximately: a read of an entry in the older half moves it, one in the recent half stays', async () => {
+    const store = createMemoryStore({ maxEntries: 100 });
+    for (let i = 0; i < 100; i++) await store.set(`k${i}`, String(i), undefined);
+    // k0 is the oldest: reading it moves it to the recent end, so the next insertions evict k1.., not k0.
+    await store.get('k0');
+    for (let i = 100; i < 150; i++) await store.set(`k${i}`, String(i), undefined);
+    expect(await store.get('k0')).toBe('0');
+    expect(await store.get('k1')).toBeUndefined();
+    expect(await store.get('k50')).toBeUndefined();
+    // Oldest first now: k51..k149, then k0 (the read above moved it again). k120 is in the recent
+    // half: reading it leaves it in place, so 71 insertions (49 + 22) evict it with k100..k121.
+    await store.get('k120');
+    for (let i = 150; i < 221; i++) await store.set(`k${i}`, String(i), undefined);
+    expect(await store.get('k120')).toBeUndefined();
+    expect(await store.get('k122')).toBe('122');
+    expect(await store.get('k0')).toBe('0');
+    expect(store.size).toBe(100);
+  });
+
   it('validates its options', () => {
     expect(() => createMemoryStore({ maxEntries: 0 })).toThrow(ConfigError);
     expect(() => createMemoryStore({ maxBytes: -1 })).toThrow(/maxBytes/);
