@@ -71,6 +71,12 @@ export interface Scenario<Ctx = unknown> {
   targets?: Target[];
   /** Notes printed under the table (workload details, versions). */
   notes?: string[];
+  /**
+   * Run each subject in a child process of its own (see isolate.ts): for in-process libraries,
+   * which otherwise share V8's type feedback of common modules (lru-cache under three subjects)
+   * and each other's garbage. `setup` then sees the subject in `process.env.LARDER_BENCH_SUBJECT`.
+   */
+  isolate?: { subjects: readonly string[] };
 }
 
 /** How long to measure. */

@@ -8,10 +8,14 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatScenario, machineInfo, Progress, runScenario, type Scenario, type ScenarioResult } from './harness';
+import { runIsolated } from './isolate';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const scenariosDir = path.join(here, 'scenarios');
 const resultsDir = path.join(here, '..', 'results');
+
+// Where each scenario was loaded from (isolated scenarios load it again in their child processes).
+const scenarioFiles = new Map<Scenario<unknown>, string>();
 
 async function loadScenarios(): Promise<Scenario<unknown>[]> {
   const files = (await readdir(scenariosDir)).filter((f) => /\.(ts|js|mjs)$/.test(f) && !f.endsWith('.d.ts')).sort();
@@ -25,6 +29,7 @@ async function loadScenarios(): Promise<Scenario<unknown>[]> {
     if (!scenario?.name || !scenario.setup)
       throw new Error(`${file} exports no Scenario (export const scenario = {...})`);
     scenarios.push(scenario);
+    scenarioFiles.set(scenario, path.join(scenariosDir, file));
   }
   return scenarios;
 }
@@ -68,7 +73,9 @@ async function main(): Promise<number> {
   process.stdout.write(`## larder benchmarks\n\n${machine}\n\n`);
   const results: ScenarioResult[] = [];
   for (const scenario of selected) {
-    const result = await runScenario(scenario, options);
+    const result = scenario.isolate
+      ? await runIsolated(scenario, scenarioFiles.get(scenario) as string, options)
+      : await runScenario(scenario, options);
     results.push(result);
     const table = formatScenario(result);
     process.stdout.write(`${table}\n`);

@@ -99,7 +99,10 @@ const subjects: Subject[] = [
 ];
 
 async function prime(ctx: Ctx): Promise<void> {
+  // Isolated (one subject per process): prime only the subject measured here.
+  const only = process.env.LARDER_BENCH_SUBJECT;
   for (const subject of subjects) {
+    if (only && subject.name !== only) continue;
     for (let i = 0; i < KEYS; i++) {
       await subject.set(ctx, keys[i]!, value(i));
       await subject.remember(ctx, `r:${keys[i]}`);
@@ -124,7 +127,7 @@ export const scenario: Scenario<Ctx> = {
     'larder = the memory store through the `Cache` facade, default options (values copied in and out, so isolated ' +
     'from mutation); `clone: false` keeps references; `useCodec` runs the JSON codec on every call. Peers use their ' +
     'defaults: keyv 5.6 (in-memory Map, JSON-serialized), cache-manager 7.2 (keyv Map, serialization off: keeps ' +
-    'references, not isolated), bentocache 1.6 (memory driver only, no bus). Every call is awaited.',
+    'references, not isolated), bentocache 1.6 (memory driver only, no bus). Every call is awaited. Each subject runs in a process of its own.',
   baseline: 'larder',
   // Everything runs in this process: count its CPU time, so other load on the machine does not skew ratios.
   clock: 'cpu',
@@ -166,6 +169,8 @@ export const scenario: Scenario<Ctx> = {
   },
   cases,
   teardown: (ctx) => ctx.close(),
+  // Three subjects share lru-cache, and all share the garbage collector: each runs in its own process.
+  isolate: { subjects: subjects.map((s) => s.name) },
   targets: [
     { op: 'get (hit)', subject: 'larder', over: 'cache-manager', atLeast: 3 },
     { op: 'get (hit)', subject: 'larder', over: 'keyv', atLeast: 10 },
