@@ -77,7 +77,7 @@ export class MemcachedStore implements CacheStore {
   private readonly options: ResolvedOptions;
   private readonly nodes = new Map<string, Node>();
   private ring = new HashRing([]);
-  /** Memo of key -> node for the current ring (hot keys skip the MD5); cleared on every ring change. */
+  /** Memo of memcached key -> node for the current ring (hot keys skip the MD5); cleared on every ring change. */
   private placement = new Map<string, Node>();
   private readonly health: NodeHealth;
   private poller: DiscoveryPoller | undefined;
@@ -165,8 +165,15 @@ export class MemcachedStore implements CacheStore {
     const groups = new Map<Node, KeyGroup>();
     this.readmitDue();
     for (let i = 0; i < keys.length; i++) {
-      const mkey = toMemcachedKey(keys[i]!);
-      const node = this.place(mkey);
+      const key = keys[i]!;
+      // The memo holds only memcached keys (all valid as they are), so a hit on the key itself
+      // means it needs no mapping: skip the validation.
+      let mkey = key;
+      let node = this.placement.get(key);
+      if (!node) {
+        mkey = toMemcachedKey(key);
+        node = this.place(mkey);
+      }
       const group = groups.get(node);
       if (group) {
         group.keys.push(mkey);

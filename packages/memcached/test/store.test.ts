@@ -119,6 +119,19 @@ describe('MemcachedStore on 3 real memcached processes', () => {
     expect(Buffer.from((await store.get('s:with space')) as Uint8Array).toString()).toBe('space');
   });
 
+  it('getMany maps long and whitespace keys (twice, so the second read goes through the placement memo), with duplicates', async () => {
+    const long = `s:many-${'k'.repeat(400)}`;
+    const keys = [long, 's:many with space', 's:many:plain', long, 'ключ:é'];
+    await store.setMany(
+      keys.map((key) => [key, `v-${key.length}`] as const),
+      undefined,
+    );
+    for (let round = 0; round < 2; round++) {
+      const values = (await store.getMany(keys)).map((value) => Buffer.from(value as Uint8Array).toString());
+      expect(values).toEqual(keys.map((key) => `v-${key.length}`));
+    }
+  });
+
   it('rejects values over maxValueBytes before sending, and stores one just under it', async () => {
     const limit = store.capabilities.maxValueBytes;
     const before = counter.total();
