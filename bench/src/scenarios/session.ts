@@ -287,6 +287,7 @@ export const scenario: Scenario<Ctx> = {
   targets: [{ op: 'modifying request', subject: 'larder', over: 'connect-redis', atLeast: 1.15 }],
   notes: [
     'app CPU µs/request = CPU time of the app process per request (independent of other load on the machine)',
+    'MemoryStore keeps sessions in the app process (no I/O at all): its row is the ceiling of what any store can reach here, since express + express-session + the load generator use most of the 2 cores',
     'read-only target: larder ≤ 1 Redis command per request (connect-redis: GET + EXPIRE = 2); see the column',
     'modifying request: express-session calls store.set (larder: GET + SET; connect-redis: GET + SET)',
     "larder's reads of one tick are coalesced into one MGET by the Redis driver (batchGets), so commands/request can be < 1",
