@@ -173,23 +173,28 @@ export class LarderServer extends Server {
   /** Replaces memjs's `Server#write`: one deadline per write, checked by our own timer logic. */
   override write(blob: Buffer): void {
     const self = this as unknown as MemjsInternals;
-    this.sock(false, (socket) => {
-      // Requests written in one tick leave in one syscall (writev) instead of one each.
-      if (!this.corked) {
-        this.corked = true;
-        socket.cork();
-        process.nextTick(() => {
-          this.corked = false;
-          socket.uncork();
-        });
-      }
-      socket.write(blob);
-      self.requestTimeouts.push(Date.now() + this.timeoutMs);
-      if (!self.timeoutSet) {
-        self.timeoutSet = true;
-        socket.setTimeout(this.timeoutMs, () => this.checkDeadlines(socket));
-      }
-    });
+    // Connected: write now (`sock` would call back at once, through a closure per request).
+    if (self._socket && self.connected) this.writeTo(self._socket, blob);
+    else this.sock(false, (socket) => this.writeTo(socket, blob));
+  }
+
+  private writeTo(socket: net.Socket, blob: Buffer): void {
+    const self = this as unknown as MemjsInternals;
+    // Requests written in one tick leave in one syscall (writev) instead of one each.
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    socket.write(blob);
+    self.requestTimeouts.push(Date.now() + this.timeoutMs);
+    if (!self.timeoutSet) {
+      self.timeoutSet = true;
+      socket.setTimeout(this.timeoutMs, () => this.checkDeadlines(socket));
+    }
   }
 
   private checkDeadlines(socket: net.Socket): void {
