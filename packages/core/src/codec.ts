@@ -15,7 +15,10 @@ export interface Codec {
 
 // Tagged values are objects with this single odd key, which user data is unlikely to use.
 const TAG = '\u0000';
-const TAG_IN_TEXT = '"\\u0000"';
+// Tagged values encode their tag key as `"\u0000"`. Searched for without the leading quote: a
+// pattern that starts with the rare backslash is found about 10× faster than one that starts
+// with `"` (every JSON string has them); a false hit only costs the reviver pass.
+const TAG_IN_TEXT = '\\u0000"';
 // A payload that starts with this byte is raw binary (a top-level Buffer/Uint8Array):
 // JSON text never starts with a NUL byte, so the two cannot be confused.
 const BINARY_MARKER = 0;
