@@ -1,8 +1,9 @@
 /**
  * Sessions: an Express 5 app with express-session, its store being larder's `CacheSessionStore`
  * on Redis, connect-redis 9 (node-redis 5) on the same Redis, or express-session's MemoryStore.
- * The apps run in a child process (this file, started with LARDER_BENCH_SESSION_SERVER=1) so the
- * server's CPU is not shared with the load generator; the load generator keeps 50 keep-alive
+ * Each app runs in a child process of its own (this file, started with LARDER_BENCH_SESSION_SERVER=1
+ * and the subject in LARDER_BENCH_SESSION_SUBJECT), so no store shares a heap or an event loop with
+ * another or with the load generator; the load generator keeps 50 keep-alive
  * connections, each with its own session cookie, like autocannon with per-connection cookies.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -32,23 +33,28 @@ async function serve(): Promise<void> {
   const { createClient } = await import('redis');
   const url = process.env.REDIS_URL as string;
 
-  const larderCache = new Cache({ store: createRedisStore({ url }), prefix: 'bench-larder:' });
-  // ioredis writes each command with its own socket write unless auto-pipelining batches a tick's commands.
-  const pipelinedCache = new Cache({
-    store: createRedisStore({ url, autoPipelining: true }),
-    prefix: 'bench-larder2:',
-  });
-  const nodeRedis = createClient({ url });
-  await nodeRedis.connect();
-  const stores: Record<Subject, unknown> = {
-    larder: new CacheSessionStore({ cache: larderCache }),
-    'larder (autoPipelining)': new CacheSessionStore({ cache: pipelinedCache }),
-    'connect-redis': new RedisStore({ client: nodeRedis, prefix: 'bench-cr:' }),
-    MemoryStore: new session.MemoryStore(),
+  // Each app runs in a process of its own (LARDER_BENCH_SESSION_SUBJECT): one store's heap and
+  // clients never add to another's GC or event loop. Only the subject's store is built.
+  const makeStore: Record<Subject, () => Promise<unknown>> = {
+    larder: async () =>
+      new CacheSessionStore({ cache: new Cache({ store: createRedisStore({ url }), prefix: 'bench-larder:' }) }),
+    // ioredis writes each command with its own socket write unless auto-pipelining batches a tick's commands.
+    'larder (autoPipelining)': async () =>
+      new CacheSessionStore({
+        cache: new Cache({ store: createRedisStore({ url, autoPipelining: true }), prefix: 'bench-larder2:' }),
+      }),
+    'connect-redis': async () => {
+      const nodeRedis = createClient({ url });
+      await nodeRedis.connect();
+      return new RedisStore({ client: nodeRedis, prefix: 'bench-cr:' });
+    },
+    MemoryStore: async () => new session.MemoryStore(),
   };
+  const only = process.env.LARDER_BENCH_SESSION_SUBJECT as Subject;
+  const stores = { [only]: await makeStore[only]() } as Record<Subject, unknown>;
 
   const ports: Record<string, number> = {};
-  for (const subject of SUBJECTS) {
+  for (const subject of [only]) {
     const app = express();
     app.disable('x-powered-by');
     app.disable('etag');
@@ -177,7 +183,7 @@ class Pool {
 
 interface Ctx {
   redis: RedisServer;
-  child: ChildProcess;
+  children: Record<Subject, ChildProcess>;
   pools: Record<Subject, Pool>;
 }
 
@@ -195,51 +201,66 @@ async function sessionPool(port: number): Promise<Pool> {
   return new Pool(connections);
 }
 
-async function setup(): Promise<Ctx> {
-  const redis = await startRedis();
+/** Starts the app of one subject in a child process; resolves with the process and its port. */
+async function startApp(subject: Subject, redisUrl: string): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
-    env: { ...process.env, LARDER_BENCH_SESSION_SERVER: '1', REDIS_URL: redis.url },
+    env: {
+      ...process.env,
+      LARDER_BENCH_SESSION_SERVER: '1',
+      LARDER_BENCH_SESSION_SUBJECT: subject,
+      REDIS_URL: redisUrl,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const ports = await new Promise<Record<Subject, number>>((resolve, reject) => {
+  const ports = await new Promise<Record<string, number>>((resolve, reject) => {
     let text = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       text += chunk.toString();
       const line = /^PORTS (.+)$/m.exec(text);
-      if (line) resolve(JSON.parse(line[1] as string) as Record<Subject, number>);
+      if (line) resolve(JSON.parse(line[1] as string) as Record<string, number>);
     });
-    child.once('exit', (code) => reject(new Error(`session bench server exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`session bench server (${subject}) exited with ${code}`)));
   });
+  return { child, port: ports[subject] as number };
+}
+
+async function setup(): Promise<Ctx> {
+  const redis = await startRedis();
+  const children = {} as Record<Subject, ChildProcess>;
   const pools = {} as Record<Subject, Pool>;
-  for (const subject of SUBJECTS) {
-    // Never hang the whole bench on a store that does not answer: name it instead.
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${subject}: 50 logins did not finish within 60 s`)), 60_000);
-    });
-    try {
-      pools[subject] = await Promise.race([sessionPool(ports[subject]), timeout]);
-    } catch (error) {
-      child.kill('SIGTERM');
-      await redis.stop();
-      throw error;
-    } finally {
-      clearTimeout(timer);
+  try {
+    for (const subject of SUBJECTS) {
+      const { child, port } = await startApp(subject, redis.url);
+      children[subject] = child;
+      // Never hang the whole bench on a store that does not answer: name it instead.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${subject}: 50 logins did not finish within 60 s`)), 60_000);
+      });
+      try {
+        pools[subject] = await Promise.race([sessionPool(port), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
     }
+  } catch (error) {
+    for (const child of Object.values(children)) child.kill('SIGTERM');
+    await redis.stop();
+    throw error;
   }
-  return { redis, child, pools };
+  return { redis, children, pools };
 }
 
 async function teardown(ctx: Ctx): Promise<void> {
   for (const pool of Object.values(ctx.pools)) pool.close();
-  ctx.child.kill('SIGTERM');
+  for (const child of Object.values(ctx.children)) child.kill('SIGTERM');
   await ctx.redis.stop();
 }
 
-/** CPU time (µs) the app process has used so far (Linux /proc; a dash elsewhere). */
-function serverCpu(ctx: Ctx): number | undefined {
+/** CPU time (µs) the case's app process has used so far (Linux /proc; a dash elsewhere). */
+function serverCpu(ctx: Ctx, c: BenchCase<Ctx>): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${ctx.child.pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${ctx.children[c.subject as Subject].pid}/stat`, 'utf8');
     // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100/s).
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10_000;
@@ -274,7 +295,7 @@ export const scenario: Scenario<Ctx> = {
   name: 'session',
   description:
     'Express 5 + express-session, 50 keep-alive connections each with its own session cookie: larder CacheSessionStore ' +
-    '(Redis, ioredis) vs connect-redis 9 (node-redis 5) vs express-session MemoryStore. Apps in a child process.',
+    '(Redis, ioredis) vs connect-redis 9 (node-redis 5) vs express-session MemoryStore. Each app in a child process of its own.',
   baseline: 'connect-redis',
   concurrency: CONNECTIONS,
   setup,
