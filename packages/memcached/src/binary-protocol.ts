@@ -67,7 +67,8 @@ export interface BinaryResponse {
   val: Buffer;
 }
 
-const HEADER_BYTES = 24;
+/** Size of every binary-protocol request and response header. */
+export const HEADER_BYTES = 24;
 
 /** One request to frame. A string key or value is written as UTF-8 straight into the frame. */
 export interface Request {

@@ -1,11 +1,18 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Server } from 'memjs';
-import { type BinaryResponse, encodeRequest, encodeRequests, Opcode, type Request, Status } from './binary-protocol';
+import {
+  type BinaryResponse,
+  encodeRequest,
+  encodeRequests,
+  HEADER_BYTES,
+  Opcode,
+  type Request,
+  Status,
+} from './binary-protocol';
 import { encodeQuietGets } from './quiet-gets';
 import { readResponse } from './response-reader';
 
-const HEADER_BYTES = 24;
 const EMPTY = Buffer.alloc(0);
 
 /** What the driver needs from a per-node memjs `Server` (an injected one must provide it). */

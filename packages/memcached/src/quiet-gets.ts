@@ -5,10 +5,8 @@
  * instead of decoding every answer's key and looking it up (an answer out of order still matches,
  * by a scan from the start). No per-key Buffer or request object is built.
  */
-import { type BinaryResponse, Opcode } from './binary-protocol';
+import { type BinaryResponse, HEADER_BYTES, Opcode } from './binary-protocol';
 import { Response } from './response-reader';
-
-const HEADER_BYTES = 24;
 
 /** Frames `GETKQ key` for each key (duplicates allowed), then a `NOOP`, all with `opaque`, into one buffer. */
 export function encodeQuietGets(keys: readonly string[], opaque: number): Buffer {

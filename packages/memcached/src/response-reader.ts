@@ -5,9 +5,8 @@
  * a view of the value; key, extras and CAS views are made only when read (a quiet get's answers
  * are matched to keys in place, see quiet-gets.ts).
  */
-import type { BinaryResponse } from './binary-protocol';
+import { type BinaryResponse, HEADER_BYTES } from './binary-protocol';
 
-const HEADER_BYTES = 24;
 const RESPONSE_MAGIC = 0x81;
 const EMPTY = Buffer.alloc(0);
 

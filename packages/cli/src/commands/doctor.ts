@@ -35,9 +35,6 @@ Options:
   --timeout <ms>   per-step timeout (default 5000)
   -h, --help       show this help`;
 
-/** Variables larder reads (printed, redacted, so the user sees what the app would see). */
-const LARDER_VARIABLES = ENV_VARIABLES;
-
 /** Stores whose environment variables are set, besides the default and session stores. */
 const STORE_VARIABLES: Record<string, string[]> = {
   redis: ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'],
@@ -66,7 +63,8 @@ export async function doctorCommand(argv: string[], io: CliIo): Promise<number> 
   }
 
   out('larder doctor');
-  const set = LARDER_VARIABLES.filter((name) => io.env[name]);
+  // The variables larder reads, printed redacted, so the user sees what the app would see.
+  const set = ENV_VARIABLES.filter((name) => io.env[name]);
   out(
     set.length === 0
       ? 'environment: no larder variables set (memory store)'
