@@ -10,6 +10,7 @@ import { type MemcachedCluster, startMemcached } from '@larder/dev-services';
 import { createMemcachedStore, LarderServer, type MemcachedStore } from '@larder/memcached';
 import Keyv from 'keyv';
 import type { BenchCase, Scenario } from '../harness';
+import { MemcachedFloor } from '../memcached-floor';
 import { VALUE } from '../workload';
 
 // The bench package has no @types/memjs: the little of memjs used here, typed locally.
@@ -34,6 +35,7 @@ const JSON_VALUE = JSON.stringify(VALUE);
 const LARDER = 'larder';
 const RAW = 'raw memjs';
 const KEYV = 'keyv + @keyv/memcache';
+const FLOOR = 'floor: pre-framed sockets + JSON.parse';
 
 interface Ctx {
   cluster: MemcachedCluster;
@@ -41,12 +43,15 @@ interface Ctx {
   larder: Cache;
   raw: MemjsClient;
   keyv: Keyv;
+  floor: MemcachedFloor;
   /** Socket writes (requests on the wire) per subject. */
   writes: Record<string, number>;
 }
 
 const key = (i: number) => `k${i % KEYS}`;
 const manyKeys = (i: number) => Array.from({ length: MANY }, (_, j) => key(i * MANY + j));
+/** The key sets `manyKeys` cycles through, as key numbers (for the floor). */
+const keySets = Array.from({ length: KEYS / MANY }, (_, s) => Array.from({ length: MANY }, (_, j) => s * MANY + j));
 const silent = { log: () => undefined };
 
 /** Counts writes of memjs `Server`s (raw memjs and keyv's client). */
@@ -88,7 +93,8 @@ async function setup(): Promise<Ctx> {
     await raw.set(`raw:${key(i)}`, JSON_VALUE, {});
     await keyv.set(key(i), VALUE);
   }
-  return { cluster, store, larder, raw, keyv, writes };
+  const floor = await MemcachedFloor.open(servers, keySets, JSON_VALUE);
+  return { cluster, store, larder, raw, keyv, floor, writes };
 }
 
 function getCases(concurrency: number): BenchCase<Ctx>[] {
@@ -146,6 +152,7 @@ export const scenario: Scenario<Ctx> = {
         ),
     },
     { op: many, subject: KEYV, run: (c, i) => c.keyv.getMany(manyKeys(i)) },
+    { op: many, subject: FLOOR, run: (c, i) => c.floor.getMany(i) },
   ],
   counters: [
     { name: 'requests on the wire/op', read: (c, bench) => c.writes[bench.subject] },
@@ -172,11 +179,13 @@ export const scenario: Scenario<Ctx> = {
     'raw memjs has no multi-get: its getMany row is 100 concurrent per-key gets (what keyv + @keyv/memcache does too).',
     '"requests on the wire/op" counts socket writes of each client (one binary request, or one quiet batch, per write).',
     '"client CPU µs/op" is this process\'s CPU time (user + system) per operation during the case.',
+    `"${FLOOR}" is no client at all (src/memcached-floor.ts): one ready-made quiet-get buffer written per node, answers walked and each value JSON.parsed. It is the least any client can spend here; its ratio is about the most any client can reach on this machine.`,
     'Versions: memjs 1.3.2, keyv 5.6.0 + @keyv/memcache 2.0.2, memcached 1.6.18 (3 processes, -m 64).',
   ],
   async teardown(c) {
     await c.store.close();
     c.raw.close();
+    c.floor.close();
     await c.keyv.disconnect().catch(() => undefined);
     await c.cluster.stop();
   },
