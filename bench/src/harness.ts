@@ -167,19 +167,30 @@ async function measure<Ctx>(
   const end = start + ms;
   let ops = 0;
   let stop = false;
-  const worker = async () => {
+  const work = async () => {
     while (!stop) {
       const batch = state.batch;
       const t0 = performance.now();
-      for (let k = 0; k < batch; k++) await c.run(ctx, state.i++);
-      ops += batch;
+      let k = 0;
+      // `stop` is also checked inside a batch: a worker that failed stops the others at once.
+      for (; k < batch && !stop; k++) await c.run(ctx, state.i++);
+      ops += k;
       const took = performance.now() - t0;
       if (took < 0.5 && batch < 1 << 16) state.batch = batch * 2;
       else if (took > 4 && batch > 1) state.batch = batch >> 1;
       if (clock() >= end) stop = true;
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  // A failing worker stops the others, and the case ends only when none is still calling `run`
+  // (otherwise they would keep calling it into the next case or the teardown).
+  const worker = () =>
+    work().catch((error: unknown) => {
+      stop = true;
+      throw error;
+    });
+  const settled = await Promise.allSettled(Array.from({ length: concurrency }, worker));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
   return { ops, elapsed: clock() - start };
 }
 
@@ -293,13 +304,13 @@ export function formatScenario(result: ScenarioResult): string {
     const base = results.find((b) => b.op === r.op && b.subject === scenario.baseline);
     const subject = r.concurrency > 1 ? `${r.subject} (×${r.concurrency} in flight)` : r.subject;
     if (r.error) {
-      lines.push(
-        `| ${r.op} | ${subject} | error: ${r.error.replace(/\|/g, '\\|')} | | | ${counters.map(() => '').join(' | ')}`,
-      );
+      const cells = [r.op, subject, `error: ${r.error.replace(/\|/g, '\\|')}`, '', '', ...counters.map(() => '')];
+      lines.push(`| ${cells.join(' | ')} |`);
       continue;
     }
     const ratio = base && base.opsPerSec > 0 && !base.error ? `${(r.opsPerSec / base.opsPerSec).toFixed(2)}×` : '—';
-    const cols = r.counters.map((v, k) => (v === undefined ? '—' : v.toFixed(counters[k]?.digits ?? 2)));
+    // A missing counter is `null` in rows that came from an isolated child (JSON has no undefined).
+    const cols = r.counters.map((v, k) => (v == null ? '—' : v.toFixed(counters[k]?.digits ?? 2)));
     lines.push(
       `| ${[r.op, subject, formatRate(r.opsPerSec), `${r.spreadPct.toFixed(1)}%`, ratio, ...cols].join(' | ')} |`,
     );

@@ -49,7 +49,8 @@ function runChild(file: string, subject: string, options: RunOptions): Promise<C
   });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code) => {
+    // 'close', not 'exit': only then has all of the child's stdout been read.
+    child.once('close', (code) => {
       const line = out.split('\n').find((l) => l.startsWith(RESULT));
       if (code !== 0 || !line) return reject(new Error(`child exited with ${code}`));
       const result = JSON.parse(line.slice(RESULT.length)) as { results: CaseResult[]; error?: string };
