@@ -21,6 +21,8 @@ interface Waiter {
 class FloorConnection {
   private pending: Buffer = Buffer.alloc(0);
   private waiter: Waiter | undefined;
+  /** Values decoded so far (so a test can check the floor does the decoding it claims). */
+  decoded = 0;
 
   private constructor(private readonly socket: net.Socket) {
     socket.setNoDelay(true);
@@ -57,6 +59,7 @@ class FloorConnection {
       if (opcode === GETKQ) {
         const valueAt = at + HEADER + bytes[at + 4]! + ((bytes[at + 2]! << 8) | bytes[at + 3]!);
         JSON.parse(bytes.toString('utf8', valueAt, end));
+        this.decoded++;
       }
       at = end;
       if (opcode === NOOP) this.waiter?.resolve();
@@ -116,6 +119,11 @@ export class MemcachedFloor {
   getMany(set: number): Promise<unknown> {
     const perNode = this.requests[set % this.requests.length]!;
     return Promise.all(this.connections.map((connection, node) => connection.send(perNode[node]!)));
+  }
+
+  /** Values decoded so far, per node. */
+  decodedPerNode(): number[] {
+    return this.connections.map((connection) => connection.decoded);
   }
 
   close(): void {
