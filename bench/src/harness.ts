@@ -206,7 +206,18 @@ export async function runScenario<Ctx>(scenario: Scenario<Ctx>, options: RunOpti
     return { scenario: scenario as unknown as Scenario<never>, results: [], error: `setup failed: ${message(error)}` };
   }
   try {
-    const cases = typeof scenario.cases === 'function' ? scenario.cases(ctx) : scenario.cases;
+    let cases: BenchCase<Ctx>[];
+    try {
+      cases = typeof scenario.cases === 'function' ? scenario.cases(ctx) : scenario.cases;
+    } catch (error) {
+      // Reported like a failed setup (the teardown below still runs), so the next scenarios run.
+      progress.log(`✗ ${scenario.name}: building the cases failed: ${message(error)}`);
+      return {
+        scenario: scenario as unknown as Scenario<never>,
+        results: [],
+        error: `cases failed: ${message(error)}`,
+      };
+    }
     const counters = scenario.counters ?? [];
     const clock = scenario.clock === 'cpu' ? cpuClock : wallClock;
     const state = cases.map((c) => ({

@@ -287,6 +287,28 @@ describe('runScenario', () => {
     expect(formatScenario(result)).toBe('### nosetup\n\nNeeds a server.\n\n**Not run:** setup failed: no server\n');
   });
 
+  it('returns a failure to build the cases as the scenario error, and still tears down', async () => {
+    let teardowns = 0;
+    const result = await runScenario(
+      {
+        name: 'cases',
+        description: '',
+        baseline: 'a',
+        setup: async () => ({}),
+        cases: () => {
+          throw new Error('no such server');
+        },
+        teardown: async () => {
+          teardowns++;
+        },
+      },
+      tiny(),
+    );
+    expect(result.error).toBe('cases failed: no such server');
+    expect(result.results).toEqual([]);
+    expect(teardowns).toBe(1);
+  });
+
   it('logs a failing teardown and still returns the results', async () => {
     const { progress, lines } = capture();
     const result = await runScenario(
