@@ -194,6 +194,12 @@ async function measure<Ctx>(
   return { ops, elapsed: clock() - start };
 }
 
+/** The result of a scenario that could not run: no rows, the reason logged and kept as its error. */
+function notRun<Ctx>(scenario: Scenario<Ctx>, error: string, progress: Progress): ScenarioResult {
+  progress.log(`✗ ${scenario.name}: ${error}`);
+  return { scenario: scenario as unknown as Scenario<never>, results: [], error };
+}
+
 /** Runs one scenario: setup, the cases interleaved over `rounds`, teardown. */
 export async function runScenario<Ctx>(scenario: Scenario<Ctx>, options: RunOptions): Promise<ScenarioResult> {
   const { progress } = options;
@@ -202,8 +208,7 @@ export async function runScenario<Ctx>(scenario: Scenario<Ctx>, options: RunOpti
   try {
     ctx = await scenario.setup();
   } catch (error) {
-    progress.log(`✗ ${scenario.name}: setup failed: ${message(error)}`);
-    return { scenario: scenario as unknown as Scenario<never>, results: [], error: `setup failed: ${message(error)}` };
+    return notRun(scenario, `setup failed: ${message(error)}`, progress);
   }
   try {
     let cases: BenchCase<Ctx>[];
@@ -211,12 +216,7 @@ export async function runScenario<Ctx>(scenario: Scenario<Ctx>, options: RunOpti
       cases = typeof scenario.cases === 'function' ? scenario.cases(ctx) : scenario.cases;
     } catch (error) {
       // Reported like a failed setup (the teardown below still runs), so the next scenarios run.
-      progress.log(`✗ ${scenario.name}: building the cases failed: ${message(error)}`);
-      return {
-        scenario: scenario as unknown as Scenario<never>,
-        results: [],
-        error: `cases failed: ${message(error)}`,
-      };
+      return notRun(scenario, `cases failed: ${message(error)}`, progress);
     }
     const counters = scenario.counters ?? [];
     const clock = scenario.clock === 'cpu' ? cpuClock : wallClock;

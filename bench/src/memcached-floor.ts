@@ -17,7 +17,7 @@ interface Waiter {
   reject(error: Error): void;
 }
 
-/** One socket to one memcached node, reading binary responses in order. */
+/** One socket to one memcached node, reading binary responses in order; one request in flight at a time. */
 class FloorConnection {
   private pending: Buffer = Buffer.alloc(0);
   private waiter: Waiter | undefined;

@@ -50,45 +50,41 @@ async function serve(): Promise<void> {
     },
     MemoryStore: async () => new session.MemoryStore(),
   };
-  const only = process.env.LARDER_BENCH_SESSION_SUBJECT as Subject;
-  const stores = { [only]: await makeStore[only]() } as Record<Subject, unknown>;
+  const subject = process.env.LARDER_BENCH_SESSION_SUBJECT as Subject;
+  const store = await makeStore[subject]();
 
-  const ports: Record<string, number> = {};
-  for (const subject of [only]) {
-    const app = express();
-    app.disable('x-powered-by');
-    app.disable('etag');
-    app.use(
-      session({
-        store: stores[subject],
-        secret: 'bench-secret',
-        resave: false,
-        saveUninitialized: false,
-        cookie: { maxAge: 3_600_000 },
-      }),
-    );
-    app.post('/login', (req: Loose, res: Loose) => {
-      const s = req.session as unknown as Record<string, unknown>;
-      s.user = 'ann';
-      s.visits = 0;
-      res.json({ ok: true });
-    });
-    // Modifies the session: express-session calls store.set.
-    app.get('/modify', (req: Loose, res: Loose) => {
-      const s = req.session as unknown as Record<string, number>;
-      s.visits = (s.visits ?? 0) + 1;
-      res.json({ visits: s.visits });
-    });
-    // Only reads it: express-session calls store.touch.
-    app.get('/read', (req: Loose, res: Loose) => {
-      res.json({ user: (req.session as unknown as Record<string, unknown>).user ?? null });
-    });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    ports[subject] = (server.address() as net.AddressInfo).port;
-  }
-  // One line on stdout tells the bench process where the apps listen (no IPC channel needed).
-  process.stdout.write(`PORTS ${JSON.stringify(ports)}\n`);
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.use(
+    session({
+      store,
+      secret: 'bench-secret',
+      resave: false,
+      saveUninitialized: false,
+      cookie: { maxAge: 3_600_000 },
+    }),
+  );
+  app.post('/login', (req: Loose, res: Loose) => {
+    const s = req.session as unknown as Record<string, unknown>;
+    s.user = 'ann';
+    s.visits = 0;
+    res.json({ ok: true });
+  });
+  // Modifies the session: express-session calls store.set.
+  app.get('/modify', (req: Loose, res: Loose) => {
+    const s = req.session as unknown as Record<string, number>;
+    s.visits = (s.visits ?? 0) + 1;
+    res.json({ visits: s.visits });
+  });
+  // Only reads it: express-session calls store.touch.
+  app.get('/read', (req: Loose, res: Loose) => {
+    res.json({ user: (req.session as unknown as Record<string, unknown>).user ?? null });
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  // One line on stdout tells the bench process where the app listens (no IPC channel needed).
+  process.stdout.write(`PORT ${(server.address() as net.AddressInfo).port}\n`);
   // Exit cleanly on SIGTERM (so --cpu-prof can write its profile when profiling the app).
   process.once('SIGTERM', () => process.exit(0));
 }
@@ -212,16 +208,16 @@ async function startApp(subject: Subject, redisUrl: string): Promise<{ child: Ch
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const ports = await new Promise<Record<string, number>>((resolve, reject) => {
+  const port = await new Promise<number>((resolve, reject) => {
     let text = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       text += chunk.toString();
-      const line = /^PORTS (.+)$/m.exec(text);
-      if (line) resolve(JSON.parse(line[1] as string) as Record<string, number>);
+      const line = /^PORT (\d+)$/m.exec(text);
+      if (line) resolve(Number(line[1]));
     });
     child.once('exit', (code) => reject(new Error(`session bench server (${subject}) exited with ${code}`)));
   });
-  return { child, port: ports[subject] as number };
+  return { child, port };
 }
 
 async function setup(): Promise<Ctx> {
