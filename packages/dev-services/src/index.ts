@@ -19,6 +19,7 @@ export {
   startElastiCacheEmulator,
 } from './elasticache-emulator';
 export { INSTALL_HINT, MissingBinaryError, ServiceStartError, UnsupportedFeatureError } from './errors';
+export { type Fault, type FaultProxy, type FaultProxyOptions, startFaultProxy } from './fault-proxy';
 export { type MemcachedCluster, type MemcachedNode, type StartMemcachedOptions, startMemcached } from './memcached';
 export { type BinaryResponse, memcachedAsciiStats, memcachedSaslStats } from './memcached-probe';
 export { parseNodeList } from './node-list';
