@@ -17,11 +17,11 @@ import {
   type RedisMode,
   type RedisStoreOptions,
   type ResolvedRedisOptions,
-  redact,
   resolveOptions,
 } from './options';
 import { ReadRouter } from './read-router';
 import { COMPARE_AND_DELETE, INCREMENT, PERSIST_IF_EXISTS, runScript } from './scripts';
+import { scrubError, scrubText, secretsOf } from './scrub';
 
 const DRIVER = 'redis';
 const SCAN_COUNT = 1000;
@@ -74,10 +74,12 @@ export class RedisStore implements CacheStore {
   private readonly batchers = new Map<RedisClient, GetBatcher<Payload | undefined>>();
   private readonly corker = new Corker();
   private readonly corkers = new Map<RedisClient, Corker>();
+  private readonly secrets: string[];
   private closed?: Promise<void>;
 
   constructor(options: RedisStoreOptions = {}) {
     this.options = resolveOptions(options);
+    this.secrets = secretsOf(this.options);
     this.connection = connect(this.options);
     this.mode = this.connection.mode;
     this.client = this.connection.primary;
@@ -512,7 +514,10 @@ export class RedisStore implements CacheStore {
     if (error instanceof LarderError) throw error;
     const message = error instanceof Error ? error.message : String(error);
     if (message === 'Command timed out') throw new TimeoutError(op, DRIVER, this.options.commandTimeoutMs);
-    throw new BackendError(`redis ${op} failed: ${redact(message)}`, DRIVER, { cause: error });
+    // The client's error carries the failed command's arguments (AUTH's password): wrap a scrubbed copy.
+    throw new BackendError(`redis ${op} failed: ${scrubText(message, this.secrets)}`, DRIVER, {
+      cause: scrubError(error, this.secrets),
+    });
   }
 }
 
