@@ -22,18 +22,11 @@ import {
   touchExtras,
 } from './binary-protocol';
 import { DiscoveryPoller, nodeAddress, type TopologyEvent } from './discovery/poller';
-import { HashRing } from './hash-ring';
 import { toMemcachedKey } from './keys';
-import { LarderServer, NodeConnection, RequestTimeout } from './node-connection';
-import { NodeHealth } from './node-health';
-import {
-  formatAddress,
-  type MemcachedStoreOptions,
-  type NodeAddress,
-  type ResolvedOptions,
-  resolveOptions,
-} from './options';
+import { RequestTimeout } from './node-connection';
+import { formatAddress, type MemcachedStoreOptions, type ResolvedOptions, resolveOptions } from './options';
 import { matchAnswers } from './quiet-gets';
+import { type Node, Topology } from './topology';
 import { toExpiration } from './ttl';
 
 const DRIVER = 'memcached';
@@ -41,14 +34,6 @@ const DRIVER = 'memcached';
 const MAX_KEY_BYTES = 65_536;
 const PULL_ATTEMPTS = 5;
 const CAS_ATTEMPTS = 500;
-const PLACEMENT_MEMO = 10_000;
-
-interface Node {
-  /** Ring id: `host:port` as configured or as discovered (DNS name). */
-  id: string;
-  address: NodeAddress;
-  connection: NodeConnection;
-}
 
 /** Keys of one node in a getMany, with their positions in the caller's list. */
 interface KeyGroup {
@@ -75,18 +60,13 @@ export class MemcachedStore implements CacheStore {
   readonly events = new EventEmitter();
 
   private readonly options: ResolvedOptions;
-  private readonly nodes = new Map<string, Node>();
-  private ring = new HashRing([]);
-  /** Memo of memcached key -> node for the current ring (hot keys skip the MD5); cleared on every ring change. */
-  private placement = new Map<string, Node>();
-  private readonly health: NodeHealth;
+  private readonly topology: Topology;
   private poller: DiscoveryPoller | undefined;
   private getBatch: Map<Node, Map<string, PendingGet>> | undefined;
-  private closed = false;
 
   constructor(options: MemcachedStoreOptions) {
     this.options = resolveOptions(options);
-    this.health = new NodeHealth(this.options.ejectAfterFailures, this.options.retryEjectedAfterMs);
+    this.topology = new Topology(this.options, this.events);
     this.capabilities = {
       batch: true,
       atomicAdd: true,
@@ -101,7 +81,7 @@ export class MemcachedStore implements CacheStore {
       inProcess: false,
     };
     if (!this.options.configEndpoint) {
-      this.setNodes(this.options.servers.map((address) => ({ id: formatAddress(address), address })));
+      this.topology.setNodes(this.options.servers.map((address) => ({ id: formatAddress(address), address })));
     }
   }
 
@@ -117,7 +97,9 @@ export class MemcachedStore implements CacheStore {
       ignoreClusterErrors: this.options.ignoreClusterErrors,
     });
     poller.on('topology', (event: TopologyEvent) => {
-      this.setNodes(event.nodes.map((node) => ({ id: `${node.host}:${node.port}`, address: nodeAddress(node) })));
+      this.topology.setNodes(
+        event.nodes.map((node) => ({ id: `${node.host}:${node.port}`, address: nodeAddress(node) })),
+      );
       this.events.emit('topology', event);
     });
     poller.on('discoveryError', (error: Error) => this.events.emit('discoveryError', error));
@@ -128,13 +110,13 @@ export class MemcachedStore implements CacheStore {
 
   /** Ids (`host:port`) of the nodes in use, ejected ones included. */
   nodeIds(): string[] {
-    return [...this.nodes.keys()];
+    return this.topology.ids();
   }
 
   /** Id of the node `key` goes to now (ejected nodes skipped), or `undefined` when none is available. */
   nodeFor(key: string): string | undefined {
     try {
-      return this.route(toMemcachedKey(key)).id;
+      return this.topology.place(toMemcachedKey(key)).id;
     } catch {
       return undefined;
     }
@@ -142,7 +124,7 @@ export class MemcachedStore implements CacheStore {
 
   /** Ids of the nodes currently ejected after repeated failures. */
   ejectedNodes(): string[] {
-    return this.health.ejected();
+    return this.topology.ejected();
   }
 
   /** Polls the configuration endpoint now (no-op with a static list). */
@@ -163,16 +145,15 @@ export class MemcachedStore implements CacheStore {
   async getMany(keys: readonly string[]): Promise<(Payload | undefined)[]> {
     const results = new Array<Payload | undefined>(keys.length).fill(undefined);
     const groups = new Map<Node, KeyGroup>();
-    this.readmitDue();
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
       // The memo holds only memcached keys (all valid as they are), so a hit on the key itself
       // means it needs no mapping: skip the validation.
       let mkey = key;
-      let node = this.placement.get(key);
+      let node = this.topology.memoized(key);
       if (!node) {
         mkey = toMemcachedKey(key);
-        node = this.place(mkey);
+        node = this.topology.place(mkey);
       }
       const group = groups.get(node);
       if (group) {
@@ -194,10 +175,10 @@ export class MemcachedStore implements CacheStore {
     try {
       // Duplicate keys are sent twice (cheaper than a map per key); each gets its own answer.
       answers = await node.connection.quietGets(group.keys);
-      this.health.success(node.id);
+      this.topology.success(node);
     } catch {
       // Let the single-key path count the failure, retry and re-route.
-      this.transportFailure(node);
+      this.topology.failure(node);
       await Promise.all(
         group.keys.map(async (mkey, j) => {
           results[group.indexes[j]!] = await this.enqueueGet(mkey, 1);
@@ -384,89 +365,8 @@ export class MemcachedStore implements CacheStore {
 
   /** Stops discovery and closes every connection. */
   async close(): Promise<void> {
-    this.closed = true;
     this.poller?.stop();
-    for (const node of this.nodes.values()) node.connection.close();
-    this.nodes.clear();
-    this.ring = new HashRing([]);
-  }
-
-  // --- topology -----------------------------------------------------------------------------
-
-  private setNodes(list: { id: string; address: NodeAddress }[]): void {
-    if (this.closed) return;
-    const next = new Set(list.map((node) => node.id));
-    for (const [id, node] of this.nodes) {
-      if (next.has(id) && sameAddress(node.address, list.find((n) => n.id === id)!.address)) continue;
-      this.nodes.delete(id);
-      this.health.forget(id);
-      node.connection.close();
-    }
-    for (const { id, address } of list) {
-      if (this.nodes.has(id)) continue;
-      const connection = new NodeConnection(id, this.createServer(address));
-      this.nodes.set(id, { id, address, connection });
-    }
-    this.rebuildRing();
-  }
-
-  private createServer(address: NodeAddress) {
-    const settings = {
-      host: address.host,
-      port: address.port,
-      username: this.options.username,
-      password: this.options.password,
-      tls: this.options.tls,
-      timeoutMs: this.options.timeoutMs,
-    };
-    return this.options.serverFactory ? this.options.serverFactory(settings) : new LarderServer(settings);
-  }
-
-  private rebuildRing(): void {
-    this.ring = new HashRing([...this.nodes.keys()].filter((id) => !this.health.isEjected(id)));
-    this.placement = new Map();
-  }
-
-  private route(key: string | Buffer): Node {
-    this.readmitDue();
-    return this.place(typeof key === 'string' ? key : key.toString());
-  }
-
-  /** Puts nodes whose ejection time is over back on the ring. */
-  private readmitDue(): void {
-    const readmitted = this.health.readmitDue();
-    if (readmitted.length > 0) {
-      this.rebuildRing();
-      for (const id of readmitted) this.events.emit('nodeReadmitted', id);
-    }
-  }
-
-  /** The key's node on the current ring (`route` without the readmission check). */
-  private place(mkey: string): Node {
-    const memo = this.placement.get(mkey);
-    if (memo) return memo;
-    const id = this.ring.get(mkey);
-    const node = id === undefined ? undefined : this.nodes.get(id);
-    if (node) {
-      if (this.placement.size >= PLACEMENT_MEMO) this.placement.clear();
-      this.placement.set(mkey, node);
-    } else {
-      const why = this.closed ? 'the store is closed' : 'no memcached node is available (none known, or all ejected)';
-      throw new BackendError(`memcached: ${why}`, DRIVER);
-    }
-    return node;
-  }
-
-  /**
-   * Records a transport failure; returns true if the node is out of the ring now, by this failure
-   * or an earlier one (a request routed to it just before it was ejected fails after): its keys
-   * route elsewhere, so the request can be sent again through the ring.
-   */
-  private transportFailure(node: Node): boolean {
-    if (!this.health.failure(node.id)) return this.health.isEjected(node.id);
-    this.rebuildRing();
-    this.events.emit('nodeEjected', node.id);
-    return true;
+    this.topology.close();
   }
 
   // --- requests -----------------------------------------------------------------------------
@@ -474,20 +374,20 @@ export class MemcachedStore implements CacheStore {
   /** One request to the key's node; transport failures count against the node and idempotent ones are retried. */
   private async send(op: string, mkey: string, request: Request, idempotent: boolean): Promise<BinaryResponse> {
     for (let attempt = 0; ; attempt++) {
-      const node = this.route(mkey);
+      const node = this.topology.place(mkey);
       try {
         const response = await node.connection.request(request);
-        this.health.success(node.id);
+        this.topology.success(node);
         return response;
       } catch (error) {
-        const ejected = this.transportFailure(node);
+        const ejected = this.topology.failure(node);
         if (!idempotent || (attempt >= this.options.retries && !ejected)) throw this.transportError(op, node, error);
       }
     }
   }
 
   private enqueueGet(mkey: string, attempt: number): Promise<Payload | undefined> {
-    const node = this.route(mkey);
+    const node = this.topology.place(mkey);
     return new Promise((resolve, reject) => {
       let batch = this.getBatch;
       if (!batch) {
@@ -519,7 +419,7 @@ export class MemcachedStore implements CacheStore {
       if (pending.size === 1) {
         const [mkey, entry] = pending.entries().next().value as [string, PendingGet];
         const response = await node.connection.request({ opcode: Opcode.GET, key: mkey });
-        this.health.success(node.id);
+        this.topology.success(node);
         const { status } = response.header;
         if (status === Status.OK) settle(entry, response.val);
         else if (status === Status.KEY_NOT_FOUND) settle(entry, undefined);
@@ -529,7 +429,7 @@ export class MemcachedStore implements CacheStore {
       const keys = [...pending.keys()];
       const entries = [...pending.values()];
       const answers = await node.connection.quietGets(keys);
-      this.health.success(node.id);
+      this.topology.success(node);
       const payloads = new Array<Payload | undefined>(keys.length).fill(undefined);
       const errors: (BackendError | undefined)[] = [];
       matchAnswers(keys, answers, (j, answer) => {
@@ -543,7 +443,7 @@ export class MemcachedStore implements CacheStore {
         else settle(entries[j]!, payloads[j]);
       }
     } catch (error) {
-      const ejected = this.transportFailure(node);
+      const ejected = this.topology.failure(node);
       for (const [mkey, entry] of pending) {
         if (entry.attempt < this.options.retries || ejected) {
           let retry: Promise<Payload | undefined>;
@@ -572,7 +472,7 @@ export class MemcachedStore implements CacheStore {
   ): Promise<void> {
     const groups = new Map<Node, Request[]>();
     for (const request of requests) {
-      const node = this.route(request.key!);
+      const node = this.topology.place(String(request.key));
       const group = groups.get(node);
       if (group) group.push(request);
       else groups.set(node, [request]);
@@ -582,12 +482,12 @@ export class MemcachedStore implements CacheStore {
         for (let attempt = 0; ; attempt++) {
           try {
             const answers = await node.connection.quiet(group);
-            this.health.success(node.id);
+            this.topology.success(node);
             check(answers);
             return;
           } catch (error) {
             if (error instanceof BackendError) throw error;
-            const ejected = this.transportFailure(node);
+            const ejected = this.topology.failure(node);
             // The node's keys live elsewhere now: resend them through the ring.
             if (ejected) return this.quietPerNode(op, group, check);
             if (attempt >= this.options.retries) throw this.transportError(op, node, error);
@@ -645,10 +545,6 @@ function reject(entry: PendingGet, error: unknown): void {
 function toBuffer(payload: Payload): Buffer {
   if (typeof payload === 'string') return Buffer.from(payload);
   return Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-}
-
-function sameAddress(a: NodeAddress, b: NodeAddress): boolean {
-  return a.host === b.host && a.port === b.port;
 }
 
 /** Creates a memcached store and, with a configEndpoint, waits for the first discovery. */

@@ -1,31 +1,29 @@
 /**
  * Tracks transport failures per node. A node that fails `ejectAfterFailures` times in a row
- * leaves the ring for `retryAfterMs`; then it is readmitted on probation: one more failure
- * ejects it again, one success clears its record. While it is out, the ring sends its keys
- * to the next node (ketama's natural fallback), where they start as misses.
+ * leaves the ring, unless it is the last node on it (then calls keep going to it and fail or
+ * succeed on their own). An ejected node is readmitted on probation when a background probe
+ * gets an answer (see node-probes.ts): one more failure ejects it again, one success clears
+ * its record. While it is out, the ring sends its keys to the next node (ketama's natural
+ * fallback), where they start as misses.
  */
 export class NodeHealth {
   private readonly failures = new Map<string, number>();
-  private readonly ejectedUntil = new Map<string, number>();
+  private readonly ejectedNodes = new Set<string>();
   private readonly probation = new Set<string>();
 
-  constructor(
-    private readonly ejectAfterFailures: number,
-    private readonly retryAfterMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly ejectAfterFailures: number) {}
 
-  /** Records a transport failure; returns true when this failure ejected the node. */
-  failure(node: string): boolean {
-    if (this.ejectedUntil.has(node)) return false;
+  /** Records a transport failure; returns true when this failure ejected the node (never when `isLast`). */
+  failure(node: string, isLast: boolean): boolean {
+    if (this.ejectedNodes.has(node)) return false;
     const count = (this.failures.get(node) ?? 0) + 1;
-    if (count >= this.ejectAfterFailures || this.probation.has(node)) {
+    if (!isLast && (count >= this.ejectAfterFailures || this.probation.has(node))) {
       this.failures.delete(node);
       this.probation.delete(node);
-      this.ejectedUntil.set(node, this.now() + this.retryAfterMs);
+      this.ejectedNodes.add(node);
       return true;
     }
-    this.failures.set(node, count);
+    this.failures.set(node, Math.min(count, this.ejectAfterFailures));
     return false;
   }
 
@@ -37,33 +35,25 @@ export class NodeHealth {
 
   /** True while the node is out of the ring. */
   isEjected(node: string): boolean {
-    return this.ejectedUntil.has(node);
+    return this.ejectedNodes.has(node);
   }
 
   /** Nodes currently out of the ring. */
   ejected(): string[] {
-    return [...this.ejectedUntil.keys()];
+    return [...this.ejectedNodes];
   }
 
-  /** Readmits (on probation) every node whose retry time has come; returns them. */
-  readmitDue(): string[] {
-    if (this.ejectedUntil.size === 0) return [];
-    const now = this.now();
-    const due: string[] = [];
-    for (const [node, until] of this.ejectedUntil) {
-      if (until <= now) {
-        this.ejectedUntil.delete(node);
-        this.probation.add(node);
-        due.push(node);
-      }
-    }
-    return due;
+  /** Puts an ejected node back (on probation: its next failure ejects it again); false if it was not out. */
+  readmit(node: string): boolean {
+    if (!this.ejectedNodes.delete(node)) return false;
+    this.probation.add(node);
+    return true;
   }
 
   /** Forgets a node that left the cluster. */
   forget(node: string): void {
     this.failures.delete(node);
-    this.ejectedUntil.delete(node);
+    this.ejectedNodes.delete(node);
     this.probation.delete(node);
   }
 }

@@ -22,7 +22,7 @@ export interface MemcachedStoreOptions extends Partial<Omit<MemcachedDriverConfi
   retries?: number;
   /** Consecutive transport failures that eject a node from the ring. @default 2 */
   ejectAfterFailures?: number;
-  /** How long an ejected node stays out before it is retried, ms or a duration. @default '30s' */
+  /** Longest wait between background probes of an ejected node (probes start 100 ms after the ejection and double), ms or a duration. @default '5s' */
   retryEjectedAfter?: Ttl;
   /** When the config endpoint does not speak `config get cluster` (or fails at start), use it as the only node, like django-elasticache's IGNORE_CLUSTER_ERRORS. @default false */
   ignoreClusterErrors?: boolean;
@@ -85,7 +85,7 @@ export function resolveOptions(options: MemcachedStoreOptions): ResolvedOptions 
     timeoutMs: duration(options.timeout ?? '1s', 'timeout'),
     retries: count(options.retries ?? 1, 'retries', 0),
     ejectAfterFailures: count(options.ejectAfterFailures ?? 2, 'ejectAfterFailures', 1),
-    retryEjectedAfterMs: duration(options.retryEjectedAfter ?? '30s', 'retryEjectedAfter'),
+    retryEjectedAfterMs: duration(options.retryEjectedAfter ?? '5s', 'retryEjectedAfter'),
     ignoreClusterErrors: options.ignoreClusterErrors ?? false,
     maxValueBytes: count(maxValueBytes, 'maxValueBytes', 1),
     discoveryRetries: count(options.discoveryRetries ?? 3, 'discoveryRetries', 1),

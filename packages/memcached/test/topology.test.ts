@@ -209,8 +209,9 @@ describe('a node killed under load', () => {
     await waitFor(() => ops > opsAfter + 20, { description: 'load keeps running' });
     expect(errors).toBe(errorsAtEjection);
 
-    await cluster.restart(1);
+    // Listen first: the background probe can readmit the node before restart() returns.
     const readmitted = new Promise((resolve) => store.events.once('nodeReadmitted', resolve));
+    await cluster.restart(1);
     expect(await readmitted).toBe(victim);
     await waitFor(() => store.nodeFor(victimKeys[0]!) === victim && store.ejectedNodes().length === 0, {
       description: 'the node is back on the ring',
