@@ -21,6 +21,9 @@ export function isCluster(client: RedisClient): client is Cluster {
 
 // Reconnect quickly (50 ms doubling to 1 s, jittered): a cache that comes back should be used
 // again at once, and every failed attempt also fails the queued commands (maxRetriesPerRequest 0).
+// First TCP keep-alive probe after this much idle time (Linux then probes every 75 s by default).
+const KEEP_ALIVE_MS = 10_000;
+
 function retryStrategy(times: number): number {
   return Math.min(50 * 2 ** Math.min(times - 1, 10), 1000) + Math.floor(Math.random() * 50);
 }
@@ -35,6 +38,12 @@ function commonOptions(o: ResolvedRedisOptions): RedisOptions {
   return {
     ...o.source.redisOptions,
     commandTimeout: o.commandTimeoutMs,
+    // A command timeout alone keeps the connection: through a half-open or blackholed network every
+    // later command would time out too, for good. No reply for this long while commands wait means
+    // the connection is dead: ioredis destroys it and reconnects.
+    socketTimeout: o.commandTimeoutMs,
+    // Probes an idle connection, so that one whose peer vanished is noticed without traffic.
+    keepAlive: KEEP_ALIVE_MS,
     connectTimeout: o.connectTimeoutMs,
     // Commands fail (BackendError) instead of waiting in the offline queue across reconnect
     // attempts, and a command in flight when the connection drops is never resent (an

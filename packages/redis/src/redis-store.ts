@@ -110,10 +110,10 @@ export class RedisStore implements CacheStore {
     const client = this.router.clientFor(key);
     const down = this.unavailable(client, 'get');
     if (down) return Promise.reject(down);
+    const started = Date.now();
     const reply = this.readOne(client, key);
     if (client === this.client) return reply.catch((error) => this.fail('get', error));
-    // A replica that fails mid-read (killed, timed out) is retried once on the primary.
-    return reply.catch(() => this.onPrimary('get', () => this.readOne(this.client, key)));
+    return reply.catch((error) => this.onPrimary('get', started, error, () => this.readOne(this.client, key)));
   }
 
   /** SET with PX when a TTL is given. */
@@ -147,11 +147,12 @@ export class RedisStore implements CacheStore {
     const client = this.router.clientForAll(keys);
     this.check(client, 'getMany');
     const read = (c: RedisClient) => this.readMany(c, keys as string[]);
+    const started = Date.now();
     try {
       return await read(client);
     } catch (error) {
       if (client === this.client) this.fail('getMany', error);
-      return this.onPrimary('getMany', () => read(this.client));
+      return this.onPrimary('getMany', started, error, () => read(this.client));
     }
   }
 
@@ -199,11 +200,12 @@ export class RedisStore implements CacheStore {
     const client = this.router.clientFor(key);
     this.check(client, 'has');
     const exists = async (c: RedisClient) => (await this.cmd(c).exists(key)) === 1;
+    const started = Date.now();
     try {
       return await exists(client);
     } catch (error) {
       if (client === this.client) this.fail('has', error);
-      return this.onPrimary('has', () => exists(this.client));
+      return this.onPrimary('has', started, error, () => exists(this.client));
     }
   }
 
@@ -409,7 +411,10 @@ export class RedisStore implements CacheStore {
     return out;
   }
 
-  private async onPrimary<T>(op: string, read: () => Promise<T>): Promise<T> {
+  // A replica that failed fast (killed, closing) is retried once on the primary; one that took half
+  // the timeout or more (timed out, half-open) is not: the retry would run the call past its timeout.
+  private async onPrimary<T>(op: string, started: number, replicaError: unknown, read: () => Promise<T>): Promise<T> {
+    if (Date.now() - started >= this.options.commandTimeoutMs / 2) this.fail(op, replicaError);
     this.check(this.client, op);
     try {
       return await read();
