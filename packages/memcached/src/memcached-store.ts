@@ -22,7 +22,7 @@ import {
   touchExtras,
 } from './binary-protocol';
 import { DiscoveryPoller, nodeAddress, type TopologyEvent } from './discovery/poller';
-import { toMemcachedKey } from './keys';
+import { looksHashed, toMemcachedKey } from './keys';
 import { RequestTimeout } from './node-connection';
 import { formatAddress, type MemcachedStoreOptions, type ResolvedOptions, resolveOptions } from './options';
 import { matchAnswers } from './quiet-gets';
@@ -147,10 +147,10 @@ export class MemcachedStore implements CacheStore {
     const groups = new Map<Node, KeyGroup>();
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
-      // The memo holds only memcached keys (all valid as they are), so a hit on the key itself
-      // means it needs no mapping: skip the validation.
+      // The memo holds only memcached keys: a hit on a key not shaped like a hashed key means it is
+      // a literal one (stored as it is), so skip the validation. A hashed-shaped key must be hashed.
       let mkey = key;
-      let node = this.topology.memoized(key);
+      let node = looksHashed(key) ? undefined : this.topology.memoized(key);
       if (!node) {
         mkey = toMemcachedKey(key);
         node = this.topology.place(mkey);

@@ -34,6 +34,40 @@ describe('toMemcachedKey', () => {
   });
 });
 
+describe('toMemcachedKey is injective', () => {
+  const bytes = (key: string) => Buffer.from(toMemcachedKey(key)).toString('hex');
+
+  it('a lone surrogate is not the replacement character (nor another lone surrogate)', () => {
+    const keys = ['x\uD800', 'x\uFFFD', 'x\uDC00', 'x\uD800\uD800', 'x\uD800 ', 'x\uFFFD ', 'x\u{1F600}'];
+    expect(new Set(keys.map(bytes)).size).toBe(keys.length);
+    // What is sent is well-formed, stable, and keeps a readable prefix.
+    const hashed = toMemcachedKey('user:\uD800');
+    expect(hashed).toMatch(/^user:_#[\w-]{43}$/);
+    expect(isValidMemcachedKey(hashed)).toBe(true);
+    expect(toMemcachedKey('user:\uD800')).toBe(hashed);
+    expect(isValidMemcachedKey('x\uD800')).toBe(false);
+  });
+
+  it('a literal key never equals a hashed key', () => {
+    const hashed = toMemcachedKey('user 1');
+    expect(hashed).toMatch(/^user_1#[\w-]{43}$/);
+    expect(toMemcachedKey(hashed)).not.toBe(hashed);
+    expect(toMemcachedKey(hashed)).toMatch(/^user_1#[\w-]{43}#[\w-]{43}$/);
+    // Only keys shaped like a hashed key are encoded: other keys with '#' pass as they are.
+    expect(toMemcachedKey('tag#1')).toBe('tag#1');
+    expect(toMemcachedKey(`a#${'b'.repeat(42)}`)).toBe(`a#${'b'.repeat(42)}`);
+    expect(toMemcachedKey(`a#${'b'.repeat(43)}`)).not.toBe(`a#${'b'.repeat(43)}`);
+  });
+
+  it('keys that differ only after byte 250, or by a space, do not collide', () => {
+    const base = 'k'.repeat(250);
+    expect(toMemcachedKey(`${base}a`)).not.toBe(toMemcachedKey(`${base}b`));
+    expect(toMemcachedKey(`${base}a`).startsWith('k'.repeat(200))).toBe(true);
+    const keys = ['a b', 'a_b', 'a  b', 'a\tb', 'ab', 'a b '];
+    expect(new Set(keys.map(toMemcachedKey)).size).toBe(keys.length);
+  });
+});
+
 describe('toExpiration', () => {
   const now = 1_700_000_000_000;
   it('is 0 (never) without a TTL', () => expect(toExpiration(undefined, now)).toBe(0));
