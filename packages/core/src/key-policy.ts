@@ -13,10 +13,23 @@ export const LOCK_KEY_PREFIX = `${RESERVED_KEY_PREFIX}lock:`;
 export const REMEMBER_LOCK_KEY_PREFIX = `${RESERVED_KEY_PREFIX}remember:`;
 const UNDERSCORE = 95;
 
-/** Throws `InvalidKeyError` unless `key` is a non-empty string outside the reserved `__larder:` namespace. */
+// Node >= 20 has it (ES2024); the TypeScript lib targeted here does not declare it yet.
+type WellFormed = { isWellFormed(): boolean };
+
+/**
+ * Throws `InvalidKeyError` unless `key` is a non-empty, well-formed string (no lone surrogate:
+ * UTF-8 backends store one as U+FFFD, so `'x\uD800'` and `'x\uFFFD'` would share a key) outside
+ * the reserved `__larder:` namespace.
+ */
 export function assertKey(key: unknown): asserts key is string {
   if (typeof key !== 'string' || key.length === 0) {
     throw new InvalidKeyError(`Cache keys must be non-empty strings, got ${describe(key)}`, key);
+  }
+  if (!(key as unknown as WellFormed).isWellFormed()) {
+    throw new InvalidKeyError(
+      `Key ${describe(key)} is not well-formed UTF-16 (a lone surrogate has no UTF-8 encoding)`,
+      key,
+    );
   }
   // One char read for almost every key; the full check only for keys starting with '_'.
   if (key.charCodeAt(0) === UNDERSCORE && key.startsWith(RESERVED_KEY_PREFIX)) {

@@ -73,6 +73,30 @@ export const badInputs: GroupDefinition = {
       await check('after bad keys');
     });
 
+    t.test('ill-formed UTF-16 keys (lone surrogates) give InvalidKeyError; they never share a key', async (ctx) => {
+      const cache = await ctx.cache();
+      // UTF-8 cannot encode a lone surrogate: backends would store it as U+FFFD, so 'x\uD800' and
+      // 'x\uFFFD' would be the same stored key.
+      const replaced = uniqueKey('surrogate');
+      await cache.set(`${replaced}\uFFFD`, 'replacement character');
+      const check = await sentinel(cache);
+      const bad: [string, string][] = [
+        ['a lone high surrogate at the end', `${replaced}\uD800`],
+        ['a lone low surrogate', `${replaced}\uDC00x`],
+        ['a reversed pair', `${replaced}\uDC00\uD800`],
+      ];
+      for (const [label, key] of bad) {
+        for (const [operation, run] of keyedOperations(cache, key)) {
+          await expectError(run, InvalidKeyError, 'E_INVALID_KEY', `${operation}(${label})`);
+        }
+      }
+      assert.equal(await cache.get(`${replaced}\uFFFD`), 'replacement character', 'the U+FFFD key is intact');
+      // A well-formed pair is a valid key.
+      await cache.set(`${replaced}\uD83D\uDE00`, 'emoji');
+      assert.equal(await cache.get(`${replaced}\uD83D\uDE00`), 'emoji', 'a surrogate pair key');
+      await check('after ill-formed keys');
+    });
+
     t.test(
       'a key longer than maxKeyBytes (counted in UTF-8 bytes, prefix included) gives InvalidKeyError',
       async (ctx) => {
