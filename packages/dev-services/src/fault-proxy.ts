@@ -179,13 +179,17 @@ class Pump {
   }
 
   private async deliver(data: Buffer, fault: Fault): Promise<void> {
+    const state = this.link.state;
     if (fault.kind === 'bandwidth') {
       const slice = Math.max(1, Math.floor(fault.bytesPerSec / SLICES_PER_SECOND));
-      for (let offset = 0; offset < data.length; offset += slice) {
+      let offset = 0;
+      // A fault switched off mid-chunk lets the rest through at once.
+      for (; offset < data.length && state.fault === fault; offset += slice) {
         const part = data.subarray(offset, offset + slice);
         await write(this.dest, part);
         await sleep((part.length / fault.bytesPerSec) * 1000);
       }
+      if (offset < data.length) await write(this.dest, data.subarray(offset));
       return;
     }
     if (this.isReply && fault.kind === 'resetMidReply' && !this.resetDone) {
@@ -197,10 +201,12 @@ class Pump {
       return;
     }
     if (this.isReply && fault.kind === 'splitReplies') {
-      for (const byte of data) {
-        await write(this.dest, Buffer.of(byte));
+      let offset = 0;
+      for (; offset < data.length && state.fault === fault; offset++) {
+        await write(this.dest, data.subarray(offset, offset + 1));
         await new Promise(setImmediate); // a turn of the loop between writes: one packet each
       }
+      if (offset < data.length) await write(this.dest, data.subarray(offset));
       return;
     }
     await write(this.dest, data);
