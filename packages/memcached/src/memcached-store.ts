@@ -26,6 +26,7 @@ import { looksHashed, toMemcachedKey } from './keys';
 import { RequestTimeout } from './node-connection';
 import { formatAddress, type MemcachedStoreOptions, type ResolvedOptions, resolveOptions } from './options';
 import { matchAnswers } from './quiet-gets';
+import { scrubError, scrubText, secretsOf } from './scrub';
 import { type Node, Topology } from './topology';
 import { toExpiration } from './ttl';
 
@@ -61,12 +62,15 @@ export class MemcachedStore implements CacheStore {
 
   private readonly options: ResolvedOptions;
   private readonly topology: Topology;
+  /** SASL credentials, scrubbed from every wrapped error. */
+  private readonly secrets: string[];
   private poller: DiscoveryPoller | undefined;
   private getBatch: Map<Node, Map<string, PendingGet>> | undefined;
 
   constructor(options: MemcachedStoreOptions) {
     this.options = resolveOptions(options);
     this.topology = new Topology(this.options, this.events);
+    this.secrets = secretsOf(this.options);
     this.capabilities = {
       batch: true,
       atomicAdd: true,
@@ -523,14 +527,16 @@ export class MemcachedStore implements CacheStore {
 
   private statusError(op: string, response: BinaryResponse): BackendError {
     const text = statusText(response.header.status);
-    return new BackendError(`memcached ${op} failed: ${text}`, DRIVER, { cause: response.val.toString() || text });
+    const detail = scrubText(response.val.toString(), this.secrets);
+    return new BackendError(`memcached ${op} failed: ${text}`, DRIVER, { cause: detail || text });
   }
 
   private transportError(op: string, node: Node, error: unknown): BackendError {
     if (error instanceof BackendError) return error;
     if (error instanceof RequestTimeout) return new TimeoutError(op, DRIVER, this.options.timeoutMs);
-    const message = error instanceof Error ? error.message : String(error);
-    return new BackendError(`memcached ${op} on ${node.id} failed: ${message}`, DRIVER, { cause: error });
+    // Wrap a scrubbed copy: the client's error (or its cause) may carry the SASL credentials.
+    const cause = scrubError(error, this.secrets);
+    return new BackendError(`memcached ${op} on ${node.id} failed: ${cause.message}`, DRIVER, { cause });
   }
 }
 

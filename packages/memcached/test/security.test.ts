@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { inspect } from 'node:util';
 import { BackendError } from '@larder/core';
 import type { MemcachedCluster } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemcachedStore, type MemcachedStore } from '../src';
+import { createMemcachedStore, LarderServer, type MemcachedStore, type MemcachedStoreOptions } from '../src';
 import { memcached, text } from './helpers';
 
 /** set/get of one key and setMany/getMany of 20 keys under `prefix:`, each value read back as written. */
@@ -47,6 +48,72 @@ describe('SASL against memcached -S', () => {
       expect(error).toBeInstanceOf(BackendError);
       expect(String((error as Error).message)).toMatch(/authentication/i);
       expect(String((error as Error).message)).not.toContain('wrong-password');
+    } finally {
+      await bad.close();
+    }
+  });
+
+  it('no error, cause or event of a wrong-credential store shows the credentials (inspect depth 10)', async () => {
+    const secrets = { username: 'larder-user-Zq7', password: 'pw-Kx93-secret' };
+    const bad = await createMemcachedStore({ servers: cluster.servers.split(','), ...secrets, timeout: 500 });
+    const seen: unknown[] = [];
+    for (const name of ['topology', 'discoveryError', 'nodeEjected', 'nodeReadmitted', 'error']) {
+      bad.events.on(name, (...args: unknown[]) => seen.push(name, ...args));
+    }
+    try {
+      const calls: Promise<unknown>[] = [
+        bad.get('sasl:x'),
+        bad.getMany(['sasl:x', 'sasl:y', 'sasl:z']),
+        bad.set('sasl:x', 'X', undefined),
+        bad.setMany([['sasl:y', 'Y']], undefined),
+        bad.add('sasl:z', 'Z', undefined),
+        bad.delete('sasl:x'),
+        bad.deleteMany(['sasl:x', 'sasl:y']),
+        bad.increment('sasl:n', 1, undefined),
+        bad.increment('sasl:n', -1, undefined),
+        bad.touch('sasl:x', 1000),
+        bad.pull('sasl:x'),
+        bad.compareAndDelete('sasl:x', 'X'),
+      ];
+      const errors = (await Promise.allSettled(calls)).map((result) =>
+        result.status === 'rejected' ? result.reason : result,
+      );
+      for (const error of errors) expect(error).toBeInstanceOf(BackendError);
+      seen.push(...errors);
+      const printed = seen
+        .map((item) => `${inspect(item, { depth: 10, showHidden: true })}\n${String(item)}`)
+        .join('\n');
+      expect(printed).toMatch(/authentication/i);
+      expect(printed).not.toContain(secrets.password);
+      expect(printed).not.toContain(secrets.username);
+    } finally {
+      await bad.close();
+    }
+  });
+
+  it('the wrapping point scrubs credentials an (injected) client puts on its errors', async () => {
+    const secrets = { username: 'larder-user-Zq7', password: 'pw-Kx93-secret' };
+    // A client that echoes its SASL frame, as some clients attach the failed command to errors.
+    const leaky: MemcachedStoreOptions['serverFactory'] = (node) => {
+      const server = new LarderServer({ ...node, host: '127.0.0.1', port: 1 });
+      const onError = server.onError.bind(server);
+      server.onError = (opaque, handler) =>
+        onError(opaque, () => {
+          const error = new Error(`AUTH ${node.username} ${node.password} refused`);
+          Object.assign(error, { code: 'E_AUTH', command: { args: [node.username, node.password] } });
+          handler(new Error(`request failed for ${node.username}`, { cause: error }));
+        });
+      return server;
+    };
+    const bad = await createMemcachedStore({ servers: ['127.0.0.1:1'], ...secrets, serverFactory: leaky, retries: 0 });
+    try {
+      const error = await bad.get('sasl:x').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BackendError);
+      const printed = `${inspect(error, { depth: 10, showHidden: true })}\n${JSON.stringify(error)}`;
+      expect(printed).toContain('refused');
+      expect(printed).toContain('E_AUTH');
+      expect(printed).not.toContain(secrets.password);
+      expect(printed).not.toContain(secrets.username);
     } finally {
       await bad.close();
     }
