@@ -1,78 +1,41 @@
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
-import { UnsupportedOperationError } from '@larder/core';
+import { describe, InvalidArgumentError, InvalidKeyError, UnsupportedOperationError } from '@larder/core';
 import {
   type CacheLike,
   type ResolvedSessionStoreOptions,
   resolveSessionStoreOptions,
   type SessionStoreOptions,
 } from './options';
+import { adoptExpressSessionStore } from './session-adoption';
+import {
+  cookieText,
+  decodeEnvelope,
+  encodeEnvelope,
+  encodeSessionData,
+  inflate,
+  type SessionCookie,
+  type SessionData,
+} from './session-envelope';
+import { followExpiry, requestedExpiry } from './session-expiry';
 
-/** A session as express-session and @fastify/session hand it to a store: data plus a `cookie`. */
-export interface SessionData {
-  cookie?: SessionCookie | null;
-  [key: string]: unknown;
-}
+export type { SessionCookie, SessionData } from './session-envelope';
 
 /** What `set`/`touch` accept: a `SessionData`, or express-session's / @fastify/session's session object. */
 export type SessionInput = SessionData | { cookie?: SessionCookie | null };
 
-/** The cookie fields the store reads (express-session's and @fastify/session's Cookie both fit). */
-export interface SessionCookie {
-  expires?: Date | string | null;
-  maxAge?: number | null;
-  originalMaxAge?: number | null;
-  toJSON?(): unknown;
-}
-
 type Callback<T = void> = (err?: unknown, value?: T) => void;
 
 /**
- * What is cached per session, as text: `<expiresAt>\n<cookie JSON>\n<data JSON>`. `expiresAt` is the
- * expiry (epoch ms) the backend was given at the last full write; the data excludes the cookie so
- * `set` can compare it with what `get` read. JSON never contains a raw newline, so the lines split
- * safely. Text, not bytes: the codec's string path (one native JSON.stringify/parse of a string) costs
- * less than copying bytes through the codec's binary marker and the Redis driver's text check,
- * about half of the store's CPU per request (measured, bench/README.md). Bytes written by earlier
- * versions still read.
+ * What the store remembers about a session it read or wrote. `data` is the data JSON as read (or
+ * last written) by this process: unchanged saves are recognised by it, and a merge-on-save can
+ * diff against it. `writtenExpiry` is the latest backend expiry this process knows was written
+ * (full write or touch); `knownExpiry` the latest one a save or touch asked for, written or
+ * skipped by the lazy rule (the backend trails it by less than `touchAfter`).
  */
-interface Envelope {
-  e: number;
-  c: string;
-  d: string;
-}
-
-function encodeEnvelope(envelope: Envelope): string {
-  return `${envelope.e}\n${envelope.c}\n${envelope.d}`;
-}
-
-/** Parses a stored envelope; `undefined` for anything else (a foreign or corrupt value reads as no session). */
-function decodeEnvelope(value: unknown): Envelope | undefined {
-  let text: string;
-  if (value instanceof Uint8Array)
-    text = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
-  else if (typeof value === 'string')
-    text = value; // a custom codec may hand bytes back as text
-  else return undefined;
-  const first = text.indexOf('\n');
-  const second = first < 0 ? -1 : text.indexOf('\n', first + 1);
-  if (second < 0) return undefined;
-  const e = Number(text.slice(0, first));
-  if (!Number.isFinite(e)) return undefined;
-  return { e, c: text.slice(first + 1, second), d: text.slice(second + 1) };
-}
-
-/** The session object express-session / @fastify/session get back. */
-function inflate(envelope: Envelope): SessionData {
-  const data = JSON.parse(envelope.d) as SessionData;
-  data.cookie = JSON.parse(envelope.c) as SessionCookie;
-  return data;
-}
-
-/** What the store remembers about a session it read or wrote: its data and the backend expiry it knows of. */
 interface Tracked {
-  d: string;
-  e: number;
+  data: string;
+  writtenExpiry: number;
+  knownExpiry: number;
 }
 
 const BACKEND_CODES = new Set(['E_BACKEND', 'E_TIMEOUT']);
@@ -125,7 +88,7 @@ export class CacheSessionStore extends EventEmitter {
       const sid = key.slice(at + marker.length);
       if (this.inflight.has(sid)) this.swallowed.set(sid, event.error);
     });
-    adoptExpressSessionStore(options.Store);
+    adoptExpressSessionStore(CacheSessionStore, options.Store);
   }
 
   /** Runs a cache call for `sid`, turning an error a fail-open cache swallowed back into a rejection. */
@@ -150,149 +113,49 @@ export class CacheSessionStore extends EventEmitter {
     }
   }
 
-  /** Reads a session; calls back with `undefined` (no error) when there is none. */
+  /** Reads a session; calls back with `null` (no error) when there is none or it expired. */
   // biome-ignore lint/suspicious/noExplicitAny: the session type is express-session's or @fastify/session's
   get(sid: string, callback: (err?: unknown, session?: any) => void): void {
-    this.guarded(sid, () => this.sessions.get<Uint8Array>(sid)).then(
-      (stored) => {
-        this.ok();
-        const envelope = decodeEnvelope(stored);
-        if (!envelope) {
-          this.tracked.delete(sid);
-          return callback(null, null);
-        }
-        if (envelope.e <= Date.now()) {
-          // The backend's expiry is coarser than ours (memcached/DynamoDB seconds): never serve a late one.
-          this.tracked.delete(sid);
-          return callback(null, null);
-        }
-        let data: SessionData;
-        try {
-          data = inflate(envelope);
-        } catch (err) {
-          return callback(err);
-        }
-        const known = this.tracked.get(sid);
-        // A touch by this process moved the expiry without rewriting the envelope: keep the later one.
-        this.track(sid, {
-          d: envelope.d,
-          e: known && known.d === envelope.d ? Math.max(known.e, envelope.e) : envelope.e,
-        });
-        callback(null, data);
-      },
-      (err) => this.fail(err, callback),
-    );
+    this.respond(this.read(sid), callback);
   }
 
   /** Writes a session, unless its data is unchanged since it was read and its stored expiry is recent. */
   set(sid: string, session: SessionInput, callback: Callback = noop): void {
-    const { cookie, ...data } = session;
-    const expiresAt = this.expiresAt(cookie);
-    const ttl = expiresAt - Date.now();
-    if (ttl <= 0) {
-      this.destroy(sid, callback);
-      return;
-    }
-    let d: string;
-    try {
-      d = JSON.stringify(data);
-    } catch (err) {
-      callback(err);
-      return;
-    }
-    const known = this.tracked.get(sid);
-    if (known && known.d === d) {
-      // Same data as read: at most an expiry push, never a value rewrite (which could undo a concurrent change).
-      this.pushExpiry(sid, session, known, expiresAt, callback);
-      return;
-    }
-    let payload: string;
-    try {
-      payload = encodeEnvelope({ e: expiresAt, c: cookieText(cookie), d });
-    } catch (err) {
-      callback(err);
-      return;
-    }
-    this.guarded(sid, () => this.sessions.set(sid, payload, ttl)).then(
-      () => {
-        this.ok();
-        this.track(sid, { d, e: expiresAt });
-        callback(null);
-      },
-      (err) => this.fail(err, callback),
-    );
+    this.respond(this.save(sid, session), callback);
   }
 
   /** Pushes the session's expiry forward (expiry only, no value rewrite) when that gains at least `touchAfter`. */
   touch(sid: string, session: SessionInput, callback: Callback = noop): void {
-    const expiresAt = this.expiresAt(session.cookie);
-    const known = this.tracked.get(sid);
-    if (!known) {
-      // Never read by this process: nothing to compare with, so write the expiry.
-      this.writeExpiry(sid, session, undefined, expiresAt, callback);
-      return;
-    }
-    this.pushExpiry(sid, session, known, expiresAt, callback);
+    this.respond(this.extend(sid, session), callback);
   }
 
   /** Deletes a session. */
   destroy(sid: string, callback: Callback = noop): void {
-    this.tracked.delete(sid);
-    this.guarded(sid, () => this.sessions.delete(sid)).then(
-      () => {
-        this.ok();
-        callback(null);
-      },
-      (err) => this.fail(err, callback),
-    );
+    this.respond(this.remove(sid), callback);
   }
 
   /** Lists every live session (needs a driver that can enumerate its keys). */
   // biome-ignore lint/suspicious/noExplicitAny: the session type is express-session's or @fastify/session's
   all(callback: (err?: unknown, sessions?: any) => void): void {
-    this.collect().then(
-      async (ids) => {
-        const sessions: SessionData[] = [];
-        for (const sid of ids) {
-          const envelope = decodeEnvelope(await this.sessions.get<Uint8Array>(sid));
-          if (!envelope || envelope.e <= Date.now()) continue;
-          const data = inflate(envelope);
-          sessions.push(Object.assign(data, { id: sid }));
-        }
-        callback(null, sessions);
-      },
-      (err) => this.fail(err, callback),
-    );
+    this.respond(this.readAll(), callback);
   }
 
   /** Counts the sessions (needs a driver that can enumerate its keys). */
   length(callback: Callback<number>): void {
-    this.collect().then(
-      (ids) => callback(null, ids.length),
-      (err) => this.fail(err, callback),
+    this.respond(
+      this.collect().then((ids) => ids.length),
+      callback,
     );
   }
 
   /** Lists the session ids (needs a driver that can enumerate its keys). */
   ids(callback: Callback<string[]>): void {
-    this.collect().then(
-      (ids) => callback(null, ids),
-      (err) => this.fail(err, callback),
-    );
+    this.respond(this.collect(), callback);
   }
 
   /** Deletes every session, and only sessions (needs a driver that can clear its keys). */
   clear(callback: Callback = noop): void {
-    this.requireEnumeration('clear')
-      .then(() => this.sessions.clear())
-      .then(
-        () => {
-          this.tracked.clear();
-          this.ok();
-          callback(null);
-        },
-        (err) => this.fail(err, callback),
-      );
+    this.respond(this.clearAll(), callback);
   }
 
   /** Stops the recovery probe (the cache itself belongs to the caller). */
@@ -301,61 +164,140 @@ export class CacheSessionStore extends EventEmitter {
     this.probeTimer = undefined;
   }
 
-  private pushExpiry(sid: string, session: SessionInput, known: Tracked, expiresAt: number, callback: Callback): void {
-    const gain = expiresAt - known.e;
-    if (gain < this.touchAfter(expiresAt - Date.now())) {
-      callback(null);
-      return;
-    }
-    this.writeExpiry(sid, session, known, expiresAt, callback);
-  }
-
-  private writeExpiry(
-    sid: string,
-    session: SessionInput,
-    known: Tracked | undefined,
-    expiresAt: number,
-    callback: Callback,
-  ): void {
-    const ttl = expiresAt - Date.now();
-    if (ttl <= 0) {
-      callback(null);
-      return;
-    }
-    this.guarded(sid, () => this.sessions.touch(sid, ttl)).then(
-      (found) => {
-        this.ok();
-        if (found && known) this.track(sid, { d: known.d, e: expiresAt });
-        callback(null);
-      },
+  /**
+   * Hands the outcome to the callback outside the promise chain (next tick), so an exception thrown
+   * by the callback is an uncaught exception, as with express-session's MemoryStore, not an
+   * unhandled rejection. Backend failures also mark the store down.
+   */
+  private respond<T>(outcome: Promise<T>, callback: Callback<T>): void {
+    outcome.then(
+      (value) => process.nextTick(callback, null, value),
       (err) => {
-        // A driver without an expiry-only write: fall back to rewriting the session.
-        if (err instanceof UnsupportedOperationError) {
-          this.tracked.delete(sid);
-          return this.set(sid, session, callback);
-        }
-        this.fail(err, callback);
+        if (isBackendError(err)) this.down();
+        process.nextTick(callback, err);
       },
     );
+  }
+
+  private async read(sid: string): Promise<SessionData | null> {
+    checkSid(sid);
+    const stored = await this.guarded(sid, () => this.sessions.get<unknown>(sid));
+    this.ok();
+    if (stored === undefined) {
+      this.tracked.delete(sid);
+      return null;
+    }
+    const envelope = decodeEnvelope(stored, sid);
+    const session = inflate(envelope, sid);
+    const known = this.tracked.get(sid);
+    const same = known !== undefined && known.data === envelope.data;
+    const writtenExpiry = same ? Math.max(known.writtenExpiry, envelope.writtenExpiry) : envelope.writtenExpiry;
+    const knownExpiry = same ? Math.max(known.knownExpiry, writtenExpiry) : writtenExpiry;
+    // The backend holds it, so it is live; the cookie is given the latest expiry known (see followExpiry).
+    if (!followExpiry(session, knownExpiry, Date.now())) {
+      this.tracked.delete(sid);
+      return null;
+    }
+    this.track(sid, { data: envelope.data, writtenExpiry, knownExpiry });
+    return session;
+  }
+
+  private async save(sid: string, session: SessionInput): Promise<void> {
+    checkSid(sid);
+    checkSession(session);
+    const { cookie, ...rest } = session;
+    const now = Date.now();
+    const expiresAt = requestedExpiry(cookie, now, this.options.ttlMs);
+    const data = encodeSessionData(rest, sid);
+    const ttl = expiresAt - now;
+    // A cookie that already expired: the session is over.
+    if (ttl <= 0) return this.remove(sid);
+    const known = this.tracked.get(sid);
+    if (known && known.data === data) {
+      // Same data as read: at most an expiry push, never a value rewrite (which could undo a concurrent change).
+      return this.push(sid, session, known, expiresAt);
+    }
+    const payload = encodeEnvelope({ writtenExpiry: expiresAt, cookie: cookieText(cookie), data });
+    await this.guarded(sid, () => this.sessions.set(sid, payload, ttl));
+    this.ok();
+    this.track(sid, { data, writtenExpiry: expiresAt, knownExpiry: expiresAt });
+  }
+
+  private async extend(sid: string, session: SessionInput): Promise<void> {
+    checkSid(sid);
+    checkSession(session);
+    const expiresAt = requestedExpiry(session.cookie, Date.now(), this.options.ttlMs);
+    const known = this.tracked.get(sid);
+    // Never read by this process: nothing to compare with, so write the expiry.
+    if (!known) return this.writeExpiry(sid, session, undefined, expiresAt);
+    return this.push(sid, session, known, expiresAt);
+  }
+
+  private async remove(sid: string): Promise<void> {
+    checkSid(sid);
+    this.tracked.delete(sid);
+    await this.guarded(sid, () => this.sessions.delete(sid));
+    this.ok();
+  }
+
+  /** Lazy rule: writes the expiry only when it gains at least `touchAfter` over the last one written; remembers it either way. */
+  private async push(sid: string, session: SessionInput, known: Tracked, expiresAt: number): Promise<void> {
+    if (expiresAt > known.knownExpiry) known.knownExpiry = expiresAt;
+    if (expiresAt - known.writtenExpiry < this.touchAfter(expiresAt - Date.now())) return;
+    return this.writeExpiry(sid, session, known, expiresAt);
+  }
+
+  private async writeExpiry(sid: string, session: SessionInput, known: Tracked | undefined, expiresAt: number) {
+    const ttl = expiresAt - Date.now();
+    if (ttl <= 0) return;
+    let found: boolean;
+    try {
+      found = await this.guarded(sid, () => this.sessions.touch(sid, ttl));
+    } catch (err) {
+      if (!(err instanceof UnsupportedOperationError)) throw err;
+      // A driver without an expiry-only write: fall back to rewriting the session.
+      this.tracked.delete(sid);
+      return this.save(sid, session);
+    }
+    this.ok();
+    if (found && known) {
+      this.track(sid, {
+        data: known.data,
+        writtenExpiry: expiresAt,
+        knownExpiry: Math.max(known.knownExpiry, expiresAt),
+      });
+    }
+  }
+
+  private async readAll(): Promise<SessionData[]> {
+    const ids = await this.collect();
+    const sessions: SessionData[] = [];
+    const now = Date.now();
+    for (const sid of ids) {
+      const stored = await this.sessions.get<unknown>(sid);
+      if (stored === undefined) continue;
+      const envelope = decodeEnvelope(stored, sid);
+      const session = inflate(envelope, sid);
+      const known = this.tracked.get(sid);
+      const knownExpiry = known?.data === envelope.data ? known.knownExpiry : envelope.writtenExpiry;
+      if (followExpiry(session, Math.max(knownExpiry, envelope.writtenExpiry), now)) {
+        sessions.push(Object.assign(session, { id: sid }));
+      }
+    }
+    return sessions;
+  }
+
+  private async clearAll(): Promise<void> {
+    await this.requireEnumeration('clear');
+    await this.sessions.clear();
+    this.tracked.clear();
+    this.ok();
   }
 
   /** Minimum expiry gain worth a backend write, for a session living `lifetimeMs`. */
   private touchAfter(lifetimeMs: number): number {
     if (this.options.touchAfterMs !== undefined) return this.options.touchAfterMs;
     return Math.min(MAX_HOUR, Math.max(0, lifetimeMs) / 10);
-  }
-
-  /** Absolute expiry (epoch ms) from the cookie's `expires`, else its `maxAge`, else the configured TTL. */
-  private expiresAt(cookie: SessionCookie | null | undefined): number {
-    const now = Date.now();
-    const expires = cookie?.expires;
-    if (expires instanceof Date) return expires.getTime();
-    if (typeof expires === 'string') {
-      const at = Date.parse(expires);
-      if (!Number.isNaN(at)) return at;
-    }
-    if (typeof cookie?.maxAge === 'number') return now + cookie.maxAge;
-    return now + this.options.ttlMs;
   }
 
   private track(sid: string, entry: Tracked): void {
@@ -385,12 +327,6 @@ export class CacheSessionStore extends EventEmitter {
     for await (const key of this.sessions.keys()) ids.push(key);
     this.ok();
     return ids;
-  }
-
-  /** Passes the error on (never dropped) and, for a backend failure, reports the store down and probes it. */
-  private fail(err: unknown, callback: Callback<never>): void {
-    if (isBackendError(err)) this.down();
-    callback(err);
   }
 
   private ok(): void {
@@ -425,40 +361,20 @@ export class CacheSessionStore extends EventEmitter {
 
 function noop(): void {}
 
-/** The cookie as JSON text (what `JSON.stringify(cookie)` gives). */
-function cookieText(cookie: SessionCookie | null | undefined): string {
-  if (!cookie) return 'null';
-  const json = (typeof cookie.toJSON === 'function' ? cookie.toJSON() : cookie) as Record<string, unknown>;
-  const expires = json.expires;
-  if (!(expires instanceof Date)) return JSON.stringify(json);
-  // JSON.stringify reaches Date#toJSON through a slow generic path: hand it the ISO string (in a copy).
-  return JSON.stringify({ ...json, expires: Number.isNaN(expires.getTime()) ? null : expires.toISOString() });
+/** Session ids are non-empty strings (a number or an object is a caller bug, not a key). */
+function checkSid(sid: unknown): asserts sid is string {
+  if (typeof sid !== 'string' || sid === '') {
+    throw new InvalidKeyError(`A session id must be a non-empty string, got ${describe(sid)}`, sid);
+  }
+}
+
+function checkSession(session: unknown): asserts session is SessionInput {
+  if (typeof session !== 'object' || session === null || Array.isArray(session)) {
+    throw new InvalidArgumentError(`A session must be an object, got ${describe(session)}`, 'session');
+  }
 }
 
 function isBackendError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && BACKEND_CODES.has(code);
-}
-
-let adopted = false;
-
-/**
- * Makes `CacheSessionStore` a subclass of express-session's `Store` (which gives `regenerate`,
- * `load` and `createSession`, and passes `instanceof` checks) without a hard dependency:
- * express-session is an optional peer, and @fastify/session needs none of it.
- */
-function adoptExpressSessionStore(given?: new () => object): void {
-  if (adopted) return;
-  let Store = given;
-  if (!Store) {
-    try {
-      const require = createRequire(import.meta.url);
-      Store = (require('express-session') as { Store?: new () => object }).Store;
-    } catch {
-      return;
-    }
-  }
-  if (!Store || !(Store.prototype instanceof EventEmitter)) return;
-  adopted = true;
-  Object.setPrototypeOf(CacheSessionStore.prototype, Store.prototype);
 }
