@@ -1,121 +1,210 @@
-import { GRACE, type GraceEnvelope, isEnvelope, type Shared } from './cache-state';
+import type { RememberOptions } from './cache-options';
 import type { CacheStore, Payload, TtlMs } from './contract';
-import { type LarderError, SerializationError } from './errors';
+import { type GracedEntry, gracedEntry, isFresh, isGraced, storeTtl } from './entry';
+import { describe, InvalidArgumentError, SerializationError, UnsupportedOperationError } from './errors';
+import { checkKeyBytes, REMEMBER_LOCK_KEY_PREFIX } from './key-policy';
 import { Lock } from './lock';
-import { sleep, withTimeout } from './timeout';
+import type { OperationPath } from './operation';
+import { sleep } from './timeout';
 import { parseTtl, type Ttl } from './ttl';
 
-// The miss and refresh side of `Cache.remember` (the hit path stays inline in cache.ts).
+// `Cache.remember`: single-flight per key in this process, grace (serve stale while one refresh
+// runs, or when the loader or the backend fails) and the optional cross-process lock.
 
-/** Most graced values kept in process for `remember` to serve when the backend is down. */
-const MAX_GRACE_COPIES = 1000;
 const DEFAULT_LOCK_MS = 10_000;
 
-/** What `remember` needs from its cache (bound to the cache's namespace). */
-export interface RememberHost {
-  readonly shared: Shared;
-  /** Counts and emits an error; returns it (wrapped as a LarderError unless `wrap` is false). */
-  report(operation: string, key: string | undefined, error: unknown, wrap?: boolean): LarderError;
-  /** Encodes and size-checks a value (throws input errors). */
-  encode(key: string, value: unknown): Payload;
-  /** Counts and emits a write. */
-  wrote(key: string): void;
+/** Cross-process lock of a miss: its TTL, how long to wait, and its key (in the reserved namespace). */
+interface MissLock {
+  ttlMs: number;
+  waitMs: number;
+  key: string;
 }
 
-function bound<T>(shared: Shared, promise: Promise<T>, operation: string): Promise<T> {
-  return shared.timeoutMs === 0 ? promise : withTimeout(promise, shared.timeoutMs, operation, shared.driver);
-}
-
-/** One `remember` call on a miss: what to load, how to store it, and what stale value may stand in. */
-export interface Plan<T> {
+/** One `remember` miss: what to load, how to store it, and what stale entry may stand in. */
+interface Miss<T> {
   store: CacheStore;
   full: string;
   key: string;
   ttlMs: TtlMs;
   graceMs: number;
   loader: () => T | Promise<T>;
-  /** Cross-process lock: its TTL, how long to wait, and its key (in the reserved namespace). */
-  lock: { ttlMs: number; waitMs: number; key: string } | undefined;
-  stale: GraceEnvelope | undefined;
-  backendDown?: boolean;
+  lock: MissLock | undefined;
+  stale: GracedEntry | undefined;
+  /** The store failed: run the loader, do not write. */
+  backendDown: boolean;
 }
 
+/** A read inside the flight: a fresh value, a stale graced entry, or nothing. */
 interface Read {
   fresh: boolean;
   value: unknown;
-  stale?: GraceEnvelope;
+  stale?: GracedEntry;
 }
 
 const MISS: Read = { fresh: false, value: undefined };
 
-/** Lock options of `remember` in ms (both default 10 s). */
-export function parseLockOptions(lock: true | { ttl?: Ttl; wait?: Ttl }): { ttlMs: number; waitMs: number } {
-  const options = lock === true ? {} : lock;
+/** `Cache.remember`: in-process stores answer a fresh hit synchronously; anything else takes the full path. */
+export function remember<T>(
+  ops: OperationPath,
+  key: string,
+  ttl: Ttl | undefined,
+  loader: () => T | Promise<T>,
+  options: RememberOptions | undefined,
+): Promise<T> {
+  let ttlMs: TtlMs;
+  try {
+    ttlMs = ops.ttlMs(ttl);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const getSync = ops.context.getSync;
+  if (getSync !== undefined && options === undefined) {
+    try {
+      const payload = getSync(ops.full(key));
+      const value = payload === undefined ? undefined : decodeOrMiss(ops, payload, key);
+      if (value !== undefined && !isGraced(value)) {
+        ops.counted(key, true);
+        return Promise.resolve(value as T);
+      }
+    } catch {
+      // The full path reads again and applies the error rules.
+    }
+  }
+  return rememberFromStore(ops, key, ttlMs, loader, options);
+}
+
+/** `remember` past the synchronous fast path (`rememberForever` starts here). */
+export async function rememberFromStore<T>(
+  ops: OperationPath,
+  key: string,
+  ttlMs: TtlMs,
+  loader: () => T | Promise<T>,
+  options: RememberOptions | undefined,
+): Promise<T> {
+  const context = ops.context;
+  const store = context.store ?? (await context.ready);
+  const full = ops.full(key);
+  if (typeof loader !== 'function') {
+    throw new InvalidArgumentError(`remember needs a loader function, got ${describe(loader)}`, 'loader');
+  }
+  let graceMs = 0;
+  let lock: MissLock | undefined;
+  if (options !== undefined) {
+    graceMs = options.grace === undefined || ttlMs === undefined ? 0 : parseTtl(options.grace);
+    if (options.lock) lock = missLock(ops, store, key, options.lock);
+  }
+  // The hit path is inlined (no helper awaits, nothing allocated): it is the common case.
+  let payload: Payload | undefined;
+  try {
+    payload = await ops.bound(store.get(full), 'get');
+  } catch (error) {
+    ops.report('remember', key, error);
+    // Backend down: serve the last graced value this process saw while within its grace...
+    const copy = graceMs > 0 ? context.graceCopies.within(full) : undefined;
+    if (copy !== undefined) {
+      ops.counted(key, true);
+      return copy.v as T;
+    }
+    // ...else fall back to the loader (one run per key in this process).
+    const miss: Miss<T> = { store, full, key, ttlMs, graceMs, loader, lock, stale: undefined, backendDown: true };
+    return context.flights.run(full, () => loadAndStore(ops, miss));
+  }
+  let stale: GracedEntry | undefined;
+  if (payload !== undefined) {
+    const value = decodeOrMiss(ops, payload, key);
+    if (value !== undefined) {
+      if (!isGraced(value)) {
+        ops.counted(key, true);
+        return value as T;
+      }
+      if (graceMs > 0) context.graceCopies.keep(full, value, graceMs);
+      if (isFresh(value)) {
+        ops.counted(key, true);
+        return value.v as T;
+      }
+      stale = value;
+    }
+  }
+  const miss: Miss<T> = { store, full, key, ttlMs, graceMs, loader, lock, stale: undefined, backendDown: false };
+  if (stale !== undefined) {
+    // Within grace: answer now with the stale value, refresh once in the background.
+    ops.counted(key, true);
+    if (!context.flights.has(full)) {
+      miss.stale = stale;
+      context.flights.run(full, () => resolveMiss(ops, miss)).catch((error) => ops.report('remember', key, error));
+    }
+    return stale.v as T;
+  }
+  ops.counted(key, false);
+  return context.flights.run(full, () => resolveMiss(ops, miss));
+}
+
+/** The lock of a `remember` with `lock` (both times default 10 s); its key is in the reserved namespace, so a user key can never be it. */
+function missLock(
+  ops: OperationPath,
+  store: CacheStore,
+  key: string,
+  lock: true | { ttl?: Ttl; wait?: Ttl },
+): MissLock {
+  const context = ops.context;
+  if (!store.add || !store.capabilities.atomicAdd) {
+    throw new UnsupportedOperationError('remember with lock', context.driver, 'locks need an atomic set-if-absent');
+  }
+  const lockKey = `${context.basePrefix}${REMEMBER_LOCK_KEY_PREFIX}${ops.path}${key}`;
+  checkKeyBytes(lockKey, key, context.maxKeyBytes, context.driver);
+  const given = lock === true ? {} : lock;
   return {
-    ttlMs: options.ttl === undefined ? DEFAULT_LOCK_MS : parseTtl(options.ttl),
-    waitMs: options.wait === undefined ? DEFAULT_LOCK_MS : parseTtl(options.wait),
+    ttlMs: given.ttl === undefined ? DEFAULT_LOCK_MS : parseTtl(given.ttl),
+    waitMs: given.wait === undefined ? DEFAULT_LOCK_MS : parseTtl(given.wait),
+    key: lockKey,
   };
 }
 
-/** Remembers the latest graced value of `full` in process (bounded; the oldest entry goes first). */
-export function keepGraceCopy(shared: Shared, full: string, envelope: GraceEnvelope, graceMs: number): void {
-  const copies = shared.graceCopies;
-  copies.delete(full);
-  copies.set(full, { envelope, until: envelope[GRACE] + graceMs });
-  if (copies.size > MAX_GRACE_COPIES) copies.delete(copies.keys().next().value as string);
-}
-
 /** Decodes for `remember`: a payload that no longer decodes is reported and counts as a miss (the loader's value overwrites it). */
-export function decodeForRemember(host: RememberHost, payload: Payload, key: string): unknown {
-  const s = host.shared;
-  if (s.raw) return payload;
+function decodeOrMiss(ops: OperationPath, payload: Payload, key: string): unknown {
   try {
-    return s.codec.decode(payload, key);
+    return ops.decode(payload, key);
   } catch (error) {
     if (!(error instanceof SerializationError)) throw error;
-    host.report('remember', key, error);
+    ops.report('remember', key, error);
     return undefined;
   }
 }
 
-/** Reads `full`: a fresh value, a stale grace envelope, or nothing. A payload that no longer decodes counts as a miss (it will be overwritten). */
-async function readKey(host: RememberHost, store: CacheStore, full: string, key: string): Promise<Read> {
-  const payload = await bound(host.shared, store.get(full), 'get');
+/** Reads the key inside the flight: a fresh value, a stale graced entry, or nothing. */
+async function readEntry<T>(ops: OperationPath, miss: Miss<T>): Promise<Read> {
+  const payload = await ops.bound(miss.store.get(miss.full), 'get');
   if (payload === undefined) return MISS;
-  const value = decodeForRemember(host, payload, key);
+  const value = decodeOrMiss(ops, payload, miss.key);
   if (value === undefined) return MISS;
-  if (!isEnvelope(value)) return { fresh: true, value };
-  if (value[GRACE] > Date.now()) return { fresh: true, value: value.v };
+  if (!isGraced(value)) return { fresh: true, value };
+  if (isFresh(value)) return { fresh: true, value: value.v };
   return { fresh: false, value: undefined, stale: value };
 }
 
 /** Runs inside the single-flight: re-reads (a flight that just ended may have stored the value), then loads, under the lock when asked. */
-export async function fill<T>(host: RememberHost, plan: Plan<T>): Promise<T> {
+async function resolveMiss<T>(ops: OperationPath, miss: Miss<T>): Promise<T> {
   let read: Read;
   try {
-    read = await readKey(host, plan.store, plan.full, plan.key);
+    read = await readEntry(ops, miss);
   } catch (error) {
-    return loadWithBackendDown(host, plan, error);
+    return loadWithBackendDown(ops, miss, error);
   }
   if (read.fresh) return read.value as T;
-  if (read.stale) plan.stale ??= read.stale;
-  return plan.lock ? fillLocked(host, plan, plan.lock) : load(host, plan);
+  if (read.stale) miss.stale ??= read.stale;
+  return miss.lock ? resolveMissLocked(ops, miss, miss.lock) : loadAndStore(ops, miss);
 }
 
 /** The backend failed: report it and run the loader (remember falls back to it whatever the error policy). */
-function loadWithBackendDown<T>(host: RememberHost, plan: Plan<T>, error: unknown): Promise<T> {
-  host.report('remember', plan.key, error);
-  plan.backendDown = true;
-  return load(host, plan);
+function loadWithBackendDown<T>(ops: OperationPath, miss: Miss<T>, error: unknown): Promise<T> {
+  ops.report('remember', miss.key, error);
+  miss.backendDown = true;
+  return loadAndStore(ops, miss);
 }
 
-/** Cross-process: only the holder of the key's lock (`<prefix>__larder:remember:<key>`) loads; others poll for its value with back-off, then load themselves when the wait ends. */
-async function fillLocked<T>(
-  host: RememberHost,
-  plan: Plan<T>,
-  options: { ttlMs: number; waitMs: number; key: string },
-): Promise<T> {
-  const lock = new Lock(host.shared.locks, options.key, options.ttlMs);
+/** Cross-process: only the holder of the key's lock loads; others poll for its value with back-off, then load themselves when the wait ends. */
+async function resolveMissLocked<T>(ops: OperationPath, miss: Miss<T>, options: MissLock): Promise<T> {
+  const lock = new Lock(ops.context.locks, options.key, options.ttlMs);
   const deadline = Date.now() + options.waitMs;
   let backoff = 5;
   for (;;) {
@@ -123,58 +212,54 @@ async function fillLocked<T>(
     try {
       acquired = await lock.acquire();
     } catch (error) {
-      return loadWithBackendDown(host, plan, error);
+      return loadWithBackendDown(ops, miss, error);
     }
     if (acquired) {
       try {
         // The previous holder may have stored the value just before releasing.
-        const read = await readKey(host, plan.store, plan.full, plan.key).catch(() => MISS);
+        const read = await readEntry(ops, miss).catch(() => MISS);
         if (read.fresh) return read.value as T;
-        return await load(host, plan);
+        return await loadAndStore(ops, miss);
       } finally {
-        await lock.release().catch((error) => host.report('remember', plan.key, error));
+        await lock.release().catch((error) => ops.report('remember', miss.key, error));
       }
     }
     const left = deadline - Date.now();
-    if (left <= 0) return load(host, plan);
+    if (left <= 0) return loadAndStore(ops, miss);
     await sleep(Math.min(left, backoff * (0.5 + Math.random() / 2)));
     backoff = Math.min(backoff * 2, 200);
     let read: Read;
     try {
-      read = await readKey(host, plan.store, plan.full, plan.key);
+      read = await readEntry(ops, miss);
     } catch (error) {
-      return loadWithBackendDown(host, plan, error);
+      return loadWithBackendDown(ops, miss, error);
     }
     if (read.fresh) return read.value as T;
   }
 }
 
 /** Runs the loader and stores its result; serves the stale value when the loader fails. */
-export async function load<T>(host: RememberHost, plan: Plan<T>): Promise<T> {
+async function loadAndStore<T>(ops: OperationPath, miss: Miss<T>): Promise<T> {
   let value: T;
   try {
-    value = await plan.loader();
+    value = await miss.loader();
   } catch (error) {
-    if (plan.stale === undefined) throw error;
-    host.report('remember.loader', plan.key, error, false);
-    return plan.stale.v as T;
+    if (miss.stale === undefined) throw error;
+    ops.report('remember.loader', miss.key, error, false);
+    return miss.stale.v as T;
   }
   if (value === undefined) return value;
-  const { ttlMs, graceMs } = plan;
-  const stored = graceMs > 0 ? { [GRACE]: Date.now() + (ttlMs as number), v: value } : value;
-  const payload = host.encode(plan.key, stored);
-  if (graceMs > 0) keepGraceCopy(host.shared, plan.full, stored as GraceEnvelope, graceMs);
-  if (plan.backendDown) return value;
+  const { ttlMs, graceMs } = miss;
+  const entry = graceMs > 0 ? gracedEntry(value, ttlMs as number) : value;
+  const payload = ops.encode(miss.key, entry);
+  if (graceMs > 0) ops.context.graceCopies.keep(miss.full, entry as GracedEntry, graceMs);
+  if (miss.backendDown) return value;
   try {
-    await bound(
-      host.shared,
-      plan.store.set(plan.full, payload, graceMs > 0 ? (ttlMs as number) + graceMs : ttlMs),
-      'set',
-    );
-    host.wrote(plan.key);
+    await ops.bound(miss.store.set(miss.full, payload, storeTtl(ttlMs, graceMs)), 'set');
+    ops.wrote(miss.key);
   } catch (error) {
     // The value is good; the cache is not. Serve it anyway.
-    host.report('remember', plan.key, error);
+    ops.report('remember', miss.key, error);
   }
   return value;
 }

@@ -1,0 +1,265 @@
+import type { CacheContext } from './cache-context';
+import { payloadBytes } from './codec';
+import type { Payload, TtlMs } from './contract';
+import { freshValue } from './entry';
+import { BackendError, LarderError, ValueTooLargeError } from './errors';
+import type { CacheEventName } from './events';
+import { FullKeyMemo, toFullKey } from './key-policy';
+import { withTimeout } from './timeout';
+import { parseTtl, type Ttl } from './ttl';
+import { isInputError, rawValueSize } from './value-policy';
+
+/** What `settle` resolves when a store call failed and the `'miss'` policy let it go. */
+export const FAILED: unique symbol = Symbol('larder.failed');
+
+// One settled promise for every synchronous write: a resolved promise cannot change, so sharing it is safe.
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** Returns `error` if it is a LarderError, else a `BackendError` wrapping it. */
+export function asLarderError(error: unknown, driver: string, operation: string): LarderError {
+  if (error instanceof LarderError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new BackendError(`${driver} ${operation} failed: ${message}`, driver, { cause: error });
+}
+
+/**
+ * The one way from a `Cache` (or one of its namespaces) to its store. Every facade operation,
+ * `remember`, batches and locks build on it: full keys (prefix, key policy), the timeout of
+ * every store call, the failure policy and error wrapping, events and stats, encode, decode and
+ * the grace unwrap of reads (via the entry model, `entry.ts`).
+ *
+ * Hook point for the L1 tier and tracing (DESIGN.md "Two tiers", "Observability"): both plug in
+ * here, not in `cache.ts`.
+ * - L1: `get` and `read` are where a decoded value is known (read-through: look in L1 before the
+ *   store; keep what the store answered), `write` and `wrote` where a write has reached the store
+ *   (write-after-store), `deleted` where a key goes (invalidation); batches go through `read`,
+ *   `wrote` and `deleted` too.
+ * - Tracing (`larder.operation`): every outcome passes `counted` (hit/miss, and so `hit`, `tier`,
+ *   `graced`), `wrote`, `deleted` or `report` (errors) — the only places that touch the emitter
+ *   and stats; a trace context set at the start of an operation completes there.
+ */
+export class OperationPath {
+  /** Full prefix: store prefix + namespace path. */
+  readonly prefix: string;
+  /** Namespace path relative to the store prefix (event keys, `keys()`). */
+  readonly path: string;
+  #keys: FullKeyMemo | undefined;
+
+  constructor(
+    readonly context: CacheContext,
+    prefix: string,
+    path: string,
+  ) {
+    this.prefix = prefix;
+    this.path = path;
+  }
+
+  /** The validated full key (prefix + namespace + key); memoized for in-process stores. */
+  full(key: string): string {
+    const context = this.context;
+    if (!context.memoKeys) return toFullKey(this.prefix, key, context.maxKeyBytes, context.driver);
+    this.#keys ??= new FullKeyMemo(this.prefix);
+    return this.#keys.of(key, context.maxKeyBytes, context.driver);
+  }
+
+  /** `ttl` in ms, else the default TTL. */
+  ttlMs(ttl: Ttl | undefined): TtlMs {
+    return ttl === undefined ? this.context.defaultTtlMs : parseTtl(ttl);
+  }
+
+  /** Bounds a store call by the timeout (none for in-process stores). */
+  bound<T>(call: Promise<T>, operation: string): Promise<T> {
+    const context = this.context;
+    return context.timeoutMs === 0 ? call : withTimeout(call, context.timeoutMs, operation, context.driver);
+  }
+
+  /** Awaits a bounded store call; on failure applies the error policy: rejects, or resolves `FAILED` under `'miss'`. */
+  async settle<T>(call: Promise<T>, operation: string, key: string | undefined): Promise<T | typeof FAILED> {
+    try {
+      return await this.bound(call, operation);
+    } catch (error) {
+      return this.failed(operation, key, error, FAILED);
+    }
+  }
+
+  /** Applies the error policy: input errors and `'throw'` reject; `'miss'` resolves `fallback`. Reports either way. */
+  failed<F>(operation: string, key: string | undefined, error: unknown, fallback: F): F {
+    const wrapped = this.report(operation, key, error);
+    if (this.context.onError === 'throw' || isInputError(wrapped)) throw wrapped;
+    return fallback;
+  }
+
+  /** `failed` for the synchronous fast paths: the policy's answer as a promise. */
+  syncFailed<F>(operation: string, key: string, error: unknown, fallback: F): Promise<F> {
+    try {
+      return Promise.resolve(this.failed(operation, key, error, fallback));
+    } catch (rejected) {
+      return Promise.reject(rejected);
+    }
+  }
+
+  /** Counts and emits an error; returns it as a LarderError (as given when `wrap` is false: a loader's own error). */
+  report(operation: string, key: string | undefined, error: unknown, wrap = true): LarderError {
+    const context = this.context;
+    const wrapped = wrap ? asLarderError(error, context.driver, operation) : (error as LarderError);
+    context.emitter.counters.errors++;
+    if (this.#listening('error')) {
+      context.emitter.emit('error', {
+        operation,
+        key: key === undefined ? undefined : this.path + key,
+        error: wrapped,
+      });
+    }
+    return wrapped;
+  }
+
+  /** Encodes a value (or checks a raw one) and checks its size; throws input errors. */
+  encode(key: string, value: unknown): Payload {
+    const context = this.context;
+    const max = context.maxValueBytes;
+    if (context.raw) {
+      if (context.storeChecksValues) return value as Payload;
+      const size = rawValueSize(value, key, max);
+      if (size > max) throw new ValueTooLargeError(key, size, max, context.driver);
+      return value as Payload;
+    }
+    const payload = context.codec.encode(value, key);
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no byte count.
+    if (payload.length * 3 > max || typeof payload !== 'string') {
+      const size = payloadBytes(payload);
+      if (size > max) throw new ValueTooLargeError(key, size, max, context.driver);
+    }
+    return payload;
+  }
+
+  /** Decodes a payload into its stored entry (a graced entry stays wrapped; see `entry.ts`). */
+  decode(payload: Payload, key: string): unknown {
+    const context = this.context;
+    return context.raw ? payload : context.codec.decode(payload, key);
+  }
+
+  /** What a read returns for a payload: decoded, grace unwrapped (`undefined` for a miss). */
+  value(payload: Payload | undefined, key: string): unknown {
+    return payload === undefined ? undefined : freshValue(this.decode(payload, key));
+  }
+
+  /** `value`, counted and emitted as a hit or a miss. */
+  read(payload: Payload | undefined, key: string): unknown {
+    const value = this.value(payload, key);
+    this.counted(key, value !== undefined);
+    return value;
+  }
+
+  /** The facade's `get`: the in-process synchronous path when the store has one (no await, one settled promise). */
+  get(key: string): Promise<unknown> {
+    const getSync = this.context.getSync;
+    if (getSync === undefined) return this.#getAsync(key);
+    try {
+      return Promise.resolve(this.read(getSync(this.full(key)), key));
+    } catch (error) {
+      return this.syncFailed('get', key, error, undefined);
+    }
+  }
+
+  async #getAsync(key: string): Promise<unknown> {
+    const context = this.context;
+    const store = context.store ?? (await context.ready);
+    const full = this.full(key);
+    let payload: Payload | undefined;
+    try {
+      payload = await this.bound(store.get(full), 'get');
+    } catch (error) {
+      return this.failed('get', key, error, undefined);
+    }
+    return this.read(payload, key);
+  }
+
+  /** The facade's `set` (`ttl`, else the default TTL) and `forever` (no expiry); synchronous for in-process stores that can. */
+  write(key: string, value: unknown, ttl: Ttl | undefined, operation: 'set' | 'forever'): Promise<void> {
+    const setSync = this.context.setSync;
+    if (setSync === undefined) return this.#writeAsync(key, value, ttl, operation);
+    let full: string;
+    let ttlMs: TtlMs;
+    let payload: Payload;
+    try {
+      full = this.full(key);
+      ttlMs = operation === 'forever' ? undefined : this.ttlMs(ttl);
+      payload = this.encode(key, value);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    try {
+      setSync(full, payload, ttlMs);
+    } catch (error) {
+      return this.syncFailed(operation, key, error, undefined);
+    }
+    this.wrote(key);
+    return RESOLVED;
+  }
+
+  async #writeAsync(key: string, value: unknown, ttl: Ttl | undefined, operation: 'set' | 'forever'): Promise<void> {
+    const context = this.context;
+    const store = context.store ?? (await context.ready);
+    const full = this.full(key);
+    const ttlMs = operation === 'forever' ? undefined : this.ttlMs(ttl);
+    const payload = this.encode(key, value);
+    try {
+      await this.bound(store.set(full, payload, ttlMs), 'set');
+    } catch (error) {
+      return this.failed(operation, key, error, undefined);
+    }
+    this.wrote(key);
+  }
+
+  /** Counts and emits a hit or a miss. */
+  counted(key: string, hit: boolean): void {
+    const counters = this.context.emitter.counters;
+    if (hit) counters.hits++;
+    else counters.misses++;
+    const event = hit ? 'hit' : 'miss';
+    if (this.#listening(event)) this.context.emitter.emit(event, { key: this.path + key });
+  }
+
+  /** Counts and emits a write. */
+  wrote(key: string): void {
+    const context = this.context;
+    context.emitter.counters.writes++;
+    if (this.#listening('write')) context.emitter.emit('write', { key: this.path + key });
+  }
+
+  /** Counts and emits a write of each key of a batch. */
+  wroteAll(keys: readonly string[]): void {
+    const context = this.context;
+    context.emitter.counters.writes += keys.length;
+    if (!this.#listening('write')) return;
+    for (const key of keys) context.emitter.emit('write', { key: this.path + key });
+  }
+
+  /** Counts `removed` deletes and emits `delete` for the key (also when nothing was there: `deleted: false`). */
+  deleted(key: string, deleted: boolean | undefined, removed: number): void {
+    const context = this.context;
+    context.emitter.counters.deletes += removed;
+    if (this.#listening('delete')) context.emitter.emit('delete', { key: this.path + key, deleted });
+  }
+
+  /**
+   * Counts the `count` keys a batch removed and emits `delete` for each full key of `fulls`,
+   * with `deleted` from `each` when the store said per key, else only when none or all existed.
+   */
+  deletedAll(fulls: readonly string[], count: number, each: readonly boolean[] | undefined): void {
+    const context = this.context;
+    context.emitter.counters.deletes += count;
+    if (!this.#listening('delete')) return;
+    const all = count === fulls.length ? true : count === 0 ? false : undefined;
+    for (let i = 0; i < fulls.length; i++) {
+      const key = (fulls[i] as string).slice(this.prefix.length);
+      context.emitter.emit('delete', { key: this.path + key, deleted: each ? each[i] : all });
+    }
+  }
+
+  /** The one check before building an event payload: nothing is allocated when nobody listens. */
+  #listening(event: CacheEventName): boolean {
+    const emitter = this.context.emitter;
+    return emitter.any && emitter.listening(event);
+  }
+}
