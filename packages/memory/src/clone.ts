@@ -4,13 +4,13 @@ import { jsonCodec } from '@larder/core';
  * Deep copy for the memory store's default mode: values are copied in on write and out on read,
  * so neither the writer's object nor a reader's copy can change what is cached. It gives the
  * same result as a round trip through the JSON codec (what every other driver returns), at a
- * fraction of the cost: plain objects, arrays, Date, Map, Set and bytes are copied directly;
- * `undefined` object fields are dropped and become `null` in arrays, non-finite nested numbers
- * become `null`, and anything else (class instances, other typed arrays, RegExp) goes through the
+ * fraction of the cost: plain objects, arrays, Date, Map, Set and bytes (Buffer or Uint8Array,
+ * kept as given) are copied directly; nested `undefined`, NaN, ±Infinity and -0 are kept, as the
+ * codec keeps them; anything else (class instances, other typed arrays, RegExp) goes through the
  * codec itself. One difference, for speed: enumerable symbol-keyed properties of plain objects
- * are kept. The copy also refuses what the codec refuses (functions, symbols, cycles; undefined
- * and non-finite numbers at the top) — one walk checks, sizes and copies a value, so the facade
- * skips its own check (`capabilities.checksRawValues`).
+ * are kept. The copy also refuses what the codec refuses (functions, symbols, cycles, throwing
+ * getters, nesting too deep to walk; undefined at the top) — one walk checks, sizes and copies a
+ * value, so the facade skips its own check (`capabilities.checksRawValues`).
  */
 
 // Size estimate of the value being copied in, as the JSON codec would encode it.
@@ -39,15 +39,15 @@ export function copyInto(target: CopyTarget, value: unknown): number {
       target.value = copyObjectIn(value);
       target.plan = lastPlan;
     }
-  } catch (error) {
-    // A cycle recurses until the stack overflows (a cycle check per object would cost every write).
-    if (error === UNCOPYABLE || error instanceof RangeError) return UNCOPYABLE_SIZE;
-    throw error;
+  } catch {
+    // UNCOPYABLE, a throwing getter, or a RangeError: a cycle recurses until the stack overflows
+    // (a cycle check per object would cost every write). The store builds the detailed error.
+    return UNCOPYABLE_SIZE;
   }
   return counted || 1;
 }
 
-/** What `copyInto` returns for a value the JSON codec would refuse (function, symbol, cycle, top-level undefined or NaN). */
+/** What `copyInto` returns for a value the JSON codec would refuse (function, symbol, cycle, throwing getter, top-level undefined). */
 export const UNCOPYABLE_SIZE = -1;
 // Thrown (never escapes copyInto) where the walk meets such a value; the store then builds the detailed error.
 const UNCOPYABLE = new Error('uncopyable');
@@ -124,7 +124,7 @@ function run(value: object, p: Plan): unknown {
     case Kind.Date:
       return new Date((value as Date).getTime());
     case Kind.Bytes:
-      return Buffer.from(value as Uint8Array);
+      return copyBytes(value as Uint8Array);
     default:
       return copyOther(value);
   }
@@ -133,6 +133,11 @@ function run(value: object, p: Plan): unknown {
     out[key] = run(out[key] as object, p[i + 1] as Plan);
   }
   return out;
+}
+
+/** A copy of the same class: a Buffer stays a Buffer, a Uint8Array a Uint8Array. */
+function copyBytes(value: Uint8Array): Uint8Array {
+  return Buffer.isBuffer(value) ? Buffer.from(value) : Uint8Array.prototype.slice.call(value);
 }
 
 // Map and Set: rare enough to walk.
@@ -162,19 +167,14 @@ function primitiveIn(value: unknown): unknown {
   return value;
 }
 
-// At the top JSON has no `null` stand-in: undefined and non-finite numbers are refused there.
+// A top-level undefined is refused, as by the codec: `get` answers undefined for a miss.
 function topPrimitiveIn(value: unknown): unknown {
-  if (value === undefined || (typeof value === 'number' && !Number.isFinite(value))) throw UNCOPYABLE;
+  if (value === undefined) throw UNCOPYABLE;
   return primitiveIn(value);
 }
 
 function elementIn(value: unknown): unknown {
-  if (typeof value === 'object' && value !== null) return copyObjectIn(value);
-  if (value === null || value === undefined || (typeof value === 'number' && !Number.isFinite(value))) {
-    counted += 4;
-    return null;
-  }
-  return primitiveIn(value);
+  return typeof value === 'object' && value !== null ? copyObjectIn(value) : primitiveIn(value);
 }
 
 function copyObjectIn(value: object): unknown {
@@ -199,7 +199,7 @@ function copyObjectIn(value: object): unknown {
   const proto = Object.getPrototypeOf(value);
   if (proto === Object.prototype || proto === null) {
     // Spread is V8's fast object clone (and defines "__proto__" as an own key, as JSON.parse does);
-    // then fix up what JSON would change: nested objects copied, undefined dropped, NaN -> null.
+    // then copy nested objects and check the rest.
     const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
     // for-in over the fresh copy uses its enum cache: no key array per object (about 8% of a write).
     for (const key in out) {
@@ -210,12 +210,9 @@ function copyObjectIn(value: object): unknown {
         out[key] = copyObjectIn(item);
         nested ??= [Kind.Plain];
         nested.push(key, lastPlan as Plan);
-      } else if (item === undefined) {
-        delete out[key];
       } else {
         counted += key.length + 4;
         if (typeof item === 'string') counted += item.length + 2;
-        else if (typeof item === 'number' && !Number.isFinite(item)) out[key] = null;
         else if (typeof item === 'function' || typeof item === 'symbol') throw UNCOPYABLE;
         else counted += 8;
       }
@@ -230,11 +227,11 @@ function copyObjectIn(value: object): unknown {
     lastPlan = LEAF[Kind.Date];
     return new Date(value.getTime());
   }
-  if (value instanceof Uint8Array) {
+  if (value instanceof Uint8Array && (Buffer.isBuffer(value) || value.constructor === Uint8Array)) {
     // 1 marker byte + the bytes (2 already counted).
     counted += value.byteLength - 1;
     lastPlan = LEAF[Kind.Bytes];
-    return Buffer.from(value);
+    return copyBytes(value);
   }
   if (value instanceof Map) {
     const out = new Map();

@@ -364,12 +364,10 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
 
 /** Throws the facade's detailed error (with the path) for a value the copy refused. */
 function refuse(key: string, value: unknown, maxValueBytes: number): never {
-  try {
-    rawValueSize(value, key, maxValueBytes);
-  } catch (error) {
-    if (!(error instanceof RangeError)) throw error;
-  }
-  throw new SerializationError(`Cannot cache the value under key '${key}': it is nested too deeply`, key);
+  // rawValueSize throws SerializationError for everything the copy refuses (it wraps overflows
+  // and getter errors); a getter that threw only once still gets a typed error here.
+  rawValueSize(value, key, maxValueBytes);
+  throw new SerializationError(`Cannot cache the value under key '${key}': it cannot be copied`, key);
 }
 
 function sizeOf(value: Stored, rawValueBytes: number): number {

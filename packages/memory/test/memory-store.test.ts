@@ -160,11 +160,12 @@ describe('MemoryStore', () => {
     );
     expect(read).toEqual(expected);
     expect(read.point).not.toBeInstanceOf(Point);
-    expect('skipped' in read).toBe(false);
+    // The codec keeps nested undefined and NaN exactly (it used to drop them / turn them into null).
+    expect('skipped' in read).toBe(true);
     read.tags.push('reader');
     read.map.get('k')!.deep = 3;
     const again = (await store.get('v')) as unknown as typeof value;
-    expect(again.tags).toEqual(['x', null, null]);
+    expect(again.tags).toEqual(['x', undefined, Number.NaN]);
     expect(again.map.get('k')).toEqual({ deep: 1 });
     expect(again).not.toBe(read);
   });

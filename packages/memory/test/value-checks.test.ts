@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { Cache, SerializationError, ValueTooLargeError } from '@larder/core';
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../src/index';
@@ -11,7 +12,6 @@ const circular = () => {
 };
 const bad: [string, () => unknown, RegExp][] = [
   ['undefined', () => undefined, /undefined/],
-  ['NaN', () => Number.NaN, /NaN/],
   ['a function', () => () => 1, /function/],
   ['a symbol', () => Symbol('s'), /symbol/],
   ['a nested function', () => ({ user: { save: () => 1 } }), /function at 'user.save'/],
@@ -50,11 +50,42 @@ describe('memory store value checks (clone mode)', () => {
     });
   }
 
-  it('turns nested undefined and NaN into what JSON would (dropped, null)', async () => {
+  it('keeps nested undefined, NaN, ±Infinity and -0, and top-level NaN, as the JSON codec does', async () => {
     const cache = new Cache({ store: createMemoryStore() });
-    await cache.set('k', { a: undefined, b: Number.NaN, list: [undefined, Number.POSITIVE_INFINITY, 1] });
-    expect(await cache.get('k')).toEqual({ b: null, list: [null, null, 1] });
+    const value = { a: undefined, b: Number.NaN, c: -0, list: [undefined, Number.POSITIVE_INFINITY, 1] };
+    await cache.set('k', value);
+    assert.deepEqual(await cache.get('k'), value);
+    await cache.set('n', Number.NaN);
+    expect(await cache.get('n')).toBeNaN();
   });
+
+  it('keeps a Uint8Array a Uint8Array and a Buffer a Buffer, top level and nested', async () => {
+    const cache = new Cache({ store: createMemoryStore() });
+    const value = { plain: Uint8Array.from([1, 2]), buffer: Buffer.from([3]), list: [Uint8Array.from([4])] };
+    await cache.set('k', value);
+    assert.deepEqual(await cache.get('k'), value);
+    await cache.set('u', Uint8Array.from([5]));
+    assert.deepEqual(await cache.get('u'), Uint8Array.from([5]));
+  });
+
+  for (const mode of [{}, { clone: false }, { useCodec: true }]) {
+    it(`refuses a throwing getter and 100,000-deep nesting with SerializationError (${JSON.stringify(mode)})`, async () => {
+      const cache = new Cache({ store: createMemoryStore(mode) });
+      await cache.set('k', 'old');
+      const getter = {
+        get boom(): never {
+          throw new Error('getter failed');
+        },
+      };
+      let deep: unknown = [];
+      for (let i = 0; i < 100_000; i++) deep = [deep];
+      for (const value of [getter, { nested: getter }, deep]) {
+        await expect(cache.set('k', value)).rejects.toBeInstanceOf(SerializationError);
+        await expect(cache.setMany({ k: 'new', other: value })).rejects.toBeInstanceOf(SerializationError);
+      }
+      expect(await cache.get('k')).toBe('old');
+    });
+  }
 
   it('refuses a value over maxValueBytes before storing it', async () => {
     const cache = new Cache({ store: createMemoryStore({ maxValueBytes: 100 }) });

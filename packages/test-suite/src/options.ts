@@ -21,6 +21,7 @@ export type Group =
   | 'values'
   | 'isolation'
   | 'largeValues'
+  | 'hostileValues'
   | 'ttl'
   | 'defaultTtl'
   | 'atomicity'
@@ -44,6 +45,7 @@ export const GROUPS: readonly Group[] = [
   'values',
   'isolation',
   'largeValues',
+  'hostileValues',
   'ttl',
   'defaultTtl',
   'atomicity',

@@ -4,6 +4,7 @@ import { badInputs } from './groups/bad-inputs';
 import { basic } from './groups/basic';
 import { clear } from './groups/clear';
 import { atomicity, locks } from './groups/concurrency';
+import { hostileValues } from './groups/hostile-values';
 import { add, counters, largeCounters, many, touch } from './groups/operations';
 import { keys, namespace, remember } from './groups/remember';
 import { capabilities, stats } from './groups/stats';
@@ -81,6 +82,7 @@ export function runConformanceSuite(options: ConformanceOptions): void {
     values,
     isolation,
     largeValues,
+    hostileValues,
     ttl: ttlGroups.ttl,
     defaultTtl: ttlGroups.defaultTtl,
     atomicity,

@@ -301,8 +301,9 @@ interface Entry {
 const utf8 = new TextDecoder();
 const text = (payload: Payload) => (typeof payload === 'string' ? payload : utf8.decode(payload));
 // Raw-value stores (`rawValues`) hand over user values as they are: keep those as given.
-// `new Uint8Array(bytes)` copies; `Buffer#slice` would not.
-const copy = (payload: Payload): Payload => (payload instanceof Uint8Array ? new Uint8Array(payload) : payload);
+// `new Uint8Array(bytes)` and `Buffer.from(buffer)` copy (`Buffer#slice` would not), each keeping the class.
+const copy = (payload: Payload): Payload =>
+  payload instanceof Uint8Array ? (Buffer.isBuffer(payload) ? Buffer.from(payload) : new Uint8Array(payload)) : payload;
 
 /**
  * A complete in-memory `CacheStore` over a `Map`, with millisecond TTLs (the chaos store's
