@@ -10,6 +10,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BackendError, ConfigError } from '@larder/core';
 import { asLowLevelClient, buildClient } from './client';
 import { DEFAULT_ATTRIBUTES, type DynamoDbCredentials } from './options';
+import { scrubError, secretsOf } from './scrub';
 
 /** One table to provision. */
 export interface TableSpec {
@@ -131,10 +132,12 @@ export async function ensureTable(
   const actions: string[] = [];
   const progress = (phase: ProgressPhase, message: string, status?: string) =>
     options.onProgress?.({ table, phase, message, elapsedMs: Date.now() - started, ...(status ? { status } : {}) });
-  const fail = (step: string, error: unknown) =>
-    new BackendError(`dynamodb: ${step} of table '${table}' failed: ${(error as Error).message}`, 'dynamodb', {
-      cause: error,
-    });
+  // The SDK error carries the raw HTTP response (signed headers): wrap a scrubbed copy.
+  const secrets = secretsOf((options as CreateTablesOptions).credentials);
+  const fail = (step: string, error: unknown) => {
+    const cause = scrubError(error, secrets);
+    return new BackendError(`dynamodb: ${step} of table '${table}' failed: ${cause.message}`, 'dynamodb', { cause });
+  };
 
   progress('checking', `checking table ${table}`);
   let description = await describe(client, table).catch((error) => {

@@ -32,6 +32,7 @@ import { expiresAtSeconds, isExpired, nowSeconds } from './expiry';
 import { GetBatcher } from './get-batcher';
 import { attributeBytes, fromAttribute, itemBytes, MAX_ITEM_BYTES, MAX_KEY_BYTES, toAttribute } from './item';
 import { type DynamoDbStoreOptions, type ResolvedDynamoDbOptions, resolveOptions } from './options';
+import { secretsOf } from './scrub';
 
 type Item = Record<string, AttributeValue>;
 
@@ -55,6 +56,8 @@ export class DynamoDbStore implements CacheStore {
   readonly clear?: (prefix: string) => Promise<void>;
 
   private readonly ownsClient: boolean;
+  /** AWS keys, scrubbed from every wrapped error. */
+  private readonly secrets: string[];
   private readonly names: Record<string, string>;
   private readonly batcher: GetBatcher<Item>;
   /** Resolves when the table is ready (createTable); undefined when nothing to wait for. */
@@ -63,6 +66,7 @@ export class DynamoDbStore implements CacheStore {
   constructor(options: DynamoDbStoreOptions = {}, env: Readonly<Record<string, string | undefined>> = process.env) {
     const o = resolveOptions(options, env);
     this.options = o;
+    this.secrets = secretsOf(o.credentials);
     this.ownsClient = !o.client;
     this.client = o.client
       ? asLowLevelClient(o.client)
@@ -505,7 +509,7 @@ export class DynamoDbStore implements CacheStore {
     try {
       return (await this.client.send(command as never, { abortSignal: deadline.signal })) as O;
     } catch (error) {
-      throw toLarderError(error, `${operation} on table '${this.options.table}'`, deadline);
+      throw toLarderError(error, `${operation} on table '${this.options.table}'`, deadline, this.secrets);
     }
   }
 

@@ -1,25 +1,32 @@
 import { BackendError, type TimeoutError, ValueTooLargeError } from '@larder/core';
 import type { Deadline } from './batch';
+import { scrubError } from './scrub';
 
 const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
 
 /**
  * Maps an SDK failure to larder's typed errors: our own spent deadline is a `TimeoutError`; anything
  * else (throttling still failing after the SDK's retries, validation, network) is a `BackendError`
- * carrying the SDK error as `cause`. An SDK connect/socket timeout (also named 'TimeoutError') is a
- * backend failure, not the store's timeout.
+ * carrying a scrubbed copy of the SDK error as `cause` (no AWS key, no raw HTTP response: see
+ * scrub.ts). An SDK connect/socket timeout (also named 'TimeoutError') is a backend failure, not
+ * the store's timeout.
  */
-export function toLarderError(error: unknown, what: string, deadline: Deadline): BackendError | ValueTooLargeError {
+export function toLarderError(
+  error: unknown,
+  what: string,
+  deadline: Deadline,
+  secrets: readonly string[],
+): BackendError | ValueTooLargeError {
   if (error instanceof BackendError || error instanceof ValueTooLargeError) return error;
-  const name = (error as Error | undefined)?.name;
-  if (deadline.signal.aborted || name === 'AbortError') {
+  const cause = scrubError(error, secrets);
+  if (deadline.signal.aborted || cause.name === 'AbortError') {
     const timeout: TimeoutError = deadline.timeoutError();
-    (timeout as { cause?: unknown }).cause = error;
+    (timeout as { cause?: unknown }).cause = cause;
     return timeout;
   }
-  const throttled = name !== undefined && THROTTLING.has(name) ? ' (throttled after retries)' : '';
-  return new BackendError(`dynamodb ${what} failed${throttled}: ${name}: ${(error as Error)?.message}`, 'dynamodb', {
-    cause: error,
+  const throttled = THROTTLING.has(cause.name) ? ' (throttled after retries)' : '';
+  return new BackendError(`dynamodb ${what} failed${throttled}: ${cause.name}: ${cause.message}`, 'dynamodb', {
+    cause,
   });
 }
 
