@@ -76,6 +76,18 @@ function nodeOptions(address: NodeAddress, o: ResolvedRedisOptions): RedisOption
   return options;
 }
 
+// ioredis starts a command's timeout when a node client sends it, but a Cluster that has no node
+// for it (reconnecting, refreshing slots) queues it with no timeout at all: under a half-open
+// network the call would never settle. Start the timer when the command is submitted instead.
+function timeQueuedCommands(cluster: Cluster, ms: number): Cluster {
+  const send = cluster.sendCommand.bind(cluster);
+  cluster.sendCommand = ((command: { setTimeout?(ms: number): void }, ...rest: unknown[]) => {
+    command.setTimeout?.(ms);
+    return (send as (...args: unknown[]) => unknown)(command, ...rest);
+  }) as Cluster['sendCommand'];
+  return cluster;
+}
+
 // Clients we create report errors through rejected commands; without a listener ioredis would
 // print every reconnect attempt as an "Unhandled error event".
 function quiet<T extends RedisClient>(client: T): T {
@@ -106,7 +118,7 @@ export function connect(o: ResolvedRedisOptions): Connection {
       delete redisOptions.retryStrategy;
       const tls = redisOptions.tls as ConnectionOptions | undefined;
       if (tls) delete tls.servername;
-      return quiet(
+      const cluster = quiet(
         new Cluster(source.clusterNodes!, {
           // ioredis reads CLUSTER SLOTS at connect and on MOVED only: refresh periodically so that
           // replicas added (or synced) later are used for replica reads.
@@ -127,6 +139,7 @@ export function connect(o: ResolvedRedisOptions): Connection {
           redisOptions: redisOptions as RedisOptions,
         }),
       );
+      return timeQueuedCommands(cluster, o.commandTimeoutMs);
     };
     const primary = make('master');
     const replicas = wantReplicas ? [make('slave')] : [];
