@@ -184,7 +184,8 @@ export class Cache {
     if (!Number.isSafeInteger(by)) {
       return Promise.reject(new InvalidArgumentError(`decrement needs a safe integer step, got ${describe(by)}`, 'by'));
     }
-    return this.increment(key, -by, ttl);
+    // 0 - by, not -by: decrement(key, 0) must not start a counter at -0 (Object.is(-0, 0) is false).
+    return this.increment(key, 0 - by, ttl);
   }
 
   /** Sets a new expiry (`ttl`, else the default TTL, else none) without rewriting the value; resolves false if the key is absent. */

@@ -165,6 +165,17 @@ export const counters: GroupDefinition = {
     );
 
     t.test(
+      'decrement by 0 of a missing key is 0, not -0 (found by the model group)',
+      async (ctx) => {
+        const cache = await ctx.cache();
+        const key = uniqueKey();
+        assert.ok(Object.is(await cache.decrement(key, 0), 0), 'decrement answers 0');
+        assert.ok(Object.is(await cache.get(key), 0), 'the stored counter reads 0');
+      },
+      { needs: ['increment'] },
+    );
+
+    t.test(
       'increment continues a counter stored with set (integers are plain decimal)',
       async (ctx) => {
         const cache = await ctx.cache();
