@@ -39,7 +39,10 @@ export interface SessionStoreOptions {
   touchAfter?: Ttl | 0;
   /** How often the store probes the backend after an error, until it answers again. @default '1s' */
   probeInterval?: Ttl;
-  /** Most session ids whose last-read data hash is remembered (for unchanged-`set` skipping). @default 10_000 */
+  /**
+   * Most session ids whose last-read data and latest asked-for expiry are remembered (for unchanged-`set`
+   * skipping, and for the cookie `expires` a read hands back after a skipped push). @default 10_000
+   */
   maxTracked?: number;
   /**
    * express-session's `Store` class, to make this store an `instanceof` it. Found automatically
