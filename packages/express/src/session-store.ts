@@ -44,7 +44,8 @@ const MAX_HOUR = 3_600_000;
 /**
  * express-session store over any larder `Cache`. Sessions live under their own namespace of the
  * cache; the backend expiry follows the cookie. Writes are lazy: a `touch` or an unchanged `set`
- * only reaches the backend when it pushes the expiry forward by at least `touchAfter`.
+ * only reaches the backend when it pushes the expiry forward by at least `touchAfter`, so `get`
+ * judges liveness by the backend's TTL, not by the stored cookie (see `followExpiry`).
  * Errors always go to the callback (sessions fail closed); `disconnect`/`connect` tell
  * express-session when the backend is down and back.
  */
