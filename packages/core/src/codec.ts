@@ -25,7 +25,9 @@ const TAG_IN_TEXT = '\\u0000"';
 // JSON text never starts with a NUL byte, so the two cannot be confused.
 const BINARY_MARKER = 0;
 // As BINARY_MARKER, for a top-level Uint8Array that is not a Buffer (decoded as a Uint8Array).
-const UINT8_MARKER = 1;
+// 0xFF never occurs in UTF-8, so a driver that reads values as text first (Redis) sees U+FFFD
+// and reads the bytes, as it does for BINARY_MARKER payloads.
+const UINT8_MARKER = 0xff;
 
 const utf8 = new TextDecoder();
 
@@ -84,7 +86,8 @@ export const jsonCodec: Codec = {
     } else {
       if (payload[0] === BINARY_MARKER)
         return Buffer.from(payload.buffer, payload.byteOffset + 1, payload.byteLength - 1);
-      if (payload[0] === UINT8_MARKER) return payload.slice(1);
+      // A copy into a plain Uint8Array: drivers hand back Buffers.
+      if (payload[0] === UINT8_MARKER) return new Uint8Array(payload.subarray(1));
       text = utf8.decode(payload);
     }
     try {

@@ -187,3 +187,19 @@ describe('exact values through the facade (payload store)', () => {
     expect(await cache.get('k')).toBe('old');
   });
 });
+
+describe('jsonCodec: top-level bytes', () => {
+  it('a Uint8Array comes back as a Uint8Array (not a Buffer) from any bytes a driver returns', () => {
+    const value = Uint8Array.from([0, 1, 255]);
+    const payload = jsonCodec.encode(value, 'k') as Uint8Array;
+    // Drivers read bytes back as Buffers; Redis reads text first and only re-reads invalid UTF-8.
+    assert.ok(Buffer.from(payload).toString('utf8').includes('\uFFFD'));
+    assert.deepEqual(jsonCodec.decode(Buffer.from(payload), 'k'), value);
+    const small = Uint8Array.from([65]);
+    assert.ok(
+      Buffer.from(jsonCodec.encode(small, 'k') as Uint8Array)
+        .toString('utf8')
+        .includes('\uFFFD'),
+    );
+  });
+});
