@@ -202,7 +202,7 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
         this.#setCounter(key, delta, expiryOf(ttlMs));
         return Promise.resolve(delta);
       }
-      const next = toInteger(current.value, key) + delta;
+      const next = toInteger(current.value, key, this.#mode === CODEC) + delta;
       if (!Number.isSafeInteger(next)) {
         throw new BackendError(`Counter '${key}' would leave the safe integer range`, this.driver);
       }
@@ -377,11 +377,12 @@ function sizeOf(value: Stored, rawValueBytes: number): number {
   return rawValueBytes;
 }
 
-function toInteger(value: Stored, key: string): number {
+/** A stored counter's value. Raw values are the user's own: there a string of digits is a string, not a counter. */
+function toInteger(value: Stored, key: string, encoded: boolean): number {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
-  const text = typeof value === 'string' ? value : value instanceof Uint8Array ? utf8.decode(value) : undefined;
-  if (text !== undefined && DECIMAL.test(text)) {
-    const n = Number(text);
+  if (encoded) {
+    const text = typeof value === 'string' ? value : value instanceof Uint8Array ? utf8.decode(value) : '';
+    const n = DECIMAL.test(text) ? Number(text) : Number.NaN;
     if (Number.isSafeInteger(n)) return n;
   }
   throw new BackendError(`Cannot increment '${key}': the stored value is not an integer`, 'memory');

@@ -380,7 +380,7 @@ function createMapStore(driver: string, raw: boolean): CacheStore & SyncMethods 
       const current =
         typeof stored === 'number'
           ? stored
-          : typeof stored === 'string' || stored instanceof Uint8Array
+          : !raw && (typeof stored === 'string' || stored instanceof Uint8Array) // raw: a string is the user's string
             ? text(stored)
             : undefined;
       if (current === undefined || !Number.isSafeInteger(Number(current)) || !/^-?\d+$/.test(String(current))) {

@@ -189,10 +189,10 @@ export const counters: GroupDefinition = {
     );
 
     t.test(
-      'increment of a non-integer stored value rejects with a LarderError and keeps the value',
+      'increment of a non-integer stored value (a string of digits too) rejects with a LarderError and keeps the value',
       async (ctx) => {
         const cache = await ctx.cache();
-        for (const value of ['abc', 1.5, { n: 1 }]) {
+        for (const value of ['abc', '5', '-3', 1.5, { n: 1 }]) {
           const key = uniqueKey();
           await cache.set(key, value);
           const error = await expectLarderError(() => cache.increment(key), `increment of ${JSON.stringify(value)}`);
