@@ -184,22 +184,26 @@ async function readEntry<T>(ops: OperationPath, miss: Miss<T>): Promise<Read> {
 
 /** Runs inside the single-flight: re-reads (a flight that just ended may have stored the value), then loads, under the lock when asked. */
 async function resolveMiss<T>(ops: OperationPath, miss: Miss<T>): Promise<T> {
-  let read: Read;
-  try {
-    read = await readEntry(ops, miss);
-  } catch (error) {
-    return loadWithBackendDown(ops, miss, error);
-  }
+  const read = await readInFlight(ops, miss);
   if (read.fresh) return read.value as T;
+  if (miss.backendDown) return loadAndStore(ops, miss);
   if (read.stale) miss.stale ??= read.stale;
   return miss.lock ? resolveMissLocked(ops, miss, miss.lock) : loadAndStore(ops, miss);
 }
 
-/** The backend failed: report it and run the loader (remember falls back to it whatever the error policy). */
-function loadWithBackendDown<T>(ops: OperationPath, miss: Miss<T>, error: unknown): Promise<T> {
+/** `readEntry` for the flight: a failed read is reported and marks the backend down (the loader runs, whatever the error policy, and nothing is written). */
+async function readInFlight<T>(ops: OperationPath, miss: Miss<T>): Promise<Read> {
+  try {
+    return await readEntry(ops, miss);
+  } catch (error) {
+    backendDown(ops, miss, error);
+    return MISS;
+  }
+}
+
+function backendDown<T>(ops: OperationPath, miss: Miss<T>, error: unknown): void {
   ops.report('remember', miss.key, error);
   miss.backendDown = true;
-  return loadAndStore(ops, miss);
 }
 
 /** Cross-process: only the holder of the key's lock loads; others poll for its value with back-off, then load themselves when the wait ends. */
@@ -212,7 +216,8 @@ async function resolveMissLocked<T>(ops: OperationPath, miss: Miss<T>, options: 
     try {
       acquired = await lock.acquire();
     } catch (error) {
-      return loadWithBackendDown(ops, miss, error);
+      backendDown(ops, miss, error);
+      return loadAndStore(ops, miss);
     }
     if (acquired) {
       try {
@@ -228,13 +233,9 @@ async function resolveMissLocked<T>(ops: OperationPath, miss: Miss<T>, options: 
     if (left <= 0) return loadAndStore(ops, miss);
     await sleep(Math.min(left, backoff * (0.5 + Math.random() / 2)));
     backoff = Math.min(backoff * 2, 200);
-    let read: Read;
-    try {
-      read = await readEntry(ops, miss);
-    } catch (error) {
-      return loadWithBackendDown(ops, miss, error);
-    }
+    const read = await readInFlight(ops, miss);
     if (read.fresh) return read.value as T;
+    if (miss.backendDown) return loadAndStore(ops, miss);
   }
 }
 
