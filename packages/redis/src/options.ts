@@ -43,7 +43,7 @@ export interface RedisStoreOptions extends Partial<Omit<RedisDriverConfig, 'driv
   autoPipelining?: boolean;
   /** Join the commands sent to one connection in one event-loop turn into one socket write (cork until `setImmediate`; not in Cluster). @default true */
   coalesceWrites?: boolean;
-  /** Per-command timeout in ms (ioredis `commandTimeout`). @default 2000 */
+  /** Per-command timeout in ms (ioredis `commandTimeout`; also `socketTimeout`: a connection silent this long with commands waiting is reopened). @default 2000 */
   commandTimeoutMs?: number;
   /** Connection timeout in ms (ioredis `connectTimeout`). @default 2000 */
   connectTimeoutMs?: number;
