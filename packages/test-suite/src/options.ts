@@ -28,7 +28,8 @@ export type Group =
   | 'locks'
   | 'clear'
   | 'badInputs'
-  | 'stats';
+  | 'stats'
+  | 'model';
 
 /** Every group name, in run order. */
 export const GROUPS: readonly Group[] = [
@@ -53,6 +54,7 @@ export const GROUPS: readonly Group[] = [
   'clear',
   'badInputs',
   'stats',
+  'model',
 ];
 
 /** Facade options the suite sets on some caches (the default-TTL tests). Spread them into `new Cache({...})`. */

@@ -10,6 +10,7 @@ import { keys, namespace, remember } from './groups/remember';
 import { capabilities, stats } from './groups/stats';
 import { createTtlGroups } from './groups/ttl';
 import { isolation, largeValues, values } from './groups/values';
+import { model } from './model/model-group';
 import {
   CAPABILITIES,
   type CacheOverrides,
@@ -90,6 +91,7 @@ export function runConformanceSuite(options: ConformanceOptions): void {
     clear,
     badInputs,
     stats,
+    model,
   };
 
   options.describe(`larder conformance: ${options.name}`, () => {
