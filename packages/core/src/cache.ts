@@ -3,7 +3,6 @@ import { type CacheContext, createContext } from './cache-context';
 import { storeLockBackend, withHeldLock } from './cache-locks';
 import type { CacheOptions, RememberOptions, WithLockOptions } from './cache-options';
 import type { CacheStore, StoreCapabilities } from './contract';
-import { isLivePayload } from './entry';
 import { describe, InvalidArgumentError, UnsupportedOperationError } from './errors';
 import type { CacheEventName, CacheListener, CacheStats } from './events';
 import { assertKey, assertNamespace, LOCK_KEY_PREFIX, withSeparator } from './key-policy';
@@ -112,11 +111,9 @@ export class Cache {
    */
   async has(key: string): Promise<boolean> {
     const ops = this.#ops;
-    const context = ops.context;
-    const store = context.store ?? (await context.ready);
+    const store = ops.context.store ?? (await ops.context.ready);
     const payload = await ops.settle(store.get(ops.full(key)), 'has', key);
-    if (payload === FAILED || payload === undefined) return false;
-    return isLivePayload(payload, context.raw ? undefined : context.codec, key);
+    return payload !== FAILED && payload !== undefined && ops.isLive(payload, key);
   }
 
   /** Deletes the key; resolves true if it existed. */

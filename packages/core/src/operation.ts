@@ -1,7 +1,7 @@
 import type { CacheContext } from './cache-context';
 import { payloadBytes } from './codec';
 import type { Payload, TtlMs } from './contract';
-import { freshValue } from './entry';
+import { freshValue, isLivePayload } from './entry';
 import { BackendError, LarderError, ValueTooLargeError } from './errors';
 import type { CacheEventName } from './events';
 import { FullKeyMemo, toFullKey } from './key-policy';
@@ -28,15 +28,19 @@ export function asLarderError(error: unknown, driver: string, operation: string)
  * every store call, the failure policy and error wrapping, events and stats, encode, decode and
  * the grace unwrap of reads (via the entry model, `entry.ts`).
  *
- * Hook point for the L1 tier and tracing (DESIGN.md "Two tiers", "Observability"): both plug in
- * here, not in `cache.ts`.
- * - L1: `get` and `read` are where a decoded value is known (read-through: look in L1 before the
- *   store; keep what the store answered), `write` and `wrote` where a write has reached the store
- *   (write-after-store), `deleted` where a key goes (invalidation); batches go through `read`,
- *   `wrote` and `deleted` too.
- * - Tracing (`larder.operation`): every outcome passes `counted` (hit/miss, and so `hit`, `tier`,
- *   `graced`), `wrote`, `deleted` or `report` (errors) — the only places that touch the emitter
- *   and stats; a trace context set at the start of an operation completes there.
+ * Hook point for what comes next (DESIGN.md "Two tiers", "Observability"): it plugs in here and
+ * leaves `cache.ts` as it is.
+ * - L1 tier: every stored entry a read returns is decoded by `decode` (`get`, `getMany`, `pull`,
+ *   `remember`), every write is counted by `wrote`/`wroteAll` once the store has answered, every
+ *   removal by `deleted`/`deletedAll`. Read-through goes in front of the store read that feeds
+ *   `decode` (keeping the decoded entry, graced or not, so the entry model still applies);
+ *   write-after-store beside `wrote`; invalidation beside `deleted` (and `clear`).
+ * - Tracing (`larder.operation`): every outcome already passes one method of this class —
+ *   `counted` (hit or miss; `remember` knows when it served a graced value), `wrote`, `deleted`,
+ *   `report` (errors) — the only places that touch the emitter and the stats. A trace context
+ *   `{ operation, store, driver, keyCount, key? }` started where a facade operation begins
+ *   completes there with `hit`, `tier` and `graced`; `#listening` shows the cost model (one
+ *   field read when nobody listens).
  */
 export class OperationPath {
   /** Full prefix: store prefix + namespace path. */
@@ -141,6 +145,12 @@ export class OperationPath {
   /** What a read returns for a payload: decoded, grace unwrapped (`undefined` for a miss). */
   value(payload: Payload | undefined, key: string): unknown {
     return payload === undefined ? undefined : freshValue(this.decode(payload, key));
+  }
+
+  /** For `has`: whether a read of this payload would find a value (see `isLivePayload`). */
+  isLive(payload: Payload, key: string): boolean {
+    const context = this.context;
+    return isLivePayload(payload, context.raw ? undefined : context.codec, key);
   }
 
   /** `value`, counted and emitted as a hit or a miss. */
