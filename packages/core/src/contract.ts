@@ -45,6 +45,8 @@ export interface StoreCapabilities {
    * (`ValueTooLargeError`) before storing anything, so the facade skips its own walk of the value.
    */
   readonly checksRawValues?: boolean;
+  /** `compareAndSet` is atomic on the backend (absent = false). */
+  readonly compareAndSet?: boolean;
 }
 
 /** A cache backend. Optional methods are optional; the facade emulates what is missing where
@@ -84,6 +86,11 @@ export interface CacheStore {
   touch?(key: string, ttlMs: TtlMs): Promise<boolean>;
   /** Deletes the key only if its payload equals `expected` (owner-checked lock release). */
   compareAndDelete?(key: string, expected: Payload): Promise<boolean>;
+  /**
+   * Atomically stores `payload` only if the stored payload equals `expected` byte for byte
+   * (`undefined` = absent or expired); returns true if stored. The new value gets `ttlMs`.
+   */
+  compareAndSet?(key: string, expected: Payload | undefined, payload: Payload, ttlMs: TtlMs): Promise<boolean>;
   /** Lists the keys starting with `prefix`. */
   keys?(prefix: string): AsyncIterable<string>;
   /** Deletes every key starting with `prefix`, and nothing else. `prefix` is never empty. */

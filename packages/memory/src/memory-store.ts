@@ -12,6 +12,7 @@ import {
 } from '@larder/core';
 import { LRUCache } from 'lru-cache';
 import { copyInto, copyOut, type Plan, UNCOPYABLE_SIZE } from './clone';
+import { compareAndSetSync } from './compare-and-set';
 import { MEMORY_DEFAULTS, type MemoryStoreOptions, type ResolvedMemoryOptions } from './options';
 
 // In the raw modes (`clone`, `reference`) the facade hands us the caller's values, typed as payloads.
@@ -94,6 +95,7 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
       rawValues: mode !== 'codec',
       // The copy checks and sizes values in the same walk: the facade skips its own.
       checksRawValues: mode === 'clone',
+      compareAndSet: true,
     };
     this.#lru = new LRUCache<string, Entry>({
       max: maxEntries,
@@ -235,6 +237,15 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
     if (entry === undefined || !samePayload(entry.value, expected)) return Promise.resolve(false);
     this.#lru.delete(key);
     return Promise.resolve(true);
+  }
+
+  /** Stores `payload` only if the stored payload equals `expected` (`undefined` = absent); true if stored. */
+  compareAndSet(key: string, expected: Payload | undefined, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
+    try {
+      return Promise.resolve(compareAndSetSync(this, key, expected, payload, ttlMs));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Lists the live keys starting with `prefix` (a snapshot taken at the first step). */

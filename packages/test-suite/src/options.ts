@@ -26,6 +26,7 @@ export type Group =
   | 'defaultTtl'
   | 'atomicity'
   | 'locks'
+  | 'compareAndSet'
   | 'clear'
   | 'badInputs'
   | 'stats'
@@ -51,6 +52,7 @@ export const GROUPS: readonly Group[] = [
   'defaultTtl',
   'atomicity',
   'locks',
+  'compareAndSet',
   'clear',
   'badInputs',
   'stats',

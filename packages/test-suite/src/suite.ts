@@ -3,6 +3,7 @@ import type { CacheStore, StoreCapabilities } from '@larder/core';
 import { badInputs } from './groups/bad-inputs';
 import { basic } from './groups/basic';
 import { clear } from './groups/clear';
+import { compareAndSet } from './groups/compare-and-set';
 import { atomicity, locks } from './groups/concurrency';
 import { hostileValues } from './groups/hostile-values';
 import { add, counters, largeCounters, many, touch } from './groups/operations';
@@ -88,6 +89,7 @@ export function runConformanceSuite(options: ConformanceOptions): void {
     defaultTtl: ttlGroups.defaultTtl,
     atomicity,
     locks,
+    compareAndSet,
     clear,
     badInputs,
     stats,
