@@ -9,6 +9,7 @@ import {
 } from '@larder/core';
 import type { Cluster, Redis } from 'ioredis';
 import { groupBySlot } from './cluster-slots';
+import { compareAndSet } from './compare-and-set';
 import { type Connection, connect, isCluster } from './connect';
 import { Corker } from './cork';
 import { GetBatcher } from './get-batcher';
@@ -97,6 +98,7 @@ export class RedisStore implements CacheStore {
       maxValueBytes: this.options.maxValueBytes,
       readReplicas: this.router.usesReplicas,
       inProcess: false,
+      compareAndSet: true,
     };
   }
 
@@ -271,6 +273,18 @@ export class RedisStore implements CacheStore {
       return (await runScript(this.cmd(this.client), COMPARE_AND_DELETE, key, [arg(expected)])) === 1;
     } catch (error) {
       this.fail('compareAndDelete', error);
+    }
+  }
+
+  /** SET if the stored value is `expected` (`undefined` = absent), in one Lua script; true if written. */
+  async compareAndSet(key: string, expected: Payload | undefined, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
+    this.before('compareAndSet', key);
+    try {
+      const written = await compareAndSet(this.cmd(this.client), key, expected, arg(payload), ttlMs);
+      if (written) await this.durable(key);
+      return written;
+    } catch (error) {
+      this.fail('compareAndSet', error);
     }
   }
 
