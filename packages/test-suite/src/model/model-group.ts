@@ -17,7 +17,7 @@ export const model: GroupDefinition = {
     t.test('without expiry: every answer matches the model', async (ctx) => {
       const setup = await prepare(ctx);
       const profile: CommandProfile = { ...setup.features, ttls: [undefined, 60_000], waits: [], maxLength: 30 };
-      const budget = new Budget(6_000);
+      const budget = new Budget(5_000);
       const run = budget.wrap(async (sequence: Command[]) => {
         await runSequence(await ctx.cache(), new ReferenceModel(setup.precision), sequence, 0);
       });
@@ -37,7 +37,7 @@ export const model: GroupDefinition = {
       };
       // Sequences pause for real, so a batch of them runs at once (each under its own prefix).
       const batch = fc.array(commands(profile), { minLength: BATCH, maxLength: BATCH });
-      const budget = new Budget(12_000);
+      const budget = new Budget(10_000);
       const run = budget.wrap(async (sequences: Command[][]) => {
         const caches = await Promise.all(sequences.map(() => ctx.cache()));
         const results = await Promise.allSettled(
