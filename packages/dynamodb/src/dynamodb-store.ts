@@ -26,6 +26,7 @@ import {
 } from '@larder/core';
 import { BATCH_GET_LIMIT, BATCH_WRITE_LIMIT, chunk, Deadline, untilProcessed } from './batch';
 import { asLowLevelClient, buildClient } from './client';
+import { compareAndSetCommand } from './compare-and-set';
 import { ensureTable } from './create-tables';
 import { isConditionFailure, toLarderError } from './errors';
 import { expiresAtSeconds, isExpired, nowSeconds } from './expiry';
@@ -94,6 +95,7 @@ export class DynamoDbStore implements CacheStore {
       maxValueBytes: MAX_ITEM_BYTES - MAX_KEY_BYTES - overhead - EXPIRY_VALUE_BYTES,
       readReplicas: false,
       inProcess: false,
+      compareAndSet: true,
     };
     this.batcher = new GetBatcher((keys) => this.fetchItems(keys, new Deadline(o.timeoutMs, 'get')));
     if (o.allowClear) {
@@ -354,6 +356,12 @@ export class DynamoDbStore implements CacheStore {
       }),
       'compareAndDelete',
     );
+  }
+
+  /** Stores `payload` only if the live stored value equals `expected` (`undefined` = absent or expired): one conditional PutItem. */
+  async compareAndSet(key: string, expected: Payload | undefined, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
+    const item = this.item(key, payload, ttlMs);
+    return this.sendConditional(compareAndSetCommand(this.options.table, item, this.names, expected), 'compareAndSet');
   }
 
   /** Destroys the client if this store created it. */
