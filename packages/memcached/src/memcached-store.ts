@@ -16,6 +16,7 @@ import {
   storageExtras,
   touchExtras,
 } from './binary-protocol';
+import { compareAndSet } from './compare-and-set';
 import { incrementCounter } from './counters';
 import { DiscoveryPoller, nodeAddress, type TopologyEvent } from './discovery/poller';
 import { GetBatcher } from './get-batch';
@@ -67,6 +68,7 @@ export class MemcachedStore implements CacheStore {
       maxValueBytes: this.options.maxValueBytes,
       readReplicas: false,
       inProcess: false,
+      compareAndSet: true,
     };
     if (!this.options.configEndpoint) {
       this.topology.setNodes(this.options.servers.map((address) => ({ id: formatAddress(address), address })));
@@ -218,6 +220,12 @@ export class MemcachedStore implements CacheStore {
     if (current.header.status !== Status.OK) throw this.requests.statusError('compareAndDelete', current);
     if (!current.val.equals(toBuffer(expected))) return false;
     return this.deleteIfUnchanged('compareAndDelete', mkey, current);
+  }
+
+  /** Stores `payload` only if the stored payload equals `expected` (`undefined` = absent): ADD, or GET + SET with its CAS token. */
+  compareAndSet(key: string, expected: Payload | undefined, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
+    const mkey = toMemcachedKey(key);
+    return compareAndSet(this.requests, mkey, expected, this.storage(Opcode.SET, key, mkey, payload, ttlMs));
   }
 
   /** Returns and deletes the payload: get with CAS + delete with CAS, so two pulls never both get it. */

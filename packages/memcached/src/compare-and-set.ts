@@ -1,0 +1,49 @@
+import { BackendError, type Payload } from '@larder/core';
+import { Opcode, type Request, Status } from './binary-protocol';
+import type { Requests } from './requests';
+
+const DRIVER = 'memcached';
+const ATTEMPTS = 5;
+
+/**
+ * Compare-and-set over the binary protocol's CAS tokens (memjs exposes none: its `get` drops
+ * the CAS field and its `set` cannot send one, so the driver frames these itself). With no
+ * expected payload it is one ADD (memcached treats an expired item as absent). Otherwise a GET
+ * returns the value with its CAS token; if the value equals `expected`, a SET carrying that token
+ * writes only if nobody wrote in between. If somebody did, the read is retried (their value may
+ * equal `expected` again); a different value is a plain `false`.
+ * `write` is the SET request (key, extras, value) the store built after its size check.
+ */
+export async function compareAndSet(
+  requests: Requests,
+  mkey: string,
+  expected: Payload | undefined,
+  write: Request,
+): Promise<boolean> {
+  if (expected === undefined) {
+    const response = await requests.send('compareAndSet', mkey, { ...write, opcode: Opcode.ADD }, false);
+    const { status } = response.header;
+    if (status === Status.OK) return true;
+    if (status === Status.KEY_EXISTS || status === Status.NOT_STORED) return false;
+    throw requests.statusError('compareAndSet', response);
+  }
+  const want = toBuffer(expected);
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const current = await requests.send('compareAndSet', mkey, { opcode: Opcode.GET, key: mkey }, true);
+    if (current.header.status === Status.KEY_NOT_FOUND) return false;
+    if (current.header.status !== Status.OK) throw requests.statusError('compareAndSet', current);
+    if (!current.val.equals(want)) return false;
+    const response = await requests.send('compareAndSet', mkey, { ...write, cas: current.header.cas }, false);
+    const { status } = response.header;
+    if (status === Status.OK) return true;
+    if (status === Status.KEY_NOT_FOUND) return false;
+    if (status !== Status.KEY_EXISTS) throw requests.statusError('compareAndSet', response);
+    // Written in between: read again.
+  }
+  throw new BackendError(`memcached compareAndSet of '${mkey}': the value kept changing`, DRIVER);
+}
+
+function toBuffer(payload: Payload): Buffer {
+  if (typeof payload === 'string') return Buffer.from(payload);
+  return Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+}
