@@ -16,8 +16,9 @@ export async function getMany<T>(ops: OperationPath, keys: Iterable<string>): Pr
   if (fulls.length === 0) return [];
   const distinct = new Set(fulls);
   const unique = distinct.size === fulls.length ? fulls : [...distinct];
-  const call = store.getMany ? store.getMany(unique) : Promise.all(unique.map((full) => store.get(full)));
-  const payloads = await ops.settle(call, 'getMany', undefined);
+  const payloads = await ops.settle('getMany', undefined, () =>
+    store.getMany ? store.getMany(unique) : Promise.all(unique.map((full) => store.get(full))),
+  );
   if (payloads === FAILED) return list.map(() => undefined);
   const values = unique.map((full, i) => ops.value(payloads[i], full.slice(ops.prefix.length)));
   let aligned = values as (T | undefined)[];
@@ -52,10 +53,12 @@ export async function setMany(
   }
   if (byFull.size === 0) return;
   const list = [...byFull.values()];
-  const call = store.setMany
-    ? store.setMany(list, ttlMs)
-    : Promise.all(list.map(([full, payload]) => store.set(full, payload, ttlMs))).then(noop);
-  if ((await ops.settle(call, 'setMany', undefined)) === FAILED) return;
+  const stored = await ops.settle('setMany', undefined, () =>
+    store.setMany
+      ? store.setMany(list, ttlMs)
+      : Promise.all(list.map(([full, payload]) => store.set(full, payload, ttlMs))).then(noop),
+  );
+  if (stored === FAILED) return;
   ops.wroteAll([...userKeys.values()]);
 }
 
@@ -67,13 +70,14 @@ export async function deleteMany(ops: OperationPath, keys: Iterable<string>): Pr
   const unique = [...new Set(list.map((key) => ops.full(key)))];
   if (unique.length === 0) return 0;
   let each: boolean[] | undefined;
-  const call = store.deleteMany
-    ? store.deleteMany(unique)
-    : Promise.all(unique.map((full) => store.delete(full))).then((done) => {
-        each = done;
-        return done.filter(Boolean).length;
-      });
-  const count = await ops.settle(call, 'deleteMany', undefined);
+  const count = await ops.settle('deleteMany', undefined, () =>
+    store.deleteMany
+      ? store.deleteMany(unique)
+      : Promise.all(unique.map((full) => store.delete(full))).then((done) => {
+          each = done;
+          return done.filter(Boolean).length;
+        }),
+  );
   if (count === FAILED) return 0;
   ops.deletedAll(unique, count, each);
   return count;

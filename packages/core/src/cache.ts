@@ -8,7 +8,7 @@ import type { CacheEventName, CacheListener, CacheStats } from './events';
 import { assertKey, assertNamespace, LOCK_KEY_PREFIX, withSeparator } from './key-policy';
 import { clearPrefix, listKeys } from './keyspace';
 import { Lock } from './lock';
-import { FAILED, OperationPath } from './operation';
+import { FAILED, OperationPath, offers } from './operation';
 import { remember, rememberFromStore } from './remember';
 import type { Ttl } from './ttl';
 
@@ -90,10 +90,10 @@ export class Cache {
     const full = ops.full(key);
     const ttlMs = ops.ttlMs(ttl);
     const payload = ops.encode(key, value);
-    if (!store.add || !store.capabilities.atomicAdd) {
+    if (!offers(store, 'add') || !store.capabilities.atomicAdd) {
       throw new UnsupportedOperationError('add', ops.context.driver, 'it has no atomic set-if-absent');
     }
-    const added = await ops.settle(store.add(full, payload, ttlMs), 'add', key);
+    const added = await ops.settle('add', key, () => store.add(full, payload, ttlMs));
     if (added === FAILED) return false;
     if (added) ops.wrote(key);
     return added;
@@ -112,7 +112,8 @@ export class Cache {
   async has(key: string): Promise<boolean> {
     const ops = this.#ops;
     const store = ops.context.store ?? (await ops.context.ready);
-    const payload = await ops.settle(store.get(ops.full(key)), 'has', key);
+    const full = ops.full(key);
+    const payload = await ops.settle('has', key, () => store.get(full));
     return payload !== FAILED && payload !== undefined && ops.isLive(payload, key);
   }
 
@@ -120,7 +121,8 @@ export class Cache {
   async delete(key: string): Promise<boolean> {
     const ops = this.#ops;
     const store = ops.context.store ?? (await ops.context.ready);
-    const deleted = await ops.settle(store.delete(ops.full(key)), 'delete', key);
+    const full = ops.full(key);
+    const deleted = await ops.settle('delete', key, () => store.delete(full));
     if (deleted === FAILED) return false;
     ops.deleted(key, deleted, deleted ? 1 : 0);
     return deleted;
@@ -140,12 +142,12 @@ export class Cache {
     const ops = this.#ops;
     const store = ops.context.store ?? (await ops.context.ready);
     const full = ops.full(key);
-    if (!store.pull) {
+    if (!offers(store, 'pull')) {
       const value = await this.get<T>(key);
       if (value !== undefined) await this.delete(key);
       return value;
     }
-    const payload = await ops.settle(store.pull(full), 'pull', key);
+    const payload = await ops.settle('pull', key, () => store.pull(full));
     if (payload === FAILED) return undefined;
     const value = ops.read(payload, key);
     if (payload !== undefined) ops.deleted(key, true, 1);
@@ -191,8 +193,8 @@ export class Cache {
     const store = ops.context.store ?? (await ops.context.ready);
     const full = ops.full(key);
     const ttlMs = ops.ttlMs(ttl);
-    if (!store.touch) throw new UnsupportedOperationError('touch', ops.context.driver);
-    const touched = await ops.settle(store.touch(full, ttlMs), 'touch', key);
+    if (!offers(store, 'touch')) throw new UnsupportedOperationError('touch', ops.context.driver);
+    const touched = await ops.settle('touch', key, () => store.touch(full, ttlMs));
     return touched === FAILED ? false : touched;
   }
 

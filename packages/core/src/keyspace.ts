@@ -1,6 +1,6 @@
 import { ConfigError, UnsupportedOperationError } from './errors';
 import { RESERVED_KEY_PREFIX } from './key-policy';
-import type { OperationPath } from './operation';
+import { type OperationPath, offers } from './operation';
 
 // The operations of `Cache` on its whole key space (its prefix): `clear` and `keys`.
 
@@ -14,8 +14,9 @@ export async function clearPrefix(ops: OperationPath): Promise<void> {
       'prefix',
     );
   }
-  if (!store.clear || !store.capabilities.clear) throw new UnsupportedOperationError('clear', context.driver);
-  await ops.settle(store.clear(ops.prefix), 'clear', undefined);
+  if (!offers(store, 'clear') || !store.capabilities.clear)
+    throw new UnsupportedOperationError('clear', context.driver);
+  await ops.settle('clear', undefined, () => store.clear(ops.prefix));
 }
 
 /** `Cache.keys`: this cache's keys without its prefix, never the reserved entries; each step bounded by the timeout. */

@@ -1,6 +1,6 @@
 import type { CacheContext } from './cache-context';
 import { payloadBytes } from './codec';
-import type { Payload, TtlMs } from './contract';
+import type { CacheStore, Payload, TtlMs } from './contract';
 import { freshValue, isLivePayload } from './entry';
 import { BackendError, LarderError, ValueTooLargeError } from './errors';
 import type { CacheEventName } from './events';
@@ -14,6 +14,14 @@ export const FAILED: unique symbol = Symbol('larder.failed');
 
 // One settled promise for every synchronous write: a resolved promise cannot change, so sharing it is safe.
 const RESOLVED: Promise<void> = Promise.resolve();
+
+/** True when the store has the optional method `name` (and types it as present, also inside closures). */
+export function offers<K extends keyof CacheStore>(
+  store: CacheStore,
+  name: K,
+): store is CacheStore & Required<Pick<CacheStore, K>> {
+  return typeof store[name] === 'function';
+}
 
 /** Returns `error` if it is a LarderError, else a `BackendError` wrapping it. */
 export function asLarderError(error: unknown, driver: string, operation: string): LarderError {
@@ -77,10 +85,13 @@ export class OperationPath {
     return context.timeoutMs === 0 ? call : withTimeout(call, context.timeoutMs, operation, context.driver);
   }
 
-  /** Awaits a bounded store call; on failure applies the error policy: rejects, or resolves `FAILED` under `'miss'`. */
-  async settle<T>(call: Promise<T>, operation: string, key: string | undefined): Promise<T | typeof FAILED> {
+  /**
+   * Starts a store call and awaits it under the timeout; on failure (a rejection, or a throw
+   * while starting) applies the error policy: rejects, or resolves `FAILED` under `'miss'`.
+   */
+  async settle<T>(operation: string, key: string | undefined, start: () => Promise<T>): Promise<T | typeof FAILED> {
     try {
-      return await this.bound(call, operation);
+      return await this.bound(start(), operation);
     } catch (error) {
       return this.failed(operation, key, error, FAILED);
     }

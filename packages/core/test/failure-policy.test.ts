@@ -236,3 +236,53 @@ describe('remember when the backend is down', () => {
     ).rejects.toBe(boom);
   });
 });
+
+describe('a store method that throws instead of rejecting', () => {
+  it("goes through the failure policy like a rejection: 'miss' resolves the fallback and emits error", async () => {
+    const inner = createChaosStore();
+    const boom = () => {
+      throw new Error('thrown synchronously');
+    };
+    // Every method throws before returning a promise (a badly behaved custom driver).
+    const store = Object.assign(Object.create(inner), {
+      get: boom,
+      set: boom,
+      add: boom,
+      delete: boom,
+      getMany: boom,
+      setMany: boom,
+      deleteMany: boom,
+      pull: boom,
+      touch: boom,
+      clear: boom,
+    });
+    const cache = new Cache({ store, prefix: 'p:', onError: 'miss' });
+    const operations: string[] = [];
+    cache.on('error', (event) => operations.push(event.operation));
+    expect(await cache.get('k')).toBeUndefined();
+    await cache.set('k', 1);
+    expect(await cache.add('k', 1)).toBe(false);
+    expect(await cache.has('k')).toBe(false);
+    expect(await cache.delete('k')).toBe(false);
+    expect(await cache.getMany(['a', 'b'])).toEqual([undefined, undefined]);
+    await cache.setMany({ a: 1 });
+    expect(await cache.deleteMany(['a'])).toBe(0);
+    expect(await cache.pull('k')).toBeUndefined();
+    expect(await cache.touch('k')).toBe(false);
+    await cache.clear();
+    expect(operations).toEqual([
+      'get',
+      'set',
+      'add',
+      'has',
+      'delete',
+      'getMany',
+      'setMany',
+      'deleteMany',
+      'pull',
+      'touch',
+      'clear',
+    ]);
+    expect(cache.stats().errors).toBe(11);
+  });
+});
