@@ -10,5 +10,13 @@ export * from './manager';
 export * from './redact';
 export type * from './store-config';
 export * from './testing/chaos-store';
+export {
+  type CacheTier,
+  type OperationTraceContext,
+  operationChannel,
+  publishTopology,
+  type TopologyTraceEvent,
+  topologyChannel,
+} from './tracing';
 export * from './ttl';
 export { rawValueSize } from './value-policy';

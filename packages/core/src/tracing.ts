@@ -1,0 +1,127 @@
+import { channel, tracingChannel } from 'node:diagnostics_channel';
+
+// DESIGN.md "Observability": facade operations are traced on `larder.operation` (a
+// diagnostics_channel TracingChannel) and topology changes published on `larder.topology`.
+// Cost model: when nobody subscribes, a caller reads `operationChannel.hasSubscribers` once
+// and takes its untraced path (no context object, no closure).
+
+/** Which tier answered a read: the in-process L1 or the store (L2). */
+export type CacheTier = 'l1' | 'l2';
+
+/**
+ * Context of one traced facade operation. Built at `start`; `hit`, `tier` and `graced` are
+ * filled in when the operation settles, before `asyncStart`/`asyncEnd` are published
+ * (`result` or `error` are set by the channel as usual).
+ */
+export interface OperationTraceContext {
+  /** Facade method: `get`, `getMany`, `set`, `remember`, ... */
+  readonly operation: string;
+  /** Store name (`Cache.name`). */
+  readonly store: string;
+  /** Driver name (`memory`, `redis`, `memcached`, `dynamodb`, ...). */
+  readonly driver: string;
+  /** Keys the operation names (0 for `clear`/`keys`, n for batches). */
+  readonly keyCount: number;
+  /** The key (namespace path + key), only when the store option `traceKeys` is on and the operation names one key. */
+  readonly key?: string;
+  /** Reads: whether it found a value; batches: how many keys it found. Unset for writes. */
+  hit?: boolean | number;
+  /** Reads that found a value: the tier that answered. */
+  tier?: CacheTier;
+  /** `remember`: true when a stale value within its grace was served. */
+  graced?: boolean;
+  /** Set by the channel when the operation resolved. */
+  result?: unknown;
+  /** Set by the channel when the operation rejected. */
+  error?: unknown;
+}
+
+/** What `larder.topology` publishes. */
+export interface TopologyTraceEvent {
+  /** Store name, when the driver knows it (else the driver name). */
+  readonly store: string;
+  readonly driver: string;
+  readonly event:
+    | 'node-added'
+    | 'node-removed'
+    | 'node-ejected'
+    | 'node-readmitted'
+    | 'discovery'
+    | 'failover'
+    | 'l1-flushed';
+  /** The node concerned (`host:port`), when one is. */
+  readonly node?: string;
+  /** Discovery (configuration) version, for `discovery`. */
+  readonly version?: number;
+}
+
+/** The `larder.operation` tracing channel (start, end, asyncStart, asyncEnd, error). */
+export const operationChannel = tracingChannel<'larder.operation', OperationTraceContext>('larder.operation');
+
+/** The `larder.topology` channel. */
+export const topologyChannel = channel('larder.topology');
+
+/** Publishes a topology event on `larder.topology` (nothing is done when nobody subscribes). Drivers call this. */
+export function publishTopology(event: TopologyTraceEvent): void {
+  if (topologyChannel.hasSubscribers) topologyChannel.publish(event);
+}
+
+/** Completes a read's context from its outcome: `hit` (or the number of hits), `tier`, `graced`. */
+export type HitOf = (context: OperationTraceContext, result: unknown) => void;
+
+/** Single-key reads: a hit is a value other than `undefined`, answered by the store. */
+export const valueHit: HitOf = (context, result) => {
+  context.hit = result !== undefined;
+  if (result !== undefined) context.tier = 'l2';
+};
+
+/** `has`: the boolean is the hit. */
+export const booleanHit: HitOf = (context, result) => {
+  context.hit = result === true;
+  if (result === true) context.tier = 'l2';
+};
+
+/** Batch reads: the number of values found. */
+export const countHit: HitOf = (context, result) => {
+  let hits = 0;
+  for (const value of result as readonly unknown[]) if (value !== undefined) hits++;
+  context.hit = hits;
+  if (hits > 0) context.tier = 'l2';
+};
+
+/** Where a trace comes from: the names of the cache and whether keys may be traced. */
+export interface TraceSource {
+  readonly name: string;
+  readonly driver: string;
+  readonly traceKeys: boolean;
+}
+
+/**
+ * Runs `run` as one traced operation on `larder.operation`. Call it only when
+ * `operationChannel.hasSubscribers` is true; `hitOf` completes the context of reads.
+ */
+export function traceOperation<T>(
+  source: TraceSource,
+  operation: string,
+  keyCount: number,
+  key: string | undefined,
+  hitOf: HitOf | undefined,
+  run: () => Promise<T>,
+): Promise<T> {
+  const context: { -readonly [K in keyof OperationTraceContext]: OperationTraceContext[K] } = {
+    operation,
+    store: source.name,
+    driver: source.driver,
+    keyCount,
+  };
+  if (source.traceKeys && key !== undefined) context.key = key;
+  return operationChannel.tracePromise(() => {
+    const promise = run();
+    // Runs before the channel's own handlers (registered later on the same promise), so the
+    // context is complete when `asyncStart`/`asyncEnd` are published.
+    if (hitOf !== undefined) promise.then((result) => hitOf(context, result), noop);
+    return promise;
+  }, context);
+}
+
+function noop(): void {}
