@@ -12,6 +12,7 @@ export {
   parseConfigResponse,
 } from './discovery/parse-config';
 export { DiscoveryPoller, NotAConfigEndpointError, type TopologyEvent } from './discovery/poller';
+export type { MemcachedDriverConfig } from './env';
 export { HashRing, hashKey, POINTS_PER_NODE } from './hash-ring';
 export { isValidMemcachedKey, toMemcachedKey } from './keys';
 export { createMemcachedStore, MemcachedStore } from './memcached-store';

@@ -1,5 +1,6 @@
 import type tls from 'node:tls';
-import { ConfigError, type MemcachedDriverConfig, parseTtl, type Ttl } from '@larder/core';
+import { ConfigError, formatHostPort, parseHostPort, parseTtl, type Ttl } from '@larder/core';
+import { DEFAULT_PORT, type MemcachedDriverConfig } from './env';
 import type { ConnectionOptions, MemjsServerLike } from './node-connection';
 
 /** Options of `createMemcachedStore` (the `memcached`/`elasticache` driver config plus driver-only options). */
@@ -62,7 +63,6 @@ export interface ResolvedOptions {
 export const DEFAULT_ITEM_SIZE = 1024 * 1024;
 /** Room left for the item header, key and CAS inside an item. */
 export const ITEM_OVERHEAD = 1024;
-const DEFAULT_PORT = 11211;
 
 /** Validates options once, at construction; errors name the offending option. */
 export function resolveOptions(options: MemcachedStoreOptions): ResolvedOptions {
@@ -95,16 +95,14 @@ export function resolveOptions(options: MemcachedStoreOptions): ResolvedOptions 
 
 /** Parses `host:port` (port optional, default 11211; IPv6 as `[::1]:11211`). */
 export function parseAddress(text: string, option: string): NodeAddress {
-  const match = /^(?:\[([^\]]+)\]|([^:\s]+))(?::(\d+))?$/.exec(String(text).trim());
-  const port = match?.[3] === undefined ? DEFAULT_PORT : Number(match[3]);
-  if (!match || port < 1 || port > 65_535)
-    throw new ConfigError(`memcached: invalid ${option} entry '${text}' (expected host:port)`, option);
-  return { host: (match[1] ?? match[2])!, port };
+  const address = parseHostPort(String(text), DEFAULT_PORT);
+  if (!address) throw new ConfigError(`memcached: invalid ${option} entry '${text}' (expected host:port)`, option);
+  return address;
 }
 
 /** `host:port` as the ring and logs name a node. */
 export function formatAddress(address: NodeAddress): string {
-  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+  return formatHostPort(address);
 }
 
 function duration(value: Ttl, option: string): number {

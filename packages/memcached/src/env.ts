@@ -1,0 +1,77 @@
+import {
+  type CommonStoreOptions,
+  ConfigError,
+  compactConfig,
+  type DriverEnvironment,
+  type EnvReader,
+  formatHostPort,
+  type Ttl,
+} from '@larder/core';
+
+/** A `memcached` (or `elasticache`) store in a manager config (what `configFromEnv` produces). */
+export interface MemcachedDriverConfig extends CommonStoreOptions {
+  driver: 'memcached' | 'elasticache';
+  /** Static node list, `host:port` each. @default ['127.0.0.1:11211'] when no config endpoint is given */
+  servers?: string[];
+  /** ElastiCache configuration endpoint `host:port`; turns auto-discovery on. */
+  configEndpoint?: string;
+  /** Discovery poll interval. @default '60s' */
+  discoveryInterval?: Ttl;
+  /** SASL user name. */
+  username?: string;
+  /** SASL password. */
+  password?: string;
+  /** Use TLS to every node (and the configuration endpoint). @default false */
+  tls?: boolean | Record<string, unknown>;
+  [option: string]: unknown;
+}
+
+/** memcached's port, the default of every address without one. */
+export const DEFAULT_PORT = 11211;
+
+const VARIABLES = [
+  'MEMCACHED_SERVERS',
+  'MEMCACHED_CONFIG_ENDPOINT',
+  'MEMCACHED_DISCOVERY_INTERVAL',
+  'MEMCACHED_USERNAME',
+  'MEMCACHED_PASSWORD',
+  'MEMCACHED_TLS',
+] as const;
+
+/** The `memcached` store from `MEMCACHED_*` variables, validated (a bad value throws `ConfigError` naming it). */
+export function memcachedConfigFromEnv(read: EnvReader): MemcachedDriverConfig {
+  const servers = read.hostPorts('MEMCACHED_SERVERS', DEFAULT_PORT)?.map(formatHostPort);
+  const endpoint = read.hostPort('MEMCACHED_CONFIG_ENDPOINT', DEFAULT_PORT);
+  const configEndpoint = endpoint === undefined ? undefined : formatHostPort(endpoint);
+  const discoveryInterval = read.duration('MEMCACHED_DISCOVERY_INTERVAL');
+  if (discoveryInterval !== undefined && configEndpoint === undefined) {
+    throw new ConfigError(
+      'MEMCACHED_DISCOVERY_INTERVAL is set but MEMCACHED_CONFIG_ENDPOINT is not',
+      'MEMCACHED_DISCOVERY_INTERVAL',
+    );
+  }
+  const username = read.string('MEMCACHED_USERNAME');
+  const password = read.string('MEMCACHED_PASSWORD');
+  if ((username === undefined) !== (password === undefined)) {
+    const missing = username === undefined ? 'MEMCACHED_USERNAME' : 'MEMCACHED_PASSWORD';
+    throw new ConfigError(`SASL needs both MEMCACHED_USERNAME and MEMCACHED_PASSWORD; ${missing} is not set`, missing);
+  }
+  const tls = read.boolean('MEMCACHED_TLS');
+  return compactConfig({
+    driver: 'memcached' as const,
+    servers,
+    configEndpoint,
+    discoveryInterval,
+    username,
+    password,
+    tls,
+  });
+}
+
+/** The `memcached` store for `configFromEnv`; `elasticache` (memcached with auto-discovery) selects it too. */
+export const larderEnv: DriverEnvironment = {
+  driver: 'memcached',
+  variables: VARIABLES,
+  aliases: { elasticache: 'memcached' },
+  stores: (read) => ({ memcached: memcachedConfigFromEnv(read) }),
+};
