@@ -28,7 +28,7 @@ export class Cache {
   readonly #ops: OperationPath;
 
   constructor(options: CacheOptions) {
-    const namespaced = (options as CacheOptions & { [NAMESPACE]?: OperationPath })[NAMESPACE];
+    const namespaced = (options as (CacheOptions & { [NAMESPACE]?: OperationPath }) | undefined)?.[NAMESPACE];
     if (namespaced !== undefined) {
       this.#ops = namespaced;
       return;

@@ -204,6 +204,7 @@ describe('Cache operations', () => {
   it('validates options at construction', () => {
     const store = createChaosStore();
     expect(() => new Cache({} as never)).toThrow(ConfigError);
+    expect(() => new Cache(null as never)).toThrow(ConfigError); // not a TypeError
     expect(() => new Cache({ store, onError: 'ignore' as never })).toThrow(ConfigError);
     expect(() => new Cache({ store, ttl: -1 })).toThrow(/Invalid TTL/);
     expect(() => new Cache({ store, timeout: 'soon' })).toThrow(/Invalid TTL/);
