@@ -1,7 +1,18 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const packages = ['core', 'memory', 'redis', 'memcached', 'dynamodb', 'express', 'cli', 'test-suite', 'dev-services'];
+const packages = [
+  'core',
+  'memory',
+  'redis',
+  'memcached',
+  'dynamodb',
+  'express',
+  'cli',
+  'test-suite',
+  'dev-services',
+  'otel',
+];
 
 // Tests import the workspace packages from source, so no build is needed to run them.
 const alias = Object.fromEntries(

@@ -1,0 +1,2 @@
+export { type InstrumentLarder, instrumentLarder } from './instrument';
+export { dbSystemName, defaultKeyGroup, type InstrumentLarderOptions, type KeyGroupRule, keyGroup } from './options';

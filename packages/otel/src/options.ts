@@ -1,0 +1,46 @@
+import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
+
+/** Maps a key to its group (`'user:123'` → `'user:*'`); `undefined` = no match, try the next rule. */
+export type KeyGroupRule = readonly [pattern: RegExp, group: string] | ((key: string) => string | undefined);
+
+/** Options of `instrumentLarder`. */
+export interface InstrumentLarderOptions {
+  /** Where spans go. @default the global tracer provider */
+  tracerProvider?: TracerProvider;
+  /** Where metrics go. @default the global meter provider */
+  meterProvider?: MeterProvider;
+  /** Put the key's group on spans as `larder.key` (the store must also have `traceKeys: true`). Never on metrics. @default false */
+  traceKeys?: boolean;
+  /** Rules that turn a key into its group, first match wins; unmatched keys get `defaultKeyGroup`. */
+  keyGroups?: readonly KeyGroupRule[];
+  /** Start a span only when the operation runs under a parent span (a request, a job). @default true */
+  requireParentSpan?: boolean;
+}
+
+/** The group of a key by `rules`, else every `:`-separated segment holding a digit becomes `*` (`user:123` → `user:*`). */
+export function keyGroup(key: string, rules: readonly KeyGroupRule[] | undefined): string {
+  if (rules !== undefined) {
+    for (const rule of rules) {
+      if (typeof rule === 'function') {
+        const group = rule(key);
+        if (group !== undefined) return group;
+      } else if (rule[0].test(key)) {
+        return rule[1];
+      }
+    }
+  }
+  return defaultKeyGroup(key);
+}
+
+/** `user:123:profile` → `user:*:profile`: segments with a digit are ids. */
+export function defaultKeyGroup(key: string): string {
+  return key
+    .split(':')
+    .map((segment) => (/\d/.test(segment) ? '*' : segment))
+    .join(':');
+}
+
+/** OTel `db.system.name` of a larder driver (custom drivers keep their own name). */
+export function dbSystemName(driver: string): string {
+  return driver === 'dynamodb' ? 'aws.dynamodb' : driver;
+}
