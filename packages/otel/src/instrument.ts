@@ -1,22 +1,14 @@
 import { tracingChannel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
-import {
-  type Attributes,
-  context,
-  metrics,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-} from '@opentelemetry/api';
 import type { OperationTraceContext } from '@larder/core';
+import { type Attributes, context, metrics, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { dbSystemName, type InstrumentLarderOptions, keyGroup } from './options';
 
 const SCOPE = '@larder/otel';
 // Cache calls take microseconds in process and milliseconds over the network.
 const DURATION_BUCKETS = [
-  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-  2.5, 5,
+  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+  5,
 ];
 
 /** What `instrumentLarder` returns. */
