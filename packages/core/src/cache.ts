@@ -3,12 +3,13 @@ import { type CacheContext, createContext } from './cache-context';
 import { storeLockBackend, withHeldLock } from './cache-locks';
 import type { CacheOptions, RememberOptions, WithLockOptions } from './cache-options';
 import type { CacheStore, StoreCapabilities } from './contract';
-import { describe, InvalidArgumentError, UnsupportedOperationError } from './errors';
+import { describe, InvalidArgumentError } from './errors';
 import type { CacheEventName, CacheListener, CacheStats } from './events';
+import { addKey, deleteKey, hasKey, incrementKey, pullKey, touchKey } from './key-operations';
 import { assertKey, assertNamespace, LOCK_KEY_PREFIX, withSeparator } from './key-policy';
 import { clearPrefix, listKeys } from './keyspace';
 import { Lock } from './lock';
-import { FAILED, OperationPath, offers } from './operation';
+import { OperationPath } from './operation';
 import { remember, rememberFromStore } from './remember';
 import type { Ttl } from './ttl';
 
@@ -84,19 +85,8 @@ export class Cache {
   }
 
   /** Stores the value only if the key is absent (atomic on the backend); resolves true if stored. */
-  async add(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
-    const ops = this.#ops;
-    const store = ops.context.store ?? (await ops.context.ready);
-    const full = ops.full(key);
-    const ttlMs = ops.ttlMs(ttl);
-    const payload = ops.encode(key, value);
-    if (!offers(store, 'add') || !store.capabilities.atomicAdd) {
-      throw new UnsupportedOperationError('add', ops.context.driver, 'it has no atomic set-if-absent');
-    }
-    const added = await ops.settle('add', key, () => store.add(full, payload, ttlMs));
-    if (added === FAILED) return false;
-    if (added) ops.wrote(key);
-    return added;
+  add(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
+    return addKey(this.#ops, key, value, ttl);
   }
 
   /** Stores the value with no expiry (ignores the default TTL). */
@@ -109,23 +99,13 @@ export class Cache {
    * a `remember` grace envelope past its logical TTL is still stored but is a miss for `get`,
    * so it is `false` here too. Plain values are not decoded.
    */
-  async has(key: string): Promise<boolean> {
-    const ops = this.#ops;
-    const store = ops.context.store ?? (await ops.context.ready);
-    const full = ops.full(key);
-    const payload = await ops.settle('has', key, () => store.get(full));
-    return payload !== FAILED && payload !== undefined && ops.isLive(payload, key);
+  has(key: string): Promise<boolean> {
+    return hasKey(this.#ops, key);
   }
 
   /** Deletes the key; resolves true if it existed. */
-  async delete(key: string): Promise<boolean> {
-    const ops = this.#ops;
-    const store = ops.context.store ?? (await ops.context.ready);
-    const full = ops.full(key);
-    const deleted = await ops.settle('delete', key, () => store.delete(full));
-    if (deleted === FAILED) return false;
-    ops.deleted(key, deleted, deleted ? 1 : 0);
-    return deleted;
+  delete(key: string): Promise<boolean> {
+    return deleteKey(this.#ops, key);
   }
 
   /**
@@ -138,20 +118,8 @@ export class Cache {
   }
 
   /** Returns the value and deletes it (atomic when the driver has `pull`, else get then delete). */
-  async pull<T = unknown>(key: string): Promise<T | undefined> {
-    const ops = this.#ops;
-    const store = ops.context.store ?? (await ops.context.ready);
-    const full = ops.full(key);
-    if (!offers(store, 'pull')) {
-      const value = await this.get<T>(key);
-      if (value !== undefined) await this.delete(key);
-      return value;
-    }
-    const payload = await ops.settle('pull', key, () => store.pull(full));
-    if (payload === FAILED) return undefined;
-    const value = ops.read(payload, key);
-    if (payload !== undefined) ops.deleted(key, true, 1);
-    return value as T | undefined;
+  pull<T = unknown>(key: string): Promise<T | undefined> {
+    return pullKey(this.#ops, key) as Promise<T | undefined>;
   }
 
   /**
@@ -159,23 +127,8 @@ export class Cache {
    * starts at 0 and gets `ttl`. Rejects on backend errors whatever `onError` says: there is
    * no honest counter value to invent.
    */
-  async increment(key: string, by = 1, ttl?: Ttl): Promise<number> {
-    const ops = this.#ops;
-    const store = ops.context.store ?? (await ops.context.ready);
-    const full = ops.full(key);
-    if (!Number.isSafeInteger(by)) {
-      throw new InvalidArgumentError(`increment needs a safe integer step, got ${describe(by)}`, 'by');
-    }
-    const ttlMs = ops.ttlMs(ttl);
-    if (!store.increment) throw new UnsupportedOperationError('increment', ops.context.driver);
-    let value: number;
-    try {
-      value = await ops.bound(store.increment(full, by, ttlMs), 'increment');
-    } catch (error) {
-      throw ops.report('increment', key, error);
-    }
-    ops.wrote(key);
-    return value;
+  increment(key: string, by = 1, ttl?: Ttl): Promise<number> {
+    return incrementKey(this.#ops, key, by, ttl);
   }
 
   /** Atomically subtracts `by` (default 1); see `increment`. */
@@ -188,14 +141,8 @@ export class Cache {
   }
 
   /** Sets a new expiry (`ttl`, else the default TTL, else none) without rewriting the value; resolves false if the key is absent. */
-  async touch(key: string, ttl?: Ttl): Promise<boolean> {
-    const ops = this.#ops;
-    const store = ops.context.store ?? (await ops.context.ready);
-    const full = ops.full(key);
-    const ttlMs = ops.ttlMs(ttl);
-    if (!offers(store, 'touch')) throw new UnsupportedOperationError('touch', ops.context.driver);
-    const touched = await ops.settle('touch', key, () => store.touch(full, ttlMs));
-    return touched === FAILED ? false : touched;
+  touch(key: string, ttl?: Ttl): Promise<boolean> {
+    return touchKey(this.#ops, key, ttl);
   }
 
   /**

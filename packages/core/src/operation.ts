@@ -43,12 +43,12 @@ export function asLarderError(error: unknown, driver: string, operation: string)
  *   removal by `deleted`/`deletedAll`. Read-through goes in front of the store read that feeds
  *   `decode` (keeping the decoded entry, graced or not, so the entry model still applies);
  *   write-after-store beside `wrote`; invalidation beside `deleted` (and `clear`).
- * - Tracing (`larder.operation`): every outcome already passes one method of this class —
- *   `counted` (hit or miss; `remember` knows when it served a graced value), `wrote`, `deleted`,
- *   `report` (errors) — the only places that touch the emitter and the stats. A trace context
- *   `{ operation, store, driver, keyCount, key? }` started where a facade operation begins
- *   completes there with `hit`, `tier` and `graced`; `#listening` shows the cost model (one
- *   field read when nobody listens).
+ * - Tracing (`larder.operation`, `traceOperation` in tracing.ts): every facade method is one
+ *   call into this path (`get`, `write`) or into an operation module that takes it (`getMany`,
+ *   `remember`, `addKey`, `clearPrefix`...), so an operation is traced by wrapping that call when
+ *   `operationChannel.hasSubscribers` (nothing is allocated otherwise). Its outcome — hit or
+ *   miss, a graced value (`rememberFromStore`), writes, deletes, errors — is where `counted`,
+ *   `wrote`, `deleted` and `report` are called: the only places that touch events and stats.
  */
 export class OperationPath {
   /** Full prefix: store prefix + namespace path. */
