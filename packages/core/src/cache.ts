@@ -2,6 +2,7 @@ import { deleteMany, getMany, setMany } from './batch';
 import { type CacheContext, createContext } from './cache-context';
 import { storeLockBackend, withHeldLock } from './cache-locks';
 import type { CacheOptions, RememberOptions, WithLockOptions } from './cache-options';
+import { compareAndSet } from './compare-and-set';
 import type { CacheStore, StoreCapabilities } from './contract';
 import { describe, InvalidArgumentError } from './errors';
 import type { CacheEventName, CacheListener, CacheStats } from './events';
@@ -22,8 +23,9 @@ const NAMESPACE = Symbol('larder.cache.namespace');
 /**
  * The facade every app uses: serialization, key prefix and namespaces, key policy, default
  * TTL, events and stats, single-flight `remember` with grace and cross-process locks, and the
- * error policy. Stores (drivers) stay raw; see `CacheStore`. Each operation is a short path
- * over `OperationPath` (operation.ts): timeout, failure policy, events, decode and grace live there.
+ * error policy. Stores (drivers) stay raw; see `CacheStore`. Each method is one call into the
+ * cache's `OperationPath` (operation.ts: timeout, failure policy, events, decode, grace) or into
+ * an operation module over it (key-operations, batch, remember, cache-locks, keyspace).
  */
 export class Cache {
   readonly #ops: OperationPath;
@@ -143,6 +145,15 @@ export class Cache {
   /** Sets a new expiry (`ttl`, else the default TTL, else none) without rewriting the value; resolves false if the key is absent. */
   touch(key: string, ttl?: Ttl): Promise<boolean> {
     return touchKey(this.#ops, key, ttl);
+  }
+
+  /**
+   * Stores `value` only if the stored value is still `expected` (compared encoded; `undefined` =
+   * absent or expired); resolves true if stored. Atomic on drivers with `compareAndSet`, emulated
+   * under a lock elsewhere (see compare-and-set.ts). Rejects on backend errors whatever `onError` says.
+   */
+  compareAndSet(key: string, expected: unknown, value: unknown, ttl?: Ttl): Promise<boolean> {
+    return compareAndSet(this.#ops, key, expected, value, ttl);
   }
 
   /**
