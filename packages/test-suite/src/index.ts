@@ -1,3 +1,4 @@
+export * from './faults/fault-matrix';
 export type { ErrorClass, WaitForOptions } from './helpers';
 export { collect, delay, describeError, expectError, expectLarderError, uniqueKey, waitFor } from './helpers';
 export type {
