@@ -11,11 +11,22 @@ import { assertKey, assertNamespace, LOCK_KEY_PREFIX, withSeparator } from './ke
 import { clearPrefix, listKeys } from './keyspace';
 import { Lock } from './lock';
 import { OperationPath } from './operation';
-import { remember, rememberFromStore } from './remember';
+import { type RememberResult, remember, rememberFromStore, rememberWithStatus } from './remember';
+import {
+  booleanHit,
+  countHit,
+  type HitOf,
+  listed,
+  operationChannel,
+  rememberHit,
+  traceOperation,
+  valueHit,
+} from './tracing';
 import type { Ttl } from './ttl';
 
 export type { SyncStoreMethods } from './cache-context';
 export type { CacheOptions, RememberOptions, WithLockOptions } from './cache-options';
+export type { RememberResult } from './remember';
 
 /** How `namespace()` hands a namespace its operation path through the public constructor. */
 const NAMESPACE = Symbol('larder.cache.namespace');
@@ -68,32 +79,52 @@ export class Cache {
 
   /** Returns the value, or `undefined` when absent, expired (or past a `remember` TTL, grace included). */
   get<T = unknown>(key: string): Promise<T | undefined> {
+    if (operationChannel.hasSubscribers)
+      return this.#traced('get', key, valueHit, () => this.#ops.get(key)) as Promise<T>;
     return this.#ops.get(key) as Promise<T | undefined>;
   }
 
   /** Returns values aligned with `keys` (`undefined` for misses); one batched store call when the driver has one. */
   getMany<T = unknown>(keys: Iterable<string>): Promise<(T | undefined)[]> {
+    if (operationChannel.hasSubscribers)
+      return this.#tracedBatch('getMany', keys, countHit, (l) => getMany<T>(this.#ops, l));
     return getMany<T>(this.#ops, keys);
   }
 
   /** Stores the value for `ttl` (default TTL when omitted; forever when there is none). */
   set(key: string, value: unknown, ttl?: Ttl): Promise<void> {
+    if (operationChannel.hasSubscribers)
+      return this.#traced('set', key, undefined, () => this.#ops.write(key, value, ttl, 'set'));
     return this.#ops.write(key, value, ttl, 'set');
   }
 
   /** Stores every entry (a record or an iterable of `[key, value]`; the last duplicate wins) with one TTL; every value is validated before anything is sent. */
   setMany(entries: Record<string, unknown> | Iterable<readonly [string, unknown]>, ttl?: Ttl): Promise<void> {
+    if (operationChannel.hasSubscribers) {
+      const list =
+        typeof entries === 'object' && entries !== null && !(Symbol.iterator in entries)
+          ? Object.entries(entries)
+          : entries;
+      return this.#tracedBatch('setMany', list as Iterable<readonly [string, unknown]>, undefined, (l) =>
+        setMany(this.#ops, l, ttl),
+      );
+    }
     return setMany(this.#ops, entries, ttl);
   }
 
   /** Stores the value only if the key is absent (atomic on the backend); resolves true if stored. */
   add(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
+    if (operationChannel.hasSubscribers)
+      return this.#traced('add', key, undefined, () => addKey(this.#ops, key, value, ttl));
     return addKey(this.#ops, key, value, ttl);
   }
 
   /** Stores the value with no expiry (ignores the default TTL). */
   forever(key: string, value: unknown): Promise<void> {
-    return this.#ops.write(key, value, undefined, 'forever');
+    const ops = this.#ops;
+    if (operationChannel.hasSubscribers)
+      return this.#traced('forever', key, undefined, () => ops.write(key, value, undefined, 'forever'));
+    return ops.write(key, value, undefined, 'forever');
   }
 
   /**
@@ -102,11 +133,13 @@ export class Cache {
    * so it is `false` here too. Plain values are not decoded.
    */
   has(key: string): Promise<boolean> {
+    if (operationChannel.hasSubscribers) return this.#traced('has', key, booleanHit, () => hasKey(this.#ops, key));
     return hasKey(this.#ops, key);
   }
 
   /** Deletes the key; resolves true if it existed. */
   delete(key: string): Promise<boolean> {
+    if (operationChannel.hasSubscribers) return this.#traced('delete', key, undefined, () => deleteKey(this.#ops, key));
     return deleteKey(this.#ops, key);
   }
 
@@ -116,11 +149,15 @@ export class Cache {
    * distinct key, with `deleted` when known (see `CacheDeleteEvent`).
    */
   deleteMany(keys: Iterable<string>): Promise<number> {
+    if (operationChannel.hasSubscribers)
+      return this.#tracedBatch('deleteMany', keys, undefined, (l) => deleteMany(this.#ops, l));
     return deleteMany(this.#ops, keys);
   }
 
   /** Returns the value and deletes it (atomic when the driver has `pull`, else get then delete). */
   pull<T = unknown>(key: string): Promise<T | undefined> {
+    if (operationChannel.hasSubscribers)
+      return this.#traced('pull', key, valueHit, () => pullKey(this.#ops, key)) as Promise<T>;
     return pullKey(this.#ops, key) as Promise<T | undefined>;
   }
 
@@ -130,6 +167,8 @@ export class Cache {
    * no honest counter value to invent.
    */
   increment(key: string, by = 1, ttl?: Ttl): Promise<number> {
+    if (operationChannel.hasSubscribers)
+      return this.#traced('increment', key, undefined, () => incrementKey(this.#ops, key, by, ttl));
     return incrementKey(this.#ops, key, by, ttl);
   }
 
@@ -139,11 +178,16 @@ export class Cache {
       return Promise.reject(new InvalidArgumentError(`decrement needs a safe integer step, got ${describe(by)}`, 'by'));
     }
     // 0 - by, not -by: decrement(key, 0) must not start a counter at -0 (Object.is(-0, 0) is false).
-    return this.increment(key, 0 - by, ttl);
+    const step = 0 - by;
+    if (operationChannel.hasSubscribers)
+      return this.#traced('decrement', key, undefined, () => incrementKey(this.#ops, key, step, ttl));
+    return incrementKey(this.#ops, key, step, ttl);
   }
 
   /** Sets a new expiry (`ttl`, else the default TTL, else none) without rewriting the value; resolves false if the key is absent. */
   touch(key: string, ttl?: Ttl): Promise<boolean> {
+    if (operationChannel.hasSubscribers)
+      return this.#traced('touch', key, undefined, () => touchKey(this.#ops, key, ttl));
     return touchKey(this.#ops, key, ttl);
   }
 
@@ -153,7 +197,10 @@ export class Cache {
    * under a lock elsewhere (see compare-and-set.ts). Rejects on backend errors whatever `onError` says.
    */
   compareAndSet(key: string, expected: unknown, value: unknown, ttl?: Ttl): Promise<boolean> {
-    return compareAndSet(this.#ops, key, expected, value, ttl);
+    const ops = this.#ops;
+    if (operationChannel.hasSubscribers)
+      return this.#traced('compareAndSet', key, undefined, () => compareAndSet(ops, key, expected, value, ttl));
+    return compareAndSet(ops, key, expected, value, ttl);
   }
 
   /**
@@ -164,11 +211,26 @@ export class Cache {
    * `RememberOptions` for `grace` and `lock`.
    */
   remember<T>(key: string, ttl: Ttl | undefined, loader: () => T | Promise<T>, options?: RememberOptions): Promise<T> {
+    if (operationChannel.hasSubscribers) return this.#tracedRemember('remember', key, ttl, loader, options);
     return remember(this.#ops, key, ttl, loader, options);
+  }
+
+  /** `remember`, resolving `{ value, status: 'hit' | 'miss' | 'graced', ageMs, tier }`: how the value was found (see `RememberResult`). */
+  rememberWithStatus<T>(
+    key: string,
+    ttl: Ttl | undefined,
+    loader: () => T | Promise<T>,
+    options?: RememberOptions,
+  ): Promise<RememberResult<T>> {
+    const ops = this.#ops;
+    if (!operationChannel.hasSubscribers) return rememberWithStatus(ops, key, ttl, loader, options);
+    return this.#traced('remember', key, rememberHit, () => rememberWithStatus(ops, key, ttl, loader, options));
   }
 
   /** `remember` with no expiry. */
   rememberForever<T>(key: string, loader: () => T | Promise<T>): Promise<T> {
+    if (operationChannel.hasSubscribers)
+      return this.#tracedRemember('rememberForever', key, undefined, loader, undefined);
     return rememberFromStore(this.#ops, key, undefined, loader, undefined);
   }
 
@@ -202,6 +264,8 @@ export class Cache {
 
   /** Deletes every key under this cache's prefix and nothing else; refuses (ConfigError) when the prefix is empty. */
   clear(): Promise<void> {
+    if (operationChannel.hasSubscribers)
+      return traceOperation(this.#context, 'clear', 0, undefined, undefined, () => clearPrefix(this.#ops));
     return clearPrefix(this.#ops);
   }
 
@@ -235,6 +299,37 @@ export class Cache {
       () => undefined,
     );
     return context.closed;
+  }
+
+  /** One traced single-key operation (`larder.operation`; see tracing.ts). */
+  #traced<R>(operation: string, key: string, hitOf: HitOf | undefined, run: () => Promise<R>): Promise<R> {
+    return traceOperation(this.#context, operation, 1, this.#ops.path + key, hitOf, run);
+  }
+
+  /** One traced batch: the keys are listed first (an iterator is read once) to count them. */
+  #tracedBatch<I, R>(
+    operation: string,
+    items: Iterable<I>,
+    hitOf: HitOf | undefined,
+    run: (items: Iterable<I>) => Promise<R>,
+  ): Promise<R> {
+    const list = listed(items);
+    const count = Array.isArray(list) ? list.length : 0;
+    return traceOperation(this.#context, operation, count, undefined, hitOf, () => run(list));
+  }
+
+  /** A traced `remember`: run through `rememberWithStatus` so the trace knows hit, miss or graced. */
+  #tracedRemember<T>(
+    operation: string,
+    key: string,
+    ttl: Ttl | undefined,
+    loader: () => T | Promise<T>,
+    options: RememberOptions | undefined,
+  ): Promise<T> {
+    const ops = this.#ops;
+    return this.#traced(operation, key, rememberHit, () => rememberWithStatus(ops, key, ttl, loader, options)).then(
+      (result) => result.value,
+    );
   }
 
   get #context(): CacheContext {

@@ -1,0 +1,94 @@
+import type { Payload } from './contract';
+import { UnsupportedOperationError } from './errors';
+import { LOCK_KEY_PREFIX } from './key-policy';
+import { Lock } from './lock';
+import type { OperationPath } from './operation';
+import type { Ttl } from './ttl';
+
+/** How long the emulation waits for the key's lock, and holds it at most. */
+const EMULATION_WAIT_MS = 5_000;
+const EMULATION_LOCK_MS = 10_000;
+
+/**
+ * The facade's `compareAndSet`: stores `value` for `ttl` only if the stored value still encodes to
+ * the same payload as `expected` (`undefined` = absent or expired); true if stored. Values are
+ * compared in their encoded form, so a value read with `get` and passed back as `expected` matches
+ * exactly when nobody wrote the key since (in the raw memory modes only strings and bytes compare).
+ *
+ * Drivers with a native `compareAndSet` do it in one atomic step. For the others the facade
+ * emulates it under a lock on the key (`__larder:lock:cas:<key>`) when the driver has locks
+ * (atomic `add`): get, compare, set. That is atomic against every other `compareAndSet` through
+ * larder, not against a plain `set` of the same key. A driver with neither gets
+ * `UnsupportedOperationError`. Rejects on backend errors whatever `onError` says: a guessed
+ * answer would either lose a write or report a conflict that never happened.
+ */
+export async function compareAndSet(
+  ops: OperationPath,
+  key: string,
+  expected: unknown,
+  value: unknown,
+  ttl: Ttl | undefined,
+): Promise<boolean> {
+  const context = ops.context;
+  const store = context.store ?? (await context.ready);
+  const full = ops.full(key);
+  const ttlMs = ops.ttlMs(ttl);
+  const payload = ops.encode(key, value);
+  const want = expected === undefined ? undefined : ops.encode(key, expected);
+  let written: boolean;
+  try {
+    if (store.compareAndSet && store.capabilities.compareAndSet) {
+      written = await ops.bound(store.compareAndSet(full, want, payload, ttlMs), 'compareAndSet');
+    } else if (store.add && store.capabilities.atomicAdd) {
+      written = await emulated(ops, key, want, payload, ttlMs);
+    } else {
+      throw new UnsupportedOperationError(
+        'compareAndSet',
+        context.driver,
+        'it has neither an atomic compare-and-set nor locks to emulate one',
+      );
+    }
+  } catch (error) {
+    if (error instanceof UnsupportedOperationError) throw error;
+    throw ops.report('compareAndSet', key, error);
+  }
+  if (written) ops.wrote(key);
+  return written;
+}
+
+/** get, compare, set under the key's lock (see `compareAndSet`). */
+async function emulated(
+  ops: OperationPath,
+  key: string,
+  want: Payload | undefined,
+  payload: Payload,
+  ttlMs: number | undefined,
+): Promise<boolean> {
+  const context = ops.context;
+  const store = context.store ?? (await context.ready);
+  const full = ops.full(key);
+  const lockKey = `${context.basePrefix}${LOCK_KEY_PREFIX}cas:${ops.path}${key}`;
+  const lock = new Lock(context.locks, lockKey, EMULATION_LOCK_MS);
+  await lock.block(EMULATION_WAIT_MS);
+  try {
+    const current = await ops.bound(store.get(full), 'compareAndSet');
+    if (want === undefined ? current !== undefined : current === undefined || !sameBytes(current, want)) return false;
+    await ops.bound(store.set(full, payload, ttlMs), 'compareAndSet');
+    return true;
+  } finally {
+    await lock.release().catch(() => {});
+  }
+}
+
+/** Byte equality (a string counts as its UTF-8 bytes). */
+function sameBytes(a: Payload, b: Payload): boolean {
+  if (a === b) return true;
+  if (typeof a === 'string' && typeof b === 'string') return false;
+  // Raw memory values that are neither text nor bytes compare by identity only.
+  if (!(typeof a === 'string' || a instanceof Uint8Array) || !(typeof b === 'string' || b instanceof Uint8Array)) {
+    return false;
+  }
+  const bytesA = typeof a === 'string' ? Buffer.from(a) : a;
+  const bytesB = typeof b === 'string' ? Buffer.from(b) : b;
+  return Buffer.compare(bytesA, bytesB) === 0;
+}
