@@ -14,13 +14,15 @@ const packages = [
   'otel',
 ];
 
-// Tests import the workspace packages from source, so no build is needed to run them.
-const alias = Object.fromEntries(
-  packages.map((name) => [
-    `@larder/${name}`,
-    fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url)),
-  ]),
-);
+const drivers = ['memory', 'redis', 'memcached', 'dynamodb'];
+const source = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
+
+// Tests import the workspace packages from source, so no build is needed to run them. The
+// `<driver>/env` entries come first: an alias also matches the sub-paths of its name.
+const alias = [
+  ...drivers.map((name) => ({ find: `@larder/${name}/env`, replacement: source(`${name}/src/env.ts`) })),
+  ...packages.map((name) => ({ find: `@larder/${name}`, replacement: source(`${name}/src/index.ts`) })),
+];
 
 export default defineConfig({
   resolve: { alias },
@@ -29,6 +31,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // configFromEnv finds the drivers' env modules by `require`, which would load their built
+    // copies (and a second copy of core): register the source ones instead.
+    setupFiles: [source('core/test/setup/driver-environments.ts')],
     // CI reads the JSON report to print its `N passed, N failed` line (see .ci/summary.mjs).
     reporters: process.env.VITEST_JSON ? ['default', 'json'] : ['default'],
     outputFile: process.env.VITEST_JSON ? { json: process.env.VITEST_JSON } : {},

@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // import.meta.url (driver-environments.ts requires `<driver>/env`) in the CJS build.
+  shims: true,
 });

@@ -23,15 +23,6 @@ export function printer(io: CliIo): { out(line?: string): void; err(line?: strin
   };
 }
 
-/** `host:port` -> { host, port }, or undefined when malformed. */
-export function parseHostPort(text: string): { host: string; port: number } | undefined {
-  const match = /^\[?([^\]\s]+?)\]?:(\d{1,5})$/.exec(text.trim());
-  if (!match) return undefined;
-  const port = Number(match[2]);
-  if (port < 1 || port > 65535) return undefined;
-  return { host: match[1] as string, port };
-}
-
 /** Message of an error, with its code when it has one, secrets redacted. */
 export function describeError(error: unknown): string {
   const e = error as { code?: unknown; message?: unknown; cause?: { message?: unknown } } | null;

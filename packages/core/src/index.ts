@@ -3,6 +3,8 @@ export * from './cache';
 export * from './codec';
 export * from './config-from-env';
 export type * from './contract';
+export { registerDriverEnvironment } from './driver-environments';
+export * from './env-reader';
 export * from './errors';
 export * from './events';
 export * from './lock';

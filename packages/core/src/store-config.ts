@@ -3,9 +3,9 @@ import type { CacheStore } from './contract';
 import type { Ttl } from './ttl';
 
 /**
- * Store configuration, discriminated on `driver`. The fields of the built-in drivers listed
- * here are what `configFromEnv` produces; each driver package documents these and its extra
- * options (extra keys are passed through to the driver's factory untouched).
+ * Store configuration: `driver` plus the facade options below; every other key is the driver's
+ * own (each driver package exports and documents its config type, e.g. `RedisDriverConfig`) and
+ * is passed through to the driver's factory untouched.
  */
 
 /** Facade options every store accepts, whatever its driver. */
@@ -22,82 +22,14 @@ export interface CommonStoreOptions {
   timeout?: Ttl;
 }
 
-export interface MemoryDriverConfig extends CommonStoreOptions {
-  driver: 'memory';
-  /** Most entries kept (least recently used are evicted). @default 10_000 */
-  maxEntries?: number;
-  /** Most bytes kept (approximate, by encoded size). @default 64 MiB */
-  maxBytes?: number;
-  /** Copy values in and out so later mutation does not leak into the cache; false stores references (faster). @default true */
-  clone?: boolean;
-  [option: string]: unknown;
-}
-
-export interface HostPort {
-  host: string;
-  port: number;
-}
-
-export interface RedisDriverConfig extends CommonStoreOptions {
-  driver: 'redis';
-  /** Primary URL, `redis://` or `rediss://` (TLS), with optional user and password. @default 'redis://127.0.0.1:6379' */
-  url?: string;
-  /** Read replica URLs (e.g. the ElastiCache reader endpoint). */
-  replicaUrls?: string[];
-  /** Where reads go. @default 'primary' */
-  readFrom?: 'primary' | 'replica';
-  /** Sentinel nodes; turns Sentinel mode on (with `sentinelName`). */
-  sentinels?: HostPort[];
-  /** Sentinel master group name. @default 'mymaster' */
-  sentinelName?: string;
-  /** Cluster seed nodes; turns Cluster mode on. */
-  clusterNodes?: HostPort[];
-  [option: string]: unknown;
-}
-
-export interface MemcachedDriverConfig extends CommonStoreOptions {
-  driver: 'memcached' | 'elasticache';
-  /** Static node list, `host:port` each. @default ['127.0.0.1:11211'] when no config endpoint is given */
-  servers?: string[];
-  /** ElastiCache configuration endpoint `host:port`; turns auto-discovery on. */
-  configEndpoint?: string;
-  /** Discovery poll interval. @default '60s' */
-  discoveryInterval?: Ttl;
-  /** SASL user name. */
-  username?: string;
-  /** SASL password. */
-  password?: string;
-  /** Use TLS to every node (and the configuration endpoint). @default false */
-  tls?: boolean | Record<string, unknown>;
-  [option: string]: unknown;
-}
-
-export interface DynamoDbDriverConfig extends CommonStoreOptions {
-  driver: 'dynamodb';
-  /** Table name. @default 'CacheTable' */
-  table?: string;
-  /** Endpoint URL (DynamoDB Local, a VPC endpoint). */
-  endpoint?: string;
-  /** AWS region. @default AWS_REGION / AWS_DEFAULT_REGION, else 'us-east-1' */
-  region?: string;
-  /** Attribute names, like Laravel's `attributes`. @default { key: 'id', value: 'value', expiration: 'expires_at' } */
-  attributes?: { key?: string; value?: string; expiration?: string };
-  [option: string]: unknown;
-}
-
-/** A store built by a driver registered with `extend()`, or an already-built store. */
+/** A store config of any driver: a built-in one (each driver package exports its own config type) or one registered with `extend()`. */
 export interface CustomDriverConfig extends CommonStoreOptions {
   driver: string;
   [option: string]: unknown;
 }
 
 /** Configuration of one named store. */
-export type StoreConfig =
-  | MemoryDriverConfig
-  | RedisDriverConfig
-  | MemcachedDriverConfig
-  | DynamoDbDriverConfig
-  | CustomDriverConfig;
+export type StoreConfig = CustomDriverConfig;
 
 /** Configuration of a `CacheManager`. */
 export interface CacheManagerConfig {

@@ -15,6 +15,7 @@ export {
   type TableSpec,
 } from './create-tables';
 export { createDynamoDbStore, DynamoDbStore } from './dynamodb-store';
+export type { DynamoDbDriverConfig } from './env';
 export { expiresAtSeconds, isExpired } from './expiry';
 export { MAX_ITEM_BYTES, MAX_KEY_BYTES } from './item';
 export {

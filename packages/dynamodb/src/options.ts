@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConfigError, type DynamoDbDriverConfig, parseTtl, type Ttl } from '@larder/core';
+import { ConfigError, envReader, parseTtl, type Ttl } from '@larder/core';
+import { type DynamoDbDriverConfig, dynamoConnectionFromEnv, TABLE_NAME } from './env';
 
 /** Attribute names of the cache table, like Laravel's `attributes`. */
 export interface DynamoDbAttributes {
@@ -88,7 +89,7 @@ export function resolveOptions(options: DynamoDbStoreOptions = {}, env: Env = pr
     );
   }
   const table = options.table ?? 'CacheTable';
-  if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(table)) {
+  if (!TABLE_NAME.test(table)) {
     throw new ConfigError(
       `dynamodb: invalid table name '${table}' (3-255 characters of a-z A-Z 0-9 _ - .)`,
       'CACHE_TABLE',
@@ -110,10 +111,13 @@ export function resolveOptions(options: DynamoDbStoreOptions = {}, env: Env = pr
       'createTable',
     );
   }
+  // The environment fills what the config leaves out, validated as configFromEnv validates it.
+  const fromEnv =
+    options.endpoint === undefined || options.region === undefined ? dynamoConnectionFromEnv(envReader(env)) : {};
   return {
     table,
-    endpoint: options.endpoint ?? (env.DYNAMODB_ENDPOINT || undefined),
-    region: options.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1'),
+    endpoint: options.endpoint ?? fromEnv.endpoint,
+    region: options.region ?? fromEnv.region ?? 'us-east-1',
     attributes,
     consistentRead: options.consistentRead ?? false,
     client: options.client,

@@ -1,12 +1,5 @@
-import {
-  type CommonStoreOptions,
-  ConfigError,
-  compactConfig,
-  type DriverEnvironment,
-  type EnvReader,
-  formatHostPort,
-  type Ttl,
-} from '@larder/core';
+// Types only from core (see DriverEnvironment): errors and parsers come from the reader.
+import type { CommonStoreOptions, DriverEnvironment, EnvReader, Ttl } from '@larder/core';
 
 /** A `memcached` (or `elasticache`) store in a manager config (what `configFromEnv` produces). */
 export interface MemcachedDriverConfig extends CommonStoreOptions {
@@ -40,12 +33,11 @@ const VARIABLES = [
 
 /** The `memcached` store from `MEMCACHED_*` variables, validated (a bad value throws `ConfigError` naming it). */
 export function memcachedConfigFromEnv(read: EnvReader): MemcachedDriverConfig {
-  const servers = read.hostPorts('MEMCACHED_SERVERS', DEFAULT_PORT)?.map(formatHostPort);
-  const endpoint = read.hostPort('MEMCACHED_CONFIG_ENDPOINT', DEFAULT_PORT);
-  const configEndpoint = endpoint === undefined ? undefined : formatHostPort(endpoint);
+  const servers = read.addresses('MEMCACHED_SERVERS', DEFAULT_PORT);
+  const configEndpoint = read.address('MEMCACHED_CONFIG_ENDPOINT', DEFAULT_PORT);
   const discoveryInterval = read.duration('MEMCACHED_DISCOVERY_INTERVAL');
   if (discoveryInterval !== undefined && configEndpoint === undefined) {
-    throw new ConfigError(
+    throw read.error(
       'MEMCACHED_DISCOVERY_INTERVAL is set but MEMCACHED_CONFIG_ENDPOINT is not',
       'MEMCACHED_DISCOVERY_INTERVAL',
     );
@@ -54,18 +46,16 @@ export function memcachedConfigFromEnv(read: EnvReader): MemcachedDriverConfig {
   const password = read.string('MEMCACHED_PASSWORD');
   if ((username === undefined) !== (password === undefined)) {
     const missing = username === undefined ? 'MEMCACHED_USERNAME' : 'MEMCACHED_PASSWORD';
-    throw new ConfigError(`SASL needs both MEMCACHED_USERNAME and MEMCACHED_PASSWORD; ${missing} is not set`, missing);
+    throw read.error(`SASL needs both MEMCACHED_USERNAME and MEMCACHED_PASSWORD; ${missing} is not set`, missing);
   }
   const tls = read.boolean('MEMCACHED_TLS');
-  return compactConfig({
-    driver: 'memcached' as const,
-    servers,
-    configEndpoint,
-    discoveryInterval,
-    username,
-    password,
-    tls,
-  });
+  const config: MemcachedDriverConfig = { driver: 'memcached' };
+  if (servers) config.servers = servers;
+  if (configEndpoint) config.configEndpoint = configEndpoint;
+  if (discoveryInterval !== undefined) config.discoveryInterval = discoveryInterval;
+  if (username !== undefined) Object.assign(config, { username, password });
+  if (tls !== undefined) config.tls = tls;
+  return config;
 }
 
 /** The `memcached` store for `configFromEnv`; `elasticache` (memcached with auto-discovery) selects it too. */

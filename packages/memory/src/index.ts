@@ -2,6 +2,7 @@ import type { DriverFactory } from '@larder/core';
 import { MemoryStore } from './memory-store';
 import type { MemoryStoreOptions } from './options';
 
+export type { MemoryDriverConfig } from './env';
 export { MemoryStore } from './memory-store';
 export type { MemoryStoreOptions, ResolvedMemoryOptions } from './options';
 

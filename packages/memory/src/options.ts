@@ -1,4 +1,4 @@
-import type { MemoryDriverConfig } from '@larder/core';
+import type { MemoryDriverConfig } from './env';
 
 /** Options of `createMemoryStore` (the `memory` driver's config minus `driver`). */
 export interface MemoryStoreOptions extends Omit<MemoryDriverConfig, 'driver'> {

@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
-import { ConfigError, type HostPort, parseTtl, type RedisDriverConfig, type Ttl } from '@larder/core';
+import { ConfigError, type HostPort, parseTtl, type Ttl } from '@larder/core';
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import type { RedisDriverConfig } from './env';
 
 /** A ready ioredis client (single node / Sentinel) or Cluster. */
 export type RedisClient = Redis | Cluster;

@@ -1,15 +1,7 @@
 import { parseArgs } from 'node:util';
+import { parseHostPort } from '@larder/core';
 import { DiscoveryPoller, type TopologyEvent } from '@larder/memcached';
-import {
-  type CliIo,
-  describeError,
-  EXIT_FAILURE,
-  EXIT_OK,
-  EXIT_USAGE,
-  parseCommandArgs,
-  parseHostPort,
-  printer,
-} from '../options';
+import { type CliIo, describeError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, parseCommandArgs, printer } from '../options';
 
 export const DISCOVER_HELP = `Usage: larder discover <host:port> [--timeout <ms>] [--json]
 

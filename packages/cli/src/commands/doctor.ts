@@ -7,6 +7,7 @@ import {
   configFromEnv,
   createCacheManager,
   ENV_VARIABLES,
+  parseHostPort,
   redactConfig,
   redactEnvValue,
 } from '@larder/core';
@@ -17,7 +18,6 @@ import {
   EXIT_OK,
   EXIT_USAGE,
   parseCommandArgs,
-  parseHostPort,
   printer,
   withTimeout,
 } from '../options';

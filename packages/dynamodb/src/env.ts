@@ -1,0 +1,61 @@
+// Types only from core (see DriverEnvironment): errors and parsers come from the reader.
+import type { CommonStoreOptions, DriverEnvironment, EnvReader } from '@larder/core';
+
+/** A `dynamodb` store in a manager config (what `configFromEnv` produces; `DynamoDbStoreOptions` adds the rest). */
+export interface DynamoDbDriverConfig extends CommonStoreOptions {
+  driver: 'dynamodb';
+  /** Table name. @default 'CacheTable' */
+  table?: string;
+  /** Endpoint URL (DynamoDB Local, a VPC endpoint). */
+  endpoint?: string;
+  /** AWS region. @default AWS_REGION / AWS_DEFAULT_REGION, else 'us-east-1' */
+  region?: string;
+  /** Attribute names, like Laravel's `attributes`. @default { key: 'id', value: 'value', expiration: 'expires_at' } */
+  attributes?: { key?: string; value?: string; expiration?: string };
+  [option: string]: unknown;
+}
+
+const VARIABLES = ['CACHE_TABLE', 'SESSION_TABLE', 'DYNAMODB_ENDPOINT', 'AWS_REGION', 'AWS_DEFAULT_REGION'] as const;
+
+/** DynamoDB's own rule for table names. */
+export const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
+
+/**
+ * `DYNAMODB_ENDPOINT` and `AWS_REGION` (else `AWS_DEFAULT_REGION`), validated. Used by `configFromEnv`
+ * and by the store for the fields its config leaves out: one reading of each variable.
+ */
+export function dynamoConnectionFromEnv(reader: EnvReader): { endpoint?: string; region?: string } {
+  const regionVariable = reader.string('AWS_REGION') !== undefined ? 'AWS_REGION' : 'AWS_DEFAULT_REGION';
+  const region = reader.string(regionVariable);
+  if (region !== undefined && !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(region)) {
+    throw reader.invalid(regionVariable, region, "an AWS region such as 'eu-west-1'");
+  }
+  const endpoint = reader.url('DYNAMODB_ENDPOINT', ['http:', 'https:']);
+  return { ...(endpoint === undefined ? {} : { endpoint }), ...(region === undefined ? {} : { region }) };
+}
+
+function tableName(read: EnvReader, variable: string, fallback: string): string {
+  const table = read.string(variable) ?? fallback;
+  if (!TABLE_NAME.test(table)) {
+    throw read.invalid(variable, table, 'a DynamoDB table name: 3-255 characters of a-z, A-Z, 0-9, _ . -');
+  }
+  return table;
+}
+
+/**
+ * The `dynamodb` (cache table) and `dynamodb_sessions` (session table) stores for `configFromEnv`;
+ * `SESSION_DRIVER=dynamodb` selects the sessions table, as in Laravel.
+ */
+export const larderEnv: DriverEnvironment = {
+  driver: 'dynamodb',
+  variables: VARIABLES,
+  sessionAliases: { dynamodb: 'dynamodb_sessions' },
+  stores: (read) => {
+    const connection = dynamoConnectionFromEnv(read);
+    const store = (table: string): DynamoDbDriverConfig => ({ driver: 'dynamodb', table, ...connection });
+    return {
+      dynamodb: store(tableName(read, 'CACHE_TABLE', 'CacheTable')),
+      dynamodb_sessions: store(tableName(read, 'SESSION_TABLE', 'SessionTable')),
+    };
+  },
+};

@@ -1,0 +1,34 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, envReader } from '@larder/core';
+import { describe, expect, it } from 'vitest';
+import { larderEnv, redisConfigFromEnv } from '../src/env';
+
+const config = (env: Record<string, string>) => redisConfigFromEnv(envReader(env));
+
+describe('@larder/redis/env', () => {
+  it('gives a bare redis store with no variables and reads only the variables it lists', () => {
+    const read = new Set<string>();
+    const env = new Proxy({} as Record<string, string>, {
+      get: (_t, name) => void (typeof name === 'string' && read.add(name)),
+    });
+    expect(larderEnv.stores(envReader(env))).toEqual({ redis: { driver: 'redis' } });
+    expect([...read].sort()).toEqual([...larderEnv.variables].sort());
+  });
+
+  it('reads the read-your-writes window as ms or a duration, and the CA file', () => {
+    expect(config({ REDIS_READ_YOUR_WRITES: '1500' }).readYourWritesMs).toBe(1500);
+    expect(config({ REDIS_READ_YOUR_WRITES: '5s' }).readYourWritesMs).toBe(5000);
+    const file = join(tmpdir(), `larder-ca-${process.pid}.pem`);
+    writeFileSync(file, 'PEM');
+    expect(config({ REDIS_TLS_CA_FILE: file }).tls?.ca?.toString()).toBe('PEM');
+  });
+
+  it('fails naming the variable', () => {
+    expect(() => config({ REDIS_READ_YOUR_WRITES: 'soon' })).toThrow(ConfigError);
+    expect(() => config({ REDIS_READ_YOUR_WRITES: 'soon' })).toThrow(/REDIS_READ_YOUR_WRITES='soon'/);
+    expect(() => config({ REDIS_TLS_CA_FILE: '/no/such/ca.pem' })).toThrow(/REDIS_TLS_CA_FILE/);
+    expect(() => config({ REDIS_CLUSTER_NODES: 'a:99999' })).toThrow(/REDIS_CLUSTER_NODES/);
+  });
+});
