@@ -28,6 +28,8 @@ const noop = () => {};
 /** What a cache shares with its namespaces: validated options, the store and the settings derived from it. */
 export interface CacheContext {
   readonly name: string;
+  /** `traceKeys` option: keys go into `larder.operation` trace contexts. */
+  readonly traceKeys: boolean;
   /** The store prefix (namespaces add their path after it). */
   readonly basePrefix: string;
   readonly codec: Codec;
@@ -77,6 +79,7 @@ export function createContext(options: CacheOptions): CacheContext {
   const store = options.store;
   const context: CacheContext = {
     name: options.name ?? 'default',
+    traceKeys: options.traceKeys === true,
     // 'app' would clear 'apple:' too: a non-empty prefix always ends with the ':' separator.
     basePrefix: withSeparator(given),
     codec: options.codec ?? jsonCodec,

@@ -18,6 +18,8 @@ export interface CacheOptions {
   onError?: 'throw' | 'miss';
   /** Upper bound of every backend call (skipped for in-process stores). @default '5s' */
   timeout?: Ttl;
+  /** Put the key (namespace path + key) in the `larder.operation` trace context of single-key operations. Keys can be personal data: off unless asked. @default false */
+  traceKeys?: boolean;
 }
 
 /** Options of `remember`. */

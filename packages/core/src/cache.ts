@@ -313,7 +313,12 @@ export class Cache {
     hitOf: HitOf | undefined,
     run: (items: Iterable<I>) => Promise<R>,
   ): Promise<R> {
-    const list = listed(items);
+    let list: Iterable<I>;
+    try {
+      list = listed(items);
+    } catch (error) {
+      return traceOperation(this.#context, operation, 0, undefined, hitOf, () => Promise.reject(error));
+    }
     const count = Array.isArray(list) ? list.length : 0;
     return traceOperation(this.#context, operation, count, undefined, hitOf, () => run(list));
   }

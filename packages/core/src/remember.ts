@@ -1,11 +1,12 @@
 import type { RememberOptions } from './cache-options';
 import type { CacheStore, Payload, TtlMs } from './contract';
-import { type GracedEntry, gracedEntry, isFresh, isGraced, storeTtl } from './entry';
+import { GRACE, type GracedEntry, gracedEntry, isFresh, isGraced, storeTtl } from './entry';
 import { describe, InvalidArgumentError, SerializationError, UnsupportedOperationError } from './errors';
 import { checkKeyBytes, REMEMBER_LOCK_KEY_PREFIX } from './key-policy';
 import { Lock } from './lock';
 import type { OperationPath } from './operation';
 import { sleep } from './timeout';
+import type { CacheTier } from './tracing';
 import { parseTtl, type Ttl } from './ttl';
 
 // `Cache.remember`: single-flight per key in this process, grace (serve stale while one refresh
@@ -32,6 +33,27 @@ interface Miss<T> {
   stale: GracedEntry | undefined;
   /** The store failed: run the loader, do not write. */
   backendDown: boolean;
+  /** The loader failed and `stale` was served instead. */
+  servedStale?: boolean;
+}
+
+/** What `rememberWithStatus` resolves to. */
+export interface RememberResult<T> {
+  value: T;
+  /** `hit`: a fresh cached value; `miss`: the loader's value; `graced`: a stale value within its grace. */
+  status: 'hit' | 'miss' | 'graced';
+  /** Age of the value in ms: 0 for a miss; for a hit or a graced value, known when it was stored with `grace` (from its logical expiry and this call's TTL), else `undefined`. */
+  ageMs: number | undefined;
+  /** Where a hit or a graced value came from: `l2` the store, `l1` this process's memory (the last graced copy, while the store is down). */
+  tier: CacheTier | undefined;
+}
+
+/** How `rememberFromStore` answered, for `rememberWithStatus` and tracing. */
+interface Seen {
+  status: RememberResult<unknown>['status'];
+  tier: CacheTier | undefined;
+  entry: GracedEntry | undefined;
+  miss: Miss<unknown> | undefined;
 }
 
 /** A read inside the flight: a fresh value, a stale graced entry, or nothing. */
@@ -73,13 +95,37 @@ export function remember<T>(
   return rememberFromStore(ops, key, ttlMs, loader, options);
 }
 
-/** `remember` past the synchronous fast path (`rememberForever` starts here). */
+/** `remember`, resolving how it answered: `hit`, `miss` or `graced`, the value's age when known, and the tier. */
+export async function rememberWithStatus<T>(
+  ops: OperationPath,
+  key: string,
+  ttl: Ttl | undefined,
+  loader: () => T | Promise<T>,
+  options: RememberOptions | undefined,
+): Promise<RememberResult<T>> {
+  const ttlMs = ops.ttlMs(ttl);
+  const seen: Seen = { status: 'miss', tier: undefined, entry: undefined, miss: undefined };
+  const value = await rememberFromStore(ops, key, ttlMs, loader, options, seen);
+  if (seen.miss?.servedStale) {
+    seen.status = 'graced';
+    seen.tier = 'l2';
+    seen.entry = seen.miss.stale;
+  }
+  let ageMs: number | undefined;
+  if (seen.status === 'miss') ageMs = 0;
+  else if (seen.entry !== undefined && ttlMs !== undefined)
+    ageMs = Math.max(0, Date.now() - (seen.entry[GRACE] - ttlMs));
+  return { value, status: seen.status, ageMs, tier: seen.tier };
+}
+
+/** `remember` past the synchronous fast path (`rememberForever` starts here); `seen` records how it answered. */
 export async function rememberFromStore<T>(
   ops: OperationPath,
   key: string,
   ttlMs: TtlMs,
   loader: () => T | Promise<T>,
   options: RememberOptions | undefined,
+  seen?: Seen,
 ): Promise<T> {
   const context = ops.context;
   const store = context.store ?? (await context.ready);
@@ -103,10 +149,12 @@ export async function rememberFromStore<T>(
     const copy = graceMs > 0 ? context.graceCopies.within(full) : undefined;
     if (copy !== undefined) {
       ops.counted(key, true);
+      if (seen !== undefined) record(seen, 'graced', 'l1', copy);
       return copy.v as T;
     }
     // ...else fall back to the loader (one run per key in this process).
     const miss: Miss<T> = { store, full, key, ttlMs, graceMs, loader, lock, stale: undefined, backendDown: true };
+    if (seen !== undefined) seen.miss = miss as Miss<unknown>;
     return context.flights.run(full, () => loadAndStore(ops, miss));
   }
   let stale: GracedEntry | undefined;
@@ -115,11 +163,13 @@ export async function rememberFromStore<T>(
     if (value !== undefined) {
       if (!isGraced(value)) {
         ops.counted(key, true);
+        if (seen !== undefined) record(seen, 'hit', 'l2', undefined);
         return value as T;
       }
       if (graceMs > 0) context.graceCopies.keep(full, value, graceMs);
       if (isFresh(value)) {
         ops.counted(key, true);
+        if (seen !== undefined) record(seen, 'hit', 'l2', value);
         return value.v as T;
       }
       stale = value;
@@ -129,6 +179,7 @@ export async function rememberFromStore<T>(
   if (stale !== undefined) {
     // Within grace: answer now with the stale value, refresh once in the background.
     ops.counted(key, true);
+    if (seen !== undefined) record(seen, 'graced', 'l2', stale);
     if (!context.flights.has(full)) {
       miss.stale = stale;
       context.flights.run(full, () => resolveMiss(ops, miss)).catch((error) => ops.report('remember', key, error));
@@ -136,7 +187,14 @@ export async function rememberFromStore<T>(
     return stale.v as T;
   }
   ops.counted(key, false);
+  if (seen !== undefined) seen.miss = miss as Miss<unknown>;
   return context.flights.run(full, () => resolveMiss(ops, miss));
+}
+
+function record(seen: Seen, status: Seen['status'], tier: CacheTier, entry: GracedEntry | undefined): void {
+  seen.status = status;
+  seen.tier = tier;
+  seen.entry = entry;
 }
 
 /** The lock of a `remember` with `lock` (both times default 10 s); its key is in the reserved namespace, so a user key can never be it. */
@@ -247,6 +305,7 @@ async function loadAndStore<T>(ops: OperationPath, miss: Miss<T>): Promise<T> {
   } catch (error) {
     if (miss.stale === undefined) throw error;
     ops.report('remember.loader', miss.key, error, false);
+    miss.servedStale = true;
     return miss.stale.v as T;
   }
   if (value === undefined) return value;

@@ -125,3 +125,18 @@ export function traceOperation<T>(
 }
 
 function noop(): void {}
+
+/** `remember` (through `rememberWithStatus`): hit or graced from its status. */
+export const rememberHit: HitOf = (context, result) => {
+  const answer = result as { status: string; tier: CacheTier | undefined };
+  context.hit = answer.status !== 'miss';
+  context.graced = answer.status === 'graced';
+  if (answer.tier !== undefined) context.tier = answer.tier;
+};
+
+/** An array of `items` (a one-shot iterator is read once, here); anything not iterable is passed on for the operation to reject. */
+export function listed<T>(items: Iterable<T>): Iterable<T> {
+  if (Array.isArray(items) || items == null || typeof (items as Iterable<T>)[Symbol.iterator] !== 'function')
+    return items;
+  return Array.from(items);
+}
