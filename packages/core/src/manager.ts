@@ -153,6 +153,7 @@ export class CacheManager {
       ...(ttl === undefined ? {} : { ttl }),
       ...(options.codec ? { codec: options.codec } : {}),
       ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+      ...(options.traceKeys === true ? { traceKeys: true } : {}),
       onError: forcedOnError ?? options.onError ?? 'throw',
     });
   }

@@ -20,6 +20,8 @@ export interface CommonStoreOptions {
   onError?: 'throw' | 'miss';
   /** Upper bound for every backend call, in ms or a duration. @default '5s' */
   timeout?: Ttl;
+  /** Put keys in `larder.operation` trace contexts (DESIGN.md "Observability"); keys can be personal data. @default false */
+  traceKeys?: boolean;
 }
 
 /** A store config of any driver: a built-in one (each driver package exports its own config type) or one registered with `extend()`. */

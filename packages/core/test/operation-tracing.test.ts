@@ -146,3 +146,23 @@ describe('rememberWithStatus', () => {
     expect(cache.stats()).toMatchObject({ hits: 1, misses: 1 });
   });
 });
+
+describe('traceKeys as a store option', () => {
+  it('reaches the trace context through the manager', async () => {
+    const { createCacheManager } = await import('../src/manager');
+    const caches = createCacheManager({ default: 'm', stores: { m: { driver: 'memory', traceKeys: true } } });
+    const keys: (string | undefined)[] = [];
+    const handlers = { asyncEnd: (m: unknown) => keys.push((m as OperationTraceContext).key) };
+    operationChannel.subscribe(handlers);
+    try {
+      await caches.store().get('user:1');
+      await createCacheManager({ default: 'm', stores: { m: { driver: 'memory' } } })
+        .store()
+        .get('user:1');
+    } finally {
+      operationChannel.unsubscribe(handlers);
+    }
+    expect(keys).toEqual(['user:1', undefined]);
+    await caches.close();
+  });
+});
