@@ -1,3 +1,5 @@
+import type { StoreDescription } from './store-description';
+
 /**
  * The driver contract. A `CacheStore` is small and raw, like Laravel's `Store`: it sees
  * full keys (prefix already applied by the facade), encoded payloads and relative expiry
@@ -97,6 +99,8 @@ export interface CacheStore {
   clear?(prefix: string): Promise<void>;
   /** Releases connections and timers. */
   close?(): Promise<void>;
+  /** Topology and health as plain data, no secrets (`larder doctor`, health pages). */
+  describe?(): Promise<StoreDescription> | StoreDescription;
 }
 
 /** What a driver factory receives besides its own config. */

@@ -11,6 +11,7 @@ export * from './lock';
 export * from './manager';
 export * from './redact';
 export type * from './store-config';
+export type * from './store-description';
 export * from './testing/chaos-store';
 export {
   type CacheTier,
