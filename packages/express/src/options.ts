@@ -13,6 +13,15 @@ export interface CacheLike {
   keys(): AsyncIterable<string>;
   clear(): Promise<void>;
   namespace(name: string): CacheLike;
+  /** Batched read (merge and `userKey` use it; every `Cache` has it). */
+  getMany?<T = unknown>(keys: Iterable<string>): Promise<(T | undefined)[]>;
+  /** Write-if-unchanged (`undefined` expected = absent); sessions merge with it. Without it a save overwrites. */
+  compareAndSet?(key: string, expected: unknown, value: unknown, ttl?: Ttl): Promise<boolean>;
+  /** A cross-process lock (`sessionLock` uses it). */
+  lock?(
+    name: string,
+    ttl: Ttl,
+  ): { acquire(): Promise<boolean>; block(wait: Ttl): Promise<void>; release(): Promise<boolean> };
   /** The cache's error policy; when it is not `'throw'` (or unknown) the store watches error events. */
   readonly onError?: 'throw' | 'miss';
   /** Error events (a fail-open cache's only signal), with the key relative to the store prefix. */
@@ -45,6 +54,11 @@ export interface SessionStoreOptions {
    */
   maxTracked?: number;
   /**
+   * The session field naming the user (e.g. `'userId'`): enables `store.sessionsOf(userId)` and
+   * `store.destroyUser(userId)`, through a per-user index kept in the cache.
+   */
+  userKey?: string;
+  /**
    * express-session's `Store` class, to make this store an `instanceof` it. Found automatically
    * when `express-session` is installed.
    */
@@ -60,6 +74,7 @@ export interface ResolvedSessionStoreOptions {
   touchAfterMs: number | undefined;
   probeIntervalMs: number;
   maxTracked: number;
+  userKey: string | undefined;
 }
 
 /** Validates the session store options once, at construction. */
@@ -84,7 +99,16 @@ export function resolveSessionStoreOptions(options: SessionStoreOptions): Resolv
       options.touchAfter === undefined ? undefined : options.touchAfter === 0 ? 0 : parseTtl(options.touchAfter),
     probeIntervalMs: parseTtl(options.probeInterval ?? '1s'),
     maxTracked,
+    userKey: checkUserKey(options.userKey),
   };
+}
+
+function checkUserKey(userKey: unknown): string | undefined {
+  if (userKey === undefined) return undefined;
+  if (typeof userKey !== 'string' || userKey === '' || userKey === 'cookie') {
+    throw new ConfigError(`CacheSessionStore userKey must name a session field, got ${String(userKey)}`, 'userKey');
+  }
+  return userKey;
 }
 
 /** What a response-cache key function receives (Express and plain `node:http` requests both fit). */

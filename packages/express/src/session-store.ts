@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { describe, InvalidArgumentError, InvalidKeyError, UnsupportedOperationError } from '@larder/core';
+import { InvalidArgumentError, type Ttl, UnsupportedOperationError } from '@larder/core';
+import { FailOpenWatch } from './fail-open-watch';
 import {
   type CacheLike,
   type ResolvedSessionStoreOptions,
@@ -7,21 +8,23 @@ import {
   type SessionStoreOptions,
 } from './options';
 import { adoptExpressSessionStore } from './session-adoption';
+import { checkSession, checkSid, isBackendError, type SessionInput } from './session-checks';
 import {
   cookieText,
   decodeEnvelope,
   encodeEnvelope,
   encodeSessionData,
   inflate,
-  type SessionCookie,
   type SessionData,
 } from './session-envelope';
 import { followExpiry, requestedExpiry } from './session-expiry';
+import { listIds, readSessions, requireEnumeration } from './session-listing';
+import { lockOf, type SessionLockHandle } from './session-lock';
+import { attachBase, baseOf, type MergeBackend, type ReadBase, saveMerged } from './session-merge';
+import { UserIndex } from './session-users';
 
+export type { SessionInput } from './session-checks';
 export type { SessionCookie, SessionData } from './session-envelope';
-
-/** What `set`/`touch` accept: a `SessionData`, or express-session's / @fastify/session's session object. */
-export type SessionInput = SessionData | { cookie?: SessionCookie | null };
 
 type Callback<T = void> = (err?: unknown, value?: T) => void;
 
@@ -33,12 +36,15 @@ type Callback<T = void> = (err?: unknown, value?: T) => void;
  * skipped by the lazy rule (the backend trails it by less than `touchAfter`).
  */
 interface Tracked {
+  /** The envelope text as read or written (the expected value of the next compare-and-set). */
+  stored: string;
   data: string;
   writtenExpiry: number;
   knownExpiry: number;
+  /** Destroyed by this process: a save with nothing read stays a no-op (no resurrection). */
+  gone?: boolean;
 }
 
-const BACKEND_CODES = new Set(['E_BACKEND', 'E_TIMEOUT']);
 const MAX_HOUR = 3_600_000;
 
 /**
@@ -54,13 +60,10 @@ export class CacheSessionStore extends EventEmitter {
   private readonly sessions: CacheLike;
   private readonly tracked = new Map<string, Tracked>();
   private probeTimer: NodeJS.Timeout | undefined;
-  /** Errors a fail-open (`onError: 'miss'`) cache reported for sessions being read or written, by sid. */
-  private readonly swallowed = new Map<string, unknown>();
-  private readonly inflight = new Map<string, number>();
+  /** Turns errors a fail-open cache swallowed back into rejections (sessions fail closed). */
+  private readonly watch: FailOpenWatch;
   /** False between a backend error and the next successful call. */
   connected = true;
-  /** The cache may turn failures into misses (`onError: 'miss'`, or a cache that does not say). */
-  private readonly failOpen: boolean;
 
   // Inherited from express-session's Store once adopted (see adoptExpressSessionStore); typed
   // loosely so this class fits express-session's `Store` type without depending on its types.
@@ -70,48 +73,62 @@ export class CacheSessionStore extends EventEmitter {
   /** Loads a session and builds a Session object for the request (express-session's Store). */
   // biome-ignore lint/suspicious/noExplicitAny: express-session's Session type is not a dependency
   declare load: (sid: string, callback: (err: any, session?: any) => any) => void;
-  /** Builds a Session object from stored data (express-session's Store). */
-  // biome-ignore lint/suspicious/noExplicitAny: express-session's Session type is not a dependency
-  declare createSession: (req: any, session: any) => any;
+  private readonly users: UserIndex | undefined;
+  private readonly merge: MergeBackend;
 
   constructor(options: SessionStoreOptions) {
     super();
     this.options = resolveSessionStoreOptions(options);
     this.sessions = this.options.cache.namespace(this.options.prefix);
-    this.failOpen = this.options.cache.onError !== 'throw';
-    // Sessions always fail closed: a cache configured with onError 'miss' resolves a failed read as a
-    // miss (a logged-out user) and drops a failed write, emitting only an 'error' event. Catch those.
-    const marker = `${this.options.prefix}:`;
-    this.options.cache.on?.('error', (event) => {
-      const key = event.key;
-      const at = key === undefined ? -1 : key.lastIndexOf(marker);
-      if (key === undefined || at < 0) return;
-      const sid = key.slice(at + marker.length);
-      if (this.inflight.has(sid)) this.swallowed.set(sid, event.error);
-    });
+    this.watch = new FailOpenWatch(this.options.cache, this.options.prefix);
     adoptExpressSessionStore(CacheSessionStore, options.Store);
+    const { cache, userKey, prefix } = this.options;
+    this.users =
+      userKey === undefined ? undefined : new UserIndex(cache.namespace(`${prefix}-user`), this.sessions, userKey);
+    this.merge = {
+      read: (sid) => this.sessions.get(sid),
+      compareAndSet: (sid, expected, payload, ttlMs) =>
+        this.sessions.compareAndSet?.(sid, expected, payload, ttlMs) ?? Promise.resolve(false),
+    };
   }
 
-  /** Runs a cache call for `sid`, turning an error a fail-open cache swallowed back into a rejection. */
-  private guarded<T>(sid: string, call: () => Promise<T>): Promise<T> {
-    // A cache that throws reports every failure itself: no bookkeeping needed.
-    return this.failOpen ? this.watched(sid, call) : call();
+  /**
+   * Builds express-session's Session object from stored data (express-session's Store), keeping
+   * the version it was read at (not copied by its for-in), so the save merges onto it.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: express-session's Request and Session types are not dependencies
+  createSession(req: any, session: any): any {
+    // biome-ignore lint/suspicious/noExplicitAny: as above
+    const parent = Object.getPrototypeOf(CacheSessionStore.prototype) as { createSession?: (...args: any[]) => any };
+    const base = session && typeof session === 'object' ? baseOf(session) : undefined;
+    const created = parent.createSession ? parent.createSession.call(this, req, session) : session;
+    if (base && created && typeof created === 'object') attachBase(created, base);
+    return created;
   }
 
-  private async watched<T>(sid: string, call: () => Promise<T>): Promise<T> {
-    this.inflight.set(sid, (this.inflight.get(sid) ?? 0) + 1);
-    try {
-      const value = await call();
-      const swallowed = this.swallowed.get(sid);
-      if (swallowed !== undefined) throw swallowed;
-      return value;
-    } finally {
-      const left = (this.inflight.get(sid) ?? 1) - 1;
-      if (left === 0) {
-        this.inflight.delete(sid);
-        this.swallowed.delete(sid);
-      } else this.inflight.set(sid, left);
-    }
+  /** Live session ids of a user (needs the `userKey` option); checked against the sessions, across instances. */
+  async sessionsOf(userId: string | number): Promise<string[]> {
+    return this.userIndex().sessionsOf(String(userId));
+  }
+
+  /** Destroys every session of a user (needs `userKey`), on every instance; resolves the ids destroyed. */
+  async destroyUser(userId: string | number): Promise<string[]> {
+    const users = this.userIndex();
+    const ids = await users.sessionsOf(String(userId));
+    await Promise.all(ids.map((sid) => this.remove(sid)));
+    await users.remove(String(userId), ids);
+    return ids;
+  }
+
+  /** The cross-instance lock of one session (what `sessionLock` holds), named `session-lock:<sid>` in the cache. */
+  lockSession(sid: string, ttl: Ttl): SessionLockHandle {
+    checkSid(sid);
+    return lockOf(this.options.cache, sid, ttl);
+  }
+
+  private userIndex(): UserIndex {
+    if (!this.users) throw new InvalidArgumentError('sessionsOf/destroyUser need the userKey option', 'userKey');
+    return this.users;
   }
 
   /** Reads a session; calls back with `null` (no error) when there is none or it expired. */
@@ -182,10 +199,10 @@ export class CacheSessionStore extends EventEmitter {
 
   private async read(sid: string): Promise<SessionData | null> {
     checkSid(sid);
-    const stored = await this.guarded(sid, () => this.sessions.get<unknown>(sid));
+    const stored = await this.watch.guarded(sid, () => this.sessions.get<unknown>(sid));
     this.ok();
     if (stored === undefined) {
-      this.tracked.delete(sid);
+      if (!this.tracked.get(sid)?.gone) this.tracked.delete(sid);
       return null;
     }
     const envelope = decodeEnvelope(stored, sid);
@@ -199,11 +216,13 @@ export class CacheSessionStore extends EventEmitter {
       this.tracked.delete(sid);
       return null;
     }
-    this.track(sid, { data: envelope.data, writtenExpiry, knownExpiry });
+    const text = typeof stored === 'string' ? stored : '';
+    this.track(sid, { stored: text, data: envelope.data, writtenExpiry, knownExpiry });
+    attachBase(session, { stored: text, data: envelope.data });
     return session;
   }
 
-  private async save(sid: string, session: SessionInput): Promise<void> {
+  private async save(sid: string, session: SessionInput, force = false): Promise<void> {
     checkSid(sid);
     checkSession(session);
     const { cookie, ...rest } = session;
@@ -214,14 +233,50 @@ export class CacheSessionStore extends EventEmitter {
     // A cookie that already expired: the session is over.
     if (ttl <= 0) return this.remove(sid);
     const known = this.tracked.get(sid);
-    if (known && known.data === data) {
+    // The version this request read (attached to its session object), else the latest this process knows.
+    const base: ReadBase | undefined = baseOf(session) ?? (known?.gone ? undefined : known);
+    if (base === undefined && known?.gone) return; // destroyed here: never brought back
+    if (!force && base !== undefined && base.data === data) {
       // Same data as read: at most an expiry push, never a value rewrite (which could undo a concurrent change).
+      if (!known || known.gone) return this.writeExpiry(sid, session, undefined, expiresAt);
       return this.push(sid, session, known, expiresAt);
     }
-    const payload = encodeEnvelope({ writtenExpiry: expiresAt, cookie: cookieText(cookie), data });
-    await this.guarded(sid, () => this.sessions.set(sid, payload, ttl));
+    const written = await this.watch.guarded(sid, () =>
+      this.write(sid, base, data, cookieText(cookie), expiresAt, ttl),
+    );
     this.ok();
-    this.track(sid, { data, writtenExpiry: expiresAt, knownExpiry: expiresAt });
+    if (!written) {
+      // Read before it was destroyed or regenerated: it stays gone.
+      this.tracked.delete(sid);
+      return;
+    }
+    attachBase(session, written);
+    this.track(sid, { stored: written.stored, data: written.data, writtenExpiry: expiresAt, knownExpiry: expiresAt });
+    await this.indexUser(sid, rest, expiresAt, ttl);
+  }
+
+  /** A full write: merged by compare-and-set when the cache has it (see session-merge.ts), else a plain set. */
+  private async write(
+    sid: string,
+    base: ReadBase | undefined,
+    data: string,
+    cookie: string,
+    expiresAt: number,
+    ttl: number,
+  ): Promise<ReadBase | undefined> {
+    if (typeof this.sessions.compareAndSet === 'function') {
+      return saveMerged(this.merge, sid, base, data, cookie, expiresAt, ttl);
+    }
+    const stored = encodeEnvelope({ writtenExpiry: expiresAt, cookie, data });
+    await this.sessions.set(sid, stored, ttl);
+    return { stored, data };
+  }
+
+  /** Makes the user index (with `userKey`) cover this session until `expiresAt`. */
+  private async indexUser(sid: string, data: object, expiresAt: number, ttl: number): Promise<void> {
+    const user = this.users?.userOf(data as Record<string, unknown>);
+    if (user !== undefined)
+      await this.watch.guarded(sid, () => (this.users as UserIndex).add(user, sid, expiresAt, ttl));
   }
 
   private async extend(sid: string, session: SessionInput): Promise<void> {
@@ -237,7 +292,9 @@ export class CacheSessionStore extends EventEmitter {
   private async remove(sid: string): Promise<void> {
     checkSid(sid);
     this.tracked.delete(sid);
-    await this.guarded(sid, () => this.sessions.delete(sid));
+    if (this.options.maxTracked > 0)
+      this.track(sid, { stored: '', data: '', writtenExpiry: 0, knownExpiry: 0, gone: true });
+    await this.watch.guarded(sid, () => this.sessions.delete(sid));
     this.ok();
   }
 
@@ -253,16 +310,17 @@ export class CacheSessionStore extends EventEmitter {
     if (ttl <= 0) return;
     let found: boolean;
     try {
-      found = await this.guarded(sid, () => this.sessions.touch(sid, ttl));
+      found = await this.watch.guarded(sid, () => this.sessions.touch(sid, ttl));
     } catch (err) {
       if (!(err instanceof UnsupportedOperationError)) throw err;
-      // A driver without an expiry-only write: fall back to rewriting the session.
-      this.tracked.delete(sid);
-      return this.save(sid, session);
+      // A driver without an expiry-only write: fall back to rewriting the session (merged onto what this request read).
+      return this.save(sid, session, true);
     }
     this.ok();
+    if (found) await this.indexUser(sid, session, expiresAt, ttl);
     if (found && known) {
       this.track(sid, {
+        stored: known.stored,
         data: known.data,
         writtenExpiry: expiresAt,
         knownExpiry: Math.max(known.knownExpiry, expiresAt),
@@ -272,24 +330,14 @@ export class CacheSessionStore extends EventEmitter {
 
   private async readAll(): Promise<SessionData[]> {
     const ids = await this.collect();
-    const sessions: SessionData[] = [];
-    const now = Date.now();
-    for (const sid of ids) {
-      const stored = await this.sessions.get<unknown>(sid);
-      if (stored === undefined) continue;
-      const envelope = decodeEnvelope(stored, sid);
-      const session = inflate(envelope, sid);
+    return readSessions(this.sessions, ids, (sid, data) => {
       const known = this.tracked.get(sid);
-      const knownExpiry = known?.data === envelope.data ? known.knownExpiry : envelope.writtenExpiry;
-      if (followExpiry(session, Math.max(knownExpiry, envelope.writtenExpiry), now)) {
-        sessions.push(Object.assign(session, { id: sid }));
-      }
-    }
-    return sessions;
+      return known?.data === data ? known.knownExpiry : undefined;
+    });
   }
 
   private async clearAll(): Promise<void> {
-    await this.requireEnumeration('clear');
+    await requireEnumeration(this.options.cache, 'clear');
     await this.sessions.clear();
     this.tracked.clear();
     this.ok();
@@ -311,21 +359,8 @@ export class CacheSessionStore extends EventEmitter {
     }
   }
 
-  private async requireEnumeration(operation: string): Promise<void> {
-    const store = await this.options.cache.getStore();
-    if (!store.capabilities.enumerate) {
-      throw new UnsupportedOperationError(
-        operation,
-        store.driver,
-        'the session store can only list or clear sessions on a driver that enumerates its keys',
-      );
-    }
-  }
-
   private async collect(): Promise<string[]> {
-    await this.requireEnumeration('listing sessions');
-    const ids: string[] = [];
-    for await (const key of this.sessions.keys()) ids.push(key);
+    const ids = await listIds(this.options.cache, this.sessions);
     this.ok();
     return ids;
   }
@@ -361,21 +396,3 @@ export class CacheSessionStore extends EventEmitter {
 }
 
 function noop(): void {}
-
-/** Session ids are non-empty strings (a number or an object is a caller bug, not a key). */
-function checkSid(sid: unknown): asserts sid is string {
-  if (typeof sid !== 'string' || sid === '') {
-    throw new InvalidKeyError(`A session id must be a non-empty string, got ${describe(sid)}`, sid);
-  }
-}
-
-function checkSession(session: unknown): asserts session is SessionInput {
-  if (typeof session !== 'object' || session === null || Array.isArray(session)) {
-    throw new InvalidArgumentError(`A session must be an object, got ${describe(session)}`, 'session');
-  }
-}
-
-function isBackendError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && BACKEND_CODES.has(code);
-}

@@ -36,7 +36,12 @@ export class CountingStore implements CacheStore {
 
   /** Backend writes: set + touch. */
   writes(): number {
-    return this.count('set') + this.count('touch');
+    return this.fullWrites() + this.count('touch');
+  }
+
+  /** Writes of a whole session: set, or compare-and-set (how sessions save on drivers that have it). */
+  fullWrites(): number {
+    return this.count('set') + this.count('compareAndSet');
   }
 
   private async call<T>(op: string, run: () => Promise<T>): Promise<T> {
@@ -54,6 +59,10 @@ export class CountingStore implements CacheStore {
   set(key: string, payload: Payload, ttlMs: TtlMs) {
     this.ttls.push(ttlMs);
     return this.call('set', () => this.inner.set(key, payload, ttlMs));
+  }
+  compareAndSet(key: string, expected: Payload | undefined, payload: Payload, ttlMs: TtlMs) {
+    this.ttls.push(ttlMs);
+    return this.call('compareAndSet', () => this.inner.compareAndSet!(key, expected, payload, ttlMs));
   }
   delete(key: string) {
     return this.call('delete', () => this.inner.delete(key));
