@@ -4,6 +4,7 @@ import {
   LarderError,
   type Payload,
   type StoreCapabilities,
+  type StoreDescription,
   TimeoutError,
   type TtlMs,
 } from '@larder/core';
@@ -12,6 +13,7 @@ import { groupBySlot } from './cluster-slots';
 import { compareAndSet } from './compare-and-set';
 import { type Connection, connect, isCluster } from './connect';
 import { Corker } from './cork';
+import { describeRedis } from './describe';
 import { GetBatcher } from './get-batcher';
 import {
   type RedisClient,
@@ -100,6 +102,11 @@ export class RedisStore implements CacheStore {
       inProcess: false,
       compareAndSet: true,
     };
+  }
+
+  /** Topology and health as data (see `describeRedis`); rejects when the primary does not answer. */
+  describe(): Promise<StoreDescription> {
+    return describeRedis(this.connection, (error) => this.fail('describe', error));
   }
 
   /** The read router (exposed for tests and diagnostics). */

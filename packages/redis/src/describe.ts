@@ -1,0 +1,100 @@
+import { formatHostPort, type NodeDescription, type NodeStatus, type StoreDescription } from '@larder/core';
+import type { Cluster, Redis } from 'ioredis';
+import type { Connection } from './connect';
+import { isCluster } from './connect';
+import type { RedisClient } from './options';
+
+const SLOTS = 16384;
+
+/** `CLUSTER SLOTS` rows: [from, to, [host, port, id?], ...replicas]. */
+type SlotRow = [number, number, [string, number, ...unknown[]], ...[string, number, ...unknown[]][]];
+
+/**
+ * The store's topology as data: Cluster from `CLUSTER SLOTS` (slot shares, coverage), otherwise
+ * the primary's `INFO replication` (its role and the replicas it sees, with state and lag), plus
+ * the replica clients this store reads from. Rejects (through `fail`) when the primary does not answer.
+ */
+export async function describeRedis(
+  connection: Connection,
+  fail: (error: unknown) => never,
+): Promise<StoreDescription> {
+  const { mode, primary } = connection;
+  try {
+    if (isCluster(primary)) return { driver: 'redis', topology: await clusterTopology(primary) };
+    const info = parseInfo(await (primary as Redis).info('replication'));
+    const self: NodeDescription = {
+      address: addressOf(primary),
+      role: info.role === 'slave' ? 'replica' : 'primary',
+      status: 'up',
+    };
+    const seen = Object.entries(info)
+      .filter(([key]) => /^slave\d+$/.test(key))
+      .map(([, value]) => replicaOf(value));
+    const description: StoreDescription = { driver: 'redis', topology: { mode, nodes: [self, ...seen] } };
+    if (connection.replicas.length > 0) {
+      description.replicas = connection.replicas.map((client) => ({
+        address: addressOf(client),
+        status: statusOf(client),
+      }));
+    }
+    return description;
+  } catch (error) {
+    return fail(error);
+  }
+}
+
+async function clusterTopology(cluster: Cluster): Promise<StoreDescription['topology']> {
+  const rows = (await cluster.cluster('SLOTS')) as unknown as SlotRow[];
+  const status = new Map(cluster.nodes('all').map((node) => [addressOf(node), statusOf(node)]));
+  const nodes = new Map<string, NodeDescription>();
+  let covered = 0;
+  for (const [from, to, master, ...replicas] of rows) {
+    covered += to - from + 1;
+    const address = formatHostPort({ host: master[0], port: master[1] });
+    const node = nodes.get(address) ?? { address, role: 'primary', status: status.get(address) ?? 'up', slots: 0 };
+    node.slots = (node.slots ?? 0) + (to - from + 1);
+    node.share = node.slots / SLOTS;
+    nodes.set(address, node);
+    for (const [host, port] of replicas) {
+      const replica = formatHostPort({ host, port });
+      if (!nodes.has(replica))
+        nodes.set(replica, { address: replica, role: 'replica', status: status.get(replica) ?? 'up' });
+    }
+  }
+  return { mode: 'cluster', nodes: [...nodes.values()], slots: { covered, ranges: rows.length } };
+}
+
+/** `ip=10.0.0.2,port=6379,state=online,offset=123,lag=0` as the primary reports a replica. */
+function replicaOf(value: string): NodeDescription {
+  const fields = Object.fromEntries(value.split(',').map((pair) => pair.split('=') as [string, string]));
+  const node: NodeDescription = {
+    address: formatHostPort({ host: fields.ip ?? '?', port: Number(fields.port) }),
+    role: 'replica',
+    status: fields.state === 'online' ? 'up' : 'down',
+  };
+  if (fields.state !== undefined) node.state = fields.state;
+  if (fields.lag !== undefined) node.lagSeconds = Number(fields.lag);
+  return node;
+}
+
+/** Where the client is connected (Sentinel mode: the primary it was given), else its configured address. */
+function addressOf(client: RedisClient): string {
+  const redis = client as Redis;
+  const stream = redis.stream as { remoteAddress?: string; remotePort?: number } | undefined;
+  if (stream?.remoteAddress && stream.remotePort)
+    return formatHostPort({ host: stream.remoteAddress, port: stream.remotePort });
+  return formatHostPort({ host: redis.options?.host ?? '127.0.0.1', port: redis.options?.port ?? 6379 });
+}
+
+function statusOf(client: RedisClient): NodeStatus {
+  return client.status === 'ready' ? 'up' : 'down';
+}
+
+function parseInfo(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const at = line.indexOf(':');
+    if (at > 0 && !line.startsWith('#')) out[line.slice(0, at)] = line.slice(at + 1);
+  }
+  return out;
+}
