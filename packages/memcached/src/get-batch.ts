@@ -27,7 +27,6 @@ export class GetBatcher {
   constructor(
     private readonly topology: Topology,
     private readonly requests: Requests,
-    private readonly retries: number,
   ) {}
 
   /** Returns payloads aligned with `keys`: one quiet-get request (GETKQ… + NOOP) per node. */
@@ -65,9 +64,10 @@ export class GetBatcher {
       // Duplicate keys are sent twice (cheaper than a map per key); each gets its own answer.
       answers = await node.connection.quietGets(group.keys);
       this.topology.success(node);
-    } catch {
-      // Let the single-key path count the failure, retry and re-route.
-      this.topology.failure(node);
+    } catch (error) {
+      const ejected = this.topology.failure(node);
+      if (!this.requests.retryable(error, 0, ejected)) throw this.requests.transportError('getMany', node, error);
+      // Retry (re-routed when the node is out) through the single-key path, which counts further failures.
       await Promise.all(
         group.keys.map(async (mkey, j) => {
           results[group.indexes[j]!] = await this.get(mkey, 1);
@@ -142,7 +142,7 @@ export class GetBatcher {
     } catch (error) {
       const ejected = this.topology.failure(node);
       for (const [mkey, entry] of pending) {
-        if (entry.attempt < this.retries || ejected) {
+        if (this.requests.retryable(error, entry.attempt, ejected)) {
           let retry: Promise<Payload | undefined>;
           try {
             retry = this.get(mkey, entry.attempt + 1);

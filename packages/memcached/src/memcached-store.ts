@@ -55,7 +55,7 @@ export class MemcachedStore implements CacheStore {
     this.options = resolveOptions(options);
     this.topology = new Topology(this.options, this.events);
     this.requests = new Requests(this.topology, this.options, secretsOf(this.options));
-    this.gets = new GetBatcher(this.topology, this.requests, this.options.retries);
+    this.gets = new GetBatcher(this.topology, this.requests);
     this.capabilities = {
       batch: true,
       atomicAdd: true,

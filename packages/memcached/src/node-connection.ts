@@ -66,6 +66,9 @@ interface MemjsInternals {
  * - events of an old socket never touch its replacement (memjs's 'close' handler clears
  *   whatever socket is current, and stale bytes stay in its response buffer);
  * - one write carrying a quiet batch counts as one request for the deadline list;
+ * - a request's deadline starts when it is made (memjs starts it once written, after the connect
+ *   and SASL handshake) and is kept by a plain timer (memjs uses the socket's idle timeout, which
+ *   every incoming byte pushes back: a reply trickling in never timed out);
  * - the writes of one tick are corked into one syscall.
  * The credentials come only from our options (memjs falls back to MEMCACHIER_* env vars).
  */
@@ -73,6 +76,8 @@ export class LarderServer extends Server {
   private readonly tlsOptions: tls.ConnectionOptions | undefined;
   private readonly timeoutMs: number;
   private corked = false;
+  /** Fires at the oldest pending request's deadline (see `checkDeadlines`). */
+  private deadlineTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ConnectionOptions) {
     super(options.host, options.port, undefined, undefined, {
@@ -141,7 +146,7 @@ export class LarderServer extends Server {
     socket.setTimeout(this.timeoutMs, () => {
       if (current() && !self.connected) {
         this.removeListener('authenticated', onAuthenticated);
-        self.error(new Error(`timed out connecting to ${this.host}:${this.port}`));
+        self.error(new RequestTimeout(`timed out connecting to ${this.host}:${this.port}`));
       }
     });
   }
@@ -177,16 +182,18 @@ export class LarderServer extends Server {
     self.responseBuffer = at === buffer.length ? EMPTY : buffer.subarray(at);
   }
 
-  /** Replaces memjs's `Server#write`: one deadline per write, checked by our own timer logic. */
+  /** Replaces memjs's `Server#write`: one deadline per write, from now, checked by our own timer. */
   override write(blob: Buffer): void {
     const self = this as unknown as MemjsInternals;
+    // Deadlines are pushed in write order, which is the order requests reach the socket and are answered.
+    self.requestTimeouts.push(Date.now() + this.timeoutMs);
+    if (!this.deadlineTimer) this.armDeadline(this.timeoutMs);
     // Connected: write now (`sock` would call back at once, through a closure per request).
     if (self._socket && self.connected) this.writeTo(self._socket, blob);
     else this.sock(false, (socket) => this.writeTo(socket, blob));
   }
 
   private writeTo(socket: net.Socket, blob: Buffer): void {
-    const self = this as unknown as MemjsInternals;
     // Requests written in one tick leave in one syscall (writev) instead of one each.
     if (!this.corked) {
       this.corked = true;
@@ -197,28 +204,26 @@ export class LarderServer extends Server {
       });
     }
     socket.write(blob);
-    self.requestTimeouts.push(Date.now() + this.timeoutMs);
-    if (!self.timeoutSet) {
-      self.timeoutSet = true;
-      socket.setTimeout(this.timeoutMs, () => this.checkDeadlines(socket));
-    }
   }
 
-  private checkDeadlines(socket: net.Socket): void {
+  /** Checks the deadlines in `ms`: the oldest request still unanswered fails the connection once its deadline passed. */
+  private armDeadline(ms: number): void {
+    this.deadlineTimer = setTimeout(() => this.checkDeadlines(), ms);
+    // The socket keeps the process alive while requests are out; the timer alone must not.
+    this.deadlineTimer.unref();
+  }
+
+  private checkDeadlines(): void {
     const self = this as unknown as MemjsInternals;
-    if (self._socket !== socket) return;
+    this.deadlineTimer = undefined;
     const soonest = self.requestTimeouts[0];
-    if (soonest === undefined) {
-      self.timeoutSet = false;
-      socket.setTimeout(0);
-      return;
-    }
+    if (soonest === undefined) return;
     const now = Date.now();
-    if (soonest <= now) {
-      self.error(new RequestTimeout(`no answer from ${this.host}:${this.port} within ${this.timeoutMs}ms`));
+    if (soonest > now) {
+      this.armDeadline(soonest - now);
       return;
     }
-    socket.setTimeout(soonest - now, () => this.checkDeadlines(socket));
+    self.error(new RequestTimeout(`no answer from ${this.host}:${this.port} within ${this.timeoutMs}ms`));
   }
 }
 

@@ -29,7 +29,7 @@ export class Requests {
         return response;
       } catch (error) {
         const ejected = this.topology.failure(node);
-        if (!idempotent || (attempt >= this.options.retries && !ejected)) throw this.transportError(op, node, error);
+        if (!idempotent || !this.retryable(error, attempt, ejected)) throw this.transportError(op, node, error);
       }
     }
   }
@@ -56,11 +56,19 @@ export class Requests {
             const ejected = this.topology.failure(node);
             // The node's keys live elsewhere now: resend them through the ring.
             if (ejected) return this.quietPerNode(op, group, check);
-            if (attempt >= this.options.retries) throw this.transportError(op, node, error);
+            if (!this.retryable(error, attempt, false)) throw this.transportError(op, node, error);
           }
         }
       }),
     );
+  }
+
+  /**
+   * Whether a failed attempt is sent again: always once its node is ejected (the key lives on another
+   * node now), else up to `retries` times, but never after a timeout: the call's time is spent.
+   */
+  retryable(error: unknown, attempt: number, ejected: boolean): boolean {
+    return ejected || (attempt < this.options.retries && !(error instanceof RequestTimeout));
   }
 
   /** The error of an answer with a failure status. */

@@ -107,7 +107,11 @@ export async function measureFault<F>(
   }
   const cleared = Date.now();
   const settleMs = Math.max(...results.map(([, ms]) => ms));
-  assert.ok(settleMs < options.settleMs, `${name}: a call took ${settleMs} ms to settle (limit ${options.settleMs})`);
+  const each = results.map(([outcome, ms], i) => `#${i} ${outcome} ${ms} ms`).join(', ');
+  assert.ok(
+    settleMs < options.settleMs,
+    `${name}: a call took ${settleMs} ms to settle (limit ${options.settleMs}): ${each}`,
+  );
   assert.ok(facadeMs < options.settleMs, `${name}: the facade took ${facadeMs} ms (limit ${options.settleMs})`);
   const limit = options.recoverTimeoutMs ?? 5000;
   for (;;) {

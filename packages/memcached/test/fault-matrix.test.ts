@@ -1,0 +1,120 @@
+import { Cache } from '@larder/core';
+import {
+  type ElastiCacheEmulator,
+  type FaultProxy,
+  type MemcachedCluster,
+  startElastiCacheEmulator,
+  startFaultProxy,
+} from '@larder/dev-services';
+import { FAULT_CASES, type FaultMatrixRow, formatFaultMatrix, measureFault } from '@larder/test-suite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemcachedStore, type MemcachedStore, type MemcachedStoreOptions } from '../src';
+import { memcached, text } from './helpers';
+
+const TIMEOUT_MS = 500;
+// Every call settles within its timeout plus scheduling slack on a loaded 2-core box.
+const SETTLE_MS = TIMEOUT_MS + 400;
+const RECOVER_MS = 5000;
+const BIG = 'b'.repeat(20_000);
+const SASL = { username: 'larder-fm', password: 'fm-Sasl-Secret-77' };
+
+/** How the store reaches the proxied node: a static list (with SASL), or ElastiCache discovery. */
+const MODES = [
+  { name: 'single node, SASL', sasl: true, discovery: false },
+  { name: 'ElastiCache discovery of one node', sasl: false, discovery: true },
+] as const;
+
+for (const mode of MODES) {
+  describe(`memcached (${mode.name}) fault matrix, through the fault proxy`, () => {
+    let cluster: MemcachedCluster;
+    let proxy: FaultProxy;
+    let emulator: ElastiCacheEmulator | undefined;
+    let options: MemcachedStoreOptions;
+    let store: MemcachedStore;
+    let cache: Cache;
+    const rows: FaultMatrixRow[] = [];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+    beforeAll(async () => {
+      process.on('unhandledRejection', onUnhandled);
+      cluster = await memcached(1, mode.sasl ? { sasl: SASL } : {});
+      const node = cluster.nodes[0]!;
+      const [host, port] = node.address.split(':');
+      proxy = await startFaultProxy({ target: { host: host!, port: Number(port) } });
+      const proxied = `${proxy.host}:${proxy.port}`;
+      if (mode.discovery) {
+        // Only the node's traffic goes through the proxy; discovery answers directly.
+        emulator = await startElastiCacheEmulator({ nodes: [{ host: proxy.host, ip: proxy.host, port: proxy.port }] });
+        options = { configEndpoint: emulator.endpoint, timeout: TIMEOUT_MS };
+      } else {
+        options = { servers: [proxied], timeout: TIMEOUT_MS, ...SASL };
+      }
+      store = await createMemcachedStore(options);
+      cache = new Cache({ store, prefix: 'fm-cache', onError: 'miss', timeout: TIMEOUT_MS * 2 });
+      await store.set('fm:a', 'A', undefined);
+      await store.set('fm:big', BIG, undefined);
+      expect(text(await store.get('fm:a'))).toBe('A'); // connected before the first fault
+    });
+    afterAll(async () => {
+      process.off('unhandledRejection', onUnhandled);
+      await store?.close();
+      await proxy?.close();
+      await emulator?.stop();
+      await cluster?.stop();
+      const table = formatFaultMatrix(rows, '8 calls');
+      console.log(`\nmemcached (${mode.name}) fault matrix (timeout ${TIMEOUT_MS} ms):\n\n${table}\n`);
+    });
+
+    for (const [name, fault] of FAULT_CASES) {
+      it(`${name}: every call settles in time, correct or a typed error; recovers by itself`, async () => {
+        const tag = fault.kind;
+        const { row, results } = await measureFault({
+          proxy,
+          fault: [name, fault],
+          settleMs: SETTLE_MS,
+          recoverTimeoutMs: RECOVER_MS,
+          calls: [
+            { run: () => store.get('fm:a'), correct: (v) => text(v) === 'A' },
+            { run: () => store.get('fm:big'), correct: (v) => text(v) === BIG },
+            {
+              run: () => store.getMany(['fm:a', 'fm:none']),
+              correct: (v) => {
+                const list = v as unknown[];
+                return text(list[0]) === 'A' && list[1] === undefined;
+              },
+            },
+            { run: () => store.set(`fm:w:${tag}`, 'W', 60_000), correct: (v) => v === undefined },
+            { run: () => store.setMany([[`fm:m:${tag}`, 'M']], 60_000), correct: (v) => v === undefined },
+            { run: () => store.increment(`fm:n:${tag}`, 1, 60_000), correct: (v) => v === 1 },
+            { run: () => store.touch('fm:a', 600_000), correct: (v) => v === true },
+            // A new store opened under the fault: connect (and discover), read, close.
+            {
+              run: async () => {
+                const fresh = await createMemcachedStore(options);
+                try {
+                  return await fresh.get('fm:a');
+                } finally {
+                  await fresh.close();
+                }
+              },
+              correct: (v) => text(v) === 'A',
+            },
+          ],
+          // The facade failing open: a miss in time, never a rejection.
+          facade: async () => expect(await cache.get('absent')).toBeUndefined(),
+          recovered: async () => {
+            await store.set(`fm:after:${tag}`, 'after', 60_000);
+            return text(await store.get(`fm:after:${tag}`)) === 'after' && text(await store.get('fm:a')) === 'A';
+          },
+        });
+        // Writes that succeeded under the fault are there.
+        if (results[3]![0] === 'ok') expect(text(await store.get(`fm:w:${tag}`))).toBe('W');
+        if (results[4]![0] === 'ok') expect(text(await store.get(`fm:m:${tag}`))).toBe('M');
+        expect(unhandled).toEqual([]);
+        rows.push(row);
+        expect(results.every(([o]) => o === 'ok' || o === 'TimeoutError' || o === 'BackendError')).toBe(true);
+      });
+    }
+  });
+}
