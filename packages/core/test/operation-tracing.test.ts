@@ -3,6 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Cache } from '../src/cache';
 import { type OperationTraceContext, operationChannel } from '../src/tracing';
 
+const noop = () => {};
+const noHandlers = { start: noop, end: noop, asyncStart: noop, asyncEnd: noop, error: noop };
+
 /** Collects each traced operation's context as it was at asyncEnd. */
 function collect() {
   const done: OperationTraceContext[] = [];
@@ -97,7 +100,7 @@ describe('every facade operation is traced on larder.operation', () => {
   it('reports the rejection on the error event and still rejects the caller', async () => {
     const cache = new Cache({ store: createMemoryStore(), name: 'e' });
     const errors: unknown[] = [];
-    const handlers = { error: (m: unknown) => errors.push((m as OperationTraceContext).error) };
+    const handlers = { ...noHandlers, error: (m: unknown) => errors.push((m as OperationTraceContext).error) };
     operationChannel.subscribe(handlers);
     stop = () => operationChannel.unsubscribe(handlers);
     await expect(cache.get('')).rejects.toThrow();
@@ -152,7 +155,7 @@ describe('traceKeys as a store option', () => {
     const { createCacheManager } = await import('../src/manager');
     const caches = createCacheManager({ default: 'm', stores: { m: { driver: 'memory', traceKeys: true } } });
     const keys: (string | undefined)[] = [];
-    const handlers = { asyncEnd: (m: unknown) => keys.push((m as OperationTraceContext).key) };
+    const handlers = { ...noHandlers, asyncEnd: (m: unknown) => keys.push((m as OperationTraceContext).key) };
     operationChannel.subscribe(handlers);
     try {
       await caches.store().get('user:1');

@@ -44,12 +44,43 @@ interface Flight {
 }
 
 // Hop-by-hop and per-response headers that must not be replayed from the cache.
-const NOT_STORED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'date', 'set-cookie', 'x-cache', 'age']);
+const NOT_STORED = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'date',
+  'set-cookie',
+  'x-cache',
+  'age',
+  'cache-status',
+]);
 const MAX_KEY_CHARS = 200;
 
 /**
+ * RFC 9211 `Cache-Status` (a structured-field list; larder's entry is the item `larder`): `hit`
+ * with `ttl` (seconds of freshness left), or `fwd` (why the handler ran: `uri-miss`, `vary-miss`,
+ * `request` when the request said `no-store`) with `stored` when the response was kept and
+ * `collapsed` when it was shared with concurrent requests.
+ */
+export function cacheStatus(params: {
+  hit?: boolean;
+  ttl?: number;
+  fwd?: string;
+  stored?: boolean;
+  collapsed?: boolean;
+}): string {
+  let value = 'larder';
+  if (params.hit) value += '; hit';
+  if (params.fwd !== undefined) value += `; fwd=${params.fwd}`;
+  if (params.ttl !== undefined) value += `; ttl=${Math.floor(params.ttl)}`;
+  if (params.stored) value += '; stored';
+  if (params.collapsed) value += '; collapsed';
+  return value;
+}
+
+/**
  * Caches GET/HEAD responses (status, headers, body) keyed by URL, `Vary`-aware, with
- * `X-Cache: HIT|MISS`. Never caches a request or response with `Cache-Control: no-store`, a
+ * `X-Cache: HIT|MISS` and `Cache-Status` (RFC 9211, see `cacheStatus`). Never caches a request or response with `Cache-Control: no-store`, a
  * `private`/`no-cache` response, or a response that sets cookies. A burst of requests for a cold
  * URL runs the handler once in this process; the others get its response.
  */
@@ -71,7 +102,10 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
     const method = (req.method ?? 'GET').toUpperCase();
     if (!methods.has(method)) return next();
     res.setHeader('X-Cache', 'MISS');
-    if (hasDirective(req.headers['cache-control'], 'no-store')) return next();
+    if (hasDirective(req.headers['cache-control'], 'no-store')) {
+      res.setHeader('Cache-Status', cacheStatus({ fwd: 'request' }));
+      return next();
+    }
     const base = baseKey(keyOf(req as KeyRequest), requestVary, req);
     serve(req, res, next, method, base).catch(next);
   }) as ResponseCacheMiddleware;
@@ -89,22 +123,28 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
     let variantKey = base;
     let index: VaryIndex | undefined;
     if (entry?.t === 'r') return replay(req, res, entry, method);
+    let fwd = 'uri-miss';
     if (entry?.t === 'v') {
       index = entry;
       variantKey = variantOf(base, entry, req);
       const variant = await entries.get<Entry>(variantKey);
       if (variant?.t === 'r') return replay(req, res, variant, method);
+      fwd = 'vary-miss';
     }
 
     const flight = flights.get(variantKey);
     if (flight) {
       const result = await flight.done;
       // Only a response for the same variant may be shared.
-      if (result && result.values === varyValues(result.vary, req)) return replay(req, res, result.response, method);
+      if (result && result.values === varyValues(result.vary, req)) {
+        return replay(req, res, result.response, method, cacheStatus({ fwd, collapsed: true }));
+      }
+      res.setHeader('Cache-Status', cacheStatus({ fwd }));
       return next();
     }
+    res.setHeader('Cache-Status', cacheStatus({ fwd }));
     if (method === 'HEAD') return next(); // a HEAD response has no body to keep
-    lead(req, res, next, base, variantKey, index);
+    lead(req, res, next, base, variantKey, index, fwd);
   }
 
   /** Runs the handler for a cold key, records the response and stores it if it may be cached. */
@@ -115,6 +155,7 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
     base: string,
     flightKey: string,
     index: VaryIndex | undefined,
+    fwd: string,
   ): void {
     let settle!: (value: Awaited<Flight['done']>) => void;
     const done = new Promise<Awaited<Flight['done']>>((resolve) => {
@@ -148,6 +189,9 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
     } as ServerResponse['write'];
     res.end = function (this: ServerResponse, ...args: unknown[]) {
       collect(args[0], args[1]);
+      // Headers still unsent and the whole body known: say now whether the response will be stored.
+      if (!res.headersSent && !tooLarge && willStore(res))
+        res.setHeader('Cache-Status', cacheStatus({ fwd, stored: true }));
       return (end as (...args: unknown[]) => ServerResponse).apply(this, args);
     } as ServerResponse['end'];
 
@@ -184,11 +228,17 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
     await entries.set(variantOf(base, current, req), response, ttlMs);
   }
 
-  function cacheable(res: ServerResponse, body: Buffer): StoredResponse | undefined {
-    if (!statuses.has(res.statusCode)) return undefined;
-    if (res.hasHeader('set-cookie')) return undefined;
+  /** Whether a response with these status and headers may be stored (the body size aside). */
+  function willStore(res: ServerResponse): boolean {
+    if (!statuses.has(res.statusCode)) return false;
+    if (res.hasHeader('set-cookie')) return false;
     const cc = res.getHeader('cache-control');
-    if (hasDirective(cc, 'no-store') || hasDirective(cc, 'private') || hasDirective(cc, 'no-cache')) return undefined;
+    if (hasDirective(cc, 'no-store') || hasDirective(cc, 'private') || hasDirective(cc, 'no-cache')) return false;
+    return varyOf(res) !== '*';
+  }
+
+  function cacheable(res: ServerResponse, body: Buffer): StoredResponse | undefined {
+    if (!willStore(res)) return undefined;
     const headers: OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(res.getHeaders())) {
       if (!NOT_STORED.has(name) && value !== undefined) headers[name] = value;
@@ -196,9 +246,19 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
     return { t: 'r', s: res.statusCode, h: headers, b: body.toString('base64'), at: Date.now() };
   }
 
-  function replay(req: IncomingMessage, res: ServerResponse, entry: StoredResponse, method: string): void {
+  function replay(
+    req: IncomingMessage,
+    res: ServerResponse,
+    entry: StoredResponse,
+    method: string,
+    status?: string,
+  ): void {
     for (const [name, value] of Object.entries(entry.h)) if (value !== undefined) res.setHeader(name, value);
     res.setHeader('X-Cache', 'HIT');
+    res.setHeader(
+      'Cache-Status',
+      status ?? cacheStatus({ hit: true, ttl: Math.max(0, (entry.at + ttlMs - Date.now()) / 1000) }),
+    );
     res.setHeader('Age', String(Math.max(0, Math.floor((Date.now() - entry.at) / 1000))));
     const etag = entry.h.etag;
     if (etag !== undefined && req.headers['if-none-match'] === String(etag)) {
