@@ -45,7 +45,7 @@ export async function describeRedis(
 
 async function clusterTopology(cluster: Cluster): Promise<StoreDescription['topology']> {
   const rows = (await cluster.cluster('SLOTS')) as unknown as SlotRow[];
-  const status = new Map(cluster.nodes('all').map((node) => [addressOf(node), statusOf(node)]));
+  const status = clusterHealth(String(await cluster.cluster('NODES')));
   const nodes = new Map<string, NodeDescription>();
   let covered = 0;
   for (const [from, to, master, ...replicas] of rows) {
@@ -62,6 +62,22 @@ async function clusterTopology(cluster: Cluster): Promise<StoreDescription['topo
     }
   }
   return { mode: 'cluster', nodes: [...nodes.values()], slots: { covered, ranges: rows.length } };
+}
+
+/**
+ * Node health as the cluster sees it (`CLUSTER NODES`: `<id> <ip:port@cport> <flags> ... <link-state> ...`):
+ * a node flagged `fail`/`fail?` or with its link down is down. The client's own sockets say less:
+ * ioredis connects to a node only when a command goes there.
+ */
+function clusterHealth(text: string): Map<string, NodeStatus> {
+  const health = new Map<string, NodeStatus>();
+  for (const line of text.split('\n')) {
+    const [, address, flags, , , , , link] = line.trim().split(' ');
+    if (!address || !flags) continue;
+    const down = flags.split(',').some((flag) => flag.startsWith('fail')) || link === 'disconnected';
+    health.set(address.split('@')[0] as string, down ? 'down' : 'up');
+  }
+  return health;
 }
 
 /** `ip=10.0.0.2,port=6379,state=online,offset=123,lag=0` as the primary reports a replica. */
