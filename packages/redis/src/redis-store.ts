@@ -287,7 +287,8 @@ export class RedisStore implements CacheStore {
   async compareAndSet(key: string, expected: Payload | undefined, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
     this.before('compareAndSet', key);
     try {
-      const written = await compareAndSet(this.cmd(this.client), key, expected, arg(payload), ttlMs);
+      const want = expected === undefined ? undefined : arg(expected);
+      const written = await compareAndSet(this.cmd(this.client), key, want, arg(payload), ttlMs);
       if (written) await this.durable(key);
       return written;
     } catch (error) {
