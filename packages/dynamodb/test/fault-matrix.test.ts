@@ -1,0 +1,108 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Cache } from '@larder/core';
+import { type Dynalite, type FaultProxy, startDynalite, startFaultProxy } from '@larder/dev-services';
+import { FAULT_CASES, type FaultMatrixRow, formatFaultMatrix, measureFault } from '@larder/test-suite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoDbStore, type DynamoDbStore, type DynamoDbStoreOptions } from '../src/index';
+import { makeTable } from './helpers';
+
+const TIMEOUT_MS = 500;
+// Every call settles within its timeout plus scheduling slack on a loaded 2-core box.
+const SETTLE_MS = TIMEOUT_MS + 400;
+const RECOVER_MS = 5000;
+const BIG = 'b'.repeat(20_000);
+
+const text = (value: unknown) =>
+  value === undefined || typeof value === 'string' ? value : Buffer.from(value as Uint8Array).toString();
+
+describe('dynamodb (dynalite) fault matrix, through the fault proxy', () => {
+  let server: Dynalite;
+  let proxy: FaultProxy;
+  let direct: DynamoDBClient;
+  let options: DynamoDbStoreOptions;
+  let store: DynamoDbStore;
+  let cache: Cache;
+  const rows: FaultMatrixRow[] = [];
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+  beforeAll(async () => {
+    process.on('unhandledRejection', onUnhandled);
+    server = await startDynalite();
+    direct = new DynamoDBClient({ endpoint: server.endpoint, region: server.region, credentials: server.credentials });
+    const table = await makeTable(direct, 'faults');
+    proxy = await startFaultProxy({ target: { host: server.host, port: server.port } });
+    options = {
+      endpoint: `http://${proxy.host}:${proxy.port}`,
+      region: server.region,
+      credentials: server.credentials,
+      table,
+      timeout: TIMEOUT_MS,
+    };
+    store = createDynamoDbStore(options);
+    cache = new Cache({ store, prefix: 'fm-cache', onError: 'miss', timeout: TIMEOUT_MS * 2 });
+    await store.set('fm:a', 'A', undefined);
+    await store.set('fm:big', BIG, undefined);
+    expect(text(await store.get('fm:a'))).toBe('A'); // connected before the first fault
+  });
+  afterAll(async () => {
+    process.off('unhandledRejection', onUnhandled);
+    await store?.close();
+    direct?.destroy();
+    await proxy?.close();
+    await server?.stop();
+    const table = formatFaultMatrix(rows, '8 calls');
+    console.log(`\nDynamoDB (dynalite) fault matrix (timeout ${TIMEOUT_MS} ms):\n\n${table}\n`);
+  });
+
+  for (const [name, fault] of FAULT_CASES) {
+    it(`${name}: every call settles in time, correct or a typed error; recovers by itself`, async () => {
+      const tag = fault.kind;
+      const { row, results } = await measureFault({
+        proxy,
+        fault: [name, fault],
+        settleMs: SETTLE_MS,
+        recoverTimeoutMs: RECOVER_MS,
+        calls: [
+          { run: () => store.get('fm:a'), correct: (v) => text(v) === 'A' },
+          { run: () => store.get('fm:big'), correct: (v) => text(v) === BIG },
+          {
+            run: () => store.getMany(['fm:a', 'fm:none']),
+            correct: (v) => {
+              const list = v as unknown[];
+              return text(list[0]) === 'A' && list[1] === undefined;
+            },
+          },
+          { run: () => store.set(`fm:w:${tag}`, 'W', 60_000), correct: (v) => v === undefined },
+          { run: () => store.setMany([[`fm:m:${tag}`, 'M']], 60_000), correct: (v) => v === undefined },
+          { run: () => store.increment(`fm:n:${tag}`, 1, 60_000), correct: (v) => v === 1 },
+          { run: () => store.has('fm:a'), correct: (v) => v === true },
+          // A new store (a new client and connection pool) under the fault: read, close.
+          {
+            run: async () => {
+              const fresh = createDynamoDbStore(options);
+              try {
+                return await fresh.get('fm:a');
+              } finally {
+                await fresh.close();
+              }
+            },
+            correct: (v) => text(v) === 'A',
+          },
+        ],
+        // The facade failing open: a miss in time, never a rejection.
+        facade: async () => expect(await cache.get('absent')).toBeUndefined(),
+        recovered: async () => {
+          await store.set(`fm:after:${tag}`, 'after', 60_000);
+          return text(await store.get(`fm:after:${tag}`)) === 'after' && text(await store.get('fm:a')) === 'A';
+        },
+      });
+      // Writes that succeeded under the fault are there.
+      if (results[3]![0] === 'ok') expect(text(await store.get(`fm:w:${tag}`))).toBe('W');
+      if (results[4]![0] === 'ok') expect(text(await store.get(`fm:m:${tag}`))).toBe('M');
+      expect(unhandled).toEqual([]);
+      rows.push(row);
+      expect(results.every(([o]) => o === 'ok' || o === 'TimeoutError' || o === 'BackendError')).toBe(true);
+    });
+  }
+});
