@@ -21,4 +21,8 @@ export type { MemcachedStoreOptions } from './options';
 export { toExpiration } from './ttl';
 
 /** The `memcached` / `elasticache` driver for the cache manager. */
-export const larderDriver: DriverFactory<MemcachedStoreOptions> = (config) => createMemcachedStore(config);
+export const larderDriver: DriverFactory<MemcachedStoreOptions> = async (config, context) => {
+  const store = await createMemcachedStore(config);
+  store.storeName = context.storeName;
+  return store;
+};

@@ -25,6 +25,7 @@ import { formatAddress, type MemcachedStoreOptions, type ResolvedOptions, resolv
 import { Requests } from './requests';
 import { secretsOf } from './scrub';
 import { Topology } from './topology';
+import { traceTopology } from './topology-trace';
 import { toExpiration } from './ttl';
 
 const DRIVER = 'memcached';
@@ -44,6 +45,8 @@ export class MemcachedStore implements CacheStore {
   readonly capabilities: StoreCapabilities;
   /** Telemetry: `topology`, `discoveryError`, `nodeEjected`, `nodeReadmitted` (never `error`). */
   readonly events = new EventEmitter();
+  /** Store name on `larder.topology` (the manager sets the configured name). */
+  storeName = DRIVER;
 
   private readonly options: ResolvedOptions;
   private readonly topology: Topology;
@@ -54,6 +57,7 @@ export class MemcachedStore implements CacheStore {
   constructor(options: MemcachedStoreOptions) {
     this.options = resolveOptions(options);
     this.topology = new Topology(this.options, this.events);
+    traceTopology(this.events, () => this.storeName);
     this.requests = new Requests(this.topology, this.options, secretsOf(this.options));
     this.gets = new GetBatcher(this.topology, this.requests);
     this.capabilities = {
