@@ -1,9 +1,9 @@
 import { BackendError } from '@larder/core';
 import { decodeEnvelope, encodeEnvelope } from './session-envelope';
 
-/** The stored version a request read: the envelope text as stored, and its data JSON. */
+/** The stored version a request read: the envelope as stored (text; bytes from 0.x), and its data JSON. */
 export interface ReadBase {
-  stored: string;
+  stored: string | Uint8Array;
   data: string;
 }
 
@@ -41,7 +41,12 @@ export interface MergeBackend {
   /** The stored envelope text, or undefined. */
   read(sid: string): Promise<unknown>;
   /** Writes `payload` only if the stored value is still `expected` (`undefined` = absent). */
-  compareAndSet(sid: string, expected: string | undefined, payload: string, ttlMs: number): Promise<boolean>;
+  compareAndSet(
+    sid: string,
+    expected: string | Uint8Array | undefined,
+    payload: string,
+    ttlMs: number,
+  ): Promise<boolean>;
 }
 
 /**
@@ -67,7 +72,7 @@ export async function saveMerged(
   writtenExpiry: number,
   ttlMs: number,
 ): Promise<ReadBase | undefined> {
-  let expected = base?.stored;
+  let expected: string | Uint8Array | undefined = base?.stored;
   let merged = data;
   for (let attempt = 0; attempt < MERGE_ATTEMPTS; attempt++) {
     // After a few lost races, step aside a little (jittered) so the crowd spreads out.
@@ -82,7 +87,7 @@ export async function saveMerged(
       merged = data;
       continue;
     }
-    if (typeof current !== 'string') throw notText(sid);
+    if (typeof current !== 'string' && !(current instanceof Uint8Array)) throw notText(sid);
     const now = decodeEnvelope(current, sid);
     expected = current;
     // A brand-new session that meets a stored one (two first requests of one id): its keys are all additions.
@@ -96,7 +101,7 @@ export async function saveMerged(
 }
 
 function notText(sid: string): BackendError {
-  return new BackendError(`Session '${sid}' is stored as bytes (an older format); it cannot be merged`, 'session', {
+  return new BackendError(`Session '${sid}' is not stored as a session envelope; it cannot be merged`, 'session', {
     code: 'E_SESSION_FORMAT',
   });
 }

@@ -36,8 +36,8 @@ type Callback<T = void> = (err?: unknown, value?: T) => void;
  * skipped by the lazy rule (the backend trails it by less than `touchAfter`).
  */
 interface Tracked {
-  /** The envelope text as read or written (the expected value of the next compare-and-set). */
-  stored: string;
+  /** The envelope as read or written (the expected value of the next compare-and-set). */
+  stored: string | Uint8Array;
   data: string;
   writtenExpiry: number;
   knownExpiry: number;
@@ -216,9 +216,9 @@ export class CacheSessionStore extends EventEmitter {
       this.tracked.delete(sid);
       return null;
     }
-    const text = typeof stored === 'string' ? stored : '';
-    this.track(sid, { stored: text, data: envelope.data, writtenExpiry, knownExpiry });
-    attachBase(session, { stored: text, data: envelope.data });
+    const as = stored as string | Uint8Array; // decodeEnvelope accepted it: text, or bytes from 0.x
+    this.track(sid, { stored: as, data: envelope.data, writtenExpiry, knownExpiry });
+    attachBase(session, { stored: as, data: envelope.data });
     return session;
   }
 

@@ -250,5 +250,8 @@ describe('CacheSessionStore envelope', () => {
     await cache.namespace('sess').set('b', old, 60_000);
     const session = await call<SessionData>((cb) => store.get('b', cb));
     expect(session?.user).toBe('bob');
+    // ...and merge: a change saved on top of it replaces the bytes with text.
+    await call((cb) => store.set('b', { ...(session as SessionData), visits: 1 }, cb));
+    expect(String(await cache.namespace('sess').get('b')).split('\n')[2]).toBe('{"user":"bob","visits":1}');
   });
 });
