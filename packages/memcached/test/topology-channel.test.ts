@@ -40,7 +40,7 @@ describe('larder.topology from the memcached driver', () => {
     ]);
     seen.length = 0;
     emulator.setNodes([1, 2].map(entry));
-    await waitFor(() => seen.some((event) => event.event === 'node-removed'), 5000);
+    await waitFor(() => seen.some((event) => event.event === 'node-removed'), { timeoutMs: 5000 });
     expect(seen).toEqual([
       { store: 'sessions', driver: 'memcached', event: 'discovery', version: 2 },
       { store: 'sessions', driver: 'memcached', event: 'node-added', node: first(2) },
