@@ -6,7 +6,15 @@ import {
   startElastiCacheEmulator,
   startFaultProxy,
 } from '@larder/dev-services';
-import { FAULT_CASES, type FaultMatrixRow, formatFaultMatrix, measureFault } from '@larder/test-suite';
+import {
+  type ConsoleCapture,
+  captureConsole,
+  FAULT_CASES,
+  type FaultMatrixRow,
+  formatFaultMatrix,
+  measureFault,
+  secretLeaks,
+} from '@larder/test-suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemcachedStore, type MemcachedStore, type MemcachedStoreOptions } from '../src';
 import { memcached, text } from './helpers';
@@ -35,9 +43,13 @@ for (const mode of MODES) {
     const rows: FaultMatrixRow[] = [];
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    // For the secrets sweep: every error, event and console line of the matrix.
+    const seen: unknown[] = [];
+    let logs: ConsoleCapture | undefined;
 
     beforeAll(async () => {
       process.on('unhandledRejection', onUnhandled);
+      logs = captureConsole();
       cluster = await memcached(1, mode.sasl ? { sasl: SASL } : {});
       const node = cluster.nodes[0]!;
       const [host, port] = node.address.split(':');
@@ -52,12 +64,16 @@ for (const mode of MODES) {
       }
       store = await createMemcachedStore(options);
       cache = new Cache({ store, prefix: 'fm-cache', onError: 'miss', timeout: TIMEOUT_MS * 2 });
+      cache.on('error', (event) => seen.push(event));
+      for (const name of ['topology', 'discoveryError', 'nodeEjected', 'nodeReadmitted'])
+        store.events.on(name, (...args: unknown[]) => seen.push(name, ...args));
       await store.set('fm:a', 'A', undefined);
       await store.set('fm:big', BIG, undefined);
       expect(text(await store.get('fm:a'))).toBe('A'); // connected before the first fault
     });
     afterAll(async () => {
       process.off('unhandledRejection', onUnhandled);
+      logs?.restore();
       await store?.close();
       await proxy?.close();
       await emulator?.stop();
@@ -72,6 +88,7 @@ for (const mode of MODES) {
         const { row, results } = await measureFault({
           proxy,
           fault: [name, fault],
+          errors: seen,
           settleMs: SETTLE_MS,
           recoverTimeoutMs: RECOVER_MS,
           calls: [
@@ -114,6 +131,13 @@ for (const mode of MODES) {
         expect(unhandled).toEqual([]);
         rows.push(row);
         expect(results.every(([o]) => o === 'ok' || o === 'TimeoutError' || o === 'BackendError')).toBe(true);
+      });
+    }
+
+    if (mode.sasl) {
+      it('no SASL credential in any error, cause, event or console line of the matrix (inspect depth 10)', () => {
+        expect(seen.filter((item) => item instanceof Error).length).toBeGreaterThan(10);
+        expect(secretLeaks([...seen, ...logs!.lines], [SASL.password, SASL.username])).toEqual([]);
       });
     }
   });

@@ -1,4 +1,5 @@
 export * from './faults/fault-matrix';
+export * from './faults/secret-sweep';
 export type { ErrorClass, WaitForOptions } from './helpers';
 export { collect, delay, describeError, expectError, expectLarderError, uniqueKey, waitFor } from './helpers';
 export type {

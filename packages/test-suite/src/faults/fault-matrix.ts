@@ -64,7 +64,7 @@ export interface MeasureFaultOptions<F> {
   recovered: () => Promise<boolean>;
   /** Give up waiting for `recovered` after this many ms. @default 5000 */
   recoverTimeoutMs?: number;
-  /** Receives every error a call rejected with (for the secrets sweep). */
+  /** Receives every error a call (or a recovery check) rejected with, for the secrets sweep. */
   errors?: unknown[];
 }
 
@@ -115,7 +115,11 @@ export async function measureFault<F>(
   assert.ok(facadeMs < options.settleMs, `${name}: the facade took ${facadeMs} ms (limit ${options.settleMs})`);
   const limit = options.recoverTimeoutMs ?? 5000;
   for (;;) {
-    if (await options.recovered().catch(() => false)) break;
+    const recovered = await options.recovered().catch((error: unknown) => {
+      options.errors?.push(error);
+      return false;
+    });
+    if (recovered) break;
     assert.ok(
       Date.now() - cleared < limit,
       `${name}: the store did not recover within ${limit} ms of the fault ending`,
