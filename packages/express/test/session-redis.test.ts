@@ -86,6 +86,25 @@ describe('CacheSessionStore on Redis', () => {
     expect(modifying).toEqual({ get: 20, evalsha: 10, set: 10 });
   });
 
+  it('with userKey: login writes the user index once; later requests cost the same 1 and 2 commands', async () => {
+    const store = new CacheSessionStore({ cache: redisCache(), userKey: 'user' });
+    const a = app(store);
+    const login = await request(a).post('/login').expect(200);
+    const cookie = (login.headers['set-cookie'] as unknown as string[])[0]?.split(';')[0] as string;
+    const id = decodeURIComponent(cookie.split('=')[1] as string)
+      .slice(2)
+      .split('.')[0] as string;
+    expect(await store.sessionsOf('ann')).toEqual([id]);
+    let before = await commandStats();
+    for (let i = 0; i < 5; i++) await request(a).get('/me').set('Cookie', cookie).expect(200, { user: 'ann' });
+    expect(diff(await commandStats(), before)).toEqual({ get: 5 });
+    before = await commandStats();
+    for (let i = 0; i < 5; i++) await request(a).post('/visit').set('Cookie', cookie).expect(200);
+    expect(diff(await commandStats(), before)).toEqual({ get: 10, evalsha: 5, set: 5 });
+    expect(await store.destroyUser('ann')).toEqual([id]);
+    await request(a).get('/me').set('Cookie', cookie).expect(200, { user: null });
+  });
+
   it('the backend expiry follows the cookie', async () => {
     const cache = redisCache();
     const store = new CacheSessionStore({ cache });
