@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import KeyvMemcache from '@keyv/memcache';
 import { Cache } from '@larder/core';
 import { type MemcachedCluster, startMemcached } from '@larder/dev-services';
-import { createMemcachedStore, LarderServer, type MemcachedStore } from '@larder/memcached';
+import { createMemcachedStore, type MemcachedStore } from '@larder/memcached';
 import Keyv from 'keyv';
 import type { BenchCase, Scenario } from '../harness';
 import { MemcachedFloor } from '../memcached-floor';
@@ -71,8 +71,8 @@ async function setup(): Promise<Ctx> {
   const writes: Record<string, number> = { [LARDER]: 0, [RAW]: 0, [KEYV]: 0 };
   const store = await createMemcachedStore({
     servers,
-    serverFactory: (node) => {
-      const server = new LarderServer(node);
+    serverFactory: (node, createDefault) => {
+      const server = createDefault(node);
       const write = server.write.bind(server);
       server.write = (blob: Buffer) => {
         writes[LARDER]!++;

@@ -45,6 +45,18 @@ export class HashRing {
     return this.nodes[this.owners[this.indexFor(hashKey(key))]!];
   }
 
+  /** Each node's fraction of the 32-bit hash space: a point owns the arc from the previous point (wrapping). */
+  shares(): Map<string, number> {
+    const shares = new Map<string, number>(this.nodes.map((node) => [node, 0]));
+    const count = this.points.length;
+    for (let i = 0; i < count; i++) {
+      const previous = i === 0 ? this.points[count - 1]! - 2 ** 32 : this.points[i - 1]!;
+      const node = this.nodes[this.owners[i]!]!;
+      shares.set(node, shares.get(node)! + (this.points[i]! - previous) / 2 ** 32);
+    }
+    return shares;
+  }
+
   /** The ring as sorted `[point, nodeId]` pairs (for compatibility checks). */
   entries(): [number, string][] {
     return Array.from(this.points, (point, i) => [point, this.nodes[this.owners[i]!]!]);

@@ -31,8 +31,14 @@ export interface MemcachedStoreOptions extends Partial<Omit<MemcachedDriverConfi
   maxValueBytes?: number;
   /** Discovery attempts per poll before the poll counts as failed (the last good node list stays). @default 3 */
   discoveryRetries?: number;
-  /** Builds the memjs `Server` of a node (injected client; the default is memjs's Server with TLS support). */
-  serverFactory?: (node: ConnectionOptions) => MemjsServerLike;
+  /**
+   * Builds the memjs `Server` of a node (an injected client). `createDefault` builds larder's own
+   * (memjs's Server with TLS support and its own reader), to wrap it, e.g. to count socket writes.
+   */
+  serverFactory?: (
+    node: ConnectionOptions,
+    createDefault: (node: ConnectionOptions) => MemjsServerLike,
+  ) => MemjsServerLike;
 }
 
 /** A `host:port` address. */
@@ -56,7 +62,7 @@ export interface ResolvedOptions {
   ignoreClusterErrors: boolean;
   maxValueBytes: number;
   discoveryRetries: number;
-  serverFactory: ((node: ConnectionOptions) => MemjsServerLike) | undefined;
+  serverFactory: MemcachedStoreOptions['serverFactory'];
 }
 
 /** Memcached's default item size (`-I 1m`). */

@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import { BackendError } from '@larder/core';
 import { Opcode } from './binary-protocol';
 import { HashRing } from './hash-ring';
-import { LarderServer, NodeConnection } from './node-connection';
+import { type ConnectionOptions, LarderServer, NodeConnection } from './node-connection';
 import { NodeHealth } from './node-health';
 import { NodeProbes } from './node-probes';
 import type { NodeAddress, ResolvedOptions } from './options';
@@ -49,6 +49,17 @@ export class Topology {
   /** Ids of the nodes currently ejected. */
   ejected(): string[] {
     return this.health.ejected();
+  }
+
+  /** Every node in use with its address, whether it is ejected, and its share of the ring (0 when ejected). */
+  snapshot(): { id: string; address: NodeAddress; ejected: boolean; share: number }[] {
+    const shares = this.ring.shares();
+    return [...this.nodes.values()].map(({ id, address }) => ({
+      id,
+      address,
+      ejected: this.health.isEjected(id),
+      share: shares.get(id) ?? 0,
+    }));
   }
 
   /** Replaces the node list: new nodes connect, gone (or moved) ones are closed. */
@@ -151,7 +162,8 @@ export class Topology {
       tls: this.options.tls,
       timeoutMs: this.options.timeoutMs,
     };
-    return this.options.serverFactory ? this.options.serverFactory(settings) : new LarderServer(settings);
+    const createDefault = (node: ConnectionOptions) => new LarderServer(node);
+    return this.options.serverFactory ? this.options.serverFactory(settings, createDefault) : createDefault(settings);
   }
 }
 

@@ -69,3 +69,21 @@ describe('HashRing (ketama)', () => {
     expect(new HashRing([]).get('k')).toBeUndefined();
   });
 });
+
+describe('HashRing.shares', () => {
+  it('gives every node its arc of the hash space, summing to 1, about even over 160 points each', () => {
+    const ring = new HashRing(['a:11211', 'b:11211', 'c:11211']);
+    const shares = ring.shares();
+    expect([...shares.keys()]).toEqual(['a:11211', 'b:11211', 'c:11211']);
+    expect([...shares.values()].reduce((sum, share) => sum + share, 0)).toBeCloseTo(1, 12);
+    for (const share of shares.values()) expect(share).toBeGreaterThan(0.2);
+    // A share is the fraction of keys the node gets: check it against the ring's own placement.
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 30_000; i++) {
+      const node = ring.get(`key:${i}`) as string;
+      counts.set(node, (counts.get(node) ?? 0) + 1);
+    }
+    for (const [node, share] of shares) expect(Math.abs((counts.get(node) ?? 0) / 30_000 - share)).toBeLessThan(0.02);
+    expect(new HashRing([]).shares().size).toBe(0);
+  });
+});

@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import { BackendError } from '@larder/core';
 import type { MemcachedCluster } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemcachedStore, LarderServer, type MemcachedStore, type MemcachedStoreOptions } from '../src';
+import { createMemcachedStore, type MemcachedStore, type MemcachedStoreOptions } from '../src';
 import { memcached, text } from './helpers';
 
 /** set/get of one key and setMany/getMany of 20 keys under `prefix:`, each value read back as written. */
@@ -94,8 +94,8 @@ describe('SASL against memcached -S', () => {
   it('the wrapping point scrubs credentials an (injected) client puts on its errors', async () => {
     const secrets = { username: 'larder-user-Zq7', password: 'pw-Kx93-secret' };
     // A client that echoes its SASL frame, as some clients attach the failed command to errors.
-    const leaky: MemcachedStoreOptions['serverFactory'] = (node) => {
-      const server = new LarderServer({ ...node, host: '127.0.0.1', port: 1 });
+    const leaky: MemcachedStoreOptions['serverFactory'] = (node, createDefault) => {
+      const server = createDefault({ ...node, host: '127.0.0.1', port: 1 });
       const onError = server.onError.bind(server);
       server.onError = (opaque, handler) =>
         onError(opaque, () => {

@@ -45,6 +45,7 @@ export class DiscoveryPoller extends EventEmitter {
   private stopped = false;
   private polling: Promise<void> | undefined;
   private started = false;
+  private last: { at: number; ok: boolean } | undefined;
 
   constructor(
     private readonly endpoint: NodeAddress,
@@ -56,6 +57,11 @@ export class DiscoveryPoller extends EventEmitter {
   /** Version of the node list in use (-Infinity before the first list). */
   get currentVersion(): number {
     return this.version;
+  }
+
+  /** When the last poll finished (epoch ms) and whether it got an answer; undefined before the first. */
+  get lastPoll(): { at: number; ok: boolean } | undefined {
+    return this.last;
   }
 
   /** Runs the first poll (its failure rejects, unless ignoreClusterErrors) and starts the timer. */
@@ -118,13 +124,16 @@ export class DiscoveryPoller extends EventEmitter {
     for (let attempt = 0; attempt < this.options.retries; attempt++) {
       if (attempt > 0) await delay(RETRY_BACKOFF_MS * attempt);
       try {
-        return await this.fetch();
+        const config = await this.fetch();
+        this.last = { at: Date.now(), ok: true };
+        return config;
       } catch (error) {
         lastError = error;
         // A plain memcached will not start speaking the protocol on a retry.
         if (error instanceof NotAConfigEndpointError || this.stopped) break;
       }
     }
+    this.last = { at: Date.now(), ok: false };
     throw lastError;
   }
 
