@@ -1,7 +1,7 @@
 /**
  * The soak: mixed load through the facade on every driver at once for N seconds, sampling heap
  * (after a full GC), handles and timers for the whole process; growth fails the run.
- * See bench/README.md "Soak".
+ * See bench/src/soak/README.md.
  */
 import { type Backend, DRIVERS, type Driver, startBackend } from './backends';
 import { type LoadCounts, runLoad } from './load';
