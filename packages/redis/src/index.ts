@@ -22,5 +22,8 @@ export { ReadRouter } from './read-router';
 export { createRedisStore, RedisStore, scanPattern } from './redis-store';
 
 /** The `redis` driver for `createCacheManager` (config fields as in `RedisDriverConfig`, plus `RedisStoreOptions`). */
-export const larderDriver: DriverFactory<RedisStoreOptions> = (config, context: DriverContext) =>
-  createRedisStore({ ...redisExtrasFromEnv(envReader(context.env ?? {})), ...config });
+export const larderDriver: DriverFactory<RedisStoreOptions> = (config, context: DriverContext) => {
+  const store = createRedisStore({ ...redisExtrasFromEnv(envReader(context.env ?? {})), ...config });
+  store.storeName = context.storeName;
+  return store;
+};

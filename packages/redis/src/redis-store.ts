@@ -14,6 +14,7 @@ import { compareAndSet } from './compare-and-set';
 import { type Connection, connect, isCluster } from './connect';
 import { Corker } from './cork';
 import { describeRedis } from './describe';
+import { traceFailover } from './failover-trace';
 import { GetBatcher } from './get-batcher';
 import {
   type RedisClient,
@@ -63,6 +64,8 @@ export function scanPattern(prefix: string): string {
 export class RedisStore implements CacheStore {
   /** Always `redis`. */
   readonly driver = DRIVER;
+  /** Store name on `larder.topology` (the manager sets the configured name). */
+  storeName = DRIVER;
   /** What this store can do (read replicas only with `readFrom: 'replica'`). */
   readonly capabilities: StoreCapabilities;
   /** The topology this store talks to. */
@@ -86,6 +89,7 @@ export class RedisStore implements CacheStore {
     this.connection = connect(this.options);
     this.mode = this.connection.mode;
     this.client = this.connection.primary;
+    if (this.mode === 'sentinel') traceFailover(this.client as Redis, () => this.storeName);
     this.cluster = isCluster(this.client);
     this.router = new ReadRouter(this.client, this.connection.replicas, this.options.readYourWritesMs);
     this.capabilities = {
