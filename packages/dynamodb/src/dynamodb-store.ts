@@ -21,6 +21,7 @@ import {
   type CacheStore,
   type Payload,
   type StoreCapabilities,
+  type StoreDescription,
   type TtlMs,
   ValueTooLargeError,
 } from '@larder/core';
@@ -28,6 +29,7 @@ import { BATCH_GET_LIMIT, BATCH_WRITE_LIMIT, chunk, Deadline, untilProcessed } f
 import { asLowLevelClient, buildClient } from './client';
 import { compareAndSetCommand } from './compare-and-set';
 import { ensureTable } from './create-tables';
+import { describeDynamoDb } from './describe';
 import { isConditionFailure, toLarderError } from './errors';
 import { expiresAtSeconds, isExpired, nowSeconds } from './expiry';
 import { GetBatcher } from './get-batcher';
@@ -362,6 +364,12 @@ export class DynamoDbStore implements CacheStore {
   async compareAndSet(key: string, expected: Payload | undefined, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
     const item = this.item(key, payload, ttlMs);
     return this.sendConditional(compareAndSetCommand(this.options.table, item, this.names, expected), 'compareAndSet');
+  }
+
+  /** The table's status, billing and TTL as data; rejects when the table is missing. */
+  describe(): Promise<StoreDescription> {
+    const { table, endpoint, region } = this.options;
+    return describeDynamoDb((command, operation) => this.send(command, operation), table, endpoint, region);
   }
 
   /** Destroys the client if this store created it. */
