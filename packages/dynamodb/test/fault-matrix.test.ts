@@ -1,7 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Cache } from '@larder/core';
 import { type Dynalite, type FaultProxy, startDynalite, startFaultProxy } from '@larder/dev-services';
-import { FAULT_CASES, type FaultMatrixRow, formatFaultMatrix, measureFault } from '@larder/test-suite';
+import {
+  type ConsoleCapture,
+  captureConsole,
+  FAULT_CASES,
+  type FaultMatrixRow,
+  formatFaultMatrix,
+  measureFault,
+  secretLeaks,
+} from '@larder/test-suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbStore, type DynamoDbStore, type DynamoDbStoreOptions } from '../src/index';
 import { makeTable } from './helpers';
@@ -11,6 +19,14 @@ const TIMEOUT_MS = 500;
 const SETTLE_MS = TIMEOUT_MS + 400;
 const RECOVER_MS = 5000;
 const BIG = 'b'.repeat(20_000);
+// Made-up keys (dynalite does not check signatures) that the secrets sweep looks for.
+const credentials = {
+  accessKeyId: 'AKIAFAULTMATRIX00001',
+  secretAccessKey: 'fault/Matrix+Secret-Key-0001',
+  sessionToken: 'fault-Matrix-Session-Token-0001',
+};
+// Taken now: the SDK adds a `$source` object to the credentials it is given.
+const secrets = Object.values(credentials);
 
 const text = (value: unknown) =>
   value === undefined || typeof value === 'string' ? value : Buffer.from(value as Uint8Array).toString();
@@ -25,9 +41,13 @@ describe('dynamodb (dynalite) fault matrix, through the fault proxy', () => {
   const rows: FaultMatrixRow[] = [];
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  // For the secrets sweep: every error, event and console line of the matrix.
+  const seen: unknown[] = [];
+  let logs: ConsoleCapture | undefined;
 
   beforeAll(async () => {
     process.on('unhandledRejection', onUnhandled);
+    logs = captureConsole();
     server = await startDynalite();
     direct = new DynamoDBClient({ endpoint: server.endpoint, region: server.region, credentials: server.credentials });
     const table = await makeTable(direct, 'faults');
@@ -35,18 +55,20 @@ describe('dynamodb (dynalite) fault matrix, through the fault proxy', () => {
     options = {
       endpoint: `http://${proxy.host}:${proxy.port}`,
       region: server.region,
-      credentials: server.credentials,
+      credentials,
       table,
       timeout: TIMEOUT_MS,
     };
     store = createDynamoDbStore(options);
     cache = new Cache({ store, prefix: 'fm-cache', onError: 'miss', timeout: TIMEOUT_MS * 2 });
+    cache.on('error', (event) => seen.push(event));
     await store.set('fm:a', 'A', undefined);
     await store.set('fm:big', BIG, undefined);
     expect(text(await store.get('fm:a'))).toBe('A'); // connected before the first fault
   });
   afterAll(async () => {
     process.off('unhandledRejection', onUnhandled);
+    logs?.restore();
     await store?.close();
     direct?.destroy();
     await proxy?.close();
@@ -61,6 +83,7 @@ describe('dynamodb (dynalite) fault matrix, through the fault proxy', () => {
       const { row, results } = await measureFault({
         proxy,
         fault: [name, fault],
+        errors: seen,
         settleMs: SETTLE_MS,
         recoverTimeoutMs: RECOVER_MS,
         calls: [
@@ -105,4 +128,9 @@ describe('dynamodb (dynalite) fault matrix, through the fault proxy', () => {
       expect(results.every(([o]) => o === 'ok' || o === 'TimeoutError' || o === 'BackendError')).toBe(true);
     });
   }
+
+  it('no AWS key in any error, cause, event or console line of the matrix (inspect depth 10)', () => {
+    expect(seen.filter((item) => item instanceof Error).length).toBeGreaterThan(10);
+    expect(secretLeaks([...seen, ...logs!.lines], secrets)).toEqual([]);
+  });
 });
