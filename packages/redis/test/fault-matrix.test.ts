@@ -1,6 +1,14 @@
 import { Cache } from '@larder/core';
 import { type FaultProxy, type RedisServer, startFaultProxy, startRedis } from '@larder/dev-services';
-import { FAULT_CASES, type FaultMatrixRow, formatFaultMatrix, measureFault } from '@larder/test-suite';
+import {
+  type ConsoleCapture,
+  captureConsole,
+  FAULT_CASES,
+  type FaultMatrixRow,
+  formatFaultMatrix,
+  measureFault,
+  secretLeaks,
+} from '@larder/test-suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStore } from '../src/index';
 import { text } from './helpers';
@@ -10,6 +18,8 @@ const TIMEOUT_MS = 500;
 const SETTLE_MS = TIMEOUT_MS + 400;
 const RECOVER_MS = 5000;
 const BIG = 'b'.repeat(20_000);
+// requirepass of the server; the secrets sweep looks for it.
+const PASSWORD = 'fault-Matrix-Redis-Pw-0001';
 
 describe('redis (single node) fault matrix, through the fault proxy', () => {
   let server: RedisServer;
@@ -20,20 +30,26 @@ describe('redis (single node) fault matrix, through the fault proxy', () => {
   const rows: FaultMatrixRow[] = [];
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  // For the secrets sweep: every error, event and console line of the matrix.
+  const seen: unknown[] = [];
+  let logs: ConsoleCapture | undefined;
 
   beforeAll(async () => {
     process.on('unhandledRejection', onUnhandled);
-    server = await startRedis();
+    logs = captureConsole();
+    server = await startRedis({ password: PASSWORD });
     proxy = await startFaultProxy({ target: { host: server.host, port: server.port } });
-    storeUrl = `redis://${proxy.host}:${proxy.port}`;
+    storeUrl = `redis://:${PASSWORD}@${proxy.host}:${proxy.port}`;
     store = createRedisStore({ url: storeUrl, commandTimeoutMs: TIMEOUT_MS });
     cache = new Cache({ store, prefix: 'fm-cache', onError: 'miss', timeout: TIMEOUT_MS * 2 });
+    cache.on('error', (event) => seen.push(event));
     await server.command('SET', 'fm:a', 'A');
     await server.command('SET', 'fm:big', BIG);
     expect(text(await store.get('fm:a'))).toBe('A'); // connected before the first fault
   });
   afterAll(async () => {
     process.off('unhandledRejection', onUnhandled);
+    logs?.restore();
     await store?.close();
     await proxy?.close();
     await server?.stop();
@@ -47,6 +63,7 @@ describe('redis (single node) fault matrix, through the fault proxy', () => {
       const { row, results } = await measureFault({
         proxy,
         fault: [name, fault],
+        errors: seen,
         settleMs: SETTLE_MS,
         recoverTimeoutMs: RECOVER_MS,
         calls: [
@@ -99,4 +116,9 @@ describe('redis (single node) fault matrix, through the fault proxy', () => {
       expect(results.every(([o]) => o === 'ok' || o === 'TimeoutError' || o === 'BackendError')).toBe(true);
     });
   }
+
+  it('no password in any error, cause, event or console line of the matrix (inspect depth 10)', () => {
+    expect(seen.filter((item) => item instanceof Error).length).toBeGreaterThan(10);
+    expect(secretLeaks([...seen, ...logs!.lines], [PASSWORD])).toEqual([]);
+  });
 });
