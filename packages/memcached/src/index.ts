@@ -16,7 +16,7 @@ export type { MemcachedDriverConfig } from './env';
 export { HashRing, hashKey, POINTS_PER_NODE } from './hash-ring';
 export { isValidMemcachedKey, toMemcachedKey } from './keys';
 export { createMemcachedStore, MemcachedStore } from './memcached-store';
-export { type ConnectionOptions, LarderServer, type MemjsServerLike, NodeConnection } from './node-connection';
+export type { ConnectionOptions, MemjsServerLike } from './node-connection';
 export type { MemcachedStoreOptions } from './options';
 export { toExpiration } from './ttl';
 

@@ -4,6 +4,7 @@ import {
   type CacheStore,
   type Payload,
   type StoreCapabilities,
+  type StoreDescription,
   type TtlMs,
   ValueTooLargeError,
 } from '@larder/core';
@@ -18,6 +19,7 @@ import {
 } from './binary-protocol';
 import { compareAndSet } from './compare-and-set';
 import { incrementCounter } from './counters';
+import { describeMemcached } from './describe';
 import { DiscoveryPoller, nodeAddress, type TopologyEvent } from './discovery/poller';
 import { GetBatcher } from './get-batch';
 import { toMemcachedKey } from './keys';
@@ -100,6 +102,11 @@ export class MemcachedStore implements CacheStore {
     this.poller = poller;
     await poller.start();
     return this;
+  }
+
+  /** Nodes with ring shares and ejection, and the discovery state, as data (no request is sent). */
+  describe(): StoreDescription {
+    return describeMemcached(this.topology, this.poller, this.options.configEndpoint);
   }
 
   /** Ids (`host:port`) of the nodes in use, ejected ones included. */
