@@ -1,4 +1,5 @@
 import type { Payload } from './contract';
+import { freshValue } from './entry';
 import { FAILED, type OperationPath } from './operation';
 import type { Ttl } from './ttl';
 
@@ -16,11 +17,28 @@ export async function getMany<T>(ops: OperationPath, keys: Iterable<string>): Pr
   if (fulls.length === 0) return [];
   const distinct = new Set(fulls);
   const unique = distinct.size === fulls.length ? fulls : [...distinct];
-  const payloads = await ops.settle('getMany', undefined, () =>
-    store.getMany ? store.getMany(unique) : Promise.all(unique.map((full) => store.get(full))),
-  );
-  if (payloads === FAILED) return list.map(() => undefined);
-  const values = unique.map((full, i) => ops.value(payloads[i], full.slice(ops.prefix.length)));
+  const l1 = context.l1;
+  // With an L1: what it holds answers here; only the rest goes to the store.
+  const fromL1 = l1 === undefined ? undefined : unique.map((full) => l1Value(ops, full));
+  const wanted = fromL1 === undefined ? unique : unique.filter((_, i) => fromL1[i] === undefined);
+  const tokens = l1 === undefined ? undefined : wanted.map((full) => l1.begin(full));
+  const payloads =
+    wanted.length === 0
+      ? []
+      : await ops.settle('getMany', undefined, () =>
+          store.getMany ? store.getMany(wanted) : Promise.all(wanted.map((full) => store.get(full))),
+        );
+  if (payloads === FAILED) {
+    if (tokens !== undefined) for (const token of tokens) l1?.fill(token, undefined, undefined);
+    return list.map(() => undefined);
+  }
+  const read = wanted.map((full, i) => {
+    const key = full.slice(ops.prefix.length);
+    if (tokens === undefined) return ops.value(payloads[i], key);
+    return freshValue(ops.readThrough(tokens[i], payloads[i], key));
+  });
+  let next = 0;
+  const values = fromL1 === undefined ? read : fromL1.map((value) => (value === undefined ? read[next++] : value));
   let aligned = values as (T | undefined)[];
   if (unique !== fulls) {
     const byFull = new Map<string, unknown>();
@@ -58,6 +76,7 @@ export async function setMany(
       ? store.setMany(list, ttlMs)
       : Promise.all(list.map(([full, payload]) => store.set(full, payload, ttlMs))).then(noop),
   );
+  ops.changed(...byFull.keys());
   if (stored === FAILED) return;
   ops.wroteAll([...userKeys.values()]);
 }
@@ -78,7 +97,18 @@ export async function deleteMany(ops: OperationPath, keys: Iterable<string>): Pr
           return done.filter(Boolean).length;
         }),
   );
+  ops.changed(...unique);
   if (count === FAILED) return 0;
   ops.deletedAll(unique, count, each);
   return count;
+}
+
+/** A fresh value of `full` in the L1 (its hit counted with the batch), else `undefined`. */
+function l1Value(ops: OperationPath, full: string): unknown {
+  const l1 = ops.context.l1;
+  const entry = l1?.get(full);
+  if (entry === undefined) return undefined;
+  const value = freshValue(ops.decodeL1(entry, full.slice(ops.prefix.length)));
+  if (value !== undefined) l1?.hit();
+  return value;
 }

@@ -5,6 +5,9 @@ import { GraceCopies } from './entry';
 import { ConfigError, describe } from './errors';
 import { CacheEmitter } from './events';
 import { withSeparator } from './key-policy';
+import { type ResolvedL1Options, resolveL1Options } from './l1/l1-options';
+import { createL1Tier } from './l1/l1-source';
+import type { L1Tier } from './l1/l1-tier';
 import type { LockBackend } from './lock';
 import { SingleFlight } from './single-flight';
 import { parseTtl } from './ttl';
@@ -61,6 +64,10 @@ export interface CacheContext {
   /** Bound `getSync`/`setSync` of an in-process store that has them. */
   getSync: ((key: string) => Payload | undefined) | undefined;
   setSync: ((key: string, payload: Payload, ttlMs: TtlMs) => void) | undefined;
+  /** The L1 options, validated (an L1 is built once the store is known). */
+  readonly l1Options: ResolvedL1Options | undefined;
+  /** The L1 tier in front of the store, when configured (never for in-process stores). */
+  l1: L1Tier | undefined;
   /** Memoize full keys (in-process stores, where building and hashing the key is a large part of a call). */
   memoKeys: boolean;
 }
@@ -102,6 +109,8 @@ export function createContext(options: CacheOptions): CacheContext {
     getSync: undefined,
     setSync: undefined,
     memoKeys: false,
+    l1Options: options.l1 === undefined ? undefined : resolveL1Options(options.l1),
+    l1: undefined,
   };
   let ready: Promise<CacheStore>;
   if (typeof (store as PromiseLike<CacheStore>).then === 'function') {
@@ -141,5 +150,9 @@ function installStore(context: CacheContext, store: CacheStore): void {
   if (caps.inProcess && typeof sync.getSync === 'function') context.getSync = sync.getSync.bind(store);
   if (caps.inProcess && typeof sync.setSync === 'function') context.setSync = sync.setSync.bind(store);
   context.memoKeys = caps.inProcess === true;
+  // An L1 in front of an in-process store would only add a copy: ignored there.
+  if (context.l1Options !== undefined && !caps.inProcess) {
+    context.l1 = createL1Tier(context.l1Options, store, { store: context.name, prefix: context.basePrefix });
+  }
   context.store = store;
 }

@@ -1,5 +1,6 @@
 import type { Codec } from './codec';
 import type { CacheStore } from './contract';
+import type { L1Options } from './l1/l1-options';
 import type { Ttl } from './ttl';
 
 /** Options of a `Cache`. */
@@ -20,6 +21,8 @@ export interface CacheOptions {
   timeout?: Ttl;
   /** Put the key (namespace path + key) in the `larder.operation` trace context of single-key operations. Keys can be personal data: off unless asked. @default false */
   traceKeys?: boolean;
+  /** An in-process L1 in front of the store (DESIGN.md "Two tiers"); ignored for in-process stores. @default none */
+  l1?: L1Options;
 }
 
 /** Options of `remember`. */

@@ -9,6 +9,7 @@ import type { CacheEventName, CacheListener, CacheStats } from './events';
 import { addKey, deleteKey, hasKey, incrementKey, pullKey, touchKey } from './key-operations';
 import { assertKey, assertNamespace, LOCK_KEY_PREFIX, withSeparator } from './key-policy';
 import { clearPrefix, listKeys } from './keyspace';
+import type { L1Description } from './l1/l1-tier';
 import { Lock } from './lock';
 import { OperationPath } from './operation';
 import { type RememberResult, remember, rememberFromStore, rememberWithStatus } from './remember';
@@ -288,14 +289,27 @@ export class Cache {
 
   /** Counters since creation (shared with namespaces). */
   stats(): CacheStats {
-    return this.#context.emitter.snapshot();
+    const context = this.#context;
+    const stats = context.emitter.snapshot();
+    const l1 = context.l1?.hits;
+    if (l1 !== undefined) stats.tiers = { l1, l2: stats.hits - l1 };
+    return stats;
+  }
+
+  /** The L1 in front of the store (entries, bytes, bounds, invalidation mode and state), or `undefined` without one. */
+  async describeL1(): Promise<L1Description | undefined> {
+    await this.#context.ready.catch(() => undefined);
+    return this.#context.l1?.describe();
   }
 
   /** Closes the store (once; namespaces share it). */
   close(): Promise<void> {
     const context = this.#context;
     context.closed ??= context.ready.then(
-      (store) => store.close?.(),
+      async (store) => {
+        await context.l1?.close();
+        await store.close?.();
+      },
       () => undefined,
     );
     return context.closed;

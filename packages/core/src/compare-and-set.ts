@@ -1,4 +1,4 @@
-import type { Payload } from './contract';
+import type { CacheStore, Payload, TtlMs } from './contract';
 import { UnsupportedOperationError } from './errors';
 import { LOCK_KEY_PREFIX } from './key-policy';
 import { Lock } from './lock';
@@ -40,7 +40,7 @@ export async function compareAndSet(
     if (store.compareAndSet && store.capabilities.compareAndSet) {
       written = await ops.bound(store.compareAndSet(full, want, payload, ttlMs), 'compareAndSet');
     } else if (store.add && store.capabilities.atomicAdd) {
-      written = await emulated(ops, key, want, payload, ttlMs);
+      written = await emulatedCompareAndSet(ops, key, want, payload, ttlMs);
     } else {
       throw new UnsupportedOperationError(
         'compareAndSet',
@@ -50,14 +50,18 @@ export async function compareAndSet(
     }
   } catch (error) {
     if (error instanceof UnsupportedOperationError) throw error;
+    ops.changed(full);
     throw ops.report('compareAndSet', key, error);
   }
-  if (written) ops.wrote(key);
+  if (written) {
+    ops.changed(full);
+    ops.wrote(key);
+  }
   return written;
 }
 
-/** get, compare, set under the key's lock (see `compareAndSet`). */
-async function emulated(
+/** get, compare, set under the key's lock (see `compareAndSet`); also `remember`'s conditional write. */
+export async function emulatedCompareAndSet(
   ops: OperationPath,
   key: string,
   want: Payload | undefined,
@@ -91,4 +95,31 @@ function sameBytes(a: Payload, b: Payload): boolean {
   const bytesA = typeof a === 'string' ? Buffer.from(a) : a;
   const bytesB = typeof b === 'string' ? Buffer.from(b) : b;
   return Buffer.compare(bytesA, bytesB) === 0;
+}
+
+/**
+ * `remember`'s write: stores `payload` only if the key still holds `expected` (a key invalidated
+ * or rewritten after the loader began is left alone) — the driver's atomic `compareAndSet`, else
+ * the lock-based emulation above. Raw in-process stores (the memory driver's modes that keep
+ * objects) compare only strings and bytes: a stale object entry is replaced with a plain set,
+ * as is any key on a driver with neither compare-and-set nor locks. True if stored.
+ */
+export async function storeIfUnchanged(
+  ops: OperationPath,
+  store: CacheStore,
+  key: string,
+  expected: Payload | undefined,
+  payload: Payload,
+  ttlMs: TtlMs,
+): Promise<boolean> {
+  const full = ops.full(key);
+  const comparable = expected === undefined || typeof expected === 'string' || expected instanceof Uint8Array;
+  if (comparable && store.compareAndSet && store.capabilities.compareAndSet) {
+    return ops.bound(store.compareAndSet(full, expected, payload, ttlMs), 'set');
+  }
+  if (comparable && store.add && store.capabilities.atomicAdd) {
+    return emulatedCompareAndSet(ops, key, expected, payload, ttlMs);
+  }
+  await ops.bound(store.set(full, payload, ttlMs), 'set');
+  return true;
 }

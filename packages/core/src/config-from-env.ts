@@ -1,5 +1,6 @@
 import { driverEnvironments } from './driver-environments';
 import { type DriverEnvironment, type Env, envReader } from './env-reader';
+import { L1_VARIABLES, l1FromEnv } from './l1/l1-env';
 import { BUILTIN_DRIVERS } from './manager';
 import type { CacheManagerConfig, StoreConfig } from './store-config';
 
@@ -20,7 +21,15 @@ export interface ConfigFromEnvOptions {
 }
 
 /** Variables of core itself; each driver package lists its own (`larderEnv.variables`). */
-const CORE_VARIABLES = ['CACHE_DRIVER', 'CACHE_STORE', 'CACHE_PREFIX', 'CACHE_TTL', 'SESSION_DRIVER', 'SESSION_STORE'];
+const CORE_VARIABLES = [
+  'CACHE_DRIVER',
+  'CACHE_STORE',
+  'CACHE_PREFIX',
+  'CACHE_TTL',
+  'SESSION_DRIVER',
+  'SESSION_STORE',
+  ...L1_VARIABLES,
+];
 
 /** Every environment variable `configFromEnv` reads: core's, then those of each driver found. */
 export function envVariables(options: ConfigFromEnvOptions = {}): string[] {
@@ -85,6 +94,12 @@ export function configFromEnv(env: Env = process.env, options: ConfigFromEnvOpti
       : pickStore('SESSION_DRIVER', sessionDriver)) ??
     defaultStore;
 
+  const l1 = l1FromEnv(read);
+  if (l1 !== undefined) {
+    // CACHE_L1=on: an L1 in front of the default store and the session store (ignored for in-process stores).
+    for (const name of new Set([defaultStore, sessionStore]))
+      stores[name] = { ...(stores[name] ?? { driver: name }), l1 };
+  }
   const config: CacheManagerConfig = { default: defaultStore, sessionStore, stores };
   const prefix = read.string('CACHE_PREFIX');
   if (prefix !== undefined) config.prefix = prefix;

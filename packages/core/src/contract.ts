@@ -1,3 +1,4 @@
+import type { InvalidationMode, InvalidationOptions, InvalidationSource } from './l1/invalidation';
 import type { StoreDescription } from './store-description';
 
 /**
@@ -101,6 +102,8 @@ export interface CacheStore {
   close?(): Promise<void>;
   /** Topology and health as plain data, no secrets (`larder doctor`, health pages). */
   describe?(): Promise<StoreDescription> | StoreDescription;
+  /** An invalidation channel for an L1 in front of this store (`tracking`: server-assisted, Redis; `bus`), or `undefined` when the driver has none for `mode`. */
+  invalidation?(mode: InvalidationMode, options: InvalidationOptions): InvalidationSource | undefined;
 }
 
 /** What a driver factory receives besides its own config. */

@@ -2,6 +2,8 @@
 export interface CacheKeyEvent {
   /** The key as the cache's root sees it: namespace path + key, without the store prefix. */
   readonly key: string;
+  /** `hit` on a cache with an L1: which tier answered (`l1` process memory, `l2` the store). */
+  readonly tier?: 'l1' | 'l2';
 }
 
 /** Payload of the `delete` event: emitted for every key a `delete`/`deleteMany`/`pull` asked to remove. */
@@ -43,6 +45,8 @@ export interface CacheStats {
   /** Keys actually removed (a delete of a missing key does not count). */
   deletes: number;
   errors: number;
+  /** With an L1: hits per tier (`l1` process memory, `l2` the store). */
+  tiers?: { l1: number; l2: number };
 }
 
 type ListenerLists = { [E in CacheEventName]?: readonly CacheListener<E>[] };

@@ -15,6 +15,7 @@ export async function addKey(ops: OperationPath, key: string, value: unknown, tt
     throw new UnsupportedOperationError('add', ops.context.driver, 'it has no atomic set-if-absent');
   }
   const added = await ops.settle('add', key, () => store.add(full, payload, ttlMs));
+  ops.changed(full);
   if (added === FAILED) return false;
   if (added) ops.wrote(key);
   return added;
@@ -33,6 +34,7 @@ export async function deleteKey(ops: OperationPath, key: string): Promise<boolea
   const store = ops.context.store ?? (await ops.context.ready);
   const full = ops.full(key);
   const deleted = await ops.settle('delete', key, () => store.delete(full));
+  ops.changed(full);
   if (deleted === FAILED) return false;
   ops.deleted(key, deleted, deleted ? 1 : 0);
   return deleted;
@@ -48,6 +50,7 @@ export async function pullKey(ops: OperationPath, key: string): Promise<unknown>
     return value;
   }
   const payload = await ops.settle('pull', key, () => store.pull(full));
+  ops.changed(full);
   if (payload === FAILED) return undefined;
   const value = ops.read(payload, key);
   if (payload !== undefined) ops.deleted(key, true, 1);
@@ -67,8 +70,10 @@ export async function incrementKey(ops: OperationPath, key: string, by: number, 
   try {
     value = await ops.bound(store.increment(full, by, ttlMs), 'increment');
   } catch (error) {
+    ops.changed(full);
     throw ops.report('increment', key, error);
   }
+  ops.changed(full);
   ops.wrote(key);
   return value;
 }
@@ -80,5 +85,7 @@ export async function touchKey(ops: OperationPath, key: string, ttl: Ttl | undef
   const ttlMs = ops.ttlMs(ttl);
   if (!offers(store, 'touch')) throw new UnsupportedOperationError('touch', ops.context.driver);
   const touched = await ops.settle('touch', key, () => store.touch(full, ttlMs));
+  // A new expiry may be sooner than the L1 entry's.
+  ops.changed(full);
   return touched === FAILED ? false : touched;
 }

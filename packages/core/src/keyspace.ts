@@ -16,7 +16,7 @@ export async function clearPrefix(ops: OperationPath): Promise<void> {
   }
   if (!offers(store, 'clear') || !store.capabilities.clear)
     throw new UnsupportedOperationError('clear', context.driver);
-  await ops.settle('clear', undefined, () => store.clear(ops.prefix));
+  await ops.settle('clear', undefined, () => store.clear(ops.prefix)).finally(() => context.l1?.cleared(ops.prefix));
 }
 
 /** `Cache.keys`: this cache's keys without its prefix, never the reserved entries; each step bounded by the timeout. */

@@ -154,6 +154,7 @@ export class CacheManager {
       ...(options.codec ? { codec: options.codec } : {}),
       ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
       ...(options.traceKeys === true ? { traceKeys: true } : {}),
+      ...(options.l1 === undefined ? {} : { l1: options.l1 }),
       onError: forcedOnError ?? options.onError ?? 'throw',
     });
   }

@@ -5,7 +5,10 @@ import { freshValue, isLivePayload } from './entry';
 import { BackendError, LarderError, ValueTooLargeError } from './errors';
 import type { CacheEventName } from './events';
 import { FullKeyMemo, toFullKey } from './key-policy';
+import type { L1Entry } from './l1/l1-entries';
+import type { L1Token } from './l1/l1-tier';
 import { withTimeout } from './timeout';
+import { type CacheTier, markTier } from './tracing';
 import { parseTtl, type Ttl } from './ttl';
 import { isInputError, rawValueSize } from './value-policy';
 
@@ -171,10 +174,19 @@ export class OperationPath {
     return value;
   }
 
-  /** The facade's `get`: the in-process synchronous path when the store has one (no await, one settled promise). */
+  /** The facade's `get`: the in-process synchronous path when the store has one (no await, one settled promise); an L1 hit answers without a store call. */
   get(key: string): Promise<unknown> {
-    const getSync = this.context.getSync;
-    if (getSync === undefined) return this.#getAsync(key);
+    const context = this.context;
+    const getSync = context.getSync;
+    if (getSync === undefined) {
+      if (context.l1 === undefined) return this.#getAsync(key);
+      try {
+        const value = this.fromL1(this.full(key), key);
+        return value === undefined ? this.#getAsync(key) : Promise.resolve(value);
+      } catch (error) {
+        return this.syncFailed('get', key, error, undefined);
+      }
+    }
     try {
       return Promise.resolve(this.read(getSync(this.full(key)), key));
     } catch (error) {
@@ -186,13 +198,52 @@ export class OperationPath {
     const context = this.context;
     const store = context.store ?? (await context.ready);
     const full = this.full(key);
+    const token = context.l1?.begin(full);
     let payload: Payload | undefined;
     try {
       payload = await this.bound(store.get(full), 'get');
     } catch (error) {
+      context.l1?.fill(token, undefined, undefined);
       return this.failed('get', key, error, undefined);
     }
-    return this.read(payload, key);
+    if (token === undefined) return this.read(payload, key);
+    const value = freshValue(this.readThrough(token, payload, key));
+    this.counted(key, value !== undefined, 'l2');
+    return value;
+  }
+
+  /** A fresh value of `full` from the L1 (counted as an `l1` hit), else `undefined` (nothing counted). */
+  fromL1(full: string, key: string): unknown {
+    const l1 = this.context.l1;
+    const entry = l1?.get(full);
+    if (entry === undefined) return undefined;
+    const value = freshValue(this.decodeL1(entry, key));
+    if (value === undefined) return undefined;
+    (l1 as NonNullable<typeof l1>).hit();
+    this.counted(key, true, 'l1');
+    markTier('l1');
+    return value;
+  }
+
+  /** The stored entry an L1 entry holds: its primitive, or its payload decoded (a fresh copy for every caller). */
+  decodeL1(entry: L1Entry, key: string): unknown {
+    return entry.payload === undefined ? entry.value : this.decode(entry.payload, key);
+  }
+
+  /** Decodes what the store answered to a read registered with `L1Tier.begin`, and offers it to the L1 (kept only if the token survived). */
+  readThrough(token: L1Token | undefined, payload: Payload | undefined, key: string): unknown {
+    let decoded: unknown;
+    try {
+      decoded = payload === undefined ? undefined : this.decode(payload, key);
+    } finally {
+      this.context.l1?.fill(token, decoded === undefined ? undefined : payload, decoded);
+    }
+    return decoded;
+  }
+
+  /** After a write or delete of `fulls` reached the store (or failed: it may have landed): drop them from the L1 and tell other instances. */
+  changed(...fulls: string[]): void {
+    this.context.l1?.changed(fulls);
   }
 
   /** The facade's `set` (`ttl`, else the default TTL) and `forever` (no expiry); synchronous for in-process stores that can. */
@@ -227,18 +278,25 @@ export class OperationPath {
     try {
       await this.bound(store.set(full, payload, ttlMs), 'set');
     } catch (error) {
+      this.changed(full);
       return this.failed(operation, key, error, undefined);
     }
+    this.changed(full);
     this.wrote(key);
   }
 
-  /** Counts and emits a hit or a miss. */
-  counted(key: string, hit: boolean): void {
-    const counters = this.context.emitter.counters;
+  /** Counts and emits a hit or a miss; with an L1, a hit's event names its `tier`. */
+  counted(key: string, hit: boolean, tier: CacheTier = 'l2'): void {
+    const context = this.context;
+    const counters = context.emitter.counters;
     if (hit) counters.hits++;
     else counters.misses++;
     const event = hit ? 'hit' : 'miss';
-    if (this.#listening(event)) this.context.emitter.emit(event, { key: this.path + key });
+    if (!this.#listening(event)) return;
+    context.emitter.emit(
+      event,
+      hit && context.l1 !== undefined ? { key: this.path + key, tier } : { key: this.path + key },
+    );
   }
 
   /** Counts and emits a write. */

@@ -1,4 +1,5 @@
 import type { RememberOptions } from './cache-options';
+import { storeIfUnchanged } from './compare-and-set';
 import type { CacheStore, Payload, TtlMs } from './contract';
 import { GRACE, type GracedEntry, gracedEntry, isFresh, isGraced, storeTtl } from './entry';
 import { describe, InvalidArgumentError, SerializationError, UnsupportedOperationError } from './errors';
@@ -35,6 +36,8 @@ interface Miss<T> {
   backendDown: boolean;
   /** The loader failed and `stale` was served instead. */
   servedStale?: boolean;
+  /** The payload read last before the loader began (`undefined`: absent): the loader's value is stored only if the key still holds it. */
+  expected: Payload | undefined;
 }
 
 /** What `rememberWithStatus` resolves to. */
@@ -61,6 +64,8 @@ interface Read {
   fresh: boolean;
   value: unknown;
   stale?: GracedEntry;
+  /** The payload read (`undefined`: absent). */
+  payload?: Payload;
 }
 
 const MISS: Read = { fresh: false, value: undefined };
@@ -78,6 +83,14 @@ export function remember<T>(
     ttlMs = ops.ttlMs(ttl);
   } catch (error) {
     return Promise.reject(error);
+  }
+  if (ops.context.l1 !== undefined && options === undefined) {
+    try {
+      const value = ops.fromL1(ops.full(key), key);
+      if (value !== undefined) return Promise.resolve(value as T);
+    } catch {
+      // The full path reads again and applies the error rules.
+    }
   }
   const getSync = ops.context.getSync;
   if (getSync !== undefined && options === undefined) {
@@ -139,11 +152,24 @@ export async function rememberFromStore<T>(
     graceMs = options.grace === undefined || ttlMs === undefined ? 0 : parseTtl(options.grace);
     if (options.lock) lock = missLock(ops, store, key, options.lock);
   }
+  const l1 = context.l1;
+  const entry = l1?.get(full);
+  if (entry !== undefined) {
+    const value = ops.decodeL1(entry, key);
+    if (!isGraced(value) || isFresh(value)) {
+      (l1 as NonNullable<typeof l1>).hit();
+      ops.counted(key, true, 'l1');
+      if (seen !== undefined) record(seen, 'hit', 'l1', isGraced(value) ? value : undefined);
+      return (isGraced(value) ? value.v : value) as T;
+    }
+  }
   // The hit path is inlined (no helper awaits, nothing allocated): it is the common case.
+  const token = l1?.begin(full);
   let payload: Payload | undefined;
   try {
     payload = await ops.bound(store.get(full), 'get');
   } catch (error) {
+    l1?.fill(token, undefined, undefined);
     ops.report('remember', key, error);
     // Backend down: serve the last graced value this process saw while within its grace...
     const copy = graceMs > 0 ? context.graceCopies.within(full) : undefined;
@@ -153,16 +179,29 @@ export async function rememberFromStore<T>(
       return copy.v as T;
     }
     // ...else fall back to the loader (one run per key in this process).
-    const miss: Miss<T> = { store, full, key, ttlMs, graceMs, loader, lock, stale: undefined, backendDown: true };
+    const miss: Miss<T> = {
+      store,
+      full,
+      key,
+      ttlMs,
+      graceMs,
+      loader,
+      lock,
+      stale: undefined,
+      backendDown: true,
+      expected: undefined,
+    };
     if (seen !== undefined) seen.miss = miss as Miss<unknown>;
     return context.flights.run(full, () => loadAndStore(ops, miss));
   }
   let stale: GracedEntry | undefined;
-  if (payload !== undefined) {
+  if (payload === undefined) l1?.fill(token, undefined, undefined);
+  else {
     const value = decodeOrMiss(ops, payload, key);
+    l1?.fill(token, value === undefined ? undefined : payload, value);
     if (value !== undefined) {
       if (!isGraced(value)) {
-        ops.counted(key, true);
+        ops.counted(key, true, 'l2');
         if (seen !== undefined) record(seen, 'hit', 'l2', undefined);
         return value as T;
       }
@@ -175,7 +214,18 @@ export async function rememberFromStore<T>(
       stale = value;
     }
   }
-  const miss: Miss<T> = { store, full, key, ttlMs, graceMs, loader, lock, stale: undefined, backendDown: false };
+  const miss: Miss<T> = {
+    store,
+    full,
+    key,
+    ttlMs,
+    graceMs,
+    loader,
+    lock,
+    stale: undefined,
+    backendDown: false,
+    expected: payload,
+  };
   if (stale !== undefined) {
     // Within grace: answer now with the stale value, refresh once in the background.
     ops.counted(key, true);
@@ -234,10 +284,10 @@ async function readEntry<T>(ops: OperationPath, miss: Miss<T>): Promise<Read> {
   const payload = await ops.bound(miss.store.get(miss.full), 'get');
   if (payload === undefined) return MISS;
   const value = decodeOrMiss(ops, payload, miss.key);
-  if (value === undefined) return MISS;
+  if (value === undefined) return { fresh: false, value: undefined, payload };
   if (!isGraced(value)) return { fresh: true, value };
   if (isFresh(value)) return { fresh: true, value: value.v };
-  return { fresh: false, value: undefined, stale: value };
+  return { fresh: false, value: undefined, stale: value, payload };
 }
 
 /** Runs inside the single-flight: re-reads (a flight that just ended may have stored the value), then loads, under the lock when asked. */
@@ -245,6 +295,7 @@ async function resolveMiss<T>(ops: OperationPath, miss: Miss<T>): Promise<T> {
   const read = await readInFlight(ops, miss);
   if (read.fresh) return read.value as T;
   if (miss.backendDown) return loadAndStore(ops, miss);
+  miss.expected = read.payload;
   if (read.stale) miss.stale ??= read.stale;
   return miss.lock ? resolveMissLocked(ops, miss, miss.lock) : loadAndStore(ops, miss);
 }
@@ -280,8 +331,9 @@ async function resolveMissLocked<T>(ops: OperationPath, miss: Miss<T>, options: 
     if (acquired) {
       try {
         // The previous holder may have stored the value just before releasing.
-        const read = await readEntry(ops, miss).catch(() => MISS);
-        if (read.fresh) return read.value as T;
+        const read = await readEntry(ops, miss).catch(() => undefined);
+        if (read?.fresh) return read.value as T;
+        if (read !== undefined) miss.expected = read.payload;
         return await loadAndStore(ops, miss);
       } finally {
         await lock.release().catch((error) => ops.report('remember', miss.key, error));
@@ -294,6 +346,7 @@ async function resolveMissLocked<T>(ops: OperationPath, miss: Miss<T>, options: 
     const read = await readInFlight(ops, miss);
     if (read.fresh) return read.value as T;
     if (miss.backendDown) return loadAndStore(ops, miss);
+    miss.expected = read.payload;
   }
 }
 
@@ -315,10 +368,13 @@ async function loadAndStore<T>(ops: OperationPath, miss: Miss<T>): Promise<T> {
   if (graceMs > 0) ops.context.graceCopies.keep(miss.full, entry as GracedEntry, graceMs);
   if (miss.backendDown) return value;
   try {
-    await ops.bound(miss.store.set(miss.full, payload, storeTtl(ttlMs, graceMs)), 'set');
-    ops.wrote(miss.key);
+    // Never over a newer value: stored only if the key still holds what was read before the loader began.
+    const stored = await storeIfUnchanged(ops, miss.store, miss.key, miss.expected, payload, storeTtl(ttlMs, graceMs));
+    ops.changed(miss.full);
+    if (stored) ops.wrote(miss.key);
   } catch (error) {
     // The value is good; the cache is not. Serve it anyway.
+    ops.changed(miss.full);
     ops.report('remember', miss.key, error);
   }
   return value;

@@ -1,5 +1,6 @@
 import type { Codec } from './codec';
 import type { CacheStore } from './contract';
+import type { L1Options } from './l1/l1-options';
 import type { Ttl } from './ttl';
 
 /**
@@ -22,6 +23,8 @@ export interface CommonStoreOptions {
   timeout?: Ttl;
   /** Put keys in `larder.operation` trace contexts (DESIGN.md "Observability"); keys can be personal data. @default false */
   traceKeys?: boolean;
+  /** An in-process L1 in front of this store (`CACHE_L1`; DESIGN.md "Two tiers"). @default none */
+  l1?: L1Options;
 }
 
 /** A store config of any driver: a built-in one (each driver package exports its own config type) or one registered with `extend()`. */

@@ -69,10 +69,18 @@ export function publishTopology(event: TopologyTraceEvent): void {
 /** Completes a read's context from its outcome: `hit` (or the number of hits), `tier`, `graced`. */
 export type HitOf = (context: OperationTraceContext, result: unknown) => void;
 
-/** Single-key reads: a hit is a value other than `undefined`, answered by the store. */
+/** The context of the operation whose synchronous part is running (an L1 hit answers there). */
+let active: OperationTraceContext | undefined;
+
+/** Marks the traced operation running now as answered by `tier` (the L1's synchronous hit path calls it). */
+export function markTier(tier: CacheTier): void {
+  if (active !== undefined) active.tier = tier;
+}
+
+/** Single-key reads: a hit is a value other than `undefined`, answered by the store unless the L1 marked it. */
 export const valueHit: HitOf = (context, result) => {
   context.hit = result !== undefined;
-  if (result !== undefined) context.tier = 'l2';
+  if (result !== undefined) context.tier ??= 'l2';
 };
 
 /** `has`: the boolean is the hit. */
@@ -86,7 +94,7 @@ export const countHit: HitOf = (context, result) => {
   let hits = 0;
   for (const value of result as readonly unknown[]) if (value !== undefined) hits++;
   context.hit = hits;
-  if (hits > 0) context.tier = 'l2';
+  if (hits > 0) context.tier ??= 'l2';
 };
 
 /** Where a trace comes from: the names of the cache and whether keys may be traced. */
@@ -116,7 +124,14 @@ export function traceOperation<T>(
   };
   if (source.traceKeys && key !== undefined) context.key = key;
   return operationChannel.tracePromise(() => {
-    const promise = run();
+    const outer = active;
+    active = context;
+    let promise: Promise<T>;
+    try {
+      promise = run();
+    } finally {
+      active = outer;
+    }
     // Runs before the channel's own handlers (registered later on the same promise), so the
     // context is complete when `asyncStart`/`asyncEnd` are published.
     if (hitOf !== undefined) promise.then((result) => hitOf(context, result), noop);

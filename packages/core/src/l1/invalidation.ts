@@ -1,0 +1,40 @@
+/** How an L1 learns that other writers changed keys (DESIGN.md "Two tiers"). */
+export type InvalidationMode = 'tracking' | 'bus' | 'none';
+
+/** What an invalidation source tells its L1. */
+export interface InvalidationHandlers {
+  /** These full keys changed somewhere: drop them. */
+  onKeys(keys: readonly string[]): void;
+  /** Everything may have changed (a server `FLUSHALL`, a prefix cleared elsewhere): drop all, or the keys under `prefix`. */
+  onFlush(prefix?: string): void;
+  /** The channel is up (`true`: invalidations flow) or down (`false`: the L1 flushes and is bypassed until it is up). */
+  onState(up: boolean): void;
+}
+
+/** What a write tells other instances through a source that needs publishing (the bus). */
+export type InvalidationMessage = { keys: readonly string[] } | { prefix: string };
+
+/**
+ * A channel of invalidations, provided by a driver (`CacheStore.invalidation`) or by the bus
+ * package, so core never imports a backend client.
+ */
+export interface InvalidationSource {
+  /** `tracking` or `bus`. */
+  readonly mode: InvalidationMode;
+  /** Starts delivering; `onState(true)` once invalidations flow. */
+  start(handlers: InvalidationHandlers): void;
+  /** Tells other instances (bus only; tracking needs no publish: the server sees every write). Never throws; a failed publish turns the state down. */
+  publish?(message: InvalidationMessage): void;
+  /** Stops and releases connections and timers. */
+  close(): Promise<void>;
+}
+
+/** Options a driver receives in `CacheStore.invalidation(mode, options)`. */
+export interface InvalidationOptions {
+  /** The store prefix: tracking watches keys under it (`BCAST PREFIX`). */
+  readonly prefix: string;
+  /** Bus URL (`CACHE_BUS_URL`), for `bus`. */
+  readonly busUrl?: string;
+  /** Store name (topology events, channel name). */
+  readonly store: string;
+}

@@ -1,0 +1,183 @@
+import type { Payload } from '../contract';
+import { publishTopology } from '../tracing';
+import type { InvalidationMessage, InvalidationMode, InvalidationSource } from './invalidation';
+import { L1Entries, type L1Entry } from './l1-entries';
+import type { ResolvedL1Options } from './l1-options';
+
+/** A read in flight through the L1: kept only if no invalidation or flush of its key came first. */
+export type L1Token = { readonly key: string };
+
+/** What `describe()` and `larder doctor` show of an L1. */
+export interface L1Description {
+  entries: number;
+  bytes: number;
+  maxEntries: number;
+  maxBytes: number;
+  ttlMs: number;
+  invalidation: InvalidationMode;
+  /** `up`: invalidations flow and the L1 answers; `down`: flushed and bypassed until the channel is back. */
+  state: 'up' | 'down';
+  /** Hits answered by the L1 since creation. */
+  hits: number;
+  /** Times the L1 was flushed (channel down, server flush). */
+  flushes: number;
+}
+
+// Fixed per-entry overhead counted against maxBytes (map slot, entry object).
+const ENTRY_OVERHEAD = 64;
+
+/**
+ * The in-process tier in front of a store (DESIGN.md "Two tiers"): encoded payloads of values
+ * read or written through the facade, decoded on every hit (each caller gets its own copy;
+ * primitives are kept decoded). Reads register a placeholder token before the store call; an
+ * invalidation or a flush cancels it, so a read in flight when its key changes answers its
+ * caller but is not kept. While the invalidation channel is down the L1 is empty and bypassed.
+ */
+export class L1Tier {
+  readonly entries: L1Entries;
+  readonly #pending = new Map<string, L1Token>();
+  readonly #ttlMs: number;
+  #up: boolean;
+  #hits = 0;
+  #flushes = 0;
+  #closed = false;
+
+  constructor(
+    readonly options: ResolvedL1Options,
+    readonly mode: InvalidationMode,
+    readonly source: InvalidationSource | undefined,
+    readonly store: string,
+    readonly driver: string,
+  ) {
+    this.entries = new L1Entries(options.maxEntries, options.maxBytes);
+    this.#ttlMs = options.ttlMs;
+    this.#up = source === undefined;
+    source?.start({
+      onKeys: (keys) => {
+        for (const key of keys) this.invalidate(key);
+      },
+      onFlush: (prefix) => (prefix === undefined ? this.flush() : this.invalidatePrefix(prefix)),
+      onState: (up) => this.#state(up),
+    });
+  }
+
+  /** True while the L1 answers (its invalidation channel is up). */
+  get up(): boolean {
+    return this.#up;
+  }
+
+  /** The live entry of `full`, else `undefined` (always `undefined` while down). */
+  get(full: string): L1Entry | undefined {
+    if (!this.#up) return undefined;
+    return this.entries.get(full, Date.now());
+  }
+
+  /** Counts a hit answered by the L1. */
+  hit(): void {
+    this.#hits++;
+  }
+
+  /** Hits answered by the L1 since creation. */
+  get hits(): number {
+    return this.#hits;
+  }
+
+  /** Registers a read of `full` before the store call; `undefined` while down (nothing will be kept). */
+  begin(full: string): L1Token | undefined {
+    if (!this.#up) return undefined;
+    let token = this.#pending.get(full);
+    if (token === undefined) {
+      token = { key: full };
+      this.#pending.set(full, token);
+    }
+    return token;
+  }
+
+  /**
+   * Keeps what the store answered for a read registered by `begin`, only if its token survived
+   * (no invalidation, write or flush of the key since). `decoded` is kept as is when it is a
+   * primitive; `ttlMs` caps the entry's life below the L1 TTL (when the caller knows it).
+   */
+  fill(token: L1Token | undefined, payload: Payload | undefined, decoded: unknown, ttlMs?: number): void {
+    if (token === undefined) return;
+    const full = token.key;
+    if (this.#pending.get(full) !== token) return;
+    this.#pending.delete(full);
+    if (payload === undefined || !this.#up) return;
+    const life = ttlMs === undefined ? this.#ttlMs : Math.min(ttlMs, this.#ttlMs);
+    const primitive = decoded === null || (typeof decoded !== 'object' && typeof decoded !== 'function');
+    const size = typeof payload === 'string' ? payload.length * 2 : payload.byteLength;
+    this.entries.set(full, {
+      value: primitive ? decoded : undefined,
+      payload: primitive ? undefined : payload,
+      expiresAt: Date.now() + life,
+      bytes: size + full.length * 2 + ENTRY_OVERHEAD,
+    });
+  }
+
+  /** Drops `full` and cancels a read of it in flight. */
+  invalidate(full: string): void {
+    this.entries.delete(full);
+    this.#pending.delete(full);
+  }
+
+  /** Drops every key under `prefix` and cancels reads of them in flight. */
+  invalidatePrefix(prefix: string): void {
+    this.entries.deletePrefix(prefix);
+    for (const key of this.#pending.keys()) if (key.startsWith(prefix)) this.#pending.delete(key);
+  }
+
+  /** A write or delete of `keys` (full keys) went to the store: drop them here, then tell other instances. */
+  changed(keys: readonly string[]): void {
+    for (const key of keys) this.invalidate(key);
+    this.source?.publish?.({ keys });
+  }
+
+  /** `clear()` of `prefix` went to the store: drop here, then tell other instances. */
+  cleared(prefix: string): void {
+    this.invalidatePrefix(prefix);
+    const message: InvalidationMessage = { prefix };
+    this.source?.publish?.(message);
+  }
+
+  /** Drops everything and cancels every read in flight; published on `larder.topology` as `l1-flushed`. */
+  flush(): void {
+    this.entries.clear();
+    this.#pending.clear();
+    this.#flushes++;
+    publishTopology({ store: this.store, driver: this.driver, event: 'l1-flushed' });
+  }
+
+  /** Entries, bytes, bounds, mode and state, as plain data. */
+  describe(): L1Description {
+    return {
+      entries: this.entries.size,
+      bytes: this.entries.bytes,
+      maxEntries: this.options.maxEntries,
+      maxBytes: this.options.maxBytes,
+      ttlMs: this.#ttlMs,
+      invalidation: this.mode,
+      state: this.#up ? 'up' : 'down',
+      hits: this.#hits,
+      flushes: this.#flushes,
+    };
+  }
+
+  /** Stops the invalidation source. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#up = false;
+    this.entries.clear();
+    this.#pending.clear();
+    await this.source?.close();
+  }
+
+  #state(up: boolean): void {
+    if (this.#closed || up === this.#up) return;
+    this.#up = up;
+    // Down: whatever was kept may miss invalidations from now on; nothing is kept until it is up
+    // again (reads in flight are cancelled too), so coming back up starts from empty.
+    if (!up) this.flush();
+  }
+}

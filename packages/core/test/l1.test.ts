@@ -1,0 +1,275 @@
+import { describe, expect, it } from 'vitest';
+import { Cache } from '../src/cache';
+import { configFromEnv, ENV_VARIABLES } from '../src/config-from-env';
+import type { CacheStore, Payload } from '../src/contract';
+import { ConfigError } from '../src/errors';
+import type { InvalidationHandlers, InvalidationMessage, InvalidationSource } from '../src/l1/invalidation';
+import { createChaosStore } from '../src/testing/chaos-store';
+import { topologyChannel } from '../src/tracing';
+
+/** A bus between caches of this test: what one publishes reaches the others (the interface the Redis bus implements). */
+function localBus() {
+  const members = new Set<{ handlers: InvalidationHandlers }>();
+  const published: InvalidationMessage[] = [];
+  const source = (): InvalidationSource & { handlers: InvalidationHandlers; setState(up: boolean): void } => {
+    const member = {
+      mode: 'bus' as const,
+      handlers: undefined as unknown as InvalidationHandlers,
+      start(handlers: InvalidationHandlers) {
+        member.handlers = handlers;
+        members.add(member);
+        handlers.onState(true);
+      },
+      publish(message: InvalidationMessage) {
+        published.push(message);
+        for (const other of members) {
+          if (other === member) continue;
+          if ('keys' in message) other.handlers.onKeys(message.keys);
+          else other.handlers.onFlush(message.prefix);
+        }
+      },
+      setState(up: boolean) {
+        member.handlers.onState(up);
+      },
+      async close() {
+        members.delete(member);
+      },
+    };
+    return member;
+  };
+  return { source, published };
+}
+
+/** A remote-like store whose reads can be held after reading (a read in flight that already saw the old value). */
+function heldStore(source?: () => InvalidationSource) {
+  const inner = createChaosStore();
+  let gate: Promise<void> | undefined;
+  let release: () => void = () => {};
+  const store: CacheStore = Object.create(inner);
+  Object.assign(store, {
+    get: async (key: string): Promise<Payload | undefined> => {
+      const value = await inner.get(key);
+      if (gate) await gate;
+      return value;
+    },
+    invalidation: source ? (mode: string) => (mode === 'bus' ? source() : undefined) : undefined,
+  });
+  return {
+    store,
+    inner,
+    hold() {
+      gate = new Promise((resolve) => {
+        release = resolve;
+      });
+    },
+    release() {
+      gate = undefined;
+      release();
+    },
+  };
+}
+
+describe('L1 tier', () => {
+  it('answers a hot key with no store call, each caller getting its own copy; names the tier', async () => {
+    const store = createChaosStore();
+    const cache = new Cache({ store, prefix: 'app', l1: { invalidation: 'none' } });
+    await cache.set('user', { name: 'ada', tags: ['x'] });
+    const tiers: (string | undefined)[] = [];
+    cache.on('hit', (event) => tiers.push(event.tier));
+    const first = await cache.get<{ name: string; tags: string[] }>('user');
+    store.resetCalls();
+    const second = await cache.get<{ name: string; tags: string[] }>('user');
+    expect(store.totalCalls()).toBe(0);
+    expect(second).toEqual({ name: 'ada', tags: ['x'] });
+    (second as { tags: string[] }).tags.push('mutated');
+    expect(await cache.get('user')).toEqual({ name: 'ada', tags: ['x'] });
+    expect(first).not.toBe(second);
+    expect(tiers).toEqual(['l2', 'l1', 'l1']);
+    expect(cache.stats().tiers).toEqual({ l1: 2, l2: 1 });
+    const described = await cache.describeL1();
+    expect(described).toMatchObject({ entries: 1, invalidation: 'none', state: 'up', maxEntries: 10_000 });
+    await cache.close();
+  });
+
+  it('drops the entry on a write, and keeps entries and bytes within bounds', async () => {
+    const store = createChaosStore();
+    const cache = new Cache({ store, prefix: 'app', l1: { invalidation: 'none', maxEntries: 3, maxBytes: 2000 } });
+    await cache.set('k', 1);
+    await cache.get('k');
+    await cache.set('k', 2);
+    expect(await cache.get('k')).toBe(2);
+    for (let i = 0; i < 10; i++) {
+      await cache.set(`n${i}`, 'v'.repeat(200));
+      await cache.get(`n${i}`);
+      const d = await cache.describeL1();
+      expect(d?.entries).toBeLessThanOrEqual(3);
+      expect(d?.bytes).toBeLessThanOrEqual(2000);
+    }
+    await cache.set('big', 'x'.repeat(5000));
+    await cache.get('big');
+    store.resetCalls();
+    await cache.get('big');
+    expect(store.calls.get).toBe(1);
+    await cache.close();
+  });
+
+  it('does not keep a read in flight when its key is invalidated, and answers its caller', async () => {
+    const bus = localBus();
+    const a = heldStore(bus.source);
+    const cacheA = new Cache({ store: a.store, prefix: 'app', l1: { invalidation: 'bus', busUrl: 'redis://x' } });
+    const cacheB = new Cache({ store: a.inner, prefix: 'app' });
+    const writerL1 = new Cache({
+      store: heldStore(bus.source).store,
+      prefix: 'app',
+      l1: { invalidation: 'bus', busUrl: 'redis://x' },
+    });
+    await cacheB.set('k', 'old');
+    a.hold();
+    const reading = cacheA.get('k');
+    await new Promise((resolve) => setImmediate(resolve));
+    await cacheB.set('k', 'new');
+    // The invalidation of another instance's write arrives while the read is in flight.
+    await writerL1.delete('unrelated');
+    bus.source().publish?.({ keys: ['app:k'] });
+    a.release();
+    expect(await reading).toBe('old');
+    expect(await cacheA.get('k')).toBe('new');
+    await cacheA.close();
+    await writerL1.close();
+  });
+
+  it('flushes and bypasses while the channel is down, and publishes l1-flushed', async () => {
+    const bus = localBus();
+    let member: ReturnType<ReturnType<typeof localBus>['source']> | undefined;
+    const inner = createChaosStore();
+    const store: CacheStore = Object.create(inner);
+    Object.assign(store, {
+      invalidation: () => {
+        member = bus.source();
+        return member;
+      },
+    });
+    const cache = new Cache({ store, prefix: 'app', l1: { invalidation: 'bus', busUrl: 'redis://x' } });
+    const events: unknown[] = [];
+    const listener = (event: unknown) => events.push(event);
+    topologyChannel.subscribe(listener);
+    try {
+      await cache.set('k', 'v');
+      await cache.get('k');
+      member?.setState(false);
+      expect(events).toContainEqual({ store: 'default', driver: 'chaos', event: 'l1-flushed' });
+      expect((await cache.describeL1())?.state).toBe('down');
+      inner.resetCalls();
+      await cache.get('k');
+      await cache.get('k');
+      expect(inner.calls.get).toBe(2);
+      member?.setState(true);
+      await cache.get('k');
+      inner.resetCalls();
+      await cache.get('k');
+      expect(inner.calls.get).toBe(0);
+    } finally {
+      topologyChannel.unsubscribe(listener);
+      await cache.close();
+    }
+  });
+
+  it('publishes writes, deletes and clears to other instances', async () => {
+    const bus = localBus();
+    const shared = createChaosStore();
+    const make = () => {
+      const store: CacheStore = Object.create(shared);
+      Object.assign(store, { invalidation: () => bus.source() });
+      return new Cache({ store, prefix: 'app', l1: { invalidation: 'bus', busUrl: 'redis://x' } });
+    };
+    const a = make();
+    const b = make();
+    await a.set('k', 1);
+    expect(await b.get('k')).toBe(1);
+    await a.set('k', 2);
+    expect(await b.get('k')).toBe(2);
+    await a.delete('k');
+    expect(await b.get('k')).toBeUndefined();
+    await a.set('n', 1);
+    await b.get('n');
+    await a.namespace('ns').clear();
+    await a.clear();
+    expect(await b.get('n')).toBeUndefined();
+    expect(bus.published).toContainEqual({ prefix: 'app:' });
+    expect(bus.published).toContainEqual({ prefix: 'app:ns:' });
+    await a.close();
+    await b.close();
+  });
+
+  it('refuses bad options with ConfigError naming the field', () => {
+    const store = createChaosStore();
+    expect(() => new Cache({ store, l1: { maxEntries: 0 } })).toThrow(ConfigError);
+    expect(() => new Cache({ store, l1: { maxBytes: '12 parsecs' } })).toThrow(/l1.maxBytes/);
+    expect(() => new Cache({ store, l1: { invalidation: 'bus' } })).toThrow(/busUrl/);
+    expect(() => new Cache({ store, l1: { invalidation: 'tracking' } })).toThrow(/tracking/);
+  });
+});
+
+describe('remember never writes stale', () => {
+  for (const l1 of [false, true]) {
+    it(`keeps a value written while the loader ran (L1 ${l1 ? 'on' : 'off'})`, async () => {
+      const store = createChaosStore();
+      const cache = new Cache({ store, prefix: 'app', ...(l1 ? { l1: { invalidation: 'none' as const } } : {}) });
+      const other = new Cache({ store, prefix: 'app' });
+      let release: () => void = () => {};
+      const loading = cache.remember('k', '1m', async () => {
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        return 'loader';
+      });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await other.set('k', 'newer');
+      release();
+      expect(await loading).toBe('loader');
+      expect(await other.get('k')).toBe('newer');
+      expect(await cache.get('k')).toBe('newer');
+      // Nothing written meanwhile: the loader's value is stored.
+      expect(await cache.remember('fresh', '1m', () => 'loaded')).toBe('loaded');
+      expect(await other.get('fresh')).toBe('loaded');
+    });
+  }
+});
+
+describe('configFromEnv: L1 variables', () => {
+  it('puts an L1 on the default and session stores with CACHE_L1=on', () => {
+    const config = configFromEnv({
+      CACHE_L1: 'on',
+      CACHE_L1_MAX_ENTRIES: '500',
+      CACHE_L1_MAX_BYTES: '8mb',
+      CACHE_L1_TTL: '30s',
+      CACHE_L1_INVALIDATION: 'bus',
+      CACHE_BUS_URL: 'redis://127.0.0.1:6390',
+    });
+    expect(config.stores?.memory?.l1).toEqual({
+      maxEntries: 500,
+      maxBytes: 8 * 1024 * 1024,
+      ttl: 30_000,
+      invalidation: 'bus',
+      busUrl: 'redis://127.0.0.1:6390',
+    });
+    expect(configFromEnv({ CACHE_L1_TTL: '30s' }).stores?.memory?.l1).toBeUndefined();
+    for (const name of ['CACHE_L1', 'CACHE_L1_MAX_BYTES', 'CACHE_L1_INVALIDATION', 'CACHE_BUS_URL'])
+      expect(ENV_VARIABLES).toContain(name);
+  });
+
+  it.each([
+    ['CACHE_L1', 'maybe'],
+    ['CACHE_L1_MAX_ENTRIES', '-3'],
+    ['CACHE_L1_MAX_BYTES', 'lots'],
+    ['CACHE_L1_TTL', '60'],
+    ['CACHE_L1_INVALIDATION', 'gossip'],
+    ['CACHE_BUS_URL', 'http://bus'],
+  ])('rejects %s=%s naming the variable', (name, value) => {
+    expect(() => configFromEnv({ [name]: value })).toThrow(expect.objectContaining({ variable: name }));
+  });
+
+  it('rejects bus invalidation without a bus URL', () => {
+    expect(() => configFromEnv({ CACHE_L1: 'on', CACHE_L1_INVALIDATION: 'bus' })).toThrow(/CACHE_BUS_URL/);
+  });
+});
