@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { BackendError } from '@larder/core';
 import { type Dynalite, findFreePort, startDynalite } from '@larder/dev-services';
+import { captureConsole, secretLeaks } from '@larder/test-suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbStore, createTables, type DynamoDbStore } from '../src/index';
 
@@ -91,4 +92,12 @@ describe('no AWS key in any error', () => {
       await store.close();
     }
   });
+});
+
+// What the clients and the store log (console) while the tests above run, swept at the end.
+const logs = captureConsole();
+afterAll(() => logs.restore());
+
+it('no AWS key in any console line printed while the wrong-credential stores ran', () => {
+  expect(secretLeaks(logs.lines, secrets)).toEqual([]);
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { BackendError } from '@larder/core';
 import type { MemcachedCluster } from '@larder/dev-services';
+import { captureConsole, secretLeaks } from '@larder/test-suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemcachedStore, type MemcachedStore, type MemcachedStoreOptions } from '../src';
 import { memcached, text } from './helpers';
@@ -157,4 +158,12 @@ describe('TLS against memcached -Z', () => {
       await untrusting.close();
     }
   });
+});
+
+// What the clients and the store log (console) while the tests above run, swept at the end.
+const logs = captureConsole();
+afterAll(() => logs.restore());
+
+it('no SASL credential in any console line printed while the wrong-credential stores ran', () => {
+  expect(secretLeaks(logs.lines, ['pw-Kx93-secret', 'larder-user-Zq7', 'wrong-password'])).toEqual([]);
 });

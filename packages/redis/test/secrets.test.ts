@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { BackendError, Cache } from '@larder/core';
 import { type RedisServer, startRedis } from '@larder/dev-services';
+import { captureConsole, secretLeaks } from '@larder/test-suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStoreOptions } from '../src/index';
 
@@ -108,4 +109,12 @@ describe('redis: no secret in any error', () => {
     expect(errors[0]).toBeInstanceOf(BackendError);
     expectNoSecret(texts, [WRONG]);
   });
+});
+
+// What the clients and the store log (console) while the tests above run, swept at the end.
+const logs = captureConsole();
+afterAll(() => logs.restore());
+
+it('no password in any console line printed while the wrong-credential stores ran', () => {
+  expect(secretLeaks(logs.lines, [WRONG, encodeURIComponent(WRONG), SENTINEL_WRONG])).toEqual([]);
 });
