@@ -13,8 +13,9 @@ export function describeMemcached(
   poller: DiscoveryPoller | undefined,
   configEndpoint: NodeAddress | undefined,
 ): StoreDescription {
-  const nodes = topology.snapshot().map(({ address, ejected, share }) => ({
-    address: formatHostPort(address),
+  // The ring id: `host:port` as configured or as discovered (the DNS name ElastiCache gives the node).
+  const nodes = topology.snapshot().map(({ id, ejected, share }) => ({
+    address: id,
     role: 'node' as const,
     status: ejected ? ('ejected' as const) : ('up' as const),
     share,
