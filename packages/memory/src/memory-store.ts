@@ -6,6 +6,7 @@ import {
   rawValueSize,
   SerializationError,
   type StoreCapabilities,
+  type StoreDescription,
   type SyncStoreMethods,
   type TtlMs,
   ValueTooLargeError,
@@ -257,6 +258,11 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
   clear(prefix: string): Promise<void> {
     for (const key of this.#keysWith(prefix)) this.#lru.delete(key);
     return Promise.resolve();
+  }
+
+  /** In-process: no nodes, nothing shared between app instances. */
+  describe(): StoreDescription {
+    return { driver: 'memory', topology: { mode: 'in-process', nodes: [] } };
   }
 
   /** Drops every entry. */

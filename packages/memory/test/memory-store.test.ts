@@ -324,3 +324,9 @@ describe('MemoryStore', () => {
     expect((store as MemoryStore).options.maxEntries).toBe(5);
   });
 });
+
+describe('MemoryStore.describe()', () => {
+  it('is in-process with no nodes', () => {
+    expect(new MemoryStore().describe()).toEqual({ driver: 'memory', topology: { mode: 'in-process', nodes: [] } });
+  });
+});
