@@ -133,13 +133,20 @@ export function traceOperation<T>(
       active = outer;
     }
     // Runs before the channel's own handlers (registered later on the same promise), so the
-    // context is complete when `asyncStart`/`asyncEnd` are published.
-    if (hitOf !== undefined) promise.then((result) => hitOf(context, result), noop);
+    // context is complete when `asyncStart`/`asyncEnd` are published. The driver is read again:
+    // a store given as a promise is only known once the first operation has waited for it.
+    promise.then(
+      (result) => {
+        context.driver = source.driver;
+        hitOf?.(context, result);
+      },
+      () => {
+        context.driver = source.driver;
+      },
+    );
     return promise;
   }, context);
 }
-
-function noop(): void {}
 
 /** `remember` (through `rememberWithStatus`): hit or graced from its status. */
 export const rememberHit: HitOf = (context, result) => {

@@ -169,3 +169,18 @@ describe('traceKeys as a store option', () => {
     await caches.close();
   });
 });
+
+describe('a store given as a promise', () => {
+  it('names its driver in the context once the operation has waited for it', async () => {
+    const cache = new Cache({ store: Promise.resolve(createMemoryStore()), name: 'lazy' });
+    const drivers: string[] = [];
+    const handlers = { ...noHandlers, asyncEnd: (m: unknown) => drivers.push((m as OperationTraceContext).driver) };
+    operationChannel.subscribe(handlers);
+    try {
+      await cache.get('a');
+    } finally {
+      operationChannel.unsubscribe(handlers);
+    }
+    expect(drivers).toEqual(['memory']);
+  });
+});
