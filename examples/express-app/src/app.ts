@@ -2,6 +2,9 @@ import { type CacheManager, configFromEnv, createCacheManager, type Env } from '
 import { CacheSessionStore, responseCache } from '@larder/express';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
+import { livePage } from './live-page';
+import { LiveStats } from './live-stats';
+import { prometheusMetrics } from './metrics';
 
 /** A customer record in the (pretend) database. */
 export interface Customer {
@@ -58,6 +61,10 @@ export function createApp(env: Env = process.env, options: ExampleOptions = {}):
   };
 
   const reportCache = responseCache({ cache, ttl: '1m' });
+  // Observability: the live page reads the larder.operation channel; /metrics is @larder/otel's.
+  const liveStats = new LiveStats();
+  const metrics = prometheusMetrics();
+  const live = livePage(cache.name === sessions.name ? [cache] : [cache, sessions], liveStats);
 
   const app = express();
   app.disable('x-powered-by');
@@ -73,6 +80,10 @@ export function createApp(env: Env = process.env, options: ExampleOptions = {}):
       cookie: { maxAge: 24 * 3_600_000, httpOnly: true, sameSite: 'lax' },
     }),
   );
+
+  app.get('/', live.page);
+  app.get('/live.json', (req, res, next) => live.json(req, res).catch(next));
+  app.get('/metrics', metrics.handler);
 
   app.get('/customers/:id', async (req, res) => {
     const id = String(req.params.id);
@@ -158,6 +169,8 @@ export function createApp(env: Env = process.env, options: ExampleOptions = {}):
     caches,
     lookups: () => lookups,
     close: async () => {
+      liveStats.close();
+      await metrics.close();
       store.close();
       await caches.close();
     },
