@@ -17,9 +17,9 @@ export interface MemcachedStoreOptions extends Partial<Omit<MemcachedDriverConfi
   password?: string;
   /** TLS to every node and to the configuration endpoint: `true` or `tls.connect` options (ca, cert, servername...). @default false */
   tls?: boolean | tls.ConnectionOptions;
-  /** Per-request timeout (also the connect timeout), ms or a duration. @default '1s' */
+  /** Bound of each request from the call (connect and SASL handshake included), ms or a duration. @default '1s' */
   timeout?: Ttl;
-  /** Extra attempts of an idempotent operation (get, set, delete, touch and their batches) after a transport error. @default 1 */
+  /** Extra attempts of an idempotent operation (get, set, delete, touch and their batches) after a reset or closed connection (never after a timeout). @default 1 */
   retries?: number;
   /** Consecutive transport failures that eject a node from the ring. @default 2 */
   ejectAfterFailures?: number;
