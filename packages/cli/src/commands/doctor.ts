@@ -6,10 +6,10 @@ import {
   type CacheStore,
   configFromEnv,
   createCacheManager,
-  ENV_VARIABLES,
-  parseHostPort,
+  envVariables,
   redactConfig,
   redactEnvValue,
+  type StoreDescription,
 } from '@larder/core';
 import {
   type CliIo,
@@ -21,18 +21,19 @@ import {
   printer,
   withTimeout,
 } from '../options';
-import { discover } from './discover';
+import { topologyLine } from './topology-line';
 
-export const DOCTOR_HELP = `Usage: larder doctor [--store <name>]... [--timeout <ms>]
+export const DOCTOR_HELP = `Usage: larder doctor [--store <name>]... [--timeout <ms>] [--json]
 
 Reads the environment like the app does (configFromEnv), connects to each store in use (the
 default store, the session store, and every store whose variables are set), and prints its
-driver, topology, round-trip latency and a set/get/delete probe. Secrets are redacted.
-Exits 1 when any store fails, 2 on invalid configuration.
+driver, topology (from the store's describe()), round-trip latency and a set/get/delete probe.
+Secrets are redacted. Exits 1 when any store fails, 2 on invalid configuration.
 
 Options:
   --store <name>   check this store only (repeatable): memory, redis, memcached, dynamodb, dynamodb_sessions
   --timeout <ms>   per-step timeout (default 5000)
+  --json           print one JSON report instead of text
   -h, --help       show this help`;
 
 /** Stores whose environment variables are set, besides the default and session stores. */
@@ -43,11 +44,31 @@ const STORE_VARIABLES: Record<string, string[]> = {
   dynamodb_sessions: ['SESSION_TABLE'],
 };
 
+/** One check of one store: its outcome and what it printed. */
+interface Step {
+  ok: boolean;
+  /** The text line (`ok (1.2 ms)`, `FAILED: ...`). */
+  text: string;
+  error?: string;
+}
+
+/** What `--json` prints for one store. */
+interface StoreReport {
+  name: string;
+  driver: string;
+  config: unknown;
+  ok: boolean;
+  steps: Record<string, Step>;
+  description?: StoreDescription;
+  latencyMs?: { min: number; avg: number; samples: number };
+}
+
 /** `larder doctor`. */
 export async function doctorCommand(argv: string[], io: CliIo): Promise<number> {
   const { out, err } = printer(io);
   const parsed = parseCommandArgs(argv, parse, DOCTOR_HELP, io);
   if (typeof parsed === 'number') return parsed;
+  const json = parsed.values.json === true;
   const timeoutMs = Number(parsed.values.timeout ?? 5000);
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     err(`--timeout must be a positive number of ms, got '${parsed.values.timeout}'`);
@@ -62,36 +83,47 @@ export async function doctorCommand(argv: string[], io: CliIo): Promise<number> 
     return EXIT_USAGE;
   }
 
-  out('larder doctor');
-  // The variables larder reads, printed redacted, so the user sees what the app would see.
-  const set = ENV_VARIABLES.filter((name) => io.env[name]);
-  out(
-    set.length === 0
-      ? 'environment: no larder variables set (memory store)'
-      : `environment: ${set.map((name) => `${name}=${redactEnvValue(name, io.env[name] as string)}`).join(' ')}`,
+  // The variables larder reads, redacted, so the user sees what the app would see.
+  const environment = Object.fromEntries(
+    envVariables()
+      .filter((name) => io.env[name])
+      .map((name) => [name, redactEnvValue(name, io.env[name] as string)]),
   );
-  out(`default store: ${config.default}, session store: ${config.sessionStore}`);
-
   const names = parsed.values.store?.length ? parsed.values.store : storesInUse(config, io.env);
   const unknown = names.filter((name) => !config.stores?.[name]);
   if (unknown.length > 0) {
     err(`Unknown store(s): ${unknown.join(', ')}. Known: ${Object.keys(config.stores ?? {}).join(', ')}`);
     return EXIT_USAGE;
   }
+  if (!json) {
+    out('larder doctor');
+    const set = Object.entries(environment);
+    out(
+      set.length === 0
+        ? 'environment: no larder variables set (memory store)'
+        : `environment: ${set.map(([name, value]) => `${name}=${value}`).join(' ')}`,
+    );
+    out(`default store: ${config.default}, session store: ${config.sessionStore}`);
+  }
 
   const manager = createCacheManager(config, { env: io.env });
-  let failed = 0;
+  const reports: StoreReport[] = [];
   try {
     for (const name of names) {
-      out();
-      const ok = await checkStore(name, manager.store(name), config, io, timeoutMs);
-      if (!ok) failed++;
+      if (!json) out();
+      reports.push(await checkStore(name, manager.store(name), config, json ? undefined : out, timeoutMs));
     }
   } finally {
     await withTimeout(manager.close(), timeoutMs, 'closing the stores').catch(() => {});
   }
-  out();
-  out(`${names.length - failed} store(s) ok, ${failed} failed`);
+  const failed = reports.filter((report) => !report.ok).length;
+  if (json) {
+    const report = { environment, default: config.default, sessionStore: config.sessionStore, stores: reports };
+    out(JSON.stringify({ ...report, ok: reports.length - failed, failed }, null, 2));
+  } else {
+    out();
+    out(`${names.length - failed} store(s) ok, ${failed} failed`);
+  }
   return failed === 0 ? EXIT_OK : EXIT_FAILURE;
 }
 
@@ -103,25 +135,36 @@ function storesInUse(config: CacheManagerConfig, env: CliIo['env']): string[] {
   return [...names];
 }
 
+/** Connects, describes, times five round trips and probes set/get/delete; prints each step when `out` is given. */
 async function checkStore(
   name: string,
   cache: Cache,
   config: CacheManagerConfig,
-  io: CliIo,
+  out: ((line?: string) => void) | undefined,
   timeoutMs: number,
-): Promise<boolean> {
-  const { out } = printer(io);
+): Promise<StoreReport> {
   const storeConfig = config.stores?.[name];
-  out(`[${name}] driver ${storeConfig?.driver ?? name}`);
-  out(`  config    ${JSON.stringify(redactConfig(storeConfig ?? {}))}`);
+  const report: StoreReport = {
+    name,
+    driver: storeConfig?.driver ?? name,
+    config: redactConfig(storeConfig ?? {}),
+    ok: true,
+    steps: {},
+  };
+  out?.(`[${name}] driver ${report.driver}`);
+  out?.(`  config    ${JSON.stringify(report.config)}`);
   const step = async (label: string, run: () => Promise<string>): Promise<boolean> => {
+    let result: Step;
     try {
-      out(`  ${label.padEnd(9)} ${await withTimeout(run(), timeoutMs, `${name} ${label}`)}`);
-      return true;
+      result = { ok: true, text: await withTimeout(run(), timeoutMs, `${name} ${label}`) };
     } catch (error) {
-      out(`  ${label.padEnd(9)} FAILED: ${describeError(error)}`);
-      return false;
+      const message = describeError(error);
+      result = { ok: false, text: `FAILED: ${message}`, error: message };
     }
+    report.steps[label] = result;
+    report.ok &&= result.ok;
+    out?.(`  ${label.padEnd(9)} ${result.text}`);
+    return result.ok;
   };
 
   let store: CacheStore | undefined;
@@ -131,140 +174,43 @@ async function checkStore(
     return `ok (${ms(performance.now() - started)})`;
   });
   if (!connected || !store) {
-    out('  => FAILED');
-    return false;
+    out?.('  => FAILED');
+    return report;
   }
   const backend = store;
-  let ok = true;
-  ok = (await step('topology', () => topology(backend, io.env, timeoutMs))) && ok;
+  await step('topology', async () => {
+    if (!backend.describe) return `driver '${backend.driver}' (no topology report)`;
+    const description = await backend.describe();
+    report.description = description;
+    if (description.topology.nodes.length > 0 && description.topology.nodes.every((n) => n.status !== 'up')) {
+      throw new Error(`no node is up: ${topologyLine(description)}`);
+    }
+    return topologyLine(description);
+  });
   const probeKey = `doctor:${process.pid}-${randomBytes(4).toString('hex')}`;
-  ok =
-    (await step('latency', async () => {
-      const times: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        const started = performance.now();
-        await cache.has(probeKey);
-        times.push(performance.now() - started);
-      }
-      const avg = times.reduce((a, b) => a + b, 0) / times.length;
-      return `min ${ms(Math.min(...times))}, avg ${ms(avg)} over ${times.length} round trips`;
-    })) && ok;
-  ok =
-    (await step('probe', async () => {
-      const value = { doctor: true, at: Date.now() };
-      await cache.set(probeKey, value, '30s');
-      const read = await cache.get<typeof value>(probeKey);
-      if (read?.at !== value.at) throw new Error('the value read back differs from the value written');
-      const deleted = await cache.delete(probeKey);
-      if (!deleted) throw new Error('delete did not find the probe key');
-      if ((await cache.get(probeKey)) !== undefined) throw new Error('the probe key is still there after delete');
-      return `set/get/delete ok (key ${cache.prefix}${probeKey})`;
-    })) && ok;
-  out(ok ? '  => OK' : '  => FAILED');
-  return ok;
-}
-
-/** One line describing the backend's topology, by driver. */
-async function topology(store: CacheStore, env: CliIo['env'], timeoutMs: number): Promise<string> {
-  switch (store.driver) {
-    case 'memory':
-      return 'in-process (this process only; not shared between app instances)';
-    case 'redis':
-      return redisTopology(store as unknown as RedisLike);
-    case 'memcached':
-    case 'elasticache':
-      return memcachedTopology(store as unknown as MemcachedLike, env, timeoutMs);
-    case 'dynamodb':
-      return dynamoTopology(store as unknown as DynamoLike);
-    default:
-      return `driver '${store.driver}' (no topology report)`;
-  }
-}
-
-interface RedisLike {
-  mode?: string;
-  client?: {
-    info(section: string): Promise<string>;
-    cluster?(sub: 'SLOTS'): Promise<unknown>;
-  };
-}
-
-async function redisTopology(store: RedisLike): Promise<string> {
-  const client = store.client;
-  if (!client) return `mode ${store.mode ?? 'unknown'}`;
-  if (store.mode === 'cluster' && client.cluster) {
-    const slots = (await client.cluster('SLOTS')) as [number, number, [string, number], ...[string, number][]][];
-    const covered = slots.reduce((sum, [from, to]) => sum + (to - from + 1), 0);
-    const masters = new Set(slots.map((s) => `${s[2][0]}:${s[2][1]}`));
-    const replicas = slots.reduce((sum, s) => sum + (s.length - 3), 0);
-    return `mode cluster, ${masters.size} primaries, ${replicas} replicas, ${covered}/16384 slots covered in ${slots.length} ranges`;
-  }
-  const info = parseInfo(await client.info('replication'));
-  const replicas = Object.entries(info)
-    .filter(([key]) => /^slave\d+$/.test(key))
-    .map(([, value]) => {
-      const fields = Object.fromEntries(value.split(',').map((kv) => kv.split('=') as [string, string]));
-      return `${fields.ip}:${fields.port} (${fields.state})`;
-    });
-  const role = info.role === 'slave' ? 'replica' : (info.role ?? 'unknown');
-  return `mode ${store.mode ?? 'single'}, role ${role}, ${replicas.length} replica(s)${replicas.length ? `: ${replicas.join(', ')}` : ''}`;
-}
-
-interface MemcachedLike {
-  nodeIds?(): string[];
-  ejectedNodes?(): string[];
-}
-
-async function memcachedTopology(store: MemcachedLike, env: CliIo['env'], timeoutMs: number): Promise<string> {
-  const nodes = store.nodeIds?.() ?? [];
-  const ejected = store.ejectedNodes?.() ?? [];
-  const parts = [`${nodes.length} node(s): ${nodes.join(', ')}`];
-  if (ejected.length) parts.push(`ejected: ${ejected.join(', ')}`);
-  const endpoint = env.MEMCACHED_CONFIG_ENDPOINT ? parseHostPort(env.MEMCACHED_CONFIG_ENDPOINT) : undefined;
-  if (endpoint) {
-    const found = await discover(endpoint, timeoutMs);
-    parts.unshift(`auto-discovery on ${endpoint.host}:${endpoint.port}, config version ${found.version}`);
-  } else {
-    parts.unshift('static node list');
-  }
-  return parts.join('; ');
-}
-
-interface DynamoLike {
-  client?: { send(command: unknown): Promise<unknown> };
-  options?: { table?: string; attributes?: { expiration?: string } };
-}
-
-async function dynamoTopology(store: DynamoLike): Promise<string> {
-  const table = store.options?.table;
-  if (!store.client || !table) return 'table unknown';
-  const { DescribeTableCommand, DescribeTimeToLiveCommand } = await import('@aws-sdk/client-dynamodb');
-  const described = (await store.client.send(new DescribeTableCommand({ TableName: table }))) as {
-    Table?: { TableStatus?: string; ItemCount?: number; BillingModeSummary?: { BillingMode?: string } };
-  };
-  let ttl = 'unknown';
-  try {
-    const t = (await store.client.send(new DescribeTimeToLiveCommand({ TableName: table }))) as {
-      TimeToLiveDescription?: { TimeToLiveStatus?: string; AttributeName?: string };
-    };
-    ttl = `${t.TimeToLiveDescription?.TimeToLiveStatus ?? 'DISABLED'}${
-      t.TimeToLiveDescription?.AttributeName ? ` on ${t.TimeToLiveDescription.AttributeName}` : ''
-    }`;
-  } catch (error) {
-    ttl = `not available (${describeError(error)})`;
-  }
-  const t = described.Table;
-  const warn = ttl.startsWith('ENABLED') ? '' : ' (expired items are still filtered on read, but never deleted)';
-  return `table ${table} ${t?.TableStatus ?? 'UNKNOWN'}, billing ${t?.BillingModeSummary?.BillingMode ?? 'PROVISIONED'}, ~${t?.ItemCount ?? 0} items, TTL ${ttl}${warn}`;
-}
-
-function parseInfo(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
-    const at = line.indexOf(':');
-    if (at > 0 && !line.startsWith('#')) out[line.slice(0, at)] = line.slice(at + 1);
-  }
-  return out;
+  await step('latency', async () => {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      await cache.has(probeKey);
+      times.push(performance.now() - started);
+    }
+    const avg = times.reduce((a, b) => a + b, 0) / times.length;
+    report.latencyMs = { min: Math.min(...times), avg, samples: times.length };
+    return `min ${ms(Math.min(...times))}, avg ${ms(avg)} over ${times.length} round trips`;
+  });
+  await step('probe', async () => {
+    const value = { doctor: true, at: Date.now() };
+    await cache.set(probeKey, value, '30s');
+    const read = await cache.get<typeof value>(probeKey);
+    if (read?.at !== value.at) throw new Error('the value read back differs from the value written');
+    const deleted = await cache.delete(probeKey);
+    if (!deleted) throw new Error('delete did not find the probe key');
+    if ((await cache.get(probeKey)) !== undefined) throw new Error('the probe key is still there after delete');
+    return `set/get/delete ok (key ${cache.prefix}${probeKey})`;
+  });
+  out?.(report.ok ? '  => OK' : '  => FAILED');
+  return report;
 }
 
 function ms(value: number): string {
@@ -278,6 +224,7 @@ function parse(argv: string[]) {
     options: {
       store: { type: 'string', multiple: true },
       timeout: { type: 'string' },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
