@@ -3,6 +3,7 @@ import { redisExtrasFromEnv } from './env';
 import type { RedisStoreOptions } from './options';
 import { createRedisStore } from './redis-store';
 
+export { busChannel, larderBus } from './bus/bus-source';
 export { groupBySlot, keySlot } from './cluster-slots';
 export { isCluster } from './connect';
 export type { RedisDriverConfig } from './env';

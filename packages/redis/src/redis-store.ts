@@ -1,6 +1,9 @@
 import {
   BackendError,
   type CacheStore,
+  type InvalidationMode,
+  type InvalidationOptions,
+  type InvalidationSource,
   LarderError,
   type Payload,
   type StoreCapabilities,
@@ -9,6 +12,7 @@ import {
   type TtlMs,
 } from '@larder/core';
 import type { Cluster, Redis } from 'ioredis';
+import { larderBus } from './bus/bus-source';
 import { groupBySlot } from './cluster-slots';
 import { compareAndSet } from './compare-and-set';
 import { type Connection, connect, isCluster } from './connect';
@@ -26,6 +30,7 @@ import {
 import { ReadRouter } from './read-router';
 import { COMPARE_AND_DELETE, INCREMENT, PERSIST_IF_EXISTS, runScript } from './scripts';
 import { scrubError, scrubText, secretsOf } from './scrub';
+import { trackingSource } from './tracking/tracking-source';
 
 const DRIVER = 'redis';
 const SCAN_COUNT = 1000;
@@ -111,6 +116,12 @@ export class RedisStore implements CacheStore {
   /** Topology and health as data (see `describeRedis`); rejects when the primary does not answer. */
   describe(): Promise<StoreDescription> {
     return describeRedis(this.connection, (error) => this.fail('describe', error));
+  }
+
+  /** Invalidation for an L1 in front of this store: `tracking` (server-assisted, per node) or `bus` (Pub/Sub at `busUrl`). */
+  invalidation(mode: InvalidationMode, options: InvalidationOptions): InvalidationSource | undefined {
+    if (mode === 'tracking') return trackingSource(this.connection, options);
+    return mode === 'bus' && options.busUrl !== undefined ? larderBus(options) : undefined;
   }
 
   /** The read router (exposed for tests and diagnostics). */

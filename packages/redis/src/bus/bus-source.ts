@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import type { InvalidationHandlers, InvalidationMessage, InvalidationOptions, InvalidationSource } from '@larder/core';
+import { ConfigError } from '@larder/core';
+import { Redis } from 'ioredis';
+
+/** Channel of the bus for one store prefix (instances of one app share it). */
+export function busChannel(prefix: string): string {
+  return `__larder:l1:${prefix}`;
+}
+
+/** A bus message on the wire: the sender's id, then the full keys or a cleared prefix. */
+interface WireMessage {
+  o: string;
+  k?: string[];
+  p?: string;
+}
+
+/**
+ * The `bus` invalidation source (DESIGN.md "Two tiers"): Redis Pub/Sub at `busUrl`, for an L1 in
+ * front of any store (memcached, DynamoDB, or Redis when asked). One RESP3 connection both
+ * subscribes and publishes (RESP3 allows commands on a subscribed connection), so when it is
+ * down this instance neither hears nor tells, and its L1 is flushed and bypassed until it is
+ * back. Messages carry an origin id; an instance ignores its own. Limit: a publish that fails
+ * after this instance's write leaves the other instances' copies until their `l1.ttl`.
+ */
+export function larderBus(options: InvalidationOptions): InvalidationSource {
+  if (options.busUrl === undefined) throw new ConfigError('the L1 bus needs a busUrl (CACHE_BUS_URL)', 'CACHE_BUS_URL');
+  const origin = randomUUID();
+  const channel = busChannel(options.prefix);
+  let client: Redis | undefined;
+  let handlers: InvalidationHandlers | undefined;
+  let up = false;
+  const state = (now: boolean) => {
+    if (now === up) return;
+    up = now;
+    handlers?.onState(now);
+  };
+  return {
+    mode: 'bus',
+    start(given) {
+      handlers = given;
+      given.onState(false);
+      const redis = new Redis(options.busUrl as string, {
+        protocol: 3,
+        autoResubscribe: false,
+        maxRetriesPerRequest: 0,
+        commandTimeout: 2000,
+        connectTimeout: 2000,
+        retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times - 1, 5), 1000),
+      });
+      client = redis;
+      redis.on('error', () => {});
+      redis.on('close', () => state(false));
+      redis.on('reconnecting', () => state(false));
+      redis.on('ready', () => {
+        redis.subscribe(channel).then(
+          () => state(redis.status === 'ready'),
+          () => redis.disconnect(true),
+        );
+      });
+      redis.on('message', (from: string, text: string) => {
+        if (from !== channel || !up) return;
+        let message: WireMessage;
+        try {
+          message = JSON.parse(text) as WireMessage;
+        } catch {
+          return;
+        }
+        if (message.o === origin) return;
+        if (Array.isArray(message.k)) handlers?.onKeys(message.k);
+        else if (typeof message.p === 'string') handlers?.onFlush(message.p);
+      });
+    },
+    publish(message: InvalidationMessage) {
+      const redis = client;
+      if (redis === undefined || !up) return;
+      const wire: WireMessage =
+        'keys' in message ? { o: origin, k: [...message.keys] } : { o: origin, p: message.prefix };
+      redis.publish(channel, JSON.stringify(wire)).catch(() => {
+        // The bus is unreachable: stop trusting what we hold; reconnecting turns it up again.
+        state(false);
+        redis.disconnect(true);
+      });
+    },
+    async close() {
+      const redis = client;
+      client = undefined;
+      state(false);
+      if (redis === undefined) return;
+      await redis.quit().catch(() => undefined);
+      redis.disconnect();
+    },
+  };
+}

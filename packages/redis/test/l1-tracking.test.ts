@@ -1,0 +1,120 @@
+import { spawnSync } from 'node:child_process';
+import { Cache } from '@larder/core';
+import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStore } from '../src/index';
+import { readCalls } from './helpers';
+
+const tiered = (url: string, prefix = 'l1t', invalidation: 'tracking' | 'bus' = 'tracking') =>
+  new Cache({
+    store: createRedisStore({ url }),
+    prefix,
+    l1: { invalidation, ...(invalidation === 'bus' ? { busUrl: url } : {}) },
+  });
+
+const up = async (cache: Cache) => {
+  await waitFor(async () => (await cache.describeL1())?.state === 'up', { description: 'L1 up' });
+};
+
+describe('L1 with Redis tracking', () => {
+  let server: RedisServer;
+  let reader: Cache;
+  let writer: Cache;
+
+  beforeAll(async () => {
+    server = await startRedis();
+    reader = tiered(server.url);
+    writer = tiered(server.url);
+    await up(reader);
+    await up(writer);
+  });
+  afterAll(async () => {
+    await reader?.close();
+    await writer?.close();
+    await server?.stop();
+  });
+
+  it('answers a hot key with 0 backend commands', async () => {
+    await writer.set('hot', { a: 1 });
+    await waitFor(async () => (await reader.get('hot')) !== undefined);
+    await reader.get('hot');
+    const before = await readCalls(server);
+    for (let i = 0; i < 100; i++) expect(await reader.get('hot')).toEqual({ a: 1 });
+    expect(await readCalls(server)).toBe(before);
+    expect(reader.stats().tiers?.l1).toBeGreaterThanOrEqual(100);
+  });
+
+  it("sees another instance's write once the invalidation arrived", async () => {
+    await writer.set('k', 1);
+    expect(await reader.get('k')).toBe(1);
+    expect(await reader.get('k')).toBe(1);
+    await writer.set('k', 2);
+    await waitFor(async () => (await reader.get('k')) === 2, { timeoutMs: 2000, description: 'new value' });
+    await writer.delete('k');
+    await waitFor(async () => (await reader.get('k')) === undefined, { timeoutMs: 2000, description: 'deleted' });
+  });
+
+  it('sees writes by a plain redis-cli', async () => {
+    await writer.set('cli', 'before');
+    expect(await reader.get('cli')).toBe('before');
+    const cli = spawnSync('redis-cli', ['-p', String(server.port), 'SET', 'l1t:cli', '"after"'], { encoding: 'utf8' });
+    expect(cli.stdout.trim()).toBe('OK');
+    await waitFor(async () => (await reader.get('cli')) === 'after', { timeoutMs: 2000, description: 'cli write' });
+  });
+
+  it('flushes and bypasses when the invalidation connection is killed, and re-arms', async () => {
+    await writer.set('kill', 'v1');
+    await reader.get('kill');
+    const flushesBefore = (await reader.describeL1())?.flushes ?? 0;
+    // Kill every pub/sub connection (the subscribers of both caches).
+    await server.command('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    await waitFor(async () => ((await reader.describeL1())?.flushes ?? 0) > flushesBefore, { timeoutMs: 3000 });
+    await writer.set('kill', 'v2');
+    expect(await reader.get('kill')).toBe('v2');
+    await up(reader);
+    await up(writer);
+    expect(await reader.get('kill')).toBe('v2');
+    await writer.set('kill', 'v3');
+    await waitFor(async () => (await reader.get('kill')) === 'v3', { timeoutMs: 2000 });
+  });
+
+  it('drops everything on FLUSHALL', async () => {
+    await writer.set('f', 1);
+    expect(await reader.get('f')).toBe(1);
+    await server.command('FLUSHALL');
+    await waitFor(async () => (await reader.get('f')) === undefined, { timeoutMs: 2000 });
+  });
+
+  it('remember does not write over a value set while its loader ran', async () => {
+    let release: () => void = () => {};
+    const loading = reader.remember('r', '1m', async () => {
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      return 'loader';
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await writer.set('r', 'newer');
+    release();
+    expect(await loading).toBe('loader');
+    await waitFor(async () => (await reader.get('r')) === 'newer', { timeoutMs: 2000 });
+    expect(await writer.get('r')).toBe('newer');
+  });
+
+  it('works with the bus on Redis too, ignoring its own messages', async () => {
+    const a = tiered(server.url, 'l1b', 'bus');
+    const b = tiered(server.url, 'l1b', 'bus');
+    try {
+      await up(a);
+      await up(b);
+      await a.set('k', 1);
+      expect(await b.get('k')).toBe(1);
+      await a.set('k', 2);
+      await waitFor(async () => (await b.get('k')) === 2, { timeoutMs: 2000 });
+      expect((await b.describeL1())?.invalidation).toBe('bus');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
