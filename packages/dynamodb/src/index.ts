@@ -2,7 +2,6 @@ import type { DriverFactory } from '@larder/core';
 import { DynamoDbStore } from './dynamodb-store';
 import type { DynamoDbStoreOptions } from './options';
 
-export { BATCH_GET_LIMIT, BATCH_WRITE_LIMIT } from './batch';
 export {
   type CreateTablesOptions,
   type CreateTablesReport,
@@ -16,7 +15,6 @@ export {
 } from './create-tables';
 export { createDynamoDbStore, DynamoDbStore } from './dynamodb-store';
 export type { DynamoDbDriverConfig } from './env';
-export { expiresAtSeconds, isExpired } from './expiry';
 export { MAX_ITEM_BYTES, MAX_KEY_BYTES } from './item';
 export {
   DEFAULT_ATTRIBUTES,
@@ -24,7 +22,6 @@ export {
   type DynamoDbCredentials,
   type DynamoDbStoreOptions,
   type ResolvedDynamoDbOptions,
-  resolveOptions,
 } from './options';
 
 /** The manager's factory for `driver: 'dynamodb'`; with `createTable: true` it resolves once the table is ready. */

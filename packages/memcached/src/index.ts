@@ -2,23 +2,13 @@ import type { DriverFactory } from '@larder/core';
 import { createMemcachedStore } from './memcached-store';
 import type { MemcachedStoreOptions } from './options';
 
-export {
-  type ClusterConfig,
-  type ClusterNode,
-  type ConfigParseResult,
-  DiscoveryParseError,
-  parseCompleteConfigResponse,
-  parseConfigPayload,
-  parseConfigResponse,
-} from './discovery/parse-config';
+// The public surface: the store, its options and config, the driver entry, and the discovery
+// client `larder discover` uses. Ring, protocol and connection internals stay internal.
 export { DiscoveryPoller, NotAConfigEndpointError, type TopologyEvent } from './discovery/poller';
 export type { MemcachedDriverConfig } from './env';
-export { HashRing, hashKey, POINTS_PER_NODE } from './hash-ring';
-export { isValidMemcachedKey, toMemcachedKey } from './keys';
 export { createMemcachedStore, MemcachedStore } from './memcached-store';
 export type { ConnectionOptions, MemjsServerLike } from './node-connection';
 export type { MemcachedStoreOptions } from './options';
-export { toExpiration } from './ttl';
 
 /** The `memcached` / `elasticache` driver for the cache manager. */
 export const larderDriver: DriverFactory<MemcachedStoreOptions> = async (config, context) => {

@@ -1,6 +1,7 @@
 import type { MemcachedCluster } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemcachedStore, type MemcachedStore, toMemcachedKey } from '../src';
+import { createMemcachedStore, type MemcachedStore } from '../src';
+import { toMemcachedKey } from '../src/keys';
 import { memcached, text } from './helpers';
 
 /** Pairs of different larder keys that once mapped to the same memcached key. */
