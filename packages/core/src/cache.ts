@@ -13,6 +13,7 @@ import type { L1Description } from './l1/l1-tier';
 import { Lock } from './lock';
 import { OperationPath } from './operation';
 import { type RememberResult, remember, rememberFromStore, rememberWithStatus } from './remember';
+import type { StoreDescription } from './store-description';
 import {
   booleanHit,
   countHit,
@@ -300,6 +301,12 @@ export class Cache {
   async describeL1(): Promise<L1Description | undefined> {
     await this.#context.ready.catch(() => undefined);
     return this.#context.l1?.describe();
+  }
+
+  /** The store's topology and health as data (`CacheStore.describe()`); `mode: 'unknown'` when the driver gives none. */
+  async describe(): Promise<StoreDescription> {
+    const store = await this.#context.ready;
+    return (await store.describe?.()) ?? { driver: store.driver, topology: { mode: 'unknown', nodes: [] } };
   }
 
   /** Closes the store (once; namespaces share it). */
