@@ -177,10 +177,9 @@ async function checkStore(
     out?.('  => FAILED');
     return report;
   }
-  const backend = store;
   await step('topology', async () => {
-    if (!backend.describe) return `driver '${backend.driver}' (no topology report)`;
-    const description = await backend.describe();
+    const description = await cache.describe();
+    if (description.topology.mode === 'unknown') return `driver '${description.driver}' (no topology report)`;
     report.description = description;
     if (description.topology.nodes.length > 0 && description.topology.nodes.every((n) => n.status !== 'up')) {
       throw new Error(`no node is up: ${topologyLine(description)}`);
