@@ -1,3 +1,4 @@
+import { jsonCodec } from './codec';
 import type { CacheStore, Payload, TtlMs } from './contract';
 import { UnsupportedOperationError } from './errors';
 import { LOCK_KEY_PREFIX } from './key-policy';
@@ -100,9 +101,9 @@ function sameBytes(a: Payload, b: Payload): boolean {
 /**
  * `remember`'s write: stores `payload` only if the key still holds `expected` (a key invalidated
  * or rewritten after the loader began is left alone) — the driver's atomic `compareAndSet`, else
- * the lock-based emulation above. Raw in-process stores (the memory driver's modes that keep
- * objects) compare only strings and bytes: a stale object entry is replaced with a plain set,
- * as is any key on a driver with neither compare-and-set nor locks. True if stored.
+ * the lock-based emulation above, or for raw in-process stores (the memory driver's modes that
+ * keep values) a synchronous compare of the values' JSON encodings. A driver with none of these
+ * gets a plain set. True if stored.
  */
 export async function storeIfUnchanged(
   ops: OperationPath,
@@ -113,6 +114,18 @@ export async function storeIfUnchanged(
   ttlMs: TtlMs,
 ): Promise<boolean> {
   const full = ops.full(key);
+  const context = ops.context;
+  const { getSync, setSync } = context;
+  if (context.raw && getSync !== undefined && setSync !== undefined) {
+    // An in-process store that keeps values (copies, not payloads): compare their encodings in
+    // one synchronous step, which nothing in this process can interleave.
+    const current = getSync(full);
+    if (expected === undefined ? current !== undefined : current === undefined || !sameValue(current, expected, key)) {
+      return false;
+    }
+    setSync(full, payload, ttlMs);
+    return true;
+  }
   const comparable = expected === undefined || typeof expected === 'string' || expected instanceof Uint8Array;
   if (comparable && store.compareAndSet && store.capabilities.compareAndSet) {
     return ops.bound(store.compareAndSet(full, expected, payload, ttlMs), 'set');
@@ -122,4 +135,16 @@ export async function storeIfUnchanged(
   }
   await ops.bound(store.set(full, payload, ttlMs), 'set');
   return true;
+}
+
+/** Raw values compared by their JSON encoding (bytes and strings as bytes). */
+function sameValue(a: unknown, b: unknown, key: string): boolean {
+  if (a === b) return true;
+  const textual = (v: unknown) => typeof v === 'string' || v instanceof Uint8Array;
+  if (textual(a) && textual(b)) return sameBytes(a as Payload, b as Payload);
+  try {
+    return jsonCodec.encode(a, key) === jsonCodec.encode(b, key);
+  } catch {
+    return false;
+  }
 }

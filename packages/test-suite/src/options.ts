@@ -27,6 +27,7 @@ export type Group =
   | 'atomicity'
   | 'locks'
   | 'compareAndSet'
+  | 'rememberNeverStale'
   | 'clear'
   | 'badInputs'
   | 'stats'
@@ -53,6 +54,7 @@ export const GROUPS: readonly Group[] = [
   'atomicity',
   'locks',
   'compareAndSet',
+  'rememberNeverStale',
   'clear',
   'badInputs',
   'stats',

@@ -8,6 +8,7 @@ import { atomicity, locks } from './groups/concurrency';
 import { hostileValues } from './groups/hostile-values';
 import { add, counters, largeCounters, many, touch } from './groups/operations';
 import { keys, namespace, remember } from './groups/remember';
+import { rememberNeverStale } from './groups/remember-never-stale';
 import { capabilities, stats } from './groups/stats';
 import { createTtlGroups } from './groups/ttl';
 import { isolation, largeValues, values } from './groups/values';
@@ -90,6 +91,7 @@ export function runConformanceSuite(options: ConformanceOptions): void {
     atomicity,
     locks,
     compareAndSet,
+    rememberNeverStale,
     clear,
     badInputs,
     stats,
