@@ -4,8 +4,6 @@ import type { RedisStoreOptions } from './options';
 import { createRedisStore } from './redis-store';
 
 export { busChannel, larderBus } from './bus/bus-source';
-export { groupBySlot, keySlot } from './cluster-slots';
-export { isCluster } from './connect';
 export type { RedisDriverConfig } from './env';
 export {
   DEFAULT_COMMAND_TIMEOUT_MS,
@@ -13,14 +11,11 @@ export {
   DEFAULT_MAX_KEY_BYTES,
   DEFAULT_MAX_VALUE_BYTES,
   DEFAULT_READ_YOUR_WRITES_MS,
-  parseRedisUrl,
   type RedisClient,
   type RedisMode,
   type RedisStoreOptions,
-  redact,
 } from './options';
-export { ReadRouter } from './read-router';
-export { createRedisStore, RedisStore, scanPattern } from './redis-store';
+export { createRedisStore, RedisStore } from './redis-store';
 
 /** The `redis` driver for `createCacheManager` (config fields as in `RedisDriverConfig`, plus `RedisStoreOptions`). */
 export const larderDriver: DriverFactory<RedisStoreOptions> = (config, context: DriverContext) => {

@@ -1,6 +1,7 @@
 import { type RedisCluster, startRedisCluster, waitFor } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisStore, keySlot, type RedisStore } from '../src/index';
+import { keySlot } from '../src/cluster-slots';
+import { createRedisStore, type RedisStore } from '../src/index';
 import { commandStats, hostPorts, runRedisConformance, text } from './helpers';
 
 /**

@@ -1,8 +1,10 @@
 import { ConfigError } from '@larder/core';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { groupBySlot, keySlot, parseRedisUrl, ReadRouter, redact, scanPattern } from '../src/index';
-import { resolveOptions } from '../src/options';
+import { groupBySlot, keySlot } from '../src/cluster-slots';
+import { parseRedisUrl, redact, resolveOptions } from '../src/options';
+import { ReadRouter } from '../src/read-router';
+import { scanPattern } from '../src/redis-store';
 
 describe('cluster slots', () => {
   it('matches Redis CLUSTER KEYSLOT', () => {
