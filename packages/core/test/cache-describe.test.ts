@@ -1,7 +1,7 @@
 import { createMemoryStore } from '@larder/memory';
 import { describe, expect, it } from 'vitest';
 import { Cache } from '../src/cache';
-import type { CacheStore, Payload } from '../src/contract';
+import type { CacheStore } from '../src/contract';
 
 describe('Cache.describe()', () => {
   it("returns the store's description", async () => {
@@ -10,25 +10,14 @@ describe('Cache.describe()', () => {
   });
 
   it("says 'unknown' for a driver without describe()", async () => {
-    const data = new Map<string, Payload>();
+    // A store with only the required members (the memory store's, without its describe()).
+    const inner = createMemoryStore();
     const bare: CacheStore = {
       driver: 'bare',
-      capabilities: {
-        batch: false,
-        atomicAdd: false,
-        increment: false,
-        locks: false,
-        enumerate: false,
-        clear: false,
-        ttlPrecisionMs: 1,
-        maxKeyBytes: 250,
-        maxValueBytes: 1024,
-        readReplicas: false,
-        inProcess: true,
-      },
-      get: async (key) => data.get(key),
-      set: async (key, payload) => void data.set(key, payload),
-      delete: async (key) => data.delete(key),
+      capabilities: inner.capabilities,
+      get: (key) => inner.get(key),
+      set: (key, payload, ttlMs) => inner.set(key, payload, ttlMs),
+      delete: (key) => inner.delete(key),
     };
     const cache = new Cache({ store: bare, prefix: 'd:' });
     expect(await cache.describe()).toEqual({ driver: 'bare', topology: { mode: 'unknown', nodes: [] } });
