@@ -1,0 +1,132 @@
+// Drives instances of the L1 coherence tests (instance.ts), each in its own OS process.
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { CoherenceSpec, Reply, Request } from './protocol';
+
+const INSTANCE = fileURLToPath(new URL('./instance.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+
+type Body = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/** One instance process. */
+export interface Instance {
+  call(request: Body): Promise<Reply>;
+  stop(): Promise<void>;
+}
+
+/** Forks `count` instances on `spec` and waits until each one's L1 is up. */
+export async function forkInstances(spec: CoherenceSpec, count = 2): Promise<Instance[]> {
+  return Promise.all(Array.from({ length: count }, () => forkOne(spec)));
+}
+
+function forkOne(spec: CoherenceSpec): Promise<Instance> {
+  const child: ChildProcess = fork(INSTANCE, [], {
+    cwd: ROOT,
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, LARDER_COHERENCE: JSON.stringify(spec) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let next = 0;
+  const waiting = new Map<number, (reply: Reply) => void>();
+  child.on('message', (message: unknown) => {
+    const reply = message as Reply;
+    if (typeof reply === 'object' && reply !== null) waiting.get(reply.id)?.(reply);
+  });
+  const instance: Instance = {
+    call(request) {
+      const id = ++next;
+      return new Promise((resolve, reject) => {
+        waiting.set(id, (reply) => {
+          waiting.delete(id);
+          if (reply.error) reject(new Error(reply.error));
+          else resolve(reply);
+        });
+        child.send({ ...request, id });
+      });
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.removeAllListeners('exit');
+        child.once('exit', () => resolve());
+        // By PID: only the process this test started.
+        process.kill(child.pid as number, 'SIGTERM');
+      }),
+  };
+  return new Promise((resolve, reject) => {
+    const failed = (code: number | null) => reject(new Error(`coherence instance exited with ${code}`));
+    child.once('exit', failed);
+    child.once('message', (message) => {
+      if (message !== 'ready') return;
+      child.off('exit', failed);
+      resolve(instance);
+    });
+  });
+}
+
+/** What `runWrites` measured. */
+export interface Coherence {
+  /** Invalidation delay in ms (writer's set resolved -> reader saw the value), sorted. */
+  delays: number[];
+  /** Reads of an older value after the key's invalidation had arrived: must be 0. */
+  stale: number;
+  /** Writes whose value the reader did not see within the timeout. */
+  unseen: number;
+}
+
+/**
+ * `rounds` writes of an increasing number by `writer`, each watched by `reader` (which held the
+ * previous value in its L1). `write` replaces the writer's set (e.g. a plain redis-cli), and
+ * `during(round)` runs before a round (e.g. a failover).
+ */
+export async function runWrites(
+  writer: Instance | ((value: number) => Promise<number>),
+  reader: Instance,
+  key: string,
+  rounds: number,
+  options: { start?: number; timeoutMs?: number; during?: (round: number) => Promise<void> } = {},
+): Promise<Coherence> {
+  const result: Coherence = { delays: [], stale: 0, unseen: 0 };
+  const start = options.start ?? 1;
+  for (let round = 0; round < rounds; round++) {
+    const value = start + round;
+    await options.during?.(round);
+    // The reader holds the previous value in its L1 (two reads: the second is an L1 hit when up).
+    await reader.call({ op: 'get', key });
+    await reader.call({ op: 'get', key });
+    const watching = reader.call({ op: 'watch', key, value, timeoutMs: options.timeoutMs ?? 5000 });
+    const wroteAt = typeof writer === 'function' ? await writer(value) : await setRetrying(writer, key, value);
+    const seen = await watching;
+    result.stale += seen.stale ?? 0;
+    if (seen.at === undefined) result.unseen++;
+    else result.delays.push(Math.max(0, seen.at - wroteAt));
+  }
+  result.delays.sort((a, b) => a - b);
+  return result;
+}
+
+/** A set that retries while the backend fails over; resolves when the write was acknowledged. */
+async function setRetrying(writer: Instance, key: string, value: number): Promise<number> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      return (await writer.call({ op: 'set', key, value })).at as number;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+/** `p` (0-1) percentile of sorted `values`. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  return values[Math.min(values.length - 1, Math.floor(p * values.length))] as number;
+}
+
+/** Prints and returns `label: p50 x ms, p99 y ms (n)`. */
+export function report(label: string, coherence: Coherence): string {
+  const line = `L1 invalidation delay, ${label}: p50 ${percentile(coherence.delays, 0.5).toFixed(2)} ms, p99 ${percentile(coherence.delays, 0.99).toFixed(2)} ms (n=${coherence.delays.length}, stale reads ${coherence.stale})`;
+  console.log(line);
+  return line;
+}

@@ -1,0 +1,106 @@
+// One app instance of the L1 coherence tests, in its own OS process (child_process.fork with tsx).
+// Its store comes from LARDER_COHERENCE (JSON: a CoherenceSpec); it answers 'ready' over IPC once
+// its L1 is up, then runs the parent's commands: set, get, watch (spin on get until a value shows,
+// recording when the key's invalidation arrived and any read of an older value after that).
+import { Cache, type CacheStore, type InvalidationSource } from '@larder/core';
+import type { CoherenceSpec, Reply, Request } from './protocol';
+
+const spec = JSON.parse(process.env.LARDER_COHERENCE ?? '{}') as CoherenceSpec;
+const now = () => performance.timeOrigin + performance.now();
+
+/** When each full key's latest invalidation arrived in this process. */
+const invalidated = new Map<string, number>();
+
+async function storeFor(): Promise<CacheStore> {
+  if (spec.driver === 'redis') {
+    const { createRedisStore } = await import('@larder/redis');
+    return createRedisStore(spec.redis ?? {});
+  }
+  if (spec.driver === 'memcached') {
+    const { createMemcachedStore } = await import('@larder/memcached');
+    return createMemcachedStore({ servers: spec.memcachedServers });
+  }
+  const { createDynamoDbStore } = await import('@larder/dynamodb');
+  return createDynamoDbStore({ ...spec.dynamodb, timeout: '20s' } as never);
+}
+
+/** Records when invalidations arrive, then hands them to the L1. */
+function recording(source: InvalidationSource): InvalidationSource {
+  return {
+    ...source,
+    mode: source.mode,
+    publish: source.publish?.bind(source),
+    close: source.close.bind(source),
+    start(handlers) {
+      source.start({
+        ...handlers,
+        onKeys(keys) {
+          const at = now();
+          for (const key of keys) invalidated.set(key, at);
+          handlers.onKeys(keys);
+        },
+      });
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const store = await storeFor();
+  const own = store.invalidation?.bind(store);
+  if (spec.l1.invalidation === 'bus' && own === undefined) {
+    // memcached / DynamoDB: the bus comes from @larder/redis, recorded the same way.
+    const { larderBus } = await import('@larder/redis');
+    (store as { invalidation?: CacheStore['invalidation'] }).invalidation = (_mode, options) =>
+      recording(larderBus(options));
+  } else if (own !== undefined) {
+    (store as { invalidation?: CacheStore['invalidation'] }).invalidation = (mode, options) => {
+      const source = own(mode, options);
+      return source === undefined ? undefined : recording(source);
+    };
+  }
+  const cache = new Cache({ store, prefix: spec.prefix, l1: spec.l1, timeout: '20s' });
+  for (;;) {
+    if ((await cache.describeL1())?.state === 'up') break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  process.on('message', (message: Request) => {
+    handle(cache, message).then(
+      (reply) => process.send?.({ id: message.id, ...reply }),
+      (error: unknown) => process.send?.({ id: message.id, error: String((error as Error)?.message ?? error) }),
+    );
+  });
+  process.send?.('ready');
+}
+
+async function handle(cache: Cache, request: Request): Promise<Omit<Reply, 'id'>> {
+  if (request.op === 'set') {
+    await cache.set(request.key, request.value, '10m');
+    return { at: now() };
+  }
+  if (request.op === 'get') return { value: await cache.get(request.key) };
+  if (request.op === 'state') return { value: await cache.describeL1() };
+  // watch: read until `value` shows; any read of an older value after the key's invalidation arrived is stale.
+  const full = `${cache.prefix}${request.key}`;
+  const since = now();
+  const deadline = since + request.timeoutMs;
+  let stale = 0;
+  let reads = 0;
+  for (;;) {
+    const began = now();
+    const value = (await cache.get<number>(request.key)) as number | undefined;
+    const read = now();
+    reads++;
+    const arrived = invalidated.get(full);
+    if (value === request.value) return { at: read, invalidatedAt: arrived, stale, reads };
+    // The key's invalidation had arrived before this read began, and it still returned an older value.
+    if (arrived !== undefined && arrived >= since && arrived < began && value !== undefined && value < request.value)
+      stale++;
+    if (read > deadline) return { at: undefined, invalidatedAt: arrived, stale, reads, value };
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

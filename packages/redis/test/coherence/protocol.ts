@@ -1,0 +1,31 @@
+/** What an instance of the coherence tests runs on. */
+export interface CoherenceSpec {
+  driver: 'redis' | 'memcached' | 'dynamodb';
+  prefix: string;
+  /** `createRedisStore` options (url, replicaUrls, readFrom, sentinels, clusterNodes...). */
+  redis?: Record<string, unknown>;
+  memcachedServers?: string[];
+  dynamodb?: Record<string, unknown>;
+  l1: { invalidation: 'tracking' | 'bus' | 'none'; busUrl?: string; ttl?: string };
+}
+
+/** A command from the test. */
+export type Request =
+  | { id: number; op: 'set'; key: string; value: number }
+  | { id: number; op: 'get'; key: string }
+  | { id: number; op: 'state' }
+  | { id: number; op: 'watch'; key: string; value: number; timeoutMs: number };
+
+/** An instance's answer. */
+export interface Reply {
+  id: number;
+  error?: string;
+  value?: unknown;
+  /** Epoch ms (sub-ms): when a set resolved, or when a watch saw its value. */
+  at?: number;
+  /** When the key's latest invalidation arrived (watch). */
+  invalidatedAt?: number;
+  /** Reads of an older value that began after the key's invalidation had arrived (watch): must be 0. */
+  stale?: number;
+  reads?: number;
+}
