@@ -1,7 +1,16 @@
 import { tracingChannel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import type { OperationTraceContext } from '@larder/core';
-import { type Attributes, context, metrics, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  context,
+  metrics,
+  type ObservableResult,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 import { dbSystemName, type InstrumentLarderOptions, keyGroup } from './options';
 
 const SCOPE = '@larder/otel';
@@ -41,6 +50,18 @@ export function instrumentLarder(options: InstrumentLarderOptions = {}): Instrum
   const hits = meter.createCounter('larder.hits', { description: 'Keys a read found', unit: '{key}' });
   const misses = meter.createCounter('larder.misses', { description: 'Keys a read did not find', unit: '{key}' });
   const pending = new WeakMap<OperationTraceContext, Pending>();
+  const l1Entries = meter.createObservableGauge('larder.l1.entries', {
+    description: 'Entries in the in-process L1 tier, per store',
+    unit: '{entry}',
+  });
+  const caches = options.caches ?? [];
+  const observeL1 = async (result: ObservableResult) => {
+    for (const cache of caches) {
+      const l1 = await cache.describeL1().catch(() => undefined);
+      if (l1 !== undefined) result.observe(l1.entries, { 'larder.store': cache.name });
+    }
+  };
+  if (caches.length > 0) l1Entries.addCallback(observeL1);
 
   const finish = (ctx: OperationTraceContext): void => {
     const state = pending.get(ctx);
@@ -115,6 +136,7 @@ export function instrumentLarder(options: InstrumentLarderOptions = {}): Instrum
       if (!enabled) return;
       enabled = false;
       channel.unsubscribe(handlers);
+      if (caches.length > 0) l1Entries.removeCallback(observeL1);
     },
   };
 }

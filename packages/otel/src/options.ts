@@ -15,6 +15,14 @@ export interface InstrumentLarderOptions {
   keyGroups?: readonly KeyGroupRule[];
   /** Start a span only when the operation runs under a parent span (a request, a job). @default true */
   requireParentSpan?: boolean;
+  /** Caches whose L1 size `larder.l1.entries` reports (read from `describeL1()` at each collection). */
+  caches?: readonly L1Reporting[];
+}
+
+/** What `larder.l1.entries` needs of a `Cache`. */
+export interface L1Reporting {
+  readonly name: string;
+  describeL1(): Promise<{ entries: number } | undefined>;
 }
 
 /** The group of a key by `rules`, else every `:`-separated segment holding a digit becomes `*` (`user:123` → `user:*`). */
