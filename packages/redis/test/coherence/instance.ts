@@ -8,8 +8,8 @@ import type { CoherenceSpec, Reply, Request } from './protocol';
 const spec = JSON.parse(process.env.LARDER_COHERENCE ?? '{}') as CoherenceSpec;
 const now = () => performance.timeOrigin + performance.now();
 
-/** When each full key's latest invalidation arrived in this process. */
-const invalidated = new Map<string, number>();
+/** When each full key's invalidations arrived in this process (one per tracked node for tracking). */
+const invalidated = new Map<string, number[]>();
 
 async function storeFor(): Promise<CacheStore> {
   if (spec.driver === 'redis') {
@@ -36,7 +36,7 @@ function recording(source: InvalidationSource): InvalidationSource {
         ...handlers,
         onKeys(keys) {
           const at = now();
-          for (const key of keys) invalidated.set(key, at);
+          for (const key of keys) invalidated.set(key, [...(invalidated.get(key) ?? []), at].slice(-16));
           handlers.onKeys(keys);
         },
       });
@@ -87,14 +87,24 @@ async function handle(cache: Cache, request: Request): Promise<Omit<Reply, 'id'>
   let reads = 0;
   for (;;) {
     const began = now();
-    const value = (await cache.get<number>(request.key)) as number | undefined;
+    let value: number | undefined;
+    try {
+      value = (await cache.get<number>(request.key)) as number | undefined;
+    } catch {
+      // The backend is failing over: no answer is not a stale answer; read again.
+      if (now() > deadline) return { at: undefined, stale, reads };
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      continue;
+    }
     const read = now();
     reads++;
-    const arrived = invalidated.get(full);
+    // With replica reads a key is invalidated once per node; the value is current once every node said so.
+    const arrivals = (invalidated.get(full) ?? []).filter((at) => at >= since);
+    const arrived =
+      arrivals.length >= (spec.arrivalsNeeded ?? 1) ? arrivals[(spec.arrivalsNeeded ?? 1) - 1] : undefined;
     if (value === request.value) return { at: read, invalidatedAt: arrived, stale, reads };
     // The key's invalidation had arrived before this read began, and it still returned an older value.
-    if (arrived !== undefined && arrived >= since && arrived < began && value !== undefined && value < request.value)
-      stale++;
+    if (arrived !== undefined && arrived < began && value !== undefined && value < request.value) stale++;
     if (read > deadline) return { at: undefined, invalidatedAt: arrived, stale, reads, value };
     await new Promise((resolve) => setImmediate(resolve));
   }

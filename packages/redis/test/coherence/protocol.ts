@@ -6,6 +6,8 @@ export interface CoherenceSpec {
   redis?: Record<string, unknown>;
   memcachedServers?: string[];
   dynamodb?: Record<string, unknown>;
+  /** Invalidations of a key (one per tracked node) before a read of an older value counts as stale. @default 1 */
+  arrivalsNeeded?: number;
   l1: { invalidation: 'tracking' | 'bus' | 'none'; busUrl?: string; ttl?: string };
 }
 
