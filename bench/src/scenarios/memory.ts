@@ -3,14 +3,21 @@
  * and the in-memory defaults of keyv, cache-manager and bentocache, on the same keys and value.
  */
 import { type Cache, createCacheManager } from '@larder/core';
+import { createMemoryStore } from '@larder/memory';
+import { instrumentLarder } from '@larder/otel';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { BentoCache, bentostore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
 import { createCache } from 'cache-manager';
 import Keyv from 'keyv';
 import { LRUCache } from 'lru-cache';
 import type { BenchCase, Scenario } from '../harness';
+import { coreCopy } from '../untraced-core';
 
 const KEYS = 1000;
+const OTEL = 'larder + @larder/otel';
+const COPIES = { traced: 'core copy, tracing code', untraced: 'core copy, no tracing code' } as const;
 const TTL_MS = 3_600_000;
 const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}`);
 const value = (i: number) => ({
@@ -26,6 +33,8 @@ interface Ctx {
   larder: Cache;
   larderRaw: Cache;
   larderCodec: Cache;
+  /** Caches from two copies of core built the same way, with and without the tracing code (see untraced-core.ts). */
+  copies: Partial<Record<'traced' | 'untraced', Cache>>;
   lru: LRUCache<string, object>;
   keyv: Keyv;
   cacheManager: ReturnType<typeof createCache>;
@@ -43,6 +52,19 @@ type Subject = {
 const subjects: Subject[] = [
   {
     name: 'larder',
+    get: (c, k) => c.larder.get(k),
+    set: (c, k, v) => c.larder.set(k, v, TTL_MS),
+    remember: (c, k) => c.larder.remember(k, TTL_MS, loader),
+  },
+  ...(['traced', 'untraced'] as const).map((kind) => ({
+    name: COPIES[kind],
+    get: (c: Ctx, k: string) => c.copies[kind]!.get(k),
+    set: (c: Ctx, k: string, v: object) => c.copies[kind]!.set(k, v, TTL_MS),
+    remember: (c: Ctx, k: string) => c.copies[kind]!.remember(k, TTL_MS, loader),
+  })),
+  {
+    // Same Cache as `larder`; its process runs instrumentLarder (metrics on, no parent span: no spans).
+    name: OTEL,
     get: (c, k) => c.larder.get(k),
     set: (c, k, v) => c.larder.set(k, v, TTL_MS),
     remember: (c, k) => c.larder.remember(k, TTL_MS, loader),
@@ -119,6 +141,26 @@ function cases(): BenchCase<Ctx>[] {
   return ops.flatMap(([op, make]) => subjects.map((s) => ({ op, subject: s.name, run: make(s) })));
 }
 
+/** A metric reader nobody reads: the cost measured is recording, not exporting. */
+class IdleReader extends MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
+/** @larder/otel as an app would run it: a meter provider with a reader, a tracer provider, no parent span. */
+function startOtel() {
+  const meterProvider = new MeterProvider({ readers: [new IdleReader()] });
+  const tracerProvider = new BasicTracerProvider();
+  const instrumented = instrumentLarder({ meterProvider, tracerProvider });
+  return {
+    async close() {
+      instrumented.disable();
+      await meterProvider.shutdown();
+      await tracerProvider.shutdown();
+    },
+  };
+}
+
 /** The in-memory scenario. */
 export const scenario: Scenario<Ctx> = {
   name: 'memory',
@@ -127,7 +169,9 @@ export const scenario: Scenario<Ctx> = {
     'larder = the memory store through the `Cache` facade, default options (values copied in and out, so isolated ' +
     'from mutation); `clone: false` keeps references; `useCodec` runs the JSON codec on every call. Peers use their ' +
     'defaults: keyv 5.6 (in-memory Map, JSON-serialized), cache-manager 7.2 (keyv Map, serialization off: keeps ' +
-    'references, not isolated), bentocache 1.6 (memory driver only, no bus). Every call is awaited. Each subject runs in a process of its own.',
+    'references, not isolated), bentocache 1.6 (memory driver only, no bus). Every call is awaited. Each subject runs in a process of its own. ' +
+    '`core copy` rows = the Cache from two copies of core built the same way, one whose facade methods lack the larder.operation check; ' +
+    '`+ @larder/otel` = `larder` with instrumentLarder on (metrics recorded, no parent span so no spans).',
   baseline: 'larder',
   // Everything runs in this process: count its CPU time, so other load on the machine does not skew ratios.
   clock: 'cpu',
@@ -143,6 +187,22 @@ export const scenario: Scenario<Ctx> = {
     const larderRaw = manager.store('raw');
     const larderCodec = manager.store('codec');
     await Promise.all([larder.getStore(), larderRaw.getStore(), larderCodec.getStore()]);
+    // Each copy only in its own subject's process (both when not isolated).
+    const only = process.env.LARDER_BENCH_SUBJECT;
+    const copies: Ctx['copies'] = {};
+    const loaded: { dispose(): void }[] = [];
+    for (const kind of ['traced', 'untraced'] as const) {
+      if (only && only !== COPIES[kind]) continue;
+      const copy = await coreCopy(kind);
+      loaded.push(copy);
+      copies[kind] = new copy.Cache({
+        store: createMemoryStore({ maxEntries: 10_000 }),
+        name: 'memory',
+        prefix: 'larder',
+      });
+    }
+    // Only in the otel subject's own process: a subscriber anywhere else would trace every subject.
+    const otel = process.env.LARDER_BENCH_SUBJECT === OTEL ? startOtel() : undefined;
     const lru = new LRUCache<string, object>({ max: 10_000 });
     const keyv = new Keyv();
     const cacheManager = createCache();
@@ -154,11 +214,15 @@ export const scenario: Scenario<Ctx> = {
       larder,
       larderRaw,
       larderCodec,
+      copies,
       lru,
       keyv,
       cacheManager,
       bento,
       close: async () => {
+        await otel?.close();
+        for (const cache of Object.values(copies)) await cache.close();
+        for (const copy of loaded) copy.dispose();
         await manager.close();
         await cacheManager.disconnect();
         await bento.disconnectAll();
