@@ -6,6 +6,7 @@
  * and decoding, which every real client (larder included) pays on top of its own work.
  */
 import net from 'node:net';
+import { parseHostPort } from '@larder/core';
 
 const HEADER = 24;
 const GETKQ = 0x0d;
@@ -31,8 +32,9 @@ class FloorConnection {
   }
 
   static async open(address: string): Promise<FloorConnection> {
-    const [host, port] = address.split(':');
-    const socket = net.connect(Number(port), host);
+    const parsed = parseHostPort(address);
+    if (!parsed) throw new Error(`bad memcached address '${address}' (expected host:port)`);
+    const socket = net.connect(parsed.port, parsed.host);
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     return new FloorConnection(socket);
   }
