@@ -1,47 +1,28 @@
 import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  type BatchGetItemCommandOutput,
-  BatchWriteItemCommand,
-  type BatchWriteItemCommandOutput,
   DeleteItemCommand,
   type DeleteItemCommandOutput,
   type DynamoDBClient,
   GetItemCommand,
   type GetItemCommandOutput,
   PutItemCommand,
-  ScanCommand,
-  type ScanCommandOutput,
   UpdateItemCommand,
-  type UpdateItemCommandOutput,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import {
-  BackendError,
-  type CacheStore,
-  type Payload,
-  type StoreCapabilities,
-  type StoreDescription,
-  type TtlMs,
-  ValueTooLargeError,
-} from '@larder/core';
-import { BATCH_GET_LIMIT, BATCH_WRITE_LIMIT, chunk, Deadline, untilProcessed } from './batch';
+import type { CacheStore, Payload, StoreCapabilities, StoreDescription, TtlMs } from '@larder/core';
+import { Deadline } from './batch';
 import { asLowLevelClient, buildClient } from './client';
 import { compareAndSetCommand } from './compare-and-set';
+import { ABSENT_OR_EXPIRED, LIVE } from './conditions';
 import { ensureTable } from './create-tables';
 import { describeDynamoDb } from './describe';
-import { isConditionFailure, toLarderError } from './errors';
-import { expiresAtSeconds, isExpired, nowSeconds } from './expiry';
+import { expiresAtSeconds, nowSeconds } from './expiry';
 import { GetBatcher } from './get-batcher';
-import { attributeBytes, fromAttribute, itemBytes, MAX_ITEM_BYTES, MAX_KEY_BYTES, toAttribute } from './item';
+import { incrementCounter } from './increment';
+import { MAX_ITEM_BYTES, MAX_KEY_BYTES, toAttribute } from './item';
 import { type DynamoDbStoreOptions, type ResolvedDynamoDbOptions, resolveOptions } from './options';
 import { secretsOf } from './scrub';
+import { DynamoTable, type Item } from './table';
 
-type Item = Record<string, AttributeValue>;
-
-// Expression names used in every condition: #k key, #v value, #e expiry.
-const LIVE = '(attribute_not_exists(#e) OR #e > :now)';
-const ABSENT_OR_EXPIRED = 'attribute_not_exists(#k) OR #e <= :now';
 // Largest size of the expiry Number (10 digits of epoch seconds -> 6 bytes; 21 digits max).
 const EXPIRY_VALUE_BYTES = 12;
 
@@ -59,9 +40,7 @@ export class DynamoDbStore implements CacheStore {
   readonly clear?: (prefix: string) => Promise<void>;
 
   private readonly ownsClient: boolean;
-  /** AWS keys, scrubbed from every wrapped error. */
-  private readonly secrets: string[];
-  private readonly names: Record<string, string>;
+  private readonly table: DynamoTable;
   private readonly batcher: GetBatcher<Item>;
   /** Resolves when the table is ready (createTable); undefined when nothing to wait for. */
   private ready: Promise<unknown> | undefined;
@@ -69,7 +48,6 @@ export class DynamoDbStore implements CacheStore {
   constructor(options: DynamoDbStoreOptions = {}, env: Readonly<Record<string, string | undefined>> = process.env) {
     const o = resolveOptions(options, env);
     this.options = o;
-    this.secrets = secretsOf(o.credentials);
     this.ownsClient = !o.client;
     this.client = o.client
       ? asLowLevelClient(o.client)
@@ -81,8 +59,10 @@ export class DynamoDbStore implements CacheStore {
           requestTimeoutMs: o.timeoutMs,
           connectionTimeoutMs: o.connectionTimeoutMs,
         });
+    this.table = new DynamoTable(this.client, o, secretsOf(o.credentials), () =>
+      this.ready ? this.whenReady() : undefined,
+    );
     const { key, value, expiration } = o.attributes;
-    this.names = { '#k': key, '#v': value, '#e': expiration };
     const overhead = Buffer.byteLength(key) + Buffer.byteLength(value) + Buffer.byteLength(expiration);
     this.capabilities = {
       batch: true,
@@ -99,9 +79,9 @@ export class DynamoDbStore implements CacheStore {
       inProcess: false,
       compareAndSet: true,
     };
-    this.batcher = new GetBatcher((keys) => this.fetchItems(keys, new Deadline(o.timeoutMs, 'get')));
+    this.batcher = new GetBatcher((keys) => this.table.fetchItems(keys, new Deadline(o.timeoutMs, 'get')));
     if (o.allowClear) {
-      this.keys = (prefix) => this.scanKeys(prefix);
+      this.keys = (prefix) => this.table.scanKeys(prefix);
       this.clear = (prefix) => this.clearPrefix(prefix);
     }
     if (o.createTable) this.ready = this.provision();
@@ -131,18 +111,21 @@ export class DynamoDbStore implements CacheStore {
   /** Returns the payload, or undefined when absent or past its expiry (even if DynamoDB has not deleted it yet). */
   async get(key: string): Promise<Payload | undefined> {
     if (this.ready) await this.whenReady();
-    return this.payloadOf(await this.batcher.load(key));
+    return this.table.payloadOf(await this.batcher.load(key));
   }
 
   /** Returns payloads aligned with `keys`: BatchGetItem per 100 distinct keys, in parallel. */
   async getMany(keys: readonly string[]): Promise<(Payload | undefined)[]> {
-    const found = await this.fetchItems([...new Set(keys)], new Deadline(this.options.timeoutMs, 'getMany'));
-    return keys.map((key) => this.payloadOf(found.get(key)));
+    const found = await this.table.fetchItems([...new Set(keys)], new Deadline(this.options.timeoutMs, 'getMany'));
+    return keys.map((key) => this.table.payloadOf(found.get(key)));
   }
 
   /** Stores the payload (PutItem); no `ttlMs` = no expiry attribute (forever). */
   async set(key: string, payload: Payload, ttlMs: TtlMs): Promise<void> {
-    await this.send(new PutItemCommand({ TableName: this.options.table, Item: this.item(key, payload, ttlMs) }), 'set');
+    await this.table.send(
+      new PutItemCommand({ TableName: this.options.table, Item: this.table.item(key, payload, ttlMs) }),
+      'set',
+    );
   }
 
   /** Stores every entry with BatchWriteItem (25 per request, in parallel), retrying unprocessed items. */
@@ -150,20 +133,20 @@ export class DynamoDbStore implements CacheStore {
     const unique = new Map(entries);
     const requests = [...unique].map(
       ([key, payload]): WriteRequest => ({
-        PutRequest: { Item: this.item(key, payload, ttlMs) },
+        PutRequest: { Item: this.table.item(key, payload, ttlMs) },
       }),
     );
-    await this.batchWrite(requests, new Deadline(this.options.timeoutMs, 'setMany'));
+    await this.table.batchWrite(requests, new Deadline(this.options.timeoutMs, 'setMany'));
   }
 
   /** Returns true if a live item was deleted (a conditional DeleteItem; an expired one is left to the TTL sweeper). */
   async delete(key: string): Promise<boolean> {
-    return this.sendConditional(
+    return this.table.sendConditional(
       new DeleteItemCommand({
         TableName: this.options.table,
-        Key: this.keyOf(key),
+        Key: this.table.keyOf(key),
         ConditionExpression: `attribute_exists(#k) AND ${LIVE}`,
-        ExpressionAttributeNames: { '#k': this.names['#k']!, '#e': this.names['#e']! },
+        ExpressionAttributeNames: { '#k': this.table.names['#k']!, '#e': this.table.names['#e']! },
         ExpressionAttributeValues: { ':now': { N: String(nowSeconds()) } },
       }),
       'delete',
@@ -177,11 +160,11 @@ export class DynamoDbStore implements CacheStore {
   async deleteMany(keys: readonly string[]): Promise<number> {
     const unique = [...new Set(keys)];
     const deadline = new Deadline(this.options.timeoutMs, 'deleteMany');
-    const found = await this.fetchItems(unique, deadline, true);
+    const found = await this.table.fetchItems(unique, deadline, true);
     let live = 0;
-    for (const item of found.values()) if (this.isLive(item)) live++;
-    await this.batchWrite(
-      unique.map((key) => ({ DeleteRequest: { Key: this.keyOf(key) } })),
+    for (const item of found.values()) if (this.table.isLive(item)) live++;
+    await this.table.batchWrite(
+      unique.map((key) => ({ DeleteRequest: { Key: this.table.keyOf(key) } })),
       deadline,
     );
     return live;
@@ -189,27 +172,27 @@ export class DynamoDbStore implements CacheStore {
 
   /** True when the key is present and not expired (a key-only GetItem). */
   async has(key: string): Promise<boolean> {
-    const out = await this.send<GetItemCommandOutput>(
+    const out = await this.table.send<GetItemCommandOutput>(
       new GetItemCommand({
         TableName: this.options.table,
-        Key: this.keyOf(key),
+        Key: this.table.keyOf(key),
         ConsistentRead: this.options.consistentRead,
         ProjectionExpression: '#k, #e',
-        ExpressionAttributeNames: { '#k': this.names['#k']!, '#e': this.names['#e']! },
+        ExpressionAttributeNames: { '#k': this.table.names['#k']!, '#e': this.table.names['#e']! },
       }),
       'has',
     );
-    return out.Item !== undefined && this.isLive(out.Item);
+    return out.Item !== undefined && this.table.isLive(out.Item);
   }
 
   /** Atomic set-if-absent: a PutItem conditioned on the item being missing or expired. */
   async add(key: string, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
-    return this.sendConditional(
+    return this.table.sendConditional(
       new PutItemCommand({
         TableName: this.options.table,
-        Item: this.item(key, payload, ttlMs),
+        Item: this.table.item(key, payload, ttlMs),
         ConditionExpression: ABSENT_OR_EXPIRED,
-        ExpressionAttributeNames: { '#k': this.names['#k']!, '#e': this.names['#e']! },
+        ExpressionAttributeNames: { '#k': this.table.names['#k']!, '#e': this.table.names['#e']! },
         ExpressionAttributeValues: { ':now': { N: String(nowSeconds()) } },
       }),
       'add',
@@ -217,129 +200,33 @@ export class DynamoDbStore implements CacheStore {
   }
 
   /**
-   * Atomically adds `delta` and returns the new value, in one UpdateItem for a missing or live
-   * counter. A plain `ADD` would revive an expired item with its old value (DynamoDB has not
-   * deleted it yet), so the ADD is conditioned on the item being missing or live:
-   * - no TTL: `ADD #v :d` if missing or live (a new counter gets no expiry);
-   * - TTL: `ADD #v :d SET #e = if_not_exists(#e, :exp)` if missing or live *with* an expiry
-   *   (a new counter gets `:exp`, a live one keeps its own).
-   * When the condition fails the item is expired (or, with a TTL, a live counter without expiry):
-   * a PutItem of `delta` replaces an expired one (conditioned on it still being missing or
-   * expired), an ADD conditioned on "exists, no expiry" handles the other; losing a race to
-   * another writer loops back, bounded by the store's timeout.
+   * Atomically adds `delta` and returns the new value: one UpdateItem for a missing or live
+   * counter, an expired one is replaced (see increment.ts).
    */
-  async increment(key: string, delta: number, ttlMs: TtlMs): Promise<number> {
-    if (!Number.isSafeInteger(delta)) {
-      throw new BackendError(`dynamodb increment: delta must be a safe integer, got ${delta}`, this.driver);
-    }
-    const deadline = new Deadline(this.options.timeoutMs, 'increment');
-    const d: AttributeValue = { N: String(delta) };
-    for (;;) {
-      const now: AttributeValue = { N: String(nowSeconds()) };
-      const first =
-        ttlMs === undefined
-          ? await this.conditionalAdd(
-              key,
-              'ADD #v :d',
-              `attribute_not_exists(#k) OR ${LIVE}`,
-              { ':d': d, ':now': now },
-              deadline,
-            )
-          : await this.conditionalAdd(
-              key,
-              'ADD #v :d SET #e = if_not_exists(#e, :exp)',
-              'attribute_not_exists(#k) OR #e > :now',
-              { ':d': d, ':now': now, ':exp': { N: String(expiresAtSeconds(ttlMs)) } },
-              deadline,
-            );
-      if (first.value !== undefined) return first.value;
-      // The failed condition returns the item (ReturnValuesOnConditionCheckFailure), which says
-      // whether it is expired (recreate) or a live counter without expiry (plain ADD).
-      const liveForever = first.old !== undefined && this.isLive(first.old);
-      if (!liveForever) {
-        const created = await this.sendConditional(
-          new PutItemCommand({
-            TableName: this.options.table,
-            Item: this.item(key, String(delta), ttlMs),
-            ConditionExpression: ABSENT_OR_EXPIRED,
-            ExpressionAttributeNames: { '#k': this.names['#k']!, '#e': this.names['#e']! },
-            ExpressionAttributeValues: { ':now': { N: String(nowSeconds()) } },
-          }),
-          'increment',
-          deadline,
-        );
-        if (created) return delta;
-      }
-      // Servers that do not return the old item (older emulators) fall through to this as well.
-      if (ttlMs !== undefined && (liveForever || first.old === undefined)) {
-        const forever = await this.conditionalAdd(
-          key,
-          'ADD #v :d',
-          'attribute_exists(#k) AND attribute_not_exists(#e)',
-          { ':d': d },
-          deadline,
-        );
-        if (forever.value !== undefined) return forever.value;
-      }
-      if (deadline.remaining() === 0) throw deadline.timeoutError();
-    }
-  }
-
-  /** A conditional `ADD` UpdateItem: the new value, or the item that failed the condition. */
-  private async conditionalAdd(
-    key: string,
-    update: string,
-    condition: string,
-    values: Item,
-    deadline: Deadline,
-  ): Promise<{ value?: number; old?: Item }> {
-    const names: Record<string, string> = { '#v': this.names['#v']!, '#e': this.names['#e']! };
-    if (condition.includes('#k')) names['#k'] = this.names['#k']!;
-    try {
-      const out = await this.send<UpdateItemCommandOutput>(
-        new UpdateItemCommand({
-          TableName: this.options.table,
-          Key: this.keyOf(key),
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'UPDATED_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-        'increment',
-        deadline,
-      );
-      return { value: Number(out.Attributes?.[this.options.attributes.value]?.N) };
-    } catch (error) {
-      if (error instanceof BackendError && isConditionFailure(error.cause)) {
-        const old = (error.cause as { Item?: Item }).Item;
-        return old ? { old } : {};
-      }
-      throw error;
-    }
+  increment(key: string, delta: number, ttlMs: TtlMs): Promise<number> {
+    return incrementCounter(this.table, key, delta, ttlMs);
   }
 
   /** Deletes and returns the payload in one DeleteItem (ReturnValues ALL_OLD); an expired item gives undefined. */
   async pull(key: string): Promise<Payload | undefined> {
-    const out = await this.send<DeleteItemCommandOutput>(
-      new DeleteItemCommand({ TableName: this.options.table, Key: this.keyOf(key), ReturnValues: 'ALL_OLD' }),
+    const out = await this.table.send<DeleteItemCommandOutput>(
+      new DeleteItemCommand({ TableName: this.options.table, Key: this.table.keyOf(key), ReturnValues: 'ALL_OLD' }),
       'pull',
     );
-    return this.payloadOf(out.Attributes);
+    return this.table.payloadOf(out.Attributes);
   }
 
   /** One UpdateItem that sets (or, with no TTL, removes) only the expiry; false if the key is absent or expired. */
   async touch(key: string, ttlMs: TtlMs): Promise<boolean> {
     const values: Item = { ':now': { N: String(nowSeconds()) } };
     if (ttlMs !== undefined) values[':exp'] = { N: String(expiresAtSeconds(ttlMs)) };
-    return this.sendConditional(
+    return this.table.sendConditional(
       new UpdateItemCommand({
         TableName: this.options.table,
-        Key: this.keyOf(key),
+        Key: this.table.keyOf(key),
         UpdateExpression: ttlMs === undefined ? 'REMOVE #e' : 'SET #e = :exp',
         ConditionExpression: `attribute_exists(#k) AND ${LIVE}`,
-        ExpressionAttributeNames: { '#k': this.names['#k']!, '#e': this.names['#e']! },
+        ExpressionAttributeNames: { '#k': this.table.names['#k']!, '#e': this.table.names['#e']! },
         ExpressionAttributeValues: values,
       }),
       'touch',
@@ -348,12 +235,12 @@ export class DynamoDbStore implements CacheStore {
 
   /** Deletes the key only if it is live and its value equals `expected` (lock release). */
   async compareAndDelete(key: string, expected: Payload): Promise<boolean> {
-    return this.sendConditional(
+    return this.table.sendConditional(
       new DeleteItemCommand({
         TableName: this.options.table,
-        Key: this.keyOf(key),
+        Key: this.table.keyOf(key),
         ConditionExpression: `#v = :expected AND ${LIVE}`,
-        ExpressionAttributeNames: { '#v': this.names['#v']!, '#e': this.names['#e']! },
+        ExpressionAttributeNames: { '#v': this.table.names['#v']!, '#e': this.table.names['#e']! },
         ExpressionAttributeValues: { ':expected': toAttribute(expected), ':now': { N: String(nowSeconds()) } },
       }),
       'compareAndDelete',
@@ -362,14 +249,17 @@ export class DynamoDbStore implements CacheStore {
 
   /** Stores `payload` only if the live stored value equals `expected` (`undefined` = absent or expired): one conditional PutItem. */
   async compareAndSet(key: string, expected: Payload | undefined, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
-    const item = this.item(key, payload, ttlMs);
-    return this.sendConditional(compareAndSetCommand(this.options.table, item, this.names, expected), 'compareAndSet');
+    const item = this.table.item(key, payload, ttlMs);
+    return this.table.sendConditional(
+      compareAndSetCommand(this.options.table, item, this.table.names, expected),
+      'compareAndSet',
+    );
   }
 
   /** The table's status, billing and TTL as data; rejects when the table is missing. */
   describe(): Promise<StoreDescription> {
     const { table, endpoint, region } = this.options;
-    return describeDynamoDb((command, operation) => this.send(command, operation), table, endpoint, region);
+    return describeDynamoDb((command, operation) => this.table.send(command, operation), table, endpoint, region);
   }
 
   /** Destroys the client if this store created it. */
@@ -377,167 +267,17 @@ export class DynamoDbStore implements CacheStore {
     if (this.ownsClient) this.client.destroy();
   }
 
-  // --- helpers -------------------------------------------------------------------------------
-
-  private keyOf(key: string): Item {
-    return { [this.options.attributes.key]: { S: key } };
-  }
-
-  private item(key: string, payload: Payload, ttlMs: TtlMs): Item {
-    const { attributes } = this.options;
-    const item: Item = { [attributes.key]: { S: key }, [attributes.value]: toAttribute(payload) };
-    if (ttlMs !== undefined) item[attributes.expiration] = { N: String(expiresAtSeconds(ttlMs)) };
-    const size = itemBytes(item);
-    if (size > MAX_ITEM_BYTES) {
-      const value = item[attributes.value]!;
-      const overhead = size - attributeBytes(value);
-      throw new ValueTooLargeError(key, attributeBytes(value), MAX_ITEM_BYTES - overhead, this.driver);
-    }
-    return item;
-  }
-
-  private isLive(item: Item): boolean {
-    const expiry = item[this.options.attributes.expiration]?.N;
-    return !isExpired(expiry === undefined ? undefined : Number(expiry));
-  }
-
-  private payloadOf(item: Item | undefined): Payload | undefined {
-    if (!item || !this.isLive(item)) return undefined;
-    return fromAttribute(item[this.options.attributes.value]);
-  }
-
-  /** BatchGetItem of distinct keys (chunks of 100 in parallel, unprocessed keys retried). */
-  private async fetchItems(keys: string[], deadline: Deadline, keysOnly = false): Promise<Map<string, Item>> {
-    const found = new Map<string, Item>();
-    if (this.ready) await this.whenReady();
-    if (keys.length === 1 && !keysOnly) {
-      const out = await this.send<GetItemCommandOutput>(
-        new GetItemCommand({
-          TableName: this.options.table,
-          Key: this.keyOf(keys[0]!),
-          ConsistentRead: this.options.consistentRead,
-        }),
-        deadline.operation,
-        deadline,
-      );
-      if (out.Item) found.set(keys[0]!, out.Item);
-      return found;
-    }
-    const { table, attributes, consistentRead } = this.options;
-    const projection = keysOnly
-      ? {
-          ProjectionExpression: '#k, #e',
-          ExpressionAttributeNames: { '#k': attributes.key, '#e': attributes.expiration },
-        }
-      : {};
-    await Promise.all(
-      chunk(keys, BATCH_GET_LIMIT).map((part) =>
-        untilProcessed(
-          part.map((key) => this.keyOf(key)),
-          async (pending) => {
-            const out = await this.send<BatchGetItemCommandOutput>(
-              new BatchGetItemCommand({
-                RequestItems: { [table]: { Keys: pending, ConsistentRead: consistentRead, ...projection } },
-              }),
-              deadline.operation,
-              deadline,
-            );
-            for (const item of out.Responses?.[table] ?? []) {
-              const key = item[attributes.key]?.S;
-              if (key !== undefined) found.set(key, item);
-            }
-            return out.UnprocessedKeys?.[table]?.Keys ?? [];
-          },
-          deadline,
-        ),
-      ),
-    );
-    return found;
-  }
-
-  /** BatchWriteItem in chunks of 25 (in parallel), unprocessed items retried with backoff. */
-  private async batchWrite(requests: WriteRequest[], deadline: Deadline): Promise<void> {
-    const { table } = this.options;
-    await Promise.all(
-      chunk(requests, BATCH_WRITE_LIMIT).map((part) =>
-        untilProcessed(
-          part,
-          async (pending) => {
-            const out = await this.send<BatchWriteItemCommandOutput>(
-              new BatchWriteItemCommand({ RequestItems: { [table]: pending } }),
-              deadline.operation,
-              deadline,
-            );
-            return out.UnprocessedItems?.[table] ?? [];
-          },
-          deadline,
-        ),
-      ),
-    );
-  }
-
-  private async *scanKeys(prefix: string, includeExpired = false): AsyncIterable<string> {
-    let start: Item | undefined;
-    do {
-      // Each page gets its own time budget: a Scan of a large table takes many pages.
-      const deadline = new Deadline(this.options.timeoutMs, 'keys');
-      const out = await this.send<ScanCommandOutput>(
-        new ScanCommand({
-          TableName: this.options.table,
-          FilterExpression: 'begins_with(#k, :prefix)',
-          ProjectionExpression: '#k, #e',
-          ExpressionAttributeNames: { '#k': this.names['#k']!, '#e': this.names['#e']! },
-          ExpressionAttributeValues: { ':prefix': { S: prefix } },
-          ConsistentRead: this.options.consistentRead,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-        'keys',
-        deadline,
-      );
-      for (const item of out.Items ?? []) {
-        const key = item[this.options.attributes.key]?.S;
-        if (key !== undefined && (includeExpired || this.isLive(item))) yield key;
-      }
-      start = out.LastEvaluatedKey;
-    } while (start);
-  }
-
   private async clearPrefix(prefix: string): Promise<void> {
     let page: WriteRequest[] = [];
     const flush = async () => {
-      await this.batchWrite(page, new Deadline(this.options.timeoutMs, 'clear'));
+      await this.table.batchWrite(page, new Deadline(this.options.timeoutMs, 'clear'));
       page = [];
     };
-    for await (const key of this.scanKeys(prefix, true)) {
-      page.push({ DeleteRequest: { Key: this.keyOf(key) } });
+    for await (const key of this.table.scanKeys(prefix, true)) {
+      page.push({ DeleteRequest: { Key: this.table.keyOf(key) } });
       if (page.length >= 250) await flush();
     }
     if (page.length > 0) await flush();
-  }
-
-  /** Sends one command bounded by `deadline`; failures become BackendError / TimeoutError. */
-  private async send<O = unknown>(
-    command: object,
-    operation: string,
-    deadline: Deadline = new Deadline(this.options.timeoutMs, operation),
-  ): Promise<O> {
-    if (this.ready) await this.whenReady();
-    try {
-      return (await this.client.send(command as never, { abortSignal: deadline.signal })) as O;
-    } catch (error) {
-      throw toLarderError(error, `${operation} on table '${this.options.table}'`, deadline, this.secrets);
-    }
-  }
-
-  /** Sends a conditional write: true when it applied, false when its condition failed. */
-  private async sendConditional(command: object, operation: string, deadline?: Deadline): Promise<boolean> {
-    try {
-      await this.send(command, operation, deadline);
-      return true;
-    } catch (error) {
-      if (error instanceof BackendError && isConditionFailure(error.cause)) return false;
-      throw error;
-    }
   }
 }
 
