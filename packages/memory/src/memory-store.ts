@@ -1,10 +1,7 @@
 import {
   BackendError,
   type CacheStore,
-  ConfigError,
   type Payload,
-  rawValueSize,
-  SerializationError,
   type StoreCapabilities,
   type StoreDescription,
   type SyncStoreMethods,
@@ -14,13 +11,9 @@ import {
 import { LRUCache } from 'lru-cache';
 import { copyInto, copyOut, type Plan, UNCOPYABLE_SIZE } from './clone';
 import { compareAndSetSync } from './compare-and-set';
-import { MEMORY_DEFAULTS, type MemoryStoreOptions, type ResolvedMemoryOptions } from './options';
-
-// In the raw modes (`clone`, `reference`) the facade hands us the caller's values, typed as payloads.
-type Stored = Payload | number | object;
-
-const DECIMAL = /^-?\d+$/;
-const utf8 = new TextDecoder();
+import * as expiryClock from './expiry-clock';
+import { type MemoryStoreOptions, type ResolvedMemoryOptions, resolveOptions } from './options';
+import { refuseUncopyable, type Stored, samePayload, toInteger } from './stored-value';
 
 /** One cached value: the stored form, its copy plan (clone mode, objects only) and its expiry. */
 class Entry {
@@ -35,6 +28,9 @@ class Entry {
     public moved = 0,
   ) {}
 }
+
+// Local bindings: under tsx every call through an import costs a getter call, on the hot path.
+const { expiryOf, isExpired } = expiryClock;
 
 /**
  * Reused option objects for lru-cache: its `get(k, options = {})` and `set(k, v, options = {})`
@@ -354,7 +350,7 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
   /** Copies a value into its entry; returns its size, or throws what the facade's check would (see `checksRawValues`). */
   #copyInto(entry: Entry, key: string, value: unknown): number {
     const size = copyInto(entry, value);
-    if (size === UNCOPYABLE_SIZE) refuse(key, value, this.#maxValueBytes);
+    if (size === UNCOPYABLE_SIZE) refuseUncopyable(key, value, this.#maxValueBytes);
     this.#checkSize(key, size);
     return size;
   }
@@ -379,125 +375,9 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
   }
 }
 
-/** Throws the facade's detailed error (with the path) for a value the copy refused. */
-function refuse(key: string, value: unknown, maxValueBytes: number): never {
-  // rawValueSize throws SerializationError for everything the copy refuses (it wraps overflows
-  // and getter errors); a getter that threw only once still gets a typed error here.
-  rawValueSize(value, key, maxValueBytes);
-  throw new SerializationError(`Cannot cache the value under key '${key}': it cannot be copied`, key);
-}
-
 function sizeOf(value: Stored, rawValueBytes: number): number {
   if (typeof value === 'string') return value.length || 1;
   if (value instanceof Uint8Array) return value.byteLength || 1;
   if (typeof value === 'number') return 8;
   return rawValueBytes;
-}
-
-/** A stored counter's value. Raw values are the user's own: there a string of digits is a string, not a counter. */
-function toInteger(value: Stored, key: string, encoded: boolean): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
-  if (encoded) {
-    const text = typeof value === 'string' ? value : value instanceof Uint8Array ? utf8.decode(value) : '';
-    const n = DECIMAL.test(text) ? Number(text) : Number.NaN;
-    if (Number.isSafeInteger(n)) return n;
-  }
-  throw new BackendError(`Cannot increment '${key}': the stored value is not an integer`, 'memory');
-}
-
-function samePayload(a: Stored, b: Stored): boolean {
-  if (a === b) return true;
-  if (typeof a === 'string' && typeof b === 'string') return false;
-  const bytesA = typeof a === 'string' ? Buffer.from(a) : a instanceof Uint8Array ? a : undefined;
-  const bytesB = typeof b === 'string' ? Buffer.from(b) : b instanceof Uint8Array ? b : undefined;
-  return bytesA !== undefined && bytesB !== undefined && Buffer.compare(bytesA, bytesB) === 0;
-}
-
-function resolveOptions(options: MemoryStoreOptions): ResolvedMemoryOptions {
-  const maxEntries = positiveInt(options.maxEntries ?? MEMORY_DEFAULTS.maxEntries, 'maxEntries');
-  const maxBytes = positiveInt(options.maxBytes ?? MEMORY_DEFAULTS.maxBytes, 'maxBytes');
-  const maxValueBytes = positiveInt(
-    options.maxValueBytes ?? Math.min(MEMORY_DEFAULTS.maxValueBytes, maxBytes),
-    'maxValueBytes',
-  );
-  if (maxValueBytes > maxBytes) {
-    throw new ConfigError(
-      `memory store: maxValueBytes (${maxValueBytes}) must not exceed maxBytes (${maxBytes})`,
-      'maxValueBytes',
-    );
-  }
-  const maxKeyBytes = positiveInt(options.maxKeyBytes ?? MEMORY_DEFAULTS.maxKeyBytes, 'maxKeyBytes');
-  const rawValueBytes = positiveInt(options.rawValueBytes ?? MEMORY_DEFAULTS.rawValueBytes, 'rawValueBytes');
-  for (const name of ['clone', 'useCodec'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'boolean') {
-      throw new ConfigError(`memory store: ${name} must be true or false, got ${String(options[name])}`, name);
-    }
-  }
-  // A custom codec in the store config only takes effect if values go through the codec.
-  const mode = options.useCodec || options.codec ? 'codec' : options.clone === false ? 'reference' : 'clone';
-  return { maxEntries, maxBytes, maxValueBytes, maxKeyBytes, mode, rawValueBytes };
-}
-
-function positiveInt(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new ConfigError(`memory store: ${name} must be a positive integer, got ${String(value)}`, name);
-  }
-  return value;
-}
-
-// The expiry clock (in this module: cross-module calls cost a getter call each under tsx).
-/*
- * The memory store's expiry clock. Reading the OS clock (`performance.now()`, like `Date.now()`)
- * costs about 0.1 µs on the bench VM: as much as the whole LRU lookup. So reads use a cached
- * time, refreshed by every write, by the first call of each event-loop turn (a `setImmediate`
- * armed only while the store is busy: no timer when idle), and at least every `REFRESH_EVERY`
- * calls within one turn. A cached time is never ahead of the real one, so an expired entry seen
- * as expired really is; entries within `EXACT_WINDOW_MS` of their expiry are checked against the
- * real clock (see `isExpired`), so expiry stays millisecond-exact unless one synchronous stretch
- * of the event loop runs longer than that window.
- */
-
-/** Calls served from the cached time before it is re-read within one event-loop turn. */
-const REFRESH_EVERY = 64;
-/** Entries this close to expiry (by the cached time) are checked against the real clock. */
-const EXACT_WINDOW_MS = 1000;
-
-let cached = 0;
-let calls = 0;
-let armed = false;
-
-function disarm(): void {
-  armed = false;
-}
-
-/** The real monotonic time in ms (also refreshes the cached time). */
-function preciseNow(): number {
-  cached = performance.now();
-  calls = 0;
-  if (!armed) {
-    armed = true;
-    // Marks the end of this event-loop turn; unref'd so it never keeps the process alive.
-    setImmediate(disarm).unref();
-  }
-  return cached;
-}
-
-/** The cached time (never ahead of the real one); re-read when stale as described above. */
-function coarseNow(): number {
-  return armed && ++calls < REFRESH_EVERY ? cached : preciseNow();
-}
-
-/** True if an entry with absolute expiry `expires` (0 = never) has expired. */
-function isExpired(expires: number): boolean {
-  if (expires === 0) return false;
-  const now = coarseNow();
-  if (expires <= now) return true;
-  // Close to expiry: the cached time may lag by up to one event-loop turn, so ask the real clock.
-  return expires - now < EXACT_WINDOW_MS && expires <= preciseNow();
-}
-
-/** Absolute expiry of a relative TTL (`undefined` = never, stored as 0). */
-function expiryOf(ttlMs: number | undefined): number {
-  // 0 meant "no expiry" to lru-cache too; the facade never passes it.
-  return ttlMs ? preciseNow() + ttlMs : 0;
 }

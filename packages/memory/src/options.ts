@@ -1,3 +1,4 @@
+import { ConfigError } from '@larder/core';
 import type { MemoryDriverConfig } from './env';
 
 /** Options of `createMemoryStore` (the `memory` driver's config minus `driver`). */
@@ -44,3 +45,36 @@ export const MEMORY_DEFAULTS = {
   maxKeyBytes: 64 * 1024,
   rawValueBytes: 1024,
 } as const;
+
+/** Applies defaults and checks every option once (a `ConfigError` names the bad one). */
+export function resolveOptions(options: MemoryStoreOptions): ResolvedMemoryOptions {
+  const maxEntries = positiveInt(options.maxEntries ?? MEMORY_DEFAULTS.maxEntries, 'maxEntries');
+  const maxBytes = positiveInt(options.maxBytes ?? MEMORY_DEFAULTS.maxBytes, 'maxBytes');
+  const maxValueBytes = positiveInt(
+    options.maxValueBytes ?? Math.min(MEMORY_DEFAULTS.maxValueBytes, maxBytes),
+    'maxValueBytes',
+  );
+  if (maxValueBytes > maxBytes) {
+    throw new ConfigError(
+      `memory store: maxValueBytes (${maxValueBytes}) must not exceed maxBytes (${maxBytes})`,
+      'maxValueBytes',
+    );
+  }
+  const maxKeyBytes = positiveInt(options.maxKeyBytes ?? MEMORY_DEFAULTS.maxKeyBytes, 'maxKeyBytes');
+  const rawValueBytes = positiveInt(options.rawValueBytes ?? MEMORY_DEFAULTS.rawValueBytes, 'rawValueBytes');
+  for (const name of ['clone', 'useCodec'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') {
+      throw new ConfigError(`memory store: ${name} must be true or false, got ${String(options[name])}`, name);
+    }
+  }
+  // A custom codec in the store config only takes effect if values go through the codec.
+  const mode = options.useCodec || options.codec ? 'codec' : options.clone === false ? 'reference' : 'clone';
+  return { maxEntries, maxBytes, maxValueBytes, maxKeyBytes, mode, rawValueBytes };
+}
+
+function positiveInt(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new ConfigError(`memory store: ${name} must be a positive integer, got ${String(value)}`, name);
+  }
+  return value;
+}

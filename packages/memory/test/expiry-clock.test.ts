@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../src/index';
 
-// The store checks expiry on a cached clock (see `isExpired` in memory-store.ts): these pin its precision.
+// The store checks expiry on a cached clock (see `isExpired` in expiry-clock.ts): these pin its precision.
 describe('MemoryStore expiry clock', () => {
   it('expires an entry inside a tight await loop that never yields to the event loop', async () => {
     const store = createMemoryStore();
