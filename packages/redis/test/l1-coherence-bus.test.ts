@@ -30,7 +30,7 @@ describe('L1 coherence across processes over the bus (Redis Pub/Sub)', () => {
     let memcached: MemcachedCluster;
     let instances: Instance[] = [];
     beforeAll(async () => {
-      memcached = await startMemcached({ nodes: 3 });
+      memcached = await startMemcached({ count: 3 });
       instances = await forkInstances({
         driver: 'memcached',
         prefix: 'cohm:',
