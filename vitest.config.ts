@@ -33,7 +33,7 @@ export default defineConfig({
     pool: 'forks',
     // configFromEnv finds the drivers' env modules by `require`, which would load their built
     // copies (and a second copy of core): register the source ones instead.
-    setupFiles: [source('core/test/setup/driver-environments.ts')],
+    setupFiles: [fileURLToPath(new URL('./vitest.setup.ts', import.meta.url))],
     // CI reads the JSON report to print its `N passed, N failed` line (see .ci/summary.mjs).
     reporters: process.env.VITEST_JSON ? ['default', 'json'] : ['default'],
     outputFile: process.env.VITEST_JSON ? { json: process.env.VITEST_JSON } : {},
