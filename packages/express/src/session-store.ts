@@ -111,13 +111,13 @@ export class CacheSessionStore extends EventEmitter {
     return this.userIndex().sessionsOf(String(userId));
   }
 
-  /** Destroys every session of a user (needs `userKey`), on every instance; resolves the ids destroyed. */
-  async destroyUser(userId: string | number): Promise<string[]> {
+  /** Destroys every session of a user (needs `userKey`), on every instance; resolves how many were destroyed. */
+  async destroyUser(userId: string | number): Promise<number> {
     const users = this.userIndex();
     const ids = await users.sessionsOf(String(userId));
     await Promise.all(ids.map((sid) => this.remove(sid)));
     await users.remove(String(userId), ids);
-    return ids;
+    return ids.length;
   }
 
   /** The cross-instance lock of one session (what `sessionLock` holds), named `session-lock:<sid>` in the cache. */

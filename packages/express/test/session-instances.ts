@@ -136,7 +136,7 @@ export function instanceScenarios(instances: () => Instances, timeout = 30_000):
       const before = await call(`${b}/sessions-of?user=alice`, 'GET');
       expect([...before.body.ids].sort()).toEqual([first.id, second.id].sort());
       const revoked = await call(`${b}/destroy-user?user=alice`, 'POST');
-      expect([...revoked.body.ids].sort()).toEqual([first.id, second.id].sort());
+      expect(revoked.body.count).toBe(2);
       for (const { cookie } of [first, second]) {
         expect((await call(`${a}/me`, 'GET', cookie)).body.data.userId).toBeUndefined();
       }

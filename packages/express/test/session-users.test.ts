@@ -61,7 +61,7 @@ describe('userKey: the per-user session index', () => {
     await save('a2', { userId: 'ann' });
     await save('b1', { userId: 'bob' });
     const stale = await call<Record<string, unknown>>((cb) => store.get('a1', cb));
-    expect((await store.destroyUser('ann')).sort()).toEqual(['a1', 'a2']);
+    expect(await store.destroyUser('ann')).toBe(2);
     await call((cb) => store.set('a1', { ...(stale as object), late: true }, cb));
     expect(await call((cb) => store.get('a1', cb))).toBeNull();
     expect(await store.sessionsOf('ann')).toEqual([]);
