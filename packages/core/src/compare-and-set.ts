@@ -57,6 +57,10 @@ export async function compareAndSet(
   if (written) {
     ops.changed(full);
     ops.wrote(key);
+  } else {
+    // The store holds something else than `expected`: an L1 copy may be that stale value (its
+    // invalidation not yet arrived), so the caller's re-read (e.g. a session merge) goes to the store.
+    context.l1?.invalidate(full);
   }
   return written;
 }
