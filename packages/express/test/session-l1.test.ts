@@ -17,7 +17,15 @@ async function commands(server: RedisServer): Promise<number> {
   return total;
 }
 
-async function call(app: App, method: string, path: string, cookie?: string) {
+// biome-ignore lint/suspicious/noExplicitAny: JSON bodies of the fixture's routes
+type Body = any;
+
+async function call(
+  app: App,
+  method: string,
+  path: string,
+  cookie?: string,
+): Promise<{ status: number; body: Body; cookie?: string }> {
   const res = await fetch(`http://127.0.0.1:${app.port}${path}`, { method, headers: cookie ? { cookie } : {} });
   return { status: res.status, body: await res.json(), cookie: res.headers.getSetCookie()[0]?.split(';')[0] };
 }
