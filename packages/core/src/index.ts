@@ -16,6 +16,7 @@ export * from './redact';
 export type * from './store-config';
 export type * from './store-description';
 export * from './testing/chaos-store';
+export * from './tick-batcher';
 export {
   type CacheTier,
   type OperationTraceContext,
