@@ -11,7 +11,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import { dbSystemName, type InstrumentLarderOptions, keyGroup } from './options';
+import { dbSystemName, type InstrumentLarderOptions, keyGroup, splitAddress } from './options';
 
 const SCOPE = '@larder/otel';
 // Cache calls take microseconds in process and milliseconds over the network.
@@ -24,6 +24,8 @@ const DURATION_BUCKETS = [
 export interface InstrumentLarder {
   /** Stops listening: no more spans or data points. */
   disable(): void;
+  /** Resolves once the servers of `caches` are known (spans name them from then on). */
+  readonly ready: Promise<void>;
 }
 
 /** One operation in flight. */
@@ -62,6 +64,20 @@ export function instrumentLarder(options: InstrumentLarderOptions = {}): Instrum
     }
   };
   if (caches.length > 0) l1Entries.addCallback(observeL1);
+  // server.address / server.port per store: the first primary (or first node) the store describes.
+  const servers = new Map<string, Attributes>();
+  const ready = Promise.all(
+    caches.map(async (cache) => {
+      const nodes = (await cache.describe?.().catch(() => undefined))?.topology.nodes ?? [];
+      const node = nodes.find((n) => n.role === 'primary') ?? nodes.find((n) => n.role === 'node');
+      if (node === undefined) return;
+      const { host, port } = splitAddress(node.address);
+      servers.set(
+        cache.name,
+        port === undefined ? { 'server.address': host } : { 'server.address': host, 'server.port': port },
+      );
+    }),
+  ).then(() => undefined);
 
   const finish = (ctx: OperationTraceContext): void => {
     const state = pending.get(ctx);
@@ -110,8 +126,8 @@ export function instrumentLarder(options: InstrumentLarderOptions = {}): Instrum
           'larder.store': ctx.store,
         };
         if (ctx.keyCount > 1) attributes['db.operation.batch.size'] = ctx.keyCount;
-        const server = (ctx as { server?: string }).server;
-        if (server !== undefined) attributes['server.address'] = server;
+        const server = servers.get(ctx.store);
+        if (server !== undefined) Object.assign(attributes, server);
         if (traceKeys && ctx.key !== undefined) attributes['larder.key'] = keyGroup(ctx.key, options.keyGroups);
         span = tracer.startSpan(`larder ${ctx.operation}`, { kind: SpanKind.CLIENT, attributes }, active);
       }
@@ -132,6 +148,7 @@ export function instrumentLarder(options: InstrumentLarderOptions = {}): Instrum
   channel.subscribe(handlers);
   let enabled = true;
   return {
+    ready,
     disable() {
       if (!enabled) return;
       enabled = false;

@@ -15,14 +15,21 @@ export interface InstrumentLarderOptions {
   keyGroups?: readonly KeyGroupRule[];
   /** Start a span only when the operation runs under a parent span (a request, a job). @default true */
   requireParentSpan?: boolean;
-  /** Caches whose L1 size `larder.l1.entries` reports (read from `describeL1()` at each collection). */
-  caches?: readonly L1Reporting[];
+  /** Caches whose L1 size `larder.l1.entries` reports (`describeL1()` at each collection) and whose server spans name (`describe()` once: `server.address`, `server.port`). */
+  caches?: readonly DescribedCache[];
 }
 
-/** What `larder.l1.entries` needs of a `Cache`. */
-export interface L1Reporting {
+/** What `instrumentLarder` reads of a `Cache` given in `caches`. */
+export interface DescribedCache {
   readonly name: string;
   describeL1(): Promise<{ entries: number } | undefined>;
+  describe?(): Promise<{ topology: { nodes: { address: string; role: string }[] } }>;
+}
+
+/** `host:port` (IPv6 in brackets) → host and port. */
+export function splitAddress(address: string): { host: string; port: number | undefined } {
+  const match = /^\[?([^\]]*?)\]?:(\d+)$/.exec(address);
+  return match ? { host: match[1] as string, port: Number(match[2]) } : { host: address, port: undefined };
 }
 
 /** The group of a key by `rules`, else every `:`-separated segment holding a digit becomes `*` (`user:123` → `user:*`). */

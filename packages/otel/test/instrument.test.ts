@@ -22,13 +22,15 @@ function suite(label: string, system: string, open: () => Promise<{ cache: Cache
 
     beforeAll(async () => {
       otel = otelHarness();
+      ({ cache, stop } = await open());
       instrumented = instrumentLarder({
         tracerProvider: otel.tracerProvider,
         meterProvider: otel.meterProvider,
         traceKeys: true,
         keyGroups: [[/^report:/, 'report:*']],
+        caches: [cache],
       });
-      ({ cache, stop } = await open());
+      await instrumented.ready;
     });
     afterAll(async () => {
       instrumented?.disable();
@@ -69,6 +71,11 @@ function suite(label: string, system: string, open: () => Promise<{ cache: Cache
       expect(many?.attributes).toMatchObject({ 'larder.hit': 1, 'db.operation.batch.size': 3 });
       expect(many?.attributes['larder.key']).toBeUndefined();
       expect(remember?.attributes).toMatchObject({ 'larder.hit': false, 'larder.key': 'report:*' });
+      if (system === 'memory') expect(set?.attributes['server.address']).toBeUndefined();
+      else {
+        expect(set?.attributes['server.address']).toBe('127.0.0.1');
+        expect(typeof set?.attributes['server.port']).toBe('number');
+      }
       // Raw keys stay out of span attributes too: only groups.
       for (const span of larder) expect(JSON.stringify(span.attributes)).not.toContain('4711');
     });

@@ -24,3 +24,12 @@ describe('dbSystemName', () => {
     expect(dbSystemName('memory')).toBe('memory');
   });
 });
+
+describe('splitAddress', () => {
+  it('splits host:port, IPv6 in brackets included', async () => {
+    const { splitAddress } = await import('../src/options');
+    expect(splitAddress('127.0.0.1:6379')).toEqual({ host: '127.0.0.1', port: 6379 });
+    expect(splitAddress('[::1]:11211')).toEqual({ host: '::1', port: 11211 });
+    expect(splitAddress('cache.local')).toEqual({ host: 'cache.local', port: undefined });
+  });
+});
