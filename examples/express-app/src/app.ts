@@ -63,8 +63,9 @@ export function createApp(env: Env = process.env, options: ExampleOptions = {}):
   const reportCache = responseCache({ cache, ttl: '1m' });
   // Observability: the live page reads the larder.operation channel; /metrics is @larder/otel's.
   const liveStats = new LiveStats();
-  const metrics = prometheusMetrics();
-  const live = livePage(cache.name === sessions.name ? [cache] : [cache, sessions], liveStats);
+  const inUse = cache.name === sessions.name ? [cache] : [cache, sessions];
+  const metrics = prometheusMetrics(inUse);
+  const live = livePage(inUse, liveStats);
 
   const app = express();
   app.disable('x-powered-by');
