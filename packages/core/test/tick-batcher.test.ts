@@ -57,6 +57,19 @@ describe('TickBatcher', () => {
     expect(reads).toEqual([['a', 'b', 'c']]);
   });
 
+  it('with dedupe off, sends a repeated key as often as it was asked for', async () => {
+    const reads: string[][] = [];
+    const batcher = new TickBatcher<string>({
+      readMany: async (keys) => {
+        reads.push(keys);
+        return keys.map((key) => `v:${key}`);
+      },
+      dedupe: false,
+    });
+    expect(await Promise.all(['a', 'b', 'a'].map((key) => batcher.load(key)))).toEqual(['v:a', 'v:b', 'v:a']);
+    expect(reads).toEqual([['a', 'b', 'a']]);
+  });
+
   it('splits a batch larger than maxBatchSize into reads of at most that size', async () => {
     const { batcher, reads } = recorded({ maxBatchSize: 2 });
     const values = await Promise.all(['a', 'b', 'c', 'a', 'x'].map((key) => batcher.load(key)));

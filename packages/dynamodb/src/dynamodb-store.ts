@@ -8,7 +8,14 @@ import {
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import type { CacheStore, Payload, StoreCapabilities, StoreDescription, TtlMs } from '@larder/core';
+import {
+  type CacheStore,
+  type Payload,
+  type StoreCapabilities,
+  type StoreDescription,
+  TickBatcher,
+  type TtlMs,
+} from '@larder/core';
 import { Deadline } from './batch';
 import { asLowLevelClient, buildClient } from './client';
 import { compareAndSetCommand } from './compare-and-set';
@@ -16,7 +23,6 @@ import { ABSENT_OR_EXPIRED, LIVE } from './conditions';
 import { ensureTable } from './create-tables';
 import { describeDynamoDb } from './describe';
 import { expiresAtSeconds, nowSeconds } from './expiry';
-import { GetBatcher } from './get-batcher';
 import { incrementCounter } from './increment';
 import { MAX_ITEM_BYTES, MAX_KEY_BYTES, toAttribute } from './item';
 import { type DynamoDbStoreOptions, type ResolvedDynamoDbOptions, resolveOptions } from './options';
@@ -41,7 +47,8 @@ export class DynamoDbStore implements CacheStore {
 
   private readonly ownsClient: boolean;
   private readonly table: DynamoTable;
-  private readonly batcher: GetBatcher<Item>;
+  /** Gets of one tick share one BatchGetItem (a lone key: one GetItem). */
+  private readonly batcher: TickBatcher<Item | undefined>;
   /** Resolves when the table is ready (createTable); undefined when nothing to wait for. */
   private ready: Promise<unknown> | undefined;
 
@@ -79,7 +86,12 @@ export class DynamoDbStore implements CacheStore {
       inProcess: false,
       compareAndSet: true,
     };
-    this.batcher = new GetBatcher((keys) => this.table.fetchItems(keys, new Deadline(o.timeoutMs, 'get')));
+    this.batcher = new TickBatcher({
+      readMany: async (keys) => {
+        const found = await this.table.fetchItems(keys, new Deadline(o.timeoutMs, 'get'));
+        return keys.map((key) => found.get(key));
+      },
+    });
     if (o.allowClear) {
       this.keys = (prefix) => this.table.scanKeys(prefix);
       this.clear = (prefix) => this.clearPrefix(prefix);

@@ -2,7 +2,6 @@ import { ConfigError } from '@larder/core';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, chunk, Deadline, untilProcessed } from '../src/batch';
 import { expiresAtSeconds, isExpired, nowSeconds } from '../src/expiry';
-import { GetBatcher } from '../src/get-batcher';
 import { fromAttribute, itemBytes, toAttribute } from '../src/item';
 import { resolveOptions } from '../src/options';
 
@@ -73,28 +72,6 @@ describe('batching', () => {
       untilProcessed([1], async (items) => items, new Deadline(200, 'getMany'), { baseDelayMs: 10, maxDelayMs: 50 }),
     ).rejects.toMatchObject({ code: 'E_TIMEOUT' });
     expect(Date.now() - started).toBeLessThan(1000);
-  });
-});
-
-describe('GetBatcher', () => {
-  it('coalesces loads of one turn into one fetch of distinct keys', async () => {
-    const fetches: string[][] = [];
-    const batcher = new GetBatcher<string>(async (keys) => {
-      fetches.push(keys);
-      return new Map(keys.filter((k) => k !== 'missing').map((k) => [k, `v:${k}`]));
-    });
-    const values = await Promise.all(['a', 'b', 'a', 'missing'].map((k) => batcher.load(k)));
-    expect(values).toEqual(['v:a', 'v:b', 'v:a', undefined]);
-    expect(fetches).toEqual([['a', 'b', 'missing']]);
-    expect(await batcher.load('c')).toBe('v:c');
-    expect(fetches).toHaveLength(2);
-  });
-  it('rejects every waiter when the fetch fails', async () => {
-    const batcher = new GetBatcher<string>(async () => {
-      throw new Error('down');
-    });
-    const results = await Promise.allSettled([batcher.load('a'), batcher.load('b')]);
-    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
   });
 });
 
