@@ -152,7 +152,13 @@ function installStore(context: CacheContext, store: CacheStore): void {
   context.memoKeys = caps.inProcess === true;
   // An L1 in front of an in-process store would only add a copy: ignored there.
   if (context.l1Options !== undefined && !caps.inProcess) {
-    context.l1 = createL1Tier(context.l1Options, store, { store: context.name, prefix: context.basePrefix });
+    context.l1 = createL1Tier(context.l1Options, store, {
+      store: context.name,
+      prefix: context.basePrefix,
+      keepsDecoded: !context.raw && context.codec === jsonCodec,
+    });
+    // An L1 hit is as cheap as an in-process read: building the full key would be a large part of it.
+    context.memoKeys = true;
   }
   context.store = store;
 }

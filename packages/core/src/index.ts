@@ -1,5 +1,7 @@
 export * from './app-cache';
 export * from './cache';
+// Deep copy of decoded values (the memory driver's copying mode, the L1): for in-process stores.
+export { type CopyTarget, copyInto, copyOut, type Plan, UNCOPYABLE_SIZE } from './clone';
 export * from './codec';
 export * from './config-from-env';
 export type * from './contract';

@@ -1,4 +1,5 @@
 import type { CacheContext } from './cache-context';
+import { copyOut } from './clone';
 import { payloadBytes } from './codec';
 import type { CacheStore, Payload, TtlMs } from './contract';
 import { freshValue, isLivePayload } from './entry';
@@ -227,7 +228,7 @@ export class OperationPath {
 
   /** The stored entry an L1 entry holds: its primitive, or its payload decoded (a fresh copy for every caller). */
   decodeL1(entry: L1Entry, key: string): unknown {
-    return entry.payload === undefined ? entry.value : this.decode(entry.payload, key);
+    return entry.payload === undefined ? copyOut(entry.value, entry.plan) : this.decode(entry.payload, key);
   }
 
   /** Decodes what the store answered to a read registered with `L1Tier.begin`, and offers it to the L1 (kept only if the token survived). */

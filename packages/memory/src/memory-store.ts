@@ -1,15 +1,18 @@
 import {
   BackendError,
   type CacheStore,
+  copyInto,
+  copyOut,
   type Payload,
+  type Plan,
   type StoreCapabilities,
   type StoreDescription,
   type SyncStoreMethods,
   type TtlMs,
+  UNCOPYABLE_SIZE,
   ValueTooLargeError,
 } from '@larder/core';
 import { LRUCache } from 'lru-cache';
-import { copyInto, copyOut, type Plan, UNCOPYABLE_SIZE } from './clone';
 import { compareAndSetSync } from './compare-and-set';
 import * as expiryClock from './expiry-clock';
 import { type MemoryStoreOptions, type ResolvedMemoryOptions, resolveOptions } from './options';

@@ -1,8 +1,12 @@
+import type { Plan } from '../clone';
+
 /** One decoded entry of the L1: the value (or the payload to decode on each hit) and its bounds. */
 export interface L1Entry {
-  /** A primitive decoded value (shared safely), or `undefined` when `payload` must be decoded on each hit. */
+  /** The decoded value (a primitive, or an object copied out with `plan` on each hit), unless `payload` is set. */
   readonly value: unknown;
-  /** The encoded payload (decoded on each hit: every caller gets its own copy). */
+  /** How to copy `value` out (`copyOut`); `undefined` for a primitive. */
+  readonly plan: Plan | undefined;
+  /** The encoded payload, decoded on each hit, when the value is not kept decoded (a custom codec). */
   readonly payload: string | Uint8Array | undefined;
   /** Epoch ms after which the entry is gone. */
   readonly expiresAt: number;

@@ -20,7 +20,7 @@ const importBus: BusImporter = () => import(BUS_PACKAGE);
 export function createL1Tier(
   options: ResolvedL1Options,
   store: CacheStore,
-  names: { store: string; prefix: string },
+  names: { store: string; prefix: string; keepsDecoded: boolean },
   importer: BusImporter = importBus,
 ): L1Tier {
   const driver = store.driver ?? 'unknown';
@@ -41,7 +41,7 @@ export function createL1Tier(
     mode = 'bus';
     source = store.invalidation?.('bus', sourceOptions) ?? lazyBus(importer, sourceOptions);
   }
-  return new L1Tier(options, mode ?? 'none', source, names.store, driver);
+  return new L1Tier(options, mode ?? 'none', source, names.store, driver, names.keepsDecoded);
 }
 
 /** A bus source that loads `larderBus` on `start` (down until it is loaded and connected). */

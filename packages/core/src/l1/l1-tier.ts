@@ -1,3 +1,4 @@
+import { type CopyTarget, copyInto } from '../clone';
 import type { Payload } from '../contract';
 import { publishTopology } from '../tracing';
 import type { InvalidationMessage, InvalidationMode, InvalidationSource } from './invalidation';
@@ -48,6 +49,8 @@ export class L1Tier {
     readonly source: InvalidationSource | undefined,
     readonly store: string,
     readonly driver: string,
+    /** Keep decoded values (copied in once, copied out on each hit) rather than payloads: true for the JSON codec, whose round trip the copy reproduces. */
+    readonly keepsDecoded = true,
   ) {
     this.entries = new L1Entries(options.maxEntries, options.maxBytes);
     this.#ttlMs = options.ttlMs;
@@ -105,11 +108,15 @@ export class L1Tier {
     this.#pending.delete(full);
     if (payload === undefined || !this.#up) return;
     const life = ttlMs === undefined ? this.#ttlMs : Math.min(ttlMs, this.#ttlMs);
-    const primitive = decoded === null || (typeof decoded !== 'object' && typeof decoded !== 'function');
     const size = typeof payload === 'string' ? payload.length * 2 : payload.byteLength;
+    const target: CopyTarget = { value: undefined, plan: undefined };
+    const primitive = decoded === null || (typeof decoded !== 'object' && typeof decoded !== 'function');
+    // The decoded value is copied in once (nobody else holds the copy) and copied out on every hit.
+    const copied = primitive ? false : this.keepsDecoded && copyInto(target, decoded) > 0;
     this.entries.set(full, {
-      value: primitive ? decoded : undefined,
-      payload: primitive ? undefined : payload,
+      value: primitive ? decoded : target.value,
+      plan: copied ? target.plan : undefined,
+      payload: primitive || copied ? undefined : payload,
       expiresAt: Date.now() + life,
       bytes: size + full.length * 2 + ENTRY_OVERHEAD,
     });

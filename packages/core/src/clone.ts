@@ -1,4 +1,4 @@
-import { jsonCodec } from '@larder/core';
+import { jsonCodec } from './codec';
 
 /**
  * Deep copy for the memory store's default mode: values are copied in on write and out on read,
