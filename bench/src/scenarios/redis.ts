@@ -7,6 +7,7 @@ import { Cache } from '@larder/core';
 import { type RedisServer, startRedis } from '@larder/dev-services';
 import { createRedisStore } from '@larder/redis';
 import { BentoCache, bentostore } from 'bentocache';
+import { memoryDriver } from 'bentocache/drivers/memory';
 import { redisDriver } from 'bentocache/drivers/redis';
 import { createCache } from 'cache-manager';
 import { Redis } from 'ioredis';
@@ -16,6 +17,9 @@ import { VALUE } from '../workload';
 
 const KEYS = 1000;
 const MANY = 100;
+/** The uniform large key set of the L1 rows: 10× the L1's entries, so about 1 read in 10 can hit. */
+const LARGE_KEYS = 100_000;
+const L1_ENTRIES = 10_000;
 
 interface Ctx {
   server: RedisServer;
@@ -29,10 +33,15 @@ interface Ctx {
   keyv: Keyv;
   cacheManager: ReturnType<typeof createCache>;
   bento: BentoCache<{ redis: ReturnType<ReturnType<typeof bentostore>['useL2Layer']> }>;
+  larderL1: Cache;
+  bentoTiered: BentoCache<{ tiered: ReturnType<ReturnType<typeof bentostore>['useL2Layer']> }>;
   closers: (() => Promise<unknown>)[];
 }
 
 const key = (i: number) => `k${i % KEYS}`;
+const largeKey = (i: number) => `u${i}`;
+/** A uniformly random key of the large set (the iteration number would walk it in order). */
+const randomLarge = () => largeKey(Math.floor(Math.random() * LARGE_KEYS));
 const manyKeys = (i: number) => Array.from({ length: MANY }, (_, j) => key(i * MANY + j));
 
 async function setup(): Promise<Ctx> {
@@ -72,6 +81,23 @@ async function setup(): Promise<Ctx> {
     stores: { redis: bentostore().useL2Layer(redisDriver({ connection: { host: server.host, port: server.port } })) },
   });
   closers.push(() => bento.disconnectAll());
+  // Two tiers: larder's L1 kept coherent by Redis tracking; bentocache's memory tier (no bus here).
+  const l1Store = createRedisStore({ url: server.url });
+  const larderL1 = new Cache({
+    store: l1Store,
+    prefix: 'larder:',
+    l1: { invalidation: 'tracking', maxEntries: L1_ENTRIES },
+  });
+  closers.push(() => larderL1.close());
+  const bentoTiered = new BentoCache({
+    default: 'tiered',
+    stores: {
+      tiered: bentostore()
+        .useL1Layer(memoryDriver({ maxItems: L1_ENTRIES }))
+        .useL2Layer(redisDriver({ connection: { host: server.host, port: server.port } })),
+    },
+  });
+  closers.push(() => bentoTiered.disconnectAll());
 
   const json = JSON.stringify(VALUE);
   const pipeline = raw.pipeline();
@@ -83,6 +109,18 @@ async function setup(): Promise<Ctx> {
     await Promise.all(batch.map((k) => keyv.set(k, VALUE)));
     await Promise.all(batch.map((k) => cacheManager.set(k, VALUE)));
     await Promise.all(batch.map((k) => bento.set({ key: k, value: VALUE })));
+    await Promise.all(batch.map((k) => bentoTiered.set({ key: k, value: VALUE })));
+  }
+  // The large key set, written raw in the facade's format (prefix + JSON), for larder and raw ioredis.
+  for (let start = 0; start < LARGE_KEYS; start += 10_000) {
+    const fill = raw.pipeline();
+    for (let i = start; i < start + 10_000; i++)
+      fill.set(`larder:${largeKey(i)}`, json).set(`raw:${largeKey(i)}`, json);
+    await fill.exec();
+  }
+  for (;;) {
+    if ((await larderL1.describeL1())?.state === 'up') break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return {
     server,
@@ -90,6 +128,8 @@ async function setup(): Promise<Ctx> {
     larderNoBatch,
     larderAutoPipe,
     larderBoth,
+    larderL1,
+    bentoTiered,
     raw,
     rawAuto,
     stats,
@@ -122,8 +162,17 @@ function getCases(concurrency: number): BenchCase<Ctx>[] {
     { op, subject: 'keyv + @keyv/redis', concurrency, run: (c, i) => c.keyv.get(key(i)) },
     { op, subject: 'cache-manager 7', concurrency, run: (c, i) => c.cacheManager.get(key(i)) },
     { op, subject: 'bentocache (L2 only)', concurrency, run: (c, i) => c.bento.get({ key: key(i) }) },
+    { op, subject: 'larder + L1 (tracking)', concurrency, run: (c, i) => c.larderL1.get(key(i)) },
+    {
+      op,
+      subject: 'bentocache (memory tier + L2, no bus)',
+      concurrency,
+      run: (c, i) => c.bentoTiered.get({ key: key(i) }),
+    },
   ];
 }
+
+const uniform = `get, uniform ${LARGE_KEYS.toLocaleString('en')} keys ×1`;
 
 const op = `getMany(${MANY})`;
 
@@ -137,6 +186,17 @@ export const scenario: Scenario<Ctx> = {
   cases: [
     ...getCases(1),
     ...getCases(64),
+    {
+      op: uniform,
+      subject: 'raw ioredis',
+      run: async (c) => JSON.parse((await c.raw.get(`raw:${randomLarge()}`)) as string),
+    },
+    { op: uniform, subject: 'larder', run: (c) => c.larder.get(randomLarge()) },
+    {
+      op: uniform,
+      subject: `larder + L1 (tracking, ${L1_ENTRIES.toLocaleString('en')} entries)`,
+      run: (c) => c.larderL1.get(randomLarge()),
+    },
     { op, subject: 'larder', run: (c, i) => c.larder.getMany(manyKeys(i)) },
     {
       op,
@@ -187,6 +247,7 @@ export const scenario: Scenario<Ctx> = {
     'larder batches GETs issued in the same tick into one MGET while a read is in flight (batchGets, the default); the other larder rows are the alternatives measured (no batching; ioredis auto-pipelining; both).',
     'Redis commands/op counts every command the server processed during the case, divided by operations.',
     'CPU columns: user+system CPU of the bench process and of redis-server during the case, per operation (robust when the machine is shared; ops/s is not).',
+    `L1 rows: larder's L1 (decoded copies; invalidation by Redis CLIENT TRACKING BCAST) and bentocache's memory tier (no bus, so not coherent across instances) on the 1,000 hot keys: after warm-up every read is an L1 hit. The uniform rows read ${LARGE_KEYS.toLocaleString('en')} keys at random through an L1 of ${L1_ENTRIES.toLocaleString('en')} entries: about 1 read in 10 hits, the rest pay the L2 read plus the L1 bookkeeping.`,
     'Versions: ioredis 6.0.0, keyv 5.6.0 + @keyv/redis 5.1.6, cache-manager 7.2.9, bentocache 1.6.0, redis-server 7.0.15.',
   ],
   async teardown(c) {
