@@ -47,4 +47,16 @@ describe('larder.topology from the memcached driver', () => {
       { store: 'sessions', driver: 'memcached', event: 'node-removed', node: first(0) },
     ]);
   });
+
+  it('publishes the ejections and readmissions the store reports', async () => {
+    const s = store!;
+    seen.length = 0;
+    // Topology emits these on the store's events when a node fails repeatedly / answers a probe (ejection.test.ts).
+    s.events.emit('nodeEjected', '127.0.0.1:1');
+    s.events.emit('nodeReadmitted', '127.0.0.1:1');
+    expect(seen).toEqual([
+      { store: 'sessions', driver: 'memcached', event: 'node-ejected', node: '127.0.0.1:1' },
+      { store: 'sessions', driver: 'memcached', event: 'node-readmitted', node: '127.0.0.1:1' },
+    ]);
+  });
 });
