@@ -6,7 +6,8 @@ const stepsFile = '.ci/failed-steps.txt';
 const args = process.argv.slice(2);
 if (args[0] === '--reset') {
   fs.rmSync(stepsFile, { force: true });
-  for (const f of ['.ci/results-node20.json', '.ci/results-node22.json', '.ci/results-node24.json']) fs.rmSync(f, { force: true });
+  for (const f of ['.ci/results-node20.json', '.ci/results-node22.json', '.ci/results-node24.json'])
+    fs.rmSync(f, { force: true });
   process.exit(0);
 }
 if (args[0] === '--failed-step') {
