@@ -1,4 +1,4 @@
-import type { BackendError, Payload } from '@larder/core';
+import { type Payload, TickBatcher } from '@larder/core';
 import { type BinaryResponse, Opcode, Status } from './binary-protocol';
 import { looksHashed, toMemcachedKey } from './keys';
 import { matchAnswers } from './quiet-gets';
@@ -11,18 +11,18 @@ interface KeyGroup {
   indexes: number[];
 }
 
-interface PendingGet {
-  waiters: { resolve: (payload: Payload | undefined) => void; reject: (error: unknown) => void }[];
-  attempt: number;
-}
-
 /**
  * Batched reads: `get`s issued in one tick share one request per node (a GET for one key, quiet
- * GETKQ… + NOOP for more), `getMany` is one quiet-get request per node. A node's transport failure
- * sends its keys back through the ring (retried, or re-routed once the node is ejected).
+ * GETKQ… + NOOP for more; core's `TickBatcher`), `getMany` is one quiet-get request per node. A
+ * node's transport failure sends its keys back through the ring (retried, or re-routed once the
+ * node is ejected).
  */
 export class GetBatcher {
-  private batch: Map<Node, Map<string, PendingGet>> | undefined;
+  /**
+   * A tick batcher per node, one set per attempt (0 = first try): a retried key waits in a batch of
+   * its own attempt, so the retry limit counts each key's tries. Weak: a node dropped by discovery goes.
+   */
+  private readonly batchers: WeakMap<Node, TickBatcher<Payload | undefined>>[] = [];
 
   constructor(
     private readonly topology: Topology,
@@ -85,87 +85,70 @@ export class GetBatcher {
   /** Queues a get of a memcached key; gets of one tick share one request per node. */
   get(mkey: string, attempt: number): Promise<Payload | undefined> {
     const node = this.topology.place(mkey);
-    return new Promise((resolve, reject) => {
-      let batch = this.batch;
-      if (!batch) {
-        batch = new Map();
-        this.batch = batch;
-        // Flush after the current tick's microtasks: every get issued meanwhile shares the request.
-        process.nextTick(() => this.flush());
+    let perNode = this.batchers[attempt];
+    if (!perNode) {
+      perNode = new WeakMap();
+      this.batchers[attempt] = perNode;
+    }
+    let batcher = perNode.get(node);
+    if (!batcher) {
+      batcher = new TickBatcher({
+        readOne: (key) => this.readOne(node, key, attempt),
+        readMany: (keys) => this.readMany(node, keys, attempt),
+      });
+      perNode.set(node, batcher);
+    }
+    return batcher.load(mkey);
+  }
+
+  /** One key of a node: a plain GET. */
+  private async readOne(node: Node, mkey: string, attempt: number): Promise<Payload | undefined> {
+    let response: BinaryResponse;
+    try {
+      response = await node.connection.request({ opcode: Opcode.GET, key: mkey });
+    } catch (error) {
+      return this.afterFailure(node, [mkey], attempt, error)[0]!;
+    }
+    this.topology.success(node);
+    const { status } = response.header;
+    if (status === Status.OK) return response.val;
+    if (status === Status.KEY_NOT_FOUND) return undefined;
+    throw this.requests.statusError('get', response);
+  }
+
+  /** Keys of a node: quiet gets (GETKQ… + NOOP), which say nothing for a miss; a failure status fails only its key. */
+  private async readMany(
+    node: Node,
+    keys: string[],
+    attempt: number,
+  ): Promise<(Payload | undefined | Promise<Payload | undefined>)[]> {
+    let answers: BinaryResponse[];
+    try {
+      answers = await node.connection.quietGets(keys);
+    } catch (error) {
+      return this.afterFailure(node, keys, attempt, error);
+    }
+    this.topology.success(node);
+    const values = new Array<Payload | undefined | Promise<Payload | undefined>>(keys.length).fill(undefined);
+    matchAnswers(keys, answers, (j, answer) => {
+      values[j] =
+        answer.header.status === Status.OK ? answer.val : Promise.reject(this.requests.statusError('get', answer));
+    });
+    return values;
+  }
+
+  /** After a node's transport failure, each key is retried through the ring (re-routed once the node is ejected) or fails. */
+  private afterFailure(node: Node, keys: string[], attempt: number, error: unknown): Promise<Payload | undefined>[] {
+    const ejected = this.topology.failure(node);
+    return keys.map((mkey) => {
+      if (!this.requests.retryable(error, attempt, ejected)) {
+        return Promise.reject(this.requests.transportError('get', node, error));
       }
-      let perNode = batch.get(node);
-      if (!perNode) {
-        perNode = new Map();
-        batch.set(node, perNode);
+      try {
+        return this.get(mkey, attempt + 1);
+      } catch (routeError) {
+        return Promise.reject(routeError);
       }
-      const pending = perNode.get(mkey);
-      if (pending) pending.waiters.push({ resolve, reject });
-      else perNode.set(mkey, { waiters: [{ resolve, reject }], attempt });
     });
   }
-
-  private flush(): void {
-    const batch = this.batch;
-    this.batch = undefined;
-    if (!batch) return;
-    for (const [node, pending] of batch) void this.run(node, pending);
-  }
-
-  private async run(node: Node, pending: Map<string, PendingGet>): Promise<void> {
-    try {
-      if (pending.size === 1) {
-        const [mkey, entry] = pending.entries().next().value as [string, PendingGet];
-        const response = await node.connection.request({ opcode: Opcode.GET, key: mkey });
-        this.topology.success(node);
-        const { status } = response.header;
-        if (status === Status.OK) settle(entry, response.val);
-        else if (status === Status.KEY_NOT_FOUND) settle(entry, undefined);
-        else reject(entry, this.requests.statusError('get', response));
-        return;
-      }
-      const keys = [...pending.keys()];
-      const entries = [...pending.values()];
-      const answers = await node.connection.quietGets(keys);
-      this.topology.success(node);
-      const payloads = new Array<Payload | undefined>(keys.length).fill(undefined);
-      const errors: (BackendError | undefined)[] = [];
-      matchAnswers(keys, answers, (j, answer) => {
-        if (answer.header.status === Status.OK) payloads[j] = answer.val;
-        else errors[j] = this.requests.statusError('get', answer);
-      });
-      // Quiet gets say nothing for a miss.
-      for (let j = 0; j < entries.length; j++) {
-        const error = errors[j];
-        if (error) reject(entries[j]!, error);
-        else settle(entries[j]!, payloads[j]);
-      }
-    } catch (error) {
-      const ejected = this.topology.failure(node);
-      for (const [mkey, entry] of pending) {
-        if (this.requests.retryable(error, entry.attempt, ejected)) {
-          let retry: Promise<Payload | undefined>;
-          try {
-            retry = this.get(mkey, entry.attempt + 1);
-          } catch (routeError) {
-            reject(entry, routeError);
-            continue;
-          }
-          retry.then(
-            (payload) => settle(entry, payload),
-            (retryError) => reject(entry, retryError),
-          );
-        } else {
-          reject(entry, this.requests.transportError('get', node, error));
-        }
-      }
-    }
-  }
-}
-
-function settle(entry: PendingGet, payload: Payload | undefined): void {
-  for (const waiter of entry.waiters) waiter.resolve(payload);
-}
-
-function reject(entry: PendingGet, error: unknown): void {
-  for (const waiter of entry.waiters) waiter.reject(error);
 }
