@@ -303,10 +303,15 @@ export class Cache {
     return this.#context.l1?.describe();
   }
 
-  /** The store's topology and health as data (`CacheStore.describe()`); `mode: 'unknown'` when the driver gives none. */
+  /** The store's topology and health as data (`CacheStore.describe()`); `mode: 'unknown'` when the driver gives none; with an L1, `l1` (see `describeL1`). */
   async describe(): Promise<StoreDescription> {
     const store = await this.#context.ready;
-    return (await store.describe?.()) ?? { driver: store.driver, topology: { mode: 'unknown', nodes: [] } };
+    const description = (await store.describe?.()) ?? {
+      driver: store.driver,
+      topology: { mode: 'unknown', nodes: [] },
+    };
+    const l1 = this.#context.l1?.describe();
+    return l1 === undefined ? description : { ...description, l1 };
   }
 
   /** Closes the store (once; namespaces share it). */

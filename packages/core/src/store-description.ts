@@ -1,3 +1,4 @@
+import type { L1Description } from './l1/l1-tier';
 /**
  * A store's topology and health as plain JSON-able data (`CacheStore.describe()`), for `larder
  * doctor`, health endpoints and dashboards. Never holds a secret: addresses are `host:port`.
@@ -68,4 +69,6 @@ export interface StoreDescription {
   /** Read replicas the store itself connects to (e.g. `REDIS_REPLICA_URLS`). */
   replicas?: { address: string; status: NodeStatus }[];
   table?: TableDescription;
+  /** The L1 in front of the store (set by the facade's `describe()` when the cache has one). */
+  l1?: L1Description;
 }

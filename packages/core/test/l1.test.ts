@@ -5,7 +5,7 @@ import type { CacheStore, Payload } from '../src/contract';
 import { ConfigError } from '../src/errors';
 import type { InvalidationHandlers, InvalidationMessage, InvalidationSource } from '../src/l1/invalidation';
 import { createChaosStore } from '../src/testing/chaos-store';
-import { topologyChannel } from '../src/tracing';
+import { operationChannel, topologyChannel } from '../src/tracing';
 
 /** A bus between caches of this test: what one publishes reaches the others (the interface the Redis bus implements). */
 function localBus() {
@@ -88,6 +88,32 @@ describe('L1 tier', () => {
     expect(cache.stats().tiers).toEqual({ l1: 2, l2: 1 });
     const described = await cache.describeL1();
     expect(described).toMatchObject({ entries: 1, invalidation: 'none', state: 'up', maxEntries: 10_000 });
+    await cache.close();
+  });
+
+  it('describe() and the larder.operation trace show the L1', async () => {
+    const store = createChaosStore();
+    const cache = new Cache({ store, prefix: 'app', l1: { invalidation: 'none' } });
+    await cache.set('k', { a: 1 });
+    const tiers: unknown[] = [];
+    const handlers = {
+      start() {},
+      end() {},
+      asyncStart() {},
+      asyncEnd(context: { operation: string; tier?: string }) {
+        if (context.operation === 'get') tiers.push(context.tier);
+      },
+      error() {},
+    };
+    operationChannel.subscribe(handlers as never);
+    try {
+      await cache.get('k');
+      await cache.get('k');
+    } finally {
+      operationChannel.unsubscribe(handlers as never);
+    }
+    expect(tiers).toEqual(['l2', 'l1']);
+    expect((await cache.describe()).l1).toMatchObject({ entries: 1, invalidation: 'none', state: 'up' });
     await cache.close();
   });
 

@@ -58,6 +58,23 @@ describe('L1 coherence across processes: Redis single node, tracking', () => {
     expect(result.unseen).toBe(0);
   }, 30_000);
 
+  it('the server stopped with SIGSTOP for 2 s during the writes: never stale', async () => {
+    const [writer, reader] = instances as [Instance, Instance];
+    const pid = server.pid as number;
+    const result = await runWrites(writer, reader, 'stopped', 6, {
+      timeoutMs: 10_000,
+      during: async (round) => {
+        if (round !== 2) return;
+        // By PID: the server this test started.
+        process.kill(pid, 'SIGSTOP');
+        setTimeout(() => process.kill(pid, 'SIGCONT'), 2000);
+      },
+    });
+    report('Redis single, server SIGSTOPped for 2 s', result);
+    expect(result.stale).toBe(0);
+    expect(result.unseen).toBe(0);
+  }, 30_000);
+
   it('the invalidation connection killed from the server: flushed, re-armed, never stale', async () => {
     const [writer, reader] = instances as [Instance, Instance];
     const result = await runWrites(writer, reader, 'killed', 10, {

@@ -101,6 +101,18 @@ describe('L1 with Redis tracking', () => {
     expect(await writer.get('r')).toBe('newer');
   });
 
+  it('closing a tiered cache closes its tracking connections (40 create/close)', async () => {
+    const clients = async () =>
+      Number(/connected_clients:(\d+)/.exec(String(await server.command('INFO', 'clients')))?.[1]);
+    const before = await clients();
+    for (let i = 0; i < 40; i++) {
+      const cache = tiered(server.url, 'churn');
+      await up(cache);
+      await cache.close();
+    }
+    await waitFor(async () => (await clients()) <= before, { timeoutMs: 5000, description: 'connections closed' });
+  });
+
   it('works with the bus on Redis too, ignoring its own messages', async () => {
     const a = tiered(server.url, 'l1b', 'bus');
     const b = tiered(server.url, 'l1b', 'bus');
