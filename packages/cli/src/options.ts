@@ -33,14 +33,9 @@ export function describeError(error: unknown): string {
   return redactText(`${code}${message}${cause}`);
 }
 
-/** Rejects after `ms` with a message naming what did not answer. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms}ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/** The error of a call that did not answer in time, for core's `withTimeout`. */
+export function didNotAnswer(what: string, ms: number): () => Error {
+  return () => new Error(`${what} did not answer within ${ms}ms`);
 }
 
 /**

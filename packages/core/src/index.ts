@@ -19,6 +19,7 @@ export type * from './store-config';
 export type * from './store-description';
 export * from './testing/chaos-store';
 export * from './tick-batcher';
+export { withTimeout } from './timeout';
 export {
   type CacheTier,
   type OperationTraceContext,

@@ -10,16 +10,17 @@ import {
   redactConfig,
   redactEnvValue,
   type StoreDescription,
+  withTimeout,
 } from '@larder/core';
 import {
   type CliIo,
   describeError,
+  didNotAnswer,
   EXIT_FAILURE,
   EXIT_OK,
   EXIT_USAGE,
   parseCommandArgs,
   printer,
-  withTimeout,
 } from '../options';
 import { topologyLine } from './topology-line';
 
@@ -114,7 +115,7 @@ export async function doctorCommand(argv: string[], io: CliIo): Promise<number> 
       reports.push(await checkStore(name, manager.store(name), config, json ? undefined : out, timeoutMs));
     }
   } finally {
-    await withTimeout(manager.close(), timeoutMs, 'closing the stores').catch(() => {});
+    await withTimeout(manager.close(), timeoutMs, didNotAnswer('closing the stores', timeoutMs)).catch(() => {});
   }
   const failed = reports.filter((report) => !report.ok).length;
   if (json) {
@@ -156,7 +157,7 @@ async function checkStore(
   const step = async (label: string, run: () => Promise<string>): Promise<boolean> => {
     let result: Step;
     try {
-      result = { ok: true, text: await withTimeout(run(), timeoutMs, `${name} ${label}`) };
+      result = { ok: true, text: await withTimeout(run(), timeoutMs, didNotAnswer(`${name} ${label}`, timeoutMs)) };
     } catch (error) {
       const message = describeError(error);
       result = { ok: false, text: `FAILED: ${message}`, error: message };
