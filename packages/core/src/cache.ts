@@ -303,6 +303,12 @@ export class Cache {
     return this.#context.l1?.describe();
   }
 
+  /** Stops the L1 (empties it and closes its invalidation connections), leaving the store open; `close()` does it too. */
+  async closeL1(): Promise<void> {
+    await this.#context.ready.catch(() => undefined);
+    await this.#context.l1?.close();
+  }
+
   /** The store's topology and health as data (`CacheStore.describe()`); `mode: 'unknown'` when the driver gives none; with an L1, `l1` (see `describeL1`). */
   async describe(): Promise<StoreDescription> {
     const store = await this.#context.ready;

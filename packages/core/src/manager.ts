@@ -122,6 +122,9 @@ export class CacheManager {
   /** Closes every store this manager built (ready stores passed in the config belong to the caller). */
   async close(): Promise<void> {
     this.#closed = true;
+    // The L1s' invalidation connections belong to the caches this manager built.
+    const caches = [...this.#caches.values(), ...this.#sessionCaches.values()];
+    await Promise.allSettled(caches.map((cache) => cache.closeL1()));
     const built = [...this.#stores.entries()].filter(([name]) => !isCacheStore(this.config.stores?.[name]));
     this.#stores.clear();
     this.#caches.clear();

@@ -130,3 +130,31 @@ describe('L1 with Redis tracking', () => {
     }
   });
 });
+
+describe('L1 through a manager (CACHE_L1=on)', () => {
+  it('builds tiered default and session stores from the environment and closes their tracking on close', async () => {
+    const { configFromEnv, createCacheManager } = await import('@larder/core');
+    const { larderEnv } = await import('../src/env');
+    const { larderDriver } = await import('../src/index');
+    const server = await startRedis();
+    try {
+      const config = configFromEnv(
+        { CACHE_STORE: 'redis', REDIS_URL: server.url, CACHE_L1: 'on', CACHE_L1_MAX_ENTRIES: '100' },
+        { environments: [larderEnv] },
+      );
+      const manager = createCacheManager(config);
+      manager.extend('redis', larderDriver);
+      const cache = manager.store();
+      await up(cache);
+      expect(await cache.describeL1()).toMatchObject({ invalidation: 'tracking', maxEntries: 100 });
+      await up(manager.sessionStore());
+      const clients = async () =>
+        Number(/connected_clients:(\d+)/.exec(String(await server.command('INFO', 'clients')))?.[1]);
+      expect(await clients()).toBeGreaterThan(4);
+      await manager.close();
+      await waitFor(async () => (await clients()) <= 1, { timeoutMs: 5000, description: 'every connection closed' });
+    } finally {
+      await server.stop();
+    }
+  });
+});
