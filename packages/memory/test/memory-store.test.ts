@@ -1,14 +1,7 @@
 import { BackendError, ConfigError, jsonCodec, ValueTooLargeError } from '@larder/core';
+import { waitFor } from '@larder/test-suite';
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore, larderDriver, MemoryStore } from '../src/index';
-
-async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
 
 describe('MemoryStore', () => {
   it('declares its capabilities', () => {
