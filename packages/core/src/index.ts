@@ -15,6 +15,7 @@ export type { L1Description } from './l1/l1-tier';
 export * from './lock';
 export * from './manager';
 export * from './redact';
+export * from './scrub';
 export type * from './store-config';
 export type * from './store-description';
 export * from './testing/chaos-store';

@@ -1,8 +1,7 @@
-import { BackendError, TimeoutError } from '@larder/core';
+import { BackendError, scrubError, scrubText, TimeoutError } from '@larder/core';
 import { type BinaryResponse, type Request, statusText } from './binary-protocol';
 import { RequestTimeout } from './node-connection';
 import type { ResolvedOptions } from './options';
-import { scrubError, scrubText } from './scrub';
 import type { Node, Topology } from './topology';
 
 const DRIVER = 'memcached';
