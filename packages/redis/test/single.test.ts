@@ -3,7 +3,7 @@ import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStore } from '../src/index';
-import { scanPattern } from '../src/redis-store';
+import { scanPattern } from '../src/scan';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (payload: unknown) => Buffer.from(payload as Uint8Array).toString();

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { groupBySlot, keySlot } from '../src/cluster-slots';
 import { parseRedisUrl, redact, resolveOptions } from '../src/options';
 import { ReadRouter } from '../src/read-router';
-import { scanPattern } from '../src/redis-store';
+import { scanPattern } from '../src/scan';
 
 describe('cluster slots', () => {
   it('matches Redis CLUSTER KEYSLOT', () => {
