@@ -13,10 +13,10 @@ import {
   ValueTooLargeError,
 } from '@larder/core';
 import { LRUCache } from 'lru-cache';
-import { compareAndSetSync } from './compare-and-set';
+import { compareAndSetSync, samePayload } from './compare-and-set';
 import * as expiryClock from './expiry-clock';
 import { type MemoryStoreOptions, type ResolvedMemoryOptions, resolveOptions } from './options';
-import { refuseUncopyable, type Stored, samePayload, toInteger } from './stored-value';
+import { refuseUncopyable, type Stored, toInteger } from './stored-value';
 
 /** One cached value: the stored form, its copy plan (clone mode, objects only) and its expiry. */
 class Entry {

@@ -24,11 +24,3 @@ export function toInteger(value: Stored, key: string, encoded: boolean): number 
   }
   throw new BackendError(`Cannot increment '${key}': the stored value is not an integer`, 'memory');
 }
-
-export function samePayload(a: Stored, b: Stored): boolean {
-  if (a === b) return true;
-  if (typeof a === 'string' && typeof b === 'string') return false;
-  const bytesA = typeof a === 'string' ? Buffer.from(a) : a instanceof Uint8Array ? a : undefined;
-  const bytesB = typeof b === 'string' ? Buffer.from(b) : b instanceof Uint8Array ? b : undefined;
-  return bytesA !== undefined && bytesB !== undefined && Buffer.compare(bytesA, bytesB) === 0;
-}
