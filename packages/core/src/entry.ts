@@ -36,9 +36,25 @@ export function freshValue(value: unknown): unknown {
   return isFresh(value) ? value.v : undefined;
 }
 
+// Graced entries made by `gracedEntry`: any other value with the `GRACE` field is user data.
+const madeHere = new WeakSet<object>();
+// The logical expiry of a wrapped user value: never reached, so the wrapper is always fresh.
+const NEVER_STALE = Number.MAX_SAFE_INTEGER;
+
 /** The graced entry of `value` for `ttlMs` (a graced entry always has a TTL). */
 export function gracedEntry(value: unknown, ttlMs: number): GracedEntry {
-  return { [GRACE]: Date.now() + ttlMs, v: value };
+  const entry = { [GRACE]: Date.now() + ttlMs, v: value };
+  madeHere.add(entry);
+  return entry;
+}
+
+/**
+ * The entry stored for `value`: the value itself, except a user value shaped like a graced entry
+ * (an object with the `GRACE` field), which is stored inside a graced entry that never goes stale.
+ * Reads unwrap it, so user data can never pass for a graced entry (be served as a miss or as stale).
+ */
+export function storedEntry(value: unknown): unknown {
+  return isGraced(value) && !madeHere.has(value) ? { [GRACE]: NEVER_STALE, v: value } : value;
 }
 
 /** How long the store keeps an entry: its TTL, plus the grace when there is one. */

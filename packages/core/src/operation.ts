@@ -2,7 +2,7 @@ import type { CacheContext } from './cache-context';
 import { copyOut } from './clone';
 import { payloadBytes } from './codec';
 import type { CacheStore, Payload, TtlMs } from './contract';
-import { freshValue, isLivePayload } from './entry';
+import { freshValue, isLivePayload, storedEntry } from './entry';
 import { BackendError, LarderError, ValueTooLargeError } from './errors';
 import type { CacheEventName } from './events';
 import { FullKeyMemo, toFullKey } from './key-policy';
@@ -132,17 +132,18 @@ export class OperationPath {
     return wrapped;
   }
 
-  /** Encodes a value (or checks a raw one) and checks its size; throws input errors. */
+  /** Encodes a value (or checks a raw one) as its stored entry (see `storedEntry`) and checks its size; throws input errors. */
   encode(key: string, value: unknown): Payload {
     const context = this.context;
     const max = context.maxValueBytes;
+    const entry = storedEntry(value);
     if (context.raw) {
-      if (context.storeChecksValues) return value as Payload;
-      const size = rawValueSize(value, key, max);
+      if (context.storeChecksValues) return entry as Payload;
+      const size = rawValueSize(entry, key, max);
       if (size > max) throw new ValueTooLargeError(key, size, max, context.driver);
-      return value as Payload;
+      return entry as Payload;
     }
-    const payload = context.codec.encode(value, key);
+    const payload = context.codec.encode(entry, key);
     // A UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no byte count.
     if (payload.length * 3 > max || typeof payload !== 'string') {
       const size = payloadBytes(payload);
