@@ -1,7 +1,7 @@
 // Drives instances of the L1 coherence tests (instance.ts), each in its own OS process.
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { CoherenceSpec, Reply, Request } from './protocol';
+import type { CoherenceSpec, HistoryOp, Reply, Request } from './protocol';
 
 const INSTANCE = fileURLToPath(new URL('./instance.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -130,4 +130,49 @@ export function report(label: string, coherence: Coherence): string {
   const line = `L1 invalidation delay, ${label}: p50 ${percentile(coherence.delays, 0.5).toFixed(2)} ms, p99 ${percentile(coherence.delays, 0.99).toFixed(2)} ms (n=${coherence.delays.length}, stale reads ${coherence.stale})`;
   console.log(line);
   return line;
+}
+
+/** What `checkHistory` found. */
+export interface HistoryCheck {
+  reads: number;
+  writes: number;
+  /** Reads whose value had been overwritten more than `windowMs` before the read began. */
+  violations: HistoryOp[];
+  /** Longest time a read's value had been overwritten when the read began (ms; 0 when every read was current). */
+  maxStalenessMs: number;
+}
+
+/**
+ * Checks a merged history: every read returns a value that was current at some point during the
+ * read — written (or deleted, or never written) by an operation that began before the read
+ * ended, and not overwritten by an operation that completed before the read began — or whose
+ * overwrite completed at most `windowMs` before the read began (the invalidation delay window).
+ */
+export function checkHistory(ops: readonly HistoryOp[], windowMs: number): HistoryCheck {
+  const writes = ops.filter((op) => op.kind !== 'get');
+  const reads = ops.filter((op) => op.kind === 'get');
+  const result: HistoryCheck = { reads: reads.length, writes: writes.length, violations: [], maxStalenessMs: 0 };
+  for (const read of reads) {
+    const sameKey = writes.filter((w) => w.key === read.key);
+    // Candidates that could have produced the value read.
+    const sources = sameKey.filter(
+      (w) => w.start < read.end && (read.value === null ? w.kind === 'delete' : w.value === read.value),
+    );
+    const neverWritten = read.value === null;
+    let staleness = Number.POSITIVE_INFINITY;
+    for (const source of sources) {
+      // The latest overwrite of `source` completed before the read began.
+      const overwrites = sameKey.filter((w) => w !== source && w.start > source.end && w.end < read.start);
+      const overwrittenAt = Math.max(...overwrites.map((w) => w.end), Number.NEGATIVE_INFINITY);
+      staleness = Math.min(staleness, overwrites.length === 0 ? 0 : read.start - overwrittenAt);
+    }
+    if (neverWritten) {
+      // Absent from the start: current until the first write of the key completed.
+      const first = Math.min(...sameKey.map((w) => w.end), Number.POSITIVE_INFINITY);
+      staleness = Math.min(staleness, first >= read.start ? 0 : read.start - first);
+    }
+    if (staleness > 0 && Number.isFinite(staleness)) result.maxStalenessMs = Math.max(result.maxStalenessMs, staleness);
+    if (staleness > windowMs) result.violations.push(read);
+  }
+  return result;
 }

@@ -3,7 +3,7 @@
 // its L1 is up, then runs the parent's commands: set, get, watch (spin on get until a value shows,
 // recording when the key's invalidation arrived and any read of an older value after that).
 import { Cache, type CacheStore, type InvalidationSource } from '@larder/core';
-import type { CoherenceSpec, Reply, Request } from './protocol';
+import type { CoherenceSpec, HistoryOp, Reply, Request } from './protocol';
 
 const spec = JSON.parse(process.env.LARDER_COHERENCE ?? '{}') as CoherenceSpec;
 const now = () => performance.timeOrigin + performance.now();
@@ -79,6 +79,8 @@ async function handle(cache: Cache, request: Request): Promise<Omit<Reply, 'id'>
   }
   if (request.op === 'get') return { value: await cache.get(request.key) };
   if (request.op === 'state') return { value: await cache.describeL1() };
+  if (request.op === 'history')
+    return { history: await history(cache, request.keys, request.durationMs, request.startAt) };
   // watch: read until `value` shows; any read of an older value after the key's invalidation arrived is stale.
   const full = `${cache.prefix}${request.key}`;
   const since = now();
@@ -108,6 +110,36 @@ async function handle(cache: Cache, request: Request): Promise<Omit<Reply, 'id'>
     if (read > deadline) return { at: undefined, invalidatedAt: arrived, stale, reads, value };
     await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/** Random sets (unique values), deletes and gets on `keys`, one at a time, from `startAt` for `durationMs`. */
+async function history(cache: Cache, keys: string[], durationMs: number, startAt: number): Promise<HistoryOp[]> {
+  while (now() < startAt) await new Promise((resolve) => setTimeout(resolve, 1));
+  const ops: HistoryOp[] = [];
+  let n = 0;
+  while (now() < startAt + durationMs) {
+    const key = keys[Math.floor(Math.random() * keys.length)] as string;
+    const dice = Math.random();
+    const start = now();
+    try {
+      if (dice < 0.1) {
+        const value = `${process.pid}-${n++}`;
+        await cache.set(key, value, '10m');
+        ops.push({ kind: 'set', key, value, start, end: now() });
+      } else if (dice < 0.13) {
+        await cache.delete(key);
+        ops.push({ kind: 'delete', key, value: null, start, end: now() });
+      } else {
+        const value = (await cache.get<string>(key)) ?? null;
+        ops.push({ kind: 'get', key, value, start, end: now() });
+      }
+    } catch {
+      // A failed write may or may not have landed: such histories are not checked here.
+    }
+    // Up to 1 ms between operations, so that L1 hits (sub-microsecond) do not flood the history.
+    await new Promise((resolve) => setTimeout(resolve, Math.random() < 0.5 ? 0 : 1));
+  }
+  return ops;
 }
 
 main().catch((error) => {

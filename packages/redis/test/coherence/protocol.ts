@@ -16,6 +16,7 @@ export type Request =
   | { id: number; op: 'set'; key: string; value: number }
   | { id: number; op: 'get'; key: string }
   | { id: number; op: 'state' }
+  | { id: number; op: 'history'; keys: string[]; durationMs: number; startAt: number }
   | { id: number; op: 'watch'; key: string; value: number; timeoutMs: number };
 
 /** An instance's answer. */
@@ -30,4 +31,16 @@ export interface Reply {
   /** Reads of an older value that began after the key's invalidation had arrived (watch): must be 0. */
   stale?: number;
   reads?: number;
+  /** The operations of a `history` run. */
+  history?: HistoryOp[];
+}
+
+/** One timestamped operation of a randomized history (epoch ms, sub-ms). */
+export interface HistoryOp {
+  kind: 'set' | 'delete' | 'get';
+  key: string;
+  /** Written (unique per set) or read value; `null` for a delete or a miss. */
+  value: string | null;
+  start: number;
+  end: number;
 }
