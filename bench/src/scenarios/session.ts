@@ -265,14 +265,20 @@ function serverCpu(ctx: Ctx, c: BenchCase<Ctx>): number | undefined {
   }
 }
 
-/** Total commands the Redis server executed, minus the INFO calls made to read it. */
+/**
+ * Commands the clients sent: the server's command count minus the INFO calls made to read it and
+ * minus the GET and SET that larder's compare-and-set script runs inside each EVALSHA (commandstats
+ * counts commands run by scripts too; every session here has one writer, so each script runs both).
+ */
 async function redisCommands(ctx: Ctx, c: BenchCase<Ctx>): Promise<number | undefined> {
   if (c.subject === 'MemoryStore') return undefined;
   const text = String(await ctx.redis.command('INFO', 'commandstats'));
   let total = 0;
   for (const line of text.split(/\r?\n/)) {
     const match = /^cmdstat_([a-z|]+):calls=(\d+)/.exec(line);
-    if (match && match[1] !== 'info') total += Number(match[2]);
+    if (!match || match[1] === 'info') continue;
+    total += Number(match[2]);
+    if (match[1] === 'evalsha') total -= 2 * Number(match[2]);
   }
   return total;
 }
@@ -298,15 +304,18 @@ export const scenario: Scenario<Ctx> = {
   teardown,
   cases,
   counters: [
-    { name: 'Redis commands/request', read: redisCommands },
+    { name: 'Redis commands sent/request', read: redisCommands },
     { name: 'app CPU µs/request', read: serverCpu, digits: 0 },
   ],
-  targets: [{ op: 'modifying request', subject: 'larder', over: 'connect-redis', atLeast: 1.15 }],
+  targets: [
+    { op: 'modifying request', subject: 'larder', over: 'MemoryStore', atLeast: 0.95 },
+    { op: 'modifying request', subject: 'larder', over: 'connect-redis', atLeast: 1 },
+  ],
   notes: [
     'app CPU µs/request = CPU time of the app process per request (independent of other load on the machine)',
     'MemoryStore keeps sessions in the app process (no I/O at all): its row is the ceiling of what any store can reach here, since express + express-session + the load generator use most of the 2 cores',
     'read-only target: larder ≤ 1 Redis command per request (connect-redis: GET + EXPIRE = 2); see the column',
-    'modifying request: express-session calls store.set (larder: GET + SET; connect-redis: GET + SET)',
+    'modifying request: express-session calls store.set (larder: GET + one EVALSHA, the merge by compare-and-set; connect-redis: GET + SET)',
     "larder's reads of one tick are coalesced into one MGET by the Redis driver (batchGets), so commands/request can be < 1",
   ],
 };
