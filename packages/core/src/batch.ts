@@ -108,7 +108,7 @@ function l1Value(ops: OperationPath, full: string): unknown {
   const l1 = ops.context.l1;
   const entry = l1?.get(full);
   if (entry === undefined) return undefined;
-  const value = freshValue(ops.decodeL1(entry, full.slice(ops.prefix.length)));
+  const value = freshValue(ops.decodeL1(entry, full, full.slice(ops.prefix.length)));
   if (value !== undefined) l1?.hit();
   return value;
 }

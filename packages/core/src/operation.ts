@@ -219,7 +219,7 @@ export class OperationPath {
     const l1 = this.context.l1;
     const entry = l1?.get(full);
     if (entry === undefined) return undefined;
-    const value = freshValue(this.decodeL1(entry, key));
+    const value = freshValue(this.decodeL1(entry, full, key));
     if (value === undefined) return undefined;
     (l1 as NonNullable<typeof l1>).hit();
     this.counted(key, true, 'l1');
@@ -228,8 +228,11 @@ export class OperationPath {
   }
 
   /** The stored entry an L1 entry holds: its primitive, or its payload decoded (a fresh copy for every caller). */
-  decodeL1(entry: L1Entry, key: string): unknown {
-    return entry.payload === undefined ? copyOut(entry.value, entry.plan) : this.decode(entry.payload, key);
+  decodeL1(entry: L1Entry, full: string, key: string): unknown {
+    if (entry.payload === undefined) return copyOut(entry.value, entry.plan);
+    const decoded = this.decode(entry.payload, key);
+    this.context.l1?.promote(full, entry, decoded);
+    return decoded;
   }
 
   /** Decodes what the store answered to a read registered with `L1Tier.begin`, and offers it to the L1 (kept only if the token survived). */

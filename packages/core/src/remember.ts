@@ -155,7 +155,7 @@ export async function rememberFromStore<T>(
   const l1 = context.l1;
   const entry = l1?.get(full);
   if (entry !== undefined) {
-    const value = ops.decodeL1(entry, key);
+    const value = ops.decodeL1(entry, full, key);
     if (!isGraced(value) || isFresh(value)) {
       (l1 as NonNullable<typeof l1>).hit();
       ops.counted(key, true, 'l1');

@@ -64,6 +64,16 @@ export class L1Entries {
     }
   }
 
+  /** The entry of `key` as held (no recency or expiry change). */
+  peek(key: string): L1Entry | undefined {
+    return this.#map.get(key);
+  }
+
+  /** Replaces the entry held for `key` in place (same size, same place in the recency order). */
+  replace(key: string, entry: L1Entry): void {
+    if (this.#map.has(key)) this.#map.set(key, entry);
+  }
+
   /** Drops `key`. */
   delete(key: string): void {
     const entry = this.#map.get(key);

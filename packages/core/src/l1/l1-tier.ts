@@ -109,17 +109,29 @@ export class L1Tier {
     if (payload === undefined || !this.#up) return;
     const life = ttlMs === undefined ? this.#ttlMs : Math.min(ttlMs, this.#ttlMs);
     const size = typeof payload === 'string' ? payload.length * 2 : payload.byteLength;
-    const target: CopyTarget = { value: undefined, plan: undefined };
     const primitive = decoded === null || (typeof decoded !== 'object' && typeof decoded !== 'function');
-    // The decoded value is copied in once (nobody else holds the copy) and copied out on every hit.
-    const copied = primitive ? false : this.keepsDecoded && copyInto(target, decoded) > 0;
+    // Objects are kept as their payload first: most entries of a large key set are read once, and
+    // a retained object graph per miss costs the collector more than a string. A second hit
+    // promotes the entry to a decoded copy (`promote`).
     this.entries.set(full, {
-      value: primitive ? decoded : target.value,
-      plan: copied ? target.plan : undefined,
-      payload: primitive || copied ? undefined : payload,
+      value: primitive ? decoded : undefined,
+      plan: undefined,
+      payload: primitive ? undefined : payload,
       expiresAt: Date.now() + life,
       bytes: size + full.length * 2 + ENTRY_OVERHEAD,
     });
+  }
+
+  /**
+   * A hit decoded `entry`'s payload into `decoded` (which goes to the caller): keep a copy of it
+   * instead (copied out on later hits, cheaper than decoding), when the codec's round trip is
+   * what the copy reproduces (the JSON codec) and the entry is still the one in the L1.
+   */
+  promote(full: string, entry: L1Entry, decoded: unknown): void {
+    if (!this.keepsDecoded || decoded === null || typeof decoded !== 'object') return;
+    const target: CopyTarget = { value: undefined, plan: undefined };
+    if (copyInto(target, decoded) <= 0 || this.entries.peek(full) !== entry) return;
+    this.entries.replace(full, { ...entry, value: target.value, plan: target.plan, payload: undefined });
   }
 
   /** Drops `full` and cancels a read of it in flight. */
