@@ -247,7 +247,7 @@ export const scenario: Scenario<Ctx> = {
     'larder batches GETs issued in the same tick into one MGET while a read is in flight (batchGets, the default); the other larder rows are the alternatives measured (no batching; ioredis auto-pipelining; both).',
     'Redis commands/op counts every command the server processed during the case, divided by operations.',
     'CPU columns: user+system CPU of the bench process and of redis-server during the case, per operation (robust when the machine is shared; ops/s is not).',
-    `L1 rows: larder's L1 (decoded copies; invalidation by Redis CLIENT TRACKING BCAST) and bentocache's memory tier (no bus, so not coherent across instances) on the 1,000 hot keys: after warm-up every read is an L1 hit. The uniform rows read ${LARGE_KEYS.toLocaleString('en')} keys at random through an L1 of ${L1_ENTRIES.toLocaleString('en')} entries: about 1 read in 10 hits, the rest pay the L2 read plus the L1 bookkeeping.`,
+    `L1 rows: larder's L1 (payloads, then decoded copies from an entry's second hit; invalidation by Redis CLIENT TRACKING BCAST) and bentocache's memory tier (no bus, so not coherent across instances) on the 1,000 hot keys: after warm-up every read is an L1 hit. The uniform rows read ${LARGE_KEYS.toLocaleString('en')} keys at random through an L1 of ${L1_ENTRIES.toLocaleString('en')} entries: about 1 read in 10 hits, the rest pay the L2 read plus the L1 bookkeeping.`,
     'Versions: ioredis 6.0.0, keyv 5.6.0 + @keyv/redis 5.1.6, cache-manager 7.2.9, bentocache 1.6.0, redis-server 7.0.15.',
   ],
   async teardown(c) {
