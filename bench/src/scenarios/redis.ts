@@ -186,6 +186,9 @@ export const scenario: Scenario<Ctx> = {
   cases: [
     ...getCases(1),
     ...getCases(64),
+    { op: 'set ×1', subject: 'larder', run: (c, i) => c.larder.set(key(i), VALUE) },
+    { op: 'set ×1', subject: 'larder + L1 (tracking)', run: (c, i) => c.larderL1.set(key(i), VALUE) },
+    { op: 'set ×1', subject: 'raw ioredis', run: (c, i) => c.raw.set(`raw:${key(i)}`, JSON.stringify(VALUE)) },
     {
       op: uniform,
       subject: 'raw ioredis',
