@@ -299,3 +299,33 @@ describe('configFromEnv: L1 variables', () => {
     expect(() => configFromEnv({ CACHE_L1: 'on', CACHE_L1_INVALIDATION: 'bus' })).toThrow(/CACHE_BUS_URL/);
   });
 });
+
+describe('L1Entries', () => {
+  it('evicts the least recently used first, within entries and bytes', async () => {
+    const { L1Entries } = await import('../src/l1/l1-entries');
+    const entry = (bytes: number) => ({
+      value: 1,
+      plan: undefined,
+      payload: undefined,
+      expiresAt: Date.now() + 60_000,
+      bytes,
+    });
+    const entries = new L1Entries(3, 1000);
+    entries.set('a', entry(10));
+    entries.set('b', entry(10));
+    entries.set('c', entry(10));
+    entries.get('a', Date.now());
+    entries.set('d', entry(10));
+    expect(entries.peek('b')).toBeUndefined();
+    expect(['a', 'c', 'd'].every((key) => entries.peek(key) !== undefined)).toBe(true);
+    entries.set('e', entry(900));
+    expect(entries.bytes).toBeLessThanOrEqual(1000);
+    expect(entries.peek('e')).toBeDefined();
+    expect(entries.peek('c')).toBeUndefined();
+    for (let i = 0; i < 10_000; i++) entries.set(`k${i}`, entry(1));
+    expect(entries.size).toBe(3);
+    entries.deletePrefix('k');
+    expect(entries.size).toBe(0);
+    expect(entries.bytes).toBe(0);
+  });
+});

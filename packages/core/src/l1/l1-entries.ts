@@ -6,7 +6,7 @@ export interface L1Entry {
   readonly value: unknown;
   /** How to copy `value` out (`copyOut`); `undefined` for a primitive. */
   readonly plan: Plan | undefined;
-  /** The encoded payload, decoded on each hit, when the value is not kept decoded (a custom codec). */
+  /** The encoded payload, decoded on each hit, when the value is not kept decoded. */
   readonly payload: string | Uint8Array | undefined;
   /** Epoch ms after which the entry is gone. */
   readonly expiresAt: number;
@@ -14,12 +14,24 @@ export interface L1Entry {
   readonly bytes: number;
 }
 
+/** A slot of the recency list. */
+interface Slot {
+  key: string;
+  entry: L1Entry;
+  older: Slot | undefined;
+  newer: Slot | undefined;
+}
+
 /**
- * A least-recently-used map bounded by entries and by bytes (a Map in recency order: a hit
- * moves the key to the end, the oldest go first), with a per-entry expiry.
+ * A least-recently-used map bounded by entries and by bytes, with a per-entry expiry. Recency is
+ * a doubly linked list beside the Map: evicting "the first key of a Map" would be O(deleted
+ * slots) in V8 (an LRU that deletes at the front leaves holes there until the table rehashes),
+ * which cost about 10 µs per miss on a uniform key set 10× the L1.
  */
 export class L1Entries {
-  readonly #map = new Map<string, L1Entry>();
+  readonly #map = new Map<string, Slot>();
+  #oldest: Slot | undefined;
+  #newest: Slot | undefined;
   #bytes = 0;
 
   constructor(
@@ -39,57 +51,79 @@ export class L1Entries {
 
   /** The live entry of `key` (refreshing its recency), else `undefined` (an expired one is dropped). */
   get(key: string, now: number): L1Entry | undefined {
-    const map = this.#map;
-    const entry = map.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt <= now) {
+    const slot = this.#map.get(key);
+    if (slot === undefined) return undefined;
+    if (slot.entry.expiresAt <= now) {
       this.delete(key);
       return undefined;
     }
-    map.delete(key);
-    map.set(key, entry);
-    return entry;
+    if (slot !== this.#newest) {
+      this.#unlink(slot);
+      this.#append(slot);
+    }
+    return slot.entry;
+  }
+
+  /** The entry of `key` as held (no recency or expiry change). */
+  peek(key: string): L1Entry | undefined {
+    return this.#map.get(key)?.entry;
+  }
+
+  /** Replaces the entry held for `key` in place (same size, same place in the recency order). */
+  replace(key: string, entry: L1Entry): void {
+    const slot = this.#map.get(key);
+    if (slot !== undefined) slot.entry = entry;
   }
 
   /** Stores `entry`, evicting the least recently used until both bounds hold; an entry larger than `maxBytes` is not kept. */
   set(key: string, entry: L1Entry): void {
     this.delete(key);
     if (entry.bytes > this.maxBytes) return;
-    const map = this.#map;
-    map.set(key, entry);
+    const slot: Slot = { key, entry, older: undefined, newer: undefined };
+    this.#map.set(key, slot);
+    this.#append(slot);
     this.#bytes += entry.bytes;
-    while (map.size > this.maxEntries || this.#bytes > this.maxBytes) {
-      const oldest = map.keys().next().value as string;
-      this.delete(oldest);
+    while (this.#map.size > this.maxEntries || this.#bytes > this.maxBytes) {
+      this.delete((this.#oldest as Slot).key);
     }
-  }
-
-  /** The entry of `key` as held (no recency or expiry change). */
-  peek(key: string): L1Entry | undefined {
-    return this.#map.get(key);
-  }
-
-  /** Replaces the entry held for `key` in place (same size, same place in the recency order). */
-  replace(key: string, entry: L1Entry): void {
-    if (this.#map.has(key)) this.#map.set(key, entry);
   }
 
   /** Drops `key`. */
   delete(key: string): void {
-    const entry = this.#map.get(key);
-    if (entry === undefined) return;
+    const slot = this.#map.get(key);
+    if (slot === undefined) return;
     this.#map.delete(key);
-    this.#bytes -= entry.bytes;
+    this.#unlink(slot);
+    this.#bytes -= slot.entry.bytes;
   }
 
   /** Drops every key starting with `prefix`. */
   deletePrefix(prefix: string): void {
-    for (const key of this.#map.keys()) if (key.startsWith(prefix)) this.delete(key);
+    for (const key of [...this.#map.keys()]) if (key.startsWith(prefix)) this.delete(key);
   }
 
   /** Drops everything. */
   clear(): void {
     this.#map.clear();
+    this.#oldest = undefined;
+    this.#newest = undefined;
     this.#bytes = 0;
+  }
+
+  #append(slot: Slot): void {
+    slot.older = this.#newest;
+    slot.newer = undefined;
+    if (this.#newest !== undefined) this.#newest.newer = slot;
+    this.#newest = slot;
+    this.#oldest ??= slot;
+  }
+
+  #unlink(slot: Slot): void {
+    if (slot.older !== undefined) slot.older.newer = slot.newer;
+    else this.#oldest = slot.newer;
+    if (slot.newer !== undefined) slot.newer.older = slot.older;
+    else this.#newest = slot.older;
+    slot.older = undefined;
+    slot.newer = undefined;
   }
 }
