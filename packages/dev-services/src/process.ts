@@ -209,6 +209,9 @@ export async function runToCompletion(
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString('utf8');
   });
+  // A child that exits without reading its input (openssl with no stdin use) makes this write fail
+  // with EPIPE; its exit code already says whether it worked, so the pipe error is not an error here.
+  child.stdin.on('error', () => {});
   child.stdin.end(options.input ?? '');
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
   try {
