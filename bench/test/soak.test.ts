@@ -62,14 +62,17 @@ function leakyBackend(leak: 'heap' | 'timer'): Backend {
     open: async () => {
       const store = createMemoryStore({ maxEntries: 10_000 });
       if (leak === 'heap') {
-        // Keeps a copy of every value written (both write paths: the facade uses setSync when present).
+        // Keeps a copy of every value written, padded to about 16 KiB so that the growth is plain
+        // however few writes a loaded machine gets through (both write paths: the facade uses
+        // setSync when present).
+        const keep = (value: unknown) => kept.push([structuredClone(value), new Array(2048).fill(0)]);
         const { set, setSync } = store;
         store.set = (key, value, ttl) => {
-          kept.push(structuredClone(value));
+          keep(value);
           return set.call(store, key, value, ttl);
         };
         store.setSync = (key, value, ttl) => {
-          kept.push(structuredClone(value));
+          keep(value);
           setSync.call(store, key, value, ttl);
         };
         return store;
