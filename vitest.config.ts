@@ -31,6 +31,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Two test files at a time: most of them wait on real servers, so two overlap well on CI's two
+    // cores (vitest's default there is one; the whole suite took about twice as long).
+    maxWorkers: 2,
     // configFromEnv finds the drivers' env modules by `require`, which would load their built
     // copies (and a second copy of core): register the source ones instead.
     setupFiles: [fileURLToPath(new URL('./vitest.setup.ts', import.meta.url))],
