@@ -42,7 +42,7 @@ export interface RedisStoreOptions extends Partial<Omit<RedisDriverConfig, 'driv
   binaryReplies?: boolean;
   /** ioredis `enableAutoPipelining` on the clients this store creates (always on in Cluster). @default false */
   autoPipelining?: boolean;
-  /** Join the commands sent to one connection in one event-loop turn into one socket write (cork until `setImmediate`; not in Cluster). @default true */
+  /** Join the commands sent to one connection in one event-loop turn into one socket write (a lone command at once; from the second of a tick, cork until `setImmediate`; not in Cluster). @default true */
   coalesceWrites?: boolean;
   /** Per-command timeout in ms (ioredis `commandTimeout`; also `socketTimeout`: a connection silent this long with commands waiting is reopened). @default 2000 */
   commandTimeoutMs?: number;

@@ -65,6 +65,26 @@ describe('redis store, writes of one event-loop turn coalesced (coalesceWrites)'
     }
   });
 
+  it('writes a lone command at once, without waiting for the end of the event-loop turn', async () => {
+    const socket = (store.client as Redis).stream as unknown as { _write: (...args: unknown[]) => unknown };
+    const write = socket._write;
+    let turnEnded = false;
+    const writtenAfterTurn: boolean[] = [];
+    socket._write = function (this: unknown, ...args: unknown[]) {
+      writtenAfterTurn.push(turnEnded);
+      return write.apply(this, args);
+    };
+    try {
+      setImmediate(() => {
+        turnEnded = true;
+      });
+      await store.set('w:lone', 'v', 10_000);
+      expect(writtenAfterTurn).toEqual([false]);
+    } finally {
+      socket._write = write;
+    }
+  });
+
   it('sends an idle command without waiting for other work, and can be turned off', async () => {
     const started = performance.now();
     await store.set('w:idle', 'v', 10_000);
