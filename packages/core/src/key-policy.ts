@@ -83,16 +83,20 @@ export function withSeparator(prefix: string): string {
   return prefix === '' || prefix.endsWith(':') ? prefix : `${prefix}:`;
 }
 
-/** Keys remembered per prefix before the memo starts over. */
-const FULL_KEY_MEMO_SIZE = 4096;
+/** Keys per generation of the memo: it holds at most twice as many. */
+const FULL_KEY_MEMO_GENERATION = 8192;
 
 /**
  * Full keys of one prefix, memoized for in-process stores. A fresh `prefix + key` is a new
  * string that the store's Map must flatten and hash on every call, about half the cost of an
- * in-process `get`; a remembered one is flat with its hash cached. Bounded: cleared when full.
+ * in-process `get` over a small key set; a remembered one is flat with its hash cached.
+ * Bounded in two generations: when the young one is full it becomes the old one and the
+ * previous old one is dropped, and a key found in the old one moves back to the young one, so
+ * hot keys stay remembered on any key set (clearing the whole memo when full forgot them too).
  */
 export class FullKeyMemo {
-  readonly #memo = new Map<unknown, string>();
+  #young = new Map<unknown, string>();
+  #old = new Map<unknown, string>();
   #maxKeyBytes = Number.NaN;
 
   constructor(readonly prefix: string) {}
@@ -101,14 +105,18 @@ export class FullKeyMemo {
   of(key: unknown, maxKeyBytes: number, driver: string): string {
     // The key limit is only known once the store resolves: keys checked against another limit are forgotten.
     if (maxKeyBytes !== this.#maxKeyBytes) {
-      this.#memo.clear();
+      this.#young.clear();
+      this.#old.clear();
       this.#maxKeyBytes = maxKeyBytes;
     }
-    const known = this.#memo.get(key);
-    if (known !== undefined) return known;
-    const full = toFullKey(this.prefix, key, maxKeyBytes, driver);
-    if (this.#memo.size >= FULL_KEY_MEMO_SIZE) this.#memo.clear();
-    this.#memo.set(key, full);
+    const young = this.#young.get(key);
+    if (young !== undefined) return young;
+    const full = this.#old.get(key) ?? toFullKey(this.prefix, key, maxKeyBytes, driver);
+    if (this.#young.size >= FULL_KEY_MEMO_GENERATION) {
+      this.#old = this.#young;
+      this.#young = new Map();
+    }
+    this.#young.set(key, full);
     return full;
   }
 }
