@@ -1,6 +1,7 @@
 import type { Payload } from './contract';
 import { freshValue } from './entry';
 import { FAILED, type OperationPath } from './operation';
+import { activeTrace, type CacheTier } from './tracing';
 import type { Ttl } from './ttl';
 
 // The batch operations of `Cache`: one store call for the batch when the driver has one, else
@@ -10,6 +11,8 @@ const noop = () => {};
 
 /** `Cache.getMany`: values aligned with `keys`; each distinct key is read once. */
 export async function getMany<T>(ops: OperationPath, keys: Iterable<string>): Promise<(T | undefined)[]> {
+  // Taken before the first await: the tier is known only once the store has answered.
+  const trace = activeTrace();
   const context = ops.context;
   const store = context.store ?? (await context.ready);
   const list = Array.isArray(keys) ? (keys as string[]) : [...keys];
@@ -39,13 +42,27 @@ export async function getMany<T>(ops: OperationPath, keys: Iterable<string>): Pr
   });
   let next = 0;
   const values = fromL1 === undefined ? read : fromL1.map((value) => (value === undefined ? read[next++] : value));
+  // Which tier answered each unique key (the L1 only for what it held).
+  const tiers: CacheTier[] = fromL1 === undefined ? [] : fromL1.map((value) => (value === undefined ? 'l2' : 'l1'));
   let aligned = values as (T | undefined)[];
+  let alignedTiers = tiers;
   if (unique !== fulls) {
-    const byFull = new Map<string, unknown>();
-    for (let i = 0; i < unique.length; i++) byFull.set(unique[i] as string, values[i]);
-    aligned = fulls.map((full) => byFull.get(full) as T | undefined);
+    const index = new Map<string, number>();
+    for (let i = 0; i < unique.length; i++) index.set(unique[i] as string, i);
+    aligned = fulls.map((full) => values[index.get(full) as number] as T | undefined);
+    if (fromL1 !== undefined) alignedTiers = fulls.map((full) => tiers[index.get(full) as number] as CacheTier);
   }
-  for (let i = 0; i < aligned.length; i++) ops.counted(list[i] as string, aligned[i] !== undefined);
+  let storeHits = 0;
+  for (let i = 0; i < aligned.length; i++) {
+    const hit = aligned[i] !== undefined;
+    const tier = alignedTiers[i] ?? 'l2';
+    if (hit && tier === 'l2') storeHits++;
+    ops.counted(list[i] as string, hit, tier);
+  }
+  // The trace names one tier for the batch: `l1` when the L1 answered every value found.
+  if (trace !== undefined && fromL1 !== undefined && storeHits === 0 && aligned.some((v) => v !== undefined)) {
+    trace.tier = 'l1';
+  }
   return aligned;
 }
 

@@ -77,6 +77,11 @@ export function markTier(tier: CacheTier): void {
   if (active !== undefined) active.tier = tier;
 }
 
+/** The traced operation whose synchronous part is running now (a batch keeps it to name its tier after the store answered). */
+export function activeTrace(): OperationTraceContext | undefined {
+  return active;
+}
+
 /** Single-key reads: a hit is a value other than `undefined`, answered by the store unless the L1 marked it. */
 export const valueHit: HitOf = (context, result) => {
   context.hit = result !== undefined;
@@ -86,7 +91,7 @@ export const valueHit: HitOf = (context, result) => {
 /** `has`: the boolean is the hit. */
 export const booleanHit: HitOf = (context, result) => {
   context.hit = result === true;
-  if (result === true) context.tier = 'l2';
+  if (result === true) context.tier ??= 'l2';
 };
 
 /** Batch reads: the number of values found. */

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { Cache } from '../src/cache';
+import { createChaosStore } from '../src/testing/chaos-store';
+import { operationChannel } from '../src/tracing';
+
+/** Collects the `tier` of traced operations named `operation` while `run` runs. */
+async function tracedTiers(operation: string, run: () => Promise<unknown>): Promise<unknown[]> {
+  const tiers: unknown[] = [];
+  const handlers = {
+    start() {},
+    end() {},
+    asyncStart() {},
+    asyncEnd(context: { operation: string; tier?: string }) {
+      if (context.operation === operation) tiers.push(context.tier);
+    },
+    error() {},
+  };
+  operationChannel.subscribe(handlers as never);
+  try {
+    await run();
+  } finally {
+    operationChannel.unsubscribe(handlers as never);
+  }
+  return tiers;
+}
+
+describe('L1 in batch reads', () => {
+  it('getMany hit events and the trace name the l1 for what the L1 answered', async () => {
+    const store = createChaosStore();
+    const cache = new Cache({ store, prefix: 'app', l1: { invalidation: 'none' } });
+    await cache.setMany({ a: { n: 1 }, b: 2, c: 3 });
+    await cache.get('a');
+    await cache.get('b');
+    const events: [string, string | undefined][] = [];
+    cache.on('hit', (event) => events.push([event.key, event.tier]));
+    store.resetCalls();
+    // a and b from the L1, c from the store, a twice, d a miss.
+    expect(await cache.getMany(['a', 'b', 'c', 'a', 'd'])).toEqual([{ n: 1 }, 2, 3, { n: 1 }, undefined]);
+    expect(events).toEqual([
+      ['a', 'l1'],
+      ['b', 'l1'],
+      ['c', 'l2'],
+      ['a', 'l1'],
+    ]);
+    expect(store.calls.getMany ?? 0).toBe(1);
+    // c is in the L1 now: the whole batch is answered there, the trace says l1; a batch the store helped with says l2.
+    expect(await tracedTiers('getMany', () => cache.getMany(['a', 'c']))).toEqual(['l1']);
+    await cache.set('e', 5);
+    expect(await tracedTiers('getMany', () => cache.getMany(['a', 'e']))).toEqual(['l2']);
+    expect(await tracedTiers('getMany', () => cache.getMany(['a', 'zz']))).toEqual(['l1']);
+    expect(cache.stats().tiers).toMatchObject({ l2: 5 });
+    await cache.close();
+  });
+});
