@@ -130,7 +130,7 @@ export class Cache {
   }
 
   /**
-   * True if `get` would find a value. Reads the payload (one store `get`, no hit/miss counted):
+   * True if `get` would find a value. A live L1 entry answers; else reads the payload (one store `get`, no hit/miss counted):
    * a `remember` grace envelope past its logical TTL is still stored but is a miss for `get`,
    * so it is `false` here too. Plain values are not decoded.
    */

@@ -1,5 +1,7 @@
+import { freshValue } from './entry';
 import { describe, InvalidArgumentError, UnsupportedOperationError } from './errors';
 import { FAILED, type OperationPath, offers } from './operation';
+import { markTier } from './tracing';
 import type { Ttl } from './ttl';
 
 // The single-key operations of `Cache` besides `get`/`set` (those are on `OperationPath`):
@@ -21,10 +23,18 @@ export async function addKey(ops: OperationPath, key: string, value: unknown, tt
   return added;
 }
 
-/** `Cache.has`: one store `get`, no hit or miss counted; a graced entry past its logical expiry is absent. */
+/** `Cache.has`: a live L1 entry answers (no store call), else one store `get`; no hit or miss counted; a graced entry past its logical expiry is absent. */
 export async function hasKey(ops: OperationPath, key: string): Promise<boolean> {
   const store = ops.context.store ?? (await ops.context.ready);
   const full = ops.full(key);
+  const entry = ops.context.l1?.get(full);
+  if (entry !== undefined) {
+    // The L1 holds what the store holds (it is coherent, or within its documented `none` bound).
+    markTier('l1');
+    // A payload is checked undecoded; a kept copy goes the way of `get` (a graced entry is recognised on its copy).
+    if (entry.payload !== undefined) return ops.isLive(entry.payload, key);
+    return freshValue(ops.decodeL1(entry, full, key)) !== undefined;
+  }
   const payload = await ops.settle('has', key, () => store.get(full));
   return payload !== FAILED && payload !== undefined && ops.isLive(payload, key);
 }

@@ -44,6 +44,18 @@ describe('L1 with Redis tracking', () => {
     expect(reader.stats().tiers?.l1).toBeGreaterThanOrEqual(100);
   });
 
+  it('has() on a key the L1 holds sends no command; on one it does not, it asks Redis', async () => {
+    await writer.set('has', { a: 1 });
+    await waitFor(async () => (await reader.get('has')) !== undefined);
+    const before = await readCalls(server);
+    for (let i = 0; i < 50; i++) expect(await reader.has('has')).toBe(true);
+    expect(await readCalls(server)).toBe(before);
+    expect(await reader.has('has-not-held')).toBe(false);
+    expect(await readCalls(server)).toBe(before + 1);
+    await writer.delete('has');
+    await waitFor(async () => !(await reader.has('has')), { timeoutMs: 2000, description: 'has() false after delete' });
+  });
+
   it("sees another instance's write once the invalidation arrived", async () => {
     await writer.set('k', 1);
     expect(await reader.get('k')).toBe(1);

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { Cache } from '../src/cache';
+import { createChaosStore } from '../src/testing/chaos-store';
+import { operationChannel } from '../src/tracing';
+
+/** Collects the `tier` of traced operations named `operation` while `run` runs. */
+async function tracedTiers(operation: string, run: () => Promise<unknown>): Promise<unknown[]> {
+  const tiers: unknown[] = [];
+  const handlers = {
+    start() {},
+    end() {},
+    asyncStart() {},
+    asyncEnd(context: { operation: string; tier?: string }) {
+      if (context.operation === operation) tiers.push(context.tier);
+    },
+    error() {},
+  };
+  operationChannel.subscribe(handlers as never);
+  try {
+    await run();
+  } finally {
+    operationChannel.unsubscribe(handlers as never);
+  }
+  return tiers;
+}
+
+describe('L1 and has()', () => {
+  it('has() answers from a live L1 entry with no store call, else asks the store', async () => {
+    const store = createChaosStore();
+    const cache = new Cache({ store, prefix: 'app', l1: { invalidation: 'none' } });
+    await cache.set('k', { a: 1 });
+    await cache.get('k');
+    store.resetCalls();
+    expect(await cache.has('k')).toBe(true);
+    expect(await tracedTiers('has', () => cache.has('k'))).toEqual(['l1']);
+    expect(store.totalCalls()).toBe(0);
+    // Not held by the L1: the store answers.
+    expect(await cache.has('missing')).toBe(false);
+    await cache.set('other', 1);
+    store.resetCalls();
+    expect(await cache.has('other')).toBe(true);
+    expect(store.totalCalls()).toBe(1);
+    // has() counts no hit.
+    const { hits } = cache.stats();
+    await cache.has('k');
+    expect(cache.stats().hits).toBe(hits);
+    // Dropped from the L1 by a delete: the store answers false.
+    await cache.delete('k');
+    expect(await cache.has('k')).toBe(false);
+    await cache.close();
+  });
+});
