@@ -6,7 +6,7 @@ import type FastCheck from '../../test-suite/node_modules/fast-check';
 import { Cache } from '../src/cache';
 import { createChaosStore } from '../src/testing/chaos-store';
 
-// fast-check is a dependency of @larder/test-suite (core's dev dependency), not of core: resolve it from there.
+// fast-check is a dependency of @larder/test-suite, not of core: resolve it from there (by path).
 const fc = createRequire(fileURLToPath(new URL('../../test-suite/package.json', import.meta.url)))(
   'fast-check',
 ) as typeof FastCheck;
