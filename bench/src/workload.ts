@@ -7,3 +7,29 @@ export const VALUE = {
   active: true,
   bio: 'Mathematician and writer, known for work on the Analytical Engine; notes include the first algorithm.',
 };
+
+/** A ~200-byte string value (an HTML fragment, a token...): the memory scenario's small value. */
+export const STRING_VALUE = `<li class="user" data-id="12345"><a href="/users/12345">Ada Lovelace</a> · ada@example.com · admin, editor · ${'x'.repeat(80)}</li>`;
+
+/** A ~1 KB object value (a user with a few nested records), JSON length ≈ 1,000 bytes. */
+export function objectValue(i: number): object {
+  return {
+    id: i,
+    name: 'Ada Lovelace',
+    email: 'ada@example.com',
+    roles: ['admin', 'editor'],
+    active: true,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    bio: 'Mathematician and writer, known for work on the Analytical Engine; notes include the first algorithm.',
+    address: { street: '12 St James Square', city: 'London', postcode: 'SW1Y 4JH', country: 'GB' },
+    preferences: { theme: 'dark', language: 'en-GB', timezone: 'Europe/London', newsletter: false },
+    orders: Array.from({ length: 5 }, (_, k) => ({
+      id: `ord-${i}-${k}`,
+      total: 1999 + k,
+      currency: 'GBP',
+      placedAt: `2026-02-0${k + 1}T10:00:00.000Z`,
+      items: ['book', 'pen'],
+    })),
+    tags: ['vip', 'beta', 'early-adopter'],
+  };
+}

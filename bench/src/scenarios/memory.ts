@@ -1,243 +1,229 @@
 /**
  * In-process caching: larder's memory store through the `Cache` facade against raw lru-cache
- * and the in-memory defaults of keyv, cache-manager and bentocache, on the same keys and value.
+ * and the in-memory defaults of keyv, cache-manager and bentocache, over key sets of 1,000 to
+ * 1,000,000 keys read uniformly and with a Zipf skew.
  */
 import { type Cache, createCacheManager } from '@larder/core';
-import { createMemoryStore } from '@larder/memory';
-import { instrumentLarder } from '@larder/otel';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { BentoCache, bentostore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
 import { createCache } from 'cache-manager';
 import Keyv from 'keyv';
 import { LRUCache } from 'lru-cache';
 import type { BenchCase, Scenario } from '../harness';
-import { coreCopy } from '../untraced-core';
+import { objectValue, STRING_VALUE } from '../workload';
 
-const KEYS = 1000;
-const OTEL = 'larder + @larder/otel';
-const COPIES = { traced: 'core copy, tracing code', untraced: 'core copy, no tracing code' } as const;
 const TTL_MS = 3_600_000;
-const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}`);
-const value = (i: number) => ({
-  id: i,
-  name: 'Ada Lovelace',
-  email: 'ada@example.com',
-  roles: ['admin', 'editor'],
-  createdAt: '2026-01-01T00:00:00.000Z',
-});
-const loader = () => value(0);
+/** Key sets of ~200-byte strings, and of ~1 KB objects (not at 1,000,000: a GB of heap per subject). */
+const STRING_SIZES = [1_000, 100_000, 1_000_000];
+const OBJECT_SIZES = [1_000, 100_000];
+/** Precomputed key orders (per key set and distribution), indexed by `i & ORDER_MASK`. */
+const ORDER_LENGTH = 1 << 20;
+const ORDER_MASK = ORDER_LENGTH - 1;
+/** A few distinct objects for the set cases: built outside the measured loop. */
+const OBJECTS = Array.from({ length: 64 }, (_, i) => objectValue(i));
 
-interface Ctx {
-  larder: Cache;
-  larderRaw: Cache;
-  larderCodec: Cache;
-  /** Caches from two copies of core built the same way, with and without the tracing code (see untraced-core.ts). */
-  copies: Partial<Record<'traced' | 'untraced', Cache>>;
-  lru: LRUCache<string, object>;
-  keyv: Keyv;
-  cacheManager: ReturnType<typeof createCache>;
-  bento: BentoCache<{ memory: ReturnType<typeof bentostore> }>;
+/** One subject's cache sized for one key set. */
+interface Instance {
+  get(key: string): unknown;
+  set(key: string, value: unknown): unknown;
   close(): Promise<void>;
 }
 
-type Subject = {
+interface Subject {
   name: string;
-  get(ctx: Ctx, key: string): unknown;
-  set(ctx: Ctx, key: string, v: object): unknown;
-  remember(ctx: Ctx, key: string): unknown;
-};
+  create(maxEntries: number): Promise<Instance>;
+}
 
 const subjects: Subject[] = [
   {
     name: 'larder',
-    get: (c, k) => c.larder.get(k),
-    set: (c, k, v) => c.larder.set(k, v, TTL_MS),
-    remember: (c, k) => c.larder.remember(k, TTL_MS, loader),
-  },
-  ...(['traced', 'untraced'] as const).map((kind) => ({
-    name: COPIES[kind],
-    get: (c: Ctx, k: string) => c.copies[kind]!.get(k),
-    set: (c: Ctx, k: string, v: object) => c.copies[kind]!.set(k, v, TTL_MS),
-    remember: (c: Ctx, k: string) => c.copies[kind]!.remember(k, TTL_MS, loader),
-  })),
-  {
-    // Same Cache as `larder`; its process runs instrumentLarder (metrics on, no parent span: no spans).
-    name: OTEL,
-    get: (c, k) => c.larder.get(k),
-    set: (c, k, v) => c.larder.set(k, v, TTL_MS),
-    remember: (c, k) => c.larder.remember(k, TTL_MS, loader),
-  },
-  {
-    name: 'larder (clone: false)',
-    get: (c, k) => c.larderRaw.get(k),
-    set: (c, k, v) => c.larderRaw.set(k, v, TTL_MS),
-    remember: (c, k) => c.larderRaw.remember(k, TTL_MS, loader),
-  },
-  {
-    name: 'larder (useCodec)',
-    get: (c, k) => c.larderCodec.get(k),
-    set: (c, k, v) => c.larderCodec.set(k, v, TTL_MS),
-    remember: (c, k) => c.larderCodec.remember(k, TTL_MS, loader),
+    async create(maxEntries) {
+      const manager = createCacheManager({
+        // maxBytes raised so a million 200-byte values fit (the default is 64 MiB).
+        stores: { memory: { driver: 'memory', maxEntries, maxBytes: 4 * 1024 ** 3 } },
+      });
+      const cache: Cache = manager.store('memory');
+      await cache.getStore();
+      return { get: (k) => cache.get(k), set: (k, v) => cache.set(k, v, TTL_MS), close: () => manager.close() };
+    },
   },
   {
     name: 'raw lru-cache',
-    get: (c, k) => c.lru.get(k),
-    set: (c, k, v) => c.lru.set(k, v, { ttl: TTL_MS }),
-    remember: (c, k) => {
-      const hit = c.lru.get(k);
-      if (hit !== undefined) return hit;
-      const loaded = loader();
-      c.lru.set(k, loaded, { ttl: TTL_MS });
-      return loaded;
+    async create(maxEntries) {
+      const lru = new LRUCache<string, object | string>({ max: maxEntries });
+      return {
+        get: (k) => lru.get(k),
+        set: (k, v) => lru.set(k, v as object, { ttl: TTL_MS }),
+        close: async () => lru.clear(),
+      };
     },
   },
   {
     name: 'keyv',
-    get: (c, k) => c.keyv.get(k),
-    set: (c, k, v) => c.keyv.set(k, v, TTL_MS),
-    // keyv has no remember/wrap: get, then set on a miss.
-    remember: async (c, k) => {
-      const hit = await c.keyv.get(k);
-      if (hit !== undefined) return hit;
-      const loaded = loader();
-      await c.keyv.set(k, loaded, TTL_MS);
-      return loaded;
+    async create() {
+      const keyv = new Keyv();
+      return { get: (k) => keyv.get(k), set: (k, v) => keyv.set(k, v, TTL_MS), close: () => keyv.disconnect() };
     },
   },
   {
     name: 'cache-manager',
-    get: (c, k) => c.cacheManager.get(k),
-    set: (c, k, v) => c.cacheManager.set(k, v, TTL_MS),
-    remember: (c, k) => c.cacheManager.wrap(k, loader, TTL_MS),
+    async create() {
+      const cm = createCache();
+      return {
+        get: (k) => cm.get(k),
+        set: (k, v) => cm.set(k, v, TTL_MS),
+        close: async () => {
+          await cm.disconnect();
+        },
+      };
+    },
   },
   {
     name: 'bentocache',
-    get: (c, k) => c.bento.get({ key: k }),
-    set: (c, k, v) => c.bento.set({ key: k, value: v, ttl: TTL_MS }),
-    remember: (c, k) => c.bento.getOrSet({ key: k, factory: loader, ttl: TTL_MS }),
+    async create(maxEntries) {
+      const bento = new BentoCache({
+        default: 'memory',
+        stores: { memory: bentostore().useL1Layer(memoryDriver({ maxItems: maxEntries, maxSize: 4 * 1024 ** 3 })) },
+      });
+      return {
+        get: (k) => bento.get({ key: k }),
+        set: (k, v) => bento.set({ key: k, value: v, ttl: TTL_MS }),
+        close: () => bento.disconnectAll(),
+      };
+    },
   },
 ];
 
-async function prime(ctx: Ctx): Promise<void> {
-  // Isolated (one subject per process): prime only the subject measured here.
-  const only = process.env.LARDER_BENCH_SUBJECT;
-  for (const subject of subjects) {
-    if (only && subject.name !== only) continue;
-    for (let i = 0; i < KEYS; i++) {
-      await subject.set(ctx, keys[i]!, value(i));
-      await subject.remember(ctx, `r:${keys[i]}`);
-    }
-  }
+/** A key set: its keys, and two precomputed orders of them (uniform and Zipf, s = 1). */
+interface KeySet {
+  label: string;
+  kind: 'string' | 'object';
+  keys: string[];
+  uniform: string[];
+  zipf: string[];
 }
 
-function cases(): BenchCase<Ctx>[] {
-  const ops: [string, (s: Subject) => BenchCase<Ctx>['run']][] = [
-    ['get (hit)', (s) => (ctx, i) => s.get(ctx, keys[i % KEYS]!)],
-    ['set', (s) => (ctx, i) => s.set(ctx, keys[i % KEYS]!, value(i))],
-    ['remember (hit)', (s) => (ctx, i) => s.remember(ctx, `r:${keys[i % KEYS]}`)],
-  ];
-  return ops.flatMap(([op, make]) => subjects.map((s) => ({ op, subject: s.name, run: make(s) })));
-}
-
-/** A metric reader nobody reads: the cost measured is recording, not exporting. */
-class IdleReader extends MetricReader {
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
-
-/** @larder/otel as an app would run it: a meter provider with a reader, a tracer provider, no parent span. */
-function startOtel() {
-  const meterProvider = new MeterProvider({ readers: [new IdleReader()] });
-  const tracerProvider = new BasicTracerProvider();
-  const instrumented = instrumentLarder({ meterProvider, tracerProvider });
-  return {
-    async close() {
-      instrumented.disable();
-      await meterProvider.shutdown();
-      await tracerProvider.shutdown();
-    },
+/** Deterministic PRNG (mulberry32), so every subject's process reads the same key orders. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** `ORDER_LENGTH` keys drawn with P(rank r) ∝ 1/r; ranks mapped to keys through a shuffle, so hot keys are spread out. */
+function zipfOrder(keys: string[], rnd: () => number): string[] {
+  const n = keys.length;
+  const cdf = new Float64Array(n);
+  let sum = 0;
+  for (let r = 0; r < n; r++) cdf[r] = sum += 1 / (r + 1);
+  const byRank = keys.slice();
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [byRank[i], byRank[j]] = [byRank[j]!, byRank[i]!];
+  }
+  return Array.from({ length: ORDER_LENGTH }, () => {
+    const u = rnd() * sum;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cdf[mid]! < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return byRank[lo]!;
+  });
+}
+
+function keySet(kind: KeySet['kind'], size: number): KeySet {
+  const rnd = random(size + (kind === 'object' ? 1 : 0));
+  const keys = Array.from({ length: size }, (_, i) => `${kind[0]}:user:${i}`);
+  const uniform = Array.from({ length: ORDER_LENGTH }, () => keys[Math.floor(rnd() * size)]!);
+  return { label: keySetLabel(kind, size), kind, keys, uniform, zipf: zipfOrder(keys, rnd) };
+}
+
+interface Ctx {
+  sets: { set: KeySet; instance: Instance }[];
+}
+
+const KEY_SETS: [KeySet['kind'], number][] = [
+  ...STRING_SIZES.map((n): [KeySet['kind'], number] => ['string', n]),
+  ...OBJECT_SIZES.map((n): [KeySet['kind'], number] => ['object', n]),
+];
+
+/** Op names per key set: get uniform, get Zipf, set uniform. */
+const opsOf = (label: string) => ({
+  uniform: `get (hit) uniform · ${label}`,
+  zipf: `get (hit) Zipf · ${label}`,
+  set: `set · ${label}`,
+});
+
+function cases(ctx: Ctx): BenchCase<Ctx>[] {
+  // Isolated: only this process's subject has instances (one per key set, prefilled in setup).
+  const subject = process.env.LARDER_BENCH_SUBJECT ?? 'larder';
+  return ctx.sets.flatMap(({ set, instance }) => {
+    const op = opsOf(set.label);
+    const value = (i: number) => (set.kind === 'string' ? STRING_VALUE : OBJECTS[i & 63]!);
+    return [
+      { op: op.uniform, subject, run: (_c: Ctx, i: number) => instance.get(set.uniform[i & ORDER_MASK]!) },
+      { op: op.zipf, subject, run: (_c: Ctx, i: number) => instance.get(set.zipf[i & ORDER_MASK]!) },
+      { op: op.set, subject, run: (_c: Ctx, i: number) => instance.set(set.uniform[i & ORDER_MASK]!, value(i)) },
+    ];
+  });
 }
 
 /** The in-memory scenario. */
 export const scenario: Scenario<Ctx> = {
   name: 'memory',
   description:
-    'In-process cache, 1,000 keys, a 5-field object value, TTL 1h, one call in flight. ' +
-    'larder = the memory store through the `Cache` facade, default options (values copied in and out, so isolated ' +
-    'from mutation); `clone: false` keeps references; `useCodec` runs the JSON codec on every call. Peers use their ' +
-    'defaults: keyv 5.6 (in-memory Map, JSON-serialized), cache-manager 7.2 (keyv Map, serialization off: keeps ' +
-    'references, not isolated), bentocache 1.6 (memory driver only, no bus). Every call is awaited. Each subject runs in a process of its own. ' +
-    '`core copy` rows = the Cache from two copies of core built the same way, one whose facade methods lack the larder.operation check; ' +
-    '`+ @larder/otel` = `larder` with instrumentLarder on (metrics recorded, no parent span so no spans).',
+    'In-process cache, key sets of 1,000, 100,000 and 1,000,000 keys holding a ~200-byte string, and of 1,000 and ' +
+    '100,000 keys holding a ~1 KB object (5 nested records), TTL 1h, one call in flight; keys read uniformly or with a ' +
+    'Zipf skew (s = 1, hot keys spread over the set), key orders precomputed. Each subject runs in a process of its own, ' +
+    'with one cache per key set, prefilled once. larder = the memory store through the `Cache` facade, default options ' +
+    '(values copied in and out, so isolated from mutation). Peers use their defaults: keyv 5.6 (in-memory Map, ' +
+    'JSON-serialized), cache-manager 7.2 (keyv Map, serialization off: keeps references, not isolated), bentocache 1.6 ' +
+    '(memory driver only, no bus). raw lru-cache (references, no facade) is the floor of what an in-process get costs. ' +
+    'Every call is awaited.',
   baseline: 'larder',
   // Everything runs in this process: count its CPU time, so other load on the machine does not skew ratios.
   clock: 'cpu',
   async setup() {
-    const manager = createCacheManager({
-      stores: {
-        memory: { driver: 'memory', maxEntries: 10_000 },
-        raw: { driver: 'memory', clone: false },
-        codec: { driver: 'memory', useCodec: true },
-      },
-    });
-    const larder = manager.store('memory');
-    const larderRaw = manager.store('raw');
-    const larderCodec = manager.store('codec');
-    await Promise.all([larder.getStore(), larderRaw.getStore(), larderCodec.getStore()]);
-    // Each copy only in its own subject's process (both when not isolated).
-    const only = process.env.LARDER_BENCH_SUBJECT;
-    const copies: Ctx['copies'] = {};
-    const loaded: { dispose(): void }[] = [];
-    for (const kind of ['traced', 'untraced'] as const) {
-      if (only && only !== COPIES[kind]) continue;
-      const copy = await coreCopy(kind);
-      loaded.push(copy);
-      copies[kind] = new copy.Cache({
-        store: createMemoryStore({ maxEntries: 10_000 }),
-        name: 'memory',
-        prefix: 'larder',
-      });
+    const only = process.env.LARDER_BENCH_SUBJECT ?? 'larder';
+    const subject = subjects.find((s) => s.name === only);
+    if (!subject) throw new Error(`memory: unknown subject ${only}`);
+    const sets: Ctx['sets'] = [];
+    for (const [kind, size] of KEY_SETS) {
+      const set = keySet(kind, size);
+      const instance = await subject.create(size);
+      for (let i = 0; i < size; i++) {
+        await instance.set(set.keys[i]!, kind === 'string' ? STRING_VALUE : objectValue(i));
+      }
+      sets.push({ set, instance });
     }
-    // Only in the otel subject's own process: a subscriber anywhere else would trace every subject.
-    const otel = process.env.LARDER_BENCH_SUBJECT === OTEL ? startOtel() : undefined;
-    const lru = new LRUCache<string, object>({ max: 10_000 });
-    const keyv = new Keyv();
-    const cacheManager = createCache();
-    const bento = new BentoCache({
-      default: 'memory',
-      stores: { memory: bentostore().useL1Layer(memoryDriver({ maxItems: 10_000 })) },
-    });
-    const ctx: Ctx = {
-      larder,
-      larderRaw,
-      larderCodec,
-      copies,
-      lru,
-      keyv,
-      cacheManager,
-      bento,
-      close: async () => {
-        await otel?.close();
-        for (const cache of Object.values(copies)) await cache.close();
-        for (const copy of loaded) copy.dispose();
-        await manager.close();
-        await cacheManager.disconnect();
-        await bento.disconnectAll();
-      },
-    };
-    await prime(ctx);
-    return ctx;
+    return { sets };
   },
   cases,
-  teardown: (ctx) => ctx.close(),
-  // Three subjects share lru-cache, and all share the garbage collector: each runs in its own process.
+  teardown: async (ctx) => {
+    for (const { instance } of ctx.sets) await instance.close();
+  },
+  // All share the garbage collector, three subjects share lru-cache: each runs in its own process.
   isolate: { subjects: subjects.map((s) => s.name) },
-  targets: [
-    { op: 'get (hit)', subject: 'larder', over: 'cache-manager', atLeast: 3 },
-    { op: 'get (hit)', subject: 'larder', over: 'keyv', atLeast: 10 },
-    { op: 'set', subject: 'larder', over: 'cache-manager', atLeast: 2 },
-  ],
+  targets: KEY_SETS.flatMap(([kind, size]) => {
+    const op = opsOf(keySetLabel(kind, size));
+    return [
+      { op: op.uniform, subject: 'larder', over: 'cache-manager', atLeast: 2 },
+      { op: op.zipf, subject: 'larder', over: 'cache-manager', atLeast: 2 },
+      { op: op.set, subject: 'larder', over: 'cache-manager', atLeast: 2 },
+      // Within 3× of raw lru-cache: larder's rate at least a third of it.
+      { op: op.uniform, subject: 'larder', over: 'raw lru-cache', atLeast: 1 / 3 },
+      { op: op.zipf, subject: 'larder', over: 'raw lru-cache', atLeast: 1 / 3 },
+    ];
+  }),
 };
+
+function keySetLabel(kind: KeySet['kind'], size: number): string {
+  return `${size.toLocaleString('en-US')} keys, ${kind === 'string' ? '200 B string' : '1 KB object'}`;
+}
