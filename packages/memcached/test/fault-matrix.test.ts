@@ -14,6 +14,7 @@ import {
   formatFaultMatrix,
   measureFault,
   secretLeaks,
+  storeFaultCalls,
 } from '@larder/test-suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemcachedStore, type MemcachedStore, type MemcachedStoreOptions } from '../src';
@@ -92,18 +93,7 @@ for (const mode of MODES) {
           settleMs: SETTLE_MS,
           recoverTimeoutMs: RECOVER_MS,
           calls: [
-            { run: () => store.get('fm:a'), correct: (v) => text(v) === 'A' },
-            { run: () => store.get('fm:big'), correct: (v) => text(v) === BIG },
-            {
-              run: () => store.getMany(['fm:a', 'fm:none']),
-              correct: (v) => {
-                const list = v as unknown[];
-                return text(list[0]) === 'A' && list[1] === undefined;
-              },
-            },
-            { run: () => store.set(`fm:w:${tag}`, 'W', 60_000), correct: (v) => v === undefined },
-            { run: () => store.setMany([[`fm:m:${tag}`, 'M']], 60_000), correct: (v) => v === undefined },
-            { run: () => store.increment(`fm:n:${tag}`, 1, 60_000), correct: (v) => v === 1 },
+            ...storeFaultCalls(store, tag, BIG),
             { run: () => store.touch('fm:a', 600_000), correct: (v) => v === true },
             // A new store opened under the fault: connect (and discover), read, close.
             {

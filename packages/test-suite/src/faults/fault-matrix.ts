@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { LarderError } from '@larder/core';
+import { type CacheStore, LarderError } from '@larder/core';
 
 /**
  * A fault of the `@larder/dev-services` fault proxy (the same shape as its `Fault`, kept here so
@@ -30,6 +30,35 @@ export const FAULT_CASES: readonly (readonly [string, MatrixFault])[] = [
 export interface MatrixCall {
   run: () => Promise<unknown>;
   correct: (value: unknown) => boolean;
+}
+
+/** A payload read back as text (drivers may hand a string back as bytes). */
+function payloadText(value: unknown): string | undefined {
+  if (value === undefined || typeof value === 'string') return value;
+  return Buffer.from(value as Uint8Array).toString();
+}
+
+/**
+ * The store calls every driver's matrix makes under a fault, before its own: reads of `fm:a`
+ * (holding 'A') and `fm:big` (holding `big`), a getMany, and writes to keys tagged with `tag`
+ * (`fm:w:<tag>` and `fm:m:<tag>` at indexes 3 and 4, so a test can check that the writes that
+ * succeeded are there; `fm:n:<tag>` is incremented from nothing).
+ */
+export function storeFaultCalls(store: CacheStore, tag: string, big: string): MatrixCall[] {
+  return [
+    { run: () => store.get('fm:a'), correct: (v) => payloadText(v) === 'A' },
+    { run: () => store.get('fm:big'), correct: (v) => payloadText(v) === big },
+    {
+      run: () => store.getMany!(['fm:a', 'fm:none']),
+      correct: (v) => {
+        const list = v as unknown[];
+        return payloadText(list[0]) === 'A' && list[1] === undefined;
+      },
+    },
+    { run: () => store.set(`fm:w:${tag}`, 'W', 60_000), correct: (v) => v === undefined },
+    { run: () => store.setMany!([[`fm:m:${tag}`, 'M']], 60_000), correct: (v) => v === undefined },
+    { run: () => store.increment!(`fm:n:${tag}`, 1, 60_000), correct: (v) => v === 1 },
+  ];
 }
 
 /** `'ok'` or the typed error's class name, and how long the call took to settle (ms). */
