@@ -1,28 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Cache } from '../src/cache';
 import { createChaosStore } from '../src/testing/chaos-store';
-import { operationChannel } from '../src/tracing';
-
-/** Collects the `tier` of traced operations named `operation` while `run` runs. */
-async function tracedTiers(operation: string, run: () => Promise<unknown>): Promise<unknown[]> {
-  const tiers: unknown[] = [];
-  const handlers = {
-    start() {},
-    end() {},
-    asyncStart() {},
-    asyncEnd(context: { operation: string; tier?: string }) {
-      if (context.operation === operation) tiers.push(context.tier);
-    },
-    error() {},
-  };
-  operationChannel.subscribe(handlers as never);
-  try {
-    await run();
-  } finally {
-    operationChannel.unsubscribe(handlers as never);
-  }
-  return tiers;
-}
+import { tracedTiers } from './helpers/traced-tiers';
 
 describe('L1 and has()', () => {
   it('has() answers from a live L1 entry with no store call, else asks the store', async () => {
