@@ -1,8 +1,8 @@
 import { BackendError } from '@larder/core';
-import { type FaultProxy, type RedisCluster, startFaultProxy, startRedisCluster, waitFor } from '@larder/dev-services';
+import { type FaultProxy, type RedisCluster, startRedisCluster, waitFor } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStore } from '../src/index';
-import { text } from './helpers';
+import { proxyEachNode, text } from './helpers';
 
 const TIMEOUT_MS = 500;
 const SETTLE_MS = TIMEOUT_MS + 400;
@@ -18,15 +18,11 @@ describe('redis: Cluster behind fault proxies', () => {
   let store: RedisStore;
   beforeAll(async () => {
     cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 0 });
-    proxies = await Promise.all(
-      cluster.nodes.map((node) => startFaultProxy({ target: { host: node.host, port: node.port } })),
-    );
-    const natMap = Object.fromEntries(
-      cluster.nodes.map((node, i) => [`${node.host}:${node.port}`, { host: proxies[i]!.host, port: proxies[i]!.port }]),
-    );
+    const proxied = await proxyEachNode(cluster.nodes);
+    proxies = proxied.proxies;
     store = createRedisStore({
       clusterNodes: proxies.map((p) => ({ host: p.host, port: p.port })),
-      clusterOptions: { natMap },
+      clusterOptions: { natMap: proxied.natMap },
       commandTimeoutMs: TIMEOUT_MS,
     });
   });

@@ -1,6 +1,8 @@
-/** Test helpers: the shared conformance run, address lists, per-command call counts from `INFO commandstats`. */
+/** Test helpers: the shared conformance run, fault proxies per node, address lists, per-command call counts from `INFO commandstats`. */
 import { Cache } from '@larder/core';
+import { type FaultProxy, startFaultProxy } from '@larder/dev-services';
 import { runConformanceSuite } from '@larder/test-suite';
+import type { NatMap } from 'ioredis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { RedisStore } from '../src/index';
 
@@ -47,4 +49,20 @@ export async function readCalls(node: Node): Promise<number> {
 export function text(payload: unknown): string | undefined {
   if (payload === undefined) return undefined;
   return typeof payload === 'string' ? payload : Buffer.from(payload as Uint8Array).toString();
+}
+
+/**
+ * One fault proxy in front of each node, and the ioredis `natMap` that turns each node's address
+ * (as CLUSTER SLOTS or a Sentinel announces it) into its proxy's.
+ */
+export async function proxyEachNode(
+  nodes: readonly { host: string; port: number }[],
+): Promise<{ proxies: FaultProxy[]; natMap: NatMap }> {
+  const proxies = await Promise.all(
+    nodes.map((node) => startFaultProxy({ target: { host: node.host, port: node.port } })),
+  );
+  const natMap: NatMap = Object.fromEntries(
+    nodes.map((node, i) => [`${node.host}:${node.port}`, { host: proxies[i]!.host, port: proxies[i]!.port }]),
+  );
+  return { proxies, natMap };
 }

@@ -1,15 +1,8 @@
 import { BackendError } from '@larder/core';
-import {
-  type FaultProxy,
-  type RedisReplicaSet,
-  startFaultProxy,
-  startRedisReplicaSet,
-  waitFor,
-} from '@larder/dev-services';
-import type { NatMap } from 'ioredis';
+import { type FaultProxy, type RedisReplicaSet, startRedisReplicaSet, waitFor } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStore } from '../src/index';
-import { hostPorts, text } from './helpers';
+import { hostPorts, proxyEachNode, text } from './helpers';
 
 const TIMEOUT_MS = 500;
 const SETTLE_MS = TIMEOUT_MS + 400;
@@ -26,17 +19,13 @@ describe('redis: Sentinel, data nodes behind fault proxies', () => {
   let store: RedisStore;
   beforeAll(async () => {
     set = await startRedisReplicaSet({ replicas: 1, sentinels: 1 });
-    proxies = await Promise.all(
-      set.nodes.map((node) => startFaultProxy({ target: { host: node.host, port: node.port } })),
-    );
-    const natMap: NatMap = Object.fromEntries(
-      set.nodes.map((node, i) => [`${node.host}:${node.port}`, { host: proxies[i]!.host, port: proxies[i]!.port }]),
-    );
+    const proxied = await proxyEachNode(set.nodes);
+    proxies = proxied.proxies;
     store = createRedisStore({
       sentinels: hostPorts(set.sentinelAddresses),
       sentinelName: set.masterName,
       commandTimeoutMs: TIMEOUT_MS,
-      redisOptions: { natMap },
+      redisOptions: { natMap: proxied.natMap },
     });
   });
   afterAll(async () => {
