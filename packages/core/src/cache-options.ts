@@ -1,28 +1,15 @@
-import type { Codec } from './codec';
 import type { CacheStore } from './contract';
-import type { L1Options } from './l1/l1-options';
+import type { CommonStoreOptions } from './store-config';
 import type { Ttl } from './ttl';
 
-/** Options of a `Cache`. */
-export interface CacheOptions {
+/** Options of a `Cache`: the store, its name, and the facade options every store config accepts. */
+export interface CacheOptions extends CommonStoreOptions {
   /** The store, or a promise of it (awaited once; a rejection surfaces on every operation). */
   store: CacheStore | Promise<CacheStore>;
   /** Store name, for messages and integrations. @default 'default' */
   name?: string;
-  /** Prefix of every key this cache writes; `clear()` removes only keys under it. @default '' */
+  /** Prefix of every key this cache writes; `clear()` removes only keys under it. @default '' (a manager's store: the manager's prefix) */
   prefix?: string;
-  /** TTL of writes that give none; `undefined` stores forever. */
-  ttl?: Ttl;
-  /** Value codec; ignored by stores with `capabilities.rawValues`. @default jsonCodec */
-  codec?: Codec;
-  /** `'throw'` rejects with `BackendError`; `'miss'` turns failed reads into misses and drops failed writes. Both emit `error`. @default 'throw' */
-  onError?: 'throw' | 'miss';
-  /** Upper bound of every backend call (skipped for in-process stores). @default '5s' */
-  timeout?: Ttl;
-  /** Put the key (namespace path + key) in the `larder.operation` trace context of single-key operations. Keys can be personal data: off unless asked. @default false */
-  traceKeys?: boolean;
-  /** An in-process L1 in front of the store (DESIGN.md "Two tiers"); ignored for in-process stores. @default none */
-  l1?: L1Options;
 }
 
 /** Options of `remember`. */

@@ -15,15 +15,15 @@ export interface CommonStoreOptions {
   prefix?: string;
   /** Default TTL when a write gives none; `undefined` stores forever. */
   ttl?: Ttl;
-  /** Value codec. @default jsonCodec */
+  /** Value codec; ignored by stores with `capabilities.rawValues`. @default jsonCodec */
   codec?: Codec;
-  /** `'throw'` rejects on backend errors; `'miss'` turns reads into misses and drops writes (an `error` event is emitted). @default 'throw' */
+  /** `'throw'` rejects with `BackendError`; `'miss'` turns failed reads into misses and drops failed writes. Both emit `error`. @default 'throw' */
   onError?: 'throw' | 'miss';
-  /** Upper bound for every backend call, in ms or a duration. @default '5s' */
+  /** Upper bound of every backend call, in ms or a duration (skipped for in-process stores). @default '5s' */
   timeout?: Ttl;
   /** Put keys in `larder.operation` trace contexts (DESIGN.md "Observability"); keys can be personal data. @default false */
   traceKeys?: boolean;
-  /** An in-process L1 in front of this store (`CACHE_L1`; DESIGN.md "Two tiers"). @default none */
+  /** An in-process L1 in front of this store (`CACHE_L1`; DESIGN.md "Two tiers"); ignored for in-process stores. @default none */
   l1?: L1Options;
 }
 
