@@ -179,18 +179,8 @@ export async function rememberFromStore<T>(
       return copy.v as T;
     }
     // ...else fall back to the loader (one run per key in this process).
-    const miss: Miss<T> = {
-      store,
-      full,
-      key,
-      ttlMs,
-      graceMs,
-      loader,
-      lock,
-      stale: undefined,
-      backendDown: true,
-      expected: undefined,
-    };
+    const miss = newMiss(store, full, key, ttlMs, graceMs, loader, lock);
+    miss.backendDown = true;
     if (seen !== undefined) seen.miss = miss as Miss<unknown>;
     return context.flights.run(full, () => loadAndStore(ops, miss));
   }
@@ -214,18 +204,8 @@ export async function rememberFromStore<T>(
       stale = value;
     }
   }
-  const miss: Miss<T> = {
-    store,
-    full,
-    key,
-    ttlMs,
-    graceMs,
-    loader,
-    lock,
-    stale: undefined,
-    backendDown: false,
-    expected: payload,
-  };
+  const miss = newMiss(store, full, key, ttlMs, graceMs, loader, lock);
+  miss.expected = payload;
   if (stale !== undefined) {
     // Within grace: answer now with the stale value, refresh once in the background.
     ops.counted(key, true);
@@ -239,6 +219,19 @@ export async function rememberFromStore<T>(
   ops.counted(key, false);
   if (seen !== undefined) seen.miss = miss as Miss<unknown>;
   return context.flights.run(full, () => resolveMiss(ops, miss));
+}
+
+/** A miss of `key` with nothing stale, the store up and nothing expected yet (the caller sets what differs). */
+function newMiss<T>(
+  store: CacheStore,
+  full: string,
+  key: string,
+  ttlMs: TtlMs,
+  graceMs: number,
+  loader: () => T | Promise<T>,
+  lock: MissLock | undefined,
+): Miss<T> {
+  return { store, full, key, ttlMs, graceMs, loader, lock, stale: undefined, backendDown: false, expected: undefined };
 }
 
 function record(seen: Seen, status: Seen['status'], tier: CacheTier, entry: GracedEntry | undefined): void {
