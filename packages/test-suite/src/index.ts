@@ -1,5 +1,6 @@
 export * from './faults/fault-matrix';
 export * from './faults/secret-sweep';
+export * from './faults/store-fault';
 export type { ErrorClass, WaitForOptions } from './helpers';
 export { collect, delay, describeError, expectError, expectLarderError, uniqueKey, waitFor } from './helpers';
 export type {

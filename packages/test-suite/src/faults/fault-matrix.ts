@@ -33,8 +33,9 @@ export interface MatrixCall {
 }
 
 /** A payload read back as text (drivers may hand a string back as bytes). */
-function payloadText(value: unknown): string | undefined {
-  if (value === undefined || typeof value === 'string') return value;
+export function payloadText(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
   return Buffer.from(value as Uint8Array).toString();
 }
 
