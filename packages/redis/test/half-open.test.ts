@@ -1,4 +1,3 @@
-import { BackendError } from '@larder/core';
 import {
   type FaultProxy,
   type RedisReplicaSet,
@@ -10,7 +9,7 @@ import {
 } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStore } from '../src/index';
-import { text } from './helpers';
+import { settlesWithError, text } from './helpers';
 
 const TIMEOUT_MS = 500;
 // A call settles within its timeout plus scheduling slack on a loaded 2-core box.
@@ -18,17 +17,6 @@ const SETTLE_MS = TIMEOUT_MS + 400;
 const RECOVER_MS = 5000;
 
 const proxyUrl = (proxy: FaultProxy) => `redis://${proxy.host}:${proxy.port}`;
-
-/** Runs `call`, expecting a typed error within SETTLE_MS. */
-async function settlesWithError(call: () => Promise<unknown>): Promise<void> {
-  const started = Date.now();
-  const error = await call().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(BackendError);
-  expect(Date.now() - started).toBeLessThan(SETTLE_MS);
-}
 
 /** Every call fails in time while half-open, and the store works again by itself after the fault ends. */
 async function halfOpenThenRecover(store: RedisStore, proxies: FaultProxy[], key: string): Promise<number> {
@@ -39,10 +27,10 @@ async function halfOpenThenRecover(store: RedisStore, proxies: FaultProxy[], key
   // Several rounds: the first times out, later ones meet a reconnecting (or again half-open) client.
   for (let round = 0; round < 3; round++) {
     await Promise.all([
-      settlesWithError(() => store.get(key)),
-      settlesWithError(() => store.set(key, 'during', 60_000)),
-      settlesWithError(() => store.getMany([key, `${key}:2`])),
-      settlesWithError(() => store.increment(`${key}:n`, 1, undefined)),
+      settlesWithError(() => store.get(key), SETTLE_MS),
+      settlesWithError(() => store.set(key, 'during', 60_000), SETTLE_MS),
+      settlesWithError(() => store.getMany([key, `${key}:2`]), SETTLE_MS),
+      settlesWithError(() => store.increment(`${key}:n`, 1, undefined), SETTLE_MS),
     ]);
   }
   for (const proxy of proxies) proxy.clear();

@@ -1,9 +1,9 @@
 /** Test helpers: the shared conformance run, fault proxies per node, address lists, per-command call counts from `INFO commandstats`. */
-import { Cache } from '@larder/core';
+import { BackendError, Cache } from '@larder/core';
 import { type FaultProxy, startFaultProxy } from '@larder/dev-services';
 import { runConformanceSuite } from '@larder/test-suite';
 import type { NatMap } from 'ioredis';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisStore } from '../src/index';
 
 /** Runs the shared conformance suite on the store that the enclosing describe opens in its beforeAll. */
@@ -65,4 +65,15 @@ export async function proxyEachNode(
     nodes.map((node, i) => [`${node.host}:${node.port}`, { host: proxies[i]!.host, port: proxies[i]!.port }]),
   );
   return { proxies, natMap };
+}
+
+/** Runs `call`, expecting a `BackendError` within `settleMs` (a fault must never hang a call). */
+export async function settlesWithError(call: () => Promise<unknown>, settleMs: number): Promise<void> {
+  const started = Date.now();
+  const error = await call().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(BackendError);
+  expect(Date.now() - started).toBeLessThan(settleMs);
 }
