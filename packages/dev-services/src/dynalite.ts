@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { DynamoDbEndpoint } from './dynamodb-local';
 import { findFreePort } from './ports';
 import { ManagedProcess, PortInUseError, startOnFreePort } from './process';
 import { dynamoDbRequest } from './sigv4';
@@ -18,22 +19,7 @@ export interface StartDynaliteOptions {
 }
 
 /** A running dynalite server (DynamoDB API in pure JS; no TTL API, no transactions). */
-export interface Dynalite {
-  /** `http://127.0.0.1:<port>` */
-  endpoint: string;
-  /** 127.0.0.1 */
-  host: string;
-  /** Listening port. */
-  port: number;
-  /** Region to configure clients with. */
-  region: string;
-  /** Dummy credentials clients can use. */
-  credentials: { accessKeyId: string; secretAccessKey: string };
-  /** PID of the child process (undefined in-process). */
-  readonly pid: number | undefined;
-  /** Stops the server (data is gone). */
-  stop(): Promise<void>;
-}
+export type Dynalite = DynamoDbEndpoint;
 
 const requireHere = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
 

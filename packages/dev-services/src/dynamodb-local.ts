@@ -19,8 +19,8 @@ export interface StartDynamoDbLocalOptions {
   startTimeoutMs?: number;
 }
 
-/** A running DynamoDB Local. */
-export interface DynamoDbLocal {
+/** A running DynamoDB API server on loopback (DynamoDB Local or dynalite): where it listens and how to sign for it. */
+export interface DynamoDbEndpoint {
   /** `http://127.0.0.1:<port>` (the DYNAMODB_ENDPOINT value). */
   endpoint: string;
   /** 127.0.0.1 */
@@ -31,12 +31,16 @@ export interface DynamoDbLocal {
   region: string;
   /** Dummy credentials clients can use. */
   credentials: { accessKeyId: string; secretAccessKey: string };
-  /** PID of the java process. */
+  /** PID of the server process (undefined when it runs in this process). */
   readonly pid: number | undefined;
-  /** The managed process. */
-  process: ManagedProcess;
   /** Stops the server (in-memory data is gone). */
   stop(): Promise<void>;
+}
+
+/** A running DynamoDB Local. */
+export interface DynamoDbLocal extends DynamoDbEndpoint {
+  /** The managed java process. */
+  process: ManagedProcess;
 }
 
 /** Default JVM flags: the serial GC and the C1 compiler only start a small server fastest; heap capped at 1 GB. */

@@ -3,6 +3,7 @@ export type { ProbeTarget } from './connect';
 export { type Dynalite, type StartDynaliteOptions, startDynalite } from './dynalite';
 export {
   DEFAULT_DYNAMODB_JAVA_ARGS,
+  type DynamoDbEndpoint,
   type DynamoDbLocal,
   dynamoDbLocalHome,
   type StartDynamoDbLocalOptions,

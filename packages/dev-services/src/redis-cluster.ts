@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { requireBinary } from './binaries';
 import { CLUSTER_BUS_OFFSET, findFreePort, MAX_CLUSTER_PORT } from './ports';
 import { runToCompletion, startOnFreePort } from './process';
-import { type RedisNode, redisNodeHandle, redisNodeProcess } from './redis-node';
+import { type RedisNode, redisNodeHandle, redisNodeProcess, replicationArgs } from './redis-node';
 import { parseInfo } from './resp';
 import { TempDir } from './temp';
 import { waitFor } from './wait';
@@ -105,12 +105,7 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
     'nodes.conf',
     '--cluster-node-timeout',
     String(options.nodeTimeoutMs ?? 2000),
-    '--repl-diskless-sync',
-    'yes',
-    '--repl-diskless-sync-delay',
-    '0',
-    ...(password !== undefined ? ['--requirepass', password, '--masterauth', password] : []),
-    ...(options.args ?? []),
+    ...replicationArgs(password, options.args),
   ];
   try {
     const started = await Promise.all(

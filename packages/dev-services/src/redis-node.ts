@@ -25,6 +25,22 @@ export interface RedisNodeSpec {
   startTimeoutMs?: number;
 }
 
+/**
+ * Arguments every data node of a replicated set gets (any may become primary): diskless full
+ * syncs with no delay (a replica catches up in milliseconds, not after the default 5 s), and the
+ * password both to serve (`requirepass`) and to sync from a primary with (`masterauth`).
+ */
+export function replicationArgs(password: string | undefined, extra: readonly string[] = []): string[] {
+  return [
+    '--repl-diskless-sync',
+    'yes',
+    '--repl-diskless-sync-delay',
+    '0',
+    ...(password !== undefined ? ['--requirepass', password, '--masterauth', password] : []),
+    ...extra,
+  ];
+}
+
 /** The probe target for a node spec. */
 export function redisTarget(spec: Pick<RedisNodeSpec, 'port' | 'tls' | 'username' | 'password'>): RedisProbeTarget {
   return {

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { requireBinary } from './binaries';
 import { findFreePort } from './ports';
 import { startOnFreePort } from './process';
-import { type RedisNode, redisNodeHandle, redisNodeProcess } from './redis-node';
+import { type RedisNode, redisNodeHandle, redisNodeProcess, replicationArgs } from './redis-node';
 import { TempDir } from './temp';
 import { waitFor } from './wait';
 
@@ -84,14 +84,7 @@ export async function startRedisReplicaSet(options: StartRedisReplicaSetOptions 
     await dir.remove();
   };
   // Every data node may become primary, so all get the same replication settings.
-  const common = [
-    '--repl-diskless-sync',
-    'yes',
-    '--repl-diskless-sync-delay',
-    '0',
-    ...(password !== undefined ? ['--requirepass', password, '--masterauth', password] : []),
-    ...(options.args ?? []),
-  ];
+  const common = replicationArgs(password, options.args);
   const startNode = async (extra: string[]) =>
     startOnFreePort(
       () => findFreePort(),
