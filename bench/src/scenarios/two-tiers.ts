@@ -1,0 +1,407 @@
+/**
+ * Two tiers: larder's L1 (kept coherent by Redis CLIENT TRACKING) against bentocache's memory tier
+ * and cacheable's in-memory primary, each over Redis, plus raw ioredis; the SET cost of tracking;
+ * and the invalidation delay between two larder instances next to the Redis floors (a raw tracking
+ * redirect, a raw pub/sub round trip).
+ */
+import KeyvRedis from '@keyv/redis';
+import { Cache, type CacheStore, type InvalidationSource } from '@larder/core';
+import { type RedisServer, startRedis } from '@larder/dev-services';
+import { createRedisStore } from '@larder/redis';
+import { BentoCache, bentostore } from 'bentocache';
+import { memoryDriver } from 'bentocache/drivers/memory';
+import { redisDriver } from 'bentocache/drivers/redis';
+import { Cacheable } from 'cacheable';
+import { Redis } from 'ioredis';
+import type { BenchCase, Scenario } from '../harness';
+import { VALUE } from '../workload';
+
+const KEYS = 1000;
+/** The uniform large key set: 10× the L1's entries, so about 1 read in 10 can hit. */
+const LARGE_KEYS = 100_000;
+const L1_ENTRIES = 10_000;
+/** Keys the invalidation-delay cases cycle through. */
+const DELAY_KEYS = 100;
+/** An invalidation that has not arrived after this long fails the case (the L1 is down). */
+const DELAY_TIMEOUT_MS = 2000;
+
+const L1 = 'larder + L1 (tracking)';
+const NO_L1 = 'larder (no L1)';
+const BENTO = 'bentocache (memory tier + L2, no bus)';
+const CACHEABLE = 'cacheable (memory primary + @keyv/redis secondary)';
+const RAW = 'raw ioredis';
+const RAW_TRACKING = 'floor: raw ioredis SET → CLIENT TRACKING BCAST redirect';
+const RAW_PUBSUB = 'floor: raw ioredis PUBLISH → subscriber';
+const DELAY_SUBJECTS = [L1, RAW_TRACKING, RAW_PUBSUB] as const;
+
+/** Waits for one invalidation per subject and keeps the delays (ms from the write's call to the arrival). */
+class Arrivals {
+  /** Every delay, and those taken inside a measured round (between the counter reads). */
+  readonly all: number[] = [];
+  readonly measured: number[] = [];
+  #from = -1;
+  #waiting: { key: string; t0: number; resolve: () => void; timer: NodeJS.Timeout } | undefined;
+
+  /** Starts waiting for `key`; `write` is then called (its start is t0). */
+  async around(key: string, write: () => unknown): Promise<void> {
+    const arrived = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiting = undefined;
+        reject(new Error(`no invalidation of ${key} within ${DELAY_TIMEOUT_MS} ms`));
+      }, DELAY_TIMEOUT_MS);
+      this.#waiting = { key, t0: 0, resolve, timer };
+    });
+    (this.#waiting as { t0: number }).t0 = performance.now();
+    await write();
+    await arrived;
+  }
+
+  /** An invalidation of `keys` reached its destination. */
+  arrive(keys: readonly string[]): void {
+    const at = performance.now();
+    const w = this.#waiting;
+    if (w === undefined || !keys.includes(w.key)) return;
+    this.#waiting = undefined;
+    clearTimeout(w.timer);
+    this.all.push(at - w.t0);
+    w.resolve();
+  }
+
+  /** Called at the start (odd calls) and end (even calls) of each measured round. */
+  mark(): void {
+    if (this.#from < 0) this.#from = this.all.length;
+    else {
+      this.measured.push(...this.all.slice(this.#from));
+      this.#from = -1;
+    }
+  }
+}
+
+interface Ctx {
+  server: RedisServer;
+  raw: Redis;
+  stats: Redis;
+  /** Hot and uniform reads, SET with tracking (prefix `larder:`). */
+  l1: Cache;
+  /** The same keys, no L1. */
+  plain: Cache;
+  /** SET with L1 off, under a prefix no tracker watches. */
+  plainWriter: Cache;
+  /** The invalidation-delay pair (prefix `delay:`): `writer` writes, `peer`'s L1 drops. */
+  writer: Cache;
+  peer: Cache;
+  bento: BentoCache<{ tiered: ReturnType<ReturnType<typeof bentostore>['useL2Layer']> }>;
+  cacheable: Cacheable;
+  /** Raw floors: a tracker redirecting to `trackSub`, and a pub/sub pair. */
+  trackSub: Redis;
+  pub: Redis;
+  sub: Redis;
+  arrivals: Record<(typeof DELAY_SUBJECTS)[number], Arrivals>;
+  closers: (() => Promise<unknown>)[];
+}
+
+const key = (i: number) => `k${i % KEYS}`;
+const setKey = (i: number) => `s${i % KEYS}`;
+const delayKey = (i: number) => `d${i % DELAY_KEYS}`;
+/** A uniformly random key of the large set (the iteration number would walk it in order). */
+const randomLarge = () => `u${Math.floor(Math.random() * LARGE_KEYS)}`;
+
+/** Hands every invalidation `store`'s L1 receives to `arrived`, after the L1 has dropped the keys. */
+function recordInvalidations(store: CacheStore, arrived: (keys: readonly string[]) => void): CacheStore {
+  const own = store.invalidation?.bind(store);
+  if (own === undefined) throw new Error('the Redis store offers no invalidation source');
+  (store as { invalidation?: CacheStore['invalidation'] }).invalidation = (mode, options) => {
+    const source = own(mode, options);
+    if (source === undefined) return undefined;
+    const recorded: InvalidationSource = {
+      mode: source.mode,
+      publish: source.publish?.bind(source),
+      close: source.close.bind(source),
+      start: (handlers) =>
+        source.start({
+          ...handlers,
+          onKeys(keys) {
+            handlers.onKeys(keys);
+            arrived(keys);
+          },
+        }),
+    };
+    return recorded;
+  };
+  return store;
+}
+
+async function waitUp(cache: Cache): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await cache.describeL1())?.state !== 'up') {
+    if (Date.now() > deadline) throw new Error('L1 not up after 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function setup(): Promise<Ctx> {
+  const server = await startRedis();
+  const closers: (() => Promise<unknown>)[] = [];
+  const arrivals = { [L1]: new Arrivals(), [RAW_TRACKING]: new Arrivals(), [RAW_PUBSUB]: new Arrivals() };
+  const l1Options = { invalidation: 'tracking', maxEntries: L1_ENTRIES } as const;
+  const l1 = new Cache({ store: createRedisStore({ url: server.url }), prefix: 'larder:', l1: l1Options });
+  const plain = new Cache({ store: createRedisStore({ url: server.url }), prefix: 'larder:' });
+  const plainWriter = new Cache({ store: createRedisStore({ url: server.url }), prefix: 'plain:' });
+  const writer = new Cache({ store: createRedisStore({ url: server.url }), prefix: 'delay:', l1: l1Options });
+  const peerStore = recordInvalidations(createRedisStore({ url: server.url }), (keys) => arrivals[L1].arrive(keys));
+  const peer = new Cache({ store: peerStore, prefix: 'delay:', l1: l1Options });
+  for (const cache of [l1, plain, plainWriter, writer, peer]) closers.push(() => cache.close());
+
+  const raw = new Redis(server.url);
+  const stats = new Redis(server.url);
+  // The floors: Redis's own tracking (a tracker redirecting to a RESP2 subscriber, BCAST on `rawt:`)
+  // and a plain pub/sub message between two connections.
+  // RESP2, as the tracking link: ioredis surfaces RESP2 Pub/Sub messages, not RESP3 `invalidate` pushes.
+  const tracker = new Redis(server.url, { protocol: 2 });
+  const trackSub = new Redis(server.url, { protocol: 2 });
+  const pub = new Redis(server.url);
+  const sub = new Redis(server.url);
+  for (const client of [raw, stats, tracker, trackSub, pub, sub]) closers.push(() => client.quit());
+  const subId = (await trackSub.client('ID')) as number;
+  await trackSub.subscribe('__redis__:invalidate');
+  // RESP2 invalidations carry an array of keys (read as buffers, as the tracking link does).
+  trackSub.on('messageBuffer', (_channel: Buffer, message: unknown) =>
+    arrivals[RAW_TRACKING].arrive(Array.isArray(message) ? message.map(String) : [String(message)]),
+  );
+  await tracker.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(subId), 'BCAST', 'PREFIX', 'rawt:');
+  await sub.subscribe('floor');
+  sub.on('message', (_channel: string, message: string) => arrivals[RAW_PUBSUB].arrive([message]));
+
+  const bento = new BentoCache({
+    default: 'tiered',
+    stores: {
+      tiered: bentostore()
+        .useL1Layer(memoryDriver({ maxItems: L1_ENTRIES }))
+        .useL2Layer(redisDriver({ connection: { host: server.host, port: server.port } })),
+    },
+  });
+  closers.push(() => bento.disconnectAll());
+  // As cacheable's README sets it up: the default in-memory primary, @keyv/redis as the secondary.
+  const cacheable = new Cacheable({ secondary: new KeyvRedis(server.url) });
+  closers.push(() => cacheable.disconnect());
+
+  const json = JSON.stringify(VALUE);
+  await plain.setMany(Array.from({ length: KEYS }, (_, i) => [key(i), VALUE] as const));
+  for (let start = 0; start < KEYS; start += 100) {
+    const batch = Array.from({ length: 100 }, (_, j) => key(start + j));
+    await Promise.all(batch.map((k) => bento.set({ key: k, value: VALUE })));
+    await Promise.all(batch.map((k) => cacheable.set(k, VALUE)));
+  }
+  // The hot keys raw, and the large key set in the facade's format (prefix + JSON) and raw.
+  const fill = raw.pipeline();
+  for (let i = 0; i < KEYS; i++) fill.set(`raw:${key(i)}`, json);
+  await fill.exec();
+  for (let start = 0; start < LARGE_KEYS; start += 10_000) {
+    const batch = raw.pipeline();
+    for (let i = start; i < start + 10_000; i++) batch.set(`larder:u${i}`, json).set(`raw:u${i}`, json);
+    await batch.exec();
+  }
+  for (const cache of [l1, writer, peer]) await waitUp(cache);
+  return {
+    server,
+    raw,
+    stats,
+    l1,
+    plain,
+    plainWriter,
+    writer,
+    peer,
+    bento,
+    cacheable,
+    trackSub,
+    pub,
+    sub,
+    arrivals,
+    closers,
+  };
+}
+
+function hitCases(concurrency: number): BenchCase<Ctx>[] {
+  const op = `get (hit) ×${concurrency}`;
+  return [
+    {
+      op,
+      subject: RAW,
+      concurrency,
+      run: async (c, i) => JSON.parse((await c.raw.get(`raw:${key(i)}`)) as string),
+    },
+    { op, subject: NO_L1, concurrency, run: (c, i) => c.plain.get(key(i)) },
+    { op, subject: L1, concurrency, run: (c, i) => c.l1.get(key(i)) },
+    { op, subject: BENTO, concurrency, run: (c, i) => c.bento.get({ key: key(i) }) },
+    { op, subject: CACHEABLE, concurrency, run: (c, i) => c.cacheable.get(key(i)) },
+  ];
+}
+
+const SET = 'set ×1';
+const UNIFORM = `get, uniform ${LARGE_KEYS.toLocaleString('en')} keys ×1`;
+const DELAY = 'invalidation delay (write → other instance)';
+
+const delayCases: BenchCase<Ctx>[] = [
+  {
+    op: DELAY,
+    subject: L1,
+    // The peer holds the key in its L1 (a read, filled from Redis), then the writer instance sets it.
+    run: async (c, i) => {
+      const k = delayKey(i);
+      await c.peer.get(k);
+      await c.arrivals[L1].around(`delay:${k}`, () => c.writer.set(k, i));
+    },
+  },
+  {
+    op: DELAY,
+    subject: RAW_TRACKING,
+    run: (c, i) => c.arrivals[RAW_TRACKING].around(`rawt:${delayKey(i)}`, () => c.raw.set(`rawt:${delayKey(i)}`, i)),
+  },
+  {
+    op: DELAY,
+    subject: RAW_PUBSUB,
+    run: (c, i) => c.arrivals[RAW_PUBSUB].around(delayKey(i), () => c.pub.publish('floor', delayKey(i))),
+  },
+];
+
+/** Client CPU per case inside measured rounds, and operations counted by the SET cases. */
+const cpu = new Map<string, { us: number; ops: number; at?: number; opsAt?: number }>();
+const setOps = new Map<string, number>();
+const countSet = (subject: string) => setOps.set(subject, (setOps.get(subject) ?? 0) + 1);
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
+}
+
+/** The p50/p99 rows of the delay cases, the 2 ms target, and the SET cost in client CPU. */
+function measuredNotes(): string[] {
+  const lines: string[] = [];
+  for (const subject of DELAY_SUBJECTS) {
+    const arrivals = delayArrivals?.[subject];
+    const sorted = [...(arrivals?.measured ?? [])].sort((a, b) => a - b);
+    if (sorted.length === 0) continue;
+    const ms = (v: number) => `${v.toFixed(3)} ms`;
+    lines.push(
+      `invalidation delay, ${subject}: **p50 ${ms(percentile(sorted, 0.5))}, p99 ${ms(percentile(sorted, 0.99))}**, max ${ms(sorted[sorted.length - 1] as number)} (n=${sorted.length}, measured rounds)`,
+    );
+    if (subject === L1) {
+      const p99 = percentile(sorted, 0.99);
+      lines.push(`target invalidation delay p99 ≤ 2 ms (${L1}): **${ms(p99)}** ${p99 <= 2 ? 'met' : 'MISSED'}`);
+    }
+  }
+  const on = cpu.get(`${SET}|${L1}`);
+  const off = cpu.get(`${SET}|${NO_L1}`);
+  if (on?.ops && off?.ops) {
+    const a = on.us / on.ops;
+    const b = off.us / off.ops;
+    const verdict = a <= b * 1.1 ? 'met' : 'MISSED';
+    lines.push(
+      `target SET with tracking ≤ 10% slower than L1 off, in client CPU: **${a.toFixed(1)} vs ${b.toFixed(1)} µs/op (${((a / b - 1) * 100).toFixed(1)}%)** ${verdict}`,
+    );
+  }
+  return lines;
+}
+
+let delayArrivals: Ctx['arrivals'] | undefined;
+
+const STATIC_NOTES = [
+  `Hot rows: 1,000 keys of a ~200-byte JSON value, every subject decodes it (raw ioredis: JSON.parse); after warm-up every read of a two-tier subject is a memory hit. larder's L1 keeps payloads, then decoded copies from an entry's second hit, and copies out on each hit; bentocache ${BENTO.replace('bentocache ', '')} has no bus here, cacheable no sync: neither is kept coherent across instances in this run (larder's is, by CLIENT TRACKING BCAST).`,
+  `Uniform rows: ${LARGE_KEYS.toLocaleString('en')} keys read at random through an L1 of ${L1_ENTRIES.toLocaleString('en')} entries: about 1 read in 10 hits, the rest pay the L2 read plus the L1 bookkeeping.`,
+  `SET rows: ${L1} writes keys its own tracker watches (BCAST, so the server also sends it the invalidation of its own write); ${NO_L1} writes under a prefix nobody tracks. Client and Redis CPU per operation are the columns to read on a shared machine.`,
+  `Invalidation delay: from the call of the write to the moment the other instance's L1 dropped the key (its source handed the key to the L1), both instances in this process; the floors are the same measurement with raw connections (a SET seen by a raw CLIENT TRACKING BCAST redirect; a PUBLISH seen by a raw subscriber). Each larder operation also re-reads the key into the peer's L1 first, so the ops/s of the delay rows are not comparable; the delays are.`,
+  'Versions: ioredis 6.0.0, bentocache 1.6.0, cacheable 2.5.0 + keyv 5.6.0 + @keyv/redis 5.1.6, redis-server 7.0.15.',
+];
+
+/** The two-tiers scenario. */
+export const scenario: Scenario<Ctx> = {
+  name: 'two-tiers',
+  description:
+    "larder's L1 (Redis CLIENT TRACKING) against bentocache's memory tier and cacheable's in-memory primary over Redis, raw ioredis, the SET cost of tracking and the invalidation delay; one redis-server on loopback.",
+  baseline: RAW,
+  async setup() {
+    const ctx = await setup();
+    delayArrivals = ctx.arrivals;
+    return ctx;
+  },
+  cases: [
+    ...hitCases(1),
+    ...hitCases(64),
+    { op: SET, subject: RAW, run: (c, i) => c.raw.set(`raw:${setKey(i)}`, JSON.stringify(VALUE)) },
+    {
+      op: SET,
+      subject: NO_L1,
+      run: (c, i) => {
+        countSet(NO_L1);
+        return c.plainWriter.set(setKey(i), VALUE);
+      },
+    },
+    {
+      op: SET,
+      subject: L1,
+      run: (c, i) => {
+        countSet(L1);
+        return c.l1.set(setKey(i), VALUE);
+      },
+    },
+    { op: UNIFORM, subject: RAW, run: async (c) => JSON.parse((await c.raw.get(`raw:${randomLarge()}`)) as string) },
+    { op: UNIFORM, subject: NO_L1, run: (c) => c.plain.get(randomLarge()) },
+    {
+      op: UNIFORM,
+      subject: `larder + L1 (tracking, ${L1_ENTRIES.toLocaleString('en')} entries)`,
+      run: (c) => c.l1.get(randomLarge()),
+    },
+    ...delayCases,
+  ],
+  counters: [
+    {
+      // CPU time is what a busy (shared) machine cannot steal from a measurement.
+      name: 'client CPU µs/op',
+      read: (c, benchCase) => {
+        const usage = process.cpuUsage();
+        const now = usage.user + usage.system;
+        if (benchCase.op === DELAY) c.arrivals[benchCase.subject as (typeof DELAY_SUBJECTS)[number]].mark();
+        if (benchCase.op === SET && benchCase.subject !== RAW) {
+          const id = `${SET}|${benchCase.subject}`;
+          const acc = cpu.get(id) ?? { us: 0, ops: 0 };
+          const ops = setOps.get(benchCase.subject) ?? 0;
+          if (acc.at === undefined) cpu.set(id, { ...acc, at: now, opsAt: ops });
+          else cpu.set(id, { us: acc.us + now - acc.at, ops: acc.ops + ops - (acc.opsAt as number) });
+        }
+        return now;
+      },
+      digits: 1,
+    },
+    {
+      name: 'Redis CPU µs/op',
+      read: async (c) => {
+        const info = await c.stats.info('cpu');
+        const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]);
+        const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1]);
+        return (user + sys) * 1e6;
+      },
+      digits: 1,
+    },
+    {
+      name: 'Redis commands/op',
+      read: async (c) => {
+        const info = await c.stats.info('stats');
+        return Number(/total_commands_processed:(\d+)/.exec(info)?.[1]);
+      },
+    },
+  ],
+  targets: [
+    { op: 'get (hit) ×1', subject: L1, over: BENTO, atLeast: 3 },
+    { op: 'get (hit) ×1', subject: L1, over: CACHEABLE, atLeast: 3 },
+    { op: 'get (hit) ×64', subject: L1, over: BENTO, atLeast: 3 },
+    { op: 'get (hit) ×64', subject: L1, over: CACHEABLE, atLeast: 3 },
+    { op: 'get (hit) ×1', subject: L1, over: RAW, atLeast: 20 },
+    { op: SET, subject: L1, over: NO_L1, atLeast: 0.9 },
+  ],
+  get notes() {
+    return [...STATIC_NOTES, ...measuredNotes()];
+  },
+  async teardown(c) {
+    for (const close of c.closers) await close().catch(() => undefined);
+    await c.server.stop();
+  },
+};
