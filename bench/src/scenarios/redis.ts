@@ -7,7 +7,6 @@ import { Cache } from '@larder/core';
 import { type RedisServer, startRedis } from '@larder/dev-services';
 import { createRedisStore } from '@larder/redis';
 import { BentoCache, bentostore } from 'bentocache';
-import { memoryDriver } from 'bentocache/drivers/memory';
 import { redisDriver } from 'bentocache/drivers/redis';
 import { createCache } from 'cache-manager';
 import { Redis } from 'ioredis';
@@ -17,9 +16,8 @@ import { VALUE } from '../workload';
 
 const KEYS = 1000;
 const MANY = 100;
-/** The uniform large key set of the L1 rows: 10× the L1's entries, so about 1 read in 10 can hit. */
+/** The uniform large key set (the L1 rows over it are in two-tiers.ts). */
 const LARGE_KEYS = 100_000;
-const L1_ENTRIES = 10_000;
 
 interface Ctx {
   server: RedisServer;
@@ -33,8 +31,6 @@ interface Ctx {
   keyv: Keyv;
   cacheManager: ReturnType<typeof createCache>;
   bento: BentoCache<{ redis: ReturnType<ReturnType<typeof bentostore>['useL2Layer']> }>;
-  larderL1: Cache;
-  bentoTiered: BentoCache<{ tiered: ReturnType<ReturnType<typeof bentostore>['useL2Layer']> }>;
   closers: (() => Promise<unknown>)[];
 }
 
@@ -81,23 +77,6 @@ async function setup(): Promise<Ctx> {
     stores: { redis: bentostore().useL2Layer(redisDriver({ connection: { host: server.host, port: server.port } })) },
   });
   closers.push(() => bento.disconnectAll());
-  // Two tiers: larder's L1 kept coherent by Redis tracking; bentocache's memory tier (no bus here).
-  const l1Store = createRedisStore({ url: server.url });
-  const larderL1 = new Cache({
-    store: l1Store,
-    prefix: 'larder:',
-    l1: { invalidation: 'tracking', maxEntries: L1_ENTRIES },
-  });
-  closers.push(() => larderL1.close());
-  const bentoTiered = new BentoCache({
-    default: 'tiered',
-    stores: {
-      tiered: bentostore()
-        .useL1Layer(memoryDriver({ maxItems: L1_ENTRIES }))
-        .useL2Layer(redisDriver({ connection: { host: server.host, port: server.port } })),
-    },
-  });
-  closers.push(() => bentoTiered.disconnectAll());
 
   const json = JSON.stringify(VALUE);
   const pipeline = raw.pipeline();
@@ -109,7 +88,6 @@ async function setup(): Promise<Ctx> {
     await Promise.all(batch.map((k) => keyv.set(k, VALUE)));
     await Promise.all(batch.map((k) => cacheManager.set(k, VALUE)));
     await Promise.all(batch.map((k) => bento.set({ key: k, value: VALUE })));
-    await Promise.all(batch.map((k) => bentoTiered.set({ key: k, value: VALUE })));
   }
   // The large key set, written raw in the facade's format (prefix + JSON), for larder and raw ioredis.
   for (let start = 0; start < LARGE_KEYS; start += 10_000) {
@@ -118,18 +96,12 @@ async function setup(): Promise<Ctx> {
       fill.set(`larder:${largeKey(i)}`, json).set(`raw:${largeKey(i)}`, json);
     await fill.exec();
   }
-  for (;;) {
-    if ((await larderL1.describeL1())?.state === 'up') break;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
   return {
     server,
     larder,
     larderNoBatch,
     larderAutoPipe,
     larderBoth,
-    larderL1,
-    bentoTiered,
     raw,
     rawAuto,
     stats,
@@ -162,13 +134,6 @@ function getCases(concurrency: number): BenchCase<Ctx>[] {
     { op, subject: 'keyv + @keyv/redis', concurrency, run: (c, i) => c.keyv.get(key(i)) },
     { op, subject: 'cache-manager 7', concurrency, run: (c, i) => c.cacheManager.get(key(i)) },
     { op, subject: 'bentocache (L2 only)', concurrency, run: (c, i) => c.bento.get({ key: key(i) }) },
-    { op, subject: 'larder + L1 (tracking)', concurrency, run: (c, i) => c.larderL1.get(key(i)) },
-    {
-      op,
-      subject: 'bentocache (memory tier + L2, no bus)',
-      concurrency,
-      run: (c, i) => c.bentoTiered.get({ key: key(i) }),
-    },
   ];
 }
 
@@ -187,7 +152,6 @@ export const scenario: Scenario<Ctx> = {
     ...getCases(1),
     ...getCases(64),
     { op: 'set ×1', subject: 'larder', run: (c, i) => c.larder.set(key(i), VALUE) },
-    { op: 'set ×1', subject: 'larder + L1 (tracking)', run: (c, i) => c.larderL1.set(key(i), VALUE) },
     { op: 'set ×1', subject: 'raw ioredis', run: (c, i) => c.raw.set(`raw:${key(i)}`, JSON.stringify(VALUE)) },
     {
       op: uniform,
@@ -195,11 +159,6 @@ export const scenario: Scenario<Ctx> = {
       run: async (c) => JSON.parse((await c.raw.get(`raw:${randomLarge()}`)) as string),
     },
     { op: uniform, subject: 'larder', run: (c) => c.larder.get(randomLarge()) },
-    {
-      op: uniform,
-      subject: `larder + L1 (tracking, ${L1_ENTRIES.toLocaleString('en')} entries)`,
-      run: (c) => c.larderL1.get(randomLarge()),
-    },
     { op, subject: 'larder', run: (c, i) => c.larder.getMany(manyKeys(i)) },
     {
       op,
@@ -250,7 +209,7 @@ export const scenario: Scenario<Ctx> = {
     'larder batches GETs issued in the same tick into one MGET while a read is in flight (batchGets, the default); the other larder rows are the alternatives measured (no batching; ioredis auto-pipelining; both).',
     'Redis commands/op counts every command the server processed during the case, divided by operations.',
     'CPU columns: user+system CPU of the bench process and of redis-server during the case, per operation (robust when the machine is shared; ops/s is not).',
-    `L1 rows: larder's L1 (payloads, then decoded copies from an entry's second hit; invalidation by Redis CLIENT TRACKING BCAST) and bentocache's memory tier (no bus, so not coherent across instances) on the 1,000 hot keys: after warm-up every read is an L1 hit. The uniform rows read ${LARGE_KEYS.toLocaleString('en')} keys at random through an L1 of ${L1_ENTRIES.toLocaleString('en')} entries: about 1 read in 10 hits, the rest pay the L2 read plus the L1 bookkeeping.`,
+    `The uniform rows read ${LARGE_KEYS.toLocaleString('en')} keys at random. L1 rows (larder's L1, bentocache's memory tier, cacheable) are in the two-tiers scenario.`,
     'Versions: ioredis 6.0.0, keyv 5.6.0 + @keyv/redis 5.1.6, cache-manager 7.2.9, bentocache 1.6.0, redis-server 7.0.15.',
   ],
   async teardown(c) {
