@@ -1,4 +1,5 @@
 import { jsonCodec } from './codec';
+import { copyBytes, copyWith, extend, Kind, LEAF, type Plan, planOf } from './copy-plan';
 
 /**
  * Deep copy for the memory store's default mode: values are copied in on write and out on read,
@@ -53,110 +54,13 @@ export const UNCOPYABLE_SIZE = -1;
 const UNCOPYABLE = new Error('uncopyable');
 
 // Plan of the object copyObjectIn returned last (set on every return, read right after the call).
-let lastPlan: Plan | undefined;
+let lastPlan: Plan = LEAF[Kind.Plain] as Plan;
 
-/**
- * How to copy one stored object: its kind, then (objects and arrays) the key of each nested
- * object followed by that object's plan: `[kind, key, plan, key, plan, ...]`. One array per
- * object with nested objects (leaves share constants), so a write allocates little.
- */
-export type Plan = readonly (Kind | string | number | Plan)[];
+export type { Plan } from './copy-plan';
 
-enum Kind {
-  Plain,
-  Array,
-  Date,
-  Bytes,
-  Other,
-}
-
-/** Copies a stored value (what `copyIn` returned, with its `copiedPlan`) for a reader. */
+/** Copies a stored value (what `copyInto` put in its target, with its plan) for a reader. */
 export function copyOut(stored: unknown, plan: Plan | undefined): unknown {
-  return plan === undefined ? stored : run(stored as object, plan);
-}
-
-// Shared plans of the common leaves (no nested objects): most values need no allocation here.
-const LEAF: Record<Kind, Plan> = {
-  [Kind.Plain]: [Kind.Plain],
-  [Kind.Array]: [Kind.Array],
-  [Kind.Date]: [Kind.Date],
-  [Kind.Bytes]: [Kind.Bytes],
-  [Kind.Other]: [Kind.Other],
-};
-
-function plan(value: object): Plan {
-  let nested: (Kind | string | number | Plan)[] | undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i];
-      if (typeof item === 'object' && item !== null) {
-        nested ??= [Kind.Array];
-        nested.push(i, plan(item));
-      }
-    }
-    return nested ?? LEAF[Kind.Array];
-  }
-  if (Object.getPrototypeOf(value) === Object.prototype) {
-    for (const key of Object.keys(value)) {
-      const item = (value as Record<string, unknown>)[key];
-      if (typeof item === 'object' && item !== null) {
-        nested ??= [Kind.Plain];
-        nested.push(key, plan(item));
-      }
-    }
-    return nested ?? LEAF[Kind.Plain];
-  }
-  if (value instanceof Date) return LEAF[Kind.Date];
-  if (value instanceof Uint8Array) return LEAF[Kind.Bytes];
-  return LEAF[Kind.Other];
-}
-
-function run(value: object, p: Plan): unknown {
-  let out: Record<string | number, unknown>;
-  switch (p[0] as Kind) {
-    case Kind.Plain:
-      // Spread defines "__proto__" as an own property, as JSON.parse does.
-      out = { ...(value as Record<string, unknown>) };
-      break;
-    case Kind.Array:
-      out = (value as unknown[]).slice() as unknown as Record<number, unknown>;
-      break;
-    case Kind.Date:
-      return new Date((value as Date).getTime());
-    case Kind.Bytes:
-      return copyBytes(value as Uint8Array);
-    default:
-      return copyOther(value);
-  }
-  for (let i = 1; i < p.length; i += 2) {
-    const key = p[i] as string | number;
-    out[key] = run(out[key] as object, p[i + 1] as Plan);
-  }
-  return out;
-}
-
-/** A copy of the same class: a Buffer stays a Buffer, a Uint8Array a Uint8Array. */
-function copyBytes(value: Uint8Array): Uint8Array {
-  return Buffer.isBuffer(value) ? Buffer.from(value) : Uint8Array.prototype.slice.call(value);
-}
-
-// Map and Set: rare enough to walk.
-function copyOther(value: object): unknown {
-  if (value instanceof Map) {
-    const out = new Map();
-    for (const [k, v] of value) out.set(copyAny(k), copyAny(v));
-    return out;
-  }
-  if (value instanceof Set) {
-    const out = new Set();
-    for (const v of value) out.add(copyAny(v));
-    return out;
-  }
-  return value;
-}
-
-function copyAny(value: unknown): unknown {
-  return typeof value === 'object' && value !== null ? run(value, plan(value)) : value;
+  return plan === undefined ? stored : copyWith(stored as object, plan);
 }
 
 function primitiveIn(value: unknown): unknown {
@@ -177,23 +81,28 @@ function elementIn(value: unknown): unknown {
   return typeof value === 'object' && value !== null ? copyObjectIn(value) : primitiveIn(value);
 }
 
+/** True when something (a library, a polyfill) added an enumerable property to Object.prototype: for-in would list it. */
+function prototypeEnumerable(): boolean {
+  for (const _ in Object.prototype) return true;
+  return false;
+}
+
 function copyObjectIn(value: object): unknown {
   counted += 2;
-  let nested: (Kind | string | number | Plan)[] | undefined;
   if (Array.isArray(value)) {
     const out = new Array(value.length);
     counted += value.length;
+    let plan = LEAF[Kind.Array] as Plan;
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
       if (typeof item === 'object' && item !== null) {
         out[i] = copyObjectIn(item);
-        nested ??= [Kind.Array];
-        nested.push(i, lastPlan as Plan);
+        plan = extend(plan, i, lastPlan);
       } else {
         out[i] = elementIn(item);
       }
     }
-    lastPlan = nested ?? LEAF[Kind.Array];
+    lastPlan = plan;
     return out;
   }
   const proto = Object.getPrototypeOf(value);
@@ -201,54 +110,54 @@ function copyObjectIn(value: object): unknown {
     // Spread is V8's fast object clone (and defines "__proto__" as an own key, as JSON.parse does);
     // then copy nested objects and check the rest.
     const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    // Inherited keys are skipped; they exist only if Object.prototype has enumerable ones (asked
+    // once per object, not per key).
+    const ownOnly = prototypeEnumerable();
+    let plan = LEAF[Kind.Plain] as Plan;
     // for-in over the fresh copy uses its enum cache: no key array per object (about 8% of a write).
     for (const key in out) {
-      if (!Object.hasOwn(out, key)) continue; // an enumerable Object.prototype addition
+      if (ownOnly && !Object.hasOwn(out, key)) continue;
       const item = out[key];
+      counted += key.length + 4;
       if (typeof item === 'object' && item !== null) {
-        counted += key.length + 4;
         out[key] = copyObjectIn(item);
-        nested ??= [Kind.Plain];
-        nested.push(key, lastPlan as Plan);
-      } else {
-        counted += key.length + 4;
-        if (typeof item === 'string') counted += item.length + 2;
-        else if (typeof item === 'function' || typeof item === 'symbol') throw UNCOPYABLE;
-        else counted += 8;
-      }
+        plan = extend(plan, key, lastPlan);
+      } else if (typeof item === 'string') counted += item.length + 2;
+      else if (typeof item === 'function' || typeof item === 'symbol') throw UNCOPYABLE;
+      else counted += 8;
     }
     // Enumerable symbol-keyed properties survive the spread (JSON would drop them): checking
     // for them cost a quarter of every write, and no other value type differs.
-    lastPlan = nested ?? LEAF[Kind.Plain];
+    lastPlan = plan;
     return out;
   }
   if (value instanceof Date) {
     counted += 24;
-    lastPlan = LEAF[Kind.Date];
+    lastPlan = LEAF[Kind.Date] as Plan;
     return new Date(value.getTime());
   }
   if (value instanceof Uint8Array && (Buffer.isBuffer(value) || value.constructor === Uint8Array)) {
     // 1 marker byte + the bytes (2 already counted).
     counted += value.byteLength - 1;
-    lastPlan = LEAF[Kind.Bytes];
+    lastPlan = LEAF[Kind.Bytes] as Plan;
     return copyBytes(value);
   }
   if (value instanceof Map) {
     const out = new Map();
     for (const [k, v] of value) out.set(elementIn(k), elementIn(v));
-    lastPlan = LEAF[Kind.Other];
+    lastPlan = LEAF[Kind.Other] as Plan;
     return out;
   }
   if (value instanceof Set) {
     const out = new Set();
     for (const v of value) out.add(elementIn(v));
-    lastPlan = LEAF[Kind.Other];
+    lastPlan = LEAF[Kind.Other] as Plan;
     return out;
   }
   // Rare shapes: let the codec decide, exactly as for a remote driver.
   const payload = jsonCodec.encode(value, '');
   counted += typeof payload === 'string' ? payload.length : payload.byteLength;
   const decoded = jsonCodec.decode(payload, '');
-  lastPlan = typeof decoded === 'object' && decoded !== null ? plan(decoded) : LEAF[Kind.Other];
+  lastPlan = typeof decoded === 'object' && decoded !== null ? planOf(decoded) : (LEAF[Kind.Other] as Plan);
   return decoded;
 }
