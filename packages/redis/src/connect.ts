@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { type CommandDeadlines, timeCommands } from './command-deadlines';
 import type { NodeAddress, RedisClient, RedisMode, ResolvedRedisOptions } from './options';
 
 /** The clients a store talks to. */
@@ -12,6 +13,8 @@ export interface Connection {
   replicas: RedisClient[];
   /** Clients this store created, and so closes. */
   owned: RedisClient[];
+  /** The command timeouts of the (non-Cluster) clients this store created; closed with them. */
+  deadlines: CommandDeadlines[];
 }
 
 /** True for an ioredis Cluster (duck-typed, so an injected client from another ioredis copy works too). */
@@ -88,6 +91,15 @@ function timeQueuedCommands(cluster: Cluster, ms: number): Cluster {
   return cluster;
 }
 
+// A node client (single, replica, Sentinel) times its commands with one timer (`timeCommands`):
+// ioredis' `commandTimeout` and `socketTimeout` arm up to two timers per command.
+function timedNode(options: RedisOptions, o: ResolvedRedisOptions, deadlines: CommandDeadlines[]): Redis {
+  const { commandTimeout: _command, socketTimeout: _socket, ...untimed } = options;
+  const client = quiet(new Redis(untimed));
+  deadlines.push(timeCommands(client, o.commandTimeoutMs));
+  return client;
+}
+
 // Clients we create report errors through rejected commands; without a listener ioredis would
 // print every reconnect attempt as an "Unhandled error event".
 function quiet<T extends RedisClient>(client: T): T {
@@ -105,6 +117,7 @@ export function connect(o: ResolvedRedisOptions): Connection {
       primary: source.client!,
       replicas: wantReplicas ? (source.replicaClients ?? []) : [],
       owned: [],
+      deadlines: [],
     };
   }
   const primaryAddress = o.primary!;
@@ -143,16 +156,17 @@ export function connect(o: ResolvedRedisOptions): Connection {
     };
     const primary = make('master');
     const replicas = wantReplicas ? [make('slave')] : [];
-    return { mode: 'cluster', primary, replicas, owned: [primary, ...replicas] };
+    return { mode: 'cluster', primary, replicas, owned: [primary, ...replicas], deadlines: [] };
   }
+  const deadlines: CommandDeadlines[] = [];
   if (o.mode === 'sentinel') {
     const make = (role: 'master' | 'slave') => {
       const options = nodeOptions(primaryAddress, o);
       delete options.host;
       delete options.port;
       const tls = options.tls;
-      return quiet(
-        new Redis({
+      return timedNode(
+        {
           ...options,
           sentinels: source.sentinels!,
           name: source.sentinelName ?? 'mymaster',
@@ -162,14 +176,16 @@ export function connect(o: ResolvedRedisOptions): Connection {
           enableTLSForSentinelMode: !!tls,
           // Subscribe to +switch-master so a promotion is picked up without waiting for an error.
           failoverDetector: role === 'master',
-        }),
+        },
+        o,
+        deadlines,
       );
     };
     const primary = make('master');
     const replicas = wantReplicas ? [make('slave')] : [];
-    return { mode: 'sentinel', primary, replicas, owned: [primary, ...replicas] };
+    return { mode: 'sentinel', primary, replicas, owned: [primary, ...replicas], deadlines };
   }
-  const primary = quiet(new Redis(nodeOptions(primaryAddress, o)));
-  const replicas = wantReplicas ? o.replicas.map((address) => quiet(new Redis(nodeOptions(address, o)))) : [];
-  return { mode: o.mode, primary, replicas, owned: [primary, ...replicas] };
+  const primary = timedNode(nodeOptions(primaryAddress, o), o, deadlines);
+  const replicas = wantReplicas ? o.replicas.map((address) => timedNode(nodeOptions(address, o), o, deadlines)) : [];
+  return { mode: o.mode, primary, replicas, owned: [primary, ...replicas], deadlines };
 }

@@ -44,7 +44,7 @@ export interface RedisStoreOptions extends Partial<Omit<RedisDriverConfig, 'driv
   autoPipelining?: boolean;
   /** Join the commands sent to one connection in one event-loop turn into one socket write (a lone command at once; from the second of a tick, cork until `setImmediate`; not in Cluster). @default true */
   coalesceWrites?: boolean;
-  /** Per-command timeout in ms (ioredis `commandTimeout`; also `socketTimeout`: a connection silent this long with commands waiting is reopened). @default 2000 */
+  /** Per-command timeout in ms; a connection silent this long while a command waits is reopened. @default 2000 */
   commandTimeoutMs?: number;
   /** Connection timeout in ms (ioredis `connectTimeout`). @default 2000 */
   connectTimeoutMs?: number;

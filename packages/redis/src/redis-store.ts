@@ -332,7 +332,9 @@ export class RedisStore implements CacheStore {
           client.disconnect();
         }
       }),
-    ).then(() => undefined);
+    ).then(() => {
+      for (const deadlines of this.connection.deadlines) deadlines.close();
+    });
     return this.closed;
   }
 

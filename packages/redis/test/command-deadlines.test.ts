@@ -1,0 +1,62 @@
+import { TimeoutError } from '@larder/core';
+import { type FaultProxy, type RedisServer, startFaultProxy, startRedis, waitFor } from '@larder/dev-services';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStore, type RedisStore } from '../src/index';
+
+const TIMEOUT_MS = 300;
+
+describe('redis: command timeouts with one timer per client', () => {
+  let server: RedisServer;
+  let proxy: FaultProxy;
+  let store: RedisStore;
+  beforeAll(async () => {
+    server = await startRedis();
+    proxy = await startFaultProxy({ target: { host: server.host, port: server.port } });
+    store = createRedisStore({ url: `redis://${proxy.host}:${proxy.port}`, commandTimeoutMs: TIMEOUT_MS });
+    await store.set('cd:warm', 'x', undefined);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await proxy?.close();
+    await server?.stop();
+  });
+
+  it('arms no ioredis timer per command; a duplicated client keeps ioredis timeouts', () => {
+    const client = store.client as Redis;
+    expect(client.options.commandTimeout).toBeUndefined();
+    expect(client.options.socketTimeout).toBeUndefined();
+    const copy = client.duplicate({ lazyConnect: true });
+    expect(copy.options.commandTimeout).toBe(TIMEOUT_MS);
+    expect(copy.options.socketTimeout).toBe(TIMEOUT_MS);
+    copy.disconnect();
+  });
+
+  it('keeps no answered command: at 1 in flight one deadline is held', async () => {
+    const deadlines = (store as unknown as { connection: { deadlines: { size: number }[] } }).connection.deadlines;
+    for (let i = 0; i < 200; i++) await store.get(`cd:${i}`);
+    expect(deadlines[0]!.size).toBeLessThanOrEqual(1);
+  });
+
+  it('times out an unanswered command and reopens a silent connection', async () => {
+    const socket = (store.client as Redis).stream;
+    proxy.setFault({ kind: 'blackhole' });
+    const started = performance.now();
+    const error = await store.get('cd:warm').catch((e: unknown) => e);
+    const elapsed = performance.now() - started;
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
+    expect(elapsed).toBeLessThan(TIMEOUT_MS + 400);
+    expect(socket.destroyed).toBe(true);
+    proxy.clear();
+    await waitFor(
+      () =>
+        store.get('cd:warm').then(
+          (value) => value === 'x',
+          () => false,
+        ),
+      { timeoutMs: 5000, description: 'reads to work again' },
+    );
+    expect((store.client as Redis).stream).not.toBe(socket);
+  });
+});
