@@ -72,6 +72,14 @@ export interface Coherence {
   stale: number;
   /** Writes whose value the reader did not see within the timeout. */
   unseen: number;
+  /**
+   * Arrival delay in ms (writer's set resolved -> the key's invalidation reached the reader's L1; 0
+   * when it came first), sorted. `delays` adds the reader's next read (a Redis round trip) and the
+   * turns of its read loop; this is the invalidation alone.
+   */
+  arrivals?: number[];
+  /** `delays` in round order (the slowest round is often the first: code not yet compiled in the processes). */
+  byRound?: number[];
 }
 
 /**
@@ -86,7 +94,7 @@ export async function runWrites(
   rounds: number,
   options: { start?: number; timeoutMs?: number; during?: (round: number) => Promise<void> } = {},
 ): Promise<Coherence> {
-  const result: Coherence = { delays: [], stale: 0, unseen: 0 };
+  const result: Coherence = { delays: [], stale: 0, unseen: 0, arrivals: [], byRound: [] };
   const start = options.start ?? 1;
   for (let round = 0; round < rounds; round++) {
     const value = start + round;
@@ -101,8 +109,11 @@ export async function runWrites(
     result.stale += seen.stale ?? 0;
     if (seen.at === undefined) result.unseen++;
     else result.delays.push(Math.max(0, seen.at - wroteAt));
+    if (seen.at !== undefined) result.byRound?.push(Math.max(0, seen.at - wroteAt));
+    if (seen.invalidatedAt !== undefined) result.arrivals?.push(Math.max(0, seen.invalidatedAt - wroteAt));
   }
   result.delays.sort((a, b) => a - b);
+  result.arrivals?.sort((a, b) => a - b);
   return result;
 }
 
@@ -127,7 +138,17 @@ export function percentile(values: readonly number[], p: number): number {
 
 /** Prints and returns `label: p50 x ms, p99 y ms (n)`. */
 export function report(label: string, coherence: Coherence): string {
-  const line = `L1 invalidation delay, ${label}: p50 ${percentile(coherence.delays, 0.5).toFixed(2)} ms, p99 ${percentile(coherence.delays, 0.99).toFixed(2)} ms (n=${coherence.delays.length}, stale reads ${coherence.stale})`;
+  const ms = (values: readonly number[], p: number) => `${percentile(values, p).toFixed(2)} ms`;
+  let line = `L1 invalidation delay, ${label}: p50 ${ms(coherence.delays, 0.5)}, p99 ${ms(coherence.delays, 0.99)} (n=${coherence.delays.length}, stale reads ${coherence.stale})`;
+  // With n below 100, "p99" is the slowest sample: say which round it was, and the arrival alone.
+  const rounds = coherence.byRound ?? [];
+  if (rounds.length > 0) {
+    const slowest = rounds.indexOf(Math.max(...rounds));
+    line += `; slowest: round ${slowest + 1} of ${rounds.length}`;
+  }
+  const arrivals = coherence.arrivals ?? [];
+  if (arrivals.length > 0)
+    line += `; invalidation arrival after the write resolved: p50 ${ms(arrivals, 0.5)}, p99 ${ms(arrivals, 0.99)}`;
   console.log(line);
   return line;
 }
