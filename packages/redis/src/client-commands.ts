@@ -7,62 +7,86 @@ import { getPayload, getPayloads } from './read-commands';
 /** Largest number of keys sent in one MGET by the get batcher. */
 const MAX_BATCH_KEYS = 512;
 
+/** One client's way out: its corker, its `cmd` and its get batcher (made on first use). */
+interface Lane {
+  readonly cmd: () => Redis;
+  batcher?: TickBatcher<Payload | undefined>;
+}
+
 /**
  * The store's way to each client (primary or replica): commands corked into one socket write per
  * turn (`coalesceWrites`, not in Cluster) and gets of one tick batched into MGETs (`batchGets`).
+ * A get on the primary settles with the store's error (`failGet`), in the same promise step as
+ * its reply is checked; on a replica with the client's own (the store may retry it on the primary).
  */
 export class ClientCommands {
-  private readonly corker = new Corker();
-  private readonly corkers = new Map<RedisClient, Corker>();
-  private readonly batchers = new Map<RedisClient, TickBatcher<Payload | undefined>>();
+  private readonly primaryLane: Lane;
+  private readonly lanes = new Map<RedisClient, Lane>();
 
   constructor(
     private readonly primary: RedisClient,
     private readonly options: ResolvedRedisOptions,
     private readonly cluster: boolean,
-  ) {}
+    private readonly failGet: (error: unknown) => never,
+  ) {
+    this.primaryLane = this.newLane(primary);
+  }
 
   /** The client's commands, joined into one socket write per event-loop turn (`coalesceWrites`). */
   cmd(client: RedisClient): Redis {
-    if (this.options.coalesceWrites && !this.cluster) {
-      let corker = client === this.primary ? this.corker : this.corkers.get(client);
-      if (!corker) {
-        corker = new Corker();
-        this.corkers.set(client, corker);
-      }
-      corker.cork(client as Redis);
-    }
-    return client as Redis;
-  }
-
-  // Gets of one tick share an MGET; a lone get while the connection is idle goes out at once.
-  private batcher(client: RedisClient): TickBatcher<Payload | undefined> {
-    let batcher = this.batchers.get(client);
-    if (!batcher) {
-      batcher = new TickBatcher({
-        readOne: (key) => this.fetchOne(client, key),
-        readMany: (keys) => this.getMany(client, keys),
-        maxBatchSize: MAX_BATCH_KEYS,
-        sendAloneWhenIdle: true,
-        // MGET answers repeated keys; skipping the duplicate check keeps 64 in flight as fast as before.
-        dedupe: false,
-      });
-      this.batchers.set(client, batcher);
-    }
-    return batcher;
+    return this.lane(client).cmd();
   }
 
   /** GET of `key` on `client`: batched with the tick's other gets (`batchGets`), else alone. */
   get(client: RedisClient, key: string): Promise<Payload | undefined> {
-    return this.options.batchGets ? this.batcher(client).load(key) : this.fetchOne(client, key);
-  }
-
-  private fetchOne(client: RedisClient, key: string): Promise<Payload | undefined> {
-    return getPayload(() => this.cmd(client), key, this.options.binaryReplies);
+    const lane = this.lane(client);
+    if (!this.options.batchGets) return this.fetchOne(lane, client, key);
+    lane.batcher ??= this.newBatcher(lane, client);
+    return lane.batcher.load(key);
   }
 
   /** MGET of `keys` on `client` (per slot in Cluster), values aligned with them. */
   getMany(client: RedisClient, keys: string[]): Promise<(Payload | undefined)[]> {
     return getPayloads(this.cmd(client), keys, this.options.binaryReplies, this.cluster);
+  }
+
+  private lane(client: RedisClient): Lane {
+    if (client === this.primary) return this.primaryLane;
+    let lane = this.lanes.get(client);
+    if (!lane) {
+      lane = this.newLane(client);
+      this.lanes.set(client, lane);
+    }
+    return lane;
+  }
+
+  private newLane(client: RedisClient): Lane {
+    if (!this.options.coalesceWrites || this.cluster) return { cmd: () => client as Redis };
+    const corker = new Corker();
+    return {
+      cmd: () => {
+        corker.cork(client as Redis);
+        return client as Redis;
+      },
+    };
+  }
+
+  // Gets of one tick share an MGET; a lone get while the connection is idle goes out at once.
+  private newBatcher(lane: Lane, client: RedisClient): TickBatcher<Payload | undefined> {
+    const primary = client === this.primary;
+    return new TickBatcher({
+      readOne: (key) => this.fetchOne(lane, client, key),
+      readMany: primary
+        ? (keys) => this.getMany(client, keys).catch(this.failGet)
+        : (keys) => this.getMany(client, keys),
+      maxBatchSize: MAX_BATCH_KEYS,
+      sendAloneWhenIdle: true,
+      // MGET answers repeated keys; skipping the duplicate check keeps 64 in flight as fast as before.
+      dedupe: false,
+    });
+  }
+
+  private fetchOne(lane: Lane, client: RedisClient, key: string): Promise<Payload | undefined> {
+    return getPayload(lane.cmd, key, this.options.binaryReplies, client === this.primary ? this.failGet : undefined);
   }
 }

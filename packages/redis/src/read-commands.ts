@@ -3,12 +3,23 @@ import type { Redis } from 'ioredis';
 import { groupBySlot } from './cluster-slots';
 import { exact, payloadOf } from './replies';
 
-/** GET as text (cheaper to decode than bytes), or as bytes with `binary`; `cmd` gives the client for each command. */
-export function getPayload(cmd: () => Redis, key: string, binary: boolean): Promise<Payload | undefined> {
-  if (binary) return cmd().getBuffer(key).then(payloadOf);
+/**
+ * GET as text (cheaper to decode than bytes), or as bytes with `binary`; `cmd` gives the client for
+ * each command. A failure goes through `onError` when given (one promise step for reply and error).
+ */
+export function getPayload(
+  cmd: () => Redis,
+  key: string,
+  binary: boolean,
+  onError?: (error: unknown) => never,
+): Promise<Payload | undefined> {
+  if (binary) return cmd().getBuffer(key).then(payloadOf, onError);
   return cmd()
     .get(key)
-    .then((text) => (text === null ? undefined : (exact(text) ?? cmd().getBuffer(key).then(payloadOf))));
+    .then(
+      (text) => (text === null ? undefined : (exact(text) ?? cmd().getBuffer(key).then(payloadOf, onError))),
+      onError,
+    );
 }
 
 /** MGET (per slot in Cluster), as text with the same exactness check as `getPayload`; values aligned with `keys`. */

@@ -66,7 +66,7 @@ export class RedisStore implements CacheStore {
     if (this.mode === 'sentinel') traceFailover(this.client as Redis, () => this.storeName);
     this.cluster = isCluster(this.client);
     this.router = new ReadRouter(this.client, this.connection.replicas, this.options.readYourWritesMs);
-    this.commands = new ClientCommands(this.client, this.options, this.cluster);
+    this.commands = new ClientCommands(this.client, this.options, this.cluster, (error) => this.fail('get', error));
     this.capabilities = {
       batch: true,
       atomicAdd: true,
@@ -104,10 +104,12 @@ export class RedisStore implements CacheStore {
     const client = this.router.clientFor(key);
     const down = this.unavailable(client, 'get');
     if (down) return Promise.reject(down);
+    // On the primary, errors are already the store's (ClientCommands' failGet).
+    if (client === this.client) return this.commands.get(client, key);
     const started = Date.now();
-    const reply = this.commands.get(client, key);
-    if (client === this.client) return reply.catch((error) => this.fail('get', error));
-    return reply.catch((error) => this.onPrimary('get', started, error, () => this.commands.get(this.client, key)));
+    return this.commands
+      .get(client, key)
+      .catch((error) => this.onPrimary('get', started, error, () => this.commands.get(this.client, key)));
   }
 
   /** SET with PX when a TTL is given. */
