@@ -26,6 +26,16 @@ describe('FullKeyMemo', () => {
     for (let i = 0; i < 10_000; i++) expect(memo.of(`k${i}`, 1000, 'memory')).toBe(`p:k${i}`);
     expect(memo.of('k1', 1000, 'memory')).toBe('p:k1');
   });
+
+  it('stays correct on a key set far larger than it (where it pauses) and after it learns again', () => {
+    const memo = new FullKeyMemo('p:');
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 200_000; i++)
+        expect(memo.of(`k${(i * 7919) % 150_000}`, 1000, 'memory')).toBe(`p:k${(i * 7919) % 150_000}`);
+      for (let i = 0; i < 50_000; i++) expect(memo.of(`h${i % 100}`, 1000, 'memory')).toBe(`p:h${i % 100}`);
+      expect(() => memo.of('x'.repeat(2000), 1000, 'memory')).toThrow(InvalidKeyError);
+    }
+  });
 });
 
 describe('full keys of in-process stores', () => {
