@@ -34,6 +34,7 @@ import { trackingSource } from './tracking/tracking-source';
 import { setEntries, unlinkKeys, waitForReplicas } from './write-commands';
 
 const DRIVER = 'redis';
+const settledVoid = (): void => undefined;
 const SCAN_COUNT = 1000;
 
 /** A `CacheStore` on ioredis: single node, primary + replicas, Sentinel or Cluster. */
@@ -56,6 +57,7 @@ export class RedisStore implements CacheStore {
   private readonly commands: ClientCommands;
   private readonly secrets: string[];
   private closed?: Promise<void>;
+  private readonly failSet = (error: unknown): never => this.fail('set', error);
 
   constructor(options: RedisStoreOptions = {}) {
     this.options = resolveOptions(options);
@@ -112,16 +114,16 @@ export class RedisStore implements CacheStore {
       .catch((error) => this.onPrimary('get', started, error, () => this.commands.get(this.client, key)));
   }
 
-  /** SET with PX when a TTL is given. */
-  async set(key: string, payload: Payload, ttlMs: TtlMs): Promise<void> {
-    this.startWrite('set', key);
+  /** SET with PX when a TTL is given (promise steps, not an async function: one step from reply to settled). */
+  set(key: string, payload: Payload, ttlMs: TtlMs): Promise<void> {
     try {
+      this.startWrite('set', key);
       const c = this.commands.cmd(this.client);
-      if (ttlMs === undefined) await c.set(key, arg(payload));
-      else await c.set(key, arg(payload), 'PX', ttlMs);
-      await this.waitForReplicas(key);
+      const reply = ttlMs === undefined ? c.set(key, arg(payload)) : c.set(key, arg(payload), 'PX', ttlMs);
+      const written = this.options.durableWrites ? reply.then(() => this.waitForReplicas(key)) : reply;
+      return written.then(settledVoid, this.failSet);
     } catch (error) {
-      this.fail('set', error);
+      return Promise.reject(error).then(settledVoid, this.failSet);
     }
   }
 
@@ -359,11 +361,7 @@ export class RedisStore implements CacheStore {
       return [this.client as Redis];
     }
     const cluster = this.client as Cluster;
-    try {
-      if (cluster.status !== 'ready') await cluster.ping();
-    } catch (error) {
-      this.fail(op, error);
-    }
+    if (cluster.status !== 'ready') await cluster.ping().catch((error: unknown) => this.fail(op, error));
     return cluster.nodes('master');
   }
 
