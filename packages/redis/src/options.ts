@@ -42,7 +42,7 @@ export interface RedisStoreOptions extends Partial<Omit<RedisDriverConfig, 'driv
   binaryReplies?: boolean;
   /** ioredis `enableAutoPipelining` on the clients this store creates (always on in Cluster). @default false */
   autoPipelining?: boolean;
-  /** Join the commands sent to one connection in one event-loop turn into one socket write (a lone command at once; from the second of a tick, cork until `setImmediate`; not in Cluster). @default true */
+  /** Join the commands sent to one connection in one event-loop turn into one socket write (a command to an idle connection at once; while others await replies, cork until `setImmediate`; not in Cluster). @default true */
   coalesceWrites?: boolean;
   /** Per-command timeout in ms; a connection silent this long while a command waits is reopened. @default 2000 */
   commandTimeoutMs?: number;
