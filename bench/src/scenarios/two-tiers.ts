@@ -4,8 +4,10 @@
  * and the invalidation delay between two larder instances next to the Redis floors (a raw tracking
  * redirect, a raw pub/sub round trip).
  */
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import KeyvRedis from '@keyv/redis';
-import { Cache, type CacheStore, type InvalidationSource } from '@larder/core';
+import { Cache } from '@larder/core';
 import { type RedisServer, startRedis } from '@larder/dev-services';
 import { createRedisStore } from '@larder/redis';
 import { BentoCache, bentostore } from 'bentocache';
@@ -14,6 +16,7 @@ import { redisDriver } from 'bentocache/drivers/redis';
 import { Cacheable } from 'cacheable';
 import { Redis } from 'ioredis';
 import type { BenchCase, Scenario } from '../harness';
+import { Arrivals, type PeerMessage, recordInvalidations, waitUp } from '../two-tiers-peer';
 import { VALUE } from '../workload';
 
 const KEYS = 1000;
@@ -22,8 +25,6 @@ const LARGE_KEYS = 100_000;
 const L1_ENTRIES = 10_000;
 /** Keys the invalidation-delay cases cycle through. */
 const DELAY_KEYS = 100;
-/** An invalidation that has not arrived after this long fails the case (the L1 is down). */
-const DELAY_TIMEOUT_MS = 2000;
 
 const L1 = 'larder + L1 (tracking)';
 const NO_L1 = 'larder (no L1)';
@@ -32,50 +33,17 @@ const CACHEABLE = 'cacheable (memory primary + @keyv/redis secondary)';
 const RAW = 'raw ioredis';
 const RAW_TRACKING = 'floor: raw ioredis SET → CLIENT TRACKING BCAST redirect';
 const RAW_PUBSUB = 'floor: raw ioredis PUBLISH → subscriber';
-const DELAY_SUBJECTS = [L1, RAW_TRACKING, RAW_PUBSUB] as const;
-
-/** Waits for one invalidation per subject and keeps the delays (ms from the write's call to the arrival). */
-class Arrivals {
-  /** Every delay, and those taken inside a measured round (between the counter reads). */
-  readonly all: number[] = [];
-  readonly measured: number[] = [];
-  #from = -1;
-  #waiting: { key: string; t0: number; resolve: () => void; timer: NodeJS.Timeout } | undefined;
-
-  /** Starts waiting for `key`; `write` is then called (its start is t0). */
-  async around(key: string, write: () => unknown): Promise<void> {
-    const arrived = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiting = undefined;
-        reject(new Error(`no invalidation of ${key} within ${DELAY_TIMEOUT_MS} ms`));
-      }, DELAY_TIMEOUT_MS);
-      this.#waiting = { key, t0: 0, resolve, timer };
-    });
-    (this.#waiting as { t0: number }).t0 = performance.now();
-    await write();
-    await arrived;
-  }
-
-  /** An invalidation of `keys` reached its destination. */
-  arrive(keys: readonly string[]): void {
-    const at = performance.now();
-    const w = this.#waiting;
-    if (w === undefined || !keys.includes(w.key)) return;
-    this.#waiting = undefined;
-    clearTimeout(w.timer);
-    this.all.push(at - w.t0);
-    w.resolve();
-  }
-
-  /** Called at the start (odd calls) and end (even calls) of each measured round. */
-  mark(): void {
-    if (this.#from < 0) this.#from = this.all.length;
-    else {
-      this.measured.push(...this.all.slice(this.#from));
-      this.#from = -1;
-    }
-  }
-}
+const DELAY = 'invalidation delay (write → other instance)';
+const XDELAY = 'invalidation delay, other instance in another process';
+/** The delay cases (op, subject), in table order. */
+const DELAY_CASES = [
+  [DELAY, L1],
+  [DELAY, RAW_TRACKING],
+  [DELAY, RAW_PUBSUB],
+  [XDELAY, L1],
+  [XDELAY, RAW_PUBSUB],
+] as const;
+const PEER = fileURLToPath(new URL('../two-tiers-peer.ts', import.meta.url));
 
 interface Ctx {
   server: RedisServer;
@@ -92,11 +60,15 @@ interface Ctx {
   peer: Cache;
   bento: BentoCache<{ tiered: ReturnType<ReturnType<typeof bentostore>['useL2Layer']> }>;
   cacheable: Cacheable;
-  /** Raw floors: a tracker redirecting to `trackSub`, and a pub/sub pair. */
-  trackSub: Redis;
+  /** Publisher of the pub/sub floor. */
   pub: Redis;
-  sub: Redis;
-  arrivals: Record<(typeof DELAY_SUBJECTS)[number], Arrivals>;
+  /** The delays of each delay case, by `op|subject`. */
+  arrivals: Map<string, Arrivals>;
+  /** The other-process pair: `xwriter` here (prefix `xdelay:`), the peer process (two-tiers-peer.ts). */
+  xwriter: Cache;
+  child: ChildProcess;
+  /** Has the peer process read `key` (into its L1); resolves on its answer. */
+  peerGet(key: string): Promise<void>;
   closers: (() => Promise<unknown>)[];
 }
 
@@ -106,57 +78,25 @@ const delayKey = (i: number) => `d${i % DELAY_KEYS}`;
 /** A uniformly random key of the large set (the iteration number would walk it in order). */
 const randomLarge = () => `u${Math.floor(Math.random() * LARGE_KEYS)}`;
 
-/** Hands every invalidation `store`'s L1 receives to `arrived`, after the L1 has dropped the keys. */
-function recordInvalidations(store: CacheStore, arrived: (keys: readonly string[]) => void): CacheStore {
-  const own = store.invalidation?.bind(store);
-  if (own === undefined) throw new Error('the Redis store offers no invalidation source');
-  (store as { invalidation?: CacheStore['invalidation'] }).invalidation = (mode, options) => {
-    const source = own(mode, options);
-    if (source === undefined) return undefined;
-    const recorded: InvalidationSource = {
-      mode: source.mode,
-      publish: source.publish?.bind(source),
-      close: source.close.bind(source),
-      start: (handlers) =>
-        source.start({
-          ...handlers,
-          onKeys(keys) {
-            handlers.onKeys(keys);
-            arrived(keys);
-          },
-        }),
-    };
-    return recorded;
-  };
-  return store;
-}
-
-async function waitUp(cache: Cache): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while ((await cache.describeL1())?.state !== 'up') {
-    if (Date.now() > deadline) throw new Error('L1 not up after 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 async function setup(): Promise<Ctx> {
   const server = await startRedis();
   const closers: (() => Promise<unknown>)[] = [];
-  const arrivals = { [L1]: new Arrivals(), [RAW_TRACKING]: new Arrivals(), [RAW_PUBSUB]: new Arrivals() };
+  const arrivals = new Map(DELAY_CASES.map(([op, subject]) => [`${op}|${subject}`, new Arrivals()]));
+  const arrive = (op: string, subject: string, keys: readonly string[], at?: number) =>
+    arrivals.get(`${op}|${subject}`)?.arrive(keys, at);
   const l1Options = { invalidation: 'tracking', maxEntries: L1_ENTRIES } as const;
   const l1 = new Cache({ store: createRedisStore({ url: server.url }), prefix: 'larder:', l1: l1Options });
   const plain = new Cache({ store: createRedisStore({ url: server.url }), prefix: 'larder:' });
   const plainWriter = new Cache({ store: createRedisStore({ url: server.url }), prefix: 'plain:' });
   const writer = new Cache({ store: createRedisStore({ url: server.url }), prefix: 'delay:', l1: l1Options });
-  const peerStore = recordInvalidations(createRedisStore({ url: server.url }), (keys) => arrivals[L1].arrive(keys));
+  const peerStore = recordInvalidations(createRedisStore({ url: server.url }), (keys) => arrive(DELAY, L1, keys));
   const peer = new Cache({ store: peerStore, prefix: 'delay:', l1: l1Options });
   for (const cache of [l1, plain, plainWriter, writer, peer]) closers.push(() => cache.close());
 
   const raw = new Redis(server.url);
   const stats = new Redis(server.url);
-  // The floors: Redis's own tracking (a tracker redirecting to a RESP2 subscriber, BCAST on `rawt:`)
-  // and a plain pub/sub message between two connections.
-  // RESP2, as the tracking link: ioredis surfaces RESP2 Pub/Sub messages, not RESP3 `invalidate` pushes.
+  // The floors: Redis's own tracking (a tracker redirecting to a subscriber, BCAST on `rawt:`; RESP2
+  // as in the tracking link) and a plain pub/sub message between two connections.
   const tracker = new Redis(server.url, { protocol: 2 });
   const trackSub = new Redis(server.url, { protocol: 2 });
   const pub = new Redis(server.url);
@@ -164,13 +104,12 @@ async function setup(): Promise<Ctx> {
   for (const client of [raw, stats, tracker, trackSub, pub, sub]) closers.push(() => client.quit());
   const subId = (await trackSub.client('ID')) as number;
   await trackSub.subscribe('__redis__:invalidate');
-  // RESP2 invalidations carry an array of keys (read as buffers, as the tracking link does).
   trackSub.on('messageBuffer', (_channel: Buffer, message: unknown) =>
-    arrivals[RAW_TRACKING].arrive(Array.isArray(message) ? message.map(String) : [String(message)]),
+    arrive(DELAY, RAW_TRACKING, Array.isArray(message) ? message.map(String) : [String(message)]),
   );
   await tracker.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(subId), 'BCAST', 'PREFIX', 'rawt:');
   await sub.subscribe('floor');
-  sub.on('message', (_channel: string, message: string) => arrivals[RAW_PUBSUB].arrive([message]));
+  sub.on('message', (_channel: string, message: string) => arrive(DELAY, RAW_PUBSUB, [message]));
 
   const bento = new BentoCache({
     default: 'tiered',
@@ -201,23 +140,35 @@ async function setup(): Promise<Ctx> {
     for (let i = start; i < start + 10_000; i++) batch.set(`larder:u${i}`, json).set(`raw:u${i}`, json);
     await batch.exec();
   }
-  for (const cache of [l1, writer, peer]) await waitUp(cache);
+  // The peer in another process; its arrival times are wall times, converted to this process's clock.
+  const xwriter = new Cache({ store: createRedisStore({ url: server.url }), prefix: 'xdelay:', l1: l1Options });
+  closers.push(() => xwriter.close());
+  const child = fork(PEER, [server.url], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the peer process exited with ${code}`)));
+    child.on('message', (message: PeerMessage) => message === 'ready' && resolve());
+  });
+  let answered: ((key: string) => void) | undefined;
+  child.on('message', (message: PeerMessage) => {
+    if (typeof message !== 'object') return;
+    if ('got' in message) answered?.(message.got);
+    else
+      for (const subject of [L1, RAW_PUBSUB])
+        arrive(XDELAY, subject, message.keys, message.at - performance.timeOrigin);
+  });
+  const peerGet = (key: string) =>
+    new Promise<void>((resolve) => {
+      answered = (got) => got === key && resolve();
+      child.send({ get: key });
+    });
+  await ready;
+  for (const cache of [l1, writer, peer, xwriter]) await waitUp(cache);
   return {
-    server,
-    raw,
-    stats,
-    l1,
-    plain,
-    plainWriter,
-    writer,
-    peer,
-    bento,
-    cacheable,
-    trackSub,
-    pub,
-    sub,
-    arrivals,
-    closers,
+    ...{ server, raw, stats, l1, plain, plainWriter, writer, peer, bento, cacheable, pub, arrivals, closers },
+    ...{ xwriter, child, peerGet },
   };
 }
 
@@ -239,7 +190,8 @@ function hitCases(concurrency: number): BenchCase<Ctx>[] {
 
 const SET = 'set ×1';
 const UNIFORM = `get, uniform ${LARGE_KEYS.toLocaleString('en')} keys ×1`;
-const DELAY = 'invalidation delay (write → other instance)';
+
+const delayOf = (c: Ctx, op: string, subject: string) => c.arrivals.get(`${op}|${subject}`) as Arrivals;
 
 const delayCases: BenchCase<Ctx>[] = [
   {
@@ -249,18 +201,33 @@ const delayCases: BenchCase<Ctx>[] = [
     run: async (c, i) => {
       const k = delayKey(i);
       await c.peer.get(k);
-      await c.arrivals[L1].around(`delay:${k}`, () => c.writer.set(k, i));
+      await delayOf(c, DELAY, L1).around(`delay:${k}`, () => c.writer.set(k, i));
     },
   },
   {
     op: DELAY,
     subject: RAW_TRACKING,
-    run: (c, i) => c.arrivals[RAW_TRACKING].around(`rawt:${delayKey(i)}`, () => c.raw.set(`rawt:${delayKey(i)}`, i)),
+    run: (c, i) =>
+      delayOf(c, DELAY, RAW_TRACKING).around(`rawt:${delayKey(i)}`, () => c.raw.set(`rawt:${delayKey(i)}`, i)),
   },
   {
     op: DELAY,
     subject: RAW_PUBSUB,
-    run: (c, i) => c.arrivals[RAW_PUBSUB].around(delayKey(i), () => c.pub.publish('floor', delayKey(i))),
+    run: (c, i) => delayOf(c, DELAY, RAW_PUBSUB).around(delayKey(i), () => c.pub.publish('floor', delayKey(i))),
+  },
+  {
+    op: XDELAY,
+    subject: L1,
+    run: async (c, i) => {
+      const k = delayKey(i);
+      await c.peerGet(k);
+      await delayOf(c, XDELAY, L1).around(`xdelay:${k}`, () => c.xwriter.set(k, i));
+    },
+  },
+  {
+    op: XDELAY,
+    subject: RAW_PUBSUB,
+    run: (c, i) => delayOf(c, XDELAY, RAW_PUBSUB).around(`x${i}`, () => c.pub.publish('xfloor', `x${i}`)),
   },
 ];
 
@@ -276,17 +243,20 @@ function percentile(sorted: readonly number[], p: number): number {
 /** The p50/p99 rows of the delay cases, the 2 ms target, and the SET cost in client CPU. */
 function measuredNotes(): string[] {
   const lines: string[] = [];
-  for (const subject of DELAY_SUBJECTS) {
-    const arrivals = delayArrivals?.[subject];
+  for (const [op, subject] of DELAY_CASES) {
+    const arrivals = delayArrivals?.get(`${op}|${subject}`);
     const sorted = [...(arrivals?.measured ?? [])].sort((a, b) => a - b);
     if (sorted.length === 0) continue;
     const ms = (v: number) => `${v.toFixed(3)} ms`;
     lines.push(
-      `invalidation delay, ${subject}: **p50 ${ms(percentile(sorted, 0.5))}, p99 ${ms(percentile(sorted, 0.99))}**, max ${ms(sorted[sorted.length - 1] as number)} (n=${sorted.length}, measured rounds)`,
+      `${op === DELAY ? 'invalidation delay' : XDELAY}, ${subject}: **p50 ${ms(percentile(sorted, 0.5))}, p99 ${ms(percentile(sorted, 0.99))}**, max ${ms(sorted[sorted.length - 1] as number)} (n=${sorted.length}, measured rounds)`,
     );
     if (subject === L1) {
       const p99 = percentile(sorted, 0.99);
-      lines.push(`target invalidation delay p99 ≤ 2 ms (${L1}): **${ms(p99)}** ${p99 <= 2 ? 'met' : 'MISSED'}`);
+      const where = op === DELAY ? 'same process' : 'another process';
+      lines.push(
+        `target invalidation delay p99 ≤ 2 ms (${L1}, ${where}): **${ms(p99)}** ${p99 <= 2 ? 'met' : 'MISSED'}`,
+      );
     }
   }
   const on = cpu.get(`${SET}|${L1}`);
@@ -308,7 +278,7 @@ const STATIC_NOTES = [
   `Hot rows: 1,000 keys of a ~200-byte JSON value, every subject decodes it (raw ioredis: JSON.parse); after warm-up every read of a two-tier subject is a memory hit. larder's L1 keeps payloads, then decoded copies from an entry's second hit, and copies out on each hit; bentocache ${BENTO.replace('bentocache ', '')} has no bus here, cacheable no sync: neither is kept coherent across instances in this run (larder's is, by CLIENT TRACKING BCAST).`,
   `Uniform rows: ${LARGE_KEYS.toLocaleString('en')} keys read at random through an L1 of ${L1_ENTRIES.toLocaleString('en')} entries: about 1 read in 10 hits, the rest pay the L2 read plus the L1 bookkeeping.`,
   `SET rows: ${L1} writes keys its own tracker watches (BCAST, so the server also sends it the invalidation of its own write); ${NO_L1} writes under a prefix nobody tracks. Client and Redis CPU per operation are the columns to read on a shared machine.`,
-  `Invalidation delay: from the call of the write to the moment the other instance's L1 dropped the key (its source handed the key to the L1), both instances in this process; the floors are the same measurement with raw connections (a SET seen by a raw CLIENT TRACKING BCAST redirect; a PUBLISH seen by a raw subscriber). Each larder operation also re-reads the key into the peer's L1 first, so the ops/s of the delay rows are not comparable; the delays are.`,
+  `Invalidation delay: from the call of the write to the moment the other instance's L1 dropped the key (its source handed the key to the L1), both instances in this process; the floors are the same measurement with raw connections (a SET seen by a raw CLIENT TRACKING BCAST redirect; a PUBLISH seen by a raw subscriber). The "another process" rows fork the peer (src/two-tiers-peer.ts), which stamps arrivals in wall time (performance.timeOrigin + now). Each larder operation also re-reads the key into the peer's L1 first (over IPC for the other process), so the ops/s of the delay rows are not comparable; the delays are.`,
   'Versions: ioredis 6.0.0, bentocache 1.6.0, cacheable 2.5.0 + keyv 5.6.0 + @keyv/redis 5.1.6, redis-server 7.0.15.',
 ];
 
@@ -359,7 +329,7 @@ export const scenario: Scenario<Ctx> = {
       read: (c, benchCase) => {
         const usage = process.cpuUsage();
         const now = usage.user + usage.system;
-        if (benchCase.op === DELAY) c.arrivals[benchCase.subject as (typeof DELAY_SUBJECTS)[number]].mark();
+        c.arrivals.get(`${benchCase.op}|${benchCase.subject}`)?.mark();
         if (benchCase.op === SET && benchCase.subject !== RAW) {
           const id = `${SET}|${benchCase.subject}`;
           const acc = cpu.get(id) ?? { us: 0, ops: 0 };
@@ -401,6 +371,7 @@ export const scenario: Scenario<Ctx> = {
     return [...STATIC_NOTES, ...measuredNotes()];
   },
   async teardown(c) {
+    c.child.kill(); // the peer process this scenario forked (by its PID)
     for (const close of c.closers) await close().catch(() => undefined);
     await c.server.stop();
   },
