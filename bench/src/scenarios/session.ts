@@ -14,9 +14,16 @@ import { type RedisServer, startRedis } from '@larder/dev-services';
 import type { BenchCase, Scenario } from '../harness';
 
 const CONNECTIONS = 50;
+/**
+ * Each app serves this long of each route before any case is measured: a server that has run for
+ * a while has its hot code optimized. Without it the first rounds mostly measure V8 compiling
+ * (on background threads, counted in the app's CPU), which charges the subject with the most
+ * JavaScript per request (larder: 407 µs vs 237 at 12:58; ~200 vs ~190 once warm).
+ */
+const WARM_MS = 3_000;
 // biome-ignore lint/suspicious/noExplicitAny: express and express-session are loaded untyped
 type Loose = any;
-const SUBJECTS = ['larder', 'larder (autoPipelining)', 'connect-redis', 'MemoryStore'] as const;
+const SUBJECTS = ['larder', 'larder (autoPipelining)', 'connect-redis', 'raw ioredis store', 'MemoryStore'] as const;
 type Subject = (typeof SUBJECTS)[number];
 
 // ---------------------------------------------------------------------------------------------
@@ -48,6 +55,7 @@ async function serve(): Promise<void> {
       await nodeRedis.connect();
       return new RedisStore({ client: nodeRedis, prefix: 'bench-cr:' });
     },
+    'raw ioredis store': async () => rawIoredisStore(session.Store, url),
     MemoryStore: async () => new session.MemoryStore(),
   };
   const subject = process.env.LARDER_BENCH_SESSION_SUBJECT as Subject;
@@ -82,11 +90,42 @@ async function serve(): Promise<void> {
     res.json({ user: (req.session as unknown as Record<string, unknown>).user ?? null });
   });
   const server = app.listen(0, '127.0.0.1');
+  // The load generator's connections sit idle while other apps warm up or are measured: Node's
+  // default 5 s keep-alive timeout would close them under it.
+  server.keepAliveTimeout = 0;
   await new Promise((resolve) => server.once('listening', resolve));
   // One line on stdout tells the bench process where the app listens (no IPC channel needed).
   process.stdout.write(`PORT ${(server.address() as net.AddressInfo).port}\n`);
   // Exit cleanly on SIGTERM (so --cpu-prof can write its profile when profiling the app).
   process.once('SIGTERM', () => process.exit(0));
+}
+
+/**
+ * The floor of any store on ioredis: GET on read, SET PX on write, touch skipped (so a read-only
+ * request is one GET, as larder's lazy touch makes it), no checks, no merge. ioredis writes each
+ * command with a socket write of its own (node-redis joins a loop turn's commands into one).
+ */
+async function rawIoredisStore(Store: new () => object, url: string): Promise<object> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url);
+  type Done = (err?: unknown, value?: unknown) => void;
+  const key = (sid: string) => `bench-raw:${sid}`;
+  class RawIoredisStore extends Store {
+    get(sid: string, done: Done): void {
+      redis.get(key(sid)).then((text) => done(null, text === null ? null : JSON.parse(text)), done);
+    }
+    set(sid: string, sess: { cookie?: { maxAge?: number | null } }, done: Done): void {
+      const ttl = Math.max(1, Math.round(sess.cookie?.maxAge ?? 86_400_000));
+      redis.set(key(sid), JSON.stringify(sess), 'PX', ttl).then(() => done(), done);
+    }
+    touch(_sid: string, _sess: unknown, done: Done): void {
+      done();
+    }
+    destroy(sid: string, done: Done): void {
+      redis.del(key(sid)).then(() => done(), done);
+    }
+  }
+  return new RawIoredisStore();
 }
 
 if (process.env.LARDER_BENCH_SESSION_SERVER === '1') {
@@ -114,6 +153,7 @@ class Connection {
       this.check();
     });
     socket.on('error', (error) => this.waiting?.(error));
+    socket.on('close', () => this.waiting?.(new Error('the app closed the connection')));
   }
 
   static async open(port: number, cookie = ''): Promise<Connection> {
@@ -177,6 +217,15 @@ class Pool {
   }
 }
 
+/** Runs `path` on every connection of `pool` for `ms` (the app's warm-up; see WARM_MS). */
+async function warm(pool: Pool, path: string, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  const worker = async () => {
+    while (Date.now() < until) await pool.run('GET', path);
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+}
+
 interface Ctx {
   redis: RedisServer;
   children: Record<Subject, ChildProcess>;
@@ -238,6 +287,7 @@ async function setup(): Promise<Ctx> {
       } finally {
         clearTimeout(timer);
       }
+      for (const path of ['/modify', '/read']) await warm(pools[subject], path, WARM_MS);
     }
   } catch (error) {
     for (const child of Object.values(children)) child.kill('SIGTERM');
@@ -313,6 +363,8 @@ export const scenario: Scenario<Ctx> = {
   ],
   notes: [
     'app CPU µs/request = CPU time of the app process per request (independent of other load on the machine)',
+    `every app served each route for ${WARM_MS / 1000} s before the first round (a warm server: V8 has optimized its hot code)`,
+    "raw ioredis store = the floor of any store on ioredis: GET, SET PX, touch skipped, nothing else (ioredis makes one socket write per command; node-redis joins a loop turn's commands into one write)",
     'MemoryStore keeps sessions in the app process (no I/O at all): its row is the ceiling of what any store can reach here, since express + express-session + the load generator use most of the 2 cores',
     'read-only target: larder ≤ 1 Redis command per request (connect-redis: GET + EXPIRE = 2); see the column',
     'modifying request: express-session calls store.set (larder: GET + one EVALSHA, the merge by compare-and-set; connect-redis: GET + SET)',
