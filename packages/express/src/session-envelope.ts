@@ -77,9 +77,27 @@ function corrupt(sid: string, what: string, cause?: unknown): SerializationError
 
 /** The session data as JSON text; data JSON would drop or refuse (functions, symbols, BigInt, cycles) is a `SerializationError`. */
 export function encodeSessionData(data: Record<string, unknown>, sid: string): string {
-  const problem = unencodable(data, '', []);
-  if (problem) throw new SerializationError(`Cannot store session '${sid}': ${problem}`, sid);
+  if (refused(data, [])) {
+    // Rare: walk again, naming the path (building paths on every save cost more than the stringify).
+    const problem = unencodable(data, '', []) ?? 'a value JSON refuses';
+    throw new SerializationError(`Cannot store session '${sid}': ${problem}`, sid);
+  }
   return JSON.stringify(data);
+}
+
+/** Whether `value` holds anything JSON would drop or refuse (`unencodable`'s test, without paths). */
+function refused(value: unknown, ancestors: object[]): boolean {
+  const type = typeof value;
+  if (type !== 'object') return type === 'function' || type === 'symbol' || type === 'bigint';
+  if (value === null || typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+  if (ancestors.includes(value as object)) return true;
+  ancestors.push(value as object);
+  const keys = Object.keys(value as object);
+  for (let i = 0; i < keys.length; i++) {
+    if (refused((value as Record<string, unknown>)[keys[i] as string], ancestors)) return true;
+  }
+  ancestors.pop();
+  return false;
 }
 
 /** Describes the first value JSON cannot keep (with its path), or `undefined`. */
