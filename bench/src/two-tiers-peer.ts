@@ -1,8 +1,9 @@
 /**
  * Helpers of the two-tiers scenario (src/scenarios/two-tiers.ts): invalidation arrivals, and the
  * peer that runs in another process. Run as a script (`node --import tsx two-tiers-peer.ts <redis
- * url>`, forked by the scenario), it is a larder instance with an L1 on the prefix `xdelay:` plus
- * a raw subscriber of `xfloor`; it reports each arrival's wall time over IPC and answers `get`s.
+ * url>`, forked by the scenario), it is a larder instance with an L1 on the prefix `xdelay:`, a raw
+ * tracking redirect (BCAST on `xrawt:`) and a raw subscriber of `xfloor`; it reports each arrival's
+ * wall time over IPC and answers `get`s.
  */
 import { fileURLToPath } from 'node:url';
 import { Cache, type CacheStore, type InvalidationSource } from '@larder/core';
@@ -99,6 +100,15 @@ async function peer(url: string): Promise<void> {
   const sub = new Redis(url);
   await sub.subscribe('xfloor');
   sub.on('message', (_channel: string, message: string) => send({ at: wall(), keys: [message] }));
+  // RESP2, as the tracking link: ioredis surfaces RESP2 Pub/Sub messages, not RESP3 `invalidate` pushes.
+  const tracker = new Redis(url, { protocol: 2 });
+  const trackSub = new Redis(url, { protocol: 2 });
+  const id = (await trackSub.client('ID')) as number;
+  await trackSub.subscribe('__redis__:invalidate');
+  trackSub.on('messageBuffer', (_channel: Buffer, message: unknown) =>
+    send({ at: wall(), keys: Array.isArray(message) ? message.map(String) : [String(message)] }),
+  );
+  await tracker.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id), 'BCAST', 'PREFIX', 'xrawt:');
   await waitUp(cache);
   process.on('message', (message: { get: string }) => {
     void cache.get(message.get).then(() => send({ got: message.get }));

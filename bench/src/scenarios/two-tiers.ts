@@ -41,6 +41,7 @@ const DELAY_CASES = [
   [DELAY, RAW_TRACKING],
   [DELAY, RAW_PUBSUB],
   [XDELAY, L1],
+  [XDELAY, RAW_TRACKING],
   [XDELAY, RAW_PUBSUB],
 ] as const;
 const PEER = fileURLToPath(new URL('../two-tiers-peer.ts', import.meta.url));
@@ -156,7 +157,7 @@ async function setup(): Promise<Ctx> {
     if (typeof message !== 'object') return;
     if ('got' in message) answered?.(message.got);
     else
-      for (const subject of [L1, RAW_PUBSUB])
+      for (const subject of [L1, RAW_TRACKING, RAW_PUBSUB])
         arrive(XDELAY, subject, message.keys, message.at - performance.timeOrigin);
   });
   const peerGet = (key: string) =>
@@ -223,6 +224,12 @@ const delayCases: BenchCase<Ctx>[] = [
       await c.peerGet(k);
       await delayOf(c, XDELAY, L1).around(`xdelay:${k}`, () => c.xwriter.set(k, i));
     },
+  },
+  {
+    op: XDELAY,
+    subject: RAW_TRACKING,
+    run: (c, i) =>
+      delayOf(c, XDELAY, RAW_TRACKING).around(`xrawt:${delayKey(i)}`, () => c.raw.set(`xrawt:${delayKey(i)}`, i)),
   },
   {
     op: XDELAY,
