@@ -1,7 +1,9 @@
 import { deleteMany, getMany, setMany } from './batch';
 import { type CacheContext, createContext } from './cache-context';
+import { closeCache, describeCache } from './cache-lifecycle';
 import { storeLockBackend, withHeldLock } from './cache-locks';
 import type { CacheOptions, RememberOptions, WithLockOptions } from './cache-options';
+import { tracedBatch, tracedKey, tracedRemember } from './cache-tracing';
 import { compareAndSet } from './compare-and-set';
 import type { CacheStore, StoreCapabilities } from './contract';
 import { describe, InvalidArgumentError } from './errors';
@@ -14,16 +16,7 @@ import { Lock } from './lock';
 import { OperationPath } from './operation';
 import { type RememberResult, remember, rememberFromStore, rememberWithStatus } from './remember';
 import type { StoreDescription } from './store-description';
-import {
-  booleanHit,
-  countHit,
-  type HitOf,
-  listed,
-  operationChannel,
-  rememberHit,
-  traceOperation,
-  valueHit,
-} from './tracing';
+import { booleanHit, countHit, operationChannel, rememberHit, traceOperation, valueHit } from './tracing';
 import type { Ttl } from './ttl';
 
 export type { SyncStoreMethods } from './cache-context';
@@ -38,7 +31,8 @@ const NAMESPACE = Symbol('larder.cache.namespace');
  * TTL, events and stats, single-flight `remember` with grace and cross-process locks, and the
  * error policy. Stores (drivers) stay raw; see `CacheStore`. Each method is one call into the
  * cache's `OperationPath` (operation.ts: timeout, failure policy, events, decode, grace) or into
- * an operation module over it (key-operations, batch, remember, cache-locks, keyspace).
+ * an operation module over it (key-operations, batch, remember, cache-locks, keyspace); when
+ * someone subscribes to `larder.operation`, through cache-tracing.ts around that call.
  */
 export class Cache {
   readonly #ops: OperationPath;
@@ -82,21 +76,21 @@ export class Cache {
   /** Returns the value, or `undefined` when absent, expired (or past a `remember` TTL, grace included). */
   get<T = unknown>(key: string): Promise<T | undefined> {
     if (operationChannel.hasSubscribers)
-      return this.#traced('get', key, valueHit, () => this.#ops.get(key)) as Promise<T>;
+      return tracedKey(this.#ops, 'get', key, valueHit, () => this.#ops.get(key)) as Promise<T>;
     return this.#ops.get(key) as Promise<T | undefined>;
   }
 
   /** Returns values aligned with `keys` (`undefined` for misses); one batched store call when the driver has one. */
   getMany<T = unknown>(keys: Iterable<string>): Promise<(T | undefined)[]> {
     if (operationChannel.hasSubscribers)
-      return this.#tracedBatch('getMany', keys, countHit, (l) => getMany<T>(this.#ops, l));
+      return tracedBatch(this.#ops, 'getMany', keys, countHit, (l) => getMany<T>(this.#ops, l));
     return getMany<T>(this.#ops, keys);
   }
 
   /** Stores the value for `ttl` (default TTL when omitted; forever when there is none). */
   set(key: string, value: unknown, ttl?: Ttl): Promise<void> {
     if (operationChannel.hasSubscribers)
-      return this.#traced('set', key, undefined, () => this.#ops.write(key, value, ttl, 'set'));
+      return tracedKey(this.#ops, 'set', key, undefined, () => this.#ops.write(key, value, ttl, 'set'));
     return this.#ops.write(key, value, ttl, 'set');
   }
 
@@ -107,7 +101,7 @@ export class Cache {
         typeof entries === 'object' && entries !== null && !(Symbol.iterator in entries)
           ? Object.entries(entries)
           : entries;
-      return this.#tracedBatch('setMany', list as Iterable<readonly [string, unknown]>, undefined, (l) =>
+      return tracedBatch(this.#ops, 'setMany', list as Iterable<readonly [string, unknown]>, undefined, (l) =>
         setMany(this.#ops, l, ttl),
       );
     }
@@ -117,7 +111,7 @@ export class Cache {
   /** Stores the value only if the key is absent (atomic on the backend); resolves true if stored. */
   add(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
     if (operationChannel.hasSubscribers)
-      return this.#traced('add', key, undefined, () => addKey(this.#ops, key, value, ttl));
+      return tracedKey(this.#ops, 'add', key, undefined, () => addKey(this.#ops, key, value, ttl));
     return addKey(this.#ops, key, value, ttl);
   }
 
@@ -125,7 +119,7 @@ export class Cache {
   forever(key: string, value: unknown): Promise<void> {
     const ops = this.#ops;
     if (operationChannel.hasSubscribers)
-      return this.#traced('forever', key, undefined, () => ops.write(key, value, undefined, 'forever'));
+      return tracedKey(this.#ops, 'forever', key, undefined, () => ops.write(key, value, undefined, 'forever'));
     return ops.write(key, value, undefined, 'forever');
   }
 
@@ -135,13 +129,15 @@ export class Cache {
    * so it is `false` here too. Plain values are not decoded.
    */
   has(key: string): Promise<boolean> {
-    if (operationChannel.hasSubscribers) return this.#traced('has', key, booleanHit, () => hasKey(this.#ops, key));
+    if (operationChannel.hasSubscribers)
+      return tracedKey(this.#ops, 'has', key, booleanHit, () => hasKey(this.#ops, key));
     return hasKey(this.#ops, key);
   }
 
   /** Deletes the key; resolves true if it existed. */
   delete(key: string): Promise<boolean> {
-    if (operationChannel.hasSubscribers) return this.#traced('delete', key, undefined, () => deleteKey(this.#ops, key));
+    if (operationChannel.hasSubscribers)
+      return tracedKey(this.#ops, 'delete', key, undefined, () => deleteKey(this.#ops, key));
     return deleteKey(this.#ops, key);
   }
 
@@ -152,14 +148,14 @@ export class Cache {
    */
   deleteMany(keys: Iterable<string>): Promise<number> {
     if (operationChannel.hasSubscribers)
-      return this.#tracedBatch('deleteMany', keys, undefined, (l) => deleteMany(this.#ops, l));
+      return tracedBatch(this.#ops, 'deleteMany', keys, undefined, (l) => deleteMany(this.#ops, l));
     return deleteMany(this.#ops, keys);
   }
 
   /** Returns the value and deletes it (atomic when the driver has `pull`, else get then delete). */
   pull<T = unknown>(key: string): Promise<T | undefined> {
     if (operationChannel.hasSubscribers)
-      return this.#traced('pull', key, valueHit, () => pullKey(this.#ops, key)) as Promise<T>;
+      return tracedKey(this.#ops, 'pull', key, valueHit, () => pullKey(this.#ops, key)) as Promise<T>;
     return pullKey(this.#ops, key) as Promise<T | undefined>;
   }
 
@@ -170,7 +166,7 @@ export class Cache {
    */
   increment(key: string, by = 1, ttl?: Ttl): Promise<number> {
     if (operationChannel.hasSubscribers)
-      return this.#traced('increment', key, undefined, () => incrementKey(this.#ops, key, by, ttl));
+      return tracedKey(this.#ops, 'increment', key, undefined, () => incrementKey(this.#ops, key, by, ttl));
     return incrementKey(this.#ops, key, by, ttl);
   }
 
@@ -182,14 +178,14 @@ export class Cache {
     // 0 - by, not -by: decrement(key, 0) must not start a counter at -0 (Object.is(-0, 0) is false).
     const step = 0 - by;
     if (operationChannel.hasSubscribers)
-      return this.#traced('decrement', key, undefined, () => incrementKey(this.#ops, key, step, ttl));
+      return tracedKey(this.#ops, 'decrement', key, undefined, () => incrementKey(this.#ops, key, step, ttl));
     return incrementKey(this.#ops, key, step, ttl);
   }
 
   /** Sets a new expiry (`ttl`, else the default TTL, else none) without rewriting the value; resolves false if the key is absent. */
   touch(key: string, ttl?: Ttl): Promise<boolean> {
     if (operationChannel.hasSubscribers)
-      return this.#traced('touch', key, undefined, () => touchKey(this.#ops, key, ttl));
+      return tracedKey(this.#ops, 'touch', key, undefined, () => touchKey(this.#ops, key, ttl));
     return touchKey(this.#ops, key, ttl);
   }
 
@@ -201,7 +197,7 @@ export class Cache {
   compareAndSet(key: string, expected: unknown, value: unknown, ttl?: Ttl): Promise<boolean> {
     const ops = this.#ops;
     if (operationChannel.hasSubscribers)
-      return this.#traced('compareAndSet', key, undefined, () => compareAndSet(ops, key, expected, value, ttl));
+      return tracedKey(this.#ops, 'compareAndSet', key, undefined, () => compareAndSet(ops, key, expected, value, ttl));
     return compareAndSet(ops, key, expected, value, ttl);
   }
 
@@ -213,7 +209,7 @@ export class Cache {
    * `RememberOptions` for `grace` and `lock`.
    */
   remember<T>(key: string, ttl: Ttl | undefined, loader: () => T | Promise<T>, options?: RememberOptions): Promise<T> {
-    if (operationChannel.hasSubscribers) return this.#tracedRemember('remember', key, ttl, loader, options);
+    if (operationChannel.hasSubscribers) return tracedRemember(this.#ops, 'remember', key, ttl, loader, options);
     return remember(this.#ops, key, ttl, loader, options);
   }
 
@@ -226,13 +222,13 @@ export class Cache {
   ): Promise<RememberResult<T>> {
     const ops = this.#ops;
     if (!operationChannel.hasSubscribers) return rememberWithStatus(ops, key, ttl, loader, options);
-    return this.#traced('remember', key, rememberHit, () => rememberWithStatus(ops, key, ttl, loader, options));
+    return tracedKey(this.#ops, 'remember', key, rememberHit, () => rememberWithStatus(ops, key, ttl, loader, options));
   }
 
   /** `remember` with no expiry. */
   rememberForever<T>(key: string, loader: () => T | Promise<T>): Promise<T> {
     if (operationChannel.hasSubscribers)
-      return this.#tracedRemember('rememberForever', key, undefined, loader, undefined);
+      return tracedRemember(this.#ops, 'rememberForever', key, undefined, loader, undefined);
     return rememberFromStore(this.#ops, key, undefined, loader, undefined);
   }
 
@@ -310,63 +306,13 @@ export class Cache {
   }
 
   /** The store's topology and health as data (`CacheStore.describe()`); `mode: 'unknown'` when the driver gives none; with an L1, `l1` (see `describeL1`). */
-  async describe(): Promise<StoreDescription> {
-    const store = await this.#context.ready;
-    const description = (await store.describe?.()) ?? {
-      driver: store.driver,
-      topology: { mode: 'unknown', nodes: [] },
-    };
-    const l1 = this.#context.l1?.describe();
-    return l1 === undefined ? description : { ...description, l1 };
+  describe(): Promise<StoreDescription> {
+    return describeCache(this.#context);
   }
 
   /** Closes the store (once; namespaces share it). */
   close(): Promise<void> {
-    const context = this.#context;
-    context.closed ??= context.ready.then(
-      async (store) => {
-        await context.l1?.close();
-        await store.close?.();
-      },
-      () => undefined,
-    );
-    return context.closed;
-  }
-
-  /** One traced single-key operation (`larder.operation`; see tracing.ts). */
-  #traced<R>(operation: string, key: string, hitOf: HitOf | undefined, run: () => Promise<R>): Promise<R> {
-    return traceOperation(this.#context, operation, 1, this.#ops.path + key, hitOf, run);
-  }
-
-  /** One traced batch: the keys are listed first (an iterator is read once) to count them. */
-  #tracedBatch<I, R>(
-    operation: string,
-    items: Iterable<I>,
-    hitOf: HitOf | undefined,
-    run: (items: Iterable<I>) => Promise<R>,
-  ): Promise<R> {
-    let list: Iterable<I>;
-    try {
-      list = listed(items);
-    } catch (error) {
-      return traceOperation(this.#context, operation, 0, undefined, hitOf, () => Promise.reject(error));
-    }
-    const count = Array.isArray(list) ? list.length : 0;
-    return traceOperation(this.#context, operation, count, undefined, hitOf, () => run(list));
-  }
-
-  /** A traced `remember`: run through `rememberWithStatus` so the trace knows hit, miss or graced. */
-  #tracedRemember<T>(
-    operation: string,
-    key: string,
-    ttl: Ttl | undefined,
-    loader: () => T | Promise<T>,
-    options: RememberOptions | undefined,
-  ): Promise<T> {
-    const ops = this.#ops;
-    return this.#traced(operation, key, rememberHit, () => rememberWithStatus(ops, key, ttl, loader, options)).then(
-      (result) => result.value,
-    );
+    return closeCache(this.#context);
   }
 
   get #context(): CacheContext {
