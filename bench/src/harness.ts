@@ -330,13 +330,15 @@ export function formatScenario(result: ScenarioResult): string {
   for (const t of scenario.targets ?? []) {
     const a = results.find((r) => r.op === t.op && r.subject === t.subject);
     const b = results.find((r) => r.op === t.op && r.subject === t.over);
+    // "within 3x of" is a target of 1/3: shown as 0.33, not 0.3333333333333333.
+    const atLeast = Number(t.atLeast.toFixed(2));
     if (!a || !b || a.error || b.error || b.opsPerSec === 0) {
-      lines.push(`- target ${t.subject} ${t.op} ≥ ${t.atLeast}× ${t.over}: not measured`);
+      lines.push(`- target ${t.subject} ${t.op} ≥ ${atLeast}× ${t.over}: not measured`);
       continue;
     }
     const ratio = a.opsPerSec / b.opsPerSec;
     const verdict = ratio >= t.atLeast ? 'met' : 'MISSED';
-    lines.push(`- target ${t.subject} ${t.op} ≥ ${t.atLeast}× ${t.over}: **${ratio.toFixed(2)}×** ${verdict}`);
+    lines.push(`- target ${t.subject} ${t.op} ≥ ${atLeast}× ${t.over}: **${ratio.toFixed(2)}×** ${verdict}`);
   }
   for (const note of scenario.notes ?? []) lines.push(`- ${note}`);
   if ((scenario.targets?.length ?? 0) + (scenario.notes?.length ?? 0) > 0) lines.push('');
