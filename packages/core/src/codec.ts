@@ -68,6 +68,7 @@ export const jsonCodec: Codec = {
     if (typeof value === 'string') return JSON.stringify(value);
     // -0 is not an integer for the counters: `String(-0)` is "0", so it is tagged like NaN.
     if (typeof value === 'number' && Number.isFinite(value) && !Object.is(value, -0)) return String(value);
+    if (isPlainJson(value)) return JSON.stringify(value);
     rejectUnencodable(value, key, '');
     try {
       return JSON.stringify(value, replacer);
@@ -99,6 +100,50 @@ export const jsonCodec: Codec = {
     }
   },
 };
+
+// Deeper plain data is left to the replacer path (which meets a cycle as JSON.stringify does).
+const PLAIN_DEPTH = 32;
+
+/**
+ * True when `value` is plain JSON data: null, booleans, strings, finite numbers other than -0,
+ * arrays without holes and plain objects (without the tag key) of such values. The replacer
+ * returns every one of them unchanged, so `JSON.stringify` gives the same text without it, about
+ * twice as fast (a 200-byte record: ~1.05 -> ~0.5 us). Anything else (Date, Map, typed arrays,
+ * nested undefined, NaN, -0, `toJSON`, class instances, a throwing getter) takes the replacer path.
+ */
+function isPlainJson(value: unknown): boolean {
+  try {
+    return plainAt(value, 0);
+  } catch {
+    return false;
+  }
+}
+
+function plainAt(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object': {
+      if (value === null) return true;
+      if (depth === PLAIN_DEPTH) return false;
+      if (Array.isArray(value)) {
+        // A hole reads as undefined: not plain.
+        for (let i = 0; i < value.length; i++) if (!plainAt(value[i], depth + 1)) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      const record = value as Record<string, unknown>;
+      for (const name in record) if (name === TAG || !plainAt(record[name], depth + 1)) return false;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
 
 function rejectUnencodable(value: unknown, key: string, path: string): void {
   const type = typeof value;
