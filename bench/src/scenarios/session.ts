@@ -364,7 +364,8 @@ export const scenario: Scenario<Ctx> = {
   notes: [
     'app CPU µs/request = CPU time of the app process per request (independent of other load on the machine)',
     `every app served each route for ${WARM_MS / 1000} s before the first round (a warm server: V8 has optimized its hot code)`,
-    "raw ioredis store = the floor of any store on ioredis: GET, SET PX, touch skipped, nothing else (ioredis makes one socket write per command; node-redis joins a loop turn's commands into one write)",
+    "raw ioredis store = the floor of any store on ioredis: GET, SET PX, touch skipped, nothing else. larder minus that row is larder's own cost (envelope, merge by compare-and-set, lazy touch, the Cache facade); that row minus connect-redis is the client's (ioredis makes one socket write per command, node-redis 5 one per loop turn)",
+    'wall ops/s moves by ±10-30% between identical runs on this 2-core machine shared with other jobs (the load generator, redis-server and the app share the cores); app CPU µs/request by about ±10%: read the targets with that in mind',
     'MemoryStore keeps sessions in the app process (no I/O at all): its row is the ceiling of what any store can reach here, since express + express-session + the load generator use most of the 2 cores',
     'read-only target: larder ≤ 1 Redis command per request (connect-redis: GET + EXPIRE = 2); see the column',
     'modifying request: express-session calls store.set (larder: GET + one EVALSHA, the merge by compare-and-set; connect-redis: GET + SET)',
