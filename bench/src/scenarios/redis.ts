@@ -12,6 +12,7 @@ import { createCache } from 'cache-manager';
 import { Redis } from 'ioredis';
 import Keyv from 'keyv';
 import type { BenchCase, Scenario } from '../harness';
+import { redisCommandsColumn, redisCpuColumn } from '../redis-counters';
 import { VALUE } from '../workload';
 
 const KEYS = 1000;
@@ -195,23 +196,8 @@ export const scenario: Scenario<Ctx> = {
       },
       digits: 1,
     },
-    {
-      name: 'Redis CPU µs/op',
-      read: async (c) => {
-        const info = await c.stats.info('cpu');
-        const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]);
-        const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1]);
-        return (user + sys) * 1e6;
-      },
-      digits: 1,
-    },
-    {
-      name: 'Redis commands/op',
-      read: async (c) => {
-        const info = await c.stats.info('stats');
-        return Number(/total_commands_processed:(\d+)/.exec(info)?.[1]);
-      },
-    },
+    redisCpuColumn(),
+    redisCommandsColumn(),
   ],
   targets: [
     { op: 'get (hit) ×64', subject: 'larder', over: 'raw ioredis', atLeast: 1.5 },

@@ -16,6 +16,7 @@ import { redisDriver } from 'bentocache/drivers/redis';
 import { Cacheable } from 'cacheable';
 import { Redis } from 'ioredis';
 import type { BenchCase, Scenario } from '../harness';
+import { redisCommandsColumn, redisCpuColumn } from '../redis-counters';
 import { Arrivals, type PeerMessage, recordInvalidations, waitUp } from '../two-tiers-peer';
 import { VALUE } from '../workload';
 
@@ -348,23 +349,8 @@ export const scenario: Scenario<Ctx> = {
       },
       digits: 1,
     },
-    {
-      name: 'Redis CPU µs/op',
-      read: async (c) => {
-        const info = await c.stats.info('cpu');
-        const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]);
-        const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1]);
-        return (user + sys) * 1e6;
-      },
-      digits: 1,
-    },
-    {
-      name: 'Redis commands/op',
-      read: async (c) => {
-        const info = await c.stats.info('stats');
-        return Number(/total_commands_processed:(\d+)/.exec(info)?.[1]);
-      },
-    },
+    redisCpuColumn(),
+    redisCommandsColumn(),
   ],
   targets: [
     { op: 'get (hit) ×1', subject: L1, over: BENTO, atLeast: 3 },
