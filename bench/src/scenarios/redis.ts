@@ -160,7 +160,7 @@ const op = `getMany(${MANY})`;
 export const scenario: Scenario<Ctx> = {
   name: 'redis',
   description:
-    'GET of a ~200-byte JSON value (decoded) and getMany(100), one redis-server on loopback; larder through the Cache facade.',
+    'GET and SET of a ~200-byte JSON value (decoded) at 1 and 64 in flight, and getMany(100), one redis-server on loopback; larder through the Cache facade.',
   baseline: 'raw ioredis',
   setup,
   cases: [
