@@ -27,15 +27,15 @@ import {
 } from './options';
 import { ReadRouter } from './read-router';
 import { arg, payloadOf } from './replies';
-import { scanPattern } from './scan';
+import { scanKeys, unlinkPrefix } from './scan';
 import { COMPARE_AND_DELETE, INCREMENT, PERSIST_IF_EXISTS, runScript } from './scripts';
 import { secretsOf } from './scrub';
+import { CommandTracking } from './tracking/command-tracking';
 import { trackingSource } from './tracking/tracking-source';
 import { setEntries, unlinkKeys, waitForReplicas } from './write-commands';
 
 const DRIVER = 'redis';
 const settledVoid = (): void => undefined;
-const SCAN_COUNT = 1000;
 
 /** A `CacheStore` on ioredis: single node, primary + replicas, Sentinel or Cluster. */
 export class RedisStore implements CacheStore {
@@ -57,6 +57,8 @@ export class RedisStore implements CacheStore {
   private readonly commands: ClientCommands;
   private readonly secrets: string[];
   private closed?: Promise<void>;
+  // Tracking on the command connection (single node, Sentinel primary): told of this store's writes.
+  private own?: CommandTracking;
   private readonly failSet = (error: unknown): never => this.fail('set', error);
 
   constructor(options: RedisStoreOptions = {}) {
@@ -92,8 +94,31 @@ export class RedisStore implements CacheStore {
 
   /** Invalidation for an L1 in front of this store: `tracking` (server-assisted, per node) or `bus` (Pub/Sub at `busUrl`). */
   invalidation(mode: InvalidationMode, options: InvalidationOptions): InvalidationSource | undefined {
-    if (mode === 'tracking') return trackingSource(this.connection, options);
+    if (mode === 'tracking') return this.ownTracking()?.source(options) ?? trackingSource(this.connection, options);
     return mode === 'bus' && options.busUrl !== undefined ? larderBus(options) : undefined;
+  }
+
+  // Reads and writes share one connection only without replica reads, Cluster or an injected client
+  // (which the application may write through behind the store's back, unseen under NOLOOP).
+  private ownTracking(): CommandTracking | undefined {
+    const c = this.connection;
+    if (this.own !== undefined || c.replicas.length > 0 || !['single', 'sentinel', 'replicas'].includes(c.mode)) {
+      return this.own;
+    }
+    this.own = new CommandTracking(this.client as Redis);
+    return this.own;
+  }
+
+  // Runs a write of `keys`; failures become the store's; then (acknowledged or failed: it may have
+  // landed) tells this process's L1s, which NOLOOP keeps from hearing it from the server.
+  private async writing<T>(op: string, keys: string[], write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      return this.fail(op, error);
+    } finally {
+      this.own?.wrote(keys);
+    }
   }
 
   /** The read router (exposed for tests and diagnostics). */
@@ -121,7 +146,10 @@ export class RedisStore implements CacheStore {
       const c = this.commands.cmd(this.client);
       const reply = ttlMs === undefined ? c.set(key, arg(payload)) : c.set(key, arg(payload), 'PX', ttlMs);
       const written = this.options.durableWrites ? reply.then(() => this.waitForReplicas(key)) : reply;
-      return written.then(settledVoid, this.failSet);
+      const own = this.own;
+      if (own === undefined) return written.then(settledVoid, this.failSet);
+      // Acknowledged or failed (it may have landed): this process's L1s drop the key first.
+      return written.finally(() => own.wrote([key])).then(settledVoid, this.failSet);
     } catch (error) {
       return Promise.reject(error).then(settledVoid, this.failSet);
     }
@@ -130,13 +158,11 @@ export class RedisStore implements CacheStore {
   /** DEL; true if the key existed. */
   async delete(key: string): Promise<boolean> {
     this.startWrite('delete', key);
-    try {
+    return this.writing('delete', [key], async () => {
       const removed = await this.commands.cmd(this.client).del(key);
       await this.waitForReplicas(key);
       return removed > 0;
-    } catch (error) {
-      this.fail('delete', error);
-    }
+    });
   }
 
   /** MGET (one per slot in Cluster), aligned with `keys`. */
@@ -159,25 +185,27 @@ export class RedisStore implements CacheStore {
     if (entries.length === 0) return;
     this.check(this.client, 'setMany');
     this.router.wroteMany(entries.map(([key]) => key));
-    try {
-      if (this.cluster) {
-        const groups = groupBySlot(entries.map(([key]) => key));
-        await Promise.all(
-          [...groups.values()].map((indexes) =>
-            setEntries(
-              this.commands.cmd(this.client),
-              indexes.map((i) => entries[i]!),
-              ttlMs,
+    return this.writing(
+      'setMany',
+      entries.map(([key]) => key),
+      async () => {
+        if (this.cluster) {
+          const groups = groupBySlot(entries.map(([key]) => key));
+          await Promise.all(
+            [...groups.values()].map((indexes) =>
+              setEntries(
+                this.commands.cmd(this.client),
+                indexes.map((i) => entries[i]!),
+                ttlMs,
+              ),
             ),
-          ),
-        );
-      } else {
-        await setEntries(this.commands.cmd(this.client), entries, ttlMs);
-      }
-      if (this.options.durableWrites) await this.waitForReplicas(entries[0]![0]);
-    } catch (error) {
-      this.fail('setMany', error);
-    }
+          );
+        } else {
+          await setEntries(this.commands.cmd(this.client), entries, ttlMs);
+        }
+        if (this.options.durableWrites) await this.waitForReplicas(entries[0]![0]);
+      },
+    );
   }
 
   /** UNLINK (per slot in Cluster); returns how many existed. */
@@ -185,13 +213,11 @@ export class RedisStore implements CacheStore {
     if (keys.length === 0) return 0;
     this.check(this.client, 'deleteMany');
     this.router.wroteMany(keys);
-    try {
+    return this.writing('deleteMany', keys as string[], async () => {
       const removed = await unlinkKeys(this.commands.cmd(this.client), keys as string[], this.cluster);
       if (this.options.durableWrites) await this.waitForReplicas(keys[0]!);
       return removed;
-    } catch (error) {
-      this.fail('deleteMany', error);
-    }
+    });
   }
 
   /** EXISTS. */
@@ -211,118 +237,90 @@ export class RedisStore implements CacheStore {
   /** SET NX PX; true if stored. */
   async add(key: string, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
     this.startWrite('add', key);
-    try {
+    return this.writing('add', [key], async () => {
       const c = this.commands.cmd(this.client);
       const reply =
         ttlMs === undefined ? await c.set(key, arg(payload), 'NX') : await c.set(key, arg(payload), 'PX', ttlMs, 'NX');
       if (reply === 'OK') await this.waitForReplicas(key);
       return reply === 'OK';
-    } catch (error) {
-      this.fail('add', error);
-    }
+    });
   }
 
   /** INCRBY in Lua; a created key gets `ttlMs` atomically, an existing key keeps its expiry. */
   async increment(key: string, delta: number, ttlMs: TtlMs): Promise<number> {
     this.startWrite('increment', key);
-    try {
+    return this.writing('increment', [key], async () => {
       const value = await runScript(this.commands.cmd(this.client), INCREMENT, key, [
         String(delta),
         ttlMs === undefined ? '' : ttlMs,
       ]);
       await this.waitForReplicas(key);
       return Number(value);
-    } catch (error) {
-      this.fail('increment', error);
-    }
+    });
   }
 
   /** GETDEL (Redis >= 6.2). */
   async pull(key: string): Promise<Payload | undefined> {
     this.startWrite('pull', key);
-    try {
+    return this.writing('pull', [key], async () => {
       const value = await this.commands.cmd(this.client).getdelBuffer(key);
       if (value !== null) await this.waitForReplicas(key);
       return payloadOf(value);
-    } catch (error) {
-      this.fail('pull', error);
-    }
+    });
   }
 
   /** PEXPIRE (PERSIST when `ttlMs` is undefined); false if the key is absent. */
   async touch(key: string, ttlMs: TtlMs): Promise<boolean> {
     this.startWrite('touch', key);
-    try {
+    return this.writing('touch', [key], async () => {
       const reply =
         ttlMs === undefined
           ? await runScript(this.commands.cmd(this.client), PERSIST_IF_EXISTS, key, [])
           : await this.commands.cmd(this.client).pexpire(key, ttlMs);
       return reply === 1;
-    } catch (error) {
-      this.fail('touch', error);
-    }
+    });
   }
 
   /** Owner-checked DEL in Lua; true if deleted. */
   async compareAndDelete(key: string, expected: Payload): Promise<boolean> {
     this.startWrite('compareAndDelete', key);
-    try {
+    return this.writing('compareAndDelete', [key], async () => {
       return (await runScript(this.commands.cmd(this.client), COMPARE_AND_DELETE, key, [arg(expected)])) === 1;
-    } catch (error) {
-      this.fail('compareAndDelete', error);
-    }
+    });
   }
 
   /** SET if the stored value is `expected` (`undefined` = absent), in one Lua script; true if written. */
   async compareAndSet(key: string, expected: Payload | undefined, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
     this.startWrite('compareAndSet', key);
-    try {
+    return this.writing('compareAndSet', [key], async () => {
       const want = expected === undefined ? undefined : arg(expected);
       const written = await compareAndSet(this.commands.cmd(this.client), key, want, arg(payload), ttlMs);
       if (written) await this.waitForReplicas(key);
       return written;
-    } catch (error) {
-      this.fail('compareAndSet', error);
-    }
+    });
   }
 
   /** SCAN MATCH `prefix*` on the primary (every primary in Cluster); each key once. */
   async *keys(prefix: string): AsyncIterable<string> {
-    const seen = new Set<string>();
-    for (const node of await this.masters('keys')) {
-      let cursor = '0';
-      do {
-        let reply: [string, string[]];
-        try {
-          reply = await node.scan(cursor, 'MATCH', scanPattern(prefix), 'COUNT', SCAN_COUNT);
-        } catch (error) {
-          this.fail('keys', error);
-        }
-        cursor = reply[0];
-        for (const key of reply[1]) {
-          if (seen.has(key)) continue;
-          seen.add(key);
-          yield key;
-        }
-      } while (cursor !== '0');
-    }
+    yield* scanKeys(await this.masters('keys'), prefix, (error) => this.fail('keys', error));
   }
 
   /** SCAN + UNLINK in batches under `prefix` on every primary; never FLUSHDB. */
   async clear(prefix: string): Promise<void> {
     this.router.wroteAll();
-    const pattern = scanPattern(prefix);
-    try {
-      for (const node of await this.masters('clear')) {
-        let cursor = '0';
-        do {
-          const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
-          cursor = next;
-          if (keys.length > 0) await unlinkKeys(this.commands.cmd(this.client), keys, this.cluster);
-        } while (cursor !== '0');
+    const unlink = async (keys: string[]) => {
+      try {
+        await unlinkKeys(this.commands.cmd(this.client), keys, this.cluster);
+      } finally {
+        this.own?.wrote(keys);
       }
+    };
+    try {
+      await unlinkPrefix(await this.masters('clear'), prefix, unlink);
     } catch (error) {
       this.fail('clear', error);
+    } finally {
+      this.own?.cleared(prefix);
     }
   }
 

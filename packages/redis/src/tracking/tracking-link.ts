@@ -117,7 +117,8 @@ export class TrackingLink {
   }
 }
 
-async function runId(client: Redis): Promise<string | undefined> {
+/** The `run_id` of the server `client` is connected to. */
+export async function runId(client: Redis): Promise<string | undefined> {
   const info = await client.info('server');
   return /run_id:(\w+)/.exec(info)?.[1];
 }
