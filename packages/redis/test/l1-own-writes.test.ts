@@ -3,6 +3,7 @@ import { Cache } from '@larder/core';
 import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStore } from '../src/index';
+import { cover } from '../src/tracking/command-tracking';
 
 // Tracking runs on the store's command connection with NOLOOP: Redis no longer tells this
 // process of its own writes, so the store reports them to every L1 over it (DESIGN.md "Two tiers").
@@ -178,5 +179,13 @@ describe('L1 tracking on the command connection: caches with different prefixes 
       await two.close();
       await one.close();
     }
+  });
+});
+
+describe('cover: the prefixes tracked for the L1s of one store', () => {
+  it('keeps each prefix once and drops those a shorter one covers (Redis refuses overlapping prefixes)', () => {
+    expect(cover(['own:', 'own:', 'p2:']).sort()).toEqual(['own:', 'p2:']);
+    expect(cover(['own:ns:', 'own:', 'other']).sort()).toEqual(['other', 'own:']);
+    expect(cover(['a:', ''])).toEqual(['']);
   });
 });
