@@ -1,5 +1,6 @@
 import { type Payload, TickBatcher } from '@larder/core';
 import { type BinaryResponse, Opcode, Status } from './binary-protocol';
+import type { CasMemo } from './cas-memo';
 import { looksHashed, toMemcachedKey } from './keys';
 import { matchAnswers } from './quiet-gets';
 import type { Requests } from './requests';
@@ -15,7 +16,8 @@ interface KeyGroup {
  * Batched reads: `get`s issued in one tick share one request per node (a GET for one key, quiet
  * GETKQ… + NOOP for more; core's `TickBatcher`), `getMany` is one quiet-get request per node. A
  * node's transport failure sends its keys back through the ring (retried, or re-routed once the
- * node is ejected).
+ * node is ejected). Each `get` answer's CAS and value go to the CAS memo (see cas-memo.ts); `getMany`'s
+ * do not (copying every value would tax the bulk path, and a compare-and-set follows a single `get`).
  */
 export class GetBatcher {
   /**
@@ -27,6 +29,7 @@ export class GetBatcher {
   constructor(
     private readonly topology: Topology,
     private readonly requests: Requests,
+    private readonly memo: CasMemo,
   ) {}
 
   /** Returns payloads aligned with `keys`: one quiet-get request (GETKQ… + NOOP) per node. */
@@ -111,7 +114,11 @@ export class GetBatcher {
     }
     this.topology.success(node);
     const { status } = response.header;
-    if (status === Status.OK) return response.val;
+    if (status === Status.OK) {
+      this.memo.remember(mkey, node, response);
+      return response.val;
+    }
+    this.memo.drop(mkey);
     if (status === Status.KEY_NOT_FOUND) return undefined;
     throw this.requests.statusError('get', response);
   }
@@ -131,9 +138,15 @@ export class GetBatcher {
     this.topology.success(node);
     const values = new Array<Payload | undefined | Promise<Payload | undefined>>(keys.length).fill(undefined);
     matchAnswers(keys, answers, (j, answer) => {
-      values[j] =
-        answer.header.status === Status.OK ? answer.val : Promise.reject(this.requests.statusError('get', answer));
+      if (answer.header.status === Status.OK) {
+        this.memo.remember(keys[j]!, node, answer);
+        values[j] = answer.val;
+      } else {
+        values[j] = Promise.reject(this.requests.statusError('get', answer));
+      }
     });
+    // Misses (no answer) and failures: an older entry of the key is of no more use.
+    for (let j = 0; j < keys.length; j++) if (!(values[j] instanceof Buffer)) this.memo.drop(keys[j]!);
     return values;
   }
 

@@ -17,6 +17,7 @@ import {
   storageExtras,
   touchExtras,
 } from './binary-protocol';
+import { CasMemo } from './cas-memo';
 import { compareAndSet } from './compare-and-set';
 import { incrementCounter } from './counters';
 import { describeMemcached } from './describe';
@@ -55,13 +56,18 @@ export class MemcachedStore implements CacheStore {
   private poller: DiscoveryPoller | undefined;
   private readonly requests: Requests;
   private readonly gets: GetBatcher;
+  /** CAS and value of recent `get` answers, for one-round-trip `compareAndSet` (see cas-memo.ts). */
+  private readonly casMemo = new CasMemo();
 
   constructor(options: MemcachedStoreOptions) {
     this.options = resolveOptions(options);
     this.topology = new Topology(this.options, this.events);
     traceTopology(this.events, () => this.storeName);
     this.requests = new Requests(this.topology, this.options, secretsOf(this.options));
-    this.gets = new GetBatcher(this.topology, this.requests);
+    this.gets = new GetBatcher(this.topology, this.requests, this.casMemo);
+    // A key may live on another node now: forget every memoized CAS.
+    for (const event of ['topology', 'nodeEjected', 'nodeReadmitted'])
+      this.events.on(event, () => this.casMemo.clear());
     this.capabilities = {
       batch: true,
       atomicAdd: true,
@@ -150,15 +156,18 @@ export class MemcachedStore implements CacheStore {
   /** Stores the payload, replacing any previous value. */
   async set(key: string, payload: Payload, ttlMs: TtlMs): Promise<void> {
     const mkey = toMemcachedKey(key);
+    this.casMemo.drop(mkey);
     const response = await this.requests.send('set', mkey, this.storage(Opcode.SET, key, mkey, payload, ttlMs), true);
     if (response.header.status !== Status.OK) throw this.requests.statusError('set', response);
   }
 
   /** Stores every entry with the same expiry: one pipelined quiet-set request (SETQ… + NOOP) per node. */
   async setMany(entries: readonly (readonly [string, Payload])[], ttlMs: TtlMs): Promise<void> {
-    const requests = entries.map(([key, payload]) =>
-      this.storage(Opcode.SETQ, key, toMemcachedKey(key), payload, ttlMs),
-    );
+    const requests = entries.map(([key, payload]) => {
+      const mkey = toMemcachedKey(key);
+      this.casMemo.drop(mkey);
+      return this.storage(Opcode.SETQ, key, mkey, payload, ttlMs);
+    });
     await this.requests.quietPerNode('setMany', requests, (answers) => {
       if (answers[0]) throw this.requests.statusError('setMany', answers[0]);
     });
@@ -167,6 +176,7 @@ export class MemcachedStore implements CacheStore {
   /** Stores only if absent (memcached `add`); returns true if stored. */
   async add(key: string, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
     const mkey = toMemcachedKey(key);
+    this.casMemo.drop(mkey);
     const response = await this.requests.send('add', mkey, this.storage(Opcode.ADD, key, mkey, payload, ttlMs), false);
     const { status } = response.header;
     if (status === Status.OK) return true;
@@ -177,13 +187,18 @@ export class MemcachedStore implements CacheStore {
   /** Returns true if the key existed and was deleted. */
   async delete(key: string): Promise<boolean> {
     const mkey = toMemcachedKey(key);
+    this.casMemo.drop(mkey);
     const response = await this.requests.send('delete', mkey, { opcode: Opcode.DELETE, key: mkey }, true);
     return this.deleted('delete', response);
   }
 
   /** Deletes the keys with one quiet-delete request (DELETEQ… + NOOP) per node; returns how many existed. */
   async deleteMany(keys: readonly string[]): Promise<number> {
-    const requests = keys.map((key) => ({ opcode: Opcode.DELETEQ, key: toMemcachedKey(key) }));
+    const requests = keys.map((key) => {
+      const mkey = toMemcachedKey(key);
+      this.casMemo.drop(mkey);
+      return { opcode: Opcode.DELETEQ, key: mkey };
+    });
     let missing = 0;
     await this.requests.quietPerNode('deleteMany', requests, (answers) => {
       for (const answer of answers) {
@@ -212,12 +227,14 @@ export class MemcachedStore implements CacheStore {
    * counter, else an optimistic CAS read-modify-write (see counters.ts, also for the TTL rule).
    */
   incrementBig(key: string, delta: bigint, ttlMs: TtlMs): Promise<bigint> {
+    this.forget(key);
     return incrementCounter(this.requests, key, delta, ttlMs);
   }
 
   /** Sets a new expiry (binary TOUCH); returns false if the key is absent. */
   async touch(key: string, ttlMs: TtlMs): Promise<boolean> {
     const mkey = toMemcachedKey(key);
+    this.casMemo.drop(mkey);
     const request = { opcode: Opcode.TOUCH, key: mkey, extras: touchExtras(toExpiration(ttlMs)) };
     const response = await this.requests.send('touch', mkey, request, true);
     return this.deleted('touch', response);
@@ -226,6 +243,7 @@ export class MemcachedStore implements CacheStore {
   /** Deletes the key only if its payload equals `expected`: a get with CAS, then a delete with that CAS. */
   async compareAndDelete(key: string, expected: Payload): Promise<boolean> {
     const mkey = toMemcachedKey(key);
+    this.casMemo.drop(mkey);
     const current = await this.requests.send('compareAndDelete', mkey, { opcode: Opcode.GET, key: mkey }, true);
     if (current.header.status === Status.KEY_NOT_FOUND) return false;
     if (current.header.status !== Status.OK) throw this.requests.statusError('compareAndDelete', current);
@@ -233,15 +251,20 @@ export class MemcachedStore implements CacheStore {
     return this.deleteIfUnchanged('compareAndDelete', mkey, current);
   }
 
-  /** Stores `payload` only if the stored payload equals `expected` (`undefined` = absent): ADD, or GET + SET with its CAS token. */
-  compareAndSet(key: string, expected: Payload | undefined, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
+  /**
+   * Stores `payload` only if the stored payload equals `expected` (`undefined` = absent): ADD, or a SET
+   * with the CAS token of this store's latest `get` of the key (one round trip), else GET + SET with its CAS.
+   */
+  async compareAndSet(key: string, expected: Payload | undefined, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
     const mkey = toMemcachedKey(key);
-    return compareAndSet(this.requests, mkey, expected, this.storage(Opcode.SET, key, mkey, payload, ttlMs));
+    const write = this.storage(Opcode.SET, key, mkey, payload, ttlMs);
+    return compareAndSet(this.requests, this.topology, this.casMemo, mkey, expected, write);
   }
 
   /** Returns and deletes the payload: get with CAS + delete with CAS, so two pulls never both get it. */
   async pull(key: string): Promise<Payload | undefined> {
     const mkey = toMemcachedKey(key);
+    this.casMemo.drop(mkey);
     for (let attempt = 0; attempt < PULL_ATTEMPTS; attempt++) {
       const current = await this.requests.send('pull', mkey, { opcode: Opcode.GET, key: mkey }, true);
       if (current.header.status === Status.KEY_NOT_FOUND) return undefined;
@@ -265,6 +288,14 @@ export class MemcachedStore implements CacheStore {
   async close(): Promise<void> {
     this.poller?.stop();
     this.topology.close();
+    this.casMemo.clear();
+  }
+
+  /** Drops the memoized CAS of `key` (bad keys are left to the operation to reject). */
+  private forget(key: string): void {
+    try {
+      this.casMemo.drop(toMemcachedKey(key));
+    } catch {}
   }
 
   /** A SET/ADD/SETQ request; the payload is framed as it is (a string as UTF-8), after the size check. */

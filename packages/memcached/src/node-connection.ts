@@ -21,6 +21,8 @@ export interface MemjsServerLike {
   onError(opaque: number, handler: (error: unknown) => void): void;
   write(blob: Buffer): void;
   close(): void;
+  /** Id of the open connection (changes with every new socket), or `undefined` when none is open. Without it, no CAS is memoized. */
+  connectionId?(): number | undefined;
 }
 
 /** Per-node connection settings. */
@@ -76,6 +78,8 @@ export class LarderServer extends Server {
   private readonly tlsOptions: tls.ConnectionOptions | undefined;
   private readonly timeoutMs: number;
   private corked = false;
+  /** Sockets opened so far: the current one's id (see `connectionId`). */
+  private sockets = 0;
   /** Fires at the oldest pending request's deadline (see `checkDeadlines`). */
   private deadlineTimer: NodeJS.Timeout | undefined;
 
@@ -101,6 +105,7 @@ export class LarderServer extends Server {
     }
     self.connected = false;
     self.responseBuffer = Buffer.alloc(0);
+    this.sockets++;
     const socket = this.tlsOptions
       ? tls.connect({
           host: this.host,
@@ -180,6 +185,15 @@ export class LarderServer extends Server {
       if (self._socket !== socket) return;
     }
     self.responseBuffer = at === buffer.length ? EMPTY : buffer.subarray(at);
+  }
+
+  /**
+   * Id of the open, ready connection, or `undefined` when none is. A CAS read on one connection is
+   * trusted only while it stays open: a restarted server hands out CAS values again from 1.
+   */
+  connectionId(): number | undefined {
+    const self = this as unknown as MemjsInternals;
+    return self._socket && self.connected ? this.sockets : undefined;
   }
 
   /** Replaces memjs's `Server#write`: one deadline per write, from now, checked by our own timer. */
@@ -297,6 +311,11 @@ export class NodeConnection {
   /** Closes the socket. */
   close(): void {
     this.server.close();
+  }
+
+  /** Id of the open connection (a new one per socket), or `undefined` when none is open or the server cannot say. */
+  connectionId(): number | undefined {
+    return this.server.connectionId?.();
   }
 
   private nextOpaque(): number {
