@@ -68,10 +68,19 @@ export class CasMemo {
       this.drop(mkey);
       return;
     }
-    // An exact-size unpooled copy: a pooled slice would keep its whole 8 KiB pool chunk alive.
-    const bytes = Buffer.allocUnsafeSlow(8 + value.length);
-    answer.header.cas.copy(bytes, 0, 0, 8);
-    value.copy(bytes, 8);
+    const known = this.entries.get(mkey);
+    const cas = answer.header.cas;
+    // Same item as last read (a hot key): its CAS, hence its value, is unchanged; only the age moves.
+    const same = known && known.node === node && known.connectionId === connectionId && cas.equals(memoCas(known));
+    let bytes: Buffer;
+    if (same) {
+      bytes = known.bytes;
+    } else {
+      // An exact-size unpooled copy: a pooled slice would keep its whole 8 KiB pool chunk alive.
+      bytes = Buffer.allocUnsafeSlow(8 + value.length);
+      cas.copy(bytes, 0, 0, 8);
+      value.copy(bytes, 8);
+    }
     this.drop(mkey);
     // Insertion order is age order: the oldest entries are evicted first.
     this.entries.set(mkey, { bytes, node, connectionId, at: Date.now() });

@@ -217,6 +217,19 @@ describe('CasMemo bounds', () => {
     expect(entry.bytes.readBigUInt64BE(0)).toBe(7n);
   });
 
+  it('a re-read of the same item (same CAS) keeps its copy; a new CAS takes a new one', () => {
+    memo = new CasMemo();
+    const held = (m: CasMemo) => (m as unknown as { entries: Map<string, { bytes: Buffer }> }).entries.get('k')!.bytes;
+    memo.remember('k', node, answer('v1', 5));
+    const first = held(memo);
+    memo.remember('k', node, answer('v1', 5));
+    expect(held(memo)).toBe(first);
+    memo.remember('k', node, answer('v2', 6));
+    expect(held(memo)).not.toBe(first);
+    expect(memo.size).toBe(1);
+    expect(memo.take('k', node)!.bytes.subarray(8).toString()).toBe('v2');
+  });
+
   it('forgets entries past the age cap, without any further call', async () => {
     memo = new CasMemo({ maxAgeMs: 30 });
     memo.remember('k', node, answer('v'));
