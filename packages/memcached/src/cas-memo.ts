@@ -30,6 +30,8 @@ const DEFAULT_LIMITS: CasMemoLimits = {
   maxAgeMs: 5000,
 };
 
+const NO_CAS = Buffer.alloc(8);
+
 /** A memoized answer: the CAS token and value bytes, where and when they were read. */
 export interface CasEntry {
   /** CAS token (8 bytes), then the value. */
@@ -64,12 +66,13 @@ export class CasMemo {
   remember(mkey: string, node: Node, answer: BinaryResponse): void {
     const value = answer.val;
     const connectionId = node.connection.connectionId();
-    if (connectionId === undefined || value.length > this.limits.maxValueBytes) {
+    const cas = answer.header.cas;
+    // CAS 0 (memcached -C, CAS disabled): a SET carrying it is unconditional, so it proves nothing.
+    if (connectionId === undefined || value.length > this.limits.maxValueBytes || cas.equals(NO_CAS)) {
       this.drop(mkey);
       return;
     }
     const known = this.entries.get(mkey);
-    const cas = answer.header.cas;
     // Same item as last read (a hot key): its CAS, hence its value, is unchanged; only the age moves.
     const same = known && known.node === node && known.connectionId === connectionId && cas.equals(memoCas(known));
     let bytes: Buffer;

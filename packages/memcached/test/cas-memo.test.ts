@@ -206,6 +206,12 @@ describe('CasMemo bounds', () => {
     expect(memo.take('f', node)).toBeUndefined();
   });
 
+  it('keeps nothing for CAS 0 (memcached -C): a SET carrying it would be unconditional', () => {
+    memo = new CasMemo();
+    memo.remember('k', node, answer('v', 0));
+    expect(memo.size).toBe(0);
+  });
+
   it('holds copies, not views of the received bytes', () => {
     memo = new CasMemo();
     const received = answer('value');
@@ -282,5 +288,30 @@ describe('the memo when a node leaves the ring (2 nodes)', () => {
       { description: 'node ejected' },
     );
     expect(memoOf(store).size).toBe(0);
+  });
+});
+
+describe('on a memcached with CAS disabled (-C)', () => {
+  let cluster: MemcachedCluster;
+  let store: MemcachedStore;
+  let other: MemcachedStore;
+  beforeAll(async () => {
+    cluster = await memcached(1, { args: ['-C'] });
+    store = await createMemcachedStore({ servers: cluster.servers.split(',') });
+    other = await createMemcachedStore({ servers: cluster.servers.split(',') });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await other?.close();
+    await cluster?.stop();
+  });
+
+  it('a get answers CAS 0, which is not kept: a write in between still makes compareAndSet false', async () => {
+    await store.set('nocas:a', 'mine', 60_000);
+    expect(text(await store.get('nocas:a'))).toBe('mine');
+    expect(memoOf(store).size).toBe(0);
+    await other.set('nocas:a', 'theirs', 60_000);
+    expect(await store.compareAndSet('nocas:a', 'mine', 'next', 60_000)).toBe(false);
+    expect(text(await other.get('nocas:a'))).toBe('theirs');
   });
 });
