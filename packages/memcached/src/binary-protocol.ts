@@ -1,3 +1,5 @@
+import { BackendError } from '@larder/core';
+
 /**
  * The pieces of the memcached binary protocol memjs does not give us: quiet operations
  * (GETKQ/SETQ/DELETEQ + NOOP) so a batch is one request per node, CAS on GET/DELETE, TOUCH,
@@ -185,4 +187,20 @@ export function counterExtras(delta: bigint, initial: bigint, expiration: number
 export function decodeCounter(value: Buffer): bigint {
   if (value.length !== 8) throw new RangeError(`counter answer has ${value.length} bytes, expected 8`);
   return value.readBigUInt64BE(0);
+}
+
+/** CAS 0: no token (a server run with `-C` answers it to every GET). */
+export const NO_CAS = Buffer.alloc(8);
+
+/**
+ * The CAS token a GET answered, for a write that must be conditional on it (`what`: the operation
+ * and key, for the error). A server run with `-C` (CAS disabled) answers 0, and a SET or DELETE
+ * carrying 0 is unconditional: rather than silently lose its atomicity, the operation fails.
+ */
+export function casOf(response: { header: { cas: Buffer } }, what: string): Buffer {
+  if (!response.header.cas.equals(NO_CAS)) return response.header.cas;
+  throw new BackendError(
+    `memcached ${what}: the server answered no CAS token (it runs with CAS disabled, -C), so the write cannot be made conditional`,
+    'memcached',
+  );
 }

@@ -8,7 +8,7 @@
  * from 1) and the key stays on that node; it is bounded by count, bytes and age, and holds copies
  * (a value is a view of a received chunk, which it would otherwise keep alive).
  */
-import type { BinaryResponse } from './binary-protocol';
+import { type BinaryResponse, NO_CAS } from './binary-protocol';
 import type { Node } from './topology';
 
 /** Bounds of the memo. */
@@ -29,8 +29,6 @@ const DEFAULT_LIMITS: CasMemoLimits = {
   maxValueBytes: 64 * 1024,
   maxAgeMs: 5000,
 };
-
-const NO_CAS = Buffer.alloc(8);
 
 /** A memoized answer: the CAS token and value bytes, where and when they were read. */
 export interface CasEntry {

@@ -1,5 +1,5 @@
 import { BackendError, type Payload } from '@larder/core';
-import { Opcode, type Request, Status } from './binary-protocol';
+import { casOf, Opcode, type Request, Status } from './binary-protocol';
 import { type CasMemo, memoCas, memoValue } from './cas-memo';
 import type { Requests } from './requests';
 import type { Topology } from './topology';
@@ -51,7 +51,12 @@ export async function compareAndSet(
     if (current.header.status === Status.KEY_NOT_FOUND) return false;
     if (current.header.status !== Status.OK) throw requests.statusError('compareAndSet', current);
     if (!current.val.equals(want)) return false;
-    const response = await requests.send('compareAndSet', mkey, { ...write, cas: current.header.cas }, false);
+    const response = await requests.send(
+      'compareAndSet',
+      mkey,
+      { ...write, cas: casOf(current, `compareAndSet of '${mkey}'`) },
+      false,
+    );
     const { status } = response.header;
     if (status === Status.OK) return true;
     if (status === Status.KEY_NOT_FOUND) return false;

@@ -1,5 +1,6 @@
 import { BackendError, type TtlMs } from '@larder/core';
 import {
+  casOf,
   counterExtras,
   decodeCounter,
   MAX_COUNTER,
@@ -74,7 +75,7 @@ async function casIncrement(
         key: mkey,
         extras: storageExtras(toExpiration(ttlMs)),
         value: String(next),
-        cas: current.header.cas,
+        cas: casOf(current, `increment of '${key}'`),
       };
     } else {
       throw requests.statusError('increment', current);

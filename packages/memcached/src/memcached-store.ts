@@ -11,6 +11,7 @@ import {
 import {
   type BinaryResponse,
   byteSize,
+  casOf,
   Opcode,
   type Request,
   Status,
@@ -272,7 +273,7 @@ export class MemcachedStore implements CacheStore {
       const response = await this.requests.send(
         'pull',
         mkey,
-        { opcode: Opcode.DELETE, key: mkey, cas: current.header.cas },
+        { opcode: Opcode.DELETE, key: mkey, cas: casOf(current, `pull of '${key}'`) },
         false,
       );
       if (response.header.status === Status.OK) return current.val;
@@ -312,7 +313,7 @@ export class MemcachedStore implements CacheStore {
     const response = await this.requests.send(
       op,
       mkey,
-      { opcode: Opcode.DELETE, key: mkey, cas: current.header.cas },
+      { opcode: Opcode.DELETE, key: mkey, cas: casOf(current, `${op} of '${mkey}'`) },
       false,
     );
     const { status } = response.header;

@@ -1,3 +1,4 @@
+import { BackendError } from '@larder/core';
 import { type MemcachedCluster, memcachedAsciiStats } from '@larder/dev-services';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMemcachedStore, type MemcachedStore } from '../src';
@@ -313,5 +314,27 @@ describe('on a memcached with CAS disabled (-C)', () => {
     await other.set('nocas:a', 'theirs', 60_000);
     expect(await store.compareAndSet('nocas:a', 'mine', 'next', 60_000)).toBe(false);
     expect(text(await other.get('nocas:a'))).toBe('theirs');
+  });
+
+  it('an operation that needs a conditional write fails with BackendError (a CAS 0 write would be unconditional) and changes nothing', async () => {
+    await store.set('nocas:b', 'same', 60_000);
+    await store.set('nocas:n', '41', 60_000);
+    const calls: [string, () => Promise<unknown>][] = [
+      ['compareAndSet', () => store.compareAndSet('nocas:b', 'same', 'next', 60_000)],
+      ['compareAndDelete', () => store.compareAndDelete('nocas:b', 'same')],
+      ['pull', () => store.pull('nocas:b')],
+      // A negative delta is a read-modify-write with CAS (a positive one is memcached's own INCR, atomic without CAS).
+      ['increment', () => store.increment('nocas:n', -1, 60_000)],
+    ];
+    for (const [name, call] of calls) {
+      const error = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error, name).toBeInstanceOf(BackendError);
+      expect((error as Error).message, name).toMatch(/CAS disabled, -C/);
+    }
+    expect(text(await other.get('nocas:b'))).toBe('same');
+    expect(text(await other.get('nocas:n'))).toBe('41');
   });
 });
