@@ -189,9 +189,18 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedRedisOptions
   const ryw = options.readYourWritesMs;
   const readYourWritesMs = ryw === undefined ? DEFAULT_READ_YOUR_WRITES_MS : ryw === 0 ? 0 : parseTtl(ryw);
   const durable = options.durableWrites;
+  const commandTimeoutMs = positiveInt(options.commandTimeoutMs, 'commandTimeoutMs', DEFAULT_COMMAND_TIMEOUT_MS);
   if (durable) {
     positiveInt(durable.replicas, 'durableWrites.replicas', 1);
     positiveInt(durable.timeoutMs, 'durableWrites.timeoutMs', 1);
+    // WAIT sends nothing back until its timeout: at or past the command timeout it would be
+    // taken for a dead connection (timed out and the socket dropped), not reported as E_NOT_DURABLE.
+    if (durable.timeoutMs >= commandTimeoutMs) {
+      throw new ConfigError(
+        `Invalid redis option durableWrites.timeoutMs: ${durable.timeoutMs} (must be below commandTimeoutMs, ${commandTimeoutMs})`,
+        'durableWrites.timeoutMs',
+      );
+    }
   }
   return {
     mode,
@@ -203,7 +212,7 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedRedisOptions
     binaryReplies: options.binaryReplies ?? false,
     autoPipelining: options.autoPipelining ?? false,
     coalesceWrites: options.coalesceWrites ?? true,
-    commandTimeoutMs: positiveInt(options.commandTimeoutMs, 'commandTimeoutMs', DEFAULT_COMMAND_TIMEOUT_MS),
+    commandTimeoutMs,
     connectTimeoutMs: positiveInt(options.connectTimeoutMs, 'connectTimeoutMs', DEFAULT_CONNECT_TIMEOUT_MS),
     maxKeyBytes: positiveInt(options.maxKeyBytes, 'maxKeyBytes', DEFAULT_MAX_KEY_BYTES),
     maxValueBytes: positiveInt(options.maxValueBytes, 'maxValueBytes', DEFAULT_MAX_VALUE_BYTES),

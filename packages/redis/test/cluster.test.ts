@@ -167,7 +167,7 @@ describe('redis: Cluster', () => {
   it('durableWrites WAITs on the master that owns the key', async () => {
     const durable = createRedisStore({
       clusterNodes: hostPorts(cluster.startupNodes),
-      durableWrites: { replicas: 1, timeoutMs: 2000 },
+      durableWrites: { replicas: 1, timeoutMs: 1500 }, // below commandTimeoutMs (2 s by default)
     });
     try {
       for (let i = 0; i < 10; i++) await durable.set(`durable:${i}`, 'x', 60_000);

@@ -49,6 +49,17 @@ describe('options', () => {
     expect(() => resolveOptions({ readFrom: 'nearest' as 'primary' })).toThrow(ConfigError);
     expect(() => resolveOptions({ commandTimeoutMs: -1 })).toThrow(ConfigError);
   });
+  it('refuses durableWrites.timeoutMs at or above commandTimeoutMs (WAIT would be taken for a dead connection)', () => {
+    expect(() => resolveOptions({ commandTimeoutMs: 500, durableWrites: { replicas: 1, timeoutMs: 500 } })).toThrow(
+      /durableWrites\.timeoutMs: 500 \(must be below commandTimeoutMs, 500\)/,
+    );
+    expect(
+      resolveOptions({ commandTimeoutMs: 500, durableWrites: { replicas: 1, timeoutMs: 100 } }).durableWrites,
+    ).toEqual({
+      replicas: 1,
+      timeoutMs: 100,
+    });
+  });
   it('escapes glob characters in SCAN patterns', () => {
     expect(scanPattern('a*b?c[d]e\\f')).toBe('a\\*b\\?c\\[d\\]e\\\\f*');
   });
