@@ -16,8 +16,12 @@ export async function describeCache(context: CacheContext): Promise<StoreDescrip
 export function closeCache(context: CacheContext): Promise<void> {
   context.closed ??= context.ready.then(
     async (store) => {
-      await context.l1?.close();
-      await store.close?.();
+      // The store closes even if stopping the L1 fails: its connections must not outlive the cache.
+      try {
+        await context.l1?.close();
+      } finally {
+        await store.close?.();
+      }
     },
     () => undefined,
   );

@@ -329,3 +329,27 @@ describe('L1Entries', () => {
     expect(entries.bytes).toBe(0);
   });
 });
+
+describe('closing a cache with an L1', () => {
+  it('closes the store even when stopping the L1 fails, and reports that failure', async () => {
+    const inner = createChaosStore();
+    let storeClosed = false;
+    const store: CacheStore = Object.create(inner);
+    Object.assign(store, {
+      invalidation: (): InvalidationSource => ({
+        mode: 'bus',
+        start: (handlers) => handlers.onState(true),
+        close: async () => {
+          throw new Error('bus close failed');
+        },
+      }),
+      close: async () => {
+        storeClosed = true;
+      },
+    });
+    const cache = new Cache({ store, prefix: 'app', l1: { invalidation: 'bus', busUrl: 'redis://x' } });
+    await cache.set('k', 1);
+    await expect(cache.close()).rejects.toThrow('bus close failed');
+    expect(storeClosed).toBe(true);
+  });
+});
