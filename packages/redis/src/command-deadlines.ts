@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { Command, type Redis } from 'ioredis';
 
 /** What this uses of an ioredis `Command` (ioredis 5 and 6 internals). */
 interface TimedCommand {
@@ -162,4 +162,14 @@ export function timeCommands(client: Redis, ms: number): CommandDeadlines {
     return duplicate.call(this, { commandTimeout: ms, socketTimeout: ms, ...override });
   } as Redis['duplicate'];
   return deadlines;
+}
+
+/**
+ * Whether this ioredis exposes what `CommandDeadlines` reads: a command's `isSettled` flag and the
+ * client's `commandQueue` (internals of ioredis 5 and 6). Without them a half-open connection
+ * would never be dropped, so the client keeps ioredis' own `commandTimeout` and `socketTimeout`.
+ */
+export function deadlinesSupported(client: Redis): boolean {
+  const queue = (client as unknown as Internals).commandQueue;
+  return typeof queue?.peekBack === 'function' && typeof new Command('PING', []).isSettled === 'boolean';
 }

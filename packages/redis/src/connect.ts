@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { type CommandDeadlines, timeCommands } from './command-deadlines';
+import { type CommandDeadlines, deadlinesSupported, timeCommands } from './command-deadlines';
 import type { NodeAddress, RedisClient, RedisMode, ResolvedRedisOptions } from './options';
 
 /** The clients a store talks to. */
@@ -94,9 +94,11 @@ function timeQueuedCommands(cluster: Cluster, ms: number): Cluster {
 // A node client (single, replica, Sentinel) times its commands with one timer (`timeCommands`):
 // ioredis' `commandTimeout` and `socketTimeout` arm up to two timers per command.
 function timedNode(options: RedisOptions, o: ResolvedRedisOptions, deadlines: CommandDeadlines[]): Redis {
-  const { commandTimeout: _command, socketTimeout: _socket, ...untimed } = options;
+  const { commandTimeout, socketTimeout, ...untimed } = options;
   const client = quiet(new Redis(untimed));
-  deadlines.push(timeCommands(client, o.commandTimeoutMs));
+  if (deadlinesSupported(client)) deadlines.push(timeCommands(client, o.commandTimeoutMs));
+  // ioredis reads both options per command: set after construction, they apply as if given.
+  else Object.assign(client.options, { commandTimeout, socketTimeout });
   return client;
 }
 

@@ -2,6 +2,7 @@ import { TimeoutError } from '@larder/core';
 import { type FaultProxy, type RedisServer, startFaultProxy, startRedis, waitFor } from '@larder/dev-services';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deadlinesSupported } from '../src/command-deadlines';
 import { createRedisStore, type RedisStore } from '../src/index';
 
 const TIMEOUT_MS = 300;
@@ -24,6 +25,9 @@ describe('redis: command timeouts with one timer per client', () => {
 
   it('arms no ioredis timer per command; a duplicated client keeps ioredis timeouts', () => {
     const client = store.client as Redis;
+    // The ioredis in use exposes what the deadlines read; a client without them would not.
+    expect(deadlinesSupported(client)).toBe(true);
+    expect(deadlinesSupported({} as Redis)).toBe(false);
     expect(client.options.commandTimeout).toBeUndefined();
     expect(client.options.socketTimeout).toBeUndefined();
     const copy = client.duplicate({ lazyConnect: true });
