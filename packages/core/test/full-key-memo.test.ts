@@ -36,6 +36,25 @@ describe('FullKeyMemo', () => {
       expect(() => memo.of('x'.repeat(2000), 1000, 'memory')).toThrow(InvalidKeyError);
     }
   });
+
+  it('pauses on a key set far larger than it, not on one a little larger than a generation', () => {
+    // Uniformly random reads (a seeded xorshift) of n keys.
+    const pausedCalls = (n: number) => {
+      const memo = new FullKeyMemo('p:');
+      let paused = 0;
+      let x = 2463534242;
+      for (let i = 0; i < 400_000; i++) {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        memo.of(`k${(x >>> 0) % n}`, 1000, 'memory');
+        if (memo.paused) paused++;
+      }
+      return paused;
+    };
+    expect(pausedCalls(150_000)).toBeGreaterThan(200_000);
+    expect(pausedCalls(10_000)).toBe(0);
+  });
 });
 
 describe('full keys of in-process stores', () => {
