@@ -63,6 +63,8 @@ const COMPILE_AFTER = 4;
 const MAX_COMPILED = 512;
 /** Larger values are not compiled (their code would be large; the interpreter is fine there). */
 const MAX_COMPILED_WEIGHT = 256;
+/** Nor are plans whose code would be longer than this (characters; long keys). */
+const MAX_COMPILED_SOURCE = 16 * 1024;
 
 let transitions = new Map<Plan, Map<string | number, Map<Plan, Plan>>>();
 let interned = 0;
@@ -179,15 +181,15 @@ function compile(plan: Plan): Copier | undefined {
     return out;
   };
   const result = emit('v', plan);
+  const body = `${lines.join('')}return ${result};`;
+  // Long keys make long code: such a plan stays with the interpreter.
+  if (body.length > MAX_COMPILED_SOURCE) return undefined;
   try {
-    const factory = new Function(
-      'copyBytes',
-      'copyOther',
-      `return function copy(v){${lines.join('')}return ${result};}`,
-    );
+    const factory = new Function('copyBytes', 'copyOther', `return function copy(v){${body}}`);
     return factory(copyBytes, copyOther) as Copier;
-  } catch {
-    canCompile = false;
+  } catch (error) {
+    // An EvalError is the platform refusing code generation: stop trying. Anything else concerns this plan only.
+    if (error instanceof EvalError) canCompile = false;
     return undefined;
   }
 }

@@ -68,4 +68,13 @@ describe('copy plans (clone mode)', () => {
     });
     for (const { target, value } of targets) readsAlike(target, value);
   });
+
+  it('a plan with very long keys stays interpreted and copies like any other', () => {
+    const long = (c: string) => c.repeat(10_000);
+    const value = { [long('a')]: { x: 1 }, [long('b')]: { y: [2] }, [long('c')]: { z: { w: 3 } } };
+    const target = stored(value);
+    readsAlike(target, value);
+    const copy = copyOut(target.value, target.plan) as Record<string, { x?: number }>;
+    expect(copy[long('a')]).not.toBe((target.value as Record<string, unknown>)[long('a')]);
+  });
 });
