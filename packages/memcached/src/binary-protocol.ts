@@ -189,8 +189,10 @@ export function decodeCounter(value: Buffer): bigint {
   return value.readBigUInt64BE(0);
 }
 
-/** CAS 0: no token (a server run with `-C` answers it to every GET). */
-export const NO_CAS = Buffer.alloc(8);
+/** Whether `cas` is CAS 0: no token (a server run with `-C` answers it to every GET). */
+export function isNoCas(cas: Buffer): boolean {
+  return cas.readBigUInt64BE(0) === 0n;
+}
 
 /**
  * The CAS token a GET answered, for a write that must be conditional on it (`what`: the operation
@@ -198,7 +200,7 @@ export const NO_CAS = Buffer.alloc(8);
  * carrying 0 is unconditional: rather than silently lose its atomicity, the operation fails.
  */
 export function casOf(response: { header: { cas: Buffer } }, what: string): Buffer {
-  if (!response.header.cas.equals(NO_CAS)) return response.header.cas;
+  if (!isNoCas(response.header.cas)) return response.header.cas;
   throw new BackendError(
     `memcached ${what}: the server answered no CAS token (it runs with CAS disabled, -C), so the write cannot be made conditional`,
     'memcached',

@@ -8,7 +8,7 @@
  * from 1) and the key stays on that node; it is bounded by count, bytes and age, and holds copies
  * (a value is a view of a received chunk, which it would otherwise keep alive).
  */
-import { type BinaryResponse, NO_CAS } from './binary-protocol';
+import { type BinaryResponse, isNoCas } from './binary-protocol';
 import type { Node } from './topology';
 
 /** Bounds of the memo. */
@@ -66,7 +66,7 @@ export class CasMemo {
     const connectionId = node.connection.connectionId();
     const cas = answer.header.cas;
     // CAS 0 (memcached -C, CAS disabled): a SET carrying it is unconditional, so it proves nothing.
-    if (connectionId === undefined || value.length > this.limits.maxValueBytes || cas.equals(NO_CAS)) {
+    if (connectionId === undefined || value.length > this.limits.maxValueBytes || isNoCas(cas)) {
       this.drop(mkey);
       return;
     }
