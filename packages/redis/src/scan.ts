@@ -7,6 +7,19 @@ export function scanPattern(prefix: string): string {
   return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
 }
 
+/** Each batch of keys one SCAN MATCH call finds under `prefix`, node after node (a key can repeat). */
+async function* scanBatches(nodes: Redis[], prefix: string): AsyncIterable<string[]> {
+  const pattern = scanPattern(prefix);
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+      cursor = next;
+      if (keys.length > 0) yield keys;
+    } while (cursor !== '0');
+  }
+}
+
 /** Every key under `prefix` on `nodes` (SCAN MATCH), each once; a failed SCAN goes to `fail`. */
 export async function* scanKeys(
   nodes: Redis[],
@@ -14,22 +27,25 @@ export async function* scanKeys(
   fail: (error: unknown) => never,
 ): AsyncIterable<string> {
   const seen = new Set<string>();
-  for (const node of nodes) {
-    let cursor = '0';
-    do {
-      let reply: [string, string[]];
+  const batches = scanBatches(nodes, prefix)[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      let batch: IteratorResult<string[]>;
       try {
-        reply = await node.scan(cursor, 'MATCH', scanPattern(prefix), 'COUNT', SCAN_COUNT);
+        batch = await batches.next();
       } catch (error) {
         fail(error);
       }
-      cursor = reply[0];
-      for (const key of reply[1]) {
+      if (batch.done) return;
+      for (const key of batch.value) {
         if (seen.has(key)) continue;
         seen.add(key);
         yield key;
       }
-    } while (cursor !== '0');
+    }
+  } finally {
+    // The caller may stop early: end the scan too.
+    await batches.return?.();
   }
 }
 
@@ -39,13 +55,5 @@ export async function unlinkPrefix(
   prefix: string,
   unlink: (keys: string[]) => Promise<unknown>,
 ): Promise<void> {
-  const pattern = scanPattern(prefix);
-  for (const node of nodes) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
-      cursor = next;
-      if (keys.length > 0) await unlink(keys);
-    } while (cursor !== '0');
-  }
+  for await (const keys of scanBatches(nodes, prefix)) await unlink(keys);
 }
