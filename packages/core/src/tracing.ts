@@ -48,11 +48,14 @@ export interface TopologyTraceEvent {
     | 'node-readmitted'
     | 'discovery'
     | 'failover'
-    | 'l1-flushed';
+    | 'l1-flushed'
+    | 'l1-refused';
   /** The node concerned (`host:port`), when one is. */
   readonly node?: string;
   /** Discovery (configuration) version, for `discovery`. */
   readonly version?: number;
+  /** Why, for `l1-refused`: the server's reply (e.g. an ACL's NOPERM): the L1 stays down until it is accepted. */
+  readonly reason?: string;
 }
 
 /** The `larder.operation` tracing channel (start, end, asyncStart, asyncEnd, error). */

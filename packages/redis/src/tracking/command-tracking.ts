@@ -1,6 +1,6 @@
 import type { InvalidationHandlers, InvalidationOptions, InvalidationSource } from '@larder/core';
-import type { Redis } from 'ioredis';
-import { INVALIDATE_CHANNEL, runId } from './tracking-link';
+import { type Redis, ReplyError } from 'ioredis';
+import { INVALIDATE_CHANNEL, publishRefusal, runId } from './tracking-link';
 
 /** One L1 fed by the store's tracking: its prefix and its handlers. */
 interface Attached {
@@ -36,6 +36,8 @@ export class CommandTracking {
   #generation = 0;
   #arming: Promise<void> | undefined;
   #again = false;
+  /** Store name of the first L1 attached, for topology events. */
+  #store = 'redis';
   readonly #onDown = () => this.#down();
   readonly #onReady = () => this.#arm();
 
@@ -48,6 +50,7 @@ export class CommandTracking {
       mode: 'tracking',
       start: (handlers) => {
         handlers.onState(false);
+        if (this.#attached.size === 0) this.#store = options.store;
         entry = { prefix: options.prefix, handlers };
         this.#attach(entry);
       },
@@ -178,8 +181,10 @@ export class CommandTracking {
       for (const prefix of prefixes) on.push('PREFIX', prefix);
       on.push('NOLOOP');
       await Promise.all([command.call('CLIENT', 'TRACKING', 'OFF'), command.call('CLIENT', ...on)]);
-    } catch {
-      return; // a connection dropped meanwhile: its `ready` arms again
+    } catch (error) {
+      // A connection dropped meanwhile: its `ready` arms again. A refusal (ACL, old server) is reported.
+      if (error instanceof ReplyError) publishRefusal(this.#store, error as Error);
+      return;
     }
     if (this.#attached.size === 0) {
       // Every L1 closed while this arm ran: no redirect to a closed subscriber is left behind.

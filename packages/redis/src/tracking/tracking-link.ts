@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { publishTopology } from '@larder/core';
+import { type Redis, ReplyError } from 'ioredis';
 
 /** Channel Redis publishes redirected invalidations on (RESP2 Pub/Sub form). */
 export const INVALIDATE_CHANNEL = '__redis__:invalidate';
@@ -9,6 +10,8 @@ export interface LinkEvents {
   onFlush(): void;
   /** The link's state changed: armed (`true`) or not. */
   onState(): void;
+  /** The server refused to turn tracking on (an error reply, not a dropped connection). */
+  onRefused(error: Error): void;
 }
 
 /** Makes one connection to the node a link watches (the caller's options, RESP2, no auto-resubscribe). */
@@ -107,8 +110,10 @@ export class TrackingLink {
       await subscriber.subscribe(INVALIDATE_CHANNEL);
       await this.tracker.call('CLIENT', 'TRACKING', 'OFF');
       await this.tracker.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id), 'BCAST', 'PREFIX', this.prefix);
-    } catch {
-      return; // a connection dropped meanwhile: its `ready` arms again
+    } catch (error) {
+      // A connection dropped meanwhile: its `ready` arms again. A refusal (ACL, old server) is reported.
+      if (error instanceof ReplyError) this.events.onRefused(error as Error);
+      return;
     }
     if (generation !== this.#generation || this.#closed) return;
     if (this.tracker.status !== 'ready' || this.subscriber.status !== 'ready') return;
@@ -121,4 +126,9 @@ export class TrackingLink {
 export async function runId(client: Redis): Promise<string | undefined> {
   const info = await client.info('server');
   return /run_id:(\w+)/.exec(info)?.[1];
+}
+
+/** Publishes `l1-refused` on `larder.topology`: the server refused tracking, so the L1 stays down (bypassed). */
+export function publishRefusal(store: string, error: Error): void {
+  publishTopology({ store, driver: 'redis', event: 'l1-refused', reason: error.message });
 }

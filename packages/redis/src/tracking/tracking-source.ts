@@ -3,7 +3,7 @@ import { publishTopology } from '@larder/core';
 import { type Cluster, Redis } from 'ioredis';
 import { type Connection, isCluster } from '../connect';
 import type { RedisClient } from '../options';
-import { TrackingLink } from './tracking-link';
+import { publishRefusal, TrackingLink } from './tracking-link';
 
 /** Options of the tracking source. */
 export interface TrackingOptions {
@@ -34,6 +34,7 @@ export function trackingSource(connection: Connection, options: TrackingOptions)
       up = now;
       handlers?.onState(now);
     },
+    onRefused: (error: Error) => publishRefusal(options.store, error),
   };
   const clients: RedisClient[] = [connection.primary, ...connection.replicas];
   const clusters = clients.filter(isCluster);
