@@ -30,6 +30,8 @@ export const FAULT_CASES: readonly (readonly [string, MatrixFault])[] = [
 export interface MatrixCall {
   run: () => Promise<unknown>;
   correct: (value: unknown) => boolean;
+  /** A write: the key and text it stores, read back after the fault when the call succeeded. */
+  writes?: readonly [key: string, text: string];
 }
 
 /** A payload read back as text (drivers may hand a string back as bytes). */
@@ -42,7 +44,7 @@ export function payloadText(value: unknown): string | undefined {
 /**
  * The store calls every driver's matrix makes under a fault, before its own: reads of `fm:a`
  * (holding 'A') and `fm:big` (holding `big`), a getMany, and writes to keys tagged with `tag`
- * (`fm:w:<tag>` and `fm:m:<tag>` at indexes 3 and 4, so a test can check that the writes that
+ * (`fm:w:<tag>` and `fm:m:<tag>`, named in `writes` so a test can check that the writes that
  * succeeded are there; `fm:n:<tag>` is incremented from nothing).
  */
 export function storeFaultCalls(store: CacheStore, tag: string, big: string): MatrixCall[] {
@@ -56,8 +58,12 @@ export function storeFaultCalls(store: CacheStore, tag: string, big: string): Ma
         return payloadText(list[0]) === 'A' && list[1] === undefined;
       },
     },
-    { run: () => store.set(`fm:w:${tag}`, 'W', 60_000), correct: (v) => v === undefined },
-    { run: () => store.setMany!([[`fm:m:${tag}`, 'M']], 60_000), correct: (v) => v === undefined },
+    { run: () => store.set(`fm:w:${tag}`, 'W', 60_000), correct: (v) => v === undefined, writes: [`fm:w:${tag}`, 'W'] },
+    {
+      run: () => store.setMany!([[`fm:m:${tag}`, 'M']], 60_000),
+      correct: (v) => v === undefined,
+      writes: [`fm:m:${tag}`, 'M'],
+    },
     { run: () => store.increment!(`fm:n:${tag}`, 1, 60_000), correct: (v) => v === 1 },
   ];
 }
