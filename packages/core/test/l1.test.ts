@@ -5,7 +5,8 @@ import type { CacheStore, Payload } from '../src/contract';
 import { ConfigError } from '../src/errors';
 import type { InvalidationHandlers, InvalidationMessage, InvalidationSource } from '../src/l1/invalidation';
 import { createChaosStore } from '../src/testing/chaos-store';
-import { operationChannel, topologyChannel } from '../src/tracing';
+import { topologyChannel } from '../src/tracing';
+import { tracedTiers } from './helpers/traced-tiers';
 
 /** A bus between caches of this test: what one publishes reaches the others (the interface the Redis bus implements). */
 function localBus() {
@@ -95,23 +96,10 @@ describe('L1 tier', () => {
     const store = createChaosStore();
     const cache = new Cache({ store, prefix: 'app', l1: { invalidation: 'none' } });
     await cache.set('k', { a: 1 });
-    const tiers: unknown[] = [];
-    const handlers = {
-      start() {},
-      end() {},
-      asyncStart() {},
-      asyncEnd(context: { operation: string; tier?: string }) {
-        if (context.operation === 'get') tiers.push(context.tier);
-      },
-      error() {},
-    };
-    operationChannel.subscribe(handlers as never);
-    try {
+    const tiers = await tracedTiers('get', async () => {
       await cache.get('k');
       await cache.get('k');
-    } finally {
-      operationChannel.unsubscribe(handlers as never);
-    }
+    });
     expect(tiers).toEqual(['l2', 'l1']);
     expect((await cache.describe()).l1).toMatchObject({ entries: 1, invalidation: 'none', state: 'up' });
     await cache.close();
