@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { activeResources, processListeners } from '@larder/test-suite';
 import { describe, expect, it } from 'vitest';
 // Types only, from where test-suite has it installed.
 import type FastCheck from '../../test-suite/node_modules/fast-check';
@@ -10,17 +11,6 @@ import { createChaosStore } from '../src/testing/chaos-store';
 const fc = createRequire(fileURLToPath(new URL('../../test-suite/package.json', import.meta.url)))(
   'fast-check',
 ) as typeof FastCheck;
-
-/** Listeners on `process`, per event name. */
-const processListeners = () =>
-  Object.fromEntries(process.eventNames().map((e) => [String(e), process.listenerCount(e)]));
-
-/** Active handles and requests (timers, sockets...), counted per type. */
-const activeResources = () => {
-  const counts: Record<string, number> = {};
-  for (const type of process.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
-  return counts;
-};
 
 describe('L1 bounds', () => {
   it('creating and closing 1,000 tiered caches (invalidation none) leaks no listener, handle or timer', async () => {

@@ -1,20 +1,10 @@
 import { Cache } from '@larder/core';
 import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
+import { activeResources, processListeners } from '@larder/test-suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/index';
 
 const CHURN = Number(process.env.LARDER_L1_CHURN ?? 1000);
-
-/** Listeners on `process`, per event name. */
-const processListeners = () =>
-  Object.fromEntries(process.eventNames().map((e) => [String(e), process.listenerCount(e)]));
-
-/** Active handles and requests (timers, sockets...), counted per type. */
-const activeResources = () => {
-  const counts: Record<string, number> = {};
-  for (const type of process.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
-  return counts;
-};
 
 describe('L1 with Redis tracking: create and close', () => {
   let server: RedisServer;

@@ -3,6 +3,7 @@ export * from './faults/secret-sweep';
 export * from './faults/store-fault';
 export type { ErrorClass, WaitForOptions } from './helpers';
 export { collect, delay, describeError, expectError, expectLarderError, uniqueKey, waitFor } from './helpers';
+export { activeResources, processListeners } from './leaks';
 export type {
   CacheOverrides,
   CacheUnderTest,
