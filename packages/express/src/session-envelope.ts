@@ -77,42 +77,33 @@ function corrupt(sid: string, what: string, cause?: unknown): SerializationError
 
 /** The session data as JSON text; data JSON would drop or refuse (functions, symbols, BigInt, cycles) is a `SerializationError`. */
 export function encodeSessionData(data: Record<string, unknown>, sid: string): string {
-  if (refused(data, [])) {
-    // Rare: walk again, naming the path (building paths on every save cost more than the stringify).
-    const problem = unencodable(data, '', []) ?? 'a value JSON refuses';
-    throw new SerializationError(`Cannot store session '${sid}': ${problem}`, sid);
+  const problem = problemIn(data, []);
+  if (problem !== undefined) {
+    const where = problem.path.reverse().join('.') || 'the top';
+    throw new SerializationError(`Cannot store session '${sid}': ${problem.what} at ${where}`, sid);
   }
   return JSON.stringify(data);
 }
 
-/** Whether `value` holds anything JSON would drop or refuse (`unencodable`'s test, without paths). */
-function refused(value: unknown, ancestors: object[]): boolean {
+/**
+ * The first value JSON would drop or refuse, and the keys leading to it (innermost first). The path
+ * is built only on the way back up from a problem: building it on every save cost more than the stringify.
+ */
+function problemIn(value: unknown, ancestors: object[]): { what: string; path: string[] } | undefined {
   const type = typeof value;
-  if (type !== 'object') return type === 'function' || type === 'symbol' || type === 'bigint';
-  if (value === null || typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
-  if (ancestors.includes(value as object)) return true;
-  ancestors.push(value as object);
-  const keys = Object.keys(value as object);
-  for (let i = 0; i < keys.length; i++) {
-    if (refused((value as Record<string, unknown>)[keys[i] as string], ancestors)) return true;
-  }
-  ancestors.pop();
-  return false;
-}
-
-/** Describes the first value JSON cannot keep (with its path), or `undefined`. */
-function unencodable(value: unknown, path: string, ancestors: object[]): string | undefined {
-  const type = typeof value;
-  if (type === 'function' || type === 'symbol' || type === 'bigint') return `a ${type} at ${path || 'the top'}`;
+  if (type === 'function' || type === 'symbol' || type === 'bigint') return { what: `a ${type}`, path: [] };
   if (type !== 'object' || value === null) return undefined;
   // Dates and cookie objects say themselves how they serialize.
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return undefined;
-  if (ancestors.includes(value as object)) return `a circular reference at ${path}`;
+  if (ancestors.includes(value as object)) return { what: 'a circular reference', path: [] };
   ancestors.push(value as object);
-  for (const name of Object.keys(value as object)) {
-    const at = path ? `${path}.${name}` : name;
-    const found = unencodable((value as Record<string, unknown>)[name], at, ancestors);
-    if (found) return found;
+  const keys = Object.keys(value as object);
+  for (let i = 0; i < keys.length; i++) {
+    const found = problemIn((value as Record<string, unknown>)[keys[i] as string], ancestors);
+    if (found !== undefined) {
+      found.path.push(keys[i] as string);
+      return found;
+    }
   }
   ancestors.pop();
   return undefined;
