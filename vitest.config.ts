@@ -18,8 +18,10 @@ const drivers = ['memory', 'redis', 'memcached', 'dynamodb'];
 const source = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
 
 // Tests import the workspace packages from source, so no build is needed to run them. The
-// `<driver>/env` entries come first: an alias also matches the sub-paths of its name.
+// sub-path entries (`<driver>/env`, `core/driver`, `core/testing`) come first: an alias also matches the sub-paths of its name.
 const alias = [
+  { find: '@larder/core/driver', replacement: source('core/src/driver.ts') },
+  { find: '@larder/core/testing', replacement: source('core/src/testing/index.ts') },
   ...drivers.map((name) => ({ find: `@larder/${name}/env`, replacement: source(`${name}/src/env.ts`) })),
   ...packages.map((name) => ({ find: `@larder/${name}`, replacement: source(`${name}/src/index.ts`) })),
 ];

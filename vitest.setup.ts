@@ -1,4 +1,4 @@
-import { registerDriverEnvironment } from '@larder/core';
+import { registerDriverEnvironment } from '@larder/core/driver';
 import { larderEnv as dynamodb } from '@larder/dynamodb/env';
 import { larderEnv as memcached } from '@larder/memcached/env';
 import { larderEnv as memory } from '@larder/memory/env';

@@ -6,7 +6,7 @@
  * and decoding, which every real client (larder included) pays on top of its own work.
  */
 import net from 'node:net';
-import { parseHostPort } from '@larder/core';
+import { parseHostPort } from '@larder/core/driver';
 
 const HEADER = 24;
 const GETKQ = 0x0d;

@@ -6,7 +6,8 @@
  * wall time over IPC and answers `get`s.
  */
 import { fileURLToPath } from 'node:url';
-import { Cache, type CacheStore, type InvalidationSource } from '@larder/core';
+import { Cache } from '@larder/core';
+import type { CacheStore, InvalidationSource } from '@larder/core/driver';
 import { createRedisStore } from '@larder/redis';
 import { Redis } from 'ioredis';
 

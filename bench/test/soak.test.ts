@@ -1,4 +1,4 @@
-import type { CacheStore } from '@larder/core';
+import type { CacheStore } from '@larder/core/driver';
 import { createMemoryStore } from '@larder/memory';
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../src/soak/backends';

@@ -1,5 +1,5 @@
 /** The soak's backends: each starts its own server (@larder/dev-services) and opens stores on it. */
-import type { CacheStore } from '@larder/core';
+import type { CacheStore } from '@larder/core/driver';
 import { startDynamoDbLocal, startMemcached, startRedis } from '@larder/dev-services';
 import { createDynamoDbStore, createTables } from '@larder/dynamodb';
 import { createMemcachedStore } from '@larder/memcached';

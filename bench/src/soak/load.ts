@@ -1,5 +1,6 @@
 /** The soak's mixed load: workers calling the facade in a loop, counting calls and errors. */
-import { BackendError, Cache, type CacheStore, InvalidKeyError } from '@larder/core';
+import { BackendError, Cache, InvalidKeyError } from '@larder/core';
+import type { CacheStore } from '@larder/core/driver';
 
 /** Counts of one load run. */
 export interface LoadCounts {

@@ -1,4 +1,4 @@
-import { redactText } from '@larder/core';
+import { redactText } from '@larder/core/driver';
 
 /** Where a command reads its environment and writes its output (process.* in the bin, buffers in tests). */
 export interface CliIo {

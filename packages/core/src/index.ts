@@ -1,33 +1,62 @@
-export * from './app-cache';
-export * from './cache';
-// Deep copy of decoded values (the memory driver's copying mode, the L1): for in-process stores.
-export { type CopyTarget, copyInto, copyOut, type Plan, UNCOPYABLE_SIZE } from './clone';
-export * from './codec';
-export * from './config-from-env';
-export type * from './contract';
-export { registerDriverEnvironment } from './driver-environments';
-export * from './env-reader';
-export * from './errors';
-export * from './events';
-export type * from './l1/invalidation';
-export { type L1Options, parseBytes } from './l1/l1-options';
-export type { L1Description } from './l1/l1-tier';
-export * from './lock';
-export * from './manager';
-export * from './redact';
-export * from './scrub';
-export type * from './store-config';
-export type * from './store-description';
-export * from './testing/chaos-store';
-export * from './tick-batcher';
-export { withTimeout } from './timeout';
+// The app API: the facade, the manager, config, errors, option and result types. Driver authors
+// import `@larder/core/driver`, test authors `@larder/core/testing` (see docs/architecture.md).
+export { type AppCache, cache, getDefaultManager, resetDefaultManager, setDefaultManager } from './cache/app-cache';
 export {
-  type CacheTier,
+  Cache,
+  type CacheOptions,
+  type RememberOptions,
+  type RememberResult,
+  type WithLockOptions,
+} from './cache/cache';
+export type {
+  CacheErrorEvent,
+  CacheEventMap,
+  CacheEventName,
+  CacheListener,
+  CacheStats,
+} from './cache/events';
+export { Lock } from './cache/operations/lock';
+export {
+  type ConfigFromEnvOptions,
+  configFromEnv,
+  defineConfig,
+  ENV_VARIABLES,
+  envVariables,
+} from './config/config-from-env';
+export type { Env } from './config/env-reader';
+export {
+  CacheManager,
+  type CacheManagerOptions,
+  createCacheManager,
+  type ManagerConfig,
+} from './config/manager';
+export type {
+  CacheManagerConfig,
+  CustomDriverConfig,
+  StoreConfig,
+  StoreOrConfig,
+} from './config/store-config';
+export {
+  BackendError,
+  ConfigError,
+  DriverNotFoundError,
+  InvalidArgumentError,
+  InvalidKeyError,
+  InvalidTtlError,
+  LarderError,
+  LockTimeoutError,
+  SerializationError,
+  TimeoutError,
+  UnsupportedOperationError,
+  ValueTooLargeError,
+} from './contract/errors';
+export type { L1Description, NodeDescription, StoreDescription } from './contract/store-description';
+export type { L1Options } from './l1/options';
+export {
   type OperationTraceContext,
   operationChannel,
-  publishTopology,
   type TopologyTraceEvent,
   topologyChannel,
-} from './tracing';
-export * from './ttl';
-export { rawValueSize } from './value-policy';
+} from './util/tracing';
+export { type Codec, jsonCodec } from './values/codec';
+export { parseTtl, type Ttl } from './values/ttl';

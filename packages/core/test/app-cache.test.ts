@@ -1,8 +1,8 @@
 import { createMemoryStore } from '@larder/memory';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cache, getDefaultManager, resetDefaultManager, setDefaultManager } from '../src/app-cache';
-import { ConfigError } from '../src/errors';
-import { createCacheManager } from '../src/manager';
+import { cache, getDefaultManager, resetDefaultManager, setDefaultManager } from '../src/cache/app-cache';
+import { createCacheManager } from '../src/config/manager';
+import { ConfigError } from '../src/contract/errors';
 
 afterEach(async () => {
   vi.unstubAllEnvs();

@@ -1,4 +1,5 @@
-import { Cache, createChaosStore } from '@larder/core';
+import { Cache } from '@larder/core';
+import { createChaosStore } from '@larder/core/testing';
 import { runConformanceSuite } from '@larder/test-suite';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 

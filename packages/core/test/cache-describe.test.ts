@@ -1,7 +1,7 @@
 import { createMemoryStore } from '@larder/memory';
 import { describe, expect, it } from 'vitest';
-import { Cache } from '../src/cache';
-import type { CacheStore } from '../src/contract';
+import { Cache } from '../src/cache/cache';
+import type { CacheStore } from '../src/contract/store';
 
 describe('Cache.describe()', () => {
   it("returns the store's description", async () => {

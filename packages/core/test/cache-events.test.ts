@@ -1,5 +1,7 @@
-import { Cache, type CacheKeyEvent, createChaosStore } from '@larder/core';
+import { Cache } from '@larder/core';
+import { createChaosStore } from '@larder/core/testing';
 import { describe, expect, it, vi } from 'vitest';
+import type { CacheKeyEvent } from '../src/cache/events';
 
 describe('events and stats', () => {
   it('emits hit, miss, write and delete with the key (namespace path included, prefix excluded)', async () => {

@@ -1,11 +1,5 @@
-import {
-  Cache,
-  createChaosStore,
-  InvalidKeyError,
-  InvalidTtlError,
-  SerializationError,
-  ValueTooLargeError,
-} from '@larder/core';
+import { Cache, InvalidKeyError, InvalidTtlError, SerializationError, ValueTooLargeError } from '@larder/core';
+import { createChaosStore } from '@larder/core/testing';
 import { describe, expect, it } from 'vitest';
 
 const circular = () => {

@@ -1,11 +1,6 @@
-import {
-  Cache,
-  type CacheStore,
-  ConfigError,
-  createChaosStore,
-  DriverNotFoundError,
-  UnsupportedOperationError,
-} from '@larder/core';
+import { Cache, ConfigError, DriverNotFoundError, UnsupportedOperationError } from '@larder/core';
+import type { CacheStore } from '@larder/core/driver';
+import { createChaosStore } from '@larder/core/testing';
 import { describe, expect, it, vi } from 'vitest';
 
 const setup = (options: Parameters<typeof createChaosStore>[0] = {}, prefix = 'app:') => {

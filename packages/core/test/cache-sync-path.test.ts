@@ -1,4 +1,5 @@
-import { BackendError, Cache, createChaosStore, InvalidKeyError, SerializationError } from '@larder/core';
+import { BackendError, Cache, InvalidKeyError, SerializationError } from '@larder/core';
+import { createChaosStore } from '@larder/core/testing';
 import { describe, expect, it, vi } from 'vitest';
 
 // In-process stores may offer getSync/setSync; the facade then answers get, set and remember

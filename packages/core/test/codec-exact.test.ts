@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { Cache, createChaosStore, jsonCodec, SerializationError } from '@larder/core';
+import { Cache, jsonCodec, SerializationError } from '@larder/core';
+import { createChaosStore } from '@larder/core/testing';
 import { describe, expect, it } from 'vitest';
 
 // assert/strict's deepEqual tells -0 from 0, a Buffer from a Uint8Array, an Int32Array from a

@@ -1,4 +1,5 @@
-import { Cache, createChaosStore, jsonCodec, SerializationError } from '@larder/core';
+import { Cache, jsonCodec, SerializationError } from '@larder/core';
+import { createChaosStore } from '@larder/core/testing';
 import { describe, expect, it } from 'vitest';
 
 const samples: [string, unknown][] = [

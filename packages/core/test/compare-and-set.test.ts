@@ -1,6 +1,7 @@
 import { createMemoryStore } from '@larder/memory';
 import { describe, expect, it } from 'vitest';
-import { Cache, type CacheStore, UnsupportedOperationError } from '../src/index';
+import type { CacheStore } from '../src/driver';
+import { Cache, UnsupportedOperationError } from '../src/index';
 
 /** The memory store with some optional operations hidden (a driver that lacks them). */
 function without(store: CacheStore, ...hidden: string[]): CacheStore {

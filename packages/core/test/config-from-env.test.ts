@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { configFromEnv, defineConfig, ENV_VARIABLES } from '../src/config-from-env';
-import { ConfigError } from '../src/errors';
+import { configFromEnv, defineConfig, ENV_VARIABLES } from '../src/config/config-from-env';
+import { ConfigError } from '../src/contract/errors';
 
 function configError(env: Record<string, string>, options?: { drivers?: string[] }): ConfigError {
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CopyTarget, copyInto, copyOut } from '../src/clone';
+import { type CopyTarget, copyInto, copyOut } from '../src/values/clone';
 
 function stored(value: unknown): CopyTarget {
   const target: CopyTarget = { value: undefined, plan: undefined };

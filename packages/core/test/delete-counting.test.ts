@@ -1,5 +1,7 @@
-import { Cache, type CacheDeleteEvent, createChaosStore } from '@larder/core';
+import { Cache } from '@larder/core';
+import { createChaosStore } from '@larder/core/testing';
 import { describe, expect, it } from 'vitest';
+import type { CacheDeleteEvent } from '../src/cache/events';
 
 describe('stats().deletes counts only removals', () => {
   it('delete / deleteMany / pull of missing keys do not count; events say whether something was removed', async () => {

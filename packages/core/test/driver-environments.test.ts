@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { configFromEnv, ENV_VARIABLES, envVariables } from '../src/config-from-env';
-import type { DriverEnvironment } from '../src/env-reader';
-import { ConfigError } from '../src/errors';
+import { configFromEnv, ENV_VARIABLES, envVariables } from '../src/config/config-from-env';
+import type { DriverEnvironment } from '../src/config/env-reader';
+import { ConfigError } from '../src/contract/errors';
 
 // A fifth driver, as a package would ship it in `<package>/env`: core changes nothing to take it.
 const fifth: DriverEnvironment = {

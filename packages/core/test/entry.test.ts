@@ -1,6 +1,15 @@
 import { jsonCodec } from '@larder/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { freshValue, GRACE, GraceCopies, gracedEntry, isFresh, isGraced, isLivePayload, storeTtl } from '../src/entry';
+import {
+  freshValue,
+  GRACE,
+  GraceCopies,
+  gracedEntry,
+  isFresh,
+  isGraced,
+  isLivePayload,
+  storeTtl,
+} from '../src/values/entry';
 
 const start = new Date('2030-01-01T00:00:00Z').getTime();
 

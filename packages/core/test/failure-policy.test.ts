@@ -1,12 +1,5 @@
-import {
-  BackendError,
-  Cache,
-  type CacheErrorEvent,
-  createChaosStore,
-  LarderError,
-  TimeoutError,
-  ValueTooLargeError,
-} from '@larder/core';
+import { BackendError, Cache, type CacheErrorEvent, LarderError, TimeoutError, ValueTooLargeError } from '@larder/core';
+import { createChaosStore } from '@larder/core/testing';
 import { describe, expect, it, vi } from 'vitest';
 
 describe("onError: 'throw' (default)", () => {

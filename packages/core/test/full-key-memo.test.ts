@@ -1,6 +1,7 @@
-import { Cache, createChaosStore, InvalidKeyError } from '@larder/core';
+import { Cache, InvalidKeyError } from '@larder/core';
+import { createChaosStore } from '@larder/core/testing';
 import { describe, expect, it } from 'vitest';
-import { FullKeyMemo } from '../src/key-policy';
+import { FullKeyMemo } from '../src/values/key-policy';
 
 describe('FullKeyMemo', () => {
   it('returns prefix + key, validated on every call for keys it refused', () => {

@@ -1,6 +1,6 @@
 import { MemoryStore } from '@larder/memory';
 import { describe, expect, it } from 'vitest';
-import { Cache } from '../src/cache';
+import { Cache } from '../src/cache/cache';
 import { createChaosStore } from '../src/testing/chaos-store';
 
 // A user value shaped like remember's graced entry ({ '\u0000grace': expiry, v }) must read back as itself.

@@ -1,4 +1,5 @@
-import { Cache, type Codec, createChaosStore, jsonCodec } from '@larder/core';
+import { Cache, type Codec, jsonCodec } from '@larder/core';
+import { createChaosStore } from '@larder/core/testing';
 import { createMemoryStore } from '@larder/memory';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 

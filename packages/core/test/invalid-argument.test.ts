@@ -1,4 +1,5 @@
-import { Cache, createChaosStore, InvalidArgumentError, LarderError } from '@larder/core';
+import { Cache, InvalidArgumentError, LarderError } from '@larder/core';
+import { createChaosStore } from '@larder/core/testing';
 import { describe, expect, it } from 'vitest';
 
 describe('InvalidArgumentError', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Cache } from '../src/cache';
+import { Cache } from '../src/cache/cache';
 import { createChaosStore } from '../src/testing/chaos-store';
 import { tracedTiers } from './helpers/traced-tiers';
 

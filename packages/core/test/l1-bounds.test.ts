@@ -4,7 +4,7 @@ import { activeResources, processListeners } from '@larder/test-suite';
 import { describe, expect, it } from 'vitest';
 // Types only, from where test-suite has it installed.
 import type FastCheck from '../../test-suite/node_modules/fast-check';
-import { Cache } from '../src/cache';
+import { Cache } from '../src/cache/cache';
 import { createChaosStore } from '../src/testing/chaos-store';
 
 // fast-check is a dependency of @larder/test-suite, not of core: resolve it from there (by path).

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { Cache } from '../src/cache';
-import { configFromEnv, ENV_VARIABLES } from '../src/config-from-env';
-import type { CacheStore, Payload } from '../src/contract';
-import { ConfigError } from '../src/errors';
-import type { InvalidationHandlers, InvalidationMessage, InvalidationSource } from '../src/l1/invalidation';
+import { Cache } from '../src/cache/cache';
+import { configFromEnv, ENV_VARIABLES } from '../src/config/config-from-env';
+import { ConfigError } from '../src/contract/errors';
+import type { InvalidationHandlers, InvalidationMessage, InvalidationSource } from '../src/contract/invalidation';
+import type { CacheStore, Payload } from '../src/contract/store';
 import { createChaosStore } from '../src/testing/chaos-store';
-import { topologyChannel } from '../src/tracing';
+import { topologyChannel } from '../src/util/tracing';
 import { tracedTiers } from './helpers/traced-tiers';
 
 /** A bus between caches of this test: what one publishes reaches the others (the interface the Redis bus implements). */
@@ -290,7 +290,7 @@ describe('configFromEnv: L1 variables', () => {
 
 describe('L1Entries', () => {
   it('evicts the least recently used first, within entries and bytes', async () => {
-    const { L1Entries } = await import('../src/l1/l1-entries');
+    const { L1Entries } = await import('../src/l1/entries');
     const entry = (bytes: number) => ({
       value: 1,
       plan: undefined,

@@ -1,4 +1,5 @@
-import { Cache, createChaosStore, LockTimeoutError } from '@larder/core';
+import { Cache, LockTimeoutError } from '@larder/core';
+import { createChaosStore } from '@larder/core/testing';
 import { describe, expect, it, vi } from 'vitest';
 
 // Run every lock test with a native owner-checked delete and with the emulated one.

@@ -1,10 +1,10 @@
 import { createMemoryStore, MemoryStore } from '@larder/memory';
 import { describe, expect, it, vi } from 'vitest';
-import { Cache } from '../src/cache';
-import { configFromEnv } from '../src/config-from-env';
-import type { CacheStore } from '../src/contract';
-import { ConfigError, DriverNotFoundError } from '../src/errors';
-import { BUILTIN_DRIVERS, createCacheManager } from '../src/manager';
+import { Cache } from '../src/cache/cache';
+import { configFromEnv } from '../src/config/config-from-env';
+import { BUILTIN_DRIVERS, createCacheManager } from '../src/config/manager';
+import { ConfigError, DriverNotFoundError } from '../src/contract/errors';
+import type { CacheStore } from '../src/contract/store';
 
 function moduleNotFound(name: string): Error {
   return Object.assign(

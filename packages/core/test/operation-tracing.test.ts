@@ -1,7 +1,7 @@
 import { createMemoryStore } from '@larder/memory';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Cache } from '../src/cache';
-import { type OperationTraceContext, operationChannel } from '../src/tracing';
+import { Cache } from '../src/cache/cache';
+import { type OperationTraceContext, operationChannel } from '../src/util/tracing';
 
 const noop = () => {};
 const noHandlers = { start: noop, end: noop, asyncStart: noop, asyncEnd: noop, error: noop };
@@ -152,7 +152,7 @@ describe('rememberWithStatus', () => {
 
 describe('traceKeys as a store option', () => {
   it('reaches the trace context through the manager', async () => {
-    const { createCacheManager } = await import('../src/manager');
+    const { createCacheManager } = await import('../src/config/manager');
     const caches = createCacheManager({ default: 'm', stores: { m: { driver: 'memory', traceKeys: true } } });
     const keys: (string | undefined)[] = [];
     const handlers = { ...noHandlers, asyncEnd: (m: unknown) => keys.push((m as OperationTraceContext).key) };

@@ -1,6 +1,7 @@
-import { Cache, createCacheManager, createChaosStore } from '@larder/core';
+import { Cache, createCacheManager } from '@larder/core';
+import { createChaosStore } from '@larder/core/testing';
 import { describe, expect, it } from 'vitest';
-import { configFromEnv } from '../src/config-from-env';
+import { configFromEnv } from '../src/config/config-from-env';
 
 describe('a prefix without a trailing separator gets one', () => {
   it("prefix 'app' is 'app:' and its clear() leaves 'apple' alone", async () => {

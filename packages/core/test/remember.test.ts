@@ -1,4 +1,5 @@
-import { Cache, type CacheErrorEvent, createChaosStore } from '@larder/core';
+import { Cache, type CacheErrorEvent } from '@larder/core';
+import { createChaosStore } from '@larder/core/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 function deferred<T>() {

@@ -1,4 +1,5 @@
-import { Cache, createChaosStore, InvalidKeyError } from '@larder/core';
+import { Cache, InvalidKeyError } from '@larder/core';
+import { createChaosStore } from '@larder/core/testing';
 import { describe, expect, it } from 'vitest';
 
 async function collect(iterable: AsyncIterable<string>): Promise<string[]> {

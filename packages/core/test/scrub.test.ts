@@ -1,4 +1,4 @@
-import { scrubError, scrubText, secretList } from '@larder/core';
+import { scrubError, scrubText, secretList } from '@larder/core/driver';
 import { describe, expect, it } from 'vitest';
 
 describe('scrub', () => {

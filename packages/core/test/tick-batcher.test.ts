@@ -1,4 +1,4 @@
-import { TickBatcher } from '@larder/core';
+import { TickBatcher } from '@larder/core/driver';
 import { describe, expect, it } from 'vitest';
 
 /** A batcher over a Map that records every read. */

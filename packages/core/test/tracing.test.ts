@@ -8,7 +8,7 @@ import {
   type TopologyTraceEvent,
   traceOperation,
   valueHit,
-} from '../src/tracing';
+} from '../src/util/tracing';
 
 const source = { name: 'main', driver: 'memory', traceKeys: false };
 

@@ -1,5 +1,5 @@
 import { type AttributeValue, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import type { Payload } from '@larder/core';
+import type { Payload } from '@larder/core/driver';
 import { nowSeconds } from './expiry';
 import { toAttribute } from './item';
 

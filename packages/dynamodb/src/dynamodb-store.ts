@@ -8,14 +8,8 @@ import {
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import {
-  type CacheStore,
-  type Payload,
-  type StoreCapabilities,
-  type StoreDescription,
-  TickBatcher,
-  type TtlMs,
-} from '@larder/core';
+import type { StoreDescription } from '@larder/core';
+import { type CacheStore, type Payload, type StoreCapabilities, TickBatcher, type TtlMs } from '@larder/core/driver';
 import { Deadline } from './batch';
 import { asLowLevelClient, buildClient } from './client';
 import { compareAndSetCommand } from './compare-and-set';

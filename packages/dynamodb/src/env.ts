@@ -1,5 +1,5 @@
 // Types only from core (see DriverEnvironment): errors and parsers come from the reader.
-import type { CommonStoreOptions, DriverEnvironment, EnvReader } from '@larder/core';
+import type { CommonStoreOptions, DriverEnvironment, EnvReader } from '@larder/core/driver';
 
 /** A `dynamodb` store in a manager config (what `configFromEnv` produces; `DynamoDbStoreOptions` adds the rest). */
 export interface DynamoDbDriverConfig extends CommonStoreOptions {

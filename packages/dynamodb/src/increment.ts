@@ -4,7 +4,8 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { BackendError, type TtlMs } from '@larder/core';
+import { BackendError } from '@larder/core';
+import type { TtlMs } from '@larder/core/driver';
 import { Deadline } from './batch';
 import { ABSENT_OR_EXPIRED, LIVE } from './conditions';
 import { isConditionFailure } from './errors';

@@ -1,4 +1,4 @@
-import type { DriverFactory } from '@larder/core';
+import type { DriverFactory } from '@larder/core/driver';
 import { DynamoDbStore } from './dynamodb-store';
 import type { DynamoDbStoreOptions } from './options';
 

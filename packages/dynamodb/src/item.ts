@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { Payload } from '@larder/core';
+import type { Payload } from '@larder/core/driver';
 
 /** DynamoDB's item size limit (names and values of every attribute), 400 KB. */
 export const MAX_ITEM_BYTES = 400 * 1024;

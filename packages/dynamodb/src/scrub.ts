@@ -1,4 +1,4 @@
-import { type ScrubErrorOptions, scrubError as scrubAnyError, secretList } from '@larder/core';
+import { type ScrubErrorOptions, scrubError as scrubAnyError, secretList } from '@larder/core/driver';
 import type { DynamoDbCredentials } from './options';
 
 const MIN_SECRET_LENGTH = 4;

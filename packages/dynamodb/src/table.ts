@@ -11,7 +11,8 @@ import {
   type ScanCommandOutput,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { BackendError, type Payload, type TtlMs, ValueTooLargeError } from '@larder/core';
+import { BackendError, ValueTooLargeError } from '@larder/core';
+import type { Payload, TtlMs } from '@larder/core/driver';
 import { BATCH_GET_LIMIT, BATCH_WRITE_LIMIT, chunk, Deadline, untilProcessed } from './batch';
 import { isConditionFailure, toLarderError } from './errors';
 import { expiresAtSeconds, isExpired } from './expiry';

@@ -1,4 +1,5 @@
-import { ConfigError, envReader } from '@larder/core';
+import { ConfigError } from '@larder/core';
+import { envReader } from '@larder/core/driver';
 import { describe, expect, it } from 'vitest';
 import { dynamoConnectionFromEnv, larderEnv } from '../src/env';
 import { resolveOptions } from '../src/options';

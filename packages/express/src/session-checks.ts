@@ -1,4 +1,5 @@
-import { describe, InvalidArgumentError, InvalidKeyError } from '@larder/core';
+import { InvalidArgumentError, InvalidKeyError } from '@larder/core';
+import { describe } from '@larder/core/driver';
 import type { SessionCookie, SessionData } from './session-envelope';
 
 /** What `set`/`touch` accept: a `SessionData`, or express-session's / @fastify/session's session object. */

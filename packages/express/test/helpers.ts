@@ -1,4 +1,5 @@
-import { Cache, type CacheStore, type Payload, type TtlMs } from '@larder/core';
+import { Cache } from '@larder/core';
+import type { CacheStore, Payload, TtlMs } from '@larder/core/driver';
 import { createMemoryStore } from '@larder/memory';
 
 /** Calls made to the backend store, by operation, with the TTLs given. */

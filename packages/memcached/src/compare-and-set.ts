@@ -1,4 +1,5 @@
-import { BackendError, type Payload } from '@larder/core';
+import { BackendError } from '@larder/core';
+import type { Payload } from '@larder/core/driver';
 import { casOf, Opcode, type Request, Status } from './binary-protocol';
 import { type CasMemo, memoCas, memoValue } from './cas-memo';
 import type { Requests } from './requests';

@@ -1,4 +1,5 @@
-import { BackendError, type TtlMs } from '@larder/core';
+import { BackendError } from '@larder/core';
+import type { TtlMs } from '@larder/core/driver';
 import {
   casOf,
   counterExtras,

@@ -1,4 +1,5 @@
-import { formatHostPort, type StoreDescription } from '@larder/core';
+import type { StoreDescription } from '@larder/core';
+import { formatHostPort } from '@larder/core/driver';
 import type { DiscoveryPoller } from './discovery/poller';
 import type { NodeAddress } from './options';
 import type { Topology } from './topology';

@@ -1,5 +1,7 @@
 // Types only from core (see DriverEnvironment): errors and parsers come from the reader.
-import type { CommonStoreOptions, DriverEnvironment, EnvReader, Ttl } from '@larder/core';
+
+import type { Ttl } from '@larder/core';
+import type { CommonStoreOptions, DriverEnvironment, EnvReader } from '@larder/core/driver';
 
 /** A `memcached` (or `elasticache`) store in a manager config (what `configFromEnv` produces). */
 export interface MemcachedDriverConfig extends CommonStoreOptions {

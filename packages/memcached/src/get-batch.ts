@@ -1,4 +1,4 @@
-import { type Payload, TickBatcher } from '@larder/core';
+import { type Payload, TickBatcher } from '@larder/core/driver';
 import { type BinaryResponse, Opcode, Status } from './binary-protocol';
 import type { CasMemo } from './cas-memo';
 import { looksHashed, toMemcachedKey } from './keys';

@@ -1,4 +1,4 @@
-import type { DriverFactory } from '@larder/core';
+import type { DriverFactory } from '@larder/core/driver';
 import { createMemcachedStore } from './memcached-store';
 import type { MemcachedStoreOptions } from './options';
 

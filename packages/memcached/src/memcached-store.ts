@@ -1,13 +1,6 @@
 import { EventEmitter } from 'node:events';
-import {
-  BackendError,
-  type CacheStore,
-  type Payload,
-  type StoreCapabilities,
-  type StoreDescription,
-  type TtlMs,
-  ValueTooLargeError,
-} from '@larder/core';
+import { BackendError, type StoreDescription, ValueTooLargeError } from '@larder/core';
+import type { CacheStore, Payload, StoreCapabilities, TtlMs } from '@larder/core/driver';
 import {
   type BinaryResponse,
   byteSize,

@@ -1,5 +1,6 @@
 import type tls from 'node:tls';
-import { ConfigError, formatHostPort, parseHostPort, parseTtl, type Ttl } from '@larder/core';
+import { ConfigError, parseTtl, type Ttl } from '@larder/core';
+import { formatHostPort, parseHostPort } from '@larder/core/driver';
 import { DEFAULT_PORT, type MemcachedDriverConfig } from './env';
 import type { ConnectionOptions, MemjsServerLike } from './node-connection';
 

@@ -1,4 +1,5 @@
-import { BackendError, scrubError, scrubText, TimeoutError } from '@larder/core';
+import { BackendError, TimeoutError } from '@larder/core';
+import { scrubError, scrubText } from '@larder/core/driver';
 import { type BinaryResponse, type Request, statusText } from './binary-protocol';
 import { RequestTimeout } from './node-connection';
 import type { ResolvedOptions } from './options';

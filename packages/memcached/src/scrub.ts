@@ -1,4 +1,4 @@
-import { secretList } from '@larder/core';
+import { secretList } from '@larder/core/driver';
 
 const MIN_SECRET_LENGTH = 3;
 

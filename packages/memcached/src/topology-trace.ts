@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { publishTopology } from '@larder/core';
+import { publishTopology } from '@larder/core/driver';
 import type { TopologyEvent } from './discovery/poller';
 
 const DRIVER = 'memcached';

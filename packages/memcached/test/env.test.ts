@@ -1,4 +1,5 @@
-import { ConfigError, envReader } from '@larder/core';
+import { ConfigError } from '@larder/core';
+import { envReader } from '@larder/core/driver';
 import { describe, expect, it } from 'vitest';
 import { larderEnv, memcachedConfigFromEnv } from '../src/env';
 

@@ -1,4 +1,4 @@
-import type { Payload, TtlMs } from '@larder/core';
+import type { Payload, TtlMs } from '@larder/core/driver';
 
 /** The synchronous read and write `compareAndSet` runs between (no await: atomic within the process). */
 export interface SyncReadWrite {

@@ -1,4 +1,4 @@
-import type { CommonStoreOptions, DriverEnvironment } from '@larder/core';
+import type { CommonStoreOptions, DriverEnvironment } from '@larder/core/driver';
 
 /** A `memory` store in a manager config. */
 export interface MemoryDriverConfig extends CommonStoreOptions {

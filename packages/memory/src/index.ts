@@ -1,4 +1,4 @@
-import type { DriverFactory } from '@larder/core';
+import type { DriverFactory } from '@larder/core/driver';
 import { MemoryStore } from './memory-store';
 import type { MemoryStoreOptions } from './options';
 

@@ -1,17 +1,15 @@
+import { BackendError, type StoreDescription, ValueTooLargeError } from '@larder/core';
 import {
-  BackendError,
   type CacheStore,
   copyInto,
   copyOut,
   type Payload,
   type Plan,
   type StoreCapabilities,
-  type StoreDescription,
   type SyncStoreMethods,
   type TtlMs,
   UNCOPYABLE_SIZE,
-  ValueTooLargeError,
-} from '@larder/core';
+} from '@larder/core/driver';
 import { LRUCache } from 'lru-cache';
 import { compareAndSetSync, samePayload } from './compare-and-set';
 import * as expiryClock from './expiry-clock';

@@ -1,4 +1,5 @@
-import { BackendError, type Payload, rawValueSize, SerializationError } from '@larder/core';
+import { BackendError, SerializationError } from '@larder/core';
+import { type Payload, rawValueSize } from '@larder/core/driver';
 
 /** What the store keeps: a payload, or in the raw modes (`clone`, `reference`) the caller's value (a counter is a number there). */
 export type Stored = Payload | number | object;

@@ -1,4 +1,4 @@
-import { envReader } from '@larder/core';
+import { envReader } from '@larder/core/driver';
 import { describe, expect, it } from 'vitest';
 import { larderEnv } from '../src/env';
 

@@ -1,4 +1,5 @@
-import { Cache, createChaosStore } from '@larder/core';
+import { Cache } from '@larder/core';
+import { createChaosStore } from '@larder/core/testing';
 import { createMemoryStore } from '@larder/memory';
 import { afterAll, describe, expect, it } from 'vitest';
 import { instrumentLarder } from '../src/index';

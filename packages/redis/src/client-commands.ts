@@ -1,4 +1,4 @@
-import { type Payload, TickBatcher } from '@larder/core';
+import { type Payload, TickBatcher } from '@larder/core/driver';
 import type { Redis } from 'ioredis';
 import { Corker } from './cork';
 import type { RedisClient, ResolvedRedisOptions } from './options';

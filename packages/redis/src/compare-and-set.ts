@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { TtlMs } from '@larder/core';
+import type { TtlMs } from '@larder/core/driver';
 import type { RedisClient } from './options';
 import { type LuaScript, runScript } from './scripts';
 

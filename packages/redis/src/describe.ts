@@ -1,4 +1,5 @@
-import { formatHostPort, type NodeDescription, type NodeStatus, type StoreDescription } from '@larder/core';
+import type { NodeDescription, StoreDescription } from '@larder/core';
+import { formatHostPort, type NodeStatus } from '@larder/core/driver';
 import type { Cluster, Redis } from 'ioredis';
 import type { Connection } from './connect';
 import { isCluster } from './connect';

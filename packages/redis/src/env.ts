@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import type { Ttl } from '@larder/core';
 // Types only from core (see DriverEnvironment): errors and parsers come from the reader.
-import type { CommonStoreOptions, DriverEnvironment, EnvReader, HostPort, Ttl } from '@larder/core';
+import type { CommonStoreOptions, DriverEnvironment, EnvReader, HostPort } from '@larder/core/driver';
 
 /** A `redis` store in a manager config (what `configFromEnv` produces; `RedisStoreOptions` adds the rest). */
 export interface RedisDriverConfig extends CommonStoreOptions {

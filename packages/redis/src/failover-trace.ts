@@ -1,4 +1,4 @@
-import { publishTopology } from '@larder/core';
+import { publishTopology } from '@larder/core/driver';
 import type { Redis } from 'ioredis';
 
 /**

@@ -1,4 +1,4 @@
-import { type DriverContext, type DriverFactory, envReader } from '@larder/core';
+import { type DriverContext, type DriverFactory, envReader } from '@larder/core/driver';
 import { redisExtrasFromEnv } from './env';
 import type { RedisStoreOptions } from './options';
 import { createRedisStore } from './redis-store';

@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'node:tls';
-import { ConfigError, type HostPort, parseTtl, type Ttl } from '@larder/core';
+import { ConfigError, parseTtl, type Ttl } from '@larder/core';
+import type { HostPort } from '@larder/core/driver';
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import type { RedisDriverConfig } from './env';
 

@@ -1,4 +1,4 @@
-import type { Payload } from '@larder/core';
+import type { Payload } from '@larder/core/driver';
 import type { Redis } from 'ioredis';
 import { groupBySlot } from './cluster-slots';
 import { exact, payloadOf } from './replies';

@@ -1,14 +1,13 @@
+import type { BackendError, StoreDescription } from '@larder/core';
 import type {
-  BackendError,
   CacheStore,
   InvalidationMode,
   InvalidationOptions,
   InvalidationSource,
   Payload,
   StoreCapabilities,
-  StoreDescription,
   TtlMs,
-} from '@larder/core';
+} from '@larder/core/driver';
 import type { Cluster, Redis } from 'ioredis';
 import { larderBus } from './bus/bus-source';
 import { ClientCommands } from './client-commands';

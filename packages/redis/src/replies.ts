@@ -1,4 +1,4 @@
-import type { Payload } from '@larder/core';
+import type { Payload } from '@larder/core/driver';
 
 /** A command argument as ioredis takes it. */
 export type Value = string | Buffer;

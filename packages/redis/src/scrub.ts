@@ -3,7 +3,7 @@ import {
   scrubError as scrubAnyError,
   scrubText as scrubSecrets,
   secretList,
-} from '@larder/core';
+} from '@larder/core/driver';
 import type { ResolvedRedisOptions } from './options';
 
 // ioredis puts the failed command on its errors (`command: { name, args }`, and `args` / `previousErrors`

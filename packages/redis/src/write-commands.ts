@@ -1,4 +1,5 @@
-import { BackendError, type Payload, type TtlMs } from '@larder/core';
+import { BackendError } from '@larder/core';
+import type { Payload, TtlMs } from '@larder/core/driver';
 import type { Cluster, Redis } from 'ioredis';
 import { groupBySlot } from './cluster-slots';
 import { isCluster } from './connect';

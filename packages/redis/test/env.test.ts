@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, envReader } from '@larder/core';
+import { ConfigError } from '@larder/core';
+import { envReader } from '@larder/core/driver';
 import { describe, expect, it } from 'vitest';
 import { larderEnv, redisConfigFromEnv } from '../src/env';
 

@@ -1,4 +1,5 @@
-import type { CacheStore, StoreCapabilities, Ttl } from '@larder/core';
+import type { Ttl } from '@larder/core';
+import type { CacheStore, StoreCapabilities } from '@larder/core/driver';
 
 /** Capabilities a test can depend on (the boolean fields of `StoreCapabilities`). */
 export type Capability = 'batch' | 'atomicAdd' | 'increment' | 'locks' | 'enumerate' | 'clear';

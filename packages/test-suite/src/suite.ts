@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CacheStore, StoreCapabilities } from '@larder/core';
+import type { CacheStore, StoreCapabilities } from '@larder/core/driver';
 import { badInputs } from './groups/bad-inputs';
 import { basic } from './groups/basic';
 import { clear } from './groups/clear';

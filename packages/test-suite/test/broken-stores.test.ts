@@ -1,4 +1,4 @@
-import type { CacheStore, Payload, StoreCapabilities, TtlMs } from '@larder/core';
+import type { CacheStore, Payload, StoreCapabilities, TtlMs } from '@larder/core/driver';
 import { createMemoryStore, type MemoryStore } from '@larder/memory';
 import { delay } from '@larder/test-suite';
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { parseHostPort } from '@larder/core';
+import { parseHostPort } from '@larder/core/driver';
 import { DiscoveryPoller, type TopologyEvent } from '@larder/memcached';
 import { type CliIo, describeError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, parseCommandArgs, printer } from '../options';
 

@@ -3,15 +3,12 @@ import { parseArgs } from 'node:util';
 import {
   type Cache,
   type CacheManagerConfig,
-  type CacheStore,
   configFromEnv,
   createCacheManager,
   envVariables,
-  redactConfig,
-  redactEnvValue,
   type StoreDescription,
-  withTimeout,
 } from '@larder/core';
+import { type CacheStore, redactConfig, redactEnvValue, withTimeout } from '@larder/core/driver';
 import {
   type CliIo,
   describeError,

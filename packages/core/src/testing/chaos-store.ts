@@ -1,4 +1,4 @@
-import type { CacheStore, Payload, StoreCapabilities, TtlMs } from '../contract';
+import type { CacheStore, Payload, StoreCapabilities, TtlMs } from '../contract/store';
 import { createMapStore, type SyncMethods } from './map-store';
 
 /** Store operations the chaos store counts and can break. */

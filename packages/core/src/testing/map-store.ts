@@ -1,5 +1,5 @@
-import type { CacheStore, Payload, TtlMs } from '../contract';
-import { BackendError } from '../errors';
+import { BackendError } from '../contract/errors';
+import type { CacheStore, Payload, TtlMs } from '../contract/store';
 
 /** The in-process fast path of the map store (see `SyncStoreMethods`). */
 export interface SyncMethods {

@@ -1,4 +1,4 @@
-import { operationChannel } from '../../src/tracing';
+import { operationChannel } from '../../src/util/tracing';
 
 /** Collects the `tier` of traced operations named `operation` while `run` runs. */
 export async function tracedTiers(operation: string, run: () => Promise<unknown>): Promise<unknown[]> {

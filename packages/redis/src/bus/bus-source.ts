@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { InvalidationHandlers, InvalidationMessage, InvalidationOptions, InvalidationSource } from '@larder/core';
 import { ConfigError } from '@larder/core';
+import type {
+  InvalidationHandlers,
+  InvalidationMessage,
+  InvalidationOptions,
+  InvalidationSource,
+} from '@larder/core/driver';
 import { Redis } from 'ioredis';
 
 /** Channel of the bus for one store prefix (instances of one app share it). */

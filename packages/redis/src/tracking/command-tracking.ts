@@ -1,4 +1,4 @@
-import type { InvalidationHandlers, InvalidationOptions, InvalidationSource } from '@larder/core';
+import type { InvalidationHandlers, InvalidationOptions, InvalidationSource } from '@larder/core/driver';
 import { type Redis, ReplyError } from 'ioredis';
 import { INVALIDATE_CHANNEL, publishRefusal, runId } from './tracking-link';
 

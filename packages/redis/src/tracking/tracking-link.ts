@@ -1,4 +1,4 @@
-import { publishTopology } from '@larder/core';
+import { publishTopology } from '@larder/core/driver';
 import { type Redis, ReplyError } from 'ioredis';
 
 /** Channel Redis publishes redirected invalidations on (RESP2 Pub/Sub form). */

@@ -1,5 +1,5 @@
-import type { InvalidationHandlers, InvalidationSource } from '@larder/core';
-import { publishTopology } from '@larder/core';
+import type { InvalidationHandlers, InvalidationSource } from '@larder/core/driver';
+import { publishTopology } from '@larder/core/driver';
 import { type Cluster, Redis } from 'ioredis';
 import { type Connection, isCluster } from '../connect';
 import type { RedisClient } from '../options';

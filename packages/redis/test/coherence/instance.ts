@@ -2,7 +2,8 @@
 // Its store comes from LARDER_COHERENCE (JSON: a CoherenceSpec); it answers 'ready' over IPC once
 // its L1 is up, then runs the parent's commands: set, get, watch (spin on get until a value shows,
 // recording when the key's invalidation arrived and any read of an older value after that).
-import { Cache, type CacheStore, type InvalidationSource } from '@larder/core';
+import { Cache } from '@larder/core';
+import type { CacheStore, InvalidationSource } from '@larder/core/driver';
 import type { CoherenceSpec, HistoryOp, Reply, Request } from './protocol';
 
 const spec = JSON.parse(process.env.LARDER_COHERENCE ?? '{}') as CoherenceSpec;

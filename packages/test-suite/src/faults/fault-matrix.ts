@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { type CacheStore, LarderError } from '@larder/core';
+import { LarderError } from '@larder/core';
+import type { CacheStore } from '@larder/core/driver';
 
 /**
  * A fault of the `@larder/dev-services` fault proxy (the same shape as its `Fault`, kept here so

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { CacheStore } from '@larder/core';
+import type { CacheStore } from '@larder/core/driver';
 import {
   type FaultMatrixRow,
   type MatrixCall,

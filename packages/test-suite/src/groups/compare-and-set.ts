@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { CacheStore, Payload } from '@larder/core';
+import type { CacheStore, Payload } from '@larder/core/driver';
 import { uniqueKey, waitFor } from '../helpers';
 import type { SuiteContext } from '../options';
 import type { GroupDefinition } from '../registry';

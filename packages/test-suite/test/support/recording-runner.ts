@@ -1,4 +1,5 @@
-import { Cache, type CacheStore } from '@larder/core';
+import { Cache } from '@larder/core';
+import type { CacheStore } from '@larder/core/driver';
 import { type ConformanceOptions, runConformanceSuite, type TestBody } from '@larder/test-suite';
 
 /** One test the suite registered. */

@@ -1,0 +1,154 @@
+import { UnsupportedOperationError } from '../../contract/errors';
+import type { CacheStore, Payload, TtlMs } from '../../contract/store';
+import { jsonCodec } from '../../values/codec';
+import { LOCK_KEY_PREFIX } from '../../values/key-policy';
+import type { Ttl } from '../../values/ttl';
+import { Lock } from './lock';
+import type { OperationPath } from './operation';
+
+/** How long the emulation waits for the key's lock, and holds it at most. */
+const EMULATION_WAIT_MS = 5_000;
+const EMULATION_LOCK_MS = 10_000;
+
+/**
+ * The facade's `compareAndSet`: stores `value` for `ttl` only if the stored value still encodes to
+ * the same payload as `expected` (`undefined` = absent or expired); true if stored. Values are
+ * compared in their encoded form, so a value read with `get` and passed back as `expected` matches
+ * exactly when nobody wrote the key since (in the raw memory modes only strings and bytes compare).
+ *
+ * Drivers with a native `compareAndSet` do it in one atomic step. For the others the facade
+ * emulates it under a lock on the key (`__larder:lock:cas:<key>`) when the driver has locks
+ * (atomic `add`): get, compare, set. That is atomic against every other `compareAndSet` through
+ * larder, not against a plain `set` of the same key. A driver with neither gets
+ * `UnsupportedOperationError`. Rejects on backend errors whatever `onError` says: a guessed
+ * answer would either lose a write or report a conflict that never happened.
+ */
+export async function compareAndSet(
+  ops: OperationPath,
+  key: string,
+  expected: unknown,
+  value: unknown,
+  ttl: Ttl | undefined,
+): Promise<boolean> {
+  const context = ops.context;
+  const store = context.store ?? (await context.ready);
+  const full = ops.full(key);
+  const ttlMs = ops.ttlMs(ttl);
+  const payload = ops.encode(key, value);
+  const want = expected === undefined ? undefined : ops.encode(key, expected);
+  let written: boolean;
+  try {
+    if (store.compareAndSet && store.capabilities.compareAndSet) {
+      written = await ops.bound(store.compareAndSet(full, want, payload, ttlMs), 'compareAndSet');
+    } else if (store.add && store.capabilities.atomicAdd) {
+      written = await emulatedCompareAndSet(ops, key, want, payload, ttlMs);
+    } else {
+      throw new UnsupportedOperationError(
+        'compareAndSet',
+        context.driver,
+        'it has neither an atomic compare-and-set nor locks to emulate one',
+      );
+    }
+  } catch (error) {
+    if (error instanceof UnsupportedOperationError) throw error;
+    ops.changed(full);
+    throw ops.report('compareAndSet', key, error);
+  }
+  if (written) {
+    ops.changed(full);
+    ops.wrote(key);
+  } else {
+    // The store holds something else than `expected`: an L1 copy may be that stale value (its
+    // invalidation not yet arrived), so the caller's re-read (e.g. a session merge) goes to the store.
+    context.l1?.invalidate(full);
+  }
+  return written;
+}
+
+/** get, compare, set under the key's lock (see `compareAndSet`); also `remember`'s conditional write. */
+export async function emulatedCompareAndSet(
+  ops: OperationPath,
+  key: string,
+  want: Payload | undefined,
+  payload: Payload,
+  ttlMs: number | undefined,
+): Promise<boolean> {
+  const context = ops.context;
+  const store = context.store ?? (await context.ready);
+  const full = ops.full(key);
+  const lockKey = `${context.basePrefix}${LOCK_KEY_PREFIX}cas:${ops.path}${key}`;
+  const lock = new Lock(context.locks, lockKey, EMULATION_LOCK_MS);
+  await lock.block(EMULATION_WAIT_MS);
+  try {
+    const current = await ops.bound(store.get(full), 'compareAndSet');
+    if (want === undefined ? current !== undefined : current === undefined || !sameBytes(current, want)) return false;
+    await ops.bound(store.set(full, payload, ttlMs), 'compareAndSet');
+    return true;
+  } finally {
+    await lock.release().catch(() => {});
+  }
+}
+
+/** Byte equality (a string counts as its UTF-8 bytes). */
+function sameBytes(a: Payload, b: Payload): boolean {
+  if (a === b) return true;
+  if (typeof a === 'string' && typeof b === 'string') return false;
+  // Raw memory values that are neither text nor bytes compare by identity only.
+  if (!(typeof a === 'string' || a instanceof Uint8Array) || !(typeof b === 'string' || b instanceof Uint8Array)) {
+    return false;
+  }
+  const bytesA = typeof a === 'string' ? Buffer.from(a) : a;
+  const bytesB = typeof b === 'string' ? Buffer.from(b) : b;
+  return Buffer.compare(bytesA, bytesB) === 0;
+}
+
+/**
+ * `remember`'s write: stores `payload` only if the key still holds `expected` (a key invalidated
+ * or rewritten after the loader began is left alone) — the driver's atomic `compareAndSet`, else
+ * the lock-based emulation above, or for raw in-process stores (the memory driver's modes that
+ * keep values) a synchronous compare of the values' JSON encodings. A driver with none of these
+ * gets a plain set. True if stored.
+ */
+export async function storeIfUnchanged(
+  ops: OperationPath,
+  store: CacheStore,
+  key: string,
+  expected: Payload | undefined,
+  payload: Payload,
+  ttlMs: TtlMs,
+): Promise<boolean> {
+  const full = ops.full(key);
+  const context = ops.context;
+  const { getSync, setSync } = context;
+  if (context.raw && getSync !== undefined && setSync !== undefined) {
+    // An in-process store that keeps values (copies, not payloads): compare their encodings in
+    // one synchronous step, which nothing in this process can interleave.
+    const current = getSync(full);
+    if (expected === undefined ? current !== undefined : current === undefined || !sameValue(current, expected, key)) {
+      return false;
+    }
+    setSync(full, payload, ttlMs);
+    return true;
+  }
+  const comparable = expected === undefined || typeof expected === 'string' || expected instanceof Uint8Array;
+  if (comparable && store.compareAndSet && store.capabilities.compareAndSet) {
+    return ops.bound(store.compareAndSet(full, expected, payload, ttlMs), 'set');
+  }
+  if (comparable && store.add && store.capabilities.atomicAdd) {
+    return emulatedCompareAndSet(ops, key, expected, payload, ttlMs);
+  }
+  await ops.bound(store.set(full, payload, ttlMs), 'set');
+  return true;
+}
+
+/** Raw values compared by their JSON encoding (bytes and strings as bytes). */
+function sameValue(a: unknown, b: unknown, key: string): boolean {
+  if (a === b) return true;
+  const textual = (v: unknown) => typeof v === 'string' || v instanceof Uint8Array;
+  if (textual(a) && textual(b)) return sameBytes(a as Payload, b as Payload);
+  try {
+    return jsonCodec.encode(a, key) === jsonCodec.encode(b, key);
+  } catch {
+    return false;
+  }
+}

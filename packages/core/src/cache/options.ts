@@ -1,0 +1,27 @@
+import type { CommonStoreOptions } from '../config/store-config';
+import type { CacheStore } from '../contract/store';
+import type { Ttl } from '../values/ttl';
+
+/** Options of a `Cache`: the store, its name, and the facade options every store config accepts. */
+export interface CacheOptions extends CommonStoreOptions {
+  /** The store, or a promise of it (awaited once; a rejection surfaces on every operation). */
+  store: CacheStore | Promise<CacheStore>;
+  /** Store name, for messages and integrations. @default 'default' */
+  name?: string;
+  /** Prefix of every key this cache writes; `clear()` removes only keys under it. @default '' (a manager's store: the manager's prefix) */
+  prefix?: string;
+}
+
+/** Options of `remember`. */
+export interface RememberOptions {
+  /** Keep the value this long past its TTL; within it, serve it stale while one background refresh runs, and serve it when the loader fails. */
+  grace?: Ttl;
+  /** Cross-process single-flight: on a miss only the holder of the key's lock (reserved `__larder:remember:` namespace) runs the loader; others wait for its value (`ttl` of the lock, `wait` before running the loader themselves; both @default '10s'). */
+  lock?: boolean | { ttl?: Ttl; wait?: Ttl };
+}
+
+/** Options of `withLock`. */
+export interface WithLockOptions {
+  /** Wait up to this long for the lock (retrying with back-off); without it, one attempt. */
+  wait?: Ttl;
+}

@@ -1,0 +1,114 @@
+import { L1_VARIABLES, l1FromEnv } from '../l1/env';
+import { driverEnvironments } from './driver-environments';
+import { type DriverEnvironment, type Env, envReader } from './env-reader';
+import { BUILTIN_DRIVERS } from './manager';
+import type { CacheManagerConfig, StoreConfig } from './store-config';
+
+/** Options of `configFromEnv`. */
+export interface ConfigFromEnvOptions {
+  /**
+   * Names of custom drivers the app registers with `extend()`. `CACHE_DRIVER`, `SESSION_DRIVER` and
+   * `SESSION_STORE` may name them; each gets a store of that name (`{ driver: name }`).
+   * Any other unknown name fails at start-up. @default []
+   */
+  drivers?: readonly string[];
+  /**
+   * Environment modules to use besides (or instead of, for the same driver name) the built-in
+   * drivers' `<package>/env` entries found installed, e.g. `[larderEnv]` from `@larder/redis/env`
+   * in a bundle. @default []
+   */
+  environments?: readonly DriverEnvironment[];
+}
+
+/** Variables of core itself; each driver package lists its own (`larderEnv.variables`). */
+const CORE_VARIABLES = [
+  'CACHE_DRIVER',
+  'CACHE_STORE',
+  'CACHE_PREFIX',
+  'CACHE_TTL',
+  'SESSION_DRIVER',
+  'SESSION_STORE',
+  ...L1_VARIABLES,
+];
+
+/** Every environment variable `configFromEnv` reads: core's, then those of each driver found. */
+export function envVariables(options: ConfigFromEnvOptions = {}): string[] {
+  return [...new Set([...CORE_VARIABLES, ...driverEnvironments(options.environments).flatMap((e) => e.variables)])];
+}
+
+/**
+ * `envVariables()` as a read-only array (for `larder doctor` and docs/tests that list them),
+ * computed on each read so it follows the drivers installed or registered.
+ */
+export const ENV_VARIABLES: readonly string[] = new Proxy([] as string[], {
+  get: (_target, property) => Reflect.get(envVariables(), property),
+  has: (_target, property) => Reflect.has(envVariables(), property),
+  ownKeys: () => Reflect.ownKeys(envVariables()),
+  getOwnPropertyDescriptor: (_target, property) => Reflect.getOwnPropertyDescriptor(envVariables(), property),
+});
+
+/**
+ * Builds a `CacheManagerConfig` from environment variables (DESIGN.md's table; Laravel's names
+ * first). Every value is validated here, at start-up: a bad one throws `ConfigError` naming the
+ * variable, its value (secrets redacted) and what is allowed. Empty variables count as unset.
+ */
+export function configFromEnv(env: Env = process.env, options: ConfigFromEnvOptions = {}): CacheManagerConfig {
+  const read = envReader(env);
+  const stores: Record<string, StoreConfig> = {};
+  const aliases: Record<string, string> = {};
+  const sessionAliases: Record<string, string> = {};
+  for (const environment of driverEnvironments(options.environments)) {
+    Object.assign(stores, environment.stores(read));
+    Object.assign(aliases, environment.aliases);
+    Object.assign(sessionAliases, environment.sessionAliases);
+  }
+  for (const name of options.drivers ?? []) stores[name] ??= { driver: name };
+  const storeNames = [...Object.keys(stores), ...Object.keys(aliases)];
+
+  const pickStore = (variable: string, value: string | undefined): string | undefined => {
+    if (value === undefined) return undefined;
+    const name = aliases[value] ?? value;
+    if (!(name in stores)) {
+      const missing = BUILTIN_DRIVERS[value];
+      throw read.invalid(
+        variable,
+        value,
+        `one of ${storeNames.join(', ')} (${
+          missing
+            ? `install ${missing} to use '${value}'`
+            : 'a custom driver must be listed in configFromEnv(env, { drivers: [...] })'
+        })`,
+      );
+    }
+    return name;
+  };
+
+  const cacheDriver = read.string('CACHE_STORE') !== undefined ? 'CACHE_STORE' : 'CACHE_DRIVER';
+  const defaultStore = pickStore(cacheDriver, read.string(cacheDriver)) ?? 'memory';
+  const sessionDriver = read.string('SESSION_DRIVER');
+  const sessionAlias = sessionDriver === undefined ? undefined : sessionAliases[sessionDriver];
+  const sessionStore =
+    pickStore('SESSION_STORE', read.string('SESSION_STORE')) ??
+    (sessionAlias !== undefined && sessionAlias in stores
+      ? sessionAlias
+      : pickStore('SESSION_DRIVER', sessionDriver)) ??
+    defaultStore;
+
+  const l1 = l1FromEnv(read);
+  if (l1 !== undefined) {
+    // CACHE_L1=on: an L1 in front of the default store and the session store (ignored for in-process stores).
+    for (const name of new Set([defaultStore, sessionStore]))
+      stores[name] = { ...(stores[name] ?? { driver: name }), l1 };
+  }
+  const config: CacheManagerConfig = { default: defaultStore, sessionStore, stores };
+  const prefix = read.string('CACHE_PREFIX');
+  if (prefix !== undefined) config.prefix = prefix;
+  const ttl = read.duration('CACHE_TTL');
+  if (ttl !== undefined) config.ttl = ttl;
+  return config;
+}
+
+/** Types a manager config (an identity function, for editor help in config files). */
+export function defineConfig<const T extends CacheManagerConfig>(config: T): T {
+  return config;
+}

@@ -1,0 +1,260 @@
+import { Cache } from '../cache/cache';
+import { ConfigError, DriverNotFoundError } from '../contract/errors';
+import type { CacheStore, DriverContext, DriverFactory } from '../contract/store';
+import type { CacheManagerConfig, CommonStoreOptions, StoreConfig, StoreOrConfig } from './store-config';
+
+/** Built-in driver names and the package that provides each (loaded on first use). */
+export const BUILTIN_DRIVERS: Readonly<Record<string, string>> = Object.freeze({
+  memory: '@larder/memory',
+  redis: '@larder/redis',
+  memcached: '@larder/memcached',
+  elasticache: '@larder/memcached',
+  dynamodb: '@larder/dynamodb',
+});
+
+/** Prefix of every store that sets none, when the config sets none either. */
+export const DEFAULT_PREFIX = 'larder:';
+
+/** A `CacheManagerConfig` whose stores may also be ready `CacheStore`s (e.g. in tests). */
+export interface ManagerConfig extends Omit<CacheManagerConfig, 'stores'> {
+  /** Named stores: a config (discriminated on `driver`) or a ready store. */
+  stores?: Record<string, StoreOrConfig>;
+}
+
+/** Loads a driver package; replaceable for tests and bundlers that need static imports. */
+export type DriverImporter = (packageName: string) => Promise<{ larderDriver?: unknown }>;
+
+/** Options of `createCacheManager` besides the config. */
+export interface CacheManagerOptions {
+  /** Environment handed to driver factories. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** How built-in driver packages are loaded. @default dynamic `import()` */
+  importDriver?: DriverImporter;
+}
+
+// A variable specifier keeps TypeScript and bundlers from resolving every driver package at
+// build time: an app installs only the drivers it uses.
+const dynamicImport: DriverImporter = (packageName) => import(packageName);
+
+/**
+ * The registry of named stores (Laravel's `CacheManager`). Each store is built once, on first
+ * use, by its driver: a factory registered with `extend()`, else a built-in driver package.
+ */
+export class CacheManager {
+  /** The config this manager was created with. */
+  readonly config: Readonly<ManagerConfig>;
+  readonly #env: Readonly<Record<string, string | undefined>>;
+  readonly #importDriver: DriverImporter;
+  readonly #extensions = new Map<string, DriverFactory<never>>();
+  readonly #stores = new Map<string, Promise<CacheStore>>();
+  readonly #caches = new Map<string, Cache>();
+  readonly #sessionCaches = new Map<string, Cache>();
+  #closed = false;
+
+  constructor(config: ManagerConfig = {}, options: CacheManagerOptions = {}) {
+    if (config === null || typeof config !== 'object') {
+      throw new ConfigError('createCacheManager(config) needs an object', 'config');
+    }
+    const stores = config.stores ?? {};
+    for (const [name, store] of Object.entries(stores)) {
+      if (store === null || typeof store !== 'object' || (!isCacheStore(store) && typeof store.driver !== 'string')) {
+        throw new ConfigError(
+          `Store '${name}' needs a 'driver' name (or must be a ready CacheStore)`,
+          `stores.${name}`,
+        );
+      }
+    }
+    this.config = config;
+    this.#env = options.env ?? process.env;
+    this.#importDriver = options.importDriver ?? dynamicImport;
+  }
+
+  /** Returns the `Cache` of a named store (default: `config.default`, else `memory`), built once and reused. */
+  store(name?: string): Cache {
+    const storeName = name ?? this.config.default ?? 'memory';
+    let cache = this.#caches.get(storeName);
+    if (!cache) {
+      cache = this.#build(storeName, undefined);
+      this.#caches.set(storeName, cache);
+    }
+    return cache;
+  }
+
+  /**
+   * Returns the `Cache` sessions use (`config.sessionStore`, else the default store). It shares
+   * the store's connection but always fails closed (`onError: 'throw'`): a lost session write
+   * is a logged-out user.
+   */
+  sessionStore(): Cache {
+    const storeName = this.config.sessionStore ?? this.config.default ?? 'memory';
+    let cache = this.#sessionCaches.get(storeName);
+    if (!cache) {
+      cache = this.#build(storeName, 'throw');
+      this.#sessionCaches.set(storeName, cache);
+    }
+    return cache;
+  }
+
+  /**
+   * Registers a custom driver (Laravel's `Cache::extend`): stores whose `driver` is `name` are
+   * built by `factory`. A name of a built-in driver replaces it for stores not built yet.
+   */
+  extend<C = Record<string, unknown>>(name: string, factory: DriverFactory<C>): this {
+    if (typeof name !== 'string' || name === '')
+      throw new ConfigError('extend(name, factory) needs a driver name', 'name');
+    if (typeof factory !== 'function') {
+      throw new ConfigError(`extend('${name}', factory) needs a factory function`, 'factory');
+    }
+    this.#extensions.set(name, factory as DriverFactory<never>);
+    return this;
+  }
+
+  /** Driver names this manager can build: registered ones and the built-in ones. */
+  drivers(): string[] {
+    return [...new Set([...this.#extensions.keys(), ...Object.keys(BUILTIN_DRIVERS)])];
+  }
+
+  /** Store names `store()` accepts: configured ones, plus every driver name (usable with no config). */
+  storeNames(): string[] {
+    return [...new Set([...Object.keys(this.config.stores ?? {}), ...this.drivers()])];
+  }
+
+  /** Closes every store this manager built (ready stores passed in the config belong to the caller). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    // The L1s' invalidation connections belong to the caches this manager built.
+    const caches = [...this.#caches.values(), ...this.#sessionCaches.values()];
+    await Promise.allSettled(caches.map((cache) => cache.closeL1()));
+    const built = [...this.#stores.entries()].filter(([name]) => !isCacheStore(this.config.stores?.[name]));
+    this.#stores.clear();
+    this.#caches.clear();
+    this.#sessionCaches.clear();
+    const results = await Promise.allSettled(
+      built.map(async ([, pending]) => {
+        let store: CacheStore;
+        try {
+          store = await pending;
+        } catch {
+          return; // never built: nothing to close
+        }
+        await store.close?.();
+      }),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  #build(storeName: string, forcedOnError: 'throw' | undefined): Cache {
+    if (this.#closed) throw new ConfigError('This CacheManager is closed', 'manager');
+    const entry = this.#storeConfig(storeName);
+    const options: CommonStoreOptions = isCacheStore(entry) ? {} : entry;
+    const ttl = options.ttl ?? this.config.ttl;
+    return new Cache({
+      store: this.#storePromise(storeName, entry),
+      name: storeName,
+      prefix: options.prefix ?? this.config.prefix ?? DEFAULT_PREFIX,
+      ...(ttl === undefined ? {} : { ttl }),
+      ...(options.codec ? { codec: options.codec } : {}),
+      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+      ...(options.traceKeys === true ? { traceKeys: true } : {}),
+      ...(options.l1 === undefined ? {} : { l1: options.l1 }),
+      onError: forcedOnError ?? options.onError ?? 'throw',
+    });
+  }
+
+  #storeConfig(storeName: string): StoreOrConfig {
+    const configured = this.config.stores?.[storeName];
+    if (configured) return configured;
+    // A store named like a driver needs no entry: `memory` always works.
+    if (this.#extensions.has(storeName) || storeName in BUILTIN_DRIVERS) return { driver: storeName };
+    const names = Object.keys(this.config.stores ?? {});
+    throw new ConfigError(
+      `Cache store '${storeName}' is not configured. Configured stores: ${names.join(', ') || '(none)'}; ` +
+        `driver names usable as stores: ${this.drivers().join(', ')}`,
+      storeName,
+    );
+  }
+
+  #storePromise(storeName: string, entry: StoreOrConfig): Promise<CacheStore> {
+    const existing = this.#stores.get(storeName);
+    if (existing) return existing;
+    let pending: Promise<CacheStore>;
+    if (isCacheStore(entry)) {
+      pending = Promise.resolve(entry);
+    } else {
+      const factory = this.#factory(entry.driver);
+      const context: DriverContext = { storeName, env: this.#env };
+      pending = factory.then((make) => make(entry, context));
+      // A store that failed to build is built again by the next store() call.
+      pending.catch(() => {
+        if (this.#stores.get(storeName) === pending) {
+          this.#stores.delete(storeName);
+          this.#caches.delete(storeName);
+          this.#sessionCaches.delete(storeName);
+        }
+      });
+    }
+    this.#stores.set(storeName, pending);
+    return pending;
+  }
+
+  /** Resolves the driver's factory; unknown names throw at once, missing packages reject. */
+  #factory(driver: string): Promise<DriverFactory<StoreConfig>> {
+    const extension = this.#extensions.get(driver);
+    if (extension) return Promise.resolve(extension as DriverFactory<StoreConfig>);
+    const packageName = BUILTIN_DRIVERS[driver];
+    if (packageName === undefined) throw new DriverNotFoundError(driver, this.drivers());
+    return this.#importDriver(packageName).then(
+      (mod) => {
+        if (typeof mod?.larderDriver !== 'function') {
+          throw new DriverNotFoundError(driver, this.drivers(), packageName, {
+            cause: new Error(`${packageName} does not export a larderDriver function`),
+          });
+        }
+        return mod.larderDriver as DriverFactory<StoreConfig>;
+      },
+      (error: unknown) => {
+        const missing = missingModule(error, packageName);
+        if (missing === undefined) throw error;
+        // The driver package itself, or one of its peer dependencies (e.g. ioredis), is not installed.
+        const install = missing === packageName || missing.startsWith(`${packageName}/`) ? packageName : missing;
+        throw new DriverNotFoundError(driver, this.drivers(), install, { cause: error });
+      },
+    );
+  }
+}
+
+/** Creates a `CacheManager` (see `configFromEnv` to build the config from environment variables). */
+export function createCacheManager(config: ManagerConfig = {}, options: CacheManagerOptions = {}): CacheManager {
+  return new CacheManager(config, options);
+}
+
+/** True for a ready `CacheStore` (rather than a store config). */
+export function isCacheStore(value: unknown): value is CacheStore {
+  const store = value as CacheStore | undefined;
+  return (
+    typeof store === 'object' &&
+    store !== null &&
+    typeof store.get === 'function' &&
+    typeof store.set === 'function' &&
+    typeof store.capabilities === 'object'
+  );
+}
+
+/**
+ * Name of the package a "module not found" error is about, else undefined. A missing file inside
+ * the driver package itself (an unbuilt or broken install) counts as the driver package missing.
+ */
+function missingModule(error: unknown, packageName: string): string | undefined {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return undefined;
+  const text = typeof message === 'string' ? message : '';
+  const name = /Cannot find (?:package|module) '([^']+)'/.exec(text)?.[1];
+  if (name === undefined) return undefined;
+  if (name.includes(`/node_modules/${packageName}/`)) return packageName;
+  if (name.startsWith('/') || name.startsWith('.') || /^[A-Za-z]:[\\/]/.test(name)) return undefined;
+  return name
+    .split('/')
+    .slice(0, name.startsWith('@') ? 2 : 1)
+    .join('/');
+}

@@ -1,0 +1,91 @@
+import type { InvalidationMode } from './invalidation';
+
+/**
+ * A store's topology and health as plain JSON-able data (`CacheStore.describe()`), for `larder
+ * doctor`, health endpoints and dashboards. Never holds a secret: addresses are `host:port`.
+ */
+
+/** What a node is to the store. */
+export type NodeRole = 'primary' | 'replica' | 'sentinel' | 'node' | 'config-endpoint';
+
+/** `ejected`: taken out of the key ring after failures (memcached), probed until it answers. */
+export type NodeStatus = 'up' | 'down' | 'ejected';
+
+/** One server the store talks to. */
+export interface NodeDescription {
+  /** `host:port` (IPv6 in brackets). */
+  address: string;
+  role: NodeRole;
+  status: NodeStatus;
+  /** Fraction of the key space this node owns (hash ring share, Cluster slots / 16384), 0..1. */
+  share?: number;
+  /** Cluster: hash slots this primary serves. */
+  slots?: number;
+  /** Replicas: the primary's view of the replication state (`online`, `wait_bgsave`...). */
+  state?: string;
+  /** Replicas: seconds since the replica last acknowledged the replication stream. */
+  lagSeconds?: number;
+  /** Requests written to this node's socket since the store opened (where the driver counts them). */
+  writes?: number;
+}
+
+/** Auto-discovery (ElastiCache configuration endpoint). */
+export interface DiscoveryDescription {
+  /** The configuration endpoint, `host:port`. */
+  endpoint: string;
+  /** Config version of the node list in use; undefined before the first answer. */
+  version?: number;
+  /** When the last poll finished (epoch ms). */
+  lastPollAt?: number;
+  /** The last poll got an answer. */
+  ok: boolean;
+}
+
+/** A DynamoDB table. */
+export interface TableDescription {
+  name: string;
+  /** `ACTIVE`, `CREATING`, ... */
+  status: string;
+  /** The TTL attribute when TTL is on, else undefined (expired items are filtered on read but never deleted). */
+  ttlAttribute?: string;
+  /** `ENABLED`, `DISABLED`, `ENABLING`, ... */
+  ttlStatus: string;
+  billingMode?: string;
+  /** DynamoDB's approximate count (updated about every six hours). */
+  itemCount?: number;
+}
+
+/** What `CacheStore.describe()` returns. */
+export interface StoreDescription {
+  /** The driver name. */
+  driver: string;
+  topology: {
+    /** `in-process`, `single`, `replicas`, `sentinel`, `cluster`, `static`, `discovery`, `table`... */
+    mode: string;
+    nodes: NodeDescription[];
+    /** Cluster: slots covered (of 16384) and in how many ranges. */
+    slots?: { covered: number; ranges: number };
+  };
+  discovery?: DiscoveryDescription;
+  /** Read replicas the store itself connects to (e.g. `REDIS_REPLICA_URLS`). */
+  replicas?: { address: string; status: NodeStatus }[];
+  table?: TableDescription;
+  /** The L1 in front of the store (set by the facade's `describe()` when the cache has one). */
+  l1?: L1Description;
+}
+
+/** What `describe()` and `larder doctor` show of an L1. */
+export interface L1Description {
+  entries: number;
+  bytes: number;
+  maxEntries: number;
+  maxBytes: number;
+  ttlMs: number;
+  invalidation: InvalidationMode;
+  /** `up`: invalidations flow and the L1 answers; `down`: flushed and bypassed until the channel is back. */
+  state: 'up' | 'down';
+  /** Hits answered by the L1 since creation. */
+  hits: number;
+  /** Times the L1 was flushed (channel down, server flush). */
+  flushes: number;
+}

@@ -1,0 +1,121 @@
+import type { InvalidationMode, InvalidationOptions, InvalidationSource } from './invalidation';
+import type { StoreDescription } from './store-description';
+
+/**
+ * The driver contract. A `CacheStore` is small and raw, like Laravel's `Store`: it sees
+ * full keys (prefix already applied by the facade), encoded payloads and relative expiry
+ * in milliseconds. Serialization, prefixing, defaults, `remember`, locks, events and the
+ * error policy live once, in the `Cache` facade.
+ */
+
+/** An encoded value as a driver stores it. Drivers must return the bytes they were given;
+ * they may return a `string` as a `Uint8Array` (or the reverse) when the backend does not keep
+ * the distinction: codecs decode both. */
+export type Payload = string | Uint8Array;
+
+/** Relative time to live in milliseconds; `undefined` means no expiry. Always > 0 when set. */
+export type TtlMs = number | undefined;
+
+/** What a driver can do. The facade and the conformance suite read the same object. */
+export interface StoreCapabilities {
+  /** `getMany`/`setMany`/`deleteMany` are native batched calls (not a loop of single calls). */
+  readonly batch: boolean;
+  /** `add` is an atomic set-if-absent on the backend. */
+  readonly atomicAdd: boolean;
+  /** `increment` is atomic on the backend. */
+  readonly increment: boolean;
+  /** `compareAndDelete` is atomic on the backend (owner-checked lock release). */
+  readonly locks: boolean;
+  /** `keys(prefix)` can list this store's own keys. */
+  readonly enumerate: boolean;
+  /** `clear(prefix)` removes exactly the keys under a prefix. */
+  readonly clear: boolean;
+  /** Smallest expiry step the backend honours, in ms (1 for Redis/memory, 1000 for memcached/DynamoDB). */
+  readonly ttlPrecisionMs: number;
+  /** Longest full key (prefix included) in UTF-8 bytes the facade may pass; longer keys fail with `InvalidKeyError`. */
+  readonly maxKeyBytes: number;
+  /** Largest payload in bytes; larger values fail with `ValueTooLargeError` before anything is sent. */
+  readonly maxValueBytes: number;
+  /** Reads may be served by read replicas (see the driver's read-your-writes rules). */
+  readonly readReplicas: boolean;
+  /** The store lives in this process: the facade skips its per-call timeout. */
+  readonly inProcess: boolean;
+  /** The store keeps values as given (no codec): the memory driver's opt-out, for speed. */
+  readonly rawValues?: boolean;
+  /**
+   * With `rawValues`: every write refuses what the codec would refuse (`SerializationError`:
+   * functions, symbols, cycles, top-level undefined or NaN) and values over `maxValueBytes`
+   * (`ValueTooLargeError`) before storing anything, so the facade skips its own walk of the value.
+   */
+  readonly checksRawValues?: boolean;
+  /** `compareAndSet` is atomic on the backend (absent = false). */
+  readonly compareAndSet?: boolean;
+}
+
+/** A cache backend. Optional methods are optional; the facade emulates what is missing where
+ * that is safe and throws `UnsupportedOperationError` naming the driver where it is not. */
+export interface CacheStore {
+  /** Driver name, used in errors and events (e.g. `redis`, `memcached`). */
+  readonly driver: string;
+  /** What this store can do. */
+  readonly capabilities: StoreCapabilities;
+
+  /** Returns the payload, or `undefined` when absent or expired. */
+  get(key: string): Promise<Payload | undefined>;
+  /** Stores the payload, replacing any previous value. */
+  set(key: string, payload: Payload, ttlMs: TtlMs): Promise<void>;
+  /** Returns true if the key existed and was deleted, false otherwise. */
+  delete(key: string): Promise<boolean>;
+
+  /** Returns payloads aligned with `keys` (which are distinct). */
+  getMany?(keys: readonly string[]): Promise<(Payload | undefined)[]>;
+  /** Stores every entry with the same expiry (keys are distinct). */
+  setMany?(entries: readonly (readonly [string, Payload])[], ttlMs: TtlMs): Promise<void>;
+  /** Deletes the keys (distinct); returns how many existed. */
+  deleteMany?(keys: readonly string[]): Promise<number>;
+  /** Returns true if the key is present and not expired. */
+  has?(key: string): Promise<boolean>;
+  /** Stores only if absent (or expired); returns true if stored. */
+  add?(key: string, payload: Payload, ttlMs: TtlMs): Promise<boolean>;
+  /**
+   * Adds `delta` (may be negative) to an integer value stored as plain decimal text and returns
+   * the new value. A missing or expired key starts at 0 and gets `ttlMs` (when given); an
+   * existing key keeps its expiry. A non-integer value rejects with `BackendError`.
+   */
+  increment?(key: string, delta: number, ttlMs: TtlMs): Promise<number>;
+  /** Returns and deletes the payload atomically where the backend allows. */
+  pull?(key: string): Promise<Payload | undefined>;
+  /** Sets a new expiry without rewriting the value; returns false if the key is absent. */
+  touch?(key: string, ttlMs: TtlMs): Promise<boolean>;
+  /** Deletes the key only if its payload equals `expected` (owner-checked lock release). */
+  compareAndDelete?(key: string, expected: Payload): Promise<boolean>;
+  /**
+   * Atomically stores `payload` only if the stored payload equals `expected` byte for byte
+   * (`undefined` = absent or expired); returns true if stored. The new value gets `ttlMs`.
+   */
+  compareAndSet?(key: string, expected: Payload | undefined, payload: Payload, ttlMs: TtlMs): Promise<boolean>;
+  /** Lists the keys starting with `prefix`. */
+  keys?(prefix: string): AsyncIterable<string>;
+  /** Deletes every key starting with `prefix`, and nothing else. `prefix` is never empty. */
+  clear?(prefix: string): Promise<void>;
+  /** Releases connections and timers. */
+  close?(): Promise<void>;
+  /** Topology and health as plain data, no secrets (`larder doctor`, health pages). */
+  describe?(): Promise<StoreDescription> | StoreDescription;
+  /** An invalidation channel for an L1 in front of this store (`tracking`: server-assisted, Redis; `bus`), or `undefined` when the driver has none for `mode`. */
+  invalidation?(mode: InvalidationMode, options: InvalidationOptions): InvalidationSource | undefined;
+}
+
+/** What a driver factory receives besides its own config. */
+export interface DriverContext {
+  /** Name of the store in the manager's config (e.g. `default`, `sessions`). */
+  readonly storeName: string;
+  /** The environment the config came from (for drivers that read extra variables). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Builds a store from its config. May be async (lazy client set-up). */
+export type DriverFactory<C = Record<string, unknown>> = (
+  config: C,
+  context: DriverContext,
+) => CacheStore | Promise<CacheStore>;

@@ -1,0 +1,30 @@
+// `@larder/core/driver`: what a driver package imports besides the app API (see
+// docs/architecture.md): the store contract, batching, timeouts, secret scrubbing, env readers,
+// topology publishing, value sizing and copying.
+export type { SyncStoreMethods } from './cache/context';
+export type { LockBackend } from './cache/operations/lock';
+export { registerDriverEnvironment } from './config/driver-environments';
+export {
+  type DriverEnvironment,
+  type Env,
+  type EnvReader,
+  envReader,
+  formatHostPort,
+  type HostPort,
+  parseHostPort,
+} from './config/env-reader';
+export { BUILTIN_DRIVERS, DEFAULT_PREFIX, type DriverImporter, isCacheStore } from './config/manager';
+export { isSecretName, REDACTED, redactConfig, redactEnvValue, redactText } from './config/redact';
+export type { CommonStoreOptions } from './config/store-config';
+export { describe } from './contract/errors';
+export type * from './contract/invalidation';
+export type * from './contract/store';
+export type * from './contract/store-description';
+export { parseBytes } from './l1/options';
+export { type ScrubErrorOptions, scrubError, scrubText, secretList } from './util/scrub';
+export { TickBatcher, type TickBatcherOptions } from './util/tick-batcher';
+export { withTimeout } from './util/timeout';
+export { type CacheTier, publishTopology, type TopologyTraceEvent, topologyChannel } from './util/tracing';
+export { type CopyTarget, copyInto, copyOut, type Plan, UNCOPYABLE_SIZE } from './values/clone';
+export { payloadBytes } from './values/codec';
+export { rawValueSize } from './values/value-policy';

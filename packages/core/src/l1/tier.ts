@@ -1,0 +1,187 @@
+import type { InvalidationMessage, InvalidationMode, InvalidationSource } from '../contract/invalidation';
+import type { Payload } from '../contract/store';
+import type { L1Description } from '../contract/store-description';
+import { publishTopology } from '../util/tracing';
+import { type CopyTarget, copyInto } from '../values/clone';
+import { L1Entries, type L1Entry } from './entries';
+import type { ResolvedL1Options } from './options';
+
+/** A read in flight through the L1: kept only if no invalidation or flush of its key came first. */
+export type L1Token = { readonly key: string };
+
+// Fixed per-entry overhead counted against maxBytes (map slot, entry object).
+const ENTRY_OVERHEAD = 64;
+
+/**
+ * The in-process tier in front of a store (DESIGN.md "Two tiers"): encoded payloads of values
+ * read or written through the facade, decoded on every hit (each caller gets its own copy;
+ * primitives are kept decoded). Reads register a placeholder token before the store call; an
+ * invalidation or a flush cancels it, so a read in flight when its key changes answers its
+ * caller but is not kept. While the invalidation channel is down the L1 is empty and bypassed.
+ */
+export class L1Tier {
+  readonly entries: L1Entries;
+  readonly #pending = new Map<string, L1Token>();
+  readonly #ttlMs: number;
+  #up: boolean;
+  #hits = 0;
+  #flushes = 0;
+  #closed = false;
+
+  constructor(
+    readonly options: ResolvedL1Options,
+    readonly mode: InvalidationMode,
+    readonly source: InvalidationSource | undefined,
+    readonly store: string,
+    readonly driver: string,
+    /** Keep decoded values (copied in once, copied out on each hit) rather than payloads: true for the JSON codec, whose round trip the copy reproduces. */
+    readonly keepsDecoded = true,
+  ) {
+    this.entries = new L1Entries(options.maxEntries, options.maxBytes);
+    this.#ttlMs = options.ttlMs;
+    this.#up = source === undefined;
+    source?.start({
+      onKeys: (keys) => {
+        for (const key of keys) this.invalidate(key);
+      },
+      onFlush: (prefix) => (prefix === undefined ? this.flush() : this.invalidatePrefix(prefix)),
+      onState: (up) => this.#state(up),
+    });
+  }
+
+  /** True while the L1 answers (its invalidation channel is up). */
+  get up(): boolean {
+    return this.#up;
+  }
+
+  /** The live entry of `full`, else `undefined` (always `undefined` while down). */
+  get(full: string): L1Entry | undefined {
+    if (!this.#up) return undefined;
+    return this.entries.get(full, Date.now());
+  }
+
+  /** Counts a hit answered by the L1. */
+  hit(): void {
+    this.#hits++;
+  }
+
+  /** Hits answered by the L1 since creation. */
+  get hits(): number {
+    return this.#hits;
+  }
+
+  /** Registers a read of `full` before the store call; `undefined` while down (nothing will be kept). */
+  begin(full: string): L1Token | undefined {
+    if (!this.#up) return undefined;
+    let token = this.#pending.get(full);
+    if (token === undefined) {
+      token = { key: full };
+      this.#pending.set(full, token);
+    }
+    return token;
+  }
+
+  /**
+   * Keeps what the store answered for a read registered by `begin`, only if its token survived
+   * (no invalidation, write or flush of the key since). `decoded` is kept as is when it is a
+   * primitive; `ttlMs` caps the entry's life below the L1 TTL (when the caller knows it).
+   */
+  fill(token: L1Token | undefined, payload: Payload | undefined, decoded: unknown, ttlMs?: number): void {
+    if (token === undefined) return;
+    const full = token.key;
+    if (this.#pending.get(full) !== token) return;
+    this.#pending.delete(full);
+    if (payload === undefined || !this.#up) return;
+    const life = ttlMs === undefined ? this.#ttlMs : Math.min(ttlMs, this.#ttlMs);
+    const size = typeof payload === 'string' ? payload.length * 2 : payload.byteLength;
+    const primitive = decoded === null || (typeof decoded !== 'object' && typeof decoded !== 'function');
+    // Objects are kept as their payload first: most entries of a large key set are read once, and
+    // a retained object graph per miss costs the collector more than a string. A second hit
+    // promotes the entry to a decoded copy (`promote`).
+    this.entries.set(full, {
+      value: primitive ? decoded : undefined,
+      plan: undefined,
+      payload: primitive ? undefined : payload,
+      expiresAt: Date.now() + life,
+      bytes: size + full.length * 2 + ENTRY_OVERHEAD,
+    });
+  }
+
+  /**
+   * A hit decoded `entry`'s payload into `decoded` (which goes to the caller): keep a copy of it
+   * instead (copied out on later hits, cheaper than decoding), when the codec's round trip is
+   * what the copy reproduces (the JSON codec) and the entry is still the one in the L1.
+   */
+  promote(full: string, entry: L1Entry, decoded: unknown): void {
+    if (!this.keepsDecoded || decoded === null || typeof decoded !== 'object') return;
+    const target: CopyTarget = { value: undefined, plan: undefined };
+    if (copyInto(target, decoded) <= 0 || this.entries.peek(full) !== entry) return;
+    this.entries.replace(full, { ...entry, value: target.value, plan: target.plan, payload: undefined });
+  }
+
+  /** Drops `full` and cancels a read of it in flight. */
+  invalidate(full: string): void {
+    this.entries.delete(full);
+    this.#pending.delete(full);
+  }
+
+  /** Drops every key under `prefix` and cancels reads of them in flight. */
+  invalidatePrefix(prefix: string): void {
+    this.entries.deletePrefix(prefix);
+    for (const key of this.#pending.keys()) if (key.startsWith(prefix)) this.#pending.delete(key);
+  }
+
+  /** A write or delete of `keys` (full keys) went to the store: drop them here, then tell other instances. */
+  changed(keys: readonly string[]): void {
+    for (const key of keys) this.invalidate(key);
+    this.source?.publish?.({ keys });
+  }
+
+  /** `clear()` of `prefix` went to the store: drop here, then tell other instances. */
+  cleared(prefix: string): void {
+    this.invalidatePrefix(prefix);
+    const message: InvalidationMessage = { prefix };
+    this.source?.publish?.(message);
+  }
+
+  /** Drops everything and cancels every read in flight; published on `larder.topology` as `l1-flushed`. */
+  flush(): void {
+    this.entries.clear();
+    this.#pending.clear();
+    this.#flushes++;
+    publishTopology({ store: this.store, driver: this.driver, event: 'l1-flushed' });
+  }
+
+  /** Entries, bytes, bounds, mode and state, as plain data. */
+  describe(): L1Description {
+    return {
+      entries: this.entries.size,
+      bytes: this.entries.bytes,
+      maxEntries: this.options.maxEntries,
+      maxBytes: this.options.maxBytes,
+      ttlMs: this.#ttlMs,
+      invalidation: this.mode,
+      state: this.#up ? 'up' : 'down',
+      hits: this.#hits,
+      flushes: this.#flushes,
+    };
+  }
+
+  /** Stops the invalidation source. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#up = false;
+    this.entries.clear();
+    this.#pending.clear();
+    await this.source?.close();
+  }
+
+  #state(up: boolean): void {
+    if (this.#closed || up === this.#up) return;
+    this.#up = up;
+    // Down: whatever was kept may miss invalidations from now on; nothing is kept until it is up
+    // again (reads in flight are cancelled too), so coming back up starts from empty.
+    if (!up) this.flush();
+  }
+}
