@@ -12,6 +12,7 @@ const packages = [
   'test-suite',
   'dev-services',
   'otel',
+  'keyv',
 ];
 
 const drivers = ['memory', 'redis', 'memcached', 'dynamodb'];

@@ -1,0 +1,230 @@
+import { EventEmitter } from 'node:events';
+import { type Cache, type CacheErrorEvent, ConfigError, parseTtl } from '@larder/core';
+import { GenerationScope, type NamespaceScope, PrefixScope } from './namespace-scope';
+import type { KeyvContract, KeyvLarderOptions } from './options';
+
+/** One entry of Keyv's `setMany`: Keyv 5 passes a relative `ttl`, Keyv 6 an absolute `expires`. */
+export interface KeyvLarderEntry {
+  key: string;
+  value: unknown;
+  ttl?: number;
+  expires?: number;
+}
+
+const STORAGE_METHODS = [
+  'get',
+  'getMany',
+  'has',
+  'hasMany',
+  'set',
+  'setMany',
+  'delete',
+  'deleteMany',
+  'clear',
+  'disconnect',
+  'iterator',
+] as const;
+const ITERATOR_BATCH = 100;
+/** What `#ttlMs` answers for an entry that is already expired: it is deleted instead of written. */
+const EXPIRED = -1;
+
+/**
+ * A Keyv storage adapter over any larder `Cache`: cache-manager and NestJS on larder's stores,
+ * with its L1, batching, timeouts and failure policy. Values go through the cache's codec (so
+ * Keyv's own serialization can be switched off: see `createKeyv`). Keys of a namespace live
+ * under `cache.namespace(namespace)`; the adapter applies the namespace, so Keyv 5 should be
+ * told `useKeyPrefix: false` (Keyv 6 never prefixes).
+ */
+export class KeyvLarder extends EventEmitter {
+  /**
+   * Keyv 5 reads `opts.dialect` / `opts.url` to decide whether to use `iterator()`, and throws
+   * when an adapter with an iterator has `opts` without a `url`; no dialect it knows is named
+   * here, so Keyv 5 leaves the iterator alone (Keyv 6 uses it).
+   */
+  readonly opts: { dialect: 'larder'; url: string } = { dialect: 'larder', url: '' };
+  readonly #root: Cache;
+  readonly #contract: KeyvContract;
+  readonly #generationMaxAgeMs: number;
+  readonly #closeOnDisconnect: boolean;
+  #namespace: string | undefined;
+  #scope: NamespaceScope | undefined;
+  #scoping: Promise<NamespaceScope> | undefined;
+  #forwarding: ((event: CacheErrorEvent) => void) | undefined;
+
+  constructor(cache: Cache, options: KeyvLarderOptions = {}) {
+    super();
+    const contract = options.contract ?? 5;
+    if (contract !== 5 && contract !== 6) {
+      throw new ConfigError(`contract must be 5 or 6, got ${String(contract)}`, 'contract');
+    }
+    this.#root = cache;
+    this.#contract = contract;
+    this.#generationMaxAgeMs = parseTtl(options.generationMaxAge ?? '1s');
+    this.#closeOnDisconnect = options.closeOnDisconnect ?? false;
+    this.#namespace = options.namespace;
+    // Under onError 'miss' a failed call resolves as a miss: its error reaches Keyv only as this event.
+    if (cache.onError === 'miss') {
+      this.#forwarding = (event) => {
+        if (this.listenerCount('error') > 0) this.emit('error', event.error);
+      };
+      cache.on('error', this.#forwarding);
+    }
+  }
+
+  /** Keyv's namespace (Keyv assigns it); `undefined` means the whole Cache. */
+  get namespace(): string | undefined {
+    return this.#namespace;
+  }
+
+  set namespace(namespace: string | undefined) {
+    if (namespace === this.#namespace) return;
+    this.#namespace = namespace;
+    this.#scope = undefined;
+    this.#scoping = undefined;
+  }
+
+  /** Keyv 6 uses an adapter directly (absolute `expires`) only when this says `expires: true`; contract 5 leaves it undefined. */
+  get capabilities(): Record<string, unknown> | undefined {
+    if (this.#contract !== 6) return undefined;
+    const methods = Object.fromEntries(
+      STORAGE_METHODS.map((name) => [name, { exists: true, methodType: 'async' as const }]),
+    );
+    return { compatible: true, store: 'keyvStorage', methods, expires: true };
+  }
+
+  /** The value stored under `key`, or `undefined`. */
+  get(key: string): Promise<unknown> {
+    const scope = this.#current();
+    return scope instanceof Promise ? scope.then((c) => c.get(key)) : scope.get(key);
+  }
+
+  /** Values aligned with `keys` (`undefined` for misses): one batched store call. */
+  async getMany(keys: string[]): Promise<unknown[]> {
+    return (await this.#current()).getMany(keys);
+  }
+
+  /** Stores `value`; the third argument is a relative TTL in ms (contract 5) or an absolute expiry time (contract 6). Resolves true. */
+  async set(key: string, value: unknown, ttlOrExpires?: number): Promise<boolean> {
+    const cache = await this.#current();
+    const ttl = this.#ttlMs(ttlOrExpires);
+    if (ttl === EXPIRED) await cache.delete(key);
+    else await cache.set(key, value, ttl);
+    return true;
+  }
+
+  /** Stores every entry (one batched call per distinct TTL); resolves a `true` per entry. */
+  async setMany(entries: KeyvLarderEntry[]): Promise<boolean[]> {
+    const cache = await this.#current();
+    const groups = new Map<number | undefined, [string, unknown][]>();
+    const expired: string[] = [];
+    for (const entry of entries) {
+      const ttl = this.#ttlMs(this.#contract === 6 ? entry.expires : entry.ttl);
+      if (ttl === EXPIRED) {
+        expired.push(entry.key);
+        continue;
+      }
+      const group = groups.get(ttl);
+      if (group) group.push([entry.key, entry.value]);
+      else groups.set(ttl, [[entry.key, entry.value]]);
+    }
+    const writes: Promise<unknown>[] = [...groups].map(([ttl, list]) => cache.setMany(list, ttl));
+    if (expired.length > 0) writes.push(cache.deleteMany(expired));
+    await Promise.all(writes);
+    return entries.map(() => true);
+  }
+
+  /** Deletes `key`; resolves true if it existed. */
+  async delete(key: string): Promise<boolean> {
+    return (await this.#current()).delete(key);
+  }
+
+  /**
+   * Deletes the keys. Contract 5: one batched call, resolving true when every key existed (what
+   * Keyv 5 does without a `deleteMany`). Contract 6: a boolean per key, so one delete per key.
+   */
+  async deleteMany(keys: string[]): Promise<boolean | boolean[]> {
+    const cache = await this.#current();
+    if (this.#contract === 6) return Promise.all(keys.map((key) => cache.delete(key)));
+    if (keys.length === 0) return false;
+    return (await cache.deleteMany(keys)) === new Set(keys).size;
+  }
+
+  /** True if `get` would find a value. */
+  async has(key: string): Promise<boolean> {
+    return (await this.#current()).has(key);
+  }
+
+  /** `has` of each key (gets of one tick are batched by the drivers that can). */
+  async hasMany(keys: string[]): Promise<boolean[]> {
+    const cache = await this.#current();
+    return Promise.all(keys.map((key) => cache.has(key)));
+  }
+
+  /** Removes every key of this namespace (of the whole Cache without one), and nothing else. */
+  async clear(): Promise<void> {
+    await (await this.#resolveScope()).clear();
+  }
+
+  /** `[key, value]` of every live key of this namespace (Keyv 6); fails on stores that cannot list keys (memcached). */
+  async *iterator(): AsyncGenerator<[string, unknown], void> {
+    const cache = await this.#current();
+    let batch: string[] = [];
+    for await (const key of cache.keys()) {
+      batch.push(key);
+      if (batch.length === ITERATOR_BATCH) {
+        yield* live(batch, await cache.getMany(batch));
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield* live(batch, await cache.getMany(batch));
+  }
+
+  /** Stops forwarding the Cache's errors; closes the Cache too with `closeOnDisconnect`. */
+  async disconnect(): Promise<void> {
+    if (this.#forwarding) {
+      this.#root.off('error', this.#forwarding);
+      this.#forwarding = undefined;
+    }
+    if (this.#closeOnDisconnect) await this.#root.close();
+  }
+
+  /**
+   * Keyv's third `set` argument as a larder TTL in ms: `undefined` for none (the Cache's default
+   * TTL applies, else no expiry), `EXPIRED` for an entry already past its expiry. A TTL of 0 is
+   * Keyv 5's "no expiry".
+   */
+  #ttlMs(value: number | undefined): number | undefined {
+    if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+    if (this.#contract === 5 && value === 0) return undefined;
+    const ms = this.#contract === 6 ? value - Date.now() : value;
+    return ms > 0 ? Math.ceil(ms) : EXPIRED;
+  }
+
+  #current(): Cache | Promise<Cache> {
+    const scope = this.#scope;
+    if (scope !== undefined) return scope.current();
+    return Promise.resolve(this.#resolveScope()).then((s) => s.current());
+  }
+
+  #resolveScope(): NamespaceScope | Promise<NamespaceScope> {
+    if (this.#scope !== undefined) return this.#scope;
+    if (this.#scoping !== undefined) return this.#scoping;
+    const namespace = this.#namespace;
+    const scoping = this.#root.capabilities().then((capabilities) => {
+      const base = namespace === undefined || namespace === '' ? this.#root : this.#root.namespace(namespace);
+      const scope = capabilities.clear ? new PrefixScope(base) : new GenerationScope(base, this.#generationMaxAgeMs);
+      // A namespace change meanwhile started another lookup: this one is stale.
+      if (this.#scoping === scoping) this.#scope = scope;
+      return scope;
+    });
+    this.#scoping = scoping;
+    return scoping;
+  }
+}
+
+function* live(keys: string[], values: unknown[]): Generator<[string, unknown]> {
+  for (let i = 0; i < keys.length; i++) {
+    const value = values[i];
+    if (value !== undefined) yield [keys[i] as string, value];
+  }
+}
