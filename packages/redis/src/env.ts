@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Ttl } from '@larder/core';
 // Types only from core (see DriverEnvironment): errors and parsers come from the reader.
 import type { CommonStoreOptions, DriverEnvironment, EnvReader, HostPort } from '@larder/core/driver';
+import { checkUrlPorts } from './url-ports';
 
 /** A `redis` store in a manager config (what `configFromEnv` produces; `RedisStoreOptions` adds the rest). */
 export interface RedisDriverConfig extends CommonStoreOptions {
@@ -40,6 +41,8 @@ const PROTOCOLS = ['redis:', 'rediss:'];
 
 /** The `redis` store from `REDIS_*` variables, validated (a bad value throws `ConfigError` naming it). */
 export function redisConfigFromEnv(read: EnvReader): RedisDriverConfig {
+  checkUrlPorts(read, 'REDIS_URL');
+  checkUrlPorts(read, 'REDIS_REPLICA_URLS');
   const url = read.url('REDIS_URL', PROTOCOLS);
   const replicaUrls = read.urls('REDIS_REPLICA_URLS', PROTOCOLS);
   const readFrom = read.string('REDIS_READ_FROM');

@@ -32,4 +32,14 @@ describe('@larder/redis/env', () => {
     expect(() => config({ REDIS_TLS_CA_FILE: '/no/such/ca.pem' })).toThrow(/REDIS_TLS_CA_FILE/);
     expect(() => config({ REDIS_CLUSTER_NODES: 'a:99999' })).toThrow(/REDIS_CLUSTER_NODES/);
   });
+
+  it('names a bad port in REDIS_URL as the reason, not the host; the password stays out', () => {
+    expect(() => config({ REDIS_URL: 'redis://:pw-4f1c@127.0.0.1:99999' })).toThrow(
+      "Invalid REDIS_URL='redis://:***@127.0.0.1:99999': expected a port from 1 to 65535 after the host, got '99999'",
+    );
+    expect(() => config({ REDIS_URL: 'redis://cache.local:port/0' })).toThrow(/got 'port'/);
+    expect(() => config({ REDIS_REPLICA_URLS: 'redis://a:6379,redis://b:0' })).toThrow(/REDIS_REPLICA_URLS=.*got '0'/);
+    expect(config({ REDIS_URL: 'rediss://user:p%40ss@[::1]:6380/2' }).url).toBe('rediss://user:p%40ss@[::1]:6380/2');
+    expect(config({ REDIS_URL: 'redis://cache.local' }).url).toBe('redis://cache.local');
+  });
 });
