@@ -1,11 +1,27 @@
-import { createApp } from './app';
+import { createApp, type ExampleApp } from './app';
+import { portFrom, startupFailure } from './startup';
 
-const port = Number(process.env.PORT ?? 3000);
-const { app, caches, close } = createApp(process.env);
+// A failure to start prints one block (what went wrong, what to do) and exits 1: never a stack
+// trace, never "listening" when another program has the port.
+const port = portFrom(process.env.PORT);
+if (typeof port === 'string') stop(port);
+
+let example: ExampleApp;
+try {
+  example = createApp(process.env);
+} catch (error) {
+  stop(startupFailure(error, port));
+}
+const { app, caches, close } = example;
 const cache = caches.store();
 const sessions = caches.sessionStore();
 
-const server = app.listen(port, () => {
+// Express 5 hands a listen error (EADDRINUSE, EACCES) to this callback instead of throwing it.
+const server = app.listen(port, (error?: Error) => {
+  if (error) {
+    close().finally(() => stop(startupFailure(error, port)));
+    return;
+  }
   console.log(`larder example listening on http://localhost:${port}`);
   console.log(`cache store: ${cache.name}, session store: ${sessions.name} (GET /healthz for drivers and latency)`);
 });
@@ -17,3 +33,8 @@ const shutdown = () => {
 };
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
+
+function stop(text: string): never {
+  console.error(text);
+  process.exit(1);
+}
