@@ -1,12 +1,15 @@
 import { discoverCommand } from './commands/discover';
 import { doctorCommand } from './commands/doctor';
 import { dynamodbCommand } from './commands/dynamodb';
+import { registerBundledDrivers } from './drivers';
 import { type CliIo, describeError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, printer } from './options';
+import { VERSION } from './version';
 
 export { DISCOVER_HELP, discover, discoverCommand } from './commands/discover';
 export { DOCTOR_HELP, doctorCommand } from './commands/doctor';
 export { DYNAMODB_HELP, dynamodbCommand } from './commands/dynamodb';
 export { type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './options';
+export { VERSION } from './version';
 
 export const HELP = `Usage: larder <command> [options]
 
@@ -14,6 +17,10 @@ Commands:
   doctor                    check every store the environment configures (driver, topology, latency, probe)
   discover <host:port>      print the nodes behind an ElastiCache memcached configuration endpoint
   dynamodb create-tables    create the DynamoDB cache and session tables (TTL enabled, on-demand)
+
+Options:
+  -h, --help                this help
+  -v, --version             the version of @larder/cli
 
 Run 'larder <command> --help' for a command's options.`;
 
@@ -27,6 +34,10 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> =
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const { out, err } = printer(io);
   const [command, ...rest] = argv;
+  if (command === '--version' || command === '-v' || command === 'version') {
+    out(VERSION);
+    return EXIT_OK;
+  }
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     (command === undefined ? err : out)(HELP);
     return command === undefined ? EXIT_USAGE : EXIT_OK;
@@ -37,6 +48,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     err(HELP);
     return EXIT_USAGE;
   }
+  registerBundledDrivers();
   try {
     return await handler(rest, io);
   } catch (error) {

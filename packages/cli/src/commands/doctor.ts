@@ -9,6 +9,7 @@ import {
   type StoreDescription,
 } from '@larder/core';
 import { type CacheStore, redactConfig, redactEnvValue, withTimeout } from '@larder/core/driver';
+import { importDriver } from '../drivers';
 import {
   type CliIo,
   describeError,
@@ -104,7 +105,7 @@ export async function doctorCommand(argv: string[], io: CliIo): Promise<number> 
     out(`default store: ${config.default}, session store: ${config.sessionStore}`);
   }
 
-  const manager = createCacheManager(config, { env: io.env });
+  const manager = createCacheManager(config, { env: io.env, importDriver });
   const reports: StoreReport[] = [];
   try {
     for (const name of names) {
