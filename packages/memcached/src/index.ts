@@ -7,6 +7,7 @@ import type { MemcachedStoreOptions } from './options';
 export { DiscoveryPoller, NotAConfigEndpointError, type TopologyEvent } from './discovery/poller';
 export type { MemcachedDriverConfig } from './env';
 export { createMemcachedStore, MemcachedStore } from './memcached-store';
+export { UnsupportedClientError } from './memjs-internals';
 export type { ConnectionOptions, MemjsServerLike } from './node-connection';
 export type { MemcachedStoreOptions } from './options';
 

@@ -2,7 +2,8 @@ import type { EventEmitter } from 'node:events';
 import { BackendError } from '@larder/core';
 import { Opcode } from './binary-protocol';
 import { HashRing } from './hash-ring';
-import { type ConnectionOptions, LarderServer, NodeConnection } from './node-connection';
+import { assertMemjsInternals, LarderServer } from './memjs-internals';
+import { type ConnectionOptions, NodeConnection } from './node-connection';
 import { NodeHealth } from './node-health';
 import { NodeProbes } from './node-probes';
 import type { NodeAddress, ResolvedOptions } from './options';
@@ -39,6 +40,8 @@ export class Topology {
   ) {
     this.health = new NodeHealth(options.ejectAfterFailures);
     this.probes = new NodeProbes(options.retryEjectedAfterMs);
+    // Larder's own connections are built on memjs internals: an unfit memjs fails here, at start-up.
+    if (!options.serverFactory) assertMemjsInternals();
   }
 
   /** Ids (`host:port`) of the nodes in use, ejected ones included. */
@@ -162,7 +165,10 @@ export class Topology {
       tls: this.options.tls,
       timeoutMs: this.options.timeoutMs,
     };
-    const createDefault = (node: ConnectionOptions) => new LarderServer(node);
+    const createDefault = (node: ConnectionOptions) => {
+      assertMemjsInternals();
+      return new LarderServer(node);
+    };
     return this.options.serverFactory ? this.options.serverFactory(settings, createDefault) : createDefault(settings);
   }
 }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { type MemcachedCluster, startMemcached, waitFor } from '@larder/dev-services';
 import type { MemjsServerLike } from '../src';
+import { LarderServer } from '../src/memjs-internals';
 import type { ConnectionOptions } from '../src/node-connection';
-import { LarderServer } from '../src/node-connection';
 
 export { waitFor };
 
