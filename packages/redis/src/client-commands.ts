@@ -1,6 +1,7 @@
 import { type Payload, TickBatcher } from '@larder/core/driver';
 import type { Redis } from 'ioredis';
 import { Corker } from './cork';
+import { probeIoredis } from './ioredis-internals';
 import type { RedisClient, ResolvedRedisOptions } from './options';
 import { getPayload, getPayloads } from './read-commands';
 
@@ -61,7 +62,7 @@ export class ClientCommands {
   }
 
   private newLane(client: RedisClient): Lane {
-    if (!this.options.coalesceWrites || this.cluster) return { cmd: () => client as Redis };
+    if (!this.options.coalesceWrites || this.cluster || !probeIoredis().corking) return { cmd: () => client as Redis };
     const corker = new Corker();
     return {
       cmd: () => {

@@ -1,30 +1,22 @@
-import { Command, type Redis } from 'ioredis';
-
-/** What this uses of an ioredis `Command` (ioredis 5 and 6 internals). */
-interface TimedCommand {
-  isSettled?: boolean;
-  reject(error: Error): void;
-  setTimeout?(ms: number): void;
-  larderDeadline?: Deadline;
-}
-
-interface Socket {
-  readonly bytesRead: number;
-  readonly destroyed: boolean;
-  destroy(error: Error): void;
-}
+import type { Redis } from 'ioredis';
+import {
+  type ClientSocket,
+  deadlineOf,
+  isSettled,
+  lastWritten,
+  type SentCommand,
+  setDeadline,
+  socketOf,
+  timeCommands,
+  timeOut,
+} from './ioredis-internals';
 
 interface Deadline {
-  readonly command: TimedCommand;
+  readonly command: SentCommand;
   readonly at: number;
   /** The socket the command was written to, and the bytes read from it then (`undefined`: queued offline). */
-  socket: Socket | undefined;
+  socket: ClientSocket | undefined;
   bytesRead: number;
-}
-
-interface Internals {
-  stream?: Socket | null;
-  commandQueue?: { peekBack(): { command: unknown } | undefined };
 }
 
 /**
@@ -55,16 +47,11 @@ export class CommandDeadlines {
   ) {}
 
   /** Times `command`, just handed to the client (idempotent: a resent command keeps its first deadline). */
-  track(command: TimedCommand): void {
-    if (command.isSettled !== false) {
-      // Not an ioredis 5/6 command (no isSettled): let it time itself.
-      if (command.isSettled === undefined) command.setTimeout?.(this.ms);
-      return;
-    }
-    const internals = this.client as unknown as Internals;
-    const written = internals.commandQueue?.peekBack()?.command === command;
-    const socket = written ? (internals.stream ?? undefined) : undefined;
-    const known = command.larderDeadline;
+  track(command: SentCommand): void {
+    if (isSettled(command)) return;
+    const written = lastWritten(this.client) === command;
+    const socket = written ? socketOf(this.client) : undefined;
+    const known = deadlineOf<Deadline>(command);
     if (known !== undefined) {
       // Sent again (the offline queue flushed on connect): check the socket it is written to now.
       if (socket !== undefined) {
@@ -79,7 +66,7 @@ export class CommandDeadlines {
       socket,
       bytesRead: socket === undefined ? 0 : socket.bytesRead,
     };
-    command.larderDeadline = deadline;
+    setDeadline(command, deadline);
     this.dropAnswered();
     this.queue.push(deadline);
     if (this.timer === undefined && !this.closed) this.arm(this.ms);
@@ -105,7 +92,7 @@ export class CommandDeadlines {
   private dropAnswered(): void {
     const queue = this.queue;
     let head = this.head;
-    while (head < queue.length && queue[head]!.command.isSettled) head++;
+    while (head < queue.length && isSettled(queue[head]!.command)) head++;
     if (head === queue.length) {
       queue.length = 0;
       head = 0;
@@ -124,7 +111,7 @@ export class CommandDeadlines {
     const queue = this.queue;
     while (this.head < queue.length) {
       const deadline = queue[this.head]!;
-      if (!deadline.command.isSettled) {
+      if (!isSettled(deadline.command)) {
         if (deadline.at > now) break;
         this.expire(deadline);
       }
@@ -135,10 +122,10 @@ export class CommandDeadlines {
   };
 
   private expire(deadline: Deadline): void {
-    deadline.command.reject(new Error('Command timed out'));
+    timeOut(deadline.command);
     const socket = deadline.socket;
     if (socket === undefined || socket.destroyed || socket.bytesRead !== deadline.bytesRead) return;
-    if ((this.client as unknown as Internals).stream !== socket) return;
+    if (socketOf(this.client) !== socket) return;
     // Not one byte since this command was written: the connection is dead, reopen it.
     socket.destroy(new Error(`Socket timeout. Expecting data, but didn't receive any in ${this.ms}ms.`));
   }
@@ -149,27 +136,8 @@ export class CommandDeadlines {
  * timers (create the client without `commandTimeout`/`socketTimeout`). Clients it `duplicate()`s
  * get ioredis' own timeouts back, so they are bounded as before.
  */
-export function timeCommands(client: Redis, ms: number): CommandDeadlines {
+export function timedByDeadlines(client: Redis, ms: number): CommandDeadlines {
   const deadlines = new CommandDeadlines(client, ms);
-  const send = client.sendCommand;
-  client.sendCommand = function (this: Redis, ...args: Parameters<Redis['sendCommand']>) {
-    const reply = send.apply(this, args);
-    deadlines.track(args[0] as unknown as TimedCommand);
-    return reply;
-  } as Redis['sendCommand'];
-  const duplicate = client.duplicate;
-  client.duplicate = function (this: Redis, override?: Parameters<Redis['duplicate']>[0]) {
-    return duplicate.call(this, { commandTimeout: ms, socketTimeout: ms, ...override });
-  } as Redis['duplicate'];
+  timeCommands(client, ms, (command) => deadlines.track(command));
   return deadlines;
-}
-
-/**
- * Whether this ioredis exposes what `CommandDeadlines` reads: a command's `isSettled` flag and the
- * client's `commandQueue` (internals of ioredis 5 and 6). Without them a half-open connection
- * would never be dropped, so the client keeps ioredis' own `commandTimeout` and `socketTimeout`.
- */
-export function deadlinesSupported(client: Redis): boolean {
-  const queue = (client as unknown as Internals).commandQueue;
-  return typeof queue?.peekBack === 'function' && typeof new Command('PING', []).isSettled === 'boolean';
 }

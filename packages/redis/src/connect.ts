@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { type CommandDeadlines, deadlinesSupported, timeCommands } from './command-deadlines';
+import { type CommandDeadlines, timedByDeadlines } from './command-deadlines';
+import { deadlinesSupported, timeClusterSubmits } from './ioredis-internals';
 import type { NodeAddress, RedisClient, RedisMode, ResolvedRedisOptions } from './options';
 
 /** The clients a store talks to. */
@@ -15,11 +16,6 @@ export interface Connection {
   owned: RedisClient[];
   /** The command timeouts of the (non-Cluster) clients this store created; closed with them. */
   deadlines: CommandDeadlines[];
-}
-
-/** True for an ioredis Cluster (duck-typed, so an injected client from another ioredis copy works too). */
-export function isCluster(client: RedisClient): client is Cluster {
-  return (client as { isCluster?: boolean }).isCluster === true;
 }
 
 // Reconnect quickly (50 ms doubling to 1 s, jittered): a cache that comes back should be used
@@ -79,26 +75,14 @@ function nodeOptions(address: NodeAddress, o: ResolvedRedisOptions): RedisOption
   return options;
 }
 
-// ioredis starts a command's timeout when a node client sends it, but a Cluster that has no node
-// for it (reconnecting, refreshing slots) queues it with no timeout at all: under a half-open
-// network the call would never settle. Start the timer when the command is submitted instead.
-function timeQueuedCommands(cluster: Cluster, ms: number): Cluster {
-  const send = cluster.sendCommand.bind(cluster);
-  cluster.sendCommand = ((command: { setTimeout?(ms: number): void }, ...rest: unknown[]) => {
-    command.setTimeout?.(ms);
-    return (send as (...args: unknown[]) => unknown)(command, ...rest);
-  }) as Cluster['sendCommand'];
-  return cluster;
-}
-
 // A node client (single, replica, Sentinel) times its commands with one timer (`timeCommands`):
 // ioredis' `commandTimeout` and `socketTimeout` arm up to two timers per command.
+// Without what the deadlines read (see ioredis-internals.ts), ioredis' own timeouts stay.
 function timedNode(options: RedisOptions, o: ResolvedRedisOptions, deadlines: CommandDeadlines[]): Redis {
+  if (!deadlinesSupported()) return quiet(new Redis(options));
   const { commandTimeout, socketTimeout, ...untimed } = options;
   const client = quiet(new Redis(untimed));
-  if (deadlinesSupported(client)) deadlines.push(timeCommands(client, o.commandTimeoutMs));
-  // ioredis reads both options per command: set after construction, they apply as if given.
-  else Object.assign(client.options, { commandTimeout, socketTimeout });
+  deadlines.push(timedByDeadlines(client, o.commandTimeoutMs));
   return client;
 }
 
@@ -154,7 +138,7 @@ export function connect(o: ResolvedRedisOptions): Connection {
           redisOptions: redisOptions as RedisOptions,
         }),
       );
-      return timeQueuedCommands(cluster, o.commandTimeoutMs);
+      return timeClusterSubmits(cluster, o.commandTimeoutMs);
     };
     const primary = make('master');
     const replicas = wantReplicas ? [make('slave')] : [];

@@ -1,11 +1,5 @@
 import type { Redis } from 'ioredis';
-
-interface Corkable {
-  status: string;
-  stream?: { cork(): void; uncork(): void; writable: boolean } | null;
-  /** ioredis' commands written and not yet answered. */
-  commandQueue?: { length: number };
-}
+import { awaitingReplies, type ClientSocket, socketOf } from './ioredis-internals';
 
 /**
  * Joins the commands a store sends to one connection within one turn of the event loop into one
@@ -22,16 +16,15 @@ interface Corkable {
  * and error.
  */
 export class Corker {
-  private corked: Corkable['stream'] = null;
+  private corked: ClientSocket | undefined;
 
   /** Lets a command to an idle connection go out at once; else corks `client`'s socket for the rest of the turn. */
   cork(client: Redis): void {
     if (this.corked) return;
-    const c = client as unknown as Corkable;
-    if (!c.commandQueue || c.commandQueue.length === 0) return;
-    const stream = c.stream;
+    if (awaitingReplies(client) === 0) return;
+    const stream = socketOf(client);
     // Not ready: ioredis queues the command offline and writes it on connect, no socket write to join.
-    if (c.status !== 'ready' || !stream || !stream.writable) return;
+    if (client.status !== 'ready' || stream === undefined || !stream.writable) return;
     stream.cork();
     this.corked = stream;
     setImmediate(this.uncork);
@@ -39,7 +32,7 @@ export class Corker {
 
   private readonly uncork = (): void => {
     const stream = this.corked;
-    this.corked = null;
+    this.corked = undefined;
     stream?.uncork();
   };
 }

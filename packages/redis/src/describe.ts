@@ -2,13 +2,19 @@ import type { NodeDescription, StoreDescription } from '@larder/core';
 import { formatHostPort, type NodeStatus } from '@larder/core/driver';
 import type { Cluster, Redis } from 'ioredis';
 import type { Connection } from './connect';
-import { isCluster } from './connect';
+import { type ClientNote, clientNote, isCluster, remoteAddress } from './ioredis-internals';
 import type { RedisClient } from './options';
 
 const SLOTS = 16384;
 
 /** `CLUSTER SLOTS` rows: [from, to, [host, port, id?], ...replicas]. */
 type SlotRow = [number, number, [string, number, ...unknown[]], ...[string, number, ...unknown[]][]];
+
+/** The store's description: topology and health, and `client` when ioredis lacks internals the store uses. */
+export interface RedisDescription extends StoreDescription {
+  /** Only when the probe found ioredis internals missing (see ioredis-internals.ts): which, and what the store does instead. */
+  client?: ClientNote;
+}
 
 /**
  * The store's topology as data: Cluster from `CLUSTER SLOTS` (slot shares, coverage), otherwise
@@ -18,10 +24,10 @@ type SlotRow = [number, number, [string, number, ...unknown[]], ...[string, numb
 export async function describeRedis(
   connection: Connection,
   fail: (error: unknown) => never,
-): Promise<StoreDescription> {
+): Promise<RedisDescription> {
   const { mode, primary } = connection;
   try {
-    if (isCluster(primary)) return { driver: 'redis', topology: await clusterTopology(primary) };
+    if (isCluster(primary)) return withNote({ driver: 'redis', topology: await clusterTopology(primary) });
     const info = parseInfo(await (primary as Redis).info('replication'));
     const self: NodeDescription = {
       address: addressOf(primary),
@@ -31,17 +37,24 @@ export async function describeRedis(
     const seen = Object.entries(info)
       .filter(([key]) => /^slave\d+$/.test(key))
       .map(([, value]) => replicaOf(value));
-    const description: StoreDescription = { driver: 'redis', topology: { mode, nodes: [self, ...seen] } };
+    const description: RedisDescription = { driver: 'redis', topology: { mode, nodes: [self, ...seen] } };
     if (connection.replicas.length > 0) {
       description.replicas = connection.replicas.map((client) => ({
         address: addressOf(client),
         status: statusOf(client),
       }));
     }
-    return description;
+    return withNote(description);
   } catch (error) {
     return fail(error);
   }
+}
+
+// The note is there only when something is missing: a store using every piece describes as before.
+function withNote(description: RedisDescription): RedisDescription {
+  const note = clientNote();
+  if (note.missing.length > 0) description.client = note;
+  return description;
 }
 
 async function clusterTopology(cluster: Cluster): Promise<StoreDescription['topology']> {
@@ -96,10 +109,9 @@ function replicaOf(value: string): NodeDescription {
 
 /** Where the client is connected (Sentinel mode: the primary it was given), else its configured address. */
 function addressOf(client: RedisClient): string {
+  const connected = remoteAddress(client);
+  if (connected !== undefined) return formatHostPort(connected);
   const redis = client as Redis;
-  const stream = redis.stream as { remoteAddress?: string; remotePort?: number } | undefined;
-  if (stream?.remoteAddress && stream.remotePort)
-    return formatHostPort({ host: stream.remoteAddress, port: stream.remotePort });
   return formatHostPort({ host: redis.options?.host ?? '127.0.0.1', port: redis.options?.port ?? 6379 });
 }
 

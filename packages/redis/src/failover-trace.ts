@@ -1,5 +1,6 @@
 import { publishTopology } from '@larder/core/driver';
 import type { Redis } from 'ioredis';
+import { remoteAddress } from './ioredis-internals';
 
 /**
  * Publishes `failover` on `larder.topology` (DESIGN.md "Observability") when a Sentinel-managed
@@ -10,9 +11,9 @@ import type { Redis } from 'ioredis';
 export function traceFailover(client: Redis, storeName: () => string): void {
   let current: string | undefined;
   client.on('ready', () => {
-    const stream = client.stream as { remoteAddress?: string; remotePort?: number } | undefined;
-    if (stream?.remoteAddress === undefined) return;
-    const node = `${stream.remoteAddress}:${stream.remotePort}`;
+    const address = remoteAddress(client);
+    if (address === undefined) return;
+    const node = `${address.host}:${address.port}`;
     const previous = current;
     current = node;
     if (previous !== undefined && previous !== node) {

@@ -1,5 +1,5 @@
 import { BackendError, LarderError, TimeoutError } from '@larder/core';
-import { isCluster } from './connect';
+import { isCluster, reconnectAttempts } from './ioredis-internals';
 import type { RedisClient } from './options';
 import { scrubError, scrubText } from './scrub';
 
@@ -15,7 +15,7 @@ export function unavailableError(client: RedisClient, op: string, closed: boolea
   if (
     client.status === 'reconnecting' &&
     !isCluster(client) &&
-    ((client as unknown as { retryAttempts?: number }).retryAttempts ?? FAILED_ATTEMPTS) >= FAILED_ATTEMPTS
+    (reconnectAttempts(client) ?? FAILED_ATTEMPTS) >= FAILED_ATTEMPTS
   ) {
     return new BackendError(`redis ${op} failed: not connected to Redis (reconnecting)`, DRIVER);
   }

@@ -1,4 +1,4 @@
-import type { BackendError, StoreDescription } from '@larder/core';
+import type { BackendError } from '@larder/core';
 import type {
   CacheStore,
   InvalidationMode,
@@ -13,10 +13,11 @@ import { larderBus } from './bus/bus-source';
 import { ClientCommands } from './client-commands';
 import { groupBySlot } from './cluster-slots';
 import { compareAndSet } from './compare-and-set';
-import { type Connection, connect, isCluster } from './connect';
-import { describeRedis } from './describe';
+import { type Connection, connect } from './connect';
+import { describeRedis, type RedisDescription } from './describe';
 import { traceFailover } from './failover-trace';
 import { storeError, unavailableError } from './failures';
+import { isCluster } from './ioredis-internals';
 import {
   type RedisClient,
   type RedisMode,
@@ -87,8 +88,8 @@ export class RedisStore implements CacheStore {
     };
   }
 
-  /** Topology and health as data (see `describeRedis`); rejects when the primary does not answer. */
-  describe(): Promise<StoreDescription> {
+  /** Topology and health as data, and the ioredis internals not found (see `describeRedis`); rejects when the primary does not answer. */
+  describe(): Promise<RedisDescription> {
     return describeRedis(this.connection, (error) => this.fail('describe', error));
   }
 

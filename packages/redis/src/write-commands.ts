@@ -2,7 +2,7 @@ import { BackendError } from '@larder/core';
 import type { Payload, TtlMs } from '@larder/core/driver';
 import type { Cluster, Redis } from 'ioredis';
 import { groupBySlot } from './cluster-slots';
-import { isCluster } from './connect';
+import { isCluster } from './ioredis-internals';
 import type { RedisClient, ResolvedRedisOptions } from './options';
 import { arg, type Value } from './replies';
 

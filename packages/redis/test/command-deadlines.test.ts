@@ -2,8 +2,8 @@ import { TimeoutError } from '@larder/core';
 import { type FaultProxy, type RedisServer, startFaultProxy, startRedis, waitFor } from '@larder/dev-services';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deadlinesSupported } from '../src/command-deadlines';
 import { createRedisStore, type RedisStore } from '../src/index';
+import { deadlinesSupported } from '../src/ioredis-internals';
 
 const TIMEOUT_MS = 300;
 

@@ -6,8 +6,12 @@ import type { NatMap } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisStore } from '../src/index';
 
-/** Runs the shared conformance suite on the store that the enclosing describe opens in its beforeAll. */
-export function runRedisConformance(name: string, store: () => RedisStore): void {
+/** Runs the shared conformance suite on the store that the enclosing describe opens in its beforeAll (`skip`: groups left out, with why). */
+export function runRedisConformance(
+  name: string,
+  store: () => RedisStore,
+  skip?: Parameters<typeof runConformanceSuite>[0]['skip'],
+): void {
   runConformanceSuite({
     name,
     createCache: (prefix, overrides) => new Cache({ store: store(), prefix, ...overrides }),
@@ -17,6 +21,7 @@ export function runRedisConformance(name: string, store: () => RedisStore): void
     afterAll,
     // Expiry tests at 500 ms TTLs: on a loaded 2-core CI box a few round trips can take longer than 200 ms.
     timing: { ttlPrecisionMs: 250 },
+    ...(skip === undefined ? {} : { skip }),
   });
 }
 

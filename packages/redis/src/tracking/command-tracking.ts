@@ -165,7 +165,7 @@ export class CommandTracking {
     const prefixes = cover([...this.#attached].map((attached) => attached.prefix));
     try {
       // A subscribed RESP2 connection answers no CLIENT ID nor INFO.
-      if (subscriber.condition?.subscriber) await subscriber.unsubscribe();
+      if (subscriber.mode === 'subscriber') await subscriber.unsubscribe();
       const [id, subscriberRun, commandRun] = await Promise.all([
         subscriber.client('ID') as Promise<number>,
         runId(subscriber),

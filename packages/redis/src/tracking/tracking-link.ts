@@ -1,5 +1,6 @@
 import { publishTopology } from '@larder/core/driver';
 import { type Redis, ReplyError } from 'ioredis';
+import { remoteAddress } from '../ioredis-internals';
 
 /** Channel Redis publishes redirected invalidations on (RESP2 Pub/Sub form). */
 export const INVALIDATE_CHANNEL = '__redis__:invalidate';
@@ -62,8 +63,8 @@ export class TrackingLink {
 
   /** The node this link watches (`host:port` of the tracker's socket), for diagnostics. */
   get node(): string | undefined {
-    const stream = (this.tracker as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
-    return stream?.remoteAddress === undefined ? undefined : `${stream.remoteAddress}:${stream.remotePort}`;
+    const address = remoteAddress(this.tracker);
+    return address === undefined ? undefined : `${address.host}:${address.port}`;
   }
 
   /** Closes both connections. */
@@ -96,7 +97,7 @@ export class TrackingLink {
     this.#armed = false;
     try {
       const subscriber = this.subscriber;
-      if (subscriber.condition?.subscriber) await subscriber.unsubscribe();
+      if (subscriber.mode === 'subscriber') await subscriber.unsubscribe();
       const [id, subscriberRun, trackerRun] = await Promise.all([
         subscriber.client('ID') as Promise<number>,
         runId(subscriber),

@@ -1,7 +1,8 @@
 import type { InvalidationHandlers, InvalidationSource } from '@larder/core/driver';
 import { publishTopology } from '@larder/core/driver';
 import { type Cluster, Redis } from 'ioredis';
-import { type Connection, isCluster } from '../connect';
+import type { Connection } from '../connect';
+import { isCluster } from '../ioredis-internals';
 import type { RedisClient } from '../options';
 import { publishRefusal, TrackingLink } from './tracking-link';
 
