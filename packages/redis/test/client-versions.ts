@@ -10,7 +10,7 @@ import { TimeoutError } from '@larder/core';
 import { type FaultProxy, type RedisServer, startFaultProxy, startRedis, waitFor } from '@larder/dev-services';
 import { CAPABILITIES, GROUPS } from '@larder/test-suite';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedisStore, type RedisStore } from '../src/index';
 import { type IoredisProbe, probeIoredis } from '../src/ioredis-internals';
 import { runRedisConformance } from './helpers';
@@ -91,6 +91,17 @@ export function clientVersionSuite(version: ClientVersion): void {
           missing: version.probe.missing,
           fallbacks: version.fallbacks,
         });
+    });
+
+    it('writes nothing on the console while it works (ioredis 5.4.0 logged every socket read)', async () => {
+      const log = vi.spyOn(console, 'log');
+      try {
+        await store.set('cv:log', 'x', undefined);
+        await Promise.all([store.get('cv:log'), store.getMany(['cv:log', 'cv:none']), store.delete('cv:log')]);
+        expect(log).not.toHaveBeenCalled();
+      } finally {
+        log.mockRestore();
+      }
     });
 
     it('times out a command on a silent connection, then works again', async () => {
