@@ -110,31 +110,3 @@ function checkUserKey(userKey: unknown): string | undefined {
   }
   return userKey;
 }
-
-/** What a response-cache key function receives (Express and plain `node:http` requests both fit). */
-export interface KeyRequest {
-  method?: string;
-  url?: string;
-  originalUrl?: string;
-  headers: Record<string, string | string[] | undefined>;
-}
-
-/** Options of the `responseCache` middleware. */
-export interface ResponseCacheOptions {
-  /** Where responses are kept. */
-  cache: CacheLike;
-  /** How long a response is kept. */
-  ttl: Ttl;
-  /** Cache key of a request; method-independent (GET and HEAD share entries). @default the request URL (path + query) */
-  key?: (req: KeyRequest) => string;
-  /** Request headers always part of the key (the response's own `Vary` headers are added automatically). */
-  vary?: string[];
-  /** Methods served from the cache; only GET fills it (a HEAD response has no body). @default ['GET', 'HEAD'] */
-  methods?: string[];
-  /** Response statuses that are cached. @default [200] */
-  statuses?: number[];
-  /** Largest body kept, in bytes; larger responses are passed through uncached. @default 1 MiB */
-  maxBodyBytes?: number;
-  /** Namespace of the response keys inside the cache. @default 'rc' */
-  prefix?: string;
-}

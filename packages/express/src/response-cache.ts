@@ -1,341 +1,285 @@
-import { createHash, randomBytes } from 'node:crypto';
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { ConfigError, parseTtl } from '@larder/core';
-import type { CacheLike, KeyRequest, ResponseCacheOptions } from './options';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ConfigError } from '@larder/core';
+import type { CacheLike } from './options';
+import { captureResponse } from './response-cache-capture';
+import type { StoredResponse } from './response-cache-entry';
+import {
+  badTarget,
+  baseKey,
+  defaultResource,
+  digest,
+  generationKey,
+  type Origin,
+  originOf,
+  requestFor,
+  sameVariant,
+  varyValues,
+} from './response-cache-key';
+import { type KeyRequest, type ResponseCacheOptions, resolveResponseCacheOptions } from './response-cache-options';
+import { planRequest, replayable, type Storable, serveDecision, storeDecision } from './response-cache-policy';
+import { replay } from './response-cache-replay';
+import { cacheStatus, type Detail, type Forward } from './response-cache-status';
+import { type Lookup, ResponseStore } from './response-cache-store';
+import { Invalidations } from './response-cache-unsafe';
+
+export { cacheStatus } from './response-cache-status';
 
 /** A connect/Express middleware. */
 export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
+/** Counters of a `responseCache` since it was made, and the requests waiting on another's response now. */
+export interface ResponseCacheStats {
+  hits: number;
+  misses: number;
+  /** Responses written to the cache. */
+  stored: number;
+  /** Requests answered with a concurrent request's response (single-flight). */
+  collapsed: number;
+  /** Requests the handler answered because the cache was down or over its lookup budget. */
+  unavailable: number;
+  /** Requests now waiting on a concurrent request's response. */
+  waiting: number;
+}
+
 /** The middleware, with a helper to drop a URL's cached responses. */
 export interface ResponseCacheMiddleware extends Middleware {
-  /** Forgets every cached response of `url` (all its `Vary` variants). Returns true if something was cached. */
+  /** Retires every cached response of `url` (all variants, all hosts when `url` is relative). Resolves true if the URL had entries. */
   invalidate(url: string): Promise<boolean>;
+  /** Resolves once every cache write and invalidation this middleware started has settled (tests, shutdown). */
+  settled(): Promise<void>;
+  /** Counters (see `ResponseCacheStats`). */
+  stats(): ResponseCacheStats;
 }
 
-/** A cached response. `t: 'r'`. */
-interface StoredResponse {
-  t: 'r';
-  /** Status code. */
-  s: number;
-  /** Headers as Node gives them (lower-case names). */
-  h: OutgoingHttpHeaders;
-  /** Body, base64. */
-  b: string;
-  /** When it was stored (epoch ms), for `Age`. */
-  at: number;
+/** Where a request's entries live. */
+interface Target {
+  origin: Origin;
+  resource: string;
+  base: string;
+  generation: string;
 }
 
-/**
- * The entry at the base key when the response varies on request headers: the header names and a
- * generation id. Variants live under `base + generation + hash(values)`, so replacing the index
- * (after `invalidate`) orphans old variants instead of reviving them.
- */
-interface VaryIndex {
-  t: 'v';
-  v: string[];
-  g: string;
-}
-
-type Entry = StoredResponse | VaryIndex;
-
-/** What a finished leader response gives to the requests waiting on it. */
+/** A handler run that concurrent requests for the same key wait on. */
 interface Flight {
-  done: Promise<{ vary: string[]; values: string; response: StoredResponse } | undefined>;
-}
-
-// Hop-by-hop and per-response headers that must not be replayed from the cache.
-const NOT_STORED = new Set([
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'date',
-  'set-cookie',
-  'x-cache',
-  'age',
-  'cache-status',
-]);
-const MAX_KEY_CHARS = 200;
-
-/**
- * RFC 9211 `Cache-Status` (a structured-field list; larder's entry is the item `larder`): `hit`
- * with `ttl` (seconds of freshness left), or `fwd` (why the handler ran: `uri-miss`, `vary-miss`,
- * `request` when the request said `no-store`) with `stored` when the response was kept and
- * `collapsed` when it was shared with concurrent requests.
- */
-export function cacheStatus(params: {
-  hit?: boolean;
-  ttl?: number;
-  fwd?: string;
-  stored?: boolean;
-  collapsed?: boolean;
-}): string {
-  let value = 'larder';
-  if (params.hit) value += '; hit';
-  if (params.fwd !== undefined) value += `; fwd=${params.fwd}`;
-  if (params.ttl !== undefined) value += `; ttl=${Math.floor(params.ttl)}`;
-  if (params.stored) value += '; stored';
-  if (params.collapsed) value += '; collapsed';
-  return value;
+  resource: string;
+  /** Set when the resource was invalidated while the handler ran: its response is neither stored nor shared. */
+  invalidated: boolean;
+  done: Promise<{ entry: StoredResponse; vary: string[]; values: (string | null)[] } | undefined>;
 }
 
 /**
- * Caches GET/HEAD responses (status, headers, body) keyed by URL, `Vary`-aware, with
- * `X-Cache: HIT|MISS` and `Cache-Status` (RFC 9211, see `cacheStatus`). Never caches a request or response with `Cache-Control: no-store`, a
- * `private`/`no-cache` response, or a response that sets cookies. A burst of requests for a cold
- * URL runs the handler once in this process; the others get its response.
+ * Caches GET responses as a shared cache (RFC 9111) and answers GET and HEAD from them, with
+ * `X-Cache: HIT|MISS` and RFC 9211 `Cache-Status`. The rules live in response-cache-policy.ts;
+ * this file moves requests and bytes between them, the handler and the store. Fails open: a
+ * cache that errs or is slower than `lookupBudget` only sends requests to the handler.
  */
 export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddleware {
-  if (!options || typeof options.cache?.get !== 'function') {
-    throw new ConfigError('responseCache needs { cache }: a Cache from @larder/core', 'cache');
-  }
-  const ttlMs = parseTtl(options.ttl);
-  const prefix = options.prefix ?? 'rc';
-  const entries = options.cache.namespace(prefix);
-  const keyOf = options.key ?? defaultKey;
-  const methods = new Set((options.methods ?? ['GET', 'HEAD']).map((m) => m.toUpperCase()));
-  const statuses = new Set(options.statuses ?? [200]);
-  const requestVary = (options.vary ?? []).map((h) => h.toLowerCase());
-  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const o = resolveResponseCacheOptions(options);
+  const store = new ResponseStore(o.cache.namespace(o.prefix), o.ttlMs, o.budgetMs);
+  const keyOf = o.key ?? defaultResource;
   const flights = new Map<string, Flight>();
+  const pending = new Set<Promise<unknown>>();
+  const counters = { hits: 0, misses: 0, stored: 0, collapsed: 0, unavailable: 0, waiting: 0 };
+  const track = (work: Promise<unknown>) => {
+    pending.add(work);
+    work.finally(() => pending.delete(work)).catch(() => {});
+  };
+  /** Marks running handlers of a resource so their responses are neither stored nor shared. */
+  const retire = (resource: string) => {
+    for (const flight of flights.values()) if (flight.resource === resource) flight.invalidated = true;
+  };
+  const unsafe = new Invalidations(store, o.budgetMs, o.ttlMs, retire, track);
 
   const middleware = ((req, res, next) => {
     const method = (req.method ?? 'GET').toUpperCase();
-    if (!methods.has(method)) return next();
+    const plan = planRequest({ method, headers: req.headers }, o.methods);
     res.setHeader('X-Cache', 'MISS');
-    if (hasDirective(req.headers['cache-control'], 'no-store')) {
-      res.setHeader('Cache-Status', cacheStatus({ fwd: 'request' }));
+    if (plan.pass) {
+      res.setHeader('Cache-Status', cacheStatus({ fwd: plan.fwd, detail: plan.detail }));
+      if (plan.invalidates) unsafe.onSuccess(req, res, keyOf);
       return next();
     }
-    const base = baseKey(keyOf(req as KeyRequest), requestVary, req);
-    serve(req, res, next, method, base).catch(next);
+    const bad = badTarget((req as KeyRequest).originalUrl ?? req.url ?? '/');
+    if (bad) return pass(res, next, 'bypass', bad);
+    let target: Target;
+    try {
+      target = targetOf(req);
+    } catch (error) {
+      return next(error);
+    }
+    if (!store.available()) return unavailable(res, next);
+    store
+      .lookup(target.base, target.generation, req.headers)
+      .then((found) => afterLookup(req, res, next, target, plan.head, found))
+      .catch(next);
   }) as ResponseCacheMiddleware;
 
-  middleware.invalidate = (url: string) => invalidate(options.cache, url, { prefix });
+  function targetOf(req: IncomingMessage): Target {
+    const origin = originOf(req);
+    const resource = keyOf(req as KeyRequest);
+    if (typeof resource !== 'string') {
+      throw new ConfigError(`responseCache key must return a string, got ${typeof resource}`, 'key');
+    }
+    return {
+      origin,
+      resource,
+      base: baseKey(origin, resource, o.vary, req.headers),
+      generation: generationKey(resource),
+    };
+  }
 
-  async function serve(
+  function afterLookup(
     req: IncomingMessage,
     res: ServerResponse,
     next: (err?: unknown) => void,
-    method: string,
-    base: string,
-  ): Promise<void> {
-    const entry = await entries.get<Entry>(base);
-    let variantKey = base;
-    let index: VaryIndex | undefined;
-    if (entry?.t === 'r') return replay(req, res, entry, method);
-    let fwd = 'uri-miss';
-    if (entry?.t === 'v') {
-      index = entry;
-      variantKey = variantOf(base, entry, req);
-      const variant = await entries.get<Entry>(variantKey);
-      if (variant?.t === 'r') return replay(req, res, variant, method);
-      fwd = 'vary-miss';
-    }
-
-    const flight = flights.get(variantKey);
-    if (flight) {
-      const result = await flight.done;
-      // Only a response for the same variant may be shared.
-      if (result && result.values === varyValues(result.vary, req)) {
-        return replay(req, res, result.response, method, cacheStatus({ fwd, collapsed: true }));
+    target: Target,
+    head: boolean,
+    found: Lookup,
+  ) {
+    if (found.kind === 'unavailable') return unavailable(res, next);
+    const now = Date.now();
+    let fwd: Forward = found.fwd;
+    let notServed: Detail | undefined;
+    if (found.kind === 'found' && found.entry) {
+      const entry = found.entry;
+      const decision = serveDecision(entry, { method: head ? 'HEAD' : 'GET', headers: req.headers }, now, found.fwd);
+      if (decision.serve) {
+        counters.hits++;
+        const status = cacheStatus({ hit: true, ttl: (entry.expiresAt - now) / 1000 });
+        return replay(req, res, entry, { status, head, range: decision.range, now });
       }
-      res.setHeader('Cache-Status', cacheStatus({ fwd }));
-      return next();
+      fwd = decision.fwd;
+      notServed = decision.detail;
     }
-    res.setHeader('Cache-Status', cacheStatus({ fwd }));
-    if (method === 'HEAD') return next(); // a HEAD response has no body to keep
-    lead(req, res, next, base, variantKey, index, fwd);
+    counters.misses++;
+    // A HEAD has no body to keep and a Range request only part of one: neither fills nor waits.
+    if (head) return pass(res, next, fwd, notServed ?? 'head');
+    if (req.headers.range !== undefined) return pass(res, next, fwd, 'range');
+    // Only requests with the same key and the same credentials may share one handler run.
+    const flightKey = `${target.base} ${digest(req.headers.authorization)}`;
+    const flight = flights.get(flightKey);
+    if (!flight) return lead(req, res, next, target, found, fwd, notServed, flightKey);
+    counters.waiting++;
+    flight.done
+      .then((result) => {
+        counters.waiting--;
+        if (result && !flight.invalidated && sameVariant(result.vary, req.headers, result.values)) {
+          const decision = serveDecision(result.entry, { method: 'GET', headers: req.headers }, Date.now(), fwd);
+          if (decision.serve && !decision.range) {
+            counters.collapsed++;
+            const status = cacheStatus({ fwd, collapsed: true });
+            return replay(req, res, result.entry, { status, head: false, now: Date.now() });
+          }
+        }
+        // Another variant, or nothing shareable: this request runs its own handler.
+        lead(req, res, next, target, found, fwd, notServed, undefined);
+      })
+      .catch(next);
   }
 
-  /** Runs the handler for a cold key, records the response and stores it if it may be cached. */
+  /** Runs the handler, records its response and stores it if the rules allow. */
   function lead(
     req: IncomingMessage,
     res: ServerResponse,
     next: (err?: unknown) => void,
-    base: string,
-    flightKey: string,
-    index: VaryIndex | undefined,
-    fwd: string,
+    target: Target,
+    found: Lookup,
+    fwd: Forward,
+    notServed: Detail | undefined,
+    flightKey: string | undefined,
   ): void {
     let settle!: (value: Awaited<Flight['done']>) => void;
-    const done = new Promise<Awaited<Flight['done']>>((resolve) => {
-      settle = resolve;
-    });
-    flights.set(flightKey, { done });
-    const finish = (value: Awaited<Flight['done']>) => {
-      flights.delete(flightKey);
-      settle(value);
+    const flight: Flight = {
+      resource: target.resource,
+      invalidated: false,
+      done: new Promise((resolve) => {
+        settle = resolve;
+      }),
     };
-
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    const write = res.write;
-    const end = res.end;
-    const collect = (chunk: unknown, encoding?: unknown) => {
-      if (chunk == null || typeof chunk === 'function' || tooLarge) return;
-      const buf = Buffer.isBuffer(chunk)
-        ? chunk
-        : chunk instanceof Uint8Array
-          ? Buffer.from(chunk)
-          : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
-      size += buf.length;
-      if (size > maxBodyBytes) tooLarge = true;
-      else chunks.push(buf);
-    };
-    res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-      collect(chunk, rest[0]);
-      return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-    } as ServerResponse['write'];
-    res.end = function (this: ServerResponse, ...args: unknown[]) {
-      collect(args[0], args[1]);
-      // Headers still unsent and the whole body known: say now whether the response will be stored.
-      if (!res.headersSent && !tooLarge && willStore(res))
-        res.setHeader('Cache-Status', cacheStatus({ fwd, stored: true }));
-      return (end as (...args: unknown[]) => ServerResponse).apply(this, args);
-    } as ServerResponse['end'];
-
-    res.once('finish', () => {
-      const response = tooLarge ? undefined : cacheable(res, Buffer.concat(chunks));
-      if (!response) return finish(undefined);
-      const vary = varyOf(res);
-      if (vary === '*') return finish(undefined);
-      const values = varyValues(vary, req);
-      finish({ vary, values, response });
-      store(base, index, vary, req, response).catch(() => {
-        // A failed cache write only costs a future miss; the response was already sent.
-      });
-    });
-    res.once('close', () => {
-      if (!res.writableFinished) finish(undefined);
+    if (flightKey !== undefined) flights.set(flightKey, flight);
+    let decision: Storable | undefined;
+    captureResponse(res, o.maxBodyBytes, {
+      onHead(status, headers, complete) {
+        const rule = storeDecision(
+          { method: 'GET', headers: req.headers },
+          { status, headers },
+          {
+            statuses: o.statuses,
+            ttlMs: o.ttlMs,
+            now: Date.now(),
+            keyed: o.vary,
+            origin: target.origin,
+            maxBodyBytes: o.maxBodyBytes,
+          },
+        );
+        let value: string;
+        if (!rule.store) value = cacheStatus({ fwd, detail: rule.detail });
+        else if (!store.available()) value = cacheStatus({ fwd, detail: 'unavailable' });
+        else {
+          decision = rule;
+          value = cacheStatus({ fwd, stored: complete, detail: notServed });
+        }
+        res.setHeader('Cache-Status', value);
+      },
+      onDone(captured) {
+        if (flightKey !== undefined && flights.get(flightKey) === flight) flights.delete(flightKey);
+        if (!captured || !decision || flight.invalidated || found.kind === 'unavailable') return settle(undefined);
+        const entry = {
+          status: captured.status,
+          headers: replayable(captured.headers),
+          body: captured.body,
+          length: captured.body.length,
+          storedAt: Date.now(),
+          expiresAt: decision.expiresAt,
+          age: decision.age,
+          shared: decision.shared,
+        };
+        settle({ entry: { ...entry, gen: '' }, vary: decision.vary, values: varyValues(decision.vary, req.headers) });
+        const fill = store.fill({
+          base: target.base,
+          generation: target.generation,
+          seen: found,
+          vary: decision.vary,
+          headers: req.headers,
+          entry,
+        });
+        track(fill.then((stored) => void (stored && counters.stored++)));
+      },
     });
     next();
   }
 
-  async function store(
-    base: string,
-    index: VaryIndex | undefined,
-    vary: string[],
-    req: IncomingMessage,
-    response: StoredResponse,
-  ): Promise<void> {
-    if (vary.length === 0) return entries.set(base, response, ttlMs);
-    let current = index;
-    if (!current || current.v.join(',') !== vary.join(',')) {
-      current = { t: 'v', v: vary, g: randomBytes(6).toString('hex') };
-      await entries.set(base, current, ttlMs);
-    }
-    await entries.set(variantOf(base, current, req), response, ttlMs);
+  function pass(res: ServerResponse, next: (err?: unknown) => void, fwd: Forward, detail?: Detail): void {
+    res.setHeader('Cache-Status', cacheStatus({ fwd, detail }));
+    next();
   }
 
-  /** Whether a response with these status and headers may be stored (the body size aside). */
-  function willStore(res: ServerResponse): boolean {
-    if (!statuses.has(res.statusCode)) return false;
-    if (res.hasHeader('set-cookie')) return false;
-    const cc = res.getHeader('cache-control');
-    if (hasDirective(cc, 'no-store') || hasDirective(cc, 'private') || hasDirective(cc, 'no-cache')) return false;
-    return varyOf(res) !== '*';
+  function unavailable(res: ServerResponse, next: (err?: unknown) => void): void {
+    counters.unavailable++;
+    pass(res, next, 'uri-miss', 'unavailable');
   }
 
-  function cacheable(res: ServerResponse, body: Buffer): StoredResponse | undefined {
-    if (!willStore(res)) return undefined;
-    const headers: OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(res.getHeaders())) {
-      if (!NOT_STORED.has(name) && value !== undefined) headers[name] = value;
-    }
-    return { t: 'r', s: res.statusCode, h: headers, b: body.toString('base64'), at: Date.now() };
-  }
-
-  function replay(
-    req: IncomingMessage,
-    res: ServerResponse,
-    entry: StoredResponse,
-    method: string,
-    status?: string,
-  ): void {
-    for (const [name, value] of Object.entries(entry.h)) if (value !== undefined) res.setHeader(name, value);
-    res.setHeader('X-Cache', 'HIT');
-    res.setHeader(
-      'Cache-Status',
-      status ?? cacheStatus({ hit: true, ttl: Math.max(0, (entry.at + ttlMs - Date.now()) / 1000) }),
-    );
-    res.setHeader('Age', String(Math.max(0, Math.floor((Date.now() - entry.at) / 1000))));
-    const etag = entry.h.etag;
-    if (etag !== undefined && req.headers['if-none-match'] === String(etag)) {
-      res.statusCode = 304;
-      for (const name of ['content-length', 'content-type']) res.removeHeader(name);
-      res.end();
-      return;
-    }
-    res.statusCode = entry.s;
-    if (method === 'HEAD') res.end();
-    else res.end(Buffer.from(entry.b, 'base64'));
-  }
-
+  middleware.invalidate = async (url: string) => {
+    const resource = keyOf(requestFor(url));
+    retire(resource);
+    return store.invalidate(generationKey(resource));
+  };
+  middleware.settled = async () => {
+    while (pending.size > 0) await Promise.allSettled([...pending]);
+  };
+  middleware.stats = () => ({ ...counters });
   return middleware;
 }
 
+// Generations written by the standalone `invalidate` outlive any entry of a reasonable `ttl`.
+const STANDALONE_GENERATION_TTL_MS = 24 * 3_600_000;
+
 /**
- * Forgets every cached response of `url` kept by a `responseCache` on `cache` (with the same
- * `prefix`). Returns true if something was cached.
+ * Retires every cached response of `url` kept by a `responseCache` on `cache` with the same
+ * `prefix` and the default key (path + query): all variants, on every host when `url` is
+ * relative. Resolves true if the URL had entries.
  */
 export async function invalidate(cache: CacheLike, url: string, options: { prefix?: string } = {}): Promise<boolean> {
-  // Deleting the base entry drops the response, or the vary index (whose generation id the old
-  // variants are keyed by, so they can never be reached again).
-  return cache.namespace(options.prefix ?? 'rc').delete(shorten(url));
-}
-
-function defaultKey(req: KeyRequest): string {
-  return req.originalUrl ?? req.url ?? '/';
-}
-
-function baseKey(key: string, requestVary: string[], req: IncomingMessage): string {
-  if (requestVary.length === 0) return shorten(key);
-  return shorten(`${key}\n${varyValues(requestVary, req)}`);
-}
-
-/** Long URLs are hashed so keys stay within every backend's key limit. */
-function shorten(key: string): string {
-  if (key.length <= MAX_KEY_CHARS && !/\s/.test(key) && !hasControl(key)) return key;
-  return `#${createHash('sha256').update(key).digest('base64url')}`;
-}
-
-function variantOf(base: string, index: VaryIndex, req: IncomingMessage): string {
-  const hash = createHash('sha256').update(varyValues(index.v, req)).digest('base64url').slice(0, 22);
-  return `${base}#v${index.g}.${hash}`;
-}
-
-function varyValues(names: string[], req: IncomingMessage): string {
-  return names
-    .map((name) => {
-      const value = req.headers[name];
-      return Array.isArray(value) ? value.join(',') : (value ?? '');
-    })
-    .join('\n');
-}
-
-/** The response's `Vary` header names, lower-case and sorted; `'*'` when it varies on everything. */
-function varyOf(res: ServerResponse): string[] | '*' {
-  const header = res.getHeader('vary');
-  if (header === undefined) return [];
-  const names = String(Array.isArray(header) ? header.join(',') : header)
-    .split(',')
-    .map((h) => h.trim().toLowerCase())
-    .filter(Boolean);
-  if (names.includes('*')) return '*';
-  return [...new Set(names)].sort();
-}
-
-function hasDirective(header: string | number | string[] | undefined, directive: string): boolean {
-  if (header === undefined) return false;
-  const text = Array.isArray(header) ? header.join(',') : String(header);
-  return text
-    .toLowerCase()
-    .split(',')
-    .some((part) => part.trim().split('=')[0] === directive);
-}
-
-function hasControl(key: string): boolean {
-  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) < 0x20 || key.charCodeAt(i) === 0x7f) return true;
-  return false;
+  const store = new ResponseStore(cache.namespace(options.prefix ?? 'rc'), STANDALONE_GENERATION_TTL_MS, 0, false);
+  return store.invalidate(generationKey(defaultResource(requestFor(url))));
 }

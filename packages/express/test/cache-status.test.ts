@@ -2,9 +2,9 @@ import { Cache } from '@larder/core';
 import { createMemoryStore } from '@larder/memory';
 import express from 'express';
 import { type Item, parseList, Token } from 'structured-headers';
-import request from 'supertest';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { cacheStatus, responseCache } from '../src/response-cache';
+import { type Served, serve, until, untilHit } from './response-cache-harness';
 
 /** Cache-Status parsed as the RFC 8941 list it must be: [cache id, parameters] of larder's item. */
 function larderEntry(header: string | undefined): { id: string; params: Record<string, unknown> } {
@@ -15,13 +15,13 @@ function larderEntry(header: string | undefined): { id: string; params: Record<s
   // Tokens (the cache id, fwd's reason) must parse as tokens, not strings.
   expect(value).toBeInstanceOf(Token);
   const plain = [...params].map(([name, v]) => {
-    if (name === 'fwd') expect(v).toBeInstanceOf(Token);
+    if (name === 'fwd' || name === 'detail') expect(v).toBeInstanceOf(Token);
     return [name, v instanceof Token ? v.toString() : v];
   });
   return { id: String(value), params: Object.fromEntries(plain) };
 }
 
-function app() {
+async function app(): Promise<{ served: Served; release(): void; waiting(): boolean; followers(): number }> {
   const cache = new Cache({ store: createMemoryStore(), prefix: 'cs' });
   const rc = responseCache({ cache, ttl: '1m' });
   const server = express();
@@ -45,85 +45,82 @@ function app() {
     });
     res.send('slow');
   });
-  let misses = 0;
-  cache.on('miss', () => {
-    misses++;
-  });
-  return { server, release: () => release?.(), waiting: () => release !== undefined, misses: () => misses };
+  const served = await serve(server);
+  opened.push(served);
+  return {
+    served,
+    release: () => release?.(),
+    waiting: () => release !== undefined,
+    followers: () => rc.stats().waiting,
+  };
 }
+
+const opened: Served[] = [];
+afterEach(async () => {
+  for (const served of opened.splice(0)) await served.close();
+});
 
 describe('Cache-Status (RFC 9211)', () => {
   it('builds the list member with its parameters', () => {
     expect(cacheStatus({ hit: true, ttl: 42.9 })).toBe('larder; hit; ttl=42');
     expect(cacheStatus({ fwd: 'uri-miss', stored: true })).toBe('larder; fwd=uri-miss; stored');
     expect(cacheStatus({ fwd: 'uri-miss', collapsed: true })).toBe('larder; fwd=uri-miss; collapsed');
+    expect(cacheStatus({ fwd: 'uri-miss', detail: 'authorization' })).toBe(
+      'larder; fwd=uri-miss; detail=authorization',
+    );
   });
 
   it('says fwd=uri-miss; stored on a miss that is kept, then hit with the seconds of freshness left', async () => {
-    const { server } = app();
-    const miss = await request(server).get('/page');
+    const { served } = await app();
+    const miss = await served.get('/page');
     expect(miss.headers['x-cache']).toBe('MISS');
-    expect(larderEntry(miss.headers['cache-status'])).toEqual({
+    expect(larderEntry(miss.headers['cache-status'] as string)).toEqual({
       id: 'larder',
       params: { fwd: 'uri-miss', stored: true },
     });
-    let hit = await request(server).get('/page');
-    for (let i = 0; i < 50 && hit.headers['x-cache'] !== 'HIT'; i++) hit = await request(server).get('/page');
-    expect(hit.headers['x-cache']).toBe('HIT');
-    const entry = larderEntry(hit.headers['cache-status']);
+    const hit = await untilHit(served, '/page');
+    const entry = larderEntry(hit.headers['cache-status'] as string);
     expect(entry.params.hit).toBe(true);
     expect(entry.params.ttl).toBeGreaterThanOrEqual(58);
     expect(entry.params.ttl).toBeLessThanOrEqual(60);
     expect(entry.params.fwd).toBeUndefined();
   });
 
-  it('does not say stored for a response that is not kept, nor for a streamed one', async () => {
-    const { server } = app();
-    const cookie = await request(server).get('/cookie');
-    expect(larderEntry(cookie.headers['cache-status']).params).toEqual({ fwd: 'uri-miss' });
-    const stream = await request(server).get('/stream');
-    expect(larderEntry(stream.headers['cache-status']).params).toEqual({ fwd: 'uri-miss' });
+  it('names the rule that kept a response out (detail), and says nothing of a streamed one not yet whole', async () => {
+    const { served } = await app();
+    const cookie = await served.get('/cookie');
+    expect(larderEntry(cookie.headers['cache-status'] as string).params).toEqual({
+      fwd: 'uri-miss',
+      detail: 'set-cookie',
+    });
+    const stream = await served.get('/stream');
+    expect(larderEntry(stream.headers['cache-status'] as string).params).toEqual({ fwd: 'uri-miss' });
   });
 
-  it('says fwd=request when the request has Cache-Control: no-store', async () => {
-    const { server } = app();
-    const res = await request(server).get('/page').set('Cache-Control', 'no-store');
-    expect(larderEntry(res.headers['cache-status']).params).toEqual({ fwd: 'request' });
+  it('says fwd=request with the directive when the request has Cache-Control: no-store', async () => {
+    const { served } = await app();
+    const res = await served.get('/page', { 'cache-control': 'no-store' });
+    expect(larderEntry(res.headers['cache-status'] as string).params).toEqual({ fwd: 'request', detail: 'no-store' });
   });
 
   it('says fwd=vary-miss for a new variant of a URL that varies', async () => {
-    const { server } = app();
-    await request(server).get('/vary').set('Accept-Language', 'en');
-    let other = await request(server).get('/vary').set('Accept-Language', 'fr');
-    // The first response's index is written after it is sent: wait until the second request sees it.
-    for (let i = 0; i < 50 && other.headers['cache-status'] !== 'larder; fwd=vary-miss; stored'; i++) {
-      other = await request(server).get('/vary').set('Accept-Language', `x${i}`);
-    }
-    expect(larderEntry(other.headers['cache-status']).params).toEqual({ fwd: 'vary-miss', stored: true });
+    const { served } = await app();
+    await served.get('/vary', { 'accept-language': 'en' });
+    await untilHit(served, '/vary', { 'accept-language': 'en' });
+    const other = await served.get('/vary', { 'accept-language': 'fr' });
+    expect(larderEntry(other.headers['cache-status'] as string).params).toEqual({ fwd: 'vary-miss', stored: true });
   });
 
   it('marks requests that shared a concurrent miss as collapsed', async () => {
-    const { server, release, waiting, misses } = app();
-    const listening = server.listen(0, '127.0.0.1');
-    await new Promise((resolve) => listening.once('listening', resolve));
-    try {
-      const first = request(listening)
-        .get('/slow')
-        .then((r) => r);
-      for (let i = 0; i < 200 && !waiting(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-      const second = request(listening)
-        .get('/slow')
-        .then((r) => r);
-      // The follower has to reach the flight before the leader finishes: its cache read missed, then it joins.
-      for (let i = 0; i < 200 && misses() < 2; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-      await new Promise((resolve) => setImmediate(resolve));
-      release();
-      const [a, b] = await Promise.all([first, second]);
-      expect(larderEntry(a.headers['cache-status']).params).toEqual({ fwd: 'uri-miss', stored: true });
-      expect(larderEntry(b.headers['cache-status']).params).toEqual({ fwd: 'uri-miss', collapsed: true });
-      expect(b.text).toBe('slow');
-    } finally {
-      listening.close();
-    }
+    const { served, release, waiting, followers } = await app();
+    const first = served.get('/slow');
+    await until(waiting);
+    const second = served.get('/slow');
+    await until(() => followers() === 1);
+    release();
+    const [a, b] = await Promise.all([first, second]);
+    expect(larderEntry(a.headers['cache-status'] as string).params).toEqual({ fwd: 'uri-miss', stored: true });
+    expect(larderEntry(b.headers['cache-status'] as string).params).toEqual({ fwd: 'uri-miss', collapsed: true });
+    expect(b.text).toBe('slow');
   });
 });
