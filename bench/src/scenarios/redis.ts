@@ -5,7 +5,7 @@
 import KeyvRedis from '@keyv/redis';
 import { Cache } from '@larder/core';
 import { type RedisServer, startRedis } from '@larder/dev-services';
-import { createRedisStore } from '@larder/redis';
+import { createRedisStore, type RedisStore } from '@larder/redis';
 import { BentoCache, bentostore } from 'bentocache';
 import { redisDriver } from 'bentocache/drivers/redis';
 import { createCache } from 'cache-manager';
@@ -16,6 +16,8 @@ import { redisCommandsColumn, redisCpuColumn } from '../redis-counters';
 import { VALUE } from '../workload';
 
 const KEYS = 1000;
+/** Rows of the driver alone: the store called directly, each value encoded or decoded with JSON as raw ioredis does. */
+const DRIVER = 'larder store alone (no facade)';
 const MANY = 100;
 /** The uniform large key set (the L1 rows over it are in two-tiers.ts). */
 const LARGE_KEYS = 100_000;
@@ -23,6 +25,8 @@ const LARGE_KEYS = 100_000;
 interface Ctx {
   server: RedisServer;
   larder: Cache;
+  /** The store under `larder`, called directly (the driver without the facade). */
+  store: RedisStore;
   larderNoBatch: Cache;
   larderAutoPipe: Cache;
   larderBoth: Cache;
@@ -100,6 +104,7 @@ async function setup(): Promise<Ctx> {
   return {
     server,
     larder,
+    store: larderStore,
     larderNoBatch,
     larderAutoPipe,
     larderBoth,
@@ -117,6 +122,19 @@ function getCases(concurrency: number): BenchCase<Ctx>[] {
   const op = `get (hit) ×${concurrency}`;
   return [
     { op, subject: 'larder', concurrency, run: (c, i) => c.larder.get(key(i)) },
+    ...(concurrency === 1
+      ? [
+          {
+            op,
+            subject: DRIVER,
+            concurrency,
+            run: async (c: Ctx, i: number) => {
+              const payload = await c.store.get(`larder:${key(i)}`);
+              return payload === undefined ? undefined : JSON.parse(payload as string);
+            },
+          },
+        ]
+      : []),
     { op, subject: 'larder (no batching)', concurrency, run: (c, i) => c.larderNoBatch.get(key(i)) },
     { op, subject: 'larder (auto-pipelining, no batching)', concurrency, run: (c, i) => c.larderAutoPipe.get(key(i)) },
     { op, subject: 'larder (batching + auto-pipelining)', concurrency, run: (c, i) => c.larderBoth.get(key(i)) },
@@ -168,6 +186,11 @@ export const scenario: Scenario<Ctx> = {
     ...getCases(64),
     { op: 'set ×1', subject: 'larder', run: (c, i) => c.larder.set(key(i), VALUE) },
     { op: 'set ×1', subject: 'raw ioredis', run: (c, i) => c.raw.set(`raw:${key(i)}`, JSON.stringify(VALUE)) },
+    {
+      op: 'set ×1',
+      subject: DRIVER,
+      run: (c, i) => c.store.set(`larder:${key(i)}`, JSON.stringify(VALUE), undefined),
+    },
     ...setCases(64),
     {
       op: uniform,
@@ -176,6 +199,14 @@ export const scenario: Scenario<Ctx> = {
     },
     { op: uniform, subject: 'larder', run: (c) => c.larder.get(randomLarge()) },
     { op, subject: 'larder', run: (c, i) => c.larder.getMany(manyKeys(i)) },
+    {
+      op,
+      subject: DRIVER,
+      run: async (c, i) =>
+        (await c.store.getMany(manyKeys(i).map((k) => `larder:${k}`))).map((v) =>
+          v === undefined ? undefined : JSON.parse(v as string),
+        ),
+    },
     {
       op,
       subject: 'raw ioredis',
@@ -209,6 +240,7 @@ export const scenario: Scenario<Ctx> = {
   ],
   notes: [
     'Every subject decodes the value (raw ioredis: JSON.parse), so the comparison is what an app sees.',
+    `"${DRIVER}" calls the Redis store under the larder row directly (JSON.stringify / JSON.parse as raw ioredis does): the driver's share; larder minus that row is the Cache facade's.`,
     'larder batches GETs issued in the same tick into one MGET while a read is in flight (batchGets, the default); the other larder rows are the alternatives measured (no batching; ioredis auto-pipelining; both).',
     'Redis commands/op counts every command the server processed during the case, divided by operations.',
     'CPU columns: user+system CPU of the bench process and of redis-server during the case, per operation (robust when the machine is shared; ops/s is not).',
