@@ -1,16 +1,14 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // The app API, the driver helpers and the test stores: three entries over shared chunks.
+  // The app API, the driver helpers and the test stores: three entries over shared chunks, so
+  // they share one copy of core's module state (the driver registry, the error classes).
   entry: { index: 'src/index.ts', driver: 'src/driver.ts', testing: 'src/testing/index.ts' },
-  format: ['esm', 'cjs'],
-  // Shared chunks in the CJS build too: the entries must share one copy of core's module state
-  // (the driver-environment registry, error classes), as they do in the ESM build.
-  splitting: true,
+  // ESM only: the CommonJS entries are one-line files that require this build (see the README,
+  // "CommonJS and ESM"), written by scripts/cjs-entries.mjs.
+  format: ['esm'],
   dts: true,
   clean: true,
   sourcemap: true,
   target: 'node20',
-  // import.meta.url (driver-environments.ts requires `<driver>/env`) in the CJS build.
-  shims: true,
 });
