@@ -13,19 +13,14 @@ export const repo = fileURLToPath(new URL('../../', import.meta.url));
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const here = fileURLToPath(new URL('./', import.meta.url));
 
-/** Every published package (folder names under packages/). */
-export const PUBLISHED = [
-  'core',
-  'memory',
-  'redis',
-  'memcached',
-  'dynamodb',
-  'express',
-  'otel',
-  'cli',
-  'test-suite',
-  'dev-services',
-];
+/** Every published package: the folders under packages/ whose package.json is not private. */
+export const PUBLISHED = fs
+  .readdirSync(path.join(repo, 'packages'))
+  .filter((name) => {
+    const file = path.join(repo, 'packages', name, 'package.json');
+    return fs.existsSync(file) && JSON.parse(fs.readFileSync(file, 'utf8')).private !== true;
+  })
+  .sort();
 /** The packages the npm projects install (the others are packed and checked only: their clients are large). */
 const INSTALLED = ['core', 'memory', 'redis', 'express'];
 /** The TypeScript projects: one app compiled under each `moduleResolution` we support. */
