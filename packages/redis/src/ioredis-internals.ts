@@ -125,6 +125,8 @@ function fallbacks(probe: IoredisProbe): string[] {
   if (!probe.corking) out.push('coalesceWrites: off (one socket write per command)');
   if (!probe.clusterSubmitTimeouts) out.push('Cluster: a command queued while no node is ready has no timeout');
   if (!probe.reconnectAttempts) out.push('a reconnecting client fails calls at once (the attempts are not known)');
+  if (probe.missing.includes('Redis#stream'))
+    out.push('describe(): configured addresses, not connected ones; no Sentinel failover event on larder.topology');
   return out;
 }
 

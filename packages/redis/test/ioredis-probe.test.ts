@@ -28,6 +28,7 @@ describe('ioredis probe: a connection that shows no socket', () => {
       fallbacks: [
         "command timeouts: ioredis' commandTimeout and socketTimeout (timers per command)",
         'coalesceWrites: off (one socket write per command)',
+        'describe(): configured addresses, not connected ones; no Sentinel failover event on larder.topology',
       ],
     });
   });
