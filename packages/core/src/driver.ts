@@ -21,6 +21,15 @@ export type * from './contract/invalidation';
 export type * from './contract/store';
 export type * from './contract/store-description';
 export { parseBytes } from './l1/options';
+export type * from './rate-limit/contract';
+export {
+  type BucketState,
+  decideInProcess,
+  type FixedState,
+  type InProcessResult,
+  type InProcessState,
+  type SlidingState,
+} from './rate-limit/in-process';
 export { type ScrubErrorOptions, scrubError, scrubText, secretList } from './util/scrub';
 export { TickBatcher, type TickBatcherOptions } from './util/tick-batcher';
 export { withTimeout } from './util/timeout';

@@ -52,6 +52,16 @@ export {
 } from './contract/errors';
 export type { L1Description, NodeDescription, StoreDescription } from './contract/store-description';
 export type { L1Options } from './l1/options';
+export type { RateLimitAlgorithm } from './rate-limit/contract';
+export {
+  type HitOptions,
+  type RateLimitAttempt,
+  type RateLimitDecision,
+  RateLimiter,
+  type RateLimitSource,
+  type RateLimitStoreDownEvent,
+} from './rate-limit/limiter';
+export type { RateLimiterOptions, StoreDownMode } from './rate-limit/options';
 export {
   type OperationTraceContext,
   operationChannel,

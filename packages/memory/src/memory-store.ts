@@ -14,6 +14,7 @@ import { LRUCache } from 'lru-cache';
 import { compareAndSetSync, samePayload } from './compare-and-set';
 import * as expiryClock from './expiry-clock';
 import { type MemoryStoreOptions, type ResolvedMemoryOptions, resolveOptions } from './options';
+import { decideInMemory, stateBytes } from './rate-limit';
 import { refuseUncopyable, type Stored, toInteger } from './stored-value';
 
 /** One cached value: the stored form, its copy plan (clone mode, objects only) and its expiry. */
@@ -245,6 +246,18 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
       return Promise.reject(error);
     }
   }
+
+  /** One rate-limit decision, made synchronously with its state in the entry of `key` (see rate-limit.ts). */
+  readonly rateLimit: CacheStore['rateLimit'] = (key, request) => {
+    try {
+      const { reply, state, expiresAt } = decideInMemory(this.#live(key)?.value, request, this.#maxValueBytes);
+      if (state === undefined) this.#lru.delete(key);
+      else this.#put(key, new Entry(state, undefined, expiresAt), key.length + stateBytes(state));
+      return Promise.resolve(reply);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
 
   /** Lists the live keys starting with `prefix` (a snapshot taken at the first step). */
   async *keys(prefix: string): AsyncIterable<string> {

@@ -1,6 +1,9 @@
 import { describe, InvalidArgumentError } from '../contract/errors';
 import type { CacheStore, StoreCapabilities } from '../contract/store';
 import type { L1Description, StoreDescription } from '../contract/store-description';
+import { rateLimitHost } from '../rate-limit/host';
+import { RateLimiter } from '../rate-limit/limiter';
+import type { RateLimiterOptions } from '../rate-limit/options';
 import { booleanHit, countHit, operationChannel, rememberHit, traceOperation, valueHit } from '../util/tracing';
 import { assertKey, assertNamespace, LOCK_KEY_PREFIX, withSeparator } from '../values/key-policy';
 import type { Ttl } from '../values/ttl';
@@ -248,6 +251,11 @@ export class Cache {
    */
   async withLock<T>(name: string, ttl: Ttl, fn: (lock: Lock) => T | Promise<T>, options?: WithLockOptions): Promise<T> {
     return withHeldLock(this.lock(name, ttl), options?.wait, fn);
+  }
+
+  /** A rate limiter on this cache's store, its counts under the reserved `__larder:rate:` namespace (see `RateLimiterOptions`). */
+  rateLimiter(options: RateLimiterOptions): RateLimiter {
+    return new RateLimiter(rateLimitHost(this.#ops), options);
   }
 
   /** A cache whose keys live under `<prefix><name>:`, sharing this cache's store, single-flight, events and stats. */

@@ -1,3 +1,4 @@
+import type { RateLimitReply, RateLimitRequest } from '../rate-limit/contract';
 import type { InvalidationMode, InvalidationOptions, InvalidationSource } from './invalidation';
 import type { StoreDescription } from './store-description';
 
@@ -104,6 +105,8 @@ export interface CacheStore {
   describe?(): Promise<StoreDescription> | StoreDescription;
   /** An invalidation channel for an L1 in front of this store (`tracking`: server-assisted, Redis; `bus`), or `undefined` when the driver has none for `mode`. */
   invalidation?(mode: InvalidationMode, options: InvalidationOptions): InvalidationSource | undefined;
+  /** One rate-limit decision about `key`, atomic, in one round trip, on the store's clock; UnsupportedOperationError for an algorithm it cannot run exactly. */
+  rateLimit?(key: string, request: RateLimitRequest): Promise<RateLimitReply>;
 }
 
 /** What a driver factory receives besides its own config. */

@@ -1,0 +1,199 @@
+import { BackendError, InvalidArgumentError, LarderError, UnsupportedOperationError } from '../contract/errors';
+import type { CacheStore } from '../contract/store';
+import { withTimeout } from '../util/timeout';
+import { assertKey, checkKeyBytes } from '../values/key-policy';
+import type { RateLimitOperation, RateLimitReply, RateLimitRequest } from './contract';
+import { LocalLimiter } from './local-limiter';
+import {
+  checkCost,
+  type RateLimiterOptions,
+  type ResolvedRateLimit,
+  resolveRateLimit,
+  type StoreDownMode,
+} from './options';
+
+/** What a limiter needs from the cache that made it. */
+export interface RateLimitHost {
+  /** The store (a promise until it is ready; rejects when it could not be made). */
+  store(): CacheStore | Promise<CacheStore>;
+  /** The cache's store prefix followed by the reserved rate-limit namespace, e.g. `app:__larder:rate:`. */
+  readonly keyPrefix: string;
+  /** The namespace path of the cache (`''` at the root, `users:` in `namespace('users')`). */
+  readonly path: string;
+  /** The cache's per-call timeout in ms for this store (0: none, an in-process store). */
+  timeoutMs(store: CacheStore): number;
+  /** Reports a store failure as the cache's `error` event (and its error count). */
+  report(key: string, error: unknown): void;
+}
+
+/** Who made a decision: the store, or — while it was down — the `onStoreDown` mode. */
+export type RateLimitSource = 'store' | StoreDownMode;
+
+/** The answer of `hit`, `peek` and `refund`. */
+export interface RateLimitDecision {
+  /** The hit was admitted (`peek`: it would be). */
+  readonly allowed: boolean;
+  /** The limiter's limit. */
+  readonly limit: number;
+  /** Units that would still be admitted now. */
+  readonly remaining: number;
+  /** Milliseconds until `remaining` is back to `limit`. */
+  readonly resetMs: number;
+  /** Milliseconds until this hit could be admitted (0 when allowed): what `Retry-After` says. */
+  readonly retryAfterMs: number;
+  /** `'store'`; while the store is down, the `onStoreDown` mode that decided (`'closed'`, `'open'`, `'local'`). */
+  readonly source: RateLimitSource;
+}
+
+/** Options of one hit. */
+export interface HitOptions {
+  /** Units this request weighs, from 1 to the limit. @default 1 */
+  cost?: number;
+}
+
+/** What `attempt` resolves: `fn`'s value when the hit was admitted (and `fn` ran). */
+export type RateLimitAttempt<T> =
+  | { readonly allowed: true; readonly value: T; readonly decision: RateLimitDecision }
+  | { readonly allowed: false; readonly decision: RateLimitDecision };
+
+/** Payload of the `storeDown` event: a decision made without the store. */
+export interface RateLimitStoreDownEvent {
+  /** The key, as given to the limiter. */
+  readonly key: string;
+  /** The `onStoreDown` mode that decided. */
+  readonly mode: StoreDownMode;
+  /** The store's failure (a `BackendError`; `TimeoutError` when it did not answer in time). */
+  readonly error: unknown;
+}
+
+// How long a decision made while the store is down ('closed') asks the client to wait.
+const DOWN_RETRY_MS = 1000;
+
+/**
+ * A rate limiter on a cache's store (`cache.rateLimiter()`): every decision is one atomic store
+ * call on the store's clock (see `CacheStore.rateLimit`), bounded by the cache's timeout; when the
+ * store fails, `onStoreDown` decides and says so (`source`, the `storeDown` event, the cache's
+ * `error` event). Bad input rejects with a typed error before anything is sent.
+ */
+export class RateLimiter {
+  /** Units admitted per window. */
+  readonly limit: number;
+  /** The window in milliseconds. */
+  readonly windowMs: number;
+  readonly #host: RateLimitHost;
+  readonly #options: ResolvedRateLimit;
+  #local?: LocalLimiter;
+  #listeners: readonly ((event: RateLimitStoreDownEvent) => void)[] = [];
+
+  constructor(host: RateLimitHost, options: RateLimiterOptions) {
+    this.#options = resolveRateLimit(options);
+    this.#host = host;
+    this.limit = this.#options.limit;
+    this.windowMs = this.#options.windowMs;
+  }
+
+  /** The algorithm (`fixed`, `sliding`, `token-bucket`). */
+  get algorithm(): ResolvedRateLimit['algorithm'] {
+    return this.#options.algorithm;
+  }
+
+  /** Counts a hit of `cost` (default 1) on `key` if it fits; resolves the decision. */
+  hit(key: string, options?: HitOptions): Promise<RateLimitDecision> {
+    return this.#decide('hit', key, options?.cost);
+  }
+
+  /** Whether a hit of `cost` would be admitted now, counting nothing. */
+  peek(key: string, options?: HitOptions): Promise<RateLimitDecision> {
+    return this.#decide('peek', key, options?.cost);
+  }
+
+  /** Gives back `cost` units of an earlier admitted hit (e.g. a request that should not count after all). */
+  refund(key: string, options?: HitOptions): Promise<RateLimitDecision> {
+    return this.#decide('refund', key, options?.cost);
+  }
+
+  /** Forgets the count of `key`; rejects when the store is down (there is nothing honest to fall back on). */
+  async reset(key: string): Promise<void> {
+    await this.#decide('reset', key, undefined);
+  }
+
+  /** Runs `fn` only if a hit of `cost` on `key` is admitted (counted before `fn` runs, so concurrent callers never overshoot). */
+  async attempt<T>(key: string, fn: () => T | Promise<T>, options?: HitOptions): Promise<RateLimitAttempt<T>> {
+    if (typeof fn !== 'function') throw new InvalidArgumentError('attempt needs a function to run', 'fn');
+    const decision = await this.hit(key, options);
+    if (!decision.allowed) return { allowed: false, decision };
+    return { allowed: true, value: await fn(), decision };
+  }
+
+  /** Listens to `storeDown`: a decision made without the store (listener errors are ignored). */
+  on(event: 'storeDown', listener: (event: RateLimitStoreDownEvent) => void): this {
+    if (event === 'storeDown') this.#listeners = [...this.#listeners, listener];
+    return this;
+  }
+
+  /** Removes a listener added with `on`. */
+  off(event: 'storeDown', listener: (event: RateLimitStoreDownEvent) => void): this {
+    if (event === 'storeDown') this.#listeners = this.#listeners.filter((l) => l !== listener);
+    return this;
+  }
+
+  async #decide(op: RateLimitOperation, key: string, cost: unknown): Promise<RateLimitDecision> {
+    assertKey(key);
+    const o = this.#options;
+    const request: RateLimitRequest = {
+      op,
+      algorithm: o.algorithm,
+      limit: o.limit,
+      windowMs: o.windowMs,
+      cost: checkCost(cost, o.limit),
+    };
+    const id = `${o.segment}${this.#host.path}${key}`;
+    let store: CacheStore;
+    try {
+      store = await this.#host.store();
+    } catch (error) {
+      return this.#down(id, key, request, error);
+    }
+    if (typeof store.rateLimit !== 'function') {
+      throw new UnsupportedOperationError('rate limits', store.driver, 'the driver has no rateLimit operation');
+    }
+    const full = this.#host.keyPrefix + id;
+    checkKeyBytes(full, key, store.capabilities.maxKeyBytes, store.driver);
+    let reply: RateLimitReply;
+    try {
+      const call = store.rateLimit(full, request);
+      const timeoutMs = this.#host.timeoutMs(store);
+      reply = await (timeoutMs > 0 ? withTimeout(call, timeoutMs, 'rateLimit', store.driver) : call);
+    } catch (error) {
+      // Wrong input or an algorithm the driver cannot run exactly: the caller's to fix, not an outage.
+      if (error instanceof LarderError && !(error instanceof BackendError)) throw error;
+      return this.#down(id, key, request, error);
+    }
+    return { ...reply, limit: o.limit, source: 'store' };
+  }
+
+  #down(id: string, key: string, request: RateLimitRequest, error: unknown): RateLimitDecision {
+    const mode = this.#options.onStoreDown;
+    const limit = this.#options.limit;
+    this.#host.report(key, error);
+    if (request.op === 'reset') {
+      this.#local?.decide(id, request);
+      throw error;
+    }
+    for (const listener of this.#listeners) {
+      try {
+        listener({ key, mode, error });
+      } catch {}
+    }
+    const counting = request.op === 'hit' || request.op === 'peek';
+    if (mode === 'local') {
+      this.#local ??= new LocalLimiter(Math.floor(limit / this.#options.instances));
+      return { ...this.#local.decide(id, request), limit, source: 'local' };
+    }
+    if (mode === 'open' || !counting) {
+      return { allowed: true, limit, remaining: limit, resetMs: 0, retryAfterMs: 0, source: mode };
+    }
+    const retryAfterMs = Math.min(DOWN_RETRY_MS, this.#options.windowMs);
+    return { allowed: false, limit, remaining: 0, resetMs: retryAfterMs, retryAfterMs, source: 'closed' };
+  }
+}
