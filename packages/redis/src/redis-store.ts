@@ -25,6 +25,7 @@ import {
   type ResolvedRedisOptions,
   resolveOptions,
 } from './options';
+import { rateLimit } from './rate-limit';
 import { ReadRouter } from './read-router';
 import { arg, payloadOf } from './replies';
 import { scanKeys, unlinkPrefix } from './scan';
@@ -57,10 +58,12 @@ export class RedisStore implements CacheStore {
   private readonly commands: ClientCommands;
   private readonly secrets: string[];
   private closed?: Promise<void>;
-  // Tracking on the command connection (single node, Sentinel primary): told of this store's writes.
   /** Tracking on the command connection (NOLOOP), when an L1 asked for it: every write path reports its keys to it. */
   private commandTracking?: CommandTracking;
   private readonly failSet = (error: unknown): never => this.fail('set', error);
+  /** One rate-limit decision: one script on the key, on the server's clock (see rate-limit.ts); never in an L1, so untracked. */
+  readonly rateLimit: CacheStore['rateLimit'] = (key, request) =>
+    rateLimit(this.commands.cmd(this.client), key, request).catch((error) => this.fail('rateLimit', error));
 
   constructor(options: RedisStoreOptions = {}) {
     this.options = resolveOptions(options);

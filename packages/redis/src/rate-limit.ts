@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import type { RateLimitAlgorithm, RateLimitReply, RateLimitRequest } from '@larder/core/driver';
+import { unavailableError } from './failures';
+import type { RedisClient } from './options';
+import { type LuaScript, runScript } from './scripts';
+
+/**
+ * Rate-limit decisions on Redis: each is one script on one key (so one round trip, atomic, and
+ * Cluster-safe: the key's slot holds everything), and every window is measured on the server's
+ * clock — the key's expiry for the fixed window, `TIME` for the others — never the app's.
+ * Scripts answer `{allowed, remaining, resetMs, retryAfterMs}` as integers.
+ * Each script reads ARGV: op ('hit' | 'peek' | 'refund'), limit, window ms, cost.
+ */
+
+function script(lua: string): LuaScript {
+  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+
+/**
+ * Fixed window: a counter whose expiry is the window, set by the hit that creates it. A hit
+ * that does not fit is not counted, so a later smaller one can still fit.
+ */
+const FIXED = script(`
+local op, limit, window, cost = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local stored = redis.call('GET', KEYS[1])
+local count, ttl = 0, 0
+if stored then
+  count = tonumber(stored)
+  ttl = redis.call('PTTL', KEYS[1])
+  if ttl < 0 then ttl = window end
+end
+if op == 'refund' then
+  if stored then
+    count = math.max(0, count - cost)
+    redis.call('SET', KEYS[1], count, 'KEEPTTL')
+  end
+  return {1, limit - count, ttl, 0}
+end
+if count + cost > limit then return {0, limit - count, ttl, ttl} end
+if op == 'hit' then
+  count = redis.call('INCRBY', KEYS[1], cost)
+  if not stored then
+    redis.call('PEXPIRE', KEYS[1], window)
+    ttl = window
+  end
+end
+return {1, limit - count, ttl, 0}
+`);
+
+/**
+ * Sliding window, exact: a list of the admission times (server µs) of the units admitted in
+ * the last window, oldest first. Times a window old leave from the head; a hit fits when the
+ * units left plus its cost stay within the limit, over every window-long stretch.
+ */
+const SLIDING = script(`
+if redis.replicate_commands then redis.replicate_commands() end
+local op, limit, window, cost = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local edge = now - window * 1000
+local head = redis.call('LINDEX', KEYS[1], 0)
+while head and tonumber(head) <= edge do
+  redis.call('LPOP', KEYS[1])
+  head = redis.call('LINDEX', KEYS[1], 0)
+end
+local live = redis.call('LLEN', KEYS[1])
+local fits = live + cost <= limit
+local retry = 0
+if op == 'hit' and fits then
+  local stamp = t[1] .. string.format('%06d', tonumber(t[2]))
+  local left = cost
+  while left > 0 do
+    local n = math.min(left, 1000)
+    local stamps = {}
+    for i = 1, n do stamps[i] = stamp end
+    redis.call('RPUSH', KEYS[1], unpack(stamps))
+    left = left - n
+  end
+  live = live + cost
+  redis.call('PEXPIRE', KEYS[1], window)
+elseif op == 'refund' then
+  if live > 0 then
+    redis.call('RPOP', KEYS[1], math.min(cost, live))
+    live = math.max(0, live - cost)
+  end
+  fits = true
+elseif not fits then
+  retry = math.ceil((tonumber(redis.call('LINDEX', KEYS[1], live + cost - limit - 1)) - edge) / 1000)
+end
+local reset = 0
+if live > 0 then reset = math.ceil((tonumber(redis.call('LINDEX', KEYS[1], -1)) - edge) / 1000) end
+if fits then return {1, limit - live, reset, 0} end
+return {0, limit - live, reset, retry}
+`);
+
+/**
+ * Token bucket as GCRA: the key holds the theoretical arrival time (server µs) at which the
+ * bucket is full again; each unit moves it window/limit later, and a hit fits while it stays
+ * within one window of now. The key expires once the bucket is full.
+ */
+const TOKEN_BUCKET = script(`
+if redis.replicate_commands then redis.replicate_commands() end
+local op, limit, window, cost = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local period = window * 1000
+local interval = period / limit
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local fits, keep, retry = true, tat, 0
+if op == 'refund' then
+  keep = math.max(now, tat - cost * interval)
+else
+  local nextTat = tat + cost * interval
+  fits = nextTat - now <= period + interval * 1e-6
+  if fits and op == 'hit' then keep = nextTat end
+  if not fits then retry = math.ceil((nextTat - now - period) / 1000) end
+end
+if keep ~= tat then
+  if keep > now then
+    redis.call('SET', KEYS[1], string.format('%.17g', keep), 'PX', math.ceil((keep - now) / 1000) + 1)
+  else
+    redis.call('DEL', KEYS[1])
+  end
+end
+local remaining = math.floor((period - (keep - now)) / interval + 1e-6)
+local reset = math.ceil((keep - now) / 1000)
+if fits then return {1, remaining, reset, 0} end
+return {0, remaining, reset, retry}
+`);
+
+const SCRIPTS: Record<RateLimitAlgorithm, LuaScript> = {
+  fixed: FIXED,
+  sliding: SLIDING,
+  'token-bucket': TOKEN_BUCKET,
+};
+
+/** One decision about `key` (see the scripts above); `reset` is a DEL. */
+export async function rateLimit(client: RedisClient, key: string, request: RateLimitRequest): Promise<RateLimitReply> {
+  // Fails at once when the primary is down (queued, the call would wait for the next reconnect attempt).
+  const down = unavailableError(client, 'rateLimit', false);
+  if (down) throw down;
+  if (request.op === 'reset') {
+    await client.del(key);
+    return { allowed: true, remaining: request.limit, resetMs: 0, retryAfterMs: 0 };
+  }
+  const { op, algorithm, limit, windowMs, cost } = request;
+  const answer = (await runScript(client, SCRIPTS[algorithm], key, [op, limit, windowMs, cost])) as number[];
+  return { allowed: answer[0] === 1, remaining: answer[1]!, resetMs: answer[2]!, retryAfterMs: answer[3]! };
+}
