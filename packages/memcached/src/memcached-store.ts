@@ -1,6 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { BackendError, type StoreDescription, ValueTooLargeError } from '@larder/core';
-import type { CacheStore, Payload, StoreCapabilities, TtlMs } from '@larder/core/driver';
+import type {
+  CacheStore,
+  Payload,
+  RateLimitReply,
+  RateLimitRequest,
+  StoreCapabilities,
+  TtlMs,
+} from '@larder/core/driver';
 import {
   type BinaryResponse,
   byteSize,
@@ -19,6 +26,7 @@ import { DiscoveryPoller, nodeAddress, type TopologyEvent } from './discovery/po
 import { GetBatcher } from './get-batch';
 import { toMemcachedKey } from './keys';
 import { formatAddress, type MemcachedStoreOptions, type ResolvedOptions, resolveOptions } from './options';
+import { MemcachedRateLimits } from './rate-limit';
 import { Requests } from './requests';
 import { secretsOf } from './scrub';
 import { Topology } from './topology';
@@ -52,6 +60,7 @@ export class MemcachedStore implements CacheStore {
   private readonly gets: GetBatcher;
   /** CAS and value of recent `get` answers, for one-round-trip `compareAndSet` (see cas-memo.ts). */
   private readonly casMemo = new CasMemo();
+  private rateLimits?: MemcachedRateLimits;
 
   constructor(options: MemcachedStoreOptions) {
     this.options = resolveOptions(options);
@@ -276,6 +285,12 @@ export class MemcachedStore implements CacheStore {
       // Rewritten in between: pull the new value.
     }
     throw new BackendError(`memcached pull of '${key}': the value kept changing`, DRIVER);
+  }
+
+  /** One rate-limit decision: the fixed window as one INCR with initial value and expiry (see rate-limit.ts). */
+  rateLimit(key: string, request: RateLimitRequest): Promise<RateLimitReply> {
+    this.rateLimits ??= new MemcachedRateLimits(this.requests);
+    return this.rateLimits.decide(key, request);
   }
 
   /** Stops discovery and closes every connection. */
