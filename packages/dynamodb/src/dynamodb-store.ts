@@ -9,7 +9,15 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { StoreDescription } from '@larder/core';
-import { type CacheStore, type Payload, type StoreCapabilities, TickBatcher, type TtlMs } from '@larder/core/driver';
+import {
+  type CacheStore,
+  type Payload,
+  type RateLimitReply,
+  type RateLimitRequest,
+  type StoreCapabilities,
+  TickBatcher,
+  type TtlMs,
+} from '@larder/core/driver';
 import { Deadline } from './batch';
 import { asLowLevelClient, buildClient } from './client';
 import { compareAndSetCommand } from './compare-and-set';
@@ -20,6 +28,7 @@ import { expiresAtSeconds, nowSeconds } from './expiry';
 import { incrementCounter } from './increment';
 import { MAX_ITEM_BYTES, MAX_KEY_BYTES, toAttribute } from './item';
 import { type DynamoDbStoreOptions, type ResolvedDynamoDbOptions, resolveOptions } from './options';
+import { rateLimit } from './rate-limit';
 import { secretsOf } from './scrub';
 import { DynamoTable, type Item } from './table';
 
@@ -260,6 +269,11 @@ export class DynamoDbStore implements CacheStore {
       compareAndSetCommand(this.options.table, item, this.table.names, expected),
       'compareAndSet',
     );
+  }
+
+  /** One rate-limit decision: the fixed window as one conditional UpdateItem (see rate-limit.ts). */
+  rateLimit(key: string, request: RateLimitRequest): Promise<RateLimitReply> {
+    return rateLimit(this.table, key, request);
   }
 
   /** The table's status, billing and TTL as data; rejects when the table is missing. */

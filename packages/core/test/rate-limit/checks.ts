@@ -16,8 +16,9 @@ export function maxInSlidingWindow(results: BurstResult[], windowMs: number, sla
   return most;
 }
 
-/** At most `limit` admitted, and at least 95% of it. */
+/** At most `limit` admitted, and at least 95% of it; every decision made by the store. */
 export function expectExact(results: BurstResult[], limit: number): void {
+  expect(new Set(allDecisions(results).map((d) => d[4]))).toEqual(new Set(['store']));
   const admitted = allDecisions(results).filter((d) => d[0] === 1).length;
   expect(admitted).toBeLessThanOrEqual(limit);
   expect(admitted).toBeGreaterThanOrEqual(Math.ceil(limit * 0.95));

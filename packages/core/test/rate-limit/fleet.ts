@@ -5,15 +5,13 @@ import { fileURLToPath } from 'node:url';
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
-/** The backend an instance connects to, and its clock offset. */
+/** The backend an instance connects to. */
 export interface WorkerSpec {
   driver: 'redis' | 'memcached' | 'dynamodb';
   prefix: string;
   redisUrl?: string;
   memcachedServers?: string[];
   dynamodb?: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
-  /** Added to the instance's `Date.now()` (an app server whose clock is wrong). */
-  clockOffsetMs?: number;
 }
 
 /** What each instance runs: `callers` concurrent loops hitting `key`, `hits` times each or for `durationMs`. */
@@ -25,11 +23,15 @@ export interface Burst {
   hits?: number;
   durationMs?: number;
   cost?: number;
+  /** Added to each instance's `Date.now()` during the burst, by instance index (an app server whose clock is wrong). */
+  clockOffsets?: number[];
+  /** @internal the offset sent to one instance. */
+  clockOffsetMs?: number;
 }
 
-/** Decisions as `[allowed 1|0, real epoch ms when answered, resetMs, retryAfterMs]`. */
+/** Decisions as `[allowed 1|0, real epoch ms when answered, resetMs, retryAfterMs, source]`. */
 export interface BurstResult {
-  decisions: [number, number, number, number][];
+  decisions: [number, number, number, number, string][];
   error?: string;
 }
 
@@ -51,7 +53,7 @@ export async function startFleet(specs: WorkerSpec[]): Promise<Fleet> {
       const child = fork(WORKER, [], {
         cwd: ROOT,
         execArgv: ['--import', 'tsx'],
-        env: { ...process.env, LARDER_RL_SPEC: JSON.stringify(spec) },
+        env: { ...process.env, LARDER_RL_SPEC: JSON.stringify(spec), NODE_NO_WARNINGS: '1' },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       children.push(child);
@@ -63,20 +65,19 @@ export async function startFleet(specs: WorkerSpec[]): Promise<Fleet> {
     async burst(burst, only) {
       const id = ++ids;
       const results = await Promise.all(
-        (only ?? children.map((_, i) => i))
-          .map((i) => children[i]!)
-          .map(
-            (child) =>
-              new Promise<BurstResult>((resolve) => {
-                const onMessage = (message: BurstResult & { id?: number }) => {
-                  if (message?.id !== id) return;
-                  child.off('message', onMessage);
-                  resolve(message);
-                };
-                child.on('message', onMessage);
-                child.send({ ...burst, id });
-              }),
-          ),
+        (only ?? children.map((_, i) => i)).map(
+          (i) =>
+            new Promise<BurstResult>((resolve) => {
+              const child = children[i]!;
+              const onMessage = (message: BurstResult & { id?: number }) => {
+                if (message?.id !== id) return;
+                child.off('message', onMessage);
+                resolve(message);
+              };
+              child.on('message', onMessage);
+              child.send({ ...burst, id, clockOffsetMs: burst.clockOffsets?.[i] ?? 0 });
+            }),
+        ),
       );
       const failed = results.find((r) => r.error);
       if (failed) throw new Error(failed.error);

@@ -1,36 +1,40 @@
 // One app instance of the cross-process rate-limit tests (child_process.fork with tsx): a Cache on
-// the backend in LARDER_RL_SPEC, its clock shifted by `clockOffsetMs` (Date.now only: what an app
-// server's wrong clock changes). Runs the bursts the parent asks for and answers their decisions.
+// the backend in LARDER_RL_SPEC. Runs the bursts the parent asks for, each with the instance's
+// clock shifted by the burst's offset (Date.now only: what an app server's wrong clock changes),
+// and answers their decisions.
 import { Cache, type RateLimiterOptions } from '@larder/core';
 import type { CacheStore } from '@larder/core/driver';
 import type { Burst, BurstResult, WorkerSpec } from './fleet';
 
 const spec = JSON.parse(process.env.LARDER_RL_SPEC ?? '{}') as WorkerSpec;
 const realNow = Date.now.bind(Date);
-if (spec.clockOffsetMs) Date.now = () => realNow() + (spec.clockOffsetMs as number);
+let clockOffsetMs = 0;
+Date.now = () => realNow() + clockOffsetMs;
 
 async function storeFor(s: WorkerSpec): Promise<CacheStore> {
   if (s.driver === 'redis') return (await import('@larder/redis')).createRedisStore({ url: s.redisUrl });
   if (s.driver === 'memcached')
     return (await import('@larder/memcached')).createMemcachedStore({ servers: s.memcachedServers });
-  return (await import('@larder/dynamodb')).createDynamoDbStore({ ...s.dynamodb, timeout: '10s' });
+  return (await import('@larder/dynamodb')).createDynamoDbStore({ ...s.dynamodb, timeout: '30s' });
 }
 
 async function run(cache: Cache, burst: Burst): Promise<BurstResult> {
+  clockOffsetMs = burst.clockOffsetMs ?? 0;
   const limiter = cache.rateLimiter(burst.limiter as RateLimiterOptions);
   const decisions: BurstResult['decisions'] = [];
   const end = burst.durationMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + burst.durationMs;
   const caller = async () => {
     for (let i = 0; i < (burst.hits ?? Number.POSITIVE_INFINITY) && performance.now() < end; i++) {
       const d = await limiter.hit(burst.key, burst.cost === undefined ? undefined : { cost: burst.cost });
-      decisions.push([d.allowed ? 1 : 0, realNow(), d.resetMs, d.retryAfterMs]);
+      decisions.push([d.allowed ? 1 : 0, realNow(), d.resetMs, d.retryAfterMs, d.source]);
     }
   };
   await Promise.all(Array.from({ length: burst.callers }, caller));
   return { decisions };
 }
 
-const cache = new Cache({ store: storeFor(spec), prefix: spec.prefix, timeout: '10s' });
+// Long timeouts: DynamoDB Local on a loaded 2-core runner can take seconds per request under 200 at once.
+const cache = new Cache({ store: storeFor(spec), prefix: spec.prefix, timeout: '30s' });
 process.on('message', (message: Burst) => {
   run(cache, message).then(
     (result) => process.send?.({ id: message.id, ...result }),
