@@ -1,4 +1,11 @@
 export type { CacheLike, SessionStoreOptions } from './options';
+export { type RateLimiterLike, type RateLimitMiddleware, type RateLimitOptions, rateLimit } from './rate-limit';
+export {
+  type ClientRateLimitInfo,
+  ExpressRateLimitStore,
+  type ExpressRateLimitStoreOptions,
+  type StoreLimiterLike,
+} from './rate-limit-store';
 export {
   invalidate,
   type Middleware,
