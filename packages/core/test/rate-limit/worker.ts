@@ -15,7 +15,7 @@ async function storeFor(s: WorkerSpec): Promise<CacheStore> {
   if (s.driver === 'redis') return (await import('@larder/redis')).createRedisStore({ url: s.redisUrl });
   if (s.driver === 'memcached')
     return (await import('@larder/memcached')).createMemcachedStore({ servers: s.memcachedServers });
-  return (await import('@larder/dynamodb')).createDynamoDbStore({ ...s.dynamodb, timeout: '30s' });
+  return (await import('@larder/dynamodb')).createDynamoDbStore({ ...s.dynamodb, timeout: '60s' });
 }
 
 async function run(cache: Cache, burst: Burst): Promise<BurstResult> {
@@ -34,7 +34,7 @@ async function run(cache: Cache, burst: Burst): Promise<BurstResult> {
 }
 
 // Long timeouts: DynamoDB Local on a loaded 2-core runner can take seconds per request under 200 at once.
-const cache = new Cache({ store: storeFor(spec), prefix: spec.prefix, timeout: '30s' });
+const cache = new Cache({ store: storeFor(spec), prefix: spec.prefix, timeout: '60s' });
 process.on('message', (message: Burst) => {
   run(cache, message).then(
     (result) => process.send?.({ id: message.id, ...result }),
