@@ -1,8 +1,7 @@
 import http from 'node:http';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { responseCache } from '../src/index';
-import { rcBackends, serve, until } from './response-cache-harness';
+import { cacheFor, rcBackends, serve, until } from './response-cache-harness';
 
 // Bad input gets the handler's response and nothing stored.
 const env = rcBackends();
@@ -11,7 +10,7 @@ afterAll(() => env.stop());
 
 describe.each(env.backends)('responseCache on bad input ($name)', (backend) => {
   async function twice(path: string, expected: { status: number; detail: string }): Promise<void> {
-    const rc = responseCache({ cache: backend.cache(), ttl: '1m' });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     let runs = 0;
     const app = express();
     app.use(rc);
@@ -47,7 +46,7 @@ describe.each(env.backends)('responseCache on bad input ($name)', (backend) => {
   });
 
   it('a Vary naming 200 headers: the handler’s response, nothing stored', async () => {
-    const rc = responseCache({ cache: backend.cache(), ttl: '1m' });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     let runs = 0;
     const app = express();
     const names = Array.from({ length: 200 }, (_, i) => `X-H${i}`).join(', ');
@@ -69,7 +68,7 @@ describe.each(env.backends)('responseCache on bad input ($name)', (backend) => {
   });
 
   it('a handler that destroys the response mid-stream: the client sees the abort, nothing stored, a waiting request runs its own handler', async () => {
-    const rc = responseCache({ cache: backend.cache(), ttl: '1m' });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     let runs = 0;
     let release!: () => void;
     const gate = new Promise<void>((resolve) => {

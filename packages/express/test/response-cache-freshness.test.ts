@@ -1,7 +1,7 @@
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invalidate, responseCache } from '../src/index';
-import { rcBackends, serve, until, untilHit } from './response-cache-harness';
+import { cacheFor, rcBackends, serve, until, untilHit } from './response-cache-harness';
 
 // Issue 20, defects 4-6: freshness, methods and invalidation.
 const env = rcBackends();
@@ -14,7 +14,7 @@ describe.each(env.backends)('responseCache freshness, methods, invalidate ($name
     ['s-maxage=1 (wins over max-age for a shared cache)', { 'Cache-Control': 'max-age=60, s-maxage=1' }],
     ['Expires in 1 s', { Expires: 'EXPIRES' }],
   ])('serves %s under ttl 60s for at most a second (RFC 9111 §4.2.1)', async (_name, headers) => {
-    const rc = responseCache({ cache: backend.cache(), ttl: '60s' });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '60s' });
     const app = express();
     let stored = 0;
     app.get('/news', rc, (_req, res) => {
@@ -39,7 +39,7 @@ describe.each(env.backends)('responseCache freshness, methods, invalidate ($name
   });
 
   it('counts the response’s own Age: `max-age=60` with `Age: 50` has 10 s left; `max-age=0` is not stored', async () => {
-    const rc = responseCache({ cache: backend.cache(), ttl: '60s' });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '60s' });
     const app = express();
     app.get('/aged', rc, (_req, res) => {
       res.set({ 'Cache-Control': 'max-age=60', Age: '50' }).send('aged');
@@ -68,7 +68,7 @@ describe.each(env.backends)('responseCache freshness, methods, invalidate ($name
     expect(() => responseCache({ cache: backend.cache(), ttl: '1m', methods: ['GET', 'HEAD', 'POST'] })).toThrow(
       expect.objectContaining({ code: 'E_CONFIG' }),
     );
-    const rc = responseCache({ cache: backend.cache(), ttl: '1m' });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     const app = express();
     app.use(express.urlencoded({ extended: false }));
     app.use(rc);
@@ -98,7 +98,7 @@ describe.each(env.backends)('responseCache freshness, methods, invalidate ($name
   });
 
   it('an unsafe method with a non-error status invalidates the URI’s entries before its response ends (§4.4)', async () => {
-    const rc = responseCache({ cache: backend.cache(), ttl: '1m' });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     let version = 1;
     const app = express();
     app.use(rc);
@@ -130,7 +130,7 @@ describe.each(env.backends)('responseCache freshness, methods, invalidate ($name
   });
 
   it('HEAD is answered from a GET’s entry; a cold HEAD does not fill the cache', async () => {
-    const rc = responseCache({ cache: backend.cache(), ttl: '1m' });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     let runs = 0;
     const app = express();
     app.get('/doc', rc, (_req, res) => {
@@ -157,9 +157,9 @@ describe.each(env.backends)('responseCache freshness, methods, invalidate ($name
 
   it('invalidate(url) removes every variant, whatever the `vary` and `key` options and the response’s Vary', async () => {
     const cache = backend.cache();
-    const byOption = responseCache({ cache, ttl: '1m', vary: ['accept-language'], prefix: 'a' });
-    const byVary = responseCache({ cache, ttl: '1m', prefix: 'b' });
-    const byKey = responseCache({
+    const byOption = cacheFor({ cache, ttl: '1m', vary: ['accept-language'], prefix: 'a' });
+    const byVary = cacheFor({ cache, ttl: '1m', prefix: 'b' });
+    const byKey = cacheFor({
       cache,
       ttl: '1m',
       prefix: 'c',

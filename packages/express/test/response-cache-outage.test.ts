@@ -12,8 +12,11 @@ afterAll(() => env.stop());
 
 /** Handler time of the test routes. */
 const HANDLER_MS = 20;
-/** What a loaded 2-core CI machine adds to a request on top of the budget and the handler. */
-const SLACK_MS = 250;
+/**
+ * What a loaded 2-core CI machine adds to a request on top of the budget and the handler. A
+ * lookup left waiting on the outage would add the cache's 3 s timeout instead.
+ */
+const SLACK_MS = 500;
 
 async function app(onError: 'throw' | 'miss'): Promise<{ served: Served; runs: () => number }> {
   const rc = responseCache({ cache: redisBackend.cache({ onError }), ttl: '1m' });
@@ -34,11 +37,12 @@ async function expectFailOpen(served: Served, runs: () => number): Promise<void>
     const start = Date.now();
     const reply = await served.get('/report');
     const took = Date.now() - start;
-    expect(reply.status).toBe(200);
-    expect(reply.text).toBe('report');
-    expect(reply.headers['cache-status']).toBe('larder; fwd=uri-miss; detail=unavailable');
-    expect(runs()).toBe(before + 1);
-    expect(took).toBeLessThan(50 + HANDLER_MS + SLACK_MS);
+    const what = `request ${i} of the outage`;
+    expect(reply.status, what).toBe(200);
+    expect(reply.text, what).toBe('report');
+    expect(reply.headers['cache-status'], what).toBe('larder; fwd=uri-miss; detail=unavailable');
+    expect(runs(), what).toBe(before + 1);
+    expect(took, what).toBeLessThan(50 + HANDLER_MS + SLACK_MS);
   }
 }
 
@@ -56,7 +60,7 @@ describe.each(['throw', 'miss'] as const)('responseCache on a Redis outage (cach
         await redis.restart();
       }
       // The restarted server is empty: a fill, then hits.
-      await untilHit(served, '/report', undefined, 10_000);
+      await untilHit(served, '/report', undefined, 15_000);
     } finally {
       await served.close();
     }
@@ -74,7 +78,7 @@ describe.each(['throw', 'miss'] as const)('responseCache on a Redis outage (cach
       } finally {
         process.kill(pid, 'SIGCONT');
       }
-      await untilHit(served, '/report', undefined, 10_000);
+      await untilHit(served, '/report', undefined, 15_000);
     } finally {
       await served.close();
     }

@@ -1,7 +1,6 @@
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { responseCache } from '../src/index';
-import { rcBackends, serve, until, untilHit } from './response-cache-harness';
+import { cacheFor, rcBackends, serve, until, untilHit } from './response-cache-harness';
 
 // Issue 20, defects 1-3: a shared cache never hands one user's (or one host's) response to another.
 const env = rcBackends();
@@ -10,7 +9,7 @@ afterAll(() => env.stop());
 
 describe.each(env.backends)('responseCache is a shared cache ($name)', (backend) => {
   it('never serves a response to a request with Authorization to anyone else (RFC 9111 §3.5)', async () => {
-    const rc = responseCache({ cache: backend.cache(), ttl: '1m' });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     let runs = 0;
     const app = express();
     app.get('/me', rc, (req, res) => {
@@ -39,7 +38,7 @@ describe.each(env.backends)('responseCache is a shared cache ($name)', (backend)
   });
 
   it('50 concurrent cold requests with 50 different Authorization headers: 50 handler runs, each its own body', async () => {
-    const rc = responseCache({ cache: backend.cache(), ttl: '1m' });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     let runs = 0;
     let release!: () => void;
     const gate = new Promise<void>((resolve) => {
@@ -74,7 +73,7 @@ describe.each(env.backends)('responseCache is a shared cache ($name)', (backend)
   });
 
   it('a public response to a request with Authorization is shared; concurrent equal requests collapse', async () => {
-    const rc = responseCache({ cache: backend.cache(), ttl: '1m' });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     let runs = 0;
     let release!: () => void;
     const gate = new Promise<void>((resolve) => {
@@ -109,7 +108,7 @@ describe.each(env.backends)('responseCache is a shared cache ($name)', (backend)
   });
 
   it('the host is part of the key (RFC 9111 §2: the target URI)', async () => {
-    const rc = responseCache({ cache: backend.cache(), ttl: '1m' });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     const app = express();
     app.get('/home', rc, (req, res) => {
       res.send(`home of ${req.get('host')}`);
@@ -130,7 +129,7 @@ describe.each(env.backends)('responseCache is a shared cache ($name)', (backend)
   });
 
   it('X-Forwarded-Host never feeds the key, and a response made under another forwarded host is not stored', async () => {
-    const rc = responseCache({ cache: backend.cache(), ttl: '1m' });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     const app = express();
     app.set('trust proxy', true);
     app.get('/', rc, (req, res) => {
@@ -154,7 +153,7 @@ describe.each(env.backends)('responseCache is a shared cache ($name)', (backend)
   });
 
   it('keys on X-Forwarded-Host when the app says so (vary option), so each forwarded host has its own entry', async () => {
-    const rc = responseCache({ cache: backend.cache(), ttl: '1m', vary: ['X-Forwarded-Host'] });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m', vary: ['X-Forwarded-Host'] });
     const app = express();
     app.set('trust proxy', true);
     app.get('/', rc, (req, res) => {

@@ -5,8 +5,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import compression from 'compression';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { responseCache } from '../src/index';
-import { rcBackends, serve, untilHit } from './response-cache-harness';
+import { cacheFor, rcBackends, serve, untilHit } from './response-cache-harness';
 
 // Issue 20, defects 7 and 9: every hit is decodable by its client, Range is answered correctly,
 // hop-by-hop headers are never replayed, and an absent and an empty Vary'd header differ.
@@ -26,7 +25,7 @@ const BIG = 'a compressible line of text\n'.repeat(200);
 
 describe.each(env.backends)('responseCache transforms and ranges ($name)', (backend) => {
   it('compression() mounted before the cache: every hit decodes, gzip for those who accept it, plain otherwise', async () => {
-    const rc = responseCache({ cache: backend.cache(), ttl: '1m' });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     const app = express();
     app.use(compression());
     app.get('/big', rc, (_req, res) => {
@@ -49,7 +48,7 @@ describe.each(env.backends)('responseCache transforms and ranges ($name)', (back
   });
 
   it('compression() inside the cached route: stored gzip is replayed only to clients that accept gzip', async () => {
-    const rc = responseCache({ cache: backend.cache(), ttl: '1m' });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     const app = express();
     app.get('/inner', rc, compression(), (_req, res) => {
       res.type('text/plain').send(BIG);
@@ -78,7 +77,7 @@ describe.each(env.backends)('responseCache transforms and ranges ($name)', (back
   });
 
   it('Range after a cached plain GET of a sendFile route: the right bytes (206), never the cached 200', async () => {
-    const rc = responseCache({ cache: backend.cache(), ttl: '1m' });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     const app = express();
     // sendFile says `max-age=0` unless told otherwise: a shared cache would not keep that.
     app.get('/file', rc, (_req, res) => {
@@ -110,7 +109,7 @@ describe.each(env.backends)('responseCache transforms and ranges ($name)', (back
   });
 
   it('with statuses [200, 206] a 206 is never stored, nor replayed to a request with no or another Range', async () => {
-    const rc = responseCache({ cache: backend.cache(), ttl: '1m', statuses: [200, 206] });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m', statuses: [200, 206] });
     const app = express();
     // sendFile says `max-age=0` unless told otherwise: a shared cache would not keep that.
     app.get('/file', rc, (_req, res) => {
@@ -134,7 +133,7 @@ describe.each(env.backends)('responseCache transforms and ranges ($name)', (back
   });
 
   it('never replays hop-by-hop headers nor the headers the response’s Connection names', async () => {
-    const rc = responseCache({ cache: backend.cache(), ttl: '1m' });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     const app = express();
     app.get('/hop', rc, (_req, res) => {
       res.set({ Connection: 'X-Upstream-Token', 'X-Upstream-Token': 'secret', 'Keep-Alive': 'timeout=5' });
@@ -154,7 +153,7 @@ describe.each(env.backends)('responseCache transforms and ranges ($name)', (back
   });
 
   it('an absent and an empty Vary’d header are different variants (RFC 9111 §4.1)', async () => {
-    const rc = responseCache({ cache: backend.cache(), ttl: '1m' });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     const app = express();
     app.get('/team', rc, (req, res) => {
       res.vary('X-Team').send(`team=${req.get('x-team') ?? '(none)'}`);
@@ -182,7 +181,7 @@ describe.each(env.backends)('responseCache transforms and ranges ($name)', (back
     ['status 404', 'status', (res: express.Response) => res.status(404)],
     ['Expires in the past', 'stale', (res: express.Response) => res.set('Expires', 'Thu, 01 Jan 1970 00:00:00 GMT')],
   ])('never stores a response with %s (Cache-Status detail=%s)', async (_name, detail, decorate) => {
-    const rc = responseCache({ cache: backend.cache(), ttl: '1m' });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     let runs = 0;
     const app = express();
     app.get('/r', rc, (_req, res) => {
@@ -207,7 +206,7 @@ describe.each(env.backends)('responseCache transforms and ranges ($name)', (back
     ['Cache-Control: no-cache', { 'cache-control': 'no-cache' }, 'no-cache'],
     ['Pragma: no-cache', { pragma: 'no-cache' }, 'no-cache'],
   ])('a request with %s is neither served from nor stored in the cache', async (_name, headers, detail) => {
-    const rc = responseCache({ cache: backend.cache(), ttl: '1m' });
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     let runs = 0;
     const app = express();
     app.get('/r', rc, (_req, res) => {
