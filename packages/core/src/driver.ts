@@ -1,7 +1,6 @@
 // `@larder/core/driver`: what a driver package imports besides the app API (see
 // docs/architecture.md): the store contract, batching, timeouts, secret scrubbing, env readers,
 // topology publishing, value sizing and copying.
-export type { SyncStoreMethods } from './cache/context';
 export type { LockBackend } from './cache/operations/lock';
 export { registerDriverEnvironment } from './config/driver-environments';
 export {

@@ -84,6 +84,11 @@ export class MemcachedStore implements CacheStore {
       readReplicas: false,
       inProcess: false,
       compareAndSet: true,
+      // Every request has its own deadline (`timeout`, kept by the node connection) and is resent
+      // at most `retries` times after a reset, never after a timeout; a call that fails is at most
+      // two requests in a row (a CAS read and its write): it settles within this bound, so the
+      // facade arms no timer of its own (docs/architecture.md, "Timeouts").
+      deadlineMs: 2 * (this.options.retries + 1) * this.options.timeoutMs,
     };
     if (!this.options.configEndpoint) {
       this.topology.setNodes(this.options.servers.map((address) => ({ id: formatAddress(address), address })));

@@ -88,6 +88,11 @@ export class RedisStore implements CacheStore {
       readReplicas: this.router.usesReplicas,
       inProcess: false,
       compareAndSet: true,
+      // Clients this store creates time every command (commandTimeoutMs); a call is at most two
+      // commands in a row (a write and its WAIT, a replica read retried on the primary within half
+      // the timeout), so it settles within twice that: the facade then arms no timer of its own
+      // (docs/architecture.md, "Timeouts"). An injected client keeps whatever timeouts it was given.
+      deadlineMs: this.mode === 'client' ? undefined : 2 * this.options.commandTimeoutMs,
     };
   }
 

@@ -7,93 +7,104 @@ import type { RateLimiterOptions } from '../rate-limit/options';
 import { booleanHit, countHit, operationChannel, rememberHit, traceOperation, valueHit } from '../util/tracing';
 import { assertKey, assertNamespace, LOCK_KEY_PREFIX, withSeparator } from '../values/key-policy';
 import type { Ttl } from '../values/ttl';
-import { type CacheContext, createContext } from './context';
+import { Engine } from './engine';
 import type { CacheEventName, CacheListener, CacheStats } from './events';
-import { closeCache, describeCache } from './lifecycle';
 import { deleteMany, getMany, setMany } from './operations/batch';
 import { compareAndSet } from './operations/compare-and-set';
 import { addKey, deleteKey, hasKey, incrementKey, pullKey, touchKey } from './operations/key-operations';
 import { clearPrefix, listKeys } from './operations/keyspace';
 import { Lock } from './operations/lock';
 import { storeLockBackend, withHeldLock } from './operations/lock-backend';
-import { OperationPath } from './operations/operation';
+import { get, write } from './operations/read-write';
 import { type RememberResult, remember, rememberFromStore, rememberWithStatus } from './operations/remember';
 import type { CacheOptions, RememberOptions, WithLockOptions } from './options';
 import { tracedBatch, tracedKey, tracedRemember } from './traced-calls';
+import type { View } from './view';
 
-export type { SyncStoreMethods } from './context';
 export type { RememberResult } from './operations/remember';
 export type { CacheOptions, RememberOptions, WithLockOptions } from './options';
 
-/** How `namespace()` hands a namespace its operation path through the public constructor. */
-const NAMESPACE = Symbol('larder.cache.namespace');
+/** How `namespace()` hands a namespace its engine and view through the public constructor. */
+const SHARED = Symbol('larder.cache.shared');
+
+/** What a namespace (or another view) of a cache shares with it. */
+interface Shared {
+  engine: Engine;
+  view: View;
+}
 
 /**
  * The facade every app uses: serialization, key prefix and namespaces, key policy, default
  * TTL, events and stats, single-flight `remember` with grace and cross-process locks, and the
- * error policy. Stores (drivers) stay raw; see `CacheStore`. Each method is one call into the
- * cache's `OperationPath` (operation.ts: timeout, failure policy, events, decode, grace) or into
- * an operation module over it (key-operations, batch, remember, lock-backend, keyspace); when
- * someone subscribes to `larder.operation`, through traced-calls.ts around that call.
+ * error policy. Stores (drivers) stay raw; see `CacheStore`. Each method is one call into an
+ * operation module (operations/: read-write, key-operations, batch, remember, lock-backend,
+ * keyspace) with the cache's private `Engine` (engine.ts: store, timeout, failure policy, events,
+ * L1) and its `View` (prefix, error policy); when someone subscribes to `larder.operation`,
+ * through traced-calls.ts around that call. See docs/architecture.md.
  */
 export class Cache {
-  readonly #ops: OperationPath;
+  readonly #engine: Engine;
+  readonly #view: View;
 
   constructor(options: CacheOptions) {
-    const namespaced = (options as (CacheOptions & { [NAMESPACE]?: OperationPath }) | undefined)?.[NAMESPACE];
-    if (namespaced !== undefined) {
-      this.#ops = namespaced;
+    const shared = (options as (CacheOptions & { [SHARED]?: Shared }) | undefined)?.[SHARED];
+    if (shared !== undefined) {
+      this.#engine = shared.engine;
+      this.#view = shared.view;
       return;
     }
-    const context = createContext(options);
-    this.#ops = new OperationPath(context, context.basePrefix, '');
-    context.locks = storeLockBackend(this.#ops);
+    this.#engine = new Engine(options, storeLockBackend);
+    this.#view = this.#engine.root;
   }
 
   /** Store name given in the options (`'default'` when none). */
   get name(): string {
-    return this.#context.name;
+    return this.#engine.name;
   }
 
   /** The error policy (`onError` option): whether failed backend calls reject or read as misses. */
   get onError(): 'throw' | 'miss' {
-    return this.#context.onError;
+    return this.#view.onError;
   }
 
   /** Full key prefix of this cache (store prefix + namespace path). */
   get prefix(): string {
-    return this.#ops.prefix;
+    return this.#view.prefix;
   }
 
   /** Resolves to the store (rejects if the store promise rejected). */
   getStore(): Promise<CacheStore> {
-    return this.#context.ready;
+    return this.#engine.store();
   }
 
   /** Resolves to the store's capabilities. */
   async capabilities(): Promise<StoreCapabilities> {
-    return (await this.#context.ready).capabilities;
+    return (await this.#engine.store()).capabilities;
   }
 
   /** Returns the value, or `undefined` when absent, expired (or past a `remember` TTL, grace included). */
   get<T = unknown>(key: string): Promise<T | undefined> {
     if (operationChannel.hasSubscribers)
-      return tracedKey(this.#ops, 'get', key, valueHit, () => this.#ops.get(key)) as Promise<T>;
-    return this.#ops.get(key) as Promise<T | undefined>;
+      return tracedKey(this.#engine, this.#view, 'get', key, valueHit, () =>
+        get(this.#engine, this.#view, key),
+      ) as Promise<T>;
+    return get(this.#engine, this.#view, key) as Promise<T | undefined>;
   }
 
   /** Returns values aligned with `keys` (`undefined` for misses); one batched store call when the driver has one. */
   getMany<T = unknown>(keys: Iterable<string>): Promise<(T | undefined)[]> {
     if (operationChannel.hasSubscribers)
-      return tracedBatch(this.#ops, 'getMany', keys, countHit, (l) => getMany<T>(this.#ops, l));
-    return getMany<T>(this.#ops, keys);
+      return tracedBatch(this.#engine, 'getMany', keys, countHit, (l) => getMany<T>(this.#engine, this.#view, l));
+    return getMany<T>(this.#engine, this.#view, keys);
   }
 
   /** Stores the value for `ttl` (default TTL when omitted; forever when there is none). */
   set(key: string, value: unknown, ttl?: Ttl): Promise<void> {
     if (operationChannel.hasSubscribers)
-      return tracedKey(this.#ops, 'set', key, undefined, () => this.#ops.write(key, value, ttl, 'set'));
-    return this.#ops.write(key, value, ttl, 'set');
+      return tracedKey(this.#engine, this.#view, 'set', key, undefined, () =>
+        write(this.#engine, this.#view, key, value, ttl, 'set'),
+      );
+    return write(this.#engine, this.#view, key, value, ttl, 'set');
   }
 
   /** Stores every entry (a record or an iterable of `[key, value]`; the last duplicate wins) with one TTL; every value is validated before anything is sent. */
@@ -103,26 +114,29 @@ export class Cache {
         typeof entries === 'object' && entries !== null && !(Symbol.iterator in entries)
           ? Object.entries(entries)
           : entries;
-      return tracedBatch(this.#ops, 'setMany', list as Iterable<readonly [string, unknown]>, undefined, (l) =>
-        setMany(this.#ops, l, ttl),
+      return tracedBatch(this.#engine, 'setMany', list as Iterable<readonly [string, unknown]>, undefined, (l) =>
+        setMany(this.#engine, this.#view, l, ttl),
       );
     }
-    return setMany(this.#ops, entries, ttl);
+    return setMany(this.#engine, this.#view, entries, ttl);
   }
 
   /** Stores the value only if the key is absent (atomic on the backend); resolves true if stored. */
   add(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
     if (operationChannel.hasSubscribers)
-      return tracedKey(this.#ops, 'add', key, undefined, () => addKey(this.#ops, key, value, ttl));
-    return addKey(this.#ops, key, value, ttl);
+      return tracedKey(this.#engine, this.#view, 'add', key, undefined, () =>
+        addKey(this.#engine, this.#view, key, value, ttl),
+      );
+    return addKey(this.#engine, this.#view, key, value, ttl);
   }
 
   /** Stores the value with no expiry (ignores the default TTL). */
   forever(key: string, value: unknown): Promise<void> {
-    const ops = this.#ops;
     if (operationChannel.hasSubscribers)
-      return tracedKey(this.#ops, 'forever', key, undefined, () => ops.write(key, value, undefined, 'forever'));
-    return ops.write(key, value, undefined, 'forever');
+      return tracedKey(this.#engine, this.#view, 'forever', key, undefined, () =>
+        write(this.#engine, this.#view, key, value, undefined, 'forever'),
+      );
+    return write(this.#engine, this.#view, key, value, undefined, 'forever');
   }
 
   /**
@@ -132,15 +146,17 @@ export class Cache {
    */
   has(key: string): Promise<boolean> {
     if (operationChannel.hasSubscribers)
-      return tracedKey(this.#ops, 'has', key, booleanHit, () => hasKey(this.#ops, key));
-    return hasKey(this.#ops, key);
+      return tracedKey(this.#engine, this.#view, 'has', key, booleanHit, () => hasKey(this.#engine, this.#view, key));
+    return hasKey(this.#engine, this.#view, key);
   }
 
   /** Deletes the key; resolves true if it existed. */
   delete(key: string): Promise<boolean> {
     if (operationChannel.hasSubscribers)
-      return tracedKey(this.#ops, 'delete', key, undefined, () => deleteKey(this.#ops, key));
-    return deleteKey(this.#ops, key);
+      return tracedKey(this.#engine, this.#view, 'delete', key, undefined, () =>
+        deleteKey(this.#engine, this.#view, key),
+      );
+    return deleteKey(this.#engine, this.#view, key);
   }
 
   /**
@@ -150,15 +166,17 @@ export class Cache {
    */
   deleteMany(keys: Iterable<string>): Promise<number> {
     if (operationChannel.hasSubscribers)
-      return tracedBatch(this.#ops, 'deleteMany', keys, undefined, (l) => deleteMany(this.#ops, l));
-    return deleteMany(this.#ops, keys);
+      return tracedBatch(this.#engine, 'deleteMany', keys, undefined, (l) => deleteMany(this.#engine, this.#view, l));
+    return deleteMany(this.#engine, this.#view, keys);
   }
 
   /** Returns the value and deletes it (atomic when the driver has `pull`, else get then delete). */
   pull<T = unknown>(key: string): Promise<T | undefined> {
     if (operationChannel.hasSubscribers)
-      return tracedKey(this.#ops, 'pull', key, valueHit, () => pullKey(this.#ops, key)) as Promise<T>;
-    return pullKey(this.#ops, key) as Promise<T | undefined>;
+      return tracedKey(this.#engine, this.#view, 'pull', key, valueHit, () =>
+        pullKey(this.#engine, this.#view, key),
+      ) as Promise<T>;
+    return pullKey(this.#engine, this.#view, key) as Promise<T | undefined>;
   }
 
   /**
@@ -168,8 +186,10 @@ export class Cache {
    */
   increment(key: string, by = 1, ttl?: Ttl): Promise<number> {
     if (operationChannel.hasSubscribers)
-      return tracedKey(this.#ops, 'increment', key, undefined, () => incrementKey(this.#ops, key, by, ttl));
-    return incrementKey(this.#ops, key, by, ttl);
+      return tracedKey(this.#engine, this.#view, 'increment', key, undefined, () =>
+        incrementKey(this.#engine, this.#view, key, by, ttl),
+      );
+    return incrementKey(this.#engine, this.#view, key, by, ttl);
   }
 
   /** Atomically subtracts `by` (default 1); see `increment`. */
@@ -180,15 +200,19 @@ export class Cache {
     // 0 - by, not -by: decrement(key, 0) must not start a counter at -0 (Object.is(-0, 0) is false).
     const step = 0 - by;
     if (operationChannel.hasSubscribers)
-      return tracedKey(this.#ops, 'decrement', key, undefined, () => incrementKey(this.#ops, key, step, ttl));
-    return incrementKey(this.#ops, key, step, ttl);
+      return tracedKey(this.#engine, this.#view, 'decrement', key, undefined, () =>
+        incrementKey(this.#engine, this.#view, key, step, ttl),
+      );
+    return incrementKey(this.#engine, this.#view, key, step, ttl);
   }
 
   /** Sets a new expiry (`ttl`, else the default TTL, else none) without rewriting the value; resolves false if the key is absent. */
   touch(key: string, ttl?: Ttl): Promise<boolean> {
     if (operationChannel.hasSubscribers)
-      return tracedKey(this.#ops, 'touch', key, undefined, () => touchKey(this.#ops, key, ttl));
-    return touchKey(this.#ops, key, ttl);
+      return tracedKey(this.#engine, this.#view, 'touch', key, undefined, () =>
+        touchKey(this.#engine, this.#view, key, ttl),
+      );
+    return touchKey(this.#engine, this.#view, key, ttl);
   }
 
   /**
@@ -197,10 +221,11 @@ export class Cache {
    * under a lock elsewhere (see compare-and-set.ts). Rejects on backend errors whatever `onError` says.
    */
   compareAndSet(key: string, expected: unknown, value: unknown, ttl?: Ttl): Promise<boolean> {
-    const ops = this.#ops;
     if (operationChannel.hasSubscribers)
-      return tracedKey(this.#ops, 'compareAndSet', key, undefined, () => compareAndSet(ops, key, expected, value, ttl));
-    return compareAndSet(ops, key, expected, value, ttl);
+      return tracedKey(this.#engine, this.#view, 'compareAndSet', key, undefined, () =>
+        compareAndSet(this.#engine, this.#view, key, expected, value, ttl),
+      );
+    return compareAndSet(this.#engine, this.#view, key, expected, value, ttl);
   }
 
   /**
@@ -211,8 +236,9 @@ export class Cache {
    * `RememberOptions` for `grace` and `lock`.
    */
   remember<T>(key: string, ttl: Ttl | undefined, loader: () => T | Promise<T>, options?: RememberOptions): Promise<T> {
-    if (operationChannel.hasSubscribers) return tracedRemember(this.#ops, 'remember', key, ttl, loader, options);
-    return remember(this.#ops, key, ttl, loader, options);
+    if (operationChannel.hasSubscribers)
+      return tracedRemember(this.#engine, this.#view, 'remember', key, ttl, loader, options);
+    return remember(this.#engine, this.#view, key, ttl, loader, options);
   }
 
   /** `remember`, resolving `{ value, status: 'hit' | 'miss' | 'graced', ageMs, tier }`: how the value was found (see `RememberResult`). */
@@ -222,16 +248,18 @@ export class Cache {
     loader: () => T | Promise<T>,
     options?: RememberOptions,
   ): Promise<RememberResult<T>> {
-    const ops = this.#ops;
-    if (!operationChannel.hasSubscribers) return rememberWithStatus(ops, key, ttl, loader, options);
-    return tracedKey(this.#ops, 'remember', key, rememberHit, () => rememberWithStatus(ops, key, ttl, loader, options));
+    if (!operationChannel.hasSubscribers)
+      return rememberWithStatus(this.#engine, this.#view, key, ttl, loader, options);
+    return tracedKey(this.#engine, this.#view, 'remember', key, rememberHit, () =>
+      rememberWithStatus(this.#engine, this.#view, key, ttl, loader, options),
+    );
   }
 
   /** `remember` with no expiry. */
   rememberForever<T>(key: string, loader: () => T | Promise<T>): Promise<T> {
     if (operationChannel.hasSubscribers)
-      return tracedRemember(this.#ops, 'rememberForever', key, undefined, loader, undefined);
-    return rememberFromStore(this.#ops, key, undefined, loader, undefined);
+      return tracedRemember(this.#engine, this.#view, 'rememberForever', key, undefined, loader, undefined);
+    return rememberFromStore(this.#engine, this.#view, key, undefined, loader, undefined);
   }
 
   /**
@@ -241,8 +269,8 @@ export class Cache {
    */
   lock(name: string, ttl: Ttl, owner?: string): Lock {
     assertKey(name);
-    const context = this.#context;
-    return new Lock(context.locks, `${context.basePrefix}${LOCK_KEY_PREFIX}${this.#ops.path}${name}`, ttl, owner);
+    const engine = this.#engine;
+    return new Lock(engine.locks, `${engine.basePrefix}${LOCK_KEY_PREFIX}${this.#view.path}${name}`, ttl, owner);
   }
 
   /**
@@ -261,68 +289,63 @@ export class Cache {
   /** A cache whose keys live under `<prefix><name>:`, sharing this cache's store, single-flight, events and stats. */
   namespace(name: string): Cache {
     assertNamespace(name);
-    const segment = withSeparator(name);
-    const ops = this.#ops;
-    const path = new OperationPath(ops.context, `${ops.prefix}${segment}`, `${ops.path}${segment}`);
-    return new Cache({ [NAMESPACE]: path } as unknown as CacheOptions);
+    return this.#share(this.#view.namespace(withSeparator(name)));
   }
 
   /** Deletes every key under this cache's prefix and nothing else; refuses (ConfigError) when the prefix is empty. */
   clear(): Promise<void> {
     if (operationChannel.hasSubscribers)
-      return traceOperation(this.#context, 'clear', 0, undefined, undefined, () => clearPrefix(this.#ops));
-    return clearPrefix(this.#ops);
+      return traceOperation(this.#engine, 'clear', 0, undefined, undefined, () =>
+        clearPrefix(this.#engine, this.#view),
+      );
+    return clearPrefix(this.#engine, this.#view);
   }
 
   /** Lists this cache's keys (without its prefix); each step is bounded by the timeout. */
   keys(): AsyncIterable<string> {
-    return listKeys(this.#ops);
+    return listKeys(this.#engine, this.#view);
   }
 
   /** Adds an event listener (shared with namespaces). */
   on<E extends CacheEventName>(event: E, listener: CacheListener<E>): this {
-    this.#context.emitter.on(event, listener);
+    this.#engine.on(event, listener);
     return this;
   }
 
   /** Removes an event listener. */
   off<E extends CacheEventName>(event: E, listener: CacheListener<E>): this {
-    this.#context.emitter.off(event, listener);
+    this.#engine.off(event, listener);
     return this;
   }
 
   /** Counters since creation (shared with namespaces). */
   stats(): CacheStats {
-    const context = this.#context;
-    const stats = context.emitter.snapshot();
-    const l1 = context.l1?.hits;
-    if (l1 !== undefined) stats.tiers = { l1, l2: stats.hits - l1 };
-    return stats;
+    return this.#engine.stats();
   }
 
   /** The L1 in front of the store (entries, bytes, bounds, invalidation mode and state), or `undefined` without one. */
-  async describeL1(): Promise<L1Description | undefined> {
-    await this.#context.ready.catch(() => undefined);
-    return this.#context.l1?.describe();
+  describeL1(): Promise<L1Description | undefined> {
+    return this.#engine.describeL1();
   }
 
   /** Stops the L1 (empties it and closes its invalidation connections), leaving the store open; `close()` does it too. */
-  async closeL1(): Promise<void> {
-    await this.#context.ready.catch(() => undefined);
-    await this.#context.l1?.close();
+  closeL1(): Promise<void> {
+    return this.#engine.closeL1();
   }
 
   /** The store's topology and health as data (`CacheStore.describe()`); `mode: 'unknown'` when the driver gives none; with an L1, `l1` (see `describeL1`). */
   describe(): Promise<StoreDescription> {
-    return describeCache(this.#context);
+    return this.#engine.describe();
   }
 
   /** Closes the store (once; namespaces share it). */
   close(): Promise<void> {
-    return closeCache(this.#context);
+    return this.#engine.close();
   }
 
-  get #context(): CacheContext {
-    return this.#ops.context;
+  /** A `Cache` over this one's engine with another view. */
+  #share(view: View): Cache {
+    const shared: Shared = { engine: this.#engine, view };
+    return new Cache({ [SHARED]: shared } as unknown as CacheOptions);
   }
 }

@@ -41,6 +41,13 @@ export interface StoreCapabilities {
   readonly readReplicas: boolean;
   /** The store lives in this process: the facade skips its per-call timeout. */
   readonly inProcess: boolean;
+  /**
+   * The store bounds every call but `clear` itself: each settles (a `TimeoutError` at worst)
+   * within this many ms, retries included. When that is within the cache's `timeout`, the store
+   * owns the timeout and the facade arms no timer of its own (one timer per remote call);
+   * otherwise the facade's shorter timer is the bound. Absent: the facade bounds every call.
+   */
+  readonly deadlineMs?: number;
   /** The store keeps values as given (no codec): the memory driver's opt-out, for speed. */
   readonly rawValues?: boolean;
   /**
@@ -51,6 +58,19 @@ export interface StoreCapabilities {
   readonly checksRawValues?: boolean;
   /** `compareAndSet` is atomic on the backend (absent = false). */
   readonly compareAndSet?: boolean;
+}
+
+/**
+ * Optional synchronous fast path of in-process stores (`capabilities.inProcess`): the same
+ * contract as `get`/`set`, answered without a promise. When a store has them, the facade's
+ * `get`, `set` and `remember` hits call them and return one settled promise, skipping an
+ * await per call. Errors they throw go through the failure policy like rejections.
+ */
+export interface SyncStoreMethods {
+  /** Synchronous `get`. */
+  getSync?(key: string): Payload | undefined;
+  /** Synchronous `set`. */
+  setSync?(key: string, payload: Payload, ttlMs: TtlMs): void;
 }
 
 /** A cache backend. Optional methods are optional; the facade emulates what is missing where

@@ -3,8 +3,11 @@ import type { CacheStore, Payload, TtlMs } from '../../contract/store';
 import { jsonCodec } from '../../values/codec';
 import { LOCK_KEY_PREFIX } from '../../values/key-policy';
 import type { Ttl } from '../../values/ttl';
+import type { Binding } from '../binding';
+import type { Engine } from '../engine';
+import type { View } from '../view';
 import { Lock } from './lock';
-import type { OperationPath } from './operation';
+import { addsAtomically } from './offers';
 
 /** How long the emulation waits for the key's lock, and holds it at most. */
 const EMULATION_WAIT_MS = 5_000;
@@ -24,65 +27,69 @@ const EMULATION_LOCK_MS = 10_000;
  * answer would either lose a write or report a conflict that never happened.
  */
 export async function compareAndSet(
-  ops: OperationPath,
+  engine: Engine,
+  view: View,
   key: string,
   expected: unknown,
   value: unknown,
   ttl: Ttl | undefined,
 ): Promise<boolean> {
-  const context = ops.context;
-  const store = context.store ?? (await context.ready);
-  const full = ops.full(key);
-  const ttlMs = ops.ttlMs(ttl);
-  const payload = ops.encode(key, value);
-  const want = expected === undefined ? undefined : ops.encode(key, expected);
+  const { store, reads } = engine.binding ?? (await engine.ready());
+  const full = engine.full(view, key);
+  const ttlMs = engine.ttlMs(ttl);
+  const payload = engine.encode(key, value);
+  const want = expected === undefined ? undefined : engine.encode(key, expected);
   let written: boolean;
   try {
-    if (store.compareAndSet && store.capabilities.compareAndSet) {
-      written = await ops.bound(store.compareAndSet(full, want, payload, ttlMs), 'compareAndSet');
-    } else if (store.add && store.capabilities.atomicAdd) {
-      written = await emulatedCompareAndSet(ops, key, want, payload, ttlMs);
+    if (casAtomically(store)) {
+      written = await engine.send('compareAndSet', () => store.compareAndSet(full, want, payload, ttlMs));
+    } else if (addsAtomically(store)) {
+      written = await emulatedCompareAndSet(engine, view, key, want, payload, ttlMs);
     } else {
       throw new UnsupportedOperationError(
         'compareAndSet',
-        context.driver,
+        engine.driver,
         'it has neither an atomic compare-and-set nor locks to emulate one',
       );
     }
   } catch (error) {
     if (error instanceof UnsupportedOperationError) throw error;
-    ops.changed(full);
-    throw ops.report('compareAndSet', key, error);
+    reads.changed(full);
+    throw engine.report(view, 'compareAndSet', key, error);
   }
   if (written) {
-    ops.changed(full);
-    ops.wrote(key);
+    reads.changed(full);
+    engine.wrote(view, key);
   } else {
     // The store holds something else than `expected`: an L1 copy may be that stale value (its
     // invalidation not yet arrived), so the caller's re-read (e.g. a session merge) goes to the store.
-    context.l1?.invalidate(full);
+    reads.invalidate(full);
   }
   return written;
 }
 
+/** True when the store has an atomic `compareAndSet` (the method, and `capabilities.compareAndSet`). */
+function casAtomically(store: CacheStore): store is CacheStore & Required<Pick<CacheStore, 'compareAndSet'>> {
+  return typeof store.compareAndSet === 'function' && store.capabilities.compareAndSet === true;
+}
+
 /** get, compare, set under the key's lock (see `compareAndSet`); also `remember`'s conditional write. */
 export async function emulatedCompareAndSet(
-  ops: OperationPath,
+  engine: Engine,
+  view: View,
   key: string,
   want: Payload | undefined,
   payload: Payload,
   ttlMs: number | undefined,
 ): Promise<boolean> {
-  const context = ops.context;
-  const store = context.store ?? (await context.ready);
-  const full = ops.full(key);
-  const lockKey = `${context.basePrefix}${LOCK_KEY_PREFIX}cas:${ops.path}${key}`;
-  const lock = new Lock(context.locks, lockKey, EMULATION_LOCK_MS);
+  const full = engine.full(view, key);
+  const lockKey = `${engine.basePrefix}${LOCK_KEY_PREFIX}cas:${view.path}${key}`;
+  const lock = new Lock(engine.locks, lockKey, EMULATION_LOCK_MS);
   await lock.block(EMULATION_WAIT_MS);
   try {
-    const current = await ops.bound(store.get(full), 'compareAndSet');
+    const current = await engine.send('compareAndSet', (store) => store.get(full));
     if (want === undefined ? current !== undefined : current === undefined || !sameBytes(current, want)) return false;
-    await ops.bound(store.set(full, payload, ttlMs), 'compareAndSet');
+    await engine.send('compareAndSet', (store) => store.set(full, payload, ttlMs));
     return true;
   } finally {
     await lock.release().catch(() => {});
@@ -110,17 +117,17 @@ function sameBytes(a: Payload, b: Payload): boolean {
  * gets a plain set. True if stored.
  */
 export async function storeIfUnchanged(
-  ops: OperationPath,
-  store: CacheStore,
+  engine: Engine,
+  view: View,
+  binding: Binding,
   key: string,
   expected: Payload | undefined,
   payload: Payload,
   ttlMs: TtlMs,
 ): Promise<boolean> {
-  const full = ops.full(key);
-  const context = ops.context;
-  const { getSync, setSync } = context;
-  if (context.raw && getSync !== undefined && setSync !== undefined) {
+  const full = engine.full(view, key);
+  const { store, raw, getSync, setSync } = binding;
+  if (raw && getSync !== undefined && setSync !== undefined) {
     // An in-process store that keeps values (copies, not payloads): compare their encodings in
     // one synchronous step, which nothing in this process can interleave.
     const current = getSync(full);
@@ -131,13 +138,13 @@ export async function storeIfUnchanged(
     return true;
   }
   const comparable = expected === undefined || typeof expected === 'string' || expected instanceof Uint8Array;
-  if (comparable && store.compareAndSet && store.capabilities.compareAndSet) {
-    return ops.bound(store.compareAndSet(full, expected, payload, ttlMs), 'set');
+  if (comparable && casAtomically(store)) {
+    return engine.send('set', () => store.compareAndSet(full, expected, payload, ttlMs));
   }
-  if (comparable && store.add && store.capabilities.atomicAdd) {
-    return emulatedCompareAndSet(ops, key, expected, payload, ttlMs);
+  if (comparable && addsAtomically(store)) {
+    return emulatedCompareAndSet(engine, view, key, expected, payload, ttlMs);
   }
-  await ops.bound(store.set(full, payload, ttlMs), 'set');
+  await engine.send('set', () => store.set(full, payload, ttlMs));
   return true;
 }
 

@@ -1,40 +1,40 @@
 import { ConfigError, UnsupportedOperationError } from '../../contract/errors';
 import { RESERVED_KEY_PREFIX } from '../../values/key-policy';
-import { type OperationPath, offers } from './operation';
+import type { Engine } from '../engine';
+import type { View } from '../view';
+import { offers } from './offers';
 
 // The operations of `Cache` on its whole key space (its prefix): `clear` and `keys`.
 
 /** `Cache.clear`: deletes every key under the prefix and nothing else; refuses an empty prefix. */
-export async function clearPrefix(ops: OperationPath): Promise<void> {
-  const context = ops.context;
-  const store = context.store ?? (await context.ready);
-  if (ops.prefix === '') {
+export async function clearPrefix(engine: Engine, view: View): Promise<void> {
+  const { store, reads } = engine.binding ?? (await engine.ready());
+  if (view.prefix === '') {
     throw new ConfigError(
       'Refusing to clear a cache with an empty prefix: it would delete every key on the backend. Set `prefix`.',
       'prefix',
     );
   }
-  if (!offers(store, 'clear') || !store.capabilities.clear)
-    throw new UnsupportedOperationError('clear', context.driver);
-  await ops.settle('clear', undefined, () => store.clear(ops.prefix)).finally(() => context.l1?.cleared(ops.prefix));
+  if (!offers(store, 'clear') || !store.capabilities.clear) throw new UnsupportedOperationError('clear', engine.driver);
+  await engine.call(view, 'clear', undefined, () => store.clear(view.prefix)).finally(() => reads.cleared(view.prefix));
 }
 
 /** `Cache.keys`: this cache's keys without its prefix, never the reserved entries; each step bounded by the timeout. */
-export async function* listKeys(ops: OperationPath): AsyncIterable<string> {
-  const context = ops.context;
-  const store = context.store ?? (await context.ready);
-  if (!store.keys || !store.capabilities.enumerate) throw new UnsupportedOperationError('keys', context.driver);
-  const prefix = ops.prefix;
+export async function* listKeys(engine: Engine, view: View): AsyncIterable<string> {
+  const { store } = engine.binding ?? (await engine.ready());
+  if (!offers(store, 'keys') || !store.capabilities.enumerate)
+    throw new UnsupportedOperationError('keys', engine.driver);
+  const prefix = view.prefix;
   // Locks live under the root prefix's reserved namespace (see `Cache.lock`): never listed.
-  const reserved = ops.path === '' ? prefix + RESERVED_KEY_PREFIX : undefined;
+  const reserved = view.path === '' ? prefix + RESERVED_KEY_PREFIX : undefined;
   const iterator = store.keys(prefix)[Symbol.asyncIterator]();
   try {
     for (;;) {
       let step: IteratorResult<string>;
       try {
-        step = await ops.bound(iterator.next(), 'keys');
+        step = await engine.send('keys', () => iterator.next());
       } catch (error) {
-        ops.failed('keys', undefined, error, undefined);
+        engine.failed(view, 'keys', undefined, error, undefined);
         return;
       }
       if (step.done) return;

@@ -1,50 +1,51 @@
 import { LockTimeoutError, UnsupportedOperationError } from '../../contract/errors';
 import type { Payload } from '../../contract/store';
-import { checkKeyBytes } from '../../values/key-policy';
 import type { Ttl } from '../../values/ttl';
+import type { Engine } from '../engine';
+import type { View } from '../view';
 import type { Lock, LockBackend } from './lock';
-import type { OperationPath } from './operation';
+import { addsAtomically } from './offers';
 
 // The locks of a `Cache`: the backend every `Lock` of the cache uses, and `withLock`.
 
 /**
- * Locks through the store, on the root operation path (lock keys are full keys): `add` to
- * acquire; `compareAndDelete` to release, else get-compare-delete. Failures are reported and
- * reject whatever the error policy says: a lock cannot fail open.
+ * Locks through the store, on the root view (lock keys are full keys): `add` to acquire;
+ * `compareAndDelete` to release, else get-compare-delete. Failures are reported and reject
+ * whatever the error policy says: a lock cannot fail open.
  */
-export function storeLockBackend(ops: OperationPath): LockBackend {
-  const context = ops.context;
+export function storeLockBackend(engine: Engine, view: View): LockBackend {
   const reject = (operation: string, key: string) => (error: unknown) => {
-    throw ops.report(operation, key, error);
+    throw engine.report(view, operation, key, error);
   };
-  const ownerPayload = (owner: string, key: string): Payload =>
-    context.raw ? owner : context.codec.encode(owner, key);
   const text = (payload: Payload): string =>
     typeof payload === 'string'
       ? payload
       : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString();
   return {
     async acquire(key, owner, ttlMs) {
-      const store = context.store ?? (await context.ready);
-      if (!store.add || !store.capabilities.atomicAdd) {
-        throw new UnsupportedOperationError('locks', context.driver, 'locks need an atomic set-if-absent');
+      const { store } = engine.binding ?? (await engine.ready());
+      if (!addsAtomically(store)) {
+        throw new UnsupportedOperationError('locks', engine.driver, 'locks need an atomic set-if-absent');
       }
-      checkKeyBytes(key, key, context.maxKeyBytes, context.driver);
-      const call = store.add(key, ownerPayload(owner, key), ttlMs);
-      return ops.bound(call, 'lock.acquire').catch(reject('lock.acquire', key));
+      engine.checkKey(key, key);
+      const payload = engine.encodeOwner(owner, key);
+      return engine.send('lock.acquire', () => store.add(key, payload, ttlMs)).catch(reject('lock.acquire', key));
     },
     async release(key, owner) {
-      const store = context.store ?? (await context.ready);
-      const expected = ownerPayload(owner, key);
-      if (store.compareAndDelete) {
-        return ops.bound(store.compareAndDelete(key, expected), 'lock.release').catch(reject('lock.release', key));
+      const { store } = engine.binding ?? (await engine.ready());
+      const expected = engine.encodeOwner(owner, key);
+      const compareAndDelete = store.compareAndDelete;
+      if (compareAndDelete) {
+        return engine
+          .send('lock.release', () => compareAndDelete.call(store, key, expected))
+          .catch(reject('lock.release', key));
       }
       // Emulated: get, compare, delete. Not atomic: if the lock expires and another owner takes
       // it between our get and our delete, we delete their lock. Drivers with locks avoid this.
       try {
-        const current = await ops.bound(store.get(key), 'lock.release');
+        const current = await engine.send('lock.release', () => store.get(key));
         if (current === undefined || text(current) !== text(expected)) return false;
-        return await ops.bound(store.delete(key), 'lock.release');
+        return await engine.send('lock.release', () => store.delete(key));
       } catch (error) {
         return reject('lock.release', key)(error);
       }

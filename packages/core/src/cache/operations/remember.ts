@@ -1,14 +1,18 @@
 import { describe, InvalidArgumentError, SerializationError, UnsupportedOperationError } from '../../contract/errors';
-import type { CacheStore, Payload, TtlMs } from '../../contract/store';
+import type { Payload, TtlMs } from '../../contract/store';
 import { sleep } from '../../util/timeout';
 import type { CacheTier } from '../../util/tracing';
 import { GRACE, type GracedEntry, gracedEntry, isFresh, isGraced, storeTtl } from '../../values/entry';
-import { checkKeyBytes, REMEMBER_LOCK_KEY_PREFIX } from '../../values/key-policy';
+import { REMEMBER_LOCK_KEY_PREFIX } from '../../values/key-policy';
 import { parseTtl, type Ttl } from '../../values/ttl';
+import type { Binding } from '../binding';
+import type { Engine } from '../engine';
 import type { RememberOptions } from '../options';
+import type { View } from '../view';
 import { storeIfUnchanged } from './compare-and-set';
 import { Lock } from './lock';
-import type { OperationPath } from './operation';
+import { addsAtomically } from './offers';
+import { fromL1 } from './read-write';
 
 // `Cache.remember`: single-flight per key in this process, grace (serve stale while one refresh
 // runs, or when the loader or the backend fails) and the optional cross-process lock.
@@ -24,7 +28,7 @@ interface MissLock {
 
 /** One `remember` miss: what to load, how to store it, and what stale entry may stand in. */
 interface Miss<T> {
-  store: CacheStore;
+  binding: Binding;
   full: string;
   key: string;
   ttlMs: TtlMs;
@@ -70,9 +74,10 @@ interface Read {
 
 const MISS: Read = { fresh: false, value: undefined };
 
-/** `Cache.remember`: in-process stores answer a fresh hit synchronously; anything else takes the full path. */
+/** `Cache.remember`: a fresh L1 hit, or an in-process store's fresh hit, answers synchronously; anything else takes the full path. */
 export function remember<T>(
-  ops: OperationPath,
+  engine: Engine,
+  view: View,
   key: string,
   ttl: Ttl | undefined,
   loader: () => T | Promise<T>,
@@ -80,45 +85,49 @@ export function remember<T>(
 ): Promise<T> {
   let ttlMs: TtlMs;
   try {
-    ttlMs = ops.ttlMs(ttl);
+    ttlMs = engine.ttlMs(ttl);
   } catch (error) {
     return Promise.reject(error);
   }
-  if (ops.context.l1 !== undefined && options === undefined) {
-    try {
-      const value = ops.fromL1(ops.full(key), key);
-      if (value !== undefined) return Promise.resolve(value as T);
-    } catch {
-      // The full path reads again and applies the error rules.
-    }
-  }
-  const getSync = ops.context.getSync;
-  if (getSync !== undefined && options === undefined) {
-    try {
-      const payload = getSync(ops.full(key));
-      const value = payload === undefined ? undefined : decodeOrMiss(ops, payload, key);
-      if (value !== undefined && !isGraced(value)) {
-        ops.counted(key, true);
-        return Promise.resolve(value as T);
+  const binding = engine.binding;
+  if (binding !== undefined && options === undefined) {
+    if (binding.tiered) {
+      try {
+        const value = fromL1(engine, view, binding, engine.full(view, key), key);
+        if (value !== undefined) return Promise.resolve(value as T);
+      } catch {
+        // The full path reads again and applies the error rules.
       }
-    } catch {
-      // The full path reads again and applies the error rules.
+    }
+    const getSync = binding.getSync;
+    if (getSync !== undefined) {
+      try {
+        const payload = getSync(engine.full(view, key));
+        const value = payload === undefined ? undefined : decodeOrMiss(engine, view, payload, key);
+        if (value !== undefined && !isGraced(value)) {
+          engine.counted(view, key, true);
+          return Promise.resolve(value as T);
+        }
+      } catch {
+        // The full path reads again and applies the error rules.
+      }
     }
   }
-  return rememberFromStore(ops, key, ttlMs, loader, options);
+  return rememberFromStore(engine, view, key, ttlMs, loader, options);
 }
 
 /** `remember`, resolving how it answered: `hit`, `miss` or `graced`, the value's age when known, and the tier. */
 export async function rememberWithStatus<T>(
-  ops: OperationPath,
+  engine: Engine,
+  view: View,
   key: string,
   ttl: Ttl | undefined,
   loader: () => T | Promise<T>,
   options: RememberOptions | undefined,
 ): Promise<RememberResult<T>> {
-  const ttlMs = ops.ttlMs(ttl);
+  const ttlMs = engine.ttlMs(ttl);
   const seen: Seen = { status: 'miss', tier: undefined, entry: undefined, miss: undefined };
-  const value = await rememberFromStore(ops, key, ttlMs, loader, options, seen);
+  const value = await rememberFromStore(engine, view, key, ttlMs, loader, options, seen);
   if (seen.miss?.servedStale) {
     seen.status = 'graced';
     seen.tier = 'l2';
@@ -133,16 +142,16 @@ export async function rememberWithStatus<T>(
 
 /** `remember` past the synchronous fast path (`rememberForever` starts here); `seen` records how it answered. */
 export async function rememberFromStore<T>(
-  ops: OperationPath,
+  engine: Engine,
+  view: View,
   key: string,
   ttlMs: TtlMs,
   loader: () => T | Promise<T>,
   options: RememberOptions | undefined,
   seen?: Seen,
 ): Promise<T> {
-  const context = ops.context;
-  const store = context.store ?? (await context.ready);
-  const full = ops.full(key);
+  const binding = engine.binding ?? (await engine.ready());
+  const full = engine.full(view, key);
   if (typeof loader !== 'function') {
     throw new InvalidArgumentError(`remember needs a loader function, got ${describe(loader)}`, 'loader');
   }
@@ -150,80 +159,69 @@ export async function rememberFromStore<T>(
   let lock: MissLock | undefined;
   if (options !== undefined) {
     graceMs = options.grace === undefined || ttlMs === undefined ? 0 : parseTtl(options.grace);
-    if (options.lock) lock = missLock(ops, store, key, options.lock);
+    if (options.lock) lock = missLock(engine, view, binding, key, options.lock);
   }
-  const l1 = context.l1;
-  const entry = l1?.get(full);
-  if (entry !== undefined) {
-    const value = ops.decodeL1(entry, full, key);
-    if (!isGraced(value) || isFresh(value)) {
-      (l1 as NonNullable<typeof l1>).hit();
-      ops.counted(key, true, 'l1');
-      if (seen !== undefined) record(seen, 'hit', 'l1', isGraced(value) ? value : undefined);
-      return (isGraced(value) ? value.v : value) as T;
-    }
+  const reads = binding.reads;
+  const cached = reads.cached(full, key);
+  if (cached !== undefined) {
+    engine.counted(view, key, true, 'l1');
+    if (seen !== undefined) record(seen, 'hit', 'l1', isGraced(cached) ? cached : undefined);
+    return (isGraced(cached) ? cached.v : cached) as T;
   }
-  // The hit path is inlined (no helper awaits, nothing allocated): it is the common case.
-  const token = l1?.begin(full);
-  let payload: Payload | undefined;
-  try {
-    payload = await ops.bound(store.get(full), 'get');
-  } catch (error) {
-    l1?.fill(token, undefined, undefined);
-    ops.report('remember', key, error);
+  const fetched = await reads.read(full, key, (payload) => decodeOrMiss(engine, view, payload, key));
+  if (fetched.failed) {
+    engine.report(view, 'remember', key, fetched.error);
     // Backend down: serve the last graced value this process saw while within its grace...
-    const copy = graceMs > 0 ? context.graceCopies.within(full) : undefined;
+    const copy = graceMs > 0 ? engine.gracedCopy(full) : undefined;
     if (copy !== undefined) {
-      ops.counted(key, true);
+      engine.counted(view, key, true);
       if (seen !== undefined) record(seen, 'graced', 'l1', copy);
       return copy.v as T;
     }
     // ...else fall back to the loader (one run per key in this process).
-    const miss = newMiss(store, full, key, ttlMs, graceMs, loader, lock);
+    const miss = newMiss(binding, full, key, ttlMs, graceMs, loader, lock);
     miss.backendDown = true;
     if (seen !== undefined) seen.miss = miss as Miss<unknown>;
-    return context.flights.run(full, () => loadAndStore(ops, miss));
+    return engine.flight(full, () => loadAndStore(engine, view, miss));
   }
+  const value = fetched.entry;
   let stale: GracedEntry | undefined;
-  if (payload === undefined) l1?.fill(token, undefined, undefined);
-  else {
-    const value = decodeOrMiss(ops, payload, key);
-    l1?.fill(token, value === undefined ? undefined : payload, value);
-    if (value !== undefined) {
-      if (!isGraced(value)) {
-        ops.counted(key, true, 'l2');
-        if (seen !== undefined) record(seen, 'hit', 'l2', undefined);
-        return value as T;
-      }
-      if (graceMs > 0) context.graceCopies.keep(full, value, graceMs);
-      if (isFresh(value)) {
-        ops.counted(key, true);
-        if (seen !== undefined) record(seen, 'hit', 'l2', value);
-        return value.v as T;
-      }
-      stale = value;
+  if (value !== undefined) {
+    if (!isGraced(value)) {
+      engine.counted(view, key, true, 'l2');
+      if (seen !== undefined) record(seen, 'hit', 'l2', undefined);
+      return value as T;
     }
+    if (graceMs > 0) engine.keepGraced(full, value, graceMs);
+    if (isFresh(value)) {
+      engine.counted(view, key, true);
+      if (seen !== undefined) record(seen, 'hit', 'l2', value);
+      return value.v as T;
+    }
+    stale = value;
   }
-  const miss = newMiss(store, full, key, ttlMs, graceMs, loader, lock);
-  miss.expected = payload;
+  const miss = newMiss(binding, full, key, ttlMs, graceMs, loader, lock);
+  miss.expected = fetched.payload;
   if (stale !== undefined) {
     // Within grace: answer now with the stale value, refresh once in the background.
-    ops.counted(key, true);
+    engine.counted(view, key, true);
     if (seen !== undefined) record(seen, 'graced', 'l2', stale);
-    if (!context.flights.has(full)) {
+    if (!engine.inFlight(full)) {
       miss.stale = stale;
-      context.flights.run(full, () => resolveMiss(ops, miss)).catch((error) => ops.report('remember', key, error));
+      engine
+        .flight(full, () => resolveMiss(engine, view, miss))
+        .catch((error) => engine.report(view, 'remember', key, error));
     }
     return stale.v as T;
   }
-  ops.counted(key, false);
+  engine.counted(view, key, false);
   if (seen !== undefined) seen.miss = miss as Miss<unknown>;
-  return context.flights.run(full, () => resolveMiss(ops, miss));
+  return engine.flight(full, () => resolveMiss(engine, view, miss));
 }
 
 /** A miss of `key` with nothing stale, the store up and nothing expected yet (the caller sets what differs). */
 function newMiss<T>(
-  store: CacheStore,
+  binding: Binding,
   full: string,
   key: string,
   ttlMs: TtlMs,
@@ -231,7 +229,18 @@ function newMiss<T>(
   loader: () => T | Promise<T>,
   lock: MissLock | undefined,
 ): Miss<T> {
-  return { store, full, key, ttlMs, graceMs, loader, lock, stale: undefined, backendDown: false, expected: undefined };
+  return {
+    binding,
+    full,
+    key,
+    ttlMs,
+    graceMs,
+    loader,
+    lock,
+    stale: undefined,
+    backendDown: false,
+    expected: undefined,
+  };
 }
 
 function record(seen: Seen, status: Seen['status'], tier: CacheTier, entry: GracedEntry | undefined): void {
@@ -242,17 +251,17 @@ function record(seen: Seen, status: Seen['status'], tier: CacheTier, entry: Grac
 
 /** The lock of a `remember` with `lock` (both times default 10 s); its key is in the reserved namespace, so a user key can never be it. */
 function missLock(
-  ops: OperationPath,
-  store: CacheStore,
+  engine: Engine,
+  view: View,
+  binding: Binding,
   key: string,
   lock: true | { ttl?: Ttl; wait?: Ttl },
 ): MissLock {
-  const context = ops.context;
-  if (!store.add || !store.capabilities.atomicAdd) {
-    throw new UnsupportedOperationError('remember with lock', context.driver, 'locks need an atomic set-if-absent');
+  if (!addsAtomically(binding.store)) {
+    throw new UnsupportedOperationError('remember with lock', engine.driver, 'locks need an atomic set-if-absent');
   }
-  const lockKey = `${context.basePrefix}${REMEMBER_LOCK_KEY_PREFIX}${ops.path}${key}`;
-  checkKeyBytes(lockKey, key, context.maxKeyBytes, context.driver);
+  const lockKey = `${engine.basePrefix}${REMEMBER_LOCK_KEY_PREFIX}${view.path}${key}`;
+  engine.checkKey(lockKey, key);
   const given = lock === true ? {} : lock;
   return {
     ttlMs: given.ttl === undefined ? DEFAULT_LOCK_MS : parseTtl(given.ttl),
@@ -262,21 +271,24 @@ function missLock(
 }
 
 /** Decodes for `remember`: a payload that no longer decodes is reported and counts as a miss (the loader's value overwrites it). */
-function decodeOrMiss(ops: OperationPath, payload: Payload, key: string): unknown {
+function decodeOrMiss(engine: Engine, view: View, payload: Payload, key: string): unknown {
   try {
-    return ops.decode(payload, key);
+    return engine.decode(payload, key);
   } catch (error) {
     if (!(error instanceof SerializationError)) throw error;
-    ops.report('remember', key, error);
+    engine.report(view, 'remember', key, error);
     return undefined;
   }
 }
 
-/** Reads the key inside the flight: a fresh value, a stale graced entry, or nothing. */
-async function readEntry<T>(ops: OperationPath, miss: Miss<T>): Promise<Read> {
-  const payload = await ops.bound(miss.store.get(miss.full), 'get');
+/** Reads the key inside the flight, through the L1 read path: a fresh value, a stale graced entry, or nothing; a failed store call rejects. */
+async function readEntry<T>(engine: Engine, view: View, miss: Miss<T>): Promise<Read> {
+  const fetched = await miss.binding.reads.read(miss.full, miss.key, (payload) =>
+    decodeOrMiss(engine, view, payload, miss.key),
+  );
+  if (fetched.failed) throw fetched.error;
+  const { payload, entry: value } = fetched;
   if (payload === undefined) return MISS;
-  const value = decodeOrMiss(ops, payload, miss.key);
   if (value === undefined) return { fresh: false, value: undefined, payload };
   if (!isGraced(value)) return { fresh: true, value };
   if (isFresh(value)) return { fresh: true, value: value.v };
@@ -284,33 +296,33 @@ async function readEntry<T>(ops: OperationPath, miss: Miss<T>): Promise<Read> {
 }
 
 /** Runs inside the single-flight: re-reads (a flight that just ended may have stored the value), then loads, under the lock when asked. */
-async function resolveMiss<T>(ops: OperationPath, miss: Miss<T>): Promise<T> {
-  const read = await readInFlight(ops, miss);
+async function resolveMiss<T>(engine: Engine, view: View, miss: Miss<T>): Promise<T> {
+  const read = await readInFlight(engine, view, miss);
   if (read.fresh) return read.value as T;
-  if (miss.backendDown) return loadAndStore(ops, miss);
+  if (miss.backendDown) return loadAndStore(engine, view, miss);
   miss.expected = read.payload;
   if (read.stale) miss.stale ??= read.stale;
-  return miss.lock ? resolveMissLocked(ops, miss, miss.lock) : loadAndStore(ops, miss);
+  return miss.lock ? resolveMissLocked(engine, view, miss, miss.lock) : loadAndStore(engine, view, miss);
 }
 
 /** `readEntry` for the flight: a failed read is reported and marks the backend down (the loader runs, whatever the error policy, and nothing is written). */
-async function readInFlight<T>(ops: OperationPath, miss: Miss<T>): Promise<Read> {
+async function readInFlight<T>(engine: Engine, view: View, miss: Miss<T>): Promise<Read> {
   try {
-    return await readEntry(ops, miss);
+    return await readEntry(engine, view, miss);
   } catch (error) {
-    backendDown(ops, miss, error);
+    backendDown(engine, view, miss, error);
     return MISS;
   }
 }
 
-function backendDown<T>(ops: OperationPath, miss: Miss<T>, error: unknown): void {
-  ops.report('remember', miss.key, error);
+function backendDown<T>(engine: Engine, view: View, miss: Miss<T>, error: unknown): void {
+  engine.report(view, 'remember', miss.key, error);
   miss.backendDown = true;
 }
 
 /** Cross-process: only the holder of the key's lock loads; others poll for its value with back-off, then load themselves when the wait ends. */
-async function resolveMissLocked<T>(ops: OperationPath, miss: Miss<T>, options: MissLock): Promise<T> {
-  const lock = new Lock(ops.context.locks, options.key, options.ttlMs);
+async function resolveMissLocked<T>(engine: Engine, view: View, miss: Miss<T>, options: MissLock): Promise<T> {
+  const lock = new Lock(engine.locks, options.key, options.ttlMs);
   const deadline = Date.now() + options.waitMs;
   let backoff = 5;
   for (;;) {
@@ -318,57 +330,65 @@ async function resolveMissLocked<T>(ops: OperationPath, miss: Miss<T>, options: 
     try {
       acquired = await lock.acquire();
     } catch (error) {
-      backendDown(ops, miss, error);
-      return loadAndStore(ops, miss);
+      backendDown(engine, view, miss, error);
+      return loadAndStore(engine, view, miss);
     }
     if (acquired) {
       try {
         // The previous holder may have stored the value just before releasing.
-        const read = await readEntry(ops, miss).catch(() => undefined);
+        const read = await readEntry(engine, view, miss).catch(() => undefined);
         if (read?.fresh) return read.value as T;
         if (read !== undefined) miss.expected = read.payload;
-        return await loadAndStore(ops, miss);
+        return await loadAndStore(engine, view, miss);
       } finally {
-        await lock.release().catch((error) => ops.report('remember', miss.key, error));
+        await lock.release().catch((error) => engine.report(view, 'remember', miss.key, error));
       }
     }
     const left = deadline - Date.now();
-    if (left <= 0) return loadAndStore(ops, miss);
+    if (left <= 0) return loadAndStore(engine, view, miss);
     await sleep(Math.min(left, backoff * (0.5 + Math.random() / 2)));
     backoff = Math.min(backoff * 2, 200);
-    const read = await readInFlight(ops, miss);
+    const read = await readInFlight(engine, view, miss);
     if (read.fresh) return read.value as T;
-    if (miss.backendDown) return loadAndStore(ops, miss);
+    if (miss.backendDown) return loadAndStore(engine, view, miss);
     miss.expected = read.payload;
   }
 }
 
 /** Runs the loader and stores its result; serves the stale value when the loader fails. */
-async function loadAndStore<T>(ops: OperationPath, miss: Miss<T>): Promise<T> {
+async function loadAndStore<T>(engine: Engine, view: View, miss: Miss<T>): Promise<T> {
   let value: T;
   try {
     value = await miss.loader();
   } catch (error) {
     if (miss.stale === undefined) throw error;
-    ops.report('remember.loader', miss.key, error, false);
+    engine.report(view, 'remember.loader', miss.key, error, false);
     miss.servedStale = true;
     return miss.stale.v as T;
   }
   if (value === undefined) return value;
   const { ttlMs, graceMs } = miss;
   const entry = graceMs > 0 ? gracedEntry(value, ttlMs as number) : value;
-  const payload = ops.encode(miss.key, entry);
-  if (graceMs > 0) ops.context.graceCopies.keep(miss.full, entry as GracedEntry, graceMs);
+  const payload = engine.encode(miss.key, entry);
+  if (graceMs > 0) engine.keepGraced(miss.full, entry as GracedEntry, graceMs);
   if (miss.backendDown) return value;
   try {
     // Never over a newer value: stored only if the key still holds what was read before the loader began.
-    const stored = await storeIfUnchanged(ops, miss.store, miss.key, miss.expected, payload, storeTtl(ttlMs, graceMs));
-    ops.changed(miss.full);
-    if (stored) ops.wrote(miss.key);
+    const stored = await storeIfUnchanged(
+      engine,
+      view,
+      miss.binding,
+      miss.key,
+      miss.expected,
+      payload,
+      storeTtl(ttlMs, graceMs),
+    );
+    miss.binding.reads.changed(miss.full);
+    if (stored) engine.wrote(view, miss.key);
   } catch (error) {
     // The value is good; the cache is not. Serve it anyway.
-    ops.changed(miss.full);
-    ops.report('remember', miss.key, error);
+    miss.binding.reads.changed(miss.full);
+    engine.report(view, 'remember', miss.key, error);
   }
   return value;
 }

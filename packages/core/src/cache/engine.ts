@@ -1,0 +1,380 @@
+import { BackendError, ConfigError, describe, LarderError, ValueTooLargeError } from '../contract/errors';
+import type { CacheStore, Payload, TtlMs } from '../contract/store';
+import type { L1Description, StoreDescription } from '../contract/store-description';
+import { type ResolvedL1Options, resolveL1Options } from '../l1/options';
+import { SingleFlight } from '../util/single-flight';
+import type { CacheTier } from '../util/tracing';
+import { type Codec, jsonCodec, payloadBytes } from '../values/codec';
+import { GraceCopies, type GracedEntry, isLivePayload, storedEntry } from '../values/entry';
+import { checkKeyBytes, FullKeyMemo, toFullKey, withSeparator } from '../values/key-policy';
+import { parseTtl, type Ttl } from '../values/ttl';
+import { isInputError, rawValueSize } from '../values/value-policy';
+import { type Binding, bindStore, limit } from './binding';
+import { CacheEmitter, type CacheEventName, type CacheListener, type CacheStats } from './events';
+import type { LockBackend } from './operations/lock';
+import type { CacheOptions } from './options';
+import { View } from './view';
+
+/** What `call` resolves when a store call failed and the `'miss'` policy let it go. */
+export const FAILED: unique symbol = Symbol('larder.failed');
+
+const DEFAULT_TIMEOUT_MS = 5000;
+const noop = () => {};
+
+/**
+ * The private engine of a cache, shared by the cache, its namespaces and its `withOptions` views
+ * (docs/architecture.md, "The engine"): the store, the settings, the timeout and failure policy,
+ * events and stats, the L1 and `remember`'s single-flight. Operation modules call its methods and
+ * never see its fields; what differs per `Cache` object (prefix, error policy) is its `View`.
+ */
+export class Engine {
+  readonly #name: string;
+  readonly #traceKeys: boolean;
+  readonly #basePrefix: string;
+  readonly #codec: Codec;
+  readonly #defaultTtlMs: TtlMs;
+  readonly #configuredTimeoutMs: number;
+  readonly #l1Options: ResolvedL1Options | undefined;
+  readonly #emitter = new CacheEmitter();
+  readonly #flights = new SingleFlight();
+  readonly #graceCopies = new GraceCopies();
+  readonly #ready: Promise<Binding>;
+  #binding: Binding | undefined;
+  #closed: Promise<void> | undefined;
+  /** The view of the cache the options describe (no namespace, the configured error policy). */
+  readonly #root: View;
+  /** Locks through the store (`lock()`, `remember`'s `lock`), shared by every view. */
+  readonly #locks: LockBackend;
+
+  /**
+   * Validates the options (`ConfigError`, `InvalidTtlError`) and binds the store now, or once its
+   * promise resolves; `locks` builds the lock backend over the engine and its root view.
+   */
+  constructor(options: CacheOptions, locks: (engine: Engine, root: View) => LockBackend) {
+    if (options === null || typeof options !== 'object' || options.store == null) {
+      throw new ConfigError('new Cache(options) needs a `store` (a CacheStore or a promise of one)', 'store');
+    }
+    const given = options.prefix ?? '';
+    if (typeof given !== 'string') throw new ConfigError(`prefix must be a string, got ${describe(given)}`, 'prefix');
+    const onError = options.onError ?? 'throw';
+    if (onError !== 'throw' && onError !== 'miss') {
+      throw new ConfigError(`onError must be 'throw' or 'miss', got ${describe(onError)}`, 'onError');
+    }
+    this.#name = options.name ?? 'default';
+    this.#traceKeys = options.traceKeys === true;
+    // 'app' would clear 'apple:' too: a non-empty prefix always ends with the ':' separator.
+    this.#basePrefix = withSeparator(given);
+    this.#root = new View(this.#basePrefix, '', onError);
+    this.#codec = options.codec ?? jsonCodec;
+    this.#defaultTtlMs = options.ttl === undefined ? undefined : parseTtl(options.ttl);
+    this.#configuredTimeoutMs = options.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseTtl(options.timeout);
+    this.#l1Options = options.l1 === undefined ? undefined : resolveL1Options(options.l1);
+    this.#locks = locks(this, this.#root);
+    const store = options.store;
+    if (typeof (store as PromiseLike<CacheStore>).then === 'function') {
+      this.#ready = Promise.resolve(store).then((resolved) => this.#bind(resolved));
+      this.#ready.catch(noop); // surfaced by every operation instead
+    } else {
+      this.#ready = Promise.resolve(this.#bind(store as CacheStore));
+    }
+  }
+
+  /** Store name given in the options (`'default'` when none). */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** The driver's name once the store is known, else `'unknown'`. */
+  get driver(): string {
+    return this.#binding?.driver ?? 'unknown';
+  }
+
+  /** Whether keys go into `larder.operation` trace contexts (`traceKeys` option). */
+  get traceKeys(): boolean {
+    return this.#traceKeys;
+  }
+
+  /** The store prefix (namespaces add their path after it). */
+  get basePrefix(): string {
+    return this.#basePrefix;
+  }
+
+  /** The store, once known; rejects when the store promise rejected or the store is invalid. */
+  store(): Promise<CacheStore> {
+    return this.#ready.then((binding) => binding.store);
+  }
+
+  /** Resolves to the binding once the store is known (rejects like `store()`). */
+  ready(): Promise<Binding> {
+    return this.#ready;
+  }
+
+  /** The binding if the store is already known (the synchronous fast paths). */
+  get binding(): Binding | undefined {
+    return this.#binding;
+  }
+
+  /** The validated full key (prefix + namespace + key); memoized for in-process stores and L1s. */
+  full(view: View, key: string): string {
+    const binding = this.#binding;
+    if (binding === undefined) return toFullKey(view.prefix, key, Number.POSITIVE_INFINITY, 'unknown');
+    if (!binding.memoKeys) return toFullKey(view.prefix, key, binding.maxKeyBytes, binding.driver);
+    view.memo ??= new FullKeyMemo(view.prefix);
+    return view.memo.of(key, binding.maxKeyBytes, binding.driver);
+  }
+
+  /** Checks a full key the facade builds itself (locks) against the store's key limit. */
+  checkKey(full: string, key: string): void {
+    const binding = this.#binding;
+    checkKeyBytes(full, key, binding?.maxKeyBytes ?? Number.POSITIVE_INFINITY, this.driver);
+  }
+
+  /** `ttl` in ms, else the default TTL. */
+  ttlMs(ttl: Ttl | undefined): TtlMs {
+    return ttl === undefined ? this.#defaultTtlMs : parseTtl(ttl);
+  }
+
+  /** Starts a store call under the timeout; failures reject as they are (see `call` for the policy). */
+  async send<T>(operation: string, start: (store: CacheStore) => Promise<T>): Promise<T> {
+    const binding = this.#binding ?? (await this.#ready);
+    return limit(binding, start(binding.store), operation);
+  }
+
+  /**
+   * Starts a store call and awaits it under the timeout; on failure (a rejection, or a throw
+   * while starting) applies the view's error policy: rejects, or resolves `FAILED` under `'miss'`.
+   */
+  async call<T>(
+    view: View,
+    operation: string,
+    key: string | undefined,
+    start: (store: CacheStore) => Promise<T>,
+  ): Promise<T | typeof FAILED> {
+    const binding = this.#binding ?? (await this.#ready);
+    try {
+      return await limit(binding, start(binding.store), operation);
+    } catch (error) {
+      return this.failed(view, operation, key, error, FAILED);
+    }
+  }
+
+  /** Applies the error policy: input errors and `'throw'` reject; `'miss'` resolves `fallback`. Reports either way. */
+  failed<F>(view: View, operation: string, key: string | undefined, error: unknown, fallback: F): F {
+    const wrapped = this.report(view, operation, key, error);
+    if (view.onError === 'throw' || isInputError(wrapped)) throw wrapped;
+    return fallback;
+  }
+
+  /** `failed` for the synchronous fast paths: the policy's answer as a promise. */
+  syncFailed<F>(view: View, operation: string, key: string, error: unknown, fallback: F): Promise<F> {
+    try {
+      return Promise.resolve(this.failed(view, operation, key, error, fallback));
+    } catch (rejected) {
+      return Promise.reject(rejected);
+    }
+  }
+
+  /** Counts and emits an error; returns it as a LarderError (as given when `wrap` is false: a loader's own error). */
+  report(view: View, operation: string, key: string | undefined, error: unknown, wrap = true): LarderError {
+    const wrapped = wrap ? asLarderError(error, this.driver, operation) : (error as LarderError);
+    const emitter = this.#emitter;
+    emitter.counters.errors++;
+    if (emitter.any && emitter.listening('error')) {
+      emitter.emit('error', { operation, key: key === undefined ? undefined : view.path + key, error: wrapped });
+    }
+    return wrapped;
+  }
+
+  /** Encodes a value (or checks a raw one) as its stored entry (see `storedEntry`) and checks its size; throws input errors. */
+  encode(key: string, value: unknown): Payload {
+    const binding = this.#binding;
+    const max = binding?.maxValueBytes ?? Number.POSITIVE_INFINITY;
+    const entry = storedEntry(value);
+    if (binding?.raw) {
+      if (binding.storeChecksValues) return entry as Payload;
+      const size = rawValueSize(entry, key, max);
+      if (size > max) throw new ValueTooLargeError(key, size, max, binding.driver);
+      return entry as Payload;
+    }
+    const payload = this.#codec.encode(entry, key);
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no byte count.
+    if (payload.length * 3 > max || typeof payload !== 'string') {
+      const size = payloadBytes(payload);
+      if (size > max) throw new ValueTooLargeError(key, size, max, this.driver);
+    }
+    return payload;
+  }
+
+  /** The owner token of a lock as the store keeps it (encoded like a value, so every driver stores it). */
+  encodeOwner(owner: string, key: string): Payload {
+    return this.#binding?.raw ? owner : this.#codec.encode(owner, key);
+  }
+
+  /** Decodes a payload into its stored entry (a graced entry stays wrapped; see `entry.ts`). */
+  readonly decode = (payload: Payload, key: string): unknown =>
+    this.#binding?.raw ? payload : this.#codec.decode(payload, key);
+
+  /** For `has`: whether a read of this payload would find a value (see `isLivePayload`). */
+  readonly isLive = (payload: Payload, key: string): boolean =>
+    isLivePayload(payload, this.#binding?.raw ? undefined : this.#codec, key);
+
+  /** Whether an L1 is in front of the store (known once the store is). */
+  get tiered(): boolean {
+    return this.#binding?.tiered === true;
+  }
+
+  /** Counts and emits a hit or a miss; with an L1, a hit's event names its `tier`. */
+  counted(view: View, key: string, hit: boolean, tier: CacheTier = 'l2'): void {
+    const emitter = this.#emitter;
+    if (hit) emitter.counters.hits++;
+    else emitter.counters.misses++;
+    const event = hit ? 'hit' : 'miss';
+    if (!(emitter.any && emitter.listening(event))) return;
+    emitter.emit(
+      event,
+      hit && this.#binding?.tiered === true ? { key: view.path + key, tier } : { key: view.path + key },
+    );
+  }
+
+  /** Counts and emits a write. */
+  wrote(view: View, key: string): void {
+    const emitter = this.#emitter;
+    emitter.counters.writes++;
+    if (emitter.any && emitter.listening('write')) emitter.emit('write', { key: view.path + key });
+  }
+
+  /** Counts and emits a write of each key of a batch. */
+  wroteAll(view: View, keys: readonly string[]): void {
+    const emitter = this.#emitter;
+    emitter.counters.writes += keys.length;
+    if (!(emitter.any && emitter.listening('write'))) return;
+    for (const key of keys) emitter.emit('write', { key: view.path + key });
+  }
+
+  /** Counts `removed` deletes and emits `delete` for the key (also when nothing was there: `deleted: false`). */
+  deleted(view: View, key: string, deleted: boolean | undefined, removed: number): void {
+    const emitter = this.#emitter;
+    emitter.counters.deletes += removed;
+    if (emitter.any && emitter.listening('delete')) emitter.emit('delete', { key: view.path + key, deleted });
+  }
+
+  /**
+   * Counts the `count` keys a batch removed and emits `delete` for each full key of `fulls`,
+   * with `deleted` from `each` when the store said per key, else only when none or all existed.
+   */
+  deletedAll(view: View, fulls: readonly string[], count: number, each: readonly boolean[] | undefined): void {
+    const emitter = this.#emitter;
+    emitter.counters.deletes += count;
+    if (!(emitter.any && emitter.listening('delete'))) return;
+    const all = count === fulls.length ? true : count === 0 ? false : undefined;
+    for (let i = 0; i < fulls.length; i++) {
+      const key = (fulls[i] as string).slice(view.prefix.length);
+      emitter.emit('delete', { key: view.path + key, deleted: each ? each[i] : all });
+    }
+  }
+
+  /** Runs `fn` as the one flight of `full` in this process, or joins the one running. */
+  flight<T>(full: string, fn: () => Promise<T>): Promise<T> {
+    return this.#flights.run(full, fn);
+  }
+
+  /** Whether a flight of `full` is running. */
+  inFlight(full: string): boolean {
+    return this.#flights.has(full);
+  }
+
+  /** Keeps the last graced entry seen of `full`, served by `remember` within its grace while the backend fails. */
+  keepGraced(full: string, entry: GracedEntry, graceMs: number): void {
+    this.#graceCopies.keep(full, entry, graceMs);
+  }
+
+  /** The kept graced entry of `full` while within its grace, else `undefined`. */
+  gracedCopy(full: string): GracedEntry | undefined {
+    return this.#graceCopies.within(full);
+  }
+
+  /** Locks through the store, shared by every view. */
+  get locks(): LockBackend {
+    return this.#locks;
+  }
+
+  /** The view of the cache the options describe: no namespace, the configured error policy. */
+  get root(): View {
+    return this.#root;
+  }
+
+  /** Adds an event listener (shared by every view). */
+  on<E extends CacheEventName>(event: E, listener: CacheListener<E>): void {
+    this.#emitter.on(event, listener);
+  }
+
+  /** Removes an event listener. */
+  off<E extends CacheEventName>(event: E, listener: CacheListener<E>): void {
+    this.#emitter.off(event, listener);
+  }
+
+  /** Counters since creation, with hits per tier when there is an L1. */
+  stats(): CacheStats {
+    const stats = this.#emitter.snapshot();
+    const l1 = this.#binding?.reads.hits;
+    if (l1 !== undefined) stats.tiers = { l1, l2: stats.hits - l1 };
+    return stats;
+  }
+
+  /** The store's own description (`mode: 'unknown'` when it gives none), with the L1's when there is one. */
+  async describe(): Promise<StoreDescription> {
+    const { store, reads } = await this.#ready;
+    const description = (await store.describe?.()) ?? {
+      driver: store.driver,
+      topology: { mode: 'unknown', nodes: [] },
+    };
+    const l1 = reads.describe();
+    return l1 === undefined ? description : { ...description, l1 };
+  }
+
+  /** The L1's description, or `undefined` without one. */
+  async describeL1(): Promise<L1Description | undefined> {
+    await this.#ready.catch(noop);
+    return this.#binding?.reads.describe();
+  }
+
+  /** Stops the L1, leaving the store open. */
+  async closeL1(): Promise<void> {
+    await this.#ready.catch(noop);
+    await this.#binding?.reads.close();
+  }
+
+  /** Validates the store and derives the binding from it (see `bindStore`). */
+  #bind(store: CacheStore): Binding {
+    const binding = bindStore(store, {
+      name: this.#name,
+      basePrefix: this.#basePrefix,
+      codec: this.#codec,
+      timeoutMs: this.#configuredTimeoutMs,
+      l1: this.#l1Options,
+      decode: this.decode,
+    });
+    this.#binding = binding;
+    return binding;
+  }
+
+  /** Stops the L1 and closes the store, once for every view. */
+  close(): Promise<void> {
+    this.#closed ??= this.#ready.then(async ({ store, reads }) => {
+      // The store closes even if stopping the L1 fails: its connections must not outlive the cache.
+      try {
+        await reads.close();
+      } finally {
+        await store.close?.();
+      }
+    }, noop);
+    return this.#closed;
+  }
+}
+
+/** Returns `error` if it is a LarderError, else a `BackendError` wrapping it. */
+export function asLarderError(error: unknown, driver: string, operation: string): LarderError {
+  if (error instanceof LarderError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new BackendError(`${driver} ${operation} failed: ${message}`, driver, { cause: error });
+}

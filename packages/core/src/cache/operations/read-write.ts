@@ -1,0 +1,113 @@
+import type { Payload, TtlMs } from '../../contract/store';
+import { markTier } from '../../util/tracing';
+import { freshValue } from '../../values/entry';
+import type { Ttl } from '../../values/ttl';
+import type { Binding } from '../binding';
+import type { Engine } from '../engine';
+import type { View } from '../view';
+
+// `Cache.get`, `set` and `forever`: the paths every app takes most. In-process stores with a
+// synchronous fast path answer without an await (one settled promise); an L1 hit answers without
+// a store call; everything else is one read or write through the engine.
+
+// One settled promise for every synchronous write: a resolved promise cannot change, so sharing it is safe.
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** `Cache.get`: the in-process synchronous path when the store has one; an L1 hit answers without a store call. */
+export function get(engine: Engine, view: View, key: string): Promise<unknown> {
+  const binding = engine.binding;
+  const getSync = binding?.getSync;
+  if (getSync === undefined) {
+    if (binding === undefined || !binding.tiered) return getAsync(engine, view, binding, key);
+    try {
+      const value = fromL1(engine, view, binding, engine.full(view, key), key);
+      return value === undefined ? getAsync(engine, view, binding, key) : Promise.resolve(value);
+    } catch (error) {
+      return engine.syncFailed(view, 'get', key, error, undefined);
+    }
+  }
+  try {
+    return Promise.resolve(found(engine, view, getSync(engine.full(view, key)), key));
+  } catch (error) {
+    return engine.syncFailed(view, 'get', key, error, undefined);
+  }
+}
+
+async function getAsync(engine: Engine, view: View, known: Binding | undefined, key: string): Promise<unknown> {
+  const { reads } = known ?? (await engine.ready());
+  const fetched = await reads.read(engine.full(view, key), key);
+  if (fetched.failed) return engine.failed(view, 'get', key, fetched.error, undefined);
+  const value = freshValue(fetched.entry);
+  engine.counted(view, key, value !== undefined);
+  return value;
+}
+
+/** A fresh value of `full` from the L1, counted as an `l1` hit (and marked on the running trace); else `undefined`, nothing counted. */
+export function fromL1(engine: Engine, view: View, binding: Binding, full: string, key: string): unknown {
+  const value = binding.reads.cachedValue(full, key);
+  if (value === undefined) return undefined;
+  engine.counted(view, key, true, 'l1');
+  markTier('l1');
+  return value;
+}
+
+/** What a read of `payload` returns (decoded, grace unwrapped; `undefined` for a miss), counted as a hit or a miss. */
+export function found(engine: Engine, view: View, payload: Payload | undefined, key: string): unknown {
+  const value = payload === undefined ? undefined : freshValue(engine.decode(payload, key));
+  engine.counted(view, key, value !== undefined);
+  return value;
+}
+
+/** `Cache.set` (`ttl`, else the default TTL) and `forever` (no expiry); synchronous for in-process stores that can. */
+export function write(
+  engine: Engine,
+  view: View,
+  key: string,
+  value: unknown,
+  ttl: Ttl | undefined,
+  operation: 'set' | 'forever',
+): Promise<void> {
+  const binding = engine.binding;
+  const setSync = binding?.setSync;
+  if (setSync === undefined) return writeAsync(engine, view, binding, key, value, ttl, operation);
+  let full: string;
+  let ttlMs: TtlMs;
+  let payload: Payload;
+  try {
+    full = engine.full(view, key);
+    ttlMs = operation === 'forever' ? undefined : engine.ttlMs(ttl);
+    payload = engine.encode(key, value);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  try {
+    setSync(full, payload, ttlMs);
+  } catch (error) {
+    return engine.syncFailed(view, operation, key, error, undefined);
+  }
+  engine.wrote(view, key);
+  return RESOLVED;
+}
+
+async function writeAsync(
+  engine: Engine,
+  view: View,
+  known: Binding | undefined,
+  key: string,
+  value: unknown,
+  ttl: Ttl | undefined,
+  operation: 'set' | 'forever',
+): Promise<void> {
+  const { reads } = known ?? (await engine.ready());
+  const full = engine.full(view, key);
+  const ttlMs = operation === 'forever' ? undefined : engine.ttlMs(ttl);
+  const payload = engine.encode(key, value);
+  try {
+    await engine.send('set', (store) => store.set(full, payload, ttlMs));
+  } catch (error) {
+    reads.changed(full);
+    return engine.failed(view, operation, key, error, undefined);
+  }
+  reads.changed(full);
+  engine.wrote(view, key);
+}

@@ -1,0 +1,156 @@
+import type { Payload } from '../contract/store';
+import type { L1Description } from '../contract/store-description';
+import type { L1Entry } from '../l1/entries';
+import type { L1Tier, L1Token } from '../l1/tier';
+import { copyOut } from '../values/clone';
+import { freshValue, isFresh, isGraced } from '../values/entry';
+
+/** Decodes a payload into its stored entry (a graced entry stays wrapped). */
+export type Decode = (payload: Payload, key: string) => unknown;
+
+/** What one read through the L1 found. */
+export interface Fetched {
+  /** The store call failed (`error`); nothing was read. */
+  readonly failed: boolean;
+  readonly error: unknown;
+  /** The payload the store answered (`undefined`: absent). */
+  readonly payload: Payload | undefined;
+  /** The payload decoded (a graced entry still wrapped), `undefined` when absent. */
+  readonly entry: unknown;
+}
+
+/**
+ * The one way a key is read through the L1 to the store (docs/architecture.md, "Reads"). Chosen
+ * once, when the store is known: without an L1 every step is a no-op but the decode. With one:
+ * `cached` answers from process memory; otherwise the store read is registered with `begin`
+ * before it is sent and its answer offered with `offer` (kept only if no invalidation of the key
+ * came first), or dropped with `abandon` when the read failed.
+ */
+export class ReadThrough {
+  readonly #l1: L1Tier | undefined;
+  readonly #decode: Decode;
+  readonly #send: (full: string) => Promise<Payload | undefined>;
+
+  /** `send`: the store's `get` of a full key, bounded by the engine's timeout. */
+  constructor(l1: L1Tier | undefined, decode: Decode, send: (full: string) => Promise<Payload | undefined>) {
+    this.#l1 = l1;
+    this.#decode = decode;
+    this.#send = send;
+  }
+
+  /**
+   * One read of `full` through the L1 to the store (call `cached` first to answer from the L1):
+   * the payload and its decoded entry, offered to the L1. A failed store call resolves with
+   * `failed` and its error (the caller applies its policy); a decode error rejects.
+   */
+  async read(full: string, key: string, decode: Decode = this.#decode): Promise<Fetched> {
+    const token = this.#l1?.begin(full);
+    let payload: Payload | undefined;
+    try {
+      payload = await this.#send(full);
+    } catch (error) {
+      this.abandon(token);
+      return { failed: true, error, payload: undefined, entry: undefined };
+    }
+    return { failed: false, error: undefined, payload, entry: this.offer(token, payload, key, decode) };
+  }
+
+  /** Hits the L1 answered, or `undefined` without one. */
+  get hits(): number | undefined {
+    return this.#l1?.hits;
+  }
+
+  /** The fresh stored entry the L1 holds for `full` (decoded: a copy of its own for every caller; a graced entry still wrapped), counted as an L1 hit; else `undefined`. */
+  cached(full: string, key: string): unknown {
+    const entry = this.#l1?.get(full);
+    if (entry === undefined) return undefined;
+    const decoded = this.#fromEntry(entry, full, key);
+    if (isGraced(decoded) && !isFresh(decoded)) return undefined;
+    (this.#l1 as L1Tier).hit();
+    return decoded;
+  }
+
+  /** `cached`, grace unwrapped: the value a read returns. */
+  cachedValue(full: string, key: string): unknown {
+    const entry = this.#l1?.get(full);
+    if (entry === undefined) return undefined;
+    const value = freshValue(this.#fromEntry(entry, full, key));
+    if (value !== undefined) (this.#l1 as L1Tier).hit();
+    return value;
+  }
+
+  /**
+   * What the L1 says of `full` for `has`, without counting a hit: true or false when it holds the
+   * key (a payload is checked undecoded by `isLive`), `undefined` when the store must be asked.
+   */
+  holds(full: string, key: string, isLive: (payload: Payload, key: string) => boolean): boolean | undefined {
+    const entry = this.#l1?.get(full);
+    if (entry === undefined) return undefined;
+    if (entry.payload !== undefined) return isLive(entry.payload, key);
+    return freshValue(this.#fromEntry(entry, full, key)) !== undefined;
+  }
+
+  /** Registers a store read of `full` about to be sent (`undefined` without an L1). */
+  begin(full: string): L1Token | undefined {
+    return this.#l1?.begin(full);
+  }
+
+  /** The store read registered by `token` failed: nothing is kept. */
+  abandon(token: L1Token | undefined): void {
+    if (token !== undefined) this.#l1?.fill(token, undefined, undefined);
+  }
+
+  /**
+   * Decodes what the store answered (`decode`: the engine's, or a caller's lenient one that
+   * answers `undefined` for a payload it cannot decode) and offers it to the L1: kept only if the
+   * token survived. A decode error is thrown after the token is released.
+   */
+  offer(token: L1Token | undefined, payload: Payload | undefined, key: string, decode: Decode = this.#decode): unknown {
+    if (token === undefined) return payload === undefined ? undefined : decode(payload, key);
+    let decoded: unknown;
+    try {
+      decoded = payload === undefined ? undefined : decode(payload, key);
+    } finally {
+      this.#l1?.fill(token, decoded === undefined ? undefined : payload, decoded);
+    }
+    return decoded;
+  }
+
+  /** A write or delete of `full` reached the store (or failed: it may have landed): drop it from the L1 and tell other instances. */
+  changed(full: string): void {
+    this.#l1?.changed([full]);
+  }
+
+  /** `changed` for each key of a batch. */
+  changedAll(fulls: readonly string[]): void {
+    this.#l1?.changed(fulls);
+  }
+
+  /** The store holds something else than the L1 may: drop the L1's copy of `full` (nothing is published). */
+  invalidate(full: string): void {
+    this.#l1?.invalidate(full);
+  }
+
+  /** `clear` of `prefix` ran (or failed): drop the L1's entries under it and tell other instances. */
+  cleared(prefix: string): void {
+    this.#l1?.cleared(prefix);
+  }
+
+  /** The L1's description, or `undefined` without one. */
+  describe(): L1Description | undefined {
+    return this.#l1?.describe();
+  }
+
+  /** Stops the L1 (empties it, closes its invalidation connections). */
+  async close(): Promise<void> {
+    await this.#l1?.close();
+  }
+
+  /** The stored entry an L1 entry holds: its kept copy copied out, or its payload decoded (then kept decoded). */
+  #fromEntry(entry: L1Entry, full: string, key: string): unknown {
+    if (entry.payload === undefined) return copyOut(entry.value, entry.plan);
+    const decoded = this.#decode(entry.payload, key);
+    this.#l1?.promote(full, entry, decoded);
+    return decoded;
+  }
+}

@@ -1,0 +1,29 @@
+import type { FullKeyMemo } from '../values/key-policy';
+
+/**
+ * What one `Cache` object adds to the engine it shares with its namespaces and `withOptions`
+ * views: its key prefix and namespace path, and its error policy. Plain data; the engine reads it.
+ */
+export class View {
+  /** Memoized full keys of this view, made on first use (in-process stores and L1s only; see `Engine.full`). */
+  memo: FullKeyMemo | undefined;
+
+  constructor(
+    /** Full prefix: store prefix + namespace path. */
+    readonly prefix: string,
+    /** Namespace path relative to the store prefix (event keys, `keys()`). */
+    readonly path: string,
+    /** Whether failed backend calls reject (`throw`) or read as misses (`miss`). */
+    readonly onError: 'throw' | 'miss',
+  ) {}
+
+  /** The view of the namespace `segment` (already ending with the separator) under this one. */
+  namespace(segment: string): View {
+    return new View(`${this.prefix}${segment}`, `${this.path}${segment}`, this.onError);
+  }
+
+  /** This view with another error policy (same keys). */
+  withOnError(onError: 'throw' | 'miss'): View {
+    return onError === this.onError ? this : new View(this.prefix, this.path, onError);
+  }
+}
