@@ -283,7 +283,7 @@ export class Cache {
 
   /** A rate limiter on this cache's store, its counts under the reserved `__larder:rate:` namespace (see `RateLimiterOptions`). */
   rateLimiter(options: RateLimiterOptions): RateLimiter {
-    return new RateLimiter(rateLimitHost(this.#ops), options);
+    return new RateLimiter(rateLimitHost(this.#engine, this.#view), options);
   }
 
   /** A cache whose keys live under `<prefix><name>:`, sharing this cache's store, single-flight, events and stats. */

@@ -94,6 +94,11 @@ export class Engine {
     return this.#traceKeys;
   }
 
+  /** The `timeout` option in ms (the bound of calls the facade times itself). */
+  get timeoutMs(): number {
+    return this.#configuredTimeoutMs;
+  }
+
   /** The store prefix (namespaces add their path after it). */
   get basePrefix(): string {
     return this.#basePrefix;

@@ -1,20 +1,20 @@
-import type { OperationPath } from '../cache/operations/operation';
+import type { Engine } from '../cache/engine';
+import type { View } from '../cache/view';
 import { RESERVED_KEY_PREFIX } from '../values/key-policy';
 import type { RateLimitHost } from './limiter';
 
 /** Sub-prefix of rate-limit keys, after the store prefix (before the namespace path, as for locks). */
 export const RATE_LIMIT_KEY_PREFIX = `${RESERVED_KEY_PREFIX}rate:`;
 
-/** What a `RateLimiter` needs from the cache whose operation path is `ops`. */
-export function rateLimitHost(ops: OperationPath): RateLimitHost {
-  const context = ops.context;
+/** What a `RateLimiter` needs from the cache whose engine is `engine`, seen through `view`. */
+export function rateLimitHost(engine: Engine, view: View): RateLimitHost {
   return {
-    store: () => context.store ?? context.ready,
-    keyPrefix: `${context.basePrefix}${RATE_LIMIT_KEY_PREFIX}`,
-    path: ops.path,
-    timeoutMs: (store) => (store.capabilities.inProcess ? 0 : context.configuredTimeoutMs),
+    store: () => engine.binding?.store ?? engine.store(),
+    keyPrefix: `${engine.basePrefix}${RATE_LIMIT_KEY_PREFIX}`,
+    path: view.path,
+    timeoutMs: (store) => (store.capabilities.inProcess ? 0 : engine.timeoutMs),
     report: (key, error) => {
-      ops.report('rateLimit', key, error);
+      engine.report(view, 'rateLimit', key, error);
     },
   };
 }
