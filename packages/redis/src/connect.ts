@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { type CommandDeadlines, timedByDeadlines } from './command-deadlines';
+import { watchConnectionErrors } from './explain';
 import { deadlinesSupported, timeClusterSubmits } from './ioredis-internals';
 import type { NodeAddress, RedisClient, RedisMode, ResolvedRedisOptions } from './options';
 
@@ -87,10 +88,10 @@ function timedNode(options: RedisOptions, o: ResolvedRedisOptions, deadlines: Co
 }
 
 // Clients we create report errors through rejected commands; without a listener ioredis would
-// print every reconnect attempt as an "Unhandled error event".
+// print every reconnect attempt as an "Unhandled error event". The last one is kept: it is the
+// cause of commands that fail only because the connection is down (see explain.ts).
 function quiet<T extends RedisClient>(client: T): T {
-  client.on('error', () => {});
-  return client;
+  return watchConnectionErrors(client);
 }
 
 /** Creates (or adopts) the clients for the configured mode. */

@@ -15,8 +15,9 @@ import { groupBySlot } from './cluster-slots';
 import { compareAndSet } from './compare-and-set';
 import { type Connection, connect } from './connect';
 import { describeRedis, type RedisDescription } from './describe';
+import { redisTarget } from './explain';
 import { traceFailover } from './failover-trace';
-import { storeError, unavailableError } from './failures';
+import { type FailureContext, storeError, unavailableError } from './failures';
 import { isCluster } from './ioredis-internals';
 import {
   type RedisClient,
@@ -57,6 +58,8 @@ export class RedisStore implements CacheStore {
   private readonly router: ReadRouter;
   private readonly commands: ClientCommands;
   private readonly secrets: string[];
+  /** What a failure's words need: the target, the client whose connection errors explain it. */
+  private readonly failures: FailureContext;
   private closed?: Promise<void>;
   /** Tracking on the command connection (NOLOOP), when an L1 asked for it: every write path reports its keys to it. */
   private commandTracking?: CommandTracking;
@@ -69,6 +72,12 @@ export class RedisStore implements CacheStore {
     this.options = resolveOptions(options);
     this.secrets = secretsOf(this.options);
     this.connection = connect(this.options);
+    this.failures = {
+      target: redisTarget(this.options),
+      client: this.connection.primary,
+      commandTimeoutMs: this.options.commandTimeoutMs,
+      secrets: this.secrets,
+    };
     this.mode = this.connection.mode;
     this.client = this.connection.primary;
     if (this.mode === 'sentinel') traceFailover(this.client as Redis, () => this.storeName);
@@ -390,11 +399,11 @@ export class RedisStore implements CacheStore {
   }
 
   private unavailable(client: RedisClient, op: string): BackendError | undefined {
-    return unavailableError(client, op, this.closed !== undefined);
+    return unavailableError(client, op, this.closed !== undefined, this.failures.target);
   }
 
   private fail(op: string, error: unknown): never {
-    throw storeError(op, error, this.options.commandTimeoutMs, this.secrets);
+    throw storeError(op, error, this.failures);
   }
 }
 
