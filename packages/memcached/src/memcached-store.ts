@@ -118,8 +118,8 @@ export class MemcachedStore implements CacheStore {
     return this;
   }
 
-  /** Nodes with ring shares and ejection, and the discovery state, as data (no request is sent). */
-  describe(): StoreDescription {
+  /** Nodes with ring shares and their state (one NOOP each), ejection, and the discovery state, as data. */
+  describe(): Promise<StoreDescription> {
     return describeMemcached(this.topology, this.poller, this.options.configEndpoint);
   }
 

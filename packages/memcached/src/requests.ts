@@ -1,6 +1,7 @@
 import { BackendError, TimeoutError } from '@larder/core';
 import { scrubError, scrubText } from '@larder/core/driver';
 import { type BinaryResponse, type Request, statusText } from './binary-protocol';
+import { explainMemcachedError } from './explain';
 import { RequestTimeout } from './node-connection';
 import type { ResolvedOptions } from './options';
 import type { Node, Topology } from './topology';
@@ -84,6 +85,8 @@ export class Requests {
     if (error instanceof RequestTimeout) return new TimeoutError(op, DRIVER, this.options.timeoutMs);
     // Wrap a scrubbed copy: the client's error (or its cause) may carry the SASL credentials.
     const cause = scrubError(error, this.secrets);
-    return new BackendError(`memcached ${op} on ${node.id} failed: ${cause.message}`, DRIVER, { cause });
+    const source = this.options.configEndpoint ? 'MEMCACHED_CONFIG_ENDPOINT' : 'MEMCACHED_SERVERS';
+    const words = explainMemcachedError(cause, node.id, source) ?? cause.message;
+    return new BackendError(`memcached ${op} on ${node.id} failed: ${words}`, DRIVER, { cause });
   }
 }

@@ -65,6 +65,18 @@ export class Topology {
     }));
   }
 
+  /** Whether the node answers a NOOP within the request timeout (describe: a refused node is down, whatever the ring says). */
+  async answers(id: string): Promise<boolean> {
+    const node = this.nodes.get(id);
+    if (!node) return false;
+    try {
+      await node.connection.request({ opcode: Opcode.NOOP });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Replaces the node list: new nodes connect, gone (or moved) ones are closed. */
   setNodes(list: { id: string; address: NodeAddress }[]): void {
     if (this.closed) return;

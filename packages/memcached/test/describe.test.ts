@@ -27,7 +27,7 @@ describe('MemcachedStore.describe()', () => {
   it('a static list: every node up with its ring share, the shares summing to 1', async () => {
     const store = await createMemcachedStore({ servers: cluster.nodes.map((n) => n.address) });
     try {
-      const description = store.describe();
+      const description = await store.describe();
       expect(description.driver).toBe('memcached');
       expect(description.topology.mode).toBe('static');
       expect(description.discovery).toBeUndefined();
@@ -46,7 +46,7 @@ describe('MemcachedStore.describe()', () => {
     const before = Date.now();
     const store = await createMemcachedStore({ configEndpoint: emulator.endpoint, discoveryInterval: 200 });
     try {
-      const description = store.describe();
+      const description = await store.describe();
       expect(description.topology.mode).toBe('discovery');
       const [endpoint, ...nodes] = description.topology.nodes;
       expect(endpoint).toEqual({ address: emulator.endpoint, role: 'config-endpoint', status: 'up' });
@@ -60,8 +60,8 @@ describe('MemcachedStore.describe()', () => {
         cluster.nodes.slice(0, 2).map((n, i) => ({ host: `node${i}.cache.local`, ip: n.host, port: n.port })),
         8,
       );
-      await waitFor(() => store.describe().discovery?.version === 8, { timeoutMs: 5000 });
-      expect(store.describe().topology.nodes).toHaveLength(3);
+      await waitFor(async () => (await store.describe()).discovery?.version === 8, { timeoutMs: 5000 });
+      expect((await store.describe()).topology.nodes).toHaveLength(3);
     } finally {
       await store.close();
       emulator.setNodes(
@@ -78,10 +78,24 @@ describe('MemcachedStore.describe()', () => {
     try {
       // Keys spread over both nodes: some land on the dead one and eject it.
       await Promise.allSettled(Array.from({ length: 20 }, (_, i) => store.get(`k${i}`)));
-      await waitFor(() => store.describe().topology.nodes.some((n) => n.status === 'ejected'), { timeoutMs: 5000 });
-      const nodes = store.describe().topology.nodes;
+      await waitFor(async () => (await store.describe()).topology.nodes.some((n) => n.status === 'ejected'), {
+        timeoutMs: 5000,
+      });
+      const nodes = (await store.describe()).topology.nodes;
       expect(nodes.find((n) => n.address === dead)).toMatchObject({ status: 'ejected', share: 0 });
       expect(nodes.find((n) => n.address === servers[0])).toMatchObject({ status: 'up', share: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a node that refuses is down, even the last one, which the ring keeps (it was shown up)', async () => {
+    const dead = `127.0.0.1:${await findFreePort()}`;
+    const store = await createMemcachedStore({ servers: [dead], retries: 0, timeout: 500 });
+    try {
+      await expect(store.get('k')).rejects.toThrow(`nothing is listening at ${dead} (connection refused)`);
+      const [node] = (await store.describe()).topology.nodes;
+      expect(node).toMatchObject({ address: dead, status: 'down', share: 1 });
     } finally {
       await store.close();
     }
