@@ -1,5 +1,6 @@
 import { BackendError, type TimeoutError, ValueTooLargeError } from '@larder/core';
 import type { Deadline } from './batch';
+import { type DynamoDbTarget, explainDynamoDbError } from './explain';
 import { scrubError } from './scrub';
 
 const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
@@ -8,14 +9,15 @@ const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'Throttlin
  * Maps an SDK failure to larder's typed errors: our own spent deadline is a `TimeoutError`; anything
  * else (throttling still failing after the SDK's retries, validation, network) is a `BackendError`
  * carrying a scrubbed copy of the SDK error as `cause` (no AWS key, no raw HTTP response: see
- * scrub.ts). An SDK connect/socket timeout (also named 'TimeoutError') is a backend failure, not
- * the store's timeout.
+ * scrub.ts), saying the cause in words and what to check where it can (see explain.ts). An SDK
+ * connect/socket timeout (also named 'TimeoutError') is a backend failure, not the store's timeout.
  */
 export function toLarderError(
   error: unknown,
   what: string,
   deadline: Deadline,
   secrets: readonly string[],
+  target: DynamoDbTarget,
 ): BackendError | ValueTooLargeError {
   if (error instanceof BackendError || error instanceof ValueTooLargeError) return error;
   const cause = scrubError(error, secrets);
@@ -25,9 +27,8 @@ export function toLarderError(
     return timeout;
   }
   const throttled = THROTTLING.has(cause.name) ? ' (throttled after retries)' : '';
-  return new BackendError(`dynamodb ${what} failed${throttled}: ${cause.name}: ${cause.message}`, 'dynamodb', {
-    cause,
-  });
+  const words = explainDynamoDbError(cause, target) ?? `${cause.name}: ${cause.message}`;
+  return new BackendError(`dynamodb ${what} failed${throttled}: ${words}`, 'dynamodb', { cause });
 }
 
 /** True for the error of a conditional write whose condition did not hold. */

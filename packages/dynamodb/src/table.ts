@@ -183,7 +183,12 @@ export class DynamoTable {
     try {
       return (await this.client.send(command as never, { abortSignal: deadline.signal })) as O;
     } catch (error) {
-      throw toLarderError(error, `${operation} on table '${this.options.table}'`, deadline, this.secrets);
+      const { table, region, endpoint } = this.options;
+      throw toLarderError(error, `${operation} on table '${table}'`, deadline, this.secrets, {
+        table,
+        region,
+        endpoint,
+      });
     }
   }
 
