@@ -6,8 +6,16 @@ import { type CliIo, describeError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, printer }
 import { VERSION } from './version';
 
 export { DISCOVER_HELP, discover, discoverCommand } from './commands/discover';
-export { DOCTOR_HELP, doctorCommand } from './commands/doctor';
+export { DOCTOR_HELP, type DoctorReport, type DoctorStoreReport, doctorCommand } from './commands/doctor';
 export { DYNAMODB_HELP, dynamodbCommand } from './commands/dynamodb';
+export {
+  type CheckOptions,
+  checkStore,
+  type HealthStep,
+  type HealthStepName,
+  type StoreHealth,
+} from './health/check-store';
+export type { HealthProblem } from './health/problem';
 export { type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './options';
 export { VERSION } from './version';
 

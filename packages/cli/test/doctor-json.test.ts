@@ -1,4 +1,3 @@
-import type { StoreDescription } from '@larder/core';
 import {
   type ElastiCacheEmulator,
   type MemcachedCluster,
@@ -7,25 +6,23 @@ import {
   startMemcached,
   startRedisReplicaSet,
 } from '@larder/dev-services';
+import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topologyLine } from '../src/commands/topology-line';
+import schema from '../doctor-report.schema.json' with { type: 'json' };
+import type { DoctorReport } from '../src/commands/doctor';
+import { topologyFindings } from '../src/health/topology-findings';
 import { larder } from './helpers';
 
-const PASSWORD = 'doctor-json-pw';
+const validate = new Ajv({ allErrors: true, strict: true }).compile(schema);
 
-interface Report {
-  default: string;
-  environment: Record<string, string>;
-  stores: {
-    name: string;
-    driver: string;
-    ok: boolean;
-    description?: StoreDescription;
-    steps: Record<string, { ok: boolean }>;
-  }[];
-  ok: number;
-  failed: number;
+/** Parses doctor's JSON and checks it against the documented schema. */
+function report(stdout: string): DoctorReport {
+  const parsed = JSON.parse(stdout) as DoctorReport;
+  expect(validate(parsed), JSON.stringify(validate.errors, null, 2)).toBe(true);
+  return parsed;
 }
+
+const PASSWORD = 'doctor-json-pw';
 
 describe('larder doctor --json', () => {
   let redis: RedisReplicaSet;
@@ -57,22 +54,23 @@ describe('larder doctor --json', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).not.toContain(PASSWORD);
-    const report = JSON.parse(stdout) as Report;
-    expect(report).toMatchObject({ default: 'memcached', ok: 2, failed: 0 });
-    expect(report.environment.REDIS_URL).toContain('***');
-    const cache = report.stores.find((s) => s.name === 'memcached');
+    const parsed = report(stdout);
+    expect(parsed).toMatchObject({ default: 'memcached', ok: true, failed: 0 });
+    expect(parsed.environment.REDIS_URL).toContain('***');
+    const cache = parsed.stores.find((s) => s.name === 'memcached');
     expect(cache?.description?.discovery).toMatchObject({ endpoint: emulator.endpoint, version: 3, ok: true });
     expect(cache?.description?.topology.nodes.filter((n) => n.role === 'node')).toHaveLength(2);
-    const sessions = report.stores.find((s) => s.name === 'redis');
+    const sessions = parsed.stores.find((s) => s.name === 'redis');
     expect(sessions?.description?.topology.nodes[0]).toMatchObject({ role: 'primary', status: 'up' });
     expect(sessions?.description?.topology.nodes[1]).toMatchObject({ role: 'replica', state: 'online' });
     expect(Object.values(sessions?.steps ?? {}).every((s) => s.ok)).toBe(true);
   });
 
   it('memory, as JSON: in-process, every step ok', async () => {
-    const report = JSON.parse((await larder(['doctor', '--json'])).stdout) as Report;
-    expect(report.stores).toHaveLength(1);
-    expect(report.stores[0]).toMatchObject({
+    const parsed = report((await larder(['doctor', '--json'])).stdout);
+    expect(parsed.ok).toBe(true);
+    expect(parsed.stores).toHaveLength(1);
+    expect(parsed.stores[0]).toMatchObject({
       name: 'memory',
       ok: true,
       description: { topology: { mode: 'in-process' } },
@@ -82,7 +80,7 @@ describe('larder doctor --json', () => {
 
 describe('topologyLine', () => {
   it('lists ring shares and ejected nodes of a node list', () => {
-    const line = topologyLine({
+    const { line, warnings } = topologyFindings({
       driver: 'memcached',
       topology: {
         mode: 'static',
@@ -93,18 +91,19 @@ describe('topologyLine', () => {
       },
     });
     expect(line).toBe('static node list; 2 node(s): a:11211 (100%), b:11211 (0%); ejected: b:11211');
+    expect(warnings).toEqual(['node(s) not serving: b:11211 (ejected)']);
   });
 
   it('says when discovery failed and when Cluster nodes are down', () => {
     expect(
-      topologyLine({
+      topologyFindings({
         driver: 'x',
         topology: { mode: 'discovery', nodes: [] },
         discovery: { endpoint: 'cfg:11211', version: 2, ok: false },
-      }),
+      }).line,
     ).toContain('config version 2 (last poll FAILED');
     expect(
-      topologyLine({
+      topologyFindings({
         driver: 'x',
         topology: {
           mode: 'cluster',
@@ -114,7 +113,7 @@ describe('topologyLine', () => {
           ],
           slots: { covered: 16384, ranges: 2 },
         },
-      }),
+      }).line,
     ).toBe('mode cluster, 2 primaries, 0 replicas, 16384/16384 slots covered in 2 ranges; down: b:1');
   });
 });

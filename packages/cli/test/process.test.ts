@@ -9,7 +9,7 @@ import { ROOT, runProcess } from './helpers';
 // The packages the CLI installs with: packed from their builds (`pnpm build` first), as npm would get them.
 const PACKED = ['core', 'memory', 'redis', 'memcached', 'dynamodb', 'cli'];
 
-describe('the larder command as a real process', () => {
+describe('the larder command as a real process', { timeout: 120_000 }, () => {
   let redis: RedisServer;
   beforeAll(async () => {
     redis = await startRedis();
@@ -89,5 +89,5 @@ describe('the larder command as a real process', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 180_000);
+  }, 240_000);
 });

@@ -1,15 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import {
-  type Cache,
-  type CacheManagerConfig,
-  configFromEnv,
-  createCacheManager,
-  envVariables,
-  type StoreDescription,
-} from '@larder/core';
-import { type CacheStore, redactConfig, redactEnvValue, withTimeout } from '@larder/core/driver';
+import { type Cache, type CacheManagerConfig, configFromEnv, createCacheManager, envVariables } from '@larder/core';
+import { redactConfig, redactEnvValue, withTimeout } from '@larder/core/driver';
 import { importDriver } from '../drivers';
+import { checkStore, type StoreHealth } from '../health/check-store';
 import {
   type CliIo,
   describeError,
@@ -20,14 +13,15 @@ import {
   parseCommandArgs,
   printer,
 } from '../options';
-import { topologyLine } from './topology-line';
 
 export const DOCTOR_HELP = `Usage: larder doctor [--store <name>]... [--timeout <ms>] [--json]
 
 Reads the environment like the app does (configFromEnv), connects to each store in use (the
 default store, the session store, and every store whose variables are set), and prints its
-driver, topology (from the store's describe()), round-trip latency and a set/get/delete probe.
-Secrets are redacted. Exits 1 when any store fails, 2 on invalid configuration.
+driver, a first round trip, its topology with each node's state (from the store's describe()),
+its L1 (waiting for the invalidation channel), round-trip latency and a set/get/delete probe.
+A failure says its cause and what to check. Secrets are redacted. Exits 1 when any store fails,
+2 on invalid configuration.
 
 Options:
   --store <name>   check this store only (repeatable): memory, redis, memcached, dynamodb, dynamodb_sessions
@@ -43,23 +37,22 @@ const STORE_VARIABLES: Record<string, string[]> = {
   dynamodb_sessions: ['SESSION_TABLE'],
 };
 
-/** One check of one store: its outcome and what it printed. */
-interface Step {
-  ok: boolean;
-  /** The text line (`ok (1.2 ms)`, `FAILED: ...`). */
-  text: string;
-  error?: string;
+/** What `--json` prints for one store: its check (see StoreHealth) and its redacted configuration. */
+export interface DoctorStoreReport extends StoreHealth {
+  config: unknown;
 }
 
-/** What `--json` prints for one store. */
-interface StoreReport {
-  name: string;
-  driver: string;
-  config: unknown;
+/** What `larder doctor --json` prints (the JSON Schema is doctor-report.schema.json in this package). */
+export interface DoctorReport {
+  /** The larder variables that are set, secrets redacted. */
+  environment: Record<string, string>;
+  default: string;
+  sessionStore: string;
+  stores: DoctorStoreReport[];
+  /** Every store passed every step. */
   ok: boolean;
-  steps: Record<string, Step>;
-  description?: StoreDescription;
-  latencyMs?: { min: number; avg: number; samples: number };
+  /** Stores that failed a step. */
+  failed: number;
 }
 
 /** `larder doctor`. */
@@ -106,19 +99,26 @@ export async function doctorCommand(argv: string[], io: CliIo): Promise<number> 
   }
 
   const manager = createCacheManager(config, { env: io.env, importDriver });
-  const reports: StoreReport[] = [];
+  const reports: DoctorStoreReport[] = [];
   try {
     for (const name of names) {
       if (!json) out();
-      reports.push(await checkStore(name, manager.store(name), config, json ? undefined : out, timeoutMs));
+      reports.push(await doctorStore(name, manager.store(name), config, json ? undefined : out, timeoutMs));
     }
   } finally {
     await withTimeout(manager.close(), timeoutMs, didNotAnswer('closing the stores', timeoutMs)).catch(() => {});
   }
   const failed = reports.filter((report) => !report.ok).length;
   if (json) {
-    const report = { environment, default: config.default, sessionStore: config.sessionStore, stores: reports };
-    out(JSON.stringify({ ...report, ok: reports.length - failed, failed }, null, 2));
+    const report: DoctorReport = {
+      environment,
+      default: config.default ?? 'memory',
+      sessionStore: config.sessionStore ?? config.default ?? 'memory',
+      stores: reports,
+      ok: failed === 0,
+      failed,
+    };
+    out(JSON.stringify(report, null, 2));
   } else {
     out();
     out(`${names.length - failed} store(s) ok, ${failed} failed`);
@@ -134,85 +134,31 @@ function storesInUse(config: CacheManagerConfig, env: CliIo['env']): string[] {
   return [...names];
 }
 
-/** Connects, describes, times five round trips and probes set/get/delete; prints each step when `out` is given. */
-async function checkStore(
+/** Checks one store (see checkStore), printing each step when `out` is given. */
+async function doctorStore(
   name: string,
   cache: Cache,
   config: CacheManagerConfig,
   out: ((line?: string) => void) | undefined,
   timeoutMs: number,
-): Promise<StoreReport> {
+): Promise<DoctorStoreReport> {
   const storeConfig = config.stores?.[name];
-  const report: StoreReport = {
-    name,
-    driver: storeConfig?.driver ?? name,
-    config: redactConfig(storeConfig ?? {}),
-    ok: true,
-    steps: {},
-  };
-  out?.(`[${name}] driver ${report.driver}`);
-  out?.(`  config    ${JSON.stringify(report.config)}`);
-  const step = async (label: string, run: () => Promise<string>): Promise<boolean> => {
-    let result: Step;
-    try {
-      result = { ok: true, text: await withTimeout(run(), timeoutMs, didNotAnswer(`${name} ${label}`, timeoutMs)) };
-    } catch (error) {
-      const message = describeError(error);
-      result = { ok: false, text: `FAILED: ${message}`, error: message };
-    }
-    report.steps[label] = result;
-    report.ok &&= result.ok;
-    out?.(`  ${label.padEnd(9)} ${result.text}`);
-    return result.ok;
-  };
-
-  let store: CacheStore | undefined;
-  const connected = await step('connect', async () => {
-    const started = performance.now();
-    store = await cache.getStore();
-    return `ok (${ms(performance.now() - started)})`;
+  const driver = storeConfig?.driver ?? name;
+  const redacted = redactConfig(storeConfig ?? {});
+  out?.(`[${name}] driver ${driver}`);
+  out?.(`  config    ${JSON.stringify(redacted)}`);
+  const health = await checkStore(name, cache, {
+    driver,
+    timeoutMs,
+    onStep: (step, result) => out?.(`  ${step.padEnd(9)} ${result.text}`),
   });
-  if (!connected || !store) {
-    out?.('  => FAILED');
-    return report;
+  if (!health.ok) out?.('  => FAILED');
+  else {
+    for (const warning of health.warnings) out?.(`  warning   ${warning}`);
+    out?.(health.warnings.length ? '  => OK, with warnings' : '  => OK');
   }
-  await step('topology', async () => {
-    const description = await cache.describe();
-    if (description.topology.mode === 'unknown') return `driver '${description.driver}' (no topology report)`;
-    report.description = description;
-    if (description.topology.nodes.length > 0 && description.topology.nodes.every((n) => n.status !== 'up')) {
-      throw new Error(`no node is up: ${topologyLine(description)}`);
-    }
-    return topologyLine(description);
-  });
-  const probeKey = `doctor:${process.pid}-${randomBytes(4).toString('hex')}`;
-  await step('latency', async () => {
-    const times: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const started = performance.now();
-      await cache.has(probeKey);
-      times.push(performance.now() - started);
-    }
-    const avg = times.reduce((a, b) => a + b, 0) / times.length;
-    report.latencyMs = { min: Math.min(...times), avg, samples: times.length };
-    return `min ${ms(Math.min(...times))}, avg ${ms(avg)} over ${times.length} round trips`;
-  });
-  await step('probe', async () => {
-    const value = { doctor: true, at: Date.now() };
-    await cache.set(probeKey, value, '30s');
-    const read = await cache.get<typeof value>(probeKey);
-    if (read?.at !== value.at) throw new Error('the value read back differs from the value written');
-    const deleted = await cache.delete(probeKey);
-    if (!deleted) throw new Error('delete did not find the probe key');
-    if ((await cache.get(probeKey)) !== undefined) throw new Error('the probe key is still there after delete');
-    return `set/get/delete ok (key ${cache.prefix}${probeKey})`;
-  });
-  out?.(report.ok ? '  => OK' : '  => FAILED');
-  return report;
-}
-
-function ms(value: number): string {
-  return `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
+  const { name: _, ...rest } = health;
+  return { name, config: redacted, ...rest };
 }
 
 function parse(argv: string[]) {
