@@ -2,6 +2,8 @@ import { type CacheManager, configFromEnv, createCacheManager, type Env } from '
 import { CacheSessionStore, responseCache } from '@larder/express';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
+import { logFailures } from './failure-log';
+import { healthz } from './health';
 import { livePage } from './live-page';
 import { LiveStats } from './live-stats';
 import { prometheusMetrics } from './metrics';
@@ -66,6 +68,9 @@ export function createApp(env: Env = process.env, options: ExampleOptions = {}):
   const inUse = cache.name === sessions.name ? [cache] : [cache, sessions];
   const metrics = prometheusMetrics(inUse);
   const live = livePage(inUse, liveStats);
+  const health = healthz(cache, sessions);
+  // Failures on the console: store, backend, cause in words (secrets never are in larder's errors).
+  const stopLogging = logFailures(inUse);
 
   const app = express();
   app.disable('x-powered-by');
@@ -144,20 +149,7 @@ export function createApp(env: Env = process.env, options: ExampleOptions = {}):
     req.session.destroy((err) => (err ? next(err) : res.json({ ok: true })));
   });
 
-  app.get('/healthz', async (_req, res) => {
-    const describe = async (c: typeof cache) => {
-      try {
-        const backend = await c.getStore();
-        const started = performance.now();
-        await c.has('healthz');
-        return { store: c.name, driver: backend.driver, ok: true, latencyMs: round(performance.now() - started) };
-      } catch (error) {
-        return { store: c.name, ok: false, error: (error as { code?: string }).code ?? 'E_UNKNOWN' };
-      }
-    };
-    const [c, s] = await Promise.all([describe(cache), describe(sessions)]);
-    res.status(c.ok && s.ok ? 200 : 503).json({ ok: c.ok && s.ok, cache: c, sessions: s, stats: cache.stats() });
-  });
+  app.get('/healthz', (req, res, next) => health(req, res).catch(next));
 
   // Errors (a backend down included) become a 500 with the error code, never a stack trace.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
@@ -170,6 +162,7 @@ export function createApp(env: Env = process.env, options: ExampleOptions = {}):
     caches,
     lookups: () => lookups,
     close: async () => {
+      stopLogging();
       liveStats.close();
       await metrics.close();
       store.close();
@@ -183,8 +176,4 @@ function pick(body: Partial<Customer>): Partial<Customer> {
   if (typeof body.name === 'string') out.name = body.name;
   if (typeof body.email === 'string') out.email = body.email;
   return out;
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
 }

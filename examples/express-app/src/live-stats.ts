@@ -1,8 +1,17 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { tracingChannel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import type { OperationTraceContext } from '@larder/core';
 
 const WINDOW_SECONDS = 60;
+
+// Operations run inside `asProbe` (health checks) are not traffic: the page never counts them.
+const probes = new AsyncLocalStorage<true>();
+
+/** Runs `work` as a health probe: its cache operations stay out of the live page's figures. */
+export function asProbe<T>(work: () => Promise<T>): Promise<T> {
+  return probes.run(true, work);
+}
 
 /** One second of one store's traffic. */
 interface Bucket {
@@ -33,7 +42,9 @@ export class LiveStats {
   readonly #started = new WeakMap<object, number>();
   readonly #channel = tracingChannel('larder.operation');
   readonly #handlers = {
-    start: (message: unknown) => this.#started.set(message as object, performance.now()),
+    start: (message: unknown) => {
+      if (probes.getStore() === undefined) this.#started.set(message as object, performance.now());
+    },
     end: () => {},
     asyncStart: () => {},
     asyncEnd: (message: unknown) => this.#record(message as OperationTraceContext),

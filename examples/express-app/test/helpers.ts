@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import type { Env } from '@larder/core';
-import { waitFor } from '@larder/dev-services';
+import { findFreePort, waitFor } from '@larder/dev-services';
 import request from 'supertest';
 import { expect } from 'vitest';
 import { createApp, type ExampleApp } from '../src/app';
@@ -94,4 +96,39 @@ export async function scenario(a: Instance, b: Instance = a): Promise<void> {
 
   const health = await request(a.url).get('/healthz').expect(200);
   expect(health.body.ok).toBe(true);
+}
+
+/** The example's server as a real process (`node --import tsx src/server.ts`) on a free port. */
+export interface ServerProcess {
+  url: string;
+  /** Everything it printed so far. */
+  output(): { stdout: string; stderr: string };
+  stop(): Promise<void>;
+}
+
+/** Starts the server with only these variables (plus PATH and HOME) and waits until it listens. */
+export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  const port = await findFreePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: fileURLToPath(new URL('../', import.meta.url)),
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  await waitFor(() => stdout.includes('listening on'), {
+    timeoutMs: 90_000,
+    description: 'the example to print "listening on"',
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    output: () => ({ stdout, stderr }),
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

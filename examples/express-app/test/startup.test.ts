@@ -20,7 +20,7 @@ function runToEnd(command: string, args: string[], cwd: string, env: Record<stri
   child.stderr?.on('data', (chunk) => (stderr += chunk));
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     // A server that starts instead of failing would never exit: stop it, and the test sees code null.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
@@ -31,7 +31,8 @@ function runToEnd(command: string, args: string[], cwd: string, env: Record<stri
 const server = (env: Record<string, string>) =>
   runToEnd(process.execPath, ['--import', 'tsx', 'src/server.ts'], EXAMPLE, env);
 
-describe('the quick start: `pnpm example`', () => {
+// Each test starts the example (tsx): seconds, many more on a loaded machine.
+describe('the quick start: `pnpm example`', { timeout: 120_000 }, () => {
   it('serves the live page and /healthz on PORT, and stops on Ctrl-C', async () => {
     const port = await findFreePort();
     // Its own process group, so the test stops pnpm and the node it starts together.
@@ -45,7 +46,7 @@ describe('the quick start: `pnpm example`', () => {
     child.stdout?.on('data', (chunk) => (stdout += chunk));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     try {
-      await waitFor(() => stdout.includes(`listening on http://localhost:${port}`), { timeoutMs: 20_000 });
+      await waitFor(() => stdout.includes(`listening on http://localhost:${port}`), { timeoutMs: 90_000 });
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(health.status).toBe(200);
       expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toContain('larder');
@@ -58,7 +59,7 @@ describe('the quick start: `pnpm example`', () => {
   });
 });
 
-describe('the example refuses to start, in one clear block, and exits non-zero', () => {
+describe('the example refuses to start, in one clear block, and exits non-zero', { timeout: 120_000 }, () => {
   let taken: Server;
   let port: number;
   beforeAll(async () => {
