@@ -104,12 +104,11 @@ export class KeyvLarder extends EventEmitter {
   }
 
   /** Stores `value`; the third argument is a relative TTL in ms (contract 5) or an absolute expiry time (contract 6). Resolves true. */
-  async set(key: string, value: unknown, ttlOrExpires?: number): Promise<boolean> {
-    const cache = await this.#current();
+  set(key: string, value: unknown, ttlOrExpires?: number): Promise<boolean> {
     const ttl = this.#ttlMs(ttlOrExpires);
-    if (ttl === EXPIRED) await cache.delete(key);
-    else await cache.set(key, value, ttl);
-    return true;
+    const scope = this.#current();
+    if (scope instanceof Promise) return scope.then((cache) => write(cache, key, value, ttl));
+    return write(scope, key, value, ttl);
   }
 
   /** Stores every entry (one batched call per distinct TTL); resolves a `true` per entry. */
@@ -134,8 +133,9 @@ export class KeyvLarder extends EventEmitter {
   }
 
   /** Deletes `key`; resolves true if it existed. */
-  async delete(key: string): Promise<boolean> {
-    return (await this.#current()).delete(key);
+  delete(key: string): Promise<boolean> {
+    const scope = this.#current();
+    return scope instanceof Promise ? scope.then((cache) => cache.delete(key)) : scope.delete(key);
   }
 
   /**
@@ -150,8 +150,9 @@ export class KeyvLarder extends EventEmitter {
   }
 
   /** True if `get` would find a value. */
-  async has(key: string): Promise<boolean> {
-    return (await this.#current()).has(key);
+  has(key: string): Promise<boolean> {
+    const scope = this.#current();
+    return scope instanceof Promise ? scope.then((cache) => cache.has(key)) : scope.has(key);
   }
 
   /** `has` of each key (gets of one tick are batched by the drivers that can). */
@@ -220,6 +221,13 @@ export class KeyvLarder extends EventEmitter {
     this.#scoping = scoping;
     return scoping;
   }
+}
+
+const stored = (): boolean => true;
+
+/** One Keyv `set`: an entry already past its expiry is deleted instead of written. */
+function write(cache: Cache, key: string, value: unknown, ttl: number | undefined): Promise<boolean> {
+  return (ttl === EXPIRED ? cache.delete(key) : cache.set(key, value, ttl)).then(stored);
 }
 
 function* live(keys: string[], values: unknown[]): Generator<[string, unknown]> {
