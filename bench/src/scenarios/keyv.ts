@@ -1,0 +1,140 @@
+/**
+ * Keyv / cache-manager users: cache-manager 7 over `createKeyv` (larder's `@larder/keyv`) against
+ * cache-manager 7 over keyv + `@keyv/redis` and keyv + `@keyv/memcache`, on one redis-server and
+ * one memcached started here; with larder's L1 on, the same reads of a hot key set.
+ */
+import KeyvMemcache from '@keyv/memcache';
+import KeyvRedis from '@keyv/redis';
+import { Cache } from '@larder/core';
+import { type MemcachedCluster, type RedisServer, startMemcached, startRedis } from '@larder/dev-services';
+import { createKeyv } from '@larder/keyv';
+import { createMemcachedStore } from '@larder/memcached';
+import { createRedisStore } from '@larder/redis';
+import { type Cache as CacheManager, createCache } from 'cache-manager';
+import Keyv from 'keyv';
+import type { BenchCase, Scenario } from '../harness';
+import { VALUE } from '../workload';
+
+const KEYS = 1000;
+const BACKENDS = ['Redis', 'memcached'] as const;
+type Backend = (typeof BACKENDS)[number];
+
+const LARDER = 'cache-manager + createKeyv';
+const LARDER_L1 = 'cache-manager + createKeyv, L1 on';
+const PEER = 'cache-manager + @keyv/redis | @keyv/memcache';
+
+interface Ctx {
+  redis: RedisServer;
+  memcached: MemcachedCluster;
+  /** cache-manager instances per backend and subject. */
+  managers: Record<Backend, Record<string, CacheManager>>;
+  closers: (() => Promise<unknown>)[];
+}
+
+const key = (i: number) => `k${i % KEYS}`;
+const silent = { log: () => undefined };
+
+async function setup(): Promise<Ctx> {
+  const [redis, memcached] = await Promise.all([startRedis(), startMemcached({ count: 1 })]);
+  const closers: (() => Promise<unknown>)[] = [];
+  const larder = (store: ConstructorParameters<typeof Cache>[0]['store'], l1: boolean, busUrl?: string) => {
+    const cache = new Cache({
+      store,
+      prefix: l1 ? 'bench-l1:' : 'bench:',
+      ...(l1 ? { l1: busUrl ? { invalidation: 'bus' as const, busUrl } : { invalidation: 'tracking' as const } } : {}),
+    });
+    closers.push(() => cache.close());
+    return createCache({ stores: [createKeyv(cache)] });
+  };
+  const peer = (keyv: Keyv) => {
+    closers.push(() => keyv.disconnect());
+    return createCache({ stores: [keyv] });
+  };
+  const managers: Ctx['managers'] = {
+    Redis: {
+      [LARDER]: larder(createRedisStore({ url: redis.url }), false),
+      [LARDER_L1]: larder(createRedisStore({ url: redis.url }), true),
+      [PEER]: peer(new Keyv({ store: new KeyvRedis(redis.url), namespace: 'cm' })),
+    },
+    memcached: {
+      [LARDER]: larder(await createMemcachedStore({ servers: [memcached.servers] }), false),
+      // memcached has no tracking: the L1 hears of other instances' writes over a Redis Pub/Sub bus.
+      [LARDER_L1]: larder(await createMemcachedStore({ servers: [memcached.servers] }), true, redis.url),
+      [PEER]: peer(new Keyv({ store: new KeyvMemcache(memcached.servers, { logger: silent }), namespace: 'cm' })),
+    },
+  };
+  for (const backend of BACKENDS) {
+    for (const manager of Object.values(managers[backend])) {
+      for (let start = 0; start < KEYS; start += 100) {
+        await manager.mset(Array.from({ length: 100 }, (_, j) => ({ key: key(start + j), value: VALUE })));
+      }
+    }
+  }
+  return { redis, memcached, managers, closers };
+}
+
+function cases(): BenchCase<Ctx>[] {
+  const list: BenchCase<Ctx>[] = [];
+  for (const backend of BACKENDS) {
+    for (const concurrency of [1, 64]) {
+      for (const subject of [PEER, LARDER, LARDER_L1]) {
+        list.push({
+          op: `${backend} get (hit) ×${concurrency}`,
+          subject,
+          concurrency,
+          run: (c, i) => c.managers[backend][subject]?.get(key(i)),
+        });
+      }
+    }
+    // No set rows for the L1 subject: its keys are written only in setup, so every get it makes
+    // is a hot read (a write would drop the key from this L1 and, over the bus, queue invalidations).
+    for (const concurrency of [1, 64]) {
+      for (const subject of [PEER, LARDER]) {
+        list.push({
+          op: `${backend} set ×${concurrency}`,
+          subject,
+          concurrency,
+          run: (c, i) => c.managers[backend][subject]?.set(key(i), VALUE, 600_000),
+        });
+      }
+    }
+  }
+  return list;
+}
+
+/** The keyv scenario. */
+export const scenario: Scenario<Ctx> = {
+  name: 'keyv',
+  description:
+    'cache-manager 7 get (hit) / set of a ~200-byte object at 1 and 64 in flight, over createKeyv (larder) and over keyv + @keyv/redis and @keyv/memcache, on one redis-server and one memcached on loopback; 1,000 keys, so with the L1 on every get is a hot read.',
+  baseline: PEER,
+  setup,
+  cases: cases(),
+  counters: [
+    {
+      // Client CPU per operation: steadier than ops/s on a loaded machine (the servers' CPU is not in it).
+      name: 'client CPU µs/op',
+      read: () => {
+        const { user, system } = process.cpuUsage();
+        return user + system;
+      },
+      digits: 1,
+    },
+  ],
+  targets: BACKENDS.flatMap((backend) =>
+    [1, 64].flatMap((n) => [
+      { op: `${backend} get (hit) ×${n}`, subject: LARDER, over: PEER, atLeast: 1 },
+      { op: `${backend} get (hit) ×${n}`, subject: LARDER_L1, over: PEER, atLeast: 10 },
+      { op: `${backend} set ×${n}`, subject: LARDER, over: PEER, atLeast: 1 },
+    ]),
+  ),
+  notes: [
+    `"${PEER}" is cache-manager over keyv + @keyv/redis on the Redis rows and keyv + @keyv/memcache on the memcached rows (Keyv's JSON serialization, as their users run them).`,
+    `"${LARDER}": createKeyv over a larder Cache (Keyv's serialization off, larder's codec). "${LARDER_L1}": the same with larder's L1 (Redis: CLIENT TRACKING; memcached: a Redis Pub/Sub bus).`,
+    'Versions: cache-manager 7.2.9, keyv 5.6.0, @keyv/redis 5.1.6 (node-redis), @keyv/memcache 2.0.2 (memjs), ioredis 6.0.0, memjs 1.3.2.',
+  ],
+  async teardown(c) {
+    for (const close of c.closers) await close().catch(() => undefined);
+    await Promise.all([c.redis.stop(), c.memcached.stop()]);
+  },
+};
