@@ -7,7 +7,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { BackendError, ConfigError } from '@larder/core';
+import { BackendError, ConfigError, isLarderError } from '@larder/core';
 import { asLowLevelClient, buildClient } from './client';
 import { DEFAULT_ATTRIBUTES, type DynamoDbCredentials } from './options';
 import { scrubError, secretsOf } from './scrub';
@@ -189,7 +189,7 @@ export async function ensureTable(
   progress('active', `table ${table} is ACTIVE`, 'ACTIVE');
 
   const ttl = await enableTtl(client, table, ttlAttribute, progress, actions).catch((error) => {
-    throw error instanceof ConfigError ? error : fail('TTL set-up', error);
+    throw isLarderError(error, 'E_CONFIG') ? error : fail('TTL set-up', error);
   });
   return { table, created, status: 'ACTIVE', keyAttribute, ttlAttribute, ttl, actions };
 }

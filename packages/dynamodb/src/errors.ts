@@ -1,4 +1,4 @@
-import { BackendError, type TimeoutError, ValueTooLargeError } from '@larder/core';
+import { BackendError, isLarderError, type TimeoutError, type ValueTooLargeError } from '@larder/core';
 import type { Deadline } from './batch';
 import { type DynamoDbTarget, explainDynamoDbError } from './explain';
 import { scrubError } from './scrub';
@@ -19,7 +19,9 @@ export function toLarderError(
   secrets: readonly string[],
   target: DynamoDbTarget,
 ): BackendError | ValueTooLargeError {
-  if (error instanceof BackendError || error instanceof ValueTooLargeError) return error;
+  // Already mapped (by code and brand: the error may come from another copy of core).
+  if (isLarderError(error, 'E_BACKEND') || isLarderError(error, 'E_TIMEOUT')) return error;
+  if (isLarderError(error, 'E_VALUE_TOO_LARGE')) return error;
   const cause = scrubError(error, secrets);
   if (deadline.signal.aborted || cause.name === 'AbortError') {
     const timeout: TimeoutError = deadline.timeoutError();

@@ -4,7 +4,7 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { BackendError } from '@larder/core';
+import { BackendError, isLarderError } from '@larder/core';
 import type { TtlMs } from '@larder/core/driver';
 import { Deadline } from './batch';
 import { ABSENT_OR_EXPIRED, LIVE } from './conditions';
@@ -112,7 +112,7 @@ async function conditionalAdd(
     );
     return { value: Number(out.Attributes?.[table.options.attributes.value]?.N) };
   } catch (error) {
-    if (error instanceof BackendError && isConditionFailure(error.cause)) {
+    if (isLarderError(error, 'E_BACKEND') && isConditionFailure(error.cause)) {
       const old = (error.cause as { Item?: Item }).Item;
       return old ? { old } : {};
     }

@@ -11,7 +11,7 @@ import {
   type ScanCommandOutput,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { BackendError, ValueTooLargeError } from '@larder/core';
+import { isLarderError, ValueTooLargeError } from '@larder/core';
 import type { Payload, TtlMs } from '@larder/core/driver';
 import { BATCH_GET_LIMIT, BATCH_WRITE_LIMIT, chunk, Deadline, untilProcessed } from './batch';
 import { isConditionFailure, toLarderError } from './errors';
@@ -198,7 +198,7 @@ export class DynamoTable {
       await this.send(command, operation, deadline);
       return true;
     } catch (error) {
-      if (error instanceof BackendError && isConditionFailure(error.cause)) return false;
+      if (isLarderError(error, 'E_BACKEND') && isConditionFailure(error.cause)) return false;
       throw error;
     }
   }

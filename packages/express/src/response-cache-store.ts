@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { isLarderError } from '@larder/core';
 import type { CacheLike } from './options';
 import { decodeEntry, encodeEntry, isVaryHead, type StoredResponse, type VaryHead } from './response-cache-entry';
 import { variantKey } from './response-cache-key';
@@ -40,8 +41,7 @@ export class ResponseStore {
     // A cache with `onError: 'miss'` resolves failed reads as misses and reports them only as
     // events (a batched read's without a key): any backend failure of this cache counts.
     cache.on?.('error', (event) => {
-      const code = (event.error as { code?: unknown } | undefined)?.code;
-      if (code === 'E_BACKEND' || code === 'E_TIMEOUT') this.markDown();
+      if (isLarderError(event.error, ['E_BACKEND', 'E_TIMEOUT'])) this.markDown();
     });
   }
 
@@ -161,7 +161,7 @@ export class ResponseStore {
       try {
         return await this.cache.compareAndSet(key, expected, value, this.ttlMs);
       } catch (error) {
-        if ((error as { code?: string }).code !== 'E_UNSUPPORTED_OPERATION') throw error;
+        if (!isLarderError(error, 'E_UNSUPPORTED_OPERATION')) throw error;
       }
     }
     // Without an atomic compare-and-set: check, then write (a racing invalidation can be missed).

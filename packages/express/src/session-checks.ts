@@ -1,11 +1,11 @@
-import { InvalidArgumentError, InvalidKeyError } from '@larder/core';
+import { InvalidArgumentError, InvalidKeyError, isLarderError } from '@larder/core';
 import { describe } from '@larder/core/driver';
 import type { SessionCookie, SessionData } from './session-envelope';
 
 /** What `set`/`touch` accept: a `SessionData`, or express-session's / @fastify/session's session object. */
 export type SessionInput = SessionData | { cookie?: SessionCookie | null };
 
-const BACKEND_CODES = new Set(['E_BACKEND', 'E_TIMEOUT']);
+const BACKEND_CODES = ['E_BACKEND', 'E_TIMEOUT'];
 
 /** Session ids are non-empty strings (a number or an object is a caller bug, not a key). */
 export function checkSid(sid: unknown): asserts sid is string {
@@ -23,6 +23,5 @@ export function checkSession(session: unknown): asserts session is SessionInput 
 
 /** A failure of the backend (it marks the store disconnected), not of the input. */
 export function isBackendError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && BACKEND_CODES.has(code);
+  return isLarderError(err, BACKEND_CODES);
 }

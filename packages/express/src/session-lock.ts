@@ -1,11 +1,4 @@
-import {
-  ConfigError,
-  LarderError,
-  LockTimeoutError,
-  parseTtl,
-  type Ttl,
-  UnsupportedOperationError,
-} from '@larder/core';
+import { ConfigError, isLarderError, LarderError, parseTtl, type Ttl, UnsupportedOperationError } from '@larder/core';
 import type { CacheLike } from './options';
 import { baseOf } from './session-merge';
 
@@ -100,7 +93,7 @@ export function sessionLock(options: SessionLockOptions) {
         reload(req, next);
       },
       (error: unknown) =>
-        next(error instanceof LockTimeoutError ? new SessionLockTimeoutError(waitMs, { cause: error }) : error),
+        next(isLarderError(error, 'E_LOCK_TIMEOUT') ? new SessionLockTimeoutError(waitMs, { cause: error }) : error),
     );
   };
 }

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { InvalidArgumentError, type Ttl, UnsupportedOperationError } from '@larder/core';
+import { InvalidArgumentError, isLarderError, type Ttl } from '@larder/core';
 import { FailOpenWatch } from './fail-open-watch';
 import {
   type CacheLike,
@@ -312,7 +312,7 @@ export class CacheSessionStore extends EventEmitter {
     try {
       found = await this.watch.guarded(sid, () => this.sessions.touch(sid, ttl));
     } catch (err) {
-      if (!(err instanceof UnsupportedOperationError)) throw err;
+      if (!isLarderError(err, 'E_UNSUPPORTED_OPERATION')) throw err;
       // A driver without an expiry-only write: fall back to rewriting the session (merged onto what this request read).
       return this.save(sid, session, true);
     }

@@ -1,4 +1,4 @@
-import { BackendError, TimeoutError } from '@larder/core';
+import { BackendError, isLarderError, TimeoutError } from '@larder/core';
 import { scrubError, scrubText } from '@larder/core/driver';
 import { type BinaryResponse, type Request, statusText } from './binary-protocol';
 import { explainMemcachedError } from './explain';
@@ -53,7 +53,7 @@ export class Requests {
             check(answers);
             return;
           } catch (error) {
-            if (error instanceof BackendError) throw error;
+            if (isLarderError(error)) throw error;
             const ejected = this.topology.failure(node);
             // The node's keys live elsewhere now: resend them through the ring.
             if (ejected) return this.quietPerNode(op, group, check);
@@ -81,7 +81,7 @@ export class Requests {
 
   /** The error of a transport failure (a TimeoutError when the node did not answer in time). */
   transportError(op: string, node: Node, error: unknown): BackendError {
-    if (error instanceof BackendError) return error;
+    if (isLarderError(error, 'E_BACKEND') || isLarderError(error, 'E_TIMEOUT')) return error;
     if (error instanceof RequestTimeout) return new TimeoutError(op, DRIVER, this.options.timeoutMs);
     // Wrap a scrubbed copy: the client's error (or its cause) may carry the SASL credentials.
     const cause = scrubError(error, this.secrets);

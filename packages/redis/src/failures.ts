@@ -1,4 +1,4 @@
-import { BackendError, LarderError, TimeoutError } from '@larder/core';
+import { BackendError, isLarderError, type LarderError, TimeoutError } from '@larder/core';
 import { explainRedisError, isConnectionLost, lastConnectionError, type RedisTarget } from './explain';
 import { isCluster, reconnectAttempts } from './ioredis-internals';
 import type { RedisClient } from './options';
@@ -43,7 +43,7 @@ export interface FailureContext {
  * scrubbed copy of the client's error.
  */
 export function storeError(op: string, error: unknown, context: FailureContext): LarderError {
-  if (error instanceof LarderError) return error;
+  if (isLarderError(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (message === 'Command timed out') return new TimeoutError(op, DRIVER, context.commandTimeoutMs);
   // A command queued while the connection was down fails with ioredis' "max retries" words: the

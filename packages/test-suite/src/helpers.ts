@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { LarderError } from '@larder/core';
+import { isLarderError, LarderError } from '@larder/core';
 
 let counter = 0;
 
@@ -64,6 +64,9 @@ export async function expectError(
   try {
     await promise;
   } catch (error) {
+    // The brand and code are the contract (they hold across copies of core); the class is checked too,
+    // because an app with one core must get the class it imported.
+    assert.ok(isLarderError(error), `${what}: expected a larder error (branded), got ${describeError(error)}`);
     assert.ok(error instanceof type, `${what}: expected ${type.name}, got ${describeError(error)}`);
     const actual = (error as { code?: unknown }).code;
     if (code === undefined) {

@@ -1,4 +1,11 @@
-import { BackendError, ConfigError, describe, LarderError, ValueTooLargeError } from '../contract/errors';
+import {
+  BackendError,
+  ConfigError,
+  describe,
+  isLarderError,
+  type LarderError,
+  ValueTooLargeError,
+} from '../contract/errors';
 import type { CacheStore, Payload, TtlMs } from '../contract/store';
 import type { L1Description, StoreDescription } from '../contract/store-description';
 import { type ResolvedL1Options, resolveL1Options } from '../l1/options';
@@ -379,7 +386,7 @@ export class Engine {
 
 /** Returns `error` if it is a LarderError, else a `BackendError` wrapping it. */
 export function asLarderError(error: unknown, driver: string, operation: string): LarderError {
-  if (error instanceof LarderError) return error;
+  if (isLarderError(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
   return new BackendError(`${driver} ${operation} failed: ${message}`, driver, { cause: error });
 }

@@ -1,4 +1,10 @@
-/** Every error larder throws carries a stable `code` and, where there is one, the `cause`. */
+/**
+ * The brand of every larder error: a registered symbol, so it is the same in every copy of core
+ * (two installs, a bundle, another realm), where `instanceof` against one copy's classes fails.
+ */
+const LARDER_ERROR = Symbol.for('larder.error');
+
+/** Every error larder throws carries a stable `code`, the brand (see `isLarderError`) and, where there is one, the `cause`. */
 export class LarderError extends Error {
   /** Stable machine-readable code, e.g. `E_INVALID_KEY`. */
   readonly code: string;
@@ -8,6 +14,38 @@ export class LarderError extends Error {
     this.name = new.target.name;
     this.code = code;
   }
+}
+// On the prototype: inherited by every subclass (in drivers too), and not printed by util.inspect.
+Object.defineProperty(LarderError.prototype, LARDER_ERROR, { value: true });
+
+/** The class of each code core's own errors use (drivers and integrations add codes of their own). */
+export interface LarderErrorCodes {
+  E_INVALID_KEY: InvalidKeyError;
+  E_INVALID_TTL: InvalidTtlError;
+  E_SERIALIZATION: SerializationError;
+  E_VALUE_TOO_LARGE: ValueTooLargeError;
+  E_INVALID_ARGUMENT: InvalidArgumentError;
+  E_UNSUPPORTED_OPERATION: UnsupportedOperationError;
+  E_DRIVER_NOT_FOUND: DriverNotFoundError;
+  E_CONFIG: ConfigError;
+  E_BACKEND: BackendError;
+  E_TIMEOUT: TimeoutError;
+  E_LOCK_TIMEOUT: LockTimeoutError;
+}
+
+/**
+ * True for an error larder threw, whichever copy of larder threw it: checks the registered brand
+ * (`Symbol.for('larder.error')`) and the `code`, never `instanceof`. With `code` (one or a list),
+ * also checks the code: `isLarderError(err, 'E_SERIALIZATION')`.
+ */
+export function isLarderError<C extends keyof LarderErrorCodes>(error: unknown, code: C): error is LarderErrorCodes[C];
+export function isLarderError(error: unknown, code?: string | readonly string[]): error is LarderError;
+export function isLarderError(error: unknown, code?: string | readonly string[]): error is LarderError {
+  if (typeof error !== 'object' || error === null) return false;
+  const branded = error as { [LARDER_ERROR]?: unknown; code?: unknown };
+  if (branded[LARDER_ERROR] !== true || typeof branded.code !== 'string') return false;
+  if (code === undefined) return true;
+  return typeof code === 'string' ? branded.code === code : code.includes(branded.code);
 }
 
 /** The key is empty, not a string, or too long for the backend. */

@@ -1,4 +1,4 @@
-import { SerializationError } from '../contract/errors';
+import { isLarderError, SerializationError } from '../contract/errors';
 import type { Payload } from '../contract/store';
 
 /**
@@ -73,7 +73,8 @@ export const jsonCodec: Codec = {
     try {
       return JSON.stringify(value, replacer);
     } catch (error) {
-      if (error instanceof SerializationError) throw new SerializationError(error.message.replace('%KEY%', key), key);
+      if (isLarderError(error, 'E_SERIALIZATION'))
+        throw new SerializationError(error.message.replace('%KEY%', key), key);
       throw new SerializationError(`Cannot encode the value for key '${key}': ${(error as Error).message}`, key, {
         cause: error,
       });

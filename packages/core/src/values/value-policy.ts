@@ -1,29 +1,23 @@
-import {
-  ConfigError,
-  DriverNotFoundError,
-  InvalidKeyError,
-  InvalidTtlError,
-  type LarderError,
-  SerializationError,
-  UnsupportedOperationError,
-  ValueTooLargeError,
-} from '../contract/errors';
+import { isLarderError, type LarderError, SerializationError } from '../contract/errors';
+
+const INPUT_CODES: readonly string[] = [
+  'E_INVALID_KEY',
+  'E_INVALID_TTL',
+  'E_SERIALIZATION',
+  'E_VALUE_TOO_LARGE',
+  'E_UNSUPPORTED_OPERATION',
+  'E_CONFIG',
+  'E_DRIVER_NOT_FOUND',
+  'E_INVALID_ARGUMENT',
+];
 
 /**
  * Errors caused by the caller's input or set-up. They reject whatever `onError` says: failing
  * open on them would hide bugs, and nothing was sent to the backend.
  */
 export function isInputError(error: LarderError): boolean {
-  return (
-    error instanceof InvalidKeyError ||
-    error instanceof InvalidTtlError ||
-    error instanceof SerializationError ||
-    error instanceof ValueTooLargeError ||
-    error instanceof UnsupportedOperationError ||
-    error instanceof ConfigError ||
-    error instanceof DriverNotFoundError ||
-    error.code === 'E_INVALID_ARGUMENT'
-  );
+  // By code, not class: a driver's error may come from another copy of core.
+  return isLarderError(error, INPUT_CODES);
 }
 
 /**
@@ -48,7 +42,7 @@ export function rawValueSize(value: unknown, key: string, maxBytes: number): num
       const size = measure(value as object, []);
       return size >= 0 ? size : walk(value as object, key, '', []);
     } catch (error) {
-      if (error instanceof SerializationError) throw error;
+      if (isLarderError(error, 'E_SERIALIZATION')) throw error;
       // The walks recurse: a value nested some ten thousand deep overflows the stack.
       const why =
         error instanceof RangeError ? 'it is nested too deeply' : `reading it failed: ${(error as Error)?.message}`;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { LarderError } from '@larder/core';
+import { isLarderError } from '@larder/core';
 import type { CacheStore } from '@larder/core/driver';
 
 /**
@@ -115,7 +115,7 @@ export async function outcomeOf(call: MatrixCall, errors?: unknown[]): Promise<C
   } catch (error) {
     if (error instanceof assert.AssertionError) throw error;
     errors?.push(error);
-    assert.ok(error instanceof LarderError, `a call failing under a fault rejects with a LarderError, got ${error}`);
+    assert.ok(isLarderError(error), `a call failing under a fault rejects with a LarderError, got ${error}`);
     return [error.name, Date.now() - started];
   }
 }

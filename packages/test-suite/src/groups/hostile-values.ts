@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { SerializationError, ValueTooLargeError } from '@larder/core';
+import { isLarderError, SerializationError, ValueTooLargeError } from '@larder/core';
 import { describeError, expectError, uniqueKey } from '../helpers';
 import type { CacheUnderTest } from '../options';
 import type { GroupDefinition } from '../registry';
@@ -122,7 +122,7 @@ async function exactOrRefused(cache: CacheUnderTest, name: string, value: unknow
     await cache.set(key, value);
   } catch (error) {
     assert.ok(
-      error instanceof SerializationError,
+      isLarderError(error, 'E_SERIALIZATION'),
       `${name}: refused with ${describeError(error)}, not SerializationError`,
     );
     assert.equal(await cache.get(key), 'previous', `${name}: the previous value changed after a refused set`);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { LarderError } from '@larder/core';
+import { isLarderError } from '@larder/core';
 import { expectLarderError, uniqueKey } from '../helpers';
 import type { GroupDefinition } from '../registry';
 
@@ -196,7 +196,7 @@ export const counters: GroupDefinition = {
           const key = uniqueKey();
           await cache.set(key, value);
           const error = await expectLarderError(() => cache.increment(key), `increment of ${JSON.stringify(value)}`);
-          assert.ok(error instanceof LarderError);
+          assert.ok(isLarderError(error));
           assert.deepEqual(await cache.get(key), value, `value ${JSON.stringify(value)} intact`);
         }
       },

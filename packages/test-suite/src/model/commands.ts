@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { LarderError } from '@larder/core';
+import { isLarderError } from '@larder/core';
 import fc from 'fast-check';
 import { delay, describeError } from '../helpers';
 import type { CacheUnderTest } from '../options';
@@ -101,7 +101,7 @@ export async function runSequence(
     try {
       answer = { value: await invoke(cache, command) };
     } catch (error) {
-      if (!(error instanceof LarderError)) throw error;
+      if (!isLarderError(error)) throw error;
       answer = { rejected: describeError(error) };
     }
     window.end = now();

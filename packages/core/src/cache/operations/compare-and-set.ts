@@ -1,4 +1,4 @@
-import { UnsupportedOperationError } from '../../contract/errors';
+import { isLarderError, UnsupportedOperationError } from '../../contract/errors';
 import type { CacheStore, Payload, TtlMs } from '../../contract/store';
 import { jsonCodec } from '../../values/codec';
 import { LOCK_KEY_PREFIX } from '../../values/key-policy';
@@ -53,7 +53,7 @@ export async function compareAndSet(
       );
     }
   } catch (error) {
-    if (error instanceof UnsupportedOperationError) throw error;
+    if (isLarderError(error, 'E_UNSUPPORTED_OPERATION')) throw error;
     reads.changed(full);
     throw engine.report(view, 'compareAndSet', key, error);
   }

@@ -1,4 +1,4 @@
-import { describe, InvalidArgumentError, SerializationError, UnsupportedOperationError } from '../../contract/errors';
+import { describe, InvalidArgumentError, isLarderError, UnsupportedOperationError } from '../../contract/errors';
 import type { Payload, TtlMs } from '../../contract/store';
 import { sleep } from '../../util/timeout';
 import type { CacheTier } from '../../util/tracing';
@@ -275,7 +275,7 @@ function decodeOrMiss(engine: Engine, view: View, payload: Payload, key: string)
   try {
     return engine.decode(payload, key);
   } catch (error) {
-    if (!(error instanceof SerializationError)) throw error;
+    if (!isLarderError(error, 'E_SERIALIZATION')) throw error;
     engine.report(view, 'remember', key, error);
     return undefined;
   }
