@@ -4,7 +4,7 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { BackendError, InvalidKeyError, UnsupportedOperationError } from '@larder/core';
+import { BackendError, InvalidKeyError, isLarderError, UnsupportedOperationError } from '@larder/core';
 import type { RateLimitReply, RateLimitRequest } from '@larder/core/driver';
 import { Deadline } from './batch';
 import { isConditionFailure } from './errors';
@@ -93,7 +93,7 @@ export async function rateLimit(table: DynamoTable, key: string, request: RateLi
     const count = countOf(out.Attributes, table, key);
     return reply(true, limit - count, count === 0 ? 0 : resetMs, 0);
   } catch (error) {
-    if (!(error instanceof BackendError && isConditionFailure(error.cause))) throw error;
+    if (!(isLarderError(error, 'E_BACKEND') && isConditionFailure(error.cause))) throw error;
     // Not admitted (or nothing to refund): the item that failed the condition holds the count.
     const count = countOf((error.cause as { Item?: Item }).Item, table, key);
     return refund

@@ -1,7 +1,8 @@
-import { BackendError, InvalidArgumentError, LarderError, UnsupportedOperationError } from '../contract/errors';
+import { InvalidArgumentError, isLarderError, UnsupportedOperationError } from '../contract/errors';
 import type { CacheStore } from '../contract/store';
 import { withTimeout } from '../util/timeout';
 import { assertKey, checkKeyBytes } from '../values/key-policy';
+import { isInputError } from '../values/value-policy';
 import type { RateLimitOperation, RateLimitReply, RateLimitRequest } from './contract';
 import { LocalLimiter } from './local-limiter';
 import {
@@ -166,7 +167,7 @@ export class RateLimiter {
       reply = await (timeoutMs > 0 ? withTimeout(call, timeoutMs, 'rateLimit', store.driver) : call);
     } catch (error) {
       // Wrong input or an algorithm the driver cannot run exactly: the caller's to fix, not an outage.
-      if (error instanceof LarderError && !(error instanceof BackendError)) throw error;
+      if (isLarderError(error) && isInputError(error)) throw error;
       return this.#down(id, key, request, error);
     }
     return { ...reply, limit: o.limit, source: 'store' };
