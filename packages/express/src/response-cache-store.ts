@@ -52,21 +52,17 @@ export class ResponseStore {
 
   /** Reads the entry for a request: base key and generation in one batched read, then the variant if the URI varies. */
   async lookup(base: string, generation: string, headers: IncomingHttpHeaders): Promise<Lookup> {
-    let timer: NodeJS.Timeout | undefined;
-    const budget = new Promise<typeof TIMED_OUT>((resolve) => {
-      // Timers run before I/O in an event-loop turn: one more turn lets a reply that already
-      // arrived settle the lookup before the budget is declared spent.
-      timer = setTimeout(() => setImmediate(() => resolve(TIMED_OUT)), this.budgetMs);
-    });
+    const deadline = Date.now() + this.budgetMs;
     try {
-      const pair = await this.#within(this.#getTwo(base, generation), budget);
+      const pair = await this.#within(this.#getTwo(base, generation), this.budgetMs);
       if (pair === TIMED_OUT || !this.available()) return { kind: 'unavailable' };
       const [value, gen] = pair as [unknown, unknown];
       const current = typeof gen === 'string' ? gen : undefined;
       if (current === undefined) return { kind: 'miss', fwd: 'uri-miss', gen: undefined, head: undefined };
       if (isVaryHead(value)) {
         if (value.g !== current) return { kind: 'miss', fwd: 'uri-miss', gen: current, head: undefined };
-        const variant = await this.#within(this.cache.get(variantKey(base, value.v, headers)), budget);
+        const left = Math.max(1, deadline - Date.now());
+        const variant = await this.#within(this.cache.get(variantKey(base, value.v, headers)), left);
         if (variant === TIMED_OUT || !this.available()) return { kind: 'unavailable' };
         return this.#result(decodeEntry(variant), 'vary-miss', current, value);
       }
@@ -74,8 +70,6 @@ export class ResponseStore {
     } catch {
       this.markDown();
       return { kind: 'unavailable' };
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -150,10 +144,23 @@ export class ResponseStore {
     return Promise.all([this.cache.get(a), this.cache.get(b)]);
   }
 
-  #within<T>(work: Promise<T>, budget: Promise<typeof TIMED_OUT>): Promise<T | typeof TIMED_OUT> {
-    // An abandoned call may still reject later: never an unhandled rejection.
-    work.catch(() => {});
-    return Promise.race([work, budget]);
+  /** Settles with the call's value, or `TIMED_OUT` once `ms` have passed (the call is then abandoned). */
+  #within<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+    return new Promise<T | typeof TIMED_OUT>((resolve, reject) => {
+      // Timers run before I/O in an event-loop turn: one more turn lets a reply that already
+      // arrived settle the lookup before the budget is declared spent.
+      const timer = setTimeout(() => setImmediate(() => resolve(TIMED_OUT)), ms);
+      work.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   async #compareAndSet(key: string, expected: string | undefined, value: string): Promise<boolean> {

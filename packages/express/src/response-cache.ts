@@ -51,6 +51,9 @@ export interface ResponseCacheMiddleware extends Middleware {
   stats(): ResponseCacheStats;
 }
 
+/** How many URLs' keys a middleware remembers (oldest forgotten first). */
+const KEY_MEMO_SIZE = 1000;
+
 /** Where a request's entries live. */
 interface Target {
   origin: Origin;
@@ -78,6 +81,7 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
   const store = new ResponseStore(o.cache.namespace(o.prefix), o.ttlMs, o.budgetMs);
   const keyOf = o.key ?? defaultResource;
   const flights = new Map<string, Flight>();
+  const keys = new Map<string, { base: string; generation: string }>();
   const pending = new Set<Promise<unknown>>();
   const counters = { hits: 0, misses: 0, stored: 0, collapsed: 0, unavailable: 0, waiting: 0 };
   const track = (work: Promise<unknown>) => {
@@ -120,12 +124,21 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
     if (typeof resource !== 'string') {
       throw new ConfigError(`responseCache key must return a string, got ${typeof resource}`, 'key');
     }
-    return {
+    // The two SHA-256 keys of a URL are remembered (they are most of a hit's own CPU time).
+    const memo = o.vary.length === 0 ? `${origin.scheme} ${origin.host} ${resource}` : undefined;
+    const known = memo === undefined ? undefined : keys.get(memo);
+    if (known) return { origin, resource, base: known.base, generation: known.generation };
+    const target = {
       origin,
       resource,
       base: baseKey(origin, resource, o.vary, req.headers),
       generation: generationKey(resource),
     };
+    if (memo !== undefined) {
+      if (keys.size >= KEY_MEMO_SIZE) keys.delete(keys.keys().next().value as string);
+      keys.set(memo, { base: target.base, generation: target.generation });
+    }
+    return target;
   }
 
   function afterLookup(
