@@ -1,7 +1,8 @@
 import { type CacheManager, configFromEnv, createCacheManager, type Env } from '@larder/core';
 import { CacheSessionStore, responseCache } from '@larder/express';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type Request, type Response } from 'express';
 import session from 'express-session';
+import { errorHandler, storeUnavailable } from './errors';
 import { logFailures } from './failure-log';
 import { healthz } from './health';
 import { livePage } from './live-page';
@@ -109,9 +110,20 @@ export function createApp(env: Env = process.env, options: ExampleOptions = {}):
     const current = db.get(id) ?? { id, name: '', email: '' };
     const next: Customer = { ...current, ...pick(body), id };
     db.set(id, next);
-    // Invalidate after the write: the next read loads the new record.
-    await cache.delete(`customer:${id}`);
-    await reportCache.invalidate('/reports/daily');
+    // Invalidate after the write: the next read loads the new record. With the cache down the
+    // update still succeeds (fail open, like the reads); the cached copy may then be stale until
+    // its TTL, which the response says and the console logs.
+    const invalidated = await Promise.all([
+      cache.delete(`customer:${id}`).then(
+        () => true,
+        () => false,
+      ),
+      reportCache.invalidate('/reports/daily').then(
+        () => true,
+        () => false,
+      ),
+    ]);
+    res.set('X-Cache-Invalidated', invalidated.every(Boolean) ? 'yes' : 'no');
     res.json(next);
   };
   app.put('/customers/:id', update);
@@ -127,7 +139,7 @@ export function createApp(env: Env = process.env, options: ExampleOptions = {}):
 
   app.post('/login', (req, res, next) => {
     const name = typeof req.body?.name === 'string' && req.body.name ? req.body.name : 'guest';
-    if (!req.session) return void res.status(503).json({ error: 'session store unavailable' });
+    if (!req.session) return storeUnavailable(res);
     req.session.regenerate((err) => {
       if (err) return next(err);
       req.session.user = name;
@@ -138,7 +150,7 @@ export function createApp(env: Env = process.env, options: ExampleOptions = {}):
   });
 
   app.get('/me', (req, res, next) => {
-    if (!req.session) return void res.status(503).json({ error: 'session store unavailable' });
+    if (!req.session) return storeUnavailable(res);
     if (!req.session.user) return void res.status(401).json({ error: 'not logged in' });
     req.session.visits = (req.session.visits ?? 0) + 1;
     req.session.save((err) => (err ? next(err) : res.json({ user: req.session.user, visits: req.session.visits })));
@@ -151,11 +163,7 @@ export function createApp(env: Env = process.env, options: ExampleOptions = {}):
 
   app.get('/healthz', (req, res, next) => health(req, res).catch(next));
 
-  // Errors (a backend down included) become a 500 with the error code, never a stack trace.
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const code = (err as { code?: string })?.code ?? 'E_INTERNAL';
-    if (!res.headersSent) res.status(500).json({ error: code });
-  });
+  app.use(errorHandler);
 
   return {
     app,
