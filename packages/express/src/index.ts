@@ -1,4 +1,4 @@
-export type { CacheLike, SessionStoreOptions } from './options';
+export type { SessionStoreOptions } from './options';
 export { type RateLimiterLike, type RateLimitMiddleware, type RateLimitOptions, rateLimit } from './rate-limit';
 export {
   type ClientRateLimitInfo,

@@ -1,41 +1,9 @@
-import { ConfigError, parseTtl, type Ttl } from '@larder/core';
-
-/**
- * The part of the `Cache` facade (`@larder/core`) the integrations use. Declared structurally so
- * that any `Cache` (or a namespace of one) fits; integrations take a `Cache`, never a driver.
- */
-export interface CacheLike {
-  get<T = unknown>(key: string): Promise<T | undefined>;
-  set(key: string, value: unknown, ttl?: Ttl): Promise<void>;
-  delete(key: string): Promise<boolean>;
-  touch(key: string, ttl?: Ttl): Promise<boolean>;
-  has(key: string): Promise<boolean>;
-  keys(): AsyncIterable<string>;
-  clear(): Promise<void>;
-  namespace(name: string): CacheLike;
-  /** Batched read (merge and `userKey` use it; every `Cache` has it). */
-  getMany?<T = unknown>(keys: Iterable<string>): Promise<(T | undefined)[]>;
-  /** Write-if-unchanged (`undefined` expected = absent); sessions merge with it. Without it a save overwrites. */
-  compareAndSet?(key: string, expected: unknown, value: unknown, ttl?: Ttl): Promise<boolean>;
-  /** A cross-process lock (`sessionLock` uses it). */
-  lock?(
-    name: string,
-    ttl: Ttl,
-  ): { acquire(): Promise<boolean>; block(wait: Ttl): Promise<void>; release(): Promise<boolean> };
-  /** The cache's error policy; when it is not `'throw'` (or unknown) the store watches error events. */
-  readonly onError?: 'throw' | 'miss';
-  /** Error events (a fail-open cache's only signal), with the key relative to the store prefix. */
-  on?(
-    event: 'error',
-    listener: (event: { readonly key?: string | undefined; readonly error: unknown }) => void,
-  ): unknown;
-  getStore(): Promise<{ readonly driver: string; readonly capabilities: { readonly enumerate: boolean } }>;
-}
+import { type Cache, ConfigError, parseTtl, type Ttl } from '@larder/core';
 
 /** Options of `CacheSessionStore`. */
 export interface SessionStoreOptions {
-  /** The cache sessions live in (e.g. `caches.sessionStore()`); a `Cache`, never a driver. */
-  cache: CacheLike;
+  /** The cache sessions live in (e.g. `caches.sessionStore()`); a `Cache`, never a driver. Sessions fail closed whatever its `onError`. */
+  cache: Cache;
   /** Namespace of the session keys inside the cache. @default 'sess' */
   prefix?: string;
   /** Lifetime of a session whose cookie has no expiry (a browser-session cookie). @default '1d' */
@@ -67,7 +35,8 @@ export interface SessionStoreOptions {
 
 /** Options after validation. */
 export interface ResolvedSessionStoreOptions {
-  cache: CacheLike;
+  /** The given cache seen with `onError: 'throw'` (`withOptions`): sessions always fail closed. */
+  cache: Cache;
   prefix: string;
   ttlMs: number;
   /** `undefined` = relative default (10% of the session lifetime, capped at 1 h). */
@@ -79,7 +48,7 @@ export interface ResolvedSessionStoreOptions {
 
 /** Validates the session store options once, at construction. */
 export function resolveSessionStoreOptions(options: SessionStoreOptions): ResolvedSessionStoreOptions {
-  if (!options || typeof options.cache?.get !== 'function' || typeof options.cache?.set !== 'function') {
+  if (!options || typeof options.cache?.get !== 'function' || typeof options.cache?.withOptions !== 'function') {
     throw new ConfigError('CacheSessionStore needs { cache }: a Cache from @larder/core (not a driver)', 'cache');
   }
   // Namespaces add their own ':' separator; accept the connect-redis style 'sess:' too.
@@ -92,7 +61,7 @@ export function resolveSessionStoreOptions(options: SessionStoreOptions): Resolv
     throw new ConfigError(`CacheSessionStore maxTracked must be an integer >= 0, got ${maxTracked}`, 'maxTracked');
   }
   return {
-    cache: options.cache,
+    cache: options.cache.withOptions({ onError: 'throw' }),
     prefix,
     ttlMs: parseTtl(options.ttl ?? '1d'),
     touchAfterMs:

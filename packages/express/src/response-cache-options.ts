@@ -1,5 +1,5 @@
+import type { Cache } from '@larder/core';
 import { ConfigError, parseTtl, type Ttl } from '@larder/core';
-import type { CacheLike } from './options';
 
 /** What a response-cache key function receives (Express and plain `node:http` requests both fit). */
 export interface KeyRequest {
@@ -12,7 +12,7 @@ export interface KeyRequest {
 /** Options of the `responseCache` middleware. */
 export interface ResponseCacheOptions {
   /** Where responses are kept (a `Cache` or a namespace of one). */
-  cache: CacheLike;
+  cache: Cache;
   /** Longest time a response is kept; its own `s-maxage`/`max-age`/`Expires` can only shorten it. */
   ttl: Ttl;
   /**
@@ -36,7 +36,7 @@ export interface ResponseCacheOptions {
 
 /** Options after validation. */
 export interface ResolvedResponseCacheOptions {
-  cache: CacheLike;
+  cache: Cache;
   ttlMs: number;
   key: ((req: KeyRequest) => string) | undefined;
   vary: string[];

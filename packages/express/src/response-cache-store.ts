@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { isLarderError } from '@larder/core';
-import type { CacheLike } from './options';
+import { type Cache, isLarderError } from '@larder/core';
 import { decodeEntry, encodeEntry, isVaryHead, type StoredResponse, type VaryHead } from './response-cache-entry';
 import { variantKey } from './response-cache-key';
 
@@ -32,7 +31,7 @@ export class ResponseStore {
   #downUntil = 0;
 
   constructor(
-    private readonly cache: CacheLike,
+    private readonly cache: Cache,
     private readonly ttlMs: number,
     private readonly budgetMs: number,
     watchErrors = true,

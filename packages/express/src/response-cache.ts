@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Cache } from '@larder/core';
 import { ConfigError } from '@larder/core';
-import type { CacheLike } from './options';
 import { captureResponse } from './response-cache-capture';
 import type { StoredResponse } from './response-cache-entry';
 import {
@@ -292,7 +292,7 @@ const STANDALONE_GENERATION_TTL_MS = 24 * 3_600_000;
  * `prefix` and the default key (path + query): all variants, on every host when `url` is
  * relative. Resolves true if the URL had entries.
  */
-export async function invalidate(cache: CacheLike, url: string, options: { prefix?: string } = {}): Promise<boolean> {
+export async function invalidate(cache: Cache, url: string, options: { prefix?: string } = {}): Promise<boolean> {
   const store = new ResponseStore(cache.namespace(options.prefix ?? 'rc'), STANDALONE_GENERATION_TTL_MS, 0, false);
   return store.invalidate(generationKey(defaultResource(requestFor(url))));
 }

@@ -1,10 +1,10 @@
+import type { Cache } from '@larder/core';
 import { UnsupportedOperationError } from '@larder/core';
-import type { CacheLike } from './options';
 import { decodeEnvelope, inflate, type SessionData } from './session-envelope';
 import { followExpiry } from './session-expiry';
 
 /** Rejects with `UnsupportedOperationError` naming the driver when it cannot enumerate its keys. */
-export async function requireEnumeration(cache: CacheLike, operation: string): Promise<void> {
+export async function requireEnumeration(cache: Cache, operation: string): Promise<void> {
   const store = await cache.getStore();
   if (!store.capabilities.enumerate) {
     throw new UnsupportedOperationError(
@@ -16,7 +16,7 @@ export async function requireEnumeration(cache: CacheLike, operation: string): P
 }
 
 /** Every session id under the session namespace. */
-export async function listIds(cache: CacheLike, sessions: CacheLike): Promise<string[]> {
+export async function listIds(cache: Cache, sessions: Cache): Promise<string[]> {
   await requireEnumeration(cache, 'listing sessions');
   const ids: string[] = [];
   for await (const key of sessions.keys()) ids.push(key);
@@ -25,7 +25,7 @@ export async function listIds(cache: CacheLike, sessions: CacheLike): Promise<st
 
 /** The live sessions among `ids`, each with its `id` and the latest expiry known (`knownExpiry(sid, data)`). */
 export async function readSessions(
-  sessions: CacheLike,
+  sessions: Cache,
   ids: readonly string[],
   knownExpiry: (sid: string, data: string) => number | undefined,
 ): Promise<SessionData[]> {

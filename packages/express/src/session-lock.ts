@@ -1,5 +1,12 @@
-import { ConfigError, isLarderError, LarderError, parseTtl, type Ttl, UnsupportedOperationError } from '@larder/core';
-import type { CacheLike } from './options';
+import {
+  type Cache,
+  ConfigError,
+  isLarderError,
+  LarderError,
+  parseTtl,
+  type Ttl,
+  UnsupportedOperationError,
+} from '@larder/core';
 import { baseOf } from './session-merge';
 
 /** The lock of one session: the part of `@larder/core`'s `Lock` the middleware uses. */
@@ -26,7 +33,7 @@ export class SessionLockTimeoutError extends LarderError {
 }
 
 /** The cache lock `session-lock:<sid>`; `UnsupportedOperationError` for a cache without `lock()`. */
-export function lockOf(cache: CacheLike, sid: string, ttl: Ttl): SessionLockHandle {
+export function lockOf(cache: Cache, sid: string, ttl: Ttl): SessionLockHandle {
   if (typeof cache.lock !== 'function') {
     throw new UnsupportedOperationError('sessionLock', 'session', 'the cache has no lock() (use a @larder/core Cache)');
   }

@@ -1,12 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { InvalidArgumentError, isLarderError, type Ttl } from '@larder/core';
-import { FailOpenWatch } from './fail-open-watch';
-import {
-  type CacheLike,
-  type ResolvedSessionStoreOptions,
-  resolveSessionStoreOptions,
-  type SessionStoreOptions,
-} from './options';
+import { type Cache, InvalidArgumentError, isLarderError, type Ttl } from '@larder/core';
+import { type ResolvedSessionStoreOptions, resolveSessionStoreOptions, type SessionStoreOptions } from './options';
 import { adoptExpressSessionStore } from './session-adoption';
 import { checkSession, checkSid, isBackendError, type SessionInput } from './session-checks';
 import {
@@ -57,11 +51,9 @@ const MAX_HOUR = 3_600_000;
  */
 export class CacheSessionStore extends EventEmitter {
   private readonly options: ResolvedSessionStoreOptions;
-  private readonly sessions: CacheLike;
+  private readonly sessions: Cache;
   private readonly tracked = new Map<string, Tracked>();
   private probeTimer: NodeJS.Timeout | undefined;
-  /** Turns errors a fail-open cache swallowed back into rejections (sessions fail closed). */
-  private readonly watch: FailOpenWatch;
   /** False between a backend error and the next successful call. */
   connected = true;
 
@@ -80,15 +72,13 @@ export class CacheSessionStore extends EventEmitter {
     super();
     this.options = resolveSessionStoreOptions(options);
     this.sessions = this.options.cache.namespace(this.options.prefix);
-    this.watch = new FailOpenWatch(this.options.cache, this.options.prefix);
     adoptExpressSessionStore(CacheSessionStore, options.Store);
     const { cache, userKey, prefix } = this.options;
     this.users =
       userKey === undefined ? undefined : new UserIndex(cache.namespace(`${prefix}-user`), this.sessions, userKey);
     this.merge = {
       read: (sid) => this.sessions.get(sid),
-      compareAndSet: (sid, expected, payload, ttlMs) =>
-        this.sessions.compareAndSet?.(sid, expected, payload, ttlMs) ?? Promise.resolve(false),
+      compareAndSet: (sid, expected, payload, ttlMs) => this.sessions.compareAndSet(sid, expected, payload, ttlMs),
     };
   }
 
@@ -199,7 +189,7 @@ export class CacheSessionStore extends EventEmitter {
 
   private async read(sid: string): Promise<SessionData | null> {
     checkSid(sid);
-    const stored = await this.watch.guarded(sid, () => this.sessions.get<unknown>(sid));
+    const stored = await this.sessions.get<unknown>(sid);
     this.ok();
     if (stored === undefined) {
       if (!this.tracked.get(sid)?.gone) this.tracked.delete(sid);
@@ -241,9 +231,7 @@ export class CacheSessionStore extends EventEmitter {
       if (!known || known.gone) return this.writeExpiry(sid, session, undefined, expiresAt);
       return this.push(sid, session, known, expiresAt);
     }
-    const written = await this.watch.guarded(sid, () =>
-      this.write(sid, base, data, cookieText(cookie), expiresAt, ttl),
-    );
+    const written = await this.write(sid, base, data, cookieText(cookie), expiresAt, ttl);
     this.ok();
     if (!written) {
       // Read before it was destroyed or regenerated: it stays gone.
@@ -275,8 +263,7 @@ export class CacheSessionStore extends EventEmitter {
   /** Makes the user index (with `userKey`) cover this session until `expiresAt`. */
   private async indexUser(sid: string, data: object, expiresAt: number, ttl: number): Promise<void> {
     const user = this.users?.userOf(data as Record<string, unknown>);
-    if (user !== undefined)
-      await this.watch.guarded(sid, () => (this.users as UserIndex).add(user, sid, expiresAt, ttl));
+    if (user !== undefined) await (this.users as UserIndex).add(user, sid, expiresAt, ttl);
   }
 
   private async extend(sid: string, session: SessionInput): Promise<void> {
@@ -294,7 +281,7 @@ export class CacheSessionStore extends EventEmitter {
     this.tracked.delete(sid);
     if (this.options.maxTracked > 0)
       this.track(sid, { stored: '', data: '', writtenExpiry: 0, knownExpiry: 0, gone: true });
-    await this.watch.guarded(sid, () => this.sessions.delete(sid));
+    await this.sessions.delete(sid);
     this.ok();
   }
 
@@ -310,7 +297,7 @@ export class CacheSessionStore extends EventEmitter {
     if (ttl <= 0) return;
     let found: boolean;
     try {
-      found = await this.watch.guarded(sid, () => this.sessions.touch(sid, ttl));
+      found = await this.sessions.touch(sid, ttl);
     } catch (err) {
       if (!isLarderError(err, 'E_UNSUPPORTED_OPERATION')) throw err;
       // A driver without an expiry-only write: fall back to rewriting the session (merged onto what this request read).

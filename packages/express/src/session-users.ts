@@ -1,5 +1,5 @@
+import type { Cache } from '@larder/core';
 import { ConfigError } from '@larder/core';
-import type { CacheLike } from './options';
 import { decodeEnvelope } from './session-envelope';
 
 /** Most sessions whose indexed expiry this process remembers (saves a read of the index per save). */
@@ -21,8 +21,8 @@ export class UserIndex {
   private readonly recorded = new Map<string, number>();
 
   constructor(
-    private readonly index: CacheLike,
-    private readonly sessions: CacheLike,
+    private readonly index: Cache,
+    private readonly sessions: Cache,
     private readonly userKey: string,
   ) {
     for (const [cache, name] of [
@@ -92,14 +92,13 @@ export class UserIndex {
       const changed = change(entries) || Object.keys(entries).length !== before;
       if (!changed) return;
       const ids = Object.keys(entries);
-      const compareAndSet = this.index.compareAndSet as NonNullable<CacheLike['compareAndSet']>;
       if (ids.length === 0) {
         if (raw === undefined || (await this.index.delete(user))) return;
         continue;
       }
       const ttl = Math.max(...ids.map((sid) => entries[sid] as number)) - Date.now();
       if (ttl <= 0) return;
-      if (await compareAndSet.call(this.index, user, raw, JSON.stringify(entries), ttl)) return;
+      if (await this.index.compareAndSet(user, raw, JSON.stringify(entries), ttl)) return;
     }
   }
 
@@ -108,8 +107,7 @@ export class UserIndex {
     const now = Date.now();
     const ids = Object.keys(entries).filter((sid) => (entries[sid] as number) > now);
     if (ids.length === 0) return [];
-    const getMany = this.sessions.getMany as NonNullable<CacheLike['getMany']>;
-    const values = await getMany.call(this.sessions, ids);
+    const values = await this.sessions.getMany(ids);
     return ids.filter((sid, i) => {
       const value = values[i];
       if (value === undefined) return false;

@@ -1,14 +1,13 @@
 import { Cache } from '@larder/core';
 import { type RedisServer, startRedis } from '@larder/dev-services';
 import { createRedisStore } from '@larder/redis';
-import type { CacheLike } from '../src/index';
 import { countingMemoryCache } from './helpers';
 
 /** A backend the session tests run on: the memory driver, or a real redis-server started by the test file. */
 export interface Backend {
   name: string;
   /** A fresh cache (own prefix) on this backend. */
-  cache(): CacheLike;
+  cache(): Cache;
 }
 
 /** The memory and Redis backends; call `start`/`stop` from the file's beforeAll/afterAll. */

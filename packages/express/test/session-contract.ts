@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { CacheLike } from '../src/index';
+import type { Cache } from '@larder/core';
 import { CacheSessionStore, type SessionData } from '../src/index';
 import { call } from './helpers';
 
@@ -10,7 +10,7 @@ interface Hooks {
 }
 
 /** The express-session Store contract, run against a Cache (memory, Redis, ...). */
-export function sessionStoreContract(name: string, createCache: () => Promise<CacheLike>, hooks: Hooks): void {
+export function sessionStoreContract(name: string, createCache: () => Promise<Cache>, hooks: Hooks): void {
   const { describe, it, beforeAll } = hooks;
   describe(`CacheSessionStore contract on ${name}`, () => {
     let store: CacheSessionStore;

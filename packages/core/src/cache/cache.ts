@@ -1,4 +1,4 @@
-import { describe, InvalidArgumentError } from '../contract/errors';
+import { ConfigError, describe, InvalidArgumentError } from '../contract/errors';
 import type { CacheStore, StoreCapabilities } from '../contract/store';
 import type { L1Description, StoreDescription } from '../contract/store-description';
 import { rateLimitHost } from '../rate-limit/host';
@@ -17,12 +17,12 @@ import { Lock } from './operations/lock';
 import { storeLockBackend, withHeldLock } from './operations/lock-backend';
 import { get, write } from './operations/read-write';
 import { type RememberResult, remember, rememberFromStore, rememberWithStatus } from './operations/remember';
-import type { CacheOptions, RememberOptions, WithLockOptions } from './options';
+import type { CacheOptions, CacheViewOptions, RememberOptions, WithLockOptions } from './options';
 import { tracedBatch, tracedKey, tracedRemember } from './traced-calls';
 import type { View } from './view';
 
 export type { RememberResult } from './operations/remember';
-export type { CacheOptions, RememberOptions, WithLockOptions } from './options';
+export type { CacheOptions, CacheViewOptions, RememberOptions, WithLockOptions } from './options';
 
 /** How `namespace()` hands a namespace its engine and view through the public constructor. */
 const SHARED = Symbol('larder.cache.shared');
@@ -284,6 +284,19 @@ export class Cache {
   /** A rate limiter on this cache's store, its counts under the reserved `__larder:rate:` namespace (see `RateLimiterOptions`). */
   rateLimiter(options: RateLimiterOptions): RateLimiter {
     return new RateLimiter(rateLimitHost(this.#engine, this.#view), options);
+  }
+
+  /**
+   * This cache with other options, sharing its engine: the same store, keys, L1, single-flight,
+   * events and stats. Only `onError` can differ (e.g. `{ onError: 'throw' }` for sessions, which
+   * always fail closed, over a cache that fails open).
+   */
+  withOptions(options: CacheViewOptions): Cache {
+    const onError = options?.onError ?? this.#view.onError;
+    if (onError !== 'throw' && onError !== 'miss') {
+      throw new ConfigError(`onError must be 'throw' or 'miss', got ${describe(onError)}`, 'onError');
+    }
+    return this.#share(this.#view.withOnError(onError));
   }
 
   /** A cache whose keys live under `<prefix><name>:`, sharing this cache's store, single-flight, events and stats. */

@@ -12,6 +12,12 @@ export interface CacheOptions extends CommonStoreOptions {
   prefix?: string;
 }
 
+/** Options of `Cache.withOptions`: what a view of a cache may set differently from it. */
+export interface CacheViewOptions {
+  /** Whether failed backend calls reject (`throw`) or read as misses (`miss`) through this view. @default the cache's */
+  onError?: 'throw' | 'miss';
+}
+
 /** Options of `remember`. */
 export interface RememberOptions {
   /** Keep the value this long past its TTL; within it, serve it stale while one background refresh runs, and serve it when the loader fails. */

@@ -74,22 +74,22 @@ export class CacheManager {
     const storeName = name ?? this.config.default ?? 'memory';
     let cache = this.#caches.get(storeName);
     if (!cache) {
-      cache = this.#build(storeName, undefined);
+      cache = this.#build(storeName);
       this.#caches.set(storeName, cache);
     }
     return cache;
   }
 
   /**
-   * Returns the `Cache` sessions use (`config.sessionStore`, else the default store). It shares
-   * the store's connection but always fails closed (`onError: 'throw'`): a lost session write
-   * is a logged-out user.
+   * Returns the `Cache` sessions use (`config.sessionStore`, else the default store): a view of
+   * that store's cache (`withOptions`: the same connection, L1, events and stats) that always
+   * fails closed (`onError: 'throw'`): a lost session write is a logged-out user.
    */
   sessionStore(): Cache {
     const storeName = this.config.sessionStore ?? this.config.default ?? 'memory';
     let cache = this.#sessionCaches.get(storeName);
     if (!cache) {
-      cache = this.#build(storeName, 'throw');
+      cache = this.store(storeName).withOptions({ onError: 'throw' });
       this.#sessionCaches.set(storeName, cache);
     }
     return cache;
@@ -122,8 +122,8 @@ export class CacheManager {
   /** Closes every store this manager built (ready stores passed in the config belong to the caller). */
   async close(): Promise<void> {
     this.#closed = true;
-    // The L1s' invalidation connections belong to the caches this manager built.
-    const caches = [...this.#caches.values(), ...this.#sessionCaches.values()];
+    // The L1s' invalidation connections belong to the caches this manager built (session views share them).
+    const caches = [...this.#caches.values()];
     await Promise.allSettled(caches.map((cache) => cache.closeL1()));
     const built = [...this.#stores.entries()].filter(([name]) => !isCacheStore(this.config.stores?.[name]));
     this.#stores.clear();
@@ -144,7 +144,7 @@ export class CacheManager {
     if (failed) throw failed.reason;
   }
 
-  #build(storeName: string, forcedOnError: 'throw' | undefined): Cache {
+  #build(storeName: string): Cache {
     if (this.#closed) throw new ConfigError('This CacheManager is closed', 'manager');
     const entry = this.#storeConfig(storeName);
     const options: CommonStoreOptions = isCacheStore(entry) ? {} : entry;
@@ -158,7 +158,7 @@ export class CacheManager {
       ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
       ...(options.traceKeys === true ? { traceKeys: true } : {}),
       ...(options.l1 === undefined ? {} : { l1: options.l1 }),
-      onError: forcedOnError ?? options.onError ?? 'throw',
+      onError: options.onError ?? 'throw',
     });
   }
 
