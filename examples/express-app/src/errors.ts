@@ -19,7 +19,10 @@ export function errorHandler(err: unknown, _req: Request, res: Response, _next: 
     return;
   }
   const code = typeof e.code === 'string' ? e.code : 'E_INTERNAL';
-  if (code === 'E_BACKEND' || code === 'E_TIMEOUT') return storeUnavailable(res, code);
+  if (code === 'E_BACKEND' || code === 'E_TIMEOUT') {
+    storeUnavailable(res, code);
+    return;
+  }
   res.status(500).json({ error: code });
 }
 

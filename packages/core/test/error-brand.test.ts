@@ -8,7 +8,7 @@ import {
   InvalidKeyError,
   InvalidTtlError,
   isLarderError,
-  LarderError,
+  type LarderError,
   LockTimeoutError,
   SerializationError,
   TimeoutError,
