@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConfigError, parseTtl, type Ttl } from '@larder/core';
-import { envReader } from '@larder/core/driver';
+import { checkUrlUserinfo, envReader } from '@larder/core/driver';
 import { type DynamoDbDriverConfig, dynamoConnectionFromEnv, TABLE_NAME } from './env';
 
 /** Attribute names of the cache table, like Laravel's `attributes`. */
@@ -113,6 +113,7 @@ export function resolveOptions(options: DynamoDbStoreOptions = {}, env: Env = pr
     );
   }
   // The environment fills what the config leaves out, validated as configFromEnv validates it.
+  if (options.endpoint !== undefined) checkUrlUserinfo(options.endpoint, 'endpoint');
   const fromEnv =
     options.endpoint === undefined || options.region === undefined ? dynamoConnectionFromEnv(envReader(env)) : {};
   return {

@@ -1,6 +1,6 @@
 import type { ConnectionOptions } from 'node:tls';
 import { ConfigError, parseTtl, type Ttl } from '@larder/core';
-import type { HostPort } from '@larder/core/driver';
+import { checkUrlUserinfo, type HostPort, redactText } from '@larder/core/driver';
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import type { RedisDriverConfig } from './env';
 
@@ -105,18 +105,13 @@ export const DEFAULT_MAX_KEY_BYTES = 64 * 1024;
 /** Redis's default `proto-max-bulk-len`. */
 export const DEFAULT_MAX_VALUE_BYTES = 512 * 1024 * 1024;
 
-const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^/@\s]+)@/gi;
-
-/** Replaces the password in every URL of `text` with `***`. */
-export function redact(text: string): string {
-  return text.replace(USERINFO, (_m, scheme: string, info: string) => {
-    const colon = info.indexOf(':');
-    return colon === -1 ? `${scheme}***@` : `${scheme}${info.slice(0, colon)}:***@`;
-  });
-}
+/** Replaces the password in every URL of `text` with `***`, by parsing (core's `redactText`). */
+export const redact: (text: string) => string = redactText;
 
 /** Parses `redis://[user[:password]@]host[:port][/db]` (or `rediss://`); errors never show the password. */
 export function parseRedisUrl(url: string, variable = 'url'): NodeAddress {
+  // The same check as REDIS_URL's: a userinfo with an unencoded '/' or '@' is refused unseen.
+  checkUrlUserinfo(url, variable);
   let parsed: URL;
   try {
     parsed = new URL(url);

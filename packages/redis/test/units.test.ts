@@ -36,6 +36,21 @@ describe('options', () => {
     expect(() => parseRedisUrl('http://u:secret@h')).not.toThrow(/secret/);
     expect(redact('redis://u:secret@h:1 and rediss://:pw@x')).toBe('redis://u:***@h:1 and rediss://:***@x');
   });
+  it('refuses a URL given in code whose user:password part is not valid, showing none of it (as REDIS_URL)', () => {
+    for (const url of ['redis://u:Pa/ss-SECRET@host:6379', 'redis://:p@ss-SECRET@127.0.0.1']) {
+      for (const options of [{ url }, { replicaUrls: [url] }]) {
+        let error: unknown;
+        try {
+          resolveOptions(options);
+        } catch (caught) {
+          error = caught;
+        }
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as Error).message).toContain('percent-encode the password');
+        expect((error as Error).message).not.toMatch(/SECRET|ss-|host|127\.0\.0\.1/);
+      }
+    }
+  });
   it('picks the mode and inherits replica credentials', () => {
     expect(resolveOptions({}).mode).toBe('single');
     const r = resolveOptions({ url: 'redis://:pw@p:1', replicaUrls: ['redis://r:2'], readFrom: 'replica' });

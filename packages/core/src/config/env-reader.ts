@@ -2,6 +2,7 @@ import { ConfigError } from '../contract/errors';
 import { parseTtl } from '../values/ttl';
 import { redactEnvValue } from './redact';
 import type { StoreConfig } from './store-config';
+import { checkUrlUserinfo } from './url-userinfo';
 
 /** An environment: `process.env` or any plain record of strings. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -102,6 +103,8 @@ export function envReader(env: Env): EnvReader {
   };
   const checkUrl = (name: string, value: string, protocols: readonly string[]): string => {
     const allowed = `a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')} and naming a host`;
+    // Before anything prints it: a password with an unencoded '/' or '@' would be half-shown.
+    checkUrlUserinfo(value, name);
     let url: URL;
     try {
       url = new URL(value);
@@ -111,6 +114,20 @@ export function envReader(env: Env): EnvReader {
     if (!protocols.includes(url.protocol) || url.hostname === '') throw invalid(name, value, allowed);
     return value;
   };
+  // `user:password@host` in a host variable: credentials have their own variables, and a password
+  // with a space or a comma could not be hidden reliably in a message, so none of it is shown.
+  const hosts = (name: string): string | undefined => {
+    const value = string(name);
+    if (value?.includes('@')) {
+      throw new ConfigError(
+        `Invalid ${name}: host:port items cannot carry a user or password (an '@' was found); ` +
+          'the value is not shown: it may hold a secret',
+        name,
+      );
+    }
+    return value;
+  };
+  const hostList = (name: string): string[] | undefined => (hosts(name) === undefined ? undefined : list(name));
   const checkHostPort = (name: string, value: string, defaultPort: number): HostPort => {
     const parsed = parseHostPort(value, defaultPort);
     if (!parsed) {
@@ -129,15 +146,16 @@ export function envReader(env: Env): EnvReader {
     },
     urls: (name, protocols) => list(name)?.map((item) => checkUrl(name, item, protocols)),
     hostPort: (name, defaultPort) => {
-      const value = string(name);
+      const value = hosts(name);
       return value === undefined ? undefined : checkHostPort(name, value, defaultPort);
     },
-    hostPorts: (name, defaultPort) => list(name)?.map((item) => checkHostPort(name, item, defaultPort)),
+    hostPorts: (name, defaultPort) => hostList(name)?.map((item) => checkHostPort(name, item, defaultPort)),
     address: (name, defaultPort) => {
-      const value = string(name);
+      const value = hosts(name);
       return value === undefined ? undefined : formatHostPort(checkHostPort(name, value, defaultPort));
     },
-    addresses: (name, defaultPort) => list(name)?.map((item) => formatHostPort(checkHostPort(name, item, defaultPort))),
+    addresses: (name, defaultPort) =>
+      hostList(name)?.map((item) => formatHostPort(checkHostPort(name, item, defaultPort))),
     duration: (name, options = {}) => {
       const value = string(name);
       if (value === undefined) return undefined;

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigError } from '@larder/core';
-import type {
-  InvalidationHandlers,
-  InvalidationMessage,
-  InvalidationOptions,
-  InvalidationSource,
+import {
+  checkUrlUserinfo,
+  type InvalidationHandlers,
+  type InvalidationMessage,
+  type InvalidationOptions,
+  type InvalidationSource,
 } from '@larder/core/driver';
 import { Redis } from 'ioredis';
 
@@ -30,6 +31,7 @@ interface WireMessage {
  */
 export function larderBus(options: InvalidationOptions): InvalidationSource {
   if (options.busUrl === undefined) throw new ConfigError('the L1 bus needs a busUrl (CACHE_BUS_URL)', 'CACHE_BUS_URL');
+  checkUrlUserinfo(options.busUrl, 'CACHE_BUS_URL');
   const origin = randomUUID();
   const channel = busChannel(options.prefix);
   let client: Redis | undefined;
