@@ -42,4 +42,17 @@ describe('@larder/redis/env', () => {
     expect(config({ REDIS_URL: 'rediss://user:p%40ss@[::1]:6380/2' }).url).toBe('rediss://user:p%40ss@[::1]:6380/2');
     expect(config({ REDIS_URL: 'redis://cache.local' }).url).toBe('redis://cache.local');
   });
+
+  it('never takes part of a password for the port it names', () => {
+    for (const url of ['redis://app:hunter2@/0', 'redis://u:Pa/ss-SECRET@host:6379', 'redis://u:hunter2@x@host:1a']) {
+      let message = '';
+      try {
+        config({ REDIS_URL: url });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^Invalid REDIS_URL/);
+      expect(message).not.toMatch(/hunter2|SECRET|Pa'/);
+    }
+  });
 });
