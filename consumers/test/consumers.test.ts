@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { type RedisServer, startRedis } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Prepared, prepare, TS_PROJECTS } from './prepare';
+import { type Prepared, prepare, repo, TS_PROJECTS } from './prepare';
 import { type NodeRun, runNode } from './run-node';
 
 // The packages as an app meets them: packed with `pnpm pack`, installed from the tarballs into
@@ -54,6 +54,27 @@ describe.each(TS_PROJECTS)('a TypeScript app, %s (npm)', (project) => {
     const { code, output } = prepared.typescript[project]!;
     expect({ code, output }).toEqual({ code: 0, output: '' });
     expectClean(await runNode(path.join('dist', 'index.js'), npmProject(project)));
+  });
+});
+
+describe('an app in a pnpm workspace with hoist=false (core depends on no driver)', () => {
+  const workspace = () => path.join(prepared.dir, 'pnpm');
+
+  it('finds @larder/memory from the app, run from its own folder', async () => {
+    expectClean(await runNode('smoke.js', path.join(workspace(), 'apps', 'web')));
+  });
+
+  it('finds it from the main script, run from the workspace root', async () => {
+    expectClean(await runNode(path.join('apps', 'web', 'smoke.js'), workspace()));
+  });
+});
+
+describe('the built CLI', () => {
+  it('`node packages/cli/dist/bin.js doctor` loads the Redis driver (CACHE_DRIVER=redis)', async () => {
+    const bin = path.join(repo, 'packages', 'cli', 'dist', 'bin.js');
+    const run = await runNode(bin, prepared.dir, { CACHE_DRIVER: 'redis', REDIS_URL: redis.url }, ['doctor']);
+    expect(run.stdout, run.stderr).toContain('1 store(s) ok, 0 failed');
+    expect(run.code).toBe(0);
   });
 });
 

@@ -84,8 +84,10 @@ async function build(work: string, final: string): Promise<Prepared> {
   fs.writeFileSync(path.join(npm, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline'], {
     cwd: npm,
+    env: cleanEnv(),
     maxBuffer: 16 * 1024 * 1024,
   });
+  await installPnpmWorkspace(work, tarballs);
   const typescript: Prepared['typescript'] = {};
   for (const project of TS_PROJECTS) {
     const projectDir = path.join(npm, project);
@@ -97,6 +99,34 @@ async function build(work: string, final: string): Promise<Prepared> {
     PUBLISHED.map((name) => ({ name, tarball: path.join(tarballDir, path.basename(tarballs[name]!)) })),
   );
   return { dir: final, tarballs, packages, typescript };
+}
+
+/** The pnpm workspace with `hoist=false` (`fixtures/pnpm-hoist-false`): apps/web depends on core and memory only. */
+async function installPnpmWorkspace(work: string, tarballs: Record<string, string>): Promise<void> {
+  const workspace = path.join(work, 'pnpm');
+  fs.cpSync(path.join(fixtures, 'pnpm-hoist-false'), workspace, { recursive: true });
+  const web = path.join(workspace, 'apps', 'web');
+  const manifest = JSON.parse(fs.readFileSync(path.join(web, 'package.json'), 'utf8'));
+  for (const name of ['core', 'memory']) {
+    manifest.dependencies[`@larder/${name}`] = `file:../../../tarballs/${path.basename(tarballs[name]!)}`;
+  }
+  fs.writeFileSync(path.join(web, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  // Not frozen: CI=true would make pnpm insist on a lockfile this fixture does not have.
+  await run('pnpm', ['install', '--no-frozen-lockfile', '--prefer-offline', '--reporter=silent'], {
+    cwd: workspace,
+    env: cleanEnv(),
+    maxBuffer: 16 * 1024 * 1024,
+  });
+}
+
+/**
+ * The environment of an install outside this workspace: without the npm_* / pnpm_* settings and
+ * NODE_PATH that pnpm hands to its scripts (NODE_PATH would let a blank project see this repository's packages).
+ */
+function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(npm_|pnpm_|NODE_PATH$|INIT_CWD$)/i.test(name)),
+  );
 }
 
 /** Compiles a project with the repository's TypeScript; a failure is a verdict, not an error. */

@@ -11,11 +11,16 @@ export interface NodeRun {
  * Runs a script with the Node that runs the tests (so CI's Node 22 and 24 runs smoke on their
  * own Node), with only the environment it is given on top of PATH and HOME: a blank app's env.
  */
-export function runNode(script: string, cwd: string, env: Record<string, string> = {}): Promise<NodeRun> {
+export function runNode(
+  script: string,
+  cwd: string,
+  env: Record<string, string> = {},
+  args: readonly string[] = [],
+): Promise<NodeRun> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [script],
+      [script, ...args],
       {
         cwd,
         timeout: 60_000,

@@ -3,6 +3,7 @@
 // topology publishing, value sizing and copying.
 export type { LockBackend } from './cache/operations/lock';
 export { registerDriverEnvironment } from './config/driver-environments';
+export { type DriverModule, defineDriver, type LarderDriver, type LazyDriver } from './config/driver-registry';
 export {
   type DriverEnvironment,
   type Env,

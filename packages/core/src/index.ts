@@ -23,6 +23,7 @@ export {
   ENV_VARIABLES,
   envVariables,
 } from './config/config-from-env';
+export { type DriverSource, registerDriver } from './config/driver-registry';
 export type { Env } from './config/env-reader';
 export {
   CacheManager,

@@ -1,5 +1,6 @@
-import type { DriverFactory } from '@larder/core/driver';
+import { defineDriver } from '@larder/core/driver';
 import { DynamoDbStore } from './dynamodb-store';
+import { larderEnv } from './env';
 import type { DynamoDbStoreOptions } from './options';
 
 export {
@@ -15,6 +16,7 @@ export {
 } from './create-tables';
 export { createDynamoDbStore, DynamoDbStore } from './dynamodb-store';
 export type { DynamoDbDriverConfig } from './env';
+export { larderEnv } from './env';
 export { MAX_ITEM_BYTES, MAX_KEY_BYTES } from './item';
 export {
   DEFAULT_ATTRIBUTES,
@@ -24,9 +26,12 @@ export {
   type ResolvedDynamoDbOptions,
 } from './options';
 
-/** The manager's factory for `driver: 'dynamodb'`; with `createTable: true` it resolves once the table is ready. */
-export const larderDriver: DriverFactory<DynamoDbStoreOptions> = async (config, context) => {
+/**
+ * The `dynamodb` driver: what `createCacheManager` loads by name, or takes in `drivers: [...]`; with
+ * `createTable: true` the store resolves once the table is ready.
+ */
+export const larderDriver = defineDriver(larderEnv, async (config: DynamoDbStoreOptions, context) => {
   const store = new DynamoDbStore(config, context.env);
   await store.whenReady();
   return store;
-};
+});

@@ -1,4 +1,5 @@
-import type { DriverFactory } from '@larder/core/driver';
+import { defineDriver } from '@larder/core/driver';
+import { larderEnv } from './env';
 import { MemoryStore } from './memory-store';
 import type { MemoryStoreOptions } from './options';
 
@@ -11,5 +12,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   return new MemoryStore(options);
 }
 
-/** The `memory` driver, as the CacheManager loads it. Facade options (prefix, ttl...) are ignored here. */
-export const larderDriver: DriverFactory<MemoryStoreOptions> = (config) => new MemoryStore(config);
+export { larderEnv } from './env';
+
+/**
+ * The `memory` driver: what `createCacheManager` loads by name, or takes in `drivers: [...]`.
+ * Facade options (prefix, ttl...) are the Cache's, not the store's.
+ */
+export const larderDriver = defineDriver(larderEnv, (config: MemoryStoreOptions) => new MemoryStore(config));

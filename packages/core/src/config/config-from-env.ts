@@ -1,5 +1,6 @@
 import { L1_VARIABLES, l1FromEnv } from '../l1/env';
-import { driverEnvironments } from './driver-environments';
+import { driverEnvironments, environmentSearch } from './driver-environments';
+import { checkDriverSource, type DriverSource, environmentOf } from './driver-registry';
 import { type DriverEnvironment, type Env, envReader } from './env-reader';
 import { BUILTIN_DRIVERS } from './manager';
 import type { CacheManagerConfig, StoreConfig } from './store-config';
@@ -7,11 +8,16 @@ import type { CacheManagerConfig, StoreConfig } from './store-config';
 /** Options of `configFromEnv`. */
 export interface ConfigFromEnvOptions {
   /**
-   * Names of custom drivers the app registers with `extend()`. `CACHE_DRIVER`, `SESSION_DRIVER` and
-   * `SESSION_STORE` may name them; each gets a store of that name (`{ driver: name }`).
-   * Any other unknown name fails at start-up. @default []
+   * Drivers besides the built-in ones found installed: names of custom drivers the app registers
+   * with `extend()`, and driver packages given explicitly (`import * as redis from '@larder/redis'`,
+   * for bundles and layouts where larder cannot find them). `CACHE_DRIVER`, `SESSION_DRIVER` and
+   * `SESSION_STORE` may name them; a custom name gets a store of that name (`{ driver: name }`);
+   * the packages are passed on in the config's `drivers`. Any other unknown name fails at start-up.
+   * @default []
    */
-  drivers?: readonly string[];
+  drivers?: readonly (string | DriverSource)[];
+  /** The app's folder, where built-in driver packages are looked for. @default the working directory, then the main script */
+  root?: string;
   /**
    * Environment modules to use besides (or instead of, for the same driver name) the built-in
    * drivers' `<package>/env` entries found installed, e.g. `[larderEnv]` from `@larder/redis/env`
@@ -33,7 +39,8 @@ const CORE_VARIABLES = [
 
 /** Every environment variable `configFromEnv` reads: core's, then those of each driver found. */
 export function envVariables(options: ConfigFromEnvOptions = {}): string[] {
-  return [...new Set([...CORE_VARIABLES, ...driverEnvironments(options.environments).flatMap((e) => e.variables)])];
+  const found = driverEnvironments(environmentsOf(options), options.root);
+  return [...new Set([...CORE_VARIABLES, ...found.flatMap((e) => e.variables)])];
 }
 
 /**
@@ -57,26 +64,32 @@ export function configFromEnv(env: Env = process.env, options: ConfigFromEnvOpti
   const stores: Record<string, StoreConfig> = {};
   const aliases: Record<string, string> = {};
   const sessionAliases: Record<string, string> = {};
-  for (const environment of driverEnvironments(options.environments)) {
+  for (const environment of driverEnvironments(environmentsOf(options), options.root)) {
     Object.assign(stores, environment.stores(read));
     Object.assign(aliases, environment.aliases);
     Object.assign(sessionAliases, environment.sessionAliases);
   }
-  for (const name of options.drivers ?? []) stores[name] ??= { driver: name };
+  const packages: DriverSource[] = [];
+  for (const entry of options.drivers ?? []) {
+    if (typeof entry === 'string') stores[entry] ??= { driver: entry };
+    else packages.push(entry);
+  }
   const storeNames = [...Object.keys(stores), ...Object.keys(aliases)];
 
   const pickStore = (variable: string, value: string | undefined): string | undefined => {
     if (value === undefined) return undefined;
     const name = aliases[value] ?? value;
     if (!(name in stores)) {
-      const missing = BUILTIN_DRIVERS[value];
+      const pkg = BUILTIN_DRIVERS[value];
+      const searched = pkg === undefined ? undefined : environmentSearch(pkg, options.root);
       throw read.invalid(
         variable,
         value,
         `one of ${storeNames.join(', ')} (${
-          missing
-            ? `install ${missing} to use '${value}'`
-            : 'a custom driver must be listed in configFromEnv(env, { drivers: [...] })'
+          pkg === undefined
+            ? 'a custom driver must be listed in configFromEnv(env, { drivers: [...] })'
+            : `'${value}' is the driver of ${pkg}, not found from ${searched?.join(', ') ?? 'the app'}: ` +
+              `install it in the app, or pass it: configFromEnv(env, { drivers: [await import('${pkg}')] })`
         })`,
       );
     }
@@ -101,11 +114,24 @@ export function configFromEnv(env: Env = process.env, options: ConfigFromEnvOpti
       stores[name] = { ...(stores[name] ?? { driver: name }), l1 };
   }
   const config: CacheManagerConfig = { default: defaultStore, sessionStore, stores };
+  if (packages.length > 0) config.drivers = packages;
   const prefix = read.string('CACHE_PREFIX');
   if (prefix !== undefined) config.prefix = prefix;
   const ttl = read.duration('CACHE_TTL');
   if (ttl !== undefined) config.ttl = ttl;
   return config;
+}
+
+/** `options.environments` plus the environment modules of the driver packages in `options.drivers`. */
+function environmentsOf(options: ConfigFromEnvOptions): DriverEnvironment[] {
+  const environments = [...(options.environments ?? [])];
+  for (const entry of options.drivers ?? []) {
+    if (typeof entry === 'string') continue;
+    checkDriverSource(entry, 'configFromEnv(env, { drivers })');
+    const environment = environmentOf(entry);
+    if (environment) environments.push(environment);
+  }
+  return environments;
 }
 
 /** Types a manager config (an identity function, for editor help in config files). */

@@ -1,12 +1,12 @@
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { environmentOf, registeredDrivers } from './driver-registry';
+import { requireFromApp } from './driver-resolution';
 import type { DriverEnvironment } from './env-reader';
 import { BUILTIN_DRIVERS } from './manager';
 
 // Registered by hand (tests that import drivers from source, bundles with static imports), by driver name.
 const registered = new Map<string, DriverEnvironment>();
-// What `require` found per built-in package (null: not installed), looked up once per process.
-const loaded = new Map<string, DriverEnvironment | null>();
+// What `require` found per app root and built-in package: the module, or where it looked.
+const loaded = new Map<string, { environment: DriverEnvironment } | { searched: string[] }>();
 
 /**
  * Registers a driver's environment module (`import { larderEnv } from '@larder/redis/env'`), for
@@ -18,52 +18,56 @@ export function registerDriverEnvironment(environment: DriverEnvironment): void 
 }
 
 /**
- * The environment modules of the built-in drivers that are installed (or registered), then
- * `extra` (which wins for a driver name it shares). Loaded synchronously: `configFromEnv` is sync.
+ * The environment modules of the built-in drivers that are installed (found from the app, see
+ * driver-resolution.ts) or registered (`registerDriverEnvironment`, `registerDriver`), then `extra`
+ * (which wins for a driver name it shares). Loaded synchronously: `configFromEnv` is sync.
  */
-export function driverEnvironments(extra: readonly DriverEnvironment[] = []): DriverEnvironment[] {
+export function driverEnvironments(extra: readonly DriverEnvironment[] = [], root?: string): DriverEnvironment[] {
+  const known = new Map<string, DriverEnvironment>();
+  for (const source of registeredDrivers()) {
+    const environment = environmentOf(source);
+    if (environment) known.set(environment.driver, environment);
+  }
+  for (const [driver, environment] of registered) known.set(driver, environment);
   const byDriver = new Map<string, DriverEnvironment>();
-  const packages = new Map<string, string[]>();
-  for (const [driver, pkg] of Object.entries(BUILTIN_DRIVERS))
-    packages.set(pkg, [...(packages.get(pkg) ?? []), driver]);
-  for (const [pkg, drivers] of packages) {
-    const own = drivers.map((driver) => registered.get(driver)).find((env) => env !== undefined);
-    const environment = own ?? load(pkg);
+  for (const [pkg, drivers] of builtinPackages()) {
+    const own = drivers.map((driver) => known.get(driver)).find((env) => env !== undefined);
+    const environment = own ?? lookUp(pkg, root);
     if (environment) byDriver.set(environment.driver, environment);
   }
-  for (const environment of registered.values()) byDriver.set(environment.driver, environment);
+  for (const environment of known.values()) byDriver.set(environment.driver, environment);
   for (const environment of extra) byDriver.set(environment.driver, environment);
   return [...byDriver.values()];
 }
 
-function load(pkg: string): DriverEnvironment | undefined {
-  if (!loaded.has(pkg)) loaded.set(pkg, requireEnv(pkg));
-  return loaded.get(pkg) ?? undefined;
+/** Where `configFromEnv` looked for a built-in package's `/env` entry and did not find it (undefined: found). */
+export function environmentSearch(pkg: string, root?: string): string[] | undefined {
+  lookUp(pkg, root);
+  const result = loaded.get(key(pkg, root));
+  return result && 'searched' in result ? result.searched : undefined;
 }
 
-/**
- * Requires `<pkg>/env` from core's own location, else from the app's (the working directory and
- * the main script): a strict layout (pnpm) lets core see only its own dependencies, and core
- * lists no driver. Node >= 20.19 can `require` the ESM build.
- */
-function requireEnv(pkg: string): DriverEnvironment | null {
-  const bases = [import.meta.url, join(process.cwd(), 'noop.js')];
-  if (process.argv[1]) bases.push(process.argv[1]);
-  for (const base of bases) {
-    let mod: { larderEnv?: DriverEnvironment };
-    try {
-      mod = createRequire(base)(`${pkg}/env`) as { larderEnv?: DriverEnvironment };
-    } catch (error) {
-      if (isNotFound(error)) continue;
-      throw error;
-    }
-    if (mod?.larderEnv && typeof mod.larderEnv.stores === 'function') return mod.larderEnv;
+function builtinPackages(): Map<string, string[]> {
+  const packages = new Map<string, string[]>();
+  for (const [driver, pkg] of Object.entries(BUILTIN_DRIVERS))
+    packages.set(pkg, [...(packages.get(pkg) ?? []), driver]);
+  return packages;
+}
+
+const key = (pkg: string, root: string | undefined) => `${root ?? ''}\0${pkg}`;
+
+/** `<pkg>/env` as the app sees it, looked up once per process and root. */
+function lookUp(pkg: string, root: string | undefined): DriverEnvironment | undefined {
+  const id = key(pkg, root);
+  let result = loaded.get(id);
+  if (!result) {
+    const found = requireFromApp<{ larderEnv?: DriverEnvironment }>(`${pkg}/env`, root);
+    const environment = found.found ? found.module?.larderEnv : undefined;
+    result =
+      environment && typeof environment.stores === 'function'
+        ? { environment }
+        : { searched: found.found ? [`${found.path} (no larderEnv export)`] : found.searched };
+    loaded.set(id, result);
   }
-  return null;
-}
-
-/** Not installed here, or installed without a built `./env` entry: look elsewhere, else skip the driver. */
-function isNotFound(error: unknown): boolean {
-  const { code } = (error ?? {}) as { code?: unknown };
-  return code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED';
+  return 'environment' in result ? result.environment : undefined;
 }

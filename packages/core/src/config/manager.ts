@@ -1,6 +1,14 @@
 import { Cache } from '../cache/cache';
 import { ConfigError, DriverNotFoundError } from '../contract/errors';
 import type { CacheStore, DriverContext, DriverFactory } from '../contract/store';
+import { type DriverImporter, loadPackageDriver, loadSourceDriver } from './driver-loading';
+import {
+  checkDriverSource,
+  type DriverSource,
+  driverNames,
+  registeredDriver,
+  registeredDrivers,
+} from './driver-registry';
 import type { CacheManagerConfig, CommonStoreOptions, StoreConfig, StoreOrConfig } from './store-config';
 
 /** Built-in driver names and the package that provides each (loaded on first use). */
@@ -21,20 +29,17 @@ export interface ManagerConfig extends Omit<CacheManagerConfig, 'stores'> {
   stores?: Record<string, StoreOrConfig>;
 }
 
-/** Loads a driver package; replaceable for tests and bundlers that need static imports. */
-export type DriverImporter = (packageName: string) => Promise<{ larderDriver?: unknown }>;
+export type { DriverImporter } from './driver-loading';
 
 /** Options of `createCacheManager` besides the config. */
 export interface CacheManagerOptions {
   /** Environment handed to driver factories. @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
-  /** How built-in driver packages are loaded. @default dynamic `import()` */
+  /** How built-in driver packages are loaded. @default found from the app (`root`), then from core */
   importDriver?: DriverImporter;
+  /** The app's folder, where built-in driver packages are looked for. @default the working directory, then the main script */
+  root?: string;
 }
-
-// A variable specifier keeps TypeScript and bundlers from resolving every driver package at
-// build time: an app installs only the drivers it uses.
-const dynamicImport: DriverImporter = (packageName) => import(packageName);
 
 /**
  * The registry of named stores (Laravel's `CacheManager`). Each store is built once, on first
@@ -44,7 +49,9 @@ export class CacheManager {
   /** The config this manager was created with. */
   readonly config: Readonly<ManagerConfig>;
   readonly #env: Readonly<Record<string, string | undefined>>;
-  readonly #importDriver: DriverImporter;
+  readonly #importDriver: DriverImporter | undefined;
+  readonly #root: string | undefined;
+  readonly #listed = new Map<string, DriverSource>();
   readonly #extensions = new Map<string, DriverFactory<never>>();
   readonly #stores = new Map<string, Promise<CacheStore>>();
   readonly #caches = new Map<string, Cache>();
@@ -64,9 +71,14 @@ export class CacheManager {
         );
       }
     }
+    for (const [index, source] of (config.drivers ?? []).entries()) {
+      checkDriverSource(source, `drivers[${index}]`);
+      for (const name of driverNames(source)) this.#listed.set(name, source);
+    }
     this.config = config;
     this.#env = options.env ?? process.env;
-    this.#importDriver = options.importDriver ?? dynamicImport;
+    this.#importDriver = options.importDriver;
+    this.#root = options.root;
   }
 
   /** Returns the `Cache` of a named store (default: `config.default`, else `memory`), built once and reused. */
@@ -109,9 +121,12 @@ export class CacheManager {
     return this;
   }
 
-  /** Driver names this manager can build: registered ones and the built-in ones. */
+  /** Driver names this manager can build: `extend()`ed, listed in `drivers`, registered, and built-in ones. */
   drivers(): string[] {
-    return [...new Set([...this.#extensions.keys(), ...Object.keys(BUILTIN_DRIVERS)])];
+    const registered = registeredDrivers().flatMap((source) => driverNames(source));
+    return [
+      ...new Set([...this.#extensions.keys(), ...this.#listed.keys(), ...registered, ...Object.keys(BUILTIN_DRIVERS)]),
+    ];
   }
 
   /** Store names `store()` accepts: configured ones, plus every driver name (usable with no config). */
@@ -166,7 +181,7 @@ export class CacheManager {
     const configured = this.config.stores?.[storeName];
     if (configured) return configured;
     // A store named like a driver needs no entry: `memory` always works.
-    if (this.#extensions.has(storeName) || storeName in BUILTIN_DRIVERS) return { driver: storeName };
+    if (this.drivers().includes(storeName)) return { driver: storeName };
     const names = Object.keys(this.config.stores ?? {});
     throw new ConfigError(
       `Cache store '${storeName}' is not configured. Configured stores: ${names.join(', ') || '(none)'}; ` +
@@ -198,29 +213,26 @@ export class CacheManager {
     return pending;
   }
 
-  /** Resolves the driver's factory; unknown names throw at once, missing packages reject. */
+  /**
+   * Resolves the driver's factory, in order: `extend()`, the config's `drivers`, this manager's
+   * `importDriver` (for built-in names), `registerDriver`, then the built-in package found from the
+   * app: what is given to this manager wins over what is registered for the process. Unknown names
+   * throw at once, missing packages reject.
+   */
   #factory(driver: string): Promise<DriverFactory<StoreConfig>> {
     const extension = this.#extensions.get(driver);
     if (extension) return Promise.resolve(extension as DriverFactory<StoreConfig>);
+    const listed = this.#listed.get(driver);
+    if (listed) return loadSourceDriver(listed, `driver '${driver}'`) as Promise<DriverFactory<StoreConfig>>;
     const packageName = BUILTIN_DRIVERS[driver];
+    const registered = this.#importDriver && packageName !== undefined ? undefined : registeredDriver(driver);
+    if (registered) return loadSourceDriver(registered, `driver '${driver}'`) as Promise<DriverFactory<StoreConfig>>;
     if (packageName === undefined) throw new DriverNotFoundError(driver, this.drivers());
-    return this.#importDriver(packageName).then(
-      (mod) => {
-        if (typeof mod?.larderDriver !== 'function') {
-          throw new DriverNotFoundError(driver, this.drivers(), packageName, {
-            cause: new Error(`${packageName} does not export a larderDriver function`),
-          });
-        }
-        return mod.larderDriver as DriverFactory<StoreConfig>;
-      },
-      (error: unknown) => {
-        const missing = missingModule(error, packageName);
-        if (missing === undefined) throw error;
-        // The driver package itself, or one of its peer dependencies (e.g. ioredis), is not installed.
-        const install = missing === packageName || missing.startsWith(`${packageName}/`) ? packageName : missing;
-        throw new DriverNotFoundError(driver, this.drivers(), install, { cause: error });
-      },
-    );
+    return loadPackageDriver(driver, packageName, {
+      importDriver: this.#importDriver,
+      root: this.#root,
+      registered: this.drivers(),
+    }) as Promise<DriverFactory<StoreConfig>>;
   }
 }
 
@@ -239,22 +251,4 @@ export function isCacheStore(value: unknown): value is CacheStore {
     typeof store.set === 'function' &&
     typeof store.capabilities === 'object'
   );
-}
-
-/**
- * Name of the package a "module not found" error is about, else undefined. A missing file inside
- * the driver package itself (an unbuilt or broken install) counts as the driver package missing.
- */
-function missingModule(error: unknown, packageName: string): string | undefined {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return undefined;
-  const text = typeof message === 'string' ? message : '';
-  const name = /Cannot find (?:package|module) '([^']+)'/.exec(text)?.[1];
-  if (name === undefined) return undefined;
-  if (name.includes(`/node_modules/${packageName}/`)) return packageName;
-  if (name.startsWith('/') || name.startsWith('.') || /^[A-Za-z]:[\\/]/.test(name)) return undefined;
-  return name
-    .split('/')
-    .slice(0, name.startsWith('@') ? 2 : 1)
-    .join('/');
 }

@@ -2,6 +2,7 @@ import type { CacheStore } from '../contract/store';
 import type { L1Options } from '../l1/options';
 import type { Codec } from '../values/codec';
 import type { Ttl } from '../values/ttl';
+import type { DriverSource } from './driver-registry';
 
 /**
  * Store configuration: `driver` plus the facade options below; every other key is the driver's
@@ -48,6 +49,11 @@ export interface CacheManagerConfig {
   ttl?: Ttl;
   /** Named stores. A store named like a built-in driver needs no entry (`memory` works with no config). */
   stores?: Record<string, StoreConfig>;
+  /**
+   * Driver packages given explicitly (`import * as redis from '@larder/redis'`), used before a
+   * built-in package is looked for: for bundles and layouts where larder cannot find them.
+   */
+  drivers?: readonly DriverSource[];
 }
 
 /** A ready store given instead of a config (e.g. in tests). */

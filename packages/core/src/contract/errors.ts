@@ -118,18 +118,25 @@ export class UnsupportedOperationError extends LarderError {
   }
 }
 
-/** No driver is registered (or installed) under this name. */
+/**
+ * No driver is registered (or installed) under this name. `packageName` is what to install (the
+ * driver package, or a dependency of it); `detail` says what was searched and where.
+ */
 export class DriverNotFoundError extends LarderError {
   constructor(
     readonly driver: string,
     readonly registered: readonly string[],
     readonly packageName?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; detail?: string },
   ) {
-    const install = packageName ? ` Install it with: npm install ${packageName}` : '';
+    const why = options?.detail
+      ? ` ${options.detail}`
+      : packageName
+        ? ` Install it with: npm install ${packageName}`
+        : '';
     super(
       'E_DRIVER_NOT_FOUND',
-      `Driver '${driver}' is not available.${install} Registered drivers: ${registered.join(', ') || '(none)'}`,
+      `Driver '${driver}' is not available.${why} Registered drivers: ${registered.join(', ') || '(none)'}`,
       options,
     );
   }

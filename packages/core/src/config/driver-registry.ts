@@ -1,0 +1,105 @@
+import { ConfigError } from '../contract/errors';
+import type { DriverFactory } from '../contract/store';
+import type { DriverEnvironment } from './env-reader';
+
+/**
+ * What every driver package exports as `larderDriver`: its factory (still callable as one, e.g.
+ * `caches.extend('redis', larderDriver)`), carrying its environment module, whose `driver` and
+ * `aliases` are the driver names it serves.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: each driver's config type; the registry only routes them.
+export type LarderDriver<C = any> = DriverFactory<C> & { readonly environment: DriverEnvironment };
+
+/** A driver package's module (`import * as redis from '@larder/redis'`, `require('@larder/redis')`). */
+export interface DriverModule {
+  readonly larderDriver: LarderDriver;
+}
+
+/**
+ * A driver loaded on its first use, for bundlers (they see the static import) and tests:
+ * `{ driver: 'redis', load: () => import('@larder/redis') }`.
+ */
+export interface LazyDriver {
+  /** The driver name stores use. */
+  readonly driver: string;
+  /** Other names it serves (`['elasticache']` for memcached). */
+  readonly aliases?: readonly string[];
+  /** Its environment module (`larderEnv` from `<package>/env`), for `configFromEnv`. */
+  readonly environment?: DriverEnvironment;
+  /** Loads the package. */
+  load(): Promise<DriverModule | LarderDriver>;
+}
+
+/** A driver given to `createCacheManager({ drivers })`, `configFromEnv(env, { drivers })` or `registerDriver`. */
+export type DriverSource = LarderDriver | DriverModule | LazyDriver;
+
+/** Makes a driver's `larderDriver` export: `factory`, carrying `environment` (every driver's index.ts does this). */
+export function defineDriver<C>(environment: DriverEnvironment, factory: DriverFactory<C>): LarderDriver<C> {
+  const driver = ((config: C, context) => factory(config, context)) as DriverFactory<C>;
+  return Object.assign(driver, { environment });
+}
+
+const registered = new Map<string, DriverSource>();
+
+/**
+ * Registers a driver for every manager of this process and for `configFromEnv` (the app-level
+ * `cache` too): `registerDriver(await import('@larder/redis'))`. Needed only where larder cannot
+ * find the package from the app (a bundle, an unusual layout); a later registration of a name wins.
+ */
+export function registerDriver(source: DriverSource): void {
+  for (const name of driverNames(source)) registered.set(name, source);
+}
+
+/** The driver registered under `name` with `registerDriver`, if any. */
+export function registeredDriver(name: string): DriverSource | undefined {
+  return registered.get(name);
+}
+
+/** Every driver registered with `registerDriver`. */
+export function registeredDrivers(): DriverSource[] {
+  return [...new Set(registered.values())];
+}
+
+/** The driver names a source serves. */
+export function driverNames(source: DriverSource): string[] {
+  if (isLazyDriver(source)) return [source.driver, ...(source.aliases ?? [])];
+  const { environment } = larderDriverOf(source, 'drivers');
+  return [environment.driver, ...Object.keys(environment.aliases ?? {})];
+}
+
+/** The environment module of a source, when it has one at hand. */
+export function environmentOf(source: DriverSource): DriverEnvironment | undefined {
+  return isLazyDriver(source) ? source.environment : larderDriverOf(source, 'drivers').environment;
+}
+
+/** The factory of a source (loading a lazy one). */
+export async function factoryOf(source: DriverSource): Promise<DriverFactory<never>> {
+  const loaded = isLazyDriver(source) ? await source.load() : source;
+  return larderDriverOf(loaded, isLazyDriver(source) ? source.driver : 'drivers') as DriverFactory<never>;
+}
+
+/** Throws `ConfigError` unless `value` is a driver source. */
+export function checkDriverSource(value: unknown, where: string): asserts value is DriverSource {
+  if (isLazyDriver(value)) return;
+  larderDriverOf(value, where);
+}
+
+function isLazyDriver(value: unknown): value is LazyDriver {
+  const lazy = value as LazyDriver | null;
+  return (
+    typeof lazy === 'object' && lazy !== null && typeof lazy.load === 'function' && typeof lazy.driver === 'string'
+  );
+}
+
+/** `value` itself, or its `larderDriver` (a module), checked. */
+function larderDriverOf(value: unknown, where: string): LarderDriver {
+  const candidate = typeof value === 'function' ? value : (value as Partial<DriverModule> | null)?.larderDriver;
+  const environment = (candidate as Partial<LarderDriver> | undefined)?.environment;
+  if (typeof candidate !== 'function' || typeof environment?.driver !== 'string') {
+    throw new ConfigError(
+      `${where}: expected a driver package's larderDriver (or its module, e.g. import * as redis from '@larder/redis')`,
+      where,
+    );
+  }
+  return candidate as LarderDriver;
+}
