@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { type ByteRange, parseRange, rangeMayUse } from './response-cache-range';
+import { type ByteRange, httpDate, parseRange, rangeMayUse } from './response-cache-range';
 import type { Detail, Forward } from './response-cache-status';
 
 /**
@@ -163,9 +163,9 @@ export function freshnessLifetime(cc: Map<string, string | true>, headers: Outgo
   if (seconds !== undefined) return /^\d+$/.test(String(seconds)) ? Number(seconds) * 1000 : 0;
   const expires = headers.expires;
   if (expires === undefined) return Number.POSITIVE_INFINITY;
-  const at = Date.parse(String(expires));
+  const at = httpDate(String(expires));
   if (Number.isNaN(at)) return 0;
-  const date = headers.date === undefined ? Number.NaN : Date.parse(String(headers.date));
+  const date = headers.date === undefined ? Number.NaN : httpDate(String(headers.date));
   return at - (Number.isNaN(date) ? now : date);
 }
 

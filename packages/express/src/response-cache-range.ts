@@ -42,8 +42,8 @@ export function rangeMayUse(
     return !condition.startsWith('W/') && etag !== undefined && String(etag) === condition;
   }
   if (lastModified === undefined) return false;
-  const at = Date.parse(condition);
-  return !Number.isNaN(at) && at === Date.parse(String(lastModified));
+  const at = httpDate(condition);
+  return !Number.isNaN(at) && at === httpDate(String(lastModified));
 }
 
 /** RFC 9110 §13.1.2 `If-None-Match` (weak comparison) against a stored ETag. */
@@ -57,7 +57,22 @@ export function noneMatch(header: string, etag: OutgoingHttpHeaders[string]): bo
 /** RFC 9110 §13.1.3 `If-Modified-Since`: not modified when `Last-Modified` is no later. */
 export function notModifiedSince(header: string, lastModified: OutgoingHttpHeaders[string]): boolean {
   if (lastModified === undefined) return false;
-  const since = Date.parse(header);
-  const modified = Date.parse(String(lastModified));
+  const since = httpDate(header);
+  const modified = httpDate(String(lastModified));
   return !Number.isNaN(since) && !Number.isNaN(modified) && modified <= since;
+}
+
+// RFC 9110 §5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms a recipient must accept.
+const HTTP_DATE = [
+  /^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/,
+  /^[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT$/,
+  /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/,
+];
+
+/** Epoch ms of an HTTP-date, or NaN (`Date.parse` alone reads `'0'` as the year 2000). */
+export function httpDate(text: string): number {
+  const trimmed = text.trim();
+  return HTTP_DATE.some((form) => form.test(trimmed))
+    ? Date.parse(trimmed.endsWith('GMT') ? trimmed : `${trimmed} GMT`)
+    : Number.NaN;
 }

@@ -124,8 +124,9 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
     if (typeof resource !== 'string') {
       throw new ConfigError(`responseCache key must return a string, got ${typeof resource}`, 'key');
     }
-    // The two SHA-256 keys of a URL are remembered (they are most of a hit's own CPU time).
-    const memo = o.vary.length === 0 ? `${origin.scheme} ${origin.host} ${resource}` : undefined;
+    // The two SHA-256 keys of a URL are remembered (they are most of a hit's own CPU time). A
+    // host never holds a line break (Node refuses one in a header), so the memo key is unambiguous.
+    const memo = o.vary.length === 0 ? `${origin.scheme}\n${origin.host}\n${resource}` : undefined;
     const known = memo === undefined ? undefined : keys.get(memo);
     if (known) return { origin, resource, base: known.base, generation: known.generation };
     const target = {
