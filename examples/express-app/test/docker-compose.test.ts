@@ -80,12 +80,22 @@ describe('docker-compose.yml', () => {
     expect(app.depends_on?.['dynamodb-init']?.condition).toBe('service_completed_successfully');
   });
 
-  it('runs files that exist in the repository', () => {
-    for (const service of Object.values(services)) {
-      for (const arg of service.command ?? []) {
-        if (/\.ts$/.test(arg)) expect(existsSync(`${root}${arg}`), arg).toBe(true);
+  it('runs files the image has: the app, the built CLI, the emulator bundle', () => {
+    // Paths inside the image, and what the Dockerfile builds them from.
+    const inImage: Record<string, string> = {
+      'node_modules/@larder/cli/dist/bin.js': 'packages/cli/src/bin.ts',
+      '/opt/larder/emulator/emulator-cli.js': 'packages/dev-services/src/emulator-cli.ts',
+    };
+    const run = (service: Service) => (service.command ?? []).filter((arg) => /\.(ts|js|cjs)$/.test(arg));
+    for (const [name, service] of Object.entries(services)) {
+      if (!service.build) continue;
+      for (const arg of run(service)) {
+        expect(inImage[arg], `${name}: ${arg}`).toBeDefined();
+        expect(existsSync(`${root}${inImage[arg]}`), arg).toBe(true);
       }
     }
+    expect(run(services.elasticache as Service)).toEqual(['/opt/larder/emulator/emulator-cli.js']);
+    expect(run(services['dynamodb-init'] as Service)).toEqual(['node_modules/@larder/cli/dist/bin.js']);
   });
 
   it('wires the app only with variables configFromEnv knows, pointing at compose services', () => {
