@@ -18,7 +18,7 @@ import { describeRedis, type RedisDescription } from './describe';
 import { redisTarget } from './explain';
 import { traceFailover } from './failover-trace';
 import { type FailureContext, storeError, unavailableError } from './failures';
-import { isCluster } from './ioredis-internals';
+import { isCluster, probeIoredis } from './ioredis-internals';
 import {
   type RedisClient,
   type RedisMode,
@@ -100,8 +100,12 @@ export class RedisStore implements CacheStore {
       // Clients this store creates time every command (commandTimeoutMs); a call is at most two
       // commands in a row (a write and its WAIT, a replica read retried on the primary within half
       // the timeout), so it settles within twice that: the facade then arms no timer of its own
-      // (docs/architecture.md, "Timeouts"). An injected client keeps whatever timeouts it was given.
-      deadlineMs: this.mode === 'client' ? undefined : 2 * this.options.commandTimeoutMs,
+      // (docs/architecture.md, "Timeouts"). An injected client keeps whatever timeouts it was given,
+      // and a Cluster can time the commands it queues only with what the ioredis probe found.
+      deadlineMs:
+        this.mode === 'client' || (this.cluster && !probeIoredis().clusterSubmitTimeouts)
+          ? undefined
+          : 2 * this.options.commandTimeoutMs,
     };
   }
 
