@@ -71,6 +71,8 @@ export class MemcachedStore implements CacheStore {
     // A key may live on another node now: forget every memoized CAS.
     for (const event of ['topology', 'nodeEjected', 'nodeReadmitted'])
       this.events.on(event, () => this.casMemo.clear());
+    const topology = this.topology;
+    const deadlineMs = 2 * (this.options.retries + 1) * this.options.timeoutMs;
     this.capabilities = {
       batch: true,
       atomicAdd: true,
@@ -87,8 +89,12 @@ export class MemcachedStore implements CacheStore {
       // Every request has its own deadline (`timeout`, kept by the node connection) and is resent
       // at most `retries` times after a reset, never after a timeout; a call that fails is at most
       // two requests in a row (a CAS read and its write): it settles within this bound, so the
-      // facade arms no timer of its own (docs/architecture.md, "Timeouts").
-      deadlineMs: 2 * (this.options.retries + 1) * this.options.timeoutMs,
+      // facade arms no timer of its own (docs/architecture.md, "Timeouts"). Only larder's own
+      // server keeps that deadline (memjs-internals.ts): once a `serverFactory` built another kind,
+      // there is no bound (read when a Cache binds the store, after its first servers are built).
+      get deadlineMs() {
+        return topology.ownServersOnly ? deadlineMs : undefined;
+      },
     };
     if (!this.options.configEndpoint) {
       this.topology.setNodes(this.options.servers.map((address) => ({ id: formatAddress(address), address })));

@@ -33,6 +33,8 @@ export class Topology {
   private readonly health: NodeHealth;
   private readonly probes: NodeProbes;
   private closed = false;
+  /** A `serverFactory` built a server that is not larder's own (`LarderServer`, wrapped in place or not). */
+  private foreignServers = false;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -42,6 +44,11 @@ export class Topology {
     this.probes = new NodeProbes(options.retryEjectedAfterMs);
     // Larder's own connections are built on memjs internals: an unfit memjs fails here, at start-up.
     if (!options.serverFactory) assertMemjsInternals();
+  }
+
+  /** True while every server in use is larder's own, which keeps a deadline per request (a factory's may not). */
+  get ownServersOnly(): boolean {
+    return !this.foreignServers;
   }
 
   /** Ids (`host:port`) of the nodes in use, ejected ones included. */
@@ -181,7 +188,11 @@ export class Topology {
       assertMemjsInternals();
       return new LarderServer(node);
     };
-    return this.options.serverFactory ? this.options.serverFactory(settings, createDefault) : createDefault(settings);
+    const factory = this.options.serverFactory;
+    if (!factory) return createDefault(settings);
+    const server = factory(settings, createDefault);
+    if (!(server instanceof LarderServer)) this.foreignServers = true;
+    return server;
   }
 }
 

@@ -1,4 +1,4 @@
-import { TimeoutError } from '@larder/core';
+import { Cache, TimeoutError } from '@larder/core';
 import type { MemcachedCluster } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemcachedStore, type MemcachedStore } from '../src';
@@ -47,5 +47,38 @@ describe('a node that stops answering (SIGSTOP)', () => {
         interval: 100,
       })
       .toBe(true);
+  });
+});
+
+describe('servers built by a serverFactory', () => {
+  it("larder's own server, wrapped in place, keeps its deadline: the store still bounds its calls", async () => {
+    const store = await createMemcachedStore({
+      servers: ['127.0.0.1:1'],
+      serverFactory: (node, createDefault) => {
+        const server = createDefault(node);
+        const write = server.write.bind(server);
+        server.write = (blob: Buffer) => write(blob);
+        return server;
+      },
+    });
+    try {
+      expect(store.capabilities.deadlineMs).toBe(4000);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('another server that never answers: the Cache keeps its own timer (TimeoutError, never a hang)', async () => {
+    const silent = { onResponse() {}, onError() {}, write() {}, close() {} };
+    const store = await createMemcachedStore({ servers: ['127.0.0.1:1'], serverFactory: () => silent });
+    const cache = new Cache({ store, timeout: 300 });
+    try {
+      expect(store.capabilities.deadlineMs).toBeUndefined();
+      const started = Date.now();
+      await expect(cache.get('k')).rejects.toBeInstanceOf(TimeoutError);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      await cache.close();
+    }
   });
 });
