@@ -84,6 +84,14 @@ export class RateLimiter {
   readonly #host: RateLimitHost;
   readonly #options: ResolvedRateLimit;
   #local?: LocalLimiter;
+  /** The store, once its first decision found it ready. */
+  #store?: CacheStore;
+  #timeoutMs = 0;
+  /** The key's id within the store prefix (`<algorithm>:[<name>:]<namespace path>`), and the full key prefix. */
+  readonly #idPrefix: string;
+  readonly #keyPrefix: string;
+  /** The request of a hit of cost 1, the common one: made once. */
+  readonly #hitOfOne: RateLimitRequest;
   #listeners: readonly ((event: RateLimitStoreDownEvent) => void)[] = [];
 
   constructor(host: RateLimitHost, options: RateLimiterOptions) {
@@ -91,6 +99,10 @@ export class RateLimiter {
     this.#host = host;
     this.limit = this.#options.limit;
     this.windowMs = this.#options.windowMs;
+    this.#idPrefix = this.#options.segment + host.path;
+    this.#keyPrefix = host.keyPrefix + this.#idPrefix;
+    const { algorithm, limit, windowMs } = this.#options;
+    this.#hitOfOne = Object.freeze({ op: 'hit', algorithm, limit, windowMs, cost: 1 });
   }
 
   /** The algorithm (`fixed`, `sliding`, `token-bucket`). */
@@ -138,42 +150,68 @@ export class RateLimiter {
     return this;
   }
 
-  async #decide(op: RateLimitOperation, key: string, cost: unknown): Promise<RateLimitDecision> {
-    assertKey(key);
-    const o = this.#options;
-    const request: RateLimitRequest = {
-      op,
-      algorithm: o.algorithm,
-      limit: o.limit,
-      windowMs: o.windowMs,
-      cost: checkCost(cost, o.limit),
-    };
-    const id = `${o.segment}${this.#host.path}${key}`;
-    let store: CacheStore;
+  // A promise chain, not an async function: the hot path of a remote decision is one store call,
+  // its timeout and one `.then`. The store is looked up once; its first decision waits for it.
+  #decide(op: RateLimitOperation, key: string, cost: unknown): Promise<RateLimitDecision> {
+    let request: RateLimitRequest;
     try {
-      store = await this.#host.store();
+      assertKey(key);
+      const o = this.#options;
+      request =
+        op === 'hit' && cost === undefined
+          ? this.#hitOfOne
+          : { op, algorithm: o.algorithm, limit: o.limit, windowMs: o.windowMs, cost: checkCost(cost, o.limit) };
     } catch (error) {
-      return this.#down(id, key, request, error);
+      return Promise.reject(error);
     }
+    const store = this.#store;
+    if (store === undefined) return this.#firstDecision(key, request);
+    let call: Promise<RateLimitReply>;
+    try {
+      const full = this.#keyPrefix + key;
+      checkKeyBytes(full, key, store.capabilities.maxKeyBytes, store.driver);
+      call = (store.rateLimit as NonNullable<CacheStore['rateLimit']>)(full, request);
+    } catch (error) {
+      return this.#failed(key, request, error);
+    }
+    const timeoutMs = this.#timeoutMs;
+    return (timeoutMs > 0 ? withTimeout(call, timeoutMs, 'rateLimit', store.driver) : call).then(
+      (reply) => ({
+        allowed: reply.allowed,
+        limit: request.limit,
+        remaining: reply.remaining,
+        resetMs: reply.resetMs,
+        retryAfterMs: reply.retryAfterMs,
+        source: 'store' as const,
+      }),
+      (error: unknown) => this.#failed(key, request, error),
+    );
+  }
+
+  /** The first decision: waits for the store, checks it can rate limit, keeps it for the next ones. */
+  async #firstDecision(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
+    // A store that could not be made is a configuration problem, not an outage: it rejects (as every operation does).
+    const store = await this.#host.store();
     if (typeof store.rateLimit !== 'function') {
       throw new UnsupportedOperationError('rate limits', store.driver, 'the driver has no rateLimit operation');
     }
-    const full = this.#host.keyPrefix + id;
-    checkKeyBytes(full, key, store.capabilities.maxKeyBytes, store.driver);
-    let reply: RateLimitReply;
-    try {
-      const call = store.rateLimit(full, request);
-      const timeoutMs = this.#host.timeoutMs(store);
-      reply = await (timeoutMs > 0 ? withTimeout(call, timeoutMs, 'rateLimit', store.driver) : call);
-    } catch (error) {
-      // Wrong input or an algorithm the driver cannot run exactly: the caller's to fix, not an outage.
-      if (isLarderError(error) && isInputError(error)) throw error;
-      return this.#down(id, key, request, error);
-    }
-    return { ...reply, limit: o.limit, source: 'store' };
+    this.#timeoutMs = this.#host.timeoutMs(store);
+    this.#store = store;
+    return this.#decide(request.op, key, request === this.#hitOfOne ? undefined : request.cost);
   }
 
-  #down(id: string, key: string, request: RateLimitRequest, error: unknown): RateLimitDecision {
+  // Wrong input or an algorithm the driver cannot run exactly is the caller's to fix, not an outage.
+  #failed(key: string, request: RateLimitRequest, error: unknown): Promise<RateLimitDecision> {
+    if (isLarderError(error) && isInputError(error)) return Promise.reject(error);
+    try {
+      return Promise.resolve(this.#down(key, request, error));
+    } catch (thrown) {
+      return Promise.reject(thrown);
+    }
+  }
+
+  #down(key: string, request: RateLimitRequest, error: unknown): RateLimitDecision {
+    const id = this.#idPrefix + key;
     const mode = this.#options.onStoreDown;
     const limit = this.#options.limit;
     this.#host.report(key, error);
