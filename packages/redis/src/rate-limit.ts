@@ -1,14 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { RateLimitAlgorithm, RateLimitReply, RateLimitRequest } from '@larder/core/driver';
+import type { Redis } from 'ioredis';
 import { unavailableError } from './failures';
 import type { RedisClient } from './options';
-import { type LuaScript, runScript } from './scripts';
+import type { LuaScript } from './scripts';
 
 /**
  * Rate-limit decisions on Redis: each is one script on one key (so one round trip, atomic, and
  * Cluster-safe: the key's slot holds everything), and every window is measured on the server's
  * clock — the key's expiry for the fixed window, `TIME` for the others — never the app's.
  * Scripts answer `{allowed, remaining, resetMs, retryAfterMs}` as integers.
+ * They go out uncorked (not through `coalesceWrites`): with 64 decisions in flight, corking made
+ * client and server take turns, one batch each, and a decision cost 40–80 µs of wall time against
+ * 17 µs sent at once (bench VM, 2026-11-23); a decision is one small command that waits for nothing.
  * Each script reads ARGV: op ('hit' | 'peek' | 'refund'), limit, window ms, cost.
  */
 
@@ -135,16 +139,25 @@ const SCRIPTS: Record<RateLimitAlgorithm, LuaScript> = {
   'token-bucket': TOKEN_BUCKET,
 };
 
-/** One decision about `key` (see the scripts above); `reset` is a DEL. */
-export async function rateLimit(client: RedisClient, key: string, request: RateLimitRequest): Promise<RateLimitReply> {
+/** One decision about `key` (see the scripts above); `reset` is a DEL. A promise chain: EVALSHA, and EVAL once when the server lacks the script. */
+export function rateLimit(client: RedisClient, key: string, request: RateLimitRequest): Promise<RateLimitReply> {
   // Fails at once when the primary is down (queued, the call would wait for the next reconnect attempt).
   const down = unavailableError(client, 'rateLimit', false);
-  if (down) throw down;
+  if (down) return Promise.reject(down);
+  const c = client as Redis;
   if (request.op === 'reset') {
-    await client.del(key);
-    return { allowed: true, remaining: request.limit, resetMs: 0, retryAfterMs: 0 };
+    return c.del(key).then(() => ({ allowed: true, remaining: request.limit, resetMs: 0, retryAfterMs: 0 }));
   }
   const { op, algorithm, limit, windowMs, cost } = request;
-  const answer = (await runScript(client, SCRIPTS[algorithm], key, [op, limit, windowMs, cost])) as number[];
-  return { allowed: answer[0] === 1, remaining: answer[1]!, resetMs: answer[2]!, retryAfterMs: answer[3]! };
+  const s = SCRIPTS[algorithm];
+  return c.evalsha(s.sha, 1, key, op, limit, windowMs, cost).then(toReply, (error: unknown) => {
+    if (error instanceof Error && error.message.startsWith('NOSCRIPT'))
+      return c.eval(s.lua, 1, key, op, limit, windowMs, cost).then(toReply);
+    throw error;
+  });
+}
+
+function toReply(answer: unknown): RateLimitReply {
+  const a = answer as number[];
+  return { allowed: a[0] === 1, remaining: a[1]!, resetMs: a[2]!, retryAfterMs: a[3]! };
 }

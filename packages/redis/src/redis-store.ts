@@ -64,9 +64,9 @@ export class RedisStore implements CacheStore {
   /** Tracking on the command connection (NOLOOP), when an L1 asked for it: every write path reports its keys to it. */
   private commandTracking?: CommandTracking;
   private readonly failSet = (error: unknown): never => this.fail('set', error);
-  /** One rate-limit decision: one script on the key, on the server's clock (see rate-limit.ts); never in an L1, so untracked. */
+  /** One rate-limit decision: one uncorked script on the key, on the server's clock (see rate-limit.ts); never in an L1. */
   readonly rateLimit: CacheStore['rateLimit'] = (key, request) =>
-    rateLimit(this.commands.cmd(this.client), key, request).catch((error) => this.fail('rateLimit', error));
+    rateLimit(this.client, key, request).catch((error) => this.fail('rateLimit', error));
 
   constructor(options: RedisStoreOptions = {}) {
     this.options = resolveOptions(options);
