@@ -12,7 +12,12 @@ export function rateLimitHost(engine: Engine, view: View): RateLimitHost {
     store: () => engine.binding?.store ?? engine.store(),
     keyPrefix: `${engine.basePrefix}${RATE_LIMIT_KEY_PREFIX}`,
     path: view.path,
-    timeoutMs: (store) => (store.capabilities.inProcess ? 0 : engine.timeoutMs),
+    // The facade's timer for this store's calls: none when the store bounds them itself (capabilities.deadlineMs).
+    timeoutMs: (store) => {
+      const binding = engine.binding;
+      if (binding?.store === store) return binding.timeoutMs;
+      return store.capabilities.inProcess ? 0 : engine.timeoutMs;
+    },
     report: (key, error) => {
       engine.report(view, 'rateLimit', key, error);
     },

@@ -21,7 +21,7 @@ export interface RateLimitHost {
   readonly keyPrefix: string;
   /** The namespace path of the cache (`''` at the root, `users:` in `namespace('users')`). */
   readonly path: string;
-  /** The cache's per-call timeout in ms for this store (0: none, an in-process store). */
+  /** The facade's timer in ms for this store's calls (0: none — an in-process store, or one that bounds its own calls). */
   timeoutMs(store: CacheStore): number;
   /** Reports a store failure as the cache's `error` event (and its error count). */
   report(key: string, error: unknown): void;
