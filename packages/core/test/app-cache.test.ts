@@ -25,6 +25,16 @@ describe('app-level cache', () => {
     expect(cache.stats().writes).toBeGreaterThan(0);
   });
 
+  it('offers every Cache method: compareAndSet, rememberWithStatus, describe and withOptions too', async () => {
+    setDefaultManager(createCacheManager({ default: 'mem', stores: { mem: createMemoryStore() } }));
+    expect(await cache.compareAndSet('c', undefined, 1)).toBe(true);
+    expect(await cache.compareAndSet('c', 2, 3)).toBe(false);
+    expect(await cache.rememberWithStatus('r', '1m', () => 'v')).toMatchObject({ value: 'v', status: 'miss' });
+    expect(await cache.rememberWithStatus('r', '1m', () => 'w')).toMatchObject({ value: 'v', status: 'hit' });
+    expect((await cache.describe()).driver).toBe('memory');
+    expect(cache.withOptions({ onError: 'miss' }).onError).toBe('miss');
+  });
+
   it('uses the manager given to setDefaultManager', async () => {
     const store = createMemoryStore();
     setDefaultManager(createCacheManager({ default: 'mine', stores: { mine: store } }));

@@ -1,4 +1,4 @@
-// Sessions on a tiered store (DESIGN.md "Two tiers"): an L1 with Redis tracking in front of the
+// Sessions on a tiered store (docs/architecture.md "Two tiers"): an L1 with Redis tracking in front of the
 // session cache of two app instances.
 import { Cache } from '@larder/core';
 import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';

@@ -5,7 +5,7 @@ import type { TopologyEvent } from './discovery/poller';
 const DRIVER = 'memcached';
 
 /**
- * Publishes the store's topology changes on `larder.topology` (DESIGN.md "Observability"):
+ * Publishes the store's topology changes on `larder.topology` (docs/architecture.md "Observability"):
  * each discovery (with its config version), the nodes it added and removed, ejections and
  * readmissions. Listens to the store's own telemetry events, so the paths that change the
  * topology stay as they are; `publishTopology` does nothing while nobody subscribes.

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { remoteAddress } from './ioredis-internals';
 
 /**
- * Publishes `failover` on `larder.topology` (DESIGN.md "Observability") when a Sentinel-managed
+ * Publishes `failover` on `larder.topology` (docs/architecture.md "Observability") when a Sentinel-managed
  * primary connection comes back ready on another node than before: after `+switch-master` (the
  * failover detector disconnects it) or after a reconnect that Sentinel sent elsewhere. `node` is
  * the new primary's `host:port` as connected.

@@ -6,7 +6,7 @@ import { createRedisStore, type RedisStore } from '../src/index';
 import { cover } from '../src/tracking/command-tracking';
 
 // Tracking runs on the store's command connection with NOLOOP: Redis no longer tells this
-// process of its own writes, so the store reports them to every L1 over it (DESIGN.md "Two tiers").
+// process of its own writes, so the store reports them to every L1 over it (docs/architecture.md "Two tiers").
 
 const up = async (cache: Cache) => {
   await waitFor(async () => (await cache.describeL1())?.state === 'up', { description: 'L1 up' });

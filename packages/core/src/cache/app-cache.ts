@@ -2,31 +2,36 @@ import { configFromEnv } from '../config/config-from-env';
 import { type CacheManager, createCacheManager } from '../config/manager';
 import type { Cache } from './cache';
 
-/** The `Cache` methods the app-level `cache` offers (all of them, delegated to the default store). */
-type CacheMethod =
-  | 'get'
-  | 'getMany'
-  | 'set'
-  | 'setMany'
-  | 'add'
-  | 'has'
-  | 'delete'
-  | 'deleteMany'
-  | 'pull'
-  | 'increment'
-  | 'decrement'
-  | 'touch'
-  | 'forever'
-  | 'remember'
-  | 'rememberForever'
-  | 'lock'
-  | 'withLock'
-  | 'namespace'
-  | 'clear'
-  | 'keys'
-  | 'stats'
-  | 'getStore'
-  | 'capabilities';
+/** The `Cache` methods the app-level `cache` offers, delegated to the default store (written once: the type comes from it). */
+const ASYNC_METHODS = [
+  'get',
+  'getMany',
+  'set',
+  'setMany',
+  'add',
+  'has',
+  'delete',
+  'deleteMany',
+  'pull',
+  'increment',
+  'decrement',
+  'touch',
+  'forever',
+  'compareAndSet',
+  'remember',
+  'rememberWithStatus',
+  'rememberForever',
+  'withLock',
+  'clear',
+  'describe',
+  'getStore',
+  'capabilities',
+] as const satisfies readonly (keyof Cache)[];
+
+/** The methods that answer synchronously: a bad environment throws from them instead of rejecting. */
+const SYNC_METHODS = ['lock', 'namespace', 'withOptions', 'keys', 'stats'] as const satisfies readonly (keyof Cache)[];
+
+type CacheMethod = (typeof ASYNC_METHODS)[number] | (typeof SYNC_METHODS)[number];
 
 /** The app-level cache: the `Cache` API of the default manager's default store. */
 export type AppCache = Pick<Cache, CacheMethod> & {
@@ -58,34 +63,6 @@ export async function resetDefaultManager(): Promise<void> {
   await manager?.close();
 }
 
-const METHODS: readonly CacheMethod[] = [
-  'get',
-  'getMany',
-  'set',
-  'setMany',
-  'add',
-  'has',
-  'delete',
-  'deleteMany',
-  'pull',
-  'increment',
-  'decrement',
-  'touch',
-  'forever',
-  'remember',
-  'rememberForever',
-  'lock',
-  'withLock',
-  'namespace',
-  'clear',
-  'keys',
-  'stats',
-  'getStore',
-  'capabilities',
-];
-
-const SYNC_METHODS: ReadonlySet<CacheMethod> = new Set(['lock', 'namespace', 'keys', 'stats']);
-
 function current(): Cache {
   return getDefaultManager().store();
 }
@@ -107,7 +84,8 @@ export const cache: AppCache = (() => {
     },
     manager: getDefaultManager,
   } as unknown as AppCache;
-  for (const method of METHODS) {
+  const sync: ReadonlySet<CacheMethod> = new Set(SYNC_METHODS);
+  for (const method of [...ASYNC_METHODS, ...SYNC_METHODS]) {
     Object.defineProperty(facade, method, {
       enumerable: true,
       value(...args: unknown[]) {
@@ -116,7 +94,7 @@ export const cache: AppCache = (() => {
           target = current();
         } catch (error) {
           // A bad environment surfaces the way the method reports errors: async methods reject.
-          if (SYNC_METHODS.has(method)) throw error;
+          if (sync.has(method)) throw error;
           return Promise.reject(error);
         }
         return (target[method] as (...a: unknown[]) => unknown).apply(target, args);

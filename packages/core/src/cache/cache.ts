@@ -94,7 +94,9 @@ export class Cache {
   /** Returns values aligned with `keys` (`undefined` for misses); one batched store call when the driver has one. */
   getMany<T = unknown>(keys: Iterable<string>): Promise<(T | undefined)[]> {
     if (operationChannel.hasSubscribers)
-      return tracedBatch(this.#engine, 'getMany', keys, countHit, (l) => getMany<T>(this.#engine, this.#view, l));
+      return tracedBatch(this.#engine, 'getMany', keys, countHit, (l, trace) =>
+        getMany<T>(this.#engine, this.#view, l, trace),
+      );
     return getMany<T>(this.#engine, this.#view, keys);
   }
 

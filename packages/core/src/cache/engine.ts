@@ -106,6 +106,11 @@ export class Engine {
     return this.#configuredTimeoutMs;
   }
 
+  /** Times the L1 answered a read so far (0 without one): tracing names the tier with it. */
+  l1Answers(): number {
+    return this.#binding?.reads.answers ?? 0;
+  }
+
   /** The store prefix (namespaces add their path after it). */
   get basePrefix(): string {
     return this.#basePrefix;

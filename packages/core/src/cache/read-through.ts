@@ -30,6 +30,8 @@ export class ReadThrough {
   readonly #l1: L1Tier | undefined;
   readonly #decode: Decode;
   readonly #send: (full: string) => Promise<Payload | undefined>;
+  /** Times the L1 answered (a value, or `has`), for tracing. */
+  #answers = 0;
 
   /** `send`: the store's `get` of a full key, bounded by the engine's timeout. */
   constructor(l1: L1Tier | undefined, decode: Decode, send: (full: string) => Promise<Payload | undefined>) {
@@ -55,6 +57,11 @@ export class ReadThrough {
     return { failed: false, error: undefined, payload, entry: this.offer(token, payload, key, decode) };
   }
 
+  /** Times the L1 answered a read (a value, or what `has` asked) since creation. */
+  get answers(): number {
+    return this.#answers;
+  }
+
   /** Hits the L1 answered, or `undefined` without one. */
   get hits(): number | undefined {
     return this.#l1?.hits;
@@ -67,6 +74,7 @@ export class ReadThrough {
     const decoded = this.#fromEntry(entry, full, key);
     if (isGraced(decoded) && !isFresh(decoded)) return undefined;
     (this.#l1 as L1Tier).hit();
+    this.#answers++;
     return decoded;
   }
 
@@ -75,7 +83,10 @@ export class ReadThrough {
     const entry = this.#l1?.get(full);
     if (entry === undefined) return undefined;
     const value = freshValue(this.#fromEntry(entry, full, key));
-    if (value !== undefined) (this.#l1 as L1Tier).hit();
+    if (value !== undefined) {
+      (this.#l1 as L1Tier).hit();
+      this.#answers++;
+    }
     return value;
   }
 
@@ -86,6 +97,7 @@ export class ReadThrough {
   holds(full: string, key: string, isLive: (payload: Payload, key: string) => boolean): boolean | undefined {
     const entry = this.#l1?.get(full);
     if (entry === undefined) return undefined;
+    this.#answers++;
     if (entry.payload !== undefined) return isLive(entry.payload, key);
     return freshValue(this.#fromEntry(entry, full, key)) !== undefined;
   }

@@ -1,4 +1,4 @@
-import { type HitOf, listed, rememberHit, traceOperation } from '../util/tracing';
+import { type HitOf, listed, type OperationTraceContext, rememberHit, traceOperation } from '../util/tracing';
 import type { Ttl } from '../values/ttl';
 import type { Engine } from './engine';
 import { rememberWithStatus } from './operations/remember';
@@ -26,7 +26,7 @@ export function tracedBatch<I, R>(
   operation: string,
   items: Iterable<I>,
   hitOf: HitOf | undefined,
-  run: (items: Iterable<I>) => Promise<R>,
+  run: (items: Iterable<I>, trace: OperationTraceContext) => Promise<R>,
 ): Promise<R> {
   let list: Iterable<I>;
   try {
@@ -35,7 +35,7 @@ export function tracedBatch<I, R>(
     return traceOperation(engine, operation, 0, undefined, hitOf, () => Promise.reject(error));
   }
   const count = Array.isArray(list) ? list.length : 0;
-  return traceOperation(engine, operation, count, undefined, hitOf, () => run(list));
+  return traceOperation(engine, operation, count, undefined, hitOf, (trace) => run(list, trace));
 }
 
 /** A traced `remember`: run through `rememberWithStatus` so the trace knows hit, miss or graced. */

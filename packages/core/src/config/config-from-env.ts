@@ -1,5 +1,5 @@
 import { L1_VARIABLES, l1FromEnv } from '../l1/env';
-import { driverEnvironments, environmentSearch } from './driver-environments';
+import { driverEnvironments, environmentSearch, environmentsGeneration } from './driver-environments';
 import { checkDriverSource, type DriverSource, environmentOf } from './driver-registry';
 import { type DriverEnvironment, type Env, envReader } from './env-reader';
 import { BUILTIN_DRIVERS } from './manager';
@@ -43,19 +43,28 @@ export function envVariables(options: ConfigFromEnvOptions = {}): string[] {
   return [...new Set([...CORE_VARIABLES, ...found.flatMap((e) => e.variables)])];
 }
 
+/** `envVariables()` with no options, kept until a driver environment is registered (discovery is not free). */
+let cached: { generation: number; variables: string[] } | undefined;
+function currentVariables(): string[] {
+  const generation = environmentsGeneration();
+  if (cached?.generation !== generation) cached = { generation, variables: envVariables() };
+  return cached.variables;
+}
+
 /**
- * `envVariables()` as a read-only array (for `larder doctor` and docs/tests that list them),
- * computed on each read so it follows the drivers installed or registered.
+ * `envVariables()` as a read-only array (for `larder doctor` and docs/tests that list them). It
+ * follows the drivers installed or registered: the list is computed on first use and again only
+ * after a registration (the built-in drivers are found once per process).
  */
 export const ENV_VARIABLES: readonly string[] = new Proxy([] as string[], {
-  get: (_target, property) => Reflect.get(envVariables(), property),
-  has: (_target, property) => Reflect.has(envVariables(), property),
-  ownKeys: () => Reflect.ownKeys(envVariables()),
-  getOwnPropertyDescriptor: (_target, property) => Reflect.getOwnPropertyDescriptor(envVariables(), property),
+  get: (_target, property) => Reflect.get(currentVariables(), property),
+  has: (_target, property) => Reflect.has(currentVariables(), property),
+  ownKeys: () => Reflect.ownKeys(currentVariables()),
+  getOwnPropertyDescriptor: (_target, property) => Reflect.getOwnPropertyDescriptor(currentVariables(), property),
 });
 
 /**
- * Builds a `CacheManagerConfig` from environment variables (DESIGN.md's table; Laravel's names
+ * Builds a `CacheManagerConfig` from environment variables (the README's variable table; Laravel's names
  * first). Every value is validated here, at start-up: a bad one throws `ConfigError` naming the
  * variable, its value (secrets redacted) and what is allowed. Empty variables count as unset.
  */

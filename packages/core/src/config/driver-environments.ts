@@ -1,4 +1,4 @@
-import { environmentOf, registeredDrivers } from './driver-registry';
+import { driverRegistrations, environmentOf, registeredDrivers } from './driver-registry';
 import { requireFromApp } from './driver-resolution';
 import type { DriverEnvironment } from './env-reader';
 import { BUILTIN_DRIVERS } from './manager';
@@ -7,6 +7,13 @@ import { BUILTIN_DRIVERS } from './manager';
 const registered = new Map<string, DriverEnvironment>();
 // What `require` found per app root and built-in package: the module, or where it looked.
 const loaded = new Map<string, { environment: DriverEnvironment } | { searched: string[] }>();
+// Bumped by every registration here; registerDriver counts its own (see environmentsGeneration).
+let generation = 0;
+
+/** A number that changes whenever a driver or driver environment is registered (to cache what depends on them). */
+export function environmentsGeneration(): number {
+  return generation + driverRegistrations();
+}
 
 /**
  * Registers a driver's environment module (`import { larderEnv } from '@larder/redis/env'`), for
@@ -15,6 +22,7 @@ const loaded = new Map<string, { environment: DriverEnvironment } | { searched: 
  */
 export function registerDriverEnvironment(environment: DriverEnvironment): void {
   registered.set(environment.driver, environment);
+  generation++;
 }
 
 /**

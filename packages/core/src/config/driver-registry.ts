@@ -40,6 +40,7 @@ export function defineDriver<C>(environment: DriverEnvironment, factory: DriverF
 }
 
 const registered = new Map<string, DriverSource>();
+let registrations = 0;
 
 /**
  * Registers a driver for every manager of this process and for `configFromEnv` (the app-level
@@ -48,6 +49,7 @@ const registered = new Map<string, DriverSource>();
  */
 export function registerDriver(source: DriverSource): void {
   for (const name of driverNames(source)) registered.set(name, source);
+  registrations++;
 }
 
 /** The driver registered under `name` with `registerDriver`, if any. */
@@ -102,4 +104,9 @@ function larderDriverOf(value: unknown, where: string): LarderDriver {
     );
   }
   return candidate as LarderDriver;
+}
+
+/** How many times `registerDriver` ran (what the environment list depends on changes only then). */
+export function driverRegistrations(): number {
+  return registrations;
 }

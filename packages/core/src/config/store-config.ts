@@ -22,9 +22,9 @@ export interface CommonStoreOptions {
   onError?: 'throw' | 'miss';
   /** Upper bound of every backend call, in ms or a duration (skipped for in-process stores). @default '5s' */
   timeout?: Ttl;
-  /** Put keys in `larder.operation` trace contexts (DESIGN.md "Observability"); keys can be personal data. @default false */
+  /** Put keys in `larder.operation` trace contexts (docs/architecture.md "Observability"); keys can be personal data. @default false */
   traceKeys?: boolean;
-  /** An in-process L1 in front of this store (`CACHE_L1`; DESIGN.md "Two tiers"); ignored for in-process stores. @default none */
+  /** An in-process L1 in front of this store (`CACHE_L1`; docs/architecture.md "Two tiers"); ignored for in-process stores. @default none */
   l1?: L1Options;
 }
 

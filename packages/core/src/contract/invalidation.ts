@@ -1,4 +1,4 @@
-/** How an L1 learns that other writers changed keys (DESIGN.md "Two tiers"). */
+/** How an L1 learns that other writers changed keys (docs/architecture.md "Two tiers"). */
 export type InvalidationMode = 'tracking' | 'bus' | 'none';
 
 /** What an invalidation source tells its L1. */

@@ -2,7 +2,7 @@ import type { EnvReader } from '../config/env-reader';
 import type { InvalidationMode } from '../contract/invalidation';
 import { type L1Options, parseBytes } from './options';
 
-/** The L1 variables core reads (DESIGN.md "Two tiers"). */
+/** The L1 variables core reads (docs/architecture.md "Two tiers"). */
 export const L1_VARIABLES = [
   'CACHE_L1',
   'CACHE_L1_MAX_ENTRIES',

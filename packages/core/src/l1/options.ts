@@ -2,7 +2,7 @@ import { ConfigError, describe } from '../contract/errors';
 import type { InvalidationMode } from '../contract/invalidation';
 import { parseTtl, type Ttl } from '../values/ttl';
 
-/** The `l1` option of a store (DESIGN.md "Two tiers"). */
+/** The `l1` option of a store (docs/architecture.md "Two tiers"). */
 export interface L1Options {
   /** Most entries kept. @default 10000 */
   maxEntries?: number;

@@ -13,7 +13,7 @@ export type L1Token = { readonly key: string };
 const ENTRY_OVERHEAD = 64;
 
 /**
- * The in-process tier in front of a store (DESIGN.md "Two tiers"): encoded payloads of values
+ * The in-process tier in front of a store (docs/architecture.md "Two tiers"): encoded payloads of values
  * read or written through the facade, decoded on every hit (each caller gets its own copy;
  * primitives are kept decoded). Reads register a placeholder token before the store call; an
  * invalidation or a flush cancels it, so a read in flight when its key changes answers its

@@ -1,6 +1,6 @@
 import { channel, tracingChannel } from 'node:diagnostics_channel';
 
-// DESIGN.md "Observability": facade operations are traced on `larder.operation` (a
+// docs/architecture.md "Observability": facade operations are traced on `larder.operation` (a
 // diagnostics_channel TracingChannel) and topology changes published on `larder.topology`.
 // Cost model: when nobody subscribes, a caller reads `operationChannel.hasSubscribers` once
 // and takes its untraced path (no context object, no closure).
@@ -69,35 +69,27 @@ export function publishTopology(event: TopologyTraceEvent): void {
   if (topologyChannel.hasSubscribers) topologyChannel.publish(event);
 }
 
-/** Completes a read's context from its outcome: `hit` (or the number of hits), `tier`, `graced`. */
-export type HitOf = (context: OperationTraceContext, result: unknown) => void;
+/**
+ * Completes a read's context from its outcome: `hit` (or the number of hits), `tier`, `graced`.
+ * `l1` is true when the in-process L1 answered during the operation's synchronous part.
+ */
+export type HitOf = (context: OperationTraceContext, result: unknown, l1: boolean) => void;
 
-/** The context of the operation whose synchronous part is running (an L1 hit answers there). */
-let active: OperationTraceContext | undefined;
-
-/** Marks the traced operation running now as answered by `tier` (the L1's synchronous hit path calls it). */
-export function markTier(tier: CacheTier): void {
-  if (active !== undefined) active.tier = tier;
-}
-
-/** The traced operation whose synchronous part is running now (a batch keeps it to name its tier after the store answered). */
-export function activeTrace(): OperationTraceContext | undefined {
-  return active;
-}
-
-/** Single-key reads: a hit is a value other than `undefined`, answered by the store unless the L1 marked it. */
-export const valueHit: HitOf = (context, result) => {
+/** Single-key reads: a hit is a value other than `undefined`, answered by the store unless the L1 answered. */
+export const valueHit: HitOf = (context, result, l1) => {
+  if (l1) context.tier = 'l1';
   context.hit = result !== undefined;
   if (result !== undefined) context.tier ??= 'l2';
 };
 
-/** `has`: the boolean is the hit. */
-export const booleanHit: HitOf = (context, result) => {
+/** `has`: the boolean is the hit; the L1's answer names its tier. */
+export const booleanHit: HitOf = (context, result, l1) => {
+  if (l1) context.tier = 'l1';
   context.hit = result === true;
   if (result === true) context.tier ??= 'l2';
 };
 
-/** Batch reads: the number of values found. */
+/** Batch reads: the number of values found (a batch names its tier itself: `l1` only when the L1 found them all). */
 export const countHit: HitOf = (context, result) => {
   let hits = 0;
   for (const value of result as readonly unknown[]) if (value !== undefined) hits++;
@@ -110,11 +102,14 @@ export interface TraceSource {
   readonly name: string;
   readonly driver: string;
   readonly traceKeys: boolean;
+  /** How many times the cache's L1 answered so far (a change during an operation's synchronous part: the L1 answered it). */
+  l1Answers?(): number;
 }
 
 /**
  * Runs `run` as one traced operation on `larder.operation`. Call it only when
- * `operationChannel.hasSubscribers` is true; `hitOf` completes the context of reads.
+ * `operationChannel.hasSubscribers` is true; `hitOf` completes the context of reads; `run` gets
+ * the context (a batch names its tier on it).
  */
 export function traceOperation<T>(
   source: TraceSource,
@@ -122,7 +117,7 @@ export function traceOperation<T>(
   keyCount: number,
   key: string | undefined,
   hitOf: HitOf | undefined,
-  run: () => Promise<T>,
+  run: (context: OperationTraceContext) => Promise<T>,
 ): Promise<T> {
   const context: { -readonly [K in keyof OperationTraceContext]: OperationTraceContext[K] } = {
     operation,
@@ -132,21 +127,18 @@ export function traceOperation<T>(
   };
   if (source.traceKeys && key !== undefined) context.key = key;
   return operationChannel.tracePromise(() => {
-    const outer = active;
-    active = context;
-    let promise: Promise<T>;
-    try {
-      promise = run();
-    } finally {
-      active = outer;
-    }
+    // An L1 answers in the operation's synchronous part: its answers are counted before and after it.
+    const answers = source.l1Answers;
+    const before = answers === undefined ? 0 : answers.call(source);
+    const promise = run(context);
+    const l1 = answers !== undefined && answers.call(source) !== before;
     // Runs before the channel's own handlers (registered later on the same promise), so the
     // context is complete when `asyncStart`/`asyncEnd` are published. The driver is read again:
     // a store given as a promise is only known once the first operation has waited for it.
     promise.then(
       (result) => {
         context.driver = source.driver;
-        hitOf?.(context, result);
+        hitOf?.(context, result, l1);
       },
       () => {
         context.driver = source.driver;

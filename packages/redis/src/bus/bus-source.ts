@@ -22,7 +22,7 @@ interface WireMessage {
 }
 
 /**
- * The `bus` invalidation source (DESIGN.md "Two tiers"): Redis Pub/Sub at `busUrl`, for an L1 in
+ * The `bus` invalidation source (docs/architecture.md "Two tiers"): Redis Pub/Sub at `busUrl`, for an L1 in
  * front of any store (memcached, DynamoDB, or Redis when asked). One RESP3 connection both
  * subscribes and publishes (RESP3 allows commands on a subscribed connection), so when it is
  * down this instance neither hears nor tells, and its L1 is flushed and bypassed until it is

@@ -27,7 +27,7 @@ async function pair(ctx: SuiteContext) {
   return { mine: await ctx.cacheAt(prefix), other: await ctx.cacheAt(prefix), key: uniqueKey('stale') };
 }
 
-/** DESIGN.md "Two tiers": `remember` never writes a loader's result over a value written after the loader began. */
+/** docs/architecture.md "Two tiers": `remember` never writes a loader's result over a value written after the loader began. */
 export const rememberNeverStale: GroupDefinition = {
   title: "remember never writes a loader's result over a newer value",
   define(t) {

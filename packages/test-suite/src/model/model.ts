@@ -2,7 +2,7 @@ import { inspect, isDeepStrictEqual } from 'node:util';
 
 /**
  * The reference model of the facade: what `Cache` must answer, per the documented semantics
- * (DESIGN.md "Public API", core's `contract.ts`), given real-time expiry measured to a precision.
+ * (core's README "API" and `contract/store.ts`), given real-time expiry measured to a precision.
  *
  * Time is the real clock (`performance.now()`): a call is known only to have run somewhere in
  * `[start, end]`, and an expiry only to fall in `[lo, hi]` (its TTL ± the driver's precision).

@@ -1,5 +1,5 @@
 import type { Payload } from '../../contract/store';
-import { activeTrace, type CacheTier } from '../../util/tracing';
+import type { CacheTier } from '../../util/tracing';
 import { freshValue } from '../../values/entry';
 import type { Ttl } from '../../values/ttl';
 import { type Engine, FAILED } from '../engine';
@@ -11,9 +11,12 @@ import type { View } from '../view';
 const noop = () => {};
 
 /** `Cache.getMany`: values aligned with `keys`; each distinct key is read once. */
-export async function getMany<T>(engine: Engine, view: View, keys: Iterable<string>): Promise<(T | undefined)[]> {
-  // Taken before the first await: the tier is known only once the store has answered.
-  const trace = activeTrace();
+export async function getMany<T>(
+  engine: Engine,
+  view: View,
+  keys: Iterable<string>,
+  trace?: { tier?: CacheTier },
+): Promise<(T | undefined)[]> {
   const binding = engine.binding ?? (await engine.ready());
   const reads = binding.reads;
   const list = Array.isArray(keys) ? (keys as string[]) : [...keys];

@@ -1,5 +1,4 @@
 import { describe, InvalidArgumentError, UnsupportedOperationError } from '../../contract/errors';
-import { markTier } from '../../util/tracing';
 import type { Ttl } from '../../values/ttl';
 import { type Engine, FAILED } from '../engine';
 import type { View } from '../view';
@@ -36,10 +35,7 @@ export async function hasKey(engine: Engine, view: View, key: string): Promise<b
   const full = engine.full(view, key);
   // The L1 holds what the store holds (it is coherent, or within its documented `none` bound).
   const held = reads.holds(full, key, engine.isLive);
-  if (held !== undefined) {
-    markTier('l1');
-    return held;
-  }
+  if (held !== undefined) return held;
   const payload = await engine.call(view, 'has', key, (store) => store.get(full));
   return payload !== FAILED && payload !== undefined && engine.isLive(payload, key);
 }

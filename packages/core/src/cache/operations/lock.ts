@@ -5,7 +5,7 @@ import { parseTtl, type Ttl } from '../../values/ttl';
 
 /**
  * The two backend steps a lock needs, already bounded by the cache's timeout and with errors
- * wrapped. The `Cache` builds one per store (see `store-lock-backend.ts`).
+ * wrapped. The engine builds one per cache (`storeLockBackend` in lock-backend.ts).
  */
 export interface LockBackend {
   /** Atomically stores `owner` under `key` for `ttlMs` if the key is absent; true if stored. */

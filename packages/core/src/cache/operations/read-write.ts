@@ -1,5 +1,4 @@
 import type { Payload, TtlMs } from '../../contract/store';
-import { markTier } from '../../util/tracing';
 import { freshValue } from '../../values/entry';
 import type { Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
@@ -42,12 +41,11 @@ async function getAsync(engine: Engine, view: View, known: Binding | undefined, 
   return value;
 }
 
-/** A fresh value of `full` from the L1, counted as an `l1` hit (and marked on the running trace); else `undefined`, nothing counted. */
+/** A fresh value of `full` from the L1, counted as an `l1` hit; else `undefined`, nothing counted. */
 export function fromL1(engine: Engine, view: View, binding: Binding, full: string, key: string): unknown {
   const value = binding.reads.cachedValue(full, key);
   if (value === undefined) return undefined;
   engine.counted(view, key, true, 'l1');
-  markTier('l1');
   return value;
 }
 
