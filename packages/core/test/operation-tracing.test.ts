@@ -68,9 +68,9 @@ describe('every facade operation is traced on larder.operation', () => {
       { ...base, operation: 'decrement', keyCount: 1 },
       { ...base, operation: 'touch', keyCount: 1 },
       { ...base, operation: 'compareAndSet', keyCount: 1 },
-      { ...base, operation: 'remember', keyCount: 1, hit: false, graced: false },
+      { ...base, operation: 'remember', keyCount: 1, hit: false, graced: false, loaderMs: expect.any(Number) },
       { ...base, operation: 'remember', keyCount: 1, hit: true, graced: false, tier: 'l2' },
-      { ...base, operation: 'rememberForever', keyCount: 1, hit: false, graced: false },
+      { ...base, operation: 'rememberForever', keyCount: 1, hit: false, graced: false, loaderMs: expect.any(Number) },
       { ...base, operation: 'get', keyCount: 1, hit: false },
       { ...base, operation: 'clear', keyCount: 0 },
     ]);

@@ -252,8 +252,8 @@ export class Cache {
   ): Promise<RememberResult<T>> {
     if (!operationChannel.hasSubscribers)
       return rememberWithStatus(this.#engine, this.#view, key, ttl, loader, options);
-    return tracedKey(this.#engine, this.#view, 'remember', key, rememberHit, () =>
-      rememberWithStatus(this.#engine, this.#view, key, ttl, loader, options),
+    return tracedKey(this.#engine, this.#view, 'remember', key, rememberHit, (trace) =>
+      rememberWithStatus(this.#engine, this.#view, key, ttl, loader, options, trace),
     );
   }
 

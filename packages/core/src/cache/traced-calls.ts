@@ -15,7 +15,7 @@ export function tracedKey<R>(
   operation: string,
   key: string,
   hitOf: HitOf | undefined,
-  run: () => Promise<R>,
+  run: (trace: OperationTraceContext) => Promise<R>,
 ): Promise<R> {
   return traceOperation(engine, operation, 1, view.path + key, hitOf, run);
 }
@@ -48,7 +48,7 @@ export function tracedRemember<T>(
   loader: () => T | Promise<T>,
   options: RememberOptions | undefined,
 ): Promise<T> {
-  return tracedKey(engine, view, operation, key, rememberHit, () =>
-    rememberWithStatus(engine, view, key, ttl, loader, options),
+  return tracedKey(engine, view, operation, key, rememberHit, (trace) =>
+    rememberWithStatus(engine, view, key, ttl, loader, options, trace),
   ).then((result) => result.value);
 }

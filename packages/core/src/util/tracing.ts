@@ -30,6 +30,11 @@ export interface OperationTraceContext {
   tier?: CacheTier;
   /** `remember`: true when a stale value within its grace was served. */
   graced?: boolean;
+  /**
+   * `remember`: ms it waited for a loader (its own run, or the flight of the same key it joined);
+   * the operation's duration less this is the cache's own time. Unset when no loader ran.
+   */
+  loaderMs?: number;
   /** Set by the channel when the operation resolved. */
   result?: unknown;
   /** Set by the channel when the operation rejected. */

@@ -10,6 +10,7 @@ import type { Engine } from '../engine';
 import type { RememberOptions } from '../options';
 import type { View } from '../view';
 import { storeIfUnchanged } from './compare-and-set';
+import { type LoaderClock, timedFlight, timedLoad } from './loader-timing';
 import { Lock } from './lock';
 import { addsAtomically } from './offers';
 import { fromL1 } from './read-write';
@@ -42,6 +43,8 @@ interface Miss<T> {
   servedStale?: boolean;
   /** The payload read last before the loader began (`undefined`: absent): the loader's value is stored only if the key still holds it. */
   expected: Payload | undefined;
+  /** A traced call's clock: the loader's run is added to it. */
+  clock: LoaderClock | undefined;
 }
 
 /** What `rememberWithStatus` resolves to. */
@@ -61,6 +64,7 @@ interface Seen {
   tier: CacheTier | undefined;
   entry: GracedEntry | undefined;
   miss: Miss<unknown> | undefined;
+  clock: LoaderClock | undefined;
 }
 
 /** A read inside the flight: a fresh value, a stale graced entry, or nothing. */
@@ -124,9 +128,10 @@ export async function rememberWithStatus<T>(
   ttl: Ttl | undefined,
   loader: () => T | Promise<T>,
   options: RememberOptions | undefined,
+  clock?: LoaderClock,
 ): Promise<RememberResult<T>> {
   const ttlMs = engine.ttlMs(ttl);
-  const seen: Seen = { status: 'miss', tier: undefined, entry: undefined, miss: undefined };
+  const seen: Seen = { status: 'miss', tier: undefined, entry: undefined, miss: undefined, clock };
   const value = await rememberFromStore(engine, view, key, ttlMs, loader, options, seen);
   if (seen.miss?.servedStale) {
     seen.status = 'graced';
@@ -179,10 +184,10 @@ export async function rememberFromStore<T>(
       return copy.v as T;
     }
     // ...else fall back to the loader (one run per key in this process).
-    const miss = newMiss(binding, full, key, ttlMs, graceMs, loader, lock);
+    const miss = newMiss(binding, full, key, ttlMs, graceMs, loader, lock, seen?.clock);
     miss.backendDown = true;
     if (seen !== undefined) seen.miss = miss as Miss<unknown>;
-    return engine.flight(full, () => loadAndStore(engine, view, miss));
+    return timedFlight(engine, full, seen?.clock, () => loadAndStore(engine, view, miss));
   }
   const value = fetched.entry;
   let stale: GracedEntry | undefined;
@@ -200,7 +205,7 @@ export async function rememberFromStore<T>(
     }
     stale = value;
   }
-  const miss = newMiss(binding, full, key, ttlMs, graceMs, loader, lock);
+  const miss = newMiss(binding, full, key, ttlMs, graceMs, loader, lock, seen?.clock);
   miss.expected = fetched.payload;
   if (stale !== undefined) {
     // Within grace: answer now with the stale value, refresh once in the background.
@@ -208,6 +213,7 @@ export async function rememberFromStore<T>(
     if (seen !== undefined) record(seen, 'graced', 'l2', stale);
     if (!engine.inFlight(full)) {
       miss.stale = stale;
+      miss.clock = undefined; // answered already: the background refresh is nobody's wait
       engine
         .flight(full, () => resolveMiss(engine, view, miss))
         .catch((error) => engine.report(view, 'remember', key, error));
@@ -216,7 +222,7 @@ export async function rememberFromStore<T>(
   }
   engine.counted(view, key, false);
   if (seen !== undefined) seen.miss = miss as Miss<unknown>;
-  return engine.flight(full, () => resolveMiss(engine, view, miss));
+  return timedFlight(engine, full, seen?.clock, () => resolveMiss(engine, view, miss));
 }
 
 /** A miss of `key` with nothing stale, the store up and nothing expected yet (the caller sets what differs). */
@@ -228,19 +234,10 @@ function newMiss<T>(
   graceMs: number,
   loader: () => T | Promise<T>,
   lock: MissLock | undefined,
+  clock: LoaderClock | undefined,
 ): Miss<T> {
-  return {
-    binding,
-    full,
-    key,
-    ttlMs,
-    graceMs,
-    loader,
-    lock,
-    stale: undefined,
-    backendDown: false,
-    expected: undefined,
-  };
+  const stale = undefined;
+  return { binding, full, key, ttlMs, graceMs, loader, lock, stale, backendDown: false, expected: undefined, clock };
 }
 
 function record(seen: Seen, status: Seen['status'], tier: CacheTier, entry: GracedEntry | undefined): void {
@@ -359,7 +356,7 @@ async function resolveMissLocked<T>(engine: Engine, view: View, miss: Miss<T>, o
 async function loadAndStore<T>(engine: Engine, view: View, miss: Miss<T>): Promise<T> {
   let value: T;
   try {
-    value = await miss.loader();
+    value = await (miss.clock === undefined ? miss.loader() : timedLoad(miss.loader, miss.clock));
   } catch (error) {
     if (miss.stale === undefined) throw error;
     engine.report(view, 'remember.loader', miss.key, error, false);
