@@ -1,4 +1,4 @@
-import { type CacheManager, configFromEnv, createCacheManager, type Env } from '@larder/core';
+import { type CacheManager, configFromEnv, createCacheManager } from '@larder/core';
 import { CacheSessionStore, responseCache } from '@larder/express';
 import express, { type Express, type Request, type Response } from 'express';
 import session from 'express-session';
@@ -43,7 +43,7 @@ declare module 'express-session' {
  * environment variables (`CACHE_DRIVER`, `SESSION_DRIVER`/`SESSION_STORE`, `REDIS_URL`, ...);
  * with none set, everything lives in memory.
  */
-export function createApp(env: Env = process.env, options: ExampleOptions = {}): ExampleApp {
+export function createApp(env: NodeJS.ProcessEnv = process.env, options: ExampleOptions = {}): ExampleApp {
   const caches = createCacheManager(configFromEnv(env), { env });
   const cache = caches.store();
   const sessions = caches.sessionStore();

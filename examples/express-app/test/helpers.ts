@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import type { Env } from '@larder/core';
 import { findFreePort, waitFor } from '@larder/dev-services';
 import request from 'supertest';
 import { expect } from 'vitest';
@@ -14,7 +13,7 @@ export interface Instance extends ExampleApp {
   stop(): Promise<void>;
 }
 
-export async function startInstance(env: Env, lookupDelayMs = 50): Promise<Instance> {
+export async function startInstance(env: NodeJS.ProcessEnv, lookupDelayMs = 50): Promise<Instance> {
   const example = createApp(env, { lookupDelayMs });
   const server = example.app.listen(0, '127.0.0.1');
   await new Promise((resolve, reject) => {
@@ -40,7 +39,7 @@ export function instancePool() {
   const instances: Instance[] = [];
   return {
     /** Starts an instance on this env and keeps it for `stopAll()`. */
-    async start(env: Env): Promise<Instance> {
+    async start(env: NodeJS.ProcessEnv): Promise<Instance> {
       const instance = await startInstance(env);
       instances.push(instance);
       return instance;

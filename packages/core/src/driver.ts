@@ -3,7 +3,13 @@
 // topology publishing, value sizing and copying.
 export type { LockBackend } from './cache/operations/lock';
 export { registerDriverEnvironment } from './config/driver-environments';
-export { type DriverModule, defineDriver, type LarderDriver, type LazyDriver } from './config/driver-registry';
+export {
+  type DriverModule,
+  type DriverSource,
+  defineDriver,
+  type LarderDriver,
+  type LazyDriver,
+} from './config/driver-registry';
 export {
   type DriverEnvironment,
   type Env,
@@ -37,4 +43,5 @@ export { withTimeout } from './util/timeout';
 export { type CacheTier, publishTopology, type TopologyTraceEvent, topologyChannel } from './util/tracing';
 export { type CopyTarget, copyInto, copyOut, type Plan, UNCOPYABLE_SIZE } from './values/clone';
 export { payloadBytes } from './values/codec';
+export { parseTtl } from './values/ttl';
 export { rawValueSize } from './values/value-policy';

@@ -23,8 +23,7 @@ export {
   ENV_VARIABLES,
   envVariables,
 } from './config/config-from-env';
-export { type DriverSource, registerDriver } from './config/driver-registry';
-export type { Env } from './config/env-reader';
+export { registerDriver } from './config/driver-registry';
 export {
   CacheManager,
   type CacheManagerOptions,
@@ -53,9 +52,8 @@ export {
   UnsupportedOperationError,
   ValueTooLargeError,
 } from './contract/errors';
-export type { L1Description, NodeDescription, StoreDescription } from './contract/store-description';
+export type { StoreDescription } from './contract/store-description';
 export type { L1Options } from './l1/options';
-export type { RateLimitAlgorithm } from './rate-limit/contract';
 export {
   type HitOptions,
   type RateLimitAttempt,
@@ -65,11 +63,6 @@ export {
   type RateLimitStoreDownEvent,
 } from './rate-limit/limiter';
 export type { RateLimiterOptions, StoreDownMode } from './rate-limit/options';
-export {
-  type OperationTraceContext,
-  operationChannel,
-  type TopologyTraceEvent,
-  topologyChannel,
-} from './util/tracing';
+export { type OperationTraceContext, operationChannel } from './util/tracing';
 export { type Codec, jsonCodec } from './values/codec';
-export { parseTtl, type Ttl } from './values/ttl';
+export type { Ttl } from './values/ttl';

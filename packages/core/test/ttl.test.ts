@@ -1,4 +1,5 @@
-import { InvalidTtlError, parseTtl } from '@larder/core';
+import { InvalidTtlError } from '@larder/core';
+import { parseTtl } from '@larder/core/driver';
 import { describe, expect, it } from 'vitest';
 
 describe('parseTtl', () => {

@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConfigError, parseTtl, type Ttl } from '@larder/core';
-import { checkUrlUserinfo, envReader } from '@larder/core/driver';
+import { ConfigError, type Ttl } from '@larder/core';
+import { checkUrlUserinfo, envReader, parseTtl } from '@larder/core/driver';
 import { type DynamoDbDriverConfig, dynamoConnectionFromEnv, TABLE_NAME } from './env';
 
 /** Attribute names of the cache table, like Laravel's `attributes`. */

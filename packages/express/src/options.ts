@@ -1,4 +1,5 @@
-import { type Cache, ConfigError, parseTtl, type Ttl } from '@larder/core';
+import { type Cache, ConfigError, type Ttl } from '@larder/core';
+import { parseTtl } from '@larder/core/driver';
 
 /** Options of `CacheSessionStore`. */
 export interface SessionStoreOptions {

@@ -1,5 +1,5 @@
-import type { Cache } from '@larder/core';
-import { ConfigError, parseTtl, type Ttl } from '@larder/core';
+import { type Cache, ConfigError, type Ttl } from '@larder/core';
+import { parseTtl } from '@larder/core/driver';
 
 /** What a response-cache key function receives (Express and plain `node:http` requests both fit). */
 export interface KeyRequest {

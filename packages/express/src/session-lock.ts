@@ -1,12 +1,5 @@
-import {
-  type Cache,
-  ConfigError,
-  isLarderError,
-  LarderError,
-  parseTtl,
-  type Ttl,
-  UnsupportedOperationError,
-} from '@larder/core';
+import { type Cache, ConfigError, isLarderError, LarderError, type Ttl, UnsupportedOperationError } from '@larder/core';
+import { parseTtl } from '@larder/core/driver';
 import { baseOf } from './session-merge';
 
 /** The lock of one session: the part of `@larder/core`'s `Lock` the middleware uses. */

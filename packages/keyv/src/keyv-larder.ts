@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { type Cache, type CacheErrorEvent, ConfigError, parseTtl } from '@larder/core';
+import { type Cache, type CacheErrorEvent, ConfigError } from '@larder/core';
+import { parseTtl } from '@larder/core/driver';
 import { GenerationScope, type NamespaceScope, PrefixScope } from './namespace-scope';
 import type { KeyvContract, KeyvLarderOptions } from './options';
 

@@ -1,6 +1,6 @@
 import type tls from 'node:tls';
-import { ConfigError, parseTtl, type Ttl } from '@larder/core';
-import { formatHostPort, parseHostPort } from '@larder/core/driver';
+import { ConfigError, type Ttl } from '@larder/core';
+import { formatHostPort, parseHostPort, parseTtl } from '@larder/core/driver';
 import { DEFAULT_PORT, type MemcachedDriverConfig } from './env';
 import type { ConnectionOptions, MemjsServerLike } from './node-connection';
 

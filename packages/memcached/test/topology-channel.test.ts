@@ -1,5 +1,5 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { TopologyTraceEvent } from '@larder/core';
+import type { TopologyTraceEvent } from '@larder/core/driver';
 import { type ElastiCacheEmulator, type MemcachedCluster, startElastiCacheEmulator } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemcachedStore, type MemcachedStore } from '../src';

@@ -1,5 +1,5 @@
-import type { NodeDescription, StoreDescription } from '@larder/core';
-import { formatHostPort, type NodeStatus } from '@larder/core/driver';
+import type { StoreDescription } from '@larder/core';
+import { formatHostPort, type NodeDescription, type NodeStatus } from '@larder/core/driver';
 import type { Cluster, Redis } from 'ioredis';
 import type { Connection } from './connect';
 import { type ClientNote, clientNote, isCluster, remoteAddress } from './ioredis-internals';

@@ -1,6 +1,6 @@
 import type { ConnectionOptions } from 'node:tls';
-import { ConfigError, parseTtl, type Ttl } from '@larder/core';
-import { checkUrlUserinfo, type HostPort, redactText } from '@larder/core/driver';
+import { ConfigError, type Ttl } from '@larder/core';
+import { checkUrlUserinfo, type HostPort, parseTtl, redactText } from '@larder/core/driver';
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import type { RedisDriverConfig } from './env';
 

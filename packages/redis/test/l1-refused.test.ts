@@ -1,4 +1,5 @@
-import { Cache, type TopologyTraceEvent, topologyChannel } from '@larder/core';
+import { Cache } from '@larder/core';
+import { type TopologyTraceEvent, topologyChannel } from '@larder/core/driver';
 import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/index';

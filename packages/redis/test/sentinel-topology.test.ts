@@ -1,5 +1,5 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { TopologyTraceEvent } from '@larder/core';
+import type { TopologyTraceEvent } from '@larder/core/driver';
 import { type RedisReplicaSet, startRedisReplicaSet, waitFor } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStore } from '../src/index';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { type Cache, type StoreDescription, type TopologyTraceEvent, topologyChannel } from '@larder/core';
-import { withTimeout } from '@larder/core/driver';
+import type { Cache, StoreDescription } from '@larder/core';
+import { type TopologyTraceEvent, topologyChannel, withTimeout } from '@larder/core/driver';
 import { didNotAnswer } from '../options';
 import { type HealthProblem, problemOf } from './problem';
 import { topologyFindings } from './topology-findings';

@@ -1,4 +1,5 @@
-import type { NodeDescription, StoreDescription } from '@larder/core';
+import type { StoreDescription } from '@larder/core';
+import type { NodeDescription } from '@larder/core/driver';
 
 /** What a store's `describe()` data says: one line, a failure (no node serves) and warnings (some nodes down). */
 export interface TopologyFindings {

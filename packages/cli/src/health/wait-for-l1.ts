@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Cache, L1Description } from '@larder/core';
+import type { Cache } from '@larder/core';
+import type { L1Description } from '@larder/core/driver';
 
 const POLL_MS = 50;
 

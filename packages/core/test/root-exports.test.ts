@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+// The root entry is the app API (docs/architecture.md, "Entries"): at most 60 names, values and
+// types. A name added here is a decision: driver helpers go to `@larder/core/driver`, test stores
+// to `@larder/core/testing`.
+const ROOT_EXPORTS = [
+  'AppCache',
+  'BackendError',
+  'Cache',
+  'CacheErrorEvent',
+  'CacheEventMap',
+  'CacheEventName',
+  'CacheListener',
+  'CacheManager',
+  'CacheManagerConfig',
+  'CacheManagerOptions',
+  'CacheOptions',
+  'CacheStats',
+  'Codec',
+  'ConfigError',
+  'ConfigFromEnvOptions',
+  'CustomDriverConfig',
+  'DriverNotFoundError',
+  'ENV_VARIABLES',
+  'HitOptions',
+  'InvalidArgumentError',
+  'InvalidKeyError',
+  'InvalidTtlError',
+  'L1Options',
+  'LarderError',
+  'LarderErrorCodes',
+  'Lock',
+  'LockTimeoutError',
+  'ManagerConfig',
+  'OperationTraceContext',
+  'RateLimitAttempt',
+  'RateLimitDecision',
+  'RateLimitSource',
+  'RateLimitStoreDownEvent',
+  'RateLimiter',
+  'RateLimiterOptions',
+  'RememberOptions',
+  'RememberResult',
+  'SerializationError',
+  'StoreConfig',
+  'StoreDescription',
+  'StoreDownMode',
+  'StoreOrConfig',
+  'TimeoutError',
+  'Ttl',
+  'UnsupportedOperationError',
+  'ValueTooLargeError',
+  'WithLockOptions',
+  'cache',
+  'configFromEnv',
+  'createCacheManager',
+  'defineConfig',
+  'envVariables',
+  'getDefaultManager',
+  'isLarderError',
+  'jsonCodec',
+  'operationChannel',
+  'registerDriver',
+  'resetDefaultManager',
+  'setDefaultManager',
+];
+
+/** Every name `src/index.ts` exports, read from its syntax (it re-exports by name only). */
+function rootExports(): { names: string[]; starExports: number } {
+  const path = new URL('../src/index.ts', import.meta.url);
+  const source = ts.createSourceFile('index.ts', readFileSync(path, 'utf8'), ts.ScriptTarget.ES2022);
+  const names: string[] = [];
+  let starExports = 0;
+  for (const statement of source.statements) {
+    if (ts.isExportDeclaration(statement)) {
+      if (!statement.exportClause || !ts.isNamedExports(statement.exportClause)) starExports++;
+      else for (const element of statement.exportClause.elements) names.push(element.name.text);
+    } else if (
+      ts.canHaveModifiers(statement) &&
+      ts.getModifiers(statement)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)
+    ) {
+      names.push(`(declaration at ${statement.pos})`);
+    }
+  }
+  return { names: names.sort(), starExports };
+}
+
+describe('@larder/core root entry', () => {
+  it('re-exports by name only, so every name is counted', () => {
+    expect(rootExports().starExports).toBe(0);
+  });
+
+  it('exports at most 60 names, exactly the listed ones', () => {
+    const { names } = rootExports();
+    expect(names).toEqual([...ROOT_EXPORTS].sort());
+    expect(names.length).toBeLessThanOrEqual(60);
+  });
+
+  it('exports at run time the values among them, and nothing else', async () => {
+    const runtime = Object.keys(await import('../src/index'));
+    expect(runtime.every((name) => ROOT_EXPORTS.includes(name))).toBe(true);
+  });
+});
