@@ -18,18 +18,11 @@ function remoteLikeStore(deadlineMs?: number): CacheStore {
   return {
     driver: 'remote-like',
     capabilities: {
-      batch: false,
       atomicAdd: true,
-      increment: false,
-      locks: false,
-      enumerate: false,
-      clear: false,
       ttlPrecisionMs: 1,
       maxKeyBytes: 250,
       maxValueBytes: 1024 * 1024,
-      readReplicas: false,
       inProcess: false,
-      compareAndSet: true,
       deadlineMs,
     },
     async get(key) {

@@ -124,7 +124,6 @@ describe('chaos store', () => {
     expect(store.add).toBeUndefined();
     expect(store.getMany).toBeUndefined();
     expect(store.capabilities.atomicAdd).toBe(false);
-    expect(store.capabilities.batch).toBe(false);
     await store.set('a', 'x', undefined);
     expect(inner.calls.set).toBe(1);
   });

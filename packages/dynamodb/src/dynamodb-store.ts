@@ -75,19 +75,12 @@ export class DynamoDbStore implements CacheStore {
     const { key, value, expiration } = o.attributes;
     const overhead = Buffer.byteLength(key) + Buffer.byteLength(value) + Buffer.byteLength(expiration);
     this.capabilities = {
-      batch: true,
       atomicAdd: true,
-      increment: true,
-      locks: true,
-      enumerate: o.allowClear,
-      clear: o.allowClear,
       ttlPrecisionMs: 1000,
       maxKeyBytes: MAX_KEY_BYTES,
       // Any payload up to this fits with any key up to maxKeyBytes; `set` also checks the exact item size.
       maxValueBytes: MAX_ITEM_BYTES - MAX_KEY_BYTES - overhead - EXPIRY_VALUE_BYTES,
-      readReplicas: false,
       inProcess: false,
-      compareAndSet: true,
     };
     this.batcher = new TickBatcher({
       readMany: async (keys) => {
@@ -185,7 +178,7 @@ export class DynamoDbStore implements CacheStore {
     return live;
   }
 
-  /** True when the key is present and not expired (a key-only GetItem). */
+  /** True when the key is present and not expired (a key-only GetItem). This store's own helper: `CacheStore` has no `has`, the facade reads through `get`. */
   async has(key: string): Promise<boolean> {
     const out = await this.table.send<GetItemCommandOutput>(
       new GetItemCommand({

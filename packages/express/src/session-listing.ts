@@ -6,7 +6,7 @@ import { followExpiry } from './session-expiry';
 /** Rejects with `UnsupportedOperationError` naming the driver when it cannot enumerate its keys. */
 export async function requireEnumeration(cache: Cache, operation: string): Promise<void> {
   const store = await cache.getStore();
-  if (!store.capabilities.enumerate) {
+  if (typeof store.keys !== 'function') {
     throw new UnsupportedOperationError(
       operation,
       store.driver,

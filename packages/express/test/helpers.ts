@@ -69,9 +69,7 @@ export class CountingStore implements CacheStore {
     return this.call('delete', () => this.inner.delete(key));
   }
   has(key: string) {
-    return this.call('has', () =>
-      this.inner.has ? this.inner.has(key) : this.inner.get(key).then((v) => v !== undefined),
-    );
+    return this.call('has', () => this.inner.get(key).then((v) => v !== undefined));
   }
   touch(key: string, ttlMs: TtlMs) {
     this.ttls.push(ttlMs);

@@ -191,7 +191,8 @@ describe('CacheSessionStore with express-session', () => {
 
   it('all/length/ids/clear fail with an error naming the driver when the store cannot enumerate', async () => {
     const { cache, store: backend } = countingMemoryCache();
-    Object.defineProperty(backend, 'capabilities', { value: { ...backend.inner.capabilities, enumerate: false } });
+    // A store without `keys` cannot enumerate (method presence is the capability).
+    Object.defineProperty(backend, 'keys', { value: undefined });
     const store = new CacheSessionStore({ cache });
     await expect(call((cb) => store.length(cb))).rejects.toMatchObject({
       code: 'E_UNSUPPORTED_OPERATION',

@@ -212,9 +212,10 @@ export class KeyvLarder extends EventEmitter {
     if (this.#scope !== undefined) return this.#scope;
     if (this.#scoping !== undefined) return this.#scoping;
     const namespace = this.#namespace;
-    const scoping = this.#root.capabilities().then((capabilities) => {
+    const scoping = this.#root.getStore().then((store) => {
       const base = namespace === undefined || namespace === '' ? this.#root : this.#root.namespace(namespace);
-      const scope = capabilities.clear ? new PrefixScope(base) : new GenerationScope(base, this.#generationMaxAgeMs);
+      const scope =
+        typeof store.clear === 'function' ? new PrefixScope(base) : new GenerationScope(base, this.#generationMaxAgeMs);
       // A namespace change meanwhile started another lookup: this one is stale.
       if (this.#scoping === scoping) this.#scope = scope;
       return scope;

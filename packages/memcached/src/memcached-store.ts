@@ -74,18 +74,11 @@ export class MemcachedStore implements CacheStore {
     const topology = this.topology;
     const deadlineMs = 2 * (this.options.retries + 1) * this.options.timeoutMs;
     this.capabilities = {
-      batch: true,
       atomicAdd: true,
-      increment: true,
-      locks: true,
-      enumerate: false,
-      clear: false,
       ttlPrecisionMs: 1000,
       maxKeyBytes: MAX_KEY_BYTES,
       maxValueBytes: this.options.maxValueBytes,
-      readReplicas: false,
       inProcess: false,
-      compareAndSet: true,
       // Every request has its own deadline (`timeout`, kept by the node connection) and is resent
       // at most `retries` times after a reset, never after a timeout; a call that fails is at most
       // two requests in a row (a CAS read and its write): it settles within this bound, so the

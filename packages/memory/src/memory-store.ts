@@ -79,22 +79,15 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
     this.#maxValueBytes = maxValueBytes;
     this.#rawValueBytes = rawValueBytes;
     this.capabilities = {
-      batch: true,
       atomicAdd: true,
-      increment: true,
-      locks: true,
-      enumerate: true,
-      clear: true,
       ttlPrecisionMs: 1,
       maxKeyBytes,
       maxValueBytes,
-      readReplicas: false,
       inProcess: true,
       // The facade skips its codec: this store copies (or keeps) values itself.
       rawValues: mode !== 'codec',
       // The copy checks and sizes values in the same walk: the facade skips its own.
       checksRawValues: mode === 'clone',
-      compareAndSet: true,
     };
     this.#lru = new LRUCache<string, Entry>({
       max: maxEntries,
@@ -171,7 +164,7 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
     return Promise.resolve(deleted);
   }
 
-  /** Returns true if the key is present and not expired. */
+  /** True if the key is present and not expired (this store's own helper: `CacheStore` has no `has`, the facade reads through `get`). */
   has(key: string): Promise<boolean> {
     return Promise.resolve(this.#peek(key) !== undefined);
   }

@@ -8,12 +8,7 @@ describe('MemoryStore', () => {
     const store = createMemoryStore();
     expect(store.driver).toBe('memory');
     expect(store.capabilities).toMatchObject({
-      batch: true,
       atomicAdd: true,
-      increment: true,
-      locks: true,
-      enumerate: true,
-      clear: true,
       ttlPrecisionMs: 1,
       inProcess: true,
       rawValues: true,

@@ -85,18 +85,11 @@ export class RedisStore implements CacheStore {
     this.router = new ReadRouter(this.client, this.connection.replicas, this.options.readYourWritesMs);
     this.commands = new ClientCommands(this.client, this.options, this.cluster, (error) => this.fail('get', error));
     this.capabilities = {
-      batch: true,
       atomicAdd: true,
-      increment: true,
-      locks: true,
-      enumerate: true,
-      clear: true,
       ttlPrecisionMs: 1,
       maxKeyBytes: this.options.maxKeyBytes,
       maxValueBytes: this.options.maxValueBytes,
-      readReplicas: this.router.usesReplicas,
       inProcess: false,
-      compareAndSet: true,
       // Clients this store creates time every command (commandTimeoutMs); a call is at most two
       // commands in a row (a write and its WAIT, a replica read retried on the primary within half
       // the timeout), so it settles within twice that: the facade then arms no timer of its own
@@ -242,7 +235,7 @@ export class RedisStore implements CacheStore {
     });
   }
 
-  /** EXISTS. */
+  /** EXISTS (this store's own helper: `CacheStore` has no `has`, the facade reads through `get`). */
   async has(key: string): Promise<boolean> {
     const client = this.router.clientFor(key);
     this.check(client, 'has');

@@ -26,7 +26,7 @@ describe('redis: primary + explicit replicas', () => {
         readFrom: 'replica',
         readYourWritesMs: 400,
       });
-      await waitFor(() => routed.capabilities.readReplicas && routed.reads.clientFor('x') !== routed.client, {
+      await waitFor(() => routed.reads.usesReplicas && routed.reads.clientFor('x') !== routed.client, {
         description: 'replica connections',
       });
     });

@@ -1,11 +1,21 @@
 import type { Ttl } from '@larder/core';
 import type { CacheStore, StoreCapabilities } from '@larder/core/driver';
 
-/** Capabilities a test can depend on (the boolean fields of `StoreCapabilities`). */
-export type Capability = 'batch' | 'atomicAdd' | 'increment' | 'locks' | 'enumerate' | 'clear';
+/**
+ * What a test can depend on: an optional method of the store (`increment`, `enumerate` = `keys`,
+ * `clear`: its presence is the capability), or `atomicAdd` (an `add` the store declares atomic).
+ */
+export type Capability = 'atomicAdd' | 'increment' | 'enumerate' | 'clear';
 
 /** Every capability name, in table order. */
-export const CAPABILITIES: readonly Capability[] = ['batch', 'atomicAdd', 'increment', 'locks', 'enumerate', 'clear'];
+export const CAPABILITIES: readonly Capability[] = ['atomicAdd', 'increment', 'enumerate', 'clear'];
+
+/** The store method each capability but `atomicAdd` is. */
+export const CAPABILITY_METHODS = {
+  increment: 'increment',
+  enumerate: 'keys',
+  clear: 'clear',
+} as const satisfies Record<Exclude<Capability, 'atomicAdd'>, keyof CacheStore>;
 
 /** Test groups of the suite; each can be skipped as a whole (see the README table). */
 export type Group =
@@ -170,9 +180,9 @@ export interface ConformanceOptions {
   afterAll?: HookFunction;
   /**
    * Groups or capabilities to skip, each with the reason, which must name the missing capability,
-   * e.g. `{ clear: 'memcached cannot enumerate keys by prefix' }`. A capability skip (`clear`, `enumerate`,
-   * `atomicAdd`, `increment`...) skips every test that needs it, and the suite checks that the store really
-   * declares that capability `false`.
+   * e.g. `{ clear: 'memcached has no clear: it cannot delete keys by prefix' }`. A capability skip (the
+   * methods `clear`, `enumerate` (`keys`), `increment`, or `atomicAdd`) skips every test that needs it, and
+   * the suite checks that the store really lacks that method (`atomicAdd`: declares it `false` or has no `add`).
    */
   skip?: Partial<Record<Capability | Group, string>>;
   /** Timing knobs. */

@@ -17,28 +17,20 @@ export type Payload = string | Uint8Array;
 /** Relative time to live in milliseconds; `undefined` means no expiry. Always > 0 when set. */
 export type TtlMs = number | undefined;
 
-/** What a driver can do. The facade and the conformance suite read the same object. */
+/**
+ * What a driver is: properties of the backend, read by the facade and the conformance suite. What
+ * a driver can do is not here: an optional method of `CacheStore` that is present is the capability
+ * to call it (`keys`, `clear`, `increment`, `compareAndSet`, the batch methods...).
+ */
 export interface StoreCapabilities {
-  /** `getMany`/`setMany`/`deleteMany` are native batched calls (not a loop of single calls). */
-  readonly batch: boolean;
-  /** `add` is an atomic set-if-absent on the backend. */
+  /** `add` is an atomic set-if-absent on the backend (a non-atomic `add` cannot hold a lock). */
   readonly atomicAdd: boolean;
-  /** `increment` is atomic on the backend. */
-  readonly increment: boolean;
-  /** `compareAndDelete` is atomic on the backend (owner-checked lock release). */
-  readonly locks: boolean;
-  /** `keys(prefix)` can list this store's own keys. */
-  readonly enumerate: boolean;
-  /** `clear(prefix)` removes exactly the keys under a prefix. */
-  readonly clear: boolean;
   /** Smallest expiry step the backend honours, in ms (1 for Redis/memory, 1000 for memcached/DynamoDB). */
   readonly ttlPrecisionMs: number;
   /** Longest full key (prefix included) in UTF-8 bytes the facade may pass; longer keys fail with `InvalidKeyError`. */
   readonly maxKeyBytes: number;
   /** Largest payload in bytes; larger values fail with `ValueTooLargeError` before anything is sent. */
   readonly maxValueBytes: number;
-  /** Reads may be served by read replicas (see the driver's read-your-writes rules). */
-  readonly readReplicas: boolean;
   /** The store lives in this process: the facade skips its per-call timeout. */
   readonly inProcess: boolean;
   /**
@@ -56,8 +48,6 @@ export interface StoreCapabilities {
    * (`ValueTooLargeError`) before storing anything, so the facade skips its own walk of the value.
    */
   readonly checksRawValues?: boolean;
-  /** `compareAndSet` is atomic on the backend (absent = false). */
-  readonly compareAndSet?: boolean;
 }
 
 /**
@@ -73,8 +63,9 @@ export interface SyncStoreMethods {
   setSync?(key: string, payload: Payload, ttlMs: TtlMs): void;
 }
 
-/** A cache backend. Optional methods are optional; the facade emulates what is missing where
- * that is safe and throws `UnsupportedOperationError` naming the driver where it is not. */
+/** A cache backend. An optional method is implemented or absent (never a stub that refuses): the
+ * facade emulates what is missing where that is safe and throws `UnsupportedOperationError` naming
+ * the driver where it is not. */
 export interface CacheStore {
   /** Driver name, used in errors and events (e.g. `redis`, `memcached`). */
   readonly driver: string;
@@ -94,8 +85,6 @@ export interface CacheStore {
   setMany?(entries: readonly (readonly [string, Payload])[], ttlMs: TtlMs): Promise<void>;
   /** Deletes the keys (distinct); returns how many existed. */
   deleteMany?(keys: readonly string[]): Promise<number>;
-  /** Returns true if the key is present and not expired. */
-  has?(key: string): Promise<boolean>;
   /** Stores only if absent (or expired); returns true if stored. */
   add?(key: string, payload: Payload, ttlMs: TtlMs): Promise<boolean>;
   /**
@@ -111,11 +100,11 @@ export interface CacheStore {
   /** Deletes the key only if its payload equals `expected` (owner-checked lock release). */
   compareAndDelete?(key: string, expected: Payload): Promise<boolean>;
   /**
-   * Atomically stores `payload` only if the stored payload equals `expected` byte for byte
+   * Atomically (a store that cannot do it atomically has no `compareAndSet`) stores `payload` only if the stored payload equals `expected` byte for byte
    * (`undefined` = absent or expired); returns true if stored. The new value gets `ttlMs`.
    */
   compareAndSet?(key: string, expected: Payload | undefined, payload: Payload, ttlMs: TtlMs): Promise<boolean>;
-  /** Lists the keys starting with `prefix`. */
+  /** Lists the keys starting with `prefix` (a store that cannot has no `keys`). */
   keys?(prefix: string): AsyncIterable<string>;
   /** Deletes every key starting with `prefix`, and nothing else. `prefix` is never empty. */
   clear?(prefix: string): Promise<void>;

@@ -37,16 +37,10 @@ export function createMapStore(driver: string, raw: boolean): CacheStore & SyncM
   return {
     driver,
     capabilities: {
-      batch: true,
       atomicAdd: true,
-      increment: true,
-      locks: true,
-      enumerate: true,
-      clear: true,
       ttlPrecisionMs: 1,
       maxKeyBytes: 250,
       maxValueBytes: 1024 * 1024,
-      readReplicas: false,
       inProcess: false,
     },
     getSync(key) {
@@ -79,9 +73,6 @@ export function createMapStore(driver: string, raw: boolean): CacheStore & SyncM
       let count = 0;
       for (const key of keys) if (live(key) !== undefined && map.delete(key)) count++;
       return count;
-    },
-    async has(key) {
-      return live(key) !== undefined;
     },
     async add(key, payload, ttlMs) {
       if (live(key) !== undefined) return false;

@@ -72,8 +72,8 @@ async function prepare(ctx: SuiteContext) {
     // In-process stores share our clock; a remote one is measured around a round trip.
     precision: { precisionMs, slackMs: capabilities.inProcess ? 2 : 10 },
     features: {
-      add: capabilities.atomicAdd && ctx.skips.atomicAdd === undefined,
-      increment: capabilities.increment && ctx.skips.increment === undefined && typeof store.increment === 'function',
+      add: capabilities.atomicAdd && typeof store.add === 'function' && ctx.skips.atomicAdd === undefined,
+      increment: typeof store.increment === 'function' && ctx.skips.increment === undefined,
       touch: typeof store.touch === 'function',
     },
   };

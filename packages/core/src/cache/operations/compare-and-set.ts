@@ -1,5 +1,5 @@
 import { isLarderError, UnsupportedOperationError } from '../../contract/errors';
-import type { CacheStore, Payload, TtlMs } from '../../contract/store';
+import type { Payload, TtlMs } from '../../contract/store';
 import { jsonCodec } from '../../values/codec';
 import { LOCK_KEY_PREFIX } from '../../values/key-policy';
 import type { Ttl } from '../../values/ttl';
@@ -7,7 +7,7 @@ import type { Binding } from '../binding';
 import type { Engine } from '../engine';
 import type { View } from '../view';
 import { Lock } from './lock';
-import { addsAtomically } from './offers';
+import { addsAtomically, offers } from './offers';
 
 /** How long the emulation waits for the key's lock, and holds it at most. */
 const EMULATION_WAIT_MS = 5_000;
@@ -41,7 +41,7 @@ export async function compareAndSet(
   const want = expected === undefined ? undefined : engine.encode(key, expected);
   let written: boolean;
   try {
-    if (casAtomically(store)) {
+    if (offers(store, 'compareAndSet')) {
       written = await engine.send('compareAndSet', () => store.compareAndSet(full, want, payload, ttlMs));
     } else if (addsAtomically(store)) {
       written = await emulatedCompareAndSet(engine, view, key, want, payload, ttlMs);
@@ -66,11 +66,6 @@ export async function compareAndSet(
     reads.invalidate(full);
   }
   return written;
-}
-
-/** True when the store has an atomic `compareAndSet` (the method, and `capabilities.compareAndSet`). */
-function casAtomically(store: CacheStore): store is CacheStore & Required<Pick<CacheStore, 'compareAndSet'>> {
-  return typeof store.compareAndSet === 'function' && store.capabilities.compareAndSet === true;
 }
 
 /** get, compare, set under the key's lock (see `compareAndSet`); also `remember`'s conditional write. */
@@ -138,7 +133,7 @@ export async function storeIfUnchanged(
     return true;
   }
   const comparable = expected === undefined || typeof expected === 'string' || expected instanceof Uint8Array;
-  if (comparable && casAtomically(store)) {
+  if (comparable && offers(store, 'compareAndSet')) {
     return engine.send('set', () => store.compareAndSet(full, expected, payload, ttlMs));
   }
   if (comparable && addsAtomically(store)) {

@@ -15,15 +15,14 @@ export async function clearPrefix(engine: Engine, view: View): Promise<void> {
       'prefix',
     );
   }
-  if (!offers(store, 'clear') || !store.capabilities.clear) throw new UnsupportedOperationError('clear', engine.driver);
+  if (!offers(store, 'clear')) throw new UnsupportedOperationError('clear', engine.driver);
   await engine.call(view, 'clear', undefined, () => store.clear(view.prefix)).finally(() => reads.cleared(view.prefix));
 }
 
 /** `Cache.keys`: this cache's keys without its prefix, never the reserved entries; each step bounded by the timeout. */
 export async function* listKeys(engine: Engine, view: View): AsyncIterable<string> {
   const { store } = engine.binding ?? (await engine.ready());
-  if (!offers(store, 'keys') || !store.capabilities.enumerate)
-    throw new UnsupportedOperationError('keys', engine.driver);
+  if (!offers(store, 'keys')) throw new UnsupportedOperationError('keys', engine.driver);
   const prefix = view.prefix;
   // Locks live under the root prefix's reserved namespace (see `Cache.lock`): never listed.
   const reserved = view.path === '' ? prefix + RESERVED_KEY_PREFIX : undefined;
