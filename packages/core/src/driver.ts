@@ -43,5 +43,6 @@ export { withTimeout } from './util/timeout';
 export { type CacheTier, publishTopology, type TopologyTraceEvent, topologyChannel } from './util/tracing';
 export { type CopyTarget, copyInto, copyOut, type Plan, UNCOPYABLE_SIZE } from './values/clone';
 export { payloadBytes } from './values/codec';
+export { type JsonDialect, type JsonRefusal, jsonRefusal, jsonSize, refusedLeaf } from './values/json-walk';
 export { parseTtl } from './values/ttl';
 export { rawValueSize } from './values/value-policy';

@@ -1,4 +1,5 @@
 import { SerializationError } from '@larder/core';
+import { jsonRefusal } from '@larder/core/driver';
 
 /** A session as express-session and @fastify/session hand it to a store: data plus a `cookie`. */
 export interface SessionData {
@@ -77,36 +78,13 @@ function corrupt(sid: string, what: string, cause?: unknown): SerializationError
 
 /** The session data as JSON text; data JSON would drop or refuse (functions, symbols, BigInt, cycles) is a `SerializationError`. */
 export function encodeSessionData(data: Record<string, unknown>, sid: string): string {
-  const problem = problemIn(data, []);
+  // The JSON walker core's codec uses too, in plain JSON's dialect (BigInt refused, `toJSON` honoured).
+  const problem = jsonRefusal(data, 'json');
   if (problem !== undefined) {
-    const where = problem.path.reverse().join('.') || 'the top';
-    throw new SerializationError(`Cannot store session '${sid}': ${problem.what} at ${where}`, sid);
+    const what = problem.what === 'cycle' ? 'a circular reference' : `a ${problem.what}`;
+    throw new SerializationError(`Cannot store session '${sid}': ${what} at ${problem.path || 'the top'}`, sid);
   }
   return JSON.stringify(data);
-}
-
-/**
- * The first value JSON would drop or refuse, and the keys leading to it (innermost first). The path
- * is built only on the way back up from a problem: building it on every save cost more than the stringify.
- */
-function problemIn(value: unknown, ancestors: object[]): { what: string; path: string[] } | undefined {
-  const type = typeof value;
-  if (type === 'function' || type === 'symbol' || type === 'bigint') return { what: `a ${type}`, path: [] };
-  if (type !== 'object' || value === null) return undefined;
-  // Dates and cookie objects say themselves how they serialize.
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return undefined;
-  if (ancestors.includes(value as object)) return { what: 'a circular reference', path: [] };
-  ancestors.push(value as object);
-  const keys = Object.keys(value as object);
-  for (let i = 0; i < keys.length; i++) {
-    const found = problemIn((value as Record<string, unknown>)[keys[i] as string], ancestors);
-    if (found !== undefined) {
-      found.path.push(keys[i] as string);
-      return found;
-    }
-  }
-  ancestors.pop();
-  return undefined;
 }
 
 /** The cookie as JSON text (what `JSON.stringify(cookie)` gives); an invalid Date becomes `null`. */

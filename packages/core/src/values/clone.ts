@@ -1,5 +1,6 @@
 import { jsonCodec } from './codec';
 import { copyBytes, copyWith, extend, Kind, LEAF, type Plan, planOf } from './copy-plan';
+import { refusedLeaf } from './json-walk';
 
 /**
  * Deep copy for the memory store's default mode: values are copied in on write and out on read,
@@ -67,7 +68,7 @@ export function copyOut(stored: unknown, plan: Plan | undefined): unknown {
 function primitiveIn(value: unknown): unknown {
   const type = typeof value;
   if (type === 'string') counted += (value as string).length + 2;
-  else if (type === 'function' || type === 'symbol') throw UNCOPYABLE;
+  else if (refusedLeaf(value) !== undefined) throw UNCOPYABLE;
   else counted += 8;
   return value;
 }
@@ -124,7 +125,7 @@ function copyObjectIn(value: object): unknown {
         out[key] = copyObjectIn(item);
         plan = extend(plan, key, lastPlan);
       } else if (typeof item === 'string') counted += item.length + 2;
-      else if (typeof item === 'function' || typeof item === 'symbol') throw UNCOPYABLE;
+      else if (refusedLeaf(item) !== undefined) throw UNCOPYABLE;
       else counted += 8;
     }
     // Enumerable symbol-keyed properties survive the spread (JSON would drop them) and keep their

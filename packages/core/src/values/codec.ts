@@ -1,5 +1,6 @@
 import { isLarderError, SerializationError } from '../contract/errors';
 import type { Payload } from '../contract/store';
+import { refusalError, refusedLeaf } from './json-walk';
 
 /**
  * Turns user values into payloads and back. Codecs must encode integers as plain decimal
@@ -69,15 +70,14 @@ export const jsonCodec: Codec = {
     // -0 is not an integer for the counters: `String(-0)` is "0", so it is tagged like NaN.
     if (typeof value === 'number' && Number.isFinite(value) && !Object.is(value, -0)) return String(value);
     if (isPlainJson(value)) return JSON.stringify(value);
-    rejectUnencodable(value, key, '');
+    if (value === undefined || refusedLeaf(value) !== undefined) {
+      throw refusalError(value, key, () => encodeError(undefined, key));
+    }
     try {
       return JSON.stringify(value, replacer);
     } catch (error) {
-      if (isLarderError(error, 'E_SERIALIZATION'))
-        throw new SerializationError(error.message.replace('%KEY%', key), key);
-      throw new SerializationError(`Cannot encode the value for key '${key}': ${(error as Error).message}`, key, {
-        cause: error,
-      });
+      // The replacer only stops the encoding; the JSON walker says what was refused and where.
+      throw refusalError(value, key, () => encodeError(error, key));
     }
   },
 
@@ -146,15 +146,12 @@ function plainAt(value: unknown, depth: number): boolean {
   }
 }
 
-function rejectUnencodable(value: unknown, key: string, path: string): void {
-  const type = typeof value;
-  if (value === undefined || type === 'function' || type === 'symbol') {
-    const where = path ? ` at '${path}'` : '';
-    throw new SerializationError(
-      `Cannot cache a value of type ${value === undefined ? 'undefined' : type}${where} under key '${key}'`,
-      key,
-    );
-  }
+/** The error of an encoding that failed on something the JSON walker does not refuse (e.g. a typed array of an unknown class). */
+function encodeError(error: unknown, key: string): SerializationError {
+  if (isLarderError(error, 'E_SERIALIZATION')) return new SerializationError(error.message.replace('%KEY%', key), key);
+  return new SerializationError(`Cannot encode the value for key '${key}': ${(error as Error)?.message}`, key, {
+    cause: error,
+  });
 }
 
 // Called by JSON.stringify for every value; `this[name]` is the value before `toJSON`.
@@ -186,6 +183,7 @@ function replacer(this: Record<string, unknown>, name: string, value: unknown): 
     case 'bigint':
       return { [TAG]: 'Big', v: value.toString() };
     default:
+      // A function or a symbol: refused (JSON.stringify would drop it); `encode` explains where.
       throw new SerializationError(`Cannot cache a value of type ${typeof value} at '${name}' under key '%KEY%'`, '');
   }
 }
