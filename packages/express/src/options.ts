@@ -28,8 +28,9 @@ export interface SessionStoreOptions {
    */
   userKey?: string;
   /**
-   * express-session's `Store` class, to make this store an `instanceof` it. Found automatically
-   * when `express-session` is installed.
+   * express-session's `Store` class, for a bundle where `express-session` cannot be loaded by name:
+   * its `regenerate`, `load` and `createSession` serve this instance. When `express-session` is
+   * installed it is the store's parent class already (`instanceof` holds).
    */
   Store?: new () => object;
 }

@@ -1,7 +1,6 @@
-import { EventEmitter } from 'node:events';
 import { type Cache, InvalidArgumentError, isLarderError, type Ttl } from '@larder/core';
 import { type ResolvedSessionStoreOptions, resolveSessionStoreOptions, type SessionStoreOptions } from './options';
-import { adoptExpressSessionStore } from './session-adoption';
+import { borrowedStoreMethods, SessionStoreBase, type StoreMethods } from './session-base';
 import { checkSession, checkSid, isBackendError, type SessionInput } from './session-checks';
 import {
   cookieText,
@@ -49,7 +48,7 @@ const MAX_HOUR = 3_600_000;
  * Errors always go to the callback (sessions fail closed); `disconnect`/`connect` tell
  * express-session when the backend is down and back.
  */
-export class CacheSessionStore extends EventEmitter {
+export class CacheSessionStore extends SessionStoreBase {
   private readonly options: ResolvedSessionStoreOptions;
   private readonly sessions: Cache;
   private readonly tracked = new Map<string, Tracked>();
@@ -57,8 +56,9 @@ export class CacheSessionStore extends EventEmitter {
   /** False between a backend error and the next successful call. */
   connected = true;
 
-  // Inherited from express-session's Store once adopted (see adoptExpressSessionStore); typed
-  // loosely so this class fits express-session's `Store` type without depending on its types.
+  // Inherited from express-session's Store when it is the base class (see session-base.ts), else
+  // borrowed from the `Store` option; typed loosely so this class fits express-session's `Store`
+  // type without depending on its types.
   /** Replaces the request's session with a new one (express-session's Store). */
   // biome-ignore lint/suspicious/noExplicitAny: express-session's Request type is not a dependency
   declare regenerate: (req: any, callback: (err?: any) => any) => void;
@@ -67,12 +67,17 @@ export class CacheSessionStore extends EventEmitter {
   declare load: (sid: string, callback: (err: any, session?: any) => any) => void;
   private readonly users: UserIndex | undefined;
   private readonly merge: MergeBackend;
+  /** express-session's `createSession`, which ours wraps (inherited or borrowed). */
+  private readonly storeCreateSession: StoreMethods['createSession'];
 
   constructor(options: SessionStoreOptions) {
     super();
     this.options = resolveSessionStoreOptions(options);
     this.sessions = this.options.cache.namespace(this.options.prefix);
-    adoptExpressSessionStore(CacheSessionStore, options.Store);
+    const borrowed = borrowedStoreMethods(this, options.Store);
+    if (borrowed.regenerate) this.regenerate = borrowed.regenerate;
+    if (borrowed.load) this.load = borrowed.load;
+    this.storeCreateSession = borrowed.createSession ?? (SessionStoreBase.prototype as StoreMethods).createSession;
     const { cache, userKey, prefix } = this.options;
     this.users =
       userKey === undefined ? undefined : new UserIndex(cache.namespace(`${prefix}-user`), this.sessions, userKey);
@@ -88,10 +93,8 @@ export class CacheSessionStore extends EventEmitter {
    */
   // biome-ignore lint/suspicious/noExplicitAny: express-session's Request and Session types are not dependencies
   createSession(req: any, session: any): any {
-    // biome-ignore lint/suspicious/noExplicitAny: as above
-    const parent = Object.getPrototypeOf(CacheSessionStore.prototype) as { createSession?: (...args: any[]) => any };
     const base = session && typeof session === 'object' ? baseOf(session) : undefined;
-    const created = parent.createSession ? parent.createSession.call(this, req, session) : session;
+    const created = this.storeCreateSession ? this.storeCreateSession.call(this, req, session) : session;
     if (base && created && typeof created === 'object') attachBase(created, base);
     return created;
   }
