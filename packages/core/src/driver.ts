@@ -21,7 +21,7 @@ export {
 } from './config/env-reader';
 export { BUILTIN_DRIVERS, DEFAULT_PREFIX, type DriverImporter, isCacheStore } from './config/manager';
 export { isSecretName, REDACTED, redactConfig, redactEnvValue, redactText, redactUrl } from './config/redact';
-export type { CommonStoreOptions } from './config/store-config';
+export type { CommonStoreOptions, CustomDriverConfig } from './config/store-config';
 export { checkUrlUserinfo, isValidUserinfo, splitUrl, type UrlParts } from './config/url-userinfo';
 export { describe } from './contract/errors';
 export type * from './contract/invalidation';

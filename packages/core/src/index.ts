@@ -30,11 +30,12 @@ export {
   createCacheManager,
   type ManagerConfig,
 } from './config/manager';
-export type {
-  CacheManagerConfig,
-  CustomDriverConfig,
-  StoreConfig,
-  StoreOrConfig,
+export {
+  type CacheManagerConfig,
+  customDriver,
+  type LarderDrivers,
+  type StoreConfig,
+  type StoreOrConfig,
 } from './config/store-config';
 export {
   BackendError,

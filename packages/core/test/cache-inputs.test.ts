@@ -40,11 +40,11 @@ describe.each(['throw', 'miss'] as const)('bad inputs (onError: %s)', (onError) 
     ['negative TTL', (c) => c.set('k', 1, -1), InvalidTtlError],
     ['zero TTL', (c) => c.set('k', 1, 0), InvalidTtlError],
     ['NaN TTL', (c) => c.set('k', 1, Number.NaN), InvalidTtlError],
-    ['garbage TTL string', (c) => c.set('k', 1, '10 years'), InvalidTtlError],
+    ['garbage TTL string', (c) => c.set('k', 1, '10 years' as never), InvalidTtlError],
     ['bad TTL in setMany', (c) => c.setMany({ k: 2 }, -5), InvalidTtlError],
     ['bad TTL in touch', (c) => c.touch('k', -5), InvalidTtlError],
     ['bad TTL in remember', (c) => c.remember('k', -5, () => 1), InvalidTtlError],
-    ['bad grace in remember', (c) => c.remember('other', '1m', () => 1, { grace: 'later' }), InvalidTtlError],
+    ['bad grace in remember', (c) => c.remember('other', '1m', () => 1, { grace: 'later' as never }), InvalidTtlError],
     ['bad lock TTL', (c) => c.withLock('l', 0, () => 1), InvalidTtlError],
   ];
 

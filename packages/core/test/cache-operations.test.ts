@@ -202,7 +202,7 @@ describe('Cache operations', () => {
     expect(() => new Cache(null as never)).toThrow(ConfigError); // not a TypeError
     expect(() => new Cache({ store, onError: 'ignore' as never })).toThrow(ConfigError);
     expect(() => new Cache({ store, ttl: -1 })).toThrow(/Invalid TTL/);
-    expect(() => new Cache({ store, timeout: 'soon' })).toThrow(/Invalid TTL/);
+    expect(() => new Cache({ store, timeout: 'soon' as never })).toThrow(/Invalid TTL/);
   });
 
   it('close closes the store once', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configFromEnv, ENV_VARIABLES, envVariables } from '../src/config/config-from-env';
 import type { DriverEnvironment } from '../src/config/env-reader';
+import { customDriver } from '../src/config/store-config';
 import { ConfigError } from '../src/contract/errors';
 
 // A fifth driver, as a package would ship it in `<package>/env`: core changes nothing to take it.
@@ -8,7 +9,9 @@ const fifth: DriverEnvironment = {
   driver: 'couch',
   variables: ['COUCH_URL'],
   aliases: { sofa: 'couch' },
-  stores: (read) => ({ couch: { driver: 'couch', url: read.url('COUCH_URL', ['http:']) ?? 'http://127.0.0.1:5984' } }),
+  stores: (read) => ({
+    couch: { driver: customDriver('couch'), url: read.url('COUCH_URL', ['http:']) ?? 'http://127.0.0.1:5984' },
+  }),
 };
 
 describe('driver environments', () => {

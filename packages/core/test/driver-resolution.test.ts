@@ -5,6 +5,7 @@ import { createMemoryStore, larderDriver as memoryDriver } from '@larder/memory'
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPackageDriver } from '../src/config/driver-loading';
 import { createCacheManager } from '../src/config/manager';
+import { customDriver } from '../src/config/store-config';
 import { DriverNotFoundError } from '../src/contract/errors';
 
 // Built-in drivers are looked for from the app (its root, then its main script), then from core.
@@ -89,7 +90,7 @@ describe('drivers given explicitly', () => {
     });
     const caches = createCacheManager({
       drivers: [tracked('memory'), tracked('custom').larderDriver],
-      stores: { other: { driver: 'custom' } },
+      stores: { other: { driver: customDriver('custom') } },
     });
     await caches.store().set('k', 1);
     await caches.store('other').set('k', 1);

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { Cache } from '../src/cache/cache';
 import { configFromEnv } from '../src/config/config-from-env';
 import { BUILTIN_DRIVERS, createCacheManager } from '../src/config/manager';
+import { customDriver } from '../src/config/store-config';
 import { ConfigError, DriverNotFoundError } from '../src/contract/errors';
 import type { CacheStore } from '../src/contract/store';
 
@@ -72,7 +73,9 @@ describe('CacheManager', () => {
 
   it('closes every store it built', async () => {
     const closed: string[] = [];
-    const caches = createCacheManager({ stores: { a: { driver: 'custom' }, b: { driver: 'custom' } } });
+    const caches = createCacheManager({
+      stores: { a: { driver: customDriver('custom') }, b: { driver: customDriver('custom') } },
+    });
     caches.extend('custom', (_config, context) => {
       const store = createMemoryStore();
       store.close = async () => {
@@ -94,12 +97,12 @@ describe('CacheManager', () => {
   it('extend() registers custom drivers with their config and context', async () => {
     const factory = vi.fn((_config: { driver: string; size?: number }, _context: unknown) => createMemoryStore());
     const caches = createCacheManager(
-      { stores: { special: { driver: 'my-driver', size: 3 } } },
+      { stores: { special: { driver: customDriver('my-driver'), size: 3 } } },
       { env: { FOO: 'bar' } },
     ).extend('my-driver', factory);
     await caches.store('special').set('k', 'v');
     expect(factory).toHaveBeenCalledTimes(1);
-    expect(factory.mock.calls[0]?.[0]).toMatchObject({ driver: 'my-driver', size: 3 });
+    expect(factory.mock.calls[0]?.[0]).toMatchObject({ driver: customDriver('my-driver'), size: 3 });
     expect(factory.mock.calls[0]?.[1]).toEqual({ storeName: 'special', env: { FOO: 'bar' } });
     // A store named like the driver needs no config entry.
     await caches.store('my-driver').set('k', 'v');
@@ -115,7 +118,7 @@ describe('CacheManager', () => {
   });
 
   it('an async factory works', async () => {
-    const caches = createCacheManager({ default: 'slow', stores: { slow: { driver: 'slow' } } });
+    const caches = createCacheManager({ default: 'slow', stores: { slow: { driver: customDriver('slow') } } });
     caches.extend('slow', async () => {
       await new Promise((resolve) => setTimeout(resolve, 5));
       return createMemoryStore();
@@ -136,8 +139,8 @@ describe('CacheManager', () => {
       default: 'main',
       sessionStore: 'sessions',
       stores: {
-        main: { driver: 'failing', onError: 'miss' },
-        sessions: { driver: 'failing', onError: 'miss' },
+        main: { driver: customDriver('failing'), onError: 'miss' },
+        sessions: { driver: customDriver('failing'), onError: 'miss' },
       },
     }).extend('failing', () => failing);
     expect(await caches.store().get('k')).toBeUndefined();
@@ -146,7 +149,10 @@ describe('CacheManager', () => {
     await expect(sessions.get('k')).rejects.toThrow(/down/);
     expect(caches.sessionStore()).toBe(sessions);
 
-    const fallback = createCacheManager({ default: 'main', stores: { main: { driver: 'failing', onError: 'miss' } } });
+    const fallback = createCacheManager({
+      default: 'main',
+      stores: { main: { driver: customDriver('failing'), onError: 'miss' } },
+    });
     fallback.extend('failing', () => failing);
     expect(fallback.sessionStore().name).toBe('main');
     expect(fallback.sessionStore()).not.toBe(fallback.store());
@@ -155,7 +161,10 @@ describe('CacheManager', () => {
 
   it('the session cache shares the store (one connection) with store()', async () => {
     const factory = vi.fn(() => createMemoryStore());
-    const caches = createCacheManager({ default: 'x', stores: { x: { driver: 'f' } } }).extend('f', factory);
+    const caches = createCacheManager({ default: 'x', stores: { x: { driver: customDriver('f') } } }).extend(
+      'f',
+      factory,
+    );
     await caches.store().set('shared', 1);
     expect(await caches.sessionStore().get('shared')).toBe(1);
     expect(factory).toHaveBeenCalledTimes(1);
@@ -175,7 +184,9 @@ describe('CacheManager', () => {
   });
 
   it('an unknown driver is a DriverNotFoundError listing the known drivers', () => {
-    const caches = createCacheManager({ stores: { x: { driver: 'mongo' } } }).extend('mine', () => createMemoryStore());
+    const caches = createCacheManager({ stores: { x: { driver: customDriver('mongo') } } }).extend('mine', () =>
+      createMemoryStore(),
+    );
     let error: unknown;
     try {
       caches.store('x');
@@ -261,14 +272,14 @@ describe('CacheManager', () => {
 
   it('a store that failed to build is built again on the next store() call', async () => {
     let attempts = 0;
-    const caches = createCacheManager({ default: 'flaky', stores: { flaky: { driver: 'flaky' } } }).extend(
-      'flaky',
-      () => {
-        attempts++;
-        if (attempts === 1) throw new Error('connect refused');
-        return createMemoryStore();
-      },
-    );
+    const caches = createCacheManager({
+      default: 'flaky',
+      stores: { flaky: { driver: customDriver('flaky') } },
+    }).extend('flaky', () => {
+      attempts++;
+      if (attempts === 1) throw new Error('connect refused');
+      return createMemoryStore();
+    });
     const first = caches.store();
     await expect(first.get('k')).rejects.toThrow(/connect refused/);
     const second = caches.store();

@@ -1,18 +1,18 @@
 // Types only from core (see DriverEnvironment): errors and parsers come from the reader.
-import type { CommonStoreOptions, DriverEnvironment, EnvReader } from '@larder/core/driver';
+import type { DriverEnvironment, EnvReader } from '@larder/core/driver';
+import type { DynamoDbStoreOptions } from './options';
 
-/** A `dynamodb` store in a manager config (what `configFromEnv` produces; `DynamoDbStoreOptions` adds the rest). */
-export interface DynamoDbDriverConfig extends CommonStoreOptions {
+/** A `dynamodb` store in a manager config: `driver` and `DynamoDbStoreOptions`, checked by the compiler. */
+export interface DynamoDbDriverConfig extends DynamoDbStoreOptions {
   driver: 'dynamodb';
-  /** Table name. @default 'CacheTable' */
-  table?: string;
-  /** Endpoint URL (DynamoDB Local, a VPC endpoint). */
-  endpoint?: string;
-  /** AWS region. @default AWS_REGION / AWS_DEFAULT_REGION, else 'us-east-1' */
-  region?: string;
-  /** Attribute names, like Laravel's `attributes`. @default { key: 'id', value: 'value', expiration: 'expires_at' } */
-  attributes?: { key?: string; value?: string; expiration?: string };
-  [option: string]: unknown;
+}
+
+// The typed driver registry (docs/architecture.md "Typed store configs"): `{ driver: 'dynamodb' }`
+// in a manager config is checked against `DynamoDbDriverConfig`.
+declare module '@larder/core' {
+  interface LarderDrivers {
+    dynamodb: DynamoDbDriverConfig;
+  }
 }
 
 const VARIABLES = ['CACHE_TABLE', 'SESSION_TABLE', 'DYNAMODB_ENDPOINT', 'AWS_REGION', 'AWS_DEFAULT_REGION'] as const;

@@ -1,7 +1,9 @@
+// The shape of every driver's index.ts (docs/architecture.md "Where to add things"): the public
+// surface, then `larderDriver` from the environment module and the factory in driver.ts. env.ts
+// adds the driver's config type to core's `LarderDrivers`. Table set-up is public for `larder dynamodb`.
 import { defineDriver } from '@larder/core/driver';
-import { DynamoDbStore } from './dynamodb-store';
+import { storeFromConfig } from './driver';
 import { larderEnv } from './env';
-import type { DynamoDbStoreOptions } from './options';
 
 export {
   type CreateTablesOptions,
@@ -26,12 +28,5 @@ export {
   type ResolvedDynamoDbOptions,
 } from './options';
 
-/**
- * The `dynamodb` driver: what `createCacheManager` loads by name, or takes in `drivers: [...]`; with
- * `createTable: true` the store resolves once the table is ready.
- */
-export const larderDriver = defineDriver(larderEnv, async (config: DynamoDbStoreOptions, context) => {
-  const store = new DynamoDbStore(config, context.env);
-  await store.whenReady();
-  return store;
-});
+/** The `dynamodb` driver: what `createCacheManager` loads by name, or takes in `drivers: [...]`. */
+export const larderDriver = defineDriver(larderEnv, storeFromConfig);

@@ -1,8 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConfigError, type Ttl } from '@larder/core';
-import { checkUrlUserinfo, envReader, parseTtl } from '@larder/core/driver';
-import { type DynamoDbDriverConfig, dynamoConnectionFromEnv, TABLE_NAME } from './env';
+import { type CommonStoreOptions, checkUrlUserinfo, envReader, parseTtl } from '@larder/core/driver';
+import { dynamoConnectionFromEnv, TABLE_NAME } from './env';
 
 /** Attribute names of the cache table, like Laravel's `attributes`. */
 export interface DynamoDbAttributes {
@@ -21,8 +21,8 @@ export interface DynamoDbCredentials {
   sessionToken?: string;
 }
 
-/** Options of `createDynamoDbStore` (and of a `dynamodb` store in the manager's config). */
-export interface DynamoDbStoreOptions extends Omit<DynamoDbDriverConfig, 'driver' | 'attributes'> {
+/** Options of `createDynamoDbStore`, and of a `dynamodb` store in a manager config (`DynamoDbDriverConfig`). */
+export interface DynamoDbStoreOptions extends CommonStoreOptions {
   driver?: 'dynamodb';
   /** Table name. @default 'CacheTable' (env `CACHE_TABLE` via configFromEnv) */
   table?: string;

@@ -1,6 +1,6 @@
 import http, { type IncomingHttpHeaders, type OutgoingHttpHeaders, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Cache } from '@larder/core';
+import { Cache, type Ttl } from '@larder/core';
 import { type RedisServer, startRedis } from '@larder/dev-services';
 import { createMemoryStore } from '@larder/memory';
 import { createRedisStore } from '@larder/redis';
@@ -10,7 +10,7 @@ import { type ResponseCacheMiddleware, type ResponseCacheOptions, responseCache 
 export interface RcBackend {
   name: 'memory' | 'redis';
   /** A fresh cache with a prefix of its own. */
-  cache(options?: { onError?: 'throw' | 'miss'; timeout?: string }): Cache;
+  cache(options?: { onError?: 'throw' | 'miss'; timeout?: Ttl }): Cache;
 }
 
 /** The memory driver and a real redis-server (started by `start`, stopped by `stop`). */

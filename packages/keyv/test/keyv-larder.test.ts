@@ -31,7 +31,7 @@ describe('KeyvLarder: the two Keyv contracts', () => {
 
   it('refuses bad options with typed errors', () => {
     expect(() => new KeyvLarder(cache(), { contract: 7 as never })).toThrow(ConfigError);
-    expect(() => new KeyvLarder(cache(), { generationMaxAge: 'soon' })).toThrow(InvalidTtlError);
+    expect(() => new KeyvLarder(cache(), { generationMaxAge: 'soon' as never })).toThrow(InvalidTtlError);
   });
 
   it("under onError 'miss', the Cache's errors reach Keyv's error listeners; disconnect stops that", async () => {

@@ -1,24 +1,20 @@
 // Types only from core (see DriverEnvironment): errors and parsers come from the reader.
 
-import type { Ttl } from '@larder/core';
-import type { CommonStoreOptions, DriverEnvironment, EnvReader } from '@larder/core/driver';
+import type { DriverEnvironment, EnvReader } from '@larder/core/driver';
+import type { MemcachedStoreOptions } from './options';
 
-/** A `memcached` (or `elasticache`) store in a manager config (what `configFromEnv` produces). */
-export interface MemcachedDriverConfig extends CommonStoreOptions {
+/** A `memcached` (or `elasticache`) store in a manager config: `driver` and `MemcachedStoreOptions`, checked by the compiler. */
+export interface MemcachedDriverConfig extends MemcachedStoreOptions {
   driver: 'memcached' | 'elasticache';
-  /** Static node list, `host:port` each. @default ['127.0.0.1:11211'] when no config endpoint is given */
-  servers?: string[];
-  /** ElastiCache configuration endpoint `host:port`; turns auto-discovery on. */
-  configEndpoint?: string;
-  /** Discovery poll interval. @default '60s' */
-  discoveryInterval?: Ttl;
-  /** SASL user name. */
-  username?: string;
-  /** SASL password. */
-  password?: string;
-  /** Use TLS to every node (and the configuration endpoint). @default false */
-  tls?: boolean | Record<string, unknown>;
-  [option: string]: unknown;
+}
+
+// The typed driver registry (docs/architecture.md "Typed store configs"): `{ driver: 'memcached' }`
+// (or `'elasticache'`) in a manager config is checked against `MemcachedDriverConfig`.
+declare module '@larder/core' {
+  interface LarderDrivers {
+    memcached: MemcachedDriverConfig;
+    elasticache: MemcachedDriverConfig;
+  }
 }
 
 /** memcached's port, the default of every address without one. */

@@ -1,10 +1,11 @@
+// The shape of every driver's index.ts (docs/architecture.md "Where to add things"): the public
+// surface, then `larderDriver` from the environment module and the factory in driver.ts. env.ts
+// adds the driver's config type to core's `LarderDrivers`. Ring, protocol and connection
+// internals stay internal; the discovery client is public for `larder discover`.
 import { defineDriver } from '@larder/core/driver';
+import { storeFromConfig } from './driver';
 import { larderEnv } from './env';
-import { createMemcachedStore } from './memcached-store';
-import type { MemcachedStoreOptions } from './options';
 
-// The public surface: the store, its options and config, the driver entry, and the discovery
-// client `larder discover` uses. Ring, protocol and connection internals stay internal.
 export { DiscoveryPoller, NotAConfigEndpointError, type TopologyEvent } from './discovery/poller';
 export type { MemcachedDriverConfig } from './env';
 export { larderEnv } from './env';
@@ -14,8 +15,4 @@ export type { ConnectionOptions, MemjsServerLike } from './node-connection';
 export type { MemcachedStoreOptions } from './options';
 
 /** The `memcached` (alias `elasticache`) driver: what `createCacheManager` loads by name, or takes in `drivers: [...]`. */
-export const larderDriver = defineDriver(larderEnv, async (config: MemcachedStoreOptions, context) => {
-  const store = await createMemcachedStore(config);
-  store.storeName = context.storeName;
-  return store;
-});
+export const larderDriver = defineDriver(larderEnv, storeFromConfig);

@@ -1,11 +1,11 @@
 import type tls from 'node:tls';
 import { ConfigError, type Ttl } from '@larder/core';
-import { formatHostPort, parseHostPort, parseTtl } from '@larder/core/driver';
-import { DEFAULT_PORT, type MemcachedDriverConfig } from './env';
+import { type CommonStoreOptions, formatHostPort, parseHostPort, parseTtl } from '@larder/core/driver';
+import { DEFAULT_PORT } from './env';
 import type { ConnectionOptions, MemjsServerLike } from './node-connection';
 
-/** Options of `createMemcachedStore` (the `memcached`/`elasticache` driver config plus driver-only options). */
-export interface MemcachedStoreOptions extends Partial<Omit<MemcachedDriverConfig, 'driver'>> {
+/** Options of `createMemcachedStore`, and of a `memcached`/`elasticache` store in a manager config (`MemcachedDriverConfig`). */
+export interface MemcachedStoreOptions extends CommonStoreOptions {
   /** Static node list, `host:port` each (port defaults to 11211). @default ['127.0.0.1:11211'] when no configEndpoint */
   servers?: string[];
   /** ElastiCache configuration endpoint `host:port`; turns auto-discovery on (and wins over `servers`). */

@@ -1,15 +1,17 @@
-import type { CommonStoreOptions, DriverEnvironment } from '@larder/core/driver';
+import type { DriverEnvironment } from '@larder/core/driver';
+import type { MemoryStoreOptions } from './options';
 
-/** A `memory` store in a manager config. */
-export interface MemoryDriverConfig extends CommonStoreOptions {
+/** A `memory` store in a manager config: `driver` and `MemoryStoreOptions`, checked by the compiler. */
+export interface MemoryDriverConfig extends MemoryStoreOptions {
   driver: 'memory';
-  /** Most entries kept (least recently used are evicted). @default 10_000 */
-  maxEntries?: number;
-  /** Most bytes kept (approximate, by encoded size). @default 64 MiB */
-  maxBytes?: number;
-  /** Copy values in and out so later mutation does not leak into the cache; false stores references (faster). @default true */
-  clone?: boolean;
-  [option: string]: unknown;
+}
+
+// The typed driver registry (docs/architecture.md "Typed store configs"): `{ driver: 'memory' }`
+// in a manager config is checked against `MemoryDriverConfig`.
+declare module '@larder/core' {
+  interface LarderDrivers {
+    memory: MemoryDriverConfig;
+  }
 }
 
 /** The `memory` store for `configFromEnv`: it reads no variable. */

@@ -1,21 +1,15 @@
+// The shape of every driver's index.ts (docs/architecture.md "Where to add things"): the public
+// surface, then `larderDriver` from the environment module and the factory in driver.ts. env.ts
+// adds the driver's config type to core's `LarderDrivers`.
 import { defineDriver } from '@larder/core/driver';
+import { storeFromConfig } from './driver';
 import { larderEnv } from './env';
-import { MemoryStore } from './memory-store';
-import type { MemoryStoreOptions } from './options';
 
+export { createMemoryStore } from './driver';
 export type { MemoryDriverConfig } from './env';
+export { larderEnv } from './env';
 export { MemoryStore } from './memory-store';
 export type { MemoryStoreOptions, ResolvedMemoryOptions } from './options';
 
-/** Creates an in-process store on lru-cache. */
-export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
-  return new MemoryStore(options);
-}
-
-export { larderEnv } from './env';
-
-/**
- * The `memory` driver: what `createCacheManager` loads by name, or takes in `drivers: [...]`.
- * Facade options (prefix, ttl...) are the Cache's, not the store's.
- */
-export const larderDriver = defineDriver(larderEnv, (config: MemoryStoreOptions) => new MemoryStore(config));
+/** The `memory` driver: what `createCacheManager` loads by name, or takes in `drivers: [...]`. */
+export const larderDriver = defineDriver(larderEnv, storeFromConfig);

@@ -1,8 +1,8 @@
 import { ConfigError } from '@larder/core';
-import type { MemoryDriverConfig } from './env';
+import type { CommonStoreOptions } from '@larder/core/driver';
 
-/** Options of `createMemoryStore` (the `memory` driver's config minus `driver`). */
-export interface MemoryStoreOptions extends Omit<MemoryDriverConfig, 'driver'> {
+/** Options of `createMemoryStore`, and of a `memory` store in a manager config (`MemoryDriverConfig`). */
+export interface MemoryStoreOptions extends CommonStoreOptions {
   /** Most entries kept; the least recently used are evicted. @default 10_000 */
   maxEntries?: number;
   /** Most bytes kept, counted as key length + payload length (approximate). @default 67_108_864 (64 MiB) */

@@ -1,29 +1,21 @@
 import { readFileSync } from 'node:fs';
-import type { Ttl } from '@larder/core';
 // Types only from core (see DriverEnvironment): errors and parsers come from the reader.
-import type { CommonStoreOptions, DriverEnvironment, EnvReader, HostPort } from '@larder/core/driver';
+import type { DriverEnvironment, EnvReader } from '@larder/core/driver';
+import type { RedisStoreOptions } from './options';
+import { checkTopology, ENV_NAMES, type TopologyField } from './topology-rules';
 import { checkUrlPorts } from './url-ports';
 
-/** A `redis` store in a manager config (what `configFromEnv` produces; `RedisStoreOptions` adds the rest). */
-export interface RedisDriverConfig extends CommonStoreOptions {
+/** A `redis` store in a manager config: `driver` and `RedisStoreOptions`, checked by the compiler. */
+export interface RedisDriverConfig extends RedisStoreOptions {
   driver: 'redis';
-  /** Primary URL, `redis://` or `rediss://` (TLS), with optional user and password. @default 'redis://127.0.0.1:6379' */
-  url?: string;
-  /** Read replica URLs (e.g. the ElastiCache reader endpoint). */
-  replicaUrls?: string[];
-  /** Where reads go. @default 'primary' */
-  readFrom?: 'primary' | 'replica';
-  /** Sentinel nodes; turns Sentinel mode on (with `sentinelName`). */
-  sentinels?: HostPort[];
-  /** Sentinel master group name. @default 'mymaster' */
-  sentinelName?: string;
-  /** Cluster seed nodes; turns Cluster mode on. */
-  clusterNodes?: HostPort[];
-  /** Read-your-writes window after a write (`REDIS_READ_YOUR_WRITES`). @default 2000 */
-  readYourWritesMs?: Ttl;
-  /** TLS options; `REDIS_TLS_CA_FILE` sets `{ ca }`. */
-  tls?: { ca?: Buffer } & Record<string, unknown>;
-  [option: string]: unknown;
+}
+
+// The typed driver registry (docs/architecture.md "Typed store configs"): `{ driver: 'redis' }`
+// in a manager config is checked against `RedisDriverConfig`.
+declare module '@larder/core' {
+  interface LarderDrivers {
+    redis: RedisDriverConfig;
+  }
 }
 
 const VARIABLES = [
@@ -46,33 +38,18 @@ export function redisConfigFromEnv(read: EnvReader): RedisDriverConfig {
   const url = read.url('REDIS_URL', PROTOCOLS);
   const replicaUrls = read.urls('REDIS_REPLICA_URLS', PROTOCOLS);
   const readFrom = read.string('REDIS_READ_FROM');
-  if (readFrom !== undefined && readFrom !== 'primary' && readFrom !== 'replica') {
-    throw read.invalid('REDIS_READ_FROM', readFrom, "'primary' or 'replica'");
-  }
   const sentinels = read.hostPorts('REDIS_SENTINELS', 26379);
   const sentinelName = read.string('REDIS_SENTINEL_NAME');
   const clusterNodes = read.hostPorts('REDIS_CLUSTER_NODES', 6379);
-  if (sentinels && clusterNodes) {
-    throw read.error(
-      'REDIS_SENTINELS and REDIS_CLUSTER_NODES are both set: choose Sentinel mode or Cluster mode',
-      'REDIS_CLUSTER_NODES',
-    );
-  }
-  if (replicaUrls && (sentinels || clusterNodes)) {
-    throw read.error(
-      `REDIS_REPLICA_URLS cannot be combined with ${sentinels ? 'REDIS_SENTINELS' : 'REDIS_CLUSTER_NODES'}: replicas are discovered in that mode`,
-      'REDIS_REPLICA_URLS',
-    );
-  }
-  if (sentinelName !== undefined && !sentinels) {
-    throw read.error('REDIS_SENTINEL_NAME is set but REDIS_SENTINELS is not', 'REDIS_SENTINEL_NAME');
-  }
-  if (readFrom === 'replica' && !replicaUrls && !sentinels && !clusterNodes) {
-    throw read.error(
-      'REDIS_READ_FROM=replica needs REDIS_REPLICA_URLS, REDIS_SENTINELS or REDIS_CLUSTER_NODES',
-      'REDIS_READ_FROM',
-    );
-  }
+  // The same rules as on options given in code (options.ts), naming the variables.
+  checkTopology(
+    { replicaUrls, readFrom, sentinels, sentinelName, clusterNodes },
+    {
+      names: ENV_NAMES,
+      invalid: (field: TopologyField, value, allowed) => read.invalid(ENV_NAMES[field], value, allowed),
+      error: (message, field: TopologyField) => read.error(message, ENV_NAMES[field]),
+    },
+  );
   return compact({
     driver: 'redis' as const,
     url,

@@ -1,7 +1,9 @@
-import { defineDriver, envReader } from '@larder/core/driver';
-import { larderEnv, redisExtrasFromEnv } from './env';
-import type { RedisStoreOptions } from './options';
-import { createRedisStore } from './redis-store';
+// The shape of every driver's index.ts (docs/architecture.md "Where to add things"): the public
+// surface, then `larderDriver` from the environment module and the factory in driver.ts. env.ts
+// adds the driver's config type to core's `LarderDrivers`.
+import { defineDriver } from '@larder/core/driver';
+import { storeFromConfig } from './driver';
+import { larderEnv } from './env';
 
 export { busChannel, larderBus } from './bus/bus-source';
 export type { RedisDriverConfig } from './env';
@@ -18,13 +20,5 @@ export {
 } from './options';
 export { createRedisStore, RedisStore } from './redis-store';
 
-/**
- * The `redis` driver: what `createCacheManager` loads by name, or takes in `drivers: [...]`. Config
- * fields as in `RedisDriverConfig`, plus `RedisStoreOptions`; `REDIS_READ_YOUR_WRITES` and
- * `REDIS_TLS_CA_FILE` apply to stores configured in code too.
- */
-export const larderDriver = defineDriver(larderEnv, (config: RedisStoreOptions, context) => {
-  const store = createRedisStore({ ...redisExtrasFromEnv(envReader(context.env ?? {})), ...config });
-  store.storeName = context.storeName;
-  return store;
-});
+/** The `redis` driver: what `createCacheManager` loads by name, or takes in `drivers: [...]`. */
+export const larderDriver = defineDriver(larderEnv, storeFromConfig);

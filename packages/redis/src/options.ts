@@ -1,14 +1,17 @@
 import type { ConnectionOptions } from 'node:tls';
 import { ConfigError, type Ttl } from '@larder/core';
-import { checkUrlUserinfo, type HostPort, parseTtl, redactText } from '@larder/core/driver';
+import { type CommonStoreOptions, checkUrlUserinfo, type HostPort, parseTtl, redactText } from '@larder/core/driver';
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
-import type { RedisDriverConfig } from './env';
+import { checkTopology, OPTION_NAMES, type TopologyField } from './topology-rules';
 
 /** A ready ioredis client (single node / Sentinel) or Cluster. */
 export type RedisClient = Redis | Cluster;
 
-/** Options of `createRedisStore` and of the `redis` driver in a manager config. */
-export interface RedisStoreOptions extends Partial<Omit<RedisDriverConfig, 'driver'>> {
+/**
+ * Options of `createRedisStore`, and of a `redis` store in a manager config (`RedisDriverConfig`;
+ * the facade options are the Cache's there). The cross-field rules are those of `REDIS_*`.
+ */
+export interface RedisStoreOptions extends CommonStoreOptions {
   /** Primary URL, `redis://` or `rediss://` (TLS), with optional user, password and `/db`. @default 'redis://127.0.0.1:6379' */
   url?: string;
   /** Read replica URLs (e.g. the ElastiCache reader endpoint); credentials and TLS default to the primary's. */
@@ -33,9 +36,9 @@ export interface RedisStoreOptions extends Partial<Omit<RedisDriverConfig, 'driv
   username?: string;
   /** Password (overrides the URL's). */
   password?: string;
-  /** TLS: `true` or Node TLS options (`ca`, `cert`, `key`, `servername`, `rejectUnauthorized`...). `rediss://` turns it on. @default false */
+  /** TLS: `true` or Node TLS options (`ca`, `cert`, `key`, `servername`, `rejectUnauthorized`...). `rediss://` and `REDIS_TLS_CA_FILE` (`{ ca }`) turn it on. @default false */
   tls?: boolean | ConnectionOptions;
-  /** After this process writes or deletes a key, reads of that key go to the primary for this long (replica reads only). @default 2000 */
+  /** After this process writes or deletes a key, reads of that key go to the primary for this long (replica reads only; `REDIS_READ_YOUR_WRITES`). @default 2000 */
   readYourWritesMs?: number | Ttl;
   /** Coalesce `get` calls issued in the same tick into one `MGET` (per slot in Cluster). @default true */
   batchGets?: boolean;
@@ -139,6 +142,28 @@ export function parseRedisUrl(url: string, variable = 'url'): NodeAddress {
   return address;
 }
 
+/** How resolveOptions names a field and builds its errors (env.ts has the variables' twin). */
+const CODE_ENTRANCE = {
+  names: OPTION_NAMES,
+  invalid: (field: TopologyField, value: string, allowed: string) =>
+    new ConfigError(`Invalid ${OPTION_NAMES[field]}='${value}': expected ${allowed}`, OPTION_NAMES[field]),
+  error: (message: string, field: TopologyField) => new ConfigError(message, OPTION_NAMES[field]),
+};
+
+/** The read-your-writes window in ms: 0 turns it off; a bad value is a `ConfigError`, as `REDIS_READ_YOUR_WRITES`'s. */
+function readYourWrites(value: RedisStoreOptions['readYourWritesMs']): number {
+  if (value === undefined) return DEFAULT_READ_YOUR_WRITES_MS;
+  if (value === 0) return 0;
+  try {
+    return parseTtl(value);
+  } catch {
+    throw new ConfigError(
+      `Invalid readYourWritesMs='${String(value)}': expected ms or a duration such as '2s'`,
+      'readYourWritesMs',
+    );
+  }
+}
+
 function positiveInt(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
@@ -149,13 +174,9 @@ function positiveInt(value: unknown, name: string, fallback: number): number {
 
 /** Validates options once and applies defaults. */
 export function resolveOptions(options: RedisStoreOptions): ResolvedRedisOptions {
+  // The same rules as on REDIS_* variables (env.ts), naming the options.
+  checkTopology(options, CODE_ENTRANCE);
   const readFrom = options.readFrom ?? 'primary';
-  if (readFrom !== 'primary' && readFrom !== 'replica') {
-    throw new ConfigError(
-      `Invalid redis option readFrom: '${String(readFrom)}' (use 'primary' or 'replica')`,
-      'readFrom',
-    );
-  }
   let mode: RedisMode;
   if (options.client) mode = 'client';
   else if (options.clusterNodes?.length) mode = 'cluster';
@@ -182,8 +203,7 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedRedisOptions
     for (const replica of replicas) replica.tls = true;
   }
 
-  const ryw = options.readYourWritesMs;
-  const readYourWritesMs = ryw === undefined ? DEFAULT_READ_YOUR_WRITES_MS : ryw === 0 ? 0 : parseTtl(ryw);
+  const readYourWritesMs = readYourWrites(options.readYourWritesMs);
   const durable = options.durableWrites;
   const commandTimeoutMs = positiveInt(options.commandTimeoutMs, 'commandTimeoutMs', DEFAULT_COMMAND_TIMEOUT_MS);
   if (durable) {

@@ -23,7 +23,7 @@ describe('@larder/redis/env', () => {
     expect(config({ REDIS_READ_YOUR_WRITES: '5s' }).readYourWritesMs).toBe(5000);
     const file = join(tmpdir(), `larder-ca-${process.pid}.pem`);
     writeFileSync(file, 'PEM');
-    expect(config({ REDIS_TLS_CA_FILE: file }).tls?.ca?.toString()).toBe('PEM');
+    expect((config({ REDIS_TLS_CA_FILE: file }).tls as { ca?: Buffer }).ca?.toString()).toBe('PEM');
   });
 
   it('fails naming the variable', () => {

@@ -57,9 +57,11 @@ describe('options', () => {
     expect(r.mode).toBe('replicas');
     expect(r.replicas[0]!.password).toBe('pw');
     expect(resolveOptions({ sentinels: [{ host: 'h', port: 1 }] }).mode).toBe('sentinel');
-    expect(resolveOptions({ clusterNodes: [{ host: 'h', port: 1 }], sentinels: [{ host: 'h', port: 1 }] }).mode).toBe(
-      'cluster',
-    );
+    expect(resolveOptions({ clusterNodes: [{ host: 'h', port: 1 }] }).mode).toBe('cluster');
+    // Sentinel xor Cluster, as with REDIS_SENTINELS and REDIS_CLUSTER_NODES (topology-rules.test.ts).
+    expect(() =>
+      resolveOptions({ clusterNodes: [{ host: 'h', port: 1 }], sentinels: [{ host: 'h', port: 1 }] }),
+    ).toThrow(ConfigError);
     expect(resolveOptions({ readYourWritesMs: '5s' }).readYourWritesMs).toBe(5000);
     expect(() => resolveOptions({ readFrom: 'nearest' as 'primary' })).toThrow(ConfigError);
     expect(() => resolveOptions({ commandTimeoutMs: -1 })).toThrow(ConfigError);

@@ -2,8 +2,8 @@ import { L1_VARIABLES, l1FromEnv } from '../l1/env';
 import { driverEnvironments, environmentSearch, environmentsGeneration } from './driver-environments';
 import { checkDriverSource, type DriverSource, environmentOf } from './driver-registry';
 import { type DriverEnvironment, type Env, envReader } from './env-reader';
-import { BUILTIN_DRIVERS } from './manager';
-import type { CacheManagerConfig, StoreConfig } from './store-config';
+import { BUILTIN_DRIVERS, type ManagerConfig } from './manager';
+import { type CacheManagerConfig, customDriver, type StoreConfig } from './store-config';
 
 /** Options of `configFromEnv`. */
 export interface ConfigFromEnvOptions {
@@ -80,7 +80,7 @@ export function configFromEnv(env: Env = process.env, options: ConfigFromEnvOpti
   }
   const packages: DriverSource[] = [];
   for (const entry of options.drivers ?? []) {
-    if (typeof entry === 'string') stores[entry] ??= { driver: entry };
+    if (typeof entry === 'string') stores[entry] ??= { driver: customDriver(entry) };
     else packages.push(entry);
   }
   const storeNames = [...Object.keys(stores), ...Object.keys(aliases)];
@@ -120,7 +120,7 @@ export function configFromEnv(env: Env = process.env, options: ConfigFromEnvOpti
   if (l1 !== undefined) {
     // CACHE_L1=on: an L1 in front of the default store and the session store (ignored for in-process stores).
     for (const name of new Set([defaultStore, sessionStore]))
-      stores[name] = { ...(stores[name] ?? { driver: name }), l1 };
+      stores[name] = { ...(stores[name] ?? { driver: customDriver(name) }), l1 };
   }
   const config: CacheManagerConfig = { default: defaultStore, sessionStore, stores };
   if (packages.length > 0) config.drivers = packages;
@@ -143,7 +143,11 @@ function environmentsOf(options: ConfigFromEnvOptions): DriverEnvironment[] {
   return environments;
 }
 
-/** Types a manager config (an identity function, for editor help in config files). */
-export function defineConfig<const T extends CacheManagerConfig>(config: T): T {
+/**
+ * Types a manager config (an identity function, for editor help in config files): each store's
+ * options are checked against its driver's entry in `LarderDrivers` (docs/architecture.md
+ * "Typed store configs").
+ */
+export function defineConfig(config: ManagerConfig): ManagerConfig {
   return config;
 }

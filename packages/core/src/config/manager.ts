@@ -9,7 +9,13 @@ import {
   registeredDriver,
   registeredDrivers,
 } from './driver-registry';
-import type { CacheManagerConfig, CommonStoreOptions, StoreConfig, StoreOrConfig } from './store-config';
+import {
+  type CacheManagerConfig,
+  type CommonStoreOptions,
+  customDriver,
+  type StoreConfig,
+  type StoreOrConfig,
+} from './store-config';
 
 /** Built-in driver names and the package that provides each (loaded on first use). */
 export const BUILTIN_DRIVERS: Readonly<Record<string, string>> = Object.freeze({
@@ -25,7 +31,7 @@ export const DEFAULT_PREFIX = 'larder:';
 
 /** A `CacheManagerConfig` whose stores may also be ready `CacheStore`s (e.g. in tests). */
 export interface ManagerConfig extends Omit<CacheManagerConfig, 'stores'> {
-  /** Named stores: a config (discriminated on `driver`) or a ready store. */
+  /** Named stores: a config (discriminated on `driver`: checked against `LarderDrivers`) or a ready store. */
   stores?: Record<string, StoreOrConfig>;
 }
 
@@ -181,7 +187,7 @@ export class CacheManager {
     const configured = this.config.stores?.[storeName];
     if (configured) return configured;
     // A store named like a driver needs no entry: `memory` always works.
-    if (this.drivers().includes(storeName)) return { driver: storeName };
+    if (this.drivers().includes(storeName)) return { driver: customDriver(storeName) };
     const names = Object.keys(this.config.stores ?? {});
     throw new ConfigError(
       `Cache store '${storeName}' is not configured. Configured stores: ${names.join(', ') || '(none)'}; ` +

@@ -5,9 +5,9 @@ import type { Ttl } from '../values/ttl';
 import type { DriverSource } from './driver-registry';
 
 /**
- * Store configuration: `driver` plus the facade options below; every other key is the driver's
- * own (each driver package exports and documents its config type, e.g. `RedisDriverConfig`) and
- * is passed through to the driver's factory untouched.
+ * Store configuration: `driver` plus the facade options below, and the driver's own options. A
+ * config is typed by its driver: each driver package adds its config type to `LarderDrivers`, so
+ * an unknown option or a wrong type fails to compile (docs/architecture.md "Typed store configs").
  */
 
 /** Facade options every store accepts, whatever its driver. */
@@ -28,14 +28,48 @@ export interface CommonStoreOptions {
   l1?: L1Options;
 }
 
-/** A store config of any driver: a built-in one (each driver package exports its own config type) or one registered with `extend()`. */
+/**
+ * The typed driver registry: driver name -> its store config type. Each driver package adds
+ * itself by declaration merging (`declare module '@larder/core' { interface LarderDrivers {
+ * redis: RedisDriverConfig } }`), as can an app for its own `extend()` driver.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in each driver package.
+export interface LarderDrivers {}
+
+/** A store config of a driver listed in `LarderDrivers`, discriminated on `driver`. */
+export type RegisteredStoreConfig = LarderDrivers[keyof LarderDrivers];
+
+declare const customBrand: unique symbol;
+
+/** A driver name marked with `customDriver()`: its store config is not checked against `LarderDrivers`. */
+export type CustomDriverName = string & { readonly [customBrand]: true };
+
+/**
+ * The escape hatch: a store of a driver `LarderDrivers` does not list (an `extend()` driver whose
+ * config type the app did not register), marked by `driver: customDriver('name')`. Its options
+ * other than the facade's are not checked.
+ */
 export interface CustomDriverConfig extends CommonStoreOptions {
-  driver: string;
+  driver: CustomDriverName;
   [option: string]: unknown;
 }
 
-/** Configuration of one named store. */
-export type StoreConfig = CustomDriverConfig;
+/**
+ * Marks a store's driver name as unchecked (`{ driver: customDriver('files'), root: '/tmp' }`):
+ * the name itself at run time, a `CustomDriverConfig` for the compiler.
+ */
+export function customDriver(name: string): CustomDriverName {
+  return name as CustomDriverName;
+}
+
+/** Configuration of one named store: a registered driver's config, or a `customDriver()` one. */
+export type StoreConfig = RegisteredStoreConfig | CustomDriverConfig;
+
+/** A store config as core handles it at run time, whatever its driver (what drivers and `configFromEnv` produce). */
+export interface AnyStoreConfig extends CommonStoreOptions {
+  driver: string;
+  [option: string]: unknown;
+}
 
 /** Configuration of a `CacheManager`. */
 export interface CacheManagerConfig {

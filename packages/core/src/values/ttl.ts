@@ -1,7 +1,7 @@
 import { InvalidTtlError } from '../contract/errors';
 
 /** A TTL as the public API takes it: milliseconds, or a duration such as '500ms' '30s' '10m' '2h' '1d'. */
-export type Ttl = number | `${number}${DurationUnit}` | string;
+export type Ttl = number | `${number}${DurationUnit}`;
 
 type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd' | 'w';
 
@@ -15,8 +15,8 @@ const UNIT_MS: Record<DurationUnit, number> = {
 };
 const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$/;
 
-/** Converts a TTL to whole milliseconds (> 0), or throws `InvalidTtlError`. */
-export function parseTtl(ttl: Ttl): number {
+/** Converts a TTL (or text read from a config, e.g. an environment variable) to whole milliseconds (> 0), or throws `InvalidTtlError`. */
+export function parseTtl(ttl: Ttl | string): number {
   let ms: number;
   if (typeof ttl === 'number') {
     ms = ttl;

@@ -1,3 +1,5 @@
+import type { Ttl } from '@larder/core';
+
 /** What an instance of the coherence tests runs on. */
 export interface CoherenceSpec {
   driver: 'redis' | 'memcached' | 'dynamodb';
@@ -8,7 +10,7 @@ export interface CoherenceSpec {
   dynamodb?: Record<string, unknown>;
   /** Invalidations of a key (one per tracked node) before a read of an older value counts as stale. @default 1 */
   arrivalsNeeded?: number;
-  l1: { invalidation: 'tracking' | 'bus' | 'none'; busUrl?: string; ttl?: string };
+  l1: { invalidation: 'tracking' | 'bus' | 'none'; busUrl?: string; ttl?: Ttl };
 }
 
 /** A command from the test. */
