@@ -7,6 +7,7 @@ import { logFailures } from './failure-log';
 import { healthz } from './health';
 import { livePage } from './live-page';
 import { LiveStats } from './live-stats';
+import { TopologyLog } from './live-topology';
 import { prometheusMetrics } from './metrics';
 
 /** A customer record in the (pretend) database. */
@@ -65,10 +66,11 @@ export function createApp(env: NodeJS.ProcessEnv = process.env, options: Example
 
   const reportCache = responseCache({ cache, ttl: '1m' });
   // Observability: the live page reads the larder.operation channel; /metrics is @larder/otel's.
-  const liveStats = new LiveStats();
   const inUse = cache.name === sessions.name ? [cache] : [cache, sessions];
+  const liveStats = new LiveStats(inUse);
+  const topologyLog = new TopologyLog();
   const metrics = prometheusMetrics(inUse);
-  const live = livePage(inUse, liveStats);
+  const live = livePage(inUse, liveStats, topologyLog);
   const health = healthz(cache, sessions);
   // Failures on the console: store, backend, cause in words (secrets never are in larder's errors).
   const stopLogging = logFailures(inUse);
@@ -172,6 +174,7 @@ export function createApp(env: NodeJS.ProcessEnv = process.env, options: Example
     close: async () => {
       stopLogging();
       liveStats.close();
+      topologyLog.close();
       await metrics.close();
       store.close();
       await caches.close();

@@ -2,9 +2,12 @@ import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Instance, startInstance } from './helpers';
+import { live, liveStore } from './live-data';
 
 const SESSION_SECRET = 'session-secret-7f3a';
 const REDIS_PASSWORD = 'redis-pass-91c2';
+/** The pretend database's delay: far above any cache operation, so a latency that includes it shows. */
+const LOOKUP_MS = 400;
 
 /** Every secret the env holds must stay off the page, its JSON and /metrics. */
 function expectNoSecrets(text: string): void {
@@ -15,27 +18,44 @@ function expectNoSecrets(text: string): void {
 describe('live page and /metrics (memory)', () => {
   let app: Instance;
   beforeAll(async () => {
-    app = await startInstance({ SESSION_SECRET });
+    app = await startInstance({ SESSION_SECRET }, LOOKUP_MS);
   });
   afterAll(() => app.stop());
 
-  it('GET / is the live page and /live.json its data: the stores, the last minute, the demo routes', async () => {
+  it('GET / is the live page; /live.json has the store, its figures, five minutes of series and the demo routes', async () => {
     const page = await request(app.url).get('/').expect(200);
     expect(page.headers['content-type']).toContain('text/html');
     expect(page.text).toContain('larder — live');
+    expect(page.text).not.toMatch(/<script[^>]+src=|<link[^>]+stylesheet/); // nothing from a CDN
     expectNoSecrets(page.text);
-    const before = await request(app.url).get('/live.json').expect(200);
-    expect(before.body.stores).toEqual([expect.objectContaining({ name: 'memory', driver: 'memory' })]);
-    expect(before.body.stores[0].window).toHaveLength(60);
-    expect(before.body.routes.map((r: { path: string }) => r.path)).toContain('/customers/1');
-    const opsOf = (body: { stores: { window: { ops: number; hits: number }[] }[] }) =>
-      body.stores[0]?.window.reduce((sum, p) => sum + p.ops, 0) ?? 0;
-    await request(app.url).get('/customers/1').expect(200);
-    await request(app.url).get('/customers/1').expect(200);
-    const after = await request(app.url).get('/live.json').expect(200);
-    expect(opsOf(after.body)).toBeGreaterThanOrEqual(opsOf(before.body) + 2);
-    expect(after.body.stores[0].window.some((p: { hits: number }) => p.hits > 0)).toBe(true);
-    expectNoSecrets(after.text);
+    const body = await live(app.url);
+    const store = body.stores[0];
+    expect(store).toMatchObject({ name: 'memory', driver: 'memory', ok: true, mode: 'in-process' });
+    expect(store?.series.t).toHaveLength(30);
+    expect(store?.series.step).toBe(10);
+    expect(body.routes.map((r) => r.path)).toContain('/customers/1');
+  });
+
+  it('/healthz probes are not traffic: a fresh page reads no miss', async () => {
+    for (let i = 0; i < 3; i++) await request(app.url).get('/healthz').expect(200);
+    const store = await liveStore(app.url);
+    expect(store.figures).toMatchObject({ reads: 0, hits: 0, hitRatio: null, errors: 0 });
+    expect(store.figures.tiers.l2.ops).toBe(0);
+  });
+
+  it('counts hits and misses, operations per second, and latency without the loader', async () => {
+    const res = await request(app.url).get('/customers/1').expect(200);
+    expect(res.headers['x-source']).toBe('db');
+    for (let i = 0; i < 4; i++) await request(app.url).get('/customers/1').expect(200);
+    const store = await liveStore(app.url);
+    expect(store.figures).toMatchObject({ reads: 5, hits: 4, hitRatio: 0.8 });
+    const l2 = store.figures.tiers.l2;
+    expect(l2.ops).toBe(5);
+    expect(l2.opsPerSec).toBeCloseTo(5 / 60, 2);
+    // The miss waited 400 ms for the database; the cache's own part of it is a memory read and write.
+    expect(l2.p99).not.toBeNull();
+    expect(l2.p99 as number).toBeLessThan(LOOKUP_MS / 2);
+    expect(store.series.tiers.l2.opsPerSec.reduce((a, b) => a + b, 0)).toBeCloseTo(5 / 10, 2);
   });
 
   it('/metrics is Prometheus text from @larder/otel, with no key and no secret', async () => {
@@ -51,23 +71,48 @@ describe('live page and /metrics (memory)', () => {
   });
 });
 
-describe('live page on Redis with a password', () => {
+describe('live page on Redis with a password and the L1', () => {
   let redis: RedisServer;
   let app: Instance;
   beforeAll(async () => {
     redis = await startRedis({ password: REDIS_PASSWORD });
     const url = `redis://:${REDIS_PASSWORD}@127.0.0.1:${redis.port}`;
-    app = await startInstance({ CACHE_DRIVER: 'redis', REDIS_URL: url, SESSION_SECRET });
+    app = await startInstance({ CACHE_DRIVER: 'redis', REDIS_URL: url, CACHE_L1: 'on', SESSION_SECRET }, LOOKUP_MS);
   });
   afterAll(async () => {
     await app?.stop();
     await redis?.stop();
   });
 
-  it('shows the Redis store and its node, never the password', async () => {
-    await request(app.url).get('/customers/1').expect(200);
+  it('shows the node, the L1 with its tracking channel, and the reads per tier', async () => {
+    await waitFor(async () => (await liveStore(app.url)).l1?.state === 'up', { description: 'the L1 up' });
+    for (let i = 0; i < 6; i++) await request(app.url).get('/customers/1').expect(200);
+    const store = await waitFor(async () => {
+      const s = await liveStore(app.url);
+      return s.figures.tiers.l1.ops > 0 && (s.l1?.entries ?? 0) > 0 ? s : undefined;
+    });
+    expect(store).toMatchObject({ driver: 'redis', ok: true, mode: 'single' });
+    expect(store.nodes).toEqual([{ address: `127.0.0.1:${redis.port}`, role: 'primary', status: 'up' }]);
+    expect(store.l1).toMatchObject({ state: 'up', invalidation: 'tracking' });
+    const f = store.figures;
+    expect(f.reads).toBe(6);
+    expect(f.hits).toBe(5);
+    // Each read counts once, in the tier that answered it.
+    expect(f.tiers.l1.ops + f.tiers.l2.ops).toBe(6);
+    expect(f.l1HitShare).toBeCloseTo(f.tiers.l1.ops / 6, 3);
+    expect(f.tiers.l1.p99 as number).toBeLessThan(f.tiers.l2.p99 as number);
+    expect(f.tiers.l2.p99 as number).toBeLessThan(LOOKUP_MS / 2);
+  });
+
+  it('lists an L1 flush as a topology event, and never the password', async () => {
+    // FLUSHALL invalidates every tracked key: the L1 is flushed and says so.
+    await redis.command('FLUSHALL');
+    const body = await waitFor(async () => {
+      const data = await live(app.url);
+      return data.events.some((e) => e.event === 'l1-flushed') ? data : undefined;
+    });
+    expect(body.events[0]).toMatchObject({ store: 'redis', driver: 'redis' });
     const res = await request(app.url).get('/live.json').expect(200);
-    expect(res.body.stores[0]).toMatchObject({ driver: 'redis' });
     expectNoSecrets(res.text);
     expectNoSecrets((await request(app.url).get('/').expect(200)).text);
     await waitFor(async () => (await request(app.url).get('/metrics')).text.includes('db_system_name="redis"'));

@@ -1,0 +1,174 @@
+import { channel } from 'node:diagnostics_channel';
+import { checkStore, type StoreHealth } from '@larder/cli';
+import type { Cache } from '@larder/core';
+import { asProbe } from './live-stats';
+
+/** How often the page reads a store's topology (`describe()`, through the doctor's checks). */
+const CHECK_EVERY_MS = 2000;
+/** Bound of each check step (a frozen server must not hold the page). */
+const CHECK_TIMEOUT_MS = 1500;
+/** Topology events kept. */
+const EVENTS_KEPT = 30;
+
+/** One node as the page shows it: address, role and real state; never more (no secret is in these). */
+export interface NodeView {
+  address: string;
+  role: string;
+  status: string;
+  /** Fraction of the key space (hash ring share, Cluster slots), 0..1. */
+  share?: number;
+  /** Replicas: the primary's view of its replication state, and its lag. */
+  state?: string;
+  lagSeconds?: number;
+}
+
+/** A store's health and topology, from the same checks as `larder doctor` and `/healthz`. */
+export interface StoreView {
+  name: string;
+  driver: string;
+  ok: boolean;
+  /** The first failure: code and cause in words (what to check). */
+  problem?: { code: string; message: string };
+  warnings: string[];
+  mode?: string;
+  nodes: NodeView[];
+  discovery?: { endpoint: string; version?: number; ok: boolean };
+  /** The L1 in front of the store, when it has one. */
+  l1?: {
+    state: string;
+    invalidation: string;
+    entries: number;
+    maxEntries: number;
+    bytes: number;
+    maxBytes: number;
+    ttlMs: number;
+    hits: number;
+    flushes: number;
+  };
+  /** When this was checked, epoch ms. */
+  checkedAt: number;
+}
+
+/**
+ * Each store's topology, checked at most every two seconds in the background: a request gets
+ * the last answer at once (a frozen server never holds the page), the first request waits for
+ * the first check. The checks run as probes: they never count in the figures.
+ */
+export function topologyViews(caches: Cache[]): () => Promise<StoreView[]> {
+  const last = new Map<string, StoreView>();
+  let running: Promise<StoreView[]> | undefined;
+  let checkedAt = 0;
+  const check = () => {
+    running ??= Promise.all(caches.map(viewOf)).then((views) => {
+      for (const view of views) last.set(view.name, view);
+      checkedAt = Date.now();
+      running = undefined;
+      return views;
+    });
+    return running;
+  };
+  return async () => {
+    if (last.size === 0) return check();
+    if (Date.now() - checkedAt >= CHECK_EVERY_MS) void check();
+    return caches.map((cache) => last.get(cache.name) as StoreView);
+  };
+}
+
+async function viewOf(cache: Cache): Promise<StoreView> {
+  const health = await asProbe(() =>
+    checkStore(cache.name, cache, {
+      timeoutMs: CHECK_TIMEOUT_MS,
+      latencySamples: 0,
+      probe: false,
+      waitForL1: false,
+    }),
+  ).catch((error: unknown) => failed(cache.name, error));
+  return view(health);
+}
+
+function failed(name: string, error: unknown): StoreHealth {
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    name,
+    driver: name,
+    ok: false,
+    steps: {},
+    warnings: [],
+    problem: { step: 'connect', code: 'E_CHECK', message },
+  };
+}
+
+function view(health: StoreHealth): StoreView {
+  const out: StoreView = {
+    name: health.name,
+    driver: health.driver,
+    ok: health.ok,
+    warnings: health.warnings,
+    nodes: [],
+    checkedAt: Date.now(),
+  };
+  if (health.problem) out.problem = { code: health.problem.code, message: health.problem.message };
+  const d = health.description;
+  if (d === undefined) return out;
+  out.mode = d.topology.mode;
+  out.nodes = d.topology.nodes.map((n) => {
+    const node: NodeView = { address: n.address, role: n.role, status: n.status };
+    if (n.share !== undefined) node.share = n.share;
+    if (n.state !== undefined) node.state = n.state;
+    if (n.lagSeconds !== undefined) node.lagSeconds = n.lagSeconds;
+    return node;
+  });
+  // Read replicas the store connects to itself, when the primary does not list them.
+  for (const r of d.replicas ?? []) {
+    if (!out.nodes.some((n) => n.address === r.address))
+      out.nodes.push({ address: r.address, role: 'replica', status: r.status });
+  }
+  if (d.discovery) out.discovery = { endpoint: d.discovery.endpoint, version: d.discovery.version, ok: d.discovery.ok };
+  if (d.l1) {
+    const { state, invalidation, entries, maxEntries, bytes, maxBytes, ttlMs, hits, flushes } = d.l1;
+    out.l1 = { state, invalidation, entries, maxEntries, bytes, maxBytes, ttlMs, hits, flushes };
+  }
+  return out;
+}
+
+/** One event of `larder.topology`, with when the page saw it. */
+export interface TopologyEntry {
+  /** Epoch ms. */
+  at: number;
+  store: string;
+  driver: string;
+  /** `failover`, `node-added`, `node-removed`, `node-ejected`, `node-readmitted`, `discovery`, `l1-flushed`, `l1-refused`. */
+  event: string;
+  node?: string;
+  version?: number;
+  reason?: string;
+}
+
+/** The last topology events of every store (newest first), from the `larder.topology` channel. */
+export class TopologyLog {
+  readonly #events: TopologyEntry[] = [];
+  readonly #channel = channel('larder.topology');
+  readonly #listener = (message: unknown) => {
+    const e = message as Omit<TopologyEntry, 'at'>;
+    const entry: TopologyEntry = { at: Date.now(), store: e.store, driver: e.driver, event: e.event };
+    if (e.node !== undefined) entry.node = e.node;
+    if (e.version !== undefined) entry.version = e.version;
+    if (e.reason !== undefined) entry.reason = e.reason;
+    this.#events.unshift(entry);
+    this.#events.length = Math.min(this.#events.length, EVENTS_KEPT);
+  };
+
+  constructor() {
+    this.#channel.subscribe(this.#listener);
+  }
+
+  /** The kept events, newest first. */
+  recent(): TopologyEntry[] {
+    return [...this.#events];
+  }
+
+  /** Stops listening. */
+  close(): void {
+    this.#channel.unsubscribe(this.#listener);
+  }
+}
