@@ -53,7 +53,7 @@ function chart(title, name, times, series, format, fixedMax) {
   for (let m = 5; m >= 0; m--) {
     const xx = x(end - m * 60);
     svg.append(svgEl('line', { x1: xx, x2: xx, y1: T + ph, y2: T + ph + 4, class: 'axis' }));
-    svg.append(svgEl('text', { x: xx, y: H - 8, 'text-anchor': m === 5 ? 'start' : m === 0 ? 'end' : 'middle', class: 'tick' }, m ? '−' + m + ' min' : 'now'));
+    svg.append(svgEl('text', { x: xx, y: H - 8, 'text-anchor': m === 0 ? 'end' : 'middle', class: 'tick' }, m ? '−' + m + ' min' : 'now'));
   }
   for (const s of series) {
     let points = [];
