@@ -1,9 +1,11 @@
+import type { ConnectionOptions } from 'node:tls';
 import type { StoreDescription } from '@larder/core';
 import { formatHostPort, type NodeDescription, type NodeStatus } from '@larder/core/driver';
 import type { Cluster, Redis } from 'ioredis';
 import type { Connection } from './connect';
 import { type ClientNote, clientNote, isCluster, remoteAddress } from './ioredis-internals';
 import type { RedisClient } from './options';
+import { type SentinelAddress, sentinelNodes } from './sentinel-nodes';
 
 const SLOTS = 16384;
 
@@ -37,7 +39,12 @@ export async function describeRedis(
     const seen = Object.entries(info)
       .filter(([key]) => /^slave\d+$/.test(key))
       .map(([, value]) => replicaOf(value));
-    const description: RedisDescription = { driver: 'redis', topology: { mode, nodes: [self, ...seen] } };
+    const nodes = [self, ...seen];
+    if (mode === 'sentinel') {
+      const options = (primary as Redis).options as { sentinels?: SentinelAddress[]; sentinelTLS?: ConnectionOptions };
+      nodes.push(...(await sentinelNodes(options.sentinels ?? [], options.sentinelTLS)));
+    }
+    const description: RedisDescription = { driver: 'redis', topology: { mode, nodes } };
     if (connection.replicas.length > 0) {
       description.replicas = connection.replicas.map((client) => ({
         address: addressOf(client),

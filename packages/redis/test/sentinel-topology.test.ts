@@ -1,6 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { TopologyTraceEvent } from '@larder/core/driver';
-import { type RedisReplicaSet, startRedisReplicaSet, waitFor } from '@larder/dev-services';
+import { findFreePort, type RedisReplicaSet, startRedisReplicaSet, waitFor } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStore } from '../src/index';
 import { hostPorts } from './helpers';
@@ -19,6 +19,30 @@ describe('redis: Sentinel failover on larder.topology', () => {
     unsubscribe('larder.topology', listener);
     await store?.close();
     await set?.stop();
+  });
+
+  it('describe() lists each Sentinel with its real state: one answering, one refusing', async () => {
+    const refused = { host: '127.0.0.1', port: await findFreePort() };
+    const probe = createRedisStore({
+      sentinels: [...hostPorts(set.sentinelAddresses), refused],
+      sentinelName: set.masterName,
+    });
+    try {
+      await probe.set('probe', '1', undefined);
+      const { topology } = await probe.describe();
+      expect(topology.mode).toBe('sentinel');
+      expect(topology.nodes.filter((node) => node.role === 'sentinel')).toEqual([
+        { address: set.sentinelAddresses, role: 'sentinel', status: 'up' },
+        { address: `127.0.0.1:${refused.port}`, role: 'sentinel', status: 'down' },
+      ]);
+      expect(topology.nodes[0]).toMatchObject({
+        address: `127.0.0.1:${set.primary.port}`,
+        role: 'primary',
+        status: 'up',
+      });
+    } finally {
+      await probe.close();
+    }
   });
 
   it('publishes failover with the new primary once the store is connected to it', async () => {
