@@ -178,6 +178,10 @@ describe('the live page in a real browser (Debian chromium, headless)', { timeou
     await inBrowser(app, 'sentinel-failover', async (page) => {
       await shows(page, '#events li[data-event="failover"]');
       expect(await page.locator('#events li[data-event="failover"]').first().textContent()).toContain('redis');
+      // The Sentinel itself is a node with its state (describe() probes it).
+      expect(await page.locator('.node[data-role="sentinel"][data-status="up"]').textContent()).toContain(
+        sentinel.sentinelAddresses,
+      );
       await shows(
         page,
         `section.store[data-store="redis"] .node[data-role="primary"][data-status="up"] >> text=${primary.address}`,
