@@ -1,4 +1,4 @@
-import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
+import { findFreePort, type RedisServer, startRedis, waitFor } from '@larder/dev-services';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Instance, startInstance } from './helpers';
@@ -102,6 +102,29 @@ describe('live page on Redis with a password and the L1', () => {
     expect(f.l1HitShare).toBeCloseTo(f.tiers.l1.ops / 6, 3);
     expect(f.tiers.l1.p99 as number).toBeLessThan(f.tiers.l2.p99 as number);
     expect(f.tiers.l2.p99 as number).toBeLessThan(LOOKUP_MS / 2);
+  });
+
+  it('a wrong password and a refused connection are failures on the page, each with its cause in words', async () => {
+    const refusedPort = await findFreePort();
+    const wrong = await startInstance({
+      CACHE_DRIVER: 'redis',
+      REDIS_URL: `redis://:wrong-9d1e@127.0.0.1:${redis.port}`,
+    });
+    const refused = await startInstance({ CACHE_DRIVER: 'redis', REDIS_URL: `redis://127.0.0.1:${refusedPort}` });
+    try {
+      const [w, r] = await Promise.all([liveStore(wrong.url), liveStore(refused.url)]);
+      expect(w).toMatchObject({ ok: false, problem: { code: 'E_BACKEND' } });
+      expect(w.problem?.message).toContain(
+        `Redis at 127.0.0.1:${redis.port} refused the user name or password (WRONGPASS)`,
+      );
+      expect(r.ok).toBe(false);
+      expect(r.problem?.message).toContain(`nothing is listening at 127.0.0.1:${refusedPort} (connection refused)`);
+      expect(JSON.stringify([w, r])).not.toContain('wrong-9d1e');
+      // The page's own checks are not traffic: no error counted while nobody used the cache.
+      expect(w.figures.errors).toBe(0);
+    } finally {
+      await Promise.all([wrong.stop(), refused.stop()]);
+    }
   });
 
   it('lists an L1 flush as a topology event, and never the password', async () => {
