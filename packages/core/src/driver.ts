@@ -11,7 +11,6 @@ export {
   type LazyDriver,
 } from './config/driver-registry';
 export {
-  type DriverEnvironment,
   type Env,
   type EnvReader,
   envReader,
@@ -21,7 +20,7 @@ export {
 } from './config/env-reader';
 export { BUILTIN_DRIVERS, DEFAULT_PREFIX, type DriverImporter, isCacheStore } from './config/manager';
 export { isSecretName, REDACTED, redactConfig, redactEnvValue, redactText, redactUrl } from './config/redact';
-export type { CommonStoreOptions, CustomDriverConfig } from './config/store-config';
+export type { CommonStoreOptions, CustomDriverConfig, DriverEnvironment } from './config/store-config';
 export { checkUrlUserinfo, isValidUserinfo, splitUrl, type UrlParts } from './config/url-userinfo';
 export { describe } from './contract/errors';
 export type * from './contract/invalidation';

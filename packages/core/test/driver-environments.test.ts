@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configFromEnv, ENV_VARIABLES, envVariables } from '../src/config/config-from-env';
-import type { DriverEnvironment } from '../src/config/env-reader';
+import type { DriverEnvironment } from '../src/config/store-config';
 import { customDriver } from '../src/config/store-config';
 import { ConfigError } from '../src/contract/errors';
 

@@ -1,37 +1,8 @@
 import { ConfigError } from '../contract/errors';
 import type { DriverFactory } from '../contract/store';
-import type { DriverEnvironment } from './env-reader';
+import type { DriverEnvironment, DriverModule, DriverSource, LarderDriver, LazyDriver } from './store-config';
 
-/**
- * What every driver package exports as `larderDriver`: its factory (still callable as one, e.g.
- * `caches.extend('redis', larderDriver)`), carrying its environment module, whose `driver` and
- * `aliases` are the driver names it serves.
- */
-// biome-ignore lint/suspicious/noExplicitAny: each driver's config type; the registry only routes them.
-export type LarderDriver<C = any> = DriverFactory<C> & { readonly environment: DriverEnvironment };
-
-/** A driver package's module (`import * as redis from '@larder/redis'`, `require('@larder/redis')`). */
-export interface DriverModule {
-  readonly larderDriver: LarderDriver;
-}
-
-/**
- * A driver loaded on its first use, for bundlers (they see the static import) and tests:
- * `{ driver: 'redis', load: () => import('@larder/redis') }`.
- */
-export interface LazyDriver {
-  /** The driver name stores use. */
-  readonly driver: string;
-  /** Other names it serves (`['elasticache']` for memcached). */
-  readonly aliases?: readonly string[];
-  /** Its environment module (`larderEnv` from `<package>/env`), for `configFromEnv`. */
-  readonly environment?: DriverEnvironment;
-  /** Loads the package. */
-  load(): Promise<DriverModule | LarderDriver>;
-}
-
-/** A driver given to `createCacheManager({ drivers })`, `configFromEnv(env, { drivers })` or `registerDriver`. */
-export type DriverSource = LarderDriver | DriverModule | LazyDriver;
+export type { DriverModule, DriverSource, LarderDriver, LazyDriver } from './store-config';
 
 /** Makes a driver's `larderDriver` export: `factory`, carrying `environment` (every driver's index.ts does this). */
 export function defineDriver<C>(environment: DriverEnvironment, factory: DriverFactory<C>): LarderDriver<C> {

@@ -1,7 +1,6 @@
 import { ConfigError } from '../contract/errors';
 import { parseTtl } from '../values/ttl';
 import { redactEnvValue } from './redact';
-import type { StoreConfig } from './store-config';
 import { checkUrlUserinfo } from './url-userinfo';
 
 /** An environment: `process.env` or any plain record of strings. */
@@ -11,25 +10,6 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export interface HostPort {
   host: string;
   port: number;
-}
-
-/**
- * What a driver package contributes to `configFromEnv`, exported as `larderEnv` from its light
- * `<package>/env` entry. That entry imports no backend client, and only types from core: every
- * parser and error comes from the `EnvReader` it is handed, so the `ConfigError` thrown is the
- * caller's copy of core whichever build (ESM or CJS) of the entry was loaded.
- */
-export interface DriverEnvironment {
-  /** The driver name (`redis`, `memcached`...). */
-  driver: string;
-  /** Every variable `stores()` may read (for `ENV_VARIABLES`, `larder doctor` and the docs). */
-  variables: readonly string[];
-  /** Names accepted by `CACHE_DRIVER` / `SESSION_DRIVER` for one of its stores, e.g. `{ elasticache: 'memcached' }`. */
-  aliases?: Readonly<Record<string, string>>;
-  /** Stores `SESSION_DRIVER` selects instead of the same-named one, e.g. `{ dynamodb: 'dynamodb_sessions' }` (Laravel's sessions table). */
-  sessionAliases?: Readonly<Record<string, string>>;
-  /** The stores this driver configures from the environment, validated (a bad value throws `ConfigError`). */
-  stores(read: EnvReader): Record<string, StoreConfig>;
 }
 
 /** Reads and validates environment variables; every error is a `ConfigError` naming the variable. */

@@ -1,8 +1,8 @@
-import type { CacheStore } from '../contract/store';
+import type { CacheStore, DriverFactory } from '../contract/store';
 import type { L1Options } from '../l1/options';
 import type { Codec } from '../values/codec';
 import type { Ttl } from '../values/ttl';
-import type { DriverSource } from './driver-registry';
+import type { EnvReader } from './env-reader';
 
 /**
  * Store configuration: `driver` plus the facade options below, and the driver's own options. A
@@ -92,3 +92,56 @@ export interface CacheManagerConfig {
 
 /** A ready store given instead of a config (e.g. in tests). */
 export type StoreOrConfig = StoreConfig | CacheStore;
+
+// What a driver package gives core, here with the configs they produce and the manager config that
+// lists them: these types name each other, and one module keeps the import graph free of cycles.
+
+/**
+ * What a driver package contributes to `configFromEnv`, exported as `larderEnv` from its light
+ * `<package>/env` entry. That entry imports no backend client, and only types from core: every
+ * parser and error comes from the `EnvReader` it is handed, so the `ConfigError` thrown is the
+ * caller's copy of core whichever build (ESM or CJS) of the entry was loaded.
+ */
+export interface DriverEnvironment {
+  /** The driver name (`redis`, `memcached`...). */
+  driver: string;
+  /** Every variable `stores()` may read (for `ENV_VARIABLES`, `larder doctor` and the docs). */
+  variables: readonly string[];
+  /** Names accepted by `CACHE_DRIVER` / `SESSION_DRIVER` for one of its stores, e.g. `{ elasticache: 'memcached' }`. */
+  aliases?: Readonly<Record<string, string>>;
+  /** Stores `SESSION_DRIVER` selects instead of the same-named one, e.g. `{ dynamodb: 'dynamodb_sessions' }` (Laravel's sessions table). */
+  sessionAliases?: Readonly<Record<string, string>>;
+  /** The stores this driver configures from the environment, validated (a bad value throws `ConfigError`). */
+  stores(read: EnvReader): Record<string, StoreConfig>;
+}
+
+/**
+ * What every driver package exports as `larderDriver`: its factory (still callable as one, e.g.
+ * `caches.extend('redis', larderDriver)`), carrying its environment module, whose `driver` and
+ * `aliases` are the driver names it serves.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: each driver's config type; the registry only routes them.
+export type LarderDriver<C = any> = DriverFactory<C> & { readonly environment: DriverEnvironment };
+
+/** A driver package's module (`import * as redis from '@larder/redis'`, `require('@larder/redis')`). */
+export interface DriverModule {
+  readonly larderDriver: LarderDriver;
+}
+
+/**
+ * A driver loaded on its first use, for bundlers (they see the static import) and tests:
+ * `{ driver: 'redis', load: () => import('@larder/redis') }`.
+ */
+export interface LazyDriver {
+  /** The driver name stores use. */
+  readonly driver: string;
+  /** Other names it serves (`['elasticache']` for memcached). */
+  readonly aliases?: readonly string[];
+  /** Its environment module (`larderEnv` from `<package>/env`), for `configFromEnv`. */
+  readonly environment?: DriverEnvironment;
+  /** Loads the package. */
+  load(): Promise<DriverModule | LarderDriver>;
+}
+
+/** A driver given to `createCacheManager({ drivers })`, `configFromEnv(env, { drivers })` or `registerDriver`. */
+export type DriverSource = LarderDriver | DriverModule | LazyDriver;
