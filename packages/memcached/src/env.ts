@@ -2,6 +2,7 @@
 
 import type { DriverEnvironment, EnvReader } from '@larder/core/driver';
 import type { MemcachedStoreOptions } from './options';
+import { checkRules, ENV_NAMES, type RuleField } from './rules';
 
 /** A `memcached` (or `elasticache`) store in a manager config: `driver` and `MemcachedStoreOptions`, checked by the compiler. */
 export interface MemcachedDriverConfig extends MemcachedStoreOptions {
@@ -34,18 +35,13 @@ export function memcachedConfigFromEnv(read: EnvReader): MemcachedDriverConfig {
   const servers = read.addresses('MEMCACHED_SERVERS', DEFAULT_PORT);
   const configEndpoint = read.address('MEMCACHED_CONFIG_ENDPOINT', DEFAULT_PORT);
   const discoveryInterval = read.duration('MEMCACHED_DISCOVERY_INTERVAL');
-  if (discoveryInterval !== undefined && configEndpoint === undefined) {
-    throw read.error(
-      'MEMCACHED_DISCOVERY_INTERVAL is set but MEMCACHED_CONFIG_ENDPOINT is not',
-      'MEMCACHED_DISCOVERY_INTERVAL',
-    );
-  }
   const username = read.string('MEMCACHED_USERNAME');
   const password = read.string('MEMCACHED_PASSWORD');
-  if ((username === undefined) !== (password === undefined)) {
-    const missing = username === undefined ? 'MEMCACHED_USERNAME' : 'MEMCACHED_PASSWORD';
-    throw read.error(`SASL needs both MEMCACHED_USERNAME and MEMCACHED_PASSWORD; ${missing} is not set`, missing);
-  }
+  // The same rules as on options given in code (options.ts), naming the variables.
+  checkRules(
+    { configEndpoint, discoveryInterval, username, password },
+    { names: ENV_NAMES, error: (message, field: RuleField) => read.error(message, ENV_NAMES[field]) },
+  );
   const tls = read.boolean('MEMCACHED_TLS');
   const config: MemcachedDriverConfig = { driver: 'memcached' };
   if (servers) config.servers = servers;

@@ -3,6 +3,7 @@ import { ConfigError, type Ttl } from '@larder/core';
 import { type CommonStoreOptions, formatHostPort, parseHostPort, parseTtl } from '@larder/core/driver';
 import { DEFAULT_PORT } from './env';
 import type { ConnectionOptions, MemjsServerLike } from './node-connection';
+import { checkRules, OPTION_NAMES, type RuleField } from './rules';
 
 /** Options of `createMemcachedStore`, and of a `memcached`/`elasticache` store in a manager config (`MemcachedDriverConfig`). */
 export interface MemcachedStoreOptions extends CommonStoreOptions {
@@ -73,14 +74,17 @@ export const ITEM_OVERHEAD = 1024;
 
 /** Validates options once, at construction; errors name the offending option. */
 export function resolveOptions(options: MemcachedStoreOptions): ResolvedOptions {
+  // The same rules as on MEMCACHED_* variables (env.ts), naming the options.
+  checkRules(options, {
+    names: OPTION_NAMES,
+    error: (message, field: RuleField) => new ConfigError(`memcached: ${message}`, OPTION_NAMES[field]),
+  });
   const configEndpoint = options.configEndpoint ? parseAddress(options.configEndpoint, 'configEndpoint') : undefined;
   const serverList = options.servers ?? (configEndpoint ? [] : ['127.0.0.1:11211']);
   if (!Array.isArray(serverList)) throw new ConfigError('memcached: servers must be an array of host:port', 'servers');
   const servers = serverList.map((server) => parseAddress(server, 'servers'));
   if (!configEndpoint && servers.length === 0)
     throw new ConfigError('memcached: give servers or a configEndpoint', 'servers');
-  if ((options.username === undefined) !== (options.password === undefined))
-    throw new ConfigError('memcached: SASL needs both username and password', 'username');
   const maxValueBytes = options.maxValueBytes ?? DEFAULT_ITEM_SIZE - ITEM_OVERHEAD;
   return {
     servers,

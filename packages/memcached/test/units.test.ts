@@ -89,7 +89,7 @@ describe('options', () => {
   it('validates once, naming the option', () => {
     expect(resolveOptions({}).servers).toEqual([{ host: '127.0.0.1', port: 11211 }]);
     expect(resolveOptions({ configEndpoint: 'cfg:11211' }).servers).toEqual([]);
-    expect(resolveOptions({ discoveryInterval: '2s' }).discoveryIntervalMs).toBe(2000);
+    expect(resolveOptions({ configEndpoint: 'cfg:11211', discoveryInterval: '2s' }).discoveryIntervalMs).toBe(2000);
     expect(() => resolveOptions({ username: 'u' })).toThrow(/username and password/);
     expect(() => resolveOptions({ servers: [] })).toThrow(ConfigError);
     expect(() => resolveOptions({ timeout: 0 })).toThrow(expect.objectContaining({ variable: 'timeout' }));
