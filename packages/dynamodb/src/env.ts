@@ -20,18 +20,43 @@ const VARIABLES = ['CACHE_TABLE', 'SESSION_TABLE', 'DYNAMODB_ENDPOINT', 'AWS_REG
 /** DynamoDB's own rule for table names. */
 export const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
 
+/** What the endpoint and the region are called in one entrance: the environment, or options in code. */
+export interface ConnectionNames {
+  /** Names of the region, first found wins. */
+  region: readonly string[];
+  endpoint: string;
+}
+
+/** `AWS_REGION` (else `AWS_DEFAULT_REGION`) and `DYNAMODB_ENDPOINT`. */
+export const ENV_CONNECTION: ConnectionNames = {
+  region: ['AWS_REGION', 'AWS_DEFAULT_REGION'],
+  endpoint: 'DYNAMODB_ENDPOINT',
+};
+
+/** The `region` and `endpoint` options. */
+export const OPTION_CONNECTION: ConnectionNames = { region: ['region'], endpoint: 'endpoint' };
+
 /**
- * `DYNAMODB_ENDPOINT` and `AWS_REGION` (else `AWS_DEFAULT_REGION`), validated. Used by `configFromEnv`
- * and by the store for the fields its config leaves out: one reading of each variable.
+ * The endpoint (an http(s) URL naming a host) and the region (an AWS region name), validated by
+ * one reader whichever the entrance: variables for `configFromEnv` and the fields a
+ * store's config leaves out, or the options given in code (read as a record of the same names).
  */
-export function dynamoConnectionFromEnv(reader: EnvReader): { endpoint?: string; region?: string } {
-  const regionVariable = reader.string('AWS_REGION') !== undefined ? 'AWS_REGION' : 'AWS_DEFAULT_REGION';
-  const region = reader.string(regionVariable);
+export function readConnection(
+  reader: EnvReader,
+  names: ConnectionNames = ENV_CONNECTION,
+): { endpoint?: string; region?: string } {
+  const regionName = names.region.find((name) => reader.string(name) !== undefined) ?? names.region[0]!;
+  const region = reader.string(regionName);
   if (region !== undefined && !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(region)) {
-    throw reader.invalid(regionVariable, region, "an AWS region such as 'eu-west-1'");
+    throw reader.invalid(regionName, region, "an AWS region such as 'eu-west-1'");
   }
-  const endpoint = reader.url('DYNAMODB_ENDPOINT', ['http:', 'https:']);
+  const endpoint = reader.url(names.endpoint, ['http:', 'https:']);
   return { ...(endpoint === undefined ? {} : { endpoint }), ...(region === undefined ? {} : { region }) };
+}
+
+/** `DYNAMODB_ENDPOINT` and `AWS_REGION` (else `AWS_DEFAULT_REGION`), validated. */
+export function dynamoConnectionFromEnv(reader: EnvReader): { endpoint?: string; region?: string } {
+  return readConnection(reader, ENV_CONNECTION);
 }
 
 function tableName(read: EnvReader, variable: string, fallback: string): string {

@@ -1,8 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConfigError, type Ttl } from '@larder/core';
-import { type CommonStoreOptions, checkUrlUserinfo, envReader, parseTtl } from '@larder/core/driver';
-import { dynamoConnectionFromEnv, TABLE_NAME } from './env';
+import { type CommonStoreOptions, envReader, parseTtl } from '@larder/core/driver';
+import { dynamoConnectionFromEnv, OPTION_CONNECTION, readConnection, TABLE_NAME } from './env';
 
 /** Attribute names of the cache table, like Laravel's `attributes`. */
 export interface DynamoDbAttributes {
@@ -112,14 +112,14 @@ export function resolveOptions(options: DynamoDbStoreOptions = {}, env: Env = pr
       'createTable',
     );
   }
-  // The environment fills what the config leaves out, validated as configFromEnv validates it.
-  if (options.endpoint !== undefined) checkUrlUserinfo(options.endpoint, 'endpoint');
-  const fromEnv =
-    options.endpoint === undefined || options.region === undefined ? dynamoConnectionFromEnv(envReader(env)) : {};
+  // The options are read by the same reader as the variables (one set of rules, naming the option);
+  // the environment fills what the config leaves out.
+  const own = readConnection(envReader({ region: options.region, endpoint: options.endpoint }), OPTION_CONNECTION);
+  const fromEnv = own.endpoint === undefined || own.region === undefined ? dynamoConnectionFromEnv(envReader(env)) : {};
   return {
     table,
-    endpoint: options.endpoint ?? fromEnv.endpoint,
-    region: options.region ?? fromEnv.region ?? 'us-east-1',
+    endpoint: own.endpoint ?? fromEnv.endpoint,
+    region: own.region ?? fromEnv.region ?? 'us-east-1',
     attributes,
     consistentRead: options.consistentRead ?? false,
     client: options.client,

@@ -29,3 +29,40 @@ describe('@larder/dynamodb/env', () => {
     expect(() => resolveOptions({}, { AWS_REGION: 'EU West' })).toThrow(/AWS_REGION='EU West'/);
   });
 });
+
+describe('endpoint and region: environment and code', () => {
+  // One reader, two entrances: the same ConfigError from the variables and from the options.
+  for (const [what, env, options, variable, option] of [
+    ['a region that is not an AWS region', { AWS_REGION: 'EU West' }, { region: 'EU West' }, 'AWS_REGION', 'region'],
+    [
+      'an endpoint that is not an http(s) URL',
+      { DYNAMODB_ENDPOINT: 'ftp://db:8000' },
+      { endpoint: 'ftp://db:8000' },
+      'DYNAMODB_ENDPOINT',
+      'endpoint',
+    ],
+  ] as const) {
+    it(`${what}: the same ConfigError, naming the variable or the option`, () => {
+      const fromEnv = (() => {
+        try {
+          dynamoConnectionFromEnv(envReader(env));
+        } catch (error) {
+          return error as ConfigError;
+        }
+        throw new Error('expected a ConfigError');
+      })();
+      const fromCode = (() => {
+        try {
+          resolveOptions(options, {});
+        } catch (error) {
+          return error as ConfigError;
+        }
+        throw new Error('expected a ConfigError');
+      })();
+      for (const error of [fromEnv, fromCode]) expect(error).toBeInstanceOf(ConfigError);
+      expect(fromEnv.variable).toBe(variable);
+      expect(fromCode.variable).toBe(option);
+      expect(fromCode.message).toBe(fromEnv.message.replaceAll(variable, option));
+    });
+  }
+});
