@@ -2,6 +2,7 @@ import { Cache, ConfigError, DriverNotFoundError, UnsupportedOperationError } fr
 import type { CacheStore } from '@larder/core/driver';
 import { createChaosStore } from '@larder/core/testing';
 import { describe, expect, it, vi } from 'vitest';
+import { bodyOf } from '../src/values/entry-meta';
 
 const setup = (options: Parameters<typeof createChaosStore>[0] = {}, prefix = 'app:') => {
   const store = createChaosStore(options);
@@ -15,7 +16,7 @@ describe('Cache operations', () => {
     expect(await cache.get('a')).toBeUndefined();
     await cache.set('a', { n: 1 });
     expect(await cache.get('a')).toEqual({ n: 1 });
-    expect(await store.get('app:a')).toBe('{"n":1}');
+    expect(bodyOf((await store.get('app:a')) as string)).toBe('{"n":1}');
     expect(await cache.delete('a')).toBe(true);
     expect(await cache.delete('a')).toBe(false);
     expect(await cache.get('a')).toBeUndefined();
@@ -139,8 +140,8 @@ describe('Cache operations', () => {
     const admins = users.namespace('admins');
     await users.set('1', 'ann');
     await admins.set('1', 'root');
-    expect(await store.get('app:users:1')).toBe('"ann"');
-    expect(await store.get('app:users:admins:1')).toBe('"root"');
+    expect(bodyOf((await store.get('app:users:1')) as string)).toBe('"ann"');
+    expect(bodyOf((await store.get('app:users:admins:1')) as string)).toBe('"root"');
     expect(await cache.get('users:1')).toBe('ann');
     expect(users.prefix).toBe('app:users:');
     expect(users.name).toBe(cache.name);

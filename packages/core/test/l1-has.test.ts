@@ -15,7 +15,8 @@ describe('L1 and has()', () => {
     expect(store.totalCalls()).toBe(0);
     // Not held by the L1: the store answers.
     expect(await cache.has('missing')).toBe(false);
-    await cache.set('other', 1);
+    // Written by another instance: not in this L1.
+    await new Cache({ store, prefix: 'app' }).set('other', 1);
     store.resetCalls();
     expect(await cache.has('other')).toBe(true);
     expect(store.totalCalls()).toBe(1);

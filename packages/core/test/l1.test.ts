@@ -74,7 +74,9 @@ describe('L1 tier', () => {
   it('answers a hot key with no store call, each caller getting its own copy; names the tier', async () => {
     const store = createChaosStore();
     const cache = new Cache({ store, prefix: 'app', l1: { invalidation: 'none' } });
-    await cache.set('user', { name: 'ada', tags: ['x'] });
+    // Written by another instance (this one's own write would fill its L1).
+    const other = new Cache({ store, prefix: 'app' });
+    await other.set('user', { name: 'ada', tags: ['x'] });
     const tiers: (string | undefined)[] = [];
     cache.on('hit', (event) => tiers.push(event.tier));
     const first = await cache.get<{ name: string; tags: string[] }>('user');
@@ -95,7 +97,7 @@ describe('L1 tier', () => {
   it('describe() and the larder.operation trace show the L1', async () => {
     const store = createChaosStore();
     const cache = new Cache({ store, prefix: 'app', l1: { invalidation: 'none' } });
-    await cache.set('k', { a: 1 });
+    await new Cache({ store, prefix: 'app' }).set('k', { a: 1 });
     const tiers = await tracedTiers('get', async () => {
       await cache.get('k');
       await cache.get('k');

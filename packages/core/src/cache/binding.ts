@@ -4,7 +4,7 @@ import type { ResolvedL1Options } from '../l1/options';
 import { createL1Tier } from '../l1/source';
 import { withTimeout } from '../util/timeout';
 import { type Codec, jsonCodec } from '../values/codec';
-import { type Decode, ReadThrough } from './read-through';
+import { type Decode, type ReadMeta, ReadThrough } from './read-through';
 
 /** Everything the engine derives from the store, fixed once it is known (built whole, never filled in later). */
 export interface Binding {
@@ -40,6 +40,8 @@ export interface BindSettings {
   readonly timeoutMs: number;
   readonly l1: ResolvedL1Options | undefined;
   readonly decode: Decode;
+  /** Reads an entry's metadata header (`metaOf`) when the codec writes one; absent: entries carry none. */
+  readonly meta: ReadMeta | undefined;
 }
 
 /** Bounds a store call by the facade's timer where the facade owns the call's timeout (see `Binding.timeoutMs`). */
@@ -89,7 +91,13 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
     setSync: inProcess && typeof sync.setSync === 'function' ? sync.setSync.bind(store) : undefined,
     // An L1 hit is as cheap as an in-process read: building the full key would be a large part of it.
     memoKeys: inProcess || l1 !== undefined,
-    reads: new ReadThrough(l1, settings.decode, send),
+    reads: new ReadThrough(
+      l1,
+      settings.decode,
+      send,
+      raw ? undefined : settings.meta,
+      caps.ttlPrecisionMs > 1 ? caps.ttlPrecisionMs : 0,
+    ),
     tiered: l1 !== undefined,
   };
   return binding;

@@ -16,13 +16,14 @@ import { clearPrefix, listKeys } from './operations/keyspace';
 import { Lock } from './operations/lock';
 import { storeLockBackend, withHeldLock } from './operations/lock-backend';
 import { get, write } from './operations/read-write';
-import { type RememberResult, remember, rememberFromStore, rememberWithStatus } from './operations/remember';
+import { remember, rememberFromStore } from './operations/remember';
 import type { CacheOptions, CacheViewOptions, RememberOptions, WithLockOptions } from './options';
+import { type RememberResult, rememberWithStatus } from './remember-status';
 import { tracedBatch, tracedKey, tracedRemember } from './traced-calls';
 import type { View } from './view';
 
-export type { RememberResult } from './operations/remember';
 export type { CacheOptions, CacheViewOptions, RememberOptions, WithLockOptions } from './options';
+export type { RememberResult } from './remember-status';
 
 /** How `namespace()` hands a namespace its engine and view through the public constructor. */
 const SHARED = Symbol('larder.cache.shared');

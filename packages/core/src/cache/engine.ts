@@ -13,6 +13,7 @@ import { SingleFlight } from '../util/single-flight';
 import type { CacheTier } from '../util/tracing';
 import { type Codec, jsonCodec, payloadBytes } from '../values/codec';
 import { GraceCopies, type GracedEntry, isLivePayload, storedEntry } from '../values/entry';
+import { bodyOf, type EntryMeta, metaOf, withMeta } from '../values/entry-meta';
 import { checkKeyBytes, FullKeyMemo, toFullKey, withSeparator } from '../values/key-policy';
 import { parseTtl, type Ttl } from '../values/ttl';
 import { isInputError, rawValueSize } from '../values/value-policy';
@@ -202,8 +203,12 @@ export class Engine {
     return wrapped;
   }
 
-  /** Encodes a value (or checks a raw one) as its stored entry (see `storedEntry`) and checks its size; throws input errors. */
-  encode(key: string, value: unknown): Payload {
+  /**
+   * Encodes a value (or checks a raw one) as its stored entry (see `storedEntry`), with the entry's
+   * metadata header for the JSON codec (written now, kept `storeTtlMs`: see `entry-meta.ts`), and
+   * checks its size; throws input errors.
+   */
+  encode(key: string, value: unknown, storeTtlMs: TtlMs, stamp = true): Payload {
     const binding = this.#binding;
     const max = binding?.maxValueBytes ?? Number.POSITIVE_INFINITY;
     const entry = storedEntry(value);
@@ -213,11 +218,16 @@ export class Engine {
       if (size > max) throw new ValueTooLargeError(key, size, max, binding.driver);
       return entry as Payload;
     }
-    const payload = this.#codec.encode(entry, key);
+    const encoded = this.#codec.encode(entry, key);
+    const payload = stamp && this.#codec === jsonCodec ? withMeta(encoded, storeTtlMs, Date.now()) : encoded;
     // A UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no byte count.
     if (payload.length * 3 > max || typeof payload !== 'string') {
       const size = payloadBytes(payload);
-      if (size > max) throw new ValueTooLargeError(key, size, max, this.driver);
+      if (size <= max) return payload;
+      // The limit is the value's: a value that fits is stored without its metadata header.
+      const bare = payloadBytes(encoded);
+      if (bare > max) throw new ValueTooLargeError(key, bare, max, this.driver);
+      return encoded;
     }
     return payload;
   }
@@ -229,11 +239,22 @@ export class Engine {
 
   /** Decodes a payload into its stored entry (a graced entry stays wrapped; see `entry.ts`). */
   readonly decode = (payload: Payload, key: string): unknown =>
-    this.#binding?.raw ? payload : this.#codec.decode(payload, key);
+    this.#binding?.raw ? payload : this.#codec.decode(this.#codec === jsonCodec ? bodyOf(payload) : payload, key);
 
   /** For `has`: whether a read of this payload would find a value (see `isLivePayload`). */
   readonly isLive = (payload: Payload, key: string): boolean =>
-    isLivePayload(payload, this.#binding?.raw ? undefined : this.#codec, key);
+    this.#binding?.raw
+      ? isLivePayload(payload, undefined, key)
+      : isLivePayload(this.#codec === jsonCodec ? bodyOf(payload) : payload, this.#codec, key);
+
+  /** A payload without its metadata header: what `encode(key, value, ttl, false)` gives for the value it holds. */
+  body(payload: Payload): Payload {
+    return this.#binding?.raw || this.#codec !== jsonCodec ? payload : bodyOf(payload);
+  }
+
+  /** The metadata header of a payload read from the store (JSON codec only), else `undefined`. */
+  readonly meta = (payload: Payload): EntryMeta | undefined =>
+    this.#binding?.raw || this.#codec !== jsonCodec ? undefined : metaOf(payload);
 
   /** Whether an L1 is in front of the store (known once the store is). */
   get tiered(): boolean {
@@ -370,6 +391,7 @@ export class Engine {
       timeoutMs: this.#configuredTimeoutMs,
       l1: this.#l1Options,
       decode: this.decode,
+      meta: this.#codec === jsonCodec ? metaOf : undefined,
     });
     this.#binding = binding;
     return binding;

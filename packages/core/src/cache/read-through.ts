@@ -1,12 +1,16 @@
 import type { Payload } from '../contract/store';
 import type { L1Description } from '../contract/store-description';
 import type { L1Entry } from '../l1/entries';
-import type { L1Tier, L1Token } from '../l1/tier';
+import type { FillLife, L1Tier, L1Token } from '../l1/tier';
 import { copyOut } from '../values/clone';
 import { freshValue, isFresh, isGraced } from '../values/entry';
+import type { EntryMeta } from '../values/entry-meta';
 
 /** Decodes a payload into its stored entry (a graced entry stays wrapped). */
 export type Decode = (payload: Payload, key: string) => unknown;
+
+/** Reads the metadata header of a payload (`metaOf`), `undefined` when it has none. */
+export type ReadMeta = (payload: Payload) => EntryMeta | undefined;
 
 /** What one read through the L1 found. */
 export interface Fetched {
@@ -30,14 +34,30 @@ export class ReadThrough {
   readonly #l1: L1Tier | undefined;
   readonly #decode: Decode;
   readonly #send: (full: string) => Promise<Payload | undefined>;
+  readonly #meta: ReadMeta | undefined;
+  readonly #slackMs: number;
   /** Times the L1 answered (a value, or `has`), for tracing. */
   #answers = 0;
 
-  /** `send`: the store's `get` of a full key, bounded by the engine's timeout. */
-  constructor(l1: L1Tier | undefined, decode: Decode, send: (full: string) => Promise<Payload | undefined>) {
+  /**
+   * `send`: the store's `get` of a full key, bounded by the engine's timeout; `meta`: reads entries'
+   * metadata when the codec writes it (an entry without it is bounded by the L1 TTL only), absent
+   * when no entry carries any; `slackMs`:
+   * how much earlier than asked the store may drop an entry (its TTL precision when coarser than
+   * 1 ms: memcached counts whole seconds on a clock that ticks once a second).
+   */
+  constructor(
+    l1: L1Tier | undefined,
+    decode: Decode,
+    send: (full: string) => Promise<Payload | undefined>,
+    meta: ReadMeta | undefined,
+    slackMs = 0,
+  ) {
     this.#l1 = l1;
     this.#decode = decode;
     this.#send = send;
+    this.#meta = meta;
+    this.#slackMs = slackMs;
   }
 
   /**
@@ -123,9 +143,73 @@ export class ReadThrough {
     try {
       decoded = payload === undefined ? undefined : decode(payload, key);
     } finally {
-      this.#l1?.fill(token, decoded === undefined ? undefined : payload, decoded);
+      const kept = decoded === undefined ? undefined : payload;
+      this.#l1?.fill(token, kept, decoded, kept === undefined ? undefined : this.#lifeOf(kept));
     }
     return decoded;
+  }
+
+  /** When the entry of a payload read from the store was written, when its metadata says. */
+  writtenAt(payload: Payload): number | undefined {
+    return this.#meta?.(payload)?.writtenAt;
+  }
+
+  /** When the L1's entry of `full` was written, when known (for `rememberWithStatus` after an L1 hit). */
+  cachedWrittenAt(full: string): number | undefined {
+    return this.#l1?.entries.peek(full)?.writtenAt;
+  }
+
+  /** Registers this process's write of `full` before it is sent (see `L1Tier.beginWrite`); `undefined` without an L1. */
+  beginWrite(full: string): L1Token | undefined {
+    return this.#l1?.beginWrite(full);
+  }
+
+  /**
+   * The write of `full` registered by `beginWrite` at `sentAt` was acknowledged: other instances
+   * are told, and the L1 keeps `value` (its `payload`) for at most `storeTtlMs` from `sentAt`,
+   * unless an invalidation of the key arrived meanwhile.
+   */
+  wrote(
+    token: L1Token | undefined,
+    full: string,
+    payload: Payload,
+    value: unknown,
+    storeTtlMs: number | undefined,
+    sentAt: number,
+  ): void {
+    const l1 = this.#l1;
+    if (l1 === undefined) return;
+    const expiresAt = storeTtlMs === undefined ? undefined : sentAt + storeTtlMs - this.#slackMs;
+    l1.wrote(token, full, payload, value, { expiresAt, writtenAt: sentAt });
+  }
+
+  /** `wrote` for a batch sent at `sentAt` with one TTL: `tokens`, `entries` (full key, payload) and `values` aligned. */
+  wroteAll(
+    tokens: readonly (L1Token | undefined)[],
+    entries: readonly (readonly [string, Payload])[],
+    values: readonly unknown[],
+    storeTtlMs: number | undefined,
+    sentAt: number,
+  ): void {
+    const l1 = this.#l1;
+    if (l1 === undefined) return;
+    l1.announce(entries.map(([full]) => full));
+    const expiresAt = storeTtlMs === undefined ? undefined : sentAt + storeTtlMs - this.#slackMs;
+    for (let i = 0; i < entries.length; i++) {
+      const [, payload] = entries[i] as readonly [string, Payload];
+      l1.fill(tokens[i], payload, values[i], { expiresAt, writtenAt: sentAt });
+    }
+  }
+
+  /** How long the L1 may keep `payload` read from the store: until its expiry there (see `FillLife`). */
+  #lifeOf(payload: Payload): FillLife | undefined {
+    if (this.#meta === undefined) return undefined;
+    const meta = this.#meta(payload);
+    // No metadata (a counter, a compareAndSet write, an entry of an earlier version): its expiry in
+    // the store is unknown; the L1 TTL bounds the copy, as before entries carried it.
+    if (meta === undefined) return undefined;
+    const expiresAt = meta.expiresAt === undefined ? undefined : meta.expiresAt - this.#slackMs;
+    return { expiresAt, writtenAt: meta.writtenAt };
   }
 
   /** A write or delete of `full` reached the store (or failed: it may have landed): drop it from the L1 and tell other instances. */

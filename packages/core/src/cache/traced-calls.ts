@@ -1,8 +1,8 @@
 import { type HitOf, listed, type OperationTraceContext, rememberHit, traceOperation } from '../util/tracing';
 import type { Ttl } from '../values/ttl';
 import type { Engine } from './engine';
-import { rememberWithStatus } from './operations/remember';
 import type { RememberOptions } from './options';
+import { rememberWithStatus } from './remember-status';
 import type { View } from './view';
 
 // How `Cache` traces its operations (`larder.operation`, see util/tracing.ts) when someone

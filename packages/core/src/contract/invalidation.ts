@@ -3,8 +3,12 @@ export type InvalidationMode = 'tracking' | 'bus' | 'none';
 
 /** What an invalidation source tells its L1. */
 export interface InvalidationHandlers {
-  /** These full keys changed somewhere: drop them. */
-  onKeys(keys: readonly string[]): void;
+  /**
+   * These full keys changed somewhere: drop them. `local`: a write through the same store in this
+   * process (a store that tells this process's L1s itself, e.g. Redis tracking under NOLOOP); the
+   * cache that wrote expects that one echo of its own write and still keeps what it wrote.
+   */
+  onKeys(keys: readonly string[], local?: boolean): void;
   /** Everything may have changed (a server `FLUSHALL`, a prefix cleared elsewhere): drop all, or the keys under `prefix`. */
   onFlush(prefix?: string): void;
   /** The channel is up (`true`: invalidations flow) or down (`false`: the L1 flushes and is bypassed until it is up). */

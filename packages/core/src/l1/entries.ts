@@ -8,8 +8,10 @@ export interface L1Entry {
   readonly plan: Plan | undefined;
   /** The encoded payload, decoded on each hit, when the value is not kept decoded. */
   readonly payload: string | Uint8Array | undefined;
-  /** Epoch ms after which the entry is gone. */
+  /** Epoch ms after which the entry is gone (never after its expiry in the store). */
   readonly expiresAt: number;
+  /** When the entry was written to the store (epoch ms), when known. */
+  readonly writtenAt?: number;
   /** Counted size in bytes (key + payload). */
   readonly bytes: number;
 }

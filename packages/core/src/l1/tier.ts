@@ -6,8 +6,17 @@ import { type CopyTarget, copyInto } from '../values/clone';
 import { L1Entries, type L1Entry } from './entries';
 import type { ResolvedL1Options } from './options';
 
-/** A read in flight through the L1: kept only if no invalidation or flush of its key came first. */
-export type L1Token = { readonly key: string };
+/** A read (or this process's write) in flight through the L1: kept only if no invalidation or flush of its key came first. */
+export type L1Token = { readonly key: string; readonly write?: true; echoed?: true };
+
+/** How long a fill may be kept and when its entry was written (both from the entry's metadata, when known). */
+export interface FillLife {
+  /** Epoch ms when the store drops the entry (an absolute time: computing it twice must not stretch it); `undefined`: the L1's own TTL is the only bound. */
+  readonly expiresAt: number | undefined;
+  readonly writtenAt: number | undefined;
+}
+
+const UNBOUNDED: FillLife = { expiresAt: undefined, writtenAt: undefined };
 
 // Fixed per-entry overhead counted against maxBytes (map slot, entry object).
 const ENTRY_OVERHEAD = 64;
@@ -41,8 +50,8 @@ export class L1Tier {
     this.#ttlMs = options.ttlMs;
     this.#up = source === undefined;
     source?.start({
-      onKeys: (keys) => {
-        for (const key of keys) this.invalidate(key);
+      onKeys: (keys, local) => {
+        for (const key of keys) this.#heard(key, local === true);
       },
       onFlush: (prefix) => (prefix === undefined ? this.flush() : this.invalidatePrefix(prefix)),
       onState: (up) => this.#state(up),
@@ -70,10 +79,12 @@ export class L1Tier {
     return this.#hits;
   }
 
-  /** Registers a read of `full` before the store call; `undefined` while down (nothing will be kept). */
+  /** Registers a read of `full` before the store call; `undefined` while down or while this process writes the key (nothing will be kept). */
   begin(full: string): L1Token | undefined {
     if (!this.#up) return undefined;
     let token = this.#pending.get(full);
+    // A read racing this process's write may answer the old value: only the write fills.
+    if (token?.write) return undefined;
     if (token === undefined) {
       token = { key: full };
       this.#pending.set(full, token);
@@ -82,17 +93,34 @@ export class L1Tier {
   }
 
   /**
-   * Keeps what the store answered for a read registered by `begin`, only if its token survived
-   * (no invalidation, write or flush of the key since). `decoded` is kept as is when it is a
-   * primitive; `ttlMs` caps the entry's life below the L1 TTL (when the caller knows it).
+   * Registers this process's write of `full` before it is sent: drops the key's copy, cancels reads
+   * of it in flight (they may answer the old value), and returns the token the write fills with
+   * `fill` once the store acknowledged it (an invalidation arriving meanwhile cancels it);
+   * `undefined` while down.
    */
-  fill(token: L1Token | undefined, payload: Payload | undefined, decoded: unknown, ttlMs?: number): void {
+  beginWrite(full: string): L1Token | undefined {
+    this.invalidate(full);
+    if (!this.#up) return undefined;
+    const token: L1Token = { key: full, write: true };
+    this.#pending.set(full, token);
+    return token;
+  }
+
+  /**
+   * Keeps what the store answered for a read registered by `begin` (or what a write registered by
+   * `beginWrite` stored), only if its token survived (no invalidation, write or flush of the key
+   * since). `decoded` is kept as is when it is a primitive; `life` caps the entry's life below the
+   * L1 TTL (its expiry in the store) and says when it was written.
+   */
+  fill(token: L1Token | undefined, payload: Payload | undefined, decoded: unknown, life: FillLife = UNBOUNDED): void {
     if (token === undefined) return;
     const full = token.key;
     if (this.#pending.get(full) !== token) return;
     this.#pending.delete(full);
     if (payload === undefined || !this.#up) return;
-    const life = ttlMs === undefined ? this.#ttlMs : Math.min(ttlMs, this.#ttlMs);
+    const now = Date.now();
+    const expiresAt = life.expiresAt === undefined ? now + this.#ttlMs : Math.min(life.expiresAt, now + this.#ttlMs);
+    if (expiresAt <= now) return;
     const size = typeof payload === 'string' ? payload.length * 2 : payload.byteLength;
     const primitive = decoded === null || (typeof decoded !== 'object' && typeof decoded !== 'function');
     // Objects are kept as their payload first: most entries of a large key set are read once, and
@@ -102,7 +130,8 @@ export class L1Tier {
       value: primitive ? decoded : undefined,
       plan: undefined,
       payload: primitive ? undefined : payload,
-      expiresAt: Date.now() + life,
+      expiresAt,
+      writtenAt: life.writtenAt,
       bytes: size + full.length * 2 + ENTRY_OVERHEAD,
     });
   }
@@ -134,6 +163,17 @@ export class L1Tier {
   /** A write or delete of `keys` (full keys) went to the store: drop them here, then tell other instances. */
   changed(keys: readonly string[]): void {
     for (const key of keys) this.invalidate(key);
+    this.source?.publish?.({ keys });
+  }
+
+  /** This process's write of `full` registered by `beginWrite` was acknowledged: tell other instances, then keep it (see `fill`). */
+  wrote(token: L1Token | undefined, full: string, payload: Payload, decoded: unknown, life: FillLife): void {
+    this.announce([full]);
+    this.fill(token, payload, decoded, life);
+  }
+
+  /** Tells other instances that this process wrote `keys` (bus only; its own copies are kept). */
+  announce(keys: readonly string[]): void {
     this.source?.publish?.({ keys });
   }
 
@@ -175,6 +215,17 @@ export class L1Tier {
     this.entries.clear();
     this.#pending.clear();
     await this.source?.close();
+  }
+
+  /** An invalidation of `full` from the channel: dropped; a local one is the echo a write of this L1 in flight expects once (its fill stands). */
+  #heard(full: string, local: boolean): void {
+    const token = this.#pending.get(full);
+    if (local && token?.write && !token.echoed) {
+      token.echoed = true;
+      this.entries.delete(full);
+      return;
+    }
+    this.invalidate(full);
   }
 
   #state(up: boolean): void {

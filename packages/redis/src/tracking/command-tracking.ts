@@ -69,7 +69,7 @@ export class CommandTracking {
 
   /** The store wrote (or deleted, or may have written) `keys` through the command connection: every attached L1 drops them. */
   wrote(keys: readonly string[]): void {
-    this.#invalidate(keys);
+    this.#invalidate(keys, true);
   }
 
   /** The store cleared every key under `prefix`: every attached L1 drops them. */
@@ -124,8 +124,8 @@ export class CommandTracking {
     else this.#invalidate(Array.isArray(message) ? message.map(String) : [String(message)]);
   }
 
-  #invalidate(keys: readonly string[]): void {
-    for (const attached of this.#attached) attached.handlers.onKeys(keys);
+  #invalidate(keys: readonly string[], local = false): void {
+    for (const attached of this.#attached) attached.handlers.onKeys(keys, local);
   }
 
   #down(): void {

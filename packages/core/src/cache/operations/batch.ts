@@ -81,20 +81,31 @@ export async function setMany(
   const ttlMs = engine.ttlMs(ttl);
   const byFull = new Map<string, readonly [string, Payload]>();
   const userKeys = new Map<string, string>();
+  const values = new Map<string, unknown>();
   for (const [key, value] of pairs) {
     const full = engine.full(view, key);
-    byFull.set(full, [full, engine.encode(key, value)]);
+    byFull.set(full, [full, engine.encode(key, value, ttlMs)]);
     userKeys.set(full, key);
+    values.set(full, value);
   }
   if (byFull.size === 0) return;
   const list = [...byFull.values()];
-  const stored = await engine.call(view, 'setMany', undefined, (store) =>
-    store.setMany
-      ? store.setMany(list, ttlMs)
-      : Promise.all(list.map(([full, payload]) => store.set(full, payload, ttlMs))).then(noop),
-  );
-  reads.changedAll([...byFull.keys()]);
+  // The L1 keeps what this process wrote, registered before the write is sent (see `write`).
+  const tokens = list.map(([full]) => reads.beginWrite(full));
+  const sentAt = Date.now();
+  let stored: void | typeof FAILED = FAILED;
+  try {
+    stored = await engine.call(view, 'setMany', undefined, (store) =>
+      store.setMany
+        ? store.setMany(list, ttlMs)
+        : Promise.all(list.map(([full, payload]) => store.set(full, payload, ttlMs))).then(noop),
+    );
+  } finally {
+    // Failed (rejected or dropped under 'miss'): it may have landed; the placeholders go too.
+    if (stored === FAILED) reads.changedAll([...byFull.keys()]);
+  }
   if (stored === FAILED) return;
+  reads.wroteAll(tokens, list, [...values.values()], ttlMs, sentAt);
   engine.wroteAll(view, [...userKeys.values()]);
 }
 

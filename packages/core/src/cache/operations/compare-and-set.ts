@@ -1,5 +1,5 @@
 import { isLarderError, UnsupportedOperationError } from '../../contract/errors';
-import type { Payload, TtlMs } from '../../contract/store';
+import type { CacheStore, Payload, TtlMs } from '../../contract/store';
 import { jsonCodec } from '../../values/codec';
 import { LOCK_KEY_PREFIX } from '../../values/key-policy';
 import type { Ttl } from '../../values/ttl';
@@ -37,14 +37,17 @@ export async function compareAndSet(
   const { store, reads } = engine.binding ?? (await engine.ready());
   const full = engine.full(view, key);
   const ttlMs = engine.ttlMs(ttl);
-  const payload = engine.encode(key, value);
-  const want = expected === undefined ? undefined : engine.encode(key, expected);
+  // Written without the metadata header, so that the next compareAndSet (a session's merge) finds
+  // the exact bytes it expects in one round trip; compared without it (see `nativeCompareAndSet`).
+  const payload = engine.encode(key, value, ttlMs, false);
+  const want = expected === undefined ? undefined : engine.encode(key, expected, undefined, false);
+  const same = (current: Payload) => sameBytes(engine.body(current), want as Payload);
   let written: boolean;
   try {
     if (offers(store, 'compareAndSet')) {
-      written = await engine.send('compareAndSet', () => store.compareAndSet(full, want, payload, ttlMs));
+      written = await nativeCompareAndSet(engine, store, full, want, same, payload, ttlMs);
     } else if (addsAtomically(store)) {
-      written = await emulatedCompareAndSet(engine, view, key, want, payload, ttlMs);
+      written = await emulatedCompareAndSet(engine, view, key, want, payload, ttlMs, same);
     } else {
       throw new UnsupportedOperationError(
         'compareAndSet',
@@ -68,7 +71,28 @@ export async function compareAndSet(
   return written;
 }
 
-/** get, compare, set under the key's lock (see `compareAndSet`); also `remember`'s conditional write. */
+/**
+ * The driver's atomic compareAndSet: one round trip when the store holds `want` exactly (written by
+ * compareAndSet); else, when it holds `want` behind a metadata header (written by `set`), the
+ * swap is retried with the exact bytes read, so a write in between still fails it.
+ */
+async function nativeCompareAndSet(
+  engine: Engine,
+  store: CacheStore & Required<Pick<CacheStore, 'compareAndSet'>>,
+  full: string,
+  want: Payload | undefined,
+  same: (current: Payload) => boolean,
+  payload: Payload,
+  ttlMs: TtlMs,
+): Promise<boolean> {
+  if (await engine.send('compareAndSet', () => store.compareAndSet(full, want, payload, ttlMs))) return true;
+  if (want === undefined) return false;
+  const current = await engine.send('compareAndSet', () => store.get(full));
+  if (current === undefined || current === want || !same(current)) return false;
+  return engine.send('compareAndSet', () => store.compareAndSet(full, current, payload, ttlMs));
+}
+
+/** get, compare (`same`, else byte equality with `want`), set under the key's lock (see `compareAndSet`); also `remember`'s conditional write. */
 export async function emulatedCompareAndSet(
   engine: Engine,
   view: View,
@@ -76,6 +100,7 @@ export async function emulatedCompareAndSet(
   want: Payload | undefined,
   payload: Payload,
   ttlMs: number | undefined,
+  same: (current: Payload) => boolean = (current) => sameBytes(current, want as Payload),
 ): Promise<boolean> {
   const full = engine.full(view, key);
   const lockKey = `${engine.basePrefix}${LOCK_KEY_PREFIX}cas:${view.path}${key}`;
@@ -83,7 +108,7 @@ export async function emulatedCompareAndSet(
   await lock.block(EMULATION_WAIT_MS);
   try {
     const current = await engine.send('compareAndSet', (store) => store.get(full));
-    if (want === undefined ? current !== undefined : current === undefined || !sameBytes(current, want)) return false;
+    if (want === undefined ? current !== undefined : current === undefined || !same(current)) return false;
     await engine.send('compareAndSet', (store) => store.set(full, payload, ttlMs));
     return true;
   } finally {

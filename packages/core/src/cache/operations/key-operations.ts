@@ -1,7 +1,11 @@
 import { describe, InvalidArgumentError, UnsupportedOperationError } from '../../contract/errors';
+import type { Payload } from '../../contract/store';
+import { bodyOf } from '../../values/entry-meta';
 import type { Ttl } from '../../values/ttl';
+import type { Binding } from '../binding';
 import { type Engine, FAILED } from '../engine';
 import type { View } from '../view';
+import { storeIfUnchanged } from './compare-and-set';
 import { addsAtomically, offers } from './offers';
 import { found, get } from './read-write';
 
@@ -19,7 +23,7 @@ export async function addKey(
   const { store, reads } = engine.binding ?? (await engine.ready());
   const full = engine.full(view, key);
   const ttlMs = engine.ttlMs(ttl);
-  const payload = engine.encode(key, value);
+  const payload = engine.encode(key, value, ttlMs);
   if (!addsAtomically(store))
     throw new UnsupportedOperationError('add', engine.driver, 'it has no atomic set-if-absent');
   const added = await engine.call(view, 'add', key, () => store.add(full, payload, ttlMs));
@@ -76,7 +80,8 @@ export async function incrementKey(
   by: number,
   ttl: Ttl | undefined,
 ): Promise<number> {
-  const { store, reads } = engine.binding ?? (await engine.ready());
+  const binding = engine.binding ?? (await engine.ready());
+  const { store, reads } = binding;
   const full = engine.full(view, key);
   if (!Number.isSafeInteger(by)) {
     throw new InvalidArgumentError(`increment needs a safe integer step, got ${describe(by)}`, 'by');
@@ -87,8 +92,14 @@ export async function incrementKey(
   try {
     value = await engine.send('increment', () => store.increment(full, by, ttlMs));
   } catch (error) {
-    reads.changed(full);
-    throw engine.report(view, 'increment', key, error);
+    try {
+      // A number `set` wrote carries its metadata header: made a plain counter once, then counted.
+      if (!(await plainCounter(engine, view, binding, key))) throw error;
+      value = await engine.send('increment', () => store.increment(full, by, ttlMs));
+    } catch (failed) {
+      reads.changed(full);
+      throw engine.report(view, 'increment', key, failed);
+    }
   }
   reads.changed(full);
   engine.wrote(view, key);
@@ -105,4 +116,24 @@ export async function touchKey(engine: Engine, view: View, key: string, ttl: Ttl
   // A new expiry may be sooner than the L1 entry's.
   reads.changed(full);
   return touched === FAILED ? false : touched;
+}
+
+const INTEGER = /^-?\d+$/;
+
+/**
+ * Before `increment` retries on a number `set` wrote with its metadata header (see
+ * `entry-meta.ts`): the backends' counters (`INCRBY`, memcached `incr`, DynamoDB `ADD`) need plain
+ * decimal text, so the entry is rewritten as its bare number, keeping its expiry, only if it still
+ * holds what was read. True when it was rewritten (the increment is worth retrying).
+ */
+export async function plainCounter(engine: Engine, view: View, binding: Binding, key: string): Promise<boolean> {
+  const full = engine.full(view, key);
+  const payload = await engine.send('increment', (store) => store.get(full));
+  if (payload === undefined) return false;
+  const meta = engine.meta(payload);
+  const body = bodyOf(payload);
+  const text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
+  if (meta === undefined || !INTEGER.test(text)) return false;
+  const leftMs = meta.expiresAt === undefined ? undefined : Math.max(1, meta.expiresAt - Date.now());
+  return storeIfUnchanged(engine, view, binding, key, payload, text as Payload, leftMs);
 }

@@ -74,7 +74,7 @@ export function write(
   try {
     full = engine.full(view, key);
     ttlMs = operation === 'forever' ? undefined : engine.ttlMs(ttl);
-    payload = engine.encode(key, value);
+    payload = engine.encode(key, value, ttlMs);
   } catch (error) {
     return Promise.reject(error);
   }
@@ -99,13 +99,17 @@ async function writeAsync(
   const { reads } = known ?? (await engine.ready());
   const full = engine.full(view, key);
   const ttlMs = operation === 'forever' ? undefined : engine.ttlMs(ttl);
-  const payload = engine.encode(key, value);
+  const payload = engine.encode(key, value, ttlMs);
+  // The L1 keeps what this process wrote (read-after-write needs no round trip), registered before
+  // the write is sent so that an invalidation arriving while it is in flight cancels the fill.
+  const token = reads.beginWrite(full);
+  const sentAt = Date.now();
   try {
     await engine.send('set', (store) => store.set(full, payload, ttlMs));
   } catch (error) {
     reads.changed(full);
     return engine.failed(view, operation, key, error, undefined);
   }
-  reads.changed(full);
+  reads.wrote(token, full, payload, value, ttlMs, sentAt);
   engine.wrote(view, key);
 }

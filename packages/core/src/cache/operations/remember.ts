@@ -2,7 +2,7 @@ import { describe, InvalidArgumentError, isLarderError, UnsupportedOperationErro
 import type { Payload, TtlMs } from '../../contract/store';
 import { sleep } from '../../util/timeout';
 import type { CacheTier } from '../../util/tracing';
-import { GRACE, type GracedEntry, gracedEntry, isFresh, isGraced, storeTtl } from '../../values/entry';
+import { type GracedEntry, gracedEntry, isFresh, isGraced, storeTtl } from '../../values/entry';
 import { REMEMBER_LOCK_KEY_PREFIX } from '../../values/key-policy';
 import { parseTtl, type Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
@@ -47,23 +47,14 @@ interface Miss<T> {
   clock: LoaderClock | undefined;
 }
 
-/** What `rememberWithStatus` resolves to. */
-export interface RememberResult<T> {
-  value: T;
-  /** `hit`: a fresh cached value; `miss`: the loader's value; `graced`: a stale value within its grace. */
-  status: 'hit' | 'miss' | 'graced';
-  /** Age of the value in ms: 0 for a miss; for a hit or a graced value, known when it was stored with `grace` (from its logical expiry and this call's TTL), else `undefined`. */
-  ageMs: number | undefined;
-  /** Where a hit or a graced value came from: `l2` the store, `l1` this process's memory (the last graced copy, while the store is down). */
-  tier: CacheTier | undefined;
-}
-
 /** How `rememberFromStore` answered, for `rememberWithStatus` and tracing. */
-interface Seen {
-  status: RememberResult<unknown>['status'];
+export interface Seen {
+  status: 'hit' | 'miss' | 'graced';
   tier: CacheTier | undefined;
   entry: GracedEntry | undefined;
-  miss: Miss<unknown> | undefined;
+  miss: { servedStale?: boolean; stale: GracedEntry | undefined } | undefined;
+  /** When the hit's entry was written (its metadata), when known. */
+  writtenAt?: number;
   clock: LoaderClock | undefined;
 }
 
@@ -120,31 +111,6 @@ export function remember<T>(
   return rememberFromStore(engine, view, key, ttlMs, loader, options);
 }
 
-/** `remember`, resolving how it answered: `hit`, `miss` or `graced`, the value's age when known, and the tier. */
-export async function rememberWithStatus<T>(
-  engine: Engine,
-  view: View,
-  key: string,
-  ttl: Ttl | undefined,
-  loader: () => T | Promise<T>,
-  options: RememberOptions | undefined,
-  clock?: LoaderClock,
-): Promise<RememberResult<T>> {
-  const ttlMs = engine.ttlMs(ttl);
-  const seen: Seen = { status: 'miss', tier: undefined, entry: undefined, miss: undefined, clock };
-  const value = await rememberFromStore(engine, view, key, ttlMs, loader, options, seen);
-  if (seen.miss?.servedStale) {
-    seen.status = 'graced';
-    seen.tier = 'l2';
-    seen.entry = seen.miss.stale;
-  }
-  let ageMs: number | undefined;
-  if (seen.status === 'miss') ageMs = 0;
-  else if (seen.entry !== undefined && ttlMs !== undefined)
-    ageMs = Math.max(0, Date.now() - (seen.entry[GRACE] - ttlMs));
-  return { value, status: seen.status, ageMs, tier: seen.tier };
-}
-
 /** `remember` past the synchronous fast path (`rememberForever` starts here); `seen` records how it answered. */
 export async function rememberFromStore<T>(
   engine: Engine,
@@ -170,7 +136,8 @@ export async function rememberFromStore<T>(
   const cached = reads.cached(full, key);
   if (cached !== undefined) {
     engine.counted(view, key, true, 'l1');
-    if (seen !== undefined) record(seen, 'hit', 'l1', isGraced(cached) ? cached : undefined);
+    if (seen !== undefined)
+      record(seen, 'hit', 'l1', isGraced(cached) ? cached : undefined, reads.cachedWrittenAt(full));
     return (isGraced(cached) ? cached.v : cached) as T;
   }
   const fetched = await reads.read(full, key, (payload) => decodeOrMiss(engine, view, payload, key));
@@ -194,13 +161,13 @@ export async function rememberFromStore<T>(
   if (value !== undefined) {
     if (!isGraced(value)) {
       engine.counted(view, key, true, 'l2');
-      if (seen !== undefined) record(seen, 'hit', 'l2', undefined);
+      if (seen !== undefined) record(seen, 'hit', 'l2', undefined, written(reads, fetched.payload));
       return value as T;
     }
     if (graceMs > 0) engine.keepGraced(full, value, graceMs);
     if (isFresh(value)) {
       engine.counted(view, key, true);
-      if (seen !== undefined) record(seen, 'hit', 'l2', value);
+      if (seen !== undefined) record(seen, 'hit', 'l2', value, written(reads, fetched.payload));
       return value.v as T;
     }
     stale = value;
@@ -210,7 +177,7 @@ export async function rememberFromStore<T>(
   if (stale !== undefined) {
     // Within grace: answer now with the stale value, refresh once in the background.
     engine.counted(view, key, true);
-    if (seen !== undefined) record(seen, 'graced', 'l2', stale);
+    if (seen !== undefined) record(seen, 'graced', 'l2', stale, written(reads, fetched.payload));
     if (!engine.inFlight(full)) {
       miss.stale = stale;
       miss.clock = undefined; // answered already: the background refresh is nobody's wait
@@ -240,11 +207,21 @@ function newMiss<T>(
   return { binding, full, key, ttlMs, graceMs, loader, lock, stale, backendDown: false, expected: undefined, clock };
 }
 
-function record(seen: Seen, status: Seen['status'], tier: CacheTier, entry: GracedEntry | undefined): void {
+function record(
+  seen: Seen,
+  status: Seen['status'],
+  tier: CacheTier,
+  entry: GracedEntry | undefined,
+  writtenAt?: number,
+): void {
   seen.status = status;
   seen.tier = tier;
   seen.entry = entry;
+  seen.writtenAt = writtenAt;
 }
+
+const written = (reads: Binding['reads'], payload: Payload | undefined) =>
+  payload === undefined ? undefined : reads.writtenAt(payload);
 
 /** The lock of a `remember` with `lock` (both times default 10 s); its key is in the reserved namespace, so a user key can never be it. */
 function missLock(
@@ -366,22 +343,21 @@ async function loadAndStore<T>(engine: Engine, view: View, miss: Miss<T>): Promi
   if (value === undefined) return value;
   const { ttlMs, graceMs } = miss;
   const entry = graceMs > 0 ? gracedEntry(value, ttlMs as number) : value;
-  const payload = engine.encode(miss.key, entry);
+  const kept = storeTtl(ttlMs, graceMs);
+  const payload = engine.encode(miss.key, entry, kept);
   if (graceMs > 0) engine.keepGraced(miss.full, entry as GracedEntry, graceMs);
   if (miss.backendDown) return value;
+  const { reads } = miss.binding;
   try {
+    // The L1 keeps what is stored (registered first: an invalidation in flight cancels it).
+    const token = reads.beginWrite(miss.full);
+    const sentAt = Date.now();
     // Never over a newer value: stored only if the key still holds what was read before the loader began.
-    const stored = await storeIfUnchanged(
-      engine,
-      view,
-      miss.binding,
-      miss.key,
-      miss.expected,
-      payload,
-      storeTtl(ttlMs, graceMs),
-    );
-    miss.binding.reads.changed(miss.full);
-    if (stored) engine.wrote(view, miss.key);
+    const stored = await storeIfUnchanged(engine, view, miss.binding, miss.key, miss.expected, payload, kept);
+    if (stored) {
+      reads.wrote(token, miss.full, payload, entry, kept, sentAt);
+      engine.wrote(view, miss.key);
+    } else reads.changed(miss.full);
   } catch (error) {
     // The value is good; the cache is not. Serve it anyway.
     miss.binding.reads.changed(miss.full);
