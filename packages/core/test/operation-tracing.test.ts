@@ -184,3 +184,38 @@ describe('a store given as a promise', () => {
     expect(drivers).toEqual(['memory']);
   });
 });
+
+describe('a store still being created', () => {
+  it("a manager's cache names the configured driver from its first operation; the store's address once known", async () => {
+    const { createCacheManager } = await import('../src/config/manager');
+    const caches = createCacheManager({
+      default: 'm',
+      stores: { m: { driver: 'far' } },
+      drivers: [],
+    } as never);
+    caches.extend('far', async () => Object.assign(createMemoryStore(), { driver: 'far', address: '10.0.0.7:6379' }));
+    const started: [string, string | undefined][] = [];
+    const ended: [string, string | undefined][] = [];
+    const handlers = {
+      ...noHandlers,
+      start: (m: unknown) => started.push([(m as OperationTraceContext).driver, (m as OperationTraceContext).server]),
+      asyncEnd: (m: unknown) => ended.push([(m as OperationTraceContext).driver, (m as OperationTraceContext).server]),
+    };
+    operationChannel.subscribe(handlers);
+    try {
+      const cache = caches.store();
+      await Promise.all([cache.set('a', 1), cache.get('a')]);
+      await cache.get('a');
+    } finally {
+      operationChannel.unsubscribe(handlers);
+    }
+    // Before: 'unknown' until the store was built.
+    expect(started).toEqual([
+      ['far', undefined],
+      ['far', undefined],
+      ['far', '10.0.0.7:6379'],
+    ]);
+    expect(ended.every(([driver, server]) => driver === 'far' && server === '10.0.0.7:6379')).toBe(true);
+    await caches.close();
+  });
+});

@@ -57,7 +57,7 @@ export async function describeDynamoDb(
 }
 
 /** `host:port` of the endpoint requests go to (never its path or query). */
-function addressOf(endpoint: string | undefined, region: string): string {
+export function addressOf(endpoint: string | undefined, region: string): string {
   if (endpoint === undefined) return `dynamodb.${region}.amazonaws.com:443`;
   const url = new URL(endpoint);
   return `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;

@@ -23,7 +23,7 @@ import { asLowLevelClient, buildClient } from './client';
 import { compareAndSetCommand } from './compare-and-set';
 import { ABSENT_OR_EXPIRED, LIVE } from './conditions';
 import { ensureTable } from './create-tables';
-import { describeDynamoDb } from './describe';
+import { addressOf, describeDynamoDb } from './describe';
 import { expiresAtSeconds, nowSeconds } from './expiry';
 import { incrementCounter } from './increment';
 import { MAX_ITEM_BYTES, MAX_KEY_BYTES, toAttribute } from './item';
@@ -267,6 +267,11 @@ export class DynamoDbStore implements CacheStore {
   /** One rate-limit decision: the fixed window as one conditional UpdateItem (see rate-limit.ts). */
   rateLimit(key: string, request: RateLimitRequest): Promise<RateLimitReply> {
     return rateLimit(this.table, key, request);
+  }
+
+  /** The endpoint requests go to, `host:port` (traces name it as `server.address`). */
+  get address(): string {
+    return addressOf(this.options.endpoint, this.options.region);
   }
 
   /** The table's status, billing and TTL as data; rejects when the table is missing. */

@@ -117,6 +117,11 @@ export class MemcachedStore implements CacheStore {
     return this;
   }
 
+  /** The first node in use, `host:port` (traces name it as `server.address`; none before discovery found one). */
+  get address(): string | undefined {
+    return this.topology.ids()[0];
+  }
+
   /** Nodes with ring shares and their state (one NOOP each), ejection, and the discovery state, as data. */
   describe(): Promise<StoreDescription> {
     return describeMemcached(this.topology, this.poller, this.options.configEndpoint);

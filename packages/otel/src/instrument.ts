@@ -11,7 +11,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import { dbSystemName, type InstrumentLarderOptions, keyGroup, splitAddress } from './options';
+import { dbSystemName, type InstrumentLarderOptions, keyGroup, serverAttributes } from './options';
 
 const SCOPE = '@larder/otel';
 // Cache calls take microseconds in process and milliseconds over the network.
@@ -32,6 +32,8 @@ export interface InstrumentLarder {
 interface Pending {
   start: number;
   span: Span | undefined;
+  /** The server the context named when the span started. */
+  server: string | undefined;
 }
 
 /**
@@ -71,11 +73,7 @@ export function instrumentLarder(options: InstrumentLarderOptions = {}): Instrum
       const nodes = (await cache.describe?.().catch(() => undefined))?.topology.nodes ?? [];
       const node = nodes.find((n) => n.role === 'primary') ?? nodes.find((n) => n.role === 'node');
       if (node === undefined) return;
-      const { host, port } = splitAddress(node.address);
-      servers.set(
-        cache.name,
-        port === undefined ? { 'server.address': host } : { 'server.address': host, 'server.port': port },
-      );
+      servers.set(cache.name, serverAttributes(node.address) as Attributes);
     }),
   ).then(() => undefined);
 
@@ -102,6 +100,10 @@ export function instrumentLarder(options: InstrumentLarderOptions = {}): Instrum
     }
     const span = state.span;
     if (span === undefined) return;
+    // A store still being created when the span started names its server once it is known.
+    if (!servers.has(ctx.store) && state.server === undefined && ctx.server !== undefined) {
+      span.setAttributes(serverAttributes(ctx.server) as Attributes);
+    }
     if (ctx.hit !== undefined) span.setAttribute('larder.hit', ctx.hit);
     if (ctx.tier !== undefined) span.setAttribute('larder.tier', ctx.tier);
     if (ctx.graced !== undefined) span.setAttribute('larder.graced', ctx.graced);
@@ -126,12 +128,12 @@ export function instrumentLarder(options: InstrumentLarderOptions = {}): Instrum
           'larder.store': ctx.store,
         };
         if (ctx.keyCount > 1) attributes['db.operation.batch.size'] = ctx.keyCount;
-        const server = servers.get(ctx.store);
+        const server = servers.get(ctx.store) ?? serverAttributes(ctx.server);
         if (server !== undefined) Object.assign(attributes, server);
         if (traceKeys && ctx.key !== undefined) attributes['larder.key'] = keyGroup(ctx.key, options.keyGroups);
         span = tracer.startSpan(`larder ${ctx.operation}`, { kind: SpanKind.CLIENT, attributes }, active);
       }
-      pending.set(ctx, { start: performance.now(), span });
+      pending.set(ctx, { start: performance.now(), span, server: ctx.server });
     },
     end(message: unknown): void {
       // A synchronous throw ends the trace here (no asyncEnd follows); a promise ends at asyncEnd.

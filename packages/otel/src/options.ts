@@ -32,6 +32,15 @@ export function splitAddress(address: string): { host: string; port: number | un
   return match ? { host: match[1] as string, port: Number(match[2]) } : { host: address, port: undefined };
 }
 
+/** `server.address` and `server.port` of a `host:port` address (`undefined` for none). */
+export function serverAttributes(
+  address: string | undefined,
+): { 'server.address': string; 'server.port'?: number } | undefined {
+  if (address === undefined) return undefined;
+  const { host, port } = splitAddress(address);
+  return port === undefined ? { 'server.address': host } : { 'server.address': host, 'server.port': port };
+}
+
 /** The group of a key by `rules`, else every `:`-separated segment holding a digit becomes `*` (`user:123` → `user:*`). */
 export function keyGroup(key: string, rules: readonly KeyGroupRule[] | undefined): string {
   if (rules !== undefined) {

@@ -115,6 +115,15 @@ function replicaOf(value: string): NodeDescription {
 }
 
 /** Where the client is connected (Sentinel mode: the primary it was given), else its configured address. */
+/** `host:port` of the server a client talks to: for a Cluster, its first startup node. */
+export function clientAddress(client: RedisClient): string | undefined {
+  if (!isCluster(client)) return addressOf(client);
+  const first = (client as unknown as { startupNodes?: { host?: string; port?: number }[] }).startupNodes?.[0];
+  return first === undefined
+    ? undefined
+    : formatHostPort({ host: first.host ?? '127.0.0.1', port: first.port ?? 6379 });
+}
+
 function addressOf(client: RedisClient): string {
   const connected = remoteAddress(client);
   if (connected !== undefined) return formatHostPort(connected);

@@ -14,7 +14,7 @@ import { ClientCommands } from './client-commands';
 import { groupBySlot } from './cluster-slots';
 import { compareAndSet } from './compare-and-set';
 import { type Connection, connect } from './connect';
-import { describeRedis, type RedisDescription } from './describe';
+import { clientAddress, describeRedis, type RedisDescription } from './describe';
 import { redisTarget } from './explain';
 import { traceFailover } from './failover-trace';
 import { type FailureContext, storeError, unavailableError } from './failures';
@@ -100,6 +100,11 @@ export class RedisStore implements CacheStore {
           ? undefined
           : 2 * this.options.commandTimeoutMs,
     };
+  }
+
+  /** The primary (a Cluster's first startup node), `host:port` (traces name it as `server.address`). */
+  get address(): string | undefined {
+    return clientAddress(this.connection.primary);
   }
 
   /** Topology and health as data, and the ioredis internals not found (see `describeRedis`); rejects when the primary does not answer. */

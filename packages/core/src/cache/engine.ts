@@ -37,6 +37,7 @@ const noop = () => {};
  */
 export class Engine {
   readonly #name: string;
+  readonly #driverHint: string;
   readonly #traceKeys: boolean;
   readonly #basePrefix: string;
   readonly #codec: Codec;
@@ -69,6 +70,7 @@ export class Engine {
       throw new ConfigError(`onError must be 'throw' or 'miss', got ${describe(onError)}`, 'onError');
     }
     this.#name = options.name ?? 'default';
+    this.#driverHint = typeof options.driver === 'string' ? options.driver : 'unknown';
     this.#traceKeys = options.traceKeys === true;
     // 'app' would clear 'apple:' too: a non-empty prefix always ends with the ':' separator.
     this.#basePrefix = withSeparator(given);
@@ -92,9 +94,14 @@ export class Engine {
     return this.#name;
   }
 
-  /** The driver's name once the store is known, else `'unknown'`. */
+  /** The driver's name: the store's once known, before that the `driver` option (`'unknown'` without one). */
   get driver(): string {
-    return this.#binding?.driver ?? 'unknown';
+    return this.#binding?.driver ?? this.#driverHint;
+  }
+
+  /** The server the store names (`CacheStore.address`: its first primary or node), when it names one. */
+  get server(): string | undefined {
+    return this.#binding?.store.address;
   }
 
   /** Whether keys go into `larder.operation` trace contexts (`traceKeys` option). */

@@ -8,6 +8,8 @@ export interface CacheOptions extends CommonStoreOptions {
   store: CacheStore | Promise<CacheStore>;
   /** Store name, for messages and integrations. @default 'default' */
   name?: string;
+  /** Driver name to trace and report while the store is still being created (a manager passes its config's `driver`). @default the store's, once known */
+  driver?: string;
   /** Prefix of every key this cache writes; `clear()` removes only keys under it. @default '' (a manager's store: the manager's prefix) */
   prefix?: string;
 }

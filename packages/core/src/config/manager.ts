@@ -173,6 +173,8 @@ export class CacheManager {
     return new Cache({
       store: this.#storePromise(storeName, entry),
       name: storeName,
+      // Known before the store is built: the first operations' traces name it.
+      driver: entry.driver,
       prefix: options.prefix ?? this.config.prefix ?? DEFAULT_PREFIX,
       ...(ttl === undefined ? {} : { ttl }),
       ...(options.codec ? { codec: options.codec } : {}),

@@ -71,6 +71,8 @@ export interface CacheStore {
   readonly driver: string;
   /** What this store can do. */
   readonly capabilities: StoreCapabilities;
+  /** The server its calls go to first, `host:port` (the first primary or node; traces name it as `server.address`); absent in process. */
+  readonly address?: string;
 
   /** Returns the payload, or `undefined` when absent or expired. */
   get(key: string): Promise<Payload | undefined>;

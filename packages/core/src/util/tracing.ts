@@ -20,6 +20,8 @@ export interface OperationTraceContext {
   readonly store: string;
   /** Driver name (`memory`, `redis`, `memcached`, `dynamodb`, ...). */
   readonly driver: string;
+  /** The server the store names (`host:port`, its first primary or node; `CacheStore.address`), once the store is known. */
+  server?: string;
   /** Keys the operation names (0 for `clear`/`keys`, n for batches). */
   readonly keyCount: number;
   /** The key (namespace path + key), only when the store option `traceKeys` is on and the operation names one key. */
@@ -106,6 +108,8 @@ export const countHit: HitOf = (context, result) => {
 export interface TraceSource {
   readonly name: string;
   readonly driver: string;
+  /** The store's `address`, once known. */
+  readonly server?: string | undefined;
   readonly traceKeys: boolean;
   /** How many times the cache's L1 answered so far (a change during an operation's synchronous part: the L1 answered it). */
   l1Answers?(): number;
@@ -131,6 +135,8 @@ export function traceOperation<T>(
     keyCount,
   };
   if (source.traceKeys && key !== undefined) context.key = key;
+  const server = source.server;
+  if (server !== undefined) context.server = server;
   return operationChannel.tracePromise(() => {
     // An L1 answers in the operation's synchronous part: its answers are counted before and after it.
     const answers = source.l1Answers;
@@ -143,10 +149,12 @@ export function traceOperation<T>(
     promise.then(
       (result) => {
         context.driver = source.driver;
+        context.server ??= source.server;
         hitOf?.(context, result, l1);
       },
       () => {
         context.driver = source.driver;
+        context.server ??= source.server;
       },
     );
     return promise;
