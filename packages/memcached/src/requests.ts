@@ -1,6 +1,6 @@
 import { BackendError, isLarderError, TimeoutError } from '@larder/core';
 import { scrubError, scrubText } from '@larder/core/driver';
-import { type BinaryResponse, type Request, statusText } from './binary-protocol';
+import { type BinaryResponse, Opcode, type Request, statusText } from './binary-protocol';
 import { explainMemcachedError } from './explain';
 import { RequestTimeout } from './node-connection';
 import type { ResolvedOptions } from './options';
@@ -22,8 +22,10 @@ export class Requests {
 
   /** One request to the key's node; transport failures count against the node and idempotent ones are retried. */
   async send(op: string, mkey: string, request: Request, idempotent: boolean): Promise<BinaryResponse> {
+    const read = request.opcode === Opcode.GET || request.opcode === Opcode.GETK;
     for (let attempt = 0; ; attempt++) {
-      const node = this.topology.place(mkey);
+      // A write goes only to the key's home node (see `Topology.placeWrite`).
+      const node = read ? this.topology.place(mkey) : this.topology.placeWrite(mkey);
       try {
         const response = await node.connection.request(request);
         this.topology.success(node);
@@ -39,7 +41,8 @@ export class Requests {
   async quietPerNode(op: string, requests: Request[], check: (answers: BinaryResponse[]) => void): Promise<void> {
     const groups = new Map<Node, Request[]>();
     for (const request of requests) {
-      const node = this.topology.place(String(request.key));
+      // Quiet batches are writes (setMany, deleteMany): to the keys' home nodes only.
+      const node = this.topology.placeWrite(String(request.key));
       const group = groups.get(node);
       if (group) group.push(request);
       else groups.set(node, [request]);

@@ -28,6 +28,8 @@ export interface Node {
 export class Topology {
   private readonly nodes = new Map<string, Node>();
   private ring = new HashRing([]);
+  /** The ring over every node in use, ejected ones included: where each key lives (its home). */
+  private homes = new HashRing([]);
   /** Memo of memcached key -> node for the current ring (hot keys skip the MD5); cleared on every ring change. */
   private placement = new Map<string, Node>();
   private readonly health: NodeHealth;
@@ -119,6 +121,24 @@ export class Topology {
     return node;
   }
 
+  /**
+   * The key's node for a write: its home node, or a `BackendError` while that node is ejected. A
+   * write is never sent to another node: processes that still reach the home node (their own
+   * ejection state differs: a timeout under load ejects in one process only) would keep reading
+   * the value there, and the re-routed one would resurface later as stale. Reads are re-routed
+   * (a miss), writes fail until the node answers again.
+   */
+  placeWrite(mkey: string): Node {
+    const home = this.homes.get(mkey);
+    if (home !== undefined && this.health.isEjected(home)) {
+      throw new BackendError(
+        `memcached: node ${home} is ejected; writes to its keys fail until it answers again (sent elsewhere they would hide from processes that still reach it)`,
+        DRIVER,
+      );
+    }
+    return this.place(mkey);
+  }
+
   /** The memoized node of a memcached key, if placed on the current ring already. */
   memoized(mkey: string): Node | undefined {
     return this.placement.get(mkey);
@@ -172,6 +192,7 @@ export class Topology {
       healthy = [...this.nodes.keys()];
     }
     this.ring = new HashRing(healthy);
+    this.homes = healthy.length === this.nodes.size ? this.ring : new HashRing(this.nodes.keys());
     this.placement = new Map();
   }
 

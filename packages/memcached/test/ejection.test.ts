@@ -90,6 +90,11 @@ describe('one of three nodes ejected', () => {
       expect(store.ejectedNodes()).toEqual([victim.address]);
       // Its keys are misses on the next node meanwhile.
       expect(await store.get(key)).toBeUndefined();
+      // Writes to them fail rather than land on the next node, where processes that still reach the
+      // victim would not read them (and they would resurface as stale values later).
+      await expect(store.set(key, 'elsewhere', undefined)).rejects.toThrow(/ejected/);
+      await expect(store.setMany([[key, 'elsewhere']], undefined)).rejects.toThrow(/ejected/);
+      expect(await store.get(key)).toBeUndefined();
     } finally {
       process.kill(victim.pid!, 'SIGCONT');
     }
