@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { configFromEnv, ENV_VARIABLES } from '@larder/core';
+import { configFromEnv, envVariables } from '@larder/core';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
@@ -23,7 +23,7 @@ interface Service {
   restart?: string;
 }
 
-const LARDER_VARIABLES = new Set<string>(ENV_VARIABLES);
+const LARDER_VARIABLES = new Set<string>(envVariables());
 const APP_VARIABLES = new Set(['PORT', 'SESSION_SECRET', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
 
 /** `${NAME:-default}` -> default (what compose uses when the variable is unset). */

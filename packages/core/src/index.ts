@@ -20,7 +20,6 @@ export {
   type ConfigFromEnvOptions,
   configFromEnv,
   defineConfig,
-  ENV_VARIABLES,
   envVariables,
 } from './config/config-from-env';
 export { registerDriver } from './config/driver-registry';
@@ -43,6 +42,7 @@ export {
   DriverNotFoundError,
   InvalidArgumentError,
   InvalidKeyError,
+  InvalidTagError,
   InvalidTtlError,
   isLarderError,
   LarderError,

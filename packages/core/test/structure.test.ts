@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { cycles, filesPerFolder, importGraph } from '../../../scripts/import-graph';
@@ -12,6 +14,25 @@ describe('packages/core/src', () => {
 
   it('has no folder over 10 files (split one that grows past it, and say so in the architecture doc)', () => {
     const over = Object.entries(filesPerFolder(graph)).filter(([, count]) => count > 10);
+    expect(over).toEqual([]);
+  });
+});
+
+// No source file over 400 lines (docs/architecture.md "Where to add things"): every package's src, the bench and the examples; tests excluded.
+describe('source files of the repository', () => {
+  it('are at most 400 lines each (split one that grows past it into modules with one job)', () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const folders = ['packages', 'bench/src', 'examples'];
+    const over: string[] = [];
+    for (const folder of folders) {
+      for (const entry of readdirSync(join(root, folder), { recursive: true, withFileTypes: true })) {
+        const path = join(entry.parentPath, entry.name);
+        if (!entry.isFile() || !/\.(ts|mts|cts|js|mjs)$/.test(entry.name) || entry.name.endsWith('.d.ts')) continue;
+        if (/[/\\](node_modules|dist|test)[/\\]/.test(path)) continue;
+        const lines = readFileSync(path, 'utf8').split('\n').length - 1;
+        if (lines > 400) over.push(`${path.slice(root.length)}: ${lines}`);
+      }
+    }
     expect(over).toEqual([]);
   });
 });

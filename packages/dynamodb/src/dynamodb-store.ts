@@ -31,6 +31,7 @@ import { type DynamoDbStoreOptions, type ResolvedDynamoDbOptions, resolveOptions
 import { rateLimit } from './rate-limit';
 import { secretsOf } from './scrub';
 import { DynamoTable, type Item } from './table';
+import { bumpTags, tagVersions } from './tags';
 
 // Largest size of the expiry Number (10 digits of epoch seconds -> 6 bytes; 21 digits max).
 const EXPIRY_VALUE_BYTES = 12;
@@ -213,6 +214,16 @@ export class DynamoDbStore implements CacheStore {
    */
   increment(key: string, delta: number, ttlMs: TtlMs): Promise<number> {
     return incrementCounter(this.table, key, delta, ttlMs);
+  }
+
+  /** Tags: counters read, made when missing or expired, extended (never shortened); see tags.ts. */
+  tagVersions(keys: readonly string[], starts: readonly number[], ttlMs: TtlMs): Promise<number[]> {
+    return tagVersions(this.table, keys, starts, ttlMs);
+  }
+
+  /** Tags: `ADD` to each live counter; a missing one stays missing (see tags.ts). */
+  bumpTags(keys: readonly string[], delta: number): Promise<void> {
+    return bumpTags(this.table, keys, delta);
   }
 
   /** Deletes and returns the payload in one DeleteItem (ReturnValues ALL_OLD); an expired item gives undefined. */

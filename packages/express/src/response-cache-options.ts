@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { type Cache, ConfigError, type Ttl } from '@larder/core';
 import { parseTtl } from '@larder/core/driver';
 
@@ -32,6 +33,12 @@ export interface ResponseCacheOptions {
   prefix?: string;
   /** Longest wait for a cache lookup; past it the handler runs and the lookup is abandoned. @default '50ms' */
   lookupBudget?: Ttl;
+  /**
+   * Tags of a stored response, called once the handler's response is complete (with its `Cache-Tag`
+   * header's tags added); `cache.invalidateTags([...])` then purges those responses on every
+   * instance. @default the `Cache-Tag` header's tags only
+   */
+  tags?: (req: KeyRequest, res: ServerResponse) => readonly string[];
 }
 
 /** Options after validation. */
@@ -45,6 +52,7 @@ export interface ResolvedResponseCacheOptions {
   maxBodyBytes: number;
   prefix: string;
   budgetMs: number;
+  tags: ((req: KeyRequest, res: ServerResponse) => readonly string[]) | undefined;
 }
 
 /** Validates the middleware's options once; bad ones are a `ConfigError` naming the option. */
@@ -86,6 +94,9 @@ export function resolveResponseCacheOptions(options: ResponseCacheOptions): Reso
   if (options.key !== undefined && typeof options.key !== 'function') {
     throw new ConfigError('responseCache key must be a function of the request', 'key');
   }
+  if (options.tags !== undefined && typeof options.tags !== 'function') {
+    throw new ConfigError('responseCache tags must be a function of the request and the response', 'tags');
+  }
   const prefix = options.prefix ?? 'rc';
   if (typeof prefix !== 'string' || prefix === '') {
     throw new ConfigError(`responseCache prefix must be a non-empty string, got ${String(prefix)}`, 'prefix');
@@ -100,5 +111,6 @@ export function resolveResponseCacheOptions(options: ResponseCacheOptions): Reso
     maxBodyBytes,
     prefix,
     budgetMs: parseTtl(options.lookupBudget ?? '50ms'),
+    tags: options.tags,
   };
 }

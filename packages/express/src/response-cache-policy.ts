@@ -58,10 +58,17 @@ export type RequestPlan =
   | { pass: true; fwd: Forward; detail?: Detail; invalidates: boolean }
   | { pass: false; head: boolean };
 
+const LOOK_UP_GET: RequestPlan = Object.freeze({ pass: false, head: false });
+const LOOK_UP_HEAD: RequestPlan = Object.freeze({ pass: false, head: true });
+
 /** §4 and §5.2.1: methods, the request's own directives. `methods` are those the cache answers (GET/HEAD). */
 export function planRequest(req: RequestView, methods: ReadonlySet<string>): RequestPlan {
   const method = req.method;
   if (!methods.has(method)) return { pass: true, fwd: 'method', invalidates: !SAFE.has(method) };
+  // Most requests carry neither header: nothing to parse (and one shared answer, no allocation).
+  if (req.headers['cache-control'] === undefined && req.headers.pragma === undefined) {
+    return method === 'HEAD' ? LOOK_UP_HEAD : LOOK_UP_GET;
+  }
   const cc = directives(req.headers['cache-control']);
   if (cc.has('no-store')) return { pass: true, fwd: 'request', detail: 'no-store', invalidates: false };
   // Pragma: no-cache counts only when there is no Cache-Control (RFC 9111 §5.4).
@@ -243,6 +250,7 @@ export function directives(header: OutgoingHttpHeaders[string] | undefined): Map
 
 /** Whether `Accept-Encoding` accepts every coding of `Content-Encoding` (no header: identity only). */
 export function acceptsCoding(accept: string | undefined, encoding: OutgoingHttpHeaders[string]): boolean {
+  if (encoding === undefined) return true;
   const codings = listOf(encoding)
     .map((c) => c.toLowerCase())
     .filter((c) => c !== 'identity');

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Cache, isLarderError } from '@larder/core';
+import { LookupBudget } from './response-cache-budget';
 import { decodeEntry, encodeEntry, isVaryHead, type StoredResponse, type VaryHead } from './response-cache-entry';
 import { variantKey } from './response-cache-key';
 
@@ -19,9 +20,10 @@ export type Lookup =
     }
   | { kind: 'unavailable' };
 
+const UNAVAILABLE: Lookup = Object.freeze({ kind: 'unavailable' });
+
 /** After a backend error, lookups and fills are skipped this long (the handler answers at once). */
 const RETRY_AFTER_MS = 1000;
-const TIMED_OUT = Symbol('timed out');
 
 /**
  * The middleware's storage protocol over a `Cache` (see the key layout in response-cache-key.ts).
@@ -29,13 +31,23 @@ const TIMED_OUT = Symbol('timed out');
  */
 export class ResponseStore {
   #downUntil = 0;
+  readonly #budget: LookupBudget;
+  /** The store answers in-process (known after the first lookup): two single reads cost less than a batch, and no budget is timed. */
+  #inProcess = false;
 
   constructor(
     private readonly cache: Cache,
     private readonly ttlMs: number,
-    private readonly budgetMs: number,
+    budgetMs: number,
     watchErrors = true,
   ) {
+    this.#budget = new LookupBudget(budgetMs);
+    cache.capabilities().then(
+      (capabilities) => {
+        this.#inProcess = capabilities.inProcess;
+      },
+      () => {},
+    );
     if (!watchErrors) return;
     // A cache with `onError: 'miss'` resolves failed reads as misses and reports them only as
     // events (a batched read's without a key): any backend failure of this cache counts.
@@ -50,25 +62,30 @@ export class ResponseStore {
   }
 
   /** Reads the entry for a request: base key and generation in one batched read, then the variant if the URI varies. */
-  async lookup(base: string, generation: string, headers: IncomingHttpHeaders): Promise<Lookup> {
-    const deadline = Date.now() + this.budgetMs;
+  lookup(base: string, generation: string, headers: IncomingHttpHeaders): Promise<Lookup> {
+    const read = this.#read(base, generation, headers);
+    // An in-process store answers without I/O, within the turn: nothing to time.
+    if (this.#inProcess) return read;
+    // One budget for the whole lookup (both reads); past it the lookup is abandoned.
+    return this.#budget.race(read, UNAVAILABLE);
+  }
+
+  async #read(base: string, generation: string, headers: IncomingHttpHeaders): Promise<Lookup> {
     try {
-      const pair = await this.#within(this.#getTwo(base, generation), this.budgetMs);
-      if (pair === TIMED_OUT || !this.available()) return { kind: 'unavailable' };
-      const [value, gen] = pair as [unknown, unknown];
+      const [value, gen] = await this.#getTwo(base, generation);
+      if (!this.available()) return UNAVAILABLE;
       const current = typeof gen === 'string' ? gen : undefined;
       if (current === undefined) return { kind: 'miss', fwd: 'uri-miss', gen: undefined, head: undefined };
       if (isVaryHead(value)) {
         if (value.g !== current) return { kind: 'miss', fwd: 'uri-miss', gen: current, head: undefined };
-        const left = Math.max(1, deadline - Date.now());
-        const variant = await this.#within(this.cache.get(variantKey(base, value.v, headers)), left);
-        if (variant === TIMED_OUT || !this.available()) return { kind: 'unavailable' };
-        return this.#result(decodeEntry(variant), 'vary-miss', current, value);
+        const variant = await this.cache.get(variantKey(base, value.v, headers));
+        if (!this.available()) return UNAVAILABLE;
+        return this.#result(decodeEntry(unwrap(variant)), 'vary-miss', current, value);
       }
-      return this.#result(decodeEntry(value), 'uri-miss', current, undefined);
+      return this.#result(decodeEntry(unwrap(value)), 'uri-miss', current, undefined);
     } catch {
       this.markDown();
-      return { kind: 'unavailable' };
+      return UNAVAILABLE;
     }
   }
 
@@ -85,9 +102,12 @@ export class ResponseStore {
     vary: string[];
     headers: IncomingHttpHeaders;
     entry: Omit<StoredResponse, 'gen'>;
+    /** A view whose writes carry the response's tags (`cache.tags(...)`), else the cache. */
+    tagged?: Cache;
   }): Promise<boolean> {
     if (!this.available()) return false;
     const { base, generation, seen, vary, headers } = params;
+    const tagged = params.tagged ?? this.cache;
     try {
       let gen = seen.gen;
       if (gen === undefined) {
@@ -96,23 +116,32 @@ export class ResponseStore {
         gen = fresh;
       }
       const lifetime = Math.max(1, Math.ceil(params.entry.expiresAt - Date.now()));
-      const bytes = encodeEntry({ ...params.entry, gen });
+      const encoded = encodeEntry({ ...params.entry, gen });
+      // A tagged entry must be JSON text (core's tag section lives in its header): bytes go as base64.
+      const bytes =
+        params.tagged === undefined ? encoded : ({ t: 'b', b: encoded.toString('base64') } satisfies Wrapped);
       if (vary.length === 0) {
-        await this.cache.set(base, bytes, lifetime);
+        await tagged.set(base, bytes, lifetime);
       } else {
         const head = seen.head;
         if (!head || head.g !== gen || head.v.join(',') !== vary.join(',')) {
           await this.cache.set(base, { t: 'v', v: vary, g: gen } satisfies VaryHead, this.ttlMs);
         }
-        await this.cache.set(variantKey(base, vary, headers), bytes, lifetime);
+        await tagged.set(variantKey(base, vary, headers), bytes, lifetime);
       }
       // Keeps the generation alive at least as long as this entry, and only if it is unchanged.
       if (seen.gen !== undefined) return await this.#compareAndSet(generation, gen, gen);
       return true;
-    } catch {
-      this.markDown();
+    } catch (error) {
+      // Tags this store cannot keep (raw values) or refuses: not stored, the cache stays available.
+      if (!isLarderError(error, ['E_UNSUPPORTED_OPERATION', 'E_INVALID_TAG'])) this.markDown();
       return false;
     }
+  }
+
+  /** A view of the store's cache whose writes carry `tags`; throws `InvalidTagError` for a bad tag. */
+  tagged(tags: readonly string[]): Cache {
+    return this.cache.tags(tags);
   }
 
   /** Retires every stored response of a resource (all variants, all hosts). Resolves true if it had some. */
@@ -139,27 +168,8 @@ export class ResponseStore {
   }
 
   #getTwo(a: string, b: string): Promise<unknown[]> {
-    if (this.cache.getMany) return this.cache.getMany([a, b]);
+    if (this.cache.getMany && !this.#inProcess) return this.cache.getMany([a, b]);
     return Promise.all([this.cache.get(a), this.cache.get(b)]);
-  }
-
-  /** Settles with the call's value, or `TIMED_OUT` once `ms` have passed (the call is then abandoned). */
-  #within<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-    return new Promise<T | typeof TIMED_OUT>((resolve, reject) => {
-      // Timers run before I/O in an event-loop turn: one more turn lets a reply that already
-      // arrived settle the lookup before the budget is declared spent.
-      const timer = setTimeout(() => setImmediate(() => resolve(TIMED_OUT)), ms);
-      work.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
   }
 
   async #compareAndSet(key: string, expected: string | undefined, value: string): Promise<boolean> {
@@ -175,6 +185,20 @@ export class ResponseStore {
     await this.cache.set(key, value, this.ttlMs);
     return true;
   }
+}
+
+/** A stored response written with tags: its encoded bytes as base64 text. */
+interface Wrapped {
+  t: 'b';
+  b: string;
+}
+
+/** The bytes of a tagged (wrapped) entry, else the value as read. */
+function unwrap(value: unknown): unknown {
+  const wrapped = value as Wrapped | undefined;
+  return typeof wrapped === 'object' && wrapped !== null && wrapped.t === 'b' && typeof wrapped.b === 'string'
+    ? Buffer.from(wrapped.b, 'base64')
+    : value;
 }
 
 function randomId(): string {

@@ -51,9 +51,6 @@ export interface ResponseCacheMiddleware extends Middleware {
   stats(): ResponseCacheStats;
 }
 
-/** How many URLs' keys a middleware remembers (oldest forgotten first). */
-const KEY_MEMO_SIZE = 1000;
-
 /** Where a request's entries live. */
 interface Target {
   origin: Origin;
@@ -81,7 +78,6 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
   const store = new ResponseStore(o.cache.namespace(o.prefix), o.ttlMs, o.budgetMs);
   const keyOf = o.key ?? defaultResource;
   const flights = new Map<string, Flight>();
-  const keys = new Map<string, { base: string; generation: string }>();
   const pending = new Set<Promise<unknown>>();
   const counters = { hits: 0, misses: 0, stored: 0, collapsed: 0, unavailable: 0, waiting: 0 };
   const track = (work: Promise<unknown>) => {
@@ -97,8 +93,9 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
   const middleware = ((req, res, next) => {
     const method = (req.method ?? 'GET').toUpperCase();
     const plan = planRequest({ method, headers: req.headers }, o.methods);
-    res.setHeader('X-Cache', 'MISS');
+    // `X-Cache: MISS` goes on every response the handler makes (pass, lead, errors); a hit sets HIT.
     if (plan.pass) {
+      res.setHeader('X-Cache', 'MISS');
       res.setHeader('Cache-Status', cacheStatus({ fwd: plan.fwd, detail: plan.detail }));
       if (plan.invalidates) unsafe.onSuccess(req, res, keyOf);
       return next();
@@ -109,14 +106,26 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
     try {
       target = targetOf(req);
     } catch (error) {
-      return next(error);
+      return failed(res, next, error);
     }
     if (!store.available()) return unavailable(res, next);
-    store
-      .lookup(target.base, target.generation, req.headers)
-      .then((found) => afterLookup(req, res, next, target, plan.head, found))
-      .catch(next);
+    store.lookup(target.base, target.generation, req.headers).then(
+      (found) => {
+        try {
+          afterLookup(req, res, next, target, plan.head, found);
+        } catch (error) {
+          failed(res, next, error);
+        }
+      },
+      (error: unknown) => failed(res, next, error),
+    );
   }) as ResponseCacheMiddleware;
+
+  /** Hands an error to Express with `X-Cache: MISS` when the headers are still unsent. */
+  function failed(res: ServerResponse, next: (err?: unknown) => void, error: unknown): void {
+    if (!res.headersSent) res.setHeader('X-Cache', 'MISS');
+    next(error);
+  }
 
   function targetOf(req: IncomingMessage): Target {
     const origin = originOf(req);
@@ -124,22 +133,12 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
     if (typeof resource !== 'string') {
       throw new ConfigError(`responseCache key must return a string, got ${typeof resource}`, 'key');
     }
-    // The two SHA-256 keys of a URL are remembered (they are most of a hit's own CPU time). A
-    // host never holds a line break (Node refuses one in a header), so the memo key is unambiguous.
-    const memo = o.vary.length === 0 ? `${origin.scheme}\n${origin.host}\n${resource}` : undefined;
-    const known = memo === undefined ? undefined : keys.get(memo);
-    if (known) return { origin, resource, base: known.base, generation: known.generation };
-    const target = {
+    return {
       origin,
       resource,
       base: baseKey(origin, resource, o.vary, req.headers),
       generation: generationKey(resource),
     };
-    if (memo !== undefined) {
-      if (keys.size >= KEY_MEMO_SIZE) keys.delete(keys.keys().next().value as string);
-      keys.set(memo, { base: target.base, generation: target.generation });
-    }
-    return target;
   }
 
   function afterLookup(
@@ -188,7 +187,7 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
         // Another variant, or nothing shareable: this request runs its own handler.
         lead(req, res, next, target, found, fwd, notServed, undefined);
       })
-      .catch(next);
+      .catch((error: unknown) => failed(res, next, error));
   }
 
   /** Runs the handler, records its response and stores it if the rules allow. */
@@ -211,6 +210,7 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
       }),
     };
     if (flightKey !== undefined) flights.set(flightKey, flight);
+    res.setHeader('X-Cache', 'MISS');
     let decision: Storable | undefined;
     captureResponse(res, o.maxBodyBytes, {
       onHead(status, headers, complete) {
@@ -238,6 +238,9 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
       onDone(captured) {
         if (flightKey !== undefined && flights.get(flightKey) === flight) flights.delete(flightKey);
         if (!captured || !decision || flight.invalidated || found.kind === 'unavailable') return settle(undefined);
+        const tagged = taggedView(req, res, captured.headers['cache-tag']);
+        // Bad tags (or a tags function that threw): not stored, the response went out as it was.
+        if (tagged === null) return settle(undefined);
         const entry = {
           status: captured.status,
           headers: replayable(captured.headers),
@@ -256,6 +259,7 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
           vary: decision.vary,
           headers: req.headers,
           entry,
+          tagged,
         });
         track(fill.then((stored) => void (stored && counters.stored++)));
       },
@@ -263,7 +267,18 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
     next();
   }
 
+  /** The view that stores a response with its tags (`tags` option + `Cache-Tag` header); `undefined`: untagged; `null`: bad tags. */
+  function taggedView(req: IncomingMessage, res: ServerResponse, header: unknown): Cache | undefined | null {
+    try {
+      const tags = [...(o.tags?.(req, res) ?? []), ...cacheTagHeader(header)];
+      return tags.length === 0 ? undefined : store.tagged(tags);
+    } catch {
+      return null;
+    }
+  }
+
   function pass(res: ServerResponse, next: (err?: unknown) => void, fwd: Forward, detail?: Detail): void {
+    res.setHeader('X-Cache', 'MISS');
     res.setHeader('Cache-Status', cacheStatus({ fwd, detail }));
     next();
   }
@@ -283,6 +298,16 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
   };
   middleware.stats = () => ({ ...counters });
   return middleware;
+}
+
+/** The tags of a `Cache-Tag` response header (comma-separated, as CDNs read it; repeated headers joined). */
+export function cacheTagHeader(header: unknown): string[] {
+  if (header === undefined || header === null) return [];
+  const text = Array.isArray(header) ? header.join(',') : String(header);
+  return text
+    .split(',')
+    .map((tag) => tag.trim())
+    .filter((tag) => tag !== '');
 }
 
 // Generations written by the standalone `invalidate` outlive any entry of a reasonable `ttl`.

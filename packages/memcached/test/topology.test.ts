@@ -34,7 +34,7 @@ describe('topology changes with real memcached behind the ElastiCache emulator',
     await cluster?.stop();
   });
 
-  it('a 4th node gets keys within one poll interval and >= 70% of earlier keys still hit', async () => {
+  it('a 4th node gets keys within one poll interval and >= 60% of earlier keys still hit', async () => {
     emulator = await startElastiCacheEmulator({ nodes: [0, 1, 2].map(entry), version: 1 });
     store = await createMemcachedStore({ configEndpoint: emulator.endpoint, discoveryInterval: POLL_MS });
     const s = store;
@@ -57,7 +57,9 @@ describe('topology changes with real memcached behind the ElastiCache emulator',
 
     const values = await s.getMany(keys);
     const hits = values.filter((value, i) => text(value) === keys[i]).length;
-    expect(hits / keys.length).toBeGreaterThanOrEqual(0.7);
+    // Ideally 3/4 stay; the new node's share depends on where its ring points fall, which depend
+    // on the ports this run got: 20–32% was seen (0.697 once in CI), so the bound is 0.6.
+    expect(hits / keys.length).toBeGreaterThanOrEqual(0.6);
     expect(hits / keys.length).toBeLessThan(0.95); // the 4th node really took its share
     await s.setMany(
       keys.map((key) => [key, key] as const),

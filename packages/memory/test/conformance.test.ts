@@ -4,7 +4,8 @@ import { runConformanceSuite } from '@larder/test-suite';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createMemoryStore, type MemoryStoreOptions } from '../src/index';
 
-// The whole suite in each of the three ways the store can keep values.
+// The whole suite in each of the three ways the store can keep values (tags too: the rawValues
+// modes keep a tagged entry as an envelope, see core's tags/tagged-envelope.ts).
 const modes: [string, MemoryStoreOptions, Partial<Record<Group, string>>][] = [
   ['memory (default: copies)', {}, {}],
   ['memory (useCodec: true)', { useCodec: true }, {}],

@@ -176,3 +176,17 @@ export function connect(o: ResolvedRedisOptions): Connection {
   const replicas = wantReplicas ? o.replicas.map((address) => timedNode(nodeOptions(address, o), o, deadlines)) : [];
   return { mode: o.mode, primary, replicas, owned: [primary, ...replicas], deadlines };
 }
+
+/** Quits the clients the store created (injected clients stay open), then closes their command timeouts. */
+export async function closeConnection(connection: Connection): Promise<void> {
+  await Promise.all(
+    connection.owned.map(async (client) => {
+      try {
+        await client.quit();
+      } catch {
+        client.disconnect();
+      }
+    }),
+  );
+  for (const deadlines of connection.deadlines) deadlines.close();
+}

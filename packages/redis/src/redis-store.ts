@@ -13,12 +13,12 @@ import { larderBus } from './bus/bus-source';
 import { ClientCommands } from './client-commands';
 import { groupBySlot } from './cluster-slots';
 import { compareAndSet } from './compare-and-set';
-import { type Connection, connect } from './connect';
+import { type Connection, closeConnection, connect } from './connect';
 import { clientAddress, describeRedis, type RedisDescription } from './describe';
 import { redisTarget } from './explain';
 import { traceFailover } from './failover-trace';
 import { type FailureContext, storeError, unavailableError } from './failures';
-import { isCluster, probeIoredis } from './ioredis-internals';
+import { isCluster } from './ioredis-internals';
 import {
   type RedisClient,
   type RedisMode,
@@ -32,6 +32,8 @@ import { arg, payloadOf } from './replies';
 import { scanKeys, unlinkPrefix } from './scan';
 import { COMPARE_AND_DELETE, INCREMENT, PERSIST_IF_EXISTS, runScript } from './scripts';
 import { secretsOf } from './scrub';
+import { redisCapabilities } from './store-capabilities';
+import { tagOperations } from './tag-commands';
 import { CommandTracking } from './tracking/command-tracking';
 import { trackingSource } from './tracking/tracking-source';
 import { setEntries, unlinkKeys, waitForReplicas } from './write-commands';
@@ -68,6 +70,11 @@ export class RedisStore implements CacheStore {
   readonly rateLimit: CacheStore['rateLimit'] = (key, request) =>
     rateLimit(this.client, key, request).catch((error) => this.fail('rateLimit', error));
 
+  /** Tags in one script each (tag-commands.ts); no getWithTags in Cluster, where the counters live on other slots. */
+  readonly getWithTags?: CacheStore['getWithTags'];
+  readonly tagVersions?: CacheStore['tagVersions'];
+  readonly bumpTags?: CacheStore['bumpTags'];
+
   constructor(options: RedisStoreOptions = {}) {
     this.options = resolveOptions(options);
     this.secrets = secretsOf(this.options);
@@ -84,22 +91,10 @@ export class RedisStore implements CacheStore {
     this.cluster = isCluster(this.client);
     this.router = new ReadRouter(this.client, this.connection.replicas, this.options.readYourWritesMs);
     this.commands = new ClientCommands(this.client, this.options, this.cluster, (error) => this.fail('get', error));
-    this.capabilities = {
-      atomicAdd: true,
-      ttlPrecisionMs: 1,
-      maxKeyBytes: this.options.maxKeyBytes,
-      maxValueBytes: this.options.maxValueBytes,
-      inProcess: false,
-      // Clients this store creates time every command (commandTimeoutMs); a call is at most two
-      // commands in a row (a write and its WAIT, a replica read retried on the primary within half
-      // the timeout), so it settles within twice that: the facade then arms no timer of its own
-      // (docs/architecture.md, "Timeouts"). An injected client keeps whatever timeouts it was given,
-      // and a Cluster can time the commands it queues only with what the ioredis probe found.
-      deadlineMs:
-        this.mode === 'client' || (this.cluster && !probeIoredis().clusterSubmitTimeouts)
-          ? undefined
-          : 2 * this.options.commandTimeoutMs,
-    };
+    this.capabilities = redisCapabilities(this.options, this.mode, this.cluster);
+    const { client: primary, router, commands } = this;
+    const host = { primary, router, commands, writing: this.writing.bind(this), fail: this.fail.bind(this) };
+    Object.assign(this, tagOperations(host, this.cluster));
   }
 
   /** The primary (a Cluster's first startup node), `host:port` (traces name it as `server.address`). */
@@ -346,17 +341,7 @@ export class RedisStore implements CacheStore {
 
   /** Quits the clients this store created (an injected client stays open). */
   close(): Promise<void> {
-    this.closed ??= Promise.all(
-      this.connection.owned.map(async (client) => {
-        try {
-          await client.quit();
-        } catch {
-          client.disconnect();
-        }
-      }),
-    ).then(() => {
-      for (const deadlines of this.connection.deadlines) deadlines.close();
-    });
+    this.closed ??= closeConnection(this.connection);
     return this.closed;
   }
 

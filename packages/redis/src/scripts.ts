@@ -8,7 +8,8 @@ export interface LuaScript {
   readonly sha: string;
 }
 
-function script(lua: string): LuaScript {
+/** A script and its SHA1. */
+export function script(lua: string): LuaScript {
   return { lua, sha: createHash('sha1').update(lua).digest('hex') };
 }
 

@@ -112,3 +112,21 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
 export function utf8Bytes(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
+
+/** A loader held until `release()`; `started` resolves once it runs. */
+export function heldLoader<T>(value: T) {
+  let release: () => void = () => {};
+  let running: () => void = () => {};
+  const started = new Promise<void>((resolve) => {
+    running = resolve;
+  });
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const loader = async () => {
+    running();
+    await gate;
+    return value;
+  };
+  return { loader, started, release };
+}

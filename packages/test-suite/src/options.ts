@@ -39,6 +39,7 @@ export type Group =
   | 'locks'
   | 'compareAndSet'
   | 'rememberNeverStale'
+  | 'tags'
   | 'clear'
   | 'badInputs'
   | 'stats'
@@ -66,6 +67,7 @@ export const GROUPS: readonly Group[] = [
   'locks',
   'compareAndSet',
   'rememberNeverStale',
+  'tags',
   'clear',
   'badInputs',
   'stats',
@@ -143,8 +145,19 @@ export interface CacheUnderTest {
     key: string,
     ttl: Ttl | undefined,
     loader: () => T | Promise<T>,
-    options?: { grace?: Ttl; lock?: boolean | { ttl?: Ttl; wait?: Ttl } },
+    options?: { grace?: Ttl; lock?: boolean | { ttl?: Ttl; wait?: Ttl }; tags?: readonly string[] },
   ): Promise<T>;
+  /** `remember`, resolving how it answered (the `tags` group reads `status`). */
+  rememberWithStatus?<T>(
+    key: string,
+    ttl: Ttl | undefined,
+    loader: () => T | Promise<T>,
+    options?: { grace?: Ttl; tags?: readonly string[] },
+  ): Promise<{ value: T; status: 'hit' | 'miss' | 'graced' }>;
+  /** A view whose writes carry `tags` (the `tags` group; a cache without it skips the group). */
+  tags?(tags: readonly string[]): CacheUnderTest;
+  /** Invalidates the entries carrying `tags`, hard or `soft`. */
+  invalidateTags?(tags: readonly string[], options?: { soft?: boolean }): Promise<void>;
   rememberForever<T>(key: string, loader: () => T | Promise<T>): Promise<T>;
   lock(name: string, ttl: Ttl): LockUnderTest;
   withLock<T>(name: string, ttl: Ttl, fn: () => T | Promise<T>, options?: { wait?: Ttl }): Promise<T>;

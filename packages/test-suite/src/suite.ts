@@ -10,6 +10,7 @@ import { add, counters, largeCounters, many, touch } from './groups/operations';
 import { keys, namespace, remember } from './groups/remember';
 import { rememberNeverStale } from './groups/remember-never-stale';
 import { capabilities, stats } from './groups/stats';
+import { tags } from './groups/tags';
 import { createTtlGroups } from './groups/ttl';
 import { isolation, largeValues, values } from './groups/values';
 import { model } from './model/model-group';
@@ -92,6 +93,7 @@ export function runConformanceSuite(options: ConformanceOptions): void {
     locks,
     compareAndSet,
     rememberNeverStale,
+    tags,
     clear,
     badInputs,
     stats,

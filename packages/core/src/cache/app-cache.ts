@@ -21,6 +21,7 @@ const ASYNC_METHODS = [
   'remember',
   'rememberWithStatus',
   'rememberForever',
+  'invalidateTags',
   'withLock',
   'clear',
   'describe',
@@ -29,7 +30,14 @@ const ASYNC_METHODS = [
 ] as const satisfies readonly (keyof Cache)[];
 
 /** The methods that answer synchronously: a bad environment throws from them instead of rejecting. */
-const SYNC_METHODS = ['lock', 'namespace', 'withOptions', 'keys', 'stats'] as const satisfies readonly (keyof Cache)[];
+const SYNC_METHODS = [
+  'lock',
+  'namespace',
+  'withOptions',
+  'tags',
+  'keys',
+  'stats',
+] as const satisfies readonly (keyof Cache)[];
 
 type CacheMethod = (typeof ASYNC_METHODS)[number] | (typeof SYNC_METHODS)[number];
 

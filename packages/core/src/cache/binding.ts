@@ -2,8 +2,11 @@ import { ConfigError } from '../contract/errors';
 import type { CacheStore, Payload, SyncStoreMethods, TtlMs } from '../contract/store';
 import type { ResolvedL1Options } from '../l1/options';
 import { createL1Tier } from '../l1/source';
+import { TagState } from '../tags/tag-state';
+import { envelopeText, openedEntry } from '../tags/tagged-envelope';
 import { withTimeout } from '../util/timeout';
 import { type Codec, jsonCodec } from '../values/codec';
+import { TAG_KEY_PREFIX } from '../values/key-policy';
 import { type Decode, type ReadMeta, ReadThrough } from './read-through';
 
 /** Everything the engine derives from the store, fixed once it is known (built whole, never filled in later). */
@@ -29,6 +32,14 @@ export interface Binding {
   readonly reads: ReadThrough;
   /** An L1 is in front of the store. */
   readonly tiered: boolean;
+  /** The tag counters in the store: every read of a tagged entry checks them. */
+  readonly tags: TagState;
+  /** The store's `get` of a full key with a tagged entry's tags checked (unbounded: callers bound it). */
+  readonly readChecked: (full: string) => Promise<Payload | undefined>;
+  /** The store's batch read of distinct full keys with tagged entries' tags checked (`TagState.getMany`; unbounded). */
+  readonly readManyChecked: (fulls: readonly string[]) => Promise<(Payload | undefined)[]>;
+  /** Payloads read from the store with tagged entries' tags checked (`TagState.check`; as given for raw stores). */
+  readonly checked: (payloads: (Payload | undefined)[]) => Promise<(Payload | undefined)[]> | (Payload | undefined)[];
 }
 
 /** What the engine hands `bindStore`: its settings, its decode and its timer. */
@@ -74,10 +85,22 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
           store: settings.name,
           prefix: settings.basePrefix,
           keepsDecoded: !raw && settings.codec === jsonCodec,
+          tagPrefix: `${settings.basePrefix}${TAG_KEY_PREFIX}`,
         })
       : undefined;
-  // The read-through path's store read, bounded like every store call.
-  const send = (full: string) => limit(binding, store.get(full), 'get');
+  const tags = new TagState(store, settings.basePrefix, (call, operation) => limit(binding, call, operation), raw);
+  // The read-through path's store read (a tagged entry with its tags checked), bounded like every store call.
+  const getSync = inProcess && typeof sync.getSync === 'function' ? sync.getSync.bind(store) : undefined;
+  // A rawValues store keeps a tagged entry as an envelope: read back as its entry, tags checked.
+  const open = (full: string, payload: Payload | undefined): Payload | undefined | Promise<Payload | undefined> => {
+    const text = envelopeText(payload);
+    if (text === undefined) return payload;
+    if (getSync !== undefined) return openedEntry(tags.checkSync(text, getSync) as Payload, full);
+    return tags.check([text]).then(([checked]) => openedEntry(checked as Payload, full));
+  };
+  const send = raw
+    ? async (full: string) => open(full, await limit(binding, store.get(full), 'get'))
+    : (full: string) => limit(binding, tags.get(full), 'get');
   const binding: Binding = {
     store,
     driver: store.driver ?? 'unknown',
@@ -87,7 +110,16 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
     wholeTimeoutMs: inProcess ? 0 : settings.timeoutMs,
     maxKeyBytes: caps.maxKeyBytes > 0 ? caps.maxKeyBytes : Number.POSITIVE_INFINITY,
     maxValueBytes: caps.maxValueBytes > 0 ? caps.maxValueBytes : Number.POSITIVE_INFINITY,
-    getSync: inProcess && typeof sync.getSync === 'function' ? sync.getSync.bind(store) : undefined,
+    getSync:
+      getSync === undefined
+        ? undefined
+        : raw
+          ? (key) => {
+              const payload = getSync(key);
+              // Only an object can be an envelope: a plain get of anything else costs this one check.
+              return typeof payload === 'object' ? (open(key, payload) as Payload | undefined) : payload;
+            }
+          : (key) => tags.checkSync(getSync(key), getSync),
     setSync: inProcess && typeof sync.setSync === 'function' ? sync.setSync.bind(store) : undefined,
     // An L1 hit is as cheap as an in-process read: building the full key would be a large part of it.
     memoKeys: inProcess || l1 !== undefined,
@@ -97,8 +129,23 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
       send,
       raw ? undefined : settings.meta,
       caps.ttlPrecisionMs > 1 ? caps.ttlPrecisionMs : 0,
+      settings.basePrefix,
     ),
     tiered: l1 !== undefined,
+    tags,
+    readChecked: raw ? async (full) => open(full, await store.get(full)) : (full) => tags.get(full),
+    readManyChecked: raw
+      ? async (fulls) => {
+          const read = await (store.getMany ? store.getMany(fulls) : Promise.all(fulls.map((full) => store.get(full))));
+          return Promise.all(read.map((payload, i) => open(fulls[i] as string, payload)));
+        }
+      : (fulls) => tags.getMany(fulls),
+    checked: raw
+      ? (payloads) =>
+          payloads.some((payload) => envelopeText(payload) !== undefined)
+            ? Promise.all(payloads.map((payload) => open('', payload)))
+            : payloads
+      : (payloads) => tags.check(payloads),
   };
   return binding;
 }

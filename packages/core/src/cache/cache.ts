@@ -4,6 +4,8 @@ import type { L1Description, StoreDescription } from '../contract/store-descript
 import { rateLimitHost } from '../rate-limit/host';
 import { RateLimiter } from '../rate-limit/limiter';
 import type { RateLimiterOptions } from '../rate-limit/options';
+import { type InvalidateTagsOptions, invalidateTags } from '../tags/invalidate';
+import { normalizeTags, unionTags } from '../tags/tag-policy';
 import { booleanHit, countHit, operationChannel, rememberHit, traceOperation, valueHit } from '../util/tracing';
 import { assertKey, assertNamespace, LOCK_KEY_PREFIX, withSeparator } from '../values/key-policy';
 import type { Ttl } from '../values/ttl';
@@ -22,6 +24,7 @@ import { type RememberResult, rememberWithStatus } from './remember-status';
 import { tracedBatch, tracedKey, tracedRemember } from './traced-calls';
 import type { View } from './view';
 
+export type { InvalidateTagsOptions } from '../tags/invalidate';
 export type { CacheOptions, CacheViewOptions, RememberOptions, WithLockOptions } from './options';
 export type { RememberResult } from './remember-status';
 
@@ -308,6 +311,28 @@ export class Cache {
     return this.#share(this.#view.namespace(withSeparator(name)));
   }
 
+  /**
+   * A view of this cache whose writes (`set`, `setMany`, `add`, `forever`, `remember`...) carry
+   * `tags` besides this view's own (order and duplicates do not matter; `InvalidTagError` for a
+   * bad one). Reads check an entry's tags through any view. See the core README "Tags".
+   */
+  tags(tags: readonly string[]): Cache {
+    return this.#share(this.#view.withTags(unionTags(this.#view.tags, normalizeTags(tags))));
+  }
+
+  /**
+   * Invalidates every entry carrying one of `tags`, on every instance: hard (default) they read as
+   * misses once this resolves; `soft` they are stale, served only by `remember` with `grace` while
+   * it refreshes. Rejects on backend errors whatever `onError` says.
+   */
+  invalidateTags(tags: readonly string[], options?: InvalidateTagsOptions): Promise<void> {
+    if (operationChannel.hasSubscribers)
+      return traceOperation(this.#engine, 'invalidateTags', 0, undefined, undefined, () =>
+        invalidateTags(this.#engine, this.#view, tags, options),
+      );
+    return invalidateTags(this.#engine, this.#view, tags, options);
+  }
+
   /** Deletes every key under this cache's prefix and nothing else; refuses (ConfigError) when the prefix is empty. */
   clear(): Promise<void> {
     if (operationChannel.hasSubscribers)
@@ -342,6 +367,11 @@ export class Cache {
   /** The L1 in front of the store (entries, bytes, bounds, invalidation mode and state), or `undefined` without one. */
   describeL1(): Promise<L1Description | undefined> {
     return this.#engine.describeL1();
+  }
+
+  /** Resolves when every live instance's L1 on this store has processed this process's invalidations sent before the call, or stopped serving (at once without an L1); `BackendError` `E_L1_BARRIER` when that cannot be known. */
+  async syncL1(): Promise<void> {
+    await (await this.#engine.ready()).reads.barrier();
   }
 
   /** Stops the L1 (empties it and closes its invalidation connections), leaving the store open; `close()` does it too. */

@@ -1,22 +1,16 @@
-import {
-  BackendError,
-  ConfigError,
-  describe,
-  isLarderError,
-  type LarderError,
-  ValueTooLargeError,
-} from '../contract/errors';
-import type { CacheStore, Payload, TtlMs } from '../contract/store';
+import { BackendError, ConfigError, describe, isLarderError, type LarderError } from '../contract/errors';
+import type { CacheStore, TtlMs } from '../contract/store';
 import type { L1Description, StoreDescription } from '../contract/store-description';
 import { type ResolvedL1Options, resolveL1Options } from '../l1/options';
 import { SingleFlight } from '../util/single-flight';
 import type { CacheTier } from '../util/tracing';
-import { type Codec, jsonCodec, payloadBytes } from '../values/codec';
-import { GraceCopies, type GracedEntry, isLivePayload, storedEntry } from '../values/entry';
-import { bodyOf, type EntryMeta, metaOf, withMeta } from '../values/entry-meta';
+import { type Codec, jsonCodec } from '../values/codec';
+import { GraceCopies, type GracedEntry } from '../values/entry';
+import { EntryCodec } from '../values/entry-codec';
+import { metaOf } from '../values/entry-meta';
 import { checkKeyBytes, FullKeyMemo, toFullKey, withSeparator } from '../values/key-policy';
 import { parseTtl, type Ttl } from '../values/ttl';
-import { isInputError, rawValueSize } from '../values/value-policy';
+import { isInputError } from '../values/value-policy';
 import { type Binding, bindStore, limit } from './binding';
 import { CacheEmitter, type CacheEventName, type CacheListener, type CacheStats } from './events';
 import type { LockBackend } from './operations/lock';
@@ -41,6 +35,7 @@ export class Engine {
   readonly #traceKeys: boolean;
   readonly #basePrefix: string;
   readonly #codec: Codec;
+  readonly #values: EntryCodec;
   readonly #defaultTtlMs: TtlMs;
   readonly #configuredTimeoutMs: number;
   readonly #l1Options: ResolvedL1Options | undefined;
@@ -76,6 +71,11 @@ export class Engine {
     this.#basePrefix = withSeparator(given);
     this.#root = new View(this.#basePrefix, '', onError);
     this.#codec = options.codec ?? jsonCodec;
+    this.#values = new EntryCodec(
+      this.#codec,
+      () => this.#binding,
+      () => this.driver,
+    );
     this.#defaultTtlMs = options.ttl === undefined ? undefined : parseTtl(options.ttl);
     this.#configuredTimeoutMs = options.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseTtl(options.timeout);
     this.#l1Options = options.l1 === undefined ? undefined : resolveL1Options(options.l1);
@@ -210,58 +210,10 @@ export class Engine {
     return wrapped;
   }
 
-  /**
-   * Encodes a value (or checks a raw one) as its stored entry (see `storedEntry`), with the entry's
-   * metadata header for the JSON codec (written now, kept `storeTtlMs`: see `entry-meta.ts`), and
-   * checks its size; throws input errors.
-   */
-  encode(key: string, value: unknown, storeTtlMs: TtlMs, stamp = true): Payload {
-    const binding = this.#binding;
-    const max = binding?.maxValueBytes ?? Number.POSITIVE_INFINITY;
-    const entry = storedEntry(value);
-    if (binding?.raw) {
-      if (binding.storeChecksValues) return entry as Payload;
-      const size = rawValueSize(entry, key, max);
-      if (size > max) throw new ValueTooLargeError(key, size, max, binding.driver);
-      return entry as Payload;
-    }
-    const encoded = this.#codec.encode(entry, key);
-    const payload = stamp && this.#codec === jsonCodec ? withMeta(encoded, storeTtlMs, Date.now()) : encoded;
-    // A UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no byte count.
-    if (payload.length * 3 > max || typeof payload !== 'string') {
-      const size = payloadBytes(payload);
-      if (size <= max) return payload;
-      // The limit is the value's: a value that fits is stored without its metadata header.
-      const bare = payloadBytes(encoded);
-      if (bare > max) throw new ValueTooLargeError(key, bare, max, this.driver);
-      return encoded;
-    }
-    return payload;
+  /** Encodes values into stored payloads and back (codec, entry model, metadata header). */
+  get values(): EntryCodec {
+    return this.#values;
   }
-
-  /** The owner token of a lock as the store keeps it (encoded like a value, so every driver stores it). */
-  encodeOwner(owner: string, key: string): Payload {
-    return this.#binding?.raw ? owner : this.#codec.encode(owner, key);
-  }
-
-  /** Decodes a payload into its stored entry (a graced entry stays wrapped; see `entry.ts`). */
-  readonly decode = (payload: Payload, key: string): unknown =>
-    this.#binding?.raw ? payload : this.#codec.decode(this.#codec === jsonCodec ? bodyOf(payload) : payload, key);
-
-  /** For `has`: whether a read of this payload would find a value (see `isLivePayload`). */
-  readonly isLive = (payload: Payload, key: string): boolean =>
-    this.#binding?.raw
-      ? isLivePayload(payload, undefined, key)
-      : isLivePayload(this.#codec === jsonCodec ? bodyOf(payload) : payload, this.#codec, key);
-
-  /** A payload without its metadata header: what `encode(key, value, ttl, false)` gives for the value it holds. */
-  body(payload: Payload): Payload {
-    return this.#binding?.raw || this.#codec !== jsonCodec ? payload : bodyOf(payload);
-  }
-
-  /** The metadata header of a payload read from the store (JSON codec only), else `undefined`. */
-  readonly meta = (payload: Payload): EntryMeta | undefined =>
-    this.#binding?.raw || this.#codec !== jsonCodec ? undefined : metaOf(payload);
 
   /** Whether an L1 is in front of the store (known once the store is). */
   get tiered(): boolean {
@@ -397,7 +349,7 @@ export class Engine {
       codec: this.#codec,
       timeoutMs: this.#configuredTimeoutMs,
       l1: this.#l1Options,
-      decode: this.decode,
+      decode: this.#values.decode,
       meta: this.#codec === jsonCodec ? metaOf : undefined,
     });
     this.#binding = binding;

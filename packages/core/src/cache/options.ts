@@ -26,6 +26,8 @@ export interface RememberOptions {
   grace?: Ttl;
   /** Cross-process single-flight: on a miss only the holder of the key's lock (reserved `__larder:remember:` namespace) runs the loader; others wait for its value (`ttl` of the lock, `wait` before running the loader themselves; both @default '10s'). */
   lock?: boolean | { ttl?: Ttl; wait?: Ttl };
+  /** Tags the stored value carries, with the cache view's own (`Cache.tags`); their versions are read before the loader runs (core README "Tags"). */
+  tags?: readonly string[];
 }
 
 /** Options of `withLock`. */

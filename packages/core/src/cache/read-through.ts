@@ -2,9 +2,11 @@ import type { Payload } from '../contract/store';
 import type { L1Description } from '../contract/store-description';
 import type { L1Entry } from '../l1/entries';
 import type { FillLife, L1Tier, L1Token } from '../l1/tier';
+import { stampOf, type TaggedWrite } from '../tags/tag-policy';
 import { copyOut } from '../values/clone';
 import { freshValue, isFresh, isGraced } from '../values/entry';
-import type { EntryMeta } from '../values/entry-meta';
+import { type EntryMeta, markOf } from '../values/entry-meta';
+import { TAG_KEY_PREFIX } from '../values/key-policy';
 
 /** Decodes a payload into its stored entry (a graced entry stays wrapped). */
 export type Decode = (payload: Payload, key: string) => unknown;
@@ -36,6 +38,7 @@ export class ReadThrough {
   readonly #send: (full: string) => Promise<Payload | undefined>;
   readonly #meta: ReadMeta | undefined;
   readonly #slackMs: number;
+  readonly #tagPrefix: string;
   /** Times the L1 answered (a value, or `has`), for tracing. */
   #answers = 0;
 
@@ -52,7 +55,9 @@ export class ReadThrough {
     send: (full: string) => Promise<Payload | undefined>,
     meta: ReadMeta | undefined,
     slackMs = 0,
+    basePrefix = '',
   ) {
+    this.#tagPrefix = `${basePrefix}${TAG_KEY_PREFIX}`;
     this.#l1 = l1;
     this.#decode = decode;
     this.#send = send;
@@ -143,7 +148,8 @@ export class ReadThrough {
     try {
       decoded = payload === undefined ? undefined : decode(payload, key);
     } finally {
-      const kept = decoded === undefined ? undefined : payload;
+      // A tagged entry found invalidated (stale, or gone) is never kept.
+      const kept = decoded === undefined || markOf(payload as Payload) !== undefined ? undefined : payload;
       this.#l1?.fill(token, kept, decoded, kept === undefined ? undefined : this.#lifeOf(kept));
     }
     return decoded;
@@ -176,11 +182,12 @@ export class ReadThrough {
     value: unknown,
     storeTtlMs: number | undefined,
     sentAt: number,
+    tagged?: TaggedWrite,
   ): void {
     const l1 = this.#l1;
     if (l1 === undefined) return;
     const expiresAt = storeTtlMs === undefined ? undefined : sentAt + storeTtlMs - this.#slackMs;
-    l1.wrote(token, full, payload, value, { expiresAt, writtenAt: sentAt });
+    l1.wrote(token, full, payload, value, { expiresAt, writtenAt: sentAt, tags: tagged?.keys, epoch: tagged?.epoch });
   }
 
   /** `wrote` for a batch sent at `sentAt` with one TTL: `tokens`, `entries` (full key, payload) and `values` aligned. */
@@ -190,15 +197,35 @@ export class ReadThrough {
     values: readonly unknown[],
     storeTtlMs: number | undefined,
     sentAt: number,
+    tagged?: TaggedWrite,
   ): void {
     const l1 = this.#l1;
     if (l1 === undefined) return;
     l1.announce(entries.map(([full]) => full));
     const expiresAt = storeTtlMs === undefined ? undefined : sentAt + storeTtlMs - this.#slackMs;
+    const life = { expiresAt, writtenAt: sentAt, tags: tagged?.keys, epoch: tagged?.epoch };
     for (let i = 0; i < entries.length; i++) {
       const [, payload] = entries[i] as readonly [string, Payload];
-      l1.fill(tokens[i], payload, values[i], { expiresAt, writtenAt: sentAt });
+      l1.fill(tokens[i], payload, values[i], life);
     }
+  }
+
+  /** The L1's tag epoch (0 without one): read before a tagged write reads its versions (see `TaggedWrite`). */
+  tagEpoch(): number {
+    return this.#l1?.tagEpoch ?? 0;
+  }
+
+  /**
+   * This process invalidated the tags of the counters `keys`: the L1 drops their entries and tells
+   * other instances; with `wait`, it then waits for the L1's fleet barrier (every live instance
+   * dropped its copies or stopped serving its L1). Soft invalidations wait too: an L1 elsewhere
+   * that still held the entry would serve it as fresh, not as graced.
+   */
+  async tagsInvalidated(keys: readonly string[], wait: boolean): Promise<void> {
+    const l1 = this.#l1;
+    if (l1 === undefined) return;
+    l1.tagsInvalidated(keys);
+    if (wait) await l1.barrier();
   }
 
   /** How long the L1 may keep `payload` read from the store: until its expiry there (see `FillLife`). */
@@ -209,7 +236,9 @@ export class ReadThrough {
     // the store is unknown; the L1 TTL bounds the copy, as before entries carried it.
     if (meta === undefined) return undefined;
     const expiresAt = meta.expiresAt === undefined ? undefined : meta.expiresAt - this.#slackMs;
-    return { expiresAt, writtenAt: meta.writtenAt };
+    const stamp = stampOf(payload);
+    if (stamp === undefined) return { expiresAt, writtenAt: meta.writtenAt };
+    return { expiresAt, writtenAt: meta.writtenAt, tags: stamp.tags.map((tag) => this.#tagPrefix + tag) };
   }
 
   /** A write or delete of `full` reached the store (or failed: it may have landed): drop it from the L1 and tell other instances. */
@@ -235,6 +264,11 @@ export class ReadThrough {
   /** The L1's description, or `undefined` without one. */
   describe(): L1Description | undefined {
     return this.#l1?.describe();
+  }
+
+  /** Resolves when every live instance's L1 has processed this process's earlier invalidations (see `L1Tier.barrier`); at once without an L1. */
+  barrier(): Promise<void> {
+    return this.#l1?.barrier() ?? Promise.resolve();
   }
 
   /** Stops the L1 (empties it, closes its invalidation connections). */

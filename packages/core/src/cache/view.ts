@@ -15,15 +15,22 @@ export class View {
     readonly path: string,
     /** Whether failed backend calls reject (`throw`) or read as misses (`miss`). */
     readonly onError: 'throw' | 'miss',
+    /** Tags every write through this view carries (`Cache.tags`), normalized; `undefined`: none. */
+    readonly tags: readonly string[] | undefined = undefined,
   ) {}
 
   /** The view of the namespace `segment` (already ending with the separator) under this one. */
   namespace(segment: string): View {
-    return new View(`${this.prefix}${segment}`, `${this.path}${segment}`, this.onError);
+    return new View(`${this.prefix}${segment}`, `${this.path}${segment}`, this.onError, this.tags);
   }
 
   /** This view with another error policy (same keys). */
   withOnError(onError: 'throw' | 'miss'): View {
-    return onError === this.onError ? this : new View(this.prefix, this.path, onError);
+    return onError === this.onError ? this : new View(this.prefix, this.path, onError, this.tags);
+  }
+
+  /** This view whose writes carry `tags` (normalized, and with this view's own). */
+  withTags(tags: readonly string[] | undefined): View {
+    return new View(this.prefix, this.path, this.onError, tags);
   }
 }

@@ -25,6 +25,7 @@ export interface LarderErrorCodes {
   E_SERIALIZATION: SerializationError;
   E_VALUE_TOO_LARGE: ValueTooLargeError;
   E_INVALID_ARGUMENT: InvalidArgumentError;
+  E_INVALID_TAG: InvalidTagError;
   E_UNSUPPORTED_OPERATION: UnsupportedOperationError;
   E_DRIVER_NOT_FOUND: DriverNotFoundError;
   E_CONFIG: ConfigError;
@@ -101,6 +102,16 @@ export class InvalidArgumentError extends LarderError {
     readonly argument: string,
   ) {
     super('E_INVALID_ARGUMENT', message);
+  }
+}
+
+/** A tag is not a non-empty string of at most 256 characters without control characters, or an entry has more than 64 tags. */
+export class InvalidTagError extends LarderError {
+  constructor(
+    message: string,
+    readonly tag: unknown,
+  ) {
+    super('E_INVALID_TAG', message);
   }
 }
 

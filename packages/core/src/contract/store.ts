@@ -106,6 +106,20 @@ export interface CacheStore {
    * (`undefined` = absent or expired); returns true if stored. The new value gets `ttlMs`.
    */
   compareAndSet?(key: string, expected: Payload | undefined, payload: Payload, ttlMs: TtlMs): Promise<boolean>;
+  /**
+   * Tags, one round trip: the payload of `key` and, when it is a tagged entry, the counters of the
+   * tags its tag section names (counter key `tagPrefix + tag`, in the section's order; see the core
+   * README "Tags"). A store without it is read with `get`, then `getMany` of the counters.
+   */
+  getWithTags?(key: string, tagPrefix: string): Promise<TaggedRead>;
+  /**
+   * Tags: each counter's current value; a missing one is created at `starts[i]`. Every counter's
+   * expiry is made at least `ttlMs` from now and never shortened (`undefined`: no expiry). Atomic
+   * per counter. A store without it: `add`, `get` and `touch` per counter (a `touch` may shorten).
+   */
+  tagVersions?(keys: readonly string[], starts: readonly number[], ttlMs: TtlMs): Promise<number[]>;
+  /** Tags: atomically adds `delta` to each counter that exists; a missing counter stays missing. */
+  bumpTags?(keys: readonly string[], delta: number): Promise<void>;
   /** Lists the keys starting with `prefix` (a store that cannot has no `keys`). */
   keys?(prefix: string): AsyncIterable<string>;
   /** Deletes every key starting with `prefix`, and nothing else. `prefix` is never empty. */
@@ -119,6 +133,9 @@ export interface CacheStore {
   /** One rate-limit decision about `key`, atomic, in one round trip, on the store's clock; UnsupportedOperationError for an algorithm it cannot run exactly. */
   rateLimit?(key: string, request: RateLimitRequest): Promise<RateLimitReply>;
 }
+
+/** What `getWithTags` answers: the payload, and the tag counters its entry names (empty when untagged or absent). */
+export type TaggedRead = readonly [Payload | undefined, readonly (Payload | undefined)[]];
 
 /** What a driver factory receives besides its own config. */
 export interface DriverContext {

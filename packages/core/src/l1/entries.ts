@@ -14,6 +14,8 @@ export interface L1Entry {
   readonly writtenAt?: number;
   /** Counted size in bytes (key + payload). */
   readonly bytes: number;
+  /** The counter keys of the entry's tags (tagged entries only). */
+  readonly tags?: readonly string[];
 }
 
 /** A slot of the recency list. */
@@ -97,6 +99,11 @@ export class L1Entries {
     this.#map.delete(key);
     this.#unlink(slot);
     this.#bytes -= slot.entry.bytes;
+  }
+
+  /** Calls `fn` with each key and entry held (no recency or expiry change). */
+  each(fn: (key: string, entry: L1Entry) => void): void {
+    for (const [key, slot] of this.#map) fn(key, slot.entry);
   }
 
   /** Drops every key starting with `prefix`. */

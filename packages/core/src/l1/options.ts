@@ -14,6 +14,8 @@ export interface L1Options {
   invalidation?: InvalidationMode;
   /** `redis://` URL of the bus (`CACHE_BUS_URL`). */
   busUrl?: string;
+  /** How long the L1 serves after its last successful lease renewal began (renewed every third of it while the channel is up); the longest a hard invalidation waits for a silent instance. @default '2s' */
+  lease?: Ttl;
 }
 
 /** `L1Options` validated, with defaults (the mode is settled once the store is known). */
@@ -23,11 +25,13 @@ export interface ResolvedL1Options {
   ttlMs: number;
   invalidation: InvalidationMode | undefined;
   busUrl: string | undefined;
+  leaseMs: number;
 }
 
 export const DEFAULT_L1_MAX_ENTRIES = 10_000;
 export const DEFAULT_L1_MAX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_L1_TTL_MS = 60_000;
+export const DEFAULT_L1_LEASE_MS = 2_000;
 const MODES: readonly InvalidationMode[] = ['tracking', 'bus', 'none'];
 const UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
@@ -67,5 +71,7 @@ export function resolveL1Options(options: L1Options): ResolvedL1Options {
   if (invalidation === 'bus' && options.busUrl === undefined) {
     throw new ConfigError("l1.invalidation 'bus' needs l1.busUrl (CACHE_BUS_URL)", 'l1.busUrl');
   }
-  return { maxEntries, maxBytes, ttlMs, invalidation, busUrl: options.busUrl };
+  const leaseMs = options.lease === undefined ? DEFAULT_L1_LEASE_MS : parseTtl(options.lease);
+  if (leaseMs < 30) throw new ConfigError(`l1.lease must be at least 30ms, got ${describe(options.lease)}`, 'l1.lease');
+  return { maxEntries, maxBytes, ttlMs, invalidation, busUrl: options.busUrl, leaseMs };
 }

@@ -1,8 +1,11 @@
 import { ConfigError } from '../contract/errors';
 import type { InvalidationOptions, InvalidationSource } from '../contract/invalidation';
 import type { CacheStore } from '../contract/store';
+import { Fences } from './fence';
+import { type FleetBackend, FleetStore } from './fleet-store';
+import { L1Lease } from './lease';
 import type { ResolvedL1Options } from './options';
-import { L1Tier } from './tier';
+import { type L1Fleet, L1Tier } from './tier';
 
 /** The package that provides the bus client (it needs ioredis; core imports no client). */
 export const BUS_PACKAGE = '@larder/redis';
@@ -20,7 +23,7 @@ const importBus: BusImporter = () => import(BUS_PACKAGE);
 export function createL1Tier(
   options: ResolvedL1Options,
   store: CacheStore,
-  names: { store: string; prefix: string; keepsDecoded: boolean },
+  names: { store: string; prefix: string; keepsDecoded: boolean; tagPrefix?: string },
   importer: BusImporter = importBus,
 ): L1Tier {
   const driver = store.driver ?? 'unknown';
@@ -41,7 +44,27 @@ export function createL1Tier(
     mode = 'bus';
     source = store.invalidation?.('bus', sourceOptions) ?? lazyBus(importer, sourceOptions);
   }
-  return new L1Tier(options, mode ?? 'none', source, names.store, driver, names.keepsDecoded);
+  const fleet =
+    typeof store.compareAndSet === 'function' && source !== undefined
+      ? (tier: L1Tier) => createFleet(tier, store as FleetBackend, source as InvalidationSource, names.prefix, options)
+      : undefined;
+  return new L1Tier(options, mode ?? 'none', source, names.store, driver, names.keepsDecoded, names.tagPrefix, fleet);
+}
+
+/** The lease and fences of `tier` (docs/architecture.md "The barrier"): the bus announces keys by publishing them, tracking by the store write. */
+function createFleet(
+  tier: L1Tier,
+  store: FleetBackend,
+  source: InvalidationSource,
+  prefix: string,
+  options: ResolvedL1Options,
+): L1Fleet {
+  const publish = source.mode === 'bus' ? (keys: readonly string[]) => source.publish?.({ keys }) : undefined;
+  const fleetStore = new FleetStore(store, prefix, options.leaseMs, publish);
+  const lease = new L1Lease(fleetStore, options.leaseMs, () => tier.flush());
+  // On the bus, a fence published while the bus is down is dropped, like the invalidations before it.
+  const blocked = () => (publish !== undefined && !tier.channelUp ? 'the bus is down' : undefined);
+  return { lease, fences: new Fences(fleetStore, lease, options.leaseMs, blocked), root: fleetStore.root };
 }
 
 /** A bus source that loads `larderBus` on `start` (down until it is loaded and connected). */

@@ -4,16 +4,30 @@ import type { L1Description } from '../contract/store-description';
 import { publishTopology } from '../util/tracing';
 import { type CopyTarget, copyInto } from '../values/clone';
 import { L1Entries, type L1Entry } from './entries';
+import type { Fences } from './fence';
+import type { L1Lease } from './lease';
 import type { ResolvedL1Options } from './options';
 
 /** A read (or this process's write) in flight through the L1: kept only if no invalidation or flush of its key came first. */
-export type L1Token = { readonly key: string; readonly write?: true; echoed?: true };
+export type L1Token = { readonly key: string; readonly write?: true; echoed?: true; readonly epoch: number };
 
 /** How long a fill may be kept and when its entry was written (both from the entry's metadata, when known). */
 export interface FillLife {
   /** Epoch ms when the store drops the entry (an absolute time: computing it twice must not stretch it); `undefined`: the L1's own TTL is the only bound. */
   readonly expiresAt: number | undefined;
   readonly writtenAt: number | undefined;
+  /** The counter keys of the entry's tags (tagged entries only). */
+  readonly tags?: readonly string[];
+  /** The tag epoch (`L1Tier.tagEpoch`) when the entry's tag versions were read, if before the token was taken. */
+  readonly epoch?: number;
+}
+
+/** The lease and fences of an L1 whose store can hold them (see `barrier`). */
+export interface L1Fleet {
+  readonly lease: L1Lease;
+  readonly fences: Fences;
+  /** Keys under this prefix are the fleet's own (leases, fences, acknowledgements), never entries. */
+  readonly root: string;
 }
 
 const UNBOUNDED: FillLife = { expiresAt: undefined, writtenAt: undefined };
@@ -36,6 +50,13 @@ export class L1Tier {
   #hits = 0;
   #flushes = 0;
   #closed = false;
+  /** Counted up by every tag invalidation: a tagged fill whose versions were read in an earlier epoch is not kept. */
+  #tagEpoch = 0;
+  /** Full keys of the tagged entries, by counter key (pruned by `#reindex`). */
+  readonly #byTag = new Map<string, Set<string>>();
+  #indexed = 0;
+  readonly #fleet: L1Fleet | undefined;
+  readonly #lease: L1Lease | undefined;
 
   constructor(
     readonly options: ResolvedL1Options,
@@ -45,28 +66,52 @@ export class L1Tier {
     readonly driver: string,
     /** Keep decoded values (copied in once, copied out on each hit) rather than payloads: true for the JSON codec, whose round trip the copy reproduces. */
     readonly keepsDecoded = true,
+    /** Where the store's tag counters live (`<prefix>__larder:tag:`): a change of one drops the entries carrying its tag. */
+    readonly tagPrefix: string | undefined = undefined,
+    /** With a channel and a store that has compareAndSet: the lease the L1 serves under and the fences of `barrier`. */
+    fleet?: (tier: L1Tier) => L1Fleet,
   ) {
     this.entries = new L1Entries(options.maxEntries, options.maxBytes);
     this.#ttlMs = options.ttlMs;
     this.#up = source === undefined;
+    this.#fleet = source === undefined ? undefined : fleet?.(this);
+    this.#lease = this.#fleet?.lease;
+    const root = this.#fleet?.root;
     source?.start({
       onKeys: (keys, local) => {
-        for (const key of keys) this.#heard(key, local === true);
+        for (const key of keys) {
+          if (root !== undefined && key.startsWith(root)) this.#fleet?.fences.heard(key);
+          else this.#heard(key, local === true);
+        }
       },
       onFlush: (prefix) => (prefix === undefined ? this.flush() : this.invalidatePrefix(prefix)),
       onState: (up) => this.#state(up),
     });
   }
 
-  /** True while the L1 answers (its invalidation channel is up). */
+  /** True while the L1 answers (its invalidation channel is up and, in a fleet, its lease holds). */
   get up(): boolean {
+    return this.#up && (this.#lease === undefined || this.#lease.holds());
+  }
+
+  /** True while the invalidation channel is up (the lease aside). */
+  get channelUp(): boolean {
     return this.#up;
   }
 
-  /** The live entry of `full`, else `undefined` (always `undefined` while down). */
+  /** The live entry of `full`, else `undefined` (always `undefined` while down or while the lease does not hold). */
   get(full: string): L1Entry | undefined {
-    if (!this.#up) return undefined;
+    if (!this.up) return undefined;
     return this.entries.get(full, Date.now());
+  }
+
+  /**
+   * Resolves when every live instance sharing the store (each process with an L1 on it) has
+   * processed every invalidation this process sent before the call, or has stopped serving its L1
+   * (docs/architecture.md "The barrier"). At once without a channel or without a fleet.
+   */
+  barrier(): Promise<void> {
+    return this.#fleet?.fences.barrier() ?? Promise.resolve();
   }
 
   /** Counts a hit answered by the L1. */
@@ -81,12 +126,12 @@ export class L1Tier {
 
   /** Registers a read of `full` before the store call; `undefined` while down or while this process writes the key (nothing will be kept). */
   begin(full: string): L1Token | undefined {
-    if (!this.#up) return undefined;
+    if (!this.up) return undefined;
     let token = this.#pending.get(full);
     // A read racing this process's write may answer the old value: only the write fills.
     if (token?.write) return undefined;
     if (token === undefined) {
-      token = { key: full };
+      token = { key: full, epoch: this.#tagEpoch };
       this.#pending.set(full, token);
     }
     return token;
@@ -100,8 +145,8 @@ export class L1Tier {
    */
   beginWrite(full: string): L1Token | undefined {
     this.invalidate(full);
-    if (!this.#up) return undefined;
-    const token: L1Token = { key: full, write: true };
+    if (!this.up) return undefined;
+    const token: L1Token = { key: full, write: true, epoch: this.#tagEpoch };
     this.#pending.set(full, token);
     return token;
   }
@@ -117,7 +162,13 @@ export class L1Tier {
     const full = token.key;
     if (this.#pending.get(full) !== token) return;
     this.#pending.delete(full);
-    if (payload === undefined || !this.#up) return;
+    if (payload === undefined || !this.up) return;
+    const tags = life.tags;
+    if (tags !== undefined && tags.length > 0) {
+      // A tag invalidated since its versions were read: the copy may be stale.
+      const epoch = this.#tagEpoch;
+      if (token.epoch !== epoch || (life.epoch !== undefined && life.epoch !== epoch)) return;
+    }
     const now = Date.now();
     const expiresAt = life.expiresAt === undefined ? now + this.#ttlMs : Math.min(life.expiresAt, now + this.#ttlMs);
     if (expiresAt <= now) return;
@@ -133,7 +184,68 @@ export class L1Tier {
       expiresAt,
       writtenAt: life.writtenAt,
       bytes: size + full.length * 2 + ENTRY_OVERHEAD,
+      tags,
     });
+    if (tags !== undefined && tags.length > 0) this.#index(full, tags);
+  }
+
+  /** The current tag epoch (see `FillLife.epoch`). */
+  get tagEpoch(): number {
+    return this.#tagEpoch;
+  }
+
+  /** The counters `keys` of tags changed (here or elsewhere): the entries carrying them are dropped, tagged reads in flight are not kept. */
+  tagsChanged(keys: readonly string[]): void {
+    this.#tagEpoch++;
+    for (const key of keys) {
+      const fulls = this.#byTag.get(key);
+      if (fulls === undefined) continue;
+      this.#byTag.delete(key);
+      this.#indexed -= fulls.size;
+      for (const full of fulls) if (this.entries.peek(full)?.tags?.includes(key)) this.entries.delete(full);
+    }
+  }
+
+  /** This process invalidated the tags of the counters `keys`: dropped here at once, then other instances are told (the bus; tracking sees the counters change). */
+  tagsInvalidated(keys: readonly string[]): void {
+    this.tagsChanged(keys);
+    this.source?.publish?.({ keys });
+  }
+
+  #index(full: string, tags: readonly string[]): void {
+    for (const tag of tags) {
+      let fulls = this.#byTag.get(tag);
+      if (fulls === undefined) {
+        fulls = new Set();
+        this.#byTag.set(tag, fulls);
+      }
+      if (!fulls.has(full)) {
+        fulls.add(full);
+        this.#indexed++;
+      }
+    }
+    // Evicted and dropped entries stay in the index until it is rebuilt: bounded by the entries held.
+    if (this.#indexed > 2 * this.options.maxEntries + 1024) this.#reindex();
+  }
+
+  #reindex(): void {
+    this.#byTag.clear();
+    this.#indexed = 0;
+    const held: [string, readonly string[]][] = [];
+    this.entries.each((full, entry) => {
+      if (entry.tags !== undefined && entry.tags.length > 0) held.push([full, entry.tags]);
+    });
+    for (const [full, tags] of held) {
+      for (const tag of tags) {
+        let fulls = this.#byTag.get(tag);
+        if (fulls === undefined) {
+          fulls = new Set();
+          this.#byTag.set(tag, fulls);
+        }
+        fulls.add(full);
+        this.#indexed++;
+      }
+    }
   }
 
   /**
@@ -188,6 +300,9 @@ export class L1Tier {
   flush(): void {
     this.entries.clear();
     this.#pending.clear();
+    this.#byTag.clear();
+    this.#indexed = 0;
+    this.#tagEpoch++;
     this.#flushes++;
     publishTopology({ store: this.store, driver: this.driver, event: 'l1-flushed' });
   }
@@ -201,7 +316,7 @@ export class L1Tier {
       maxBytes: this.options.maxBytes,
       ttlMs: this.#ttlMs,
       invalidation: this.mode,
-      state: this.#up ? 'up' : 'down',
+      state: this.up ? 'up' : 'down',
       hits: this.#hits,
       flushes: this.#flushes,
     };
@@ -214,11 +329,17 @@ export class L1Tier {
     this.#up = false;
     this.entries.clear();
     this.#pending.clear();
+    await this.#lease?.close();
     await this.source?.close();
   }
 
   /** An invalidation of `full` from the channel: dropped; a local one is the echo a write of this L1 in flight expects once (its fill stands). */
   #heard(full: string, local: boolean): void {
+    const tagPrefix = this.tagPrefix;
+    if (tagPrefix !== undefined && full.startsWith(tagPrefix)) {
+      this.tagsChanged([full]);
+      return;
+    }
     const token = this.#pending.get(full);
     if (local && token?.write && !token.echoed) {
       token.echoed = true;
@@ -232,7 +353,11 @@ export class L1Tier {
     if (this.#closed || up === this.#up) return;
     this.#up = up;
     // Down: whatever was kept may miss invalidations from now on; nothing is kept until it is up
-    // again (reads in flight are cancelled too), so coming back up starts from empty.
-    if (!up) this.flush();
+    // again (reads in flight are cancelled too), so coming back up starts from empty. The lease
+    // is renewed only while the channel is up: a new epoch once it is.
+    if (!up) {
+      this.flush();
+      this.#lease?.stop();
+    } else this.#lease?.start();
   }
 }

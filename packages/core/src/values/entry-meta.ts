@@ -1,4 +1,5 @@
 import type { Payload, TtlMs } from '../contract/store';
+import type { Codec } from './codec';
 
 /**
  * Entry metadata: when an entry was written and when the store drops it, carried in a header in
@@ -11,6 +12,15 @@ import type { Payload, TtlMs } from '../contract/store';
  */
 export const META_MARK = '\u0001';
 const MARK_CODE = 1;
+/**
+ * A tagged entry's tag section follows its header: `\u0002<tag>\u0003<version>\u0004<tag>...\u0002`
+ * (tags hold no control characters, so the marks are unambiguous; `tags/tag-section.ts`). A read
+ * checking it hands it on with `\u0005` (soft-invalidated) or `\u0006` (gone) in place of the opening mark.
+ */
+export const TAGS_MARK = '\u0002';
+const TAGS_CODE = 2;
+const SOFT_CODE = 5;
+const GONE_CODE = 6;
 
 /** What an entry's header says. */
 export interface EntryMeta {
@@ -25,6 +35,58 @@ export function withMeta(payload: Payload, ttlMs: TtlMs, now: number): Payload {
   if (typeof payload !== 'string') return payload;
   const expiry = ttlMs === undefined ? '' : (now + ttlMs).toString(36);
   return `${META_MARK}${now.toString(36)},${expiry}${META_MARK}${payload}`;
+}
+
+/** The tag section of a payload (its text between the marks) and how a read marked it; `undefined` when untagged. */
+export function tagSectionOf(payload: Payload): { text: string; mark: TagMark | undefined } | undefined {
+  // Every read of a JSON-codec entry asks: `headerEnd` inlined for text, the common case.
+  let header = -1;
+  if (typeof payload !== 'string') header = headerEnd(payload);
+  else if (payload.charCodeAt(0) === MARK_CODE) header = payload.indexOf(META_MARK, 1);
+  const start = header > MAX_HEADER ? 0 : header + 1;
+  if (start <= 0) return undefined;
+  const open = typeof payload === 'string' ? payload.charCodeAt(start) : payload[start];
+  if (open !== TAGS_CODE && open !== SOFT_CODE && open !== GONE_CODE) return undefined;
+  const end =
+    typeof payload === 'string' ? payload.indexOf(TAGS_MARK, start + 1) : payload.indexOf(TAGS_CODE, start + 1);
+  if (end < 0) return undefined;
+  const text =
+    typeof payload === 'string'
+      ? payload.slice(start + 1, end)
+      : Buffer.from(payload.buffer, payload.byteOffset + start + 1, end - start - 1).toString('utf8');
+  return { text, mark: open === SOFT_CODE ? 'soft' : open === GONE_CODE ? 'gone' : undefined };
+}
+
+/** What a read found of a tagged entry's tags: `soft` (soft-invalidated: stale), `gone` (hard-invalidated or its state is missing: a miss). */
+export type TagMark = 'soft' | 'gone';
+
+/** How a read marked `payload` (see `marked`), `undefined` when it did not. */
+export function markOf(payload: Payload): TagMark | undefined {
+  const start = headerEnd(payload) + 1;
+  if (start <= 0) return undefined;
+  const code = typeof payload === 'string' ? payload.charCodeAt(start) : payload[start];
+  return code === SOFT_CODE ? 'soft' : code === GONE_CODE ? 'gone' : undefined;
+}
+
+/**
+ * A tagged `payload` as a read hands it on once its tags are checked: marked `soft` (decoded, a
+ * stale entry) or `gone` (decoded, nothing), or as stored (`undefined`: `unmarked`). The mark is
+ * the tag section's opening character, so `unmarked(marked(p, m))` is `p` byte for byte (what
+ * `remember` compares before it overwrites).
+ */
+export function marked(payload: Payload, mark: TagMark | undefined): Payload {
+  const start = headerEnd(payload) + 1;
+  const code = mark === 'soft' ? SOFT_CODE : mark === 'gone' ? GONE_CODE : TAGS_CODE;
+  if (typeof payload === 'string')
+    return `${payload.slice(0, start)}${String.fromCharCode(code)}${payload.slice(start + 1)}`;
+  const copy = Uint8Array.from(payload);
+  copy[start] = code;
+  return copy;
+}
+
+/** `payload` as stored (without a read's mark). */
+export function unmarked(payload: Payload): Payload {
+  return markOf(payload) === undefined ? payload : marked(payload, undefined);
 }
 
 /** The header of `payload` (text, or its UTF-8 bytes as some drivers return it), or `undefined` when it has none (or a malformed one). */
@@ -44,10 +106,32 @@ export function metaOf(payload: Payload): EntryMeta | undefined {
   return { writtenAt, expiresAt };
 }
 
+/**
+ * Decodes `payload` with `codec` in one pass over its header: the body (as given without a
+ * header), nothing for an entry a read marked `gone`, `soft(decoded)` for one marked `soft`.
+ */
+export function decodeEntry(payload: Payload, codec: Codec, key: string, soft: (decoded: unknown) => unknown): unknown {
+  const end = headerEnd(payload);
+  if (end < 0) return codec.decode(payload, key);
+  const open = typeof payload === 'string' ? payload.charCodeAt(end + 1) : payload[end + 1];
+  if (open !== TAGS_CODE && open !== SOFT_CODE && open !== GONE_CODE) {
+    return codec.decode(typeof payload === 'string' ? payload.slice(end + 1) : payload.subarray(end + 1), key);
+  }
+  if (open === GONE_CODE) return undefined;
+  const decoded = codec.decode(bodyOf(payload), key);
+  return open === SOFT_CODE ? soft(decoded) : decoded;
+}
+
 /** `payload` without its header (as given when it has none). */
 export function bodyOf(payload: Payload): Payload {
-  const end = headerEnd(payload);
+  let end = headerEnd(payload);
   if (end < 0) return payload;
+  const open = typeof payload === 'string' ? payload.charCodeAt(end + 1) : payload[end + 1];
+  if (open === TAGS_CODE || open === SOFT_CODE || open === GONE_CODE) {
+    const close =
+      typeof payload === 'string' ? payload.indexOf(TAGS_MARK, end + 2) : payload.indexOf(TAGS_CODE, end + 2);
+    if (close > 0) end = close;
+  }
   return typeof payload === 'string' ? payload.slice(end + 1) : payload.subarray(end + 1);
 }
 

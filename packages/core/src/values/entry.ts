@@ -20,6 +20,22 @@ export interface GracedEntry {
   v: unknown;
 }
 
+/**
+ * The logical expiry of a tagged entry a read found soft-invalidated: stale (`remember` with
+ * `grace` serves it while it refreshes; every other read is a miss). Never stored.
+ */
+export const SOFT_STALE = -1;
+
+/** The entry a soft-invalidated read returns for a decoded entry: stale, whatever its own expiry. */
+export function softStale(decoded: unknown): GracedEntry {
+  return { [GRACE]: SOFT_STALE, v: isGraced(decoded) ? decoded.v : decoded };
+}
+
+/** True for an entry a read found soft-invalidated (see `SOFT_STALE`). */
+export function isSoftStale(entry: GracedEntry): boolean {
+  return entry[GRACE] === SOFT_STALE;
+}
+
 /** True for a graced entry (a decoded value as stored by `remember` with `grace`). */
 export function isGraced(value: unknown): value is GracedEntry {
   return typeof value === 'object' && value !== null && GRACE in value;

@@ -11,6 +11,8 @@ export const RESERVED_KEY_PREFIX = '__larder:';
 export const LOCK_KEY_PREFIX = `${RESERVED_KEY_PREFIX}lock:`;
 /** Sub-prefix of `remember(..., { lock })` keys. */
 export const REMEMBER_LOCK_KEY_PREFIX = `${RESERVED_KEY_PREFIX}remember:`;
+/** Where a tag's version counter lives under the store prefix (`tags/`). */
+export const TAG_KEY_PREFIX = `${RESERVED_KEY_PREFIX}tag:`;
 const UNDERSCORE = 95;
 
 // Node >= 20 has it (ES2024); the TypeScript lib targeted here does not declare it yet.
@@ -47,7 +49,8 @@ export function assertKey(key: unknown): asserts key is string {
 export function toFullKey(prefix: string, key: unknown, maxKeyBytes: number, driver: string): string {
   assertKey(key);
   const full = prefix + key;
-  checkKeyBytes(full, key, maxKeyBytes, driver);
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: only long keys need the byte count.
+  if (full.length * 3 > maxKeyBytes) checkKeyBytes(full, key, maxKeyBytes, driver);
   return full;
 }
 

@@ -26,11 +26,36 @@ export function trackingSource(connection: Connection, options: TrackingOptions)
   let handlers: InvalidationHandlers | undefined;
   let closed = false;
   let up = false;
+  // A fence of the L1 barrier (docs/architecture.md "The barrier") means "every invalidation sent
+  // before me was processed": with several nodes (replicas) it is passed on only once every link
+  // reported it, i.e. after each node applied and announced what came before it in its stream.
+  const fences = new Map<string, Set<TrackingLink>>();
+  const heard = (link: TrackingLink, keys: string[]) => {
+    if (links.length <= 1 || clusters.length > 0) return handlers?.onKeys(keys);
+    const passed: string[] = [];
+    for (const key of keys) {
+      if (!isFence(key)) {
+        passed.push(key);
+        continue;
+      }
+      const seen = fences.get(key) ?? new Set<TrackingLink>();
+      seen.add(link);
+      if (links.every((one) => seen.has(one))) {
+        fences.delete(key);
+        passed.push(key);
+      } else {
+        if (fences.size >= MAX_PENDING_FENCES) fences.clear();
+        fences.set(key, seen);
+      }
+    }
+    if (passed.length > 0) handlers?.onKeys(passed);
+  };
   const events = {
     onKeys: (keys: string[]) => handlers?.onKeys(keys),
     onFlush: () => handlers?.onFlush(),
     onState: () => {
       const now = !closed && links.length > 0 && links.every((link) => link.armed);
+      if (!now) fences.clear();
       if (now === up) return;
       up = now;
       handlers?.onState(now);
@@ -44,12 +69,18 @@ export function trackingSource(connection: Connection, options: TrackingOptions)
     if (closed) return;
     const old = links;
     links = [];
+    fences.clear();
+    // Each link reports its keys as its own (fences are counted per link).
+    const linked = (connect: () => Redis) => {
+      const own = { ...events, onKeys: (keys: string[]) => heard(link, keys) };
+      const link: TrackingLink = new TrackingLink(connect, options.prefix, own);
+      return link;
+    };
     for (const client of clients) {
       if (isCluster(client)) {
-        for (const node of clusterNodes(client))
-          links.push(new TrackingLink(() => nodeCopy(node), options.prefix, events));
+        for (const node of clusterNodes(client)) links.push(linked(() => nodeCopy(node)));
       } else {
-        links.push(new TrackingLink(() => client.duplicate(RESP2) as Redis, options.prefix, events));
+        links.push(linked(() => client.duplicate(RESP2) as Redis));
       }
     }
     events.onState();
@@ -87,6 +118,16 @@ export function trackingSource(connection: Connection, options: TrackingOptions)
       links = [];
     },
   };
+}
+
+/** Fences heard from some links but not all yet; more means links are lagging or gone: forget them (those barriers end with E_L1_BARRIER). */
+const MAX_PENDING_FENCES = 1024;
+const FENCE = '__larder:l1:fence:';
+
+/** A fence key of the L1 barrier (`<prefix>__larder:l1:fence:<fid>`, not an acknowledgement `...:<fid>:<id>`). */
+function isFence(key: string): boolean {
+  const at = key.lastIndexOf(FENCE);
+  return at >= 0 && !key.includes(':', at + FENCE.length);
 }
 
 const RESP2 = { protocol: 2, autoResubscribe: false, enableOfflineQueue: true, lazyConnect: false } as const;

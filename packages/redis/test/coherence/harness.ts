@@ -1,18 +1,12 @@
 // Drives instances of the L1 coherence tests (instance.ts), each in its own OS process.
-import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { forkIpcInstance, type IpcInstance } from '../ipc-instance';
 import type { CoherenceSpec, HistoryOp, Reply, Request } from './protocol';
 
 const INSTANCE = fileURLToPath(new URL('./instance.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-
-type Body = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 /** One instance process. */
-export interface Instance {
-  call(request: Body): Promise<Reply>;
-  stop(): Promise<void>;
-}
+export type Instance = IpcInstance<Request, Reply>;
 
 /** Forks `count` instances on `spec` and waits until each one's L1 is up. */
 export async function forkInstances(spec: CoherenceSpec, count = 2): Promise<Instance[]> {
@@ -20,48 +14,7 @@ export async function forkInstances(spec: CoherenceSpec, count = 2): Promise<Ins
 }
 
 function forkOne(spec: CoherenceSpec): Promise<Instance> {
-  const child: ChildProcess = fork(INSTANCE, [], {
-    cwd: ROOT,
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, LARDER_COHERENCE: JSON.stringify(spec) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  let next = 0;
-  const waiting = new Map<number, (reply: Reply) => void>();
-  child.on('message', (message: unknown) => {
-    const reply = message as Reply;
-    if (typeof reply === 'object' && reply !== null) waiting.get(reply.id)?.(reply);
-  });
-  const instance: Instance = {
-    call(request) {
-      const id = ++next;
-      return new Promise((resolve, reject) => {
-        waiting.set(id, (reply) => {
-          waiting.delete(id);
-          if (reply.error) reject(new Error(reply.error));
-          else resolve(reply);
-        });
-        child.send({ ...request, id });
-      });
-    },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.removeAllListeners('exit');
-        child.once('exit', () => resolve());
-        // By PID: only the process this test started.
-        process.kill(child.pid as number, 'SIGTERM');
-      }),
-  };
-  return new Promise((resolve, reject) => {
-    const failed = (code: number | null) => reject(new Error(`coherence instance exited with ${code}`));
-    child.once('exit', failed);
-    child.once('message', (message) => {
-      if (message !== 'ready') return;
-      child.off('exit', failed);
-      resolve(instance);
-    });
-  });
+  return forkIpcInstance<Request, Reply>(INSTANCE, { LARDER_COHERENCE: JSON.stringify(spec) }, 'coherence instance');
 }
 
 /** What `runWrites` measured. */

@@ -4,6 +4,7 @@
 // recording when the key's invalidation arrived and any read of an older value after that).
 import { Cache } from '@larder/core';
 import type { CacheStore, InvalidationSource } from '@larder/core/driver';
+import { answerRequests } from '../ipc-instance';
 import type { CoherenceSpec, HistoryOp, Reply, Request } from './protocol';
 
 const spec = JSON.parse(process.env.LARDER_COHERENCE ?? '{}') as CoherenceSpec;
@@ -60,17 +61,7 @@ async function main(): Promise<void> {
     };
   }
   const cache = new Cache({ store, prefix: spec.prefix, l1: spec.l1, timeout: '20s' });
-  for (;;) {
-    if ((await cache.describeL1())?.state === 'up') break;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  process.on('message', (message: Request) => {
-    handle(cache, message).then(
-      (reply) => process.send?.({ id: message.id, ...reply }),
-      (error: unknown) => process.send?.({ id: message.id, error: String((error as Error)?.message ?? error) }),
-    );
-  });
-  process.send?.('ready');
+  await answerRequests<Request>(cache, (request) => handle(cache, request));
 }
 
 async function handle(cache: Cache, request: Request): Promise<Omit<Reply, 'id'>> {

@@ -1,25 +1,7 @@
 import assert from 'node:assert/strict';
-import { uniqueKey, waitFor } from '../helpers';
+import { heldLoader, uniqueKey, waitFor } from '../helpers';
 import type { SuiteContext } from '../options';
 import type { GroupDefinition } from '../registry';
-
-/** A loader held until `release()`; `started` resolves once it runs. */
-function heldLoader<T>(value: T) {
-  let release: () => void = () => {};
-  let running: () => void = () => {};
-  const started = new Promise<void>((resolve) => {
-    running = resolve;
-  });
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const loader = async () => {
-    running();
-    await gate;
-    return value;
-  };
-  return { loader, started, release };
-}
 
 /** Two caches on the same prefix: `mine` runs `remember`, `other` writes meanwhile (another instance). */
 async function pair(ctx: SuiteContext) {

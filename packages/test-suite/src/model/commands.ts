@@ -14,6 +14,8 @@ export type Command =
   | { op: 'touch'; key: string; ttl: number | undefined }
   | { op: 'getMany' | 'deleteMany'; keys: string[] }
   | { op: 'setMany'; entries: [string, ModelValue][]; ttl: number | undefined }
+  | { op: 'tagSet'; key: string; value: ModelValue; ttl: number | undefined; tags: string[] }
+  | { op: 'invalidateTags'; tags: string[] }
   | { op: 'wait'; ms: number };
 
 /** What a sequence may contain. */
@@ -28,12 +30,16 @@ export interface CommandProfile {
   increment: boolean;
   /** The store has `touch`. */
   touch: boolean;
+  /** The cache has tags (`tags()`, `invalidateTags()`). */
+  tags: boolean;
   /** Longest sequence. */
   maxLength: number;
 }
 
 /** Few keys, so that calls meet on the same key often. */
 const KEYS = ['a', 'b', 'c', 'd'] as const;
+/** Few tags, so that entries share them. */
+const TAGS = ['t1', 't2', 't3'] as const;
 
 /**
  * Values every codec round-trips: integers (counters), non-integers, strings that look like
@@ -62,6 +68,11 @@ export function commands(profile: CommandProfile): fc.Arbitrary<Command[]> {
   if (profile.add) arbs.push(call({ op: fc.constant('add'), key, value, ttl }));
   if (profile.increment) arbs.push(call({ op: fc.constantFrom('increment', 'decrement'), key, by, ttl }));
   if (profile.touch) arbs.push(call({ op: fc.constant('touch'), key, ttl }));
+  if (profile.tags) {
+    const tags = fc.array(fc.constantFrom(...TAGS), { minLength: 1, maxLength: 3 });
+    arbs.push(call({ op: fc.constant('tagSet'), key, value, ttl, tags }));
+    arbs.push(call({ op: fc.constant('invalidateTags'), tags }));
+  }
   if (profile.waits.length > 0) arbs.push(call({ op: fc.constant('wait'), ms: fc.constantFrom(...profile.waits) }));
   return fc.array(fc.oneof(...arbs), { minLength: 1, maxLength: profile.maxLength });
 }
@@ -147,6 +158,10 @@ function invoke(cache: CacheUnderTest, c: Exclude<Command, { op: 'wait' }>): Pro
       return cache.deleteMany(c.keys);
     case 'setMany':
       return cache.setMany(c.entries, c.ttl);
+    case 'tagSet':
+      return (cache.tags?.(c.tags) ?? cache).set(c.key, c.value, c.ttl);
+    case 'invalidateTags':
+      return cache.invalidateTags?.(c.tags) ?? Promise.resolve();
   }
 }
 
@@ -187,6 +202,14 @@ function check(model: ReferenceModel, c: Exclude<Command, { op: 'wait' }>, windo
       break;
     case 'getMany':
       checkGetMany(model, c.keys, window, answer);
+      break;
+    case 'tagSet':
+      expectUndefined(answer);
+      model.write(c.key, c.value, c.ttl, window, c.tags);
+      break;
+    case 'invalidateTags':
+      expectUndefined(answer);
+      model.invalidateTags(c.tags);
       break;
   }
 }

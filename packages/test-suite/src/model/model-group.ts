@@ -63,11 +63,8 @@ const BATCH = 15;
 
 /** Precision and supported operations, read from the store. */
 async function prepare(ctx: SuiteContext) {
-  const [capabilities, precisionMs, store] = await Promise.all([
-    ctx.capabilities(),
-    ctx.precisionMs(),
-    ctx.cache().then((cache) => cache.getStore()),
-  ]);
+  const [capabilities, precisionMs, cache] = await Promise.all([ctx.capabilities(), ctx.precisionMs(), ctx.cache()]);
+  const store = await cache.getStore();
   return {
     // In-process stores share our clock; a remote one is measured around a round trip.
     precision: { precisionMs, slackMs: capabilities.inProcess ? 2 : 10 },
@@ -75,6 +72,8 @@ async function prepare(ctx: SuiteContext) {
       add: capabilities.atomicAdd && typeof store.add === 'function' && ctx.skips.atomicAdd === undefined,
       increment: typeof store.increment === 'function' && ctx.skips.increment === undefined,
       touch: typeof store.touch === 'function',
+      // Tagged entries need the metadata header: not on a raw-value store.
+      tags: typeof cache.tags === 'function' && capabilities.rawValues !== true && ctx.skips.tags === undefined,
     },
   };
 }

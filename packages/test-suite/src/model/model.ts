@@ -23,11 +23,18 @@ export interface Window {
 /** Expiry of a present entry: some instant in `[lo, hi]`, or never (`undefined`). */
 type Expiry = { lo: number; hi: number } | undefined;
 
-/** One state a key can be in. */
-type World = { present: false } | { present: true; value: ModelValue; expiry: Expiry };
+/**
+ * One state a key can be in. A tagged entry whose tag was invalidated is a tombstone (`tomb`):
+ * absent for reads, `add` and `increment`, still held by the store for `delete`, `deleteMany`
+ * and `touch` until it expires (core README "Tags").
+ */
+type World =
+  | { present: false; tomb?: undefined }
+  | { present: false; tomb: true; expiry: Expiry }
+  | { present: true; value: ModelValue; expiry: Expiry; tags?: readonly string[] };
 
 /** The state a key is in when a call runs: expiry resolved to live or gone. */
-type Live = { present: true; value: ModelValue; expiry: Expiry } | { present: false };
+type Live = World;
 
 /** What a call answered: a value, or a rejection with a `LarderError`. */
 export type Answer = { value: unknown } | { rejected: string };
@@ -67,8 +74,23 @@ export class ReferenceModel {
   }
 
   /** A write that does not depend on the previous state (`set`, `forever`, `setMany`). */
-  write(key: string, value: ModelValue, ttlMs: number | undefined, window: Window): void {
-    this.#worlds.set(key, [{ present: true, value, expiry: this.expiryOf(ttlMs, window) }]);
+  write(key: string, value: ModelValue, ttlMs: number | undefined, window: Window, tags?: readonly string[]): void {
+    const expiry = this.expiryOf(ttlMs, window);
+    this.#worlds.set(key, [
+      tags === undefined ? { present: true, value, expiry } : { present: true, value, expiry, tags },
+    ]);
+  }
+
+  /** `invalidateTags` (hard): every entry carrying one of `tags` becomes a tombstone. */
+  invalidateTags(tags: readonly string[]): void {
+    for (const [key, worlds] of this.#worlds) {
+      const next: World[] = worlds.map((world) =>
+        world.present && world.tags?.some((tag) => tags.includes(tag))
+          ? { present: false, tomb: true, expiry: world.expiry }
+          : world,
+      );
+      this.#worlds.set(key, next);
+    }
   }
 
   /** `get`: the value when present. */
@@ -86,7 +108,7 @@ export class ReferenceModel {
 
   /** `delete`: true if it was present; absent after. */
   delete(key: string, window: Window, actual: Answer): void {
-    this.#step(key, window, actual, (live) => ({ answer: { value: live.present }, next: ABSENT }));
+    this.#step(key, window, actual, (live) => ({ answer: { value: held(live) }, next: ABSENT }));
   }
 
   /** `pull`: the value when present; absent after. */
@@ -117,7 +139,8 @@ export class ReferenceModel {
       }
       if (typeof live.value === 'number' && Number.isSafeInteger(live.value)) {
         const value = live.value + by;
-        return { answer: { value }, next: { ...live, value } };
+        // A counter carries no tags (the first increment rewrites a tagged number as plain text).
+        return { answer: { value }, next: { present: true, value, expiry: live.expiry } };
       }
       return { answer: { rejected: 'LarderError' }, next: live };
     });
@@ -126,8 +149,8 @@ export class ReferenceModel {
   /** `touch`: a present key gets the new expiry (true); an absent one stays absent (false). */
   touch(key: string, ttlMs: number | undefined, window: Window, actual: Answer): void {
     this.#step(key, window, actual, (live) =>
-      live.present
-        ? { answer: { value: true }, next: { ...live, expiry: this.expiryOf(ttlMs, window) } }
+      held(live)
+        ? { answer: { value: true }, next: { ...live, expiry: this.expiryOf(ttlMs, window) } as World }
         : { answer: { value: false }, next: ABSENT },
     );
   }
@@ -142,8 +165,8 @@ export class ReferenceModel {
     let most = 0;
     for (const key of distinct) {
       const states = this.#states(key, window);
-      if (states.every((live) => live.present)) least += 1;
-      if (states.some((live) => live.present)) most += 1;
+      if (states.every(held)) least += 1;
+      if (states.some(held)) most += 1;
     }
     if (!(Number.isInteger(count) && count >= least && count <= most)) {
       throw new ModelMismatch(
@@ -178,16 +201,21 @@ export class ReferenceModel {
   #states(key: string, window: Window): Live[] {
     const states: Live[] = [];
     for (const world of this.#worlds.get(key) ?? [ABSENT]) {
-      if (!world.present || world.expiry === undefined) {
+      if ((!world.present && !world.tomb) || world.expiry === undefined) {
         states.push(world);
         continue;
       }
       // Live if the call may have run before the expiry; gone if it may have run after it.
       if (window.start < world.expiry.hi) states.push(world);
-      if (window.end >= world.expiry.lo && !states.some((state) => !state.present)) states.push(ABSENT);
+      if (window.end >= world.expiry.lo && !states.some((state) => !state.present && !state.tomb)) states.push(ABSENT);
     }
     return states;
   }
+}
+
+/** Whether the store holds the key: an entry, or a tombstone (see `World`). */
+function held(live: Live): boolean {
+  return live.present || live.tomb === true;
 }
 
 function sameAnswer(expected: Answer, actual: Answer): boolean {

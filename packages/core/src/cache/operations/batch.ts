@@ -1,4 +1,5 @@
 import type { Payload } from '../../contract/store';
+import type { PreparedTags } from '../../tags/tag-state';
 import type { CacheTier } from '../../util/tracing';
 import { freshValue } from '../../values/entry';
 import type { Ttl } from '../../values/ttl';
@@ -30,11 +31,7 @@ export async function getMany<T>(
   const wanted = fromL1 === undefined ? unique : unique.filter((_, i) => fromL1[i] === undefined);
   const tokens = wanted.map((full) => reads.begin(full));
   const payloads =
-    wanted.length === 0
-      ? []
-      : await engine.call(view, 'getMany', undefined, (store) =>
-          store.getMany ? store.getMany(wanted) : Promise.all(wanted.map((full) => store.get(full))),
-        );
+    wanted.length === 0 ? [] : await engine.call(view, 'getMany', undefined, () => binding.readManyChecked(wanted));
   if (payloads === FAILED) {
     for (const token of tokens) reads.abandon(token);
     return list.map(() => undefined);
@@ -73,7 +70,7 @@ export async function setMany(
   entries: Record<string, unknown> | Iterable<readonly [string, unknown]>,
   ttl: Ttl | undefined,
 ): Promise<void> {
-  const { reads } = engine.binding ?? (await engine.ready());
+  const { reads, tags } = engine.binding ?? (await engine.ready());
   const pairs =
     entries !== null && typeof entries === 'object' && Symbol.iterator in entries
       ? [...(entries as Iterable<readonly [string, unknown]>)]
@@ -84,11 +81,24 @@ export async function setMany(
   const values = new Map<string, unknown>();
   for (const [key, value] of pairs) {
     const full = engine.full(view, key);
-    byFull.set(full, [full, engine.encode(key, value, ttlMs)]);
+    byFull.set(full, [full, engine.values.encode(key, value, ttlMs)]);
     userKeys.set(full, key);
     values.set(full, value);
   }
   if (byFull.size === 0) return;
+  let tagged: PreparedTags | undefined;
+  if (view.tags !== undefined) {
+    engine.values.checkTaggable();
+    try {
+      tagged = await tags.prepare(view.tags, ttlMs, reads.tagEpoch(), [...byFull.keys()]);
+    } catch (error) {
+      return engine.failed(view, 'setMany', undefined, error, undefined);
+    }
+    const section = tagged.section;
+    for (const [full, [, payload]] of byFull) {
+      byFull.set(full, [full, engine.values.tagged(userKeys.get(full) as string, payload, section)]);
+    }
+  }
   const list = [...byFull.values()];
   // The L1 keeps what this process wrote, registered before the write is sent (see `write`).
   const tokens = list.map(([full]) => reads.beginWrite(full));
@@ -105,7 +115,7 @@ export async function setMany(
     if (stored === FAILED) reads.changedAll([...byFull.keys()]);
   }
   if (stored === FAILED) return;
-  reads.wroteAll(tokens, list, [...values.values()], ttlMs, sentAt);
+  reads.wroteAll(tokens, list, [...values.values()], ttlMs, sentAt, tagged?.write);
   engine.wroteAll(view, [...userKeys.values()]);
 }
 

@@ -1,6 +1,8 @@
 import { isLarderError, UnsupportedOperationError } from '../../contract/errors';
 import type { CacheStore, Payload, TtlMs } from '../../contract/store';
+import { entryValue, sameRaw, taggedSwap } from '../../tags/raw-tagged';
 import { jsonCodec } from '../../values/codec';
+import { markOf, type TagMark, unmarked } from '../../values/entry-meta';
 import { LOCK_KEY_PREFIX } from '../../values/key-policy';
 import type { Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
@@ -34,17 +36,34 @@ export async function compareAndSet(
   value: unknown,
   ttl: Ttl | undefined,
 ): Promise<boolean> {
-  const { store, reads } = engine.binding ?? (await engine.ready());
+  const binding = engine.binding ?? (await engine.ready());
+  const { store, reads } = binding;
   const full = engine.full(view, key);
   const ttlMs = engine.ttlMs(ttl);
   // Written without the metadata header, so that the next compareAndSet (a session's merge) finds
   // the exact bytes it expects in one round trip; compared without it (see `nativeCompareAndSet`).
-  const payload = engine.encode(key, value, ttlMs, false);
-  const want = expected === undefined ? undefined : engine.encode(key, expected, undefined, false);
-  const same = (current: Payload) => sameBytes(engine.body(current), want as Payload);
+  const payload = engine.values.encode(key, value, ttlMs, false);
+  const want = expected === undefined ? undefined : engine.values.encode(key, expected, undefined, false);
+  const same = (current: Payload) => sameBytes(engine.values.body(current), want as Payload);
   let written: boolean;
   try {
-    if (offers(store, 'compareAndSet')) {
+    // A tagged entry on a rawValues store (an envelope): a hard-invalidated one is absent.
+    const swapped = taggedSwap(
+      binding,
+      full,
+      (entry) =>
+        (
+          expected === undefined
+            ? entry === undefined
+            : entry !== undefined && sameRaw(entryValue(entry), expected, key)
+        )
+          ? payload
+          : undefined,
+      ttlMs,
+    );
+    if (swapped !== undefined) {
+      written = swapped;
+    } else if (offers(store, 'compareAndSet')) {
       written = await nativeCompareAndSet(engine, store, full, want, same, payload, ttlMs);
     } else if (addsAtomically(store)) {
       written = await emulatedCompareAndSet(engine, view, key, want, payload, ttlMs, same);
@@ -86,10 +105,29 @@ async function nativeCompareAndSet(
   ttlMs: TtlMs,
 ): Promise<boolean> {
   if (await engine.send('compareAndSet', () => store.compareAndSet(full, want, payload, ttlMs))) return true;
-  if (want === undefined) return false;
-  const current = await engine.send('compareAndSet', () => store.get(full));
-  if (current === undefined || current === want || !same(current)) return false;
-  return engine.send('compareAndSet', () => store.compareAndSet(full, current, payload, ttlMs));
+  const { tags } = engine.binding ?? (await engine.ready());
+  // Only a hard-invalidated tagged entry can stand for "absent" while the store holds it.
+  if (want === undefined && !tags.inUse) return false;
+  const read = await current(engine, full);
+  if (read === undefined) return false;
+  if (
+    want === undefined ? read.mark !== 'gone' : read.mark === 'gone' || read.payload === want || !same(read.payload)
+  ) {
+    return false;
+  }
+  return engine.send('compareAndSet', () => store.compareAndSet(full, read.payload, payload, ttlMs));
+}
+
+/** What the store holds for `full` with its tags checked: the stored bytes and how the check marked them. */
+async function current(
+  engine: Engine,
+  full: string,
+): Promise<{ payload: Payload; mark: TagMark | undefined } | undefined> {
+  const { readChecked, raw } = engine.binding ?? (await engine.ready());
+  const checked = await engine.send('compareAndSet', () => readChecked(full));
+  if (checked === undefined) return undefined;
+  // A rawValues store's reads give values (a tagged entry opened), not payloads with marks.
+  return raw ? { payload: checked, mark: undefined } : { payload: unmarked(checked), mark: markOf(checked) };
 }
 
 /** get, compare (`same`, else byte equality with `want`), set under the key's lock (see `compareAndSet`); also `remember`'s conditional write. */
@@ -107,8 +145,17 @@ export async function emulatedCompareAndSet(
   const lock = new Lock(engine.locks, lockKey, EMULATION_LOCK_MS);
   await lock.block(EMULATION_WAIT_MS);
   try {
-    const current = await engine.send('compareAndSet', (store) => store.get(full));
-    if (want === undefined ? current !== undefined : current === undefined || !same(current)) return false;
+    const read = await current(engine, full);
+    // A hard-invalidated tagged entry is absent (core README "Tags"), unless `want` is exactly it
+    // (`remember` replacing the invalidated entry it read).
+    const gone = read?.mark === 'gone' && !sameBytes(read.payload, want as Payload);
+    if (
+      want === undefined
+        ? read !== undefined && read.mark !== 'gone'
+        : read === undefined || gone || !same(read.payload)
+    ) {
+      return false;
+    }
     await engine.send('compareAndSet', (store) => store.set(full, payload, ttlMs));
     return true;
   } finally {
@@ -144,8 +191,8 @@ export async function storeIfUnchanged(
   expected: Payload | undefined,
   payload: Payload,
   ttlMs: TtlMs,
+  full: string = engine.full(view, key),
 ): Promise<boolean> {
-  const full = engine.full(view, key);
   const { store, raw, getSync, setSync } = binding;
   if (raw && getSync !== undefined && setSync !== undefined) {
     // An in-process store that keeps values (copies, not payloads): compare their encodings in
@@ -158,8 +205,9 @@ export async function storeIfUnchanged(
     return true;
   }
   const comparable = expected === undefined || typeof expected === 'string' || expected instanceof Uint8Array;
-  if (comparable && offers(store, 'compareAndSet')) {
-    return engine.send('set', () => store.compareAndSet(full, expected, payload, ttlMs));
+  const compareAndSet = store.compareAndSet;
+  if (comparable && compareAndSet !== undefined) {
+    return engine.send('set', () => compareAndSet.call(store, full, expected, payload, ttlMs));
   }
   if (comparable && addsAtomically(store)) {
     return emulatedCompareAndSet(engine, view, key, expected, payload, ttlMs);

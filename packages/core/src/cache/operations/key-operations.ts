@@ -1,6 +1,7 @@
 import { describe, InvalidArgumentError, UnsupportedOperationError } from '../../contract/errors';
-import type { Payload } from '../../contract/store';
-import { bodyOf } from '../../values/entry-meta';
+import type { Payload, TtlMs } from '../../contract/store';
+import { entryValue, taggedSwap } from '../../tags/raw-tagged';
+import { bodyOf, markOf, unmarked } from '../../values/entry-meta';
 import type { Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
 import { type Engine, FAILED } from '../engine';
@@ -20,28 +21,53 @@ export async function addKey(
   value: unknown,
   ttl: Ttl | undefined,
 ): Promise<boolean> {
-  const { store, reads } = engine.binding ?? (await engine.ready());
+  const { store, reads, tags } = engine.binding ?? (await engine.ready());
   const full = engine.full(view, key);
   const ttlMs = engine.ttlMs(ttl);
-  const payload = engine.encode(key, value, ttlMs);
+  let payload = engine.values.encode(key, value, ttlMs);
   if (!addsAtomically(store))
     throw new UnsupportedOperationError('add', engine.driver, 'it has no atomic set-if-absent');
-  const added = await engine.call(view, 'add', key, () => store.add(full, payload, ttlMs));
+  if (view.tags !== undefined) {
+    engine.values.checkTaggable();
+    let section: string;
+    try {
+      section = (await tags.prepare(view.tags, ttlMs, reads.tagEpoch(), [full])).section;
+    } catch (error) {
+      return engine.failed(view, 'add', key, error, false);
+    }
+    payload = engine.values.tagged(key, payload, section);
+  }
+  let added = await engine.call(view, 'add', key, () => store.add(full, payload, ttlMs));
+  // The key may hold a tagged entry whose tag was hard-invalidated: absent, so it is replaced.
+  if (added === false && tags.inUse) added = await addOverGone(engine, view, key, full, payload, ttlMs);
   reads.changed(full);
   if (added === FAILED) return false;
   if (added) engine.wrote(view, key);
   return added;
 }
 
+/** `add` over a key that may hold an invalidated tagged entry: stored in its place when it does (only if it still holds it). */
+async function addOverGone(engine: Engine, view: View, key: string, full: string, payload: Payload, ttlMs: TtlMs) {
+  const binding = engine.binding ?? (await engine.ready());
+  return engine.call(view, 'add', key, async () => {
+    const swapped = taggedSwap(binding, full, (entry) => (entry === undefined ? payload : undefined), ttlMs);
+    // Another rawValues store: its reads give values, not payloads with marks.
+    if (swapped !== undefined || binding.raw) return swapped === true;
+    const current = await binding.readChecked(full);
+    if (current === undefined || markOf(current) !== 'gone') return false;
+    return storeIfUnchanged(engine, view, binding, key, unmarked(current), payload, ttlMs);
+  });
+}
+
 /** `Cache.has`: a live L1 entry answers (no store call), else one store `get`; no hit or miss counted; a graced entry past its logical expiry is absent. */
 export async function hasKey(engine: Engine, view: View, key: string): Promise<boolean> {
-  const { reads } = engine.binding ?? (await engine.ready());
+  const { reads, readChecked } = engine.binding ?? (await engine.ready());
   const full = engine.full(view, key);
   // The L1 holds what the store holds (it is coherent, or within its documented `none` bound).
-  const held = reads.holds(full, key, engine.isLive);
+  const held = reads.holds(full, key, engine.values.isLive);
   if (held !== undefined) return held;
-  const payload = await engine.call(view, 'has', key, (store) => store.get(full));
-  return payload !== FAILED && payload !== undefined && engine.isLive(payload, key);
+  const payload = await engine.call(view, 'has', key, () => readChecked(full));
+  return payload !== FAILED && payload !== undefined && engine.values.isLive(payload, key);
 }
 
 /** `Cache.delete`: true if the key existed. */
@@ -57,14 +83,15 @@ export async function deleteKey(engine: Engine, view: View, key: string): Promis
 
 /** `Cache.pull`: returns and deletes; atomic when the driver has `pull`, else get then delete. */
 export async function pullKey(engine: Engine, view: View, key: string): Promise<unknown> {
-  const { store, reads } = engine.binding ?? (await engine.ready());
+  const { store, reads, checked } = engine.binding ?? (await engine.ready());
   const full = engine.full(view, key);
   if (!offers(store, 'pull')) {
     const value = await get(engine, view, key);
     if (value !== undefined) await deleteKey(engine, view, key);
     return value;
   }
-  const payload = await engine.call(view, 'pull', key, () => store.pull(full));
+  // A tagged entry's tags are checked once it is taken: an invalidated one is gone either way.
+  const payload = await engine.call(view, 'pull', key, async () => (await checked([await store.pull(full)]))[0]);
   reads.changed(full);
   if (payload === FAILED) return undefined;
   const value = found(engine, view, payload, key);
@@ -94,7 +121,7 @@ export async function incrementKey(
   } catch (error) {
     try {
       // A number `set` wrote carries its metadata header: made a plain counter once, then counted.
-      if (!(await plainCounter(engine, view, binding, key))) throw error;
+      if (!(await plainCounter(engine, view, binding, key, ttlMs))) throw error;
       value = await engine.send('increment', () => store.increment(full, by, ttlMs));
     } catch (failed) {
       reads.changed(full);
@@ -126,11 +153,31 @@ const INTEGER = /^-?\d+$/;
  * decimal text, so the entry is rewritten as its bare number, keeping its expiry, only if it still
  * holds what was read. True when it was rewritten (the increment is worth retrying).
  */
-export async function plainCounter(engine: Engine, view: View, binding: Binding, key: string): Promise<boolean> {
+export async function plainCounter(
+  engine: Engine,
+  view: View,
+  binding: Binding,
+  key: string,
+  ttlMs: TtlMs,
+): Promise<boolean> {
   const full = engine.full(view, key);
-  const payload = await engine.send('increment', (store) => store.get(full));
-  if (payload === undefined) return false;
-  const meta = engine.meta(payload);
+  // A rawValues store keeps counters as numbers: a tagged one is rewritten as its bare number (a gone one as 0).
+  const swapped = taggedSwap(
+    binding,
+    full,
+    (entry) => {
+      const value = entry === undefined ? 0 : entryValue(entry);
+      return Number.isSafeInteger(value) ? (value as unknown as Payload) : undefined;
+    },
+    ttlMs,
+  );
+  if (swapped !== undefined || binding.raw) return swapped === true;
+  const checked = await engine.send('increment', () => binding.readChecked(full));
+  if (checked === undefined) return false;
+  const payload = unmarked(checked);
+  // A tagged entry whose tag was hard-invalidated is absent: the counter starts again at 0.
+  if (markOf(checked) === 'gone') return storeIfUnchanged(engine, view, binding, key, payload, '0', ttlMs);
+  const meta = engine.values.meta(payload);
   const body = bodyOf(payload);
   const text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
   if (meta === undefined || !INTEGER.test(text)) return false;

@@ -28,12 +28,12 @@ export function storeLockBackend(engine: Engine, view: View): LockBackend {
         throw new UnsupportedOperationError('locks', engine.driver, 'locks need an atomic set-if-absent');
       }
       engine.checkKey(key, key);
-      const payload = engine.encodeOwner(owner, key);
+      const payload = engine.values.encodeOwner(owner, key);
       return engine.send('lock.acquire', () => store.add(key, payload, ttlMs)).catch(reject('lock.acquire', key));
     },
     async release(key, owner) {
       const { store } = engine.binding ?? (await engine.ready());
-      const expected = engine.encodeOwner(owner, key);
+      const expected = engine.values.encodeOwner(owner, key);
       const compareAndDelete = store.compareAndDelete;
       if (compareAndDelete) {
         return engine

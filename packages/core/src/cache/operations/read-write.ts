@@ -1,4 +1,5 @@
 import type { Payload, TtlMs } from '../../contract/store';
+import type { PreparedTags } from '../../tags/tag-state';
 import { freshValue } from '../../values/entry';
 import type { Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
@@ -51,7 +52,7 @@ export function fromL1(engine: Engine, view: View, binding: Binding, full: strin
 
 /** What a read of `payload` returns (decoded, grace unwrapped; `undefined` for a miss), counted as a hit or a miss. */
 export function found(engine: Engine, view: View, payload: Payload | undefined, key: string): unknown {
-  const value = payload === undefined ? undefined : freshValue(engine.decode(payload, key));
+  const value = payload === undefined ? undefined : freshValue(engine.values.decode(payload, key));
   engine.counted(view, key, value !== undefined);
   return value;
 }
@@ -66,7 +67,7 @@ export function write(
   operation: 'set' | 'forever',
 ): Promise<void> {
   const binding = engine.binding;
-  const setSync = binding?.setSync;
+  const setSync = view.tags === undefined ? binding?.setSync : undefined;
   if (setSync === undefined) return writeAsync(engine, view, binding, key, value, ttl, operation);
   let full: string;
   let ttlMs: TtlMs;
@@ -74,7 +75,7 @@ export function write(
   try {
     full = engine.full(view, key);
     ttlMs = operation === 'forever' ? undefined : engine.ttlMs(ttl);
-    payload = engine.encode(key, value, ttlMs);
+    payload = engine.values.encode(key, value, ttlMs);
   } catch (error) {
     return Promise.reject(error);
   }
@@ -96,10 +97,22 @@ async function writeAsync(
   ttl: Ttl | undefined,
   operation: 'set' | 'forever',
 ): Promise<void> {
-  const { reads } = known ?? (await engine.ready());
+  const { reads, tags } = known ?? (await engine.ready());
   const full = engine.full(view, key);
   const ttlMs = operation === 'forever' ? undefined : engine.ttlMs(ttl);
-  const payload = engine.encode(key, value, ttlMs);
+  let payload = engine.values.encode(key, value, ttlMs);
+  let tagged: PreparedTags | undefined;
+  if (view.tags !== undefined) {
+    engine.values.checkTaggable();
+    // The versions are read before the write: an invalidation after this read wins over it.
+    const epoch = reads.tagEpoch();
+    try {
+      tagged = await tags.prepare(view.tags, ttlMs, epoch, [full]);
+    } catch (error) {
+      return engine.failed(view, operation, key, error, undefined);
+    }
+    payload = engine.values.tagged(key, payload, tagged.section);
+  }
   // The L1 keeps what this process wrote (read-after-write needs no round trip), registered before
   // the write is sent so that an invalidation arriving while it is in flight cancels the fill.
   const token = reads.beginWrite(full);
@@ -110,6 +123,6 @@ async function writeAsync(
     reads.changed(full);
     return engine.failed(view, operation, key, error, undefined);
   }
-  reads.wrote(token, full, payload, value, ttlMs, sentAt);
+  reads.wrote(token, full, payload, value, ttlMs, sentAt, tagged?.write);
   engine.wrote(view, key);
 }

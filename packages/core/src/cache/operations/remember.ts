@@ -1,8 +1,11 @@
 import { describe, InvalidArgumentError, isLarderError, UnsupportedOperationError } from '../../contract/errors';
 import type { Payload, TtlMs } from '../../contract/store';
+import { normalizeTags, unionTags } from '../../tags/tag-policy';
+import type { PreparedTags } from '../../tags/tag-state';
 import { sleep } from '../../util/timeout';
 import type { CacheTier } from '../../util/tracing';
-import { type GracedEntry, gracedEntry, isFresh, isGraced, storeTtl } from '../../values/entry';
+import { type GracedEntry, gracedEntry, isFresh, isGraced, isSoftStale, storeTtl } from '../../values/entry';
+import { unmarked } from '../../values/entry-meta';
 import { REMEMBER_LOCK_KEY_PREFIX } from '../../values/key-policy';
 import { parseTtl, type Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
@@ -45,6 +48,8 @@ interface Miss<T> {
   expected: Payload | undefined;
   /** A traced call's clock: the loader's run is added to it. */
   clock: LoaderClock | undefined;
+  /** Tags the stored value carries (the view's and the options'). */
+  tags?: readonly string[];
 }
 
 /** How `rememberFromStore` answered, for `rememberWithStatus` and tracing. */
@@ -128,10 +133,13 @@ export async function rememberFromStore<T>(
   }
   let graceMs = 0;
   let lock: MissLock | undefined;
+  let tags = view.tags;
   if (options !== undefined) {
     graceMs = options.grace === undefined || ttlMs === undefined ? 0 : parseTtl(options.grace);
     if (options.lock) lock = missLock(engine, view, binding, key, options.lock);
+    if (options.tags !== undefined) tags = unionTags(tags, normalizeTags(options.tags));
   }
+  if (tags !== undefined) engine.values.checkTaggable();
   const reads = binding.reads;
   const cached = reads.cached(full, key);
   if (cached !== undefined) {
@@ -152,6 +160,7 @@ export async function rememberFromStore<T>(
     }
     // ...else fall back to the loader (one run per key in this process).
     const miss = newMiss(binding, full, key, ttlMs, graceMs, loader, lock, seen?.clock);
+    miss.tags = tags;
     miss.backendDown = true;
     if (seen !== undefined) seen.miss = miss as Miss<unknown>;
     return timedFlight(engine, full, seen?.clock, () => loadAndStore(engine, view, miss));
@@ -164,16 +173,18 @@ export async function rememberFromStore<T>(
       if (seen !== undefined) record(seen, 'hit', 'l2', undefined, written(reads, fetched.payload));
       return value as T;
     }
-    if (graceMs > 0) engine.keepGraced(full, value, graceMs);
+    if (graceMs > 0 && !isSoftStale(value)) engine.keepGraced(full, value, graceMs);
     if (isFresh(value)) {
       engine.counted(view, key, true);
       if (seen !== undefined) record(seen, 'hit', 'l2', value, written(reads, fetched.payload));
       return value.v as T;
     }
-    stale = value;
+    // A soft-invalidated entry is served only by a `remember` with grace.
+    if (graceMs > 0 || !isSoftStale(value)) stale = value;
   }
   const miss = newMiss(binding, full, key, ttlMs, graceMs, loader, lock, seen?.clock);
-  miss.expected = fetched.payload;
+  miss.tags = tags;
+  miss.expected = fetched.payload === undefined ? undefined : unmarked(fetched.payload);
   if (stale !== undefined) {
     // Within grace: answer now with the stale value, refresh once in the background.
     engine.counted(view, key, true);
@@ -247,7 +258,7 @@ function missLock(
 /** Decodes for `remember`: a payload that no longer decodes is reported and counts as a miss (the loader's value overwrites it). */
 function decodeOrMiss(engine: Engine, view: View, payload: Payload, key: string): unknown {
   try {
-    return engine.decode(payload, key);
+    return engine.values.decode(payload, key);
   } catch (error) {
     if (!isLarderError(error, 'E_SERIALIZATION')) throw error;
     engine.report(view, 'remember', key, error);
@@ -261,11 +272,14 @@ async function readEntry<T>(engine: Engine, view: View, miss: Miss<T>): Promise<
     decodeOrMiss(engine, view, payload, miss.key),
   );
   if (fetched.failed) throw fetched.error;
-  const { payload, entry: value } = fetched;
-  if (payload === undefined) return MISS;
+  const { entry: value } = fetched;
+  if (fetched.payload === undefined) return MISS;
+  // As stored: what the loader's value may replace (a read marks invalidated tagged entries).
+  const payload = unmarked(fetched.payload);
   if (value === undefined) return { fresh: false, value: undefined, payload };
   if (!isGraced(value)) return { fresh: true, value };
   if (isFresh(value)) return { fresh: true, value: value.v };
+  if (isSoftStale(value) && miss.graceMs === 0) return { fresh: false, value: undefined, payload };
   return { fresh: false, value: undefined, stale: value, payload };
 }
 
@@ -331,6 +345,7 @@ async function resolveMissLocked<T>(engine: Engine, view: View, miss: Miss<T>, o
 
 /** Runs the loader and stores its result; serves the stale value when the loader fails. */
 async function loadAndStore<T>(engine: Engine, view: View, miss: Miss<T>): Promise<T> {
+  const tagged = miss.tags === undefined || miss.backendDown ? undefined : await tagsBefore(engine, view, miss);
   let value: T;
   try {
     value = await (miss.clock === undefined ? miss.loader() : timedLoad(miss.loader, miss.clock));
@@ -344,24 +359,42 @@ async function loadAndStore<T>(engine: Engine, view: View, miss: Miss<T>): Promi
   const { ttlMs, graceMs } = miss;
   const entry = graceMs > 0 ? gracedEntry(value, ttlMs as number) : value;
   const kept = storeTtl(ttlMs, graceMs);
-  const payload = engine.encode(miss.key, entry, kept);
+  let payload = engine.values.encode(miss.key, entry, kept);
   if (graceMs > 0) engine.keepGraced(miss.full, entry as GracedEntry, graceMs);
-  if (miss.backendDown) return value;
-  const { reads } = miss.binding;
+  if (miss.backendDown || (miss.tags !== undefined && tagged === undefined)) return value;
+  if (tagged !== undefined) payload = engine.values.tagged(miss.key, payload, tagged.section);
+  const { binding, key, full } = miss;
   try {
     // The L1 keeps what is stored (registered first: an invalidation in flight cancels it).
-    const token = reads.beginWrite(miss.full);
+    const token = binding.reads.beginWrite(full);
     const sentAt = Date.now();
     // Never over a newer value: stored only if the key still holds what was read before the loader began.
-    const stored = await storeIfUnchanged(engine, view, miss.binding, miss.key, miss.expected, payload, kept);
+    const stored = await storeIfUnchanged(engine, view, binding, key, miss.expected, payload, kept, full);
     if (stored) {
-      reads.wrote(token, miss.full, payload, entry, kept, sentAt);
-      engine.wrote(view, miss.key);
-    } else reads.changed(miss.full);
+      binding.reads.wrote(token, full, payload, entry, kept, sentAt, tagged?.write);
+      engine.wrote(view, key);
+    } else binding.reads.changed(full);
   } catch (error) {
     // The value is good; the cache is not. Serve it anyway.
-    miss.binding.reads.changed(miss.full);
-    engine.report(view, 'remember', miss.key, error);
+    binding.reads.changed(full);
+    engine.report(view, 'remember', key, error);
   }
   return value;
+}
+
+/**
+ * The tags' versions, read before the loader runs: a load that overlaps an invalidation of one of
+ * them records the version before it, so its value reads as invalidated. A failed read of the tag
+ * state is reported and the loader's value is returned unstored.
+ */
+async function tagsBefore<T>(engine: Engine, view: View, miss: Miss<T>): Promise<PreparedTags | undefined> {
+  const { reads, tags } = miss.binding;
+  try {
+    return await tags.prepare(miss.tags as readonly string[], storeTtl(miss.ttlMs, miss.graceMs), reads.tagEpoch(), [
+      miss.full,
+    ]);
+  } catch (error) {
+    engine.report(view, 'remember', miss.key, error);
+    return undefined;
+  }
 }

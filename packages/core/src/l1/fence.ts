@@ -1,0 +1,147 @@
+import { performance } from 'node:perf_hooks';
+import { BackendError } from '../contract/errors';
+import { type FleetStore, randomId } from './fleet-store';
+import { ackTtlMs, type L1Lease } from './lease';
+
+const ABSENT = '';
+// Monotonic clocks of two processes tick at the same rate within parts per million; this covers it and timer lateness.
+const marginMs = (leaseMs: number) => 5 + leaseMs / 100;
+const epochOf = (value: string) => value.slice(0, value.indexOf('.'));
+
+/** What the writer knows of one other instance while it waits. */
+interface Watched {
+  /** Its lease value when last read (`ABSENT`: no lease key). */
+  value: string;
+  /** When that read answered (this process's monotonic clock). */
+  at: number;
+}
+
+/**
+ * Fences (docs/architecture.md "The barrier"): `barrier()` resolves once every other instance of
+ * the fleet has processed the invalidations this process sent before the call, or has stopped
+ * serving its L1. It announces a fence key after them on the same channel (tracking: a store
+ * write on the same connection; the bus: a publish after theirs); an instance that hears it
+ * acknowledges. For an instance that does not, the writer reads its lease: a new epoch means its
+ * L1 was emptied after the fence; the same value for `leaseMs` on the writer's monotonic clock
+ * means it renewed nothing meanwhile, so its own clock has lapsed it. Only durations on
+ * monotonic clocks are compared, never timestamps of two machines.
+ */
+export class Fences {
+  readonly #waiting = new Map<string, (id: string) => void>();
+  /** Instances found gone, with the lease value they left (unchanged since: still gone). */
+  readonly #gone = new Map<string, string>();
+
+  constructor(
+    readonly fleet: FleetStore,
+    readonly lease: L1Lease,
+    readonly leaseMs: number,
+    /** Why a barrier cannot hold right now (the bus is down: earlier publishes were dropped), else `undefined`. */
+    readonly blocked: () => string | undefined,
+  ) {}
+
+  /** A fleet key heard on the channel: a fence of another instance is acknowledged, an acknowledgement wakes its barrier. */
+  heard(key: string): void {
+    if (!key.startsWith('fence:', this.fleet.root.length)) return;
+    const body = key.slice(this.fleet.root.length + 6);
+    const colon = body.indexOf(':');
+    if (colon >= 0) this.#waiting.get(body.slice(0, colon))?.(body.slice(colon + 1));
+    else if (!this.#waiting.has(body)) this.lease.ack(body);
+  }
+
+  /** Resolves when every live instance has processed this process's earlier invalidations or stopped serving; `BackendError` when that cannot be known. */
+  async barrier(): Promise<void> {
+    const blocked = this.blocked();
+    if (blocked !== undefined) throw this.#error(`cannot fence: ${blocked}`);
+    const fid = randomId();
+    const acked = new Set<string>();
+    let wake: (() => void) | undefined;
+    this.#waiting.set(fid, (id) => {
+      acked.add(id);
+      wake?.();
+    });
+    try {
+      const fence = this.fleet.fenceKey(fid);
+      await this.fleet.announce(fence, ackTtlMs(this.leaseMs));
+      // Stored (tracking): later reads must see the store as of after the fence (replica reads lag).
+      const marker = this.fleet.publish === undefined ? fence : undefined;
+      const cap = performance.now() + 3 * this.leaseMs;
+      const self = this.lease.id;
+      const ids = (await this.fleet.members(marker, cap)).filter((id) => id !== self);
+      // Forget instances that left the registry (pruned): the memo stays as small as the fleet.
+      for (const id of this.#gone.keys()) if (!ids.includes(id)) this.#gone.delete(id);
+      if (ids.length === 0) return;
+      const watched = await this.#read(ids, marker, cap);
+      for (const [id, seen] of watched) if (this.#gone.get(id) === seen.value) watched.delete(id);
+      const started = performance.now();
+      const pollMs = Math.max(10, this.leaseMs / 4);
+      for (;;) {
+        for (const id of acked) watched.delete(id);
+        if (watched.size === 0) return;
+        if (performance.now() - started > 3 * this.leaseMs) {
+          throw this.#error(`instances ${[...watched.keys()].join(', ')} renew their lease but did not acknowledge`);
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pollMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+        for (const id of acked) watched.delete(id);
+        if (watched.size > 0) await this.#poll(fid, watched, marker, cap);
+      }
+    } finally {
+      this.#waiting.delete(fid);
+    }
+  }
+
+  /** Reads the acknowledgements and the leases of `watched` from the store (an acknowledgement lost on the channel is found here). */
+  async #poll(fid: string, watched: Map<string, Watched>, marker: string | undefined, cap: number): Promise<void> {
+    const ids = [...watched.keys()];
+    const asked = performance.now();
+    const values = await this.fleet.readAfter(
+      marker,
+      [...ids.map((id) => this.fleet.ackKey(fid, id)), ...ids.map((id) => this.fleet.leaseKey(id))],
+      cap,
+    );
+    const answered = performance.now();
+    const pruned: string[] = [];
+    ids.forEach((id, i) => {
+      const seen = watched.get(id) as Watched;
+      const value = values[ids.length + i] ?? ABSENT;
+      if (values[i] !== undefined) watched.delete(id);
+      else if (value !== ABSENT && epochOf(value) !== epochOf(seen.value)) {
+        // A new epoch: its L1 was flushed and re-leased after the fence was announced.
+        watched.delete(id);
+      } else if (value === seen.value) {
+        if (asked < seen.at + this.leaseMs + marginMs(this.leaseMs)) return;
+        // Unchanged for a whole lease: no renewal landed, so the instance has stopped serving by its own clock.
+        watched.delete(id);
+        this.#gone.set(id, value);
+        if (value === ABSENT) pruned.push(id);
+      } else {
+        // Renewed in the same epoch: alive, its acknowledgement should come; watch the new value.
+        watched.set(id, { value, at: answered });
+      }
+    });
+    if (pruned.length > 0) {
+      const gone = new Set(pruned);
+      this.fleet.updateMembers((members) => members.filter((id) => !gone.has(id))).catch(() => undefined);
+    }
+  }
+
+  async #read(ids: readonly string[], marker: string | undefined, cap: number): Promise<Map<string, Watched>> {
+    const values = await this.fleet.readAfter(
+      marker,
+      ids.map((id) => this.fleet.leaseKey(id)),
+      cap,
+    );
+    const at = performance.now();
+    return new Map(ids.map((id, i) => [id, { value: values[i] ?? ABSENT, at }]));
+  }
+
+  #error(reason: string): BackendError {
+    return new BackendError(`L1 barrier: ${reason}`, this.fleet.store.driver ?? 'unknown', { code: 'E_L1_BARRIER' });
+  }
+}

@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { CacheStore, Payload, TtlMs } from '../contract/store';
+import { withTimeout } from '../util/timeout';
+
+/** The reserved namespace of the L1 fleet's keys, under the store prefix (docs/architecture.md "The barrier"). */
+export const FLEET_NAMESPACE = '__larder:l1:';
+
+/** A store with the atomic compare-and-set the registry needs. */
+export type FleetBackend = CacheStore & Required<Pick<CacheStore, 'compareAndSet'>>;
+
+/** A random id for an instance, an epoch or a fence (base36, no `:` nor `.`). */
+export function randomId(): string {
+  return BigInt(`0x${randomBytes(10).toString('hex')}`).toString(36);
+}
+
+// The registry is rewritten with compare-and-set; instances join and leave rarely, so a few retries suffice.
+const REGISTRY_ATTEMPTS = 16;
+const decoder = new TextDecoder();
+
+/**
+ * The keys and store calls of the L1 fleet sharing one store prefix: the registry of instance ids
+ * (`instances`, rewritten with compare-and-set), each instance's lease (`lease:<id>`), fences
+ * (`fence:<fid>`) and their acknowledgements (`fence:<fid>:<id>`). Every call is bounded by
+ * `timeoutMs`. `publish` (the bus) tells other instances of a key; without it (tracking) the
+ * store write itself is what they hear.
+ */
+export class FleetStore {
+  readonly root: string;
+
+  constructor(
+    readonly store: FleetBackend,
+    prefix: string,
+    readonly timeoutMs: number,
+    readonly publish: ((keys: readonly string[]) => void) | undefined,
+  ) {
+    this.root = `${prefix}${FLEET_NAMESPACE}`;
+  }
+
+  /** Key of an instance's lease. */
+  leaseKey(id: string): string {
+    return `${this.root}lease:${id}`;
+  }
+
+  /** Key of a fence. */
+  fenceKey(fid: string): string {
+    return `${this.root}fence:${fid}`;
+  }
+
+  /** Key of an instance's acknowledgement of a fence. */
+  ackKey(fid: string, id: string): string {
+    return `${this.root}fence:${fid}:${id}`;
+  }
+
+  /** Announces `key` to every instance: published on the bus, else written to the store (tracking broadcasts it). */
+  async announce(key: string, ttlMs: number, store = this.publish === undefined): Promise<void> {
+    this.publish?.([key]);
+    if (store) await this.#bounded(this.store.set(key, '1', ttlMs), 'set');
+  }
+
+  /** Stores `value` at `key`. */
+  async set(key: string, value: string, ttlMs: TtlMs): Promise<void> {
+    await this.#bounded(this.store.set(key, value, ttlMs), 'set');
+  }
+
+  /** Replaces `expected` by `value` at `key` atomically; false when the key holds something else (or nothing). */
+  swap(key: string, expected: string, value: string, ttlMs: TtlMs): Promise<boolean> {
+    return this.#bounded(this.store.compareAndSet(key, expected, value, ttlMs), 'compareAndSet');
+  }
+
+  /** Deletes `key`. */
+  async delete(key: string): Promise<void> {
+    await this.#bounded(this.store.delete(key), 'delete');
+  }
+
+  /** The text at each key (`undefined` when absent), in one call when the store has `getMany`. */
+  async readMany(keys: readonly string[]): Promise<(string | undefined)[]> {
+    const store = this.store;
+    const payloads =
+      typeof store.getMany === 'function'
+        ? await this.#bounded(store.getMany(keys), 'getMany')
+        : await Promise.all(keys.map((key) => this.#bounded(store.get(key), 'get')));
+    return payloads.map(text);
+  }
+
+  /**
+   * `keys` read in one call together with `marker` (a fence this process wrote), retried until the
+   * marker shows: a store that reads from a lagging replica then answers as of a moment after the
+   * fence (one replica applies writes in order). `undefined` marker: read once.
+   */
+  async readAfter(
+    marker: string | undefined,
+    keys: readonly string[],
+    untilMs: number,
+  ): Promise<(string | undefined)[]> {
+    for (let attempt = 1; ; attempt++) {
+      const values = await this.readMany(marker === undefined ? keys : [marker, ...keys]);
+      if (marker === undefined) return values;
+      if (values[0] !== undefined) return values.slice(1);
+      if (performance.now() > untilMs) throw new Error(`the fence ${marker} did not show in the store`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, 2 * attempt)));
+    }
+  }
+
+  /** The registered instance ids, read after `marker` (see `readAfter`). */
+  async members(marker: string | undefined, untilMs: number): Promise<string[]> {
+    return parseMembers((await this.readAfter(marker, [this.#registry], untilMs))[0]);
+  }
+
+  /** Rewrites the registry with `change` (compare-and-set, retried on a concurrent change); no write when nothing changes. */
+  async updateMembers(change: (ids: string[]) => string[]): Promise<void> {
+    for (let attempt = 0; attempt < REGISTRY_ATTEMPTS; attempt++) {
+      const current = text(await this.#bounded(this.store.get(this.#registry), 'get'));
+      const before = parseMembers(current);
+      const after = change(before);
+      if (after.length === before.length && after.every((id, i) => id === before[i])) return;
+      // The registry never expires: it is pruned of instances whose lease is gone.
+      const next = JSON.stringify(after);
+      if (await this.#bounded(this.store.compareAndSet(this.#registry, current, next, undefined), 'compareAndSet'))
+        return;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
+    }
+    throw new Error('the L1 registry changed on every attempt');
+  }
+
+  get #registry(): string {
+    return `${this.root}instances`;
+  }
+
+  #bounded<T>(promise: Promise<T>, operation: string): Promise<T> {
+    return withTimeout(promise, this.timeoutMs, operation, this.store.driver ?? 'unknown');
+  }
+}
+
+function text(payload: Payload | undefined): string | undefined {
+  return payload === undefined || typeof payload === 'string' ? payload : decoder.decode(payload);
+}
+
+function parseMembers(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  try {
+    const ids: unknown = JSON.parse(value);
+    return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,294 @@
+import { UnsupportedOperationError } from '../contract/errors';
+import type { CacheStore, Payload, SyncStoreMethods, TtlMs } from '../contract/store';
+import { marked } from '../values/entry-meta';
+import { TAG_KEY_PREFIX } from '../values/key-policy';
+import {
+  counterOf,
+  HARD_STEP,
+  randomStart,
+  sectionOf,
+  stampOf,
+  type TaggedWrite,
+  type TagStamp,
+  verdict,
+} from './tag-policy';
+
+/** Bounds a store call like every other (the engine's timeout owner). */
+export type Bound = <T>(call: Promise<T>, operation: string) => Promise<T>;
+
+// Counters made here live twice as long as the entry asking: extended again only when less than
+// that entry's TTL is left, so a tagged write rarely rewrites its counters (Redis tracking would
+// announce each rewrite to every L1).
+const LIFE_FACTOR = 2;
+const MAX_MEMO = 10_000;
+
+/**
+ * The tag state of one cache in its store (core README "Tags"): a version counter per tag under
+ * `<prefix>__larder:tag:<tag>`. Reads compare an entry's recorded versions with the counters
+ * (`check`, `get`), writes record them (`versions`), `invalidateTags` bumps them (`bump`). Uses the
+ * store's tag operations when it has them, else its plain ones.
+ */
+export class TagState {
+  readonly prefix: string;
+  readonly #store: CacheStore;
+  readonly #bound: Bound;
+  /**
+   * Tags are in use under this prefix (this cache wrote or invalidated tags, or read a tagged
+   * entry): reads then go through the store's `getWithTags` (one round trip for tagged entries);
+   * until then a plain `get` (a store's fastest read), and a tagged entry found by it costs one
+   * more read of its counters, once.
+   */
+  #inUse = false;
+  /** The counter keys each tagged entry read last carried (bounded): read with the entry in one `getMany` next time. */
+  readonly #hints = new Map<string, readonly string[]>();
+  /** When each counter this process made or extended expires (epoch ms; Infinity: never). */
+  readonly #expiries = new Map<string, number>();
+
+  /** The store keeps values as given (rawValues): a counter is kept as a number, which its `increment` takes. */
+  readonly #raw: boolean;
+
+  constructor(store: CacheStore, basePrefix: string, bound: Bound, raw = false) {
+    this.#store = store;
+    this.#raw = raw;
+    this.prefix = `${basePrefix}${TAG_KEY_PREFIX}`;
+    this.#bound = bound;
+  }
+
+  /** Whether tags are in use under this prefix in this process (see `#inUse`). */
+  get inUse(): boolean {
+    return this.#inUse;
+  }
+
+  /** The counter keys of `tags`. */
+  keys(tags: readonly string[]): string[] {
+    return tags.map((tag) => this.prefix + tag);
+  }
+
+  /** One read of `full` with its tags checked: the payload, marked when its tags were invalidated or are missing (`marked`). */
+  async get(full: string): Promise<Payload | undefined> {
+    const store = this.#store;
+    if (this.#inUse && store.getWithTags !== undefined) {
+      const [payload, counters] = await store.getWithTags(full, this.prefix);
+      if (payload === undefined) return undefined;
+      const stamp = stampOf(payload);
+      return stamp === undefined ? payload : judged(payload, stamp, counters.map(counterOf));
+    }
+    const hint = this.#inUse && store.getMany !== undefined ? this.#hints.get(full) : undefined;
+    if (hint !== undefined) {
+      // The entry and the counters it carried last time in one batch (memcached: one request per
+      // node, in parallel; DynamoDB: one BatchGetItem): one round trip while its tags are the same.
+      const read = await store.getMany?.([full, ...hint]);
+      const payload = read?.[0];
+      const stamp = payload === undefined ? undefined : stampOf(payload);
+      if (stamp === undefined) this.#hints.delete(full);
+      if (payload === undefined || stamp === undefined) return payload;
+      const keys = this.keys(stamp.tags);
+      if (keys.every((key) => hint.includes(key))) {
+        return judged(
+          payload,
+          stamp,
+          keys.map((key) => counterOf(read?.[1 + hint.indexOf(key)])),
+        );
+      }
+      this.#hint(full, keys);
+      return (await this.check([payload]))[0];
+    }
+    const payload = await store.get(full);
+    const stamp = payload === undefined ? undefined : stampOf(payload);
+    if (payload === undefined || stamp === undefined) return payload;
+    this.#hint(full, this.keys(stamp.tags));
+    return (await this.check([payload]))[0];
+  }
+
+  #hint(full: string, keys: readonly string[]): void {
+    const hints = this.#hints;
+    hints.delete(full);
+    hints.set(full, keys);
+    if (hints.size > MAX_MEMO) hints.delete(hints.keys().next().value as string);
+  }
+
+  /**
+   * Payloads of distinct full keys with tagged entries' tags checked, in one round trip where it
+   * can: the store's `getWithTags` for each (Redis batches a tick's calls into one script), else
+   * one `getMany` of the keys and of the counters their entries carried last time; an entry whose
+   * counters were not all read (first read, tags changed) costs one more read of them.
+   */
+  async getMany(fulls: readonly string[]): Promise<(Payload | undefined)[]> {
+    const store = this.#store;
+    if (this.#inUse && store.getWithTags !== undefined) return Promise.all(fulls.map((full) => this.get(full)));
+    const hinted = new Set<string>();
+    if (this.#inUse) for (const full of fulls) for (const key of this.#hints.get(full) ?? []) hinted.add(key);
+    const extra = [...hinted];
+    const all = extra.length === 0 ? (fulls as string[]) : [...fulls, ...extra];
+    const read = await (store.getMany ? store.getMany(all) : Promise.all(all.map((key) => store.get(key))));
+    const counters = new Map<string, number | undefined>();
+    for (let i = 0; i < extra.length; i++) counters.set(extra[i] as string, counterOf(read[fulls.length + i]));
+    const out: (Payload | undefined)[] = read.slice(0, fulls.length);
+    const rest: number[] = [];
+    for (let i = 0; i < fulls.length; i++) {
+      const payload = out[i];
+      const stamp = payload === undefined ? undefined : stampOf(payload);
+      if (payload === undefined || stamp === undefined) continue;
+      const keys = this.keys(stamp.tags);
+      this.#hint(fulls[i] as string, keys);
+      if (keys.every((key) => counters.has(key)))
+        out[i] = judged(
+          payload,
+          stamp,
+          keys.map((key) => counters.get(key)),
+        );
+      else rest.push(i);
+    }
+    if (rest.length > 0) {
+      const checked = await this.check(rest.map((i) => out[i]));
+      for (let j = 0; j < rest.length; j++) out[rest[j] as number] = checked[j];
+    }
+    return out;
+  }
+
+  /** `check` of one payload read by a synchronous store (`getSync`): the counters read synchronously too. */
+  checkSync(payload: Payload | undefined, getSync: NonNullable<SyncStoreMethods['getSync']>): Payload | undefined {
+    if (payload === undefined) return undefined;
+    const stamp = stampOf(payload);
+    if (stamp === undefined) return payload;
+    this.#inUse = true;
+    return judged(
+      payload,
+      stamp,
+      stamp.tags.map((tag) => counterOf(getSync(this.prefix + tag))),
+    );
+  }
+
+  /** Payloads read from the store with their tags checked (see `get`): one read of every counter they name (the caller bounds it). */
+  async check(payloads: readonly (Payload | undefined)[]): Promise<(Payload | undefined)[]> {
+    const stamps = payloads.map((payload) => (payload === undefined ? undefined : stampOf(payload)));
+    const wanted = new Set<string>();
+    for (const stamp of stamps) if (stamp !== undefined) for (const tag of stamp.tags) wanted.add(this.prefix + tag);
+    if (wanted.size === 0) return payloads as (Payload | undefined)[];
+    this.#inUse = true;
+    const keys = [...wanted];
+    const store = this.#store;
+    // Unbounded here: every caller's read is bounded as a whole (one timer per call).
+    const read = await (store.getMany ? store.getMany(keys) : Promise.all(keys.map((key) => store.get(key))));
+    const counters = new Map<string, number | undefined>();
+    for (let i = 0; i < keys.length; i++) counters.set(keys[i] as string, counterOf(read[i]));
+    return payloads.map((payload, i) => {
+      const stamp = stamps[i];
+      if (payload === undefined || stamp === undefined) return payload;
+      return judged(
+        payload,
+        stamp,
+        stamp.tags.map((tag) => counters.get(this.prefix + tag)),
+      );
+    });
+  }
+
+  /** The versions of `tags` a write records, read before its value is computed; missing counters are made, and every counter outlives `ttlMs`. */
+  async versions(tags: readonly string[], ttlMs: TtlMs): Promise<number[]> {
+    const keys = this.keys(tags);
+    const store = this.#store;
+    this.#inUse = true;
+    const life = ttlMs === undefined ? undefined : ttlMs * LIFE_FACTOR;
+    if (store.tagVersions !== undefined) {
+      return this.#bound(
+        store.tagVersions(
+          keys,
+          keys.map(() => randomStart()),
+          life,
+        ),
+        'tagVersions',
+      );
+    }
+    return Promise.all(keys.map((key) => this.#ensure(key, ttlMs, life)));
+  }
+
+  /**
+   * What a write of an entry tagged `tags` kept `ttlMs` needs, read before its value is computed:
+   * the tag section it carries, and its tags as the L1 keeps them (`epoch`: the L1's tag epoch,
+   * read by the caller before this); `fulls`: the full keys it writes.
+   */
+  async prepare(tags: readonly string[], ttlMs: TtlMs, epoch: number, fulls: readonly string[]): Promise<PreparedTags> {
+    const versions = await this.versions(tags, ttlMs);
+    const keys = this.keys(tags);
+    // This process's next read of these entries fetches their counters with them (see `get`).
+    for (const full of fulls) this.#hint(full, keys);
+    return { section: sectionOf({ tags, versions }), write: { keys, epoch } };
+  }
+
+  /** Invalidates `tags`: hard (their entries read as misses) or soft (stale: served only within `remember`'s grace). */
+  async bump(tags: readonly string[], soft: boolean): Promise<void> {
+    const keys = this.keys(tags);
+    const delta = soft ? 1 : HARD_STEP;
+    const store = this.#store;
+    this.#inUse = true;
+    if (store.bumpTags !== undefined) {
+      await this.#bound(store.bumpTags(keys, delta), 'invalidateTags');
+      return;
+    }
+    const { increment } = store;
+    if (increment === undefined) throw new UnsupportedOperationError('tags', store.driver, 'it has no increment');
+    await Promise.all(
+      keys.map(async (key) => {
+        const value = await this.#bound(increment.call(store, key, delta, 1000), 'invalidateTags');
+        // The counter was missing (its entries read as misses already) and the increment made it:
+        // removed again, so that it cannot pass for a version an entry recorded.
+        if (value === delta) await this.#bound(store.delete(key), 'invalidateTags');
+      }),
+    );
+  }
+
+  /** The plain-operations way to read one counter for a write, making it when missing (`add`) and extending it (`touch`). */
+  async #ensure(key: string, ttlMs: TtlMs, life: TtlMs): Promise<number> {
+    const store = this.#store;
+    const { add, touch } = store;
+    if (add === undefined) throw new UnsupportedOperationError('tags', store.driver, 'it has no add');
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const start = randomStart();
+      if (
+        await this.#bound(
+          add.call(store, key, this.#raw ? (start as unknown as Payload) : String(start), life),
+          'tagVersions',
+        )
+      ) {
+        this.#remember(key, life);
+        return start;
+      }
+      const current = counterOf(await this.#bound(store.get(key), 'tagVersions'));
+      if (current === undefined) continue;
+      const known = this.#expiries.get(key);
+      const wanted = ttlMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + ttlMs;
+      if (touch !== undefined && (known === undefined || known < wanted)) {
+        // Without an atomic "extend only" a touch may shorten another writer's longer expiry: its
+        // entries then read as misses (fail closed), never as stale values.
+        await this.#bound(touch.call(store, key, life), 'tagVersions');
+        this.#remember(key, life);
+      }
+      return current;
+    }
+    throw new UnsupportedOperationError('tags', store.driver, `the counter ${key} keeps vanishing`);
+  }
+
+  #remember(key: string, life: TtlMs): void {
+    const expiries = this.#expiries;
+    expiries.delete(key);
+    expiries.set(key, life === undefined ? Number.POSITIVE_INFINITY : Date.now() + life);
+    if (expiries.size > MAX_MEMO) expiries.delete(expiries.keys().next().value as string);
+  }
+}
+
+/** What a tagged write carries (see `TagState.prepare`). */
+export interface PreparedTags {
+  readonly section: string;
+  readonly write: TaggedWrite;
+}
+
+/** The payload as a read returns it given the counters now: as is, or marked `soft` or `gone` (a miss). */
+function judged(payload: Payload, stamp: TagStamp, counters: readonly (number | undefined)[]): Payload {
+  let soft = false;
+  for (let i = 0; i < stamp.tags.length; i++) {
+    const state = verdict(stamp.versions[i] as number, counters[i]);
+    if (state === 'gone') return marked(payload, 'gone');
+    if (state === 'soft') soft = true;
+  }
+  return soft ? marked(payload, 'soft') : payload;
+}

@@ -1,0 +1,138 @@
+import { UnsupportedOperationError, ValueTooLargeError } from '../contract/errors';
+import type { Payload, TtlMs } from '../contract/store';
+import { envelope } from '../tags/tagged-envelope';
+import { type Codec, jsonCodec, payloadBytes } from './codec';
+import { isLivePayload, softStale, storedEntry } from './entry';
+import { bodyOf, decodeEntry, type EntryMeta, markOf, metaOf, TAGS_MARK, withMeta } from './entry-meta';
+import { rawValueSize } from './value-policy';
+
+/** What the entry codec needs to know of the store (the engine's binding, once known). */
+export interface ValueLimits {
+  readonly driver: string;
+  /** The store keeps values as given: no codec. */
+  readonly raw: boolean;
+  /** The raw-value store checks and sizes values itself. */
+  readonly storeChecksValues: boolean;
+  readonly maxValueBytes: number;
+}
+
+/**
+ * How a cache turns values into stored payloads and back: the codec, the entry model
+ * (`entry.ts`) and the metadata header (`entry-meta.ts`), under the store's value limits.
+ * One per engine; `limits` answers the binding once the store is known (`undefined` before).
+ */
+export class EntryCodec {
+  readonly #codec: Codec;
+  readonly #json: boolean;
+  readonly #limits: () => ValueLimits | undefined;
+  readonly #driver: () => string;
+
+  constructor(codec: Codec, limits: () => ValueLimits | undefined, driver: () => string) {
+    this.#codec = codec;
+    this.#json = codec === jsonCodec;
+    this.#limits = limits;
+    this.#driver = driver;
+  }
+
+  /** The codec writes the metadata header (the JSON codec). */
+  get stamps(): boolean {
+    return this.#json;
+  }
+
+  /**
+   * Encodes a value (or checks a raw one) as its stored entry (see `storedEntry`), with the entry's
+   * metadata header for the JSON codec (written now, kept `storeTtlMs`: see `entry-meta.ts`), and
+   * checks its size; throws input errors.
+   */
+  encode(key: string, value: unknown, storeTtlMs: TtlMs, stamp = true): Payload {
+    const limits = this.#limits();
+    const max = limits?.maxValueBytes ?? Number.POSITIVE_INFINITY;
+    const entry = storedEntry(value);
+    if (limits?.raw) {
+      if (limits.storeChecksValues) return entry as Payload;
+      const size = rawValueSize(entry, key, max);
+      if (size > max) throw new ValueTooLargeError(key, size, max, limits.driver);
+      return entry as Payload;
+    }
+    const encoded = this.#codec.encode(entry, key);
+    const payload = stamp && this.#json ? withMeta(encoded, storeTtlMs, Date.now()) : encoded;
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no byte count.
+    if (payload.length * 3 > max || typeof payload !== 'string') {
+      const size = payloadBytes(payload);
+      if (size <= max) return payload;
+      // The limit is the value's: a value that fits is stored without its metadata header.
+      const bare = payloadBytes(encoded);
+      if (bare > max) throw new ValueTooLargeError(key, bare, max, this.#driver());
+      return encoded;
+    }
+    return payload;
+  }
+
+  /** A throwaway check that tagged entries can be stored: they need the JSON codec, or a rawValues store (kept as an envelope). */
+  checkTaggable(): void {
+    if (!this.#limits()?.raw && !this.#json) {
+      throw new UnsupportedOperationError('tags', this.#driver(), 'tagged entries need the JSON codec');
+    }
+  }
+
+  /**
+   * `payload` (from `encode`) with a tag section (`tags/tag-policy.ts` `sectionOf`) after its
+   * header; a tagged entry is nothing without it, so one too large to carry it fails. On a
+   * rawValues store the entry is encoded as the JSON codec would and kept in an envelope
+   * (`tagged-envelope.ts`).
+   */
+  tagged(key: string, payload: Payload, section: string): Payload {
+    this.checkTaggable();
+    const raw = this.#limits()?.raw === true;
+    // Only a top-level Buffer/Uint8Array encodes to bytes: its payload has no header to carry the tag section.
+    if (raw ? payload instanceof Uint8Array : typeof payload !== 'string') {
+      throw new UnsupportedOperationError(
+        'tags',
+        this.#driver(),
+        'a binary value (Buffer, Uint8Array) cannot be tagged',
+      );
+    }
+    const max = this.#limits()?.maxValueBytes ?? Number.POSITIVE_INFINITY;
+    const text = raw
+      ? (withMeta(jsonCodec.encode(payload, key), undefined, Date.now()) as string)
+      : (payload as string);
+    const end = metaOf(text) === undefined ? -1 : text.indexOf('\u0001', 1);
+    if (end < 0) throw new ValueTooLargeError(key, payloadBytes(payload), max, this.#driver());
+    const out = `${text.slice(0, end + 1)}${TAGS_MARK}${section}${TAGS_MARK}${text.slice(end + 1)}`;
+    if (out.length * 3 > max) {
+      const size = payloadBytes(out);
+      if (size > max) throw new ValueTooLargeError(key, size, max, this.#driver());
+    }
+    return raw ? envelope(out) : out;
+  }
+
+  /** The owner token of a lock as the store keeps it (encoded like a value, so every driver stores it). */
+  encodeOwner(owner: string, key: string): Payload {
+    return this.#limits()?.raw ? owner : this.#codec.encode(owner, key);
+  }
+
+  /** Decodes a payload into its stored entry (a graced entry stays wrapped; see `entry.ts`). */
+  readonly decode = (payload: Payload, key: string): unknown => {
+    if (this.#limits()?.raw) return payload;
+    if (!this.#json) return this.#codec.decode(payload, key);
+    // A tagged entry a read found invalidated: soft, it is stale (see `softStale`); gone, nothing.
+    return decodeEntry(payload, this.#codec, key, softStale);
+  };
+
+  /** For `has`: whether a read of this payload would find a value (see `isLivePayload`). */
+  readonly isLive = (payload: Payload, key: string): boolean =>
+    this.#limits()?.raw
+      ? isLivePayload(payload, undefined, key)
+      : this.#json
+        ? markOf(payload) === undefined && isLivePayload(bodyOf(payload), this.#codec, key)
+        : isLivePayload(payload, this.#codec, key);
+
+  /** A payload without its metadata header: what `encode(key, value, ttl, false)` gives for the value it holds. */
+  body(payload: Payload): Payload {
+    return this.#limits()?.raw || !this.#json ? payload : bodyOf(payload);
+  }
+
+  /** The metadata header of a payload read from the store (JSON codec only), else `undefined`. */
+  readonly meta = (payload: Payload): EntryMeta | undefined =>
+    this.#limits()?.raw || !this.#json ? undefined : metaOf(payload);
+}

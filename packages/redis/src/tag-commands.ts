@@ -1,0 +1,203 @@
+import { type Payload, type TaggedRead, TickBatcher, type TtlMs } from '@larder/core/driver';
+import type { Redis } from 'ioredis';
+import type { ClientCommands } from './client-commands';
+import type { RedisClient } from './options';
+import type { ReadRouter } from './read-router';
+import { exact } from './replies';
+import { type LuaScript, script } from './scripts';
+
+/**
+ * GET of each key with the tag counters its entry names, in one script (one round trip): per
+ * key, the payload (nil when absent), the number n of counters, then the n counters. A tagged
+ * entry's text starts with its metadata header `\1<written>,<expires>\1` and then its tag section
+ * `\2<tag>\3<version>\4<tag>\3<version>\2` (core's values/entry-meta.ts); a counter key is
+ * ARGV[1] .. tag. Reads only: it runs on replicas too. Not in Cluster: the counters live on other
+ * slots than the entry (core reads them with one more MGET there).
+ */
+const GET_TAGGED = script(`
+local out = {}
+for _, key in ipairs(KEYS) do
+  local v = redis.call('GET', key)
+  out[#out + 1] = v
+  local counted = false
+  if v and string.byte(v, 1) == 1 then
+    local h = string.find(v, '\\1', 2, true)
+    if h and h <= 33 and string.byte(v, h + 1) == 2 then
+      local e = string.find(v, '\\2', h + 2, true)
+      if e then
+        local keys = {}
+        for pair in string.gmatch(string.sub(v, h + 2, e - 1), '[^\\4]+') do
+          keys[#keys + 1] = ARGV[1] .. string.match(pair, '^(.*)\\3')
+        end
+        out[#out + 1] = #keys
+        local counters = redis.call('MGET', unpack(keys))
+        for j = 1, #keys do out[#out + 1] = counters[j] end
+        counted = true
+      end
+    end
+  end
+  if not counted then out[#out + 1] = 0 end
+end
+return out
+`);
+
+/**
+ * Each counter of KEYS: made at its ARGV[i + 1] when missing (with the expiry ARGV[1] ms, none
+ * when empty), else read and, when less than half of ARGV[1] is left, extended to ARGV[1]
+ * (never shortened: a longer expiry, or none, stays). Returns the values as decimal text.
+ */
+const TAG_VERSIONS = script(`
+local life = ARGV[1]
+local out = {}
+for i, key in ipairs(KEYS) do
+  local made
+  if life == '' then made = redis.call('SET', key, ARGV[i + 1], 'NX')
+  else made = redis.call('SET', key, ARGV[i + 1], 'PX', life, 'NX') end
+  if made then out[i] = ARGV[i + 1]
+  else
+    out[i] = redis.call('GET', key)
+    if life == '' then redis.call('PERSIST', key)
+    else
+      local left = redis.call('PTTL', key)
+      if left >= 0 and left * 2 < tonumber(life) then redis.call('PEXPIRE', key, life) end
+    end
+  end
+end
+return out
+`);
+
+/** INCRBY ARGV[1] of each counter of KEYS that exists: a missing counter stays missing (its entries read as misses already). */
+const BUMP_TAGS = script(`
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then redis.call('INCRBY', key, ARGV[1]) end
+end
+return 1
+`);
+
+/** Largest number of keys read by one GET_TAGGED. */
+const MAX_BATCH_KEYS = 256;
+
+/** What the tag operations need of the store. */
+export interface TagHost {
+  /** Chooses the client a read of a key goes to (a replica when allowed). */
+  readonly router: ReadRouter;
+  /** The clients' commands (corked like the store's). */
+  readonly commands: ClientCommands;
+  /** The primary. */
+  readonly primary: RedisClient;
+  /** Runs a write of `keys` the way the store runs its writes (failures, tracking of this process's L1s). */
+  writing<T>(op: string, keys: string[], write: () => Promise<T>): Promise<T>;
+  /** Turns a failure into the store's error. */
+  fail(op: string, error: unknown): never;
+}
+
+/**
+ * The store's tag operations: `getWithTags`, `tagVersions`, `bumpTags` on single, replicas and
+ * Sentinel; in Cluster only the last two, one script per counter (each key on its own slot), and
+ * no `getWithTags` (an entry's counters live on other slots than the entry).
+ */
+export function tagOperations(host: TagHost, cluster: boolean) {
+  // One batcher per client and tag prefix (caches with other prefixes share the store).
+  const batchers = new Map<string, Map<RedisClient, TickBatcher<TaggedRead>>>();
+  const run = (client: RedisClient, s: LuaScript, keys: string[], args: (string | number)[]) =>
+    evalKeys(host.commands.cmd(client), s, keys, args);
+  // A script over the counters `keys`, with `each(i)` the arguments after the shared ones for key i:
+  // one call, or in Cluster one call per key (in parallel), replies joined in order.
+  const perCounter = async (
+    s: LuaScript,
+    keys: string[],
+    shared: (string | number)[],
+    each: (i: number) => string[],
+  ) => {
+    if (!cluster)
+      return (await run(host.primary, s, keys, [...shared, ...keys.flatMap((_, i) => each(i))])) as unknown[];
+    const replies = await Promise.all(keys.map((key, i) => run(host.primary, s, [key], [...shared, ...each(i)])));
+    return replies.flatMap((reply) => (Array.isArray(reply) ? reply : [reply]));
+  };
+  const readMany = (client: RedisClient, prefix: string) => async (keys: string[]) =>
+    readTagged(keys, await run(client, GET_TAGGED, keys, [prefix]), (key) =>
+      host.commands
+        .cmd(client)
+        .getBuffer(key)
+        .then((bytes: Buffer | null) => bytes ?? undefined),
+    );
+  const operations = {
+    getWithTags(key: string, tagPrefix: string): Promise<TaggedRead> {
+      const client = host.router.clientFor(key);
+      let byClient = batchers.get(tagPrefix);
+      if (byClient === undefined) {
+        byClient = new Map();
+        batchers.set(tagPrefix, byClient);
+      }
+      let batcher = byClient.get(client);
+      if (batcher === undefined) {
+        // Reads of one tick share a script call, like the store's gets share an MGET.
+        const many = readMany(client, tagPrefix);
+        batcher = new TickBatcher<TaggedRead>({
+          readOne: async (k) => (await many([k]))[0] as TaggedRead,
+          readMany: many,
+          maxBatchSize: MAX_BATCH_KEYS,
+          sendAloneWhenIdle: true,
+          dedupe: false,
+        });
+        byClient.set(client, batcher);
+      }
+      return batcher.load(key).catch((error) => host.fail('get', error));
+    },
+    // Not reported to this process's L1s like a write: reading, making or extending a counter
+    // changes no version (a made counter was missing: its entries were misses already).
+    async tagVersions(keys: readonly string[], starts: readonly number[], ttlMs: TtlMs): Promise<number[]> {
+      const life = ttlMs === undefined ? '' : Math.max(1, Math.ceil(ttlMs));
+      try {
+        const reply = await perCounter(TAG_VERSIONS, keys as string[], [life], (i) => [String(starts[i])]);
+        return reply.map(Number);
+      } catch (error) {
+        return host.fail('tagVersions', error);
+      }
+    },
+    bumpTags(keys: readonly string[], delta: number): Promise<void> {
+      // Read-your-writes: this process reads every tagged entry from the primary for the window
+      // (a replica may not have the new versions yet).
+      host.router.wroteAll();
+      return host.writing('invalidateTags', keys as string[], async () => {
+        await perCounter(BUMP_TAGS, keys as string[], [String(delta)], () => []);
+      });
+    },
+  };
+  if (!cluster) return operations;
+  const { tagVersions, bumpTags } = operations;
+  return { tagVersions, bumpTags };
+}
+
+/** Splits GET_TAGGED's flat reply per key; a payload whose text is not exact is read again as bytes. */
+async function readTagged(
+  keys: string[],
+  reply: unknown,
+  bytes: (key: string) => Promise<Payload | undefined>,
+): Promise<TaggedRead[]> {
+  const flat = reply as (string | number | null)[];
+  const out: TaggedRead[] = [];
+  let at = 0;
+  for (const key of keys) {
+    const text = flat[at++] as string | null;
+    const count = Number(flat[at++]);
+    const counters = flat.slice(at, at + count).map((c) => (c === null ? undefined : String(c)));
+    at += count;
+    const payload = text === null ? undefined : exact(text);
+    // Not text (bytes read again, maybe a newer entry): no counters, so a tagged one reads as a miss.
+    if (text !== null && payload === undefined) out.push([await bytes(key), []]);
+    else out.push([payload, counters]);
+  }
+  return out;
+}
+
+/** EVALSHA of a script over many keys (EVAL on the first NOSCRIPT). */
+async function evalKeys(c: Redis, s: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
+  try {
+    return await c.evalsha(s.sha, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('NOSCRIPT'))
+      return c.eval(s.lua, keys.length, ...keys, ...args);
+    throw error;
+  }
+}

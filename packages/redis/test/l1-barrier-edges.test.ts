@@ -1,0 +1,83 @@
+import { Cache, isLarderError } from '@larder/core';
+import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStore } from '../src/index';
+
+// Edges of the L1 barrier (docs/architecture.md "The barrier"), two caches in this process.
+const LEASE_MS = 400;
+
+describe('L1 barrier edges', () => {
+  let server: RedisServer;
+  let bus: RedisServer;
+  const caches: Cache[] = [];
+  let n = 0;
+  const make = (l1: Record<string, unknown>) => {
+    const cache = new Cache({
+      store: createRedisStore({ url: server.url }),
+      prefix: `edge-${++n}:`,
+      l1: { lease: LEASE_MS, ...l1 },
+    });
+    caches.push(cache);
+    return cache;
+  };
+  const up = (cache: Cache) => waitFor(async () => (await cache.describeL1())?.state === 'up');
+
+  beforeAll(async () => {
+    [server, bus] = await Promise.all([startRedis(), startRedis()]);
+  });
+  afterAll(async () => {
+    await Promise.all(caches.map((cache) => cache.close().catch(() => undefined)));
+    await Promise.all([server?.stop(), bus?.stop()]);
+  });
+
+  it('an instance that closed its L1 left the fleet: the barrier does not wait for its lease', async () => {
+    const a = make({ invalidation: 'tracking' });
+    const b = new Cache({ store: createRedisStore({ url: server.url }), prefix: a.prefix, l1: { lease: LEASE_MS } });
+    caches.push(b);
+    await Promise.all([up(a), up(b)]);
+    let started = performance.now();
+    await a.syncL1();
+    expect(performance.now() - started).toBeLessThan(LEASE_MS);
+    await b.closeL1();
+    started = performance.now();
+    await a.syncL1();
+    expect(performance.now() - started).toBeLessThan(LEASE_MS);
+  });
+
+  it('a lease key deleted in the store: the instance flushes, joins again in a new epoch, and barriers stay fast', async () => {
+    const a = make({ invalidation: 'tracking' });
+    const b = new Cache({ store: createRedisStore({ url: server.url }), prefix: a.prefix, l1: { lease: LEASE_MS } });
+    caches.push(b);
+    await Promise.all([up(a), up(b)]);
+    await b.set('k', 1);
+    expect(await b.get('k')).toBe(1);
+    const flushes = (await b.describeL1())?.flushes ?? 0;
+    const leases = await server.command('KEYS', `${a.prefix}__larder:l1:lease:*`);
+    expect((leases as string[]).length).toBe(2);
+    await server.command('DEL', ...(leases as string[]));
+    await waitFor(async () => ((await b.describeL1())?.flushes ?? 0) > flushes);
+    await Promise.all([up(a), up(b)]);
+    const started = performance.now();
+    await a.syncL1();
+    expect(performance.now() - started).toBeLessThan(LEASE_MS);
+  });
+
+  it('on the bus, a barrier while this process cannot publish rejects at once (E_L1_BARRIER)', async () => {
+    const a = make({ invalidation: 'bus', busUrl: bus.url });
+    await up(a);
+    await a.syncL1();
+    await bus.kill();
+    try {
+      await waitFor(async () => (await a.describeL1())?.state === 'down');
+      const error = await a.syncL1().then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(isLarderError(error, 'E_L1_BARRIER')).toBe(true);
+    } finally {
+      await bus.restart();
+    }
+    await up(a);
+    await a.syncL1();
+  });
+});

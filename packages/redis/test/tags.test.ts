@@ -1,0 +1,190 @@
+import { Cache } from '@larder/core';
+import {
+  type RedisReplicaSet,
+  type RedisServer,
+  startRedis,
+  startRedisReplicaSet,
+  waitFor,
+} from '@larder/dev-services';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStore, type RedisStore } from '../src/index';
+
+/** The clients of a store: the primary and its replica clients (test-only reach into the connection). */
+function clientsOf(store: RedisStore): Redis[] {
+  const { connection } = store as unknown as { connection: { replicas: Redis[] } };
+  return [store.client as Redis, ...connection.replicas];
+}
+
+/** Commands the store's clients sent while `run` ran: each is a round trip at most (pipelined ones share one). */
+async function commandsDuring(store: RedisStore, run: () => Promise<unknown>): Promise<string[]> {
+  const sent: string[] = [];
+  const restore: (() => void)[] = [];
+  for (const client of clientsOf(store)) {
+    const original = client.sendCommand;
+    client.sendCommand = function (this: Redis, command, ...rest) {
+      sent.push(command.name);
+      return original.call(this, command, ...rest);
+    } as typeof original;
+    restore.push(() => {
+      client.sendCommand = original;
+    });
+  }
+  try {
+    await run();
+  } finally {
+    for (const undo of restore) undo();
+  }
+  return sent;
+}
+
+describe('redis tags: round trips of a tagged L2 hit', () => {
+  let server: RedisServer;
+  let store: RedisStore;
+  let admin: Redis;
+
+  beforeAll(async () => {
+    server = await startRedis();
+    store = createRedisStore({ url: server.url });
+    admin = new Redis(server.url);
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await store?.close();
+    await server?.stop();
+  });
+
+  it('single node: a tagged hit is one command, like an untagged one (the script reads the counters)', async () => {
+    const c = new Cache({ store, prefix: 'rt' });
+    await c.set('plain', { a: 1 }, '1m');
+    await c.tags(['t1', 't2', 't3']).set('tagged', { a: 1 }, '1m');
+    await c.get('plain'); // scripts loaded
+    expect(await commandsDuring(store, () => c.get('plain'))).toEqual(['evalsha']);
+    expect(await commandsDuring(store, () => c.get('tagged'))).toEqual(['evalsha']);
+    expect(await c.get('tagged')).toEqual({ a: 1 });
+    await c.invalidateTags(['t2']);
+    expect(await commandsDuring(store, () => c.get('tagged'))).toEqual(['evalsha']);
+    expect(await c.get('tagged')).toBeUndefined();
+  });
+
+  it('single node: a cache that never used tags reads with a plain GET; its first tagged entry costs one more read, once', async () => {
+    const writer = new Cache({ store, prefix: 'rt4' });
+    await writer.tags(['t']).set('tagged', 1, '1m');
+    await writer.set('plain', 2, '1m');
+    const reader = new Cache({ store, prefix: 'rt4' });
+    expect(await commandsDuring(store, () => reader.get('plain'))).toEqual(['get']);
+    expect(await commandsDuring(store, () => reader.get('tagged'))).toEqual(['get', 'get']); // the entry, then its one counter
+    expect(await commandsDuring(store, () => reader.get('tagged'))).toEqual(['evalsha']);
+  });
+
+  it('single node: gets of one tick share a script call, tagged or not', async () => {
+    const c = new Cache({ store, prefix: 'rt2' });
+    await c.tags(['a']).setMany({ x: 1, y: 2 }, '1m');
+    await c.set('z', 3, '1m');
+    await c.get('z');
+    const sent = await commandsDuring(store, () => Promise.all([c.get('x'), c.get('y'), c.get('z')]));
+    // As gets did with GET + MGET: the first goes alone while the connection is idle, the rest share one call.
+    expect(sent).toEqual(['evalsha', 'evalsha']);
+  });
+
+  it('single node: getMany of tagged entries is script calls only (no second read of the counters)', async () => {
+    const c = new Cache({ store, prefix: 'rt5' });
+    await c.tags(['a']).setMany({ x: 1, y: 2 }, '1m');
+    await c.set('z', 3, '1m');
+    const sent = await commandsDuring(store, () => c.getMany(['x', 'y', 'z']));
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.every((name) => name === 'evalsha')).toBe(true);
+    expect(await c.getMany(['x', 'y', 'z'])).toEqual([1, 2, 3]);
+  });
+
+  it('the tag state is one counter per tag under the prefix, with an expiry, never without one for an expiring entry', async () => {
+    const c = new Cache({ store, prefix: 'rt3' });
+    await c.tags(['users']).set('k', 1, 60_000);
+    const ttl = await admin.pttl('rt3:__larder:tag:users');
+    expect(ttl).toBeGreaterThan(60_000);
+    expect(await admin.keys('rt3:*')).toEqual(expect.arrayContaining(['rt3:k', 'rt3:__larder:tag:users']));
+    // Invalidating a tag nobody uses makes no state.
+    await c.invalidateTags(['nobody']);
+    expect(await admin.exists('rt3:__larder:tag:nobody')).toBe(0);
+  });
+
+  for (const invalidation of ['tracking', 'bus'] as const) {
+    it(`L1 (${invalidation}): another instance's invalidateTags drops the tagged copies; its own writes keep filling its L1`, async () => {
+      const l1 = { invalidation, ...(invalidation === 'bus' ? { busUrl: server.url } : {}) };
+      const a = new Cache({ store: createRedisStore({ url: server.url }), prefix: `l1${invalidation}`, l1 });
+      const b = new Cache({ store: createRedisStore({ url: server.url }), prefix: `l1${invalidation}`, l1 });
+      try {
+        for (const c of [a, b]) {
+          await waitFor(async () => (await c.describeL1())?.state === 'up', { description: 'L1 up' });
+        }
+        // The first write of a tag makes its counter: under tracking the server announces that to
+        // every connection (this one too, from inside the script), so that write does not fill.
+        await a.tags(['t']).set('k0', 'v0', '1m');
+        await a.tags(['t']).set('k', 'v', '1m');
+        await a.tags(['other']).set('o', 'w', '1m');
+        await a.tags(['t']).set('k2', 'v2', '1m'); // a second tagged write does not drop the first from its own L1
+        const hits = a.stats().tiers?.l1 ?? 0;
+        expect(await a.get('k')).toBe('v');
+        expect(a.stats().tiers?.l1).toBe(hits + 1);
+        expect(await b.get('k')).toBe('v');
+        expect(await b.get('o')).toBe('w');
+        const bHits = b.stats().tiers?.l1 ?? 0;
+        expect(await b.get('k')).toBe('v');
+        expect(b.stats().tiers?.l1).toBe(bHits + 1);
+        await a.invalidateTags(['t']);
+        expect(await a.get('k')).toBeUndefined();
+        await waitFor(async () => (await b.get('k')) === undefined, { description: 'B dropped its copy' });
+        expect(await b.get('o')).toBe('w');
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+  }
+
+  describe('primary + replicas, readFrom replica', () => {
+    let set: RedisReplicaSet;
+    let routed: RedisStore;
+    let nodes: Redis[];
+
+    beforeAll(async () => {
+      set = await startRedisReplicaSet({ replicas: 2, sentinels: 0 });
+      routed = createRedisStore({
+        url: set.primary.url,
+        replicaUrls: set.replicaUrls.split(','),
+        readFrom: 'replica',
+        readYourWritesMs: 0,
+      });
+      nodes = set.nodes.map((node) => new Redis(node.url));
+    }, 60_000);
+    afterAll(async () => {
+      for (const node of nodes ?? []) node.disconnect();
+      await routed?.close();
+      await set?.stop();
+    });
+
+    it('a tagged hit read from a replica is one command, like an untagged one', async () => {
+      const c = new Cache({ store: routed, prefix: 'rep' });
+      await c.set('plain', 1, '1m');
+      await c.tags(['t']).set('tagged', 2, '1m');
+      await set.waitForSync();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await c.get('plain');
+      await c.get('tagged');
+      expect(await commandsDuring(routed, () => c.get('plain'))).toEqual(['evalsha']);
+      expect(await commandsDuring(routed, () => c.get('tagged'))).toEqual(['evalsha']);
+      // Answered by a replica: the primary executed no script for these reads.
+      const before = scriptsRun(String(await nodes[0]?.call('INFO', 'commandstats')));
+      await c.get('tagged');
+      expect(scriptsRun(String(await nodes[0]?.call('INFO', 'commandstats')))).toBe(before);
+      expect(await c.get('tagged')).toBe(2);
+    });
+  });
+});
+
+/** EVALSHA and EVAL calls in an INFO commandstats text. */
+function scriptsRun(stats: string): number {
+  let total = 0;
+  for (const match of stats.matchAll(/cmdstat_(evalsha|eval):calls=(\d+)/g)) total += Number(match[2]);
+  return total;
+}

@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { isLarderError } from '@larder/core';
+import { delay, heldLoader, uniqueKey, waitFor } from '../helpers';
+import type { CacheUnderTest, SuiteContext } from '../options';
+import type { GroupDefinition } from '../registry';
+
+type Tagged = CacheUnderTest & Required<Pick<CacheUnderTest, 'tags' | 'invalidateTags'>>;
+
+/** Where the counter of `tag` lives for a cache with `prefix` (core README "Tags"). */
+const counterKey = (prefix: string, tag: string) => `${prefix}__larder:tag:${tag}`;
+
+/** A cache with tags under `prefix` (a fresh one when omitted), or the test is skipped. */
+async function tagged(ctx: SuiteContext, prefix = ctx.uniquePrefix()): Promise<Tagged> {
+  const cache = await ctx.cacheAt(prefix);
+  if (typeof cache.tags !== 'function' || typeof cache.invalidateTags !== 'function') {
+    ctx.skip('the cache under test has no tags()/invalidateTags()');
+  }
+  try {
+    await cache.tags(['probe']).set(uniqueKey('probe'), 1, '1m');
+  } catch (error) {
+    // Tagged entries need the metadata header: a raw-value store cannot hold them.
+    if (isLarderError(error, 'E_UNSUPPORTED_OPERATION')) ctx.skip(`no tags: ${(error as Error).message}`);
+    throw error;
+  }
+  return cache as Tagged;
+}
+
+/** Core README "Tags": version counters per tag in the store, checked on every read, failing closed. */
+export const tags: GroupDefinition = {
+  title: 'tags: tagged writes, hard and soft invalidation, fail closed',
+  define(t) {
+    t.test(
+      'a tagged entry reads through any view (get, getMany, has, pull, remember) until a tag is invalidated',
+      async (ctx) => {
+        const prefix = ctx.uniquePrefix();
+        const c = await tagged(ctx, prefix);
+        const other = await ctx.cacheAt(prefix); // another instance
+        const [a, b, k] = [uniqueKey('a'), uniqueKey('b'), uniqueKey('k')];
+        const users = c.tags(['users', 'user:1']);
+        await users.set(k, { name: 'ada' }, '1m');
+        await users.setMany({ [a]: 1, [b]: 2 }, '1m');
+        await c.tags(['posts']).set('untouched', 'p', '1m');
+        assert.deepEqual(await other.get(k), { name: 'ada' });
+        assert.deepEqual(await other.getMany([a, b, k]), [1, 2, { name: 'ada' }]);
+        assert.equal(await other.has(a), true);
+        await other.invalidateTags?.(['user:1', 'user:1']);
+        assert.equal(await c.get(k), undefined);
+        assert.deepEqual(await c.getMany([a, b, k]), [undefined, undefined, undefined]);
+        assert.equal(await c.has(a), false);
+        assert.equal(await c.pull(b), undefined);
+        assert.equal(await c.remember(k, '1m', () => 'fresh', { tags: ['user:1'] }), 'fresh');
+        assert.equal(await other.get(k), 'fresh');
+        assert.equal(await other.get('untouched'), 'p');
+      },
+    );
+
+    t.test('tag order and duplicates do not matter', async (ctx) => {
+      const c = await tagged(ctx);
+      const k = uniqueKey();
+      await c.tags(['b', 'a', 'b']).set(k, 1, '1m');
+      assert.equal(await c.tags(['a', 'b']).get(k), 1);
+      await c.invalidateTags(['b']);
+      assert.equal(await c.get(k), undefined);
+    });
+
+    t.test('soft: a get misses; remember with grace serves the old value as graced and refreshes it', async (ctx) => {
+      const c = await tagged(ctx);
+      const k = uniqueKey();
+      await c.remember(k, '1m', () => 'v1', { tags: ['pages'] });
+      await c.invalidateTags(['pages'], { soft: true });
+      assert.equal(await c.get(k), undefined);
+      assert.equal(await c.has(k), false);
+      const served = await c.remember(k, '1m', () => 'v2', { tags: ['pages'], grace: '1m' });
+      assert.equal(served, 'v1');
+      await waitFor(async () => (await c.get(k)) === 'v2', { message: 'the soft-invalidated entry refreshed' });
+      await c.invalidateTags(['pages'], { soft: true });
+      // Without grace a soft-invalidated entry is a miss: the loader runs and its value is stored.
+      assert.equal(await c.remember(k, '1m', () => 'v3', { tags: ['pages'] }), 'v3');
+      assert.equal(await c.get(k), 'v3');
+    });
+
+    t.test('a missing tag counter (evicted, expired, flushed) reads as a miss, never as the old value', async (ctx) => {
+      const prefix = ctx.uniquePrefix();
+      const c = await tagged(ctx, prefix);
+      const store = await c.getStore();
+      const k = uniqueKey();
+      await c.tags(['gone']).set(k, 'v', '1m');
+      assert.equal(await c.get(k), 'v');
+      assert.equal(await store.delete(counterKey(prefix, 'gone')), true);
+      assert.equal(await c.get(k), undefined);
+      assert.deepEqual(await c.getMany([k]), [undefined]);
+      assert.equal(await c.has(k), false);
+      // Invalidating a tag whose counter is missing does not make it again (nothing to invalidate).
+      await c.invalidateTags(['gone']);
+      assert.equal(await store.get(counterKey(prefix, 'gone')), undefined);
+      await c.tags(['gone']).set(k, 'again', '1m');
+      assert.equal(await c.get(k), 'again');
+    });
+
+    t.test('a loader overlapping an invalidation of its tag is never kept', async (ctx) => {
+      const prefix = ctx.uniquePrefix();
+      const c = await tagged(ctx, prefix);
+      const other = await ctx.cacheAt(prefix);
+      const k = uniqueKey();
+      const load = heldLoader('old');
+      const loading = c.remember(k, '1m', load.loader, { tags: ['t'] });
+      await load.started;
+      await other.invalidateTags?.(['t']);
+      load.release();
+      assert.equal(await loading, 'old');
+      assert.equal(await other.get(k), undefined);
+      assert.equal(await c.get(k), undefined);
+    });
+
+    t.test(
+      "a tag counter outlives the entries that use it (a short entry's counter is extended by a longer one)",
+      async (ctx) => {
+        const c = await tagged(ctx);
+        const precision = await ctx.precisionMs();
+        const short = Math.max(precision * 2, 200);
+        const [s, l] = [uniqueKey('short'), uniqueKey('long')];
+        await c.tags(['life']).set(s, 1, short);
+        await c.tags(['life']).set(l, 2, '1h');
+        // Counters made for the short entry live a few times its TTL: wait well past that.
+        await delay(short * 3 + precision * 2);
+        assert.equal(await c.get(s), undefined);
+        assert.equal(await c.get(l), 2);
+        await c.invalidateTags(['life']);
+        assert.equal(await c.get(l), undefined);
+      },
+    );
+
+    t.test(
+      "another instance's shorter tagged write never shortens the counter (stores with tagVersions)",
+      async (ctx) => {
+        const prefix = ctx.uniquePrefix();
+        const a = await tagged(ctx, prefix);
+        const b = await ctx.cacheAt(prefix);
+        const store = await a.getStore();
+        if (typeof store.tagVersions !== 'function') {
+          ctx.skip('the store has no tagVersions: its fallback touch may shorten a counter (entries then fail closed)');
+        }
+        const precision = await ctx.precisionMs();
+        const short = Math.max(precision * 2, 200);
+        const l = uniqueKey('long');
+        await a.tags(['shared']).set(l, 'kept', '1h');
+        await b.tags?.(['shared']).set(uniqueKey('short'), 1, short);
+        await delay(short * 3 + precision * 2);
+        assert.equal(await b.get(l), 'kept');
+      },
+    );
+
+    t.test('a tagged hit read again costs one store read call, like an untagged hit', async (ctx) => {
+      const c = await tagged(ctx);
+      const store = await c.getStore();
+      const [k, plain] = [uniqueKey('tagged'), uniqueKey('plain')];
+      await c.tags(['x', 'y', 'z']).set(k, { v: 1 }, '1m');
+      await c.set(plain, { v: 2 }, '1m');
+      await c.get(k);
+      const reads = async (key: string) => {
+        const methods = ['get', 'getMany', 'getWithTags'] as const;
+        const originals = methods.map((name) => store[name]);
+        let calls = 0;
+        for (const name of methods) {
+          const original = store[name] as ((...args: unknown[]) => unknown) | undefined;
+          if (original === undefined) continue;
+          Object.defineProperty(store, name, {
+            configurable: true,
+            writable: true,
+            value: (...args: unknown[]) => {
+              calls += 1;
+              return original.apply(store, args);
+            },
+          });
+        }
+        try {
+          await c.get(key);
+        } finally {
+          methods.forEach((name, i) => {
+            delete (store as unknown as Record<string, unknown>)[name];
+            if (Object.hasOwn(store, name) || store[name] !== originals[i]) {
+              Object.defineProperty(store, name, { configurable: true, writable: true, value: originals[i] });
+            }
+          });
+        }
+        return calls;
+      };
+      const inProcess = (await ctx.capabilities()).inProcess;
+      // In process the counters are read synchronously: a store call each, no round trip.
+      if (inProcess) return;
+      assert.equal(await reads(plain), 1);
+      assert.equal(await reads(k), 1);
+    });
+
+    t.test('bad tags are typed errors (E_INVALID_TAG) and nothing is stored', async (ctx) => {
+      const c = await tagged(ctx);
+      const k = uniqueKey();
+      const many = Array.from({ length: 10_000 }, (_, i) => `t${i}`);
+      const bad: unknown[] = [[''], ['a\u0001b'], ['x'.repeat(10_240)], ['ok', 42], many, 'users'];
+      for (const list of bad) {
+        assert.throws(
+          () => c.tags(list as string[]),
+          (e) => isLarderError(e, 'E_INVALID_TAG'),
+        );
+        await assert.rejects(
+          c.remember(k, '1m', () => 1, { tags: list as string[] }),
+          (e) => isLarderError(e, 'E_INVALID_TAG'),
+        );
+        await assert.rejects(c.invalidateTags(list as string[]), (e) => isLarderError(e, 'E_INVALID_TAG'));
+      }
+      assert.equal(await c.get(k), undefined);
+    });
+  },
+};
