@@ -7,6 +7,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { staleBuilds } from './built-packages';
 import { formatScenario, machineInfo, Progress, runScenario, type Scenario, type ScenarioResult } from './harness';
 import { runIsolated } from './isolate';
 
@@ -60,6 +61,13 @@ async function main(): Promise<number> {
   const unknown = positionals.filter((name) => !all.some((s) => s.name === name));
   if (unknown.length > 0) {
     process.stderr.write(`unknown scenario ${unknown.join(', ')}; available: ${all.map((s) => s.name).join(', ')}\n`);
+    return 2;
+  }
+  const stale = staleBuilds();
+  if (stale.length > 0) {
+    process.stderr.write(
+      `the bench measures the built packages; run \`pnpm build\` first (stale: ${stale.join(', ')})\n`,
+    );
     return 2;
   }
   const selected = positionals.length > 0 ? all.filter((s) => positionals.includes(s.name)) : all;

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type RedisServer, startRedis } from '@larder/dev-services';
+import { childPort } from '../child-port';
 import type { BenchCase, Scenario } from '../harness';
 
 const CONNECTIONS = 50;
@@ -38,7 +39,9 @@ async function serve(): Promise<void> {
     const store =
       subject === 'larder (redis)'
         ? (await import('@larder/redis')).createRedisStore({ url: process.env.REDIS_URL as string })
-        : (await import('@larder/memory')).createMemoryStore();
+        : // Room for every URL the miss rows store (apicache keeps all; at the default 10,000 entries
+          // the miss warm-up evicted the hit routes' entries and the setup's hit check failed).
+          (await import('@larder/memory')).createMemoryStore({ maxEntries: 1_000_000, maxBytes: 4 * 1024 ** 3 });
     cached = responseCache({ cache: new Cache({ store, prefix: 'bench-rc:' }), ttl: '5m' });
     cachedVarying = cached;
   } else if (subject === 'apicache') {
@@ -81,7 +84,7 @@ if (process.env.LARDER_BENCH_RC_SERVER === '1') {
 // Load side (the bench process).
 
 /** One keep-alive HTTP/1.1 connection; one request at a time; Content-Length or chunked bodies. */
-class Connection {
+export class Connection {
   private buffer: Buffer = Buffer.alloc(0);
   private waiting: ((error?: Error, head?: string) => void) | undefined;
 
@@ -168,7 +171,7 @@ interface Ctx {
 }
 
 /** The three requests measured: a hit, a miss (a new URL every time), a hit of one of four variants. */
-const REQUESTS: Record<string, (i: number) => [string, string]> = {
+export const REQUESTS: Record<string, (i: number) => [string, string]> = {
   hit: () => ['/item/1', ''],
   miss: (i) => [`/item/miss-${i}`, ''],
   'varied hit': (i) => ['/lang/1', `Accept-Language: ${LANGUAGES[i % LANGUAGES.length]}\r\n`],
@@ -179,15 +182,7 @@ async function startApp(subject: Subject, redisUrl: string): Promise<{ child: Ch
     env: { ...process.env, LARDER_BENCH_RC_SERVER: '1', LARDER_BENCH_RC_SUBJECT: subject, REDIS_URL: redisUrl },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    let text = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const line = /^PORT (\d+)$/m.exec(text);
-      if (line) resolve(Number(line[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`response-cache bench server (${subject}) exited with ${code}`)));
-  });
+  const port = await childPort(child, `response-cache bench server (${subject})`);
   return { child, port };
 }
 

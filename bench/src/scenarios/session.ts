@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type RedisServer, startRedis } from '@larder/dev-services';
+import { childPort } from '../child-port';
 import type { BenchCase, Scenario } from '../harness';
 
 const CONNECTIONS = 50;
@@ -257,15 +258,7 @@ async function startApp(subject: Subject, redisUrl: string): Promise<{ child: Ch
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    let text = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const line = /^PORT (\d+)$/m.exec(text);
-      if (line) resolve(Number(line[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`session bench server (${subject}) exited with ${code}`)));
-  });
+  const port = await childPort(child, `session bench server (${subject})`);
   return { child, port };
 }
 

@@ -1,0 +1,85 @@
+/**
+ * Profiling harness for the response-cache scenario (not a benchmark): starts one app of
+ * scenarios/response-cache.ts in a child process (optionally under `--cpu-prof` or any other Node
+ * flags), warms it, sends `count` requests of one kind over 50 connections and prints the app's
+ * CPU time per request (/proc). Usage:
+ *   node --import tsx bench/src/rc-profile.ts [subject=larder (memory)] [kind=hit] [count=20000] [warm=min(count, 20000)] [-- node flags]
+ * With LARDER_RC_CALLGRIND=<out file>, the app runs under `valgrind --tool=callgrind` with
+ * instrumentation off until warmed; the measured requests alone are counted (instructions per
+ * request are printed; repeatable on a loaded machine, unlike time).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startRedis } from '@larder/dev-services';
+import { childPort } from './child-port';
+import { Connection, REQUESTS } from './scenarios/response-cache';
+
+const dash = process.argv.indexOf('--');
+const args = dash < 0 ? process.argv.slice(2) : process.argv.slice(2, dash);
+const flags = dash < 0 ? [] : process.argv.slice(dash + 1);
+const subject = args[0] ?? 'larder (memory)';
+const kind = args[1] ?? 'hit';
+const count = Number(args[2] ?? 20_000);
+// `hit-many`: hits spread over 4,000 URLs (all warmed; 8,000 entries fit the memory store's default 10,000), more than a per-URL memo of 1,000 holds.
+const KINDS: Record<string, (i: number) => [string, string]> = {
+  ...REQUESTS,
+  'hit-many': (i) => [`/item/${i % 4_000}`, ''],
+};
+const request = KINDS[kind];
+if (!request) throw new Error(`kind: one of ${Object.keys(KINDS).join(', ')}`);
+
+const cpuOf = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+};
+
+const redis = subject === 'larder (redis)' ? await startRedis() : undefined;
+const file = fileURLToPath(new URL('./scenarios/response-cache.ts', import.meta.url));
+const callgrind = process.env.LARDER_RC_CALLGRIND;
+const command = callgrind
+  ? ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${callgrind}`, process.execPath]
+  : [process.execPath];
+const child = spawn(command[0] as string, [...command.slice(1), ...flags, '--import', 'tsx', file], {
+  env: {
+    ...process.env,
+    LARDER_BENCH_RC_SERVER: '1',
+    LARDER_BENCH_RC_SUBJECT: subject,
+    REDIS_URL: redis?.url ?? '',
+  },
+  stdio: ['ignore', 'pipe', callgrind ? 'ignore' : 'inherit'],
+});
+const port = await childPort(child, 'app');
+const connections = await Promise.all(Array.from({ length: 50 }, () => Connection.open(port)));
+const run = async (n: number, from: number) => {
+  let i = from;
+  const end = from + n;
+  await Promise.all(
+    connections.map(async (c) => {
+      while (i < end) await c.get(...request(i++));
+    }),
+  );
+};
+await run(Number(args[3] ?? Math.min(count, 20_000)), 1_000_000);
+const control = (...a: string[]) => execFileSync('callgrind_control', [...a, String(child.pid)], { stdio: 'ignore' });
+if (callgrind) control('-i', 'on');
+const cpu0 = cpuOf(child.pid as number);
+const t0 = performance.now();
+await run(count, 0);
+const cpu = cpuOf(child.pid as number) - cpu0;
+const ms = performance.now() - t0;
+if (callgrind) {
+  control('-i', 'off');
+  control('-d');
+  const summary = execFileSync('sh', ['-c', `grep -h '^summary\\|^totals' ${callgrind}*`]).toString();
+  const ir = Math.max(...summary.split('\n').map((line) => Number(line.split(' ')[1] ?? 0)));
+  process.stdout.write(`${subject} ${kind}: ${Math.round(ir / count)} instructions/request (callgrind)\n`);
+}
+process.stdout.write(
+  `${subject} ${kind}: ${count} requests, app CPU ${(cpu / count).toFixed(1)} µs/request, ${Math.round((count / ms) * 1000)} req/s (loaded machine: CPU is the number)\n`,
+);
+for (const c of connections) c.close();
+child.kill('SIGTERM');
+await new Promise((resolve) => child.once('exit', resolve));
+await redis?.stop();

@@ -1,0 +1,238 @@
+/**
+ * Tags: a tagged get and set against untagged ones on Redis (L2 only, and with the L1 kept by
+ * CLIENT TRACKING), and `invalidateTags` to the last of three instances, against bentocache's
+ * tags (`set({ tags })`, `deleteByTag`) on the same redis-server in the same run.
+ */
+import { Cache } from '@larder/core';
+import { type RedisServer, startRedis } from '@larder/dev-services';
+import { createRedisStore } from '@larder/redis';
+import { BentoCache, bentostore } from 'bentocache';
+import { memoryDriver } from 'bentocache/drivers/memory';
+import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis';
+import { Redis } from 'ioredis';
+import type { BenchCase, Scenario } from '../harness';
+import { redisCommandsColumn, redisCpuColumn } from '../redis-counters';
+import { VALUE } from '../workload';
+
+const KEYS = 1000;
+/** Tags of every tagged entry: a broad one, a group and the entry's own (as "purge product 42" apps tag). */
+const tagsOf = (i: number) => ['products', `category:${i % 20}`, `product:${i % KEYS}`];
+const TTL = '1h';
+const INSTANCES = 3;
+
+const LARDER = 'larder (untagged)';
+const LARDER_SAME_CACHE = 'larder (untagged, cache that uses tags)';
+const LARDER_TAGGED = 'larder (3 tags)';
+const BENTO = 'bentocache (untagged)';
+const RAW_GET = 'floor: raw ioredis GET';
+const RAW_GET_MGET = 'floor: raw ioredis GET + MGET of 3 counters, pipelined (one round trip)';
+const BENTO_TAGGED = 'bentocache (3 tags)';
+
+type Bento = BentoCache<Record<string, ReturnType<ReturnType<typeof bentostore>['useL2Layer']>>>;
+
+interface Ctx {
+  server: RedisServer;
+  /** Reads INFO for the server columns (no subject uses it). */
+  stats: Redis;
+  /** The floor rows. */
+  raw: Redis;
+  /** No L1, never uses tags: plain GETs (the untagged rows). */
+  plain: Cache;
+  /** No L1: every get reads Redis; writes tagged entries. */
+  l2: Cache;
+  /** The tagged set rows, under a prefix no L1 tracks (as the untagged ones: `plain`). */
+  tagWriter: Cache;
+  /** L1 kept by tracking. */
+  l1: Cache;
+  /** Three instances with an L1 each, for `invalidateTags` to the last one. */
+  fleet: Cache[];
+  bentoL2: Bento;
+  bentoL1: Bento;
+  bentoFleet: Bento[];
+  /** Latencies of each invalidation case, ms. */
+  latencies: Map<string, number[]>;
+  closers: (() => Promise<unknown>)[];
+}
+
+const key = (i: number) => `k${i % KEYS}`;
+const taggedKey = (i: number) => `t${i % KEYS}`;
+
+function bento(server: RedisServer, withL1: boolean, bus: boolean): Bento {
+  const connection = { host: server.host, port: server.port };
+  let store = bentostore();
+  if (withL1) store = store.useL1Layer(memoryDriver({ maxItems: 10_000 }));
+  let tiered = store.useL2Layer(redisDriver({ connection }));
+  if (bus) tiered = tiered.useBus(redisBusDriver({ connection }));
+  return new BentoCache({ default: 'store', stores: { store: tiered } }) as unknown as Bento;
+}
+
+async function setup(): Promise<Ctx> {
+  const server = await startRedis();
+  const closers: (() => Promise<unknown>)[] = [];
+  const cache = (l1: boolean, prefix = 'larder:') =>
+    new Cache({
+      store: createRedisStore({ url: server.url }),
+      prefix,
+      ...(l1 ? { l1: { invalidation: 'tracking', maxEntries: 10_000 } as const } : {}),
+    });
+  const plain = cache(false, 'plain:');
+  const l2 = cache(false);
+  const tagWriter = cache(false, 'tagset:');
+  const l1 = cache(true);
+  const fleet = Array.from({ length: INSTANCES }, () => cache(true));
+  const bentoL2 = bento(server, false, false);
+  const bentoL1 = bento(server, true, false);
+  const bentoFleet = Array.from({ length: INSTANCES }, () => bento(server, true, true));
+  const stats = new Redis(server.url);
+  const raw = new Redis(server.url);
+  closers.push(
+    () => stats.quit(),
+    () => raw.quit(),
+  );
+  for (const c of [plain, l2, tagWriter, l1, ...fleet]) closers.push(() => c.close());
+  for (const b of [bentoL2, bentoL1, ...bentoFleet]) closers.push(() => b.disconnectAll());
+  for (let i = 0; i < KEYS; i++) {
+    await plain.set(key(i), VALUE, TTL);
+    await l2.set(key(i), VALUE, TTL);
+    await l2.tags(tagsOf(i)).set(taggedKey(i), VALUE, TTL);
+    await bentoL2.set({ key: key(i), value: VALUE, ttl: TTL });
+    await bentoL2.set({ key: taggedKey(i), value: VALUE, ttl: TTL, tags: tagsOf(i) });
+    await raw.set(`raw:${key(i)}`, JSON.stringify(VALUE));
+  }
+  return {
+    server,
+    raw,
+    stats,
+    plain,
+    l2,
+    tagWriter,
+    l1,
+    fleet,
+    bentoL2,
+    bentoL1,
+    bentoFleet,
+    latencies: new Map(),
+    closers,
+  };
+}
+
+function readCases(
+  op: string,
+  untagged: (c: Ctx) => Cache,
+  /** The cache that writes the tagged entries (`undefined`: `untagged` does). */
+  tagging: ((c: Ctx) => Cache) | undefined,
+  peer: (c: Ctx) => Bento,
+): BenchCase<Ctx>[] {
+  const larder = tagging ?? untagged;
+  const floors: BenchCase<Ctx>[] = [
+    { op, subject: RAW_GET, run: async (c, i) => JSON.parse((await c.raw.get(`raw:${key(i)}`)) as string) },
+    {
+      op,
+      subject: RAW_GET_MGET,
+      run: async (c, i) => {
+        const replies = await c.raw
+          .pipeline()
+          .get(`raw:${key(i)}`)
+          .mget(tagsOf(i).map((tag) => `raw:tag:${tag}`))
+          .exec();
+        return JSON.parse(replies?.[0]?.[1] as string);
+      },
+    },
+  ];
+  return [
+    ...(tagging ? floors : []),
+    { op, subject: LARDER, run: (c, i) => untagged(c).get(key(i)) },
+    ...(tagging ? [{ op, subject: LARDER_SAME_CACHE, run: (c: Ctx, i: number) => tagging(c).get(key(i)) }] : []),
+    { op, subject: LARDER_TAGGED, run: (c, i) => larder(c).get(taggedKey(i)) },
+    { op, subject: BENTO, run: (c, i) => peer(c).get({ key: key(i) }) },
+    { op, subject: BENTO_TAGGED, run: (c, i) => peer(c).get({ key: taggedKey(i) }) },
+  ];
+}
+
+const SET = 'set ×1 (L2 only)';
+const INVALIDATE = `invalidate one tag, ${INSTANCES} instances with L1 (write, then every instance re-reads)`;
+
+/** Times one invalidation case's call (ms), for the p50/p99 note. */
+async function timed(c: Ctx, subject: string, call: () => Promise<unknown>): Promise<void> {
+  const start = performance.now();
+  await call();
+  const list = c.latencies.get(subject) ?? [];
+  list.push(performance.now() - start);
+  c.latencies.set(subject, list);
+}
+
+const cases: BenchCase<Ctx>[] = [
+  ...readCases(
+    'get (hit) ×1, L2 only',
+    (c) => c.plain,
+    (c) => c.l2,
+    (c) => c.bentoL2,
+  ),
+  // After warm-up every read here is an L1 hit: the same cache serves both larder rows.
+  ...readCases(
+    'get (hit) ×1, with L1',
+    (c) => c.l1,
+    undefined,
+    (c) => c.bentoL1,
+  ),
+  { op: SET, subject: LARDER, run: (c, i) => c.plain.set(key(i), VALUE, TTL) },
+  { op: SET, subject: LARDER_TAGGED, run: (c, i) => c.tagWriter.tags(tagsOf(i)).set(taggedKey(i), VALUE, TTL) },
+  { op: SET, subject: BENTO, run: (c, i) => c.bentoL2.set({ key: key(i), value: VALUE, ttl: TTL }) },
+  {
+    op: SET,
+    subject: BENTO_TAGGED,
+    run: (c, i) => c.bentoL2.set({ key: taggedKey(i), value: VALUE, ttl: TTL, tags: tagsOf(i) }),
+  },
+  {
+    // Each round: tag one key, fill every instance's L1, invalidate the tag (hard: resolves once
+    // every instance dropped its copy), so each call really has copies to drop everywhere.
+    op: INVALIDATE,
+    subject: 'larder invalidateTags (hard)',
+    run: async (c, i) => {
+      const tag = `inv:${i}`;
+      await c.fleet[0]?.tags([tag]).set(`inv${i % KEYS}`, VALUE, TTL);
+      await Promise.all(c.fleet.map((f) => f.get(`inv${i % KEYS}`)));
+      await timed(c, 'larder invalidateTags (hard)', () => (c.fleet[i % INSTANCES] as Cache).invalidateTags([tag]));
+    },
+  },
+  {
+    op: INVALIDATE,
+    subject: 'bentocache deleteByTag (bus)',
+    run: async (c, i) => {
+      const tag = `inv:${i}`;
+      await c.bentoFleet[0]?.set({ key: `inv${i % KEYS}`, value: VALUE, ttl: TTL, tags: [tag] });
+      await Promise.all(c.bentoFleet.map((b) => b.get({ key: `inv${i % KEYS}` })));
+      await timed(c, 'bentocache deleteByTag (bus)', () =>
+        (c.bentoFleet[i % INSTANCES] as Bento).deleteByTag({ tags: [tag] }),
+      );
+    },
+  },
+];
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+
+const notes = [
+  `${KEYS.toLocaleString('en')} keys of a ~200-byte JSON value; tagged entries carry 3 tags (products, category:<n>, product:<n>); one redis-server on loopback. larder: the Cache facade over the Redis driver (L1: CLIENT TRACKING); bentocache 1.6.0: redis driver (L1: memory driver), its tags are invalidation timestamps checked on read. The floor rows are what any design that checks 3 counters in the same round trip costs the client and server at least, with no logic. "larder (untagged)" is a cache that never used tags (plain GET/SET); once a Redis cache has used tags its reads go through one script (GET, and MGET of the counters a tagged entry names): the "untagged, cache that uses tags" row.`,
+  `The invalidation rows time a whole round (tag and write one key, every instance reads it, invalidate); the latency of the invalidation call alone is below. larder's hard invalidateTags resolves once every instance has dropped its copies (or stopped serving its L1); bentocache's deleteByTag resolves after its write and bus publish (its instances learn later, and only soft).`,
+];
+
+export const scenario: Scenario<Ctx> = {
+  name: 'tags',
+  description: `Tagged vs untagged get and set on Redis (L2 only and with the L1), and invalidating a tag to the last of ${INSTANCES} instances, larder against bentocache's tags on one redis-server on loopback.`,
+  baseline: LARDER,
+  setup,
+  cases,
+  counters: [redisCommandsColumn(), redisCpuColumn()],
+  targets: [{ op: 'get (hit) ×1, L2 only', subject: LARDER_TAGGED, over: LARDER, atLeast: 0.9 }],
+  notes,
+  async teardown(c) {
+    for (const [subject, list] of c.latencies) {
+      const sorted = [...list].sort((a, b) => a - b);
+      const p50 = percentile(sorted, 0.5)?.toFixed(2);
+      const p99 = percentile(sorted, 0.99)?.toFixed(2);
+      notes.push(`${subject}: call latency p50 ${p50} ms, p99 ${p99} ms over ${sorted.length} calls.`);
+    }
+    for (const close of c.closers) await close().catch(() => undefined);
+    await c.server.stop();
+  },
+};
