@@ -129,19 +129,29 @@ export async function startRedisReplicaSet(options: StartRedisReplicaSetOptions 
       }
       return findPrimaryByRole();
     };
+    // In sync: each replica's link is up and it has applied the replication stream up to the
+    // primary's offset when the wait began. The link alone is not enough: after a diskless sync the
+    // primary streams to a replica only once that replica's first REPLCONF ACK arrives (up to a
+    // second later), while both already report the link up and the replica online.
     const waitForSync = async (timeoutMs = 15_000) => {
+      let target: { node: RedisNode; offset: number } | undefined;
       await waitFor(
         async () => {
           const primaryNode = await findPrimaryByRole();
+          if (target?.node !== primaryNode) {
+            const offset = Number((await primaryNode.info('replication')).master_repl_offset);
+            target = { node: primaryNode, offset };
+          }
           for (const node of nodes) {
             if (node === primaryNode || !node.process.running) continue;
             const info = await node.info('replication');
             if (info.role !== 'slave' || info.master_port !== String(primaryNode.port)) return false;
             if (info.master_link_status !== 'up' || info.master_sync_in_progress === '1') return false;
+            if (!(Number(info.slave_repl_offset) >= target.offset)) return false;
           }
           return true;
         },
-        { timeoutMs, description: 'replicas to be in sync (master_link_status:up)' },
+        { timeoutMs, description: "replicas to be in sync (link up, the primary's offset applied)" },
       );
     };
     await waitForSync();

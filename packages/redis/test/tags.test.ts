@@ -168,7 +168,6 @@ describe('redis tags: round trips of a tagged L2 hit', () => {
       await c.set('plain', 1, '1m');
       await c.tags(['t']).set('tagged', 2, '1m');
       await set.waitForSync();
-      await new Promise((resolve) => setTimeout(resolve, 100));
       await c.get('plain');
       await c.get('tagged');
       expect(await commandsDuring(routed, () => c.get('plain'))).toEqual(['evalsha']);

@@ -103,7 +103,7 @@ export async function setMany(
   // The L1 keeps what this process wrote, registered before the write is sent (see `write`).
   const tokens = list.map(([full]) => reads.beginWrite(full));
   const sentAt = Date.now();
-  let stored: void | typeof FAILED = FAILED;
+  let stored: unknown = FAILED;
   try {
     stored = await engine.call(view, 'setMany', undefined, (store) =>
       store.setMany
