@@ -101,8 +101,8 @@ describe('soak: the detector on stores that leak', () => {
   }, 60_000);
 });
 
-// 60 s unless LARDER_SOAK_SECONDS says otherwise: CI runs the full minute on one Node version and
-// half of it on the others (a third of any run is warm-up, the rest is judged).
+// 60 s unless LARDER_SOAK_SECONDS says otherwise: CI runs 30 s on each Node version (a third of
+// any run is warm-up, the rest is judged).
 const soakSeconds = Number(process.env.LARDER_SOAK_SECONDS ?? 60);
 
 describe(`soak: ${soakSeconds} s of mixed load on every driver at once (the CI version of \`pnpm soak\`)`, () => {
