@@ -154,6 +154,38 @@ describe('L1 tier', () => {
     await writerL1.close();
   });
 
+  it('a loop of L1 hits that never yields to timers keeps its lease: renewed from the reads, nothing flushed', async () => {
+    const bus = localBus();
+    const { store, inner } = heldStore(bus.source);
+    // A compare-and-set (the lease's renewal) makes the L1 hold a lease; one process: get then set is enough here.
+    store.compareAndSet = async (key, expected, payload, ttlMs) => {
+      if ((await inner.get(key)) !== expected) return false;
+      await inner.set(key, payload, ttlMs);
+      return true;
+    };
+    const lease = 60;
+    const cache = new Cache({ store, prefix: 'app', l1: { invalidation: 'bus', busUrl: 'redis://x', lease } });
+    await cache.set('k', 'v');
+    // Up once its first lease renewal landed (a store round trip).
+    for (let i = 0; i < 100 && (await cache.describeL1())?.state !== 'up'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const before = (await cache.describeL1()) as { hits: number; flushes: number };
+    // Only settled promises are awaited here (the L1 answers, the store answers in microtasks):
+    // the lease's renewal timer never runs for the whole loop, five leases long.
+    const end = performance.now() + 5 * lease;
+    let reads = 0;
+    while (performance.now() < end) {
+      expect(await cache.get('k')).toBe('v');
+      reads++;
+    }
+    const after = (await cache.describeL1()) as { hits: number; flushes: number };
+    expect(after.flushes).toBe(before.flushes);
+    // Most reads were L1 hits (those in the window where a renewal is due go to the store).
+    expect(after.hits - before.hits).toBeGreaterThan(reads / 2);
+    await cache.close();
+  });
+
   it('flushes and bypasses while the channel is down, and publishes l1-flushed', async () => {
     const bus = localBus();
     let member: ReturnType<ReturnType<typeof localBus>['source']> | undefined;
