@@ -67,6 +67,10 @@ describe('an app in a pnpm workspace with hoist=false (core depends on no driver
   it('finds it from the main script, run from the workspace root', async () => {
     expectClean(await runNode(path.join('apps', 'web', 'smoke.js'), workspace()));
   });
+
+  it("loads the L1 bus client from the app's @larder/redis (a store of the app's own, an L1 over the bus)", async () => {
+    expectClean(await runNode('bus.js', path.join(workspace(), 'apps', 'worker'), { REDIS_URL: redis.url }));
+  });
 });
 
 describe('the built CLI', () => {

@@ -101,16 +101,22 @@ async function build(work: string, final: string): Promise<Prepared> {
   return { dir: final, tarballs, packages, typescript };
 }
 
-/** The pnpm workspace with `hoist=false` (`fixtures/pnpm-hoist-false`): apps/web depends on core and memory only. */
+/** The pnpm workspace with `hoist=false` (`fixtures/pnpm-hoist-false`): apps/web depends on core and memory only, apps/worker on core and redis. */
 async function installPnpmWorkspace(work: string, tarballs: Record<string, string>): Promise<void> {
   const workspace = path.join(work, 'pnpm');
   fs.cpSync(path.join(fixtures, 'pnpm-hoist-false'), workspace, { recursive: true });
-  const web = path.join(workspace, 'apps', 'web');
-  const manifest = JSON.parse(fs.readFileSync(path.join(web, 'package.json'), 'utf8'));
-  for (const name of ['core', 'memory']) {
-    manifest.dependencies[`@larder/${name}`] = `file:../../../tarballs/${path.basename(tarballs[name]!)}`;
+  const apps: [string, string[]][] = [
+    ['web', ['core', 'memory']],
+    ['worker', ['core', 'redis']],
+  ];
+  for (const [app, names] of apps) {
+    const folder = path.join(workspace, 'apps', app);
+    const manifest = JSON.parse(fs.readFileSync(path.join(folder, 'package.json'), 'utf8'));
+    for (const name of names) {
+      manifest.dependencies[`@larder/${name}`] = `file:../../../tarballs/${path.basename(tarballs[name]!)}`;
+    }
+    fs.writeFileSync(path.join(folder, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   }
-  fs.writeFileSync(path.join(web, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   // Not frozen: CI=true would make pnpm insist on a lockfile this fixture does not have.
   await run('pnpm', ['install', '--no-frozen-lockfile', '--prefer-offline', '--reporter=silent'], {
     cwd: workspace,

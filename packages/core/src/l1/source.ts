@@ -1,3 +1,4 @@
+import { requireFromApp } from '../config/driver-resolution';
 import { ConfigError } from '../contract/errors';
 import type { InvalidationOptions, InvalidationSource } from '../contract/invalidation';
 import type { CacheStore } from '../contract/store';
@@ -13,7 +14,12 @@ export const BUS_PACKAGE = '@larder/redis';
 /** How the bus factory is loaded. @default dynamic `import('@larder/redis')` */
 export type BusImporter = () => Promise<{ larderBus?: (options: InvalidationOptions) => InvalidationSource }>;
 
-const importBus: BusImporter = () => import(BUS_PACKAGE);
+// Found the way drivers are (config/driver-resolution.ts): from the app first. Core declares no
+// dependency on @larder/redis, so in a strict layout (pnpm) core's own `import` cannot see it.
+const importBus: BusImporter = async () => {
+  const found = requireFromApp<Awaited<ReturnType<BusImporter>>>(BUS_PACKAGE);
+  return found.found ? found.module : import(BUS_PACKAGE);
+};
 
 /**
  * Builds the L1 of a store: settles the mode (given, else `tracking` when the driver offers it,
