@@ -2,44 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { Cache } from '../src/cache/cache';
 import { configFromEnv, ENV_VARIABLES } from '../src/config/config-from-env';
 import { ConfigError } from '../src/contract/errors';
-import type { InvalidationHandlers, InvalidationMessage, InvalidationSource } from '../src/contract/invalidation';
+import type { InvalidationSource } from '../src/contract/invalidation';
 import type { CacheStore, Payload } from '../src/contract/store';
 import { createChaosStore } from '../src/testing/chaos-store';
 import { topologyChannel } from '../src/util/tracing';
+import { localBus } from './helpers/local-bus';
 import { tracedTiers } from './helpers/traced-tiers';
-
-/** A bus between caches of this test: what one publishes reaches the others (the interface the Redis bus implements). */
-function localBus() {
-  const members = new Set<{ handlers: InvalidationHandlers }>();
-  const published: InvalidationMessage[] = [];
-  const source = (): InvalidationSource & { handlers: InvalidationHandlers; setState(up: boolean): void } => {
-    const member = {
-      mode: 'bus' as const,
-      handlers: undefined as unknown as InvalidationHandlers,
-      start(handlers: InvalidationHandlers) {
-        member.handlers = handlers;
-        members.add(member);
-        handlers.onState(true);
-      },
-      publish(message: InvalidationMessage) {
-        published.push(message);
-        for (const other of members) {
-          if (other === member) continue;
-          if ('keys' in message) other.handlers.onKeys(message.keys);
-          else other.handlers.onFlush(message.prefix);
-        }
-      },
-      setState(up: boolean) {
-        member.handlers.onState(up);
-      },
-      async close() {
-        members.delete(member);
-      },
-    };
-    return member;
-  };
-  return { source, published };
-}
 
 /** A remote-like store whose reads can be held after reading (a read in flight that already saw the old value). */
 function heldStore(source?: () => InvalidationSource) {

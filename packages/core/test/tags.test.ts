@@ -1,38 +1,14 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Cache } from '../src/cache/cache';
 import { isLarderError } from '../src/contract/errors';
-import type { InvalidationHandlers, InvalidationMessage, InvalidationSource } from '../src/contract/invalidation';
+import type { InvalidationSource } from '../src/contract/invalidation';
 import type { CacheStore } from '../src/contract/store';
 import { L1Tier } from '../src/l1/tier';
 import { createChaosStore } from '../src/testing/chaos-store';
 import { createMapStore } from '../src/testing/map-store';
+import { localBus } from './helpers/local-bus';
 
 const TAG_KEY = 'app:__larder:tag:';
-
-/** A bus between caches of this test (the interface the Redis bus implements). */
-function localBus() {
-  const members = new Set<{ handlers: InvalidationHandlers }>();
-  return (): InvalidationSource => {
-    const member = {
-      mode: 'bus' as const,
-      handlers: undefined as unknown as InvalidationHandlers,
-      start(handlers: InvalidationHandlers) {
-        member.handlers = handlers;
-        members.add(member);
-        handlers.onState(true);
-      },
-      publish(message: InvalidationMessage) {
-        for (const other of members) {
-          if (other !== member && 'keys' in message) other.handlers.onKeys(message.keys);
-        }
-      },
-      async close() {
-        members.delete(member);
-      },
-    };
-    return member;
-  };
-}
 
 function withBus(inner: CacheStore, bus: () => InvalidationSource): CacheStore {
   const store: CacheStore = Object.create(inner);
@@ -297,7 +273,7 @@ describe('tags', () => {
 
   it('L1: invalidateTags drops this process tagged copies at once and other instances through the bus', async () => {
     const inner = createChaosStore();
-    const bus = localBus();
+    const bus = localBus().source;
     const a = new Cache({
       store: withBus(inner, bus),
       prefix: 'app',
