@@ -101,20 +101,24 @@ describe('soak: the detector on stores that leak', () => {
   }, 60_000);
 });
 
-// 60 s unless LARDER_SOAK_SECONDS says otherwise: CI runs 30 s on each Node version (a third of
-// any run is warm-up, the rest is judged).
+// 60 s unless LARDER_SOAK_SECONDS says otherwise (a third of any run is warm-up, the rest is
+// judged). CI soaks 30 s on Node 20 and sets 0 on Node 22 and 24, where the soak is skipped: the
+// whole run must stay under 20 minutes on a 2-core machine.
 const soakSeconds = Number(process.env.LARDER_SOAK_SECONDS ?? 60);
 
-describe(`soak: ${soakSeconds} s of mixed load on every driver at once (the CI version of \`pnpm soak\`)`, () => {
-  it('keeps heap, handles and timers flat on memory, redis, memcached and dynamodb', async () => {
-    const result = await runSoak({ seconds: soakSeconds });
-    console.log(formatTables(result));
-    expect(result.drivers.map((d) => d.driver)).toEqual(['memory', 'redis', 'memcached', 'dynamodb']);
-    expect(result.failures).toEqual([]);
-    for (const { driver, counts } of result.drivers) {
-      expect(counts.ops, driver).toBeGreaterThan(100);
-      expect(counts.expectedErrors, driver).toBeGreaterThan(0);
-      expect(counts.churned, driver).toBeGreaterThan(0);
-    }
-  }, 240_000);
-});
+describe.skipIf(soakSeconds === 0)(
+  `soak: ${soakSeconds} s of mixed load on every driver at once (the CI version of \`pnpm soak\`; skipped with LARDER_SOAK_SECONDS=0)`,
+  () => {
+    it('keeps heap, handles and timers flat on memory, redis, memcached and dynamodb', async () => {
+      const result = await runSoak({ seconds: soakSeconds });
+      console.log(formatTables(result));
+      expect(result.drivers.map((d) => d.driver)).toEqual(['memory', 'redis', 'memcached', 'dynamodb']);
+      expect(result.failures).toEqual([]);
+      for (const { driver, counts } of result.drivers) {
+        expect(counts.ops, driver).toBeGreaterThan(100);
+        expect(counts.expectedErrors, driver).toBeGreaterThan(0);
+        expect(counts.churned, driver).toBeGreaterThan(0);
+      }
+    }, 240_000);
+  },
+);
