@@ -21,6 +21,7 @@ export {
 } from './elasticache-emulator';
 export { INSTALL_HINT, MissingBinaryError, ServiceStartError, UnsupportedFeatureError } from './errors';
 export { type Fault, type FaultProxy, type FaultProxyOptions, startFaultProxy } from './fault-proxy';
+export { freezeProcess } from './freeze';
 export { type MemcachedCluster, type MemcachedNode, type StartMemcachedOptions, startMemcached } from './memcached';
 export { type BinaryResponse, memcachedAsciiStats, memcachedSaslStats } from './memcached-probe';
 export { parseNodeList } from './node-list';

@@ -1,5 +1,5 @@
 import { Cache, TimeoutError } from '@larder/core';
-import type { MemcachedCluster } from '@larder/dev-services';
+import { freezeProcess, type MemcachedCluster } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemcachedStore, type MemcachedStore } from '../src';
 import { memcached } from './helpers';
@@ -28,8 +28,8 @@ describe('a node that stops answering (SIGSTOP)', () => {
     const frozen = cluster.nodes[0]!;
     const key = Array.from({ length: 100 }, (_, i) => `freeze:${i}`).find((k) => store.nodeFor(k) === frozen.address)!;
     await store.set(key, 'v', undefined);
-    process.kill(frozen.pid!, 'SIGSTOP');
     try {
+      await freezeProcess(frozen.pid!);
       const started = Date.now();
       await expect(store.get(key)).rejects.toBeInstanceOf(TimeoutError);
       expect(Date.now() - started).toBeLessThan(2000);

@@ -1,7 +1,6 @@
 // The store-down scenarios of the rate limiter on a real backend: frozen (SIGSTOP) and killed,
 // each onStoreDown mode deciding within the cache's timeout, saying so, and nothing unhandled.
-import { readdirSync, readFileSync } from 'node:fs';
-import { waitFor } from '@larder/dev-services';
+import { freezeProcess, waitFor } from '@larder/dev-services';
 import { expect, it } from 'vitest';
 import type { Cache } from '../../src/cache/cache';
 import type { RateLimiter, RateLimitStoreDownEvent } from '../../src/rate-limit/limiter';
@@ -31,16 +30,6 @@ async function decideAll(limiters: Record<'closed' | 'open' | 'local', RateLimit
   ]);
   return { closed, open, local, elapsed: performance.now() - started };
 }
-
-/** Waits until every thread of `pid` is stopped (a signal takes effect asynchronously: a busy JVM may answer once more). */
-const stopped = (pid: number) =>
-  waitFor(
-    () =>
-      readdirSync(`/proc/${pid}/task`).every((task) =>
-        / T /.test(readFileSync(`/proc/${pid}/task/${task}/stat`, 'latin1')),
-      ),
-    { timeoutMs: 10_000, intervalMs: 10 },
-  );
 
 /** Waits until the store decides (the first call connects, which a loaded runner may not do within the timeout). */
 const connected = (limiter: RateLimiter) =>
@@ -80,9 +69,8 @@ export function outageScenarios(backend: () => OutageBackend): void {
     const { cache, limiters, events, unhandled, done } = setup();
     try {
       await connected(limiters.closed);
-      process.kill(backend().pid(), 'SIGSTOP');
       try {
-        await stopped(backend().pid());
+        await freezeProcess(backend().pid());
         await expectModes(limiters);
       } finally {
         process.kill(backend().pid(), 'SIGCONT');
