@@ -4,6 +4,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Cache } from '@larder/core';
+import type { CacheStore } from '@larder/core/driver';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -85,4 +86,26 @@ export async function answerRequests<Request extends { id: number }>(
     );
   });
   process.send?.('ready');
+}
+
+/** Where an instance's store lives (the spec of the barrier and coherence instances). */
+export interface InstanceStoreSpec {
+  driver: 'redis' | 'memcached' | 'dynamodb';
+  redis?: Record<string, unknown>;
+  memcachedServers?: string[];
+  dynamodb?: Record<string, unknown>;
+}
+
+/** The store of an instance process (DynamoDB Local gets a long timeout: it is slow on a loaded runner). */
+export async function instanceStore(spec: InstanceStoreSpec): Promise<CacheStore> {
+  if (spec.driver === 'redis') {
+    const { createRedisStore } = await import('@larder/redis');
+    return createRedisStore(spec.redis ?? {});
+  }
+  if (spec.driver === 'memcached') {
+    const { createMemcachedStore } = await import('@larder/memcached');
+    return createMemcachedStore({ servers: spec.memcachedServers });
+  }
+  const { createDynamoDbStore } = await import('@larder/dynamodb');
+  return createDynamoDbStore({ ...spec.dynamodb, timeout: '20s' } as never);
 }

@@ -3,7 +3,7 @@
 // L1 serves, then runs the parent's commands. Times are `performance.timeOrigin + performance.now()`
 // (monotonic), never `Date.now`, which a skewed instance shifts.
 import type { CacheStore } from '@larder/core/driver';
-import { answerRequests } from '../ipc-instance';
+import { answerRequests, instanceStore } from '../ipc-instance';
 import type { BarrierSpec, Op, Reply, Request } from './protocol';
 
 const spec = JSON.parse(process.env.LARDER_BARRIER ?? '{}') as BarrierSpec;
@@ -13,19 +13,6 @@ if (spec.skewMs !== undefined) {
 }
 const now = () => performance.timeOrigin + performance.now();
 
-async function storeFor(): Promise<CacheStore> {
-  if (spec.driver === 'redis') {
-    const { createRedisStore } = await import('@larder/redis');
-    return createRedisStore(spec.redis ?? {});
-  }
-  if (spec.driver === 'memcached') {
-    const { createMemcachedStore } = await import('@larder/memcached');
-    return createMemcachedStore({ servers: spec.memcachedServers });
-  }
-  const { createDynamoDbStore } = await import('@larder/dynamodb');
-  return createDynamoDbStore({ ...spec.dynamodb, timeout: '20s' } as never);
-}
-
 type Cache = import('@larder/core').Cache;
 /** Loaders of `remember` waiting for `release`. */
 const gates: (() => void)[] = [];
@@ -33,7 +20,7 @@ let loop: { key: string; reads: Op[]; timer?: NodeJS.Timeout } | undefined;
 
 async function main(): Promise<void> {
   const { Cache } = await import('@larder/core');
-  const store = await storeFor();
+  const store = await instanceStore(spec);
   if (spec.l1.invalidation === 'bus' && store.invalidation === undefined) {
     const { larderBus } = await import('@larder/redis');
     (store as { invalidation?: CacheStore['invalidation'] }).invalidation = (_mode, options) => larderBus(options);

@@ -4,7 +4,7 @@
 // recording when the key's invalidation arrived and any read of an older value after that).
 import { Cache } from '@larder/core';
 import type { CacheStore, InvalidationSource } from '@larder/core/driver';
-import { answerRequests } from '../ipc-instance';
+import { answerRequests, instanceStore } from '../ipc-instance';
 import type { CoherenceSpec, HistoryOp, Reply, Request } from './protocol';
 
 const spec = JSON.parse(process.env.LARDER_COHERENCE ?? '{}') as CoherenceSpec;
@@ -12,19 +12,6 @@ const now = () => performance.timeOrigin + performance.now();
 
 /** When each full key's invalidations arrived in this process (one per tracked node for tracking). */
 const invalidated = new Map<string, number[]>();
-
-async function storeFor(): Promise<CacheStore> {
-  if (spec.driver === 'redis') {
-    const { createRedisStore } = await import('@larder/redis');
-    return createRedisStore(spec.redis ?? {});
-  }
-  if (spec.driver === 'memcached') {
-    const { createMemcachedStore } = await import('@larder/memcached');
-    return createMemcachedStore({ servers: spec.memcachedServers });
-  }
-  const { createDynamoDbStore } = await import('@larder/dynamodb');
-  return createDynamoDbStore({ ...spec.dynamodb, timeout: '20s' } as never);
-}
 
 /** Records when invalidations arrive, then hands them to the L1. */
 function recording(source: InvalidationSource): InvalidationSource {
@@ -47,7 +34,7 @@ function recording(source: InvalidationSource): InvalidationSource {
 }
 
 async function main(): Promise<void> {
-  const store = await storeFor();
+  const store = await instanceStore(spec);
   const own = store.invalidation?.bind(store);
   if (spec.l1.invalidation === 'bus' && own === undefined) {
     // memcached / DynamoDB: the bus comes from @larder/redis, recorded the same way.
