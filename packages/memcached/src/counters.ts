@@ -34,11 +34,28 @@ export async function incrementCounter(requests: Requests, key: string, delta: b
   if (delta >= 0n) {
     // A missing key is created with `initial` (the delta is not applied to it), so initial = delta.
     const request = { opcode: Opcode.INCREMENT, key: mkey, extras: counterExtras(delta, delta, toExpiration(ttlMs)) };
-    const response = await requests.send('increment', mkey, request, false);
+    const response = await sendCreatingIncrement(requests, 'increment', mkey, request);
     if (response.header.status === Status.OK) return decodeCounter(response.val);
     if (response.header.status !== Status.NON_NUMERIC) throw requests.statusError('increment', response);
   }
   return casIncrement(requests, key, mkey, delta, ttlMs);
+}
+
+/** Racing creators: how many times an INCR that lost the creation of its key is sent again. */
+const CREATE_RACE_RETRIES = 3;
+
+/**
+ * Sends an INCR or DECR that creates a missing key with its initial value. Why the resend:
+ * memcached creates the key with an ADD, and when two connections (two of memcached's worker
+ * threads) both find it missing, the losing ADD answers NOT_STORED having counted nothing. The
+ * key exists now, so the same request sent again counts once.
+ */
+export async function sendCreatingIncrement(requests: Requests, op: string, mkey: string, request: Request) {
+  let response = await requests.send(op, mkey, request, false);
+  for (let retry = 0; retry < CREATE_RACE_RETRIES && response.header.status === Status.NOT_STORED; retry++) {
+    response = await requests.send(op, mkey, request, false);
+  }
+  return response;
 }
 
 /** The read-modify-write path: get with CAS, then set-with-CAS (add for a missing key), retried on conflict. */

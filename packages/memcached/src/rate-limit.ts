@@ -1,6 +1,7 @@
 import { BackendError, UnsupportedOperationError } from '@larder/core';
 import type { RateLimitReply, RateLimitRequest } from '@larder/core/driver';
 import { counterExtras, decodeCounter, Opcode, Status } from './binary-protocol';
+import { sendCreatingIncrement } from './counters';
 import { toMemcachedKey } from './keys';
 import type { Requests } from './requests';
 
@@ -56,7 +57,7 @@ export class MemcachedRateLimits {
       ? counterExtras(BigInt(cost), 0n, NO_CREATE)
       : counterExtras(BigInt(cost), BigInt(cost), seconds);
     const op = refund ? Opcode.DECREMENT : Opcode.INCREMENT;
-    const response = await this.requests.send('rateLimit', mkey, { opcode: op, key: mkey, extras }, false);
+    const response = await sendCreatingIncrement(this.requests, 'rateLimit', mkey, { opcode: op, key: mkey, extras });
     if (refund && response.header.status === Status.KEY_NOT_FOUND)
       return { allowed: true, remaining: limit, resetMs: 0, retryAfterMs: 0 };
     if (response.header.status !== Status.OK) throw this.requests.statusError('rateLimit', response);

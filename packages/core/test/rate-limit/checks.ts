@@ -18,7 +18,10 @@ export function maxInSlidingWindow(results: BurstResult[], windowMs: number, sla
 
 /** At most `limit` admitted, and at least 95% of it; every decision made by the store. */
 export function expectExact(results: BurstResult[], limit: number): void {
-  expect(new Set(allDecisions(results).map((d) => d[4]))).toEqual(new Set(['store']));
+  const storeDown = results.flatMap((r) => r.storeDown ?? []);
+  expect(new Set(allDecisions(results).map((d) => d[4])), `store down: ${storeDown.join('; ')}`).toEqual(
+    new Set(['store']),
+  );
   const admitted = allDecisions(results).filter((d) => d[0] === 1).length;
   expect(admitted).toBeLessThanOrEqual(limit);
   expect(admitted).toBeGreaterThanOrEqual(Math.ceil(limit * 0.95));

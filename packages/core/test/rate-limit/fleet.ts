@@ -33,6 +33,8 @@ export interface Burst {
 export interface BurstResult {
   decisions: [number, number, number, number, string][];
   error?: string;
+  /** Why a decision was made without the store (the store errors' names and messages), if any was. */
+  storeDown?: string[];
 }
 
 /** Running instances. */

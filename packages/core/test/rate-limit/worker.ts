@@ -27,6 +27,8 @@ async function run(cache: Cache, burst: Burst): Promise<BurstResult> {
   clockOffsetMs = burst.clockOffsetMs ?? 0;
   const limiter = cache.rateLimiter(burst.limiter as RateLimiterOptions);
   const decisions: BurstResult['decisions'] = [];
+  const storeDown: string[] = [];
+  limiter.on('storeDown', ({ error }) => storeDown.push(String(error)));
   const end = burst.durationMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + burst.durationMs;
   const caller = async () => {
     for (let i = 0; i < (burst.hits ?? Number.POSITIVE_INFINITY) && performance.now() < end; i++) {
@@ -35,7 +37,7 @@ async function run(cache: Cache, burst: Burst): Promise<BurstResult> {
     }
   };
   await Promise.all(Array.from({ length: burst.callers }, caller));
-  return { decisions };
+  return storeDown.length > 0 ? { decisions, storeDown: [...new Set(storeDown)] } : { decisions };
 }
 
 const cache = new Cache({ store: storeFor(spec), prefix: spec.prefix, timeout: '60s' });
