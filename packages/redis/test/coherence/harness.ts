@@ -120,7 +120,8 @@ export interface HistoryCheck {
  * Checks a merged history: every read returns a value that was current at some point during the
  * read — written (or deleted, or never written) by an operation that began before the read
  * ended, and not overwritten by an operation that completed before the read began — or whose
- * overwrite completed at most `windowMs` before the read began (the invalidation delay window).
+ * overwrite completed at most `windowMs` before the read began (the invalidation delay window),
+ * plus the time the reading process was not running just before (`stalledMs`).
  */
 export function checkHistory(ops: readonly HistoryOp[], windowMs: number): HistoryCheck {
   const writes = ops.filter((op) => op.kind !== 'get');
@@ -146,7 +147,7 @@ export function checkHistory(ops: readonly HistoryOp[], windowMs: number): Histo
       staleness = Math.min(staleness, first >= read.start ? 0 : read.start - first);
     }
     if (staleness > 0 && Number.isFinite(staleness)) result.maxStalenessMs = Math.max(result.maxStalenessMs, staleness);
-    if (staleness > windowMs) result.violations.push(read);
+    if (staleness > windowMs + (read.stalledMs ?? 0)) result.violations.push(read);
   }
   return result;
 }

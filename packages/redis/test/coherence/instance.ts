@@ -95,6 +95,9 @@ async function handle(cache: Cache, request: Request): Promise<Omit<Reply, 'id'>
 async function history(cache: Cache, keys: string[], durationMs: number, startAt: number): Promise<HistoryOp[]> {
   while (now() < startAt) await new Promise((resolve) => setTimeout(resolve, 1));
   const ops: HistoryOp[] = [];
+  /** When this process's timers fired late, and by how much (ms). */
+  const stalls: [at: number, lateMs: number][] = [];
+  const stalledBefore = (at: number) => stalls.reduce((sum, [t, ms]) => (t > at - 1000 ? sum + ms : sum), 0);
   let n = 0;
   while (now() < startAt + durationMs) {
     const key = keys[Math.floor(Math.random() * keys.length)] as string;
@@ -110,13 +113,18 @@ async function history(cache: Cache, keys: string[], durationMs: number, startAt
         ops.push({ kind: 'delete', key, value: null, start, end: now() });
       } else {
         const value = (await cache.get<string>(key)) ?? null;
-        ops.push({ kind: 'get', key, value, start, end: now() });
+        ops.push({ kind: 'get', key, value, start, end: now(), stalledMs: stalledBefore(start) });
       }
     } catch {
       // A failed write may or may not have landed: such histories are not checked here.
     }
     // Up to 1 ms between operations, so that L1 hits (sub-microsecond) do not flood the history.
-    await new Promise((resolve) => setTimeout(resolve, Math.random() < 0.5 ? 0 : 1));
+    const delayMs = Math.random() < 0.5 ? 0 : 1;
+    const scheduled = now();
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    // Node runs setTimeout(0) after 1 ms; a few ms late is ordinary scheduling, more is a stall.
+    const lateMs = now() - scheduled - 1;
+    if (lateMs > 5) stalls.push([now(), lateMs]);
   }
   return ops;
 }

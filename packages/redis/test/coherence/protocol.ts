@@ -45,4 +45,10 @@ export interface HistoryOp {
   value: string | null;
   start: number;
   end: number;
+  /**
+   * For a get: how long this process was not running in the second before the read (the summed
+   * lateness of its own timers). An invalidation that reached the socket while the process was
+   * not scheduled is read after the timer that wakes it: that time is the machine's, not the L1's.
+   */
+  stalledMs?: number;
 }
