@@ -130,13 +130,29 @@ describe('timeouts', () => {
   });
 
   it('the default timeout is 5s', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const store = createChaosStore();
-    const cache = new Cache({ store });
-    store.hang();
-    const error = (await cache.get('k').catch((e: unknown) => e)) as TimeoutError;
-    expect(error.timeoutMs).toBe(5000);
-    store.heal();
-  }, 10_000);
+    try {
+      const cache = new Cache({ store });
+      store.hang();
+      let settled = false;
+      const pending = cache.get('k').catch((e: unknown) => e);
+      void pending.then(() => {
+        settled = true;
+      });
+      // No vi.waitFor here: under fake timers it advances them itself.
+      while (store.hanging === 0) await vi.advanceTimersByTimeAsync(0);
+      await vi.advanceTimersByTimeAsync(4990);
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(10);
+      const error = (await pending) as TimeoutError;
+      expect(error).toBeInstanceOf(TimeoutError);
+      expect(error.timeoutMs).toBe(5000);
+    } finally {
+      vi.useRealTimers();
+      store.heal();
+    }
+  });
 
   it('in-process stores get no timer', async () => {
     const store = createChaosStore({ capabilities: { inProcess: true } });
