@@ -107,7 +107,6 @@ describe.skipIf(soakSeconds === 0)('soak: the detector on stores that leak', () 
   }, 60_000);
 });
 
-
 describe.skipIf(soakSeconds === 0)(
   `soak: ${soakSeconds} s of mixed load on every driver at once (the CI version of \`pnpm soak\`; skipped with LARDER_SOAK_SECONDS=0)`,
   () => {

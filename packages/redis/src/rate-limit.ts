@@ -22,10 +22,25 @@ function script(lua: string): LuaScript {
 
 /**
  * Fixed window: a counter whose expiry is the window, set by the hit that creates it. A hit
- * that does not fit is not counted, so a later smaller one can still fit.
+ * counts first and checks after (INCRBY, PTTL: two commands, as many as the counter needs); one
+ * that does not fit is taken back in the same script, so nobody sees it and a later smaller hit
+ * can still fit. A counter without an expiry was just created by this INCRBY: it gets the window.
  */
 const FIXED = script(`
 local op, limit, window, cost = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+if op == 'hit' then
+  local count = redis.call('INCRBY', KEYS[1], cost)
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl < 0 then
+    redis.call('PEXPIRE', KEYS[1], window)
+    ttl = window
+  end
+  if count > limit then
+    count = redis.call('DECRBY', KEYS[1], cost)
+    return {0, limit - count, ttl, ttl}
+  end
+  return {1, limit - count, ttl, 0}
+end
 local stored = redis.call('GET', KEYS[1])
 local count, ttl = 0, 0
 if stored then
@@ -41,13 +56,6 @@ if op == 'refund' then
   return {1, limit - count, ttl, 0}
 end
 if count + cost > limit then return {0, limit - count, ttl, ttl} end
-if op == 'hit' then
-  count = redis.call('INCRBY', KEYS[1], cost)
-  if not stored then
-    redis.call('PEXPIRE', KEYS[1], window)
-    ttl = window
-  end
-end
 return {1, limit - count, ttl, 0}
 `);
 

@@ -50,10 +50,15 @@ describe('rate limits across 8 processes on Redis', () => {
       const decisions = allDecisions(results).length;
       expect(decisions).toBe(INSTANCES * 25 * 2);
       const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
-      // Every decision is one EVALSHA (the script is loaded: no EVAL fallback); the GETs, LINDEXes
+      // Every decision is one EVALSHA (the script is loaded: no EVAL fallback); the INCRBYs, LLENs
       // and writes counted besides are the script's own calls, once per script run.
       expect(delta('evalsha') + delta('eval')).toBe(decisions);
-      expect(delta(algorithm === 'fixed' ? 'get' : 'llen')).toBe(decisions);
+      expect(delta(algorithm === 'fixed' ? 'incrby' : 'llen')).toBe(decisions);
+      if (algorithm === 'fixed') {
+        // A hit counts, then checks: each one past the limit is taken back (DECRBY) in its script.
+        expect(delta('decrby')).toBe(decisions - LIMIT);
+        expect(delta('pexpire')).toBe(1);
+      }
     });
   }
 
