@@ -156,9 +156,10 @@ export function deadlinesSupported(client?: Redis): boolean {
 export function timeCommands(client: Redis, ms: number, sent: (command: SentCommand) => void): void {
   let timed = true;
   const send = client.sendCommand;
-  client.sendCommand = function (this: Redis, ...args: Parameters<Redis['sendCommand']>) {
-    const reply = send.apply(this, args);
-    if (timed) sent(args[0] as unknown as SentCommand);
+  // Two named parameters (ioredis' own), not rest args: no array per command on the hot path.
+  client.sendCommand = function (this: Redis, command: Parameters<Redis['sendCommand']>[0], stream?: unknown) {
+    const reply = send.call(this, command, stream as Parameters<Redis['sendCommand']>[1]);
+    if (timed) sent(command as unknown as SentCommand);
     return reply;
   } as Redis['sendCommand'];
   const duplicate = client.duplicate;

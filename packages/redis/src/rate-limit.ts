@@ -147,21 +147,30 @@ const SCRIPTS: Record<RateLimitAlgorithm, LuaScript> = {
   'token-bucket': TOKEN_BUCKET,
 };
 
-/** One decision about `key` (see the scripts above); `reset` is a DEL. A promise chain: EVALSHA, and EVAL once when the server lacks the script. */
-export function rateLimit(client: RedisClient, key: string, request: RateLimitRequest): Promise<RateLimitReply> {
+/**
+ * One decision about `key` (see the scripts above); `reset` is a DEL. A promise chain: EVALSHA,
+ * and EVAL once when the server lacks the script; `fail` turns any other error into the store's
+ * (in the same `.then`, so a decision allocates one promise past the command's own).
+ */
+export function rateLimit(
+  client: RedisClient,
+  key: string,
+  request: RateLimitRequest,
+  fail: (error: unknown) => never,
+): Promise<RateLimitReply> {
   // Fails at once when the primary is down (queued, the call would wait for the next reconnect attempt).
   const down = unavailableError(client, 'rateLimit', false);
-  if (down) return Promise.reject(down);
+  if (down) return Promise.reject(down).catch(fail);
   const c = client as Redis;
   if (request.op === 'reset') {
-    return c.del(key).then(() => ({ allowed: true, remaining: request.limit, resetMs: 0, retryAfterMs: 0 }));
+    return c.del(key).then(() => ({ allowed: true, remaining: request.limit, resetMs: 0, retryAfterMs: 0 }), fail);
   }
   const { op, algorithm, limit, windowMs, cost } = request;
   const s = SCRIPTS[algorithm];
   return c.evalsha(s.sha, 1, key, op, limit, windowMs, cost).then(toReply, (error: unknown) => {
     if (error instanceof Error && error.message.startsWith('NOSCRIPT'))
-      return c.eval(s.lua, 1, key, op, limit, windowMs, cost).then(toReply);
-    throw error;
+      return c.eval(s.lua, 1, key, op, limit, windowMs, cost).then(toReply, fail);
+    return fail(error);
   });
 }
 

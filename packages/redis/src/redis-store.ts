@@ -66,9 +66,10 @@ export class RedisStore implements CacheStore {
   /** Tracking on the command connection (NOLOOP), when an L1 asked for it: every write path reports its keys to it. */
   private commandTracking?: CommandTracking;
   private readonly failSet = (error: unknown): never => this.fail('set', error);
+  private readonly failRateLimit = (error: unknown): never => this.fail('rateLimit', error);
   /** One rate-limit decision: one uncorked script on the key, on the server's clock (see rate-limit.ts); never in an L1. */
   readonly rateLimit: CacheStore['rateLimit'] = (key, request) =>
-    rateLimit(this.client, key, request).catch((error) => this.fail('rateLimit', error));
+    rateLimit(this.client, key, request, this.failRateLimit);
 
   /** Tags in one script each (tag-commands.ts); no getWithTags in Cluster, where the counters live on other slots. */
   readonly getWithTags?: CacheStore['getWithTags'];
