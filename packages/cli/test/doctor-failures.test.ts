@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   findFreePort,
+  freezeProcess,
   type MemcachedCluster,
   type RedisServer,
   startMemcached,
@@ -90,7 +91,7 @@ describe('larder doctor on broken backends (the real process)', { timeout: 120_0
   });
 
   it('a frozen server (SIGSTOP): did not answer in time, within the timeout', async () => {
-    process.kill(frozen.pid as number, 'SIGSTOP');
+    await freezeProcess(frozen.pid as number);
     try {
       const { code, stdout } = await larder(['doctor', '--timeout', '1500'], {
         CACHE_DRIVER: 'redis',

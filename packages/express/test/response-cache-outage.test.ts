@@ -1,3 +1,4 @@
+import { freezeProcess } from '@larder/dev-services';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { responseCache } from '../src/index';
@@ -72,7 +73,7 @@ describe.each(['throw', 'miss'] as const)('responseCache on a Redis outage (cach
     try {
       await served.get('/report');
       await untilHit(served, '/report');
-      process.kill(pid, 'SIGSTOP');
+      await freezeProcess(pid);
       try {
         await expectFailOpen(served, runs);
       } finally {

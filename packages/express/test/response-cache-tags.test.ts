@@ -41,15 +41,17 @@ const backends = [
 describe.each(backends)('responseCache tags ($name)', (backend) => {
   it('invalidateTags of a tag from the option purges those responses, and only those', async () => {
     const cache = backend.cache();
-    const { app } = productsApp(cache);
+    const { app, runs } = productsApp(cache);
     const served = await serve(app);
     try {
       await untilHit(served, '/products/42');
       await untilHit(served, '/products/43');
+      // Under load a request can come before the first response is stored: count from the HIT.
+      const ranBefore = runs.get('42') as number;
       await cache.invalidateTags(['product:42']);
       const purged = await served.get('/products/42');
       expect(purged.headers['x-cache']).toBe('MISS');
-      expect(JSON.parse(purged.text).run).toBe(2);
+      expect(JSON.parse(purged.text).run).toBe(ranBefore + 1);
       expect((await served.get('/products/43')).headers['x-cache']).toBe('HIT');
     } finally {
       await served.close();

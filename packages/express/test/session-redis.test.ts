@@ -1,5 +1,5 @@
 import { Cache } from '@larder/core';
-import { parseInfo, type RedisServer, startRedis } from '@larder/dev-services';
+import { freezeProcess, parseInfo, type RedisServer, startRedis } from '@larder/dev-services';
 import { createRedisStore } from '@larder/redis';
 import express, { type Express } from 'express';
 import session from 'express-session';
@@ -123,7 +123,7 @@ describe('CacheSessionStore on Redis', () => {
     const cookie = (login.headers['set-cookie'] as unknown as string[])[0]?.split(';')[0] as string;
     await request(a).post('/visit').set('Cookie', cookie).expect(200, { visits: 1 });
     const pid = redis.pid as number;
-    process.kill(pid, 'SIGSTOP');
+    await freezeProcess(pid);
     try {
       const disconnected = new Promise((resolve) => store.once('disconnect', resolve));
       await request(a).post('/visit').set('Cookie', cookie).expect(500);

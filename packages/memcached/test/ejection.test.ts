@@ -1,8 +1,8 @@
 import { BackendError } from '@larder/core';
-import type { MemcachedCluster } from '@larder/dev-services';
+import { freezeProcess, type MemcachedCluster } from '@larder/dev-services';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMemcachedStore, type MemcachedStore } from '../src';
-import { freeze, memcached, text, waitFor } from './helpers';
+import { memcached, text, waitFor } from './helpers';
 
 /** The store answers again: a write and its read-back succeed. */
 const serves = (store: MemcachedStore, key: string) => async () => {
@@ -47,7 +47,7 @@ describe('a single node that blips', () => {
     const s = store;
     await s.set('stop:a', 'A', undefined);
     const pid = cluster.nodes[0]!.pid!;
-    await freeze(pid);
+    await freezeProcess(pid);
     try {
       for (let i = 0; i < 3; i++) await expect(s.get('stop:a')).rejects.toBeInstanceOf(BackendError);
       expect(s.ejectedNodes()).toEqual([]);
@@ -82,7 +82,7 @@ describe('one of three nodes ejected', () => {
     const key = keys.find((k) => store.nodeFor(k) === victim.address)!;
     await store.set(key, 'v', undefined);
     const ejected = new Promise((resolve) => store.events.once('nodeEjected', resolve));
-    await freeze(victim.pid!);
+    await freezeProcess(victim.pid!);
     try {
       await expect(store.get(key)).rejects.toBeInstanceOf(BackendError);
       await store.get(key).catch(() => undefined);
@@ -112,7 +112,7 @@ describe('one of three nodes ejected', () => {
 
   it('never ejects the last node standing', async () => {
     const pids = [0, 1, 2].map((i) => cluster.nodes[i]!.pid!);
-    for (const pid of pids) await freeze(pid);
+    for (const pid of pids) await freezeProcess(pid);
     try {
       for (let i = 0; i < 12; i++) await store.get(`last:${i}`).catch(() => undefined);
       expect(store.ejectedNodes()).toHaveLength(2);

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { type MemcachedCluster, startMemcached, waitFor } from '@larder/dev-services';
 import type { MemjsServerLike } from '../src';
 import { LarderServer } from '../src/memjs-internals';
@@ -37,16 +36,4 @@ export function countingFactory(): {
       return server;
     },
   };
-}
-
-/**
- * SIGSTOPs a process and waits until it is stopped: the signal is delivered asynchronously, and a
- * memcached worker thread can still answer a request sent right after `kill` returns (Linux /proc).
- */
-export async function freeze(pid: number): Promise<void> {
-  process.kill(pid, 'SIGSTOP');
-  await waitFor(() => readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]?.startsWith('T'), {
-    intervalMs: 5,
-    description: `process ${pid} stopped`,
-  });
 }

@@ -70,7 +70,6 @@ export class RedisStore implements CacheStore {
   /** One rate-limit decision: one uncorked script on the key, on the server's clock (see rate-limit.ts); never in an L1. */
   readonly rateLimit: CacheStore['rateLimit'] = (key, request) =>
     rateLimit(this.client, key, request, this.failRateLimit);
-
   /** Tags in one script each (tag-commands.ts); no getWithTags in Cluster, where the counters live on other slots. */
   readonly getWithTags?: CacheStore['getWithTags'];
   readonly tagVersions?: CacheStore['tagVersions'];

@@ -1,5 +1,6 @@
 import {
   type DynamoDbLocal,
+  freezeProcess,
   type MemcachedCluster,
   type RedisReplicaSet,
   type RedisServer,
@@ -106,7 +107,7 @@ describe('L1 barrier across processes: Redis primary + 2 replicas (reads from re
     await waitFor(async () => (await reader.call({ op: 'get', key })).value === 'old');
     const replica = set.replicas[0]?.pid as number;
     // By PID: a replica this test started. It neither applies nor announces the invalidation while stopped.
-    process.kill(replica, 'SIGSTOP');
+    await freezeProcess(replica);
     let resolved = false;
     let invalidation: Promise<unknown> = Promise.resolve();
     try {

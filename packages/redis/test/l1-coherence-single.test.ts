@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { type RedisServer, startRedis } from '@larder/dev-services';
+import { freezeProcess, type RedisServer, startRedis } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forkInstances, type Instance, report, runWrites } from './coherence/harness';
 
@@ -66,7 +66,7 @@ describe('L1 coherence across processes: Redis single node, tracking', () => {
       during: async (round) => {
         if (round !== 2) return;
         // By PID: the server this test started.
-        process.kill(pid, 'SIGSTOP');
+        await freezeProcess(pid);
         setTimeout(() => process.kill(pid, 'SIGCONT'), 2000);
       },
     });

@@ -1,5 +1,5 @@
 // The scenarios every backend of the L1 barrier tests runs (l1-barrier.test.ts).
-import { waitFor } from '@larder/dev-services';
+import { freezeProcess, waitFor } from '@larder/dev-services';
 import { expect } from 'vitest';
 import { checkHistory, type Instance, report } from './harness';
 import type { Op } from './protocol';
@@ -51,7 +51,7 @@ export async function stoppedInstance(
     const state = (await stopped.call({ op: 'state' })).value as { hits: number };
     return state.hits > 2;
   });
-  process.kill(stopped.pid, 'SIGSTOP');
+  await freezeProcess(stopped.pid);
   let resumed = false;
   try {
     const { start, end } = await writer.call({ op, keys: [key] });
