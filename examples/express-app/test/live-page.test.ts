@@ -100,7 +100,8 @@ describe('live page on Redis with a password and the L1', () => {
     // Each read counts once, in the tier that answered it.
     expect(f.tiers.l1.ops + f.tiers.l2.ops).toBe(6);
     expect(f.l1HitShare).toBeCloseTo(f.tiers.l1.ops / 6, 3);
-    expect(f.tiers.l1.p99 as number).toBeLessThan(f.tiers.l2.p99 as number);
+    // Medians: with five L1 reads, one that waited for the CPU on a loaded machine sets their p99.
+    expect(f.tiers.l1.p50 as number).toBeLessThan(f.tiers.l2.p50 as number);
     expect(f.tiers.l2.p99 as number).toBeLessThan(LOOKUP_MS / 2);
   });
 
