@@ -13,6 +13,7 @@ runConformanceSuite({
   it,
   beforeAll,
   afterAll,
+  skip: { compareAndSet: 'the chaos store has no compareAndSet: touch cannot rewrite the expiry in an entry header' },
 });
 
 // In-process with the synchronous fast path (getSync/setSync), like the memory driver.

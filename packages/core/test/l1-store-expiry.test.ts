@@ -1,3 +1,4 @@
+import { createMemoryStore } from '@larder/memory';
 import { describe, expect, it } from 'vitest';
 import { Cache } from '../src/cache/cache';
 import type { InvalidationHandlers, InvalidationSource } from '../src/contract/invalidation';
@@ -43,6 +44,21 @@ describe('entry metadata: L1 copies end with the store entry', () => {
     expect(await cache.get('own')).toBeUndefined();
     expect(await cache.get('n')).toBeUndefined();
     await cache.close();
+  });
+
+  it('a touch that shortens the expiry shortens the L1 copy too', async () => {
+    // A store with compareAndSet (the header is rewritten with it) that keeps payloads.
+    const store = createMemoryStore({ useCodec: true });
+    const writer = new Cache({ store, prefix: 'app' });
+    const reader = new Cache({ store, prefix: 'app', l1 });
+    await writer.set('k', 'v', '1m');
+    expect(await reader.touch('k', 300)).toBe(true);
+    expect(metaOf((await store.get('app:k')) as string)?.expiresAt).toBeLessThan(Date.now() + 400);
+    expect(await reader.get('k')).toBe('v');
+    await until(async () => (await store.get('app:k')) === undefined);
+    // Before: the header still said 1 min, so the L1 (ttl 1 s) answered 'v' for ~700 ms more.
+    expect(await reader.get('k')).toBeUndefined();
+    await reader.close();
   });
 
   it('rememberWithStatus reports the age of a plain hit, from the store and from the L1', async () => {

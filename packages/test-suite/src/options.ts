@@ -5,16 +5,17 @@ import type { CacheStore, StoreCapabilities } from '@larder/core/driver';
  * What a test can depend on: an optional method of the store (`increment`, `enumerate` = `keys`,
  * `clear`: its presence is the capability), or `atomicAdd` (an `add` the store declares atomic).
  */
-export type Capability = 'atomicAdd' | 'increment' | 'enumerate' | 'clear';
+export type Capability = 'atomicAdd' | 'increment' | 'enumerate' | 'clear' | 'compareAndSet';
 
 /** Every capability name, in table order. */
-export const CAPABILITIES: readonly Capability[] = ['atomicAdd', 'increment', 'enumerate', 'clear'];
+export const CAPABILITIES: readonly Capability[] = ['atomicAdd', 'increment', 'enumerate', 'clear', 'compareAndSet'];
 
 /** The store method each capability but `atomicAdd` is. */
 export const CAPABILITY_METHODS = {
   increment: 'increment',
   enumerate: 'keys',
   clear: 'clear',
+  compareAndSet: 'compareAndSet',
 } as const satisfies Record<Exclude<Capability, 'atomicAdd'>, keyof CacheStore>;
 
 /** Test groups of the suite; each can be skipped as a whole (see the README table). */

@@ -37,6 +37,21 @@ export function withMeta(payload: Payload, ttlMs: TtlMs, now: number): Payload {
   return `${META_MARK}${now.toString(36)},${expiry}${META_MARK}${payload}`;
 }
 
+/**
+ * `payload` with its header's expiry made `ttlMs` from `now` (its write time and everything after
+ * the header kept byte for byte), or `undefined` when it has no header: what `touch` stores, so
+ * the header never names an expiry the store no longer has.
+ */
+export function withExpiry(payload: Payload, ttlMs: TtlMs, now: number): Payload | undefined {
+  const meta = metaOf(payload);
+  if (meta === undefined) return undefined;
+  const end = headerEnd(payload);
+  const expiry = ttlMs === undefined ? '' : (now + ttlMs).toString(36);
+  const header = `${META_MARK}${meta.writtenAt.toString(36)},${expiry}${META_MARK}`;
+  if (typeof payload === 'string') return header + payload.slice(end + 1);
+  return Buffer.concat([Buffer.from(header, 'latin1'), payload.subarray(end + 1)]);
+}
+
 /** The tag section of a payload (its text between the marks) and how a read marked it; `undefined` when untagged. */
 export function tagSectionOf(payload: Payload): { text: string; mark: TagMark | undefined } | undefined {
   // Every read of a JSON-codec entry asks: `headerEnd` inlined for text, the common case.

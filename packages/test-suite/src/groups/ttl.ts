@@ -207,6 +207,23 @@ export function createTtlGroups(): { ttl: GroupDefinition; defaultTtl: GroupDefi
         await expectOutlives('touch', cache, control, key, { v: 1 }, timing);
       });
 
+      pool.register(
+        t,
+        'touch a number, then increment it: the counter keeps the new expiry',
+        async (ctx, timing) => {
+          const cache = await ctx.cache();
+          const [key, control] = [uniqueKey(), uniqueKey('control')];
+          const start = now();
+          await Promise.all([cache.set(key, 5, timing.ttl), cache.set(control, 1, timing.ttl)]);
+          assertFresh('touch before expiry', start, timing, await cache.touch(key, '1m'), true);
+          // `set` wrote the number with its metadata header; the increment rewrites it as a plain counter.
+          assertFresh('increment before expiry', start, timing, await cache.increment(key, 1), 6);
+          await expectOutlives('increment after touch', cache, control, key, 6, timing);
+        },
+        // `touch` rewrites the expiry in the entry's header with a compare-and-set.
+        ['increment', 'compareAndSet'],
+      );
+
       pool.register(t, 'touch shortens the expiry of a key stored forever', async (ctx, timing) => {
         const cache = await ctx.cache();
         const key = uniqueKey();

@@ -1,7 +1,7 @@
 import { describe, InvalidArgumentError, UnsupportedOperationError } from '../../contract/errors';
 import type { Payload, TtlMs } from '../../contract/store';
 import { entryValue, taggedSwap } from '../../tags/raw-tagged';
-import { bodyOf, markOf, unmarked } from '../../values/entry-meta';
+import { bodyOf, markOf, unmarked, withExpiry } from '../../values/entry-meta';
 import type { Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
 import { type Engine, FAILED } from '../engine';
@@ -135,14 +135,41 @@ export async function incrementKey(
 
 /** `Cache.touch`: a new expiry without rewriting the value; never emulated. */
 export async function touchKey(engine: Engine, view: View, key: string, ttl: Ttl | undefined): Promise<boolean> {
-  const { store, reads } = engine.binding ?? (await engine.ready());
+  const binding = engine.binding ?? (await engine.ready());
+  const { store, reads } = binding;
   const full = engine.full(view, key);
   const ttlMs = engine.ttlMs(ttl);
   if (!offers(store, 'touch')) throw new UnsupportedOperationError('touch', engine.driver);
-  const touched = await engine.call(view, 'touch', key, () => store.touch(full, ttlMs));
+  const touched = await engine.call(view, 'touch', key, () => touchEntry(binding, full, ttlMs));
   // A new expiry may be sooner than the L1 entry's.
   reads.changed(full);
   return touched === FAILED ? false : touched;
+}
+
+/** How often `touchEntry` rewrites a header against concurrent writes before it touches in place. */
+const TOUCH_TRIES = 3;
+
+/**
+ * A new expiry for `full`. An entry whose metadata header names its expiry (see `entry-meta.ts`)
+ * gets the header rewritten with it, only if nobody wrote the entry since it was read: the L1
+ * bounds its copies by that header, and `plainCounter` keeps its expiry, so a stale header would
+ * bring back the old expiry. Costs a read and a compare-and-set; an entry without a header (a
+ * counter, raw bytes) or a store without `compareAndSet` is touched in place, in one call.
+ */
+async function touchEntry(binding: Binding, full: string, ttlMs: TtlMs): Promise<boolean> {
+  const { store } = binding;
+  const touch = store.touch as NonNullable<typeof store.touch>;
+  const compareAndSet = store.compareAndSet;
+  if (binding.raw || compareAndSet === undefined) return touch.call(store, full, ttlMs);
+  for (let tries = 0; tries < TOUCH_TRIES; tries++) {
+    const current = await store.get(full);
+    if (current === undefined) return false;
+    const rewritten = withExpiry(current, ttlMs, Date.now());
+    if (rewritten === undefined) return touch.call(store, full, ttlMs);
+    if (await compareAndSet.call(store, full, current, rewritten, ttlMs)) return true;
+  }
+  // Written to all the while (or read from a lagging replica): the expiry at least.
+  return touch.call(store, full, ttlMs);
 }
 
 const INTEGER = /^-?\d+$/;
