@@ -13,7 +13,9 @@ runConformanceSuite({
   it,
   beforeAll,
   afterAll,
-  skip: { compareAndSet: 'the chaos store has no compareAndSet: touch cannot rewrite the expiry in an entry header' },
+  skip: {
+    storeCompareAndSet: 'the chaos store has no compareAndSet: touch cannot rewrite the expiry in an entry header',
+  },
 });
 
 // In-process with the synchronous fast path (getSync/setSync), like the memory driver.

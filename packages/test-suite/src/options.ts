@@ -3,19 +3,25 @@ import type { CacheStore, StoreCapabilities } from '@larder/core/driver';
 
 /**
  * What a test can depend on: an optional method of the store (`increment`, `enumerate` = `keys`,
- * `clear`: its presence is the capability), or `atomicAdd` (an `add` the store declares atomic).
+ * `clear`, `storeCompareAndSet` = `compareAndSet`: its presence is the capability), or `atomicAdd` (an `add` the store declares atomic).
  */
-export type Capability = 'atomicAdd' | 'increment' | 'enumerate' | 'clear' | 'compareAndSet';
+export type Capability = 'atomicAdd' | 'increment' | 'enumerate' | 'clear' | 'storeCompareAndSet';
 
 /** Every capability name, in table order. */
-export const CAPABILITIES: readonly Capability[] = ['atomicAdd', 'increment', 'enumerate', 'clear', 'compareAndSet'];
+export const CAPABILITIES: readonly Capability[] = [
+  'atomicAdd',
+  'increment',
+  'enumerate',
+  'clear',
+  'storeCompareAndSet',
+];
 
 /** The store method each capability but `atomicAdd` is. */
 export const CAPABILITY_METHODS = {
   increment: 'increment',
   enumerate: 'keys',
   clear: 'clear',
-  compareAndSet: 'compareAndSet',
+  storeCompareAndSet: 'compareAndSet',
 } as const satisfies Record<Exclude<Capability, 'atomicAdd'>, keyof CacheStore>;
 
 /** Test groups of the suite; each can be skipped as a whole (see the README table). */

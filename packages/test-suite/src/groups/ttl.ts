@@ -221,7 +221,7 @@ export function createTtlGroups(): { ttl: GroupDefinition; defaultTtl: GroupDefi
           await expectOutlives('increment after touch', cache, control, key, 6, timing);
         },
         // `touch` rewrites the expiry in the entry's header with a compare-and-set.
-        ['increment', 'compareAndSet'],
+        ['increment', 'storeCompareAndSet'],
       );
 
       pool.register(t, 'touch shortens the expiry of a key stored forever', async (ctx, timing) => {
