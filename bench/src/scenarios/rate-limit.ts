@@ -41,6 +41,16 @@ const NOTES = [
   'rate-limit-redis 6.0.1, rate-limiter-flexible 11.4.0, express-rate-limit 8.7, ioredis 6.0.0, redis-server 7.0.',
 ];
 const SUBJECTS = [FIXED, 'larder (sliding)', 'larder (token bucket)', 'rate-limit-redis', 'rate-limiter-flexible'];
+/**
+ * Floor rows, to see where a decision's cost is: larder's Redis driver without the limiter; the
+ * same over a client the app made (the driver adopts it as is, without its command deadlines);
+ * and the least any one-script decision costs on ioredis.
+ */
+const DRIVER_FLOOR = 'floor: larder driver only (store.rateLimit, fixed)';
+const ADOPTED_FLOOR = 'floor: larder driver over an adopted client (no command deadlines)';
+const CLIENT_FLOOR = 'floor: ioredis EVALSHA of an INCR script';
+const FLOORS = [DRIVER_FLOOR, ADOPTED_FLOOR, CLIENT_FLOOR];
+const INCR_SCRIPT = "return redis.call('INCR', KEYS[1])";
 
 async function setup(): Promise<Ctx> {
   const server = await startRedis();
@@ -76,7 +86,21 @@ async function setup(): Promise<Ctx> {
     duration: WINDOW_MS / 1000,
     keyPrefix: 'rlf',
   });
+  const store = await cache.getStore();
+  const request = { op: 'hit', algorithm: 'fixed', limit: LIMIT, windowMs: WINDOW_MS, cost: 1 } as const;
+  const floorClient = new Redis(server.url);
+  const adoptedClient = new Redis(server.url);
+  const adopted = createRedisStore({ client: adoptedClient });
+  closers.push(
+    () => adopted.close(),
+    () => adoptedClient.quit(),
+    () => floorClient.quit(),
+  );
+  const incrSha = (await floorClient.script('LOAD', INCR_SCRIPT)) as string;
   const decide: Record<string, Decide> = {
+    [DRIVER_FLOOR]: (k) => store.rateLimit!(`larder:__larder:rate:${k}`, request),
+    [ADOPTED_FLOOR]: (k) => adopted.rateLimit!(`adopted:${k}`, request),
+    [CLIENT_FLOOR]: (k) => floorClient.evalsha(incrSha, 1, `floor:${k}`),
     [FIXED]: (k) => fixed.hit(k),
     'larder (sliding)': (k) => sliding.hit(k),
     'larder (token bucket)': (k) => bucket.hit(k),
@@ -150,7 +174,7 @@ function fakeExchange(rlKey: string) {
 }
 
 function decisionCases(concurrency: number): BenchCase<Ctx>[] {
-  return SUBJECTS.map((subject) => ({
+  return [...SUBJECTS, ...FLOORS].map((subject) => ({
     op: `decision ×${concurrency}`,
     subject,
     concurrency,
