@@ -45,7 +45,32 @@ async function larder(maxEntries: number, clone: boolean): Promise<Instance> {
   return { get: (k) => cache.get(k), set: (k, v) => cache.set(k, v, TTL_MS), close: () => manager.close() };
 }
 
-const subjects: Subject[] = [
+/**
+ * A/B against another build of larder (`LARDER_BENCH_BASELINE`: a checkout whose core and memory
+ * packages are built, e.g. a `git worktree` of an older commit; `LARDER_BENCH_BASELINE_LABEL`
+ * names it): the scenario becomes `memory-ab`, with this build and that one made the same way.
+ */
+const BASELINE = process.env.LARDER_BENCH_BASELINE;
+const THIS_BUILD = 'larder (this build)';
+const BASELINE_LABEL = process.env.LARDER_BENCH_BASELINE_LABEL ?? 'baseline build';
+const BASELINE_BUILD = `larder (${BASELINE_LABEL})`;
+
+/** A `Cache` over a memory store, both from the build at `root` (this one when undefined), default options. */
+async function larderBuild(root: string | undefined, maxEntries: number): Promise<Instance> {
+  const from = (pkg: string) => (root === undefined ? `@larder/${pkg}` : `${root}/packages/${pkg}/dist/index.js`);
+  const core = (await import(from('core'))) as typeof import('@larder/core');
+  const memory = (await import(from('memory'))) as typeof import('@larder/memory');
+  const cache = new core.Cache({ store: memory.createMemoryStore({ maxEntries, maxBytes: 4 * 1024 ** 3 }) });
+  await cache.getStore();
+  return { get: (k) => cache.get(k), set: (k, v) => cache.set(k, v, TTL_MS), close: () => cache.close() };
+}
+
+const abSubjects: Subject[] = [
+  { name: THIS_BUILD, create: (maxEntries) => larderBuild(undefined, maxEntries) },
+  { name: BASELINE_BUILD, create: (maxEntries) => larderBuild(BASELINE, maxEntries) },
+];
+
+const peerSubjects: Subject[] = [
   { name: 'larder', create: (maxEntries) => larder(maxEntries, true) },
   // Like for like with the peers that hand out the stored reference (not isolated from mutation).
   { name: 'larder (clone: false)', create: (maxEntries) => larder(maxEntries, false) },
@@ -95,6 +120,8 @@ const subjects: Subject[] = [
     },
   },
 ];
+
+const subjects = BASELINE === undefined ? peerSubjects : abSubjects;
 
 /** A key set: its keys, and two precomputed orders of them (uniform and Zipf, s = 1). */
 interface KeySet {
@@ -165,7 +192,7 @@ const opsOf = (label: string) => ({
 
 function cases(ctx: Ctx): BenchCase<Ctx>[] {
   // Isolated: only this process's subject has instances (one per key set, prefilled in setup).
-  const subject = process.env.LARDER_BENCH_SUBJECT ?? 'larder';
+  const subject = process.env.LARDER_BENCH_SUBJECT ?? (subjects[0] as Subject).name;
   return ctx.sets.flatMap(({ set, instance }) => {
     const op = opsOf(set.label);
     const value = (i: number) => (set.kind === 'string' ? STRING_VALUE : OBJECTS[i & 63]!);
@@ -176,6 +203,24 @@ function cases(ctx: Ctx): BenchCase<Ctx>[] {
     ];
   });
 }
+
+const abScenario = {
+  name: 'memory-ab',
+  description:
+    `The memory rows' workload (key sets, orders, one call in flight, each subject in its own process) on this build ` +
+    `and on ${BASELINE_LABEL}: a \`Cache\` over a memory store, default options, made the same ` +
+    'way in both.',
+  baseline: BASELINE_BUILD,
+  targets: KEY_SETS.flatMap(([kind, size]) =>
+    Object.values(opsOf(keySetLabel(kind, size))).map((op) => ({
+      op,
+      subject: THIS_BUILD,
+      over: BASELINE_BUILD,
+      // Not slower, within the 5% a CPU-clock round moves by on its own.
+      atLeast: 0.95,
+    })),
+  ),
+};
 
 /** The in-memory scenario. */
 export const scenario: Scenario<Ctx> = {
@@ -194,7 +239,7 @@ export const scenario: Scenario<Ctx> = {
   // Everything runs in this process: count its CPU time, so other load on the machine does not skew ratios.
   clock: 'cpu',
   async setup() {
-    const only = process.env.LARDER_BENCH_SUBJECT ?? 'larder';
+    const only = process.env.LARDER_BENCH_SUBJECT ?? (subjects[0] as Subject).name;
     const subject = subjects.find((s) => s.name === only);
     if (!subject) throw new Error(`memory: unknown subject ${only}`);
     const sets: Ctx['sets'] = [];
@@ -225,6 +270,7 @@ export const scenario: Scenario<Ctx> = {
       { op: op.zipf, subject: 'larder', over: 'raw lru-cache', atLeast: 1 / 3 },
     ];
   }),
+  ...(BASELINE === undefined ? {} : abScenario),
 };
 
 function keySetLabel(kind: KeySet['kind'], size: number): string {
