@@ -20,7 +20,12 @@ const WARM_MS = 2_000;
 const LANGUAGES = ['en', 'fr', 'de', 'es'];
 // biome-ignore lint/suspicious/noExplicitAny: express and apicache are loaded untyped
 type Loose = any;
-const SUBJECTS = ['no cache', 'larder (memory)', 'larder (redis)', 'apicache'] as const;
+/**
+ * Floor row: the app answering each URL from a Map of prebuilt bodies (no cache rules, no key
+ * hashing, no store): the least a hit can cost in this Express app, whatever the cache.
+ */
+const FLOOR = 'floor: a Map of prebuilt bodies by URL';
+const SUBJECTS = ['no cache', 'larder (memory)', 'larder (redis)', 'apicache', FLOOR] as const;
 type Subject = (typeof SUBJECTS)[number];
 
 // ---------------------------------------------------------------------------------------------
@@ -57,6 +62,22 @@ async function serve(): Promise<void> {
     lang,
     items: Array.from({ length: 40 }, (_, i) => ({ n: i, name: `item ${i} of ${id}`, price: i * 1.25 })),
   });
+  if (subject === FLOOR) {
+    const bodies = new Map<string, Buffer>();
+    cached = (req: Loose, res: Loose) => {
+      const lang = req.headers['accept-language'] ?? 'en';
+      const url = `${req.originalUrl}\n${lang}`;
+      let body = bodies.get(url);
+      if (body === undefined) {
+        body = Buffer.from(JSON.stringify(build(req.params.id, lang)));
+        bodies.set(url, body);
+      }
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.setHeader('X-Cache', 'HIT');
+      res.end(body);
+    };
+    cachedVarying = cached;
+  }
   const io = () => new Promise((resolve) => setTimeout(resolve, 1));
   app.get('/item/:id', cached, async (req: Loose, res: Loose) => {
     await io();
@@ -266,6 +287,8 @@ function appCpu(ctx: Ctx, c: BenchCase<Ctx>): number | undefined {
 const cases: BenchCase<Ctx>[] = [];
 for (const [op, request] of Object.entries(REQUESTS)) {
   for (const subject of SUBJECTS) {
+    // The floor only answers hits: a miss row of it would measure nothing a cache does.
+    if (subject === FLOOR && op === 'miss') continue;
     cases.push({ op, subject, run: (ctx, i) => ctx.pools[subject].get(...request(i)) });
   }
 }
@@ -290,6 +313,7 @@ export const scenario: Scenario<Ctx> = {
     `every app served each request kind for ${WARM_MS / 1000} s before the first round, and the hit routes were checked to be hits`,
     'p99 ms: the 99th percentile of request latency as the load generator saw it, per round, averaged over the rounds weighted by requests',
     'app CPU µs/request: CPU time of the app process per request (steadier than ops/s on a shared machine)',
+    `${FLOOR}: the same app with the cache replaced by a Map of prebuilt JSON bodies (no key hashing, no rules, no store): the least a hit costs here`,
     'larder answers every request with X-Cache and Cache-Status, and applies the RFC 9111 rules of a shared cache (see packages/express/README.md); apicache keys on the URL (+ appendKey) only',
   ],
 };
