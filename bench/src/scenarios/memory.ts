@@ -122,6 +122,8 @@ const peerSubjects: Subject[] = [
 ];
 
 const subjects = BASELINE === undefined ? peerSubjects : abSubjects;
+/** This process's subject (isolated runs name it; alone, the first). */
+const thisSubject = () => process.env.LARDER_BENCH_SUBJECT ?? (subjects[0] as Subject).name;
 
 /** A key set: its keys, and two precomputed orders of them (uniform and Zipf, s = 1). */
 interface KeySet {
@@ -192,7 +194,7 @@ const opsOf = (label: string) => ({
 
 function cases(ctx: Ctx): BenchCase<Ctx>[] {
   // Isolated: only this process's subject has instances (one per key set, prefilled in setup).
-  const subject = process.env.LARDER_BENCH_SUBJECT ?? (subjects[0] as Subject).name;
+  const subject = thisSubject();
   return ctx.sets.flatMap(({ set, instance }) => {
     const op = opsOf(set.label);
     const value = (i: number) => (set.kind === 'string' ? STRING_VALUE : OBJECTS[i & 63]!);
@@ -239,7 +241,7 @@ export const scenario: Scenario<Ctx> = {
   // Everything runs in this process: count its CPU time, so other load on the machine does not skew ratios.
   clock: 'cpu',
   async setup() {
-    const only = process.env.LARDER_BENCH_SUBJECT ?? (subjects[0] as Subject).name;
+    const only = thisSubject();
     const subject = subjects.find((s) => s.name === only);
     if (!subject) throw new Error(`memory: unknown subject ${only}`);
     const sets: Ctx['sets'] = [];
