@@ -10,7 +10,8 @@ import {
   startRedisReplicaSet,
   waitFor,
 } from '@larder/dev-services';
-import { createTables } from '@larder/dynamodb';
+import { createDynamoDbStore, createTables } from '@larder/dynamodb';
+import { createMemcachedStore } from '@larder/memcached';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forkInstances, type Instance } from './barrier/harness';
 import type { BarrierSpec } from './barrier/protocol';
@@ -21,6 +22,7 @@ import {
   softInvalidation,
   stoppedInstance,
   tagStateDeleted,
+  tagStateDeletedUnannounced,
 } from './barrier/scenarios';
 
 // Hard invalidation across OS processes: the L1 barrier (lease + fence, docs/architecture.md "The barrier").
@@ -165,10 +167,16 @@ describe('L1 barrier across processes: memcached + bus', () => {
     20_000 + MEASURE_MS * 2,
   );
 
-  it('soft invalidation and a loader overlapping a hard one', async () => {
+  it('soft invalidation, a loader overlapping a hard one, the tag state deleted in memcached', async () => {
     const [a, b, c] = instances as [Instance, Instance, Instance];
     await softInvalidation(a, c);
     await overlappingLoader(b, c, [a]);
+    const store = await createMemcachedStore({ servers: memcached.servers.split(',') });
+    try {
+      await tagStateDeletedUnannounced(a, [b, c], (tagKey) => store.delete(tagKey).then(() => undefined), 'barm:');
+    } finally {
+      await store.close?.();
+    }
   }, 20_000);
 });
 
@@ -203,4 +211,17 @@ describe('L1 barrier across processes: DynamoDB Local + bus', () => {
     },
     30_000 + MEASURE_MS * 2,
   );
+
+  it('soft invalidation, a loader overlapping a hard one, the tag state deleted in DynamoDB', async () => {
+    const [a, b, c] = instances as [Instance, Instance, Instance];
+    await softInvalidation(a, c);
+    await overlappingLoader(b, c, [a]);
+    const { endpoint, region, credentials } = dynamo;
+    const store = createDynamoDbStore({ endpoint, region, credentials, timeout: '20s' });
+    try {
+      await tagStateDeletedUnannounced(c, [a, b], (tagKey) => store.delete(tagKey).then(() => undefined), 'bard:');
+    } finally {
+      await store.close?.();
+    }
+  }, 30_000);
 });

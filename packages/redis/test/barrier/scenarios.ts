@@ -131,3 +131,23 @@ export async function tagStateDeleted(
     await waitFor(async () => (await instance.call({ op: 'get', key })).value === null);
   }
 }
+
+/**
+ * The tag state deleted behind larder's back where no channel announces it (the bus carries only
+ * larder's own invalidations, memcached and DynamoDB have no tracking). No write happened, so an
+ * L1 copy is not stale; what must hold is that every read that reaches the store misses: the
+ * readers here never held the entry. A new tagged write makes the counter again and is read back.
+ */
+export async function tagStateDeletedUnannounced(
+  writer: Instance,
+  readers: Instance[],
+  deleteTagState: (tagKey: string) => Promise<void>,
+  prefix: string,
+): Promise<void> {
+  const key = 'state-gone-quietly';
+  await writer.call({ op: 'set', key, value: 'tagged' });
+  await deleteTagState(`${prefix}__larder:tag:t:${key}`);
+  for (const reader of readers) expect((await reader.call({ op: 'get', key })).value).toBe(null);
+  await writer.call({ op: 'set', key, value: 'again' });
+  for (const reader of readers) expect((await reader.call({ op: 'get', key })).value).toBe('again');
+}
