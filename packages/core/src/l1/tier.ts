@@ -55,6 +55,8 @@ export class L1Tier {
   /** Full keys of the tagged entries, by counter key (pruned by `#reindex`). */
   readonly #byTag = new Map<string, Set<string>>();
   #indexed = 0;
+  /** `#indexed` above which the index is rebuilt (see `#index`). */
+  #reindexAt: number;
   readonly #fleet: L1Fleet | undefined;
   readonly #lease: L1Lease | undefined;
 
@@ -72,6 +74,7 @@ export class L1Tier {
     fleet?: (tier: L1Tier) => L1Fleet,
   ) {
     this.entries = new L1Entries(options.maxEntries, options.maxBytes);
+    this.#reindexAt = this.#firstReindexAt();
     this.#ttlMs = options.ttlMs;
     this.#up = source === undefined;
     this.#fleet = source === undefined ? undefined : fleet?.(this);
@@ -224,8 +227,14 @@ export class L1Tier {
         this.#indexed++;
       }
     }
-    // Evicted and dropped entries stay in the index until it is rebuilt: bounded by the entries held.
-    if (this.#indexed > 2 * this.options.maxEntries + 1024) this.#reindex();
+    // Evicted and dropped entries stay in the index until it is rebuilt. The bound doubles with what
+    // a rebuild keeps, so a rebuild (a walk of the L1) comes only after at least as many additions
+    // (plus 1,024): a fixed bound below the entries held times their tags rebuilt on every fill.
+    if (this.#indexed > this.#reindexAt) this.#reindex();
+  }
+
+  #firstReindexAt(): number {
+    return 2 * this.options.maxEntries + 1024;
   }
 
   #reindex(): void {
@@ -246,6 +255,7 @@ export class L1Tier {
         this.#indexed++;
       }
     }
+    this.#reindexAt = Math.max(this.#firstReindexAt(), 2 * this.#indexed + 1024);
   }
 
   /**
@@ -302,6 +312,7 @@ export class L1Tier {
     this.#pending.clear();
     this.#byTag.clear();
     this.#indexed = 0;
+    this.#reindexAt = this.#firstReindexAt();
     this.#tagEpoch++;
     this.#flushes++;
     publishTopology({ store: this.store, driver: this.driver, event: 'l1-flushed' });
