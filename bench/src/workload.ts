@@ -33,3 +33,38 @@ export function objectValue(i: number): object {
     tags: ['vip', 'beta', 'early-adopter'],
   };
 }
+
+/** Deterministic PRNG (mulberry32), so every subject's process reads the same key orders. */
+export function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `length` keys drawn with P(rank r) ∝ 1/r; ranks mapped to keys through a shuffle, so hot keys are spread out. */
+export function zipfOrder(keys: string[], rnd: () => number, length: number): string[] {
+  const n = keys.length;
+  const cdf = new Float64Array(n);
+  let sum = 0;
+  for (let r = 0; r < n; r++) cdf[r] = sum += 1 / (r + 1);
+  const byRank = keys.slice();
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [byRank[i], byRank[j]] = [byRank[j]!, byRank[i]!];
+  }
+  return Array.from({ length }, () => {
+    const u = rnd() * sum;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cdf[mid]! < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return byRank[lo]!;
+  });
+}

@@ -10,7 +10,7 @@ import { createCache } from 'cache-manager';
 import Keyv from 'keyv';
 import { LRUCache } from 'lru-cache';
 import type { BenchCase, Scenario } from '../harness';
-import { objectValue, STRING_VALUE } from '../workload';
+import { objectValue, random, STRING_VALUE, zipfOrder } from '../workload';
 
 const TTL_MS = 3_600_000;
 /** Key sets of ~200-byte strings, and of ~1 KB objects (not at 1,000,000: a GB of heap per subject). */
@@ -134,46 +134,11 @@ interface KeySet {
   zipf: string[];
 }
 
-/** Deterministic PRNG (mulberry32), so every subject's process reads the same key orders. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** `ORDER_LENGTH` keys drawn with P(rank r) ∝ 1/r; ranks mapped to keys through a shuffle, so hot keys are spread out. */
-function zipfOrder(keys: string[], rnd: () => number): string[] {
-  const n = keys.length;
-  const cdf = new Float64Array(n);
-  let sum = 0;
-  for (let r = 0; r < n; r++) cdf[r] = sum += 1 / (r + 1);
-  const byRank = keys.slice();
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [byRank[i], byRank[j]] = [byRank[j]!, byRank[i]!];
-  }
-  return Array.from({ length: ORDER_LENGTH }, () => {
-    const u = rnd() * sum;
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (cdf[mid]! < u) lo = mid + 1;
-      else hi = mid;
-    }
-    return byRank[lo]!;
-  });
-}
-
 function keySet(kind: KeySet['kind'], size: number): KeySet {
   const rnd = random(size + (kind === 'object' ? 1 : 0));
   const keys = Array.from({ length: size }, (_, i) => `${kind[0]}:user:${i}`);
   const uniform = Array.from({ length: ORDER_LENGTH }, () => keys[Math.floor(rnd() * size)]!);
-  return { label: keySetLabel(kind, size), kind, keys, uniform, zipf: zipfOrder(keys, rnd) };
+  return { label: keySetLabel(kind, size), kind, keys, uniform, zipf: zipfOrder(keys, rnd, ORDER_LENGTH) };
 }
 
 interface Ctx {

@@ -12,13 +12,22 @@ import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis';
 import { Redis } from 'ioredis';
 import type { BenchCase, Scenario } from '../harness';
 import { redisCommandsColumn, redisCpuColumn } from '../redis-counters';
-import { VALUE } from '../workload';
+import { random, VALUE, zipfOrder } from '../workload';
 
 const KEYS = 1000;
 /** Tags of every tagged entry: a broad one, a group and the entry's own (as "purge product 42" apps tag). */
 const tagsOf = (i: number) => ['products', `category:${i % 20}`, `product:${i % KEYS}`];
 const TTL = '1h';
 const INSTANCES = 3;
+/** The second key set: 100,000 keys read with a Zipf skew (s = 1); the L1s (10,000 entries) hold only its hot part. */
+const ZIPF_KEYS = 100_000;
+const ZIPF_ORDER_MASK = (1 << 16) - 1;
+const zipfOrderOfKeys = zipfOrder(
+  Array.from({ length: ZIPF_KEYS }, (_, n) => String(n)),
+  random(ZIPF_KEYS),
+  ZIPF_ORDER_MASK + 1,
+).map(Number);
+const L1_ENTRIES = 10_000;
 
 const LARDER = 'larder (untagged)';
 const LARDER_SAME_CACHE = 'larder (untagged, cache that uses tags)';
@@ -26,6 +35,11 @@ const LARDER_TAGGED = 'larder (3 tags)';
 const BENTO = 'bentocache (untagged)';
 const RAW_GET = 'floor: raw ioredis GET';
 const RAW_GET_MGET = 'floor: raw ioredis GET + MGET of 3 counters, pipelined (one round trip)';
+const RAW_SCRIPT = 'floor: raw ioredis EVALSHA of a script doing GET + MGET of 3 named counters';
+/** The least a one-command tagged read costs: the entry and its counters, named by the caller (no parsing). */
+const GET_WITH_COUNTERS = `local v = redis.call('GET', KEYS[1])
+local c = redis.call('MGET', KEYS[2], KEYS[3], KEYS[4])
+return {v, c[1], c[2], c[3]}`;
 const BENTO_TAGGED = 'bentocache (3 tags)';
 
 type Bento = BentoCache<Record<string, ReturnType<ReturnType<typeof bentostore>['useL2Layer']>>>;
@@ -34,6 +48,8 @@ interface Ctx {
   server: RedisServer;
   /** Reads INFO for the server columns (no subject uses it). */
   stats: Redis;
+  /** SHA of `GET_WITH_COUNTERS` (loaded on the server). */
+  getWithCounters: string;
   /** The floor rows. */
   raw: Redis;
   /** No L1, never uses tags: plain GETs (the untagged rows). */
@@ -44,10 +60,13 @@ interface Ctx {
   tagWriter: Cache;
   /** L1 kept by tracking. */
   l1: Cache;
+  /** Another such L1, for the tagged rows of the large key set (each row fills an L1 of its own). */
+  l1Tagged: Cache;
   /** Three instances with an L1 each, for `invalidateTags` to the last one. */
   fleet: Cache[];
   bentoL2: Bento;
   bentoL1: Bento;
+  bentoL1Tagged: Bento;
   bentoFleet: Bento[];
   /** Latencies of each invalidation case, ms. */
   latencies: Map<string, number[]>;
@@ -56,11 +75,33 @@ interface Ctx {
 
 const key = (i: number) => `k${i % KEYS}`;
 const taggedKey = (i: number) => `t${i % KEYS}`;
+/** Keys of a read row: untagged and tagged, by the case's counter. */
+interface KeyNames {
+  label: string;
+  plain(i: number): string;
+  tagged(i: number): string;
+}
+const SMALL: KeyNames = { label: `${KEYS.toLocaleString('en')} keys`, plain: key, tagged: taggedKey };
+const zipfIndex = (i: number) => zipfOrderOfKeys[i & ZIPF_ORDER_MASK] as number;
+const ZIPF: KeyNames = {
+  label: `${ZIPF_KEYS.toLocaleString('en')} keys Zipf`,
+  plain: (i) => `zk${zipfIndex(i)}`,
+  tagged: (i) => `zt${zipfIndex(i)}`,
+};
+
+/** Runs `write(n)` for n in [0, count), 64 at a time. */
+async function fill(count: number, write: (n: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await write(next++);
+  };
+  await Promise.all(Array.from({ length: 64 }, worker));
+}
 
 function bento(server: RedisServer, withL1: boolean, bus: boolean): Bento {
   const connection = { host: server.host, port: server.port };
   let store = bentostore();
-  if (withL1) store = store.useL1Layer(memoryDriver({ maxItems: 10_000 }));
+  if (withL1) store = store.useL1Layer(memoryDriver({ maxItems: L1_ENTRIES }));
   let tiered = store.useL2Layer(redisDriver({ connection }));
   if (bus) tiered = tiered.useBus(redisBusDriver({ connection }));
   return new BentoCache({ default: 'store', stores: { store: tiered } }) as unknown as Bento;
@@ -73,15 +114,17 @@ async function setup(): Promise<Ctx> {
     new Cache({
       store: createRedisStore({ url: server.url }),
       prefix,
-      ...(l1 ? { l1: { invalidation: 'tracking', maxEntries: 10_000 } as const } : {}),
+      ...(l1 ? { l1: { invalidation: 'tracking', maxEntries: L1_ENTRIES } as const } : {}),
     });
   const plain = cache(false, 'plain:');
   const l2 = cache(false);
   const tagWriter = cache(false, 'tagset:');
   const l1 = cache(true);
+  const l1Tagged = cache(true);
   const fleet = Array.from({ length: INSTANCES }, () => cache(true));
   const bentoL2 = bento(server, false, false);
   const bentoL1 = bento(server, true, false);
+  const bentoL1Tagged = bento(server, true, false);
   const bentoFleet = Array.from({ length: INSTANCES }, () => bento(server, true, true));
   const stats = new Redis(server.url);
   const raw = new Redis(server.url);
@@ -89,8 +132,8 @@ async function setup(): Promise<Ctx> {
     () => stats.quit(),
     () => raw.quit(),
   );
-  for (const c of [plain, l2, tagWriter, l1, ...fleet]) closers.push(() => c.close());
-  for (const b of [bentoL2, bentoL1, ...bentoFleet]) closers.push(() => b.disconnectAll());
+  for (const c of [plain, l2, tagWriter, l1, l1Tagged, ...fleet]) closers.push(() => c.close());
+  for (const b of [bentoL2, bentoL1, bentoL1Tagged, ...bentoFleet]) closers.push(() => b.disconnectAll());
   for (let i = 0; i < KEYS; i++) {
     await plain.set(key(i), VALUE, TTL);
     await l2.set(key(i), VALUE, TTL);
@@ -99,32 +142,59 @@ async function setup(): Promise<Ctx> {
     await bentoL2.set({ key: taggedKey(i), value: VALUE, ttl: TTL, tags: tagsOf(i) });
     await raw.set(`raw:${key(i)}`, JSON.stringify(VALUE));
   }
+  for (const tag of new Set(Array.from({ length: KEYS }, (_, i) => tagsOf(i)).flat()))
+    await raw.set(`raw:tag:${tag}`, 1);
+  const getWithCounters = (await raw.script('LOAD', GET_WITH_COUNTERS)) as string;
+  await fill(ZIPF_KEYS, async (n) => {
+    await Promise.all([
+      plain.set(`zk${n}`, VALUE, TTL),
+      l2.set(`zk${n}`, VALUE, TTL),
+      l2.tags(tagsOf(n)).set(`zt${n}`, VALUE, TTL),
+      bentoL2.set({ key: `zk${n}`, value: VALUE, ttl: TTL }),
+      bentoL2.set({ key: `zt${n}`, value: VALUE, ttl: TTL, tags: tagsOf(n) }),
+    ]);
+  });
   return {
     server,
     raw,
+    getWithCounters,
     stats,
     plain,
     l2,
     tagWriter,
     l1,
+    l1Tagged,
     fleet,
     bentoL2,
     bentoL1,
+    bentoL1Tagged,
     bentoFleet,
     latencies: new Map(),
     closers,
   };
 }
 
-function readCases(
-  op: string,
-  untagged: (c: Ctx) => Cache,
-  /** The cache that writes the tagged entries (`undefined`: `untagged` does). */
-  tagging: ((c: Ctx) => Cache) | undefined,
-  peer: (c: Ctx) => Bento,
-): BenchCase<Ctx>[] {
+/** The read rows of one op: larder untagged and tagged, bentocache untagged and tagged, and (`floors`) raw ioredis. */
+interface ReadRows {
+  op: string;
+  /** The cache of the untagged row (a cache that never used tags). */
+  untagged: (c: Ctx) => Cache;
+  /** The cache that wrote the tagged entries (`undefined`: `untagged` did). */
+  tagging?: (c: Ctx) => Cache;
+  peer: (c: Ctx) => Bento;
+  /** bentocache's instance for the tagged row (`undefined`: `peer`). */
+  peerTagged?: (c: Ctx) => Bento;
+  keys: KeyNames;
+  /** Also the raw ioredis floor rows. */
+  floors?: boolean;
+  /** Also an untagged read through the cache that uses tags. */
+  sameCache?: boolean;
+}
+
+function readCases({ op, untagged, tagging, peer, peerTagged, keys, floors, sameCache }: ReadRows): BenchCase<Ctx>[] {
   const larder = tagging ?? untagged;
-  const floors: BenchCase<Ctx>[] = [
+  const peerOfTagged = peerTagged ?? peer;
+  const floorRows: BenchCase<Ctx>[] = [
     { op, subject: RAW_GET, run: async (c, i) => JSON.parse((await c.raw.get(`raw:${key(i)}`)) as string) },
     {
       op,
@@ -138,16 +208,32 @@ function readCases(
         return JSON.parse(replies?.[0]?.[1] as string);
       },
     },
+    {
+      op,
+      subject: RAW_SCRIPT,
+      run: async (c, i) => {
+        const counters = tagsOf(i).map((tag) => `raw:tag:${tag}`);
+        const reply = (await c.raw.evalsha(c.getWithCounters, 4, `raw:${key(i)}`, ...counters)) as string[];
+        return JSON.parse(reply[0] as string);
+      },
+    },
   ];
   return [
-    ...(tagging ? floors : []),
-    { op, subject: LARDER, run: (c, i) => untagged(c).get(key(i)) },
-    ...(tagging ? [{ op, subject: LARDER_SAME_CACHE, run: (c: Ctx, i: number) => tagging(c).get(key(i)) }] : []),
-    { op, subject: LARDER_TAGGED, run: (c, i) => larder(c).get(taggedKey(i)) },
-    { op, subject: BENTO, run: (c, i) => peer(c).get({ key: key(i) }) },
-    { op, subject: BENTO_TAGGED, run: (c, i) => peer(c).get({ key: taggedKey(i) }) },
+    ...(floors ? floorRows : []),
+    { op, subject: LARDER, run: (c, i) => untagged(c).get(keys.plain(i)) },
+    ...(tagging && sameCache
+      ? [{ op, subject: LARDER_SAME_CACHE, run: (c: Ctx, i: number) => tagging(c).get(keys.plain(i)) }]
+      : []),
+    { op, subject: LARDER_TAGGED, run: (c, i) => larder(c).get(keys.tagged(i)) },
+    { op, subject: BENTO, run: (c, i) => peer(c).get({ key: keys.plain(i) }) },
+    { op, subject: BENTO_TAGGED, run: (c, i) => peerOfTagged(c).get({ key: keys.tagged(i) }) },
   ];
 }
+
+const L2_GET = 'get (hit) ×1, L2 only';
+const L2_GET_ZIPF = `${L2_GET} · ${ZIPF.label}`;
+const L1_GET = 'get (hit) ×1, with L1';
+const L1_GET_ZIPF = `get (hit) ×1, with L1 (${L1_ENTRIES.toLocaleString('en')} entries) · ${ZIPF.label}`;
 
 const SET = 'set ×1 (L2 only)';
 const INVALIDATE = `invalidate one tag, ${INSTANCES} instances with L1 (write, then every instance re-reads)`;
@@ -162,19 +248,35 @@ async function timed(c: Ctx, subject: string, call: () => Promise<unknown>): Pro
 }
 
 const cases: BenchCase<Ctx>[] = [
-  ...readCases(
-    'get (hit) ×1, L2 only',
-    (c) => c.plain,
-    (c) => c.l2,
-    (c) => c.bentoL2,
-  ),
+  ...readCases({
+    op: L2_GET,
+    untagged: (c) => c.plain,
+    tagging: (c) => c.l2,
+    peer: (c) => c.bentoL2,
+    keys: SMALL,
+    floors: true,
+    sameCache: true,
+  }),
+  ...readCases({
+    op: L2_GET_ZIPF,
+    untagged: (c) => c.plain,
+    tagging: (c) => c.l2,
+    peer: (c) => c.bentoL2,
+    keys: ZIPF,
+    sameCache: true,
+  }),
   // After warm-up every read here is an L1 hit: the same cache serves both larder rows.
-  ...readCases(
-    'get (hit) ×1, with L1',
-    (c) => c.l1,
-    undefined,
-    (c) => c.bentoL1,
-  ),
+  ...readCases({ op: L1_GET, untagged: (c) => c.l1, peer: (c) => c.bentoL1, keys: SMALL }),
+  // Here the L1s hold only the hot part of the key set (the rest are L2 reads): tagged rows read
+  // through L1s of their own, so no row evicts another's entries.
+  ...readCases({
+    op: L1_GET_ZIPF,
+    untagged: (c) => c.l1,
+    tagging: (c) => c.l1Tagged,
+    peer: (c) => c.bentoL1,
+    peerTagged: (c) => c.bentoL1Tagged,
+    keys: ZIPF,
+  }),
   { op: SET, subject: LARDER, run: (c, i) => c.plain.set(key(i), VALUE, TTL) },
   { op: SET, subject: LARDER_TAGGED, run: (c, i) => c.tagWriter.tags(tagsOf(i)).set(taggedKey(i), VALUE, TTL) },
   { op: SET, subject: BENTO, run: (c, i) => c.bentoL2.set({ key: key(i), value: VALUE, ttl: TTL }) },
@@ -212,7 +314,7 @@ const cases: BenchCase<Ctx>[] = [
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 
 const notes = [
-  `${KEYS.toLocaleString('en')} keys of a ~200-byte JSON value; tagged entries carry 3 tags (products, category:<n>, product:<n>); one redis-server on loopback. larder: the Cache facade over the Redis driver (L1: CLIENT TRACKING); bentocache 1.6.0: redis driver (L1: memory driver), its tags are invalidation timestamps checked on read. The floor rows are what any design that checks 3 counters in the same round trip costs the client and server at least, with no logic. "larder (untagged)" is a cache that never used tags (plain GET/SET); once a Redis cache has used tags its reads go through one script (GET, and MGET of the counters a tagged entry names): the "untagged, cache that uses tags" row.`,
+  `${KEYS.toLocaleString('en')} keys of a ~200-byte JSON value read uniformly, and (the Zipf rows) ${ZIPF_KEYS.toLocaleString('en')} keys read with a Zipf skew (s = 1, key order precomputed); L1s hold ${L1_ENTRIES.toLocaleString('en')} entries. Tagged entries carry 3 tags (products, category:<n mod 20>, product:<n mod 1,000>); one redis-server on loopback. larder: the Cache facade over the Redis driver (L1: CLIENT TRACKING); bentocache 1.6.0: redis driver (L1: memory driver), its tags are invalidation timestamps checked on read. The floor rows are what any design that checks 3 counters in the same round trip costs the client and server at least, with no logic. "larder (untagged)" is a cache that never used tags (plain GET/SET); once a Redis cache has used tags its reads go through one script (GET, and MGET of the counters a tagged entry names): the "untagged, cache that uses tags" row.`,
   `The invalidation rows time a whole round (tag and write one key, every instance reads it, invalidate); the latency of the invalidation call alone is below. larder's hard invalidateTags resolves once every instance has dropped its copies (or stopped serving its L1); bentocache's deleteByTag resolves after its write and bus publish (its instances learn later, and only soft).`,
 ];
 
@@ -223,7 +325,10 @@ export const scenario: Scenario<Ctx> = {
   setup,
   cases,
   counters: [redisCommandsColumn(), redisCpuColumn()],
-  targets: [{ op: 'get (hit) ×1, L2 only', subject: LARDER_TAGGED, over: LARDER, atLeast: 0.9 }],
+  targets: [
+    { op: L2_GET, subject: LARDER_TAGGED, over: LARDER, atLeast: 0.9 },
+    { op: L2_GET_ZIPF, subject: LARDER_TAGGED, over: LARDER, atLeast: 0.9 },
+  ],
   notes,
   async teardown(c) {
     for (const [subject, list] of c.latencies) {
