@@ -1,4 +1,4 @@
-import { type Payload, type TaggedRead, TickBatcher, type TtlMs } from '@larder/core/driver';
+import { type TaggedRead, TickBatcher, type TtlMs } from '@larder/core/driver';
 import type { Redis } from 'ioredis';
 import type { ClientCommands } from './client-commands';
 import type { RedisClient } from './options';
@@ -8,11 +8,13 @@ import { type LuaScript, script } from './scripts';
 
 /**
  * GET of each key with the tag counters its entry names, in one script (one round trip): per
- * key, the payload (nil when absent), the number n of counters, then the n counters. A tagged
- * entry's text starts with its metadata header `\1<written>,<expires>\1` and then its tag section
- * `\2<tag>\3<version>\4<tag>\3<version>\2` (core's values/entry-meta.ts); a counter key is
- * ARGV[1] .. tag. Reads only: it runs on replicas too. Not in Cluster: the counters live on other
- * slots than the entry (core reads them with one more MGET there).
+ * key, the payload (nil when absent), then -1 when the entry is tagged and every counter equals
+ * the version it recorded (the common read: the counters are not sent), else the number n of
+ * counters and the n counters (0 when untagged). A tagged entry's text starts with its metadata
+ * header `\1<written>,<expires>\1` and then its tag section `\2<tag>\3<version>\4<tag>\3<version>\2`
+ * (core's values/entry-meta.ts; tags hold no control characters); a counter key is ARGV[1] .. tag.
+ * Reads only: it runs on replicas too. Not in Cluster: the counters live on other slots than the
+ * entry (core reads them with one more MGET there).
  */
 const GET_TAGGED = script(`
 local out = {}
@@ -24,14 +26,24 @@ for _, key in ipairs(KEYS) do
     local h = string.find(v, '\\1', 2, true)
     if h and h <= 33 and string.byte(v, h + 1) == 2 then
       local e = string.find(v, '\\2', h + 2, true)
+      local keys, versions = {}, {}
       if e then
-        local keys = {}
-        for pair in string.gmatch(string.sub(v, h + 2, e - 1), '[^\\4]+') do
-          keys[#keys + 1] = ARGV[1] .. string.match(pair, '^(.*)\\3')
+        for tag, version in string.gmatch(string.sub(v, h + 2, e - 1), '([^\\3\\4]*)\\3([^\\4]*)') do
+          keys[#keys + 1] = ARGV[1] .. tag
+          versions[#versions + 1] = version
         end
-        out[#out + 1] = #keys
+      end
+      if #keys > 0 then
         local counters = redis.call('MGET', unpack(keys))
-        for j = 1, #keys do out[#out + 1] = counters[j] end
+        local same = true
+        for j = 1, #keys do
+          if counters[j] ~= versions[j] then same = false break end
+        end
+        if same then out[#out + 1] = -1
+        else
+          out[#out + 1] = #keys
+          for j = 1, #keys do out[#out + 1] = counters[j] end
+        end
         counted = true
       end
     end
@@ -114,13 +126,26 @@ export function tagOperations(host: TagHost, cluster: boolean) {
     const replies = await Promise.all(keys.map((key, i) => run(host.primary, s, [key], [...shared, ...each(i)])));
     return replies.flatMap((reply) => (Array.isArray(reply) ? reply : [reply]));
   };
-  const readMany = (client: RedisClient, prefix: string) => async (keys: string[]) =>
-    readTagged(keys, await run(client, GET_TAGGED, keys, [prefix]), (key) =>
-      host.commands
-        .cmd(client)
-        .getBuffer(key)
-        .then((bytes: Buffer | null) => bytes ?? undefined),
-    );
+  // A payload whose text is not exact is read again as bytes (maybe a newer entry), with no
+  // counters: a tagged one then reads as a miss.
+  const asBytes = (client: RedisClient, key: string): Promise<TaggedRead> =>
+    host.commands
+      .cmd(client)
+      .getBuffer(key)
+      .then((bytes: Buffer | null): TaggedRead => [bytes ?? undefined, []]);
+  const readMany = (client: RedisClient, prefix: string) => async (keys: string[]) => {
+    const reads = splitTagged(keys, await run(client, GET_TAGGED, keys, [prefix]));
+    return reads.map((read, i) => read ?? asBytes(client, keys[i] as string));
+  };
+  // A lone read (most reads at low concurrency): promise steps only, no async layers.
+  const readOne = (client: RedisClient, prefix: string) => (key: string) => {
+    const c = host.commands.cmd(client);
+    const split = (reply: unknown) => splitTagged([key], reply)[0] ?? asBytes(client, key);
+    return c.evalsha(GET_TAGGED.sha, 1, key, prefix).then(split, (error: unknown) => {
+      if (isNoScript(error)) return c.eval(GET_TAGGED.lua, 1, key, prefix).then(split);
+      throw error;
+    });
+  };
   const operations = {
     getWithTags(key: string, tagPrefix: string): Promise<TaggedRead> {
       const client = host.router.clientFor(key);
@@ -132,10 +157,9 @@ export function tagOperations(host: TagHost, cluster: boolean) {
       let batcher = byClient.get(client);
       if (batcher === undefined) {
         // Reads of one tick share a script call, like the store's gets share an MGET.
-        const many = readMany(client, tagPrefix);
         batcher = new TickBatcher<TaggedRead>({
-          readOne: async (k) => (await many([k]))[0] as TaggedRead,
-          readMany: many,
+          readOne: readOne(client, tagPrefix),
+          readMany: readMany(client, tagPrefix),
           maxBatchSize: MAX_BATCH_KEYS,
           sendAloneWhenIdle: true,
           dedupe: false,
@@ -169,35 +193,36 @@ export function tagOperations(host: TagHost, cluster: boolean) {
   return { tagVersions, bumpTags };
 }
 
-/** Splits GET_TAGGED's flat reply per key; a payload whose text is not exact is read again as bytes. */
-async function readTagged(
-  keys: string[],
-  reply: unknown,
-  bytes: (key: string) => Promise<Payload | undefined>,
-): Promise<TaggedRead[]> {
+/** GET_TAGGED's answer for an entry whose every counter equals the version it recorded. */
+const VERIFIED = -1;
+
+/** Splits GET_TAGGED's flat reply per key; `undefined` for a payload whose text is not exact (read it as bytes). */
+function splitTagged(keys: string[], reply: unknown): (TaggedRead | undefined)[] {
   const flat = reply as (string | number | null)[];
-  const out: TaggedRead[] = [];
+  const out: (TaggedRead | undefined)[] = [];
   let at = 0;
-  for (const key of keys) {
+  for (let k = 0; k < keys.length; k++) {
     const text = flat[at++] as string | null;
     const count = Number(flat[at++]);
-    const counters = flat.slice(at, at + count).map((c) => (c === null ? undefined : String(c)));
-    at += count;
+    let counters: TaggedRead[1] = true;
+    if (count !== VERIFIED) {
+      counters = flat.slice(at, at + count).map((c) => (c === null ? undefined : String(c)));
+      at += count;
+    }
     const payload = text === null ? undefined : exact(text);
-    // Not text (bytes read again, maybe a newer entry): no counters, so a tagged one reads as a miss.
-    if (text !== null && payload === undefined) out.push([await bytes(key), []]);
-    else out.push([payload, counters]);
+    out.push(text !== null && payload === undefined ? undefined : [payload, counters]);
   }
   return out;
 }
+
+const isNoScript = (error: unknown) => error instanceof Error && error.message.startsWith('NOSCRIPT');
 
 /** EVALSHA of a script over many keys (EVAL on the first NOSCRIPT). */
 async function evalKeys(c: Redis, s: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
   try {
     return await c.evalsha(s.sha, keys.length, ...keys, ...args);
   } catch (error) {
-    if (error instanceof Error && error.message.startsWith('NOSCRIPT'))
-      return c.eval(s.lua, keys.length, ...keys, ...args);
+    if (isNoScript(error)) return c.eval(s.lua, keys.length, ...keys, ...args);
     throw error;
   }
 }

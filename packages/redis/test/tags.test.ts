@@ -97,6 +97,32 @@ describe('redis tags: round trips of a tagged L2 hit', () => {
     expect(await c.getMany(['x', 'y', 'z'])).toEqual([1, 2, 3]);
   });
 
+  it('getWithTags: an entry whose counters all equal its recorded versions comes back verified (no counters sent); else with its counters', async () => {
+    const c = new Cache({ store, prefix: 'rt6' });
+    const prefix = 'rt6:__larder:tag:';
+    await c.tags(['a', 'b']).set('k', 1, '1m');
+    await c.tags(['a']).set('many', 2, '1m');
+    await c.set('plain', 3, '1m');
+    const read = (key: string) => store.getWithTags?.(`rt6:${key}`, prefix);
+    expect((await read('k'))?.[1]).toBe(true);
+    expect(await read('plain')).toEqual([expect.stringContaining('3'), []]);
+    expect(await read('absent')).toEqual([undefined, []]);
+    // Soft: counter a moved by one; the store sends both counters for core to judge (stale, not gone).
+    await c.invalidateTags(['a'], { soft: true });
+    const [payload, counters] = (await read('k')) ?? [];
+    expect(payload).toEqual(expect.any(String));
+    expect(counters).toEqual([expect.stringMatching(/^\d+$/), expect.stringMatching(/^\d+$/)]);
+    expect(await c.get('k')).toBeUndefined();
+    // A counter deleted behind larder's back: sent as missing, and the entry reads as a miss.
+    await c.tags(['b']).set('k2', 4, '1m');
+    await admin.del(`${prefix}b`);
+    expect((await read('k2'))?.[1]).toEqual([undefined]);
+    expect(await c.get('k2')).toBeUndefined();
+    // Keys read in one tick share a script call and keep their own answers.
+    const [k, many, plain] = await Promise.all([read('k'), read('many'), read('plain')]);
+    expect([k?.[1], many?.[1], plain?.[1]]).toEqual([[expect.any(String), undefined], [expect.any(String)], []]);
+  });
+
   it('the tag state is one counter per tag under the prefix, with an expiry, never without one for an expiring entry', async () => {
     const c = new Cache({ store, prefix: 'rt3' });
     await c.tags(['users']).set('k', 1, 60_000);

@@ -134,8 +134,12 @@ export interface CacheStore {
   rateLimit?(key: string, request: RateLimitRequest): Promise<RateLimitReply>;
 }
 
-/** What `getWithTags` answers: the payload, and the tag counters its entry names (empty when untagged or absent). */
-export type TaggedRead = readonly [Payload | undefined, readonly (Payload | undefined)[]];
+/**
+ * What `getWithTags` answers: the payload, and the tag counters its entry names (empty when
+ * untagged or absent), or `true` when the store compared them itself and each equals the version
+ * the entry recorded (the common read: nothing left to check).
+ */
+export type TaggedRead = readonly [Payload | undefined, readonly (Payload | undefined)[] | true];
 
 /** What a driver factory receives besides its own config. */
 export interface DriverContext {

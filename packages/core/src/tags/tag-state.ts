@@ -70,6 +70,7 @@ export class TagState {
     if (this.#inUse && store.getWithTags !== undefined) {
       const [payload, counters] = await store.getWithTags(full, this.prefix);
       if (payload === undefined) return undefined;
+      if (counters === true) return payload;
       const stamp = stampOf(payload);
       return stamp === undefined ? payload : judged(payload, stamp, counters.map(counterOf));
     }
