@@ -6,6 +6,7 @@ import {
   counterOf,
   HARD_STEP,
   randomStart,
+  sectionMatches,
   sectionOf,
   stampOf,
   type TaggedWrite,
@@ -34,12 +35,13 @@ export class TagState {
   readonly #bound: Bound;
   /**
    * Tags are in use under this prefix (this cache wrote or invalidated tags, or read a tagged
-   * entry): reads then go through the store's `getWithTags` (one round trip for tagged entries);
-   * until then a plain `get` (a store's fastest read), and a tagged entry found by it costs one
-   * more read of its counters, once.
+   * entry): a key whose tagged entry this process wrote or read lately is then read with its
+   * counters in one `getMany` (`#hints`), any other through the store's `getWithTags` (one round
+   * trip for tagged entries); until then a plain `get` (a store's fastest read), and a tagged entry
+   * found by it costs one more read of its counters, once.
    */
   #inUse = false;
-  /** The counter keys each tagged entry read last carried (bounded): read with the entry in one `getMany` next time. */
+  /** The counter keys each tagged entry written or read last carried (bounded, least recently used out): read with the entry in one `getMany` next time. */
   readonly #hints = new Map<string, readonly string[]>();
   /** When each counter this process made or extended expires (epoch ms; Infinity: never). */
   readonly #expiries = new Map<string, number>();
@@ -67,37 +69,48 @@ export class TagState {
   /** One read of `full` with its tags checked: the payload, marked when its tags were invalidated or are missing (`marked`). */
   async get(full: string): Promise<Payload | undefined> {
     const store = this.#store;
+    const hint = this.#inUse && store.getMany !== undefined ? this.#hints.get(full) : undefined;
+    if (hint !== undefined) return this.#getHinted(full, hint);
     if (this.#inUse && store.getWithTags !== undefined) {
       const [payload, counters] = await store.getWithTags(full, this.prefix);
       if (payload === undefined) return undefined;
-      if (counters === true) return payload;
       const stamp = stampOf(payload);
-      return stamp === undefined ? payload : judged(payload, stamp, counters.map(counterOf));
-    }
-    const hint = this.#inUse && store.getMany !== undefined ? this.#hints.get(full) : undefined;
-    if (hint !== undefined) {
-      // The entry and the counters it carried last time in one batch (memcached: one request per
-      // node, in parallel; DynamoDB: one BatchGetItem): one round trip while its tags are the same.
-      const read = await store.getMany?.([full, ...hint]);
-      const payload = read?.[0];
-      const stamp = payload === undefined ? undefined : stampOf(payload);
-      if (stamp === undefined) this.#hints.delete(full);
-      if (payload === undefined || stamp === undefined) return payload;
-      const keys = this.keys(stamp.tags);
-      if (keys.every((key) => hint.includes(key))) {
-        return judged(
-          payload,
-          stamp,
-          keys.map((key) => counterOf(read?.[1 + hint.indexOf(key)])),
-        );
-      }
-      this.#hint(full, keys);
-      return (await this.check([payload]))[0];
+      if (stamp === undefined) return payload;
+      // Its next read takes the entry and these counters in one getMany (Redis: one MGET, no script).
+      this.#hint(full, this.keys(stamp.tags));
+      return counters === true ? payload : judged(payload, stamp, counters.map(counterOf));
     }
     const payload = await store.get(full);
     const stamp = payload === undefined ? undefined : stampOf(payload);
     if (payload === undefined || stamp === undefined) return payload;
     this.#hint(full, this.keys(stamp.tags));
+    return (await this.check([payload]))[0];
+  }
+
+  /**
+   * The entry and the counters it carried last time (`hint`) in one `getMany` (Redis: one MGET;
+   * memcached: one request per node, in parallel; DynamoDB: one BatchGetItem): one round trip
+   * while its tags are the same, one more when they changed.
+   */
+  async #getHinted(full: string, hint: readonly string[]): Promise<Payload | undefined> {
+    const read = await (this.#store.getMany as NonNullable<CacheStore['getMany']>)([full, ...hint]);
+    const payload = read[0];
+    if (typeof payload === 'string' && sectionMatches(payload, this.prefix, hint, read)) {
+      this.#hint(full, hint);
+      return payload;
+    }
+    const stamp = payload === undefined ? undefined : stampOf(payload);
+    if (stamp === undefined) this.#hints.delete(full);
+    if (payload === undefined || stamp === undefined) return payload;
+    const keys = this.keys(stamp.tags);
+    if (keys.every((key) => hint.includes(key))) {
+      return judged(
+        payload,
+        stamp,
+        keys.map((key) => counterOf(read[1 + hint.indexOf(key)])),
+      );
+    }
+    this.#hint(full, keys);
     return (await this.check([payload]))[0];
   }
 

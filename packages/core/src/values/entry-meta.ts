@@ -52,6 +52,14 @@ export function withExpiry(payload: Payload, ttlMs: TtlMs, now: number): Payload
   return Buffer.concat([Buffer.from(header, 'latin1'), payload.subarray(end + 1)]);
 }
 
+/** Where a text payload's unmarked tag section opens (the index of its first tag), or -1 when it has none. */
+export function tagSectionStart(payload: string): number {
+  if (payload.charCodeAt(0) !== MARK_CODE) return -1;
+  const header = payload.indexOf(META_MARK, 1);
+  if (header < 0 || header > MAX_HEADER || payload.charCodeAt(header + 1) !== TAGS_CODE) return -1;
+  return header + 2;
+}
+
 /** The tag section of a payload (its text between the marks) and how a read marked it; `undefined` when untagged. */
 export function tagSectionOf(payload: Payload): { text: string; mark: TagMark | undefined } | undefined {
   // Every read of a JSON-codec entry asks: `headerEnd` inlined for text, the common case.
