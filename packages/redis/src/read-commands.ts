@@ -23,32 +23,43 @@ export function getPayload(
 }
 
 /** MGET (per slot in Cluster), as text with the same exactness check as `getPayload`; values aligned with `keys`. */
-export async function getPayloads(
+export function getPayloads(
   c: Redis,
   keys: string[],
   binary: boolean,
   cluster: boolean,
 ): Promise<(Payload | undefined)[]> {
+  const toPayloads = (replies: (string | Buffer | null)[]) => payloadsOf(c, keys, replies);
+  if (cluster && keys.length > 1) return clusterReplies(c, keys, binary).then(toPayloads);
+  // One node: promise steps only (a tagged read of a known key is one of these).
+  if (keys.length === 1) return (binary ? c.getBuffer(keys[0]!) : c.get(keys[0]!)).then((one) => toPayloads([one]));
+  return (binary ? c.mgetBuffer(keys) : c.mget(keys)).then(toPayloads);
+}
+
+/** MGET per slot, in parallel (a lone key of its slot: GET); replies aligned with `keys`. */
+async function clusterReplies(c: Redis, keys: string[], binary: boolean): Promise<(string | Buffer | null)[]> {
   const many = (list: string[]): Promise<(string | Buffer | null)[]> => (binary ? c.mgetBuffer(list) : c.mget(list));
-  let replies: (string | Buffer | null)[];
-  if (!cluster || keys.length === 1) {
-    replies = keys.length === 1 ? [await (binary ? c.getBuffer(keys[0]!) : c.get(keys[0]!))] : await many(keys);
-  } else {
-    const groups = groupBySlot(keys);
-    if (groups.size === 1) replies = await many(keys);
-    else {
-      replies = new Array(keys.length);
-      await Promise.all(
-        [...groups.values()].map(async (indexes) => {
-          const values =
-            indexes.length === 1
-              ? [await (binary ? c.getBuffer(keys[indexes[0]!]!) : c.get(keys[indexes[0]!]!))]
-              : await many(indexes.map((i) => keys[i]!));
-          for (let j = 0; j < indexes.length; j++) replies[indexes[j]!] = values[j] ?? null;
-        }),
-      );
-    }
-  }
+  const groups = groupBySlot(keys);
+  if (groups.size === 1) return many(keys);
+  const replies: (string | Buffer | null)[] = new Array(keys.length);
+  await Promise.all(
+    [...groups.values()].map(async (indexes) => {
+      const values =
+        indexes.length === 1
+          ? [await (binary ? c.getBuffer(keys[indexes[0]!]!) : c.get(keys[indexes[0]!]!))]
+          : await many(indexes.map((i) => keys[i]!));
+      for (let j = 0; j < indexes.length; j++) replies[indexes[j]!] = values[j] ?? null;
+    }),
+  );
+  return replies;
+}
+
+/** Replies as payloads; a text that is not exact is read again as bytes (only then a promise). */
+function payloadsOf(
+  c: Redis,
+  keys: string[],
+  replies: (string | Buffer | null)[],
+): (Payload | undefined)[] | Promise<(Payload | undefined)[]> {
   const out: (Payload | undefined)[] = new Array(keys.length);
   const refetch: number[] = [];
   for (let i = 0; i < keys.length; i++) {
@@ -61,12 +72,10 @@ export async function getPayloads(
       else out[i] = payload;
     }
   }
-  if (refetch.length > 0) {
-    await Promise.all(
-      refetch.map(async (i) => {
-        out[i] = payloadOf(await c.getBuffer(keys[i]!));
-      }),
-    );
-  }
-  return out;
+  if (refetch.length === 0) return out;
+  return Promise.all(
+    refetch.map(async (i) => {
+      out[i] = payloadOf(await c.getBuffer(keys[i]!));
+    }),
+  ).then(() => out);
 }

@@ -181,18 +181,16 @@ export class RedisStore implements CacheStore {
   }
 
   /** MGET (one per slot in Cluster), aligned with `keys`. */
-  async getMany(keys: readonly string[]): Promise<(Payload | undefined)[]> {
-    if (keys.length === 0) return [];
+  getMany(keys: readonly string[]): Promise<(Payload | undefined)[]> {
+    if (keys.length === 0) return Promise.resolve([]);
     const client = this.router.clientForAll(keys);
-    this.check(client, 'getMany');
+    const down = this.unavailable(client, 'getMany');
+    if (down) return Promise.reject(down);
     const read = (c: RedisClient) => this.commands.getMany(c, keys as string[]);
+    // Promise steps, not an async function (a tagged read of a known key is one getMany).
+    if (client === this.client) return read(client).catch((error) => this.fail('getMany', error));
     const started = Date.now();
-    try {
-      return await read(client);
-    } catch (error) {
-      if (client === this.client) this.fail('getMany', error);
-      return this.onPrimary('getMany', started, error, () => read(this.client));
-    }
+    return read(client).catch((error) => this.onPrimary('getMany', started, error, () => read(this.client)));
   }
 
   /** SET PX for every entry in one pipeline (MSET without a TTL); per slot in Cluster. */
