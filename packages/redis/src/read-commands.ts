@@ -31,7 +31,7 @@ export function getPayloads(
 ): Promise<(Payload | undefined)[]> {
   const toPayloads = (replies: (string | Buffer | null)[]) => payloadsOf(c, keys, replies);
   if (cluster && keys.length > 1) return clusterReplies(c, keys, binary).then(toPayloads);
-  // One node: promise steps only (a tagged read of a known key is one of these).
+  // One node: promise steps only, no async layers on a read path.
   if (keys.length === 1) return (binary ? c.getBuffer(keys[0]!) : c.get(keys[0]!)).then((one) => toPayloads([one]));
   return (binary ? c.mgetBuffer(keys) : c.mget(keys)).then(toPayloads);
 }
