@@ -187,7 +187,7 @@ export class RedisStore implements CacheStore {
     const down = this.unavailable(client, 'getMany');
     if (down) return Promise.reject(down);
     const read = (c: RedisClient) => this.commands.getMany(c, keys as string[]);
-    // Promise steps, not an async function (a tagged read of a known key is one getMany).
+    // Promise steps, not an async function: no async layers on a read path.
     if (client === this.client) return read(client).catch((error) => this.fail('getMany', error));
     const started = Date.now();
     return read(client).catch((error) => this.onPrimary('getMany', started, error, () => read(this.client)));

@@ -134,18 +134,12 @@ export function tagOperations(host: TagHost, cluster: boolean) {
       .getBuffer(key)
       .then((bytes: Buffer | null): TaggedRead => [bytes ?? undefined, []]);
   const readMany = (client: RedisClient, prefix: string) => async (keys: string[]) => {
-    const reads = splitTagged(keys, await run(client, GET_TAGGED, keys, [prefix]));
+    const reads = splitTagged(await run(client, GET_TAGGED, keys, [prefix]), keys.length);
     return reads.map((read, i) => read ?? asBytes(client, keys[i] as string));
   };
   // A lone read (most reads at low concurrency): promise steps only, no async layers.
-  const readOne = (client: RedisClient, prefix: string) => (key: string) => {
-    const c = host.commands.cmd(client);
-    const split = (reply: unknown) => splitTagged([key], reply)[0] ?? asBytes(client, key);
-    return c.evalsha(GET_TAGGED.sha, 1, key, prefix).then(split, (error: unknown) => {
-      if (isNoScript(error)) return c.eval(GET_TAGGED.lua, 1, key, prefix).then(split);
-      throw error;
-    });
-  };
+  const readOne = (client: RedisClient, prefix: string) => (key: string) =>
+    run(client, GET_TAGGED, [key], [prefix]).then((reply) => splitTagged(reply, 1)[0] ?? asBytes(client, key));
   const operations = {
     getWithTags(key: string, tagPrefix: string): Promise<TaggedRead> {
       const client = host.router.clientFor(key);
@@ -196,12 +190,12 @@ export function tagOperations(host: TagHost, cluster: boolean) {
 /** GET_TAGGED's answer for an entry whose every counter equals the version it recorded. */
 const VERIFIED = -1;
 
-/** Splits GET_TAGGED's flat reply per key; `undefined` for a payload whose text is not exact (read it as bytes). */
-function splitTagged(keys: string[], reply: unknown): (TaggedRead | undefined)[] {
+/** Splits GET_TAGGED's flat reply over `keyCount` keys; `undefined` for a payload whose text is not exact (read it as bytes). */
+function splitTagged(reply: unknown, keyCount: number): (TaggedRead | undefined)[] {
   const flat = reply as (string | number | null)[];
   const out: (TaggedRead | undefined)[] = [];
   let at = 0;
-  for (let k = 0; k < keys.length; k++) {
+  for (let k = 0; k < keyCount; k++) {
     const text = flat[at++] as string | null;
     const count = Number(flat[at++]);
     let counters: TaggedRead[1] = true;
@@ -215,14 +209,11 @@ function splitTagged(keys: string[], reply: unknown): (TaggedRead | undefined)[]
   return out;
 }
 
-const isNoScript = (error: unknown) => error instanceof Error && error.message.startsWith('NOSCRIPT');
-
-/** EVALSHA of a script over many keys (EVAL on the first NOSCRIPT). */
-async function evalKeys(c: Redis, s: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
-  try {
-    return await c.evalsha(s.sha, keys.length, ...keys, ...args);
-  } catch (error) {
-    if (isNoScript(error)) return c.eval(s.lua, keys.length, ...keys, ...args);
+/** EVALSHA of a script over many keys (EVAL on the first NOSCRIPT), in promise steps. */
+function evalKeys(c: Redis, s: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
+  return c.evalsha(s.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
+    if (error instanceof Error && error.message.startsWith('NOSCRIPT'))
+      return c.eval(s.lua, keys.length, ...keys, ...args);
     throw error;
-  }
+  });
 }

@@ -123,6 +123,17 @@ describe('redis tags: round trips of a tagged L2 hit', () => {
     expect([k?.[1], many?.[1], plain?.[1]]).toEqual([[expect.any(String), undefined], [expect.any(String)], []]);
   });
 
+  it('after SCRIPT FLUSH (a restarted or failed-over Redis) tagged reads load the script again (EVAL on NOSCRIPT)', async () => {
+    const c = new Cache({ store, prefix: 'rt7' });
+    await c.tags(['a']).setMany({ x: 1, y: 2 }, '1m');
+    expect(await c.get('x')).toBe(1);
+    await admin.script('FLUSH');
+    expect(await commandsDuring(store, () => c.get('x'))).toEqual(['evalsha', 'eval']);
+    await admin.script('FLUSH');
+    expect(await Promise.all([c.get('x'), c.get('y')])).toEqual([1, 2]);
+    expect(await c.getMany(['x', 'y'])).toEqual([1, 2]);
+  });
+
   it('the tag state is one counter per tag under the prefix, with an expiry, never without one for an expiring entry', async () => {
     const c = new Cache({ store, prefix: 'rt3' });
     await c.tags(['users']).set('k', 1, 60_000);
