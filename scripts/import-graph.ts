@@ -5,6 +5,20 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 
 const ENTRIES = ['index.ts', 'driver.ts', 'testing/index.ts'];
+
+/** The floors of packages/core/src, from the ground up (docs/architecture.md "Folders of packages/core/src"). */
+export const CORE_FLOORS = [
+  'contract',
+  'util',
+  'values',
+  'config',
+  'tags',
+  'l1',
+  'rate-limit',
+  'cache',
+  'manager',
+  'testing',
+] as const;
 const SPECIFIER = /(?:import|export)\s[^'";]*?from\s*['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/gs;
 
 /** Every `.ts` file under `dir`, relative to `root`. */
@@ -83,6 +97,23 @@ export function deepestChain(
   return best;
 }
 
+/**
+ * Imports that go up the floors: `floors` lists the top-level folders from the ground up (a file
+ * outside them, such as an entry, is the roof). An import may stay on its floor or go down, never up.
+ */
+export function upwardImports(edges: Map<string, string[]>, floors: readonly string[]): string[] {
+  const floorOf = (file: string) => {
+    const folder = file.split('/')[0] as string;
+    const at = floors.indexOf(folder);
+    return at < 0 ? floors.length : at;
+  };
+  const up: string[] = [];
+  for (const [file, imports] of edges) {
+    for (const target of imports) if (floorOf(target) > floorOf(file)) up.push(`${file} -> ${target}`);
+  }
+  return up.sort();
+}
+
 /** How many modules each folder holds. */
 export function filesPerFolder(edges: Map<string, string[]>): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -100,6 +131,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   for (const cycle of found) console.log(`cycle: ${cycle.join(' -> ')}`);
   if (found.length > 0) process.exit(1);
   console.log('no import cycle (type-only imports included)');
+  if (root === 'packages/core/src') {
+    const up = upwardImports(edges, CORE_FLOORS);
+    for (const line of up) console.log(`upward import: ${line}`);
+    if (up.length > 0) process.exit(1);
+    console.log(`no import goes up core's floors (${CORE_FLOORS.join(' < ')})`);
+  }
   for (const entry of ENTRIES.filter((name) => edges.has(name))) {
     const chain = deepestChain(edges, entry);
     console.log(`deepest chain from ${entry}: ${chain.length} modules: ${chain.join(' -> ')}`);

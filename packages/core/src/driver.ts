@@ -18,16 +18,14 @@ export {
   type HostPort,
   parseHostPort,
 } from './config/env-reader';
-export { BUILTIN_DRIVERS, DEFAULT_PREFIX, type DriverImporter, isCacheStore } from './config/manager';
-export { isSecretName, REDACTED, redactConfig, redactEnvValue, redactText, redactUrl } from './config/redact';
+export { parseBytes } from './config/l1-options';
 export type { CommonStoreOptions, CustomDriverConfig, DriverEnvironment } from './config/store-config';
-export { checkUrlUserinfo, isValidUserinfo, splitUrl, type UrlParts } from './config/url-userinfo';
 export { describe } from './contract/errors';
 export type * from './contract/invalidation';
+export type * from './contract/rate-limit';
 export type * from './contract/store';
 export type * from './contract/store-description';
-export { parseBytes } from './l1/options';
-export type * from './rate-limit/contract';
+export { BUILTIN_DRIVERS, DEFAULT_PREFIX, type DriverImporter, isCacheStore } from './manager/manager';
 export {
   type BucketState,
   decideInProcess,
@@ -36,10 +34,12 @@ export {
   type InProcessState,
   type SlidingState,
 } from './rate-limit/in-process';
+export { isSecretName, REDACTED, redactConfig, redactEnvValue, redactText, redactUrl } from './util/redact';
 export { type ScrubErrorOptions, scrubError, scrubText, secretList } from './util/scrub';
 export { TickBatcher, type TickBatcherOptions } from './util/tick-batcher';
 export { withTimeout } from './util/timeout';
 export { type CacheTier, publishTopology, type TopologyTraceEvent, topologyChannel } from './util/tracing';
+export { checkUrlUserinfo, isValidUserinfo, splitUrl, type UrlParts } from './util/url-userinfo';
 export { type CopyTarget, copyInto, copyOut, type Plan, UNCOPYABLE_SIZE } from './values/clone';
 export { payloadBytes } from './values/codec';
 export { type JsonDialect, type JsonRefusal, jsonRefusal, jsonSize, refusedLeaf } from './values/json-walk';

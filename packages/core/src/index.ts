@@ -1,6 +1,6 @@
 // The app API: the facade, the manager, config, errors, option and result types. Driver authors
 // import `@larder/core/driver`, test authors `@larder/core/testing` (see docs/architecture.md).
-export { type AppCache, cache, getDefaultManager, resetDefaultManager, setDefaultManager } from './cache/app-cache';
+
 export {
   Cache,
   type CacheOptions,
@@ -23,12 +23,7 @@ export {
   envVariables,
 } from './config/config-from-env';
 export { registerDriver } from './config/driver-registry';
-export {
-  CacheManager,
-  type CacheManagerOptions,
-  createCacheManager,
-  type ManagerConfig,
-} from './config/manager';
+export type { L1Options } from './config/l1-options';
 export {
   type CacheManagerConfig,
   customDriver,
@@ -54,7 +49,13 @@ export {
   ValueTooLargeError,
 } from './contract/errors';
 export type { StoreDescription } from './contract/store-description';
-export type { L1Options } from './l1/options';
+export { type AppCache, cache, getDefaultManager, resetDefaultManager, setDefaultManager } from './manager/app-cache';
+export {
+  CacheManager,
+  type CacheManagerOptions,
+  createCacheManager,
+  type ManagerConfig,
+} from './manager/manager';
 export {
   type HitOptions,
   type RateLimitAttempt,

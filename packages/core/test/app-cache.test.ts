@@ -1,8 +1,8 @@
 import { createMemoryStore } from '@larder/memory';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cache, getDefaultManager, resetDefaultManager, setDefaultManager } from '../src/cache/app-cache';
-import { createCacheManager } from '../src/config/manager';
 import { ConfigError } from '../src/contract/errors';
+import { cache, getDefaultManager, resetDefaultManager, setDefaultManager } from '../src/manager/app-cache';
+import { createCacheManager } from '../src/manager/manager';
 
 afterEach(async () => {
   vi.unstubAllEnvs();

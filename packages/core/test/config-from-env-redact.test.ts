@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSecretName, REDACTED, redactConfig, redactEnvValue, redactText } from '../src/config/redact';
+import { isSecretName, REDACTED, redactConfig, redactEnvValue, redactText } from '../src/util/redact';
 
 describe('redact', () => {
   it('redacts URL passwords and keeps the rest readable', () => {

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { createMemoryStore, larderDriver as memoryDriver } from '@larder/memory';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPackageDriver } from '../src/config/driver-loading';
-import { createCacheManager } from '../src/config/manager';
 import { customDriver } from '../src/config/store-config';
 import { DriverNotFoundError } from '../src/contract/errors';
+import { createCacheManager } from '../src/manager/manager';
 
 // Built-in drivers are looked for from the app (its root, then its main script), then from core.
 // The test runner registers source drivers for every test (vitest.setup.ts), so the search itself

@@ -2,10 +2,10 @@ import { createMemoryStore, MemoryStore } from '@larder/memory';
 import { describe, expect, it, vi } from 'vitest';
 import { Cache } from '../src/cache/cache';
 import { configFromEnv } from '../src/config/config-from-env';
-import { BUILTIN_DRIVERS, createCacheManager } from '../src/config/manager';
 import { customDriver } from '../src/config/store-config';
 import { ConfigError, DriverNotFoundError } from '../src/contract/errors';
 import type { CacheStore } from '../src/contract/store';
+import { BUILTIN_DRIVERS, createCacheManager } from '../src/manager/manager';
 
 function moduleNotFound(name: string): Error {
   return Object.assign(

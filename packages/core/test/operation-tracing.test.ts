@@ -152,7 +152,7 @@ describe('rememberWithStatus', () => {
 
 describe('traceKeys as a store option', () => {
   it('reaches the trace context through the manager', async () => {
-    const { createCacheManager } = await import('../src/config/manager');
+    const { createCacheManager } = await import('../src/manager/manager');
     const caches = createCacheManager({ default: 'm', stores: { m: { driver: 'memory', traceKeys: true } } });
     const keys: (string | undefined)[] = [];
     const handlers = { ...noHandlers, asyncEnd: (m: unknown) => keys.push((m as OperationTraceContext).key) };
@@ -187,7 +187,7 @@ describe('a store given as a promise', () => {
 
 describe('a store still being created', () => {
   it("a manager's cache names the configured driver from its first operation; the store's address once known", async () => {
-    const { createCacheManager } = await import('../src/config/manager');
+    const { createCacheManager } = await import('../src/manager/manager');
     const caches = createCacheManager({
       default: 'm',
       stores: { m: { driver: 'far' } },

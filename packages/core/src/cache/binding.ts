@@ -1,12 +1,12 @@
+import type { ResolvedL1Options } from '../config/l1-options';
 import { ConfigError } from '../contract/errors';
 import type { CacheStore, Payload, SyncStoreMethods, TtlMs } from '../contract/store';
-import type { ResolvedL1Options } from '../l1/options';
 import { createL1Tier } from '../l1/source';
 import { TagState } from '../tags/tag-state';
-import { envelopeText, openedEntry } from '../tags/tagged-envelope';
 import { withTimeout } from '../util/timeout';
 import { type Codec, jsonCodec } from '../values/codec';
 import { TAG_KEY_PREFIX } from '../values/key-policy';
+import { envelopeText, openedEntry } from '../values/tagged-envelope';
 import { type Decode, type ReadMeta, ReadThrough } from './read-through';
 
 /** Everything the engine derives from the store, fixed once it is known (built whole, never filled in later). */

@@ -1,10 +1,8 @@
 import { ConfigError, describe, InvalidArgumentError } from '../contract/errors';
 import type { CacheStore, StoreCapabilities } from '../contract/store';
 import type { L1Description, StoreDescription } from '../contract/store-description';
-import { rateLimitHost } from '../rate-limit/host';
 import { RateLimiter } from '../rate-limit/limiter';
 import type { RateLimiterOptions } from '../rate-limit/options';
-import { type InvalidateTagsOptions, invalidateTags } from '../tags/invalidate';
 import { normalizeTags, unionTags } from '../tags/tag-policy';
 import { booleanHit, countHit, operationChannel, rememberHit, traceOperation, valueHit } from '../util/tracing';
 import { assertKey, assertNamespace, LOCK_KEY_PREFIX, withSeparator } from '../values/key-policy';
@@ -13,6 +11,7 @@ import { Engine } from './engine';
 import type { CacheEventName, CacheListener, CacheStats } from './events';
 import { deleteMany, getMany, setMany } from './operations/batch';
 import { compareAndSet } from './operations/compare-and-set';
+import { type InvalidateTagsOptions, invalidateTags } from './operations/invalidate-tags';
 import { addKey, deleteKey, hasKey, incrementKey, pullKey, touchKey } from './operations/key-operations';
 import { clearPrefix, listKeys } from './operations/keyspace';
 import { Lock } from './operations/lock';
@@ -20,11 +19,12 @@ import { storeLockBackend, withHeldLock } from './operations/lock-backend';
 import { get, write } from './operations/read-write';
 import { remember, rememberFromStore } from './operations/remember';
 import type { CacheOptions, CacheViewOptions, RememberOptions, WithLockOptions } from './options';
+import { rateLimitHost } from './rate-limit-host';
 import { type RememberResult, rememberWithStatus } from './remember-status';
 import { tracedBatch, tracedKey, tracedRemember } from './traced-calls';
 import type { View } from './view';
 
-export type { InvalidateTagsOptions } from '../tags/invalidate';
+export type { InvalidateTagsOptions } from './operations/invalidate-tags';
 export type { CacheOptions, CacheViewOptions, RememberOptions, WithLockOptions } from './options';
 export type { RememberResult } from './remember-status';
 

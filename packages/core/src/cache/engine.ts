@@ -1,7 +1,7 @@
+import { type ResolvedL1Options, resolveL1Options } from '../config/l1-options';
 import { BackendError, ConfigError, describe, isLarderError, type LarderError } from '../contract/errors';
 import type { CacheStore, TtlMs } from '../contract/store';
 import type { L1Description, StoreDescription } from '../contract/store-description';
-import { type ResolvedL1Options, resolveL1Options } from '../l1/options';
 import { SingleFlight } from '../util/single-flight';
 import type { CacheTier } from '../util/tracing';
 import { type Codec, jsonCodec } from '../values/codec';

@@ -1,9 +1,15 @@
-import { L1_VARIABLES, l1FromEnv } from '../l1/env';
 import { driverEnvironments, environmentSearch, environmentsGeneration } from './driver-environments';
 import { checkDriverSource, type DriverSource, environmentOf } from './driver-registry';
 import { type Env, envReader } from './env-reader';
-import { BUILTIN_DRIVERS, type ManagerConfig } from './manager';
-import { type CacheManagerConfig, customDriver, type DriverEnvironment, type StoreConfig } from './store-config';
+import { L1_VARIABLES, l1FromEnv } from './l1-env';
+import {
+  BUILTIN_DRIVERS,
+  type CacheManagerConfig,
+  customDriver,
+  type DriverEnvironment,
+  type ManagerConfig,
+  type StoreConfig,
+} from './store-config';
 
 /** Options of `configFromEnv`. */
 export interface ConfigFromEnvOptions {

@@ -1,7 +1,7 @@
 import { driverRegistrations, environmentOf, registeredDrivers } from './driver-registry';
 import { requireFromApp } from './driver-resolution';
-import { BUILTIN_DRIVERS } from './manager';
 import type { DriverEnvironment } from './store-config';
+import { BUILTIN_DRIVERS } from './store-config';
 
 // Registered by hand (tests that import drivers from source, bundles with static imports), by driver name.
 const registered = new Map<string, DriverEnvironment>();

@@ -1,7 +1,7 @@
 import { ConfigError } from '../contract/errors';
+import { redactEnvValue } from '../util/redact';
+import { checkUrlUserinfo } from '../util/url-userinfo';
 import { parseTtl } from '../values/ttl';
-import { redactEnvValue } from './redact';
-import { checkUrlUserinfo } from './url-userinfo';
 
 /** An environment: `process.env` or any plain record of strings. */
 export type Env = Readonly<Record<string, string | undefined>>;

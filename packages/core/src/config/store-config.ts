@@ -1,8 +1,8 @@
 import type { CacheStore, DriverFactory } from '../contract/store';
-import type { L1Options } from '../l1/options';
 import type { Codec } from '../values/codec';
 import type { Ttl } from '../values/ttl';
 import type { EnvReader } from './env-reader';
+import type { L1Options } from './l1-options';
 
 /**
  * Store configuration: `driver` plus the facade options below, and the driver's own options. A
@@ -92,6 +92,21 @@ export interface CacheManagerConfig {
 
 /** A ready store given instead of a config (e.g. in tests). */
 export type StoreOrConfig = StoreConfig | CacheStore;
+
+/** A `CacheManagerConfig` whose stores may also be ready `CacheStore`s (e.g. in tests). */
+export interface ManagerConfig extends Omit<CacheManagerConfig, 'stores'> {
+  /** Named stores: a config (discriminated on `driver`: checked against `LarderDrivers`) or a ready store. */
+  stores?: Record<string, StoreOrConfig>;
+}
+
+/** Built-in driver names and the package that provides each (loaded on first use). */
+export const BUILTIN_DRIVERS: Readonly<Record<string, string>> = Object.freeze({
+  memory: '@larder/memory',
+  redis: '@larder/redis',
+  memcached: '@larder/memcached',
+  elasticache: '@larder/memcached',
+  dynamodb: '@larder/dynamodb',
+});
 
 // What a driver package gives core, here with the configs they produce and the manager config that
 // lists them: these types name each other, and one module keeps the import graph free of cycles.

@@ -1,5 +1,5 @@
-import type { RateLimitReply, RateLimitRequest } from '../rate-limit/contract';
 import type { InvalidationMode, InvalidationOptions, InvalidationSource } from './invalidation';
+import type { RateLimitReply, RateLimitRequest } from './rate-limit';
 import type { StoreDescription } from './store-description';
 
 /**

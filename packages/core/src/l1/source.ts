@@ -1,11 +1,11 @@
 import { requireFromApp } from '../config/driver-resolution';
+import type { ResolvedL1Options } from '../config/l1-options';
 import { ConfigError } from '../contract/errors';
 import type { InvalidationOptions, InvalidationSource } from '../contract/invalidation';
 import type { CacheStore } from '../contract/store';
 import { Fences } from './fence';
 import { type FleetBackend, FleetStore } from './fleet-store';
 import { L1Lease } from './lease';
-import type { ResolvedL1Options } from './options';
 import { type L1Fleet, L1Tier } from './tier';
 
 /** The package that provides the bus client (it needs ioredis; core imports no client). */

@@ -1,3 +1,4 @@
+import type { ResolvedL1Options } from '../config/l1-options';
 import type { InvalidationMessage, InvalidationMode, InvalidationSource } from '../contract/invalidation';
 import type { Payload } from '../contract/store';
 import type { L1Description } from '../contract/store-description';
@@ -6,7 +7,6 @@ import { type CopyTarget, copyInto } from '../values/clone';
 import { L1Entries, type L1Entry } from './entries';
 import type { Fences } from './fence';
 import type { L1Lease } from './lease';
-import type { ResolvedL1Options } from './options';
 
 /** A read (or this process's write) in flight through the L1: kept only if no invalidation or flush of its key came first. */
 export type L1Token = { readonly key: string; readonly write?: true; echoed?: true; readonly epoch: number };

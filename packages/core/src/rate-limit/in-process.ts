@@ -1,4 +1,4 @@
-import type { RateLimitReply, RateLimitRequest } from './contract';
+import type { RateLimitReply, RateLimitRequest } from '../contract/rate-limit';
 
 /**
  * The three algorithms on state kept in this process: the memory driver's `rateLimit` and the

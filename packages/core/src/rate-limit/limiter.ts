@@ -1,9 +1,9 @@
 import { InvalidArgumentError, isLarderError, UnsupportedOperationError } from '../contract/errors';
+import type { RateLimitOperation, RateLimitReply, RateLimitRequest } from '../contract/rate-limit';
 import type { CacheStore } from '../contract/store';
 import { withTimeout } from '../util/timeout';
 import { assertKey, checkKeyBytes } from '../values/key-policy';
 import { isInputError } from '../values/value-policy';
-import type { RateLimitOperation, RateLimitReply, RateLimitRequest } from './contract';
 import { LocalLimiter } from './local-limiter';
 import {
   checkCost,

@@ -1,4 +1,4 @@
-import type { RateLimitReply, RateLimitRequest } from './contract';
+import type { RateLimitReply, RateLimitRequest } from '../contract/rate-limit';
 import { decideInProcess, type InProcessState } from './in-process';
 
 /** Keys the local fallback keeps at most (the oldest written is dropped first). */

@@ -1,6 +1,6 @@
 import { describe, InvalidArgumentError } from '../contract/errors';
+import type { RateLimitAlgorithm } from '../contract/rate-limit';
 import { parseTtl, type Ttl } from '../values/ttl';
-import type { RateLimitAlgorithm } from './contract';
 
 /** What a limiter does when its store fails or does not answer within the cache's timeout. */
 export type StoreDownMode =

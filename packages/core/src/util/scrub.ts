@@ -3,7 +3,7 @@
  * the client's error may carry credentials (in its message, a field, or an attached request).
  * The copy made here keeps what helps debugging and replaces every known secret by `***`.
  */
-import { REDACTED, redactText } from '../config/redact';
+import { REDACTED, redactText } from './redact';
 
 const MAX_DEPTH = 5;
 

@@ -1,9 +1,9 @@
 import { UnsupportedOperationError, ValueTooLargeError } from '../contract/errors';
 import type { Payload, TtlMs } from '../contract/store';
-import { envelope } from '../tags/tagged-envelope';
 import { type Codec, jsonCodec, payloadBytes } from './codec';
 import { isLivePayload, softStale, storedEntry } from './entry';
 import { bodyOf, decodeEntry, type EntryMeta, markOf, metaOf, TAGS_MARK, withMeta } from './entry-meta';
+import { envelope } from './tagged-envelope';
 import { rawValueSize } from './value-policy';
 
 /** What the entry codec needs to know of the store (the engine's binding, once known). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RateLimitAlgorithm, RateLimitOperation, RateLimitRequest } from '../../src/rate-limit/contract';
+import type { RateLimitAlgorithm, RateLimitOperation, RateLimitRequest } from '../../src/contract/rate-limit';
 import { decideInProcess, type InProcessState } from '../../src/rate-limit/in-process';
 
 // The in-process algorithms (memory driver, 'local' fallback) on a clock the test moves.

@@ -7,8 +7,8 @@ import {
   InvalidKeyError,
   UnsupportedOperationError,
 } from '../../src/contract/errors';
+import type { RateLimitRequest } from '../../src/contract/rate-limit';
 import type { CacheStore } from '../../src/contract/store';
-import type { RateLimitRequest } from '../../src/rate-limit/contract';
 import type { RateLimitStoreDownEvent } from '../../src/rate-limit/limiter';
 import { createMapStore } from '../../src/testing/map-store';
 

@@ -1,6 +1,5 @@
 import { isLarderError, UnsupportedOperationError } from '../../contract/errors';
 import type { CacheStore, Payload, TtlMs } from '../../contract/store';
-import { entryValue, sameRaw, taggedSwap } from '../../tags/raw-tagged';
 import { jsonCodec } from '../../values/codec';
 import { markOf, type TagMark, unmarked } from '../../values/entry-meta';
 import { LOCK_KEY_PREFIX } from '../../values/key-policy';
@@ -10,6 +9,7 @@ import type { Engine } from '../engine';
 import type { View } from '../view';
 import { Lock } from './lock';
 import { addsAtomically, offers } from './offers';
+import { entryValue, sameRaw, taggedSwap } from './raw-tagged';
 
 /** How long the emulation waits for the key's lock, and holds it at most. */
 const EMULATION_WAIT_MS = 5_000;

@@ -1,6 +1,5 @@
 import { describe, InvalidArgumentError, UnsupportedOperationError } from '../../contract/errors';
 import type { Payload, TtlMs } from '../../contract/store';
-import { entryValue, taggedSwap } from '../../tags/raw-tagged';
 import { bodyOf, markOf, unmarked, withExpiry } from '../../values/entry-meta';
 import type { Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
@@ -8,6 +7,7 @@ import { type Engine, FAILED } from '../engine';
 import type { View } from '../view';
 import { storeIfUnchanged } from './compare-and-set';
 import { addsAtomically, offers } from './offers';
+import { entryValue, taggedSwap } from './raw-tagged';
 import { found, get } from './read-write';
 
 // The single-key operations of `Cache` besides `get`/`set` (read-write.ts): each is one store

@@ -1,6 +1,6 @@
+import type { Cache } from '../cache/cache';
 import { configFromEnv } from '../config/config-from-env';
-import { type CacheManager, createCacheManager } from '../config/manager';
-import type { Cache } from './cache';
+import { type CacheManager, createCacheManager } from './manager';
 
 /** The `Cache` methods the app-level `cache` offers, delegated to the default store (written once: the type comes from it). */
 const ASYNC_METHODS = [

@@ -1,6 +1,6 @@
-import type { EnvReader } from '../config/env-reader';
 import type { InvalidationMode } from '../contract/invalidation';
-import { type L1Options, parseBytes } from './options';
+import type { EnvReader } from './env-reader';
+import { type L1Options, parseBytes } from './l1-options';
 
 /** The L1 variables core reads (docs/architecture.md "Two tiers"). */
 export const L1_VARIABLES = [

@@ -1,8 +1,8 @@
-import type { Binding } from '../cache/binding';
-import type { CacheStore, Payload, SyncStoreMethods, TtlMs } from '../contract/store';
-import { jsonCodec } from '../values/codec';
-import { isGraced } from '../values/entry';
-import { envelopeText } from './tagged-envelope';
+import type { CacheStore, Payload, SyncStoreMethods, TtlMs } from '../../contract/store';
+import { jsonCodec } from '../../values/codec';
+import { isGraced } from '../../values/entry';
+import { envelopeText } from '../../values/tagged-envelope';
+import type { Binding } from '../binding';
 
 /**
  * `add`, `compareAndSet` and `increment` over a tagged entry on an in-process rawValues store

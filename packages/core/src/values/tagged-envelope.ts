@@ -1,7 +1,7 @@
 import type { Payload } from '../contract/store';
-import { jsonCodec } from '../values/codec';
-import { softStale } from '../values/entry';
-import { decodeEntry, META_MARK } from '../values/entry-meta';
+import { jsonCodec } from './codec';
+import { softStale } from './entry';
+import { decodeEntry, META_MARK } from './entry-meta';
 
 /**
  * A rawValues store (the memory driver's copies and references) keeps values as given: there is

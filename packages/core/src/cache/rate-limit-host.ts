@@ -1,7 +1,7 @@
-import type { Engine } from '../cache/engine';
-import type { View } from '../cache/view';
+import type { RateLimitHost } from '../rate-limit/limiter';
 import { RESERVED_KEY_PREFIX } from '../values/key-policy';
-import type { RateLimitHost } from './limiter';
+import type { Engine } from './engine';
+import type { View } from './view';
 
 /** Sub-prefix of rate-limit keys, after the store prefix (before the namespace path, as for locks). */
 export const RATE_LIMIT_KEY_PREFIX = `${RESERVED_KEY_PREFIX}rate:`;

@@ -1,41 +1,30 @@
 import { Cache } from '../cache/cache';
-import { ConfigError, DriverNotFoundError } from '../contract/errors';
-import type { CacheStore, DriverContext, DriverFactory } from '../contract/store';
-import { type DriverImporter, loadPackageDriver, loadSourceDriver } from './driver-loading';
+import { type DriverImporter, loadPackageDriver, loadSourceDriver } from '../config/driver-loading';
 import {
   checkDriverSource,
   type DriverSource,
   driverNames,
   registeredDriver,
   registeredDrivers,
-} from './driver-registry';
+} from '../config/driver-registry';
 import {
+  BUILTIN_DRIVERS,
   type CacheManagerConfig,
   type CommonStoreOptions,
   customDriver,
+  type ManagerConfig,
   type StoreConfig,
   type StoreOrConfig,
-} from './store-config';
+} from '../config/store-config';
+import { ConfigError, DriverNotFoundError } from '../contract/errors';
+import type { CacheStore, DriverContext, DriverFactory } from '../contract/store';
 
-/** Built-in driver names and the package that provides each (loaded on first use). */
-export const BUILTIN_DRIVERS: Readonly<Record<string, string>> = Object.freeze({
-  memory: '@larder/memory',
-  redis: '@larder/redis',
-  memcached: '@larder/memcached',
-  elasticache: '@larder/memcached',
-  dynamodb: '@larder/dynamodb',
-});
+export { BUILTIN_DRIVERS, type ManagerConfig } from '../config/store-config';
 
 /** Prefix of every store that sets none, when the config sets none either. */
 export const DEFAULT_PREFIX = 'larder:';
 
-/** A `CacheManagerConfig` whose stores may also be ready `CacheStore`s (e.g. in tests). */
-export interface ManagerConfig extends Omit<CacheManagerConfig, 'stores'> {
-  /** Named stores: a config (discriminated on `driver`: checked against `LarderDrivers`) or a ready store. */
-  stores?: Record<string, StoreOrConfig>;
-}
-
-export type { DriverImporter } from './driver-loading';
+export type { DriverImporter } from '../config/driver-loading';
 
 /** Options of `createCacheManager` besides the config. */
 export interface CacheManagerOptions {

@@ -1,6 +1,6 @@
-import type { Engine } from '../cache/engine';
-import type { View } from '../cache/view';
-import { normalizeTags } from './tag-policy';
+import { normalizeTags } from '../../tags/tag-policy';
+import type { Engine } from '../engine';
+import type { View } from '../view';
 
 /** Options of `Cache.invalidateTags`. */
 export interface InvalidateTagsOptions {
