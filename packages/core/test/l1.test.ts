@@ -224,6 +224,29 @@ describe('L1 tier', () => {
     expect(() => new Cache({ store, l1: { invalidation: 'bus' } })).toThrow(/busUrl/);
     expect(() => new Cache({ store, l1: { invalidation: 'tracking' } })).toThrow(/tracking/);
   });
+
+  it('keeps what this process wrote through every write of the write path (set, add, compareAndSet, setMany), and nothing a refused write did not store', async () => {
+    const store = createChaosStore();
+    const cache = new Cache({ store, prefix: 'app', l1: { invalidation: 'none' } });
+    const tiers: (string | undefined)[] = [];
+    cache.on('hit', (event) => tiers.push(event.tier));
+    await cache.set('s', 1);
+    expect(await cache.add('a', { v: 2 })).toBe(true);
+    expect(await cache.compareAndSet('a', { v: 2 }, { v: 3 })).toBe(true);
+    await cache.setMany({ m1: 4, m2: 5 });
+    store.resetCalls();
+    expect(await cache.getMany(['s', 'a', 'm1', 'm2'])).toEqual([1, { v: 3 }, 4, 5]);
+    expect(store.totalCalls()).toBe(0);
+    expect(tiers).toEqual(['l1', 'l1', 'l1', 'l1']);
+    // Another instance writes; this one's refused add and failed compare drop its stale copy, so the next read goes to the store.
+    const other = new Cache({ store, prefix: 'app' });
+    await other.set('a', { v: 9 });
+    expect(await cache.add('a', { v: 0 })).toBe(false);
+    expect(await cache.get('a')).toEqual({ v: 9 });
+    await other.set('s', 7);
+    expect(await cache.compareAndSet('s', 1, 2)).toBe(false);
+    expect(await cache.get('s')).toBe(7);
+  });
 });
 
 describe('remember never writes stale', () => {

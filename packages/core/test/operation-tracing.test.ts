@@ -219,3 +219,24 @@ describe('a store still being created', () => {
     await caches.close();
   });
 });
+
+describe('rate-limit decisions are traced like every operation', () => {
+  it('as rateLimit.<op> on the cache, with the key under traceKeys, and an outage as an error', async () => {
+    const cache = new Cache({ store: createMemoryStore(), name: 'limits', traceKeys: true });
+    const limiter = cache.namespace('api').rateLimiter({ limit: 1, window: '1m' });
+    const c = collect();
+    try {
+      await limiter.hit('ip:1');
+      await limiter.hit('ip:1');
+      await limiter.peek('ip:1');
+      await limiter.refund('ip:1');
+      await limiter.reset('ip:1');
+    } finally {
+      c.stop();
+    }
+    const base = { store: 'limits', driver: 'memory', keyCount: 1, key: 'api:ip:1' };
+    expect(c.done).toEqual(
+      ['hit', 'hit', 'peek', 'refund', 'reset'].map((op) => ({ ...base, operation: `rateLimit.${op}` })),
+    );
+  });
+});

@@ -1,4 +1,5 @@
 import type { RateLimitHost } from '../rate-limit/limiter';
+import { traceOperation } from '../util/tracing';
 import { RESERVED_KEY_PREFIX } from '../values/key-policy';
 import type { Engine } from './engine';
 import type { View } from './view';
@@ -21,5 +22,6 @@ export function rateLimitHost(engine: Engine, view: View): RateLimitHost {
     report: (key, error) => {
       engine.report(view, 'rateLimit', key, error);
     },
+    trace: (operation, key, run) => traceOperation(engine, operation, 1, view.path + key, undefined, run),
   };
 }

@@ -2,6 +2,7 @@ import { InvalidArgumentError, isLarderError, UnsupportedOperationError } from '
 import type { RateLimitOperation, RateLimitReply, RateLimitRequest } from '../contract/rate-limit';
 import type { CacheStore } from '../contract/store';
 import { withTimeout } from '../util/timeout';
+import { operationChannel } from '../util/tracing';
 import { assertKey, checkKeyBytes } from '../values/key-policy';
 import { isInputError } from '../values/value-policy';
 import { LocalLimiter } from './local-limiter';
@@ -25,6 +26,8 @@ export interface RateLimitHost {
   timeoutMs(store: CacheStore): number;
   /** Reports a store failure as the cache's `error` event (and its error count). */
   report(key: string, error: unknown): void;
+  /** Runs a decision as a traced operation of the cache (`larder.operation`); called only while someone subscribes. */
+  trace<T>(operation: string, key: string, run: () => Promise<T>): Promise<T>;
 }
 
 /** Who made a decision: the store, or — while it was down — the `onStoreDown` mode. */
@@ -112,22 +115,22 @@ export class RateLimiter {
 
   /** Counts a hit of `cost` (default 1) on `key` if it fits; resolves the decision. */
   hit(key: string, options?: HitOptions): Promise<RateLimitDecision> {
-    return this.#decide('hit', key, options?.cost);
+    return this.#traced('hit', key, options?.cost);
   }
 
   /** Whether a hit of `cost` would be admitted now, counting nothing. */
   peek(key: string, options?: HitOptions): Promise<RateLimitDecision> {
-    return this.#decide('peek', key, options?.cost);
+    return this.#traced('peek', key, options?.cost);
   }
 
   /** Gives back `cost` units of an earlier admitted hit (e.g. a request that should not count after all). */
   refund(key: string, options?: HitOptions): Promise<RateLimitDecision> {
-    return this.#decide('refund', key, options?.cost);
+    return this.#traced('refund', key, options?.cost);
   }
 
   /** Forgets the count of `key`; rejects when the store is down (there is nothing honest to fall back on). */
   async reset(key: string): Promise<void> {
-    await this.#decide('reset', key, undefined);
+    await this.#traced('reset', key, undefined);
   }
 
   /** Runs `fn` only if a hit of `cost` on `key` is admitted (counted before `fn` runs, so concurrent callers never overshoot). */
@@ -148,6 +151,12 @@ export class RateLimiter {
   off(event: 'storeDown', listener: (event: RateLimitStoreDownEvent) => void): this {
     if (event === 'storeDown') this.#listeners = this.#listeners.filter((l) => l !== listener);
     return this;
+  }
+
+  /** `#decide`, traced as the cache's operation `rateLimit.<op>` while someone subscribes to `larder.operation`. */
+  #traced(op: RateLimitOperation, key: string, cost: unknown): Promise<RateLimitDecision> {
+    if (!operationChannel.hasSubscribers) return this.#decide(op, key, cost);
+    return this.#host.trace(`rateLimit.${op}`, key, () => this.#decide(op, key, cost));
   }
 
   // A promise chain, not an async function: the hot path of a remote decision is one store call,

@@ -1,15 +1,12 @@
-import type { Payload } from '../../contract/store';
-import type { PreparedTags } from '../../tags/tag-state';
 import type { CacheTier } from '../../util/tracing';
 import { freshValue } from '../../values/entry';
 import type { Ttl } from '../../values/ttl';
 import { type Engine, FAILED } from '../engine';
 import type { View } from '../view';
+import { type EntryWrite, entryOf, STORED, write } from '../write-path';
 
 // The batch operations of `Cache`: one store call for the batch when the driver has one, else
 // parallel single calls; each bounded once by the timeout.
-
-const noop = () => {};
 
 /** `Cache.getMany`: values aligned with `keys`; each distinct key is read once. */
 export async function getMany<T>(
@@ -70,53 +67,33 @@ export async function setMany(
   entries: Record<string, unknown> | Iterable<readonly [string, unknown]>,
   ttl: Ttl | undefined,
 ): Promise<void> {
-  const { reads, tags } = engine.binding ?? (await engine.ready());
+  const binding = engine.binding ?? (await engine.ready());
   const pairs =
     entries !== null && typeof entries === 'object' && Symbol.iterator in entries
       ? [...(entries as Iterable<readonly [string, unknown]>)]
       : Object.entries(entries as Record<string, unknown>);
   const ttlMs = engine.ttlMs(ttl);
-  const byFull = new Map<string, readonly [string, Payload]>();
-  const userKeys = new Map<string, string>();
-  const values = new Map<string, unknown>();
+  const byFull = new Map<string, EntryWrite>();
   for (const [key, value] of pairs) {
-    const full = engine.full(view, key);
-    byFull.set(full, [full, engine.values.encode(key, value, ttlMs)]);
-    userKeys.set(full, key);
-    values.set(full, value);
+    const entry = entryOf(engine, view, key, value, ttlMs);
+    byFull.set(entry.full, entry);
   }
   if (byFull.size === 0) return;
-  let tagged: PreparedTags | undefined;
-  if (view.tags !== undefined) {
-    engine.values.checkTaggable();
-    try {
-      tagged = await tags.prepare(view.tags, ttlMs, reads.tagEpoch(), [...byFull.keys()]);
-    } catch (error) {
-      return engine.failed(view, 'setMany', undefined, error, undefined);
-    }
-    const section = tagged.section;
-    for (const [full, [, payload]] of byFull) {
-      byFull.set(full, [full, engine.values.tagged(userKeys.get(full) as string, payload, section)]);
-    }
-  }
-  const list = [...byFull.values()];
-  // The L1 keeps what this process wrote, registered before the write is sent (see `write`).
-  const tokens = list.map(([full]) => reads.beginWrite(full));
-  const sentAt = Date.now();
-  let stored: unknown = FAILED;
-  try {
-    stored = await engine.call(view, 'setMany', undefined, (store) =>
-      store.setMany
-        ? store.setMany(list, ttlMs)
-        : Promise.all(list.map(([full, payload]) => store.set(full, payload, ttlMs))).then(noop),
-    );
-  } finally {
-    // Failed (rejected or dropped under 'miss'): it may have landed; the placeholders go too.
-    if (stored === FAILED) reads.changedAll([...byFull.keys()]);
-  }
-  if (stored === FAILED) return;
-  reads.wroteAll(tokens, list, [...values.values()], ttlMs, sentAt, tagged?.write);
-  engine.wroteAll(view, [...userKeys.values()]);
+  await write(engine, view, binding, {
+    operation: 'setMany',
+    entries: [...byFull.values()],
+    storeTtlMs: ttlMs,
+    tags: view.tags,
+    send: (store, list) =>
+      (store.setMany
+        ? store.setMany(
+            list.map((entry) => [entry.full, entry.payload] as const),
+            ttlMs,
+          )
+        : Promise.all(list.map((entry) => store.set(entry.full, entry.payload, ttlMs)))
+      ).then(STORED),
+    failed: (error) => engine.failed(view, 'setMany', undefined, error, undefined),
+  });
 }
 
 /** `Cache.deleteMany`: how many of the distinct keys existed. */

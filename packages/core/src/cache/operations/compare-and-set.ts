@@ -7,6 +7,7 @@ import type { Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
 import type { Engine } from '../engine';
 import type { View } from '../view';
+import { write } from '../write-path';
 import { Lock } from './lock';
 import { addsAtomically, offers } from './offers';
 import { entryValue, sameRaw, taggedSwap } from './raw-tagged';
@@ -37,7 +38,7 @@ export async function compareAndSet(
   ttl: Ttl | undefined,
 ): Promise<boolean> {
   const binding = engine.binding ?? (await engine.ready());
-  const { store, reads } = binding;
+  const store = binding.store;
   const full = engine.full(view, key);
   const ttlMs = engine.ttlMs(ttl);
   // Written without the metadata header, so that the next compareAndSet (a session's merge) finds
@@ -45,49 +46,48 @@ export async function compareAndSet(
   const payload = engine.values.encode(key, value, ttlMs, false);
   const want = expected === undefined ? undefined : engine.values.encode(key, expected, undefined, false);
   const same = (current: Payload) => sameBytes(engine.values.body(current), want as Payload);
-  let written: boolean;
-  try {
-    // A tagged entry on a rawValues store (an envelope): a hard-invalidated one is absent.
-    const swapped = taggedSwap(
-      binding,
-      full,
-      (entry) =>
-        (
-          expected === undefined
-            ? entry === undefined
-            : entry !== undefined && sameRaw(entryValue(entry), expected, key)
-        )
-          ? payload
-          : undefined,
-      ttlMs,
+  const swapsRaw = binding.raw && binding.getSync !== undefined && binding.setSync !== undefined;
+  if (!swapsRaw && !offers(store, 'compareAndSet') && !addsAtomically(store)) {
+    throw new UnsupportedOperationError(
+      'compareAndSet',
+      engine.driver,
+      'it has neither an atomic compare-and-set nor locks to emulate one',
     );
-    if (swapped !== undefined) {
-      written = swapped;
-    } else if (offers(store, 'compareAndSet')) {
-      written = await nativeCompareAndSet(engine, store, full, want, same, payload, ttlMs);
-    } else if (addsAtomically(store)) {
-      written = await emulatedCompareAndSet(engine, view, key, want, payload, ttlMs, same);
-    } else {
+  }
+  return write(engine, view, binding, {
+    operation: 'compareAndSet',
+    entries: [{ key, full, value, payload }],
+    storeTtlMs: ttlMs,
+    send: async () => {
+      // A tagged entry on a rawValues store (an envelope): a hard-invalidated one is absent.
+      const swapped = taggedSwap(
+        binding,
+        full,
+        (entry) =>
+          (
+            expected === undefined
+              ? entry === undefined
+              : entry !== undefined && sameRaw(entryValue(entry), expected, key)
+          )
+            ? payload
+            : undefined,
+        ttlMs,
+      );
+      if (swapped !== undefined) return swapped;
+      if (offers(store, 'compareAndSet')) return nativeCompareAndSet(engine, store, full, want, same, payload, ttlMs);
+      if (addsAtomically(store)) return emulatedCompareAndSet(engine, view, key, want, payload, ttlMs, same);
       throw new UnsupportedOperationError(
         'compareAndSet',
         engine.driver,
-        'it has neither an atomic compare-and-set nor locks to emulate one',
+        'it keeps values as given, not as this envelope',
       );
-    }
-  } catch (error) {
-    if (isLarderError(error, 'E_UNSUPPORTED_OPERATION')) throw error;
-    reads.changed(full);
-    throw engine.report(view, 'compareAndSet', key, error);
-  }
-  if (written) {
-    reads.changed(full);
-    engine.wrote(view, key);
-  } else {
-    // The store holds something else than `expected`: an L1 copy may be that stale value (its
-    // invalidation not yet arrived), so the caller's re-read (e.g. a session merge) goes to the store.
-    reads.invalidate(full);
-  }
-  return written;
+    },
+    // No guessed answer: it would either lose a write or report a conflict that never happened.
+    failed: (error): never => {
+      if (isLarderError(error, 'E_UNSUPPORTED_OPERATION')) throw error;
+      throw engine.report(view, 'compareAndSet', key, error);
+    },
+  });
 }
 
 /**

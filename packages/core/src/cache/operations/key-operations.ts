@@ -5,6 +5,7 @@ import type { Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
 import { type Engine, FAILED } from '../engine';
 import type { View } from '../view';
+import { type EntryWrite, entryOf, write } from '../write-path';
 import { storeIfUnchanged } from './compare-and-set';
 import { addsAtomically, offers } from './offers';
 import { entryValue, taggedSwap } from './raw-tagged';
@@ -21,42 +22,35 @@ export async function addKey(
   value: unknown,
   ttl: Ttl | undefined,
 ): Promise<boolean> {
-  const { store, reads, tags } = engine.binding ?? (await engine.ready());
-  const full = engine.full(view, key);
+  const binding = engine.binding ?? (await engine.ready());
   const ttlMs = engine.ttlMs(ttl);
-  let payload = engine.values.encode(key, value, ttlMs);
+  const entry = entryOf(engine, view, key, value, ttlMs);
+  const store = binding.store;
   if (!addsAtomically(store))
     throw new UnsupportedOperationError('add', engine.driver, 'it has no atomic set-if-absent');
-  if (view.tags !== undefined) {
-    engine.values.checkTaggable();
-    let section: string;
-    try {
-      section = (await tags.prepare(view.tags, ttlMs, reads.tagEpoch(), [full])).section;
-    } catch (error) {
-      return engine.failed(view, 'add', key, error, false);
-    }
-    payload = engine.values.tagged(key, payload, section);
-  }
-  let added = await engine.call(view, 'add', key, () => store.add(full, payload, ttlMs));
-  // The key may hold a tagged entry whose tag was hard-invalidated: absent, so it is replaced.
-  if (added === false && tags.inUse) added = await addOverGone(engine, view, key, full, payload, ttlMs);
-  reads.changed(full);
-  if (added === FAILED) return false;
-  if (added) engine.wrote(view, key);
-  return added;
+  return write(engine, view, binding, {
+    operation: 'add',
+    entries: [entry],
+    storeTtlMs: ttlMs,
+    tags: view.tags,
+    send: async () => {
+      if (await store.add(entry.full, entry.payload, ttlMs)) return true;
+      // The key may hold a tagged entry whose tag was hard-invalidated: absent, so it is replaced.
+      return binding.tags.inUse && addOverGone(engine, view, binding, entry, ttlMs);
+    },
+    failed: (error) => engine.failed(view, 'add', key, error, false),
+  });
 }
 
 /** `add` over a key that may hold an invalidated tagged entry: stored in its place when it does (only if it still holds it). */
-async function addOverGone(engine: Engine, view: View, key: string, full: string, payload: Payload, ttlMs: TtlMs) {
-  const binding = engine.binding ?? (await engine.ready());
-  return engine.call(view, 'add', key, async () => {
-    const swapped = taggedSwap(binding, full, (entry) => (entry === undefined ? payload : undefined), ttlMs);
-    // Another rawValues store: its reads give values, not payloads with marks.
-    if (swapped !== undefined || binding.raw) return swapped === true;
-    const current = await binding.readChecked(full);
-    if (current === undefined || markOf(current) !== 'gone') return false;
-    return storeIfUnchanged(engine, view, binding, key, unmarked(current), payload, ttlMs);
-  });
+async function addOverGone(engine: Engine, view: View, binding: Binding, entry: EntryWrite, ttlMs: TtlMs) {
+  const { key, full, payload } = entry;
+  const swapped = taggedSwap(binding, full, (held) => (held === undefined ? payload : undefined), ttlMs);
+  // Another rawValues store: its reads give values, not payloads with marks.
+  if (swapped !== undefined || binding.raw) return swapped === true;
+  const current = await binding.readChecked(full);
+  if (current === undefined || markOf(current) !== 'gone') return false;
+  return storeIfUnchanged(engine, view, binding, key, unmarked(current), payload, ttlMs);
 }
 
 /** `Cache.has`: a live L1 entry answers (no store call), else one store `get`; no hit or miss counted; a graced entry past its logical expiry is absent. */

@@ -1,10 +1,10 @@
 import type { Payload, TtlMs } from '../../contract/store';
-import type { PreparedTags } from '../../tags/tag-state';
 import { freshValue } from '../../values/entry';
 import type { Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
 import type { Engine } from '../engine';
 import type { View } from '../view';
+import { type EntryWrite, entryOf, STORED, write as writeEntries } from '../write-path';
 
 // `Cache.get`, `set` and `forever`: the paths every app takes most. In-process stores with a
 // synchronous fast path answer without an await (one settled promise); an L1 hit answers without
@@ -97,32 +97,15 @@ async function writeAsync(
   ttl: Ttl | undefined,
   operation: 'set' | 'forever',
 ): Promise<void> {
-  const { reads, tags } = known ?? (await engine.ready());
-  const full = engine.full(view, key);
-  const ttlMs = operation === 'forever' ? undefined : engine.ttlMs(ttl);
-  let payload = engine.values.encode(key, value, ttlMs);
-  let tagged: PreparedTags | undefined;
-  if (view.tags !== undefined) {
-    engine.values.checkTaggable();
-    // The versions are read before the write: an invalidation after this read wins over it.
-    const epoch = reads.tagEpoch();
-    try {
-      tagged = await tags.prepare(view.tags, ttlMs, epoch, [full]);
-    } catch (error) {
-      return engine.failed(view, operation, key, error, undefined);
-    }
-    payload = engine.values.tagged(key, payload, tagged.section);
-  }
-  // The L1 keeps what this process wrote (read-after-write needs no round trip), registered before
-  // the write is sent so that an invalidation arriving while it is in flight cancels the fill.
-  const token = reads.beginWrite(full);
-  const sentAt = Date.now();
-  try {
-    await engine.send('set', (store) => store.set(full, payload, ttlMs));
-  } catch (error) {
-    reads.changed(full);
-    return engine.failed(view, operation, key, error, undefined);
-  }
-  reads.wrote(token, full, payload, value, ttlMs, sentAt, tagged?.write);
-  engine.wrote(view, key);
+  const binding = known ?? (await engine.ready());
+  const storeTtlMs = operation === 'forever' ? undefined : engine.ttlMs(ttl);
+  await writeEntries(engine, view, binding, {
+    operation: 'set',
+    entries: [entryOf(engine, view, key, value, storeTtlMs)],
+    storeTtlMs,
+    tags: view.tags,
+    send: (store, [entry]) =>
+      store.set((entry as EntryWrite).full, (entry as EntryWrite).payload, storeTtlMs).then(STORED),
+    failed: (error) => engine.failed(view, operation, key, error, undefined),
+  });
 }

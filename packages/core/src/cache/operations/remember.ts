@@ -12,6 +12,7 @@ import type { Binding } from '../binding';
 import type { Engine } from '../engine';
 import type { RememberOptions } from '../options';
 import type { View } from '../view';
+import { type EntryWrite, tagVersions, write } from '../write-path';
 import { storeIfUnchanged } from './compare-and-set';
 import { type LoaderClock, timedFlight, timedLoad } from './loader-timing';
 import { Lock } from './lock';
@@ -359,26 +360,21 @@ async function loadAndStore<T>(engine: Engine, view: View, miss: Miss<T>): Promi
   const { ttlMs, graceMs } = miss;
   const entry = graceMs > 0 ? gracedEntry(value, ttlMs as number) : value;
   const kept = storeTtl(ttlMs, graceMs);
-  let payload = engine.values.encode(miss.key, entry, kept);
+  const payload = engine.values.encode(miss.key, entry, kept);
   if (graceMs > 0) engine.keepGraced(miss.full, entry as GracedEntry, graceMs);
   if (miss.backendDown || (miss.tags !== undefined && tagged === undefined)) return value;
-  if (tagged !== undefined) payload = engine.values.tagged(miss.key, payload, tagged.section);
   const { binding, key, full } = miss;
-  try {
-    // The L1 keeps what is stored (registered first: an invalidation in flight cancels it).
-    const token = binding.reads.beginWrite(full);
-    const sentAt = Date.now();
-    // Never over a newer value: stored only if the key still holds what was read before the loader began.
-    const stored = await storeIfUnchanged(engine, view, binding, key, miss.expected, payload, kept, full);
-    if (stored) {
-      binding.reads.wrote(token, full, payload, entry, kept, sentAt, tagged?.write);
-      engine.wrote(view, key);
-    } else binding.reads.changed(full);
-  } catch (error) {
+  // Never over a newer value: stored only if the key still holds what was read before the loader began.
+  await write(engine, view, binding, {
+    operation: 'remember',
+    entries: [{ key, full, value: entry, payload }],
+    storeTtlMs: kept,
+    tagged,
+    send: (_, [stored]) =>
+      storeIfUnchanged(engine, view, binding, key, miss.expected, (stored as EntryWrite).payload, kept, full),
     // The value is good; the cache is not. Serve it anyway.
-    binding.reads.changed(full);
-    engine.report(view, 'remember', key, error);
-  }
+    failed: (error) => engine.report(view, 'remember', key, error),
+  });
   return value;
 }
 
@@ -388,9 +384,8 @@ async function loadAndStore<T>(engine: Engine, view: View, miss: Miss<T>): Promi
  * state is reported and the loader's value is returned unstored.
  */
 async function tagsBefore<T>(engine: Engine, view: View, miss: Miss<T>): Promise<PreparedTags | undefined> {
-  const { reads, tags } = miss.binding;
   try {
-    return await tags.prepare(miss.tags as readonly string[], storeTtl(miss.ttlMs, miss.graceMs), reads.tagEpoch(), [
+    return await tagVersions(miss.binding, miss.tags as readonly string[], storeTtl(miss.ttlMs, miss.graceMs), [
       miss.full,
     ]);
   } catch (error) {

@@ -1,0 +1,119 @@
+import type { CacheStore, Payload, TtlMs } from '../contract/store';
+import type { PreparedTags } from '../tags/tag-state';
+import { type Binding, limit } from './binding';
+import type { Engine } from './engine';
+import type { View } from './view';
+
+// The engine's one write path, the twin of the read-through path (docs/architecture.md "Writes:
+// one write path"): every write of entries (`set`, `forever`, `add`, `setMany`, `compareAndSet`,
+// `remember`'s store) goes through `write`, which owns the tagged prologue, the L1's write
+// protocol, the store call under the timeout and the `write` events. An operation says what it
+// sends and how it fails; nothing else.
+
+/** One key of a write: the caller's key, its full key, the value and its payload (encoded; `write` adds the tag section). */
+export interface EntryWrite {
+  readonly key: string;
+  readonly full: string;
+  readonly value: unknown;
+  payload: Payload;
+}
+
+/** What an operation hands the write path. */
+export interface WriteRequest<F> {
+  /** The facade operation: names the timeout's error. */
+  readonly operation: string;
+  readonly entries: readonly EntryWrite[];
+  /** How long the store keeps the entries (`undefined`: no expiry); bounds the L1's copies. */
+  readonly storeTtlMs: TtlMs;
+  /** Tags the entries carry: their versions are read here, before anything is sent... */
+  readonly tags?: readonly string[] | undefined;
+  /** ...or were read already (`remember` reads them before its loader runs). */
+  readonly tagged?: PreparedTags | undefined;
+  /** The store call: true when the store took the entries (false: `add` found the key, a compare failed). */
+  readonly send: (store: CacheStore, entries: readonly EntryWrite[]) => Promise<boolean>;
+  /** The operation's failure policy for a failed store call (reading the tags' versions or the write): its answer is the write's. */
+  readonly failed: (error: unknown) => F;
+}
+
+/**
+ * The versions of `tags` for a write of `fulls`, read before the write is sent (and before
+ * `remember`'s loader runs): an invalidation after this read wins over the write.
+ */
+export function tagVersions(
+  binding: Binding,
+  tags: readonly string[],
+  storeTtlMs: TtlMs,
+  fulls: readonly string[],
+): Promise<PreparedTags> {
+  return binding.tags.prepare(tags, storeTtlMs, binding.reads.tagEpoch(), fulls);
+}
+
+/** `send` of a store call that took the write when it resolved (`set`, `setMany`). */
+export const STORED = (): boolean => true;
+
+/** One entry for `write`: `value` of `key` encoded for `storeTtlMs` (throws input errors). */
+export function entryOf(engine: Engine, view: View, key: string, value: unknown, storeTtlMs: TtlMs): EntryWrite {
+  return { key, full: engine.full(view, key), value, payload: engine.values.encode(key, value, storeTtlMs) };
+}
+
+/**
+ * Writes `request.entries` through the store: the tags' versions read first (an invalidation
+ * after that read wins over this write) and their section added to each payload; each key
+ * registered with the L1 before the call is sent, so an invalidation arriving while it is in
+ * flight cancels the copy; the call bounded by the facade's timer. Stored: the L1 keeps the
+ * entries, other instances are told, `write` is counted and emitted per key. Not stored: the L1's
+ * copies are dropped here only. Failed: the copies are dropped here and elsewhere (it may have
+ * landed), and `failed` answers. Input errors (a value too large with its tag section, an untaggable
+ * codec) reject before anything is sent.
+ */
+export async function write<F>(
+  engine: Engine,
+  view: View,
+  binding: Binding,
+  request: WriteRequest<F>,
+): Promise<boolean | F> {
+  const { entries, storeTtlMs } = request;
+  const reads = binding.reads;
+  let tagged = request.tagged;
+  if (tagged === undefined && request.tags !== undefined) {
+    engine.values.checkTaggable();
+    const fulls = entries.map((entry) => entry.full);
+    try {
+      tagged = await tagVersions(binding, request.tags, storeTtlMs, fulls);
+    } catch (error) {
+      return request.failed(error);
+    }
+  }
+  if (tagged !== undefined) {
+    for (const entry of entries) entry.payload = engine.values.tagged(entry.key, entry.payload, tagged.section);
+  }
+  const one = entries.length === 1 ? (entries[0] as EntryWrite) : undefined;
+  const tokens = one === undefined ? entries.map((entry) => reads.beginWrite(entry.full)) : undefined;
+  const token = one === undefined ? undefined : reads.beginWrite(one.full);
+  const sentAt = Date.now();
+  let stored: boolean;
+  try {
+    stored = await limit(binding, request.send(binding.store, entries), request.operation);
+  } catch (error) {
+    reads.changedAll(entries.map((entry) => entry.full));
+    return request.failed(error);
+  }
+  if (!stored) {
+    // Nothing changed in the store: only this process's copies may be stale (nothing to announce).
+    for (const entry of entries) reads.invalidate(entry.full);
+    return false;
+  }
+  if (one !== undefined) {
+    reads.wrote(token, one.full, one.payload, one.value, storeTtlMs, sentAt, tagged?.write);
+    engine.wrote(view, one.key);
+  } else {
+    const sent = entries.map((entry) => [entry.full, entry.payload] as const);
+    const values = entries.map((entry) => entry.value);
+    reads.wroteAll(tokens as ReturnType<typeof reads.beginWrite>[], sent, values, storeTtlMs, sentAt, tagged?.write);
+    engine.wroteAll(
+      view,
+      entries.map((entry) => entry.key),
+    );
+  }
+  return true;
+}
