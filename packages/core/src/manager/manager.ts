@@ -9,7 +9,6 @@ import {
 } from '../config/driver-registry';
 import {
   BUILTIN_DRIVERS,
-  type CacheManagerConfig,
   type CommonStoreOptions,
   customDriver,
   type ManagerConfig,
