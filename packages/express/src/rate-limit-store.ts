@@ -36,6 +36,8 @@ export class ExpressRateLimitStore {
   /** Prefix of this store's keys (express-rate-limit's double-count check reads it). */
   readonly prefix: string;
   readonly #limiter: StoreLimiterLike;
+  /** express-rate-limit's `limit` is 0: every request is denied and nothing is counted. */
+  #blockAll = false;
 
   constructor(options: ExpressRateLimitStoreOptions) {
     if (typeof options?.limiter?.hit !== 'function') {
@@ -45,10 +47,16 @@ export class ExpressRateLimitStore {
     this.prefix = options.prefix ?? 'erl:';
   }
 
-  /** Called by express-rate-limit with its options: throws ConfigError when its `limit` or `windowMs` differ from the limiter's. */
+  /**
+   * Called by express-rate-limit with its options: throws ConfigError when its `limit` (other
+   * than 0, which blocks everyone) or `windowMs` differ from the limiter's.
+   */
   init(options: { limit?: unknown; windowMs?: unknown }): void {
     const { limit, windowMs } = this.#limiter;
-    if (typeof options.limit === 'number' && options.limit !== limit) {
+    // A limiter's limit is positive, so express-rate-limit's 0 is never the limiter's: it is its
+    // maintenance switch, which this store honours without a limiter call (a limit of 0 is refused there).
+    this.#blockAll = options.limit === 0;
+    if (typeof options.limit === 'number' && options.limit !== limit && !this.#blockAll) {
       throw new ConfigError(
         `express-rate-limit's limit (${options.limit}) differs from the larder limiter's (${limit}): set limit: ${limit}`,
         'limit',
@@ -62,8 +70,9 @@ export class ExpressRateLimitStore {
     }
   }
 
-  /** Counts a hit: one larder decision. */
+  /** Counts a hit: one larder decision (none under `limit: 0`: the hit is over it). */
   async increment(key: string): Promise<ClientRateLimitInfo> {
+    if (this.#blockAll) return { totalHits: 1, resetTime: at(this.#limiter.windowMs) };
     const decision = await this.#limiter.hit(this.prefix + key);
     const limit = this.#limiter.limit;
     if (!decision.allowed) return { totalHits: limit + 1, resetTime: at(decision.retryAfterMs) };
@@ -72,6 +81,8 @@ export class ExpressRateLimitStore {
 
   /** Gives back a hit (express-rate-limit's `skipSuccessfulRequests` / `skipFailedRequests`). */
   async decrement(key: string): Promise<void> {
+    // Under `limit: 0` the hit was not counted: a refund would give back someone else's unit.
+    if (this.#blockAll) return;
     await this.#limiter.refund(this.prefix + key);
   }
 

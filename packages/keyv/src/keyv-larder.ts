@@ -38,11 +38,14 @@ const EXPIRED = -1;
  */
 export class KeyvLarder extends EventEmitter {
   /**
-   * Keyv 5 reads `opts.dialect` / `opts.url` to decide whether to use `iterator()`, and throws
-   * when an adapter with an iterator has `opts` without a `url`; no dialect it knows is named
-   * here, so Keyv 5 leaves the iterator alone (Keyv 6 uses it).
+   * What Keyv 5 reads to expose `keyv.iterator()`: it does only for an adapter with an `iterator`
+   * whose `opts.dialect` is on its list of iterable adapters (sqlite, postgres, mysql, mongo,
+   * redis, valkey, etcd) or whose `opts.url` names one of them. `'redis'` is that list's name for
+   * a key-value store iterated by listing its keys, which is what `iterator()` does here; it does
+   * not name the backend (the Cache's store is any driver). Keyv 5 reads `dialect` and `url` for
+   * nothing else and Keyv 6 not at all (it asks `capabilities`, or calls `iterator()` itself).
    */
-  readonly opts: { dialect: 'larder'; url: string } = { dialect: 'larder', url: '' };
+  readonly opts: { dialect: 'redis'; url: string } = { dialect: 'redis', url: '' };
   readonly #root: Cache;
   readonly #contract: KeyvContract;
   readonly #generationMaxAgeMs: number;
@@ -167,7 +170,11 @@ export class KeyvLarder extends EventEmitter {
     await (await this.#resolveScope()).clear();
   }
 
-  /** `[key, value]` of every live key of this namespace (Keyv 6); fails on stores that cannot list keys (memcached). */
+  /**
+   * `[key, value]` of every live key of this namespace (Keyv 5 and 6 call it for `keyv.iterator()`);
+   * rejects with UnsupportedOperationError on stores that cannot list keys (memcached; DynamoDB
+   * without `allowClear`).
+   */
   async *iterator(): AsyncGenerator<[string, unknown], void> {
     const cache = await this.#current();
     let batch: string[] = [];
