@@ -31,6 +31,10 @@ export interface StoredView extends ResponseView {
   length: number;
 }
 
+/** RFC 9110 §15.1: the statuses a cache may give a heuristic freshness lifetime (RFC 9111 §4.2.2). */
+const HEURISTICALLY_CACHEABLE: ReadonlySet<number> = new Set([
+  200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501,
+]);
 /** Most header names a `Vary` may list; a response varying on more is not stored. */
 export const MAX_VARY_NAMES = 32;
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
@@ -144,6 +148,10 @@ export function storeDecision(
   if (cc.has('private')) return { store: false, detail: 'private' };
   if (cc.has('no-cache')) return { store: false, detail: 'no-cache' };
   if (res.headers['set-cookie'] !== undefined) return { store: false, detail: 'set-cookie' };
+  // §3, §4.2.2: any other status needs explicit freshness, or `public` to allow a heuristic one.
+  if (!HEURISTICALLY_CACHEABLE.has(res.status) && !explicitlyCacheable(cc, res.headers)) {
+    return { store: false, detail: 'no-freshness' };
+  }
   const vary = varyNames(res.headers.vary);
   if (vary === '*') return { store: false, detail: 'vary-star' };
   if (vary.length > MAX_VARY_NAMES) return { store: false, detail: 'vary-limit' };
@@ -174,6 +182,11 @@ export function freshnessLifetime(cc: Map<string, string | true>, headers: Outgo
   if (Number.isNaN(at)) return 0;
   const date = headers.date === undefined ? Number.NaN : httpDate(String(headers.date));
   return at - (Number.isNaN(date) ? now : date);
+}
+
+/** §3: `max-age`, `s-maxage` (a shared cache), `Expires`, or `public`. */
+function explicitlyCacheable(cc: Map<string, string | true>, headers: OutgoingHttpHeaders): boolean {
+  return cc.has('max-age') || cc.has('s-maxage') || headers.expires !== undefined || cc.has('public');
 }
 
 /** The headers a hit replays: all but hop-by-hop ones, those named in `Connection`, and per-response ones. */

@@ -109,6 +109,21 @@ describe('responseCache policy', () => {
     expect(storeDecision(get(), partial, { ...context, statuses: new Set([206]) })).toMatchObject({ detail: 'range' });
     const whole = { status: 206, headers: { 'content-range': 'bytes 0-99/100' } };
     expect(storeDecision(get(), whole, { ...context, statuses: new Set([206]) })).toMatchObject({ store: true });
+    // §3, §4.2.2: a status outside RFC 9110 §15.1's heuristic set needs explicit freshness or `public`.
+    const redirects = { ...context, statuses: new Set([302, 307, 501]) };
+    expect(storeDecision(get(), { status: 302, headers: {} }, redirects)).toEqual({
+      store: false,
+      detail: 'no-freshness',
+    });
+    for (const headers of [{ 'cache-control': 'max-age=5' }, { 'cache-control': 'public' }]) {
+      expect(storeDecision(get(), { status: 307, headers }, redirects)).toMatchObject({ store: true });
+    }
+    // An invalid Expires is explicit freshness too: already stale (§5.3).
+    expect(storeDecision(get(), { status: 307, headers: { expires: '0' } }, redirects)).toEqual({
+      store: false,
+      detail: 'stale',
+    });
+    expect(storeDecision(get(), { status: 501, headers: {} }, redirects)).toMatchObject({ store: true });
     const auth = get({ authorization: 'Basic x' });
     expect(storeDecision(auth, { status: 200, headers: { 'cache-control': 's-maxage=5' } }, context)).toMatchObject({
       store: true,
