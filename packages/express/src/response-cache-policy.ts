@@ -163,6 +163,8 @@ export function storeDecision(
   const length = Number(res.headers['content-length']);
   if (Number.isFinite(length) && length > ctx.maxBodyBytes) return { store: false, detail: 'too-large' };
   const age = ageOf(res.headers.age);
+  // An Age it cannot read may hide a response of any age: treated as stale (see ageOf).
+  if (age === undefined) return { store: false, detail: 'stale' };
   const lifetimeMs = Math.min(ctx.ttlMs, freshnessLifetime(cc, res.headers, ctx.now));
   const left = lifetimeMs - age * 1000;
   if (!(left > 0)) return { store: false, detail: 'stale' };
@@ -297,9 +299,17 @@ function completePartial(headers: OutgoingHttpHeaders): boolean {
   return match !== null && Number(match[1]) + 1 === Number(match[2]);
 }
 
-function ageOf(header: OutgoingHttpHeaders[string]): number {
-  const text = Array.isArray(header) ? header[0] : header;
-  return text !== undefined && /^\d+$/.test(String(text)) ? Number(text) : 0;
+/**
+ * §5.1: the seconds of `Age` (0 without one). A list (`Age: 7200, 0`, or several field lines)
+ * counts by its first member. An invalid value (not a non-negative integer) is `undefined`: §5.1
+ * says a cache SHOULD ignore it, but the response may then be of any age, so it is not stored
+ * (as §4.2.1 encourages for invalid freshness information). Past 2^31 it is 2^31 (§1.2.2).
+ */
+export function ageOf(header: OutgoingHttpHeaders[string]): number | undefined {
+  if (header === undefined) return 0;
+  const first = listOf(header)[0];
+  if (first === undefined || !/^\d+$/.test(first)) return undefined;
+  return Math.min(Number(first), 2 ** 31);
 }
 
 function listOf(header: OutgoingHttpHeaders[string] | undefined): string[] {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { badTarget, normalizeHost, varyValues } from '../src/response-cache-key';
 import {
   acceptsCoding,
+  ageOf,
   directives,
   forwardedElsewhere,
   freshnessLifetime,
@@ -45,6 +46,16 @@ describe('responseCache policy', () => {
     );
     expect(freshnessLifetime(directives(undefined), { expires: 'Thu Jan  1 00:00:10 2026', date }, 0)).toBe(10_000);
     expect(freshnessLifetime(directives(undefined), {}, 0)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('Age: the first member of a list; an invalid value is undefined (not stored); capped at 2^31 (RFC 9111 §5.1, §1.2.2)', () => {
+    expect(ageOf(undefined)).toBe(0);
+    expect(ageOf('7200, 0')).toBe(7200);
+    expect(ageOf(['7200', '0'])).toBe(7200);
+    expect(ageOf(' , 5')).toBe(5);
+    expect(ageOf(12)).toBe(12);
+    expect(ageOf('99999999999')).toBe(2 ** 31);
+    for (const bad of ['abc', '-5', '1.5', '', 'abc, 5']) expect(ageOf(bad), bad).toBeUndefined();
   });
 
   it('Accept-Encoding: q=0 refuses, * accepts, no header means identity only', () => {
