@@ -39,6 +39,7 @@ const HEURISTICALLY_CACHEABLE: ReadonlySet<number> = new Set([
 export const MAX_VARY_NAMES = 32;
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 // Never replayed (RFC 9110 §7.6.1 hop-by-hop, plus what is per response or the cache's own).
+// `Date` is replayed: a cache keeps the origin's Date and adds `Age` (RFC 9110 §6.6.1, RFC 9111 §4).
 const NOT_REPLAYED = new Set([
   'connection',
   'proxy-connection',
@@ -49,7 +50,6 @@ const NOT_REPLAYED = new Set([
   'upgrade',
   'proxy-authenticate',
   'proxy-authorization',
-  'date',
   'age',
   'set-cookie',
   'x-cache',

@@ -155,11 +155,10 @@ describe('responseCache policy', () => {
     expect(serveDecision(entry, { method: 'GET', headers: {} }, 2, 'uri-miss')).toEqual({ serve: false, fwd: 'stale' });
   });
 
-  it('replays neither hop-by-hop headers nor those Connection names; keys and targets', () => {
+  it('replays neither hop-by-hop headers nor those Connection names, but Date; keys and targets', () => {
+    // Date stays: a cache keeps the origin's (RFC 9110 §6.6.1).
     expect(replayable({ connection: 'x-a, Keep-Alive', 'x-a': '1', 'x-b': '2', 'keep-alive': 't', date: 'd' })).toEqual(
-      {
-        'x-b': '2',
-      },
+      { 'x-b': '2', date: 'd' },
     );
     expect(varyValues(['x-a', 'x-b'], { 'x-a': '' })).toEqual(['', null]);
     expect(normalizeHost('A.Example:443', 'https')).toBe('a.example');
