@@ -14,19 +14,18 @@ type Call = () => void;
  * `end()`. `hold` is called once, at that call; `undefined` means there is nothing to wait for.
  */
 export function holdCompletion(res: ServerResponse, hold: () => Promise<unknown> | undefined): void {
-  const write = res.write;
-  const end = res.end;
+  const write = res.write as (...args: unknown[]) => boolean;
+  const end = res.end as (...args: unknown[]) => ServerResponse;
   const flushHeaders = res.flushHeaders;
   // Body bytes still to come before the declared length is reached; `undefined`: no declared length.
   let left: number | undefined;
   let measured = false;
-  let queue: Call[] | undefined;
+  // `open` until the completing call; `held` while it waits (later calls queue behind it); then
+  // `done`: every call passes straight through. The wrappers are never taken off, since another
+  // middleware may have wrapped them in turn since.
+  let state: 'open' | 'held' | 'done' = 'open';
+  const queue: Call[] = [];
 
-  const restore = () => {
-    res.write = write;
-    res.end = end;
-    res.flushHeaders = flushHeaders;
-  };
   // The length is read once the headers are final: they are committed here as the first write
   // would commit them, so a Content-Length removed at that point (compression) is not counted.
   const measure = () => {
@@ -43,23 +42,23 @@ export function holdCompletion(res: ServerResponse, hold: () => Promise<unknown>
       waiting = undefined;
     }
     if (waiting === undefined) {
-      restore();
+      state = 'done';
       return call();
     }
-    queue = [call];
+    state = 'held';
+    queue.push(call);
     const release = () => {
-      const calls = queue ?? [];
-      queue = undefined;
-      restore();
-      for (const held of calls) held();
+      state = 'done';
+      for (const held of queue.splice(0)) held();
     };
     waiting.then(release, release);
   };
 
   res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-    const call = () => (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+    if (state === 'done') return write.call(this, chunk, ...rest);
+    const call = () => void write.call(this, chunk, ...rest);
     // A held write reports no backpressure: the declared body is whole, only `end()` may follow.
-    if (queue) {
+    if (state === 'held') {
       queue.push(call);
       return true;
     }
@@ -71,17 +70,19 @@ export function holdCompletion(res: ServerResponse, hold: () => Promise<unknown>
         return true;
       }
     }
-    return call();
+    return write.call(this, chunk, ...rest);
   } as ServerResponse['write'];
   res.end = function (this: ServerResponse, ...args: unknown[]) {
-    const call = () => void (end as (...a: unknown[]) => ServerResponse).apply(this, args);
-    if (queue) queue.push(call);
+    if (state === 'done') return end.apply(this, args);
+    const call = () => void end.apply(this, args);
+    if (state === 'held') queue.push(call);
     else complete(call);
     return this;
   } as ServerResponse['end'];
   res.flushHeaders = function (this: ServerResponse) {
+    if (state === 'done') return flushHeaders.call(this);
     const call = () => flushHeaders.call(this);
-    if (queue) return void queue.push(call);
+    if (state === 'held') return void queue.push(call);
     measure();
     if (left === 0) complete(call);
     else call();
