@@ -55,7 +55,10 @@ export function holdCompletion(res: ServerResponse, hold: () => Promise<unknown>
   };
 
   res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-    if (state === 'done') return write.call(this, chunk, ...rest);
+    // Done, or a chunk Node refuses (it throws before committing the headers: so must this).
+    if (state === 'done' || (typeof chunk !== 'string' && !(chunk instanceof Uint8Array))) {
+      return write.call(this, chunk, ...rest);
+    }
     const call = () => void write.call(this, chunk, ...rest);
     // A held write reports no backpressure: the declared body is whole, only `end()` may follow.
     if (state === 'held') {

@@ -200,4 +200,18 @@ describe.each(backends)('responseCache: a streamed unsafe response and the next 
       await served.close();
     }
   });
+
+  it('a write of a chunk Node refuses throws before any header is sent, as without the cache (the error handler answers 500)', async () => {
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
+    const app = express();
+    app.put('/bad-chunk', rc, (_req, res) => {
+      res.write(42 as unknown as string);
+    });
+    const served = await serve(app);
+    try {
+      expect((await served.request('/bad-chunk', { method: 'PUT' })).status).toBe(500);
+    } finally {
+      await served.close();
+    }
+  });
 });
