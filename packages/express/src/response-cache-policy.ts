@@ -31,10 +31,15 @@ export interface StoredView extends ResponseView {
   length: number;
 }
 
+/** RFC 9110 §15.1: the statuses a cache may give a heuristic freshness lifetime (RFC 9111 §4.2.2). */
+const HEURISTICALLY_CACHEABLE: ReadonlySet<number> = new Set([
+  200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501,
+]);
 /** Most header names a `Vary` may list; a response varying on more is not stored. */
 export const MAX_VARY_NAMES = 32;
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 // Never replayed (RFC 9110 §7.6.1 hop-by-hop, plus what is per response or the cache's own).
+// `Date` is replayed: a cache keeps the origin's Date and adds `Age` (RFC 9110 §6.6.1, RFC 9111 §4).
 const NOT_REPLAYED = new Set([
   'connection',
   'proxy-connection',
@@ -45,7 +50,6 @@ const NOT_REPLAYED = new Set([
   'upgrade',
   'proxy-authenticate',
   'proxy-authorization',
-  'date',
   'age',
   'set-cookie',
   'x-cache',
@@ -144,6 +148,10 @@ export function storeDecision(
   if (cc.has('private')) return { store: false, detail: 'private' };
   if (cc.has('no-cache')) return { store: false, detail: 'no-cache' };
   if (res.headers['set-cookie'] !== undefined) return { store: false, detail: 'set-cookie' };
+  // §3, §4.2.2: any other status needs explicit freshness, or `public` to allow a heuristic one.
+  if (!HEURISTICALLY_CACHEABLE.has(res.status) && !explicitlyCacheable(cc, res.headers)) {
+    return { store: false, detail: 'no-freshness' };
+  }
   const vary = varyNames(res.headers.vary);
   if (vary === '*') return { store: false, detail: 'vary-star' };
   if (vary.length > MAX_VARY_NAMES) return { store: false, detail: 'vary-limit' };
@@ -155,6 +163,8 @@ export function storeDecision(
   const length = Number(res.headers['content-length']);
   if (Number.isFinite(length) && length > ctx.maxBodyBytes) return { store: false, detail: 'too-large' };
   const age = ageOf(res.headers.age);
+  // An Age it cannot read may hide a response of any age: treated as stale (see ageOf).
+  if (age === undefined) return { store: false, detail: 'stale' };
   const lifetimeMs = Math.min(ctx.ttlMs, freshnessLifetime(cc, res.headers, ctx.now));
   const left = lifetimeMs - age * 1000;
   if (!(left > 0)) return { store: false, detail: 'stale' };
@@ -174,6 +184,11 @@ export function freshnessLifetime(cc: Map<string, string | true>, headers: Outgo
   if (Number.isNaN(at)) return 0;
   const date = headers.date === undefined ? Number.NaN : httpDate(String(headers.date));
   return at - (Number.isNaN(date) ? now : date);
+}
+
+/** §3: `max-age`, `s-maxage` (a shared cache), `Expires`, or `public`. */
+function explicitlyCacheable(cc: Map<string, string | true>, headers: OutgoingHttpHeaders): boolean {
+  return cc.has('max-age') || cc.has('s-maxage') || headers.expires !== undefined || cc.has('public');
 }
 
 /** The headers a hit replays: all but hop-by-hop ones, those named in `Connection`, and per-response ones. */
@@ -284,9 +299,17 @@ function completePartial(headers: OutgoingHttpHeaders): boolean {
   return match !== null && Number(match[1]) + 1 === Number(match[2]);
 }
 
-function ageOf(header: OutgoingHttpHeaders[string]): number {
-  const text = Array.isArray(header) ? header[0] : header;
-  return text !== undefined && /^\d+$/.test(String(text)) ? Number(text) : 0;
+/**
+ * §5.1: the seconds of `Age` (0 without one). A list (`Age: 7200, 0`, or several field lines)
+ * counts by its first member. An invalid value (not a non-negative integer) is `undefined`: §5.1
+ * says a cache SHOULD ignore it, but the response may then be of any age, so it is not stored
+ * (as §4.2.1 encourages for invalid freshness information). Past 2^31 it is 2^31 (§1.2.2).
+ */
+export function ageOf(header: OutgoingHttpHeaders[string]): number | undefined {
+  if (header === undefined) return 0;
+  const first = listOf(header)[0];
+  if (first === undefined || !/^\d+$/.test(first)) return undefined;
+  return Math.min(Number(first), 2 ** 31);
 }
 
 function listOf(header: OutgoingHttpHeaders[string] | undefined): string[] {

@@ -14,15 +14,17 @@ export interface ReplayOptions {
 }
 
 /**
- * Answers a request from a stored response: its headers, `Age` (its own age when stored plus the
- * time since), `X-Cache: HIT`, `Cache-Status`; a 304 when the request's validator matches, a
- * 206 with the asked range, else the stored status and body.
+ * Answers a request from a stored response: its headers with the origin's `Date`, `Age` (its own
+ * age when stored plus the time since), `X-Cache: HIT`, `Cache-Status`; a 304 when the request's
+ * validator matches, a 206 with the asked range, else the stored status and body.
  */
 export function replay(req: IncomingMessage, res: ServerResponse, entry: StoredResponse, options: ReplayOptions): void {
   const headers = entry.headers;
   for (const name in headers) res.setHeader(name, headers[name] as string | string[]);
   res.setHeader('X-Cache', 'HIT');
   res.setHeader('Cache-Status', options.status);
+  // The stored Date is the origin's (RFC 9110 §6.6.1); entries written before it was kept get their storage time.
+  if (headers.date === undefined) res.setHeader('Date', new Date(entry.storedAt).toUTCString());
   res.setHeader('Age', String(Math.max(0, entry.age + Math.floor((options.now - entry.storedAt) / 1000))));
   if (entry.status === 200 && notModified(req, entry)) {
     res.statusCode = 304;

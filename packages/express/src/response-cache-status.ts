@@ -21,6 +21,7 @@ export type Detail =
   | 'private'
   | 'no-cache'
   | 'set-cookie'
+  | 'no-freshness'
   | 'vary-star'
   | 'vary-limit'
   | 'stale'

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { holdCompletion } from './response-cache-hold';
 import { generationKey, normalizeHost, type Origin, originOf, requestFor } from './response-cache-key';
 import type { KeyRequest } from './response-cache-options';
 import { invalidatesUri } from './response-cache-policy';
@@ -10,9 +11,11 @@ const RETRY_MS = 1000;
 /**
  * RFC 9111 §4.4: a non-error response to an unsafe method (POST, PUT, PATCH, DELETE...)
  * invalidates its target URI, and its `Location` and `Content-Location` when they are on the same
- * host. The response's end waits for the invalidation (at most the lookup budget), so the
- * client's next GET misses and sees its own write. An invalidation the backend refused is retried
- * in the background until `ttl` has passed (no entry stored before it can be fresh after that).
+ * host. The call that completes the response for the client (`end()`, or the `write()` that
+ * completes a declared `Content-Length`: see `holdCompletion`) starts the invalidation and waits
+ * for it (at most the lookup budget), so the client's next GET misses and sees its own write. An
+ * invalidation the backend refused is retried in the background until `ttl` has passed (no entry
+ * stored before it can be fresh after that).
  */
 export class Invalidations {
   readonly #retrying = new Set<string>();
@@ -26,7 +29,7 @@ export class Invalidations {
     private readonly track: (work: Promise<unknown>) => void,
   ) {}
 
-  /** Makes the end of `res` invalidate the request's URI when its status is not an error. */
+  /** Makes the completion of `res` wait for the invalidation of the request's URI when its status is not an error. */
   onSuccess(req: IncomingMessage, res: ServerResponse, keyOf: (req: KeyRequest) => string): void {
     let resource: string;
     try {
@@ -36,24 +39,23 @@ export class Invalidations {
     }
     if (typeof resource !== 'string') return;
     const origin = originOf(req);
-    const end = res.end;
-    const invalidations = this;
-    res.end = function (this: ServerResponse, ...args: unknown[]) {
-      res.end = end;
-      if (!invalidatesUri(res.statusCode)) return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+    let started = false;
+    const invalidate = (): Promise<unknown> | undefined => {
+      if (started) return undefined;
+      started = true;
+      // The status is final: the headers are out, or go out with this call.
+      if (!invalidatesUri(res.statusCode)) return undefined;
       const resources = [resource, ...locations(res, origin, keyOf)];
-      const work = Promise.all(resources.map((r) => invalidations.#invalidate(r)));
-      invalidations.track(work);
-      let timer: NodeJS.Timeout | undefined;
-      const budget = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, invalidations.budgetMs);
-      });
-      Promise.race([work, budget]).then(() => {
-        clearTimeout(timer);
-        (end as (...a: unknown[]) => ServerResponse).apply(this, args);
-      });
-      return this;
-    } as ServerResponse['end'];
+      const work = Promise.all(resources.map((r) => this.#invalidate(r)));
+      this.track(work);
+      return withinBudget(work, this.budgetMs);
+    };
+    holdCompletion(res, invalidate);
+    // A response cut short after its status went out (the client left, the handler destroyed it)
+    // still says the resource changed: its invalidation runs in the background.
+    res.once('close', () => {
+      if (res.headersSent) invalidate();
+    });
   }
 
   async #invalidate(resource: string, deadline = Date.now() + this.ttlMs): Promise<void> {
@@ -93,4 +95,13 @@ function locations(res: ServerResponse, origin: Origin, keyOf: (req: KeyRequest)
     }
   }
   return found;
+}
+
+/** Resolves when `work` settles or after `ms`, whichever comes first. */
+function withinBudget(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const budget = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([work.then(() => undefined), budget]).finally(() => clearTimeout(timer));
 }

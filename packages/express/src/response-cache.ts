@@ -232,6 +232,11 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
         else {
           decision = rule;
           value = cacheStatus({ fwd, stored: complete, detail: notServed });
+          // The Date Node would add, set here so that the hits replay the one this response has.
+          if (headers.date === undefined && res.sendDate) {
+            headers.date = new Date().toUTCString();
+            res.setHeader('Date', headers.date);
+          }
         }
         res.setHeader('Cache-Status', value);
       },
@@ -241,12 +246,16 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
         const tagged = taggedView(req, res, captured.headers['cache-tag']);
         // Bad tags (or a tags function that threw): not stored, the response went out as it was.
         if (tagged === null) return settle(undefined);
+        const storedAt = Date.now();
+        const headers = replayable(captured.headers);
+        // RFC 9110 §6.6.1: a response kept without a Date gets the time it was received.
+        if (headers.date === undefined) headers.date = new Date(storedAt).toUTCString();
         const entry = {
           status: captured.status,
-          headers: replayable(captured.headers),
+          headers,
           body: captured.body,
           length: captured.body.length,
-          storedAt: Date.now(),
+          storedAt,
           expiresAt: decision.expiresAt,
           age: decision.age,
           shared: decision.shared,

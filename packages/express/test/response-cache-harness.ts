@@ -68,10 +68,10 @@ export interface Reply {
 /** A real HTTP server on an ephemeral loopback port, and a client that controls every header. */
 export interface Served {
   port: number;
-  /** Sends one request (a fresh connection; `Host` defaults to `a.example`). */
+  /** Sends one request (a fresh connection unless `agent` is given; `Host` defaults to `a.example`). */
   request(
     path: string,
-    options?: { method?: string; headers?: OutgoingHttpHeaders; body?: string | Buffer },
+    options?: { method?: string; headers?: OutgoingHttpHeaders; body?: string | Buffer; agent?: http.Agent },
   ): Promise<Reply>;
   get(path: string, headers?: OutgoingHttpHeaders): Promise<Reply>;
   close(): Promise<void>;
@@ -93,7 +93,7 @@ export async function serve(app: RequestListener): Promise<Served> {
           path,
           method: options.method ?? 'GET',
           headers,
-          agent: false,
+          agent: options.agent ?? false,
           maxHeaderSize: 256 * 1024,
           // Some tests send a Host the client would otherwise refuse to set as given.
           setHost: false,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { badTarget, normalizeHost, varyValues } from '../src/response-cache-key';
 import {
   acceptsCoding,
+  ageOf,
   directives,
   forwardedElsewhere,
   freshnessLifetime,
@@ -45,6 +46,16 @@ describe('responseCache policy', () => {
     );
     expect(freshnessLifetime(directives(undefined), { expires: 'Thu Jan  1 00:00:10 2026', date }, 0)).toBe(10_000);
     expect(freshnessLifetime(directives(undefined), {}, 0)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('Age: the first member of a list; an invalid value is undefined (not stored); capped at 2^31 (RFC 9111 §5.1, §1.2.2)', () => {
+    expect(ageOf(undefined)).toBe(0);
+    expect(ageOf('7200, 0')).toBe(7200);
+    expect(ageOf(['7200', '0'])).toBe(7200);
+    expect(ageOf(' , 5')).toBe(5);
+    expect(ageOf(12)).toBe(12);
+    expect(ageOf('99999999999')).toBe(2 ** 31);
+    for (const bad of ['abc', '-5', '1.5', '', 'abc, 5']) expect(ageOf(bad), bad).toBeUndefined();
   });
 
   it('Accept-Encoding: q=0 refuses, * accepts, no header means identity only', () => {
@@ -109,6 +120,21 @@ describe('responseCache policy', () => {
     expect(storeDecision(get(), partial, { ...context, statuses: new Set([206]) })).toMatchObject({ detail: 'range' });
     const whole = { status: 206, headers: { 'content-range': 'bytes 0-99/100' } };
     expect(storeDecision(get(), whole, { ...context, statuses: new Set([206]) })).toMatchObject({ store: true });
+    // §3, §4.2.2: a status outside RFC 9110 §15.1's heuristic set needs explicit freshness or `public`.
+    const redirects = { ...context, statuses: new Set([302, 307, 501]) };
+    expect(storeDecision(get(), { status: 302, headers: {} }, redirects)).toEqual({
+      store: false,
+      detail: 'no-freshness',
+    });
+    for (const headers of [{ 'cache-control': 'max-age=5' }, { 'cache-control': 'public' }]) {
+      expect(storeDecision(get(), { status: 307, headers }, redirects)).toMatchObject({ store: true });
+    }
+    // An invalid Expires is explicit freshness too: already stale (§5.3).
+    expect(storeDecision(get(), { status: 307, headers: { expires: '0' } }, redirects)).toEqual({
+      store: false,
+      detail: 'stale',
+    });
+    expect(storeDecision(get(), { status: 501, headers: {} }, redirects)).toMatchObject({ store: true });
     const auth = get({ authorization: 'Basic x' });
     expect(storeDecision(auth, { status: 200, headers: { 'cache-control': 's-maxage=5' } }, context)).toMatchObject({
       store: true,
@@ -129,11 +155,10 @@ describe('responseCache policy', () => {
     expect(serveDecision(entry, { method: 'GET', headers: {} }, 2, 'uri-miss')).toEqual({ serve: false, fwd: 'stale' });
   });
 
-  it('replays neither hop-by-hop headers nor those Connection names; keys and targets', () => {
+  it('replays neither hop-by-hop headers nor those Connection names, but Date; keys and targets', () => {
+    // Date stays: a cache keeps the origin's (RFC 9110 §6.6.1).
     expect(replayable({ connection: 'x-a, Keep-Alive', 'x-a': '1', 'x-b': '2', 'keep-alive': 't', date: 'd' })).toEqual(
-      {
-        'x-b': '2',
-      },
+      { 'x-b': '2', date: 'd' },
     );
     expect(varyValues(['x-a', 'x-b'], { 'x-a': '' })).toEqual(['', null]);
     expect(normalizeHost('A.Example:443', 'https')).toBe('a.example');
