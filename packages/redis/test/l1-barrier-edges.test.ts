@@ -1,5 +1,6 @@
 import { Cache, isLarderError } from '@larder/core';
 import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/index';
 
@@ -52,7 +53,7 @@ describe('L1 barrier edges', () => {
     await b.set('k', 1);
     expect(await b.get('k')).toBe(1);
     const flushes = (await b.describeL1())?.flushes ?? 0;
-    const leases = await server.command('KEYS', `${a.prefix}__larder:l1:lease:*`);
+    const leases = await server.command('KEYS', `__larder:fleet:${a.prefix}lease:*`);
     expect((leases as string[]).length).toBe(2);
     await server.command('DEL', ...(leases as string[]));
     await waitFor(async () => ((await b.describeL1())?.flushes ?? 0) > flushes);
@@ -60,6 +61,52 @@ describe('L1 barrier edges', () => {
     const started = performance.now();
     await a.syncL1();
     expect(performance.now() - started).toBeLessThan(LEASE_MS);
+  });
+
+  it('an idle fleet is silent: lease renewals and the registry notify no instance (tracking); a write still does', async () => {
+    const a = make({ invalidation: 'tracking' });
+    const others = [0, 1].map(
+      () => new Cache({ store: createRedisStore({ url: server.url }), prefix: a.prefix, l1: { lease: LEASE_MS } }),
+    );
+    caches.push(...others);
+    const fleet = [a, ...others];
+    await Promise.all(fleet.map(up));
+    // A listener tracking the store prefix as each instance does (BCAST, redirected to a RESP2 subscriber).
+    const subscriber = new Redis(server.url, { protocol: 2 });
+    const tracker = new Redis(server.url);
+    const heard: string[] = [];
+    try {
+      subscriber.on('messageBuffer', (_channel: Buffer, message: unknown) => {
+        for (const key of Array.isArray(message) ? message : [message]) heard.push(String(key));
+      });
+      const id = String(await subscriber.client('ID'));
+      await subscriber.subscribe('__redis__:invalidate');
+      await tracker.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', id, 'BCAST', 'PREFIX', a.prefix);
+      const leases = async () => {
+        const keys = (await server.command('KEYS', `__larder:fleet:${a.prefix}lease:*`)) as string[];
+        return keys.length === 0 ? [] : ((await server.command('MGET', ...keys)) as string[]);
+      };
+      // Every instance renews its lease at least twice while the listener tracks.
+      const first = await leases();
+      expect(first.length).toBe(3);
+      let renewed = 0;
+      let last = first;
+      await waitFor(async () => {
+        const now = await leases();
+        if (now.every((value, i) => value !== last[i])) {
+          renewed++;
+          last = now;
+        }
+        return renewed >= 2;
+      });
+      expect(heard).toEqual([]);
+      // The listener hears what an instance would: a write under the prefix.
+      await a.set('k', 1);
+      await waitFor(() => heard.includes(`${a.prefix}k`));
+    } finally {
+      subscriber.disconnect();
+      tracker.disconnect();
+    }
   });
 
   it('on the bus, a barrier while this process cannot publish rejects at once (E_L1_BARRIER)', async () => {

@@ -3,8 +3,15 @@ import { performance } from 'node:perf_hooks';
 import type { CacheStore, Payload, TtlMs } from '../contract/store';
 import { withTimeout } from '../util/timeout';
 
-/** The reserved namespace of the L1 fleet's keys, under the store prefix (docs/architecture.md "The barrier"). */
+/** The reserved namespace of the L1 fleet's announced keys (fences, acknowledgements), under the store prefix (docs/architecture.md "The barrier"). */
 export const FLEET_NAMESPACE = '__larder:l1:';
+
+/**
+ * The reserved root of the fleet's quiet keys (leases, the registry), before the store prefix: outside
+ * it, so no instance is told of them (tracking broadcasts every write under the prefix; an idle
+ * fleet would hear N renewals per lease period each, N² in all). `clear()` of the prefix keeps them.
+ */
+export const QUIET_FLEET_ROOT = '__larder:fleet:';
 
 /** A store with the atomic compare-and-set the registry needs. */
 export type FleetBackend = CacheStore & Required<Pick<CacheStore, 'compareAndSet'>>;
@@ -20,13 +27,17 @@ const decoder = new TextDecoder();
 
 /**
  * The keys and store calls of the L1 fleet sharing one store prefix: the registry of instance ids
- * (`instances`, rewritten with compare-and-set), each instance's lease (`lease:<id>`), fences
- * (`fence:<fid>`) and their acknowledgements (`fence:<fid>:<id>`). Every call is bounded by
+ * (`instances`, rewritten with compare-and-set) and each instance's lease (`lease:<id>`) under the
+ * quiet root, fences (`fence:<fid>`) and their acknowledgements (`fence:<fid>:<id>`) under the
+ * announced root. Every call is bounded by
  * `timeoutMs`. `publish` (the bus) tells other instances of a key; without it (tracking) the
  * store write itself is what they hear.
  */
 export class FleetStore {
+  /** Root of the keys every instance hears of (fences and acknowledgements), under the store prefix. */
   readonly root: string;
+  /** Root of the keys nobody is told of (leases, the registry), outside the store prefix (see `QUIET_FLEET_ROOT`). */
+  readonly quietRoot: string;
 
   constructor(
     readonly store: FleetBackend,
@@ -35,11 +46,12 @@ export class FleetStore {
     readonly publish: ((keys: readonly string[]) => void) | undefined,
   ) {
     this.root = `${prefix}${FLEET_NAMESPACE}`;
+    this.quietRoot = `${QUIET_FLEET_ROOT}${prefix}`;
   }
 
-  /** Key of an instance's lease. */
+  /** Key of an instance's lease (renewed silently: see `quietRoot`). */
   leaseKey(id: string): string {
-    return `${this.root}lease:${id}`;
+    return `${this.quietRoot}lease:${id}`;
   }
 
   /** Key of a fence. */
@@ -124,7 +136,7 @@ export class FleetStore {
   }
 
   get #registry(): string {
-    return `${this.root}instances`;
+    return `${this.quietRoot}instances`;
   }
 
   #bounded<T>(promise: Promise<T>, operation: string): Promise<T> {
