@@ -63,7 +63,7 @@ describe('L1 barrier edges', () => {
     expect(performance.now() - started).toBeLessThan(LEASE_MS);
   });
 
-  it('an idle fleet is silent: lease renewals and the registry notify no instance (tracking); a write still does', async () => {
+  it('an idle fleet is silent: lease renewals and the registry notify no instance (tracking); a write still does, and a barrier is one fence', async () => {
     const a = make({ invalidation: 'tracking' });
     const others = [0, 1].map(
       () => new Cache({ store: createRedisStore({ url: server.url }), prefix: a.prefix, l1: { lease: LEASE_MS } }),
@@ -103,6 +103,15 @@ describe('L1 barrier edges', () => {
       // The listener hears what an instance would: a write under the prefix.
       await a.set('k', 1);
       await waitFor(() => heard.includes(`${a.prefix}k`));
+      // A barrier is announced once (its fence); the two acknowledgements reach the writer alone.
+      heard.length = 0;
+      const started = performance.now();
+      await a.syncL1();
+      expect(performance.now() - started).toBeLessThan(LEASE_MS);
+      expect(heard).toHaveLength(1);
+      expect(heard[0]).toMatch(new RegExp(`^${a.prefix}__larder:l1:fence:[0-9a-z]+$`));
+      const acks = (await server.command('KEYS', `__larder:fleet:${a.prefix}ack:*`)) as string[];
+      expect(acks).toHaveLength(2);
     } finally {
       subscriber.disconnect();
       tracker.disconnect();

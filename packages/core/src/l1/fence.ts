@@ -39,7 +39,7 @@ export class Fences {
     readonly blocked: () => string | undefined,
   ) {}
 
-  /** A fleet key heard on the channel: a fence of another instance is acknowledged, an acknowledgement wakes its barrier. */
+  /** A fleet key heard on the channel: a fence of another instance is acknowledged, an acknowledgement published on the bus wakes its barrier. */
   heard(key: string): void {
     if (!key.startsWith('fence:', this.fleet.root.length)) return;
     const body = key.slice(this.fleet.root.length + 6);
@@ -74,6 +74,9 @@ export class Fences {
       for (const [id, seen] of watched) if (this.#gone.get(id) === seen.value) watched.delete(id);
       const started = performance.now();
       const pollMs = Math.max(10, this.leaseMs / 4);
+      // The bus wakes this loop when an acknowledgement is published; with tracking nobody is told
+      // of one (it is a quiet key): poll soon, then less often.
+      let delayMs = this.fleet.publish === undefined ? 1 : pollMs;
       for (;;) {
         for (const id of acked) watched.delete(id);
         if (watched.size === 0) return;
@@ -81,13 +84,14 @@ export class Fences {
           throw this.#error(`instances ${[...watched.keys()].join(', ')} renew their lease but did not acknowledge`);
         }
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, pollMs);
+          const timer = setTimeout(resolve, delayMs);
           wake = () => {
             clearTimeout(timer);
             resolve();
           };
         });
         wake = undefined;
+        delayMs = Math.min(pollMs, delayMs * 1.5);
         for (const id of acked) watched.delete(id);
         if (watched.size > 0) await this.#poll(fid, watched, marker, cap);
       }
@@ -96,7 +100,7 @@ export class Fences {
     }
   }
 
-  /** Reads the acknowledgements and the leases of `watched` from the store (an acknowledgement lost on the channel is found here). */
+  /** Reads the acknowledgements and the leases of `watched` from the store (with tracking, how acknowledgements are found; on the bus, those lost on the way). */
   async #poll(fid: string, watched: Map<string, Watched>, marker: string | undefined, cap: number): Promise<void> {
     const ids = [...watched.keys()];
     const asked = performance.now();

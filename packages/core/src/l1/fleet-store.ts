@@ -3,13 +3,14 @@ import { performance } from 'node:perf_hooks';
 import type { CacheStore, Payload, TtlMs } from '../contract/store';
 import { withTimeout } from '../util/timeout';
 
-/** The reserved namespace of the L1 fleet's announced keys (fences, acknowledgements), under the store prefix (docs/architecture.md "The barrier"). */
+/** The reserved namespace of the L1 fleet's announced keys (fences), under the store prefix (docs/architecture.md "The barrier"). */
 export const FLEET_NAMESPACE = '__larder:l1:';
 
 /**
- * The reserved root of the fleet's quiet keys (leases, the registry), before the store prefix: outside
- * it, so no instance is told of them (tracking broadcasts every write under the prefix; an idle
- * fleet would hear N renewals per lease period each, N² in all). `clear()` of the prefix keeps them.
+ * The reserved root of the fleet's quiet keys (leases, the registry, acknowledgements), before the
+ * store prefix: outside it, so no instance is told of them (tracking broadcasts every write under
+ * the prefix: an idle fleet would hear N renewals per lease period each, N² in all, and each fence's
+ * N acknowledgements would reach N instances). `clear()` of the prefix keeps them.
  */
 export const QUIET_FLEET_ROOT = '__larder:fleet:';
 
@@ -27,8 +28,8 @@ const decoder = new TextDecoder();
 
 /**
  * The keys and store calls of the L1 fleet sharing one store prefix: the registry of instance ids
- * (`instances`, rewritten with compare-and-set) and each instance's lease (`lease:<id>`) under the
- * quiet root, fences (`fence:<fid>`) and their acknowledgements (`fence:<fid>:<id>`) under the
+ * (`instances`, rewritten with compare-and-set), each instance's lease (`lease:<id>`) and its
+ * acknowledgements of fences (`ack:<fid>:<id>`) under the quiet root; fences (`fence:<fid>`) under the
  * announced root. Every call is bounded by
  * `timeoutMs`. `publish` (the bus) tells other instances of a key; without it (tracking) the
  * store write itself is what they hear.
@@ -59,15 +60,25 @@ export class FleetStore {
     return `${this.root}fence:${fid}`;
   }
 
-  /** Key of an instance's acknowledgement of a fence. */
+  /** Key of an instance's acknowledgement of a fence: quiet, read by the fence's writer alone (see `quietRoot`). */
   ackKey(fid: string, id: string): string {
-    return `${this.root}fence:${fid}:${id}`;
+    return `${this.quietRoot}ack:${fid}:${id}`;
+  }
+
+  /**
+   * Acknowledges the fence `fid` for the instance `id`: stored under the quiet root, where only the
+   * fence's writer reads it; on the bus also published (as `<root>fence:<fid>:<id>`), which wakes
+   * the writer at once. With tracking nothing is heard: the writer polls.
+   */
+  async acknowledge(fid: string, id: string, ttlMs: number): Promise<void> {
+    this.publish?.([`${this.fenceKey(fid)}:${id}`]);
+    await this.set(this.ackKey(fid, id), '1', ttlMs);
   }
 
   /** Announces `key` to every instance: published on the bus, else written to the store (tracking broadcasts it). */
-  async announce(key: string, ttlMs: number, store = this.publish === undefined): Promise<void> {
+  async announce(key: string, ttlMs: number): Promise<void> {
     this.publish?.([key]);
-    if (store) await this.#bounded(this.store.set(key, '1', ttlMs), 'set');
+    if (this.publish === undefined) await this.#bounded(this.store.set(key, '1', ttlMs), 'set');
   }
 
   /** Stores `value` at `key`. */

@@ -70,10 +70,10 @@ export class L1Lease {
     this.#epoch = randomId();
   }
 
-  /** Acknowledges a fence heard on the channel (every invalidation sent before it was processed). */
+  /** Acknowledges a fence heard on the channel (every invalidation sent before it was processed), to its writer alone. */
   ack(fid: string): void {
     // A failed acknowledgement leaves the writer waiting for this lease: flushing keeps this L1 right meanwhile.
-    this.fleet.announce(this.fleet.ackKey(fid, this.id), ackTtlMs(this.leaseMs), true).catch(() => this.#lapse());
+    this.fleet.acknowledge(fid, this.id, ackTtlMs(this.leaseMs)).catch(() => this.#lapse());
   }
 
   /** Stops renewing and leaves the fleet (registry entry and lease key removed). */
