@@ -26,8 +26,10 @@ interface WireMessage {
  * front of any store (memcached, DynamoDB, or Redis when asked). One RESP3 connection both
  * subscribes and publishes (RESP3 allows commands on a subscribed connection), so when it is
  * down this instance neither hears nor tells, and its L1 is flushed and bypassed until it is
- * back. Messages carry an origin id; an instance ignores its own. Limit: a publish that fails
- * after this instance's write leaves the other instances' copies until their `l1.ttl`.
+ * back. Messages carry an origin id; an instance ignores its own. The keys published in one turn
+ * (its synchronous code and every microtask after it: a batch of writes acknowledged together) go
+ * out as one message, in order; a cleared prefix goes out at once, after them. Limit: a publish
+ * that fails after this instance's write leaves the other instances' copies until their `l1.ttl`.
  */
 export function larderBus(options: InvalidationOptions): InvalidationSource {
   if (options.busUrl === undefined) throw new ConfigError('the L1 bus needs a busUrl (CACHE_BUS_URL)', 'CACHE_BUS_URL');
@@ -41,6 +43,23 @@ export function larderBus(options: InvalidationOptions): InvalidationSource {
     if (now === up) return;
     up = now;
     handlers?.onState(now);
+  };
+  /** Keys published since the last flush: sent together once the current turn's microtasks ran. */
+  let pending: string[] = [];
+  const send = (wire: WireMessage) => {
+    const redis = client;
+    if (redis === undefined || !up) return;
+    redis.publish(channel, JSON.stringify(wire)).catch(() => {
+      // The bus is unreachable: stop trusting what we hold; reconnecting turns it up again.
+      state(false);
+      redis.disconnect(true);
+    });
+  };
+  const flush = () => {
+    if (pending.length === 0) return;
+    const keys = pending;
+    pending = [];
+    send({ o: origin, k: keys });
   };
   return {
     mode: 'bus',
@@ -79,17 +98,19 @@ export function larderBus(options: InvalidationOptions): InvalidationSource {
       });
     },
     publish(message: InvalidationMessage) {
-      const redis = client;
-      if (redis === undefined || !up) return;
-      const wire: WireMessage =
-        'keys' in message ? { o: origin, k: [...message.keys] } : { o: origin, p: message.prefix };
-      redis.publish(channel, JSON.stringify(wire)).catch(() => {
-        // The bus is unreachable: stop trusting what we hold; reconnecting turns it up again.
-        state(false);
-        redis.disconnect(true);
-      });
+      if (client === undefined || !up) return;
+      if ('keys' in message) {
+        // A turn's keys go out as one message, in the order given (a fence after the keys before it),
+        // once its microtasks ran: the writes a reply batch acknowledged publish through async layers.
+        if (pending.length === 0) setImmediate(flush);
+        for (const key of message.keys) pending.push(key);
+        return;
+      }
+      flush();
+      send({ o: origin, p: message.prefix });
     },
     async close() {
+      flush();
       const redis = client;
       client = undefined;
       state(false);
