@@ -29,6 +29,13 @@ export interface InvalidationSource {
   start(handlers: InvalidationHandlers): void;
   /** Tells other instances (bus only; tracking needs no publish: the server sees every write). Never throws; a failed publish turns the state down. */
   publish?(message: InvalidationMessage): void;
+  /**
+   * The store on the channel's own server where the L1 fleet keeps its state (leases, the registry,
+   * acknowledgements) instead of the cache's store (the bus: its Redis, so a memcached or DynamoDB
+   * store sees no write from an idle instance). Asked each time the fleet uses it (from when the
+   * channel is up); `undefined`: the cache's store.
+   */
+  fleetStore?(): FleetBackend | undefined;
   /** Stops and releases connections and timers. */
   close(): Promise<void>;
 }
@@ -41,4 +48,23 @@ export interface InvalidationOptions {
   readonly busUrl?: string;
   /** Store name (topology events, channel name). */
   readonly store: string;
+}
+
+/**
+ * What the L1 fleet needs of a store (`CacheStore`'s own methods; spelt out here, the contract's
+ * lowest file): get, a batch get when it has one, set, an atomic compare-and-set and delete.
+ * Values are `Payload`s (`string | Uint8Array`), TTLs milliseconds (`undefined`: none).
+ */
+export interface FleetBackend {
+  readonly driver?: string;
+  get(key: string): Promise<string | Uint8Array | undefined>;
+  getMany?(keys: readonly string[]): Promise<(string | Uint8Array | undefined)[]>;
+  set(key: string, payload: string | Uint8Array, ttlMs: number | undefined): Promise<void>;
+  compareAndSet(
+    key: string,
+    expected: string | Uint8Array | undefined,
+    payload: string | Uint8Array,
+    ttlMs: number | undefined,
+  ): Promise<boolean>;
+  delete(key: string): Promise<boolean>;
 }

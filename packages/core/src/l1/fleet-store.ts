@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { CacheStore, Payload, TtlMs } from '../contract/store';
+import type { FleetBackend } from '../contract/invalidation';
+import type { Payload, TtlMs } from '../contract/store';
 import { withTimeout } from '../util/timeout';
 
 /** The reserved namespace of the L1 fleet's announced keys (fences), under the store prefix (docs/architecture.md "The barrier"). */
@@ -14,8 +15,7 @@ export const FLEET_NAMESPACE = '__larder:l1:';
  */
 export const QUIET_FLEET_ROOT = '__larder:fleet:';
 
-/** A store with the atomic compare-and-set the registry needs. */
-export type FleetBackend = CacheStore & Required<Pick<CacheStore, 'compareAndSet'>>;
+export type { FleetBackend } from '../contract/invalidation';
 
 /** A random id for an instance, an epoch or a fence (base36, no `:` nor `.`). */
 export function randomId(): string {
@@ -30,7 +30,8 @@ const decoder = new TextDecoder();
  * The keys and store calls of the L1 fleet sharing one store prefix: the registry of instance ids
  * (`instances`, rewritten with compare-and-set), each instance's lease (`lease:<id>`) and its
  * acknowledgements of fences (`ack:<fid>:<id>`) under the quiet root; fences (`fence:<fid>`) under the
- * announced root. Every call is bounded by
+ * announced root, in the channel's store when it offers one (the bus's Redis), else the cache's.
+ * Every call is bounded by
  * `timeoutMs`. `publish` (the bus) tells other instances of a key; without it (tracking) the
  * store write itself is what they hear.
  */
@@ -41,13 +42,20 @@ export class FleetStore {
   readonly quietRoot: string;
 
   constructor(
-    readonly store: FleetBackend,
+    readonly cacheStore: FleetBackend,
     prefix: string,
     readonly timeoutMs: number,
     readonly publish: ((keys: readonly string[]) => void) | undefined,
+    /** The channel's own store for the fleet's state (`InvalidationSource.fleetStore`: the bus's Redis), when it has one. */
+    readonly channelStore: (() => FleetBackend | undefined) | undefined = undefined,
   ) {
     this.root = `${prefix}${FLEET_NAMESPACE}`;
     this.quietRoot = `${QUIET_FLEET_ROOT}${prefix}`;
+  }
+
+  /** Where the fleet's keys live: the channel's store when it offers one (an idle instance then writes nothing to the cache's store), else the cache's. */
+  get store(): FleetBackend {
+    return this.channelStore?.() ?? this.cacheStore;
   }
 
   /** Key of an instance's lease (renewed silently: see `quietRoot`). */

@@ -57,7 +57,11 @@ export function createL1Tier(
   return new L1Tier(options, mode ?? 'none', source, names.store, driver, names.keepsDecoded, names.tagPrefix, fleet);
 }
 
-/** The lease and fences of `tier` (docs/architecture.md "The barrier"): the bus announces keys by publishing them, tracking by the store write. */
+/**
+ * The lease and fences of `tier` (docs/architecture.md "The barrier"): the bus announces keys by
+ * publishing them, tracking by the store write; the fleet's state lives in the channel's own store
+ * when it offers one (the bus's Redis), else in the cache's.
+ */
 function createFleet(
   tier: L1Tier,
   store: FleetBackend,
@@ -66,7 +70,8 @@ function createFleet(
   options: ResolvedL1Options,
 ): L1Fleet {
   const publish = source.mode === 'bus' ? (keys: readonly string[]) => source.publish?.({ keys }) : undefined;
-  const fleetStore = new FleetStore(store, prefix, options.leaseMs, publish);
+  const channelStore = source.fleetStore === undefined ? undefined : () => source.fleetStore?.();
+  const fleetStore = new FleetStore(store, prefix, options.leaseMs, publish, channelStore);
   const lease = new L1Lease(fleetStore, options.leaseMs, () => tier.flush());
   // On the bus, a fence published while the bus is down is dropped, like the invalidations before it.
   const blocked = () => (publish !== undefined && !tier.channelUp ? 'the bus is down' : undefined);
@@ -95,6 +100,9 @@ function lazyBus(importer: BusImporter, options: InvalidationOptions): Invalidat
     },
     publish(message) {
       inner?.publish?.(message);
+    },
+    fleetStore() {
+      return inner?.fleetStore?.();
     },
     async close() {
       closed = true;

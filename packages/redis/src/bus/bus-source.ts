@@ -8,6 +8,7 @@ import {
   type InvalidationSource,
 } from '@larder/core/driver';
 import { Redis } from 'ioredis';
+import { busFleet } from './bus-fleet';
 
 /** Channel of the bus for one store prefix (instances of one app share it). */
 export function busChannel(prefix: string): string {
@@ -28,7 +29,8 @@ interface WireMessage {
  * down this instance neither hears nor tells, and its L1 is flushed and bypassed until it is
  * back. Messages carry an origin id; an instance ignores its own. The keys published in one turn
  * (its synchronous code and every microtask after it: a batch of writes acknowledged together) go
- * out as one message, in order; a cleared prefix goes out at once, after them. Limit: a publish
+ * out as one message, in order; a cleared prefix goes out at once, after them. The L1 fleet keeps
+ * its leases, registry and acknowledgements on this Redis too (`bus-fleet.ts`). Limit: a publish
  * that fails after this instance's write leaves the other instances' copies until their `l1.ttl`.
  */
 export function larderBus(options: InvalidationOptions): InvalidationSource {
@@ -44,6 +46,8 @@ export function larderBus(options: InvalidationOptions): InvalidationSource {
     up = now;
     handlers?.onState(now);
   };
+  // The fleet's state on this Redis, through this connection while it is ready.
+  const fleet = busFleet(() => (client?.status === 'ready' ? client : undefined));
   /** Keys published since the last flush: sent together once the current turn's microtasks ran. */
   let pending: string[] = [];
   const send = (wire: WireMessage) => {
@@ -109,6 +113,7 @@ export function larderBus(options: InvalidationOptions): InvalidationSource {
       flush();
       send({ o: origin, p: message.prefix });
     },
+    fleetStore: () => fleet,
     async close() {
       flush();
       const redis = client;

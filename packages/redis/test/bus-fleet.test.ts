@@ -1,0 +1,78 @@
+import { Cache } from '@larder/core';
+import type { CacheStore } from '@larder/core/driver';
+import {
+  type MemcachedCluster,
+  memcachedAsciiStats,
+  type RedisServer,
+  startMemcached,
+  startRedis,
+  waitFor,
+} from '@larder/dev-services';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { larderBus } from '../src/index';
+import { instanceStore } from './ipc-instance';
+
+// With a bus, the L1 fleet's state lives on the bus's Redis (docs/architecture.md "The barrier"):
+// a memcached store sees no write from an idle instance.
+
+const LEASE_MS = 300;
+const COUNTED = ['cmd_get', 'cmd_set', 'cmd_touch', 'cas_misses', 'cas_hits', 'cas_badval'] as const;
+
+describe('an L1 fleet on memcached with a bus', () => {
+  let memcached: MemcachedCluster;
+  let bus: RedisServer;
+  const caches: Cache[] = [];
+
+  /** memcached's command counters, over every node. */
+  const counts = async () => {
+    const all = await Promise.all(memcached.nodes.map((node) => memcachedAsciiStats(node)));
+    return COUNTED.map((name) => all.reduce((sum, { stats }) => sum + Number(stats[name]), 0));
+  };
+
+  beforeAll(async () => {
+    [memcached, bus] = await Promise.all([startMemcached({ count: 2 }), startRedis()]);
+  });
+  afterAll(async () => {
+    await Promise.all(caches.map((cache) => cache.close()));
+    await Promise.all([memcached?.stop(), bus?.stop()]);
+  });
+
+  it('keeps its leases, registry and acknowledgements on the bus Redis: an idle instance writes nothing to memcached, and a barrier still waits for every instance', async () => {
+    for (let i = 0; i < 3; i++) {
+      const store = await instanceStore({ driver: 'memcached', memcachedServers: memcached.servers.split(',') });
+      (store as { invalidation?: CacheStore['invalidation'] }).invalidation = (_mode, options) => larderBus(options);
+      caches.push(
+        new Cache({ store, prefix: 'fleet:', l1: { invalidation: 'bus', busUrl: bus.url, lease: LEASE_MS } }),
+      );
+    }
+    await Promise.all(caches.map((cache) => waitFor(async () => (await cache.describeL1())?.state === 'up')));
+    const leases = async () => {
+      const keys = (await bus.command('KEYS', '__larder:fleet:fleet:lease:*')) as string[];
+      return keys.length === 0 ? [] : ((await bus.command('MGET', ...keys.sort())) as string[]);
+    };
+    expect((await leases()).length).toBe(3);
+    const before = await counts();
+    // Every instance renews its lease twice on the bus's Redis meanwhile.
+    let last = await leases();
+    let renewed = 0;
+    await waitFor(async () => {
+      const now = await leases();
+      if (now.length === 3 && now.every((value, i) => value !== last[i])) {
+        renewed++;
+        last = now;
+      }
+      return renewed >= 2;
+    });
+    expect(await counts()).toEqual(before);
+    // A barrier: acknowledged by the two others on the bus's Redis, none of it in memcached.
+    const [writer, reader] = caches as [Cache, Cache];
+    await writer.set('k', 1);
+    expect(await reader.get('k')).toBe(1);
+    await writer.set('k', 2);
+    const started = performance.now();
+    await writer.syncL1();
+    expect(performance.now() - started).toBeLessThan(LEASE_MS);
+    expect(await reader.get('k')).toBe(2);
+    expect(((await bus.command('KEYS', '__larder:fleet:fleet:ack:*')) as string[]).length).toBe(2);
+  });
+});
