@@ -1,0 +1,133 @@
+/**
+ * `pnpm bench fleet [--sizes 1,8,32,128]` (main.ts hands it here): what an L1 fleet costs one shared Redis, per fleet size.
+ * N instances (each a `Cache` with its own Redis store and an L1 kept by CLIENT TRACKING, as
+ * `configFromEnv` builds with `CACHE_L1=on`) run in this one process, so Redis sees N clients of
+ * each kind; each has read 1% of 10,000 keys. Per N it measures, from `INFO` of that redis-server:
+ * - idle: commands and bytes Redis sends per second while no instance does anything (3 s);
+ * - a write: Redis CPU and bytes sent per SET of a 200-byte value by a separate raw client, 16 in flight;
+ * - a barrier: `invalidateTags` from one instance, 20 in a row: p50 and p99, commands and bytes each.
+ * Prints one markdown table; the README quotes it. Not a timed test: figures vary with the machine.
+ */
+import { Cache } from '@larder/core';
+import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
+import { createRedisStore } from '@larder/redis';
+import { Redis } from 'ioredis';
+import { machineInfo } from './harness';
+
+const KEYS = 10_000;
+const VALUE = 'x'.repeat(200);
+const IDLE_MS = 3000;
+const WRITES = 4000;
+const IN_FLIGHT = 16;
+const BARRIERS = 20;
+
+interface Counters {
+  commands: number;
+  bytesOut: number;
+  cpuUs: number;
+}
+
+async function counters(stats: Redis): Promise<Counters> {
+  const info = await stats.info();
+  const number = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
+  return {
+    commands: number('total_commands_processed'),
+    bytesOut: number('total_net_output_bytes'),
+    cpuUs: (number('used_cpu_user') + number('used_cpu_sys')) * 1e6,
+  };
+}
+
+const minus = (a: Counters, b: Counters): Counters => ({
+  commands: a.commands - b.commands,
+  bytesOut: a.bytesOut - b.bytesOut,
+  cpuUs: a.cpuUs - b.cpuUs,
+});
+
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+
+/** One fleet size: starts a redis-server, N instances, measures, stops everything. */
+async function measure(n: number): Promise<string> {
+  const server: RedisServer = await startRedis();
+  const stats = new Redis(server.url);
+  const writer = new Redis(server.url);
+  const prefix = 'fleet:';
+  const fleet = Array.from(
+    { length: n },
+    () => new Cache({ store: createRedisStore({ url: server.url }), prefix, l1: { invalidation: 'tracking' } }),
+  );
+  try {
+    await Promise.all(fleet.map((cache) => waitFor(async () => (await cache.describeL1())?.state === 'up')));
+    const pipeline = writer.pipeline();
+    for (let k = 0; k < KEYS; k++) pipeline.set(`${prefix}k${k}`, JSON.stringify(VALUE));
+    await pipeline.exec();
+    // Each instance reads its own 1% of the keys (the L1s hold different keys, as instances behind a balancer do).
+    await Promise.all(
+      fleet.map((cache, i) => cache.getMany(Array.from({ length: KEYS / 100 }, (_, j) => `k${(i * 97 + j) % KEYS}`))),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    // What reading the counters itself costs (the INFO command and its reply), taken off every figure.
+    const first = await counters(stats);
+    const probe = minus(await counters(stats), first);
+    const since = async (from: Counters) => minus(minus(await counters(stats), from), probe);
+
+    let before = await counters(stats);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    const idle = await since(before);
+    const perSecond = (value: number) => (value * 1000) / IDLE_MS;
+
+    before = await counters(stats);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (next < WRITES) await writer.set(`${prefix}k${next++ % KEYS}`, JSON.stringify(VALUE));
+      }),
+    );
+    const write = await since(before);
+
+    const latencies: number[] = [];
+    before = await counters(stats);
+    for (let i = 0; i < BARRIERS; i++) {
+      const started = performance.now();
+      await (fleet[0] as Cache).invalidateTags(['t']);
+      latencies.push(performance.now() - started);
+    }
+    const barrier = await since(before);
+    latencies.sort((a, b) => a - b);
+
+    const row = [
+      n,
+      perSecond(idle.commands).toFixed(0),
+      (perSecond(idle.bytesOut) / 1024).toFixed(1),
+      (write.cpuUs / WRITES).toFixed(1),
+      (write.bytesOut / WRITES).toFixed(0),
+      quantile(latencies, 0.5).toFixed(1),
+      quantile(latencies, 0.99).toFixed(1),
+      (barrier.commands / BARRIERS).toFixed(1),
+      (barrier.bytesOut / BARRIERS / 1024).toFixed(1),
+    ];
+    return `| ${row.join(' | ')} |`;
+  } finally {
+    await Promise.all(fleet.map((cache) => cache.close().catch(() => undefined)));
+    stats.disconnect();
+    writer.disconnect();
+    await server.stop();
+  }
+}
+
+/** Runs the fleet report for `sizes` (`--sizes 1,8,32,128` by default) and prints it on stdout. */
+export async function runFleet(args: readonly string[]): Promise<void> {
+  const at = args.indexOf('--sizes');
+  const sizes = (at >= 0 ? (args[at + 1] ?? '') : '1,8,32,128').split(',').map(Number);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--sizes takes a comma list of fleet sizes');
+  process.stdout.write(`## L1 fleet on one Redis (tracking, broadcast)\n\n${machineInfo()}\n\n`);
+  process.stdout.write(
+    '| N | idle: commands/s | idle: KB/s Redis sends | Redis CPU µs per SET | bytes Redis sends per SET | barrier p50 ms | barrier p99 ms | commands per barrier | KB Redis sends per barrier |\n',
+  );
+  process.stdout.write('|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n');
+  for (const n of sizes) {
+    process.stderr.write(`fleet of ${n}...\n`);
+    process.stdout.write(`${await measure(n)}\n`);
+  }
+}
