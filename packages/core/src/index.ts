@@ -1,13 +1,9 @@
 // The app API: the facade, the manager, config, errors, option and result types. Driver authors
 // import `@larder/core/driver`, test authors `@larder/core/testing` (see docs/architecture.md).
 
-export {
-  Cache,
-  type CacheOptions,
-  type RememberOptions,
-  type RememberResult,
-  type WithLockOptions,
-} from './cache/cache';
+export { Cache } from './cache/cache';
+export type { CacheOptions, Loader, LoaderContext, RememberOptions, WithLockOptions } from './cache/options';
+export type { RememberResult } from './cache/remember-status';
 export type {
   CacheErrorEvent,
   CacheEventMap,
@@ -42,6 +38,7 @@ export {
   isLarderError,
   LarderError,
   type LarderErrorCodes,
+  LoaderTimeoutError,
   LockTimeoutError,
   SerializationError,
   TimeoutError,

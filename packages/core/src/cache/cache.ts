@@ -18,15 +18,11 @@ import { Lock } from './operations/lock';
 import { storeLockBackend, withHeldLock } from './operations/lock-backend';
 import { get, write } from './operations/read-write';
 import { remember, rememberFromStore } from './operations/remember';
-import type { CacheOptions, CacheViewOptions, RememberOptions, WithLockOptions } from './options';
+import type { CacheOptions, CacheViewOptions, Loader, RememberOptions, WithLockOptions } from './options';
 import { rateLimitHost } from './rate-limit-host';
 import { type RememberResult, rememberWithStatus } from './remember-status';
 import { tracedBatch, tracedKey, tracedRemember } from './traced-calls';
 import type { View } from './view';
-
-export type { InvalidateTagsOptions } from './operations/invalidate-tags';
-export type { CacheOptions, CacheViewOptions, RememberOptions, WithLockOptions } from './options';
-export type { RememberResult } from './remember-status';
 
 /** How `namespace()` hands a namespace its engine and view through the public constructor. */
 const SHARED = Symbol('larder.cache.shared');
@@ -239,9 +235,9 @@ export class Cache {
    * callers share the run), caches its result for `ttl` and returns it. A loader result of
    * `undefined` is returned but not cached. When the backend fails, the loader's value is
    * returned anyway (an `error` event is emitted), whatever `onError` says. See
-   * `RememberOptions` for `grace` and `lock`.
+   * `RememberOptions` for `grace`, `lock`, `tags` and `timeout`; the loader gets a `LoaderContext`.
    */
-  remember<T>(key: string, ttl: Ttl | undefined, loader: () => T | Promise<T>, options?: RememberOptions): Promise<T> {
+  remember<T>(key: string, ttl: Ttl | undefined, loader: Loader<T>, options?: RememberOptions): Promise<T> {
     if (operationChannel.hasSubscribers)
       return tracedRemember(this.#engine, this.#view, 'remember', key, ttl, loader, options);
     return remember(this.#engine, this.#view, key, ttl, loader, options);
@@ -251,7 +247,7 @@ export class Cache {
   rememberWithStatus<T>(
     key: string,
     ttl: Ttl | undefined,
-    loader: () => T | Promise<T>,
+    loader: Loader<T>,
     options?: RememberOptions,
   ): Promise<RememberResult<T>> {
     if (!operationChannel.hasSubscribers)
@@ -262,7 +258,7 @@ export class Cache {
   }
 
   /** `remember` with no expiry. */
-  rememberForever<T>(key: string, loader: () => T | Promise<T>): Promise<T> {
+  rememberForever<T>(key: string, loader: Loader<T>): Promise<T> {
     if (operationChannel.hasSubscribers)
       return tracedRemember(this.#engine, this.#view, 'rememberForever', key, undefined, loader, undefined);
     return rememberFromStore(this.#engine, this.#view, key, undefined, loader, undefined);

@@ -20,6 +20,19 @@ export interface CacheViewOptions {
   onError?: 'throw' | 'miss';
 }
 
+/** What a `remember` loader is given. */
+export interface LoaderContext {
+  /** Aborted when the run passed its hard timeout (`timeout.hard`): stop the work, its result is not used. */
+  readonly signal: AbortSignal;
+  /** The stale value this run refreshes (a graced entry past its logical expiry), when there is one. */
+  readonly stale: unknown;
+  /** Returns the loader's value to the callers without caching it. */
+  skip(): void;
+}
+
+/** A `remember` loader: the value to cache (or a promise of it). */
+export type Loader<T> = (context: LoaderContext) => T | Promise<T>;
+
 /** Options of `remember`. */
 export interface RememberOptions {
   /** Keep the value this long past its TTL; within it, serve it stale while one background refresh runs, and serve it when the loader fails. */
@@ -28,6 +41,12 @@ export interface RememberOptions {
   lock?: boolean | { ttl?: Ttl; wait?: Ttl };
   /** Tags the stored value carries, with the cache view's own (`Cache.tags`); their versions are read before the loader runs (core README "Tags"). */
   tags?: readonly string[];
+  /**
+   * Bounds on a loader's run. `hard`: past it the callers reject with `LoaderTimeoutError` (or get
+   * the stale value within `grace`), the loader's `signal` aborts, and the key's flight and lock are
+   * released, so the next caller starts a new run; a result that comes later is not stored.
+   */
+  timeout?: { hard?: Ttl };
 }
 
 /** Options of `withLock`. */

@@ -4,7 +4,7 @@ import type { Ttl } from '../values/ttl';
 import type { Engine } from './engine';
 import type { LoaderClock } from './operations/loader-timing';
 import { rememberFromStore, type Seen } from './operations/remember';
-import type { RememberOptions } from './options';
+import type { Loader, RememberOptions } from './options';
 import type { View } from './view';
 
 /** What `rememberWithStatus` resolves to. */
@@ -29,7 +29,7 @@ export async function rememberWithStatus<T>(
   view: View,
   key: string,
   ttl: Ttl | undefined,
-  loader: () => T | Promise<T>,
+  loader: Loader<T>,
   options: RememberOptions | undefined,
   clock?: LoaderClock,
 ): Promise<RememberResult<T>> {

@@ -1,7 +1,7 @@
 import { type HitOf, listed, type OperationTraceContext, rememberHit, traceOperation } from '../util/tracing';
 import type { Ttl } from '../values/ttl';
 import type { Engine } from './engine';
-import type { RememberOptions } from './options';
+import type { Loader, RememberOptions } from './options';
 import { rememberWithStatus } from './remember-status';
 import type { View } from './view';
 
@@ -45,7 +45,7 @@ export function tracedRemember<T>(
   operation: string,
   key: string,
   ttl: Ttl | undefined,
-  loader: () => T | Promise<T>,
+  loader: Loader<T>,
   options: RememberOptions | undefined,
 ): Promise<T> {
   return tracedKey(engine, view, operation, key, rememberHit, (trace) =>

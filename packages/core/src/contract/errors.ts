@@ -32,6 +32,7 @@ export interface LarderErrorCodes {
   E_BACKEND: BackendError;
   E_TIMEOUT: TimeoutError;
   E_LOCK_TIMEOUT: LockTimeoutError;
+  E_LOADER_TIMEOUT: LoaderTimeoutError;
 }
 
 /**
@@ -189,6 +190,16 @@ export class TimeoutError extends BackendError {
 export class LockTimeoutError extends LarderError {
   constructor(readonly key: string) {
     super('E_LOCK_TIMEOUT', `Could not acquire lock '${key}' in time`);
+  }
+}
+
+/** A `remember` loader ran past its hard timeout (`timeout.hard`): its signal was aborted and its key's flight released. */
+export class LoaderTimeoutError extends LarderError {
+  constructor(
+    readonly key: string,
+    readonly timeoutMs: number,
+  ) {
+    super('E_LOADER_TIMEOUT', `The loader of '${key}' did not settle within ${timeoutMs}ms`);
   }
 }
 

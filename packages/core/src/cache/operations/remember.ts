@@ -6,30 +6,21 @@ import { sleep } from '../../util/timeout';
 import type { CacheTier } from '../../util/tracing';
 import { type GracedEntry, gracedEntry, isFresh, isGraced, isSoftStale, storeTtl } from '../../values/entry';
 import { unmarked } from '../../values/entry-meta';
-import { REMEMBER_LOCK_KEY_PREFIX } from '../../values/key-policy';
 import { parseTtl, type Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
 import type { Engine } from '../engine';
-import type { RememberOptions } from '../options';
+import type { Loader, RememberOptions } from '../options';
 import type { View } from '../view';
 import { type EntryWrite, tagVersions, write } from '../write-path';
 import { storeIfUnchanged } from './compare-and-set';
-import { type LoaderClock, timedFlight, timedLoad } from './loader-timing';
+import { runLoader } from './loader-run';
+import { type LoaderClock, timedFlight } from './loader-timing';
 import { Lock } from './lock';
-import { addsAtomically } from './offers';
+import { type MissLock, missLock } from './miss-lock';
 import { fromL1 } from './read-write';
 
 // `Cache.remember`: single-flight per key in this process, grace (serve stale while one refresh
 // runs, or when the loader or the backend fails) and the optional cross-process lock.
-
-const DEFAULT_LOCK_MS = 10_000;
-
-/** Cross-process lock of a miss: its TTL, how long to wait, and its key (in the reserved namespace). */
-interface MissLock {
-  ttlMs: number;
-  waitMs: number;
-  key: string;
-}
 
 /** One `remember` miss: what to load, how to store it, and what stale entry may stand in. */
 interface Miss<T> {
@@ -38,7 +29,7 @@ interface Miss<T> {
   key: string;
   ttlMs: TtlMs;
   graceMs: number;
-  loader: () => T | Promise<T>;
+  loader: Loader<T>;
   lock: MissLock | undefined;
   stale: GracedEntry | undefined;
   /** The store failed: run the loader, do not write. */
@@ -51,6 +42,8 @@ interface Miss<T> {
   clock: LoaderClock | undefined;
   /** Tags the stored value carries (the view's and the options'). */
   tags?: readonly string[];
+  /** The loader's hard timeout in ms (`timeout.hard`). */
+  hardMs?: number;
 }
 
 /** How `rememberFromStore` answered, for `rememberWithStatus` and tracing. */
@@ -81,7 +74,7 @@ export function remember<T>(
   view: View,
   key: string,
   ttl: Ttl | undefined,
-  loader: () => T | Promise<T>,
+  loader: Loader<T>,
   options: RememberOptions | undefined,
 ): Promise<T> {
   let ttlMs: TtlMs;
@@ -123,7 +116,7 @@ export async function rememberFromStore<T>(
   view: View,
   key: string,
   ttlMs: TtlMs,
-  loader: () => T | Promise<T>,
+  loader: Loader<T>,
   options: RememberOptions | undefined,
   seen?: Seen,
 ): Promise<T> {
@@ -135,10 +128,12 @@ export async function rememberFromStore<T>(
   let graceMs = 0;
   let lock: MissLock | undefined;
   let tags = view.tags;
+  let hardMs: number | undefined;
   if (options !== undefined) {
     graceMs = options.grace === undefined || ttlMs === undefined ? 0 : parseTtl(options.grace);
     if (options.lock) lock = missLock(engine, view, binding, key, options.lock);
     if (options.tags !== undefined) tags = unionTags(tags, normalizeTags(options.tags));
+    if (options.timeout?.hard !== undefined) hardMs = parseTtl(options.timeout.hard);
   }
   if (tags !== undefined) engine.values.checkTaggable();
   const reads = binding.reads;
@@ -162,6 +157,7 @@ export async function rememberFromStore<T>(
     // ...else fall back to the loader (one run per key in this process).
     const miss = newMiss(binding, full, key, ttlMs, graceMs, loader, lock, seen?.clock);
     miss.tags = tags;
+    miss.hardMs = hardMs;
     miss.backendDown = true;
     if (seen !== undefined) seen.miss = miss as Miss<unknown>;
     return timedFlight(engine, full, seen?.clock, () => loadAndStore(engine, view, miss));
@@ -185,6 +181,7 @@ export async function rememberFromStore<T>(
   }
   const miss = newMiss(binding, full, key, ttlMs, graceMs, loader, lock, seen?.clock);
   miss.tags = tags;
+  miss.hardMs = hardMs;
   miss.expected = fetched.payload === undefined ? undefined : unmarked(fetched.payload);
   if (stale !== undefined) {
     // Within grace: answer now with the stale value, refresh once in the background.
@@ -211,7 +208,7 @@ function newMiss<T>(
   key: string,
   ttlMs: TtlMs,
   graceMs: number,
-  loader: () => T | Promise<T>,
+  loader: Loader<T>,
   lock: MissLock | undefined,
   clock: LoaderClock | undefined,
 ): Miss<T> {
@@ -234,27 +231,6 @@ function record(
 
 const written = (reads: Binding['reads'], payload: Payload | undefined) =>
   payload === undefined ? undefined : reads.writtenAt(payload);
-
-/** The lock of a `remember` with `lock` (both times default 10 s); its key is in the reserved namespace, so a user key can never be it. */
-function missLock(
-  engine: Engine,
-  view: View,
-  binding: Binding,
-  key: string,
-  lock: true | { ttl?: Ttl; wait?: Ttl },
-): MissLock {
-  if (!addsAtomically(binding.store)) {
-    throw new UnsupportedOperationError('remember with lock', engine.driver, 'locks need an atomic set-if-absent');
-  }
-  const lockKey = `${engine.basePrefix}${REMEMBER_LOCK_KEY_PREFIX}${view.path}${key}`;
-  engine.checkKey(lockKey, key);
-  const given = lock === true ? {} : lock;
-  return {
-    ttlMs: given.ttl === undefined ? DEFAULT_LOCK_MS : parseTtl(given.ttl),
-    waitMs: given.wait === undefined ? DEFAULT_LOCK_MS : parseTtl(given.wait),
-    key: lockKey,
-  };
-}
 
 /** Decodes for `remember`: a payload that no longer decodes is reported and counts as a miss (the loader's value overwrites it). */
 function decodeOrMiss(engine: Engine, view: View, payload: Payload, key: string): unknown {
@@ -349,7 +325,9 @@ async function loadAndStore<T>(engine: Engine, view: View, miss: Miss<T>): Promi
   const tagged = miss.tags === undefined || miss.backendDown ? undefined : await tagsBefore(engine, view, miss);
   let value: T;
   try {
-    value = await (miss.clock === undefined ? miss.loader() : timedLoad(miss.loader, miss.clock));
+    const run = await runLoader(miss.loader, miss.key, miss.stale?.v, miss.hardMs, miss.clock);
+    if (run.skipped) return run.value;
+    value = run.value;
   } catch (error) {
     if (miss.stale === undefined) throw error;
     engine.report(view, 'remember.loader', miss.key, error, false);
