@@ -39,7 +39,7 @@ describe('remember: a hard timeout ends the run', () => {
   it('releases the lock: a caller with lock starts its run without waiting for the lock to lapse', async () => {
     const cache = new Cache({ store: createChaosStore(), prefix: 'hard-lock:' });
     const hung = hungLoader();
-    const lock = { ttl: '30s', wait: '30s' };
+    const lock = { ttl: '30s', wait: '30s' } as const;
     const first = cache.remember('k', '1m', hung.loader, { lock, timeout: { hard: 50 } });
     await expect(first).rejects.toMatchObject({ code: 'E_LOADER_TIMEOUT' });
     const started = performance.now();
