@@ -74,5 +74,8 @@ describe('an L1 fleet on memcached with a bus', () => {
     expect(performance.now() - started).toBeLessThan(LEASE_MS);
     expect(await reader.get('k')).toBe(2);
     expect(((await bus.command('KEYS', '__larder:fleet:fleet:ack:*')) as string[]).length).toBe(2);
+    const fleet = (await writer.describeL1())?.fleet;
+    expect(fleet).toMatchObject({ leaseHeld: true, stateIn: 'channel' });
+    expect(fleet?.lastBarrier).toMatchObject({ instances: 2, acknowledged: 2, lapsed: 0, outcome: 'ok' });
   });
 });

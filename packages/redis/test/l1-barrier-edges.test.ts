@@ -112,6 +112,11 @@ describe('L1 barrier edges', () => {
       expect(heard[0]).toMatch(new RegExp(`^${a.prefix}__larder:l1:fence:[0-9a-z]+$`));
       const acks = (await server.command('KEYS', `__larder:fleet:${a.prefix}ack:*`)) as string[];
       expect(acks).toHaveLength(2);
+      // describe() shows the fleet as this instance saw it.
+      const fleet = (await a.describeL1())?.fleet;
+      expect(fleet).toMatchObject({ leaseHeld: true, leaseMs: LEASE_MS, stateIn: 'store' });
+      expect(fleet?.lastBarrier).toMatchObject({ instances: 2, acknowledged: 2, lapsed: 0, outcome: 'ok' });
+      expect(fleet?.lastBarrier?.polls).toBeGreaterThanOrEqual(1);
     } finally {
       subscriber.disconnect();
       tracker.disconnect();

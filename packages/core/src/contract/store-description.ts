@@ -88,4 +88,36 @@ export interface L1Description {
   hits: number;
   /** Times the L1 was flushed (channel down, server flush). */
   flushes: number;
+  /** The fleet this L1 belongs to (lease and barriers), when it has one (a channel and a store with compareAndSet). */
+  fleet?: L1FleetDescription;
+}
+
+/** What an L1 knows of its fleet (docs/architecture.md "The barrier"). */
+export interface L1FleetDescription {
+  /** This instance's id in the fleet's registry. */
+  id: string;
+  /** Its lease holds (the L1 may serve). */
+  leaseHeld: boolean;
+  leaseMs: number;
+  /** Where the fleet's leases, registry and acknowledgements live: the cache's store, or the channel's own (the bus's Redis). */
+  stateIn: 'store' | 'channel';
+  /** The last barrier this instance ran (`invalidateTags`, `syncL1`), once it ran one. */
+  lastBarrier?: L1BarrierDescription;
+}
+
+/** How one barrier went. */
+export interface L1BarrierDescription {
+  /** When it resolved or failed (epoch ms). */
+  at: number;
+  durationMs: number;
+  /** Other instances in the registry when it began. */
+  instances: number;
+  /** Of them, those that acknowledged the fence. */
+  acknowledged: number;
+  /** Those it stopped waiting for by their lease (a new epoch, or no renewal for a whole lease). */
+  lapsed: number;
+  /** Reads of the fleet's state while it waited (each one `getMany`). */
+  polls: number;
+  /** `ok`, or why it failed (`E_L1_BARRIER`). */
+  outcome: 'ok' | 'failed';
 }

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { BackendError } from '../contract/errors';
+import type { L1BarrierDescription } from '../contract/store-description';
 import { type FleetStore, randomId } from './fleet-store';
 import { ackTtlMs, type L1Lease } from './lease';
 
@@ -30,6 +31,8 @@ export class Fences {
   readonly #waiting = new Map<string, (id: string) => void>();
   /** Instances found gone, with the lease value they left (unchanged since: still gone). */
   readonly #gone = new Map<string, string>();
+  /** How the last barrier went (`describe()`), once one ran. */
+  last: L1BarrierDescription | undefined;
 
   constructor(
     readonly fleet: FleetStore,
@@ -54,6 +57,8 @@ export class Fences {
     if (blocked !== undefined) throw this.#error(`cannot fence: ${blocked}`);
     const fid = randomId();
     const acked = new Set<string>();
+    const tally = { began: performance.now(), instances: 0, acknowledged: acked, lapsed: 0, polls: 0 };
+    let outcome: L1BarrierDescription['outcome'] = 'failed';
     let wake: (() => void) | undefined;
     this.#waiting.set(fid, (id) => {
       acked.add(id);
@@ -67,11 +72,19 @@ export class Fences {
       const cap = performance.now() + 3 * this.leaseMs;
       const self = this.lease.id;
       const ids = (await this.fleet.members(marker, cap)).filter((id) => id !== self);
+      tally.instances = ids.length;
       // Forget instances that left the registry (pruned): the memo stays as small as the fleet.
       for (const id of this.#gone.keys()) if (!ids.includes(id)) this.#gone.delete(id);
-      if (ids.length === 0) return;
+      if (ids.length === 0) {
+        outcome = 'ok';
+        return;
+      }
       const watched = await this.#read(ids, marker, cap);
-      for (const [id, seen] of watched) if (this.#gone.get(id) === seen.value) watched.delete(id);
+      for (const [id, seen] of watched) {
+        if (this.#gone.get(id) !== seen.value) continue;
+        watched.delete(id);
+        tally.lapsed++;
+      }
       const started = performance.now();
       const pollMs = Math.max(10, this.leaseMs / 4);
       // The bus wakes this loop when an acknowledgement is published; with tracking nobody is told
@@ -79,7 +92,10 @@ export class Fences {
       let delayMs = this.fleet.publish === undefined ? 1 : pollMs;
       for (;;) {
         for (const id of acked) watched.delete(id);
-        if (watched.size === 0) return;
+        if (watched.size === 0) {
+          outcome = 'ok';
+          return;
+        }
         if (performance.now() - started > 3 * this.leaseMs) {
           throw this.#error(`instances ${[...watched.keys()].join(', ')} renew their lease but did not acknowledge`);
         }
@@ -93,15 +109,27 @@ export class Fences {
         wake = undefined;
         delayMs = Math.min(pollMs, delayMs * 1.5);
         for (const id of acked) watched.delete(id);
-        if (watched.size > 0) await this.#poll(fid, watched, marker, cap);
+        if (watched.size > 0) {
+          tally.polls++;
+          await this.#poll(fid, watched, marker, cap, tally);
+        }
       }
     } finally {
       this.#waiting.delete(fid);
+      const { began, instances, lapsed, polls } = tally;
+      const durationMs = performance.now() - began;
+      this.last = { at: Date.now(), durationMs, instances, acknowledged: acked.size, lapsed, polls, outcome };
     }
   }
 
   /** Reads the acknowledgements and the leases of `watched` from the store (with tracking, how acknowledgements are found; on the bus, those lost on the way). */
-  async #poll(fid: string, watched: Map<string, Watched>, marker: string | undefined, cap: number): Promise<void> {
+  async #poll(
+    fid: string,
+    watched: Map<string, Watched>,
+    marker: string | undefined,
+    cap: number,
+    tally: { acknowledged: Set<string>; lapsed: number },
+  ): Promise<void> {
     const ids = [...watched.keys()];
     const asked = performance.now();
     const values = await this.fleet.readAfter(
@@ -114,14 +142,18 @@ export class Fences {
     ids.forEach((id, i) => {
       const seen = watched.get(id) as Watched;
       const value = values[ids.length + i] ?? ABSENT;
-      if (values[i] !== undefined) watched.delete(id);
-      else if (value !== ABSENT && epochOf(value) !== epochOf(seen.value)) {
+      if (values[i] !== undefined) {
+        watched.delete(id);
+        tally.acknowledged.add(id);
+      } else if (value !== ABSENT && epochOf(value) !== epochOf(seen.value)) {
         // A new epoch: its L1 was flushed and re-leased after the fence was announced.
         watched.delete(id);
+        tally.lapsed++;
       } else if (value === seen.value) {
         if (asked < seen.at + this.leaseMs + marginMs(this.leaseMs)) return;
         // Unchanged for a whole lease: no renewal landed, so the instance has stopped serving by its own clock.
         watched.delete(id);
+        tally.lapsed++;
         this.#gone.set(id, value);
         if (value === ABSENT) pruned.push(id);
       } else {

@@ -32,6 +32,11 @@ export class L1Lease {
     readonly onLapse: () => void,
   ) {}
 
+  /** Whether the lease holds now, without acting on a lapse (for `describe()`; reads use `holds`). */
+  get held(): boolean {
+    return this.#holding && performance.now() < this.#validUntil;
+  }
+
   /** True while the L1 may serve; notices a lapse (the L1 is flushed once). */
   holds(): boolean {
     if (!this.#holding) return false;

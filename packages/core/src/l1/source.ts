@@ -75,7 +75,15 @@ function createFleet(
   const lease = new L1Lease(fleetStore, options.leaseMs, () => tier.flush());
   // On the bus, a fence published while the bus is down is dropped, like the invalidations before it.
   const blocked = () => (publish !== undefined && !tier.channelUp ? 'the bus is down' : undefined);
-  return { lease, fences: new Fences(fleetStore, lease, options.leaseMs, blocked), root: fleetStore.root };
+  const fences = new Fences(fleetStore, lease, options.leaseMs, blocked);
+  const describe = () => ({
+    id: lease.id,
+    leaseHeld: lease.held,
+    leaseMs: options.leaseMs,
+    stateIn: fleetStore.store === store ? ('store' as const) : ('channel' as const),
+    ...(fences.last === undefined ? {} : { lastBarrier: fences.last }),
+  });
+  return { lease, fences, root: fleetStore.root, describe };
 }
 
 /** A bus source that loads `larderBus` on `start` (down until it is loaded and connected). */

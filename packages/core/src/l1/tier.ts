@@ -1,7 +1,7 @@
 import type { ResolvedL1Options } from '../config/l1-options';
 import type { InvalidationMessage, InvalidationMode, InvalidationSource } from '../contract/invalidation';
 import type { Payload } from '../contract/store';
-import type { L1Description } from '../contract/store-description';
+import type { L1Description, L1FleetDescription } from '../contract/store-description';
 import { publishTopology } from '../util/tracing';
 import { type CopyTarget, copyInto } from '../values/clone';
 import { L1Entries, type L1Entry } from './entries';
@@ -26,8 +26,10 @@ export interface FillLife {
 export interface L1Fleet {
   readonly lease: L1Lease;
   readonly fences: Fences;
-  /** Keys under this prefix are the fleet's own (leases, fences, acknowledgements), never entries. */
+  /** Keys under this prefix are the fleet's own (fences), never entries. */
   readonly root: string;
+  /** The fleet as this instance sees it (`L1Description.fleet`). */
+  describe(): L1FleetDescription;
 }
 
 const UNBOUNDED: FillLife = { expiresAt: undefined, writtenAt: undefined };
@@ -330,6 +332,7 @@ export class L1Tier {
       state: this.up ? 'up' : 'down',
       hits: this.#hits,
       flushes: this.#flushes,
+      ...(this.#fleet === undefined ? {} : { fleet: this.#fleet.describe() }),
     };
   }
 
