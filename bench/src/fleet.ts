@@ -1,9 +1,11 @@
 /**
- * `pnpm bench fleet [--sizes 1,8,32,128]` (main.ts hands it here): what an L1 fleet costs one shared Redis, per fleet size.
+ * `pnpm bench fleet [--sizes 1,8,32,128] [--tracking broadcast|readers]` (main.ts hands it here):
+ * what an L1 fleet costs one shared Redis, per fleet size and tracking mode (both by default).
  * N instances (each a `Cache` with its own Redis store and an L1 kept by CLIENT TRACKING, as
  * `configFromEnv` builds with `CACHE_L1=on`) run in this one process, so Redis sees N clients of
  * each kind; each has read 1% of 10,000 keys. Per N it measures, from `INFO` of that redis-server:
- * - idle: commands and bytes Redis sends per second while no instance does anything (3 s);
+ * - idle: commands and bytes Redis sends per second while no instance does anything (3 s), and
+ *   the server's `tracking_total_items` (keys × readers it remembers) and `used_memory` then;
  * - a write: Redis CPU and bytes sent per SET of a 200-byte value by a separate raw client, 16 in flight;
  * - a barrier: `invalidateTags` from one instance, 20 in a row: p50 and p99, commands and bytes each.
  * Prints one markdown table; the README quotes it. Not a timed test: figures vary with the machine.
@@ -47,14 +49,15 @@ const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 
 /** One fleet size: starts a redis-server, N instances, measures, stops everything. */
-async function measure(n: number): Promise<string> {
+async function measure(n: number, tracking: 'broadcast' | 'readers'): Promise<string> {
   const server: RedisServer = await startRedis();
   const stats = new Redis(server.url);
   const writer = new Redis(server.url);
   const prefix = 'fleet:';
   const fleet = Array.from(
     { length: n },
-    () => new Cache({ store: createRedisStore({ url: server.url }), prefix, l1: { invalidation: 'tracking' } }),
+    () =>
+      new Cache({ store: createRedisStore({ url: server.url }), prefix, l1: { invalidation: 'tracking', tracking } }),
   );
   try {
     await Promise.all(fleet.map((cache) => waitFor(async () => (await cache.describeL1())?.state === 'up')));
@@ -75,6 +78,10 @@ async function measure(n: number): Promise<string> {
     let before = await counters(stats);
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
     const idle = await since(before);
+    const memory = await stats.info();
+    const gauge = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(memory)?.[1] ?? Number.NaN);
+    const trackingItems = gauge('tracking_total_items');
+    const usedMb = gauge('used_memory') / 1024 / 1024;
     const perSecond = (value: number) => (value * 1000) / IDLE_MS;
 
     before = await counters(stats);
@@ -97,9 +104,12 @@ async function measure(n: number): Promise<string> {
     latencies.sort((a, b) => a - b);
 
     const row = [
+      tracking,
       n,
       perSecond(idle.commands).toFixed(0),
       (perSecond(idle.bytesOut) / 1024).toFixed(1),
+      trackingItems,
+      usedMb.toFixed(1),
       (write.cpuUs / WRITES).toFixed(1),
       (write.bytesOut / WRITES).toFixed(0),
       quantile(latencies, 0.5).toFixed(1),
@@ -121,13 +131,20 @@ export async function runFleet(args: readonly string[]): Promise<void> {
   const at = args.indexOf('--sizes');
   const sizes = (at >= 0 ? (args[at + 1] ?? '') : '1,8,32,128').split(',').map(Number);
   if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--sizes takes a comma list of fleet sizes');
-  process.stdout.write(`## L1 fleet on one Redis (tracking, broadcast)\n\n${machineInfo()}\n\n`);
+  const modes = args.includes('--tracking')
+    ? [args[args.indexOf('--tracking') + 1] as 'broadcast' | 'readers']
+    : (['broadcast', 'readers'] as const);
+  if (modes.some((mode) => mode !== 'broadcast' && mode !== 'readers'))
+    throw new Error('--tracking takes broadcast or readers');
+  process.stdout.write(`## L1 fleet on one Redis (CLIENT TRACKING)\n\n${machineInfo()}\n\n`);
   process.stdout.write(
-    '| N | idle: commands/s | idle: KB/s Redis sends | Redis CPU µs per SET | bytes Redis sends per SET | barrier p50 ms | barrier p99 ms | commands per barrier | KB Redis sends per barrier |\n',
+    '| tracking | N | idle: commands/s | idle: KB/s Redis sends | tracking_total_items | used_memory MB | Redis CPU µs per SET | bytes Redis sends per SET | barrier p50 ms | barrier p99 ms | commands per barrier | KB Redis sends per barrier |\n',
   );
-  process.stdout.write('|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n');
-  for (const n of sizes) {
-    process.stderr.write(`fleet of ${n}...\n`);
-    process.stdout.write(`${await measure(n)}\n`);
+  process.stdout.write('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n');
+  for (const tracking of modes) {
+    for (const n of sizes) {
+      process.stderr.write(`fleet of ${n} (${tracking})...\n`);
+      process.stdout.write(`${await measure(n, tracking)}\n`);
+    }
   }
 }

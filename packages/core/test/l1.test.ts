@@ -283,6 +283,7 @@ describe('configFromEnv: L1 variables', () => {
       CACHE_L1_MAX_BYTES: '8mb',
       CACHE_L1_TTL: '30s',
       CACHE_L1_INVALIDATION: 'bus',
+      CACHE_L1_TRACKING: 'readers',
       CACHE_BUS_URL: 'redis://127.0.0.1:6390',
     });
     expect(config.stores?.memory?.l1).toEqual({
@@ -290,10 +291,17 @@ describe('configFromEnv: L1 variables', () => {
       maxBytes: 8 * 1024 * 1024,
       ttl: 30_000,
       invalidation: 'bus',
+      tracking: 'readers',
       busUrl: 'redis://127.0.0.1:6390',
     });
     expect(configFromEnv({ CACHE_L1_TTL: '30s' }).stores?.memory?.l1).toBeUndefined();
-    for (const name of ['CACHE_L1', 'CACHE_L1_MAX_BYTES', 'CACHE_L1_INVALIDATION', 'CACHE_BUS_URL'])
+    for (const name of [
+      'CACHE_L1',
+      'CACHE_L1_MAX_BYTES',
+      'CACHE_L1_INVALIDATION',
+      'CACHE_L1_TRACKING',
+      'CACHE_BUS_URL',
+    ])
       expect(ENV_VARIABLES).toContain(name);
   });
 
@@ -303,9 +311,16 @@ describe('configFromEnv: L1 variables', () => {
     ['CACHE_L1_MAX_BYTES', 'lots'],
     ['CACHE_L1_TTL', '60'],
     ['CACHE_L1_INVALIDATION', 'gossip'],
+    ['CACHE_L1_TRACKING', 'everyone'],
     ['CACHE_BUS_URL', 'http://bus'],
   ])('rejects %s=%s naming the variable', (name, value) => {
     expect(() => configFromEnv({ [name]: value })).toThrow(expect.objectContaining({ variable: name }));
+  });
+
+  it("rejects l1.tracking other than 'broadcast' or 'readers' in code too (ConfigError naming the field)", () => {
+    expect(() => new Cache({ store: createChaosStore(), l1: { tracking: 'all' as 'readers' } })).toThrow(
+      expect.objectContaining({ code: 'E_CONFIG', message: expect.stringMatching(/l1\.tracking/) }),
+    );
   });
 
   it('rejects bus invalidation without a bus URL', () => {

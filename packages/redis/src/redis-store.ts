@@ -109,17 +109,19 @@ export class RedisStore implements CacheStore {
 
   /** Invalidation for an L1 in front of this store: `tracking` (server-assisted, per node) or `bus` (Pub/Sub at `busUrl`). */
   invalidation(mode: InvalidationMode, options: InvalidationOptions): InvalidationSource | undefined {
-    if (mode === 'tracking')
-      return this.trackingOnCommands()?.source(options) ?? trackingSource(this.connection, options);
+    if (mode === 'tracking') {
+      const onCommands = this.trackingOnCommands(options.tracking === 'readers');
+      return onCommands?.source(options) ?? trackingSource(this.connection, options);
+    }
     return mode === 'bus' && options.busUrl !== undefined ? larderBus(options) : undefined;
   }
 
   // Reads and writes share one connection only without replica reads, Cluster or an injected client
-  // (which the application may write through behind the store's back, unseen under NOLOOP).
-  private trackingOnCommands(): CommandTracking | undefined {
+  // (written through behind the store's back, unseen under NOLOOP); the first L1 picks `readers`.
+  private trackingOnCommands(readers: boolean): CommandTracking | undefined {
     const c = this.connection;
     const shared = c.replicas.length === 0 && ['single', 'sentinel', 'replicas'].includes(c.mode);
-    if (shared) this.commandTracking ??= new CommandTracking(this.client as Redis);
+    if (shared) this.commandTracking ??= new CommandTracking(this.client as Redis, readers);
     return this.commandTracking;
   }
 

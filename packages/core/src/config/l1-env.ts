@@ -1,6 +1,6 @@
 import type { InvalidationMode } from '../contract/invalidation';
 import type { EnvReader } from './env-reader';
-import { type L1Options, parseBytes } from './l1-options';
+import { type L1Options, parseBytes, TRACKING_MODES } from './l1-options';
 
 /** The L1 variables core reads (docs/architecture.md "Two tiers"). */
 export const L1_VARIABLES = [
@@ -9,6 +9,7 @@ export const L1_VARIABLES = [
   'CACHE_L1_MAX_BYTES',
   'CACHE_L1_TTL',
   'CACHE_L1_INVALIDATION',
+  'CACHE_L1_TRACKING',
   'CACHE_BUS_URL',
 ] as const;
 
@@ -38,6 +39,12 @@ export function l1FromEnv(read: EnvReader): L1Options | undefined {
   if (mode !== undefined) {
     if (!MODES.includes(mode as InvalidationMode)) throw read.invalid('CACHE_L1_INVALIDATION', mode, MODES.join(', '));
     options.invalidation = mode as InvalidationMode;
+  }
+  const tracking = read.string('CACHE_L1_TRACKING');
+  if (tracking !== undefined) {
+    const known = TRACKING_MODES.find((name) => name === tracking);
+    if (known === undefined) throw read.invalid('CACHE_L1_TRACKING', tracking, TRACKING_MODES.join(', '));
+    options.tracking = known;
   }
   const busUrl = read.url('CACHE_BUS_URL', ['redis:', 'rediss:']);
   if (busUrl !== undefined) options.busUrl = busUrl;

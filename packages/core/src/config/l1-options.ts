@@ -1,5 +1,5 @@
 import { ConfigError, describe } from '../contract/errors';
-import type { InvalidationMode } from '../contract/invalidation';
+import type { InvalidationMode, TrackingMode } from '../contract/invalidation';
 import { parseTtl, type Ttl } from '../values/ttl';
 
 /** The `l1` option of a store (docs/architecture.md "Two tiers"). */
@@ -14,6 +14,12 @@ export interface L1Options {
   invalidation?: InvalidationMode;
   /** `redis://` URL of the bus (`CACHE_BUS_URL`). */
   busUrl?: string;
+  /**
+   * With `tracking`: `broadcast` (every write under the prefix notifies every instance) or `readers`
+   * (Redis notifies only the instances that read the key; single node or Sentinel without replica
+   * reads). See the README's fleet table for the trade. @default 'broadcast'
+   */
+  tracking?: TrackingMode;
   /** How long the L1 serves after its last successful lease renewal began (renewed every third of it while the channel is up); the longest a hard invalidation waits for a silent instance. @default '2s' */
   lease?: Ttl;
 }
@@ -25,6 +31,7 @@ export interface ResolvedL1Options {
   ttlMs: number;
   invalidation: InvalidationMode | undefined;
   busUrl: string | undefined;
+  tracking: TrackingMode;
   leaseMs: number;
 }
 
@@ -33,6 +40,8 @@ export const DEFAULT_L1_MAX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_L1_TTL_MS = 60_000;
 export const DEFAULT_L1_LEASE_MS = 2_000;
 const MODES: readonly InvalidationMode[] = ['tracking', 'bus', 'none'];
+/** The values of `l1.tracking` (`CACHE_L1_TRACKING`). */
+export const TRACKING_MODES: readonly TrackingMode[] = ['broadcast', 'readers'];
 const UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
 /** Parses a byte size: a positive integer or `<n>b|kb|mb|gb`; `undefined` when malformed. */
@@ -71,7 +80,14 @@ export function resolveL1Options(options: L1Options): ResolvedL1Options {
   if (invalidation === 'bus' && options.busUrl === undefined) {
     throw new ConfigError("l1.invalidation 'bus' needs l1.busUrl (CACHE_BUS_URL)", 'l1.busUrl');
   }
+  const tracking = options.tracking ?? 'broadcast';
+  if (!TRACKING_MODES.includes(tracking)) {
+    throw new ConfigError(
+      `l1.tracking must be one of ${TRACKING_MODES.join(', ')}, got ${describe(tracking)}`,
+      'l1.tracking',
+    );
+  }
   const leaseMs = options.lease === undefined ? DEFAULT_L1_LEASE_MS : parseTtl(options.lease);
   if (leaseMs < 30) throw new ConfigError(`l1.lease must be at least 30ms, got ${describe(options.lease)}`, 'l1.lease');
-  return { maxEntries, maxBytes, ttlMs, invalidation, busUrl: options.busUrl, leaseMs };
+  return { maxEntries, maxBytes, ttlMs, invalidation, busUrl: options.busUrl, tracking, leaseMs };
 }

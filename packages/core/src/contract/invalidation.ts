@@ -1,6 +1,13 @@
 /** How an L1 learns that other writers changed keys (docs/architecture.md "Two tiers"). */
 export type InvalidationMode = 'tracking' | 'bus' | 'none';
 
+/**
+ * Which writes tracking reports to an instance: `broadcast`, every write under the store prefix
+ * (`BCAST`); `readers`, only writes of keys this instance read (Redis's default tracking), plus the
+ * fleet's fences and tag counters, which every instance hears.
+ */
+export type TrackingMode = 'broadcast' | 'readers';
+
 /** What an invalidation source tells its L1. */
 export interface InvalidationHandlers {
   /**
@@ -27,6 +34,11 @@ export interface InvalidationSource {
   readonly mode: InvalidationMode;
   /** Starts delivering; `onState(true)` once invalidations flow. */
   start(handlers: InvalidationHandlers): void;
+  /**
+   * True when the channel reports only writes of keys this instance read (`readers` tracking): a
+   * value it wrote itself is then not kept in its L1, since it would hear of no later write of it.
+   */
+  readonly tracksReads?: boolean;
   /** Tells other instances (bus only; tracking needs no publish: the server sees every write). Never throws; a failed publish turns the state down. */
   publish?(message: InvalidationMessage): void;
   /**
@@ -46,6 +58,8 @@ export interface InvalidationOptions {
   readonly prefix: string;
   /** Bus URL (`CACHE_BUS_URL`), for `bus`. */
   readonly busUrl?: string;
+  /** With `tracking`: which writes are reported (`l1.tracking`). @default 'broadcast' */
+  readonly tracking?: TrackingMode;
   /** Store name (topology events, channel name). */
   readonly store: string;
 }

@@ -33,7 +33,12 @@ export function createL1Tier(
   importer: BusImporter = importBus,
 ): L1Tier {
   const driver = store.driver ?? 'unknown';
-  const sourceOptions: InvalidationOptions = { prefix: names.prefix, store: names.store, busUrl: options.busUrl };
+  const sourceOptions: InvalidationOptions = {
+    prefix: names.prefix,
+    store: names.store,
+    busUrl: options.busUrl,
+    tracking: options.tracking,
+  };
   let mode = options.invalidation;
   let source: InvalidationSource | undefined;
   if (mode === undefined || mode === 'tracking') {

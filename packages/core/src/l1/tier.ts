@@ -167,7 +167,8 @@ export class L1Tier {
     const full = token.key;
     if (this.#pending.get(full) !== token) return;
     this.#pending.delete(full);
-    if (payload === undefined || !this.up) return;
+    // Told only of keys this instance read (`readers` tracking): its own write would go unheard of later.
+    if (payload === undefined || !this.up || (token.write && this.source?.tracksReads === true)) return;
     const tags = life.tags;
     if (tags !== undefined && tags.length > 0) {
       // A tag invalidated since its versions were read: the copy may be stale.

@@ -8,6 +8,8 @@ interface Attached {
   readonly handlers: InvalidationHandlers;
 }
 
+/** The reserved namespace under a store prefix (fences `__larder:l1:`, tag counters `__larder:tag:`): heard by every instance. */
+const RESERVED_NAMESPACE = '__larder:';
 const RESP2 = { protocol: 2, autoResubscribe: false, enableOfflineQueue: true, lazyConnect: false } as const;
 const CONNECTION_DOWN = ['close', 'reconnecting', 'end'] as const;
 
@@ -41,13 +43,21 @@ export class CommandTracking {
   readonly #onDown = () => this.#down();
   readonly #onReady = () => this.#arm();
 
-  constructor(readonly command: Redis) {}
+  /** With `readers`: the connection that tracks the fleet's fences and tag counters by broadcast (see `#armOnce`). */
+  #announcer: Redis | undefined;
+
+  /** `readers`: Redis's default tracking on the command connection (only keys it read); else BCAST of the prefixes. */
+  constructor(
+    readonly command: Redis,
+    readonly readers = false,
+  ) {}
 
   /** An invalidation source for one L1 (prefix `options.prefix`) fed by this store's tracking. */
   source(options: InvalidationOptions): InvalidationSource {
     let entry: Attached | undefined;
     return {
       mode: 'tracking',
+      tracksReads: this.readers,
       start: (handlers) => {
         handlers.onState(false);
         if (this.#attached.size === 0) this.#store = options.store;
@@ -89,6 +99,13 @@ export class CommandTracking {
       subscriber.on('ready', this.#onReady);
       subscriber.on('messageBuffer', (channel: Buffer, message: unknown) => this.#message(channel, message));
       this.#subscriber = subscriber;
+      if (this.readers) {
+        const announcer = this.command.duplicate(RESP2) as Redis;
+        announcer.on('error', () => {});
+        for (const event of CONNECTION_DOWN) announcer.on(event, this.#onDown);
+        announcer.on('ready', this.#onReady);
+        this.#announcer = announcer;
+      }
       this.#arm();
       return;
     }
@@ -110,11 +127,14 @@ export class CommandTracking {
     for (const event of CONNECTION_DOWN) this.command.off(event, this.#onDown);
     this.command.off('ready', this.#onReady);
     const subscriber = this.#subscriber;
+    const announcer = this.#announcer;
     this.#subscriber = undefined;
+    this.#announcer = undefined;
     // An arm in flight may still turn tracking on after this OFF: it turns it off again (#armOnce).
     const off = this.command.status === 'ready' ? this.command.call('CLIENT', 'TRACKING', 'OFF') : undefined;
-    await Promise.allSettled([off, subscriber?.quit()]);
+    await Promise.allSettled([off, subscriber?.quit(), announcer?.quit()]);
     subscriber?.disconnect();
+    announcer?.disconnect();
   }
 
   #message(channel: Buffer, message: unknown): void {
@@ -160,7 +180,9 @@ export class CommandTracking {
     const command = this.command;
     const subscriber = this.#subscriber;
     if (this.#armed || subscriber === undefined || this.#attached.size === 0) return;
+    const announcer = this.#announcer;
     if (command.status !== 'ready' || subscriber.status !== 'ready') return;
+    if (announcer !== undefined && announcer.status !== 'ready') return;
     const generation = this.#generation;
     const prefixes = cover([...this.#attached].map((attached) => attached.prefix));
     try {
@@ -177,10 +199,27 @@ export class CommandTracking {
         return;
       }
       await subscriber.subscribe(INVALIDATE_CHANNEL);
-      const on = ['TRACKING', 'ON', 'REDIRECT', String(id), 'BCAST'];
-      for (const prefix of prefixes) on.push('PREFIX', prefix);
-      on.push('NOLOOP');
-      await Promise.all([command.call('CLIENT', 'TRACKING', 'OFF'), command.call('CLIENT', ...on)]);
+      if (announcer === undefined) {
+        const on = ['TRACKING', 'ON', 'REDIRECT', String(id), 'BCAST'];
+        for (const prefix of prefixes) on.push('PREFIX', prefix);
+        on.push('NOLOOP');
+        await Promise.all([command.call('CLIENT', 'TRACKING', 'OFF'), command.call('CLIENT', ...on)]);
+      } else {
+        // readers: the command connection is told of the keys it read; the announcer, which reads
+        // nothing, of every write under the reserved namespace (fences, tag counters) by broadcast.
+        if ((await runId(announcer)) !== commandRun) {
+          if (generation === this.#generation) announcer.disconnect(true);
+          return;
+        }
+        const reserved = ['TRACKING', 'ON', 'REDIRECT', String(id), 'BCAST'];
+        for (const prefix of prefixes) reserved.push('PREFIX', `${prefix}${RESERVED_NAMESPACE}`);
+        await Promise.all([
+          command.call('CLIENT', 'TRACKING', 'OFF'),
+          command.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id), 'NOLOOP'),
+          announcer.call('CLIENT', 'TRACKING', 'OFF'),
+          announcer.call('CLIENT', ...reserved),
+        ]);
+      }
     } catch (error) {
       // A connection dropped meanwhile: its `ready` arms again. A refusal (ACL, old server) is reported.
       if (error instanceof ReplyError) publishRefusal(this.#store, error as Error);
@@ -193,6 +232,7 @@ export class CommandTracking {
     }
     if (generation !== this.#generation || subscriber !== this.#subscriber) return;
     if (command.status !== 'ready' || subscriber.status !== 'ready') return;
+    if (announcer !== undefined && announcer.status !== 'ready') return;
     this.#prefixes = prefixes;
     this.#armed = true;
     for (const attached of this.#attached) attached.handlers.onState(true);

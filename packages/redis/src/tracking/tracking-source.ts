@@ -1,3 +1,4 @@
+import { ConfigError } from '@larder/core';
 import type { InvalidationHandlers, InvalidationSource } from '@larder/core/driver';
 import { publishTopology } from '@larder/core/driver';
 import { type Cluster, Redis } from 'ioredis';
@@ -12,6 +13,8 @@ export interface TrackingOptions {
   prefix: string;
   /** Store name (topology events). */
   store: string;
+  /** `readers` is refused here: it needs the store's reads on one connection (`CommandTracking`). */
+  tracking?: 'broadcast' | 'readers';
 }
 
 /**
@@ -22,6 +25,14 @@ export interface TrackingOptions {
  * failover, `tracking-redir-broken`) turns the source down: the L1 flushes and is bypassed.
  */
 export function trackingSource(connection: Connection, options: TrackingOptions): InvalidationSource {
+  if (options.tracking === 'readers') {
+    // Default-mode tracking reports the keys one connection read: with replica reads or Cluster the
+    // reads spread over connections whose tracking the links here cannot turn on.
+    throw new ConfigError(
+      "l1.tracking 'readers' needs the store's reads and writes on one connection (a single node or Sentinel, no replica reads, no Cluster, no injected client): use 'broadcast'",
+      'l1.tracking',
+    );
+  }
   let links: TrackingLink[] = [];
   let handlers: InvalidationHandlers | undefined;
   let closed = false;
