@@ -2,8 +2,6 @@
 // import `@larder/core/driver`, test authors `@larder/core/testing` (see docs/architecture.md).
 
 export { Cache } from './cache/cache';
-export type { CacheOptions, Loader, LoaderContext, RememberOptions, WithLockOptions } from './cache/options';
-export type { RememberResult } from './cache/remember-status';
 export type {
   CacheErrorEvent,
   CacheEventMap,
@@ -12,6 +10,9 @@ export type {
   CacheStats,
 } from './cache/events';
 export { Lock } from './cache/operations/lock';
+export type { LoadMany, RememberManyOptions } from './cache/operations/remember-many';
+export type { CacheOptions, Loader, LoaderContext, RememberOptions, WithLockOptions } from './cache/options';
+export type { RememberResult } from './cache/remember-status';
 export {
   type ConfigFromEnvOptions,
   configFromEnv,
