@@ -10,6 +10,7 @@ export type {
   CacheStats,
 } from './cache/events';
 export { Lock } from './cache/operations/lock';
+export type { LoadMany, RememberManyOptions } from './cache/operations/remember-many';
 export type { CacheOptions, Loader, LoaderContext, RememberOptions, WithLockOptions } from './cache/options';
 export type { RememberResult } from './cache/remember-status';
 export {

@@ -1,6 +1,7 @@
 import { createMemoryStore } from '@larder/memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cache } from '../src/cache/cache';
+import { createChaosStore } from '../src/testing/chaos-store';
 import { type OperationTraceContext, operationChannel } from '../src/util/tracing';
 
 const noop = () => {};
@@ -136,15 +137,18 @@ describe('rememberWithStatus', () => {
     expect(graced.ageMs).toBeGreaterThanOrEqual(30);
   });
 
-  it('has no age for a plain cached value, and counts hits and misses like remember', async () => {
+  it('has an age for a plain cached value on the memory store, and counts hits and misses like remember', async () => {
     const cache = new Cache({ store: createMemoryStore() });
     await cache.set('p', 'plain');
-    expect(await cache.rememberWithStatus('p', '1m', () => 'x')).toEqual({
-      value: 'plain',
-      status: 'hit',
-      ageMs: undefined,
-      tier: 'l2',
-    });
+    const hit = await cache.rememberWithStatus('p', '1m', () => 'x');
+    expect(hit).toMatchObject({ value: 'plain', status: 'hit', tier: 'l2' });
+    // Raw values carry no metadata: the store's `writtenAt` says when it was set.
+    expect(hit.ageMs).toBeGreaterThanOrEqual(0);
+    expect(hit.ageMs).toBeLessThan(1000);
+    // A raw-value store without `writtenAt` cannot say.
+    const raw = new Cache({ store: createChaosStore({ capabilities: { rawValues: true } }) });
+    await raw.set('p', 'plain');
+    expect((await raw.rememberWithStatus('p', '1m', () => 'x')).ageMs).toBeUndefined();
     await cache.rememberWithStatus('q', '1m', () => 'x');
     expect(cache.stats()).toMatchObject({ hits: 1, misses: 1 });
   });

@@ -53,3 +53,13 @@ export function expiryOf(ttlMs: number | undefined): number {
   // 0 meant "no expiry" to lru-cache too; the facade never passes it.
   return ttlMs ? preciseNow() + ttlMs : 0;
 }
+
+/** The store clock's time of a write (the cached time: `expiryOf`, called first by a write with a TTL, has just refreshed it). */
+export function writeTime(): number {
+  return coarseNow();
+}
+
+/** The epoch ms of a store-clock time `at` in the past (its age on the monotonic clock, taken from the wall clock now). */
+export function epochOf(at: number): number {
+  return Date.now() - Math.max(0, performance.now() - at);
+}

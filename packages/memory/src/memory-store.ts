@@ -28,11 +28,13 @@ class Entry {
     public expires: number,
     /** The store's insertion count when this entry last moved to the recent end (see `#read`). */
     public moved = 0,
+    /** When it was written, on the store clock (for `writtenAt`: raw values carry no metadata). */
+    public readonly written = writeTime(),
   ) {}
 }
 
 // Local bindings: under tsx every call through an import costs a getter call, on the hot path.
-const { expiryOf, isExpired } = expiryClock;
+const { expiryOf, isExpired, writeTime } = expiryClock;
 
 /**
  * Reused option objects for lru-cache: its `get(k, options = {})` and `set(k, v, options = {})`
@@ -115,6 +117,13 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
   /** Synchronous `set`, for the facade's in-process fast path; throws `ValueTooLargeError` like `set` rejects. */
   setSync(key: string, payload: Payload, ttlMs: TtlMs): void {
     this.#write(key, payload, ttlMs);
+  }
+
+  /** When the live entry of `key` was written (epoch ms; raw values carry no metadata), for `rememberWithStatus` after a hit. */
+  writtenAt(key: string): number | undefined {
+    const entry = this.#lru.peek(key, PEEK_OPTIONS);
+    if (entry === undefined || (entry.expires !== 0 && isExpired(entry.expires))) return undefined;
+    return expiryClock.epochOf(entry.written);
   }
 
   /** Stores the payload (bytes are copied), replacing any previous value. */

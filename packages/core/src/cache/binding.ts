@@ -26,6 +26,8 @@ export interface Binding {
   /** Bound `getSync`/`setSync` of an in-process store that has them. */
   readonly getSync: ((key: string) => Payload | undefined) | undefined;
   readonly setSync: ((key: string, payload: Payload, ttlMs: TtlMs) => void) | undefined;
+  /** The store's `writtenAt` (entries without metadata: raw values), when it has one. */
+  readonly writtenAt: ((key: string) => number | undefined) | undefined;
   /** Memoize full keys (in-process stores and L1 hits, where building the key is a large part of a call). */
   readonly memoKeys: boolean;
   /** The read-through path: with the L1 in front of the store, or without one. */
@@ -121,6 +123,7 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
             }
           : (key) => tags.checkSync(getSync(key), getSync),
     setSync: inProcess && typeof sync.setSync === 'function' ? sync.setSync.bind(store) : undefined,
+    writtenAt: typeof sync.writtenAt === 'function' ? sync.writtenAt.bind(store) : undefined,
     // An L1 hit is as cheap as an in-process read: building the full key would be a large part of it.
     memoKeys: inProcess || l1 !== undefined,
     reads: new ReadThrough(

@@ -18,6 +18,7 @@ import { Lock } from './operations/lock';
 import { storeLockBackend, withHeldLock } from './operations/lock-backend';
 import { get, write } from './operations/read-write';
 import { remember, rememberFromStore } from './operations/remember';
+import { type LoadMany, type RememberManyOptions, tracedRememberMany } from './operations/remember-many';
 import type { CacheOptions, CacheViewOptions, Loader, RememberOptions, WithLockOptions } from './options';
 import { rateLimitHost } from './rate-limit-host';
 import { type RememberResult, rememberWithStatus } from './remember-status';
@@ -255,6 +256,11 @@ export class Cache {
     return tracedKey(this.#engine, this.#view, 'remember', key, rememberHit, (trace) =>
       rememberWithStatus(this.#engine, this.#view, key, ttl, loader, options, trace),
     );
+  }
+
+  /** `remember` for many keys: one read of them all, then `loadMany` called once with the distinct missing keys (see `LoadMany`). */
+  rememberMany<T>(keys: Iterable<string>, ttl: Ttl | undefined, loadMany: LoadMany<T>, options?: RememberManyOptions) {
+    return tracedRememberMany<T>(this.#engine, this.#view, keys, ttl, loadMany, options);
   }
 
   /** `remember` with no expiry. */

@@ -14,9 +14,10 @@ export interface RememberResult<T> {
   status: 'hit' | 'miss' | 'graced';
   /**
    * Age of the value in ms: 0 for a miss; for a hit or a graced value, from when its entry was
-   * written (the entry's metadata; for a graced entry without it, from its logical expiry and this
-   * call's TTL); `undefined` only for entries that carry no metadata (numbers, raw bytes, values of
-   * an in-process or custom-codec store, entries written by an earlier version).
+   * written (the entry's metadata, else the store's `writtenAt`: the memory store's raw values;
+   * for a graced entry without either, from its logical expiry and this call's TTL); `undefined`
+   * only for entries without either (counters, raw bytes, a custom codec's or a custom raw store's
+   * values, entries written by an earlier version).
    */
   ageMs: number | undefined;
   /** Where a hit or a graced value came from: `l2` the store, `l1` this process's memory (the last graced copy, while the store is down). */

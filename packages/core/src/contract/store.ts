@@ -61,6 +61,12 @@ export interface SyncStoreMethods {
   getSync?(key: string): Payload | undefined;
   /** Synchronous `set`. */
   setSync?(key: string, payload: Payload, ttlMs: TtlMs): void;
+  /**
+   * When the live entry of `key` was written (epoch ms), `undefined` when absent or expired: for
+   * stores whose entries carry no metadata header (`rawValues`), so `rememberWithStatus` can
+   * report a hit's `ageMs`. Read only after a hit, never on the `get` path.
+   */
+  writtenAt?(key: string): number | undefined;
 }
 
 /** A cache backend. An optional method is implemented or absent (never a stub that refuses): the

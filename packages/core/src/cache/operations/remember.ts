@@ -1,4 +1,4 @@
-import { describe, InvalidArgumentError, isLarderError, UnsupportedOperationError } from '../../contract/errors';
+import { describe, InvalidArgumentError, isLarderError } from '../../contract/errors';
 import type { Payload, TtlMs } from '../../contract/store';
 import { normalizeTags, unionTags } from '../../tags/tag-policy';
 import type { PreparedTags } from '../../tags/tag-state';
@@ -167,13 +167,13 @@ export async function rememberFromStore<T>(
   if (value !== undefined) {
     if (!isGraced(value)) {
       engine.counted(view, key, true, 'l2');
-      if (seen !== undefined) record(seen, 'hit', 'l2', undefined, written(reads, fetched.payload));
+      if (seen !== undefined) record(seen, 'hit', 'l2', undefined, written(binding, full, fetched.payload));
       return value as T;
     }
     if (graceMs > 0 && !isSoftStale(value)) engine.keepGraced(full, value, graceMs);
     if (isFresh(value)) {
       engine.counted(view, key, true);
-      if (seen !== undefined) record(seen, 'hit', 'l2', value, written(reads, fetched.payload));
+      if (seen !== undefined) record(seen, 'hit', 'l2', value, written(binding, full, fetched.payload));
       return value.v as T;
     }
     // A soft-invalidated entry is served only by a `remember` with grace.
@@ -186,7 +186,7 @@ export async function rememberFromStore<T>(
   if (stale !== undefined) {
     // Within grace: answer now with the stale value, refresh once in the background.
     engine.counted(view, key, true);
-    if (seen !== undefined) record(seen, 'graced', 'l2', stale, written(reads, fetched.payload));
+    if (seen !== undefined) record(seen, 'graced', 'l2', stale, written(binding, full, fetched.payload));
     if (!engine.inFlight(full)) {
       miss.stale = stale;
       miss.clock = undefined; // answered already: the background refresh is nobody's wait
@@ -229,8 +229,9 @@ function record(
   seen.writtenAt = writtenAt;
 }
 
-const written = (reads: Binding['reads'], payload: Payload | undefined) =>
-  payload === undefined ? undefined : reads.writtenAt(payload);
+/** When a hit's entry was written: its metadata, else (raw values carry none) the store's `writtenAt`. */
+const written = (binding: Binding, full: string, payload: Payload | undefined) =>
+  payload === undefined ? undefined : (binding.reads.writtenAt(payload) ?? binding.writtenAt?.(full));
 
 /** Decodes for `remember`: a payload that no longer decodes is reported and counts as a miss (the loader's value overwrites it). */
 function decodeOrMiss(engine: Engine, view: View, payload: Payload, key: string): unknown {
