@@ -242,7 +242,9 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
     const before = new Set(res.getHeaderNames());
     const restore = stale?.validate ? askConditionally(req.headers, stale.entry) : undefined;
     captureResponse(res, o.maxBodyBytes, {
-      intercept: (status) => stale !== undefined && status === 304 && stale.validate,
+      intercept: (status) =>
+        stale !== undefined &&
+        ((status === 304 && stale.validate) || (status >= 500 && Date.now() <= stale.errorUntil)),
       onIntercepted(status, headers) {
         restore?.();
         const now = Date.now();
