@@ -25,6 +25,7 @@ export type Detail =
   | 'vary-star'
   | 'vary-limit'
   | 'stale'
+  | 'stale-while-revalidate'
   | 'too-large'
   | 'encoding'
   | 'unavailable'

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Cache } from '@larder/core';
 import { ConfigError } from '@larder/core';
+import { backgroundRequest, isBackground } from './response-cache-background';
 import { captureResponse } from './response-cache-capture';
 import type { StoredResponse } from './response-cache-entry';
 import {
@@ -13,6 +14,7 @@ import {
   originOf,
   requestFor,
   sameVariant,
+  variantKey,
   varyValues,
 } from './response-cache-key';
 import { type KeyRequest, type ResponseCacheOptions, resolveResponseCacheOptions } from './response-cache-options';
@@ -24,12 +26,14 @@ import {
   serveDecision,
   storeDecision,
 } from './response-cache-policy';
+import { cacheTagHeader } from './response-cache-purge';
 import { replay } from './response-cache-replay';
 import { askConditionally, keepUntil, refreshed, type Stale, staleOf } from './response-cache-stale';
 import { cacheStatus, type Detail, type Forward } from './response-cache-status';
 import { type Lookup, ResponseStore } from './response-cache-store';
 import { Invalidations } from './response-cache-unsafe';
 
+export { cacheTagHeader, invalidate } from './response-cache-purge';
 export { cacheStatus } from './response-cache-status';
 
 /** A connect/Express middleware. */
@@ -86,6 +90,8 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
   const store = new ResponseStore(o.cache.namespace(o.prefix), o.ttlMs, o.budgetMs);
   const keyOf = o.key ?? defaultResource;
   const flights = new Map<string, Flight>();
+  /** Entries (variant + credentials) being revalidated in the background (RFC 5861 §3): one run each. */
+  const refreshing = new Set<string>();
   const pending = new Set<Promise<unknown>>();
   const counters = { hits: 0, misses: 0, stored: 0, collapsed: 0, unavailable: 0, waiting: 0 };
   const track = (work: Promise<unknown>) => {
@@ -174,6 +180,19 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
       notServed = decision.detail;
       if (!head && req.headers.range === undefined)
         stale = staleOf(entry, { method: 'GET', headers: req.headers }, now);
+      // RFC 5861 §3: within `stale-while-revalidate` the stale entry answers at once.
+      const refresh = stale && now <= stale.revalidateUntil && !isBackground(req) ? backgroundRequest(req) : undefined;
+      if (refresh) {
+        counters.hits++;
+        const variant = found.head ? variantKey(target.base, found.head.v, req.headers) : target.base;
+        const key = `${variant} ${digest(req.headers.authorization)}`;
+        if (!refreshing.has(key)) {
+          refreshing.add(key);
+          track(refresh().finally(() => refreshing.delete(key)));
+        }
+        const status = cacheStatus({ hit: true, fwd: 'stale', detail: 'stale-while-revalidate' });
+        return replay(req, res, entry, { status, head: false, now });
+      }
     }
     counters.misses++;
     // A HEAD has no body to keep and a Range request only part of one: neither fills nor waits.
@@ -366,27 +385,4 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
   };
   middleware.stats = () => ({ ...counters });
   return middleware;
-}
-
-/** The tags of a `Cache-Tag` response header (comma-separated, as CDNs read it; repeated headers joined). */
-export function cacheTagHeader(header: unknown): string[] {
-  if (header === undefined || header === null) return [];
-  const text = Array.isArray(header) ? header.join(',') : String(header);
-  return text
-    .split(',')
-    .map((tag) => tag.trim())
-    .filter((tag) => tag !== '');
-}
-
-// Generations written by the standalone `invalidate` outlive any entry of a reasonable `ttl`.
-const STANDALONE_GENERATION_TTL_MS = 24 * 3_600_000;
-
-/**
- * Retires every cached response of `url` kept by a `responseCache` on `cache` with the same
- * `prefix` and the default key (path + query): all variants, on every host when `url` is
- * relative. Resolves true if the URL had entries.
- */
-export async function invalidate(cache: Cache, url: string, options: { prefix?: string } = {}): Promise<boolean> {
-  const store = new ResponseStore(cache.namespace(options.prefix ?? 'rc'), STANDALONE_GENERATION_TTL_MS, 0, false);
-  return store.invalidate(generationKey(defaultResource(requestFor(url))));
 }
