@@ -27,6 +27,8 @@ describe.each(env.backends)('responseCache revalidation ($name)', (backend) => {
       const at = Date.now();
       const etag = first.headers.etag;
       expect(etag).toBeDefined();
+      // The fill lands before untilHit asks (its first request must not run the handler again).
+      await rc.settled();
       await untilHit(served, '/doc');
       await stale(at);
       // Five concurrent requests for the stale entry: one conditional handler run.
@@ -63,6 +65,8 @@ describe.each(env.backends)('responseCache revalidation ($name)', (backend) => {
     try {
       const first = await served.get('/item');
       const at = Date.now();
+      // The fill lands before untilHit asks (its first request must not run the handler again).
+      await rc.settled();
       await untilHit(served, '/item');
       version = 2;
       await stale(at);
@@ -103,6 +107,8 @@ describe.each(env.backends)('responseCache revalidation ($name)', (backend) => {
     try {
       await served.get('/report');
       const at = Date.now();
+      // The fill lands before untilHit asks (its first request must not run the handler again).
+      await rc.settled();
       await untilHit(served, '/report');
       await stale(at);
       const revalidated = await served.get('/report');
@@ -137,6 +143,8 @@ describe.each(env.backends)('responseCache revalidation ($name)', (backend) => {
       const first = await served.get('/page');
       const etag = String(first.headers.etag);
       let at = Date.now();
+      // The fill lands before untilHit asks (its first request must not run the handler again).
+      await rc.settled();
       await untilHit(served, '/page');
       await stale(at);
       const matching = await served.get('/page', { 'if-none-match': etag });

@@ -27,6 +27,8 @@ describe.each(env.backends)('responseCache stale-if-error ($name)', (backend) =>
     try {
       await served.get('/news');
       const at = Date.now();
+      // The fill lands before untilHit asks (its first request must not run the handler again).
+      await rc.settled();
       await untilHit(served, '/news');
       await past(at, 1100);
       for (const [set, status] of [
@@ -70,6 +72,8 @@ describe.each(env.backends)('responseCache stale-if-error ($name)', (backend) =>
     try {
       const first = await served.get('/feed');
       const at = Date.now();
+      // The fill lands before untilHit asks (its first request must not run the handler again).
+      await rc.settled();
       await untilHit(served, '/feed');
       failing = true;
       await past(at, 1200);
@@ -99,6 +103,8 @@ describe.each(env.backends)('responseCache stale-if-error ($name)', (backend) =>
     try {
       await served.get('/prices');
       const at = Date.now();
+      // The fill lands before untilHit asks (its first request must not run the handler again).
+      await rc.settled();
       await untilHit(served, '/prices');
       failing = true;
       await past(at, 1100);
@@ -125,6 +131,8 @@ describe.each(env.backends)('responseCache stale-if-error ($name)', (backend) =>
     try {
       await served.get('/strict');
       const at = Date.now();
+      // The fill lands before untilHit asks (its first request must not run the handler again).
+      await rc.settled();
       await untilHit(served, '/strict');
       failing = true;
       await past(at, 1100);

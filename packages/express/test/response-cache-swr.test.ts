@@ -29,6 +29,8 @@ describe.each(env.backends)('responseCache stale-while-revalidate ($name)', (bac
     try {
       await served.get('/board');
       const at = Date.now();
+      // The fill lands before untilHit asks (its first request must not run the handler again).
+      await rc.settled();
       await untilHit(served, '/board');
       version = 2;
       await past(at, 1100);
@@ -66,6 +68,8 @@ describe.each(env.backends)('responseCache stale-while-revalidate ($name)', (bac
     try {
       await served.get('/slow');
       const at = Date.now();
+      // The fill lands before untilHit asks (its first request must not run the handler again).
+      await rc.settled();
       await untilHit(served, '/slow');
       await past(at, 1100);
       for (let i = 0; i < 3; i++) {
@@ -101,6 +105,8 @@ describe.each(env.backends)('responseCache stale-while-revalidate ($name)', (bac
     try {
       await served.get('/item');
       const at = Date.now();
+      // The fill lands before untilHit asks (its first request must not run the handler again).
+      await rc.settled();
       await untilHit(served, '/item');
       await past(at, 1100);
       expect((await served.get('/item')).text).toBe('item v1');
@@ -129,6 +135,8 @@ describe.each(env.backends)('responseCache stale-while-revalidate ($name)', (bac
     try {
       await served.get('/plain');
       const at = Date.now();
+      // The fill lands before untilHit asks (its first request must not run the handler again).
+      await rc.settled();
       await untilHit(served, '/plain');
       await past(at, 1100);
       const reply = await served.get('/plain');
