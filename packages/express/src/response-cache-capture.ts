@@ -22,6 +22,16 @@ export interface CaptureHooks {
   onHead(status: number, headers: OutgoingHttpHeaders, complete: boolean): void;
   /** Once: the response if it finished whole within `maxBodyBytes`, else `undefined` (destroyed, too large, short). */
   onDone(captured: Captured | undefined): void;
+  /**
+   * Whether a response heading out with this status is kept from the client (a revalidation's 304,
+   * an error answered by a stale entry). Pure: it may be asked twice for one response.
+   */
+  intercept?(status: number): boolean;
+  /**
+   * Once, when an intercepted response ends: its status and headers. Nothing of it went out; from
+   * here on every call of `res` passes straight through (this hook answers the client).
+   */
+  onIntercepted?(status: number, headers: OutgoingHttpHeaders): void;
 }
 
 type WriteHead = (statusCode: number, ...rest: unknown[]) => ServerResponse;
@@ -37,6 +47,9 @@ export function captureResponse(res: ServerResponse, maxBodyBytes: number, hooks
   let ending = false;
   let head: { status: number; headers: OutgoingHttpHeaders } | undefined;
   let settled = false;
+  // A response kept from the client (`intercept`), then `through`: every call passes unrecorded.
+  let intercepted: { status: number; headers: OutgoingHttpHeaders } | undefined;
+  let through = false;
   const writeHead = res.writeHead as unknown as WriteHead;
   const write = res.write;
   const end = res.end;
@@ -60,23 +73,51 @@ export function captureResponse(res: ServerResponse, maxBodyBytes: number, hooks
     hooks.onDone(captured);
   };
 
+  // Node's `write`/`end` would send the headers themselves: an intercepted status is caught first.
+  const interceptImplicit = () => {
+    if (through || intercepted || head !== undefined || res.headersSent || !hooks.intercept?.(res.statusCode)) {
+      return;
+    }
+    intercepted = { status: res.statusCode, headers: { ...res.getHeaders() } };
+  };
+  const finishIntercepted = () => {
+    const { status, headers } = intercepted as { status: number; headers: OutgoingHttpHeaders };
+    through = true;
+    hooks.onIntercepted?.(status, headers);
+  };
+
   res.writeHead = function (this: ServerResponse, statusCode: number, ...rest: unknown[]) {
+    if (through) return writeHead.call(this, statusCode, ...rest);
+    if (intercepted) return this;
     if (head === undefined) {
       const headers: OutgoingHttpHeaders = { ...res.getHeaders() };
       mergeGiven(
         headers,
         rest.find((arg) => typeof arg === 'object' && arg !== null),
       );
+      if (hooks.intercept?.(statusCode)) {
+        intercepted = { status: statusCode, headers };
+        return this;
+      }
       head = { status: statusCode, headers };
       hooks.onHead(statusCode, headers, ending && !tooLarge);
     }
     return writeHead.call(this, statusCode, ...rest);
   } as unknown as ServerResponse['writeHead'];
   res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+    if (through) return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+    interceptImplicit();
+    if (intercepted) return true;
     collect(chunk, rest[0]);
     return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
   } as ServerResponse['write'];
   res.end = function (this: ServerResponse, ...args: unknown[]) {
+    if (through) return (end as (...args: unknown[]) => ServerResponse).apply(this, args);
+    interceptImplicit();
+    if (intercepted) {
+      finishIntercepted();
+      return this;
+    }
     collect(args[0], args[1]);
     ending = true;
     return (end as (...args: unknown[]) => ServerResponse).apply(this, args);

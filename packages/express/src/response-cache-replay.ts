@@ -11,6 +11,8 @@ export interface ReplayOptions {
   /** The one byte range to send (206). */
   range?: ByteRange;
   now: number;
+  /** `X-Cache` value. @default 'HIT' (the handler ran: `MISS`) */
+  xCache?: string;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface ReplayOptions {
 export function replay(req: IncomingMessage, res: ServerResponse, entry: StoredResponse, options: ReplayOptions): void {
   const headers = entry.headers;
   for (const name in headers) res.setHeader(name, headers[name] as string | string[]);
-  res.setHeader('X-Cache', 'HIT');
+  res.setHeader('X-Cache', options.xCache ?? 'HIT');
   res.setHeader('Cache-Status', options.status);
   // The stored Date is the origin's (RFC 9110 §6.6.1); entries written before it was kept get their storage time.
   if (headers.date === undefined) res.setHeader('Date', new Date(entry.storedAt).toUTCString());

@@ -25,6 +25,7 @@ export type Detail =
   | 'vary-star'
   | 'vary-limit'
   | 'stale'
+  | 'stale-while-revalidate'
   | 'too-large'
   | 'encoding'
   | 'unavailable'
@@ -35,6 +36,8 @@ export type Detail =
 export interface CacheStatusParams {
   hit?: boolean;
   fwd?: Forward | string;
+  /** The status the handler answered a forwarded request with, when the cache answered from its entry instead (a revalidation's 304, an error). */
+  fwdStatus?: number;
   /** Seconds of freshness left (hits). */
   ttl?: number;
   /** The response is being written to the cache. */
@@ -53,6 +56,7 @@ export function cacheStatus(params: CacheStatusParams): string {
   let value = 'larder';
   if (params.hit) value += '; hit';
   if (params.fwd !== undefined) value += `; fwd=${params.fwd}`;
+  if (params.fwdStatus !== undefined) value += `; fwd-status=${params.fwdStatus}`;
   if (params.ttl !== undefined) value += `; ttl=${Math.max(0, Math.floor(params.ttl))}`;
   if (params.stored) value += '; stored';
   if (params.collapsed) value += '; collapsed';

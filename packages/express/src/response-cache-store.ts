@@ -104,6 +104,8 @@ export class ResponseStore {
     entry: Omit<StoredResponse, 'gen'>;
     /** A view whose writes carry the response's tags (`cache.tags(...)`), else the cache. */
     tagged?: Cache;
+    /** Epoch ms until which the store keeps it (past its freshness, to revalidate it). @default its `expiresAt` */
+    keepUntil?: number;
   }): Promise<boolean> {
     if (!this.available()) return false;
     const { base, generation, seen, vary, headers } = params;
@@ -115,7 +117,7 @@ export class ResponseStore {
         if (!(await this.#compareAndSet(generation, undefined, fresh))) return false;
         gen = fresh;
       }
-      const lifetime = Math.max(1, Math.ceil(params.entry.expiresAt - Date.now()));
+      const lifetime = Math.max(1, Math.ceil((params.keepUntil ?? params.entry.expiresAt) - Date.now()));
       const encoded = encodeEntry({ ...params.entry, gen });
       // A tagged entry must be JSON text (core's tag section lives in its header): bytes go as base64.
       const bytes =

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Cache } from '@larder/core';
 import { ConfigError } from '@larder/core';
+import { backgroundRequest, isBackground } from './response-cache-background';
 import { captureResponse } from './response-cache-capture';
 import type { StoredResponse } from './response-cache-entry';
 import {
@@ -13,15 +14,26 @@ import {
   originOf,
   requestFor,
   sameVariant,
+  variantKey,
   varyValues,
 } from './response-cache-key';
 import { type KeyRequest, type ResponseCacheOptions, resolveResponseCacheOptions } from './response-cache-options';
-import { planRequest, replayable, type Storable, serveDecision, storeDecision } from './response-cache-policy';
+import {
+  planRequest,
+  replayable,
+  type Storable,
+  type StoreContext,
+  serveDecision,
+  storeDecision,
+} from './response-cache-policy';
+import { cacheTagHeader } from './response-cache-purge';
 import { replay } from './response-cache-replay';
+import { askConditionally, keepUntil, refreshed, type Stale, staleOf } from './response-cache-stale';
 import { cacheStatus, type Detail, type Forward } from './response-cache-status';
 import { type Lookup, ResponseStore } from './response-cache-store';
 import { Invalidations } from './response-cache-unsafe';
 
+export { cacheTagHeader, invalidate } from './response-cache-purge';
 export { cacheStatus } from './response-cache-status';
 
 /** A connect/Express middleware. */
@@ -78,6 +90,8 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
   const store = new ResponseStore(o.cache.namespace(o.prefix), o.ttlMs, o.budgetMs);
   const keyOf = o.key ?? defaultResource;
   const flights = new Map<string, Flight>();
+  /** Entries (variant + credentials) being revalidated in the background (RFC 5861 §3): one run each. */
+  const refreshing = new Set<string>();
   const pending = new Set<Promise<unknown>>();
   const counters = { hits: 0, misses: 0, stored: 0, collapsed: 0, unavailable: 0, waiting: 0 };
   const track = (work: Promise<unknown>) => {
@@ -153,6 +167,7 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
     const now = Date.now();
     let fwd: Forward = found.fwd;
     let notServed: Detail | undefined;
+    let stale: Stale | undefined;
     if (found.kind === 'found' && found.entry) {
       const entry = found.entry;
       const decision = serveDecision(entry, { method: head ? 'HEAD' : 'GET', headers: req.headers }, now, found.fwd);
@@ -163,6 +178,21 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
       }
       fwd = decision.fwd;
       notServed = decision.detail;
+      if (!head && req.headers.range === undefined)
+        stale = staleOf(entry, { method: 'GET', headers: req.headers }, now);
+      // RFC 5861 §3: within `stale-while-revalidate` the stale entry answers at once.
+      const refresh = stale && now <= stale.revalidateUntil && !isBackground(req) ? backgroundRequest(req) : undefined;
+      if (refresh) {
+        counters.hits++;
+        const variant = found.head ? variantKey(target.base, found.head.v, req.headers) : target.base;
+        const key = `${variant} ${digest(req.headers.authorization)}`;
+        if (!refreshing.has(key)) {
+          refreshing.add(key);
+          track(refresh().finally(() => refreshing.delete(key)));
+        }
+        const status = cacheStatus({ hit: true, fwd: 'stale', detail: 'stale-while-revalidate' });
+        return replay(req, res, entry, { status, head: false, now });
+      }
     }
     counters.misses++;
     // A HEAD has no body to keep and a Range request only part of one: neither fills nor waits.
@@ -171,7 +201,7 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
     // Only requests with the same key and the same credentials may share one handler run.
     const flightKey = `${target.base} ${digest(req.headers.authorization)}`;
     const flight = flights.get(flightKey);
-    if (!flight) return lead(req, res, next, target, found, fwd, notServed, flightKey);
+    if (!flight) return lead(req, res, next, target, found, fwd, notServed, flightKey, stale);
     counters.waiting++;
     flight.done
       .then((result) => {
@@ -185,12 +215,27 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
           }
         }
         // Another variant, or nothing shareable: this request runs its own handler.
-        lead(req, res, next, target, found, fwd, notServed, undefined);
+        lead(req, res, next, target, found, fwd, notServed, undefined, stale);
       })
       .catch((error: unknown) => failed(res, next, error));
   }
 
-  /** Runs the handler, records its response and stores it if the rules allow. */
+  function storeContext(now: number, target: Target): StoreContext {
+    return {
+      statuses: o.statuses,
+      ttlMs: o.ttlMs,
+      now,
+      keyed: o.vary,
+      origin: target.origin,
+      maxBodyBytes: o.maxBodyBytes,
+    };
+  }
+
+  /**
+   * Runs the handler, records its response and stores it if the rules allow. With a stale entry:
+   * asks conditionally when it has a validator, and answers with the entry a 304 (refreshed,
+   * RFC 9111 §4.3.4) or an error within its `stale-if-error` window (RFC 5861 §4).
+   */
   function lead(
     req: IncomingMessage,
     res: ServerResponse,
@@ -200,6 +245,7 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
     fwd: Forward,
     notServed: Detail | undefined,
     flightKey: string | undefined,
+    stale?: Stale,
   ): void {
     let settle!: (value: Awaited<Flight['done']>) => void;
     const flight: Flight = {
@@ -212,19 +258,50 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
     if (flightKey !== undefined) flights.set(flightKey, flight);
     res.setHeader('X-Cache', 'MISS');
     let decision: Storable | undefined;
+    const before = new Set(res.getHeaderNames());
+    const restore = stale?.validate ? askConditionally(req.headers, stale.entry) : undefined;
     captureResponse(res, o.maxBodyBytes, {
+      intercept: (status) =>
+        stale !== undefined &&
+        ((status === 304 && stale.validate) || (status >= 500 && Date.now() <= stale.errorUntil)),
+      onIntercepted(status, headers) {
+        restore?.();
+        const now = Date.now();
+        let entry = (stale as Stale).entry;
+        let stored = false;
+        if (status === 304) {
+          const fresh = refreshed(entry, headers, { method: 'GET', headers: req.headers }, storeContext(now, target));
+          const tagged = fresh && taggedView(req, res, fresh.entry.headers['cache-tag']);
+          if (fresh && tagged !== null && store.available() && !flight.invalidated && found.kind !== 'unavailable') {
+            entry = { ...fresh.entry, gen: entry.gen };
+            settle({ entry, vary: fresh.vary, values: varyValues(fresh.vary, req.headers) });
+            // The entry format keeps the body with the headers: the refresh rewrites the whole entry.
+            const fill = store.fill({
+              base: target.base,
+              generation: target.generation,
+              seen: found,
+              vary: fresh.vary,
+              headers: req.headers,
+              entry: fresh.entry,
+              tagged,
+              keepUntil: keepUntil(fresh.entry, o.ttlMs),
+            });
+            track(fill.then((done) => void (done && counters.stored++)));
+            stored = true;
+          }
+        } else {
+          // The error response's own headers (an error page's CSP, its type) are not the entry's.
+          for (const name of res.getHeaderNames()) if (!before.has(name)) res.removeHeader(name);
+        }
+        const value = cacheStatus({ fwd: 'stale', fwdStatus: status, stored });
+        replay(req, res, entry, { status: value, head: false, now, xCache: 'MISS' });
+      },
       onHead(status, headers, complete) {
+        restore?.();
         const rule = storeDecision(
           { method: 'GET', headers: req.headers },
           { status, headers },
-          {
-            statuses: o.statuses,
-            ttlMs: o.ttlMs,
-            now: Date.now(),
-            keyed: o.vary,
-            origin: target.origin,
-            maxBodyBytes: o.maxBodyBytes,
-          },
+          storeContext(Date.now(), target),
         );
         let value: string;
         if (!rule.store) value = cacheStatus({ fwd, detail: rule.detail });
@@ -269,6 +346,7 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
           headers: req.headers,
           entry,
           tagged,
+          keepUntil: keepUntil(entry, o.ttlMs),
         });
         track(fill.then((stored) => void (stored && counters.stored++)));
       },
@@ -307,27 +385,4 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
   };
   middleware.stats = () => ({ ...counters });
   return middleware;
-}
-
-/** The tags of a `Cache-Tag` response header (comma-separated, as CDNs read it; repeated headers joined). */
-export function cacheTagHeader(header: unknown): string[] {
-  if (header === undefined || header === null) return [];
-  const text = Array.isArray(header) ? header.join(',') : String(header);
-  return text
-    .split(',')
-    .map((tag) => tag.trim())
-    .filter((tag) => tag !== '');
-}
-
-// Generations written by the standalone `invalidate` outlive any entry of a reasonable `ttl`.
-const STANDALONE_GENERATION_TTL_MS = 24 * 3_600_000;
-
-/**
- * Retires every cached response of `url` kept by a `responseCache` on `cache` with the same
- * `prefix` and the default key (path + query): all variants, on every host when `url` is
- * relative. Resolves true if the URL had entries.
- */
-export async function invalidate(cache: Cache, url: string, options: { prefix?: string } = {}): Promise<boolean> {
-  const store = new ResponseStore(cache.namespace(options.prefix ?? 'rc'), STANDALONE_GENERATION_TTL_MS, 0, false);
-  return store.invalidate(generationKey(defaultResource(requestFor(url))));
 }
