@@ -27,9 +27,9 @@ interface WireMessage {
  * front of any store (memcached, DynamoDB, or Redis when asked). One RESP3 connection both
  * subscribes and publishes (RESP3 allows commands on a subscribed connection), so when it is
  * down this instance neither hears nor tells, and its L1 is flushed and bypassed until it is
- * back. Messages carry an origin id; an instance ignores its own. The keys published in one turn
- * (its synchronous code and every microtask after it: a batch of writes acknowledged together) go
- * out as one message, in order; a cleared prefix goes out at once, after them. The L1 fleet keeps
+ * back. Messages carry an origin id; an instance ignores its own. Keys go out at once when no
+ * message of keys is in flight, else together in one message, in order, when it is answered (64
+ * writes acknowledged together: two messages); a cleared prefix goes out at once, after them. The L1 fleet keeps
  * its leases, registry and acknowledgements on this Redis too (`bus-fleet.ts`). Limit: a publish
  * that fails after this instance's write leaves the other instances' copies until their `l1.ttl`.
  */
@@ -48,16 +48,26 @@ export function larderBus(options: InvalidationOptions): InvalidationSource {
   };
   // The fleet's state on this Redis, through this connection while it is ready.
   const fleet = busFleet(() => (client?.status === 'ready' ? client : undefined));
-  /** Keys published since the last flush: sent together once the current turn's microtasks ran. */
+  /** Keys published while a message of keys was in flight: sent together when it is answered. */
   let pending: string[] = [];
+  let inFlight = false;
   const send = (wire: WireMessage) => {
     const redis = client;
     if (redis === undefined || !up) return;
-    redis.publish(channel, JSON.stringify(wire)).catch(() => {
-      // The bus is unreachable: stop trusting what we hold; reconnecting turns it up again.
-      state(false);
-      redis.disconnect(true);
-    });
+    if (wire.k !== undefined) inFlight = true;
+    redis.publish(channel, JSON.stringify(wire)).then(
+      () => {
+        if (wire.k === undefined) return;
+        inFlight = false;
+        flush();
+      },
+      () => {
+        inFlight = false;
+        // The bus is unreachable: stop trusting what we hold; reconnecting turns it up again.
+        state(false);
+        redis.disconnect(true);
+      },
+    );
   };
   const flush = () => {
     if (pending.length === 0) return;
@@ -104,10 +114,11 @@ export function larderBus(options: InvalidationOptions): InvalidationSource {
     publish(message: InvalidationMessage) {
       if (client === undefined || !up) return;
       if ('keys' in message) {
-        // A turn's keys go out as one message, in the order given (a fence after the keys before it),
-        // once its microtasks ran: the writes a reply batch acknowledged publish through async layers.
-        if (pending.length === 0) setImmediate(flush);
+        // Sent at once when no message of keys is in flight (a write's invalidation leaves before its
+        // caller goes on); else queued, in order (a fence after the keys before it), and the keys
+        // queued meanwhile go out as one message when the one in flight is answered.
         for (const key of message.keys) pending.push(key);
+        if (!inFlight) flush();
         return;
       }
       flush();
