@@ -36,8 +36,9 @@ describe.each(env.backends)('responseCache stale-while-revalidate ($name)', (bac
       await past(at, 1100);
       const started = Date.now();
       const replies = await Promise.all(Array.from({ length: 10 }, () => served.get('/board')));
-      // Ten fresh connections at once, none waiting on the 300 ms handler.
-      expect(Date.now() - started).toBeLessThan(150);
+      // Ten fresh connections at once, none waiting on the 300 ms handler: all ten answered before it
+      // could have finished (a loaded CI runner took 192 ms to open and answer ten connections).
+      expect(Date.now() - started).toBeLessThan(300);
       for (const reply of replies) {
         expect(reply.status).toBe(200);
         expect(reply.text).toBe('board v1');
