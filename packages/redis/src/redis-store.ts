@@ -11,7 +11,6 @@ import type {
 import type { Cluster, Redis } from 'ioredis';
 import { larderBus } from './bus/bus-source';
 import { ClientCommands } from './client-commands';
-import { groupBySlot } from './cluster-slots';
 import { compareAndSet } from './compare-and-set';
 import { type Connection, closeConnection, connect } from './connect';
 import { clientAddress, describeRedis, type RedisDescription } from './describe';
@@ -36,7 +35,7 @@ import { redisCapabilities } from './store-capabilities';
 import { tagOperations } from './tag-commands';
 import { CommandTracking } from './tracking/command-tracking';
 import { trackingSource } from './tracking/tracking-source';
-import { setEntries, unlinkKeys, waitForReplicas } from './write-commands';
+import { setEntriesBySlot, unlinkKeys, waitForReplicas } from './write-commands';
 
 const DRIVER = 'redis';
 const settledVoid = (): void => undefined;
@@ -70,8 +69,9 @@ export class RedisStore implements CacheStore {
   /** One rate-limit decision: one uncorked script on the key, on the server's clock (see rate-limit.ts); never in an L1. */
   readonly rateLimit: CacheStore['rateLimit'] = (key, request) =>
     rateLimit(this.client, key, request, this.failRateLimit);
-  /** Tags in one script each (tag-commands.ts); no getWithTags in Cluster, where the counters live on other slots. */
+  /** Tags in one script each (tag-commands.ts); no getWithTags nor setTagged in Cluster, where the counters live on other slots. */
   readonly getWithTags?: CacheStore['getWithTags'];
+  readonly setTagged?: CacheStore['setTagged'];
   readonly tagVersions?: CacheStore['tagVersions'];
   readonly bumpTags?: CacheStore['bumpTags'];
 
@@ -93,7 +93,18 @@ export class RedisStore implements CacheStore {
     this.commands = new ClientCommands(this.client, this.options, this.cluster, (error) => this.fail('get', error));
     this.capabilities = redisCapabilities(this.options, this.mode, this.cluster);
     const { client: primary, router, commands } = this;
-    const host = { primary, router, commands, writing: this.writing.bind(this), fail: this.fail.bind(this) };
+    const [startWrite, durable] = [this.startWrite.bind(this), this.waitForReplicas.bind(this)];
+    const tracked = () => this.commandTracking !== undefined;
+    const host = {
+      primary,
+      router,
+      commands,
+      startWrite,
+      durable,
+      tracked,
+      writing: this.writing.bind(this),
+      fail: this.fail.bind(this),
+    };
     Object.assign(this, tagOperations(host, this.cluster));
   }
 
@@ -204,20 +215,7 @@ export class RedisStore implements CacheStore {
       'setMany',
       entries.map(([key]) => key),
       async () => {
-        if (this.cluster) {
-          const groups = groupBySlot(entries.map(([key]) => key));
-          await Promise.all(
-            [...groups.values()].map((indexes) =>
-              setEntries(
-                this.commands.cmd(this.client),
-                indexes.map((i) => entries[i]!),
-                ttlMs,
-              ),
-            ),
-          );
-        } else {
-          await setEntries(this.commands.cmd(this.client), entries, ttlMs);
-        }
+        await setEntriesBySlot(this.commands.cmd(this.client), entries, ttlMs, this.cluster);
         if (this.options.durableWrites) await this.waitForReplicas(entries[0]![0]);
       },
     );

@@ -1,10 +1,11 @@
-import { type TaggedRead, TickBatcher, type TtlMs } from '@larder/core/driver';
+import { type TaggedEntry, type TaggedRead, type TaggedWriteReply, TickBatcher, type TtlMs } from '@larder/core/driver';
 import type { Redis } from 'ioredis';
 import type { ClientCommands } from './client-commands';
 import type { RedisClient } from './options';
 import type { ReadRouter } from './read-router';
 import { exact } from './replies';
 import { type LuaScript, script } from './scripts';
+import { setTaggedEntry } from './tag-write';
 
 /**
  * GET of each key with the tag counters its entry names, in one script (one round trip): per
@@ -97,6 +98,12 @@ export interface TagHost {
   readonly commands: ClientCommands;
   /** The primary. */
   readonly primary: RedisClient;
+  /** Checks the primary is up and tells the read router `key` is written (read-your-writes). */
+  startWrite(op: string, key: string): void;
+  /** Whether CLIENT TRACKING is on for the command connection (an L1 of this process uses it). */
+  tracked(): boolean;
+  /** Waits for the replicas `durableWrites` asks for (nothing without it). */
+  durable(key: string): Promise<void>;
   /** Runs a write of `keys` the way the store runs its writes (failures, tracking of this process's L1s). */
   writing<T>(op: string, keys: string[], write: () => Promise<T>): Promise<T>;
   /** Turns a failure into the store's error. */
@@ -104,9 +111,9 @@ export interface TagHost {
 }
 
 /**
- * The store's tag operations: `getWithTags`, `tagVersions`, `bumpTags` on single, replicas and
- * Sentinel; in Cluster only the last two, one script per counter (each key on its own slot), and
- * no `getWithTags` (an entry's counters live on other slots than the entry).
+ * The store's tag operations: `getWithTags`, `setTagged`, `tagVersions`, `bumpTags` on single,
+ * replicas and Sentinel; in Cluster only the last two, one script per counter (each key on its own
+ * slot), and no `getWithTags` nor `setTagged` (an entry's counters live on other slots than the entry).
  */
 export function tagOperations(host: TagHost, cluster: boolean) {
   // One batcher per client and tag prefix (caches with other prefixes share the store).
@@ -172,6 +179,14 @@ export function tagOperations(host: TagHost, cluster: boolean) {
       } catch (error) {
         return host.fail('tagVersions', error);
       }
+    },
+    async setTagged(key: string, entry: TaggedEntry, ttlMs: TtlMs): Promise<TaggedWriteReply> {
+      host.startWrite('set', key);
+      return host.writing('set', [key], async () => {
+        const versions = await setTaggedEntry(host.commands.cmd(host.primary), key, entry, ttlMs, host.tracked());
+        await host.durable(key);
+        return versions;
+      });
     },
     bumpTags(keys: readonly string[], delta: number): Promise<void> {
       // Read-your-writes: this process reads every tagged entry from the primary for the window

@@ -32,6 +32,26 @@ export async function setEntries(
   for (const [error] of results) if (error) throw error;
 }
 
+/** `setEntries` of entries on any node: one call per slot in Cluster. */
+export async function setEntriesBySlot(
+  c: Redis,
+  entries: readonly (readonly [string, Payload])[],
+  ttlMs: TtlMs,
+  cluster: boolean,
+): Promise<void> {
+  if (!cluster) return setEntries(c, entries, ttlMs);
+  const groups = groupBySlot(entries.map(([key]) => key));
+  await Promise.all(
+    [...groups.values()].map((indexes) =>
+      setEntries(
+        c,
+        indexes.map((i) => entries[i]!),
+        ttlMs,
+      ),
+    ),
+  );
+}
+
 /** UNLINK (one per slot in Cluster); returns how many existed. */
 export async function unlinkKeys(c: Redis, keys: string[], cluster: boolean): Promise<number> {
   if (!cluster) return c.unlink(...keys);

@@ -1,4 +1,5 @@
 import type { CacheStore, Payload, TtlMs } from '../contract/store';
+import { sectionBytesBound } from '../tags/tag-policy';
 import type { PreparedTags } from '../tags/tag-state';
 import { type Binding, limit } from './binding';
 import type { Engine } from './engine';
@@ -29,6 +30,8 @@ export interface WriteRequest<F> {
   readonly tags?: readonly string[] | undefined;
   /** ...or were read already (`remember` reads them before its loader runs). */
   readonly tagged?: PreparedTags | undefined;
+  /** `send` is a plain `set` of the entries: a lone tagged one may go with its tags' versions in one store call (`setTagged`). */
+  readonly plain?: boolean;
   /** The store call: true when the store took the entries (false: `add` found the key, a compare failed). */
   readonly send: (store: CacheStore, entries: readonly EntryWrite[]) => Promise<boolean>;
   /** The operation's failure policy for a failed store call (reading the tags' versions or the write): its answer is the write's. */
@@ -77,6 +80,11 @@ export async function write<F>(
   let tagged = request.tagged;
   if (tagged === undefined && request.tags !== undefined) {
     engine.values.checkTaggable();
+    const once =
+      request.plain && entries.length === 1
+        ? inOneCall(engine, binding, entries[0] as EntryWrite, request.tags)
+        : undefined;
+    if (once !== undefined) return writeTaggedInOne(engine, view, binding, request, once);
     const fulls = entries.map((entry) => entry.full);
     try {
       tagged = await tagVersions(binding, request.tags, storeTtlMs, fulls);
@@ -115,5 +123,48 @@ export async function write<F>(
       entries.map((entry) => entry.key),
     );
   }
+  return true;
+}
+
+/** A lone tagged `set` the store can send with its tags' versions (`setTagged`): the entry and its payload split for it. */
+interface InOne {
+  readonly entry: EntryWrite;
+  readonly tags: readonly string[];
+  readonly parts: { readonly head: string; readonly tail: string };
+}
+
+function inOneCall(engine: Engine, binding: Binding, entry: EntryWrite, tags: readonly string[]): InOne | undefined {
+  if (!binding.tags.writesInOne) return undefined;
+  const parts = engine.values.taggedParts(entry.payload, sectionBytesBound(tags));
+  return parts === undefined ? undefined : { entry, tags, parts };
+}
+
+/**
+ * `write` of one tagged entry in one store call: the L1's tag epoch read and the key registered
+ * with the L1 before it is sent (as `write` does before reading the versions), the versions read
+ * and the entry written by the store atomically, then the L1 keeps the entry as stored.
+ */
+async function writeTaggedInOne<F>(
+  engine: Engine,
+  view: View,
+  binding: Binding,
+  request: WriteRequest<F>,
+  { entry, tags, parts }: InOne,
+): Promise<boolean | F> {
+  const reads = binding.reads;
+  const epoch = reads.tagEpoch();
+  const token = reads.beginWrite(entry.full);
+  const sentAt = Date.now();
+  let prepared: PreparedTags;
+  try {
+    const call = binding.tags.setTagged(entry.full, parts, tags, request.storeTtlMs, epoch);
+    prepared = await limit(binding, call, request.operation);
+  } catch (error) {
+    reads.changedAll([entry.full]);
+    return request.failed(error);
+  }
+  const payload = engine.values.tagged(entry.key, entry.payload, prepared.section);
+  reads.wrote(token, entry.full, payload, entry.value, request.storeTtlMs, sentAt, prepared.write);
+  engine.wrote(view, entry.key);
   return true;
 }

@@ -124,6 +124,14 @@ export interface CacheStore {
    * per counter. A store without it: `add`, `get` and `touch` per counter (a `touch` may shorten).
    */
   tagVersions?(keys: readonly string[], starts: readonly number[], ttlMs: TtlMs): Promise<number[]>;
+  /**
+   * Tags, one round trip: `tagVersions` of `entry.counters` (created at `entry.starts[i]`, kept at
+   * least `entry.counterTtlMs`; an `extend[i]` of false skips the expiry check of a counter the
+   * caller knows outlives that), then, atomically with it, `key` set to `entry.head`, the tag
+   * section of `entry.tags` with those versions and `entry.tail`, kept `ttlMs`. Returns the versions
+   * and what it learnt of the counters' lives. A store without it: `tagVersions`, then `set`.
+   */
+  setTagged?(key: string, entry: TaggedEntry, ttlMs: TtlMs): Promise<TaggedWriteReply>;
   /** Tags: atomically adds `delta` to each counter that exists; a missing counter stays missing. */
   bumpTags?(keys: readonly string[], delta: number): Promise<void>;
   /** Lists the keys starting with `prefix` (a store that cannot has no `keys`). */
@@ -146,6 +154,30 @@ export interface CacheStore {
  * the entry recorded (the common read: nothing left to check).
  */
 export type TaggedRead = readonly [Payload | undefined, readonly (Payload | undefined)[] | true];
+
+/**
+ * A tagged entry for `setTagged`: the stored text is `head` (the metadata header), the tag section
+ * (`\u0002<tag>\u0003<version>\u0004<tag>...\u0002`, core README "Tags") and `tail` (the value).
+ */
+export interface TaggedEntry {
+  readonly head: string;
+  readonly tail: string;
+  /** The tags, in the section's order; counter `i` is the counter of `tags[i]`. */
+  readonly tags: readonly string[];
+  readonly counters: readonly string[];
+  readonly starts: readonly number[];
+  /** Per counter: whether to make its expiry at least `counterTtlMs` (false: the caller knows it does). */
+  readonly extend: readonly boolean[];
+  readonly counterTtlMs: TtlMs;
+}
+
+/** What `setTagged` answers. */
+export interface TaggedWriteReply {
+  /** Each counter's version, as the entry recorded it. */
+  readonly versions: readonly number[];
+  /** Per counter: the ms it had left when checked or made (`Infinity`: no expiry; `undefined`: not checked). */
+  readonly lifeMs: readonly (number | undefined)[];
+}
 
 /** What a driver factory receives besides its own config. */
 export interface DriverContext {

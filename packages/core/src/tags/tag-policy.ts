@@ -79,6 +79,13 @@ export function sectionOf(stamp: TagStamp): string {
   return text;
 }
 
+/** At most how many UTF-8 bytes the tag section of `tags` takes, marks included (a version has at most 16 digits). */
+export function sectionBytesBound(tags: readonly string[]): number {
+  let bytes = 2;
+  for (const tag of tags) bytes += tag.length * 3 + 2 + 16;
+  return bytes;
+}
+
 /** The stamp a tagged payload carries (and whether a read marked it soft-invalidated), `undefined` when untagged. */
 export function stampOf(payload: Payload): (TagStamp & { mark: TagMark | undefined }) | undefined {
   const section = tagSectionOf(payload);

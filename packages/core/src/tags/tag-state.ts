@@ -230,6 +230,44 @@ export class TagState {
     return { section: sectionOf({ tags, versions }), write: { keys, epoch } };
   }
 
+  /** Whether the store writes a tagged entry with its tags' versions in one call (`setTagged`). */
+  get writesInOne(): boolean {
+    return this.#store.setTagged !== undefined;
+  }
+
+  /**
+   * `prepare` and the write of `full` (`head`, the tag section, `tail`) in one store call
+   * (`setTagged`, see `writesInOne`): the versions are read and the entry written atomically, so an
+   * invalidation after the call wins over it. A counter this process knows outlives the entry is
+   * not checked for its expiry (the server then reads only the counters and writes the entry).
+   */
+  async setTagged(
+    full: string,
+    parts: { readonly head: string; readonly tail: string },
+    tags: readonly string[],
+    ttlMs: TtlMs,
+    epoch: number,
+  ): Promise<PreparedTags> {
+    const setTagged = this.#store.setTagged as NonNullable<CacheStore['setTagged']>;
+    const keys = this.keys(tags);
+    this.#inUse = true;
+    const life = ttlMs === undefined ? undefined : ttlMs * LIFE_FACTOR;
+    const now = Date.now();
+    const extend = keys.map((key) => {
+      const known = this.#expiries.get(key);
+      if (known === undefined) return true;
+      return life === undefined ? known !== Number.POSITIVE_INFINITY : known - now < life / 2;
+    });
+    const entry = { ...parts, tags, counters: keys, starts: keys.map(randomStart), extend, counterTtlMs: life };
+    const { versions, lifeMs } = await setTagged.call(this.#store, full, entry, ttlMs);
+    // Measured from before the call: the server set or read each life after `now`, so this errs short.
+    lifeMs.forEach((left, i) => {
+      if (left !== undefined) this.#expiresAt(keys[i] as string, now + left);
+    });
+    this.#hint(full, keys);
+    return { section: sectionOf({ tags, versions: versions as number[] }), write: { keys, epoch } };
+  }
+
   /** Invalidates `tags`: hard (their entries read as misses) or soft (stale: served only within `remember`'s grace). */
   async bump(tags: readonly string[], soft: boolean): Promise<void> {
     const keys = this.keys(tags);
@@ -284,9 +322,13 @@ export class TagState {
   }
 
   #remember(key: string, life: TtlMs): void {
+    this.#expiresAt(key, life === undefined ? Number.POSITIVE_INFINITY : Date.now() + life);
+  }
+
+  #expiresAt(key: string, at: number): void {
     const expiries = this.#expiries;
     expiries.delete(key);
-    expiries.set(key, life === undefined ? Number.POSITIVE_INFINITY : Date.now() + life);
+    expiries.set(key, at);
     if (expiries.size > MAX_MEMO) expiries.delete(expiries.keys().next().value as string);
   }
 }

@@ -106,6 +106,19 @@ export class EntryCodec {
     return raw ? envelope(out) : out;
   }
 
+  /**
+   * `payload` (from `encode`) split where `tagged` puts a tag section of at most `sectionBytes`,
+   * for a store that adds the section itself (`setTagged`); `undefined` when `tagged` must decide
+   * (a rawValues store, bytes, no header, or maybe too large with the section).
+   */
+  taggedParts(payload: Payload, sectionBytes: number): { head: string; tail: string } | undefined {
+    const limits = this.#limits();
+    if (limits?.raw || typeof payload !== 'string' || metaOf(payload) === undefined) return undefined;
+    if ((payload.length + sectionBytes) * 3 > (limits?.maxValueBytes ?? Number.POSITIVE_INFINITY)) return undefined;
+    const end = payload.indexOf('\u0001', 1);
+    return { head: payload.slice(0, end + 1), tail: payload.slice(end + 1) };
+  }
+
   /** The owner token of a lock as the store keeps it (encoded like a value, so every driver stores it). */
   encodeOwner(owner: string, key: string): Payload {
     return this.#limits()?.raw ? owner : this.#codec.encode(owner, key);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { isLarderError } from '@larder/core';
+import type { CacheStore, Payload } from '@larder/core/driver';
 import { delay, heldLoader, uniqueKey, waitFor } from '../helpers';
 import type { CacheUnderTest, SuiteContext } from '../options';
 import type { GroupDefinition } from '../registry';
@@ -23,6 +24,20 @@ async function tagged(ctx: SuiteContext, prefix = ctx.uniquePrefix()): Promise<T
     throw error;
   }
   return cache as Tagged;
+}
+
+/** The store's `setTagged` (a tagged write in one round trip), or the test is skipped. */
+async function withSetTagged(ctx: SuiteContext) {
+  const cache = await ctx.cache();
+  const store = await cache.getStore();
+  if (typeof store.setTagged !== 'function') ctx.skip(`${store.driver} has no setTagged (a tagged write in one call)`);
+  const setTagged = (store.setTagged as NonNullable<CacheStore['setTagged']>).bind(store);
+  return { store, prefix: ctx.uniquePrefix(), setTagged };
+}
+
+function text(payload: Payload | undefined): string | undefined {
+  if (payload === undefined || typeof payload === 'string') return payload;
+  return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
 }
 
 /** Core README "Tags": version counters per tag in the store, checked on every read, failing closed. */
@@ -191,6 +206,53 @@ export const tags: GroupDefinition = {
       assert.equal(await reads(plain), 1);
       assert.equal(await reads(k), 1);
     });
+
+    t.test(
+      "setTagged: the entry carries its counters' versions, missing counters are made (stores with setTagged)",
+      async (ctx) => {
+        const { store, prefix, setTagged } = await withSetTagged(ctx);
+        const key = `${prefix}${uniqueKey('st')}`;
+        const counters = [counterKey(prefix, 'a'), counterKey(prefix, 'b')];
+        await store.set(counters[0] as string, '3145728', 600_000);
+        const head = '\u0001k,\u0001';
+        const entry = {
+          head,
+          tail: '{"v":1}',
+          tags: ['a', 'b'],
+          counters,
+          starts: [1048576, 2097152],
+          extend: [true, true],
+        };
+        const reply = await setTagged(key, { ...entry, counterTtlMs: 120_000 }, 60_000);
+        assert.deepEqual(reply.versions, [3145728, 2097152]);
+        assert.equal(text(await store.get(key)), `${head}\u0002a\u00033145728\u0004b\u00032097152\u0002{"v":1}`);
+        assert.equal(text(await store.get(counters[1] as string)), '2097152');
+        // `a` had 600 s left (kept: never shortened), `b` was made with 120 s.
+        assert.ok((reply.lifeMs[0] ?? 0) > 120_000, `a's life ${reply.lifeMs[0]}`);
+        assert.ok((reply.lifeMs[1] ?? 0) > 60_000 && (reply.lifeMs[1] ?? 0) <= 120_000, `b's life ${reply.lifeMs[1]}`);
+        // A counter not to be checked is only read.
+        const again = await setTagged(key, { ...entry, extend: [false, false], counterTtlMs: 120_000 }, undefined);
+        assert.deepEqual(again.versions, [3145728, 2097152]);
+        assert.deepEqual(again.lifeMs, [undefined, undefined]);
+      },
+    );
+
+    t.test(
+      'a tagged set through setTagged is invalidated like any tagged entry; a value holding the marks of the section reads back intact',
+      async (ctx) => {
+        const { prefix } = await withSetTagged(ctx);
+        const c = await tagged(ctx, prefix);
+        const other = await ctx.cacheAt(prefix);
+        const k = uniqueKey('st');
+        const hostile = { text: 'a\u0002b\u0003c\u0004d', n: 1 };
+        await c.tags(['x', 'y']).set(k, hostile, '1m');
+        assert.deepEqual(await other.get(k), hostile);
+        await other.invalidateTags?.(['y']);
+        assert.equal(await c.get(k), undefined);
+        await c.tags(['x', 'y']).set(k, hostile, '1m');
+        assert.deepEqual(await other.get(k), hostile);
+      },
+    );
 
     t.test('bad tags are typed errors (E_INVALID_TAG) and nothing is stored', async (ctx) => {
       const c = await tagged(ctx);

@@ -104,6 +104,7 @@ async function writeAsync(
     entries: [entryOf(engine, view, key, value, storeTtlMs)],
     storeTtlMs,
     tags: view.tags,
+    plain: true,
     send: (store, [entry]) =>
       store.set((entry as EntryWrite).full, (entry as EntryWrite).payload, storeTtlMs).then(STORED),
     failed: (error) => engine.failed(view, operation, key, error, undefined),
