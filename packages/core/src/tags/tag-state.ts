@@ -35,14 +35,21 @@ export class TagState {
   readonly #bound: Bound;
   /**
    * Tags are in use under this prefix (this cache wrote or invalidated tags, or read a tagged
-   * entry): reads then go through the store's `getWithTags` (one round trip for tagged entries),
-   * or for a store without it, a key whose tagged entry this process wrote or read lately is read
-   * with its counters in one `getMany` (`#hints`); until then a plain `get` (a store's fastest
-   * read), and a tagged entry found by it costs one more read of its counters, once.
+   * entry): a key whose tagged entry this process wrote or read lately (`#hints`) is read with its
+   * counters in one round trip (the store's `getWithTags`, else one `getMany`); other keys with a
+   * plain `get` (a store's fastest read; see `#taggedShare`), and a tagged entry found by it costs
+   * one more read of its counters, once.
    */
   #inUse = false;
   /** The counter keys each tagged entry written or read last carried (bounded, least recently used out): read with the entry in one `getMany` next time. */
   readonly #hints = new Map<string, readonly string[]>();
+  /**
+   * The share of entries found lately that were tagged (a moving average over about 64 reads):
+   * with the store's `getWithTags`, a key without a hint is read with it when most entries are
+   * tagged, else with a plain `get` (one command: an untagged entry needs no script), and a tagged
+   * entry found that way costs one more read of its counters, once (then it is hinted).
+   */
+  #taggedShare = 0;
   /** When each counter this process made or extended expires (epoch ms; Infinity: never). */
   readonly #expiries = new Map<string, number>();
 
@@ -69,23 +76,38 @@ export class TagState {
   /** One read of `full` with its tags checked: the payload, marked when its tags were invalidated or are missing (`marked`). */
   async get(full: string): Promise<Payload | undefined> {
     const store = this.#store;
-    if (this.#inUse && store.getWithTags !== undefined) {
+    const hint = this.#inUse ? this.#hints.get(full) : undefined;
+    if (this.#inUse && store.getWithTags !== undefined && (hint !== undefined || this.#taggedShare >= 0.5)) {
       // Preferred over an MGET of the entry and its known counters (measured on Redis: the MGET
       // saved the server ~8 µs per read but cost the client as much, and gets of one tick share
       // one script call where known keys would each send an MGET).
       const [payload, counters] = await store.getWithTags(full, this.prefix);
       if (payload === undefined) return undefined;
-      if (counters === true) return payload;
+      this.#found(counters === true || counters.length > 0);
+      if (counters === true) {
+        if (hint !== undefined) this.#hint(full, hint);
+        return payload;
+      }
       const stamp = stampOf(payload);
-      return stamp === undefined ? payload : judged(payload, stamp, counters.map(counterOf));
+      if (stamp === undefined) {
+        this.#hints.delete(full);
+        return payload;
+      }
+      this.#hint(full, this.keys(stamp.tags));
+      return judged(payload, stamp, counters.map(counterOf));
     }
-    const hint = this.#inUse && store.getMany !== undefined ? this.#hints.get(full) : undefined;
-    if (hint !== undefined) return this.#getHinted(full, hint);
+    if (hint !== undefined && store.getMany !== undefined) return this.#getHinted(full, hint);
     const payload = await store.get(full);
     const stamp = payload === undefined ? undefined : stampOf(payload);
+    if (payload !== undefined && this.#inUse) this.#found(stamp !== undefined);
     if (payload === undefined || stamp === undefined) return payload;
     this.#hint(full, this.keys(stamp.tags));
     return (await this.check([payload]))[0];
+  }
+
+  /** Counts a found entry, tagged or not, into `#taggedShare`. */
+  #found(tagged: boolean): void {
+    this.#taggedShare += ((tagged ? 1 : 0) - this.#taggedShare) / 64;
   }
 
   /**
