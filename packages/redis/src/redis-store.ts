@@ -17,6 +17,7 @@ import { clientAddress, describeRedis, type RedisDescription } from './describe'
 import { redisTarget } from './explain';
 import { traceFailover } from './failover-trace';
 import { type FailureContext, storeError, unavailableError } from './failures';
+import { fleetMembers } from './fleet-members';
 import { isCluster } from './ioredis-internals';
 import {
   type RedisClient,
@@ -93,19 +94,13 @@ export class RedisStore implements CacheStore {
     this.commands = new ClientCommands(this.client, this.options, this.cluster, (error) => this.fail('get', error));
     this.capabilities = redisCapabilities(this.options, this.mode, this.cluster);
     const { client: primary, router, commands } = this;
-    const [startWrite, durable] = [this.startWrite.bind(this), this.waitForReplicas.bind(this)];
     const tracked = () => this.commandTracking !== undefined;
-    const host = {
-      primary,
-      router,
-      commands,
-      startWrite,
-      durable,
-      tracked,
-      writing: this.writing.bind(this),
-      fail: this.fail.bind(this),
-    };
-    Object.assign(this, tagOperations(host, this.cluster));
+    const [writing, fail] = [this.writing.bind(this), this.fail.bind(this)];
+    const [startWrite, durable] = [this.startWrite.bind(this), this.waitForReplicas.bind(this)];
+    const host = { primary, router, commands, startWrite, durable, tracked, writing, fail };
+    // Tags (tag-commands.ts) and the L1 fleet's registry as a set (fleet-members.ts).
+    const members = fleetMembers(() => this.commands.cmd(this.client) as Redis);
+    Object.assign(this, tagOperations(host, this.cluster), members);
   }
 
   /** The primary (a Cluster's first startup node), `host:port` (traces name it as `server.address`). */

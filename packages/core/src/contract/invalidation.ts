@@ -81,4 +81,13 @@ export interface FleetBackend {
     ttlMs: number | undefined,
   ): Promise<boolean>;
   delete(key: string): Promise<boolean>;
+  /**
+   * The fleet's registry as a set, when the store has one (Redis: SADD, SREM, SMEMBERS, on the
+   * primary): an instance joins or leaves in one command, never a compare-and-set retried against
+   * every other instance joining at once (a rolling deploy). Without them: one key rewritten with
+   * `compareAndSet`.
+   */
+  addMember?(key: string, id: string): Promise<void>;
+  removeMembers?(key: string, ids: readonly string[]): Promise<void>;
+  listMembers?(key: string): Promise<string[]>;
 }

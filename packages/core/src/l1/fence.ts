@@ -161,10 +161,7 @@ export class Fences {
         watched.set(id, { value, at: answered });
       }
     });
-    if (pruned.length > 0) {
-      const gone = new Set(pruned);
-      this.fleet.updateMembers((members) => members.filter((id) => !gone.has(id))).catch(() => undefined);
-    }
+    if (pruned.length > 0) this.fleet.leave(pruned).catch(() => undefined);
   }
 
   async #read(ids: readonly string[], marker: string | undefined, cap: number): Promise<Map<string, Watched>> {

@@ -28,7 +28,7 @@ const decoder = new TextDecoder();
 
 /**
  * The keys and store calls of the L1 fleet sharing one store prefix: the registry of instance ids
- * (`instances`, rewritten with compare-and-set), each instance's lease (`lease:<id>`) and its
+ * (`members`, a set, on a store with one; else `instances`, rewritten with compare-and-set), each instance's lease (`lease:<id>`) and its
  * acknowledgements of fences (`ack:<fid>:<id>`) under the quiet root; fences (`fence:<fid>`) under the
  * announced root, in the channel's store when it offers one (the bus's Redis), else the cache's.
  * Every call is bounded by
@@ -133,13 +133,31 @@ export class FleetStore {
     }
   }
 
-  /** The registered instance ids, read after `marker` (see `readAfter`). */
+  /** The registered instance ids, read after `marker` (see `readAfter`; a store with a member set answers from its primary). */
   async members(marker: string | undefined, untilMs: number): Promise<string[]> {
+    const { listMembers } = this.store;
+    if (listMembers !== undefined) return this.#bounded(listMembers.call(this.store, this.#set), 'listMembers');
     return parseMembers((await this.readAfter(marker, [this.#registry], untilMs))[0]);
   }
 
+  /** Registers the instance `id`. */
+  async join(id: string): Promise<void> {
+    const { addMember } = this.store;
+    if (addMember !== undefined) return this.#bounded(addMember.call(this.store, this.#set, id), 'addMember');
+    await this.#updateMembers((ids) => (ids.includes(id) ? ids : [...ids, id]));
+  }
+
+  /** Removes the instances `ids` from the registry (left, or pruned: their lease is gone). */
+  async leave(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const { removeMembers } = this.store;
+    if (removeMembers !== undefined)
+      return this.#bounded(removeMembers.call(this.store, this.#set, ids), 'removeMembers');
+    await this.#updateMembers((members) => members.filter((id) => !ids.includes(id)));
+  }
+
   /** Rewrites the registry with `change` (compare-and-set, retried on a concurrent change); no write when nothing changes. */
-  async updateMembers(change: (ids: string[]) => string[]): Promise<void> {
+  async #updateMembers(change: (ids: string[]) => string[]): Promise<void> {
     for (let attempt = 0; attempt < REGISTRY_ATTEMPTS; attempt++) {
       const current = text(await this.#bounded(this.store.get(this.#registry), 'get'));
       const before = parseMembers(current);
@@ -154,8 +172,14 @@ export class FleetStore {
     throw new Error('the L1 registry changed on every attempt');
   }
 
+  /** The registry as one key (a JSON array of ids), on a store without a member set. */
   get #registry(): string {
     return `${this.quietRoot}instances`;
+  }
+
+  /** The registry as a set (`addMember`...): another key, as its type differs. */
+  get #set(): string {
+    return `${this.quietRoot}members`;
   }
 
   #bounded<T>(promise: Promise<T>, operation: string): Promise<T> {

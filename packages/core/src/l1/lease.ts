@@ -88,10 +88,7 @@ export class L1Lease {
     this.#written = undefined;
     const id = this.id;
     // Best effort, bounded by one lease: a store that is down must not hold `close()` (writers then wait for the lease once).
-    const leave = Promise.allSettled([
-      this.fleet.updateMembers((ids) => ids.filter((other) => other !== id)),
-      this.fleet.delete(this.fleet.leaseKey(id)),
-    ]);
+    const leave = Promise.allSettled([this.fleet.leave([id]), this.fleet.delete(this.fleet.leaseKey(id))]);
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([leave, new Promise((resolve) => (timer = setTimeout(resolve, this.leaseMs)))]);
     clearTimeout(timer);
@@ -115,8 +112,7 @@ export class L1Lease {
     try {
       const previous = this.#written;
       if (previous === undefined) {
-        const id = this.id;
-        await this.fleet.updateMembers((ids) => (ids.includes(id) ? ids : [...ids, id]));
+        await this.fleet.join(this.id);
         await this.fleet.set(key, value, leaseStoreTtlMs(this.leaseMs));
         stored = true;
       } else {

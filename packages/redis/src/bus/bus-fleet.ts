@@ -1,6 +1,7 @@
 import type { FleetBackend } from '@larder/core/driver';
 import type { Redis } from 'ioredis';
 import { compareAndSet } from '../compare-and-set';
+import { fleetMembers } from '../fleet-members';
 
 /**
  * The L1 fleet's state (leases, the registry, acknowledgements) on the bus's own Redis
@@ -17,6 +18,7 @@ export function busFleet(client: () => Redis | undefined): FleetBackend {
   };
   return {
     driver: 'redis',
+    ...fleetMembers(ready),
     async get(key) {
       return (await ready().getBuffer(key)) ?? undefined;
     },
