@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import KeyvMemcache from '@keyv/memcache';
 import { Cache } from '@larder/core';
-import { type MemcachedCluster, startMemcached } from '@larder/dev-services';
+import { type MemcachedCluster, type RedisServer, startMemcached, startRedis } from '@larder/dev-services';
 import { createMemcachedStore, type MemcachedStore } from '@larder/memcached';
 import Keyv from 'keyv';
 import type { BenchCase, Scenario } from '../harness';
@@ -33,6 +33,8 @@ const MANY = 100;
 const JSON_VALUE = JSON.stringify(VALUE);
 
 const LARDER = 'larder';
+/** The same with an L1 whose invalidations go over a Redis bus (memcached has no tracking). */
+const LARDER_BUS = 'larder (L1, bus)';
 const RAW = 'raw memjs';
 const KEYV = 'keyv + @keyv/memcache';
 const FLOOR = 'floor: pre-framed sockets + JSON.parse';
@@ -41,6 +43,8 @@ interface Ctx {
   cluster: MemcachedCluster;
   store: MemcachedStore;
   larder: Cache;
+  larderBus: Cache;
+  bus: RedisServer;
   raw: MemjsClient;
   keyv: Keyv;
   floor: MemcachedFloor;
@@ -82,6 +86,12 @@ async function setup(): Promise<Ctx> {
     },
   });
   const larder = new Cache({ store, prefix: 'larder:' });
+  const bus = await startRedis();
+  const larderBus = new Cache({
+    store: await createMemcachedStore({ servers }),
+    prefix: 'larder-bus:',
+    l1: { invalidation: 'bus', busUrl: bus.url },
+  });
   const raw = memjs.Client.create(servers.join(','), { logger: silent, timeout: 1 });
   countWrites(raw.servers, writes, RAW);
   const keyvStore = new KeyvMemcache(servers.join(','), { logger: silent });
@@ -94,7 +104,8 @@ async function setup(): Promise<Ctx> {
     await keyv.set(key(i), VALUE);
   }
   const floor = await MemcachedFloor.open(servers, keySets, JSON_VALUE);
-  return { cluster, store, larder, raw, keyv, floor, writes };
+  await larderBus.setMany(Array.from({ length: KEYS }, (_, i) => [key(i), VALUE] as const));
+  return { cluster, store, larder, larderBus, bus, raw, keyv, floor, writes };
 }
 
 function getCases(concurrency: number): BenchCase<Ctx>[] {
@@ -115,6 +126,7 @@ function setCases(concurrency: number): BenchCase<Ctx>[] {
   const op = `set ×${concurrency}`;
   return [
     { op, subject: LARDER, concurrency, run: (c, i) => c.larder.set(key(i), VALUE, '10m') },
+    { op, subject: LARDER_BUS, concurrency, run: (c, i) => c.larderBus.set(key(i), VALUE, '10m') },
     {
       op,
       subject: RAW,
@@ -171,6 +183,7 @@ export const scenario: Scenario<Ctx> = {
     { op: 'get (hit) ×64', subject: LARDER, over: RAW, atLeast: 1.3 },
     { op: 'set ×1', subject: LARDER, over: RAW, atLeast: 0.9 },
     { op: 'set ×64', subject: LARDER, over: RAW, atLeast: 1.3 },
+    { op: 'set ×64', subject: LARDER_BUS, over: LARDER, atLeast: 0.8 },
     { op: many, subject: LARDER, over: RAW, atLeast: 5 },
   ],
   notes: [
@@ -184,6 +197,8 @@ export const scenario: Scenario<Ctx> = {
   ],
   async teardown(c) {
     await c.store.close();
+    await c.larderBus.close();
+    await c.bus.stop();
     c.raw.close();
     c.floor.close();
     await c.keyv.disconnect().catch(() => undefined);
