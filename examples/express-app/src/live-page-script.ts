@@ -123,6 +123,12 @@ function l1Box(store) {
   grid.append(figure('l1-bytes', 'bytes of ' + Math.round(l1.maxBytes / 1048576) + ' MiB', (l1.bytes / 1024).toFixed(1) + ' KiB'));
   grid.append(figure('l1-share', 'hit share (1 min)', pct(store.figures.l1HitShare)));
   grid.append(figure('l1-flushes', 'flushes', String(l1.flushes)));
+  if (l1.fleet) {
+    const b = l1.fleet.lastBarrier;
+    grid.append(figure('l1-lease', 'lease of ' + l1.fleet.leaseMs + ' ms (state in the ' + l1.fleet.stateIn + ')', l1.fleet.leaseHeld ? 'held' : 'lapsed'));
+    grid.append(figure('l1-fleet', 'other instances at the last barrier', b ? String(b.instances) : '—'));
+    grid.append(figure('l1-barrier', b ? 'last barrier: ' + b.acknowledged + ' acknowledged, ' + b.lapsed + ' lapsed, ' + b.polls + ' polls' : 'no barrier yet', b ? b.durationMs.toFixed(1) + ' ms' + (b.outcome === 'ok' ? '' : ' (failed)') : '—'));
+  }
   box.append(grid);
   return box;
 }

@@ -44,6 +44,21 @@ export interface StoreView {
     ttlMs: number;
     hits: number;
     flushes: number;
+    /** Its fleet (lease and barriers), when it has one: this instance's lease and its last barrier. */
+    fleet?: {
+      leaseHeld: boolean;
+      leaseMs: number;
+      stateIn: string;
+      lastBarrier?: {
+        at: number;
+        durationMs: number;
+        instances: number;
+        acknowledged: number;
+        lapsed: number;
+        polls: number;
+        outcome: string;
+      };
+    };
   };
   /** When this was checked, epoch ms. */
   checkedAt: number;
@@ -127,6 +142,11 @@ function view(health: StoreHealth): StoreView {
   if (d.l1) {
     const { state, invalidation, entries, maxEntries, bytes, maxBytes, ttlMs, hits, flushes } = d.l1;
     out.l1 = { state, invalidation, entries, maxEntries, bytes, maxBytes, ttlMs, hits, flushes };
+    const fleet = d.l1.fleet;
+    if (fleet !== undefined) {
+      const { leaseHeld, leaseMs, stateIn, lastBarrier } = fleet;
+      out.l1.fleet = { leaseHeld, leaseMs, stateIn, ...(lastBarrier ? { lastBarrier: { ...lastBarrier } } : {}) };
+    }
   }
   return out;
 }

@@ -94,6 +94,8 @@ describe('live page on Redis with a password and the L1', () => {
     expect(store).toMatchObject({ driver: 'redis', ok: true, mode: 'single' });
     expect(store.nodes).toEqual([{ address: `127.0.0.1:${redis.port}`, role: 'primary', status: 'up' }]);
     expect(store.l1).toMatchObject({ state: 'up', invalidation: 'tracking' });
+    // The fleet as this instance sees it: its lease, and no barrier run yet.
+    expect(store.l1?.fleet).toEqual({ leaseHeld: true, leaseMs: 2000, stateIn: 'store' });
     const f = store.figures;
     expect(f.reads).toBe(6);
     expect(f.hits).toBe(5);
