@@ -28,10 +28,14 @@ interface Ctx {
   memcached: MemcachedCluster;
   /** cache-manager instances per backend and subject. */
   managers: Record<Backend, Record<string, CacheManager>>;
+  /** A Cache on Redis and a Keyv over it (createKeyv), without cache-manager: what KeyvLarder adds to `Cache.set`. */
+  direct: { cache: Cache; keyv: Keyv };
   closers: (() => Promise<unknown>)[];
 }
 
 const key = (i: number) => `k${i % KEYS}`;
+const CACHE_SET = 'larder Cache.set';
+const KEYV_SET = 'Keyv.set over createKeyv (KeyvLarder)';
 const silent = { log: () => undefined };
 
 async function setup(): Promise<Ctx> {
@@ -70,7 +74,10 @@ async function setup(): Promise<Ctx> {
       }
     }
   }
-  return { redis, memcached, managers, closers };
+  const directCache = new Cache({ store: createRedisStore({ url: redis.url }), prefix: 'bench-direct:' });
+  closers.push(() => directCache.close());
+  const direct = { cache: directCache, keyv: createKeyv(directCache) };
+  return { redis, memcached, managers, direct, closers };
 }
 
 function cases(): BenchCase<Ctx>[] {
@@ -98,6 +105,13 @@ function cases(): BenchCase<Ctx>[] {
         });
       }
     }
+  }
+  for (const concurrency of [1, 64]) {
+    const op = `Redis set ×${concurrency}, no cache-manager`;
+    list.push(
+      { op, subject: CACHE_SET, concurrency, run: (c, i) => c.direct.cache.set(key(i), VALUE, 600_000) },
+      { op, subject: KEYV_SET, concurrency, run: (c, i) => c.direct.keyv.set(key(i), VALUE, 600_000) },
+    );
   }
   return list;
 }
@@ -127,6 +141,13 @@ export const scenario: Scenario<Ctx> = {
       { op: `${backend} get (hit) ×${n}`, subject: LARDER_L1, over: PEER, atLeast: 10 },
       { op: `${backend} set ×${n}`, subject: LARDER, over: PEER, atLeast: 1 },
     ]),
+  ).concat(
+    [1, 64].map((n) => ({
+      op: `Redis set ×${n}, no cache-manager`,
+      subject: KEYV_SET,
+      over: CACHE_SET,
+      atLeast: 0.95,
+    })),
   ),
   notes: [
     `"${PEER}" is cache-manager over keyv + @keyv/redis on the Redis rows and keyv + @keyv/memcache on the memcached rows (Keyv's JSON serialization, as their users run them).`,
