@@ -306,17 +306,26 @@ describe('value pipeline: values above the item limit', () => {
     expect((await storedNames(store)).every((name) => name.includes('~c'))).toBe(true);
   });
 
-  it('add, compareAndSet and increment on a chunked value are refused with ChunkedValueError', async () => {
-    const { cache } = setup();
+  it('add and compareAndSet of chunked values are atomic on the index; increment of one is ChunkedValueError', async () => {
+    const { store, cache } = setup();
     const big = randomBytes(200 * 1024);
-    await expect(cache.add('new', big)).rejects.toMatchObject({ code: 'E_CHUNKED_VALUE', operation: 'add' });
-    expect(await cache.has('new')).toBe(false);
-    await cache.set('k', big);
-    await expect(cache.compareAndSet('k', big, 'small')).rejects.toMatchObject({ code: 'E_CHUNKED_VALUE' });
-    await expect(cache.increment('k')).rejects.toMatchObject({ code: 'E_CHUNKED_VALUE' });
-    expect(Buffer.compare(Buffer.from((await cache.get('k')) as Buffer), big)).toBe(0);
-    expect(await cache.touch('k', '1h')).toBe(true);
-    expect(Buffer.compare(Buffer.from((await cache.get('k')) as Buffer), big)).toBe(0);
+    expect(await cache.add('new', big)).toBe(true);
+    expect(await cache.add('new', randomBytes(200 * 1024))).toBe(false);
+    expect(Buffer.compare(Buffer.from((await cache.get('new')) as Buffer), big)).toBe(0);
+    const other = randomBytes(300 * 1024);
+    expect(await cache.compareAndSet('new', other, 'small')).toBe(false);
+    expect(await cache.compareAndSet('new', big, other)).toBe(true);
+    expect(Buffer.compare(Buffer.from((await cache.get('new')) as Buffer), other)).toBe(0);
+    // The losing add's chunks and the replaced value's were dropped: only the live value's remain.
+    expect((await storedNames(store)).length).toBe(1 + Math.ceil((other.length + 1) / ITEM));
+    await expect(cache.increment('new')).rejects.toMatchObject({ code: 'E_CHUNKED_VALUE', operation: 'increment' });
+    expect(Buffer.compare(Buffer.from((await cache.get('new')) as Buffer), other)).toBe(0);
+    const text = big.toString('base64');
+    await cache.set('text', text, '1m');
+    expect(await cache.touch('text', '1h')).toBe(true);
+    expect(await cache.get('text')).toBe(text);
+    expect(await cache.remember('page', '1m', () => ({ html: text }))).toEqual({ html: text });
+    expect(await cache.remember('page', '1m', () => ({ html: 'other' }))).toEqual({ html: text });
   });
 
   it('values over the ceiling, or over the item limit without a ceiling, are ValueTooLargeError', async () => {

@@ -232,7 +232,7 @@ export class DecryptionError extends LarderError {
   }
 }
 
-/** `add`, `compareAndSet` or `increment` met a value stored in chunks (above the backend's item limit): refused, never emulated. */
+/** `increment` met a value stored in chunks (above the backend's item limit): the backend's counter cannot apply, and it is not emulated. */
 export class ChunkedValueError extends LarderError {
   constructor(
     readonly key: string,

@@ -24,7 +24,8 @@ const CHUNKS_PER_CALL = 8;
  * store around the driver's: the facade above sees payloads as its codec wrote them (metadata
  * header and tag section included), the driver below sees framed bytes (`frame.ts`). Entries
  * written without a step read back as they are, so a store can turn steps on with its data in
- * place. What cannot be done exactly here is refused (`ChunkedValueError`), never emulated.
+ * place. `add` and `compareAndSet` stay atomic on the stored entry (a chunked value's index);
+ * `increment` of a chunked value cannot be done by the backend and is refused (`ChunkedValueError`).
  */
 export class PipelineStore implements CacheStore {
   readonly driver: string;
@@ -71,7 +72,7 @@ export class PipelineStore implements CacheStore {
   }
 
   /** What is stored for `payload` of `key`: sealed, and its index when it must be chunked (chunks written first). */
-  async #stored(key: string, payload: Payload, ttlMs: TtlMs, operation?: string): Promise<Payload> {
+  async #stored(key: string, payload: Payload, ttlMs: TtlMs): Promise<Payload> {
     const sealed = await this.#steps.seal(payload, key);
     const size = payloadBytes(sealed);
     if (size <= this.#itemBytes) return sealed;
@@ -79,7 +80,6 @@ export class PipelineStore implements CacheStore {
     if (size > this.capabilities.maxValueBytes) {
       throw new ValueTooLargeError(key, size, this.capabilities.maxValueBytes, this.driver);
     }
-    if (operation !== undefined) throw new ChunkedValueError(key, operation);
     // Chunks join into a frame (flags say text or bytes), whatever steps the payload went through.
     const bytes = isFramed(sealed) ? frameBytes(sealed) : framedPlain(sealed);
     const index = indexFor(bytes, this.#itemBytes);
@@ -175,10 +175,12 @@ export class PipelineStore implements CacheStore {
     return count;
   }
 
-  /** Stores only if absent; a value that would need chunks is refused (`ChunkedValueError`). */
+  /** Stores only if absent: exact for a chunked value too (its chunks first, then an atomic add of its index). */
   async add(key: string, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
-    const stored = await this.#stored(key, payload, ttlMs, 'add');
-    return (this.#inner as Full).add(this.#name(key), stored, ttlMs);
+    const stored = await this.#stored(key, payload, ttlMs);
+    const added = await (this.#inner as Full).add(this.#name(key), stored, ttlMs);
+    if (!added) await this.#dropChunks(key, readIndex(stored, key));
+    return added;
   }
 
   /** The backend's counter; on a chunked entry `ChunkedValueError`. */
@@ -218,27 +220,31 @@ export class PipelineStore implements CacheStore {
    */
   async compareAndDelete(key: string, expected: Payload): Promise<boolean> {
     const stored = await this.#inner.get(this.#name(key));
-    if (stored === undefined || readIndex(stored, key) !== undefined) return false;
     const current = await this.#read(key, stored);
-    if (current === undefined || !samePayload(current, expected)) return false;
-    return (this.#inner as Full).compareAndDelete(this.#name(key), stored);
+    if (stored === undefined || current === undefined || !samePayload(current, expected)) return false;
+    const deleted = await (this.#inner as Full).compareAndDelete(this.#name(key), stored);
+    if (deleted) await this.#dropChunks(key, readIndex(stored, key));
+    return deleted;
   }
 
   /**
    * Stores `payload` only if the key holds `expected` (as the facade reads it): the stored bytes are
-   * read and opened, then swapped only if they are still those bytes. A chunked entry, or a payload
-   * that would need chunks, is refused (`ChunkedValueError`).
+   * read and opened, then swapped only if they are still those bytes — atomic on the stored entry,
+   * which for a chunked value is its index (a random suffix per write: no two indexes are equal).
    */
   async compareAndSet(key: string, expected: Payload | undefined, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
     const name = this.#name(key);
     const stored = await this.#inner.get(name);
-    if (stored !== undefined && readIndex(stored, key) !== undefined) throw new ChunkedValueError(key, 'compareAndSet');
-    const sealed = await this.#stored(key, payload, ttlMs, 'compareAndSet');
     const current = await this.#read(key, stored);
     if (expected === undefined ? current !== undefined : current === undefined || !samePayload(current, expected)) {
       return false;
     }
-    return (this.#inner as Full).compareAndSet(name, stored, sealed, ttlMs);
+    const sealed = await this.#stored(key, payload, ttlMs);
+    const swapped = await (this.#inner as Full).compareAndSet(name, stored, sealed, ttlMs);
+    // The loser's chunks, or the replaced value's: nothing names them any more.
+    const orphan = swapped ? stored : sealed;
+    await this.#dropChunks(key, orphan === undefined ? undefined : readIndex(orphan, key));
+    return swapped;
   }
 
   /** Tag counters, under their stored names. */
