@@ -2,6 +2,9 @@ import { MissingValueStepError, SerializationError } from '../contract/errors';
 import type { Payload } from '../contract/store';
 import { algorithmOf, type CompressionAlgorithm } from './compression';
 
+/** The first byte of a msgpack codec payload (`msgpack-codec.ts`, which imports the JSON codec: kept here to avoid a cycle). */
+export const MSGPACK_MARKER = 0xc1;
+
 /**
  * The frame of a value-pipeline entry (core README "Values"): the header that says which steps
  * a stored entry went through, so entries with and without each step read back side by side.
@@ -74,6 +77,13 @@ export function writeHeader(flags: number, algorithmId: number, keyId: string | 
  * typed error naming the step a framed payload needs, or `undefined` when `payload` is not framed.
  */
 export function missingStepError(payload: Payload, key: string): MissingValueStepError | undefined {
+  if (typeof payload !== 'string' && payload[0] === MSGPACK_MARKER) {
+    return new MissingValueStepError(
+      key,
+      'codec',
+      "it was written with the msgpack codec and this cache's codec is another",
+    );
+  }
   if (!isFramed(payload)) return undefined;
   const header = readHeader(frameBytes(payload), key);
   if (header.flags & ENCRYPTED) {
