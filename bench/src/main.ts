@@ -11,6 +11,7 @@ import { staleBuilds } from './built-packages';
 import { runFleet } from './fleet';
 import { formatScenario, machineInfo, Progress, runScenario, type Scenario, type ScenarioResult } from './harness';
 import { runIsolated } from './isolate';
+import { runValues } from './value-pipeline';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const scenariosDir = path.join(here, 'scenarios');
@@ -40,6 +41,11 @@ async function main(): Promise<number> {
   // The fleet report is no ops/s table: its own runner (fleet.ts).
   if (process.argv[2] === 'fleet') {
     await runFleet(process.argv.slice(3));
+    return 0;
+  }
+  // The value pipeline's sizes and CPU against keyv: its own table too (value-pipeline.ts).
+  if (process.argv[2] === 'values') {
+    await runValues(process.argv.slice(3));
     return 0;
   }
   const { values, positionals } = parseArgs({

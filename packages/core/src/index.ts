@@ -30,7 +30,9 @@ export {
 } from './config/store-config';
 export {
   BackendError,
+  ChunkedValueError,
   ConfigError,
+  DecryptionError,
   DriverNotFoundError,
   InvalidArgumentError,
   InvalidKeyError,
@@ -41,6 +43,7 @@ export {
   type LarderErrorCodes,
   LoaderTimeoutError,
   LockTimeoutError,
+  MissingValueStepError,
   SerializationError,
   TimeoutError,
   UnsupportedOperationError,
@@ -64,5 +67,8 @@ export {
 } from './rate-limit/limiter';
 export type { RateLimiterOptions, StoreDownMode } from './rate-limit/options';
 export { type OperationTraceContext, operationChannel } from './util/tracing';
+export type { EncryptionKey, EncryptOptions } from './values/cipher';
 export { type Codec, jsonCodec } from './values/codec';
 export type { Ttl } from './values/ttl';
+export type { ByteSize } from './values/value-options';
+export type { CompressOptions } from './values/value-steps';

@@ -6,6 +6,13 @@ import { describe, expect, it } from 'vitest';
 // types. A name added here is a decision: driver helpers go to `@larder/core/driver`, test stores
 // to `@larder/core/testing`.
 const ROOT_EXPORTS = [
+  'ByteSize',
+  'CompressOptions',
+  'EncryptOptions',
+  'EncryptionKey',
+  'MissingValueStepError',
+  'DecryptionError',
+  'ChunkedValueError',
   'AppCache',
   'BackendError',
   'Cache',

@@ -1,4 +1,4 @@
-import { type Cache, ConfigError, type Ttl } from '@larder/core';
+import { Cache, ConfigError, type EncryptOptions, type Ttl } from '@larder/core';
 import { parseTtl } from '@larder/core/driver';
 
 /** Options of `CacheSessionStore`. */
@@ -33,6 +33,12 @@ export interface SessionStoreOptions {
    * installed it is the store's parent class already (`instanceof` holds).
    */
   Store?: new () => object;
+  /**
+   * Encrypt the sessions (AES-256-GCM; the first key writes, every key reads; core README "Values"):
+   * the sessions then live in a cache over the same store and prefix with this `encrypt`. Set it
+   * here or on the cache's store config, not both (`SESSION_ENCRYPT` sets the store's).
+   */
+  encrypt?: EncryptOptions;
 }
 
 /** Options after validation. */
@@ -62,8 +68,18 @@ export function resolveSessionStoreOptions(options: SessionStoreOptions): Resolv
   if (!Number.isInteger(maxTracked) || maxTracked < 0) {
     throw new ConfigError(`CacheSessionStore maxTracked must be an integer >= 0, got ${maxTracked}`, 'maxTracked');
   }
+  const cache =
+    options.encrypt === undefined
+      ? options.cache.withOptions({ onError: 'throw' })
+      : new Cache({
+          store: options.cache.getStore(),
+          prefix: options.cache.prefix,
+          name: options.cache.name,
+          encrypt: options.encrypt,
+          onError: 'throw',
+        });
   return {
-    cache: options.cache.withOptions({ onError: 'throw' }),
+    cache,
     prefix,
     ttlMs: parseTtl(options.ttl ?? '1d'),
     touchAfterMs:

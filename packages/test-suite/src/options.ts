@@ -39,6 +39,7 @@ export type Group =
   | 'values'
   | 'isolation'
   | 'largeValues'
+  | 'chunkedValues'
   | 'hostileValues'
   | 'ttl'
   | 'defaultTtl'
@@ -67,6 +68,7 @@ export const GROUPS: readonly Group[] = [
   'values',
   'isolation',
   'largeValues',
+  'chunkedValues',
   'hostileValues',
   'ttl',
   'defaultTtl',
@@ -85,6 +87,8 @@ export const GROUPS: readonly Group[] = [
 export interface CacheOverrides {
   /** Default TTL of the cache. */
   ttl?: Ttl;
+  /** The value pipeline's ceiling (the `chunkedValues` group): values above the driver's item limit are chunked. */
+  maxValueBytes?: number | `${number}mb`;
 }
 
 /** A test body as the runner sees it; extra arguments are the runner's test context. */

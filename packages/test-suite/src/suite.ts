@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { CacheStore, StoreCapabilities } from '@larder/core/driver';
 import { badInputs } from './groups/bad-inputs';
 import { basic } from './groups/basic';
+import { chunkedValues } from './groups/chunked-values';
 import { clear } from './groups/clear';
 import { compareAndSet } from './groups/compare-and-set';
 import { atomicity, locks } from './groups/concurrency';
@@ -86,6 +87,7 @@ export function runConformanceSuite(options: ConformanceOptions): void {
     values,
     isolation,
     largeValues,
+    chunkedValues,
     hostileValues,
     ttl: ttlGroups.ttl,
     defaultTtl: ttlGroups.defaultTtl,

@@ -23,6 +23,7 @@ import type { CacheOptions, CacheViewOptions, Loader, RememberOptions, WithLockO
 import { rateLimitHost } from './rate-limit-host';
 import { type RememberResult, rememberWithStatus } from './remember-status';
 import { tracedBatch, tracedKey, tracedRemember } from './traced-calls';
+import { withValuePipeline } from './value-pipeline';
 import type { View } from './view';
 
 /** How `namespace()` hands a namespace its engine and view through the public constructor. */
@@ -54,7 +55,7 @@ export class Cache {
       this.#view = shared.view;
       return;
     }
-    this.#engine = new Engine(options, storeLockBackend);
+    this.#engine = new Engine(withValuePipeline(options), storeLockBackend);
     this.#view = this.#engine.root;
   }
 

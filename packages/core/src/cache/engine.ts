@@ -70,7 +70,8 @@ export class Engine {
     // 'app' would clear 'apple:' too: a non-empty prefix always ends with the ':' separator.
     this.#basePrefix = withSeparator(given);
     this.#root = new View(this.#basePrefix, '', onError);
-    this.#codec = options.codec ?? jsonCodec;
+    // A codec named by a string was resolved by `Cache` (value-pipeline.ts).
+    this.#codec = (options.codec as Codec | undefined) ?? jsonCodec;
     this.#values = new EntryCodec(
       this.#codec,
       () => this.#binding,

@@ -10,6 +10,7 @@ import {
   type ManagerConfig,
   type StoreConfig,
 } from './store-config';
+import { VALUE_VARIABLES, valuesFromEnv } from './values-env';
 
 /** Options of `configFromEnv`. */
 export interface ConfigFromEnvOptions {
@@ -41,6 +42,7 @@ const CORE_VARIABLES = [
   'SESSION_DRIVER',
   'SESSION_STORE',
   ...L1_VARIABLES,
+  ...VALUE_VARIABLES,
 ];
 
 /** Every environment variable `configFromEnv` reads: core's, then those of each driver found. */
@@ -127,6 +129,15 @@ export function configFromEnv(env: Env = process.env, options: ConfigFromEnvOpti
     // CACHE_L1=on: an L1 in front of the default store and the session store (ignored for in-process stores).
     for (const name of new Set([defaultStore, sessionStore]))
       stores[name] = { ...(stores[name] ?? { driver: customDriver(name) }), l1 };
+  }
+  const values = valuesFromEnv(read);
+  // CACHE_CODEC, CACHE_COMPRESS*, CACHE_MAX_VALUE_BYTES: every store; CACHE_ENCRYPTION_KEYS: the
+  // default store, and the session store with SESSION_ENCRYPT.
+  for (const name of Object.keys(stores)) Object.assign(stores[name] as StoreConfig, values.options);
+  const encrypted = new Set([defaultStore, ...(values.sessionEncrypt ? [sessionStore] : [])]);
+  if (values.encrypt !== undefined) {
+    for (const name of encrypted)
+      stores[name] = { ...(stores[name] ?? { driver: customDriver(name) }), encrypt: values.encrypt };
   }
   const config: CacheManagerConfig = { default: defaultStore, sessionStore, stores };
   if (packages.length > 0) config.drivers = packages;

@@ -1,6 +1,6 @@
 import type { CacheStore, DriverFactory } from '../contract/store';
-import type { Codec } from '../values/codec';
 import type { Ttl } from '../values/ttl';
+import type { ValueOptions } from '../values/value-options';
 import type { EnvReader } from './env-reader';
 import type { L1Options } from './l1-options';
 
@@ -10,14 +10,12 @@ import type { L1Options } from './l1-options';
  * an unknown option or a wrong type fails to compile (docs/architecture.md "Typed store configs").
  */
 
-/** Facade options every store accepts, whatever its driver. */
-export interface CommonStoreOptions {
+/** Facade options every store accepts, whatever its driver (the value pipeline's among them: `codec`, `compress`, `encrypt`, `maxValueBytes`). */
+export interface CommonStoreOptions extends ValueOptions {
   /** Key prefix for this store; isolates apps and environments on shared servers. @default manager prefix */
   prefix?: string;
   /** Default TTL when a write gives none; `undefined` stores forever. */
   ttl?: Ttl;
-  /** Value codec; ignored by stores with `capabilities.rawValues`. @default jsonCodec */
-  codec?: Codec;
   /** `'throw'` rejects with `BackendError`; `'miss'` turns failed reads into misses and drops failed writes. Both emit `error`. @default 'throw' */
   onError?: 'throw' | 'miss';
   /** Upper bound of every backend call, in ms or a duration (skipped for in-process stores). @default '5s' */

@@ -33,6 +33,9 @@ export interface LarderErrorCodes {
   E_TIMEOUT: TimeoutError;
   E_LOCK_TIMEOUT: LockTimeoutError;
   E_LOADER_TIMEOUT: LoaderTimeoutError;
+  E_VALUE_STEP_MISSING: MissingValueStepError;
+  E_DECRYPTION: DecryptionError;
+  E_CHUNKED_VALUE: ChunkedValueError;
 }
 
 /**
@@ -200,6 +203,45 @@ export class LoaderTimeoutError extends LarderError {
     readonly timeoutMs: number,
   ) {
     super('E_LOADER_TIMEOUT', `The loader of '${key}' did not settle within ${timeoutMs}ms`);
+  }
+}
+
+/** A stored entry needs a step of the value pipeline this reader lacks (a decryption key id, a compression algorithm, a codec); `step` names it. */
+export class MissingValueStepError extends LarderError {
+  constructor(
+    readonly key: string,
+    readonly step: 'compress' | 'encrypt' | 'codec' | 'chunk',
+    readonly detail: string,
+  ) {
+    super('E_VALUE_STEP_MISSING', `The entry of key '${key}' cannot be read: ${detail}`);
+  }
+}
+
+/** An encrypted entry failed authentication: altered bytes, or a ciphertext moved to another key. Never garbage. */
+export class DecryptionError extends LarderError {
+  constructor(
+    readonly key: string,
+    readonly keyId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'E_DECRYPTION',
+      `The entry of key '${key}' does not decrypt with key id '${keyId}' (altered, or written under another key)`,
+      options,
+    );
+  }
+}
+
+/** `increment` met a value stored in chunks (above the backend's item limit): the backend's counter cannot apply, and it is not emulated. */
+export class ChunkedValueError extends LarderError {
+  constructor(
+    readonly key: string,
+    readonly operation: string,
+  ) {
+    super(
+      'E_CHUNKED_VALUE',
+      `${operation} cannot act on key '${key}': its value is stored in chunks (above the backend's item limit)`,
+    );
   }
 }
 

@@ -166,6 +166,9 @@ export class CacheManager {
       prefix: options.prefix ?? this.config.prefix ?? DEFAULT_PREFIX,
       ...(ttl === undefined ? {} : { ttl }),
       ...(options.codec ? { codec: options.codec } : {}),
+      ...(options.compress === undefined ? {} : { compress: options.compress }),
+      ...(options.encrypt === undefined ? {} : { encrypt: options.encrypt }),
+      ...(options.maxValueBytes === undefined ? {} : { maxValueBytes: options.maxValueBytes }),
       ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
       ...(options.traceKeys === true ? { traceKeys: true } : {}),
       ...(options.l1 === undefined ? {} : { l1: options.l1 }),
@@ -195,7 +198,10 @@ export class CacheManager {
     } else {
       const factory = this.#factory(entry.driver);
       const context: DriverContext = { storeName, env: this.#env };
-      pending = factory.then((make) => make(entry, context));
+      // `maxValueBytes` in a store config is the value pipeline's ceiling (values above the driver's
+      // item limit are chunked): the driver keeps its own item limit, the size of a chunk.
+      const { maxValueBytes: _ceiling, ...driverConfig } = entry;
+      pending = factory.then((make) => make(driverConfig as StoreConfig, context));
       // A store that failed to build is built again by the next store() call.
       pending.catch(() => {
         if (this.#stores.get(storeName) === pending) {

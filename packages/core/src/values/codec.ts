@@ -1,5 +1,6 @@
 import { isLarderError, SerializationError } from '../contract/errors';
 import type { Payload } from '../contract/store';
+import { missingStepError } from './frame';
 import { refusalError, refusedLeaf } from './json-walk';
 
 /**
@@ -97,7 +98,11 @@ export const jsonCodec: Codec = {
       pendingUndefined = 0;
       return JSON.parse(text, reviver);
     } catch (error) {
-      throw new SerializationError(`Cannot decode the cached value for key '${key}'`, key, { cause: error });
+      // A framed entry (compressed, encrypted, chunked) read by a cache without those steps: say which.
+      throw (
+        missingStepError(payload, key) ??
+        new SerializationError(`Cannot decode the cached value for key '${key}'`, key, { cause: error })
+      );
     }
   },
 };

@@ -10,6 +10,9 @@ const INPUT_CODES: readonly string[] = [
   'E_CONFIG',
   'E_DRIVER_NOT_FOUND',
   'E_INVALID_ARGUMENT',
+  'E_VALUE_STEP_MISSING',
+  'E_DECRYPTION',
+  'E_CHUNKED_VALUE',
 ];
 
 /**

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { CacheStore } from '@larder/core/driver';
+import { uniqueKey } from '../helpers';
+import type { SuiteContext } from '../options';
+import type { GroupDefinition } from '../registry';
+
+// The ceiling the group sets: values above the driver's item limit are stored in chunks (core README "Values").
+const CEILING = '16mb';
+const FIVE_MB = 5 * 1024 * 1024;
+
+function assertSameBytes(actual: unknown, expected: Uint8Array, label: string): void {
+  assert.ok(actual instanceof Uint8Array, `${label}: expected bytes, got ${Object.prototype.toString.call(actual)}`);
+  assert.equal(actual.byteLength, expected.byteLength, `${label}: length`);
+  assert.ok(Buffer.from(actual).equals(Buffer.from(expected)), `${label}: bytes differ`);
+}
+
+/** A cache with the ceiling, the driver's store under it, and the driver's item limit. */
+async function chunking(ctx: SuiteContext, prefix = ctx.uniquePrefix()) {
+  const cache = await ctx.cacheAt(prefix, { maxValueBytes: CEILING });
+  const driverStore = await (await ctx.cacheAt(prefix)).getStore();
+  const itemBytes = (await ctx.capabilities()).maxValueBytes;
+  return { cache, driverStore, itemBytes, prefix };
+}
+
+/**
+ * The chunk keys an index entry names, read straight from the driver (behind larder's back):
+ * frame magic 0x1E 'L' 'V', flags 8, suffix length, suffix, count (u32 BE); chunks at `<key>~c<suffix>:<n>`.
+ */
+async function chunkNames(store: CacheStore, full: string): Promise<string[]> {
+  const stored = await store.get(full);
+  assert.ok(stored !== undefined, 'the index entry is stored');
+  const bytes = Buffer.from(typeof stored === 'string' ? Buffer.from(stored, 'utf8') : stored);
+  assert.deepEqual([...bytes.subarray(0, 4)], [0x1e, 0x4c, 0x56, 8], 'the entry is a chunk index');
+  const length = bytes[4] as number;
+  const suffix = bytes.toString('latin1', 5, 5 + length);
+  const count = bytes.readUInt32BE(5 + length);
+  return Array.from({ length: count }, (_, i) => `${full}~c${suffix}:${i}`);
+}
+
+/** Values above the driver's item limit, stored in chunks under an index (the `maxValueBytes` ceiling). */
+export const chunkedValues: GroupDefinition = {
+  title: 'values above the item limit (chunked)',
+  define(t) {
+    t.test('5 MB of binary and 5 MB of text round-trip byte-exact, through get, getMany and remember', async (ctx) => {
+      const { cache } = await chunking(ctx);
+      const bytes = randomBytes(FIVE_MB);
+      const key = uniqueKey();
+      await cache.set(key, bytes, '5m');
+      assertSameBytes(await cache.get(key), bytes, 'binary');
+      const text = randomBytes(FIVE_MB / 2).toString('hex');
+      const textKey = uniqueKey();
+      await cache.set(textKey, text, '5m');
+      assert.equal(await cache.get(textKey), text, 'text');
+      const [many, missing] = await cache.getMany([key, uniqueKey()]);
+      assertSameBytes(many, bytes, 'getMany');
+      assert.equal(missing, undefined);
+      const page = { html: text.slice(0, FIVE_MB - 64) };
+      const loaded = await cache.remember(uniqueKey(), '5m', () => page);
+      assert.deepEqual(loaded, page, 'remember');
+      const rememberKey = uniqueKey();
+      await cache.remember(rememberKey, '5m', () => page);
+      let runs = 0;
+      const again = await cache.remember(rememberKey, '5m', () => {
+        runs++;
+        return { html: 'other' };
+      });
+      assert.deepEqual(again, page, 'remember hit');
+      assert.equal(runs, 0, 'the loader did not run again');
+    });
+
+    t.test('a chunk deleted behind larder’s back reads as a miss, 0 corrupt reads in many tries', async (ctx) => {
+      const { cache, driverStore, itemBytes, prefix } = await chunking(ctx);
+      if (itemBytes >= FIVE_MB) ctx.skip(`the item limit (${itemBytes} bytes) stores these values whole`);
+      const key = uniqueKey();
+      const value = randomBytes(itemBytes + 1024);
+      await cache.set(key, value, '5m');
+      assertSameBytes(await cache.get(key), value, 'before');
+      const names = await chunkNames(driverStore, `${prefix}${key}`);
+      assert.ok(names.length >= 2, 'stored in at least two chunks');
+      // The first (full-size) chunk: each read then fetches the index and the small last chunk.
+      await driverStore.delete(names[0] as string);
+      // Many reads, 50 at a time: DynamoDB Local answers slowly, so it gets fewer tries.
+      const tries = (await ctx.driver()) === 'dynamodb' ? 1000 : 10_000;
+      let corrupt = 0;
+      for (let done = 0; done < tries; done += 50) {
+        const reads = await Promise.all(Array.from({ length: 50 }, () => cache.get(key)));
+        corrupt += reads.filter((read) => read !== undefined).length;
+      }
+      assert.equal(corrupt, 0, 'reads that were not a miss');
+    });
+
+    t.test(
+      '50 concurrent writers of one chunked key: every parallel read is one whole value or a miss',
+      async (ctx) => {
+        const { cache, itemBytes } = await chunking(ctx);
+        // Just above the item limit (two chunks); a store that keeps 5 MB whole gets a smaller value.
+        const size = itemBytes >= FIVE_MB ? 256 * 1024 : Math.floor(itemBytes * 1.2);
+        const key = uniqueKey();
+        const reads: Promise<unknown>[] = [];
+        const writes: Promise<void>[] = [];
+        const readers = (await ctx.driver()) === 'dynamodb' ? 200 : 1000;
+        for (let i = 0; i < 50; i++) {
+          writes.push(cache.set(key, Buffer.alloc(size, i), '5m'));
+          for (let r = 0; r < readers / 50; r++) reads.push(cache.get(key));
+        }
+        await Promise.all(writes);
+        for (const read of await Promise.all(reads)) {
+          if (read === undefined) continue;
+          assert.ok(read instanceof Uint8Array && read.byteLength === size, 'a whole value');
+          // One writer's bytes, compared natively (a JS loop over 1,000 reads of a MB takes seconds).
+          assert.ok(Buffer.from(read).equals(Buffer.alloc(size, read[0] as number)), 'one writer’s bytes');
+        }
+        const last = (await cache.get(key)) as Uint8Array;
+        assert.equal(last.byteLength, size, 'a whole value at the end');
+      },
+    );
+
+    t.test(
+      'add of a chunked value is atomic on its index; increment of one is refused with E_CHUNKED_VALUE',
+      async (ctx) => {
+        const { cache, itemBytes } = await chunking(ctx);
+        if (itemBytes >= FIVE_MB) ctx.skip(`the item limit (${itemBytes} bytes) stores these values whole`);
+        const big = randomBytes(itemBytes + 1024);
+        const key = uniqueKey();
+        assert.equal(await cache.add(key, big), true, 'added');
+        assert.equal(await cache.add(key, randomBytes(itemBytes + 1024)), false, 'a second add finds it');
+        await assert.rejects(cache.increment(key), { code: 'E_CHUNKED_VALUE' });
+        assertSameBytes(await cache.get(key), big, 'the value is unchanged');
+        assert.equal(await cache.delete(key), true);
+        assert.equal(await cache.get(key), undefined, 'deleted');
+      },
+    );
+  },
+};
