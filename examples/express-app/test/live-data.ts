@@ -18,7 +18,7 @@ export interface LiveStore {
   problem?: { code: string; message: string };
   mode?: string;
   nodes: { address: string; role: string; status: string; share?: number }[];
-  l1?: { state: string; invalidation: string; entries: number; hits: number; flushes: number };
+  l1?: { state: string; invalidation: string; entries: number; hits: number; flushes: number; fleet?: unknown };
   figures: {
     reads: number;
     hits: number;

@@ -103,7 +103,9 @@ describe('the live page in a real browser (Debian chromium, headless)', { timeou
     await inBrowser(app, 'redis-l1', async (page) => {
       const card = page.locator('section.store[data-store="redis"]');
       await shows(page, 'section.store[data-store="redis"] .l1[data-l1="on"] .channel[data-state="up"]');
-      expect(await page.locator('section.store[data-store="redis"] [data-figure="l1-lease"] b').textContent()).toBe('held');
+      expect(await page.locator('section.store[data-store="redis"] [data-figure="l1-lease"] b').textContent()).toBe(
+        'held',
+      );
       expect(await card.locator('.channel').textContent()).toContain('invalidation tracking');
       expect(await card.locator('.tier[data-tier="l1"] [data-figure="hit-share"] b').textContent()).toMatch(/%$/);
       expect(await card.locator('.tier[data-tier="l2"] [data-figure="p99"] b').textContent()).toMatch(
