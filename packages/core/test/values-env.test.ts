@@ -85,3 +85,15 @@ describe('configFromEnv: the value pipeline variables', () => {
     }
   });
 });
+
+describe('encryption keys are secrets', () => {
+  it('CACHE_ENCRYPTION_KEYS and a store config’s encrypt option are redacted whole', async () => {
+    const { redactConfig, redactEnvValue } = await import('../src/util/redact');
+    expect(redactEnvValue('CACHE_ENCRYPTION_KEYS', `k1:${key1}`)).toBe('***');
+    // Keys given in code as base64 text (Buffers print as '[Buffer]' anyway).
+    const config = { stores: { r: { driver: 'redis', encrypt: { keys: [{ id: 'k1', key: key1 }] } } } };
+    const printed = JSON.stringify(redactConfig(config));
+    expect(printed).not.toContain(key1);
+    expect(printed).toContain('redis');
+  });
+});
