@@ -10,9 +10,9 @@ export type {
   CacheStats,
 } from './cache/events';
 export { Lock } from './cache/operations/lock';
-export type { LoadMany, RememberManyOptions } from './cache/operations/remember-many';
 export type { CacheOptions, Loader, LoaderContext, RememberOptions, WithLockOptions } from './cache/options';
-export type { RememberResult } from './cache/remember-status';
+export type { LoadMany, RememberManyOptions } from './cache/remember/batch-loader';
+export type { RememberResult } from './cache/remember/remember-status';
 export {
   type ConfigFromEnvOptions,
   configFromEnv,

@@ -17,11 +17,11 @@ import { clearPrefix, listKeys } from './operations/keyspace';
 import { Lock } from './operations/lock';
 import { storeLockBackend, withHeldLock } from './operations/lock-backend';
 import { get, write } from './operations/read-write';
-import { remember, rememberFromStore } from './operations/remember';
-import { type LoadMany, type RememberManyOptions, tracedRememberMany } from './operations/remember-many';
 import type { CacheOptions, CacheViewOptions, Loader, RememberOptions, WithLockOptions } from './options';
 import { rateLimitHost } from './rate-limit-host';
-import { type RememberResult, rememberWithStatus } from './remember-status';
+import { type LoadMany, type RememberManyOptions, tracedRememberMany } from './remember/batch-loader';
+import { remember, rememberFromStore } from './remember/remember';
+import { type RememberResult, rememberWithStatus } from './remember/remember-status';
 import { tracedBatch, tracedKey, tracedRemember } from './traced-calls';
 import type { View } from './view';
 

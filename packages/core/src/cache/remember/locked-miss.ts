@@ -1,0 +1,43 @@
+import { sleep } from '../../util/timeout';
+import type { Engine } from '../engine';
+import { Lock } from '../operations/lock';
+import type { View } from '../view';
+import { backendDown, readEntry, readInFlight } from './entry-read';
+import { loadAndStore } from './load';
+import type { Miss } from './miss';
+import type { MissLock } from './miss-lock';
+
+/** Cross-process: only the holder of the key's lock loads; others poll for its value with back-off, then load themselves when the wait ends. */
+export async function resolveMissLocked<T>(engine: Engine, view: View, miss: Miss<T>, options: MissLock): Promise<T> {
+  const lock = new Lock(engine.locks, options.key, options.ttlMs);
+  const deadline = Date.now() + options.waitMs;
+  let backoff = 5;
+  for (;;) {
+    let acquired: boolean;
+    try {
+      acquired = await lock.acquire();
+    } catch (error) {
+      backendDown(engine, view, miss, error);
+      return loadAndStore(engine, view, miss);
+    }
+    if (acquired) {
+      try {
+        // The previous holder may have stored the value just before releasing.
+        const read = await readEntry(engine, view, miss).catch(() => undefined);
+        if (read?.fresh) return read.value as T;
+        if (read !== undefined) miss.expected = read.payload;
+        return await loadAndStore(engine, view, miss);
+      } finally {
+        await lock.release().catch((error) => engine.report(view, 'remember', miss.key, error));
+      }
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) return loadAndStore(engine, view, miss);
+    await sleep(Math.min(left, backoff * (0.5 + Math.random() / 2)));
+    backoff = Math.min(backoff * 2, 200);
+    const read = await readInFlight(engine, view, miss);
+    if (read.fresh) return read.value as T;
+    if (miss.backendDown) return loadAndStore(engine, view, miss);
+    miss.expected = read.payload;
+  }
+}
