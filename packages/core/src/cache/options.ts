@@ -26,8 +26,22 @@ export interface LoaderContext {
   readonly signal: AbortSignal;
   /** The stale value this run refreshes (a graced entry past its logical expiry), when there is one. */
   readonly stale: unknown;
+  /** How long ago the stale value's TTL ended, in ms (`undefined` without a stale value). */
+  readonly staleForMs: number | undefined;
   /** Returns the loader's value to the callers without caching it. */
   skip(): void;
+  /** Stores the value for `ttl` instead of the call's TTL (`InvalidTtlError` for a bad TTL: the run rejects, nothing stored). */
+  setTtl(ttl: Ttl): void;
+  /** Keeps the value `grace` past its TTL instead of the call's grace (`InvalidTtlError` as for `setTtl`). */
+  setGrace(grace: Ttl): void;
+  /** Adds tags to the stored value (with the call's and the view's; `InvalidTagError` for a bad tag: the run rejects). */
+  setTags(tags: readonly string[]): void;
+  /**
+   * The source says the stale value is still current: the callers get it, and it is stored again
+   * for a new TTL through the never-stale write (every L1 told), whatever the loader returns.
+   * Without a stale value the run rejects with `InvalidArgumentError`.
+   */
+  notModified(): void;
 }
 
 /** A `remember` loader: the value to cache (or a promise of it). */

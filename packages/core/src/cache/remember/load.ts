@@ -1,41 +1,53 @@
+import type { TtlMs } from '../../contract/store';
+import { unionTags } from '../../tags/tag-policy';
 import type { PreparedTags } from '../../tags/tag-state';
-import { type GracedEntry, gracedEntry, storeTtl } from '../../values/entry';
+import { GRACE, type GracedEntry, gracedEntry, storeTtl } from '../../values/entry';
 import type { Engine } from '../engine';
 import { storeIfUnchanged } from '../operations/compare-and-set';
 import type { View } from '../view';
 import { type EntryWrite, tagVersions, write } from '../write-path';
-import { runLoader } from './loader-run';
+import { type LoaderRun, runLoader } from './loader-run';
 import type { Miss } from './miss';
 
 /** Runs the loader and stores its result through the never-stale write; serves the stale value when the loader fails. */
 export async function loadAndStore<T>(engine: Engine, view: View, miss: Miss<T>): Promise<T> {
-  const { policy } = miss;
+  const { policy, stale } = miss;
   const tagged = policy.tags === undefined || miss.backendDown ? undefined : await tagsBefore(engine, view, miss);
-  let value: T;
+  let run: LoaderRun<T>;
   try {
-    const run = await runLoader(miss.loader, miss.key, miss.stale?.v, policy.hardMs, miss.clock);
-    if (run.skipped) return run.value;
-    value = run.value;
+    const expiredAt = stale === undefined ? 0 : stale[GRACE] < 0 ? Date.now() : stale[GRACE];
+    run = await runLoader(miss.loader, {
+      key: miss.key,
+      stale: stale === undefined ? undefined : { value: stale.v, expiredAt },
+      hardMs: policy.hardMs,
+      clock: miss.clock,
+    });
   } catch (error) {
-    if (miss.stale === undefined) throw error;
+    if (stale === undefined) throw error;
     engine.report(view, 'remember.loader', miss.key, error, false);
     miss.servedStale = true;
-    return miss.stale.v as T;
+    return stale.v as T;
   }
+  if (run.skipped) return run.value;
+  // notModified: the stale value stands, stored again for a new TTL (the value itself unchanged).
+  const value = run.notModified ? ((stale as GracedEntry).v as T) : run.value;
   if (value === undefined) return value;
-  const { ttlMs, graceMs } = policy;
+  const ttlMs: TtlMs = run.ttlMs ?? policy.ttlMs;
+  const graceMs = ttlMs === undefined ? 0 : (run.graceMs ?? policy.graceMs);
   const entry = graceMs > 0 ? gracedEntry(value, ttlMs as number) : value;
   const kept = storeTtl(ttlMs, graceMs);
   const payload = engine.values.encode(miss.key, entry, kept);
   if (graceMs > 0) engine.keepGraced(miss.full, entry as GracedEntry, graceMs);
-  if (miss.backendDown || (policy.tags !== undefined && tagged === undefined)) return value;
+  if (miss.backendDown) return value;
+  const tags = run.tags === undefined ? undefined : await tagsAfter(engine, view, miss, run.tags, kept);
+  if ((policy.tags !== undefined && tagged === undefined) || tags === null) return value;
   const { binding, key, full } = miss;
   // Never over a newer value: stored only if the key still holds what was read before the loader began.
   await write(engine, view, binding, {
     operation: 'remember',
     entries: [{ key, full, value: entry, payload }],
     storeTtlMs: kept,
-    tagged,
+    tagged: tags ?? tagged,
     send: (_, [stored]) =>
       storeIfUnchanged(engine, view, binding, key, miss.expected, (stored as EntryWrite).payload, kept, full),
     // The value is good; the cache is not. Serve it anyway.
@@ -56,5 +68,27 @@ async function tagsBefore<T>(engine: Engine, view: View, miss: Miss<T>): Promise
   } catch (error) {
     engine.report(view, 'remember', miss.key, error);
     return undefined;
+  }
+}
+
+/**
+ * The versions of the call's tags and those the loader named (`setTags`), read once the loader
+ * returned: the loader's tags were unknown before it ran, so an invalidation of one of them during
+ * the run cannot be seen (core README "remember"). `null`: the read failed (reported; not stored).
+ */
+async function tagsAfter<T>(
+  engine: Engine,
+  view: View,
+  miss: Miss<T>,
+  named: readonly string[],
+  kept: TtlMs,
+): Promise<PreparedTags | null> {
+  engine.values.checkTaggable();
+  const tags = unionTags(miss.policy.tags, named) as readonly string[];
+  try {
+    return await tagVersions(miss.binding, tags, kept, [miss.full]);
+  } catch (error) {
+    engine.report(view, 'remember', miss.key, error);
+    return null;
   }
 }

@@ -1,0 +1,157 @@
+import { Cache, type LoaderContext } from '@larder/core';
+import type { CacheStore } from '@larder/core/driver';
+import { createChaosStore } from '@larder/core/testing';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { InvalidationSource } from '../src/contract/invalidation';
+import { localBus } from './helpers/local-bus';
+
+// The loader's own choices through its context: setTtl, setGrace, setTags, notModified (core
+// README "remember when the source fails"). The clock is faked (Date only) to step past TTLs.
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** The chaos store with the L1 invalidation bus of `source` (a second instance's view of one store). */
+function onBus(inner: CacheStore, source: () => InvalidationSource): CacheStore {
+  const store: CacheStore = Object.create(inner);
+  Object.assign(store, { invalidation: (mode: string) => (mode === 'bus' ? source() : undefined) });
+  return store;
+}
+
+describe('remember: setTtl and setGrace', () => {
+  it('setTtl stores the value for the loader TTL instead of the call TTL', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const cache = new Cache({ store: createChaosStore(), prefix: 'ttl:' });
+    const value = await cache.remember('k', '1h', (context) => {
+      context.setTtl('2s');
+      return 'short';
+    });
+    expect(value).toBe('short');
+    vi.setSystemTime(Date.now() + 1500);
+    expect(await cache.get('k')).toBe('short');
+    vi.setSystemTime(Date.now() + 1000);
+    expect(await cache.get('k')).toBeUndefined();
+  });
+
+  it('setGrace keeps the value past its TTL for the loader grace: served stale while it refreshes', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const cache = new Cache({ store: createChaosStore(), prefix: 'grace:' });
+    await cache.remember('k', '1s', (context) => {
+      context.setGrace('1h');
+      return 'old';
+    });
+    vi.setSystemTime(Date.now() + 60_000);
+    let stale: LoaderContext | undefined;
+    expect(
+      await cache.remember('k', '1s', (context) => {
+        stale = context;
+        return 'new';
+      }),
+    ).toBe('old');
+    await vi.waitFor(async () => expect(await cache.get('k')).toBe('new'));
+    expect(stale?.stale).toBe('old');
+    expect(stale?.staleForMs).toBeGreaterThanOrEqual(59_000);
+  });
+});
+
+describe('remember: setTags', () => {
+  it('tags the stored value: invalidating the tag removes it', async () => {
+    const cache = new Cache({ store: createChaosStore(), prefix: 'tags:' });
+    await cache.remember('user:1', '1h', (context) => {
+      context.setTags(['user:1']);
+      return { name: 'Ada' };
+    });
+    expect(await cache.get('user:1')).toEqual({ name: 'Ada' });
+    await cache.invalidateTags(['user:1']);
+    expect(await cache.get('user:1')).toBeUndefined();
+  });
+
+  it('adds to the call tags: either tag removes the value', async () => {
+    const cache = new Cache({ store: createChaosStore(), prefix: 'tags2:' });
+    const load = (context: LoaderContext) => {
+      context.setTags(['b']);
+      return 1;
+    };
+    await cache.remember('k', '1h', load, { tags: ['a'] });
+    await cache.invalidateTags(['a']);
+    expect(await cache.get('k')).toBeUndefined();
+    await cache.remember('k', '1h', load, { tags: ['a'] });
+    await cache.invalidateTags(['b']);
+    expect(await cache.get('k')).toBeUndefined();
+  });
+});
+
+describe('remember: notModified', () => {
+  it('keeps the stale value, extends its life, and tells the L1 of every other instance', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const inner = createChaosStore();
+    const bus = localBus();
+    const l1 = { invalidation: 'bus', busUrl: 'redis://x' } as const;
+    const a = new Cache({ store: onBus(inner, bus.source), prefix: 'nm', l1 });
+    const b = new Cache({ store: onBus(inner, bus.source), prefix: 'nm', l1 });
+    await a.remember('k', '1s', () => ({ rev: 1 }), { grace: '1h' });
+    // B's L1 holds the entry; past its TTL it would read as a miss there unless B is told.
+    expect(await b.get('k')).toEqual({ rev: 1 });
+    vi.setSystemTime(Date.now() + 5000);
+    expect(await b.get('k')).toBeUndefined();
+    const published = bus.published.length;
+    let runs = 0;
+    const kept = await a.remember(
+      'k',
+      '10s',
+      (context) => {
+        runs++;
+        context.notModified();
+        return undefined as unknown as { rev: number };
+      },
+      { grace: '1h' },
+    );
+    expect(kept).toEqual({ rev: 1 });
+    await vi.waitFor(() => expect(runs).toBe(1));
+    // Every L1 was told, and the value reads fresh everywhere for the new TTL.
+    await vi.waitFor(() => expect(bus.published.length).toBeGreaterThan(published));
+    expect(await b.get('k')).toEqual({ rev: 1 });
+    expect(await a.get('k')).toEqual({ rev: 1 });
+    vi.setSystemTime(Date.now() + 9000);
+    expect(await b.get('k')).toEqual({ rev: 1 });
+    await a.close();
+    await b.close();
+  });
+
+  it('without a stale value rejects with InvalidArgumentError and stores nothing', async () => {
+    const cache = new Cache({ store: createChaosStore(), prefix: 'nm2:' });
+    await expect(
+      cache.remember('k', '1m', (context) => {
+        context.notModified();
+        return 'x';
+      }),
+    ).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT', argument: 'notModified' });
+    expect(await cache.get('k')).toBeUndefined();
+  });
+});
+
+describe('remember: a loader bad input is a typed error and nothing is stored', () => {
+  const cases: [string, (context: LoaderContext) => void, string][] = [
+    ["setTtl('abc')", (context) => context.setTtl('abc' as never), 'E_INVALID_TTL'],
+    ['setTtl(0)', (context) => context.setTtl(0), 'E_INVALID_TTL'],
+    ['setTtl(-1)', (context) => context.setTtl(-1), 'E_INVALID_TTL'],
+    ["setGrace('soon')", (context) => context.setGrace('soon' as never), 'E_INVALID_TTL'],
+    ["setTags([''])", (context) => context.setTags(['']), 'E_INVALID_TAG'],
+  ];
+  it.each(cases)('%s rejects the run, even when the loader catches the throw', async (_name, misuse, code) => {
+    const cache = new Cache({ store: createChaosStore(), prefix: 'bad-ctx:' });
+    const thrown: unknown[] = [];
+    const loader = (context: LoaderContext) => {
+      try {
+        misuse(context);
+      } catch (error) {
+        thrown.push(error);
+      }
+      return 'v';
+    };
+    await expect(cache.remember('k', '1m', loader)).rejects.toMatchObject({ code });
+    expect(thrown).toHaveLength(1);
+    expect(await cache.get('k')).toBeUndefined();
+  });
+});
