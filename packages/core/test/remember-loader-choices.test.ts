@@ -155,3 +155,102 @@ describe('remember: a loader bad input is a typed error and nothing is stored', 
     expect(await cache.get('k')).toBeUndefined();
   });
 });
+
+describe('remember: timeout.soft', () => {
+  it('answers with the stale value at the soft bound while the loader finishes in the background', async () => {
+    const store = createChaosStore();
+    const cache = new Cache({ store, prefix: 'soft:' });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    await cache.remember('k', '1s', () => 'old', { grace: '1h' });
+    vi.setSystemTime(Date.now() + 2000); // Date only: timers and performance.now stay real
+    let finish: (value: string) => void = () => {};
+    const slow = () => new Promise<string>((resolve) => (finish = resolve));
+    const options = { grace: '1h', timeout: { soft: 50, hard: 5000 } } as const;
+    const started = performance.now();
+    const answers = await Promise.all([0, 1, 2].map(() => cache.rememberWithStatus('k', '1s', slow, options)));
+    const waited = performance.now() - started;
+    expect(answers.map((answer) => [answer.value, answer.status])).toEqual([
+      ['old', 'graced'],
+      ['old', 'graced'],
+      ['old', 'graced'],
+    ]);
+    expect(waited).toBeGreaterThanOrEqual(45);
+    expect(waited).toBeLessThan(1000);
+    // The run goes on behind the answer, and its value is stored (the never-stale write).
+    finish('new');
+    await vi.waitFor(async () => expect(await cache.get('k')).toBe('new'));
+    expect(store.calls.set).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers with the refreshed value when the loader beats the soft bound', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const cache = new Cache({ store: createChaosStore(), prefix: 'soft-fast:' });
+    await cache.remember('k', '1s', () => 'old', { grace: '1h' });
+    vi.setSystemTime(Date.now() + 2000);
+    const answer = await cache.rememberWithStatus('k', '1s', () => 'new', { grace: '1h', timeout: { soft: '10s' } });
+    expect(answer).toMatchObject({ value: 'new', status: 'miss' });
+  });
+
+  it('answers with the stale value when the refresh fails before the soft bound', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const cache = new Cache({ store: createChaosStore(), prefix: 'soft-fail:' });
+    await cache.remember('k', '1s', () => 'old', { grace: '1h' });
+    vi.setSystemTime(Date.now() + 2000);
+    const failing = () => Promise.reject(new Error('source down'));
+    expect(await cache.remember('k', '1s', failing, { grace: '1h', timeout: { soft: '10s' } })).toBe('old');
+  });
+
+  const bad: [string, { soft?: unknown; hard?: unknown }, string][] = [
+    ['soft 0', { soft: 0 }, 'E_INVALID_TTL'],
+    ['soft -1', { soft: -1 }, 'E_INVALID_TTL'],
+    ["soft 'abc'", { soft: 'abc' }, 'E_INVALID_TTL'],
+    ['soft equal to hard', { soft: 100, hard: 100 }, 'E_INVALID_ARGUMENT'],
+    ['soft above hard', { soft: '2s', hard: '1s' }, 'E_INVALID_ARGUMENT'],
+  ];
+  it.each(bad)(
+    'refuses %s with a typed error before running the loader; nothing stored',
+    async (_name, timeout, code) => {
+      const cache = new Cache({ store: createChaosStore(), prefix: 'soft-bad:' });
+      let runs = 0;
+      const loader = () => {
+        runs++;
+        return 'v';
+      };
+      await expect(cache.remember('k', '1m', loader, { timeout: timeout as never })).rejects.toMatchObject({ code });
+      expect(runs).toBe(0);
+      expect(await cache.get('k')).toBeUndefined();
+    },
+  );
+});
+
+describe('remember: lock with a stale value', () => {
+  it('an instance that finds the lock taken answers with the stale value and never runs its loader', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const store = createChaosStore();
+    const one = new Cache({ store, prefix: 'lock-stale:' });
+    const two = new Cache({ store, prefix: 'lock-stale:' });
+    const options = { grace: '1h', lock: { ttl: '30s', wait: '30s' }, timeout: { soft: '5s' } } as const;
+    await one.remember('k', '1s', () => 'old', options);
+    vi.setSystemTime(Date.now() + 2000);
+    let finish: (value: string) => void = () => {};
+    let holderRuns = 0;
+    const held = one.remember(
+      'k',
+      '1s',
+      () => {
+        holderRuns++;
+        return new Promise<string>((resolve) => (finish = resolve));
+      },
+      options,
+    );
+    await vi.waitFor(() => expect(holderRuns).toBe(1));
+    let otherRuns = 0;
+    const started = performance.now();
+    expect(await two.remember('k', '1s', () => `other${++otherRuns}`, options)).toBe('old');
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(otherRuns).toBe(0);
+    finish('new');
+    expect(await held).toBe('new');
+    expect(await two.get('k')).toBe('new');
+  });
+});

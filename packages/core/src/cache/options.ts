@@ -56,11 +56,14 @@ export interface RememberOptions {
   /** Tags the stored value carries, with the cache view's own (`Cache.tags`); their versions are read before the loader runs (core README "Tags"). */
   tags?: readonly string[];
   /**
-   * Bounds on a loader's run. `hard`: past it the callers reject with `LoaderTimeoutError` (or get
-   * the stale value within `grace`), the loader's `signal` aborts, and the key's flight and lock are
-   * released, so the next caller starts a new run; a result that comes later is not stored.
+   * Bounds on a loader's run. `soft` (with a stale value within `grace`): the callers wait for the
+   * refresh this long, then get the stale value while the loader finishes in the background through
+   * the never-stale write; without `soft`, a stale value is answered at once. `hard`: past it the
+   * callers reject with `LoaderTimeoutError` (or get the stale value within `grace`), the loader's
+   * `signal` aborts, and the key's flight and lock are released, so the next caller starts a new
+   * run; a result that comes later is not stored. `soft` must be below `hard`.
    */
-  timeout?: { hard?: Ttl };
+  timeout?: { soft?: Ttl; hard?: Ttl };
 }
 
 /** Options of `withLock`. */

@@ -7,7 +7,7 @@ import { loadAndStore } from './load';
 import type { Miss } from './miss';
 import type { MissLock } from './miss-lock';
 
-/** Cross-process: only the holder of the key's lock loads; others poll for its value with back-off, then load themselves when the wait ends. */
+/** Cross-process: only the holder of the key's lock loads; others answer with the stale value when there is one, else poll for the holder's value with back-off, then load themselves when the wait ends. */
 export async function resolveMissLocked<T>(engine: Engine, view: View, miss: Miss<T>, options: MissLock): Promise<T> {
   const lock = new Lock(engine.locks, options.key, options.ttlMs);
   const deadline = Date.now() + options.waitMs;
@@ -31,6 +31,8 @@ export async function resolveMissLocked<T>(engine: Engine, view: View, miss: Mis
         await lock.release().catch((error) => engine.report(view, 'remember', miss.key, error));
       }
     }
+    // Another instance holds the lock: it refreshes, so a stale value stands meanwhile (no wait).
+    if (miss.stale !== undefined) return miss.stale.v as T;
     const left = deadline - Date.now();
     if (left <= 0) return loadAndStore(engine, view, miss);
     await sleep(Math.min(left, backoff * (0.5 + Math.random() / 2)));

@@ -1,6 +1,7 @@
+import { InvalidArgumentError } from '../../contract/errors';
 import type { TtlMs } from '../../contract/store';
 import { normalizeTags, unionTags } from '../../tags/tag-policy';
-import { parseTtl } from '../../values/ttl';
+import { parseTtl, type Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
 import type { Engine } from '../engine';
 import type { RememberOptions } from '../options';
@@ -17,6 +18,8 @@ export interface RememberPolicy {
   tags: readonly string[] | undefined;
   /** The loader's hard timeout in ms (`timeout.hard`). */
   hardMs: number | undefined;
+  /** How long a caller with a stale value waits for the refresh (`timeout.soft`; `undefined`: not at all). */
+  softMs: number | undefined;
 }
 
 /** Parses `options` for a `remember` of `key` (typed errors for bad input, before any store call). */
@@ -28,13 +31,32 @@ export function rememberPolicy(
   ttlMs: TtlMs,
   options: RememberOptions | undefined,
 ): RememberPolicy {
-  const policy: RememberPolicy = { ttlMs, graceMs: 0, lock: undefined, tags: view.tags, hardMs: undefined };
+  const policy: RememberPolicy = {
+    ttlMs,
+    graceMs: 0,
+    lock: undefined,
+    tags: view.tags,
+    hardMs: undefined,
+    softMs: undefined,
+  };
   if (options !== undefined) {
     policy.graceMs = options.grace === undefined || ttlMs === undefined ? 0 : parseTtl(options.grace);
     if (options.lock) policy.lock = missLock(engine, view, binding, key, options.lock);
     if (options.tags !== undefined) policy.tags = unionTags(policy.tags, normalizeTags(options.tags));
-    if (options.timeout?.hard !== undefined) policy.hardMs = parseTtl(options.timeout.hard);
+    if (options.timeout !== undefined) timeouts(policy, options.timeout);
   }
   if (policy.tags !== undefined) engine.values.checkTaggable();
   return policy;
+}
+
+/** `timeout.soft` and `timeout.hard`: positive TTLs (`InvalidTtlError`), `soft` below `hard` (`InvalidArgumentError`). */
+function timeouts(policy: RememberPolicy, timeout: { soft?: Ttl; hard?: Ttl }): void {
+  if (timeout.hard !== undefined) policy.hardMs = parseTtl(timeout.hard);
+  if (timeout.soft !== undefined) policy.softMs = parseTtl(timeout.soft);
+  if (policy.softMs !== undefined && policy.hardMs !== undefined && policy.softMs >= policy.hardMs) {
+    throw new InvalidArgumentError(
+      `timeout.soft (${policy.softMs}ms) must be below timeout.hard (${policy.hardMs}ms)`,
+      'timeout.soft',
+    );
+  }
 }

@@ -13,6 +13,7 @@ import { loadAndStore } from './load';
 import { timedFlight } from './loader-timing';
 import { decodeOrMiss, type Miss, newMiss, record, type Seen } from './miss';
 import { rememberPolicy } from './policy';
+import { withinSoftTimeout } from './soft-timeout';
 
 export type { Seen } from './miss';
 
@@ -117,8 +118,7 @@ export async function rememberFromStore<T>(
   if (stale !== undefined) {
     engine.counted(view, key, true);
     if (seen !== undefined) record(seen, 'graced', 'l2', stale, writtenAt());
-    refreshInBackground(engine, view, miss, stale);
-    return stale.v as T;
+    return refreshInBackground(engine, view, miss, stale, seen);
   }
   engine.counted(view, key, false);
   if (seen !== undefined) seen.miss = miss as Miss<unknown>;
@@ -138,14 +138,25 @@ function whenStoreDown<T>(engine: Engine, view: View, miss: Miss<T>, seen: Seen 
   return timedFlight(engine, miss.full, seen?.clock, () => loadAndStore(engine, view, miss));
 }
 
-/** Within grace: the caller is answered with the stale value; one refresh runs in the background (unless one already does). */
-function refreshInBackground<T>(engine: Engine, view: View, miss: Miss<T>, stale: GracedEntry): void {
-  if (engine.inFlight(miss.full)) return;
+/**
+ * Within grace: one refresh runs in the background (unless one already does); the caller is
+ * answered with the stale value at once, or with `timeout.soft` after waiting that long for it.
+ */
+function refreshInBackground<T>(
+  engine: Engine,
+  view: View,
+  miss: Miss<T>,
+  stale: GracedEntry,
+  seen: Seen | undefined,
+): T | Promise<T> {
+  const softMs = miss.policy.softMs;
+  if (softMs === undefined && engine.inFlight(miss.full)) return stale.v as T;
   miss.stale = stale;
-  miss.clock = undefined; // answered already: the background refresh is nobody's wait
-  engine
-    .flight(miss.full, () => resolveMiss(engine, view, miss))
-    .catch((error) => engine.report(view, 'remember', miss.key, error));
+  miss.clock = undefined; // the refresh is nobody's wait but the soft timeout's
+  const flight = engine.flight(miss.full, () => resolveMiss(engine, view, miss));
+  if (softMs !== undefined) return withinSoftTimeout(engine, view, miss, flight, stale.v as T, softMs, seen);
+  flight.catch((error) => engine.report(view, 'remember', miss.key, error));
+  return stale.v as T;
 }
 
 /** When a hit's entry was written: its metadata, else (raw values carry none) the store's `writtenAt`. */
