@@ -39,6 +39,7 @@ export {
   isLarderError,
   LarderError,
   type LarderErrorCodes,
+  LoaderBackoffError,
   LoaderTimeoutError,
   LockTimeoutError,
   SerializationError,

@@ -35,6 +35,7 @@ const ROOT_EXPORTS = [
   'Lock',
   'Loader',
   'LoaderContext',
+  'LoaderBackoffError',
   'LoaderTimeoutError',
   'LockTimeoutError',
   'ManagerConfig',

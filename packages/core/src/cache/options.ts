@@ -64,6 +64,13 @@ export interface RememberOptions {
    * run; a result that comes later is not stored. `soft` must be below `hard`.
    */
   timeout?: { soft?: Ttl; hard?: Ttl };
+  /**
+   * After a loader failure, no run of the key for `backoff`, doubling per consecutive failure up to
+   * `max`, for the whole fleet (a marker in the store's reserved namespace): meanwhile a stale value
+   * within `grace` is served, else the call rejects with `LoaderBackoffError` (its `cause` the last
+   * failure). One instance probes the source when a window ends. @default backoff '1s', max '1m'
+   */
+  failure?: { backoff?: Ttl; max?: Ttl };
 }
 
 /** Options of `withLock`. */

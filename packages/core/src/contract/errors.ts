@@ -33,6 +33,7 @@ export interface LarderErrorCodes {
   E_TIMEOUT: TimeoutError;
   E_LOCK_TIMEOUT: LockTimeoutError;
   E_LOADER_TIMEOUT: LoaderTimeoutError;
+  E_LOADER_BACKOFF: LoaderBackoffError;
 }
 
 /**
@@ -200,6 +201,23 @@ export class LoaderTimeoutError extends LarderError {
     readonly timeoutMs: number,
   ) {
     super('E_LOADER_TIMEOUT', `The loader of '${key}' did not settle within ${timeoutMs}ms`);
+  }
+}
+
+/** A `remember` loader failed lately and its key is backing off (`failure`): no run until `retryAt`, and no stale value to serve; `cause` is the last failure when this process saw it. */
+export class LoaderBackoffError extends LarderError {
+  constructor(
+    readonly key: string,
+    /** When the next run may start, epoch ms. */
+    readonly retryAt: number,
+    failure: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'E_LOADER_BACKOFF',
+      `The loader of '${key}' failed (${failure}); backing off until ${new Date(retryAt).toISOString()}`,
+      options,
+    );
   }
 }
 

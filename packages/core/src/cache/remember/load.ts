@@ -6,12 +6,22 @@ import type { Engine } from '../engine';
 import { storeIfUnchanged } from '../operations/compare-and-set';
 import type { View } from '../view';
 import { type EntryWrite, tagVersions, write } from '../write-path';
+import { KeyBackoff } from './backoff';
 import { type LoaderRun, runLoader } from './loader-run';
 import type { Miss } from './miss';
 
 /** Runs the loader and stores its result through the never-stale write; serves the stale value when the loader fails. */
 export async function loadAndStore<T>(engine: Engine, view: View, miss: Miss<T>): Promise<T> {
   const { policy, stale } = miss;
+  const backoff = policy.failure === undefined || miss.backendDown ? undefined : keyBackoff(engine, view, miss);
+  if (backoff !== undefined) {
+    const verdict = await backoff.before();
+    if (!verdict.run) {
+      if (stale === undefined) throw verdict.error;
+      miss.servedStale = true;
+      return stale.v as T;
+    }
+  }
   const tagged = policy.tags === undefined || miss.backendDown ? undefined : await tagsBefore(engine, view, miss);
   let run: LoaderRun<T>;
   try {
@@ -23,11 +33,13 @@ export async function loadAndStore<T>(engine: Engine, view: View, miss: Miss<T>)
       clock: miss.clock,
     });
   } catch (error) {
+    await backoff?.failed(error);
     if (stale === undefined) throw error;
     engine.report(view, 'remember.loader', miss.key, error, false);
     miss.servedStale = true;
     return stale.v as T;
   }
+  await backoff?.succeeded();
   if (run.skipped) return run.value;
   // notModified: the stale value stands, stored again for a new TTL (the value itself unchanged).
   const value = run.notModified ? ((stale as GracedEntry).v as T) : run.value;
@@ -92,3 +104,7 @@ async function tagsAfter<T>(
     return null;
   }
 }
+
+/** The backoff of the miss's key under its policy's `failure`. */
+const keyBackoff = <T>(engine: Engine, view: View, miss: Miss<T>) =>
+  new KeyBackoff(engine, view, miss.policy.failure as NonNullable<typeof miss.policy.failure>, miss.key, miss.full);

@@ -6,7 +6,11 @@ import type { Binding } from '../binding';
 import type { Engine } from '../engine';
 import type { RememberOptions } from '../options';
 import type { View } from '../view';
+import type { BackoffPolicy } from './backoff';
 import { type MissLock, missLock } from './miss-lock';
+
+const DEFAULT_BACKOFF_MS = 1000;
+const DEFAULT_MAX_BACKOFF_MS = 60_000;
 
 /** A `remember` call's options, parsed and checked once before anything is read. */
 export interface RememberPolicy {
@@ -20,6 +24,8 @@ export interface RememberPolicy {
   hardMs: number | undefined;
   /** How long a caller with a stale value waits for the refresh (`timeout.soft`; `undefined`: not at all). */
   softMs: number | undefined;
+  /** The fleet-wide backoff after loader failures (`failure`). */
+  failure: BackoffPolicy | undefined;
 }
 
 /** Parses `options` for a `remember` of `key` (typed errors for bad input, before any store call). */
@@ -38,12 +44,14 @@ export function rememberPolicy(
     tags: view.tags,
     hardMs: undefined,
     softMs: undefined,
+    failure: undefined,
   };
   if (options !== undefined) {
     policy.graceMs = options.grace === undefined || ttlMs === undefined ? 0 : parseTtl(options.grace);
     if (options.lock) policy.lock = missLock(engine, view, binding, key, options.lock);
     if (options.tags !== undefined) policy.tags = unionTags(policy.tags, normalizeTags(options.tags));
     if (options.timeout !== undefined) timeouts(policy, options.timeout);
+    if (options.failure !== undefined) policy.failure = backoff(options.failure);
   }
   if (policy.tags !== undefined) engine.values.checkTaggable();
   return policy;
@@ -59,4 +67,17 @@ function timeouts(policy: RememberPolicy, timeout: { soft?: Ttl; hard?: Ttl }): 
       'timeout.soft',
     );
   }
+}
+
+/** `failure`: positive TTLs (`InvalidTtlError`), `max` not below `backoff` (`InvalidArgumentError`). */
+function backoff(failure: { backoff?: Ttl; max?: Ttl }): BackoffPolicy {
+  const backoffMs = failure.backoff === undefined ? DEFAULT_BACKOFF_MS : parseTtl(failure.backoff);
+  const maxMs = failure.max === undefined ? Math.max(DEFAULT_MAX_BACKOFF_MS, backoffMs) : parseTtl(failure.max);
+  if (maxMs < backoffMs) {
+    throw new InvalidArgumentError(
+      `failure.max (${maxMs}ms) must not be below failure.backoff (${backoffMs}ms)`,
+      'failure.max',
+    );
+  }
+  return { backoffMs, maxMs };
 }
