@@ -71,6 +71,13 @@ export interface RememberOptions {
    * failure). One instance probes the source when a window ends. @default backoff '1s', max '1m'
    */
   failure?: { backoff?: Ttl; max?: Ttl };
+  /**
+   * A hit older than `at` of the TTL (a fraction in (0, 1), minus a random share up to `jitter`,
+   * in [0, at)) starts one background refresh before the value expires, so a hot key never hits
+   * its TTL boundary: one instance of the fleet refreshes (an atomic `add` that does not wait),
+   * after re-reading the store and adopting an entry another instance refreshed already.
+   */
+  refreshAhead?: { at: number; jitter?: number };
 }
 
 /** Options of `withLock`. */

@@ -26,6 +26,8 @@ export interface RememberPolicy {
   softMs: number | undefined;
   /** The fleet-wide backoff after loader failures (`failure`). */
   failure: BackoffPolicy | undefined;
+  /** When a hit starts a background refresh (`refreshAhead`). */
+  refreshAhead: RefreshAheadPolicy | undefined;
 }
 
 /** Parses `options` for a `remember` of `key` (typed errors for bad input, before any store call). */
@@ -45,6 +47,7 @@ export function rememberPolicy(
     hardMs: undefined,
     softMs: undefined,
     failure: undefined,
+    refreshAhead: undefined,
   };
   if (options !== undefined) {
     policy.graceMs = options.grace === undefined || ttlMs === undefined ? 0 : parseTtl(options.grace);
@@ -52,6 +55,7 @@ export function rememberPolicy(
     if (options.tags !== undefined) policy.tags = unionTags(policy.tags, normalizeTags(options.tags));
     if (options.timeout !== undefined) timeouts(policy, options.timeout);
     if (options.failure !== undefined) policy.failure = backoff(options.failure);
+    if (options.refreshAhead !== undefined) policy.refreshAhead = refreshAheadPolicy(options.refreshAhead);
   }
   if (policy.tags !== undefined) engine.values.checkTaggable();
   return policy;
@@ -80,4 +84,28 @@ function backoff(failure: { backoff?: Ttl; max?: Ttl }): BackoffPolicy {
     );
   }
   return { backoffMs, maxMs };
+}
+
+/** The parsed `refreshAhead` option: fractions of the TTL. */
+export interface RefreshAheadPolicy {
+  at: number;
+  jitter: number;
+}
+
+/** `refreshAhead`: `at` in (0, 1), `jitter` in [0, at) (`InvalidArgumentError`). */
+export function refreshAheadPolicy(option: { at: number; jitter?: number }): RefreshAheadPolicy {
+  const { at, jitter = 0 } = option;
+  if (typeof at !== 'number' || !(at > 0 && at < 1)) {
+    throw new InvalidArgumentError(
+      `refreshAhead.at must be a fraction of the TTL in (0, 1), got ${String(at)}`,
+      'refreshAhead.at',
+    );
+  }
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < at)) {
+    throw new InvalidArgumentError(
+      `refreshAhead.jitter must be in [0, at), got ${String(jitter)}`,
+      'refreshAhead.jitter',
+    );
+  }
+  return { at, jitter };
 }

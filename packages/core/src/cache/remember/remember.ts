@@ -13,6 +13,7 @@ import { loadAndStore } from './load';
 import { timedFlight } from './loader-timing';
 import { decodeOrMiss, type Miss, newMiss, record, type Seen } from './miss';
 import { rememberPolicy } from './policy';
+import { refreshAheadOnHit } from './refresh-ahead';
 import { withinSoftTimeout } from './soft-timeout';
 
 export type { Seen } from './miss';
@@ -88,6 +89,7 @@ export async function rememberFromStore<T>(
     engine.counted(view, key, true, 'l1');
     if (seen !== undefined)
       record(seen, 'hit', 'l1', isGraced(cached) ? cached : undefined, reads.cachedWrittenAt(full));
+    if (policy.refreshAhead) refreshAheadOnHit(engine, view, binding, key, loader, policy, reads.cachedWrittenAt(full));
     return (isGraced(cached) ? cached.v : cached) as T;
   }
   const fetched = await reads.read(full, key, (payload) => decodeOrMiss(engine, view, payload, key));
@@ -103,12 +105,14 @@ export async function rememberFromStore<T>(
     if (!isGraced(value)) {
       engine.counted(view, key, true, 'l2');
       if (seen !== undefined) record(seen, 'hit', 'l2', undefined, writtenAt());
+      if (policy.refreshAhead) refreshAheadOnHit(engine, view, binding, key, loader, policy, writtenAt());
       return value as T;
     }
     if (policy.graceMs > 0 && !isSoftStale(value)) engine.keepGraced(full, value, policy.graceMs);
     if (isFresh(value)) {
       engine.counted(view, key, true);
       if (seen !== undefined) record(seen, 'hit', 'l2', value, writtenAt());
+      if (policy.refreshAhead) refreshAheadOnHit(engine, view, binding, key, loader, policy, writtenAt());
       return value.v as T;
     }
     // A soft-invalidated entry is served only by a `remember` with grace.
