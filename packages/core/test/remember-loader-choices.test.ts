@@ -254,3 +254,31 @@ describe('remember: lock with a stale value', () => {
     expect(await two.get('k')).toBe('new');
   });
 });
+
+describe('remember: lock with a hard timeout', () => {
+  it('a waiter on another instance run rejects with LoaderTimeoutError at the hard bound and never runs its loader', async () => {
+    const store = createChaosStore();
+    const one = new Cache({ store, prefix: 'lock-hard:' });
+    const two = new Cache({ store, prefix: 'lock-hard:' });
+    const options = { lock: { ttl: '30s', wait: '30s' }, timeout: { hard: 150 } } as const;
+    const holder = one.remember('k', '1m', () => new Promise<string>(() => {}), options);
+    const holderStarted = performance.now();
+    holder.catch(() => {});
+    await vi.waitFor(() => expect(store.calls.add).toBe(1));
+    let runs = 0;
+    const started = performance.now();
+    const error = await two.remember('k', '1m', () => `two${++runs}`, options).catch((caught: unknown) => caught);
+    const waited = performance.now() - started;
+    expect(error).toMatchObject({ code: 'E_LOADER_TIMEOUT', timeoutMs: 150 });
+    expect(waited).toBeGreaterThanOrEqual(140);
+    expect(waited).toBeLessThan(1000);
+    expect(runs).toBe(0);
+    await expect(holder).rejects.toMatchObject({ code: 'E_LOADER_TIMEOUT' });
+    // The waiter outlived the holder's run (released at its bound) and still started none.
+    expect(started + waited).toBeGreaterThan(holderStarted + 150);
+    // The next caller starts a new run at once: the lock is free.
+    const next = performance.now();
+    expect(await two.remember('k', '1m', () => 'next', options)).toBe('next');
+    expect(performance.now() - next).toBeLessThan(100);
+  });
+});

@@ -1,3 +1,4 @@
+import { LoaderTimeoutError } from '../../contract/errors';
 import { sleep } from '../../util/timeout';
 import type { Engine } from '../engine';
 import { Lock } from '../operations/lock';
@@ -7,18 +8,30 @@ import { loadAndStore } from './load';
 import type { Miss } from './miss';
 import type { MissLock } from './miss-lock';
 
-/** Cross-process: only the holder of the key's lock loads; others answer with the stale value when there is one, else poll for the holder's value with back-off, then load themselves when the wait ends. */
+/**
+ * Cross-process: only the holder of the key's lock loads; others answer with the stale value when
+ * there is one, else poll for the holder's value with back-off, then load themselves when the wait
+ * ends. With `timeout.hard` below the wait, a waiter only polls for the run it found and rejects
+ * with `LoaderTimeoutError` at the bound: the next caller, not a waiter, starts the next run.
+ */
 export async function resolveMissLocked<T>(engine: Engine, view: View, miss: Miss<T>, options: MissLock): Promise<T> {
   const lock = new Lock(engine.locks, options.key, options.ttlMs);
-  const deadline = Date.now() + options.waitMs;
+  const hardMs = miss.policy.hardMs;
+  // A waiter never waits on another instance's run past the hard timeout either.
+  const bounded = hardMs !== undefined && hardMs < options.waitMs;
+  const deadline = Date.now() + (bounded ? hardMs : options.waitMs);
   let backoff = 5;
+  let tries = 0;
   for (;;) {
-    let acquired: boolean;
-    try {
-      acquired = await lock.acquire();
-    } catch (error) {
-      backendDown(engine, view, miss, error);
-      return loadAndStore(engine, view, miss);
+    let acquired = false;
+    // Bounded by `hard`, a waiter waits for the run it found, and never starts one of its own.
+    if (tries++ === 0 || !bounded) {
+      try {
+        acquired = await lock.acquire();
+      } catch (error) {
+        backendDown(engine, view, miss, error);
+        return loadAndStore(engine, view, miss);
+      }
     }
     if (acquired) {
       try {
@@ -34,7 +47,10 @@ export async function resolveMissLocked<T>(engine: Engine, view: View, miss: Mis
     // Another instance holds the lock: it refreshes, so a stale value stands meanwhile (no wait).
     if (miss.stale !== undefined) return miss.stale.v as T;
     const left = deadline - Date.now();
-    if (left <= 0) return loadAndStore(engine, view, miss);
+    if (left <= 0) {
+      if (bounded) throw new LoaderTimeoutError(miss.key, hardMs);
+      return loadAndStore(engine, view, miss);
+    }
     await sleep(Math.min(left, backoff * (0.5 + Math.random() / 2)));
     backoff = Math.min(backoff * 2, 200);
     const read = await readInFlight(engine, view, miss);
