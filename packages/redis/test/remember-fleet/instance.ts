@@ -22,7 +22,7 @@ const code = (error: unknown) => (error as { code?: string }).code ?? String(err
 async function handle(cache: CacheType, request: Request): Promise<object> {
   const counts = { runs: 0, aborted: 0 };
   if (request.op === 'once') {
-    const loader = source(request.mode, 0, counts);
+    const loader = source(request.mode, request.sourceMs ?? 0, counts);
     const outcomes = await Promise.all(
       Array.from({ length: request.callers }, async () => {
         const started = performance.now();

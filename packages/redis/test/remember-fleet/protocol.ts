@@ -5,7 +5,7 @@ export type SourceMode = 'hung' | 'down' | 'slow';
 
 /** A request to an instance. */
 export type Request =
-  | { id: number; op: 'once'; key: string; callers: number; mode: SourceMode; options: object }
+  | { id: number; op: 'once'; key: string; callers: number; mode: SourceMode; sourceMs?: number; options: object }
   | {
       id: number;
       op: 'load';

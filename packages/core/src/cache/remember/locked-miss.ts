@@ -5,6 +5,7 @@ import { Lock } from '../operations/lock';
 import type { View } from '../view';
 import { backendDown, readEntry, readInFlight } from './entry-read';
 import { loadAndStore } from './load';
+import { renewWhileHeld } from './lock-renewal';
 import type { Miss } from './miss';
 import type { MissLock } from './miss-lock';
 
@@ -34,6 +35,7 @@ export async function resolveMissLocked<T>(engine: Engine, view: View, miss: Mis
       }
     }
     if (acquired) {
+      const stopRenewing = renewWhileHeld(engine, view, lock, miss.key);
       try {
         // The previous holder may have stored the value just before releasing.
         const read = await readEntry(engine, view, miss).catch(() => undefined);
@@ -41,6 +43,7 @@ export async function resolveMissLocked<T>(engine: Engine, view: View, miss: Mis
         if (read !== undefined) miss.expected = read.payload;
         return await loadAndStore(engine, view, miss);
       } finally {
+        stopRenewing();
         await lock.release().catch((error) => engine.report(view, 'remember', miss.key, error));
       }
     }
