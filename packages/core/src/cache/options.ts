@@ -78,6 +78,8 @@ export interface RememberOptions {
    * after re-reading the store and adopting an entry another instance refreshed already.
    */
   refreshAhead?: { at: number; jitter?: number };
+  /** Most background refreshes (of stale values, and ahead of expiry) the cache runs at once across its keys; past it a hit serves its value and starts none. Callers waiting on a miss are never refused. @default no bound */
+  maxConcurrentLoads?: number;
 }
 
 /** Options of `withLock`. */

@@ -28,6 +28,8 @@ export interface RememberPolicy {
   failure: BackoffPolicy | undefined;
   /** When a hit starts a background refresh (`refreshAhead`). */
   refreshAhead: RefreshAheadPolicy | undefined;
+  /** Most background refreshes the cache runs at once (`maxConcurrentLoads`). */
+  maxConcurrentLoads: number | undefined;
 }
 
 /** Parses `options` for a `remember` of `key` (typed errors for bad input, before any store call). */
@@ -48,6 +50,7 @@ export function rememberPolicy(
     softMs: undefined,
     failure: undefined,
     refreshAhead: undefined,
+    maxConcurrentLoads: undefined,
   };
   if (options !== undefined) {
     policy.graceMs = options.grace === undefined || ttlMs === undefined ? 0 : parseTtl(options.grace);
@@ -56,6 +59,7 @@ export function rememberPolicy(
     if (options.timeout !== undefined) timeouts(policy, options.timeout);
     if (options.failure !== undefined) policy.failure = backoff(options.failure);
     if (options.refreshAhead !== undefined) policy.refreshAhead = refreshAheadPolicy(options.refreshAhead);
+    if (options.maxConcurrentLoads !== undefined) policy.maxConcurrentLoads = loadLimit(options.maxConcurrentLoads);
   }
   if (policy.tags !== undefined) engine.values.checkTaggable();
   return policy;
@@ -108,4 +112,15 @@ export function refreshAheadPolicy(option: { at: number; jitter?: number }): Ref
     );
   }
   return { at, jitter };
+}
+
+/** `maxConcurrentLoads`: a positive integer (`InvalidArgumentError`). */
+function loadLimit(limit: number): number {
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new InvalidArgumentError(
+      `maxConcurrentLoads must be a positive integer, got ${String(limit)}`,
+      'maxConcurrentLoads',
+    );
+  }
+  return limit;
 }

@@ -6,6 +6,7 @@ import type { Engine } from '../engine';
 import type { Loader } from '../options';
 import type { View } from '../view';
 import { loadAndStore } from './load';
+import { backgroundSlot } from './load-limit';
 import { decodeOrMiss, newMiss } from './miss';
 import type { RememberPolicy } from './policy';
 
@@ -34,9 +35,12 @@ export function refreshAheadOnHit<T>(
   // Its own flight: a miss of the key never joins a refresh that returns nothing.
   const flight = `${full}\u0000ahead`;
   if (engine.inFlight(flight)) return;
+  const free = backgroundSlot(engine, policy.maxConcurrentLoads);
+  if (free === undefined) return;
   engine
     .flight(flight, () => refresh(engine, view, binding, key, full, loader, policy, writtenAt))
-    .catch((error) => engine.report(view, 'remember', key, error));
+    .catch((error) => engine.report(view, 'remember', key, error))
+    .finally(free);
 }
 
 /** The refresh, once claimed: re-read, adopt a newer entry, else load and store it only over what was read. */

@@ -10,6 +10,7 @@ import type { Loader, RememberOptions } from '../options';
 import type { View } from '../view';
 import { resolveMiss } from './flight';
 import { loadAndStore } from './load';
+import { backgroundSlot } from './load-limit';
 import { timedFlight } from './loader-timing';
 import { decodeOrMiss, type Miss, newMiss, record, type Seen } from './miss';
 import { rememberPolicy } from './policy';
@@ -157,7 +158,13 @@ function refreshInBackground<T>(
   if (softMs === undefined && engine.inFlight(miss.full)) return stale.v as T;
   miss.stale = stale;
   miss.clock = undefined; // the refresh is nobody's wait but the soft timeout's
+  let free: (() => void) | undefined;
+  if (!engine.inFlight(miss.full)) {
+    free = backgroundSlot(engine, miss.policy.maxConcurrentLoads);
+    if (free === undefined) return stale.v as T; // every slot busy: the stale value stands
+  }
   const flight = engine.flight(miss.full, () => resolveMiss(engine, view, miss));
+  if (free !== undefined) flight.then(free, free);
   if (softMs !== undefined) return withinSoftTimeout(engine, view, miss, flight, stale.v as T, softMs, seen);
   flight.catch((error) => engine.report(view, 'remember', miss.key, error));
   return stale.v as T;
