@@ -13,6 +13,7 @@ export { Lock } from './cache/operations/lock';
 export type { CacheOptions, Loader, LoaderContext, RememberOptions, WithLockOptions } from './cache/options';
 export type { LoadMany, RememberManyOptions } from './cache/remember/batch-loader';
 export type { RememberResult } from './cache/remember/remember-status';
+export type { StoreHealth } from './cache/store-breaker';
 export {
   type ConfigFromEnvOptions,
   configFromEnv,

@@ -53,6 +53,7 @@ const ROOT_EXPORTS = [
   'StoreConfig',
   'StoreDescription',
   'StoreDownMode',
+  'StoreHealth',
   'StoreOrConfig',
   'TimeoutError',
   'Ttl',

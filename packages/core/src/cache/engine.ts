@@ -15,6 +15,7 @@ import { type Binding, bindStore, limit } from './binding';
 import { CacheEmitter, type CacheEventName, type CacheListener, type CacheStats } from './events';
 import type { LockBackend } from './operations/lock';
 import type { CacheOptions } from './options';
+import type { StoreHealth } from './store-breaker';
 import { View } from './view';
 
 /** What `call` resolves when a store call failed and the `'miss'` policy let it go. */
@@ -49,6 +50,9 @@ export class Engine {
   readonly #root: View;
   /** Locks through the store (`lock()`, `remember`'s `lock`), shared by every view. */
   readonly #locks: LockBackend;
+  /** With the `breaker` option: the breaker's changes become `up` and `down` events. */
+  readonly #health: ((health: StoreHealth) => void) | undefined;
+  readonly #createdAt = Date.now();
 
   /**
    * Validates the options (`ConfigError`, `InvalidTtlError`) and binds the store now, or once its
@@ -80,6 +84,7 @@ export class Engine {
     this.#configuredTimeoutMs = options.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseTtl(options.timeout);
     this.#l1Options = options.l1 === undefined ? undefined : resolveL1Options(options.l1);
     this.#locks = locks(this, this.#root);
+    this.#health = options.breaker === true ? (health) => this.#emitter.emit(health.state, health) : undefined;
     const store = options.store;
     if (typeof (store as PromiseLike<CacheStore>).then === 'function') {
       this.#ready = Promise.resolve(store).then((resolved) => this.#bind(resolved));
@@ -290,6 +295,11 @@ export class Engine {
     return this.#graceCopies.within(full);
   }
 
+  /** The store's health as the L2 breaker sees it (always up without the `breaker` option). */
+  health(): StoreHealth {
+    return this.#binding?.breaker?.health() ?? { state: 'up', since: this.#createdAt };
+  }
+
   /** Locks through the store, shared by every view. */
   get locks(): LockBackend {
     return this.#locks;
@@ -351,6 +361,7 @@ export class Engine {
       l1: this.#l1Options,
       decode: this.#values.decode,
       meta: this.#codec === jsonCodec ? metaOf : undefined,
+      health: this.#health,
     });
     this.#binding = binding;
     return binding;

@@ -12,6 +12,8 @@ export interface CacheOptions extends CommonStoreOptions {
   driver?: string;
   /** Prefix of every key this cache writes; `clear()` removes only keys under it. @default '' (a manager's store: the manager's prefix) */
   prefix?: string;
+  /** The L2 breaker: after 3 consecutive failed or timed-out store calls, calls fail at once (serving the L1 and graced values) until a probe, every 100 ms growing to 1 s, answers; `health()`, `up` and `down` report it. Not for in-process stores. @default false */
+  breaker?: boolean;
 }
 
 /** Options of `Cache.withOptions`: what a view of a cache may set differently from it. */
