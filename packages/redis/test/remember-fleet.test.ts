@@ -6,7 +6,7 @@ import { createRedisStore } from '../src/index';
 import { forkIpcInstance, type IpcInstance } from './ipc-instance';
 import type { Reply, Request } from './remember-fleet/protocol';
 
-// issue #39 "Done means", scenarios 2, 3, 4 and 6: eight app instances, each its own OS process, on
+// issue #39 "Done means", scenarios 1, 2, 3, 4 and 6: eight app instances, each its own OS process, on
 // one real redis-server. Durations are scaled down from the issue's (a 2 s outage instead of 60 s,
 // 3 s of a hot key instead of 2 minutes); the bounds keep the issue's ratios.
 
@@ -49,6 +49,29 @@ describe('remember across a fleet of 8 processes on Redis (issue #39)', () => {
     await cache.remember(key, 50, () => 'old', { grace: '1h' });
     await waitFor(async () => (await cache.get(key)) === undefined, { timeoutMs: 5000 });
   }
+
+  it('scenario 1: a 3 s loader, soft 100 ms, a stale value — every caller answered by the soft bound, one run across the fleet, the new value everywhere within 3 s', async () => {
+    await staleKey('slow');
+    const options = { grace: '1h', lock: { ttl: '10s', wait: '10s' }, timeout: { soft: 100 } };
+    const started = performance.now();
+    const replies = await Promise.all(
+      fleet.map((instance) =>
+        instance.call({ op: 'once', key: 'slow', callers: 5, mode: 'slow', sourceMs: 3000, options }),
+      ),
+    );
+    const outcomes = replies.flatMap((reply) => reply.outcomes ?? []);
+    const latencies = outcomes.map((outcome) => outcome.ms);
+    await waitFor(async () => (await cache.get('slow')) !== undefined, { timeoutMs: 6000, intervalMs: 20 });
+    const freshMs = performance.now() - started;
+    console.log(
+      `scenario 1: ${outcomes.length} callers, latency max ${Math.max(...latencies).toFixed(0)} ms, loader runs ${sum(replies, 'runs')}, new value readable after ${freshMs.toFixed(0)} ms`,
+    );
+    expect(outcomes.every((outcome) => outcome.result === 'ok')).toBe(true);
+    expect(Math.max(...latencies)).toBeLessThanOrEqual(150);
+    expect(sum(replies, 'runs')).toBe(1);
+    expect(freshMs).toBeLessThan(3000 + 500);
+    expect(freshMs).toBeGreaterThanOrEqual(3000);
+  }, 30_000);
 
   it('scenario 2: a hung loader with hard 1 s — every caller rejects at 1 s, one run, its signal aborted, the lock free at once', async () => {
     const options = { lock: { ttl: '30s', wait: '30s' }, timeout: { hard: 1000 } };
