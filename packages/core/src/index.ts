@@ -22,6 +22,7 @@ export {
 } from './config/config-from-env';
 export { registerDriver } from './config/driver-registry';
 export type { L1Options } from './config/l1-options';
+export type { RememberDefaults } from './config/remember-defaults';
 export {
   type CacheManagerConfig,
   customDriver,

@@ -46,6 +46,7 @@ const ROOT_EXPORTS = [
   'RateLimitStoreDownEvent',
   'RateLimiter',
   'RateLimiterOptions',
+  'RememberDefaults',
   'RememberManyOptions',
   'RememberOptions',
   'RememberResult',

@@ -9,11 +9,7 @@ import type { View } from '../view';
 // window that ends is probed by one instance: the one whose atomic `add` of the next window's
 // marker succeeds. Each cache remembers the windows it saw, so a call inside one costs no store call.
 
-/** The parsed `failure` option: the first window and the longest, in ms. */
-export interface BackoffPolicy {
-  backoffMs: number;
-  maxMs: number;
-}
+import type { BackoffPolicy } from './option-parsers';
 
 /** A failure episode of one key as this process knows it. */
 interface Episode {

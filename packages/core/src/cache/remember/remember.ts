@@ -40,7 +40,7 @@ export function remember<T>(
     return Promise.reject(error);
   }
   const binding = engine.binding;
-  if (binding !== undefined && options === undefined) {
+  if (binding !== undefined && options === undefined && engine.rememberDefaults === undefined) {
     const hit = syncHit(engine, view, binding, key);
     if (hit !== undefined) return Promise.resolve(hit as T);
   }
@@ -83,7 +83,9 @@ export async function rememberFromStore<T>(
   if (typeof loader !== 'function') {
     throw new InvalidArgumentError(`remember needs a loader function, got ${describe(loader)}`, 'loader');
   }
-  const policy = rememberPolicy(engine, view, binding, key, ttlMs, options);
+  const defaults = engine.rememberDefaults;
+  const given = defaults === undefined ? options : { ...defaults, ...options };
+  const policy = rememberPolicy(engine, view, binding, key, ttlMs, given);
   const reads = binding.reads;
   const cached = reads.cached(full, key);
   if (cached !== undefined) {
