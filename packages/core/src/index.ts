@@ -10,9 +10,10 @@ export type {
   CacheStats,
 } from './cache/events';
 export { Lock } from './cache/operations/lock';
-export type { LoadMany, RememberManyOptions } from './cache/operations/remember-many';
 export type { CacheOptions, Loader, LoaderContext, RememberOptions, WithLockOptions } from './cache/options';
-export type { RememberResult } from './cache/remember-status';
+export type { LoadMany, RememberManyOptions } from './cache/remember/batch-loader';
+export type { RememberResult } from './cache/remember/remember-status';
+export type { StoreHealth } from './cache/store-breaker';
 export {
   type ConfigFromEnvOptions,
   configFromEnv,
@@ -21,6 +22,7 @@ export {
 } from './config/config-from-env';
 export { registerDriver } from './config/driver-registry';
 export type { L1Options } from './config/l1-options';
+export type { RememberDefaults } from './config/remember-defaults';
 export {
   type CacheManagerConfig,
   customDriver,
@@ -41,6 +43,7 @@ export {
   isLarderError,
   LarderError,
   type LarderErrorCodes,
+  LoaderBackoffError,
   LoaderTimeoutError,
   LockTimeoutError,
   MissingValueStepError,

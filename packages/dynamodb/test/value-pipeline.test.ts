@@ -40,11 +40,12 @@ describe('dynamodb: the value pipeline stores raw bytes', () => {
     const attribute = await raw('vp:report');
     expect(attribute?.S).toBeUndefined();
     expect(attribute?.B).toBeInstanceOf(Uint8Array);
-    expect((attribute?.B as Uint8Array).byteLength).toBeLessThan(JSON.stringify(value).length / 3);
+    expect((attribute?.B as Uint8Array | undefined)?.byteLength).toBeLessThan(JSON.stringify(value).length / 3);
     expect(await cache.get('report')).toEqual(value);
     // Uncompressible small values stay as they were: text.
     const plain = new Cache({ store, prefix: 'vp:', timeout: '30s', compress: { algorithm: 'gzip' } });
     await plain.set('small', 'hello');
-    expect((await raw('vp:small'))?.S).toMatch(/^\u0001.*\u0001"hello"$/);
+    const text = (await raw('vp:small'))?.S ?? '';
+    expect(text.startsWith('\u0001') && text.endsWith('\u0001"hello"')).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import type { ResolvedL1Options } from '../config/l1-options';
-import { ConfigError } from '../contract/errors';
+import { ConfigError, isLarderError } from '../contract/errors';
 import type { CacheStore, Payload, SyncStoreMethods, TtlMs } from '../contract/store';
 import { createL1Tier } from '../l1/source';
 import { TagState } from '../tags/tag-state';
@@ -8,6 +8,7 @@ import { type Codec, jsonCodec } from '../values/codec';
 import { TAG_KEY_PREFIX } from '../values/key-policy';
 import { envelopeText, openedEntry } from '../values/tagged-envelope';
 import { type Decode, type ReadMeta, ReadThrough } from './read-through';
+import { StoreBreaker, type StoreHealth } from './store-breaker';
 
 /** Everything the engine derives from the store, fixed once it is known (built whole, never filled in later). */
 export interface Binding {
@@ -42,6 +43,8 @@ export interface Binding {
   readonly readManyChecked: (fulls: readonly string[]) => Promise<(Payload | undefined)[]>;
   /** Payloads read from the store with tagged entries' tags checked (`TagState.check`; as given for raw stores). */
   readonly checked: (payloads: (Payload | undefined)[]) => Promise<(Payload | undefined)[]> | (Payload | undefined)[];
+  /** The L2 breaker (`breaker` option; never for an in-process store): `limit` asks it and tells it. */
+  readonly breaker: StoreBreaker | undefined;
 }
 
 /** What the engine hands `bindStore`: its settings, its decode and its timer. */
@@ -55,13 +58,31 @@ export interface BindSettings {
   readonly decode: Decode;
   /** Reads an entry's metadata header (`metaOf`) when the codec writes one; absent: entries carry none. */
   readonly meta: ReadMeta | undefined;
+  /** With the `breaker` option: hears the store going down and up. */
+  readonly health?: (health: StoreHealth) => void;
 }
 
 /** Bounds a store call by the facade's timer where the facade owns the call's timeout (see `Binding.timeoutMs`). */
 export function limit<T>(binding: Binding, call: Promise<T>, operation: string): Promise<T> {
   // `clear` walks a whole prefix in many backend commands: the facade bounds it as a whole.
   const ms = operation === 'clear' ? binding.wholeTimeoutMs : binding.timeoutMs;
-  return ms === 0 ? call : withTimeout(call, ms, operation, binding.driver);
+  const breaker = binding.breaker;
+  if (breaker === undefined) return ms === 0 ? call : withTimeout(call, ms, operation, binding.driver);
+  if (!breaker.allow()) {
+    call.catch(() => {}); // started already: its answer, whenever it comes, is nobody's
+    return Promise.reject(breaker.refused(binding.driver, operation));
+  }
+  return (ms === 0 ? call : withTimeout(call, ms, operation, binding.driver)).then(
+    (value) => {
+      breaker.succeeded();
+      return value;
+    },
+    (error: unknown) => {
+      // A client's error, a timeout or a backend error is the store failing; an input error is not.
+      if (!isLarderError(error) || isLarderError(error, ['E_BACKEND', 'E_TIMEOUT'])) breaker.failed(error);
+      throw error;
+    },
+  );
 }
 
 /** Validates a store (`ConfigError`) and derives the binding from its capabilities, once. */
@@ -149,6 +170,7 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
             ? Promise.all(payloads.map((payload) => open('', payload)))
             : payloads
       : (payloads) => tags.check(payloads),
+    breaker: settings.health === undefined || inProcess ? undefined : new StoreBreaker(settings.health),
   };
   return binding;
 }

@@ -17,11 +17,12 @@ import { clearPrefix, listKeys } from './operations/keyspace';
 import { Lock } from './operations/lock';
 import { storeLockBackend, withHeldLock } from './operations/lock-backend';
 import { get, write } from './operations/read-write';
-import { remember, rememberFromStore } from './operations/remember';
-import { type LoadMany, type RememberManyOptions, tracedRememberMany } from './operations/remember-many';
 import type { CacheOptions, CacheViewOptions, Loader, RememberOptions, WithLockOptions } from './options';
 import { rateLimitHost } from './rate-limit-host';
-import { type RememberResult, rememberWithStatus } from './remember-status';
+import { type LoadMany, type RememberManyOptions, tracedRememberMany } from './remember/batch-loader';
+import { remember, rememberFromStore } from './remember/remember';
+import { type RememberResult, rememberWithStatus } from './remember/remember-status';
+import type { StoreHealth } from './store-breaker';
 import { tracedBatch, tracedKey, tracedRemember } from './traced-calls';
 import { withValuePipeline } from './value-pipeline';
 import type { View } from './view';
@@ -271,21 +272,14 @@ export class Cache {
     return rememberFromStore(this.#engine, this.#view, key, undefined, loader, undefined);
   }
 
-  /**
-   * A lock named `name` held for `ttl`; pass `owner` to act on a lock acquired elsewhere. Stored
-   * under the store prefix in the reserved `__larder:lock:` namespace (namespace path + name), so
-   * it never shares a key with a cached value.
-   */
+  /** A lock named `name` held for `ttl` (`owner`: act on one acquired elsewhere), stored in the reserved `__larder:lock:` namespace. */
   lock(name: string, ttl: Ttl, owner?: string): Lock {
     assertKey(name);
     const engine = this.#engine;
     return new Lock(engine.locks, `${engine.basePrefix}${LOCK_KEY_PREFIX}${this.#view.path}${name}`, ttl, owner);
   }
 
-  /**
-   * Runs `fn` while holding the lock `name`, and releases it afterwards (even if `fn` throws).
-   * Without `wait` it tries once; rejects with `LockTimeoutError` when the lock is not acquired.
-   */
+  /** Runs `fn` holding the lock `name`, released afterwards; without `wait` one try, else `LockTimeoutError` after it. */
   async withLock<T>(name: string, ttl: Ttl, fn: (lock: Lock) => T | Promise<T>, options?: WithLockOptions): Promise<T> {
     return withHeldLock(this.lock(name, ttl), options?.wait, fn);
   }
@@ -365,6 +359,11 @@ export class Cache {
   /** Counters since creation (shared with namespaces). */
   stats(): CacheStats {
     return this.#engine.stats();
+  }
+
+  /** The store up or down as the L2 breaker sees it, since when, and the last failure (always up without the `breaker` option). */
+  health(): StoreHealth {
+    return this.#engine.health();
   }
 
   /** The L1 in front of the store (entries, bytes, bounds, invalidation mode and state), or `undefined` without one. */

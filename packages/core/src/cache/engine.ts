@@ -1,4 +1,5 @@
 import { type ResolvedL1Options, resolveL1Options } from '../config/l1-options';
+import type { RememberDefaults } from '../config/remember-defaults';
 import { BackendError, ConfigError, describe, isLarderError, type LarderError } from '../contract/errors';
 import type { CacheStore, TtlMs } from '../contract/store';
 import type { L1Description, StoreDescription } from '../contract/store-description';
@@ -15,6 +16,8 @@ import { type Binding, bindStore, limit } from './binding';
 import { CacheEmitter, type CacheEventName, type CacheListener, type CacheStats } from './events';
 import type { LockBackend } from './operations/lock';
 import type { CacheOptions } from './options';
+import { checkRememberDefaults } from './remember/option-parsers';
+import type { StoreHealth } from './store-breaker';
 import { View } from './view';
 
 /** What `call` resolves when a store call failed and the `'miss'` policy let it go. */
@@ -49,6 +52,9 @@ export class Engine {
   readonly #root: View;
   /** Locks through the store (`lock()`, `remember`'s `lock`), shared by every view. */
   readonly #locks: LockBackend;
+  readonly #health: ((health: StoreHealth) => void) | undefined;
+  readonly #createdAt = Date.now();
+  readonly #rememberDefaults: RememberDefaults | undefined;
 
   /**
    * Validates the options (`ConfigError`, `InvalidTtlError`) and binds the store now, or once its
@@ -81,6 +87,9 @@ export class Engine {
     this.#configuredTimeoutMs = options.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseTtl(options.timeout);
     this.#l1Options = options.l1 === undefined ? undefined : resolveL1Options(options.l1);
     this.#locks = locks(this, this.#root);
+    if (options.remember !== undefined) checkRememberDefaults(options.remember);
+    this.#rememberDefaults = options.remember;
+    this.#health = options.breaker === true ? (health) => this.#emitter.emit(health.state, health) : undefined;
     const store = options.store;
     if (typeof (store as PromiseLike<CacheStore>).then === 'function') {
       this.#ready = Promise.resolve(store).then((resolved) => this.#bind(resolved));
@@ -291,6 +300,16 @@ export class Engine {
     return this.#graceCopies.within(full);
   }
 
+  /** The store's health as the L2 breaker sees it (always up without the `breaker` option). */
+  health(): StoreHealth {
+    return this.#binding?.breaker?.health() ?? { state: 'up', since: this.#createdAt };
+  }
+
+  /** Defaults of every `remember` of this cache (the `remember` option), when given. */
+  get rememberDefaults(): RememberDefaults | undefined {
+    return this.#rememberDefaults;
+  }
+
   /** Locks through the store, shared by every view. */
   get locks(): LockBackend {
     return this.#locks;
@@ -352,6 +371,7 @@ export class Engine {
       l1: this.#l1Options,
       decode: this.#values.decode,
       meta: this.#codec === jsonCodec ? metaOf : undefined,
+      health: this.#health,
     });
     this.#binding = binding;
     return binding;

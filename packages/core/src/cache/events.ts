@@ -1,3 +1,5 @@
+import type { StoreHealth } from './store-breaker';
+
 /** Payload of the `hit`, `miss` and `write` events (and the base of `delete`'s). */
 export interface CacheKeyEvent {
   /** The key as the cache's root sees it: namespace path + key, without the store prefix. */
@@ -29,6 +31,10 @@ export interface CacheEventMap {
   write: CacheKeyEvent;
   delete: CacheDeleteEvent;
   error: CacheErrorEvent;
+  /** The L2 breaker opened: the store keeps failing (`breaker` option; see `Cache.health`). */
+  down: StoreHealth;
+  /** The L2 breaker closed: a probe answered. */
+  up: StoreHealth;
 }
 
 /** Name of a cache event. */

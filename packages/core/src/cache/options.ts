@@ -1,3 +1,4 @@
+import type { RememberDefaults } from '../config/remember-defaults';
 import type { CommonStoreOptions } from '../config/store-config';
 import type { CacheStore } from '../contract/store';
 import type { Ttl } from '../values/ttl';
@@ -26,27 +27,31 @@ export interface LoaderContext {
   readonly signal: AbortSignal;
   /** The stale value this run refreshes (a graced entry past its logical expiry), when there is one. */
   readonly stale: unknown;
+  /** How long ago the stale value's TTL ended, in ms (`undefined` without a stale value). */
+  readonly staleForMs: number | undefined;
   /** Returns the loader's value to the callers without caching it. */
   skip(): void;
+  /** Stores the value for `ttl` instead of the call's TTL (`InvalidTtlError` for a bad TTL: the run rejects, nothing stored). */
+  setTtl(ttl: Ttl): void;
+  /** Keeps the value `grace` past its TTL instead of the call's grace (`InvalidTtlError` as for `setTtl`). */
+  setGrace(grace: Ttl): void;
+  /** Adds tags to the stored value (with the call's and the view's; `InvalidTagError` for a bad tag: the run rejects). */
+  setTags(tags: readonly string[]): void;
+  /**
+   * The source says the stale value is still current: the callers get it, and it is stored again
+   * for a new TTL through the never-stale write (every L1 told), whatever the loader returns.
+   * Without a stale value the run rejects with `InvalidArgumentError`.
+   */
+  notModified(): void;
 }
 
 /** A `remember` loader: the value to cache (or a promise of it). */
 export type Loader<T> = (context: LoaderContext) => T | Promise<T>;
 
-/** Options of `remember`. */
-export interface RememberOptions {
-  /** Keep the value this long past its TTL; within it, serve it stale while one background refresh runs, and serve it when the loader fails. */
-  grace?: Ttl;
-  /** Cross-process single-flight: on a miss only the holder of the key's lock (reserved `__larder:remember:` namespace) runs the loader; others wait for its value (`ttl` of the lock, `wait` before running the loader themselves; both @default '10s'). */
-  lock?: boolean | { ttl?: Ttl; wait?: Ttl };
+/** Options of `remember` (a call's; a cache's `remember` option gives defaults for the others, see `RememberDefaults`). */
+export interface RememberOptions extends RememberDefaults {
   /** Tags the stored value carries, with the cache view's own (`Cache.tags`); their versions are read before the loader runs (core README "Tags"). */
   tags?: readonly string[];
-  /**
-   * Bounds on a loader's run. `hard`: past it the callers reject with `LoaderTimeoutError` (or get
-   * the stale value within `grace`), the loader's `signal` aborts, and the key's flight and lock are
-   * released, so the next caller starts a new run; a result that comes later is not stored.
-   */
-  timeout?: { hard?: Ttl };
 }
 
 /** Options of `withLock`. */

@@ -2,7 +2,7 @@ import { type HitOf, listed, type OperationTraceContext, rememberHit, traceOpera
 import type { Ttl } from '../values/ttl';
 import type { Engine } from './engine';
 import type { Loader, RememberOptions } from './options';
-import { rememberWithStatus } from './remember-status';
+import { rememberWithStatus } from './remember/remember-status';
 import type { View } from './view';
 
 // How `Cache` traces its operations (`larder.operation`, see util/tracing.ts) when someone

@@ -36,6 +36,7 @@ export interface LarderErrorCodes {
   E_VALUE_STEP_MISSING: MissingValueStepError;
   E_DECRYPTION: DecryptionError;
   E_CHUNKED_VALUE: ChunkedValueError;
+  E_LOADER_BACKOFF: LoaderBackoffError;
 }
 
 /**
@@ -227,6 +228,23 @@ export class DecryptionError extends LarderError {
     super(
       'E_DECRYPTION',
       `The entry of key '${key}' does not decrypt with key id '${keyId}' (altered, or written under another key)`,
+      options,
+    );
+  }
+}
+
+/** A `remember` loader failed lately and its key is backing off (`failure`): no run until `retryAt`, and no stale value to serve; `cause` is the last failure when this process saw it. */
+export class LoaderBackoffError extends LarderError {
+  constructor(
+    readonly key: string,
+    /** When the next run may start, epoch ms. */
+    readonly retryAt: number,
+    failure: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'E_LOADER_BACKOFF',
+      `The loader of '${key}' failed (${failure}); backing off until ${new Date(retryAt).toISOString()}`,
       options,
     );
   }

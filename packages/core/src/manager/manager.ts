@@ -172,6 +172,8 @@ export class CacheManager {
       ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
       ...(options.traceKeys === true ? { traceKeys: true } : {}),
       ...(options.l1 === undefined ? {} : { l1: options.l1 }),
+      ...(options.breaker === true ? { breaker: true } : {}),
+      ...(options.remember === undefined ? {} : { remember: options.remember }),
       onError: options.onError ?? 'throw',
     });
   }

@@ -8,10 +8,10 @@ import { unmarked } from '../../values/entry-meta';
 import type { Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
 import type { Engine } from '../engine';
+import { storeIfUnchanged } from '../operations/compare-and-set';
 import { tracedBatch } from '../traced-calls';
 import type { View } from '../view';
 import { type EntryWrite, tagVersions, write } from '../write-path';
-import { storeIfUnchanged } from './compare-and-set';
 
 // `Cache.rememberMany`: `remember` for a batch of keys. One read of every key (through the L1
 // when there is one, like `getMany`), one call of the loader with the distinct missing keys, and

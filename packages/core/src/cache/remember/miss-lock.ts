@@ -3,8 +3,8 @@ import { REMEMBER_LOCK_KEY_PREFIX } from '../../values/key-policy';
 import { parseTtl, type Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
 import type { Engine } from '../engine';
+import { addsAtomically } from '../operations/offers';
 import type { View } from '../view';
-import { addsAtomically } from './offers';
 
 // The cross-process lock of `remember(..., { lock })` (remember.ts): its key and its times.
 

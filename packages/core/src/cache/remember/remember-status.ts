@@ -1,11 +1,11 @@
-import type { CacheTier } from '../util/tracing';
-import { GRACE } from '../values/entry';
-import type { Ttl } from '../values/ttl';
-import type { Engine } from './engine';
-import type { LoaderClock } from './operations/loader-timing';
-import { rememberFromStore, type Seen } from './operations/remember';
-import type { Loader, RememberOptions } from './options';
-import type { View } from './view';
+import type { CacheTier } from '../../util/tracing';
+import { GRACE } from '../../values/entry';
+import type { Ttl } from '../../values/ttl';
+import type { Engine } from '../engine';
+import type { Loader, RememberOptions } from '../options';
+import type { View } from '../view';
+import type { LoaderClock } from './loader-timing';
+import { rememberFromStore, type Seen } from './remember';
 
 /** What `rememberWithStatus` resolves to. */
 export interface RememberResult<T> {

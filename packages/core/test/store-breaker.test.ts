@@ -1,0 +1,100 @@
+import { Cache, type StoreHealth } from '@larder/core';
+import { createChaosStore } from '@larder/core/testing';
+import { describe, expect, it, vi } from 'vitest';
+
+// The L2 breaker (`breaker: true`) on the chaos store: opens after consecutive failures or
+// timeouts, fails fast while open, closes when a probe answers.
+
+function watched(cache: Cache) {
+  const events: { event: 'up' | 'down'; health: StoreHealth }[] = [];
+  cache.on('down', (health) => events.push({ event: 'down', health }));
+  cache.on('up', (health) => events.push({ event: 'up', health }));
+  return events;
+}
+
+describe('the L2 breaker', () => {
+  it('opens after 3 consecutive failures: down once, then calls fail at once without waiting for the timeout', async () => {
+    const store = createChaosStore();
+    const cache = new Cache({ store, prefix: 'br:', breaker: true, timeout: 300 });
+    const events = watched(cache);
+    store.hang({ ops: ['get'] });
+    const started = performance.now();
+    const first = await Promise.all([1, 2, 3].map((i) => cache.get(`k${i}`).catch((error: unknown) => error)));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    for (const error of first) expect(error).toMatchObject({ code: 'E_TIMEOUT' });
+    expect(events.map((e) => e.event)).toEqual(['down']);
+    expect(cache.health()).toMatchObject({ state: 'down', lastError: { code: 'E_TIMEOUT' } });
+    const fast = performance.now();
+    await expect(cache.get('k4')).rejects.toMatchObject({
+      code: 'E_BACKEND',
+      message: expect.stringContaining('breaker open'),
+    });
+    expect(performance.now() - fast).toBeLessThan(50);
+    store.heal();
+  });
+
+  it('while open, remember serves the graced copy at once', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const store = createChaosStore();
+      const cache = new Cache({ store, prefix: 'br-grace:', breaker: true, timeout: 200 });
+      await cache.remember('k', '1s', () => 'old', { grace: '1h' });
+      vi.setSystemTime(Date.now() + 2000);
+      store.fail({ ops: ['get'] });
+      for (let i = 0; i < 3; i++) await cache.get(`x${i}`).catch(() => {});
+      expect(cache.health().state).toBe('down');
+      store.hang({ ops: ['get'] });
+      const started = performance.now();
+      expect(await cache.remember('k', '1s', () => 'new', { grace: '1h' })).toBe('old');
+      expect(performance.now() - started).toBeLessThan(50);
+      store.heal();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('closes when a probe answers: up within the probe interval (at most 1 s) of the store recovering', async () => {
+    const store = createChaosStore();
+    const cache = new Cache({ store, prefix: 'br-up:', breaker: true, timeout: 200 });
+    const events = watched(cache);
+    store.fail({ ops: ['get'] });
+    for (let i = 0; i < 3; i++) await cache.get('k').catch(() => {});
+    expect(cache.health().state).toBe('down');
+    // Probes keep failing while the store does: still down, no second event.
+    await vi.waitFor(
+      async () => {
+        await cache.get('k').catch(() => {});
+        expect(store.calls.get).toBeGreaterThanOrEqual(6);
+      },
+      { timeout: 5000, interval: 20 },
+    );
+    expect(events.map((e) => e.event)).toEqual(['down']);
+    store.heal();
+    const healed = performance.now();
+    await vi.waitFor(
+      async () => {
+        await cache.get('k').catch(() => {});
+        expect(cache.health().state).toBe('up');
+      },
+      { timeout: 3000, interval: 20 },
+    );
+    expect(performance.now() - healed).toBeLessThan(1100);
+    expect(events.map((e) => e.event)).toEqual(['down', 'up']);
+    expect(await cache.get('k')).toBeUndefined();
+  });
+
+  it('input errors do not count: a bad key never opens it', async () => {
+    const cache = new Cache({ store: createChaosStore(), prefix: 'br-input:', breaker: true });
+    for (let i = 0; i < 5; i++) await expect(cache.get('')).rejects.toMatchObject({ code: 'E_INVALID_KEY' });
+    expect(cache.health().state).toBe('up');
+  });
+
+  it('without the option, failures never open it: health stays up and every call waits for the store', async () => {
+    const store = createChaosStore();
+    const cache = new Cache({ store, prefix: 'br-off:' });
+    store.fail({ ops: ['get'] });
+    for (let i = 0; i < 5; i++) await cache.get('k').catch(() => {});
+    expect(store.calls.get).toBe(5);
+    expect(cache.health().state).toBe('up');
+  });
+});
