@@ -71,6 +71,7 @@ export const chunkedValues: GroupDefinition = {
       });
       assert.deepEqual(again, page, 'remember hit');
       assert.equal(runs, 0, 'the loader did not run again');
+      await cache.deleteMany([key, textKey, rememberKey]);
     });
 
     t.test('a chunk deleted behind larder’s back reads as a miss, 0 corrupt reads in many tries', async (ctx) => {
@@ -118,6 +119,7 @@ export const chunkedValues: GroupDefinition = {
         }
         const last = (await cache.get(key)) as Uint8Array;
         assert.equal(last.byteLength, size, 'a whole value at the end');
+        await cache.delete(key);
       },
     );
 
