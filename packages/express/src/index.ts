@@ -1,18 +1,23 @@
-export type { SessionStoreOptions } from './options';
-export { type RateLimiterLike, type RateLimitMiddleware, type RateLimitOptions, rateLimit } from './rate-limit';
 export {
   type ClientRateLimitInfo,
   ExpressRateLimitStore,
   type ExpressRateLimitStoreOptions,
   type StoreLimiterLike,
-} from './rate-limit-store';
+} from './rate-limit/express-rate-limit-store';
+export {
+  type RateLimiterLike,
+  type RateLimitMiddleware,
+  type RateLimitOptions,
+  rateLimit,
+} from './rate-limit/middleware';
 export {
   invalidate,
   type Middleware,
   type ResponseCacheMiddleware,
   type ResponseCacheStats,
   responseCache,
-} from './response-cache';
-export type { KeyRequest, ResponseCacheOptions } from './response-cache-options';
-export { type SessionLockHandle, type SessionLockOptions, SessionLockTimeoutError, sessionLock } from './session-lock';
-export { CacheSessionStore, type SessionCookie, type SessionData, type SessionInput } from './session-store';
+} from './response-cache/middleware';
+export type { KeyRequest, ResponseCacheOptions } from './response-cache/options';
+export { type SessionLockHandle, type SessionLockOptions, SessionLockTimeoutError, sessionLock } from './sessions/lock';
+export type { SessionStoreOptions } from './sessions/options';
+export { CacheSessionStore, type SessionCookie, type SessionData, type SessionInput } from './sessions/session-store';

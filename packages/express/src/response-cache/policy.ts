@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { type ByteRange, httpDate, parseRange, rangeMayUse } from './response-cache-range';
-import type { Detail, Forward } from './response-cache-status';
+import { type ByteRange, httpDate, parseRange, rangeMayUse } from './range';
+import type { Detail, Forward } from './status';
 
 /**
  * The rules of a shared cache (RFC 9111), as pure functions of a request and a response: what
  * the cache may look up, what it may serve, what it may store and for how long. The middleware
- * (response-cache.ts) only moves bytes according to these answers. Each refusal names its
+ * (middleware.ts) only moves bytes according to these answers. Each refusal names its
  * `Cache-Status` detail; the package README has the table with the RFC section of every rule.
  */
 

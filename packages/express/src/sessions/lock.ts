@@ -1,6 +1,6 @@
 import { type Cache, ConfigError, isLarderError, LarderError, type Ttl, UnsupportedOperationError } from '@larder/core';
 import { parseTtl } from '@larder/core/driver';
-import { baseOf } from './session-merge';
+import { baseOf } from './merge';
 
 /** The lock of one session: the part of `@larder/core`'s `Lock` the middleware uses. */
 export interface SessionLockHandle {

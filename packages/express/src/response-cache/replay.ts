@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { StoredResponse } from './response-cache-entry';
-import { type ByteRange, noneMatch, notModifiedSince } from './response-cache-range';
+import type { StoredResponse } from './entry';
+import { type ByteRange, noneMatch, notModifiedSince } from './range';
 
 /** How a stored response answers one request. */
 export interface ReplayOptions {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, InvalidKeyError, isLarderError } from '@larder/core';
 import { describe } from '@larder/core/driver';
-import type { SessionCookie, SessionData } from './session-envelope';
+import type { SessionCookie, SessionData } from './envelope';
 
 /** What `set`/`touch` accept: a `SessionData`, or express-session's / @fastify/session's session object. */
 export type SessionInput = SessionData | { cookie?: SessionCookie | null };

@@ -1,7 +1,7 @@
 import type { Cache } from '@larder/core';
 import { UnsupportedOperationError } from '@larder/core';
-import { decodeEnvelope, inflate, type SessionData } from './session-envelope';
-import { followExpiry } from './session-expiry';
+import { decodeEnvelope, inflate, type SessionData } from './envelope';
+import { followExpiry } from './expiry';
 
 /** Rejects with `UnsupportedOperationError` naming the driver when it cannot enumerate its keys. */
 export async function requireEnumeration(cache: Cache, operation: string): Promise<void> {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Cache, isLarderError } from '@larder/core';
-import { LookupBudget } from './response-cache-budget';
-import { decodeEntry, encodeEntry, isVaryHead, type StoredResponse, type VaryHead } from './response-cache-entry';
-import { variantKey } from './response-cache-key';
+import { LookupBudget } from './budget';
+import { decodeEntry, encodeEntry, isVaryHead, type StoredResponse, type VaryHead } from './entry';
+import { variantKey } from './key';
 
 /** What a lookup found. */
 export type Lookup =
@@ -26,7 +26,7 @@ const UNAVAILABLE: Lookup = Object.freeze({ kind: 'unavailable' });
 const RETRY_AFTER_MS = 1000;
 
 /**
- * The middleware's storage protocol over a `Cache` (see the key layout in response-cache-key.ts).
+ * The middleware's storage protocol over a `Cache` (see the key layout in key.ts).
  * Never throws into a request: a failed or slow backend is reported as `unavailable` (fail open).
  */
 export class ResponseStore {

@@ -1,6 +1,6 @@
 import type { Cache } from '@larder/core';
 import { ConfigError } from '@larder/core';
-import { decodeEnvelope } from './session-envelope';
+import { decodeEnvelope } from './envelope';
 
 /** Most sessions whose indexed expiry this process remembers (saves a read of the index per save). */
 const MAX_REMEMBERED = 10_000;

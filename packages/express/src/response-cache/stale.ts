@@ -1,13 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import type { StoredResponse } from './response-cache-entry';
-import {
-  directives,
-  type RequestView,
-  replayable,
-  type StoreContext,
-  serveDecision,
-  storeDecision,
-} from './response-cache-policy';
+import type { StoredResponse } from './entry';
+import { directives, type RequestView, replayable, type StoreContext, serveDecision, storeDecision } from './policy';
 
 /**
  * A stale stored entry that could answer the request if it were fresh: what the cache may still

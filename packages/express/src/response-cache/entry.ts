@@ -1,4 +1,4 @@
-import type { StoredView } from './response-cache-policy';
+import type { StoredView } from './policy';
 
 /** A stored response: what a hit replays, and what the rules need to decide whether it may. */
 export interface StoredResponse extends StoredView {

@@ -1,23 +1,16 @@
 import { type Cache, InvalidArgumentError, isLarderError, type Ttl } from '@larder/core';
+import { borrowedStoreMethods, SessionStoreBase, type StoreMethods } from './base';
+import { checkSession, checkSid, isBackendError, type SessionInput } from './checks';
+import { cookieText, decodeEnvelope, encodeEnvelope, encodeSessionData, inflate, type SessionData } from './envelope';
+import { followExpiry, requestedExpiry } from './expiry';
+import { listIds, readSessions, requireEnumeration } from './listing';
+import { lockOf, type SessionLockHandle } from './lock';
+import { attachBase, baseOf, type MergeBackend, type ReadBase, saveMerged } from './merge';
 import { type ResolvedSessionStoreOptions, resolveSessionStoreOptions, type SessionStoreOptions } from './options';
-import { borrowedStoreMethods, SessionStoreBase, type StoreMethods } from './session-base';
-import { checkSession, checkSid, isBackendError, type SessionInput } from './session-checks';
-import {
-  cookieText,
-  decodeEnvelope,
-  encodeEnvelope,
-  encodeSessionData,
-  inflate,
-  type SessionData,
-} from './session-envelope';
-import { followExpiry, requestedExpiry } from './session-expiry';
-import { listIds, readSessions, requireEnumeration } from './session-listing';
-import { lockOf, type SessionLockHandle } from './session-lock';
-import { attachBase, baseOf, type MergeBackend, type ReadBase, saveMerged } from './session-merge';
-import { UserIndex } from './session-users';
+import { UserIndex } from './users';
 
-export type { SessionInput } from './session-checks';
-export type { SessionCookie, SessionData } from './session-envelope';
+export type { SessionInput } from './checks';
+export type { SessionCookie, SessionData } from './envelope';
 
 type Callback<T = void> = (err?: unknown, value?: T) => void;
 
@@ -56,7 +49,7 @@ export class CacheSessionStore extends SessionStoreBase {
   /** False between a backend error and the next successful call. */
   connected = true;
 
-  // Inherited from express-session's Store when it is the base class (see session-base.ts), else
+  // Inherited from express-session's Store when it is the base class (see base.ts), else
   // borrowed from the `Store` option; typed loosely so this class fits express-session's `Store`
   // type without depending on its types.
   /** Replaces the request's session with a new one (express-session's Store). */
@@ -246,7 +239,7 @@ export class CacheSessionStore extends SessionStoreBase {
     await this.indexUser(sid, rest, expiresAt, ttl);
   }
 
-  /** A full write: merged by compare-and-set when the cache has it (see session-merge.ts), else a plain set. */
+  /** A full write: merged by compare-and-set when the cache has it (see merge.ts), else a plain set. */
   private async write(
     sid: string,
     base: ReadBase | undefined,

@@ -1,6 +1,6 @@
 import { hash as oneShot } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { KeyRequest } from './response-cache-options';
+import type { KeyRequest } from './options';
 
 /**
  * The cache key (RFC 9111 §2, §4.1): the target URI (scheme, host, path + query) plus the values

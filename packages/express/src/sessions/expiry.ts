@@ -1,5 +1,5 @@
 import { InvalidTtlError } from '@larder/core';
-import type { SessionCookie, SessionData } from './session-envelope';
+import type { SessionCookie, SessionData } from './envelope';
 
 /**
  * Absolute expiry (epoch ms) a save asks for: the cookie's `expires`, else its `maxAge`, else the

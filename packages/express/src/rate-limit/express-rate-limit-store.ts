@@ -1,5 +1,5 @@
 import { ConfigError, type RateLimitDecision } from '@larder/core';
-import type { RateLimiterLike } from './rate-limit';
+import type { RateLimiterLike } from './middleware';
 
 /** The part of a `RateLimiter` the express-rate-limit store uses. */
 export interface StoreLimiterLike extends RateLimiterLike {

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Cache } from '@larder/core';
 import { ConfigError } from '@larder/core';
-import { backgroundRequest, isBackground } from './response-cache-background';
-import { captureResponse } from './response-cache-capture';
-import type { StoredResponse } from './response-cache-entry';
+import { backgroundRequest, isBackground } from './background';
+import { captureResponse } from './capture';
+import { Flights } from './flights';
 import {
   badTarget,
   baseKey,
@@ -16,25 +16,19 @@ import {
   sameVariant,
   variantKey,
   varyValues,
-} from './response-cache-key';
-import { type KeyRequest, type ResponseCacheOptions, resolveResponseCacheOptions } from './response-cache-options';
-import {
-  planRequest,
-  replayable,
-  type Storable,
-  type StoreContext,
-  serveDecision,
-  storeDecision,
-} from './response-cache-policy';
-import { cacheTagHeader } from './response-cache-purge';
-import { replay } from './response-cache-replay';
-import { askConditionally, keepUntil, refreshed, type Stale, staleOf } from './response-cache-stale';
-import { cacheStatus, type Detail, type Forward } from './response-cache-status';
-import { type Lookup, ResponseStore } from './response-cache-store';
-import { Invalidations } from './response-cache-unsafe';
+} from './key';
+import { type KeyRequest, type ResponseCacheOptions, resolveResponseCacheOptions } from './options';
+import { PendingWork, Revalidations } from './pending';
+import { planRequest, replayable, type Storable, type StoreContext, serveDecision, storeDecision } from './policy';
+import { cacheTagHeader } from './purge';
+import { replay } from './replay';
+import { askConditionally, keepUntil, refreshed, type Stale, staleOf } from './stale';
+import { cacheStatus, type Detail, type Forward } from './status';
+import { type Lookup, ResponseStore } from './store';
+import { Invalidations } from './unsafe';
 
-export { cacheTagHeader, invalidate } from './response-cache-purge';
-export { cacheStatus } from './response-cache-status';
+export { cacheTagHeader, invalidate } from './purge';
+export { cacheStatus } from './status';
 
 /** A connect/Express middleware. */
 export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
@@ -71,17 +65,9 @@ interface Target {
   generation: string;
 }
 
-/** A handler run that concurrent requests for the same key wait on. */
-interface Flight {
-  resource: string;
-  /** Set when the resource was invalidated while the handler ran: its response is neither stored nor shared. */
-  invalidated: boolean;
-  done: Promise<{ entry: StoredResponse; vary: string[]; values: (string | null)[] } | undefined>;
-}
-
 /**
  * Caches GET responses as a shared cache (RFC 9111) and answers GET and HEAD from them, with
- * `X-Cache: HIT|MISS` and RFC 9211 `Cache-Status`. The rules live in response-cache-policy.ts;
+ * `X-Cache: HIT|MISS` and RFC 9211 `Cache-Status`. The rules live in policy.ts;
  * this file moves requests and bytes between them, the handler and the store. Fails open: a
  * cache that errs or is slower than `lookupBudget` only sends requests to the handler.
  */
@@ -89,19 +75,12 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
   const o = resolveResponseCacheOptions(options);
   const store = new ResponseStore(o.cache.namespace(o.prefix), o.ttlMs, o.budgetMs);
   const keyOf = o.key ?? defaultResource;
-  const flights = new Map<string, Flight>();
-  /** Entries (variant + credentials) being revalidated in the background (RFC 5861 §3): one run each. */
-  const refreshing = new Set<string>();
-  const pending = new Set<Promise<unknown>>();
+  const flights = new Flights();
+  const pending = new PendingWork();
+  const track = pending.track;
+  const revalidations = new Revalidations(track);
   const counters = { hits: 0, misses: 0, stored: 0, collapsed: 0, unavailable: 0, waiting: 0 };
-  const track = (work: Promise<unknown>) => {
-    pending.add(work);
-    work.finally(() => pending.delete(work)).catch(() => {});
-  };
-  /** Marks running handlers of a resource so their responses are neither stored nor shared. */
-  const retire = (resource: string) => {
-    for (const flight of flights.values()) if (flight.resource === resource) flight.invalidated = true;
-  };
+  const retire = (resource: string) => flights.retire(resource);
   const unsafe = new Invalidations(store, o.budgetMs, o.ttlMs, retire, track);
 
   const middleware = ((req, res, next) => {
@@ -186,10 +165,7 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
         counters.hits++;
         const variant = found.head ? variantKey(target.base, found.head.v, req.headers) : target.base;
         const key = `${variant} ${digest(req.headers.authorization)}`;
-        if (!refreshing.has(key)) {
-          refreshing.add(key);
-          track(refresh().finally(() => refreshing.delete(key)));
-        }
+        revalidations.run(key, refresh);
         const status = cacheStatus({ hit: true, fwd: 'stale', detail: 'stale-while-revalidate' });
         return replay(req, res, entry, { status, head: false, now });
       }
@@ -247,15 +223,8 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
     flightKey: string | undefined,
     stale?: Stale,
   ): void {
-    let settle!: (value: Awaited<Flight['done']>) => void;
-    const flight: Flight = {
-      resource: target.resource,
-      invalidated: false,
-      done: new Promise((resolve) => {
-        settle = resolve;
-      }),
-    };
-    if (flightKey !== undefined) flights.set(flightKey, flight);
+    const flight = flights.start(target.resource, flightKey);
+    const settle = flight.settle;
     res.setHeader('X-Cache', 'MISS');
     let decision: Storable | undefined;
     const before = new Set(res.getHeaderNames());
@@ -318,7 +287,7 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
         res.setHeader('Cache-Status', value);
       },
       onDone(captured) {
-        if (flightKey !== undefined && flights.get(flightKey) === flight) flights.delete(flightKey);
+        flights.end(flightKey, flight);
         if (!captured || !decision || flight.invalidated || found.kind === 'unavailable') return settle(undefined);
         const tagged = taggedView(req, res, captured.headers['cache-tag']);
         // Bad tags (or a tags function that threw): not stored, the response went out as it was.
@@ -380,9 +349,7 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
     retire(resource);
     return store.invalidate(generationKey(resource));
   };
-  middleware.settled = async () => {
-    while (pending.size > 0) await Promise.allSettled([...pending]);
-  };
+  middleware.settled = () => pending.settled();
   middleware.stats = () => ({ ...counters });
   return middleware;
 }

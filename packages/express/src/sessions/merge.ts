@@ -1,5 +1,5 @@
 import { BackendError } from '@larder/core';
-import { decodeEnvelope, encodeEnvelope } from './session-envelope';
+import { decodeEnvelope, encodeEnvelope } from './envelope';
 
 /** The stored version a request read: the envelope as stored (text; bytes from 0.x), and its data JSON. */
 export interface ReadBase {

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { holdCompletion } from './response-cache-hold';
-import { generationKey, normalizeHost, type Origin, originOf, requestFor } from './response-cache-key';
-import type { KeyRequest } from './response-cache-options';
-import { invalidatesUri } from './response-cache-policy';
-import type { ResponseStore } from './response-cache-store';
+import { holdCompletion } from './hold';
+import { generationKey, normalizeHost, type Origin, originOf, requestFor } from './key';
+import type { KeyRequest } from './options';
+import { invalidatesUri } from './policy';
+import type { ResponseStore } from './store';
 
 /** After a failed invalidation, it is tried again this often until no entry could still be fresh. */
 const RETRY_MS = 1000;

@@ -1,6 +1,6 @@
 import type { Cache } from '@larder/core';
-import { defaultResource, generationKey, requestFor } from './response-cache-key';
-import { ResponseStore } from './response-cache-store';
+import { defaultResource, generationKey, requestFor } from './key';
+import { ResponseStore } from './store';
 
 /** The tags of a `Cache-Tag` response header (comma-separated, as CDNs read it; repeated headers joined). */
 export function cacheTagHeader(header: unknown): string[] {
