@@ -158,7 +158,7 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
       fwd = decision.fwd;
       notServed = decision.detail;
       if (!head && req.headers.range === undefined)
-        stale = staleOf(entry, { method: 'GET', headers: req.headers }, now);
+        stale = staleOf(entry, { method: 'GET', headers: req.headers }, now, o.staleWindows);
       // RFC 5861 §3: within `stale-while-revalidate` the stale entry answers at once.
       const refresh = stale && now <= stale.revalidateUntil && !isBackground(req) ? backgroundRequest(req) : undefined;
       if (refresh) {
@@ -253,7 +253,7 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
               headers: req.headers,
               entry: fresh.entry,
               tagged,
-              keepUntil: keepUntil(fresh.entry, o.ttlMs),
+              keepUntil: keepUntil(fresh.entry, o.ttlMs, o.staleWindows),
             });
             track(fill.then((done) => void (done && counters.stored++)));
             stored = true;
@@ -315,7 +315,7 @@ export function responseCache(options: ResponseCacheOptions): ResponseCacheMiddl
           headers: req.headers,
           entry,
           tagged,
-          keepUntil: keepUntil(entry, o.ttlMs),
+          keepUntil: keepUntil(entry, o.ttlMs, o.staleWindows),
         });
         track(fill.then((stored) => void (stored && counters.stored++)));
       },

@@ -39,6 +39,17 @@ export interface ResponseCacheOptions {
    * instance. @default the `Cache-Tag` header's tags only
    */
   tags?: (req: KeyRequest, res: ServerResponse) => readonly string[];
+  /**
+   * RFC 5861 `stale-while-revalidate` for responses whose `Cache-Control` does not say: a stale
+   * entry answers at once while one revalidation runs behind, this long after it went stale.
+   * Never for a response with `must-revalidate`, `proxy-revalidate` or `s-maxage`. @default off
+   */
+  staleWhileRevalidate?: Ttl;
+  /**
+   * RFC 5861 `stale-if-error` for responses whose `Cache-Control` does not say: a handler error
+   * (5xx) is answered with the stale entry this long after it went stale. @default off
+   */
+  staleIfError?: Ttl;
 }
 
 /** Options after validation. */
@@ -53,6 +64,14 @@ export interface ResolvedResponseCacheOptions {
   prefix: string;
   budgetMs: number;
   tags: ((req: KeyRequest, res: ServerResponse) => readonly string[]) | undefined;
+  /** The stale windows for responses that do not set their own (ms; 0: off). */
+  staleWindows: StaleWindows;
+}
+
+/** RFC 5861 windows applied to responses that do not carry the directive (ms; 0: off). */
+export interface StaleWindows {
+  whileRevalidateMs: number;
+  ifErrorMs: number;
 }
 
 /** Validates the middleware's options once; bad ones are a `ConfigError` naming the option. */
@@ -112,5 +131,19 @@ export function resolveResponseCacheOptions(options: ResponseCacheOptions): Reso
     prefix,
     budgetMs: parseTtl(options.lookupBudget ?? '50ms'),
     tags: options.tags,
+    staleWindows: {
+      whileRevalidateMs: staleWindow(options.staleWhileRevalidate, 'staleWhileRevalidate'),
+      ifErrorMs: staleWindow(options.staleIfError, 'staleIfError'),
+    },
   };
+}
+
+/** A stale window option in ms (0 when absent); anything but a valid TTL is a `ConfigError` naming it. */
+function staleWindow(value: Ttl | undefined, name: string): number {
+  if (value === undefined) return 0;
+  try {
+    return parseTtl(value);
+  } catch {
+    throw new ConfigError(`responseCache ${name} must be a TTL (ms, or '30s', '10m'...), got ${String(value)}`, name);
+  }
 }

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { StoredResponse } from './entry';
+import type { StaleWindows } from './options';
 import { directives, type RequestView, replayable, type StoreContext, serveDecision, storeDecision } from './policy';
 
 /**
@@ -16,8 +17,19 @@ export interface Stale {
   revalidateUntil: number;
 }
 
-/** The stale context of an entry that `serveDecision` refused only for its staleness (GET, no Range). */
-export function staleOf(entry: StoredResponse, req: RequestView, now: number): Stale | undefined {
+/** No window unless the response (or the request, for `stale-if-error`) says. */
+export const NO_STALE_WINDOWS: StaleWindows = Object.freeze({ whileRevalidateMs: 0, ifErrorMs: 0 });
+
+/**
+ * The stale context of an entry that `serveDecision` refused only for its staleness (GET, no
+ * Range); `defaults` are the windows of a response whose `Cache-Control` names none.
+ */
+export function staleOf(
+  entry: StoredResponse,
+  req: RequestView,
+  now: number,
+  defaults: StaleWindows = NO_STALE_WINDOWS,
+): Stale | undefined {
   if (now < entry.expiresAt) return undefined;
   // Would it answer this request were it fresh (Authorization, content coding, no Range)?
   const fresh = serveDecision(entry, req, entry.expiresAt - 1, 'stale');
@@ -26,13 +38,13 @@ export function staleOf(entry: StoredResponse, req: RequestView, now: number): S
   // must-revalidate / proxy-revalidate / s-maxage forbid serving it stale (RFC 9111 §4.2.4, §5.2.2.2, §5.2.2.8, §5.2.2.10).
   const mayServeStale = !cc.has('must-revalidate') && !cc.has('proxy-revalidate') && !cc.has('s-maxage');
   const requested = directives(req.headers['cache-control']);
-  const errorSeconds = Math.max(seconds(cc.get('stale-if-error')), seconds(requested.get('stale-if-error')));
-  const swrSeconds = seconds(cc.get('stale-while-revalidate'));
+  const windows = windowsOf(cc, defaults);
+  const errorMs = Math.max(windows.ifErrorMs, seconds(requested.get('stale-if-error')) * 1000);
   return {
     entry,
     validate: entry.headers.etag !== undefined || entry.headers['last-modified'] !== undefined,
-    errorUntil: mayServeStale && errorSeconds > 0 ? entry.expiresAt + errorSeconds * 1000 : 0,
-    revalidateUntil: mayServeStale && swrSeconds > 0 ? entry.expiresAt + swrSeconds * 1000 : 0,
+    errorUntil: mayServeStale && errorMs > 0 ? entry.expiresAt + errorMs : 0,
+    revalidateUntil: mayServeStale && windows.whileRevalidateMs > 0 ? entry.expiresAt + windows.whileRevalidateMs : 0,
   };
 }
 
@@ -92,12 +104,25 @@ export function refreshed(
  * stale — for good when it has a validator, else its `stale-if-error`/`stale-while-revalidate`
  * window — but never longer than `ttl` after it was stored (then its generation may be gone too).
  */
-export function keepUntil(entry: Omit<StoredResponse, 'gen'>, ttlMs: number): number {
+export function keepUntil(
+  entry: Omit<StoredResponse, 'gen'>,
+  ttlMs: number,
+  defaults: StaleWindows = NO_STALE_WINDOWS,
+): number {
   const validator = entry.headers.etag !== undefined || entry.headers['last-modified'] !== undefined;
-  const cc = directives(entry.headers['cache-control']);
-  const window = Math.max(seconds(cc.get('stale-if-error')), seconds(cc.get('stale-while-revalidate'))) * 1000;
+  const windows = windowsOf(directives(entry.headers['cache-control']), defaults);
+  const window = Math.max(windows.ifErrorMs, windows.whileRevalidateMs);
   const extra = validator ? Number.POSITIVE_INFINITY : window;
   return Math.max(entry.expiresAt, Math.min(entry.storedAt + ttlMs, entry.expiresAt + extra));
+}
+
+/** The response's own windows (its directives), else the defaults (ms). */
+function windowsOf(cc: Map<string, string | true>, defaults: StaleWindows): StaleWindows {
+  const own = (name: string, fallback: number) => (cc.has(name) ? seconds(cc.get(name)) * 1000 : fallback);
+  return {
+    whileRevalidateMs: own('stale-while-revalidate', defaults.whileRevalidateMs),
+    ifErrorMs: own('stale-if-error', defaults.ifErrorMs),
+  };
 }
 
 function seconds(value: string | true | undefined): number {
