@@ -7,6 +7,7 @@ const packages = [
   'redis',
   'memcached',
   'dynamodb',
+  'http',
   'express',
   'cli',
   'test-suite',

@@ -1,3 +1,4 @@
+export type { KeyRequest } from '@larder/http';
 export {
   type ClientRateLimitInfo,
   ExpressRateLimitStore,
@@ -10,6 +11,7 @@ export {
   type RateLimitOptions,
   rateLimit,
 } from './rate-limit/middleware';
+export type { ExpressResponseCacheOptions as ResponseCacheOptions } from './response-cache/middleware';
 export {
   invalidate,
   type Middleware,
@@ -17,7 +19,6 @@ export {
   type ResponseCacheStats,
   responseCache,
 } from './response-cache/middleware';
-export type { KeyRequest, ResponseCacheOptions } from './response-cache/options';
 export { type SessionLockHandle, type SessionLockOptions, SessionLockTimeoutError, sessionLock } from './sessions/lock';
 export type { SessionStoreOptions } from './sessions/options';
 export { CacheSessionStore, type SessionCookie, type SessionData, type SessionInput } from './sessions/session-store';

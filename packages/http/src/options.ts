@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import { type Cache, ConfigError, type Ttl } from '@larder/core';
 import { parseTtl } from '@larder/core/driver';
 
@@ -10,8 +9,8 @@ export interface KeyRequest {
   headers: Record<string, string | string[] | undefined>;
 }
 
-/** Options of the `responseCache` middleware. */
-export interface ResponseCacheOptions {
+/** Options of a response cache, the same on every binding; `Res` is the response its `tags` function sees. */
+export interface ResponseCacheOptions<Res = unknown> {
   /** Where responses are kept (a `Cache` or a namespace of one). */
   cache: Cache;
   /** Longest time a response is kept; its own `s-maxage`/`max-age`/`Expires` can only shorten it. */
@@ -38,7 +37,7 @@ export interface ResponseCacheOptions {
    * header's tags added); `cache.invalidateTags([...])` then purges those responses on every
    * instance. @default the `Cache-Tag` header's tags only
    */
-  tags?: (req: KeyRequest, res: ServerResponse) => readonly string[];
+  tags?: (req: KeyRequest, res: Res) => readonly string[];
   /**
    * RFC 5861 `stale-while-revalidate` for responses whose `Cache-Control` does not say: a stale
    * entry answers at once while one revalidation runs behind, this long after it went stale.
@@ -53,7 +52,7 @@ export interface ResponseCacheOptions {
 }
 
 /** Options after validation. */
-export interface ResolvedResponseCacheOptions {
+export interface ResolvedResponseCacheOptions<Res = unknown> {
   cache: Cache;
   ttlMs: number;
   key: ((req: KeyRequest) => string) | undefined;
@@ -63,7 +62,7 @@ export interface ResolvedResponseCacheOptions {
   maxBodyBytes: number;
   prefix: string;
   budgetMs: number;
-  tags: ((req: KeyRequest, res: ServerResponse) => readonly string[]) | undefined;
+  tags: ((req: KeyRequest, res: Res) => readonly string[]) | undefined;
   /** The stale windows for responses that do not set their own (ms; 0: off). */
   staleWindows: StaleWindows;
 }
@@ -75,7 +74,9 @@ export interface StaleWindows {
 }
 
 /** Validates the middleware's options once; bad ones are a `ConfigError` naming the option. */
-export function resolveResponseCacheOptions(options: ResponseCacheOptions): ResolvedResponseCacheOptions {
+export function resolveResponseCacheOptions<Res>(
+  options: ResponseCacheOptions<Res>,
+): ResolvedResponseCacheOptions<Res> {
   if (!options || typeof options.cache?.get !== 'function') {
     throw new ConfigError('responseCache needs { cache }: a Cache from @larder/core', 'cache');
   }

@@ -1,5 +1,5 @@
 import { hash as oneShot } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { KeyRequest } from './options';
 
 /**
@@ -43,11 +43,14 @@ export interface Origin {
   host: string;
 }
 
-/** The request's origin (RFC 9112 §3.2.2: an absolute-form target's authority wins over `Host`). */
-export function originOf(req: IncomingMessage): Origin {
-  const scheme = (req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http';
-  const absolute = absoluteParts(req.url ?? '/');
-  return { scheme, host: normalizeHost(absolute?.host ?? firstValue(req.headers.host) ?? '', scheme) };
+/**
+ * A request's origin from its target as the request line had it, its `Host` and whether it came
+ * over TLS (RFC 9112 §3.2.2: an absolute-form target's authority wins over `Host`).
+ */
+export function originFrom(target: string, host: string | string[] | undefined, encrypted: boolean): Origin {
+  const scheme = encrypted ? 'https' : 'http';
+  const absolute = absoluteParts(target);
+  return { scheme, host: normalizeHost(absolute?.host ?? firstValue(host) ?? '', scheme) };
 }
 
 /** `host[:port]` in lower case, without the scheme's default port. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEntry, encodeEntry, type StoredResponse } from '../src/response-cache/entry';
+import { decodeEntry, encodeEntry, type StoredResponse } from '../src/entry';
 
 const entry = (over: Partial<StoredResponse> = {}): StoredResponse => {
   const body = over.body ?? Buffer.from('{"a":1}');

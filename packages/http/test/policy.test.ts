@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { badTarget, normalizeHost, varyValues } from '../src/response-cache/key';
+import { badTarget, normalizeHost, varyValues } from '../src/key';
 import {
   acceptsCoding,
   ageOf,
@@ -10,8 +10,8 @@ import {
   replayable,
   serveDecision,
   storeDecision,
-} from '../src/response-cache/policy';
-import { parseRange, rangeMayUse } from '../src/response-cache/range';
+} from '../src/policy';
+import { parseRange, rangeMayUse } from '../src/range';
 
 // The rules as pure functions: the edges the HTTP tests do not reach one by one.
 const GET_HEAD = new Set(['GET', 'HEAD']);

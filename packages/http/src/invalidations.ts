@@ -1,6 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { holdCompletion } from './hold';
-import { generationKey, normalizeHost, type Origin, originOf, requestFor } from './key';
+import { generationKey, normalizeHost, type Origin, requestFor } from './key';
 import type { KeyRequest } from './options';
 import { invalidatesUri } from './policy';
 import type { ResponseStore } from './store';
@@ -11,11 +9,10 @@ const RETRY_MS = 1000;
 /**
  * RFC 9111 §4.4: a non-error response to an unsafe method (POST, PUT, PATCH, DELETE...)
  * invalidates its target URI, and its `Location` and `Content-Location` when they are on the same
- * host. The call that completes the response for the client (`end()`, or the `write()` that
- * completes a declared `Content-Length`: see `holdCompletion`) starts the invalidation and waits
- * for it (at most the lookup budget), so the client's next GET misses and sees its own write. An
- * invalidation the backend refused is retried in the background until `ttl` has passed (no entry
- * stored before it can be fresh after that).
+ * host. A binding holds the response back from its client until `afterUnsafe` resolves (at most
+ * the lookup budget), so the client's next GET misses and sees its own write. An invalidation the
+ * backend refused is retried in the background until `ttl` has passed (no entry stored before it
+ * can be fresh after that).
  */
 export class Invalidations {
   readonly #retrying = new Set<string>();
@@ -29,33 +26,22 @@ export class Invalidations {
     private readonly track: (work: Promise<unknown>) => void,
   ) {}
 
-  /** Makes the completion of `res` wait for the invalidation of the request's URI when its status is not an error. */
-  onSuccess(req: IncomingMessage, res: ServerResponse, keyOf: (req: KeyRequest) => string): void {
-    let resource: string;
-    try {
-      resource = keyOf(req as KeyRequest);
-    } catch {
-      return;
-    }
-    if (typeof resource !== 'string') return;
-    const origin = originOf(req);
-    let started = false;
-    const invalidate = (): Promise<unknown> | undefined => {
-      if (started) return undefined;
-      started = true;
-      // The status is final: the headers are out, or go out with this call.
-      if (!invalidatesUri(res.statusCode)) return undefined;
-      const resources = [resource, ...locations(res, origin, keyOf)];
-      const work = Promise.all(resources.map((r) => this.#invalidate(r)));
-      this.track(work);
-      return withinBudget(work, this.budgetMs);
-    };
-    holdCompletion(res, invalidate);
-    // A response cut short after its status went out (the client left, the handler destroyed it)
-    // still says the resource changed: its invalidation runs in the background.
-    res.once('close', () => {
-      if (res.headersSent) invalidate();
-    });
+  /**
+   * Invalidates `resource` (and the same-host `locations`) when an unsafe request was answered
+   * with `status`; resolves when done or after the lookup budget; `undefined` when nothing is due.
+   */
+  afterUnsafe(
+    resource: string,
+    origin: Origin,
+    status: number,
+    locations: readonly unknown[],
+    keyOf: (req: KeyRequest) => string,
+  ): Promise<void> | undefined {
+    if (!invalidatesUri(status)) return undefined;
+    const resources = [resource, ...sameHost(locations, origin, keyOf)];
+    const work = Promise.all(resources.map((r) => this.#invalidate(r)));
+    this.track(work);
+    return withinBudget(work, this.budgetMs);
   }
 
   async #invalidate(resource: string, deadline = Date.now() + this.ttlMs): Promise<void> {
@@ -79,11 +65,10 @@ export class Invalidations {
   }
 }
 
-/** The resources of `Location` and `Content-Location` when they are on the request's host. */
-function locations(res: ServerResponse, origin: Origin, keyOf: (req: KeyRequest) => string): string[] {
+/** The resources of `Location` and `Content-Location` values when they are on the request's host. */
+function sameHost(values: readonly unknown[], origin: Origin, keyOf: (req: KeyRequest) => string): string[] {
   const found: string[] = [];
-  for (const name of ['location', 'content-location']) {
-    const value = res.getHeader(name);
+  for (const value of values) {
     if (typeof value !== 'string') continue;
     try {
       const url = new URL(value, `${origin.scheme}://${origin.host || 'localhost'}`);
