@@ -8,6 +8,7 @@ const packages = [
   'memcached',
   'dynamodb',
   'http',
+  'hono',
   'express',
   'cli',
   'test-suite',

@@ -20,4 +20,4 @@ export { cacheTagHeader, invalidate } from './purge';
 export { type Replayed, type ReplayOptions, replayed } from './replay';
 export { type CapturedResponse, HandlerRun } from './run';
 export { type CacheStatusParams, cacheStatus, type Detail, type Forward } from './status';
-export { type FetchHandler, type WebResponseCache, webRequest, webResponseCache } from './web/web';
+export { type FetchHandler, type WebBinding, type WebResponseCache, webRequest, webResponseCache } from './web/web';

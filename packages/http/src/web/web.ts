@@ -20,6 +20,16 @@ export interface WebResponseCache {
   stats(): ResponseCacheStats;
 }
 
+/** What a framework binding changes in the Web one. */
+export interface WebBinding {
+  /**
+   * Whether `stale-while-revalidate` may call the handler again in the background with a copy of
+   * the request; false where a handler can run only once per request (a middleware's `next`): the
+   * request then revalidates itself. @default true
+   */
+  background?: boolean;
+}
+
 /** The request as the engine sees it. */
 export function webRequest(request: Request): HttpRequest {
   const url = new URL(request.url);
@@ -41,14 +51,15 @@ export function webRequest(request: Request): HttpRequest {
  * returned only once its URI is invalidated (read-your-writes); `stale-while-revalidate` sends a
  * copy of the request through the same handler in the background.
  */
-export function webResponseCache(options: ResponseCacheOptions<Response>): WebResponseCache {
+export function webResponseCache(options: ResponseCacheOptions<Response>, binding: WebBinding = {}): WebResponseCache {
   const engine = new ResponseCacheEngine(options);
+  const background = binding.background ?? true;
   const o = engine.options;
   const copies = new WeakSet<Request>();
 
   const handle = (async (request: Request, handler: FetchHandler): Promise<Response> => {
     const req = webRequest(request);
-    const refresher = copies.has(request) ? undefined : () => () => refresh(request, handler);
+    const refresher = !background || copies.has(request) ? undefined : () => () => refresh(request, handler);
     const step = await engine.begin(req, refresher);
     switch (step.kind) {
       case 'replay':

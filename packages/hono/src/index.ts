@@ -1,0 +1,7 @@
+export {
+  type ClientRateLimitInfo,
+  LarderRateLimitStore,
+  type RateLimitStoreOptions,
+  rateLimitStore,
+} from './rate-limit-store';
+export { type HonoResponseCache, responseCache } from './response-cache';
