@@ -9,6 +9,7 @@ const packages = [
   'dynamodb',
   'http',
   'hono',
+  'fastify',
   'express',
   'cli',
   'test-suite',

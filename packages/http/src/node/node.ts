@@ -28,6 +28,8 @@ export interface NodeBinding {
    * then revalidates itself, as it does for a copy itself).
    */
   refresher?(req: IncomingMessage): (() => Promise<void>) | undefined;
+  /** Called when the cache answers `req` itself (the handler will not run): a framework that must be told (Fastify's `reply.hijack()`). */
+  onAnswer?(req: IncomingMessage, res: ServerResponse): void;
 }
 
 /** The request as the engine sees it. */
@@ -86,6 +88,7 @@ export function nodeResponseCache(
     // `X-Cache: MISS` goes on every response the handler makes (pass, run, errors); a hit sets HIT.
     switch (step.kind) {
       case 'replay':
+        binding.onAnswer?.(req, res);
         return sendReplayed(res, replayed(req.headers, step.entry, step.options));
       case 'failed':
         return failed(res, next, step.error);
