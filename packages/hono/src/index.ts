@@ -1,4 +1,10 @@
 export {
+  type CacheStorageOptions,
+  cacheStorage,
+  LarderCacheStorage,
+  LarderWebCache,
+} from './cache-storage';
+export {
   type ClientRateLimitInfo,
   LarderRateLimitStore,
   type RateLimitStoreOptions,
