@@ -1,5 +1,11 @@
 import type { ServerResponse } from 'node:http';
-import { nodeResponseCache, type ResponseCacheMiddleware, type ResponseCacheOptions } from '@larder/http';
+import {
+  backgroundRequest,
+  isBackground,
+  nodeResponseCache,
+  type ResponseCacheMiddleware,
+  type ResponseCacheOptions,
+} from '@larder/http';
 import type { FastifyPluginCallback, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -18,6 +24,9 @@ const plugin: FastifyPluginCallback<FastifyResponseCacheOptions> = (app, options
   let rc: ResponseCacheMiddleware;
   try {
     rc = nodeResponseCache(options, {
+      // RFC 5861 §3: a copy of the request through the app's router in the background.
+      refresher: (req) =>
+        isBackground(req) ? undefined : backgroundRequest(req, req.url ?? '/', (copy, res) => app.routing(copy, res)),
       // The cache answered on the raw response: Fastify must not send one of its own.
       onAnswer: (_req, res) => replies.get(res)?.hijack(),
     });
@@ -35,7 +44,7 @@ const plugin: FastifyPluginCallback<FastifyResponseCacheOptions> = (app, options
 /**
  * The response cache as Fastify hooks, for the routes of the context it is registered in (same
  * options and rules as `@larder/express`'s `responseCache`: `@larder/http`'s `node:http` binding on
- * the raw request and response). A stale entry under `stale-while-revalidate` is revalidated by
- * the request itself.
+ * the raw request and response). A stale entry under `stale-while-revalidate` answers at once
+ * while a copy of the request goes through the app's router in the background.
  */
 export const responseCache = fp(plugin, { fastify: '5.x', name: '@larder/fastify/response-cache' });

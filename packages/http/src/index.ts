@@ -7,6 +7,7 @@ export {
 } from './engine';
 export type { StoredResponse } from './entry';
 export { originFrom } from './key';
+export { backgroundRequest, type Dispatch, isBackground } from './node/background';
 export {
   type Middleware,
   type NodeBinding,

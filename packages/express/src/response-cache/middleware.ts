@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { nodeResponseCache, type ResponseCacheMiddleware, type ResponseCacheOptions } from '@larder/http';
-import { backgroundRequest, isBackground } from './background';
+import { expressRefresher } from './background';
 
 export {
   cacheStatus,
@@ -20,7 +20,5 @@ export type ExpressResponseCacheOptions = ResponseCacheOptions<ServerResponse>;
  * `stale-while-revalidate` revalidating through the whole Express app in the background.
  */
 export function responseCache(options: ExpressResponseCacheOptions): ResponseCacheMiddleware {
-  return nodeResponseCache(options, {
-    refresher: (req) => (isBackground(req) ? undefined : backgroundRequest(req)),
-  });
+  return nodeResponseCache(options, { refresher: expressRefresher });
 }
