@@ -21,4 +21,12 @@ export { cacheTagHeader, invalidate } from './purge';
 export { type Replayed, type ReplayOptions, replayed } from './replay';
 export { type CapturedResponse, HandlerRun } from './run';
 export { type CacheStatusParams, cacheStatus, type Detail, type Forward } from './status';
+export {
+  type UndiciCacheKey,
+  UndiciCacheStore,
+  type UndiciCacheStoreOptions,
+  type UndiciCacheValue,
+  type UndiciGetResult,
+  undiciCacheStore,
+} from './undici-store';
 export { type FetchHandler, type WebBinding, type WebResponseCache, webRequest, webResponseCache } from './web/web';
