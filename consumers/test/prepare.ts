@@ -22,7 +22,7 @@ export const PUBLISHED = fs
   })
   .sort();
 /** The packages the npm projects install (the others are packed and checked only: their clients are large). */
-const INSTALLED = ['core', 'memory', 'redis', 'express'];
+const INSTALLED = ['core', 'memory', 'redis', 'http', 'express'];
 /** The TypeScript projects: one app compiled under each `moduleResolution` we support. */
 export const TS_PROJECTS = ['ts-node16', 'ts-nodenext', 'ts-bundler', 'ts-node10'];
 

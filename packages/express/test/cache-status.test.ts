@@ -3,7 +3,7 @@ import { createMemoryStore } from '@larder/memory';
 import express from 'express';
 import { type Item, parseList, Token } from 'structured-headers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cacheStatus, responseCache } from '../src/response-cache';
+import { cacheStatus, responseCache } from '../src/response-cache/middleware';
 import { type Served, serve, until, untilHit } from './response-cache-harness';
 
 /** Cache-Status parsed as the RFC 8941 list it must be: [cache id, parameters] of larder's item. */

@@ -4,6 +4,7 @@ import { Cache, type Ttl } from '@larder/core';
 import { type RedisServer, startRedis } from '@larder/dev-services';
 import { createMemoryStore } from '@larder/memory';
 import { createRedisStore } from '@larder/redis';
+import express, { type Express } from 'express';
 import { type ResponseCacheMiddleware, type ResponseCacheOptions, responseCache } from '../src/index';
 
 /** A backend the response-cache tests run on. */
@@ -152,4 +153,46 @@ export async function untilHit(served: Served, path: string, headers?: OutgoingH
  */
 export function cacheFor(options: ResponseCacheOptions): ResponseCacheMiddleware {
   return responseCache({ lookupBudget: '3s', ...options });
+}
+
+/** Resolves `ms` after `at` (a clock condition, no request sent). */
+export function past(at: number, ms: number): Promise<void> {
+  return until(() => Date.now() > at + ms, ms + 3000, 'the clock');
+}
+
+/**
+ * An Express app with one `responseCache` (as `cacheFor` makes it), its routes added by `routes`,
+ * served on loopback for `run`, and closed after it, whatever `run` does.
+ */
+export async function withApp(
+  options: ResponseCacheOptions,
+  routes: (app: Express, rc: ResponseCacheMiddleware) => void,
+  run: (served: Served, rc: ResponseCacheMiddleware) => Promise<void>,
+): Promise<void> {
+  const rc = cacheFor(options);
+  const app = express();
+  routes(app, rc);
+  const served = await serve(app);
+  try {
+    await run(served, rc);
+  } finally {
+    await served.close();
+  }
+}
+
+/**
+ * Fills the cache with `path`: the first GET, its store write settled (so that no request of
+ * `untilHit` runs the handler a second time), then a HIT. Resolves the first reply and the time
+ * it came back (the entry's freshness counts from then).
+ */
+export async function filled(
+  served: Served,
+  rc: ResponseCacheMiddleware,
+  path: string,
+): Promise<{ first: Reply; at: number }> {
+  const first = await served.get(path);
+  const at = Date.now();
+  await rc.settled();
+  await untilHit(served, path);
+  return { first, at };
 }

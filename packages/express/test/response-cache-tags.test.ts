@@ -3,7 +3,7 @@ import { createMemoryStore } from '@larder/memory';
 import { createRedisStore } from '@larder/redis';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cacheTagHeader } from '../src/response-cache';
+import { cacheTagHeader } from '../src/response-cache/middleware';
 import { cacheFor, rcBackends, serve, untilHit } from './response-cache-harness';
 
 // responseCache({ tags }) and the Cache-Tag header: invalidateTags purges the stored responses.

@@ -9,7 +9,7 @@ import { createMemoryStore } from '@larder/memory';
 import { createRedisStore } from '@larder/redis';
 import express, { type Response } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cacheFor, rcBackends, serve, until } from './response-cache-harness';
+import { cacheFor, rcBackends, serve, until, withApp } from './response-cache-harness';
 
 // Issue 40, defect 1: read-your-writes after an unsafe request whose response streams. A body
 // written before `end()` (with a Content-Length the client knows it is whole) must not complete
@@ -150,68 +150,68 @@ describe.each(backends)('responseCache: a streamed unsafe response and the next 
   }, 180_000);
 
   it('a PUT whose response is cut short after its status went out still invalidates the URI (in the background)', async () => {
-    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     let version = 1;
-    const app = express();
-    app.get('/cut', rc, (_req, res) => {
-      res.send(`v${version}`);
-    });
-    app.put('/cut', rc, (_req, res) => {
-      version++;
-      res.setHeader('Content-Length', '10');
-      res.write('part', () => res.destroy());
-    });
-    const served = await serve(app);
-    try {
-      await served.get('/cut');
-      await until(() => rc.stats().stored === 1, 5000, 'the entry');
-      await expect(served.request('/cut', { method: 'PUT' })).rejects.toThrow();
-      await rc.settled();
-      const after = await served.get('/cut');
-      expect(after.text).toBe('v2');
-      expect(after.headers['x-cache']).toBe('MISS');
-    } finally {
-      await served.close();
-    }
+    await withApp(
+      { cache: backend.cache(), ttl: '1m' },
+      (app, rc) => {
+        app.get('/cut', rc, (_req, res) => {
+          res.send(`v${version}`);
+        });
+        app.put('/cut', rc, (_req, res) => {
+          version++;
+          res.setHeader('Content-Length', '10');
+          res.write('part', () => res.destroy());
+        });
+      },
+      async (served, rc) => {
+        await served.get('/cut');
+        await until(() => rc.stats().stored === 1, 5000, 'the entry');
+        await expect(served.request('/cut', { method: 'PUT' })).rejects.toThrow();
+        await rc.settled();
+        const after = await served.get('/cut');
+        expect(after.text).toBe('v2');
+        expect(after.headers['x-cache']).toBe('MISS');
+      },
+    );
   });
 
   it('a middleware mounted after the cache that wraps res.end still sees the end of a response held at its last write', async () => {
-    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     let ends = 0;
-    const app = express();
-    app.put('/wrapped', rc, (_req, res, next) => {
-      const end = res.end;
-      res.end = function (this: Response, ...args: unknown[]) {
-        ends++;
-        return (end as (...a: unknown[]) => Response).apply(this, args);
-      } as Response['end'];
-      next();
-    });
-    app.put('/wrapped', (_req, res) => {
-      res.setHeader('Content-Length', '5');
-      // `end()` comes once the (held) write is out.
-      res.write('saved', () => res.end());
-    });
-    const served = await serve(app);
-    try {
-      expect((await served.request('/wrapped', { method: 'PUT' })).text).toBe('saved');
-      expect(ends).toBe(1);
-    } finally {
-      await served.close();
-    }
+    await withApp(
+      { cache: backend.cache(), ttl: '1m' },
+      (app, rc) => {
+        app.put('/wrapped', rc, (_req, res, next) => {
+          const end = res.end;
+          res.end = function (this: Response, ...args: unknown[]) {
+            ends++;
+            return (end as (...a: unknown[]) => Response).apply(this, args);
+          } as Response['end'];
+          next();
+        });
+        app.put('/wrapped', (_req, res) => {
+          res.setHeader('Content-Length', '5');
+          // `end()` comes once the (held) write is out.
+          res.write('saved', () => res.end());
+        });
+      },
+      async (served) => {
+        expect((await served.request('/wrapped', { method: 'PUT' })).text).toBe('saved');
+        expect(ends).toBe(1);
+      },
+    );
   });
 
   it('a write of a chunk Node refuses throws before any header is sent, as without the cache (the error handler answers 500)', async () => {
-    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
-    const app = express();
-    app.put('/bad-chunk', rc, (_req, res) => {
-      res.write(42 as unknown as string);
-    });
-    const served = await serve(app);
-    try {
-      expect((await served.request('/bad-chunk', { method: 'PUT' })).status).toBe(500);
-    } finally {
-      await served.close();
-    }
+    await withApp(
+      { cache: backend.cache(), ttl: '1m' },
+      (app, rc) => {
+        app.put('/bad-chunk', rc, (_req, res) => {
+          res.write(42 as unknown as string);
+        });
+      },
+      async (served) => {
+        expect((await served.request('/bad-chunk', { method: 'PUT' })).status).toBe(500);
+      },
+    );
   });
 });

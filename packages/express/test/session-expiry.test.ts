@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionData } from '../src/index';
-import { followExpiry, requestedExpiry } from '../src/session-expiry';
+import { followExpiry, requestedExpiry } from '../src/sessions/expiry';
 
 const NOW = 1_800_000_000_000;
 const TTL = 86_400_000;

@@ -6,8 +6,8 @@ import express from 'express';
 import session from 'express-session';
 import { describe, expect, it } from 'vitest';
 import { CacheSessionStore, SessionLockTimeoutError, sessionLock } from '../src/index';
-import { encodeEnvelope } from '../src/session-envelope';
-import { type MergeBackend, mergeData, saveMerged } from '../src/session-merge';
+import { encodeEnvelope } from '../src/sessions/envelope';
+import { type MergeBackend, mergeData, saveMerged } from '../src/sessions/merge';
 
 describe('mergeData (top-level diff of this request applied onto the stored session)', () => {
   it('applies added, changed and removed keys and keeps keys only the other writer touched', () => {

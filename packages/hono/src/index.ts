@@ -1,0 +1,13 @@
+export {
+  type CacheStorageOptions,
+  cacheStorage,
+  LarderCacheStorage,
+  LarderWebCache,
+} from './cache-storage';
+export {
+  type ClientRateLimitInfo,
+  LarderRateLimitStore,
+  type RateLimitStoreOptions,
+  rateLimitStore,
+} from './rate-limit-store';
+export { type HonoResponseCache, responseCache } from './response-cache';

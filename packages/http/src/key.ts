@@ -1,0 +1,145 @@
+import { hash as oneShot } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { KeyRequest } from './options';
+
+/**
+ * The cache key (RFC 9111 §2, §4.1): the target URI (scheme, host, path + query) plus the values
+ * of the request headers the response's `Vary` names. Keys are SHA-256 hashes, so a URL of any
+ * length or content makes a short, printable key on every backend.
+ *
+ * Layout inside the middleware's namespace:
+ * - `g.<resource>`: the resource's generation (a random id). Every entry records the generation it
+ *   was stored under and is served only while the resource still has it; `invalidate` replaces it,
+ *   which retires every variant on every host at once, whatever `vary`/`key` made them.
+ * - `r.<origin, resource, vary option values>`: the response, or a vary head (the header names).
+ * - `r.<...>.<names, values>`: one variant of a URI whose responses vary.
+ */
+
+/** Longest request target the cache handles; longer ones pass to the handler, uncached. */
+export const MAX_URL_LENGTH = 8192;
+/** Why a request target is not cached, or `undefined` when it may be. */
+export function badTarget(url: string): 'uri-too-long' | 'uri-control' | undefined {
+  if (url.length > MAX_URL_LENGTH) return 'uri-too-long';
+  // One pass: a raw control character, or an encoded one (%00-%1F, %7F): passed through, never stored.
+  for (let i = 0; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return 'uri-control';
+    if (c === 0x25 && encodedControl(url.charCodeAt(i + 1), url.charCodeAt(i + 2))) return 'uri-control';
+  }
+  return undefined;
+}
+
+// `%` followed by `0`/`1` and a hex digit, or by `7f`/`7F`.
+function encodedControl(high: number, low: number): boolean {
+  const hex = (low >= 0x30 && low <= 0x39) || ((low | 0x20) >= 0x61 && (low | 0x20) <= 0x66);
+  if (high === 0x30 || high === 0x31) return hex;
+  return high === 0x37 && (low | 0x20) === 0x66;
+}
+
+/** The scheme and host of a request, normalized: lower case, without the scheme's default port. */
+export interface Origin {
+  scheme: 'http' | 'https';
+  /** Host (and port unless it is the default), from the absolute-form target or `Host`; never `X-Forwarded-*`. */
+  host: string;
+}
+
+/**
+ * A request's origin from its target as the request line had it, its `Host` and whether it came
+ * over TLS (RFC 9112 §3.2.2: an absolute-form target's authority wins over `Host`).
+ */
+export function originFrom(target: string, host: string | string[] | undefined, encrypted: boolean): Origin {
+  const scheme = encrypted ? 'https' : 'http';
+  const absolute = absoluteParts(target);
+  return { scheme, host: normalizeHost(absolute?.host ?? firstValue(host) ?? '', scheme) };
+}
+
+/** `host[:port]` in lower case, without the scheme's default port. */
+export function normalizeHost(host: string, scheme: string): string {
+  const lower = host.trim().toLowerCase();
+  const defaultPort = scheme === 'https' ? ':443' : ':80';
+  return lower.endsWith(defaultPort) ? lower.slice(0, -defaultPort.length) : lower;
+}
+
+/** The default key: path + query of the target (the authority of an absolute-form target removed). */
+export function defaultResource(req: KeyRequest): string {
+  const url = req.originalUrl ?? req.url ?? '/';
+  return absoluteParts(url)?.path ?? url;
+}
+
+/** A synthetic GET of `url` (relative or absolute), for applying a key function to it. */
+export function requestFor(url: string): KeyRequest {
+  const absolute = absoluteParts(url);
+  const path = absolute?.path ?? url;
+  return { method: 'GET', url: path, originalUrl: path, headers: absolute ? { host: absolute.host } : {} };
+}
+
+/** The generation key of a resource (see the layout above). */
+export function generationKey(resource: string): string {
+  return `g.${hash(resource)}`;
+}
+
+/** The key of a URI's response (or vary head): origin, resource and the values of the `vary` option's headers. */
+export function baseKey(
+  origin: Origin,
+  resource: string,
+  optionVary: readonly string[],
+  headers: IncomingHttpHeaders,
+): string {
+  const parts = [origin.scheme, origin.host, resource];
+  const material = optionVary.length === 0 ? parts : [...parts, ...varyValues(optionVary, headers)];
+  return `r.${hash(JSON.stringify(material))}`;
+}
+
+/** The key of one variant: the base key, the `Vary` names and this request's values of them. */
+export function variantKey(base: string, names: readonly string[], headers: IncomingHttpHeaders): string {
+  return `${base}.${hash(JSON.stringify([names, varyValues(names, headers)]))}`;
+}
+
+/**
+ * The request's values of `names` (lower case). An absent header is `null` and an empty one `''`:
+ * RFC 9111 §4.1 treats them as different. Repeated lines are joined as Node joins them.
+ */
+export function varyValues(names: readonly string[], headers: IncomingHttpHeaders): (string | null)[] {
+  return names.map((name) => {
+    const value = headers[name];
+    if (value === undefined) return null;
+    return Array.isArray(value) ? value.join(', ') : value;
+  });
+}
+
+/** Whether two requests have the same values of `names`. */
+export function sameVariant(
+  names: readonly string[],
+  a: IncomingHttpHeaders,
+  b: IncomingHttpHeaders | readonly (string | null)[],
+): boolean {
+  const left = varyValues(names, a);
+  const right = Array.isArray(b) ? b : varyValues(names, b as IncomingHttpHeaders);
+  return left.every((value, i) => value === right[i]);
+}
+
+/** A short digest of a request header value (single-flight keys never hold credentials in clear). */
+export function digest(value: string | string[] | undefined): string {
+  if (value === undefined) return '';
+  return hash(Array.isArray(value) ? value.join('\n') : value);
+}
+
+// One-shot `crypto.hash` (Node >= 20.12): about half the CPU of createHash().update().digest().
+function hash(text: string): string {
+  return oneShot('sha256', text, 'base64url');
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The host and path + query of an absolute URL (`http://host/path?q`), or `undefined` for a path. */
+function absoluteParts(url: string): { host: string; path: string } | undefined {
+  if (url.startsWith('/')) return undefined;
+  const match = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)([^#]*)/i.exec(url);
+  if (!match) return undefined;
+  const authority = match[1] as string;
+  const host = authority.slice(authority.lastIndexOf('@') + 1);
+  const rest = match[2] as string;
+  return { host, path: rest.startsWith('/') ? rest : `/${rest}` };
+}

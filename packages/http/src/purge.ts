@@ -1,0 +1,26 @@
+import type { Cache } from '@larder/core';
+import { defaultResource, generationKey, requestFor } from './key';
+import { ResponseStore } from './store';
+
+/** The tags of a `Cache-Tag` response header (comma-separated, as CDNs read it; repeated headers joined). */
+export function cacheTagHeader(header: unknown): string[] {
+  if (header === undefined || header === null) return [];
+  const text = Array.isArray(header) ? header.join(',') : String(header);
+  return text
+    .split(',')
+    .map((tag) => tag.trim())
+    .filter((tag) => tag !== '');
+}
+
+// Generations written by the standalone `invalidate` outlive any entry of a reasonable `ttl`.
+const STANDALONE_GENERATION_TTL_MS = 24 * 3_600_000;
+
+/**
+ * Retires every cached response of `url` kept by a `responseCache` on `cache` with the same
+ * `prefix` and the default key (path + query): all variants, on every host when `url` is
+ * relative. Resolves true if the URL had entries.
+ */
+export async function invalidate(cache: Cache, url: string, options: { prefix?: string } = {}): Promise<boolean> {
+  const store = new ResponseStore(cache.namespace(options.prefix ?? 'rc'), STANDALONE_GENERATION_TTL_MS, 0, false);
+  return store.invalidate(generationKey(defaultResource(requestFor(url))));
+}

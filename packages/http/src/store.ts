@@ -1,0 +1,208 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { type Cache, isLarderError } from '@larder/core';
+import { LookupBudget } from './budget';
+import { decodeEntry, encodeEntry, isVaryHead, type StoredResponse, type VaryHead } from './entry';
+import { variantKey } from './key';
+
+/** What a lookup found. */
+export type Lookup =
+  | {
+      kind: 'found' | 'miss';
+      /** The entry for this request (`found`). */
+      entry?: StoredResponse;
+      /** `vary-miss` when the URI varies and this variant is not stored. */
+      fwd: 'uri-miss' | 'vary-miss';
+      /** The resource generation seen (`undefined`: none, nothing of the resource is stored). */
+      gen: string | undefined;
+      /** The vary head seen, if the URI varies. */
+      head: VaryHead | undefined;
+    }
+  | { kind: 'unavailable' };
+
+const UNAVAILABLE: Lookup = Object.freeze({ kind: 'unavailable' });
+
+/** After a backend error, lookups and fills are skipped this long (the handler answers at once). */
+const RETRY_AFTER_MS = 1000;
+
+/**
+ * The middleware's storage protocol over a `Cache` (see the key layout in key.ts).
+ * Never throws into a request: a failed or slow backend is reported as `unavailable` (fail open).
+ */
+export class ResponseStore {
+  #downUntil = 0;
+  readonly #budget: LookupBudget;
+  /** The store answers in-process (known after the first lookup): two single reads cost less than a batch, and no budget is timed. */
+  #inProcess = false;
+
+  constructor(
+    private readonly cache: Cache,
+    private readonly ttlMs: number,
+    budgetMs: number,
+    watchErrors = true,
+  ) {
+    this.#budget = new LookupBudget(budgetMs);
+    cache.capabilities().then(
+      (capabilities) => {
+        this.#inProcess = capabilities.inProcess;
+      },
+      () => {},
+    );
+    if (!watchErrors) return;
+    // A cache with `onError: 'miss'` resolves failed reads as misses and reports them only as
+    // events (a batched read's without a key): any backend failure of this cache counts.
+    cache.on?.('error', (event) => {
+      if (isLarderError(event.error, ['E_BACKEND', 'E_TIMEOUT'])) this.markDown();
+    });
+  }
+
+  /** False for a short while after a backend error: the middleware then skips the cache entirely. */
+  available(now = Date.now()): boolean {
+    return now >= this.#downUntil;
+  }
+
+  /** Reads the entry for a request: base key and generation in one batched read, then the variant if the URI varies. */
+  lookup(base: string, generation: string, headers: IncomingHttpHeaders): Promise<Lookup> {
+    const read = this.#read(base, generation, headers);
+    // An in-process store answers without I/O, within the turn: nothing to time.
+    if (this.#inProcess) return read;
+    // One budget for the whole lookup (both reads); past it the lookup is abandoned.
+    return this.#budget.race(read, UNAVAILABLE);
+  }
+
+  async #read(base: string, generation: string, headers: IncomingHttpHeaders): Promise<Lookup> {
+    try {
+      const [value, gen] = await this.#getTwo(base, generation);
+      if (!this.available()) return UNAVAILABLE;
+      const current = typeof gen === 'string' ? gen : undefined;
+      if (current === undefined) return { kind: 'miss', fwd: 'uri-miss', gen: undefined, head: undefined };
+      if (isVaryHead(value)) {
+        if (value.g !== current) return { kind: 'miss', fwd: 'uri-miss', gen: current, head: undefined };
+        const variant = await this.cache.get(variantKey(base, value.v, headers));
+        if (!this.available()) return UNAVAILABLE;
+        return this.#result(decodeEntry(unwrap(variant)), 'vary-miss', current, value);
+      }
+      return this.#result(decodeEntry(unwrap(value)), 'uri-miss', current, undefined);
+    } catch {
+      this.markDown();
+      return UNAVAILABLE;
+    }
+  }
+
+  /**
+   * Stores a response. A resource without a generation gets one only if nobody created or
+   * replaced it since the lookup (compare-and-set); an existing generation is confirmed after
+   * the write, so a response whose resource was invalidated while its handler ran is never
+   * served. Resolves false when it did not store.
+   */
+  async fill(params: {
+    base: string;
+    generation: string;
+    seen: Lookup & { kind: 'found' | 'miss' };
+    vary: string[];
+    headers: IncomingHttpHeaders;
+    entry: Omit<StoredResponse, 'gen'>;
+    /** A view whose writes carry the response's tags (`cache.tags(...)`), else the cache. */
+    tagged?: Cache;
+    /** Epoch ms until which the store keeps it (past its freshness, to revalidate it). @default its `expiresAt` */
+    keepUntil?: number;
+  }): Promise<boolean> {
+    if (!this.available()) return false;
+    const { base, generation, seen, vary, headers } = params;
+    const tagged = params.tagged ?? this.cache;
+    try {
+      let gen = seen.gen;
+      if (gen === undefined) {
+        const fresh = randomId();
+        if (!(await this.#compareAndSet(generation, undefined, fresh))) return false;
+        gen = fresh;
+      }
+      const lifetime = Math.max(1, Math.ceil((params.keepUntil ?? params.entry.expiresAt) - Date.now()));
+      const encoded = encodeEntry({ ...params.entry, gen });
+      // A tagged entry must be JSON text (core's tag section lives in its header): bytes go as base64.
+      const bytes =
+        params.tagged === undefined ? encoded : ({ t: 'b', b: encoded.toString('base64') } satisfies Wrapped);
+      if (vary.length === 0) {
+        await tagged.set(base, bytes, lifetime);
+      } else {
+        const head = seen.head;
+        if (!head || head.g !== gen || head.v.join(',') !== vary.join(',')) {
+          await this.cache.set(base, { t: 'v', v: vary, g: gen } satisfies VaryHead, this.ttlMs);
+        }
+        await tagged.set(variantKey(base, vary, headers), bytes, lifetime);
+      }
+      // Keeps the generation alive at least as long as this entry, and only if it is unchanged.
+      if (seen.gen !== undefined) return await this.#compareAndSet(generation, gen, gen);
+      return true;
+    } catch (error) {
+      // Tags this store cannot keep (raw values) or refuses: not stored, the cache stays available.
+      if (!isLarderError(error, ['E_UNSUPPORTED_OPERATION', 'E_INVALID_TAG'])) this.markDown();
+      return false;
+    }
+  }
+
+  /** A view of the store's cache whose writes carry `tags`; throws `InvalidTagError` for a bad tag. */
+  tagged(tags: readonly string[]): Cache {
+    return this.cache.tags(tags);
+  }
+
+  /** Retires every stored response of a resource (all variants, all hosts). Resolves true if it had some. */
+  async invalidate(generation: string): Promise<boolean> {
+    const before = await this.cache.get(generation);
+    await this.cache.set(generation, randomId(), this.ttlMs);
+    return before !== undefined;
+  }
+
+  /** Records a backend failure: lookups and fills are skipped for a second. */
+  markDown(): void {
+    this.#downUntil = Date.now() + RETRY_AFTER_MS;
+  }
+
+  #result(
+    entry: StoredResponse | undefined,
+    fwd: 'uri-miss' | 'vary-miss',
+    gen: string,
+    head: VaryHead | undefined,
+  ): Lookup {
+    // An entry from an older generation was retired by `invalidate`.
+    if (entry === undefined || entry.gen !== gen) return { kind: 'miss', fwd, gen, head };
+    return { kind: 'found', entry, fwd, gen, head };
+  }
+
+  #getTwo(a: string, b: string): Promise<unknown[]> {
+    if (this.cache.getMany && !this.#inProcess) return this.cache.getMany([a, b]);
+    return Promise.all([this.cache.get(a), this.cache.get(b)]);
+  }
+
+  async #compareAndSet(key: string, expected: string | undefined, value: string): Promise<boolean> {
+    if (this.cache.compareAndSet) {
+      try {
+        return await this.cache.compareAndSet(key, expected, value, this.ttlMs);
+      } catch (error) {
+        if (!isLarderError(error, 'E_UNSUPPORTED_OPERATION')) throw error;
+      }
+    }
+    // Without an atomic compare-and-set: check, then write (a racing invalidation can be missed).
+    if ((await this.cache.get(key)) !== expected) return false;
+    await this.cache.set(key, value, this.ttlMs);
+    return true;
+  }
+}
+
+/** A stored response written with tags: its encoded bytes as base64 text. */
+interface Wrapped {
+  t: 'b';
+  b: string;
+}
+
+/** The bytes of a tagged (wrapped) entry, else the value as read. */
+function unwrap(value: unknown): unknown {
+  const wrapped = value as Wrapped | undefined;
+  return typeof wrapped === 'object' && wrapped !== null && wrapped.t === 'b' && typeof wrapped.b === 'string'
+    ? Buffer.from(wrapped.b, 'base64')
+    : value;
+}
+
+function randomId(): string {
+  return randomBytes(9).toString('base64url');
+}
