@@ -43,8 +43,10 @@ describe('the L1 bus', () => {
     const before = await publishes(bus);
     await Promise.all(keys.map((key) => writer.set(key, 'new')));
     await waitFor(async () => (await publishes(bus)) > before);
-    // 64 writes acknowledged together: one message (two if the replies came in two reads of the socket).
-    expect((await publishes(bus)) - before).toBeLessThanOrEqual(2);
+    // 64 writes: the first goes at once, the keys acknowledged while it is in flight go together when
+    // it is answered, and so on: two messages when the replies come in two reads of the socket, a few
+    // more when a loaded machine reads them in more (CI counted 3), never one per key.
+    expect((await publishes(bus)) - before).toBeLessThanOrEqual(4);
     // Each key's invalidation arrived: the reader's next reads go to the store and see the new value.
     await waitFor(async () => (await reader.getMany(keys)).every((value) => value === 'new'));
   });

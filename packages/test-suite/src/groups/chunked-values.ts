@@ -100,12 +100,15 @@ export const chunkedValues: GroupDefinition = {
       '50 concurrent writers of one chunked key: every parallel read is one whole value or a miss',
       async (ctx) => {
         const { cache, itemBytes, chunks } = await chunking(ctx);
-        // Just above the item limit (two chunks); a store that keeps values whole gets a smaller value.
-        const size = itemBytes >= FIVE_MB || !chunks ? 256 * 1024 : Math.floor(itemBytes * 1.2);
+        // Just above the item limit (two chunks); a store that keeps values whole (Redis: 512 MB items)
+        // gets a smaller value and fewer readers: 1,000 reads of 256 KiB through Sentinel replicas
+        // timed out on a loaded CI runner, and nothing is chunked there.
+        const whole = itemBytes >= FIVE_MB || !chunks;
+        const size = whole ? 64 * 1024 : Math.floor(itemBytes * 1.2);
         const key = uniqueKey();
         const reads: Promise<unknown>[] = [];
         const writes: Promise<void>[] = [];
-        const readers = (await ctx.driver()) === 'dynamodb' ? 200 : 1000;
+        const readers = whole || (await ctx.driver()) === 'dynamodb' ? 200 : 1000;
         for (let i = 0; i < 50; i++) {
           writes.push(cache.set(key, Buffer.alloc(size, i), '5m'));
           for (let r = 0; r < readers / 50; r++) reads.push(cache.get(key));
