@@ -87,7 +87,9 @@ describe('remember across a fleet of 8 processes on Redis (issue #39)', () => {
     expect(outcomes).toHaveLength(FLEET * 5);
     expect(outcomes.every((outcome) => outcome.result === 'E_LOADER_TIMEOUT')).toBe(true);
     expect(Math.min(...latencies)).toBeGreaterThanOrEqual(995);
-    expect(Math.max(...latencies)).toBeLessThanOrEqual(1200);
+    // At the bound, not at the lock's 30 s wait: a loaded CI runner fires the timers of 8 busy
+    // processes late (1,072-1,252 ms seen with three test files in parallel on two cores).
+    expect(Math.max(...latencies)).toBeLessThanOrEqual(1600);
     expect(sum(replies, 'runs')).toBe(1);
     expect(sum(replies, 'aborted')).toBe(1);
     // The lock is free: its key is gone, and the next caller's run starts and ends at once.
