@@ -56,6 +56,15 @@ describe('configFromEnv: the value pipeline variables', () => {
     expect(off.stores?.memory).not.toHaveProperty('encrypt.hashKeys');
   });
 
+  it('CACHE_COMPRESS_MIN_BYTES without CACHE_COMPRESS is a ConfigError, not ignored; with CACHE_COMPRESS=off it is kept', () => {
+    const error = configError({ CACHE_COMPRESS_MIN_BYTES: '2048' });
+    expect(error.variable).toBe('CACHE_COMPRESS_MIN_BYTES');
+    expect(error.message).toContain('needs CACHE_COMPRESS');
+    expect(error.code).toBe('E_CONFIG');
+    const off = configFromEnv({ CACHE_COMPRESS: 'off', CACHE_COMPRESS_MIN_BYTES: '2048' });
+    expect(off.stores?.memory).not.toHaveProperty('compress');
+  });
+
   it('CACHE_HASH_KEYS=true beside a second key is refused (a rotation would rename every entry)', () => {
     const error = configError({ CACHE_ENCRYPTION_KEYS: `k2:${key2},k1:${key1}`, CACHE_HASH_KEYS: 'true' });
     expect(error.variable).toBe('CACHE_HASH_KEYS');

@@ -52,6 +52,14 @@ export function valuesFromEnv(read: EnvReader): ValuesFromEnv {
   if (minBytes !== undefined && !/^\d+$/.test(minBytes)) {
     throw read.invalid('CACHE_COMPRESS_MIN_BYTES', minBytes, 'a whole number of bytes, e.g. 1024');
   }
+  // Set alone it would be ignored: a threshold the operator believes in but nothing applies. With
+  // CACHE_COMPRESS=off it is kept, so compression can be switched off and on without removing it.
+  if (minBytes !== undefined && algorithm === undefined) {
+    throw read.error(
+      'CACHE_COMPRESS_MIN_BYTES needs CACHE_COMPRESS (zstd, brotli or gzip): without it nothing is compressed',
+      'CACHE_COMPRESS_MIN_BYTES',
+    );
+  }
   if (algorithm !== undefined && algorithm !== 'off') {
     options.compress = { algorithm: algorithm as CompressionAlgorithm };
     if (minBytes !== undefined) options.compress.minBytes = Number(minBytes);
