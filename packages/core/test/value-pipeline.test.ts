@@ -163,19 +163,24 @@ describe('value pipeline: encryption', () => {
     expect(none).toMatchObject({ code: 'E_VALUE_STEP_MISSING', step: 'encrypt' });
   });
 
-  it('plain, compressed, encrypted and earlier-format entries read back side by side in one store', async () => {
-    const store = createMemoryStore({ useCodec: true });
+  it('plain, compressed, encrypted, chunked and earlier-format entries read back side by side in one store', async () => {
+    const store = createMemoryStore({ useCodec: true, maxValueBytes: 64 * 1024 });
     await store.set(`${PREFIX}legacy`, '{"a":1}', undefined);
     await over(store).set('plain', 'p');
     await over(store, { compress: { algorithm: 'gzip', minBytes: 0 } }).set('zipped', record(4000));
     await over(store, { encrypt: { keys } }).set('sealed', [1, 2, 3]);
-    const reader = over(store, { compress: { algorithm: 'brotli' }, encrypt: { keys } });
-    expect(await reader.getMany(['legacy', 'plain', 'zipped', 'sealed'])).toEqual([
-      { a: 1 },
-      'p',
-      record(4000),
-      [1, 2, 3],
-    ]);
+    const big = randomBytes(200 * 1024);
+    await over(store, { maxValueBytes: '1mb' }).set('chunked', big);
+    await over(store, { maxValueBytes: '1mb', encrypt: { keys } }).set('sealedChunks', big.toString('hex'));
+    const chunks: string[] = [];
+    for await (const name of store.keys?.(PREFIX) ?? []) if (name.includes('~c')) chunks.push(name);
+    expect(chunks.length).toBeGreaterThanOrEqual(4 + 7);
+    const reader = over(store, { compress: { algorithm: 'brotli' }, encrypt: { keys }, maxValueBytes: '1mb' });
+    const read = await reader.getMany(['legacy', 'plain', 'zipped', 'sealed', 'chunked', 'sealedChunks']);
+    expect(read.slice(0, 4)).toEqual([{ a: 1 }, 'p', record(4000), [1, 2, 3]]);
+    expect(Buffer.compare(Buffer.from(read[4] as Buffer), big)).toBe(0);
+    expect(read[5]).toBe(big.toString('hex'));
+    expect(await reader.get('chunked')).toEqual(read[4]);
   });
 
   it('counters, locks, compareAndSet, tags and touch work through encryption', async () => {

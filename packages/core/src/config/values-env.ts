@@ -16,6 +16,16 @@ export const VALUE_VARIABLES = [
 ] as const;
 
 const ALGORITHMS = ['zstd', 'brotli', 'gzip', 'off'];
+const BOOLEAN: Readonly<Record<string, boolean>> = {
+  true: true,
+  '1': true,
+  yes: true,
+  on: true,
+  false: false,
+  '0': false,
+  no: false,
+  off: false,
+};
 
 /** What the value variables configure: options for every store, the keys, and whether the session store encrypts. */
 export interface ValuesFromEnv {
@@ -42,6 +52,14 @@ export function valuesFromEnv(read: EnvReader): ValuesFromEnv {
   if (minBytes !== undefined && !/^\d+$/.test(minBytes)) {
     throw read.invalid('CACHE_COMPRESS_MIN_BYTES', minBytes, 'a whole number of bytes, e.g. 1024');
   }
+  // Set alone it would be ignored: a threshold the operator believes in but nothing applies. With
+  // CACHE_COMPRESS=off it is kept, so compression can be switched off and on without removing it.
+  if (minBytes !== undefined && algorithm === undefined) {
+    throw read.error(
+      'CACHE_COMPRESS_MIN_BYTES needs CACHE_COMPRESS (zstd, brotli or gzip): without it nothing is compressed',
+      'CACHE_COMPRESS_MIN_BYTES',
+    );
+  }
   if (algorithm !== undefined && algorithm !== 'off') {
     options.compress = { algorithm: algorithm as CompressionAlgorithm };
     if (minBytes !== undefined) options.compress.minBytes = Number(minBytes);
@@ -55,14 +73,32 @@ export function valuesFromEnv(read: EnvReader): ValuesFromEnv {
     options.maxValueBytes = max as ValueOptions['maxValueBytes'] & string;
   }
   const keys = encryptionKeys(read);
-  const hashKeys = read.boolean('CACHE_HASH_KEYS');
+  const hashKeys = nameKey(read);
   const sessionEncrypt = read.boolean('SESSION_ENCRYPT') ?? false;
   if (keys === undefined && (hashKeys || sessionEncrypt)) {
     const variable = hashKeys ? 'CACHE_HASH_KEYS' : 'SESSION_ENCRYPT';
-    throw read.error(`${variable}=true needs CACHE_ENCRYPTION_KEYS (id:base64key,...)`, variable);
+    throw read.error(`${variable} needs CACHE_ENCRYPTION_KEYS (id:base64key,...)`, variable);
   }
   const encrypt = keys === undefined ? undefined : { keys, ...(hashKeys ? { hashKeys } : {}) };
+  if (hashKeys && encrypt !== undefined) new Keyring(encrypt, 'CACHE_HASH_KEYS');
   return { options, encrypt, sessionEncrypt };
+}
+
+/** `CACHE_HASH_KEYS`: a boolean, or a base64 32-byte key of the hashed names (kept through a rotation). Never printed. */
+function nameKey(read: EnvReader): boolean | Buffer | undefined {
+  const text = read.string('CACHE_HASH_KEYS');
+  if (text === undefined) return undefined;
+  if (/^[A-Za-z0-9+/_-]{40,}={0,2}$/.test(text)) {
+    const bytes = Buffer.from(text, 'base64');
+    if (bytes.length === 32) return bytes;
+    throw read.error(
+      `Invalid CACHE_HASH_KEYS: a key of ${bytes.length} bytes; the name key needs 32 (e.g. openssl rand -base64 32)`,
+      'CACHE_HASH_KEYS',
+    );
+  }
+  const on = BOOLEAN[text.toLowerCase()];
+  if (on === undefined) throw read.invalid('CACHE_HASH_KEYS', text, 'true, false or a base64 32-byte name key');
+  return on ? true : undefined;
 }
 
 /** `CACHE_ENCRYPTION_KEYS`: `id:base64key,...`, newest first. Errors name the item's position and id, never its key. */

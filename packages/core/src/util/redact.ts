@@ -9,7 +9,8 @@ import { isValidUserinfo, schemeLength, splitUrl } from './url-userinfo';
 /** What replaces a secret. */
 export const REDACTED = '***';
 
-const SECRET_NAME = /pass(word)?|secret|token|credential|private_?key|access_?key|encryption_?keys?|^encrypt$|auth/i;
+const SECRET_NAME =
+  /pass(word)?|secret|token|credential|private_?key|access_?key|encryption_?keys?|hash_?keys|^encrypt$|auth/i;
 const SECRET_QUERY = new Set(['password', 'pass', 'pwd', 'token', 'secret', 'auth', 'access_key']);
 // Word separators for `user:password@host` outside URLs (host lists such as REDIS_SENTINELS).
 const WORD_SEPARATORS = /([\s,;='"()<>`]+)/;

@@ -13,8 +13,12 @@ export interface EncryptionKey {
 export interface EncryptOptions {
   /** The keys, newest first: the first encrypts, each is found by the id an entry names. */
   keys: readonly EncryptionKey[];
-  /** Store keyed hashes of the keys (HMAC-SHA-256 under the last key), so no plaintext key shows in SCAN or a console. @default false */
-  hashKeys?: boolean;
+  /**
+   * Store keyed hashes of the key names (HMAC-SHA-256), so no plaintext key shows in SCAN or a console:
+   * a 32-byte name key of its own (base64 or bytes), which a rotation of `keys` leaves alone, or `true`
+   * with a single key, which then keys the names too (passing that key here later keeps the names). @default false
+   */
+  hashKeys?: boolean | Uint8Array | string;
 }
 
 export const IV_BYTES = 12;
@@ -41,10 +45,9 @@ export class Keyring {
       this.#keys.set(id, keyBytes(entry.key, id, variable));
     }
     this.writer = (options.keys[0] as EncryptionKey).id;
-    const last = this.#keys.get((options.keys[options.keys.length - 1] as EncryptionKey).id) as Buffer;
-    // The oldest key: a rotation adds keys in front, so hashed names survive it until the oldest retires.
+    const nameKey = nameKeyOf(options, this.#keys.get(this.writer) as Buffer, variable);
     this.#hashKey =
-      options.hashKeys === true ? Buffer.from(hkdfSync('sha256', last, '', 'larder key names', 32)) : undefined;
+      nameKey === undefined ? undefined : Buffer.from(hkdfSync('sha256', nameKey, '', 'larder key names', 32));
   }
 
   /** True when key names are stored hashed. */
@@ -64,6 +67,26 @@ export class Keyring {
       .digest('base64url')
       .slice(0, 32);
   }
+}
+
+/**
+ * The key that hashes key names, or `undefined` without `hashKeys`. It must not change while entries
+ * live: a rotation lists two keys, then drops one, and a name hashed under either would change at one
+ * of those steps, losing every entry and session. So `true` is refused beside a second key.
+ */
+function nameKeyOf(options: EncryptOptions, only: Buffer, variable: string): Buffer | undefined {
+  const { hashKeys } = options;
+  if (hashKeys === undefined || hashKeys === false) return undefined;
+  if (hashKeys === true) {
+    if (options.keys.length === 1) return only;
+    throw new ConfigError(
+      `${variable}: hashKeys: true keys the hashed names with the only encryption key, and a rotation would rename every entry; ` +
+        'give hashKeys a 32-byte key of its own (the key listed until now keeps the names already stored)',
+      variable,
+    );
+  }
+  if (hashKeys instanceof Uint8Array || typeof hashKeys === 'string') return keyBytes(hashKeys, 'hashKeys', variable);
+  throw new ConfigError(`${variable}: hashKeys must be true, false or a 32-byte key (base64 or bytes)`, variable);
 }
 
 function keyBytes(key: Uint8Array | string, id: string, variable: string): Buffer {

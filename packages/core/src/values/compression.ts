@@ -21,7 +21,7 @@ const z = zlib as unknown as Record<string, Sync | undefined> & { constants: Rec
 /** True when this Node's `node:zlib` has zstd (Node >= 22.15), checked at run time. */
 export const HAS_ZSTD = typeof z.zstdCompressSync === 'function';
 
-/** The algorithm `compress: {}` or `CACHE_COMPRESS=on` picks: zstd where this Node has it, else brotli. */
+/** The algorithm `compress: {}` picks: zstd where this Node has it, else brotli (`CACHE_COMPRESS` names one). */
 export function defaultAlgorithm(): CompressionAlgorithm {
   return HAS_ZSTD ? 'zstd' : 'brotli';
 }
