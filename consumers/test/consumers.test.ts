@@ -37,11 +37,19 @@ describe('a blank CommonJS app (npm)', () => {
     expectClean(await runNode('session.js', npmProject('cjs')));
     expectClean(await runNode('session.js', npmProject('cjs'), { SESSION_DRIVER: 'redis', REDIS_URL: redis.url }));
   });
+
+  it('runs Fastify (larder plugin, responseCache) and Hono (responseCache, hono/cache on cacheStorage): second GET a HIT', async () => {
+    expectClean(await runNode('frameworks.js', npmProject('cjs')));
+  });
 });
 
 describe('a blank ESM app (npm)', () => {
   it('imports the packages; memory and Redis stores keep the class and code of larder errors', async () => {
     expectClean(await runNode('smoke.js', npmProject('esm'), { REDIS_URL: redis.url }));
+  });
+
+  it('runs Fastify (larder plugin, responseCache) and Hono (responseCache, hono/cache on cacheStorage): second GET a HIT', async () => {
+    expectClean(await runNode('frameworks.js', npmProject('esm')));
   });
 
   it('shares one core with a CommonJS dependency that requires it', async () => {
@@ -66,6 +74,10 @@ describe('an app in a pnpm workspace with hoist=false (core depends on no driver
 
   it('finds it from the main script, run from the workspace root', async () => {
     expectClean(await runNode(path.join('apps', 'web', 'smoke.js'), workspace()));
+  });
+
+  it('runs Fastify and Hono with responseCache (their frameworks and @larder/core as peers, @larder/http their own)', async () => {
+    expectClean(await runNode('smoke.js', path.join(workspace(), 'apps', 'api')));
   });
 
   it("loads the L1 bus client from the app's @larder/redis (a store of the app's own, an L1 over the bus)", async () => {

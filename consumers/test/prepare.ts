@@ -21,8 +21,11 @@ export const PUBLISHED = fs
     return fs.existsSync(file) && JSON.parse(fs.readFileSync(file, 'utf8')).private !== true;
   })
   .sort();
-/** The packages the npm projects install (the others are packed and checked only: their clients are large). */
-const INSTALLED = ['core', 'memory', 'redis', 'http', 'express'];
+/**
+ * The packages the npm projects install, each with its framework (`fixtures/npm/package.json`, the
+ * workspace lockfile's versions); the others are packed and checked only: their clients are large.
+ */
+const INSTALLED = ['core', 'memory', 'redis', 'http', 'express', 'fastify', 'hono'];
 /** The TypeScript projects: one app compiled under each `moduleResolution` we support. */
 export const TS_PROJECTS = ['ts-node16', 'ts-nodenext', 'ts-bundler', 'ts-node10'];
 
@@ -101,14 +104,23 @@ async function build(work: string, final: string): Promise<Prepared> {
   return { dir: final, tarballs, packages, typescript };
 }
 
-/** The pnpm workspace with `hoist=false` (`fixtures/pnpm-hoist-false`): apps/web depends on core and memory only, apps/worker on core and redis. */
+/**
+ * The pnpm workspace with `hoist=false` (`fixtures/pnpm-hoist-false`): apps/web depends on core and
+ * memory only, apps/worker on core and redis, apps/api on core, memory, fastify and hono.
+ */
 async function installPnpmWorkspace(work: string, tarballs: Record<string, string>): Promise<void> {
   const workspace = path.join(work, 'pnpm');
   fs.cpSync(path.join(fixtures, 'pnpm-hoist-false'), workspace, { recursive: true });
   const apps: [string, string[]][] = [
     ['web', ['core', 'memory']],
     ['worker', ['core', 'redis']],
+    ['api', ['core', 'memory', 'fastify', 'hono']],
   ];
+  // @larder/fastify and @larder/hono depend on @larder/http ^0.1.0, which is not on a registry: its tarball.
+  fs.appendFileSync(
+    path.join(workspace, 'pnpm-workspace.yaml'),
+    `overrides:\n  '@larder/http': file:../tarballs/${path.basename(tarballs.http!)}\n`,
+  );
   for (const [app, names] of apps) {
     const folder = path.join(workspace, 'apps', app);
     const manifest = JSON.parse(fs.readFileSync(path.join(folder, 'package.json'), 'utf8'));
