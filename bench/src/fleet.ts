@@ -1,5 +1,6 @@
 /**
- * `pnpm bench fleet [--sizes 1,8,32,128] [--tracking broadcast|readers]` (main.ts hands it here):
+ * `pnpm bench fleet [--sizes 1,8,32,128] [--tracking broadcast|readers] [--bus memcached,dynamodb|none]`
+ * (main.ts hands it here); the bus rows are fleet-bus.ts's:
  * what an L1 fleet costs one shared Redis, per fleet size and tracking mode (both by default).
  * N instances (each a `Cache` with its own Redis store and an L1 kept by CLIENT TRACKING, as
  * `configFromEnv` builds with `CACHE_L1=on`) run in this one process, so Redis sees N clients of
@@ -20,6 +21,7 @@ import { Cache } from '@larder/core';
 import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
 import { createRedisStore } from '@larder/redis';
 import { Redis } from 'ioredis';
+import { type BusStore, runFleetOnBus } from './fleet-bus';
 import { hotKeyWrites } from './fleet-hot-key';
 import { machineInfo } from './harness';
 import { commandCalls, infoField, readRedisInfo, redisCpuUs } from './redis-counters';
@@ -161,6 +163,11 @@ export async function runFleet(args: readonly string[]): Promise<void> {
     : (['broadcast', 'readers'] as const);
   if (modes.some((mode) => mode !== 'broadcast' && mode !== 'readers'))
     throw new Error('--tracking takes broadcast or readers');
+  const busAt = args.indexOf('--bus');
+  const busList = busAt >= 0 ? (args[busAt + 1] ?? '') : 'memcached,dynamodb';
+  const onBus = busList === 'none' ? [] : (busList.split(',') as BusStore[]);
+  if (onBus.some((kind) => kind !== 'memcached' && kind !== 'dynamodb'))
+    throw new Error('--bus takes memcached, dynamodb, both (memcached,dynamodb) or none');
   process.stdout.write(`## L1 fleet on one Redis (CLIENT TRACKING)\n\n${machineInfo()}\n\n`);
   process.stdout.write(
     '| tracking | N | idle: commands/s | idle: KB/s Redis sends | idle: store writes per instance per min | tracking_total_items | used_memory MB | Redis CPU µs per SET | bytes Redis sends per SET | barrier p50 ms | barrier p99 ms | commands per barrier | KB Redis sends per barrier | invalidation to the last instance p50 ms | p99 ms | L2 reads per write of a key every instance holds |\n',
@@ -172,4 +179,5 @@ export async function runFleet(args: readonly string[]): Promise<void> {
       process.stdout.write(`${await measure(n, tracking)}\n`);
     }
   }
+  await runFleetOnBus(onBus, sizes);
 }
