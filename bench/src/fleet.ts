@@ -1,5 +1,6 @@
 /**
- * `pnpm bench fleet [--sizes 1,8,32,128] [--tracking broadcast|readers]` (main.ts hands it here):
+ * `pnpm bench fleet [--sizes 1,8,32,128] [--tracking broadcast|readers] [--bus memcached,dynamodb|none]`
+ * (main.ts hands it here); the bus rows are fleet-bus.ts's:
  * what an L1 fleet costs one shared Redis, per fleet size and tracking mode (both by default).
  * N instances (each a `Cache` with its own Redis store and an L1 kept by CLIENT TRACKING, as
  * `configFromEnv` builds with `CACHE_L1=on`) run in this one process, so Redis sees N clients of
@@ -7,14 +8,23 @@
  * - idle: commands and bytes Redis sends per second while no instance does anything (3 s), and
  *   the server's `tracking_total_items` (keys × readers it remembers) and `used_memory` then;
  * - a write: Redis CPU and bytes sent per SET of a 200-byte value by a separate raw client, 16 in flight;
- * - a barrier: `invalidateTags` from one instance, 20 in a row: p50 and p99, commands and bytes each.
+ * - idle, also: store writes per instance per minute (SET, SADD, SREM, DEL... from `INFO commandstats`,
+ *   which counts the SET a lease renewal's compare-and-set script runs);
+ * - a barrier: `invalidateTags` from one instance, 20 in a row: p50 and p99, commands and bytes each;
+ * - a hot key (fleet-hot-key.ts): every instance holds `hot` in its L1 and the raw client SETs it, 50
+ *   times: the delay until the last instance's L1 dropped it (p50, p99; instances polled every
+ *   event-loop turn, so the delay includes this one process's turn over N instances) and the store
+ *   reads Redis counts per write meanwhile (nobody reads, so these are re-reads the invalidation caused).
  * Prints one markdown table; the README quotes it. Not a timed test: figures vary with the machine.
  */
 import { Cache } from '@larder/core';
 import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
 import { createRedisStore } from '@larder/redis';
 import { Redis } from 'ioredis';
+import { type BusStore, runFleetOnBus } from './fleet-bus';
+import { hotKeyWrites } from './fleet-hot-key';
 import { machineInfo } from './harness';
+import { commandCalls, infoField, readRedisInfo, redisCpuUs } from './redis-counters';
 
 const KEYS = 10_000;
 const VALUE = 'x'.repeat(200);
@@ -22,20 +32,25 @@ const IDLE_MS = 3000;
 const WRITES = 4000;
 const IN_FLIGHT = 16;
 const BARRIERS = 20;
+const HOT_WRITES = 50;
+
+// Commands that change the dataset; a compare-and-set script's SET is counted as a `set` (commandstats).
+const WRITE_COMMANDS = ['set', 'sadd', 'srem', 'del', 'unlink', 'pexpire', 'expire', 'psetex', 'setex'];
 
 interface Counters {
   commands: number;
   bytesOut: number;
   cpuUs: number;
+  writes: number;
 }
 
 async function counters(stats: Redis): Promise<Counters> {
-  const info = await stats.info();
-  const number = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
+  const info = await readRedisInfo(stats, 'stats', 'cpu', 'commandstats');
   return {
-    commands: number('total_commands_processed'),
-    bytesOut: number('total_net_output_bytes'),
-    cpuUs: (number('used_cpu_user') + number('used_cpu_sys')) * 1e6,
+    commands: infoField(info, 'total_commands_processed'),
+    bytesOut: infoField(info, 'total_net_output_bytes'),
+    cpuUs: redisCpuUs(info),
+    writes: commandCalls(info, WRITE_COMMANDS),
   };
 }
 
@@ -43,6 +58,7 @@ const minus = (a: Counters, b: Counters): Counters => ({
   commands: a.commands - b.commands,
   bytesOut: a.bytesOut - b.bytesOut,
   cpuUs: a.cpuUs - b.cpuUs,
+  writes: a.writes - b.writes,
 });
 
 const quantile = (sorted: number[], q: number) =>
@@ -78,10 +94,9 @@ async function measure(n: number, tracking: 'broadcast' | 'readers'): Promise<st
     let before = await counters(stats);
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
     const idle = await since(before);
-    const memory = await stats.info();
-    const gauge = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(memory)?.[1] ?? Number.NaN);
-    const trackingItems = gauge('tracking_total_items');
-    const usedMb = gauge('used_memory') / 1024 / 1024;
+    const memory = await readRedisInfo(stats, 'stats', 'memory');
+    const trackingItems = infoField(memory, 'tracking_total_items');
+    const usedMb = infoField(memory, 'used_memory') / 1024 / 1024;
     const perSecond = (value: number) => (value * 1000) / IDLE_MS;
 
     before = await counters(stats);
@@ -103,11 +118,20 @@ async function measure(n: number, tracking: 'broadcast' | 'readers'): Promise<st
     const barrier = await since(before);
     latencies.sort((a, b) => a - b);
 
+    const hot = await hotKeyWrites(
+      fleet,
+      'hot',
+      (round) => writer.set(`${prefix}hot`, JSON.stringify(round)),
+      stats,
+      HOT_WRITES,
+    );
+
     const row = [
       tracking,
       n,
       perSecond(idle.commands).toFixed(0),
       (perSecond(idle.bytesOut) / 1024).toFixed(1),
+      ((idle.writes / n) * (60_000 / IDLE_MS)).toFixed(0),
       trackingItems,
       usedMb.toFixed(1),
       (write.cpuUs / WRITES).toFixed(1),
@@ -116,6 +140,9 @@ async function measure(n: number, tracking: 'broadcast' | 'readers'): Promise<st
       quantile(latencies, 0.99).toFixed(1),
       (barrier.commands / BARRIERS).toFixed(1),
       (barrier.bytesOut / BARRIERS / 1024).toFixed(1),
+      quantile(hot.delaysMs, 0.5).toFixed(2),
+      quantile(hot.delaysMs, 0.99).toFixed(2),
+      hot.storeReadsPerWrite.toFixed(2),
     ];
     return `| ${row.join(' | ')} |`;
   } finally {
@@ -136,15 +163,21 @@ export async function runFleet(args: readonly string[]): Promise<void> {
     : (['broadcast', 'readers'] as const);
   if (modes.some((mode) => mode !== 'broadcast' && mode !== 'readers'))
     throw new Error('--tracking takes broadcast or readers');
+  const busAt = args.indexOf('--bus');
+  const busList = busAt >= 0 ? (args[busAt + 1] ?? '') : 'memcached,dynamodb';
+  const onBus = busList === 'none' ? [] : (busList.split(',') as BusStore[]);
+  if (onBus.some((kind) => kind !== 'memcached' && kind !== 'dynamodb'))
+    throw new Error('--bus takes memcached, dynamodb, both (memcached,dynamodb) or none');
   process.stdout.write(`## L1 fleet on one Redis (CLIENT TRACKING)\n\n${machineInfo()}\n\n`);
   process.stdout.write(
-    '| tracking | N | idle: commands/s | idle: KB/s Redis sends | tracking_total_items | used_memory MB | Redis CPU µs per SET | bytes Redis sends per SET | barrier p50 ms | barrier p99 ms | commands per barrier | KB Redis sends per barrier |\n',
+    '| tracking | N | idle: commands/s | idle: KB/s Redis sends | idle: store writes per instance per min | tracking_total_items | used_memory MB | Redis CPU µs per SET | bytes Redis sends per SET | barrier p50 ms | barrier p99 ms | commands per barrier | KB Redis sends per barrier | invalidation to the last instance p50 ms | p99 ms | L2 reads per write of a key every instance holds |\n',
   );
-  process.stdout.write('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n');
+  process.stdout.write('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n');
   for (const tracking of modes) {
     for (const n of sizes) {
       process.stderr.write(`fleet of ${n} (${tracking})...\n`);
       process.stdout.write(`${await measure(n, tracking)}\n`);
     }
   }
+  await runFleetOnBus(onBus, sizes);
 }

@@ -69,7 +69,7 @@ async function main(): Promise<number> {
   if (values.list) {
     for (const s of all) process.stdout.write(`${s.name}\t${s.description}\n`);
     process.stdout.write(
-      'fleet\tWhat an L1 fleet (CLIENT TRACKING) costs one Redis at N = 1, 8, 32, 128 instances (`--sizes`): idle traffic, a write, a barrier (fleet.ts).\n',
+      'fleet\tWhat an L1 fleet (CLIENT TRACKING) costs one Redis at N = 1, 8, 32, 128 instances (`--sizes`): idle traffic and store writes, a write, a barrier, memcached and DynamoDB Local with the bus, the invalidation delay and re-reads of a key every instance holds (fleet.ts).\n',
     );
     return 0;
   }

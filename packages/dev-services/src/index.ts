@@ -1,5 +1,6 @@
 export { hasBinary, requireBinary } from './binaries';
 export type { ProbeTarget } from './connect';
+export { type CountingProxy, startCountingProxy } from './counting-proxy';
 export { type Dynalite, type StartDynaliteOptions, startDynalite } from './dynalite';
 export {
   DEFAULT_DYNAMODB_JAVA_ARGS,

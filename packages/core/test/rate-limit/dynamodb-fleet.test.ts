@@ -1,10 +1,15 @@
-import { type DynamoDbLocal, startDynamoDbLocal, waitFor } from '@larder/dev-services';
+import {
+  type CountingProxy,
+  type DynamoDbLocal,
+  startCountingProxy,
+  startDynamoDbLocal,
+  waitFor,
+} from '@larder/dev-services';
 import { createDynamoDbStore, createTables } from '@larder/dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cache } from '../../src/cache/cache';
 import { UnsupportedOperationError } from '../../src/contract/errors';
 import { expectExact } from './checks';
-import { type CountingProxy, startCountingProxy } from './counting-proxy';
 import { allDecisions, type Fleet, startFleet } from './fleet';
 
 // 8 app instances (OS processes) × 25 concurrent callers on one key, limit 100, through a proxy
