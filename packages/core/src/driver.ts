@@ -1,6 +1,6 @@
 // `@larder/core/driver`: what a driver package imports besides the app API (see
 // docs/architecture.md): the store contract, batching, timeouts, secret scrubbing, env readers,
-// topology publishing, value sizing and copying.
+// topology publishing, value sizing and copying, the stored entry format (`ENTRY_FORMAT`).
 export type { LockBackend } from './cache/operations/lock';
 export { registerDriverEnvironment } from './config/driver-environments';
 export {
@@ -42,6 +42,7 @@ export { type CacheTier, publishTopology, type TopologyTraceEvent, topologyChann
 export { checkUrlUserinfo, isValidUserinfo, splitUrl, type UrlParts } from './util/url-userinfo';
 export { type CopyTarget, copyInto, copyOut, type Plan, UNCOPYABLE_SIZE } from './values/clone';
 export { payloadBytes } from './values/codec';
+export { ENTRY_FORMAT, sectionOf, type TagStamp } from './values/entry-format';
 export { type JsonDialect, type JsonRefusal, jsonRefusal, jsonSize, refusedLeaf } from './values/json-walk';
 export { parseTtl } from './values/ttl';
 export { rawValueSize } from './values/value-policy';

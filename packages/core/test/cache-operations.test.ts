@@ -2,7 +2,7 @@ import { Cache, ConfigError, DriverNotFoundError, UnsupportedOperationError } fr
 import type { CacheStore } from '@larder/core/driver';
 import { createChaosStore } from '@larder/core/testing';
 import { describe, expect, it, vi } from 'vitest';
-import { bodyOf } from '../src/values/entry-meta';
+import { bodyOf } from '../src/values/entry-format';
 
 const setup = (options: Parameters<typeof createChaosStore>[0] = {}, prefix = 'app:') => {
   const store = createChaosStore(options);

@@ -4,7 +4,7 @@ import { Cache } from '../src/cache/cache';
 import type { InvalidationHandlers, InvalidationSource } from '../src/contract/invalidation';
 import type { CacheStore } from '../src/contract/store';
 import { createChaosStore } from '../src/testing/chaos-store';
-import { metaOf } from '../src/values/entry-meta';
+import { metaOf } from '../src/values/entry-format';
 
 // Entries know when they were written and when the store drops them: an L1 copy never outlives
 // the store's, `rememberWithStatus` reports every hit's age, and a write fills its own L1.

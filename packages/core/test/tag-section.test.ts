@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sectionMatches, sectionOf } from '../src/tags/tag-policy';
-import { META_MARK, marked, TAGS_MARK } from '../src/values/entry-meta';
+import { META_MARK, marked, sectionMatches, sectionOf, TAGS_MARK } from '../src/values/entry-format';
 
 const PREFIX = 'p:__larder:tag:';
 const BODY = '{"a":1}';

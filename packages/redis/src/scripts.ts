@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ENTRY_FORMAT } from '@larder/core/driver';
 import type { Redis } from 'ioredis';
 import type { RedisClient } from './options';
 
@@ -7,6 +8,23 @@ export interface LuaScript {
   readonly lua: string;
   readonly sha: string;
 }
+
+/** A mark of core's stored entry format (`ENTRY_FORMAT`) as a Lua string escape (`\\1`), for the scripts' literals and patterns. */
+export function luaMark(mark: string): string {
+  return `\\${mark.charCodeAt(0)}`;
+}
+
+/** The stored entry format's marks as Lua escapes, and the header's bounds, for the tag scripts. */
+export const LUA_ENTRY = {
+  header: luaMark(ENTRY_FORMAT.HEADER_MARK),
+  headerByte: ENTRY_FORMAT.HEADER_MARK.charCodeAt(0),
+  tags: luaMark(ENTRY_FORMAT.TAGS_MARK),
+  tagsByte: ENTRY_FORMAT.TAGS_MARK.charCodeAt(0),
+  pair: luaMark(ENTRY_FORMAT.PAIR_MARK),
+  next: luaMark(ENTRY_FORMAT.NEXT_MARK),
+  // Lua indexes from 1: the closing mark's index is at most MAX_HEADER + 1.
+  maxHeaderIndex: ENTRY_FORMAT.MAX_HEADER + 1,
+} as const;
 
 /** A script and its SHA1. */
 export function script(lua: string): LuaScript {

@@ -4,7 +4,7 @@ import type { ClientCommands } from './client-commands';
 import type { RedisClient } from './options';
 import type { ReadRouter } from './read-router';
 import { exact } from './replies';
-import { type LuaScript, script } from './scripts';
+import { LUA_ENTRY as E, type LuaScript, script } from './scripts';
 import { setTaggedEntry } from './tag-write';
 
 /**
@@ -12,24 +12,24 @@ import { setTaggedEntry } from './tag-write';
  * key, the payload (nil when absent), then -1 when the entry is tagged and every counter equals
  * the version it recorded (the common read: the counters are not sent), else the number n of
  * counters and the n counters (0 when untagged). A tagged entry's text starts with its metadata
- * header `\1<written>,<expires>\1` and then its tag section `\2<tag>\3<version>\4<tag>\3<version>\2`
- * (core's values/entry-meta.ts; tags hold no control characters); a counter key is ARGV[1] .. tag.
+ * header and then its tag section (core's `ENTRY_FORMAT`, from which the script's marks are
+ * built: `\1<written>,<expires>\1\2<tag>\3<version>\4<tag>\3<version>\2`; tags hold no control characters); a counter key is ARGV[1] .. tag.
  * Reads only: it runs on replicas too. Not in Cluster: the counters live on other slots than the
  * entry (core reads them with one more MGET there).
  */
-const GET_TAGGED = script(`
+export const GET_TAGGED = script(`
 local out = {}
 for _, key in ipairs(KEYS) do
   local v = redis.call('GET', key)
   out[#out + 1] = v
   local counted = false
-  if v and string.byte(v, 1) == 1 then
-    local h = string.find(v, '\\1', 2, true)
-    if h and h <= 33 and string.byte(v, h + 1) == 2 then
-      local e = string.find(v, '\\2', h + 2, true)
+  if v and string.byte(v, 1) == ${E.headerByte} then
+    local h = string.find(v, '${E.header}', 2, true)
+    if h and h <= ${E.maxHeaderIndex} and string.byte(v, h + 1) == ${E.tagsByte} then
+      local e = string.find(v, '${E.tags}', h + 2, true)
       local keys, versions = {}, {}
       if e then
-        for tag, version in string.gmatch(string.sub(v, h + 2, e - 1), '([^\\3\\4]*)\\3([^\\4]*)') do
+        for tag, version in string.gmatch(string.sub(v, h + 2, e - 1), '([^${E.pair}${E.next}]*)${E.pair}([^${E.next}]*)') do
           keys[#keys + 1] = ARGV[1] .. tag
           versions[#versions + 1] = version
         end

@@ -1,6 +1,6 @@
-import type { TaggedEntry, TaggedWriteReply, TtlMs } from '@larder/core/driver';
+import { ENTRY_FORMAT, sectionOf, type TaggedEntry, type TaggedWriteReply, type TtlMs } from '@larder/core/driver';
 import type { Redis } from 'ioredis';
-import { script } from './scripts';
+import { LUA_ENTRY as E, script } from './scripts';
 
 /**
  * A tagged write in one round trip: the tag counters KEYS[2..] read (MGET), a missing one made at
@@ -9,10 +9,10 @@ import { script } from './scripts';
  * value), kept ARGV[2] ms (none when empty), when ARGV[5] is '1'. Per counter i, ARGV[3 + 3i] is
  * its tag, ARGV[4 + 3i] its start, ARGV[5 + 3i] '1' when its expiry is to be checked. Returns per counter its version (as
  * text) and the ms it has left (-1: no expiry; -2: not checked). The
- * section's marks are core's (`\2<tag>\3<version>\4<tag>...\2`, core README "Tags"); the versions
+ * section's marks are core's `ENTRY_FORMAT` (`\2<tag>\3<version>\4<tag>...\2`, core README "Tags"); the versions
  * are read and the entry written atomically, so an invalidation after this call wins over it.
  */
-const SET_TAGGED = script(`
+export const SET_TAGGED = script(`
 local life = ARGV[1]
 local versions = redis.call('MGET', unpack(KEYS, 2))
 local section, out = {}, {}
@@ -32,10 +32,10 @@ for i = 1, #KEYS - 1 do
     end
   end
   out[2 * i - 1], out[2 * i] = v, left
-  section[i] = ARGV[at] .. '\\3' .. v
+  section[i] = ARGV[at] .. '${E.pair}' .. v
 end
 if ARGV[5] ~= '1' then return out end
-local value = ARGV[3] .. '\\2' .. table.concat(section, '\\4') .. '\\2' .. ARGV[4]
+local value = ARGV[3] .. '${E.tags}' .. table.concat(section, '${E.next}') .. '${E.tags}' .. ARGV[4]
 if ARGV[2] == '' then redis.call('SET', KEYS[1], value) else redis.call('SET', KEYS[1], value, 'PX', ARGV[2]) end
 return out
 `);
@@ -58,8 +58,8 @@ export async function setTaggedEntry(
 ): Promise<TaggedWriteReply> {
   const reply = await taggedScript(c, key, entry, ttlMs, !tracked);
   if (tracked) {
-    const section = entry.tags.map((tag, i) => `${tag}\u0003${reply.versions[i]}`).join('\u0004');
-    const value = `${entry.head}\u0002${section}\u0002${entry.tail}`;
+    const section = sectionOf({ tags: entry.tags, versions: reply.versions });
+    const value = `${entry.head}${ENTRY_FORMAT.TAGS_MARK}${section}${ENTRY_FORMAT.TAGS_MARK}${entry.tail}`;
     await (ttlMs === undefined ? c.set(key, value) : c.set(key, value, 'PX', ttlMs));
   }
   return reply;

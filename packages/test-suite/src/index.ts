@@ -1,3 +1,4 @@
+export { ENTRY_VECTORS, type EntryVector } from './entry-vectors';
 export * from './faults/fault-matrix';
 export * from './faults/secret-sweep';
 export * from './faults/store-fault';

@@ -8,7 +8,7 @@ import type { CacheTier } from '../util/tracing';
 import { type Codec, jsonCodec } from '../values/codec';
 import { GraceCopies, type GracedEntry } from '../values/entry';
 import { EntryCodec } from '../values/entry-codec';
-import { metaOf } from '../values/entry-meta';
+import { metaOf } from '../values/entry-format';
 import { checkKeyBytes, FullKeyMemo, toFullKey, withSeparator } from '../values/key-policy';
 import { parseTtl, type Ttl } from '../values/ttl';
 import { isInputError } from '../values/value-policy';

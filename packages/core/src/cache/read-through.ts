@@ -2,10 +2,10 @@ import type { Payload } from '../contract/store';
 import type { L1Description } from '../contract/store-description';
 import type { L1Entry } from '../l1/entries';
 import type { FillLife, L1Tier, L1Token } from '../l1/tier';
-import { stampOf, type TaggedWrite } from '../tags/tag-policy';
+import type { TaggedWrite } from '../tags/tag-policy';
 import { copyOut } from '../values/clone';
 import { freshValue, isFresh, isGraced } from '../values/entry';
-import { type EntryMeta, markOf } from '../values/entry-meta';
+import { type EntryMeta, markOf, stampOf } from '../values/entry-format';
 import { TAG_KEY_PREFIX } from '../values/key-policy';
 
 /** Decodes a payload into its stored entry (a graced entry stays wrapped). */

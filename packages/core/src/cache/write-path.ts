@@ -1,6 +1,6 @@
 import type { CacheStore, Payload, TtlMs } from '../contract/store';
-import { sectionBytesBound } from '../tags/tag-policy';
 import type { PreparedTags } from '../tags/tag-state';
+import { sectionBytesBound } from '../values/entry-format';
 import { type Binding, limit } from './binding';
 import type { Engine } from './engine';
 import type { View } from './view';

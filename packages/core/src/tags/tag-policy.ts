@@ -1,6 +1,5 @@
 import { describe, InvalidTagError } from '../contract/errors';
 import type { Payload } from '../contract/store';
-import { TAGS_MARK, type TagMark, tagSectionOf, tagSectionStart } from '../values/entry-meta';
 
 /** Longest tag, in characters. */
 export const MAX_TAG_LENGTH = 256;
@@ -56,78 +55,6 @@ function checkTag(tag: unknown): void {
 export interface TaggedWrite {
   readonly keys: readonly string[];
   readonly epoch: number;
-}
-
-/** An entry's tags and the counter versions it recorded before it was computed. */
-export interface TagStamp {
-  readonly tags: readonly string[];
-  readonly versions: readonly number[];
-}
-
-const PAIR = '\u0003';
-const NEXT = '\u0004';
-const PAIR_CODE = 3;
-const NEXT_CODE = 4;
-const CLOSE_CODE = TAGS_MARK.charCodeAt(0);
-
-/** The tag section's text of a stamp (see `entry-meta.ts`). */
-export function sectionOf(stamp: TagStamp): string {
-  let text = '';
-  for (let i = 0; i < stamp.tags.length; i++) {
-    text += `${i === 0 ? '' : NEXT}${stamp.tags[i]}${PAIR}${stamp.versions[i]}`;
-  }
-  return text;
-}
-
-/** At most how many UTF-8 bytes the tag section of `tags` takes, marks included (a version has at most 16 digits). */
-export function sectionBytesBound(tags: readonly string[]): number {
-  let bytes = 2;
-  for (const tag of tags) bytes += tag.length * 3 + 2 + 16;
-  return bytes;
-}
-
-/** The stamp a tagged payload carries (and whether a read marked it soft-invalidated), `undefined` when untagged. */
-export function stampOf(payload: Payload): (TagStamp & { mark: TagMark | undefined }) | undefined {
-  const section = tagSectionOf(payload);
-  if (section === undefined) return undefined;
-  const tags: string[] = [];
-  const versions: number[] = [];
-  for (const pair of section.text.split(NEXT)) {
-    const at = pair.lastIndexOf(PAIR);
-    tags.push(pair.slice(0, at));
-    versions.push(Number(pair.slice(at + 1)));
-  }
-  return { tags, versions, mark: section.mark };
-}
-
-/**
- * Whether a text payload's tag section names exactly the counter keys `keys` (`prefix` + tag, in
- * order), each with the version `read[i + 1]` holds (decimal text, as the store answers it): the
- * common read of a tagged entry, decided without parsing numbers or allocating. `false` decides
- * nothing: the caller then judges with `stampOf` and `verdict`.
- */
-export function sectionMatches(
-  payload: string,
-  prefix: string,
-  keys: readonly string[],
-  read: readonly (Payload | undefined)[],
-): boolean {
-  let at = tagSectionStart(payload);
-  if (at < 0 || keys.length === 0) return false;
-  const last = keys.length - 1;
-  for (let i = 0; i <= last; i++) {
-    const key = keys[i] as string;
-    const counter = read[i + 1];
-    if (typeof counter !== 'string' || counter.length === 0) return false;
-    // The tag (the key past the prefix; tags hold no control characters), the PAIR mark, the version.
-    for (let j = prefix.length; j < key.length; j++, at++)
-      if (payload.charCodeAt(at) !== key.charCodeAt(j)) return false;
-    if (payload.charCodeAt(at) !== PAIR_CODE || !payload.startsWith(counter, at + 1)) return false;
-    at += 1 + counter.length;
-    if (payload.charCodeAt(at) !== (i === last ? CLOSE_CODE : NEXT_CODE)) return false;
-    at++;
-  }
-  return true;
 }
 
 /** How a recorded version compares with the counter now: `ok`, `soft` (stale), `gone` (a miss: invalidated, or the counter is missing). */

@@ -1,18 +1,8 @@
 import { UnsupportedOperationError } from '../contract/errors';
 import type { CacheStore, Payload, SyncStoreMethods, TtlMs } from '../contract/store';
-import { marked } from '../values/entry-meta';
+import { marked, sectionMatches, sectionOf, stampOf, type TagStamp } from '../values/entry-format';
 import { TAG_KEY_PREFIX } from '../values/key-policy';
-import {
-  counterOf,
-  HARD_STEP,
-  randomStart,
-  sectionMatches,
-  sectionOf,
-  stampOf,
-  type TaggedWrite,
-  type TagStamp,
-  verdict,
-} from './tag-policy';
+import { counterOf, HARD_STEP, randomStart, type TaggedWrite, verdict } from './tag-policy';
 
 /** Bounds a store call like every other (the engine's timeout owner). */
 export type Bound = <T>(call: Promise<T>, operation: string) => Promise<T>;

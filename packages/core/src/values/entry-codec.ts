@@ -2,7 +2,7 @@ import { UnsupportedOperationError, ValueTooLargeError } from '../contract/error
 import type { Payload, TtlMs } from '../contract/store';
 import { type Codec, jsonCodec, payloadBytes } from './codec';
 import { isLivePayload, softStale, storedEntry } from './entry';
-import { bodyOf, decodeEntry, type EntryMeta, markOf, metaOf, TAGS_MARK, withMeta } from './entry-meta';
+import { bodyOf, decodeEntry, type EntryMeta, headerEnd, markOf, metaOf, withMeta, withSection } from './entry-format';
 import { envelope } from './tagged-envelope';
 import { rawValueSize } from './value-policy';
 
@@ -18,7 +18,7 @@ export interface ValueLimits {
 
 /**
  * How a cache turns values into stored payloads and back: the codec, the entry model
- * (`entry.ts`) and the metadata header (`entry-meta.ts`), under the store's value limits.
+ * (`entry.ts`) and the stored format (`entry-format.ts`), under the store's value limits.
  * One per engine; `limits` answers the binding once the store is known (`undefined` before).
  */
 export class EntryCodec {
@@ -41,7 +41,7 @@ export class EntryCodec {
 
   /**
    * Encodes a value (or checks a raw one) as its stored entry (see `storedEntry`), with the entry's
-   * metadata header for the JSON codec (written now, kept `storeTtlMs`: see `entry-meta.ts`), and
+   * metadata header for the JSON codec (written now, kept `storeTtlMs`: see `entry-format.ts`), and
    * checks its size; throws input errors.
    */
   encode(key: string, value: unknown, storeTtlMs: TtlMs, stamp = true): Payload {
@@ -96,9 +96,8 @@ export class EntryCodec {
     const text = raw
       ? (withMeta(jsonCodec.encode(payload, key), undefined, Date.now()) as string)
       : (payload as string);
-    const end = metaOf(text) === undefined ? -1 : text.indexOf('\u0001', 1);
-    if (end < 0) throw new ValueTooLargeError(key, payloadBytes(payload), max, this.#driver());
-    const out = `${text.slice(0, end + 1)}${TAGS_MARK}${section}${TAGS_MARK}${text.slice(end + 1)}`;
+    const out = withSection(text, section);
+    if (out === undefined) throw new ValueTooLargeError(key, payloadBytes(payload), max, this.#driver());
     if (out.length * 3 > max) {
       const size = payloadBytes(out);
       if (size > max) throw new ValueTooLargeError(key, size, max, this.#driver());
@@ -115,7 +114,7 @@ export class EntryCodec {
     const limits = this.#limits();
     if (limits?.raw || typeof payload !== 'string' || metaOf(payload) === undefined) return undefined;
     if ((payload.length + sectionBytes) * 3 > (limits?.maxValueBytes ?? Number.POSITIVE_INFINITY)) return undefined;
-    const end = payload.indexOf('\u0001', 1);
+    const end = headerEnd(payload);
     return { head: payload.slice(0, end + 1), tail: payload.slice(end + 1) };
   }
 

@@ -1,5 +1,6 @@
 import type { Payload, TtlMs } from '../contract/store';
 import { type Codec, jsonCodec } from './codec';
+import { ENTRY_FORMAT } from './entry-format';
 
 /**
  * The entry model: what a cached value looks like in the store and when a read may return it.
@@ -10,7 +11,7 @@ import { type Codec, jsonCodec } from './codec';
  * then stale until the store drops it (only `remember` serves it, while it refreshes). The field
  * name is part of the stored format: entries written by earlier versions must still read.
  */
-export const GRACE = '\u0000grace';
+export const GRACE = ENTRY_FORMAT.GRACE_FIELD;
 
 /** A value stored by `remember` with `grace`: the logical expiry travels with the value. */
 export interface GracedEntry {

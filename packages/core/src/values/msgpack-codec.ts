@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ConfigError, SerializationError } from '../contract/errors';
 import type { Payload } from '../contract/store';
 import { type Codec, jsonCodec } from './codec';
-import { bodyOf } from './entry-meta';
+import { bodyOf } from './entry-format';
 import { MSGPACK_MARKER } from './frame';
 import { rawValueSize } from './value-policy';
 

@@ -1,7 +1,7 @@
 import type { Payload } from '../contract/store';
 import { jsonCodec } from './codec';
 import { softStale } from './entry';
-import { decodeEntry, META_MARK } from './entry-meta';
+import { decodeEntry, META_MARK } from './entry-format';
 
 /**
  * A rawValues store (the memory driver's copies and references) keeps values as given: there is

@@ -1,7 +1,7 @@
 import { isLarderError, UnsupportedOperationError } from '../../contract/errors';
 import type { CacheStore, Payload, TtlMs } from '../../contract/store';
 import { jsonCodec } from '../../values/codec';
-import { markOf, type TagMark, unmarked } from '../../values/entry-meta';
+import { markOf, type TagMark, unmarked } from '../../values/entry-format';
 import { LOCK_KEY_PREFIX } from '../../values/key-policy';
 import type { Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';

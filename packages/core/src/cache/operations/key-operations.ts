@@ -1,6 +1,6 @@
 import { describe, InvalidArgumentError, UnsupportedOperationError } from '../../contract/errors';
 import type { Payload, TtlMs } from '../../contract/store';
-import { bodyOf, markOf, unmarked, withExpiry } from '../../values/entry-meta';
+import { bodyOf, markOf, unmarked, withExpiry } from '../../values/entry-format';
 import type { Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
 import { type Engine, FAILED } from '../engine';
@@ -144,7 +144,7 @@ export async function touchKey(engine: Engine, view: View, key: string, ttl: Ttl
 const TOUCH_TRIES = 3;
 
 /**
- * A new expiry for `full`. An entry whose metadata header names its expiry (see `entry-meta.ts`)
+ * A new expiry for `full`. An entry whose metadata header names its expiry (see `entry-format.ts`)
  * gets the header rewritten with it, only if nobody wrote the entry since it was read: the L1
  * bounds its copies by that header, and `plainCounter` keeps its expiry, so a stale header would
  * bring back the old expiry. Costs a read and a compare-and-set; an entry without a header (a
@@ -170,7 +170,7 @@ const INTEGER = /^-?\d+$/;
 
 /**
  * Before `increment` retries on a number `set` wrote with its metadata header (see
- * `entry-meta.ts`): the backends' counters (`INCRBY`, memcached `incr`, DynamoDB `ADD`) need plain
+ * `entry-format.ts`): the backends' counters (`INCRBY`, memcached `incr`, DynamoDB `ADD`) need plain
  * decimal text, so the entry is rewritten as its bare number, keeping its expiry, only if it still
  * holds what was read. True when it was rewritten (the increment is worth retrying).
  */

@@ -4,7 +4,7 @@ import { normalizeTags, unionTags } from '../../tags/tag-policy';
 import type { PreparedTags } from '../../tags/tag-state';
 import { operationChannel } from '../../util/tracing';
 import { isFresh, isGraced } from '../../values/entry';
-import { unmarked } from '../../values/entry-meta';
+import { unmarked } from '../../values/entry-format';
 import type { Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
 import type { Engine } from '../engine';

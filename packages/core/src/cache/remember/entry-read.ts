@@ -1,6 +1,6 @@
 import type { Payload } from '../../contract/store';
 import { type GracedEntry, isFresh, isGraced, isSoftStale } from '../../values/entry';
-import { unmarked } from '../../values/entry-meta';
+import { unmarked } from '../../values/entry-format';
 import type { Engine } from '../engine';
 import type { View } from '../view';
 import { decodeOrMiss, type Miss } from './miss';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { unmarked } from '../../values/entry-meta';
+import { unmarked } from '../../values/entry-format';
 import { RESERVED_KEY_PREFIX } from '../../values/key-policy';
 import type { Binding } from '../binding';
 import type { Engine } from '../engine';

@@ -1,7 +1,7 @@
 import { describe, InvalidArgumentError } from '../../contract/errors';
 import type { TtlMs } from '../../contract/store';
 import { type GracedEntry, isFresh, isGraced, isSoftStale } from '../../values/entry';
-import { unmarked } from '../../values/entry-meta';
+import { unmarked } from '../../values/entry-format';
 import type { Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
 import type { Engine } from '../engine';

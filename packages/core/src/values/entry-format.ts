@@ -2,25 +2,60 @@ import type { Payload, TtlMs } from '../contract/store';
 import type { Codec } from './codec';
 
 /**
- * Entry metadata: when an entry was written and when the store drops it, carried in a header in
- * front of the JSON codec's text (docs/architecture.md "Two tiers"; core README "Entry metadata"):
- * `\u0001<written, epoch ms base 36>,<expiry, epoch ms base 36, empty for none>\u0001<JSON text>`.
+ * The stored entry format, owned here (docs/architecture.md "The stored entry"; core README
+ * "Entry metadata" and "Tags"): every module of core and every driver (`@larder/core/driver`
+ * exports `ENTRY_FORMAT`; the Redis scripts are built from it) takes the marks and the layout from
+ * this file. With the JSON codec a stored entry is text:
+ *
+ *   `\u0001<written>,<expires>\u0001` the metadata header: epoch ms in base 36 (the writer's
+ *   clock), the expiry empty for none; its closing mark at most `MAX_HEADER` characters in;
+ *   `\u0002<tag>\u0003<version>\u0004<tag>\u0003<version>\u0002` the tag section of a tagged entry
+ *   (tags hold no control characters, so the marks are unambiguous), right after the header;
+ *   then the JSON text of the stored entry (a graced entry is `{"\u0000grace":<expiry>,"v":...}`).
+ *
  * JSON text never starts with (nor contains) a raw U+0001, so a payload without the header (written
  * by an earlier version, a counter `increment` made, raw bytes) reads as before. A number written
  * by `set` carries the header too; the first `increment` of it rewrites it as plain decimal text
- * (the backends' counters need that; see `plainCounter` in key-operations.ts), and counters carry no metadata.
+ * (the backends' counters need that; see `plainCounter` in key-operations.ts), and counters carry
+ * no metadata. A read checking a tag section hands the entry on with `\u0005` (soft-invalidated) or
+ * `\u0006` (gone) in place of the section's opening mark: never stored.
  */
-export const META_MARK = '\u0001';
-const MARK_CODE = 1;
-/**
- * A tagged entry's tag section follows its header: `\u0002<tag>\u0003<version>\u0004<tag>...\u0002`
- * (tags hold no control characters, so the marks are unambiguous; `tags/tag-section.ts`). A read
- * checking it hands it on with `\u0005` (soft-invalidated) or `\u0006` (gone) in place of the opening mark.
- */
-export const TAGS_MARK = '\u0002';
-const TAGS_CODE = 2;
+export const ENTRY_FORMAT = Object.freeze({
+  /** Opens and closes the metadata header. */
+  HEADER_MARK: '\u0001',
+  /** Opens and closes the tag section. */
+  TAGS_MARK: '\u0002',
+  /** Between a tag and the version it recorded. */
+  PAIR_MARK: '\u0003',
+  /** Between two tag/version pairs. */
+  NEXT_MARK: '\u0004',
+  /** Separates the write time and the expiry inside the header. */
+  HEADER_SEPARATOR: ',',
+  /** Radix of the header's epoch ms. */
+  HEADER_RADIX: 36,
+  /** Greatest index (from 0) of the header's closing mark: a mark further away is not one. */
+  MAX_HEADER: 32,
+  /** The graced entry's logical-expiry field (see `entry.ts`). */
+  GRACE_FIELD: '\u0000grace',
+} as const);
+
+/** Opens and closes the metadata header. */
+export const META_MARK = ENTRY_FORMAT.HEADER_MARK;
+const MARK_CODE = META_MARK.charCodeAt(0);
+/** Opens and closes the tag section. */
+export const TAGS_MARK = ENTRY_FORMAT.TAGS_MARK;
+const TAGS_CODE = TAGS_MARK.charCodeAt(0);
+const PAIR = ENTRY_FORMAT.PAIR_MARK;
+const NEXT = ENTRY_FORMAT.NEXT_MARK;
+const PAIR_CODE = PAIR.charCodeAt(0);
+const NEXT_CODE = NEXT.charCodeAt(0);
+const RADIX = ENTRY_FORMAT.HEADER_RADIX;
+const SEPARATOR = ENTRY_FORMAT.HEADER_SEPARATOR;
+// A read's verdict in place of the tag section's opening mark (never stored, never seen by a driver).
 const SOFT_CODE = 5;
 const GONE_CODE = 6;
+// Headers are short: a closing mark further away is not one.
+const MAX_HEADER = ENTRY_FORMAT.MAX_HEADER;
 
 /** What an entry's header says. */
 export interface EntryMeta {
@@ -33,8 +68,8 @@ export interface EntryMeta {
 /** The payload stored for `payload` written at `now` with the store TTL `ttlMs`: with the header, except bytes. */
 export function withMeta(payload: Payload, ttlMs: TtlMs, now: number): Payload {
   if (typeof payload !== 'string') return payload;
-  const expiry = ttlMs === undefined ? '' : (now + ttlMs).toString(36);
-  return `${META_MARK}${now.toString(36)},${expiry}${META_MARK}${payload}`;
+  const expiry = ttlMs === undefined ? '' : (now + ttlMs).toString(RADIX);
+  return `${META_MARK}${now.toString(RADIX)}${SEPARATOR}${expiry}${META_MARK}${payload}`;
 }
 
 /**
@@ -46,8 +81,8 @@ export function withExpiry(payload: Payload, ttlMs: TtlMs, now: number): Payload
   const meta = metaOf(payload);
   if (meta === undefined) return undefined;
   const end = headerEnd(payload);
-  const expiry = ttlMs === undefined ? '' : (now + ttlMs).toString(36);
-  const header = `${META_MARK}${meta.writtenAt.toString(36)},${expiry}${META_MARK}`;
+  const expiry = ttlMs === undefined ? '' : (now + ttlMs).toString(RADIX);
+  const header = `${META_MARK}${meta.writtenAt.toString(RADIX)}${SEPARATOR}${expiry}${META_MARK}`;
   if (typeof payload === 'string') return header + payload.slice(end + 1);
   return Buffer.concat([Buffer.from(header, 'latin1'), payload.subarray(end + 1)]);
 }
@@ -120,11 +155,11 @@ export function metaOf(payload: Payload): EntryMeta | undefined {
     typeof payload === 'string'
       ? payload.slice(1, end)
       : Buffer.from(payload.buffer, payload.byteOffset + 1, end - 1).toString('latin1');
-  const comma = header.indexOf(',');
+  const comma = header.indexOf(SEPARATOR);
   if (comma < 0) return undefined;
-  const writtenAt = Number.parseInt(header.slice(0, comma), 36);
+  const writtenAt = Number.parseInt(header.slice(0, comma), RADIX);
   const expiry = header.slice(comma + 1);
-  const expiresAt = expiry === '' ? undefined : Number.parseInt(expiry, 36);
+  const expiresAt = expiry === '' ? undefined : Number.parseInt(expiry, RADIX);
   if (!Number.isFinite(writtenAt) || (expiresAt !== undefined && !Number.isFinite(expiresAt))) return undefined;
   return { writtenAt, expiresAt };
 }
@@ -158,11 +193,8 @@ export function bodyOf(payload: Payload): Payload {
   return typeof payload === 'string' ? payload.slice(end + 1) : payload.subarray(end + 1);
 }
 
-// Headers are short: a closing mark further away is not one.
-const MAX_HEADER = 32;
-
 /** Index of the header's closing mark, or -1 when the payload has no header. */
-function headerEnd(payload: Payload): number {
+export function headerEnd(payload: Payload): number {
   if (typeof payload === 'string') {
     if (payload.charCodeAt(0) !== MARK_CODE) return -1;
     const end = payload.indexOf(META_MARK, 1);
@@ -171,4 +203,80 @@ function headerEnd(payload: Payload): number {
   if (payload[0] !== MARK_CODE) return -1;
   const end = payload.indexOf(MARK_CODE, 1);
   return end > MAX_HEADER ? -1 : end;
+}
+
+/**
+ * `text` (a JSON-codec payload with its header) with the tag section `section` (`sectionOf`) after
+ * its header, or `undefined` when it has no header (nowhere to carry the section).
+ */
+export function withSection(text: string, section: string): string | undefined {
+  const end = metaOf(text) === undefined ? -1 : headerEnd(text);
+  if (end < 0) return undefined;
+  return `${text.slice(0, end + 1)}${TAGS_MARK}${section}${TAGS_MARK}${text.slice(end + 1)}`;
+}
+
+/** An entry's tags and the counter versions it recorded before it was computed. */
+export interface TagStamp {
+  readonly tags: readonly string[];
+  readonly versions: readonly number[];
+}
+
+/** The tag section's text of a stamp (between its marks). */
+export function sectionOf(stamp: TagStamp): string {
+  let text = '';
+  for (let i = 0; i < stamp.tags.length; i++) {
+    text += `${i === 0 ? '' : NEXT}${stamp.tags[i]}${PAIR}${stamp.versions[i]}`;
+  }
+  return text;
+}
+
+/** At most how many UTF-8 bytes the tag section of `tags` takes, marks included (a version has at most 16 digits). */
+export function sectionBytesBound(tags: readonly string[]): number {
+  let bytes = 2;
+  for (const tag of tags) bytes += tag.length * 3 + 2 + 16;
+  return bytes;
+}
+
+/** The stamp a tagged payload carries (and whether a read marked it soft-invalidated), `undefined` when untagged. */
+export function stampOf(payload: Payload): (TagStamp & { mark: TagMark | undefined }) | undefined {
+  const section = tagSectionOf(payload);
+  if (section === undefined) return undefined;
+  const tags: string[] = [];
+  const versions: number[] = [];
+  for (const pair of section.text.split(NEXT)) {
+    const at = pair.lastIndexOf(PAIR);
+    tags.push(pair.slice(0, at));
+    versions.push(Number(pair.slice(at + 1)));
+  }
+  return { tags, versions, mark: section.mark };
+}
+
+/**
+ * Whether a text payload's tag section names exactly the counter keys `keys` (`prefix` + tag, in
+ * order), each with the version `read[i + 1]` holds (decimal text, as the store answers it): the
+ * common read of a tagged entry, decided without parsing numbers or allocating. `false` decides
+ * nothing: the caller then judges with `stampOf` and `verdict`.
+ */
+export function sectionMatches(
+  payload: string,
+  prefix: string,
+  keys: readonly string[],
+  read: readonly (Payload | undefined)[],
+): boolean {
+  let at = tagSectionStart(payload);
+  if (at < 0 || keys.length === 0) return false;
+  const last = keys.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const key = keys[i] as string;
+    const counter = read[i + 1];
+    if (typeof counter !== 'string' || counter.length === 0) return false;
+    // The tag (the key past the prefix; tags hold no control characters), the PAIR mark, the version.
+    for (let j = prefix.length; j < key.length; j++, at++)
+      if (payload.charCodeAt(at) !== key.charCodeAt(j)) return false;
+    if (payload.charCodeAt(at) !== PAIR_CODE || !payload.startsWith(counter, at + 1)) return false;
+    at += 1 + counter.length;
+    if (payload.charCodeAt(at) !== (i === last ? TAGS_CODE : NEXT_CODE)) return false;
+    at++;
+  }
+  return true;
 }
