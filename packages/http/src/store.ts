@@ -141,6 +141,23 @@ export class ResponseStore {
     }
   }
 
+  /**
+   * Claims `name` for the fleet for `ttlMs` with the store's atomic `add`, under larder's reserved
+   * lock namespace (`cache.lock`): the function that releases it, or `undefined` when another
+   * instance holds it. A store that cannot claim (no atomic `add`, an error) counts as claimed
+   * here: the work then runs in this process (fail open, once per process as before).
+   */
+  async claim(name: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
+    let lock: ReturnType<Cache['lock']>;
+    try {
+      lock = this.cache.lock(name, ttlMs);
+      if (!(await lock.acquire())) return undefined;
+    } catch {
+      return noRelease;
+    }
+    return () => lock.release().then(noRelease, noRelease);
+  }
+
   /** A view of the store's cache whose writes carry `tags`; throws `InvalidTagError` for a bad tag. */
   tagged(tags: readonly string[]): Cache {
     return this.cache.tags(tags);
@@ -202,6 +219,8 @@ function unwrap(value: unknown): unknown {
     ? Buffer.from(wrapped.b, 'base64')
     : value;
 }
+
+async function noRelease(): Promise<void> {}
 
 function randomId(): string {
   return randomBytes(9).toString('base64url');
