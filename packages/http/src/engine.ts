@@ -117,8 +117,12 @@ export class ResponseCacheEngine<Res = unknown> {
     } catch (error) {
       return { kind: 'failed', error };
     }
-    if (!this.store.available()) return this.#unavailable();
-    return this.store.lookup(target.base, target.generation, req.headers).then(
+    // The store is down: only what the cache's L1 holds may still answer (or rescue an error).
+    const lookup = this.store.available()
+      ? this.store.lookup(target.base, target.generation, req.headers)
+      : this.store.peek(target.base, target.generation, req.headers);
+    if (!lookup) return this.#unavailable();
+    return lookup.then(
       (found) => {
         try {
           return this.#afterLookup(req, target, plan.head, found, refresher);
