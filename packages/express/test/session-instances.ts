@@ -1,57 +1,18 @@
 // The multi-instance scenarios of issue 11, over real HTTP against two app instances sharing one
 // backend: merge (50 concurrent keys), sessionLock (50 concurrent increments), no resurrection
 // (a destroy during a slow request), per-user revocation across instances.
-import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import type { BackendSpec } from './fixtures/session-app';
+import { forkApps, type Instances } from './fork-apps';
+
+export type { Instances } from './fork-apps';
 
 const APP = fileURLToPath(new URL('./fixtures/session-app.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** Two app instances: their base URLs, and how to stop them. */
-export interface Instances {
-  urls: [string, string];
-  stop(): Promise<void>;
-}
-
-/** Forks one app process per instance (tsx, tsconfig paths from the repo root) on `spec`'s backend. */
-export async function forkInstances(spec: BackendSpec): Promise<Instances> {
-  const children: ChildProcess[] = [];
-  const start = () =>
-    new Promise<string>((resolve, reject) => {
-      const child = fork(APP, [], {
-        cwd: ROOT,
-        execArgv: ['--import', 'tsx'],
-        env: { ...process.env, LARDER_TEST_BACKEND: JSON.stringify(spec) },
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
-      children.push(child);
-      child.once('exit', (code) => reject(new Error(`app instance exited with ${code}`)));
-      child.once('message', (message) => {
-        const port = /^ready (\d+)$/.exec(String(message))?.[1];
-        if (port) resolve(`http://127.0.0.1:${port}`);
-        else reject(new Error(`unexpected message ${String(message)}`));
-      });
-    });
-  const urls = (await Promise.all([start(), start()])) as [string, string];
-  return {
-    urls,
-    async stop() {
-      await Promise.all(
-        children.map(
-          (child) =>
-            new Promise<void>((resolve) => {
-              if (child.exitCode !== null) return resolve();
-              child.removeAllListeners('exit');
-              child.once('exit', () => resolve());
-              // By PID: only the process this test started.
-              process.kill(child.pid as number, 'SIGTERM');
-            }),
-        ),
-      );
-    },
-  };
+/** Forks one app process per instance on `spec`'s backend. */
+export function forkInstances(spec: BackendSpec): Promise<Instances> {
+  return forkApps(APP, { LARDER_TEST_BACKEND: JSON.stringify(spec) });
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON bodies of the fixture's routes

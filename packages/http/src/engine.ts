@@ -20,7 +20,7 @@ import {
   type ResponseCacheOptions,
   resolveResponseCacheOptions,
 } from './options';
-import { PendingWork, Revalidations } from './pending';
+import { PendingWork, REVALIDATION_CLAIM_MS, Revalidations } from './pending';
 import { planRequest, serveDecision } from './policy';
 import type { ReplayOptions } from './replay';
 import { HandlerRun, type Target } from './run';
@@ -81,7 +81,7 @@ export class ResponseCacheEngine<Res = unknown> {
   readonly keyOf: (req: KeyRequest) => string;
   readonly #flights = new Flights();
   readonly #pending = new PendingWork();
-  readonly #revalidations = new Revalidations(this.#pending.track);
+  readonly #revalidations = new Revalidations(this.#pending, (name, ttlMs) => this.store.claim(name, ttlMs));
   readonly #unsafe: Invalidations;
   readonly #counters: ResponseCacheStats = { hits: 0, misses: 0, stored: 0, collapsed: 0, unavailable: 0, waiting: 0 };
 
@@ -117,8 +117,12 @@ export class ResponseCacheEngine<Res = unknown> {
     } catch (error) {
       return { kind: 'failed', error };
     }
-    if (!this.store.available()) return this.#unavailable();
-    return this.store.lookup(target.base, target.generation, req.headers).then(
+    // The store is down: only what the cache's L1 holds may still answer (or rescue an error).
+    const lookup = this.store.available()
+      ? this.store.lookup(target.base, target.generation, req.headers)
+      : this.store.peek(target.base, target.generation, req.headers);
+    if (!lookup) return this.#unavailable();
+    return lookup.then(
       (found) => {
         try {
           return this.#afterLookup(req, target, plan.head, found, refresher);
@@ -214,7 +218,9 @@ export class ResponseCacheEngine<Res = unknown> {
       if (refresh) {
         counters.hits++;
         const variant = found.head ? variantKey(target.base, found.head.v, req.headers) : target.base;
-        this.#revalidations.run(`${variant} ${digest(req.headers.authorization)}`, refresh);
+        // The claim outlives the revalidation, but not the window (nothing serves it stale after).
+        const claimMs = Math.max(1000, Math.min(REVALIDATION_CLAIM_MS, (stale as Stale).revalidateUntil - now));
+        this.#revalidations.run(`${variant} ${digest(req.headers.authorization)}`, refresh, claimMs, now);
         const status = cacheStatus({ hit: true, fwd: 'stale', detail: 'stale-while-revalidate' });
         return { kind: 'replay', entry, options: { status, head: false, now } };
       }

@@ -34,6 +34,8 @@ export class ResponseStore {
   readonly #budget: LookupBudget;
   /** The store answers in-process (known after the first lookup): two single reads cost less than a batch, and no budget is timed. */
   #inProcess = false;
+  /** The cache has an L1 (known shortly after construction): while the store is down it may still answer. */
+  #l1 = false;
 
   constructor(
     private readonly cache: Cache,
@@ -45,6 +47,12 @@ export class ResponseStore {
     cache.capabilities().then(
       (capabilities) => {
         this.#inProcess = capabilities.inProcess;
+      },
+      () => {},
+    );
+    cache.describeL1().then(
+      (l1) => {
+        this.#l1 = l1 !== undefined;
       },
       () => {},
     );
@@ -70,16 +78,27 @@ export class ResponseStore {
     return this.#budget.race(read, UNAVAILABLE);
   }
 
-  async #read(base: string, generation: string, headers: IncomingHttpHeaders): Promise<Lookup> {
+  /**
+   * While the store is down (`available()` false): the lookup the cache's L1 answers within this
+   * turn (no round trip), else `unavailable` at once; `undefined` without an L1. A key the L1
+   * lacks is still asked of the store (a breaker, `breaker: true`, refuses it at once).
+   */
+  peek(base: string, generation: string, headers: IncomingHttpHeaders): Promise<Lookup> | undefined {
+    if (!this.#l1 || this.#inProcess) return undefined;
+    const turn = new Promise<Lookup>((resolve) => setImmediate(resolve, UNAVAILABLE));
+    return Promise.race([this.#read(base, generation, headers, false), turn]);
+  }
+
+  async #read(base: string, generation: string, headers: IncomingHttpHeaders, down = true): Promise<Lookup> {
     try {
       const [value, gen] = await this.#getTwo(base, generation);
-      if (!this.available()) return UNAVAILABLE;
+      if (down && !this.available()) return UNAVAILABLE;
       const current = typeof gen === 'string' ? gen : undefined;
       if (current === undefined) return { kind: 'miss', fwd: 'uri-miss', gen: undefined, head: undefined };
       if (isVaryHead(value)) {
         if (value.g !== current) return { kind: 'miss', fwd: 'uri-miss', gen: current, head: undefined };
         const variant = await this.cache.get(variantKey(base, value.v, headers));
-        if (!this.available()) return UNAVAILABLE;
+        if (down && !this.available()) return UNAVAILABLE;
         return this.#result(decodeEntry(unwrap(variant)), 'vary-miss', current, value);
       }
       return this.#result(decodeEntry(unwrap(value)), 'uri-miss', current, undefined);
@@ -139,6 +158,23 @@ export class ResponseStore {
       if (!isLarderError(error, ['E_UNSUPPORTED_OPERATION', 'E_INVALID_TAG'])) this.markDown();
       return false;
     }
+  }
+
+  /**
+   * Claims `name` for the fleet for `ttlMs` with the store's atomic `add`, under larder's reserved
+   * lock namespace (`cache.lock`): the function that releases it, or `undefined` when another
+   * instance holds it. A store that cannot claim (no atomic `add`, an error) counts as claimed
+   * here: the work then runs in this process (fail open, once per process as before).
+   */
+  async claim(name: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
+    let lock: ReturnType<Cache['lock']>;
+    try {
+      lock = this.cache.lock(name, ttlMs);
+      if (!(await lock.acquire())) return undefined;
+    } catch {
+      return noRelease;
+    }
+    return () => lock.release().then(noRelease, noRelease);
   }
 
   /** A view of the store's cache whose writes carry `tags`; throws `InvalidTagError` for a bad tag. */
@@ -202,6 +238,8 @@ function unwrap(value: unknown): unknown {
     ? Buffer.from(wrapped.b, 'base64')
     : value;
 }
+
+async function noRelease(): Promise<void> {}
 
 function randomId(): string {
   return randomBytes(9).toString('base64url');
