@@ -54,7 +54,7 @@ describe.each(env.backends)('responseCache stale-while-revalidate ($name)', (bac
     );
   });
 
-  it('each stale request is answered well under 50 ms while the 300 ms handler revalidates', async () => {
+  it('each stale request is answered without waiting on the 300 ms handler revalidating it (the best under 50 ms)', async () => {
     await withApp(
       { cache: backend.cache(), ttl: '1m' },
       (app, rc) => {
@@ -66,12 +66,17 @@ describe.each(env.backends)('responseCache stale-while-revalidate ($name)', (bac
       async (served, rc) => {
         const { at } = await filled(served, rc, '/slow');
         await past(at, 1100);
+        const times: number[] = [];
         for (let i = 0; i < 3; i++) {
           const started = performance.now();
           const reply = await served.get('/slow');
-          expect(performance.now() - started).toBeLessThan(50);
+          times.push(performance.now() - started);
           expect(reply.text).toBe('slow page');
         }
+        // A request that waited on the revalidation takes the handler's 300 ms: each is well under
+        // half of it, and the best under 50 ms (a loaded CI runner delays single requests: 51-70 ms seen).
+        expect(Math.max(...times)).toBeLessThan(150);
+        expect(Math.min(...times)).toBeLessThan(50);
         await rc.settled();
       },
     );
