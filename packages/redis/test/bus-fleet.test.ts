@@ -23,6 +23,37 @@ import { instanceStore } from './ipc-instance';
 const LEASE_MS = 300;
 const COUNTED = ['cmd_get', 'cmd_set', 'cmd_touch', 'cas_misses', 'cas_hits', 'cas_badval'] as const;
 
+/** Three L1 instances over stores that `open` makes, their invalidations and fleet state on the bus's Redis; resolves when every L1 is up. */
+async function busFleet(bus: RedisServer, prefix: string, open: () => Promise<CacheStore>): Promise<Cache[]> {
+  const caches: Cache[] = [];
+  for (let i = 0; i < 3; i++) {
+    const store = await open();
+    (store as { invalidation?: CacheStore['invalidation'] }).invalidation = (_mode, options) => larderBus(options);
+    caches.push(new Cache({ store, prefix, l1: { invalidation: 'bus', busUrl: bus.url, lease: LEASE_MS } }));
+  }
+  await Promise.all(caches.map((cache) => waitFor(async () => (await cache.describeL1())?.state === 'up')));
+  return caches;
+}
+
+/** Waits until each of the three instances under `prefix` has renewed its lease on the bus's Redis twice. */
+async function twoRenewals(bus: RedisServer, prefix: string): Promise<void> {
+  const leases = async () => {
+    const keys = (await bus.command('KEYS', `__larder:fleet:${prefix}lease:*`)) as string[];
+    return keys.length === 0 ? [] : ((await bus.command('MGET', ...keys.sort())) as string[]);
+  };
+  let last = await leases();
+  expect(last.length).toBe(3);
+  let renewed = 0;
+  await waitFor(async () => {
+    const now = await leases();
+    if (now.length === 3 && now.every((value, i) => value !== last[i])) {
+      renewed++;
+      last = now;
+    }
+    return renewed >= 2;
+  });
+}
+
 describe('an L1 fleet on memcached with a bus', () => {
   let memcached: MemcachedCluster;
   let bus: RedisServer;
@@ -43,31 +74,14 @@ describe('an L1 fleet on memcached with a bus', () => {
   });
 
   it('keeps its leases, registry and acknowledgements on the bus Redis: an idle instance writes nothing to memcached, and a barrier still waits for every instance', async () => {
-    for (let i = 0; i < 3; i++) {
-      const store = await instanceStore({ driver: 'memcached', memcachedServers: memcached.servers.split(',') });
-      (store as { invalidation?: CacheStore['invalidation'] }).invalidation = (_mode, options) => larderBus(options);
-      caches.push(
-        new Cache({ store, prefix: 'fleet:', l1: { invalidation: 'bus', busUrl: bus.url, lease: LEASE_MS } }),
-      );
-    }
-    await Promise.all(caches.map((cache) => waitFor(async () => (await cache.describeL1())?.state === 'up')));
-    const leases = async () => {
-      const keys = (await bus.command('KEYS', '__larder:fleet:fleet:lease:*')) as string[];
-      return keys.length === 0 ? [] : ((await bus.command('MGET', ...keys.sort())) as string[]);
-    };
-    expect((await leases()).length).toBe(3);
+    caches.push(
+      ...(await busFleet(bus, 'fleet:', () =>
+        instanceStore({ driver: 'memcached', memcachedServers: memcached.servers.split(',') }),
+      )),
+    );
     const before = await counts();
     // Every instance renews its lease twice on the bus's Redis meanwhile.
-    let last = await leases();
-    let renewed = 0;
-    await waitFor(async () => {
-      const now = await leases();
-      if (now.length === 3 && now.every((value, i) => value !== last[i])) {
-        renewed++;
-        last = now;
-      }
-      return renewed >= 2;
-    });
+    await twoRenewals(bus, 'fleet:');
     expect(await counts()).toEqual(before);
     // A barrier: acknowledged by the two others on the bus's Redis, none of it in memcached.
     const [writer, reader] = caches as [Cache, Cache];
@@ -110,39 +124,19 @@ describe('an L1 fleet on DynamoDB Local with a bus', () => {
 
   it('makes no DynamoDB write while idle over two lease renewals, and its renewals are on the bus Redis', async () => {
     const { region, credentials } = dynamo;
-    for (let i = 0; i < 3; i++) {
-      const store = await instanceStore({
-        driver: 'dynamodb',
-        dynamodb: { endpoint: proxy.endpoint, region, credentials },
-      });
-      (store as { invalidation?: CacheStore['invalidation'] }).invalidation = (_mode, options) => larderBus(options);
-      caches.push(
-        new Cache({ store, prefix: 'fleetd:', l1: { invalidation: 'bus', busUrl: bus.url, lease: LEASE_MS } }),
-      );
-    }
-    await Promise.all(caches.map((cache) => waitFor(async () => (await cache.describeL1())?.state === 'up')));
+    caches.push(
+      ...(await busFleet(bus, 'fleetd:', () =>
+        instanceStore({ driver: 'dynamodb', dynamodb: { endpoint: proxy.endpoint, region, credentials } }),
+      )),
+    );
     // The instances do reach DynamoDB through the proxy (a write and a read here are counted).
     const [writer, reader] = caches as [Cache, Cache];
     await writer.set('k', 1);
     expect(await reader.get('k')).toBe(1);
     const writes = () => DYNAMODB_WRITES.reduce((sum, name) => sum + (proxy.counts.get(name) ?? 0), 0);
     expect(writes()).toBeGreaterThan(0);
-    const leases = async () => {
-      const keys = (await bus.command('KEYS', '__larder:fleet:fleetd:lease:*')) as string[];
-      return keys.length === 0 ? [] : ((await bus.command('MGET', ...keys.sort())) as string[]);
-    };
     const before = new Map(proxy.counts);
-    let last = await leases();
-    expect(last.length).toBe(3);
-    let renewed = 0;
-    await waitFor(async () => {
-      const now = await leases();
-      if (now.length === 3 && now.every((value, i) => value !== last[i])) {
-        renewed++;
-        last = now;
-      }
-      return renewed >= 2;
-    });
+    await twoRenewals(bus, 'fleetd:');
     // Nothing at all reached DynamoDB meanwhile: no write, and no read either.
     expect(new Map(proxy.counts)).toEqual(before);
     expect((await writer.describeL1())?.fleet).toMatchObject({ leaseHeld: true, stateIn: 'channel' });
