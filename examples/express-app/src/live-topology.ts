@@ -60,8 +60,32 @@ export interface StoreView {
       };
     };
   };
+  /** The cache's L2 breaker (`CACHE_BREAKER=on`), read at each request: it answers even while the store is frozen. */
+  breaker?: BreakerView;
   /** When this was checked, epoch ms. */
   checkedAt: number;
+}
+
+/** The L2 breaker as the page shows it (`cache.health()`; larder's errors are worded and carry no secret). */
+export interface BreakerView {
+  state: 'up' | 'down';
+  since: number;
+  consecutiveFailures: number;
+  probeIntervalMs: number;
+  lastError?: { code?: string; message: string };
+}
+
+/** The cache's breaker now, or `undefined` when it has none. */
+export function breakerView(cache: Cache): BreakerView | undefined {
+  const { state, since, consecutiveFailures, probeIntervalMs, lastError } = cache.health();
+  if (consecutiveFailures === undefined || probeIntervalMs === undefined) return undefined;
+  const view: BreakerView = { state, since, consecutiveFailures, probeIntervalMs };
+  if (lastError !== undefined) {
+    const e = lastError as { code?: unknown; message?: unknown };
+    const message = typeof e.message === 'string' ? e.message : String(lastError);
+    view.lastError = typeof e.code === 'string' ? { code: e.code, message } : { message };
+  }
+  return view;
 }
 
 /**

@@ -19,6 +19,13 @@ export interface LiveStore {
   mode?: string;
   nodes: { address: string; role: string; status: string; share?: number }[];
   l1?: { state: string; invalidation: string; entries: number; hits: number; flushes: number; fleet?: unknown };
+  breaker?: {
+    state: 'up' | 'down';
+    since: number;
+    consecutiveFailures: number;
+    probeIntervalMs: number;
+    lastError?: { code?: string; message: string };
+  };
   figures: {
     reads: number;
     hits: number;
