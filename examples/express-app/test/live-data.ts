@@ -41,7 +41,7 @@ export interface LiveStore {
 export interface LiveData {
   now: number;
   stores: LiveStore[];
-  events: { at: number; store: string; driver: string; event: string; node?: string }[];
+  events: { at: number; store: string; driver: string; event: string; node?: string; reason?: string }[];
   routes: { path: string }[];
 }
 
