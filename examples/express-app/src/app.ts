@@ -69,6 +69,7 @@ export function createApp(env: NodeJS.ProcessEnv = process.env, options: Example
   const inUse = cache.name === sessions.name ? [cache] : [cache, sessions];
   const liveStats = new LiveStats(inUse);
   const topologyLog = new TopologyLog();
+  topologyLog.watchBreakers(inUse);
   const metrics = prometheusMetrics(inUse);
   const live = livePage(inUse, liveStats, topologyLog);
   const health = healthz(cache, sessions);

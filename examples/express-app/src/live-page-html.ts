@@ -14,6 +14,7 @@ const STYLE = `
   .store { background: #fff; border: 1px solid #d8dde3; border-radius: 8px; padding: 12px; margin: 12px 0; }
   .store > header { display: flex; flex-wrap: wrap; align-items: baseline; gap: .5rem; }
   .problem { color: #9c2a22; background: #fdeeed; border-radius: 4px; padding: .4rem .6rem; overflow-wrap: anywhere; }
+  .breaker { overflow-wrap: anywhere; margin: .3rem 0; }
   .warning { color: #7a5200; background: #fff6e0; border-radius: 4px; padding: .4rem .6rem; overflow-wrap: anywhere; }
   .badge { display: inline-block; border-radius: 999px; padding: 0 .5rem; font-size: .8rem; font-weight: 600; color: #fff; background: #66717d; margin-right: .4rem; }
   .badge.up { background: #2e8b57; } .badge.down { background: #c4382e; } .badge.ejected { background: #c27a00; }
@@ -52,7 +53,7 @@ export const LIVE_PAGE_HTML = `<!doctype html>
 <h1>larder — live</h1>
 <p class="muted">Each store this app uses, per tier (L1 process memory, L2 the store): hit ratio, operations per second,
 errors and p50/p95/p99 latency of the cache operations (loaders apart) over the last five minutes; the topology with each
-node's real state, the L1 and its invalidation channel, the last topology events. <span id="updated"></span></p>
+node's real state, the L2 breaker, the L1 and its invalidation channel, the last topology events. <span id="updated"></span></p>
 <div id="stores"></div>
 <section class="panel"><h2>Last topology events</h2><ol id="events"></ol></section>
 <section class="panel"><h2>Demo routes</h2><ul id="routes"></ul></section>

@@ -132,12 +132,29 @@ function l1Box(store) {
   box.append(grid);
   return box;
 }
+function breakerLine(store) {
+  const b = store.breaker;
+  const line = el('p', { class: 'breaker', 'data-state': b ? b.state : 'off' });
+  if (!b) {
+    line.className = 'breaker muted';
+    line.textContent = 'L2 breaker off: a frozen store makes every call wait for its timeout (CACHE_BREAKER=on)';
+    return line;
+  }
+  const since = new Date(b.since).toLocaleTimeString();
+  const text = b.state === 'up'
+    ? ' L2 breaker closed since ' + since + ' · ' + b.consecutiveFailures + ' failed call(s) in a row'
+    : ' L2 breaker open since ' + since + ': calls fail at once, graced values and the L1 answer · ' + b.consecutiveFailures + ' failed calls in a row · a probe every ' + b.probeIntervalMs + ' ms';
+  line.append(el('span', { class: 'badge ' + b.state }, b.state === 'up' ? 'store up' : 'store down'), document.createTextNode(text));
+  if (b.lastError) line.append(el('span', { class: 'muted last-error' }, ' · last error: ' + b.lastError.message + (b.lastError.code ? ' [' + b.lastError.code + ']' : '')));
+  return line;
+}
 function card(store) {
   const box = el('section', { class: 'store', 'data-store': store.name, 'data-ok': String(store.ok) });
   const head = el('header');
   head.append(el('h2', {}, store.name), el('span', { class: 'badge ' + (store.ok ? 'up' : 'down') }, store.ok ? 'healthy' : 'failing'));
   head.append(el('span', { class: 'muted topology' }, store.driver + (store.mode ? ' · ' + store.mode : '')));
   box.append(head);
+  box.append(breakerLine(store));
   if (store.problem) box.append(el('p', { class: 'problem' }, store.problem.message + ' [' + store.problem.code + ']'));
   for (const w of store.warnings) box.append(el('p', { class: 'warning' }, w));
   const f = store.figures;

@@ -2,7 +2,7 @@ import type { Cache } from '@larder/core';
 import type { Request, Response } from 'express';
 import { LIVE_PAGE_HTML } from './live-page-html';
 import { type LiveStats, STEP_SECONDS, SUMMARY_SECONDS, WINDOW_SECONDS } from './live-stats';
-import { type TopologyLog, topologyViews } from './live-topology';
+import { breakerView, type TopologyLog, topologyViews } from './live-topology';
 
 /** The demo routes the page links to. */
 export const DEMO_ROUTES = [
@@ -17,7 +17,7 @@ export const DEMO_ROUTES = [
 /**
  * `GET /live.json` (polled every second by the page) and `GET /` (the page). Per store: its
  * health and topology (the doctor's checks: `describe()` with each node's real state, the L1),
- * the last minute's figures and the last five minutes as chart series, per tier; then the last
+ * its L2 breaker (`health()`, read at each request), the last minute's figures and the last five minutes as chart series, per tier; then the last
  * topology events. Addresses, roles, states and larder's worded errors only: never a secret.
  */
 export function livePage(caches: Cache[], stats: LiveStats, events: TopologyLog) {
@@ -25,8 +25,9 @@ export function livePage(caches: Cache[], stats: LiveStats, events: TopologyLog)
   return {
     async json(_req: Request, res: Response): Promise<void> {
       const now = Date.now();
-      const stores = (await views()).map((view) => ({
+      const stores = (await views()).map((view, i) => ({
         ...view,
+        breaker: breakerView(caches[i] as Cache),
         figures: stats.figures(view.name, now),
         series: stats.series(view.name, now),
       }));

@@ -3,6 +3,8 @@ import { checkStore, type StoreHealth } from '@larder/cli';
 import type { Cache } from '@larder/core';
 import { asProbe } from './live-stats';
 
+const noop = () => {};
+
 /** How often the page reads a store's topology (`describe()`, through the doctor's checks). */
 const CHECK_EVERY_MS = 2000;
 /** Bound of each check step (a frozen server must not hold the page). */
@@ -60,8 +62,32 @@ export interface StoreView {
       };
     };
   };
+  /** The cache's L2 breaker (`CACHE_BREAKER=on`), read at each request: it answers even while the store is frozen. */
+  breaker?: BreakerView;
   /** When this was checked, epoch ms. */
   checkedAt: number;
+}
+
+/** The L2 breaker as the page shows it (`cache.health()`; larder's errors are worded and carry no secret). */
+export interface BreakerView {
+  state: 'up' | 'down';
+  since: number;
+  consecutiveFailures: number;
+  probeIntervalMs: number;
+  lastError?: { code?: string; message: string };
+}
+
+/** The cache's breaker now, or `undefined` when it has none. */
+export function breakerView(cache: Cache): BreakerView | undefined {
+  const { state, since, consecutiveFailures, probeIntervalMs, lastError } = cache.health();
+  if (consecutiveFailures === undefined || probeIntervalMs === undefined) return undefined;
+  const view: BreakerView = { state, since, consecutiveFailures, probeIntervalMs };
+  if (lastError !== undefined) {
+    const e = lastError as { code?: unknown; message?: unknown };
+    const message = typeof e.message === 'string' ? e.message : String(lastError);
+    view.lastError = typeof e.code === 'string' ? { code: e.code, message } : { message };
+  }
+  return view;
 }
 
 /**
@@ -157,7 +183,7 @@ export interface TopologyEntry {
   at: number;
   store: string;
   driver: string;
-  /** `failover`, `node-added`, `node-removed`, `node-ejected`, `node-readmitted`, `discovery`, `l1-flushed`, `l1-refused`. */
+  /** `failover`, `node-added`, `node-removed`, `node-ejected`, `node-readmitted`, `discovery`, `l1-flushed`, `l1-refused`; `breaker-down`, `breaker-up` (the cache's `down` and `up`). */
   event: string;
   node?: string;
   version?: number;
@@ -178,8 +204,34 @@ export class TopologyLog {
     this.#events.length = Math.min(this.#events.length, EVENTS_KEPT);
   };
 
+  readonly #unwatch: (() => void)[] = [];
+
   constructor() {
     this.#channel.subscribe(this.#listener);
+  }
+
+  /** Lists each cache's L2 breaker opening and closing (`down`, `up`; the reason: the last error in words). */
+  watchBreakers(caches: Cache[]): void {
+    for (const cache of caches) {
+      let driver = cache.name;
+      cache.getStore().then((store) => (driver = store.driver), noop);
+      const listener = (health: { state: 'up' | 'down'; lastError?: unknown }) => {
+        const reason =
+          health.state === 'down' ? (health.lastError as { message?: unknown } | undefined)?.message : undefined;
+        this.#listener({
+          store: cache.name,
+          driver,
+          event: `breaker-${health.state}`,
+          ...(typeof reason === 'string' ? { reason } : {}),
+        });
+      };
+      cache.on('down', listener);
+      cache.on('up', listener);
+      this.#unwatch.push(() => {
+        cache.off('down', listener);
+        cache.off('up', listener);
+      });
+    }
   }
 
   /** The kept events, newest first. */
@@ -189,6 +241,7 @@ export class TopologyLog {
 
   /** Stops listening. */
   close(): void {
+    for (const unwatch of this.#unwatch.splice(0)) unwatch();
     this.#channel.unsubscribe(this.#listener);
   }
 }

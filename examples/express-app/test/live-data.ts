@@ -19,6 +19,13 @@ export interface LiveStore {
   mode?: string;
   nodes: { address: string; role: string; status: string; share?: number }[];
   l1?: { state: string; invalidation: string; entries: number; hits: number; flushes: number; fleet?: unknown };
+  breaker?: {
+    state: 'up' | 'down';
+    since: number;
+    consecutiveFailures: number;
+    probeIntervalMs: number;
+    lastError?: { code?: string; message: string };
+  };
   figures: {
     reads: number;
     hits: number;
@@ -34,7 +41,7 @@ export interface LiveStore {
 export interface LiveData {
   now: number;
   stores: LiveStore[];
-  events: { at: number; store: string; driver: string; event: string; node?: string }[];
+  events: { at: number; store: string; driver: string; event: string; node?: string; reason?: string }[];
   routes: { path: string }[];
 }
 

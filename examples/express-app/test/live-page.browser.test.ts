@@ -94,7 +94,12 @@ describe('the live page in a real browser (Debian chromium, headless)', { timeou
   const shows = (page: Page, selector: string) => page.locator(selector).first().waitFor({ timeout: 30_000 });
 
   it('Redis with the L1: both tiers, their figures, the L1 and its channel, charts with units', async () => {
-    const app = await instances.start({ CACHE_DRIVER: 'redis', REDIS_URL: redis.url, CACHE_L1: 'on' });
+    const app = await instances.start({
+      CACHE_DRIVER: 'redis',
+      REDIS_URL: redis.url,
+      CACHE_L1: 'on',
+      CACHE_BREAKER: 'on',
+    });
     for (let i = 0; i < 8; i++)
       await request(app.url)
         .get(`/customers/${(i % 2) + 1}`)
@@ -107,6 +112,9 @@ describe('the live page in a real browser (Debian chromium, headless)', { timeou
         'held',
       );
       expect(await card.locator('.channel').textContent()).toContain('invalidation tracking');
+      // The L2 breaker (CACHE_BREAKER=on): closed, the store up.
+      await shows(page, 'section.store[data-store="redis"] .breaker[data-state="up"]');
+      expect(await card.locator('.breaker').textContent()).toContain('store up L2 breaker closed since');
       expect(await card.locator('.tier[data-tier="l1"] [data-figure="hit-share"] b').textContent()).toMatch(/%$/);
       expect(await card.locator('.tier[data-tier="l2"] [data-figure="p99"] b').textContent()).toMatch(
         /^[\d.]+ (µs|ms|s)$/,
@@ -152,6 +160,9 @@ describe('the live page in a real browser (Debian chromium, headless)', { timeou
       await shows(page, '#events li[data-event="node-ejected"]');
       expect(await page.locator('#events li[data-event="node-ejected"]').first().textContent()).toContain(address);
       expect(await page.locator('section.store[data-store="memcached"] .node[data-status="up"]').count()).toBe(3); // the endpoint and two nodes
+      expect(await page.locator('section.store[data-store="memcached"] .breaker').getAttribute('data-state')).toBe(
+        'off',
+      );
     });
     await victim.restart();
     await waitFor(async () => (await live(app.url)).events.some((e) => e.event === 'node-readmitted'), {

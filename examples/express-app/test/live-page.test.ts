@@ -1,4 +1,4 @@
-import { findFreePort, type RedisServer, startRedis, waitFor } from '@larder/dev-services';
+import { findFreePort, freezeProcess, type RedisServer, startRedis, waitFor } from '@larder/dev-services';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Instance, startInstance } from './helpers';
@@ -31,6 +31,7 @@ describe('live page and /metrics (memory)', () => {
     const body = await live(app.url);
     const store = body.stores[0];
     expect(store).toMatchObject({ name: 'memory', driver: 'memory', ok: true, mode: 'in-process' });
+    expect(store?.breaker).toBeUndefined(); // CACHE_BREAKER is off (and an in-process store has none)
     expect(store?.series.t).toHaveLength(30);
     expect(store?.series.step).toBe(10);
     expect(body.routes.map((r) => r.path)).toContain('/customers/1');
@@ -144,4 +145,58 @@ describe('live page on Redis with a password and the L1', () => {
     await waitFor(async () => (await request(app.url).get('/metrics')).text.includes('db_system_name="redis"'));
     expectNoSecrets((await request(app.url).get('/metrics').expect(200)).text);
   });
+});
+
+describe('live page with the L2 breaker (CACHE_BREAKER=on) on Redis under SIGSTOP', () => {
+  let redis: RedisServer;
+  let app: Instance;
+  let frozen = false;
+  beforeAll(async () => {
+    redis = await startRedis();
+    app = await startInstance({ CACHE_DRIVER: 'redis', REDIS_URL: redis.url, CACHE_BREAKER: 'on' });
+  });
+  afterAll(async () => {
+    // By PID: the server this test started.
+    if (frozen) process.kill(redis.pid as number, 'SIGCONT');
+    await app?.stop();
+    await redis?.stop();
+  });
+
+  it('shows the breaker up, down while Redis is frozen (failures, probe interval, the timeout as last error), up again after SIGCONT', async () => {
+    await request(app.url).get('/customers/1').expect(200);
+    expect((await liveStore(app.url)).breaker).toMatchObject({
+      state: 'up',
+      consecutiveFailures: 0,
+      probeIntervalMs: 100,
+    });
+    const pid = redis.pid as number;
+    await freezeProcess(pid);
+    frozen = true;
+    // Three reads that wait for the command timeout open the breaker; the page answers meanwhile.
+    await Promise.all([2, 3, 4].map((id) => request(app.url).get(`/customers/${id}`)));
+    const down = await waitFor(async () => {
+      const store = await liveStore(app.url);
+      return store.breaker?.state === 'down' ? store : undefined;
+    });
+    expect(down.breaker?.consecutiveFailures).toBeGreaterThanOrEqual(3);
+    expect(down.breaker?.probeIntervalMs).toBeGreaterThanOrEqual(100);
+    expect(down.breaker?.lastError).toMatchObject({ code: 'E_TIMEOUT', message: expect.stringContaining('timed out') });
+    process.kill(pid, 'SIGCONT');
+    frozen = false;
+    // Traffic after the probe interval is the probe: up within a few seconds.
+    const up = await waitFor(
+      async () => {
+        await request(app.url).get('/customers/1');
+        const store = await liveStore(app.url);
+        return store.breaker?.state === 'up' ? store : undefined;
+      },
+      { timeoutMs: 10_000, description: 'the breaker up after SIGCONT' },
+    );
+    expect(up.breaker).toMatchObject({ consecutiveFailures: 0, probeIntervalMs: 100 });
+    expect(up.breaker?.since).toBeGreaterThan(down.breaker?.since as number);
+    // Both listed as events, newest first, the opening with its cause in words.
+    const events = (await live(app.url)).events.filter((e) => e.event.startsWith('breaker-'));
+    expect(events.map((e) => e.event)).toEqual(['breaker-up', 'breaker-down']);
+    expect(events[1]).toMatchObject({ store: 'redis', driver: 'redis', reason: expect.stringContaining('timed out') });
+  }, 30_000);
 });

@@ -50,6 +50,7 @@ describe('larder doctor --json', () => {
       SESSION_DRIVER: 'redis',
       REDIS_URL: redis.primary.url,
       MEMCACHED_CONFIG_ENDPOINT: emulator.endpoint,
+      CACHE_BREAKER: 'on',
     });
     expect(stderr).toBe('');
     expect(code).toBe(0);
@@ -64,6 +65,10 @@ describe('larder doctor --json', () => {
     expect(sessions?.description?.topology.nodes[0]).toMatchObject({ role: 'primary', status: 'up' });
     expect(sessions?.description?.topology.nodes[1]).toMatchObject({ role: 'replica', state: 'online' });
     expect(Object.values(sessions?.steps ?? {}).every((s) => s.ok)).toBe(true);
+    // CACHE_BREAKER=on: each store's breaker, up (the schema check above covers its shape).
+    for (const store of [cache, sessions]) {
+      expect(store?.description?.breaker).toMatchObject({ state: 'up', consecutiveFailures: 0, probeIntervalMs: 100 });
+    }
   });
 
   it('memory, as JSON: in-process, every step ok', async () => {

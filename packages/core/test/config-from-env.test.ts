@@ -180,6 +180,7 @@ describe('configFromEnv validation', () => {
     ['DYNAMODB_ENDPOINT', { DYNAMODB_ENDPOINT: 'localhost:8000' }, /http:\/\/ or https:\/\//],
     ['AWS_REGION', { AWS_REGION: 'EU West' }, /AWS region/],
     ['AWS_DEFAULT_REGION', { AWS_DEFAULT_REGION: 'eu_west_1' }, /AWS region/],
+    ['CACHE_BREAKER', { CACHE_BREAKER: 'maybe' }, /true|on/],
   ];
 
   it.each(cases)('rejects a bad %s', (variable, env, allowed) => {
@@ -188,6 +189,15 @@ describe('configFromEnv validation', () => {
     expect(error.code).toBe('E_CONFIG');
     expect(error.message).toContain(variable);
     expect(error.message).toMatch(allowed);
+  });
+
+  it('CACHE_BREAKER=on puts the L2 breaker on every store; off or unset, on none', () => {
+    const stores = configFromEnv({ CACHE_BREAKER: 'on', CACHE_DRIVER: 'redis' }).stores ?? {};
+    expect(Object.values(stores).every((store) => store.breaker === true)).toBe(true);
+    expect(stores.redis).toEqual({ driver: 'redis', breaker: true });
+    for (const env of [{}, { CACHE_BREAKER: 'off' }]) {
+      expect(Object.values(configFromEnv(env).stores ?? {}).some((store) => 'breaker' in store)).toBe(false);
+    }
   });
 
   it('names the bad value', () => {

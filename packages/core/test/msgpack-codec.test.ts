@@ -2,6 +2,7 @@ import { createMemoryStore } from '@larder/memory';
 import { describe, expect, it } from 'vitest';
 import { configFromEnv } from '../src/config/config-from-env';
 import { Cache, MissingValueStepError, SerializationError } from '../src/index';
+import { createChaosStore } from '../src/testing/chaos-store';
 import { msgpackCodec } from '../src/values/msgpack-codec';
 
 const PREFIX = 'mp:';
@@ -25,6 +26,20 @@ describe("codec: 'msgpack'", () => {
     expect(stored[0]).toBe(0xc1);
     expect(await cache.get('k')).toEqual(value);
     expect(await cache.getMany(['k', 'missing'])).toEqual([value, undefined]);
+  });
+
+  it("rememberWithStatus: a hit's ageMs is unknown on a remote store (no metadata header yet), known on the memory store (writtenAt)", async () => {
+    const remote = new Cache({ store: createChaosStore(), prefix: PREFIX, codec: 'msgpack' });
+    await remote.rememberWithStatus('age', '1m', () => ({ v: 1 }));
+    expect(await remote.rememberWithStatus('age', '1m', () => ({ v: 2 }))).toMatchObject({
+      status: 'hit',
+      ageMs: undefined,
+    });
+    const memory = new Cache({ store: createMemoryStore({ useCodec: true }), prefix: PREFIX, codec: 'msgpack' });
+    await memory.rememberWithStatus('age', '1m', () => ({ v: 1 }));
+    const hit = await memory.rememberWithStatus('age', '1m', () => ({ v: 2 }));
+    expect(hit.status).toBe('hit');
+    expect(hit.ageMs).toBeGreaterThanOrEqual(0);
   });
 
   it('keeps integers as decimal text, so the backend counters work', async () => {

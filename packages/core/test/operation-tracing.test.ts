@@ -1,6 +1,7 @@
 import { createMemoryStore } from '@larder/memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cache } from '../src/cache/cache';
+import type { CacheStore } from '../src/contract/store';
 import { createChaosStore } from '../src/testing/chaos-store';
 import { type OperationTraceContext, operationChannel } from '../src/util/tracing';
 
@@ -145,8 +146,10 @@ describe('rememberWithStatus', () => {
     // Raw values carry no metadata: the store's `writtenAt` says when it was set.
     expect(hit.ageMs).toBeGreaterThanOrEqual(0);
     expect(hit.ageMs).toBeLessThan(1000);
-    // A raw-value store without `writtenAt` cannot say.
-    const raw = new Cache({ store: createChaosStore({ capabilities: { rawValues: true } }) });
+    // A raw-value store without `writtenAt` cannot say (the chaos store has one: taken off here).
+    const rawStore: CacheStore & { writtenAt?: unknown } = createChaosStore({ capabilities: { rawValues: true } });
+    delete rawStore.writtenAt;
+    const raw = new Cache({ store: rawStore });
     await raw.set('p', 'plain');
     expect((await raw.rememberWithStatus('p', '1m', () => 'x')).ageMs).toBeUndefined();
     await cache.rememberWithStatus('q', '1m', () => 'x');

@@ -97,4 +97,60 @@ describe('the L2 breaker', () => {
     expect(store.calls.get).toBe(5);
     expect(cache.health().state).toBe('up');
   });
+
+  it('describe() reports it: state, since, consecutive failures, probe interval and the last error as data', async () => {
+    const store = createChaosStore();
+    const cache = new Cache({ store, prefix: 'br-describe:', breaker: true, timeout: 200 });
+    const created = Date.now();
+    expect((await cache.describe()).breaker).toEqual({
+      state: 'up',
+      since: expect.any(Number),
+      consecutiveFailures: 0,
+      probeIntervalMs: 100,
+    });
+    store.hang({ ops: ['get'] });
+    await Promise.all([1, 2, 3].map((i) => cache.get(`k${i}`).catch(() => {})));
+    const down = (await cache.describe()).breaker;
+    expect(down).toMatchObject({ state: 'down', consecutiveFailures: 3, probeIntervalMs: 100 });
+    expect(down?.since).toBeGreaterThanOrEqual(created);
+    expect(down?.lastError).toEqual({ code: 'E_TIMEOUT', message: expect.stringContaining('timed out') });
+    expect(JSON.parse(JSON.stringify(down))).toEqual(down);
+    expect(cache.health()).toMatchObject({ state: 'down', consecutiveFailures: 3, probeIntervalMs: 100 });
+    // A failed probe counts and doubles the interval; a client's error is shown by its message.
+    store.heal();
+    store.fail({ ops: ['get'] });
+    await vi.waitFor(
+      async () => {
+        await cache.get('k').catch(() => {});
+        expect(cache.health().consecutiveFailures).toBe(4);
+      },
+      { timeout: 3000, interval: 20 },
+    );
+    expect((await cache.describe()).breaker).toEqual({
+      state: 'down',
+      since: down?.since,
+      consecutiveFailures: 4,
+      probeIntervalMs: 200,
+      lastError: { message: 'chaos: get failed' },
+    });
+    store.heal();
+    await vi.waitFor(
+      async () => {
+        await cache.get('k').catch(() => {});
+        expect(cache.health().state).toBe('up');
+      },
+      { timeout: 3000, interval: 20 },
+    );
+    expect((await cache.describe()).breaker).toMatchObject({
+      state: 'up',
+      consecutiveFailures: 0,
+      probeIntervalMs: 100,
+    });
+  });
+
+  it('describe() has no breaker without the option', async () => {
+    const cache = new Cache({ store: createChaosStore(), prefix: 'br-describe-off:' });
+    expect((await cache.describe()).breaker).toBeUndefined();
+    expect(cache.health()).toEqual({ state: 'up', since: expect.any(Number) });
+  });
 });

@@ -160,13 +160,13 @@ export interface CacheUnderTest {
     loader: () => T | Promise<T>,
     options?: { grace?: Ttl; lock?: boolean | { ttl?: Ttl; wait?: Ttl }; tags?: readonly string[] },
   ): Promise<T>;
-  /** `remember`, resolving how it answered (the `tags` group reads `status`). */
+  /** `remember`, resolving how it answered (the `tags` group reads `status`, the `remember` group a hit's `ageMs`). */
   rememberWithStatus?<T>(
     key: string,
     ttl: Ttl | undefined,
     loader: () => T | Promise<T>,
     options?: { grace?: Ttl; tags?: readonly string[] },
-  ): Promise<{ value: T; status: 'hit' | 'miss' | 'graced' }>;
+  ): Promise<{ value: T; status: 'hit' | 'miss' | 'graced'; ageMs?: number | undefined }>;
   /** A view whose writes carry `tags` (the `tags` group; a cache without it skips the group). */
   tags?(tags: readonly string[]): CacheUnderTest;
   /** Invalidates the entries carrying `tags`, hard or `soft`. */

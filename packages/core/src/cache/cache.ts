@@ -381,7 +381,7 @@ export class Cache {
     return this.#engine.closeL1();
   }
 
-  /** The store's topology and health as data (`CacheStore.describe()`); `mode: 'unknown'` when the driver gives none; with an L1, `l1` (see `describeL1`). */
+  /** The store's topology and health as data (`CacheStore.describe()`); `mode: 'unknown'` when the driver gives none; with an L1, `l1` (see `describeL1`); with the `breaker` option, `breaker` (`health()` as data). */
   describe(): Promise<StoreDescription> {
     return this.#engine.describe();
   }

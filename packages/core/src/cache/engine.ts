@@ -338,15 +338,15 @@ export class Engine {
     return stats;
   }
 
-  /** The store's own description (`mode: 'unknown'` when it gives none), with the L1's when there is one. */
+  /** The store's own description (`mode: 'unknown'` when it gives none), with the L1's and the breaker's when the cache has them. */
   async describe(): Promise<StoreDescription> {
-    const { store, reads } = await this.#ready;
+    const { store, reads, breaker } = await this.#ready;
     const description = (await store.describe?.()) ?? {
       driver: store.driver,
       topology: { mode: 'unknown', nodes: [] },
     };
     const l1 = reads.describe();
-    return l1 === undefined ? description : { ...description, l1 };
+    return { ...description, ...(l1 && { l1 }), ...(breaker && { breaker: breaker.describe() }) };
   }
 
   /** The L1's description, or `undefined` without one. */

@@ -22,6 +22,7 @@ export function rateLimitHost(engine: Engine, view: View): RateLimitHost {
     report: (key, error) => {
       engine.report(view, 'rateLimit', key, error);
     },
+    breaker: (store) => (engine.binding?.store === store ? engine.binding.breaker : undefined),
     trace: (operation, key, run) => traceOperation(engine, operation, 1, view.path + key, undefined, run),
   };
 }

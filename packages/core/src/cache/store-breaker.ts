@@ -1,4 +1,5 @@
-import { BackendError } from '../contract/errors';
+import { BackendError, isLarderError } from '../contract/errors';
+import type { BreakerDescription } from '../contract/store-description';
 
 // The L2 breaker: the one owner of "is the store down?" for a cache (core README "The L2 breaker").
 // After consecutive failed or timed-out store calls it opens: calls fail at once, without waiting
@@ -13,6 +14,10 @@ export interface StoreHealth {
   readonly since: number;
   /** The last failure of a store call (a `LarderError`, or the client's error), when there was one. */
   readonly lastError?: unknown;
+  /** With the `breaker` option: failed or timed-out store calls in a row (3 open it; refused calls do not count). */
+  readonly consecutiveFailures?: number;
+  /** With the `breaker` option: the wait from one probe to the next while down (100 ms, doubling to 1 s while probes fail). */
+  readonly probeIntervalMs?: number;
 }
 
 /** Consecutive failures that open the breaker. */
@@ -66,13 +71,14 @@ export class StoreBreaker {
   /** A store call failed or timed out. */
   failed(error: unknown): void {
     this.#lastError = error;
+    this.#failures++;
     if (this.#state === 'probing') {
       this.#intervalMs = Math.min(this.#intervalMs * 2, MAX_PROBE_MS);
       this.#state = 'open';
       this.#probeAt = Date.now() + this.#intervalMs;
       return;
     }
-    if (this.#state !== 'closed' || ++this.#failures < FAILURES_TO_OPEN) return;
+    if (this.#state !== 'closed' || this.#failures < FAILURES_TO_OPEN) return;
     this.#state = 'open';
     this.#since = Date.now();
     this.#probeAt = this.#since + this.#intervalMs;
@@ -82,8 +88,17 @@ export class StoreBreaker {
   /** Up or down, since when, the last failure. */
   health(): StoreHealth {
     const state = this.#state === 'closed' ? 'up' : 'down';
+    const counts = { consecutiveFailures: this.#failures, probeIntervalMs: this.#intervalMs };
     return this.#lastError === undefined
-      ? { state, since: this.#since }
-      : { state, since: this.#since, lastError: this.#lastError };
+      ? { state, since: this.#since, ...counts }
+      : { state, since: this.#since, lastError: this.#lastError, ...counts };
+  }
+
+  /** `health()` as JSON-able data for `describe()`: the last error as its code and message. */
+  describe(): BreakerDescription {
+    const { lastError, ...health } = this.health() as Required<StoreHealth>;
+    if (lastError === undefined) return health;
+    const message = lastError instanceof Error ? lastError.message : String(lastError);
+    return { ...health, lastError: isLarderError(lastError) ? { code: lastError.code, message } : { message } };
   }
 }

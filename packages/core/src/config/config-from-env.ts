@@ -41,6 +41,7 @@ const CORE_VARIABLES = [
   'CACHE_TTL',
   'SESSION_DRIVER',
   'SESSION_STORE',
+  'CACHE_BREAKER',
   ...L1_VARIABLES,
   ...VALUE_VARIABLES,
 ];
@@ -134,6 +135,9 @@ export function configFromEnv(env: Env = process.env, options: ConfigFromEnvOpti
   // CACHE_CODEC, CACHE_COMPRESS*, CACHE_MAX_VALUE_BYTES: every store; CACHE_ENCRYPTION_KEYS: the
   // default store, and the session store with SESSION_ENCRYPT.
   for (const name of Object.keys(stores)) Object.assign(stores[name] as StoreConfig, values.options);
+  // CACHE_BREAKER=on: the L2 breaker on every store (in-process stores have none).
+  if (read.boolean('CACHE_BREAKER') === true)
+    for (const name of Object.keys(stores)) stores[name] = { ...stores[name], breaker: true } as StoreConfig;
   const encrypted = new Set([defaultStore, ...(values.sessionEncrypt ? [sessionStore] : [])]);
   if (values.encrypt !== undefined) {
     for (const name of encrypted)

@@ -72,6 +72,22 @@ export interface StoreDescription {
   table?: TableDescription;
   /** The L1 in front of the store (set by the facade's `describe()` when the cache has one). */
   l1?: L1Description;
+  /** The cache's L2 breaker (set by the facade's `describe()` when the cache has the `breaker` option). */
+  breaker?: BreakerDescription;
+}
+
+/** What `describe()` shows of the L2 breaker: `Cache.health()` as data. */
+export interface BreakerDescription {
+  /** `down`: the breaker is open, store calls fail at once until a probe answers. */
+  state: 'up' | 'down';
+  /** When the state began (epoch ms). */
+  since: number;
+  /** Failed or timed-out store calls in a row (3 open the breaker; 0 once a call answers). */
+  consecutiveFailures: number;
+  /** The wait from one probe to the next while down, ms (100, doubling to 1,000 while probes fail). */
+  probeIntervalMs: number;
+  /** The last failure of a store call: larder's error code (`E_TIMEOUT`, `E_BACKEND`) when it has one, and its message. */
+  lastError?: { code?: string; message: string };
 }
 
 /** What `describe()` and `larder doctor` show of an L1. */

@@ -28,6 +28,18 @@ export interface RateLimitHost {
   report(key: string, error: unknown): void;
   /** Runs a decision as a traced operation of the cache (`larder.operation`); called only while someone subscribes. */
   trace<T>(operation: string, key: string, run: () => Promise<T>): Promise<T>;
+  /** The cache's L2 breaker for this store (`breaker` option), else `undefined`. */
+  breaker(store: CacheStore): RateLimitBreaker | undefined;
+}
+
+/** The cache's L2 breaker as a limiter uses it: asked before each store call, told how the store answered. */
+export interface RateLimitBreaker {
+  /** Whether a call may go to the store now. */
+  allow(): boolean;
+  /** The error a refused call decides with. */
+  refused(driver: string, operation: string): Error;
+  succeeded(): void;
+  failed(error: unknown): void;
 }
 
 /** Who made a decision: the store, or — while it was down — the `onStoreDown` mode. */
@@ -90,6 +102,8 @@ export class RateLimiter {
   /** The store, once its first decision found it ready. */
   #store?: CacheStore;
   #timeoutMs = 0;
+  /** The cache's breaker, when it has one: while the store is down, `onStoreDown` decides at once. */
+  #breaker: RateLimitBreaker | undefined;
   /** The key's id within the store prefix (`<algorithm>:[<name>:]<namespace path>`), and the full key prefix. */
   readonly #idPrefix: string;
   readonly #keyPrefix: string;
@@ -175,6 +189,10 @@ export class RateLimiter {
     }
     const store = this.#store;
     if (store === undefined) return this.#firstDecision(key, request);
+    const breaker = this.#breaker;
+    if (breaker !== undefined && !breaker.allow()) {
+      return this.#failed(key, request, breaker.refused(store.driver, 'rateLimit'));
+    }
     let call: Promise<RateLimitReply>;
     try {
       const full = this.#keyPrefix + key;
@@ -185,15 +203,23 @@ export class RateLimiter {
     }
     const timeoutMs = this.#timeoutMs;
     return (timeoutMs > 0 ? withTimeout(call, timeoutMs, 'rateLimit', store.driver) : call).then(
-      (reply) => ({
-        allowed: reply.allowed,
-        limit: request.limit,
-        remaining: reply.remaining,
-        resetMs: reply.resetMs,
-        retryAfterMs: reply.retryAfterMs,
-        source: 'store' as const,
-      }),
-      (error: unknown) => this.#failed(key, request, error),
+      (reply) => {
+        breaker?.succeeded();
+        return {
+          allowed: reply.allowed,
+          limit: request.limit,
+          remaining: reply.remaining,
+          resetMs: reply.resetMs,
+          retryAfterMs: reply.retryAfterMs,
+          source: 'store' as const,
+        };
+      },
+      (error: unknown) => {
+        // As the cache's own calls: a client's error, a timeout or a backend error is the store failing.
+        if (breaker !== undefined && (!isLarderError(error) || isLarderError(error, ['E_BACKEND', 'E_TIMEOUT'])))
+          breaker.failed(error);
+        return this.#failed(key, request, error);
+      },
     );
   }
 
@@ -205,6 +231,7 @@ export class RateLimiter {
       throw new UnsupportedOperationError('rate limits', store.driver, 'the driver has no rateLimit operation');
     }
     this.#timeoutMs = this.#host.timeoutMs(store);
+    this.#breaker = this.#host.breaker(store);
     this.#store = store;
     return this.#decide(request.op, key, request === this.#hitOfOne ? undefined : request.cost);
   }

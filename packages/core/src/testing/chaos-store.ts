@@ -260,6 +260,11 @@ export function createChaosStore(options: ChaosStoreOptions = {}): ChaosStore {
     },
   };
   for (const op of OPTIONAL) if (has(op)) (chaosStore as unknown as Record<string, unknown>)[op] = optional[op];
+  // Raw values carry no metadata: `rememberWithStatus` asks the store when a hit was written (a
+  // metadata read, not a store call: no chaos). Payload entries answer from their header.
+  const written = (inner as Partial<SyncMethods>).writtenAt;
+  if (options.capabilities?.rawValues === true && typeof written === 'function')
+    Object.assign(chaosStore, { writtenAt: (key: string) => written.call(inner, key) });
   if (options.sync) {
     const syncInner = inner as CacheStore & SyncMethods;
     if (!syncInner.getSync || !syncInner.setSync)

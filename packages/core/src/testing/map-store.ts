@@ -5,11 +5,14 @@ import type { CacheStore, Payload, TtlMs } from '../contract/store';
 export interface SyncMethods {
   getSync(key: string): Payload | undefined;
   setSync(key: string, payload: Payload, ttlMs: TtlMs): void;
+  /** When the live entry of `key` was written (epoch ms): raw values carry no metadata, so `rememberWithStatus` asks. */
+  writtenAt(key: string): number | undefined;
 }
 
 interface Entry {
   payload: Payload;
   expiresAt: number | undefined;
+  writtenAt: number;
 }
 
 const utf8 = new TextDecoder();
@@ -34,6 +37,11 @@ export function createMapStore(driver: string, raw: boolean): CacheStore & SyncM
     return entry;
   };
   const expiry = (ttlMs: TtlMs) => (ttlMs === undefined ? undefined : Date.now() + ttlMs);
+  const fresh = (payload: Payload, ttlMs: TtlMs): Entry => ({
+    payload: copy(payload),
+    expiresAt: expiry(ttlMs),
+    writtenAt: Date.now(),
+  });
   return {
     driver,
     capabilities: {
@@ -48,14 +56,17 @@ export function createMapStore(driver: string, raw: boolean): CacheStore & SyncM
       return entry && copy(entry.payload);
     },
     setSync(key, payload, ttlMs) {
-      map.set(key, { payload: copy(payload), expiresAt: expiry(ttlMs) });
+      map.set(key, fresh(payload, ttlMs));
+    },
+    writtenAt(key) {
+      return live(key)?.writtenAt;
     },
     async get(key) {
       const entry = live(key);
       return entry && copy(entry.payload);
     },
     async set(key, payload, ttlMs) {
-      map.set(key, { payload: copy(payload), expiresAt: expiry(ttlMs) });
+      map.set(key, fresh(payload, ttlMs));
     },
     async delete(key) {
       return live(key) !== undefined && map.delete(key);
@@ -67,7 +78,7 @@ export function createMapStore(driver: string, raw: boolean): CacheStore & SyncM
       });
     },
     async setMany(entries, ttlMs) {
-      for (const [key, payload] of entries) map.set(key, { payload: copy(payload), expiresAt: expiry(ttlMs) });
+      for (const [key, payload] of entries) map.set(key, fresh(payload, ttlMs));
     },
     async deleteMany(keys) {
       let count = 0;
@@ -76,7 +87,7 @@ export function createMapStore(driver: string, raw: boolean): CacheStore & SyncM
     },
     async add(key, payload, ttlMs) {
       if (live(key) !== undefined) return false;
-      map.set(key, { payload: copy(payload), expiresAt: expiry(ttlMs) });
+      map.set(key, fresh(payload, ttlMs));
       return true;
     },
     async increment(key, delta, ttlMs) {
@@ -93,7 +104,7 @@ export function createMapStore(driver: string, raw: boolean): CacheStore & SyncM
       }
       const next = Number(current) + delta;
       const payload = (raw ? next : String(next)) as Payload;
-      map.set(key, { payload, expiresAt: entry ? entry.expiresAt : expiry(ttlMs) });
+      map.set(key, { payload, expiresAt: entry ? entry.expiresAt : expiry(ttlMs), writtenAt: Date.now() });
       return next;
     },
     async pull(key) {

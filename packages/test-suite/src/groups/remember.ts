@@ -110,6 +110,28 @@ export const remember: GroupDefinition = {
       assert.equal(calls, 1);
       assert.equal(await cache.get(key), 'forever');
     });
+
+    t.test('rememberWithStatus on a hit reports ageMs: a number from 0 to the time since the write', async (ctx) => {
+      const cache = await ctx.cache();
+      const withStatus = cache.rememberWithStatus?.bind(cache);
+      if (withStatus === undefined) return ctx.skip('the cache has no rememberWithStatus');
+      const key = uniqueKey();
+      const before = Date.now();
+      const miss = await withStatus(key, '1m', () => ({ v: 1 }));
+      assert.equal(miss.status, 'miss');
+      assert.equal(miss.ageMs, 0, 'a miss is 0 ms old');
+      const waitMs = 60;
+      await delay(waitMs);
+      const hit = await withStatus(key, '1m', () => assert.fail('loader called on a hit'));
+      const elapsed = Date.now() - before;
+      assert.equal(hit.status, 'hit');
+      assert.deepEqual(hit.value, { v: 1 });
+      assert.equal(typeof hit.ageMs, 'number', `ageMs of a hit is a number, got ${String(hit.ageMs)}`);
+      const age = hit.ageMs as number;
+      // From the write, on this process's clock: at least the wait (a timer may fire a ms early), at most since before the write.
+      assert.ok(age >= waitMs - 5, `ageMs ${age} below the ${waitMs} ms waited since the write`);
+      assert.ok(age <= elapsed, `ageMs ${age} above the ${elapsed} ms since before the write`);
+    });
   },
 };
 
