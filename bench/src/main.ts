@@ -11,6 +11,7 @@ import { staleBuilds } from './built-packages';
 import { runFleet } from './fleet';
 import { formatScenario, machineInfo, Progress, runScenario, type Scenario, type ScenarioResult } from './harness';
 import { runIsolated } from './isolate';
+import { runRemember } from './remember-bench';
 import { runValues } from './value-pipeline';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -48,6 +49,11 @@ async function main(): Promise<number> {
     await runValues(process.argv.slice(3));
     return 0;
   }
+  // remember against bentocache and cache-manager when the source is slow, down or hot: its own table (remember-bench.ts).
+  if (process.argv[2] === 'remember') {
+    await runRemember(process.argv.slice(3));
+    return 0;
+  }
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
@@ -70,6 +76,9 @@ async function main(): Promise<number> {
     for (const s of all) process.stdout.write(`${s.name}\t${s.description}\n`);
     process.stdout.write(
       'fleet\tWhat an L1 fleet (CLIENT TRACKING) costs one Redis at N = 1, 8, 32, 128 instances (`--sizes`): idle traffic and store writes, a write, a barrier, memcached and DynamoDB Local with the bus, the invalidation delay and re-reads of a key every instance holds (fleet.ts).\n',
+    );
+    process.stdout.write(
+      'remember\tremember vs bentocache getOrSet vs cache-manager wrap, 8 instances on one Redis: a slow loader, the source down, a hot key (remember-bench.ts).\n',
     );
     return 0;
   }
