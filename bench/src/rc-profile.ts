@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startRedis } from '@larder/dev-services';
 import { childPort } from './child-port';
-import { Connection, REQUESTS } from './scenarios/response-cache';
+import { Connection, REQUESTS } from './rc-harness';
 
 const dash = process.argv.indexOf('--');
 const args = dash < 0 ? process.argv.slice(2) : process.argv.slice(2, dash);
