@@ -68,3 +68,37 @@ export function zipfOrder(keys: string[], rnd: () => number, length: number): st
     return byRank[lo]!;
   });
 }
+
+/** Iterations a key set's precomputed order covers before it repeats (a power of two). */
+const KEY_ORDER_LENGTH = 1 << 16;
+
+/** A key set of a row: `count` keys read in a fixed order, uniform or with a Zipf skew (s = 1). */
+export interface KeySet {
+  /** e.g. `100,000 keys Zipf`. */
+  readonly label: string;
+  readonly count: number;
+  /** The key number (0 ≤ n < count) of iteration `i`. */
+  index(i: number): number;
+}
+
+/**
+ * `count` keys drawn uniformly or with a Zipf skew, in an order precomputed from a fixed seed
+ * (the same in every process, so every subject reads the same keys); built on first use.
+ */
+export function keySet(count: number, skew: 'uniform' | 'Zipf'): KeySet {
+  let order: Uint32Array | undefined;
+  const build = () => {
+    const rnd = random(count);
+    if (skew === 'uniform') return Uint32Array.from({ length: KEY_ORDER_LENGTH }, () => Math.floor(rnd() * count));
+    const keys = Array.from({ length: count }, (_, n) => String(n));
+    return Uint32Array.from(zipfOrder(keys, rnd, KEY_ORDER_LENGTH), Number);
+  };
+  return {
+    label: `${count.toLocaleString('en')} keys ${skew}`,
+    count,
+    index: (i) => {
+      order ??= build();
+      return order[i & (KEY_ORDER_LENGTH - 1)]!;
+    },
+  };
+}

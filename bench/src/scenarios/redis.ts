@@ -13,7 +13,8 @@ import { Redis } from 'ioredis';
 import Keyv from 'keyv';
 import type { BenchCase, Scenario } from '../harness';
 import { redisCommandsColumn, redisCpuColumn } from '../redis-counters';
-import { VALUE } from '../workload';
+import { corkPerTurn, type NodeRedisClient, nodeRedis } from '../redis-floors';
+import { type KeySet, keySet, VALUE } from '../workload';
 
 const KEYS = 1000;
 /** Rows of the driver alone: the store called directly, each value encoded or decoded with JSON as raw ioredis does. */
@@ -32,6 +33,11 @@ interface Ctx {
   larderBoth: Cache;
   raw: Redis;
   rawAuto: Redis;
+  /** Raw ioredis whose socket `corkRaw` corks for the rest of the turn (a floor row). */
+  rawCorked: Redis;
+  corkRaw: () => void;
+  /** node-redis 5, raw (a floor row). */
+  nodeRedis: NodeRedisClient;
   stats: Redis;
   keyv: Keyv;
   cacheManager: ReturnType<typeof createCache>;
@@ -50,7 +56,6 @@ const json = (payload: string) =>
 const largeKey = (i: number) => `u${i}`;
 /** A uniformly random key of the large set (the iteration number would walk it in order). */
 const randomLarge = () => largeKey(Math.floor(Math.random() * LARGE_KEYS));
-const manyKeys = (i: number) => Array.from({ length: MANY }, (_, j) => key(i * MANY + j));
 
 async function setup(): Promise<Ctx> {
   const server = await startRedis();
@@ -72,7 +77,11 @@ async function setup(): Promise<Ctx> {
   const raw = new Redis(server.url);
   const rawAuto = new Redis(server.url, { enableAutoPipelining: true });
   const stats = new Redis(server.url);
+  const rawCorked = new Redis(server.url);
+  const nodeRedisClient = await nodeRedis(server.url);
   closers.push(
+    () => rawCorked.quit(),
+    () => nodeRedisClient.close(),
     () => raw.quit(),
     () => rawAuto.quit(),
     () => stats.quit(),
@@ -117,6 +126,9 @@ async function setup(): Promise<Ctx> {
     larderBoth,
     raw,
     rawAuto,
+    rawCorked,
+    corkRaw: corkPerTurn(rawCorked),
+    nodeRedis: nodeRedisClient,
     stats,
     keyv,
     cacheManager,
@@ -163,23 +175,89 @@ function getCases(concurrency: number): BenchCase<Ctx>[] {
   ];
 }
 
-/** SET of the ~200-byte JSON value (encoded by each subject) with `concurrency` in flight. */
-function setCases(concurrency: number): BenchCase<Ctx>[] {
-  const op = `set ×${concurrency}`;
+/** Floor rows of the SET and getMany rows (see redis-floors.ts). */
+const RAW_CORKED = 'floor: raw ioredis, socket corked per turn';
+const NODE_REDIS = 'floor: node-redis 5 raw';
+/** The key sets of the SET and getMany rows, so that no row is won on one key set. */
+const KEY_SETS = [
+  keySet(KEYS, 'uniform'),
+  keySet(KEYS, 'Zipf'),
+  keySet(LARGE_KEYS, 'uniform'),
+  keySet(LARGE_KEYS, 'Zipf'),
+];
+/** The name of key `n` of `set` (both sizes are filled at setup, under `larder:` and `raw:`). */
+const keyName = (set: KeySet, n: number) => (set.count === KEYS ? key(n) : largeKey(n));
+const setOp = (concurrency: number, set: KeySet) => `set ×${concurrency} · ${set.label}`;
+const manyOp = (set: KeySet) => `getMany(${MANY}) · ${set.label}`;
+
+/** SET of the ~200-byte JSON value (encoded by each subject) with `concurrency` in flight, over `set`. */
+function setCases(concurrency: number, set: KeySet): BenchCase<Ctx>[] {
+  const op = setOp(concurrency, set);
+  const name = (i: number) => keyName(set, set.index(i));
   return [
-    { op, subject: 'larder', concurrency, run: (c, i) => c.larder.set(key(i), VALUE) },
+    { op, subject: 'larder', concurrency, run: (c, i) => c.larder.set(name(i), VALUE) },
+    ...(concurrency === 1
+      ? [
+          {
+            op,
+            subject: DRIVER,
+            concurrency,
+            run: (c: Ctx, i: number) => c.store.set(`larder:${name(i)}`, JSON.stringify(VALUE), undefined),
+          },
+        ]
+      : []),
+    { op, subject: 'raw ioredis', concurrency, run: (c, i) => c.raw.set(`raw:${name(i)}`, JSON.stringify(VALUE)) },
     {
       op,
-      subject: 'raw ioredis',
+      subject: RAW_CORKED,
       concurrency,
-      run: (c, i) => c.raw.set(`raw:${key(i)}`, JSON.stringify(VALUE)),
+      run: (c, i) => {
+        c.corkRaw();
+        return c.rawCorked.set(`raw:${name(i)}`, JSON.stringify(VALUE));
+      },
     },
+    { op, subject: NODE_REDIS, concurrency, run: (c, i) => c.nodeRedis.set(`raw:${name(i)}`, JSON.stringify(VALUE)) },
+  ];
+}
+
+const decode = (v: string | null) => (v === null ? undefined : JSON.parse(v));
+
+/** getMany of 100 keys of `set` (each value decoded), one at a time. */
+function getManyCases(set: KeySet): BenchCase<Ctx>[] {
+  const op = manyOp(set);
+  const names = (i: number) => Array.from({ length: MANY }, (_, j) => keyName(set, set.index(i * MANY + j)));
+  const raw = (i: number) => names(i).map((k) => `raw:${k}`);
+  return [
+    { op, subject: 'larder', run: (c, i) => c.larder.getMany(names(i)) },
+    {
+      op,
+      subject: DRIVER,
+      run: async (c, i) =>
+        (await c.store.getMany(names(i).map((k) => `larder:${k}`))).map((v) =>
+          v === undefined ? undefined : json(v as string),
+        ),
+    },
+    { op, subject: 'raw ioredis', run: async (c, i) => (await c.raw.mget(raw(i))).map(decode) },
+    {
+      op,
+      subject: RAW_CORKED,
+      run: async (c, i) => {
+        c.corkRaw();
+        return (await c.rawCorked.mget(raw(i))).map(decode);
+      },
+    },
+    { op, subject: NODE_REDIS, run: async (c, i) => (await c.nodeRedis.mGet(raw(i))).map(decode) },
+    // The peers' entries exist on the small key set only.
+    ...(set.count === KEYS
+      ? [
+          { op, subject: 'keyv + @keyv/redis', run: (c: Ctx, i: number) => c.keyv.getMany(names(i)) },
+          { op, subject: 'cache-manager 7', run: (c: Ctx, i: number) => c.cacheManager.mget(names(i)) },
+        ]
+      : []),
   ];
 }
 
 const uniform = `get, uniform ${LARGE_KEYS.toLocaleString('en')} keys ×1`;
-
-const op = `getMany(${MANY})`;
 
 /** The Redis scenario. */
 export const scenario: Scenario<Ctx> = {
@@ -191,37 +269,13 @@ export const scenario: Scenario<Ctx> = {
   cases: [
     ...getCases(1),
     ...getCases(64),
-    { op: 'set ×1', subject: 'larder', run: (c, i) => c.larder.set(key(i), VALUE) },
-    { op: 'set ×1', subject: 'raw ioredis', run: (c, i) => c.raw.set(`raw:${key(i)}`, JSON.stringify(VALUE)) },
-    {
-      op: 'set ×1',
-      subject: DRIVER,
-      run: (c, i) => c.store.set(`larder:${key(i)}`, JSON.stringify(VALUE), undefined),
-    },
-    ...setCases(64),
     {
       op: uniform,
       subject: 'raw ioredis',
       run: async (c) => JSON.parse((await c.raw.get(`raw:${randomLarge()}`)) as string),
     },
     { op: uniform, subject: 'larder', run: (c) => c.larder.get(randomLarge()) },
-    { op, subject: 'larder', run: (c, i) => c.larder.getMany(manyKeys(i)) },
-    {
-      op,
-      subject: DRIVER,
-      run: async (c, i) =>
-        (await c.store.getMany(manyKeys(i).map((k) => `larder:${k}`))).map((v) =>
-          v === undefined ? undefined : json(v as string),
-        ),
-    },
-    {
-      op,
-      subject: 'raw ioredis',
-      run: async (c, i) =>
-        (await c.raw.mget(manyKeys(i).map((k) => `raw:${k}`))).map((v) => (v === null ? undefined : JSON.parse(v))),
-    },
-    { op, subject: 'keyv + @keyv/redis', run: (c, i) => c.keyv.getMany(manyKeys(i)) },
-    { op, subject: 'cache-manager 7', run: (c, i) => c.cacheManager.mget(manyKeys(i)) },
+    ...KEY_SETS.flatMap((set) => [...setCases(1, set), ...setCases(64, set), ...getManyCases(set)]),
   ],
   counters: [
     {
@@ -241,9 +295,12 @@ export const scenario: Scenario<Ctx> = {
     { op: 'get (hit) ×64', subject: 'larder', over: 'raw ioredis', atLeast: 1.5 },
     { op: 'get (hit) ×64', subject: 'larder', over: 'keyv + @keyv/redis', atLeast: 1.2 },
     { op: 'get (hit) ×1', subject: 'larder', over: 'raw ioredis', atLeast: 0.95 },
-    { op: 'set ×1', subject: 'larder', over: 'raw ioredis', atLeast: 0.95 },
-    { op: 'set ×64', subject: 'larder', over: 'raw ioredis', atLeast: 1.5 },
-    { op, subject: 'larder', over: 'raw ioredis', atLeast: 0.9 },
+    // The write path's targets (issue 38), on every key set.
+    ...KEY_SETS.flatMap((set) => [
+      { op: setOp(1, set), subject: 'larder', over: 'raw ioredis', atLeast: 0.9 },
+      { op: setOp(64, set), subject: 'larder', over: 'raw ioredis', atLeast: 1.2 },
+      { op: manyOp(set), subject: 'larder', over: 'raw ioredis', atLeast: 0.9 },
+    ]),
   ],
   notes: [
     'Every subject decodes the value (raw ioredis: JSON.parse), so the comparison is what an app sees.',
@@ -251,6 +308,7 @@ export const scenario: Scenario<Ctx> = {
     'larder batches GETs issued in the same tick into one MGET while a read is in flight (batchGets, the default); the other larder rows are the alternatives measured (no batching; ioredis auto-pipelining; both).',
     'Redis commands/op counts every command the server processed during the case, divided by operations.',
     'CPU columns: user+system CPU of the bench process and of redis-server during the case, per operation (robust when the machine is shared; ops/s is not).',
+    `SET and getMany rows run on four key sets: ${KEY_SETS.map((s) => s.label).join(', ')} (a fixed random order each, the same for every subject; Zipf s = 1). Their floor rows: "${RAW_CORKED}" (the first command of a turn corks the socket, a setImmediate uncorks it: one write per turn, as node-redis 5 does) and "${NODE_REDIS}" (redis 5.9.0, RESP2). keyv and cache-manager getMany rows only on the 1,000-key sets (their entries exist there only).`,
     `The uniform rows read ${LARGE_KEYS.toLocaleString('en')} keys at random. L1 rows (larder's L1, bentocache's memory tier, cacheable) are in the two-tiers scenario.`,
     'Versions: ioredis 6.0.0, keyv 5.6.0 + @keyv/redis 5.1.6, cache-manager 7.2.9, bentocache 1.6.0, redis-server 7.0.15.',
   ],

@@ -12,7 +12,7 @@ import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis';
 import { Redis } from 'ioredis';
 import type { BenchCase, Scenario } from '../harness';
 import { redisCommandsColumn, redisCpuColumn } from '../redis-counters';
-import { random, VALUE, zipfOrder } from '../workload';
+import { keySet, VALUE } from '../workload';
 
 const KEYS = 1000;
 /** Tags of every tagged entry: a broad one, a group and the entry's own (as "purge product 42" apps tag). */
@@ -21,12 +21,7 @@ const TTL = '1h';
 const INSTANCES = 3;
 /** The second key set: 100,000 keys read with a Zipf skew (s = 1); the L1s (10,000 entries) hold only its hot part. */
 const ZIPF_KEYS = 100_000;
-const ZIPF_ORDER_MASK = (1 << 16) - 1;
-const zipfOrderOfKeys = zipfOrder(
-  Array.from({ length: ZIPF_KEYS }, (_, n) => String(n)),
-  random(ZIPF_KEYS),
-  ZIPF_ORDER_MASK + 1,
-).map(Number);
+const ZIPF_SET = keySet(ZIPF_KEYS, 'Zipf');
 const L1_ENTRIES = 10_000;
 
 const LARDER = 'larder (untagged)';
@@ -82,9 +77,9 @@ interface KeyNames {
   tagged(i: number): string;
 }
 const SMALL: KeyNames = { label: `${KEYS.toLocaleString('en')} keys`, plain: key, tagged: taggedKey };
-const zipfIndex = (i: number) => zipfOrderOfKeys[i & ZIPF_ORDER_MASK] as number;
+const zipfIndex = ZIPF_SET.index;
 const ZIPF: KeyNames = {
-  label: `${ZIPF_KEYS.toLocaleString('en')} keys Zipf`,
+  label: ZIPF_SET.label,
   plain: (i) => `zk${zipfIndex(i)}`,
   tagged: (i) => `zt${zipfIndex(i)}`,
 };

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { RateLimitAlgorithm, RateLimitReply, RateLimitRequest } from '@larder/core/driver';
 import type { Redis } from 'ioredis';
 import { unavailableError } from './failures';
 import type { RedisClient } from './options';
-import type { LuaScript } from './scripts';
+import { type LuaScript, script } from './scripts';
 
 /**
  * Rate-limit decisions on Redis: each is one script on one key (so one round trip, atomic, and
@@ -13,24 +12,30 @@ import type { LuaScript } from './scripts';
  * They go out uncorked (not through `coalesceWrites`): with 64 decisions in flight, corking made
  * client and server take turns, one batch each, and a decision cost 40–80 µs of wall time against
  * 17 µs sent at once (bench VM, 2026-11-23); a decision is one small command that waits for nothing.
- * Each script reads ARGV: op ('hit' | 'peek' | 'refund'), limit, window ms, cost.
+ * Each script reads one argument, `<op> <limit> <window ms> <cost>` (op: 'hit' | 'peek' | 'refund'):
+ * one string for ioredis to encode instead of four (each argument costs the client a conversion
+ * and a length), built once per request object the limiter reuses (its hit of cost 1).
  */
-
-function script(lua: string): LuaScript {
-  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
-}
 
 /**
- * Fixed window: a counter whose expiry is the window, set by the hit that creates it. A hit
- * counts first and checks after (INCRBY, PTTL: two commands, as many as the counter needs); one
- * that does not fit is taken back in the same script, so nobody sees it and a later smaller hit
- * can still fit. A counter without an expiry was just created by this INCRBY: it gets the window.
+ * Fixed window: a counter whose expiry is the window, set by the hit that creates it. A hit reads
+ * the expiry first (PTTL): no counter, and the hit opens the window with one `SET … PX` (so an
+ * admitted decision is EVALSHA and two commands, as rate-limit-redis's: PTTL, then SET or
+ * INCRBY). Otherwise it counts and checks after (INCRBY); one that does not fit is taken back in
+ * the same script (DECRBY), so nobody sees it and a later smaller hit can still fit. A counter
+ * without an expiry (made by an INCRBY as the old one expired, on a server older than 7, which
+ * does not freeze time in a script) gets the window.
  */
 const FIXED = script(`
-local op, limit, window, cost = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local op, limit, window, cost = string.match(ARGV[1], '(%S+) (%S+) (%S+) (%S+)')
+limit, window, cost = tonumber(limit), tonumber(window), tonumber(cost)
 if op == 'hit' then
-  local count = redis.call('INCRBY', KEYS[1], cost)
   local ttl = redis.call('PTTL', KEYS[1])
+  if ttl == -2 and cost <= limit then
+    redis.call('SET', KEYS[1], cost, 'PX', window)
+    return {1, limit - cost, window, 0}
+  end
+  local count = redis.call('INCRBY', KEYS[1], cost)
   if ttl < 0 then
     redis.call('PEXPIRE', KEYS[1], window)
     ttl = window
@@ -61,19 +66,28 @@ return {1, limit - count, ttl, 0}
 
 /**
  * Sliding window, exact: a list of the admission times (server µs) of the units admitted in
- * the last window, oldest first. Times a window old leave from the head; a hit fits when the
- * units left plus its cost stay within the limit, over every window-long stretch.
+ * the last window, oldest first. Times a window old leave from the head — one LINDEX looks at
+ * it, and only when it is stale are stale times read 32 at a time (LRANGE) and dropped with one
+ * LPOP each; a hit fits when the units left plus its cost stay within the limit, over every
+ * window-long stretch. An admitted hit is EVALSHA, TIME, LINDEX, LLEN, RPUSH, PEXPIRE: its reset
+ * is a window from now (its own stamp is the newest), read from no list.
  */
 const SLIDING = script(`
 if redis.replicate_commands then redis.replicate_commands() end
-local op, limit, window, cost = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local op, limit, window, cost = string.match(ARGV[1], '(%S+) (%S+) (%S+) (%S+)')
+limit, window, cost = tonumber(limit), tonumber(window), tonumber(cost)
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local edge = now - window * 1000
 local head = redis.call('LINDEX', KEYS[1], 0)
-while head and tonumber(head) <= edge do
-  redis.call('LPOP', KEYS[1])
-  head = redis.call('LINDEX', KEYS[1], 0)
+if head and tonumber(head) <= edge then
+  while true do
+    local stamps = redis.call('LRANGE', KEYS[1], 0, 31)
+    local stale = 0
+    while stale < #stamps and tonumber(stamps[stale + 1]) <= edge do stale = stale + 1 end
+    if stale > 0 then redis.call('LPOP', KEYS[1], stale) end
+    if stale < 32 then break end
+  end
 end
 local live = redis.call('LLEN', KEYS[1])
 local fits = live + cost <= limit
@@ -88,8 +102,8 @@ if op == 'hit' and fits then
     redis.call('RPUSH', KEYS[1], unpack(stamps))
     left = left - n
   end
-  live = live + cost
   redis.call('PEXPIRE', KEYS[1], window)
+  return {1, limit - live - cost, window, 0}
 elseif op == 'refund' then
   if live > 0 then
     redis.call('RPOP', KEYS[1], math.min(cost, live))
@@ -112,7 +126,8 @@ return {0, limit - live, reset, retry}
  */
 const TOKEN_BUCKET = script(`
 if redis.replicate_commands then redis.replicate_commands() end
-local op, limit, window, cost = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local op, limit, window, cost = string.match(ARGV[1], '(%S+) (%S+) (%S+) (%S+)')
+limit, window, cost = tonumber(limit), tonumber(window), tonumber(cost)
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local period = window * 1000
@@ -165,13 +180,27 @@ export function rateLimit(
   if (request.op === 'reset') {
     return c.del(key).then(() => ({ allowed: true, remaining: request.limit, resetMs: 0, retryAfterMs: 0 }), fail);
   }
-  const { op, algorithm, limit, windowMs, cost } = request;
-  const s = SCRIPTS[algorithm];
-  return c.evalsha(s.sha, 1, key, op, limit, windowMs, cost).then(toReply, (error: unknown) => {
+  const s = SCRIPTS[request.algorithm];
+  const args = argsOf(request);
+  return c.evalsha(s.sha, '1', key, args).then(toReply, (error: unknown) => {
     if (error instanceof Error && error.message.startsWith('NOSCRIPT'))
-      return c.eval(s.lua, 1, key, op, limit, windowMs, cost).then(toReply, fail);
+      return c.eval(s.lua, '1', key, args).then(toReply, fail);
     return fail(error);
   });
+}
+
+// The argument of the last request seen: the limiter passes the same frozen request for every hit of cost 1.
+let lastRequest: RateLimitRequest | undefined;
+let lastArgs = '';
+
+function argsOf(request: RateLimitRequest): string {
+  if (request === lastRequest) return lastArgs;
+  const args = `${request.op} ${request.limit} ${request.windowMs} ${request.cost}`;
+  if (Object.isFrozen(request)) {
+    lastRequest = request;
+    lastArgs = args;
+  }
+  return args;
 }
 
 function toReply(answer: unknown): RateLimitReply {
