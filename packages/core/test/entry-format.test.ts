@@ -2,8 +2,19 @@ import { jsonCodec } from '@larder/core';
 import { ENTRY_FORMAT } from '@larder/core/driver';
 import { ENTRY_VECTORS } from '@larder/test-suite';
 import { describe, expect, it } from 'vitest';
-import { freshValue, GRACE, isGraced } from '../src/values/entry';
-import { bodyOf, metaOf, sectionOf, stampOf, withMeta, withSection } from '../src/values/entry-format';
+import { freshValue, GRACE, isGraced, isSoftStale, softStale } from '../src/values/entry';
+import {
+  bodyOf,
+  decodeEntry,
+  Judged,
+  metaOf,
+  sectionOf,
+  stampOf,
+  storedOf,
+  verdictOf,
+  withMeta,
+  withSection,
+} from '../src/values/entry-format';
 
 // The stored entry format's test vectors (shared with the Redis scripts' test) against core's parser and writer.
 describe('the stored entry format', () => {
@@ -30,7 +41,6 @@ describe('the stored entry format', () => {
         const stamp = stampOf(stored);
         expect(stamp?.tags ?? []).toEqual(vector.tags);
         expect(stamp?.versions ?? []).toEqual(vector.versions);
-        expect(stamp?.mark).toBeUndefined();
         const body = bodyOf(stored);
         expect(typeof body === 'string' ? body : Buffer.from(body).toString('utf8')).toBe(vector.body);
         const decoded = jsonCodec.decode(body, 'k');
@@ -52,5 +62,25 @@ describe('the stored entry format', () => {
 
   it('a tag section is carried only after a header', () => {
     expect(withSection('"v"', sectionOf({ tags: ['t'], versions: [1] }))).toBeUndefined();
+  });
+
+  it('a read verdict travels beside the stored bytes, never in them', () => {
+    const tagged = ENTRY_VECTORS.find((vector) => vector.tags.length > 0 && vector.grace === undefined);
+    if (tagged === undefined) throw new Error('the vectors hold no plain tagged entry');
+    const stored = tagged.stored;
+    for (const payload of [stored, new Uint8Array(Buffer.from(stored))]) {
+      // No verdict: the bare payload (what an untagged or current read hands on) decodes to its value.
+      expect(storedOf(payload)).toBe(payload);
+      expect(verdictOf(payload)).toBeUndefined();
+      expect(freshValue(decodeEntry(payload, jsonCodec, 'k', softStale))).toEqual(tagged.value);
+      const gone = new Judged(payload, 'gone');
+      expect(storedOf(gone)).toBe(payload);
+      expect(verdictOf(gone)).toBe('gone');
+      expect(decodeEntry(gone, jsonCodec, 'k', softStale)).toBeUndefined();
+      const soft = decodeEntry(new Judged(payload, 'soft'), jsonCodec, 'k', softStale);
+      expect(isGraced(soft) && isSoftStale(soft) ? soft.v : 'not stale').toEqual(tagged.value);
+    }
+    // The verdict is data: the payload judged is the stored one, byte for byte.
+    expect(new Judged(stored, 'soft').payload).toBe(stored);
   });
 });

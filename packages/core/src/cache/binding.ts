@@ -5,6 +5,7 @@ import { createL1Tier } from '../l1/source';
 import { TagState } from '../tags/tag-state';
 import { withTimeout } from '../util/timeout';
 import { type Codec, jsonCodec } from '../values/codec';
+import type { Checked } from '../values/entry-format';
 import { TAG_KEY_PREFIX } from '../values/key-policy';
 import { envelopeText, openedEntry } from '../values/tagged-envelope';
 import { type Decode, type ReadMeta, ReadThrough } from './read-through';
@@ -24,8 +25,8 @@ export interface Binding {
   readonly wholeTimeoutMs: number;
   readonly maxKeyBytes: number;
   readonly maxValueBytes: number;
-  /** Bound `getSync`/`setSync` of an in-process store that has them. */
-  readonly getSync: ((key: string) => Payload | undefined) | undefined;
+  /** Bound `getSync` (a tagged entry's tags checked) and `setSync` of an in-process store that has them. */
+  readonly getSync: ((key: string) => Checked | undefined) | undefined;
   readonly setSync: ((key: string, payload: Payload, ttlMs: TtlMs) => void) | undefined;
   /** The store's `writtenAt` (entries without metadata: raw values), when it has one. */
   readonly writtenAt: ((key: string) => number | undefined) | undefined;
@@ -37,12 +38,12 @@ export interface Binding {
   readonly tiered: boolean;
   /** The tag counters in the store: every read of a tagged entry checks them. */
   readonly tags: TagState;
-  /** The store's `get` of a full key with a tagged entry's tags checked (unbounded: callers bound it). */
-  readonly readChecked: (full: string) => Promise<Payload | undefined>;
+  /** The store's `get` of a full key with a tagged entry's tags checked, the verdict beside the payload (`Checked`; unbounded: callers bound it). */
+  readonly readChecked: (full: string) => Promise<Checked | undefined>;
   /** The store's batch read of distinct full keys with tagged entries' tags checked (`TagState.getMany`; unbounded). */
-  readonly readManyChecked: (fulls: readonly string[]) => Promise<(Payload | undefined)[]>;
+  readonly readManyChecked: (fulls: readonly string[]) => Promise<(Checked | undefined)[]>;
   /** Payloads read from the store with tagged entries' tags checked (`TagState.check`; as given for raw stores). */
-  readonly checked: (payloads: (Payload | undefined)[]) => Promise<(Payload | undefined)[]> | (Payload | undefined)[];
+  readonly checked: (payloads: (Payload | undefined)[]) => Promise<(Checked | undefined)[]> | (Checked | undefined)[];
   /** The L2 breaker (`breaker` option; never for an in-process store): `limit` asks it and tells it. */
   readonly breaker: StoreBreaker | undefined;
 }
@@ -114,12 +115,13 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
   const tags = new TagState(store, settings.basePrefix, (call, operation) => limit(binding, call, operation), raw);
   // The read-through path's store read (a tagged entry with its tags checked), bounded like every store call.
   const getSync = inProcess && typeof sync.getSync === 'function' ? sync.getSync.bind(store) : undefined;
-  // A rawValues store keeps a tagged entry as an envelope: read back as its entry, tags checked.
+  // A rawValues store keeps a tagged entry as an envelope: read back as its entry, tags checked
+  // (the verdict applied here: a rawValues store's reads never carry one).
   const open = (full: string, payload: Payload | undefined): Payload | undefined | Promise<Payload | undefined> => {
     const text = envelopeText(payload);
     if (text === undefined) return payload;
-    if (getSync !== undefined) return openedEntry(tags.checkSync(text, getSync) as Payload, full);
-    return tags.check([text]).then(([checked]) => openedEntry(checked as Payload, full));
+    if (getSync !== undefined) return openedEntry(tags.checkSync(text, getSync) as Checked, full);
+    return tags.check([text]).then(([checked]) => openedEntry(checked as Checked, full));
   };
   const send = raw
     ? async (full: string) => open(full, await limit(binding, store.get(full), 'get'))

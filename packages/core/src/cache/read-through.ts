@@ -5,11 +5,11 @@ import type { FillLife, L1Tier, L1Token } from '../l1/tier';
 import type { TaggedWrite } from '../tags/tag-policy';
 import { copyOut } from '../values/clone';
 import { freshValue, isFresh, isGraced } from '../values/entry';
-import { type EntryMeta, markOf, stampOf } from '../values/entry-format';
+import { type Checked, type EntryMeta, Judged, stampOf } from '../values/entry-format';
 import { TAG_KEY_PREFIX } from '../values/key-policy';
 
-/** Decodes a payload into its stored entry (a graced entry stays wrapped). */
-export type Decode = (payload: Payload, key: string) => unknown;
+/** Decodes a read (a payload, or a `Judged` one: its verdict applied) into its stored entry (a graced entry stays wrapped). */
+export type Decode = (read: Checked, key: string) => unknown;
 
 /** Reads the metadata header of a payload (`metaOf`), `undefined` when it has none. */
 export type ReadMeta = (payload: Payload) => EntryMeta | undefined;
@@ -19,7 +19,7 @@ export interface Fetched {
   /** The store call failed (`error`); nothing was read. */
   readonly failed: boolean;
   readonly error: unknown;
-  /** The payload the store answered (`undefined`: absent). */
+  /** The payload the store holds, as stored (`undefined`: absent); a verdict on its tags is applied in `entry`. */
   readonly payload: Payload | undefined;
   /** The payload decoded (a graced entry still wrapped), `undefined` when absent. */
   readonly entry: unknown;
@@ -35,7 +35,7 @@ export interface Fetched {
 export class ReadThrough {
   readonly #l1: L1Tier | undefined;
   readonly #decode: Decode;
-  readonly #send: (full: string) => Promise<Payload | undefined>;
+  readonly #send: (full: string) => Promise<Checked | undefined>;
   readonly #meta: ReadMeta | undefined;
   readonly #slackMs: number;
   readonly #tagPrefix: string;
@@ -52,7 +52,7 @@ export class ReadThrough {
   constructor(
     l1: L1Tier | undefined,
     decode: Decode,
-    send: (full: string) => Promise<Payload | undefined>,
+    send: (full: string) => Promise<Checked | undefined>,
     meta: ReadMeta | undefined,
     slackMs = 0,
     basePrefix = '',
@@ -72,14 +72,15 @@ export class ReadThrough {
    */
   async read(full: string, key: string, decode: Decode = this.#decode): Promise<Fetched> {
     const token = this.#l1?.begin(full);
-    let payload: Payload | undefined;
+    let read: Checked | undefined;
     try {
-      payload = await this.#send(full);
+      read = await this.#send(full);
     } catch (error) {
       this.abandon(token);
       return { failed: true, error, payload: undefined, entry: undefined };
     }
-    return { failed: false, error: undefined, payload, entry: this.offer(token, payload, key, decode) };
+    const payload = read instanceof Judged ? read.payload : read;
+    return { failed: false, error: undefined, payload, entry: this.offer(token, read, key, decode) };
   }
 
   /** Times the L1 answered a read (a value, or what `has` asked) since creation. */
@@ -142,14 +143,14 @@ export class ReadThrough {
    * answers `undefined` for a payload it cannot decode) and offers it to the L1: kept only if the
    * token survived. A decode error is thrown after the token is released.
    */
-  offer(token: L1Token | undefined, payload: Payload | undefined, key: string, decode: Decode = this.#decode): unknown {
-    if (token === undefined) return payload === undefined ? undefined : decode(payload, key);
+  offer(token: L1Token | undefined, read: Checked | undefined, key: string, decode: Decode = this.#decode): unknown {
+    if (token === undefined) return read === undefined ? undefined : decode(read, key);
     let decoded: unknown;
     try {
-      decoded = payload === undefined ? undefined : decode(payload, key);
+      decoded = read === undefined ? undefined : decode(read, key);
     } finally {
-      // A tagged entry found invalidated (stale, or gone) is never kept.
-      const kept = decoded === undefined || markOf(payload as Payload) !== undefined ? undefined : payload;
+      // A tagged entry a read judged invalidated (stale, or gone) is never kept.
+      const kept = decoded === undefined || read instanceof Judged ? undefined : read;
       this.#l1?.fill(token, kept, decoded, kept === undefined ? undefined : this.#lifeOf(kept));
     }
     return decoded;

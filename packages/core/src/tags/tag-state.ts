@@ -1,6 +1,6 @@
 import { UnsupportedOperationError } from '../contract/errors';
 import type { CacheStore, Payload, SyncStoreMethods, TtlMs } from '../contract/store';
-import { marked, sectionMatches, sectionOf, stampOf, type TagStamp } from '../values/entry-format';
+import { type Checked, Judged, sectionMatches, sectionOf, stampOf, type TagStamp } from '../values/entry-format';
 import { TAG_KEY_PREFIX } from '../values/key-policy';
 import { counterOf, HARD_STEP, randomStart, type TaggedWrite, verdict } from './tag-policy';
 
@@ -63,8 +63,8 @@ export class TagState {
     return tags.map((tag) => this.prefix + tag);
   }
 
-  /** One read of `full` with its tags checked: the payload, marked when its tags were invalidated or are missing (`marked`). */
-  async get(full: string): Promise<Payload | undefined> {
+  /** One read of `full` with its tags checked: the payload, `Judged` when its tags were invalidated or are missing. */
+  async get(full: string): Promise<Checked | undefined> {
     const store = this.#store;
     const hint = this.#inUse ? this.#hints.get(full) : undefined;
     if (this.#inUse && store.getWithTags !== undefined && (hint !== undefined || this.#taggedShare >= 0.5)) {
@@ -105,7 +105,7 @@ export class TagState {
    * request per node, in parallel; DynamoDB: one BatchGetItem; Redis Cluster: one MGET per slot):
    * one round trip while its tags are the same, one more when they changed.
    */
-  async #getHinted(full: string, hint: readonly string[]): Promise<Payload | undefined> {
+  async #getHinted(full: string, hint: readonly string[]): Promise<Checked | undefined> {
     const read = await (this.#store.getMany as NonNullable<CacheStore['getMany']>)([full, ...hint]);
     const payload = read[0];
     if (typeof payload === 'string' && sectionMatches(payload, this.prefix, hint, read)) {
@@ -140,7 +140,7 @@ export class TagState {
    * one `getMany` of the keys and of the counters their entries carried last time; an entry whose
    * counters were not all read (first read, tags changed) costs one more read of them.
    */
-  async getMany(fulls: readonly string[]): Promise<(Payload | undefined)[]> {
+  async getMany(fulls: readonly string[]): Promise<(Checked | undefined)[]> {
     const store = this.#store;
     if (this.#inUse && store.getWithTags !== undefined) return Promise.all(fulls.map((full) => this.get(full)));
     const hinted = new Set<string>();
@@ -150,10 +150,10 @@ export class TagState {
     const read = await (store.getMany ? store.getMany(all) : Promise.all(all.map((key) => store.get(key))));
     const counters = new Map<string, number | undefined>();
     for (let i = 0; i < extra.length; i++) counters.set(extra[i] as string, counterOf(read[fulls.length + i]));
-    const out: (Payload | undefined)[] = read.slice(0, fulls.length);
+    const out: (Checked | undefined)[] = read.slice(0, fulls.length);
     const rest: number[] = [];
     for (let i = 0; i < fulls.length; i++) {
-      const payload = out[i];
+      const payload = read[i];
       const stamp = payload === undefined ? undefined : stampOf(payload);
       if (payload === undefined || stamp === undefined) continue;
       const keys = this.keys(stamp.tags);
@@ -167,14 +167,14 @@ export class TagState {
       else rest.push(i);
     }
     if (rest.length > 0) {
-      const checked = await this.check(rest.map((i) => out[i]));
+      const checked = await this.check(rest.map((i) => read[i]));
       for (let j = 0; j < rest.length; j++) out[rest[j] as number] = checked[j];
     }
     return out;
   }
 
   /** `check` of one payload read by a synchronous store (`getSync`): the counters read synchronously too. */
-  checkSync(payload: Payload | undefined, getSync: NonNullable<SyncStoreMethods['getSync']>): Payload | undefined {
+  checkSync(payload: Payload | undefined, getSync: NonNullable<SyncStoreMethods['getSync']>): Checked | undefined {
     if (payload === undefined) return undefined;
     const stamp = stampOf(payload);
     if (stamp === undefined) return payload;
@@ -187,11 +187,11 @@ export class TagState {
   }
 
   /** Payloads read from the store with their tags checked (see `get`): one read of every counter they name (the caller bounds it). */
-  async check(payloads: readonly (Payload | undefined)[]): Promise<(Payload | undefined)[]> {
+  async check(payloads: readonly (Payload | undefined)[]): Promise<(Checked | undefined)[]> {
     const stamps = payloads.map((payload) => (payload === undefined ? undefined : stampOf(payload)));
     const wanted = new Set<string>();
     for (const stamp of stamps) if (stamp !== undefined) for (const tag of stamp.tags) wanted.add(this.prefix + tag);
-    if (wanted.size === 0) return payloads as (Payload | undefined)[];
+    if (wanted.size === 0) return payloads as (Checked | undefined)[];
     this.#inUse = true;
     const keys = [...wanted];
     const store = this.#store;
@@ -351,13 +351,13 @@ export interface PreparedTags {
   readonly write: TaggedWrite;
 }
 
-/** The payload as a read returns it given the counters now: as is, or marked `soft` or `gone` (a miss). */
-function judged(payload: Payload, stamp: TagStamp, counters: readonly (number | undefined)[]): Payload {
+/** The payload as a read returns it given the counters now: as is (tags current), or `Judged` `soft` or `gone` (a miss). */
+function judged(payload: Payload, stamp: TagStamp, counters: readonly (number | undefined)[]): Checked {
   let soft = false;
   for (let i = 0; i < stamp.tags.length; i++) {
     const state = verdict(stamp.versions[i] as number, counters[i]);
-    if (state === 'gone') return marked(payload, 'gone');
+    if (state === 'gone') return new Judged(payload, 'gone');
     if (state === 'soft') soft = true;
   }
-  return soft ? marked(payload, 'soft') : payload;
+  return soft ? new Judged(payload, 'soft') : payload;
 }

@@ -2,7 +2,17 @@ import { UnsupportedOperationError, ValueTooLargeError } from '../contract/error
 import type { Payload, TtlMs } from '../contract/store';
 import { type Codec, jsonCodec, payloadBytes } from './codec';
 import { isLivePayload, softStale, storedEntry } from './entry';
-import { bodyOf, decodeEntry, type EntryMeta, headerEnd, markOf, metaOf, withMeta, withSection } from './entry-format';
+import {
+  bodyOf,
+  type Checked,
+  decodeEntry,
+  type EntryMeta,
+  headerEnd,
+  Judged,
+  metaOf,
+  withMeta,
+  withSection,
+} from './entry-format';
 import { envelope } from './tagged-envelope';
 import { rawValueSize } from './value-policy';
 
@@ -123,21 +133,24 @@ export class EntryCodec {
     return this.#limits()?.raw ? owner : this.#codec.encode(owner, key);
   }
 
-  /** Decodes a payload into its stored entry (a graced entry stays wrapped; see `entry.ts`). */
-  readonly decode = (payload: Payload, key: string): unknown => {
-    if (this.#limits()?.raw) return payload;
-    if (!this.#json) return this.#codec.decode(payload, key);
-    // A tagged entry a read found invalidated: soft, it is stale (see `softStale`); gone, nothing.
-    return decodeEntry(payload, this.#codec, key, softStale);
+  /** Decodes a read (a payload, or a `Judged` one) into its stored entry (a graced entry stays wrapped; see `entry.ts`). */
+  readonly decode = (read: Checked, key: string): unknown => {
+    // A rawValues store's reads come opened (`binding.ts` `open`): never `Judged`.
+    if (this.#limits()?.raw) return read;
+    // A tagged entry a read judged invalidated: soft, it is stale (see `softStale`); gone, nothing.
+    if (this.#json || read instanceof Judged) return decodeEntry(read, this.#codec, key, softStale);
+    return this.#codec.decode(read, key);
   };
 
-  /** For `has`: whether a read of this payload would find a value (see `isLivePayload`). */
-  readonly isLive = (payload: Payload, key: string): boolean =>
-    this.#limits()?.raw
-      ? isLivePayload(payload, undefined, key)
-      : this.#json
-        ? markOf(payload) === undefined && isLivePayload(bodyOf(payload), this.#codec, key)
-        : isLivePayload(payload, this.#codec, key);
+  /** For `has`: whether a read of this payload would find a value (see `isLivePayload`); a `Judged` read never does. */
+  readonly isLive = (read: Checked, key: string): boolean =>
+    read instanceof Judged
+      ? false
+      : this.#limits()?.raw
+        ? isLivePayload(read, undefined, key)
+        : this.#json
+          ? isLivePayload(bodyOf(read), this.#codec, key)
+          : isLivePayload(read, this.#codec, key);
 
   /** A payload without its metadata header: what `encode(key, value, ttl, false)` gives for the value it holds. */
   body(payload: Payload): Payload {

@@ -17,8 +17,8 @@ import type { Codec } from './codec';
  * by an earlier version, a counter `increment` made, raw bytes) reads as before. A number written
  * by `set` carries the header too; the first `increment` of it rewrites it as plain decimal text
  * (the backends' counters need that; see `plainCounter` in key-operations.ts), and counters carry
- * no metadata. A read checking a tag section hands the entry on with `\u0005` (soft-invalidated) or
- * `\u0006` (gone) in place of the section's opening mark: never stored.
+ * no metadata. A read checking a tag section hands its verdict on beside the payload (`Judged`),
+ * never inside it: what a read hands on is always the stored bytes.
  */
 export const ENTRY_FORMAT = Object.freeze({
   /** Opens and closes the metadata header. */
@@ -51,9 +51,6 @@ const PAIR_CODE = PAIR.charCodeAt(0);
 const NEXT_CODE = NEXT.charCodeAt(0);
 const RADIX = ENTRY_FORMAT.HEADER_RADIX;
 const SEPARATOR = ENTRY_FORMAT.HEADER_SEPARATOR;
-// A read's verdict in place of the tag section's opening mark (never stored, never seen by a driver).
-const SOFT_CODE = 5;
-const GONE_CODE = 6;
 // Headers are short: a closing mark further away is not one.
 const MAX_HEADER = ENTRY_FORMAT.MAX_HEADER;
 
@@ -87,7 +84,7 @@ export function withExpiry(payload: Payload, ttlMs: TtlMs, now: number): Payload
   return Buffer.concat([Buffer.from(header, 'latin1'), payload.subarray(end + 1)]);
 }
 
-/** Where a text payload's unmarked tag section opens (the index of its first tag), or -1 when it has none. */
+/** Where a text payload's tag section opens (the index of its first tag), or -1 when it has none. */
 export function tagSectionStart(payload: string): number {
   if (payload.charCodeAt(0) !== MARK_CODE) return -1;
   const header = payload.indexOf(META_MARK, 1);
@@ -95,8 +92,8 @@ export function tagSectionStart(payload: string): number {
   return header + 2;
 }
 
-/** The tag section of a payload (its text between the marks) and how a read marked it; `undefined` when untagged. */
-export function tagSectionOf(payload: Payload): { text: string; mark: TagMark | undefined } | undefined {
+/** The tag section of a payload (its text between the marks), `undefined` when untagged. */
+export function tagSectionOf(payload: Payload): string | undefined {
   // Every read of a JSON-codec entry asks: `headerEnd` inlined for text, the common case.
   let header = -1;
   if (typeof payload !== 'string') header = headerEnd(payload);
@@ -104,47 +101,41 @@ export function tagSectionOf(payload: Payload): { text: string; mark: TagMark | 
   const start = header > MAX_HEADER ? 0 : header + 1;
   if (start <= 0) return undefined;
   const open = typeof payload === 'string' ? payload.charCodeAt(start) : payload[start];
-  if (open !== TAGS_CODE && open !== SOFT_CODE && open !== GONE_CODE) return undefined;
+  if (open !== TAGS_CODE) return undefined;
   const end =
     typeof payload === 'string' ? payload.indexOf(TAGS_MARK, start + 1) : payload.indexOf(TAGS_CODE, start + 1);
   if (end < 0) return undefined;
-  const text =
-    typeof payload === 'string'
-      ? payload.slice(start + 1, end)
-      : Buffer.from(payload.buffer, payload.byteOffset + start + 1, end - start - 1).toString('utf8');
-  return { text, mark: open === SOFT_CODE ? 'soft' : open === GONE_CODE ? 'gone' : undefined };
+  return typeof payload === 'string'
+    ? payload.slice(start + 1, end)
+    : Buffer.from(payload.buffer, payload.byteOffset + start + 1, end - start - 1).toString('utf8');
 }
 
 /** What a read found of a tagged entry's tags: `soft` (soft-invalidated: stale), `gone` (hard-invalidated or its state is missing: a miss). */
-export type TagMark = 'soft' | 'gone';
-
-/** How a read marked `payload` (see `marked`), `undefined` when it did not. */
-export function markOf(payload: Payload): TagMark | undefined {
-  const start = headerEnd(payload) + 1;
-  if (start <= 0) return undefined;
-  const code = typeof payload === 'string' ? payload.charCodeAt(start) : payload[start];
-  return code === SOFT_CODE ? 'soft' : code === GONE_CODE ? 'gone' : undefined;
-}
+export type TagVerdict = 'soft' | 'gone';
 
 /**
- * A tagged `payload` as a read hands it on once its tags are checked: marked `soft` (decoded, a
- * stale entry) or `gone` (decoded, nothing), or as stored (`undefined`: `unmarked`). The mark is
- * the tag section's opening character, so `unmarked(marked(p, m))` is `p` byte for byte (what
- * `remember` compares before it overwrites).
+ * A read of a tagged entry whose tags were invalidated: the payload as stored, and the verdict
+ * beside it (data, never bytes in the payload). Only such a read makes one: a read of an untagged
+ * entry, or of a tagged one whose tags are current, hands on the bare payload (no allocation).
  */
-export function marked(payload: Payload, mark: TagMark | undefined): Payload {
-  const start = headerEnd(payload) + 1;
-  const code = mark === 'soft' ? SOFT_CODE : mark === 'gone' ? GONE_CODE : TAGS_CODE;
-  if (typeof payload === 'string')
-    return `${payload.slice(0, start)}${String.fromCharCode(code)}${payload.slice(start + 1)}`;
-  const copy = Uint8Array.from(payload);
-  copy[start] = code;
-  return copy;
+export class Judged {
+  constructor(
+    readonly payload: Payload,
+    readonly verdict: TagVerdict,
+  ) {}
 }
 
-/** `payload` as stored (without a read's mark). */
-export function unmarked(payload: Payload): Payload {
-  return markOf(payload) === undefined ? payload : marked(payload, undefined);
+/** What a read with tags checked hands on for a present entry: the payload (no verdict), or a `Judged` one. */
+export type Checked = Payload | Judged;
+
+/** The payload as stored of a checked read. */
+export function storedOf(read: Checked): Payload {
+  return read instanceof Judged ? read.payload : read;
+}
+
+/** The verdict of a checked read, `undefined` when it has none (untagged, or its tags are current). */
+export function verdictOf(read: Checked): TagVerdict | undefined {
+  return read instanceof Judged ? read.verdict : undefined;
 }
 
 /** The header of `payload` (text, or its UTF-8 bytes as some drivers return it), or `undefined` when it has none (or a malformed one). */
@@ -165,19 +156,19 @@ export function metaOf(payload: Payload): EntryMeta | undefined {
 }
 
 /**
- * Decodes `payload` with `codec` in one pass over its header: the body (as given without a
- * header), nothing for an entry a read marked `gone`, `soft(decoded)` for one marked `soft`.
+ * Decodes a checked read with `codec` in one pass over its header: the body (as given without a
+ * header), nothing for a read judged `gone`, `soft(decoded)` for one judged `soft`.
  */
-export function decodeEntry(payload: Payload, codec: Codec, key: string, soft: (decoded: unknown) => unknown): unknown {
-  const end = headerEnd(payload);
-  if (end < 0) return codec.decode(payload, key);
-  const open = typeof payload === 'string' ? payload.charCodeAt(end + 1) : payload[end + 1];
-  if (open !== TAGS_CODE && open !== SOFT_CODE && open !== GONE_CODE) {
-    return codec.decode(typeof payload === 'string' ? payload.slice(end + 1) : payload.subarray(end + 1), key);
+export function decodeEntry(read: Checked, codec: Codec, key: string, soft: (decoded: unknown) => unknown): unknown {
+  if (read instanceof Judged)
+    return read.verdict === 'gone' ? undefined : soft(codec.decode(bodyOf(read.payload), key));
+  const end = headerEnd(read);
+  if (end < 0) return codec.decode(read, key);
+  const open = typeof read === 'string' ? read.charCodeAt(end + 1) : read[end + 1];
+  if (open !== TAGS_CODE) {
+    return codec.decode(typeof read === 'string' ? read.slice(end + 1) : read.subarray(end + 1), key);
   }
-  if (open === GONE_CODE) return undefined;
-  const decoded = codec.decode(bodyOf(payload), key);
-  return open === SOFT_CODE ? soft(decoded) : decoded;
+  return codec.decode(bodyOf(read), key);
 }
 
 /** `payload` without its header (as given when it has none). */
@@ -185,7 +176,7 @@ export function bodyOf(payload: Payload): Payload {
   let end = headerEnd(payload);
   if (end < 0) return payload;
   const open = typeof payload === 'string' ? payload.charCodeAt(end + 1) : payload[end + 1];
-  if (open === TAGS_CODE || open === SOFT_CODE || open === GONE_CODE) {
+  if (open === TAGS_CODE) {
     const close =
       typeof payload === 'string' ? payload.indexOf(TAGS_MARK, end + 2) : payload.indexOf(TAGS_CODE, end + 2);
     if (close > 0) end = close;
@@ -237,18 +228,18 @@ export function sectionBytesBound(tags: readonly string[]): number {
   return bytes;
 }
 
-/** The stamp a tagged payload carries (and whether a read marked it soft-invalidated), `undefined` when untagged. */
-export function stampOf(payload: Payload): (TagStamp & { mark: TagMark | undefined }) | undefined {
+/** The stamp a tagged payload carries, `undefined` when untagged. */
+export function stampOf(payload: Payload): TagStamp | undefined {
   const section = tagSectionOf(payload);
   if (section === undefined) return undefined;
   const tags: string[] = [];
   const versions: number[] = [];
-  for (const pair of section.text.split(NEXT)) {
+  for (const pair of section.split(NEXT)) {
     const at = pair.lastIndexOf(PAIR);
     tags.push(pair.slice(0, at));
     versions.push(Number(pair.slice(at + 1)));
   }
-  return { tags, versions, mark: section.mark };
+  return { tags, versions };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Payload } from '../contract/store';
 import { jsonCodec } from './codec';
 import { softStale } from './entry';
-import { decodeEntry, META_MARK } from './entry-format';
+import { type Checked, decodeEntry, META_MARK } from './entry-format';
 
 /**
  * A rawValues store (the memory driver's copies and references) keeps values as given: there is
@@ -25,7 +25,7 @@ export function envelopeText(value: unknown): string | undefined {
   return typeof text === 'string' && text.startsWith(META_MARK) ? text : undefined;
 }
 
-/** The stored entry of an envelope's text once its tags were checked (`TagState.check`): `undefined` when gone, stale when soft. */
-export function openedEntry(checked: Payload, key: string): Payload | undefined {
+/** The stored entry of an envelope's text once its tags were checked (`TagState.check`): `undefined` when judged gone, stale when soft. */
+export function openedEntry(checked: Checked, key: string): Payload | undefined {
   return decodeEntry(checked, jsonCodec, key, softStale) as Payload | undefined;
 }

@@ -1,7 +1,7 @@
 import { isLarderError, UnsupportedOperationError } from '../../contract/errors';
 import type { CacheStore, Payload, TtlMs } from '../../contract/store';
 import { jsonCodec } from '../../values/codec';
-import { markOf, type TagMark, unmarked } from '../../values/entry-format';
+import { Judged, type TagVerdict } from '../../values/entry-format';
 import { LOCK_KEY_PREFIX } from '../../values/key-policy';
 import type { Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
@@ -111,23 +111,25 @@ async function nativeCompareAndSet(
   const read = await current(engine, full);
   if (read === undefined) return false;
   if (
-    want === undefined ? read.mark !== 'gone' : read.mark === 'gone' || read.payload === want || !same(read.payload)
+    want === undefined
+      ? read.verdict !== 'gone'
+      : read.verdict === 'gone' || read.payload === want || !same(read.payload)
   ) {
     return false;
   }
   return engine.send('compareAndSet', () => store.compareAndSet(full, read.payload, payload, ttlMs));
 }
 
-/** What the store holds for `full` with its tags checked: the stored bytes and how the check marked them. */
+/** What the store holds for `full` with its tags checked: the stored bytes and the check's verdict. */
 async function current(
   engine: Engine,
   full: string,
-): Promise<{ payload: Payload; mark: TagMark | undefined } | undefined> {
-  const { readChecked, raw } = engine.binding ?? (await engine.ready());
+): Promise<{ readonly payload: Payload; readonly verdict: TagVerdict | undefined } | undefined> {
+  const { readChecked } = engine.binding ?? (await engine.ready());
   const checked = await engine.send('compareAndSet', () => readChecked(full));
-  if (checked === undefined) return undefined;
-  // A rawValues store's reads give values (a tagged entry opened), not payloads with marks.
-  return raw ? { payload: checked, mark: undefined } : { payload: unmarked(checked), mark: markOf(checked) };
+  if (checked === undefined || checked instanceof Judged) return checked;
+  // No verdict (untagged, or its tags are current; a rawValues store's reads come opened, never judged).
+  return { payload: checked, verdict: undefined };
 }
 
 /** get, compare (`same`, else byte equality with `want`), set under the key's lock (see `compareAndSet`); also `remember`'s conditional write. */
@@ -148,10 +150,10 @@ export async function emulatedCompareAndSet(
     const read = await current(engine, full);
     // A hard-invalidated tagged entry is absent (core README "Tags"), unless `want` is exactly it
     // (`remember` replacing the invalidated entry it read).
-    const gone = read?.mark === 'gone' && !sameBytes(read.payload, want as Payload);
+    const gone = read?.verdict === 'gone' && !sameBytes(read.payload, want as Payload);
     if (
       want === undefined
-        ? read !== undefined && read.mark !== 'gone'
+        ? read !== undefined && read.verdict !== 'gone'
         : read === undefined || gone || !same(read.payload)
     ) {
       return false;

@@ -1,6 +1,6 @@
 import { describe, InvalidArgumentError, UnsupportedOperationError } from '../../contract/errors';
 import type { Payload, TtlMs } from '../../contract/store';
-import { bodyOf, markOf, unmarked, withExpiry } from '../../values/entry-format';
+import { bodyOf, Judged, storedOf, withExpiry } from '../../values/entry-format';
 import type { Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
 import { type Engine, FAILED } from '../engine';
@@ -46,11 +46,11 @@ export async function addKey(
 async function addOverGone(engine: Engine, view: View, binding: Binding, entry: EntryWrite, ttlMs: TtlMs) {
   const { key, full, payload } = entry;
   const swapped = taggedSwap(binding, full, (held) => (held === undefined ? payload : undefined), ttlMs);
-  // Another rawValues store: its reads give values, not payloads with marks.
+  // Another rawValues store: its reads give values (a tagged entry opened), never a verdict.
   if (swapped !== undefined || binding.raw) return swapped === true;
   const current = await binding.readChecked(full);
-  if (current === undefined || markOf(current) !== 'gone') return false;
-  return storeIfUnchanged(engine, view, binding, key, unmarked(current), payload, ttlMs);
+  if (!(current instanceof Judged) || current.verdict !== 'gone') return false;
+  return storeIfUnchanged(engine, view, binding, key, current.payload, payload, ttlMs);
 }
 
 /** `Cache.has`: a live L1 entry answers (no store call), else one store `get`; no hit or miss counted; a graced entry past its logical expiry is absent. */
@@ -195,9 +195,10 @@ export async function plainCounter(
   if (swapped !== undefined || binding.raw) return swapped === true;
   const checked = await engine.send('increment', () => binding.readChecked(full));
   if (checked === undefined) return false;
-  const payload = unmarked(checked);
+  const payload = storedOf(checked);
   // A tagged entry whose tag was hard-invalidated is absent: the counter starts again at 0.
-  if (markOf(checked) === 'gone') return storeIfUnchanged(engine, view, binding, key, payload, '0', ttlMs);
+  if (checked instanceof Judged && checked.verdict === 'gone')
+    return storeIfUnchanged(engine, view, binding, key, payload, '0', ttlMs);
   const meta = engine.values.meta(payload);
   const body = bodyOf(payload);
   const text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');

@@ -1,5 +1,6 @@
 import type { Payload, TtlMs } from '../../contract/store';
 import { freshValue } from '../../values/entry';
+import type { Checked } from '../../values/entry-format';
 import type { Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
 import type { Engine } from '../engine';
@@ -50,8 +51,8 @@ export function fromL1(engine: Engine, view: View, binding: Binding, full: strin
   return value;
 }
 
-/** What a read of `payload` returns (decoded, grace unwrapped; `undefined` for a miss), counted as a hit or a miss. */
-export function found(engine: Engine, view: View, payload: Payload | undefined, key: string): unknown {
+/** What a read of `payload` (tags checked) returns (decoded, grace unwrapped; `undefined` for a miss), counted as a hit or a miss. */
+export function found(engine: Engine, view: View, payload: Checked | undefined, key: string): unknown {
   const value = payload === undefined ? undefined : freshValue(engine.values.decode(payload, key));
   engine.counted(view, key, value !== undefined);
   return value;

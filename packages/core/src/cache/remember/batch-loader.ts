@@ -4,7 +4,7 @@ import { normalizeTags, unionTags } from '../../tags/tag-policy';
 import type { PreparedTags } from '../../tags/tag-state';
 import { operationChannel } from '../../util/tracing';
 import { isFresh, isGraced } from '../../values/entry';
-import { unmarked } from '../../values/entry-format';
+import { type Checked, storedOf } from '../../values/entry-format';
 import type { Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
 import type { Engine } from '../engine';
@@ -147,7 +147,7 @@ async function readAll(
   if (wanted.length === 0) return { values, missing, backendDown: false };
   const fulls = wanted.map((i) => unique[i] as string);
   const tokens = fulls.map((full) => reads.begin(full));
-  let payloads: (Payload | undefined)[];
+  let payloads: (Checked | undefined)[];
   try {
     payloads = await engine.send('getMany', () => binding.readManyChecked(fulls));
   } catch (error) {
@@ -165,19 +165,13 @@ async function readAll(
     const value = isGraced(entry) ? (isFresh(entry) ? entry.v : undefined) : entry;
     engine.counted(view, key, value !== undefined, 'l2');
     if (value !== undefined) values[i] = value;
-    else missing.push({ key, full, expected: asStored(payload) });
+    else missing.push({ key, full, expected: payload === undefined ? undefined : storedOf(payload) });
   }
   return { values, missing, backendDown: false };
 }
 
-/** The payload as stored (a read marks invalidated tagged entries), `undefined` when absent. */
-function asStored(payload: Payload | undefined): Payload | undefined {
-  if (payload === undefined) return undefined;
-  return typeof payload === 'string' || payload instanceof Uint8Array ? unmarked(payload) : payload;
-}
-
 /** Decodes a payload read for `rememberMany`: one that no longer decodes is reported and counts as a miss (overwritten). */
-function decodeOrMiss(engine: Engine, view: View, payload: Payload, key: string): unknown {
+function decodeOrMiss(engine: Engine, view: View, payload: Checked, key: string): unknown {
   try {
     return engine.values.decode(payload, key);
   } catch (error) {

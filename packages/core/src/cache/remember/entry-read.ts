@@ -1,6 +1,5 @@
 import type { Payload } from '../../contract/store';
 import { type GracedEntry, isFresh, isGraced, isSoftStale } from '../../values/entry';
-import { unmarked } from '../../values/entry-format';
 import type { Engine } from '../engine';
 import type { View } from '../view';
 import { decodeOrMiss, type Miss } from './miss';
@@ -25,10 +24,9 @@ export async function readEntry<T>(engine: Engine, view: View, miss: Miss<T>): P
     decodeOrMiss(engine, view, payload, miss.key),
   );
   if (fetched.failed) throw fetched.error;
-  const { entry: value } = fetched;
-  if (fetched.payload === undefined) return MISS;
-  // As stored: what the loader's value may replace (a read marks invalidated tagged entries).
-  const payload = unmarked(fetched.payload);
+  const { entry: value, payload } = fetched;
+  // As stored: what the loader's value may replace.
+  if (payload === undefined) return MISS;
   if (value === undefined) return { fresh: false, value: undefined, payload };
   if (!isGraced(value)) return { fresh: true, value };
   if (isFresh(value)) return { fresh: true, value: value.v };

@@ -2,6 +2,7 @@ import { isLarderError } from '../../contract/errors';
 import type { Payload } from '../../contract/store';
 import type { CacheTier } from '../../util/tracing';
 import type { GracedEntry } from '../../values/entry';
+import type { Checked } from '../../values/entry-format';
 import type { Binding } from '../binding';
 import type { Engine } from '../engine';
 import type { Loader } from '../options';
@@ -66,7 +67,7 @@ export function record(
 }
 
 /** Decodes for `remember`: a payload that no longer decodes is reported and counts as a miss (the loader's value overwrites it). */
-export function decodeOrMiss(engine: Engine, view: View, payload: Payload, key: string): unknown {
+export function decodeOrMiss(engine: Engine, view: View, payload: Checked, key: string): unknown {
   try {
     return engine.values.decode(payload, key);
   } catch (error) {

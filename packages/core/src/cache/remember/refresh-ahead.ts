@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { unmarked } from '../../values/entry-format';
 import { RESERVED_KEY_PREFIX } from '../../values/key-policy';
 import type { Binding } from '../binding';
 import type { Engine } from '../engine';
@@ -71,7 +70,7 @@ async function refresh<T>(
     // Another instance refreshed already: the read adopted its entry (the L1 keeps it).
     if (stored !== undefined && stored > seenWrittenAt) return;
     const miss = newMiss(binding, full, key, loader, policy, undefined);
-    miss.expected = fetched.payload === undefined ? undefined : unmarked(fetched.payload);
+    miss.expected = fetched.payload;
     await loadAndStore(engine, view, miss);
   } finally {
     const store = binding.store;

@@ -1,7 +1,6 @@
 import { describe, InvalidArgumentError } from '../../contract/errors';
 import type { TtlMs } from '../../contract/store';
 import { type GracedEntry, isFresh, isGraced, isSoftStale } from '../../values/entry';
-import { unmarked } from '../../values/entry-format';
 import type { Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
 import type { Engine } from '../engine';
@@ -121,7 +120,7 @@ export async function rememberFromStore<T>(
     // A soft-invalidated entry is served only by a `remember` with grace.
     if (policy.graceMs > 0 || !isSoftStale(value)) stale = value;
   }
-  miss.expected = fetched.payload === undefined ? undefined : unmarked(fetched.payload);
+  miss.expected = fetched.payload;
   if (stale !== undefined) {
     engine.counted(view, key, true);
     if (seen !== undefined) record(seen, 'graced', 'l2', stale, writtenAt());
