@@ -45,10 +45,41 @@ async function many(cache: CacheType, request: Extract<Request, { op: 'many' }>)
   return {};
 }
 
+let tiered: Promise<CacheType> | undefined;
+
+/** The instance's second cache, with an L1 kept coherent by Redis tracking (made at its first use, once up). */
+function l1Cache(): Promise<CacheType> {
+  tiered ??= (async () => {
+    const { Cache } = await import('@larder/core');
+    const { createRedisStore } = await import('@larder/redis');
+    const store = createRedisStore({ url: process.env.LARDER_FLEET_URL, commandTimeoutMs: 10_000 });
+    const cache = new Cache({ store, prefix: 'fleet:', l1: { invalidation: 'tracking' } });
+    while ((await cache.describeL1())?.state !== 'up') await sleep(10);
+    return cache;
+  })();
+  return tiered;
+}
+
+/** An `l1` request: `times` calls of `remember` in a row on the L1 cache. */
+async function l1(request: Extract<Request, { op: 'l1' }>): Promise<object> {
+  const cache = await l1Cache();
+  let runs = 0;
+  const loader = (context: LoaderContext) => {
+    runs++;
+    if (request.notModified) context.notModified();
+    return 'loaded';
+  };
+  const results: unknown[] = [];
+  for (let n = 0; n < request.times; n++)
+    results.push(await cache.remember(request.key, request.ttl, loader, request.options));
+  return { runs, results };
+}
+
 const code = (error: unknown) => (error as { code?: string }).code ?? String(error);
 
 async function handle(cache: CacheType, request: Request): Promise<object> {
   if (request.op === 'many') return many(cache, request);
+  if (request.op === 'l1') return l1(request);
   if (request.op === 'release') {
     const current = round;
     round = undefined;
