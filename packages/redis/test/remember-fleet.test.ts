@@ -68,8 +68,10 @@ describe('remember across a fleet of 8 processes on Redis (issue #39)', () => {
       `scenario 1: ${outcomes.length} callers, latency max ${Math.max(...latencies).toFixed(0)} ms, loader runs ${sum(replies, 'runs')}, new value readable after ${freshMs.toFixed(0)} ms`,
     );
     expect(outcomes.every((outcome) => outcome.result === 'ok')).toBe(true);
-    // The soft bound plus a store read and a loaded runner's scheduling: far below the loader's 3 s.
-    expect(Math.max(...latencies)).toBeLessThanOrEqual(100 + 150);
+    // The soft bound plus a store read and a loaded runner's scheduling (eight busy processes on two
+    // cores: 107-144 ms on a quiet run, 318-497 ms seen under load): far below the loader's 3 s, which
+    // a caller that waited on it would take.
+    expect(Math.max(...latencies)).toBeLessThanOrEqual(100 + 500);
     expect(sum(replies, 'runs')).toBe(1);
     expect(freshMs).toBeLessThan(3000 + 1000);
     expect(freshMs).toBeGreaterThanOrEqual(3000);
