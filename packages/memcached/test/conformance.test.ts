@@ -14,7 +14,9 @@ describe('memcached conformance: 3 nodes found through the ElastiCache emulator'
     emulator = await startElastiCacheEmulator({
       nodes: cluster.nodes.map((node) => ({ host: 'localhost', ip: node.host, port: node.port })),
     });
-    store = await createMemcachedStore({ configEndpoint: emulator.endpoint });
+    // 5 s per call: the chunked group's 50 concurrent writers of 1.2 MB passed the default 1 s on a
+    // loaded CI runner (and the timeouts ejected a node for the next test).
+    store = await createMemcachedStore({ configEndpoint: emulator.endpoint, timeout: '5s' });
   });
   afterAll(async () => {
     await store?.close();

@@ -9,7 +9,9 @@ describe('redis conformance: single node', () => {
   beforeAll(async () => {
     server = await startRedis();
     // A 1 MiB value limit (the default is Redis's 512 MiB) lets the suite's size tests run.
-    store = createRedisStore({ url: server.url, maxValueBytes: 1024 * 1024 });
+    // 10 s per command: the chunked group's 50 concurrent writers of 1.2 MB (60 MB through one
+    // connection) passed the default 2 s on a loaded CI runner; a healthy server answers the rest at once.
+    store = createRedisStore({ url: server.url, maxValueBytes: 1024 * 1024, commandTimeoutMs: 10_000 });
   });
   afterAll(async () => {
     await store?.close();
