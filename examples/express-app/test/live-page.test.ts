@@ -104,7 +104,9 @@ describe('live page on Redis with a password and the L1', () => {
     expect(f.tiers.l1.ops + f.tiers.l2.ops).toBe(6);
     expect(f.l1HitShare).toBeCloseTo(f.tiers.l1.ops / 6, 3);
     // Medians: with five L1 reads, one that waited for the CPU on a loaded machine sets their p99.
-    expect(f.tiers.l1.p50 as number).toBeLessThan(f.tiers.l2.p50 as number);
+    // The percentiles come from histogram buckets: an L1 median slowed by the CPU may share the L2
+    // read's bucket (3.31 and 3.31 ms seen on CI), never a higher one.
+    expect(f.tiers.l1.p50 as number).toBeLessThanOrEqual(f.tiers.l2.p50 as number);
     expect(f.tiers.l2.p99 as number).toBeLessThan(LOOKUP_MS / 2);
   });
 
