@@ -10,8 +10,10 @@ import {
   startRedisReplicaSet,
   waitFor,
 } from '@larder/dev-services';
+import { Cache } from '@larder/core';
 import { createDynamoDbStore, createTables } from '@larder/dynamodb';
 import { createMemcachedStore } from '@larder/memcached';
+import { createRedisStore } from '../src/index';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forkInstances, type Instance } from './barrier/harness';
 import type { BarrierSpec } from './barrier/protocol';
@@ -124,6 +126,38 @@ describe('L1 barrier across processes: Redis primary + 2 replicas (reads from re
     }
     await invalidation;
     for (let i = 0; i < 4; i++) expect((await reader.call({ op: 'get', key })).value).toBe(null);
+  }, 20_000);
+
+  it("the writer's own reads: invalidateTags waits until every node it reads from applied it, even alone in its fleet", async () => {
+    // A fleet of one (its own prefix): no other instance acknowledges, so only its own fence holds it.
+    const cache = new Cache({
+      store: createRedisStore({ url: set.primary.url, replicaUrls: set.replicaUrls.split(','), readFrom: 'replica' }),
+      prefix: 'barr-alone:',
+      l1: { invalidation: 'tracking', lease },
+    });
+    try {
+      await waitFor(async () => (await cache.describeL1())?.state === 'up');
+      await cache.tags(['t']).set('k', 'old', '10m');
+      await waitFor(async () => (await cache.get('k')) === 'old');
+      const replica = set.replicas[1]?.pid as number;
+      await freezeProcess(replica);
+      let resolved = false;
+      let invalidation: Promise<unknown> = Promise.resolve();
+      try {
+        invalidation = cache.invalidateTags(['t']).then(() => {
+          resolved = true;
+        });
+        // What must not happen while a replica it reads from is stopped (before the fix: at once).
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(resolved).toBe(false);
+      } finally {
+        process.kill(replica, 'SIGCONT');
+      }
+      await invalidation;
+      for (let i = 0; i < 8; i++) expect(await cache.get('k')).toBe(undefined);
+    } finally {
+      await cache.close();
+    }
   }, 20_000);
 });
 

@@ -48,7 +48,12 @@ export class Fences {
     const body = key.slice(this.fleet.root.length + 6);
     const colon = body.indexOf(':');
     if (colon >= 0) this.#waiting.get(body.slice(0, colon))?.(body.slice(colon + 1));
-    else if (!this.#waiting.has(body)) this.lease.ack(body);
+    else {
+      // Its own fence: with tracking, every node this process reads from applied what came before it.
+      const own = this.#waiting.get(body);
+      if (own === undefined) this.lease.ack(body);
+      else own(this.lease.id);
+    }
   }
 
   /** Resolves when every live instance has processed this process's earlier invalidations or stopped serving; `BackendError` when that cannot be known. */
@@ -60,8 +65,10 @@ export class Fences {
     const tally = { began: performance.now(), instances: 0, acknowledged: acked, lapsed: 0, polls: 0 };
     let outcome: L1BarrierDescription['outcome'] = 'failed';
     let wake: (() => void) | undefined;
+    let ownHeard = false;
     this.#waiting.set(fid, (id) => {
-      acked.add(id);
+      if (id === this.lease.id) ownHeard = true;
+      else acked.add(id);
       wake?.();
     });
     try {
@@ -71,15 +78,15 @@ export class Fences {
       const marker = this.fleet.publish === undefined ? fence : undefined;
       const cap = performance.now() + 3 * this.leaseMs;
       const self = this.lease.id;
+      // With tracking, this process also waits to hear its own fence from every node it reads from:
+      // until then a lagging read replica may answer (and this L1 keep) what the fence's
+      // invalidations replaced. While its lease does not hold, its L1 is bypassed and nothing comes.
+      const heardSelf = () => marker === undefined || ownHeard || !this.lease.held;
       const ids = (await this.fleet.members(marker, cap)).filter((id) => id !== self);
       tally.instances = ids.length;
       // Forget instances that left the registry (pruned): the memo stays as small as the fleet.
       for (const id of this.#gone.keys()) if (!ids.includes(id)) this.#gone.delete(id);
-      if (ids.length === 0) {
-        outcome = 'ok';
-        return;
-      }
-      const watched = await this.#read(ids, marker, cap);
+      const watched = ids.length === 0 ? new Map<string, Watched>() : await this.#read(ids, marker, cap);
       for (const [id, seen] of watched) {
         if (this.#gone.get(id) !== seen.value) continue;
         watched.delete(id);
@@ -92,11 +99,12 @@ export class Fences {
       let delayMs = this.fleet.publish === undefined ? 1 : pollMs;
       for (;;) {
         for (const id of acked) watched.delete(id);
-        if (watched.size === 0) {
+        if (watched.size === 0 && heardSelf()) {
           outcome = 'ok';
           return;
         }
         if (performance.now() - started > 3 * this.leaseMs) {
+          if (watched.size === 0) throw this.#error('this instance did not hear its own fence from every node');
           throw this.#error(`instances ${[...watched.keys()].join(', ')} renew their lease but did not acknowledge`);
         }
         await new Promise<void>((resolve) => {
