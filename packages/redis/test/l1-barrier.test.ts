@@ -1,3 +1,4 @@
+import { Cache } from '@larder/core';
 import {
   type DynamoDbLocal,
   freezeProcess,
@@ -10,11 +11,10 @@ import {
   startRedisReplicaSet,
   waitFor,
 } from '@larder/dev-services';
-import { Cache } from '@larder/core';
 import { createDynamoDbStore, createTables } from '@larder/dynamodb';
 import { createMemcachedStore } from '@larder/memcached';
-import { createRedisStore } from '../src/index';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStore } from '../src/index';
 import { forkInstances, type Instance } from './barrier/harness';
 import type { BarrierSpec } from './barrier/protocol';
 import {
