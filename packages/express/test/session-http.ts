@@ -112,20 +112,29 @@ export async function getJson<T = { user: string | null; id: string }>(
   return (await res.json()) as T;
 }
 
+/** What `activeUser` saw: the user each request answered, and when the last request was sent. */
+export interface ActiveUser {
+  users: unknown[];
+  lastRequestAt: number;
+}
+
 /**
  * The scenario of issue 11: an active user, one request every `everyMs` for `forMs`, spread over the
- * given app instances in turn. Returns the users each request saw (all 'ann' when nobody was logged out).
+ * given app instances in turn: the users each request saw (all 'ann' when nobody was logged out)
+ * and when the last request was sent.
  */
-export async function activeUser(urls: string[], cookie: string, everyMs: number, forMs: number): Promise<unknown[]> {
-  const seen: unknown[] = [];
+export async function activeUser(urls: string[], cookie: string, everyMs: number, forMs: number): Promise<ActiveUser> {
+  const users: unknown[] = [];
   const start = Date.now();
+  let lastRequestAt = start;
   for (let i = 0; Date.now() - start < forMs; i++) {
     const next = start + (i + 1) * everyMs;
+    lastRequestAt = Date.now();
     const me = await getJson(urls[i % urls.length] as string, '/me', cookie);
-    seen.push(me.user);
+    users.push(me.user);
     // The scenario's own cadence: the user's next request.
     const wait = next - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
-  return seen;
+  return { users, lastRequestAt };
 }
