@@ -30,7 +30,7 @@ export type Lookup =
 
 const UNAVAILABLE: Lookup = Object.freeze({ kind: 'unavailable' });
 
-/** After a backend error, lookups and fills are skipped this long (the handler answers at once). */
+/** Without the cache's breaker: after a backend error, lookups and fills are skipped this long (the handler answers at once). */
 const RETRY_AFTER_MS = 1000;
 
 /**
@@ -40,21 +40,27 @@ const RETRY_AFTER_MS = 1000;
 export class ResponseStore {
   #downUntil = 0;
   readonly #budget: LookupBudget;
+  /** The store's calls, rejecting on every backend failure whatever the cache's `onError` (a `'miss'` cache would hide them). */
+  private readonly cache: Cache;
   /** The store answers in-process (known after the first lookup): two single reads cost less than a batch, and no budget is timed. */
   #inProcess = false;
   /** The cache has an L1 (known shortly after construction): while the store is down it may still answer. */
   #l1 = false;
+  /** The cache has core's L2 breaker (`breaker: true`; known once its store is bound): its health says whether the store is down. */
+  #breaker = false;
 
   constructor(
-    private readonly cache: Cache,
+    cache: Cache,
     private readonly ttlMs: number,
     budgetMs: number,
-    watchErrors = true,
   ) {
+    this.cache = cache.withOptions({ onError: 'throw' });
     this.#budget = new LookupBudget(budgetMs);
     cache.capabilities().then(
       (capabilities) => {
         this.#inProcess = capabilities.inProcess;
+        // Only a breaker's health counts failures (core's `StoreHealth`); without one it is always up.
+        this.#breaker = cache.health().consecutiveFailures !== undefined;
       },
       () => {},
     );
@@ -64,16 +70,15 @@ export class ResponseStore {
       },
       () => {},
     );
-    if (!watchErrors) return;
-    // A cache with `onError: 'miss'` resolves failed reads as misses and reports them only as
-    // events (a batched read's without a key): any backend failure of this cache counts.
-    cache.on?.('error', (event) => {
-      if (isLarderError(event.error, ['E_BACKEND', 'E_TIMEOUT'])) this.markDown();
-    });
   }
 
-  /** False for a short while after a backend error: the middleware then skips the cache entirely. */
+  /**
+   * Whether to use the store now; when false the middleware skips it (the handler answers at
+   * once). With the cache's breaker: while the breaker is closed. Without: except for a second
+   * after a backend error of this store's calls.
+   */
   available(now = Date.now()): boolean {
+    if (this.#breaker) return this.cache.health().state === 'up';
     return now >= this.#downUntil;
   }
 
@@ -88,11 +93,12 @@ export class ResponseStore {
 
   /**
    * While the store is down (`available()` false): the lookup the cache's L1 answers within this
-   * turn (no round trip), else `unavailable` at once; `undefined` without an L1. A key the L1
-   * lacks is still asked of the store (a breaker, `breaker: true`, refuses it at once).
+   * turn (no round trip), else `unavailable` at once; `undefined` without an L1 nor a breaker. A
+   * key the L1 lacks is still asked of the store: the breaker refuses it at once, or sends it as
+   * its probe (whose answer closes it: nothing else may be asking the store meanwhile).
    */
   peek(base: string, generation: string, headers: IncomingHttpHeaders): Promise<Lookup> | undefined {
-    if (!this.#l1 || this.#inProcess) return undefined;
+    if (this.#inProcess || !(this.#l1 || this.#breaker)) return undefined;
     const turn = new Promise<Lookup>((resolve) => setImmediate(resolve, UNAVAILABLE));
     return Promise.race([this.#read(base, generation, headers, false), turn]);
   }
@@ -212,7 +218,7 @@ export class ResponseStore {
     return before !== undefined;
   }
 
-  /** Records a backend failure: lookups and fills are skipped for a second. */
+  /** Records a backend failure: without the cache's breaker, lookups and fills are skipped for a second (the breaker keeps its own count). */
   markDown(): void {
     this.#downUntil = Date.now() + RETRY_AFTER_MS;
   }

@@ -38,7 +38,7 @@ function response(text: string, over: Partial<StoredResponse> = {}): Omit<Stored
 describe.each(env.backends.map((b) => [b.name, b] as const))('ResponseStore head and body (%s)', (_name, backend) => {
   function setup() {
     const cache = backend.cache();
-    const store = new ResponseStore(cache, TTL_MS, 1000, false);
+    const store = new ResponseStore(cache, TTL_MS, 1000);
     const lookup = async () => (await store.lookup(BASE, GENERATION, {})) as Found;
     const fill = (seen: Found, entry: Omit<StoredResponse, 'gen'>, keepUntil?: number) =>
       store.fill({ base: BASE, generation: GENERATION, seen, vary: [], headers: {}, entry, keepUntil });
