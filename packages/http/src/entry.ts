@@ -1,4 +1,4 @@
-import { flatText, parseFlatText, readTags } from './entry-text';
+import { entryOfMeta, flagsOf, flatText, type JsonMeta, readBinaryHead, readJsonHead } from './entry-parts';
 import { decodeLegacy } from './legacy-entry';
 import type { StoredView } from './policy';
 
@@ -39,7 +39,7 @@ export interface VaryHead {
 // Layout: a response is two values, so that a 304 revalidation rewrites the small head only.
 // - The head (at the entry's key), one Buffer (the Redis driver stores it as raw bytes):
 //   version 3: [3][u16 status][f64 storedAt][f64 expiresAt][u32 age][u8 flags][f64 body until]
-//   [u32 text length][u8 id length][body id][text `gen\nname\nvalue...` (entry-text.ts)]
+//   [u32 text length][u8 id length][body id][text `gen\nname\nvalue...` (entry-parts.ts)]
 //   [u32 tags length, tags JSON (flag 2 only)];
 //   version 4, the same as JSON (`[4][u32 length][JSON]`), written when a header value is not
 //   latin1 without line breaks (never, through Node's or `Headers`' own checks).
@@ -50,22 +50,7 @@ const V3 = 3;
 const V4 = 4;
 const V3_HEAD = 37;
 const BODY = 0x62;
-const SHARED = 1;
-const TAGGED = 2;
 const NO_BODY = Buffer.alloc(0);
-
-interface MetaV4 {
-  s: number;
-  h: Record<string, string | string[]>;
-  at: number;
-  exp: number;
-  age: number;
-  sh: 0 | 1;
-  g: string;
-  id: string;
-  bu: number;
-  tags?: string[];
-}
 
 /** Encodes the head of a stored response (everything but its body) naming the body `ref`. */
 export function encodeHead(entry: Omit<StoredResponse, 'body'>, ref: BodyRef): Buffer {
@@ -85,7 +70,7 @@ export function encodeHead(entry: Omit<StoredResponse, 'body'>, ref: BodyRef): B
   out.writeDoubleBE(entry.storedAt, 3);
   out.writeDoubleBE(entry.expiresAt, 11);
   out.writeUInt32BE(entry.age, 19);
-  out[23] = (entry.shared ? SHARED : 0) | (tags === undefined ? 0 : TAGGED);
+  out[23] = flagsOf(entry.shared, tags !== undefined);
   out.writeDoubleBE(ref.until, 24);
   out.writeUInt32BE(textLength, 32);
   out[36] = id.length;
@@ -154,37 +139,14 @@ function bodyOf(value: Buffer | undefined, id: string): Buffer | undefined {
 function decodeV3(bytes: Buffer): StoredResponse | undefined {
   if (bytes.length < V3_HEAD) return undefined;
   const idEnd = V3_HEAD + (bytes[36] as number);
-  let at = idEnd + bytes.readUInt32BE(32);
-  if (at > bytes.length) return undefined;
-  const text = parseFlatText(bytes.toString('latin1', idEnd, at));
-  if (text === undefined) return undefined;
-  const flags = bytes[23] as number;
-  let tags: string[] | undefined;
-  if (flags & TAGGED) {
-    const read = readTags(bytes, at);
-    if (read === undefined) return undefined;
-    tags = read.tags;
-    at = read.end;
-  }
-  if (at !== bytes.length) return undefined;
-  const entry: StoredResponse = {
-    status: bytes.readUInt16BE(1),
-    headers: text.headers,
-    body: NO_BODY,
-    length: 0,
-    storedAt: bytes.readDoubleBE(3),
-    expiresAt: bytes.readDoubleBE(11),
-    age: bytes.readUInt32BE(19),
-    shared: (flags & SHARED) !== 0,
-    gen: text.gen,
-    bodyRef: { id: bytes.toString('latin1', V3_HEAD, idEnd), until: bytes.readDoubleBE(24) },
-  };
-  if (tags !== undefined) entry.tags = tags;
-  return entry;
+  const read = readBinaryHead(bytes, idEnd, idEnd + bytes.readUInt32BE(32));
+  if (read === undefined || read.end !== bytes.length) return undefined;
+  read.entry.bodyRef = { id: bytes.toString('latin1', V3_HEAD, idEnd), until: bytes.readDoubleBE(24) };
+  return read.entry;
 }
 
 function encodeV4(entry: Omit<StoredResponse, 'body'>, ref: BodyRef): Buffer {
-  const meta: MetaV4 = {
+  const meta: JsonMeta = {
     s: entry.status,
     h: entry.headers,
     at: entry.storedAt,
@@ -205,26 +167,9 @@ function encodeV4(entry: Omit<StoredResponse, 'body'>, ref: BodyRef): Buffer {
 }
 
 function decodeV4(bytes: Buffer): StoredResponse | undefined {
-  const length = bytes.readUInt32BE(1);
-  if (5 + length !== bytes.length) return undefined;
-  let meta: MetaV4;
-  try {
-    meta = JSON.parse(bytes.toString('utf8', 5)) as MetaV4;
-  } catch {
-    return undefined;
-  }
-  if (typeof meta !== 'object' || meta === null || typeof meta.id !== 'string') return undefined;
-  return {
-    status: meta.s,
-    headers: meta.h,
-    body: NO_BODY,
-    length: 0,
-    storedAt: meta.at,
-    expiresAt: meta.exp,
-    age: meta.age,
-    shared: meta.sh === 1,
-    gen: meta.g,
-    bodyRef: { id: meta.id, until: meta.bu },
-    ...(meta.tags === undefined ? {} : { tags: meta.tags }),
-  };
+  const read = readJsonHead(bytes);
+  if (read === undefined || read.end !== bytes.length) return undefined;
+  const { meta } = read;
+  if (typeof meta.id !== 'string' || typeof meta.bu !== 'number') return undefined;
+  return { ...entryOfMeta(meta, NO_BODY), bodyRef: { id: meta.id, until: meta.bu } };
 }
