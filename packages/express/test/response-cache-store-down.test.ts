@@ -4,7 +4,7 @@ import { createRedisStore } from '@larder/redis';
 import express from 'express';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { responseCache } from '../src/index';
-import { past, type Served, serve, untilHit } from './response-cache-harness';
+import { past, type Served, serve, until, untilHit } from './response-cache-harness';
 
 // RFC 5861 §4 when the STORE is down: the lookup is skipped (fail open), so only a copy the
 // cache's L1 still holds can answer the handler's error. With it, within the window, the stale
@@ -113,6 +113,34 @@ describe('responseCache stale-if-error with the store down (redis)', () => {
     const reply = await served.get('/page/board');
     expect(reply.status).toBe(500);
     expect(reply.headers['cache-status']).toBe('larder; fwd=uri-miss; detail=unavailable');
+  });
+
+  it("without an L1 the cache's breaker says when the store is down, and its probes ride on the middleware's own lookups", async () => {
+    await start(undefined);
+    await served.get('/page/long');
+    await untilHit(served, '/page/long');
+    await server.kill();
+    // Three failed lookups open the breaker (the middleware keeps no down-timer of its own).
+    await until(
+      async () => {
+        const reply = await served.get('/page/long');
+        expect(reply.headers['cache-status']).toBe('larder; fwd=uri-miss; detail=unavailable');
+        return cache.health().state === 'down';
+      },
+      5000,
+      'the breaker to open',
+    );
+    const up = new Promise((resolve) => cache.on('up', resolve));
+    await server.restart();
+    // Nothing but the middleware asks the store: one of its lookups is the probe that closes the
+    // breaker, and the next request is stored again (the restarted server lost the entry).
+    await until(
+      async () => /; stored$/.test(String((await served.get('/page/long')).headers['cache-status'])),
+      5000,
+      'the middleware to store again',
+    );
+    await up;
+    expect(cache.health().state).toBe('up');
   });
 
   it('an L1 kept by tracking is flushed when the server goes: the handler 5xx stands', async () => {

@@ -1,4 +1,14 @@
+import { entryOfMeta, flagsOf, flatText, type JsonMeta, readBinaryHead, readJsonHead } from './entry-parts';
+import { decodeLegacy } from './legacy-entry';
 import type { StoredView } from './policy';
+
+/** Where a stored response's body lives apart from its head (see "Layout" below). */
+export interface BodyRef {
+  /** A random id written into the body value too: a head answers only with the body it names. */
+  id: string;
+  /** Epoch ms until which the store keeps the body (a 304 that keeps the head longer extends it). */
+  until: number;
+}
 
 /** A stored response: what a hit replays, and what the rules need to decide whether it may. */
 export interface StoredResponse extends StoredView {
@@ -13,6 +23,8 @@ export interface StoredResponse extends StoredView {
   gen: string;
   /** Reserved for response tags (`Cache-Tag`, `responseCache({ tags })`): kept and read back as is. */
   tags?: string[];
+  /** Its body's own value, when it was read from a head (absent: read from the earlier one-value format, or not stored yet). */
+  bodyRef?: BodyRef;
 }
 
 /** The entry at a varying URI's base key: the header names its responses vary on. */
@@ -24,177 +36,80 @@ export interface VaryHead {
   g: string;
 }
 
-// Two layouts, both one Buffer (so the Redis driver stores the body as raw bytes, no base64):
-// - version 2, the one written: [2][u16 status][f64 storedAt][f64 expiresAt][u32 age][u8 flags]
-//   [u32 text length][text][u32 tags length, tags JSON (flag 2 only)][body], the text being
-//   latin1 `gen\nname\nvalue\n...`: a hit decodes it with one split, no JSON. Header values are
-//   latin1 without line breaks (Node refuses anything else in a header), so `\n` separates them.
-// - version 1: [1][u32 BE length of the JSON meta][meta][body], written when a header value
-//   falls outside that (never, through Node's own checks) and still read.
-const V1 = 1;
-const V2 = 2;
-const V2_HEAD = 28;
-const SHARED = 1;
-const TAGGED = 2;
+// Layout: a response is two values, so that a 304 revalidation rewrites the small head only.
+// - The head (at the entry's key), one Buffer (the Redis driver stores it as raw bytes):
+//   version 3: [3][u16 status][f64 storedAt][f64 expiresAt][u32 age][u8 flags][f64 body until]
+//   [u32 text length][u8 id length][body id][text `gen\nname\nvalue...` (entry-parts.ts)]
+//   [u32 tags length, tags JSON (flag 2 only)];
+//   version 4, the same as JSON (`[4][u32 length][JSON]`), written when a header value is not
+//   latin1 without line breaks (never, through Node's or `Headers`' own checks).
+// - The body (at the entry's key + `.b`, key.ts): [0x62][u8 id length][body id][raw bytes]. A
+//   head whose id differs from its body's (two writers crossing, a body that expired) is a miss.
+// Versions 1 and 2 (one value, body inside) are still read: legacy-entry.ts.
+const V3 = 3;
+const V4 = 4;
+const V3_HEAD = 37;
+const BODY = 0x62;
+const NO_BODY = Buffer.alloc(0);
 
-interface Meta {
-  s: number;
-  h: Record<string, string | string[]>;
-  at: number;
-  exp: number;
-  age: number;
-  sh: 0 | 1;
-  g: string;
-  tags?: string[];
-}
-
-/** Encodes a stored response as one Buffer. */
-export function encodeEntry(entry: StoredResponse): Buffer {
-  const text = flatText(entry);
-  if (text === undefined) return encodeV1(entry);
+/** Encodes the head of a stored response (everything but its body) naming the body `ref`. */
+export function encodeHead(entry: Omit<StoredResponse, 'body'>, ref: BodyRef): Buffer {
+  const text = flatText(entry.gen, entry.headers);
+  const id = Buffer.from(ref.id, 'latin1');
+  const numeric =
+    Number.isInteger(entry.status) && entry.status >= 0 && entry.status <= 0xffff && Number.isInteger(entry.age);
+  if (text === undefined || !numeric || entry.age < 0 || entry.age > 0xffffffff || id.length > 0xff) {
+    return encodeV4(entry, ref);
+  }
   const tags = entry.tags === undefined ? undefined : Buffer.from(JSON.stringify(entry.tags));
   const textLength = Buffer.byteLength(text, 'latin1');
-  const tagsLength = tags === undefined ? 0 : 4 + tags.length;
-  const out = Buffer.allocUnsafe(V2_HEAD + textLength + tagsLength + entry.body.length);
-  out[0] = V2;
+  const at = V3_HEAD + id.length;
+  const out = Buffer.allocUnsafe(at + textLength + (tags === undefined ? 0 : 4 + tags.length));
+  out[0] = V3;
   out.writeUInt16BE(entry.status, 1);
   out.writeDoubleBE(entry.storedAt, 3);
   out.writeDoubleBE(entry.expiresAt, 11);
   out.writeUInt32BE(entry.age, 19);
-  out[23] = (entry.shared ? SHARED : 0) | (tags === undefined ? 0 : TAGGED);
-  out.writeUInt32BE(textLength, 24);
-  out.write(text, V2_HEAD, 'latin1');
-  let at = V2_HEAD + textLength;
+  out[23] = flagsOf(entry.shared, tags !== undefined);
+  out.writeDoubleBE(ref.until, 24);
+  out.writeUInt32BE(textLength, 32);
+  out[36] = id.length;
+  id.copy(out, V3_HEAD);
+  out.write(text, at, 'latin1');
   if (tags !== undefined) {
-    out.writeUInt32BE(tags.length, at);
-    tags.copy(out, at + 4);
-    at += tagsLength;
+    out.writeUInt32BE(tags.length, at + textLength);
+    tags.copy(out, at + textLength + 4);
   }
-  entry.body.copy(out, at);
   return out;
 }
 
-/** Decodes what `encodeEntry` wrote; `undefined` for anything else (another version, or garbage). */
-export function decodeEntry(value: unknown): StoredResponse | undefined {
-  if (!(value instanceof Uint8Array) || value.length < 5) return undefined;
-  const bytes = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  if (bytes[0] === V2 && bytes.length >= V2_HEAD) return decodeV2(bytes);
-  return bytes[0] === V1 ? decodeV1(bytes) : undefined;
+/** Encodes a body value: its id, then its bytes. */
+export function encodeBody(id: string, body: Buffer): Buffer {
+  const name = Buffer.from(id, 'latin1');
+  const out = Buffer.allocUnsafe(2 + name.length + body.length);
+  out[0] = BODY;
+  out[1] = name.length;
+  name.copy(out, 2);
+  body.copy(out, 2 + name.length);
+  return out;
 }
 
-// `gen\nname\nvalue...` in latin1, or `undefined` when a header value cannot be written so.
-function flatText(entry: StoredResponse): string | undefined {
-  if (!Number.isInteger(entry.status) || entry.status < 0 || entry.status > 0xffff) return undefined;
-  if (!Number.isInteger(entry.age) || entry.age < 0 || entry.age > 0xffffffff) return undefined;
-  let text = entry.gen;
-  if (!plain(text)) return undefined;
-  const headers = entry.headers;
-  for (const name in headers) {
-    const value = headers[name] as string | string[];
-    if (!plain(name)) return undefined;
-    for (const one of Array.isArray(value) ? value : [value]) {
-      if (!plain(one)) return undefined;
-      text += `\n${name}\n${one}`;
-    }
-  }
-  return text;
-}
-
-// Latin1 without a line break.
-function plain(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x0a || c > 0xff) return false;
-  }
-  return true;
-}
-
-function decodeV2(bytes: Buffer): StoredResponse | undefined {
-  const textLength = bytes.readUInt32BE(24);
-  let at = V2_HEAD + textLength;
-  if (at > bytes.length) return undefined;
-  const parts = bytes.toString('latin1', V2_HEAD, at).split('\n');
-  if (parts.length % 2 !== 1) return undefined;
-  const headers: Record<string, string | string[]> = {};
-  for (let i = 1; i < parts.length; i += 2) {
-    const name = parts[i] as string;
-    const value = parts[i + 1] as string;
-    const before = headers[name];
-    if (before === undefined) headers[name] = value;
-    else if (Array.isArray(before)) before.push(value);
-    else headers[name] = [before, value];
-  }
-  const flags = bytes[23] as number;
-  let tags: string[] | undefined;
-  if (flags & TAGGED) {
-    if (at + 4 > bytes.length) return undefined;
-    const length = bytes.readUInt32BE(at);
-    if (at + 4 + length > bytes.length) return undefined;
-    try {
-      tags = JSON.parse(bytes.toString('utf8', at + 4, at + 4 + length)) as string[];
-    } catch {
-      return undefined;
-    }
-    at += 4 + length;
-  }
-  const body = bytes.subarray(at);
-  const entry: StoredResponse = {
-    status: bytes.readUInt16BE(1),
-    headers,
-    body,
-    length: body.length,
-    storedAt: bytes.readDoubleBE(3),
-    expiresAt: bytes.readDoubleBE(11),
-    age: bytes.readUInt32BE(19),
-    shared: (flags & SHARED) !== 0,
-    gen: parts[0] as string,
-  };
-  if (tags !== undefined) entry.tags = tags;
+/**
+ * The stored response a head and its body value make (the body's bytes are not copied), or the
+ * one an earlier version's single value holds (`body` then unused); `undefined` for anything else:
+ * another version, garbage, a body that is missing or belongs to another head.
+ */
+export function decodeEntry(head: unknown, body?: unknown): StoredResponse | undefined {
+  const bytes = asBuffer(head);
+  if (bytes === undefined || bytes.length < 5) return undefined;
+  if (bytes[0] !== V3 && bytes[0] !== V4) return decodeLegacy(bytes);
+  const entry = bytes[0] === V3 ? decodeV3(bytes) : decodeV4(bytes);
+  if (entry === undefined) return undefined;
+  const own = bodyOf(asBuffer(body), (entry.bodyRef as BodyRef).id);
+  if (own === undefined) return undefined;
+  entry.body = own;
+  entry.length = own.length;
   return entry;
-}
-
-function encodeV1(entry: StoredResponse): Buffer {
-  const meta: Meta = {
-    s: entry.status,
-    h: entry.headers,
-    at: entry.storedAt,
-    exp: entry.expiresAt,
-    age: entry.age,
-    sh: entry.shared ? 1 : 0,
-    g: entry.gen,
-  };
-  if (entry.tags !== undefined) meta.tags = entry.tags;
-  const json = Buffer.from(JSON.stringify(meta));
-  const out = Buffer.allocUnsafe(5 + json.length + entry.body.length);
-  out[0] = V1;
-  out.writeUInt32BE(json.length, 1);
-  json.copy(out, 5);
-  entry.body.copy(out, 5 + json.length);
-  return out;
-}
-
-function decodeV1(bytes: Buffer): StoredResponse | undefined {
-  const metaLength = bytes.readUInt32BE(1);
-  if (5 + metaLength > bytes.length) return undefined;
-  let meta: Meta;
-  try {
-    meta = JSON.parse(bytes.toString('utf8', 5, 5 + metaLength)) as Meta;
-  } catch {
-    return undefined;
-  }
-  const body = bytes.subarray(5 + metaLength);
-  return {
-    status: meta.s,
-    headers: meta.h,
-    body,
-    length: body.length,
-    storedAt: meta.at,
-    expiresAt: meta.exp,
-    age: meta.age,
-    shared: meta.sh === 1,
-    gen: meta.g,
-    ...(meta.tags === undefined ? {} : { tags: meta.tags }),
-  };
 }
 
 /** Whether a stored value is a vary head. */
@@ -206,4 +121,55 @@ export function isVaryHead(value: unknown): value is VaryHead {
     Array.isArray((value as VaryHead).v) &&
     typeof (value as VaryHead).g === 'string'
   );
+}
+
+function asBuffer(value: unknown): Buffer | undefined {
+  if (!(value instanceof Uint8Array)) return undefined;
+  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+// The bytes of a body value if it carries `id`.
+function bodyOf(value: Buffer | undefined, id: string): Buffer | undefined {
+  if (value === undefined || value.length < 2 || value[0] !== BODY) return undefined;
+  const end = 2 + (value[1] as number);
+  if (end > value.length || value.toString('latin1', 2, end) !== id) return undefined;
+  return value.subarray(end);
+}
+
+function decodeV3(bytes: Buffer): StoredResponse | undefined {
+  if (bytes.length < V3_HEAD) return undefined;
+  const idEnd = V3_HEAD + (bytes[36] as number);
+  const read = readBinaryHead(bytes, idEnd, idEnd + bytes.readUInt32BE(32));
+  if (read === undefined || read.end !== bytes.length) return undefined;
+  read.entry.bodyRef = { id: bytes.toString('latin1', V3_HEAD, idEnd), until: bytes.readDoubleBE(24) };
+  return read.entry;
+}
+
+function encodeV4(entry: Omit<StoredResponse, 'body'>, ref: BodyRef): Buffer {
+  const meta: JsonMeta = {
+    s: entry.status,
+    h: entry.headers,
+    at: entry.storedAt,
+    exp: entry.expiresAt,
+    age: entry.age,
+    sh: entry.shared ? 1 : 0,
+    g: entry.gen,
+    id: ref.id,
+    bu: ref.until,
+  };
+  if (entry.tags !== undefined) meta.tags = entry.tags;
+  const json = Buffer.from(JSON.stringify(meta));
+  const out = Buffer.allocUnsafe(5 + json.length);
+  out[0] = V4;
+  out.writeUInt32BE(json.length, 1);
+  json.copy(out, 5);
+  return out;
+}
+
+function decodeV4(bytes: Buffer): StoredResponse | undefined {
+  const read = readJsonHead(bytes);
+  if (read === undefined || read.end !== bytes.length) return undefined;
+  const { meta } = read;
+  if (typeof meta.id !== 'string' || typeof meta.bu !== 'number') return undefined;
+  return { ...entryOfMeta(meta, NO_BODY), bodyRef: { id: meta.id, until: meta.bu } };
 }

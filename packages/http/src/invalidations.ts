@@ -49,9 +49,8 @@ export class Invalidations {
     const key = generationKey(resource);
     let failed = false;
     try {
+      // Rejects on a backend failure whatever the cache's `onError` (ResponseStore's calls throw).
       await this.store.invalidate(key);
-      // A cache with `onError: 'miss'` drops a failed write silently; the store saw its error event.
-      failed = !this.store.available();
     } catch {
       failed = true;
       this.store.markDown();

@@ -13,6 +13,7 @@ import type { KeyRequest } from './options';
  *   which retires every variant on every host at once, whatever `vary`/`key` made them.
  * - `r.<origin, resource, vary option values>`: the response, or a vary head (the header names).
  * - `r.<...>.<names, values>`: one variant of a URI whose responses vary.
+ * - `<response key>.b`: the body of the response at that key (its head names it; entry.ts).
  */
 
 /** Longest request target the cache handles; longer ones pass to the handler, uncached. */
@@ -116,6 +117,11 @@ export function sameVariant(
   const left = varyValues(names, a);
   const right = Array.isArray(b) ? b : varyValues(names, b as IncomingHttpHeaders);
   return left.every((value, i) => value === right[i]);
+}
+
+/** The key of the body of the response stored at `entryKey` (a base or variant key). */
+export function bodyKey(entryKey: string): string {
+  return `${entryKey}.b`;
 }
 
 /** A short digest of a request header value (single-flight keys never hold credentials in clear). */

@@ -21,6 +21,6 @@ const STANDALONE_GENERATION_TTL_MS = 24 * 3_600_000;
  * relative. Resolves true if the URL had entries.
  */
 export async function invalidate(cache: Cache, url: string, options: { prefix?: string } = {}): Promise<boolean> {
-  const store = new ResponseStore(cache.namespace(options.prefix ?? 'rc'), STANDALONE_GENERATION_TTL_MS, 0, false);
+  const store = new ResponseStore(cache.namespace(options.prefix ?? 'rc'), STANDALONE_GENERATION_TTL_MS, 0);
   return store.invalidate(generationKey(defaultResource(requestFor(url))));
 }

@@ -105,7 +105,7 @@ export class HandlerRun {
       ) {
         entry = { ...fresh.entry, gen: entry.gen };
         this.#flight.settle({ entry, vary: fresh.vary, values: varyValues(fresh.vary, this.req.headers) });
-        // The entry format keeps the body with the headers: the refresh rewrites the whole entry.
+        // The refreshed entry keeps the `bodyRef` the lookup read: only its head is rewritten.
         this.#fill(fresh.entry, fresh.vary, tagged);
         stored = true;
       }

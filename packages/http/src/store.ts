@@ -2,8 +2,16 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Cache, isLarderError } from '@larder/core';
 import { LookupBudget } from './budget';
-import { decodeEntry, encodeEntry, isVaryHead, type StoredResponse, type VaryHead } from './entry';
-import { variantKey } from './key';
+import {
+  type BodyRef,
+  decodeEntry,
+  encodeBody,
+  encodeHead,
+  isVaryHead,
+  type StoredResponse,
+  type VaryHead,
+} from './entry';
+import { bodyKey, variantKey } from './key';
 
 /** What a lookup found. */
 export type Lookup =
@@ -22,7 +30,7 @@ export type Lookup =
 
 const UNAVAILABLE: Lookup = Object.freeze({ kind: 'unavailable' });
 
-/** After a backend error, lookups and fills are skipped this long (the handler answers at once). */
+/** Without the cache's breaker: after a backend error, lookups and fills are skipped this long (the handler answers at once). */
 const RETRY_AFTER_MS = 1000;
 
 /**
@@ -32,21 +40,27 @@ const RETRY_AFTER_MS = 1000;
 export class ResponseStore {
   #downUntil = 0;
   readonly #budget: LookupBudget;
+  /** The store's calls, rejecting on every backend failure whatever the cache's `onError` (a `'miss'` cache would hide them). */
+  private readonly cache: Cache;
   /** The store answers in-process (known after the first lookup): two single reads cost less than a batch, and no budget is timed. */
   #inProcess = false;
   /** The cache has an L1 (known shortly after construction): while the store is down it may still answer. */
   #l1 = false;
+  /** The cache has core's L2 breaker (`breaker: true`; known once its store is bound): its health says whether the store is down. */
+  #breaker = false;
 
   constructor(
-    private readonly cache: Cache,
+    cache: Cache,
     private readonly ttlMs: number,
     budgetMs: number,
-    watchErrors = true,
   ) {
+    this.cache = cache.withOptions({ onError: 'throw' });
     this.#budget = new LookupBudget(budgetMs);
     cache.capabilities().then(
       (capabilities) => {
         this.#inProcess = capabilities.inProcess;
+        // Only a breaker's health counts failures (core's `StoreHealth`); without one it is always up.
+        this.#breaker = cache.health().consecutiveFailures !== undefined;
       },
       () => {},
     );
@@ -56,16 +70,15 @@ export class ResponseStore {
       },
       () => {},
     );
-    if (!watchErrors) return;
-    // A cache with `onError: 'miss'` resolves failed reads as misses and reports them only as
-    // events (a batched read's without a key): any backend failure of this cache counts.
-    cache.on?.('error', (event) => {
-      if (isLarderError(event.error, ['E_BACKEND', 'E_TIMEOUT'])) this.markDown();
-    });
   }
 
-  /** False for a short while after a backend error: the middleware then skips the cache entirely. */
+  /**
+   * Whether to use the store now; when false the middleware skips it (the handler answers at
+   * once). With the cache's breaker: while the breaker is closed. Without: except for a second
+   * after a backend error of this store's calls.
+   */
   available(now = Date.now()): boolean {
+    if (this.#breaker) return this.cache.health().state === 'up';
     return now >= this.#downUntil;
   }
 
@@ -80,28 +93,31 @@ export class ResponseStore {
 
   /**
    * While the store is down (`available()` false): the lookup the cache's L1 answers within this
-   * turn (no round trip), else `unavailable` at once; `undefined` without an L1. A key the L1
-   * lacks is still asked of the store (a breaker, `breaker: true`, refuses it at once).
+   * turn (no round trip), else `unavailable` at once; `undefined` without an L1 nor a breaker. A
+   * key the L1 lacks is still asked of the store: the breaker refuses it at once, or sends it as
+   * its probe (whose answer closes it: nothing else may be asking the store meanwhile).
    */
   peek(base: string, generation: string, headers: IncomingHttpHeaders): Promise<Lookup> | undefined {
-    if (!this.#l1 || this.#inProcess) return undefined;
+    if (this.#inProcess || !(this.#l1 || this.#breaker)) return undefined;
     const turn = new Promise<Lookup>((resolve) => setImmediate(resolve, UNAVAILABLE));
     return Promise.race([this.#read(base, generation, headers, false), turn]);
   }
 
   async #read(base: string, generation: string, headers: IncomingHttpHeaders, down = true): Promise<Lookup> {
     try {
-      const [value, gen] = await this.#getTwo(base, generation);
+      // Head, generation and body in one round trip (a varying URI's base key holds no body).
+      const [value, gen, body] = await this.#getAll([base, generation, bodyKey(base)]);
       if (down && !this.available()) return UNAVAILABLE;
       const current = typeof gen === 'string' ? gen : undefined;
       if (current === undefined) return { kind: 'miss', fwd: 'uri-miss', gen: undefined, head: undefined };
       if (isVaryHead(value)) {
         if (value.g !== current) return { kind: 'miss', fwd: 'uri-miss', gen: current, head: undefined };
-        const variant = await this.cache.get(variantKey(base, value.v, headers));
+        const key = variantKey(base, value.v, headers);
+        const [variant, variantBody] = await this.#getAll([key, bodyKey(key)]);
         if (down && !this.available()) return UNAVAILABLE;
-        return this.#result(decodeEntry(unwrap(variant)), 'vary-miss', current, value);
+        return this.#result(decodeEntry(unwrap(variant), variantBody), 'vary-miss', current, value);
       }
-      return this.#result(decodeEntry(unwrap(value)), 'uri-miss', current, undefined);
+      return this.#result(decodeEntry(unwrap(value), body), 'uri-miss', current, undefined);
     } catch {
       this.markDown();
       return UNAVAILABLE;
@@ -112,7 +128,10 @@ export class ResponseStore {
    * Stores a response. A resource without a generation gets one only if nobody created or
    * replaced it since the lookup (compare-and-set); an existing generation is confirmed after
    * the write, so a response whose resource was invalidated while its handler ran is never
-   * served. Resolves false when it did not store.
+   * served. The head and the body are two values: an entry that carries a `bodyRef` (a 304's
+   * refresh of what the lookup read) rewrites its head only, and moves its body's expiry only when
+   * the head would outlive it; any other entry gets a body of its own. Resolves false when it did
+   * not store.
    */
   async fill(params: {
     base: string;
@@ -136,20 +155,30 @@ export class ResponseStore {
         if (!(await this.#compareAndSet(generation, undefined, fresh))) return false;
         gen = fresh;
       }
-      const lifetime = Math.max(1, Math.ceil((params.keepUntil ?? params.entry.expiresAt) - Date.now()));
-      const encoded = encodeEntry({ ...params.entry, gen });
-      // A tagged entry must be JSON text (core's tag section lives in its header): bytes go as base64.
-      const bytes =
-        params.tagged === undefined ? encoded : ({ t: 'b', b: encoded.toString('base64') } satisfies Wrapped);
-      if (vary.length === 0) {
-        await tagged.set(base, bytes, lifetime);
-      } else {
+      const keep = params.keepUntil ?? params.entry.expiresAt;
+      const key = vary.length === 0 ? base : variantKey(base, vary, headers);
+      if (vary.length > 0) {
         const head = seen.head;
         if (!head || head.g !== gen || head.v.join(',') !== vary.join(',')) {
           await this.cache.set(base, { t: 'v', v: vary, g: gen } satisfies VaryHead, this.ttlMs);
         }
-        await tagged.set(variantKey(base, vary, headers), bytes, lifetime);
       }
+      // The body the lookup read is reused only under the key it was read from.
+      const readFrom = seen.head ? variantKey(base, seen.head.v, headers) : base;
+      const reused = readFrom === key ? await this.#reuseBody(key, params.entry.bodyRef, keep) : undefined;
+      // A body outlives its head by up to `ttl`: a 304 then rarely has to move its expiry.
+      const ref = reused ?? { id: randomId(), until: keep + this.ttlMs };
+      const encoded = encodeHead({ ...params.entry, gen }, ref);
+      // A tagged head must be JSON text (core's tag section lives in its header): its bytes go as
+      // base64. The body is never tagged: it stays raw bytes, and answers only with its head.
+      const head =
+        params.tagged === undefined ? encoded : ({ t: 'b', b: encoded.toString('base64') } satisfies Wrapped);
+      await Promise.all([
+        tagged.set(key, head, lifetimeMs(keep)),
+        reused !== undefined
+          ? undefined
+          : this.cache.set(bodyKey(key), encodeBody(ref.id, params.entry.body), lifetimeMs(ref.until)),
+      ]);
       // Keeps the generation alive at least as long as this entry, and only if it is unchanged.
       if (seen.gen !== undefined) return await this.#compareAndSet(generation, gen, gen);
       return true;
@@ -189,7 +218,7 @@ export class ResponseStore {
     return before !== undefined;
   }
 
-  /** Records a backend failure: lookups and fills are skipped for a second. */
+  /** Records a backend failure: without the cache's breaker, lookups and fills are skipped for a second (the breaker keeps its own count). */
   markDown(): void {
     this.#downUntil = Date.now() + RETRY_AFTER_MS;
   }
@@ -205,9 +234,26 @@ export class ResponseStore {
     return { kind: 'found', entry, fwd, gen, head };
   }
 
-  #getTwo(a: string, b: string): Promise<unknown[]> {
-    if (this.cache.getMany && !this.#inProcess) return this.cache.getMany([a, b]);
-    return Promise.all([this.cache.get(a), this.cache.get(b)]);
+  #getAll(keys: string[]): Promise<unknown[]> {
+    if (this.cache.getMany && !this.#inProcess) return this.cache.getMany(keys);
+    return Promise.all(keys.map((key) => this.cache.get(key)));
+  }
+
+  /**
+   * The body `ref` names, kept for a head stored until `keep`: as it is when it outlives the head,
+   * else with its expiry moved (`touch`, no bytes rewritten); `undefined` when there is none to
+   * reuse (no `ref`, the body is gone, or the store cannot touch).
+   */
+  async #reuseBody(key: string, ref: BodyRef | undefined, keep: number): Promise<BodyRef | undefined> {
+    if (ref === undefined) return undefined;
+    if (ref.until >= keep) return ref;
+    const until = keep + this.ttlMs;
+    try {
+      return (await this.cache.touch(bodyKey(key), lifetimeMs(until))) ? { id: ref.id, until } : undefined;
+    } catch (error) {
+      if (isLarderError(error, 'E_UNSUPPORTED_OPERATION')) return undefined;
+      throw error;
+    }
   }
 
   async #compareAndSet(key: string, expected: string | undefined, value: string): Promise<boolean> {
@@ -240,6 +286,11 @@ function unwrap(value: unknown): unknown {
 }
 
 async function noRelease(): Promise<void> {}
+
+/** The store TTL (ms, at least 1) of something kept until `until`. */
+function lifetimeMs(until: number): number {
+  return Math.max(1, Math.ceil(until - Date.now()));
+}
 
 function randomId(): string {
   return randomBytes(9).toString('base64url');

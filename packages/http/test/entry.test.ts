@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEntry, encodeEntry, type StoredResponse } from '../src/entry';
+import { type BodyRef, decodeEntry, encodeBody, encodeHead, type StoredResponse } from '../src/entry';
+import { legacyV1, legacyV2 } from './legacy-entries';
 
 const entry = (over: Partial<StoredResponse> = {}): StoredResponse => {
   const body = over.body ?? Buffer.from('{"a":1}');
@@ -21,33 +22,71 @@ const entry = (over: Partial<StoredResponse> = {}): StoredResponse => {
   };
 };
 
-describe('stored response encoding', () => {
-  it('round-trips status, headers (repeated ones included), times, age, sharing, generation, tags and body', () => {
+const REF: BodyRef = { id: 'AbCdEfGh-_12', until: 1_700_000_900_000 };
+
+/** Head and body values as the store keeps them. */
+function stored(sample: StoredResponse, ref = REF): { head: Buffer; body: Buffer } {
+  const { body, ...rest } = sample;
+  return { head: encodeHead(rest, ref), body: encodeBody(ref.id, body) };
+}
+
+describe('stored response encoding: a head and a body', () => {
+  it('round-trips status, headers (repeated ones included), times, age, sharing, generation, tags, body and its ref', () => {
     for (const sample of [
       entry(),
       entry({ tags: ['product:1', 'ünïcode'], shared: false }),
       entry({ body: Buffer.alloc(0), headers: {}, status: 206 }),
       entry({ headers: { 'x-empty': '', 'x-latin1': 'caf\u00e9' }, body: Buffer.from([0, 10, 255, 13]) }),
     ]) {
-      const bytes = encodeEntry(sample);
-      expect(bytes[0]).toBe(2);
-      expect(decodeEntry(bytes)).toEqual(sample);
-      expect(decodeEntry(new Uint8Array(bytes))).toEqual(sample);
+      const { head, body } = stored(sample);
+      expect(head[0]).toBe(3);
+      expect(decodeEntry(head, body)).toEqual({ ...sample, bodyRef: REF });
+      expect(decodeEntry(new Uint8Array(head), new Uint8Array(body))).toEqual({ ...sample, bodyRef: REF });
     }
   });
 
-  it('falls back to the JSON layout for a header value that is not latin1 without line breaks, and reads it back', () => {
-    const odd = entry({ headers: { 'x-odd': 'snow \u2603', 'x-break': 'a\nb' } });
-    const bytes = encodeEntry(odd);
-    expect(bytes[0]).toBe(1);
-    expect(decodeEntry(bytes)).toEqual(odd);
+  it('keeps the body out of the head: a 256 KiB response has a head of a few hundred bytes', () => {
+    const { head, body } = stored(entry({ body: Buffer.alloc(256 * 1024, 120) }));
+    expect(head.length).toBeLessThan(300);
+    expect(body.length).toBe(256 * 1024 + 2 + REF.id.length);
   });
 
-  it('reads nothing from another version, a truncated entry or a non-byte value', () => {
-    const bytes = encodeEntry(entry());
-    expect(decodeEntry(Buffer.concat([Buffer.from([3]), bytes.subarray(1)]))).toBeUndefined();
-    expect(decodeEntry(bytes.subarray(0, 30))).toBeUndefined();
-    expect(decodeEntry('text')).toBeUndefined();
-    expect(decodeEntry({ t: 'v' })).toBeUndefined();
+  it('falls back to the JSON head for a header value that is not latin1 without line breaks, and reads it back', () => {
+    const odd = entry({ headers: { 'x-odd': 'snow \u2603', 'x-break': 'a\nb' }, tags: ['t'] });
+    const { head, body } = stored(odd);
+    expect(head[0]).toBe(4);
+    expect(decodeEntry(head, body)).toEqual({ ...odd, bodyRef: REF });
+  });
+
+  it('is a miss when the body is missing, belongs to another head, or is not a body', () => {
+    const { head } = stored(entry());
+    expect(decodeEntry(head, undefined)).toBeUndefined();
+    expect(decodeEntry(head, encodeBody('another-id00', Buffer.from('{"b":2}')))).toBeUndefined();
+    expect(decodeEntry(head, encodeBody('AbCdEfGh-_1', Buffer.from('2AbCdEf')))).toBeUndefined();
+    expect(decodeEntry(head, Buffer.from('{"a":1}'))).toBeUndefined();
+    expect(decodeEntry(head, 'text')).toBeUndefined();
+    const { head: odd } = stored(entry({ headers: { 'x-odd': '\u2603' } }));
+    expect(decodeEntry(odd, encodeBody('another-id00', Buffer.from('x')))).toBeUndefined();
+  });
+
+  it('reads nothing from another version, a truncated or padded head, or a non-byte value', () => {
+    const { head, body } = stored(entry({ tags: ['a'] }));
+    expect(decodeEntry(Buffer.concat([Buffer.from([5]), head.subarray(1)]), body)).toBeUndefined();
+    for (const end of [4, 30, 40, head.length - 1]) expect(decodeEntry(head.subarray(0, end), body)).toBeUndefined();
+    expect(decodeEntry(Buffer.concat([head, Buffer.from([0])]), body)).toBeUndefined();
+    const { head: odd } = stored(entry({ headers: { 'x-odd': '\u2603' } }));
+    expect(decodeEntry(odd.subarray(0, odd.length - 1), body)).toBeUndefined();
+    expect(decodeEntry('text', body)).toBeUndefined();
+    expect(decodeEntry({ t: 'v' }, body)).toBeUndefined();
+  });
+
+  it('reads back an entry an earlier version stored as one value (versions 2 and 1), with no body ref', () => {
+    for (const sample of [entry(), entry({ tags: ['product:1'], shared: false })]) {
+      expect(decodeEntry(legacyV2(sample))).toEqual(sample);
+      expect(decodeEntry(legacyV2(sample), encodeBody(REF.id, Buffer.from('other')))).toEqual(sample);
+    }
+    expect(decodeEntry(legacyV1(entry()))).toEqual(entry());
+    expect(decodeEntry(legacyV2(entry()).subarray(0, 30))).toBeUndefined();
+    expect(decodeEntry(legacyV1(entry()).subarray(0, 8))).toBeUndefined();
   });
 });

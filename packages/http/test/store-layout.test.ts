@@ -1,0 +1,150 @@
+import { redisCommand } from '@larder/dev-services';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StoredResponse } from '../src/entry';
+import { bodyKey } from '../src/key';
+import { type Lookup, ResponseStore } from '../src/store';
+import { rcBackends } from './harness';
+import { legacyV2 } from './legacy-entries';
+
+// The storage protocol of a response split in a head and a body (entry.ts "Layout"), driven
+// through ResponseStore on memory and a real redis-server: the interleavings two writers of one
+// URL, or a revalidation and an invalidation, can produce, forced one step at a time.
+const env = rcBackends();
+beforeAll(() => env.start());
+afterAll(() => env.stop());
+
+const BASE = 'r.page';
+const GENERATION = 'g.page';
+const TTL_MS = 60_000;
+
+type Found = Lookup & { kind: 'found' | 'miss' };
+
+function response(text: string, over: Partial<StoredResponse> = {}): Omit<StoredResponse, 'gen'> {
+  const body = Buffer.from(text);
+  const now = Date.now();
+  return {
+    status: 200,
+    headers: { etag: `"${text}"`, 'x-from': text },
+    body,
+    length: body.length,
+    storedAt: now,
+    expiresAt: now + 1000,
+    age: 0,
+    shared: true,
+    ...over,
+  };
+}
+
+describe.each(env.backends.map((b) => [b.name, b] as const))('ResponseStore head and body (%s)', (_name, backend) => {
+  function setup() {
+    const cache = backend.cache();
+    const store = new ResponseStore(cache, TTL_MS, 1000);
+    const lookup = async () => (await store.lookup(BASE, GENERATION, {})) as Found;
+    const fill = (seen: Found, entry: Omit<StoredResponse, 'gen'>, keepUntil?: number) =>
+      store.fill({ base: BASE, generation: GENERATION, seen, vary: [], headers: {}, entry, keepUntil });
+    return { cache, store, lookup, fill };
+  }
+
+  /** A 304's refresh of what a lookup found (stale.ts `refreshed`): new headers and freshness, its body ref kept. */
+  function refreshedOf(found: Found, header: string): Omit<StoredResponse, 'gen'> {
+    const { gen: _gen, ...entry } = found.entry as StoredResponse;
+    const now = Date.now();
+    return { ...entry, headers: { ...entry.headers, 'x-refreshed': header }, storedAt: now, expiresAt: now + 5000 };
+  }
+
+  it('a body that lands after another writer replaced the entry is not served with the newer head', async () => {
+    const { cache, lookup, fill } = setup();
+    expect(await fill(await lookup(), response('A'))).toBe(true);
+    const a = await lookup();
+    expect(a.entry?.body.toString()).toBe('A');
+    const bodyOfA = await cache.get(bodyKey(BASE));
+    expect(await fill(a, response('B'))).toBe(true);
+    expect((await lookup()).entry?.body.toString()).toBe('B');
+    // A's body write, late: B's head does not answer with it.
+    await cache.set(bodyKey(BASE), bodyOfA, TTL_MS);
+    const crossed = await lookup();
+    expect(crossed.kind).toBe('miss');
+    // The next fill stores a whole response again.
+    expect(await fill(crossed, response('C'))).toBe(true);
+    expect((await lookup()).entry?.body.toString()).toBe('C');
+  });
+
+  it("a revalidation's head that lands after a new 200 never names the new body", async () => {
+    const { lookup, fill } = setup();
+    await fill(await lookup(), response('A'));
+    const a = await lookup();
+    expect(await fill(a, response('B'))).toBe(true);
+    // A's 304 refresh, late: A's headers with B's body would be another response.
+    await fill(a, refreshedOf(a, 'late'));
+    const after = await lookup();
+    expect(after.kind).toBe('miss');
+    expect(after.entry).toBeUndefined();
+  });
+
+  it("a revalidation's head write after an invalidation does not bring the entry back", async () => {
+    const { store, lookup, fill } = setup();
+    await fill(await lookup(), response('A'));
+    const a = await lookup();
+    expect(await store.invalidate(GENERATION)).toBe(true);
+    expect(await fill(a, refreshedOf(a, 'after-invalidation'))).toBe(false);
+    expect((await lookup()).kind).toBe('miss');
+  });
+
+  it('a refresh rewrites the head only: same body value, new headers and freshness', async () => {
+    const { cache, lookup, fill } = setup();
+    await fill(await lookup(), response('A'));
+    const a = await lookup();
+    const before = (await cache.get(bodyKey(BASE))) as Buffer;
+    const fresh = refreshedOf(a, 'yes');
+    expect(await fill(a, fresh)).toBe(true);
+    const after = await lookup();
+    expect(after.entry?.headers['x-refreshed']).toBe('yes');
+    expect(after.entry?.expiresAt).toBe(fresh.expiresAt);
+    expect(after.entry?.body.toString()).toBe('A');
+    expect(after.entry?.bodyRef).toEqual(a.entry?.bodyRef);
+    expect(Buffer.compare((await cache.get(bodyKey(BASE))) as Buffer, before)).toBe(0);
+  });
+
+  it('a refresh that keeps the head past its body moves the body expiry (touch), not its bytes', async () => {
+    const { lookup, fill } = setup();
+    const first = response('A');
+    await fill(await lookup(), first, first.expiresAt);
+    const a = await lookup();
+    const until = (a.entry?.bodyRef?.until as number) + 2 * TTL_MS;
+    expect(await fill(a, refreshedOf(a, 'longer'), until)).toBe(true);
+    const after = await lookup();
+    expect(after.entry?.body.toString()).toBe('A');
+    expect(after.entry?.bodyRef).toEqual({ id: a.entry?.bodyRef?.id, until: until + TTL_MS });
+    if (backend.name !== 'redis') return;
+    // The store's own expiry of the body moved with it.
+    const url = new URL(env.redisUrl());
+    const target = { host: url.hostname, port: Number(url.port) };
+    // (Each test has a prefix of its own; no other test's body is kept over a minute.)
+    const keys = (await redisCommand(target, 'KEYS', `*${bodyKey(BASE)}`)) as string[];
+    const ttls = await Promise.all(keys.map(async (key) => Number(await redisCommand(target, 'PTTL', key))));
+    expect(Math.max(...ttls)).toBeGreaterThan(2 * TTL_MS);
+  });
+
+  it('an entry stored by the one-value format reads back; its first refresh stores a head and a body', async () => {
+    const { cache, lookup, fill } = setup();
+    await cache.set(GENERATION, 'g1', TTL_MS);
+    const old = { ...response('old'), gen: 'g1' };
+    await cache.set(BASE, legacyV2(old), TTL_MS);
+    const found = await lookup();
+    expect(found.entry).toEqual(old);
+    expect(await fill(found, refreshedOf(found, 'upgraded'))).toBe(true);
+    const after = await lookup();
+    expect(after.entry?.body.toString()).toBe('old');
+    expect(after.entry?.headers['x-refreshed']).toBe('upgraded');
+    expect(after.entry?.bodyRef?.id).toEqual(expect.any(String));
+  });
+
+  it('garbage at the head or body key is a miss, never an answer', async () => {
+    const { cache, lookup, fill } = setup();
+    await fill(await lookup(), response('A'));
+    await cache.set(bodyKey(BASE), Buffer.from('not a body'), TTL_MS);
+    expect((await lookup()).kind).toBe('miss');
+    await cache.set(BASE, Buffer.from([3, 0, 1, 2]), TTL_MS);
+    expect((await lookup()).kind).toBe('miss');
+  });
+});
