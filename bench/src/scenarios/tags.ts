@@ -36,6 +36,11 @@ const GET_WITH_COUNTERS = `local v = redis.call('GET', KEYS[1])
 local c = redis.call('MGET', KEYS[2], KEYS[3], KEYS[4])
 return {v, c[1], c[2], c[3]}`;
 const BENTO_TAGGED = 'bentocache (3 tags)';
+const RAW_SET = 'floor: raw ioredis SET';
+const RAW_SET_SCRIPT = 'floor: raw ioredis EVALSHA of a script doing MGET of 3 named counters + SET';
+/** The least a one-command tagged write costs: the counters read and the entry written with them, atomically. */
+const SET_WITH_COUNTERS = `local c = redis.call('MGET', KEYS[2], KEYS[3], KEYS[4])
+return redis.call('SET', KEYS[1], c[1] .. c[2] .. c[3] .. ARGV[1], 'PX', ARGV[2])`;
 
 type Bento = BentoCache<Record<string, ReturnType<ReturnType<typeof bentostore>['useL2Layer']>>>;
 
@@ -45,6 +50,8 @@ interface Ctx {
   stats: Redis;
   /** SHA of `GET_WITH_COUNTERS` (loaded on the server). */
   getWithCounters: string;
+  /** SHA of `SET_WITH_COUNTERS` (loaded on the server). */
+  setWithCounters: string;
   /** The floor rows. */
   raw: Redis;
   /** No L1, never uses tags: plain GETs (the untagged rows). */
@@ -140,6 +147,7 @@ async function setup(): Promise<Ctx> {
   for (const tag of new Set(Array.from({ length: KEYS }, (_, i) => tagsOf(i)).flat()))
     await raw.set(`raw:tag:${tag}`, 1);
   const getWithCounters = (await raw.script('LOAD', GET_WITH_COUNTERS)) as string;
+  const setWithCounters = (await raw.script('LOAD', SET_WITH_COUNTERS)) as string;
   await fill(ZIPF_KEYS, async (n) => {
     await Promise.all([
       plain.set(`zk${n}`, VALUE, TTL),
@@ -153,6 +161,7 @@ async function setup(): Promise<Ctx> {
     server,
     raw,
     getWithCounters,
+    setWithCounters,
     stats,
     plain,
     l2,
@@ -242,7 +251,20 @@ function setCases(op: string, keys: KeyNames, concurrency: number): BenchCase<Ct
     const name = keys.tagged(i);
     return [name, tagsOfKey(name)] as const;
   };
+  const json = JSON.stringify(VALUE);
+  const ttlMs = String(3_600_000);
   return [
+    { op, subject: RAW_SET, concurrency, run: (c, i) => c.raw.set(`raw:${keys.plain(i)}`, json, 'PX', ttlMs) },
+    {
+      op,
+      subject: RAW_SET_SCRIPT,
+      concurrency,
+      run: (c, i) => {
+        const [name, tags] = tagged(i);
+        const counters = tags.map((tag) => `raw:tag:${tag}`);
+        return c.raw.evalsha(c.setWithCounters, 4, `raw:${name}`, ...counters, json, ttlMs);
+      },
+    },
     { op, subject: LARDER, concurrency, run: (c, i) => c.plain.set(keys.plain(i), VALUE, TTL) },
     {
       op,
