@@ -14,6 +14,8 @@ export interface RateLimitAppOptions {
   limit: number;
   windowMs: number;
   onStoreDown: StoreDownMode;
+  /** Give the framework its limit as a function of the request, where it takes one. */
+  limitPerRequest?: boolean;
 }
 
 /** A listening app. */

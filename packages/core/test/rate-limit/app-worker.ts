@@ -39,8 +39,8 @@ async function main(): Promise<void> {
     caches.push(cache);
     await cache.getStore();
     const { createApp } = (await import(pathToFileURL(app.module).href)) as { createApp: RateLimitAppFactory };
-    const { limit, windowMs, onStoreDown } = app;
-    apps.set(app.name, await createApp({ cache, limit, windowMs, onStoreDown }));
+    const { limit, windowMs, onStoreDown, limitPerRequest } = app;
+    apps.set(app.name, await createApp({ cache, limit, windowMs, onStoreDown, limitPerRequest }));
   };
   await Promise.all(spec.apps.map(start));
   process.on('message', (message: CallBurst & { id: number }) => {

@@ -34,7 +34,10 @@ export interface FrameworkApp {
 /** No process saw a rejection that nobody handled. */
 const noUnhandled = (results: CallResult[]) => expect(results.flatMap((r) => r.unhandled)).toEqual([]);
 
-/** Every app a process runs: per framework, one per backend and one per onStoreDown mode on Redis (short timeout). */
+/**
+ * Every app a process runs, per framework: one per backend, one on Redis with the limit a function
+ * of the request, and one per onStoreDown mode on Redis (short timeout).
+ */
 function appsOf(frameworks: FrameworkApp[], stores: Backends['stores']): AppSpec[] {
   const counting = { limit: LIMIT, windowMs: WINDOW_MS, onStoreDown: 'closed' } as const;
   return frameworks.flatMap(({ framework, module }) => [
@@ -44,6 +47,13 @@ function appsOf(frameworks: FrameworkApp[], stores: Backends['stores']): AppSpec
       store: stores[backend],
       ...counting,
     })),
+    {
+      name: `${framework} redis-per-request`,
+      module: fileURLToPath(module),
+      store: { ...stores.redis, prefix: 'rlf-per-request:' },
+      ...counting,
+      limitPerRequest: true,
+    },
     ...DOWN_MODES.map((onStoreDown) => ({
       name: `${framework} redis-${onStoreDown}`,
       module: fileURLToPath(module),
@@ -96,6 +106,17 @@ export function rateLimitFleet(frameworks: FrameworkApp[]): void {
           noUnhandled(results);
         }, 150_000);
       }
+
+      it(`redis, the limit a function of the request: exactly ${LIMIT} answered 200, the rest 429`, async () => {
+        const results = await fleet.call({
+          app: `${framework} redis-per-request`,
+          key: key('client'),
+          callers: CALLERS,
+          hits: 2,
+        });
+        expect(statusCounts(results)).toEqual({ 200: LIMIT, 429: INSTANCES * CALLERS * 2 - LIMIT });
+        noUnhandled(results);
+      }, 60_000);
     });
 
     it(`Redis frozen (SIGSTOP): each framework's onStoreDown answers within the cache's timeout (${TIMEOUT_MS} ms), not the driver's 5 s; the apps recover after SIGCONT`, async () => {
