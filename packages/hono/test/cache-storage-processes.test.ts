@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopChildren } from '../../core/test/rate-limit/processes';
 
 // hono/cache on Node across two OS processes (test/fixtures/cache-app.ts, forked with tsx), each a
 // Hono app whose `caches` is cacheStorage on one real redis-server with an L1 of its own: the
@@ -59,18 +60,7 @@ describe('hono/cache on cacheStorage across two processes (redis-server)', () =>
     server = await startRedis();
   }, 30_000);
   afterAll(async () => {
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.removeAllListeners('exit');
-            child.once('exit', () => resolve());
-            // By PID: only the processes this test started.
-            process.kill(child.pid as number, 'SIGTERM');
-          }),
-      ),
-    );
+    await stopChildren(children);
     await server?.stop();
   });
 

@@ -1,9 +1,8 @@
 // App instances as separate OS processes (see worker.ts), for the cross-process rate-limit tests.
-import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { startProcesses } from './processes';
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 /** The backend an instance connects to. */
 export interface WorkerSpec {
@@ -45,68 +44,26 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-let ids = 0;
-
 /** Forks one instance per entry of `specs` and waits until each has its store. */
 export async function startFleet(specs: WorkerSpec[]): Promise<Fleet> {
-  const children: ChildProcess[] = [];
-  const start = (spec: WorkerSpec) =>
-    new Promise<void>((resolve, reject) => {
-      const child = fork(WORKER, [], {
-        cwd: ROOT,
-        execArgv: ['--import', 'tsx'],
-        env: { ...process.env, LARDER_RL_SPEC: JSON.stringify(spec), NODE_NO_WARNINGS: '1' },
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
-      children.push(child);
-      child.once('exit', (code) => reject(new Error(`instance exited with ${code}`)));
-      child.once('message', (message) => (message === 'ready' ? resolve() : reject(new Error(String(message)))));
-    });
-  const fleet: Fleet = {
+  const processes = await startProcesses(
+    WORKER,
+    specs.map((spec) => ({ LARDER_RL_SPEC: JSON.stringify(spec) })),
+  );
+  return {
     size: specs.length,
     async burst(burst, only) {
-      const id = ++ids;
       const results = await Promise.all(
-        (only ?? children.map((_, i) => i)).map(
-          (i) =>
-            new Promise<BurstResult>((resolve) => {
-              const child = children[i]!;
-              const onMessage = (message: BurstResult & { id?: number }) => {
-                if (message?.id !== id) return;
-                child.off('message', onMessage);
-                resolve(message);
-              };
-              child.on('message', onMessage);
-              child.send({ ...burst, id, clockOffsetMs: burst.clockOffsets?.[i] ?? 0 });
-            }),
+        (only ?? specs.map((_, i) => i)).map((i) =>
+          processes.ask<BurstResult>(i, { ...burst, clockOffsetMs: burst.clockOffsets?.[i] ?? 0 }),
         ),
       );
       const failed = results.find((r) => r.error);
       if (failed) throw new Error(failed.error);
       return results;
     },
-    async stop() {
-      await Promise.all(
-        children.map(
-          (child) =>
-            new Promise<void>((resolve) => {
-              if (child.exitCode !== null || child.signalCode !== null) return resolve();
-              child.removeAllListeners('exit');
-              child.once('exit', () => resolve());
-              // By PID: only the processes this test started.
-              process.kill(child.pid as number, 'SIGTERM');
-            }),
-        ),
-      );
-    },
+    stop: () => processes.stop(),
   };
-  try {
-    await Promise.all(specs.map(start));
-  } catch (error) {
-    await fleet.stop();
-    throw error;
-  }
-  return fleet;
 }
 
 /** Every decision of `results`, in the order they were answered. */

@@ -3,25 +3,13 @@
 // clock shifted by the burst's offset (Date.now only: what an app server's wrong clock changes),
 // and answers their decisions.
 import { Cache, type RateLimiterOptions } from '@larder/core';
-import type { CacheStore } from '@larder/core/driver';
 import type { Burst, BurstResult, WorkerSpec } from './fleet';
+import { storeFor } from './stores';
 
 const spec = JSON.parse(process.env.LARDER_RL_SPEC ?? '{}') as WorkerSpec;
 const realNow = Date.now.bind(Date);
 let clockOffsetMs = 0;
 Date.now = () => realNow() + clockOffsetMs;
-
-// Long timeouts: these tests count admissions, not outages (the *-outage tests do those). On a
-// loaded 2-core runner a call can stall past a driver's default deadline (memcached's 1 s); the
-// decision would then come from onStoreDown ('closed') and the count would mean nothing. DynamoDB
-// Local can take seconds per request under 200 at once.
-async function storeFor(s: WorkerSpec): Promise<CacheStore> {
-  if (s.driver === 'redis')
-    return (await import('@larder/redis')).createRedisStore({ url: s.redisUrl, commandTimeoutMs: 60_000 });
-  if (s.driver === 'memcached')
-    return (await import('@larder/memcached')).createMemcachedStore({ servers: s.memcachedServers, timeout: '60s' });
-  return (await import('@larder/dynamodb')).createDynamoDbStore({ ...s.dynamodb, timeout: '60s' });
-}
 
 async function run(cache: Cache, burst: Burst): Promise<BurstResult> {
   clockOffsetMs = burst.clockOffsetMs ?? 0;
