@@ -1,7 +1,7 @@
 import { BackendError, isLarderError } from '../contract/errors';
 import type { BreakerDescription } from '../contract/store-description';
 
-// The one owner of "is the store down?" for a cache (core README "The L2 breaker"). Every store
+// The one owner of "is the store down?" for a cache (core README "The store's health"). Every store
 // call's outcome is counted: after consecutive failed or timed-out calls the store is down
 // (`down` event) and, while it stays down, a probe call goes out after a short interval (growing
 // while it fails, at most 1 s) even when nothing else calls the store; the first call that

@@ -17,7 +17,7 @@ export interface SessionStoreOptions {
   touchAfter?: Ttl | 0;
   /**
    * @deprecated Ignored (checked only): the cache's health probes the backend while it is down
-   * (every 100 ms, growing to 1 s; core README "The L2 breaker").
+   * (every 100 ms, growing to 1 s; core README "The store's health").
    */
   probeInterval?: Ttl;
   /**
