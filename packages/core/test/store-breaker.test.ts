@@ -138,6 +138,29 @@ describe('the L2 breaker', () => {
     }
   });
 
+  it('a probe of a store whose get throws instead of rejecting fails like a rejection (counted, no uncaught error)', async () => {
+    const inner = createChaosStore();
+    let thrown = 0;
+    const store = Object.assign(Object.create(inner), {
+      get: () => {
+        thrown++;
+        throw new Error('thrown synchronously');
+      },
+    });
+    const cache = new Cache({ store, prefix: 'br-throws:', timeout: 200 });
+    // The facade turns the throw of a call into a rejection; three in a row make the store down.
+    inner.fail({ ops: ['has'] });
+    for (let i = 0; i < 3; i++) await cache.has('k').catch(() => {});
+    expect(cache.health().state).toBe('down');
+    await vi.waitFor(() => expect(cache.health().consecutiveFailures).toBeGreaterThanOrEqual(5), {
+      timeout: 3000,
+      interval: 20,
+    });
+    expect(thrown).toBeGreaterThanOrEqual(2);
+    expect(cache.health()).toMatchObject({ state: 'down', lastError: { message: 'thrown synchronously' } });
+    await cache.close();
+  });
+
   it('close() stops the probes of a store that is down', async () => {
     const store = createChaosStore();
     const cache = new Cache({ store, prefix: 'br-close:', timeout: 200 });

@@ -165,9 +165,11 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
       : (payloads) => tags.check(payloads),
     breaker: new StoreBreaker(settings.health, settings.failFast && !inProcess),
   };
-  // While the store is down, a read of a key nobody writes tells when it answers again.
+  // While the store is down, a read of a key nobody writes tells when it answers again (a store
+  // method that throws instead of rejecting fails the probe like a rejection: it runs in a timer).
   const probeKey = `${settings.basePrefix}__larder_probe__`;
-  binding.breaker.probeWith(() => limit(binding, store.get(probeKey), 'get'));
+  const probe = () => new Promise<Payload | undefined>((resolve) => resolve(store.get(probeKey)));
+  binding.breaker.probeWith(() => limit(binding, probe(), 'get'));
   return binding;
 }
 
