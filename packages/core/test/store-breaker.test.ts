@@ -222,6 +222,19 @@ describe('the L2 breaker', () => {
     });
   });
 
+  it('an in-process store never fails fast, even with the option: counted, no breaker in describe()', async () => {
+    const store = createChaosStore({ capabilities: { inProcess: true } });
+    const cache = new Cache({ store, prefix: 'br-inproc:', breaker: true });
+    store.fail({ ops: ['get'] });
+    for (let i = 0; i < 4; i++) {
+      await expect(cache.get('k')).rejects.toMatchObject({ cause: { message: 'chaos: get failed' } });
+    }
+    expect(cache.health()).toMatchObject({ state: 'down', failFast: false });
+    expect((await cache.describe()).breaker).toBeUndefined();
+    store.heal();
+    await cache.close();
+  });
+
   it('describe() has no breaker without the option; health() reports the store all the same', async () => {
     const cache = new Cache({ store: createChaosStore(), prefix: 'br-describe-off:' });
     expect((await cache.describe()).breaker).toBeUndefined();

@@ -346,7 +346,7 @@ export class Engine {
       topology: { mode: 'unknown', nodes: [] },
     };
     const l1 = reads.describe();
-    return { ...description, ...(l1 && { l1 }), ...(this.#failFast && { breaker: breaker.describe() }) };
+    return { ...description, ...(l1 && { l1 }), ...(breaker.health().failFast && { breaker: breaker.describe() }) };
   }
 
   /** The L1's description, or `undefined` without one. */
