@@ -134,10 +134,10 @@ function l1Box(store) {
 }
 function breakerLine(store) {
   const b = store.breaker;
-  const line = el('p', { class: 'breaker', 'data-state': b ? b.state : 'off' });
-  if (!b) {
+  const line = el('p', { class: 'breaker', 'data-state': b && b.failFast ? b.state : 'off', 'data-health': b ? b.state : 'up' });
+  if (!b || !b.failFast) {
     line.className = 'breaker muted';
-    line.textContent = 'L2 breaker off: a frozen store makes every call wait for its timeout (CACHE_BREAKER=on)';
+    line.textContent = (b ? 'store ' + b.state + ' since ' + new Date(b.since).toLocaleTimeString() + ' · ' : '') + 'L2 breaker off: a frozen store makes every call wait for its timeout (CACHE_BREAKER=on)';
     return line;
   }
   const since = new Date(b.since).toLocaleTimeString();

@@ -62,7 +62,7 @@ export interface StoreView {
       };
     };
   };
-  /** The cache's L2 breaker (`CACHE_BREAKER=on`), read at each request: it answers even while the store is frozen. */
+  /** The cache's health and its L2 breaker (`CACHE_BREAKER=on`), read at each request: it answers even while the store is frozen. */
   breaker?: BreakerView;
   /** When this was checked, epoch ms. */
   checkedAt: number;
@@ -74,14 +74,16 @@ export interface BreakerView {
   since: number;
   consecutiveFailures: number;
   probeIntervalMs: number;
+  /** The breaker is on (`CACHE_BREAKER=on`): calls fail at once while down; off, `state` is the health alone. */
+  failFast: boolean;
   lastError?: { code?: string; message: string };
 }
 
-/** The cache's breaker now, or `undefined` when it has none. */
+/** The cache's health and breaker now, or `undefined` before the store is known. */
 export function breakerView(cache: Cache): BreakerView | undefined {
-  const { state, since, consecutiveFailures, probeIntervalMs, lastError } = cache.health();
+  const { state, since, consecutiveFailures, probeIntervalMs, failFast, lastError } = cache.health();
   if (consecutiveFailures === undefined || probeIntervalMs === undefined) return undefined;
-  const view: BreakerView = { state, since, consecutiveFailures, probeIntervalMs };
+  const view: BreakerView = { state, since, consecutiveFailures, probeIntervalMs, failFast: failFast === true };
   if (lastError !== undefined) {
     const e = lastError as { code?: unknown; message?: unknown };
     const message = typeof e.message === 'string' ? e.message : String(lastError);

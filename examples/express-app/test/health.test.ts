@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   findFreePort,
+  freezeProcess,
   type MemcachedCluster,
   type RedisServer,
   startMemcached,
@@ -10,7 +11,7 @@ import {
   waitFor,
 } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ServerProcess, startServerProcess } from './helpers';
+import { type Instance, type ServerProcess, startInstance, startServerProcess } from './helpers';
 
 const PASSWORD = 'right-pw-88b0';
 const WRONG = 'wrong-pw-17fe';
@@ -123,4 +124,63 @@ describe('the example on broken backends: /healthz and the console', { timeout: 
     expect(body.cache.nodes.find((n) => n.address === dead)?.status).toMatch(/^(down|ejected)$/);
     expect(body.cache.warnings.join()).toContain(dead);
   });
+});
+
+// /healthz answers from the cache's health (`cache.health()`, on without CACHE_BREAKER): once the
+// cache's calls say Redis is down, no round trip waits for a frozen server; the cache's own probe
+// brings it back up after SIGCONT.
+describe("/healthz on the cache's health: Redis frozen (SIGSTOP)", () => {
+  let redis: RedisServer;
+  let app: Instance;
+  let frozen = false;
+  type Body = { ok: boolean; cache: { health: { state: string }; problem?: { code: string; message: string } } };
+  const healthz = async () => {
+    const res = await fetch(`${app.url}/healthz`);
+    return { status: res.status, body: (await res.json()) as Body };
+  };
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    app = await startInstance({ CACHE_DRIVER: 'redis', REDIS_URL: redis.url });
+  });
+  afterAll(async () => {
+    // By PID: the server this test started.
+    if (frozen) process.kill(redis.pid as number, 'SIGCONT');
+    await app?.stop();
+    await redis?.stop();
+  });
+
+  it('answers 503 at once while the cache says down, with the last error in words; 200 within 1 s of SIGCONT', async () => {
+    // The app connects to Redis first (its checks are bounded at 1.5 s a step, tight on a loaded machine).
+    await waitFor(async () => (await healthz()).status === 200, { description: '/healthz 200 at start' });
+    const pid = redis.pid as number;
+    await freezeProcess(pid);
+    frozen = true;
+    // Three reads wait for the command timeout (the page falls back to the database): the cache says down.
+    await Promise.all([2, 3, 4].map((id) => fetch(`${app.url}/customers/${id}`)));
+    await waitFor(async () => (await healthz()).body.cache.health.state === 'down', {
+      description: "the cache's health down",
+    });
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      const { status, body } = await healthz();
+      // The checks would wait 1.5 s per step on a frozen server.
+      expect(performance.now() - started).toBeLessThan(300);
+      expect(status).toBe(503);
+      expect(body.cache.problem).toMatchObject({ code: 'E_TIMEOUT', message: expect.stringMatching(/timed out/) });
+    }
+    process.kill(pid, 'SIGCONT');
+    frozen = false;
+    const thawed = performance.now();
+    // No traffic now: the cache's probe hears Redis again.
+    const up = await waitFor(
+      async () => {
+        const answer = await healthz();
+        return answer.status === 200 ? answer : undefined;
+      },
+      { intervalMs: 10, description: '/healthz 200 again' },
+    );
+    expect(performance.now() - thawed).toBeLessThan(1000);
+    expect(up.body).toMatchObject({ ok: true, cache: { health: { state: 'up' } } });
+  }, 30_000);
 });

@@ -24,6 +24,7 @@ export interface LiveStore {
     since: number;
     consecutiveFailures: number;
     probeIntervalMs: number;
+    failFast: boolean;
     lastError?: { code?: string; message: string };
   };
   figures: {

@@ -89,13 +89,87 @@ describe('the L2 breaker', () => {
     expect(cache.health().state).toBe('up');
   });
 
-  it('without the option, failures never open it: health stays up and every call waits for the store', async () => {
+  it('without the option, health still goes down and up, but every call waits for the store', async () => {
     const store = createChaosStore();
-    const cache = new Cache({ store, prefix: 'br-off:' });
+    const cache = new Cache({ store, prefix: 'br-off:', timeout: 200 });
+    const events = watched(cache);
     store.fail({ ops: ['get'] });
-    for (let i = 0; i < 5; i++) await cache.get('k').catch(() => {});
-    expect(store.calls.get).toBe(5);
-    expect(cache.health().state).toBe('up');
+    // Every call reaches the store (the client's error, not the breaker's refusal).
+    for (let i = 0; i < 5; i++) {
+      await expect(cache.get('k')).rejects.toMatchObject({ cause: { message: 'chaos: get failed' } });
+    }
+    expect(store.calls.get).toBeGreaterThanOrEqual(5);
+    expect(cache.health()).toMatchObject({ state: 'down', consecutiveFailures: 5, failFast: false });
+    expect(events.map((e) => e.event)).toEqual(['down']);
+    // A hung store is waited for: no fast failure without the option.
+    store.heal();
+    store.hang({ ops: ['get'] });
+    const started = performance.now();
+    await expect(cache.get('k')).rejects.toMatchObject({ code: 'E_TIMEOUT' });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+    store.heal();
+    expect(await cache.get('k')).toBeUndefined();
+    expect(cache.health()).toMatchObject({ state: 'up', consecutiveFailures: 0 });
+    expect(events.map((e) => e.event)).toEqual(['down', 'up']);
+  });
+
+  it('while down, a probe goes out with no other traffic: up within 1 s of the store answering again', async () => {
+    for (const breaker of [false, true]) {
+      const store = createChaosStore();
+      const cache = new Cache({ store, prefix: 'br-probe:', breaker, timeout: 200 });
+      const events = watched(cache);
+      store.fail({ ops: ['get'] });
+      for (let i = 0; i < 3; i++) await cache.get('k').catch(() => {});
+      expect(cache.health().state).toBe('down');
+      // Nothing calls the cache now: the probes alone reach the store, at a growing interval.
+      await vi.waitFor(() => expect(store.calls.get).toBeGreaterThanOrEqual(5), { timeout: 3000, interval: 20 });
+      expect(cache.health()).toMatchObject({ state: 'down', probeIntervalMs: expect.any(Number) });
+      expect(cache.health().probeIntervalMs).toBeGreaterThan(100);
+      store.heal();
+      const healed = performance.now();
+      await vi.waitFor(() => expect(cache.health().state).toBe('up'), { timeout: 3000, interval: 10 });
+      expect(performance.now() - healed).toBeLessThan(1100);
+      expect(events.map((e) => e.event)).toEqual(['down', 'up']);
+      // Up: no more probes.
+      const calls = store.calls.get;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(store.calls.get).toBe(calls);
+      await cache.close();
+    }
+  });
+
+  it('a probe of a store whose get throws instead of rejecting fails like a rejection (counted, no uncaught error)', async () => {
+    const inner = createChaosStore();
+    let thrown = 0;
+    const store = Object.assign(Object.create(inner), {
+      get: () => {
+        thrown++;
+        throw new Error('thrown synchronously');
+      },
+    });
+    const cache = new Cache({ store, prefix: 'br-throws:', timeout: 200 });
+    // The facade turns the throw of a call into a rejection; three in a row make the store down.
+    for (let i = 0; i < 3; i++) await cache.get('k').catch(() => {});
+    expect(cache.health().state).toBe('down');
+    await vi.waitFor(() => expect(cache.health().consecutiveFailures).toBeGreaterThanOrEqual(5), {
+      timeout: 3000,
+      interval: 20,
+    });
+    expect(thrown).toBeGreaterThanOrEqual(2);
+    expect(cache.health()).toMatchObject({ state: 'down', lastError: { message: 'thrown synchronously' } });
+    await cache.close();
+  });
+
+  it('close() stops the probes of a store that is down', async () => {
+    const store = createChaosStore();
+    const cache = new Cache({ store, prefix: 'br-close:', timeout: 200 });
+    store.fail({ ops: ['get'] });
+    for (let i = 0; i < 3; i++) await cache.get('k').catch(() => {});
+    await cache.close();
+    const calls = store.calls.get;
+    // Showing that something does NOT happen: longer than the first probe interval (100 ms).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(store.calls.get).toBe(calls);
   });
 
   it('describe() reports it: state, since, consecutive failures, probe interval and the last error as data', async () => {
@@ -148,9 +222,28 @@ describe('the L2 breaker', () => {
     });
   });
 
-  it('describe() has no breaker without the option', async () => {
+  it('an in-process store never fails fast, even with the option: counted, no breaker in describe()', async () => {
+    const store = createChaosStore({ capabilities: { inProcess: true } });
+    const cache = new Cache({ store, prefix: 'br-inproc:', breaker: true });
+    store.fail({ ops: ['get'] });
+    for (let i = 0; i < 4; i++) {
+      await expect(cache.get('k')).rejects.toMatchObject({ cause: { message: 'chaos: get failed' } });
+    }
+    expect(cache.health()).toMatchObject({ state: 'down', failFast: false });
+    expect((await cache.describe()).breaker).toBeUndefined();
+    store.heal();
+    await cache.close();
+  });
+
+  it('describe() has no breaker without the option; health() reports the store all the same', async () => {
     const cache = new Cache({ store: createChaosStore(), prefix: 'br-describe-off:' });
     expect((await cache.describe()).breaker).toBeUndefined();
-    expect(cache.health()).toEqual({ state: 'up', since: expect.any(Number) });
+    expect(cache.health()).toEqual({
+      state: 'up',
+      since: expect.any(Number),
+      consecutiveFailures: 0,
+      probeIntervalMs: 100,
+      failFast: false,
+    });
   });
 });

@@ -6,16 +6,18 @@ import session from 'express-session';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CacheSessionStore, type SessionData } from '../src/index';
+import { call } from './helpers';
 import { sessionStoreContract } from './session-contract';
 
 let redis: RedisServer;
 const caches: Cache[] = [];
 
-function redisCache(options: { commandTimeoutMs?: number } = {}): Cache {
+function redisCache(options: { commandTimeoutMs?: number; breaker?: boolean } = {}): Cache {
   const cache = new Cache({
     store: createRedisStore({ url: redis.url, commandTimeoutMs: options.commandTimeoutMs ?? 2000 }),
     prefix: 'express-test:',
     timeout: '3s',
+    breaker: options.breaker === true,
   });
   caches.push(cache);
   return cache;
@@ -116,23 +118,39 @@ describe('CacheSessionStore on Redis', () => {
     expect(pttl).toBeLessThanOrEqual(90_000);
   });
 
-  it('Redis frozen (SIGSTOP): express-session reports the error (500), no session is lost after SIGCONT', async () => {
-    const store = new CacheSessionStore({ cache: redisCache({ commandTimeoutMs: 300 }), probeInterval: 50 });
+  it('Redis frozen (SIGSTOP): 500s until the cache says down, then answers at once; connect within 1 s of SIGCONT, no session lost', async () => {
+    const cache = redisCache({ commandTimeoutMs: 300, breaker: true });
+    const store = new CacheSessionStore({ cache });
     const a = app(store);
     const login = await request(a).post('/login').expect(200);
     const cookie = (login.headers['set-cookie'] as unknown as string[])[0]?.split(';')[0] as string;
     await request(a).post('/visit').set('Cookie', cookie).expect(200, { visits: 1 });
     const pid = redis.pid as number;
     await freezeProcess(pid);
+    let thawed: number;
     try {
       const disconnected = new Promise((resolve) => store.once('disconnect', resolve));
-      await request(a).post('/visit').set('Cookie', cookie).expect(500);
+      // The cache's health: three calls that time out (300 ms) in a row make the store down.
+      await Promise.all([1, 2, 3].map(() => request(a).post('/visit').set('Cookie', cookie).expect(500)));
       await disconnected;
-      await request(a).get('/me').set('Cookie', cookie).expect(503);
+      expect(store.connected).toBe(false);
+      expect(cache.health()).toMatchObject({ state: 'down', lastError: { code: 'E_TIMEOUT' } });
+      // Down: express-session skips the store (the app's 503), and the store's own calls fail at once
+      // (the breaker), where each waited for the command timeout before.
+      for (let i = 0; i < 10; i++) {
+        const started = performance.now();
+        await request(a).get('/me').set('Cookie', cookie).expect(503);
+        await expect(call((cb) => store.get('sid', cb))).rejects.toMatchObject({ code: 'E_BACKEND' });
+        expect(performance.now() - started).toBeLessThan(150);
+      }
     } finally {
       process.kill(pid, 'SIGCONT');
+      thawed = performance.now();
     }
+    // The cache's probe (nothing else calls the store now) hears Redis answer again.
     await new Promise((resolve) => store.once('connect', resolve));
+    expect(performance.now() - thawed).toBeLessThan(1000);
+    expect(store.connected).toBe(true);
     await request(a).post('/visit').set('Cookie', cookie).expect(200, { visits: 2 });
     store.close();
   });

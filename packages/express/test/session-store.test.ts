@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
+import { waitFor } from '@larder/dev-services';
 import express, { type Express } from 'express';
 import session from 'express-session';
 import Fastify from 'fastify';
@@ -145,18 +147,23 @@ describe('CacheSessionStore with express-session', () => {
     beforeAll(async () => {
       const made = countingMemoryCache();
       backend = made.store;
-      store = new CacheSessionStore({ cache: made.cache, probeInterval: 20 });
+      store = new CacheSessionStore({ cache: made.cache });
       app = sessionApp(store);
       cookie = await login(app);
       await request(app).post('/visit').set('Cookie', cookie).expect(200, { visits: 1 });
     });
     afterAll(() => store.close());
 
-    it('a read error reaches express-session (500), disconnect is emitted, then req.session is unavailable', async () => {
-      const disconnected = new Promise((resolve) => store.once('disconnect', resolve));
+    it('read errors reach express-session (500); once the cache says down, disconnect is emitted and req.session is unavailable', async () => {
+      let disconnects = 0;
+      store.on('disconnect', () => disconnects++);
       backend.down = true;
-      await request(app).get('/me').set('Cookie', cookie).expect(500);
-      await disconnected;
+      // The cache's health: 3 failed calls in a row make the store down.
+      for (let i = 0; i < 3; i++) {
+        expect(store.connected).toBe(true);
+        await request(app).get('/me').set('Cookie', cookie).expect(500);
+      }
+      expect(disconnects).toBe(1);
       expect(store.connected).toBe(false);
       // express-session skips the store while it is disconnected: the app answers 503 itself.
       await request(app).get('/me').set('Cookie', cookie).expect(503);
@@ -174,6 +181,34 @@ describe('CacheSessionStore with express-session', () => {
       await request(app).get('/me').set('Cookie', cookie).expect(200, { user: 'ann', visits: 1 });
       await request(app).post('/visit').set('Cookie', cookie).expect(200, { visits: 2 });
     });
+  });
+
+  it("with encrypt (a cache of its own over the same store): disconnect and connect follow that cache's health", async () => {
+    const made = countingMemoryCache();
+    const store = new CacheSessionStore({ cache: made.cache, encrypt: { keys: [{ id: 'k1', key: randomBytes(32) }] } });
+    const events: string[] = [];
+    store.on('disconnect', () => events.push('disconnect'));
+    store.on('connect', () => events.push('connect'));
+    made.store.down = true;
+    for (let i = 0; i < 3; i++) {
+      await expect(call((cb) => store.get('s', cb))).rejects.toMatchObject({ code: 'E_BACKEND' });
+    }
+    expect(events).toEqual(['disconnect']);
+    expect(store.connected).toBe(false);
+    made.store.down = false;
+    // Nothing calls the store: the cache's probe hears the backend again.
+    await waitFor(() => events.length === 2, { timeoutMs: 3000, description: 'connect' });
+    expect(events).toEqual(['disconnect', 'connect']);
+    expect(store.connected).toBe(true);
+    store.close();
+  });
+
+  it('probeInterval is deprecated and ignored, but still checked: a bad one is an InvalidTtlError', () => {
+    const { cache } = countingMemoryCache();
+    expect(() => new CacheSessionStore({ cache, probeInterval: -1 })).toThrow(
+      expect.objectContaining({ code: 'E_INVALID_TTL' }),
+    );
+    new CacheSessionStore({ cache, probeInterval: '1s' }).close();
   });
 
   it("fails closed even on a cache configured with onError 'miss'", async () => {

@@ -1,5 +1,5 @@
 import type { ResolvedL1Options } from '../config/l1-options';
-import { ConfigError, isLarderError } from '../contract/errors';
+import { ConfigError } from '../contract/errors';
 import type { CacheStore, Payload, SyncStoreMethods, TtlMs } from '../contract/store';
 import { createL1Tier } from '../l1/source';
 import { TagState } from '../tags/tag-state';
@@ -44,8 +44,8 @@ export interface Binding {
   readonly readManyChecked: (fulls: readonly string[]) => Promise<(Checked | undefined)[]>;
   /** Payloads read from the store with tagged entries' tags checked (`TagState.check`; as given for raw stores). */
   readonly checked: (payloads: (Payload | undefined)[]) => Promise<(Checked | undefined)[]> | (Checked | undefined)[];
-  /** The L2 breaker (`breaker` option; never for an in-process store): `limit` asks it and tells it. */
-  readonly breaker: StoreBreaker | undefined;
+  /** The store's health, and with the `breaker` option (never for an in-process store) its breaker: `limit` asks it and tells it. */
+  readonly breaker: StoreBreaker;
 }
 
 /** What the engine hands `bindStore`: its settings, its decode and its timer. */
@@ -59,31 +59,22 @@ export interface BindSettings {
   readonly decode: Decode;
   /** Reads an entry's metadata header (`metaOf`) when the codec writes one; absent: entries carry none. */
   readonly meta: ReadMeta | undefined;
-  /** With the `breaker` option: hears the store going down and up. */
-  readonly health?: (health: StoreHealth) => void;
+  /** Hears the store going down and up. */
+  readonly health: (health: StoreHealth) => void;
+  /** The `breaker` option: calls fail at once while the store is down (never for an in-process store). */
+  readonly failFast: boolean;
 }
 
-/** Bounds a store call by the facade's timer where the facade owns the call's timeout (see `Binding.timeoutMs`). */
+/** Bounds a store call by the facade's timer where the facade owns the call's timeout (see `Binding.timeoutMs`), and counts its outcome in the store's health. */
 export function limit<T>(binding: Binding, call: Promise<T>, operation: string): Promise<T> {
   // `clear` walks a whole prefix in many backend commands: the facade bounds it as a whole.
   const ms = operation === 'clear' ? binding.wholeTimeoutMs : binding.timeoutMs;
   const breaker = binding.breaker;
-  if (breaker === undefined) return ms === 0 ? call : withTimeout(call, ms, operation, binding.driver);
   if (!breaker.allow()) {
     call.catch(() => {}); // started already: its answer, whenever it comes, is nobody's
     return Promise.reject(breaker.refused(binding.driver, operation));
   }
-  return (ms === 0 ? call : withTimeout(call, ms, operation, binding.driver)).then(
-    (value) => {
-      breaker.succeeded();
-      return value;
-    },
-    (error: unknown) => {
-      // A client's error, a timeout or a backend error is the store failing; an input error is not.
-      if (!isLarderError(error) || isLarderError(error, ['E_BACKEND', 'E_TIMEOUT'])) breaker.failed(error);
-      throw error;
-    },
-  );
+  return (ms === 0 ? call : withTimeout(call, ms, operation, binding.driver)).then(breaker.answered, breaker.threw);
 }
 
 /** Validates a store (`ConfigError`) and derives the binding from its capabilities, once. */
@@ -172,8 +163,13 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
             ? Promise.all(payloads.map((payload) => open('', payload)))
             : payloads
       : (payloads) => tags.check(payloads),
-    breaker: settings.health === undefined || inProcess ? undefined : new StoreBreaker(settings.health),
+    breaker: new StoreBreaker(settings.health, settings.failFast && !inProcess),
   };
+  // While the store is down, a read of a key nobody writes tells when it answers again (a store
+  // method that throws instead of rejecting fails the probe like a rejection: it runs in a timer).
+  const probeKey = `${settings.basePrefix}__larder_probe__`;
+  const probe = () => new Promise<Payload | undefined>((resolve) => resolve(store.get(probeKey)));
+  binding.breaker.probeWith(() => limit(binding, probe(), 'get'));
   return binding;
 }
 

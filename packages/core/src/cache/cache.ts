@@ -361,7 +361,7 @@ export class Cache {
     return this.#engine.stats();
   }
 
-  /** The store up or down as the L2 breaker sees it, since when, and the last failure (always up without the `breaker` option). */
+  /** The store up or down as every store call's outcome tells it (3 failures in a row: down), since when, and the last failure. */
   health(): StoreHealth {
     return this.#engine.health();
   }

@@ -52,7 +52,7 @@ export class Engine {
   readonly #root: View;
   /** Locks through the store (`lock()`, `remember`'s `lock`), shared by every view. */
   readonly #locks: LockBackend;
-  readonly #health: ((health: StoreHealth) => void) | undefined;
+  readonly #failFast: boolean; // the `breaker` option: store calls fail at once while the store is down
   readonly #createdAt = Date.now();
   readonly #rememberDefaults: RememberDefaults | undefined;
 
@@ -89,7 +89,7 @@ export class Engine {
     this.#locks = locks(this, this.#root);
     if (options.remember !== undefined) checkRememberDefaults(options.remember);
     this.#rememberDefaults = options.remember;
-    this.#health = options.breaker === true ? (health) => this.#emitter.emit(health.state, health) : undefined;
+    this.#failFast = options.breaker === true;
     const store = options.store;
     if (typeof (store as PromiseLike<CacheStore>).then === 'function') {
       this.#ready = Promise.resolve(store).then((resolved) => this.#bind(resolved));
@@ -300,9 +300,9 @@ export class Engine {
     return this.#graceCopies.within(full);
   }
 
-  /** The store's health as the L2 breaker sees it (always up without the `breaker` option). */
+  /** The store's health as every store call's outcome tells it (up until the store is bound). */
   health(): StoreHealth {
-    return this.#binding?.breaker?.health() ?? { state: 'up', since: this.#createdAt };
+    return this.#binding?.breaker.health() ?? { state: 'up', since: this.#createdAt, failFast: this.#failFast };
   }
 
   /** Defaults of every `remember` of this cache (the `remember` option), when given. */
@@ -346,7 +346,7 @@ export class Engine {
       topology: { mode: 'unknown', nodes: [] },
     };
     const l1 = reads.describe();
-    return { ...description, ...(l1 && { l1 }), ...(breaker && { breaker: breaker.describe() }) };
+    return { ...description, ...(l1 && { l1 }), ...(breaker.health().failFast && { breaker: breaker.describe() }) };
   }
 
   /** The L1's description, or `undefined` without one. */
@@ -363,7 +363,7 @@ export class Engine {
 
   /** Validates the store and derives the binding from it (see `bindStore`). */
   #bind(store: CacheStore): Binding {
-    const binding = bindStore(store, {
+    this.#binding = bindStore(store, {
       name: this.#name,
       basePrefix: this.#basePrefix,
       codec: this.#codec,
@@ -371,15 +371,16 @@ export class Engine {
       l1: this.#l1Options,
       decode: this.#values.decode,
       meta: this.#codec === jsonCodec ? metaOf : undefined,
-      health: this.#health,
+      health: (health) => this.#emitter.emit(health.state, health),
+      failFast: this.#failFast,
     });
-    this.#binding = binding;
-    return binding;
+    return this.#binding;
   }
 
   /** Stops the L1 and closes the store, once for every view. */
   close(): Promise<void> {
-    this.#closed ??= this.#ready.then(async ({ store, reads }) => {
+    this.#closed ??= this.#ready.then(async ({ store, reads, breaker }) => {
+      breaker.stop();
       // The store closes even if stopping the L1 fails: its connections must not outlive the cache.
       try {
         await reads.close();

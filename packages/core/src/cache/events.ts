@@ -31,9 +31,9 @@ export interface CacheEventMap {
   write: CacheKeyEvent;
   delete: CacheDeleteEvent;
   error: CacheErrorEvent;
-  /** The L2 breaker opened: the store keeps failing (`breaker` option; see `Cache.health`). */
+  /** The store is down: 3 calls in a row failed (with the `breaker` option the breaker opened; see `Cache.health`). */
   down: StoreHealth;
-  /** The L2 breaker closed: a probe answered. */
+  /** The store is up again: a call (a probe, while down) answered. */
   up: StoreHealth;
 }
 

@@ -1,11 +1,13 @@
 import { BackendError, isLarderError } from '../contract/errors';
 import type { BreakerDescription } from '../contract/store-description';
 
-// The L2 breaker: the one owner of "is the store down?" for a cache (core README "The L2 breaker").
-// After consecutive failed or timed-out store calls it opens: calls fail at once, without waiting
-// for the timeout, so `remember` serves its graced copies and an L1 keeps answering. After a short
-// interval (growing while the store stays down, at most 1 s) one call goes through as the probe:
-// its success closes the breaker, its failure opens it again.
+// The one owner of "is the store down?" for a cache (core README "The store's health"). Every store
+// call's outcome is counted: after consecutive failed or timed-out calls the store is down
+// (`down` event) and, while it stays down, a probe call goes out after a short interval (growing
+// while it fails, at most 1 s) even when nothing else calls the store; the first call that
+// answers brings it up (`up` event). With `failFast` (the `breaker` option) the breaker also
+// opens: while down, calls fail at once instead of waiting for the timeout, and only the probe
+// reaches the store.
 
 /** A cache's view of its store: up or down, since when, and the last failure. */
 export interface StoreHealth {
@@ -14,18 +16,20 @@ export interface StoreHealth {
   readonly since: number;
   /** The last failure of a store call (a `LarderError`, or the client's error), when there was one. */
   readonly lastError?: unknown;
-  /** With the `breaker` option: failed or timed-out store calls in a row (3 open it; refused calls do not count). */
+  /** Failed or timed-out store calls in a row (3 make the store down; calls refused by the breaker do not count). */
   readonly consecutiveFailures?: number;
-  /** With the `breaker` option: the wait from one probe to the next while down (100 ms, doubling to 1 s while probes fail). */
+  /** The wait from one probe to the next while down (100 ms, doubling to 1 s while probes fail). */
   readonly probeIntervalMs?: number;
+  /** Calls fail at once while down (the `breaker` option); else each still waits for the store. */
+  readonly failFast?: boolean;
 }
 
-/** Consecutive failures that open the breaker. */
+/** Consecutive failures that make the store down. */
 const FAILURES_TO_OPEN = 3;
 const FIRST_PROBE_MS = 100;
 const MAX_PROBE_MS = 1000;
 
-/** The breaker of one store (built by `bindStore` for every store but an in-process one). */
+/** The health of one store, and with `failFast` its breaker (built by `bindStore` for every store). */
 export class StoreBreaker {
   #failures = 0;
   #state: 'closed' | 'open' | 'probing' = 'closed';
@@ -33,21 +37,42 @@ export class StoreBreaker {
   #intervalMs = FIRST_PROBE_MS;
   #since = Date.now();
   #lastError: unknown;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  readonly #failFast: boolean;
   readonly #changed: (health: StoreHealth) => void;
+  /** Sends the probe call (through `limit`, so its answer is counted like any call's). */
+  #probe: (() => Promise<unknown>) | undefined;
+  /** Passed to `then` of every call as they are: no closure is allocated per call. */
+  readonly answered = <T>(value: T): T => {
+    this.succeeded();
+    return value;
+  };
+  readonly threw = (error: unknown): never => {
+    // A client's error, a timeout or a backend error is the store failing; an input error is not.
+    if (!isLarderError(error) || isLarderError(error, ['E_BACKEND', 'E_TIMEOUT'])) this.failed(error);
+    throw error;
+  };
 
-  /** `changed` hears every change of state (the cache's `up` and `down` events). */
-  constructor(changed: (health: StoreHealth) => void) {
+  /** `changed` hears every change of state (the cache's `up` and `down` events); `failFast`: refuse calls while down. */
+  constructor(changed: (health: StoreHealth) => void, failFast: boolean) {
     this.#changed = changed;
+    this.#failFast = failFast;
   }
 
-  /** Whether a call may go to the store now: closed, or the one probe once the interval ended. */
+  /** Sets the call a probe sends while the store is down (none: only callers' calls probe). */
+  probeWith(probe: () => Promise<unknown>): void {
+    this.#probe = probe;
+  }
+
+  /** Whether a call may go to the store now: always without `failFast`; else closed, or the one probe once the interval ended. */
   allow(): boolean {
     if (this.#state === 'closed') return true;
     if (this.#state === 'open' && Date.now() >= this.#probeAt) {
       this.#state = 'probing';
       return true;
     }
-    return false;
+    return !this.#failFast;
   }
 
   /** The error a refused call rejects with. */
@@ -65,6 +90,8 @@ export class StoreBreaker {
     this.#state = 'closed';
     this.#intervalMs = FIRST_PROBE_MS;
     this.#since = Date.now();
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#changed(this.health());
   }
 
@@ -76,19 +103,28 @@ export class StoreBreaker {
       this.#intervalMs = Math.min(this.#intervalMs * 2, MAX_PROBE_MS);
       this.#state = 'open';
       this.#probeAt = Date.now() + this.#intervalMs;
+      this.#schedule();
       return;
     }
     if (this.#state !== 'closed' || this.#failures < FAILURES_TO_OPEN) return;
     this.#state = 'open';
     this.#since = Date.now();
     this.#probeAt = this.#since + this.#intervalMs;
+    this.#schedule();
     this.#changed(this.health());
+  }
+
+  /** Stops probing (the cache closed). */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   /** Up or down, since when, the last failure. */
   health(): StoreHealth {
     const state = this.#state === 'closed' ? 'up' : 'down';
-    const counts = { consecutiveFailures: this.#failures, probeIntervalMs: this.#intervalMs };
+    const counts = { consecutiveFailures: this.#failures, probeIntervalMs: this.#intervalMs, failFast: this.#failFast };
     return this.#lastError === undefined
       ? { state, since: this.#since, ...counts }
       : { state, since: this.#since, lastError: this.#lastError, ...counts };
@@ -96,9 +132,30 @@ export class StoreBreaker {
 
   /** `health()` as JSON-able data for `describe()`: the last error as its code and message. */
   describe(): BreakerDescription {
-    const { lastError, ...health } = this.health() as Required<StoreHealth>;
+    const { lastError, failFast: _, ...health } = this.health() as Required<StoreHealth>;
     if (lastError === undefined) return health;
     const message = lastError instanceof Error ? lastError.message : String(lastError);
     return { ...health, lastError: isLarderError(lastError) ? { code: lastError.code, message } : { message } };
+  }
+
+  /**
+   * While down, a probe goes out when the interval ends even if nothing calls the store (a
+   * session store that express-session stopped calling must still hear the store come back).
+   * A caller's call past the interval is the probe as well; the timer then sends none.
+   */
+  #schedule(): void {
+    if (this.#timer !== undefined || this.#probe === undefined || this.#stopped) return;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        if (this.#state !== 'open') return; // up again, or a probe in flight (its answer schedules the next)
+        if (Date.now() < this.#probeAt) return this.#schedule();
+        // Past the interval: `limit` lets this call through as the probe (`allow`).
+        this.#probe?.().catch(() => {});
+      },
+      Math.max(0, this.#probeAt - Date.now()),
+    );
+    // The probe never keeps the process alive.
+    this.#timer.unref?.();
   }
 }

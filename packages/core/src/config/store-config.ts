@@ -25,7 +25,7 @@ export interface CommonStoreOptions extends ValueOptions {
   traceKeys?: boolean;
   /** An in-process L1 in front of this store (`CACHE_L1`; docs/architecture.md "Two tiers"); ignored for in-process stores. @default none */
   l1?: L1Options;
-  /** The L2 breaker: after 3 consecutive failed or timed-out store calls, calls fail at once (serving the L1 and graced values) until a probe, every 100 ms growing to 1 s, answers; `health()`, `describe().breaker`, `up` and `down` report it (`CACHE_BREAKER=on` from the environment). Not for in-process stores. @default false */
+  /** The L2 breaker: while the cache's `health()` says the store is down (3 consecutive failed or timed-out calls), calls fail at once (serving the L1 and graced values) until a probe, every 100 ms growing to 1 s, answers; `describe().breaker` reports it (`CACHE_BREAKER=on` from the environment). Never for in-process stores. @default false */
   breaker?: boolean;
   /** Defaults of every `remember` of this store: grace, lock, timeouts, failure backoff, refresh-ahead, `maxConcurrentLoads` (core README "remember when the source fails"). @default none */
   remember?: RememberDefaults;

@@ -1,11 +1,9 @@
-import { InvalidArgumentError, InvalidKeyError, isLarderError } from '@larder/core';
+import { InvalidArgumentError, InvalidKeyError } from '@larder/core';
 import { describe } from '@larder/core/driver';
 import type { SessionCookie, SessionData } from './envelope';
 
 /** What `set`/`touch` accept: a `SessionData`, or express-session's / @fastify/session's session object. */
 export type SessionInput = SessionData | { cookie?: SessionCookie | null };
-
-const BACKEND_CODES = ['E_BACKEND', 'E_TIMEOUT'];
 
 /** Session ids are non-empty strings (a number or an object is a caller bug, not a key). */
 export function checkSid(sid: unknown): asserts sid is string {
@@ -19,9 +17,4 @@ export function checkSession(session: unknown): asserts session is SessionInput 
   if (typeof session !== 'object' || session === null || Array.isArray(session)) {
     throw new InvalidArgumentError(`A session must be an object, got ${describe(session)}`, 'session');
   }
-}
-
-/** A failure of the backend (it marks the store disconnected), not of the input. */
-export function isBackendError(err: unknown): boolean {
-  return isLarderError(err, BACKEND_CODES);
 }

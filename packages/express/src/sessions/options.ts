@@ -15,7 +15,10 @@ export interface SessionStoreOptions {
    * @default 10% of the session's lifetime, at most 1 hour
    */
   touchAfter?: Ttl | 0;
-  /** How often the store probes the backend after an error, until it answers again. @default '1s' */
+  /**
+   * @deprecated Ignored (checked only): the cache's health probes the backend while it is down
+   * (every 100 ms, growing to 1 s; core README "The store's health").
+   */
   probeInterval?: Ttl;
   /**
    * Most session ids whose last-read data and latest asked-for expiry are remembered (for unchanged-`set`
@@ -49,7 +52,6 @@ export interface ResolvedSessionStoreOptions {
   ttlMs: number;
   /** `undefined` = relative default (10% of the session lifetime, capped at 1 h). */
   touchAfterMs: number | undefined;
-  probeIntervalMs: number;
   maxTracked: number;
   userKey: string | undefined;
 }
@@ -68,6 +70,7 @@ export function resolveSessionStoreOptions(options: SessionStoreOptions): Resolv
   if (!Number.isInteger(maxTracked) || maxTracked < 0) {
     throw new ConfigError(`CacheSessionStore maxTracked must be an integer >= 0, got ${maxTracked}`, 'maxTracked');
   }
+  if (options.probeInterval !== undefined) parseTtl(options.probeInterval);
   const cache =
     options.encrypt === undefined
       ? options.cache.withOptions({ onError: 'throw' })
@@ -77,6 +80,7 @@ export function resolveSessionStoreOptions(options: SessionStoreOptions): Resolv
           name: options.cache.name,
           encrypt: options.encrypt,
           onError: 'throw',
+          breaker: options.cache.health().failFast === true,
         });
   return {
     cache,
@@ -84,7 +88,6 @@ export function resolveSessionStoreOptions(options: SessionStoreOptions): Resolv
     ttlMs: parseTtl(options.ttl ?? '1d'),
     touchAfterMs:
       options.touchAfter === undefined ? undefined : options.touchAfter === 0 ? 0 : parseTtl(options.touchAfter),
-    probeIntervalMs: parseTtl(options.probeInterval ?? '1s'),
     maxTracked,
     userKey: checkUserKey(options.userKey),
   };

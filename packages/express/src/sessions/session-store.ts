@@ -1,6 +1,6 @@
 import { type Cache, InvalidArgumentError, isLarderError, type Ttl } from '@larder/core';
 import { borrowedStoreMethods, SessionStoreBase, type StoreMethods } from './base';
-import { checkSession, checkSid, isBackendError, type SessionInput } from './checks';
+import { checkSession, checkSid, type SessionInput } from './checks';
 import { cookieText, decodeEnvelope, encodeEnvelope, encodeSessionData, inflate, type SessionData } from './envelope';
 import { followExpiry, requestedExpiry } from './expiry';
 import { listIds, readSessions, requireEnumeration } from './listing';
@@ -39,15 +39,15 @@ const MAX_HOUR = 3_600_000;
  * only reaches the backend when it pushes the expiry forward by at least `touchAfter`, so `get`
  * judges liveness by the backend's TTL, not by the stored cookie (see `followExpiry`).
  * Errors always go to the callback (sessions fail closed); `disconnect`/`connect` tell
- * express-session when the backend is down and back.
+ * express-session when the backend is down and back: the cache's `down` and `up` (`Cache.health`).
  */
 export class CacheSessionStore extends SessionStoreBase {
   private readonly options: ResolvedSessionStoreOptions;
   private readonly sessions: Cache;
   private readonly tracked = new Map<string, Tracked>();
-  private probeTimer: NodeJS.Timeout | undefined;
-  /** False between a backend error and the next successful call. */
-  connected = true;
+  // express-session stops calling a disconnected store: the cache's health probes the backend meanwhile.
+  private readonly onDown = () => this.emit('disconnect');
+  private readonly onUp = () => this.emit('connect');
 
   // Inherited from express-session's Store when it is the base class (see base.ts), else
   // borrowed from the `Store` option; typed loosely so this class fits express-session's `Store`
@@ -78,6 +78,13 @@ export class CacheSessionStore extends SessionStoreBase {
       read: (sid) => this.sessions.get(sid),
       compareAndSet: (sid, expected, payload, ttlMs) => this.sessions.compareAndSet(sid, expected, payload, ttlMs),
     };
+    cache.on('down', this.onDown);
+    cache.on('up', this.onUp);
+  }
+
+  /** False while the cache's health says the backend is down (`Cache.health()`). */
+  get connected(): boolean {
+    return this.options.cache.health().state === 'up';
   }
 
   /**
@@ -162,31 +169,27 @@ export class CacheSessionStore extends SessionStoreBase {
     this.respond(this.clearAll(), callback);
   }
 
-  /** Stops the recovery probe (the cache itself belongs to the caller). */
+  /** Stops listening to the cache's health (the cache itself belongs to the caller). */
   close(): void {
-    if (this.probeTimer) clearTimeout(this.probeTimer);
-    this.probeTimer = undefined;
+    this.options.cache.off('down', this.onDown);
+    this.options.cache.off('up', this.onUp);
   }
 
   /**
    * Hands the outcome to the callback outside the promise chain (next tick), so an exception thrown
    * by the callback is an uncaught exception, as with express-session's MemoryStore, not an
-   * unhandled rejection. Backend failures also mark the store down.
+   * unhandled rejection.
    */
   private respond<T>(outcome: Promise<T>, callback: Callback<T>): void {
     outcome.then(
       (value) => process.nextTick(callback, null, value),
-      (err) => {
-        if (isBackendError(err)) this.down();
-        process.nextTick(callback, err);
-      },
+      (err) => process.nextTick(callback, err),
     );
   }
 
   private async read(sid: string): Promise<SessionData | null> {
     checkSid(sid);
     const stored = await this.sessions.get<unknown>(sid);
-    this.ok();
     if (stored === undefined) {
       if (!this.tracked.get(sid)?.gone) this.tracked.delete(sid);
       return null;
@@ -228,7 +231,6 @@ export class CacheSessionStore extends SessionStoreBase {
       return this.push(sid, session, known, expiresAt);
     }
     const written = await this.write(sid, base, data, cookieText(cookie), expiresAt, ttl);
-    this.ok();
     if (!written) {
       // Read before it was destroyed or regenerated: it stays gone.
       this.tracked.delete(sid);
@@ -278,7 +280,6 @@ export class CacheSessionStore extends SessionStoreBase {
     if (this.options.maxTracked > 0)
       this.track(sid, { stored: '', data: '', writtenExpiry: 0, knownExpiry: 0, gone: true });
     await this.sessions.delete(sid);
-    this.ok();
   }
 
   /** Lazy rule: writes the expiry only when it gains at least `touchAfter` over the last one written; remembers it either way. */
@@ -299,7 +300,6 @@ export class CacheSessionStore extends SessionStoreBase {
       // A driver without an expiry-only write: fall back to rewriting the session (merged onto what this request read).
       return this.save(sid, session, true);
     }
-    this.ok();
     if (found) await this.indexUser(sid, session, expiresAt, ttl);
     if (found && known) {
       this.track(sid, {
@@ -323,7 +323,6 @@ export class CacheSessionStore extends SessionStoreBase {
     await requireEnumeration(this.options.cache, 'clear');
     await this.sessions.clear();
     this.tracked.clear();
-    this.ok();
   }
 
   /** Minimum expiry gain worth a backend write, for a session living `lifetimeMs`. */
@@ -342,39 +341,8 @@ export class CacheSessionStore extends SessionStoreBase {
     }
   }
 
-  private async collect(): Promise<string[]> {
-    const ids = await listIds(this.options.cache, this.sessions);
-    this.ok();
-    return ids;
-  }
-
-  private ok(): void {
-    if (this.connected) return;
-    this.connected = true;
-    if (this.probeTimer) clearTimeout(this.probeTimer);
-    this.probeTimer = undefined;
-    this.emit('connect');
-  }
-
-  private down(): void {
-    if (this.connected) {
-      this.connected = false;
-      this.emit('disconnect');
-    }
-    this.scheduleProbe();
-  }
-
-  private scheduleProbe(): void {
-    if (this.probeTimer) return;
-    this.probeTimer = setTimeout(() => {
-      this.probeTimer = undefined;
-      this.sessions.has('__larder_probe__').then(
-        () => this.ok(),
-        () => this.scheduleProbe(),
-      );
-    }, this.options.probeIntervalMs);
-    // The probe never keeps the process alive.
-    this.probeTimer.unref();
+  private collect(): Promise<string[]> {
+    return listIds(this.options.cache, this.sessions);
   }
 }
 
