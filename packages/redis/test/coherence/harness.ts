@@ -57,13 +57,19 @@ export async function runWrites(
     await reader.call({ op: 'get', key }).catch(() => undefined);
     await reader.call({ op: 'get', key }).catch(() => undefined);
     const watching = reader.call({ op: 'watch', key, value, timeoutMs: options.timeoutMs ?? 5000 });
+    const sentAt = performance.timeOrigin + performance.now();
     const wroteAt = typeof writer === 'function' ? await writer(value) : await setRetrying(writer, key, value);
     const seen = await watching;
-    result.stale += seen.stale ?? 0;
+    // This write's invalidation came after it was sent: an earlier arrival is a late one of the
+    // previous round (its reader saw that value from the store, past an L1 it was not using), and
+    // reads after it of the older value are not stale (this write may not have landed yet).
+    const needed = seen.needed ?? 1;
+    const arrived = (seen.arrivals ?? []).filter((at) => at >= sentAt)[needed - 1];
+    if (arrived !== undefined) result.stale += (seen.olderReads ?? []).filter((began) => began > arrived).length;
     if (seen.at === undefined) result.unseen++;
     else result.delays.push(Math.max(0, seen.at - wroteAt));
     if (seen.at !== undefined) result.byRound?.push(Math.max(0, seen.at - wroteAt));
-    if (seen.invalidatedAt !== undefined) result.arrivals?.push(Math.max(0, seen.invalidatedAt - wroteAt));
+    if (arrived !== undefined) result.arrivals?.push(Math.max(0, arrived - wroteAt));
   }
   result.delays.sort((a, b) => a - b);
   result.arrivals?.sort((a, b) => a - b);

@@ -60,12 +60,15 @@ async function handle(cache: Cache, request: Request): Promise<Omit<Reply, 'id'>
   if (request.op === 'state') return { value: await cache.describeL1() };
   if (request.op === 'history')
     return { history: await history(cache, request.keys, request.durationMs, request.startAt) };
-  // watch: read until `value` shows; any read of an older value after the key's invalidation arrived is stale.
+  // watch: read until `value` shows, reporting when the key's invalidations arrived and when each
+  // read of an older value began; the parent judges them against the write's time (harness.ts).
   const full = `${cache.prefix}${request.key}`;
   const since = now();
   const deadline = since + request.timeoutMs;
-  let stale = 0;
+  const olderReads: number[] = [];
   let reads = 0;
+  const arrivals = () => (invalidated.get(full) ?? []).filter((at) => at >= since);
+  const needed = spec.arrivalsNeeded ?? 1;
   for (;;) {
     const began = now();
     let value: number | undefined;
@@ -73,20 +76,15 @@ async function handle(cache: Cache, request: Request): Promise<Omit<Reply, 'id'>
       value = (await cache.get<number>(request.key)) as number | undefined;
     } catch {
       // The backend is failing over: no answer is not a stale answer; read again.
-      if (now() > deadline) return { at: undefined, stale, reads };
+      if (now() > deadline) return { at: undefined, olderReads, arrivals: arrivals(), needed, reads };
       await new Promise((resolve) => setTimeout(resolve, 20));
       continue;
     }
     const read = now();
     reads++;
-    // With replica reads a key is invalidated once per node; the value is current once every node said so.
-    const arrivals = (invalidated.get(full) ?? []).filter((at) => at >= since);
-    const arrived =
-      arrivals.length >= (spec.arrivalsNeeded ?? 1) ? arrivals[(spec.arrivalsNeeded ?? 1) - 1] : undefined;
-    if (value === request.value) return { at: read, invalidatedAt: arrived, stale, reads };
-    // The key's invalidation had arrived before this read began, and it still returned an older value.
-    if (arrived !== undefined && arrived < began && value !== undefined && value < request.value) stale++;
-    if (read > deadline) return { at: undefined, invalidatedAt: arrived, stale, reads, value };
+    if (value === request.value) return { at: read, olderReads, arrivals: arrivals(), needed, reads };
+    if (value !== undefined && value < request.value) olderReads.push(began);
+    if (read > deadline) return { at: undefined, olderReads, arrivals: arrivals(), needed, reads, value };
     await new Promise((resolve) => setImmediate(resolve));
   }
 }

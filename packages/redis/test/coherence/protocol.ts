@@ -28,10 +28,12 @@ export interface Reply {
   value?: unknown;
   /** Epoch ms (sub-ms): when a set resolved, or when a watch saw its value. */
   at?: number;
-  /** When the key's latest invalidation arrived (watch). */
-  invalidatedAt?: number;
-  /** Reads of an older value that began after the key's invalidation had arrived (watch): must be 0. */
-  stale?: number;
+  /** When the key's invalidations arrived since the watch began (watch). */
+  arrivals?: number[];
+  /** When each read of an older value began (watch): stale if after the write's invalidation arrived. */
+  olderReads?: number[];
+  /** How many arrivals make the key invalidated here (`CoherenceSpec.arrivalsNeeded`). */
+  needed?: number;
   reads?: number;
   /** The operations of a `history` run. */
   history?: HistoryOp[];
