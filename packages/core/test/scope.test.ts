@@ -125,6 +125,15 @@ describe('scope', () => {
     expect(await c.get('k')).toBeUndefined();
   });
 
+  it('taggable(): true with the JSON codec or a rawValues store; with another codec false, and scoped writes are typed errors', async () => {
+    expect(await new Cache({ store: createChaosStore(), prefix: 'app' }).scope('s').taggable()).toBe(true);
+    const raw = createChaosStore({ capabilities: { rawValues: true, inProcess: true } });
+    expect(await new Cache({ store: raw, prefix: 'app' }).scope('s').taggable()).toBe(true);
+    const packed = new Cache({ store: createChaosStore(), prefix: 'app', codec: 'msgpack' }).scope('s');
+    expect(await packed.taggable()).toBe(false);
+    await expect(packed.set('k', 1)).rejects.toSatisfy((e) => isLarderError(e, 'E_UNSUPPORTED_OPERATION'));
+  });
+
   it('L1: drop() hides the copies of this process at once and of other instances through the bus', async () => {
     const inner = createChaosStore();
     const bus = localBus().source;

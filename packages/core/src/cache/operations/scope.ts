@@ -1,5 +1,5 @@
 import { scopeTag, unionTags } from '../../tags/tag-policy';
-import { traceOperation } from '../../util/tracing';
+import { operationChannel, traceOperation } from '../../util/tracing';
 import type { Engine } from '../engine';
 import type { View } from '../view';
 import { invalidateTagList } from './invalidate-tags';
@@ -13,6 +13,8 @@ export interface ScopeMethods {
   readonly scopeName: string;
   /** Invalidates every entry written through this scope (its namespaces, `tags()` and nested scopes too), hard, on every instance, like `invalidateTags`: no read that starts after it resolves returns one. */
   drop(): Promise<void>;
+  /** Resolves whether this cache can store the scope's entries (tagged entries need the JSON codec or a rawValues store); else its writes reject with `UnsupportedOperationError`. */
+  taggable(): Promise<boolean>;
 }
 
 /** The view of the scope `name` under `view` and its tag; `InvalidTagError` for a bad name. */
@@ -21,8 +23,27 @@ export function scopedView(view: View, name: string): { view: View; tag: string 
   return { view: view.withTags(unionTags(view.tags, [tag])), tag };
 }
 
+/** The methods `Cache.scope` adds to its view `view` of the scope `name`, whose tag is `tag`. */
+export function scopeMethods(engine: Engine, view: View, tag: string, name: string): ScopeMethods {
+  return {
+    scopeName: name,
+    drop: () => dropScope(engine, view, tag, operationChannel.hasSubscribers),
+    taggable: () => taggable(engine),
+  };
+}
+
 /** A scope's `drop()`: its tag invalidated hard through `invalidateTags`' path (store counter, L1s, fleet barrier). */
-export function dropScope(engine: Engine, view: View, tag: string, traced: boolean): Promise<void> {
+function dropScope(engine: Engine, view: View, tag: string, traced: boolean): Promise<void> {
   const run = () => invalidateTagList(engine, view, [tag], false);
   return traced ? traceOperation(engine, 'drop', 0, undefined, undefined, run) : run();
+}
+
+async function taggable(engine: Engine): Promise<boolean> {
+  await (engine.binding ?? engine.ready());
+  try {
+    engine.values.checkTaggable();
+    return true;
+  } catch {
+    return false;
+  }
 }
