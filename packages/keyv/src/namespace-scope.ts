@@ -94,7 +94,10 @@ export class GenerationScope implements NamespaceScope {
 
   current(): Cache | Promise<Cache> {
     const scope = this.#scope;
-    if (scope !== undefined && Date.now() - this.#readAt < this.maxAgeMs) return scope;
+    // While the cache's L2 breaker has the store down (its `breaker` option), the token cannot be read: keep the last one.
+    if (scope !== undefined && (Date.now() - this.#readAt < this.maxAgeMs || this.cache.health().state === 'down')) {
+      return scope;
+    }
     this.#reading ??= this.#read().finally(() => {
       this.#reading = undefined;
     });
@@ -112,8 +115,9 @@ export class GenerationScope implements NamespaceScope {
     try {
       token = await this.cache.get<string>(GENERATION_KEY);
     } catch (error) {
-      // Backend down: keep the last known generation (the operation itself will fail or miss)
-      // and do not ask again before maxAge, so an outage does not double every call's wait.
+      // Backend down (and no breaker saw it yet): keep the last known generation (the operation
+      // itself will fail or miss) and do not ask again before maxAge, so an outage does not
+      // double every call's wait.
       if (this.#scope === undefined) throw error;
       this.#readAt = Date.now();
       return this.#scope;
