@@ -1,18 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Cache } from '../src/cache/cache';
 import { isLarderError } from '../src/contract/errors';
-import type { InvalidationSource } from '../src/contract/invalidation';
-import type { CacheStore } from '../src/contract/store';
 import { L1Tier } from '../src/l1/tier';
 import { createChaosStore } from '../src/testing/chaos-store';
 import { createMapStore } from '../src/testing/map-store';
-import { localBus } from './helpers/local-bus';
-
-function withBus(inner: CacheStore, bus: () => InvalidationSource): CacheStore {
-  const store: CacheStore = Object.create(inner);
-  Object.assign(store, { invalidation: (mode: string) => (mode === 'bus' ? bus() : undefined) });
-  return store;
-}
 
 // Core README "Scopes": a scope is a group carried like a tag (its counter under the reserved `__larder:scope:`).
 describe('scope', () => {
@@ -132,26 +123,6 @@ describe('scope', () => {
     const packed = new Cache({ store: createChaosStore(), prefix: 'app', codec: 'msgpack' }).scope('s');
     expect(await packed.taggable()).toBe(false);
     await expect(packed.set('k', 1)).rejects.toSatisfy((e) => isLarderError(e, 'E_UNSUPPORTED_OPERATION'));
-  });
-
-  it('L1: drop() hides the copies of this process at once and of other instances through the bus', async () => {
-    const inner = createChaosStore();
-    const bus = localBus().source;
-    const l1 = { invalidation: 'bus', busUrl: 'redis://x' } as const;
-    const a = new Cache({ store: withBus(inner, bus), prefix: 'app', l1 });
-    const b = new Cache({ store: withBus(inner, bus), prefix: 'app', l1 });
-    await a.scope('s').set('k', 'v');
-    await a.set('plain', 'p');
-    expect(await b.get('k')).toBe('v');
-    expect(await b.get('plain')).toBe('p');
-    const before = inner.calls.get;
-    expect(await a.get('k')).toBe('v');
-    expect(await b.get('k')).toBe('v');
-    expect(inner.calls.get).toBe(before); // both from the L1
-    await a.scope('s').drop();
-    expect(await a.get('k')).toBeUndefined();
-    expect(await b.get('k')).toBeUndefined();
-    expect(await b.get('plain')).toBe('p');
   });
 
   it('L1: drop() waits for the tier barrier', async () => {
