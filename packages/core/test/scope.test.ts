@@ -71,6 +71,39 @@ describe('scope', () => {
         expect(await c.getMany(['tagged', 'nested', 'only'])).toEqual([undefined, undefined, undefined]);
       });
 
+      it('a drop() while a remember loader runs wins, even when the loader names tags of its own (setTags)', async () => {
+        const c = make();
+        for (const named of [undefined, ['late'], ['late', 'later']]) {
+          let release = () => {};
+          const held = new Promise<void>((resolve) => {
+            release = resolve;
+          });
+          let started = () => {};
+          const running = new Promise<void>((resolve) => {
+            started = resolve;
+          });
+          const loading = c.scope('s').remember(`k-${String(named)}`, '1m', async (ctx) => {
+            if (named !== undefined) ctx.setTags(named);
+            started();
+            await held;
+            return 'old';
+          });
+          await running;
+          await c.scope('s').drop();
+          release();
+          expect(await loading).toBe('old');
+          expect(await c.get(`k-${String(named)}`)).toBeUndefined();
+        }
+        // The loader's own tags still take effect on the stored value.
+        await c.scope('s').remember('named', '1m', (ctx) => {
+          ctx.setTags(['late']);
+          return 'v';
+        });
+        expect(await c.get('named')).toBe('v');
+        await c.invalidateTags(['late']);
+        expect(await c.get('named')).toBeUndefined();
+      });
+
       it('the same name from another Cache of the prefix is the same scope; another prefix is another', async () => {
         const shared = store();
         const a = new Cache({ store: shared, prefix: 'app' });
