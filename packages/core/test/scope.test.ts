@@ -104,6 +104,35 @@ describe('scope', () => {
         expect(await c.get('named')).toBeUndefined();
       });
 
+      it('pin(): writes record the versions read at the pin, so a drop() between pin and write wins', async () => {
+        const c = make();
+        const early = await c.scope('s').pin('1m');
+        await early.set('kept', 1, '1m');
+        expect(await c.get('kept')).toBe(1);
+        await c.scope('s').drop();
+        expect(await c.get('kept')).toBeUndefined();
+        // Written after the drop, with the versions from before it: dropped too.
+        await early.set('late', 2, '1m');
+        await early.setMany({ many: 3 }, '1m');
+        expect(await early.add('added', 4, '1m')).toBe(true);
+        await early.tags(['t']).set('tagged', 5, '1m');
+        await early.namespace('ns').set('nested', 6, '1m');
+        expect(await c.getMany(['late', 'many', 'added', 'tagged'])).toEqual([
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+        ]);
+        expect(await c.namespace('ns').get('nested')).toBeUndefined();
+        // A pin after the drop writes live entries; tags added on it are read at write time.
+        const now = await c.scope('s').pin('1m');
+        await now.tags(['t']).set('tagged', 7, '1m');
+        await now.set('late', 8);
+        expect(await c.getMany(['tagged', 'late'])).toEqual([7, 8]);
+        await c.invalidateTags(['t']);
+        expect(await c.getMany(['tagged', 'late'])).toEqual([undefined, 8]);
+      });
+
       it('the same name from another Cache of the prefix is the same scope; another prefix is another', async () => {
         const shared = store();
         const a = new Cache({ store: shared, prefix: 'app' });
@@ -156,6 +185,7 @@ describe('scope', () => {
     const packed = new Cache({ store: createChaosStore(), prefix: 'app', codec: 'msgpack' }).scope('s');
     expect(await packed.taggable()).toBe(false);
     await expect(packed.set('k', 1)).rejects.toSatisfy((e) => isLarderError(e, 'E_UNSUPPORTED_OPERATION'));
+    await expect(packed.pin()).rejects.toSatisfy((e) => isLarderError(e, 'E_UNSUPPORTED_OPERATION'));
   });
 
   it('L1: drop() waits for the tier barrier', async () => {

@@ -53,4 +53,20 @@ describe('scope().drop() on redis-server with L1s', () => {
       }
     });
   }
+
+  it("pin() on redis-server (a store that writes tagged entries in one call): another cache's drop() between pin and write wins", async () => {
+    const a = new Cache({ store: createRedisStore({ url: server.url }), prefix: 'pin:' });
+    const b = new Cache({ store: createRedisStore({ url: server.url }), prefix: 'pin:' });
+    try {
+      const pinned = await a.scope('page').pin('1m');
+      await b.scope('page').drop();
+      await pinned.set('k', 'computed before the drop', '1m');
+      expect(await b.get('k')).toBeUndefined();
+      await (await a.scope('page').pin('1m')).set('k', 'after', '1m');
+      expect(await b.get('k')).toBe('after');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
 });

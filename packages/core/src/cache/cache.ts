@@ -17,7 +17,7 @@ import { clearPrefix, listKeys } from './operations/keyspace';
 import { Lock } from './operations/lock';
 import { storeLockBackend, withHeldLock } from './operations/lock-backend';
 import { get, write } from './operations/read-write';
-import { type ScopeMethods, scopedView, scopeMethods } from './operations/scope';
+import { type ScopeMethods, scoped } from './operations/scope';
 import type { CacheOptions, CacheViewOptions, Loader, RememberOptions, WithLockOptions } from './options';
 import { rateLimitHost } from './rate-limit-host';
 import { type LoadMany, type RememberManyOptions, tracedRememberMany } from './remember/batch-loader';
@@ -328,9 +328,8 @@ export class Cache {
   }
 
   /** A view whose writes also carry the scope `name` (a group like a tag, under the store prefix; `InvalidTagError` for a bad name); its `drop()` invalidates them all like `invalidateTags`, on every instance (core README "Scopes"). */
-  scope(name: string): Cache & ScopeMethods {
-    const { view, tag } = scopedView(this.#view, name);
-    return Object.assign(this.#share(view), scopeMethods(this.#engine, view, tag, name));
+  scope(name: string): Cache & ScopeMethods<Cache> {
+    return scoped(this.#engine, this.#view, name, (view) => this.#share(view));
   }
 
   /** Deletes every key under this cache's prefix and nothing else; refuses (ConfigError) when the prefix is empty. */
