@@ -2,6 +2,7 @@
 // import `@larder/core/driver`, test authors `@larder/core/testing` (see docs/architecture.md).
 
 export { Cache } from './cache/cache';
+export type { CacheScope } from './cache/cache-scope';
 export type {
   CacheErrorEvent,
   CacheEventMap,

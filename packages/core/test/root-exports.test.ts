@@ -24,6 +24,7 @@ const ROOT_EXPORTS = [
   'CacheManagerConfig',
   'CacheManagerOptions',
   'CacheOptions',
+  'CacheScope',
   'CacheStats',
   'Codec',
   'ConfigError',

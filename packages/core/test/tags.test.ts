@@ -1,20 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Cache } from '../src/cache/cache';
 import { isLarderError } from '../src/contract/errors';
-import type { InvalidationSource } from '../src/contract/invalidation';
 import type { CacheStore } from '../src/contract/store';
 import { L1Tier } from '../src/l1/tier';
 import { createChaosStore } from '../src/testing/chaos-store';
 import { createMapStore } from '../src/testing/map-store';
-import { localBus } from './helpers/local-bus';
+import { localBus, withBus } from './helpers/local-bus';
 
 const TAG_KEY = 'app:__larder:tag:';
-
-function withBus(inner: CacheStore, bus: () => InvalidationSource): CacheStore {
-  const store: CacheStore = Object.create(inner);
-  Object.assign(store, { invalidation: (mode: string) => (mode === 'bus' ? bus() : undefined) });
-  return store;
-}
 
 describe('tags', () => {
   // A rawValues store keeps values as given: tagged entries as envelopes (tags/tagged-envelope.ts).
@@ -271,32 +264,32 @@ describe('tags', () => {
     expect(keys).toEqual([]);
   });
 
-  it('L1: invalidateTags drops this process tagged copies at once and other instances through the bus', async () => {
-    const inner = createChaosStore();
-    const bus = localBus().source;
-    const a = new Cache({
-      store: withBus(inner, bus),
-      prefix: 'app',
-      l1: { invalidation: 'bus', busUrl: 'redis://x' },
+  // A scope (scope.test.ts) is a tag with a reserved name: its drop() takes the same path.
+  const groups = [
+    { name: 'invalidateTags', view: (c: Cache) => c.tags(['t']), drop: (c: Cache) => c.invalidateTags(['t']) },
+    { name: "a scope's drop()", view: (c: Cache) => c.scope('s'), drop: (c: Cache) => c.scope('s').drop() },
+  ];
+  for (const group of groups) {
+    it(`L1: ${group.name} drops this process tagged copies at once and other instances through the bus`, async () => {
+      const inner = createChaosStore();
+      const bus = localBus().source;
+      const l1 = { invalidation: 'bus', busUrl: 'redis://x' } as const;
+      const a = new Cache({ store: withBus(inner, bus), prefix: 'app', l1 });
+      const b = new Cache({ store: withBus(inner, bus), prefix: 'app', l1 });
+      await group.view(a).set('k', 'v');
+      await a.set('plain', 'p');
+      expect(await b.get('k')).toBe('v');
+      expect(await b.get('plain')).toBe('p');
+      const before = inner.calls.get;
+      expect(await a.get('k')).toBe('v');
+      expect(await b.get('k')).toBe('v');
+      expect(inner.calls.get).toBe(before); // both from the L1
+      await group.drop(a);
+      expect(await a.get('k')).toBeUndefined();
+      expect(await b.get('k')).toBeUndefined();
+      expect(await b.get('plain')).toBe('p');
     });
-    const b = new Cache({
-      store: withBus(inner, bus),
-      prefix: 'app',
-      l1: { invalidation: 'bus', busUrl: 'redis://x' },
-    });
-    await a.tags(['t']).set('k', 'v');
-    await a.set('plain', 'p');
-    expect(await b.get('k')).toBe('v');
-    expect(await b.get('plain')).toBe('p');
-    const before = inner.calls.get;
-    expect(await a.get('k')).toBe('v');
-    expect(await b.get('k')).toBe('v');
-    expect(inner.calls.get).toBe(before); // both from the L1
-    await a.invalidateTags(['t']);
-    expect(await a.get('k')).toBeUndefined();
-    expect(await b.get('k')).toBeUndefined();
-    expect(await b.get('plain')).toBe('p');
-  });
+  }
 
   it('L1: invalidateTags, hard or soft, waits for the tier barrier', async () => {
     const c = new Cache({ store: createChaosStore(), prefix: 'app', l1: { invalidation: 'none' } });

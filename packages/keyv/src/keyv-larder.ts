@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { type Cache, type CacheErrorEvent, ConfigError } from '@larder/core';
 import { parseTtl } from '@larder/core/driver';
-import { GenerationScope, type NamespaceScope, PrefixScope } from './namespace-scope';
+import { DropScope, GenerationScope, type NamespaceScope, namespaceScope, PrefixScope } from './namespace-scope';
 import type { KeyvContract, KeyvLarderOptions } from './options';
 
 /** One entry of Keyv's `setMany`: Keyv 5 passes a relative `ttl`, Keyv 6 an absolute `expires`. */
@@ -219,10 +219,16 @@ export class KeyvLarder extends EventEmitter {
     if (this.#scope !== undefined) return this.#scope;
     if (this.#scoping !== undefined) return this.#scoping;
     const namespace = this.#namespace;
-    const scoping = this.#root.getStore().then((store) => {
+    const scoping = this.#root.getStore().then(async (store) => {
       const base = namespace === undefined || namespace === '' ? this.#root : this.#root.namespace(namespace);
-      const scope =
-        typeof store.clear === 'function' ? new PrefixScope(base) : new GenerationScope(base, this.#generationMaxAgeMs);
+      const scoped = namespaceScope(base);
+      const clears = typeof store.clear === 'function';
+      // A cache that cannot tag (another codec than JSON) keeps the namespace or generation ways.
+      const scope = (await scoped.taggable())
+        ? new DropScope(base, scoped, clears)
+        : clears
+          ? new PrefixScope(base)
+          : new GenerationScope(base, this.#generationMaxAgeMs);
       // A namespace change meanwhile started another lookup: this one is stale.
       if (this.#scoping === scoping) this.#scope = scope;
       return scope;

@@ -17,9 +17,10 @@ export interface KeyvLarderOptions {
   /** Namespace before Keyv sets its own (Keyv assigns `store.namespace` when it is constructed). @default undefined */
   namespace?: string;
   /**
-   * On stores that cannot clear by prefix (memcached; DynamoDB without `allowClear`): how long
-   * this process reuses a namespace's generation before reading it again, i.e. the longest a
-   * `clear()` by another process takes to be seen here (this process's own `clear()` is seen at once).
+   * Only for a cache that cannot tag (a codec other than JSON) on a store that cannot clear by
+   * prefix (memcached; DynamoDB without `allowClear`): how long this process reuses a namespace's
+   * generation before reading it again, i.e. the longest a `clear()` by another process takes to
+   * be seen here. Otherwise `clear()` drops a larder scope, seen everywhere once it resolves.
    * @default '1s'
    */
   generationMaxAge?: Ttl;

@@ -47,3 +47,32 @@ describe('KeyvLarder: the two Keyv contracts', () => {
     expect(errors).toHaveLength(1);
   });
 });
+
+describe('KeyvLarder: the generation fallback (a cache that cannot tag, on a store that cannot clear)', () => {
+  const textCodec = {
+    encode: (value: unknown) => JSON.stringify(value),
+    decode: (payload: unknown) => JSON.parse(String(payload)),
+  };
+
+  it("does not read the generation token while the cache's breaker has the store down", async () => {
+    const store = createChaosStore({ without: ['clear'] });
+    const tokenReads: string[] = [];
+    const get = store.get.bind(store);
+    store.get = (key) => {
+      if (key.endsWith(':generation')) tokenReads.push(key);
+      return get(key);
+    };
+    const c = new Cache({ store, prefix: 'gen:', codec: textCodec, breaker: true, timeout: 200 });
+    const keyv = new KeyvLarder(c, { namespace: 'ns', generationMaxAge: 1 });
+    await keyv.set('k', 'v');
+    expect(await keyv.get('k')).toBe('v');
+    expect(tokenReads).toEqual(['gen:ns:generation']);
+    store.fail({ ops: ['get', 'getMany', 'set'] });
+    for (let i = 0; i < 3; i++) await keyv.get('k').catch(() => undefined);
+    expect(c.health().state).toBe('down');
+    tokenReads.length = 0;
+    await new Promise((resolve) => setTimeout(resolve, 5)); // past generationMaxAge: a token read would be due
+    await expect(keyv.get('k')).rejects.toThrow(/breaker open/);
+    expect(tokenReads).toEqual([]);
+  });
+});

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import keyvTestSuite, { keyvIteratorTests } from '@keyv/test-suite';
-import { type Cache, UnsupportedOperationError } from '@larder/core';
+import { type Cache, type Codec, UnsupportedOperationError } from '@larder/core';
 import { waitFor } from '@larder/dev-services';
 import { Keyv } from 'keyv';
 import { Keyv as Keyv6 } from 'keyv6';
@@ -24,6 +24,12 @@ export function richValue() {
     nested: { list: [new Date(0), null, 'text', 1.5] },
   };
 }
+
+/** A codec other than larder's JSON one (JSON text, no types kept): a cache that cannot tag entries. */
+const textCodec: Codec = {
+  encode: (value) => JSON.stringify(value),
+  decode: (payload) => JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8')),
+};
 
 /** A Keyv whose `iterator()` is there (Keyv 5 types it as optional). */
 type Iterable = { iterator(): AsyncIterable<[unknown, unknown]> };
@@ -140,16 +146,31 @@ export function keyvSuites(backend: Backend): void {
         expect(await one.get('k')).toBe(3);
       });
 
-      if (!backend.clearsByPrefix) {
-        it("another instance's clear() is seen within generationMaxAge", async () => {
-          const writer = createKeyv(cache, { keyv: KeyvOf, namespace: 'gen', generationMaxAge: 50 });
-          const reader = createKeyv(cache, { keyv: KeyvOf, namespace: 'gen', generationMaxAge: 50 });
-          await writer.set('k', 'v');
-          expect(await reader.get('k')).toBe('v');
-          await writer.clear();
-          await waitFor(async () => (await reader.get('k')) === undefined, { timeoutMs: 2000, intervalMs: 20 });
-        });
-      }
+      it("another instance's clear() is seen once it resolves (a larder scope dropped), outside namespaces untouched", async () => {
+        // generationMaxAge would only bound the generation fallback (a cache that cannot tag).
+        const writer = createKeyv(cache, { keyv: KeyvOf, namespace: 'gen', generationMaxAge: '1h' });
+        const reader = createKeyv(cache, { keyv: KeyvOf, namespace: 'gen', generationMaxAge: '1h' });
+        const other = createKeyv(cache, { keyv: KeyvOf, namespace: 'gen2' });
+        await writer.set('k', 'v');
+        await other.set('k', 'kept');
+        expect(await reader.get('k')).toBe('v');
+        await writer.clear();
+        expect(await reader.get('k')).toBeUndefined();
+        expect(await other.get('k')).toBe('kept');
+        await reader.set('k', 'after');
+        expect(await writer.get('k')).toBe('after');
+      });
+
+      it("a cache that cannot tag (another codec than JSON) keeps the namespace clear or the generation: another instance's clear() is seen (within generationMaxAge)", async () => {
+        const prefix = uniquePrefix('codec');
+        const plain = () => backend.cache(prefix, { codec: textCodec });
+        const writer = createKeyv(plain(), { keyv: KeyvOf, namespace: 'gen', generationMaxAge: 50 });
+        const reader = createKeyv(plain(), { keyv: KeyvOf, namespace: 'gen', generationMaxAge: 50 });
+        await writer.set('k', 'v');
+        expect(await reader.get('k')).toBe('v');
+        await writer.clear();
+        await waitFor(async () => (await reader.get('k')) === undefined, { timeoutMs: 2000, intervalMs: 20 });
+      });
 
       if (backend.clearsByPrefix) {
         it('iterator() yields the live entries of its namespace', async () => {

@@ -171,6 +171,8 @@ export interface CacheUnderTest {
   tags?(tags: readonly string[]): CacheUnderTest;
   /** Invalidates the entries carrying `tags`, hard or `soft`. */
   invalidateTags?(tags: readonly string[], options?: { soft?: boolean }): Promise<void>;
+  /** A view whose writes carry the scope `name`, with `drop()` invalidating them all (the `tags` group's scope case; skipped without it). */
+  scope?(name: string): CacheUnderTest & { drop(): Promise<void> };
   rememberForever<T>(key: string, loader: () => T | Promise<T>): Promise<T>;
   lock(name: string, ttl: Ttl): LockUnderTest;
   withLock<T>(name: string, ttl: Ttl, fn: () => T | Promise<T>, options?: { wait?: Ttl }): Promise<T>;

@@ -4,7 +4,7 @@ import type { L1Description, StoreDescription } from '../contract/store-descript
 import { RateLimiter } from '../rate-limit/limiter';
 import type { RateLimiterOptions } from '../rate-limit/options';
 import { normalizeTags, unionTags } from '../tags/tag-policy';
-import { booleanHit, countHit, operationChannel, rememberHit, traceOperation, valueHit } from '../util/tracing';
+import { booleanHit, countHit, operationChannel, rememberHit, valueHit } from '../util/tracing';
 import { assertKey, assertNamespace, LOCK_KEY_PREFIX, withSeparator } from '../values/key-policy';
 import type { Ttl } from '../values/ttl';
 import { Engine } from './engine';
@@ -17,6 +17,7 @@ import { clearPrefix, listKeys } from './operations/keyspace';
 import { Lock } from './operations/lock';
 import { storeLockBackend, withHeldLock } from './operations/lock-backend';
 import { get, write } from './operations/read-write';
+import { type ScopeMethods, scoped } from './operations/scope';
 import type { CacheOptions, CacheViewOptions, Loader, RememberOptions, WithLockOptions } from './options';
 import { rateLimitHost } from './rate-limit-host';
 import { type LoadMany, type RememberManyOptions, tracedRememberMany } from './remember/batch-loader';
@@ -323,20 +324,17 @@ export class Cache {
    * it refreshes. Rejects on backend errors whatever `onError` says.
    */
   invalidateTags(tags: readonly string[], options?: InvalidateTagsOptions): Promise<void> {
-    if (operationChannel.hasSubscribers)
-      return traceOperation(this.#engine, 'invalidateTags', 0, undefined, undefined, () =>
-        invalidateTags(this.#engine, this.#view, tags, options),
-      );
-    return invalidateTags(this.#engine, this.#view, tags, options);
+    return invalidateTags(this.#engine, this.#view, tags, options, operationChannel.hasSubscribers);
+  }
+
+  /** A view whose writes also carry the scope `name` (a group like a tag, under the store prefix; `InvalidTagError` for a bad name); its `drop()` invalidates them all like `invalidateTags`, on every instance (core README "Scopes"). */
+  scope(name: string): Cache & ScopeMethods<Cache> {
+    return scoped(this.#engine, this.#view, name, (view) => this.#share(view));
   }
 
   /** Deletes every key under this cache's prefix and nothing else; refuses (ConfigError) when the prefix is empty. */
   clear(): Promise<void> {
-    if (operationChannel.hasSubscribers)
-      return traceOperation(this.#engine, 'clear', 0, undefined, undefined, () =>
-        clearPrefix(this.#engine, this.#view),
-      );
-    return clearPrefix(this.#engine, this.#view);
+    return clearPrefix(this.#engine, this.#view, operationChannel.hasSubscribers);
   }
 
   /** Lists this cache's keys (without its prefix); each step is bounded by the timeout. */

@@ -1,3 +1,4 @@
+import type { PreparedTags } from '../tags/tag-state';
 import type { FullKeyMemo } from '../values/key-policy';
 
 /**
@@ -17,20 +18,27 @@ export class View {
     readonly onError: 'throw' | 'miss',
     /** Tags every write through this view carries (`Cache.tags`), normalized; `undefined`: none. */
     readonly tags: readonly string[] | undefined = undefined,
+    /** Versions of some of `tags` read earlier (a scope's `pin`): writes record them instead of reading them. */
+    readonly pinned: PreparedTags | undefined = undefined,
   ) {}
 
   /** The view of the namespace `segment` (already ending with the separator) under this one. */
   namespace(segment: string): View {
-    return new View(`${this.prefix}${segment}`, `${this.path}${segment}`, this.onError, this.tags);
+    return new View(`${this.prefix}${segment}`, `${this.path}${segment}`, this.onError, this.tags, this.pinned);
   }
 
   /** This view with another error policy (same keys). */
   withOnError(onError: 'throw' | 'miss'): View {
-    return onError === this.onError ? this : new View(this.prefix, this.path, onError, this.tags);
+    return onError === this.onError ? this : new View(this.prefix, this.path, onError, this.tags, this.pinned);
   }
 
-  /** This view whose writes carry `tags` (normalized, and with this view's own). */
+  /** This view whose writes carry `tags` (normalized, and with this view's own; the pinned versions of those stand). */
   withTags(tags: readonly string[] | undefined): View {
-    return new View(this.prefix, this.path, this.onError, tags);
+    return new View(this.prefix, this.path, this.onError, tags, this.pinned);
+  }
+
+  /** This view whose writes record `pinned` (versions of its tags read now) instead of reading them. */
+  withPinned(pinned: PreparedTags): View {
+    return new View(this.prefix, this.path, this.onError, this.tags, pinned);
   }
 }

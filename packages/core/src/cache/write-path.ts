@@ -51,6 +51,25 @@ export function tagVersions(
   return binding.tags.prepare(tags, storeTtlMs, binding.reads.tagEpoch(), fulls);
 }
 
+/** The pinned versions (a scope's `pin`) with those of the write's other tags, read now. */
+async function withPinned(
+  binding: Binding,
+  pinned: PreparedTags,
+  tags: readonly string[],
+  storeTtlMs: TtlMs,
+  entries: readonly EntryWrite[],
+): Promise<PreparedTags> {
+  const fresh = tags.filter((tag) => !pinned.stamp.tags.includes(tag));
+  if (fresh.length === 0) return pinned;
+  const read = await tagVersions(
+    binding,
+    fresh,
+    storeTtlMs,
+    entries.map((entry) => entry.full),
+  );
+  return binding.tags.combine(pinned, read);
+}
+
 /** `send` of a store call that took the write when it resolved (`set`, `setMany`). */
 export const STORED = (): boolean => true;
 
@@ -78,7 +97,14 @@ export async function write<F>(
   const { entries, storeTtlMs } = request;
   const reads = binding.reads;
   let tagged = request.tagged;
-  if (tagged === undefined && request.tags !== undefined) {
+  if (tagged === undefined && request.tags !== undefined && view.pinned !== undefined) {
+    engine.values.checkTaggable();
+    try {
+      tagged = await withPinned(binding, view.pinned, request.tags, storeTtlMs, entries);
+    } catch (error) {
+      return request.failed(error);
+    }
+  } else if (tagged === undefined && request.tags !== undefined) {
     engine.values.checkTaggable();
     const once =
       request.plain && entries.length === 1

@@ -35,6 +35,7 @@ const SYNC_METHODS = [
   'namespace',
   'withOptions',
   'tags',
+  'scope',
   'keys',
   'stats',
 ] as const satisfies readonly (keyof Cache)[];

@@ -1,5 +1,6 @@
 import { describe, InvalidTagError } from '../contract/errors';
 import type { Payload } from '../contract/store';
+import { RESERVED_KEY_PREFIX } from '../values/key-policy';
 
 /** Longest tag, in characters. */
 export const MAX_TAG_LENGTH = 256;
@@ -22,33 +23,63 @@ function hasControl(tag: string): boolean {
   return false;
 }
 
+/**
+ * The tag a scope's entries carry (`Cache.scope`): user tags may not start with the reserved
+ * `__larder:` (`InvalidTagError`), so a scope never shares a counter with a user tag. Printable,
+ * like the reserved key namespace: memcached would hash a counter key holding control bytes.
+ */
+export const SCOPE_TAG_PREFIX = `${RESERVED_KEY_PREFIX}scope:`;
+/** Longest scope name: its tag (`SCOPE_TAG_PREFIX` + name) stays within `MAX_TAG_LENGTH`. */
+export const MAX_SCOPE_NAME_LENGTH = MAX_TAG_LENGTH - SCOPE_TAG_PREFIX.length;
+
 /** Validates tags (`InvalidTagError`) and returns them sorted without duplicates: order and repeats do not matter. */
 export function normalizeTags(tags: unknown): readonly string[] {
   if (!Array.isArray(tags)) throw new InvalidTagError(`tags must be an array of strings, got ${describe(tags)}`, tags);
   if (tags.length > MAX_TAGS * 4) throw tooMany(tags.length);
-  for (const tag of tags) checkTag(tag);
-  const unique = [...new Set(tags as string[])].sort();
-  if (unique.length > MAX_TAGS) throw tooMany(unique.length);
-  return unique;
+  for (const tag of tags) checkUserTag(tag);
+  return sortedUnique(tags as string[]);
+}
+
+/** The tag of the scope `name` (see `SCOPE_TAG_PREFIX`); `InvalidTagError` for a name that is not a valid tag or too long. */
+export function scopeTag(name: unknown): string {
+  checkTag(name, 'a scope name', MAX_SCOPE_NAME_LENGTH);
+  return SCOPE_TAG_PREFIX + (name as string);
 }
 
 /** The union of two normalized tag lists, normalized; `undefined` when both are empty (an untagged write). */
 export function unionTags(a: readonly string[] | undefined, b: readonly string[]): readonly string[] | undefined {
   if (a === undefined || a.length === 0) return b.length === 0 ? undefined : b;
-  return b.length === 0 ? a : normalizeTags([...a, ...b]);
+  // Both lists were checked already (and may hold scope tags, which user input may not).
+  return b.length === 0 ? a : sortedUnique([...a, ...b]);
+}
+
+function sortedUnique(tags: readonly string[]): readonly string[] {
+  const unique = [...new Set(tags)].sort();
+  if (unique.length > MAX_TAGS) throw tooMany(unique.length);
+  return unique;
 }
 
 function tooMany(count: number): InvalidTagError {
   return new InvalidTagError(`an entry takes at most ${MAX_TAGS} tags, got ${count}`, count);
 }
 
-function checkTag(tag: unknown): void {
-  if (typeof tag !== 'string') throw new InvalidTagError(`a tag must be a string, got ${describe(tag)}`, tag);
-  if (tag.length === 0) throw new InvalidTagError('a tag must not be empty', tag);
-  if (tag.length > MAX_TAG_LENGTH) {
-    throw new InvalidTagError(`a tag is at most ${MAX_TAG_LENGTH} characters, got ${tag.length}`, tag.slice(0, 32));
+function checkUserTag(tag: unknown): void {
+  checkTag(tag, 'a tag', MAX_TAG_LENGTH);
+  if ((tag as string).startsWith(RESERVED_KEY_PREFIX)) {
+    throw new InvalidTagError(
+      `a tag must not start with the reserved '${RESERVED_KEY_PREFIX}' (scopes live there): ${describe(tag)}`,
+      tag,
+    );
   }
-  if (hasControl(tag)) throw new InvalidTagError(`a tag must not hold control characters: ${describe(tag)}`, tag);
+}
+
+function checkTag(tag: unknown, what: string, max: number): void {
+  if (typeof tag !== 'string') throw new InvalidTagError(`${what} must be a string, got ${describe(tag)}`, tag);
+  if (tag.length === 0) throw new InvalidTagError(`${what} must not be empty`, tag);
+  if (tag.length > max) {
+    throw new InvalidTagError(`${what} is at most ${max} characters, got ${tag.length}`, tag.slice(0, 32));
+  }
+  if (hasControl(tag)) throw new InvalidTagError(`${what} must not hold control characters: ${describe(tag)}`, tag);
 }
 
 /** A tagged write's tags as the L1 keeps them: their counter keys, and the L1's tag epoch read before their versions were. */

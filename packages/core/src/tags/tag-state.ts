@@ -239,7 +239,21 @@ export class TagState {
     const keys = this.keys(tags);
     // This process's next read of these entries fetches their counters with them (see `get`).
     for (const full of fulls) this.#hint(full, keys);
-    return { section: sectionOf({ tags, versions }), write: { keys, epoch } };
+    return { section: sectionOf({ tags, versions }), stamp: { tags, versions }, write: { keys, epoch } };
+  }
+
+  /**
+   * `first` with the tags of `second` it lacks, read later: `first`'s versions and L1 epoch stand
+   * (read earlier, so an invalidation since then still wins over the write).
+   */
+  combine(first: PreparedTags, second: PreparedTags): PreparedTags {
+    const versions = new Map<string, number>();
+    for (const { stamp } of [second, first]) {
+      for (let i = 0; i < stamp.tags.length; i++) versions.set(stamp.tags[i] as string, stamp.versions[i] as number);
+    }
+    const tags = [...versions.keys()].sort();
+    const stamp = { tags, versions: tags.map((tag) => versions.get(tag) as number) };
+    return { section: sectionOf(stamp), stamp, write: { keys: this.keys(tags), epoch: first.write.epoch } };
   }
 
   /** Whether the store writes a tagged entry with its tags' versions in one call (`setTagged`). */
@@ -277,7 +291,8 @@ export class TagState {
       if (left !== undefined) this.#expiresAt(keys[i] as string, now + left);
     });
     this.#hint(full, keys);
-    return { section: sectionOf({ tags, versions: versions as number[] }), write: { keys, epoch } };
+    const stamp = { tags, versions: versions as number[] };
+    return { section: sectionOf(stamp), stamp, write: { keys, epoch } };
   }
 
   /** Invalidates `tags`: hard (their entries read as misses) or soft (stale: served only within `remember`'s grace). */
@@ -348,6 +363,8 @@ export class TagState {
 /** What a tagged write carries (see `TagState.prepare`). */
 export interface PreparedTags {
   readonly section: string;
+  /** The tags and the versions the section holds. */
+  readonly stamp: TagStamp;
   readonly write: TaggedWrite;
 }
 

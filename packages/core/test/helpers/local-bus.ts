@@ -1,4 +1,5 @@
 import type { InvalidationHandlers, InvalidationMessage, InvalidationSource } from '../../src/contract/invalidation';
+import type { CacheStore } from '../../src/contract/store';
 
 /** A bus between caches of one test: what one publishes reaches the others (the interface the Redis bus implements). */
 export function localBus() {
@@ -31,4 +32,11 @@ export function localBus() {
     return member;
   };
   return { source, published };
+}
+
+/** `inner` whose invalidation source in `bus` mode is `bus()` (a member of a `localBus`). */
+export function withBus(inner: CacheStore, bus: () => InvalidationSource): CacheStore {
+  const store: CacheStore = Object.create(inner);
+  Object.assign(store, { invalidation: (mode: string) => (mode === 'bus' ? bus() : undefined) });
+  return store;
 }

@@ -46,6 +46,12 @@ async function handle(cache: Cache, request: Request): Promise<Omit<Reply, 'id'>
     case 'softInvalidate':
       await cache.invalidateTags(request.keys.map(tagOf), { soft: true });
       return { start, end: now() };
+    case 'scopeSet':
+      await cache.scope(request.scope).set(request.key, request.value, '10m');
+      return { start, end: now() };
+    case 'drop':
+      await cache.scope(request.scope).drop();
+      return { start, end: now() };
     case 'remember': {
       const loader = async () => {
         if (request.gated) await new Promise<void>((resolve) => gates.push(resolve));

@@ -19,6 +19,10 @@ export type Request =
   | { id: number; op: 'invalidateTags'; keys: string[] }
   /** `invalidateTags` of the keys' tags, soft. */
   | { id: number; op: 'softInvalidate'; keys: string[] }
+  /** `scope(scope).set` of `key` (core's `Cache.scope`). */
+  | { id: number; op: 'scopeSet'; scope: string; key: string; value: string }
+  /** `scope(scope).drop()`. */
+  | { id: number; op: 'drop'; scope: string }
   /** `rememberWithStatus` of `key` tagged with its tag, loading `value`; `gated`: the loader waits for `release`. */
   | { id: number; op: 'remember'; key: string; value: string; grace?: number; gated?: boolean }
   | { id: number; op: 'release' }

@@ -254,6 +254,52 @@ export const tags: GroupDefinition = {
       },
     );
 
+    t.test(
+      "a scope's drop() hides its entries from every instance at once (tags and nested scopes too); others stay; bad names are E_INVALID_TAG",
+      async (ctx) => {
+        const prefix = ctx.uniquePrefix();
+        const c = await tagged(ctx, prefix);
+        const other = await ctx.cacheAt(prefix);
+        if (typeof c.scope !== 'function' || typeof other.scope !== 'function') ctx.skip('the cache has no scope()');
+        const scope = c.scope?.('group') as NonNullable<ReturnType<NonNullable<Tagged['scope']>>>;
+        const [a, b, n, t, out, userTag] = ['a', 'b', 'n', 't', 'out', 'ut'].map((k) => uniqueKey(k));
+        await scope.set(a as string, 1, '1m');
+        await scope.setMany({ [b as string]: 2 }, '1m');
+        await scope.scope?.('inner').set(n as string, 3, '1m');
+        await scope.tags?.(['x']).set(t as string, 4, '1m');
+        await c.set(out as string, 'stays', '1m');
+        await c.tags(['group']).set(userTag as string, 'user tag', '1m');
+        assert.deepEqual(await other.getMany([a, b, n, t] as string[]), [1, 2, 3, 4]);
+        await other.scope?.('inner').drop();
+        assert.equal(await c.get(n as string), undefined);
+        assert.equal(await c.get(a as string), 1);
+        await other.scope?.('group').drop();
+        for (const reader of [c, other]) {
+          assert.deepEqual(await reader.getMany([a, b, n, t] as string[]), [
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+          ]);
+          assert.equal(await reader.has(a as string), false);
+          assert.equal(await reader.get(out as string), 'stays');
+          assert.equal(await reader.get(userTag as string), 'user tag');
+        }
+        await scope.set(a as string, 'after', '1m');
+        assert.equal(await other.get(a as string), 'after');
+        for (const bad of ['', 'a\u0001b', 'x'.repeat(10_240)]) {
+          assert.throws(
+            () => c.scope?.(bad),
+            (e) => isLarderError(e, 'E_INVALID_TAG'),
+          );
+        }
+        assert.throws(
+          () => c.tags(['__larder:scope:group']),
+          (e) => isLarderError(e, 'E_INVALID_TAG'),
+        );
+      },
+    );
+
     t.test('bad tags are typed errors (E_INVALID_TAG) and nothing is stored', async (ctx) => {
       const c = await tagged(ctx);
       const k = uniqueKey();

@@ -1,4 +1,5 @@
 import { ConfigError, UnsupportedOperationError } from '../../contract/errors';
+import { traceOperation } from '../../util/tracing';
 import { RESERVED_KEY_PREFIX } from '../../values/key-policy';
 import type { Engine } from '../engine';
 import type { View } from '../view';
@@ -6,8 +7,15 @@ import { offers } from './offers';
 
 // The operations of `Cache` on its whole key space (its prefix): `clear` and `keys`.
 
-/** `Cache.clear`: deletes every key under the prefix and nothing else; refuses an empty prefix. */
-export async function clearPrefix(engine: Engine, view: View): Promise<void> {
+/** `Cache.clear` (a `clear` trace when `traced`): see `clearKeys`. */
+export function clearPrefix(engine: Engine, view: View, traced: boolean): Promise<void> {
+  return traced
+    ? traceOperation(engine, 'clear', 0, undefined, undefined, () => clearKeys(engine, view))
+    : clearKeys(engine, view);
+}
+
+/** Deletes every key under the prefix and nothing else; refuses an empty prefix. */
+async function clearKeys(engine: Engine, view: View): Promise<void> {
   const { store, reads } = engine.binding ?? (await engine.ready());
   if (view.prefix === '') {
     throw new ConfigError(

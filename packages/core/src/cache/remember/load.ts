@@ -51,7 +51,7 @@ export async function loadAndStore<T>(engine: Engine, view: View, miss: Miss<T>)
   const payload = engine.values.encode(miss.key, entry, kept);
   if (graceMs > 0) engine.keepGraced(miss.full, entry as GracedEntry, graceMs);
   if (miss.backendDown) return value;
-  const tags = run.tags === undefined ? undefined : await tagsAfter(engine, view, miss, run.tags, kept);
+  const tags = run.tags === undefined ? undefined : await tagsAfter(engine, view, miss, run.tags, kept, tagged);
   if ((policy.tags !== undefined && tagged === undefined) || tags === null) return value;
   const { binding, key, full } = miss;
   // Never over a newer value: stored only if the key still holds what was read before the loader began.
@@ -84,9 +84,10 @@ async function tagsBefore<T>(engine: Engine, view: View, miss: Miss<T>): Promise
 }
 
 /**
- * The versions of the call's tags and those the loader named (`setTags`), read once the loader
- * returned: the loader's tags were unknown before it ran, so an invalidation of one of them during
- * the run cannot be seen (core README "remember"). `null`: the read failed (reported; not stored).
+ * The call's tags as `before` read them (before the loader ran) with the versions of the tags the
+ * loader named (`setTags`) it lacks, read once the loader returned: those were unknown before it
+ * ran, so an invalidation of one of them during the run cannot be seen (core README "remember"),
+ * while one of the call's tags (a scope's too) still wins. `null`: the read failed (reported; not stored).
  */
 async function tagsAfter<T>(
   engine: Engine,
@@ -94,11 +95,15 @@ async function tagsAfter<T>(
   miss: Miss<T>,
   named: readonly string[],
   kept: TtlMs,
+  before: PreparedTags | undefined,
 ): Promise<PreparedTags | null> {
   engine.values.checkTaggable();
-  const tags = unionTags(miss.policy.tags, named) as readonly string[];
+  const tags = before === undefined ? (unionTags(miss.policy.tags, named) as readonly string[]) : named;
+  const fresh = before === undefined ? tags : tags.filter((tag) => !before.stamp.tags.includes(tag));
+  if (before !== undefined && fresh.length === 0) return before;
   try {
-    return await tagVersions(miss.binding, tags, kept, [miss.full]);
+    const after = await tagVersions(miss.binding, fresh, kept, [miss.full]);
+    return before === undefined ? after : miss.binding.tags.combine(before, after);
   } catch (error) {
     engine.report(view, 'remember', miss.key, error);
     return null;

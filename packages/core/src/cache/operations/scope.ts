@@ -1,0 +1,76 @@
+import { scopeTag, unionTags } from '../../tags/tag-policy';
+import type { PreparedTags } from '../../tags/tag-state';
+import { operationChannel, traceOperation } from '../../util/tracing';
+import type { Ttl } from '../../values/ttl';
+import type { Engine } from '../engine';
+import type { View } from '../view';
+import { tagVersions } from '../write-path';
+import { invalidateTagList } from './invalidate-tags';
+
+/**
+ * What `Cache.scope(name)` adds to the view it returns, whose every write carries the scope's
+ * group (a tag, `SCOPE_TAG_PREFIX` + name, that no user tag can be): `drop()` to invalidate them all.
+ */
+export interface ScopeMethods<C> {
+  /** The scope's name, as given to `scope(name)`. */
+  readonly scopeName: string;
+  /** Invalidates every entry written through this scope (its namespaces, `tags()` and nested scopes too), hard, on every instance, like `invalidateTags`: no read that starts after it resolves returns one. */
+  drop(): Promise<void>;
+  /** Resolves whether this cache can store the scope's entries (tagged entries need the JSON codec or a rawValues store); else its writes reject with `UnsupportedOperationError`. */
+  taggable(): Promise<boolean>;
+  /**
+   * Reads the versions of this view's groups (the scope, its tags) now and resolves a view whose
+   * writes record them instead of reading them when they are sent: a value computed after `pin()`
+   * and written after a `drop()` that followed it reads as dropped (what `remember` does around its
+   * loader, for a value made elsewhere: a response cache's handler). `ttl`: the longest its writes
+   * keep entries (the groups' counters are made to outlive them). Tags added on it are read at write time.
+   */
+  pin(ttl?: Ttl): Promise<C>;
+}
+
+/** `Cache.scope(name)` under `parent` (`InvalidTagError` for a bad name): `share` makes a `Cache` of a view. */
+export function scoped<C extends object>(
+  engine: Engine,
+  parent: View,
+  name: string,
+  share: (view: View) => C,
+): C & ScopeMethods<C> {
+  const tag = scopeTag(name);
+  const view = parent.withTags(unionTags(parent.tags, [tag]));
+  const methods: ScopeMethods<C> = {
+    scopeName: name,
+    drop: () => dropScope(engine, view, tag, operationChannel.hasSubscribers),
+    taggable: () => taggable(engine),
+    pin: async (ttl) => share(view.withPinned(await pinTags(engine, view, ttl))),
+  };
+  return Object.assign(share(view), methods);
+}
+
+/** The versions of `view`'s tags now, for writes kept at most `ttl` (else the default TTL). */
+async function pinTags(engine: Engine, view: View, ttl: Ttl | undefined): Promise<PreparedTags> {
+  const tags = view.tags as readonly string[];
+  const storeTtlMs = engine.ttlMs(ttl);
+  const binding = engine.binding ?? (await engine.ready());
+  engine.values.checkTaggable();
+  try {
+    return await tagVersions(binding, tags, storeTtlMs, []);
+  } catch (error) {
+    throw engine.report(view, 'pin', undefined, error);
+  }
+}
+
+/** A scope's `drop()`: its tag invalidated hard through `invalidateTags`' path (store counter, L1s, fleet barrier). */
+function dropScope(engine: Engine, view: View, tag: string, traced: boolean): Promise<void> {
+  const run = () => invalidateTagList(engine, view, [tag], false);
+  return traced ? traceOperation(engine, 'drop', 0, undefined, undefined, run) : run();
+}
+
+async function taggable(engine: Engine): Promise<boolean> {
+  await (engine.binding ?? engine.ready());
+  try {
+    engine.values.checkTaggable();
+    return true;
+  } catch {
+    return false;
+  }
+}
