@@ -39,6 +39,27 @@ const history = (durationMs: number, invalidations: number) =>
 /** Three instances; the third's wall clock is 5 s ahead. */
 const three = (spec: BarrierSpec): BarrierSpec[] => [spec, spec, { ...spec, skewMs: 5000 }];
 
+/**
+ * Stops the replica `pid` (SIGSTOP), starts `invalidation` and checks it has not resolved 300 ms
+ * later (the one fixed wait: what must not happen while the replica is stopped), then resumes the
+ * replica and awaits it.
+ */
+async function heldWhileStopped(pid: number, invalidation: () => Promise<unknown>): Promise<void> {
+  await freezeProcess(pid);
+  let resolved = false;
+  let running: Promise<unknown> = Promise.resolve();
+  try {
+    running = invalidation().then(() => {
+      resolved = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(resolved).toBe(false);
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+  await running;
+}
+
 describe('L1 barrier across processes: Redis single node, tracking', () => {
   let server: RedisServer;
   let instances: Instance[] = [];
@@ -109,22 +130,8 @@ describe('L1 barrier across processes: Redis primary + 2 replicas (reads from re
     const key = 'lagging';
     await writer.call({ op: 'set', key, value: 'old' });
     await waitFor(async () => (await reader.call({ op: 'get', key })).value === 'old');
-    const replica = set.replicas[0]?.pid as number;
     // By PID: a replica this test started. It neither applies nor announces the invalidation while stopped.
-    await freezeProcess(replica);
-    let resolved = false;
-    let invalidation: Promise<unknown> = Promise.resolve();
-    try {
-      invalidation = writer.call({ op: 'invalidateTags', keys: [key] }).then(() => {
-        resolved = true;
-      });
-      // The one fixed wait: what must not happen while the replica is stopped (without the fix: a few ms).
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(resolved).toBe(false);
-    } finally {
-      process.kill(replica, 'SIGCONT');
-    }
-    await invalidation;
+    await heldWhileStopped(set.replicas[0]?.pid as number, () => writer.call({ op: 'invalidateTags', keys: [key] }));
     for (let i = 0; i < 4; i++) expect((await reader.call({ op: 'get', key })).value).toBe(null);
   }, 20_000);
 
@@ -139,21 +146,8 @@ describe('L1 barrier across processes: Redis primary + 2 replicas (reads from re
       await waitFor(async () => (await cache.describeL1())?.state === 'up');
       await cache.tags(['t']).set('k', 'old', '10m');
       await waitFor(async () => (await cache.get('k')) === 'old');
-      const replica = set.replicas[1]?.pid as number;
-      await freezeProcess(replica);
-      let resolved = false;
-      let invalidation: Promise<unknown> = Promise.resolve();
-      try {
-        invalidation = cache.invalidateTags(['t']).then(() => {
-          resolved = true;
-        });
-        // What must not happen while a replica it reads from is stopped (before the fix: at once).
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        expect(resolved).toBe(false);
-      } finally {
-        process.kill(replica, 'SIGCONT');
-      }
-      await invalidation;
+      // Before the fix it resolved at once.
+      await heldWhileStopped(set.replicas[1]?.pid as number, () => cache.invalidateTags(['t']));
       for (let i = 0; i < 8; i++) expect(await cache.get('k')).toBe(undefined);
     } finally {
       await cache.close();
