@@ -15,12 +15,9 @@ const backends: Backend[] = [
   {
     name: 'memory',
     env: async () => ({ CACHE_DRIVER: 'memory' }),
-    // The memory store lives in the app: look the full key up through a prefix-less cache on it.
-    stored: async (key, { caches }) => {
-      const { Cache } = await import('@larder/core');
-      const raw = new Cache({ store: await caches.store().getStore(), prefix: '' });
-      return (await raw.has(key)) === true;
-    },
+    // The memory store lives in the app: ask it for the full key, as EXISTS does on Redis (a
+    // prefix-less cache would judge the entry's scope against counters under another prefix).
+    stored: async (key, { caches }) => (await (await caches.store().getStore()).get(key)) !== undefined,
     stop: async () => {},
   },
   {
