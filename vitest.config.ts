@@ -10,6 +10,7 @@ const packages = [
   'http',
   'hono',
   'fastify',
+  'nestjs',
   'express',
   'cli',
   'test-suite',

@@ -1,0 +1,22 @@
+import 'reflect-metadata';
+import type { INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { clientOf, type Served } from '../../http/test/harness';
+
+/** The HTTP platforms a Nest app runs on. */
+export type Platform = 'express' | 'fastify';
+
+/** A Nest app on `platform` listening on a loopback port, and a client of it (`close` stops both). */
+export async function serveNest(
+  module: Type<unknown> | ReturnType<typeof Object>,
+  platform: Platform = 'express',
+): Promise<{ app: INestApplication; served: Served }> {
+  const app =
+    platform === 'express'
+      ? await NestFactory.create(module, { logger: false })
+      : await NestFactory.create(module, new FastifyAdapter(), { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const port = Number(new URL(await app.getUrl()).port);
+  return { app, served: clientOf(port, () => app.close()) };
+}
