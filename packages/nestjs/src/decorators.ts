@@ -34,7 +34,7 @@ export function Cached(options: CachedOptions = {}): MethodDecorator {
   checkTags(tags, '@Cached');
   return wrap(
     (original, where) =>
-      function cached(this: unknown, ...args: unknown[]) {
+      async function cached(this: unknown, ...args: unknown[]) {
         const cache = cacheOf(this, where);
         const k = key === undefined ? methodKey(where, args) : typeof key === 'string' ? key : key(args);
         return cache.remember(k, options.ttl, () => original.apply(this, args), {
