@@ -13,6 +13,8 @@ export interface CachedOptions {
   tags?: TagsOf;
   /** How long past `ttl` a stale result may still be served while one call refreshes it. */
   grace?: Ttl;
+  /** Run the method once across instances on a miss (`remember`'s cross-process `lock`). @default the cache's */
+  lock?: boolean;
   /** The key, or a function of the arguments giving it. @default `Class.method:` and the arguments' JSON */
   key?: string | ((args: unknown[]) => string);
 }
@@ -39,6 +41,7 @@ export function Cached(options: CachedOptions = {}): MethodDecorator {
         const k = key === undefined ? methodKey(where, args) : typeof key === 'string' ? key : key(args);
         return cache.remember(k, options.ttl, () => original.apply(this, args), {
           ...(options.grace !== undefined && { grace: options.grace }),
+          ...(options.lock !== undefined && { lock: options.lock }),
           ...(tags !== undefined && { tags: typeof tags === 'function' ? tags(args) : tags }),
         });
       },

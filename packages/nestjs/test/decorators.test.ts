@@ -20,7 +20,7 @@ class CatalogService {
     return { id, version: this.version };
   }
 
-  @Cached({ ttl: 150, key: 'featured' })
+  @Cached({ ttl: 150, key: 'featured', lock: true })
   async featured() {
     this.loads++;
     return { version: this.version };
