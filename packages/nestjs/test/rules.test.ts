@@ -1,7 +1,7 @@
-import { All, Controller, type MiddlewareConsumer, Module, type NestModule, Req, Res } from '@nestjs/common';
+import { All, Controller, Req, Res } from '@nestjs/common';
 import { type Route, ruleSuite } from '../../http/test/rule-suite';
-import { LarderModule, LarderResponseCache, LarderResponseCacheMiddleware } from '../src/index';
-import { type Platform, serveNest } from './nest-app';
+import { LarderResponseCache } from '../src/index';
+import { type Platform, responseCacheModule, serveNest } from './nest-app';
 
 // @larder/http's rule suite, the same rows as on every other binding, on Nest's Express and
 // Fastify platforms: LarderResponseCacheMiddleware in front of a controller serving the routes.
@@ -38,16 +38,10 @@ for (const platform of ['express', 'fastify'] as Platform[]) {
           return answer.status === 304 ? res.send() : res.send(answer.body);
         }
       }
-      @Module({
-        imports: [LarderModule.forRoot({ cache: options.cache, responseCache: options })],
-        controllers: [RoutesController],
-      })
-      class AppModule implements NestModule {
-        configure(consumer: MiddlewareConsumer) {
-          consumer.apply(LarderResponseCacheMiddleware).forRoutes(RoutesController);
-        }
-      }
-      const { app, served } = await serveNest(AppModule, platform);
+      const { app, served } = await serveNest(
+        responseCacheModule(RoutesController, { cache: options.cache, responseCache: options }),
+        platform,
+      );
       const responseCache = app.get(LarderResponseCache);
       return { served, settled: () => responseCache.settled() };
     },

@@ -1,11 +1,11 @@
 import http from 'node:http';
 import { Cache } from '@larder/core';
 import { createMemoryStore } from '@larder/memory';
-import { Controller, Get, Header, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { Controller, Get, Header } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import { until } from '../../http/test/harness';
-import { LarderModule, LarderResponseCache, LarderResponseCacheMiddleware } from '../src/index';
-import { type Platform, serveNest } from './nest-app';
+import { LarderResponseCache } from '../src/index';
+import { type Platform, responseCacheModule, serveNest } from './nest-app';
 
 // RFC 5861 §3 on Nest: the stale entry answers at once while one copy of the request goes
 // through the platform's app (Express `handle`, Fastify `routing`) in the background.
@@ -28,21 +28,13 @@ describe.each(['express', 'fastify'] as Platform[])('Nest (%s): stale-while-reva
         return `board v${runs}`;
       }
     }
-    @Module({
-      imports: [
-        LarderModule.forRoot({
-          cache: new Cache({ store: createMemoryStore(), prefix: `swr-${platform}:` }),
-          responseCache: { ttl: '1m', lookupBudget: '3s' },
-        }),
-      ],
-      controllers: [BoardController],
-    })
-    class AppModule implements NestModule {
-      configure(consumer: MiddlewareConsumer) {
-        consumer.apply(LarderResponseCacheMiddleware).forRoutes(BoardController);
-      }
-    }
-    const { app, served } = await serveNest(AppModule, platform);
+    const { app, served } = await serveNest(
+      responseCacheModule(BoardController, {
+        cache: new Cache({ store: createMemoryStore(), prefix: `swr-${platform}:` }),
+        responseCache: { ttl: '1m', lookupBudget: '3s' },
+      }),
+      platform,
+    );
     const rc = app.get(LarderResponseCache);
     try {
       await served.get('/board');
