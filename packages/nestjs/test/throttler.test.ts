@@ -1,3 +1,5 @@
+import { Cache } from '@larder/core';
+import { createRedisStore } from '@larder/redis';
 import { Controller, Get, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Throttle, ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
@@ -34,17 +36,38 @@ const env = rcBackends();
 beforeAll(() => env.start());
 afterAll(() => env.stop());
 
+/** A Nest app whose ThrottlerGuard counts on `cache` (limit 5 a minute by default). */
+async function throttledApp(cache: Cache): Promise<Served> {
+  const storage = new LarderThrottlerStorage(cache);
+  @Module({
+    imports: [ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: 5 }], storage })],
+    controllers: [ThrottledController],
+    providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
+  })
+  class AppModule {}
+  return (await serveNest(AppModule)).served;
+}
+
+describe('two app instances, each with its own Redis connection, on one redis-server', () => {
+  it('50 concurrent requests spread over both admit exactly the limit', async () => {
+    const caches = [1, 2].map(
+      () => new Cache({ store: createRedisStore({ url: env.redisUrl() }), prefix: 'nest-two:', timeout: '3s' }),
+    );
+    const apps = await Promise.all(caches.map(throttledApp));
+    try {
+      const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => apps[i % 2]!.get('/limited')));
+      expect(replies.filter((reply) => reply.status === 200)).toHaveLength(5);
+    } finally {
+      for (const app of apps) await app.close();
+      for (const cache of caches) await cache.close();
+    }
+  });
+});
+
 describe.each(env.backends)('@nestjs/throttler on LarderThrottlerStorage ($name)', (backend) => {
   let served: Served;
   beforeAll(async () => {
-    const storage = new LarderThrottlerStorage(backend.cache());
-    @Module({
-      imports: [ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: 5 }], storage })],
-      controllers: [ThrottledController],
-      providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
-    })
-    class AppModule {}
-    ({ served } = await serveNest(AppModule));
+    served = await throttledApp(backend.cache());
   });
   afterAll(() => served?.close());
 
