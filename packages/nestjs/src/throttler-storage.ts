@@ -13,7 +13,7 @@ export type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increm
 
 /** Options of `LarderThrottlerStorage`. */
 export interface LarderThrottlerStorageOptions {
-  /** How hits are counted within `ttl`. @default 'sliding' (exact, as @nestjs/throttler's own storage counts) */
+  /** How hits are counted within `ttl` (`'sliding'`, as @nestjs/throttler's own storage counts, on memory and Redis only). @default 'fixed' (every store) */
   algorithm?: RateLimiterOptions['algorithm'];
   /** When the store is down or hung (the cache's timeout): `'closed'` denies (429), `'open'` admits, `'local'` limits in each process. @default 'closed' */
   onStoreDown?: StoreDownMode;
@@ -41,7 +41,7 @@ export class LarderThrottlerStorage implements ThrottlerStorage {
     }
     this.#cache = cache;
     this.#options = {
-      algorithm: options.algorithm ?? 'sliding',
+      algorithm: options.algorithm ?? 'fixed',
       onStoreDown: options.onStoreDown ?? 'closed',
       name: options.name ?? 'nest',
     };

@@ -82,6 +82,19 @@ describe.each(env.backends)('ThrottlerStorage contract: LarderThrottlerStorage (
     expect(await storage.increment('expiring', 50, 2, 50, 'test')).toMatchObject({ isBlocked: false, totalHits: 1 });
   });
 
+  it("algorithm 'sliding': each hit leaves the window ttl after it was made (the default 'fixed' restarts it)", async () => {
+    const sliding = new LarderThrottlerStorage(backend.cache(), { algorithm: 'sliding' });
+    const run = async (each: LarderThrottlerStorage) => {
+      await each.increment('slide', 400, 2, 0, 'test');
+      await sleep(200);
+      await each.increment('slide', 400, 2, 0, 'test');
+      await sleep(250);
+      // 450 ms after the first hit: gone from both; the second (250 ms old) still counts when sliding.
+      return (await each.increment('slide', 400, 2, 0, 'test')).totalHits;
+    };
+    expect(await Promise.all([run(sliding), run(storage)])).toEqual([2, 1]);
+  });
+
   it('a blocked key stays blocked after its window, for the block duration', async () => {
     await storage.increment('blocked', 50, 1, 1000, 'test');
     expect((await storage.increment('blocked', 50, 1, 1000, 'test')).isBlocked).toBe(true);
