@@ -27,8 +27,8 @@ const SECOND = 1000;
  * A @nestjs/throttler `ThrottlerStorage` on a larder cache: each decision is one atomic call on
  * the cache's store (`cache.rateLimiter()`), on the store's clock and shared by every instance,
  * so concurrent requests never admit more than the limit. With a `blockDuration` the key's block
- * is a second limiter (limit 1 per `blockDuration`) read in the same round trip: the first hit
- * over the limit starts it, and every hit is refused until it ends (see the README).
+ * is a second limiter (limit 1 per `blockDuration`), read before each hit: the first hit over the
+ * limit starts it, and every hit is refused (and not counted) until it ends (see the README).
  */
 export class LarderThrottlerStorage implements ThrottlerStorage {
   readonly #cache: Cache;
@@ -45,8 +45,9 @@ export class LarderThrottlerStorage implements ThrottlerStorage {
       onStoreDown: options.onStoreDown ?? 'closed',
       name: options.name ?? 'nest',
     };
-    // The names are validated once, here, rather than on a request.
-    this.#limiter('hits', 1, SECOND, 'fixed');
+    // The options are validated here (the limiter's InvalidArgumentError), not on a request.
+    this.#limiter('hits', 1, SECOND, this.#options.algorithm);
+    this.#limiter('block', 1, SECOND, 'fixed');
   }
 
   /** Counts a hit of `key` against `limit` per `ttl` ms; a hit over it blocks the key for `blockDuration` ms (0: no block). */
@@ -69,13 +70,11 @@ export class LarderThrottlerStorage implements ThrottlerStorage {
       return decision.allowed ? admitted(decision) : denied(limit + 1, decision.resetMs, decision.retryAfterMs);
     }
     const block = this.#limiter('block', 1, blockDuration, 'fixed');
-    // The block and the hit go out together (one round trip); the hit is the decision.
-    const [blocked, decision] = await Promise.all([block.peek(key), hits.hit(key)]);
-    if (!blocked.allowed) {
-      // Refused while blocked: a hit the window admitted is given back (a block counts nothing).
-      if (decision.allowed) await hits.refund(key);
-      return denied(limit + 1, decision.resetMs, blocked.retryAfterMs);
-    }
+    // The block is read before the hit, never beside it: a hit the window admitted, then refused
+    // because a block started meanwhile (by a hit after it), would admit less than the limit.
+    const blocked = await block.peek(key);
+    if (!blocked.allowed) return denied(limit + 1, blocked.retryAfterMs, blocked.retryAfterMs);
+    const decision = await hits.hit(key);
     if (decision.allowed) return admitted(decision);
     // The first refused hit starts the block; concurrent ones find it started (limit 1).
     const started = await block.hit(key);
