@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Cache, ConfigError, InvalidArgumentError } from '@larder/core';
+import { Cache, ConfigError, InvalidArgumentError, InvalidTtlError } from '@larder/core';
 import { createMemoryStore } from '@larder/memory';
 import { Inject, Injectable, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -154,6 +154,13 @@ describe('LarderModule', () => {
     const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
     expect(app.get(User).cache).toBe(made);
     await app.close();
+  });
+  it('responseCache options the response cache refuses (a ttl that is no duration): the app does not start', async () => {
+    @Module({ imports: [LarderModule.forRoot({ cache: cache(), responseCache: { ttl: 'soon' as never } })] })
+    class AppModule {}
+    await expect(NestFactory.create(AppModule, { logger: false, abortOnError: false })).rejects.toSatisfy(
+      (e) => e instanceof InvalidTtlError,
+    );
   });
   it('the response-cache middleware without responseCache options: the app does not start', async () => {
     @Module({ imports: [LarderModule.forRoot({ cache: cache() })] })
