@@ -6,7 +6,7 @@ import { Throttle, ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rcBackends, type Served, until } from '../../http/test/harness';
 import { LarderThrottlerStorage } from '../src/index';
-import { serveNest } from './nest-app';
+import { type Platform, serveNest } from './nest-app';
 
 // @nestjs/throttler's guard on LarderThrottlerStorage, over HTTP in a Nest app (Express platform),
 // on memory and a real redis-server. A Redis storage of the throttler let about 400 of 1,000
@@ -37,7 +37,7 @@ beforeAll(() => env.start());
 afterAll(() => env.stop());
 
 /** A Nest app whose ThrottlerGuard counts on `cache` (limit 5 a minute by default). */
-async function throttledApp(cache: Cache): Promise<Served> {
+async function throttledApp(cache: Cache, platform: Platform = 'express'): Promise<Served> {
   const storage = new LarderThrottlerStorage(cache);
   @Module({
     imports: [ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: 5 }], storage })],
@@ -45,7 +45,7 @@ async function throttledApp(cache: Cache): Promise<Served> {
     providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
   })
   class AppModule {}
-  return (await serveNest(AppModule)).served;
+  return (await serveNest(AppModule, platform)).served;
 }
 
 describe('two app instances, each with its own Redis connection, on one redis-server', () => {
@@ -53,13 +53,26 @@ describe('two app instances, each with its own Redis connection, on one redis-se
     const caches = [1, 2].map(
       () => new Cache({ store: createRedisStore({ url: env.redisUrl() }), prefix: 'nest-two:', timeout: '3s' }),
     );
-    const apps = await Promise.all(caches.map(throttledApp));
+    const apps = await Promise.all(caches.map((cache) => throttledApp(cache)));
     try {
       const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => apps[i % 2]!.get('/limited')));
       expect(replies.filter((reply) => reply.status === 200)).toHaveLength(5);
     } finally {
       for (const app of apps) await app.close();
       for (const cache of caches) await cache.close();
+    }
+  });
+});
+
+describe('the Fastify platform', () => {
+  it('admits exactly the limit of 50 concurrent requests (memory)', async () => {
+    const served = await throttledApp(env.backends[0]!.cache(), 'fastify');
+    try {
+      const replies = await Promise.all(Array.from({ length: 50 }, () => served.get('/limited')));
+      expect(replies.filter((reply) => reply.status === 200)).toHaveLength(5);
+      expect(replies.find((reply) => reply.status === 429)?.headers['retry-after']).toMatch(/^\d+$/);
+    } finally {
+      await served.close();
     }
   });
 });
