@@ -10,6 +10,7 @@ const packages = [
   'http',
   'hono',
   'fastify',
+  'nestjs',
   'express',
   'cli',
   'test-suite',
@@ -49,6 +50,7 @@ const FLEET_AND_FAULT_FILES = [
   'packages/{dynamodb,memcached}/test/conformance.test.ts',
   'packages/express/test/response-cache-{swr,unsafe-stream,stale-if-error,revalidate,revalidate-bytes,store-down}.test.ts',
   'packages/express/test/session-rolling.test.ts',
+  'packages/nestjs/test/throttler-store-down.test.ts',
   'packages/cli/test/{process,doctor-failures}.test.ts',
   'examples/express-app/test/{docker-image,live-page.browser}.test.ts',
 ];

@@ -41,6 +41,10 @@ describe('a blank CommonJS app (npm)', () => {
   it('runs Fastify (larder plugin, responseCache) and Hono (responseCache, hono/cache on cacheStorage): second GET a HIT', async () => {
     expectClean(await runNode('frameworks.js', npmProject('cjs')));
   });
+
+  it('runs NestJS 12: @Cached, LarderThrottlerStorage under ThrottlerGuard, LarderResponseCacheMiddleware (a HIT)', async () => {
+    expectClean(await runNode('nest.js', npmProject('cjs')));
+  });
 });
 
 describe('a blank ESM app (npm)', () => {
@@ -50,6 +54,10 @@ describe('a blank ESM app (npm)', () => {
 
   it('runs Fastify (larder plugin, responseCache) and Hono (responseCache, hono/cache on cacheStorage): second GET a HIT', async () => {
     expectClean(await runNode('frameworks.js', npmProject('esm')));
+  });
+
+  it('runs NestJS 12: @Cached, LarderThrottlerStorage under ThrottlerGuard, LarderResponseCacheMiddleware (a HIT)', async () => {
+    expectClean(await runNode('nest.js', npmProject('esm')));
   });
 
   it('shares one core with a CommonJS dependency that requires it', async () => {

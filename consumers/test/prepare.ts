@@ -25,7 +25,7 @@ export const PUBLISHED = fs
  * The packages the npm projects install, each with its framework (`fixtures/npm/package.json`, the
  * workspace lockfile's versions); the others are packed and checked only: their clients are large.
  */
-const INSTALLED = ['core', 'memory', 'redis', 'http', 'express', 'fastify', 'hono'];
+const INSTALLED = ['core', 'memory', 'redis', 'http', 'express', 'fastify', 'hono', 'nestjs'];
 /** The TypeScript projects: one app compiled under each `moduleResolution` we support. */
 export const TS_PROJECTS = ['ts-node16', 'ts-nodenext', 'ts-bundler', 'ts-node10'];
 
