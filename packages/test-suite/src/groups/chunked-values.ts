@@ -115,8 +115,11 @@ export const chunkedValues: GroupDefinition = {
           writes.push(cache.set(key, Buffer.alloc(size, i), '5m'));
           for (let r = 0; r < readers / 50; r++) reads.push(cache.get(key));
         }
-        await Promise.all(writes);
-        for (const read of await Promise.all(reads)) {
+        // Settled, not raced: a failed write must not leave the reads' rejections unhandled.
+        const [written, answered] = await Promise.all([Promise.allSettled(writes), Promise.allSettled(reads)]);
+        for (const outcome of [...written, ...answered]) if (outcome.status === 'rejected') throw outcome.reason;
+        for (const outcome of answered) {
+          const read = (outcome as PromiseFulfilledResult<unknown>).value;
           if (read === undefined) continue;
           assert.ok(read instanceof Uint8Array && read.byteLength === size, 'a whole value');
           // One writer's bytes, compared natively (a JS loop over 1,000 reads of a MB takes seconds).
