@@ -53,7 +53,6 @@ export class Invalidations {
       await this.store.invalidate(key);
     } catch {
       failed = true;
-      this.store.markDown();
     }
     if (!failed || Date.now() + RETRY_MS > deadline || this.#retrying.has(key)) return;
     this.#retrying.add(key);

@@ -30,24 +30,16 @@ export type Lookup =
 
 const UNAVAILABLE: Lookup = Object.freeze({ kind: 'unavailable' });
 
-/** Without the cache's breaker: after a backend error, lookups and fills are skipped this long (the handler answers at once). */
-const RETRY_AFTER_MS = 1000;
-
 /**
  * The middleware's storage protocol over a `Cache` (see the key layout in key.ts).
  * Never throws into a request: a failed or slow backend is reported as `unavailable` (fail open).
  */
 export class ResponseStore {
-  #downUntil = 0;
   readonly #budget: LookupBudget;
   /** The store's calls, rejecting on every backend failure whatever the cache's `onError` (a `'miss'` cache would hide them). */
   private readonly cache: Cache;
   /** The store answers in-process (known after the first lookup): two single reads cost less than a batch, and no budget is timed. */
   #inProcess = false;
-  /** The cache has an L1 (known shortly after construction): while the store is down it may still answer. */
-  #l1 = false;
-  /** The cache has core's L2 breaker (`breaker: true`; known once its store is bound): its health says whether the store is down. */
-  #breaker = false;
 
   constructor(
     cache: Cache,
@@ -59,14 +51,6 @@ export class ResponseStore {
     cache.capabilities().then(
       (capabilities) => {
         this.#inProcess = capabilities.inProcess;
-        // Only a breaker's health counts failures (core's `StoreHealth`); without one it is always up.
-        this.#breaker = cache.health().consecutiveFailures !== undefined;
-      },
-      () => {},
-    );
-    cache.describeL1().then(
-      (l1) => {
-        this.#l1 = l1 !== undefined;
       },
       () => {},
     );
@@ -74,12 +58,11 @@ export class ResponseStore {
 
   /**
    * Whether to use the store now; when false the middleware skips it (the handler answers at
-   * once). With the cache's breaker: while the breaker is closed. Without: except for a second
-   * after a backend error of this store's calls.
+   * once): while the cache's health says the store is up (core counts every store call's outcome,
+   * and probes the store while it is down).
    */
-  available(now = Date.now()): boolean {
-    if (this.#breaker) return this.cache.health().state === 'up';
-    return now >= this.#downUntil;
+  available(): boolean {
+    return this.cache.health().state === 'up';
   }
 
   /** Reads the entry for a request: base key and generation in one batched read, then the variant if the URI varies. */
@@ -93,12 +76,12 @@ export class ResponseStore {
 
   /**
    * While the store is down (`available()` false): the lookup the cache's L1 answers within this
-   * turn (no round trip), else `unavailable` at once; `undefined` without an L1 nor a breaker. A
+   * turn (no round trip), else `unavailable` at once; `undefined` for an in-process store. A
    * key the L1 lacks is still asked of the store: the breaker refuses it at once, or sends it as
    * its probe (whose answer closes it: nothing else may be asking the store meanwhile).
    */
   peek(base: string, generation: string, headers: IncomingHttpHeaders): Promise<Lookup> | undefined {
-    if (this.#inProcess || !(this.#l1 || this.#breaker)) return undefined;
+    if (this.#inProcess) return undefined;
     const turn = new Promise<Lookup>((resolve) => setImmediate(resolve, UNAVAILABLE));
     return Promise.race([this.#read(base, generation, headers, false), turn]);
   }
@@ -119,7 +102,6 @@ export class ResponseStore {
       }
       return this.#result(decodeEntry(unwrap(value), body), 'uri-miss', current, undefined);
     } catch {
-      this.markDown();
       return UNAVAILABLE;
     }
   }
@@ -182,9 +164,9 @@ export class ResponseStore {
       // Keeps the generation alive at least as long as this entry, and only if it is unchanged.
       if (seen.gen !== undefined) return await this.#compareAndSet(generation, gen, gen);
       return true;
-    } catch (error) {
-      // Tags this store cannot keep (raw values) or refuses: not stored, the cache stays available.
-      if (!isLarderError(error, ['E_UNSUPPORTED_OPERATION', 'E_INVALID_TAG'])) this.markDown();
+    } catch {
+      // Not stored: a backend failure counts in the cache's health; tags this store cannot keep
+      // (raw values) or refuses leave it available.
       return false;
     }
   }
@@ -216,11 +198,6 @@ export class ResponseStore {
     const before = await this.cache.get(generation);
     await this.cache.set(generation, randomId(), this.ttlMs);
     return before !== undefined;
-  }
-
-  /** Records a backend failure: without the cache's breaker, lookups and fills are skipped for a second (the breaker keeps its own count). */
-  markDown(): void {
-    this.#downUntil = Date.now() + RETRY_AFTER_MS;
   }
 
   #result(
