@@ -84,12 +84,36 @@ describe('remember: failure backoff', () => {
     await Promise.all(fleet.map((cache) => cache.remember('k', '1s', source.loader, options)));
     await vi.waitFor(() => expect(source.runs).toBe(1));
     vi.setSystemTime(Date.now() + 1100);
-    // The marker lapsed in the store too (its TTL is the window's).
-    await vi.waitFor(async () => expect(await store.has('probe:__larder:backoff:k')).toBe(false));
+    // The marker outlives its window, so an ended window is told apart from "no outage".
+    expect(await store.has('probe:__larder:backoff:k')).toBe(true);
     await Promise.all(fleet.map((cache) => cache.remember('k', '1s', source.loader, options)));
-    await vi.waitFor(async () => expect(await store.has('probe:__larder:backoff:k')).toBe(true));
+    await vi.waitFor(() => expect(source.runs).toBe(2));
+    // An instance that never saw the episode, arriving after the window ended, does not probe again.
+    const late = new Cache({ store, prefix: 'probe:' });
+    expect(await late.remember('k', '1s', source.loader, options)).toBe('old');
     await Promise.all(fleet.map((cache) => cache.remember('k', '1s', source.loader, options)));
     expect(source.runs).toBe(2);
+    // The next window ends: again one probe.
+    vi.setSystemTime(Date.now() + 1100);
+    await Promise.all([late, ...fleet].map((cache) => cache.remember('k', '1s', source.loader, options)));
+    await vi.waitFor(() => expect(source.runs).toBe(3));
+    await Promise.all([late, ...fleet].map((cache) => cache.remember('k', '1s', source.loader, options)));
+    expect(source.runs).toBe(3);
+  });
+
+  it('a marker long past its window (one more window and a minute) is gone: the key runs freely again', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const store = createChaosStore();
+    const cache = await withStale(store, 'lapse:');
+    const source = failing();
+    const options = { grace: '1h', failure: { backoff: '1s', max: '1s' } } as const;
+    await cache.remember('k', '1s', source.loader, options);
+    await vi.waitFor(async () => expect(await store.has('lapse:__larder:backoff:k')).toBe(true));
+    vi.setSystemTime(Date.now() + 1000 + 1000 + 60_000 + 100);
+    expect(await store.has('lapse:__larder:backoff:k')).toBe(false);
+    const other = new Cache({ store, prefix: 'lapse:' });
+    await Promise.all([cache, other].map((each) => each.remember('k', '1s', source.loader, options)));
+    await vi.waitFor(() => expect(source.runs).toBe(3));
   });
 
   it('without a stale value rejects with LoaderBackoffError inside the window (cause: the failure)', async () => {

@@ -5,9 +5,13 @@ import type { View } from '../view';
 
 // `remember`'s `failure: { backoff, max }`: after a loader failure, no run of the key until the
 // backoff window ends; the window doubles per consecutive failure up to `max`. The fleet shares
-// it through a marker in the store (`__larder:backoff:<key>`, kept until the window ends), and a
-// window that ends is probed by one instance: the one whose atomic `add` of the next window's
-// marker succeeds. Each cache remembers the windows it saw, so a call inside one costs no store call.
+// it through a marker in the store (`__larder:backoff:<key>`, holding the window's end). The
+// marker outlives its window by one more window and a minute, so an absent marker means "no
+// outage" and a present one whose window ended means "probe": only the instance whose atomic
+// `add` of that window's probe key (`…:probe:<end>`) lands runs the loader; the rest wait one more
+// window. (Letting a caller that finds no marker, or an ended one, run unclaimed let several
+// instances run at each window's end: the marker expired between one's failed claim and its read.)
+// Each cache remembers the windows it saw, so a call inside one costs no store call.
 
 import type { BackoffPolicy } from './option-parsers';
 
@@ -24,6 +28,7 @@ interface Episode {
 }
 
 const MAX_EPISODES = 10_000;
+const MARKER_AFTERLIFE_MS = 60_000;
 const episodesOf = new WeakMap<Engine, Map<string, Episode>>();
 
 /** How a key stands before a run: free to run (`run`), or inside a window (`wait`, with the error to throw without a stale value). */
@@ -61,22 +66,29 @@ export class KeyBackoff {
   /** Before a run: inside a window known here (no store call), else the fleet's marker decides; a failed store call lets the run go. */
   async before(): Promise<BackoffVerdict> {
     const known = this.#episodes.get(this.#full);
-    const now = Date.now();
-    if (known !== undefined && known.until > now) return this.#waiting(known);
+    if (known !== undefined && known.until > Date.now()) return this.#waiting(known);
     try {
-      if (known !== undefined) {
-        // The window ended: one instance of the fleet probes, the one whose claim of the next window lands.
-        const next = {
-          ...known,
-          failures: known.failures + 1,
-          until: now + windowMs(this.#policy, known.failures + 1),
-        };
-        if (await this.#claim(next)) return { run: true, probe: true };
-      }
       const marker = await this.#read();
-      if (marker === undefined || marker.until <= now) return { run: true, probe: false };
-      this.#remember({ ...marker, error: known?.error });
-      return this.#waiting(marker);
+      if (marker === undefined) {
+        // No outage in the fleet (the marker was deleted by a success, or it is long over).
+        this.#episodes.delete(this.#full);
+        return { run: true, probe: false };
+      }
+      const episode = { ...marker, error: known?.error };
+      if (marker.until > Date.now()) {
+        this.#remember(episode);
+        return this.#waiting(episode);
+      }
+      // The window ended: one instance of the fleet probes, the one whose claim of it lands.
+      const next = Date.now() + windowMs(this.#policy, marker.failures + 1);
+      if (await this.#claim(marker.until, next)) {
+        // The failures stay as the marker counts them until the probe fails (`failed` counts it then).
+        this.#remember(episode);
+        return { run: true, probe: true };
+      }
+      const waiting = { ...episode, until: next };
+      this.#remember(waiting);
+      return this.#waiting(waiting);
     } catch (error) {
       this.#engine.report(this.#view, 'remember', this.#key, error);
       return { run: true, probe: false };
@@ -119,18 +131,21 @@ export class KeyBackoff {
     return this.#engine.values.encodeOwner(text, this.#marker);
   }
 
-  async #claim(episode: Episode): Promise<boolean> {
-    const payload = this.#payload(episode);
-    const ttl = Math.max(1, episode.until - Date.now());
-    // The failures stay as known here until the probe fails (`failed` counts it then).
+  /** The atomic claim of the probe after the window ending at `ended`; held until `next`. */
+  async #claim(ended: number, next: number): Promise<boolean> {
+    const probe = `${this.#marker}:probe:${ended}`;
+    const payload = this.#engine.values.encodeOwner(String(next), probe);
+    const ttl = Math.max(1, next - Date.now());
     return this.#engine.send('remember', (store) =>
-      store.add ? store.add(this.#marker, payload, ttl) : Promise.resolve(true),
+      store.add ? store.add(probe, payload, ttl) : Promise.resolve(true),
     );
   }
 
   async #write(episode: Episode): Promise<void> {
     const payload = this.#payload(episode);
-    const ttl = Math.max(1, episode.until - Date.now());
+    // Kept one more window and a minute past its end: see the header.
+    const length = windowMs(this.#policy, episode.failures);
+    const ttl = Math.max(1, episode.until - Date.now()) + length + MARKER_AFTERLIFE_MS;
     await this.#engine.send('remember', (store) => store.set(this.#marker, payload, ttl));
   }
 
