@@ -4,7 +4,6 @@ import { BackendError, ConfigError, describe, isLarderError, type LarderError } 
 import type { CacheStore, TtlMs } from '../contract/store';
 import type { L1Description, StoreDescription } from '../contract/store-description';
 import { SingleFlight } from '../util/single-flight';
-import type { CacheTier } from '../util/tracing';
 import { type Codec, jsonCodec } from '../values/codec';
 import { GraceCopies, type GracedEntry } from '../values/entry';
 import { EntryCodec } from '../values/entry-codec';
@@ -13,7 +12,8 @@ import { checkKeyBytes, FullKeyMemo, toFullKey, withSeparator } from '../values/
 import { parseTtl, type Ttl } from '../values/ttl';
 import { isInputError } from '../values/value-policy';
 import { type Binding, bindStore, limit } from './binding';
-import { CacheEmitter, type CacheEventName, type CacheListener, type CacheStats } from './events';
+import type { CacheEventName, CacheListener, CacheStats } from './events';
+import { OperationEvents } from './operation-events';
 import type { LockBackend } from './operations/lock';
 import type { CacheOptions } from './options';
 import { checkRememberDefaults } from './remember/option-parsers';
@@ -42,7 +42,8 @@ export class Engine {
   readonly #defaultTtlMs: TtlMs;
   readonly #configuredTimeoutMs: number;
   readonly #l1Options: ResolvedL1Options | undefined;
-  readonly #emitter = new CacheEmitter();
+  /** Hits, misses, writes, deletes and errors: counted, and emitted to listeners. */
+  readonly events = new OperationEvents(() => this.#binding?.tiered === true);
   readonly #flights = new SingleFlight();
   readonly #graceCopies = new GraceCopies();
   readonly #ready: Promise<Binding>;
@@ -212,11 +213,7 @@ export class Engine {
   /** Counts and emits an error; returns it as a LarderError (as given when `wrap` is false: a loader's own error). */
   report(view: View, operation: string, key: string | undefined, error: unknown, wrap = true): LarderError {
     const wrapped = wrap ? asLarderError(error, this.driver, operation) : (error as LarderError);
-    const emitter = this.#emitter;
-    emitter.counters.errors++;
-    if (emitter.any && emitter.listening('error')) {
-      emitter.emit('error', { operation, key: key === undefined ? undefined : view.path + key, error: wrapped });
-    }
+    this.events.errored(view, operation, key, wrapped);
     return wrapped;
   }
 
@@ -228,56 +225,6 @@ export class Engine {
   /** Whether an L1 is in front of the store (known once the store is). */
   get tiered(): boolean {
     return this.#binding?.tiered === true;
-  }
-
-  /** Counts and emits a hit or a miss; with an L1, a hit's event names its `tier`. */
-  counted(view: View, key: string, hit: boolean, tier: CacheTier = 'l2'): void {
-    const emitter = this.#emitter;
-    if (hit) emitter.counters.hits++;
-    else emitter.counters.misses++;
-    const event = hit ? 'hit' : 'miss';
-    if (!(emitter.any && emitter.listening(event))) return;
-    emitter.emit(
-      event,
-      hit && this.#binding?.tiered === true ? { key: view.path + key, tier } : { key: view.path + key },
-    );
-  }
-
-  /** Counts and emits a write. */
-  wrote(view: View, key: string): void {
-    const emitter = this.#emitter;
-    emitter.counters.writes++;
-    if (emitter.any && emitter.listening('write')) emitter.emit('write', { key: view.path + key });
-  }
-
-  /** Counts and emits a write of each key of a batch. */
-  wroteAll(view: View, keys: readonly string[]): void {
-    const emitter = this.#emitter;
-    emitter.counters.writes += keys.length;
-    if (!(emitter.any && emitter.listening('write'))) return;
-    for (const key of keys) emitter.emit('write', { key: view.path + key });
-  }
-
-  /** Counts `removed` deletes and emits `delete` for the key (also when nothing was there: `deleted: false`). */
-  deleted(view: View, key: string, deleted: boolean | undefined, removed: number): void {
-    const emitter = this.#emitter;
-    emitter.counters.deletes += removed;
-    if (emitter.any && emitter.listening('delete')) emitter.emit('delete', { key: view.path + key, deleted });
-  }
-
-  /**
-   * Counts the `count` keys a batch removed and emits `delete` for each full key of `fulls`,
-   * with `deleted` from `each` when the store said per key, else only when none or all existed.
-   */
-  deletedAll(view: View, fulls: readonly string[], count: number, each: readonly boolean[] | undefined): void {
-    const emitter = this.#emitter;
-    emitter.counters.deletes += count;
-    if (!(emitter.any && emitter.listening('delete'))) return;
-    const all = count === fulls.length ? true : count === 0 ? false : undefined;
-    for (let i = 0; i < fulls.length; i++) {
-      const key = (fulls[i] as string).slice(view.prefix.length);
-      emitter.emit('delete', { key: view.path + key, deleted: each ? each[i] : all });
-    }
   }
 
   /** Runs `fn` as the one flight of `full` in this process, or joins the one running. */
@@ -322,17 +269,17 @@ export class Engine {
 
   /** Adds an event listener (shared by every view). */
   on<E extends CacheEventName>(event: E, listener: CacheListener<E>): void {
-    this.#emitter.on(event, listener);
+    this.events.on(event, listener);
   }
 
   /** Removes an event listener. */
   off<E extends CacheEventName>(event: E, listener: CacheListener<E>): void {
-    this.#emitter.off(event, listener);
+    this.events.off(event, listener);
   }
 
   /** Counters since creation, with hits per tier when there is an L1. */
   stats(): CacheStats {
-    const stats = this.#emitter.snapshot();
+    const stats = this.events.snapshot();
     const l1 = this.#binding?.reads.hits;
     if (l1 !== undefined) stats.tiers = { l1, l2: stats.hits - l1 };
     return stats;
@@ -371,7 +318,7 @@ export class Engine {
       l1: this.#l1Options,
       decode: this.#values.decode,
       meta: this.#codec === jsonCodec ? metaOf : undefined,
-      health: (health) => this.#emitter.emit(health.state, health),
+      health: (health) => this.events.emit(health.state, health),
       failFast: this.#failFast,
     });
     return this.#binding;

@@ -139,12 +139,12 @@ export async function write<F>(
   }
   if (one !== undefined) {
     reads.wrote(token, one.full, one.payload, one.value, storeTtlMs, sentAt, tagged?.write);
-    engine.wrote(view, one.key);
+    engine.events.wrote(view, one.key);
   } else {
     const sent = entries.map((entry) => [entry.full, entry.payload] as const);
     const values = entries.map((entry) => entry.value);
     reads.wroteAll(tokens as ReturnType<typeof reads.beginWrite>[], sent, values, storeTtlMs, sentAt, tagged?.write);
-    engine.wroteAll(
+    engine.events.wroteAll(
       view,
       entries.map((entry) => entry.key),
     );
@@ -191,6 +191,6 @@ async function writeTaggedInOne<F>(
   }
   const payload = engine.values.tagged(entry.key, entry.payload, prepared.section);
   reads.wrote(token, entry.full, payload, entry.value, request.storeTtlMs, sentAt, prepared.write);
-  engine.wrote(view, entry.key);
+  engine.events.wrote(view, entry.key);
   return true;
 }

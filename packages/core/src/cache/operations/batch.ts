@@ -51,7 +51,7 @@ export async function getMany<T>(
     const hit = aligned[i] !== undefined;
     const tier = alignedTiers[i] ?? 'l2';
     if (hit && tier === 'l2') storeHits++;
-    engine.counted(view, list[i] as string, hit, tier);
+    engine.events.counted(view, list[i] as string, hit, tier);
   }
   // The trace names one tier for the batch: `l1` when the L1 answered every value found.
   if (trace !== undefined && fromL1 !== undefined && storeHits === 0 && aligned.some((v) => v !== undefined)) {
@@ -113,6 +113,6 @@ export async function deleteMany(engine: Engine, view: View, keys: Iterable<stri
   );
   reads.changedAll(unique);
   if (count === FAILED) return 0;
-  engine.deletedAll(view, unique, count, each);
+  engine.events.deletedAll(view, unique, count, each);
   return count;
 }

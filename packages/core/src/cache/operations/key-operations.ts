@@ -71,7 +71,7 @@ export async function deleteKey(engine: Engine, view: View, key: string): Promis
   const deleted = await engine.call(view, 'delete', key, (store) => store.delete(full));
   reads.changed(full);
   if (deleted === FAILED) return false;
-  engine.deleted(view, key, deleted, deleted ? 1 : 0);
+  engine.events.deleted(view, key, deleted, deleted ? 1 : 0);
   return deleted;
 }
 
@@ -89,7 +89,7 @@ export async function pullKey(engine: Engine, view: View, key: string): Promise<
   reads.changed(full);
   if (payload === FAILED) return undefined;
   const value = found(engine, view, payload, key);
-  if (payload !== undefined) engine.deleted(view, key, true, 1);
+  if (payload !== undefined) engine.events.deleted(view, key, true, 1);
   return value;
 }
 
@@ -123,7 +123,7 @@ export async function incrementKey(
     }
   }
   reads.changed(full);
-  engine.wrote(view, key);
+  engine.events.wrote(view, key);
   return value;
 }
 

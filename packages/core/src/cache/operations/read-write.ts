@@ -39,7 +39,7 @@ async function getAsync(engine: Engine, view: View, known: Binding | undefined, 
   const fetched = await reads.read(engine.full(view, key), key);
   if (fetched.failed) return engine.failed(view, 'get', key, fetched.error, undefined);
   const value = freshValue(fetched.entry);
-  engine.counted(view, key, value !== undefined);
+  engine.events.counted(view, key, value !== undefined);
   return value;
 }
 
@@ -47,14 +47,14 @@ async function getAsync(engine: Engine, view: View, known: Binding | undefined, 
 export function fromL1(engine: Engine, view: View, binding: Binding, full: string, key: string): unknown {
   const value = binding.reads.cachedValue(full, key);
   if (value === undefined) return undefined;
-  engine.counted(view, key, true, 'l1');
+  engine.events.counted(view, key, true, 'l1');
   return value;
 }
 
 /** What a read of `payload` (tags checked) returns (decoded, grace unwrapped; `undefined` for a miss), counted as a hit or a miss. */
 export function found(engine: Engine, view: View, payload: Checked | undefined, key: string): unknown {
   const value = payload === undefined ? undefined : freshValue(engine.values.decode(payload, key));
-  engine.counted(view, key, value !== undefined);
+  engine.events.counted(view, key, value !== undefined);
   return value;
 }
 
@@ -85,7 +85,7 @@ export function write(
   } catch (error) {
     return engine.syncFailed(view, operation, key, error, undefined);
   }
-  engine.wrote(view, key);
+  engine.events.wrote(view, key);
   return RESOLVED;
 }
 

@@ -140,7 +140,7 @@ async function readAll(
     if (value === undefined) wanted.push(i);
     else {
       values[i] = value;
-      engine.counted(view, keyOf[i] as string, true, 'l1');
+      engine.events.counted(view, keyOf[i] as string, true, 'l1');
     }
   }
   const missing: Missing[] = [];
@@ -163,7 +163,7 @@ async function readAll(
     const payload = payloads[n];
     const entry = reads.offer(tokens[n], payload, key, (p) => decodeOrMiss(engine, view, p, key));
     const value = isGraced(entry) ? (isFresh(entry) ? entry.v : undefined) : entry;
-    engine.counted(view, key, value !== undefined, 'l2');
+    engine.events.counted(view, key, value !== undefined, 'l2');
     if (value !== undefined) values[i] = value;
     else missing.push({ key, full, expected: payload === undefined ? undefined : storedOf(payload) });
   }

@@ -60,7 +60,7 @@ function syncHit(engine: Engine, view: View, binding: Binding, key: string): unk
     const payload = getSync(engine.full(view, key));
     const value = payload === undefined ? undefined : decodeOrMiss(engine, view, payload, key);
     if (value === undefined || isGraced(value)) return undefined;
-    engine.counted(view, key, true);
+    engine.events.counted(view, key, true);
     return value;
   } catch {
     return undefined;
@@ -88,7 +88,7 @@ export async function rememberFromStore<T>(
   const reads = binding.reads;
   const cached = reads.cached(full, key);
   if (cached !== undefined) {
-    engine.counted(view, key, true, 'l1');
+    engine.events.counted(view, key, true, 'l1');
     if (seen !== undefined)
       record(seen, 'hit', 'l1', isGraced(cached) ? cached : undefined, reads.cachedWrittenAt(full));
     if (policy.refreshAhead) refreshAheadOnHit(engine, view, binding, key, loader, policy, reads.cachedWrittenAt(full));
@@ -105,14 +105,14 @@ export async function rememberFromStore<T>(
   let stale: GracedEntry | undefined;
   if (value !== undefined) {
     if (!isGraced(value)) {
-      engine.counted(view, key, true, 'l2');
+      engine.events.counted(view, key, true, 'l2');
       if (seen !== undefined) record(seen, 'hit', 'l2', undefined, writtenAt());
       if (policy.refreshAhead) refreshAheadOnHit(engine, view, binding, key, loader, policy, writtenAt());
       return value as T;
     }
     if (policy.graceMs > 0 && !isSoftStale(value)) engine.keepGraced(full, value, policy.graceMs);
     if (isFresh(value)) {
-      engine.counted(view, key, true);
+      engine.events.counted(view, key, true);
       if (seen !== undefined) record(seen, 'hit', 'l2', value, writtenAt());
       if (policy.refreshAhead) refreshAheadOnHit(engine, view, binding, key, loader, policy, writtenAt());
       return value.v as T;
@@ -122,11 +122,11 @@ export async function rememberFromStore<T>(
   }
   miss.expected = fetched.payload;
   if (stale !== undefined) {
-    engine.counted(view, key, true);
+    engine.events.counted(view, key, true);
     if (seen !== undefined) record(seen, 'graced', 'l2', stale, writtenAt());
     return refreshInBackground(engine, view, miss, stale, seen);
   }
-  engine.counted(view, key, false);
+  engine.events.counted(view, key, false);
   if (seen !== undefined) seen.miss = miss as Miss<unknown>;
   return timedFlight(engine, full, seen?.clock, () => resolveMiss(engine, view, miss));
 }
@@ -135,7 +135,7 @@ export async function rememberFromStore<T>(
 function whenStoreDown<T>(engine: Engine, view: View, miss: Miss<T>, seen: Seen | undefined): Promise<T> | T {
   const copy = miss.policy.graceMs > 0 ? engine.gracedCopy(miss.full) : undefined;
   if (copy !== undefined) {
-    engine.counted(view, miss.key, true);
+    engine.events.counted(view, miss.key, true);
     if (seen !== undefined) record(seen, 'graced', 'l1', copy);
     return copy.v as T;
   }
