@@ -71,6 +71,15 @@ describe('tagged writes with versions known from the L1 (Redis tracking)', () =>
     for (let i = 0; i < 50; i++) expect(await plain.get(`k${i}`)).toBeUndefined();
   });
 
+  it('a change of another tag forgets nothing else: writes with known tags stay one plain SET', async () => {
+    await warm(['f'], 'warm-f');
+    await other.invalidateTags(['unrelated']);
+    const evalsha = await calls(admin, 'evalsha');
+    for (let i = 0; i < 10; i++) await writer.tags(['f']).set(`f${i}`, i, '1m');
+    expect(await calls(admin, 'evalsha')).toBe(evalsha);
+    for (let i = 0; i < 10; i++) expect(await plain.get(`f${i}`)).toBe(i);
+  });
+
   it("a write after another instance's invalidateTags resolved records the new version: it reads back", async () => {
     await warm(['c'], 'warm-c');
     await other.invalidateTags(['c']);

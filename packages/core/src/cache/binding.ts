@@ -104,6 +104,7 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
         })
       : undefined;
   const tags = new TagState(store, settings.basePrefix, (call, operation) => limit(binding, call, operation), raw);
+  if (l1 !== undefined) l1.onTagsChanged = (keys) => tags.forget(keys);
   // The read-through path's store read (a tagged entry with its tags checked), bounded like every store call.
   const getSync = inProcess && typeof sync.getSync === 'function' ? sync.getSync.bind(store) : undefined;
   // A rawValues store keeps a tagged entry as an envelope: read back as its entry, tags checked

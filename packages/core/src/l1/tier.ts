@@ -200,9 +200,13 @@ export class L1Tier {
     return this.#tagEpoch;
   }
 
+  /** Told of every counter change heard, and of every flush (`undefined`): what the store's tag state knows of those counters is dropped. */
+  onTagsChanged: ((keys: readonly string[] | undefined) => void) | undefined;
+
   /** The counters `keys` of tags changed (here or elsewhere): the entries carrying them are dropped, tagged reads in flight are not kept. */
   tagsChanged(keys: readonly string[]): void {
     this.#tagEpoch++;
+    this.onTagsChanged?.(keys);
     for (const key of keys) {
       const fulls = this.#byTag.get(key);
       if (fulls === undefined) continue;
@@ -317,6 +321,7 @@ export class L1Tier {
     this.#indexed = 0;
     this.#reindexAt = this.#firstReindexAt();
     this.#tagEpoch++;
+    this.onTagsChanged?.(undefined);
     this.#flushes++;
     publishTopology({ store: this.store, driver: this.driver, event: 'l1-flushed' });
   }

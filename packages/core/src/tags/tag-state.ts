@@ -220,14 +220,8 @@ export class TagState {
     this.#inUse = true;
     const life = ttlMs === undefined ? undefined : ttlMs * LIFE_FACTOR;
     if (store.tagVersions !== undefined) {
-      return this.#bound(
-        store.tagVersions(
-          keys,
-          keys.map(() => randomStart()),
-          life,
-        ),
-        'tagVersions',
-      );
+      const starts = keys.map(() => randomStart());
+      return this.#bound(store.tagVersions(keys, starts, life), 'tagVersions');
     }
     return Promise.all(keys.map((key) => this.#ensure(key, ttlMs, life)));
   }
@@ -295,8 +289,8 @@ export class TagState {
   }
 
   /**
-   * `prepare` without a store call, when this process's writes read every version of `tags` in the
-   * L1's tag epoch `epoch` and each counter outlives `ttlMs` (call only while the L1 hears every
+   * `prepare` without a store call, when this process's writes read every version of `tags` since
+   * their counters last changed and each outlives `ttlMs` (call only while the L1 hears every
    * counter change: see known-versions.ts); else `undefined`.
    */
   known(tags: readonly string[], ttlMs: TtlMs, epoch: number, fulls: readonly string[]): PreparedTags | undefined {
@@ -305,7 +299,7 @@ export class TagState {
     const now = Date.now();
     const versions: number[] = [];
     for (const key of keys) {
-      const version = this.#known.get(key, epoch);
+      const version = this.#known.get(key);
       if (version === undefined || !this.#outlives(key, life, now)) return undefined;
       versions.push(version);
     }
@@ -314,15 +308,18 @@ export class TagState {
     return { section: sectionOf(stamp), stamp, write: { keys, epoch } };
   }
 
-  /** The versions a tagged write read (`prepared`), while the L1's tag epoch is still the one it read before: for `known`. */
+  /** The versions a tagged write read (`prepared`; no counter change heard meanwhile), for `known`. */
   learn(prepared: PreparedTags): void {
-    this.#known.learn(prepared.write.keys, prepared.stamp.versions, prepared.write.epoch);
+    this.#known.learn(prepared.write.keys, prepared.stamp.versions);
+  }
+  /** The L1 heard counters `keys` change (`undefined`: it was flushed). */
+  forget(keys: readonly string[] | undefined): void {
+    this.#known.forget(keys);
   }
 
   /** Whether counter `key` outlives `life` from `now` with no extension due (half of it left at least). */
   #outlives(key: string, life: TtlMs, now: number): boolean {
-    const known = this.#expiries.get(key);
-    if (known === undefined) return false;
+    const known = this.#expiries.get(key) ?? Number.NEGATIVE_INFINITY;
     return life === undefined ? known === Number.POSITIVE_INFINITY : known - now >= life / 2;
   }
 
