@@ -107,7 +107,7 @@ export function openBusLink(url: string, prefix: string, events: BusLinkEvents):
     }
     cluster = true;
     const channel = shardChannel(prefix);
-    const owner = slotOwner(slots, channel);
+    const owner = slotOwner(slots, channel, redis.options.host ?? seed.hostname);
     if (owner.nodes.length > 0) known = owner.nodes;
     if (owner.master === undefined || owner.master.id !== String(id)) {
       move(redis, owner.master);

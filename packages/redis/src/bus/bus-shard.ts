@@ -42,14 +42,18 @@ export interface SlotOwner {
 
 type SlotRange = [number, number, ...[string | Buffer, number, (string | Buffer)?, ...unknown[]][]];
 
-/** Reads a `CLUSTER SLOTS` reply (Redis ≥ 4: each node is host, port, id) for the slot of `channel`. */
-export function slotOwner(reply: unknown, channel: string): SlotOwner {
+/**
+ * Reads a `CLUSTER SLOTS` reply (Redis ≥ 4: each node is host, port, id) for the slot of `channel`;
+ * a node listed without a host (`''` or `?`: Redis does not know its endpoint) is taken to be on `asked`'s host.
+ */
+export function slotOwner(reply: unknown, channel: string, asked: string): SlotOwner {
   const slot = keySlot(channel);
   const owner: SlotOwner = { nodes: [] };
   for (const range of reply as SlotRange[]) {
     const [from, to, ...nodes] = range;
     for (const [host, port, id] of nodes) {
-      const address = { host: String(host), port: Number(port) };
+      const named = String(host);
+      const address = { host: named === '' || named === '?' ? asked : named, port: Number(port) };
       if (!owner.nodes.some((n) => n.host === address.host && n.port === address.port)) owner.nodes.push(address);
       if (slot >= from && slot <= to && nodes[0]?.[2] === id && id !== undefined)
         owner.master = { ...address, id: String(id) };
