@@ -1,6 +1,6 @@
 /**
- * `pnpm bench fleet [--sizes 1,8,32,128] [--redis single,cluster] [--tracking broadcast,readers] [--bus memcached,dynamodb|none]`
- * (main.ts hands it here); the bus rows are fleet-bus.ts's:
+ * `pnpm bench fleet [--sizes 1,8,32,128] [--redis single,cluster|none] [--tracking broadcast,readers] [--bus memcached,dynamodb|none] [--freeze 3,128|none]`
+ * (main.ts hands it here); the bus rows are fleet-bus.ts's, the freeze rows (SIGSTOP during a barrier) fleet-freeze.ts's:
  * what an L1 fleet costs one shared Redis, per fleet size, topology and tracking mode (all by default;
  * a Cluster of 3 masters without replicas in broadcast mode only, its counters summed over the masters:
  * fleet-targets.ts).
@@ -23,6 +23,7 @@
 import { Cache } from '@larder/core';
 import { waitFor } from '@larder/dev-services';
 import { type BusStore, runFleetOnBus } from './fleet-bus';
+import { runFleetFreeze } from './fleet-freeze';
 import { hotKeyWrites } from './fleet-hot-key';
 import { type FleetTarget, type FleetTopology, startTarget } from './fleet-targets';
 import { machineInfo } from './harness';
@@ -167,7 +168,7 @@ async function measure(n: number, tracking: 'broadcast' | 'readers', topology: F
   }
 }
 
-/** The comma list after `--name` in `args`, else `fallback`; each item must be one of `allowed`. */
+/** The comma list after `--name` in `args`, else `fallback`; `none` is an empty list, else each item must be one of `allowed`. */
 function listArg<T extends string>(
   args: readonly string[],
   name: string,
@@ -175,10 +176,22 @@ function listArg<T extends string>(
   allowed: readonly T[],
 ): T[] {
   const at = args.indexOf(`--${name}`);
-  const list = (at >= 0 ? (args[at + 1] ?? '') : fallback).split(',') as T[];
+  const text = at >= 0 ? (args[at + 1] ?? '') : fallback;
+  if (text === 'none') return [];
+  const list = text.split(',') as T[];
   if (list.some((item) => !allowed.includes(item)))
-    throw new Error(`--${name} takes a comma list of ${allowed.join(', ')}`);
+    throw new Error(`--${name} takes none or a comma list of ${allowed.join(', ')}`);
   return list;
+}
+
+/** The comma list of fleet sizes after `--name`, else `fallback`; `none`: empty. */
+function sizesArg(args: readonly string[], name: string, fallback: string): number[] {
+  const at = args.indexOf(`--${name}`);
+  const text = at >= 0 ? (args[at + 1] ?? '') : fallback;
+  if (text === 'none') return [];
+  const sizes = text.split(',').map(Number);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--${name} takes a comma list of fleet sizes`);
+  return sizes;
 }
 
 /**
@@ -187,9 +200,8 @@ function listArg<T extends string>(
  * refuses it) and prints it on stdout.
  */
 export async function runFleet(args: readonly string[]): Promise<void> {
-  const at = args.indexOf('--sizes');
-  const sizes = (at >= 0 ? (args[at + 1] ?? '') : '1,8,32,128').split(',').map(Number);
-  if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--sizes takes a comma list of fleet sizes');
+  const sizes = sizesArg(args, 'sizes', '1,8,32,128');
+  const freeze = sizesArg(args, 'freeze', '3,128');
   const modes = listArg(args, 'tracking', 'broadcast,readers', ['broadcast', 'readers'] as const);
   const topologies = listArg(args, 'redis', 'single,cluster', ['single', 'cluster'] as const);
   const busAt = args.indexOf('--bus');
@@ -212,4 +224,5 @@ export async function runFleet(args: readonly string[]): Promise<void> {
     }
   }
   await runFleetOnBus(onBus, sizes);
+  await runFleetFreeze(freeze);
 }
