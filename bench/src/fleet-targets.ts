@@ -21,6 +21,8 @@ export interface FleetTarget {
   store(): CacheStore;
   /** The URL of one node, where the bus rows put their bus. */
   readonly url: string;
+  /** On a Cluster: Pub/Sub messages its nodes received from one another (copies over the cluster bus, `CLUSTER INFO`), else undefined. */
+  pubsubCopies?(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -94,6 +96,11 @@ async function cluster(): Promise<FleetTarget> {
         await Promise.all(entries.slice(from, from + FILL_CHUNK).map(([key, value]) => writer.set(key, value)));
     },
     store: () => createRedisStore({ clusterNodes: nodes, commandTimeoutMs: COMMAND_TIMEOUT_MS }),
+    async pubsubCopies() {
+      const infos = await Promise.all(readers.map((reader) => reader.cluster('INFO') as Promise<string>));
+      const received = /^cluster_stats_messages_publish(?:shard)?_received:(\d+)/gm;
+      return infos.reduce((sum, text) => sum + [...text.matchAll(received)].reduce((s, m) => s + Number(m[1]), 0), 0);
+    },
     async stop() {
       for (const reader of readers) reader.disconnect();
       writer.disconnect();

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench fleet [--sizes 1,8,32,128] [--redis single,cluster|none] [--tracking broadcast,readers] [--bus memcached,dynamodb|none] [--freeze 3,128|none]`
+ * `pnpm bench fleet [--sizes 1,8,32,128] [--redis single,cluster|none] [--tracking broadcast,readers] [--bus memcached,dynamodb|none] [--bus-redis single,cluster] [--freeze 3,128|none]`
  * (main.ts hands it here); the bus rows are fleet-bus.ts's, the freeze rows (SIGSTOP during a barrier) fleet-freeze.ts's:
  * what an L1 fleet costs one shared Redis, per fleet size, topology and tracking mode (all by default;
  * a Cluster of 3 masters without replicas in broadcast mode only, its counters summed over the masters:
@@ -204,11 +204,8 @@ export async function runFleet(args: readonly string[]): Promise<void> {
   const freeze = sizesArg(args, 'freeze', '3,128');
   const modes = listArg(args, 'tracking', 'broadcast,readers', ['broadcast', 'readers'] as const);
   const topologies = listArg(args, 'redis', 'single,cluster', ['single', 'cluster'] as const);
-  const busAt = args.indexOf('--bus');
-  const onBus: BusStore[] =
-    busAt >= 0 && args[busAt + 1] === 'none'
-      ? []
-      : listArg(args, 'bus', 'memcached,dynamodb', ['memcached', 'dynamodb']);
+  const onBus: BusStore[] = listArg(args, 'bus', 'memcached,dynamodb', ['memcached', 'dynamodb']);
+  const busOn = listArg(args, 'bus-redis', 'single,cluster', ['single', 'cluster'] as const);
   process.stdout.write(`## L1 fleet on one Redis (CLIENT TRACKING)\n\n${machineInfo()}\n\n`);
   process.stdout.write(
     '| Redis | tracking | N | idle: commands/s | idle: KB/s Redis sends | idle: store writes per instance per min | tracking_total_items | used_memory MB | Redis CPU µs per SET | bytes Redis sends per SET | barrier p50 ms | barrier p99 ms | commands per barrier | less idle renewals meanwhile | KB Redis sends per barrier | invalidation to the last instance p50 ms | p99 ms | L2 reads per write of a key every instance holds |\n',
@@ -223,6 +220,6 @@ export async function runFleet(args: readonly string[]): Promise<void> {
       }
     }
   }
-  await runFleetOnBus(onBus, sizes);
+  await runFleetOnBus(onBus, sizes, busOn);
   await runFleetFreeze(freeze);
 }
