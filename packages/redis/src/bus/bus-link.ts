@@ -28,7 +28,6 @@ export interface BusLink {
 }
 
 const backoff = (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 5), 1000);
-const CLUSTER_DISABLED = /cluster support disabled/i;
 
 /**
  * The bus's one RESP3 connection, which both subscribes and runs commands. On a single node: the
@@ -96,7 +95,9 @@ export function openBusLink(url: string, prefix: string, events: BusLinkEvents):
   /** Subscribes where this node is right for it; else moves to the slot's master and resolves undefined. */
   const route = async (redis: Redis): Promise<BusRoute | undefined> => {
     const [slots, id] = await Promise.all([
-      redis.call('CLUSTER', 'SLOTS').catch((error: Error) => (CLUSTER_DISABLED.test(error.message) ? null : error)),
+      // Any error reply (cluster support disabled, a command renamed away or denied by an ACL) means a
+      // single node, as before the bus knew of Clusters; a lost connection is retried.
+      redis.call('CLUSTER', 'SLOTS').catch((error: Error) => (error.name === 'ReplyError' ? null : error)),
       redis.call('CLUSTER', 'MYID').catch(() => undefined),
     ]);
     if (slots instanceof Error) throw slots;
@@ -109,7 +110,11 @@ export function openBusLink(url: string, prefix: string, events: BusLinkEvents):
     const channel = shardChannel(prefix);
     const owner = slotOwner(slots, channel, redis.options.host ?? seed.hostname);
     if (owner.nodes.length > 0) known = owner.nodes;
-    if (owner.master === undefined || owner.master.id !== String(id)) {
+    const here = (master: NodeAddress & { id: string }) =>
+      id !== undefined
+        ? master.id === String(id)
+        : master.host === redis.options.host && master.port === redis.options.port;
+    if (owner.master === undefined || !here(owner.master)) {
       move(redis, owner.master);
       return undefined;
     }
