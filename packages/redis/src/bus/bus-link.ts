@@ -35,12 +35,14 @@ const backoff = (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 5), 10
  * (the node at `url` answers `CLUSTER SLOTS`): sharded pub/sub (Redis ≥ 7), so a message is copied
  * to the shard of the channel's slot only, not to every node as PUBLISH is: the connection moves to
  * the master of that slot and SSUBSCRIBEs there; when it is lost (a failover), when Redis
- * unsubscribes it (the slot migrated) or a command answers MOVED, it asks the nodes it knows, in
- * turn, for the slot's master again and moves there.
+ * unsubscribes it (the slot migrated) or a publish fails (MOVED), it asks the nodes it knows, in
+ * turn, for the slot's master again and moves there. Limit: it connects to the addresses the
+ * Cluster announces (no NAT map, unlike an ioredis `Cluster`).
  */
 export function openBusLink(url: string, prefix: string, events: BusLinkEvents): BusLink {
   const seed = new URL(url);
-  let known: NodeAddress[] = [{ host: seed.hostname, port: Number(seed.port || 6379) }];
+  // An IPv6 host is bracketed in a URL, not in an address.
+  let known: NodeAddress[] = [{ host: seed.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(seed.port || 6379) }];
   let next = 0;
   let attempt = 0;
   let client: Redis | undefined;
@@ -54,7 +56,7 @@ export function openBusLink(url: string, prefix: string, events: BusLinkEvents):
     if (closed) return;
     const at = new URL(url);
     if (target !== undefined) {
-      at.hostname = target.host;
+      at.hostname = target.host.includes(':') ? `[${target.host}]` : target.host;
       at.port = String(target.port);
     }
     const redis = new Redis(at.toString(), {
