@@ -29,7 +29,7 @@ interface Ctx {
   /** cache-manager instances per backend and subject. */
   managers: Record<Backend, Record<string, CacheManager>>;
   /** A Cache on Redis and a Keyv over it (createKeyv), without cache-manager: what KeyvLarder adds to `Cache.set`. */
-  direct: { cache: Cache; keyv: Keyv; adapter: KeyvLarder; bare: Keyv };
+  direct: { cache: Cache; keyv: Keyv; adapter: KeyvLarder; bare: Keyv; l1Cache: Cache; l1Keyv: Keyv };
   closers: (() => Promise<unknown>)[];
 }
 
@@ -37,6 +37,8 @@ const key = (i: number) => `k${i % KEYS}`;
 const CACHE_SET = 'larder Cache.set';
 const KEYV_SET = 'Keyv.set over createKeyv (KeyvLarder)';
 const ADAPTER_SET = 'KeyvLarder.set alone (no Keyv)';
+const CACHE_SET_L1 = 'larder Cache.set, tracking L1';
+const KEYV_SET_L1 = 'Keyv.set over createKeyv (KeyvLarder), tracking L1';
 const BARE_SET = 'floor: Keyv.set over a one-line adapter (cache.set)';
 const silent = { log: () => undefined };
 
@@ -93,7 +95,21 @@ async function setup(): Promise<Ctx> {
     deserialize: undefined,
   } as ConstructorParameters<typeof Keyv>[0]);
   const adapter = new KeyvLarder(directCache, { contract: 5, namespace: 'keyv' });
-  const direct = { cache: directCache, keyv: createKeyv(directCache), adapter, bare };
+  // With a tracking L1 the namespace's scope versions are known here: its writes are plain SETs.
+  const l1Cache = new Cache({
+    store: createRedisStore({ url: redis.url }),
+    prefix: 'bench-direct-l1:',
+    l1: { invalidation: 'tracking' },
+  });
+  closers.push(() => l1Cache.close());
+  const direct = {
+    cache: directCache,
+    keyv: createKeyv(directCache),
+    adapter,
+    bare,
+    l1Cache,
+    l1Keyv: createKeyv(l1Cache),
+  };
   return { redis, memcached, managers, direct, closers };
 }
 
@@ -130,6 +146,8 @@ function cases(): BenchCase<Ctx>[] {
       { op, subject: KEYV_SET, concurrency, run: (c, i) => c.direct.keyv.set(key(i), VALUE, 600_000) },
       { op, subject: ADAPTER_SET, concurrency, run: (c, i) => c.direct.adapter.set(key(i), VALUE, 600_000) },
       { op, subject: BARE_SET, concurrency, run: (c, i) => c.direct.bare.set(key(i), VALUE, 600_000) },
+      { op, subject: CACHE_SET_L1, concurrency, run: (c, i) => c.direct.l1Cache.set(key(i), VALUE, 600_000) },
+      { op, subject: KEYV_SET_L1, concurrency, run: (c, i) => c.direct.l1Keyv.set(key(i), VALUE, 600_000) },
     );
   }
   return list;
