@@ -3,7 +3,7 @@ import type { InvalidationMessage, InvalidationMode, InvalidationSource } from '
 import type { Payload } from '../contract/store';
 import type { L1Description, L1FleetDescription } from '../contract/store-description';
 import { publishTopology } from '../util/tracing';
-import { type CopyTarget, copyInto } from '../values/clone';
+import { type CopyTarget, copyDecoded } from '../values/clone';
 import { L1Entries, type L1Entry } from './entries';
 import type { Fences } from './fence';
 import type { L1Lease } from './lease';
@@ -68,7 +68,7 @@ export class L1Tier {
     readonly source: InvalidationSource | undefined,
     readonly store: string,
     readonly driver: string,
-    /** Keep decoded values (copied in once, copied out on each hit) rather than payloads: true for the JSON codec, whose round trip the copy reproduces. */
+    /** Keep decoded values (copied in once, copied out on each hit) rather than payloads, when the copy reproduces them exactly (`copyDecoded`). */
     readonly keepsDecoded = true,
     /** Where the store's tag counters live (`<prefix>__larder:tag:`): a change of one drops the entries carrying its tag. */
     readonly tagPrefix: string | undefined = undefined,
@@ -267,13 +267,14 @@ export class L1Tier {
 
   /**
    * A hit decoded `entry`'s payload into `decoded` (which goes to the caller): keep a copy of it
-   * instead (copied out on later hits, cheaper than decoding), when the codec's round trip is
-   * what the copy reproduces (the JSON codec) and the entry is still the one in the L1.
+   * instead (copied out on later hits, cheaper than decoding), when the copy is exactly the
+   * decoded value again (`copyDecoded`: plain data, whatever the codec) and the entry is still the
+   * one in the L1.
    */
   promote(full: string, entry: L1Entry, decoded: unknown): void {
     if (!this.keepsDecoded || decoded === null || typeof decoded !== 'object') return;
     const target: CopyTarget = { value: undefined, plan: undefined };
-    if (copyInto(target, decoded) <= 0 || this.entries.peek(full) !== entry) return;
+    if (copyDecoded(target, decoded) <= 0 || this.entries.peek(full) !== entry) return;
     this.entries.replace(full, { ...entry, value: target.value, plan: target.plan, payload: undefined });
   }
 

@@ -87,6 +87,9 @@ export class TagState {
         return payload;
       }
       this.#hint(full, this.keys(stamp.tags));
+      // No counters for a tagged entry: the store did not read them (Redis reads an entry that is
+      // not UTF-8 text, such as msgpack's, again as bytes): they are read here.
+      if (counters.length === 0) return (await this.check([payload]))[0];
       return judged(payload, stamp, counters.map(counterOf));
     }
     if (hint !== undefined && store.getMany !== undefined) return this.#getHinted(full, hint);
