@@ -117,10 +117,13 @@ export class ResponseStore {
   /**
    * The view a handler run's response is written through: the resource's scope with its version
    * read now (`pin`), before the handler runs, so that an invalidation (a drop) after this read
-   * hides what the run writes later, in every process. `undefined` when it cannot be read (an
-   * error, past the lookup budget, a cache that cannot tag entries): the run then stores nothing.
+   * hides what the run writes later, in every process. `undefined` when it cannot be read (the
+   * store down, an error, past the lookup budget, a cache that cannot tag entries): the run then
+   * stores nothing.
    */
   pin(scope: string): Promise<Cache | undefined> {
+    // Nothing is stored while the store is down: the handler runs at once.
+    if (!this.available()) return Promise.resolve(undefined);
     const pinned = Promise.resolve()
       .then(() => this.cache.scope(scope).pin(this.ttlMs))
       .then(
