@@ -156,6 +156,23 @@ describe('scope', () => {
     expect(await store.get('app:__larder:tag:__larder:scope:never')).toBeUndefined();
   });
 
+  it('exists(): false until a write or pin makes the counter, true after a drop of a written scope; rejects on a backend error', async () => {
+    const store = createChaosStore();
+    const c = new Cache({ store, prefix: 'app', onError: 'miss' });
+    const s = c.scope('s');
+    expect(await s.exists()).toBe(false);
+    await s.drop();
+    expect(await s.exists()).toBe(false);
+    await s.pin('1m');
+    expect(await s.exists()).toBe(true);
+    await s.drop();
+    expect(await c.scope('s').exists()).toBe(true);
+    await c.scope('w').set('k', 1, '1m');
+    expect(await c.namespace('other').scope('w').exists()).toBe(true);
+    store.fail({ ops: ['get'], times: 1 });
+    await expect(s.exists()).rejects.toSatisfy((e) => isLarderError(e, 'E_BACKEND'));
+  });
+
   it('bad names are the typed errors of tags (E_INVALID_TAG); user tags may not take the reserved prefix', async () => {
     const store = createChaosStore();
     const c = new Cache({ store, prefix: 'app' });
