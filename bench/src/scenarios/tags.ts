@@ -258,6 +258,10 @@ function setCases(op: string, keys: KeyNames, concurrency: number): BenchCase<Ct
     const name = keys.tagged(i);
     return [name, tagsOfKey(name)] as const;
   };
+  const taggedSet = (writer: (c: Ctx) => Cache) => (c: Ctx, i: number) => {
+    const [name, tags] = tagged(i);
+    return writer(c).tags(tags).set(name, VALUE, TTL);
+  };
   const json = JSON.stringify(VALUE);
   const ttlMs = String(3_600_000);
   return [
@@ -273,25 +277,9 @@ function setCases(op: string, keys: KeyNames, concurrency: number): BenchCase<Ct
       },
     },
     { op, subject: LARDER, concurrency, run: (c, i) => c.plain.set(keys.plain(i), VALUE, TTL) },
-    {
-      op,
-      subject: LARDER_TAGGED,
-      concurrency,
-      run: (c, i) => {
-        const [name, tags] = tagged(i);
-        return c.tagWriter.tags(tags).set(name, VALUE, TTL);
-      },
-    },
+    { op, subject: LARDER_TAGGED, concurrency, run: taggedSet((c) => c.tagWriter) },
     { op, subject: LARDER_L1, concurrency, run: (c, i) => c.l1Writer.set(keys.plain(i), VALUE, TTL) },
-    {
-      op,
-      subject: LARDER_L1_TAGGED,
-      concurrency,
-      run: (c, i) => {
-        const [name, tags] = tagged(i);
-        return c.l1Writer.tags(tags).set(name, VALUE, TTL);
-      },
-    },
+    { op, subject: LARDER_L1_TAGGED, concurrency, run: taggedSet((c) => c.l1Writer) },
     { op, subject: BENTO, concurrency, run: (c, i) => c.bentoL2.set({ key: keys.plain(i), value: VALUE, ttl: TTL }) },
     {
       op,
@@ -396,9 +384,7 @@ export const scenario: Scenario<Ctx> = {
     { op: SET, subject: LARDER_TAGGED, over: LARDER, atLeast: 0.7 },
     { op: SET_64, subject: LARDER_TAGGED, over: LARDER, atLeast: 0.7 },
     { op: SET_ZIPF, subject: LARDER_TAGGED, over: LARDER, atLeast: 0.7 },
-    { op: SET, subject: LARDER_L1_TAGGED, over: LARDER_L1, atLeast: 0.7 },
-    { op: SET_64, subject: LARDER_L1_TAGGED, over: LARDER_L1, atLeast: 0.7 },
-    { op: SET_ZIPF, subject: LARDER_L1_TAGGED, over: LARDER_L1, atLeast: 0.7 },
+    ...[SET, SET_64, SET_ZIPF].map((op) => ({ op, subject: LARDER_L1_TAGGED, over: LARDER_L1, atLeast: 0.7 })),
   ],
   notes,
   async teardown(c) {
