@@ -223,12 +223,19 @@ export class KeyvLarder extends EventEmitter {
       const base = namespace === undefined || namespace === '' ? this.#root : this.#root.namespace(namespace);
       const scoped = namespaceScope(base);
       const clears = typeof store.clear === 'function';
-      // A cache that cannot tag (another codec than JSON) keeps the namespace or generation ways.
-      const scope = (await scoped.taggable())
-        ? new DropScope(base, scoped, clears)
-        : clears
+      // Without an L1, a store that clears by prefix clears the namespace so (as keyv's own
+      // adapters do): its reads and writes cost what plain ones do, where a scope's tagged ones
+      // cost about 3× on Redis (the tag scripts; README "clear"). With an L1 (every instance's
+      // copies must go, behind the barrier; tracking makes scoped writes plain SETs) or on a store
+      // that cannot clear, the scope. A cache that cannot tag keeps the namespace or generation ways.
+      const tiered = (await this.#root.describeL1()) !== undefined;
+      const scope = !(await scoped.taggable())
+        ? clears
           ? new PrefixScope(base)
-          : new GenerationScope(base, this.#generationMaxAgeMs);
+          : new GenerationScope(base, this.#generationMaxAgeMs)
+        : tiered || !clears
+          ? new DropScope(base, scoped, clears)
+          : new PrefixScope(base);
       // A namespace change meanwhile started another lookup: this one is stale.
       if (this.#scoping === scoping) this.#scope = scope;
       return scope;

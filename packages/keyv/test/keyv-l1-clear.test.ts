@@ -1,6 +1,7 @@
 import { Cache } from '@larder/core';
 import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
 import { createRedisStore } from '@larder/redis';
+import { Redis } from 'ioredis';
 import { Keyv } from 'keyv';
 import { Keyv as Keyv6 } from 'keyv6';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,4 +57,73 @@ describe('two Keyvs over one redis-server with L1s: clear() is seen by the other
       });
     }
   }
+});
+
+/** Calls of `command` Redis counted so far (commands run by scripts count too). */
+async function calls(url: string, command: string): Promise<number> {
+  const admin = new Redis(url);
+  try {
+    const info = await admin.info('commandstats');
+    const line = info.split('\n').find((l) => l.startsWith(`cmdstat_${command}:`));
+    return Number(/calls=(\d+)/.exec(line ?? '')?.[1] ?? 0);
+  } finally {
+    admin.disconnect();
+  }
+}
+
+describe('what a namespace costs per call on Redis', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('without an L1 the namespace is cleared by prefix: a set is one plain SET, a get one GET (no tag script), and clear() removes exactly it', async () => {
+    const cache = new Cache({ store: createRedisStore({ url: server.url }), prefix: 'cost:' });
+    try {
+      const keyv = createKeyv(cache, { namespace: 'ns' });
+      const other = createKeyv(cache, { namespace: 'other' });
+      await keyv.set('warm', 0, 60_000);
+      const [evalsha, set] = [await calls(server.url, 'evalsha'), await calls(server.url, 'set')];
+      for (let i = 0; i < 20; i++) await keyv.set(`k${i}`, i, 60_000);
+      for (let i = 0; i < 20; i++) expect(await keyv.get(`k${i}`)).toBe(i);
+      expect(await calls(server.url, 'evalsha')).toBe(evalsha);
+      expect(await calls(server.url, 'set')).toBe(set + 20);
+      await other.set('k0', 'kept', 60_000);
+      await keyv.clear();
+      expect(await keyv.get('k0')).toBeUndefined();
+      expect(await other.get('k0')).toBe('kept');
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('with a tracking L1 the namespace is a scope, and its writes are plain SETs once the scope version is known', async () => {
+    const cache = new Cache({
+      store: createRedisStore({ url: server.url }),
+      prefix: 'cost-l1:',
+      l1: { invalidation: 'tracking' },
+    });
+    try {
+      await waitFor(async () => (await cache.describeL1())?.state === 'up', { description: 'L1 up' });
+      const keyv = createKeyv(cache, { namespace: 'ns' });
+      await waitFor(
+        async () => {
+          const before = await calls(server.url, 'evalsha');
+          await keyv.set('warm', 0, 60_000);
+          return (await calls(server.url, 'evalsha')) === before;
+        },
+        { description: 'a namespace write without the tag script' },
+      );
+      const evalsha = await calls(server.url, 'evalsha');
+      for (let i = 0; i < 20; i++) await keyv.set(`k${i}`, i, 60_000);
+      expect(await calls(server.url, 'evalsha')).toBe(evalsha);
+      await keyv.clear();
+      for (let i = 0; i < 20; i++) expect(await keyv.get(`k${i}`)).toBeUndefined();
+    } finally {
+      await cache.close();
+    }
+  });
 });
