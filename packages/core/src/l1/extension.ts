@@ -1,0 +1,164 @@
+import type { Payload } from '../contract/store';
+import { metaOf } from '../values/entry-format';
+import type { L1Entry } from './entries';
+
+// A life extension (`remember`'s `notModified()`): the store keeps the value's bytes and gets a new
+// expiry (the header's and the graced entry's bound rewritten, nothing else), and every L1 that
+// holds the value keeps its copy with the new life instead of dropping it and reading the value
+// again. The writer announces a hint key on the channel naming the key, the value's write time and
+// the new bounds (`<root>life:<written>.<expires>.<fresh until>:<full key>`, base 36):
+// - on the bus, after its compare-and-set succeeded, instead of the key's invalidation: an L1
+//   whose copy was written at that time adopts the new life at once. A later write of the key by
+//   anyone is published after it and drops the copy; an earlier one made the compare fail (no hint).
+// - with tracking, before its compare-and-set (awaited), since the server itself reports the
+//   rewrite to every L1 as an invalidation of the key, which cannot tell it from another writer's
+//   write in the same broadcast: an L1 that heard the hint treats the key's next invalidation as
+//   perhaps the extension's, takes its copy out (not served) and reads the key's header alone (the
+//   store's `head`, a few dozen bytes): the same write time and the announced expiry mean the
+//   stored value is its copy's, extended; anything else, or any invalidation meanwhile, drops it.
+
+/** The bounds an extension gives a value: its write time (its identity), the store's new expiry, its new logical expiry. */
+export interface ExtendedLife {
+  /** When the value was written (the header's write time, kept by the extension). */
+  readonly writtenAt: number;
+  /** When the store drops it now (epoch ms, the header's new expiry). */
+  readonly expiresAt: number;
+  /** The graced entry's new logical expiry (epoch ms). */
+  readonly freshUntil: number;
+}
+
+/** What the extensions need of their L1 (`L1Tier`). */
+export interface ExtensionHost {
+  /** The L1's entries (`peek`: as held; `replace`: in place). */
+  readonly entries: {
+    peek(full: string): L1Entry | undefined;
+    replace(full: string, entry: L1Entry): void;
+  };
+  /** Drops `full` and registers a read of it (as `begin`): `undefined` when nothing can be kept. */
+  takeOut(full: string): { readonly key: string } | undefined;
+  /** Keeps `entry` for the read `token` registered, only if no invalidation, write or flush of its key came since. */
+  keep(token: { readonly key: string }, entry: L1Entry): void;
+}
+
+const HINT = 'life:';
+const RADIX = 36;
+/** How long a heard hint waits for its key's invalidation (tracking): the rewrite follows it at once. */
+const EXPECTED_MS = 5_000;
+/** At most this many hints wait (a burst of extensions never grows the map without bound). */
+const MAX_EXPECTED = 4_096;
+
+/** The hint key of an extension of `full`. */
+export function hintKey(root: string, full: string, life: ExtendedLife): string {
+  const bounds = [life.writtenAt, life.expiresAt, life.freshUntil].map((ms) => ms.toString(RADIX)).join('.');
+  return `${root}${HINT}${bounds}:${full}`;
+}
+
+/** The key and bounds a hint key names, `undefined` when `key` is none (or malformed). */
+export function parseHint(root: string, key: string): { full: string; life: ExtendedLife } | undefined {
+  if (!key.startsWith(HINT, root.length)) return undefined;
+  const start = root.length + HINT.length;
+  const colon = key.indexOf(':', start);
+  if (colon < 0) return undefined;
+  const [writtenAt, expiresAt, freshUntil] = key
+    .slice(start, colon)
+    .split('.')
+    .map((part) => Number.parseInt(part, RADIX));
+  if (![writtenAt, expiresAt, freshUntil].every((ms) => Number.isFinite(ms))) return undefined;
+  return {
+    full: key.slice(colon + 1),
+    life: { writtenAt, expiresAt, freshUntil } as ExtendedLife,
+  };
+}
+
+/**
+ * The extensions an L1 hears and announces (see above). `announce` tells every instance of a key
+ * (the fleet's: published on the bus, written to the store with tracking); `head` reads a key's
+ * first bytes (tracking only; without it an L1 drops its copy as for any write).
+ */
+export class L1Extensions {
+  /** Hints heard (tracking), by full key: the copy they extend, the bounds, when heard. */
+  readonly #expected = new Map<string, { entry: L1Entry; life: ExtendedLife; at: number }>();
+
+  constructor(
+    readonly host: ExtensionHost,
+    readonly root: string,
+    readonly tracking: boolean,
+    readonly announce: (key: string) => Promise<void>,
+    readonly head: ((full: string) => Promise<Payload | undefined>) | undefined,
+    /** How much earlier than asked the store may drop an entry (see `ReadThrough`). */
+    readonly slackMs: number,
+    readonly ttlMs: number,
+  ) {}
+
+  /** Before the store rewrites `full` with `life`: with tracking, the hint is announced first (awaited; a failure only costs the re-reads). */
+  async before(full: string, life: ExtendedLife): Promise<void> {
+    if (!this.tracking) return;
+    await this.announce(hintKey(this.root, full, life)).catch(() => undefined);
+  }
+
+  /**
+   * The store took the extension and this L1 keeps its copy: on the bus, the hint is published (in
+   * place of the key's invalidation); with tracking, the server may report the rewrite to this
+   * process too (a script's write reaches its own connection despite NOLOOP), checked as elsewhere.
+   */
+  after(full: string, life: ExtendedLife): void {
+    if (!this.tracking) {
+      this.announce(hintKey(this.root, full, life)).catch(() => undefined);
+      return;
+    }
+    const entry = this.host.entries.peek(full);
+    if (entry !== undefined) this.#expect(full, entry, life);
+  }
+
+  /** A fleet key heard on the channel: true when it was a hint (handled). */
+  heard(key: string): boolean {
+    const hint = parseHint(this.root, key);
+    if (hint === undefined) return false;
+    const { full, life } = hint;
+    const entry = this.host.entries.peek(full);
+    if (entry === undefined || entry.writtenAt !== life.writtenAt) return true;
+    if (!this.tracking) {
+      // The bus: the key was rewritten with this life already (see above); its copy is the value.
+      this.host.entries.replace(full, this.extended(entry, life));
+      return true;
+    }
+    this.#expect(full, entry, life);
+    return true;
+  }
+
+  #expect(full: string, entry: L1Entry, life: ExtendedLife): void {
+    if (this.#expected.size >= MAX_EXPECTED) this.#expected.clear();
+    this.#expected.set(full, { entry, life, at: Date.now() });
+  }
+
+  /**
+   * An invalidation of `full` heard (tracking): true when it may be an announced extension, whose
+   * check (the key's header read) then decides whether the copy is kept; false: drop as usual.
+   */
+  echoed(full: string): boolean {
+    const expected = this.#expected.get(full);
+    if (expected === undefined) return false;
+    this.#expected.delete(full);
+    const head = this.head;
+    if (head === undefined || Date.now() - expected.at > EXPECTED_MS) return false;
+    if (this.host.entries.peek(full) !== expected.entry) return false;
+    const token = this.host.takeOut(full);
+    if (token === undefined) return true;
+    const { life } = expected;
+    head(full).then(
+      (bytes) => {
+        const meta = bytes === undefined ? undefined : metaOf(bytes);
+        if (meta?.writtenAt !== life.writtenAt || meta.expiresAt !== life.expiresAt) return;
+        this.host.keep(token, this.extended(expected.entry, life));
+      },
+      () => undefined, // not kept: the next read goes to the store
+    );
+    return true;
+  }
+
+  /** `entry` with the new life: kept until the new expiry (within the L1 TTL), fresh until the new logical expiry. */
+  extended(entry: L1Entry, life: ExtendedLife): L1Entry {
+    const expiresAt = Math.min(life.expiresAt - this.slackMs, Date.now() + this.ttlMs);
+    return { ...entry, expiresAt, freshUntil: life.freshUntil };
+  }
+}
