@@ -92,7 +92,8 @@ export class L1Extensions {
 
   /** Before the store rewrites `full` with `life`: with tracking, the hint is announced first (awaited; a failure only costs the re-reads). */
   async before(full: string, life: ExtendedLife): Promise<void> {
-    if (!this.tracking) return;
+    // Without `head` no L1 of this store can check the rewrite: each drops its copy as for any write.
+    if (!this.tracking || this.head === undefined) return;
     await this.announce(hintKey(this.root, full, life)).catch(() => undefined);
   }
 
