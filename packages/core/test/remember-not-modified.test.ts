@@ -40,22 +40,14 @@ function withCompareAndSet(inner: CacheStore): CacheStore {
 const l1Up = (cache: Cache) =>
   vi.waitFor(async () => expect((await cache.describeL1())?.state).toBe('up'), { timeout: 5000 });
 
-/** A loader held until `release`, calling `notModified()` then; `started` resolves when it runs. */
+/** A loader that answers `notModified()` once the test calls `release` (set when it runs). */
 function heldLoader() {
-  let release: () => void = () => {};
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let started: () => void = () => {};
-  const running = new Promise<void>((resolve) => {
-    started = resolve;
-  });
-  const loader = async (context: LoaderContext) => {
-    started();
-    await gate;
-    return notModified(context);
-  };
-  return { loader, running, release };
+  const held: { release?: () => void } = {};
+  const loader = (context: LoaderContext) =>
+    new Promise<string>((resolve) => {
+      held.release = () => resolve(notModified(context));
+    });
+  return Object.assign(held, { loader });
 }
 
 describe('notModified: the stored entry', () => {
@@ -113,9 +105,9 @@ describe('notModified on the chaos store', () => {
     vi.setSystemTime(Date.now() + 5000);
     const held = heldLoader();
     const refresh = cache.remember('k', '10s', held.loader, { ...GRACE, timeout: { soft: 5000 } });
-    await held.running;
+    await vi.waitFor(() => expect(held.release).toBeDefined());
     await other.set('k', 'new', '2s');
-    held.release();
+    held.release?.();
     expect(await refresh).toBe('old');
     expect(await cache.get('k')).toBe('new');
     // The other writer's TTL stands: the extension did not touch its entry.
@@ -208,12 +200,19 @@ describe('notModified with tracking: the L1 checks the header, never the value',
     return sets.find((key) => key.includes('__larder:l1:life:')) as string;
   }
 
-  it('hint, then the rewrite heard: the header matches, the copy stands with the new life (no value read)', async () => {
+  /** A reader and a writer L1 over one chaos store, the writer's extension of a stale `k` the reader holds, and its hint. */
+  async function extendedPair() {
     vi.useFakeTimers({ toFake: ['Date'] });
     const inner = createChaosStore();
     const reader = await trackedCache(inner);
     const writer = (await trackedCache(inner)).cache;
     const hint = await staleHeld(inner, reader.cache, writer);
+    const close = () => Promise.all([reader.cache.close(), writer.close()]);
+    return { inner, reader, writer, hint, close };
+  }
+
+  it('hint, then the rewrite heard: the header matches, the copy stands with the new life (no value read)', async () => {
+    const { inner, reader, hint, close } = await extendedPair();
     expect(hint).toBeDefined();
     reader.tracking.heard(hint);
     reader.tracking.heard('tr:k');
@@ -225,32 +224,22 @@ describe('notModified with tracking: the L1 checks the header, never the value',
       tier: 'l1',
     });
     expect(inner.calls.get).toBe(0);
-    await reader.cache.close();
-    await writer.close();
+    await close();
   });
 
   it('another write after the extension: the header differs, the copy is dropped and the new value read', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    const inner = createChaosStore();
-    const reader = await trackedCache(inner);
-    const writer = (await trackedCache(inner)).cache;
-    const hint = await staleHeld(inner, reader.cache, writer);
+    const { reader, writer, hint, close } = await extendedPair();
     await writer.set('k', 'v2', '1m');
     // Both writes reach the reader in one broadcast, the extension's hint first.
     reader.tracking.heard(hint);
     reader.tracking.heard('tr:k');
     await vi.waitFor(async () => expect((await reader.cache.describeL1())?.entries).toBe(0));
     expect(await reader.cache.get('k')).toBe('v2');
-    await reader.cache.close();
-    await writer.close();
+    await close();
   });
 
   it('an invalidation while the header is read: the check is void, the copy dropped', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    const inner = createChaosStore();
-    const reader = await trackedCache(inner);
-    const writer = (await trackedCache(inner)).cache;
-    const hint = await staleHeld(inner, reader.cache, writer);
+    const { reader, writer, hint, close } = await extendedPair();
     reader.hold();
     reader.tracking.heard(hint);
     reader.tracking.heard('tr:k');
@@ -261,7 +250,6 @@ describe('notModified with tracking: the L1 checks the header, never the value',
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect((await reader.cache.describeL1())?.entries).toBe(0);
     expect(await reader.cache.get('k')).toBe('v2');
-    await reader.cache.close();
-    await writer.close();
+    await close();
   });
 });

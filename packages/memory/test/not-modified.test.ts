@@ -53,27 +53,15 @@ describe.each([
   it('never revives a value another writer stored while the loader ran', async () => {
     const { store, cache } = await staleCache();
     const other = new Cache({ store, prefix: 'nm' });
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let started: () => void = () => {};
-    const running = new Promise<void>((resolve) => {
-      started = resolve;
-    });
-    const refresh = cache.remember(
-      'k',
-      '1m',
-      async (context) => {
-        started();
-        await gate;
-        return notModified(context);
-      },
-      { ...GRACE, timeout: { soft: 5000 } },
-    );
-    await running;
+    let release: (() => void) | undefined;
+    const loader = (context: LoaderContext) =>
+      new Promise<string>((resolve) => {
+        release = () => resolve(notModified(context));
+      });
+    const refresh = cache.remember('k', '1m', loader, { ...GRACE, timeout: { soft: 5000 } });
+    await vi.waitFor(() => expect(release).toBeDefined());
     await other.set('k', 'v2', 100);
-    release();
+    release?.();
     expect(await refresh).toBe('v1');
     expect(await cache.get('k')).toBe('v2');
     // The other writer's TTL stands: nothing extended it.
