@@ -60,9 +60,16 @@ describe('notModified: the stored entry', () => {
     expect(metaOf(extended)).toEqual({ writtenAt: 1000, expiresAt: 63_000 });
   });
 
-  it('refuses what it cannot extend so: bytes, no header, a tag section, no graced entry', () => {
+  it('reads bytes as UTF-8 text (memcached answers bytes)', () => {
+    const stored = `\u0001${(1000).toString(36)},${(5000).toString(36)}\u0001{"\\u0000grace":2000,"v":"é"}`;
+    expect(extendedPayload(new TextEncoder().encode(stored), 60_000, 9000, 3000)).toBe(
+      extendedPayload(stored, 60_000, 9000, 3000),
+    );
+  });
+
+  it('refuses what it cannot extend so: bytes not UTF-8, no header, a tag section, no graced entry', () => {
     const body = '{"\\u0000grace":2000,"v":1}';
-    expect(extendedPayload(new TextEncoder().encode(body), 1, 1, 1)).toBeUndefined();
+    expect(extendedPayload(new Uint8Array([1, 0xff, 0xfe, 1]), 1, 1, 1)).toBeUndefined();
     expect(extendedPayload(body, 1, 1, 1)).toBeUndefined();
     expect(extendedPayload(`\u00011,2\u0001\u0002t\u00031\u0002${body}`, 1, 1, 1)).toBeUndefined();
     expect(extendedPayload('\u00011,2\u0001{"v":1}', 1, 1, 1)).toBeUndefined();

@@ -1,8 +1,16 @@
 import { Cache, type LoaderContext } from '@larder/core';
-import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
+import {
+  type MemcachedCluster,
+  memcachedAsciiStats,
+  type RedisServer,
+  startMemcached,
+  startRedis,
+  waitFor,
+} from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisStore } from '../src/index';
+import { createRedisStore, larderBus } from '../src/index';
 import { commandStats } from './helpers';
+import { instanceStore } from './ipc-instance';
 
 // issue #39 "Done means" 5: `notModified()` with 20 L1 instances (20 caches in this process, each
 // its own Redis connections: Redis sees 20 tracked clients): zero value re-reads counted by the
@@ -125,5 +133,52 @@ describe('notModified() across 20 L1s on Redis tracking (issue #39, scenario 5)'
     }
     const pttl = Number(await server.command('PTTL', `${PREFIX}${key}`));
     expect(pttl).toBeLessThanOrEqual(10_000);
+  }, 30_000);
+});
+
+// On the bus (memcached here) the writer publishes the hint in place of the key's invalidation:
+// each L1 adopts the new life as it hears it, with no read at all.
+describe('notModified() across L1s on memcached with a bus', () => {
+  const BUS_L1S = 5;
+  let memcached: MemcachedCluster;
+  let bus: RedisServer;
+  let caches: Cache[];
+  const gets = async () => Number((await memcachedAsciiStats(memcached.nodes[0] as never)).stats.cmd_get);
+
+  beforeAll(async () => {
+    [memcached, bus] = await Promise.all([startMemcached(), startRedis()]);
+    caches = await Promise.all(
+      Array.from({ length: BUS_L1S }, async () => {
+        const store = await instanceStore({ driver: 'memcached', memcachedServers: memcached.servers.split(',') });
+        Object.assign(store, { invalidation: (_mode: string, options: never) => larderBus(options) });
+        return new Cache({ store, prefix: 'nmb:', l1: { invalidation: 'bus', busUrl: bus.url } });
+      }),
+    );
+    await Promise.all(caches.map((cache) => waitFor(async () => (await cache.describeL1())?.state === 'up')));
+  }, 30_000);
+  afterAll(async () => {
+    await Promise.all((caches ?? []).map((cache) => cache.close()));
+    await Promise.all([memcached?.stop(), bus?.stop()]);
+  });
+
+  it('zero reads after the extension, fresh in every L1', async () => {
+    const [first, ...others] = caches as [Cache, ...Cache[]];
+    await first.remember('k', 1000, () => 'first', GRACE);
+    const inL1 = async (cache: Cache) => (await cache.rememberWithStatus('k', 1000, keepStale, GRACE)).tier === 'l1';
+    await Promise.all(others.map((cache) => waitFor(() => inL1(cache), { description: 'held' })));
+    await waitFor(async () => (await first.rememberWithStatus('k', 1000, keepStale, GRACE)).status === 'graced', {
+      description: 'stale',
+    });
+    expect(await first.remember('k', '1m', keepStale, { ...GRACE, timeout: { soft: 10_000 } })).toBe('first');
+    // Every L1 processed what the writer published before (the hint with it).
+    await first.syncL1();
+    const before = await gets();
+    const seen = [];
+    for (const cache of caches)
+      for (let i = 0; i < 5; i++) seen.push(await cache.rememberWithStatus('k', '1m', keepStale, GRACE));
+    const reads = (await gets()) - before;
+    console.log(`scenario 5 on memcached with a bus: ${BUS_L1S} L1s × 5 calls after notModified: value reads ${reads}`);
+    expect(reads).toBe(0);
+    for (const status of seen) expect(status).toMatchObject({ value: 'first', status: 'hit', tier: 'l1' });
   }, 30_000);
 });

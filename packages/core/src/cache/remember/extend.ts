@@ -18,7 +18,8 @@ const GRACE_OPEN = `{${JSON.stringify(GRACE)}:`;
 /**
  * `stored` (a JSON-codec graced entry with its metadata header, untagged) with the store expiry
  * `storeTtlMs` from `now` in its header and `freshUntil` as its logical expiry, every other byte
- * kept; `undefined` for any other payload (bytes, another codec, a tag section, no header).
+ * kept (bytes are read as UTF-8 text); `undefined` for any other payload (not UTF-8, another codec,
+ * a tag section, no header).
  */
 export function extendedPayload(
   stored: Payload,
@@ -26,7 +27,20 @@ export function extendedPayload(
   freshUntil: number,
   now: number,
 ): string | undefined {
-  if (typeof stored !== 'string') return undefined;
+  const text = typeof stored === 'string' ? stored : utf8(stored);
+  return text === undefined ? undefined : extendedText(text, storeTtlMs, freshUntil, now);
+}
+
+/** `bytes` as text (drivers that answer bytes: memcached), `undefined` when they are not UTF-8 (another codec's). */
+function utf8(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function extendedText(stored: string, storeTtlMs: number, freshUntil: number, now: number): string | undefined {
   const end = headerEnd(stored);
   if (end < 0 || metaOf(stored) === undefined || !stored.startsWith(GRACE_OPEN, end + 1)) return undefined;
   const from = end + 1 + GRACE_OPEN.length;
