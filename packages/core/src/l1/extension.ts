@@ -76,8 +76,8 @@ export function parseHint(root: string, key: string): { full: string; life: Exte
  * first bytes (tracking only; without it an L1 drops its copy as for any write).
  */
 export class L1Extensions {
-  /** Hints heard (tracking), by full key: the copy they extend, the bounds, when heard. */
-  readonly #expected = new Map<string, { entry: L1Entry; life: ExtendedLife; at: number }>();
+  /** Hints heard (tracking), by full key: the bounds, when heard. */
+  readonly #expected = new Map<string, { life: ExtendedLife; at: number }>();
 
   constructor(
     readonly host: ExtensionHost,
@@ -107,8 +107,7 @@ export class L1Extensions {
       this.announce(hintKey(this.root, full, life)).catch(() => undefined);
       return;
     }
-    const entry = this.host.entries.peek(full);
-    if (entry !== undefined) this.#expect(full, entry, life);
+    if (this.host.entries.peek(full) !== undefined) this.#expect(full, life);
   }
 
   /** A fleet key heard on the channel: true when it was a hint (handled). */
@@ -123,13 +122,13 @@ export class L1Extensions {
       this.host.entries.replace(full, this.extended(entry, life));
       return true;
     }
-    this.#expect(full, entry, life);
+    this.#expect(full, life);
     return true;
   }
 
-  #expect(full: string, entry: L1Entry, life: ExtendedLife): void {
+  #expect(full: string, life: ExtendedLife): void {
     if (this.#expected.size >= MAX_EXPECTED) this.#expected.clear();
-    this.#expected.set(full, { entry, life, at: Date.now() });
+    this.#expected.set(full, { life, at: Date.now() });
   }
 
   /**
@@ -142,15 +141,17 @@ export class L1Extensions {
     this.#expected.delete(full);
     const head = this.head;
     if (head === undefined || Date.now() - expected.at > EXPECTED_MS) return false;
-    if (this.host.entries.peek(full) !== expected.entry) return false;
+    const { life } = expected;
+    // The copy the hint names (by its write time: a hit may have replaced the entry by its decoded copy).
+    const entry = this.host.entries.peek(full);
+    if (entry?.writtenAt !== life.writtenAt) return false;
     const token = this.host.takeOut(full);
     if (token === undefined) return true;
-    const { life } = expected;
     head(full).then(
       (bytes) => {
         const meta = bytes === undefined ? undefined : metaOf(bytes);
         if (meta?.writtenAt !== life.writtenAt || meta.expiresAt !== life.expiresAt) return;
-        this.host.keep(token, this.extended(expected.entry, life));
+        this.host.keep(token, this.extended(entry, life));
       },
       () => undefined, // not kept: the next read goes to the store
     );
