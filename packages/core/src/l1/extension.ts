@@ -15,7 +15,9 @@ import type { L1Entry } from './entries';
 //   write in the same broadcast: an L1 that heard the hint treats the key's next invalidation as
 //   perhaps the extension's, takes its copy out (not served) and reads the key's header alone (the
 //   store's `head`, a few dozen bytes): the same write time and the announced expiry mean the
-//   stored value is its copy's, extended; anything else, or any invalidation meanwhile, drops it.
+//   stored value is its copy's, extended; anything else drops it. Every invalidation of the key
+//   while the hint is recent starts the check again (the one in flight is void): with replicas each
+//   node reports the rewrite, and each check reads the store after the invalidation it answers.
 
 /** The bounds an extension gives a value: its write time (its identity), the store's new expiry, its new logical expiry. */
 export interface ExtendedLife {
@@ -42,7 +44,7 @@ export interface ExtensionHost {
 
 const HINT = 'life:';
 const RADIX = 36;
-/** How long a heard hint waits for its key's invalidation (tracking): the rewrite follows it at once. */
+/** How long a heard hint stands for its key's invalidations (tracking): the rewrite follows it at once, replicas' reports of it soon after. */
 const EXPECTED_MS = 5_000;
 /** At most this many hints wait (a burst of extensions never grows the map without bound). */
 const MAX_EXPECTED = 4_096;
@@ -78,6 +80,8 @@ export function parseHint(root: string, key: string): { full: string; life: Exte
 export class L1Extensions {
   /** Hints heard (tracking), by full key: the bounds, when heard. */
   readonly #expected = new Map<string, { life: ExtendedLife; at: number }>();
+  /** The copies taken out for a check in flight, by full key. */
+  readonly #checking = new Map<string, { entry: L1Entry; token: object }>();
 
   constructor(
     readonly host: ExtensionHost,
@@ -127,7 +131,10 @@ export class L1Extensions {
   }
 
   #expect(full: string, life: ExtendedLife): void {
-    if (this.#expected.size >= MAX_EXPECTED) this.#expected.clear();
+    if (this.#expected.size >= MAX_EXPECTED) {
+      this.#expected.clear();
+      this.#checking.clear();
+    }
     this.#expected.set(full, { life, at: Date.now() });
   }
 
@@ -138,23 +145,32 @@ export class L1Extensions {
   echoed(full: string): boolean {
     const expected = this.#expected.get(full);
     if (expected === undefined) return false;
-    this.#expected.delete(full);
     const head = this.head;
-    if (head === undefined || Date.now() - expected.at > EXPECTED_MS) return false;
+    if (head === undefined || Date.now() - expected.at > EXPECTED_MS) {
+      this.#expected.delete(full);
+      return false;
+    }
     const { life } = expected;
-    // The copy the hint names (by its write time: a hit may have replaced the entry by its decoded copy).
-    const entry = this.host.entries.peek(full);
+    // The copy the hint names, held or out for a check (by its write time: a hit may have replaced
+    // the entry by its decoded copy).
+    const entry = this.host.entries.peek(full) ?? this.#checking.get(full)?.entry;
     if (entry?.writtenAt !== life.writtenAt) return false;
     const token = this.host.takeOut(full);
     if (token === undefined) return true;
-    head(full).then(
-      (bytes) => {
-        const meta = bytes === undefined ? undefined : metaOf(bytes);
-        if (meta?.writtenAt !== life.writtenAt || meta.expiresAt !== life.expiresAt) return;
-        this.host.keep(token, this.extended(entry, life));
-      },
-      () => undefined, // not kept: the next read goes to the store
-    );
+    this.#checking.set(full, { entry, token });
+    head(full)
+      .then(
+        (bytes) => {
+          const meta = bytes === undefined ? undefined : metaOf(bytes);
+          if (meta?.writtenAt === life.writtenAt && meta.expiresAt === life.expiresAt) {
+            this.host.keep(token, this.extended(entry, life));
+          }
+        },
+        () => undefined, // not kept: the next read goes to the store
+      )
+      .finally(() => {
+        if (this.#checking.get(full)?.token === token) this.#checking.delete(full);
+      });
     return true;
   }
 
