@@ -228,7 +228,7 @@ export class ReadThrough {
     const extensions = l1.extensions;
     if (extensions === undefined) l1.announce([full]);
     l1.fill(token, payload, entry, { expiresAt: life.expiresAt - this.#slackMs, writtenAt: life.writtenAt });
-    extensions?.after(full, life);
+    extensions?.after(full, life, payload, entry);
   }
 
   /** The L1's tag epoch (0 without one): read before a tagged write reads its versions (see `TaggedWrite`). */

@@ -1,6 +1,7 @@
 import type { Payload } from '../contract/store';
 import { metaOf } from '../values/entry-format';
 import type { L1Entry } from './entries';
+import type { FillLife, L1Token } from './tier';
 
 // A life extension (`remember`'s `notModified()`): the store keeps the value's bytes and gets a new
 // expiry (the header's and the graced entry's bound rewritten, nothing else), and every L1 that
@@ -37,9 +38,13 @@ export interface ExtensionHost {
     replace(full: string, entry: L1Entry): void;
   };
   /** Drops `full` and registers a read of it (as `begin`): `undefined` when nothing can be kept. */
-  takeOut(full: string): { readonly key: string } | undefined;
+  takeOut(full: string): L1Token | undefined;
   /** Keeps `entry` for the read `token` registered, only if no invalidation, write or flush of its key came since. */
-  keep(token: { readonly key: string }, entry: L1Entry): void;
+  keep(token: L1Token, entry: L1Entry): void;
+  /** Registers a read of `full` (`L1Tier.begin`). */
+  begin(full: string): L1Token | undefined;
+  /** Keeps what the read `token` registered found (`L1Tier.fill`). */
+  fill(token: L1Token, payload: Payload | undefined, decoded: unknown, life?: FillLife): void;
 }
 
 const HINT = 'life:';
@@ -81,7 +86,7 @@ export class L1Extensions {
   /** Hints heard (tracking), by full key: the bounds, when heard. */
   readonly #expected = new Map<string, { life: ExtendedLife; at: number }>();
   /** The copies taken out for a check in flight, by full key. */
-  readonly #checking = new Map<string, { entry: L1Entry; token: object }>();
+  readonly #checking = new Map<string, { writtenAt: number; again: () => void }>();
 
   constructor(
     readonly host: ExtensionHost,
@@ -102,16 +107,22 @@ export class L1Extensions {
   }
 
   /**
-   * The store took the extension and this L1 keeps its copy: on the bus, the hint is published (in
-   * place of the key's invalidation); with tracking, the server may report the rewrite to this
-   * process too (a script's write reaches its own connection despite NOLOOP), checked as elsewhere.
+   * The store took the extension as `stored` (`decoded`): on the bus, the hint is published (in
+   * place of the key's invalidation). With tracking, the server may report the rewrite to this
+   * process too (a script's write reaches its own connection despite NOLOOP; replicas report it
+   * from their links), checked as elsewhere; a copy not kept (`readers` tracking keeps no write of
+   * its own, a replica's report came before the write's reply) is kept after a header check, a
+   * read that registers the key with `readers` tracking as any read does.
    */
-  after(full: string, life: ExtendedLife): void {
+  after(full: string, life: ExtendedLife, stored: Payload, decoded: unknown): void {
     if (!this.tracking) {
       this.announce(hintKey(this.root, full, life)).catch(() => undefined);
       return;
     }
-    if (this.host.entries.peek(full) !== undefined) this.#expect(full, life);
+    this.#expect(full, life);
+    if (this.head === undefined || this.host.entries.peek(full) !== undefined) return;
+    const fill = { expiresAt: life.expiresAt - this.slackMs, writtenAt: life.writtenAt };
+    this.#check(full, life, (token) => this.host.fill(token, stored, decoded, fill));
   }
 
   /** A fleet key heard on the channel: true when it was a hint (handled). */
@@ -151,27 +162,34 @@ export class L1Extensions {
       return false;
     }
     const { life } = expected;
-    // The copy the hint names, held or out for a check (by its write time: a hit may have replaced
-    // the entry by its decoded copy).
-    const entry = this.host.entries.peek(full) ?? this.#checking.get(full)?.entry;
-    if (entry?.writtenAt !== life.writtenAt) return false;
-    const token = this.host.takeOut(full);
-    if (token === undefined) return true;
-    this.#checking.set(full, { entry, token });
-    head(full)
-      .then(
-        (bytes) => {
-          const meta = bytes === undefined ? undefined : metaOf(bytes);
-          if (meta?.writtenAt === life.writtenAt && meta.expiresAt === life.expiresAt) {
-            this.host.keep(token, this.extended(entry, life));
-          }
-        },
-        () => undefined, // not kept: the next read goes to the store
-      )
-      .finally(() => {
-        if (this.#checking.get(full)?.token === token) this.#checking.delete(full);
-      });
+    // The copy the hint names (by its write time: a hit may have replaced the entry by its decoded copy).
+    const entry = this.host.entries.peek(full);
+    if (entry?.writtenAt === life.writtenAt) {
+      this.#check(full, life, (token) => this.host.keep(token, this.extended(entry, life)));
+      return true;
+    }
+    // Out for a check: checked again, after this report.
+    const checking = this.#checking.get(full);
+    if (checking?.writtenAt !== life.writtenAt) return false;
+    checking.again();
     return true;
+  }
+
+  /**
+   * Takes `full` out (not served), reads its header, and `keep`s it on a match; any invalidation
+   * meanwhile voids the check (its read token), and a report of the key while it runs starts it again.
+   */
+  #check(full: string, life: ExtendedLife, keep: (token: L1Token) => void): void {
+    const token = this.host.takeOut(full);
+    if (token === undefined) return;
+    const check = { writtenAt: life.writtenAt, again: () => this.#check(full, life, keep) };
+    this.#checking.set(full, check);
+    const drop = () => this.host.fill(token, undefined, undefined); // not kept: the next read goes to the store
+    (this.head as NonNullable<typeof this.head>)(full)
+      .then((bytes) => (matches(bytes, life) ? keep(token) : drop()), drop)
+      .finally(() => {
+        if (this.#checking.get(full) === check) this.#checking.delete(full);
+      });
   }
 
   /** `entry` with the new life: kept until the new expiry (within the L1 TTL), fresh until the new logical expiry. */
@@ -179,4 +197,10 @@ export class L1Extensions {
     const expiresAt = Math.min(life.expiresAt - this.slackMs, Date.now() + this.ttlMs);
     return { ...entry, expiresAt, freshUntil: life.freshUntil };
   }
+}
+
+/** Whether a key's first bytes (`head`) show the value written at `life.writtenAt`, extended to `life.expiresAt`. */
+function matches(bytes: Payload | undefined, life: ExtendedLife): boolean {
+  const meta = bytes === undefined ? undefined : metaOf(bytes);
+  return meta?.writtenAt === life.writtenAt && meta.expiresAt === life.expiresAt;
 }
