@@ -185,6 +185,8 @@ describe('notModified with tracking: the L1 checks the header, never the value',
       cache,
       tracking,
       hold: () => (holdHeads = true),
+      /** Header reads waiting to answer. */
+      heldHeads: () => heads.length,
       releaseHeads: () => {
         for (const go of heads) go();
       },
@@ -242,6 +244,21 @@ describe('notModified with tracking: the L1 checks the header, never the value',
     reader.tracking.heard('tr:k');
     await vi.waitFor(async () => expect((await reader.cache.describeL1())?.entries).toBe(0));
     expect(await reader.cache.get('k')).toBe('v2');
+    await close();
+  });
+
+  it('the rewrite reported twice (a primary and its replica): checked again, the copy stands (no value read)', async () => {
+    const { inner, reader, hint, close } = await extendedPair();
+    reader.hold();
+    reader.tracking.heard(hint);
+    reader.tracking.heard('tr:k');
+    reader.tracking.heard('tr:k');
+    await vi.waitFor(() => expect(reader.heldHeads()).toBe(2));
+    reader.releaseHeads();
+    inner.resetCalls();
+    await vi.waitFor(async () => expect((await reader.cache.describeL1())?.entries).toBe(1));
+    expect(await reader.cache.rememberWithStatus('k', '10s', notModified, GRACE)).toMatchObject({ tier: 'l1' });
+    expect(inner.calls.get).toBe(0);
     await close();
   });
 
