@@ -1,7 +1,6 @@
 import type { Payload } from '../contract/store';
 import { metaOf } from '../values/entry-format';
 import type { L1Entry } from './entries';
-import type { FillLife, L1Token } from './tier';
 
 // A life extension (`remember`'s `notModified()`): the store keeps the value's bytes and gets a new
 // expiry (the header's and the graced entry's bound rewritten, nothing else), and every L1 that
@@ -30,21 +29,24 @@ export interface ExtendedLife {
   readonly freshUntil: number;
 }
 
-/** What the extensions need of their L1 (`L1Tier`). */
-export interface ExtensionHost {
+/** What the extensions need of their L1 (`L1Tier`), whose read tokens are `T` (`L1Token`: a type parameter, so this file imports nothing of the tier). */
+export interface ExtensionHost<T extends { readonly key: string }> {
   /** The L1's entries (`peek`: as held; `replace`: in place). */
   readonly entries: {
     peek(full: string): L1Entry | undefined;
     replace(full: string, entry: L1Entry): void;
   };
   /** Drops `full` and registers a read of it (as `begin`): `undefined` when nothing can be kept. */
-  takeOut(full: string): L1Token | undefined;
+  takeOut(full: string): T | undefined;
   /** Keeps `entry` for the read `token` registered, only if no invalidation, write or flush of its key came since. */
-  keep(token: L1Token, entry: L1Entry): void;
-  /** Registers a read of `full` (`L1Tier.begin`). */
-  begin(full: string): L1Token | undefined;
-  /** Keeps what the read `token` registered found (`L1Tier.fill`). */
-  fill(token: L1Token, payload: Payload | undefined, decoded: unknown, life?: FillLife): void;
+  keep(token: T, entry: L1Entry): void;
+  /** Keeps what the read `token` registered found (`L1Tier.fill`; no payload: nothing). */
+  fill(
+    token: T,
+    payload: Payload | undefined,
+    decoded: unknown,
+    life?: { readonly expiresAt: number | undefined; readonly writtenAt: number | undefined },
+  ): void;
 }
 
 const HINT = 'life:';
@@ -82,14 +84,14 @@ export function parseHint(root: string, key: string): { full: string; life: Exte
  * (the fleet's: published on the bus, written to the store with tracking); `head` reads a key's
  * first bytes (tracking only; without it an L1 drops its copy as for any write).
  */
-export class L1Extensions {
+export class L1Extensions<T extends { readonly key: string }> {
   /** Hints heard (tracking), by full key: the bounds, when heard. */
   readonly #expected = new Map<string, { life: ExtendedLife; at: number }>();
   /** The copies taken out for a check in flight, by full key. */
   readonly #checking = new Map<string, { writtenAt: number; again: () => void }>();
 
   constructor(
-    readonly host: ExtensionHost,
+    readonly host: ExtensionHost<T>,
     readonly root: string,
     readonly tracking: boolean,
     readonly announce: (key: string) => Promise<void>,
@@ -179,7 +181,7 @@ export class L1Extensions {
    * Takes `full` out (not served), reads its header, and `keep`s it on a match; any invalidation
    * meanwhile voids the check (its read token), and a report of the key while it runs starts it again.
    */
-  #check(full: string, life: ExtendedLife, keep: (token: L1Token) => void): void {
+  #check(full: string, life: ExtendedLife, keep: (token: T) => void): void {
     const token = this.host.takeOut(full);
     if (token === undefined) return;
     const check = { writtenAt: life.writtenAt, again: () => this.#check(full, life, keep) };

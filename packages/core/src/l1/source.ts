@@ -7,7 +7,7 @@ import { L1Extensions } from './extension';
 import { Fences } from './fence';
 import { type FleetBackend, FleetStore } from './fleet-store';
 import { L1Lease } from './lease';
-import { type L1Fleet, L1Tier } from './tier';
+import { type L1Fleet, L1Tier, type L1Token } from './tier';
 
 /** How long a life extension's hint key stays in the store (see `extension.ts`). */
 const HINT_TTL_MS = 1_000;
@@ -92,7 +92,7 @@ function createFleet(
   const announce = (key: string) => fleetStore.announce(key, HINT_TTL_MS);
   const tracking = source.mode === 'tracking';
   const head = tracking ? cacheStore.head?.bind(cacheStore) : undefined;
-  const extensions = new L1Extensions(tier, fleetStore.root, tracking, announce, head, slackMs, options.ttlMs);
+  const extensions = new L1Extensions<L1Token>(tier, fleetStore.root, tracking, announce, head, slackMs, options.ttlMs);
   const describe = () => ({
     id: lease.id,
     leaseHeld: lease.held,

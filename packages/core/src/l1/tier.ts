@@ -30,7 +30,7 @@ export interface L1Fleet {
   /** Keys under this prefix are the fleet's own (fences), never entries. */
   readonly root: string;
   /** Life extensions heard and announced (see `extension.ts`). */
-  readonly extensions?: L1Extensions;
+  readonly extensions?: L1Extensions<L1Token>;
   /** The fleet as this instance sees it (`L1Description.fleet`). */
   describe(): L1FleetDescription;
 }
@@ -47,7 +47,7 @@ const ENTRY_OVERHEAD = 64;
  * invalidation or a flush cancels it, so a read in flight when its key changes answers its
  * caller but is not kept. While the invalidation channel is down the L1 is empty and bypassed.
  */
-export class L1Tier implements ExtensionHost {
+export class L1Tier implements ExtensionHost<L1Token> {
   readonly entries: L1Entries;
   readonly #pending = new Map<string, L1Token>();
   readonly #ttlMs: number;
@@ -123,7 +123,7 @@ export class L1Tier implements ExtensionHost {
   }
 
   /** Life extensions (`remember`'s `notModified()`), with a fleet. */
-  get extensions(): L1Extensions | undefined {
+  get extensions(): L1Extensions<L1Token> | undefined {
     return this.#fleet?.extensions;
   }
 
