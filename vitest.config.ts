@@ -51,6 +51,7 @@ const FLEET_AND_FAULT_FILES = [
   'packages/express/test/response-cache-{swr,unsafe-stream,stale-if-error,revalidate,revalidate-bytes,store-down}.test.ts',
   'packages/express/test/session-rolling.test.ts',
   'packages/nestjs/test/throttler-store-down.test.ts',
+  'packages/fastify/test/fastify-rate-limit-upstream.test.ts',
   'packages/cli/test/{process,doctor-failures}.test.ts',
   'examples/express-app/test/{docker-image,live-page.browser}.test.ts',
 ];

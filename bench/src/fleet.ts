@@ -1,10 +1,12 @@
 /**
- * `pnpm bench fleet [--sizes 1,8,32,128] [--tracking broadcast|readers] [--bus memcached,dynamodb|none]`
- * (main.ts hands it here); the bus rows are fleet-bus.ts's:
- * what an L1 fleet costs one shared Redis, per fleet size and tracking mode (both by default).
+ * `pnpm bench fleet [--sizes 1,8,32,128] [--redis single,cluster|none] [--tracking broadcast,readers] [--bus memcached,dynamodb|none] [--bus-redis single,cluster] [--freeze 3,128|none]`
+ * (main.ts hands it here); the bus rows are fleet-bus.ts's, the freeze rows (SIGSTOP during a barrier) fleet-freeze.ts's:
+ * what an L1 fleet costs one shared Redis, per fleet size, topology and tracking mode (all by default;
+ * a Cluster of 3 masters without replicas in broadcast mode only, its counters summed over the masters:
+ * fleet-targets.ts).
  * N instances (each a `Cache` with its own Redis store and an L1 kept by CLIENT TRACKING, as
  * `configFromEnv` builds with `CACHE_L1=on`) run in this one process, so Redis sees N clients of
- * each kind; each has read 1% of 10,000 keys. Per N it measures, from `INFO` of that redis-server:
+ * each kind; each has read 1% of 10,000 keys. Per N it measures, from `INFO` of that redis-server (of each master):
  * - idle: commands and bytes Redis sends per second while no instance does anything (3 s), and
  *   the server's `tracking_total_items` (keys × readers it remembers) and `used_memory` then;
  * - a write: Redis CPU and bytes sent per SET of a 200-byte value by a separate raw client, 16 in flight;
@@ -19,13 +21,13 @@
  * Prints one markdown table; the README quotes it. Not a timed test: figures vary with the machine.
  */
 import { Cache } from '@larder/core';
-import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
-import { createRedisStore } from '@larder/redis';
-import { Redis } from 'ioredis';
+import { waitFor } from '@larder/dev-services';
 import { type BusStore, runFleetOnBus } from './fleet-bus';
+import { runFleetFreeze } from './fleet-freeze';
 import { hotKeyWrites } from './fleet-hot-key';
+import { type FleetTarget, type FleetTopology, startTarget } from './fleet-targets';
 import { machineInfo } from './harness';
-import { commandCalls, infoField, readRedisInfo, redisCpuUs } from './redis-counters';
+import { commandCalls, type InfoReader, infoField, readRedisInfo, redisCpuUs } from './redis-counters';
 
 const KEYS = 10_000;
 const VALUE = 'x'.repeat(200);
@@ -45,7 +47,7 @@ interface Counters {
   writes: number;
 }
 
-async function counters(stats: Redis): Promise<Counters> {
+async function counters(stats: InfoReader): Promise<Counters> {
   const info = await readRedisInfo(stats, 'stats', 'cpu', 'commandstats');
   return {
     commands: infoField(info, 'total_commands_processed'),
@@ -65,18 +67,16 @@ const minus = (a: Counters, b: Counters): Counters => ({
 const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 
-/** One fleet size: starts a redis-server, N instances, measures, stops everything. */
-async function measure(n: number, tracking: 'broadcast' | 'readers'): Promise<string> {
-  const server: RedisServer = await startRedis();
-  const stats = new Redis(server.url);
-  const writer = new Redis(server.url);
+/** One fleet size: starts the Redis of `topology`, N instances, measures, stops everything. */
+async function measure(n: number, tracking: 'broadcast' | 'readers', topology: FleetTopology): Promise<string> {
+  const target: FleetTarget = await startTarget(topology);
+  const stats = target.stats;
   const prefix = 'fleet:';
   const fleet = Array.from(
     { length: n },
     () =>
       new Cache({
-        // 500 instances in one process on 2 cores: a call may wait seconds for its turn (the 2 s default timed out at N = 500).
-        store: createRedisStore({ url: server.url, commandTimeoutMs: 30_000 }),
+        store: target.store(),
         timeout: '60s',
         prefix,
         l1: { invalidation: 'tracking', tracking },
@@ -84,9 +84,7 @@ async function measure(n: number, tracking: 'broadcast' | 'readers'): Promise<st
   );
   try {
     await Promise.all(fleet.map((cache) => waitFor(async () => (await cache.describeL1())?.state === 'up')));
-    const pipeline = writer.pipeline();
-    for (let k = 0; k < KEYS; k++) pipeline.set(`${prefix}k${k}`, JSON.stringify(VALUE));
-    await pipeline.exec();
+    await target.fill(Array.from({ length: KEYS }, (_, k) => [`${prefix}k${k}`, JSON.stringify(VALUE)] as const));
     // Each instance reads its own 1% of the keys (the L1s hold different keys, as instances behind a balancer do).
     // 32 instances at a time: all 500 at once only measured this process's queue.
     for (let from = 0; from < n; from += 32) {
@@ -117,7 +115,7 @@ async function measure(n: number, tracking: 'broadcast' | 'readers'): Promise<st
     let next = 0;
     await Promise.all(
       Array.from({ length: IN_FLIGHT }, async () => {
-        while (next < WRITES) await writer.set(`${prefix}k${next++ % KEYS}`, JSON.stringify(VALUE));
+        while (next < WRITES) await target.write(`${prefix}k${next++ % KEYS}`, JSON.stringify(VALUE));
       }),
     );
     const write = await since(before);
@@ -138,12 +136,13 @@ async function measure(n: number, tracking: 'broadcast' | 'readers'): Promise<st
     const hot = await hotKeyWrites(
       fleet,
       'hot',
-      (round) => writer.set(`${prefix}hot`, JSON.stringify(round)),
+      (round) => target.write(`${prefix}hot`, JSON.stringify(round)),
       stats,
       HOT_WRITES,
     );
 
     const row = [
+      target.label,
       tracking,
       n,
       perSecond(idle.commands).toFixed(0),
@@ -165,37 +164,62 @@ async function measure(n: number, tracking: 'broadcast' | 'readers'): Promise<st
     return `| ${row.join(' | ')} |`;
   } finally {
     await Promise.all(fleet.map((cache) => cache.close().catch(() => undefined)));
-    stats.disconnect();
-    writer.disconnect();
-    await server.stop();
+    await target.stop();
   }
 }
 
-/** Runs the fleet report for `sizes` (`--sizes 1,8,32,128` by default) and prints it on stdout. */
+/** The comma list after `--name` in `args`, else `fallback`; `none` is an empty list, else each item must be one of `allowed`. */
+function listArg<T extends string>(
+  args: readonly string[],
+  name: string,
+  fallback: string,
+  allowed: readonly T[],
+): T[] {
+  const at = args.indexOf(`--${name}`);
+  const text = at >= 0 ? (args[at + 1] ?? '') : fallback;
+  if (text === 'none') return [];
+  const list = text.split(',') as T[];
+  if (list.some((item) => !allowed.includes(item)))
+    throw new Error(`--${name} takes none or a comma list of ${allowed.join(', ')}`);
+  return list;
+}
+
+/** The comma list of fleet sizes after `--name`, else `fallback`; `none`: empty. */
+function sizesArg(args: readonly string[], name: string, fallback: string): number[] {
+  const at = args.indexOf(`--${name}`);
+  const text = at >= 0 ? (args[at + 1] ?? '') : fallback;
+  if (text === 'none') return [];
+  const sizes = text.split(',').map(Number);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--${name} takes a comma list of fleet sizes`);
+  return sizes;
+}
+
+/**
+ * Runs the fleet report for `sizes` (`--sizes 1,8,32,128` by default) on the Redis topologies of
+ * `--redis` (`single,cluster` by default; `readers` tracking on the single node only: a Cluster
+ * refuses it) and prints it on stdout.
+ */
 export async function runFleet(args: readonly string[]): Promise<void> {
-  const at = args.indexOf('--sizes');
-  const sizes = (at >= 0 ? (args[at + 1] ?? '') : '1,8,32,128').split(',').map(Number);
-  if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--sizes takes a comma list of fleet sizes');
-  const modes = args.includes('--tracking')
-    ? [args[args.indexOf('--tracking') + 1] as 'broadcast' | 'readers']
-    : (['broadcast', 'readers'] as const);
-  if (modes.some((mode) => mode !== 'broadcast' && mode !== 'readers'))
-    throw new Error('--tracking takes broadcast or readers');
-  const busAt = args.indexOf('--bus');
-  const busList = busAt >= 0 ? (args[busAt + 1] ?? '') : 'memcached,dynamodb';
-  const onBus = busList === 'none' ? [] : (busList.split(',') as BusStore[]);
-  if (onBus.some((kind) => kind !== 'memcached' && kind !== 'dynamodb'))
-    throw new Error('--bus takes memcached, dynamodb, both (memcached,dynamodb) or none');
+  const sizes = sizesArg(args, 'sizes', '1,8,32,128');
+  const freeze = sizesArg(args, 'freeze', '3,128');
+  const modes = listArg(args, 'tracking', 'broadcast,readers', ['broadcast', 'readers'] as const);
+  const topologies = listArg(args, 'redis', 'single,cluster', ['single', 'cluster'] as const);
+  const onBus: BusStore[] = listArg(args, 'bus', 'memcached,dynamodb', ['memcached', 'dynamodb']);
+  const busOn = listArg(args, 'bus-redis', 'single,cluster', ['single', 'cluster'] as const);
   process.stdout.write(`## L1 fleet on one Redis (CLIENT TRACKING)\n\n${machineInfo()}\n\n`);
   process.stdout.write(
-    '| tracking | N | idle: commands/s | idle: KB/s Redis sends | idle: store writes per instance per min | tracking_total_items | used_memory MB | Redis CPU µs per SET | bytes Redis sends per SET | barrier p50 ms | barrier p99 ms | commands per barrier | less idle renewals meanwhile | KB Redis sends per barrier | invalidation to the last instance p50 ms | p99 ms | L2 reads per write of a key every instance holds |\n',
+    '| Redis | tracking | N | idle: commands/s | idle: KB/s Redis sends | idle: store writes per instance per min | tracking_total_items | used_memory MB | Redis CPU µs per SET | bytes Redis sends per SET | barrier p50 ms | barrier p99 ms | commands per barrier | less idle renewals meanwhile | KB Redis sends per barrier | invalidation to the last instance p50 ms | p99 ms | L2 reads per write of a key every instance holds |\n',
   );
-  process.stdout.write('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n');
-  for (const tracking of modes) {
-    for (const n of sizes) {
-      process.stderr.write(`fleet of ${n} (${tracking})...\n`);
-      process.stdout.write(`${await measure(n, tracking)}\n`);
+  process.stdout.write('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n');
+  for (const topology of topologies) {
+    for (const tracking of modes) {
+      if (topology === 'cluster' && tracking === 'readers') continue;
+      for (const n of sizes) {
+        process.stderr.write(`fleet of ${n} (${topology}, ${tracking})...\n`);
+        process.stdout.write(`${await measure(n, tracking, topology)}\n`);
+      }
     }
   }
-  await runFleetOnBus(onBus, sizes);
+  await runFleetOnBus(onBus, sizes, busOn);
+  await runFleetFreeze(freeze);
 }

@@ -141,6 +141,8 @@ export async function runValues(args: string[]): Promise<void> {
   const contenders = [
     larder(server.url, 'larder (json, no compression)', {}),
     larder(server.url, 'larder brotli (minBytes 1024)', { compress: { algorithm: 'brotli' } }),
+    // The 200 B row at the same algorithm as keyv's (which compresses every value): below the default minBytes.
+    larder(server.url, 'larder brotli (minBytes 128)', { compress: { algorithm: 'brotli', minBytes: 128 } }),
     larder(server.url, 'larder gzip (minBytes 1024)', { compress: { algorithm: 'gzip' } }),
     larder(server.url, 'larder brotli + AES-256-GCM', { compress: { algorithm: 'brotli' }, encrypt: { keys: [key] } }),
     keyv(server.url, 'keyv (no compression)', false),

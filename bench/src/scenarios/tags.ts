@@ -28,6 +28,8 @@ const LARDER = 'larder (untagged)';
 const LARDER_SAME_CACHE = 'larder (untagged, cache that uses tags)';
 const LARDER_TAGGED = 'larder (3 tags)';
 const BENTO = 'bentocache (untagged)';
+const LARDER_L1 = 'larder, tracking L1 (untagged)';
+const LARDER_L1_TAGGED = 'larder, tracking L1 (3 tags, versions known: a plain SET)';
 const RAW_GET = 'floor: raw ioredis GET';
 const RAW_GET_MGET = 'floor: raw ioredis GET + MGET of 3 counters, pipelined (one round trip)';
 const RAW_SCRIPT = 'floor: raw ioredis EVALSHA of a script doing GET + MGET of 3 named counters';
@@ -60,6 +62,8 @@ interface Ctx {
   l2: Cache;
   /** The tagged set rows, under a prefix no L1 tracks (as the untagged ones: `plain`). */
   tagWriter: Cache;
+  /** Writes with a tracking L1 (tagged writes with known versions). */
+  l1Writer: Cache;
   /** L1 kept by tracking. */
   l1: Cache;
   /** Another such L1, for the tagged rows of the large key set (each row fills an L1 of its own). */
@@ -121,6 +125,8 @@ async function setup(): Promise<Ctx> {
   const plain = cache(false, 'plain:');
   const l2 = cache(false);
   const tagWriter = cache(false, 'tagset:');
+  // A writer with the L1: a tagged write records the versions its writes read last (no script).
+  const l1Writer = cache(true, 'tagset-l1:');
   const l1 = cache(true);
   const l1Tagged = cache(true);
   const fleet = Array.from({ length: INSTANCES }, () => cache(true));
@@ -134,7 +140,7 @@ async function setup(): Promise<Ctx> {
     () => stats.quit(),
     () => raw.quit(),
   );
-  for (const c of [plain, l2, tagWriter, l1, l1Tagged, ...fleet]) closers.push(() => c.close());
+  for (const c of [plain, l2, tagWriter, l1Writer, l1, l1Tagged, ...fleet]) closers.push(() => c.close());
   for (const b of [bentoL2, bentoL1, bentoL1Tagged, ...bentoFleet]) closers.push(() => b.disconnectAll());
   for (let i = 0; i < KEYS; i++) {
     await plain.set(key(i), VALUE, TTL);
@@ -166,6 +172,7 @@ async function setup(): Promise<Ctx> {
     plain,
     l2,
     tagWriter,
+    l1Writer,
     l1,
     l1Tagged,
     fleet,
@@ -251,6 +258,10 @@ function setCases(op: string, keys: KeyNames, concurrency: number): BenchCase<Ct
     const name = keys.tagged(i);
     return [name, tagsOfKey(name)] as const;
   };
+  const taggedSet = (writer: (c: Ctx) => Cache) => (c: Ctx, i: number) => {
+    const [name, tags] = tagged(i);
+    return writer(c).tags(tags).set(name, VALUE, TTL);
+  };
   const json = JSON.stringify(VALUE);
   const ttlMs = String(3_600_000);
   return [
@@ -266,15 +277,9 @@ function setCases(op: string, keys: KeyNames, concurrency: number): BenchCase<Ct
       },
     },
     { op, subject: LARDER, concurrency, run: (c, i) => c.plain.set(keys.plain(i), VALUE, TTL) },
-    {
-      op,
-      subject: LARDER_TAGGED,
-      concurrency,
-      run: (c, i) => {
-        const [name, tags] = tagged(i);
-        return c.tagWriter.tags(tags).set(name, VALUE, TTL);
-      },
-    },
+    { op, subject: LARDER_TAGGED, concurrency, run: taggedSet((c) => c.tagWriter) },
+    { op, subject: LARDER_L1, concurrency, run: (c, i) => c.l1Writer.set(keys.plain(i), VALUE, TTL) },
+    { op, subject: LARDER_L1_TAGGED, concurrency, run: taggedSet((c) => c.l1Writer) },
     { op, subject: BENTO, concurrency, run: (c, i) => c.bentoL2.set({ key: keys.plain(i), value: VALUE, ttl: TTL }) },
     {
       op,
@@ -379,6 +384,7 @@ export const scenario: Scenario<Ctx> = {
     { op: SET, subject: LARDER_TAGGED, over: LARDER, atLeast: 0.7 },
     { op: SET_64, subject: LARDER_TAGGED, over: LARDER, atLeast: 0.7 },
     { op: SET_ZIPF, subject: LARDER_TAGGED, over: LARDER, atLeast: 0.7 },
+    ...[SET, SET_64, SET_ZIPF].map((op) => ({ op, subject: LARDER_L1_TAGGED, over: LARDER_L1, atLeast: 0.7 })),
   ],
   notes,
   async teardown(c) {

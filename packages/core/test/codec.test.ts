@@ -1,6 +1,7 @@
 import { Cache, jsonCodec, SerializationError } from '@larder/core';
 import { createChaosStore } from '@larder/core/testing';
 import { describe, expect, it } from 'vitest';
+import { bodyOf, metaOf } from '../src/values/entry-format';
 
 const samples: [string, unknown][] = [
   ['string', 'hello'],
@@ -91,7 +92,10 @@ describe('values through the facade', () => {
       },
     });
     await cache.set('k', { a: 1 });
-    expect(await store.get('k')).toBe('X{"a":1}');
+    // larder's metadata header, then the codec's payload of the value.
+    const stored = (await store.get('k')) as string;
+    expect(metaOf(stored)?.writtenAt).toBeGreaterThan(0);
+    expect(bodyOf(stored)).toBe('X{"a":1}');
     expect(await cache.get('k')).toEqual({ a: 1 });
   });
 

@@ -12,6 +12,8 @@ import {
   stampOf,
   storedOf,
   verdictOf,
+  withExpiry,
+  withHeader,
   withMeta,
   withSection,
 } from '../src/values/entry-format';
@@ -44,7 +46,9 @@ describe('the stored entry format', () => {
         const body = bodyOf(stored);
         expect(typeof body === 'string' ? body : Buffer.from(body).toString('utf8')).toBe(vector.body);
         const decoded = jsonCodec.decode(body, 'k');
-        expect(isGraced(decoded) ? decoded[GRACE] : undefined).toBe(vector.grace);
+        expect(vector.graceInHeader ? meta?.graceAt : isGraced(decoded) ? decoded[GRACE] : undefined).toBe(
+          vector.grace,
+        );
         expect(isGraced(decoded) ? decoded.v : freshValue(decoded)).toEqual(vector.value);
       }
     });
@@ -53,7 +57,9 @@ describe('the stored entry format', () => {
     if (writtenAt !== undefined) {
       it(`writes: ${vector.name}`, () => {
         const ttl = expiresAt === undefined ? undefined : expiresAt - writtenAt;
-        const plain = withMeta(vector.body, ttl, writtenAt) as string;
+        const plain = vector.graceInHeader
+          ? withHeader(vector.body, ttl, writtenAt, vector.grace)
+          : withMeta(vector.body, ttl, writtenAt);
         const stored = vector.tags.length === 0 ? plain : withSection(plain, sectionOf(vector));
         expect(stored).toBe(vector.stored);
       });
@@ -62,6 +68,21 @@ describe('the stored entry format', () => {
 
   it('a tag section is carried only after a header', () => {
     expect(withSection('"v"', sectionOf({ tags: ['t'], versions: [1] }))).toBeUndefined();
+  });
+
+  it("bytes (another codec's payload) carry the header and the tag section as bytes; touch keeps the logical expiry", () => {
+    const body = Uint8Array.of(0xc1, 0x00, 0x01, 0xff);
+    const graced = withHeader(body, 60_000, 1_000, 31_000);
+    const tagged = withSection(graced, sectionOf({ tags: ['tä'], versions: [7] })) as Uint8Array;
+    expect(metaOf(tagged)).toEqual({ writtenAt: 1_000, expiresAt: 61_000, graceAt: 31_000 });
+    expect(stampOf(tagged)).toEqual({ tags: ['tä'], versions: [7] });
+    expect([...(bodyOf(tagged) as Uint8Array)]).toEqual([...body]);
+    const touched = withExpiry(tagged, 120_000, 5_000) as Uint8Array;
+    expect(metaOf(touched)).toEqual({ writtenAt: 1_000, expiresAt: 125_000, graceAt: 31_000 });
+    expect([...(bodyOf(touched) as Uint8Array)]).toEqual([...body]);
+    // The longest header (no grace ever reached: the largest safe integer) closes within MAX_HEADER.
+    const longest = withHeader('x', 4e12, 4e12, Number.MAX_SAFE_INTEGER) as string;
+    expect(longest.indexOf('\u0001', 1)).toBeLessThanOrEqual(ENTRY_FORMAT.MAX_HEADER);
   });
 
   it('a read verdict travels beside the stored bytes, never in them', () => {

@@ -156,6 +156,23 @@ describe('scope', () => {
     expect(await store.get('app:__larder:tag:__larder:scope:never')).toBeUndefined();
   });
 
+  it('exists(): false until a write or pin makes the counter, true after a drop of a written scope; rejects on a backend error', async () => {
+    const store = createChaosStore();
+    const c = new Cache({ store, prefix: 'app', onError: 'miss' });
+    const s = c.scope('s');
+    expect(await s.exists()).toBe(false);
+    await s.drop();
+    expect(await s.exists()).toBe(false);
+    await s.pin('1m');
+    expect(await s.exists()).toBe(true);
+    await s.drop();
+    expect(await c.scope('s').exists()).toBe(true);
+    await c.scope('w').set('k', 1, '1m');
+    expect(await c.namespace('other').scope('w').exists()).toBe(true);
+    store.fail({ ops: ['get'], times: 1 });
+    await expect(s.exists()).rejects.toSatisfy((e) => isLarderError(e, 'E_BACKEND'));
+  });
+
   it('bad names are the typed errors of tags (E_INVALID_TAG); user tags may not take the reserved prefix', async () => {
     const store = createChaosStore();
     const c = new Cache({ store, prefix: 'app' });
@@ -178,14 +195,16 @@ describe('scope', () => {
     expect(await c.get('k')).toBeUndefined();
   });
 
-  it('taggable(): true with the JSON codec or a rawValues store; with another codec false, and scoped writes are typed errors', async () => {
+  it('taggable(): true with every codec and on a rawValues store; a msgpack scope drops its entries', async () => {
     expect(await new Cache({ store: createChaosStore(), prefix: 'app' }).scope('s').taggable()).toBe(true);
     const raw = createChaosStore({ capabilities: { rawValues: true, inProcess: true } });
     expect(await new Cache({ store: raw, prefix: 'app' }).scope('s').taggable()).toBe(true);
     const packed = new Cache({ store: createChaosStore(), prefix: 'app', codec: 'msgpack' }).scope('s');
-    expect(await packed.taggable()).toBe(false);
-    await expect(packed.set('k', 1)).rejects.toSatisfy((e) => isLarderError(e, 'E_UNSUPPORTED_OPERATION'));
-    await expect(packed.pin()).rejects.toSatisfy((e) => isLarderError(e, 'E_UNSUPPORTED_OPERATION'));
+    expect(await packed.taggable()).toBe(true);
+    await packed.set('k', { a: 1 });
+    expect(await packed.get('k')).toEqual({ a: 1 });
+    await packed.drop();
+    expect(await packed.get('k')).toBeUndefined();
   });
 
   it('L1: drop() waits for the tier barrier', async () => {

@@ -282,6 +282,39 @@ describe('value pipeline: values above the item limit', () => {
     await expect(over(store).get('text')).rejects.toMatchObject({ code: 'E_VALUE_STEP_MISSING', step: 'chunk' });
   });
 
+  it('chunks share one hash tag (one Cluster slot); an index with an unbraced suffix (earlier versions) still reads', async () => {
+    const { store, cache } = setup();
+    const bytes = randomBytes(200 * 1024);
+    await cache.set('tagged', bytes);
+    const names = await storedNames(store);
+    const tags = new Set(
+      names.filter((name) => name.includes('~c')).map((name) => /~c(\{.{8}\}):\d+$/.exec(name)?.[1]),
+    );
+    expect([...tags]).toHaveLength(1);
+    expect([...tags][0]).toMatch(/^\{[A-Za-z0-9_-]{8}\}$/);
+    // The same entry as an earlier version wrote it: the suffix without braces, in the index and the chunk keys.
+    const tag = [...tags][0] as string;
+    const index = bytesOf(await store.get(`${PREFIX}tagged`));
+    const old = Buffer.concat([
+      index.subarray(0, 4),
+      Uint8Array.of(8),
+      Buffer.from(tag.slice(1, -1)),
+      index.subarray(15),
+    ]);
+    await store.set(`${PREFIX}old`, old, undefined);
+    for (const name of names.filter((n) => n.includes('~c'))) {
+      await store.set(
+        name.replace(`${PREFIX}tagged~c${tag}`, `${PREFIX}old~c${tag.slice(1, -1)}`),
+        (await store.get(name)) as Payload,
+        undefined,
+      );
+    }
+    expect(Buffer.compare(Buffer.from((await cache.get('old')) as Buffer), bytes)).toBe(0);
+    const listed: string[] = [];
+    for await (const key of cache.keys()) listed.push(key);
+    expect(listed.sort()).toEqual(['old', 'tagged']);
+  });
+
   it('a deleted or altered chunk reads as a miss, never as a corrupt value', async () => {
     const { store, cache } = setup({ encrypt: { keys: [{ id: 'k1', key: k1 }] } });
     const bytes = randomBytes(300 * 1024);

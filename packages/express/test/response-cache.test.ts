@@ -1,12 +1,13 @@
 import type { Server } from 'node:http';
+import { Cache } from '@larder/core';
+import { createMemoryStore } from '@larder/memory';
 import express, { type Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invalidate, responseCache } from '../src/index';
-import { countingMemoryCache } from './helpers';
 
 describe('responseCache', () => {
-  const { cache } = countingMemoryCache();
+  const cache = new Cache({ store: createMemoryStore(), prefix: 'test:', onError: 'throw' });
   const runs: Record<string, number> = {};
   let version = 1;
   let release: (() => void) | undefined;

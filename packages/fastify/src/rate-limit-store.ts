@@ -76,6 +76,7 @@ export class LarderFastifyRateLimitStore {
 
   /** A store for one route's own limit (its counts apart from the others'). */
   child(routeOptions: object): LarderFastifyRateLimitStore {
+    refuseUnsupported(routeOptions);
     const info = (routeOptions as { routeInfo?: { method?: string; url?: string } }).routeInfo;
     const route = `${info?.method ?? ''}${info?.url ?? ''}`;
     return new LarderFastifyRateLimitStore(this.limiters, `${this.prefix}${route}-`);
@@ -104,9 +105,28 @@ export function rateLimitStore(options: RateLimitStoreOptions): RateLimitStoreCl
     throw new ConfigError('rateLimitStore needs { cache }: a Cache from @larder/core', 'cache');
   }
   const limiters = new Limiters(options);
+  // The options are validated now (the limiter's InvalidArgumentError), not on a first request.
+  limiters.of(1, 1000);
   return class extends LarderFastifyRateLimitStore {
-    constructor() {
+    constructor(params?: unknown) {
+      refuseUnsupported(params);
       super(limiters, `${options.name ?? 'frl'}:`);
     }
   };
+}
+
+/**
+ * @fastify/rate-limit leaves `continueExceeding`, `exponentialBackoff` and the count behind `ban`
+ * to its store. A larder decision does not count a refused hit and keeps its window, so these are
+ * refused here rather than ignored (`ban: 0`, a 403 on the first refused hit, needs no count).
+ */
+function refuseUnsupported(params: unknown): void {
+  const { continueExceeding, exponentialBackoff, ban } = (params ?? {}) as Record<string, unknown>;
+  for (const [name, on] of [
+    ['continueExceeding', continueExceeding === true],
+    ['exponentialBackoff', exponentialBackoff === true],
+    ['ban', typeof ban === 'number' && ban > 0],
+  ] as const) {
+    if (on) throw new ConfigError(`rateLimitStore does not support @fastify/rate-limit's ${name} option`, name);
+  }
 }

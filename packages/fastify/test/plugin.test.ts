@@ -1,5 +1,5 @@
 import fastifyRateLimit from '@fastify/rate-limit';
-import { createCacheManager } from '@larder/core';
+import { Cache, createCacheManager } from '@larder/core';
 import { createMemoryStore } from '@larder/memory';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,7 +43,39 @@ describe('the larder plugin', () => {
       variable: 'cache',
     });
     expect(() => rateLimitStore({} as never)).toThrow(expect.objectContaining({ code: 'E_CONFIG', variable: 'cache' }));
+    const cache = new Cache({ store: createMemoryStore() });
+    expect(() => rateLimitStore({ cache, name: 'a:b' })).toThrow(
+      expect.objectContaining({ code: 'E_INVALID_ARGUMENT', argument: 'name' }),
+    );
+    expect(() => rateLimitStore({ cache, onStoreDown: 'sometimes' as never })).toThrow(
+      expect.objectContaining({ code: 'E_INVALID_ARGUMENT', argument: 'onStoreDown' }),
+    );
   });
+
+  it.each([
+    ['continueExceeding', { continueExceeding: true }],
+    ['exponentialBackoff', { exponentialBackoff: true }],
+    ['ban', { ban: 2 }],
+  ])(
+    '@fastify/rate-limit with %s (which the store does not support): a ConfigError naming it, global or per route',
+    async (name, option) => {
+      const store = rateLimitStore({ cache: new Cache({ store: createMemoryStore() }) });
+      await expect(
+        Fastify()
+          .register(fastifyRateLimit, { store, ...option })
+          .ready(),
+      ).rejects.toMatchObject({
+        code: 'E_CONFIG',
+        variable: name,
+      });
+      const app = Fastify();
+      await app.register(fastifyRateLimit, { global: false, store });
+      expect(() => app.get('/', { config: { rateLimit: { max: 1, ...option } } }, async () => 'ok')).toThrow(
+        expect.objectContaining({ code: 'E_CONFIG', variable: name }),
+      );
+      await app.close();
+    },
+  );
 });
 
 describe.each(env.backends)('@fastify/rate-limit on rateLimitStore ($name)', (backend) => {

@@ -8,9 +8,9 @@ import {
   baseKey,
   defaultResource,
   digest,
-  generationKey,
   type Origin,
   requestFor,
+  resourceScope,
   sameVariant,
   variantKey,
 } from './key';
@@ -119,8 +119,8 @@ export class ResponseCacheEngine<Res = unknown> {
     }
     // The store is down: only what the cache's L1 holds may still answer (or rescue an error).
     const lookup = this.store.available()
-      ? this.store.lookup(target.base, target.generation, req.headers)
-      : this.store.peek(target.base, target.generation, req.headers);
+      ? this.store.lookup(target.base, req.headers)
+      : this.store.peek(target.base, req.headers);
     if (!lookup) return this.#unavailable();
     return lookup.then(
       (found) => {
@@ -152,11 +152,14 @@ export class ResponseCacheEngine<Res = unknown> {
     return (status, locations) => this.#unsafe.afterUnsafe(resource, origin, status, locations, this.keyOf);
   }
 
-  /** Retires every cached response of `url` (all variants, all hosts when `url` is relative). Resolves true if the URL had entries. */
+  /**
+   * Retires every cached response of `url` (all variants, all hosts when `url` is relative), on
+   * every instance once it resolves (a scope's drop). Resolves true if the URL had entries.
+   */
   async invalidate(url: string): Promise<boolean> {
     const resource = this.keyOf(requestFor(url));
     this.#flights.retire(resource);
-    return this.store.invalidate(generationKey(resource));
+    return this.store.invalidate(this.#scopeOf(resource), true);
   }
 
   /** Resolves once every cache write and invalidation this cache started has settled. */
@@ -178,8 +181,13 @@ export class ResponseCacheEngine<Res = unknown> {
       origin: req.origin,
       resource,
       base: baseKey(req.origin, resource, this.options.vary, req.headers),
-      generation: generationKey(resource),
+      scope: this.#scopeOf(resource),
     };
+  }
+
+  /** The name of the larder scope of `resource`'s responses. */
+  #scopeOf(resource: string): string {
+    return resourceScope(this.store.prefix, resource);
   }
 
   #unavailable(): Step {
@@ -232,10 +240,15 @@ export class ResponseCacheEngine<Res = unknown> {
     // Only requests with the same key and the same credentials may share one handler run.
     const flightKey = `${target.base} ${digest(req.headers.authorization)}`;
     const flight = this.#flights.get(flightKey);
-    const lead = (key: string | undefined): Step => ({
-      kind: 'run',
-      run: new HandlerRun(this.#runContext(), req, target, found, { fwd, notServed, stale }, key),
-    });
+    // The run's flight starts at once (equal requests join it); its handler runs once the scope is
+    // pinned: an invalidation after that wins over its response.
+    const lead = (key: string | undefined): Promise<Step> => {
+      const run = new HandlerRun(this.#runContext(), req, target, found, { fwd, notServed, stale }, key);
+      return this.store.pin(target.scope).then((scoped) => {
+        run.pinned(scoped);
+        return { kind: 'run', run };
+      });
+    };
     if (!flight) return lead(flightKey);
     counters.waiting++;
     return flight.done.then((result) => {

@@ -1,9 +1,8 @@
 import type { StoredResponse } from './entry';
 
-// What the layouts of a stored response share. The binary ones (entry.ts version 3, legacy-entry.ts
-// version 2): the fixed fields at the same offsets, and the header text, latin1
-// `gen\nname\nvalue\n...`, decoded by a hit with one split and no JSON. The JSON ones (entry.ts
-// version 4, legacy-entry.ts version 1): `[version][u32 length][JSON meta]`. Header values are latin1 without line breaks (Node refuses anything else in
+// The parts of a stored response's head. The binary layout (entry.ts version 3): the fixed fields,
+// and the header text, latin1 `gen\nname\nvalue\n...`, decoded by a hit with one split and no
+// JSON. The JSON one (entry.ts version 4): `[version][u32 length][JSON meta]`. Header values are latin1 without line breaks (Node refuses anything else in
 // a header, and a Web `Headers` value is a ByteString), so `\n` separates them.
 
 /** `gen\nname\nvalue...` in latin1, or `undefined` when a part cannot be written so. */

@@ -1,5 +1,4 @@
 import { entryOfMeta, flagsOf, flatText, type JsonMeta, readBinaryHead, readJsonHead } from './entry-parts';
-import { decodeLegacy } from './legacy-entry';
 import type { StoredView } from './policy';
 
 /** Where a stored response's body lives apart from its head (see "Layout" below). */
@@ -19,11 +18,11 @@ export interface StoredResponse extends StoredView {
   storedAt: number;
   /** Seconds of age it had when stored (its own `Age` header). */
   age: number;
-  /** The resource generation it was stored under; it answers only while the resource still has it. */
+  /** The layout mark: `SCOPED` (store.ts) for an entry written through its resource's scope; an earlier layout's generation id (a miss). */
   gen: string;
   /** Reserved for response tags (`Cache-Tag`, `responseCache({ tags })`): kept and read back as is. */
   tags?: string[];
-  /** Its body's own value, when it was read from a head (absent: read from the earlier one-value format, or not stored yet). */
+  /** Its body's own value, when it was read from a head (absent: not stored yet). */
   bodyRef?: BodyRef;
 }
 
@@ -32,7 +31,7 @@ export interface VaryHead {
   t: 'v';
   /** Lower-case names, sorted. */
   v: string[];
-  /** The resource generation it belongs to. */
+  /** The layout mark, as an entry's `gen`. */
   g: string;
 }
 
@@ -45,7 +44,7 @@ export interface VaryHead {
 //   latin1 without line breaks (never, through Node's or `Headers`' own checks).
 // - The body (at the entry's key + `.b`, key.ts): [0x62][u8 id length][body id][raw bytes]. A
 //   head whose id differs from its body's (two writers crossing, a body that expired) is a miss.
-// Versions 1 and 2 (one value, body inside) are still read: legacy-entry.ts.
+// Versions 1 and 2 (one value, body inside; earlier releases) read as nothing: a miss.
 const V3 = 3;
 const V4 = 4;
 const V3_HEAD = 37;
@@ -95,14 +94,14 @@ export function encodeBody(id: string, body: Buffer): Buffer {
 }
 
 /**
- * The stored response a head and its body value make (the body's bytes are not copied), or the
- * one an earlier version's single value holds (`body` then unused); `undefined` for anything else:
- * another version, garbage, a body that is missing or belongs to another head.
+ * The stored response a head and its body value make (the body's bytes are not copied);
+ * `undefined` for anything else: another version (the one-value versions 1 and 2 of earlier
+ * releases too), garbage, a body that is missing or belongs to another head.
  */
 export function decodeEntry(head: unknown, body?: unknown): StoredResponse | undefined {
   const bytes = asBuffer(head);
   if (bytes === undefined || bytes.length < 5) return undefined;
-  if (bytes[0] !== V3 && bytes[0] !== V4) return decodeLegacy(bytes);
+  if (bytes[0] !== V3 && bytes[0] !== V4) return undefined;
   const entry = bytes[0] === V3 ? decodeV3(bytes) : decodeV4(bytes);
   if (entry === undefined) return undefined;
   const own = bodyOf(asBuffer(body), (entry.bodyRef as BodyRef).id);

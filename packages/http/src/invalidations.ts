@@ -1,4 +1,4 @@
-import { generationKey, normalizeHost, type Origin, requestFor } from './key';
+import { normalizeHost, type Origin, requestFor, resourceScope } from './key';
 import type { KeyRequest } from './options';
 import { invalidatesUri } from './policy';
 import type { ResponseStore } from './store';
@@ -46,7 +46,7 @@ export class Invalidations {
 
   async #invalidate(resource: string, deadline = Date.now() + this.ttlMs): Promise<void> {
     this.retire(resource);
-    const key = generationKey(resource);
+    const key = resourceScope(this.store.prefix, resource);
     let failed = false;
     try {
       // Rejects on a backend failure whatever the cache's `onError` (ResponseStore's calls throw).

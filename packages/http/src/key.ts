@@ -7,10 +7,11 @@ import type { KeyRequest } from './options';
  * of the request headers the response's `Vary` names. Keys are SHA-256 hashes, so a URL of any
  * length or content makes a short, printable key on every backend.
  *
+ * Every response (and vary head) of a resource is written through its larder scope (`cache.scope`,
+ * named by `resourceScope`): invalidating the resource drops the scope, which retires every variant
+ * on every host at once, whatever `vary`/`key` made them, with a hard invalidation's guarantee.
+ *
  * Layout inside the middleware's namespace:
- * - `g.<resource>`: the resource's generation (a random id). Every entry records the generation it
- *   was stored under and is served only while the resource still has it; `invalidate` replaces it,
- *   which retires every variant on every host at once, whatever `vary`/`key` made them.
  * - `r.<origin, resource, vary option values>`: the response, or a vary head (the header names).
  * - `r.<...>.<names, values>`: one variant of a URI whose responses vary.
  * - `<response key>.b`: the body of the response at that key (its head names it; entry.ts).
@@ -74,9 +75,27 @@ export function requestFor(url: string): KeyRequest {
   return { method: 'GET', url: path, originalUrl: path, headers: absolute ? { host: absolute.host } : {} };
 }
 
-/** The generation key of a resource (see the layout above). */
-export function generationKey(resource: string): string {
-  return `g.${hash(resource)}`;
+/** Longest scope name larder takes (its tag rules). */
+const MAX_SCOPE_NAME = 241;
+
+/**
+ * The name of the larder scope of a resource's responses: `http:<prefix>g.<hash of resource>`,
+ * where `prefix` is the response cache's full key prefix (a scope belongs to the store prefix, so
+ * the name carries the namespace). A prefix too long or holding control characters is hashed.
+ */
+export function resourceScope(prefix: string, resource: string): string {
+  const name = `http:${prefix}g.${hash(resource)}`;
+  if (name.length <= MAX_SCOPE_NAME && !hasControl(prefix)) return name;
+  return `http#${hash(prefix)}g.${hash(resource)}`;
+}
+
+// A C0 or C1 control character or DEL: not in a scope name (larder's tag rules).
+function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
+  }
+  return false;
 }
 
 /** The key of a URI's response (or vary head): origin, resource and the values of the `vary` option's headers. */

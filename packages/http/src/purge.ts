@@ -1,5 +1,5 @@
 import type { Cache } from '@larder/core';
-import { defaultResource, generationKey, requestFor } from './key';
+import { defaultResource, requestFor, resourceScope } from './key';
 import { ResponseStore } from './store';
 
 /** The tags of a `Cache-Tag` response header (comma-separated, as CDNs read it; repeated headers joined). */
@@ -12,15 +12,13 @@ export function cacheTagHeader(header: unknown): string[] {
     .filter((tag) => tag !== '');
 }
 
-// Generations written by the standalone `invalidate` outlive any entry of a reasonable `ttl`.
-const STANDALONE_GENERATION_TTL_MS = 24 * 3_600_000;
-
 /**
  * Retires every cached response of `url` kept by a `responseCache` on `cache` with the same
  * `prefix` and the default key (path + query): all variants, on every host when `url` is
- * relative. Resolves true if the URL had entries.
+ * relative, on every instance once it resolves (the drop of the URL's scope). Resolves true if
+ * the URL had entries.
  */
 export async function invalidate(cache: Cache, url: string, options: { prefix?: string } = {}): Promise<boolean> {
-  const store = new ResponseStore(cache.namespace(options.prefix ?? 'rc'), STANDALONE_GENERATION_TTL_MS, 0);
-  return store.invalidate(generationKey(defaultResource(requestFor(url))));
+  const store = new ResponseStore(cache.namespace(options.prefix ?? 'rc'), 0, 0);
+  return store.invalidate(resourceScope(store.prefix, defaultResource(requestFor(url))), true);
 }

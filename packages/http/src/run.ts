@@ -17,7 +17,8 @@ export interface Target {
   origin: Origin;
   resource: string;
   base: string;
-  generation: string;
+  /** The name of the resource's larder scope (key.ts `resourceScope`). */
+  scope: string;
 }
 
 /** What a run shares with the engine that started it. */
@@ -53,6 +54,8 @@ export interface RunReason {
 export class HandlerRun {
   readonly #flight: Flight;
   #decision: Storable | undefined;
+  /** See `pinned`. */
+  #scoped: Cache | undefined;
   #restore: (() => void) | undefined;
 
   constructor(
@@ -67,6 +70,11 @@ export class HandlerRun {
     // §4.3.1: a stale entry with a validator: the handler is asked conditionally.
     const stale = reason.stale;
     this.#restore = stale?.validate ? askConditionally(req.headers, stale.entry) : undefined;
+  }
+
+  /** The resource's scope as pinned before the handler runs (`ResponseStore.pin`); `undefined`: the run stores nothing. */
+  pinned(scoped: Cache | undefined): void {
+    this.#scoped = scoped;
   }
 
   /** Whether a response heading out with `status` is kept from the client (a revalidation's 304, an error within `stale-if-error`). */
@@ -96,17 +104,11 @@ export class HandlerRun {
       const fresh = refreshed(entry, headers, view, this.#storeContext(now));
       const tagged = fresh && this.#taggedView(tags, fresh.entry.headers['cache-tag']);
       const store = this.ctx.store;
-      if (
-        fresh &&
-        tagged !== null &&
-        store.available() &&
-        !this.#flight.invalidated &&
-        this.found.kind !== 'unavailable'
-      ) {
+      if (fresh && tagged !== null && store.available() && !this.#flight.invalidated && this.#scoped) {
         entry = { ...fresh.entry, gen: entry.gen };
         this.#flight.settle({ entry, vary: fresh.vary, values: varyValues(fresh.vary, this.req.headers) });
         // The refreshed entry keeps the `bodyRef` the lookup read: only its head is rewritten.
-        this.#fill(fresh.entry, fresh.vary, tagged);
+        this.#fill(this.#scoped, fresh.entry, fresh.vary, tagged);
         stored = true;
       }
     }
@@ -133,7 +135,9 @@ export class HandlerRun {
       this.#storeContext(Date.now()),
     );
     if (!rule.store) return { cacheStatus: cacheStatus({ fwd, detail: rule.detail }) };
-    if (!this.ctx.store.available()) return { cacheStatus: cacheStatus({ fwd, detail: 'unavailable' }) };
+    // Not stored when the store is down, or the resource's scope could not be pinned.
+    if (!this.ctx.store.available() || !this.#scoped)
+      return { cacheStatus: cacheStatus({ fwd, detail: 'unavailable' }) };
     this.#decision = rule;
     const value = cacheStatus({ fwd, stored: complete, detail: notServed });
     if (headers.date === undefined && addDate) {
@@ -148,7 +152,8 @@ export class HandlerRun {
     const flight = this.#flight;
     this.ctx.flights.end(this.flightKey, flight);
     const decision = this.#decision;
-    if (!captured || !decision || flight.invalidated || this.found.kind === 'unavailable') {
+    const scoped = this.#scoped;
+    if (!captured || !decision || flight.invalidated || !scoped) {
       flight.settle(undefined);
       return;
     }
@@ -177,7 +182,7 @@ export class HandlerRun {
       vary: decision.vary,
       values: varyValues(decision.vary, this.req.headers),
     });
-    this.#fill(entry, decision.vary, tagged);
+    this.#fill(scoped, entry, decision.vary, tagged);
   }
 
   /** Puts the client's own conditionals back on the request (once the handler has answered). */
@@ -186,12 +191,12 @@ export class HandlerRun {
     this.#restore = undefined;
   }
 
-  #fill(entry: Omit<StoredResponse, 'gen'>, vary: string[], tagged: Cache | undefined): void {
+  #fill(scoped: Cache, entry: Omit<StoredResponse, 'gen'>, vary: string[], tagged: Cache | undefined): void {
     const { store, options, counters, track } = this.ctx;
     const found = this.found as Lookup & { kind: 'found' | 'miss' };
     const fill = store.fill({
       base: this.target.base,
-      generation: this.target.generation,
+      scoped,
       seen: found,
       vary,
       headers: this.req.headers,
@@ -214,11 +219,11 @@ export class HandlerRun {
     };
   }
 
-  /** The view that stores a response with its tags (`tags` + `Cache-Tag`); `undefined`: untagged; `null`: bad tags. */
+  /** The pinned scope with the response's tags (`tags` + `Cache-Tag`); `undefined`: untagged (or nothing to store); `null`: bad tags. */
   #taggedView(tags: () => readonly string[], header: unknown): Cache | undefined | null {
     try {
       const all = [...tags(), ...cacheTagHeader(header)];
-      return all.length === 0 ? undefined : this.ctx.store.tagged(all);
+      return all.length === 0 || !this.#scoped ? undefined : this.#scoped.tags(all);
     } catch {
       return null;
     }

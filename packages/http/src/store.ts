@@ -21,14 +21,19 @@ export type Lookup =
       entry?: StoredResponse;
       /** `vary-miss` when the URI varies and this variant is not stored. */
       fwd: 'uri-miss' | 'vary-miss';
-      /** The resource generation seen (`undefined`: none, nothing of the resource is stored). */
-      gen: string | undefined;
       /** The vary head seen, if the URI varies. */
       head: VaryHead | undefined;
     }
   | { kind: 'unavailable' };
 
 const UNAVAILABLE: Lookup = Object.freeze({ kind: 'unavailable' });
+
+/**
+ * What every head and vary head written through a resource's scope records in its `gen` field.
+ * Entries of earlier layouts recorded a random generation id there and carry no scope, so a drop
+ * cannot reach them: they read as misses, never as hits.
+ */
+export const SCOPED = 'scope';
 
 /**
  * The middleware's storage protocol over a `Cache` (see the key layout in key.ts).
@@ -56,6 +61,11 @@ export class ResponseStore {
     );
   }
 
+  /** The full key prefix of the store's cache (a resource's scope name carries it: key.ts `resourceScope`). */
+  get prefix(): string {
+    return this.cache.prefix;
+  }
+
   /**
    * Whether to use the store now; when false the middleware skips it (the handler answers at
    * once): while the cache's health says the store is up (core counts every store call's outcome,
@@ -65,9 +75,9 @@ export class ResponseStore {
     return this.cache.health().state === 'up';
   }
 
-  /** Reads the entry for a request: base key and generation in one batched read, then the variant if the URI varies. */
-  lookup(base: string, generation: string, headers: IncomingHttpHeaders): Promise<Lookup> {
-    const read = this.#read(base, generation, headers);
+  /** Reads the entry for a request: head and body in one batched read, then the variant if the URI varies. */
+  lookup(base: string, headers: IncomingHttpHeaders): Promise<Lookup> {
+    const read = this.#read(base, headers);
     // An in-process store answers without I/O, within the turn: nothing to time.
     if (this.#inProcess) return read;
     // One budget for the whole lookup (both reads); past it the lookup is abandoned.
@@ -80,69 +90,79 @@ export class ResponseStore {
    * key the L1 lacks is still asked of the store: the breaker refuses it at once, or sends it as
    * its probe (whose answer closes it: nothing else may be asking the store meanwhile).
    */
-  peek(base: string, generation: string, headers: IncomingHttpHeaders): Promise<Lookup> | undefined {
+  peek(base: string, headers: IncomingHttpHeaders): Promise<Lookup> | undefined {
     if (this.#inProcess) return undefined;
     const turn = new Promise<Lookup>((resolve) => setImmediate(resolve, UNAVAILABLE));
-    return Promise.race([this.#read(base, generation, headers, false), turn]);
+    return Promise.race([this.#read(base, headers, false), turn]);
   }
 
-  async #read(base: string, generation: string, headers: IncomingHttpHeaders, down = true): Promise<Lookup> {
+  async #read(base: string, headers: IncomingHttpHeaders, down = true): Promise<Lookup> {
     try {
-      // Head, generation and body in one round trip (a varying URI's base key holds no body).
-      const [value, gen, body] = await this.#getAll([base, generation, bodyKey(base)]);
+      // Head and body in one round trip (a varying URI's base key holds no body). A dropped
+      // scope's heads read as misses: core checks their scope's counter with them.
+      const [value, body] = await this.#getAll([base, bodyKey(base)]);
       if (down && !this.available()) return UNAVAILABLE;
-      const current = typeof gen === 'string' ? gen : undefined;
-      if (current === undefined) return { kind: 'miss', fwd: 'uri-miss', gen: undefined, head: undefined };
       if (isVaryHead(value)) {
-        if (value.g !== current) return { kind: 'miss', fwd: 'uri-miss', gen: current, head: undefined };
         const key = variantKey(base, value.v, headers);
         const [variant, variantBody] = await this.#getAll([key, bodyKey(key)]);
         if (down && !this.available()) return UNAVAILABLE;
-        return this.#result(decodeEntry(unwrap(variant), variantBody), 'vary-miss', current, value);
+        return result(decodeEntry(unwrap(variant), variantBody), 'vary-miss', value);
       }
-      return this.#result(decodeEntry(unwrap(value), body), 'uri-miss', current, undefined);
+      return result(decodeEntry(unwrap(value), body), 'uri-miss', undefined);
     } catch {
       return UNAVAILABLE;
     }
   }
 
   /**
-   * Stores a response. A resource without a generation gets one only if nobody created or
-   * replaced it since the lookup (compare-and-set); an existing generation is confirmed after
-   * the write, so a response whose resource was invalidated while its handler ran is never
-   * served. The head and the body are two values: an entry that carries a `bodyRef` (a 304's
-   * refresh of what the lookup read) rewrites its head only, and moves its body's expiry only when
-   * the head would outlive it; any other entry gets a body of its own. Resolves false when it did
-   * not store.
+   * The view a handler run's response is written through: the resource's scope with its version
+   * read now (`pin`), before the handler runs, so that an invalidation (a drop) after this read
+   * hides what the run writes later, in every process. `undefined` when it cannot be read (the
+   * store down, an error, past the lookup budget, a cache that cannot tag entries): the run then
+   * stores nothing.
+   */
+  pin(scope: string): Promise<Cache | undefined> {
+    // Nothing is stored while the store is down: the handler runs at once.
+    if (!this.available()) return Promise.resolve(undefined);
+    const pinned = Promise.resolve()
+      .then(() => this.cache.scope(scope).pin(this.ttlMs))
+      .then(
+        (view) => view as Cache | undefined,
+        () => undefined,
+      );
+    return this.#inProcess ? pinned : this.#budget.race(pinned, undefined);
+  }
+
+  /**
+   * Stores a response through `scoped`, the resource's scope as `pin` read it before the handler
+   * ran: an invalidation since then wins (what it writes reads as a miss everywhere). The head and
+   * the body are two values: an entry that carries a `bodyRef` (a 304's refresh of what the lookup
+   * read) rewrites its head only, and moves its body's expiry only when the head would outlive it;
+   * any other entry gets a body of its own. Resolves false when it did not store.
    */
   async fill(params: {
     base: string;
-    generation: string;
+    /** The resource's pinned scope (`pin`). */
+    scoped: Cache;
     seen: Lookup & { kind: 'found' | 'miss' };
     vary: string[];
     headers: IncomingHttpHeaders;
     entry: Omit<StoredResponse, 'gen'>;
-    /** A view whose writes carry the response's tags (`cache.tags(...)`), else the cache. */
+    /** `scoped` with the response's tags (`scoped.tags(...)`), when it has some. */
     tagged?: Cache;
     /** Epoch ms until which the store keeps it (past its freshness, to revalidate it). @default its `expiresAt` */
     keepUntil?: number;
   }): Promise<boolean> {
     if (!this.available()) return false;
-    const { base, generation, seen, vary, headers } = params;
-    const tagged = params.tagged ?? this.cache;
+    const { base, scoped, seen, vary, headers } = params;
     try {
-      let gen = seen.gen;
-      if (gen === undefined) {
-        const fresh = randomId();
-        if (!(await this.#compareAndSet(generation, undefined, fresh))) return false;
-        gen = fresh;
-      }
       const keep = params.keepUntil ?? params.entry.expiresAt;
       const key = vary.length === 0 ? base : variantKey(base, vary, headers);
       if (vary.length > 0) {
         const head = seen.head;
-        if (!head || head.g !== gen || head.v.join(',') !== vary.join(',')) {
-          await this.cache.set(base, { t: 'v', v: vary, g: gen } satisfies VaryHead, this.ttlMs);
+        // Through the scope (a drop removes it too), without the response's tags (other variants share it).
+        if (!head || head.g !== SCOPED || head.v.join(',') !== vary.join(',')) {
+          await scoped.set(base, { t: 'v', v: vary, g: SCOPED } satisfies VaryHead, this.ttlMs);
         }
       }
       // The body the lookup read is reused only under the key it was read from.
@@ -150,19 +170,16 @@ export class ResponseStore {
       const reused = readFrom === key ? await this.#reuseBody(key, params.entry.bodyRef, keep) : undefined;
       // A body outlives its head by up to `ttl`: a 304 then rarely has to move its expiry.
       const ref = reused ?? { id: randomId(), until: keep + this.ttlMs };
-      const encoded = encodeHead({ ...params.entry, gen }, ref);
-      // A tagged head must be JSON text (core's tag section lives in its header): its bytes go as
-      // base64. The body is never tagged: it stays raw bytes, and answers only with its head.
-      const head =
-        params.tagged === undefined ? encoded : ({ t: 'b', b: encoded.toString('base64') } satisfies Wrapped);
+      const encoded = encodeHead({ ...params.entry, gen: SCOPED }, ref);
+      // A scoped (tagged) head must be JSON text (core's tag section lives in its header): its
+      // bytes go as base64. The body is never tagged: it stays raw bytes, and answers only with its head.
+      const head = { t: 'b', b: encoded.toString('base64') } satisfies Wrapped;
       await Promise.all([
-        tagged.set(key, head, lifetimeMs(keep)),
+        (params.tagged ?? scoped).set(key, head, lifetimeMs(keep)),
         reused !== undefined
           ? undefined
           : this.cache.set(bodyKey(key), encodeBody(ref.id, params.entry.body), lifetimeMs(ref.until)),
       ]);
-      // Keeps the generation alive at least as long as this entry, and only if it is unchanged.
-      if (seen.gen !== undefined) return await this.#compareAndSet(generation, gen, gen);
       return true;
     } catch {
       // Not stored: a backend failure counts in the cache's health; tags this store cannot keep
@@ -188,27 +205,16 @@ export class ResponseStore {
     return () => lock.release().then(noRelease, noRelease);
   }
 
-  /** A view of the store's cache whose writes carry `tags`; throws `InvalidTagError` for a bad tag. */
-  tagged(tags: readonly string[]): Cache {
-    return this.cache.tags(tags);
-  }
-
-  /** Retires every stored response of a resource (all variants, all hosts). Resolves true if it had some. */
-  async invalidate(generation: string): Promise<boolean> {
-    const before = await this.cache.get(generation);
-    await this.cache.set(generation, randomId(), this.ttlMs);
-    return before !== undefined;
-  }
-
-  #result(
-    entry: StoredResponse | undefined,
-    fwd: 'uri-miss' | 'vary-miss',
-    gen: string,
-    head: VaryHead | undefined,
-  ): Lookup {
-    // An entry from an older generation was retired by `invalidate`.
-    if (entry === undefined || entry.gen !== gen) return { kind: 'miss', fwd, gen, head };
-    return { kind: 'found', entry, fwd, gen, head };
+  /**
+   * Retires every stored response of a resource (all variants, all hosts): drops its scope, a hard
+   * invalidation on every instance (the L1 barrier). `report`: first reads whether the scope has
+   * state (something was stored, or dropped, within its life), which it resolves; else true.
+   */
+  async invalidate(scope: string, report = false): Promise<boolean> {
+    const group = this.cache.scope(scope);
+    const had = report ? await group.exists() : true;
+    await group.drop();
+    return had;
   }
 
   #getAll(keys: string[]): Promise<unknown[]> {
@@ -232,20 +238,12 @@ export class ResponseStore {
       throw error;
     }
   }
+}
 
-  async #compareAndSet(key: string, expected: string | undefined, value: string): Promise<boolean> {
-    if (this.cache.compareAndSet) {
-      try {
-        return await this.cache.compareAndSet(key, expected, value, this.ttlMs);
-      } catch (error) {
-        if (!isLarderError(error, 'E_UNSUPPORTED_OPERATION')) throw error;
-      }
-    }
-    // Without an atomic compare-and-set: check, then write (a racing invalidation can be missed).
-    if ((await this.cache.get(key)) !== expected) return false;
-    await this.cache.set(key, value, this.ttlMs);
-    return true;
-  }
+/** What a lookup found: only an entry written through its resource's scope answers. */
+function result(entry: StoredResponse | undefined, fwd: 'uri-miss' | 'vary-miss', head: VaryHead | undefined): Lookup {
+  if (entry === undefined || entry.gen !== SCOPED) return { kind: 'miss', fwd, head };
+  return { kind: 'found', entry, fwd, head };
 }
 
 /** A stored response written with tags: its encoded bytes as base64 text. */

@@ -1,6 +1,6 @@
 import type { StoredResponse } from '../src/entry';
 
-// The one-value layouts of earlier versions, byte for byte (src/legacy-entry.ts reads them).
+// The one-value layouts of earlier versions, byte for byte: they read as misses now (entry.ts, store.ts).
 
 /** An entry as version 2 stored it. */
 export function legacyV2(sample: StoredResponse): Buffer {

@@ -1,6 +1,7 @@
+import type { Cache } from '@larder/core';
 import { redisCommand } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StoredResponse } from '../src/entry';
+import { encodeBody, encodeHead, type StoredResponse } from '../src/entry';
 import { bodyKey } from '../src/key';
 import { type Lookup, ResponseStore } from '../src/store';
 import { rcBackends } from './harness';
@@ -14,7 +15,7 @@ beforeAll(() => env.start());
 afterAll(() => env.stop());
 
 const BASE = 'r.page';
-const GENERATION = 'g.page';
+const SCOPE = 'http:test:g.page';
 const TTL_MS = 60_000;
 
 type Found = Lookup & { kind: 'found' | 'miss' };
@@ -39,10 +40,16 @@ describe.each(env.backends.map((b) => [b.name, b] as const))('ResponseStore head
   function setup() {
     const cache = backend.cache();
     const store = new ResponseStore(cache, TTL_MS, 1000);
-    const lookup = async () => (await store.lookup(BASE, GENERATION, {})) as Found;
-    const fill = (seen: Found, entry: Omit<StoredResponse, 'gen'>, keepUntil?: number) =>
-      store.fill({ base: BASE, generation: GENERATION, seen, vary: [], headers: {}, entry, keepUntil });
-    return { cache, store, lookup, fill };
+    const lookup = async () => (await store.lookup(BASE, {})) as Found;
+    /** A miss's scope, pinned when its lookup is read (before its handler would run). */
+    const pin = async () => {
+      const scoped = await store.pin(SCOPE);
+      if (!scoped) throw new Error('the scope could not be pinned');
+      return scoped;
+    };
+    const fill = async (seen: Found, entry: Omit<StoredResponse, 'gen'>, keepUntil?: number, scoped?: Cache) =>
+      store.fill({ base: BASE, scoped: scoped ?? (await pin()), seen, vary: [], headers: {}, entry, keepUntil });
+    return { cache, store, lookup, pin, fill };
   }
 
   /** A 304's refresh of what a lookup found (stale.ts `refreshed`): new headers and freshness, its body ref kept. */
@@ -82,12 +89,26 @@ describe.each(env.backends.map((b) => [b.name, b] as const))('ResponseStore head
   });
 
   it("a revalidation's head write after an invalidation does not bring the entry back", async () => {
-    const { store, lookup, fill } = setup();
+    const { store, lookup, pin, fill } = setup();
     await fill(await lookup(), response('A'));
     const a = await lookup();
-    expect(await store.invalidate(GENERATION)).toBe(true);
-    expect(await fill(a, refreshedOf(a, 'after-invalidation'))).toBe(false);
+    const pinned = await pin();
+    expect(await store.invalidate(SCOPE, true)).toBe(true);
+    await fill(a, refreshedOf(a, 'after-invalidation'), undefined, pinned);
     expect((await lookup()).kind).toBe('miss');
+  });
+
+  it("a miss's write pinned before a concurrent invalidation never answers; one pinned after it does", async () => {
+    const { store, lookup, pin, fill } = setup();
+    const miss = await lookup();
+    expect(miss.kind).toBe('miss');
+    const pinned = await pin();
+    // The handler reads the old state; an unsafe request's invalidation lands meanwhile.
+    await store.invalidate(SCOPE);
+    await fill(miss, response('old'), undefined, pinned);
+    expect((await lookup()).kind).toBe('miss');
+    expect(await fill(await lookup(), response('new'))).toBe(true);
+    expect((await lookup()).entry?.body.toString()).toBe('new');
   });
 
   it('a refresh rewrites the head only: same body value, new headers and freshness', async () => {
@@ -125,18 +146,23 @@ describe.each(env.backends.map((b) => [b.name, b] as const))('ResponseStore head
     expect(Math.max(...ttls)).toBeGreaterThan(2 * TTL_MS);
   });
 
-  it('an entry stored by the one-value format reads back; its first refresh stores a head and a body', async () => {
+  it('entries of earlier layouts (one value; a head and body under a generation) read as misses; a fill replaces them', async () => {
     const { cache, lookup, fill } = setup();
-    await cache.set(GENERATION, 'g1', TTL_MS);
+    // A generation-layout entry carries no scope: no invalidation since could reach it.
+    await cache.set('g.page', 'g1', TTL_MS);
     const old = { ...response('old'), gen: 'g1' };
     await cache.set(BASE, legacyV2(old), TTL_MS);
+    expect((await lookup()).kind).toBe('miss');
+    const ref = { id: 'body1', until: Date.now() + TTL_MS };
+    await cache.set(bodyKey(BASE), encodeBody(ref.id, old.body), TTL_MS);
+    await cache.set(BASE, encodeHead(old, ref), TTL_MS);
+    expect((await lookup()).kind).toBe('miss');
+    // The same written with tags (a `Cache-Tag`): wrapped, still no scope.
+    await cache.tags(['t']).set(BASE, { t: 'b', b: encodeHead(old, ref).toString('base64') }, TTL_MS);
     const found = await lookup();
-    expect(found.entry).toEqual(old);
-    expect(await fill(found, refreshedOf(found, 'upgraded'))).toBe(true);
-    const after = await lookup();
-    expect(after.entry?.body.toString()).toBe('old');
-    expect(after.entry?.headers['x-refreshed']).toBe('upgraded');
-    expect(after.entry?.bodyRef?.id).toEqual(expect.any(String));
+    expect(found.kind).toBe('miss');
+    expect(await fill(found, response('new'))).toBe(true);
+    expect((await lookup()).entry?.body.toString()).toBe('new');
   });
 
   it('garbage at the head or body key is a miss, never an answer', async () => {

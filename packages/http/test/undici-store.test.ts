@@ -1,10 +1,11 @@
 import { Cache } from '@larder/core';
 import { createMemoryStore } from '@larder/memory';
 import { createRedisStore } from '@larder/redis';
-import { Agent, interceptors, request } from 'undici';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { undiciCacheStore } from '../src/index';
 import { rcBackends, type Served, serve } from './harness';
+import { cachingAgent, waitStored } from './undici-client';
 
 // undici's cache interceptor on undiciCacheStore: outbound responses shared by two clients (two
 // facades; on Redis two connections), against a real origin server counting its requests.
@@ -67,14 +68,9 @@ describe('undiciCacheStore: bad input', () => {
 describe.each(pairs)('undici cache interceptor on undiciCacheStore ($name)', (backend) => {
   it('a second client gets what the first stored; Vary keeps variants apart; a POST drops the URI', async () => {
     const [a, b] = backend.open() as [Cache, Cache];
-    const client = (cache: Cache) => new Agent().compose(interceptors.cache({ store: undiciCacheStore(cache) }));
-    const [one, two] = [client(a), client(b)];
+    const [one, two] = [cachingAgent(a), cachingAgent(b)];
     const base = `http://127.0.0.1:${origin.port}`;
-    const get = async (
-      dispatcher: Agent | ReturnType<Agent['compose']>,
-      path: string,
-      headers?: Record<string, string>,
-    ) => {
+    const get = async (dispatcher: ReturnType<typeof cachingAgent>, path: string, headers?: Record<string, string>) => {
       const reply = await request(`${base}${path}`, { dispatcher, headers });
       return reply.body.text();
     };
@@ -82,14 +78,14 @@ describe.each(pairs)('undici cache interceptor on undiciCacheStore ($name)', (ba
     try {
       expect(await get(one, path)).toBe(`${path} v1`);
       // The store's write ends after the body was read: wait for it before the second client asks.
-      await waitStored(two, base, path);
+      await waitStored(two, `${base}${path}`);
       expect(await get(two, path)).toBe(`${path} v1`);
       expect(hits[path]).toBe(1);
       const lang = `/lang-${backend.name}`;
       // One variant at a time: each is written once its body was read (the variants of a URI share an entry).
       for (const language of ['en', 'fr']) {
         expect(await get(one, lang, { 'accept-language': language })).toBe(`hello in ${language}`);
-        await waitStored(two, base, lang, { 'accept-language': language });
+        await waitStored(two, `${base}${lang}`, { 'accept-language': language });
       }
       expect(await get(two, lang, { 'accept-language': 'fr' })).toBe('hello in fr');
       expect(await get(two, lang, { 'accept-language': 'en' })).toBe('hello in en');
@@ -106,23 +102,3 @@ describe.each(pairs)('undici cache interceptor on undiciCacheStore ($name)', (ba
     }
   });
 });
-
-/** Resolves once `dispatcher`'s store has the entry of `path` (polls its store through a GET with only-if-cached). */
-async function waitStored(
-  dispatcher: ReturnType<Agent['compose']>,
-  base: string,
-  path: string,
-  headers: Record<string, string> = {},
-): Promise<void> {
-  const end = Date.now() + 3000;
-  for (;;) {
-    const reply = await request(`${base}${path}`, {
-      dispatcher,
-      headers: { ...headers, 'cache-control': 'only-if-cached' },
-    });
-    await reply.body.text();
-    if (reply.statusCode === 200) return;
-    if (Date.now() > end) throw new Error(`${path} was never stored`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

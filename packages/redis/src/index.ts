@@ -5,7 +5,8 @@ import { defineDriver } from '@larder/core/driver';
 import { storeFromConfig } from './driver';
 import { larderEnv } from './env';
 
-export { busChannel, larderBus } from './bus/bus-source';
+export { busChannel, shardChannel } from './bus/bus-shard';
+export { larderBus } from './bus/bus-source';
 export type { RedisDriverConfig } from './env';
 export { larderEnv } from './env';
 export {

@@ -133,8 +133,8 @@ export function tagOperations(host: TagHost, cluster: boolean) {
     const replies = await Promise.all(keys.map((key, i) => run(host.primary, s, [key], [...shared, ...each(i)])));
     return replies.flatMap((reply) => (Array.isArray(reply) ? reply : [reply]));
   };
-  // A payload whose text is not exact is read again as bytes (maybe a newer entry), with no
-  // counters: a tagged one then reads as a miss.
+  // A payload whose text is not exact is read again as bytes (a msgpack entry, a newer one), with
+  // no counters: core reads a tagged one's counters itself.
   const asBytes = (client: RedisClient, key: string): Promise<TaggedRead> =>
     host.commands
       .cmd(client)

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { Cache } from '@larder/core';
 import { type RedisCluster, startRedisCluster, waitFor } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keySlot } from '../src/cluster-slots';
@@ -41,16 +43,51 @@ function readLoad(store: RedisStore, keys: string[]) {
 describe('redis: Cluster', () => {
   let cluster: RedisCluster;
   let store: RedisStore;
+  // The conformance suite's store: a 1 MiB item limit (as on a single node), so the chunked group
+  // splits its 5 MB values into chunks; 10 s per command for its 60 MB of concurrent writes. The
+  // fault tests below keep the defaults.
+  let suiteStore: RedisStore;
   beforeAll(async () => {
     cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1 });
     store = createRedisStore({ clusterNodes: hostPorts(cluster.startupNodes) });
+    suiteStore = createRedisStore({
+      clusterNodes: hostPorts(cluster.startupNodes),
+      maxValueBytes: 1024 * 1024,
+      commandTimeoutMs: 10_000,
+    });
   });
   afterAll(async () => {
     await store?.close();
+    await suiteStore?.close();
     await cluster?.stop();
   });
 
-  runRedisConformance('redis (Cluster)', () => store);
+  runRedisConformance('redis (Cluster)', () => suiteStore);
+
+  it('a 5 MB value is chunked in one slot (a hash-tagged suffix) and its chunks are read by one MGET, byte-exact', async () => {
+    const cache = new Cache({ store: suiteStore, prefix: 'chunks:', maxValueBytes: '16mb', timeout: '20s' });
+    const value = randomBytes(5 * 1024 * 1024);
+    await cache.set('page', value, '1m');
+    const index = (await suiteStore.get('chunks:page')) as Uint8Array;
+    // The index names its chunks: 0x1E 'L' 'V', flags 8, suffix length, suffix, count.
+    const bytes = Buffer.from(index);
+    expect([...bytes.subarray(0, 4)]).toEqual([0x1e, 0x4c, 0x56, 8]);
+    const suffix = bytes.toString('latin1', 5, 5 + (bytes[4] as number));
+    const count = bytes.readUInt32BE(5 + (bytes[4] as number));
+    const names = Array.from({ length: count }, (_, i) => `chunks:page~c${suffix}:${i}`);
+    expect(count).toBe(6);
+    expect(new Set(names.map(keySlot)).size).toBe(1);
+    const masters = await cluster.masters();
+    const mgetsBefore = await Promise.all(masters.map(async (m) => (await commandStats(m)).mget ?? 0));
+    const read = (await cache.get('page')) as Buffer;
+    expect(Buffer.compare(read, value)).toBe(0);
+    const mgetsAfter = await Promise.all(masters.map(async (m) => (await commandStats(m)).mget ?? 0));
+    const mgets = mgetsAfter.reduce((sum, n, i) => sum + n - (mgetsBefore[i] as number), 0);
+    // The index is one GET, its six chunks one MGET.
+    expect(mgets).toBe(1);
+    await cache.delete('page');
+    expect(await suiteStore.getMany(names)).toEqual(names.map(() => undefined));
+  });
 
   it('getMany / setMany / deleteMany over keys in many slots, without CROSSSLOT', async () => {
     const keys = Array.from({ length: 300 }, (_, i) => `multi:${i}`);

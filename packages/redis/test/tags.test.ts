@@ -67,6 +67,14 @@ describe('redis tags: round trips of a tagged L2 hit', () => {
     expect(await c.get('tagged')).toBeUndefined();
   });
 
+  it('single node: a msgpack entry (bytes) carries tags: a hit until its tag is invalidated, then a miss', async () => {
+    const c = new Cache({ store, prefix: 'mp', codec: 'msgpack' });
+    await c.tags(['t']).set('tagged', { at: new Date(0) }, '1m');
+    expect(await c.get('tagged')).toEqual({ at: new Date(0) });
+    await c.invalidateTags(['t']);
+    expect(await c.get('tagged')).toBeUndefined();
+  });
+
   it('single node: a cache that never used tags reads with a plain GET; its first tagged entry costs one more read, once', async () => {
     const writer = new Cache({ store, prefix: 'rt4' });
     await writer.tags(['t']).set('tagged', 1, '1m');

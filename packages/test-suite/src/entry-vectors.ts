@@ -22,6 +22,8 @@ export interface EntryVector {
   readonly value: unknown;
   /** A graced entry's logical expiry (epoch ms), `undefined` for a plain entry. */
   readonly grace: number | undefined;
+  /** The logical expiry is the header's third field (codecs other than JSON), not inside the body. */
+  readonly graceInHeader?: true;
 }
 
 // 2025-11-24T16:00:00Z and a minute later, in base 36 as headers carry them.
@@ -121,6 +123,18 @@ export const ENTRY_VECTORS: readonly EntryVector[] = [
     body: `{"\\u0000grace":${E},"v":{"ok":true}}`,
     value: { ok: true },
     grace: E,
+  },
+  {
+    name: "another codec's graced entry, tagged: its logical expiry the header's third field, the body the value alone",
+    stored: `\u0001${T36},${E36},${(E - 30_000).toString(36)}\u0001\u0002t\u0003${V}\u0002{"ok":true}`,
+    writtenAt: T,
+    expiresAt: E,
+    tags: ['t'],
+    versions: [V],
+    body: '{"ok":true}',
+    value: { ok: true },
+    grace: E - 30_000,
+    graceInHeader: true,
   },
   {
     name: 'a tag section in the JSON text is not one (it follows no header)',

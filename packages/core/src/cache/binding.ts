@@ -4,7 +4,7 @@ import type { CacheStore, Payload, SyncStoreMethods, TtlMs } from '../contract/s
 import { createL1Tier } from '../l1/source';
 import { TagState } from '../tags/tag-state';
 import { withTimeout } from '../util/timeout';
-import { type Codec, jsonCodec } from '../values/codec';
+import type { Codec } from '../values/codec';
 import type { Checked } from '../values/entry-format';
 import { TAG_KEY_PREFIX } from '../values/key-policy';
 import { envelopeText, openedEntry } from '../values/tagged-envelope';
@@ -57,7 +57,7 @@ export interface BindSettings {
   readonly timeoutMs: number;
   readonly l1: ResolvedL1Options | undefined;
   readonly decode: Decode;
-  /** Reads an entry's metadata header (`metaOf`) when the codec writes one; absent: entries carry none. */
+  /** Reads an entry's metadata header (`metaOf`; every codec writes one); absent: entries carry none. */
   readonly meta: ReadMeta | undefined;
   /** Hears the store going down and up. */
   readonly health: (health: StoreHealth) => void;
@@ -99,12 +99,13 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
       ? createL1Tier(settings.l1, store, {
           store: settings.name,
           prefix: settings.basePrefix,
-          keepsDecoded: !raw && settings.codec === jsonCodec,
+          keepsDecoded: !raw,
           tagPrefix: `${settings.basePrefix}${TAG_KEY_PREFIX}`,
           slackMs: caps.ttlPrecisionMs > 1 ? caps.ttlPrecisionMs : 0,
         })
       : undefined;
   const tags = new TagState(store, settings.basePrefix, (call, operation) => limit(binding, call, operation), raw);
+  if (l1 !== undefined) l1.onTagsChanged = (keys) => tags.forget(keys);
   // The read-through path's store read (a tagged entry with its tags checked), bounded like every store call.
   const getSync = inProcess && typeof sync.getSync === 'function' ? sync.getSync.bind(store) : undefined;
   // A rawValues store keeps a tagged entry as an envelope: read back as its entry, tags checked

@@ -317,7 +317,7 @@ export class Engine {
       timeoutMs: this.#configuredTimeoutMs,
       l1: this.#l1Options,
       decode: this.#values.decode,
-      meta: this.#codec === jsonCodec ? metaOf : undefined,
+      meta: metaOf,
       health: (health) => this.events.emit(health.state, health),
       failFast: this.#failFast,
     });

@@ -231,6 +231,12 @@ export class ReadThrough {
     extensions?.after(full, life, payload, entry);
   }
 
+  /** Whether the L1 serves and hears every change of a tag counter (tracking: bumps, expiries, evictions), so that versions known within one tag epoch are current. */
+  hearsTagChanges(): boolean {
+    const l1 = this.#l1;
+    return l1 !== undefined && l1.mode === 'tracking' && l1.up;
+  }
+
   /** The L1's tag epoch (0 without one): read before a tagged write reads its versions (see `TaggedWrite`). */
   tagEpoch(): number {
     return this.#l1?.tagEpoch ?? 0;

@@ -70,6 +70,23 @@ async function withPinned(
   return binding.tags.combine(pinned, read);
 }
 
+/** The versions a write of `entries` tagged `tags` records without a store call, when this process knows them current (see `TagState.known`). */
+function knownVersions(
+  binding: Binding,
+  tags: readonly string[],
+  storeTtlMs: TtlMs,
+  entries: readonly EntryWrite[],
+): PreparedTags | undefined {
+  const reads = binding.reads;
+  if (!reads.hearsTagChanges()) return undefined;
+  return binding.tags.known(
+    tags,
+    storeTtlMs,
+    reads.tagEpoch(),
+    entries.map((entry) => entry.full),
+  );
+}
+
 /** `send` of a store call that took the write when it resolved (`set`, `setMany`). */
 export const STORED = (): boolean => true;
 
@@ -106,6 +123,9 @@ export async function write<F>(
     }
   } else if (tagged === undefined && request.tags !== undefined) {
     engine.values.checkTaggable();
+    tagged = knownVersions(binding, request.tags, storeTtlMs, entries);
+  }
+  if (tagged === undefined && request.tags !== undefined) {
     const once =
       request.plain && entries.length === 1
         ? inOneCall(engine, binding, entries[0] as EntryWrite, request.tags)
@@ -189,6 +209,8 @@ async function writeTaggedInOne<F>(
     reads.changedAll([entry.full]);
     return request.failed(error);
   }
+  // Versions read in an epoch that is still current when the reply comes: the next write with these tags may record them without asking.
+  if (reads.tagEpoch() === epoch && reads.hearsTagChanges()) binding.tags.learn(prepared);
   const payload = engine.values.tagged(entry.key, entry.payload, prepared.section);
   reads.wrote(token, entry.full, payload, entry.value, request.storeTtlMs, sentAt, prepared.write);
   engine.events.wrote(view, entry.key);

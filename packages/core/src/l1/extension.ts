@@ -36,8 +36,10 @@ export interface ExtensionHost<T extends { readonly key: string }> {
     peek(full: string): L1Entry | undefined;
     replace(full: string, entry: L1Entry): void;
   };
-  /** Drops `full` and registers a read of it (as `begin`): `undefined` when nothing can be kept. */
-  takeOut(full: string): T | undefined;
+  /** Drops `full` and cancels a read of it in flight. */
+  invalidate(full: string): void;
+  /** Registers a read of `full` before the store call; `undefined` when nothing will be kept. */
+  begin(full: string): T | undefined;
   /** Keeps `entry` for the read `token` registered, only if no invalidation, write or flush of its key came since. */
   keep(token: T, entry: L1Entry): void;
   /** Keeps what the read `token` registered found (`L1Tier.fill`; no payload: nothing). */
@@ -182,7 +184,8 @@ export class L1Extensions<T extends { readonly key: string }> {
    * meanwhile voids the check (its read token), and a report of the key while it runs starts it again.
    */
   #check(full: string, life: ExtendedLife, keep: (token: T) => void): void {
-    const token = this.host.takeOut(full);
+    this.host.invalidate(full);
+    const token = this.host.begin(full);
     if (token === undefined) return;
     const check = { writtenAt: life.writtenAt, again: () => this.#check(full, life, keep) };
     this.#checking.set(full, check);

@@ -3,7 +3,7 @@ import type { InvalidationMessage, InvalidationMode, InvalidationSource } from '
 import type { Payload } from '../contract/store';
 import type { L1Description, L1FleetDescription } from '../contract/store-description';
 import { publishTopology } from '../util/tracing';
-import { type CopyTarget, copyInto } from '../values/clone';
+import { type CopyTarget, copyDecoded } from '../values/clone';
 import { L1Entries, type L1Entry } from './entries';
 import type { ExtensionHost, L1Extensions } from './extension';
 import type { Fences } from './fence';
@@ -71,7 +71,7 @@ export class L1Tier implements ExtensionHost<L1Token> {
     readonly source: InvalidationSource | undefined,
     readonly store: string,
     readonly driver: string,
-    /** Keep decoded values (copied in once, copied out on each hit) rather than payloads: true for the JSON codec, whose round trip the copy reproduces. */
+    /** Keep decoded values (copied in once, copied out on each hit) rather than payloads, when the copy reproduces them exactly (`copyDecoded`). */
     readonly keepsDecoded = true,
     /** Where the store's tag counters live (`<prefix>__larder:tag:`): a change of one drops the entries carrying its tag. */
     readonly tagPrefix: string | undefined = undefined,
@@ -125,12 +125,6 @@ export class L1Tier implements ExtensionHost<L1Token> {
   /** Life extensions (`remember`'s `notModified()`), with a fleet. */
   get extensions(): L1Extensions<L1Token> | undefined {
     return this.#fleet?.extensions;
-  }
-
-  /** Drops `full` and registers a read of it (`begin`): a life extension's check. */
-  takeOut(full: string): L1Token | undefined {
-    this.invalidate(full);
-    return this.begin(full);
   }
 
   /** Keeps `entry` (untagged) for the read `token` registered, unless an invalidation, write or flush of its key came since. */
@@ -220,9 +214,13 @@ export class L1Tier implements ExtensionHost<L1Token> {
     return this.#tagEpoch;
   }
 
+  /** Told of every counter change heard, and of every flush (`undefined`): what the store's tag state knows of those counters is dropped. */
+  onTagsChanged: ((keys: readonly string[] | undefined) => void) | undefined;
+
   /** The counters `keys` of tags changed (here or elsewhere): the entries carrying them are dropped, tagged reads in flight are not kept. */
   tagsChanged(keys: readonly string[]): void {
     this.#tagEpoch++;
+    this.onTagsChanged?.(keys);
     for (const key of keys) {
       const fulls = this.#byTag.get(key);
       if (fulls === undefined) continue;
@@ -283,13 +281,14 @@ export class L1Tier implements ExtensionHost<L1Token> {
 
   /**
    * A hit decoded `entry`'s payload into `decoded` (which goes to the caller): keep a copy of it
-   * instead (copied out on later hits, cheaper than decoding), when the codec's round trip is
-   * what the copy reproduces (the JSON codec) and the entry is still the one in the L1.
+   * instead (copied out on later hits, cheaper than decoding), when the copy is exactly the
+   * decoded value again (`copyDecoded`: plain data, whatever the codec) and the entry is still the
+   * one in the L1.
    */
   promote(full: string, entry: L1Entry, decoded: unknown): void {
     if (!this.keepsDecoded || decoded === null || typeof decoded !== 'object') return;
     const target: CopyTarget = { value: undefined, plan: undefined };
-    if (copyInto(target, decoded) <= 0 || this.entries.peek(full) !== entry) return;
+    if (copyDecoded(target, decoded) <= 0 || this.entries.peek(full) !== entry) return;
     this.entries.replace(full, { ...entry, value: target.value, plan: target.plan, payload: undefined });
   }
 
@@ -337,6 +336,7 @@ export class L1Tier implements ExtensionHost<L1Token> {
     this.#indexed = 0;
     this.#reindexAt = this.#firstReindexAt();
     this.#tagEpoch++;
+    this.onTagsChanged?.(undefined);
     this.#flushes++;
     publishTopology({ store: this.store, driver: this.driver, event: 'l1-flushed' });
   }
@@ -381,8 +381,7 @@ export class L1Tier implements ExtensionHost<L1Token> {
       this.entries.delete(full);
       return;
     }
-    // Perhaps a life extension announced (its check decides whether the copy stands).
-    if (this.#fleet?.extensions?.echoed(full)) return;
+    if (this.#fleet?.extensions?.echoed(full)) return; // an announced life extension: checked, perhaps kept
     this.invalidate(full);
   }
 

@@ -1,5 +1,6 @@
 import { describe, InvalidTagError } from '../contract/errors';
 import type { Payload } from '../contract/store';
+import { type Checked, Judged, type TagStamp } from '../values/entry-format';
 import { RESERVED_KEY_PREFIX } from '../values/key-policy';
 
 /** Longest tag, in characters. */
@@ -108,4 +109,15 @@ export function counterOf(payload: Payload | undefined): number | undefined {
 /** A new counter's first version: a random epoch, so a counter lost and made again never matches what entries recorded from the lost one. */
 export function randomStart(): number {
   return HARD_STEP * (1 + Math.floor(Math.random() * 2 ** 32));
+}
+
+/** The payload as a read returns it given the counters now: as is (tags current), or `Judged` `soft` or `gone` (a miss). */
+export function judged(payload: Payload, stamp: TagStamp, counters: readonly (number | undefined)[]): Checked {
+  let soft = false;
+  for (let i = 0; i < stamp.tags.length; i++) {
+    const state = verdict(stamp.versions[i] as number, counters[i]);
+    if (state === 'gone') return new Judged(payload, 'gone');
+    if (state === 'soft') soft = true;
+  }
+  return soft ? new Judged(payload, 'soft') : payload;
 }

@@ -1,8 +1,9 @@
 import { UnsupportedOperationError } from '../contract/errors';
 import type { CacheStore, Payload, SyncStoreMethods, TtlMs } from '../contract/store';
-import { type Checked, Judged, sectionMatches, sectionOf, stampOf, type TagStamp } from '../values/entry-format';
+import { type Checked, sectionMatches, sectionOf, stampOf, type TagStamp } from '../values/entry-format';
 import { TAG_KEY_PREFIX } from '../values/key-policy';
-import { counterOf, HARD_STEP, randomStart, type TaggedWrite, verdict } from './tag-policy';
+import { KnownVersions } from './known-versions';
+import { counterOf, HARD_STEP, judged, randomStart, type TaggedWrite } from './tag-policy';
 
 /** Bounds a store call like every other (the engine's timeout owner). */
 export type Bound = <T>(call: Promise<T>, operation: string) => Promise<T>;
@@ -42,6 +43,8 @@ export class TagState {
   #taggedShare = 0;
   /** When each counter this process made or extended expires (epoch ms; Infinity: never). */
   readonly #expiries = new Map<string, number>();
+  /** The versions this process's tagged writes read last (see `known`). */
+  readonly #known = new KnownVersions();
 
   /** The store keeps values as given (rawValues): a counter is kept as a number, which its `increment` takes. */
   readonly #raw: boolean;
@@ -84,6 +87,9 @@ export class TagState {
         return payload;
       }
       this.#hint(full, this.keys(stamp.tags));
+      // No counters for a tagged entry: the store did not read them (Redis reads an entry that is
+      // not UTF-8 text, such as msgpack's, again as bytes): they are read here.
+      if (counters.length === 0) return (await this.check([payload]))[0];
       return judged(payload, stamp, counters.map(counterOf));
     }
     if (hint !== undefined && store.getMany !== undefined) return this.#getHinted(full, hint);
@@ -217,14 +223,8 @@ export class TagState {
     this.#inUse = true;
     const life = ttlMs === undefined ? undefined : ttlMs * LIFE_FACTOR;
     if (store.tagVersions !== undefined) {
-      return this.#bound(
-        store.tagVersions(
-          keys,
-          keys.map(() => randomStart()),
-          life,
-        ),
-        'tagVersions',
-      );
+      const starts = keys.map(() => randomStart());
+      return this.#bound(store.tagVersions(keys, starts, life), 'tagVersions');
     }
     return Promise.all(keys.map((key) => this.#ensure(key, ttlMs, life)));
   }
@@ -279,11 +279,7 @@ export class TagState {
     this.#inUse = true;
     const life = ttlMs === undefined ? undefined : ttlMs * LIFE_FACTOR;
     const now = Date.now();
-    const extend = keys.map((key) => {
-      const known = this.#expiries.get(key);
-      if (known === undefined) return true;
-      return life === undefined ? known !== Number.POSITIVE_INFINITY : known - now < life / 2;
-    });
+    const extend = keys.map((key) => !this.#outlives(key, life, now));
     const entry = { ...parts, tags, counters: keys, starts: keys.map(randomStart), extend, counterTtlMs: life };
     const { versions, lifeMs } = await setTagged.call(this.#store, full, entry, ttlMs);
     // Measured from before the call: the server set or read each life after `now`, so this errs short.
@@ -293,6 +289,41 @@ export class TagState {
     this.#hint(full, keys);
     const stamp = { tags, versions: versions as number[] };
     return { section: sectionOf(stamp), stamp, write: { keys, epoch } };
+  }
+
+  /**
+   * `prepare` without a store call, when this process's writes read every version of `tags` since
+   * their counters last changed and each outlives `ttlMs` (call only while the L1 hears every
+   * counter change: see known-versions.ts); else `undefined`.
+   */
+  known(tags: readonly string[], ttlMs: TtlMs, epoch: number, fulls: readonly string[]): PreparedTags | undefined {
+    const keys = this.keys(tags);
+    const life = ttlMs === undefined ? undefined : ttlMs * LIFE_FACTOR;
+    const now = Date.now();
+    const versions: number[] = [];
+    for (const key of keys) {
+      const version = this.#known.get(key);
+      if (version === undefined || !this.#outlives(key, life, now)) return undefined;
+      versions.push(version);
+    }
+    for (const full of fulls) this.#hint(full, keys);
+    const stamp = { tags, versions };
+    return { section: sectionOf(stamp), stamp, write: { keys, epoch } };
+  }
+
+  /** The versions a tagged write read (`prepared`; no counter change heard meanwhile), for `known`. */
+  learn(prepared: PreparedTags): void {
+    this.#known.learn(prepared.write.keys, prepared.stamp.versions);
+  }
+  /** The L1 heard counters `keys` change (`undefined`: it was flushed). */
+  forget(keys: readonly string[] | undefined): void {
+    this.#known.forget(keys);
+  }
+
+  /** Whether counter `key` outlives `life` from `now` with no extension due (half of it left at least). */
+  #outlives(key: string, life: TtlMs, now: number): boolean {
+    const known = this.#expiries.get(key) ?? Number.NEGATIVE_INFINITY;
+    return life === undefined ? known === Number.POSITIVE_INFINITY : known - now >= life / 2;
   }
 
   /** Invalidates `tags`: hard (their entries read as misses) or soft (stale: served only within `remember`'s grace). */
@@ -366,15 +397,4 @@ export interface PreparedTags {
   /** The tags and the versions the section holds. */
   readonly stamp: TagStamp;
   readonly write: TaggedWrite;
-}
-
-/** The payload as a read returns it given the counters now: as is (tags current), or `Judged` `soft` or `gone` (a miss). */
-function judged(payload: Payload, stamp: TagStamp, counters: readonly (number | undefined)[]): Checked {
-  let soft = false;
-  for (let i = 0; i < stamp.tags.length; i++) {
-    const state = verdict(stamp.versions[i] as number, counters[i]);
-    if (state === 'gone') return new Judged(payload, 'gone');
-    if (state === 'soft') soft = true;
-  }
-  return soft ? new Judged(payload, 'soft') : payload;
 }

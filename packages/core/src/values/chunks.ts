@@ -5,7 +5,9 @@ import { CHUNKS, frameBytes, isFramed, MAGIC, readHeader } from './frame';
 /**
  * Values above the backend's item limit (core README "Values: large values"): the stored bytes
  * are split into chunks under `<key>~c<suffix>:<n>` (a random suffix per write, so two writers
- * never mix their chunks) written before an index entry at the key itself that names them:
+ * never mix their chunks) written before an index entry at the key itself that names them. The
+ * suffix is a Redis Cluster hash tag (`{8 characters}`): every chunk of a write is in one slot, so
+ * one MGET reads them all (indexes written before it name unbraced suffixes, and still read):
  * frame flags 8, then suffix length, suffix, count (u32), total bytes (u48), SHA-256 (first 16
  * bytes) of the joined chunks. A read joins the chunks the index names and checks the sum: a
  * missing or altered chunk reads as a miss.
@@ -27,7 +29,7 @@ export function checksum(bytes: Uint8Array): Buffer {
 /** A fresh index for `bytes` split in chunks of `size`. */
 export function indexFor(bytes: Uint8Array, size: number): ChunkIndex {
   return {
-    suffix: randomBytes(6).toString('base64url'),
+    suffix: `{${randomBytes(6).toString('base64url')}}`,
     count: Math.ceil(bytes.byteLength / size),
     length: bytes.byteLength,
     checksum: checksum(bytes),
@@ -39,6 +41,11 @@ export function chunkKeys(key: string, index: ChunkIndex): string[] {
   const keys: string[] = [];
   for (let i = 0; i < index.count; i++) keys.push(`${key}~c${index.suffix}:${i}`);
   return keys;
+}
+
+/** True for a chunk's key (`keys()` leaves them out); suffixes without braces are from earlier versions. */
+export function isChunkName(name: string): boolean {
+  return /~c(\{[A-Za-z0-9_-]{8}\}|[A-Za-z0-9_-]{8}):\d+$/.test(name);
 }
 
 /** How many bytes a chunk key adds to its entry's key (for `maxKeyBytes`). */

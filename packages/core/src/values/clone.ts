@@ -18,6 +18,8 @@ import { refusedLeaf } from './json-walk';
 
 // Size estimate of the value being copied in, as the JSON codec would encode it.
 let counted = 0;
+// Set by `copyDecoded`: a shape the walk cannot copy exactly is refused, not sent through the JSON codec.
+let exact = false;
 
 /** Where `copyInto` puts a copy: the copy and its plan (the store's entry). */
 export interface CopyTarget {
@@ -48,6 +50,21 @@ export function copyInto(target: CopyTarget, value: unknown): number {
     return UNCOPYABLE_SIZE;
   }
   return counted || 1;
+}
+
+/**
+ * `copyInto` for a value a codec decoded (the L1's decoded copies): only if the copy is exactly
+ * that value again, whatever the codec: plain objects, arrays, Date, bytes, Map, Set and
+ * primitives; anything else (a class instance a custom codec revived, another typed array, an
+ * object without a prototype) gives `UNCOPYABLE_SIZE`, and the L1 decodes such entries per hit.
+ */
+export function copyDecoded(target: CopyTarget, value: unknown): number {
+  exact = true;
+  try {
+    return copyInto(target, value);
+  } finally {
+    exact = false;
+  }
 }
 
 /** What `copyInto` returns for a value the JSON codec would refuse (function, symbol, cycle, throwing getter, top-level undefined). */
@@ -108,7 +125,7 @@ function copyObjectIn(value: object): unknown {
     return out;
   }
   const proto = Object.getPrototypeOf(value);
-  if (proto === Object.prototype || proto === null) {
+  if (proto === Object.prototype || (proto === null && !exact)) {
     // Spread is V8's fast object clone (and defines "__proto__" as an own key, as JSON.parse does);
     // then copy nested objects and check the rest.
     const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
@@ -157,6 +174,7 @@ function copyObjectIn(value: object): unknown {
     lastPlan = LEAF[Kind.Other] as Plan;
     return out;
   }
+  if (exact) throw UNCOPYABLE;
   // Rare shapes: let the codec decide, exactly as for a remote driver.
   const payload = jsonCodec.encode(value, '');
   counted += typeof payload === 'string' ? payload.length : payload.byteLength;

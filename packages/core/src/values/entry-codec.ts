@@ -1,7 +1,7 @@
 import { UnsupportedOperationError, ValueTooLargeError } from '../contract/errors';
 import type { Payload, TtlMs } from '../contract/store';
 import { type Codec, jsonCodec, payloadBytes } from './codec';
-import { isLivePayload, softStale, storedEntry } from './entry';
+import { isGraced, isLivePayload, softStale, storedEntry } from './entry';
 import {
   bodyOf,
   type Checked,
@@ -14,6 +14,7 @@ import {
   withSection,
 } from './entry-format';
 import { envelope } from './tagged-envelope';
+import { decodeValueEntry, encodeValueEntry, isLiveValueEntry, valueEntryBody } from './value-entry';
 import { rawValueSize } from './value-policy';
 
 /** What the entry codec needs to know of the store (the engine's binding, once known). */
@@ -28,8 +29,10 @@ export interface ValueLimits {
 
 /**
  * How a cache turns values into stored payloads and back: the codec, the entry model
- * (`entry.ts`) and the stored format (`entry-format.ts`), under the store's value limits.
- * One per engine; `limits` answers the binding once the store is known (`undefined` before).
+ * (`entry.ts`) and the stored format (`entry-format.ts`; for codecs other than JSON,
+ * `value-entry.ts`), under the store's value limits. Every codec's entries carry the metadata
+ * header and tags. One per engine; `limits` answers the binding once the store is known
+ * (`undefined` before).
  */
 export class EntryCodec {
   readonly #codec: Codec;
@@ -44,15 +47,10 @@ export class EntryCodec {
     this.#driver = driver;
   }
 
-  /** The codec writes the metadata header (the JSON codec). */
-  get stamps(): boolean {
-    return this.#json;
-  }
-
   /**
    * Encodes a value (or checks a raw one) as its stored entry (see `storedEntry`), with the entry's
-   * metadata header for the JSON codec (written now, kept `storeTtlMs`: see `entry-format.ts`), and
-   * checks its size; throws input errors.
+   * metadata header (written now, kept `storeTtlMs`: see `entry-format.ts`) unless `stamp` is
+   * false, and checks its size; throws input errors.
    */
   encode(key: string, value: unknown, storeTtlMs: TtlMs, stamp = true): Payload {
     const limits = this.#limits();
@@ -64,26 +62,30 @@ export class EntryCodec {
       if (size > max) throw new ValueTooLargeError(key, size, max, limits.driver);
       return entry as Payload;
     }
-    const encoded = this.#codec.encode(entry, key);
-    const payload = stamp && this.#json ? withMeta(encoded, storeTtlMs, Date.now()) : encoded;
+    const json = this.#json;
+    const other = !json && stamp;
+    const encoded = other ? undefined : this.#codec.encode(entry, key);
+    const payload = other
+      ? encodeValueEntry(this.#codec, entry, key, storeTtlMs, Date.now())
+      : stamp
+        ? withMeta(encoded as Payload, storeTtlMs, Date.now())
+        : (encoded as Payload);
     // A UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no byte count.
     if (payload.length * 3 > max || typeof payload !== 'string') {
       const size = payloadBytes(payload);
       if (size <= max) return payload;
-      // The limit is the value's: a value that fits is stored without its metadata header.
-      const bare = payloadBytes(encoded);
+      // The limit is the value's: a value that fits is stored without its metadata header (another
+      // codec's then as earlier versions wrote it: the whole stored entry, a graced one included).
+      const whole = encoded ?? (isGraced(entry) ? this.#codec.encode(entry, key) : bodyOf(payload));
+      const bare = payloadBytes(whole);
       if (bare > max) throw new ValueTooLargeError(key, bare, max, this.#driver());
-      return encoded;
+      return whole;
     }
     return payload;
   }
 
-  /** A throwaway check that tagged entries can be stored: they need the JSON codec, or a rawValues store (kept as an envelope). */
-  checkTaggable(): void {
-    if (!this.#limits()?.raw && !this.#json) {
-      throw new UnsupportedOperationError('tags', this.#driver(), 'tagged entries need the JSON codec');
-    }
-  }
+  /** Tagged entries can be stored with every codec and store (a rawValues store keeps them as an envelope): nothing to refuse before the value is known (`tagged` checks it). */
+  checkTaggable(): void {}
 
   /**
    * `payload` (from `encode`) with a tag section (`tags/tag-policy.ts` `sectionOf`) after its
@@ -92,10 +94,10 @@ export class EntryCodec {
    * (`tagged-envelope.ts`).
    */
   tagged(key: string, payload: Payload, section: string): Payload {
-    this.checkTaggable();
     const raw = this.#limits()?.raw === true;
-    // Only a top-level Buffer/Uint8Array encodes to bytes: its payload has no header to carry the tag section.
-    if (raw ? payload instanceof Uint8Array : typeof payload !== 'string') {
+    // With the JSON codec only a top-level Buffer/Uint8Array encodes to bytes: its payload has no
+    // header to carry the tag section (other codecs' bytes carry one).
+    if (raw ? payload instanceof Uint8Array : this.#json && typeof payload !== 'string') {
       throw new UnsupportedOperationError(
         'tags',
         this.#driver(),
@@ -103,16 +105,14 @@ export class EntryCodec {
       );
     }
     const max = this.#limits()?.maxValueBytes ?? Number.POSITIVE_INFINITY;
-    const text = raw
-      ? (withMeta(jsonCodec.encode(payload, key), undefined, Date.now()) as string)
-      : (payload as string);
+    const text = raw ? withMeta(jsonCodec.encode(payload, key), undefined, Date.now()) : payload;
     const out = withSection(text, section);
     if (out === undefined) throw new ValueTooLargeError(key, payloadBytes(payload), max, this.#driver());
-    if (out.length * 3 > max) {
+    if (out.length * 3 > max || typeof out !== 'string') {
       const size = payloadBytes(out);
       if (size > max) throw new ValueTooLargeError(key, size, max, this.#driver());
     }
-    return raw ? envelope(out) : out;
+    return raw ? envelope(out as string) : out;
   }
 
   /**
@@ -138,8 +138,8 @@ export class EntryCodec {
     // A rawValues store's reads come opened (`binding.ts` `open`): never `Judged`.
     if (this.#limits()?.raw) return read;
     // A tagged entry a read judged invalidated: soft, it is stale (see `softStale`); gone, nothing.
-    if (this.#json || read instanceof Judged) return decodeEntry(read, this.#codec, key, softStale);
-    return this.#codec.decode(read, key);
+    if (this.#json) return decodeEntry(read, this.#codec, key, softStale);
+    return decodeValueEntry(read, this.#codec, key);
   };
 
   /** For `has`: whether a read of this payload would find a value (see `isLivePayload`); a `Judged` read never does. */
@@ -150,14 +150,13 @@ export class EntryCodec {
         ? isLivePayload(read, undefined, key)
         : this.#json
           ? isLivePayload(bodyOf(read), this.#codec, key)
-          : isLivePayload(read, this.#codec, key);
+          : isLiveValueEntry(read, this.#codec, key);
 
   /** A payload without its metadata header: what `encode(key, value, ttl, false)` gives for the value it holds. */
   body(payload: Payload): Payload {
-    return this.#limits()?.raw || !this.#json ? payload : bodyOf(payload);
+    return this.#limits()?.raw ? payload : this.#json ? bodyOf(payload) : valueEntryBody(payload);
   }
 
-  /** The metadata header of a payload read from the store (JSON codec only), else `undefined`. */
-  readonly meta = (payload: Payload): EntryMeta | undefined =>
-    this.#limits()?.raw || !this.#json ? undefined : metaOf(payload);
+  /** The metadata header of a payload read from the store, else `undefined` (a rawValues store's values have none). */
+  readonly meta = (payload: Payload): EntryMeta | undefined => (this.#limits()?.raw ? undefined : metaOf(payload));
 }

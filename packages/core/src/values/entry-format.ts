@@ -8,10 +8,13 @@ import type { Codec } from './codec';
  * this file. With the JSON codec a stored entry is text:
  *
  *   `\u0001<written>,<expires>\u0001` the metadata header: epoch ms in base 36 (the writer's
- *   clock), the expiry empty for none; its closing mark at most `MAX_HEADER` characters in;
+ *   clock), the expiry empty for none; its closing mark at most `MAX_HEADER` characters in; with
+ *   another codec (msgpack, a custom one) a graced entry's logical expiry is a third field
+ *   (`\u0001<written>,<expires>,<grace>\u0001`) and the codec encodes the value alone (`value-entry.ts`);
  *   `\u0002<tag>\u0003<version>\u0004<tag>\u0003<version>\u0002` the tag section of a tagged entry
  *   (tags hold no control characters, so the marks are unambiguous), right after the header;
- *   then the JSON text of the stored entry (a graced entry is `{"\u0000grace":<expiry>,"v":...}`).
+ *   then the JSON text of the stored entry (a graced entry is `{"\u0000grace":<expiry>,"v":...}`),
+ *   or the other codec's payload (text, or bytes: the header and section are then their UTF-8 bytes).
  *
  * JSON text never starts with (nor contains) a raw U+0001, so a payload without the header (written
  * by an earlier version, a counter `increment` made, raw bytes) reads as before. A number written
@@ -60,13 +63,27 @@ export interface EntryMeta {
   readonly writtenAt: number;
   /** When the store drops it (the writer's clock), epoch ms; `undefined`: no expiry. */
   readonly expiresAt: number | undefined;
+  /** A graced entry's logical expiry, epoch ms, when the header carries it (codecs other than JSON). */
+  readonly graceAt?: number;
 }
 
 /** The payload stored for `payload` written at `now` with the store TTL `ttlMs`: with the header, except bytes. */
 export function withMeta(payload: Payload, ttlMs: TtlMs, now: number): Payload {
   if (typeof payload !== 'string') return payload;
-  const expiry = ttlMs === undefined ? '' : (now + ttlMs).toString(RADIX);
-  return `${META_MARK}${now.toString(RADIX)}${SEPARATOR}${expiry}${META_MARK}${payload}`;
+  return `${header(now, ttlMs === undefined ? undefined : now + ttlMs, undefined)}${payload}`;
+}
+
+/** `withMeta` for bytes too (their header as bytes), with a graced entry's logical expiry `graceAt`: what codecs other than JSON store. */
+export function withHeader(payload: Payload, ttlMs: TtlMs, now: number, graceAt: number | undefined): Payload {
+  const text = header(now, ttlMs === undefined ? undefined : now + ttlMs, graceAt);
+  return typeof payload === 'string' ? text + payload : Buffer.concat([Buffer.from(text, 'latin1'), payload]);
+}
+
+/** The metadata header's text. */
+function header(writtenAt: number, expiresAt: number | undefined, graceAt: number | undefined): string {
+  const expiry = expiresAt === undefined ? '' : expiresAt.toString(RADIX);
+  const grace = graceAt === undefined ? '' : `${SEPARATOR}${graceAt.toString(RADIX)}`;
+  return `${META_MARK}${writtenAt.toString(RADIX)}${SEPARATOR}${expiry}${grace}${META_MARK}`;
 }
 
 /**
@@ -78,10 +95,9 @@ export function withExpiry(payload: Payload, ttlMs: TtlMs, now: number): Payload
   const meta = metaOf(payload);
   if (meta === undefined) return undefined;
   const end = headerEnd(payload);
-  const expiry = ttlMs === undefined ? '' : (now + ttlMs).toString(RADIX);
-  const header = `${META_MARK}${meta.writtenAt.toString(RADIX)}${SEPARATOR}${expiry}${META_MARK}`;
-  if (typeof payload === 'string') return header + payload.slice(end + 1);
-  return Buffer.concat([Buffer.from(header, 'latin1'), payload.subarray(end + 1)]);
+  const text = header(meta.writtenAt, ttlMs === undefined ? undefined : now + ttlMs, meta.graceAt);
+  if (typeof payload === 'string') return text + payload.slice(end + 1);
+  return Buffer.concat([Buffer.from(text, 'latin1'), payload.subarray(end + 1)]);
 }
 
 /** Where a text payload's tag section opens (the index of its first tag), or -1 when it has none. */
@@ -149,10 +165,13 @@ export function metaOf(payload: Payload): EntryMeta | undefined {
   const comma = header.indexOf(SEPARATOR);
   if (comma < 0) return undefined;
   const writtenAt = Number.parseInt(header.slice(0, comma), RADIX);
-  const expiry = header.slice(comma + 1);
+  const second = header.indexOf(SEPARATOR, comma + 1);
+  const expiry = second < 0 ? header.slice(comma + 1) : header.slice(comma + 1, second);
   const expiresAt = expiry === '' ? undefined : Number.parseInt(expiry, RADIX);
   if (!Number.isFinite(writtenAt) || (expiresAt !== undefined && !Number.isFinite(expiresAt))) return undefined;
-  return { writtenAt, expiresAt };
+  if (second < 0) return { writtenAt, expiresAt };
+  const graceAt = Number.parseInt(header.slice(second + 1), RADIX);
+  return Number.isFinite(graceAt) ? { writtenAt, expiresAt, graceAt } : undefined;
 }
 
 /**
@@ -197,13 +216,16 @@ export function headerEnd(payload: Payload): number {
 }
 
 /**
- * `text` (a JSON-codec payload with its header) with the tag section `section` (`sectionOf`) after
- * its header, or `undefined` when it has no header (nowhere to carry the section).
+ * `payload` (with its header: text, or bytes from a codec other than JSON) with the tag section
+ * `section` (`sectionOf`) after its header, or `undefined` when it has no header (nowhere to carry
+ * the section).
  */
-export function withSection(text: string, section: string): string | undefined {
-  const end = metaOf(text) === undefined ? -1 : headerEnd(text);
+export function withSection(payload: Payload, section: string): Payload | undefined {
+  const end = metaOf(payload) === undefined ? -1 : headerEnd(payload);
   if (end < 0) return undefined;
-  return `${text.slice(0, end + 1)}${TAGS_MARK}${section}${TAGS_MARK}${text.slice(end + 1)}`;
+  const marked = `${TAGS_MARK}${section}${TAGS_MARK}`;
+  if (typeof payload === 'string') return `${payload.slice(0, end + 1)}${marked}${payload.slice(end + 1)}`;
+  return Buffer.concat([payload.subarray(0, end + 1), Buffer.from(marked, 'utf8'), payload.subarray(end + 1)]);
 }
 
 /** An entry's tags and the counter versions it recorded before it was computed. */

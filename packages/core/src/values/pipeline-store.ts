@@ -1,6 +1,16 @@
 import { ChunkedValueError, UnsupportedOperationError, ValueTooLargeError } from '../contract/errors';
 import type { CacheStore, Payload, StoreCapabilities, TtlMs } from '../contract/store';
-import { CHUNK_KEY_BYTES, type ChunkIndex, chunkKeys, indexFor, join, readIndex, split, writeIndex } from './chunks';
+import {
+  CHUNK_KEY_BYTES,
+  type ChunkIndex,
+  chunkKeys,
+  indexFor,
+  isChunkName,
+  join,
+  readIndex,
+  split,
+  writeIndex,
+} from './chunks';
 import { payloadBytes } from './codec';
 import { CHUNKS, frameBytes, isFramed, readHeader, TEXT, writeHeader } from './frame';
 import type { ValueSteps } from './value-steps';
@@ -271,7 +281,7 @@ export class PipelineStore implements CacheStore {
   /** Lists keys under `prefix` (chunks left out). */
   async *keys(prefix: string): AsyncIterable<string> {
     for await (const key of (this.#inner as Full).keys(prefix)) {
-      if (!/~c[A-Za-z0-9_-]{8}:\d+$/.test(key)) yield key;
+      if (!isChunkName(key)) yield key;
     }
   }
 

@@ -7,13 +7,10 @@ import {
   type InvalidationOptions,
   type InvalidationSource,
 } from '@larder/core/driver';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { busFleet } from './bus-fleet';
-
-/** Channel of the bus for one store prefix (instances of one app share it). */
-export function busChannel(prefix: string): string {
-  return `__larder:l1:${prefix}`;
-}
+import { type BusLink, type BusRoute, openBusLink } from './bus-link';
+import { shardKey, shardTag } from './bus-shard';
 
 /** A bus message on the wire: the sender's id, then the full keys or a cleared prefix. */
 interface WireMessage {
@@ -24,7 +21,8 @@ interface WireMessage {
 
 /**
  * The `bus` invalidation source (docs/architecture.md "Two tiers"): Redis Pub/Sub at `busUrl`, for an L1 in
- * front of any store (memcached, DynamoDB, or Redis when asked). One RESP3 connection both
+ * front of any store (memcached, DynamoDB, or Redis when asked); on a Redis Cluster, sharded Pub/Sub on
+ * the master of one slot (`bus-link.ts`). One RESP3 connection both
  * subscribes and publishes (RESP3 allows commands on a subscribed connection), so when it is
  * down this instance neither hears nor tells, and its L1 is flushed and bypassed until it is
  * back. Messages carry an origin id; an instance ignores its own. Keys go out at once when no
@@ -36,9 +34,11 @@ interface WireMessage {
 export function larderBus(options: InvalidationOptions): InvalidationSource {
   if (options.busUrl === undefined) throw new ConfigError('the L1 bus needs a busUrl (CACHE_BUS_URL)', 'CACHE_BUS_URL');
   checkUrlUserinfo(options.busUrl, 'CACHE_BUS_URL');
+  const busUrl = options.busUrl;
   const origin = randomUUID();
-  const channel = busChannel(options.prefix);
-  let client: Redis | undefined;
+  let link: BusLink | undefined;
+  /** The ready, subscribed connection and where it listens; undefined while the bus is down. */
+  let live: { redis: Redis; route: BusRoute } | undefined;
   let handlers: InvalidationHandlers | undefined;
   let up = false;
   const state = (now: boolean) => {
@@ -46,16 +46,22 @@ export function larderBus(options: InvalidationOptions): InvalidationSource {
     up = now;
     handlers?.onState(now);
   };
-  // The fleet's state on this Redis, through this connection while it is ready.
-  const fleet = busFleet(() => (client?.status === 'ready' ? client : undefined));
+  // The fleet's state on this Redis, through this connection while it is up (on a Cluster, its keys in the channel's slot).
+  const tag = shardTag(options.prefix);
+  const fleet = busFleet(() => {
+    if (live === undefined || live.redis.status !== 'ready') return undefined;
+    return { redis: live.redis, key: live.route.sharded ? (key: string) => shardKey(tag, key) : undefined };
+  });
   /** Keys published while a message of keys was in flight: sent together when it is answered. */
   let pending: string[] = [];
   let inFlight = false;
   const send = (wire: WireMessage) => {
-    const redis = client;
-    if (redis === undefined || !up) return;
+    const current = live;
+    if (current === undefined || !up) return;
     if (wire.k !== undefined) inFlight = true;
-    redis.publish(channel, JSON.stringify(wire)).then(
+    const { redis, route } = current;
+    const text = JSON.stringify(wire);
+    (route.sharded ? redis.spublish(route.channel, text) : redis.publish(route.channel, text)).then(
       () => {
         if (wire.k === undefined) return;
         inFlight = false;
@@ -63,9 +69,10 @@ export function larderBus(options: InvalidationOptions): InvalidationSource {
       },
       () => {
         inFlight = false;
-        // The bus is unreachable: stop trusting what we hold; reconnecting turns it up again.
+        // The bus is unreachable (or, on a Cluster, its slot moved): stop trusting what we hold; reconnecting turns it up again.
+        live = undefined;
         state(false);
-        redis.disconnect(true);
+        link?.drop(redis);
       },
     );
   };
@@ -75,44 +82,37 @@ export function larderBus(options: InvalidationOptions): InvalidationSource {
     pending = [];
     send({ o: origin, k: keys });
   };
+  const heard = (text: string) => {
+    if (!up) return;
+    let message: WireMessage;
+    try {
+      message = JSON.parse(text) as WireMessage;
+    } catch {
+      return;
+    }
+    if (message.o === origin) return;
+    if (Array.isArray(message.k)) handlers?.onKeys(message.k);
+    else if (typeof message.p === 'string') handlers?.onFlush(message.p);
+  };
   return {
     mode: 'bus',
     start(given) {
       handlers = given;
       given.onState(false);
-      const redis = new Redis(options.busUrl as string, {
-        protocol: 3,
-        autoResubscribe: false,
-        maxRetriesPerRequest: 0,
-        commandTimeout: 2000,
-        connectTimeout: 2000,
-        retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times - 1, 5), 1000),
-      });
-      client = redis;
-      redis.on('error', () => {});
-      redis.on('close', () => state(false));
-      redis.on('reconnecting', () => state(false));
-      redis.on('ready', () => {
-        redis.subscribe(channel).then(
-          () => state(redis.status === 'ready'),
-          () => redis.disconnect(true),
-        );
-      });
-      redis.on('message', (from: string, text: string) => {
-        if (from !== channel || !up) return;
-        let message: WireMessage;
-        try {
-          message = JSON.parse(text) as WireMessage;
-        } catch {
-          return;
-        }
-        if (message.o === origin) return;
-        if (Array.isArray(message.k)) handlers?.onKeys(message.k);
-        else if (typeof message.p === 'string') handlers?.onFlush(message.p);
+      link = openBusLink(busUrl, options.prefix, {
+        up(redis, route) {
+          live = { redis, route };
+          state(redis.status === 'ready');
+        },
+        down() {
+          live = undefined;
+          state(false);
+        },
+        message: heard,
       });
     },
     publish(message: InvalidationMessage) {
-      if (client === undefined || !up) return;
+      if (live === undefined || !up) return;
       if ('keys' in message) {
         // Sent at once when no message of keys is in flight (a write's invalidation leaves before its
         // caller goes on); else queued, in order (a fence after the keys before it), and the keys
@@ -127,12 +127,11 @@ export function larderBus(options: InvalidationOptions): InvalidationSource {
     fleetStore: () => fleet,
     async close() {
       flush();
-      const redis = client;
-      client = undefined;
+      const closing = link;
+      link = undefined;
+      live = undefined;
       state(false);
-      if (redis === undefined) return;
-      await redis.quit().catch(() => undefined);
-      redis.disconnect();
+      await closing?.close();
     },
   };
 }

@@ -1,7 +1,8 @@
-import { scopeTag, unionTags } from '../../tags/tag-policy';
+import { counterOf, scopeTag, unionTags } from '../../tags/tag-policy';
 import type { PreparedTags } from '../../tags/tag-state';
 import { operationChannel, traceOperation } from '../../util/tracing';
 import type { Ttl } from '../../values/ttl';
+import { limit } from '../binding';
 import type { Engine } from '../engine';
 import type { View } from '../view';
 import { tagVersions } from '../write-path';
@@ -26,6 +27,8 @@ export interface ScopeMethods<C> {
    * keep entries (the groups' counters are made to outlive them). Tags added on it are read at write time.
    */
   pin(ttl?: Ttl): Promise<C>;
+  /** Whether the scope has state in the store now: its counter, made by a write (or `pin`) through it and moved by each `drop()`, until it expires. Rejects on a backend error. */
+  exists(): Promise<boolean>;
 }
 
 /** `Cache.scope(name)` under `parent` (`InvalidTagError` for a bad name): `share` makes a `Cache` of a view. */
@@ -42,6 +45,7 @@ export function scoped<C extends object>(
     drop: () => dropScope(engine, view, tag, operationChannel.hasSubscribers),
     taggable: () => taggable(engine),
     pin: async (ttl) => share(view.withPinned(await pinTags(engine, view, ttl))),
+    exists: () => scopeExists(engine, view, tag),
   };
   return Object.assign(share(view), methods);
 }
@@ -56,6 +60,17 @@ async function pinTags(engine: Engine, view: View, ttl: Ttl | undefined): Promis
     return await tagVersions(binding, tags, storeTtlMs, []);
   } catch (error) {
     throw engine.report(view, 'pin', undefined, error);
+  }
+}
+
+/** A scope's `exists()`: one read of its counter. */
+async function scopeExists(engine: Engine, view: View, tag: string): Promise<boolean> {
+  const binding = engine.binding ?? (await engine.ready());
+  const [key] = binding.tags.keys([tag]) as [string];
+  try {
+    return counterOf(await limit(binding, binding.store.get(key), 'exists')) !== undefined;
+  } catch (error) {
+    throw engine.report(view, 'exists', undefined, error);
   }
 }
 

@@ -1,0 +1,34 @@
+// The tag versions this process's own tagged writes read last, so that the next write with the
+// same tags can record them without a store call (a plain SET instead of the tag script). Sound
+// for the never-stale rule in any case: a version older than the counter makes the entry read as
+// invalidated (a lost write, never a stale read). Used only while the L1 hears every change of a
+// counter (tracking: another instance's bump, an expiry, an eviction, a DEL all reach it before an
+// `invalidateTags` barrier resolves): a change heard forgets that counter's version, a flush of
+// the L1 (its channel down, a lapse of its lease) forgets them all.
+
+const MAX_KNOWN = 10_000;
+
+/** Counter key → the version this process's last tagged write with it read. */
+export class KnownVersions {
+  readonly #versions = new Map<string, number>();
+
+  /** The version of counter `key`, if known. */
+  get(key: string): number | undefined {
+    return this.#versions.get(key);
+  }
+
+  /** Records the versions a write read (no change of any counter was heard while it was in flight). */
+  learn(keys: readonly string[], versions: readonly number[]): void {
+    const known = this.#versions;
+    for (let i = 0; i < keys.length; i++) {
+      known.set(keys[i] as string, versions[i] as number);
+      if (known.size > MAX_KNOWN) known.delete(known.keys().next().value as string);
+    }
+  }
+
+  /** Counters `keys` changed (`undefined`: the L1 was flushed, anything may have): their versions are no longer known. */
+  forget(keys: readonly string[] | undefined): void {
+    if (keys === undefined) this.#versions.clear();
+    else for (const key of keys) this.#versions.delete(key);
+  }
+}
