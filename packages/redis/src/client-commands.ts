@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { Corker } from './cork';
 import { probeIoredis } from './ioredis-internals';
 import type { RedisClient, ResolvedRedisOptions } from './options';
-import { getPayload, getPayloads } from './read-commands';
+import { getHead, getPayload, getPayloads } from './read-commands';
 
 /** Largest number of keys sent in one MGET by the get batcher. */
 const MAX_BATCH_KEYS = 512;
@@ -44,6 +44,11 @@ export class ClientCommands {
     if (!this.options.batchGets) return this.fetchOne(lane, client, key);
     lane.batcher ??= this.newBatcher(lane, client);
     return lane.batcher.load(key);
+  }
+
+  /** The first bytes of `key`'s payload (its metadata header) on the primary, failing with the store's error (`CacheStore.head`). */
+  head(key: string): Promise<Payload | undefined> {
+    return getHead(this.primaryLane.cmd(), key, this.failGet);
   }
 
   /** MGET of `keys` on `client` (per slot in Cluster), values aligned with them. */

@@ -1,4 +1,4 @@
-import type { Payload } from '@larder/core/driver';
+import { ENTRY_FORMAT, type Payload } from '@larder/core/driver';
 import type { Redis } from 'ioredis';
 import { groupBySlot } from './cluster-slots';
 import { exact, payloadOf } from './replies';
@@ -20,6 +20,11 @@ export function getPayload(
       (text) => (text === null ? undefined : (exact(text) ?? cmd().getBuffer(key).then(payloadOf, onError))),
       onError,
     );
+}
+
+/** GETRANGE of a payload's first bytes, its metadata header (`CacheStore.head`); `undefined` when absent. */
+export function getHead(c: Redis, key: string, onError: (error: unknown) => never): Promise<Payload | undefined> {
+  return c.getrange(key, 0, ENTRY_FORMAT.MAX_HEADER).then((text) => (text === '' ? undefined : text), onError);
 }
 
 /** MGET (per slot in Cluster), as text with the same exactness check as `getPayload`; values aligned with `keys`. */

@@ -161,6 +161,12 @@ export class RedisStore implements CacheStore {
       .catch((error) => this.onPrimary('get', started, error, () => this.commands.get(this.client, key)));
   }
 
+  /** A payload's first bytes on the primary, whose connection tracking watches (an L1's check of a life extension). */
+  head(key: string): Promise<Payload | undefined> {
+    const down = this.unavailable(this.client, 'get');
+    return down ? Promise.reject(down) : this.commands.head(key);
+  }
+
   /** SET with PX when a TTL is given (promise steps, not an async function: one step from reply to settled). */
   set(key: string, payload: Payload, ttlMs: TtlMs): Promise<void> {
     try {

@@ -101,6 +101,7 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
           prefix: settings.basePrefix,
           keepsDecoded: !raw,
           tagPrefix: `${settings.basePrefix}${TAG_KEY_PREFIX}`,
+          slackMs: caps.ttlPrecisionMs > 1 ? caps.ttlPrecisionMs : 0,
         })
       : undefined;
   const tags = new TagState(store, settings.basePrefix, (call, operation) => limit(binding, call, operation), raw);

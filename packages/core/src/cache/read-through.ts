@@ -1,10 +1,11 @@
 import type { Payload } from '../contract/store';
 import type { L1Description } from '../contract/store-description';
 import type { L1Entry } from '../l1/entries';
+import type { ExtendedLife } from '../l1/extension';
 import type { FillLife, L1Tier, L1Token } from '../l1/tier';
 import type { TaggedWrite } from '../tags/tag-policy';
 import { copyOut } from '../values/clone';
-import { freshValue, isFresh, isGraced } from '../values/entry';
+import { freshValue, GRACE, isFresh, isGraced } from '../values/entry';
 import { type Checked, type EntryMeta, Judged, stampOf } from '../values/entry-format';
 import { TAG_KEY_PREFIX } from '../values/key-policy';
 
@@ -124,7 +125,7 @@ export class ReadThrough {
     const entry = this.#l1?.get(full);
     if (entry === undefined) return undefined;
     this.#answers++;
-    if (entry.payload !== undefined) return isLive(entry.payload, key);
+    if (entry.payload !== undefined && entry.freshUntil === undefined) return isLive(entry.payload, key);
     return freshValue(this.#fromEntry(entry, full, key)) !== undefined;
   }
 
@@ -211,6 +212,25 @@ export class ReadThrough {
     }
   }
 
+  /** Before the store rewrites `full` with an extended life: announced first where the L1s need it (tracking; see `l1/extension.ts`). */
+  async extending(full: string, life: ExtendedLife): Promise<void> {
+    await this.#l1?.extensions?.before(full, life);
+  }
+
+  /**
+   * The extension of `full` registered by `beginWrite` was stored as `payload` (`entry` decoded): the
+   * L1 keeps it (as of the value's write time, until its new expiry) and other instances are told
+   * its new life, not to drop their copies.
+   */
+  extended(token: L1Token | undefined, full: string, payload: Payload, entry: unknown, life: ExtendedLife): void {
+    const l1 = this.#l1;
+    if (l1 === undefined) return;
+    const extensions = l1.extensions;
+    if (extensions === undefined) l1.announce([full]);
+    l1.fill(token, payload, entry, { expiresAt: life.expiresAt - this.#slackMs, writtenAt: life.writtenAt });
+    extensions?.after(full, life, payload, entry);
+  }
+
   /** Whether the L1 serves and hears every change of a tag counter (tracking: bumps, expiries, evictions), so that versions known within one tag epoch are current. */
   hearsTagChanges(): boolean {
     const l1 = this.#l1;
@@ -285,9 +305,14 @@ export class ReadThrough {
 
   /** The stored entry an L1 entry holds: its kept copy copied out, or its payload decoded (then kept decoded). */
   #fromEntry(entry: L1Entry, full: string, key: string): unknown {
-    if (entry.payload === undefined) return copyOut(entry.value, entry.plan);
-    const decoded = this.#decode(entry.payload, key);
-    this.#l1?.promote(full, entry, decoded);
+    let decoded: unknown;
+    if (entry.payload === undefined) decoded = copyOut(entry.value, entry.plan);
+    else {
+      decoded = this.#decode(entry.payload, key);
+      this.#l1?.promote(full, entry, decoded);
+    }
+    // A life extension moved the graced entry's logical expiry (`l1/extension.ts`).
+    if (entry.freshUntil !== undefined && isGraced(decoded)) decoded[GRACE] = entry.freshUntil;
     return decoded;
   }
 }

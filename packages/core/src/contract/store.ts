@@ -105,6 +105,12 @@ export interface CacheStore {
   pull?(key: string): Promise<Payload | undefined>;
   /** Sets a new expiry without rewriting the value; returns false if the key is absent. */
   touch?(key: string, ttlMs: TtlMs): Promise<boolean>;
+  /**
+   * The first bytes of the payload at `key` (at least its metadata header: `ENTRY_FORMAT.MAX_HEADER`
+   * + 1), `undefined` when absent, read where the store's invalidations are tracked: an L1 checks a
+   * life extension with it instead of reading the value again (`l1/extension.ts`).
+   */
+  head?(key: string): Promise<Payload | undefined>;
   /** Deletes the key only if its payload equals `expected` (owner-checked lock release). */
   compareAndDelete?(key: string, expected: Payload): Promise<boolean>;
   /**

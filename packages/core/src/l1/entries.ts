@@ -16,6 +16,8 @@ export interface L1Entry {
   readonly bytes: number;
   /** The counter keys of the entry's tags (tagged entries only). */
   readonly tags?: readonly string[];
+  /** A life extension's logical expiry of a graced entry (epoch ms): replaces the one it was stored with (see `extension.ts`). */
+  readonly freshUntil?: number;
 }
 
 /** A slot of the recency list. */

@@ -3,10 +3,14 @@ import type { ResolvedL1Options } from '../config/l1-options';
 import { ConfigError } from '../contract/errors';
 import type { InvalidationOptions, InvalidationSource } from '../contract/invalidation';
 import type { CacheStore } from '../contract/store';
+import { L1Extensions } from './extension';
 import { Fences } from './fence';
 import { type FleetBackend, FleetStore } from './fleet-store';
 import { L1Lease } from './lease';
-import { type L1Fleet, L1Tier } from './tier';
+import { type L1Fleet, L1Tier, type L1Token } from './tier';
+
+/** How long a life extension's hint key stays in the store (see `extension.ts`). */
+const HINT_TTL_MS = 1_000;
 
 /** The package that provides the bus client (it needs ioredis; core imports no client). */
 export const BUS_PACKAGE = '@larder/redis';
@@ -29,7 +33,7 @@ const importBus: BusImporter = async () => {
 export function createL1Tier(
   options: ResolvedL1Options,
   store: CacheStore,
-  names: { store: string; prefix: string; keepsDecoded: boolean; tagPrefix?: string },
+  names: { store: string; prefix: string; keepsDecoded: boolean; tagPrefix?: string; slackMs?: number },
   importer: BusImporter = importBus,
 ): L1Tier {
   const driver = store.driver ?? 'unknown';
@@ -57,7 +61,8 @@ export function createL1Tier(
   }
   const fleet =
     typeof store.compareAndSet === 'function' && source !== undefined
-      ? (tier: L1Tier) => createFleet(tier, store as FleetBackend, source as InvalidationSource, names.prefix, options)
+      ? (tier: L1Tier) =>
+          createFleet(tier, store, source as InvalidationSource, names.prefix, options, names.slackMs ?? 0)
       : undefined;
   return new L1Tier(options, mode ?? 'none', source, names.store, driver, names.keepsDecoded, names.tagPrefix, fleet);
 }
@@ -69,11 +74,13 @@ export function createL1Tier(
  */
 function createFleet(
   tier: L1Tier,
-  store: FleetBackend,
+  cacheStore: CacheStore,
   source: InvalidationSource,
   prefix: string,
   options: ResolvedL1Options,
+  slackMs: number,
 ): L1Fleet {
+  const store = cacheStore as FleetBackend;
   const publish = source.mode === 'bus' ? (keys: readonly string[]) => source.publish?.({ keys }) : undefined;
   const channelStore = source.fleetStore === undefined ? undefined : () => source.fleetStore?.();
   const fleetStore = new FleetStore(store, prefix, options.leaseMs, publish, channelStore);
@@ -81,6 +88,11 @@ function createFleet(
   // On the bus, a fence published while the bus is down is dropped, like the invalidations before it.
   const blocked = () => (publish !== undefined && !tier.channelUp ? 'the bus is down' : undefined);
   const fences = new Fences(fleetStore, lease, options.leaseMs, blocked);
+  // A hint key lives only to be heard (with tracking, the store write is the announcement).
+  const announce = (key: string) => fleetStore.announce(key, HINT_TTL_MS);
+  const tracking = source.mode === 'tracking';
+  const head = tracking ? cacheStore.head?.bind(cacheStore) : undefined;
+  const extensions = new L1Extensions<L1Token>(tier, fleetStore.root, tracking, announce, head, slackMs, options.ttlMs);
   const describe = () => ({
     id: lease.id,
     leaseHeld: lease.held,
@@ -88,7 +100,7 @@ function createFleet(
     stateIn: fleetStore.store === store ? ('store' as const) : ('channel' as const),
     ...(fences.last === undefined ? {} : { lastBarrier: fences.last }),
   });
-  return { lease, fences, root: fleetStore.root, describe };
+  return { lease, fences, extensions, root: fleetStore.root, describe };
 }
 
 /** A bus source that loads `larderBus` on `start` (down until it is loaded and connected). */

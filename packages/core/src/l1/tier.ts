@@ -5,6 +5,7 @@ import type { L1Description, L1FleetDescription } from '../contract/store-descri
 import { publishTopology } from '../util/tracing';
 import { type CopyTarget, copyDecoded } from '../values/clone';
 import { L1Entries, type L1Entry } from './entries';
+import type { ExtensionHost, L1Extensions } from './extension';
 import type { Fences } from './fence';
 import type { L1Lease } from './lease';
 
@@ -28,6 +29,8 @@ export interface L1Fleet {
   readonly fences: Fences;
   /** Keys under this prefix are the fleet's own (fences), never entries. */
   readonly root: string;
+  /** Life extensions heard and announced (see `extension.ts`). */
+  readonly extensions?: L1Extensions<L1Token>;
   /** The fleet as this instance sees it (`L1Description.fleet`). */
   describe(): L1FleetDescription;
 }
@@ -44,7 +47,7 @@ const ENTRY_OVERHEAD = 64;
  * invalidation or a flush cancels it, so a read in flight when its key changes answers its
  * caller but is not kept. While the invalidation channel is down the L1 is empty and bypassed.
  */
-export class L1Tier {
+export class L1Tier implements ExtensionHost<L1Token> {
   readonly entries: L1Entries;
   readonly #pending = new Map<string, L1Token>();
   readonly #ttlMs: number;
@@ -85,8 +88,8 @@ export class L1Tier {
     source?.start({
       onKeys: (keys, local) => {
         for (const key of keys) {
-          if (root !== undefined && key.startsWith(root)) this.#fleet?.fences.heard(key);
-          else this.#heard(key, local === true);
+          if (root === undefined || !key.startsWith(root)) this.#heard(key, local === true);
+          else if (!this.#fleet?.extensions?.heard(key)) this.#fleet?.fences.heard(key);
         }
       },
       onFlush: (prefix) => (prefix === undefined ? this.flush() : this.invalidatePrefix(prefix)),
@@ -117,6 +120,17 @@ export class L1Tier {
    */
   barrier(): Promise<void> {
     return this.#fleet?.fences.barrier() ?? Promise.resolve();
+  }
+
+  /** Life extensions (`remember`'s `notModified()`), with a fleet. */
+  get extensions(): L1Extensions<L1Token> | undefined {
+    return this.#fleet?.extensions;
+  }
+
+  /** Keeps `entry` (untagged) for the read `token` registered, unless an invalidation, write or flush of its key came since. */
+  keep(token: L1Token, entry: L1Entry): void {
+    if (this.#pending.get(token.key) !== token || !this.#pending.delete(token.key)) return;
+    if (this.up && entry.tags === undefined) this.entries.set(token.key, entry);
   }
 
   /** Counts a hit answered by the L1. */
@@ -367,6 +381,7 @@ export class L1Tier {
       this.entries.delete(full);
       return;
     }
+    if (this.#fleet?.extensions?.echoed(full)) return; // an announced life extension: checked, perhaps kept
     this.invalidate(full);
   }
 

@@ -7,6 +7,7 @@ import { storeIfUnchanged } from '../operations/compare-and-set';
 import type { View } from '../view';
 import { type EntryWrite, tagVersions, write } from '../write-path';
 import { KeyBackoff } from './backoff';
+import { extendLife } from './extend';
 import { type LoaderRun, runLoader } from './loader-run';
 import type { Miss } from './miss';
 
@@ -41,11 +42,19 @@ export async function loadAndStore<T>(engine: Engine, view: View, miss: Miss<T>)
   }
   await backoff?.succeeded();
   if (run.skipped) return run.value;
-  // notModified: the stale value stands, stored again for a new TTL (the value itself unchanged).
   const value = run.notModified ? ((stale as GracedEntry).v as T) : run.value;
   if (value === undefined) return value;
   const ttlMs: TtlMs = run.ttlMs ?? policy.ttlMs;
   const graceMs = ttlMs === undefined ? 0 : (run.graceMs ?? policy.graceMs);
+  // notModified: the stale value stands with a new life, its bytes kept (extend.ts); stored again
+  // (a new entry, the value itself unchanged) when its stored form cannot be extended so.
+  const extensible = graceMs > 0 && policy.tags === undefined && run.tags === undefined && !miss.backendDown;
+  if (
+    run.notModified &&
+    extensible &&
+    (await extendLife(engine, view, miss, stale as GracedEntry, ttlMs as number, graceMs))
+  )
+    return value;
   const entry = graceMs > 0 ? gracedEntry(value, ttlMs as number) : value;
   const kept = storeTtl(ttlMs, graceMs);
   const payload = engine.values.encode(miss.key, entry, kept);
