@@ -115,14 +115,12 @@ export async function write<F>(
   const reads = binding.reads;
   let tagged = request.tagged;
   if (tagged === undefined && request.tags !== undefined && view.pinned !== undefined) {
-    engine.values.checkTaggable();
     try {
       tagged = await withPinned(binding, view.pinned, request.tags, storeTtlMs, entries);
     } catch (error) {
       return request.failed(error);
     }
   } else if (tagged === undefined && request.tags !== undefined) {
-    engine.values.checkTaggable();
     tagged = knownVersions(binding, request.tags, storeTtlMs, entries);
   }
   if (tagged === undefined && request.tags !== undefined) {

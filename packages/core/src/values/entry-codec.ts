@@ -84,9 +84,6 @@ export class EntryCodec {
     return payload;
   }
 
-  /** Tagged entries can be stored with every codec and store (a rawValues store keeps them as an envelope): nothing to refuse before the value is known (`tagged` checks it). */
-  checkTaggable(): void {}
-
   /**
    * `payload` (from `encode`) with a tag section (`tags/tag-policy.ts` `sectionOf`) after its
    * header; a tagged entry is nothing without it, so one too large to carry it fails. On a

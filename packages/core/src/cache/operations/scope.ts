@@ -55,7 +55,6 @@ async function pinTags(engine: Engine, view: View, ttl: Ttl | undefined): Promis
   const tags = view.tags as readonly string[];
   const storeTtlMs = engine.ttlMs(ttl);
   const binding = engine.binding ?? (await engine.ready());
-  engine.values.checkTaggable();
   try {
     return await tagVersions(binding, tags, storeTtlMs, []);
   } catch (error) {
@@ -80,12 +79,8 @@ function dropScope(engine: Engine, view: View, tag: string, traced: boolean): Pr
   return traced ? traceOperation(engine, 'drop', 0, undefined, undefined, run) : run();
 }
 
+/** Every codec and store can keep tagged entries (a rawValues store as an envelope; a binary value is refused when written): true once the store is bound. */
 async function taggable(engine: Engine): Promise<boolean> {
   await (engine.binding ?? engine.ready());
-  try {
-    engine.values.checkTaggable();
-    return true;
-  } catch {
-    return false;
-  }
+  return true;
 }

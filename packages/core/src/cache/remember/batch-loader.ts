@@ -75,7 +75,6 @@ export async function rememberMany<T>(
   let tags = view.tags;
   if (options?.tags !== undefined) tags = unionTags(tags, normalizeTags(options.tags));
   const binding = engine.binding ?? (await engine.ready());
-  if (tags !== undefined) engine.values.checkTaggable();
   const fulls = list.map((key) => engine.full(view, key));
   const byFull = new Map<string, number>();
   const keyOf: string[] = [];

@@ -106,7 +106,6 @@ async function tagsAfter<T>(
   kept: TtlMs,
   before: PreparedTags | undefined,
 ): Promise<PreparedTags | null> {
-  engine.values.checkTaggable();
   const tags = before === undefined ? (unionTags(miss.policy.tags, named) as readonly string[]) : named;
   const fresh = before === undefined ? tags : tags.filter((tag) => !before.stamp.tags.includes(tag));
   if (before !== undefined && fresh.length === 0) return before;

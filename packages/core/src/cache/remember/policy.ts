@@ -64,6 +64,5 @@ export function rememberPolicy(
     if (options.refreshAhead !== undefined) policy.refreshAhead = refreshAheadPolicy(options.refreshAhead);
     if (options.maxConcurrentLoads !== undefined) policy.maxConcurrentLoads = loadLimit(options.maxConcurrentLoads);
   }
-  if (policy.tags !== undefined) engine.values.checkTaggable();
   return policy;
 }
