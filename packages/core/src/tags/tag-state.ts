@@ -353,28 +353,26 @@ export class TagState {
     const store = this.#store;
     const { add, touch } = store;
     if (add === undefined) throw new UnsupportedOperationError('tags', store.driver, 'it has no add');
+    // Read first: a counter usually exists (it outlives its entries), so one round trip, not a failed `add` and then a read.
     for (let attempt = 0; attempt < 3; attempt++) {
+      const current = counterOf(await this.#bound(store.get(key), 'tagVersions'));
+      if (current !== undefined) {
+        const known = this.#expiries.get(key);
+        const wanted = ttlMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + ttlMs;
+        if (touch !== undefined && (known === undefined || known < wanted)) {
+          // Without an atomic "extend only" a touch may shorten another writer's longer expiry: its
+          // entries then read as misses (fail closed), never as stale values.
+          await this.#bound(touch.call(store, key, life), 'tagVersions');
+          this.#remember(key, life);
+        }
+        return current;
+      }
       const start = randomStart();
-      if (
-        await this.#bound(
-          add.call(store, key, this.#raw ? (start as unknown as Payload) : String(start), life),
-          'tagVersions',
-        )
-      ) {
+      const made = add.call(store, key, this.#raw ? (start as unknown as Payload) : String(start), life);
+      if (await this.#bound(made, 'tagVersions')) {
         this.#remember(key, life);
         return start;
       }
-      const current = counterOf(await this.#bound(store.get(key), 'tagVersions'));
-      if (current === undefined) continue;
-      const known = this.#expiries.get(key);
-      const wanted = ttlMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + ttlMs;
-      if (touch !== undefined && (known === undefined || known < wanted)) {
-        // Without an atomic "extend only" a touch may shorten another writer's longer expiry: its
-        // entries then read as misses (fail closed), never as stale values.
-        await this.#bound(touch.call(store, key, life), 'tagVersions');
-        this.#remember(key, life);
-      }
-      return current;
     }
     throw new UnsupportedOperationError('tags', store.driver, `the counter ${key} keeps vanishing`);
   }
