@@ -231,7 +231,7 @@ export class ReadThrough {
     extensions?.after(full, life, payload, entry);
   }
 
-  /** Whether the L1 serves and hears every change of a tag counter (tracking: bumps, expiries, evictions), so that versions known within one tag epoch are current. */
+  /** Whether the L1 serves and hears every change of a tag counter (tracking: bumps, expiries, evictions), so that a version it heard no change of since it was read is current. */
   hearsTagChanges(): boolean {
     const l1 = this.#l1;
     return l1 !== undefined && l1.mode === 'tracking' && l1.up;
