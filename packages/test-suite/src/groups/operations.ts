@@ -3,6 +3,14 @@ import { isLarderError } from '@larder/core';
 import { expectLarderError, uniqueKey } from '../helpers';
 import type { GroupDefinition } from '../registry';
 
+/** A payload as latin1 text (one character per byte), `undefined` when absent. */
+const latin1 = (payload: unknown): string | undefined =>
+  payload === undefined
+    ? undefined
+    : typeof payload === 'string'
+      ? Buffer.from(payload, 'utf8').toString('latin1')
+      : Buffer.from(payload as Uint8Array).toString('latin1');
+
 /** getMany, setMany, deleteMany. */
 export const many: GroupDefinition = {
   title: 'batch operations: getMany, setMany, deleteMany',
@@ -259,5 +267,27 @@ export const touch: GroupDefinition = {
       await cache.delete(key);
       assert.equal(await cache.touch(key, '10m'), false);
     });
+
+    // `head` (optional): what an L1 reads to check a life extension instead of the whole value.
+    t.test(
+      'head, where the store has it: the stored payload up to at least its metadata header; a missing key is undefined',
+      async (ctx) => {
+        const prefix = ctx.uniquePrefix();
+        const cache = await ctx.cacheAt(prefix);
+        const store = await cache.getStore();
+        if (store.head === undefined)
+          ctx.skip('the store has no head (optional): an L1 reads the whole value to check an extended life');
+        const head = (store.head as NonNullable<typeof store.head>).bind(store);
+        const key = uniqueKey();
+        await cache.set(key, { text: 'x'.repeat(1000) }, '10m');
+        const whole = latin1(await store.get(`${prefix}${key}`));
+        const first = latin1(await head(`${prefix}${key}`));
+        assert.ok(whole !== undefined && first !== undefined, 'both read the stored entry');
+        assert.ok(whole.startsWith(first), 'head is a prefix of the stored payload');
+        // The metadata header closes within ENTRY_FORMAT.MAX_HEADER (32) characters.
+        assert.ok(first.length >= 33, `head holds the metadata header (${first.length} bytes)`);
+        assert.equal(await head(`${prefix}${uniqueKey()}`), undefined);
+      },
+    );
   },
 };
