@@ -229,13 +229,12 @@ export class KeyvLarder extends EventEmitter {
       // copies must go, behind the barrier; tracking makes scoped writes plain SETs) or on a store
       // that cannot clear, the scope. A cache that cannot tag keeps the namespace or generation ways.
       const tiered = (await this.#root.describeL1()) !== undefined;
-      const scope = !(await scoped.taggable())
-        ? clears
-          ? new PrefixScope(base)
-          : new GenerationScope(base, this.#generationMaxAgeMs)
-        : tiered || !clears
+      const scope =
+        (await scoped.taggable()) && (tiered || !clears)
           ? new DropScope(base, scoped, clears)
-          : new PrefixScope(base);
+          : clears
+            ? new PrefixScope(base)
+            : new GenerationScope(base, this.#generationMaxAgeMs);
       // A namespace change meanwhile started another lookup: this one is stale.
       if (this.#scoping === scoping) this.#scope = scope;
       return scope;
