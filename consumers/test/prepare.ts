@@ -26,8 +26,18 @@ export const PUBLISHED = fs
  * workspace lockfile's versions); the others are packed and checked only: their clients are large.
  */
 const INSTALLED = ['core', 'memory', 'redis', 'http', 'express', 'fastify', 'hono', 'nestjs'];
-/** The TypeScript projects: one app compiled under each `moduleResolution` we support. */
-export const TS_PROJECTS = ['ts-node16', 'ts-nodenext', 'ts-bundler', 'ts-node10'];
+/**
+ * The TypeScript projects and the app each compiles: one app under each `moduleResolution` we
+ * support, and a NestJS app (ESM-only, legacy decorators with `emitDecoratorMetadata`) under nodenext.
+ */
+const TS_APPS: Record<string, string> = {
+  'ts-node16': 'ts-app.ts',
+  'ts-nodenext': 'ts-app.ts',
+  'ts-bundler': 'ts-app.ts',
+  'ts-node10': 'ts-app.ts',
+  'ts-nest': 'ts-nest-app.ts',
+};
+export const TS_PROJECTS = Object.keys(TS_APPS);
 
 /** What a prepared set holds: the packed tarballs, the installed projects, and the verdicts that depend only on them. */
 export interface Prepared {
@@ -95,7 +105,7 @@ async function build(work: string, final: string): Promise<Prepared> {
   for (const project of TS_PROJECTS) {
     const projectDir = path.join(npm, project);
     fs.mkdirSync(path.join(projectDir, 'src'), { recursive: true });
-    fs.copyFileSync(path.join(npm, 'ts-app.ts'), path.join(projectDir, 'src', 'index.ts'));
+    fs.copyFileSync(path.join(npm, TS_APPS[project]!), path.join(projectDir, 'src', 'index.ts'));
     typescript[project] = await tsc(projectDir);
   }
   const packages = await checkTarballs(
