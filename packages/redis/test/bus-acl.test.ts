@@ -35,6 +35,12 @@ describe('the L1 bus on a single node that denies CLUSTER', () => {
     expect(await reader.get('k')).toBe(1);
     await writer.set('k', 2);
     await waitFor(async () => (await reader.get('k')) === 2, { timeoutMs: 5000 });
+    // ioredis 6 speaks RESP3: one connection per bus both subscribes and runs commands.
+    const bus = String(await server.command('CLIENT', 'LIST'))
+      .split('\n')
+      .filter((line) => / name=larder-bus /.test(line));
+    expect(bus).toHaveLength(2);
+    expect(bus.every((line) => / sub=1 .* resp=3/.test(line))).toBe(true);
     const denied = String(await server.command('ACL', 'LOG'));
     expect(denied).toContain('cluster');
   });
