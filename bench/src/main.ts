@@ -78,7 +78,7 @@ async function main(): Promise<number> {
       'fleet\tWhat an L1 fleet (CLIENT TRACKING) costs one Redis (single node and a 3-master Cluster) at N = 1, 8, 32, 128 instances (`--sizes`): idle traffic and store writes, a write, a barrier, memcached and DynamoDB Local with the bus (on a node and on a Cluster), the invalidation delay and re-reads of a key every instance holds, a barrier with one instance frozen by SIGSTOP at N = 3 and 128 (fleet.ts).\n',
     );
     process.stdout.write(
-      'remember\tremember vs bentocache getOrSet vs cache-manager wrap, 8 instances on one Redis: a slow loader, the source down, a hot key (remember-bench.ts).\n',
+      'remember\tremember vs bentocache getOrSet vs cache-manager wrap, 8 instances on one Redis: a slow loader, the source down, a hot key; scaled down by default, `--full` for the issue’s lengths (about 14 min) (remember-bench.ts).\n',
     );
     return 0;
   }

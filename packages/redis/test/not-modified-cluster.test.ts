@@ -1,0 +1,144 @@
+import { Cache, type LoaderContext } from '@larder/core';
+import { type RedisCluster, startRedisCluster, waitFor } from '@larder/dev-services';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keySlot } from '../src/cluster-slots';
+import { createRedisStore, type RedisStore } from '../src/index';
+import { commandStats, hostPorts } from './helpers';
+
+// issue #39 "Done means" 5 on a Redis Cluster: `notModified()` with L1s tracked on every node (3
+// masters, a replica each). The writer announces the extension with a hint key before rewriting
+// the entry; an L1 that hears the hint checks the key's header on the key's next invalidation
+// instead of reading its value. The hint lives on its own slot, most often another master than the
+// key's, whose reports reach an L1 on another connection, unordered with the key's. Still the hint
+// comes first: the writer awaits the hint's write before the key's, and a master sends its tracking
+// reports in the same event-loop pass as its replies, so the hint is on the wire to every L1
+// before the key's rewrite is sent. (Across hosts a slower path from the hint's master could
+// let the key's report overtake it: that L1 drops its copy and reads it once, as without the hint.)
+
+const L1S = 20;
+const PREFIX = 'nmc:';
+const GRACE = { grace: '1h' } as const;
+/** Keys on every master (slots 8898, 4769, 640, 12903, 8774, 4645: a 3-master Cluster splits at 5461 and 10923). */
+const KEYS = ['a', 'b', 'c', 'd', 'e', 'f'];
+const keepStale = (context: LoaderContext) => {
+  context.notModified();
+  return undefined as unknown as string;
+};
+
+describe('notModified() across L1s on a Redis Cluster (tracking on every node)', () => {
+  let cluster: RedisCluster;
+  let writer: Cache;
+  let l1s: Cache[];
+  /** Every node's command counts, summed. */
+  const stats = async () => {
+    const all = await Promise.all(cluster.nodes.map((node) => commandStats(node)));
+    const sum = (name: string) => all.reduce((total, one) => total + (one[name] ?? 0), 0);
+    return { valueReads: sum('get') + sum('mget'), headerChecks: sum('getrange') };
+  };
+  const resetStats = () => Promise.all(cluster.nodes.map((node) => node.command('CONFIG', 'RESETSTAT')));
+  /** The key's PTTL, asked of each master (the others answer MOVED). */
+  const pttl = async (full: string) => {
+    for (const node of await cluster.masters()) {
+      const answer = await node.command('PTTL', full).catch(() => undefined);
+      if (answer !== undefined) return Number(answer);
+    }
+    throw new Error(`no master serves ${full}`);
+  };
+  /** Which master (its id) serves a slot, from the topology. */
+  const slotOwners = async () => {
+    const ranges = (await cluster.topology()).flatMap((node) =>
+      node.slots.map((range) => {
+        const [from, to = from] = range.split('-').map(Number) as [number, number?];
+        return { id: node.id, from, to };
+      }),
+    );
+    return (slot: number) => ranges.find((range) => slot >= range.from && slot <= range.to)?.id;
+  };
+  /** The hint keys the refresher wrote (its store's `set`, watched). */
+  const hints: string[] = [];
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1 });
+    const store = () => createRedisStore({ clusterNodes: hostPorts(cluster.startupNodes) });
+    writer = new Cache({ store: store(), prefix: PREFIX });
+    const stores = Array.from({ length: L1S }, store);
+    // The refresher's (the first L1's) writes of hint keys are recorded.
+    const refresher = stores[0] as RedisStore;
+    const set = refresher.set.bind(refresher);
+    refresher.set = (key, ...rest) => {
+      if (key.includes('__larder:l1:life:')) hints.push(key);
+      return set(key, ...rest);
+    };
+    l1s = stores.map((one) => new Cache({ store: one, prefix: PREFIX, l1: {} }));
+    await waitFor(
+      async () => (await Promise.all(l1s.map((cache) => cache.describeL1()))).every((d) => d?.state === 'up'),
+      { timeoutMs: 15_000, description: 'the L1s up' },
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all((l1s ?? []).map((cache) => cache.close()));
+    await writer?.close();
+    await cluster?.stop();
+  });
+
+  it('zero value reads after the extension of keys on every master, the TTL extended in the store and in every L1', async () => {
+    expect(new Set(KEYS.map((key) => Math.floor(keySlot(`${PREFIX}${key}`) / 5462))).size).toBe(3);
+    // Every key written with a 1 s TTL and an hour of grace, held by every L1, then stale.
+    for (const key of KEYS) await writer.remember(key, 1000, () => `first ${key}`, GRACE);
+    const holds = async (cache: Cache, key: string) =>
+      (await cache.rememberWithStatus(key, 1000, () => 'loaded', GRACE)).tier === 'l1';
+    await Promise.all(
+      l1s.flatMap((cache) =>
+        KEYS.map((key) => waitFor(() => holds(cache, key), { timeoutMs: 5000, description: 'held' })),
+      ),
+    );
+    await waitFor(async () => (await writer.get(KEYS.at(-1) as string)) === undefined, { description: 'stale' });
+    let runs = 0;
+    const notModified = (context: LoaderContext) => {
+      runs++;
+      return keepStale(context);
+    };
+    // One instance refreshes each key: "not modified" (the soft timeout makes its caller wait for the run).
+    const first = l1s[0] as Cache;
+    let checks = 0;
+    for (const key of KEYS) {
+      checks += (await stats()).headerChecks;
+      await resetStats();
+      expect(await first.remember(key, '1m', notModified, { ...GRACE, timeout: { soft: 10_000 } })).toBe(
+        `first ${key}`,
+      );
+    }
+    // Where the hints were written: on another master than their key for most (a slot of their own).
+    const slotOwner = await slotOwners();
+    const apart = hints.filter(
+      (hint) =>
+        slotOwner(keySlot(hint)) !== slotOwner(keySlot(hint.slice(hint.indexOf(':', hint.indexOf('life:') + 5) + 1))),
+    ).length;
+    // Every L1 checks each rewritten key's header, then holds its copy again.
+    const settled = await waitFor(
+      async () => (await Promise.all(l1s.map((cache) => cache.describeL1()))).every((d) => d?.entries === KEYS.length),
+      { timeoutMs: 3000, description: 'each L1 holds every copy again' },
+    ).then(
+      () => true,
+      () => false,
+    );
+    checks += (await stats()).headerChecks;
+    // From here on only the L1s' calls read: any value read is a copy not kept.
+    await resetStats();
+    const statuses = [];
+    for (const cache of l1s)
+      for (const key of KEYS) statuses.push(await cache.rememberWithStatus(key, '1m', notModified, GRACE));
+    const reads = (await stats()).valueReads;
+    const pttls = await Promise.all(KEYS.map((key) => pttl(`${PREFIX}${key}`)));
+    console.log(
+      `scenario 5 on a Cluster (3 masters + 3 replicas): ${L1S} L1s × ${KEYS.length} keys after notModified (${apart} hints on another master than their key): value reads ${reads}, header checks ${checks}, loader runs ${runs}, every L1 held its copies again: ${settled}, PTTL ≥ ${Math.min(...pttls)} ms`,
+    );
+    expect(reads).toBe(0);
+    expect(hints).toHaveLength(KEYS.length);
+    expect(runs).toBe(KEYS.length);
+    // Each L1's view: a fresh hit of its own copy (the new life: it was stale before the extension).
+    for (const status of statuses) expect(status).toMatchObject({ status: 'hit', tier: 'l1' });
+    // The store's TTL: a minute plus the hour of grace, where less than an hour was left before.
+    for (const left of pttls) expect(left).toBeGreaterThan(3_600_000 + 55_000);
+  }, 60_000);
+});
