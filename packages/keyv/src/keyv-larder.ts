@@ -228,7 +228,7 @@ export class KeyvLarder extends EventEmitter {
       // cost about 3× on Redis (the tag scripts; README "clear"). With an L1 (every instance's
       // copies must go, behind the barrier; tracking makes scoped writes plain SETs) or on a store
       // that cannot clear, the scope. A cache that cannot tag keeps the namespace or generation ways.
-      const tiered = (await this.#root.describeL1()) !== undefined;
+      const tiered = await this.#root.hasL1();
       const scope =
         (await scoped.taggable()) && (tiered || !clears)
           ? new DropScope(base, scoped, clears)
