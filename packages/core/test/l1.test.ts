@@ -62,6 +62,20 @@ describe('L1 tier', () => {
     await cache.close();
   });
 
+  it('hasL1() says whether an L1 is in front of the store, as describeL1() does', async () => {
+    const store = createChaosStore();
+    const tiered = new Cache({ store, prefix: 'app', l1: { invalidation: 'none' } });
+    const plain = new Cache({ store, prefix: 'app' });
+    const local = createChaosStore({ capabilities: { inProcess: true } });
+    const inProcess = new Cache({ store: local, prefix: 'app', l1: { invalidation: 'none' } });
+    const failed = new Cache({ store: Promise.reject(new Error('no store')), l1: { invalidation: 'none' } });
+    const caches = [tiered, tiered.namespace('ns'), plain, inProcess, failed];
+    expect(await Promise.all(caches.map((cache) => cache.hasL1()))).toEqual([true, true, false, false, false]);
+    const described = await Promise.all(caches.map(async (cache) => (await cache.describeL1()) !== undefined));
+    expect(described).toEqual([true, true, false, false, false]);
+    await Promise.all([tiered.close(), plain.close(), inProcess.close()]);
+  });
+
   it('describe() and the larder.operation trace show the L1', async () => {
     const store = createChaosStore();
     const cache = new Cache({ store, prefix: 'app', l1: { invalidation: 'none' } });

@@ -53,6 +53,7 @@ export {
   RedisReplyError,
   type RespValue,
   redisCommand,
+  redisCommandStats,
   redisCommands,
   redisInfo,
 } from './resp';

@@ -111,3 +111,20 @@ export function parseInfo(text: string): Record<string, string> {
   }
   return out;
 }
+
+/**
+ * Calls of each command a Redis server has executed so far, by name (`get`, `evalsha`,
+ * `client|tracking`), from `INFO commandstats`; commands run by scripts count too, and so do the
+ * `INFO` calls of earlier stats. `node`: a `RedisServer` or `RedisNode` handle, or anything that
+ * runs one command the same way.
+ */
+export async function redisCommandStats(node: {
+  command(...args: (string | number)[]): Promise<unknown>;
+}): Promise<Record<string, number>> {
+  const stats: Record<string, number> = {};
+  for (const [key, value] of Object.entries(parseInfo(String(await node.command('INFO', 'commandstats'))))) {
+    const calls = /calls=(\d+)/.exec(value);
+    if (key.startsWith('cmdstat_') && calls) stats[key.slice('cmdstat_'.length)] = Number(calls[1]);
+  }
+  return stats;
+}

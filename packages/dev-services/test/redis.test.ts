@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RedisReplyError, type RedisServer, redisCommand, startRedis } from '../src/index';
+import { RedisReplyError, type RedisServer, redisCommand, redisCommandStats, startRedis } from '../src/index';
 
 describe('startRedis', () => {
   const servers: RedisServer[] = [];
@@ -27,6 +27,19 @@ describe('startRedis', () => {
     await redis.stop();
     expect(() => process.kill(pid, 0)).toThrow();
     await expect(redisCommand({ host: '127.0.0.1', port: redis.port }, 'PING')).rejects.toThrow();
+  });
+
+  it('redisCommandStats counts the calls of each command, subcommands and script calls included', async () => {
+    const redis = await startRedis();
+    servers.push(redis);
+    const before = await redisCommandStats(redis);
+    expect(before.set).toBeUndefined();
+    for (let i = 0; i < 3; i++) await redis.command('SET', `k${i}`, 'v');
+    await redis.command('EVAL', "return redis.call('GET', KEYS[1])", 1, 'k0');
+    await redis.command('CLIENT', 'GETNAME');
+    const stats = await redisCommandStats(redis);
+    expect(stats).toMatchObject({ set: 3, get: 1, eval: 1, 'client|getname': 1, info: (before.info ?? 0) + 1 });
+    await redis.stop();
   });
 
   it('requirepass and ACL users', async () => {

@@ -1,4 +1,3 @@
 export { createKeyv, isKeyv6 } from './create-keyv';
 export { KeyvLarder, type KeyvLarderEntry } from './keyv-larder';
-export { GENERATION_KEY } from './namespace-scope';
 export type { CreateKeyvOptions, KeyvClass, KeyvContract, KeyvLarderOptions } from './options';

@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { type Cache, type CacheErrorEvent, ConfigError } from '@larder/core';
-import { parseTtl } from '@larder/core/driver';
-import { DropScope, GenerationScope, type NamespaceScope, namespaceScope, PrefixScope } from './namespace-scope';
+import { DropScope, type NamespaceScope, namespaceScope, PrefixScope } from './namespace-scope';
 import type { KeyvContract, KeyvLarderOptions } from './options';
 
 /** One entry of Keyv's `setMany`: Keyv 5 passes a relative `ttl`, Keyv 6 an absolute `expires`. */
@@ -48,7 +47,6 @@ export class KeyvLarder extends EventEmitter {
   readonly opts: { dialect: 'redis'; url: string } = { dialect: 'redis', url: '' };
   readonly #root: Cache;
   readonly #contract: KeyvContract;
-  readonly #generationMaxAgeMs: number;
   readonly #closeOnDisconnect: boolean;
   #namespace: string | undefined;
   #scope: NamespaceScope | undefined;
@@ -63,7 +61,6 @@ export class KeyvLarder extends EventEmitter {
     }
     this.#root = cache;
     this.#contract = contract;
-    this.#generationMaxAgeMs = parseTtl(options.generationMaxAge ?? '1s');
     this.#closeOnDisconnect = options.closeOnDisconnect ?? false;
     this.#namespace = options.namespace;
     // Under onError 'miss' a failed call resolves as a miss: its error reaches Keyv only as this event.
@@ -221,20 +218,16 @@ export class KeyvLarder extends EventEmitter {
     const namespace = this.#namespace;
     const scoping = this.#root.getStore().then(async (store) => {
       const base = namespace === undefined || namespace === '' ? this.#root : this.#root.namespace(namespace);
-      const scoped = namespaceScope(base);
       const clears = typeof store.clear === 'function';
       // Without an L1, a store that clears by prefix clears the namespace so (as keyv's own
       // adapters do): its reads and writes cost what plain ones do, where a scope's tagged ones
       // cost about 3× on Redis (the tag scripts; README "clear"). With an L1 (every instance's
       // copies must go, behind the barrier; tracking makes scoped writes plain SETs) or on a store
-      // that cannot clear, the scope. A cache that cannot tag keeps the namespace or generation ways.
-      const tiered = (await this.#root.describeL1()) !== undefined;
+      // that cannot clear, the scope (every cache can tag: `taggable()` is always true).
       const scope =
-        (await scoped.taggable()) && (tiered || !clears)
-          ? new DropScope(base, scoped, clears)
-          : clears
-            ? new PrefixScope(base)
-            : new GenerationScope(base, this.#generationMaxAgeMs);
+        (await this.#root.hasL1()) || !clears
+          ? new DropScope(base, namespaceScope(base), clears)
+          : new PrefixScope(base);
       // A namespace change meanwhile started another lookup: this one is stale.
       if (this.#scoping === scoping) this.#scope = scope;
       return scope;

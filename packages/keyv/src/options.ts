@@ -1,5 +1,3 @@
-import type { Ttl } from '@larder/core';
-
 /** Which Keyv storage contract a `KeyvLarder` speaks. */
 export type KeyvContract = 5 | 6;
 
@@ -16,14 +14,6 @@ export interface KeyvLarderOptions {
   contract?: KeyvContract;
   /** Namespace before Keyv sets its own (Keyv assigns `store.namespace` when it is constructed). @default undefined */
   namespace?: string;
-  /**
-   * Only for a cache that cannot tag (a codec other than JSON) on a store that cannot clear by
-   * prefix (memcached; DynamoDB without `allowClear`): how long this process reuses a namespace's
-   * generation before reading it again, i.e. the longest a `clear()` by another process takes to
-   * be seen here. Otherwise `clear()` drops a larder scope, seen everywhere once it resolves.
-   * @default '1s'
-   */
-  generationMaxAge?: Ttl;
   /** `disconnect()` also closes the `Cache` (only when nothing else uses it: a manager's store is shared). @default false */
   closeOnDisconnect?: boolean;
 }

@@ -18,7 +18,7 @@ export type CacheOverrides = Partial<Omit<CacheOptions, 'store' | 'prefix'>>;
 /** A real backend the Keyv tests run on: started and stopped by the test file. */
 export interface Backend {
   name: string;
-  /** Whether the store clears by prefix (else the adapter uses a generation segment). */
+  /** Whether the store clears by prefix (else the adapter drops a larder scope). */
   clearsByPrefix: boolean;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -81,7 +81,7 @@ export function memcachedBackend(): Backend {
   };
 }
 
-/** One DynamoDB Local and two stores on it: with `allowClear` (clear by Scan) and without (the generation segment). */
+/** One DynamoDB Local and two stores on it: with `allowClear` (clear by Scan) and without (a larder scope dropped). */
 export function dynamoDbBackends(): { start(): Promise<void>; stop(): Promise<void>; backends: Backend[] } {
   let server: DynamoDbLocal | undefined;
   const stores: ReturnType<typeof createDynamoDbStore>[] = [];

@@ -1,7 +1,6 @@
 import { Cache } from '@larder/core';
-import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
+import { type RedisServer, redisCommandStats, startRedis, waitFor } from '@larder/dev-services';
 import { createRedisStore } from '@larder/redis';
-import { Redis } from 'ioredis';
 import { Keyv } from 'keyv';
 import { Keyv as Keyv6 } from 'keyv6';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,15 +59,8 @@ describe('two Keyvs over one redis-server with L1s: clear() is seen by the other
 });
 
 /** Calls of `command` Redis counted so far (commands run by scripts count too). */
-async function calls(url: string, command: string): Promise<number> {
-  const admin = new Redis(url);
-  try {
-    const info = await admin.info('commandstats');
-    const line = info.split('\n').find((l) => l.startsWith(`cmdstat_${command}:`));
-    return Number(/calls=(\d+)/.exec(line ?? '')?.[1] ?? 0);
-  } finally {
-    admin.disconnect();
-  }
+async function calls(server: RedisServer, command: string): Promise<number> {
+  return (await redisCommandStats(server))[command] ?? 0;
 }
 
 describe('what a namespace costs per call on Redis', () => {
@@ -86,11 +78,11 @@ describe('what a namespace costs per call on Redis', () => {
       const keyv = createKeyv(cache, { namespace: 'ns' });
       const other = createKeyv(cache, { namespace: 'other' });
       await keyv.set('warm', 0, 60_000);
-      const [evalsha, set] = [await calls(server.url, 'evalsha'), await calls(server.url, 'set')];
+      const [evalsha, set] = [await calls(server, 'evalsha'), await calls(server, 'set')];
       for (let i = 0; i < 20; i++) await keyv.set(`k${i}`, i, 60_000);
       for (let i = 0; i < 20; i++) expect(await keyv.get(`k${i}`)).toBe(i);
-      expect(await calls(server.url, 'evalsha')).toBe(evalsha);
-      expect(await calls(server.url, 'set')).toBe(set + 20);
+      expect(await calls(server, 'evalsha')).toBe(evalsha);
+      expect(await calls(server, 'set')).toBe(set + 20);
       await other.set('k0', 'kept', 60_000);
       await keyv.clear();
       expect(await keyv.get('k0')).toBeUndefined();
@@ -111,15 +103,15 @@ describe('what a namespace costs per call on Redis', () => {
       const keyv = createKeyv(cache, { namespace: 'ns' });
       await waitFor(
         async () => {
-          const before = await calls(server.url, 'evalsha');
+          const before = await calls(server, 'evalsha');
           await keyv.set('warm', 0, 60_000);
-          return (await calls(server.url, 'evalsha')) === before;
+          return (await calls(server, 'evalsha')) === before;
         },
         { description: 'a namespace write without the tag script' },
       );
-      const evalsha = await calls(server.url, 'evalsha');
+      const evalsha = await calls(server, 'evalsha');
       for (let i = 0; i < 20; i++) await keyv.set(`k${i}`, i, 60_000);
-      expect(await calls(server.url, 'evalsha')).toBe(evalsha);
+      expect(await calls(server, 'evalsha')).toBe(evalsha);
       await keyv.clear();
       for (let i = 0; i < 20; i++) expect(await keyv.get(`k${i}`)).toBeUndefined();
     } finally {

@@ -1,9 +1,9 @@
-import { Cache, ConfigError, InvalidTtlError } from '@larder/core';
+import { Cache, ConfigError } from '@larder/core';
 import { createChaosStore } from '@larder/core/testing';
 import { createMemoryStore } from '@larder/memory';
 import { Keyv } from 'keyv';
 import { Keyv as Keyv6, KeyvBridgeAdapter } from 'keyv6';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createKeyv, KeyvLarder } from '../src/index';
 
 const cache = () => new Cache({ store: createMemoryStore(), prefix: 'unit:' });
@@ -31,7 +31,6 @@ describe('KeyvLarder: the two Keyv contracts', () => {
 
   it('refuses bad options with typed errors', () => {
     expect(() => new KeyvLarder(cache(), { contract: 7 as never })).toThrow(ConfigError);
-    expect(() => new KeyvLarder(cache(), { generationMaxAge: 'soon' as never })).toThrow(InvalidTtlError);
   });
 
   it("under onError 'miss', the Cache's errors reach Keyv's error listeners; disconnect stops that", async () => {
@@ -45,45 +44,5 @@ describe('KeyvLarder: the two Keyv contracts', () => {
     await keyv.disconnect();
     await keyv.get('k');
     expect(errors).toHaveLength(1);
-  });
-});
-
-describe('KeyvLarder: the generation fallback (a cache that cannot tag, on a store that cannot clear)', () => {
-  const textCodec = {
-    encode: (value: unknown) => JSON.stringify(value),
-    decode: (payload: unknown) => JSON.parse(String(payload)),
-  };
-  // Every codec's entries carry tags now: a cache that cannot tag is simulated (its scopes' taggable() false).
-  const scope = Cache.prototype.scope;
-  beforeEach(() => {
-    vi.spyOn(Cache.prototype, 'scope').mockImplementation(function (this: Cache, name: string) {
-      return Object.assign(scope.call(this, name), { taggable: async () => false });
-    });
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
-
-  it("does not read the generation token while the cache's breaker has the store down", async () => {
-    const store = createChaosStore({ without: ['clear'] });
-    const tokenReads: string[] = [];
-    const get = store.get.bind(store);
-    store.get = (key) => {
-      if (key.endsWith(':generation')) tokenReads.push(key);
-      return get(key);
-    };
-    const c = new Cache({ store, prefix: 'gen:', codec: textCodec, breaker: true, timeout: 200 });
-    const keyv = new KeyvLarder(c, { namespace: 'ns', generationMaxAge: 1 });
-    await keyv.set('k', 'v');
-    expect(await keyv.get('k')).toBe('v');
-    // Read again once older than generationMaxAge (1 ms): set and get may fall in different milliseconds.
-    expect(new Set(tokenReads)).toEqual(new Set(['gen:ns:generation']));
-    store.fail({ ops: ['get', 'getMany', 'set'] });
-    for (let i = 0; i < 3; i++) await keyv.get('k').catch(() => undefined);
-    expect(c.health().state).toBe('down');
-    tokenReads.length = 0;
-    await new Promise((resolve) => setTimeout(resolve, 5)); // past generationMaxAge: a token read would be due
-    await expect(keyv.get('k')).rejects.toThrow(/breaker open/);
-    expect(tokenReads).toEqual([]);
   });
 });

@@ -147,9 +147,8 @@ export function keyvSuites(backend: Backend): void {
       });
 
       it("another instance's clear() is seen once it resolves (a larder scope dropped), outside namespaces untouched", async () => {
-        // generationMaxAge would only bound the generation fallback (a cache that cannot tag).
-        const writer = createKeyv(cache, { keyv: KeyvOf, namespace: 'gen', generationMaxAge: '1h' });
-        const reader = createKeyv(cache, { keyv: KeyvOf, namespace: 'gen', generationMaxAge: '1h' });
+        const writer = createKeyv(cache, { keyv: KeyvOf, namespace: 'gen' });
+        const reader = createKeyv(cache, { keyv: KeyvOf, namespace: 'gen' });
         const other = createKeyv(cache, { keyv: KeyvOf, namespace: 'gen2' });
         await writer.set('k', 'v');
         await other.set('k', 'kept');
@@ -164,8 +163,8 @@ export function keyvSuites(backend: Backend): void {
       it("a cache with another codec than JSON (its entries carry tags too): another instance's clear() is seen", async () => {
         const prefix = uniquePrefix('codec');
         const plain = () => backend.cache(prefix, { codec: textCodec });
-        const writer = createKeyv(plain(), { keyv: KeyvOf, namespace: 'gen', generationMaxAge: 50 });
-        const reader = createKeyv(plain(), { keyv: KeyvOf, namespace: 'gen', generationMaxAge: 50 });
+        const writer = createKeyv(plain(), { keyv: KeyvOf, namespace: 'gen' });
+        const reader = createKeyv(plain(), { keyv: KeyvOf, namespace: 'gen' });
         await writer.set('k', 'v');
         expect(await reader.get('k')).toBe('v');
         await writer.clear();

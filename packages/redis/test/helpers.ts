@@ -1,6 +1,6 @@
 /** Test helpers: the shared conformance run, fault proxies per node, address lists, per-command call counts from `INFO commandstats`. */
 import { BackendError, Cache } from '@larder/core';
-import { type FaultProxy, startFaultProxy } from '@larder/dev-services';
+import { type FaultProxy, redisCommandStats, startFaultProxy } from '@larder/dev-services';
 import { runConformanceSuite } from '@larder/test-suite';
 import type { NatMap } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,13 +39,8 @@ interface Node {
   command(...args: (string | number)[]): Promise<unknown>;
 }
 
-/** Calls of each command on a server, from INFO commandstats. */
-export async function commandStats(node: Node): Promise<Record<string, number>> {
-  const text = String(await node.command('INFO', 'commandstats'));
-  const stats: Record<string, number> = {};
-  for (const match of text.matchAll(/cmdstat_([a-z|]+):calls=(\d+)/g)) stats[match[1]!] = Number(match[2]);
-  return stats;
-}
+/** Calls of each command on a server, from INFO commandstats (dev-services' `redisCommandStats`, by the name these tests use). */
+export const commandStats = redisCommandStats;
 
 /** Reads (GET + MGET) a server has executed. */
 export async function readCalls(node: Node): Promise<number> {

@@ -93,7 +93,9 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
   const raw = caps.rawValues === true;
   const sync = store as CacheStore & SyncStoreMethods;
   const inProcess = caps.inProcess === true;
-  // An L1 in front of an in-process store would only add a copy: ignored there.
+  const tags = new TagState(store, settings.basePrefix, (call, operation) => limit(binding, call, operation), raw);
+  // An L1 in front of an in-process store would only add a copy: ignored there. Every counter
+  // change it hears (and its flushes) reaches the tag state, which forgets what it knew of them.
   const l1 =
     settings.l1 !== undefined && !inProcess
       ? createL1Tier(settings.l1, store, {
@@ -102,10 +104,9 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
           keepsDecoded: !raw,
           tagPrefix: `${settings.basePrefix}${TAG_KEY_PREFIX}`,
           slackMs: caps.ttlPrecisionMs > 1 ? caps.ttlPrecisionMs : 0,
+          onTagsChanged: (keys) => tags.forget(keys),
         })
       : undefined;
-  const tags = new TagState(store, settings.basePrefix, (call, operation) => limit(binding, call, operation), raw);
-  if (l1 !== undefined) l1.onTagsChanged = (keys) => tags.forget(keys);
   // The read-through path's store read (a tagged entry with its tags checked), bounded like every store call.
   const getSync = inProcess && typeof sync.getSync === 'function' ? sync.getSync.bind(store) : undefined;
   // A rawValues store keeps a tagged entry as an envelope: read back as its entry, tags checked

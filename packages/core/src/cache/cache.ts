@@ -32,10 +32,7 @@ import type { View } from './view';
 const SHARED = Symbol('larder.cache.shared');
 
 /** What a namespace (or another view) of a cache shares with it. */
-interface Shared {
-  engine: Engine;
-  view: View;
-}
+type Shared = { engine: Engine; view: View };
 
 /**
  * The facade every app uses: serialization, key prefix and namespaces, key policy, default
@@ -367,6 +364,11 @@ export class Cache {
   /** The L1 in front of the store (entries, bytes, bounds, invalidation mode and state), or `undefined` without one. */
   describeL1(): Promise<L1Description | undefined> {
     return this.#engine.describeL1();
+  }
+
+  /** Resolves whether an L1 is in front of the store (the `l1` option, a store that is not in-process): `describeL1()` without building the description. */
+  hasL1(): Promise<boolean> {
+    return this.#engine.hasL1();
   }
 
   /** Resolves when every live instance's L1 on this store has processed this process's invalidations sent before the call, or stopped serving (at once without an L1); `BackendError` `E_L1_BARRIER` when that cannot be known. */

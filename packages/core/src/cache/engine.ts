@@ -302,6 +302,12 @@ export class Engine {
     return this.#binding?.reads.describe();
   }
 
+  /** Whether an L1 is in front of the store, once the store is known (`false` when it is not valid). */
+  async hasL1(): Promise<boolean> {
+    await this.#ready.catch(noop);
+    return this.tiered;
+  }
+
   /** Stops the L1, leaving the store open. */
   async closeL1(): Promise<void> {
     await this.#ready.catch(noop);

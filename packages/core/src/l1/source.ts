@@ -33,7 +33,15 @@ const importBus: BusImporter = async () => {
 export function createL1Tier(
   options: ResolvedL1Options,
   store: CacheStore,
-  names: { store: string; prefix: string; keepsDecoded: boolean; tagPrefix?: string; slackMs?: number },
+  names: {
+    store: string;
+    prefix: string;
+    keepsDecoded: boolean;
+    tagPrefix?: string;
+    slackMs?: number;
+    /** Told of every counter change the L1 hears, and of its flushes (`undefined`; see `L1Tier`). */
+    onTagsChanged?: (keys: readonly string[] | undefined) => void;
+  },
   importer: BusImporter = importBus,
 ): L1Tier {
   const driver = store.driver ?? 'unknown';
@@ -64,7 +72,8 @@ export function createL1Tier(
       ? (tier: L1Tier) =>
           createFleet(tier, store, source as InvalidationSource, names.prefix, options, names.slackMs ?? 0)
       : undefined;
-  return new L1Tier(options, mode ?? 'none', source, names.store, driver, names.keepsDecoded, names.tagPrefix, fleet);
+  const { store: name, keepsDecoded, tagPrefix, onTagsChanged } = names;
+  return new L1Tier(options, mode ?? 'none', source, name, driver, keepsDecoded, tagPrefix, fleet, onTagsChanged);
 }
 
 /**

@@ -77,6 +77,8 @@ export class L1Tier implements ExtensionHost<L1Token> {
     readonly tagPrefix: string | undefined = undefined,
     /** With a channel and a store that has compareAndSet: the lease the L1 serves under and the fences of `barrier`. */
     fleet?: (tier: L1Tier) => L1Fleet,
+    /** Told of every counter change heard, and of every flush (`undefined`): what the store's tag state knows of those counters is dropped. */
+    private readonly onTagsChanged?: (keys: readonly string[] | undefined) => void,
   ) {
     this.entries = new L1Entries(options.maxEntries, options.maxBytes);
     this.#reindexAt = this.#firstReindexAt();
@@ -213,9 +215,6 @@ export class L1Tier implements ExtensionHost<L1Token> {
   get tagEpoch(): number {
     return this.#tagEpoch;
   }
-
-  /** Told of every counter change heard, and of every flush (`undefined`): what the store's tag state knows of those counters is dropped. */
-  onTagsChanged: ((keys: readonly string[] | undefined) => void) | undefined;
 
   /** The counters `keys` of tags changed (here or elsewhere): the entries carrying them are dropped, tagged reads in flight are not kept. */
   tagsChanged(keys: readonly string[]): void {

@@ -1,24 +1,18 @@
-import { UnsupportedOperationError } from '../contract/errors';
 import type { CacheStore, Payload, SyncStoreMethods, TtlMs } from '../contract/store';
 import { type Checked, sectionMatches, sectionOf, stampOf, type TagStamp } from '../values/entry-format';
 import { TAG_KEY_PREFIX } from '../values/key-policy';
+import { CounterExpiries, counterLife } from './counter-life';
 import { KnownVersions } from './known-versions';
+import { type Bound, PlainCounters } from './plain-counters';
 import { counterOf, HARD_STEP, judged, randomStart, type TaggedWrite } from './tag-policy';
 
-/** Bounds a store call like every other (the engine's timeout owner). */
-export type Bound = <T>(call: Promise<T>, operation: string) => Promise<T>;
-
-// Counters made here live twice as long as the entry asking: extended again only when less than
-// that entry's TTL is left, so a tagged write rarely rewrites its counters (Redis tracking would
-// announce each rewrite to every L1).
-const LIFE_FACTOR = 2;
 const MAX_MEMO = 10_000;
 
 /**
  * The tag state of one cache in its store (core README "Tags"): a version counter per tag under
  * `<prefix>__larder:tag:<tag>`. Reads compare an entry's recorded versions with the counters
  * (`check`, `get`), writes record them (`versions`), `invalidateTags` bumps them (`bump`). Uses the
- * store's tag operations when it has them, else its plain ones.
+ * store's tag operations when it has them, else its plain ones (`PlainCounters`).
  */
 export class TagState {
   readonly prefix: string;
@@ -41,19 +35,19 @@ export class TagState {
    * entry found that way costs one more read of its counters, once (then it is hinted).
    */
   #taggedShare = 0;
-  /** When each counter this process made or extended expires (epoch ms; Infinity: never). */
-  readonly #expiries = new Map<string, number>();
+  /** When each counter this process made or extended expires. */
+  readonly #expiries = new CounterExpiries();
   /** The versions this process's tagged writes read last (see `known`). */
   readonly #known = new KnownVersions();
+  /** The counters on a store without tag operations. */
+  readonly #plain: PlainCounters;
 
-  /** The store keeps values as given (rawValues): a counter is kept as a number, which its `increment` takes. */
-  readonly #raw: boolean;
-
+  /** `raw`: the store keeps values as given (rawValues). */
   constructor(store: CacheStore, basePrefix: string, bound: Bound, raw = false) {
     this.#store = store;
-    this.#raw = raw;
     this.prefix = `${basePrefix}${TAG_KEY_PREFIX}`;
     this.#bound = bound;
+    this.#plain = new PlainCounters(store, bound, raw, this.#expiries);
   }
 
   /** Whether tags are in use under this prefix in this process (see `#inUse`). */
@@ -221,12 +215,12 @@ export class TagState {
     const keys = this.keys(tags);
     const store = this.#store;
     this.#inUse = true;
-    const life = ttlMs === undefined ? undefined : ttlMs * LIFE_FACTOR;
+    const life = counterLife(ttlMs);
     if (store.tagVersions !== undefined) {
       const starts = keys.map(() => randomStart());
       return this.#bound(store.tagVersions(keys, starts, life), 'tagVersions');
     }
-    return Promise.all(keys.map((key) => this.#ensure(key, ttlMs, life)));
+    return Promise.all(keys.map((key) => this.#plain.version(key, ttlMs, life)));
   }
 
   /**
@@ -277,14 +271,14 @@ export class TagState {
     const setTagged = this.#store.setTagged as NonNullable<CacheStore['setTagged']>;
     const keys = this.keys(tags);
     this.#inUse = true;
-    const life = ttlMs === undefined ? undefined : ttlMs * LIFE_FACTOR;
+    const life = counterLife(ttlMs);
     const now = Date.now();
-    const extend = keys.map((key) => !this.#outlives(key, life, now));
+    const extend = keys.map((key) => !this.#expiries.outlives(key, life, now));
     const entry = { ...parts, tags, counters: keys, starts: keys.map(randomStart), extend, counterTtlMs: life };
     const { versions, lifeMs } = await setTagged.call(this.#store, full, entry, ttlMs);
     // Measured from before the call: the server set or read each life after `now`, so this errs short.
     lifeMs.forEach((left, i) => {
-      if (left !== undefined) this.#expiresAt(keys[i] as string, now + left);
+      if (left !== undefined) this.#expiries.expiresAt(keys[i] as string, now + left);
     });
     this.#hint(full, keys);
     const stamp = { tags, versions: versions as number[] };
@@ -298,12 +292,12 @@ export class TagState {
    */
   known(tags: readonly string[], ttlMs: TtlMs, epoch: number, fulls: readonly string[]): PreparedTags | undefined {
     const keys = this.keys(tags);
-    const life = ttlMs === undefined ? undefined : ttlMs * LIFE_FACTOR;
+    const life = counterLife(ttlMs);
     const now = Date.now();
     const versions: number[] = [];
     for (const key of keys) {
       const version = this.#known.get(key);
-      if (version === undefined || !this.#outlives(key, life, now)) return undefined;
+      if (version === undefined || !this.#expiries.outlives(key, life, now)) return undefined;
       versions.push(version);
     }
     for (const full of fulls) this.#hint(full, keys);
@@ -320,12 +314,6 @@ export class TagState {
     this.#known.forget(keys);
   }
 
-  /** Whether counter `key` outlives `life` from `now` with no extension due (half of it left at least). */
-  #outlives(key: string, life: TtlMs, now: number): boolean {
-    const known = this.#expiries.get(key) ?? Number.NEGATIVE_INFINITY;
-    return life === undefined ? known === Number.POSITIVE_INFINITY : known - now >= life / 2;
-  }
-
   /** Invalidates `tags`: hard (their entries read as misses) or soft (stale: served only within `remember`'s grace). */
   async bump(tags: readonly string[], soft: boolean): Promise<void> {
     const keys = this.keys(tags);
@@ -336,56 +324,7 @@ export class TagState {
       await this.#bound(store.bumpTags(keys, delta), 'invalidateTags');
       return;
     }
-    const { increment } = store;
-    if (increment === undefined) throw new UnsupportedOperationError('tags', store.driver, 'it has no increment');
-    await Promise.all(
-      keys.map(async (key) => {
-        const value = await this.#bound(increment.call(store, key, delta, 1000), 'invalidateTags');
-        // The counter was missing (its entries read as misses already) and the increment made it:
-        // removed again, so that it cannot pass for a version an entry recorded.
-        if (value === delta) await this.#bound(store.delete(key), 'invalidateTags');
-      }),
-    );
-  }
-
-  /** The plain-operations way to read one counter for a write, making it when missing (`add`) and extending it (`touch`). */
-  async #ensure(key: string, ttlMs: TtlMs, life: TtlMs): Promise<number> {
-    const store = this.#store;
-    const { add, touch } = store;
-    if (add === undefined) throw new UnsupportedOperationError('tags', store.driver, 'it has no add');
-    // Read first: a counter usually exists (it outlives its entries), so one round trip, not a failed `add` and then a read.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const current = counterOf(await this.#bound(store.get(key), 'tagVersions'));
-      if (current !== undefined) {
-        const known = this.#expiries.get(key);
-        const wanted = ttlMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + ttlMs;
-        if (touch !== undefined && (known === undefined || known < wanted)) {
-          // Without an atomic "extend only" a touch may shorten another writer's longer expiry: its
-          // entries then read as misses (fail closed), never as stale values.
-          await this.#bound(touch.call(store, key, life), 'tagVersions');
-          this.#remember(key, life);
-        }
-        return current;
-      }
-      const start = randomStart();
-      const made = add.call(store, key, this.#raw ? (start as unknown as Payload) : String(start), life);
-      if (await this.#bound(made, 'tagVersions')) {
-        this.#remember(key, life);
-        return start;
-      }
-    }
-    throw new UnsupportedOperationError('tags', store.driver, `the counter ${key} keeps vanishing`);
-  }
-
-  #remember(key: string, life: TtlMs): void {
-    this.#expiresAt(key, life === undefined ? Number.POSITIVE_INFINITY : Date.now() + life);
-  }
-
-  #expiresAt(key: string, at: number): void {
-    const expiries = this.#expiries;
-    expiries.delete(key);
-    expiries.set(key, at);
-    if (expiries.size > MAX_MEMO) expiries.delete(expiries.keys().next().value as string);
+    await this.#plain.bump(keys, delta);
   }
 }
 

@@ -1,0 +1,41 @@
+import type { TtlMs } from '../contract/store';
+
+// Counters made here live twice as long as the entry asking: extended again only when less than
+// that entry's TTL is left, so a tagged write rarely rewrites its counters (Redis tracking would
+// announce each rewrite to every L1).
+const LIFE_FACTOR = 2;
+const MAX_EXPIRIES = 10_000;
+
+/** The life of a counter made or extended for an entry kept `ttlMs` (`undefined`: no expiry, like the entry). */
+export function counterLife(ttlMs: TtlMs): TtlMs {
+  return ttlMs === undefined ? undefined : ttlMs * LIFE_FACTOR;
+}
+
+/** When each counter this process made or extended expires (epoch ms; Infinity: never), the 10,000 set last. */
+export class CounterExpiries {
+  readonly #at = new Map<string, number>();
+
+  /** When counter `key` expires, if this process made or extended it lately. */
+  get(key: string): number | undefined {
+    return this.#at.get(key);
+  }
+
+  /** Counter `key` was made or extended just now for `life`. */
+  extended(key: string, life: TtlMs): void {
+    this.expiresAt(key, life === undefined ? Number.POSITIVE_INFINITY : Date.now() + life);
+  }
+
+  /** Counter `key` expires at `at` (epoch ms). */
+  expiresAt(key: string, at: number): void {
+    const expiries = this.#at;
+    expiries.delete(key);
+    expiries.set(key, at);
+    if (expiries.size > MAX_EXPIRIES) expiries.delete(expiries.keys().next().value as string);
+  }
+
+  /** Whether counter `key` outlives `life` from `now` with no extension due (half of it left at least). */
+  outlives(key: string, life: TtlMs, now: number): boolean {
+    const known = this.#at.get(key) ?? Number.NEGATIVE_INFINITY;
+    return life === undefined ? known === Number.POSITIVE_INFINITY : known - now >= life / 2;
+  }
+}
