@@ -44,7 +44,7 @@ const FLEET_AND_FAULT_FILES = [
   '**/*-fleet.test.ts',
   '**/fault-matrix.test.ts',
   '**/ejection.test.ts',
-  'packages/redis/test/{cluster,cluster-faults,sentinel,sentinel-faults,sentinel-topology,not-modified-cluster}.test.ts',
+  'packages/redis/test/{cluster,cluster-faults,sentinel,sentinel-faults,sentinel-topology,not-modified-cluster,l1-barrier-cluster}.test.ts',
   'packages/dev-services/test/redis-cluster.test.ts',
   'packages/core/test/rate-limit/redis-cluster.test.ts',
   'packages/{dynamodb,memcached}/test/conformance.test.ts',

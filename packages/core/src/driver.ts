@@ -25,6 +25,7 @@ export type * from './contract/invalidation';
 export type * from './contract/rate-limit';
 export type * from './contract/store';
 export type * from './contract/store-description';
+export { QUIET_FLEET_ROOT } from './l1/fleet-store';
 export { BUILTIN_DRIVERS, DEFAULT_PREFIX, type DriverImporter, isCacheStore } from './manager/manager';
 export {
   type BucketState,

@@ -1,12 +1,12 @@
 import type { FleetBackend } from '@larder/core/driver';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './options';
 
 /**
  * The L1 fleet's registry as a Redis set (`FleetBackend.addMember`...): an instance joins with
  * SADD and leaves with SREM, one command each, however many join at once; SMEMBERS on the primary.
  */
 export function fleetMembers(
-  client: () => Redis,
+  client: () => RedisClient,
 ): Required<Pick<FleetBackend, 'addMember' | 'removeMembers' | 'listMembers'>> {
   return {
     async addMember(key, id) {

@@ -71,6 +71,8 @@ export interface InvalidationOptions {
  */
 export interface FleetBackend {
   readonly driver?: string;
+  /** The cache's own store under other key names (tracking on a Redis Cluster: the quiet keys in one slot), not a channel's. */
+  readonly inCacheStore?: boolean;
   get(key: string): Promise<string | Uint8Array | undefined>;
   getMany?(keys: readonly string[]): Promise<(string | Uint8Array | undefined)[]>;
   set(key: string, payload: string | Uint8Array, ttlMs: number | undefined): Promise<void>;

@@ -83,10 +83,10 @@ export class FleetStore {
     await this.set(this.ackKey(fid, id), '1', ttlMs);
   }
 
-  /** Announces `key` to every instance: published on the bus, else written to the store (tracking broadcasts it). */
+  /** Announces `key` to every instance: published on the bus, else written to the cache's store (tracking broadcasts it). */
   async announce(key: string, ttlMs: number): Promise<void> {
     this.publish?.([key]);
-    if (this.publish === undefined) await this.#bounded(this.store.set(key, '1', ttlMs), 'set');
+    if (this.publish === undefined) await this.#bounded(this.cacheStore.set(key, '1', ttlMs), 'set');
   }
 
   /** Stores `value` at `key`. */

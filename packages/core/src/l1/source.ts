@@ -106,7 +106,7 @@ function createFleet(
     id: lease.id,
     leaseHeld: lease.held,
     leaseMs: options.leaseMs,
-    stateIn: fleetStore.store === store ? ('store' as const) : ('channel' as const),
+    stateIn: fleetStore.store === store || fleetStore.store.inCacheStore ? ('store' as const) : ('channel' as const),
     ...(fences.last === undefined ? {} : { lastBarrier: fences.last }),
   });
   return { lease, fences, extensions, root: fleetStore.root, describe };

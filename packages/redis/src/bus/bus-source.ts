@@ -8,7 +8,7 @@ import {
   type InvalidationSource,
 } from '@larder/core/driver';
 import type { Redis } from 'ioredis';
-import { busFleet } from './bus-fleet';
+import { redisFleet } from '../fleet-backend';
 import { type BusLink, type BusRoute, openBusLink } from './bus-link';
 import { shardKey, shardTag } from './bus-shard';
 
@@ -28,7 +28,7 @@ interface WireMessage {
  * back. Messages carry an origin id; an instance ignores its own. Keys go out at once when no
  * message of keys is in flight, else together in one message, in order, when it is answered (64
  * writes acknowledged together: two messages); a cleared prefix goes out at once, after them. The L1 fleet keeps
- * its leases, registry and acknowledgements on this Redis too (`bus-fleet.ts`). Limit: a publish
+ * its leases, registry and acknowledgements on this Redis too (`fleet-backend.ts`). Limit: a publish
  * that fails after this instance's write leaves the other instances' copies until their `l1.ttl`.
  */
 export function larderBus(options: InvalidationOptions): InvalidationSource {
@@ -48,7 +48,7 @@ export function larderBus(options: InvalidationOptions): InvalidationSource {
   };
   // The fleet's state on this Redis, through this connection while it is up (on a Cluster, its keys in the channel's slot).
   const tag = shardTag(options.prefix);
-  const fleet = busFleet(() => {
+  const fleet = redisFleet(() => {
     if (live === undefined || live.redis.status !== 'ready') return undefined;
     return { redis: live.redis, key: live.route.sharded ? (key: string) => shardKey(tag, key) : undefined };
   });

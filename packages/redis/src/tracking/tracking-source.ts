@@ -1,8 +1,10 @@
 import { ConfigError } from '@larder/core';
-import type { InvalidationHandlers, InvalidationSource } from '@larder/core/driver';
-import { publishTopology } from '@larder/core/driver';
+import type { FleetBackend, InvalidationHandlers, InvalidationSource } from '@larder/core/driver';
+import { publishTopology, QUIET_FLEET_ROOT } from '@larder/core/driver';
 import { type Cluster, Redis } from 'ioredis';
+import { shardKey, shardTag } from '../bus/bus-shard';
 import type { Connection } from '../connect';
+import { redisFleet } from '../fleet-backend';
 import { isCluster } from '../ioredis-internals';
 import type { RedisClient } from '../options';
 import { publishRefusal, TrackingLink } from './tracking-link';
@@ -102,8 +104,17 @@ export function trackingSource(connection: Connection, options: TrackingOptions)
     rebuild();
   };
 
+  // On a Cluster the fleet's quiet keys (leases, registry, acknowledgements) go under one hash tag:
+  // a barrier reads N leases and N acknowledgements in one MGET each, not one per slot.
+  const tag = shardTag(options.prefix);
+  const inSlot = (key: string) => (key.startsWith(QUIET_FLEET_ROOT) ? shardKey(tag, key) : key);
+  const cluster = clusters[0];
+  const fleet: FleetBackend | undefined =
+    cluster === undefined ? undefined : redisFleet(() => ({ redis: cluster, key: inSlot }), { inCacheStore: true });
+
   return {
     mode: 'tracking',
+    ...(fleet !== undefined && { fleetStore: () => fleet }),
     start(given) {
       handlers = given;
       given.onState(false);
