@@ -82,8 +82,11 @@ export function larderBus(options: InvalidationOptions): InvalidationSource {
     pending = [];
     send({ o: origin, k: keys });
   };
+  // Redis hands a subscriber its own messages too: they start with this origin (JSON.stringify keeps
+  // `o` first), so they are dropped before parsing (a coalesced message carries tens of keys).
+  const own = JSON.stringify({ o: origin }).slice(0, -1);
   const heard = (text: string) => {
-    if (!up) return;
+    if (!up || text.startsWith(own)) return;
     let message: WireMessage;
     try {
       message = JSON.parse(text) as WireMessage;
