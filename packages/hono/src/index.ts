@@ -4,6 +4,7 @@ export {
   LarderCacheStorage,
   LarderWebCache,
 } from './cache-storage';
+export { type HonoRateLimitOptions, type RateLimitVariables, rateLimit } from './rate-limit';
 export {
   type ClientRateLimitInfo,
   LarderRateLimitStore,

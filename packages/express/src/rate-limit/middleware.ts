@@ -1,12 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ConfigError, type RateLimitDecision } from '@larder/core';
+import type { RateLimitDecision } from '@larder/core';
+import { type RateLimiterLike, rateLimitHeaders } from '@larder/http';
 
-/** The part of a `RateLimiter` (`cache.rateLimiter()` in `@larder/core`) the middleware uses. */
-export interface RateLimiterLike {
-  readonly limit: number;
-  readonly windowMs: number;
-  hit(key: string, options?: { cost?: number }): Promise<RateLimitDecision>;
-}
+export type { RateLimiterLike } from '@larder/http';
 
 /** Options of `rateLimit()`. */
 export interface RateLimitOptions<Req extends IncomingMessage = IncomingMessage> {
@@ -34,9 +30,6 @@ export type RateLimitMiddleware<Req extends IncomingMessage = IncomingMessage> =
 /** The decision of the request, on `res.locals.rateLimit` (express) when there is `res.locals`. */
 type WithLocals = ServerResponse & { locals?: Record<string, unknown> };
 
-// A structured-field string (RFC 9651): printable ASCII, with `"` and `\` escaped.
-const POLICY_NAME = /^[\x20-\x7e]*$/;
-
 /**
  * Rate limits a route with a larder limiter: one decision per request (one store round trip),
  * the IETF `RateLimit-Policy` and `RateLimit` headers on every counted response
@@ -48,14 +41,7 @@ export function rateLimit<Req extends IncomingMessage = IncomingMessage>(
   options: RateLimitOptions<Req>,
 ): RateLimitMiddleware<Req> {
   const { limiter, key, cost, skip, limited = tooManyRequests } = options;
-  const name = options.policy ?? 'default';
-  if (typeof limiter?.hit !== 'function')
-    throw new ConfigError('rateLimit needs a limiter (cache.rateLimiter())', 'limiter');
-  if (typeof key !== 'function') throw new ConfigError('rateLimit needs a key function, e.g. (req) => req.ip', 'key');
-  if (typeof name !== 'string' || name.length === 0 || !POLICY_NAME.test(name))
-    throw new ConfigError(`rateLimit policy must be a non-empty printable ASCII name, got ${String(name)}`, 'policy');
-  const quoted = `"${name.replace(/[\\"]/g, '\\$&')}"`;
-  const policy = `${quoted};q=${limiter.limit};w=${Math.ceil(limiter.windowMs / 1000)}`;
+  const headers = rateLimitHeaders(options);
 
   // Resolves true when the request goes on (next is called outside, so its own errors are not caught here).
   const decide = async (req: Req, res: ServerResponse): Promise<boolean> => {
@@ -65,12 +51,11 @@ export function rateLimit<Req extends IncomingMessage = IncomingMessage>(
     const locals = (res as WithLocals).locals;
     if (locals) locals.rateLimit = decision;
     if (!res.headersSent) {
-      res.setHeader('RateLimit-Policy', policy);
-      res.setHeader('RateLimit', `${quoted};r=${decision.remaining};t=${Math.ceil(decision.resetMs / 1000)}`);
+      res.setHeader('RateLimit-Policy', headers.policy);
+      res.setHeader('RateLimit', headers.rateLimit(decision));
     }
     if (decision.allowed) return true;
-    // At least 1 s: `Retry-After: 0` would invite an immediate retry that is denied again.
-    if (!res.headersSent) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))));
+    if (!res.headersSent) res.setHeader('Retry-After', headers.retryAfter(decision));
     limited(req, res, decision);
     return false;
   };
