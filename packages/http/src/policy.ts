@@ -112,9 +112,9 @@ export function serveDecision(entry: StoredView, req: RequestView, now: number, 
 /** A response that may be stored: how long it stays fresh, and who may get it. */
 export interface Storable {
   store: true;
-  /** Epoch ms at which it goes stale (`now` + freshness lifetime − its own `Age`). */
+  /** Epoch ms at which it goes stale (`now` + freshness lifetime − its corrected initial age). */
   expiresAt: number;
-  /** Seconds of age it already had when it arrived (`Age`). */
+  /** Seconds of age it already had when it arrived: its corrected initial age (§4.2.3, `initialAge`). */
   age: number;
   /** May answer requests with `Authorization` (§3.5: `public`, `s-maxage` or `must-revalidate`). */
   shared: boolean;
@@ -126,7 +126,10 @@ export interface Storable {
 export interface StoreContext {
   statuses: ReadonlySet<number>;
   ttlMs: number;
+  /** Epoch ms the response arrived (RFC 9111 §4.2.3 `response_time`). */
   now: number;
+  /** Epoch ms the handler was asked (§4.2.3 `request_time`). @default now */
+  requestTime?: number;
   /** Request headers the `vary` option already keys on. */
   keyed: readonly string[];
   /** The request's origin as the key sees it. */
@@ -162,9 +165,10 @@ export function storeDecision(
   if (res.status === 206 && !completePartial(res.headers)) return { store: false, detail: 'range' };
   const length = Number(res.headers['content-length']);
   if (Number.isFinite(length) && length > ctx.maxBodyBytes) return { store: false, detail: 'too-large' };
-  const age = ageOf(res.headers.age);
+  const ageValue = ageOf(res.headers.age);
   // An Age it cannot read may hide a response of any age: treated as stale (see ageOf).
-  if (age === undefined) return { store: false, detail: 'stale' };
+  if (ageValue === undefined) return { store: false, detail: 'stale' };
+  const age = initialAge(ageValue, res.headers.date, ctx.now, ctx.requestTime ?? ctx.now);
   const lifetimeMs = Math.min(ctx.ttlMs, freshnessLifetime(cc, res.headers, ctx.now));
   const left = lifetimeMs - age * 1000;
   if (!(left > 0)) return { store: false, detail: 'stale' };
@@ -310,6 +314,24 @@ export function ageOf(header: OutgoingHttpHeaders[string]): number | undefined {
   const first = listOf(header)[0];
   if (first === undefined || !/^\d+$/.test(first)) return undefined;
   return Math.min(Number(first), 2 ** 31);
+}
+
+/**
+ * §4.2.3: the corrected initial age in whole seconds, `max(apparent_age, age_value + response_delay)`:
+ * `apparent_age` is `max(0, response_time − Date)` (a `Date` in the future counts 0; a missing or
+ * invalid one is taken as `response_time`, RFC 9110 §6.6.1), `response_delay` the time the
+ * handler took. Seconds are whole (a `Date` has no finer grain), rounded down.
+ */
+export function initialAge(
+  ageValue: number,
+  date: OutgoingHttpHeaders[string],
+  responseTime: number,
+  requestTime: number,
+): number {
+  const dateValue = date === undefined ? Number.NaN : httpDate(String(Array.isArray(date) ? date[0] : date));
+  const apparent = Number.isNaN(dateValue) ? 0 : Math.max(0, Math.floor((responseTime - dateValue) / 1000));
+  const delay = Math.max(0, Math.floor((responseTime - requestTime) / 1000));
+  return Math.min(Math.max(apparent, ageValue + delay), 2 ** 31);
 }
 
 function listOf(header: OutgoingHttpHeaders[string] | undefined): string[] {
