@@ -17,8 +17,6 @@ export interface Target {
   origin: Origin;
   resource: string;
   base: string;
-  /** The name of the resource's larder scope (key.ts `resourceScope`). */
-  scope: string;
 }
 
 /** What a run shares with the engine that started it. */
