@@ -179,7 +179,11 @@ export function storeDecision(
  * §4.2.1 for a shared cache: `s-maxage`, else `max-age`, else `Expires` − `Date`; the `ttl` option
  * caps it. An invalid value means already stale (§4.2.1, §5.3).
  */
-export function freshnessLifetime(cc: Map<string, string | true>, headers: OutgoingHttpHeaders, now: number): number {
+export function freshnessLifetime(
+  cc: ReadonlyMap<string, string | true>,
+  headers: OutgoingHttpHeaders,
+  now: number,
+): number {
   const seconds = cc.get('s-maxage') ?? cc.get('max-age');
   if (seconds !== undefined) return /^\d+$/.test(String(seconds)) ? Number(seconds) * 1000 : 0;
   const expires = headers.expires;
@@ -191,7 +195,7 @@ export function freshnessLifetime(cc: Map<string, string | true>, headers: Outgo
 }
 
 /** §3: `max-age`, `s-maxage` (a shared cache), `Expires`, or `public`. */
-function explicitlyCacheable(cc: Map<string, string | true>, headers: OutgoingHttpHeaders): boolean {
+function explicitlyCacheable(cc: ReadonlyMap<string, string | true>, headers: OutgoingHttpHeaders): boolean {
   return cc.has('max-age') || cc.has('s-maxage') || headers.expires !== undefined || cc.has('public');
 }
 
@@ -243,11 +247,31 @@ export function forwardedElsewhere(
   return differs('forwarded', host, origin.host, true) || differs('forwarded', proto, origin.scheme, false);
 }
 
-/** Parses `Cache-Control` into directive → argument (`true` when it has none); quoted commas kept. */
-export function directives(header: OutgoingHttpHeaders[string] | undefined): Map<string, string | true> {
-  const found = new Map<string, string | true>();
-  if (header === undefined) return found;
+/**
+ * Parses `Cache-Control` into directive → argument (`true` when it has none); quoted commas kept.
+ * The last values parsed are kept (a hit, a store and a revalidation parse the same few): the
+ * answer is shared, never to be changed.
+ */
+export function directives(header: OutgoingHttpHeaders[string] | undefined): ReadonlyMap<string, string | true> {
+  if (header === undefined) return NO_DIRECTIVES;
   const text = Array.isArray(header) ? header.join(',') : String(header);
+  let found = PARSED.get(text);
+  if (found === undefined) {
+    found = parseDirectives(text);
+    if (text.length > MAX_KEPT_LENGTH) return found;
+    if (PARSED.size >= MAX_KEPT) PARSED.clear();
+    PARSED.set(text, found);
+  }
+  return found;
+}
+
+const NO_DIRECTIVES: ReadonlyMap<string, string | true> = new Map();
+const PARSED = new Map<string, ReadonlyMap<string, string | true>>();
+const MAX_KEPT = 256;
+const MAX_KEPT_LENGTH = 256;
+
+function parseDirectives(text: string): Map<string, string | true> {
+  const found = new Map<string, string | true>();
   for (const part of text.match(/(?:[^,"]|"[^"]*")+/g) ?? []) {
     const at = part.indexOf('=');
     const name = (at < 0 ? part : part.slice(0, at)).trim().toLowerCase();

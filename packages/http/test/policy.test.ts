@@ -31,6 +31,13 @@ describe('responseCache policy', () => {
     expect(cc.get('private')).toBe('set-cookie, x-a');
     expect(cc.get('max-age')).toBe('5');
     expect(cc.has('x-a')).toBe(false);
+    // Kept parses answer the same; a long value is parsed each time.
+    expect(directives('private="set-cookie, x-a", max-age=60, MAX-AGE=5')).toEqual(cc);
+    expect(directives(['max-age=5', 'public']).get('max-age')).toBe('5');
+    const long = `max-age=7, x-pad="${'p'.repeat(300)}"`;
+    expect(directives(long).get('max-age')).toBe('7');
+    expect(directives(long)).toEqual(directives(long));
+    expect(directives(undefined).size).toBe(0);
   });
 
   it('freshness: s-maxage, else max-age, else Expires − Date; invalid values are stale', () => {
