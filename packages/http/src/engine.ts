@@ -181,7 +181,6 @@ export class ResponseCacheEngine<Res = unknown> {
       origin: req.origin,
       resource,
       base: baseKey(req.origin, resource, this.options.vary, req.headers),
-      scope: this.#scopeOf(resource),
     };
   }
 
@@ -244,7 +243,8 @@ export class ResponseCacheEngine<Res = unknown> {
     // pinned: an invalidation after that wins over its response.
     const lead = (key: string | undefined): Promise<Step> => {
       const run = new HandlerRun(this.#runContext(), req, target, found, { fwd, notServed, stale }, key);
-      return this.store.pin(target.scope).then((scoped) => {
+      // The scope's name (a hash) is made here, not per lookup: a hit never needs it.
+      return this.store.pin(this.#scopeOf(target.resource)).then((scoped) => {
         run.pinned(scoped);
         return { kind: 'run', run };
       });

@@ -99,16 +99,22 @@ export function encodeBody(id: string, body: Buffer): Buffer {
  * releases too), garbage, a body that is missing or belongs to another head.
  */
 export function decodeEntry(head: unknown, body?: unknown): StoredResponse | undefined {
+  const decoded = decodeHead(head);
+  return decoded && withBody(decoded, body);
+}
+
+/** A head's stored response without its body (`bodyRef` names it); `undefined` for anything but a head. */
+export function decodeHead(head: unknown): StoredResponse | undefined {
   const bytes = asBuffer(head);
   if (bytes === undefined || bytes.length < 5) return undefined;
   if (bytes[0] !== V3 && bytes[0] !== V4) return undefined;
-  const entry = bytes[0] === V3 ? decodeV3(bytes) : decodeV4(bytes);
-  if (entry === undefined) return undefined;
-  const own = bodyOf(asBuffer(body), (entry.bodyRef as BodyRef).id);
-  if (own === undefined) return undefined;
-  entry.body = own;
-  entry.length = own.length;
-  return entry;
+  return bytes[0] === V3 ? decodeV3(bytes) : decodeV4(bytes);
+}
+
+/** A new stored response: `head` (from `decodeHead`, not changed) with the body value it names; `undefined` when `body` is not its. */
+export function withBody(head: StoredResponse, body: unknown): StoredResponse | undefined {
+  const own = bodyOf(asBuffer(body), (head.bodyRef as BodyRef).id);
+  return own === undefined ? undefined : { ...head, body: own, length: own.length };
 }
 
 /** Whether a stored value is a vary head. */

@@ -106,9 +106,21 @@ export function baseKey(
   headers: IncomingHttpHeaders,
 ): string {
   const parts = [origin.scheme, origin.host, resource];
-  const material = optionVary.length === 0 ? parts : [...parts, ...varyValues(optionVary, headers)];
-  return `r.${hash(JSON.stringify(material))}`;
+  if (optionVary.length > 0) return `r.${hash(JSON.stringify([...parts, ...varyValues(optionVary, headers)]))}`;
+  // Without request headers in it (which may carry credentials) the key is kept: a hit hashes nothing.
+  const material = JSON.stringify(parts);
+  let key = BASE_KEYS.get(material);
+  if (key === undefined) {
+    key = `r.${hash(material)}`;
+    if (BASE_KEYS.size >= MAX_BASE_KEYS) BASE_KEYS.clear();
+    BASE_KEYS.set(material, key);
+  }
+  return key;
 }
+
+/** The base keys of the last URIs keyed without request headers (origin and resource → key). */
+const BASE_KEYS = new Map<string, string>();
+const MAX_BASE_KEYS = 1024;
 
 /** The key of one variant: the base key, the `Vary` names and this request's values of them. */
 export function variantKey(base: string, names: readonly string[], headers: IncomingHttpHeaders): string {

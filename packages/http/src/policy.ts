@@ -112,9 +112,9 @@ export function serveDecision(entry: StoredView, req: RequestView, now: number, 
 /** A response that may be stored: how long it stays fresh, and who may get it. */
 export interface Storable {
   store: true;
-  /** Epoch ms at which it goes stale (`now` + freshness lifetime − its own `Age`). */
+  /** Epoch ms at which it goes stale (`now` + freshness lifetime − its corrected initial age). */
   expiresAt: number;
-  /** Seconds of age it already had when it arrived (`Age`). */
+  /** Seconds of age it already had when it arrived: its corrected initial age (§4.2.3, `initialAge`). */
   age: number;
   /** May answer requests with `Authorization` (§3.5: `public`, `s-maxage` or `must-revalidate`). */
   shared: boolean;
@@ -126,7 +126,10 @@ export interface Storable {
 export interface StoreContext {
   statuses: ReadonlySet<number>;
   ttlMs: number;
+  /** Epoch ms the response arrived (RFC 9111 §4.2.3 `response_time`). */
   now: number;
+  /** Epoch ms the handler was asked (§4.2.3 `request_time`). @default now */
+  requestTime?: number;
   /** Request headers the `vary` option already keys on. */
   keyed: readonly string[];
   /** The request's origin as the key sees it. */
@@ -162,9 +165,10 @@ export function storeDecision(
   if (res.status === 206 && !completePartial(res.headers)) return { store: false, detail: 'range' };
   const length = Number(res.headers['content-length']);
   if (Number.isFinite(length) && length > ctx.maxBodyBytes) return { store: false, detail: 'too-large' };
-  const age = ageOf(res.headers.age);
+  const ageValue = ageOf(res.headers.age);
   // An Age it cannot read may hide a response of any age: treated as stale (see ageOf).
-  if (age === undefined) return { store: false, detail: 'stale' };
+  if (ageValue === undefined) return { store: false, detail: 'stale' };
+  const age = initialAge(ageValue, res.headers.date, ctx.now, ctx.requestTime ?? ctx.now);
   const lifetimeMs = Math.min(ctx.ttlMs, freshnessLifetime(cc, res.headers, ctx.now));
   const left = lifetimeMs - age * 1000;
   if (!(left > 0)) return { store: false, detail: 'stale' };
@@ -175,7 +179,11 @@ export function storeDecision(
  * §4.2.1 for a shared cache: `s-maxage`, else `max-age`, else `Expires` − `Date`; the `ttl` option
  * caps it. An invalid value means already stale (§4.2.1, §5.3).
  */
-export function freshnessLifetime(cc: Map<string, string | true>, headers: OutgoingHttpHeaders, now: number): number {
+export function freshnessLifetime(
+  cc: ReadonlyMap<string, string | true>,
+  headers: OutgoingHttpHeaders,
+  now: number,
+): number {
   const seconds = cc.get('s-maxage') ?? cc.get('max-age');
   if (seconds !== undefined) return /^\d+$/.test(String(seconds)) ? Number(seconds) * 1000 : 0;
   const expires = headers.expires;
@@ -187,7 +195,7 @@ export function freshnessLifetime(cc: Map<string, string | true>, headers: Outgo
 }
 
 /** §3: `max-age`, `s-maxage` (a shared cache), `Expires`, or `public`. */
-function explicitlyCacheable(cc: Map<string, string | true>, headers: OutgoingHttpHeaders): boolean {
+function explicitlyCacheable(cc: ReadonlyMap<string, string | true>, headers: OutgoingHttpHeaders): boolean {
   return cc.has('max-age') || cc.has('s-maxage') || headers.expires !== undefined || cc.has('public');
 }
 
@@ -239,11 +247,31 @@ export function forwardedElsewhere(
   return differs('forwarded', host, origin.host, true) || differs('forwarded', proto, origin.scheme, false);
 }
 
-/** Parses `Cache-Control` into directive → argument (`true` when it has none); quoted commas kept. */
-export function directives(header: OutgoingHttpHeaders[string] | undefined): Map<string, string | true> {
-  const found = new Map<string, string | true>();
-  if (header === undefined) return found;
+/**
+ * Parses `Cache-Control` into directive → argument (`true` when it has none); quoted commas kept.
+ * The last values parsed are kept (a hit, a store and a revalidation parse the same few): the
+ * answer is shared, never to be changed.
+ */
+export function directives(header: OutgoingHttpHeaders[string] | undefined): ReadonlyMap<string, string | true> {
+  if (header === undefined) return NO_DIRECTIVES;
   const text = Array.isArray(header) ? header.join(',') : String(header);
+  let found = PARSED.get(text);
+  if (found === undefined) {
+    found = parseDirectives(text);
+    if (text.length > MAX_KEPT_LENGTH) return found;
+    if (PARSED.size >= MAX_KEPT) PARSED.clear();
+    PARSED.set(text, found);
+  }
+  return found;
+}
+
+const NO_DIRECTIVES: ReadonlyMap<string, string | true> = new Map();
+const PARSED = new Map<string, ReadonlyMap<string, string | true>>();
+const MAX_KEPT = 256;
+const MAX_KEPT_LENGTH = 256;
+
+function parseDirectives(text: string): Map<string, string | true> {
+  const found = new Map<string, string | true>();
   for (const part of text.match(/(?:[^,"]|"[^"]*")+/g) ?? []) {
     const at = part.indexOf('=');
     const name = (at < 0 ? part : part.slice(0, at)).trim().toLowerCase();
@@ -310,6 +338,24 @@ export function ageOf(header: OutgoingHttpHeaders[string]): number | undefined {
   const first = listOf(header)[0];
   if (first === undefined || !/^\d+$/.test(first)) return undefined;
   return Math.min(Number(first), 2 ** 31);
+}
+
+/**
+ * §4.2.3: the corrected initial age in whole seconds, `max(apparent_age, age_value + response_delay)`:
+ * `apparent_age` is `max(0, response_time − Date)` (a `Date` in the future counts 0; a missing or
+ * invalid one is taken as `response_time`, RFC 9110 §6.6.1), `response_delay` the time the
+ * handler took. Seconds are whole (a `Date` has no finer grain), rounded down.
+ */
+export function initialAge(
+  ageValue: number,
+  date: OutgoingHttpHeaders[string],
+  responseTime: number,
+  requestTime: number,
+): number {
+  const dateValue = date === undefined ? Number.NaN : httpDate(String(Array.isArray(date) ? date[0] : date));
+  const apparent = Number.isNaN(dateValue) ? 0 : Math.max(0, Math.floor((responseTime - dateValue) / 1000));
+  const delay = Math.max(0, Math.floor((responseTime - requestTime) / 1000));
+  return Math.min(Math.max(apparent, ageValue + delay), 2 ** 31);
 }
 
 function listOf(header: OutgoingHttpHeaders[string] | undefined): string[] {

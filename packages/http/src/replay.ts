@@ -18,42 +18,46 @@ export interface ReplayOptions {
 /** A response made from a stored one, for a binding to send. */
 export interface Replayed {
   status: number;
-  /** Headers to set (over any the response already has). */
-  headers: Record<string, string | string[]>;
-  /** Headers to take off the response (a 304 has no content headers). */
+  /** The stored headers (the entry's own object: never changed), but those in `removed`. */
+  stored: Readonly<Record<string, string | string[]>>;
+  /** The cache's headers, set over the stored ones and those the response already has. */
+  added: Record<string, string>;
+  /** Headers not sent: not from the entry, and taken off the response (a 304 has no content headers). */
   removed: readonly string[];
   /** The body; `undefined` for a 304 or a HEAD. */
   body: Buffer | undefined;
 }
 
 const NOT_IN_304 = ['content-length', 'content-type', 'content-encoding', 'content-range'];
+const NONE: readonly string[] = [];
 
 /**
  * Answers a request from a stored response: its headers with the origin's `Date`, `Age` (its own
  * age when stored plus the time since), `X-Cache: HIT`, `Cache-Status`; a 304 when the request's
- * validator matches, a 206 with the asked range, else the stored status and body.
+ * validator matches, a 206 with the asked range, else the stored status and body. The stored
+ * headers are handed as they are (no copy per hit).
  */
 export function replayed(request: IncomingHttpHeaders, entry: StoredResponse, options: ReplayOptions): Replayed {
-  const headers: Record<string, string | string[]> = { ...entry.headers };
-  headers['X-Cache'] = options.xCache ?? 'HIT';
-  headers['Cache-Status'] = options.status;
+  const added: Record<string, string> = {
+    'X-Cache': options.xCache ?? 'HIT',
+    'Cache-Status': options.status,
+    Age: String(Math.max(0, entry.age + Math.floor((options.now - entry.storedAt) / 1000))),
+  };
   // The stored Date is the origin's (RFC 9110 §6.6.1); entries written before it was kept get their storage time.
-  if (entry.headers.date === undefined) headers.Date = new Date(entry.storedAt).toUTCString();
-  headers.Age = String(Math.max(0, entry.age + Math.floor((options.now - entry.storedAt) / 1000)));
+  if (entry.headers.date === undefined) added.Date = new Date(entry.storedAt).toUTCString();
   if (entry.status === 200 && notModified(request, entry)) {
-    for (const name of NOT_IN_304) delete headers[name];
-    return { status: 304, headers, removed: NOT_IN_304, body: undefined };
+    return { status: 304, stored: entry.headers, added, removed: NOT_IN_304, body: undefined };
   }
   let body = entry.body;
   let status = entry.status;
   if (options.range) {
     const { start, end } = options.range;
     status = 206;
-    headers['Content-Range'] = `bytes ${start}-${end}/${body.length}`;
+    added['Content-Range'] = `bytes ${start}-${end}/${body.length}`;
     body = body.subarray(start, end + 1);
   }
-  headers['Content-Length'] = String(body.length);
-  return { status, headers, removed: [], body: options.head ? undefined : body };
+  added['Content-Length'] = String(body.length);
+  return { status, stored: entry.headers, added, removed: NONE, body: options.head ? undefined : body };
 }
 
 /** RFC 9110 §13.2.2: `If-None-Match` decides when present, else `If-Modified-Since`. */

@@ -17,8 +17,6 @@ export interface Target {
   origin: Origin;
   resource: string;
   base: string;
-  /** The name of the resource's larder scope (key.ts `resourceScope`). */
-  scope: string;
 }
 
 /** What a run shares with the engine that started it. */
@@ -53,6 +51,8 @@ export interface RunReason {
  */
 export class HandlerRun {
   readonly #flight: Flight;
+  /** When the handler was asked (RFC 9111 §4.2.3 `request_time`: its run time counts in the response's age). */
+  readonly #askedAt = Date.now();
   #decision: Storable | undefined;
   /** See `pinned`. */
   #scoped: Cache | undefined;
@@ -213,6 +213,7 @@ export class HandlerRun {
       statuses: o.statuses,
       ttlMs: o.ttlMs,
       now,
+      requestTime: this.#askedAt,
       keyed: o.vary,
       origin: this.target.origin,
       maxBodyBytes: o.maxBodyBytes,

@@ -117,7 +117,7 @@ export function keepUntil(
 }
 
 /** The response's own windows (its directives), else the defaults (ms). */
-function windowsOf(cc: Map<string, string | true>, defaults: StaleWindows): StaleWindows {
+function windowsOf(cc: ReadonlyMap<string, string | true>, defaults: StaleWindows): StaleWindows {
   const own = (name: string, fallback: number) => (cc.has(name) ? seconds(cc.get(name)) * 1000 : fallback);
   return {
     whileRevalidateMs: own('stale-while-revalidate', defaults.whileRevalidateMs),

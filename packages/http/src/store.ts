@@ -2,15 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Cache, isLarderError } from '@larder/core';
 import { LookupBudget } from './budget';
-import {
-  type BodyRef,
-  decodeEntry,
-  encodeBody,
-  encodeHead,
-  isVaryHead,
-  type StoredResponse,
-  type VaryHead,
-} from './entry';
+import { type BodyRef, encodeBody, encodeHead, isVaryHead, type StoredResponse, type VaryHead } from './entry';
+import { HeadMemo, wrapHead } from './heads';
 import { bodyKey, variantKey } from './key';
 
 /** What a lookup found. */
@@ -45,6 +38,7 @@ export class ResponseStore {
   private readonly cache: Cache;
   /** The store answers in-process (known after the first lookup): two single reads cost less than a batch, and no budget is timed. */
   #inProcess = false;
+  readonly #heads = new HeadMemo();
 
   constructor(
     cache: Cache,
@@ -106,9 +100,9 @@ export class ResponseStore {
         const key = variantKey(base, value.v, headers);
         const [variant, variantBody] = await this.#getAll([key, bodyKey(key)]);
         if (down && !this.available()) return UNAVAILABLE;
-        return result(decodeEntry(unwrap(variant), variantBody), 'vary-miss', value);
+        return result(this.#heads.entry(variant, variantBody), 'vary-miss', value);
       }
-      return result(decodeEntry(unwrap(value), body), 'uri-miss', undefined);
+      return result(this.#heads.entry(value, body), 'uri-miss', undefined);
     } catch {
       return UNAVAILABLE;
     }
@@ -173,7 +167,7 @@ export class ResponseStore {
       const encoded = encodeHead({ ...params.entry, gen: SCOPED }, ref);
       // A scoped (tagged) head must be JSON text (core's tag section lives in its header): its
       // bytes go as base64. The body is never tagged: it stays raw bytes, and answers only with its head.
-      const head = { t: 'b', b: encoded.toString('base64') } satisfies Wrapped;
+      const head = wrapHead(encoded);
       await Promise.all([
         (params.tagged ?? scoped).set(key, head, lifetimeMs(keep)),
         reused !== undefined
@@ -244,20 +238,6 @@ export class ResponseStore {
 function result(entry: StoredResponse | undefined, fwd: 'uri-miss' | 'vary-miss', head: VaryHead | undefined): Lookup {
   if (entry === undefined || entry.gen !== SCOPED) return { kind: 'miss', fwd, head };
   return { kind: 'found', entry, fwd, head };
-}
-
-/** A stored response written with tags: its encoded bytes as base64 text. */
-interface Wrapped {
-  t: 'b';
-  b: string;
-}
-
-/** The bytes of a tagged (wrapped) entry, else the value as read. */
-function unwrap(value: unknown): unknown {
-  const wrapped = value as Wrapped | undefined;
-  return typeof wrapped === 'object' && wrapped !== null && wrapped.t === 'b' && typeof wrapped.b === 'string'
-    ? Buffer.from(wrapped.b, 'base64')
-    : value;
 }
 
 async function noRelease(): Promise<void> {}

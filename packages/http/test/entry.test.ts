@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type BodyRef, decodeEntry, encodeBody, encodeHead, type StoredResponse } from '../src/entry';
+import { HeadMemo, wrapHead } from '../src/heads';
 import { legacyV1, legacyV2 } from './legacy-entries';
 
 const entry = (over: Partial<StoredResponse> = {}): StoredResponse => {
@@ -86,5 +87,29 @@ describe('stored response encoding: a head and a body', () => {
       expect(decodeEntry(legacyV2(sample), encodeBody(REF.id, Buffer.from('other')))).toBeUndefined();
     }
     expect(decodeEntry(legacyV1(entry()))).toBeUndefined();
+  });
+});
+
+describe('HeadMemo: heads decoded once by their stored text', () => {
+  it('answers as decodeEntry, a new entry each time, the body checked every time', () => {
+    const memo = new HeadMemo();
+    const sample = entry();
+    const { head, body } = stored(sample);
+    const wrapped = wrapHead(head);
+    const first = memo.entry(wrapped, body);
+    expect(first).toEqual({ ...sample, bodyRef: REF });
+    const second = memo.entry({ ...wrapped }, body);
+    expect(second).toEqual(first);
+    expect(second).not.toBe(first);
+    // A body of another head, or none: a miss, whatever the memo holds.
+    expect(memo.entry(wrapped, encodeBody('another-id00', Buffer.from('x')))).toBeUndefined();
+    expect(memo.entry(wrapped, undefined)).toBeUndefined();
+    // Another head's text is another entry.
+    const other = stored(entry({ status: 404 }), { id: 'other-id0000', until: 1 });
+    expect(memo.entry(wrapHead(other.head), other.body)?.status).toBe(404);
+    // An unwrapped head (bytes) and garbage, as decodeEntry.
+    expect(memo.entry(head, body)).toEqual(first);
+    expect(memo.entry({ t: 'b', b: 'garbage' }, body)).toBeUndefined();
+    expect(memo.entry({ t: 'v', v: [], g: 'scope' }, body)).toBeUndefined();
   });
 });

@@ -74,6 +74,27 @@ const rows: Row[] = [
   // RFC 9111 §5.1: a list-valued Age is read by its first member; so does the oracle (parseInt).
   { name: 'an Age list, its first member stale', headers: { 'cache-control': 'max-age=3600', age: '7200, 0' } },
   { name: 'an Age list, its first member fresh', headers: { 'cache-control': 'max-age=3600', age: '100, 7200' } },
+  // RFC 9111 §4.2.3: a Date in the future counts no apparent age; an invalid one is the time received.
+  { name: 'Date an hour ahead', headers: { 'cache-control': 'max-age=600', date: httpDate(HOUR) } },
+  { name: 'an invalid Date', headers: { 'cache-control': 'max-age=600', date: 'yesterday' } },
+  {
+    name: 'Date an hour back (apparent age)',
+    headers: { 'cache-control': 'max-age=600', date: httpDate(-HOUR) },
+    differs: {
+      larder: 0,
+      oracle: 600,
+      why: 'RFC 9111 §4.2.3: the corrected initial age is at least the apparent age (the time received − Date), an hour here, past max-age: larder does not store it; the oracle counts only the Age header',
+    },
+  },
+  {
+    name: 'Expires two hours after a Date an hour back',
+    headers: { date: httpDate(-HOUR), expires: httpDate(HOUR) },
+    differs: {
+      larder: HOUR / 1000,
+      oracle: (2 * HOUR) / 1000,
+      why: 'RFC 9111 §4.2.1, §4.2.3: the lifetime is Expires − Date (two hours), less the apparent age (an hour): fresh until Expires; the oracle counts no apparent age',
+    },
+  },
   {
     name: 'an invalid Age',
     headers: { 'cache-control': 'max-age=60', age: 'soon' },

@@ -6,6 +6,7 @@ import {
   directives,
   forwardedElsewhere,
   freshnessLifetime,
+  initialAge,
   planRequest,
   replayable,
   serveDecision,
@@ -30,6 +31,13 @@ describe('responseCache policy', () => {
     expect(cc.get('private')).toBe('set-cookie, x-a');
     expect(cc.get('max-age')).toBe('5');
     expect(cc.has('x-a')).toBe(false);
+    // Kept parses answer the same; a long value is parsed each time.
+    expect(directives('private="set-cookie, x-a", max-age=60, MAX-AGE=5')).toEqual(cc);
+    expect(directives(['max-age=5', 'public']).get('max-age')).toBe('5');
+    const long = `max-age=7, x-pad="${'p'.repeat(300)}"`;
+    expect(directives(long).get('max-age')).toBe('7');
+    expect(directives(long)).toEqual(directives(long));
+    expect(directives(undefined).size).toBe(0);
   });
 
   it('freshness: s-maxage, else max-age, else Expires − Date; invalid values are stale', () => {
@@ -56,6 +64,28 @@ describe('responseCache policy', () => {
     expect(ageOf(12)).toBe(12);
     expect(ageOf('99999999999')).toBe(2 ** 31);
     for (const bad of ['abc', '-5', '1.5', '', 'abc, 5']) expect(ageOf(bad), bad).toBeUndefined();
+  });
+
+  it('corrected initial age: max(apparent age, Age + response delay), whole seconds (RFC 9111 §4.2.3)', () => {
+    const at = Date.parse('Thu, 01 Jan 2026 01:00:00 GMT');
+    const date = (offsetS: number) => new Date(at + offsetS * 1000).toUTCString();
+    expect(initialAge(0, date(-3600), at, at)).toBe(3600);
+    expect(initialAge(7200, date(-3600), at, at)).toBe(7200);
+    expect(initialAge(0, date(3600), at, at)).toBe(0);
+    expect(initialAge(0, [date(-10), date(-99)], at, at)).toBe(10);
+    for (const none of [undefined, 'yesterday', '']) expect(initialAge(5, none, at, at), String(none)).toBe(5);
+    // The handler took 2.5 s: that delay adds to Age (not to the apparent age).
+    expect(initialAge(5, undefined, at + 2500, at)).toBe(7);
+    expect(initialAge(0, date(0), at + 999, at + 999)).toBe(0);
+    expect(initialAge(2 ** 31, date(-10), at + 5000, at)).toBe(2 ** 31);
+    // Through storeDecision: a Date 100 s back takes 100 s off max-age=600.
+    const now = at;
+    const stored = storeDecision(
+      { method: 'GET', headers: {} },
+      { status: 200, headers: { 'cache-control': 'max-age=600', date: date(-100) } },
+      { ...context, ttlMs: 3_600_000, now },
+    );
+    expect(stored).toMatchObject({ store: true, age: 100, expiresAt: now + 500_000 });
   });
 
   it('Accept-Encoding: q=0 refuses, * accepts, no header means identity only', () => {

@@ -36,6 +36,11 @@ export interface Binding {
   serve(options: { cache: Cache; ttl: Ttl; lookupBudget: Ttl }, routes: Route[]): Promise<ServedApp>;
 }
 
+/** An HTTP date `offsetMs` from now. */
+function dateIn(offsetMs: number): string {
+  return new Date(Date.now() + offsetMs).toUTCString();
+}
+
 /** Requests `path` until it is a HIT. */
 async function untilHit(app: ServedApp, path: string, headers?: Record<string, string>) {
   await app.settled();
@@ -72,11 +77,29 @@ export function ruleSuite(binding: Binding): void {
         answer: () => {
           count('page');
           return {
-            headers: { 'content-type': 'text/plain', date: 'Tue, 24 Nov 2026 10:00:00 GMT' },
+            // The origin's Date, 5 s back: a hit keeps it, and its Age counts those 5 s (RFC 9111 §4.2.3).
+            headers: { 'content-type': 'text/plain', date: dateIn(-5_000) },
             body: `page v${version}`,
           };
         },
       },
+      // RFC 9111 §4.2.3 apparent age: a Date an hour back, in the future, or invalid.
+      ...(
+        [
+          ['old-date', () => dateIn(-3_600_000)],
+          ['future-date', () => dateIn(3_600_000)],
+          ['bad-date', () => 'yesterday'],
+        ] as const
+      ).map(
+        ([name, date]): Route => ({
+          method: 'GET',
+          path: `/${name}`,
+          answer: () => {
+            count(name);
+            return { headers: { 'cache-control': 'max-age=600', date: date() }, body: name };
+          },
+        }),
+      ),
       {
         method: 'PUT',
         path: '/page',
@@ -145,9 +168,30 @@ export function ruleSuite(binding: Binding): void {
       const hit = await untilHit(app, '/page');
       expect(hit.text).toBe(first.text);
       expect(hit.headers['cache-status']).toMatch(/^larder; hit; ttl=\d+$/);
-      expect(hit.headers.date).toBe('Tue, 24 Nov 2026 10:00:00 GMT');
+      expect(hit.headers.date).toBe(first.headers.date);
       expect(hit.headers.age).toMatch(/^\d+$/);
+      // Its Date was 5 s back when it arrived: that apparent age counts (RFC 9111 §4.2.3).
+      expect(Number(hit.headers.age)).toBeGreaterThanOrEqual(4);
       expect(runs.page).toBe(1);
+    });
+
+    it('a response whose Date is an hour back arrives stale: `max-age=600` is not stored', async () => {
+      const first = await app.served.get('/old-date');
+      expect(first.headers['cache-status']).toBe('larder; fwd=uri-miss; detail=stale');
+      await app.settled();
+      expect((await app.served.get('/old-date')).headers['x-cache']).toBe('MISS');
+      expect(runs['old-date']).toBe(2);
+    });
+
+    it.each(['future-date', 'bad-date'])('a response with a %s counts no apparent age: stored fresh', async (name) => {
+      expect((await app.served.get(`/${name}`)).text).toBe(name);
+      const hit = await untilHit(app, `/${name}`);
+      // Fresh for the suite's `ttl` (one minute) from its arrival: not less, and not an hour more.
+      const ttl = Number(/ttl=(\d+)/.exec(String(hit.headers['cache-status']))?.[1]);
+      expect(ttl).toBeGreaterThan(50);
+      expect(ttl).toBeLessThanOrEqual(60);
+      expect(hit.headers.age).toBe('0');
+      expect(runs[name]).toBe(1);
     });
 
     it('an unsafe request invalidates its URI: the next GET sees the write', async () => {

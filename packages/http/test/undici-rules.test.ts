@@ -54,10 +54,8 @@ describe.each(env.backends)(
         }
         runs[name] = (runs[name] ?? 0) + 1;
         if (path === '/page') {
-          // The suite's /page has a fixed Date a day back: a server-side cache's configured ttl
-          // counts from storage, but undici (RFC 9111 4.2.3) ages the response from its Date, so a
-          // day-old response with one minute of default freshness is stale on arrival. The row's
-          // point (the hit keeps the origin's Date, adds an Age) is kept with Node's current Date.
+          // The suite's /page: the origin's Date 5 s back (its age counts, RFC 9111 4.2.3).
+          res.setHeader('date', new Date(Date.now() - 5_000).toUTCString());
           res.setHeader('content-type', 'text/plain');
           return void res.end(`page v${version}`);
         }
@@ -84,6 +82,17 @@ describe.each(env.backends)(
           return void res.end('the document');
         }
         if (path === '/bytes') return void res.end('0123456789');
+        const dates: Record<string, () => string> = {
+          '/old-date': () => new Date(Date.now() - 3_600_000).toUTCString(),
+          '/future-date': () => new Date(Date.now() + 3_600_000).toUTCString(),
+          '/bad-date': () => 'yesterday',
+        };
+        const date = dates[path];
+        if (date) {
+          res.setHeader('cache-control', 'max-age=600');
+          res.setHeader('date', date());
+          return void res.end(name);
+        }
         res.statusCode = 404;
         res.end();
       });
@@ -102,6 +111,7 @@ describe.each(env.backends)(
       expect(hit.text).toBe(first.text);
       expect(hit.headers.date).toBe(first.headers.date);
       expect(hit.headers.age).toMatch(/^\d+$/);
+      expect(Number(hit.headers.age)).toBeGreaterThanOrEqual(4);
       expect(runs.page).toBe(1);
     });
 
@@ -166,6 +176,22 @@ describe.each(env.backends)(
       expect(reply.text).toBe(`page v${version}`);
       expect(runs.page).toBe(before + 1);
     });
+
+    // undici counts the apparent age itself (RFC 9111 4.2.3), before the store sees the response.
+    row('a response whose Date is an hour back arrives stale: `max-age=600` is not stored', async () => {
+      expect((await get('/old-date')).text).toBe('old-date');
+      expect((await get('/old-date')).text).toBe('old-date');
+      expect(runs['old-date']).toBe(2);
+    });
+
+    // undici too counts no age for a future Date, and stores a response whose Date it cannot parse
+    // as one without a Date (its parser answers nothing for 'yesterday').
+    it.each(['future-date', 'bad-date'])('a response with a %s counts no apparent age: stored fresh', async (name) => {
+      expect((await get(`/${name}`)).text).toBe(name);
+      expect((await untilHit(`/${name}`)).text).toBe(name);
+      expect(runs[name]).toBe(1);
+    });
+    ran.push('a response with a %s counts no apparent age: stored fresh');
 
     row(
       'a stale entry with an ETag is revalidated: one conditional run, its 304 answered with the stored body',

@@ -78,7 +78,8 @@ export function captureResponse(res: ServerResponse, maxBodyBytes: number, hooks
     if (through || intercepted || head !== undefined || res.headersSent || !hooks.intercept?.(res.statusCode)) {
       return;
     }
-    intercepted = { status: res.statusCode, headers: { ...res.getHeaders() } };
+    // `getHeaders` makes a new object each call: no copy needed.
+    intercepted = { status: res.statusCode, headers: res.getHeaders() };
   };
   const finishIntercepted = () => {
     const { status, headers } = intercepted as { status: number; headers: OutgoingHttpHeaders };
@@ -90,7 +91,7 @@ export function captureResponse(res: ServerResponse, maxBodyBytes: number, hooks
     if (through) return writeHead.call(this, statusCode, ...rest);
     if (intercepted) return this;
     if (head === undefined) {
-      const headers: OutgoingHttpHeaders = { ...res.getHeaders() };
+      const headers: OutgoingHttpHeaders = res.getHeaders();
       mergeGiven(
         headers,
         rest.find((arg) => typeof arg === 'object' && arg !== null),

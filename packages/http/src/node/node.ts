@@ -47,8 +47,12 @@ export function nodeRequest(req: IncomingMessage): HttpRequest {
 
 /** Sends a replayed response on `res`. */
 export function sendReplayed(res: ServerResponse, answer: Replayed): void {
-  for (const name in answer.headers) res.setHeader(name, answer.headers[name] as string | string[]);
-  for (const name of answer.removed) res.removeHeader(name);
+  const { stored, added, removed } = answer;
+  for (const name in stored) {
+    if (removed.length === 0 || !removed.includes(name)) res.setHeader(name, stored[name] as string | string[]);
+  }
+  for (const name in added) res.setHeader(name, added[name] as string);
+  for (const name of removed) res.removeHeader(name);
   res.statusCode = answer.status;
   if (answer.body === undefined) res.end();
   else res.end(answer.body);

@@ -33,8 +33,9 @@ export function toHeaders(record: Record<string, unknown>): Headers {
 
 /** A Web `Response` of a replayed entry. */
 export function replayedResponse(answer: Replayed): Response {
-  const headers = toHeaders(answer.headers);
+  const headers = toHeaders(answer.stored);
   for (const name of answer.removed) headers.delete(name);
+  for (const name in answer.added) headers.set(name, answer.added[name] as string);
   return new Response(answer.body === undefined ? null : new Uint8Array(answer.body), {
     status: answer.status,
     headers,
