@@ -18,7 +18,7 @@ export {
 } from './node/node';
 export type { KeyRequest, ResponseCacheOptions } from './options';
 export { cacheTagHeader, invalidate } from './purge';
-export { type RateLimitHeaders, type RateLimiterLike, rateLimitHeaders } from './rate-limit-headers';
+export { type RateLimiterLike, type RateLimitHeaders, rateLimitHeaders } from './rate-limit-headers';
 export { type Replayed, type ReplayOptions, replayed } from './replay';
 export { type CapturedResponse, HandlerRun } from './run';
 export { type CacheStatusParams, cacheStatus, type Detail, type Forward } from './status';
