@@ -150,7 +150,9 @@ async function setup(): Promise<Ctx> {
 /** Sends 200 decisions one at a time with MONITOR on; returns the client commands per decision. */
 async function countRoundTrips(ctx: Ctx, decide: Decide): Promise<number> {
   await decide('warm-up');
-  const monitor = await ctx.stats.duplicate().monitor();
+  // monitor() opens its own connection (a duplicate of `stats`): a `duplicate()` before it was a
+  // client never closed, which kept reconnecting once the scenario's server had stopped.
+  const monitor = await ctx.stats.monitor();
   let commands = 0;
   // Commands a script runs show with source 'lua': they are not round trips.
   monitor.on('monitor', (_time: string, _args: string[], source: string) => {
