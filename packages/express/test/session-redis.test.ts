@@ -1,5 +1,5 @@
 import { Cache } from '@larder/core';
-import { freezeProcess, parseInfo, type RedisServer, startRedis } from '@larder/dev-services';
+import { freezeProcess, type RedisServer, redisCommandStats, startRedis } from '@larder/dev-services';
 import { createRedisStore } from '@larder/redis';
 import express, { type Express } from 'express';
 import session from 'express-session';
@@ -23,16 +23,8 @@ function redisCache(options: { commandTimeoutMs?: number; breaker?: boolean } = 
   return cache;
 }
 
-/** Redis commands executed so far, by name (INFO commandstats), without the INFO calls themselves. */
-async function commandStats(): Promise<Record<string, number>> {
-  const text = String(await redis.command('INFO', 'commandstats'));
-  const stats: Record<string, number> = {};
-  for (const [key, value] of Object.entries(parseInfo(text))) {
-    const calls = /calls=(\d+)/.exec(value);
-    if (key.startsWith('cmdstat_') && calls) stats[key.slice(8)] = Number(calls[1]);
-  }
-  return stats;
-}
+/** Redis commands executed so far, by name (INFO commandstats). */
+const commandStats = () => redisCommandStats(redis);
 
 function diff(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};

@@ -1,4 +1,4 @@
-import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
+import { type RedisServer, redisCommandStats, startRedis, waitFor } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectExact, maxInSlidingWindow, span } from './checks';
 import { admitted, allDecisions, type Fleet, startFleet } from './fleet';
@@ -31,12 +31,7 @@ describe('rate limits across 8 processes on Redis', () => {
     await server?.stop();
   });
 
-  const commandStats = async (): Promise<Record<string, number>> => {
-    const info = String(await server.command('INFO', 'commandstats'));
-    const calls: Record<string, number> = {};
-    for (const m of info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) calls[m[1]!] = Number(m[2]);
-    return calls;
-  };
+  const commandStats = () => redisCommandStats(server);
 
   for (const algorithm of ['fixed', 'sliding'] as const) {
     it(`${algorithm}: 200 callers, 400 hits → exactly the limit admitted, in 1 server round trip (one script) per decision`, async () => {
