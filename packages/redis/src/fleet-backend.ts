@@ -1,9 +1,10 @@
 import type { FleetBackend } from '@larder/core/driver';
-import { keySlot } from './cluster-slots';
+import type { Redis } from 'ioredis';
 import { compareAndSet } from './compare-and-set';
 import { fleetMembers } from './fleet-members';
 import { isCluster } from './ioredis-internals';
 import type { RedisClient } from './options';
+import { getPayloads } from './read-commands';
 
 /** The client the fleet's state goes through, and how a fleet key is named there (on a Cluster: in one slot). */
 export interface FleetClient {
@@ -51,25 +52,10 @@ export function redisFleet(
     async getMany(keys) {
       if (keys.length === 0) return [];
       const { redis, key: rename } = ready();
-      const names = rename === undefined ? keys : keys.map(rename);
-      if (!isCluster(redis)) return (await redis.mgetBuffer(...names)).map((value) => value ?? undefined);
-      // A Cluster refuses an MGET across slots: one per slot (a barrier's renamed keys share one,
-      // its fence, under the prefix, has its own).
-      const bySlot = new Map<number, number[]>();
-      names.forEach((name, i) => {
-        const slot = keySlot(name);
-        bySlot.set(slot, [...(bySlot.get(slot) ?? []), i]);
-      });
-      const values: (Buffer | undefined)[] = new Array(names.length);
-      await Promise.all(
-        [...bySlot.values()].map(async (indexes) => {
-          const found = await redis.mgetBuffer(...indexes.map((i) => names[i]!));
-          indexes.forEach((i, at) => {
-            values[i] = found[at] ?? undefined;
-          });
-        }),
-      );
-      return values;
+      const names = rename === undefined ? [...keys] : keys.map(rename);
+      // As bytes; on a Cluster one MGET per slot (a barrier's renamed keys share one, its fence,
+      // under the prefix, has its own): the driver's own multi-key read.
+      return getPayloads(redis as Redis, names, true, isCluster(redis));
     },
     async set(key, payload, ttlMs) {
       const [redis, name] = on(key);
