@@ -1,4 +1,5 @@
 import { decodeHead, type StoredResponse, withBody } from './entry';
+import { Memo } from './memo';
 
 /** Most decoded heads a memo keeps; past it, it starts over. */
 const MAX_HEADS = 1024;
@@ -24,7 +25,7 @@ export function wrapHead(bytes: Buffer): WrappedHead {
  * is shared, and nothing changes it (a replay and a refresh copy it).
  */
 export class HeadMemo {
-  readonly #heads = new Map<string, StoredResponse>();
+  readonly #heads = new Memo<string, StoredResponse>(MAX_HEADS);
 
   /** The stored response a read head value and body value make, else `undefined` (as `decodeEntry`). */
   entry(value: unknown, body: unknown): StoredResponse | undefined {
@@ -35,10 +36,9 @@ export class HeadMemo {
     }
     let head = this.#heads.get(wrapped.b);
     if (head === undefined) {
-      head = decodeHead(Buffer.from(wrapped.b, 'base64'));
-      if (head === undefined) return undefined;
-      if (this.#heads.size >= MAX_HEADS) this.#heads.clear();
-      this.#heads.set(wrapped.b, head);
+      const decoded = decodeHead(Buffer.from(wrapped.b, 'base64'));
+      if (decoded === undefined) return undefined;
+      head = this.#heads.keep(wrapped.b, decoded);
     }
     return withBody(head, body);
   }

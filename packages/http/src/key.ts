@@ -1,5 +1,6 @@
 import { hash as oneShot } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { Memo } from './memo';
 import type { KeyRequest } from './options';
 
 /**
@@ -109,18 +110,11 @@ export function baseKey(
   if (optionVary.length > 0) return `r.${hash(JSON.stringify([...parts, ...varyValues(optionVary, headers)]))}`;
   // Without request headers in it (which may carry credentials) the key is kept: a hit hashes nothing.
   const material = JSON.stringify(parts);
-  let key = BASE_KEYS.get(material);
-  if (key === undefined) {
-    key = `r.${hash(material)}`;
-    if (BASE_KEYS.size >= MAX_BASE_KEYS) BASE_KEYS.clear();
-    BASE_KEYS.set(material, key);
-  }
-  return key;
+  return BASE_KEYS.get(material) ?? BASE_KEYS.keep(material, `r.${hash(material)}`);
 }
 
 /** The base keys of the last URIs keyed without request headers (origin and resource → key). */
-const BASE_KEYS = new Map<string, string>();
-const MAX_BASE_KEYS = 1024;
+const BASE_KEYS = new Memo<string, string>(1024);
 
 /** The key of one variant: the base key, the `Vary` names and this request's values of them. */
 export function variantKey(base: string, names: readonly string[], headers: IncomingHttpHeaders): string {

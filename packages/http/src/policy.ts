@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { Memo } from './memo';
 import { type ByteRange, httpDate, parseRange, rangeMayUse } from './range';
 import type { Detail, Forward } from './status';
 
@@ -255,19 +256,14 @@ export function forwardedElsewhere(
 export function directives(header: OutgoingHttpHeaders[string] | undefined): ReadonlyMap<string, string | true> {
   if (header === undefined) return NO_DIRECTIVES;
   const text = Array.isArray(header) ? header.join(',') : String(header);
-  let found = PARSED.get(text);
-  if (found === undefined) {
-    found = parseDirectives(text);
-    if (text.length > MAX_KEPT_LENGTH) return found;
-    if (PARSED.size >= MAX_KEPT) PARSED.clear();
-    PARSED.set(text, found);
-  }
-  return found;
+  const found = PARSED.get(text);
+  if (found !== undefined) return found;
+  const parsed = parseDirectives(text);
+  return text.length > MAX_KEPT_LENGTH ? parsed : PARSED.keep(text, parsed);
 }
 
 const NO_DIRECTIVES: ReadonlyMap<string, string | true> = new Map();
-const PARSED = new Map<string, ReadonlyMap<string, string | true>>();
-const MAX_KEPT = 256;
+const PARSED = new Memo<string, ReadonlyMap<string, string | true>>(256);
 const MAX_KEPT_LENGTH = 256;
 
 function parseDirectives(text: string): Map<string, string | true> {
