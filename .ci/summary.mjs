@@ -27,6 +27,12 @@ for (const file of args) {
   passed += report.numPassedTests;
   failed += report.numFailedTests;
   for (const suite of report.testResults ?? []) {
+    // Name each failed test and its first error line, so that the tail of CI's log says what failed.
+    for (const test of suite.assertionResults ?? []) {
+      if (test.status !== 'failed') continue;
+      const why = (test.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300);
+      console.log(`failed test (${file}): ${suite.name.replace(process.cwd(), '')} > ${test.fullName}: ${why}`);
+    }
     if (suite.status === 'failed' && suite.assertionResults.every((a) => a.status !== 'failed')) {
       console.log(`test file failed to run: ${suite.name}: ${(suite.message ?? '').split('\n')[0]}`);
       failed += 1;
