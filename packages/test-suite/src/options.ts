@@ -213,6 +213,13 @@ export interface ConformanceOptions {
    * the suite checks that the store really lacks that method (`atomicAdd`: declares it `false` or has no `add`).
    */
   skip?: Partial<Record<Capability | Group, string>>;
+  /**
+   * Documented limits of the driver, each with its reason, which the suite then allows (and only
+   * that). `counterExpiry`: an `increment` the driver runs as a read-modify-write gives the counter
+   * the call's TTL instead of keeping its expiry (memcached: a negative delta or value, since its
+   * binary protocol cannot report an item's remaining TTL).
+   */
+  limits?: { counterExpiry?: string };
   /** Timing knobs. */
   timing?: {
     /** Expiry precision to test at. @default store.capabilities.ttlPrecisionMs */
@@ -242,4 +249,6 @@ export interface SuiteContext {
   skip(reason: string): never;
   /** The `skip` map of the options. */
   readonly skips: Partial<Record<Capability | Group, string>>;
+  /** The `limits` of the options. */
+  readonly limits: NonNullable<ConformanceOptions['limits']>;
 }

@@ -70,6 +70,7 @@ export function runConformanceSuite(options: ConformanceOptions): void {
       throw new RuntimeSkip(reason);
     },
     skips,
+    limits: options.limits ?? {},
   };
 
   const ttlGroups = createTtlGroups();

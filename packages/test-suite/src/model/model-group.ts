@@ -19,7 +19,7 @@ export const model: GroupDefinition = {
       const profile: CommandProfile = { ...setup.features, ttls: [undefined, 60_000], waits: [], maxLength: 30 };
       const budget = new Budget(5_000);
       const run = budget.wrap(async (sequence: Command[]) => {
-        await runSequence(await ctx.cache(), new ReferenceModel(setup.precision), sequence, 0);
+        await runSequence(await ctx.cache(), new ReferenceModel(setup.precision, setup.limits), sequence, 0);
       });
       await assertProperty(fc.asyncProperty(commands(profile), run), 40);
       assert.ok(budget.ran > 0, 'no sequence ran');
@@ -42,7 +42,7 @@ export const model: GroupDefinition = {
         const caches = await Promise.all(sequences.map(() => ctx.cache()));
         const results = await Promise.allSettled(
           sequences.map((sequence, i) =>
-            runSequence(caches[i]!, new ReferenceModel(setup.precision), sequence, 6 * unit),
+            runSequence(caches[i]!, new ReferenceModel(setup.precision, setup.limits), sequence, 6 * unit),
           ),
         );
         const failed = results.findIndex((result) => result.status === 'rejected');
@@ -68,6 +68,7 @@ async function prepare(ctx: SuiteContext) {
   return {
     // In-process stores share our clock; a remote one is measured around a round trip.
     precision: { precisionMs, slackMs: capabilities.inProcess ? 2 : 10 },
+    limits: { counterTakesCallTtl: ctx.limits.counterExpiry !== undefined },
     features: {
       add: capabilities.atomicAdd && typeof store.add === 'function' && ctx.skips.atomicAdd === undefined,
       increment: typeof store.increment === 'function' && ctx.skips.increment === undefined,
@@ -103,5 +104,5 @@ class Budget {
 /** `fc.assert` with `numRuns`, replaying `LARDER_MODEL_SEED` when set. */
 function assertProperty<T>(property: fc.IAsyncProperty<[T]>, numRuns: number): Promise<void> {
   const seed = process.env.LARDER_MODEL_SEED;
-  return fc.assert(property, { numRuns, ...(seed ? { seed: Number(seed) } : {}) });
+  return fc.assert(property, { numRuns, includeErrorInReport: true, ...(seed ? { seed: Number(seed) } : {}) });
 }

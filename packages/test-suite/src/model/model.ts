@@ -60,11 +60,20 @@ export class ModelMismatch extends Error {
   override name = 'ModelMismatch';
 }
 
+/** Documented driver limits the model allows (see the suite's `limits` option). */
+export interface ModelLimits {
+  /** An `increment` of a present counter may give it the call's TTL instead of keeping its expiry. */
+  counterTakesCallTtl?: boolean;
+}
+
 /** Per-key sets of possible states, checked and narrowed by each answer. */
 export class ReferenceModel {
   readonly #worlds = new Map<string, World[]>();
 
-  constructor(readonly precision: Precision) {}
+  constructor(
+    readonly precision: Precision,
+    readonly limits: ModelLimits = {},
+  ) {}
 
   /** The expiry a write with `ttlMs` made during `window` gets (`undefined` = never). */
   expiryOf(ttlMs: number | undefined, window: Window): Expiry {
@@ -130,7 +139,8 @@ export class ReferenceModel {
 
   /**
    * `increment` (and `decrement` as a negative `by`): a missing key starts at 0 and gets the TTL;
-   * a present integer keeps its expiry; any other stored value rejects and stays as it was.
+   * a present integer keeps its expiry (or, with the `counterTakesCallTtl` limit, may get the
+   * call's TTL); any other stored value rejects and stays as it was.
    */
   increment(key: string, by: number, ttlMs: number | undefined, window: Window, actual: Answer): void {
     this.#step(key, window, actual, (live) => {
@@ -140,7 +150,9 @@ export class ReferenceModel {
       if (typeof live.value === 'number' && Number.isSafeInteger(live.value)) {
         const value = live.value + by;
         // A counter carries no tags (the first increment rewrites a tagged number as plain text).
-        return { answer: { value }, next: { present: true, value, expiry: live.expiry } };
+        const kept: Branch = { answer: { value }, next: { present: true, value, expiry: live.expiry } };
+        if (!this.limits.counterTakesCallTtl) return kept;
+        return [kept, { answer: { value }, next: { present: true, value, expiry: this.expiryOf(ttlMs, window) } }];
       }
       return { answer: { rejected: 'LarderError' }, next: live };
     });
@@ -184,8 +196,8 @@ export class ReferenceModel {
   }
 
   /** Applies `branch` to every state the key can be in; keeps those whose answer matches `actual`. */
-  #step(key: string, window: Window, actual: Answer, branch: (live: Live) => Branch): void {
-    const branches = this.#states(key, window).map(branch);
+  #step(key: string, window: Window, actual: Answer, branch: (live: Live) => Branch | Branch[]): void {
+    const branches = this.#states(key, window).flatMap(branch);
     const kept: World[] = [];
     for (const { answer, next } of branches) {
       if (sameAnswer(answer, actual) && !kept.some((world) => isDeepStrictEqual(world, next))) kept.push(next);
