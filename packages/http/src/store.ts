@@ -92,20 +92,36 @@ export class ResponseStore {
 
   async #read(base: string, headers: IncomingHttpHeaders, down = true): Promise<Lookup> {
     try {
-      // Head and body in one round trip (a varying URI's base key holds no body). A dropped
-      // scope's heads read as misses: core checks their scope's counter with them.
-      const [value, body] = await this.#getAll([base, bodyKey(base)]);
+      // A dropped scope's heads read as misses: core checks their scope's counter with them.
+      const [value, entry] = await this.#entryAt(base);
       if (down && !this.available()) return UNAVAILABLE;
       if (isVaryHead(value)) {
-        const key = variantKey(base, value.v, headers);
-        const [variant, variantBody] = await this.#getAll([key, bodyKey(key)]);
+        const [, variant] = await this.#entryAt(variantKey(base, value.v, headers));
         if (down && !this.available()) return UNAVAILABLE;
-        return result(this.#heads.entry(variant, variantBody), 'vary-miss', value);
+        return result(variant, 'vary-miss', value);
       }
-      return result(this.#heads.entry(value, body), 'uri-miss', undefined);
+      return result(entry, 'uri-miss', undefined);
     } catch {
       return UNAVAILABLE;
     }
+  }
+
+  /**
+   * The value at `key` and the stored response it makes: head and body in one round trip (a
+   * varying URI's base key holds no body), or the head alone where this process read the whole
+   * response before and the head still names that body (a body id names one body's bytes for
+   * good); a head that changed has its body read then.
+   */
+  async #entryAt(key: string): Promise<[unknown, StoredResponse | undefined]> {
+    if (this.#heads.knowsBodyAt(key)) {
+      const value = await this.cache.get(key);
+      if (value === undefined || isVaryHead(value)) return [value, undefined];
+      const known = this.#heads.known(value);
+      if (known !== undefined) return [value, known];
+      return [value, this.#heads.entry(value, await this.cache.get(bodyKey(key)), key)];
+    }
+    const [value, body] = await this.#getAll([key, bodyKey(key)]);
+    return [value, isVaryHead(value) ? undefined : this.#heads.entry(value, body, key)];
   }
 
   /**

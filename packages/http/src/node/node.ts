@@ -45,15 +45,25 @@ export function nodeRequest(req: IncomingMessage): HttpRequest {
   };
 }
 
-/** Sends a replayed response on `res`. */
+/** The stored header names a replay's own headers replace (lower case → the name in `Replayed.added`). */
+const REPLACED: Readonly<Record<string, string>> = { date: 'Date', 'content-range': 'Content-Range' };
+
+/**
+ * Sends a replayed response on `res`: the stored headers but `removed`, then the cache's own, in one
+ * `writeHead` (a flat list: Node writes it straight out when nothing was set on `res` before, and
+ * merges it over what was, as `setHeader` would).
+ */
 export function sendReplayed(res: ServerResponse, answer: Replayed): void {
   const { stored, added, removed } = answer;
+  const list: (string | string[])[] = [];
   for (const name in stored) {
-    if (removed.length === 0 || !removed.includes(name)) res.setHeader(name, stored[name] as string | string[]);
+    const replaced = REPLACED[name];
+    if (replaced !== undefined && added[replaced] !== undefined) continue;
+    if (removed.length === 0 || !removed.includes(name)) list.push(name, stored[name] as string | string[]);
   }
-  for (const name in added) res.setHeader(name, added[name] as string);
+  for (const name in added) list.push(name, added[name] as string);
   for (const name of removed) res.removeHeader(name);
-  res.statusCode = answer.status;
+  res.writeHead(answer.status, list as string[]);
   if (answer.body === undefined) res.end();
   else res.end(answer.body);
 }
