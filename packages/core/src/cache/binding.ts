@@ -138,7 +138,7 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
               // Only an object can be an envelope: a plain get of anything else costs this one check.
               return typeof payload === 'object' ? (open(key, payload) as Payload | undefined) : payload;
             }
-          : (key) => tags.checkSync(getSync(key), getSync),
+          : (key) => tags.checkSync(getSync(key), getSync, key),
     setSync: inProcess && typeof sync.setSync === 'function' ? sync.setSync.bind(store) : undefined,
     writtenAt: typeof sync.writtenAt === 'function' ? sync.writtenAt.bind(store) : undefined,
     // An L1 hit is as cheap as an in-process read: building the full key would be a large part of it.

@@ -173,12 +173,29 @@ export class TagState {
     return out;
   }
 
-  /** `check` of one payload read by a synchronous store (`getSync`): the counters read synchronously too. */
-  checkSync(payload: Payload | undefined, getSync: NonNullable<SyncStoreMethods['getSync']>): Checked | undefined {
+  /**
+   * `check` of one payload read by a synchronous store (`getSync`) at `full`: the counters read
+   * synchronously too; those it carried last time compared in place, without parsing its tags.
+   */
+  checkSync(
+    payload: Payload | undefined,
+    getSync: NonNullable<SyncStoreMethods['getSync']>,
+    full?: string,
+  ): Checked | undefined {
     if (payload === undefined) return undefined;
+    const hint = full === undefined ? undefined : this.#hints.get(full);
+    if (hint !== undefined && typeof payload === 'string') {
+      const read: (Payload | undefined)[] = [payload];
+      for (const key of hint) read.push(getSync(key));
+      if (sectionMatches(payload, this.prefix, hint, read)) return payload;
+    }
     const stamp = stampOf(payload);
-    if (stamp === undefined) return payload;
+    if (stamp === undefined) {
+      if (hint !== undefined) this.#hints.delete(full as string);
+      return payload;
+    }
     this.#inUse = true;
+    if (full !== undefined) this.#hint(full, this.keys(stamp.tags));
     return judged(
       payload,
       stamp,
