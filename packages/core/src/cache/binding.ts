@@ -114,7 +114,7 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
   const open = (full: string, payload: Payload | undefined): Payload | undefined | Promise<Payload | undefined> => {
     const text = envelopeText(payload);
     if (text === undefined) return payload;
-    if (getSync !== undefined) return openedEntry(tags.checkSync(text, getSync) as Checked, full);
+    if (getSync !== undefined) return openedEntry(tags.checkSync(text, getSync, full) as Checked, full);
     return tags.check([text]).then(([checked]) => openedEntry(checked as Checked, full));
   };
   const send = raw

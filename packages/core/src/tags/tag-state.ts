@@ -186,7 +186,11 @@ export class TagState {
     const hint = full === undefined ? undefined : this.#hints.get(full);
     if (hint !== undefined && typeof payload === 'string') {
       const read: (Payload | undefined)[] = [payload];
-      for (const key of hint) read.push(getSync(key));
+      for (const key of hint) {
+        // A rawValues store keeps a counter as a number.
+        const counter = getSync(key) as unknown;
+        read.push(typeof counter === 'number' ? String(counter) : (counter as Payload | undefined));
+      }
       if (sectionMatches(payload, this.prefix, hint, read)) return payload;
     }
     const stamp = stampOf(payload);
