@@ -77,8 +77,11 @@ export class HeadMemo {
       this.#lastAt.clear();
       this.#bytes = 0;
     }
-    // Its own copy: a body read may be a view into a larger buffer (a client's read chunk).
-    this.#whole.set(text, { ...whole, body: Buffer.from(whole.body) });
+    // A body read may be a view into a larger buffer (a client's read chunk): kept as its own copy
+    // then, so that the memo holds no more than its bytes (a copy per read would cost more than
+    // the memo saves where it does not hold every URL).
+    const body = whole.body.buffer.byteLength > 2 * whole.body.length + 1024 ? Buffer.from(whole.body) : whole.body;
+    this.#whole.set(text, body === whole.body ? whole : { ...whole, body });
     this.#lastAt.set(key, text);
     this.#bytes += bytes;
   }
