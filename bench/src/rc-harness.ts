@@ -192,9 +192,11 @@ export interface RcCtx<S extends string> {
 
 export type Request = (i: number) => [string, string];
 
-/** The requests measured: a hit, a miss (a new URL every time), a hit of one of four variants, a revalidated hit. */
+/** The requests measured: a hit, hits spread over 4,000 URLs, a miss (a new URL every time), a hit of one of four variants, a revalidated hit. */
 export const REQUESTS: Record<string, Request> = {
   hit: () => ['/item/1', ''],
+  // More URLs than the per-process memos keep (1,024 decoded heads, base keys and bodies): what a hit costs without them.
+  'hit, 4,000 URLs': (i) => [`/item/${i % 4_000}`, ''],
   miss: (i) => [`/item/miss-${i}`, ''],
   'varied hit': (i) => ['/lang/1', `Accept-Language: ${LANGUAGES[i % LANGUAGES.length]}\r\n`],
   'revalidated hit': () => ['/etag/1', ''],

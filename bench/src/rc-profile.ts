@@ -21,11 +21,7 @@ const flags = dash < 0 ? [] : process.argv.slice(dash + 1);
 const subject = args[0] ?? 'larder (memory)';
 const kind = args[1] ?? 'hit';
 const count = Number(args[2] ?? 20_000);
-// `hit-many`: hits spread over 4,000 URLs (all warmed; 8,000 entries fit the memory store's default 10,000), more than a per-URL memo of 1,000 holds.
-const KINDS: Record<string, (i: number) => [string, string]> = {
-  ...REQUESTS,
-  'hit-many': (i) => [`/item/${i % 4_000}`, ''],
-};
+const KINDS = REQUESTS;
 const request = KINDS[kind];
 if (!request) throw new Error(`kind: one of ${Object.keys(KINDS).join(', ')}`);
 

@@ -97,7 +97,7 @@ export const scenario = rcScenario({
     (subject === LCACHE && op === 'varied hit') ||
     (op === 'revalidated hit' && (subject === LCACHE || subject === FLOOR)),
   notes: [
-    'the requests of `pnpm bench response-cache` (hit, miss, varied hit, revalidated hit), on the same routes written for Fastify (handlers return the object; Fastify serializes it)',
+    'the requests of `pnpm bench response-cache` (hit, hit over 4,000 URLs, miss, varied hit, revalidated hit), on the same routes written for Fastify (handlers return the object; Fastify serializes it)',
     'larder: `app.register(larder, { caches })`, then `responseCache` registered in the routes’ context (`{ cache: app.cache, ttl: "5m" }`): a hit is written on the raw response from an onRequest hook',
     'fastify-lcache 2.1.5 (`{ ttlInMinutes: 5 }`): an in-memory Map by URL, replayed from its onRequest hook; no varied-hit row (it keys on the URL alone) and no revalidation',
     '@fastify/caching 9 (the official plugin) has no row: it never answers a body from its cache, only a 304 to an If-None-Match whose ETag it stored, so it has no hit to measure',

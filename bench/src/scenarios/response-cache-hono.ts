@@ -93,7 +93,7 @@ export const scenario = rcScenario({
     // hono/cache has no revalidation: it keeps the 200 until its max-age, then runs the handler unconditionally.
     (op === 'revalidated hit' && (subject === HONO_CACHE || subject === FLOOR)),
   notes: [
-    'the requests of `pnpm bench response-cache` (hit, miss, varied hit, revalidated hit), on the same routes written for Hono (`c.json`)',
+    'the requests of `pnpm bench response-cache` (hit, hit over 4,000 URLs, miss, varied hit, revalidated hit), on the same routes written for Hono (`c.json`)',
     'larder: `responseCache({ cache, ttl: "5m" })` as route middleware; hono/cache: `cache({ cacheName, wait: true })` (with `vary: ["Accept-Language"]` on the varying route) over `globalThis.caches = cacheStorage(cache)`',
     'no peer row: hono/cache needs a `caches` global that Node lacks (without one it turns itself off), and no other response cache for Hono on Node was found on npm; hono/cache over larder’s cacheStorage is its row here',
     `${FLOOR}: the same app with the cache middleware answering from a Map of prebuilt JSON bodies (no key hashing, no rules, no store): the least a hit costs in Hono`,

@@ -114,7 +114,7 @@ export const scenario = rcScenario({
     { op: 'revalidated hit', subject: 'larder (memory)', over: 'no cache', atLeast: 1 },
   ],
   notes: [
-    'hit: GET /item/1; miss: a new URL every request (lookup, handler, store); varied hit: GET /lang/1 with one of four Accept-Language values (`Vary: Accept-Language`; apicache keys on it with `appendKey`, its README way)',
+    'hit: GET /item/1; hit, 4,000 URLs: GET /item/0 … /item/3999 in turn (more URLs than larder keeps decoded per process: its key hash, head decode and body read each time); miss: a new URL every request (lookup, handler, store); varied hit: GET /lang/1 with one of four Accept-Language values (`Vary: Accept-Language`; apicache keys on it with `appendKey`, its README way)',
     'revalidated hit: GET /etag/1, an entry with an ETag kept stale (the 200 said max-age=1, each 304 says max-age=0): the handler runs with If-None-Match, Express answers 304 from req.fresh without building the JSON, and the stored body answers (Cache-Status fwd=stale; fwd-status=304); no cache: the same handler building the 200 every time; the issue asks its app CPU per request to be at most half of a miss',
     `${FLOOR}: the same app with the cache replaced by a Map of prebuilt JSON bodies (no key hashing, no rules, no store): the least a hit costs here`,
     'larder answers every request with X-Cache and Cache-Status, and applies the RFC 9111 rules of a shared cache (see packages/express/README.md); apicache keys on the URL (+ appendKey) only',
