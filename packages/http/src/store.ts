@@ -116,7 +116,7 @@ export class ResponseStore {
     if (this.#heads.knowsBodyAt(key)) {
       const value = await this.cache.get(key);
       if (value === undefined || isVaryHead(value)) return [value, undefined];
-      const known = this.#heads.known(value);
+      const known = this.#heads.known(value, key);
       if (known !== undefined) return [value, known];
       return [value, this.#heads.entry(value, await this.cache.get(bodyKey(key)), key)];
     }

@@ -83,34 +83,37 @@ describe('HeadMemo: whole responses by head text', () => {
     return { head: wrapHead(encodeHead(entry, ref)), body: encodeBody(id, entry.body) };
   };
 
-  it('knows a body once read whole at a key, for that head text only', () => {
+  it('knows a body once read whole at a key, for that head text and key only', () => {
     const memo = new HeadMemo();
     const a = stored('a', 'id-a');
     expect(memo.knowsBodyAt('k')).toBe(false);
-    expect(memo.entry(a.head, a.body)?.body.toString()).toBe('a');
-    // Read without a key (a caller that does not look up by key): nothing kept.
-    expect(memo.knowsBodyAt('k')).toBe(false);
-    memo.entry(a.head, a.body, 'k');
+    expect(memo.entry(a.head, a.body, 'k')?.body.toString()).toBe('a');
     expect(memo.knowsBodyAt('k')).toBe(true);
-    expect(memo.known({ ...a.head })?.body.toString()).toBe('a');
-    expect(memo.known(stored('b', 'id-b').head)).toBeUndefined();
-    expect(memo.known(encodeHead({ ...response('a'), gen: 'scope' }, { id: 'id-a', until: 1 }))).toBeUndefined();
+    expect(memo.known({ ...a.head }, 'k')?.body.toString()).toBe('a');
+    expect(memo.known(a.head, 'elsewhere')).toBeUndefined();
+    expect(memo.known(stored('b', 'id-b').head, 'k')).toBeUndefined();
+    // An unwrapped head is never answered from the memo.
+    expect(memo.known(encodeHead({ ...response('a'), gen: 'scope' }, { id: 'id-a', until: 1 }), 'k')).toBeUndefined();
+    // A head read without its body (a body of another head): its key no longer knows a body.
+    const c = stored('c', 'id-c');
+    expect(memo.entry(c.head, a.body, 'k')).toBeUndefined();
+    expect(memo.knowsBodyAt('k')).toBe(false);
   });
 
   it('keeps no body over 1 MiB, and starts over past 16 MiB of bodies', () => {
     const memo = new HeadMemo();
     const big = stored('x', 'id-big', 1024 * 1024 + 1);
     expect(memo.entry(big.head, big.body, 'big')?.body.length).toBe(1024 * 1024 + 1);
-    expect(memo.known(big.head)).toBeUndefined();
+    expect(memo.known(big.head, 'big')).toBeUndefined();
     const first = stored('0', 'id-0', 1024 * 1024);
     memo.entry(first.head, first.body, 'k0');
-    for (let i = 1; i < 16; i++) {
+    for (let i = 1; i < 17; i++) {
       const next = stored(String(i % 10), `id-${i}`, 1024 * 1024);
       memo.entry(next.head, next.body, `k${i}`);
     }
-    // 16 bodies of 1 MiB and their heads pass 16 MiB: the memo started over at the last.
-    expect(memo.known(first.head)).toBeUndefined();
+    // The 17th body of 1 MiB passes 16 MiB: the memo started over with it.
+    expect(memo.known(first.head, 'k0')).toBeUndefined();
     expect(memo.knowsBodyAt('k0')).toBe(false);
-    expect(memo.knowsBodyAt('k15')).toBe(true);
+    expect(memo.knowsBodyAt('k16')).toBe(true);
   });
 });

@@ -90,26 +90,26 @@ describe('stored response encoding: a head and a body', () => {
   });
 });
 
-describe('HeadMemo: heads decoded once by their stored text', () => {
+describe('HeadMemo: heads decoded once per key and stored text', () => {
   it('answers as decodeEntry, a new entry each time, the body checked every time', () => {
     const memo = new HeadMemo();
     const sample = entry();
     const { head, body } = stored(sample);
     const wrapped = wrapHead(head);
-    const first = memo.entry(wrapped, body);
+    const first = memo.entry(wrapped, body, 'k');
     expect(first).toEqual({ ...sample, bodyRef: REF });
-    const second = memo.entry({ ...wrapped }, body);
+    const second = memo.entry({ ...wrapped }, body, 'k');
     expect(second).toEqual(first);
     expect(second).not.toBe(first);
     // A body of another head, or none: a miss, whatever the memo holds.
-    expect(memo.entry(wrapped, encodeBody('another-id00', Buffer.from('x')))).toBeUndefined();
-    expect(memo.entry(wrapped, undefined)).toBeUndefined();
-    // Another head's text is another entry.
+    expect(memo.entry(wrapped, encodeBody('another-id00', Buffer.from('x')), 'k')).toBeUndefined();
+    expect(memo.entry(wrapped, undefined, 'k')).toBeUndefined();
+    // Another head's text at the same key is another entry.
     const other = stored(entry({ status: 404 }), { id: 'other-id0000', until: 1 });
-    expect(memo.entry(wrapHead(other.head), other.body)?.status).toBe(404);
+    expect(memo.entry(wrapHead(other.head), other.body, 'k')?.status).toBe(404);
     // An unwrapped head (bytes) and garbage, as decodeEntry.
-    expect(memo.entry(head, body)).toEqual(first);
-    expect(memo.entry({ t: 'b', b: 'garbage' }, body)).toBeUndefined();
-    expect(memo.entry({ t: 'v', v: [], g: 'scope' }, body)).toBeUndefined();
+    expect(memo.entry(head, body, 'k')).toEqual(first);
+    expect(memo.entry({ t: 'b', b: 'garbage' }, body, 'k')).toBeUndefined();
+    expect(memo.entry({ t: 'v', v: [], g: 'scope' }, body, 'k')).toBeUndefined();
   });
 });
