@@ -33,7 +33,10 @@ const cpuOf = (pid: number) => {
 };
 
 const redis = subject === 'larder (redis)' ? await startRedis() : undefined;
-const file = fileURLToPath(new URL('./scenarios/response-cache.ts', import.meta.url));
+// LARDER_RC_SCENARIO: another scenario's app (`response-cache-fastify`, `response-cache-hono`).
+const file = fileURLToPath(
+  new URL(`./scenarios/${process.env.LARDER_RC_SCENARIO ?? 'response-cache'}.ts`, import.meta.url),
+);
 const callgrind = process.env.LARDER_RC_CALLGRIND;
 const command = callgrind
   ? ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${callgrind}`, process.execPath]
