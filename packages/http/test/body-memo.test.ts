@@ -76,7 +76,7 @@ describe('ResponseStore on Redis: a hit read whole once then reads its head alon
   });
 });
 
-describe('HeadMemo: whole responses by head text', () => {
+describe('HeadMemo: whole responses per key and head text', () => {
   const stored = (text: string, id: string, size = text.length) => {
     const entry = { ...response(text), body: Buffer.alloc(size, text), gen: 'scope' };
     const ref = { id, until: Date.now() + TTL_MS };

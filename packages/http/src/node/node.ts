@@ -46,7 +46,10 @@ export function nodeRequest(req: IncomingMessage): HttpRequest {
 }
 
 /** The stored header names a replay's own headers replace (lower case → the name in `Replayed.added`). */
-const REPLACED: Readonly<Record<string, string>> = { date: 'Date', 'content-range': 'Content-Range' };
+const REPLACED: ReadonlyMap<string, string> = new Map([
+  ['date', 'Date'],
+  ['content-range', 'Content-Range'],
+]);
 
 /**
  * Sends a replayed response on `res`: the stored headers but `removed`, then the cache's own, in one
@@ -57,7 +60,7 @@ export function sendReplayed(res: ServerResponse, answer: Replayed): void {
   const { stored, added, removed } = answer;
   const list: (string | string[])[] = [];
   for (const name in stored) {
-    const replaced = REPLACED[name];
+    const replaced = REPLACED.get(name);
     if (replaced !== undefined && added[replaced] !== undefined) continue;
     if (removed.length === 0 || !removed.includes(name)) list.push(name, stored[name] as string | string[]);
   }
