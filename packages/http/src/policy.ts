@@ -202,14 +202,15 @@ function explicitlyCacheable(cc: ReadonlyMap<string, string | true>, headers: Ou
 
 /** The headers a hit replays: all but hop-by-hop ones, those named in `Connection`, and per-response ones. */
 export function replayable(headers: OutgoingHttpHeaders): Record<string, string | string[]> {
-  const named = new Set(
-    listOf(headers.connection)
-      .map((name) => name.toLowerCase())
-      .filter(Boolean),
-  );
+  // Most responses carry no `Connection`: no set of the names it lists is made for them.
+  const named =
+    headers.connection === undefined
+      ? undefined
+      : new Set(listOf(headers.connection).map((name) => name.toLowerCase()));
   const kept: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || NOT_REPLAYED.has(name) || named.has(name)) continue;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || NOT_REPLAYED.has(name) || named?.has(name)) continue;
     kept[name] = Array.isArray(value) ? value.map(String) : String(value);
   }
   return kept;

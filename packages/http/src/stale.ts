@@ -85,9 +85,8 @@ export function refreshed(
   ctx: StoreContext,
 ): { entry: Omit<StoredResponse, 'gen'>; vary: string[] } | undefined {
   const headers = { ...entry.headers };
-  for (const [name, value] of Object.entries(replayable(notModified))) {
-    if (!NOT_UPDATED.has(name)) headers[name] = value;
-  }
+  const updated = replayable(notModified);
+  for (const name in updated) if (!NOT_UPDATED.has(name)) headers[name] = updated[name] as string | string[];
   // The 304's Date (or the time it arrived): `Age` counts from the refresh.
   if (notModified.date === undefined) headers.date = new Date(ctx.now).toUTCString();
   const rule = storeDecision(req, { status: entry.status, headers }, ctx);
