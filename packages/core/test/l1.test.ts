@@ -145,9 +145,10 @@ describe('L1 tier', () => {
       await inner.set(key, payload, ttlMs);
       return true;
     };
-    // 200 ms: a lease of 60 ms lapsed (one flush) when a loaded CI runner paused the process for more
-    // than its half between two reads; the loop below still never yields to the renewal's timer.
-    const lease = 200;
+    // 400 ms: a lease of 60 ms lapsed (one flush) when a loaded CI runner paused the process for more
+    // than its half between two reads (200 ms was still flagged under a load average of 6); the
+    // loop below still never yields to the renewal's timer.
+    const lease = 400;
     const cache = new Cache({ store, prefix: 'app', l1: { invalidation: 'bus', busUrl: 'redis://x', lease } });
     await cache.set('k', 'v');
     // Up once its first lease renewal landed (a store round trip).
