@@ -21,9 +21,8 @@ const flags = dash < 0 ? [] : process.argv.slice(dash + 1);
 const subject = args[0] ?? 'larder (memory)';
 const kind = args[1] ?? 'hit';
 const count = Number(args[2] ?? 20_000);
-const KINDS = REQUESTS;
-const request = KINDS[kind];
-if (!request) throw new Error(`kind: one of ${Object.keys(KINDS).join(', ')}`);
+const request = REQUESTS[kind];
+if (!request) throw new Error(`kind: one of ${Object.keys(REQUESTS).join(', ')}`);
 
 /** The process's user and system CPU time in µs (/proc, 10 ms ticks). */
 const cpuOf = (pid: number) => {

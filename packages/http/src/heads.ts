@@ -57,7 +57,7 @@ export class HeadMemo {
     if (kept === undefined || kept.text !== value.b) {
       const head = decodeHead(Buffer.from(value.b, 'base64'));
       if (head === undefined) return undefined;
-      kept = this.#keep(key, { text: value.b, head });
+      kept = this.#keep(key, kept, { text: value.b, head });
     }
     const whole = withBody(kept.head, body);
     if (whole !== undefined && kept.whole === undefined) this.#keepWhole(key, kept, whole);
@@ -76,8 +76,8 @@ export class HeadMemo {
     return kept !== undefined && kept.text === value.b ? kept.whole : undefined;
   }
 
-  #keep(key: string, kept: Kept): Kept {
-    const old = this.#kept.get(key);
+  /** Keeps `kept` at `key` in place of `old` (what the memo held there). */
+  #keep(key: string, old: Kept | undefined, kept: Kept): Kept {
     if (old?.whole !== undefined) this.#bytes -= old.whole.body.length;
     if (old === undefined && this.#kept.size >= MAX_HEADS) this.#startOver();
     this.#kept.set(key, kept);
