@@ -1,11 +1,9 @@
 import type { Redis } from 'ioredis';
 import {
   type ClientSocket,
-  deadlineOf,
   isSettled,
   lastWritten,
   type SentCommand,
-  setDeadline,
   socketOf,
   timeCommands,
   timeOut,
@@ -37,6 +35,13 @@ interface Deadline {
  */
 export class CommandDeadlines {
   private queue: Deadline[] = [];
+  /**
+   * Deadlines of the commands queued offline (not yet written): ioredis sends them again on
+   * connect, and they keep their first deadline. Kept apart so that a written command, the
+   * common case, carries nothing: a property added to ioredis' \`Command\` after its constructor
+   * cost an allocation and a shape change per command.
+   */
+  private readonly offline = new Map<SentCommand, Deadline>();
   private head = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -51,12 +56,13 @@ export class CommandDeadlines {
     if (isSettled(command)) return;
     const written = lastWritten(this.client) === command;
     const socket = written ? socketOf(this.client) : undefined;
-    const known = deadlineOf<Deadline>(command);
+    const known = this.offline.size === 0 ? undefined : this.offline.get(command);
     if (known !== undefined) {
       // Sent again (the offline queue flushed on connect): check the socket it is written to now.
       if (socket !== undefined) {
         known.socket = socket;
         known.bytesRead = socket.bytesRead;
+        this.offline.delete(command);
       }
       return;
     }
@@ -66,7 +72,7 @@ export class CommandDeadlines {
       socket,
       bytesRead: socket === undefined ? 0 : socket.bytesRead,
     };
-    setDeadline(command, deadline);
+    if (socket === undefined) this.offline.set(command, deadline);
     this.dropAnswered();
     this.queue.push(deadline);
     if (this.timer === undefined && !this.closed) this.arm(this.ms);
@@ -92,7 +98,10 @@ export class CommandDeadlines {
   private dropAnswered(): void {
     const queue = this.queue;
     let head = this.head;
-    while (head < queue.length && isSettled(queue[head]!.command)) head++;
+    while (head < queue.length && isSettled(queue[head]!.command)) {
+      if (queue[head]!.socket === undefined) this.offline.delete(queue[head]!.command);
+      head++;
+    }
     if (head === queue.length) {
       queue.length = 0;
       head = 0;
@@ -115,6 +124,7 @@ export class CommandDeadlines {
         if (deadline.at > now) break;
         this.expire(deadline);
       }
+      if (this.offline.size > 0) this.offline.delete(deadline.command);
       this.head++;
     }
     this.dropAnswered();

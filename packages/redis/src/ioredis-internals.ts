@@ -41,7 +41,6 @@ interface CommandInternals {
   isSettled: boolean;
   reject(error: Error): void;
   setTimeout(ms: number): void;
-  larderDeadline?: unknown;
 }
 
 /** What the probe found: the missing pieces, and which of the driver's uses of them are on. */
@@ -199,16 +198,6 @@ export function isSettled(command: SentCommand): boolean {
 /** Fails `command` with ioredis' own timeout error (`Command timed out`); nothing if it is settled. */
 export function timeOut(command: SentCommand): void {
   (command as unknown as CommandInternals).reject(new Error('Command timed out'));
-}
-
-/** The value `setDeadline` left on `command`, if any. */
-export function deadlineOf<T>(command: SentCommand): T | undefined {
-  return (command as unknown as CommandInternals).larderDeadline as T | undefined;
-}
-
-/** Keeps `deadline` on `command` (a command ioredis sends again keeps its first deadline). */
-export function setDeadline(command: SentCommand, deadline: unknown): void {
-  (command as unknown as CommandInternals).larderDeadline = deadline;
 }
 
 /** The command `client` wrote last and still awaits a reply for (not one queued offline). */

@@ -1,7 +1,15 @@
 import { TimeoutError } from '@larder/core';
-import { type FaultProxy, type RedisServer, startFaultProxy, startRedis, waitFor } from '@larder/dev-services';
-import type { Redis } from 'ioredis';
+import {
+  type FaultProxy,
+  findFreePort,
+  type RedisServer,
+  startFaultProxy,
+  startRedis,
+  waitFor,
+} from '@larder/dev-services';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { timedByDeadlines } from '../src/command-deadlines';
 import { createRedisStore, type RedisStore } from '../src/index';
 import { deadlinesSupported } from '../src/ioredis-internals';
 
@@ -62,5 +70,34 @@ describe('redis: command timeouts with one timer per client', () => {
       { timeoutMs: 5000, description: 'reads to work again' },
     );
     expect((store.client as Redis).stream).not.toBe(socket);
+  });
+
+  it('a command queued offline keeps its first deadline when it is written on connect, and its socket is checked', async () => {
+    const port = await findFreePort();
+    // Nothing listens yet: the command waits in ioredis' offline queue while the client retries.
+    const client = new Redis({ port, host: '127.0.0.1', retryStrategy: () => 20 });
+    client.on('error', () => {});
+    const deadlines = timedByDeadlines(client, TIMEOUT_MS);
+    const started = performance.now();
+    // BLPOP on an empty list: Redis holds the reply, so once written it stays unanswered.
+    const reply = client.blpop('cd:offline', 5).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, TIMEOUT_MS / 3));
+    // Then Redis becomes reachable: the client connects and writes the queued command.
+    const late = await startFaultProxy({ target: { host: server.host, port: server.port }, listenPort: port });
+    try {
+      await waitFor(() => client.status === 'ready', { timeoutMs: 2000, description: 'the client to connect' });
+      const socket = client.stream;
+      const error = (await reply) as Error;
+      const elapsed = performance.now() - started;
+      expect(error.message).toBe('Command timed out');
+      // Timed from when it was first sent (queued), not from when it was written.
+      expect(elapsed).toBeLessThan(TIMEOUT_MS + 100);
+      // Written on that connection and nothing read since: the connection is dead, and destroyed.
+      expect(socket.destroyed).toBe(true);
+    } finally {
+      deadlines.close();
+      client.disconnect();
+      await late.close();
+    }
   });
 });
