@@ -3,9 +3,11 @@
  * `pnpm bench` runs them all in one process, one after another, and prints a markdown table per
  * scenario. See bench/README.md for the interface and how to add one.
  */
+
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { pinForClients, pinForServers } from './pin';
 
 /** One measured operation, e.g. "get (hit)" through "keyv". */
 export interface BenchCase<Ctx> {
@@ -89,6 +91,8 @@ export interface RunOptions {
   rounds: number;
   /** Progress output (stderr). */
   progress: Progress;
+  /** Servers on one CPU, this process on another (`--pin`, pin.ts). @default false */
+  pin?: boolean;
 }
 
 /** Result of one case. */
@@ -206,9 +210,12 @@ export async function runScenario<Ctx>(scenario: Scenario<Ctx>, options: RunOpti
   progress.log(`▶ ${scenario.name}: setting up`);
   let ctx: Ctx;
   try {
+    if (options.pin) pinForServers();
     ctx = await scenario.setup();
   } catch (error) {
     return notRun(scenario, `setup failed: ${message(error)}`, progress);
+  } finally {
+    if (options.pin) pinForClients();
   }
   try {
     let cases: BenchCase<Ctx>[];

@@ -3,6 +3,7 @@
  * Runs the scenarios of bench/src/scenarios/ in this one process and prints a markdown table
  * per scenario on stdout (progress on stderr). `--write` also saves bench/results/<scenario>.md.
  */
+
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -11,6 +12,7 @@ import { staleBuilds } from './built-packages';
 import { runFleet } from './fleet';
 import { formatScenario, machineInfo, Progress, runScenario, type Scenario, type ScenarioResult } from './harness';
 import { runIsolated } from './isolate';
+import { canPin } from './pin';
 import { runRemember } from './remember-bench';
 import { runValues } from './value-pipeline';
 
@@ -61,13 +63,14 @@ async function main(): Promise<number> {
       warmup: { type: 'string', default: '200' },
       rounds: { type: 'string', default: '3' },
       write: { type: 'boolean', default: false },
+      pin: { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'usage: pnpm bench [scenario...] [--time ms=600] [--warmup ms=200] [--rounds n=3] [--write] [--list]\n',
+      'usage: pnpm bench [scenario...] [--time ms=600] [--warmup ms=200] [--rounds n=3] [--write] [--pin] [--list]\n',
     );
     return 0;
   }
@@ -100,9 +103,12 @@ async function main(): Promise<number> {
     warmupMs: positiveNumber(values.warmup, '--warmup', true),
     rounds: positiveNumber(values.rounds, '--rounds'),
     progress: new Progress(),
+    pin: values.pin && canPin(),
   };
+  if (values.pin && !options.pin) process.stderr.write('--pin: needs 2 CPUs and taskset; running unpinned\n');
   const machine = machineInfo();
-  process.stdout.write(`## larder benchmarks\n\n${machine}\n\n`);
+  const pinned = options.pin ? ' Servers pinned to CPU 1, the bench process to CPU 0 (`--pin`).' : '';
+  process.stdout.write(`## larder benchmarks\n\n${machine}${pinned}\n\n`);
   const results: ScenarioResult[] = [];
   for (const scenario of selected) {
     const result = scenario.isolate
@@ -114,7 +120,7 @@ async function main(): Promise<number> {
     if (values.write && !result.error) {
       await mkdir(resultsDir, { recursive: true });
       const file = path.join(resultsDir, `${scenario.name}.md`);
-      const how = `\`pnpm bench ${scenario.name} --time ${options.timeMs} --rounds ${options.rounds}\``;
+      const how = `\`pnpm bench ${scenario.name} --time ${options.timeMs} --rounds ${options.rounds}${options.pin ? ' --pin' : ''}\``;
       await writeFile(file, `${table}\nMachine: ${machine}. Command: ${how}.\n`);
       options.progress.log(`  wrote ${path.relative(process.cwd(), file)}`);
     }
