@@ -67,9 +67,9 @@ export class RedisStore implements CacheStore {
   private commandTracking?: CommandTracking;
   private readonly failSet = (error: unknown): never => this.fail('set', error);
   private readonly failRateLimit = (error: unknown): never => this.fail('rateLimit', error);
-  /** One rate-limit decision: one uncorked script on the key, on the server's clock (see rate-limit.ts); never in an L1. */
+  /** One rate-limit decision: one script on the key, on the server's clock (see rate-limit.ts); never in an L1. */
   readonly rateLimit: CacheStore['rateLimit'] = (key, request) =>
-    rateLimit(this.client, key, request, this.failRateLimit);
+    rateLimit(this.commands.cmd(this.client), key, request, this.failRateLimit);
   /** Tags in one script each (tag-commands.ts); no getWithTags nor setTagged in Cluster, where the counters live on other slots. */
   readonly getWithTags?: CacheStore['getWithTags'];
   readonly setTagged?: CacheStore['setTagged'];

@@ -2,6 +2,7 @@ import { BackendError } from '@larder/core';
 import { type RedisServer, startRedis } from '@larder/dev-services';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FLUSH_EVERY } from '../src/cork';
 import { createRedisStore, type RedisStore } from '../src/index';
 
 const text = (payload: unknown) =>
@@ -61,6 +62,36 @@ describe('redis store, writes of one event-loop turn coalesced (coalesceWrites)'
       expect(text(value(7))).toBe('2');
       expect((results[3] as PromiseRejectedResult).reason).toBeInstanceOf(BackendError);
     } finally {
+      socket._writev = writev;
+    }
+  });
+
+  it('writes a long turn every FLUSH_EVERY commands, so the server starts on the first while the rest are sent', async () => {
+    type Chunk = { chunk: Buffer | string };
+    const socket = (store.client as Redis).stream as unknown as {
+      _write: (chunk: Buffer | string, ...rest: unknown[]) => unknown;
+      _writev: (chunks: Chunk[], ...rest: unknown[]) => unknown;
+    };
+    const { _write: write, _writev: writev } = socket;
+    const perWrite: number[] = [];
+    const sets = (data: Buffer | string) => String(data).split(/\$3\r\nset\r\n/i).length - 1;
+    socket._write = function (this: unknown, chunk, ...rest) {
+      perWrite.push(sets(chunk));
+      return write.call(this, chunk, ...rest);
+    };
+    socket._writev = function (this: unknown, chunks, ...rest) {
+      perWrite.push(chunks.reduce((n, c) => n + sets(c.chunk), 0));
+      return writev.call(this, chunks, ...rest);
+    };
+    try {
+      // The first goes out at once (nothing in flight); the other 49 are held, and written 16 at a time.
+      const calls = Array.from({ length: 50 }, (_, i) => store.set(`w:long:${i}`, String(i), undefined));
+      await Promise.all(calls);
+      expect(perWrite).toEqual([1, FLUSH_EVERY, FLUSH_EVERY, FLUSH_EVERY, 49 - 3 * FLUSH_EVERY]);
+      const last = await store.get('w:long:49');
+      expect(text(last)).toBe('49');
+    } finally {
+      socket._write = write;
       socket._writev = writev;
     }
   });
