@@ -96,8 +96,8 @@ export class RedisStore implements CacheStore {
     const { client: primary, router, commands } = this;
     const tracked = () => this.commandTracking !== undefined;
     const [writing, fail] = [this.writing.bind(this), this.fail.bind(this)];
-    const [startWrite, durable] = [this.startWrite.bind(this), this.waitForReplicas.bind(this)];
-    const host = { primary, router, commands, startWrite, durable, tracked, writing, fail };
+    const [startWrite, settled] = [this.startWrite.bind(this), this.settled.bind(this)];
+    const host = { primary, router, commands, startWrite, tracked, writing, settled, fail };
     // Tags (tag-commands.ts) and the L1 fleet's registry as a set (fleet-members.ts).
     const members = fleetMembers(() => this.commands.cmd(this.client) as Redis);
     Object.assign(this, tagOperations(host, this.cluster), members);
@@ -141,6 +141,23 @@ export class RedisStore implements CacheStore {
     } finally {
       this.commandTracking?.wrote(keys);
     }
+  }
+
+  /** `writing` for a write of `key` already sent: one promise chain, no async step (the tagged write's path). */
+  private settled<T>(op: string, key: string, reply: Promise<T>): Promise<T> {
+    const written = this.options.durableWrites
+      ? reply.then((value) => this.waitForReplicas(key).then(() => value))
+      : reply;
+    return written.then(
+      (value) => {
+        this.commandTracking?.wrote([key]);
+        return value;
+      },
+      (error: unknown) => {
+        this.commandTracking?.wrote([key]);
+        return this.fail(op, error);
+      },
+    );
   }
 
   /** The read router (exposed for tests and diagnostics). */

@@ -102,10 +102,10 @@ export interface TagHost {
   startWrite(op: string, key: string): void;
   /** Whether CLIENT TRACKING is on for the command connection (an L1 of this process uses it). */
   tracked(): boolean;
-  /** Waits for the replicas `durableWrites` asks for (nothing without it). */
-  durable(key: string): Promise<void>;
   /** Runs a write of `keys` the way the store runs its writes (failures, tracking of this process's L1s). */
   writing<T>(op: string, keys: string[], write: () => Promise<T>): Promise<T>;
+  /** `writing` for a write of `key` already sent (`reply`), without an async step of its own: waits for the replicas `durableWrites` asks for. */
+  settled<T>(op: string, key: string, reply: Promise<T>): Promise<T>;
   /** Turns a failure into the store's error. */
   fail(op: string, error: unknown): never;
 }
@@ -180,13 +180,17 @@ export function tagOperations(host: TagHost, cluster: boolean) {
         return host.fail('tagVersions', error);
       }
     },
-    async setTagged(key: string, entry: TaggedEntry, ttlMs: TtlMs): Promise<TaggedWriteReply> {
-      host.startWrite('set', key);
-      return host.writing('set', [key], async () => {
-        const versions = await setTaggedEntry(host.commands.cmd(host.primary), key, entry, ttlMs, host.tracked());
-        await host.durable(key);
-        return versions;
-      });
+    setTagged(key: string, entry: TaggedEntry, ttlMs: TtlMs): Promise<TaggedWriteReply> {
+      try {
+        host.startWrite('set', key);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return host.settled(
+        'set',
+        key,
+        setTaggedEntry(host.commands.cmd(host.primary), key, entry, ttlMs, host.tracked()),
+      );
     },
     bumpTags(keys: readonly string[], delta: number): Promise<void> {
       // Read-your-writes: this process reads every tagged entry from the primary for the window

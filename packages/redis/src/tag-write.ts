@@ -49,20 +49,21 @@ const ms = (ttlMs: TtlMs): string => (ttlMs === undefined ? '' : String(Math.max
  * script instead: Redis 7.0 announces a script's writes to its own connection despite NOLOOP, and
  * that announcement would drop the entry this process's L1 keeps of its own write.
  */
-export async function setTaggedEntry(
+export function setTaggedEntry(
   c: Redis,
   key: string,
   entry: TaggedEntry,
   ttlMs: TtlMs,
   tracked: boolean,
 ): Promise<TaggedWriteReply> {
-  const reply = await taggedScript(c, key, entry, ttlMs, !tracked);
-  if (tracked) {
-    const section = sectionOf({ tags: entry.tags, versions: reply.versions });
+  const reply = taggedScript(c, key, entry, ttlMs, !tracked);
+  if (!tracked) return reply;
+  return reply.then(async (written) => {
+    const section = sectionOf({ tags: entry.tags, versions: written.versions });
     const value = `${entry.head}${ENTRY_FORMAT.TAGS_MARK}${section}${ENTRY_FORMAT.TAGS_MARK}${entry.tail}`;
     await (ttlMs === undefined ? c.set(key, value) : c.set(key, value, 'PX', ttlMs));
-  }
-  return reply;
+    return written;
+  });
 }
 
 function taggedScript(
@@ -77,20 +78,25 @@ function taggedScript(
   const args: string[] = [ms(entry.counterTtlMs), ms(ttlMs), entry.head, entry.tail, write ? '1' : '0'];
   for (let i = 0; i < count; i++)
     args.push(entry.tags[i] as string, String(entry.starts[i]), entry.extend[i] ? '1' : '0');
-  const reply = c.evalsha(SET_TAGGED.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
-    if (error instanceof Error && error.message.startsWith('NOSCRIPT'))
-      return c.eval(SET_TAGGED.lua, keys.length, ...keys, ...args);
-    throw error;
-  });
-  return reply.then((flat) => {
-    const pairs = flat as (string | number)[];
-    const versions: number[] = [];
-    const lifeMs: (number | undefined)[] = [];
-    for (let i = 0; i < count; i++) {
-      versions.push(Number(pairs[2 * i]));
-      const left = Number(pairs[2 * i + 1]);
-      lifeMs.push(left === -1 ? Number.POSITIVE_INFINITY : left < 0 ? undefined : left);
-    }
-    return { versions, lifeMs };
-  });
+  return c.evalsha(SET_TAGGED.sha, keys.length, ...keys, ...args).then(
+    (flat) => parseWritten(flat, count),
+    (error: unknown) => {
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT'))
+        return c.eval(SET_TAGGED.lua, keys.length, ...keys, ...args).then((flat) => parseWritten(flat, count));
+      throw error;
+    },
+  );
+}
+
+/** The versions and counter lives SET_TAGGED answered, as pairs. */
+function parseWritten(flat: unknown, count: number): TaggedWriteReply {
+  const pairs = flat as (string | number)[];
+  const versions: number[] = [];
+  const lifeMs: (number | undefined)[] = [];
+  for (let i = 0; i < count; i++) {
+    versions.push(Number(pairs[2 * i]));
+    const left = Number(pairs[2 * i + 1]);
+    lifeMs.push(left === -1 ? Number.POSITIVE_INFINITY : left < 0 ? undefined : left);
+  }
+  return { versions, lifeMs };
 }

@@ -1,4 +1,4 @@
-import { BackendError, jsonCodec } from '@larder/core';
+import { BackendError, Cache, jsonCodec } from '@larder/core';
 import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,6 +128,15 @@ describe('redis store, single node', () => {
       expect(error).toBeInstanceOf(BackendError);
       expect((error as BackendError).code).toBe('E_NOT_DURABLE');
       expect(text(await store.get('t:durable'))).toBe('x');
+      // A tagged write (one script) takes the same way out: rejected as not durable, written on the primary.
+      const cache = new Cache({ store: durable, prefix: 't:' });
+      const tagged = await cache
+        .tags(['durable'])
+        .set('tagged', 'y', '10s')
+        .catch((e: unknown) => e);
+      expect(tagged).toBeInstanceOf(BackendError);
+      expect((tagged as BackendError).code).toBe('E_NOT_DURABLE');
+      expect(text(await store.get('t:tagged'))).toContain('y');
     } finally {
       await durable.close();
     }

@@ -295,12 +295,21 @@ export class TagState {
     const life = counterLife(ttlMs);
     const now = Date.now();
     const extend = keys.map((key) => !this.#expiries.outlives(key, life, now));
-    const entry = { ...parts, tags, counters: keys, starts: keys.map(randomStart), extend, counterTtlMs: life };
+    const entry = {
+      head: parts.head,
+      tail: parts.tail,
+      tags,
+      counters: keys,
+      starts: keys.map(randomStart),
+      extend,
+      counterTtlMs: life,
+    };
     const { versions, lifeMs } = await setTagged.call(this.#store, full, entry, ttlMs);
     // Measured from before the call: the server set or read each life after `now`, so this errs short.
-    lifeMs.forEach((left, i) => {
+    for (let i = 0; i < lifeMs.length; i++) {
+      const left = lifeMs[i];
       if (left !== undefined) this.#expiries.expiresAt(keys[i] as string, now + left);
-    });
+    }
     this.#hint(full, keys);
     const stamp = { tags, versions: versions as number[] };
     return { section: sectionOf(stamp), stamp, write: { keys, epoch } };
