@@ -186,11 +186,14 @@ export function tagOperations(host: TagHost, cluster: boolean) {
       } catch (error) {
         return Promise.reject(error);
       }
-      return host.settled(
-        'set',
-        key,
-        setTaggedEntry(host.commands.cmd(host.primary), key, entry, ttlMs, host.tracked()),
-      );
+      let reply: Promise<TaggedWriteReply>;
+      try {
+        reply = setTaggedEntry(host.commands.cmd(host.primary), key, entry, ttlMs, host.tracked());
+      } catch (error) {
+        // Thrown before anything was sent: still the store's error, as every failed write.
+        reply = Promise.reject(error);
+      }
+      return host.settled('set', key, reply);
     },
     bumpTags(keys: readonly string[], delta: number): Promise<void> {
       // Read-your-writes: this process reads every tagged entry from the primary for the window
