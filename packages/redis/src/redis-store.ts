@@ -37,6 +37,7 @@ import { tagOperations } from './tag-commands';
 import { CommandTracking } from './tracking/command-tracking';
 import { trackingSource } from './tracking/tracking-source';
 import { setEntriesBySlot, unlinkKeys, waitForReplicas } from './write-commands';
+import { WriteReports } from './write-reports';
 
 const DRIVER = 'redis';
 const settledVoid = (): void => undefined;
@@ -65,6 +66,8 @@ export class RedisStore implements CacheStore {
   private closed?: Promise<void>;
   /** Tracking on the command connection (NOLOOP), when an L1 asked for it: every write path reports its keys to it. */
   private commandTracking?: CommandTracking;
+  /** How writes end: failures made the store's, this process's L1s told (write-reports.ts). */
+  private readonly reports: WriteReports;
   private readonly failSet = (error: unknown): never => this.fail('set', error);
   private readonly failRateLimit = (error: unknown): never => this.fail('rateLimit', error);
   /** One rate-limit decision: one script on the key, on the server's clock (see rate-limit.ts); never in an L1. */
@@ -86,6 +89,11 @@ export class RedisStore implements CacheStore {
       commandTimeoutMs: this.options.commandTimeoutMs,
       secrets: this.secrets,
     };
+    this.reports = new WriteReports({
+      tracking: () => this.commandTracking,
+      durable: this.options.durableWrites ? (key) => this.waitForReplicas(key) : undefined,
+      fail: (op, error) => this.fail(op, error),
+    });
     this.mode = this.connection.mode;
     this.client = this.connection.primary;
     if (this.mode === 'sentinel') traceFailover(this.client as Redis, () => this.storeName);
@@ -95,9 +103,9 @@ export class RedisStore implements CacheStore {
     this.capabilities = redisCapabilities(this.options, this.mode, this.cluster);
     const { client: primary, router, commands } = this;
     const tracked = () => this.commandTracking !== undefined;
-    const [writing, fail] = [this.writing.bind(this), this.fail.bind(this)];
-    const [startWrite, settled] = [this.startWrite.bind(this), this.settled.bind(this)];
-    const host = { primary, router, commands, startWrite, tracked, writing, settled, fail };
+    const fail = this.fail.bind(this);
+    const [writing, settled] = [this.reports.writing.bind(this.reports), this.reports.settled.bind(this.reports)];
+    const host = { primary, router, commands, startWrite: this.startWrite.bind(this), tracked, writing, settled, fail };
     // Tags (tag-commands.ts) and the L1 fleet's registry as a set (fleet-members.ts).
     const members = fleetMembers(() => this.commands.cmd(this.client) as Redis);
     Object.assign(this, tagOperations(host, this.cluster), members);
@@ -131,35 +139,6 @@ export class RedisStore implements CacheStore {
     return this.commandTracking;
   }
 
-  // Runs a write of `keys`; failures become the store's; then (acknowledged or failed: it may have
-  // landed) tells this process's L1s, which NOLOOP keeps from hearing it from the server.
-  private async writing<T>(op: string, keys: string[], write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (error) {
-      return this.fail(op, error);
-    } finally {
-      this.commandTracking?.wrote(keys);
-    }
-  }
-
-  /** `writing` for a write of `key` already sent: one promise chain, no async step (the tagged write's path). */
-  private settled<T>(op: string, key: string, reply: Promise<T>): Promise<T> {
-    const written = this.options.durableWrites
-      ? reply.then((value) => this.waitForReplicas(key).then(() => value))
-      : reply;
-    return written.then(
-      (value) => {
-        this.commandTracking?.wrote([key]);
-        return value;
-      },
-      (error: unknown) => {
-        this.commandTracking?.wrote([key]);
-        return this.fail(op, error);
-      },
-    );
-  }
-
   /** The read router (exposed for tests and diagnostics). */
   get reads(): ReadRouter {
     return this.router;
@@ -191,7 +170,7 @@ export class RedisStore implements CacheStore {
       const c = this.commands.cmd(this.client);
       const reply = ttlMs === undefined ? c.set(key, arg(payload)) : c.set(key, arg(payload), 'PX', ttlMs);
       const written = this.options.durableWrites ? reply.then(() => this.waitForReplicas(key)) : reply;
-      // Reported inline (not through `writing`, one promise step less on the hottest write):
+      // Reported inline (not through `reports`, one promise step less on the hottest write):
       // acknowledged or failed (it may have landed), this process's L1s drop the key first.
       const tracking = this.commandTracking;
       if (tracking === undefined) return written.then(settledVoid, this.failSet);
@@ -204,7 +183,7 @@ export class RedisStore implements CacheStore {
   /** DEL; true if the key existed. */
   async delete(key: string): Promise<boolean> {
     this.startWrite('delete', key);
-    return this.writing('delete', [key], async () => {
+    return this.reports.writing('delete', [key], async () => {
       const removed = await this.commands.cmd(this.client).del(key);
       await this.waitForReplicas(key);
       return removed > 0;
@@ -229,7 +208,7 @@ export class RedisStore implements CacheStore {
     if (entries.length === 0) return;
     this.check(this.client, 'setMany');
     this.router.wroteMany(entries.map(([key]) => key));
-    return this.writing(
+    return this.reports.writing(
       'setMany',
       entries.map(([key]) => key),
       async () => {
@@ -244,7 +223,7 @@ export class RedisStore implements CacheStore {
     if (keys.length === 0) return 0;
     this.check(this.client, 'deleteMany');
     this.router.wroteMany(keys);
-    return this.writing('deleteMany', keys as string[], async () => {
+    return this.reports.writing('deleteMany', keys as string[], async () => {
       const removed = await unlinkKeys(this.commands.cmd(this.client), keys as string[], this.cluster);
       if (this.options.durableWrites) await this.waitForReplicas(keys[0]!);
       return removed;
@@ -268,7 +247,7 @@ export class RedisStore implements CacheStore {
   /** SET NX PX; true if stored. */
   async add(key: string, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
     this.startWrite('add', key);
-    return this.writing('add', [key], async () => {
+    return this.reports.writing('add', [key], async () => {
       const c = this.commands.cmd(this.client);
       const reply =
         ttlMs === undefined ? await c.set(key, arg(payload), 'NX') : await c.set(key, arg(payload), 'PX', ttlMs, 'NX');
@@ -280,7 +259,7 @@ export class RedisStore implements CacheStore {
   /** INCRBY in Lua; a created key gets `ttlMs` atomically, an existing key keeps its expiry. */
   async increment(key: string, delta: number, ttlMs: TtlMs): Promise<number> {
     this.startWrite('increment', key);
-    return this.writing('increment', [key], async () => {
+    return this.reports.writing('increment', [key], async () => {
       const value = await runScript(this.commands.cmd(this.client), INCREMENT, key, [
         String(delta),
         ttlMs === undefined ? '' : ttlMs,
@@ -293,7 +272,7 @@ export class RedisStore implements CacheStore {
   /** GETDEL (Redis >= 6.2). */
   async pull(key: string): Promise<Payload | undefined> {
     this.startWrite('pull', key);
-    return this.writing('pull', [key], async () => {
+    return this.reports.writing('pull', [key], async () => {
       const value = await this.commands.cmd(this.client).getdelBuffer(key);
       if (value !== null) await this.waitForReplicas(key);
       return payloadOf(value);
@@ -303,7 +282,7 @@ export class RedisStore implements CacheStore {
   /** PEXPIRE (PERSIST when `ttlMs` is undefined); false if the key is absent. */
   async touch(key: string, ttlMs: TtlMs): Promise<boolean> {
     this.startWrite('touch', key);
-    return this.writing('touch', [key], async () => {
+    return this.reports.writing('touch', [key], async () => {
       const reply =
         ttlMs === undefined
           ? await runScript(this.commands.cmd(this.client), PERSIST_IF_EXISTS, key, [])
@@ -315,7 +294,7 @@ export class RedisStore implements CacheStore {
   /** Owner-checked DEL in Lua; true if deleted. */
   async compareAndDelete(key: string, expected: Payload): Promise<boolean> {
     this.startWrite('compareAndDelete', key);
-    return this.writing('compareAndDelete', [key], async () => {
+    return this.reports.writing('compareAndDelete', [key], async () => {
       return (await runScript(this.commands.cmd(this.client), COMPARE_AND_DELETE, key, [arg(expected)])) === 1;
     });
   }
@@ -323,7 +302,7 @@ export class RedisStore implements CacheStore {
   /** SET if the stored value is `expected` (`undefined` = absent), in one Lua script; true if written. */
   async compareAndSet(key: string, expected: Payload | undefined, payload: Payload, ttlMs: TtlMs): Promise<boolean> {
     this.startWrite('compareAndSet', key);
-    return this.writing('compareAndSet', [key], async () => {
+    return this.reports.writing('compareAndSet', [key], async () => {
       const want = expected === undefined ? undefined : arg(expected);
       const written = await compareAndSet(this.commands.cmd(this.client), key, want, arg(payload), ttlMs);
       if (written) await this.waitForReplicas(key);
