@@ -6,6 +6,7 @@ import type { ReadRouter } from './read-router';
 import { exact } from './replies';
 import { LUA_ENTRY as E, type LuaScript, script } from './scripts';
 import { setTaggedEntry } from './tag-write';
+import { asIs } from './write-reports';
 
 /**
  * GET of each key with the tag counters its entry names, in one script (one round trip): per
@@ -104,8 +105,8 @@ export interface TagHost {
   tracked(): boolean;
   /** Runs a write of `keys` the way the store runs its writes (failures, tracking of this process's L1s). */
   writing<T>(op: string, keys: string[], write: () => Promise<T>): Promise<T>;
-  /** `writing` for a write of `key` already sent (`reply`), without an async step of its own: waits for the replicas `durableWrites` asks for. */
-  settled<T>(op: string, key: string, reply: Promise<T>): Promise<T>;
+  /** `writing` for a write of `key` already sent (`reply`), resolving `result(reply)`, without an async step of its own (write-reports.ts). */
+  settled<T, R>(op: string, key: string, reply: Promise<T>, result: (value: T) => R): Promise<R>;
   /** Turns a failure into the store's error. */
   fail(op: string, error: unknown): never;
 }
@@ -193,7 +194,7 @@ export function tagOperations(host: TagHost, cluster: boolean) {
         // Thrown before anything was sent: still the store's error, as every failed write.
         reply = Promise.reject(error);
       }
-      return host.settled('set', key, reply);
+      return host.settled('set', key, reply, asIs);
     },
     bumpTags(keys: readonly string[], delta: number): Promise<void> {
       // Read-your-writes: this process reads every tagged entry from the primary for the window

@@ -29,14 +29,18 @@ export class WriteReports {
     }
   }
 
-  /** `writing` for a write of `key` already sent (`reply`): one promise chain, no async step (the tagged write's path). */
-  settled<T>(op: string, key: string, reply: Promise<T>): Promise<T> {
+  /**
+   * `writing` for a write of `key` already sent (`reply`), resolving `result(reply)`: one promise
+   * step from the reply to settled (two with `durableWrites`), no async function (the hot writes:
+   * `set`, the tagged write).
+   */
+  settled<T, R>(op: string, key: string, reply: Promise<T>, result: (value: T) => R): Promise<R> {
     const durable = this.host.durable;
     const written = durable === undefined ? reply : reply.then((value) => durable(key).then(() => value));
     return written.then(
       (value) => {
         this.host.tracking()?.wrote([key]);
-        return value;
+        return result(value);
       },
       (error: unknown) => {
         this.host.tracking()?.wrote([key]);
@@ -45,3 +49,6 @@ export class WriteReports {
     );
   }
 }
+
+/** The reply as it is (a `settled` write that resolves its reply). */
+export const asIs = <T>(value: T): T => value;
