@@ -51,27 +51,18 @@ const child = spawn(command[0] as string, [...command.slice(1), ...flags, '--imp
 });
 const port = await childPort(child, 'app');
 const connections = await Promise.all(Array.from({ length: 50 }, () => Connection.open(port)));
-const run = async (n: number, from: number) => {
+const run = async (n: number, from: number, send = request) => {
   let i = from;
   const end = from + n;
   await Promise.all(
     connections.map(async (c) => {
-      while (i < end) await c.get(...request(i++));
+      while (i < end) await c.get(...send(i++));
     }),
   );
 };
 // LARDER_RC_PRELOAD=N: first N miss requests (a store holding what a bench's miss rows left in it).
 const preload = Number(process.env.LARDER_RC_PRELOAD ?? 0);
-if (preload > 0) {
-  const miss = REQUESTS.miss as typeof request;
-  let i = 5_000_000;
-  const end = i + preload;
-  await Promise.all(
-    connections.map(async (c) => {
-      while (i < end) await c.get(...miss(i++));
-    }),
-  );
-}
+if (preload > 0) await run(preload, 5_000_000, REQUESTS.miss);
 await run(Number(args[3] ?? Math.min(count, 20_000)), 1_000_000);
 const control = (...a: string[]) => execFileSync('callgrind_control', [...a, String(child.pid)], { stdio: 'ignore' });
 if (callgrind) control('-i', 'on');
