@@ -33,6 +33,25 @@ describe('the L2 breaker', () => {
     store.heal();
   });
 
+  it('a caller past the probe interval is still refused at once when the probe timer runs late (busy event loop)', async () => {
+    const store = createChaosStore();
+    const cache = new Cache({ store, prefix: 'br-late:', breaker: true, timeout: 300 });
+    store.hang({ ops: ['get'] });
+    await Promise.all([1, 2, 3].map((i) => cache.get(`k${i}`).catch(() => {})));
+    expect(cache.health()).toMatchObject({ state: 'down', probeIntervalMs: 100 });
+    // Block the event loop past the first probe interval, so the probe's timer has not run yet.
+    const blockedUntil = performance.now() + 150;
+    while (performance.now() < blockedUntil) {}
+    const started = performance.now();
+    await expect(cache.get('k4')).rejects.toMatchObject({
+      code: 'E_BACKEND',
+      message: expect.stringContaining('breaker open'),
+    });
+    expect(performance.now() - started).toBeLessThan(50);
+    store.heal();
+    await vi.waitFor(() => expect(cache.health().state).toBe('up'), { timeout: 2000, interval: 20 });
+  });
+
   it('while open, remember serves the graced copy at once', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     try {

@@ -39,6 +39,8 @@ export class StoreBreaker {
   #lastError: unknown;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** Set while the timer sends its probe: with a probe set, only that call passes an open breaker. */
+  #probeTurn = false;
   readonly #failFast: boolean;
   readonly #changed: (health: StoreHealth) => void;
   /** Sends the probe call (through `limit`, so its answer is counted like any call's). */
@@ -68,11 +70,20 @@ export class StoreBreaker {
   /** Whether a call may go to the store now: always without `failFast`; else closed, or the one probe once the interval ended. */
   allow(): boolean {
     if (this.#state === 'closed') return true;
-    if (this.#state === 'open' && Date.now() >= this.#probeAt) {
+    if (this.#state === 'open' && this.#probeDue()) {
       this.#state = 'probing';
       return true;
     }
     return !this.#failFast;
+  }
+
+  /**
+   * The probe's turn. With a probe set, only the timer's call probes: a caller's call that comes
+   * after the interval but before a late timer (a busy event loop) would otherwise become the probe
+   * and wait out the store's timeout, where the breaker promises every caller an answer at once.
+   */
+  #probeDue(): boolean {
+    return this.#probe === undefined ? Date.now() >= this.#probeAt : this.#probeTurn;
   }
 
   /** The error a refused call rejects with. */
@@ -141,7 +152,7 @@ export class StoreBreaker {
   /**
    * While down, a probe goes out when the interval ends even if nothing calls the store (a
    * session store that express-session stopped calling must still hear the store come back).
-   * A caller's call past the interval is the probe as well; the timer then sends none.
+   * Callers' calls never probe while a probe is set (`#probeDue`).
    */
   #schedule(): void {
     if (this.#timer !== undefined || this.#probe === undefined || this.#stopped) return;
@@ -150,8 +161,13 @@ export class StoreBreaker {
         this.#timer = undefined;
         if (this.#state !== 'open') return; // up again, or a probe in flight (its answer schedules the next)
         if (Date.now() < this.#probeAt) return this.#schedule();
-        // Past the interval: `limit` lets this call through as the probe (`allow`).
-        this.#probe?.().catch(() => {});
+        // Past the interval: `limit` lets this call through as the probe (`allow`, synchronously).
+        this.#probeTurn = true;
+        try {
+          this.#probe?.().catch(() => {});
+        } finally {
+          this.#probeTurn = false;
+        }
       },
       Math.max(0, this.#probeAt - Date.now()),
     );
