@@ -23,6 +23,8 @@ interface Lane {
 export class ClientCommands {
   private readonly primaryLane: Lane;
   private readonly lanes = new Map<RedisClient, Lane>();
+  /** Runs before each command to the primary (see `beforePrimaryCommand`). */
+  private beforePrimary: (() => void) | undefined;
 
   constructor(
     private readonly primary: RedisClient,
@@ -30,12 +32,26 @@ export class ClientCommands {
     private readonly cluster: boolean,
     private readonly failGet: (error: unknown) => never,
   ) {
-    this.primaryLane = this.newLane(primary);
+    const lane = this.newLane(primary);
+    this.primaryLane = {
+      cmd: () => {
+        this.beforePrimary?.();
+        return lane.cmd();
+      },
+    };
   }
 
   /** The client's commands, joined into one socket write per event-loop turn (`coalesceWrites`). */
   cmd(client: RedisClient): Redis {
     return this.lane(client).cmd();
+  }
+
+  /**
+   * Runs `flush` before each command to the primary goes out: the tagged writes a batch holds
+   * (tag-write-batch.ts) then go out first, so no command sent later overtakes them.
+   */
+  beforePrimaryCommand(flush: () => void): void {
+    this.beforePrimary = flush;
   }
 
   /** GET of `key` on `client`: batched with the tick's other gets (`batchGets`), else alone. */

@@ -6,6 +6,7 @@ import type { ReadRouter } from './read-router';
 import { exact } from './replies';
 import { LUA_ENTRY as E, type LuaScript, script } from './scripts';
 import { setTaggedEntry } from './tag-write';
+import { TaggedWriteBatch } from './tag-write-batch';
 import { asIs } from './write-reports';
 
 /**
@@ -148,6 +149,9 @@ export function tagOperations(host: TagHost, cluster: boolean) {
   // A lone read (most reads at low concurrency): promise steps only, no async layers.
   const readOne = (client: RedisClient, prefix: string) => (key: string) =>
     run(client, GET_TAGGED, [key], [prefix]).then((reply) => splitTagged(reply, 1)[0] ?? asBytes(client, key));
+  // A tick's tagged writes share one script call; the primary's other commands send them first.
+  const writes = new TaggedWriteBatch(() => host.commands.cmd(host.primary));
+  if (!cluster) host.commands.beforePrimaryCommand(writes.flush);
   const operations = {
     getWithTags(key: string, tagPrefix: string): Promise<TaggedRead> {
       const client = host.router.clientFor(key);
@@ -189,7 +193,10 @@ export function tagOperations(host: TagHost, cluster: boolean) {
       }
       let reply: Promise<TaggedWriteReply>;
       try {
-        reply = setTaggedEntry(host.commands.cmd(host.primary), key, entry, ttlMs, host.tracked());
+        // Tracked: the entry is written after the script (setTaggedEntry), one write at a time.
+        reply = host.tracked()
+          ? setTaggedEntry(host.commands.cmd(host.primary), key, entry, ttlMs, true)
+          : writes.write(key, entry, ttlMs);
       } catch (error) {
         // Thrown before anything was sent: still the store's error, as every failed write.
         reply = Promise.reject(error);

@@ -66,7 +66,8 @@ export function setTaggedEntry(
   });
 }
 
-function taggedScript(
+/** One SET_TAGGED of `entry` at `key` (EVAL on the first NOSCRIPT); `write`: false reads and makes the counters only. */
+export function taggedScript(
   c: Redis,
   key: string,
   entry: TaggedEntry,
@@ -89,7 +90,7 @@ function taggedScript(
 }
 
 /** The versions and counter lives SET_TAGGED answered, as pairs. */
-function parseWritten(flat: unknown, count: number): TaggedWriteReply {
+export function parseWritten(flat: unknown, count: number): TaggedWriteReply {
   const pairs = flat as (string | number)[];
   const versions: number[] = [];
   const lifeMs: (number | undefined)[] = [];

@@ -238,6 +238,58 @@ export const tags: GroupDefinition = {
     );
 
     t.test(
+      "setTagged calls made together: each entry carries its own counters' versions, a key written twice keeps the later call's (stores with setTagged)",
+      async (ctx) => {
+        const { store, prefix, setTagged } = await withSetTagged(ctx);
+        const head = '\u0001k,\u0001';
+        await store.set(counterKey(prefix, 'a'), '3145728', 600_000);
+        // One tick: Redis joins them into one script call after the first (tag-write-batch.ts).
+        const tagsOf = (i: number) => (i % 3 === 0 ? ['a'] : i % 3 === 1 ? ['b', 'a'] : ['c']);
+        const keys = Array.from({ length: 20 }, (_, i) => `${prefix}${uniqueKey(`together${i}`)}`);
+        const twice = `${prefix}${uniqueKey('twice')}`;
+        const write = (key: string, i: number, tail: string) => {
+          const tags = tagsOf(i);
+          return setTagged(
+            key,
+            {
+              head,
+              tail,
+              tags,
+              counters: tags.map((tag) => counterKey(prefix, tag)),
+              starts: tags.map((_, j) => 1048576 * (j + 2)),
+              extend: tags.map(() => true),
+              // Write 5's entry never expires: its counter `c` then keeps no expiry either.
+              counterTtlMs: i === 5 ? undefined : 120_000,
+            },
+            i === 5 ? undefined : 60_000,
+          );
+        };
+        const replies = await Promise.all([
+          ...keys.map((key, i) => write(key, i, `{"v":${i}}`)),
+          write(twice, 0, '"first"'),
+          write(twice, 0, '"second"'),
+        ]);
+        const version: Record<string, number> = { a: 3145728, b: 2097152, c: 2097152 };
+        for (let i = 0; i < keys.length; i++) {
+          const tags = tagsOf(i);
+          assert.deepEqual(
+            replies[i]?.versions,
+            tags.map((tag) => version[tag]),
+            `write ${i}`,
+          );
+          const section = tags.map((tag) => `${tag}\u0003${version[tag]}`).join('\u0004');
+          assert.equal(text(await store.get(keys[i] as string)), `${head}\u0002${section}\u0002{"v":${i}}`);
+        }
+        assert.equal(text(await store.get(twice)), `${head}\u0002a\u00033145728\u0002"second"`);
+        // `c` was made with 120 s by write 2, then kept with no expiry by write 5; the last write of `c` sees none left.
+        assert.equal(replies[5]?.lifeMs[0], Number.POSITIVE_INFINITY);
+        assert.equal(replies[17]?.lifeMs[0], Number.POSITIVE_INFINITY);
+        // `a` had 600 s left: never shortened.
+        assert.ok((replies[0]?.lifeMs[0] ?? 0) > 120_000, `a's life ${replies[0]?.lifeMs[0]}`);
+      },
+    );
+
+    t.test(
       'a tagged set through setTagged is invalidated like any tagged entry; a value holding the marks of the section reads back intact',
       async (ctx) => {
         const { prefix } = await withSetTagged(ctx);

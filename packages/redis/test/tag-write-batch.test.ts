@@ -1,0 +1,111 @@
+import { Cache } from '@larder/core';
+import type { TaggedEntry } from '@larder/core/driver';
+import { type RedisServer, startRedis } from '@larder/dev-services';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStore, type RedisStore } from '../src/index';
+
+const text = (payload: unknown) =>
+  typeof payload === 'string' ? payload : Buffer.from(payload as Uint8Array).toString();
+
+/** A tagged entry of `tags` under the counters of `prefix`, as core builds it. */
+const entryOf = (prefix: string, tags: string[], tail: string): TaggedEntry => ({
+  head: '\u0001k,\u0001',
+  tail,
+  tags,
+  counters: tags.map((tag) => `${prefix}__larder:tag:${tag}`),
+  starts: tags.map(() => 1048576),
+  extend: tags.map(() => true),
+  counterTtlMs: 120_000,
+});
+
+/** The calls Redis counted of `command` (INFO commandstats). */
+async function calls(admin: Redis, command: string): Promise<number> {
+  const line = ((await admin.info('commandstats')) as string)
+    .split('\n')
+    .find((l) => l.startsWith(`cmdstat_${command}:`));
+  return Number(line?.match(/calls=(\d+)/)?.[1] ?? 0);
+}
+
+describe('redis store: the tagged writes of one tick share one script call', () => {
+  let server: RedisServer;
+  let store: RedisStore;
+  let admin: Redis;
+
+  beforeAll(async () => {
+    server = await startRedis();
+    store = createRedisStore({ url: server.url });
+    admin = new Redis(server.url);
+    await store.set('warm', 'x', undefined);
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await store?.close();
+    await server?.stop();
+  });
+
+  it('64 tagged sets in flight cost a few EVALSHA calls, each entry reads back and is invalidated by its tags', async () => {
+    const cache = new Cache({ store, prefix: 'batch:' });
+    await admin.config('RESETSTAT');
+    const keys = Array.from({ length: 64 }, (_, i) => `k${i}`);
+    await Promise.all(keys.map((key, i) => cache.tags([i % 2 ? 'odd' : 'even', 'all']).set(key, { i }, '1m')));
+    const scripts = (await calls(admin, 'evalsha')) + (await calls(admin, 'eval'));
+    // The first goes alone (nothing was in flight); the rest share calls (4 here: core reaches the store at a few depths of the tick).
+    expect(scripts).toBeLessThanOrEqual(8);
+    expect(await cache.getMany(keys)).toEqual(keys.map((_, i) => ({ i })));
+    await cache.invalidateTags(['odd']);
+    expect(await cache.getMany(keys)).toEqual(keys.map((_, i) => (i % 2 ? undefined : { i })));
+  });
+
+  it('keeps call order: a delete or a tag invalidation sent after a queued tagged write lands after it', async () => {
+    const prefix = 'order:';
+    const setTagged = store.setTagged?.bind(store) as NonNullable<RedisStore['setTagged']>;
+    await store.set(`${prefix}__larder:tag:t`, '1048576', 600_000);
+    // The first write goes out at once; the second waits for the end of the tick, unless another
+    // command of the primary sends it first.
+    const first = setTagged(`${prefix}first`, entryOf(prefix, ['t'], '1'), 60_000);
+    const queued = setTagged(`${prefix}queued`, entryOf(prefix, ['t'], '2'), 60_000);
+    const deleted = store.delete(`${prefix}queued`);
+    const bumped = store.bumpTags?.([`${prefix}__larder:tag:t`], 1);
+    await Promise.all([first, queued, deleted, bumped]);
+    expect(await store.get(`${prefix}queued`)).toBeUndefined();
+    // The write recorded the version from before the invalidation: the invalidation wins over it.
+    expect((await queued).versions).toEqual([1048576]);
+    expect(text(await store.get(`${prefix}__larder:tag:t`))).toBe('1048577');
+  });
+
+  it('a batch Redis refuses rejects each of its writes with the store error; the next batch writes again', async () => {
+    const prefix = 'refused:';
+    const setTagged = store.setTagged?.bind(store) as NonNullable<RedisStore['setTagged']>;
+    await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    await admin.config('SET', 'maxmemory', '1');
+    let results: PromiseSettledResult<unknown>[];
+    try {
+      results = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) => setTagged(`${prefix}${i}`, entryOf(prefix, ['t'], String(i)), 60_000)),
+      );
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+    }
+    for (const result of results) {
+      expect(result.status).toBe('rejected');
+      expect((result as PromiseRejectedResult).reason).toMatchObject({ code: 'E_BACKEND' });
+    }
+    expect(await admin.exists(`${prefix}1`, `${prefix}7`)).toBe(0);
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) => setTagged(`${prefix}${i}`, entryOf(prefix, ['t'], String(i)), 60_000)),
+    );
+    expect(await admin.exists(`${prefix}1`, `${prefix}7`)).toBe(2);
+  });
+
+  it('loads the batch script again after SCRIPT FLUSH (NOSCRIPT → EVAL)', async () => {
+    const prefix = 'flushed:';
+    const setTagged = store.setTagged?.bind(store) as NonNullable<RedisStore['setTagged']>;
+    await admin.script('FLUSH');
+    const replies = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => setTagged(`${prefix}${i}`, entryOf(prefix, ['t'], String(i)), 60_000)),
+    );
+    expect(replies.map((reply) => reply.versions)).toEqual([[1048576], [1048576], [1048576], [1048576]]);
+    expect(text(await store.get(`${prefix}3`))).toBe('\u0001k,\u0001\u0002t\u00031048576\u00023');
+  });
+});
