@@ -53,12 +53,14 @@ return out
 `);
 
 /**
- * Writes a batch holds at most: the 128th is sent at once with those before it, so that one script
- * call blocks Redis for a bounded time (about 4.3 µs of Redis CPU per write of 3 tags). Flushing
- * earlier (every 16, as corked plain writes are) cost more client CPU per write than it won in
- * overlap: 11.8–15.8 against 12.1–13.0 µs at 64 in flight (2-core VM, 2026-11-26).
+ * Writes a batch holds at most: the 32nd is sent at once with those before it, so that Redis works
+ * on one batch while the client builds the next (sent only at the end of the tick, 64 writes in
+ * flight made client and server take turns, as corked plain writes did: cork.ts), and one script
+ * call blocks Redis for a bounded time. Measured at 64 in flight, 3 tags a write, 2-core VM
+ * (2026-11-26): 33–36k/s flushed at 128 (that is, per tick), 46–50k/s at 16, 49–56k/s at 32 with
+ * a tag of its own per key; 48–54k/s at 128 and 51–56k/s at 32 with 3 tags shared by every key.
  */
-const FLUSH_AT = 128;
+const FLUSH_AT = 32;
 
 /** Milliseconds as a script argument: a whole positive number, or '' for none (`Infinity`). */
 const ms = (life: number): string => (life === Number.POSITIVE_INFINITY ? '' : String(Math.max(1, Math.ceil(life))));
