@@ -60,7 +60,7 @@ return out
  * (2026-11-26): 33–36k/s flushed at 128 (that is, per tick), 46–50k/s at 16, 49–56k/s at 32 with
  * a tag of its own per key; 48–54k/s at 128 and 51–56k/s at 32 with 3 tags shared by every key.
  */
-const FLUSH_AT = 32;
+export const FLUSH_AT = 32;
 
 /** Milliseconds as a script argument: a whole positive number, or '' for none (`Infinity`). */
 const ms = (life: number): string => (life === Number.POSITIVE_INFINITY ? '' : String(Math.max(1, Math.ceil(life))));

@@ -4,6 +4,7 @@ import { type RedisServer, startRedis } from '@larder/dev-services';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStore } from '../src/index';
+import { FLUSH_AT } from '../src/tag-write-batch';
 
 const text = (payload: unknown) =>
   typeof payload === 'string' ? payload : Buffer.from(payload as Uint8Array).toString();
@@ -55,6 +56,22 @@ describe('redis store: the tagged writes of one tick share one script call', () 
     expect(await cache.getMany(keys)).toEqual(keys.map((_, i) => ({ i })));
     await cache.invalidateTags(['odd']);
     expect(await cache.getMany(keys)).toEqual(keys.map((_, i) => (i % 2 ? undefined : { i })));
+  });
+
+  it(`a batch goes out every ${FLUSH_AT} writes, so Redis starts on it while the tick goes on`, async () => {
+    const prefix = 'every:';
+    const setTagged = store.setTagged?.bind(store) as NonNullable<RedisStore['setTagged']>;
+    await Promise.all(
+      Array.from({ length: 2 }, (_, i) => setTagged(`${prefix}warm${i}`, entryOf(prefix, ['t'], 'w'), 60_000)),
+    );
+    await admin.config('RESETSTAT');
+    // The warm writes loaded both scripts. Now one alone (nothing in flight), then 2 × FLUSH_AT: three calls, not two.
+    const count = 1 + 2 * FLUSH_AT;
+    await Promise.all(
+      Array.from({ length: count }, (_, i) => setTagged(`${prefix}${i}`, entryOf(prefix, ['t'], String(i)), 60_000)),
+    );
+    expect(await calls(admin, 'evalsha')).toBe(3);
+    expect(text(await store.get(`${prefix}${count - 1}`))).toBe(`\u0001k,\u0001\u0002t\u00031048576\u0002${count - 1}`);
   });
 
   it('keeps call order: a delete or a tag invalidation sent after a queued tagged write lands after it', async () => {
