@@ -3,51 +3,71 @@ import type { Redis } from 'ioredis';
 import { LUA_ENTRY as E, script } from './scripts';
 
 /**
- * A tagged write in one round trip: the tag counters KEYS[2..] read (MGET), a missing one made at
- * its start, one flagged for it kept at least ARGV[1] ms (none when empty; never shortened), then
- * KEYS[1] set to ARGV[3] (the metadata header), the tag section of the versions and ARGV[4] (the
- * value), kept ARGV[2] ms (none when empty), when ARGV[5] is '1'. Per counter i, ARGV[3 + 3i] is
- * its tag, ARGV[4 + 3i] its start, ARGV[5 + 3i] '1' when its expiry is to be checked. Returns per counter its version (as
- * text) and the ms it has left (-1: no expiry; -2: not checked). The
- * section's marks are core's `ENTRY_FORMAT` (`\2<tag>\3<version>\4<tag>...\2`, core README "Tags"); the versions
- * are read and the entry written atomically, so an invalidation after this call wins over it.
+ * Tagged writes in one round trip, one or many in one atomic step (core README "Tags"): the
+ * versions are read and the entries written atomically, so an invalidation after the call wins
+ * over it. ARGV[1] is the number m of distinct counters; counter c's arguments follow from
+ * ARGV[5c - 3]: its key, its tag, its start, its expiry in ms ('' for none) and '1' when its expiry
+ * is to be checked. Each counter is read (one MGET), made at its start when missing, or extended
+ * when less than half of its expiry is left (never shortened). Then entry j (KEYS[j], in order: of
+ * two writes of a key the later wins) reads its arguments: its expiry in ms ('' for none), its
+ * metadata header, its value, the number k of its counters and their k indices among the m; it is
+ * set to the header, the tag section of those counters' versions (core's `ENTRY_FORMAT`:
+ * `\2<tag>\3<version>\4<tag>...\2`) and the value. Returns per counter its version (as text) and the
+ * ms it has left (-1: no expiry; -2: not checked). Counter keys are read from ARGV, not KEYS, as
+ * GET_TAGGED does: not for Cluster, where no script writes a tagged entry.
  */
 export const SET_TAGGED = script(`
-local life = ARGV[1]
-local versions = redis.call('MGET', unpack(KEYS, 2))
-local section, out = {}, {}
-local full = -1
-if life ~= '' then full = tonumber(life) end
-for i = 1, #KEYS - 1 do
-  local key, at = KEYS[i + 1], 3 + 3 * i
-  local v, left = versions[i], -2
+local m = tonumber(ARGV[1])
+local counters, marks, out = {}, {}, {}
+for c = 1, m do counters[c] = ARGV[5 * c - 3] end
+local versions = redis.call('MGET', unpack(counters))
+for c = 1, m do
+  local at = 5 * c - 3
+  local key, life = ARGV[at], ARGV[at + 3]
+  local v, left = versions[c], -2
+  local full = -1
+  if life ~= '' then full = tonumber(life) end
   if not v then
-    v, left = ARGV[at + 1], full
+    v, left = ARGV[at + 2], full
     if life == '' then redis.call('SET', key, v) else redis.call('SET', key, v, 'PX', life) end
-  elseif ARGV[at + 2] == '1' then
+  elseif ARGV[at + 4] == '1' then
     if life == '' then redis.call('PERSIST', key) left = -1
     else
       left = redis.call('PTTL', key)
       if left >= 0 and left * 2 < full then redis.call('PEXPIRE', key, life) left = full end
     end
   end
-  out[2 * i - 1], out[2 * i] = v, left
-  section[i] = ARGV[at] .. '${E.pair}' .. v
+  out[2 * c - 1], out[2 * c] = v, left
+  marks[c] = ARGV[at + 1] .. '${E.pair}' .. v
 end
-if ARGV[5] ~= '1' then return out end
-local value = ARGV[3] .. '${E.tags}' .. table.concat(section, '${E.next}') .. '${E.tags}' .. ARGV[4]
-if ARGV[2] == '' then redis.call('SET', KEYS[1], value) else redis.call('SET', KEYS[1], value, 'PX', ARGV[2]) end
+local at = 2 + 5 * m
+for j = 1, #KEYS do
+  local k = tonumber(ARGV[at + 3])
+  local section = {}
+  for t = 1, k do section[t] = marks[tonumber(ARGV[at + 3 + t])] end
+  local value = ARGV[at + 1] .. '${E.tags}' .. table.concat(section, '${E.next}') .. '${E.tags}' .. ARGV[at + 2]
+  if ARGV[at] == '' then redis.call('SET', KEYS[j], value) else redis.call('SET', KEYS[j], value, 'PX', ARGV[at]) end
+  at = at + 4 + k
+end
 return out
 `);
 
-/** Milliseconds as a script argument: a whole positive number, or '' for none. */
-const ms = (ttlMs: TtlMs): string => (ttlMs === undefined ? '' : String(Math.max(1, Math.ceil(ttlMs))));
+/** Milliseconds as a script argument: a whole positive number, or '' for none (`Infinity`). */
+const ms = (life: number): string => (life === Number.POSITIVE_INFINITY ? '' : String(Math.max(1, Math.ceil(life))));
+
+/** One tagged write: `entry` at `key`, kept `ttlMs`. */
+export interface TaggedWrite {
+  readonly key: string;
+  readonly entry: TaggedEntry;
+  readonly ttlMs: TtlMs;
+}
 
 /**
- * `setTagged` on `c`: SET_TAGGED (EVAL on the first NOSCRIPT), the versions the entry recorded
- * and the counters' lives. With `tracked` (CLIENT TRACKING on `c`) the entry is SET after the
- * script instead: Redis 7.0 announces a script's writes to its own connection despite NOLOOP, and
- * that announcement would drop the entry this process's L1 keeps of its own write.
+ * `setTagged` on `c` alone (the batch's lone write, tag-write-batch.ts, or a write on a tracked
+ * connection). With `tracked` (CLIENT TRACKING on `c`) the script only reads and makes the
+ * counters and the entry is SET after it: Redis 7.0 announces a script's writes to its own
+ * connection despite NOLOOP, and that announcement would drop the entry this process's L1 keeps of
+ * its own write.
  */
 export function setTaggedEntry(
   c: Redis,
@@ -56,41 +76,80 @@ export function setTaggedEntry(
   ttlMs: TtlMs,
   tracked: boolean,
 ): Promise<TaggedWriteReply> {
-  const reply = taggedScript(c, key, entry, ttlMs, !tracked);
-  if (!tracked) return reply;
-  return reply.then(async (written) => {
-    const section = sectionOf({ tags: entry.tags, versions: written.versions });
+  const write = { key, entry, ttlMs };
+  if (!tracked) return writeTagged(c, [write]).then((replies) => replies[0] as TaggedWriteReply);
+  return writeTagged(c, [write], false).then(async ([written]) => {
+    const reply = written as TaggedWriteReply;
+    const section = sectionOf({ tags: entry.tags, versions: reply.versions });
     const value = `${entry.head}${ENTRY_FORMAT.TAGS_MARK}${section}${ENTRY_FORMAT.TAGS_MARK}${entry.tail}`;
     await (ttlMs === undefined ? c.set(key, value) : c.set(key, value, 'PX', ttlMs));
-    return written;
+    return reply;
   });
 }
 
-/** One SET_TAGGED of `entry` at `key` (EVAL on the first NOSCRIPT); `write`: false reads and makes the counters only. */
-export function taggedScript(
-  c: Redis,
-  key: string,
-  entry: TaggedEntry,
-  ttlMs: TtlMs,
-  write: boolean,
-): Promise<TaggedWriteReply> {
-  const count = entry.counters.length;
-  const keys: string[] = [key, ...entry.counters];
-  const args: string[] = [ms(entry.counterTtlMs), ms(ttlMs), entry.head, entry.tail, write ? '1' : '0'];
-  for (let i = 0; i < count; i++)
-    args.push(entry.tags[i] as string, String(entry.starts[i]), entry.extend[i] ? '1' : '0');
-  return c.evalsha(SET_TAGGED.sha, keys.length, ...keys, ...args).then(
-    (flat) => parseWritten(flat, count),
-    (error: unknown) => {
-      if (error instanceof Error && error.message.startsWith('NOSCRIPT'))
-        return c.eval(SET_TAGGED.lua, keys.length, ...keys, ...args).then((flat) => parseWritten(flat, count));
-      throw error;
-    },
-  );
+/**
+ * One SET_TAGGED of `writes` (EVAL on the first NOSCRIPT): each write's versions and counter lives.
+ * `entries` false: the counters only (read, made, extended), no entry written.
+ */
+export function writeTagged(c: Redis, writes: readonly TaggedWrite[], entries = true): Promise<TaggedWriteReply[]> {
+  // The distinct counters, each with its tag, the first write's start, the longest expiry any
+  // write asks of it (none beats any) and whether any write asks to check it.
+  const index = new Map<string, number>();
+  const counterArgs: string[] = [];
+  const lives: number[] = [];
+  const extend: boolean[] = [];
+  const entryArgs: string[] = [];
+  const keys: string[] = [];
+  const positions: number[][] = [];
+  for (const { key, entry, ttlMs } of writes) {
+    if (entries) keys.push(key);
+    const life = entry.counterTtlMs ?? Number.POSITIVE_INFINITY;
+    const count = entry.counters.length;
+    entryArgs.push(ttlMs === undefined ? '' : ms(ttlMs), entry.head, entry.tail, String(count));
+    const at: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const counter = entry.counters[i] as string;
+      let c = index.get(counter);
+      if (c === undefined) {
+        c = index.size;
+        index.set(counter, c);
+        counterArgs.push(counter, entry.tags[i] as string, String(entry.starts[i]));
+        lives.push(life);
+        extend.push(false);
+      } else if (life > (lives[c] as number)) lives[c] = life;
+      if (entry.extend[i]) extend[c] = true;
+      at.push(c);
+      entryArgs.push(String(c + 1));
+    }
+    positions.push(at);
+  }
+  const args: string[] = [String(index.size)];
+  for (let c = 0; c < index.size; c++) {
+    args.push(
+      counterArgs[3 * c] as string,
+      counterArgs[3 * c + 1] as string,
+      counterArgs[3 * c + 2] as string,
+      ms(lives[c] as number),
+      extend[c] ? '1' : '0',
+    );
+  }
+  if (entries) for (const arg of entryArgs) args.push(arg);
+  const split = (flat: unknown): TaggedWriteReply[] => {
+    const all = parseWritten(flat, index.size);
+    return positions.map((at) => ({
+      versions: at.map((c) => all.versions[c] as number),
+      lifeMs: at.map((c) => all.lifeMs[c]),
+    }));
+  };
+  return c.evalsha(SET_TAGGED.sha, keys.length, ...keys, ...args).then(split, (error: unknown) => {
+    if (error instanceof Error && error.message.startsWith('NOSCRIPT'))
+      return c.eval(SET_TAGGED.lua, keys.length, ...keys, ...args).then(split);
+    throw error;
+  });
 }
 
-/** The versions and counter lives SET_TAGGED answered, as pairs. */
-export function parseWritten(flat: unknown, count: number): TaggedWriteReply {
+/** The versions and counter lives SET_TAGGED answered for `count` counters. */
+function parseWritten(flat: unknown, count: number): TaggedWriteReply {
   const pairs = flat as (string | number)[];
   const versions: number[] = [];
   const lifeMs: (number | undefined)[] = [];
