@@ -42,6 +42,11 @@ interface Node {
 /** Calls of each command on a server, from INFO commandstats (dev-services' `redisCommandStats`, by the name these tests use). */
 export const commandStats = redisCommandStats;
 
+/** Calls of `command` a server has executed (INFO commandstats; a script's own commands count too). */
+export async function commandCalls(node: Node, command: string): Promise<number> {
+  return (await commandStats(node))[command] ?? 0;
+}
+
 /** Reads (GET + MGET) a server has executed. */
 export async function readCalls(node: Node): Promise<number> {
   const stats = await commandStats(node);

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStore } from '../src/index';
 import { FLUSH_AT } from '../src/tag-write-batch';
-import { commandStats } from './helpers';
+import { commandCalls } from './helpers';
 
 const text = (payload: unknown) =>
   typeof payload === 'string' ? payload : Buffer.from(payload as Uint8Array).toString();
@@ -20,9 +20,6 @@ const entryOf = (prefix: string, tags: string[], tail: string): TaggedEntry => (
   extend: tags.map(() => true),
   counterTtlMs: 120_000,
 });
-
-/** The calls of `command` Redis counted so far (INFO commandstats). */
-const calls = async (server: RedisServer, command: string) => (await commandStats(server))[command] ?? 0;
 
 describe('redis store: the tagged writes of one tick share one script call', () => {
   let server: RedisServer;
@@ -46,7 +43,7 @@ describe('redis store: the tagged writes of one tick share one script call', () 
     await admin.config('RESETSTAT');
     const keys = Array.from({ length: 64 }, (_, i) => `k${i}`);
     await Promise.all(keys.map((key, i) => cache.tags([i % 2 ? 'odd' : 'even', 'all']).set(key, { i }, '1m')));
-    const scripts = (await calls(server, 'evalsha')) + (await calls(server, 'eval'));
+    const scripts = (await commandCalls(server, 'evalsha')) + (await commandCalls(server, 'eval'));
     // The first goes alone (nothing was in flight); the rest share calls (4 here: core reaches the store at a few depths of the tick).
     expect(scripts).toBeLessThanOrEqual(8);
     expect(await cache.getMany(keys)).toEqual(keys.map((_, i) => ({ i })));
@@ -66,7 +63,7 @@ describe('redis store: the tagged writes of one tick share one script call', () 
     await Promise.all(
       Array.from({ length: count }, (_, i) => setTagged(`${prefix}${i}`, entryOf(prefix, ['t'], String(i)), 60_000)),
     );
-    expect(await calls(server, 'evalsha')).toBe(3);
+    expect(await commandCalls(server, 'evalsha')).toBe(3);
     expect(text(await store.get(`${prefix}${count - 1}`))).toBe(`\u0001k,\u0001\u0002t\u00031048576\u0002${count - 1}`);
   });
 

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/index';
 import { SET_TAGGED } from '../src/tag-write';
-import { commandStats } from './helpers';
+import { commandCalls } from './helpers';
 
 // A tagged write whose tag versions this process read in its L1's current tag epoch records them
 // without asking Redis: one plain SET instead of the tag script. Safe in every case (an older
@@ -15,9 +15,6 @@ const PREFIX = 'known:';
 const tiered = (url: string) =>
   new Cache({ store: createRedisStore({ url }), prefix: PREFIX, l1: { invalidation: 'tracking' } });
 const up = (cache: Cache) => waitFor(async () => (await cache.describeL1())?.state === 'up', { description: 'L1 up' });
-
-/** Calls of `command` Redis counted so far (INFO commandstats; a script's own commands count too: a SET with no EVALSHA beside it was sent as a SET). */
-const calls = async (server: RedisServer, command: string) => (await commandStats(server))[command] ?? 0;
 
 describe('tagged writes with versions known from the L1 (Redis tracking)', () => {
   let server: RedisServer;
@@ -72,9 +69,9 @@ describe('tagged writes with versions known from the L1 (Redis tracking)', () =>
   async function warm(tags: string[], key: string): Promise<void> {
     await waitFor(
       async () => {
-        const before = await calls(server, 'evalsha');
+        const before = await commandCalls(server, 'evalsha');
         await writer.tags(tags).set(key, 'warm', '1m');
-        return (await calls(server, 'evalsha')) === before;
+        return (await commandCalls(server, 'evalsha')) === before;
       },
       { description: 'a tagged write without the tag script' },
     );
@@ -139,7 +136,7 @@ describe('tagged writes with versions known from the L1 (Redis tracking)', () =>
   it('a counter is extended by the script before it could lapse: every short-lived write reads back', async () => {
     // TTL 300 ms: counters live 600 ms and are extended once less than 300 ms is left.
     await writer.tags(['short']).set('first', 0, 300);
-    const [evalsha, set] = [await calls(server, 'evalsha'), await calls(server, 'set')];
+    const [evalsha, set] = [await commandCalls(server, 'evalsha'), await commandCalls(server, 'set')];
     const started = Date.now();
     let i = 0;
     while (Date.now() - started < 1500) {
@@ -148,8 +145,8 @@ describe('tagged writes with versions known from the L1 (Redis tracking)', () =>
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     // Both ways were taken: plain SETs while the counter outlived the entry, the script to extend it.
-    expect(await calls(server, 'evalsha')).toBeGreaterThan(evalsha + 1);
-    expect(await calls(server, 'set')).toBeGreaterThan(set + 5);
+    expect(await commandCalls(server, 'evalsha')).toBeGreaterThan(evalsha + 1);
+    expect(await commandCalls(server, 'set')).toBeGreaterThan(set + 5);
   });
 });
 
@@ -159,9 +156,9 @@ describe('tagged writes without an L1', () => {
     const plain = new Cache({ store: createRedisStore({ url: server.url }), prefix: PREFIX });
     try {
       await plain.tags(['e']).set('p0', 0, '1m');
-      const evalsha = await calls(server, 'evalsha');
+      const evalsha = await commandCalls(server, 'evalsha');
       for (let i = 0; i < 10; i++) await plain.tags(['e']).set(`p${i}`, i, '1m');
-      expect(await calls(server, 'evalsha')).toBe(evalsha + 10);
+      expect(await commandCalls(server, 'evalsha')).toBe(evalsha + 10);
     } finally {
       await plain.close();
       await server.stop();
