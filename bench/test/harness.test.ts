@@ -104,11 +104,15 @@ describe('runScenario', () => {
 
   it('reports the median round and the largest deviation from it', async () => {
     // Each measured round costs a different time per operation: fast, slow, middle. The counter
-    // is read right before and after each measured round, which tells the test where rounds are.
+    // is read right before and after each measured round, which tells the test where rounds are;
+    // each call's start and end time give the round's own duration (not the gaps around it, where
+    // a loaded machine may pause the process).
     const costs = [0.05, 0.6, 0.2];
     let cost = costs[0]!;
     let calls = 0;
-    const marks: { t: number; calls: number }[] = [];
+    const starts: number[] = [];
+    const ends: number[] = [];
+    const marks: { calls: number }[] = [];
     const result = await runScenario(
       {
         name: 'median',
@@ -120,8 +124,9 @@ describe('runScenario', () => {
             op: 'op',
             subject: 'only',
             run: () => {
-              calls++;
+              starts[calls] = performance.now();
               spin(cost);
+              ends[calls++] = performance.now();
             },
           },
         ],
@@ -129,7 +134,7 @@ describe('runScenario', () => {
           {
             name: 'calls/op',
             read: () => {
-              marks.push({ t: performance.now(), calls });
+              marks.push({ calls });
               const round = Math.floor(marks.length / 2);
               // Before round r's measurement: its cost; after it: the next round's (for its warm-up).
               cost = costs[Math.min(round, costs.length - 1)]!;
@@ -144,7 +149,10 @@ describe('runScenario', () => {
     const [r] = result.results;
     expect(marks).toHaveLength(6);
     const measured = [0, 1, 2].map((k) => marks[2 * k + 1]!.calls - marks[2 * k]!.calls);
-    const rates = [0, 1, 2].map((k) => (measured[k]! / (marks[2 * k + 1]!.t - marks[2 * k]!.t)) * 1000);
+    const rates = [0, 1, 2].map((k) => {
+      const took = ends[marks[2 * k + 1]!.calls - 1]! - starts[marks[2 * k]!.calls]!;
+      return (measured[k]! / took) * 1000;
+    });
     // Total measured operations: exactly the calls made between the reads; one call per operation.
     expect(r!.ops).toBe(measured[0]! + measured[1]! + measured[2]!);
     expect(r!.counters).toEqual([1]);
