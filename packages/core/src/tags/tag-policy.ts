@@ -54,10 +54,24 @@ export function unionTags(a: readonly string[] | undefined, b: readonly string[]
   return b.length === 0 ? a : sortedUnique([...a, ...b]);
 }
 
+/** Lists up to this long are sorted in place by insertion (a tagged call's usual 1–5 tags): no Set, no generic sort. */
+const SHORT_LIST = 8;
+
 function sortedUnique(tags: readonly string[]): readonly string[] {
-  const unique = [...new Set(tags)].sort();
-  if (unique.length > MAX_TAGS) throw tooMany(unique.length);
-  return unique;
+  if (tags.length > SHORT_LIST) {
+    const unique = [...new Set(tags)].sort();
+    if (unique.length > MAX_TAGS) throw tooMany(unique.length);
+    return unique;
+  }
+  // The same order as `sort()`'s (UTF-16 code units), repeats dropped as they meet.
+  const out: string[] = [];
+  for (const tag of tags) {
+    let at = out.length;
+    while (at > 0 && (out[at - 1] as string) > tag) at--;
+    if (at > 0 && out[at - 1] === tag) continue;
+    out.splice(at, 0, tag);
+  }
+  return out;
 }
 
 function tooMany(count: number): InvalidTagError {

@@ -1,12 +1,12 @@
 import type { CacheStore, Payload, SyncStoreMethods, TtlMs } from '../contract/store';
 import { type Checked, sectionMatches, sectionOf, stampOf, type TagStamp } from '../values/entry-format';
 import { TAG_KEY_PREFIX } from '../values/key-policy';
+import { CounterKeys } from './counter-keys';
 import { CounterExpiries, counterLife } from './counter-life';
 import { KnownVersions } from './known-versions';
 import { type Bound, PlainCounters } from './plain-counters';
+import { TagHints } from './tag-hints';
 import { counterOf, HARD_STEP, judged, randomStart, type TaggedWrite } from './tag-policy';
-
-const MAX_MEMO = 10_000;
 
 /**
  * The tag state of one cache in its store (core README "Tags"): a version counter per tag under
@@ -27,7 +27,8 @@ export class TagState {
    */
   #inUse = false;
   /** The counter keys each tagged entry written or read last carried (bounded, least recently used out): read with the entry in one `getMany` next time. */
-  readonly #hints = new Map<string, readonly string[]>();
+  readonly #hints = new TagHints();
+  readonly #counterKeys: CounterKeys;
   /**
    * The share of entries found lately that were tagged (a moving average over about 64 reads):
    * with the store's `getWithTags`, a key without a hint is read with it when most entries are
@@ -46,6 +47,7 @@ export class TagState {
   constructor(store: CacheStore, basePrefix: string, bound: Bound, raw = false) {
     this.#store = store;
     this.prefix = `${basePrefix}${TAG_KEY_PREFIX}`;
+    this.#counterKeys = new CounterKeys(this.prefix);
     this.#bound = bound;
     this.#plain = new PlainCounters(store, bound, raw, this.#expiries);
   }
@@ -57,7 +59,7 @@ export class TagState {
 
   /** The counter keys of `tags`. */
   keys(tags: readonly string[]): string[] {
-    return tags.map((tag) => this.prefix + tag);
+    return this.#counterKeys.of(tags);
   }
 
   /** One read of `full` with its tags checked: the payload, `Judged` when its tags were invalidated or are missing. */
@@ -72,7 +74,7 @@ export class TagState {
       if (payload === undefined) return undefined;
       this.#found(counters === true || counters.length > 0);
       if (counters === true) {
-        if (hint !== undefined) this.#hint(full, hint);
+        if (hint !== undefined) this.#hints.set(full, hint);
         return payload;
       }
       const stamp = stampOf(payload);
@@ -80,7 +82,7 @@ export class TagState {
         this.#hints.delete(full);
         return payload;
       }
-      this.#hint(full, this.keys(stamp.tags));
+      this.#hints.set(full, this.keys(stamp.tags));
       // No counters for a tagged entry: the store did not read them (Redis reads an entry that is
       // not UTF-8 text, such as msgpack's, again as bytes): they are read here.
       if (counters.length === 0) return (await this.check([payload]))[0];
@@ -91,7 +93,7 @@ export class TagState {
     const stamp = payload === undefined ? undefined : stampOf(payload);
     if (payload !== undefined && this.#inUse) this.#found(stamp !== undefined);
     if (payload === undefined || stamp === undefined) return payload;
-    this.#hint(full, this.keys(stamp.tags));
+    this.#hints.set(full, this.keys(stamp.tags));
     return (await this.check([payload]))[0];
   }
 
@@ -109,7 +111,7 @@ export class TagState {
     const read = await (this.#store.getMany as NonNullable<CacheStore['getMany']>)([full, ...hint]);
     const payload = read[0];
     if (typeof payload === 'string' && sectionMatches(payload, this.prefix, hint, read)) {
-      this.#hint(full, hint);
+      this.#hints.set(full, hint);
       return payload;
     }
     const stamp = payload === undefined ? undefined : stampOf(payload);
@@ -123,15 +125,8 @@ export class TagState {
         keys.map((key) => counterOf(read[1 + hint.indexOf(key)])),
       );
     }
-    this.#hint(full, keys);
+    this.#hints.set(full, keys);
     return (await this.check([payload]))[0];
-  }
-
-  #hint(full: string, keys: readonly string[]): void {
-    const hints = this.#hints;
-    hints.delete(full);
-    hints.set(full, keys);
-    if (hints.size > MAX_MEMO) hints.delete(hints.keys().next().value as string);
   }
 
   /**
@@ -157,7 +152,7 @@ export class TagState {
       const stamp = payload === undefined ? undefined : stampOf(payload);
       if (payload === undefined || stamp === undefined) continue;
       const keys = this.keys(stamp.tags);
-      this.#hint(fulls[i] as string, keys);
+      this.#hints.set(fulls[i] as string, keys);
       if (keys.every((key) => counters.has(key)))
         out[i] = judged(
           payload,
@@ -199,7 +194,7 @@ export class TagState {
       return payload;
     }
     this.#inUse = true;
-    if (full !== undefined) this.#hint(full, this.keys(stamp.tags));
+    if (full !== undefined) this.#hints.set(full, this.keys(stamp.tags));
     return judged(
       payload,
       stamp,
@@ -253,7 +248,7 @@ export class TagState {
     const versions = await this.versions(tags, ttlMs);
     const keys = this.keys(tags);
     // This process's next read of these entries fetches their counters with them (see `get`).
-    for (const full of fulls) this.#hint(full, keys);
+    for (const full of fulls) this.#hints.set(full, keys);
     return { section: sectionOf({ tags, versions }), stamp: { tags, versions }, write: { keys, epoch } };
   }
 
@@ -310,9 +305,18 @@ export class TagState {
       const left = lifeMs[i];
       if (left !== undefined) this.#expiries.expiresAt(keys[i] as string, now + left);
     }
-    this.#hint(full, keys);
+    this.#hints.set(full, keys);
     const stamp = { tags, versions: versions as number[] };
-    return { section: sectionOf(stamp), stamp, write: { keys, epoch } };
+    // The store wrote the section itself: built here only if asked (for an L1's copy).
+    let section: string | undefined;
+    return {
+      get section() {
+        section ??= sectionOf(stamp);
+        return section;
+      },
+      stamp,
+      write: { keys, epoch },
+    };
   }
 
   /**
@@ -330,7 +334,7 @@ export class TagState {
       if (version === undefined || !this.#expiries.outlives(key, life, now)) return undefined;
       versions.push(version);
     }
-    for (const full of fulls) this.#hint(full, keys);
+    for (const full of fulls) this.#hints.set(full, keys);
     const stamp = { tags, versions };
     return { section: sectionOf(stamp), stamp, write: { keys, epoch } };
   }
