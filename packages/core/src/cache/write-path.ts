@@ -209,8 +209,11 @@ async function writeTaggedInOne<F>(
   }
   // Versions read in an epoch that is still current when the reply comes: the next write with these tags may record them without asking.
   if (reads.tagEpoch() === epoch && reads.hearsTagChanges()) binding.tags.learn(prepared);
-  const payload = engine.values.tagged(entry.key, entry.payload, prepared.section);
-  reads.wrote(token, entry.full, payload, entry.value, request.storeTtlMs, sentAt, prepared.write);
+  if (reads.tiered) {
+    // The entry as the store holds it, for the L1's copy (the store built its own).
+    const payload = engine.values.tagged(entry.key, entry.payload, prepared.section);
+    reads.wrote(token, entry.full, payload, entry.value, request.storeTtlMs, sentAt, prepared.write);
+  }
   engine.events.wrote(view, entry.key);
   return true;
 }
