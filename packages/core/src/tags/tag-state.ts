@@ -306,17 +306,7 @@ export class TagState {
       if (left !== undefined) this.#expiries.expiresAt(keys[i] as string, now + left);
     }
     this.#hints.set(full, keys);
-    const stamp = { tags, versions: versions as number[] };
-    // The store wrote the section itself: built here only if asked (for an L1's copy).
-    let section: string | undefined;
-    return {
-      get section() {
-        section ??= sectionOf(stamp);
-        return section;
-      },
-      stamp,
-      write: { keys, epoch },
-    };
+    return new StoredTags({ tags, versions: versions as number[] }, { keys, epoch });
   }
 
   /**
@@ -368,4 +358,19 @@ export interface PreparedTags {
   /** The tags and the versions the section holds. */
   readonly stamp: TagStamp;
   readonly write: TaggedWrite;
+}
+
+/** `PreparedTags` of a write the store made with its section (`setTagged`): the section is built only if asked (for an L1's copy). */
+class StoredTags implements PreparedTags {
+  #section: string | undefined;
+
+  constructor(
+    readonly stamp: TagStamp,
+    readonly write: TaggedWrite,
+  ) {}
+
+  get section(): string {
+    this.#section ??= sectionOf(this.stamp);
+    return this.#section;
+  }
 }
