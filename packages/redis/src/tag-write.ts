@@ -5,10 +5,13 @@ import { LUA_ENTRY as E, script } from './scripts';
 /**
  * Tagged writes in one round trip, one or many in one atomic step (core README "Tags"): the
  * versions are read and the entries written atomically, so an invalidation after the call wins
- * over it. ARGV[1] is the number m of distinct counters; counter c's arguments follow from
- * ARGV[5c - 3]: its key, its tag, its start, its expiry in ms ('' for none) and '1' when its expiry
- * is to be checked. Each counter is read (one MGET), made at its start when missing, or extended
- * when less than half of its expiry is left (never shortened). Then entry j (KEYS[j], in order: of
+ * over it. ARGV[1] is the number m of distinct counters and ARGV[2] the version a counter the
+ * call makes starts at (the first write's random start: one per call is as good as one per
+ * counter, and turning a 2^52 number into text per counter cost the client more than the rest of
+ * its arguments); counter c's arguments follow from ARGV[4c - 1]: its key, its tag, its expiry in
+ * ms ('' for none) and '1' when its expiry is to be checked. Each counter is read (one MGET), made
+ * at the start when missing, or extended when less than half of its expiry is left (never
+ * shortened). Then entry j (KEYS[j], in order: of
  * two writes of a key the later wins) reads its arguments: its expiry in ms ('' for none), its
  * metadata header, its value, the number k of its counters and their k indices among the m; it is
  * set to the header, the tag section of those counters' versions (core's `ENTRY_FORMAT`:
@@ -17,20 +20,20 @@ import { LUA_ENTRY as E, script } from './scripts';
  * GET_TAGGED does: not for Cluster, where no script writes a tagged entry.
  */
 export const SET_TAGGED = script(`
-local m = tonumber(ARGV[1])
+local m, start = tonumber(ARGV[1]), ARGV[2]
 local counters, marks, out = {}, {}, {}
-for c = 1, m do counters[c] = ARGV[5 * c - 3] end
+for c = 1, m do counters[c] = ARGV[4 * c - 1] end
 local versions = redis.call('MGET', unpack(counters))
 for c = 1, m do
-  local at = 5 * c - 3
-  local key, life = ARGV[at], ARGV[at + 3]
+  local at = 4 * c - 1
+  local key, life = ARGV[at], ARGV[at + 2]
   local v, left = versions[c], -2
   local full = -1
   if life ~= '' then full = tonumber(life) end
   if not v then
-    v, left = ARGV[at + 2], full
+    v, left = start, full
     if life == '' then redis.call('SET', key, v) else redis.call('SET', key, v, 'PX', life) end
-  elseif ARGV[at + 4] == '1' then
+  elseif ARGV[at + 3] == '1' then
     if life == '' then redis.call('PERSIST', key) left = -1
     else
       left = redis.call('PTTL', key)
@@ -40,7 +43,7 @@ for c = 1, m do
   out[2 * c - 1], out[2 * c] = v, left
   marks[c] = ARGV[at + 1] .. '${E.pair}' .. v
 end
-local at = 2 + 5 * m
+local at = 3 + 4 * m
 for j = 1, #KEYS do
   local k = tonumber(ARGV[at + 3])
   local section = {}
@@ -92,8 +95,8 @@ export function setTaggedEntry(
  * `entries` false: the counters only (read, made, extended), no entry written.
  */
 export function writeTagged(c: Redis, writes: readonly TaggedWrite[], entries = true): Promise<TaggedWriteReply[]> {
-  // The distinct counters, each with its tag, the first write's start, the longest expiry any
-  // write asks of it (none beats any) and whether any write asks to check it.
+  // The distinct counters, each with its tag, the longest expiry any write asks of it (none beats
+  // any) and whether any write asks to check it; made at the first write's start.
   const index = new Map<string, number>();
   const counterArgs: string[] = [];
   const lives: number[] = [];
@@ -113,7 +116,7 @@ export function writeTagged(c: Redis, writes: readonly TaggedWrite[], entries = 
       if (c === undefined) {
         c = index.size;
         index.set(counter, c);
-        counterArgs.push(counter, entry.tags[i] as string, String(entry.starts[i]));
+        counterArgs.push(counter, entry.tags[i] as string);
         lives.push(life);
         extend.push(false);
       } else if (life > (lives[c] as number)) lives[c] = life;
@@ -123,12 +126,11 @@ export function writeTagged(c: Redis, writes: readonly TaggedWrite[], entries = 
     }
     positions.push(at);
   }
-  const args: string[] = [String(index.size)];
+  const args: string[] = [String(index.size), String((writes[0] as TaggedWrite).entry.start)];
   for (let c = 0; c < index.size; c++) {
     args.push(
-      counterArgs[3 * c] as string,
-      counterArgs[3 * c + 1] as string,
-      counterArgs[3 * c + 2] as string,
+      counterArgs[2 * c] as string,
+      counterArgs[2 * c + 1] as string,
       ms(lives[c] as number),
       extend[c] ? '1' : '0',
     );

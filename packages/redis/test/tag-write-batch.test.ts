@@ -16,7 +16,7 @@ const entryOf = (prefix: string, tags: string[], tail: string): TaggedEntry => (
   tail,
   tags,
   counters: tags.map((tag) => `${prefix}__larder:tag:${tag}`),
-  starts: tags.map(() => 1048576),
+  start: 1048576,
   extend: tags.map(() => true),
   counterTtlMs: 120_000,
 });

@@ -131,7 +131,7 @@ export interface CacheStore {
    */
   tagVersions?(keys: readonly string[], starts: readonly number[], ttlMs: TtlMs): Promise<number[]>;
   /**
-   * Tags, one round trip: `tagVersions` of `entry.counters` (created at `entry.starts[i]`, kept at
+   * Tags, one round trip: `tagVersions` of `entry.counters` (a missing one made at `entry.start`, kept at
    * least `entry.counterTtlMs`; an `extend[i]` of false skips the expiry check of a counter the
    * caller knows outlives that), then, atomically with it, `key` set to `entry.head`, the tag
    * section of `entry.tags` with those versions and `entry.tail`, kept `ttlMs`. Returns the versions
@@ -171,7 +171,12 @@ export interface TaggedEntry {
   /** The tags, in the section's order; counter `i` is the counter of `tags[i]`. */
   readonly tags: readonly string[];
   readonly counters: readonly string[];
-  readonly starts: readonly number[];
+  /**
+   * The version a counter this write makes starts at: a fresh random epoch per write
+   * (`randomStart`), so a counter lost and made again never matches what entries recorded from the
+   * lost one. A driver that joins writes into one call may make all its counters at one of them.
+   */
+  readonly start: number;
   /** Per counter: whether to make its expiry at least `counterTtlMs` (false: the caller knows it does). */
   readonly extend: readonly boolean[];
   readonly counterTtlMs: TtlMs;

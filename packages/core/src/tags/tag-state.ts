@@ -295,7 +295,7 @@ export class TagState {
       tail: parts.tail,
       tags,
       counters: keys,
-      starts: keys.map(randomStart),
+      start: randomStart(),
       extend,
       counterTtlMs: life,
     };

@@ -220,7 +220,7 @@ export const tags: GroupDefinition = {
           tail: '{"v":1}',
           tags: ['a', 'b'],
           counters,
-          starts: [1048576, 2097152],
+          start: 2097152,
           extend: [true, true],
         };
         const reply = await setTagged(key, { ...entry, counterTtlMs: 120_000 }, 60_000);
@@ -256,7 +256,7 @@ export const tags: GroupDefinition = {
               tail,
               tags,
               counters: tags.map((tag) => counterKey(prefix, tag)),
-              starts: tags.map((_, j) => 1048576 * (j + 2)),
+              start: 2097152,
               extend: tags.map(() => true),
               // Write 5's entry never expires: its counter `c` then keeps no expiry either.
               counterTtlMs: i === 5 ? undefined : 120_000,
