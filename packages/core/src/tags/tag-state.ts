@@ -26,7 +26,7 @@ export class TagState {
    * one more read of its counters, once.
    */
   #inUse = false;
-  /** The counter keys each tagged entry written or read last carried (bounded, least recently used out): read with the entry in one `getMany` next time. */
+  /** The counter keys each tagged entry written or read last carried (bounded, first hinted out; see tag-hints.ts): read with the entry in one `getMany` next time. */
   readonly #hints = new TagHints();
   readonly #counterKeys: CounterKeys;
   /**
