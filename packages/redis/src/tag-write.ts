@@ -135,7 +135,6 @@ export function writeTagged(c: Redis, writes: readonly TaggedWrite[], entries = 
       extend[c] ? '1' : '0',
     );
   }
-  if (entries) for (const arg of entryArgs) args.push(arg);
   const split = (flat: unknown): TaggedWriteReply[] => {
     const all = parseWritten(flat, index.size);
     return positions.map((at) => ({
@@ -143,9 +142,11 @@ export function writeTagged(c: Redis, writes: readonly TaggedWrite[], entries = 
       lifeMs: at.map((c) => all.lifeMs[c]),
     }));
   };
-  return c.evalsha(SET_TAGGED.sha, keys.length, ...keys, ...args).then(split, (error: unknown) => {
+  // One array (ioredis flattens it into the command): spreading hundreds of arguments would copy them twice more.
+  const argv = entries ? keys.concat(args, entryArgs) : args;
+  return c.evalsha(SET_TAGGED.sha, keys.length, argv).then(split, (error: unknown) => {
     if (error instanceof Error && error.message.startsWith('NOSCRIPT'))
-      return c.eval(SET_TAGGED.lua, keys.length, ...keys, ...args).then(split);
+      return c.eval(SET_TAGGED.lua, keys.length, argv).then(split);
     throw error;
   });
 }

@@ -69,7 +69,10 @@ function sortedUnique(tags: readonly string[]): readonly string[] {
     let at = out.length;
     while (at > 0 && (out[at - 1] as string) > tag) at--;
     if (at > 0 && out[at - 1] === tag) continue;
-    out.splice(at, 0, tag);
+    // Moved up by hand: `splice` would build an array of the removed items on every call.
+    out.push(tag);
+    for (let i = out.length - 1; i > at; i--) out[i] = out[i - 1] as string;
+    out[at] = tag;
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import type { CacheStore, Payload, SyncStoreMethods, TtlMs } from '../contract/store';
+import type { CacheStore, Payload, SyncStoreMethods, TaggedWriteReply, TtlMs } from '../contract/store';
 import { type Checked, sectionMatches, sectionOf, stampOf, type TagStamp } from '../values/entry-format';
 import { TAG_KEY_PREFIX } from '../values/key-policy';
 import { CounterKeys } from './counter-keys';
@@ -277,7 +277,7 @@ export class TagState {
    * invalidation after the call wins over it. A counter this process knows outlives the entry is
    * not checked for its expiry (the server then reads only the counters and writes the entry).
    */
-  async setTagged(
+  setTagged(
     full: string,
     parts: { readonly head: string; readonly tail: string },
     tags: readonly string[],
@@ -299,14 +299,22 @@ export class TagState {
       extend,
       counterTtlMs: life,
     };
-    const { versions, lifeMs } = await setTagged.call(this.#store, full, entry, ttlMs);
-    // Measured from before the call: the server set or read each life after `now`, so this errs short.
-    for (let i = 0; i < lifeMs.length; i++) {
-      const left = lifeMs[i];
-      if (left !== undefined) this.#expiries.expiresAt(keys[i] as string, now + left);
+    // A promise chain, not an async function: one frame less per tagged write (measured in bytes per write).
+    let call: Promise<TaggedWriteReply>;
+    try {
+      call = setTagged.call(this.#store, full, entry, ttlMs);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    this.#hints.set(full, keys);
-    return new StoredTags({ tags, versions: versions as number[] }, { keys, epoch });
+    return call.then(({ versions, lifeMs }) => {
+      // Measured from before the call: the server set or read each life after `now`, so this errs short.
+      for (let i = 0; i < lifeMs.length; i++) {
+        const left = lifeMs[i];
+        if (left !== undefined) this.#expiries.expiresAt(keys[i] as string, now + left);
+      }
+      this.#hints.set(full, keys);
+      return new StoredTags({ tags, versions: versions as number[] }, { keys, epoch });
+    });
   }
 
   /**
