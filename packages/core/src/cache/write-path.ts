@@ -105,69 +105,100 @@ export function entryOf(engine: Engine, view: View, key: string, value: unknown,
  * landed), and `failed` answers. Input errors (a value too large with its tag section, an untaggable
  * codec) reject before anything is sent.
  */
-export async function write<F>(
+export function write<F>(engine: Engine, view: View, binding: Binding, request: WriteRequest<F>): Promise<boolean | F> {
+  const { entries, tags } = request;
+  if (tags === undefined || request.tagged !== undefined) return send(engine, view, binding, request, request.tagged);
+  if (view.pinned === undefined) {
+    const known = knownVersions(binding, tags, request.storeTtlMs, entries);
+    if (known !== undefined) return send(engine, view, binding, request, known);
+    const once =
+      request.plain && entries.length === 1 ? inOneCall(engine, binding, entries[0] as EntryWrite, tags) : undefined;
+    // Decided before any async step: a lone tagged write is one promise chain (no async frame of this function's).
+    if (once !== undefined) return writeTaggedInOne(engine, view, binding, request, once);
+  }
+  return readTagsThenSend(engine, view, binding, request, tags);
+}
+
+/** `write` of entries tagged `tags` whose versions are not known yet: read first (with a scope's pinned ones), then sent. */
+async function readTagsThenSend<F>(
   engine: Engine,
   view: View,
   binding: Binding,
   request: WriteRequest<F>,
+  tags: readonly string[],
+): Promise<boolean | F> {
+  const { entries, storeTtlMs } = request;
+  let tagged: PreparedTags;
+  try {
+    tagged =
+      view.pinned === undefined
+        ? await tagVersions(
+            binding,
+            tags,
+            storeTtlMs,
+            entries.map((entry) => entry.full),
+          )
+        : await withPinned(binding, view.pinned, tags, storeTtlMs, entries);
+  } catch (error) {
+    return request.failed(error);
+  }
+  return send(engine, view, binding, request, tagged);
+}
+
+/**
+ * The store call of `write` once the tags' versions are known (`tagged`; none for an untagged
+ * write): a promise chain, not an async function (one frame less per write).
+ */
+function send<F>(
+  engine: Engine,
+  view: View,
+  binding: Binding,
+  request: WriteRequest<F>,
+  tagged: PreparedTags | undefined,
 ): Promise<boolean | F> {
   const { entries, storeTtlMs } = request;
   const reads = binding.reads;
-  let tagged = request.tagged;
-  if (tagged === undefined && request.tags !== undefined && view.pinned !== undefined) {
-    try {
-      tagged = await withPinned(binding, view.pinned, request.tags, storeTtlMs, entries);
-    } catch (error) {
-      return request.failed(error);
-    }
-  } else if (tagged === undefined && request.tags !== undefined) {
-    tagged = knownVersions(binding, request.tags, storeTtlMs, entries);
-  }
-  if (tagged === undefined && request.tags !== undefined) {
-    const once =
-      request.plain && entries.length === 1
-        ? inOneCall(engine, binding, entries[0] as EntryWrite, request.tags)
-        : undefined;
-    if (once !== undefined) return writeTaggedInOne(engine, view, binding, request, once);
-    const fulls = entries.map((entry) => entry.full);
-    try {
-      tagged = await tagVersions(binding, request.tags, storeTtlMs, fulls);
-    } catch (error) {
-      return request.failed(error);
-    }
-  }
   if (tagged !== undefined) {
-    for (const entry of entries) entry.payload = engine.values.tagged(entry.key, entry.payload, tagged.section);
+    try {
+      for (const entry of entries) entry.payload = engine.values.tagged(entry.key, entry.payload, tagged.section);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
   const one = entries.length === 1 ? (entries[0] as EntryWrite) : undefined;
   const tokens = one === undefined ? entries.map((entry) => reads.beginWrite(entry.full)) : undefined;
   const token = one === undefined ? undefined : reads.beginWrite(one.full);
   const sentAt = Date.now();
-  let stored: boolean;
-  try {
-    stored = await limit(binding, request.send(binding.store, entries), request.operation);
-  } catch (error) {
+  const failed = (error: unknown): F => {
     reads.changedAll(entries.map((entry) => entry.full));
     return request.failed(error);
+  };
+  let call: Promise<boolean>;
+  try {
+    call = request.send(binding.store, entries);
+  } catch (error) {
+    call = Promise.reject(error);
   }
-  if (!stored) {
-    // Nothing changed in the store: only this process's copies may be stale (nothing to announce).
-    for (const entry of entries) reads.invalidate(entry.full);
-    return false;
-  }
-  if (one !== undefined) {
-    reads.wrote(token, one.full, one.payload, one.value, storeTtlMs, sentAt, tagged?.write);
-    engine.events.wrote(view, one.key);
-  } else {
-    const sent = entries.map((entry) => [entry.full, entry.payload] as const);
-    const values = entries.map((entry) => entry.value);
-    reads.wroteAll(tokens as ReturnType<typeof reads.beginWrite>[], sent, values, storeTtlMs, sentAt, tagged?.write);
-    engine.events.wroteAll(
-      view,
-      entries.map((entry) => entry.key),
-    );
-  }
-  return true;
+  return limit(binding, call, request.operation).then((stored) => {
+    if (!stored) {
+      // Nothing changed in the store: only this process's copies may be stale (nothing to announce).
+      for (const entry of entries) reads.invalidate(entry.full);
+      return false;
+    }
+    if (one !== undefined) {
+      reads.wrote(token, one.full, one.payload, one.value, storeTtlMs, sentAt, tagged?.write);
+      engine.events.wrote(view, one.key);
+    } else {
+      const sent = entries.map((entry) => [entry.full, entry.payload] as const);
+      const values = entries.map((entry) => entry.value);
+      reads.wroteAll(tokens as ReturnType<typeof reads.beginWrite>[], sent, values, storeTtlMs, sentAt, tagged?.write);
+      engine.events.wroteAll(
+        view,
+        entries.map((entry) => entry.key),
+      );
+    }
+    return true;
+  }, failed);
 }
 
 /** A lone tagged `set` the store can send with its tags' versions (`setTagged`): the entry and its payload split for it. */
@@ -188,7 +219,7 @@ function inOneCall(engine: Engine, binding: Binding, entry: EntryWrite, tags: re
  * with the L1 before it is sent (as `write` does before reading the versions), the versions read
  * and the entry written by the store atomically, then the L1 keeps the entry as stored.
  */
-async function writeTaggedInOne<F>(
+function writeTaggedInOne<F>(
   engine: Engine,
   view: View,
   binding: Binding,
@@ -199,21 +230,22 @@ async function writeTaggedInOne<F>(
   const epoch = reads.tagEpoch();
   const token = reads.beginWrite(entry.full);
   const sentAt = Date.now();
-  let prepared: PreparedTags;
-  try {
-    const call = binding.tags.setTagged(entry.full, parts, tags, request.storeTtlMs, epoch);
-    prepared = await limit(binding, call, request.operation);
-  } catch (error) {
-    reads.changedAll([entry.full]);
-    return request.failed(error);
-  }
-  // Versions read in an epoch that is still current when the reply comes: the next write with these tags may record them without asking.
-  if (reads.tagEpoch() === epoch && reads.hearsTagChanges()) binding.tags.learn(prepared);
-  if (reads.tiered) {
-    // The entry as the store holds it, for the L1's copy (the store built its own).
-    const payload = engine.values.tagged(entry.key, entry.payload, prepared.section);
-    reads.wrote(token, entry.full, payload, entry.value, request.storeTtlMs, sentAt, prepared.write);
-  }
-  engine.events.wrote(view, entry.key);
-  return true;
+  const call = binding.tags.setTagged(entry.full, parts, tags, request.storeTtlMs, epoch);
+  return limit(binding, call, request.operation).then(
+    (prepared) => {
+      // Versions read in an epoch that is still current when the reply comes: the next write with these tags may record them without asking.
+      if (reads.tagEpoch() === epoch && reads.hearsTagChanges()) binding.tags.learn(prepared);
+      if (reads.tiered) {
+        // The entry as the store holds it, for the L1's copy (the store built its own).
+        const payload = engine.values.tagged(entry.key, entry.payload, prepared.section);
+        reads.wrote(token, entry.full, payload, entry.value, request.storeTtlMs, sentAt, prepared.write);
+      }
+      engine.events.wrote(view, entry.key);
+      return true;
+    },
+    (error: unknown) => {
+      reads.changedAll([entry.full]);
+      return request.failed(error);
+    },
+  );
 }

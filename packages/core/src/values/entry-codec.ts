@@ -119,9 +119,12 @@ export class EntryCodec {
    */
   taggedParts(payload: Payload, sectionBytes: number): { head: string; tail: string } | undefined {
     const limits = this.#limits();
-    if (limits?.raw || typeof payload !== 'string' || metaOf(payload) === undefined) return undefined;
+    if (limits?.raw || typeof payload !== 'string') return undefined;
     if ((payload.length + sectionBytes) * 3 > (limits?.maxValueBytes ?? Number.POSITIVE_INFINITY)) return undefined;
+    // JSON text never starts with the header's mark: a JSON payload that does has `encode`'s header,
+    // so finding its end is enough (another codec's output is parsed to be sure).
     const end = headerEnd(payload);
+    if (end < 0 || (!this.#json && metaOf(payload) === undefined)) return undefined;
     return { head: payload.slice(0, end + 1), tail: payload.slice(end + 1) };
   }
 

@@ -89,7 +89,7 @@ export function write(
   return RESOLVED;
 }
 
-async function writeAsync(
+function writeAsync(
   engine: Engine,
   view: View,
   known: Binding | undefined,
@@ -98,16 +98,39 @@ async function writeAsync(
   ttl: Ttl | undefined,
   operation: 'set' | 'forever',
 ): Promise<void> {
-  const binding = known ?? (await engine.ready());
-  const storeTtlMs = operation === 'forever' ? undefined : engine.ttlMs(ttl);
-  await writeEntries(engine, view, binding, {
+  if (known === undefined)
+    return engine.ready().then((binding) => writeThrough(engine, view, binding, key, value, ttl, operation));
+  return writeThrough(engine, view, known, key, value, ttl, operation);
+}
+
+/** `writeAsync` once the store is bound: a promise chain, not an async function (one frame less per write). */
+function writeThrough(
+  engine: Engine,
+  view: View,
+  binding: Binding,
+  key: string,
+  value: unknown,
+  ttl: Ttl | undefined,
+  operation: 'set' | 'forever',
+): Promise<void> {
+  let storeTtlMs: TtlMs;
+  let entry: EntryWrite;
+  try {
+    storeTtlMs = operation === 'forever' ? undefined : engine.ttlMs(ttl);
+    entry = entryOf(engine, view, key, value, storeTtlMs);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return writeEntries(engine, view, binding, {
     operation: 'set',
-    entries: [entryOf(engine, view, key, value, storeTtlMs)],
+    entries: [entry],
     storeTtlMs,
     tags: view.tags,
     plain: true,
-    send: (store, [entry]) =>
-      store.set((entry as EntryWrite).full, (entry as EntryWrite).payload, storeTtlMs).then(STORED),
+    send: (store, [sent]) =>
+      store.set((sent as EntryWrite).full, (sent as EntryWrite).payload, storeTtlMs).then(STORED),
     failed: (error) => engine.failed(view, operation, key, error, undefined),
-  });
+  }).then(NOTHING);
 }
+
+const NOTHING = (): void => undefined;
