@@ -103,7 +103,8 @@ export class EntryCodec {
     }
     const max = this.#limits()?.maxValueBytes ?? Number.POSITIVE_INFINITY;
     const text = raw ? withMeta(jsonCodec.encode(payload, key), undefined, Date.now()) : payload;
-    const out = withSection(text, section);
+    // A JSON text payload that starts with the header's mark has `encode`'s header (see `taggedParts`).
+    const out = withSection(text, section, this.#json && !raw && typeof text === 'string');
     if (out === undefined) throw new ValueTooLargeError(key, payloadBytes(payload), max, this.#driver());
     if (out.length * 3 > max || typeof out !== 'string') {
       const size = payloadBytes(out);

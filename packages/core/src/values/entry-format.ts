@@ -218,10 +218,10 @@ export function headerEnd(payload: Payload): number {
 /**
  * `payload` (with its header: text, or bytes from a codec other than JSON) with the tag section
  * `section` (`sectionOf`) after its header, or `undefined` when it has no header (nowhere to carry
- * the section).
+ * the section). `headerChecked`: a header there is known to be well formed (it is not parsed again).
  */
-export function withSection(payload: Payload, section: string): Payload | undefined {
-  const end = metaOf(payload) === undefined ? -1 : headerEnd(payload);
+export function withSection(payload: Payload, section: string, headerChecked = false): Payload | undefined {
+  const end = headerChecked || metaOf(payload) !== undefined ? headerEnd(payload) : -1;
   if (end < 0) return undefined;
   const marked = `${TAGS_MARK}${section}${TAGS_MARK}`;
   if (typeof payload === 'string') return `${payload.slice(0, end + 1)}${marked}${payload.slice(end + 1)}`;
