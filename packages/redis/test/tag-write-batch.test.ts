@@ -5,10 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStore } from '../src/index';
 import { FLUSH_AT } from '../src/tag-write-batch';
-import { commandCalls } from './helpers';
-
-const text = (payload: unknown) =>
-  typeof payload === 'string' ? payload : Buffer.from(payload as Uint8Array).toString();
+import { commandCalls, text } from './helpers';
 
 /** A tagged entry of `tags` under the counters of `prefix`, as core builds it. */
 const entryOf = (prefix: string, tags: string[], tail: string): TaggedEntry => ({
