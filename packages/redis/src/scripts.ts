@@ -57,6 +57,20 @@ redis.call('PERSIST', KEYS[1])
 return 1
 `);
 
+/**
+ * EVALSHA of `s` whose first `numKeys` arguments of `argv` are keys (EVAL on the first NOSCRIPT),
+ * in promise steps. `argv` goes to ioredis as one array, which it flattens into the command:
+ * spreading hundreds of arguments (a batch of tagged writes) would copy them twice more.
+ */
+export function evalScript(c: Redis, s: LuaScript, numKeys: number, argv: (string | number)[]): Promise<unknown> {
+  // ioredis writes numbers in the array as text (as it does spread ones); its types name only key arrays.
+  const flat = argv as string[];
+  return c.evalsha(s.sha, numKeys, flat).catch((error: unknown) => {
+    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return c.eval(s.lua, numKeys, flat);
+    throw error;
+  });
+}
+
 /** Runs a script on the node owning `key` (EVALSHA; EVAL when the server does not have it cached yet). */
 export async function runScript(
   client: RedisClient,

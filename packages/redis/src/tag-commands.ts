@@ -1,10 +1,9 @@
 import { type TaggedEntry, type TaggedRead, type TaggedWriteReply, TickBatcher, type TtlMs } from '@larder/core/driver';
-import type { Redis } from 'ioredis';
 import type { ClientCommands } from './client-commands';
 import type { RedisClient } from './options';
 import type { ReadRouter } from './read-router';
 import { exact } from './replies';
-import { LUA_ENTRY as E, type LuaScript, script } from './scripts';
+import { LUA_ENTRY as E, evalScript, type LuaScript, script } from './scripts';
 import { setTaggedEntry } from './tag-write';
 import { TaggedWriteBatch } from './tag-write-batch';
 import { asIs } from './write-reports';
@@ -121,7 +120,7 @@ export function tagOperations(host: TagHost, cluster: boolean) {
   // One batcher per client and tag prefix (caches with other prefixes share the store).
   const batchers = new Map<string, Map<RedisClient, TickBatcher<TaggedRead>>>();
   const run = (client: RedisClient, s: LuaScript, keys: string[], args: (string | number)[]) =>
-    evalKeys(host.commands.cmd(client), s, keys, args);
+    evalScript(host.commands.cmd(client), s, keys.length, (keys as (string | number)[]).concat(args));
   // A script over the counters `keys`, with `each(i)` the arguments after the shared ones for key i:
   // one call, or in Cluster one call per key (in parallel), replies joined in order.
   const perCounter = async (
@@ -237,13 +236,4 @@ function splitTagged(reply: unknown, keyCount: number): (TaggedRead | undefined)
     out.push(text !== null && payload === undefined ? undefined : [payload, counters]);
   }
   return out;
-}
-
-/** EVALSHA of a script over many keys (EVAL on the first NOSCRIPT), in promise steps. */
-function evalKeys(c: Redis, s: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
-  return c.evalsha(s.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
-    if (error instanceof Error && error.message.startsWith('NOSCRIPT'))
-      return c.eval(s.lua, keys.length, ...keys, ...args);
-    throw error;
-  });
 }

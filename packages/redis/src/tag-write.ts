@@ -1,6 +1,6 @@
 import { ENTRY_FORMAT, sectionOf, type TaggedEntry, type TaggedWriteReply, type TtlMs } from '@larder/core/driver';
 import type { Redis } from 'ioredis';
-import { LUA_ENTRY as E, script } from './scripts';
+import { LUA_ENTRY as E, evalScript, script } from './scripts';
 
 /**
  * Tagged writes in one round trip, one or many in one atomic step (core README "Tags"): the
@@ -11,10 +11,9 @@ import { LUA_ENTRY as E, script } from './scripts';
  * its arguments); counter c's arguments follow from ARGV[4c - 1]: its key, its tag, its expiry in
  * ms ('' for none) and '1' when its expiry is to be checked. Each counter is read (one MGET), made
  * at the start when missing, or extended when less than half of its expiry is left (never
- * shortened). Then entry j (KEYS[j], in order: of
- * two writes of a key the later wins) reads its arguments: its expiry in ms ('' for none), its
- * metadata header, its value, the number k of its counters and their k indices among the m; it is
- * set to the header, the tag section of those counters' versions (core's `ENTRY_FORMAT`:
+ * shortened). Then entry j (KEYS[j], in order: of two writes of a key the later wins) reads its
+ * arguments: its expiry in ms ('' for none), its metadata header, its value, the number k of its
+ * counters and their k indices among the m; it is set to the header, the tag section of those counters' versions (core's `ENTRY_FORMAT`:
  * `\2<tag>\3<version>\4<tag>...\2`) and the value. Returns per counter its version (as text) and the
  * ms it has left (-1: no expiry; -2: not checked). Counter keys are read from ARGV, not KEYS, as
  * GET_TAGGED does: not for Cluster, where no script writes a tagged entry.
@@ -108,7 +107,7 @@ export function writeTagged(c: Redis, writes: readonly TaggedWrite[], entries = 
     if (entries) keys.push(key);
     const life = entry.counterTtlMs ?? Number.POSITIVE_INFINITY;
     const count = entry.counters.length;
-    entryArgs.push(ttlMs === undefined ? '' : ms(ttlMs), entry.head, entry.tail, String(count));
+    if (entries) entryArgs.push(ttlMs === undefined ? '' : ms(ttlMs), entry.head, entry.tail, String(count));
     const at: number[] = [];
     for (let i = 0; i < count; i++) {
       const counter = entry.counters[i] as string;
@@ -122,7 +121,7 @@ export function writeTagged(c: Redis, writes: readonly TaggedWrite[], entries = 
       } else if (life > (lives[c] as number)) lives[c] = life;
       if (entry.extend[i]) extend[c] = true;
       at.push(c);
-      entryArgs.push(String(c + 1));
+      if (entries) entryArgs.push(String(c + 1));
     }
     positions.push(at);
   }
@@ -142,13 +141,7 @@ export function writeTagged(c: Redis, writes: readonly TaggedWrite[], entries = 
       lifeMs: at.map((c) => all.lifeMs[c]),
     }));
   };
-  // One array (ioredis flattens it into the command): spreading hundreds of arguments would copy them twice more.
-  const argv = entries ? keys.concat(args, entryArgs) : args;
-  return c.evalsha(SET_TAGGED.sha, keys.length, argv).then(split, (error: unknown) => {
-    if (error instanceof Error && error.message.startsWith('NOSCRIPT'))
-      return c.eval(SET_TAGGED.lua, keys.length, argv).then(split);
-    throw error;
-  });
+  return evalScript(c, SET_TAGGED, keys.length, entries ? keys.concat(args, entryArgs) : args).then(split);
 }
 
 /** The versions and counter lives SET_TAGGED answered for `count` counters. */
