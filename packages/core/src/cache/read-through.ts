@@ -89,11 +89,6 @@ export class ReadThrough {
     return this.#answers;
   }
 
-  /** Whether an L1 keeps copies of reads and writes (a write's payload for it is built only then). */
-  get tiered(): boolean {
-    return this.#l1 !== undefined;
-  }
-
   /** Hits the L1 answered, or `undefined` without one. */
   get hits(): number | undefined {
     return this.#l1?.hits;

@@ -235,7 +235,7 @@ function writeTaggedInOne<F>(
     (prepared) => {
       // Versions read in an epoch that is still current when the reply comes: the next write with these tags may record them without asking.
       if (reads.tagEpoch() === epoch && reads.hearsTagChanges()) binding.tags.learn(prepared);
-      if (reads.tiered) {
+      if (binding.tiered) {
         // The entry as the store holds it, for the L1's copy (the store built its own).
         const payload = engine.values.tagged(entry.key, entry.payload, prepared.section);
         reads.wrote(token, entry.full, payload, entry.value, request.storeTtlMs, sentAt, prepared.write);
