@@ -64,9 +64,10 @@ export interface Scenario<Ctx = unknown> {
   /**
    * What "per second" means. `wall`: elapsed time (use it whenever a server does part of the
    * work). `cpu`: this process's CPU time, for in-process scenarios: the ratios then hold on a
-   * loaded machine, where wall time depends on what else runs. @default 'wall'
+   * loaded machine, where wall time depends on what else runs. Or a clock of the caller's, in ms
+   * (the harness's tests: time that only the cases move). @default 'wall'
    */
-  clock?: 'wall' | 'cpu';
+  clock?: 'wall' | 'cpu' | (() => number);
   /** Extra per-operation columns. */
   counters?: CounterColumn<Ctx>[];
   /** Ratios the scenario must reach; printed as met/missed under the table. */
@@ -226,7 +227,8 @@ export async function runScenario<Ctx>(scenario: Scenario<Ctx>, options: RunOpti
       return notRun(scenario, `cases failed: ${message(error)}`, progress);
     }
     const counters = scenario.counters ?? [];
-    const clock = scenario.clock === 'cpu' ? cpuClock : wallClock;
+    const clock =
+      typeof scenario.clock === 'function' ? scenario.clock : scenario.clock === 'cpu' ? cpuClock : wallClock;
     const state = cases.map((c) => ({
       c,
       concurrency: c.concurrency ?? scenario.concurrency ?? 1,

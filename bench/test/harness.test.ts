@@ -28,13 +28,6 @@ function tiny(progress = capture().progress): RunOptions {
   return { timeMs: 30, warmupMs: 5, rounds: 3, progress };
 }
 
-function spin(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
-    // busy: the cost of one operation
-  }
-}
-
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('runScenario', () => {
@@ -103,12 +96,14 @@ describe('runScenario', () => {
   });
 
   it('reports the median round and the largest deviation from it', async () => {
-    // Each measured round costs a different time per operation: fast, slow, middle. The counter
-    // is read right before and after each measured round, which tells the test where rounds are;
-    // each call's start and end time give the round's own duration (not the gaps around it, where
-    // a loaded machine may pause the process).
+    // Each measured round costs a different time per operation: fast, slow, middle. The time is
+    // the scenario's own clock, moved only by the operations (a loaded machine pausing the process
+    // between or around them changes nothing). The counter is read right before and after each
+    // measured round, which tells the test where rounds are; each call's start and end time give
+    // the round's duration.
     const costs = [0.05, 0.6, 0.2];
     let cost = costs[0]!;
+    let now = 0;
     let calls = 0;
     const starts: number[] = [];
     const ends: number[] = [];
@@ -119,14 +114,15 @@ describe('runScenario', () => {
         description: '',
         baseline: 'only',
         setup: async () => ({}),
+        clock: () => now,
         cases: [
           {
             op: 'op',
             subject: 'only',
             run: () => {
-              starts[calls] = performance.now();
-              spin(cost);
-              ends[calls++] = performance.now();
+              starts[calls] = now;
+              now += cost;
+              ends[calls++] = now;
             },
           },
         ],
@@ -156,8 +152,7 @@ describe('runScenario', () => {
     // Total measured operations: exactly the calls made between the reads; one call per operation.
     expect(r!.ops).toBe(measured[0]! + measured[1]! + measured[2]!);
     expect(r!.counters).toEqual([1]);
-    // The reported rate is the median round's (by design round 3; a busy machine may reorder them),
-    // not the mean or another round.
+    // The reported rate is the median round's (round 3 by design), not the mean or another round.
     const median = [...rates].sort((x, y) => x - y)[1]!;
     const nearest = rates.reduce((best, rate) =>
       Math.abs(rate - r!.opsPerSec) < Math.abs(best - r!.opsPerSec) ? rate : best,
