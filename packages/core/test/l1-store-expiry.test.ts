@@ -65,8 +65,10 @@ describe('entry metadata: L1 copies end with the store entry', () => {
     const store = createChaosStore();
     const writer = new Cache({ store, prefix: 'app' });
     const reader = new Cache({ store, prefix: 'app', l1 });
-    const before = Date.now();
     await writer.set('k', { v: 1 }, '1m');
+    // Read once the write is done: its metadata's write time is no later (the facade stamps it when
+    // it encodes, after the store is bound, which a loaded machine can delay past a clock read before the call).
+    const before = Date.now();
     await until(async () => Date.now() - before >= 20);
     const fromStore = await reader.rememberWithStatus('k', '1m', () => ({ v: 2 }));
     expect(fromStore).toMatchObject({ value: { v: 1 }, status: 'hit', tier: 'l2' });
