@@ -1,4 +1,4 @@
-import { entryOfMeta, flagsOf, flatText, type JsonMeta, readBinaryHead, readJsonHead } from './entry-parts';
+import { decodeHead } from './head';
 import type { StoredView } from './policy';
 
 /** Where a stored response's body lives apart from its head (see "Layout" below). */
@@ -36,51 +36,12 @@ export interface VaryHead {
 }
 
 // Layout: a response is two values, so that a 304 revalidation rewrites the small head only.
-// - The head (at the entry's key), one Buffer (the Redis driver stores it as raw bytes):
-//   version 3: [3][u16 status][f64 storedAt][f64 expiresAt][u32 age][u8 flags][f64 body until]
-//   [u32 text length][u8 id length][body id][text `gen\nname\nvalue...` (entry-parts.ts)]
-//   [u32 tags length, tags JSON (flag 2 only)];
-//   version 4, the same as JSON (`[4][u32 length][JSON]`), written when a header value is not
-//   latin1 without line breaks (never, through Node's or `Headers`' own checks).
+// - The head (at the entry's key): a `StoredHead` (head.ts).
 // - The body (at the entry's key + `.b`, key.ts): [0x62][u8 id length][body id][raw bytes]. A
 //   head whose id differs from its body's (two writers crossing, a body that expired) is a miss.
-// Versions 1 and 2 (one value, body inside; earlier releases) read as nothing: a miss.
-const V3 = 3;
-const V4 = 4;
-const V3_HEAD = 37;
+// Earlier layouts read as nothing (a miss): versions 1 and 2 (one value, body inside), and the
+// binary heads of version 3 and 4 (raw, or base64 inside `{ t: 'b' }`).
 const BODY = 0x62;
-const NO_BODY = Buffer.alloc(0);
-
-/** Encodes the head of a stored response (everything but its body) naming the body `ref`. */
-export function encodeHead(entry: Omit<StoredResponse, 'body'>, ref: BodyRef): Buffer {
-  const text = flatText(entry.gen, entry.headers);
-  const id = Buffer.from(ref.id, 'latin1');
-  const numeric =
-    Number.isInteger(entry.status) && entry.status >= 0 && entry.status <= 0xffff && Number.isInteger(entry.age);
-  if (text === undefined || !numeric || entry.age < 0 || entry.age > 0xffffffff || id.length > 0xff) {
-    return encodeV4(entry, ref);
-  }
-  const tags = entry.tags === undefined ? undefined : Buffer.from(JSON.stringify(entry.tags));
-  const textLength = Buffer.byteLength(text, 'latin1');
-  const at = V3_HEAD + id.length;
-  const out = Buffer.allocUnsafe(at + textLength + (tags === undefined ? 0 : 4 + tags.length));
-  out[0] = V3;
-  out.writeUInt16BE(entry.status, 1);
-  out.writeDoubleBE(entry.storedAt, 3);
-  out.writeDoubleBE(entry.expiresAt, 11);
-  out.writeUInt32BE(entry.age, 19);
-  out[23] = flagsOf(entry.shared, tags !== undefined);
-  out.writeDoubleBE(ref.until, 24);
-  out.writeUInt32BE(textLength, 32);
-  out[36] = id.length;
-  id.copy(out, V3_HEAD);
-  out.write(text, at, 'latin1');
-  if (tags !== undefined) {
-    out.writeUInt32BE(tags.length, at + textLength);
-    tags.copy(out, at + textLength + 4);
-  }
-  return out;
-}
 
 /** Encodes a body value: its id, then its bytes. */
 export function encodeBody(id: string, body: Buffer): Buffer {
@@ -101,14 +62,6 @@ export function encodeBody(id: string, body: Buffer): Buffer {
 export function decodeEntry(head: unknown, body?: unknown): StoredResponse | undefined {
   const decoded = decodeHead(head);
   return decoded && withBody(decoded, body);
-}
-
-/** A head's stored response without its body (`bodyRef` names it); `undefined` for anything but a head. */
-export function decodeHead(head: unknown): StoredResponse | undefined {
-  const bytes = asBuffer(head);
-  if (bytes === undefined || bytes.length < 5) return undefined;
-  if (bytes[0] !== V3 && bytes[0] !== V4) return undefined;
-  return bytes[0] === V3 ? decodeV3(bytes) : decodeV4(bytes);
 }
 
 /** A new stored response: `head` (from `decodeHead`, not changed) with the body value it names; `undefined` when `body` is not its. */
@@ -139,42 +92,4 @@ function bodyOf(value: Buffer | undefined, id: string): Buffer | undefined {
   const end = 2 + (value[1] as number);
   if (end > value.length || value.toString('latin1', 2, end) !== id) return undefined;
   return value.subarray(end);
-}
-
-function decodeV3(bytes: Buffer): StoredResponse | undefined {
-  if (bytes.length < V3_HEAD) return undefined;
-  const idEnd = V3_HEAD + (bytes[36] as number);
-  const read = readBinaryHead(bytes, idEnd, idEnd + bytes.readUInt32BE(32));
-  if (read === undefined || read.end !== bytes.length) return undefined;
-  read.entry.bodyRef = { id: bytes.toString('latin1', V3_HEAD, idEnd), until: bytes.readDoubleBE(24) };
-  return read.entry;
-}
-
-function encodeV4(entry: Omit<StoredResponse, 'body'>, ref: BodyRef): Buffer {
-  const meta: JsonMeta = {
-    s: entry.status,
-    h: entry.headers,
-    at: entry.storedAt,
-    exp: entry.expiresAt,
-    age: entry.age,
-    sh: entry.shared ? 1 : 0,
-    g: entry.gen,
-    id: ref.id,
-    bu: ref.until,
-  };
-  if (entry.tags !== undefined) meta.tags = entry.tags;
-  const json = Buffer.from(JSON.stringify(meta));
-  const out = Buffer.allocUnsafe(5 + json.length);
-  out[0] = V4;
-  out.writeUInt32BE(json.length, 1);
-  json.copy(out, 5);
-  return out;
-}
-
-function decodeV4(bytes: Buffer): StoredResponse | undefined {
-  const read = readJsonHead(bytes);
-  if (read === undefined || read.end !== bytes.length) return undefined;
-  const { meta } = read;
-  if (typeof meta.id !== 'string' || typeof meta.bu !== 'number') return undefined;
-  return { ...entryOfMeta(meta, NO_BODY), bodyRef: { id: meta.id, until: meta.bu } };
 }

@@ -1,106 +1,87 @@
-import { decodeHead, type StoredResponse, withBody } from './entry';
+import { type StoredResponse, withBody } from './entry';
+import { decodeHead } from './head';
 
-/** Most decoded heads a memo keeps; past it, it starts over. */
+/** Most keys a memo keeps; past it, it starts over. */
 const MAX_HEADS = 1024;
 /** Most bytes of bodies a memo keeps, and the largest body it keeps. */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 const MAX_KEPT_BODY = 1024 * 1024;
+/** A fill of the memo (from starting over to full) that answered fewer than 1 lookup in this many did not hold the URLs in use. */
+const LOOKUPS_PER_ANSWER = 8;
+/** Lookups that then go without the memo, before it is tried again. */
+const PAUSE = 16 * MAX_HEADS;
 
 /**
- * A stored head as written through a scope: core keeps a tagged value as JSON text, so the head's
- * bytes (entry.ts) go as base64.
- */
-export interface WrappedHead {
-  t: 'b';
-  b: string;
-}
-
-/** The value a head's bytes are stored as (see `WrappedHead`). */
-export function wrapHead(bytes: Buffer): WrappedHead {
-  return { t: 'b', b: bytes.toString('base64') };
-}
-
-function isWrapped(value: unknown): value is WrappedHead {
-  const wrapped = value as WrappedHead | undefined;
-  return typeof wrapped === 'object' && wrapped !== null && wrapped.t === 'b' && typeof wrapped.b === 'string';
-}
-
-/** What a memo keeps of the head last read at one key. */
-interface Kept {
-  /** The head's stored text (base64). */
-  text: string;
-  head: StoredResponse;
-  /** The whole response (head and body), once its body was read. */
-  whole?: StoredResponse;
-}
-
-/**
- * Decodes stored heads, keeping per key the head last read there: a hit on the same head skips
- * its base64 and its parse. The text is the whole head (its body's random id, freshness and
- * headers), so equal text is an equal head; it is compared, not hashed (a lookup hashes the short
- * key only). A body id names one body's bytes for good, so a head whose whole response was read
- * before answers without its body being read again (`known`). At most 1,024 keys and 16 MiB of
- * bodies (none over 1 MiB); past either it starts over. Answers are shared and never changed (a
- * replay and a refresh copy them).
+ * Whole responses (head and body) by key and head: a body id names one body's bytes for good, so
+ * a head read again at a key whose whole response was read before answers without its body being
+ * read or copied again (`known`). A head's `n` is unique to its write, so an equal `n` is an equal
+ * head. At most 1,024 keys and 16 MiB of bodies (none over 1 MiB); past either it starts over.
+ * When a fill of it answered fewer than 1 lookup in 8 (more URLs in turn than it keeps), it is
+ * left out for the next 16,384 lookups: keeping what is not read again costs more than it saves.
+ * Answers are shared and never changed (a replay and a refresh copy them).
  */
 export class HeadMemo {
-  readonly #kept = new Map<string, Kept>();
+  readonly #kept = new Map<string, { n: string; whole: StoredResponse }>();
   #bytes = 0;
+  #lookups = 0;
+  #answers = 0;
+  #paused = 0;
 
   /** The stored response a head value and body value read at `key` make, else `undefined` (as `decodeEntry`). */
   entry(value: unknown, body: unknown, key: string): StoredResponse | undefined {
-    if (!isWrapped(value)) {
-      const head = decodeHead(value);
-      return head && withBody(head, body);
+    const head = decodeHead(value);
+    const whole = head && withBody(head, body);
+    if (this.#paused > 0) {
+      this.#paused--;
+      return whole;
     }
-    let kept = this.#kept.get(key);
-    if (kept === undefined || kept.text !== value.b) {
-      const head = decodeHead(Buffer.from(value.b, 'base64'));
-      if (head === undefined) return undefined;
-      kept = this.#keep(key, kept, { text: value.b, head });
-    }
-    const whole = withBody(kept.head, body);
-    if (whole !== undefined && kept.whole === undefined) this.#keepWhole(key, kept, whole);
+    this.#lookups++;
+    if (whole === undefined) this.#forget(key);
+    else this.#keep(key, (value as { n: string }).n, whole);
     return whole;
   }
 
   /** Whether a whole response was read at `key` before: a lookup may read its head alone (`known`). */
   knowsBodyAt(key: string): boolean {
-    return this.#kept.get(key)?.whole !== undefined;
+    return this.#paused === 0 && this.#kept.has(key);
   }
 
   /** The whole response of a head value read at `key` whose body was read before, else `undefined` (read its body). */
   known(value: unknown, key: string): StoredResponse | undefined {
-    if (!isWrapped(value)) return undefined;
     const kept = this.#kept.get(key);
-    return kept !== undefined && kept.text === value.b ? kept.whole : undefined;
+    // An equal `n` is the head read whole before, its fields checked then.
+    if (kept === undefined || (value as { n?: unknown } | undefined)?.n !== kept.n) return undefined;
+    this.#lookups++;
+    this.#answers++;
+    return kept.whole;
   }
 
-  /** Keeps `kept` at `key` in place of `old` (what the memo held there). */
-  #keep(key: string, old: Kept | undefined, kept: Kept): Kept {
-    if (old?.whole !== undefined) this.#bytes -= old.whole.body.length;
-    if (old === undefined && this.#kept.size >= MAX_HEADS) this.#startOver();
-    this.#kept.set(key, kept);
-    return kept;
+  #forget(key: string): void {
+    const kept = this.#kept.get(key);
+    if (kept === undefined) return;
+    this.#bytes -= kept.whole.body.length;
+    this.#kept.delete(key);
   }
 
-  #keepWhole(key: string, kept: Kept, whole: StoredResponse): void {
+  #keep(key: string, n: string, whole: StoredResponse): void {
+    this.#forget(key);
     const length = whole.body.length;
     if (length > MAX_KEPT_BODY) return;
-    if (this.#bytes + length > MAX_BODY_BYTES) {
-      this.#startOver();
-      this.#kept.set(key, kept);
-    }
+    if (this.#kept.size >= MAX_HEADS || this.#bytes + length > MAX_BODY_BYTES) this.#startOver();
+    if (this.#paused > 0) return;
     // A body read may be a view into a larger buffer (a client's read chunk): kept as its own copy
-    // then, so that the memo holds no more than its bytes (a copy per read would cost more than
-    // the memo saves where it does not hold every URL).
+    // then, so that the memo holds no more than its bytes.
     const body = whole.body.buffer.byteLength > 2 * length + 1024 ? Buffer.from(whole.body) : whole.body;
-    kept.whole = body === whole.body ? whole : { ...whole, body };
+    this.#kept.set(key, { n, whole: body === whole.body ? whole : { ...whole, body } });
     this.#bytes += length;
   }
 
   #startOver(): void {
+    // Judged on a full fill of keys only (a start over for bytes may follow a few lookups).
+    if (this.#lookups >= MAX_HEADS && this.#answers * LOOKUPS_PER_ANSWER < this.#lookups) this.#paused = PAUSE;
     this.#kept.clear();
     this.#bytes = 0;
+    this.#lookups = 0;
+    this.#answers = 0;
   }
 }

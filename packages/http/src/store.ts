@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Cache, isLarderError } from '@larder/core';
 import { LookupBudget } from './budget';
-import { type BodyRef, encodeBody, encodeHead, isVaryHead, type StoredResponse, type VaryHead } from './entry';
-import { HeadMemo, wrapHead } from './heads';
+import { type BodyRef, encodeBody, isVaryHead, type StoredResponse, type VaryHead } from './entry';
+import { encodeHead } from './head';
+import { HeadMemo } from './heads';
 import { bodyKey, variantKey } from './key';
 
 /** What a lookup found. */
@@ -180,10 +181,9 @@ export class ResponseStore {
       const reused = readFrom === key ? await this.#reuseBody(key, params.entry.bodyRef, keep) : undefined;
       // A body outlives its head by up to `ttl`: a 304 then rarely has to move its expiry.
       const ref = reused ?? { id: randomId(), until: keep + this.ttlMs };
-      const encoded = encodeHead({ ...params.entry, gen: SCOPED }, ref);
-      // A scoped (tagged) head must be JSON text (core's tag section lives in its header): its
-      // bytes go as base64. The body is never tagged: it stays raw bytes, and answers only with its head.
-      const head = wrapHead(encoded);
+      // The head is JSON (core keeps a tagged value's tag section in its header); the body is
+      // never tagged: it stays raw bytes, and answers only with its head.
+      const head = encodeHead({ ...params.entry, gen: SCOPED }, ref);
       await Promise.all([
         (params.tagged ?? scoped).set(key, head, lifetimeMs(keep)),
         reused !== undefined

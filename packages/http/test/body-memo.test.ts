@@ -1,7 +1,8 @@
 import { redisCommand } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeBody, encodeHead, type StoredResponse } from '../src/entry';
-import { HeadMemo, wrapHead } from '../src/heads';
+import { encodeBody, type StoredResponse } from '../src/entry';
+import { encodeHead } from '../src/head';
+import { HeadMemo } from '../src/heads';
 import { type Lookup, ResponseStore } from '../src/store';
 import { rcBackends } from './harness';
 
@@ -76,14 +77,14 @@ describe('ResponseStore on Redis: a hit read whole once then reads its head alon
   });
 });
 
-describe('HeadMemo: whole responses per key and head text', () => {
+describe('HeadMemo: whole responses per key and head', () => {
   const stored = (text: string, id: string, size = text.length) => {
     const entry = { ...response(text), body: Buffer.alloc(size, text), gen: 'scope' };
     const ref = { id, until: Date.now() + TTL_MS };
-    return { head: wrapHead(encodeHead(entry, ref)), body: encodeBody(id, entry.body) };
+    return { head: encodeHead(entry, ref), body: encodeBody(id, entry.body) };
   };
 
-  it('knows a body once read whole at a key, for that head text and key only', () => {
+  it('knows a body once read whole at a key, for that head and key only', () => {
     const memo = new HeadMemo();
     const a = stored('a', 'id-a');
     expect(memo.knowsBodyAt('k')).toBe(false);
@@ -92,7 +93,7 @@ describe('HeadMemo: whole responses per key and head text', () => {
     expect(memo.known({ ...a.head }, 'k')?.body.toString()).toBe('a');
     expect(memo.known(a.head, 'elsewhere')).toBeUndefined();
     expect(memo.known(stored('b', 'id-b').head, 'k')).toBeUndefined();
-    // An unwrapped head is never answered from the memo.
+    // The same body named by another head (written again) is not answered from the memo.
     expect(memo.known(encodeHead({ ...response('a'), gen: 'scope' }, { id: 'id-a', until: 1 }), 'k')).toBeUndefined();
     // A head read without its body (a body of another head): its key no longer knows a body.
     const c = stored('c', 'id-c');
@@ -115,5 +116,29 @@ describe('HeadMemo: whole responses per key and head text', () => {
     expect(memo.known(first.head, 'k0')).toBeUndefined();
     expect(memo.knowsBodyAt('k0')).toBe(false);
     expect(memo.knowsBodyAt('k16')).toBe(true);
+  });
+
+  it('is left out for a while after a fill of it answered fewer than 1 lookup in 8 (more URLs in turn than it keeps), then tried again', () => {
+    const memo = new HeadMemo();
+    const a = stored('a', 'id-a');
+    // 1,024 URLs read in turn, none read again before the memo is full: it starts over, paused.
+    for (let i = 0; i <= 1024; i++) memo.entry(a.head, a.body, `k${i}`);
+    memo.entry(a.head, a.body, 'hot');
+    expect(memo.knowsBodyAt('hot')).toBe(false);
+    // 16,384 lookups later it keeps again.
+    for (let i = 0; i < 16 * 1024; i++) memo.entry(a.head, a.body, `other${i}`);
+    memo.entry(a.head, a.body, 'hot');
+    expect(memo.knowsBodyAt('hot')).toBe(true);
+    expect(memo.known(a.head, 'hot')?.body.toString()).toBe('a');
+  });
+
+  it('stays on for a key set it holds: hot URLs read again between the new ones', () => {
+    const memo = new HeadMemo();
+    const a = stored('a', 'id-a');
+    for (let i = 0; i < 4 * 1024; i++) {
+      const key = i % 4 === 0 ? `k${i}` : `hot${i % 8}`;
+      if (memo.known(a.head, key) === undefined) memo.entry(a.head, a.body, key);
+    }
+    expect(memo.known(a.head, 'hot1')?.body.toString()).toBe('a');
   });
 });

@@ -1,11 +1,11 @@
 import type { Cache } from '@larder/core';
 import { redisCommand } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeBody, encodeHead, type StoredResponse } from '../src/entry';
+import { encodeBody, type StoredResponse } from '../src/entry';
 import { bodyKey } from '../src/key';
 import { type Lookup, ResponseStore } from '../src/store';
 import { rcBackends } from './harness';
-import { legacyV2 } from './legacy-entries';
+import { legacyV2, legacyV3Head, legacyWrapped } from './legacy-entries';
 
 // The storage protocol of a response split in a head and a body (entry.ts "Layout"), driven
 // through ResponseStore on memory and a real redis-server: the interleavings two writers of one
@@ -150,8 +150,8 @@ describe.each(env.backends.map((b) => [b.name, b] as const))('ResponseStore head
     expect(Math.max(...ttls)).toBeGreaterThan(2 * TTL_MS);
   });
 
-  it('entries of earlier layouts (one value; a head and body under a generation) read as misses; a fill replaces them', async () => {
-    const { cache, lookup, fill } = setup();
+  it('entries of earlier layouts (one value; a head and body under a generation; a binary head) read as misses; a fill replaces them', async () => {
+    const { cache, lookup, fill, pin } = setup();
     // A generation-layout entry carries no scope: no invalidation since could reach it.
     await cache.set('g.page', 'g1', TTL_MS);
     const old = { ...response('old'), gen: 'g1' };
@@ -159,10 +159,14 @@ describe.each(env.backends.map((b) => [b.name, b] as const))('ResponseStore head
     expect((await lookup()).kind).toBe('miss');
     const ref = { id: 'body1', until: Date.now() + TTL_MS };
     await cache.set(bodyKey(BASE), encodeBody(ref.id, old.body), TTL_MS);
-    await cache.set(BASE, encodeHead(old, ref), TTL_MS);
+    await cache.set(BASE, legacyV3Head(old, ref), TTL_MS);
     expect((await lookup()).kind).toBe('miss');
     // The same written with tags (a `Cache-Tag`): wrapped, still no scope.
-    await cache.tags(['t']).set(BASE, { t: 'b', b: encodeHead(old, ref).toString('base64') }, TTL_MS);
+    await cache.tags(['t']).set(BASE, legacyWrapped(legacyV3Head(old, ref)), TTL_MS);
+    expect((await lookup()).kind).toBe('miss');
+    // A version 3 head written through its scope (the layout before heads were JSON): a miss too.
+    const scoped = await pin();
+    await scoped.set(BASE, legacyWrapped(legacyV3Head({ ...old, gen: 'scope' }, ref)), TTL_MS);
     const found = await lookup();
     expect(found.kind).toBe('miss');
     expect(await fill(found, response('new'))).toBe(true);
