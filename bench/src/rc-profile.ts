@@ -6,7 +6,8 @@
  *   node --import tsx bench/src/rc-profile.ts [subject=larder (memory)] [kind=hit] [count=20000] [warm=min(count, 20000)] [-- node flags]
  * With LARDER_RC_CALLGRIND=<out file>, the app runs under `valgrind --tool=callgrind` with
  * instrumentation off until warmed; the measured requests alone are counted (instructions per
- * request are printed; repeatable on a loaded machine, unlike time).
+ * request are printed; repeatable on a loaded machine, unlike time). With LARDER_RC_PIN=1 the app runs
+ * on CPU 1 and the load on CPU 0.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -37,9 +38,14 @@ const file = fileURLToPath(
   new URL(`./scenarios/${process.env.LARDER_RC_SCENARIO ?? 'response-cache'}.ts`, import.meta.url),
 );
 const callgrind = process.env.LARDER_RC_CALLGRIND;
-const command = callgrind
-  ? ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${callgrind}`, process.execPath]
-  : [process.execPath];
+// LARDER_RC_PIN=1: the app on CPU 1, this load generator on CPU 0 (steadier on a 2-core machine).
+const pin = process.env.LARDER_RC_PIN === '1';
+if (pin) execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+const command = [
+  ...(pin ? ['taskset', '-c', '1'] : []),
+  ...(callgrind ? ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${callgrind}`] : []),
+  process.execPath,
+];
 const child = spawn(command[0] as string, [...command.slice(1), ...flags, '--import', 'tsx', file], {
   env: {
     ...process.env,
