@@ -57,14 +57,17 @@ const child = spawn(command[0] as string, [...command.slice(1), ...flags, '--imp
 });
 const port = await childPort(child, 'app');
 const connections = await Promise.all(Array.from({ length: 50 }, () => Connection.open(port)));
+/** Sends `n` requests from index `from`; resolves with how many were answered `X-Cache: HIT`. */
 const run = async (n: number, from: number, send = request) => {
   let i = from;
+  let hits = 0;
   const end = from + n;
   await Promise.all(
     connections.map(async (c) => {
-      while (i < end) await c.get(...send(i++));
+      while (i < end) if (/\r\nx-cache: hit\r\n/i.test(await c.get(...send(i++)))) hits++;
     }),
   );
+  return hits;
 };
 // LARDER_RC_PRELOAD=N: first N miss requests (a store holding what a bench's miss rows left in it).
 const preload = Number(process.env.LARDER_RC_PRELOAD ?? 0);
@@ -74,7 +77,7 @@ const control = (...a: string[]) => execFileSync('callgrind_control', [...a, Str
 if (callgrind) control('-i', 'on');
 const cpu0 = cpuOf(child.pid as number);
 const t0 = performance.now();
-await run(count, 0);
+const hits = await run(count, 0);
 const cpu1 = cpuOf(child.pid as number);
 const user = cpu1.user - cpu0.user;
 const system = cpu1.system - cpu0.system;
@@ -88,7 +91,7 @@ if (callgrind) {
   process.stdout.write(`${subject} ${kind}: ${Math.round(ir / count)} instructions/request (callgrind)\n`);
 }
 process.stdout.write(
-  `${subject} ${kind}: ${count} requests, app CPU ${(cpu / count).toFixed(1)} µs/request (user ${(user / count).toFixed(1)}, system ${(system / count).toFixed(1)}), ${Math.round((count / ms) * 1000)} req/s (loaded machine: CPU is the number)\n`,
+  `${subject} ${kind}: ${count} requests, app CPU ${(cpu / count).toFixed(1)} µs/request (user ${(user / count).toFixed(1)}, system ${(system / count).toFixed(1)}), ${Math.round((count / ms) * 1000)} req/s, ${hits} X-Cache: HIT (loaded machine: CPU is the number)\n`,
 );
 for (const c of connections) c.close();
 child.kill('SIGTERM');
