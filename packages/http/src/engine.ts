@@ -26,6 +26,7 @@ import type { ReplayOptions } from './replay';
 import { HandlerRun, type Target } from './run';
 import { type Stale, staleOf } from './stale';
 import { cacheStatus, type Detail, type Forward } from './status';
+import { Memo } from './memo';
 import { type Lookup, ResponseStore } from './store';
 
 /** A request as every binding hands it to the engine. */
@@ -83,6 +84,7 @@ export class ResponseCacheEngine<Res = unknown> {
   readonly #pending = new PendingWork();
   readonly #revalidations = new Revalidations(this.#pending, (name, ttlMs) => this.store.claim(name, ttlMs));
   readonly #unsafe: Invalidations;
+  readonly #scopeNames = new Memo<string, string>(1024);
   readonly #counters: ResponseCacheStats = { hits: 0, misses: 0, stored: 0, collapsed: 0, unavailable: 0, waiting: 0 };
 
   constructor(options: ResponseCacheOptions<Res>) {
@@ -184,9 +186,9 @@ export class ResponseCacheEngine<Res = unknown> {
     };
   }
 
-  /** The name of the larder scope of `resource`'s responses. */
+  /** The name of the larder scope of `resource`'s responses (a hash: kept for the last 1,024 resources). */
   #scopeOf(resource: string): string {
-    return resourceScope(this.store.prefix, resource);
+    return this.#scopeNames.get(resource) ?? this.#scopeNames.keep(resource, resourceScope(this.store.prefix, resource));
   }
 
   #unavailable(): Step {

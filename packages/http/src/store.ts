@@ -6,6 +6,7 @@ import { type BodyRef, encodeBody, isVaryHead, type StoredResponse, type VaryHea
 import { encodeHead } from './head';
 import { HeadMemo } from './heads';
 import { bodyKey, variantKey } from './key';
+import { Memo } from './memo';
 
 /** What a lookup found. */
 export type Lookup =
@@ -40,6 +41,8 @@ export class ResponseStore {
   /** The store answers in-process (known after the first lookup): two single reads cost less than a batch, and no budget is timed. */
   #inProcess = false;
   readonly #heads = new HeadMemo();
+  /** The scope views of the last resources run or invalidated (a view is immutable: `pin` makes a new one each run). */
+  readonly #scopes = new Memo<string, ReturnType<Cache['scope']>>(1024);
 
   constructor(
     cache: Cache,
@@ -136,7 +139,7 @@ export class ResponseStore {
     // Nothing is stored while the store is down: the handler runs at once.
     if (!this.available()) return Promise.resolve(undefined);
     const pinned = Promise.resolve()
-      .then(() => this.cache.scope(scope).pin(this.ttlMs))
+      .then(() => this.#scope(scope).pin(this.ttlMs))
       .then(
         (view) => view as Cache | undefined,
         () => undefined,
@@ -221,10 +224,14 @@ export class ResponseStore {
    * state (something was stored, or dropped, within its life), which it resolves; else true.
    */
   async invalidate(scope: string, report = false): Promise<boolean> {
-    const group = this.cache.scope(scope);
+    const group = this.#scope(scope);
     const had = report ? await group.exists() : true;
     await group.drop();
     return had;
+  }
+
+  #scope(name: string): ReturnType<Cache['scope']> {
+    return this.#scopes.get(name) ?? this.#scopes.keep(name, this.cache.scope(name));
   }
 
   #getAll(keys: string[]): Promise<unknown[]> {
