@@ -62,6 +62,8 @@ export function decodeHead(value: unknown): StoredResponse | undefined {
     numbers.length === 6 &&
     numbers.every(Number.isFinite) &&
     Number.isInteger(status) &&
+    (status as number) >= 100 &&
+    (status as number) <= 999 &&
     Number.isInteger(age) &&
     (age as number) >= 0 &&
     (shared === 0 || shared === 1);

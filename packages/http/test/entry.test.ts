@@ -90,6 +90,8 @@ describe('stored response encoding: a head and a body', () => {
       { ...head, m: 7 },
       { ...head, m: `${head.m},1` },
       { ...head, m: m({ 0: '200.5' }) },
+      { ...head, m: m({ 0: '99' }) },
+      { ...head, m: m({ 0: '1000' }) },
       { ...head, m: m({ 1: 'x' }) },
       { ...head, m: m({ 3: '-1' }) },
       { ...head, m: m({ 4: '2' }) },
