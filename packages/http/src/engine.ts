@@ -14,6 +14,7 @@ import {
   sameVariant,
   variantKey,
 } from './key';
+import { Memo } from './memo';
 import {
   type KeyRequest,
   type ResolvedResponseCacheOptions,
@@ -26,7 +27,6 @@ import type { ReplayOptions } from './replay';
 import { HandlerRun, type Target } from './run';
 import { type Stale, staleOf } from './stale';
 import { cacheStatus, type Detail, type Forward } from './status';
-import { Memo } from './memo';
 import { type Lookup, ResponseStore } from './store';
 
 /** A request as every binding hands it to the engine. */
@@ -188,7 +188,9 @@ export class ResponseCacheEngine<Res = unknown> {
 
   /** The name of the larder scope of `resource`'s responses (a hash: kept for the last 1,024 resources). */
   #scopeOf(resource: string): string {
-    return this.#scopeNames.get(resource) ?? this.#scopeNames.keep(resource, resourceScope(this.store.prefix, resource));
+    return (
+      this.#scopeNames.get(resource) ?? this.#scopeNames.keep(resource, resourceScope(this.store.prefix, resource))
+    );
   }
 
   #unavailable(): Step {
