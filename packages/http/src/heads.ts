@@ -1,15 +1,12 @@
 import { type StoredResponse, withBody } from './entry';
 import { decodeHead } from './head';
+import { MemoPause } from './memo';
 
 /** Most keys a memo keeps; past it, it starts over. */
 const MAX_HEADS = 1024;
 /** Most bytes of bodies a memo keeps, and the largest body it keeps. */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 const MAX_KEPT_BODY = 1024 * 1024;
-/** A fill of the memo (from starting over to full) that answered fewer than 1 lookup in this many did not hold the URLs in use. */
-const LOOKUPS_PER_ANSWER = 8;
-/** Lookups that then go without the memo, before it is tried again. */
-const PAUSE = 16 * MAX_HEADS;
 
 /**
  * Whole responses (head and body) by key and head: a body id names one body's bytes for good, so
@@ -23,19 +20,14 @@ const PAUSE = 16 * MAX_HEADS;
 export class HeadMemo {
   readonly #kept = new Map<string, { n: string; whole: StoredResponse }>();
   #bytes = 0;
-  #lookups = 0;
-  #answers = 0;
-  #paused = 0;
+  readonly #pause = new MemoPause(16 * MAX_HEADS);
 
   /** The stored response a head value and body value read at `key` make, else `undefined` (as `decodeEntry`). */
   entry(value: unknown, body: unknown, key: string): StoredResponse | undefined {
     const head = decodeHead(value);
     const whole = head && withBody(head, body);
-    if (this.#paused > 0) {
-      this.#paused--;
-      return whole;
-    }
-    this.#lookups++;
+    if (this.#pause.skip()) return whole;
+    this.#pause.asked(false);
     if (whole === undefined) this.#forget(key);
     else this.#keep(key, (value as { n: string }).n, whole);
     return whole;
@@ -43,7 +35,7 @@ export class HeadMemo {
 
   /** Whether a whole response was read at `key` before: a lookup may read its head alone (`known`). */
   knowsBodyAt(key: string): boolean {
-    return this.#paused === 0 && this.#kept.has(key);
+    return !this.#pause.paused && this.#kept.has(key);
   }
 
   /** The whole response of a head value read at `key` whose body was read before, else `undefined` (read its body). */
@@ -51,8 +43,7 @@ export class HeadMemo {
     const kept = this.#kept.get(key);
     // An equal `n` is the head read whole before, its fields checked then.
     if (kept === undefined || (value as { n?: unknown } | undefined)?.n !== kept.n) return undefined;
-    this.#lookups++;
-    this.#answers++;
+    this.#pause.asked(true);
     return kept.whole;
   }
 
@@ -68,7 +59,7 @@ export class HeadMemo {
     const length = whole.body.length;
     if (length > MAX_KEPT_BODY) return;
     if (this.#kept.size >= MAX_HEADS || this.#bytes + length > MAX_BODY_BYTES) this.#startOver();
-    if (this.#paused > 0) return;
+    if (this.#pause.paused) return;
     // A body read may be a view into a larger buffer (a client's read chunk): kept as its own copy
     // then, so that the memo holds no more than its bytes.
     const body = whole.body.buffer.byteLength > 2 * length + 1024 ? Buffer.from(whole.body) : whole.body;
@@ -78,10 +69,8 @@ export class HeadMemo {
 
   #startOver(): void {
     // Judged on a full fill of keys only (a start over for bytes may follow a few lookups).
-    if (this.#lookups >= MAX_HEADS && this.#answers * LOOKUPS_PER_ANSWER < this.#lookups) this.#paused = PAUSE;
+    this.#pause.startOver(MAX_HEADS);
     this.#kept.clear();
     this.#bytes = 0;
-    this.#lookups = 0;
-    this.#answers = 0;
   }
 }
