@@ -62,8 +62,13 @@ return 1
  * in promise steps. `argv` goes to ioredis as one array, which it flattens into the command:
  * spreading hundreds of arguments (a batch of tagged writes) would copy them twice more.
  */
-export function evalScript(c: Redis, s: LuaScript, numKeys: number, argv: (string | number)[]): Promise<unknown> {
-  // ioredis writes numbers in the array as text (as it does spread ones); its types name only key arrays.
+export function evalScript(
+  c: Redis,
+  s: LuaScript,
+  numKeys: number,
+  argv: (string | number | Buffer)[],
+): Promise<unknown> {
+  // ioredis writes numbers in the array as text and Buffers as bytes; its types name only key arrays.
   const flat = argv as string[];
   return c.evalsha(s.sha, numKeys, flat).catch((error: unknown) => {
     if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return c.eval(s.lua, numKeys, flat);
@@ -72,17 +77,11 @@ export function evalScript(c: Redis, s: LuaScript, numKeys: number, argv: (strin
 }
 
 /** Runs a script on the node owning `key` (EVALSHA; EVAL when the server does not have it cached yet). */
-export async function runScript(
+export function runScript(
   client: RedisClient,
   s: LuaScript,
   key: string,
   args: (string | number | Buffer)[],
 ): Promise<unknown> {
-  const c = client as Redis;
-  try {
-    return await c.evalsha(s.sha, 1, key, ...args);
-  } catch (error) {
-    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return c.eval(s.lua, 1, key, ...args);
-    throw error;
-  }
+  return evalScript(client as Redis, s, 1, [key, ...args]);
 }
