@@ -6,7 +6,8 @@ import type { L1Entry } from './entries';
 // expiry (the header's and the graced entry's bound rewritten, nothing else), and every L1 that
 // holds the value keeps its copy with the new life instead of dropping it and reading the value
 // again. The writer announces a hint key on the channel naming the key, the value's write time and
-// the new bounds (`<root>life:<written>.<expires>.<fresh until>:<full key>`, base 36):
+// the new bounds (`<root>life:<written>.<expires>.<fresh until>:<full key>`, base 36; on the key's
+// Cluster slot: see `hintKey`):
 // - on the bus, after its compare-and-set succeeded, instead of the key's invalidation: an L1
 //   whose copy was written at that time adopts the new life at once. A later write of the key by
 //   anyone is published after it and drops the copy; an earlier one made the compare fail (no hint).
@@ -58,25 +59,46 @@ const EXPECTED_MS = 5_000;
 /** At most this many hints wait (a burst of extensions never grows the map without bound). */
 const MAX_EXPECTED = 4_096;
 
-/** The hint key of an extension of `full`. */
+/**
+ * The hint key of an extension of `full`. On a Redis Cluster it must live on `full`'s slot: each
+ * node reports to an L1 on its own connection, so a hint on another node could reach an L1 after
+ * the key's rewrite (a loaded machine delays one node's reports behind another's), and the L1
+ * would drop its copy. So when the plain key routes elsewhere, the hint carries `full`'s hash tag
+ * (`<bounds>{<tag>}<full key>` in place of `<bounds>:<full key>`); a key whose hashed part holds
+ * a `}` cannot be tagged and keeps the plain form.
+ */
 export function hintKey(root: string, full: string, life: ExtendedLife): string {
   const bounds = [life.writtenAt, life.expiresAt, life.freshUntil].map((ms) => ms.toString(RADIX)).join('.');
-  return `${root}${HINT}${bounds}:${full}`;
+  const plain = `${root}${HINT}${bounds}:${full}`;
+  const hashed = hashedPart(full);
+  if (hashedPart(plain) === hashed || hashed.includes('}')) return plain;
+  const tagged = `${root}${HINT}${bounds}{${hashed}}${full}`;
+  return hashedPart(tagged) === hashed ? tagged : plain;
+}
+
+/** The part of `key` Redis Cluster hashes: its first `{tag}` when not empty, else the whole key. */
+function hashedPart(key: string): string {
+  const open = key.indexOf('{');
+  const close = open < 0 ? -1 : key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : key;
 }
 
 /** The key and bounds a hint key names, `undefined` when `key` is none (or malformed). */
 export function parseHint(root: string, key: string): { full: string; life: ExtendedLife } | undefined {
   if (!key.startsWith(HINT, root.length)) return undefined;
   const start = root.length + HINT.length;
-  const colon = key.indexOf(':', start);
-  if (colon < 0) return undefined;
+  // The bounds (base 36 and dots) end at `:` (plain) or at the `{tag}` before the key.
+  const end = key.slice(start).search(/[:{]/) + start;
+  if (end < start) return undefined;
+  const close = key[end] === '{' ? key.indexOf('}', end) : end;
+  if (close < 0) return undefined;
   const [writtenAt, expiresAt, freshUntil] = key
-    .slice(start, colon)
+    .slice(start, end)
     .split('.')
     .map((part) => Number.parseInt(part, RADIX));
   if (![writtenAt, expiresAt, freshUntil].every((ms) => Number.isFinite(ms))) return undefined;
   return {
-    full: key.slice(colon + 1),
+    full: key.slice(close + 1),
     life: { writtenAt, expiresAt, freshUntil } as ExtendedLife,
   };
 }
