@@ -10,8 +10,8 @@ import { commandStats, hostPorts } from './helpers';
 // the entry; an L1 that hears the hint checks the key's header on the key's next invalidation
 // instead of reading its value. Each node reports to an L1 on its own connection, so the hint must
 // come from the key's own node to be heard first: it carries the key's hash tag (same slot), and
-// the writer awaits it before the rewrite. (A hint on another master was overtaken by the key's
-// report on a loaded machine: that L1 dropped its copy and read it again.)
+// the writer awaits it before the rewrite. (On another master its report could trail the key's:
+// a master writes the writer's reply before its reports, and the rewrite leaves on that reply.)
 
 const L1S = 20;
 const PREFIX = 'nmc:';

@@ -61,9 +61,11 @@ const MAX_EXPECTED = 4_096;
 
 /**
  * The hint key of an extension of `full`. On a Redis Cluster it must live on `full`'s slot: each
- * node reports to an L1 on its own connection, so a hint on another node could reach an L1 after
- * the key's rewrite (a loaded machine delays one node's reports behind another's), and the L1
- * would drop its copy. So when the plain key routes elsewhere, the hint carries `full`'s hash tag
+ * node reports to an L1 on its own connection, and a master writes the writer's reply to the hint
+ * before its reports of it, so the key's rewrite (sent on that reply) could be reported by the
+ * key's node before a stalled hint node's report; the L1 would then drop its copy. On one node
+ * the reports keep the writes' order on one connection. So when the plain key routes elsewhere,
+ * the hint carries `full`'s hash tag
  * (`<bounds>{<tag>}<full key>` in place of `<bounds>:<full key>`); a key whose hashed part holds
  * a `}` cannot be tagged and keeps the plain form.
  */
