@@ -118,7 +118,7 @@ describe('notModified() across L1s on a Redis Cluster (tracking on every node)',
     );
     const checks = (await stats()).headerChecks;
     // From here on only the L1s' calls read, one L1 at a time: any value read is a copy it did not keep.
-    const statuses = [];
+    const statuses: Awaited<ReturnType<Cache['rememberWithStatus']>>[] = [];
     const readsByL1: number[] = [];
     for (const cache of l1s) {
       await resetStats();
@@ -132,6 +132,15 @@ describe('notModified() across L1s on a Redis Cluster (tracking on every node)',
     console.log(
       `scenario 5 on a Cluster (3 masters + 3 replicas): ${L1S} L1s × ${KEYS.length} keys after notModified (${hints.length - apart.length} of ${hints.length} hints on their key's slot): value reads ${reads} (${readsByL1.reduce((a, b) => a + b, 0)} with the ${flushed.filter(Boolean).length} L1s that flushed), header checks ${checks}, loader runs ${runs}, every L1 checked and held its copies again: ${settled}, PTTL ≥ ${Math.min(...pttls)} ms`,
     );
+    // Where reads happened: each such L1's calls (status, tier), for whoever meets a failure here.
+    const readers = readsByL1.flatMap((n, i) =>
+      n === 0 ? [] : [{ l1: i, reads: n, calls: statuses.slice(i * KEYS.length, (i + 1) * KEYS.length) }],
+    );
+    if (readers.length > 0)
+      console.log(
+        'L1s that read:',
+        JSON.stringify(readers.map((r) => ({ ...r, calls: r.calls.map((c) => `${c.status}/${c.tier}`) }))),
+      );
     expect(apart).toEqual([]);
     expect(reads).toBe(0);
     expect(hints).toHaveLength(KEYS.length);
