@@ -42,7 +42,9 @@ describe.each(['broadcast', 'readers'] as const)(
       writer = new Cache({ store: createRedisStore({ url: server.url }), prefix: PREFIX });
       l1s = Array.from(
         { length: L1S },
-        () => new Cache({ store: createRedisStore({ url: server.url }), prefix: PREFIX, l1: { tracking } }),
+        // A long lease: a renewal's compare-and-set script runs a GET that Redis counts as a value read.
+        () =>
+          new Cache({ store: createRedisStore({ url: server.url }), prefix: PREFIX, l1: { tracking, lease: '1h' } }),
       );
       await waitFor(
         async () => (await Promise.all(l1s.map((cache) => cache.describeL1()))).every((d) => d?.state === 'up'),
