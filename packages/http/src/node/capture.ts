@@ -34,106 +34,172 @@ export interface CaptureHooks {
   onIntercepted?(status: number, headers: OutgoingHttpHeaders): void;
 }
 
-type WriteHead = (statusCode: number, ...rest: unknown[]) => ServerResponse;
+// biome-ignore lint/suspicious/noExplicitAny: the wrapped methods take what Node's take.
+type Method = (this: ServerResponse, ...args: any[]) => any;
+type Wrapped = 'writeHead' | 'write' | 'end';
+const WRAPPED: readonly Wrapped[] = ['writeHead', 'write', 'end'];
 
 /**
  * Records what the handler writes (status, headers, body) by wrapping `writeHead`, `write` and
  * `end` of this response; everything is passed on unchanged.
  */
 export function captureResponse(res: ServerResponse, maxBodyBytes: number, hooks: CaptureHooks): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let tooLarge = false;
-  let ending = false;
-  let head: { status: number; headers: OutgoingHttpHeaders } | undefined;
-  let settled = false;
-  // A response kept from the client (`intercept`), then `through`: every call passes unrecorded.
-  let intercepted: { status: number; headers: OutgoingHttpHeaders } | undefined;
-  let through = false;
-  const writeHead = res.writeHead as unknown as WriteHead;
-  const write = res.write;
-  const end = res.end;
+  const capture = new ResponseCapture(res, maxBodyBytes, hooks);
+  if (WRAPPED.some((name) => Object.hasOwn(res, name))) wrapOwn(res, capture);
+  else {
+    const layer = layerOver(Object.getPrototypeOf(res) as object);
+    layer.captures.set(res, capture);
+    Object.setPrototypeOf(res, layer.proto);
+  }
+  res.once('finish', () => capture.finished());
+  res.once('close', () => {
+    if (!res.writableFinished) capture.settle(undefined);
+  });
+}
 
-  const collect = (chunk: unknown, encoding?: unknown) => {
-    if (chunk == null || typeof chunk === 'function' || tooLarge) return;
+/** What one response's handler wrote so far, and the wrapped methods' logic (`base`: the method wrapped). */
+class ResponseCapture {
+  #chunks: Buffer[] = [];
+  #size = 0;
+  #tooLarge = false;
+  #ending = false;
+  #head: { status: number; headers: OutgoingHttpHeaders } | undefined;
+  #settled = false;
+  // A response kept from the client (`intercept`), then `through`: every call passes unrecorded.
+  #intercepted: { status: number; headers: OutgoingHttpHeaders } | undefined;
+  #through = false;
+
+  constructor(
+    readonly res: ServerResponse,
+    readonly maxBodyBytes: number,
+    readonly hooks: CaptureHooks,
+  ) {}
+
+  writeHead(base: Method, res: ServerResponse, args: unknown[]): unknown {
+    if (this.#through) return base.apply(res, args);
+    if (this.#intercepted) return res;
+    if (this.#head === undefined) {
+      const status = args[0] as number;
+      const headers: OutgoingHttpHeaders = res.getHeaders();
+      mergeGiven(
+        headers,
+        args.find((arg, i) => i > 0 && typeof arg === 'object' && arg !== null),
+      );
+      if (this.hooks.intercept?.(status)) {
+        this.#intercepted = { status, headers };
+        return res;
+      }
+      this.#head = { status, headers };
+      this.hooks.onHead(status, headers, this.#ending && !this.#tooLarge);
+    }
+    return base.apply(res, args);
+  }
+
+  write(base: Method, res: ServerResponse, args: unknown[]): unknown {
+    if (this.#through) return base.apply(res, args);
+    this.#interceptImplicit();
+    if (this.#intercepted) return true;
+    this.#collect(args[0], args[1]);
+    return base.apply(res, args);
+  }
+
+  end(base: Method, res: ServerResponse, args: unknown[]): unknown {
+    if (this.#through) return base.apply(res, args);
+    this.#interceptImplicit();
+    const intercepted = this.#intercepted;
+    if (intercepted) {
+      this.#through = true;
+      this.hooks.onIntercepted?.(intercepted.status, intercepted.headers);
+      return res;
+    }
+    this.#collect(args[0], args[1]);
+    this.#ending = true;
+    return base.apply(res, args);
+  }
+
+  /** The response finished: settled with what was captured, if whole. */
+  finished(): void {
+    const head = this.#head;
+    const declared = head?.headers['content-length'];
+    // A body shorter or longer than it said is not the response the handler meant.
+    const whole = head !== undefined && !this.#tooLarge && (declared === undefined || Number(declared) === this.#size);
+    this.settle(
+      whole ? { status: head.status, headers: head.headers, body: Buffer.concat(this.#chunks, this.#size) } : undefined,
+    );
+  }
+
+  settle(captured: Captured | undefined): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.hooks.onDone(captured);
+  }
+
+  // Node's `write`/`end` would send the headers themselves: an intercepted status is caught first.
+  #interceptImplicit(): void {
+    const res = this.res;
+    if (this.#intercepted || this.#head !== undefined || res.headersSent || !this.hooks.intercept?.(res.statusCode)) {
+      return;
+    }
+    // `getHeaders` makes a new object each call: no copy needed.
+    this.#intercepted = { status: res.statusCode, headers: res.getHeaders() };
+  }
+
+  #collect(chunk: unknown, encoding: unknown): void {
+    if (chunk == null || typeof chunk === 'function' || this.#tooLarge) return;
     const buf = Buffer.isBuffer(chunk)
       ? chunk
       : chunk instanceof Uint8Array
         ? Buffer.from(chunk)
         : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
-    size += buf.length;
-    if (size > maxBodyBytes) {
-      tooLarge = true;
-      chunks.length = 0;
-    } else chunks.push(buf);
-  };
-  const settle = (captured: Captured | undefined) => {
-    if (settled) return;
-    settled = true;
-    hooks.onDone(captured);
-  };
+    this.#size += buf.length;
+    if (this.#size > this.maxBodyBytes) {
+      this.#tooLarge = true;
+      this.#chunks.length = 0;
+    } else this.#chunks.push(buf);
+  }
+}
 
-  // Node's `write`/`end` would send the headers themselves: an intercepted status is caught first.
-  const interceptImplicit = () => {
-    if (through || intercepted || head !== undefined || res.headersSent || !hooks.intercept?.(res.statusCode)) {
-      return;
-    }
-    // `getHeaders` makes a new object each call: no copy needed.
-    intercepted = { status: res.statusCode, headers: res.getHeaders() };
-  };
-  const finishIntercepted = () => {
-    const { status, headers } = intercepted as { status: number; headers: OutgoingHttpHeaders };
-    through = true;
-    hooks.onIntercepted?.(status, headers);
-  };
+/** A prototype whose `writeHead`, `write` and `end` run the capture of the response, if any, over those of `base`. */
+interface CaptureLayer {
+  readonly proto: object;
+  readonly captures: WeakMap<object, ResponseCapture>;
+}
 
-  res.writeHead = function (this: ServerResponse, statusCode: number, ...rest: unknown[]) {
-    if (through) return writeHead.call(this, statusCode, ...rest);
-    if (intercepted) return this;
-    if (head === undefined) {
-      const headers: OutgoingHttpHeaders = res.getHeaders();
-      mergeGiven(
-        headers,
-        rest.find((arg) => typeof arg === 'object' && arg !== null),
-      );
-      if (hooks.intercept?.(statusCode)) {
-        intercepted = { status: statusCode, headers };
-        return this;
-      }
-      head = { status: statusCode, headers };
-      hooks.onHead(statusCode, headers, ending && !tooLarge);
-    }
-    return writeHead.call(this, statusCode, ...rest);
-  } as unknown as ServerResponse['writeHead'];
-  res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-    if (through) return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-    interceptImplicit();
-    if (intercepted) return true;
-    collect(chunk, rest[0]);
-    return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-  } as ServerResponse['write'];
-  res.end = function (this: ServerResponse, ...args: unknown[]) {
-    if (through) return (end as (...args: unknown[]) => ServerResponse).apply(this, args);
-    interceptImplicit();
-    if (intercepted) {
-      finishIntercepted();
-      return this;
-    }
-    collect(args[0], args[1]);
-    ending = true;
-    return (end as (...args: unknown[]) => ServerResponse).apply(this, args);
-  } as ServerResponse['end'];
+const layers = new WeakMap<object, CaptureLayer>();
 
-  res.once('finish', () => {
-    if (!head || tooLarge) return settle(undefined);
-    const declared = head.headers['content-length'];
-    // A body shorter or longer than it said is not the response the handler meant.
-    if (declared !== undefined && Number(declared) !== size) return settle(undefined);
-    settle({ status: head.status, headers: head.headers, body: Buffer.concat(chunks, size) });
-  });
-  res.once('close', () => {
-    if (!res.writableFinished) settle(undefined);
-  });
+/**
+ * The capture layer over the prototype `base` (made once per prototype). Why a prototype, not the
+ * three methods set on each response: Express gives every response a new prototype, after which
+ * V8 copies the object's map and descriptors for each property added (about 1.5 KB each), and an
+ * app holds that garbage for as long as the request is in flight.
+ */
+function layerOver(base: object): CaptureLayer {
+  const known = layers.get(base);
+  if (known !== undefined) return known;
+  const captures = new WeakMap<object, ResponseCapture>();
+  const proto = Object.create(base) as Record<Wrapped, Method>;
+  const inherited = base as Record<Wrapped, Method>;
+  for (const name of WRAPPED) {
+    // The base's method is looked up at each call: a prototype patched later (an APM agent) is honoured.
+    proto[name] = function (this: ServerResponse, ...args: unknown[]) {
+      const capture = captures.get(this);
+      return capture === undefined ? inherited[name].apply(this, args) : capture[name](inherited[name], this, args);
+    };
+  }
+  const layer = { proto, captures };
+  layers.set(base, layer);
+  return layer;
+}
+
+/** The capture's methods set on `res` itself: a middleware before this one set its own (`compression`), which a prototype would not reach. */
+function wrapOwn(res: ServerResponse, capture: ResponseCapture): void {
+  const own = res as unknown as Record<Wrapped, Method>;
+  for (const name of WRAPPED) {
+    const base = own[name];
+    own[name] = function (this: ServerResponse, ...args: unknown[]) {
+      return capture[name](base, this, args);
+    };
+  }
 }
 
 /** Adds the headers given to `writeHead` (an object, a flat `[name, value, ...]` list or pairs). */

@@ -1,0 +1,92 @@
+import type { ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Captured, captureResponse } from '../src/node/capture';
+import { type Served, serve, until } from './harness';
+
+// `captureResponse` wraps a response's `writeHead`, `write` and `end` through a prototype layer
+// (one per prototype), or on the response itself when something before it set its own (compression).
+
+let served: Served | undefined;
+afterEach(async () => {
+  await served?.close();
+  served = undefined;
+});
+
+/** Captures `res` and records what `onDone` reported. */
+function record(res: ServerResponse, into: (Captured | undefined)[]): void {
+  captureResponse(res, 1 << 20, { onHead: () => undefined, onDone: (captured) => into.push(captured) });
+}
+
+const body = (captured: Captured | undefined) => captured?.body.toString();
+
+describe('captureResponse', () => {
+  it('two captures of one response (two caches on a route) both record a streamed body', async () => {
+    const outer: (Captured | undefined)[] = [];
+    const inner: (Captured | undefined)[] = [];
+    let layered = false;
+    served = await serve((_req, res) => {
+      const proto = Object.getPrototypeOf(res);
+      record(res, outer);
+      record(res, inner);
+      layered = Object.getPrototypeOf(Object.getPrototypeOf(res)) !== proto && !Object.hasOwn(res, 'end');
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('a');
+      res.end('b');
+    });
+    expect((await served.get('/')).text).toBe('ab');
+    await until(() => outer.length === 1 && inner.length === 1);
+    expect([body(outer[0]), body(inner[0])]).toEqual(['ab', 'ab']);
+    expect(outer[0]?.headers['content-type']).toBe('text/plain');
+    expect(layered).toBe(true);
+  });
+
+  it('a response whose own `write` and `end` were set before (compression) is wrapped on itself', async () => {
+    const seen: (Captured | undefined)[] = [];
+    let upstream = '';
+    let protoKept = false;
+    served = await serve((_req, res) => {
+      const write = res.write.bind(res) as (chunk: unknown) => boolean;
+      const end = res.end.bind(res) as (chunk?: unknown) => ServerResponse;
+      res.write = ((chunk: unknown) => {
+        upstream += String(chunk);
+        return write(chunk);
+      }) as ServerResponse['write'];
+      res.end = ((chunk?: unknown) => {
+        if (chunk !== undefined) upstream += String(chunk);
+        return end(chunk);
+      }) as ServerResponse['end'];
+      const proto = Object.getPrototypeOf(res);
+      record(res, seen);
+      protoKept = Object.getPrototypeOf(res) === proto;
+      res.write('x');
+      res.end('y');
+    });
+    expect((await served.get('/')).text).toBe('xy');
+    await until(() => seen.length === 1);
+    expect(body(seen[0])).toBe('xy');
+    expect(upstream).toBe('xy');
+    expect(protoKept).toBe(true);
+  });
+
+  it('passes calls through once the response is settled, and leaves other responses alone', async () => {
+    const seen: (Captured | undefined)[] = [];
+    let plainWrites = 0;
+    served = await serve((req, res) => {
+      if (req.url === '/captured') record(res, seen);
+      else {
+        const write = res.write;
+        res.write = function (this: ServerResponse, ...args: unknown[]) {
+          plainWrites++;
+          return (write as (...a: unknown[]) => boolean).apply(this, args);
+        } as ServerResponse['write'];
+      }
+      res.write('1');
+      res.end('2');
+    });
+    expect((await served.get('/captured')).text).toBe('12');
+    expect((await served.get('/plain')).text).toBe('12');
+    await until(() => seen.length === 1);
+    expect(body(seen[0])).toBe('12');
+    expect(plainWrites).toBe(1);
+  });
+});
