@@ -14,6 +14,7 @@ import { RedisStore as RateLimitRedis } from 'rate-limit-redis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import type { BenchCase, Scenario } from '../harness';
 import { redisCommandsColumn, redisCpuColumn } from '../redis-counters';
+import { type KeySet, keySet } from '../workload';
 
 const KEYS = 10_000;
 const LIMIT = 1_000_000_000;
@@ -34,8 +35,14 @@ interface Ctx {
 }
 
 const FIXED = 'larder (fixed)';
+/** The key sets of the fixed-window rows against the peers, so that no row is won on one key set. */
+const KEY_SETS = [keySet(1000, 'uniform'), keySet(1000, 'Zipf'), keySet(100_000, 'uniform'), keySet(100_000, 'Zipf')];
+const setOp = (concurrency: number, set: KeySet) => `decision ×${concurrency} · ${set.label}`;
+/** The subjects of the key-set rows: larder's fixed window and the two peers. */
+const PEERS = [FIXED, 'rate-limit-redis', 'rate-limiter-flexible'];
 /** Printed under the table; setup adds the round trips it counted. */
 const NOTES = [
+  `The "decision ×N · <key set>" rows run larder's fixed window and the two peers on four more key sets: ${KEY_SETS.map((set) => set.label).join(', ')} (a fixed random order each, the same for every subject).`,
   "Middleware rows: express-rate-limit 8 with each store (rate-limit-redis: its own store), and larder's own rateLimit middleware, on a stub request and response (no HTTP).",
   'Redis commands/op counts what the server ran, the commands inside a script included (INFO stats).',
   'rate-limit-redis 6.0.1, rate-limiter-flexible 11.4.0, express-rate-limit 8.7, ioredis 6.0.0, redis-server 7.0.',
@@ -194,6 +201,15 @@ function decisionCases(concurrency: number): BenchCase<Ctx>[] {
   }));
 }
 
+function keySetCases(concurrency: number, set: KeySet): BenchCase<Ctx>[] {
+  return PEERS.map((subject) => ({
+    op: setOp(concurrency, set),
+    subject,
+    concurrency,
+    run: (c: Ctx, i: number) => c.decide[subject]!(`ip:${set.index(i)}`),
+  }));
+}
+
 function middlewareCases(concurrency: number): BenchCase<Ctx>[] {
   return ['larder rateLimit middleware', 'express-rate-limit + larder store', 'rate-limit-redis'].map((subject) => ({
     op: `middleware ×${concurrency}`,
@@ -214,7 +230,13 @@ export const scenario: Scenario<Ctx> = {
     'Rate-limit decisions on one redis-server (fixed window, 10,000 keys, every decision admits) at 1 and 64 in flight: larder against rate-limit-redis and rate-limiter-flexible, then through express-rate-limit 8.',
   baseline: 'rate-limit-redis',
   setup,
-  cases: [...decisionCases(1), ...decisionCases(64), ...middlewareCases(1), ...middlewareCases(64)],
+  cases: [
+    ...decisionCases(1),
+    ...decisionCases(64),
+    ...KEY_SETS.flatMap((set) => [...keySetCases(1, set), ...keySetCases(64, set)]),
+    ...middlewareCases(1),
+    ...middlewareCases(64),
+  ],
   counters: [
     redisCommandsColumn(),
     redisCpuColumn(),
@@ -233,6 +255,9 @@ export const scenario: Scenario<Ctx> = {
     { op: 'decision ×1', subject: FIXED, over: 'rate-limiter-flexible', atLeast: 1 },
     { op: 'decision ×64', subject: FIXED, over: 'rate-limit-redis', atLeast: 1 },
     { op: 'decision ×64', subject: FIXED, over: 'rate-limiter-flexible', atLeast: 1 },
+    ...KEY_SETS.flatMap((set) =>
+      [1, 64].map((n) => ({ op: setOp(n, set), subject: FIXED, over: 'rate-limit-redis', atLeast: 1 })),
+    ),
   ],
   notes: NOTES,
   async teardown(ctx) {
