@@ -44,8 +44,10 @@ describe('the larder command as a real process', { timeout: 120_000 }, () => {
     expect(code).toBe(0);
   });
 
-  // The install fetches the CLI's dependencies from the registry with an empty npm cache (CI); with
-  // the rest of the suite running beside it, it once took more than two minutes: it gets five.
+  // The install fetches the CLI's dependencies from the registry with an empty npm cache (CI). In one
+  // clean-clone run it printed nothing for two minutes, twice; alone it takes 20 s (cause not found).
+  // A stalled fetch would wait out npm's 5-minute `fetch-timeout`: here it gives up after 20 s and is
+  // retried, and `--loglevel=http` leaves each request in stderr, which a failure prints.
   it('`npx @larder/cli` from packed tarballs, installed strictly (each package sees only its dependencies)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'larder-npx-'));
     try {
@@ -75,7 +77,16 @@ describe('the larder command as a real process', { timeout: 120_000 }, () => {
       );
       const install = await runProcess(
         'npm',
-        ['install', '--install-strategy=linked', '--prefer-offline', '--no-audit', '--no-fund'],
+        [
+          'install',
+          '--install-strategy=linked',
+          '--prefer-offline',
+          '--no-audit',
+          '--no-fund',
+          '--fetch-timeout=20000',
+          '--fetch-retries=5',
+          '--loglevel=http',
+        ],
         { cwd: dir, timeoutMs: 300_000 },
       );
       expect(install.code, install.stderr).toBe(0);
