@@ -102,3 +102,11 @@ export function keySet(count: number, skew: 'uniform' | 'Zipf'): KeySet {
     },
   };
 }
+
+/** The four key sets of the write rows (1,000 and 100,000 keys, uniform and Zipf), so that no row is won on one key set. */
+export const WRITE_KEY_SETS: readonly KeySet[] = [
+  keySet(1000, 'uniform'),
+  keySet(1000, 'Zipf'),
+  keySet(100_000, 'uniform'),
+  keySet(100_000, 'Zipf'),
+];

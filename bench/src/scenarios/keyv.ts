@@ -13,11 +13,11 @@ import { createRedisStore } from '@larder/redis';
 import { type Cache as CacheManager, createCache } from 'cache-manager';
 import Keyv from 'keyv';
 import type { BenchCase, Scenario } from '../harness';
-import { type KeySet, keySet, VALUE } from '../workload';
+import { type KeySet, VALUE, WRITE_KEY_SETS } from '../workload';
 
 const KEYS = 1000;
-/** The key sets of the "no cache-manager" set rows, so that no row is won on one key set. */
-const KEY_SETS = [keySet(KEYS, 'uniform'), keySet(KEYS, 'Zipf'), keySet(100_000, 'uniform'), keySet(100_000, 'Zipf')];
+/** The key sets of the "no cache-manager" set rows. */
+const KEY_SETS = WRITE_KEY_SETS;
 const directOp = (concurrency: number, set: KeySet) => `Redis set ×${concurrency}, no cache-manager · ${set.label}`;
 const BACKENDS = ['Redis', 'memcached'] as const;
 type Backend = (typeof BACKENDS)[number];

@@ -11,7 +11,7 @@ import { createMemcachedStore, type MemcachedStore } from '@larder/memcached';
 import Keyv from 'keyv';
 import type { BenchCase, Scenario } from '../harness';
 import { MemcachedFloor } from '../memcached-floor';
-import { type KeySet, keySet, VALUE } from '../workload';
+import { type KeySet, VALUE, WRITE_KEY_SETS } from '../workload';
 
 // The bench package has no @types/memjs: the little of memjs used here, typed locally.
 interface MemjsServer {
@@ -28,15 +28,9 @@ const memjs = createRequire(import.meta.url)('memjs') as {
 };
 
 const KEYS = 1000;
-const LARGE_KEYS = 100_000;
 const MANY = 100;
-/** The key sets of the set rows, so that no row is won on one key set (a fixed random order each, the same for every subject). */
-const KEY_SETS = [
-  keySet(KEYS, 'uniform'),
-  keySet(KEYS, 'Zipf'),
-  keySet(LARGE_KEYS, 'uniform'),
-  keySet(LARGE_KEYS, 'Zipf'),
-];
+/** The key sets of the set rows (a fixed random order each, the same for every subject). */
+const KEY_SETS = WRITE_KEY_SETS;
 const setOp = (concurrency: number, set: KeySet) => `set ×${concurrency} · ${set.label}`;
 
 const JSON_VALUE = JSON.stringify(VALUE);

@@ -14,7 +14,7 @@ import { RedisStore as RateLimitRedis } from 'rate-limit-redis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import type { BenchCase, Scenario } from '../harness';
 import { redisCommandsColumn, redisCpuColumn } from '../redis-counters';
-import { type KeySet, keySet } from '../workload';
+import { type KeySet, WRITE_KEY_SETS } from '../workload';
 
 const KEYS = 10_000;
 const LIMIT = 1_000_000_000;
@@ -35,8 +35,8 @@ interface Ctx {
 }
 
 const FIXED = 'larder (fixed)';
-/** The key sets of the fixed-window rows against the peers, so that no row is won on one key set. */
-const KEY_SETS = [keySet(1000, 'uniform'), keySet(1000, 'Zipf'), keySet(100_000, 'uniform'), keySet(100_000, 'Zipf')];
+/** The key sets of the fixed-window rows against the peers. */
+const KEY_SETS = WRITE_KEY_SETS;
 const setOp = (concurrency: number, set: KeySet) => `decision ×${concurrency} · ${set.label}`;
 /** The subjects of the key-set rows: larder's fixed window and the two peers. */
 const PEERS = [FIXED, 'rate-limit-redis', 'rate-limiter-flexible'];

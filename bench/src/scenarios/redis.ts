@@ -14,7 +14,7 @@ import Keyv from 'keyv';
 import type { BenchCase, Scenario } from '../harness';
 import { redisCommandsColumn, redisCpuColumn } from '../redis-counters';
 import { corkPerTurn, type NodeRedisClient, nodeRedis } from '../redis-floors';
-import { type KeySet, keySet, VALUE } from '../workload';
+import { type KeySet, VALUE, WRITE_KEY_SETS } from '../workload';
 
 const KEYS = 1000;
 /** Rows of the driver alone: the store called directly, each value encoded or decoded with JSON as raw ioredis does. */
@@ -178,13 +178,8 @@ function getCases(concurrency: number): BenchCase<Ctx>[] {
 /** Floor rows of the SET and getMany rows (see redis-floors.ts). */
 const RAW_CORKED = 'floor: raw ioredis, socket corked per turn';
 const NODE_REDIS = 'floor: node-redis 5 raw';
-/** The key sets of the SET and getMany rows, so that no row is won on one key set. */
-const KEY_SETS = [
-  keySet(KEYS, 'uniform'),
-  keySet(KEYS, 'Zipf'),
-  keySet(LARGE_KEYS, 'uniform'),
-  keySet(LARGE_KEYS, 'Zipf'),
-];
+/** The key sets of the SET and getMany rows (their sizes are KEYS and LARGE_KEYS, both filled at setup). */
+const KEY_SETS = WRITE_KEY_SETS;
 /** The name of key `n` of `set` (both sizes are filled at setup, under `larder:` and `raw:`). */
 const keyName = (set: KeySet, n: number) => (set.count === KEYS ? key(n) : largeKey(n));
 const setOp = (concurrency: number, set: KeySet) => `set ×${concurrency} · ${set.label}`;
