@@ -65,9 +65,9 @@ const MAX_EXPECTED = 4_096;
  * before its reports of it, so the key's rewrite (sent on that reply) could be reported by the
  * key's node before a stalled hint node's report; the L1 would then drop its copy. On one node
  * the reports keep the writes' order on one connection. So when the plain key routes elsewhere,
- * the hint carries `full`'s hash tag
- * (`<bounds>{<tag>}<full key>` in place of `<bounds>:<full key>`); a key whose hashed part holds
- * a `}` cannot be tagged and keeps the plain form.
+ * the hint carries `full`'s hash tag (`<bounds>{<tag>}<full key>` in place of
+ * `<bounds>:<full key>`); a key whose hashed part holds a `}` cannot be tagged and keeps the plain
+ * form.
  */
 export function hintKey(root: string, full: string, life: ExtendedLife): string {
   const bounds = [life.writtenAt, life.expiresAt, life.freshUntil].map((ms) => ms.toString(RADIX)).join('.');
