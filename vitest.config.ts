@@ -33,8 +33,8 @@ const alias = [
 
 // LARDER_TEST_SET=floor: the suite without the files that run fleets of processes, fault proxies,
 // frozen servers and whole topologies (Sentinel, Cluster), the networked drivers' conformance and
-// the browser. CI runs it on Node 20 (past its end of life, still allowed by `engines`); Node 22
-// and 24 run every file. The files left out test the backends' protocols, which do not change with
+// the browser. CI runs it on Node 22 and Node 20 (past its end of life, still allowed by
+// `engines`); Node 24 runs every file. The files left out test the backends' protocols, which do not change with
 // the Node line, and they are most of the run's time.
 const FLEET_AND_FAULT_FILES = [
   '**/l1-barrier.test.ts',
