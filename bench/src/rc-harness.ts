@@ -135,6 +135,8 @@ export class Connection {
     let total: number;
     const length = /content-length: *(\d+)/i.exec(head);
     if (length) total = end + 4 + Number(length[1]);
+    else if (head.startsWith('HTTP/1.1 304'))
+      total = end + 4; // no body, no length
     else {
       const last = this.buffer.indexOf('\r\n0\r\n\r\n', end);
       if (last < 0) return;
@@ -143,7 +145,7 @@ export class Connection {
     if (this.buffer.length < total) return;
     const body = this.buffer.subarray(end + 4, total);
     this.buffer = this.buffer.subarray(total);
-    if (!head.startsWith('HTTP/1.1 200')) this.waiting?.(new Error(`unexpected response: ${head.split('\r\n')[0]}`));
+    if (!/^HTTP\/1\.1 (200|304)/.test(head)) this.waiting?.(new Error(`unexpected response: ${head.split('\r\n')[0]}`));
     else this.waiting?.(undefined, head, body);
   }
 
@@ -200,6 +202,8 @@ export const REQUESTS: Record<string, Request> = {
   miss: (i) => [`/item/miss-${i}`, ''],
   'varied hit': (i) => ['/lang/1', `Accept-Language: ${LANGUAGES[i % LANGUAGES.length]}\r\n`],
   'revalidated hit': () => ['/etag/1', ''],
+  // The client's own conditional request: with no cache, the handler's 304 (the least a revalidation costs the app).
+  'conditional request': () => ['/etag/1', 'If-None-Match: "1-v1"\r\n'],
 };
 
 /** Starts the app of `subject` from scenario file `file` in a child process; resolves with its port. */
