@@ -38,6 +38,8 @@ const JSON_VALUE = JSON.stringify(VALUE);
 const LARDER = 'larder';
 /** The same with an L1 whose invalidations go over a Redis bus (memcached has no tracking). */
 const LARDER_BUS = 'larder (L1, bus)';
+/** The floor of the bus row: the same L1 keeping each write, with no invalidation at all (no bus message, no echo). */
+const LARDER_L1_ALONE = 'floor: larder (L1, no invalidation)';
 const RAW = 'raw memjs';
 const KEYV = 'keyv + @keyv/memcache';
 const FLOOR = 'floor: pre-framed sockets + JSON.parse';
@@ -47,6 +49,7 @@ interface Ctx {
   store: MemcachedStore;
   larder: Cache;
   larderBus: Cache;
+  larderL1Alone: Cache;
   bus: RedisServer;
   raw: MemjsClient;
   keyv: Keyv;
@@ -95,6 +98,11 @@ async function setup(): Promise<Ctx> {
     prefix: 'larder-bus:',
     l1: { invalidation: 'bus', busUrl: bus.url },
   });
+  const larderL1Alone = new Cache({
+    store: await createMemcachedStore({ servers }),
+    prefix: 'larder-l1:',
+    l1: { invalidation: 'none' },
+  });
   const raw = memjs.Client.create(servers.join(','), { logger: silent, timeout: 1 });
   countWrites(raw.servers, writes, RAW);
   const keyvStore = new KeyvMemcache(servers.join(','), { logger: silent });
@@ -108,7 +116,7 @@ async function setup(): Promise<Ctx> {
   }
   const floor = await MemcachedFloor.open(servers, keySets, JSON_VALUE);
   await larderBus.setMany(Array.from({ length: KEYS }, (_, i) => [key(i), VALUE] as const));
-  return { cluster, store, larder, larderBus, bus, raw, keyv, floor, writes };
+  return { cluster, store, larder, larderBus, larderL1Alone, bus, raw, keyv, floor, writes };
 }
 
 function getCases(concurrency: number): BenchCase<Ctx>[] {
@@ -132,6 +140,7 @@ function setCases(concurrency: number, set: KeySet): BenchCase<Ctx>[] {
   return [
     { op, subject: LARDER, concurrency, run: (c, i) => c.larder.set(name(i), VALUE, '10m') },
     { op, subject: LARDER_BUS, concurrency, run: (c, i) => c.larderBus.set(name(i), VALUE, '10m') },
+    { op, subject: LARDER_L1_ALONE, concurrency, run: (c, i) => c.larderL1Alone.set(name(i), VALUE, '10m') },
     {
       op,
       subject: RAW,
@@ -201,12 +210,14 @@ export const scenario: Scenario<Ctx> = {
     'raw memjs has no multi-get: its getMany row is 100 concurrent per-key gets (what keyv + @keyv/memcache does too).',
     '"requests on the wire/op" counts socket writes of each client (one binary request, or one quiet batch, per write).',
     '"client CPU µs/op" is this process\'s CPU time (user + system) per operation during the case.',
+    `"${LARDER_L1_ALONE}": the bus row's L1 with \`invalidation: 'none'\` (one process only; no bus message, no echo): what keeping each written value in the L1 costs by itself, the floor under the bus row.`,
     `"${FLOOR}" is no client at all (src/memcached-floor.ts): one ready-made quiet-get buffer written per node, answers walked and each value JSON.parsed. It is the least any client can spend here; its ratio is about the most any client can reach on this machine.`,
     'Versions: memjs 1.3.2, keyv 5.6.0 + @keyv/memcache 2.0.2, memcached 1.6.18 (3 processes, -m 64).',
   ],
   async teardown(c) {
     await c.store.close();
     await c.larderBus.close();
+    await c.larderL1Alone.close();
     await c.bus.stop();
     c.raw.close();
     c.floor.close();
