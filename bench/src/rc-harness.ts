@@ -134,9 +134,9 @@ export class Connection {
     const head = this.buffer.subarray(0, end).toString('latin1');
     let total: number;
     const length = /content-length: *(\d+)/i.exec(head);
-    if (length) total = end + 4 + Number(length[1]);
-    else if (head.startsWith('HTTP/1.1 304'))
-      total = end + 4; // no body, no length
+    // A 304 has no body, whatever length it states (RFC 9110 §15.4.5; apicache's states the 200's).
+    if (head.startsWith('HTTP/1.1 304')) total = end + 4;
+    else if (length) total = end + 4 + Number(length[1]);
     else {
       const last = this.buffer.indexOf('\r\n0\r\n\r\n', end);
       if (last < 0) return;
