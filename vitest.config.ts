@@ -32,10 +32,11 @@ const alias = [
 ];
 
 // LARDER_TEST_SET=floor: the suite without the files that run fleets of processes, fault proxies,
-// frozen servers and whole topologies (Sentinel, Cluster), the networked drivers' conformance and
-// the browser. CI runs it on Node 22 and Node 20 (past its end of life, still allowed by
-// `engines`); Node 24 runs every file. The files left out test the backends' protocols, which do not change with
-// the Node line, and they are most of the run's time.
+// frozen servers and whole topologies (Sentinel, Cluster), the networked drivers' conformance
+// (Redis single and replicas, memcached, DynamoDB; Keyv's suite and two session instances on
+// DynamoDB) and the browser. CI runs it on Node 22 and Node 20 (past its end of life, still allowed
+// by `engines`); Node 24 runs every file. The files left out test the backends' protocols, which do
+// not change with the Node line, and they are most of the run's time.
 const FLEET_AND_FAULT_FILES = [
   '**/l1-barrier.test.ts',
   '**/l1-coherence-*.test.ts',
@@ -48,6 +49,9 @@ const FLEET_AND_FAULT_FILES = [
   'packages/dev-services/test/redis-cluster.test.ts',
   'packages/core/test/rate-limit/redis-cluster.test.ts',
   'packages/{dynamodb,memcached}/test/conformance.test.ts',
+  'packages/redis/test/{conformance-single,replicas}.test.ts',
+  'packages/keyv/test/keyv-dynamodb.test.ts',
+  'packages/express/test/session-instances-dynamodb.test.ts',
   'packages/express/test/response-cache-{swr,unsafe-stream,stale-if-error,revalidate,revalidate-bytes,store-down}.test.ts',
   'packages/express/test/session-rolling.test.ts',
   'packages/nestjs/test/throttler-store-down.test.ts',
