@@ -16,8 +16,6 @@ import type { BenchCase, Scenario } from '../harness';
 import { type KeySet, VALUE, WRITE_KEY_SETS } from '../workload';
 
 const KEYS = 1000;
-/** The key sets of the "no cache-manager" set rows. */
-const KEY_SETS = WRITE_KEY_SETS;
 const directOp = (concurrency: number, set: KeySet) => `Redis set ×${concurrency}, no cache-manager · ${set.label}`;
 const BACKENDS = ['Redis', 'memcached'] as const;
 type Backend = (typeof BACKENDS)[number];
@@ -142,7 +140,7 @@ function cases(): BenchCase<Ctx>[] {
       }
     }
   }
-  for (const set of KEY_SETS) {
+  for (const set of WRITE_KEY_SETS) {
     const name = (i: number) => `k${set.index(i)}`;
     for (const concurrency of [1, 64]) {
       const op = directOp(concurrency, set);
@@ -151,7 +149,7 @@ function cases(): BenchCase<Ctx>[] {
         { op, subject: KEYV_SET, concurrency, run: (c, i) => c.direct.keyv.set(name(i), VALUE, 600_000) },
         { op, subject: BARE_SET, concurrency, run: (c, i) => c.direct.bare.set(name(i), VALUE, 600_000) },
       );
-      if (set !== KEY_SETS[0]) continue;
+      if (set !== WRITE_KEY_SETS[0]) continue;
       list.push(
         { op, subject: ADAPTER_SET, concurrency, run: (c, i) => c.direct.adapter.set(name(i), VALUE, 600_000) },
         { op, subject: CACHE_SET_L1, concurrency, run: (c, i) => c.direct.l1Cache.set(name(i), VALUE, 600_000) },
@@ -188,7 +186,7 @@ export const scenario: Scenario<Ctx> = {
       { op: `${backend} set ×${n}`, subject: LARDER, over: PEER, atLeast: 1 },
     ]),
   ).concat(
-    KEY_SETS.flatMap((set) =>
+    WRITE_KEY_SETS.flatMap((set) =>
       [1, 64].flatMap((n) => [
         { op: directOp(n, set), subject: KEYV_SET, over: CACHE_SET, atLeast: 0.95 },
         { op: directOp(n, set), subject: KEYV_SET, over: BARE_SET, atLeast: 0.95 },
@@ -199,7 +197,7 @@ export const scenario: Scenario<Ctx> = {
     `"${ADAPTER_SET}" calls the adapter as Keyv would, without Keyv; "${BARE_SET}" is Keyv 5, configured as createKeyv configures it, over an adapter whose set is one call of \`cache.set\`: the floor of any Keyv adapter, so "${KEYV_SET}" over it is what KeyvLarder adds, and the floor over "${CACHE_SET}" is what Keyv itself costs.`,
     `"${PEER}" is cache-manager over keyv + @keyv/redis on the Redis rows and keyv + @keyv/memcache on the memcached rows (Keyv's JSON serialization, as their users run them).`,
     `"${LARDER}": createKeyv over a larder Cache (Keyv's serialization off, larder's codec). "${LARDER_L1}": the same with larder's L1 (Redis: CLIENT TRACKING; memcached: a Redis Pub/Sub bus).`,
-    `The "no cache-manager" set rows run on four key sets: ${KEY_SETS.map((set) => set.label).join(', ')} (a fixed random order each, the same for every subject); "${ADAPTER_SET}" and the tracking-L1 rows on the first only.`,
+    `The "no cache-manager" set rows run on four key sets: ${WRITE_KEY_SETS.map((set) => set.label).join(', ')} (a fixed random order each, the same for every subject); "${ADAPTER_SET}" and the tracking-L1 rows on the first only.`,
     'Versions: cache-manager 7.2.9, keyv 5.6.0, @keyv/redis 5.1.6 (node-redis), @keyv/memcache 2.0.2 (memjs), ioredis 6.0.0, memjs 1.3.2.',
   ],
   async teardown(c) {

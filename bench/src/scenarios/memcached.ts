@@ -29,8 +29,6 @@ const memjs = createRequire(import.meta.url)('memjs') as {
 
 const KEYS = 1000;
 const MANY = 100;
-/** The key sets of the set rows (a fixed random order each, the same for every subject). */
-const KEY_SETS = WRITE_KEY_SETS;
 const setOp = (concurrency: number, set: KeySet) => `set ×${concurrency} · ${set.label}`;
 
 const JSON_VALUE = JSON.stringify(VALUE);
@@ -147,7 +145,7 @@ function setCases(concurrency: number, set: KeySet): BenchCase<Ctx>[] {
       concurrency,
       run: (c, i) => c.raw.set(`raw:${name(i)}`, JSON.stringify(VALUE), { expires: 600 }),
     },
-    ...(set === KEY_SETS[0]
+    ...(set === WRITE_KEY_SETS[0]
       ? [{ op, subject: KEYV, concurrency, run: (c: Ctx, i: number) => c.keyv.set(name(i), VALUE, 600_000) }]
       : []),
   ];
@@ -165,7 +163,7 @@ export const scenario: Scenario<Ctx> = {
   cases: [
     ...getCases(1),
     ...getCases(64),
-    ...KEY_SETS.flatMap((set) => [...setCases(1, set), ...setCases(64, set)]),
+    ...WRITE_KEY_SETS.flatMap((set) => [...setCases(1, set), ...setCases(64, set)]),
     { op: many, subject: LARDER, run: (c, i) => c.larder.getMany(manyKeys(i)) },
     {
       op: many,
@@ -196,7 +194,7 @@ export const scenario: Scenario<Ctx> = {
   targets: [
     { op: 'get (hit) ×1', subject: LARDER, over: RAW, atLeast: 0.9 },
     { op: 'get (hit) ×64', subject: LARDER, over: RAW, atLeast: 1.3 },
-    ...KEY_SETS.flatMap((set) => [
+    ...WRITE_KEY_SETS.flatMap((set) => [
       { op: setOp(1, set), subject: LARDER, over: RAW, atLeast: 0.9 },
       { op: setOp(64, set), subject: LARDER, over: RAW, atLeast: 1.3 },
       { op: setOp(64, set), subject: LARDER_BUS, over: LARDER, atLeast: 0.8 },
@@ -205,7 +203,7 @@ export const scenario: Scenario<Ctx> = {
   ],
   notes: [
     'Every subject decodes the value (raw memjs: JSON.parse), so the comparison is what an app sees.',
-    `Set rows run on four key sets: ${KEY_SETS.map((set) => set.label).join(', ')} (keyv + @keyv/memcache on the first only). With the L1 on the bus, a set keeps the value in the L1 (up to its 10,000 entries by default) and announces the key on the bus (one message per turn).`,
+    `Set rows run on four key sets: ${WRITE_KEY_SETS.map((set) => set.label).join(', ')} (keyv + @keyv/memcache on the first only). With the L1 on the bus, a set keeps the value in the L1 (up to its 10,000 entries by default) and announces the key on the bus (one message per turn).`,
     'larder batches the gets of one tick into one quiet-get request (GETKQ… + NOOP) per node; getMany is one such request per node.',
     'raw memjs has no multi-get: its getMany row is 100 concurrent per-key gets (what keyv + @keyv/memcache does too).',
     '"requests on the wire/op" counts socket writes of each client (one binary request, or one quiet batch, per write).',

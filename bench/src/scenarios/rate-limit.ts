@@ -35,14 +35,12 @@ interface Ctx {
 }
 
 const FIXED = 'larder (fixed)';
-/** The key sets of the fixed-window rows against the peers. */
-const KEY_SETS = WRITE_KEY_SETS;
 const setOp = (concurrency: number, set: KeySet) => `decision ×${concurrency} · ${set.label}`;
 /** The subjects of the key-set rows: larder's fixed window and the two peers. */
 const PEERS = [FIXED, 'rate-limit-redis', 'rate-limiter-flexible'];
 /** Printed under the table; setup adds the round trips it counted. */
 const NOTES = [
-  `The "decision ×N · <key set>" rows run larder's fixed window and the two peers on four more key sets: ${KEY_SETS.map((set) => set.label).join(', ')} (a fixed random order each, the same for every subject).`,
+  `The "decision ×N · <key set>" rows run larder's fixed window and the two peers on four more key sets: ${WRITE_KEY_SETS.map((set) => set.label).join(', ')} (a fixed random order each, the same for every subject).`,
   "Middleware rows: express-rate-limit 8 with each store (rate-limit-redis: its own store), and larder's own rateLimit middleware, on a stub request and response (no HTTP).",
   'Redis commands/op counts what the server ran, the commands inside a script included (INFO stats).',
   'rate-limit-redis 6.0.1, rate-limiter-flexible 11.4.0, express-rate-limit 8.7, ioredis 6.0.0, redis-server 7.0.',
@@ -233,7 +231,7 @@ export const scenario: Scenario<Ctx> = {
   cases: [
     ...decisionCases(1),
     ...decisionCases(64),
-    ...KEY_SETS.flatMap((set) => [...keySetCases(1, set), ...keySetCases(64, set)]),
+    ...WRITE_KEY_SETS.flatMap((set) => [...keySetCases(1, set), ...keySetCases(64, set)]),
     ...middlewareCases(1),
     ...middlewareCases(64),
   ],
@@ -255,7 +253,7 @@ export const scenario: Scenario<Ctx> = {
     { op: 'decision ×1', subject: FIXED, over: 'rate-limiter-flexible', atLeast: 1 },
     { op: 'decision ×64', subject: FIXED, over: 'rate-limit-redis', atLeast: 1 },
     { op: 'decision ×64', subject: FIXED, over: 'rate-limiter-flexible', atLeast: 1 },
-    ...KEY_SETS.flatMap((set) =>
+    ...WRITE_KEY_SETS.flatMap((set) =>
       [1, 64].map((n) => ({ op: setOp(n, set), subject: FIXED, over: 'rate-limit-redis', atLeast: 1 })),
     ),
   ],

@@ -178,8 +178,6 @@ function getCases(concurrency: number): BenchCase<Ctx>[] {
 /** Floor rows of the SET and getMany rows (see redis-floors.ts). */
 const RAW_CORKED = 'floor: raw ioredis, socket corked per turn';
 const NODE_REDIS = 'floor: node-redis 5 raw';
-/** The key sets of the SET and getMany rows (their sizes are KEYS and LARGE_KEYS, both filled at setup). */
-const KEY_SETS = WRITE_KEY_SETS;
 /** The name of key `n` of `set` (both sizes are filled at setup, under `larder:` and `raw:`). */
 const keyName = (set: KeySet, n: number) => (set.count === KEYS ? key(n) : largeKey(n));
 const setOp = (concurrency: number, set: KeySet) => `set ×${concurrency} · ${set.label}`;
@@ -270,7 +268,7 @@ export const scenario: Scenario<Ctx> = {
       run: async (c) => JSON.parse((await c.raw.get(`raw:${randomLarge()}`)) as string),
     },
     { op: uniform, subject: 'larder', run: (c) => c.larder.get(randomLarge()) },
-    ...KEY_SETS.flatMap((set) => [...setCases(1, set), ...setCases(64, set), ...getManyCases(set)]),
+    ...WRITE_KEY_SETS.flatMap((set) => [...setCases(1, set), ...setCases(64, set), ...getManyCases(set)]),
   ],
   counters: [
     {
@@ -291,7 +289,7 @@ export const scenario: Scenario<Ctx> = {
     { op: 'get (hit) ×64', subject: 'larder', over: 'keyv + @keyv/redis', atLeast: 1.2 },
     { op: 'get (hit) ×1', subject: 'larder', over: 'raw ioredis', atLeast: 0.95 },
     // The write path's targets (issue 38), on every key set.
-    ...KEY_SETS.flatMap((set) => [
+    ...WRITE_KEY_SETS.flatMap((set) => [
       { op: setOp(1, set), subject: 'larder', over: 'raw ioredis', atLeast: 0.9 },
       { op: setOp(64, set), subject: 'larder', over: 'raw ioredis', atLeast: 1.2 },
       { op: manyOp(set), subject: 'larder', over: 'raw ioredis', atLeast: 0.9 },
@@ -303,7 +301,7 @@ export const scenario: Scenario<Ctx> = {
     'larder batches GETs issued in the same tick into one MGET while a read is in flight (batchGets, the default); the other larder rows are the alternatives measured (no batching; ioredis auto-pipelining; both).',
     'Redis commands/op counts every command the server processed during the case, divided by operations.',
     'CPU columns: user+system CPU of the bench process and of redis-server during the case, per operation (robust when the machine is shared; ops/s is not).',
-    `SET and getMany rows run on four key sets: ${KEY_SETS.map((s) => s.label).join(', ')} (a fixed random order each, the same for every subject; Zipf s = 1). Their floor rows: "${RAW_CORKED}" (the first command of a turn corks the socket, a setImmediate uncorks it: one write per turn, as node-redis 5 does) and "${NODE_REDIS}" (redis 5.9.0, RESP2). keyv and cache-manager getMany rows only on the 1,000-key sets (their entries exist there only).`,
+    `SET and getMany rows run on four key sets: ${WRITE_KEY_SETS.map((s) => s.label).join(', ')} (a fixed random order each, the same for every subject; Zipf s = 1). Their floor rows: "${RAW_CORKED}" (the first command of a turn corks the socket, a setImmediate uncorks it: one write per turn, as node-redis 5 does) and "${NODE_REDIS}" (redis 5.9.0, RESP2). keyv and cache-manager getMany rows only on the 1,000-key sets (their entries exist there only).`,
     `The uniform rows read ${LARGE_KEYS.toLocaleString('en')} keys at random. L1 rows (larder's L1, bentocache's memory tier, cacheable) are in the two-tiers scenario.`,
     'Versions: ioredis 6.0.0, keyv 5.6.0 + @keyv/redis 5.1.6, cache-manager 7.2.9, bentocache 1.6.0, redis-server 7.0.15.',
   ],

@@ -48,34 +48,28 @@ async function serve(subject: string): Promise<Server> {
       .newInstance({ appendKey: (req: Loose) => req.headers['accept-language'] })
       .middleware('5 minutes');
   }
+  let revalidating = cached;
   if (subject === FLOOR) {
     const body = floorBodies();
-    cached = (req: Loose, res: Loose) => {
-      const lang = req.headers['accept-language'] ?? 'en';
+    /** Answers with the URL's prebuilt body in `lang`, as a hit. */
+    const send = (req: Loose, res: Loose, lang: string) => {
       res.setHeader('Content-Type', 'application/json; charset=utf-8');
       res.setHeader('X-Cache', 'HIT');
       res.end(body(req.originalUrl, req.params.id, lang));
     };
+    cached = (req: Loose, res: Loose) => send(req, res, req.headers['accept-language'] ?? 'en');
     cachedVarying = cached;
+    // The floor's revalidation: the handler's own steps up to its decision (the 1 ms of I/O, the
+    // ETag, Express's req.fresh against the validator a cache would send), then the prebuilt body
+    // as a 200: no interception, no refresh, no store. The least a revalidated hit can cost here.
+    revalidating = async (req: Loose, res: Loose) => {
+      req.headers['if-none-match'] = `"${req.params.id}-v1"`;
+      await io();
+      res.set('ETag', `"${req.params.id}-v1"`);
+      if (!req.fresh) throw new Error('floor: the validator does not match');
+      send(req, res, 'en');
+    };
   }
-  // The floor's revalidation: the handler's own steps up to its decision (the 1 ms of I/O, the
-  // ETag, Express's req.fresh against the validator a cache would send), then the prebuilt body as
-  // a 200: no interception, no refresh, no store. The least a revalidated hit can cost here.
-  const revalidating =
-    subject === FLOOR
-      ? (() => {
-          const body = floorBodies();
-          return async (req: Loose, res: Loose) => {
-            req.headers['if-none-match'] = `"${req.params.id}-v1"`;
-            await io();
-            res.set('ETag', `"${req.params.id}-v1"`);
-            if (!req.fresh) throw new Error('floor: the validator does not match');
-            res.setHeader('Content-Type', 'application/json; charset=utf-8');
-            res.setHeader('X-Cache', 'HIT');
-            res.end(body(req.originalUrl, req.params.id, 'en'));
-          };
-        })()
-      : cached;
   app.get('/item/:id', cached, async (req: Loose, res: Loose) => {
     await io();
     res.json(buildBody(req.params.id, 'en'));
