@@ -133,6 +133,28 @@ describe('scope', () => {
         expect(await c.getMany(['tagged', 'late'])).toEqual([undefined, 8]);
       });
 
+      it('pin() of one scope again: the same view while nothing was dropped, a new one after a drop', async () => {
+        const shared = store();
+        const c = new Cache({ store: shared, prefix: 'app' });
+        const s = c.scope('s');
+        const first = await s.pin('1m');
+        expect(await s.pin('1m')).toBe(first);
+        await c.scope('s').drop(); // another view of the scope drops it
+        const second = await s.pin('1m');
+        expect(second).not.toBe(first);
+        await first.set('old', 1, '1m');
+        await second.set('new', 2, '1m');
+        expect(await c.getMany(['old', 'new'])).toEqual([undefined, 2]);
+        // The counter gone (evicted, expired): the next pin makes it again, and its writes are live.
+        await shared.delete('app:__larder:tag:__larder:scope:s');
+        const third = await s.pin('1m');
+        expect(await s.exists()).toBe(true);
+        await third.set('again', 3, '1m');
+        expect(await c.get('again')).toBe(3);
+        await s.drop();
+        expect(await c.get('again')).toBeUndefined();
+      });
+
       it('the same name from another Cache of the prefix is the same scope; another prefix is another', async () => {
         const shared = store();
         const a = new Cache({ store: shared, prefix: 'app' });

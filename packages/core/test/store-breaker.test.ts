@@ -23,6 +23,23 @@ async function refusedAtOnce(call: () => Promise<unknown>): Promise<void> {
 }
 
 describe('the L2 breaker', () => {
+  it('health() is one unchanging snapshot while nothing changes, and a new one with every change', async () => {
+    const store = createChaosStore();
+    const cache = new Cache({ store, prefix: 'br-health:', timeout: 200 });
+    await cache.set('k', 1);
+    const up = cache.health();
+    expect(cache.health()).toBe(up);
+    expect(Object.isFrozen(up)).toBe(true);
+    store.fail({ ops: ['get'], times: 1 });
+    await cache.get('k').catch(() => {});
+    const failedOnce = cache.health();
+    expect(failedOnce).toMatchObject({ state: 'up', consecutiveFailures: 1, lastError: expect.any(Error) });
+    expect(up).toMatchObject({ consecutiveFailures: 0 });
+    expect(up).not.toHaveProperty('lastError');
+    await cache.get('k');
+    expect(cache.health()).toMatchObject({ state: 'up', consecutiveFailures: 0, lastError: expect.any(Error) });
+  });
+
   it('opens after 3 consecutive failures: down once, then calls fail at once without waiting for the timeout', async () => {
     const store = createChaosStore();
     const cache = new Cache({ store, prefix: 'br:', breaker: true, timeout: 300 });

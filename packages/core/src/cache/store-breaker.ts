@@ -43,6 +43,8 @@ export class StoreBreaker {
   #probeTurn = false;
   readonly #failFast: boolean;
   readonly #changed: (health: StoreHealth) => void;
+  /** What `health()` returned last. */
+  #health: StoreHealth = Object.freeze({ state: 'down', since: 0 });
   /** Sends the probe call (through `limit`, so its answer is counted like any call's). */
   #probe: (() => Promise<unknown>) | undefined;
   /** Passed to `then` of every call as they are: no closure is allocated per call. */
@@ -135,10 +137,24 @@ export class StoreBreaker {
   /** Up or down, since when, the last failure. */
   health(): StoreHealth {
     const state = this.#state === 'closed' ? 'up' : 'down';
+    const last = this.#health;
+    // The same object until something changes: a response cache asks on every request.
+    if (
+      last.state === state &&
+      last.since === this.#since &&
+      last.consecutiveFailures === this.#failures &&
+      last.probeIntervalMs === this.#intervalMs &&
+      last.lastError === this.#lastError
+    ) {
+      return last;
+    }
     const counts = { consecutiveFailures: this.#failures, probeIntervalMs: this.#intervalMs, failFast: this.#failFast };
-    return this.#lastError === undefined
-      ? { state, since: this.#since, ...counts }
-      : { state, since: this.#since, lastError: this.#lastError, ...counts };
+    this.#health = Object.freeze(
+      this.#lastError === undefined
+        ? { state, since: this.#since, ...counts }
+        : { state, since: this.#since, lastError: this.#lastError, ...counts },
+    );
+    return this.#health;
   }
 
   /** `health()` as JSON-able data for `describe()`: the last error as its code and message. */

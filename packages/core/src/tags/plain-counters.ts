@@ -1,5 +1,5 @@
 import { UnsupportedOperationError } from '../contract/errors';
-import type { CacheStore, Payload, TtlMs } from '../contract/store';
+import type { CacheStore, Payload, SyncStoreMethods, TtlMs } from '../contract/store';
 import type { CounterExpiries } from './counter-life';
 import { counterOf, randomStart } from './tag-policy';
 
@@ -17,12 +17,36 @@ export class PlainCounters {
   /** The store keeps values as given (rawValues): a counter is kept as a number, which its `increment` takes. */
   readonly #raw: boolean;
   readonly #expiries: CounterExpiries;
+  /** An in-process store's synchronous `get`: its counters are read without a promise each (`versionsNow`). */
+  readonly #getSync: ((key: string) => Payload | undefined) | undefined;
 
   constructor(store: CacheStore, bound: Bound, raw: boolean, expiries: CounterExpiries) {
     this.#store = store;
     this.#bound = bound;
     this.#raw = raw;
     this.#expiries = expiries;
+    const getSync = (store as CacheStore & SyncStoreMethods).getSync;
+    this.#getSync =
+      store.capabilities.inProcess === true && typeof getSync === 'function' ? getSync.bind(store) : undefined;
+  }
+
+  /**
+   * The versions of counters `keys` for a write of an entry kept `ttlMs`, read at once from an
+   * in-process store when each exists and needs no extension (see `version`); else `undefined`.
+   */
+  versionsNow(keys: readonly string[], ttlMs: TtlMs): number[] | undefined {
+    const getSync = this.#getSync;
+    if (getSync === undefined) return undefined;
+    const extends_ = this.#store.touch !== undefined;
+    const wanted = ttlMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + ttlMs;
+    const versions: number[] = [];
+    for (const key of keys) {
+      const version = counterOf(getSync(key));
+      const known = this.#expiries.get(key);
+      if (version === undefined || (extends_ && (known === undefined || known < wanted))) return undefined;
+      versions.push(version);
+    }
+    return versions;
   }
 
   /** The version of counter `key` for a write of an entry kept `ttlMs`, making it when missing (`add`) and extending it to `life` (`touch`). */

@@ -226,8 +226,8 @@ export class TagState {
     });
   }
 
-  /** The versions of `tags` a write records, read before its value is computed; missing counters are made, and every counter outlives `ttlMs`. */
-  async versions(tags: readonly string[], ttlMs: TtlMs): Promise<number[]> {
+  /** The versions of `tags` a write records, read before its value is computed; missing counters are made, and every counter outlives `ttlMs` (an array: read at once). */
+  versions(tags: readonly string[], ttlMs: TtlMs): number[] | Promise<number[]> {
     const keys = this.keys(tags);
     const store = this.#store;
     this.#inUse = true;
@@ -236,7 +236,9 @@ export class TagState {
       const starts = keys.map(() => randomStart());
       return this.#bound(store.tagVersions(keys, starts, life), 'tagVersions');
     }
-    return Promise.all(keys.map((key) => this.#plain.version(key, ttlMs, life)));
+    return (
+      this.#plain.versionsNow(keys, ttlMs) ?? Promise.all(keys.map((key) => this.#plain.version(key, ttlMs, life)))
+    );
   }
 
   /**
@@ -244,12 +246,21 @@ export class TagState {
    * the tag section it carries, and its tags as the L1 keeps them (`epoch`: the L1's tag epoch,
    * read by the caller before this); `fulls`: the full keys it writes.
    */
-  async prepare(tags: readonly string[], ttlMs: TtlMs, epoch: number, fulls: readonly string[]): Promise<PreparedTags> {
-    const versions = await this.versions(tags, ttlMs);
-    const keys = this.keys(tags);
-    // This process's next read of these entries fetches their counters with them (see `get`).
-    for (const full of fulls) this.#hints.set(full, keys);
-    return { section: sectionOf({ tags, versions }), stamp: { tags, versions }, write: { keys, epoch } };
+  prepare(tags: readonly string[], ttlMs: TtlMs, epoch: number, fulls: readonly string[]): Promise<PreparedTags> {
+    let read: number[] | Promise<number[]>;
+    try {
+      read = this.versions(tags, ttlMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const prepared = (versions: number[]): PreparedTags => {
+      const keys = this.keys(tags);
+      // This process's next read of these entries fetches their counters with them (see `get`).
+      for (const full of fulls) this.#hints.set(full, keys);
+      // The section is built when a write sends it (a scope's `pin` may never write).
+      return new StoredTags({ tags, versions }, { keys, epoch });
+    };
+    return Array.isArray(read) ? Promise.resolve(prepared(read)) : read.then(prepared);
   }
 
   /**
@@ -368,7 +379,7 @@ export interface PreparedTags {
   readonly write: TaggedWrite;
 }
 
-/** `PreparedTags` of a write the store made with its section (`setTagged`): the section is built only if asked (for an L1's copy). */
+/** `PreparedTags` whose section is built only if asked (a write the store made with its section, `setTagged`, needs it only for an L1's copy). */
 class StoredTags implements PreparedTags {
   #section: string | undefined;
 

@@ -40,26 +40,48 @@ export function scoped<C extends object>(
 ): C & ScopeMethods<C> {
   const tag = scopeTag(name);
   const view = parent.withTags(unionTags(parent.tags, [tag]));
+  // The view of the last pin, reused while the versions read are the same (a response cache pins before each handler run).
+  let last: { tags: PreparedTags; cache: C } | undefined;
+  const pinned = (tags: PreparedTags): C => {
+    if (last !== undefined && samePin(last.tags, tags)) return last.cache;
+    last = { tags, cache: share(view.withPinned(tags)) };
+    return last.cache;
+  };
   const methods: ScopeMethods<C> = {
     scopeName: name,
     drop: () => dropScope(engine, view, tag, operationChannel.hasSubscribers),
     taggable: () => taggable(engine),
-    pin: async (ttl) => share(view.withPinned(await pinTags(engine, view, ttl))),
+    pin: (ttl) => pinTags(engine, view, ttl).then(pinned),
     exists: () => scopeExists(engine, view, tag),
   };
   return Object.assign(share(view), methods);
 }
 
 /** The versions of `view`'s tags now, for writes kept at most `ttl` (else the default TTL). */
-async function pinTags(engine: Engine, view: View, ttl: Ttl | undefined): Promise<PreparedTags> {
-  const tags = view.tags as readonly string[];
-  const storeTtlMs = engine.ttlMs(ttl);
-  const binding = engine.binding ?? (await engine.ready());
+function pinTags(engine: Engine, view: View, ttl: Ttl | undefined): Promise<PreparedTags> {
+  let storeTtlMs: ReturnType<Engine['ttlMs']>;
   try {
-    return await tagVersions(binding, tags, storeTtlMs, []);
+    storeTtlMs = engine.ttlMs(ttl);
   } catch (error) {
-    throw engine.report(view, 'pin', undefined, error);
+    return Promise.reject(error);
   }
+  const binding = engine.binding;
+  if (binding === undefined) return engine.ready().then(() => pinTags(engine, view, ttl));
+  const failed = (error: unknown): never => {
+    throw engine.report(view, 'pin', undefined, error);
+  };
+  try {
+    return tagVersions(binding, view.tags as readonly string[], storeTtlMs, []).catch(failed);
+  } catch (error) {
+    return Promise.reject(engine.report(view, 'pin', undefined, error));
+  }
+}
+
+/** Whether two pins read the same versions with the same L1 epoch (their views write alike). */
+function samePin(a: PreparedTags, b: PreparedTags): boolean {
+  if (a.write.epoch !== b.write.epoch) return false;
+  const [x, y] = [a.stamp.versions, b.stamp.versions];
+  return x.length === y.length && x.every((version, i) => version === y[i]);
 }
 
 /** A scope's `exists()`: one read of its counter. */
