@@ -12,7 +12,6 @@ import {
   requestFor,
   resourceScope,
   sameVariant,
-  variantKey,
 } from './key';
 import { Memo } from './memo';
 import {
@@ -27,7 +26,7 @@ import type { ReplayOptions } from './replay';
 import { HandlerRun, type Target } from './run';
 import { type Stale, staleOf } from './stale';
 import { cacheStatus, type Detail, type Forward } from './status';
-import { type Lookup, ResponseStore } from './store';
+import { type Lookup, ResponseStore, readKey } from './store';
 
 /** A request as every binding hands it to the engine. */
 export interface HttpRequest {
@@ -228,7 +227,7 @@ export class ResponseCacheEngine<Res = unknown> {
       const refresh = stale && now <= stale.revalidateUntil ? refresher?.() : undefined;
       if (refresh) {
         counters.hits++;
-        const variant = found.head ? variantKey(target.base, found.head.v, req.headers) : target.base;
+        const variant = readKey(target.base, found, req.headers);
         // The claim outlives the revalidation, but not the window (nothing serves it stale after).
         const claimMs = Math.max(1000, Math.min(REVALIDATION_CLAIM_MS, (stale as Stale).revalidateUntil - now));
         this.#revalidations.run(`${variant} ${digest(req.headers.authorization)}`, refresh, claimMs, now);
@@ -245,8 +244,14 @@ export class ResponseCacheEngine<Res = unknown> {
     const flight = this.#flights.get(flightKey);
     // The run's flight starts at once (equal requests join it); its handler runs once the scope is
     // pinned: an invalidation after that wins over its response.
-    const lead = (key: string | undefined): Promise<Step> => {
+    const lead = (key: string | undefined): Step | Promise<Step> => {
       const run = new HandlerRun(this.#runContext(), req, target, found, { fwd, notServed, stale }, key);
+      // A revalidation of a head this process wrote: the view it wrote it through (see `pinnedFor`).
+      const written = stale && this.store.pinnedFor(readKey(target.base, found, req.headers), stale.entry);
+      if (written) {
+        run.pinned(written);
+        return { kind: 'run', run };
+      }
       // The scope's name (a hash) is made here, not per lookup: a hit never needs it.
       return this.store.pin(this.#scopeOf(target.resource)).then((scoped) => {
         run.pinned(scoped);

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { httpDate } from './dates';
 import { Memo } from './memo';
-import { type ByteRange, httpDate, parseRange, rangeMayUse } from './range';
+import { type ByteRange, parseRange, rangeMayUse } from './range';
 import type { Detail, Forward } from './status';
 
 /**

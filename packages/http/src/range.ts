@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders } from 'node:http';
+import { httpDate } from './dates';
 
 /** One byte range of a stored body, inclusive (RFC 9110 §14.1.2). */
 export interface ByteRange {
@@ -60,19 +61,4 @@ export function notModifiedSince(header: string, lastModified: OutgoingHttpHeade
   const since = httpDate(header);
   const modified = httpDate(String(lastModified));
   return !Number.isNaN(since) && !Number.isNaN(modified) && modified <= since;
-}
-
-// RFC 9110 §5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms a recipient must accept.
-const HTTP_DATE = [
-  /^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/,
-  /^[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT$/,
-  /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/,
-];
-
-/** Epoch ms of an HTTP-date, or NaN (`Date.parse` alone reads `'0'` as the year 2000). */
-export function httpDate(text: string): number {
-  const trimmed = text.trim();
-  return HTTP_DATE.some((form) => form.test(trimmed))
-    ? Date.parse(trimmed.endsWith('GMT') ? trimmed : `${trimmed} GMT`)
-    : Number.NaN;
 }

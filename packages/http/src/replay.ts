@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { imfDate } from './dates';
 import type { StoredResponse } from './entry';
 import { type ByteRange, noneMatch, notModifiedSince } from './range';
 
@@ -44,7 +45,7 @@ export function replayed(request: IncomingHttpHeaders, entry: StoredResponse, op
     Age: String(Math.max(0, entry.age + Math.floor((options.now - entry.storedAt) / 1000))),
   };
   // The stored Date is the origin's (RFC 9110 §6.6.1); entries written before it was kept get their storage time.
-  if (entry.headers.date === undefined) added.Date = new Date(entry.storedAt).toUTCString();
+  if (entry.headers.date === undefined) added.Date = imfDate(entry.storedAt);
   if (entry.status === 200 && notModified(request, entry)) {
     return { status: 304, stored: entry.headers, added, removed: NOT_IN_304, body: undefined };
   }

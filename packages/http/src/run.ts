@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Cache } from '@larder/core';
+import { imfDate } from './dates';
 import type { HttpRequest, ResponseCacheStats } from './engine';
 import type { StoredResponse } from './entry';
 import type { Flight, Flights } from './flights';
@@ -141,7 +142,7 @@ export class HandlerRun {
     this.#decision = rule;
     const value = cacheStatus({ fwd, stored: complete, detail: notServed });
     if (headers.date === undefined && addDate) {
-      headers.date = new Date().toUTCString();
+      headers.date = imfDate(Date.now());
       return { cacheStatus: value, date: headers.date };
     }
     return { cacheStatus: value };
@@ -166,7 +167,7 @@ export class HandlerRun {
     const storedAt = Date.now();
     const headers = replayable(captured.headers);
     // RFC 9110 §6.6.1: a response kept without a Date gets the time it was received.
-    if (headers.date === undefined) headers.date = new Date(storedAt).toUTCString();
+    if (headers.date === undefined) headers.date = imfDate(storedAt);
     const entry = {
       status: captured.status,
       headers,

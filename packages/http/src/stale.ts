@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { imfDate } from './dates';
 import type { StoredResponse } from './entry';
 import type { StaleWindows } from './options';
 import { directives, type RequestView, replayable, type StoreContext, serveDecision, storeDecision } from './policy';
@@ -88,7 +89,7 @@ export function refreshed(
   const updated = replayable(notModified);
   for (const name in updated) if (!NOT_UPDATED.has(name)) headers[name] = updated[name] as string | string[];
   // The 304's Date (or the time it arrived): `Age` counts from the refresh.
-  if (notModified.date === undefined) headers.date = new Date(ctx.now).toUTCString();
+  if (notModified.date === undefined) headers.date = imfDate(ctx.now);
   const rule = storeDecision(req, { status: entry.status, headers }, ctx);
   if (!rule.store) return undefined;
   const { gen: _gen, ...rest } = entry;

@@ -41,8 +41,10 @@ export class ResponseStore {
   /** The store answers in-process (known after the first lookup): two single reads cost less than a batch, and no budget is timed. */
   #inProcess = false;
   readonly #heads = new HeadMemo();
-  /** The scope views of the last resources run or invalidated (a view is immutable: `pin` makes a new one each run). */
+  /** The scope views of the last resources run or invalidated. */
   readonly #scopes = new Memo<string, ReturnType<Cache['scope']>>(1024);
+  /** The pinned view this process wrote each key's head through last, and that head's body id and time (see `pinnedFor`). */
+  readonly #writers = new Memo<string, { id: string; storedAt: number; view: Cache }>(1024);
 
   constructor(
     cache: Cache,
@@ -138,13 +140,33 @@ export class ResponseStore {
   pin(scope: string): Promise<Cache | undefined> {
     // Nothing is stored while the store is down: the handler runs at once.
     if (!this.available()) return Promise.resolve(undefined);
-    const pinned = Promise.resolve()
-      .then(() => this.#scope(scope).pin(this.ttlMs))
-      .then(
-        (view) => view as Cache | undefined,
-        () => undefined,
-      );
+    let pinned: Promise<Cache | undefined>;
+    try {
+      pinned = this.#scope(scope)
+        .pin(this.ttlMs)
+        .then(
+          (view) => view as Cache,
+          () => undefined,
+        );
+    } catch {
+      return Promise.resolve(undefined);
+    }
     return this.#inProcess ? pinned : this.#budget.race(pinned, undefined);
+  }
+
+  /**
+   * The pinned view this process wrote the head of `entry` through, when the lookup found that very
+   * head at `key` (its body id and time): the lookup checked the entry against the scope's counter,
+   * so that view's versions were current then, and a run may write through it without pinning
+   * again (a drop since the lookup still wins: what it writes reads as dropped). `undefined`: pin.
+   */
+  pinnedFor(key: string, entry: StoredResponse | undefined): Cache | undefined {
+    const ref = entry?.bodyRef;
+    if (ref === undefined || !this.available()) return undefined;
+    const writer = this.#writers.get(key);
+    return writer !== undefined && writer.id === ref.id && writer.storedAt === entry?.storedAt
+      ? writer.view
+      : undefined;
   }
 
   /**
@@ -180,7 +202,7 @@ export class ResponseStore {
         }
       }
       // The body the lookup read is reused only under the key it was read from.
-      const readFrom = seen.head ? variantKey(base, seen.head.v, headers) : base;
+      const readFrom = readKey(base, seen, headers);
       const reused = readFrom === key ? await this.#reuseBody(key, params.entry.bodyRef, keep) : undefined;
       // A body outlives its head by up to `ttl`: a 304 then rarely has to move its expiry.
       const ref = reused ?? { id: randomId(), until: keep + this.ttlMs };
@@ -193,6 +215,7 @@ export class ResponseStore {
           ? undefined
           : this.cache.set(bodyKey(key), encodeBody(ref.id, params.entry.body), lifetimeMs(ref.until)),
       ]);
+      this.#writers.keep(key, { id: ref.id, storedAt: params.entry.storedAt, view: scoped });
       return true;
     } catch {
       // Not stored: a backend failure counts in the cache's health; tags this store cannot keep
@@ -255,6 +278,11 @@ export class ResponseStore {
       throw error;
     }
   }
+}
+
+/** The key a lookup of `base` read its entry from: the variant's when the URI varies. */
+export function readKey(base: string, seen: { head?: VaryHead | undefined }, headers: IncomingHttpHeaders): string {
+  return seen.head ? variantKey(base, seen.head.v, headers) : base;
 }
 
 /** What a lookup found: only an entry written through its resource's scope answers. */

@@ -1,10 +1,11 @@
-import type { ServerResponse } from 'node:http';
+import { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Captured, captureResponse } from '../src/node/capture';
 import { type Served, serve, until } from './harness';
 
-// `captureResponse` wraps a response's `writeHead`, `write` and `end` through a prototype layer
-// (one per prototype), or on the response itself when something before it set its own (compression).
+// `captureResponse` wraps a response's `writeHead`, `write` and `end` on a framework's own response
+// prototype (Express's `app.response`), through a prototype layer over Node's (one per prototype),
+// or on the response itself when something before it set its own (compression).
 
 let served: Served | undefined;
 afterEach(async () => {
@@ -66,6 +67,39 @@ describe('captureResponse', () => {
     expect(body(seen[0])).toBe('xy');
     expect(upstream).toBe('xy');
     expect(protoKept).toBe(true);
+  });
+
+  it("a framework's own response prototype gets the methods itself: captured and other responses, a parent set later", async () => {
+    // What Express does: a prototype of its own under every response of an app (`app.response`).
+    const appResponse = Object.create(ServerResponse.prototype) as object;
+    const seen: (Captured | undefined)[] = [];
+    const protos: unknown[] = [];
+    served = await serve((req, res) => {
+      Object.setPrototypeOf(res, appResponse);
+      if (req.url === '/captured') record(res, seen);
+      protos.push(Object.getPrototypeOf(res));
+      res.write('1');
+      res.end('2');
+    });
+    expect((await served.get('/captured')).text).toBe('12');
+    expect((await served.get('/plain')).text).toBe('12');
+    await until(() => seen.length === 1);
+    expect(body(seen[0])).toBe('12');
+    expect(protos).toEqual([appResponse, appResponse]);
+    expect(Object.hasOwn(appResponse, 'end')).toBe(true);
+    // Express mounting a sub-app sets its prototype's parent later: the new parent's methods are used.
+    let parentEnds = 0;
+    const parent = Object.create(ServerResponse.prototype) as { end: (...args: unknown[]) => unknown };
+    parent.end = function (this: ServerResponse, ...args: unknown[]) {
+      parentEnds++;
+      return (ServerResponse.prototype.end as (...a: unknown[]) => unknown).apply(this, args);
+    };
+    Object.setPrototypeOf(appResponse, parent);
+    expect((await served.get('/captured')).text).toBe('12');
+    expect((await served.get('/plain')).text).toBe('12');
+    await until(() => seen.length === 2);
+    expect(body(seen[1])).toBe('12');
+    expect(parentEnds).toBe(2);
   });
 
   it('passes calls through once the response is settled, and leaves other responses alone', async () => {

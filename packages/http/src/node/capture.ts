@@ -47,9 +47,10 @@ export function captureResponse(res: ServerResponse, maxBodyBytes: number, hooks
   const capture = new ResponseCapture(res, maxBodyBytes, hooks);
   if (WRAPPED.some((name) => Object.hasOwn(res, name))) wrapOwn(res, capture);
   else {
-    const layer = layerOver(Object.getPrototypeOf(res) as object);
+    const base = Object.getPrototypeOf(res) as object;
+    const layer = layerOver(base);
     layer.captures.set(res, capture);
-    Object.setPrototypeOf(res, layer.proto);
+    if (layer.proto !== base) Object.setPrototypeOf(res, layer.proto);
   }
   res.once('finish', () => capture.finished());
   res.once('close', () => {
@@ -159,7 +160,7 @@ class ResponseCapture {
   }
 }
 
-/** A prototype whose `writeHead`, `write` and `end` run the capture of the response, if any, over those of `base`. */
+/** A prototype whose `writeHead`, `write` and `end` run the capture of the response, if any, over those of the one below. */
 interface CaptureLayer {
   readonly proto: object;
   readonly captures: WeakMap<object, ResponseCapture>;
@@ -168,22 +169,27 @@ interface CaptureLayer {
 const layers = new WeakMap<object, CaptureLayer>();
 
 /**
- * The capture layer over the prototype `base` (made once per prototype). Why a prototype, not the
- * three methods set on each response: Express gives every response a new prototype, after which
- * V8 copies the object's map and descriptors for each property added (about 1.5 KB each), and an
- * app holds that garbage for as long as the request is in flight.
+ * The capture layer of responses whose prototype is `base` (made once per prototype). A
+ * framework's own response prototype (Express's `app.response`, which defines none of the three
+ * methods) gets them itself, calling through for responses not captured; Node's own prototypes
+ * get a prototype laid over them, set on each captured response. Why not the three methods set
+ * on each response: V8 then copies the object's map and descriptors for each property added
+ * (about 1.5 KB each); and why not a layer over Express's prototype too: setting a response's
+ * prototype (Express already set it once) costs about as much again.
  */
 function layerOver(base: object): CaptureLayer {
   const known = layers.get(base);
   if (known !== undefined) return known;
   const captures = new WeakMap<object, ResponseCapture>();
-  const proto = Object.create(base) as Record<Wrapped, Method>;
-  const inherited = base as Record<Wrapped, Method>;
+  const inPlace = !WRAPPED.some((name) => Object.hasOwn(base, name));
+  const proto = (inPlace ? base : Object.create(base)) as Record<Wrapped, Method>;
   for (const name of WRAPPED) {
-    // The base's method is looked up at each call: a prototype patched later (an APM agent) is honoured.
+    // The method below is looked up at each call: a prototype patched or re-parented later (an APM
+    // agent, Express mounting a sub-app) is honoured.
     proto[name] = function (this: ServerResponse, ...args: unknown[]) {
+      const method = (Object.getPrototypeOf(proto) as Record<Wrapped, Method>)[name];
       const capture = captures.get(this);
-      return capture === undefined ? inherited[name].apply(this, args) : capture[name](inherited[name], this, args);
+      return capture === undefined ? method.apply(this, args) : capture[name](method, this, args);
     };
   }
   const layer = { proto, captures };
