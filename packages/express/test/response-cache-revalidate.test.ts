@@ -52,6 +52,43 @@ describe.each(env.backends)('responseCache revalidation ($name)', (backend) => {
     }
   });
 
+  it('a drop by another instance while the handler revalidates wins over the refresh of an entry this one wrote', async () => {
+    const cache = backend.cache();
+    const rc = cacheFor({ cache, ttl: '1m' });
+    // Another instance's middleware over the same store: its invalidation reaches this one only through the store.
+    const other = cacheFor({ cache, ttl: '1m' });
+    const asked: (string | undefined)[] = [];
+    let answer: (() => void) | undefined;
+    const app = express();
+    app.get('/doc', rc, async (req, res) => {
+      asked.push(req.get('if-none-match'));
+      if (req.get('if-none-match')) await new Promise<void>((resolve) => (answer = resolve));
+      res.set('Cache-Control', 'max-age=1').send('the document');
+    });
+    const served = await serve(app);
+    try {
+      const first = await served.get('/doc');
+      const at = Date.now();
+      await rc.settled();
+      await untilHit(served, '/doc');
+      await stale(at);
+      const revalidating = served.get('/doc');
+      await until(() => answer !== undefined, 3000, 'the conditional run');
+      expect(await other.invalidate('/doc')).toBe(true);
+      answer?.();
+      const reply = await revalidating;
+      expect(reply.text).toBe('the document');
+      expect(reply.headers['cache-status']).toBe('larder; fwd=stale; fwd-status=304; stored');
+      await rc.settled();
+      // The refresh carries the scope's version from before the drop: it reads as dropped.
+      const after = await served.get('/doc');
+      expect(after.headers['x-cache']).toBe('MISS');
+      expect(asked).toEqual([undefined, first.headers.etag, undefined]);
+    } finally {
+      await served.close();
+    }
+  });
+
   it('a changed resource (200) replaces the entry', async () => {
     const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     let version = 1;
