@@ -20,6 +20,14 @@ function record(res: ServerResponse, into: (Captured | undefined)[]): void {
 
 const body = (captured: Captured | undefined) => captured?.body.toString();
 
+/** GETs `/captured` and `/plain` (both answer `12`); the capture's `count`th record is that body. */
+async function capturedAndPlain(seen: (Captured | undefined)[], count: number): Promise<void> {
+  expect((await served?.get('/captured'))?.text).toBe('12');
+  expect((await served?.get('/plain'))?.text).toBe('12');
+  await until(() => seen.length === count);
+  expect(body(seen[count - 1])).toBe('12');
+}
+
 describe('captureResponse', () => {
   it('two captures of one response (two caches on a route) both record a streamed body', async () => {
     const outer: (Captured | undefined)[] = [];
@@ -81,10 +89,7 @@ describe('captureResponse', () => {
       res.write('1');
       res.end('2');
     });
-    expect((await served.get('/captured')).text).toBe('12');
-    expect((await served.get('/plain')).text).toBe('12');
-    await until(() => seen.length === 1);
-    expect(body(seen[0])).toBe('12');
+    await capturedAndPlain(seen, 1);
     expect(protos).toEqual([appResponse, appResponse]);
     expect(Object.hasOwn(appResponse, 'end')).toBe(true);
     // Express mounting a sub-app sets its prototype's parent later: the new parent's methods are used.
@@ -95,10 +100,7 @@ describe('captureResponse', () => {
       return (ServerResponse.prototype.end as (...a: unknown[]) => unknown).apply(this, args);
     };
     Object.setPrototypeOf(appResponse, parent);
-    expect((await served.get('/captured')).text).toBe('12');
-    expect((await served.get('/plain')).text).toBe('12');
-    await until(() => seen.length === 2);
-    expect(body(seen[1])).toBe('12');
+    await capturedAndPlain(seen, 2);
     expect(parentEnds).toBe(2);
   });
 
@@ -117,10 +119,7 @@ describe('captureResponse', () => {
       res.write('1');
       res.end('2');
     });
-    expect((await served.get('/captured')).text).toBe('12');
-    expect((await served.get('/plain')).text).toBe('12');
-    await until(() => seen.length === 1);
-    expect(body(seen[0])).toBe('12');
+    await capturedAndPlain(seen, 1);
     expect(plainWrites).toBe(1);
   });
 });
