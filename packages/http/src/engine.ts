@@ -246,8 +246,8 @@ export class ResponseCacheEngine<Res = unknown> {
     // pinned: an invalidation after that wins over its response.
     const lead = (key: string | undefined): Step | Promise<Step> => {
       const run = new HandlerRun(this.#runContext(), req, target, found, { fwd, notServed, stale }, key);
-      // A revalidation of a head this process wrote: the view it wrote it through (see `pinnedFor`).
-      const written = stale && this.store.pinnedFor(readKey(target.base, found, req.headers), stale.entry);
+      // A revalidation (§4.3.1) of a head this process wrote: the view it wrote it through (see `pinnedFor`).
+      const written = stale?.validate && this.store.pinnedFor(readKey(target.base, found, req.headers), stale.entry);
       if (written) {
         run.pinned(written);
         return { kind: 'run', run };
