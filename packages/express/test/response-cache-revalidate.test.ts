@@ -1,6 +1,6 @@
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cacheFor, rcBackends, serve, until, untilHit } from './response-cache-harness';
+import { cacheFor, filled, rcBackends, serve, until } from './response-cache-harness';
 
 // RFC 9111 §4.3: a stale entry with a validator is revalidated, not refetched blindly.
 const env = rcBackends();
@@ -23,13 +23,9 @@ describe.each(env.backends)('responseCache revalidation ($name)', (backend) => {
     });
     const served = await serve(app);
     try {
-      const first = await served.get('/doc');
-      const at = Date.now();
+      const { first, at } = await filled(served, rc, '/doc');
       const etag = first.headers.etag;
       expect(etag).toBeDefined();
-      // The fill lands before untilHit asks (its first request must not run the handler again).
-      await rc.settled();
-      await untilHit(served, '/doc');
       await stale(at);
       // Five concurrent requests for the stale entry: one conditional handler run.
       const replies = await Promise.all(Array.from({ length: 5 }, () => served.get('/doc')));
@@ -67,10 +63,7 @@ describe.each(env.backends)('responseCache revalidation ($name)', (backend) => {
     });
     const served = await serve(app);
     try {
-      const first = await served.get('/doc');
-      const at = Date.now();
-      await rc.settled();
-      await untilHit(served, '/doc');
+      const { first, at } = await filled(served, rc, '/doc');
       await stale(at);
       const revalidating = served.get('/doc');
       await until(() => answer !== undefined, 3000, 'the conditional run');
@@ -100,11 +93,7 @@ describe.each(env.backends)('responseCache revalidation ($name)', (backend) => {
     });
     const served = await serve(app);
     try {
-      const first = await served.get('/item');
-      const at = Date.now();
-      // The fill lands before untilHit asks (its first request must not run the handler again).
-      await rc.settled();
-      await untilHit(served, '/item');
+      const { first, at } = await filled(served, rc, '/item');
       version = 2;
       await stale(at);
       const changed = await served.get('/item');
@@ -142,11 +131,7 @@ describe.each(env.backends)('responseCache revalidation ($name)', (backend) => {
     });
     const served = await serve(app);
     try {
-      await served.get('/report');
-      const at = Date.now();
-      // The fill lands before untilHit asks (its first request must not run the handler again).
-      await rc.settled();
-      await untilHit(served, '/report');
+      const { at } = await filled(served, rc, '/report');
       await stale(at);
       const revalidated = await served.get('/report');
       expect(asked).toEqual([undefined, lastModified]);
@@ -177,12 +162,9 @@ describe.each(env.backends)('responseCache revalidation ($name)', (backend) => {
     });
     const served = await serve(app);
     try {
-      const first = await served.get('/page');
-      const etag = String(first.headers.etag);
-      let at = Date.now();
-      // The fill lands before untilHit asks (its first request must not run the handler again).
-      await rc.settled();
-      await untilHit(served, '/page');
+      const page = await filled(served, rc, '/page');
+      const etag = String(page.first.headers.etag);
+      let at = page.at;
       await stale(at);
       const matching = await served.get('/page', { 'if-none-match': etag });
       expect(matching.status).toBe(304);
