@@ -20,6 +20,8 @@ export interface Backend {
   name: string;
   /** Whether the store clears by prefix (else the adapter drops a larder scope). */
   clearsByPrefix: boolean;
+  /** How much earlier than its TTL the backend may expire an entry (memcached's once-a-second clock: up to 2 s). */
+  earlyExpiryMs?: number;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** A cache on this backend under `prefix` (all caches of one backend share one store). */
@@ -69,6 +71,7 @@ export function memcachedBackend(): Backend {
   return {
     name: 'memcached',
     clearsByPrefix: false,
+    earlyExpiryMs: 2000,
     async start() {
       cluster = await startMemcached({ count: 1 });
       store = await createMemcachedStore({ servers: [cluster.servers] });
