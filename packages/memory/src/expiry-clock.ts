@@ -59,7 +59,33 @@ export function writeTime(): number {
   return coarseNow();
 }
 
-/** The epoch ms of a store-clock time `at` in the past (its age on the monotonic clock, taken from the wall clock now). */
+/** How long one wall-clock offset is reused: wall-clock steps (NTP) show up within this time. */
+const OFFSET_REUSE_MS = 1000;
+/** A pair of clock reads further apart than this (the thread was preempted between them) is read again. */
+const PAIR_SPREAD_MS = 0.25;
+let wallOffset = 0;
+let wallOffsetAt = Number.NEGATIVE_INFINITY;
+
+/**
+ * Epoch ms minus monotonic ms, read as one stable pair: two calls for the same write give the same
+ * answer, where reading `Date.now()` and `performance.now()` apart on each call could differ by
+ * however long the thread was preempted between the two reads.
+ */
+function wallClockOffset(): number {
+  const now = performance.now();
+  if (now - wallOffsetAt < OFFSET_REUSE_MS) return wallOffset;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const before = performance.now();
+    const wall = Date.now();
+    const after = performance.now();
+    wallOffset = wall - (before + after) / 2;
+    if (after - before <= PAIR_SPREAD_MS) break;
+  }
+  wallOffsetAt = now;
+  return wallOffset;
+}
+
+/** The epoch ms of a store-clock time `at` in the past (never later than now). */
 export function epochOf(at: number): number {
-  return Date.now() - Math.max(0, performance.now() - at);
+  return Math.min(at, performance.now()) + wallClockOffset();
 }

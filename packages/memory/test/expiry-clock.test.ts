@@ -1,8 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { epochOf } from '../src/expiry-clock';
 import { createMemoryStore } from '../src/index';
 
 // The store checks expiry on a cached clock (see `isExpired` in expiry-clock.ts): these pin its precision.
 describe('MemoryStore expiry clock', () => {
+  it('epochOf gives one write the same wall time on every call, never later than now', () => {
+    const at = performance.now() - 5;
+    const first = epochOf(at);
+    for (let i = 0; i < 1000; i++) expect(epochOf(at)).toBe(first);
+    expect(first).toBeLessThanOrEqual(Date.now() - 4);
+    expect(first).toBeGreaterThanOrEqual(Date.now() - 50);
+    expect(epochOf(performance.now() + 60_000)).toBeLessThanOrEqual(Date.now() + 1);
+  });
+
   it('expires an entry inside a tight await loop that never yields to the event loop', async () => {
     const store = createMemoryStore();
     await store.set('k', 'v', 20);
