@@ -45,6 +45,7 @@ export {
   type StartRedisClusterOptions,
   startRedisCluster,
 } from './redis-cluster';
+export { type MonitoredCommand, parseMonitorArgs, type RedisMonitor, watchRedis } from './redis-monitor';
 export type { RedisNode } from './redis-node';
 export { type RedisReplicaSet, type StartRedisReplicaSetOptions, startRedisReplicaSet } from './redis-replica-set';
 export {

@@ -1,9 +1,8 @@
 // Sessions on a tiered store (docs/architecture.md "Two tiers"): an L1 with Redis tracking in front of the
 // session cache of two app instances.
 import { Cache } from '@larder/core';
-import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
+import { type RedisServer, startRedis, waitFor, watchRedis } from '@larder/dev-services';
 import { createRedisStore } from '@larder/redis';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './fixtures/session-app';
 
@@ -15,25 +14,18 @@ type App = Awaited<ReturnType<typeof buildApp>>;
  * do) are not the requests' cost: a slow run renews more often.
  */
 async function watchCommands(server: RedisServer) {
-  const client = new Redis(server.url);
-  const monitor = await client.monitor();
-  const seen: string[][] = [];
-  monitor.on('monitor', (_time: string, args: string[]) => {
-    if (args.some((arg) => arg.startsWith('sl1:'))) seen.push(args);
-  });
+  const monitor = await watchRedis(server);
+  const ours = (args: string[]) => args.some((arg) => arg.startsWith('sl1:'));
   let markers = 0;
   return {
     /** Session-cache commands seen up to now: a marker command is sent and awaited in the monitor's feed first. */
     async count(): Promise<number> {
       const marker = `sl1:marker-${++markers}`;
       await server.command('GET', marker);
-      await waitFor(() => seen.some((args) => args.includes(marker)));
-      return seen.filter((args) => !args.some((arg) => arg.startsWith('sl1:marker-'))).length;
+      await waitFor(() => monitor.seen.some(({ args }) => args.includes(marker)));
+      return monitor.seen.filter(({ args }) => ours(args) && !args.some((arg) => arg.startsWith('sl1:marker-'))).length;
     },
-    stop: () => {
-      monitor.disconnect();
-      client.disconnect();
-    },
+    stop: () => monitor.close(),
   };
 }
 

@@ -1,5 +1,5 @@
 import { Cache } from '@larder/core';
-import { type RedisServer, startRedis, waitFor } from '@larder/dev-services';
+import { type RedisServer, startRedis, waitFor, watchRedis } from '@larder/dev-services';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/index';
@@ -44,23 +44,23 @@ describe('tagged writes with versions known from the L1 (Redis tracking)', () =>
    * every leaseMs / 3) would land in the count now and then.
    */
   async function counted(run: () => Promise<void>): Promise<{ tagScripts: number; entrySets: number }> {
-    const monitor = await admin.monitor();
+    const monitor = await watchRedis(server);
     const marker = `counted-${Math.random()}`;
-    let [tagScripts, entrySets, ended] = [0, 0, false];
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      if (source.includes('lua')) return; // a script's own commands
+    const ended = () => monitor.seen.some(({ args }) => args[0]?.toLowerCase() === 'echo' && args[1] === marker);
+    try {
+      await run();
+      await admin.echo(marker);
+      await waitFor(ended, { description: 'the monitor saw every command' });
+    } finally {
+      monitor.close();
+    }
+    let [tagScripts, entrySets] = [0, 0];
+    for (const { args, source } of monitor.seen) {
+      if (source === 'lua') continue; // a script's own commands
       const [name, first] = [String(args[0]).toLowerCase(), String(args[1])];
       if ((name === 'evalsha' && first === SET_TAGGED.sha) || (name === 'eval' && first === SET_TAGGED.lua))
         tagScripts++;
       if (name === 'set' && first.startsWith(PREFIX) && !first.includes('__larder')) entrySets++;
-      if (name === 'echo' && first === marker) ended = true;
-    });
-    try {
-      await run();
-      await admin.echo(marker);
-      await waitFor(() => ended, { description: 'the monitor saw every command' });
-    } finally {
-      monitor.disconnect();
     }
     return { tagScripts, entrySets };
   }
