@@ -82,6 +82,40 @@ describe.each(env.backends)('responseCache revalidation ($name)', (backend) => {
     }
   });
 
+  it('a 304 that leaves the entry stale (max-age=0) answers with its own headers and Age 0, and is not kept (§4.3.3)', async () => {
+    const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
+    let headers: Record<string, string> = { 'Cache-Control': 'max-age=1' };
+    const asked: (string | undefined)[] = [];
+    const app = express();
+    app.get('/feed', rc, (req, res) => {
+      asked.push(req.get('if-none-match'));
+      res.set(headers).send('the feed');
+    });
+    const served = await serve(app);
+    try {
+      const { first, at } = await filled(served, rc, '/feed');
+      headers = { 'Cache-Control': 'max-age=0', 'X-Edition': '2' };
+      await stale(at);
+      for (let i = 0; i < 2; i++) {
+        const reply = await served.get('/feed');
+        expect(reply.status).toBe(200);
+        expect(reply.text).toBe('the feed');
+        expect(reply.headers['cache-status']).toBe('larder; fwd=stale; fwd-status=304');
+        // The stored response as the 304 updated it: not the stored max-age=1 with its age.
+        expect(reply.headers['cache-control']).toBe('max-age=0');
+        expect(reply.headers['x-edition']).toBe('2');
+        expect(reply.headers.age).toBe('0');
+        expect(reply.headers.etag).toBe(first.headers.etag);
+        await rc.settled();
+      }
+      // Not kept: the stored entry is the 200's, and each request revalidates it again.
+      expect(rc.stats().stored).toBe(1);
+      expect(asked).toEqual([undefined, first.headers.etag, first.headers.etag]);
+    } finally {
+      await served.close();
+    }
+  });
+
   it('a changed resource (200) replaces the entry', async () => {
     const rc = cacheFor({ cache: backend.cache(), ttl: '1m' });
     let version = 1;

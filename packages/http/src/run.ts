@@ -103,10 +103,12 @@ export class HandlerRun {
     if (status === 304) {
       const view = { method: 'GET', headers: this.req.headers };
       const fresh = refreshed(entry, headers, view, this.#storeContext(now));
-      const tagged = fresh && this.#taggedView(tags, fresh.entry.headers['cache-tag']);
+      // §4.3.3: the request is answered with the stored response as the 304 updated it, kept or not.
+      entry = { ...fresh.entry, gen: entry.gen };
+      // `null`: not kept (not storable, or bad tags).
+      const tagged = fresh.store ? this.#taggedView(tags, fresh.entry.headers['cache-tag']) : null;
       const store = this.ctx.store;
-      if (fresh && tagged !== null && store.available() && !this.#flight.invalidated && this.#scoped) {
-        entry = { ...fresh.entry, gen: entry.gen };
+      if (tagged !== null && store.available() && !this.#flight.invalidated && this.#scoped) {
         this.#flight.settle({ entry, vary: fresh.vary, values: varyValues(fresh.vary, this.req.headers) });
         // The refreshed entry keeps the `bodyRef` the lookup read: only its head is rewritten.
         this.#fill(this.#scoped, fresh.entry, fresh.vary, tagged);

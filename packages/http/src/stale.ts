@@ -2,7 +2,15 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { imfDate } from './dates';
 import type { StoredResponse } from './entry';
 import type { StaleWindows } from './options';
-import { directives, type RequestView, replayable, type StoreContext, serveDecision, storeDecision } from './policy';
+import {
+  directives,
+  initialAge,
+  type RequestView,
+  replayable,
+  type StoreContext,
+  serveDecision,
+  storeDecision,
+} from './policy';
 
 /**
  * A stale stored entry that could answer the request if it were fresh: what the cache may still
@@ -76,26 +84,32 @@ const NOT_UPDATED = new Set(['content-length', 'content-encoding', 'content-rang
 
 /**
  * §4.3.4: the stored entry with the headers of the handler's 304 (but those of `NOT_UPDATED` and
- * those never replayed) and a new freshness lifetime from them; `undefined` when the updated
- * response may not be stored (the 304 said `no-store`, say): it is then served, not kept.
+ * those never replayed) and a new freshness lifetime from them. `store` false: the updated response
+ * may not be stored (the 304 said `no-store`, or `max-age=0` makes it stale on arrival); it still
+ * answers this request (§4.3.3: the stored response updated with the 304's headers), stale, and is
+ * not kept.
  */
 export function refreshed(
   entry: StoredResponse,
   notModified: OutgoingHttpHeaders,
   req: RequestView,
   ctx: StoreContext,
-): { entry: Omit<StoredResponse, 'gen'>; vary: string[] } | undefined {
+): { entry: Omit<StoredResponse, 'gen'>; vary: string[]; store: boolean } {
   const headers = { ...entry.headers };
   const updated = replayable(notModified);
   for (const name in updated) if (!NOT_UPDATED.has(name)) headers[name] = updated[name] as string | string[];
   // The 304's Date (or the time it arrived): `Age` counts from the refresh.
   if (notModified.date === undefined) headers.date = imfDate(ctx.now);
   const rule = storeDecision(req, { status: entry.status, headers }, ctx);
-  if (!rule.store) return undefined;
   const { gen: _gen, ...rest } = entry;
+  if (!rule.store) {
+    const age = initialAge(0, headers.date, ctx.now, ctx.requestTime ?? ctx.now);
+    return { entry: { ...rest, headers, storedAt: ctx.now, expiresAt: ctx.now, age }, vary: [], store: false };
+  }
   return {
     entry: { ...rest, headers, storedAt: ctx.now, expiresAt: rule.expiresAt, age: rule.age, shared: rule.shared },
     vary: rule.vary,
+    store: true,
   };
 }
 
