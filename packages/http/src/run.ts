@@ -78,6 +78,11 @@ export class HandlerRun {
     this.#scoped = scoped;
   }
 
+  /** Whether an error response may be kept from the client (a stale entry with a `stale-if-error` window). */
+  mayAnswerError(): boolean {
+    return (this.reason.stale?.errorUntil ?? 0) > 0;
+  }
+
   /** Whether a response heading out with `status` is kept from the client (a revalidation's 304, an error within `stale-if-error`). */
   intercepts(status: number): boolean {
     const stale = this.reason.stale;

@@ -148,14 +148,16 @@ export function nodeResponseCache(
   /** Runs the handler on `res` with the run recording, intercepting and storing its response. */
   function run(handlerRun: HandlerRun, req: IncomingMessage, res: ServerResponse): void {
     res.setHeader('X-Cache', 'MISS');
-    const before = new Set(res.getHeaderNames());
+    // The headers set before the handler ran: only an error answered by a stale entry needs them.
+    const before = handlerRun.mayAnswerError() ? new Set(res.getHeaderNames()) : undefined;
     const tags = () => o.tags?.(req as KeyRequest, res) ?? [];
     captureResponse(res, o.maxBodyBytes, {
       intercept: (status) => handlerRun.intercepts(status),
       onIntercepted(status, headers) {
         const answer = handlerRun.intercepted(status, headers, tags);
         // The error response's own headers (an error page's CSP, its type) are not the entry's.
-        if (status !== 304) for (const name of res.getHeaderNames()) if (!before.has(name)) res.removeHeader(name);
+        if (status !== 304 && before)
+          for (const name of res.getHeaderNames()) if (!before.has(name)) res.removeHeader(name);
         sendReplayed(res, replayed(req.headers, answer.entry, answer.options));
       },
       onHead(status, headers, complete) {
