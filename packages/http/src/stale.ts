@@ -3,6 +3,7 @@ import { imfDate } from './dates';
 import type { StoredResponse } from './entry';
 import type { StaleWindows } from './options';
 import {
+  ageOf,
   directives,
   initialAge,
   type RequestView,
@@ -103,7 +104,7 @@ export function refreshed(
   const rule = storeDecision(req, { status: entry.status, headers }, ctx);
   const { gen: _gen, ...rest } = entry;
   if (!rule.store) {
-    const age = initialAge(0, headers.date, ctx.now, ctx.requestTime ?? ctx.now);
+    const age = initialAge(ageOf(notModified.age) ?? 0, headers.date, ctx.now, ctx.requestTime ?? ctx.now);
     return { entry: { ...rest, headers, storedAt: ctx.now, expiresAt: ctx.now, age }, vary: [], store: false };
   }
   return {
