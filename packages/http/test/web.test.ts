@@ -53,6 +53,37 @@ describe.each(env.backends)('webResponseCache ($name)', (backend) => {
     expect(fresh.headers.get('x-cache')).toBe('HIT');
   });
 
+  it('a 304 that leaves the entry stale (max-age=0) answers with its own headers and Age 0, and is not kept', async () => {
+    const rc = webResponseCache({ cache: backend.cache(), ttl: '1m', lookupBudget: '3s' });
+    const asked: (string | null)[] = [];
+    let cacheControl = 'max-age=1';
+    const handler = async (req: Request) => {
+      asked.push(req.headers.get('if-none-match'));
+      const headers = {
+        etag: '"f1"',
+        'cache-control': cacheControl,
+        'x-edition': cacheControl === 'max-age=1' ? '1' : '2',
+      };
+      if (req.headers.get('if-none-match') === '"f1"') return new Response(null, { status: 304, headers });
+      return new Response('the feed', { headers });
+    };
+    await (await rc(get('/feed'), handler)).text();
+    const at = Date.now();
+    await rc.settled();
+    cacheControl = 'max-age=0';
+    await past(at, 1100);
+    for (let i = 0; i < 2; i++) {
+      const reply = await rc(get('/feed'), handler);
+      expect(await reply.text()).toBe('the feed');
+      expect(reply.headers.get('cache-status')).toBe('larder; fwd=stale; fwd-status=304');
+      expect(reply.headers.get('cache-control')).toBe('max-age=0');
+      expect(reply.headers.get('x-edition')).toBe('2');
+      expect(reply.headers.get('age')).toBe('0');
+      await rc.settled();
+    }
+    expect(asked).toEqual([null, '"f1"', '"f1"']);
+  });
+
   it('stale-if-error: a handler that throws within the window is answered with the stale entry', async () => {
     const rc = webResponseCache({ cache: backend.cache(), ttl: '1m', lookupBudget: '3s', staleIfError: '30s' });
     let failing = false;
