@@ -67,13 +67,12 @@ function pinTags(engine: Engine, view: View, ttl: Ttl | undefined): Promise<Prep
   }
   const binding = engine.binding;
   if (binding === undefined) return engine.ready().then(() => pinTags(engine, view, ttl));
-  const failed = (error: unknown): never => {
-    throw engine.report(view, 'pin', undefined, error);
-  };
+  // A failure thrown at once or rejected later is reported the same way.
+  const failed = (error: unknown): Promise<never> => Promise.reject(engine.report(view, 'pin', undefined, error));
   try {
     return tagVersions(binding, view.tags as readonly string[], storeTtlMs, []).catch(failed);
   } catch (error) {
-    return Promise.reject(engine.report(view, 'pin', undefined, error));
+    return failed(error);
   }
 }
 
