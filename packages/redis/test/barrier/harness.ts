@@ -53,7 +53,7 @@ export function checkHistory(ops: readonly Op[]): BarrierCheck {
     }
     if (op.kind !== 'get') continue;
     result.reads++;
-    if (op.end - op.start < 0.2) result.l1Reads++;
+    if (op.tier === 'l1') result.l1Reads++;
     if (op.value === null) continue;
     const written = sets.get(op.value);
     if (written === undefined) continue;
@@ -73,7 +73,7 @@ export function percentile(values: readonly number[], p: number): number {
 /** Prints and returns one line about a checked history. */
 export function report(label: string, check: BarrierCheck): string {
   const ms = (p: number) => `${percentile(check.latencies, p).toFixed(1)} ms`;
-  const line = `L1 barrier, ${label}: invalidate+barrier p50 ${ms(0.5)}, p99 ${ms(0.99)}, max ${ms(1)} (n=${check.invalidations}); reads ${check.reads} (~${check.l1Reads} from L1), stale ${check.stale.length}, errors ${check.errors.length}`;
+  const line = `L1 barrier, ${label}: invalidate+barrier p50 ${ms(0.5)}, p99 ${ms(0.99)}, max ${ms(1)} (n=${check.invalidations}); reads ${check.reads} (${check.l1Reads} from L1), stale ${check.stale.length}, errors ${check.errors.length}`;
   console.log(line);
   return line;
 }

@@ -17,6 +17,8 @@ type Cache = import('@larder/core').Cache;
 /** Loaders of `remember` waiting for `release`. */
 const gates: (() => void)[] = [];
 let loop: { key: string; reads: Op[]; timer?: NodeJS.Timeout } | undefined;
+/** The tier of the last `hit` event: a history's reads run one at a time, so it belongs to the read just made. */
+let lastHitTier: Op['tier'];
 
 async function main(): Promise<void> {
   const { Cache } = await import('@larder/core');
@@ -26,6 +28,9 @@ async function main(): Promise<void> {
     (store as { invalidation?: CacheStore['invalidation'] }).invalidation = (_mode, options) => larderBus(options);
   }
   const cache = new Cache({ store, prefix: spec.prefix, l1: spec.l1, timeout: '20s' });
+  cache.on('hit', (event) => {
+    lastHitTier = event.tier;
+  });
   await answerRequests<Request>(cache, (request) => handle(cache, request));
 }
 
@@ -146,8 +151,9 @@ async function history(cache: Cache, request: Extract<Request, { op: 'history' }
         ops.push({ kind: 'set', keys: [key], value, start, end: now() });
       } else {
         const key = pick();
+        lastHitTier = undefined;
         const value = (await cache.get<string>(key)) ?? null;
-        ops.push({ kind: 'get', keys: [key], value, start, end: now() });
+        ops.push({ kind: 'get', keys: [key], value, start, end: now(), ...(lastHitTier ? { tier: lastHitTier } : {}) });
       }
     } catch (error) {
       ops.push({ kind: 'get', keys: [], value: `error: ${(error as Error).message}`, start, end: now() });

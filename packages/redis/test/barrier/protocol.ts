@@ -41,6 +41,8 @@ export interface Op {
   value: string | null;
   start: number;
   end: number;
+  /** A read the cache reported as a hit: which tier answered it (from its `hit` event). */
+  tier?: 'l1' | 'l2';
 }
 
 /** An instance's answer. */
