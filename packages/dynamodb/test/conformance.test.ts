@@ -13,8 +13,17 @@ describe('dynamodb conformance: DynamoDB Local', () => {
     await createTables({ endpoint, region, credentials, tables: [{ name: 'CacheTable' }], pollIntervalMs: 50 });
     // allowClear: the suite's keys/clear groups run (Scan is fine on a test table).
     // timeout: DynamoDB Local serializes writes; 200 concurrent callers on a busy 2-core runner
-    // take seconds, which is about the emulator, not the driver.
-    store = createDynamoDbStore({ endpoint, region, credentials, allowClear: true, timeout: '60s' });
+    // take seconds, which is about the emulator, not the driver. connectionTimeoutMs: the chunked
+    // group opens 50+ connections at once; when the emulator's accept queue is full the kernel drops
+    // the SYN and resends it after 1 s and 3 s, past the default 3 s (CI failed once that way).
+    store = createDynamoDbStore({
+      endpoint,
+      region,
+      credentials,
+      allowClear: true,
+      timeout: '60s',
+      connectionTimeoutMs: 30_000,
+    });
   }, 120_000);
   afterAll(async () => {
     await store?.close();
