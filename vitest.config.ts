@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
-import { SlowFirstSequencer } from './vitest.sequencer';
 
 const packages = [
   'core',
@@ -77,8 +76,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // The slow files start first, so that none of them is left running alone at the end.
-    sequence: { sequencer: SlowFirstSequencer },
     // Two test files at a time: most of them wait on real servers, so two overlap well on CI's two
     // cores (vitest's default there is one; the whole suite took about twice as long). CI runs
     // three (LARDER_TEST_WORKERS=3): the suite keeps about 1.5 of two cores busy then, 314 s
