@@ -156,7 +156,7 @@ async function history(cache: Cache, request: Extract<Request, { op: 'history' }
         const key = pick();
         lastHitTier = undefined;
         const value = (await cache.get<string>(key)) ?? null;
-        ops.push({ kind: 'get', keys: [key], value, start, end: now(), ...(lastHitTier ? { tier: lastHitTier } : {}) });
+        ops.push({ kind: 'get', keys: [key], value, start, end: now(), tier: lastHitTier });
       }
     } catch (error) {
       ops.push({ kind: 'get', keys: [], value: `error: ${(error as Error).message}`, start, end: now() });

@@ -26,10 +26,10 @@ export async function randomizedHistory(
   expect(check.errors).toEqual([]);
   expect(check.stale).toEqual([]);
   expect(check.invalidations).toBeGreaterThanOrEqual(instances.length);
-  // The L1s answered (reads their cache reported as L1 hits), so the zero above means something. On a slow store
-  // (DynamoDB Local on a loaded CI runner: 11 and 51 reads in 3 s seen, every key invalidated
-  // between them) a short history may have no L1 hit to show; stoppedInstance waits for L1 hits
-  // on every backend.
+  // The L1s answered (reads their cache reported as L1 hits), so the zero above means something.
+  // On a slow store (DynamoDB Local on a loaded CI runner: 11 and 51 reads in 3 s seen, every key
+  // invalidated between them) a short history may have no L1 hit to show; stoppedInstance waits
+  // for L1 hits on every backend.
   if (check.reads >= 100) expect(check.l1Reads).toBeGreaterThan(0);
   return line;
 }
