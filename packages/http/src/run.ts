@@ -109,7 +109,7 @@ export class HandlerRun {
       const view = { method: 'GET', headers: this.req.headers };
       const fresh = refreshed(entry, headers, view, this.#storeContext(now));
       // §4.3.3: the request is answered with the stored response as the 304 updated it, kept or not.
-      entry = { ...fresh.entry, gen: entry.gen };
+      entry = fresh.entry;
       // `null`: not kept (not storable, or bad tags).
       const tagged = fresh.store ? this.#taggedView(tags, fresh.entry.headers['cache-tag']) : null;
       const store = this.ctx.store;
@@ -184,9 +184,10 @@ export class HandlerRun {
       expiresAt: decision.expiresAt,
       age: decision.age,
       shared: decision.shared,
+      gen: '',
     };
     flight.settle({
-      entry: { ...entry, gen: '' },
+      entry,
       vary: decision.vary,
       values: varyValues(decision.vary, this.req.headers),
     });

@@ -95,23 +95,39 @@ export function refreshed(
   notModified: OutgoingHttpHeaders,
   req: RequestView,
   ctx: StoreContext,
-): { entry: Omit<StoredResponse, 'gen'>; vary: string[]; store: boolean } {
+): { entry: StoredResponse; vary: string[]; store: boolean } {
   const headers = { ...entry.headers };
   const updated = replayable(notModified);
   for (const name in updated) if (!NOT_UPDATED.has(name)) headers[name] = updated[name] as string | string[];
   // The 304's Date (or the time it arrived): `Age` counts from the refresh.
   if (notModified.date === undefined) headers.date = imfDate(ctx.now);
   const rule = storeDecision(req, { status: entry.status, headers }, ctx);
-  const { gen: _gen, ...rest } = entry;
   if (!rule.store) {
     const age = initialAge(ageOf(notModified.age) ?? 0, headers.date, ctx.now, ctx.requestTime ?? ctx.now);
-    return { entry: { ...rest, headers, storedAt: ctx.now, expiresAt: ctx.now, age }, vary: [], store: false };
+    return { entry: withFreshness(entry, headers, ctx.now, ctx.now, age, entry.shared), vary: [], store: false };
   }
   return {
-    entry: { ...rest, headers, storedAt: ctx.now, expiresAt: rule.expiresAt, age: rule.age, shared: rule.shared },
+    entry: withFreshness(entry, headers, ctx.now, rule.expiresAt, rule.age, rule.shared),
     vary: rule.vary,
     store: true,
   };
+}
+
+/**
+ * `entry` with new headers and freshness, every field written out: on Node 20 an object spread
+ * that then adds a field (`{ ...rest, gen }`) gets a hidden class of its own each time in optimized
+ * code, and every later read of it misses V8's caches.
+ */
+function withFreshness(
+  entry: StoredResponse,
+  headers: Record<string, string | string[]>,
+  storedAt: number,
+  expiresAt: number,
+  age: number,
+  shared: boolean,
+): StoredResponse {
+  const { status, body, length, gen, tags, bodyRef } = entry;
+  return { status, headers, body, length, storedAt, expiresAt, age, shared, gen, tags, bodyRef };
 }
 
 /**
