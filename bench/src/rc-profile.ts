@@ -10,7 +10,8 @@
  * on CPU 1 and the load on CPU 0.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRedis } from '@larder/dev-services';
 import { childPort } from './child-port';
@@ -86,8 +87,12 @@ const ms = performance.now() - t0;
 if (callgrind) {
   control('-i', 'off');
   control('-d');
-  const summary = execFileSync('sh', ['-c', `grep -h '^summary\\|^totals' ${callgrind}*`]).toString();
-  const ir = Math.max(...summary.split('\n').map((line) => Number(line.split(' ')[1] ?? 0)));
+  // The dump is `<file>.1` (and `<file>` at exit): read without a shell, so any file name works.
+  const base = basename(callgrind);
+  const dumps = readdirSync(dirname(callgrind) || '.').filter((name) => name.startsWith(base));
+  const lines = dumps.flatMap((name) => readFileSync(join(dirname(callgrind), name), 'utf8').split('\n'));
+  const counts = lines.filter((line) => /^(summary|totals):/.test(line)).map((line) => Number(line.split(' ')[1]));
+  const ir = Math.max(0, ...counts);
   process.stdout.write(`${subject} ${kind}: ${Math.round(ir / count)} instructions/request (callgrind)\n`);
 }
 process.stdout.write(
