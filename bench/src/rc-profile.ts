@@ -88,9 +88,10 @@ if (callgrind) {
   control('-i', 'off');
   control('-d');
   // The dump is `<file>.1` (and `<file>` at exit): read without a shell, so any file name works.
+  const dir = dirname(callgrind);
   const base = basename(callgrind);
-  const dumps = readdirSync(dirname(callgrind) || '.').filter((name) => name.startsWith(base));
-  const lines = dumps.flatMap((name) => readFileSync(join(dirname(callgrind), name), 'utf8').split('\n'));
+  const dumps = readdirSync(dir).filter((name) => name.startsWith(base));
+  const lines = dumps.flatMap((name) => readFileSync(join(dir, name), 'utf8').split('\n'));
   const counts = lines.filter((line) => /^(summary|totals):/.test(line)).map((line) => Number(line.split(' ')[1]));
   const ir = Math.max(0, ...counts);
   process.stdout.write(`${subject} ${kind}: ${Math.round(ir / count)} instructions/request (callgrind)\n`);

@@ -30,14 +30,14 @@ const WRITER = randomBytes(9).toString('base64url');
 let written = 0;
 const NO_BODY = Buffer.alloc(0);
 
-/** The head of a stored response (everything but its body) naming the body `ref`. */
-export function encodeHead(entry: Omit<StoredResponse, 'body'>, ref: BodyRef): StoredHead {
+/** The head of a stored response (everything but its body) naming the body `ref`, with the layout mark `gen`. */
+export function encodeHead(entry: Omit<StoredResponse, 'body' | 'gen'>, ref: BodyRef, gen: string): StoredHead {
   const numbers = [entry.status, entry.storedAt, entry.expiresAt, entry.age, entry.shared ? 1 : 0, ref.until];
   const head: StoredHead = {
     t: 'h',
     n: `${WRITER}.${(++written).toString(36)}`,
     m: numbers.join(','),
-    g: entry.gen,
+    g: gen,
     id: ref.id,
   };
   const text = flatText(entry.headers);

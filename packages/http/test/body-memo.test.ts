@@ -81,7 +81,7 @@ describe('HeadMemo: whole responses per key and head', () => {
   const stored = (text: string, id: string, size = text.length) => {
     const entry = { ...response(text), body: Buffer.alloc(size, text), gen: 'scope' };
     const ref = { id, until: Date.now() + TTL_MS };
-    return { head: encodeHead(entry, ref), body: encodeBody(id, entry.body) };
+    return { head: encodeHead(entry, ref, entry.gen), body: encodeBody(id, entry.body) };
   };
 
   it('knows a body once read whole at a key, for that head and key only', () => {
@@ -94,7 +94,7 @@ describe('HeadMemo: whole responses per key and head', () => {
     expect(memo.known(a.head, 'elsewhere')).toBeUndefined();
     expect(memo.known(stored('b', 'id-b').head, 'k')).toBeUndefined();
     // The same body named by another head (written again) is not answered from the memo.
-    expect(memo.known(encodeHead({ ...response('a'), gen: 'scope' }, { id: 'id-a', until: 1 }), 'k')).toBeUndefined();
+    expect(memo.known(encodeHead(response('a'), { id: 'id-a', until: 1 }, 'scope'), 'k')).toBeUndefined();
     // A head read without its body (a body of another head): its key no longer knows a body.
     const c = stored('c', 'id-c');
     expect(memo.entry(c.head, a.body, 'k')).toBeUndefined();

@@ -29,7 +29,7 @@ const REF: BodyRef = { id: 'AbCdEfGh-_12', until: 1_700_000_900_000 };
 /** Head and body values as the store keeps them (the head as core's JSON codec gives it back). */
 function stored(sample: StoredResponse, ref = REF): { head: StoredHead; body: Buffer } {
   const { body, ...rest } = sample;
-  return { head: JSON.parse(JSON.stringify(encodeHead(rest, ref))), body: encodeBody(ref.id, body) };
+  return { head: JSON.parse(JSON.stringify(encodeHead(rest, ref, rest.gen))), body: encodeBody(ref.id, body) };
 }
 
 describe('stored response encoding: a head and a body', () => {
