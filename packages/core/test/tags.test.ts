@@ -192,15 +192,21 @@ describe('tags', () => {
     expect(await c.get('r')).toBe(2);
   });
 
-  it('rawValues store: tagged entries are envelopes; reads copy, add/increment/compareAndSet see them as documented', async () => {
+  it('rawValues store: tagged entries are envelopes; reads as untagged ones, add/increment/compareAndSet see them as documented', async () => {
     const c = new Cache({
       store: createChaosStore({ capabilities: { rawValues: true, inProcess: true }, sync: true }),
       prefix: 'app',
     });
-    await c.tags(['t']).set('k', { name: 'ada' });
-    const read = (await c.get('k')) as { name: string };
-    read.name = 'changed';
-    expect(await c.get('k')).toEqual({ name: 'ada' });
+    // This store keeps references (as the memory driver's `clone: false`): a tagged value is kept as
+    // given, like an untagged one; a copying store copies both (packages/memory/test).
+    const tagged = { name: 'ada' };
+    const untagged = { name: 'bob' };
+    await c.tags(['t']).set('k', tagged);
+    await c.set('u0', untagged);
+    expect(await c.get('k')).toBe(tagged);
+    expect(await c.get('u0')).toBe(untagged);
+    await c.invalidateTags(['t']);
+    expect(await c.get('k')).toBeUndefined();
     await c.tags(['n']).set('n', 5);
     expect(await c.increment('n')).toBe(6);
     await c.tags(['s']).set('s', 'a');

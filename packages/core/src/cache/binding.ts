@@ -114,8 +114,8 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
   const open = (full: string, payload: Payload | undefined): Payload | undefined | Promise<Payload | undefined> => {
     const text = envelopeText(payload);
     if (text === undefined) return payload;
-    if (getSync !== undefined) return openedEntry(tags.checkSync(text, getSync, full) as Checked, full);
-    return tags.check([text]).then(([checked]) => openedEntry(checked as Checked, full));
+    if (getSync !== undefined) return openedEntry(tags.checkSync(text, getSync, full), payload as Payload);
+    return tags.check([text]).then(([checked]) => openedEntry(checked, payload as Payload));
   };
   const send = raw
     ? async (full: string) => open(full, await limit(binding, store.get(full), 'get'))

@@ -1,4 +1,4 @@
-import { UnsupportedOperationError, ValueTooLargeError } from '../contract/errors';
+import { SerializationError, UnsupportedOperationError, ValueTooLargeError } from '../contract/errors';
 import type { Payload, TtlMs } from '../contract/store';
 import { type Codec, jsonCodec, payloadBytes } from './codec';
 import { isGraced, isLivePayload, softStale, storedEntry } from './entry';
@@ -13,6 +13,7 @@ import {
   withMeta,
   withSection,
 } from './entry-format';
+import { refusalError } from './json-walk';
 import { envelope } from './tagged-envelope';
 import { decodeValueEntry, encodeValueEntry, isLiveValueEntry, valueEntryBody } from './value-entry';
 import { rawValueSize } from './value-policy';
@@ -87,7 +88,7 @@ export class EntryCodec {
   /**
    * `payload` (from `encode`) with a tag section (`tags/tag-policy.ts` `sectionOf`) after its
    * header; a tagged entry is nothing without it, so one too large to carry it fails. On a
-   * rawValues store the entry is encoded as the JSON codec would and kept in an envelope
+   * rawValues store the entry is kept as given in an envelope beside its header and tag section
    * (`tagged-envelope.ts`).
    */
   tagged(key: string, payload: Payload, section: string): Payload {
@@ -101,16 +102,21 @@ export class EntryCodec {
         'a binary value (Buffer, Uint8Array) cannot be tagged',
       );
     }
+    if (raw) {
+      // `encode` checked a raw value as it checks an untagged one (a checking store's copy does the
+      // rest), but an envelope's entry may be `undefined` where a value may not.
+      if (payload === undefined) throw refusalError(payload, key, () => new SerializationError('', key));
+      return envelope(withSection(withMeta('', undefined, Date.now()), section, true) as string, payload);
+    }
     const max = this.#limits()?.maxValueBytes ?? Number.POSITIVE_INFINITY;
-    const text = raw ? withMeta(jsonCodec.encode(payload, key), undefined, Date.now()) : payload;
     // A JSON text payload that starts with the header's mark has `encode`'s header (see `taggedParts`).
-    const out = withSection(text, section, this.#json && !raw && typeof text === 'string');
+    const out = withSection(payload, section, this.#json && typeof payload === 'string');
     if (out === undefined) throw new ValueTooLargeError(key, payloadBytes(payload), max, this.#driver());
     if (out.length * 3 > max || typeof out !== 'string') {
       const size = payloadBytes(out);
       if (size > max) throw new ValueTooLargeError(key, size, max, this.#driver());
     }
-    return raw ? envelope(out as string) : out;
+    return out;
   }
 
   /**

@@ -26,6 +26,9 @@ export function refusedLeaf(value: unknown, dialect: JsonDialect = 'codec'): Jso
   return undefined;
 }
 
+/** The key of the value a tagged entry's envelope wraps (`tagged-envelope.ts`): left out of a refusal's path. */
+export const ENVELOPE_ENTRY_KEY = '\u0000larder:entry';
+
 // The refusal the last walk met: its kind and its path segments, innermost first (built only on
 // the way back up from it, so a walk that meets none builds no path).
 let met: { what: JsonRefusal['what']; segments: string[] } | undefined;
@@ -127,7 +130,7 @@ function walk(value: object, ancestors: object[], dialect: JsonDialect): number 
     for (const name in value) {
       if (!Object.hasOwn(value, name)) continue;
       const a = child((value as Record<string, unknown>)[name], ancestors, dialect);
-      if (a < 0) return up(`.${name}`);
+      if (a < 0) return up(name === ENVELOPE_ENTRY_KEY ? '' : `.${name}`);
       size += name.length + 4 + a;
     }
   }
