@@ -1,6 +1,7 @@
 // `@larder/core/driver`: what a driver package imports besides the app API (see
 // docs/architecture.md): the store contract, batching, timeouts, secret scrubbing, env readers,
-// topology publishing, value sizing and copying, the stored entry format (`ENTRY_FORMAT`).
+// topology publishing, value sizing and copying, the stored entry format (`ENTRY_FORMAT`), a bounded
+// map of the keys set last (`RecentMap`).
 export type { LockBackend } from './cache/operations/lock';
 export { registerDriverEnvironment } from './config/driver-environments';
 export {
@@ -35,6 +36,7 @@ export {
   type InProcessState,
   type SlidingState,
 } from './rate-limit/in-process';
+export { RecentMap } from './util/recent-map';
 export { isSecretName, REDACTED, redactConfig, redactEnvValue, redactText, redactUrl } from './util/redact';
 export { type ScrubErrorOptions, scrubError, scrubText, secretList } from './util/scrub';
 export { TickBatcher, type TickBatcherOptions } from './util/tick-batcher';

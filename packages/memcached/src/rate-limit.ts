@@ -1,5 +1,5 @@
 import { BackendError, UnsupportedOperationError } from '@larder/core';
-import type { RateLimitReply, RateLimitRequest } from '@larder/core/driver';
+import { type RateLimitReply, type RateLimitRequest, RecentMap } from '@larder/core/driver';
 import { counterExtras, decodeCounter, Opcode, Status } from './binary-protocol';
 import { sendCreatingIncrement } from './counters';
 import { toMemcachedKey } from './keys';
@@ -8,7 +8,7 @@ import type { Requests } from './requests';
 const DRIVER = 'memcached';
 /** Longest window memcached takes as relative seconds (a larger expiry is an absolute time, on the app's clock). */
 const MAX_WINDOW_S = 30 * 24 * 3600;
-/** Window starts remembered for `resetMs` (oldest forgotten first). */
+/** Window starts remembered for `resetMs`: at least the 10,000 opened last (`RecentMap`). */
 const MAX_REMEMBERED = 10_000;
 /** DECR's expiration that means "do not create a missing key". */
 const NO_CREATE = 0xffff_ffff;
@@ -28,7 +28,7 @@ const NO_CREATE = 0xffff_ffff;
  */
 export class MemcachedRateLimits {
   /** When this process saw each window open (monotonic ms), by memcached key. */
-  private readonly opened = new Map<string, number>();
+  private readonly opened = new RecentMap<string, number>(MAX_REMEMBERED);
 
   constructor(private readonly requests: Requests) {}
 
@@ -75,8 +75,6 @@ export class MemcachedRateLimits {
   }
 
   private remember(mkey: string): void {
-    this.opened.delete(mkey);
-    if (this.opened.size >= MAX_REMEMBERED) this.opened.delete(this.opened.keys().next().value as string);
     this.opened.set(mkey, performance.now());
   }
 

@@ -1,16 +1,17 @@
 import type { RateLimitReply, RateLimitRequest } from '../contract/rate-limit';
+import { RecentMap } from '../util/recent-map';
 import { decideInProcess, type InProcessState } from './in-process';
 
-/** Keys the local fallback keeps at most (the oldest written is dropped first). */
+/** Keys the local fallback keeps at least, the ones written last (at most twice as many: `RecentMap`). */
 const MAX_KEYS = 10_000;
 
 /**
  * The in-process limiter of `onStoreDown: 'local'`: the same algorithms as the memory driver,
  * on this process's monotonic clock, at `floor(limit / instances)` so that the instances
- * together stay within the limit while the store is down. Bounded to `MAX_KEYS` keys.
+ * together stay within the limit while the store is down. Bounded by `MAX_KEYS`.
  */
 export class LocalLimiter {
-  readonly #states = new Map<string, { state: InProcessState; expiresAt: number }>();
+  readonly #states = new RecentMap<string, { state: InProcessState; expiresAt: number }>(MAX_KEYS);
 
   constructor(
     /** Units per window this process admits on its own. */
@@ -32,11 +33,8 @@ export class LocalLimiter {
     const kept = this.#states.get(key);
     const live = kept !== undefined && kept.expiresAt > now ? kept.state : undefined;
     const result = decideInProcess(live, { ...request, limit: this.limit }, now);
-    this.#states.delete(key);
-    if (result.state !== undefined) {
-      if (this.#states.size >= MAX_KEYS) this.#states.delete(this.#states.keys().next().value as string);
-      this.#states.set(key, { state: result.state, expiresAt: result.expiresAt });
-    }
+    if (result.state === undefined) this.#states.delete(key);
+    else this.#states.set(key, { state: result.state, expiresAt: result.expiresAt });
     return result.reply;
   }
 }

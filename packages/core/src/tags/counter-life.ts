@@ -1,4 +1,5 @@
 import type { TtlMs } from '../contract/store';
+import { RecentMap } from '../util/recent-map';
 
 // Counters made here live twice as long as the entry asking: extended again only when less than
 // that entry's TTL is left, so a tagged write rarely rewrites its counters (Redis tracking would
@@ -11,9 +12,9 @@ export function counterLife(ttlMs: TtlMs): TtlMs {
   return ttlMs === undefined ? undefined : ttlMs * LIFE_FACTOR;
 }
 
-/** When each counter this process made or extended expires (epoch ms; Infinity: never), the 10,000 set last. */
+/** When each counter this process made or extended expires (epoch ms; Infinity: never), the 10,000 set last at least (`RecentMap`). */
 export class CounterExpiries {
-  readonly #at = new Map<string, number>();
+  readonly #at = new RecentMap<string, number>(MAX_EXPIRIES);
 
   /** When counter `key` expires, if this process made or extended it lately. */
   get(key: string): number | undefined {
@@ -27,10 +28,7 @@ export class CounterExpiries {
 
   /** Counter `key` expires at `at` (epoch ms). */
   expiresAt(key: string, at: number): void {
-    const expiries = this.#at;
-    expiries.delete(key);
-    expiries.set(key, at);
-    if (expiries.size > MAX_EXPIRIES) expiries.delete(expiries.keys().next().value as string);
+    this.#at.set(key, at);
   }
 
   /** Whether counter `key` outlives `life` from `now` with no extension due (half of it left at least). */

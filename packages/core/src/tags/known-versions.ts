@@ -1,3 +1,5 @@
+import { RecentMap } from '../util/recent-map';
+
 // The tag versions this process's own tagged writes read last, so that the next write with the
 // same tags can record them without a store call (a plain SET instead of the tag script). Sound
 // for the never-stale rule in any case: a version older than the counter makes the entry read as
@@ -10,7 +12,7 @@ const MAX_KNOWN = 10_000;
 
 /** Counter key → the version this process's last tagged write with it read. */
 export class KnownVersions {
-  readonly #versions = new Map<string, number>();
+  readonly #versions = new RecentMap<string, number>(MAX_KNOWN);
 
   /** The version of counter `key`, if known. */
   get(key: string): number | undefined {
@@ -20,10 +22,7 @@ export class KnownVersions {
   /** Records the versions a write read (no change of any counter was heard while it was in flight). */
   learn(keys: readonly string[], versions: readonly number[]): void {
     const known = this.#versions;
-    for (let i = 0; i < keys.length; i++) {
-      known.set(keys[i] as string, versions[i] as number);
-      if (known.size > MAX_KNOWN) known.delete(known.keys().next().value as string);
-    }
+    for (let i = 0; i < keys.length; i++) known.set(keys[i] as string, versions[i] as number);
   }
 
   /** Counters `keys` changed (`undefined`: the L1 was flushed, anything may have): their versions are no longer known. */

@@ -1,15 +1,17 @@
-/** Hints held at most: the full keys written or read last. */
+import { RecentMap } from '../util/recent-map';
+
+/** Hints held at least (at most twice as many): the full keys written or read last. */
 const MAX_HINTS = 10_000;
 
 /**
- * The counter keys each tagged entry carried when this process last wrote or read it, for the
- * 10,000 entries hinted last (see `TagState.get`): its next read fetches them with the entry.
- * Insertion order, not recency: a hint held with the same counters stays where it is, so a write
- * or a read of a hinted entry costs one lookup, not a delete and an insert (an entry hinted long
- * ago and evicted is hinted again at its next read).
+ * The counter keys each tagged entry carried when this process last wrote or read it, for at
+ * least the 10,000 entries hinted last (see `TagState.get`): its next read fetches them with the
+ * entry. Insertion order, not recency: a hint held with the same counters stays where it is, so a
+ * write or a read of a hinted entry costs one lookup (an entry hinted long ago and dropped is
+ * hinted again at its next read).
  */
 export class TagHints {
-  readonly #hints = new Map<string, readonly string[]>();
+  readonly #hints = new RecentMap<string, readonly string[]>(MAX_HINTS);
 
   /** The counter keys `full` carried last, if hinted. */
   get(full: string): readonly string[] | undefined {
@@ -21,9 +23,7 @@ export class TagHints {
     const hints = this.#hints;
     const held = hints.get(full);
     if (held !== undefined && sameKeys(held, keys)) return;
-    hints.delete(full);
     hints.set(full, keys);
-    if (hints.size > MAX_HINTS) hints.delete(hints.keys().next().value as string);
   }
 
   /** `full`'s entry carries no tags (or is gone). */

@@ -1,4 +1,5 @@
 import type { Payload, TtlMs } from '../contract/store';
+import { RecentMap } from '../util/recent-map';
 import { type Codec, jsonCodec } from './codec';
 import { ENTRY_FORMAT } from './entry-format';
 
@@ -111,18 +112,15 @@ export function isLivePayload(payload: Payload, codec: Codec | undefined, key: s
 const MAX_GRACE_COPIES = 1000;
 
 /**
- * The last graced entry this process saw per full key (bounded; the oldest goes first), so that
+ * The last graced entry this process saw per full key (the 1,000 kept last at least, `RecentMap`), so that
  * `remember` can serve it within its grace when the backend read fails.
  */
 export class GraceCopies {
-  readonly #copies = new Map<string, { entry: GracedEntry; until: number }>();
+  readonly #copies = new RecentMap<string, { entry: GracedEntry; until: number }>(MAX_GRACE_COPIES);
 
   /** Keeps `entry` for `full` until the end of its grace. */
   keep(full: string, entry: GracedEntry, graceMs: number): void {
-    const copies = this.#copies;
-    copies.delete(full);
-    copies.set(full, { entry, until: entry[GRACE] + graceMs });
-    if (copies.size > MAX_GRACE_COPIES) copies.delete(copies.keys().next().value as string);
+    this.#copies.set(full, { entry, until: entry[GRACE] + graceMs });
   }
 
   /** The kept entry of `full` while within its grace, else `undefined`. */

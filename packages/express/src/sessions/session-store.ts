@@ -1,4 +1,5 @@
 import { type Cache, InvalidArgumentError, isLarderError, type Ttl } from '@larder/core';
+import { RecentMap } from '@larder/core/driver';
 import { borrowedStoreMethods, SessionStoreBase, type StoreMethods } from './base';
 import { checkSession, checkSid, type SessionInput } from './checks';
 import { cookieText, decodeEnvelope, encodeEnvelope, encodeSessionData, inflate, type SessionData } from './envelope';
@@ -44,7 +45,8 @@ const MAX_HOUR = 3_600_000;
 export class CacheSessionStore extends SessionStoreBase {
   private readonly options: ResolvedSessionStoreOptions;
   private readonly sessions: Cache;
-  private readonly tracked = new Map<string, Tracked>();
+  // Half of `maxTracked` per generation: at most `maxTracked` held (see `RecentMap`).
+  private readonly tracked: RecentMap<string, Tracked>;
   // express-session stops calling a disconnected store: the cache's health probes the backend meanwhile.
   private readonly onDown = () => this.emit('disconnect');
   private readonly onUp = () => this.emit('connect');
@@ -66,6 +68,7 @@ export class CacheSessionStore extends SessionStoreBase {
   constructor(options: SessionStoreOptions) {
     super();
     this.options = resolveSessionStoreOptions(options);
+    this.tracked = new RecentMap(Math.max(1, Math.ceil(this.options.maxTracked / 2)));
     this.sessions = this.options.cache.namespace(this.options.prefix);
     const borrowed = borrowedStoreMethods(this, options.Store);
     if (borrowed.regenerate) this.regenerate = borrowed.regenerate;
@@ -333,12 +336,7 @@ export class CacheSessionStore extends SessionStoreBase {
 
   private track(sid: string, entry: Tracked): void {
     if (this.options.maxTracked === 0) return;
-    this.tracked.delete(sid);
     this.tracked.set(sid, entry);
-    if (this.tracked.size > this.options.maxTracked) {
-      const oldest = this.tracked.keys().next().value;
-      if (oldest !== undefined) this.tracked.delete(oldest);
-    }
   }
 
   private collect(): Promise<string[]> {

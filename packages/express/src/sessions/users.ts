@@ -1,8 +1,9 @@
 import type { Cache } from '@larder/core';
 import { ConfigError } from '@larder/core';
+import { RecentMap } from '@larder/core/driver';
 import { decodeEnvelope } from './envelope';
 
-/** Most sessions whose indexed expiry this process remembers (saves a read of the index per save). */
+/** Sessions whose indexed expiry this process remembers, at least (saves a read of the index per save; `RecentMap`). */
 const MAX_REMEMBERED = 10_000;
 const MAX_SLACK_MS = 3_600_000;
 const ATTEMPTS = 10;
@@ -18,7 +19,7 @@ type Entries = Record<string, number>;
  */
 export class UserIndex {
   /** `user\nsid` -> expiry this process last recorded in the index (an update is needed only past it). */
-  private readonly recorded = new Map<string, number>();
+  private readonly recorded = new RecentMap<string, number>(MAX_REMEMBERED);
 
   constructor(
     private readonly index: Cache,
@@ -121,12 +122,7 @@ export class UserIndex {
   }
 
   private remember(memo: string, until: number): void {
-    this.recorded.delete(memo);
     this.recorded.set(memo, until);
-    if (this.recorded.size > MAX_REMEMBERED) {
-      const oldest = this.recorded.keys().next().value;
-      if (oldest !== undefined) this.recorded.delete(oldest);
-    }
   }
 }
 

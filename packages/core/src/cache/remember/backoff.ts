@@ -13,6 +13,7 @@ import type { View } from '../view';
 // instances run at each window's end: the marker expired between one's failed claim and its read.)
 // Each cache remembers the windows it saw, so a call inside one costs no store call.
 
+import { RecentMap } from '../../util/recent-map';
 import type { BackoffPolicy } from './option-parsers';
 
 /** A failure episode of one key as this process knows it. */
@@ -29,7 +30,7 @@ interface Episode {
 
 const MAX_EPISODES = 10_000;
 const MARKER_AFTERLIFE_MS = 60_000;
-const episodesOf = new WeakMap<Engine, Map<string, Episode>>();
+const episodesOf = new WeakMap<Engine, RecentMap<string, Episode>>();
 
 /** How a key stands before a run: free to run (`run`), or inside a window (`wait`, with the error to throw without a stale value). */
 export type BackoffVerdict = { run: true; probe: boolean } | { run: false; error: LoaderBackoffError };
@@ -46,7 +47,7 @@ export class KeyBackoff {
   readonly #key: string;
   readonly #full: string;
   readonly #marker: string;
-  readonly #episodes: Map<string, Episode>;
+  readonly #episodes: RecentMap<string, Episode>;
 
   constructor(engine: Engine, view: View, policy: BackoffPolicy, key: string, full: string) {
     this.#engine = engine;
@@ -57,7 +58,7 @@ export class KeyBackoff {
     this.#marker = `${engine.basePrefix}${RESERVED_KEY_PREFIX}backoff:${view.path}${key}`;
     let episodes = episodesOf.get(engine);
     if (episodes === undefined) {
-      episodes = new Map();
+      episodes = new RecentMap(MAX_EPISODES);
       episodesOf.set(engine, episodes);
     }
     this.#episodes = episodes;
@@ -120,10 +121,7 @@ export class KeyBackoff {
   }
 
   #remember(episode: Episode): void {
-    const episodes = this.#episodes;
-    episodes.delete(this.#full);
-    if (episodes.size >= MAX_EPISODES) episodes.delete(episodes.keys().next().value as string);
-    episodes.set(this.#full, episode);
+    this.#episodes.set(this.#full, episode);
   }
 
   #payload(episode: Episode) {
