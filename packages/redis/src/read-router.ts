@@ -9,8 +9,15 @@ export const MAX_TRACKED_KEYS = 100_000;
  * not have the write yet); so is every key while no replica is connected.
  */
 export class ReadRouter {
-  // Insertion-ordered: a rewritten key is moved to the end, so expired entries sit at the front.
+  // Key -> the end of its window. Insertion-ordered: a rewritten key is moved to the end.
   private readonly recent = new Map<string, number>();
+  // Every write's key and window end in write order (the ends only grow: one window for all),
+  // read from `head`; an entry whose key was written again since is skipped. Why not iterate
+  // `recent` from its front: V8 keeps a deleted Map entry's slot until the table is rebuilt, and
+  // each new iterator walks all of them, which cost 18-33 µs per write at 20,000 writes/s.
+  private keys: string[] = [];
+  private ends: number[] = [];
+  private head = 0;
   private primaryUntil = 0;
   private next = 0;
 
@@ -30,8 +37,11 @@ export class ReadRouter {
   wrote(key: string): void {
     if (this.replicas.length === 0 || this.windowMs <= 0) return;
     const now = this.now();
+    const until = now + this.windowMs;
     this.recent.delete(key);
-    this.recent.set(key, now + this.windowMs);
+    this.recent.set(key, until);
+    this.keys.push(key);
+    this.ends.push(until);
     this.prune(now);
   }
 
@@ -90,15 +100,30 @@ export class ReadRouter {
   }
 
   private prune(now: number): void {
-    for (const [key, until] of this.recent) {
-      if (until > now) break;
-      this.recent.delete(key);
+    const { keys, ends, recent } = this;
+    while (this.head < keys.length && (ends[this.head] as number) <= now) this.forget(now);
+    // Too many to track: forget the oldest and read everything from the primary until it would have expired.
+    while (recent.size > MAX_TRACKED_KEYS && this.head < keys.length) this.forget(now);
+    const left = keys.length - this.head;
+    if (this.head >= 1024 && this.head * 2 >= keys.length) {
+      this.keys = keys.slice(this.head);
+      this.ends = ends.slice(this.head);
+      this.head = 0;
+    } else if (left > 2 * Math.max(recent.size, 1024)) {
+      // Mostly keys written again since: rebuilt from `recent`, whose order is the writes' order.
+      this.keys = [...recent.keys()];
+      this.ends = [...recent.values()];
+      this.head = 0;
     }
-    if (this.recent.size > MAX_TRACKED_KEYS) {
-      // Too many to track: forget the oldest and read everything from the primary until it would have expired.
-      const [oldest, until] = this.recent.entries().next().value as [string, number];
-      this.recent.delete(oldest);
-      this.primaryUntil = Math.max(this.primaryUntil, until);
-    }
+  }
+
+  /** Drops the oldest write of the queue; its key too unless written again since (then past `now`: read from the primary till it ends). */
+  private forget(now: number): void {
+    const key = this.keys[this.head] as string;
+    const until = this.ends[this.head] as number;
+    this.head++;
+    if (this.recent.get(key) !== until) return;
+    this.recent.delete(key);
+    if (until > now) this.primaryUntil = Math.max(this.primaryUntil, until);
   }
 }

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { groupBySlot, keySlot } from '../src/cluster-slots';
 import { parseRedisUrl, redact, resolveOptions } from '../src/options';
-import { ReadRouter } from '../src/read-router';
+import { MAX_TRACKED_KEYS, ReadRouter } from '../src/read-router';
 import { scanPattern } from '../src/scan';
 
 describe('cluster slots', () => {
@@ -113,5 +113,33 @@ describe('read router', () => {
     now = 100;
     router.wrote('last');
     expect(router.trackedKeys).toBe(1);
+  });
+  it('a key written again keeps its later window; the rest of its queue is skipped, not kept', () => {
+    let now = 0;
+    const primary = client('ready');
+    const router = new ReadRouter(primary, [client('ready')], 10, () => now);
+    for (let i = 0; i < 50_000; i++) {
+      now = i / 1000; // 50 s of writes to the same 3 keys, one 10 ms window
+      router.wrote(`k${i % 3}`);
+    }
+    expect(router.trackedKeys).toBe(3);
+    router.wrote('a');
+    now += 5;
+    router.wrote('a');
+    now += 6; // past the first write's window, within the second's
+    router.wrote('b');
+    expect(router.clientFor('a')).toBe(primary);
+    now += 5;
+    expect(router.clientFor('a')).not.toBe(primary);
+  });
+  it(`past ${MAX_TRACKED_KEYS.toLocaleString('en')} keys it forgets the oldest and reads everything from the primary until its window ends`, () => {
+    let now = 0;
+    const primary = client('ready');
+    const router = new ReadRouter(primary, [client('ready')], 1000, () => now);
+    for (let i = 0; i <= MAX_TRACKED_KEYS; i++) router.wrote(`k${i}`);
+    expect(router.trackedKeys).toBe(MAX_TRACKED_KEYS);
+    expect(router.clientFor('never-written')).toBe(primary);
+    now = 1001;
+    expect(router.clientFor('never-written')).not.toBe(primary);
   });
 });
