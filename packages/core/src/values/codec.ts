@@ -2,6 +2,7 @@ import { isLarderError, SerializationError } from '../contract/errors';
 import type { Payload } from '../contract/store';
 import { missingStepError } from './frame';
 import { refusalError, refusedLeaf } from './json-walk';
+import { holds } from './string-calls';
 
 /**
  * Turns user values into payloads and back. Codecs must encode integers as plain decimal
@@ -94,7 +95,7 @@ export const jsonCodec: Codec = {
       text = utf8.decode(payload);
     }
     try {
-      if (!text.includes(TAG_IN_TEXT)) return JSON.parse(text);
+      if (!holds(text, TAG_IN_TEXT)) return JSON.parse(text);
       pendingUndefined = 0;
       return JSON.parse(text, reviver);
     } catch (error) {

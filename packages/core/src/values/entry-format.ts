@@ -1,5 +1,6 @@
 import type { Payload, TtlMs } from '../contract/store';
 import type { Codec } from './codec';
+import { codeAt, cut, find } from './string-calls';
 
 /**
  * The stored entry format, owned here (docs/architecture.md "The stored entry"; core README
@@ -113,16 +114,15 @@ export function tagSectionOf(payload: Payload): string | undefined {
   // Every read of a JSON-codec entry asks: `headerEnd` inlined for text, the common case.
   let header = -1;
   if (typeof payload !== 'string') header = headerEnd(payload);
-  else if (payload.charCodeAt(0) === MARK_CODE) header = payload.indexOf(META_MARK, 1);
+  else if (codeAt(payload, 0) === MARK_CODE) header = find(payload, META_MARK, 1);
   const start = header > MAX_HEADER ? 0 : header + 1;
   if (start <= 0) return undefined;
-  const open = typeof payload === 'string' ? payload.charCodeAt(start) : payload[start];
+  const open = typeof payload === 'string' ? codeAt(payload, start) : payload[start];
   if (open !== TAGS_CODE) return undefined;
-  const end =
-    typeof payload === 'string' ? payload.indexOf(TAGS_MARK, start + 1) : payload.indexOf(TAGS_CODE, start + 1);
+  const end = typeof payload === 'string' ? find(payload, TAGS_MARK, start + 1) : payload.indexOf(TAGS_CODE, start + 1);
   if (end < 0) return undefined;
   return typeof payload === 'string'
-    ? payload.slice(start + 1, end)
+    ? cut(payload, start + 1, end)
     : Buffer.from(payload.buffer, payload.byteOffset + start + 1, end - start - 1).toString('utf8');
 }
 
@@ -183,9 +183,9 @@ export function decodeEntry(read: Checked, codec: Codec, key: string, soft: (dec
     return read.verdict === 'gone' ? undefined : soft(codec.decode(bodyOf(read.payload), key));
   const end = headerEnd(read);
   if (end < 0) return codec.decode(read, key);
-  const open = typeof read === 'string' ? read.charCodeAt(end + 1) : read[end + 1];
+  const open = typeof read === 'string' ? codeAt(read, end + 1) : read[end + 1];
   if (open !== TAGS_CODE) {
-    return codec.decode(typeof read === 'string' ? read.slice(end + 1) : read.subarray(end + 1), key);
+    return codec.decode(typeof read === 'string' ? cut(read, end + 1) : read.subarray(end + 1), key);
   }
   return codec.decode(bodyOf(read), key);
 }
@@ -194,20 +194,19 @@ export function decodeEntry(read: Checked, codec: Codec, key: string, soft: (dec
 export function bodyOf(payload: Payload): Payload {
   let end = headerEnd(payload);
   if (end < 0) return payload;
-  const open = typeof payload === 'string' ? payload.charCodeAt(end + 1) : payload[end + 1];
+  const open = typeof payload === 'string' ? codeAt(payload, end + 1) : payload[end + 1];
   if (open === TAGS_CODE) {
-    const close =
-      typeof payload === 'string' ? payload.indexOf(TAGS_MARK, end + 2) : payload.indexOf(TAGS_CODE, end + 2);
+    const close = typeof payload === 'string' ? find(payload, TAGS_MARK, end + 2) : payload.indexOf(TAGS_CODE, end + 2);
     if (close > 0) end = close;
   }
-  return typeof payload === 'string' ? payload.slice(end + 1) : payload.subarray(end + 1);
+  return typeof payload === 'string' ? cut(payload, end + 1) : payload.subarray(end + 1);
 }
 
 /** Index of the header's closing mark, or -1 when the payload has no header. */
 export function headerEnd(payload: Payload): number {
   if (typeof payload === 'string') {
-    if (payload.charCodeAt(0) !== MARK_CODE) return -1;
-    const end = payload.indexOf(META_MARK, 1);
+    if (codeAt(payload, 0) !== MARK_CODE) return -1;
+    const end = find(payload, META_MARK, 1);
     return end > MAX_HEADER ? -1 : end;
   }
   if (payload[0] !== MARK_CODE) return -1;

@@ -1,4 +1,5 @@
 import { describe, InvalidKeyError } from '../contract/errors';
+import { codeAt, wellFormed } from './string-calls';
 
 /**
  * Reserved key namespace of a cache (right after its prefix): larder's own entries live there —
@@ -15,9 +16,6 @@ export const REMEMBER_LOCK_KEY_PREFIX = `${RESERVED_KEY_PREFIX}remember:`;
 export const TAG_KEY_PREFIX = `${RESERVED_KEY_PREFIX}tag:`;
 const UNDERSCORE = 95;
 
-// Node >= 20 has it (ES2024); the TypeScript lib targeted here does not declare it yet.
-type WellFormed = { isWellFormed(): boolean };
-
 /**
  * Throws `InvalidKeyError` unless `key` is a non-empty, well-formed string (no lone surrogate:
  * UTF-8 backends store one as U+FFFD, so `'x\uD800'` and `'x\uFFFD'` would share a key) outside
@@ -27,14 +25,14 @@ export function assertKey(key: unknown): asserts key is string {
   if (typeof key !== 'string' || key.length === 0) {
     throw new InvalidKeyError(`Cache keys must be non-empty strings, got ${describe(key)}`, key);
   }
-  if (!(key as unknown as WellFormed).isWellFormed()) {
+  if (!wellFormed(key)) {
     throw new InvalidKeyError(
       `Key ${describe(key)} is not well-formed UTF-16 (a lone surrogate has no UTF-8 encoding)`,
       key,
     );
   }
   // One char read for almost every key; the full check only for keys starting with '_'.
-  if (key.charCodeAt(0) === UNDERSCORE && key.startsWith(RESERVED_KEY_PREFIX)) {
+  if (codeAt(key, 0) === UNDERSCORE && key.startsWith(RESERVED_KEY_PREFIX)) {
     throw new InvalidKeyError(
       `Key ${describe(key)} is in the reserved namespace '${RESERVED_KEY_PREFIX}' (larder's locks live there)`,
       key,

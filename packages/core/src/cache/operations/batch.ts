@@ -1,5 +1,6 @@
 import type { CacheTier } from '../../util/tracing';
 import { freshValue } from '../../values/entry';
+import { cut } from '../../values/string-calls';
 import type { Ttl } from '../../values/ttl';
 import { type Engine, FAILED } from '../engine';
 import type { View } from '../view';
@@ -22,7 +23,7 @@ export async function getMany<T>(
   if (fulls.length === 0) return [];
   const distinct = new Set(fulls);
   const unique = distinct.size === fulls.length ? fulls : [...distinct];
-  const keyOf = (full: string) => full.slice(view.prefix.length);
+  const keyOf = (full: string) => cut(full, view.prefix.length);
   // With an L1: what it holds answers here; only the rest goes to the store (read through the L1).
   const fromL1 = binding.tiered ? unique.map((full) => reads.cachedValue(full, keyOf(full))) : undefined;
   const wanted = fromL1 === undefined ? unique : unique.filter((_, i) => fromL1[i] === undefined);
