@@ -40,6 +40,21 @@ describe('Cache operations', () => {
     expect(await cache.getMany(['a', 'x', 'b', 'a'])).toEqual([1, undefined, 2, 1]);
     expect(spy).toHaveBeenCalledTimes(1);
     expect(spy.mock.calls[0]?.[0]).toEqual(['app:a', 'app:x', 'app:b']);
+    // Repeats after more distinct keys, and of every key: each read once, in first-seen order.
+    const hits: string[] = [];
+    cache.on('hit', (event) => hits.push(event.key));
+    expect(await cache.getMany(['b', 'a', 'x', 'a', 'b', 'c', 'x', 'b'])).toEqual([
+      2,
+      1,
+      undefined,
+      1,
+      2,
+      undefined,
+      undefined,
+      2,
+    ]);
+    expect(spy.mock.calls[1]?.[0]).toEqual(['app:b', 'app:a', 'app:x', 'app:c']);
+    expect(hits).toEqual(['b', 'a', 'a', 'b', 'b']);
     expect(await cache.getMany([])).toEqual([]);
   });
 

@@ -1,6 +1,5 @@
 import type { CacheTier } from '../../util/tracing';
 import { freshValue } from '../../values/entry';
-import { cut } from '../../values/string-calls';
 import type { Ttl } from '../../values/ttl';
 import { type Engine, FAILED } from '../engine';
 import type { View } from '../view';
@@ -19,34 +18,27 @@ export async function getMany<T>(
   const binding = engine.binding ?? (await engine.ready());
   const reads = binding.reads;
   const list = Array.isArray(keys) ? (keys as string[]) : [...keys];
-  const fulls = list.map((key) => engine.full(view, key));
-  if (fulls.length === 0) return [];
-  const distinct = new Set(fulls);
-  const unique = distinct.size === fulls.length ? fulls : [...distinct];
-  const keyOf = (full: string) => cut(full, view.prefix.length);
+  if (list.length === 0) return [];
+  const { unique, fulls, slots } = distinctKeys(engine, view, list);
   // With an L1: what it holds answers here; only the rest goes to the store (read through the L1).
-  const fromL1 = binding.tiered ? unique.map((full) => reads.cachedValue(full, keyOf(full))) : undefined;
-  const wanted = fromL1 === undefined ? unique : unique.filter((_, i) => fromL1[i] === undefined);
-  const tokens = wanted.map((full) => reads.begin(full));
+  const fromL1 = binding.tiered ? fulls.map((full, i) => reads.cachedValue(full, unique[i] as string)) : undefined;
+  const wanted = fromL1 === undefined ? fulls : fulls.filter((_, i) => fromL1[i] === undefined);
+  const wantedKeys = fromL1 === undefined ? unique : unique.filter((_, i) => fromL1[i] === undefined);
+  const tokens = binding.tiered ? wanted.map((full) => reads.begin(full)) : undefined;
   const payloads =
     wanted.length === 0 ? [] : await engine.call(view, 'getMany', undefined, () => binding.readManyChecked(wanted));
   if (payloads === FAILED) {
-    for (const token of tokens) reads.abandon(token);
+    for (const token of tokens ?? []) reads.abandon(token);
     return list.map(() => undefined);
   }
-  const read = wanted.map((full, i) => freshValue(reads.offer(tokens[i], payloads[i], keyOf(full))));
+  const read = wantedKeys.map((key, i) => freshValue(reads.offer(tokens?.[i], payloads[i], key)));
   let next = 0;
   const values = fromL1 === undefined ? read : fromL1.map((value) => (value === undefined ? read[next++] : value));
   // Which tier answered each unique key (the L1 only for what it held).
   const tiers: CacheTier[] = fromL1 === undefined ? [] : fromL1.map((value) => (value === undefined ? 'l2' : 'l1'));
-  let aligned = values as (T | undefined)[];
-  let alignedTiers = tiers;
-  if (unique !== fulls) {
-    const index = new Map<string, number>();
-    for (let i = 0; i < unique.length; i++) index.set(unique[i] as string, i);
-    aligned = fulls.map((full) => values[index.get(full) as number] as T | undefined);
-    if (fromL1 !== undefined) alignedTiers = fulls.map((full) => tiers[index.get(full) as number] as CacheTier);
-  }
+  const aligned = (slots === undefined ? values : slots.map((slot) => values[slot])) as (T | undefined)[];
+  const alignedTiers =
+    slots === undefined || fromL1 === undefined ? tiers : slots.map((slot) => tiers[slot] as CacheTier);
   let storeHits = 0;
   for (let i = 0; i < aligned.length; i++) {
     const hit = aligned[i] !== undefined;
@@ -59,6 +51,40 @@ export async function getMany<T>(
     trace.tier = 'l1';
   }
   return aligned;
+}
+
+/**
+ * The distinct keys of `list` in first-seen order with their full keys (a store's `getMany` takes
+ * distinct keys), and where each key of `list` sits among them (`slots`; absent when all are
+ * distinct). Keys are compared before the prefix is added: a shorter string, hashed once.
+ */
+function distinctKeys(
+  engine: Engine,
+  view: View,
+  list: readonly string[],
+): { unique: string[]; fulls: string[]; slots: number[] | undefined } {
+  const at = new Map<string, number>();
+  const unique: string[] = [];
+  const fulls: string[] = [];
+  let slots: number[] | undefined;
+  for (let i = 0; i < list.length; i++) {
+    const key = list[i] as string;
+    let slot = at.get(key);
+    if (slot === undefined) {
+      slot = unique.length;
+      at.set(key, slot);
+      unique.push(key);
+      fulls.push(engine.full(view, key));
+    } else {
+      // Before the first repeat, key j was the j-th distinct one.
+      if (slots === undefined) {
+        slots = [];
+        for (let j = 0; j < i; j++) slots.push(j);
+      }
+    }
+    slots?.push(slot);
+  }
+  return { unique, fulls, slots };
 }
 
 /** `Cache.setMany`: every value is encoded and checked before anything is sent; the last duplicate wins. */
