@@ -1,4 +1,4 @@
-import type { Payload } from '@larder/core/driver';
+import { codeAt, holds, type Payload } from '@larder/core/driver';
 
 /** A command argument as ioredis takes it. */
 export type Value = string | Buffer;
@@ -18,9 +18,10 @@ export function payloadOf(reply: Buffer | null): Payload | undefined {
  * A text reply as the exact stored payload, or `undefined` when the text cannot be trusted to
  * be: invalid UTF-8 decodes to U+FFFD (the caller then reads the bytes), and a binary payload
  * (marker byte 0x00) that happens to be valid UTF-8 is given back as those bytes. Valid UTF-8
- * without U+FFFD re-encodes to exactly the bytes that were stored.
+ * without U+FFFD re-encodes to exactly the bytes that were stored. The string reads are core's
+ * `holds`/`codeAt`: ioredis's `VerbatimString extends String` makes `text.includes` a generic load.
  */
 export function exact(text: string): Payload | undefined {
-  if (text.includes('\uFFFD')) return undefined;
-  return text.charCodeAt(0) === 0 ? Buffer.from(text) : text;
+  if (holds(text, '\uFFFD')) return undefined;
+  return codeAt(text, 0) === 0 ? Buffer.from(text) : text;
 }
