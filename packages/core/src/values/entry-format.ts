@@ -1,6 +1,6 @@
 import type { Payload, TtlMs } from '../contract/store';
 import type { Codec } from './codec';
-import { codeAt, cut, find } from './string-calls';
+import { charIs, cut, find } from './string-calls';
 
 /**
  * The stored entry format, owned here (docs/architecture.md "The stored entry"; core README
@@ -114,11 +114,10 @@ export function tagSectionOf(payload: Payload): string | undefined {
   // Every read of a JSON-codec entry asks: `headerEnd` inlined for text, the common case.
   let header = -1;
   if (typeof payload !== 'string') header = headerEnd(payload);
-  else if (codeAt(payload, 0) === MARK_CODE) header = find(payload, META_MARK, 1);
+  else if (charIs(payload, 0, META_MARK)) header = find(payload, META_MARK, 1);
   const start = header > MAX_HEADER ? 0 : header + 1;
   if (start <= 0) return undefined;
-  const open = typeof payload === 'string' ? codeAt(payload, start) : payload[start];
-  if (open !== TAGS_CODE) return undefined;
+  if (typeof payload === 'string' ? !charIs(payload, start, TAGS_MARK) : payload[start] !== TAGS_CODE) return undefined;
   const end = typeof payload === 'string' ? find(payload, TAGS_MARK, start + 1) : payload.indexOf(TAGS_CODE, start + 1);
   if (end < 0) return undefined;
   return typeof payload === 'string'
@@ -183,8 +182,7 @@ export function decodeEntry(read: Checked, codec: Codec, key: string, soft: (dec
     return read.verdict === 'gone' ? undefined : soft(codec.decode(bodyOf(read.payload), key));
   const end = headerEnd(read);
   if (end < 0) return codec.decode(read, key);
-  const open = typeof read === 'string' ? codeAt(read, end + 1) : read[end + 1];
-  if (open !== TAGS_CODE) {
+  if (typeof read === 'string' ? !charIs(read, end + 1, TAGS_MARK) : read[end + 1] !== TAGS_CODE) {
     return codec.decode(typeof read === 'string' ? cut(read, end + 1) : read.subarray(end + 1), key);
   }
   return codec.decode(bodyOf(read), key);
@@ -194,8 +192,7 @@ export function decodeEntry(read: Checked, codec: Codec, key: string, soft: (dec
 export function bodyOf(payload: Payload): Payload {
   let end = headerEnd(payload);
   if (end < 0) return payload;
-  const open = typeof payload === 'string' ? codeAt(payload, end + 1) : payload[end + 1];
-  if (open === TAGS_CODE) {
+  if (typeof payload === 'string' ? charIs(payload, end + 1, TAGS_MARK) : payload[end + 1] === TAGS_CODE) {
     const close = typeof payload === 'string' ? find(payload, TAGS_MARK, end + 2) : payload.indexOf(TAGS_CODE, end + 2);
     if (close > 0) end = close;
   }
@@ -205,7 +202,7 @@ export function bodyOf(payload: Payload): Payload {
 /** Index of the header's closing mark, or -1 when the payload has no header. */
 export function headerEnd(payload: Payload): number {
   if (typeof payload === 'string') {
-    if (codeAt(payload, 0) !== MARK_CODE) return -1;
+    if (!charIs(payload, 0, META_MARK)) return -1;
     const end = find(payload, META_MARK, 1);
     return end > MAX_HEADER ? -1 : end;
   }
