@@ -41,4 +41,16 @@ describe('RecentMap', () => {
     expect(map.size).toBe(0);
     expect(map.has('u')).toBe(false);
   });
+
+  it('answers a key set again with its newest value in either generation, null and undefined included', () => {
+    const map = new RecentMap<string, number | null | undefined>(2);
+    map.set('k', 1);
+    map.set('n', null); // k and n become the older generation
+    map.set('k', undefined); // k moves to the newer one
+    expect(map.get('k')).toBeUndefined();
+    expect(map.has('k')).toBe(true);
+    expect(map.get('n')).toBeNull();
+    map.set('n', 3);
+    expect(map.get('n')).toBe(3);
+  });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidTagError } from '../src/contract/errors';
 import { normalizeTags, unionTags } from '../src/tags/tag-policy';
 import { TagState } from '../src/tags/tag-state';
 import { createMapStore } from '../src/testing/map-store';
@@ -28,6 +29,19 @@ describe('tag lists', () => {
       // The caller's list is left as it was.
       expect(tags).toHaveLength(length);
     }
+  });
+
+  it('refuses a tag holding a C0 or C1 control character or DEL, anywhere in it; accepts the characters around them', () => {
+    for (const code of [0x00, 0x01, 0x02, 0x0a, 0x1f, 0x7f, 0x80, 0x9f]) {
+      for (const tag of [
+        String.fromCharCode(code),
+        `a${String.fromCharCode(code)}`,
+        `product:${String.fromCharCode(code)}1`,
+      ]) {
+        expect(() => normalizeTags([tag]), `U+${code.toString(16)} in ${JSON.stringify(tag)}`).toThrow(InvalidTagError);
+      }
+    }
+    for (const tag of [' ', '~', '\u00a0', 'é', '中', '😀', 'a b']) expect(normalizeTags([tag])).toEqual([tag]);
   });
 
   it('unionTags of two normalized lists is their normalized union', () => {

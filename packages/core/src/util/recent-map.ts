@@ -17,8 +17,9 @@ export class RecentMap<K, V> {
 
   /** The value of `key`, if held. */
   get(key: K): V | undefined {
+    // A key is in one generation at most (`set` takes it out of the older one).
     const value = this.#newer.get(key);
-    return value !== undefined || this.#newer.has(key) ? value : this.#older.get(key);
+    return value !== undefined ? value : this.#older.get(key);
   }
 
   /** Whether `key` is held. */
