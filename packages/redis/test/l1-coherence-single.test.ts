@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { freezeProcess, type RedisServer, startRedis } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { now } from './coherence/clock';
 import { forkInstances, type Instance, report, runWrites } from './coherence/harness';
 
 const PREFIX = 'coh1:';
@@ -10,9 +11,7 @@ function redisCliSet(port: number, key: string, value: number): Promise<number> 
   return new Promise((resolve, reject) => {
     const cli = spawn('redis-cli', ['-p', String(port), 'SET', key, String(value)], { stdio: 'ignore' });
     cli.once('error', reject);
-    cli.once('exit', (code) =>
-      code === 0 ? resolve(performance.timeOrigin + performance.now()) : reject(new Error(`redis-cli ${code}`)),
-    );
+    cli.once('exit', (code) => (code === 0 ? resolve(now()) : reject(new Error(`redis-cli ${code}`))));
   });
 }
 

@@ -1,5 +1,6 @@
 import { type RedisServer, startRedis } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { now } from './coherence/clock';
 import { checkHistory, forkInstances, type Instance } from './coherence/harness';
 import type { HistoryOp } from './coherence/protocol';
 
@@ -29,7 +30,7 @@ describe('L1 randomized multi-process history (Redis tracking)', () => {
   });
 
   it('3 processes set/get/delete 10 keys for 4 s: every read was current during the read, or within the window', async () => {
-    const startAt = performance.timeOrigin + performance.now() + 300;
+    const startAt = now() + 300;
     const replies = await Promise.all(
       instances.map((instance) => instance.call({ op: 'history', keys: KEYS, durationMs: 4000, startAt })),
     );

@@ -1,8 +1,9 @@
 // One app instance of the L1 barrier tests, in its own OS process (child_process.fork with tsx).
 // Its store comes from LARDER_BARRIER (JSON: a BarrierSpec); it answers 'ready' over IPC once its
-// L1 serves, then runs the parent's commands. Times are `performance.timeOrigin + performance.now()`
-// (monotonic), never `Date.now`, which a skewed instance shifts.
+// L1 serves, then runs the parent's commands. Times are `now()` (coherence/clock.ts: the machine's
+// monotonic clock, one for every process), never `Date.now`, which a skewed instance shifts.
 import type { CacheStore } from '@larder/core/driver';
+import { now } from '../coherence/clock';
 import { answerRequests, instanceStore } from '../ipc-instance';
 import type { BarrierSpec, Op, Reply, Request } from './protocol';
 
@@ -11,7 +12,6 @@ if (spec.skewMs !== undefined) {
   const real = Date.now;
   Date.now = () => real() + (spec.skewMs as number);
 }
-const now = () => performance.timeOrigin + performance.now();
 
 type Cache = import('@larder/core').Cache;
 /** Loaders of `remember` waiting for `release`. */

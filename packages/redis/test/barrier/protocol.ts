@@ -33,7 +33,7 @@ export type Request =
   | { id: number; op: 'reads' }
   | { id: number; op: 'history'; keys: string[]; durationMs: number; startAt: number; invalidations: number };
 
-/** One timestamped operation (epoch ms from the monotonic clock: `performance.timeOrigin + performance.now()`). */
+/** One timestamped operation (ms on the machine's monotonic clock, the same in every process: `coherence/clock.ts`). */
 export interface Op {
   kind: 'set' | 'get' | 'invalidate';
   keys: string[];

@@ -1,10 +1,9 @@
 // The scenarios every backend of the L1 barrier tests runs (l1-barrier.test.ts).
 import { freezeProcess, waitFor } from '@larder/dev-services';
 import { expect } from 'vitest';
+import { now } from '../coherence/clock';
 import { checkHistory, type Instance, report } from './harness';
 import type { Op } from './protocol';
-
-const now = () => performance.timeOrigin + performance.now();
 
 /**
  * Three instances (the third with its `Date.now` 5 s ahead) run a randomized history of sets, gets

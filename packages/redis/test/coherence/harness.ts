@@ -1,6 +1,7 @@
 // Drives instances of the L1 coherence tests (instance.ts), each in its own OS process.
 import { fileURLToPath } from 'node:url';
 import { forkIpcInstance, type IpcInstance } from '../ipc-instance';
+import { now } from './clock';
 import type { CoherenceSpec, HistoryOp, Reply, Request } from './protocol';
 
 const INSTANCE = fileURLToPath(new URL('./instance.ts', import.meta.url));
@@ -57,7 +58,7 @@ export async function runWrites(
     await reader.call({ op: 'get', key }).catch(() => undefined);
     await reader.call({ op: 'get', key }).catch(() => undefined);
     const watching = reader.call({ op: 'watch', key, value, timeoutMs: options.timeoutMs ?? 5000 });
-    const sentAt = performance.timeOrigin + performance.now();
+    const sentAt = now();
     const wroteAt = typeof writer === 'function' ? await writer(value) : await setRetrying(writer, key, value);
     const seen = await watching;
     // This write's invalidation came after it was sent: an earlier arrival is a late one of the

@@ -5,10 +5,10 @@
 import { Cache } from '@larder/core';
 import type { CacheStore, InvalidationSource } from '@larder/core/driver';
 import { answerRequests, instanceStore } from '../ipc-instance';
+import { now } from './clock';
 import type { CoherenceSpec, HistoryOp, Reply, Request } from './protocol';
 
 const spec = JSON.parse(process.env.LARDER_COHERENCE ?? '{}') as CoherenceSpec;
-const now = () => performance.timeOrigin + performance.now();
 
 /** When each full key's invalidations arrived in this process (one per tracked node for tracking). */
 const invalidated = new Map<string, number[]>();
