@@ -1,7 +1,7 @@
 // `@larder/core/driver`: what a driver package imports besides the app API (see
 // docs/architecture.md): the store contract, batching, timeouts, secret scrubbing, env readers,
 // topology publishing, value sizing and copying, the stored entry format (`ENTRY_FORMAT`), a bounded
-// map of the keys set last (`RecentMap`), string reads that stay direct calls (`codeAt`, `holds`, ...).
+// map of the keys set last (`RecentMap`), string reads that stay direct calls (`charIs`, `holds`).
 export type { LockBackend } from './cache/operations/lock';
 export { registerDriverEnvironment } from './config/driver-environments';
 export {
@@ -47,6 +47,6 @@ export { type CopyTarget, copyInto, copyOut, type Plan, UNCOPYABLE_SIZE } from '
 export { payloadBytes } from './values/codec';
 export { ENTRY_FORMAT, sectionOf, type TagStamp } from './values/entry-format';
 export { type JsonDialect, type JsonRefusal, jsonRefusal, jsonSize, refusedLeaf } from './values/json-walk';
-export { codeAt, cut, find, holds } from './values/string-calls';
+export { charIs, holds } from './values/string-calls';
 export { parseTtl } from './values/ttl';
 export { rawValueSize } from './values/value-policy';

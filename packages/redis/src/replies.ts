@@ -1,4 +1,4 @@
-import { codeAt, holds, type Payload } from '@larder/core/driver';
+import { charIs, holds, type Payload } from '@larder/core/driver';
 
 /** A command argument as ioredis takes it. */
 export type Value = string | Buffer;
@@ -19,9 +19,9 @@ export function payloadOf(reply: Buffer | null): Payload | undefined {
  * be: invalid UTF-8 decodes to U+FFFD (the caller then reads the bytes), and a binary payload
  * (marker byte 0x00) that happens to be valid UTF-8 is given back as those bytes. Valid UTF-8
  * without U+FFFD re-encodes to exactly the bytes that were stored. The string reads are core's
- * `holds`/`codeAt`: ioredis's `VerbatimString extends String` makes `text.includes` a generic load.
+ * `holds`/`charIs`: ioredis's `VerbatimString extends String` makes `text.includes` a generic load.
  */
 export function exact(text: string): Payload | undefined {
   if (holds(text, '\uFFFD')) return undefined;
-  return codeAt(text, 0) === 0 ? Buffer.from(text) : text;
+  return charIs(text, 0, '\u0000') ? Buffer.from(text) : text;
 }

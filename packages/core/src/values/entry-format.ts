@@ -103,21 +103,15 @@ export function withExpiry(payload: Payload, ttlMs: TtlMs, now: number): Payload
 
 /** Where a text payload's tag section opens (the index of its first tag), or -1 when it has none. */
 export function tagSectionStart(payload: string): number {
-  if (payload.charCodeAt(0) !== MARK_CODE) return -1;
-  const header = payload.indexOf(META_MARK, 1);
-  if (header < 0 || header > MAX_HEADER || payload.charCodeAt(header + 1) !== TAGS_CODE) return -1;
-  return header + 2;
+  const header = headerEnd(payload);
+  return header < 0 || !opensTags(payload, header + 1) ? -1 : header + 2;
 }
 
 /** The tag section of a payload (its text between the marks), `undefined` when untagged. */
 export function tagSectionOf(payload: Payload): string | undefined {
-  // Every read of a JSON-codec entry asks: `headerEnd` inlined for text, the common case.
-  let header = -1;
-  if (typeof payload !== 'string') header = headerEnd(payload);
-  else if (charIs(payload, 0, META_MARK)) header = find(payload, META_MARK, 1);
-  const start = header > MAX_HEADER ? 0 : header + 1;
-  if (start <= 0) return undefined;
-  if (typeof payload === 'string' ? !charIs(payload, start, TAGS_MARK) : payload[start] !== TAGS_CODE) return undefined;
+  const header = headerEnd(payload);
+  if (header < 0 || !opensTags(payload, header + 1)) return undefined;
+  const start = header + 1;
   const end = typeof payload === 'string' ? find(payload, TAGS_MARK, start + 1) : payload.indexOf(TAGS_CODE, start + 1);
   if (end < 0) return undefined;
   return typeof payload === 'string'
@@ -182,7 +176,7 @@ export function decodeEntry(read: Checked, codec: Codec, key: string, soft: (dec
     return read.verdict === 'gone' ? undefined : soft(codec.decode(bodyOf(read.payload), key));
   const end = headerEnd(read);
   if (end < 0) return codec.decode(read, key);
-  if (typeof read === 'string' ? !charIs(read, end + 1, TAGS_MARK) : read[end + 1] !== TAGS_CODE) {
+  if (!opensTags(read, end + 1)) {
     return codec.decode(typeof read === 'string' ? cut(read, end + 1) : read.subarray(end + 1), key);
   }
   return codec.decode(bodyOf(read), key);
@@ -192,11 +186,16 @@ export function decodeEntry(read: Checked, codec: Codec, key: string, soft: (dec
 export function bodyOf(payload: Payload): Payload {
   let end = headerEnd(payload);
   if (end < 0) return payload;
-  if (typeof payload === 'string' ? charIs(payload, end + 1, TAGS_MARK) : payload[end + 1] === TAGS_CODE) {
+  if (opensTags(payload, end + 1)) {
     const close = typeof payload === 'string' ? find(payload, TAGS_MARK, end + 2) : payload.indexOf(TAGS_CODE, end + 2);
     if (close > 0) end = close;
   }
   return typeof payload === 'string' ? cut(payload, end + 1) : payload.subarray(end + 1);
+}
+
+/** Whether a tag section opens at `at` (its first mark), in text or in bytes. */
+function opensTags(payload: Payload, at: number): boolean {
+  return typeof payload === 'string' ? charIs(payload, at, TAGS_MARK) : payload[at] === TAGS_CODE;
 }
 
 /** Index of the header's closing mark, or -1 when the payload has no header. */

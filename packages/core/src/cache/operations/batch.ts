@@ -75,12 +75,10 @@ function distinctKeys(
       at.set(key, slot);
       unique.push(key);
       fulls.push(engine.full(view, key));
-    } else {
+    } else if (slots === undefined) {
       // Before the first repeat, key j was the j-th distinct one.
-      if (slots === undefined) {
-        slots = [];
-        for (let j = 0; j < i; j++) slots.push(j);
-      }
+      slots = [];
+      for (let j = 0; j < i; j++) slots.push(j);
     }
     slots?.push(slot);
   }
