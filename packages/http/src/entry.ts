@@ -86,10 +86,11 @@ function asBuffer(value: unknown): Buffer | undefined {
   return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
-// The bytes of a body value if it carries `id`.
+// The bytes of a body value if it carries `id` (compared byte by byte: no string made per hit).
 function bodyOf(value: Buffer | undefined, id: string): Buffer | undefined {
-  if (value === undefined || value.length < 2 || value[0] !== BODY) return undefined;
-  const end = 2 + (value[1] as number);
-  if (end > value.length || value.toString('latin1', 2, end) !== id) return undefined;
+  if (value === undefined || value.length < 2 || value[0] !== BODY || value[1] !== id.length) return undefined;
+  const end = 2 + id.length;
+  if (end > value.length) return undefined;
+  for (let i = 0; i < id.length; i++) if (value[2 + i] !== id.charCodeAt(i)) return undefined;
   return value.subarray(end);
 }

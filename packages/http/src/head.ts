@@ -56,7 +56,7 @@ export function decodeHead(value: unknown): StoredResponse | undefined {
   // Text or an object, never both.
   if (head.x !== undefined && head.h !== undefined) return undefined;
   const headers = typeof head.x === 'string' ? headersOf(head.x) : checkedHeaders(head.h);
-  const numbers = head.m.split(',').map(Number);
+  const numbers = numbersOf(head.m);
   const [status, storedAt, expiresAt, age, shared, until] = numbers as number[];
   const valid =
     numbers.length === 6 &&
@@ -82,6 +82,38 @@ export function decodeHead(value: unknown): StoredResponse | undefined {
   };
   if (head.tags !== undefined) entry.tags = head.tags;
   return entry;
+}
+
+const COMMA = 44;
+const ZERO = 48;
+/** Digits of an integer below 2^53: a longer run may not be exact, and is left to `Number`. */
+const MAX_DIGITS = 15;
+
+/**
+ * The comma-separated numbers of a head's `m`, read digit by digit when each is a plain integer
+ * (every hit decodes one: no substrings, no `Number` calls); `Number` of each part otherwise (a
+ * fraction, a sign, anything else, read as `split(',').map(Number)` would).
+ */
+function numbersOf(text: string): number[] {
+  const numbers: number[] = [];
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === COMMA && digits > 0) {
+      numbers.push(value);
+      value = 0;
+      digits = 0;
+      continue;
+    }
+    const digit = code - ZERO;
+    if (digit < 0 || digit > 9 || digits === MAX_DIGITS) return text.split(',').map(Number);
+    value = value * 10 + digit;
+    digits++;
+  }
+  if (digits === 0) return text.split(',').map(Number);
+  numbers.push(value);
+  return numbers;
 }
 
 function strings(value: unknown): value is string[] {

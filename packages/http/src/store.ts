@@ -126,7 +126,7 @@ export class ResponseStore {
       if (known !== undefined) return [value, known];
       return [value, this.#heads.entry(value, await this.cache.get(bodyKey(key)), key)];
     }
-    const [value, body] = await this.#getAll([key, bodyKey(key)]);
+    const [value, body] = await this.#headAndBody(key);
     return [value, isVaryHead(value) ? undefined : this.#heads.entry(value, body, key)];
   }
 
@@ -257,9 +257,10 @@ export class ResponseStore {
     return this.#scopes.get(name) ?? this.#scopes.keep(name, this.cache.scope(name));
   }
 
-  #getAll(keys: string[]): Promise<unknown[]> {
-    if (this.cache.getMany && !this.#inProcess) return this.cache.getMany(keys);
-    return Promise.all(keys.map((key) => this.cache.get(key)));
+  /** The values at `key` and at its body's key: one batched read, or two single ones from an in-process store. */
+  #headAndBody(key: string): Promise<unknown[]> {
+    if (this.cache.getMany && !this.#inProcess) return this.cache.getMany([key, bodyKey(key)]);
+    return Promise.all([this.cache.get(key), this.cache.get(bodyKey(key))]);
   }
 
   /**

@@ -115,6 +115,24 @@ describe('stored response encoding: a head and a body', () => {
     }
   });
 
+  it("reads the head's numbers as Number reads each: plain digits, fractions, 16 digits and more, signs, spaces", () => {
+    const { head, body } = stored(entry());
+    const parts = head.m.split(',');
+    const read = (at: number, text: string) => {
+      const decoded = decodeEntry({ ...head, m: parts.map((part, i) => (i === at ? text : part)).join(',') }, body);
+      return decoded && [decoded.status, decoded.storedAt, decoded.expiresAt, decoded.age][at];
+    };
+    for (const text of ['1700000000123', '999999999999999', '1234567890123456', '90071992547409931', '1.5', '1e3']) {
+      expect(read(1, text)).toBe(Number(text));
+    }
+    for (const text of ['0', '007', '7', ' 7', '+7', '7 ', '']) expect(read(3, text)).toBe(Number(text));
+    expect(read(0, '304')).toBe(304);
+    // A part more or fewer is a broken head.
+    for (const m of [`,${head.m}`, `${head.m},`, head.m.replace(',', ',,'), '']) {
+      expect(decodeEntry({ ...head, m }, body)).toBeUndefined();
+    }
+  });
+
   it('reads an entry an earlier version stored as one value (versions 2 and 1) as nothing (a miss)', () => {
     for (const sample of [entry(), entry({ tags: ['product:1'], shared: false })]) {
       expect(decodeEntry(legacyV2(sample))).toBeUndefined();
