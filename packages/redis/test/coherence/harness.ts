@@ -128,7 +128,8 @@ export interface HistoryCheck {
  * read — written (or deleted, or never written) by an operation that began before the read
  * ended, and not overwritten by an operation that completed before the read began — or whose
  * overwrite completed at most `windowMs` before the read began (the invalidation delay window),
- * plus the time the reading process was not running just before (`stalledMs`).
+ * plus the time the reading process was not running just before (`stalledMs`). A write that threw
+ * (`failed`) may have produced a value read, but overwrote nothing for certain.
  */
 export function checkHistory(ops: readonly HistoryOp[], windowMs: number): HistoryCheck {
   const writes = ops.filter((op) => op.kind !== 'get');
@@ -144,13 +145,14 @@ export function checkHistory(ops: readonly HistoryOp[], windowMs: number): Histo
     let staleness = Number.POSITIVE_INFINITY;
     for (const source of sources) {
       // The latest overwrite of `source` completed before the read began.
-      const overwrites = sameKey.filter((w) => w !== source && w.start > source.end && w.end < read.start);
+      // A write that threw may not have landed: it overwrites nothing for certain.
+      const overwrites = sameKey.filter((w) => w !== source && !w.failed && w.start > source.end && w.end < read.start);
       const overwrittenAt = Math.max(...overwrites.map((w) => w.end), Number.NEGATIVE_INFINITY);
       staleness = Math.min(staleness, overwrites.length === 0 ? 0 : read.start - overwrittenAt);
     }
     if (neverWritten) {
       // Absent from the start: current until the first write of the key completed.
-      const first = Math.min(...sameKey.map((w) => w.end), Number.POSITIVE_INFINITY);
+      const first = Math.min(...sameKey.filter((w) => !w.failed).map((w) => w.end), Number.POSITIVE_INFINITY);
       staleness = Math.min(staleness, first >= read.start ? 0 : read.start - first);
     }
     if (staleness > 0 && Number.isFinite(staleness)) result.maxStalenessMs = Math.max(result.maxStalenessMs, staleness);

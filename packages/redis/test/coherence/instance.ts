@@ -101,20 +101,27 @@ async function history(cache: Cache, keys: string[], durationMs: number, startAt
     const key = keys[Math.floor(Math.random() * keys.length)] as string;
     const dice = Math.random();
     const start = now();
+    const write: HistoryOp | undefined =
+      dice < 0.1
+        ? { kind: 'set', key, value: `${process.pid}-${n++}`, start, end: start }
+        : dice < 0.13
+          ? { kind: 'delete', key, value: null, start, end: start }
+          : undefined;
     try {
-      if (dice < 0.1) {
-        const value = `${process.pid}-${n++}`;
-        await cache.set(key, value, '10m');
-        ops.push({ kind: 'set', key, value, start, end: now() });
-      } else if (dice < 0.13) {
-        await cache.delete(key);
-        ops.push({ kind: 'delete', key, value: null, start, end: now() });
-      } else {
+      if (write?.kind === 'set') await cache.set(key, write.value, '10m');
+      else if (write) await cache.delete(key);
+      else {
         const value = (await cache.get<string>(key)) ?? null;
         ops.push({ kind: 'get', key, value, start, end: now(), stalledMs: stalledBefore(start) });
       }
     } catch {
-      // A failed write may or may not have landed: such histories are not checked here.
+      // A write that threw may still land: recorded as failed (checkHistory lets a read return it,
+      // never counts it as an overwrite). A read that threw read nothing.
+      if (write) write.failed = true;
+    }
+    if (write) {
+      write.end = now();
+      ops.push(write);
     }
     // Up to 1 ms between operations, so that L1 hits (sub-microsecond) do not flood the history.
     const delayMs = Math.random() < 0.5 ? 0 : 1;

@@ -39,7 +39,7 @@ export interface Reply {
   history?: HistoryOp[];
 }
 
-/** One timestamped operation of a randomized history (epoch ms, sub-ms). */
+/** One timestamped operation of a randomized history (ms of the machine's monotonic clock, sub-ms). */
 export interface HistoryOp {
   kind: 'set' | 'delete' | 'get';
   key: string;
@@ -53,4 +53,6 @@ export interface HistoryOp {
    * not scheduled is read after the timer that wakes it: that time is the machine's, not the L1's.
    */
   stalledMs?: number;
+  /** A set or delete that threw: it may or may not have landed, now or later (`end` is when it threw). */
+  failed?: boolean;
 }
