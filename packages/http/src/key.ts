@@ -5,16 +5,20 @@ import type { KeyRequest } from './options';
 
 /**
  * The cache key (RFC 9111 §2, §4.1): the target URI (scheme, host, path + query) plus the values
- * of the request headers the response's `Vary` names. Keys are SHA-256 hashes, so a URL of any
- * length or content makes a short, printable key on every backend.
+ * of the request headers the response's `Vary` names. A URI's key is its scheme, host and resource
+ * as they are when they are short and printable ASCII (most URLs: no hash per hit), else their
+ * SHA-256 hash; request header values are always hashed. Either way a URL of any length or content
+ * makes a short, printable key on every backend, and two URIs never share one.
  *
  * Every response (and vary head) of a resource is written through its larder scope (`cache.scope`,
  * named by `resourceScope`): invalidating the resource drops the scope, which retires every variant
  * on every host at once, whatever `vary`/`key` made them, with a hard invalidation's guarantee.
  *
  * Layout inside the middleware's namespace:
- * - `r.<origin, resource, vary option values>`: the response, or a vary head (the header names).
- * - `r.<...>.<names, values>`: one variant of a URI whose responses vary.
+ * - `r:<origin and resource, as JSON>` when that JSON is short and printable (`literalKey`), else
+ *   `r.<hash of origin, resource, vary option values>`: the response, or a vary head (the header names).
+ *   A JSON array ends with `]`, never with a hash or `.b`: no key of one form is a key of the other.
+ * - `<base key>.<hash of names, values>`: one variant of a URI whose responses vary.
  * - `<response key>.b`: the body of the response at that key (its head names it; entry.ts).
  */
 
@@ -110,7 +114,24 @@ export function baseKey(
   if (optionVary.length > 0) return `r.${hash(JSON.stringify([...parts, ...varyValues(optionVary, headers)]))}`;
   // Without request headers in it (which may carry credentials) the key is kept: a hit hashes nothing.
   const material = JSON.stringify(parts);
-  return BASE_KEYS.get(material) ?? BASE_KEYS.keep(material, `r.${hash(material)}`);
+  return BASE_KEYS.get(material) ?? BASE_KEYS.keep(material, literalKey(material) ?? `r.${hash(material)}`);
+}
+
+/** Longest key material used as the key itself (with the store prefix, far under memcached's 250 bytes). */
+const MAX_LITERAL_KEY = 128;
+
+/**
+ * `material` as its own key (`r:` + it) when it is at most 128 characters of printable ASCII
+ * without spaces (the JSON of most URLs), else `undefined` (hash it): no hash to compute, and
+ * distinct materials stay distinct keys.
+ */
+export function literalKey(material: string): string | undefined {
+  if (material.length > MAX_LITERAL_KEY) return undefined;
+  for (let i = 0; i < material.length; i++) {
+    const c = material.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return undefined;
+  }
+  return `r:${material}`;
 }
 
 /** The base keys of the last URIs keyed without request headers (origin and resource → key). */
