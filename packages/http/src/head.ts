@@ -20,7 +20,7 @@ export interface StoredHead {
   id: string;
   /** Replayable headers (lower-case names) as `name\nvalue\n...`, a name once for each of its values. */
   x?: string;
-  /** The headers as an object instead, when a name or value holds a line break (never through Node's or `Headers`' own checks). */
+  /** The headers as an object instead: on an in-process store, or when a name or value holds a line break (never through Node's or `Headers`' own checks). */
   h?: Record<string, string | string[]>;
   tags?: string[];
 }
@@ -30,8 +30,18 @@ const WRITER = randomBytes(9).toString('base64url');
 let written = 0;
 const NO_BODY = Buffer.alloc(0);
 
-/** The head of a stored response (everything but its body) naming the body `ref`, with the layout mark `gen`. */
-export function encodeHead(entry: Omit<StoredResponse, 'body' | 'gen'>, ref: BodyRef, gen: string): StoredHead {
+/**
+ * The head of a stored response (everything but its body) naming the body `ref`, with the layout
+ * mark `gen`. `inProcess`: for a store that keeps values as given (no JSON), its headers as an
+ * object, which a hit then uses as it is (the text is for JSON: one string parses faster than an
+ * object of them, but splitting it builds an object per hit).
+ */
+export function encodeHead(
+  entry: Omit<StoredResponse, 'body' | 'gen'>,
+  ref: BodyRef,
+  gen: string,
+  inProcess = false,
+): StoredHead {
   const numbers = [entry.status, entry.storedAt, entry.expiresAt, entry.age, entry.shared ? 1 : 0, ref.until];
   const head: StoredHead = {
     t: 'h',
@@ -40,7 +50,7 @@ export function encodeHead(entry: Omit<StoredResponse, 'body' | 'gen'>, ref: Bod
     g: gen,
     id: ref.id,
   };
-  const text = flatText(entry.headers);
+  const text = inProcess ? undefined : flatText(entry.headers);
   if (text === undefined) head.h = entry.headers;
   else head.x = text;
   if (entry.tags !== undefined) head.tags = entry.tags;

@@ -208,7 +208,7 @@ export class ResponseStore {
       const ref = reused ?? { id: randomId(), until: keep + this.ttlMs };
       // The head is JSON (core keeps a tagged value's tag section in its header); the body is
       // never tagged: it stays raw bytes, and answers only with its head.
-      const head = encodeHead(params.entry, ref, SCOPED);
+      const head = encodeHead(params.entry, ref, SCOPED, this.#inProcess);
       await Promise.all([
         (params.tagged ?? scoped).set(key, head, lifetimeMs(keep)),
         reused !== undefined

@@ -115,6 +115,22 @@ describe.each(env.backends.map((b) => [b.name, b] as const))('ResponseStore head
     expect((await lookup()).entry?.body.toString()).toBe('new');
   });
 
+  it('keeps the headers as an object on an in-process store and as one text through JSON; a hit reads them whole', async () => {
+    const { cache, lookup, fill } = setup();
+    await lookup();
+    // The store learns whether it is in process from the cache's capabilities.
+    await cache.capabilities();
+    const headers = { etag: '"A"', link: ['</a>; rel=a', '</b>; rel=b'], 'content-type': 'text/plain' };
+    expect(await fill(await lookup(), response('A', { headers }))).toBe(true);
+    const head = (await cache.get(BASE)) as { x?: unknown; h?: unknown };
+    if (backend.name === 'memory') expect([head.x, head.h]).toEqual([undefined, headers]);
+    else expect([typeof head.x, head.h]).toEqual(['string', undefined]);
+    expect((await new ResponseStore(cache, TTL_MS, 1000).lookup(BASE, {})) as Found).toMatchObject({
+      kind: 'found',
+      entry: { headers },
+    });
+  });
+
   it('a refresh rewrites the head only: same body value, new headers and freshness', async () => {
     const { cache, lookup, fill } = setup();
     await fill(await lookup(), response('A'));
