@@ -120,16 +120,20 @@ export function baseKey(
 /** Longest key material used as the key itself (with the store prefix, far under memcached's 250 bytes). */
 const MAX_LITERAL_KEY = 128;
 
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
 /**
  * `material` as its own key (`r:` + it) when it is at most 128 characters of printable ASCII
- * without spaces (the JSON of most URLs), else `undefined` (hash it): no hash to compute, and
- * distinct materials stay distinct keys.
+ * without spaces or braces (the JSON of most URLs), else `undefined` (hash it): no hash to
+ * compute, and distinct materials stay distinct keys. Braces are hashed because Redis Cluster
+ * places a key holding `{...}` by that part alone: URLs sharing one would share one slot.
  */
 export function literalKey(material: string): string | undefined {
   if (material.length > MAX_LITERAL_KEY) return undefined;
   for (let i = 0; i < material.length; i++) {
     const c = material.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f) return undefined;
+    if (c <= 0x20 || c >= 0x7f || c === OPEN_BRACE || c === CLOSE_BRACE) return undefined;
   }
   return `r:${material}`;
 }

@@ -11,9 +11,10 @@ describe('response keys: the URI itself when short and printable, else its SHA-2
     expect(baseKey(originFrom('/', 'a.example', true), '/x', [], {})).toBe('r:["https","a.example","/x"]');
   });
 
-  it('hashes a URI with a space or a non-ASCII character, or over 128 characters of JSON', () => {
+  it('hashes a URI with a space, a brace or a non-ASCII character, or over 128 characters of JSON', () => {
     const hashed = /^r\.[A-Za-z0-9_-]{43}$/;
-    for (const resource of ['/a b', '/caf\u00e9', '/\u2603', `/${'x'.repeat(120)}`]) {
+    // A brace: Redis Cluster would place every key holding the same `{...}` in one slot.
+    for (const resource of ['/a b', '/a{b}', '/a}', '/caf\u00e9', '/\u2603', `/${'x'.repeat(120)}`]) {
       expect(key(resource)).toMatch(hashed);
     }
     // JSON writes a control character as an escape: printable, and still one URI's own key.
