@@ -217,9 +217,12 @@ export interface ConformanceOptions {
    * Documented limits of the driver, each with its reason, which the suite then allows (and only
    * that). `counterExpiry`: an `increment` the driver runs as a read-modify-write gives the counter
    * the call's TTL instead of keeping its expiry (memcached: a negative delta or value, since its
-   * binary protocol cannot report an item's remaining TTL).
+   * binary protocol cannot report an item's remaining TTL). `touchHeader`: `touch` moves only the
+   * store's expiry, and an entry's metadata header keeps the expiry it was written with, which the
+   * first `increment` of a number `set` wrote then keeps (a store without `compareAndSet`, where
+   * the facade cannot rewrite the header safely).
    */
-  limits?: { counterExpiry?: string };
+  limits?: { counterExpiry?: string; touchHeader?: string };
   /** Timing knobs. */
   timing?: {
     /** Expiry precision to test at. @default store.capabilities.ttlPrecisionMs */

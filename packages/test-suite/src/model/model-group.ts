@@ -68,7 +68,10 @@ async function prepare(ctx: SuiteContext) {
   return {
     // In-process stores share our clock; a remote one is measured around a round trip.
     precision: { precisionMs, slackMs: capabilities.inProcess ? 2 : 10 },
-    limits: { counterTakesCallTtl: ctx.limits.counterExpiry !== undefined },
+    limits: {
+      counterTakesCallTtl: ctx.limits.counterExpiry !== undefined,
+      touchKeepsHeaderExpiry: ctx.limits.touchHeader !== undefined,
+    },
     features: {
       add: capabilities.atomicAdd && typeof store.add === 'function' && ctx.skips.atomicAdd === undefined,
       increment: typeof store.increment === 'function' && ctx.skips.increment === undefined,

@@ -31,7 +31,16 @@ type Expiry = { lo: number; hi: number } | undefined;
 type World =
   | { present: false; tomb?: undefined }
   | { present: false; tomb: true; expiry: Expiry }
-  | { present: true; value: ModelValue; expiry: Expiry; tags?: readonly string[] };
+  | {
+      present: true;
+      value: ModelValue;
+      expiry: Expiry;
+      tags?: readonly string[];
+      /** Written by `increment`: plain text, no metadata header. */
+      counter?: true;
+      /** The expiry its header still names after an in-place `touch` (the `touchKeepsHeaderExpiry` limit). */
+      header?: { expiry: Expiry };
+    };
 
 /** The state a key is in when a call runs: expiry resolved to live or gone. */
 type Live = World;
@@ -64,6 +73,8 @@ export class ModelMismatch extends Error {
 export interface ModelLimits {
   /** An `increment` of a present counter may give it the call's TTL instead of keeping its expiry. */
   counterTakesCallTtl?: boolean;
+  /** `touch` leaves the header's expiry as written, and `increment` of a number `set` wrote keeps that one. */
+  touchKeepsHeaderExpiry?: boolean;
 }
 
 /** Per-key sets of possible states, checked and narrowed by each answer. */
@@ -145,14 +156,18 @@ export class ReferenceModel {
   increment(key: string, by: number, ttlMs: number | undefined, window: Window, actual: Answer): void {
     this.#step(key, window, actual, (live) => {
       if (!live.present) {
-        return { answer: { value: by }, next: { present: true, value: by, expiry: this.expiryOf(ttlMs, window) } };
+        const next: World = { present: true, value: by, expiry: this.expiryOf(ttlMs, window), counter: true };
+        return { answer: { value: by }, next };
       }
       if (typeof live.value === 'number' && Number.isSafeInteger(live.value)) {
         const value = live.value + by;
-        // A counter carries no tags (the first increment rewrites a tagged number as plain text).
-        const kept: Branch = { answer: { value }, next: { present: true, value, expiry: live.expiry } };
+        // A counter carries no tags (the first increment rewrites a tagged number as plain text,
+        // with the expiry its header names).
+        const expiry = live.header ? live.header.expiry : live.expiry;
+        const kept: Branch = { answer: { value }, next: { present: true, value, expiry, counter: true } };
         if (!this.limits.counterTakesCallTtl) return kept;
-        return [kept, { answer: { value }, next: { present: true, value, expiry: this.expiryOf(ttlMs, window) } }];
+        const next: World = { present: true, value, expiry: this.expiryOf(ttlMs, window), counter: true };
+        return [kept, { answer: { value }, next }];
       }
       return { answer: { rejected: 'LarderError' }, next: live };
     });
@@ -160,11 +175,15 @@ export class ReferenceModel {
 
   /** `touch`: a present key gets the new expiry (true); an absent one stays absent (false). */
   touch(key: string, ttlMs: number | undefined, window: Window, actual: Answer): void {
-    this.#step(key, window, actual, (live) =>
-      held(live)
-        ? { answer: { value: true }, next: { ...live, expiry: this.expiryOf(ttlMs, window) } as World }
-        : { answer: { value: false }, next: ABSENT },
-    );
+    this.#step(key, window, actual, (live) => {
+      if (!held(live)) return { answer: { value: false }, next: ABSENT };
+      const expiry = this.expiryOf(ttlMs, window);
+      // Touched in place: an entry with a header (not a counter) keeps the expiry it names.
+      if (live.present && this.limits.touchKeepsHeaderExpiry && !live.counter) {
+        return { answer: { value: true }, next: { ...live, expiry, header: live.header ?? { expiry: live.expiry } } };
+      }
+      return { answer: { value: true }, next: { ...live, expiry } as World };
+    });
   }
 
   /**
