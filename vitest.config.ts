@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 
@@ -65,15 +67,22 @@ const FLEET_AND_FAULT_FILES = [
 // 40% of a floor run's CPU on CI's two cores (Node 20: 178 s against 312 s, every test passing).
 // Not the whole suite: its fleet and fault files leave clients reconnecting to servers they
 // stopped, which a shared worker then carries into every later file (535 s against 576 s).
-// These files need a module graph of their own in every run: they mock a module (`vi.mock`:
-// ioredis at the lowest version the peer range allows, a memjs without its internals), patch a
-// client's prototype, reset modules, or read module state a shared worker has already filled
-// (the binary lookups' cache).
+// Files that need a module graph and timers of their own run isolated in every run: those that
+// mock or reset modules (ioredis at the lowest version the peer range allows, a memjs without its
+// internals), and those that fake timers (a client left reconnecting by an earlier file would set
+// its timers on the fake clock, and `vi.getTimerCount()` would count them), found by their text;
+// and those that read module state a shared worker has already filled (the binary lookups' cache).
+const ISOLATING = /\bvi\.(mock|doMock|resetModules|useFakeTimers)\(/;
+const MODULE_STATE_FILES = ['packages/dev-services/test/ports-and-binaries.test.ts'];
+const root = fileURLToPath(new URL('.', import.meta.url));
+const testFiles = ['packages', 'examples', 'bench/test', 'consumers/test'].flatMap((dir) =>
+  readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.test.ts') && !file.includes('node_modules'))
+    .map((file) => join(dir, file)),
+);
 const ISOLATED_FILES = [
-  'packages/core/test/error-brand.test.ts',
-  'packages/dev-services/test/ports-and-binaries.test.ts',
-  'packages/memcached/test/memjs-probe.test.ts',
-  'packages/redis/test/{bus-lowest,client-lowest,cluster-fallback}.test.ts',
+  ...MODULE_STATE_FILES,
+  ...testFiles.filter((file) => ISOLATING.test(readFileSync(join(root, file), 'utf8'))),
 ];
 
 const include = [

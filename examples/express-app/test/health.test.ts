@@ -164,8 +164,9 @@ describe("/healthz on the cache's health: Redis frozen (SIGSTOP)", () => {
     for (let i = 0; i < 5; i++) {
       const started = performance.now();
       const { status, body } = await healthz();
-      // The checks would wait 1.5 s per step on a frozen server.
-      expect(performance.now() - started).toBeLessThan(300);
+      // The checks would wait 1.5 s per step on a frozen server; at once is well under one such
+      // wait (on a loaded 2-core machine one request took 335 ms).
+      expect(performance.now() - started).toBeLessThan(1000);
       expect(status).toBe(503);
       expect(body.cache.problem).toMatchObject({ code: 'E_TIMEOUT', message: expect.stringMatching(/timed out/) });
     }
