@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
@@ -75,9 +75,18 @@ const FLEET_AND_FAULT_FILES = [
 const ISOLATING = /\bvi\.(mock|doMock|resetModules|useFakeTimers)\(/;
 const MODULE_STATE_FILES = ['packages/dev-services/test/ports-and-binaries.test.ts'];
 const root = fileURLToPath(new URL('.', import.meta.url));
-const testFiles = ['packages', 'examples', 'bench/test', 'consumers/test'].flatMap((dir) =>
+// The folders `include` names (a package's or example's `test`, the bench's, the consumers'): not
+// their builds or node_modules.
+const testDirs = [
+  ...['packages', 'examples'].flatMap((parent) =>
+    readdirSync(join(root, parent)).map((name) => join(parent, name, 'test')),
+  ),
+  'bench/test',
+  'consumers/test',
+].filter((dir) => existsSync(join(root, dir)));
+const testFiles = testDirs.flatMap((dir) =>
   readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
-    .filter((file) => file.endsWith('.test.ts') && !file.includes('node_modules'))
+    .filter((file) => file.endsWith('.test.ts'))
     .map((file) => join(dir, file)),
 );
 const ISOLATED_FILES = [
