@@ -149,9 +149,22 @@ export async function startRedisReplicaSet(options: StartRedisReplicaSetOptions 
             if (info.master_link_status !== 'up' || info.master_sync_in_progress === '1') return false;
             if (!(Number(info.slave_repl_offset) >= target.offset)) return false;
           }
-          return true;
+          // The primary's own view too: it marks a replica online only at that replica's first ACK
+          // after the sync, which can come after the replica already reports its link up.
+          const replicas = Object.entries(await primaryNode.info('replication'))
+            .filter(([name]) => /^slave\d+$/.test(name))
+            .map(([, value]) => value);
+          return nodes.every(
+            (node) =>
+              node === primaryNode ||
+              !node.process.running ||
+              replicas.some((line) => line.includes(`port=${node.port},`) && line.includes('state=online')),
+          );
         },
-        { timeoutMs, description: "replicas to be in sync (link up, the primary's offset applied)" },
+        {
+          timeoutMs,
+          description: "replicas to be in sync (link up, the primary's offset applied, online on the primary)",
+        },
       );
     };
     await waitForSync();
