@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ENTRY_FORMAT } from '@larder/core/driver';
 import type { Redis } from 'ioredis';
+import { sendText } from './ioredis-internals';
 import type { RedisClient } from './options';
 
 /** A Lua script run by EVALSHA, loaded with EVAL on the first NOSCRIPT. */
@@ -72,6 +73,18 @@ export function evalScript(
   const flat = argv as string[];
   return c.evalsha(s.sha, numKeys, flat).catch((error: unknown) => {
     if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return c.eval(s.lua, numKeys, flat);
+    throw error;
+  });
+}
+
+/**
+ * `evalScript` with text arguments only, sent without ioredis copying them (`sendText`): for a
+ * script call of hundreds of arguments (a batch of tagged writes).
+ */
+export function evalScriptText(c: Redis, s: LuaScript, numKeys: number, argv: string[]): Promise<unknown> {
+  const count = String(numKeys);
+  return sendText(c, 'evalsha', [s.sha, count].concat(argv)).catch((error: unknown) => {
+    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return c.eval(s.lua, count, argv);
     throw error;
   });
 }

@@ -1,6 +1,6 @@
 import { ENTRY_FORMAT, sectionOf, type TaggedEntry, type TaggedWriteReply, type TtlMs } from '@larder/core/driver';
 import type { Redis } from 'ioredis';
-import { LUA_ENTRY as E, evalScript, script } from './scripts';
+import { LUA_ENTRY as E, evalScriptText, script } from './scripts';
 
 /**
  * Tagged writes in one round trip, one or many in one atomic step (core README "Tags"): the
@@ -14,9 +14,11 @@ import { LUA_ENTRY as E, evalScript, script } from './scripts';
  * shortened). Then entry j (KEYS[j], in order: of two writes of a key the later wins) reads its
  * arguments: its expiry in ms ('' for none), its metadata header, its value, the number k of its
  * counters and their k indices among the m; it is set to the header, the tag section of those counters' versions (core's `ENTRY_FORMAT`:
- * `\2<tag>\3<version>\4<tag>...\2`) and the value. Returns per counter its version (as text) and the
- * ms it has left (-1: no expiry; -2: not checked). Counter keys are read from ARGV, not KEYS, as
- * GET_TAGGED does: not for Cluster, where no script writes a tagged entry.
+ * `\2<tag>\3<version>\4<tag>...\2`) and the value. Returns per counter its version and the ms it
+ * has left (-1: no expiry; -2: not checked), as one text joined by commas: ioredis decodes a reply
+ * of one string many times faster than an array of a hundred (a batch's counters). Counter keys
+ * are read from ARGV, not KEYS, as GET_TAGGED does: not for Cluster, where no script writes a
+ * tagged entry.
  */
 export const SET_TAGGED = script(`
 local m, start = tonumber(ARGV[1]), ARGV[2]
@@ -51,7 +53,7 @@ for j = 1, #KEYS do
   if ARGV[at] == '' then redis.call('SET', KEYS[j], value) else redis.call('SET', KEYS[j], value, 'PX', ARGV[at]) end
   at = at + 4 + k
 end
-return out
+return table.concat(out, ',')
 `);
 
 /** Milliseconds as a script argument: a whole positive number, or '' for none (`Infinity`). */
@@ -141,12 +143,12 @@ export function writeTagged(c: Redis, writes: readonly TaggedWrite[], entries = 
       lifeMs: at.map((c) => all.lifeMs[c]),
     }));
   };
-  return evalScript(c, SET_TAGGED, keys.length, entries ? keys.concat(args, entryArgs) : args).then(split);
+  return evalScriptText(c, SET_TAGGED, keys.length, entries ? keys.concat(args, entryArgs) : args).then(split);
 }
 
 /** The versions and counter lives SET_TAGGED answered for `count` counters. */
-function parseWritten(flat: unknown, count: number): TaggedWriteReply {
-  const pairs = flat as (string | number)[];
+function parseWritten(joined: unknown, count: number): TaggedWriteReply {
+  const pairs = String(joined).split(',');
   const versions: number[] = [];
   const lifeMs: (number | undefined)[] = [];
   for (let i = 0; i < count; i++) {

@@ -4,6 +4,13 @@ import { clientVersionSuite } from './client-versions';
 clientVersionSuite({
   bound: 'highest',
   packageName: 'ioredis',
-  probe: { missing: [], deadlines: true, corking: true, clusterSubmitTimeouts: true, reconnectAttempts: true },
+  probe: {
+    missing: [],
+    deadlines: true,
+    corking: true,
+    clusterSubmitTimeouts: true,
+    reconnectAttempts: true,
+    textCommands: true,
+  },
   fallbacks: [],
 });

@@ -14,6 +14,7 @@ clientVersionSuite({
     corking: true,
     clusterSubmitTimeouts: true,
     reconnectAttempts: true,
+    textCommands: true,
   },
   fallbacks: ["command timeouts: ioredis' commandTimeout and socketTimeout (timers per command)"],
 });

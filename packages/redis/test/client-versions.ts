@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { TimeoutError } from '@larder/core';
+import { Cache, TimeoutError } from '@larder/core';
 import { type FaultProxy, type RedisServer, startFaultProxy, startRedis, waitFor } from '@larder/dev-services';
 import { CAPABILITIES, GROUPS } from '@larder/test-suite';
 import type { Redis } from 'ioredis';
@@ -101,6 +101,22 @@ export function clientVersionSuite(version: ClientVersion): void {
         expect(log).not.toHaveBeenCalled();
       } finally {
         log.mockRestore();
+      }
+    });
+
+    it('tagged writes of one tick (one script call of hundreds of arguments) land whole and read back', async () => {
+      const cache = new Cache({ store: createRedisStore({ url: server.url }), prefix: 'cv:tags:' });
+      try {
+        const keys = Array.from({ length: 64 }, (_, i) => `k${i}`);
+        await Promise.all(
+          keys.map((key, i) => cache.tags(['all', `group:${i % 5}`, `own:${i}`]).set(key, { i }, '1m')),
+        );
+        expect(await cache.getMany(keys)).toEqual(keys.map((_, i) => ({ i })));
+        await cache.invalidateTags(['group:3']);
+        const after = await cache.getMany(keys);
+        expect(after).toEqual(keys.map((_, i) => (i % 5 === 3 ? undefined : { i })));
+      } finally {
+        await cache.close();
       }
     });
 
