@@ -148,7 +148,10 @@ export function writeTagged(c: Redis, writes: readonly TaggedWrite[], entries = 
 
 /** The versions and counter lives SET_TAGGED answered for `count` counters. */
 function parseWritten(joined: unknown, count: number): TaggedWriteReply {
+  if (count === 0) return { versions: [], lifeMs: [] };
   const pairs = String(joined).split(',');
+  // A counter holds a number larder wrote; anything else (a comma in a value set by hand) is not a reply to read.
+  if (pairs.length !== 2 * count) throw new Error(`SET_TAGGED answered ${pairs.length} fields for ${count} counters`);
   const versions: number[] = [];
   const lifeMs: (number | undefined)[] = [];
   for (let i = 0; i < count; i++) {

@@ -105,6 +105,18 @@ describe('redis store: the tagged writes of one tick share one script call', () 
     expect(await admin.exists(`${prefix}1`, `${prefix}7`)).toBe(2);
   });
 
+  it('a counter holding something larder never writes (a comma) rejects the write with the store error, not misread versions', async () => {
+    const prefix = 'garbled:';
+    const setTagged = store.setTagged?.bind(store) as NonNullable<RedisStore['setTagged']>;
+    await admin.set(`${prefix}__larder:tag:t`, '5,6');
+    const error = await setTagged(`${prefix}k`, entryOf(prefix, ['t', 'u'], 'v'), 60_000).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'E_BACKEND' });
+    expect(String((error as Error).message)).toMatch(/SET_TAGGED answered 5 fields for 2 counters/);
+    await admin.del(`${prefix}__larder:tag:t`);
+    const reply = await setTagged(`${prefix}k`, entryOf(prefix, ['t', 'u'], 'v'), 60_000);
+    expect(reply.versions).toEqual([1048576, 1048576]);
+  });
+
   it('loads the batch script again after SCRIPT FLUSH (NOSCRIPT → EVAL)', async () => {
     const prefix = 'flushed:';
     const setTagged = store.setTagged?.bind(store) as NonNullable<RedisStore['setTagged']>;
