@@ -55,7 +55,7 @@ export interface IoredisProbe {
   readonly clusterSubmitTimeouts: boolean;
   /** A client reconnecting after two failed attempts fails calls at once (`failures.ts`). */
   readonly reconnectAttempts: boolean;
-  /** Long commands (a batch of tagged writes) sent without ioredis copying their arguments (`sendText`). */
+  /** GET, MGET, SET of text and a batch of tagged writes sent without ioredis copying their arguments (`sendText`). */
   readonly textCommands: boolean;
 }
 
@@ -131,7 +131,7 @@ function fallbacks(probe: IoredisProbe): string[] {
   if (!probe.corking) out.push('coalesceWrites: off (one socket write per command)');
   if (!probe.clusterSubmitTimeouts) out.push('Cluster: a command queued while no node is ready has no timeout');
   if (!probe.reconnectAttempts) out.push('a reconnecting client fails calls at once (the attempts are not known)');
-  if (!probe.textCommands) out.push("tagged writes: ioredis copies a batch's script arguments");
+  if (!probe.textCommands) out.push("GET, MGET, SET and tagged writes through ioredis' generic command path");
   if (probe.missing.includes('Redis#stream'))
     out.push('describe(): configured addresses, not connected ones; no Sentinel failover event on larder.topology');
   return out;
@@ -243,11 +243,13 @@ export function reconnectAttempts(client: RedisClient): number | undefined {
  * flattens its arguments (`Array.prototype.flat`, about 65 ns an argument on Node 20: 30 µs for
  * a batch of tagged writes' 470). The arguments are set once the command is built, which also
  * skips ioredis' pass that turns numbers into text and marks Buffers: text only. A client with a
- * `keyPrefix` or friendly error stacks gets ioredis' own command (it prefixes keys, keeps a stack).
+ * `keyPrefix` or friendly error stacks, and a Cluster, get ioredis' own command (it prefixes keys,
+ * keeps a stack, routes by slot).
  */
 export function sendText(client: Redis, name: string, args: string[]): Promise<unknown> {
   const { keyPrefix, showFriendlyErrorStack } = client.options;
-  if (keyPrefix || showFriendlyErrorStack || !probeIoredis().textCommands) return client.call(name, args);
+  if (keyPrefix || showFriendlyErrorStack || isCluster(client) || !probeIoredis().textCommands)
+    return client.call(name, args);
   const command = new Command(name, [], { replyEncoding: 'utf8' });
   command.args = args;
   client.sendCommand(command);

@@ -1,6 +1,7 @@
 import { ENTRY_FORMAT, type Payload } from '@larder/core/driver';
 import type { Redis } from 'ioredis';
 import { groupBySlot } from './cluster-slots';
+import { sendText } from './ioredis-internals';
 import { exact, payloadOf } from './replies';
 
 /**
@@ -14,12 +15,10 @@ export function getPayload(
   onError?: (error: unknown) => never,
 ): Promise<Payload | undefined> {
   if (binary) return cmd().getBuffer(key).then(payloadOf, onError);
-  return cmd()
-    .get(key)
-    .then(
-      (text) => (text === null ? undefined : (exact(text) ?? cmd().getBuffer(key).then(payloadOf, onError))),
-      onError,
-    );
+  return (sendText(cmd(), 'get', [key]) as Promise<string | null>).then(
+    (text) => (text === null ? undefined : (exact(text) ?? cmd().getBuffer(key).then(payloadOf, onError))),
+    onError,
+  );
 }
 
 /** GETRANGE of a payload's first bytes, its metadata header (`CacheStore.head`); `undefined` when absent. */
@@ -38,7 +37,8 @@ export function getPayloads(
   if (cluster && keys.length > 1) return clusterReplies(c, keys, binary).then(toPayloads);
   // One node: promise steps only, no async layers on a read path.
   if (keys.length === 1) return (binary ? c.getBuffer(keys[0]!) : c.get(keys[0]!)).then((one) => toPayloads([one]));
-  return (binary ? c.mgetBuffer(keys) : c.mget(keys)).then(toPayloads);
+  // As text, the keys go out as they are (`sendText`: ioredis' own path copies them).
+  return (binary ? c.mgetBuffer(keys) : (sendText(c, 'mget', keys) as Promise<(string | null)[]>)).then(toPayloads);
 }
 
 /** MGET per slot, in parallel (a lone key of its slot: GET); replies aligned with `keys`. */

@@ -18,7 +18,7 @@ import { redisTarget } from './explain';
 import { traceFailover } from './failover-trace';
 import { type FailureContext, storeError, unavailableError } from './failures';
 import { fleetMembers } from './fleet-members';
-import { isCluster } from './ioredis-internals';
+import { isCluster, sendText } from './ioredis-internals';
 import {
   type RedisClient,
   type RedisMode,
@@ -169,7 +169,10 @@ export class RedisStore implements CacheStore {
     try {
       this.startWrite('set', key);
       const c = this.commands.cmd(this.client);
-      reply = ttlMs === undefined ? c.set(key, arg(payload)) : c.set(key, arg(payload), 'PX', ttlMs);
+      // Text goes out as it is (`sendText`: ioredis' own path copies and checks the arguments again).
+      if (typeof payload === 'string')
+        reply = sendText(c, 'set', ttlMs === undefined ? [key, payload] : [key, payload, 'PX', String(ttlMs)]);
+      else reply = ttlMs === undefined ? c.set(key, arg(payload)) : c.set(key, arg(payload), 'PX', ttlMs);
     } catch (error) {
       // Refused before anything was sent: nothing to report to this process's L1s.
       return Promise.reject(error).then(settledVoid, this.failSet);
