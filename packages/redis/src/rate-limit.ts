@@ -2,7 +2,7 @@ import type { RateLimitAlgorithm, RateLimitReply, RateLimitRequest } from '@lard
 import type { Redis } from 'ioredis';
 import { unavailableError } from './failures';
 import type { RedisClient } from './options';
-import { type LuaScript, script } from './scripts';
+import { evalScript, type LuaScript, script } from './scripts';
 
 /**
  * Rate-limit decisions on Redis: each is one script on one key (so one round trip, atomic, and
@@ -184,11 +184,7 @@ export function rateLimit(
   }
   const s = SCRIPTS[request.algorithm];
   const args = argsOf(request);
-  return c.evalsha(s.sha, '1', key, args).then(toReply, (error: unknown) => {
-    if (error instanceof Error && error.message.startsWith('NOSCRIPT'))
-      return c.eval(s.lua, '1', key, args).then(toReply, fail);
-    return fail(error);
-  });
+  return evalScript(c, s, 1, [key, args]).then(toReply, fail);
 }
 
 // The argument of the last request seen: the limiter passes the same frozen request for every hit of cost 1.

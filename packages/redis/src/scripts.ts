@@ -60,8 +60,8 @@ return 1
 
 /**
  * EVALSHA of `s` whose first `numKeys` arguments of `argv` are keys (EVAL on the first NOSCRIPT),
- * in promise steps. `argv` goes to ioredis as one array, which it flattens into the command:
- * spreading hundreds of arguments (a batch of tagged writes) would copy them twice more.
+ * in promise steps. Text and numbers go out as built (`sendText`: ioredis' generic command path
+ * would copy them again); arguments with bytes go through ioredis' `evalsha`.
  */
 export function evalScript(
   c: Redis,
@@ -69,22 +69,25 @@ export function evalScript(
   numKeys: number,
   argv: (string | number | Buffer)[],
 ): Promise<unknown> {
-  // ioredis writes numbers in the array as text and Buffers as bytes; its types name only key arrays.
-  const flat = argv as string[];
-  return c.evalsha(s.sha, numKeys, flat).catch((error: unknown) => {
-    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return c.eval(s.lua, numKeys, flat);
+  const count = String(numKeys);
+  const text = [s.sha, count];
+  for (const arg of argv) {
+    if (typeof arg === 'string') text.push(arg);
+    else if (typeof arg === 'number') text.push(String(arg));
+    else return evalWithBytes(c, s, count, argv);
+  }
+  return sendText(c, 'evalsha', text).catch((error: unknown) => {
+    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return c.eval(s.lua, count, text.slice(2));
     throw error;
   });
 }
 
-/**
- * `evalScript` with text arguments only, sent without ioredis copying them (`sendText`): for a
- * script call of hundreds of arguments (a batch of tagged writes).
- */
-export function evalScriptText(c: Redis, s: LuaScript, numKeys: number, argv: string[]): Promise<unknown> {
-  const count = String(numKeys);
-  return sendText(c, 'evalsha', [s.sha, count].concat(argv)).catch((error: unknown) => {
-    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return c.eval(s.lua, count, argv);
+/** `evalScript` through ioredis' `evalsha`, which writes Buffers as bytes. */
+function evalWithBytes(c: Redis, s: LuaScript, count: string, argv: (string | number | Buffer)[]): Promise<unknown> {
+  // ioredis writes numbers in the array as text and Buffers as bytes; its types name only key arrays.
+  const flat = argv as string[];
+  return c.evalsha(s.sha, count, flat).catch((error: unknown) => {
+    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return c.eval(s.lua, count, flat);
     throw error;
   });
 }

@@ -1,6 +1,6 @@
 import { ENTRY_FORMAT, sectionOf, type TaggedEntry, type TaggedWriteReply, type TtlMs } from '@larder/core/driver';
 import type { Redis } from 'ioredis';
-import { LUA_ENTRY as E, evalScriptText, script } from './scripts';
+import { LUA_ENTRY as E, evalScript, script } from './scripts';
 
 /**
  * Tagged writes in one round trip, one or many in one atomic step (core README "Tags"): the
@@ -143,7 +143,7 @@ export function writeTagged(c: Redis, writes: readonly TaggedWrite[], entries = 
       lifeMs: at.map((c) => all.lifeMs[c]),
     }));
   };
-  return evalScriptText(c, SET_TAGGED, keys.length, entries ? keys.concat(args, entryArgs) : args).then(split);
+  return evalScript(c, SET_TAGGED, keys.length, entries ? keys.concat(args, entryArgs) : args).then(split);
 }
 
 /** The versions and counter lives SET_TAGGED answered for `count` counters. */

@@ -2,7 +2,7 @@ import { type RedisServer, startRedis } from '@larder/dev-services';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendText } from '../src/ioredis-internals';
-import { evalScriptText, script } from '../src/scripts';
+import { evalScript, script } from '../src/scripts';
 
 // `sendText` builds an ioredis command whose arguments are set after it is built (no copy); a
 // client that prefixes keys or keeps error stacks gets ioredis' own command instead.
@@ -35,14 +35,20 @@ describe('sendText: a command of text arguments, not copied by ioredis', () => {
   it('runs a script by its SHA, loading it with EVAL the first time (NOSCRIPT)', async () => {
     const c = client();
     await c.script('FLUSH');
-    expect(await evalScriptText(c, ECHO_KEYS, 2, ['a', 'b', 'x', 'y'])).toBe('a,b|x,y');
+    expect(await evalScript(c, ECHO_KEYS, 2, ['a', 'b', 'x', 'y'])).toBe('a,b|x,y');
     expect(await c.script('EXISTS', ECHO_KEYS.sha)).toEqual([1]);
-    expect(await evalScriptText(c, ECHO_KEYS, 1, ['a', 'x'])).toBe('a|x');
+    expect(await evalScript(c, ECHO_KEYS, 1, ['a', 'x'])).toBe('a|x');
+  });
+
+  it("writes numbers as text and Buffers as bytes (those through ioredis' own evalsha)", async () => {
+    const c = client();
+    expect(await evalScript(c, ECHO_KEYS, 1, ['k', 7, 'x'])).toBe('k|7,x');
+    expect(await evalScript(c, ECHO_KEYS, 1, ['k', Buffer.from([0xc3, 0xa9]), 2])).toBe('k|é,2');
   });
 
   it("leaves a client with a keyPrefix to ioredis' own command, which prefixes the keys", async () => {
     const c = client({ keyPrefix: 'p:' });
-    expect(await evalScriptText(c, ECHO_KEYS, 1, ['k', 'arg'])).toBe('p:k|arg');
+    expect(await evalScript(c, ECHO_KEYS, 1, ['k', 'arg'])).toBe('p:k|arg');
   });
 
   it('rejects with the server error', async () => {
