@@ -14,7 +14,32 @@ export async function larder(argv: string[], env: Record<string, string | undefi
   return { code, stdout, stderr };
 }
 
-/** Runs a real process to its end with only these variables (plus PATH and HOME); its exit code and output. */
+/**
+ * The machine's network settings, which a real install meets too: a proxy, or the extra CA of a
+ * TLS-inspecting one (npm run by another Node than the system's reads no global npmrc, so without
+ * `NODE_EXTRA_CA_CERTS` its registry fetches fail with SELF_SIGNED_CERT_IN_CHAIN there).
+ */
+const NETWORK_VARIABLES = [
+  'NODE_EXTRA_CA_CERTS',
+  'HTTPS_PROXY',
+  'HTTP_PROXY',
+  'NO_PROXY',
+  'https_proxy',
+  'http_proxy',
+  'no_proxy',
+];
+
+/** PATH, HOME and the network settings of this process's environment (see `NETWORK_VARIABLES`). */
+function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+  for (const name of NETWORK_VARIABLES) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+/** Runs a real process to its end with only these variables (plus PATH, HOME and the network settings); its exit code and output. */
 export function runProcess(
   command: string,
   args: string[],
@@ -22,7 +47,7 @@ export function runProcess(
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(command, args, {
     cwd: options.cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
+    env: { ...baseEnv(), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
