@@ -15,10 +15,15 @@ export function getPayload(
   onError?: (error: unknown) => never,
 ): Promise<Payload | undefined> {
   if (binary) return cmd().getBuffer(key).then(payloadOf, onError);
-  return (sendText(cmd(), 'get', [key]) as Promise<string | null>).then(
+  return getText(cmd(), key).then(
     (text) => (text === null ? undefined : (exact(text) ?? cmd().getBuffer(key).then(payloadOf, onError))),
     onError,
   );
+}
+
+/** GET as text, sent as built (`sendText`: ioredis' own path copies the arguments and builds options per call). */
+function getText(c: Redis, key: string): Promise<string | null> {
+  return sendText(c, 'get', [key]) as Promise<string | null>;
 }
 
 /** GETRANGE of a payload's first bytes, its metadata header (`CacheStore.head`); `undefined` when absent. */
@@ -36,7 +41,8 @@ export function getPayloads(
   const toPayloads = (replies: (string | Buffer | null)[]) => payloadsOf(c, keys, replies);
   if (cluster && keys.length > 1) return clusterReplies(c, keys, binary).then(toPayloads);
   // One node: promise steps only, no async layers on a read path.
-  if (keys.length === 1) return (binary ? c.getBuffer(keys[0]!) : c.get(keys[0]!)).then((one) => toPayloads([one]));
+  if (keys.length === 1)
+    return (binary ? c.getBuffer(keys[0]!) : getText(c, keys[0]!)).then((one) => toPayloads([one]));
   // As text, the keys go out as they are (`sendText`: ioredis' own path copies them).
   return (binary ? c.mgetBuffer(keys) : (sendText(c, 'mget', keys) as Promise<(string | null)[]>)).then(toPayloads);
 }
