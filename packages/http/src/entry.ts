@@ -1,4 +1,4 @@
-import { decodeHead } from './head';
+import { carriesBody, decodeHead } from './head';
 import type { StoredView } from './policy';
 
 /** Where a stored response's body lives apart from its head (see "Layout" below). */
@@ -39,6 +39,8 @@ export interface VaryHead {
 // - The head (at the entry's key): a `StoredHead` (head.ts).
 // - The body (at the entry's key + `.b`, key.ts): [0x62][u8 id length][body id][raw bytes]. A
 //   head whose id differs from its body's (two writers crossing, a body that expired) is a miss.
+// On an in-process store a response is one value instead: the head carries its body (`b`, read
+// in the same lookup), and a rewrite of the head costs no copy of the bytes.
 // Earlier layouts read as nothing (a miss): versions 1 and 2 (one value, body inside), and the
 // binary heads of version 3 and 4 (raw, or base64 inside `{ t: 'b' }`).
 const BODY = 0x62;
@@ -55,13 +57,14 @@ export function encodeBody(id: string, body: Buffer): Buffer {
 }
 
 /**
- * The stored response a head and its body value make (the body's bytes are not copied);
- * `undefined` for anything else: another version (the one-value versions 1 and 2 of earlier
- * releases too), garbage, a body that is missing or belongs to another head.
+ * The stored response a head and its body value make (the body's bytes are not copied), or a head
+ * that carries its body alone; `undefined` for anything else: another version (the one-value
+ * versions 1 and 2 of earlier releases too), garbage, a body that is missing or belongs to another
+ * head.
  */
 export function decodeEntry(head: unknown, body?: unknown): StoredResponse | undefined {
   const decoded = decodeHead(head);
-  return decoded && withBody(decoded, body);
+  return decoded && (carriesBody(head) ? decoded : withBody(decoded, body));
 }
 
 /** A new stored response: `head` (from `decodeHead`, not changed) with the body value it names; `undefined` when `body` is not its. */

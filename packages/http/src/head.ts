@@ -22,6 +22,12 @@ export interface StoredHead {
   x?: string;
   /** The headers as an object instead: on an in-process store, or when a name or value holds a line break (never through Node's or `Headers`' own checks). */
   h?: Record<string, string | string[]>;
+  /**
+   * The body's bytes as latin1 text (one character a byte), on an in-process store only: the
+   * response is then one value, which a hit reads once, and a 304's rewrite of the head does not
+   * copy the bytes (a string is kept as it is, never copied). Elsewhere the body is its own value.
+   */
+  b?: string;
   tags?: string[];
 }
 
@@ -34,10 +40,10 @@ const NO_BODY = Buffer.alloc(0);
  * The head of a stored response (everything but its body) naming the body `ref`, with the layout
  * mark `gen`. `inProcess`: for a store that keeps values as given (no JSON), its headers as an
  * object, which a hit then uses as it is (the text is for JSON: one string parses faster than an
- * object of them, but splitting it builds an object per hit).
+ * object of them, but splitting it builds an object per hit), and the body inside it (`b`).
  */
 export function encodeHead(
-  entry: Omit<StoredResponse, 'body' | 'gen'>,
+  entry: Omit<StoredResponse, 'body' | 'gen'> & { body?: Buffer },
   ref: BodyRef,
   gen: string,
   inProcess = false,
@@ -53,16 +59,26 @@ export function encodeHead(
   const text = inProcess ? undefined : flatText(entry.headers);
   if (text === undefined) head.h = entry.headers;
   else head.x = text;
+  if (inProcess && entry.body !== undefined) head.b = entry.body.toString('latin1');
   if (entry.tags !== undefined) head.tags = entry.tags;
   return head;
 }
 
-/** A head's stored response without its body (`bodyRef` names it); `undefined` for anything but a head. */
+/** Whether a stored head carries its body (`b`): it is then a whole response, with no body value to read. */
+export function carriesBody(value: unknown): boolean {
+  return typeof (value as StoredHead | undefined)?.b === 'string';
+}
+
+/**
+ * A head's stored response: with the body it carries (`b`), else without it (`bodyRef` names the
+ * body's own value); `undefined` for anything but a head.
+ */
 export function decodeHead(value: unknown): StoredResponse | undefined {
   const head = value as StoredHead;
   if (typeof head !== 'object' || head === null || head.t !== 'h' || typeof head.n !== 'string') return undefined;
   if (typeof head.g !== 'string' || typeof head.id !== 'string' || typeof head.m !== 'string') return undefined;
   if (head.tags !== undefined && !strings(head.tags)) return undefined;
+  if (head.b !== undefined && typeof head.b !== 'string') return undefined;
   // Text or an object, never both.
   if (head.x !== undefined && head.h !== undefined) return undefined;
   const headers = typeof head.x === 'string' ? headersOf(head.x) : checkedHeaders(head.h);
@@ -78,11 +94,12 @@ export function decodeHead(value: unknown): StoredResponse | undefined {
     (age as number) >= 0 &&
     (shared === 0 || shared === 1);
   if (headers === undefined || !valid) return undefined;
+  const body = head.b === undefined ? NO_BODY : Buffer.from(head.b, 'latin1');
   const entry: StoredResponse = {
     status: status as number,
     headers,
-    body: NO_BODY,
-    length: 0,
+    body,
+    length: body.length,
     storedAt: storedAt as number,
     expiresAt: expiresAt as number,
     age: age as number,

@@ -1,5 +1,4 @@
-import { type StoredResponse, withBody } from './entry';
-import { decodeHead } from './head';
+import { decodeEntry, type StoredResponse } from './entry';
 import { MemoPause } from './memo';
 
 /** Most keys a memo keeps; past it, it starts over. */
@@ -24,8 +23,7 @@ export class HeadMemo {
 
   /** The stored response a head value and body value read at `key` make, else `undefined` (as `decodeEntry`). */
   entry(value: unknown, body: unknown, key: string): StoredResponse | undefined {
-    const head = decodeHead(value);
-    const whole = head && withBody(head, body);
+    const whole = decodeEntry(value, body);
     if (this.#pause.skip()) return whole;
     this.#pause.asked(false);
     if (whole === undefined) this.#forget(key);

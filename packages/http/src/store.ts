@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { type Cache, isLarderError } from '@larder/core';
 import { LookupBudget } from './budget';
 import { type BodyRef, encodeBody, isVaryHead, type StoredResponse, type VaryHead } from './entry';
-import { encodeHead } from './head';
+import { carriesBody, encodeHead } from './head';
 import { HeadMemo } from './heads';
 import { bodyKey, variantKey } from './key';
 import { Memo } from './memo';
@@ -75,7 +75,7 @@ export class ResponseStore {
     return this.cache.health().state === 'up';
   }
 
-  /** Reads the entry for a request: head and body in one batched read, then the variant if the URI varies. */
+  /** Reads the entry for a request: head and body in one read, then the variant if the URI varies. */
   lookup(base: string, headers: IncomingHttpHeaders): Promise<Lookup> {
     const read = this.#read(base, headers);
     // An in-process store answers without I/O, within the turn: nothing to time.
@@ -113,18 +113,21 @@ export class ResponseStore {
   }
 
   /**
-   * The value at `key` and the stored response it makes: head and body in one round trip (a
-   * varying URI's base key holds no body), or the head alone where this process read the whole
-   * response before and the head still names that body (a body id names one body's bytes for
-   * good); a head that changed has its body read then.
+   * The value at `key` and the stored response it makes. On an in-process store, one read: the
+   * head carries its body (head.ts `b`). Elsewhere head and body in one round trip (a varying URI's
+   * base key holds no body), or the head alone where this process read the whole response before
+   * and the head still names that body (a body id names one body's bytes for good); a head that
+   * changed has its body read then.
    */
   async #entryAt(key: string): Promise<[unknown, StoredResponse | undefined]> {
-    if (this.#heads.knowsBodyAt(key)) {
+    if (this.#inProcess || this.#heads.knowsBodyAt(key)) {
       const value = await this.cache.get(key);
       if (value === undefined || isVaryHead(value)) return [value, undefined];
       const known = this.#heads.known(value, key);
       if (known !== undefined) return [value, known];
-      return [value, this.#heads.entry(value, await this.cache.get(bodyKey(key)), key)];
+      // A head written before the store was known to be in process has its body apart.
+      const body = carriesBody(value) ? undefined : await this.cache.get(bodyKey(key));
+      return [value, this.#heads.entry(value, body, key)];
     }
     const [value, body] = await this.#headAndBody(key);
     return [value, isVaryHead(value) ? undefined : this.#heads.entry(value, body, key)];
@@ -174,7 +177,8 @@ export class ResponseStore {
    * ran: an invalidation since then wins (what it writes reads as a miss everywhere). The head and
    * the body are two values: an entry that carries a `bodyRef` (a 304's refresh of what the lookup
    * read) rewrites its head only, and moves its body's expiry only when the head would outlive it;
-   * any other entry gets a body of its own. Resolves false when it did not store.
+   * any other entry gets a body of its own. On an in-process store they are one value (the head
+   * carries its body's bytes, shared, not copied). Resolves false when it did not store.
    */
   async fill(params: {
     base: string;
@@ -201,17 +205,18 @@ export class ResponseStore {
           await scoped.set(base, { t: 'v', v: vary, g: SCOPED } satisfies VaryHead, this.ttlMs);
         }
       }
+      const inline = this.#inProcess;
       // The body the lookup read is reused only under the key it was read from.
       const readFrom = readKey(base, seen, headers);
-      const reused = readFrom === key ? await this.#reuseBody(key, params.entry.bodyRef, keep) : undefined;
+      const reused = readFrom === key && !inline ? await this.#reuseBody(key, params.entry.bodyRef, keep) : undefined;
       // A body outlives its head by up to `ttl`: a 304 then rarely has to move its expiry.
-      const ref = reused ?? { id: randomId(), until: keep + this.ttlMs };
+      const ref = reused ?? { id: randomId(), until: inline ? keep : keep + this.ttlMs };
       // The head is JSON (core keeps a tagged value's tag section in its header); the body is
       // never tagged: it stays raw bytes, and answers only with its head.
-      const head = encodeHead(params.entry, ref, SCOPED, this.#inProcess);
+      const head = encodeHead(params.entry, ref, SCOPED, inline);
       await Promise.all([
         (params.tagged ?? scoped).set(key, head, lifetimeMs(keep)),
-        reused !== undefined
+        reused !== undefined || inline
           ? undefined
           : this.cache.set(bodyKey(key), encodeBody(ref.id, params.entry.body), lifetimeMs(ref.until)),
       ]);

@@ -2,9 +2,10 @@ import type { Cache } from '@larder/core';
 import { redisCommand } from '@larder/dev-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBody, type StoredResponse } from '../src/entry';
+import { encodeHead } from '../src/head';
 import { bodyKey } from '../src/key';
-import { type Lookup, ResponseStore } from '../src/store';
-import { rcBackends } from './harness';
+import { type Lookup, ResponseStore, SCOPED } from '../src/store';
+import { type RcBackend, rcBackends } from './harness';
 import { legacyV2, legacyV3Head, legacyWrapped } from './legacy-entries';
 
 // The storage protocol of a response split in a head and a body (entry.ts "Layout"), driven
@@ -36,7 +37,8 @@ function response(text: string, over: Partial<StoredResponse> = {}): Omit<Stored
   };
 }
 
-describe.each(env.backends.map((b) => [b.name, b] as const))('ResponseStore head and body (%s)', (_name, backend) => {
+/** A store over `backend`'s cache, and the steps the tests force one at a time. */
+function layoutHelpers(backend: RcBackend) {
   function setup() {
     const cache = backend.cache();
     const store = new ResponseStore(cache, TTL_MS, 1000);
@@ -60,37 +62,11 @@ describe.each(env.backends.map((b) => [b.name, b] as const))('ResponseStore head
     const now = Date.now();
     return { ...entry, headers: { ...entry.headers, 'x-refreshed': header }, storedAt: now, expiresAt: now + 5000 };
   }
+  return { setup, refreshedOf };
+}
 
-  it('a body that lands after another writer replaced the entry is not served with the newer head', async () => {
-    const { cache, lookup, fresh, fill } = setup();
-    expect(await fill(await lookup(), response('A'))).toBe(true);
-    const a = await lookup();
-    expect(a.entry?.body.toString()).toBe('A');
-    const bodyOfA = await cache.get(bodyKey(BASE));
-    expect(await fill(a, response('B'))).toBe(true);
-    expect((await lookup()).entry?.body.toString()).toBe('B');
-    // A's body write, late: B's head does not answer with it. A process that read B whole answers
-    // with B's own bytes (its body id names them), without reading the body again.
-    await cache.set(bodyKey(BASE), bodyOfA, TTL_MS);
-    expect((await lookup()).entry?.body.toString()).toBe('B');
-    const crossed = await fresh();
-    expect(crossed.kind).toBe('miss');
-    // The next fill stores a whole response again.
-    expect(await fill(crossed, response('C'))).toBe(true);
-    expect((await lookup()).entry?.body.toString()).toBe('C');
-  });
-
-  it("a revalidation's head that lands after a new 200 never names the new body", async () => {
-    const { lookup, fill } = setup();
-    await fill(await lookup(), response('A'));
-    const a = await lookup();
-    expect(await fill(a, response('B'))).toBe(true);
-    // A's 304 refresh, late: A's headers with B's body would be another response.
-    await fill(a, refreshedOf(a, 'late'));
-    const after = await lookup();
-    expect(after.kind).toBe('miss');
-    expect(after.entry).toBeUndefined();
-  });
+describe.each(env.backends.map((b) => [b.name, b] as const))('ResponseStore head and body (%s)', (_name, backend) => {
+  const { setup, refreshedOf } = layoutHelpers(backend);
 
   it("a revalidation's head write after an invalidation does not bring the entry back", async () => {
     const { store, lookup, pin, fill } = setup();
@@ -131,6 +107,66 @@ describe.each(env.backends.map((b) => [b.name, b] as const))('ResponseStore head
     });
   });
 
+  it('entries of earlier layouts (one value; a head and body under a generation; a binary head) read as misses; a fill replaces them', async () => {
+    const { cache, lookup, fill, pin } = setup();
+    // A generation-layout entry carries no scope: no invalidation since could reach it.
+    await cache.set('g.page', 'g1', TTL_MS);
+    const old = { ...response('old'), gen: 'g1' };
+    await cache.set(BASE, legacyV2(old), TTL_MS);
+    expect((await lookup()).kind).toBe('miss');
+    const ref = { id: 'body1', until: Date.now() + TTL_MS };
+    await cache.set(bodyKey(BASE), encodeBody(ref.id, old.body), TTL_MS);
+    await cache.set(BASE, legacyV3Head(old, ref), TTL_MS);
+    expect((await lookup()).kind).toBe('miss');
+    // The same written with tags (a `Cache-Tag`): wrapped, still no scope.
+    await cache.tags(['t']).set(BASE, legacyWrapped(legacyV3Head(old, ref)), TTL_MS);
+    expect((await lookup()).kind).toBe('miss');
+    // A version 3 head written through its scope (the layout before heads were JSON): a miss too.
+    const scoped = await pin();
+    await scoped.set(BASE, legacyWrapped(legacyV3Head({ ...old, gen: 'scope' }, ref)), TTL_MS);
+    const found = await lookup();
+    expect(found.kind).toBe('miss');
+    expect(await fill(found, response('new'))).toBe(true);
+    expect((await lookup()).entry?.body.toString()).toBe('new');
+  });
+});
+
+// Elsewhere than in process a response is two values: a head and a body that names it (entry.ts "Layout").
+describe('ResponseStore head and body as two values (redis)', () => {
+  const backend = env.backends.find((b) => b.name === 'redis') as RcBackend;
+  const { setup, refreshedOf } = layoutHelpers(backend);
+
+  it('a body that lands after another writer replaced the entry is not served with the newer head', async () => {
+    const { cache, lookup, fresh, fill } = setup();
+    expect(await fill(await lookup(), response('A'))).toBe(true);
+    const a = await lookup();
+    expect(a.entry?.body.toString()).toBe('A');
+    const bodyOfA = await cache.get(bodyKey(BASE));
+    expect(await fill(a, response('B'))).toBe(true);
+    expect((await lookup()).entry?.body.toString()).toBe('B');
+    // A's body write, late: B's head does not answer with it. A process that read B whole answers
+    // with B's own bytes (its body id names them), without reading the body again.
+    await cache.set(bodyKey(BASE), bodyOfA, TTL_MS);
+    expect((await lookup()).entry?.body.toString()).toBe('B');
+    const crossed = await fresh();
+    expect(crossed.kind).toBe('miss');
+    // The next fill stores a whole response again.
+    expect(await fill(crossed, response('C'))).toBe(true);
+    expect((await lookup()).entry?.body.toString()).toBe('C');
+  });
+
+  it("a revalidation's head that lands after a new 200 never names the new body", async () => {
+    const { lookup, fill } = setup();
+    await fill(await lookup(), response('A'));
+    const a = await lookup();
+    expect(await fill(a, response('B'))).toBe(true);
+    // A's 304 refresh, late: A's headers with B's body would be another response.
+    await fill(a, refreshedOf(a, 'late'));
+    const after = await lookup();
+    expect(after.kind).toBe('miss');
+    expect(after.entry).toBeUndefined();
+  });
+
   it('a refresh rewrites the head only: same body value, new headers and freshness', async () => {
     const { cache, lookup, fill } = setup();
     await fill(await lookup(), response('A'));
@@ -156,7 +192,6 @@ describe.each(env.backends.map((b) => [b.name, b] as const))('ResponseStore head
     const after = await lookup();
     expect(after.entry?.body.toString()).toBe('A');
     expect(after.entry?.bodyRef).toEqual({ id: a.entry?.bodyRef?.id, until: until + TTL_MS });
-    if (backend.name !== 'redis') return;
     // The store's own expiry of the body moved with it.
     const url = new URL(env.redisUrl());
     const target = { host: url.hostname, port: Number(url.port) };
@@ -166,29 +201,6 @@ describe.each(env.backends.map((b) => [b.name, b] as const))('ResponseStore head
     expect(Math.max(...ttls)).toBeGreaterThan(2 * TTL_MS);
   });
 
-  it('entries of earlier layouts (one value; a head and body under a generation; a binary head) read as misses; a fill replaces them', async () => {
-    const { cache, lookup, fill, pin } = setup();
-    // A generation-layout entry carries no scope: no invalidation since could reach it.
-    await cache.set('g.page', 'g1', TTL_MS);
-    const old = { ...response('old'), gen: 'g1' };
-    await cache.set(BASE, legacyV2(old), TTL_MS);
-    expect((await lookup()).kind).toBe('miss');
-    const ref = { id: 'body1', until: Date.now() + TTL_MS };
-    await cache.set(bodyKey(BASE), encodeBody(ref.id, old.body), TTL_MS);
-    await cache.set(BASE, legacyV3Head(old, ref), TTL_MS);
-    expect((await lookup()).kind).toBe('miss');
-    // The same written with tags (a `Cache-Tag`): wrapped, still no scope.
-    await cache.tags(['t']).set(BASE, legacyWrapped(legacyV3Head(old, ref)), TTL_MS);
-    expect((await lookup()).kind).toBe('miss');
-    // A version 3 head written through its scope (the layout before heads were JSON): a miss too.
-    const scoped = await pin();
-    await scoped.set(BASE, legacyWrapped(legacyV3Head({ ...old, gen: 'scope' }, ref)), TTL_MS);
-    const found = await lookup();
-    expect(found.kind).toBe('miss');
-    expect(await fill(found, response('new'))).toBe(true);
-    expect((await lookup()).entry?.body.toString()).toBe('new');
-  });
-
   it('garbage at the head or body key is a miss, never an answer', async () => {
     const { cache, lookup, fill } = setup();
     await fill(await lookup(), response('A'));
@@ -196,5 +208,79 @@ describe.each(env.backends.map((b) => [b.name, b] as const))('ResponseStore head
     expect((await lookup()).kind).toBe('miss');
     await cache.set(BASE, Buffer.from([3, 0, 1, 2]), TTL_MS);
     expect((await lookup()).kind).toBe('miss');
+  });
+});
+
+// In process a response is one value: the head carries its body (head.ts `b`).
+describe('ResponseStore head and body as one value (memory)', () => {
+  const backend = env.backends.find((b) => b.name === 'memory') as RcBackend;
+  const { setup, refreshedOf } = layoutHelpers(backend);
+
+  /** A store that knows its cache is in process (learnt from the capabilities, after a first lookup). */
+  async function inProcess() {
+    const steps = setup();
+    await steps.lookup();
+    await steps.cache.capabilities();
+    return steps;
+  }
+
+  it('a fill writes one value that carries the body; a lookup reads it whole', async () => {
+    const { cache, lookup, fresh, fill } = await inProcess();
+    const bytes = Buffer.from([0x7b, 0xe9, 0x00, 0xff, 0x80, 0x7d]);
+    expect(await fill(await lookup(), { ...response('A'), body: bytes, length: bytes.length })).toBe(true);
+    expect(await cache.get(bodyKey(BASE))).toBeUndefined();
+    expect(typeof ((await cache.get(BASE)) as { b?: unknown }).b).toBe('string');
+    for (const found of [await lookup(), await lookup(), await fresh()]) {
+      expect(found.kind).toBe('found');
+      expect(Buffer.compare(found.entry?.body as Buffer, bytes)).toBe(0);
+      expect(found.entry?.length).toBe(bytes.length);
+    }
+  });
+
+  it('a refresh rewrites the one value: the same bytes, new headers and freshness; a late one never mixes two responses', async () => {
+    const { cache, lookup, fill } = await inProcess();
+    await fill(await lookup(), response('A'));
+    const a = await lookup();
+    const fresh = refreshedOf(a, 'yes');
+    expect(await fill(a, fresh)).toBe(true);
+    const after = await lookup();
+    expect(after.entry?.headers['x-refreshed']).toBe('yes');
+    expect(after.entry?.expiresAt).toBe(fresh.expiresAt);
+    expect(after.entry?.body.toString()).toBe('A');
+    expect(await cache.get(bodyKey(BASE))).toBeUndefined();
+    // A new 200, then A's 304 refresh landing late: the entry is one whole response, A's headers
+    // with A's bytes (the 304 found A current), never A's headers with B's body.
+    expect(await fill(after, response('B'))).toBe(true);
+    await fill(a, refreshedOf(a, 'late'));
+    const last = await lookup();
+    expect([last.entry?.headers['x-from'], last.entry?.body.toString()]).toEqual(['A', 'A']);
+  });
+
+  it('a head written before the store knew it was in process (two values) still reads whole', async () => {
+    const { cache, lookup, fill, pin } = setup();
+    // The first fill, before the capabilities resolved: head and body apart.
+    expect(await fill(await lookup(), response('early'))).toBe(true);
+    await cache.capabilities();
+    const head = (await cache.get(BASE)) as { b?: unknown } | undefined;
+    if (head?.b === undefined) expect(await cache.get(bodyKey(BASE))).toBeInstanceOf(Uint8Array);
+    expect((await lookup()).entry?.body.toString()).toBe('early');
+    // Written as two values on purpose (as that first fill may be), read through a new store.
+    const ref = { id: 'body1', until: Date.now() + TTL_MS };
+    const old = response('apart');
+    await (await pin()).set(BASE, encodeHead(old, ref, SCOPED), TTL_MS);
+    await cache.set(bodyKey(BASE), encodeBody(ref.id, old.body), TTL_MS);
+    const apart = (await new ResponseStore(cache, TTL_MS, 1000).lookup(BASE, {})) as Found;
+    expect(apart.entry?.body.toString()).toBe('apart');
+  });
+
+  it('a head whose body is not text is a miss, never an answer', async () => {
+    const { cache, lookup, fresh, fill } = await inProcess();
+    await fill(await lookup(), response('A'));
+    const head = (await cache.get(BASE)) as Record<string, unknown>;
+    // The same value written back answers (a value set without its scope is still checked as one).
+    await cache.set(BASE, { ...head }, TTL_MS);
+    expect((await fresh()).entry?.body.toString()).toBe('A');
+    await cache.set(BASE, { ...head, b: 42 }, TTL_MS);
+    expect((await fresh()).kind).toBe('miss');
   });
 });
