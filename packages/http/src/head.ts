@@ -40,13 +40,14 @@ const NO_BODY = Buffer.alloc(0);
  * The head of a stored response (everything but its body) naming the body `ref`, with the layout
  * mark `gen`. `inProcess`: for a store that keeps values as given (no JSON), its headers as an
  * object, which a hit then uses as it is (the text is for JSON: one string parses faster than an
- * object of them, but splitting it builds an object per hit), and the body inside it (`b`).
+ * object of them, but splitting it builds an object per hit). `withBody`: the body inside it (`b`).
  */
 export function encodeHead(
   entry: Omit<StoredResponse, 'body' | 'gen'> & { body?: Buffer },
   ref: BodyRef,
   gen: string,
   inProcess = false,
+  withBody = false,
 ): StoredHead {
   const numbers = [entry.status, entry.storedAt, entry.expiresAt, entry.age, entry.shared ? 1 : 0, ref.until];
   const head: StoredHead = {
@@ -59,7 +60,7 @@ export function encodeHead(
   const text = inProcess ? undefined : flatText(entry.headers);
   if (text === undefined) head.h = entry.headers;
   else head.x = text;
-  if (inProcess && entry.body !== undefined) head.b = entry.body.toString('latin1');
+  if (withBody && entry.body !== undefined) head.b = entry.body.toString('latin1');
   if (entry.tags !== undefined) head.tags = entry.tags;
   return head;
 }

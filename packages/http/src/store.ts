@@ -40,6 +40,13 @@ export class ResponseStore {
   private readonly cache: Cache;
   /** The store answers in-process (known after the first lookup): two single reads cost less than a batch, and no budget is timed. */
   #inProcess = false;
+  /**
+   * The store keeps a response as one value (the head carrying its body): in process, and sizing
+   * what it keeps by its bytes (a copy or an encoding). A store keeping references counts an
+   * object as a fixed estimate, which would hide the body from its byte bound: there the body
+   * stays a value of its own.
+   */
+  #oneValue = false;
   readonly #heads = new HeadMemo();
   /** The scope views of the last resources run or invalidated. */
   readonly #scopes = new Memo<string, ReturnType<Cache['scope']>>(1024);
@@ -56,6 +63,8 @@ export class ResponseStore {
     cache.capabilities().then(
       (capabilities) => {
         this.#inProcess = capabilities.inProcess;
+        this.#oneValue =
+          capabilities.inProcess && (capabilities.rawValues !== true || capabilities.checksRawValues === true);
       },
       () => {},
     );
@@ -113,19 +122,19 @@ export class ResponseStore {
   }
 
   /**
-   * The value at `key` and the stored response it makes. On an in-process store, one read: the
-   * head carries its body (head.ts `b`). Elsewhere head and body in one round trip (a varying URI's
+   * The value at `key` and the stored response it makes. Where a response is one value
+   * (`#oneValue`), one read: the head carries its body (head.ts `b`). Elsewhere head and body in one round trip (a varying URI's
    * base key holds no body), or the head alone where this process read the whole response before
    * and the head still names that body (a body id names one body's bytes for good); a head that
    * changed has its body read then.
    */
   async #entryAt(key: string): Promise<[unknown, StoredResponse | undefined]> {
-    if (this.#inProcess || this.#heads.knowsBodyAt(key)) {
+    if (this.#oneValue || this.#heads.knowsBodyAt(key)) {
       const value = await this.cache.get(key);
       if (value === undefined || isVaryHead(value)) return [value, undefined];
       const known = this.#heads.known(value, key);
       if (known !== undefined) return [value, known];
-      // A head written before the store was known to be in process has its body apart.
+      // A head written before the store's capabilities were known has its body apart.
       const body = carriesBody(value) ? undefined : await this.cache.get(bodyKey(key));
       return [value, this.#heads.entry(value, body, key)];
     }
@@ -177,8 +186,8 @@ export class ResponseStore {
    * ran: an invalidation since then wins (what it writes reads as a miss everywhere). The head and
    * the body are two values: an entry that carries a `bodyRef` (a 304's refresh of what the lookup
    * read) rewrites its head only, and moves its body's expiry only when the head would outlive it;
-   * any other entry gets a body of its own. On an in-process store they are one value (the head
-   * carries its body's bytes, shared, not copied). Resolves false when it did not store.
+   * any other entry gets a body of its own. On an in-process store that sizes its values they are
+   * one value (`#oneValue`: the head carries its body's bytes, shared, not copied). Resolves false when it did not store.
    */
   async fill(params: {
     base: string;
@@ -205,7 +214,7 @@ export class ResponseStore {
           await scoped.set(base, { t: 'v', v: vary, g: SCOPED } satisfies VaryHead, this.ttlMs);
         }
       }
-      const inline = this.#inProcess;
+      const inline = this.#oneValue;
       // The body the lookup read is reused only under the key it was read from.
       const readFrom = readKey(base, seen, headers);
       const reused = readFrom === key && !inline ? await this.#reuseBody(key, params.entry.bodyRef, keep) : undefined;
@@ -213,7 +222,7 @@ export class ResponseStore {
       const ref = reused ?? { id: randomId(), until: inline ? keep : keep + this.ttlMs };
       // The head is JSON (core keeps a tagged value's tag section in its header); the body is
       // never tagged: it stays raw bytes, and answers only with its head.
-      const head = encodeHead(params.entry, ref, SCOPED, inline);
+      const head = encodeHead(params.entry, ref, SCOPED, this.#inProcess, inline);
       await Promise.all([
         (params.tagged ?? scoped).set(key, head, lifetimeMs(keep)),
         reused !== undefined || inline

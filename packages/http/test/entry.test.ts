@@ -56,7 +56,7 @@ describe('stored response encoding: a head and a body', () => {
       entry({ body: Buffer.alloc(0), headers: {} }),
       entry({ body: Buffer.from(Array.from({ length: 256 }, (_, i) => i)), tags: ['t'] }),
     ]) {
-      const head = encodeHead(sample, REF, sample.gen, true);
+      const head = encodeHead(sample, REF, sample.gen, true, true);
       expect(typeof head.b).toBe('string');
       expect(head.h).toBe(sample.headers);
       // Read as the memory store gives it back, and through JSON (a memory store with a codec).
@@ -66,7 +66,7 @@ describe('stored response encoding: a head and a body', () => {
       }
     }
     for (const b of [42, null, ['x'], { a: 1 }])
-      expect(decodeEntry({ ...encodeHead(entry(), REF, 'g', true), b })).toBeUndefined();
+      expect(decodeEntry({ ...encodeHead(entry(), REF, 'g', true, true), b })).toBeUndefined();
   });
 
   it('keeps the body out of the head: a 256 KiB response has a head of a few hundred bytes', () => {

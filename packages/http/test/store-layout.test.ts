@@ -1,5 +1,6 @@
-import type { Cache } from '@larder/core';
+import { Cache } from '@larder/core';
 import { redisCommand } from '@larder/dev-services';
+import { createMemoryStore } from '@larder/memory';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBody, type StoredResponse } from '../src/entry';
 import { encodeHead } from '../src/head';
@@ -282,5 +283,19 @@ describe('ResponseStore head and body as one value (memory)', () => {
     expect((await fresh()).entry?.body.toString()).toBe('A');
     await cache.set(BASE, { ...head, b: 42 }, TTL_MS);
     expect((await fresh()).kind).toBe('miss');
+  });
+
+  it('a memory store that keeps references (no copy, objects sized by an estimate) keeps the body a value of its own', async () => {
+    const cache = new Cache({ store: createMemoryStore({ clone: false }), prefix: 'rc-refs:' });
+    const store = new ResponseStore(cache, TTL_MS, 1000);
+    await store.lookup(BASE, {});
+    await cache.capabilities();
+    const scoped = (await store.pin(SCOPE)) as Cache;
+    const seen = (await store.lookup(BASE, {})) as Found;
+    const entry = response('A', { body: Buffer.alloc(64 * 1024, 97), length: 64 * 1024 });
+    expect(await store.fill({ base: BASE, scoped, seen, vary: [], headers: {}, entry })).toBe(true);
+    expect(((await cache.get(BASE)) as { b?: unknown }).b).toBeUndefined();
+    expect(((await cache.get(bodyKey(BASE))) as Buffer).length).toBe(2 + 12 + 64 * 1024);
+    expect((await store.lookup(BASE, {})).kind).toBe('found');
   });
 });
