@@ -23,9 +23,10 @@ export interface StoredHead {
   /** The headers as an object instead: on an in-process store, or when a name or value holds a line break (never through Node's or `Headers`' own checks). */
   h?: Record<string, string | string[]>;
   /**
-   * The body's bytes as latin1 text (one character a byte), on an in-process store only: the
-   * response is then one value, which a hit reads once, and a 304's rewrite of the head does not
-   * copy the bytes (a string is kept as it is, never copied). Elsewhere the body is its own value.
+   * The body's bytes as latin1 text (one character a byte), on an in-process store that sizes
+   * what it keeps only (store.ts `#oneValue`): the response is then one value, which a hit reads
+   * once, and a 304's rewrite of the head does not copy the bytes (the memory driver keeps a
+   * string as it is). Elsewhere the body is its own value.
    */
   b?: string;
   tags?: string[];

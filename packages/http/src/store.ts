@@ -123,10 +123,10 @@ export class ResponseStore {
 
   /**
    * The value at `key` and the stored response it makes. Where a response is one value
-   * (`#oneValue`), one read: the head carries its body (head.ts `b`). Elsewhere head and body in one round trip (a varying URI's
-   * base key holds no body), or the head alone where this process read the whole response before
-   * and the head still names that body (a body id names one body's bytes for good); a head that
-   * changed has its body read then.
+   * (`#oneValue`), one read: the head carries its body (head.ts `b`). Elsewhere head and body in
+   * one round trip (a varying URI's base key holds no body), or the head alone where this process
+   * read the whole response before and the head still names that body (a body id names one body's
+   * bytes for good); a head that changed has its body read then.
    */
   async #entryAt(key: string): Promise<[unknown, StoredResponse | undefined]> {
     if (this.#oneValue || this.#heads.knowsBodyAt(key)) {

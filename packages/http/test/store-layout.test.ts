@@ -63,7 +63,25 @@ function layoutHelpers(backend: RcBackend) {
     const now = Date.now();
     return { ...entry, headers: { ...entry.headers, 'x-refreshed': header }, storedAt: now, expiresAt: now + 5000 };
   }
-  return { setup, refreshedOf };
+  /**
+   * Stores A and refreshes it as a 304 would (`x-refreshed: yes`), checking the refreshed entry
+   * read back; `between` is read after A is found and before the refresh.
+   */
+  async function refreshStored<T>(steps: ReturnType<typeof setup>, between: () => Promise<T>) {
+    const { lookup, fill } = steps;
+    await fill(await lookup(), response('A'));
+    const a = await lookup();
+    const read = await between();
+    const fresh = refreshedOf(a, 'yes');
+    expect(await fill(a, fresh)).toBe(true);
+    const after = await lookup();
+    expect(after.entry?.headers['x-refreshed']).toBe('yes');
+    expect(after.entry?.expiresAt).toBe(fresh.expiresAt);
+    expect(after.entry?.body.toString()).toBe('A');
+    return { a, after, between: read };
+  }
+
+  return { setup, refreshedOf, refreshStored };
 }
 
 describe.each(env.backends.map((b) => [b.name, b] as const))('ResponseStore head and body (%s)', (_name, backend) => {
@@ -135,7 +153,7 @@ describe.each(env.backends.map((b) => [b.name, b] as const))('ResponseStore head
 // Elsewhere than in process a response is two values: a head and a body that names it (entry.ts "Layout").
 describe('ResponseStore head and body as two values (redis)', () => {
   const backend = env.backends.find((b) => b.name === 'redis') as RcBackend;
-  const { setup, refreshedOf } = layoutHelpers(backend);
+  const { setup, refreshedOf, refreshStored } = layoutHelpers(backend);
 
   it('a body that lands after another writer replaced the entry is not served with the newer head', async () => {
     const { cache, lookup, fresh, fill } = setup();
@@ -169,18 +187,11 @@ describe('ResponseStore head and body as two values (redis)', () => {
   });
 
   it('a refresh rewrites the head only: same body value, new headers and freshness', async () => {
-    const { cache, lookup, fill } = setup();
-    await fill(await lookup(), response('A'));
-    const a = await lookup();
-    const before = (await cache.get(bodyKey(BASE))) as Buffer;
-    const fresh = refreshedOf(a, 'yes');
-    expect(await fill(a, fresh)).toBe(true);
-    const after = await lookup();
-    expect(after.entry?.headers['x-refreshed']).toBe('yes');
-    expect(after.entry?.expiresAt).toBe(fresh.expiresAt);
-    expect(after.entry?.body.toString()).toBe('A');
+    const steps = setup();
+    const before = () => steps.cache.get(bodyKey(BASE)) as Promise<Buffer>;
+    const { a, after, between } = await refreshStored(steps, before);
     expect(after.entry?.bodyRef).toEqual(a.entry?.bodyRef);
-    expect(Buffer.compare((await cache.get(bodyKey(BASE))) as Buffer, before)).toBe(0);
+    expect(Buffer.compare(await before(), between)).toBe(0);
   });
 
   it('a refresh that keeps the head past its body moves the body expiry (touch), not its bytes', async () => {
@@ -215,7 +226,7 @@ describe('ResponseStore head and body as two values (redis)', () => {
 // In process a response is one value: the head carries its body (head.ts `b`).
 describe('ResponseStore head and body as one value (memory)', () => {
   const backend = env.backends.find((b) => b.name === 'memory') as RcBackend;
-  const { setup, refreshedOf } = layoutHelpers(backend);
+  const { setup, refreshedOf, refreshStored } = layoutHelpers(backend);
 
   /** A store that knows its cache is in process (learnt from the capabilities, after a first lookup). */
   async function inProcess() {
@@ -239,15 +250,9 @@ describe('ResponseStore head and body as one value (memory)', () => {
   });
 
   it('a refresh rewrites the one value: the same bytes, new headers and freshness; a late one never mixes two responses', async () => {
-    const { cache, lookup, fill } = await inProcess();
-    await fill(await lookup(), response('A'));
-    const a = await lookup();
-    const fresh = refreshedOf(a, 'yes');
-    expect(await fill(a, fresh)).toBe(true);
-    const after = await lookup();
-    expect(after.entry?.headers['x-refreshed']).toBe('yes');
-    expect(after.entry?.expiresAt).toBe(fresh.expiresAt);
-    expect(after.entry?.body.toString()).toBe('A');
+    const steps = await inProcess();
+    const { cache, lookup, fill } = steps;
+    const { a, after } = await refreshStored(steps, async () => undefined);
     expect(await cache.get(bodyKey(BASE))).toBeUndefined();
     // A new 200, then A's 304 refresh landing late: the entry is one whole response, A's headers
     // with A's bytes (the 304 found A current), never A's headers with B's body.
