@@ -3,6 +3,7 @@
 // topology publishing, value sizing and copying, the stored entry format (`ENTRY_FORMAT`), a bounded
 // map of the keys set last (`RecentMap`), string reads that stay direct calls (`charIs`, `holds`).
 export type { LockBackend } from './cache/operations/lock';
+export { NOT_NOW, readNow } from './cache/read-now';
 export { registerDriverEnvironment } from './config/driver-environments';
 export {
   type DriverModule,

@@ -1,4 +1,4 @@
-import { ConfigError, describe, InvalidArgumentError } from '../contract/errors';
+import { ConfigError, describe } from '../contract/errors';
 import type { CacheStore, StoreCapabilities } from '../contract/store';
 import type { L1Description, StoreDescription } from '../contract/store-description';
 import { RateLimiter } from '../rate-limit/limiter';
@@ -12,14 +12,15 @@ import type { CacheEventName, CacheListener, CacheStats } from './events';
 import { deleteMany, getMany, setMany } from './operations/batch';
 import { compareAndSet } from './operations/compare-and-set';
 import { type InvalidateTagsOptions, invalidateTags } from './operations/invalidate-tags';
-import { addKey, deleteKey, hasKey, incrementKey, pullKey, touchKey } from './operations/key-operations';
+import { addKey, decrementKey, deleteKey, hasKey, incrementKey, pullKey, touchKey } from './operations/key-operations';
 import { clearPrefix, listKeys } from './operations/keyspace';
 import { Lock } from './operations/lock';
 import { storeLockBackend, withHeldLock } from './operations/lock-backend';
-import { get, write } from './operations/read-write';
+import { get, getNow, write } from './operations/read-write';
 import { type ScopeMethods, scoped } from './operations/scope';
 import type { CacheOptions, CacheViewOptions, Loader, RememberOptions, WithLockOptions } from './options';
 import { rateLimitHost } from './rate-limit-host';
+import { READ_NOW } from './read-now';
 import { type LoadMany, type RememberManyOptions, tracedRememberMany } from './remember/batch-loader';
 import { remember, rememberFromStore } from './remember/remember';
 import { type RememberResult, rememberWithStatus } from './remember/remember-status';
@@ -90,6 +91,11 @@ export class Cache {
         get(this.#engine, this.#view, key),
       ) as Promise<T>;
     return get(this.#engine, this.#view, key) as Promise<T | undefined>;
+  }
+
+  /** For larder's own packages (`readNow`): what `get` finds, within this call, or `NOT_NOW`. */
+  [READ_NOW](key: string): unknown {
+    return getNow(this.#engine, this.#view, key);
   }
 
   /** Returns values aligned with `keys` (`undefined` for misses); one batched store call when the driver has one. */
@@ -197,16 +203,11 @@ export class Cache {
 
   /** Atomically subtracts `by` (default 1); see `increment`. */
   decrement(key: string, by = 1, ttl?: Ttl): Promise<number> {
-    if (!Number.isSafeInteger(by)) {
-      return Promise.reject(new InvalidArgumentError(`decrement needs a safe integer step, got ${describe(by)}`, 'by'));
-    }
-    // 0 - by, not -by: decrement(key, 0) must not start a counter at -0 (Object.is(-0, 0) is false).
-    const step = 0 - by;
     if (operationChannel.hasSubscribers)
       return tracedKey(this.#engine, this.#view, 'decrement', key, undefined, () =>
-        incrementKey(this.#engine, this.#view, key, step, ttl),
+        decrementKey(this.#engine, this.#view, key, by, ttl),
       );
-    return incrementKey(this.#engine, this.#view, key, step, ttl);
+    return decrementKey(this.#engine, this.#view, key, by, ttl);
   }
 
   /** Sets a new expiry (`ttl`, else the default TTL, else none) without rewriting the value; resolves false if the key is absent. */

@@ -93,6 +93,21 @@ export async function pullKey(engine: Engine, view: View, key: string): Promise<
   return value;
 }
 
+/** `Cache.decrement`: `incrementKey` by `0 - by` (a safe integer, checked first). */
+export function decrementKey(
+  engine: Engine,
+  view: View,
+  key: string,
+  by: number,
+  ttl: Ttl | undefined,
+): Promise<number> {
+  if (!Number.isSafeInteger(by)) {
+    return Promise.reject(new InvalidArgumentError(`decrement needs a safe integer step, got ${describe(by)}`, 'by'));
+  }
+  // 0 - by, not -by: decrement(key, 0) must not start a counter at -0 (Object.is(-0, 0) is false).
+  return incrementKey(engine, view, key, 0 - by, ttl);
+}
+
 /** `Cache.increment`: atomic on the backend; rejects on backend errors whatever the error policy (no honest counter to invent). */
 export async function incrementKey(
   engine: Engine,

@@ -1,9 +1,11 @@
 import type { Payload, TtlMs } from '../../contract/store';
+import { operationChannel } from '../../util/tracing';
 import { freshValue } from '../../values/entry';
 import type { Checked } from '../../values/entry-format';
 import type { Ttl } from '../../values/ttl';
 import type { Binding } from '../binding';
 import type { Engine } from '../engine';
+import { NOT_NOW } from '../read-now';
 import type { View } from '../view';
 import { type EntryWrite, entryOf, STORED, write as writeEntries } from '../write-path';
 
@@ -31,6 +33,18 @@ export function get(engine: Engine, view: View, key: string): Promise<unknown> {
     return Promise.resolve(found(engine, view, getSync(engine.full(view, key)), key));
   } catch (error) {
     return engine.syncFailed(view, 'get', key, error, undefined);
+  }
+}
+
+/** `Cache.get` within this call (see read-now.ts): the in-process synchronous read, else `NOT_NOW`. */
+export function getNow(engine: Engine, view: View, key: string): unknown {
+  const getSync = engine.binding?.getSync;
+  if (getSync === undefined || operationChannel.hasSubscribers) return NOT_NOW;
+  try {
+    return found(engine, view, getSync(engine.full(view, key)), key);
+  } catch {
+    // `get` reads it again and reports the failure as its error policy says.
+    return NOT_NOW;
   }
 }
 
