@@ -118,21 +118,32 @@ export class ResponseCacheEngine<Res = unknown> {
     } catch (error) {
       return { kind: 'failed', error };
     }
+    const available = this.store.available();
+    // An in-process store answers within this call: the step too, with no promise to wait on.
+    const now = available ? this.store.lookupNow(target.base, req.headers) : undefined;
+    if (now !== undefined) return this.#afterFound(req, target, plan.head, now, refresher);
     // The store is down: only what the cache's L1 holds may still answer (or rescue an error).
-    const lookup = this.store.available()
-      ? this.store.lookup(target.base, req.headers)
-      : this.store.peek(target.base, req.headers);
+    const lookup = available ? this.store.lookup(target.base, req.headers) : this.store.peek(target.base, req.headers);
     if (!lookup) return this.#unavailable();
     return lookup.then(
-      (found) => {
-        try {
-          return this.#afterLookup(req, target, plan.head, found, refresher);
-        } catch (error) {
-          return { kind: 'failed', error } as Step;
-        }
-      },
+      (found) => this.#afterFound(req, target, plan.head, found, refresher),
       (error: unknown) => ({ kind: 'failed', error }) as Step,
     );
+  }
+
+  /** `#afterLookup`, its throw as a `failed` step. */
+  #afterFound(
+    req: HttpRequest,
+    target: Target,
+    head: boolean,
+    found: Lookup,
+    refresher: Refresher | undefined,
+  ): Step | Promise<Step> {
+    try {
+      return this.#afterLookup(req, target, head, found, refresher);
+    } catch (error) {
+      return { kind: 'failed', error };
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Cache, isLarderError } from '@larder/core';
+import { NOT_NOW, readNow } from '@larder/core/driver';
 import { LookupBudget } from './budget';
 import { type BodyRef, encodeBody, isVaryHead, type StoredResponse, type VaryHead } from './entry';
 import { carriesBody, encodeHead } from './head';
@@ -22,6 +23,8 @@ export type Lookup =
   | { kind: 'unavailable' };
 
 const UNAVAILABLE: Lookup = Object.freeze({ kind: 'unavailable' });
+/** A head read whose body is a value of its own, still to read (`#wholeOf`). */
+const BODY_APART = Symbol('body apart');
 
 /**
  * What every head and vary head written through a resource's scope records in its `gen` field.
@@ -94,6 +97,26 @@ export class ResponseStore {
   }
 
   /**
+   * `lookup` answered within this call, where a response is one value and the store reads in
+   * process (core's `readNow`): no promise per hit. `undefined` when only `lookup` can answer.
+   */
+  lookupNow(base: string, headers: IncomingHttpHeaders): Lookup | undefined {
+    if (!this.#oneValue) return undefined;
+    try {
+      const found = this.#entryNow(base);
+      if (found === undefined) return undefined;
+      const [value, entry] = found;
+      if (!this.available()) return UNAVAILABLE;
+      if (!isVaryHead(value)) return result(entry, 'uri-miss', undefined);
+      const variant = this.#entryNow(variantKey(base, value.v, headers));
+      if (variant === undefined) return undefined;
+      return this.available() ? result(variant[1], 'vary-miss', value) : UNAVAILABLE;
+    } catch {
+      return UNAVAILABLE;
+    }
+  }
+
+  /**
    * While the store is down (`available()` false): the lookup the cache's L1 answers within this
    * turn (no round trip), else `unavailable` at once; `undefined` for an in-process store. A
    * key the L1 lacks is still asked of the store: the breaker refuses it at once, or sends it as
@@ -131,15 +154,33 @@ export class ResponseStore {
   async #entryAt(key: string): Promise<[unknown, StoredResponse | undefined]> {
     if (this.#oneValue || this.#heads.knowsBodyAt(key)) {
       const value = await this.cache.get(key);
-      if (value === undefined || isVaryHead(value)) return [value, undefined];
-      const known = this.#heads.known(value, key);
-      if (known !== undefined) return [value, known];
-      // A head written before the store's capabilities were known has its body apart.
-      const body = carriesBody(value) ? undefined : await this.cache.get(bodyKey(key));
-      return [value, this.#heads.entry(value, body, key)];
+      const whole = this.#wholeOf(value, key);
+      if (whole !== BODY_APART) return [value, whole];
+      return [value, this.#heads.entry(value, await this.cache.get(bodyKey(key)), key)];
     }
     const [value, body] = await this.#headAndBody(key);
     return [value, isVaryHead(value) ? undefined : this.#heads.entry(value, body, key)];
+  }
+
+  /** `#entryAt` within this call (a one-value store read by `readNow`), else `undefined`. */
+  #entryNow(key: string): [unknown, StoredResponse | undefined] | undefined {
+    const value = readNow(this.cache, key);
+    if (value === NOT_NOW) return undefined;
+    const whole = this.#wholeOf(value, key);
+    return whole === BODY_APART ? undefined : [value, whole];
+  }
+
+  /**
+   * The stored response a value read at `key` makes without another read (a head whose whole
+   * response this process read before, or one carrying its body), `undefined` for no response;
+   * `BODY_APART` for a head whose body is a value of its own (written before the store's
+   * capabilities were known, or by a store keeping references).
+   */
+  #wholeOf(value: unknown, key: string): StoredResponse | undefined | typeof BODY_APART {
+    if (value === undefined || isVaryHead(value)) return undefined;
+    const known = this.#heads.known(value, key);
+    if (known !== undefined) return known;
+    return carriesBody(value) ? this.#heads.entry(value, undefined, key) : BODY_APART;
   }
 
   /**

@@ -155,6 +155,14 @@ describe('ResponseStore head and body as two values (redis)', () => {
   const backend = env.backends.find((b) => b.name === 'redis') as RcBackend;
   const { setup, refreshedOf, refreshStored } = layoutHelpers(backend);
 
+  it('leaves every lookup to the asynchronous path (lookupNow is undefined)', async () => {
+    const { cache, store, lookup, fill } = setup();
+    await fill(await lookup(), response('A'));
+    await cache.capabilities();
+    expect(store.lookupNow(BASE, {})).toBeUndefined();
+    expect((await lookup()).entry?.body.toString()).toBe('A');
+  });
+
   it('a body that lands after another writer replaced the entry is not served with the newer head', async () => {
     const { cache, lookup, fresh, fill } = setup();
     expect(await fill(await lookup(), response('A'))).toBe(true);
@@ -277,6 +285,28 @@ describe('ResponseStore head and body as one value (memory)', () => {
     await cache.set(bodyKey(BASE), encodeBody(ref.id, old.body), TTL_MS);
     const apart = (await new ResponseStore(cache, TTL_MS, 1000).lookup(BASE, {})) as Found;
     expect(apart.entry?.body.toString()).toBe('apart');
+  });
+
+  it('answers a lookup within the call (lookupNow), as lookup does, counting one read', async () => {
+    const { cache, store, lookup, fill } = await inProcess();
+    await fill(await lookup(), response('A'));
+    const hits = cache.stats().hits;
+    const now = store.lookupNow(BASE, {});
+    expect(now).not.toBeInstanceOf(Promise);
+    expect(now).toMatchObject({ kind: 'found', fwd: 'uri-miss' });
+    expect(now?.kind === 'found' && now.entry?.body.toString()).toBe('A');
+    expect(cache.stats().hits).toBe(hits + 1);
+    expect(store.lookupNow('r.absent', {})).toMatchObject({ kind: 'miss', fwd: 'uri-miss' });
+    // A varying URI: the vary head, then the variant, both within the call.
+    const seen = await lookup();
+    const scoped = (await store.pin(SCOPE)) as Cache;
+    const headers = { 'accept-language': 'de' };
+    const entry = response('de', { headers: { vary: 'accept-language' } });
+    expect(await store.fill({ base: BASE, scoped, seen, vary: ['accept-language'], headers, entry })).toBe(true);
+    const varied = store.lookupNow(BASE, headers);
+    expect(varied).toMatchObject({ kind: 'found', fwd: 'vary-miss', head: { v: ['accept-language'] } });
+    expect(varied).toEqual(await store.lookup(BASE, headers));
+    expect(store.lookupNow(BASE, { 'accept-language': 'fr' })).toMatchObject({ kind: 'miss', fwd: 'vary-miss' });
   });
 
   it('a head whose body is not text is a miss, never an answer', async () => {
