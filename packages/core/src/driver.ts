@@ -1,7 +1,8 @@
 // `@larder/core/driver`: what a driver package imports besides the app API (see
 // docs/architecture.md): the store contract, batching, timeouts, secret scrubbing, env readers,
 // topology publishing, value sizing and copying, the stored entry format (`ENTRY_FORMAT`), a bounded
-// map of the keys set last (`RecentMap`), string reads that stay direct calls (`charIs`, `holds`).
+// map of the keys set last (`RecentMap`), string reads that stay direct calls (`charIs`, `holds`), and
+// `readNow`, a synchronous `get` on in-process stores for larder's own packages.
 export type { LockBackend } from './cache/operations/lock';
 export { NOT_NOW, readNow } from './cache/read-now';
 export { registerDriverEnvironment } from './config/driver-environments';
