@@ -39,7 +39,7 @@ export interface VaryHead {
 // - The head (at the entry's key): a `StoredHead` (head.ts).
 // - The body (at the entry's key + `.b`, key.ts): [0x62][u8 id length][body id][raw bytes]. A
 //   head whose id differs from its body's (two writers crossing, a body that expired) is a miss.
-// On an in-process store that sizes what it keeps, a response is one value instead: the head
+// On an in-process store that copies what it keeps, a response is one value instead: the head
 // carries its body (head.ts `b`, read in the same lookup; store.ts `#oneValue`).
 // Earlier layouts read as nothing (a miss): versions 1 and 2 (one value, body inside), and the
 // binary heads of version 3 and 4 (raw, or base64 inside `{ t: 'b' }`).

@@ -23,12 +23,12 @@ export interface StoredHead {
   /** The headers as an object instead: on an in-process store, or when a name or value holds a line break (never through Node's or `Headers`' own checks). */
   h?: Record<string, string | string[]>;
   /**
-   * The body's bytes as latin1 text (one character a byte), on an in-process store that sizes
-   * what it keeps only (store.ts `#oneValue`): the response is then one value, which a hit reads
-   * once, and a 304's rewrite of the head does not copy the bytes (the memory driver keeps a
-   * string as it is). Elsewhere the body is its own value.
+   * The body's bytes, on an in-process store that copies what it keeps only (store.ts
+   * `#oneValue`): the response is then one value, which a hit reads once. Bytes, not text: a
+   * store holding many responses keeps them off the JavaScript heap, where the collector would
+   * move them. Elsewhere the body is a value of its own.
    */
-  b?: string;
+  b?: Uint8Array;
   tags?: string[];
 }
 
@@ -61,14 +61,14 @@ export function encodeHead(
   const text = inProcess ? undefined : flatText(entry.headers);
   if (text === undefined) head.h = entry.headers;
   else head.x = text;
-  if (withBody && entry.body !== undefined) head.b = entry.body.toString('latin1');
+  if (withBody && entry.body !== undefined) head.b = entry.body;
   if (entry.tags !== undefined) head.tags = entry.tags;
   return head;
 }
 
 /** Whether a stored head carries its body (`b`): it is then a whole response, with no body value to read. */
 export function carriesBody(value: unknown): boolean {
-  return typeof (value as StoredHead | undefined)?.b === 'string';
+  return (value as StoredHead | undefined)?.b instanceof Uint8Array;
 }
 
 /**
@@ -80,7 +80,7 @@ export function decodeHead(value: unknown): StoredResponse | undefined {
   if (typeof head !== 'object' || head === null || head.t !== 'h' || typeof head.n !== 'string') return undefined;
   if (typeof head.g !== 'string' || typeof head.id !== 'string' || typeof head.m !== 'string') return undefined;
   if (head.tags !== undefined && !strings(head.tags)) return undefined;
-  if (head.b !== undefined && typeof head.b !== 'string') return undefined;
+  if (head.b !== undefined && !(head.b instanceof Uint8Array)) return undefined;
   // Text or an object, never both.
   if (head.x !== undefined && head.h !== undefined) return undefined;
   const headers = typeof head.x === 'string' ? headersOf(head.x) : checkedHeaders(head.h);
@@ -96,7 +96,7 @@ export function decodeHead(value: unknown): StoredResponse | undefined {
     (age as number) >= 0 &&
     (shared === 0 || shared === 1);
   if (headers === undefined || !valid) return undefined;
-  const body = head.b === undefined ? NO_BODY : Buffer.from(head.b, 'latin1');
+  const body = head.b === undefined ? NO_BODY : asBuffer(head.b);
   const entry: StoredResponse = {
     status: status as number,
     headers,
@@ -188,4 +188,9 @@ function checkedHeaders(headers: unknown): Record<string, string | string[]> | u
     if (typeof value !== 'string' && !strings(value)) return undefined;
   }
   return headers as Record<string, string | string[]>;
+}
+
+/** `bytes` as a Buffer over the same memory (a copying store gives a Buffer back; no bytes are copied here). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -44,10 +44,11 @@ export class ResponseStore {
   /** The store answers in-process (known after the first lookup): two single reads cost less than a batch, and no budget is timed. */
   #inProcess = false;
   /**
-   * The store keeps a response as one value (the head carrying its body): in process, and sizing
-   * what it keeps by its bytes (a copy or an encoding). A store keeping references counts an
-   * object as a fixed estimate, which would hide the body from its byte bound: there the body
-   * stays a value of its own.
+   * The store keeps a response as one value (the head carrying its body's bytes): in process,
+   * copying what it keeps (the memory driver's default), so sizing it by its bytes. A store
+   * keeping references counts an object as a fixed estimate, which would hide the body from its
+   * byte bound; one with a codec would write the bytes as base64 text inside JSON: for both the
+   * body stays a value of its own.
    */
   #oneValue = false;
   readonly #heads = new HeadMemo();
@@ -67,7 +68,7 @@ export class ResponseStore {
       (capabilities) => {
         this.#inProcess = capabilities.inProcess;
         this.#oneValue =
-          capabilities.inProcess && (capabilities.rawValues !== true || capabilities.checksRawValues === true);
+          capabilities.inProcess && capabilities.rawValues === true && capabilities.checksRawValues === true;
       },
       () => {},
     );
@@ -227,8 +228,8 @@ export class ResponseStore {
    * ran: an invalidation since then wins (what it writes reads as a miss everywhere). The head and
    * the body are two values: an entry that carries a `bodyRef` (a 304's refresh of what the lookup
    * read) rewrites its head only, and moves its body's expiry only when the head would outlive it;
-   * any other entry gets a body of its own. On an in-process store that sizes its values they are
-   * one value (`#oneValue`: the head carries its body's bytes, shared, not copied). Resolves false when it did not store.
+   * any other entry gets a body of its own. On an in-process store that copies its values they are
+   * one value (`#oneValue`: the head carries its body's bytes). Resolves false when it did not store.
    */
   async fill(params: {
     base: string;
