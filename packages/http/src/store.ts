@@ -168,7 +168,9 @@ export class ResponseStore {
     const value = readNow(this.cache, key);
     if (value === NOT_NOW) return undefined;
     const whole = this.#wholeOf(value, key);
-    return whole === BODY_APART ? undefined : [value, whole];
+    if (whole !== BODY_APART) return [value, whole];
+    const body = readNow(this.cache, bodyKey(key));
+    return body === NOT_NOW ? undefined : [value, this.#heads.entry(value, body, key)];
   }
 
   /**

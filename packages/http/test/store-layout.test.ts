@@ -285,6 +285,13 @@ describe('ResponseStore head and body as one value (memory)', () => {
     await cache.set(bodyKey(BASE), encodeBody(ref.id, old.body), TTL_MS);
     const apart = (await new ResponseStore(cache, TTL_MS, 1000).lookup(BASE, {})) as Found;
     expect(apart.entry?.body.toString()).toBe('apart');
+    // Within the call too, by a store that read nothing before: the head, then its body, once each.
+    const other = new ResponseStore(cache, TTL_MS, 1000);
+    await cache.capabilities();
+    const reads = cache.stats().hits;
+    const now = other.lookupNow(BASE, {});
+    expect(now?.kind === 'found' && now.entry?.body.toString()).toBe('apart');
+    expect(cache.stats().hits).toBe(reads + 2);
   });
 
   it('answers a lookup within the call (lookupNow), as lookup does, counting one read', async () => {

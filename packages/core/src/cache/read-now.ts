@@ -9,10 +9,10 @@ export const READ_NOW: unique symbol = Symbol('larder.cache.readNow');
 export const NOT_NOW: unique symbol = Symbol('larder.cache.notNow');
 
 /**
- * What `cache.get(key)` (a `Cache`) would resolve, found within this call: on a store with a synchronous read
- * (the memory driver), counted and checked as `get` does. `NOT_NOW` when only `get` can answer:
- * the store not known yet, a store across the network, tracing on (`get` traces each read), or a
- * failure (`get` then reports it).
+ * What `cache.get(key)` (a `Cache`) would resolve, found within this call: on a store with a
+ * synchronous read (the memory driver), counted and checked as `get` does. `NOT_NOW` when only
+ * `get` can answer: the store not known yet, a store across the network, tracing on (`get` traces
+ * each read), or a failure (`get` then reports it).
  */
 export function readNow(cache: { [READ_NOW](key: string): unknown }, key: string): unknown {
   return cache[READ_NOW](key);
