@@ -1,4 +1,4 @@
-import { carriesBody, decodeHead } from './head';
+import { asBuffer, carriesBody, decodeHead } from './head';
 import type { StoredView } from './policy';
 
 /** Where a stored response's body lives apart from its head (see "Layout" below). */
@@ -82,11 +82,6 @@ export function isVaryHead(value: unknown): value is VaryHead {
     Array.isArray((value as VaryHead).v) &&
     typeof (value as VaryHead).g === 'string'
   );
-}
-
-function asBuffer(value: unknown): Buffer | undefined {
-  if (!(value instanceof Uint8Array)) return undefined;
-  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
 // The bytes of a body value if it carries `id` (compared byte by byte: no string made per hit).

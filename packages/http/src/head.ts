@@ -96,7 +96,7 @@ export function decodeHead(value: unknown): StoredResponse | undefined {
     (age as number) >= 0 &&
     (shared === 0 || shared === 1);
   if (headers === undefined || !valid) return undefined;
-  const body = head.b === undefined ? NO_BODY : asBuffer(head.b);
+  const body = asBuffer(head.b) ?? NO_BODY;
   const entry: StoredResponse = {
     status: status as number,
     headers,
@@ -190,7 +190,8 @@ function checkedHeaders(headers: unknown): Record<string, string | string[]> | u
   return headers as Record<string, string | string[]>;
 }
 
-/** `bytes` as a Buffer over the same memory (a copying store gives a Buffer back; no bytes are copied here). */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** `value` as a Buffer over the same memory when it is bytes (no bytes are copied), else `undefined`. */
+export function asBuffer(value: unknown): Buffer | undefined {
+  if (!(value instanceof Uint8Array)) return undefined;
+  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }

@@ -76,20 +76,24 @@ export function evalScript(
     else if (typeof arg === 'number') text.push(String(arg));
     else return evalWithBytes(c, s, count, argv);
   }
-  return sendText(c, 'evalsha', text).catch((error: unknown) => {
-    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return c.eval(s.lua, count, text.slice(2));
-    throw error;
-  });
+  return sendText(c, 'evalsha', text).catch((error: unknown) =>
+    loadedOnNoScript(error, () => c.eval(s.lua, count, text.slice(2))),
+  );
 }
 
 /** `evalScript` through ioredis' `evalsha`, which writes Buffers as bytes. */
 function evalWithBytes(c: Redis, s: LuaScript, count: string, argv: (string | number | Buffer)[]): Promise<unknown> {
   // ioredis writes numbers in the array as text and Buffers as bytes; its types name only key arrays.
   const flat = argv as string[];
-  return c.evalsha(s.sha, count, flat).catch((error: unknown) => {
-    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return c.eval(s.lua, count, flat);
-    throw error;
-  });
+  return c
+    .evalsha(s.sha, count, flat)
+    .catch((error: unknown) => loadedOnNoScript(error, () => c.eval(s.lua, count, flat)));
+}
+
+/** After a failed EVALSHA: `runByEval` (the script sent whole) when Redis did not know it (NOSCRIPT), else the error. */
+function loadedOnNoScript(error: unknown, runByEval: () => Promise<unknown>): Promise<unknown> {
+  if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return runByEval();
+  throw error;
 }
 
 /** Runs a script on the node owning `key` (EVALSHA; EVAL when the server does not have it cached yet). */
