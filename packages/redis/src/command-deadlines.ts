@@ -34,7 +34,14 @@ interface Deadline {
  * 1 in flight the list holds one command and the timer is re-armed about once per `ms`.
  */
 export class CommandDeadlines {
-  private queue: Deadline[] = [];
+  /**
+   * Deadlines in send order from \`head\`; the slots before it are cleared as it passes them. Why:
+   * while a command is in flight the list never empties, and an answered command kept in a slot
+   * keeps its arguments (a batch of tagged writes, a large value) alive until the list is
+   * compacted, 1,024 commands later: long enough to be copied to the old generation, which cost a
+   * tagged write at 64 in flight about a tenth of its CPU (measured 2026-11-28).
+   */
+  private queue: (Deadline | undefined)[] = [];
   /**
    * Deadlines of the commands queued offline (not yet written): ioredis sends them again on
    * connect, and they keep their first deadline. Kept apart so that a written command, the
@@ -100,7 +107,7 @@ export class CommandDeadlines {
     let head = this.head;
     while (head < queue.length && isSettled(queue[head]!.command)) {
       if (queue[head]!.socket === undefined) this.offline.delete(queue[head]!.command);
-      head++;
+      queue[head++] = undefined;
     }
     if (head === queue.length) {
       queue.length = 0;
@@ -125,7 +132,7 @@ export class CommandDeadlines {
         this.expire(deadline);
       }
       if (this.offline.size > 0) this.offline.delete(deadline.command);
-      this.head++;
+      queue[this.head++] = undefined;
     }
     this.dropAnswered();
     if (this.head < this.queue.length && !this.closed) this.arm(this.queue[this.head]!.at - now);

@@ -50,6 +50,28 @@ describe('redis: command timeouts with one timer per client', () => {
     expect(deadlines[0]!.size).toBeLessThanOrEqual(1);
   });
 
+  it('holds no answered command while others are always in flight (their arguments are not kept alive)', async () => {
+    const deadlines = (store as unknown as { connection: { deadlines: { queue: unknown[] }[] } }).connection.deadlines;
+    // Replies 15 ms late and a command sent every millisecond or so: the list never empties.
+    proxy.setFault({ kind: 'latency', ms: 15 });
+    try {
+      const sent: Promise<unknown>[] = [];
+      for (let i = 0; i < 200; i++) {
+        sent.push(store.get(`cd:paced:${i}`));
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      const answered = sent.slice(0, 100);
+      await Promise.all(answered);
+      // Kept: the commands still in flight (those of the last 15 ms or so), none of the answered.
+      const held = deadlines[0]!.queue.filter((deadline) => deadline !== undefined);
+      expect(held.length).toBeGreaterThan(0);
+      expect(held.length).toBeLessThan(100);
+      await Promise.all(sent);
+    } finally {
+      proxy.clear();
+    }
+  });
+
   it('times out an unanswered command and reopens a silent connection', async () => {
     const socket = (store.client as Redis).stream;
     proxy.setFault({ kind: 'blackhole' });
