@@ -8,33 +8,37 @@ import { LUA_ENTRY as E, evalScript, script } from './scripts';
  * over it. ARGV[1] is the number m of distinct counters and ARGV[2] the version a counter the
  * call makes starts at (the first write's random start: one per call is as good as one per
  * counter, and turning a 2^52 number into text per counter cost the client more than the rest of
- * its arguments); counter c's arguments follow from ARGV[4c - 1]: its key, its tag, its expiry in
- * ms ('' for none) and '1' when its expiry is to be checked. Each counter is read (one MGET), made
- * at the start when missing, or extended when less than half of its expiry is left (never
- * shortened). Then entry j (KEYS[j], in order: of two writes of a key the later wins) reads its
- * arguments: its expiry in ms ('' for none), its metadata header, its value, the number k of its
- * counters and their k indices among the m; it is set to the header, the tag section of those counters' versions (core's `ENTRY_FORMAT`:
- * `\2<tag>\3<version>\4<tag>...\2`) and the value. Returns per counter its version and the ms it
- * has left (-1: no expiry; -2: not checked), as one text joined by commas: ioredis decodes a reply
- * of one string many times faster than an array of a hundred (a batch's counters). Counter keys
- * are read from ARGV, not KEYS, as GET_TAGGED does: not for Cluster, where no script writes a
- * tagged entry.
+ * its arguments). Counter c's three arguments follow from ARGV[3c]: its key, its tag, and its
+ * life: its expiry in ms ('' for none), led by '+' when that expiry is to be checked. Each counter
+ * is read (one MGET), made at the start when missing, or extended when less than half of its
+ * expiry is left (never shortened). Then entry j (KEYS[j], in order: of two writes of a key the
+ * later wins) reads three arguments: `<expiry in ms, '' for none>:<its counters' indices among the
+ * m, joined by commas>`, its metadata header and its value; it is set to the header, the tag
+ * section of those counters' versions (core's `ENTRY_FORMAT`: `\2<tag>\3<version>\4<tag>...\2`)
+ * and the value. Few arguments, each carrying what it can: the client encodes every argument of a
+ * batch of 32 writes (about 290 of them, where one per field made 470). Returns per counter its
+ * version and the ms it has left (-1: no expiry; -2: not checked), as one text joined by commas:
+ * ioredis decodes a reply of one string many times faster than an array of a hundred (a batch's
+ * counters). Counter keys are read from ARGV, not KEYS, as GET_TAGGED does: not for Cluster, where
+ * no script writes a tagged entry.
  */
 export const SET_TAGGED = script(`
 local m, start = tonumber(ARGV[1]), ARGV[2]
 local counters, marks, out = {}, {}, {}
-for c = 1, m do counters[c] = ARGV[4 * c - 1] end
+for c = 1, m do counters[c] = ARGV[3 * c] end
 local versions = redis.call('MGET', unpack(counters))
 for c = 1, m do
-  local at = 4 * c - 1
+  local at = 3 * c
   local key, life = ARGV[at], ARGV[at + 2]
+  local check = string.byte(life, 1) == 43
+  if check then life = string.sub(life, 2) end
   local v, left = versions[c], -2
   local full = -1
   if life ~= '' then full = tonumber(life) end
   if not v then
     v, left = start, full
     if life == '' then redis.call('SET', key, v) else redis.call('SET', key, v, 'PX', life) end
-  elseif ARGV[at + 3] == '1' then
+  elseif check then
     if life == '' then redis.call('PERSIST', key) left = -1
     else
       left = redis.call('PTTL', key)
@@ -44,14 +48,14 @@ for c = 1, m do
   out[2 * c - 1], out[2 * c] = v, left
   marks[c] = ARGV[at + 1] .. '${E.pair}' .. v
 end
-local at = 3 + 4 * m
+local at = 3 + 3 * m
 for j = 1, #KEYS do
-  local k = tonumber(ARGV[at + 3])
+  local ttl, list = string.match(ARGV[at], '^(%d*):(.*)$')
   local section = {}
-  for t = 1, k do section[t] = marks[tonumber(ARGV[at + 3 + t])] end
+  for index in string.gmatch(list, '%d+') do section[#section + 1] = marks[tonumber(index)] end
   local value = ARGV[at + 1] .. '${E.tags}' .. table.concat(section, '${E.next}') .. '${E.tags}' .. ARGV[at + 2]
-  if ARGV[at] == '' then redis.call('SET', KEYS[j], value) else redis.call('SET', KEYS[j], value, 'PX', ARGV[at]) end
-  at = at + 4 + k
+  if ttl == '' then redis.call('SET', KEYS[j], value) else redis.call('SET', KEYS[j], value, 'PX', ttl) end
+  at = at + 3
 end
 return table.concat(out, ',')
 `);
@@ -106,10 +110,9 @@ export function writeTagged(c: Redis, writes: readonly TaggedWrite[], entries = 
   const keys: string[] = [];
   const positions: number[][] = [];
   for (const { key, entry, ttlMs } of writes) {
-    if (entries) keys.push(key);
     const life = entry.counterTtlMs ?? Number.POSITIVE_INFINITY;
     const count = entry.counters.length;
-    if (entries) entryArgs.push(ttlMs === undefined ? '' : ms(ttlMs), entry.head, entry.tail, String(count));
+    let indices = '';
     const at: number[] = [];
     for (let i = 0; i < count; i++) {
       const counter = entry.counters[i] as string;
@@ -123,18 +126,18 @@ export function writeTagged(c: Redis, writes: readonly TaggedWrite[], entries = 
       } else if (life > (lives[c] as number)) lives[c] = life;
       if (entry.extend[i]) extend[c] = true;
       at.push(c);
-      if (entries) entryArgs.push(String(c + 1));
+      indices += i === 0 ? String(c + 1) : `,${c + 1}`;
     }
     positions.push(at);
+    if (entries) {
+      keys.push(key);
+      entryArgs.push(`${ttlMs === undefined ? '' : ms(ttlMs)}:${indices}`, entry.head, entry.tail);
+    }
   }
   const args: string[] = [String(index.size), String((writes[0] as TaggedWrite).entry.start)];
   for (let c = 0; c < index.size; c++) {
-    args.push(
-      counterArgs[2 * c] as string,
-      counterArgs[2 * c + 1] as string,
-      ms(lives[c] as number),
-      extend[c] ? '1' : '0',
-    );
+    const life = ms(lives[c] as number);
+    args.push(counterArgs[2 * c] as string, counterArgs[2 * c + 1] as string, extend[c] ? `+${life}` : life);
   }
   const split = (flat: unknown): TaggedWriteReply[] => {
     const all = parseWritten(flat, index.size);

@@ -51,10 +51,10 @@ describe('the Redis scripts and the stored entry format', () => {
       const counters = vector.tags.map((tag) => prefix + tag);
       for (const [j, counter] of counters.entries()) await redis.set(counter, String(vector.versions[j]));
       const head = vector.stored.slice(0, vector.stored.indexOf('\u0001', 1) + 1);
-      // The start of counters it makes; per counter: key, tag, expiry ('' none), check its expiry;
-      // then the entry's expiry, head, value, its number of counters and their indices.
-      const perCounter = vector.tags.flatMap((tag, j) => [counters[j] as string, tag, '', '0']);
-      const entry = ['', head, vector.body, String(counters.length), ...counters.map((_, j) => String(j + 1))];
+      // The start of counters it makes; per counter: key, tag, expiry ('' none, not checked);
+      // then the entry's expiry ('' none) and its counters' indices, its head and its value.
+      const perCounter = vector.tags.flatMap((tag, j) => [counters[j] as string, tag, '']);
+      const entry = [`:${counters.map((_, j) => String(j + 1)).join(',')}`, head, vector.body];
       await redis.eval(SET_TAGGED.lua, 1, key, String(counters.length), '1', ...perCounter, ...entry);
       expect(await redis.get(key)).toBe(vector.stored);
     });
