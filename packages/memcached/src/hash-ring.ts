@@ -42,6 +42,8 @@ export class HashRing {
   /** The node id that owns `key`, or `undefined` on an empty ring. */
   get(key: string | Uint8Array): string | undefined {
     if (this.points.length === 0) return undefined;
+    // One node owns every key: no hash to compute.
+    if (this.nodes.length === 1) return this.nodes[0];
     return this.nodes[this.owners[this.indexFor(hashKey(key))]!];
   }
 
@@ -77,11 +79,19 @@ export class HashRing {
 
 /** The ketama hash of a key: the first 32-bit little-endian word of its MD5. */
 export function hashKey(key: string | Uint8Array): number {
-  // One-shot `crypto.hash` (Node ≥ 20.12) costs about half of createHash().update().digest().
+  // One-shot `crypto.hash` (Node ≥ 20.12), its digest as 'binary' (latin1) text, one char a byte: a short
+  // string costs far less than a Buffer (about 0.3 µs a key against 1.3 on Node 20), and every
+  // key a call routes is hashed.
   const digest = hash(
     'md5',
     typeof key === 'string' ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength),
-    'buffer',
+    'binary',
   );
-  return digest.readUInt32LE(0);
+  return (
+    (digest.charCodeAt(0) |
+      (digest.charCodeAt(1) << 8) |
+      (digest.charCodeAt(2) << 16) |
+      (digest.charCodeAt(3) << 24)) >>>
+    0
+  );
 }

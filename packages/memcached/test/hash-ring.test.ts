@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { HashRing, hashKey, POINTS_PER_NODE } from '../src/hash-ring';
 
@@ -67,6 +68,22 @@ describe('HashRing (ketama)', () => {
 
   it('answers undefined on an empty ring', () => {
     expect(new HashRing([]).get('k')).toBeUndefined();
+  });
+
+  it("hashes a key to its MD5's first little-endian word, text or bytes, any characters", () => {
+    const reference = (key: string | Uint8Array) => createHash('md5').update(key).digest().readUInt32LE(0);
+    const texts = [...keys.slice(0, 500), 'é', 'ключ', '鍵', '😀', 'a b\t\n', 'x'.repeat(250)];
+    for (const key of texts) expect(hashKey(key)).toBe(reference(key));
+    const bytes = new Uint8Array([0, 1, 2, 250, 251, 255]);
+    expect(hashKey(bytes)).toBe(reference(bytes));
+    // A view into a larger buffer hashes only its own bytes.
+    const view = new Uint8Array(new Uint8Array([9, 9, 0, 1, 2, 250, 251, 255, 9]).buffer, 2, 6);
+    expect(hashKey(view)).toBe(reference(bytes));
+  });
+
+  it('routes every key to the one node of a one-node ring', () => {
+    const ring = new HashRing(['10.0.0.1:11211']);
+    expect(keys.every((key) => ring.get(key) === '10.0.0.1:11211')).toBe(true);
   });
 });
 
