@@ -373,38 +373,6 @@ describe('L1Entries', () => {
     expect(entries.size).toBe(0);
     expect(entries.bytes).toBe(0);
   });
-
-  it('a key written again is the newest, its bytes replaced; too large, it is dropped', async () => {
-    const { L1Entries } = await import('../src/l1/entries');
-    const entry = (bytes: number, value: number) => ({
-      value,
-      plan: undefined,
-      payload: undefined,
-      expiresAt: Date.now() + 60_000,
-      bytes,
-    });
-    const entries = new L1Entries(3, 100);
-    entries.set('a', entry(10, 1));
-    entries.set('b', entry(10, 1));
-    entries.set('c', entry(10, 1));
-    entries.set('a', entry(30, 2));
-    expect(entries.size).toBe(3);
-    expect(entries.bytes).toBe(50);
-    expect(entries.peek('a')?.value).toBe(2);
-    // 'a' is now the newest: the next key in evicts 'b', the oldest.
-    entries.set('d', entry(10, 1));
-    expect(entries.peek('b')).toBeUndefined();
-    expect(entries.peek('a')?.value).toBe(2);
-    // Grown past the byte bound with the others: the oldest go first, never the key just written.
-    entries.set('a', entry(95, 3));
-    expect(entries.peek('a')?.value).toBe(3);
-    expect(entries.size).toBe(1);
-    expect(entries.bytes).toBe(95);
-    // Larger than the bound: not kept, and the earlier copy is gone too.
-    entries.set('a', entry(101, 4));
-    expect(entries.peek('a')).toBeUndefined();
-    expect(entries.bytes).toBe(0);
-  });
 });
 
 describe('closing a cache with an L1', () => {

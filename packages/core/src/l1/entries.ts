@@ -83,26 +83,12 @@ export class L1Entries {
 
   /** Stores `entry`, evicting the least recently used until both bounds hold; an entry larger than `maxBytes` is not kept. */
   set(key: string, entry: L1Entry): void {
-    if (entry.bytes > this.maxBytes) {
-      this.delete(key);
-      return;
-    }
-    const held = this.#map.get(key);
-    if (held !== undefined) {
-      // A key written again keeps its slot, made the newest: a delete and a new slot per write left
-      // the map a dead entry to rehash away each time and the collector a slot to copy.
-      this.#bytes += entry.bytes - held.entry.bytes;
-      held.entry = entry;
-      if (held !== this.#newest) {
-        this.#unlink(held);
-        this.#append(held);
-      }
-    } else {
-      const slot: Slot = { key, entry, older: undefined, newer: undefined };
-      this.#map.set(key, slot);
-      this.#append(slot);
-      this.#bytes += entry.bytes;
-    }
+    this.delete(key);
+    if (entry.bytes > this.maxBytes) return;
+    const slot: Slot = { key, entry, older: undefined, newer: undefined };
+    this.#map.set(key, slot);
+    this.#append(slot);
+    this.#bytes += entry.bytes;
     while (this.#map.size > this.maxEntries || this.#bytes > this.maxBytes) {
       this.delete((this.#oldest as Slot).key);
     }
