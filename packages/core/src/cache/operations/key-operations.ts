@@ -93,6 +93,12 @@ export async function pullKey(engine: Engine, view: View, key: string): Promise<
   return value;
 }
 
+/** The error for a counter step `by` that is not a safe integer, else `undefined`. */
+function unsafeStep(operation: 'increment' | 'decrement', by: number): InvalidArgumentError | undefined {
+  if (Number.isSafeInteger(by)) return undefined;
+  return new InvalidArgumentError(`${operation} needs a safe integer step, got ${describe(by)}`, 'by');
+}
+
 /** `Cache.decrement`: `incrementKey` by `0 - by` (a safe integer, checked first). */
 export function decrementKey(
   engine: Engine,
@@ -101,9 +107,8 @@ export function decrementKey(
   by: number,
   ttl: Ttl | undefined,
 ): Promise<number> {
-  if (!Number.isSafeInteger(by)) {
-    return Promise.reject(new InvalidArgumentError(`decrement needs a safe integer step, got ${describe(by)}`, 'by'));
-  }
+  const refused = unsafeStep('decrement', by);
+  if (refused !== undefined) return Promise.reject(refused);
   // 0 - by, not -by: decrement(key, 0) must not start a counter at -0 (Object.is(-0, 0) is false).
   return incrementKey(engine, view, key, 0 - by, ttl);
 }
@@ -119,9 +124,8 @@ export async function incrementKey(
   const binding = engine.binding ?? (await engine.ready());
   const { store, reads } = binding;
   const full = engine.full(view, key);
-  if (!Number.isSafeInteger(by)) {
-    throw new InvalidArgumentError(`increment needs a safe integer step, got ${describe(by)}`, 'by');
-  }
+  const refused = unsafeStep('increment', by);
+  if (refused !== undefined) throw refused;
   const ttlMs = engine.ttlMs(ttl);
   if (!offers(store, 'increment')) throw new UnsupportedOperationError('increment', engine.driver);
   let value: number;
