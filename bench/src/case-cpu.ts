@@ -7,10 +7,12 @@
  * e.g. `bench/src/case-cpu.ts redis 'set ×1' larder 'raw ioredis'`.
  * Under `valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=<file>` with
  * LARDER_CALLGRIND=<file>, instructions per operation are counted instead (the measured runs
- * only; repeatable on a loaded machine).
+ * only; repeatable on a loaded machine). With LARDER_CPU_PROFILE=<file>, a CPU profile of the
+ * measured runs alone (not the scenario's setup or the warm-up) is written there (.cpuprofile).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import type { BenchCase, Scenario } from './harness';
 
 const callgrind = process.env.LARDER_CALLGRIND;
@@ -23,6 +25,9 @@ const control = (...a: string[]) =>
     );
   });
 let dumps = 0;
+const profileFile = process.env.LARDER_CPU_PROFILE;
+const inspector = profileFile === undefined ? undefined : new Session();
+inspector?.connect();
 /** Instructions of the newest callgrind dump (what ran between two dumps with instrumentation on). */
 function lastDumpInstructions(): number {
   const text = readFileSync(`${callgrind}.${dumps}`, 'utf8');
@@ -75,6 +80,8 @@ for (const c of chosen) {
   from += count;
 }
 const results = new Map<BenchCase<unknown>, number[]>();
+await inspector?.post('Profiler.enable');
+await inspector?.post('Profiler.start');
 for (let r = 0; r < rounds; r++) {
   for (const c of chosen) {
     const list = results.get(c) ?? [];
@@ -82,6 +89,10 @@ for (let r = 0; r < rounds; r++) {
     from += count;
     results.set(c, list);
   }
+}
+if (inspector !== undefined) {
+  const { profile } = await inspector.post('Profiler.stop');
+  writeFileSync(profileFile as string, JSON.stringify(profile));
 }
 for (const [c, list] of results) {
   const sorted = [...list].sort((a, b) => a - b);
