@@ -110,11 +110,30 @@ export function baseKey(
   optionVary: readonly string[],
   headers: IncomingHttpHeaders,
 ): string {
-  const parts = [origin.scheme, origin.host, resource];
-  if (optionVary.length > 0) return `r.${hash(JSON.stringify([...parts, ...varyValues(optionVary, headers)]))}`;
+  if (optionVary.length > 0) {
+    return `r.${hash(JSON.stringify([origin.scheme, origin.host, resource, ...varyValues(optionVary, headers)]))}`;
+  }
   // Without request headers in it (which may carry credentials) the key is kept: a hit hashes nothing.
-  const material = JSON.stringify(parts);
+  const material = materialOf(origin.scheme, origin.host, resource);
   return BASE_KEYS.get(material) ?? BASE_KEYS.keep(material, literalKey(material) ?? `r.${hash(material)}`);
+}
+
+/** `JSON.stringify([scheme, host, resource])`, written out when no character needs escaping (most URLs). */
+function materialOf(scheme: string, host: string, resource: string): string {
+  if (!plainInJson(host) || !plainInJson(resource)) return JSON.stringify([scheme, host, resource]);
+  return `["${scheme}","${host}","${resource}"]`;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+// Printable ASCII but `"` and `\`: what JSON.stringify writes as it is (the scheme is http or https).
+function plainInJson(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) return false;
+  }
+  return true;
 }
 
 /** Longest key material used as the key itself (with the store prefix, far under memcached's 250 bytes). */

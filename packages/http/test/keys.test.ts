@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { baseKey, bodyKey, literalKey, originFrom, variantKey } from '../src/key';
 
@@ -24,6 +25,18 @@ describe('response keys: the URI itself when short and printable, else its SHA-2
     expect(literalKey('a\u007fb')).toBeUndefined();
     // The vary option's request header values are always hashed.
     expect(baseKey(origin, '/x', ['accept-language'], { 'accept-language': 'de' })).toMatch(hashed);
+  });
+
+  it('keys every URI as the JSON of its scheme, host and resource, whether JSON escapes it or not', () => {
+    // The key of a printable URI is written out without JSON.stringify: it must be the same text.
+    const sha = (text: string) => `r.${createHash('sha256').update(text).digest('base64url')}`;
+    const resources = ['/a', '/a"b', '/a\\b', '/a\u0001', '/\u007f', '/\u00e9', '/\ud800', '/\u2028', '/ ', '/~'];
+    for (const host of ['shop.example:8080', 'sh"op', 'sh\\op', '\u00e9.example']) {
+      for (const resource of resources) {
+        const json = JSON.stringify(['http', host, resource]);
+        expect(key(resource, host)).toBe(literalKey(json) ?? sha(json));
+      }
+    }
   });
 
   it('gives distinct URIs distinct keys, crafted resources included, in both forms', () => {

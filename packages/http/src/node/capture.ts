@@ -192,10 +192,15 @@ function layerOver(base: object): CaptureLayer {
   for (const name of WRAPPED) {
     // The method below is looked up at each call: a prototype patched or re-parented later (an APM
     // agent, Express mounting a sub-app) is honoured.
-    proto[name] = function (this: ServerResponse, ...args: unknown[]) {
+    // `arguments`, not a rest parameter: a response not captured (every hit, every other route)
+    // passes its call through with no array made for it.
+    proto[name] = function (this: ServerResponse) {
       const method = (Object.getPrototypeOf(proto) as Record<Wrapped, Method>)[name];
       const capture = (this as unknown as Record<symbol, ResponseCapture | undefined>)[key];
-      return capture === undefined ? method.apply(this, args) : capture[name](method, this, args);
+      // biome-ignore lint/complexity/noArguments: the call's own arguments, passed on as they came (see above).
+      if (capture === undefined) return method.apply(this, arguments as unknown as unknown[]);
+      // biome-ignore lint/complexity/noArguments: a captured call's arguments, as the capture takes them.
+      return capture[name](method, this, Array.prototype.slice.call(arguments));
     };
   }
   const layer = { proto, key };
