@@ -1,11 +1,12 @@
 import { Cache, InvalidKeyError } from '@larder/core';
-import { NOT_NOW, readNow } from '@larder/core/driver';
+import { NOT_NOW, readNow, type SyncStoreMethods } from '@larder/core/driver';
 import { createChaosStore } from '@larder/core/testing';
 import { describe, expect, it } from 'vitest';
 import { operationChannel } from '../src/util/tracing';
 
 // `readNow` (for larder's own packages): `get` answered within the call on an in-process store
 // with a synchronous read, counted and checked as `get` is; `NOT_NOW` wherever only `get` can answer.
+type SyncChaosStore = ReturnType<typeof createChaosStore> & SyncStoreMethods;
 const cacheOver = (sync: boolean) =>
   new Cache({ store: createChaosStore({ capabilities: { inProcess: sync }, sync }), prefix: 'now:' });
 
@@ -20,6 +21,31 @@ describe('readNow', () => {
     // A namespace reads its own keys.
     await cache.namespace('n').set('k', 2);
     expect(readNow(cache.namespace('n'), 'k')).toBe(2);
+  });
+
+  it("reads through the store's getSyncShared when shared (no copy), else through getSync", async () => {
+    const store = createChaosStore({ capabilities: { inProcess: true }, sync: true }) as SyncChaosStore;
+    const shared: string[] = [];
+    const sharing = Object.assign(store, {
+      getSyncShared: (key: string) => {
+        shared.push(key);
+        return store.getSync?.(key);
+      },
+    });
+    const cache = new Cache({ store: sharing, prefix: 'now:' });
+    await cache.set('k', { a: 1 });
+    expect(readNow(cache, 'k')).toEqual({ a: 1 });
+    expect(shared).toEqual([]);
+    expect(readNow(cache, 'k', true)).toEqual({ a: 1 });
+    expect(shared).toEqual(['now:k']);
+    expect(cache.stats()).toMatchObject({ hits: 2 });
+    // A dropped scope's entry is a miss either way.
+    await cache.scope('group').set('s', 'v');
+    expect(readNow(cache, 's', true)).toBe('v');
+    await cache.scope('group').drop();
+    expect(readNow(cache, 's', true)).toBeUndefined();
+    // A store without it answers a shared read with getSync.
+    expect(readNow(cacheOver(true), 'absent', true)).toBeUndefined();
   });
 
   it('checks tags and scopes as get does: a dropped scope reads as a miss', async () => {

@@ -163,13 +163,17 @@ export class ResponseStore {
     return [value, isVaryHead(value) ? undefined : this.#heads.entry(value, body, key)];
   }
 
-  /** `#entryAt` within this call (a one-value store read by `readNow`), else `undefined`. */
+  /**
+   * `#entryAt` within this call (a one-value store read by `readNow`), else `undefined`. The values
+   * read are the store's own, not copies (`shared`): a stored response is never changed, only
+   * replaced, and the decoded heads this store keeps already share their bodies between hits.
+   */
   #entryNow(key: string): [unknown, StoredResponse | undefined] | undefined {
-    const value = readNow(this.cache, key);
+    const value = readNow(this.cache, key, true);
     if (value === NOT_NOW) return undefined;
     const whole = this.#wholeOf(value, key);
     if (whole !== BODY_APART) return [value, whole];
-    const body = readNow(this.cache, bodyKey(key));
+    const body = readNow(this.cache, bodyKey(key), true);
     return body === NOT_NOW ? undefined : [value, this.#heads.entry(value, body, key)];
   }
 

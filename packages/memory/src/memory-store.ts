@@ -13,6 +13,7 @@ import {
 import { LRUCache } from 'lru-cache';
 import { compareAndSetSync, samePayload } from './compare-and-set';
 import * as expiryClock from './expiry-clock';
+import { GET_OPTIONS, PEEK_OPTIONS, sized } from './lru-options';
 import { type MemoryStoreOptions, type ResolvedMemoryOptions, resolveOptions } from './options';
 import { decideInMemory, stateBytes } from './rate-limit';
 import { refuseUncopyable, type Stored, toInteger } from './stored-value';
@@ -26,7 +27,7 @@ class Entry {
     public plan: Plan | undefined,
     /** Absolute expiry on the store clock (`performance.now()` ms); 0 = never. */
     public expires: number,
-    /** The store's insertion count when this entry last moved to the recent end (see `#read`). */
+    /** The store's insertion count when this entry last moved to the recent end (see `#found`). */
     public moved = 0,
     /** When it was written, on the store clock (for `writtenAt`: raw values carry no metadata). */
     public readonly written = writeTime(),
@@ -35,20 +36,6 @@ class Entry {
 
 // Local bindings: under tsx every call through an import costs a getter call, on the hot path.
 const { expiryOf, isExpired, writeTime } = expiryClock;
-
-/**
- * Reused option objects for lru-cache: its `get(k, options = {})` and `set(k, v, options = {})`
- * otherwise allocate an object per call, a measurable share of an in-process hit. lru-cache writes
- * `status` into them (only used by its diagnostics channel), so it is reset before each call.
- */
-const GET_OPTIONS: { status?: undefined } = {};
-const PEEK_OPTIONS = {};
-const SET_OPTIONS: { size: number; status?: undefined } = { size: 0 };
-function sized(size: number): typeof SET_OPTIONS {
-  SET_OPTIONS.size = size;
-  SET_OPTIONS.status = undefined;
-  return SET_OPTIONS;
-}
 
 const CODEC = 0;
 const CLONE = 1;
@@ -112,6 +99,11 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
   /** Synchronous `get`, for the facade's in-process fast path. */
   getSync(key: string): Payload | undefined {
     return this.#read(key) as Payload | undefined;
+  }
+
+  /** `getSync` of the value this store keeps, not a copy of it: for readers that never change what they read. */
+  getSyncShared(key: string): Payload | undefined {
+    return this.#found(key)?.value as Payload | undefined;
   }
 
   /** Synchronous `set`, for the facade's in-process fast path; throws `ValueTooLargeError` like `set` rejects. */
@@ -312,6 +304,17 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
   }
 
   #read(key: string): Stored | undefined {
+    const entry = this.#found(key);
+    if (entry === undefined) return undefined;
+    const value = entry.value;
+    if (typeof value !== 'object') return value;
+    if (this.#mode === CLONE) return copyOut(value, entry.plan) as Stored;
+    // Bytes are the one mutable payload: the codec decodes them as a view, so hand out a copy.
+    return this.#mode === CODEC && value instanceof Uint8Array ? value.slice() : value;
+  }
+
+  /** The live entry of `key` for a read (moved toward the recent end when old); `undefined` when absent or expired. */
+  #found(key: string): Entry | undefined {
     // Approximate recency, like Redis's approximated LRU: an entry that moved to the recent end
     // fewer than size/2 moves ago is still in the recent half, so a read leaves it in place
     // (lru-cache's `peek`, about a third cheaper than `get`); an older one is moved as `get` does.
@@ -326,11 +329,7 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
       this.#lru.delete(key);
       return undefined;
     }
-    const value = entry.value;
-    if (typeof value !== 'object') return value;
-    if (this.#mode === CLONE) return copyOut(value, entry.plan) as Stored;
-    // Bytes are the one mutable payload: the codec decodes them as a view, so hand out a copy.
-    return this.#mode === CODEC && value instanceof Uint8Array ? value.slice() : value;
+    return entry;
   }
 
   #write(key: string, payload: Stored, ttlMs: TtlMs): void {

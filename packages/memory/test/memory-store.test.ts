@@ -51,6 +51,26 @@ describe('MemoryStore', () => {
     expect(() => small.setSync('big', 'x'.repeat(10) as never, undefined)).toThrow(ValueTooLargeError);
   });
 
+  it('reads the value it keeps without copying it (getSyncShared), as getSync finds it otherwise', async () => {
+    const store = createMemoryStore();
+    const value = { a: { b: 1 }, body: Buffer.from('bytes') };
+    store.setSync('s', value as never, undefined);
+    const shared = store.getSyncShared('s') as unknown as typeof value;
+    // The store's own copy, the same object at every read; getSync hands out a new copy each time.
+    expect(shared).toEqual(value);
+    expect(shared).not.toBe(value);
+    expect(store.getSyncShared('s')).toBe(shared);
+    const copy = store.getSync('s') as unknown as typeof value;
+    expect(copy).toEqual(value);
+    expect(copy).not.toBe(shared);
+    expect(copy.body).not.toBe(shared.body);
+    expect(store.getSyncShared('missing')).toBeUndefined();
+    // An expired entry is gone for it too.
+    await store.set('short', 'v', 20);
+    await waitFor(() => store.getSyncShared('short') === undefined);
+    expect(store.getSync('short')).toBeUndefined();
+  });
+
   it('copies byte payloads in and out', async () => {
     const store = createMemoryStore({ useCodec: true });
     const bytes = new Uint8Array([0, 1, 2, 3]);

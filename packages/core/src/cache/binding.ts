@@ -27,6 +27,8 @@ export interface Binding {
   readonly maxValueBytes: number;
   /** Bound `getSync` (a tagged entry's tags checked) and `setSync` of an in-process store that has them. */
   readonly getSync: ((key: string) => Checked | undefined) | undefined;
+  /** `getSync` on the store's `getSyncShared` where it has one (no copy: for readers that never change the value). */
+  readonly getShared: ((key: string) => Checked | undefined) | undefined;
   readonly setSync: ((key: string, payload: Payload, ttlMs: TtlMs) => void) | undefined;
   /** The store's `writtenAt` (entries without metadata: raw values), when it has one. */
   readonly writtenAt: ((key: string) => number | undefined) | undefined;
@@ -109,6 +111,18 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
       : undefined;
   // The read-through path's store read (a tagged entry with its tags checked), bounded like every store call.
   const getSync = inProcess && typeof sync.getSync === 'function' ? sync.getSync.bind(store) : undefined;
+  const shared = getSync && typeof sync.getSyncShared === 'function' ? sync.getSyncShared.bind(store) : undefined;
+  // A synchronous read with a tagged entry's tags checked (the counters read by `getSync`).
+  const checkedSync = (read: typeof getSync): Binding['getSync'] =>
+    read === undefined || getSync === undefined
+      ? undefined
+      : raw
+        ? (key) => {
+            const payload = read(key);
+            // Only an object can be an envelope: a plain get of anything else costs this one check.
+            return typeof payload === 'object' ? (open(key, payload) as Payload | undefined) : payload;
+          }
+        : (key) => tags.checkSync(read(key), getSync, key);
   // A rawValues store keeps a tagged entry as an envelope: read back as its entry, tags checked
   // (the verdict applied here: a rawValues store's reads never carry one).
   const open = (full: string, payload: Payload | undefined): Payload | undefined | Promise<Payload | undefined> => {
@@ -129,16 +143,8 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
     wholeTimeoutMs: inProcess ? 0 : settings.timeoutMs,
     maxKeyBytes: caps.maxKeyBytes > 0 ? caps.maxKeyBytes : Number.POSITIVE_INFINITY,
     maxValueBytes: caps.maxValueBytes > 0 ? caps.maxValueBytes : Number.POSITIVE_INFINITY,
-    getSync:
-      getSync === undefined
-        ? undefined
-        : raw
-          ? (key) => {
-              const payload = getSync(key);
-              // Only an object can be an envelope: a plain get of anything else costs this one check.
-              return typeof payload === 'object' ? (open(key, payload) as Payload | undefined) : payload;
-            }
-          : (key) => tags.checkSync(getSync(key), getSync, key),
+    getSync: checkedSync(getSync),
+    getShared: checkedSync(shared ?? getSync),
     setSync: inProcess && typeof sync.setSync === 'function' ? sync.setSync.bind(store) : undefined,
     writtenAt: typeof sync.writtenAt === 'function' ? sync.writtenAt.bind(store) : undefined,
     // An L1 hit is as cheap as an in-process read: building the full key would be a large part of it.

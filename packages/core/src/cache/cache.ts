@@ -94,8 +94,8 @@ export class Cache {
   }
 
   /** For larder's own packages (`readNow`): what `get` finds, within this call, or `NOT_NOW`. */
-  [READ_NOW](key: string): unknown {
-    return getNow(this.#engine, this.#view, key);
+  [READ_NOW](key: string, shared?: boolean): unknown {
+    return getNow(this.#engine, this.#view, key, shared);
   }
 
   /** Returns values aligned with `keys` (`undefined` for misses); one batched store call when the driver has one. */

@@ -59,6 +59,11 @@ export interface StoreCapabilities {
 export interface SyncStoreMethods {
   /** Synchronous `get`. */
   getSync?(key: string): Payload | undefined;
+  /**
+   * `getSync` of the value the store keeps, not the copy `getSync` hands out (a store that copies
+   * what it keeps): for larder's own readers, which never change what they read.
+   */
+  getSyncShared?(key: string): Payload | undefined;
   /** Synchronous `set`. */
   setSync?(key: string, payload: Payload, ttlMs: TtlMs): void;
   /**

@@ -37,8 +37,9 @@ export function get(engine: Engine, view: View, key: string): Promise<unknown> {
 }
 
 /** `Cache.get` within this call (see read-now.ts): the in-process synchronous read, else `NOT_NOW`. */
-export function getNow(engine: Engine, view: View, key: string): unknown {
-  const getSync = engine.binding?.getSync;
+export function getNow(engine: Engine, view: View, key: string, shared = false): unknown {
+  const binding = engine.binding;
+  const getSync = shared ? binding?.getShared : binding?.getSync;
   if (getSync === undefined || operationChannel.hasSubscribers) return NOT_NOW;
   try {
     return found(engine, view, getSync(engine.full(view, key)), key);
