@@ -52,6 +52,12 @@ export class ResponseStore {
    */
   #oneValue = false;
   readonly #heads = new HeadMemo();
+  /**
+   * The responses decoded from values read shared (`#entryNow`), by the value: the store hands out
+   * the same object until it replaces or drops it, so a hit on any URL it holds decodes nothing.
+   * A WeakMap: a decoded response lives as long as the store keeps its value, and no longer.
+   */
+  readonly #decoded = new WeakMap<object, StoredResponse>();
   /** The scope views of the last resources run or invalidated. */
   readonly #scopes = new Memo<string, ReturnType<Cache['scope']>>(1024);
   /** The pinned view this process wrote each key's head through last, and that head's body id and time (see `pinnedFor`). */
@@ -171,7 +177,10 @@ export class ResponseStore {
   #entryNow(key: string): [unknown, StoredResponse | undefined] | undefined {
     const value = readNow(this.cache, key, true);
     if (value === NOT_NOW) return undefined;
+    const decoded = typeof value === 'object' && value !== null ? this.#decoded.get(value) : undefined;
+    if (decoded !== undefined) return [value, decoded];
     const whole = this.#wholeOf(value, key);
+    if (whole !== undefined && whole !== BODY_APART) this.#decoded.set(value as object, whole);
     if (whole !== BODY_APART) return [value, whole];
     const body = readNow(this.cache, bodyKey(key), true);
     return body === NOT_NOW ? undefined : [value, this.#heads.entry(value, body, key)];

@@ -316,6 +316,33 @@ describe('ResponseStore head and body as one value (memory)', () => {
     expect(store.lookupNow(BASE, { 'accept-language': 'fr' })).toMatchObject({ kind: 'miss', fwd: 'vary-miss' });
   });
 
+  it("decodes each stored response once, over more URLs than its memo keeps, and never hands out the store's value to get", async () => {
+    const { cache, store, lookup, pin } = await inProcess();
+    const scoped = await pin();
+    const seen = await lookup();
+    const bases = Array.from({ length: 1_500 }, (_, i) => `r.page${i}`);
+    for (const base of bases) {
+      await store.fill({ base, scoped, seen, vary: [], headers: {}, entry: response(base) });
+    }
+    const entryOf = (base: string) => {
+      const now = store.lookupNow(base, {});
+      return now?.kind === 'found' ? now.entry : undefined;
+    };
+    const first = bases.map(entryOf);
+    expect(first.map((entry) => entry?.body.toString())).toEqual(bases);
+    // A second pass in turn finds the very responses decoded the first time (the 1,024-key memo has started over).
+    expect(bases.every((base, i) => entryOf(base) === first[i])).toBe(true);
+    // A value written again is decoded again; an app's get still copies the stored value.
+    await store.fill({ base: 'r.page7', scoped, seen, vary: [], headers: {}, entry: response('new') });
+    expect(entryOf('r.page7')?.body.toString()).toBe('new');
+    const held = (await cache.get('r.page8')) as { b: Uint8Array };
+    held.b.fill(0);
+    expect(entryOf('r.page8')?.body.toString()).toBe('r.page8');
+    // A dropped scope's responses are misses, decoded or not.
+    await store.invalidate(SCOPE);
+    expect(store.lookupNow('r.page9', {})).toMatchObject({ kind: 'miss' });
+  });
+
   it('a head whose body is not bytes is a miss, never an answer', async () => {
     const { cache, lookup, fresh, fill } = await inProcess();
     await fill(await lookup(), response('A'));
