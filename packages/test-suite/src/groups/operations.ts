@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { isLarderError } from '@larder/core';
+import type { CacheStore, SyncStoreMethods } from '@larder/core/driver';
 import { expectLarderError, uniqueKey } from '../helpers';
 import type { GroupDefinition } from '../registry';
 
@@ -287,6 +288,33 @@ export const touch: GroupDefinition = {
         // The metadata header closes within ENTRY_FORMAT.MAX_HEADER (32) characters.
         assert.ok(first.length >= 33, `head holds the metadata header (${first.length} bytes)`);
         assert.equal(await head(`${prefix}${uniqueKey()}`), undefined);
+      },
+    );
+
+    // `getSync` and `getSyncShared` (optional, in-process stores): the facade's synchronous reads.
+    t.test(
+      'getSync and getSyncShared, where the store has them: what get answers; getSyncShared the value kept, the same at every read',
+      async (ctx) => {
+        const prefix = ctx.uniquePrefix();
+        const cache = await ctx.cacheAt(prefix);
+        const store = (await cache.getStore()) as CacheStore & SyncStoreMethods;
+        if (store.getSync === undefined) {
+          assert.equal(store.getSyncShared, undefined, 'getSyncShared comes only with getSync');
+          ctx.skip('the store has no getSync (optional, in-process stores): every read is asynchronous');
+        }
+        const getSync = (store.getSync as NonNullable<typeof store.getSync>).bind(store);
+        const key = uniqueKey();
+        await cache.set(key, { nested: { n: 1 }, list: [1, 2] }, '10m');
+        const full = `${prefix}${key}`;
+        const read = await store.get(full);
+        assert.deepEqual(getSync(full), read);
+        assert.equal(getSync(`${prefix}${uniqueKey()}`), undefined);
+        if (store.getSyncShared === undefined) return;
+        const shared = store.getSyncShared(full);
+        assert.deepEqual(shared, read);
+        // The value kept: the same at each read, where getSync hands out copies or not.
+        assert.equal(store.getSyncShared(full), shared);
+        assert.equal(store.getSyncShared(`${prefix}${uniqueKey()}`), undefined);
       },
     );
   },
