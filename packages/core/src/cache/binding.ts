@@ -131,6 +131,7 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
     if (getSync !== undefined) return openedEntry(tags.checkSync(text, getSync, full), payload as Payload);
     return tags.check([text]).then(([checked]) => openedEntry(checked, payload as Payload));
   };
+  const checkedGet = checkedSync(getSync);
   const send = raw
     ? async (full: string) => open(full, await limit(binding, store.get(full), 'get'))
     : (full: string) => limit(binding, tags.get(full), 'get');
@@ -143,8 +144,9 @@ export function bindStore(store: CacheStore, settings: BindSettings): Binding {
     wholeTimeoutMs: inProcess ? 0 : settings.timeoutMs,
     maxKeyBytes: caps.maxKeyBytes > 0 ? caps.maxKeyBytes : Number.POSITIVE_INFINITY,
     maxValueBytes: caps.maxValueBytes > 0 ? caps.maxValueBytes : Number.POSITIVE_INFINITY,
-    getSync: checkedSync(getSync),
-    getShared: checkedSync(shared ?? getSync),
+    getSync: checkedGet,
+    // Without a shared read, the same function: nothing to tell apart.
+    getShared: shared === undefined ? checkedGet : checkedSync(shared),
     setSync: inProcess && typeof sync.setSync === 'function' ? sync.setSync.bind(store) : undefined,
     writtenAt: typeof sync.writtenAt === 'function' ? sync.writtenAt.bind(store) : undefined,
     // An L1 hit is as cheap as an in-process read: building the full key would be a large part of it.
