@@ -138,14 +138,13 @@ export class TagState {
   async getMany(fulls: readonly string[]): Promise<(Checked | undefined)[]> {
     const store = this.#store;
     if (this.#inUse && store.getWithTags !== undefined) return Promise.all(fulls.map((full) => this.get(full)));
-    const hinted = new Set<string>();
-    if (this.#inUse) for (const full of fulls) for (const key of this.#hints.get(full) ?? []) hinted.add(key);
-    const extra = [...hinted];
+    const extra = this.#inUse ? [...new Set(fulls.flatMap((full) => this.#hints.get(full) ?? []))] : [];
     const all = extra.length === 0 ? (fulls as string[]) : [...fulls, ...extra];
     const read = await (store.getMany ? store.getMany(all) : Promise.all(all.map((key) => store.get(key))));
     const counters = new Map<string, number | undefined>();
     for (let i = 0; i < extra.length; i++) counters.set(extra[i] as string, counterOf(read[fulls.length + i]));
-    const out: (Checked | undefined)[] = read.slice(0, fulls.length);
+    // The array a store answers is the caller's: with no counters after the entries, it is the answer.
+    const out: (Checked | undefined)[] = extra.length === 0 ? read : read.slice(0, fulls.length);
     const rest: number[] = [];
     for (let i = 0; i < fulls.length; i++) {
       const payload = read[i];
