@@ -3,7 +3,7 @@
  * interleaved over rounds, and prints this process's CPU µs per operation (process.cpuUsage;
  * steadier than ops/s on a loaded machine). Run it under `node --cpu-prof` to see where a
  * subject's share goes. Usage:
- *   node --import tsx bench/src/case-cpu.ts <scenario> <op> [--count=20000] [--rounds=3] [subject...]
+ *   node --import tsx bench/src/case-cpu.ts <scenario> <op> [--count=20000] [--rounds=3] [--pin] [subject...]
  * e.g. `bench/src/case-cpu.ts redis 'set ×1' larder 'raw ioredis'`.
  * Under `valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=<file>` with
  * LARDER_CALLGRIND=<file>, instructions per operation are counted instead (the measured runs
@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import type { BenchCase, Scenario } from './harness';
+import { canPin, pinForClients, pinForServers } from './pin';
 
 const callgrind = process.env.LARDER_CALLGRIND;
 /** Runs callgrind_control on this process (asynchronously: valgrind answers from this process's own loop). */
@@ -44,7 +45,11 @@ if (name === undefined || op === undefined) throw new Error('usage: case-cpu.ts 
 const count = flag('count', 20_000);
 const rounds = flag('rounds', 3);
 const { scenario } = (await import(`./scenarios/${name}.ts`)) as { scenario: Scenario<unknown> };
+// `--pin`: as `pnpm bench --pin`, the servers the setup starts on CPU 1 and this process on CPU 0.
+const pin = args.includes('--pin') && canPin();
+if (pin) pinForServers();
 const ctx = await scenario.setup();
+if (pin) pinForClients();
 const all = typeof scenario.cases === 'function' ? scenario.cases(ctx) : scenario.cases;
 const chosen = all.filter((c) => c.op === op && (rest.length === 0 || rest.includes(c.subject)));
 if (chosen.length === 0) {
