@@ -66,7 +66,7 @@ function distinctKeys(
   // Every key is checked first (an invalid key throws before anything is read).
   const fulls = list.map((key) => engine.full(view, key));
   // Repeats are rare: one Set built from the array (V8's fast path) tells, and only then is
-  // each key placed (a Map per call cost about 8 µs of 100 keys' getMany in a busy process).
+  // each key placed (a Map per call cost about 8 µs of a 100-key getMany on Redis, pinned).
   if (new Set(list).size === list.length) return { unique: list, fulls, slots: undefined };
   const at = new Map<string, number>();
   const unique: string[] = [];
