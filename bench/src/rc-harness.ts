@@ -154,9 +154,10 @@ export class Connection {
   }
 }
 
-/** The connections of one app, handed to in-flight requests, and the latencies of the current round. */
+/** A response head the cache answered: larder's `X-Cache: HIT`, apicache's `apicache-store` header. */
 const ANSWERED = /\r\n(x-cache: hit|apicache-store:)/i;
 
+/** The connections of one app, handed to in-flight requests, and the latencies of the current round. */
 export class Pool {
   latencies: number[] = [];
   /** Responses the cache answered (larder's `X-Cache: HIT`, apicache's `apicache-store` header). */
