@@ -10,7 +10,7 @@ import { evalScript, type LuaScript, script } from './scripts';
  * clock — the key's expiry for the fixed window, `TIME` for the others — never the app's.
  * Scripts answer `{allowed, remaining, resetMs, retryAfterMs}` as integers.
  * They go out through `coalesceWrites` like every command: a lone decision at once, decisions
- * sent while others are in flight joined, at most 16 to a socket write (cork.ts). Joined only at
+ * sent while others are in flight joined, at most 32 to a socket write (cork.ts). Joined only at
  * the end of the turn they had made client and server take turns (40–80 µs of wall time per
  * decision against 17 µs sent one by one, 2026-11-23); written every 16, 64 decisions in flight
  * ran 186–208k/s against 104–106k/s sent one by one, at half the client CPU (2026-11-26).

@@ -84,12 +84,12 @@ describe('redis store, writes of one event-loop turn coalesced (coalesceWrites)'
       return writev.call(this, chunks, ...rest);
     };
     try {
-      // The first goes out at once (nothing in flight); the other 49 are held, and written 16 at a time.
-      const calls = Array.from({ length: 50 }, (_, i) => store.set(`w:long:${i}`, String(i), undefined));
+      // The first goes out at once (nothing in flight); the other 99 are held, and written FLUSH_EVERY at a time.
+      const calls = Array.from({ length: 100 }, (_, i) => store.set(`w:long:${i}`, String(i), undefined));
       await Promise.all(calls);
-      expect(perWrite).toEqual([1, FLUSH_EVERY, FLUSH_EVERY, FLUSH_EVERY, 49 - 3 * FLUSH_EVERY]);
-      const last = await store.get('w:long:49');
-      expect(text(last)).toBe('49');
+      expect(perWrite).toEqual([1, FLUSH_EVERY, FLUSH_EVERY, FLUSH_EVERY, 99 - 3 * FLUSH_EVERY]);
+      const last = await store.get('w:long:99');
+      expect(text(last)).toBe('99');
     } finally {
       socket._write = write;
       socket._writev = writev;
