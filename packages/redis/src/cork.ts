@@ -22,7 +22,7 @@ export const FLUSH_EVERY = 32;
  * and rate-limit scripts ×64 95–107k/s, against 161–179k/s and 186–208k/s flushed every 16 or 32
  * (2-core VM, client and redis-server pinned to a core each, 2026-11-26). Every 32 rather than 16:
  * each `writev` on loopback costs the client about 20 µs (it wakes the server), and at 64 in flight
- * SET ran 1.10–1.23× raw ioredis flushed every 32 against 0.93–1.15× every 16 (every 48: 1.06–1.28×,
+ * SET ran 1.01–1.28× raw ioredis flushed every 32 against 0.93–1.15× every 16 (every 48: 1.06–1.28×,
  * every 64, the turn's end: 1.08×; same VM, 2026-11-28, all four key sets of the bench).
  *
  * Order is unchanged (one stream, writes kept in call order), each command keeps its own reply
