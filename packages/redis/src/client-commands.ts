@@ -11,6 +11,8 @@ const MAX_BATCH_KEYS = 512;
 /** One client's way out: its corker, its `cmd` and its get batcher (made on first use). */
 interface Lane {
   readonly cmd: () => Redis;
+  /** Writes what the corker holds now (nothing without one). */
+  readonly sendNow: () => void;
   batcher?: TickBatcher<Payload | undefined>;
 }
 
@@ -38,12 +40,18 @@ export class ClientCommands {
         this.beforePrimary?.();
         return lane.cmd();
       },
+      sendNow: lane.sendNow,
     };
   }
 
   /** The client's commands, joined into one socket write per event-loop turn (`coalesceWrites`). */
   cmd(client: RedisClient): Redis {
     return this.lane(client).cmd();
+  }
+
+  /** Writes the client's commands sent so far in this turn now, not at its end (`coalesceWrites`; a batch already joined, see tag-write-batch.ts). */
+  sendNow(client: RedisClient): void {
+    this.lane(client).sendNow();
   }
 
   /**
@@ -83,13 +91,15 @@ export class ClientCommands {
   }
 
   private newLane(client: RedisClient): Lane {
-    if (!this.options.coalesceWrites || this.cluster || !probeIoredis().corking) return { cmd: () => client as Redis };
+    if (!this.options.coalesceWrites || this.cluster || !probeIoredis().corking)
+      return { cmd: () => client as Redis, sendNow: () => {} };
     const corker = new Corker();
     return {
       cmd: () => {
         corker.cork(client as Redis);
         return client as Redis;
       },
+      sendNow: () => corker.flush(),
     };
   }
 

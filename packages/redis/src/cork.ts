@@ -37,12 +37,8 @@ export class Corker {
   cork(client: Redis): void {
     const corked = this.corked;
     if (corked !== undefined) {
-      if (this.held === FLUSH_EVERY) {
-        // Writes the held commands now (one writev) and holds this one for the next write.
-        corked.uncork();
-        corked.cork();
-        this.held = 0;
-      }
+      // Writes the held commands now (one writev) and holds this one for the next write.
+      if (this.held === FLUSH_EVERY) this.flush();
       this.held++;
       return;
     }
@@ -54,6 +50,15 @@ export class Corker {
     this.corked = stream;
     this.held = 1;
     setImmediate(this.uncork);
+  }
+
+  /** Writes what the cork holds now (one `writev`) and goes on holding for the rest of the turn: a command that is a batch by itself need not wait for the turn's end. */
+  flush(): void {
+    const corked = this.corked;
+    if (corked === undefined) return;
+    corked.uncork();
+    corked.cork();
+    this.held = 0;
   }
 
   private readonly uncork = (): void => {

@@ -149,7 +149,10 @@ export function tagOperations(host: TagHost, cluster: boolean) {
   const readOne = (client: RedisClient, prefix: string) => (key: string) =>
     run(client, GET_TAGGED, [key], [prefix]).then((reply) => splitTagged(reply, 1)[0] ?? asBytes(client, key));
   // A tick's tagged writes share one script call; the primary's other commands send them first.
-  const writes = new TaggedWriteBatch(() => host.commands.cmd(host.primary));
+  const writes = new TaggedWriteBatch(
+    () => host.commands.cmd(host.primary),
+    () => host.commands.sendNow(host.primary),
+  );
   if (!cluster) host.commands.beforePrimaryCommand(writes.flush);
   const operations = {
     getWithTags(key: string, tagPrefix: string): Promise<TaggedRead> {
