@@ -57,7 +57,14 @@ export class TaggedWriteBatch {
     this.#outstanding++;
     if (this.#inFlight === 0 && this.#queue.length === 0) {
       this.#inFlight++;
-      return setTaggedEntry(this.client(), key, entry, ttlMs, false).then(this.#done, this.#failed);
+      let reply: Promise<TaggedWriteReply>;
+      try {
+        reply = setTaggedEntry(this.client(), key, entry, ttlMs, false);
+      } catch (error) {
+        // Thrown before anything was sent: counted as answered, so the counts stay true.
+        reply = Promise.reject(error);
+      }
+      return reply.then(this.#done, this.#failed);
     }
     return new Promise((resolve, reject) => {
       const full = Math.min(FLUSH_AT, Math.ceil(this.#outstanding / 2));
