@@ -10,6 +10,15 @@ import { setTaggedEntry, type TaggedWrite, writeTagged } from './tag-write';
  */
 export const FLUSH_AT = 32;
 
+/** `send()`'s promise, or a rejected one when it throws before sending: either way answered once, so the batch's counts stay true. */
+function sent<T>(send: () => Promise<T>): Promise<T> {
+  try {
+    return send();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 interface Pending extends TaggedWrite {
   resolve(reply: TaggedWriteReply): void;
   reject(error: unknown): void;
@@ -57,14 +66,7 @@ export class TaggedWriteBatch {
     this.#outstanding++;
     if (this.#inFlight === 0 && this.#queue.length === 0) {
       this.#inFlight++;
-      let reply: Promise<TaggedWriteReply>;
-      try {
-        reply = setTaggedEntry(this.client(), key, entry, ttlMs, false);
-      } catch (error) {
-        // Thrown before anything was sent: counted as answered, so the counts stay true.
-        reply = Promise.reject(error);
-      }
-      return reply.then(this.#done, this.#failed);
+      return sent(() => setTaggedEntry(this.client(), key, entry, ttlMs, false)).then(this.#done, this.#failed);
     }
     return new Promise((resolve, reject) => {
       const full = Math.min(FLUSH_AT, Math.ceil(this.#outstanding / 2));
@@ -86,13 +88,7 @@ export class TaggedWriteBatch {
     if (queue.length === 0) return;
     this.#queue = [];
     this.#inFlight++;
-    let reply: Promise<TaggedWriteReply[]>;
-    try {
-      reply = writeTagged(this.client(), queue);
-    } catch (error) {
-      reply = Promise.reject(error);
-    }
-    reply.then(
+    sent(() => writeTagged(this.client(), queue)).then(
       (replies) => {
         this.#answered(queue.length);
         for (let i = 0; i < queue.length; i++) (queue[i] as Pending).resolve(replies[i] as TaggedWriteReply);

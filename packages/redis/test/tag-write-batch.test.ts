@@ -66,9 +66,9 @@ describe('redis store: the tagged writes of one tick share one script call', () 
     // the same tick: batches of half the writes outstanding as they are given (1, 2, 4, 8, 16, then
     // FLUSH_AT), and the last one at the end of the tick.
     const count = 1 + 2 * FLUSH_AT;
-    const { _write: write, _writev: writev } = socketOf(store);
-    let socketWrites = 0;
     const counted = socketOf(store);
+    const { _write: write, _writev: writev } = counted;
+    let socketWrites = 0;
     counted._write = function (this: unknown, ...args: unknown[]) {
       socketWrites++;
       return write.apply(this, args);
