@@ -1,4 +1,4 @@
-import type { PreparedTags } from '../tags/tag-state';
+import type { PreparedTags } from '../tags/prepared-tags';
 import type { FullKeyMemo } from '../values/key-policy';
 
 /**

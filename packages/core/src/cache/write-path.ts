@@ -1,5 +1,5 @@
 import type { CacheStore, Payload, TtlMs } from '../contract/store';
-import type { PreparedTags } from '../tags/tag-state';
+import type { PreparedTags } from '../tags/prepared-tags';
 import { sectionBytesBound } from '../values/entry-format';
 import { type Binding, limit } from './binding';
 import type { Engine } from './engine';

@@ -1,12 +1,13 @@
 import type { CacheStore, Payload, SyncStoreMethods, TaggedWriteReply, TtlMs } from '../contract/store';
-import { type Checked, sectionMatches, sectionOf, stampOf, type TagStamp } from '../values/entry-format';
+import { type Checked, sectionMatches, sectionOf, stampOf } from '../values/entry-format';
 import { TAG_KEY_PREFIX } from '../values/key-policy';
 import { CounterKeys } from './counter-keys';
 import { CounterExpiries, counterLife } from './counter-life';
 import { KnownVersions } from './known-versions';
 import { type Bound, PlainCounters } from './plain-counters';
+import { type PreparedTags, StoredTags } from './prepared-tags';
 import { TagHints } from './tag-hints';
-import { counterOf, HARD_STEP, judged, randomStart, type TaggedWrite } from './tag-policy';
+import { counterOf, HARD_STEP, judged, randomStart } from './tag-policy';
 
 /**
  * The tag state of one cache in its store (core README "Tags"): a version counter per tag under
@@ -367,28 +368,5 @@ export class TagState {
       return;
     }
     await this.#plain.bump(keys, delta);
-  }
-}
-
-/** What a tagged write carries (see `TagState.prepare`). */
-export interface PreparedTags {
-  readonly section: string;
-  /** The tags and the versions the section holds. */
-  readonly stamp: TagStamp;
-  readonly write: TaggedWrite;
-}
-
-/** `PreparedTags` whose section is built only if asked (a write the store made with its section, `setTagged`, needs it only for an L1's copy). */
-class StoredTags implements PreparedTags {
-  #section: string | undefined;
-
-  constructor(
-    readonly stamp: TagStamp,
-    readonly write: TaggedWrite,
-  ) {}
-
-  get section(): string {
-    this.#section ??= sectionOf(this.stamp);
-    return this.#section;
   }
 }

@@ -1,5 +1,5 @@
+import type { PreparedTags } from '../../tags/prepared-tags';
 import { counterOf, scopeTag, unionTags } from '../../tags/tag-policy';
-import type { PreparedTags } from '../../tags/tag-state';
 import { operationChannel, traceOperation } from '../../util/tracing';
 import type { Ttl } from '../../values/ttl';
 import { limit } from '../binding';

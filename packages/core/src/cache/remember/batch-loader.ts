@@ -1,7 +1,7 @@
 import { describe, InvalidArgumentError, isLarderError } from '../../contract/errors';
 import type { Payload, TtlMs } from '../../contract/store';
+import type { PreparedTags } from '../../tags/prepared-tags';
 import { normalizeTags, unionTags } from '../../tags/tag-policy';
-import type { PreparedTags } from '../../tags/tag-state';
 import { operationChannel } from '../../util/tracing';
 import { isFresh, isGraced } from '../../values/entry';
 import { type Checked, storedOf } from '../../values/entry-format';

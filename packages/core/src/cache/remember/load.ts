@@ -1,6 +1,6 @@
 import type { TtlMs } from '../../contract/store';
+import type { PreparedTags } from '../../tags/prepared-tags';
 import { unionTags } from '../../tags/tag-policy';
-import type { PreparedTags } from '../../tags/tag-state';
 import { GRACE, type GracedEntry, gracedEntry, storeTtl } from '../../values/entry';
 import type { Engine } from '../engine';
 import { storeIfUnchanged } from '../operations/compare-and-set';
