@@ -52,9 +52,9 @@ export function captureResponse(res: ServerResponse, maxBodyBytes: number, hooks
     (res as unknown as Record<symbol, ResponseCapture>)[layer.key] = capture;
     if (layer.proto !== base) Object.setPrototypeOf(res, layer.proto);
   }
-  // `on`, not `once`: each fires once here, and the wrappers `once` makes and removes cost about
-  // 1 µs a request (a response made outside a server, as a background revalidation's, never
-  // emits `close`; a response cut short never emits `finish`; `settle` runs once).
+  // Both events, each fired once (`on`: no wrapper to make and remove): a response made outside a
+  // server, as a background revalidation's, never emits `close`; one cut short never emits
+  // `finish`; `settle` runs once.
   res.on('finish', () => capture.finished());
   res.on('close', () => {
     if (!res.writableFinished) capture.settle(undefined);
