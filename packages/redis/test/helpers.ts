@@ -2,7 +2,7 @@
 import { BackendError, Cache } from '@larder/core';
 import { type FaultProxy, redisCommandStats, startFaultProxy } from '@larder/dev-services';
 import { runConformanceSuite } from '@larder/test-suite';
-import type { NatMap } from 'ioredis';
+import type { NatMap, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisStore } from '../src/index';
 
@@ -84,4 +84,40 @@ export async function settlesWithError(call: () => Promise<unknown>, settleMs: n
   );
   expect(error).toBeInstanceOf(BackendError);
   expect(Date.now() - started).toBeLessThan(settleMs);
+}
+
+/** A chunk of a socket write. */
+export type Chunk = Buffer | string;
+
+/**
+ * Runs `run` with every socket write of `store`'s primary reported to `seen` (its chunks;
+ * `vectored`: one `writev` of several), then puts the socket's own write methods back.
+ */
+export async function watchSocketWrites<T>(
+  store: RedisStore,
+  seen: (chunks: Chunk[], vectored: boolean) => void,
+  run: () => Promise<T>,
+): Promise<T> {
+  const socket = (store.client as Redis).stream as unknown as {
+    _write: (chunk: Chunk, ...rest: unknown[]) => unknown;
+    _writev: (chunks: { chunk: Chunk }[], ...rest: unknown[]) => unknown;
+  };
+  const { _write: write, _writev: writev } = socket;
+  socket._write = function (this: unknown, chunk, ...rest) {
+    seen([chunk], false);
+    return write.call(this, chunk, ...rest);
+  };
+  socket._writev = function (this: unknown, chunks, ...rest) {
+    seen(
+      chunks.map((c) => c.chunk),
+      true,
+    );
+    return writev.call(this, chunks, ...rest);
+  };
+  try {
+    return await run();
+  } finally {
+    socket._write = write;
+    socket._writev = writev;
+  }
 }

@@ -5,12 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStore } from '../src/index';
 import { FLUSH_AT } from '../src/tag-write-batch';
-import { commandCalls, text } from './helpers';
-
-type Writer = (this: unknown, ...args: unknown[]) => unknown;
-/** The primary's socket, whose writes a test counts. */
-const socketOf = (store: RedisStore) =>
-  (store.client as Redis).stream as unknown as { _write: Writer; _writev: Writer };
+import { commandCalls, text, watchSocketWrites } from './helpers';
 
 /** A tagged entry of `tags` under the counters of `prefix`, as core builds it. */
 const entryOf = (prefix: string, tags: string[], tail: string): TaggedEntry => ({
@@ -66,25 +61,17 @@ describe('redis store: the tagged writes of one tick share one script call', () 
     // the same tick: batches of half the writes outstanding as they are given (1, 2, 4, 8, 16, then
     // FLUSH_AT), and the last one at the end of the tick.
     const count = 1 + 2 * FLUSH_AT;
-    const counted = socketOf(store);
-    const { _write: write, _writev: writev } = counted;
     let socketWrites = 0;
-    counted._write = function (this: unknown, ...args: unknown[]) {
-      socketWrites++;
-      return write.apply(this, args);
-    };
-    counted._writev = function (this: unknown, ...args: unknown[]) {
-      socketWrites++;
-      return writev.apply(this, args);
-    };
-    try {
-      await Promise.all(
-        Array.from({ length: count }, (_, i) => setTagged(`${prefix}${i}`, entryOf(prefix, ['t'], String(i)), 60_000)),
-      );
-    } finally {
-      counted._write = write;
-      counted._writev = writev;
-    }
+    await watchSocketWrites(
+      store,
+      () => socketWrites++,
+      () =>
+        Promise.all(
+          Array.from({ length: count }, (_, i) =>
+            setTagged(`${prefix}${i}`, entryOf(prefix, ['t'], String(i)), 60_000),
+          ),
+        ),
+    );
     expect(await commandCalls(server, 'evalsha')).toBe(8);
     // Each full batch left at once, not at the end of the tick with the rest.
     expect(socketWrites).toBeGreaterThanOrEqual(7);
