@@ -155,8 +155,9 @@ export class Engine {
     const binding = this.#binding;
     if (binding === undefined) return toFullKey(view.prefix, key, Number.POSITIVE_INFINITY, 'unknown');
     if (!binding.memoKeys) return toFullKey(view.prefix, key, binding.maxKeyBytes, binding.driver);
-    view.memo ??= new FullKeyMemo(view.prefix);
-    return view.memo.of(key, binding.maxKeyBytes, binding.driver);
+    const keys = view.fullKeys;
+    keys.memo ??= new FullKeyMemo(view.prefix);
+    return keys.memo.of(key, binding.maxKeyBytes, binding.driver);
   }
 
   /** Checks a full key the facade builds itself (locks) against the store's key limit. */

@@ -6,9 +6,6 @@ import type { FullKeyMemo } from '../values/key-policy';
  * views: its key prefix and namespace path, and its error policy. Plain data; the engine reads it.
  */
 export class View {
-  /** Memoized full keys of this view, made on first use (in-process stores and L1s only; see `Engine.full`). */
-  memo: FullKeyMemo | undefined;
-
   constructor(
     /** Full prefix: store prefix + namespace path. */
     readonly prefix: string,
@@ -20,6 +17,12 @@ export class View {
     readonly tags: readonly string[] | undefined = undefined,
     /** Versions of some of `tags` read earlier (a scope's `pin`): writes record them instead of reading them. */
     readonly pinned: PreparedTags | undefined = undefined,
+    /**
+     * Memoized full keys of this view, made on first use (in-process stores and L1s only; see
+     * `Engine.full`): one memo for every view of the same prefix (a `tags(...)` view made per
+     * call finds the keys its cache met).
+     */
+    readonly fullKeys: { memo: FullKeyMemo | undefined } = { memo: undefined },
   ) {}
 
   /** The view of the namespace `segment` (already ending with the separator) under this one. */
@@ -29,16 +32,18 @@ export class View {
 
   /** This view with another error policy (same keys). */
   withOnError(onError: 'throw' | 'miss'): View {
-    return onError === this.onError ? this : new View(this.prefix, this.path, onError, this.tags, this.pinned);
+    return onError === this.onError
+      ? this
+      : new View(this.prefix, this.path, onError, this.tags, this.pinned, this.fullKeys);
   }
 
   /** This view whose writes carry `tags` (normalized, and with this view's own; the pinned versions of those stand). */
   withTags(tags: readonly string[] | undefined): View {
-    return new View(this.prefix, this.path, this.onError, tags, this.pinned);
+    return new View(this.prefix, this.path, this.onError, tags, this.pinned, this.fullKeys);
   }
 
   /** This view whose writes record `pinned` (versions of its tags read now) instead of reading them. */
   withPinned(pinned: PreparedTags): View {
-    return new View(this.prefix, this.path, this.onError, this.tags, pinned);
+    return new View(this.prefix, this.path, this.onError, this.tags, pinned, this.fullKeys);
   }
 }
