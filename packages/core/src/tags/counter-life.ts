@@ -31,9 +31,13 @@ export class CounterExpiries {
     this.#at.set(key, at);
   }
 
-  /** Whether counter `key` outlives `life` from `now` with no extension due (half of it left at least). */
+  /** Whether counter `key` outlives `life` from `now` with no extension due (see `outlives`). */
   outlives(key: string, life: TtlMs, now: number): boolean {
-    const known = this.#at.get(key) ?? Number.NEGATIVE_INFINITY;
-    return life === undefined ? known === Number.POSITIVE_INFINITY : known - now >= life / 2;
+    return outlives(this.#at.get(key) ?? Number.NEGATIVE_INFINITY, life, now);
   }
+}
+
+/** Whether a counter that expires `at` (epoch ms) outlives `life` from `now` with no extension due (half of it left at least). */
+export function outlives(at: number, life: TtlMs, now: number): boolean {
+  return life === undefined ? at === Number.POSITIVE_INFINITY : at - now >= life / 2;
 }

@@ -13,6 +13,16 @@ const MAX_KNOWN = 10_000;
 /** Counter key → the version this process's last tagged write with it read. */
 export class KnownVersions {
   readonly #versions = new RecentMap<string, number>(MAX_KNOWN);
+  #generation = 0;
+
+  /**
+   * Changes when a known version changes or is forgotten: an answer built from the versions known
+   * under one generation holds while it is current (a version dropped only to bound the memory
+   * is still the counter's).
+   */
+  get generation(): number {
+    return this.#generation;
+  }
 
   /** The version of counter `key`, if known. */
   get(key: string): number | undefined {
@@ -22,11 +32,18 @@ export class KnownVersions {
   /** Records the versions a write read (no change of any counter was heard while it was in flight). */
   learn(keys: readonly string[], versions: readonly number[]): void {
     const known = this.#versions;
-    for (let i = 0; i < keys.length; i++) known.set(keys[i] as string, versions[i] as number);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const version = versions[i] as number;
+      if (known.get(key) === version) continue;
+      known.set(key, version);
+      this.#generation++;
+    }
   }
 
   /** Counters `keys` changed (`undefined`: the L1 was flushed, anything may have): their versions are no longer known. */
   forget(keys: readonly string[] | undefined): void {
+    this.#generation++;
     if (keys === undefined) this.#versions.clear();
     else for (const key of keys) this.#versions.delete(key);
   }

@@ -22,7 +22,8 @@ export class TagHints {
   set(full: string, keys: readonly string[]): void {
     const hints = this.#hints;
     const held = hints.get(full);
-    if (held !== undefined && sameKeys(held, keys)) return;
+    // The same array for the same tag list met lately (`TagSets`); compared item by item otherwise.
+    if (held === keys || (held !== undefined && sameKeys(held, keys))) return;
     hints.set(full, keys);
   }
 

@@ -1,13 +1,13 @@
 import type { CacheStore, Payload, SyncStoreMethods, TaggedWriteReply, TtlMs } from '../contract/store';
 import { type Checked, sectionMatches, sectionOf, stampOf } from '../values/entry-format';
 import { TAG_KEY_PREFIX } from '../values/key-policy';
-import { CounterKeys } from './counter-keys';
-import { CounterExpiries, counterLife } from './counter-life';
+import { CounterExpiries, counterLife, outlives } from './counter-life';
 import { KnownVersions } from './known-versions';
 import { type Bound, PlainCounters } from './plain-counters';
 import { type PreparedTags, StoredTags } from './prepared-tags';
 import { TagHints } from './tag-hints';
 import { counterOf, HARD_STEP, judged, randomStart } from './tag-policy';
+import { type TagSet, TagSets } from './tag-sets';
 
 /**
  * The tag state of one cache in its store (core README "Tags"): a version counter per tag under
@@ -29,7 +29,8 @@ export class TagState {
   #inUse = false;
   /** The counter keys each tagged entry written or read last carried (bounded, first hinted out; see tag-hints.ts): read with the entry in one `getMany` next time. */
   readonly #hints = new TagHints();
-  readonly #counterKeys: CounterKeys;
+  /** The tag lists met lately: their counter keys, and `known`'s last answer for each. */
+  readonly #sets: TagSets;
   /**
    * The share of entries found lately that were tagged (a moving average over about 64 reads):
    * with the store's `getWithTags`, a key without a hint is read with it when most entries are
@@ -48,7 +49,7 @@ export class TagState {
   constructor(store: CacheStore, basePrefix: string, bound: Bound, raw = false) {
     this.#store = store;
     this.prefix = `${basePrefix}${TAG_KEY_PREFIX}`;
-    this.#counterKeys = new CounterKeys(this.prefix);
+    this.#sets = new TagSets(this.prefix);
     this.#bound = bound;
     this.#plain = new PlainCounters(store, bound, raw, this.#expiries);
   }
@@ -58,9 +59,9 @@ export class TagState {
     return this.#inUse;
   }
 
-  /** The counter keys of `tags`. */
-  keys(tags: readonly string[]): string[] {
-    return this.#counterKeys.of(tags);
+  /** The counter keys of `tags` (one array per tag list met lately: not to be changed). */
+  keys(tags: readonly string[]): readonly string[] {
+    return this.#sets.of(tags).keys;
   }
 
   /** One read of `full` with its tags checked: the payload, `Judged` when its tags were invalidated or are missing. */
@@ -334,18 +335,39 @@ export class TagState {
    * counter change: see known-versions.ts); else `undefined`.
    */
   known(tags: readonly string[], ttlMs: TtlMs, epoch: number, fulls: readonly string[]): PreparedTags | undefined {
-    const keys = this.keys(tags);
+    const set = this.#sets.of(tags);
     const life = counterLife(ttlMs);
     const now = Date.now();
-    const versions: number[] = [];
-    for (const key of keys) {
-      const version = this.#known.get(key);
-      if (version === undefined || !this.#expiries.outlives(key, life, now)) return undefined;
-      versions.push(version);
+    let prepared = set.known;
+    if (prepared === undefined || set.generation !== this.#known.generation || !outlives(set.expiresAt, life, now)) {
+      prepared = this.#knownNow(set, tags, life, now, epoch);
+      if (prepared === undefined) return undefined;
+    } else if (prepared.write.epoch !== epoch) {
+      prepared = { section: prepared.section, stamp: prepared.stamp, write: { keys: set.keys, epoch } };
+      set.known = prepared;
     }
-    for (const full of fulls) this.#hints.set(full, keys);
+    for (const full of fulls) this.#hints.set(full, set.keys);
+    return prepared;
+  }
+
+  /** `known` from the versions and expiries of each counter of `set`, kept in `set` for the next write with its tags. */
+  #knownNow(set: TagSet, tags: readonly string[], life: TtlMs, now: number, epoch: number): PreparedTags | undefined {
+    const generation = this.#known.generation;
+    const versions: number[] = [];
+    let expiresAt = Number.POSITIVE_INFINITY;
+    for (const key of set.keys) {
+      const version = this.#known.get(key);
+      const at = this.#expiries.get(key) ?? Number.NEGATIVE_INFINITY;
+      if (version === undefined || !outlives(at, life, now)) return undefined;
+      versions.push(version);
+      expiresAt = Math.min(expiresAt, at);
+    }
     const stamp = { tags, versions };
-    return { section: sectionOf(stamp), stamp, write: { keys, epoch } };
+    const prepared = { section: sectionOf(stamp), stamp, write: { keys: set.keys, epoch } };
+    set.known = prepared;
+    set.generation = generation;
+    set.expiresAt = expiresAt;
+    return prepared;
   }
 
   /** The versions a tagged write read (`prepared`; no counter change heard meanwhile), for `known`. */
