@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Cache } from '../src/cache/cache';
 import { L1Entries } from '../src/l1/entries';
+import { L1TagIndex } from '../src/l1/tag-index';
 import { createChaosStore } from '../src/testing/chaos-store';
 
 // The L1's index from tag to entries keeps evicted entries until it is rebuilt by a walk of the L1.
@@ -30,6 +31,55 @@ describe('L1 tag index', () => {
       const others = held.filter((n) => n % 11 !== 3);
       for (const n of others) expect(await cache.get(`k${n}`)).toBe(n);
       expect(((await cache.describeL1())?.hits ?? 0) - hitsBefore).toBe(maxEntries + others.length);
+    } finally {
+      walks.mockRestore();
+      await cache.close();
+    }
+  });
+
+  it('indexes a rewrite with the same tags once, and an invalidation of one of them still drops its copy', async () => {
+    const cache = new Cache({ store: createChaosStore(), prefix: 'same', l1: { invalidation: 'none' } });
+    const adds = vi.spyOn(L1TagIndex.prototype, 'add');
+    try {
+      await cache.tags(['a', 'b']).set('k', 1, '1h');
+      // The same list in another order and another array: one tag list, indexed once.
+      await cache.tags(['b', 'a']).set('k', 2, '1h');
+      await cache.tags(['a', 'b']).set('k', 3, '1h');
+      expect(adds).toHaveBeenCalledTimes(1);
+      const hits = (await cache.describeL1())?.hits ?? 0;
+      expect(await cache.get('k')).toBe(3);
+      expect((await cache.describeL1())?.hits).toBe(hits + 1);
+      await cache.invalidateTags(['b']);
+      expect((await cache.describeL1())?.entries).toBe(0);
+      expect(await cache.get('k')).toBeUndefined();
+    } finally {
+      adds.mockRestore();
+      await cache.close();
+    }
+  });
+
+  it('indexes a rewrite again when the index was rebuilt while it was in flight', async () => {
+    const store = createChaosStore();
+    const maxEntries = 10; // first bound: 2 * 10 + 1,024 index members
+    const cache = new Cache({ store, prefix: 'rebuilt', l1: { invalidation: 'none', maxEntries } });
+    const walks = vi.spyOn(L1Entries.prototype, 'each');
+    try {
+      await cache.tags(['x']).set('k', 1, '1h');
+      store.hang({ ops: ['set'] });
+      // Drops the copy indexed under x; the index forgets it in the rebuild below.
+      const rewrite = cache.tags(['x']).set('k', 2, '1h');
+      await vi.waitFor(() => expect(store.hanging).toBe(1));
+      const others = Array.from({ length: 500 }, (_, i) => [`o${i}`, i] as const);
+      for (let i = 0; i < others.length; i += 10) {
+        await cache.tags(['y', 'z', `own:${i}`]).setMany(others.slice(i, i + 10), '1h');
+      }
+      expect(walks).toHaveBeenCalled();
+      store.heal();
+      await rewrite;
+      expect(await cache.get('k')).toBe(2);
+      await cache.invalidateTags(['x']);
+      // Indexed again under x: an L1 copy left out of the index would answer 2 here.
+      expect(await cache.get('k')).toBeUndefined();
     } finally {
       walks.mockRestore();
       await cache.close();

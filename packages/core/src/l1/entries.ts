@@ -94,13 +94,14 @@ export class L1Entries {
     }
   }
 
-  /** Drops `key`. */
-  delete(key: string): void {
+  /** Drops `key`: the entry it held, if any. */
+  delete(key: string): L1Entry | undefined {
     const slot = this.#map.get(key);
-    if (slot === undefined) return;
+    if (slot === undefined) return undefined;
     this.#map.delete(key);
     this.#unlink(slot);
     this.#bytes -= slot.entry.bytes;
+    return slot.entry;
   }
 
   /** Calls `fn` with each key and entry held (no recency or expiry change). */

@@ -8,9 +8,18 @@ import { L1Entries, type L1Entry } from './entries';
 import type { ExtensionHost, L1Extensions } from './extension';
 import type { Fences } from './fence';
 import type { L1Lease } from './lease';
+import { L1TagIndex } from './tag-index';
 
 /** A read (or this process's write) in flight through the L1: kept only if no invalidation or flush of its key came first. */
-export type L1Token = { readonly key: string; readonly write?: true; echoed?: true; readonly epoch: number };
+export type L1Token = {
+  readonly key: string;
+  readonly write?: true;
+  echoed?: true;
+  readonly epoch: number;
+  /** A write's: the counter keys the copy it replaced carried, still indexed under them while the index's `rebuilds` is `rebuilds`. */
+  readonly replaced?: readonly string[] | undefined;
+  readonly rebuilds?: number;
+};
 
 /** How long a fill may be kept and when its entry was written (both from the entry's metadata, when known). */
 export interface FillLife {
@@ -57,11 +66,8 @@ export class L1Tier implements ExtensionHost<L1Token> {
   #closed = false;
   /** Counted up by every tag invalidation: a tagged fill whose versions were read in an earlier epoch is not kept. */
   #tagEpoch = 0;
-  /** Full keys of the tagged entries, by counter key (pruned by `#reindex`). */
-  readonly #byTag = new Map<string, Set<string>>();
-  #indexed = 0;
-  /** `#indexed` above which the index is rebuilt (see `#index`). */
-  #reindexAt: number;
+  /** Full keys of the tagged entries, by counter key. */
+  readonly #tagIndex: L1TagIndex;
   readonly #fleet: L1Fleet | undefined;
   readonly #lease: L1Lease | undefined;
 
@@ -81,7 +87,7 @@ export class L1Tier implements ExtensionHost<L1Token> {
     private readonly onTagsChanged?: (keys: readonly string[] | undefined) => void,
   ) {
     this.entries = new L1Entries(options.maxEntries, options.maxBytes);
-    this.#reindexAt = this.#firstReindexAt();
+    this.#tagIndex = new L1TagIndex(this.entries, options.maxEntries);
     this.#ttlMs = options.ttlMs;
     this.#up = source === undefined;
     this.#fleet = source === undefined ? undefined : fleet?.(this);
@@ -165,9 +171,16 @@ export class L1Tier implements ExtensionHost<L1Token> {
    * `undefined` while down.
    */
   beginWrite(full: string): L1Token | undefined {
-    this.invalidate(full);
+    const replaced = this.entries.delete(full)?.tags;
+    this.#pending.delete(full);
     if (!this.up) return undefined;
-    const token: L1Token = { key: full, write: true, epoch: this.#tagEpoch };
+    const token: L1Token = {
+      key: full,
+      write: true,
+      epoch: this.#tagEpoch,
+      replaced,
+      rebuilds: this.#tagIndex.rebuilds,
+    };
     this.#pending.set(full, token);
     return token;
   }
@@ -208,7 +221,9 @@ export class L1Tier implements ExtensionHost<L1Token> {
       bytes: size + full.length * 2 + ENTRY_OVERHEAD,
       tags,
     });
-    if (tags !== undefined && tags.length > 0) this.#index(full, tags);
+    // A write of the same tag list (one array per list: `TagSets`) over an entry still indexed need not add it again.
+    if (tags === undefined || tags.length === 0) return;
+    if (token.replaced !== tags || token.rebuilds !== this.#tagIndex.rebuilds) this.#tagIndex.add(full, tags);
   }
 
   /** The current tag epoch (see `FillLife.epoch`). */
@@ -221,10 +236,8 @@ export class L1Tier implements ExtensionHost<L1Token> {
     this.#tagEpoch++;
     this.onTagsChanged?.(keys);
     for (const key of keys) {
-      const fulls = this.#byTag.get(key);
+      const fulls = this.#tagIndex.take(key);
       if (fulls === undefined) continue;
-      this.#byTag.delete(key);
-      this.#indexed -= fulls.size;
       for (const full of fulls) if (this.entries.peek(full)?.tags?.includes(key)) this.entries.delete(full);
     }
   }
@@ -233,49 +246,6 @@ export class L1Tier implements ExtensionHost<L1Token> {
   tagsInvalidated(keys: readonly string[]): void {
     this.tagsChanged(keys);
     this.source?.publish?.({ keys });
-  }
-
-  #index(full: string, tags: readonly string[]): void {
-    for (const tag of tags) {
-      let fulls = this.#byTag.get(tag);
-      if (fulls === undefined) {
-        fulls = new Set();
-        this.#byTag.set(tag, fulls);
-      }
-      if (!fulls.has(full)) {
-        fulls.add(full);
-        this.#indexed++;
-      }
-    }
-    // Evicted and dropped entries stay in the index until it is rebuilt. The bound doubles with what
-    // a rebuild keeps, so a rebuild (a walk of the L1) comes only after at least as many additions
-    // (plus 1,024): a fixed bound below the entries held times their tags rebuilt on every fill.
-    if (this.#indexed > this.#reindexAt) this.#reindex();
-  }
-
-  #firstReindexAt(): number {
-    return 2 * this.options.maxEntries + 1024;
-  }
-
-  #reindex(): void {
-    this.#byTag.clear();
-    this.#indexed = 0;
-    const held: [string, readonly string[]][] = [];
-    this.entries.each((full, entry) => {
-      if (entry.tags !== undefined && entry.tags.length > 0) held.push([full, entry.tags]);
-    });
-    for (const [full, tags] of held) {
-      for (const tag of tags) {
-        let fulls = this.#byTag.get(tag);
-        if (fulls === undefined) {
-          fulls = new Set();
-          this.#byTag.set(tag, fulls);
-        }
-        fulls.add(full);
-        this.#indexed++;
-      }
-    }
-    this.#reindexAt = Math.max(this.#firstReindexAt(), 2 * this.#indexed + 1024);
   }
 
   /**
@@ -331,9 +301,7 @@ export class L1Tier implements ExtensionHost<L1Token> {
   flush(): void {
     this.entries.clear();
     this.#pending.clear();
-    this.#byTag.clear();
-    this.#indexed = 0;
-    this.#reindexAt = this.#firstReindexAt();
+    this.#tagIndex.clear();
     this.#tagEpoch++;
     this.onTagsChanged?.(undefined);
     this.#flushes++;
