@@ -80,6 +80,8 @@ export interface Scenario<Ctx = unknown> {
    * and each other's garbage. `setup` then sees the subject in `process.env.LARDER_BENCH_SUBJECT`.
    */
   isolate?: { subjects: readonly string[] };
+  /** Runs before each case's warm-up in every round, once the harness collected its own garbage (an app process collects its own). */
+  beforeCase?(ctx: Ctx, c: BenchCase<Ctx>): Promise<void>;
 }
 
 /** How long to measure. */
@@ -259,6 +261,7 @@ export async function runScenario<Ctx>(scenario: Scenario<Ctx>, options: RunOpti
           // Collect first, so the previous case's garbage (and its background GC threads, which a
           // CPU clock counts) is not charged to this one. Needs --expose-gc (the bench script sets it).
           globalThis.gc?.();
+          await scenario.beforeCase?.(ctx, s.c);
           await measure(s.c, ctx, s.concurrency, options.warmupMs, s.counter, clock);
           const before = await Promise.all(counters.map((col) => col.read(ctx, s.c)));
           const { ops, elapsed } = await measure(s.c, ctx, s.concurrency, options.timeMs, s.counter, clock);

@@ -5,14 +5,13 @@
  * announcing the port). Each scenario file is also its own app: started with
  * LARDER_BENCH_RC_SERVER=1 and the subject in LARDER_BENCH_RC_SUBJECT, it serves instead.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import net from 'node:net';
 import type { CacheStore } from '@larder/core/driver';
 import { type RedisServer, startRedis } from '@larder/dev-services';
-import { childPort } from './child-port';
 import type { BenchCase, Scenario } from './harness';
+import { collectIn, startApp } from './rc-app';
 
 const CONNECTIONS = 50;
 /** Each app serves every route this long before the first round (V8 has optimized its hot code then). */
@@ -59,25 +58,6 @@ export async function benchStore(subject: string): Promise<CacheStore> {
   // Room for every URL the miss rows store (apicache keeps all; at the default 10,000 entries
   // the miss warm-up evicted the hit routes' entries and the setup's hit check failed).
   return (await import('@larder/memory')).createMemoryStore({ maxEntries: 1_000_000, maxBytes: 4 * 1024 ** 3 });
-}
-
-/**
- * In the app's child process (LARDER_BENCH_RC_SERVER=1), builds the subject's app with `start`
- * (it resolves with the listening server) and announces its port; elsewhere does nothing.
- */
-export function serveIfChild(start: (subject: string) => Promise<Server>): void {
-  if (process.env.LARDER_BENCH_RC_SERVER !== '1') return;
-  start(process.env.LARDER_BENCH_RC_SUBJECT as string).then(
-    (server) => {
-      server.keepAliveTimeout = 0;
-      process.stdout.write(`PORT ${(server.address() as net.AddressInfo).port}\n`);
-      process.once('SIGTERM', () => process.exit(0));
-    },
-    (error: unknown) => {
-      process.stderr.write(`response-cache bench server failed: ${(error as Error).stack}\n`);
-      process.exit(1);
-    },
-  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,20 +192,6 @@ export const REQUESTS: Record<string, Request> = {
   // The client's own conditional request: with no cache, the handler's 304 (the least a revalidation costs the app).
   'conditional request': () => ['/etag/1', 'If-None-Match: "1-v1"\r\n'],
 };
-
-/** Starts the app of `subject` from scenario file `file` in a child process; resolves with its port. */
-async function startApp(
-  file: string,
-  subject: string,
-  redisUrl: string,
-): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', file], {
-    env: { ...process.env, LARDER_BENCH_RC_SERVER: '1', LARDER_BENCH_RC_SUBJECT: subject, REDIS_URL: redisUrl },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await childPort(child, `response-cache bench server (${subject})`);
-  return { child, port };
-}
 
 /** Sends `request` on every connection for `ms`. */
 async function warm(pool: Pool, request: Request, ms: number): Promise<void> {
@@ -379,6 +345,7 @@ export function rcScenario<S extends string>(spec: RcSpec<S>): Scenario<RcCtx<S>
     baseline: 'no cache',
     concurrency: CONNECTIONS,
     setup: () => setupApps(spec.file, spec.subjects, spec.check),
+    beforeCase: (ctx, c) => collectIn(ctx.children[c.subject as S]),
     teardown: teardownApps,
     cases: requestCases(spec.subjects, spec.skip),
     counters: [
@@ -390,6 +357,7 @@ export function rcScenario<S extends string>(spec: RcSpec<S>): Scenario<RcCtx<S>
     notes: [
       ...spec.notes,
       `every app served each request kind for ${WARM_MS / 1000} s before the first round, and the hit routes were checked to be hits`,
+      "each app collects its garbage before each case's warm-up (as the harness does in its own process): a row's garbage is not charged to the next (the miss rows' stored entries brought on major collections that the rows after them paid)",
       'p99 ms: the 99th percentile of request latency as the load generator saw it, per round, averaged over the rounds weighted by requests',
       'app CPU µs/request: CPU time of the app process per request (steadier than ops/s on a shared machine)',
       "cache answers %: the share of the row's requests the cache answered without the handler (`X-Cache: HIT`; apicache's `apicache-store` header): a hit row under 100% paid for misses too; a revalidated hit reads 0 (the handler ran, and said 304)",

@@ -95,6 +95,34 @@ describe('runScenario', () => {
     ]);
   });
 
+  it("runs the scenario's beforeCase before each case's warm-up in every round", async () => {
+    const events: string[] = [];
+    const make = (subject: string): BenchCase<null> => ({
+      op: 'get',
+      subject,
+      async run() {
+        if (events.at(-1) !== subject) events.push(subject);
+        await tick();
+      },
+    });
+    const result = await runScenario<null>(
+      {
+        name: 'before each case',
+        description: '',
+        baseline: 'a',
+        setup: async () => null,
+        cases: [make('a'), make('b')],
+        beforeCase: async (_ctx, c) => {
+          await tick();
+          events.push(`collect ${c.subject}`);
+        },
+      },
+      tiny(),
+    );
+    expect(result.error).toBeUndefined();
+    expect(events).toEqual(Array.from({ length: 3 }, () => ['collect a', 'a', 'collect b', 'b']).flat());
+  });
+
   it('reports the median round and the largest deviation from it', async () => {
     // Each measured round costs a different time per operation: fast, slow, middle. The time is
     // the scenario's own clock, moved only by the operations (a loaded machine pausing the process

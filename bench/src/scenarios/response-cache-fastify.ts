@@ -8,7 +8,8 @@
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { benchStore, buildBody, checkCached, FLOOR, floorBodies, io, rcScenario, serveIfChild } from '../rc-harness';
+import { serveIfChild } from '../rc-app';
+import { benchStore, buildBody, checkCached, FLOOR, floorBodies, io, rcScenario } from '../rc-harness';
 
 const LCACHE = 'fastify-lcache';
 const SUBJECTS = ['no cache', 'larder (memory)', 'larder (redis)', LCACHE, FLOOR] as const;

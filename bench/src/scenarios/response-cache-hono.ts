@@ -8,7 +8,8 @@
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Context, MiddlewareHandler } from 'hono';
-import { benchStore, buildBody, checkCached, FLOOR, floorBodies, io, rcScenario, serveIfChild } from '../rc-harness';
+import { serveIfChild } from '../rc-app';
+import { benchStore, buildBody, checkCached, FLOOR, floorBodies, io, rcScenario } from '../rc-harness';
 
 const HONO_CACHE = 'hono/cache over larder cacheStorage (memory)';
 const SUBJECTS = ['no cache', 'larder (memory)', 'larder (redis)', HONO_CACHE, FLOOR] as const;

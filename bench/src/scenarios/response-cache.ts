@@ -8,6 +8,7 @@
  */
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { serveIfChild } from '../rc-app';
 import {
   benchStore,
   buildBody,
@@ -18,7 +19,6 @@ import {
   type Pool,
   REQUESTS,
   rcScenario,
-  serveIfChild,
 } from '../rc-harness';
 
 // biome-ignore lint/suspicious/noExplicitAny: express and apicache are loaded untyped
