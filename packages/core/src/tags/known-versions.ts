@@ -35,9 +35,10 @@ export class KnownVersions {
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
       const version = versions[i] as number;
-      if (known.get(key) === version) continue;
+      const held = known.get(key);
+      // Set again even when unchanged: it is then among the versions read last (`RecentMap`).
       known.set(key, version);
-      this.#generation++;
+      if (held !== version) this.#generation++;
     }
   }
 

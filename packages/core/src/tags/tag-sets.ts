@@ -23,11 +23,11 @@ interface Node {
   set: TagSet | undefined;
 }
 
-const EMPTY: TagSet = { keys: [], known: undefined, generation: -1, expiresAt: Number.NEGATIVE_INFINITY };
-
 /** The tag lists met lately, by their tags in order: a trie, one map lookup per tag (no key built per call). */
 export class TagSets {
   readonly #counterKeys: CounterKeys;
+  /** The set of no tags (this cache's own: a set holds its cache's answers). */
+  readonly #empty: TagSet = { keys: [], known: undefined, generation: -1, expiresAt: Number.NEGATIVE_INFINITY };
   #root = new Map<string, Node>();
   #size = 0;
 
@@ -38,7 +38,7 @@ export class TagSets {
   /** The set of `tags` (in the order given). */
   of(tags: readonly string[]): TagSet {
     const last = tags.length - 1;
-    if (last < 0) return EMPTY;
+    if (last < 0) return this.#empty;
     let level = this.#root;
     let node: Node | undefined;
     for (let i = 0; ; i++) {
