@@ -29,11 +29,7 @@ export class L1TagIndex {
   /** Indexes `full`, held with `tags`. */
   add(full: string, tags: readonly string[]): void {
     for (const tag of tags) {
-      let fulls = this.#byTag.get(tag);
-      if (fulls === undefined) {
-        fulls = new Set();
-        this.#byTag.set(tag, fulls);
-      }
+      const fulls = this.#fullsOf(tag);
       if (!fulls.has(full)) {
         fulls.add(full);
         this.#indexed++;
@@ -62,6 +58,16 @@ export class L1TagIndex {
     this.#rebuilds++;
   }
 
+  /** The full keys indexed under `tag`, made empty if none. */
+  #fullsOf(tag: string): Set<string> {
+    let fulls = this.#byTag.get(tag);
+    if (fulls === undefined) {
+      fulls = new Set();
+      this.#byTag.set(tag, fulls);
+    }
+    return fulls;
+  }
+
   #firstRebuildAt(): number {
     return 2 * this.maxEntries + 1024;
   }
@@ -76,12 +82,7 @@ export class L1TagIndex {
     });
     for (const [full, tags] of held) {
       for (const tag of tags) {
-        let fulls = this.#byTag.get(tag);
-        if (fulls === undefined) {
-          fulls = new Set();
-          this.#byTag.set(tag, fulls);
-        }
-        fulls.add(full);
+        this.#fullsOf(tag).add(full);
         this.#indexed++;
       }
     }

@@ -27,7 +27,7 @@ interface Node {
 export class TagSets {
   readonly #counterKeys: CounterKeys;
   /** The set of no tags (this cache's own: a set holds its cache's answers). */
-  readonly #empty: TagSet = { keys: [], known: undefined, generation: -1, expiresAt: Number.NEGATIVE_INFINITY };
+  readonly #empty = unknownSet([]);
   #root = new Map<string, Node>();
   #size = 0;
 
@@ -62,13 +62,13 @@ export class TagSets {
       this.#size = 0;
     }
     this.#size++;
-    const set: TagSet = {
-      keys: this.#counterKeys.of(tags),
-      known: undefined,
-      generation: -1,
-      expiresAt: Number.NEGATIVE_INFINITY,
-    };
+    const set = unknownSet(this.#counterKeys.of(tags));
     node.set = set;
     return set;
   }
+}
+
+/** A set of counters `keys` with no answer of `known` yet. */
+function unknownSet(keys: readonly string[]): TagSet {
+  return { keys, known: undefined, generation: -1, expiresAt: Number.NEGATIVE_INFINITY };
 }
