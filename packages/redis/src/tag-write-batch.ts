@@ -1,6 +1,6 @@
 import type { TaggedEntry, TaggedWriteReply, TtlMs } from '@larder/core/driver';
 import type { Redis } from 'ioredis';
-import { setTaggedEntry, type TaggedWrite, writeTagged } from './tag-write';
+import { MAX_CALL_COUNTERS, setTaggedEntry, type TaggedWrite, tooManyCounters, writeTagged } from './tag-write';
 
 /**
  * Writes a batch holds at most: one script call blocks Redis for a bounded time. Measured at 64 in
@@ -63,6 +63,8 @@ export class TaggedWriteBatch {
 
   /** Writes `entry` at `key` (`CacheStore.setTagged`): alone when idle, else with other tagged writes. */
   write(key: string, entry: TaggedEntry, ttlMs: TtlMs): Promise<TaggedWriteReply> {
+    // Refused before it joins a batch, whose other writes would fail with it.
+    if (entry.counters.length > MAX_CALL_COUNTERS) return Promise.reject(tooManyCounters(entry.counters.length));
     this.#outstanding++;
     if (this.#inFlight === 0 && this.#queue.length === 0) {
       this.#inFlight++;

@@ -52,9 +52,11 @@ describe('the Redis scripts and the stored entry format', () => {
       for (const [j, counter] of counters.entries()) await redis.set(counter, String(vector.versions[j]));
       const head = vector.stored.slice(0, vector.stored.indexOf('\u0001', 1) + 1);
       // The start of counters it makes; per counter: key, tag, expiry ('' none, not checked);
-      // then the entry's expiry ('' none) and its counters' indices, its head and its value.
+      // then the entry's expiry ('' none) and its counters' indices (from 1, two bytes of 7 bits
+      // each), its head and its value.
       const perCounter = vector.tags.flatMap((tag, j) => [counters[j] as string, tag, '']);
-      const entry = [`:${counters.map((_, j) => String(j + 1)).join(',')}`, head, vector.body];
+      const indices = counters.map((_, j) => String.fromCharCode((j + 1) >> 7, (j + 1) & 127)).join('');
+      const entry = [`:${indices}`, head, vector.body];
       await redis.eval(SET_TAGGED.lua, 1, key, String(counters.length), '1', ...perCounter, ...entry);
       expect(await redis.get(key)).toBe(vector.stored);
     });
