@@ -1,4 +1,5 @@
 import { ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Captured, captureResponse } from '../src/node/capture';
 import { type Served, serve, until } from './harness';
@@ -121,5 +122,31 @@ describe('captureResponse', () => {
     });
     await capturedAndPlain(seen, 1);
     expect(plainWrites).toBe(1);
+  });
+
+  it('an intercepted response whose client left before the handler ended still ends through the capture', async () => {
+    const intercepted: number[] = [];
+    const done: (Captured | undefined)[] = [];
+    let res: ServerResponse | undefined;
+    served = await serve((_req, response) => {
+      res = response;
+      captureResponse(response, 1 << 20, {
+        intercept: (status) => status === 304,
+        onIntercepted: (status) => intercepted.push(status),
+        onHead: () => undefined,
+        onDone: (captured) => done.push(captured),
+      });
+      response.writeHead(304);
+    });
+    const socket = connect(served.port, '127.0.0.1');
+    socket.write('GET / HTTP/1.1\r\nHost: a.example\r\n\r\n');
+    await until(() => res !== undefined);
+    socket.destroy();
+    // The client left: the capture settles with nothing; the handler still ends its 304 through it.
+    await until(() => done.length === 1);
+    expect(done).toEqual([undefined]);
+    expect(intercepted).toEqual([]);
+    (res as ServerResponse).end();
+    expect(intercepted).toEqual([304]);
   });
 });
