@@ -16,10 +16,10 @@ import { LUA_ENTRY as E, evalScript, script } from './scripts';
  * later wins) reads three arguments: `<expiry in ms, '' for none>:<its counters' indices among the
  * m, two bytes of 7 bits each>`, its metadata header and its value; it is set to the header, the
  * tag section of those counters' versions (core's `ENTRY_FORMAT`: `\2<tag>\3<version>\4<tag>...\2`)
- * and the value. Redis's CPU is what a batch of tagged writes waits on: indices read by
- * `string.byte` and one reused table, where decimal lists read by `gmatch` and `tonumber` took a
- * third of the script's time, and no number turned into text that need not be (7.3 → 5.8 µs of
- * Redis CPU a write in batches of 32; bench/README.md "Redis's share of a tagged write"). Few
+ * and the value. Redis's CPU is half of what a batch of tagged writes waits on: indices read by
+ * `string.byte` into one reused table, where decimal lists read by `gmatch` and `tonumber` took a
+ * third of the script's time, and no number turned into text that need not be (6.5–7.6 → 5.4–6.0
+ * µs of Redis CPU a write in batches of 32; bench/README.md "Redis's share of a tagged write"). Few
  * arguments, each carrying what it can: Redis makes a Lua string of each, and the client encodes
  * each (about 290 in a batch of 32 writes, where one per field made 470). Returns per counter its
  * version and the ms it has left (-1: no expiry; -2: not checked), as one text joined by commas:
