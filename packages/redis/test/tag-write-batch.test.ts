@@ -20,18 +20,12 @@ const entryOf = (prefix: string, tags: string[], tail: string): TaggedEntry => (
 });
 
 /** A tagged entry of `count` tags named after `name`, under the counters of `prefix`. */
-function wideEntryOf(prefix: string, name: string, count: number, tail: string): TaggedEntry {
-  const tags = Array.from({ length: count }, (_, i) => `${name}${i}`);
-  return {
-    head: '\u0001k,\u0001',
+const wideEntryOf = (prefix: string, name: string, count: number, tail: string): TaggedEntry =>
+  entryOf(
+    prefix,
+    Array.from({ length: count }, (_, i) => `${name}${i}`),
     tail,
-    tags,
-    counters: tags.map((tag) => `${prefix}__larder:tag:${tag}`),
-    start: 1048576,
-    extend: tags.map(() => true),
-    counterTtlMs: 120_000,
-  };
-}
+  );
 
 /** The stored text of an entry of `entry`'s tags, every counter at `version`. */
 const storedText = (entry: TaggedEntry, version: number) =>
