@@ -1,7 +1,8 @@
 /**
  * Profiling harness (not a benchmark): runs chosen cases of one in-process scenario, subjects
  * interleaved over rounds, and prints this process's CPU µs per operation (process.cpuUsage;
- * steadier than ops/s on a loaded machine). Run it under `node --cpu-prof` to see where a
+ * steadier than ops/s on a loaded machine), with the median wall-clock rate and the scenario's
+ * own columns per operation (Redis's CPU, commands) beside it. Run it under `node --cpu-prof` to see where a
  * subject's share goes. Usage:
  *   node --import tsx bench/src/case-cpu.ts <scenario> <op> [--count=20000] [--rounds=3] [--pin] [subject...]
  * e.g. `bench/src/case-cpu.ts redis 'set ×1' larder 'raw ioredis'`.
@@ -57,6 +58,16 @@ if (chosen.length === 0) {
   throw new Error(`no case; ops: ${[...new Set(all.map((c) => c.op))].join(' | ')}`);
 }
 
+// The scenario's own columns (Redis's CPU a write...) and the wall-clock rate, per measured run.
+const columns = scenario.counters ?? [];
+const extraRuns = new Map<BenchCase<unknown>, { rates: number[]; counters: number[][] }>();
+const extras = (c: BenchCase<unknown>) => {
+  let runs = extraRuns.get(c);
+  if (runs === undefined) extraRuns.set(c, (runs = { rates: [], counters: columns.map(() => []) }));
+  return runs;
+};
+const median = (list: readonly number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] as number;
+
 async function run(c: BenchCase<unknown>, n: number, from: number, measured = true): Promise<number> {
   let i = from;
   const end = from + n;
@@ -72,9 +83,19 @@ async function run(c: BenchCase<unknown>, n: number, from: number, measured = tr
     await control('-d');
     return lastDumpInstructions() / n;
   }
+  const counted = measured ? await Promise.all(columns.map((col) => col.read(ctx, c))) : [];
+  const started = performance.now();
   const before = process.cpuUsage();
   await Promise.all(Array.from({ length: workers }, worker));
   const used = process.cpuUsage(before);
+  if (measured) {
+    const after = await Promise.all(columns.map((col) => col.read(ctx, c)));
+    extras(c).rates.push(n / ((performance.now() - started) / 1000));
+    columns.forEach((_, k) => {
+      const [from, to] = [counted[k], after[k]];
+      extras(c).counters[k]?.push(from === undefined || to === undefined ? Number.NaN : (to - from) / n);
+    });
+  }
   return (used.user + used.system) / n;
 }
 
@@ -101,9 +122,16 @@ if (inspector !== undefined) {
 }
 for (const [c, list] of results) {
   const sorted = [...list].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)] as number;
+  const digits = callgrind ? 0 : 1;
+  const runs = extras(c);
+  const more = callgrind
+    ? ''
+    : [
+        `; ${Math.round(median(runs.rates)).toLocaleString('en')} ops/s`,
+        ...columns.map((col, k) => `; ${col.name} ${median(runs.counters[k] ?? []).toFixed(col.digits ?? 2)}`),
+      ].join('');
   process.stdout.write(
-    `${op} · ${c.subject}: min ${(sorted[0] as number).toFixed(callgrind ? 0 : 1)}, median ${median.toFixed(callgrind ? 0 : 1)} ${callgrind ? 'instructions' : 'µs'}/op (${list.map((v) => v.toFixed(callgrind ? 0 : 1)).join(' ')})\n`,
+    `${op} · ${c.subject}: min ${(sorted[0] as number).toFixed(digits)}, median ${median(list).toFixed(digits)} ${callgrind ? 'instructions' : 'µs'}/op (${list.map((v) => v.toFixed(digits)).join(' ')})${more}\n`,
   );
 }
 await scenario.teardown?.(ctx);
