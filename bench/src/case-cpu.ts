@@ -2,8 +2,8 @@
  * Profiling harness (not a benchmark): runs chosen cases of one in-process scenario, subjects
  * interleaved over rounds, and prints this process's CPU µs per operation (process.cpuUsage;
  * steadier than ops/s on a loaded machine), with the median wall-clock rate and the scenario's
- * own columns per operation (Redis's CPU, commands) beside it. Run it under `node --cpu-prof` to see where a
- * subject's share goes. Usage:
+ * own columns per operation (Redis's CPU, commands) beside it. Run it under `node --cpu-prof` to
+ * see where a subject's share goes. Usage:
  *   node --import tsx bench/src/case-cpu.ts <scenario> <op> [--count=20000] [--rounds=3] [--pin] [subject...]
  * e.g. `bench/src/case-cpu.ts redis 'set ×1' larder 'raw ioredis'`.
  * Under `valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=<file>` with
