@@ -62,8 +62,10 @@ if (chosen.length === 0) {
 const columns = scenario.counters ?? [];
 const extraRuns = new Map<BenchCase<unknown>, { rates: number[]; counters: number[][] }>();
 const extras = (c: BenchCase<unknown>) => {
-  let runs = extraRuns.get(c);
-  if (runs === undefined) extraRuns.set(c, (runs = { rates: [], counters: columns.map(() => []) }));
+  const known = extraRuns.get(c);
+  if (known !== undefined) return known;
+  const runs = { rates: [] as number[], counters: columns.map((): number[] => []) };
+  extraRuns.set(c, runs);
   return runs;
 };
 const median = (list: readonly number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] as number;
