@@ -1,4 +1,9 @@
+import type { TtlMs } from '../contract/store';
 import { RecentMap } from '../util/recent-map';
+import { sectionOf } from '../values/entry-format';
+import { type CounterExpiries, counterLife, outlives } from './counter-life';
+import type { PreparedTags } from './prepared-tags';
+import type { TagSet } from './tag-sets';
 
 // The tag versions this process's own tagged writes read last, so that the next write with the
 // same tags can record them without a store call (a plain SET instead of the tag script). Sound
@@ -47,5 +52,62 @@ export class KnownVersions {
     this.#generation++;
     if (keys === undefined) this.#versions.clear();
     else for (const key of keys) this.#versions.delete(key);
+  }
+}
+
+/**
+ * `TagState.known`'s answers: a tag list's prepared tags from the versions this process's writes
+ * read last, kept in its `TagSet` and reused while no known version changed (`generation`) and the
+ * list's first counter to expire outlives the entry.
+ */
+export class KnownTags {
+  readonly #versions = new KnownVersions();
+
+  /** `expiries`: when each counter this process made or extended expires (the tag state's). */
+  constructor(private readonly expiries: CounterExpiries) {}
+
+  /** The prepared tags of `set` (the list `tags`) for a write kept `ttlMs`, or `undefined` when a version is not known or a counter may not outlive it. */
+  of(set: TagSet, tags: readonly string[], ttlMs: TtlMs, epoch: number): PreparedTags | undefined {
+    const life = counterLife(ttlMs);
+    const now = Date.now();
+    let prepared = set.known;
+    if (prepared === undefined || set.generation !== this.#versions.generation || !outlives(set.expiresAt, life, now)) {
+      return this.#answer(set, tags, life, now, epoch);
+    }
+    if (prepared.write.epoch !== epoch) {
+      prepared = { section: prepared.section, stamp: prepared.stamp, write: { keys: set.keys, epoch } };
+      set.known = prepared;
+    }
+    return prepared;
+  }
+
+  /** Records the versions a write read (see `KnownVersions.learn`). */
+  learn(keys: readonly string[], versions: readonly number[]): void {
+    this.#versions.learn(keys, versions);
+  }
+
+  /** Counters `keys` changed (`undefined`: all may have). */
+  forget(keys: readonly string[] | undefined): void {
+    this.#versions.forget(keys);
+  }
+
+  /** The answer from each counter's version and expiry, kept in `set` for the next write with its tags. */
+  #answer(set: TagSet, tags: readonly string[], life: TtlMs, now: number, epoch: number): PreparedTags | undefined {
+    const generation = this.#versions.generation;
+    const versions: number[] = [];
+    let expiresAt = Number.POSITIVE_INFINITY;
+    for (const key of set.keys) {
+      const version = this.#versions.get(key);
+      const at = this.expiries.get(key) ?? Number.NEGATIVE_INFINITY;
+      if (version === undefined || !outlives(at, life, now)) return undefined;
+      versions.push(version);
+      expiresAt = Math.min(expiresAt, at);
+    }
+    const stamp = { tags, versions };
+    const prepared = { section: sectionOf(stamp), stamp, write: { keys: set.keys, epoch } };
+    set.known = prepared;
+    set.generation = generation;
+    set.expiresAt = expiresAt;
+    return prepared;
   }
 }

@@ -1,13 +1,13 @@
 import type { CacheStore, Payload, SyncStoreMethods, TaggedWriteReply, TtlMs } from '../contract/store';
 import { type Checked, sectionMatches, sectionOf, stampOf } from '../values/entry-format';
 import { TAG_KEY_PREFIX } from '../values/key-policy';
-import { CounterExpiries, counterLife, outlives } from './counter-life';
-import { KnownVersions } from './known-versions';
+import { CounterExpiries, counterLife } from './counter-life';
+import { KnownTags } from './known-versions';
 import { type Bound, PlainCounters } from './plain-counters';
 import { type PreparedTags, StoredTags } from './prepared-tags';
 import { TagHints } from './tag-hints';
 import { counterOf, HARD_STEP, judged, randomStart } from './tag-policy';
-import { type TagSet, TagSets } from './tag-sets';
+import { TagSets } from './tag-sets';
 
 /**
  * The tag state of one cache in its store (core README "Tags"): a version counter per tag under
@@ -40,8 +40,8 @@ export class TagState {
   #taggedShare = 0;
   /** When each counter this process made or extended expires. */
   readonly #expiries = new CounterExpiries();
-  /** The versions this process's tagged writes read last (see `known`). */
-  readonly #known = new KnownVersions();
+  /** The versions this process's tagged writes read last, and `known`'s answers from them. */
+  readonly #known: KnownTags;
   /** The counters on a store without tag operations. */
   readonly #plain: PlainCounters;
 
@@ -52,6 +52,7 @@ export class TagState {
     this.#sets = new TagSets(this.prefix);
     this.#bound = bound;
     this.#plain = new PlainCounters(store, bound, raw, this.#expiries);
+    this.#known = new KnownTags(this.#expiries);
   }
 
   /** Whether tags are in use under this prefix in this process (see `#inUse`). */
@@ -336,37 +337,9 @@ export class TagState {
    */
   known(tags: readonly string[], ttlMs: TtlMs, epoch: number, fulls: readonly string[]): PreparedTags | undefined {
     const set = this.#sets.of(tags);
-    const life = counterLife(ttlMs);
-    const now = Date.now();
-    let prepared = set.known;
-    if (prepared === undefined || set.generation !== this.#known.generation || !outlives(set.expiresAt, life, now)) {
-      prepared = this.#knownNow(set, tags, life, now, epoch);
-      if (prepared === undefined) return undefined;
-    } else if (prepared.write.epoch !== epoch) {
-      prepared = { section: prepared.section, stamp: prepared.stamp, write: { keys: set.keys, epoch } };
-      set.known = prepared;
-    }
+    const prepared = this.#known.of(set, tags, ttlMs, epoch);
+    if (prepared === undefined) return undefined;
     for (const full of fulls) this.#hints.set(full, set.keys);
-    return prepared;
-  }
-
-  /** `known` from the versions and expiries of each counter of `set`, kept in `set` for the next write with its tags. */
-  #knownNow(set: TagSet, tags: readonly string[], life: TtlMs, now: number, epoch: number): PreparedTags | undefined {
-    const generation = this.#known.generation;
-    const versions: number[] = [];
-    let expiresAt = Number.POSITIVE_INFINITY;
-    for (const key of set.keys) {
-      const version = this.#known.get(key);
-      const at = this.#expiries.get(key) ?? Number.NEGATIVE_INFINITY;
-      if (version === undefined || !outlives(at, life, now)) return undefined;
-      versions.push(version);
-      expiresAt = Math.min(expiresAt, at);
-    }
-    const stamp = { tags, versions };
-    const prepared = { section: sectionOf(stamp), stamp, write: { keys: set.keys, epoch } };
-    set.known = prepared;
-    set.generation = generation;
-    set.expiresAt = expiresAt;
     return prepared;
   }
 
