@@ -124,11 +124,22 @@ export const tooManyCounters = (count: number): InvalidTagError =>
  * extended), no entry written.
  */
 export function writeTagged(c: Redis, writes: readonly TaggedWrite[], entries = true): Promise<TaggedWriteReply[]> {
-  const runs: TaggedWrite[][] = [[]];
   let named = 0;
   for (const write of writes) {
     const count = write.entry.counters.length;
     if (count > MAX_CALL_COUNTERS) return Promise.reject(tooManyCounters(count));
+    named += count;
+  }
+  if (named <= MAX_CALL_COUNTERS) return writeTaggedCall(c, writes, entries);
+  return Promise.all(runsOf(writes).map((run) => writeTaggedCall(c, run, entries))).then((replies) => replies.flat());
+}
+
+/** `writes` cut in order into runs that name at most MAX_CALL_COUNTERS counters each. */
+function runsOf(writes: readonly TaggedWrite[]): TaggedWrite[][] {
+  const runs: TaggedWrite[][] = [[]];
+  let named = 0;
+  for (const write of writes) {
+    const count = write.entry.counters.length;
     if (named + count > MAX_CALL_COUNTERS) {
       runs.push([]);
       named = 0;
@@ -136,8 +147,7 @@ export function writeTagged(c: Redis, writes: readonly TaggedWrite[], entries = 
     named += count;
     (runs[runs.length - 1] as TaggedWrite[]).push(write);
   }
-  if (runs.length === 1) return writeTaggedCall(c, writes, entries);
-  return Promise.all(runs.map((run) => writeTaggedCall(c, run, entries))).then((replies) => replies.flat());
+  return runs;
 }
 
 /** One SET_TAGGED of `writes`, which name at most MAX_CALL_COUNTERS counters. */
