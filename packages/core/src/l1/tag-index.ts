@@ -73,9 +73,7 @@ export class L1TagIndex {
   }
 
   #rebuild(): void {
-    this.#byTag.clear();
-    this.#indexed = 0;
-    this.#rebuilds++;
+    this.clear();
     const held: [string, readonly string[]][] = [];
     this.entries.each((full, entry) => {
       if (entry.tags !== undefined && entry.tags.length > 0) held.push([full, entry.tags]);
