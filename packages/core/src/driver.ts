@@ -47,6 +47,7 @@ export { type CacheTier, publishTopology, type TopologyTraceEvent, topologyChann
 export { checkUrlUserinfo, isValidUserinfo, splitUrl, type UrlParts } from './util/url-userinfo';
 export { type CopyTarget, copyInto, copyOut, type Plan, UNCOPYABLE_SIZE } from './values/clone';
 export { payloadBytes } from './values/codec';
+export { copyBytes, ownedBytes } from './values/copy-plan';
 export { ENTRY_FORMAT, sectionOf, type TagStamp } from './values/entry-format';
 export { type JsonDialect, type JsonRefusal, jsonRefusal, jsonSize, refusedLeaf } from './values/json-walk';
 export { charIs, holds } from './values/string-calls';

@@ -1,8 +1,10 @@
 import { BackendError, type StoreDescription, ValueTooLargeError } from '@larder/core';
 import {
   type CacheStore,
+  copyBytes,
   copyInto,
   copyOut,
+  ownedBytes,
   type Payload,
   type Plan,
   type StoreCapabilities,
@@ -16,7 +18,7 @@ import * as expiryClock from './expiry-clock';
 import { GET_OPTIONS, PEEK_OPTIONS, sized } from './lru-options';
 import { type MemoryStoreOptions, type ResolvedMemoryOptions, resolveOptions } from './options';
 import { decideInMemory, stateBytes } from './rate-limit';
-import { refuseUncopyable, type Stored, toInteger } from './stored-value';
+import { refuseUncopyable, type Stored, sizeOf, toInteger } from './stored-value';
 
 /** One cached value: the stored form, its copy plan (clone mode, objects only) and its expiry. */
 class Entry {
@@ -309,8 +311,9 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
     const value = entry.value;
     if (typeof value !== 'object') return value;
     if (this.#mode === CLONE) return copyOut(value, entry.plan) as Stored;
-    // Bytes are the one mutable payload: the codec decodes them as a view, so hand out a copy.
-    return this.#mode === CODEC && value instanceof Uint8Array ? value.slice() : value;
+    // Bytes are the one mutable payload: the codec decodes them as a view, so hand out a copy
+    // (`copyBytes`: a Buffer's own `slice` is a view too).
+    return this.#mode === CODEC && value instanceof Uint8Array ? copyBytes(value) : value;
   }
 
   /** The live entry of `key` for a read (moved toward the recent end when old); `undefined` when absent or expired. */
@@ -340,7 +343,7 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
       return;
     }
     if (this.#mode === CODEC) {
-      const value = payload instanceof Uint8Array ? payload.slice() : payload;
+      const value = payload instanceof Uint8Array ? ownedBytes(payload) : payload;
       this.#put(key, new Entry(value, undefined, expires), key.length + sizeOf(value, 1));
       return;
     }
@@ -388,11 +391,4 @@ export class MemoryStore implements CacheStore, SyncStoreMethods {
     }
     return keys;
   }
-}
-
-function sizeOf(value: Stored, rawValueBytes: number): number {
-  if (typeof value === 'string') return value.length || 1;
-  if (value instanceof Uint8Array) return value.byteLength || 1;
-  if (typeof value === 'number') return 8;
-  return rawValueBytes;
 }

@@ -25,3 +25,11 @@ export function toInteger(value: Stored, key: string, encoded: boolean): number 
   }
   throw new BackendError(`Cannot increment '${key}': the stored value is not an integer`, 'memory');
 }
+
+/** The counted size of a stored value: its length for text and bytes (at least 1), 8 for a number, `rawValueBytes` for an object kept by reference. */
+export function sizeOf(value: Stored, rawValueBytes: number): number {
+  if (typeof value === 'string') return value.length || 1;
+  if (value instanceof Uint8Array) return value.byteLength || 1;
+  if (typeof value === 'number') return 8;
+  return rawValueBytes;
+}

@@ -71,16 +71,44 @@ describe('MemoryStore', () => {
     expect(store.getSync('short')).toBeUndefined();
   });
 
-  it('copies byte payloads in and out', async () => {
+  // A Buffer's own `slice` is a view, not a copy (it was one here until 2026-11-28).
+  it.each([
+    ['Uint8Array', (bytes: number[]) => new Uint8Array(bytes)],
+    ['Buffer', (bytes: number[]) => Buffer.from(bytes)],
+  ])('copies %s payloads in and out', async (_name, make) => {
     const store = createMemoryStore({ useCodec: true });
-    const bytes = new Uint8Array([0, 1, 2, 3]);
+    const bytes = make([0, 1, 2, 3]);
     await store.set('bin', bytes, undefined);
     bytes[1] = 99;
     const out = (await store.get('bin')) as Uint8Array;
     expect([...out]).toEqual([0, 1, 2, 3]);
+    expect(Buffer.isBuffer(out)).toBe(Buffer.isBuffer(bytes));
     out[2] = 99;
     expect([...((await store.get('bin')) as Uint8Array)]).toEqual([0, 1, 2, 3]);
   });
+
+  // Node's `Buffer.from` takes a copy under 4 KB from a shared 8 KB slab; a kept copy held it all.
+  it.each([
+    ['clone', {}, (body: Buffer) => ({ body }), (kept: unknown) => (kept as { body: Buffer }).body],
+    ['useCodec', { useCodec: true }, (body: Buffer) => body, (kept: unknown) => kept as Buffer],
+  ] as const)(
+    'keeps bytes in memory of their own, not a slice of a larger buffer (%s mode)',
+    (_mode, options, wrap, bytesOf) => {
+      const store = createMemoryStore(options);
+      const chunk = Buffer.alloc(65_536, 5);
+      const body = chunk.subarray(100, 2_100);
+      store.setSync('k', wrap(body) as never, undefined);
+      const kept = bytesOf(store.getSyncShared('k'));
+      expect(kept.equals(body)).toBe(true);
+      expect(kept.byteOffset).toBe(0);
+      expect(kept.buffer.byteLength).toBe(2_000);
+      // A small Buffer of Node's pool is copied out of it too.
+      const pooled = Buffer.from('p'.repeat(300));
+      expect(pooled.buffer.byteLength).toBeGreaterThan(300);
+      store.setSync('small', wrap(pooled) as never, undefined);
+      expect(bytesOf(store.getSyncShared('small')).buffer.byteLength).toBe(300);
+    },
+  );
 
   it('isolates values from mutation through the codec with useCodec', async () => {
     const store = createMemoryStore({ useCodec: true });

@@ -68,6 +68,15 @@ describe('memory store value checks (clone mode)', () => {
     assert.deepEqual(await cache.get('u'), Uint8Array.from([5]));
   });
 
+  // msgpack decodes a Buffer as a view into the payload: the store must hand each reader its own.
+  it("a reader's change to a Buffer it read does not reach the next reader (useCodec, msgpack)", async () => {
+    const cache = new Cache({ store: createMemoryStore({ useCodec: true }), codec: 'msgpack' });
+    await cache.set('k', { buffer: Buffer.from('abc') });
+    const first = (await cache.get('k')) as { buffer: Buffer };
+    first.buffer[0] = 0x58;
+    assert.equal(((await cache.get('k')) as { buffer: Buffer }).buffer.toString(), 'abc');
+  });
+
   for (const mode of [{}, { clone: false }, { useCodec: true }]) {
     it(`refuses a throwing getter and 100,000-deep nesting with SerializationError (${JSON.stringify(mode)})`, async () => {
       const cache = new Cache({ store: createMemoryStore(mode) });

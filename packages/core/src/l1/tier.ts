@@ -4,6 +4,7 @@ import type { Payload } from '../contract/store';
 import type { L1Description, L1FleetDescription } from '../contract/store-description';
 import { publishTopology } from '../util/tracing';
 import { type CopyTarget, copyDecoded } from '../values/clone';
+import { ownedBytes } from '../values/copy-plan';
 import { L1Entries, type L1Entry } from './entries';
 import type { ExtensionHost, L1Extensions } from './extension';
 import type { Fences } from './fence';
@@ -215,7 +216,7 @@ export class L1Tier implements ExtensionHost<L1Token> {
     this.entries.set(full, {
       value: primitive ? decoded : undefined,
       plan: undefined,
-      payload: primitive ? undefined : payload,
+      payload: primitive ? undefined : keptPayload(payload),
       expiresAt,
       writtenAt: life.writtenAt,
       bytes: size + full.length * 2 + ENTRY_OVERHEAD,
@@ -363,4 +364,16 @@ export class L1Tier implements ExtensionHost<L1Token> {
       this.#lease?.stop();
     } else this.#lease?.start();
   }
+}
+
+/**
+ * A payload as the L1 keeps it: bytes that are a view into a larger buffer are copied to memory of
+ * their own. A client's reply is a view into its socket's read chunk (ioredis: up to 64 KB), a
+ * codec's output may be one into its working buffer: kept as is, a small entry would hold all of it.
+ */
+function keptPayload(payload: Payload): Payload {
+  if (typeof payload === 'string' || (payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength)) {
+    return payload;
+  }
+  return ownedBytes(payload);
 }

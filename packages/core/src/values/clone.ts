@@ -1,5 +1,5 @@
 import { jsonCodec } from './codec';
-import { copyBytes, copyWith, extend, Kind, LEAF, type Plan, planOf } from './copy-plan';
+import { copyWith, extend, Kind, LEAF, ownedBytes, type Plan, planOf } from './copy-plan';
 import { refusedLeaf } from './json-walk';
 
 /**
@@ -160,7 +160,8 @@ function copyObjectIn(value: object): unknown {
     // 1 marker byte + the bytes (2 already counted).
     counted += value.byteLength - 1;
     lastPlan = LEAF[Kind.Bytes] as Plan;
-    return copyBytes(value);
+    // Kept by the store: in memory of its own, not a slice of Node's pool (see `ownedBytes`).
+    return ownedBytes(value);
   }
   if (value instanceof Map) {
     const out = new Map();

@@ -199,6 +199,19 @@ export function copyBytes(value: Uint8Array): Uint8Array {
   return Buffer.isBuffer(value) ? Buffer.from(value) : Uint8Array.prototype.slice.call(value);
 }
 
+/**
+ * `copyBytes` for bytes kept for an unknown time (a store's or an L1's copy): in memory of their
+ * own. `Buffer.from` takes a copy under 4 KB from Node's shared 8 KB pool, and one kept copy
+ * keeps its whole slab alive (a 2 KB value held 8 KB); Node's docs advise `allocUnsafeSlow` for
+ * bytes retained indefinitely. A Uint8Array's `slice` already allocates exactly.
+ */
+export function ownedBytes(value: Uint8Array): Uint8Array {
+  if (!Buffer.isBuffer(value)) return Uint8Array.prototype.slice.call(value);
+  const owned = Buffer.allocUnsafeSlow(value.byteLength);
+  owned.set(value);
+  return owned;
+}
+
 // Map and Set: rare enough to walk.
 function copyOther(value: object): unknown {
   if (value instanceof Map) {
