@@ -1,3 +1,4 @@
+import { ownedBytes } from '@larder/core/driver';
 import { decodeEntry, type StoredResponse } from './entry';
 import { MemoPause } from './memo';
 
@@ -59,8 +60,9 @@ export class HeadMemo {
     if (this.#kept.size >= MAX_HEADS || this.#bytes + length > MAX_BODY_BYTES) this.#startOver();
     if (this.#pause.paused) return;
     // A body read may be a view into a larger buffer (a client's read chunk): kept as its own copy
-    // then, so that the memo holds no more than its bytes.
-    const body = whole.body.buffer.byteLength > 2 * length + 1024 ? Buffer.from(whole.body) : whole.body;
+    // then, so that the memo holds no more than its bytes (`ownedBytes`: `Buffer.from` would take
+    // a small one from Node's 8 KB pool, and hold that slab instead).
+    const body = whole.body.buffer.byteLength > 2 * length + 1024 ? (ownedBytes(whole.body) as Buffer) : whole.body;
     this.#kept.set(key, { n, whole: body === whole.body ? whole : { ...whole, body } });
     this.#bytes += length;
   }

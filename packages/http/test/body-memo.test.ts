@@ -101,6 +101,18 @@ describe('HeadMemo: whole responses per key and head', () => {
     expect(memo.knowsBodyAt('k')).toBe(false);
   });
 
+  it('keeps a body read as a view into a larger buffer (a client read chunk) as bytes of its own', () => {
+    const memo = new HeadMemo();
+    const a = stored('a', 'id-a', 2_000);
+    const chunk = Buffer.alloc(65_536);
+    a.body.copy(chunk, 100);
+    memo.entry(a.head, chunk.subarray(100, 100 + a.body.length), 'k');
+    const kept = memo.known(a.head, 'k')?.body as Buffer;
+    expect(kept.equals(Buffer.alloc(2_000, 'a'))).toBe(true);
+    // Exactly its bytes: neither the chunk nor a slab of Node's Buffer pool.
+    expect(kept.buffer.byteLength).toBe(2_000);
+  });
+
   it('keeps no body over 1 MiB, and starts over past 16 MiB of bodies', () => {
     const memo = new HeadMemo();
     const big = stored('x', 'id-big', 1024 * 1024 + 1);
