@@ -12,6 +12,7 @@ import { staleBuilds } from './built-packages';
 import { runFleet } from './fleet';
 import { formatScenario, machineInfo, Progress, runScenario, type Scenario, type ScenarioResult } from './harness';
 import { runIsolated } from './isolate';
+import { runKeptBytes } from './kept-bytes';
 import { canPin } from './pin';
 import { runRemember } from './remember-bench';
 import { runValues } from './value-pipeline';
@@ -51,6 +52,11 @@ async function main(): Promise<number> {
     await runValues(process.argv.slice(3));
     return 0;
   }
+  // The memory that kept bytes hold, per entry: its own table too (kept-bytes.ts).
+  if (process.argv[2] === 'kept-bytes') {
+    await runKeptBytes(process.argv.slice(3));
+    return 0;
+  }
   // remember against bentocache and cache-manager when the source is slow, down or hot: its own table (remember-bench.ts).
   if (process.argv[2] === 'remember') {
     await runRemember(process.argv.slice(3));
@@ -81,6 +87,9 @@ async function main(): Promise<number> {
     for (const s of all) process.stdout.write(`${s.name}\t${s.description}\n`);
     process.stdout.write(
       'fleet\tWhat an L1 fleet (CLIENT TRACKING) costs one Redis (single node and a 3-master Cluster) at N = 1, 8, 32, 128 instances (`--sizes`): idle traffic and store writes, a write, a barrier, memcached and DynamoDB Local with the bus (on a node and on a Cluster), the invalidation delay and re-reads of a key every instance holds, a barrier with one instance frozen by SIGSTOP at N = 3 and 128 (fleet.ts).\n',
+    );
+    process.stdout.write(
+      "kept-bytes\tThe memory bytes kept by larder hold per entry: the memory store's copies of Buffer values (clone and useCodec, 200 B and 2 KB) against the pool copy it kept before, and an L1 over Redis reading 2 KB msgpack entries alone and beside a 30 KB read (kept-bytes.ts).\n",
     );
     process.stdout.write(
       'remember\tremember vs bentocache getOrSet vs cache-manager wrap, 8 instances on one Redis: a slow loader, the source down, a hot key; scaled down by default, `--full` for the issue’s lengths (about 14 min) (remember-bench.ts).\n',
