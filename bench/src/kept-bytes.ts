@@ -8,6 +8,8 @@
  * L1 kept them until then. Measured: `process.memoryUsage().arrayBuffers` once full collections
  * free nothing more, and CPU per write. Not a timed test: figures vary with the machine.
  */
+
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { Cache } from '@larder/core';
 import { ownedBytes } from '@larder/core/driver';
 import { startRedis } from '@larder/dev-services';
@@ -140,6 +142,39 @@ async function l1Rows(url: string): Promise<string[]> {
   return rows;
 }
 
+/** The L1's rows for compressed entries: what the L1 keeps is the decompressed payload, zlib's output. */
+async function compressedL1Rows(url: string): Promise<string[]> {
+  const items = 5_000;
+  const options = { prefix: 'kept-gz:', codec: 'msgpack', compress: { algorithm: 'gzip', minBytes: 1_024 } } as const;
+  const writer = new Cache({ store: createRedisStore({ url }), ...options });
+  const value = (i: number) => ({ id: i, text: `${i} `.repeat(1_000) });
+  for (let i = 0; i < items; i += 100) {
+    await Promise.all(Array.from({ length: 100 }, (_, j) => writer.set(`k${i + j}`, value(i + j))));
+  }
+  await writer.close();
+  const l1 = new Cache({
+    store: createRedisStore({ url }),
+    ...options,
+    l1: { maxEntries: items * 2, maxBytes: '1gb' },
+  });
+  await l1.get('warm');
+  const held = await keptPerItem(items, async () => {
+    for (let i = 0; i < items; i++) await l1.get(`k${i}`);
+  });
+  const counted = ((await l1.describeL1())?.bytes ?? 0) / items;
+  await l1.close();
+  // What the L1 kept until 2026-11-28: zlib's output as it hands it, a view into its 16 KB output chunk.
+  const outputs: Buffer[] = [];
+  const packed = Array.from({ length: 64 }, (_, i) => gzipSync(Buffer.from(JSON.stringify(value(i)))));
+  const rawHeld = await keptPerItem(items, () => {
+    for (let i = 0; i < items; i++) outputs.push(gunzipSync(packed[i & 63] as Buffer));
+  });
+  return [
+    `| L1 over Redis, gzip-compressed entries | ${(JSON.stringify(value(0)).length / 1_000).toFixed(0)}–${(JSON.stringify(value(items - 1)).length / 1_000).toFixed(0)} KB of JSON (msgpack) | ${held.toFixed(0)} | ${counted.toFixed(0)} | — |`,
+    `| before (the L1 until 2026-11-28): each decompressed payload as zlib hands it | the same | ${rawHeld.toFixed(0)} | — | — |`,
+  ];
+}
+
 /** The bytes the memory store counts per entry toward `maxBytes` (lru-cache's calculated size). */
 function storeBytes(store: ReturnType<typeof createMemoryStore>, items: number): number {
   return store.calculatedSize / items;
@@ -156,6 +191,7 @@ export async function runKeptBytes(_args: string[]): Promise<void> {
   const redis = await startRedis();
   try {
     lines.push(...(await l1Rows(redis.url)));
+    lines.push(...(await compressedL1Rows(redis.url)));
   } finally {
     await redis.stop();
   }
