@@ -171,7 +171,7 @@ async function compressedL1Rows(url: string): Promise<string[]> {
   });
   return [
     `| L1 over Redis, gzip-compressed entries | ${(JSON.stringify(value(0)).length / 1_000).toFixed(0)}–${(JSON.stringify(value(items - 1)).length / 1_000).toFixed(0)} KB of JSON (msgpack) | ${held.toFixed(0)} | ${counted.toFixed(0)} | — |`,
-    `| before (the L1 until 2026-11-28): each decompressed payload as zlib hands it | the same | ${rawHeld.toFixed(0)} | — | — |`,
+    `| before (the L1 until 2026-11-28): each decompressed payload as zlib hands it | 2–3 KB of JSON (the first 64 values) | ${rawHeld.toFixed(0)} | — | — |`,
   ];
 }
 
