@@ -94,8 +94,8 @@ async function run(c: BenchCase<unknown>, n: number, from: number, measured = tr
     const after = await Promise.all(columns.map((col) => col.read(ctx, c)));
     extras(c).rates.push(n / ((performance.now() - started) / 1000));
     columns.forEach((_, k) => {
-      const [from, to] = [counted[k], after[k]];
-      extras(c).counters[k]?.push(from === undefined || to === undefined ? Number.NaN : (to - from) / n);
+      const [was, now] = [counted[k], after[k]];
+      extras(c).counters[k]?.push(was === undefined || now === undefined ? Number.NaN : (now - was) / n);
     });
   }
   return (used.user + used.system) / n;
