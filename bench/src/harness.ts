@@ -350,11 +350,28 @@ export function formatScenario(result: ScenarioResult): string {
     }
     const ratio = a.opsPerSec / b.opsPerSec;
     const verdict = ratio >= t.atLeast ? 'met' : 'MISSED';
-    lines.push(`- target ${t.subject} ${t.op} ≥ ${atLeast}× ${t.over}: **${ratio.toFixed(2)}×** ${verdict}`);
+    const byCpu = cpuRatio(a, b, counters);
+    lines.push(`- target ${t.subject} ${t.op} ≥ ${atLeast}× ${t.over}: **${ratio.toFixed(2)}×** ${verdict}${byCpu}`);
   }
   for (const note of scenario.notes ?? []) lines.push(`- ${note}`);
   if ((scenario.targets?.length ?? 0) + (scenario.notes?.length ?? 0) > 0) lines.push('');
   return lines.join('\n');
+}
+
+/** A column of the bench's own or the app's CPU per operation (`client CPU µs/op`, `app CPU µs/request`). */
+const OWN_CPU = /^(client|app) CPU µs\//;
+
+/**
+ * `; by <column>: r×` where the scenario counts CPU per operation: `over`'s CPU per operation over
+ * `subject`'s. Steadier than ops/s on a shared machine, and the ratio ops/s tends to where both
+ * subjects are bound by that CPU (64 in flight); not at 1 in flight, where the round trip waits.
+ */
+function cpuRatio(subject: CaseResult, over: CaseResult, counters: readonly { name: string }[]): string {
+  const at = counters.findIndex((column) => OWN_CPU.test(column.name));
+  const mine = subject.counters[at];
+  const theirs = over.counters[at];
+  if (at < 0 || mine == null || theirs == null || !(mine > 0) || !(theirs > 0)) return '';
+  return `; by ${(counters[at] as { name: string }).name.replace(' µs', '')}: ${(theirs / mine).toFixed(2)}×`;
 }
 
 /** Machine, runtime and date, for results files. */

@@ -549,6 +549,35 @@ describe('formatScenario', () => {
     expect(lines[7]).toBe('| get | larder | error: down |  |  |  |');
   });
 
+  it("adds the ratio of the CPU per operation to a target's line where the bench's or the app's own CPU is counted", () => {
+    const scenario = (name: string) =>
+      scenarioOf({
+        counters: [
+          { name: 'Redis CPU µs/op', read },
+          { name, read },
+        ],
+        targets: [
+          { op: 'get', subject: 'larder', over: 'raw', atLeast: 1 },
+          { op: 'set', subject: 'larder', over: 'raw', atLeast: 1 },
+        ],
+      });
+    const results = [
+      row('get', 'raw', 1000, { counters: [4, 10] }),
+      row('get', 'larder', 900, { counters: [4, 8] }),
+      row('set', 'raw', 1000, { counters: [4, 10] }),
+      row('set', 'larder', 1100, { counters: [4, undefined] }),
+    ];
+    const client = formatScenario({ scenario: scenario('client CPU µs/op'), results }).split('\n');
+    expect(client).toContain('- target larder get ≥ 1× raw: **0.90×** MISSED; by client CPU/op: 1.25×');
+    // Not counted for one of the two: the line says nothing of CPU.
+    expect(client).toContain('- target larder set ≥ 1× raw: **1.10×** met');
+    const app = formatScenario({ scenario: scenario('app CPU µs/request'), results }).split('\n');
+    expect(app).toContain('- target larder get ≥ 1× raw: **0.90×** MISSED; by app CPU/request: 1.25×');
+    // Redis's CPU is the server's, not the subject's: no ratio from it.
+    const server = formatScenario({ scenario: scenario('commands/op'), results }).split('\n');
+    expect(server).toContain('- target larder get ≥ 1× raw: **0.90×** MISSED');
+  });
+
   it('leaves out the lines under the table when there are no targets or notes', () => {
     const result: ScenarioResult = { scenario: scenarioOf({}), results: [row('get', 'raw', 10)] };
     expect(formatScenario(result)).toBe(
