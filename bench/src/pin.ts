@@ -10,9 +10,24 @@ import { availableParallelism } from 'node:os';
 const SERVER_CPU = 1;
 const CLIENT_CPU = 0;
 
-/** Sets the CPU of every thread of process `pid` (Linux `taskset`). */
-function pinProcess(pid: number, cpu: number): void {
-  execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+/** Attempts of `pinProcess` before it gives up. */
+const PIN_ATTEMPTS = 5;
+
+/**
+ * Sets the CPU of every thread of process `pid` (Linux `taskset -a`). Tried again when it fails:
+ * `taskset -a` lists the threads first, and one that ends before its turn (a short-lived thread
+ * of Node's or of a loader) fails the whole call. Seen: 3 of about 30 `rc-profile.ts` runs on
+ * Node 22, 2026-11-28, each a run lost at start.
+ */
+export function pinProcess(pid: number, cpu: number): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+      return;
+    } catch (error) {
+      if (attempt >= PIN_ATTEMPTS) throw error;
+    }
+  }
 }
 
 /** Whether pinning can work here: two CPUs or more and `taskset` (util-linux). */

@@ -15,6 +15,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRedis } from '@larder/dev-services';
 import { childPort } from './child-port';
+import { pinProcess } from './pin';
 import { Connection, REQUESTS } from './rc-harness';
 
 const dash = process.argv.indexOf('--');
@@ -41,7 +42,7 @@ const file = fileURLToPath(
 const callgrind = process.env.LARDER_RC_CALLGRIND;
 // LARDER_RC_PIN=1: the app on CPU 1, this load generator on CPU 0 (steadier on a 2-core machine).
 const pin = process.env.LARDER_RC_PIN === '1';
-if (pin) execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+if (pin) pinProcess(process.pid, 0);
 const command = [
   ...(pin ? ['taskset', '-c', '1'] : []),
   ...(callgrind ? ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${callgrind}`] : []),
