@@ -14,10 +14,11 @@ const CLIENT_CPU = 0;
 const PIN_ATTEMPTS = 5;
 
 /**
- * Sets the CPU of every thread of process `pid` (Linux `taskset -a`). Tried again when it fails:
- * `taskset -a` lists the threads first, and one that ends before its turn (a short-lived thread
- * of Node's or of a loader) fails the whole call. Seen: 3 of about 30 `rc-profile.ts` runs on
- * Node 22, 2026-11-28, each a run lost at start.
+ * Sets the CPU of every thread of process `pid` (Linux `taskset -a`), tried again when it fails:
+ * it failed at start in 3 of about 30 `rc-profile.ts` runs on Node 22 (2026-11-28), each a run
+ * lost, and never in a loop of 600 calls alone. Likely cause: `taskset -a` lists the threads
+ * first, and one that ends before its turn (a short-lived thread of Node's or of a loader) fails
+ * the whole call.
  */
 export function pinProcess(pid: number, cpu: number): void {
   for (let attempt = 1; ; attempt++) {
