@@ -10,11 +10,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { staleBuilds } from './built-packages';
 import { runFleet } from './fleet';
-import { formatScenario, machineInfo, Progress, runScenario, type Scenario, type ScenarioResult } from './harness';
+import { machineInfo, Progress, runScenario, type Scenario, type ScenarioResult } from './harness';
 import { runIsolated } from './isolate';
 import { runKeptBytes } from './kept-bytes';
 import { canPin } from './pin';
 import { runRemember } from './remember-bench';
+import { formatScenario } from './scenario-table';
 import { runValues } from './value-pipeline';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -3,13 +3,13 @@ import { describe, expect, it } from 'vitest';
 import {
   type BenchCase,
   type CaseResult,
-  formatScenario,
   Progress,
   type RunOptions,
   runScenario,
   type Scenario,
   type ScenarioResult,
 } from '../src/harness';
+import { formatScenario } from '../src/scenario-table';
 
 /** A non-TTY progress whose lines are collected instead of printed. */
 function capture(): { progress: Progress; lines: string[] } {
