@@ -96,6 +96,8 @@ export interface RunOptions {
   progress: Progress;
   /** Servers on one CPU, this process on another (`--pin`, pin.ts). @default false */
   pin?: boolean;
+  /** Only the cases whose operation contains this text (`--only`); every case when absent. */
+  only?: string;
 }
 
 /** Result of one case. */
@@ -224,6 +226,11 @@ export async function runScenario<Ctx>(scenario: Scenario<Ctx>, options: RunOpti
     let cases: BenchCase<Ctx>[];
     try {
       cases = typeof scenario.cases === 'function' ? scenario.cases(ctx) : scenario.cases;
+      const only = options.only;
+      if (only !== undefined) {
+        cases = cases.filter((c) => c.op.includes(only));
+        if (cases.length === 0) return notRun(scenario, `no case's operation contains '${only}'`, progress);
+      }
     } catch (error) {
       // Reported like a failed setup (the teardown below still runs), so the next scenarios run.
       return notRun(scenario, `cases failed: ${message(error)}`, progress);

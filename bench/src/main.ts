@@ -73,13 +73,14 @@ async function main(): Promise<number> {
       rounds: { type: 'string', default: '3' },
       write: { type: 'boolean', default: false },
       pin: { type: 'boolean', default: false },
+      only: { type: 'string' },
       list: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'usage: pnpm bench [scenario...] [--time ms=600] [--warmup ms=1000] [--rounds n=3] [--write] [--pin] [--list]\n',
+      'usage: pnpm bench [scenario...] [--time ms=600] [--warmup ms=1000] [--rounds n=3] [--only text] [--write] [--pin] [--list]\n',
     );
     return 0;
   }
@@ -116,6 +117,7 @@ async function main(): Promise<number> {
     rounds: positiveNumber(values.rounds, '--rounds'),
     progress: new Progress(),
     pin: values.pin && canPin(),
+    only: values.only,
   };
   if (values.pin && !options.pin) process.stderr.write('--pin: needs 2 CPUs and taskset; running unpinned\n');
   const machine = machineInfo();
@@ -127,12 +129,12 @@ async function main(): Promise<number> {
       ? await runIsolated(scenario, scenarioFiles.get(scenario) as string, options)
       : await runScenario(scenario, options);
     results.push(result);
-    const table = formatScenario(result);
+    const table = formatScenario(result, options.only);
     process.stdout.write(`${table}\n`);
     if (values.write && !result.error) {
       await mkdir(resultsDir, { recursive: true });
       const file = path.join(resultsDir, `${scenario.name}.md`);
-      const how = `\`pnpm bench ${scenario.name} --time ${options.timeMs} --warmup ${options.warmupMs} --rounds ${options.rounds}${options.pin ? ' --pin' : ''}\``;
+      const how = `\`pnpm bench ${scenario.name} --time ${options.timeMs} --warmup ${options.warmupMs} --rounds ${options.rounds}${options.pin ? ' --pin' : ''}${options.only === undefined ? '' : ` --only '${options.only}'`}\``;
       await writeFile(file, `${table}\nMachine: ${machine}. Command: ${how}.\n`);
       options.progress.log(`  wrote ${path.relative(process.cwd(), file)}`);
     }

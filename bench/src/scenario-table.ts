@@ -2,8 +2,8 @@
 
 import type { CaseResult, ScenarioResult } from './harness';
 
-/** The markdown table (and targets) of one scenario. */
-export function formatScenario(result: ScenarioResult): string {
+/** The markdown table (and targets) of one scenario; with `only` (`--only`), the targets of the cases run. */
+export function formatScenario(result: ScenarioResult, only?: string): string {
   const { scenario, results } = result;
   const lines = [`### ${scenario.name}`, '', scenario.description, ''];
   if (result.error) {
@@ -31,6 +31,7 @@ export function formatScenario(result: ScenarioResult): string {
   }
   lines.push('');
   for (const t of scenario.targets ?? []) {
+    if (only !== undefined && !t.op.includes(only)) continue;
     const a = results.find((r) => r.op === t.op && r.subject === t.subject);
     const b = results.find((r) => r.op === t.op && r.subject === t.over);
     // "within 3x of" is a target of 1/3: shown as 0.33, not 0.3333333333333333.

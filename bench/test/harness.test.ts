@@ -318,6 +318,30 @@ describe('runScenario', () => {
     expect(formatScenario(result)).toBe('### nosetup\n\nNeeds a server.\n\n**Not run:** setup failed: no server\n');
   });
 
+  it('runs only the cases whose operation contains `only`, and says so when none does', async () => {
+    const ran: string[] = [];
+    const scenario: Scenario<Record<string, never>> = {
+      name: 'narrowed',
+      description: '',
+      baseline: 'raw',
+      setup: async () => ({}),
+      cases: ['get ×1', 'getMany(100)', 'set ×1'].map((op) => ({ op, subject: 'raw', run: () => void ran.push(op) })),
+      targets: [
+        { op: 'getMany(100)', subject: 'raw', over: 'raw', atLeast: 1 },
+        { op: 'set ×1', subject: 'raw', over: 'raw', atLeast: 1 },
+      ],
+    };
+    const result = await runScenario(scenario, { ...tiny(), only: 'getMany' });
+    expect(result.results.map((r) => r.op)).toEqual(['getMany(100)']);
+    expect(new Set(ran)).toEqual(new Set(['getMany(100)']));
+    const targets = formatScenario(result, 'getMany')
+      .split('\n')
+      .filter((line) => line.startsWith('- target'));
+    expect(targets).toEqual(['- target raw getMany(100) ≥ 1× raw: **1.00×** met']);
+    const none = await runScenario(scenario, { ...tiny(), only: 'delete' });
+    expect(none.error).toBe("no case's operation contains 'delete'");
+  });
+
   it('returns a failure to build the cases as the scenario error, and still tears down', async () => {
     let teardowns = 0;
     const result = await runScenario(
