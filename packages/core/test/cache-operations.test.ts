@@ -58,6 +58,23 @@ describe('Cache operations', () => {
     expect(await cache.getMany([])).toEqual([]);
   });
 
+  it('getMany reads batches with and without repeats alike, whichever came before', async () => {
+    const { store, cache } = setup();
+    await cache.setMany({ a: 1, b: 2, c: 3 });
+    const spy = vi.spyOn(store, 'getMany');
+    // Distinct, repeated, distinct (placed at once after repeats), repeated again.
+    expect(await cache.getMany(['c', 'a'])).toEqual([3, 1]);
+    expect(await cache.getMany(['a', 'a', 'b'])).toEqual([1, 1, 2]);
+    expect(await cache.getMany(['b', 'x', 'c'])).toEqual([2, undefined, 3]);
+    expect(await cache.getMany(['x', 'c', 'x'])).toEqual([undefined, 3, undefined]);
+    expect(spy.mock.calls.map((call) => call[0])).toEqual([
+      ['app:c', 'app:a'],
+      ['app:a', 'app:b'],
+      ['app:b', 'app:x', 'app:c'],
+      ['app:x', 'app:c'],
+    ]);
+  });
+
   it('getMany/setMany/deleteMany fall back to single calls when the driver has no batch', async () => {
     const { store, cache } = setup({ without: ['getMany', 'setMany', 'deleteMany'] });
     await cache.setMany(

@@ -53,6 +53,9 @@ export async function getMany<T>(
   return aligned;
 }
 
+/** Whether the last batch read had repeated keys (see `distinctKeys`). */
+let repeatedLately = false;
+
 /**
  * The distinct keys of `list` in first-seen order with their full keys (a store's `getMany` takes
  * distinct keys), and where each key of `list` sits among them (`slots`; absent when all are
@@ -65,9 +68,10 @@ function distinctKeys(
 ): { unique: readonly string[]; fulls: string[]; slots: number[] | undefined } {
   // Every key is checked first (an invalid key throws before anything is read).
   const fulls = list.map((key) => engine.full(view, key));
-  // Repeats are rare: one Set built from the array (V8's fast path) tells, and only then is
-  // each key placed (a Map per call cost about 8 µs of a 100-key getMany on Redis, pinned).
-  if (new Set(list).size === list.length) return { unique: list, fulls, slots: undefined };
+  // Without repeats, one Set built from the array (V8's fast path) tells, and no key is placed
+  // (a Map per call cost about 8 µs of a 100-key getMany on Redis, pinned). After a batch with
+  // repeats (a small or skewed key set: batches alike), keys are placed at once.
+  if (!repeatedLately && new Set(list).size === list.length) return { unique: list, fulls, slots: undefined };
   const at = new Map<string, number>();
   const unique: string[] = [];
   const distinctFulls: string[] = [];
@@ -83,6 +87,8 @@ function distinctKeys(
     }
     slots.push(slot);
   }
+  repeatedLately = unique.length < list.length;
+  if (!repeatedLately) return { unique: list, fulls, slots: undefined };
   return { unique, fulls: distinctFulls, slots };
 }
 
