@@ -203,8 +203,11 @@ async function measure<Ctx>(
   return { ops, elapsed: clock() - start };
 }
 
+/** Why a scenario did not run under `--only <text>`: none of its cases' operations contains the text. */
+export const noCaseContains = (only: string) => `no case's operation contains '${only}'`;
+
 /** The result of a scenario that could not run: no rows, the reason logged and kept as its error. */
-function notRun<Ctx>(scenario: Scenario<Ctx>, error: string, progress: Progress): ScenarioResult {
+export function notRun<Ctx>(scenario: Scenario<Ctx>, error: string, progress: Progress): ScenarioResult {
   progress.log(`✗ ${scenario.name}: ${error}`);
   return { scenario: scenario as unknown as Scenario<never>, results: [], error };
 }
@@ -229,7 +232,7 @@ export async function runScenario<Ctx>(scenario: Scenario<Ctx>, options: RunOpti
       const only = options.only;
       if (only !== undefined) {
         cases = cases.filter((c) => c.op.includes(only));
-        if (cases.length === 0) return notRun(scenario, `no case's operation contains '${only}'`, progress);
+        if (cases.length === 0) return notRun(scenario, noCaseContains(only), progress);
       }
     } catch (error) {
       // Reported like a failed setup (the teardown below still runs), so the next scenarios run.

@@ -8,7 +8,16 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type CaseResult, Progress, type RunOptions, runScenario, type Scenario, type ScenarioResult } from './harness';
+import {
+  type CaseResult,
+  noCaseContains,
+  notRun,
+  Progress,
+  type RunOptions,
+  runScenario,
+  type Scenario,
+  type ScenarioResult,
+} from './harness';
 
 const RESULT = 'LARDER_BENCH_RESULT ';
 
@@ -29,6 +38,9 @@ export async function runIsolated(
       options.progress.log(`  ✗ ${subject}: ${text}`);
       return { scenario: scenario as unknown as Scenario<never>, results, error: `${subject}: ${text}` };
     }
+  }
+  if (results.length === 0 && options.only !== undefined) {
+    return notRun(scenario, noCaseContains(options.only), options.progress);
   }
   // The table keeps the scenario's order of operations, subjects in the order given.
   const ops = [...new Set(results.map((r) => r.op))];
@@ -65,15 +77,17 @@ function runChild(file: string, subject: string, options: RunOptions): Promise<C
 async function child(file: string, subject: string): Promise<void> {
   const mod = (await import(pathToFileURL(file).href)) as { scenario: Scenario<unknown> };
   const scenario = mod.scenario;
-  const only: Scenario<unknown> = {
+  // `--only` is applied here with the subject: a subject without such a case has no rows (not an
+  // error); `runIsolated` says so when no subject had one.
+  const { only: text, ...timing } = JSON.parse(process.env.LARDER_BENCH_TIMING ?? '{}') as Omit<RunOptions, 'progress'>;
+  const mine: Scenario<unknown> = {
     ...scenario,
     cases: (ctx) =>
       (typeof scenario.cases === 'function' ? scenario.cases(ctx) : scenario.cases).filter(
-        (c) => c.subject === subject,
+        (c) => c.subject === subject && (text === undefined || c.op.includes(text)),
       ),
   };
-  const timing = JSON.parse(process.env.LARDER_BENCH_TIMING ?? '{}') as Omit<RunOptions, 'progress'>;
-  const result = await runScenario(only, { ...timing, progress: new Progress() });
+  const result = await runScenario(mine, { ...timing, progress: new Progress() });
   process.stdout.write(`${RESULT}${JSON.stringify({ results: result.results, error: result.error })}\n`);
 }
 

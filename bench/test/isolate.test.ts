@@ -18,9 +18,10 @@ interface Run {
  * Runs fixtures/isolated-scenario.ts through `runIsolated` in a fresh `node --import tsx` process,
  * as `pnpm bench` does: isolate.ts starts its children with the same Node flags.
  */
-function runIsolated(subjects: string[]): Promise<Run> {
+function runIsolated(subjects: string[], only?: string): Promise<Run> {
   const child = spawn(process.execPath, ['--import', 'tsx', driver, ...subjects], {
     cwd: root,
+    env: only === undefined ? process.env : { ...process.env, LARDER_TEST_ONLY: only },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -57,6 +58,7 @@ describe('runIsolated', () => {
       'set · b',
       'whoami · a',
       'whoami · b',
+      'b alone · b',
     ]);
     // Each measured case checks it runs in its own subject's process (an error row otherwise).
     for (const r of run.results.filter((row) => row.op !== 'whoami')) {
@@ -84,6 +86,17 @@ describe('runIsolated', () => {
     expect(run.stderr).toContain('  ✗ bad: setup failed: refused for bad');
     const started = [...run.stderr.matchAll(/▶ isolated-fixture · (\w+): own process/g)].map((m) => m[1]);
     expect(started).toEqual(['a', 'bad']);
+  });
+
+  it('with --only, runs in each child the cases of its subject that match, none being no error', async () => {
+    const run = await runIsolated(['a', 'b'], 'alone');
+
+    expect(run.error).toBeUndefined();
+    expect(run.results.map((r) => `${r.op} · ${r.subject}`)).toEqual(['b alone · b']);
+    expect(run.results[0]?.ops).toBeGreaterThan(0);
+    const none = await runIsolated(['a', 'b'], 'nothing');
+    expect(none.error).toBe("no case's operation contains 'nothing'");
+    expect(none.results).toEqual([]);
   });
 
   it('reports a child process that exits without a result', async () => {

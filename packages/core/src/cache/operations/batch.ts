@@ -53,7 +53,7 @@ export async function getMany<T>(
   return aligned;
 }
 
-/** Whether the last batch read had repeated keys (see `distinctKeys`). */
+/** Whether the last batch read (of any cache in the process) had repeated keys: a hint for `distinctKeys`, whose answer is the same either way. */
 let repeatedLately = false;
 
 /**
