@@ -152,6 +152,8 @@ function runsOf(writes: readonly TaggedWrite[]): TaggedWrite[][] {
 
 /** One SET_TAGGED of `writes`, which name at most MAX_CALL_COUNTERS counters. */
 function writeTaggedCall(c: Redis, writes: readonly TaggedWrite[], entries: boolean): Promise<TaggedWriteReply[]> {
+  const lone = writes.length === 1 ? (writes[0] as TaggedWrite) : undefined;
+  if (lone !== undefined && distinct(lone.entry.counters)) return writeLoneCall(c, lone, entries);
   // The distinct counters, each with its tag, the longest expiry any write asks of it (none beats
   // any) and whether any write asks to check it; made at the first write's start.
   const index = new Map<string, number>();
@@ -201,10 +203,72 @@ function writeTaggedCall(c: Redis, writes: readonly TaggedWrite[], entries: bool
   return evalScript(c, SET_TAGGED, keys.length, entries ? keys.concat(args, entryArgs) : args).then(split);
 }
 
+/**
+ * `writeTaggedCall` of one write whose counters are distinct (core's are: one per tag of a
+ * normalized list): counter c is the write's c-th, so no map finds them and the reply is the
+ * write's as it comes. With the reply read digit by digit (`parseWritten`), a lone write of 3 tags
+ * used 78.5 / 65.7 / 68.0 µs of client CPU against 83.4 / 81.9 / 73.2 before (1 in flight, pinned,
+ * alternating pairs, AMD EPYC VM, 2026-11-29; bench/README.md "The lone tagged write").
+ */
+function writeLoneCall(c: Redis, { key, entry, ttlMs }: TaggedWrite, entries: boolean): Promise<TaggedWriteReply[]> {
+  const count = entry.counters.length;
+  const life = ms(entry.counterTtlMs ?? Number.POSITIVE_INFINITY);
+  const args: string[] = entries ? [key, String(count), String(entry.start)] : [String(count), String(entry.start)];
+  let indices = '';
+  for (let i = 0; i < count; i++) {
+    args.push(entry.counters[i] as string, entry.tags[i] as string, entry.extend[i] ? `+${life}` : life);
+    indices += String.fromCharCode((i + 1) >> 7, (i + 1) & 127);
+  }
+  if (entries) args.push(`${ttlMs === undefined ? '' : ms(ttlMs)}:${indices}`, entry.head, entry.tail);
+  return evalScript(c, SET_TAGGED, entries ? 1 : 0, args).then((flat) => [parseWritten(flat, count)]);
+}
+
+/** Whether no two of `keys` are the same (compared pairwise: a write names a few). */
+function distinct(keys: readonly string[]): boolean {
+  if (keys.length > 16) return new Set(keys).size === keys.length;
+  for (let i = 1; i < keys.length; i++) for (let j = 0; j < i; j++) if (keys[i] === keys[j]) return false;
+  return true;
+}
+
 /** The versions and counter lives SET_TAGGED answered for `count` counters. */
 function parseWritten(joined: unknown, count: number): TaggedWriteReply {
   if (count === 0) return { versions: [], lifeMs: [] };
-  const pairs = String(joined).split(',');
+  const text = String(joined);
+  const versions: number[] = [];
+  const lifeMs: (number | undefined)[] = [];
+  // Read digit by digit (no split, no Number per field: a third of a lone tagged write's reply
+  // handling); a field that is no whole decimal number, or a count that differs, is read as before.
+  let at = 0;
+  for (let i = 0; i < 2 * count; i++) {
+    const end = i === 2 * count - 1 ? text.length : text.indexOf(',', at);
+    const n = end < 0 ? Number.NaN : wholeNumber(text, at, end);
+    if (Number.isNaN(n)) return parseFields(text, count);
+    if (i % 2 === 0) versions.push(n);
+    else lifeMs.push(n === -1 ? Number.POSITIVE_INFINITY : n < 0 ? undefined : n);
+    at = end + 1;
+  }
+  return { versions, lifeMs };
+}
+
+/** The whole decimal number `text` holds from `start` to `end` (a leading '-' allowed), else NaN; NaN past 2^53 too (read by `Number` then). */
+function wholeNumber(text: string, start: number, end: number): number {
+  const negative = text.charCodeAt(start) === 45;
+  const first = negative ? start + 1 : start;
+  if (first === end || end - first > 16) return Number.NaN;
+  let n = 0;
+  for (let i = first; i < end; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    n = n * 10 + digit;
+  }
+  // Exact while every step stays below 2^53; past it, Number rounds the text correctly.
+  if (n > Number.MAX_SAFE_INTEGER) return Number.NaN;
+  return negative ? -n : n;
+}
+
+/** `parseWritten` of a reply that is not all whole numbers: split and read by `Number`. */
+function parseFields(text: string, count: number): TaggedWriteReply {
+  const pairs = text.split(',');
   // A counter holds a number larder wrote; anything else (a comma in a value set by hand) is not a reply to read.
   if (pairs.length !== 2 * count) throw new Error(`SET_TAGGED answered ${pairs.length} fields for ${count} counters`);
   const versions: number[] = [];

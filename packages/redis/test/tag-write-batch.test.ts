@@ -144,6 +144,24 @@ describe('redis store: the tagged writes of one tick share one script call, whic
     expect(reply.versions).toEqual([1048576, 1048576]);
   });
 
+  it('a lone write naming one tag twice records its version at both places; versions past 2^53 or not whole read as Number reads them', async () => {
+    const prefix = 'lone:';
+    const setTagged = store.setTagged?.bind(store) as NonNullable<RedisStore['setTagged']>;
+    const twice = entryOf(prefix, ['t', 't'], 'v');
+    await admin.set(`${prefix}__larder:tag:t`, '9');
+    const reply = await setTagged(`${prefix}twice`, twice, 60_000);
+    expect(reply.versions).toEqual([9, 9]);
+    expect(text(await store.get(`${prefix}twice`))).toBe('\u0001k,\u0001\u0002t\u00039\u0004t\u00039\u0002v');
+    // Counters set by hand: one past 2^53 (read digit by digit it would round differently), a decimal, a negative.
+    await admin.set(`${prefix}__larder:tag:big`, '9007199254740993');
+    await admin.set(`${prefix}__larder:tag:half`, '1.5');
+    await admin.set(`${prefix}__larder:tag:neg`, '-12');
+    const odd = await setTagged(`${prefix}odd`, entryOf(prefix, ['big', 'half', 'neg'], 'v'), 60_000);
+    expect(odd.versions).toEqual([Number('9007199254740993'), 1.5, -12]);
+    // Checked counters with no expiry answer -1: none left to wait for.
+    expect(odd.lifeMs).toEqual([Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY]);
+  });
+
   it('loads the batch script again after SCRIPT FLUSH (NOSCRIPT → EVAL)', async () => {
     const prefix = 'flushed:';
     const setTagged = store.setTagged?.bind(store) as NonNullable<RedisStore['setTagged']>;
