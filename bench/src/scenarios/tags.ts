@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import type { BenchCase, Scenario } from '../harness';
 import { redisCommandsColumn, redisCpuColumn } from '../redis-counters';
 import { type Bento, bento } from '../tags-bento';
+import { GET_WITH_COUNTERS, loadSetTagged, RAW_SET_TAGGED, SET_WITH_COUNTERS, setTaggedFloor } from '../tags-floor';
 import { keySet, VALUE } from '../workload';
 
 const KEYS = 1000;
@@ -31,16 +32,9 @@ const LARDER_L1_TAGGED = 'larder, tracking L1 (3 tags, versions known: a plain S
 const RAW_GET = 'floor: raw ioredis GET';
 const RAW_GET_MGET = 'floor: raw ioredis GET + MGET of 3 counters, pipelined (one round trip)';
 const RAW_SCRIPT = 'floor: raw ioredis EVALSHA of a script doing GET + MGET of 3 named counters';
-/** The least a one-command tagged read costs: the entry and its counters, named by the caller (no parsing). */
-const GET_WITH_COUNTERS = `local v = redis.call('GET', KEYS[1])
-local c = redis.call('MGET', KEYS[2], KEYS[3], KEYS[4])
-return {v, c[1], c[2], c[3]}`;
 const BENTO_TAGGED = 'bentocache (3 tags)';
 const RAW_SET = 'floor: raw ioredis SET';
 const RAW_SET_SCRIPT = 'floor: raw ioredis EVALSHA of a script doing MGET of 3 named counters + SET';
-/** The least a one-command tagged write costs: the counters read and the entry written with them, atomically. */
-const SET_WITH_COUNTERS = `local c = redis.call('MGET', KEYS[2], KEYS[3], KEYS[4])
-return redis.call('SET', KEYS[1], c[1] .. c[2] .. c[3] .. ARGV[1], 'PX', ARGV[2])`;
 
 interface Ctx {
   server: RedisServer;
@@ -50,6 +44,8 @@ interface Ctx {
   getWithCounters: string;
   /** SHA of `SET_WITH_COUNTERS` (loaded on the server). */
   setWithCounters: string;
+  /** SHA of the Redis driver's SET_TAGGED (loaded on the server). */
+  setTagged: string;
   /** The floor rows. */
   raw: Redis;
   /** No L1, never uses tags: plain GETs (the untagged rows). */
@@ -149,6 +145,7 @@ async function setup(): Promise<Ctx> {
     await raw.set(`raw:tag:${tag}`, 1);
   const getWithCounters = (await raw.script('LOAD', GET_WITH_COUNTERS)) as string;
   const setWithCounters = (await raw.script('LOAD', SET_WITH_COUNTERS)) as string;
+  const setTagged = await loadSetTagged(raw);
   await fill(ZIPF_KEYS, async (n) => {
     await Promise.all([
       plain.set(`zk${n}`, VALUE, TTL),
@@ -163,6 +160,7 @@ async function setup(): Promise<Ctx> {
     raw,
     getWithCounters,
     setWithCounters,
+    setTagged,
     stats,
     plain,
     l2,
@@ -269,6 +267,12 @@ function setCases(op: string, keys: KeyNames, concurrency: number): BenchCase<Ct
         return c.raw.evalsha(c.setWithCounters, 4, `raw:${name}`, ...counters, json, ttlMs);
       },
     },
+    {
+      op,
+      subject: RAW_SET_TAGGED,
+      concurrency,
+      run: (c, i) => setTaggedFloor(c.raw, c.setTagged, keys.tagged(i), keys.tags(i), json, 3_600_000),
+    },
     { op, subject: LARDER, concurrency, run: (c, i) => c.plain.set(keys.plain(i), VALUE, TTL) },
     { op, subject: LARDER_TAGGED, concurrency, run: taggedSet((c) => c.tagWriter) },
     { op, subject: LARDER_L1, concurrency, run: (c, i) => c.l1Writer.set(keys.plain(i), VALUE, TTL) },
@@ -359,7 +363,7 @@ const cases: BenchCase<Ctx>[] = [
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 
 const notes = [
-  `${KEYS.toLocaleString('en')} keys of a ~200-byte JSON value read uniformly, and (the Zipf rows) ${ZIPF_KEYS.toLocaleString('en')} keys read with a Zipf skew (s = 1, key order precomputed); L1s hold ${L1_ENTRIES.toLocaleString('en')} entries. Tagged entries carry 3 tags (products, category:<n mod 20>, product:<n mod 1,000>); one redis-server on loopback. larder: the Cache facade over the Redis driver (L1: CLIENT TRACKING); bentocache 1.6.0: redis driver (L1: memory driver), its tags are invalidation timestamps checked on read. The floor rows are what any design that checks 3 counters in the same round trip costs the client and server at least, with no logic. "larder (untagged)" is a cache that never used tags (plain GET/SET); once a Redis cache has used tags, a key whose tagged entry it wrote or read lately (or any key, when most entries it finds are tagged) is read through one script (GET, and MGET of the counters a tagged entry names), other keys with a plain GET: the "untagged, cache that uses tags" row. A tagged set is one script (the counters read, missing ones made, the entry written with their versions).`,
+  `${KEYS.toLocaleString('en')} keys of a ~200-byte JSON value read uniformly, and (the Zipf rows) ${ZIPF_KEYS.toLocaleString('en')} keys read with a Zipf skew (s = 1, key order precomputed); L1s hold ${L1_ENTRIES.toLocaleString('en')} entries. Tagged entries carry 3 tags (products, category:<n mod 20>, product:<n mod 1,000>); one redis-server on loopback. larder: the Cache facade over the Redis driver (L1: CLIENT TRACKING); bentocache 1.6.0: redis driver (L1: memory driver), its tags are invalidation timestamps checked on read. The floor rows are what any design that checks 3 counters in the same round trip costs the client and server at least, with no logic. The floor under larder's own tagged write is raw ioredis sending the Redis driver's SET_TAGGED script with larder's arguments built before the run: what the stored format (the tag section written with the counters' versions) costs at least; a tagged set's distance from it is larder's client work. "larder (untagged)" is a cache that never used tags (plain GET/SET); once a Redis cache has used tags, a key whose tagged entry it wrote or read lately (or any key, when most entries it finds are tagged) is read through one script (GET, and MGET of the counters a tagged entry names), other keys with a plain GET: the "untagged, cache that uses tags" row. A tagged set is one script (the counters read, missing ones made, the entry written with their versions).`,
   `The set ×50 rows (no target) run the set ×64 rows' cases at 50 in flight: tagged writes join into batches by what is outstanding, and 50 is no multiple of a batch (before batches took half of the writes outstanding, 50 in flight made convoys of 32, 17 and 1 and ran 0.36–0.43× untagged).`,
   `The invalidation rows time a whole round (tag and write one key, every instance reads it, invalidate); the latency of the invalidation call alone is below. larder's hard invalidateTags resolves once every instance has dropped its copies (or stopped serving its L1); bentocache's deleteByTag resolves after its write and bus publish (its instances learn later, and only soft).`,
 ];
