@@ -98,6 +98,8 @@ export interface RunOptions {
   pin?: boolean;
   /** Only the cases whose operation contains this text (`--only`); every case when absent. */
   only?: string;
+  /** No full GC forced before each case (`--skip-gc`; see bench/README.md "How cases are measured"). @default false */
+  skipGc?: boolean;
 }
 
 /** Result of one case. */
@@ -270,7 +272,7 @@ export async function runScenario<Ctx>(scenario: Scenario<Ctx>, options: RunOpti
         try {
           // Collect first, so the previous case's garbage (and its background GC threads, which a
           // CPU clock counts) is not charged to this one. Needs --expose-gc (the bench script sets it).
-          globalThis.gc?.();
+          if (!options.skipGc) globalThis.gc?.();
           await scenario.beforeCase?.(ctx, s.c);
           await measure(s.c, ctx, s.concurrency, options.warmupMs, s.counter, clock);
           const before = await Promise.all(counters.map((col) => col.read(ctx, s.c)));

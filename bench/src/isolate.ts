@@ -50,8 +50,8 @@ export async function runIsolated(
 
 function runChild(file: string, subject: string, options: RunOptions): Promise<CaseResult[]> {
   const args = [...process.execArgv, fileURLToPath(import.meta.url), file, subject];
-  const { timeMs, warmupMs, rounds, only } = options;
-  const timing = JSON.stringify({ timeMs, warmupMs, rounds, only });
+  const { timeMs, warmupMs, rounds, only, skipGc } = options;
+  const timing = JSON.stringify({ timeMs, warmupMs, rounds, only, skipGc });
   const child = spawn(process.execPath, args, {
     env: { ...process.env, LARDER_BENCH_SUBJECT: subject, LARDER_BENCH_TIMING: timing },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -74,13 +74,14 @@ async function main(): Promise<number> {
       write: { type: 'boolean', default: false },
       pin: { type: 'boolean', default: false },
       only: { type: 'string' },
+      'skip-gc': { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'usage: pnpm bench [scenario...] [--time ms=600] [--warmup ms=1000] [--rounds n=3] [--only text] [--write] [--pin] [--list]\n',
+      'usage: pnpm bench [scenario...] [--time ms=600] [--warmup ms=1000] [--rounds n=3] [--only text] [--skip-gc] [--write] [--pin] [--list]\n',
     );
     return 0;
   }
@@ -118,11 +119,13 @@ async function main(): Promise<number> {
     progress: new Progress(),
     pin: values.pin && canPin(),
     only: values.only,
+    skipGc: values['skip-gc'],
   };
   if (values.pin && !options.pin) process.stderr.write('--pin: needs 2 CPUs and taskset; running unpinned\n');
   const machine = machineInfo();
   const pinned = options.pin ? ' Servers pinned to CPU 1, the bench process to CPU 0 (`--pin`).' : '';
-  process.stdout.write(`## larder benchmarks\n\n${machine}${pinned}\n\n`);
+  const collected = options.skipGc ? ' No GC forced before each case (`--skip-gc`).' : '';
+  process.stdout.write(`## larder benchmarks\n\n${machine}${pinned}${collected}\n\n`);
   const results: ScenarioResult[] = [];
   for (const scenario of selected) {
     const result = scenario.isolate

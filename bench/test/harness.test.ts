@@ -342,6 +342,28 @@ describe('runScenario', () => {
     expect(none.error).toBe("no case's operation contains 'delete'");
   });
 
+  it('forces a full GC before each case and round, none with `skipGc`', async () => {
+    const scenario: Scenario<Record<string, never>> = {
+      name: 'collected',
+      description: '',
+      baseline: 'a',
+      setup: async () => ({}),
+      cases: ['a', 'b'].map((subject) => ({ op: 'get ×1', subject, run: () => undefined })),
+    };
+    const real = globalThis.gc;
+    let collections = 0;
+    globalThis.gc = (() => void collections++) as typeof globalThis.gc;
+    try {
+      await runScenario(scenario, { ...tiny(), rounds: 2 });
+      expect(collections).toBe(4);
+      collections = 0;
+      await runScenario(scenario, { ...tiny(), rounds: 2, skipGc: true });
+      expect(collections).toBe(0);
+    } finally {
+      globalThis.gc = real;
+    }
+  });
+
   it('returns a failure to build the cases as the scenario error, and still tears down', async () => {
     let teardowns = 0;
     const result = await runScenario(
