@@ -1,8 +1,9 @@
 /**
- * The tags scenario's floor rows' scripts, and the floor under larder's own tagged write: raw ioredis sending the Redis
- * driver's SET_TAGGED script with the arguments larder would send, built before the run (no
- * facade, no driver, nothing parsed). What the stored format costs client and server at least;
- * a tagged set's distance from it is larder's client work.
+ * The tags scenario's floor rows' scripts, and the floor under larder's own tagged write: raw
+ * ioredis sending the Redis driver's SET_TAGGED script with the arguments larder sends, built by
+ * the row from the key and its tags (a few concatenations, as the floor script's row names its
+ * counters; no facade, no driver, nothing parsed). What the stored format costs client and server
+ * at least; a tagged set's distance from it is larder's client work.
  */
 import type { Redis } from 'ioredis';
 // The script's text from the driver's source (the package exports no script): the row runs what larder runs.
@@ -17,7 +18,7 @@ return {v, c[1], c[2], c[3]}`;
 export const SET_WITH_COUNTERS = `local c = redis.call('MGET', KEYS[2], KEYS[3], KEYS[4])
 return redis.call('SET', KEYS[1], c[1] .. c[2] .. c[3] .. ARGV[1], 'PX', ARGV[2])`;
 
-export const RAW_SET_TAGGED = "floor: raw ioredis EVALSHA of larder's SET_TAGGED, arguments prebuilt";
+export const RAW_SET_TAGGED = "floor: raw ioredis EVALSHA of larder's SET_TAGGED with its arguments";
 
 /** Loads SET_TAGGED on `raw`'s server: its SHA. */
 export const loadSetTagged = async (raw: Redis): Promise<string> =>
