@@ -72,6 +72,15 @@ return table.concat(out, ',')
 /** Milliseconds as a script argument: a whole positive number, or '' for none (`Infinity`). */
 const ms = (life: number): string => (life === Number.POSITIVE_INFINITY ? '' : String(Math.max(1, Math.ceil(life))));
 
+/** A counter's life argument (`ms` of `life`), led by '+' when the script is to check its expiry. */
+const lifeArg = (life: string, check: boolean): string => (check ? `+${life}` : life);
+
+/** Counter `c`'s index (0-based) as an entry's spec names it: c + 1 in two bytes of 7 bits each. */
+const indexChars = (c: number): string => String.fromCharCode((c + 1) >> 7, (c + 1) & 127);
+
+/** An entry's spec argument: its expiry in ms ('' for none), ':', its counters' `indexChars`. */
+const entrySpec = (ttlMs: TtlMs, indices: string): string => `${ttlMs === undefined ? '' : ms(ttlMs)}:${indices}`;
+
 /** One tagged write: `entry` at `key`, kept `ttlMs`. */
 export interface TaggedWrite {
   readonly key: string;
@@ -180,18 +189,18 @@ function writeTaggedCall(c: Redis, writes: readonly TaggedWrite[], entries: bool
       } else if (life > (lives[c] as number)) lives[c] = life;
       if (entry.extend[i]) extend[c] = true;
       at.push(c);
-      indices += String.fromCharCode((c + 1) >> 7, (c + 1) & 127);
+      indices += indexChars(c);
     }
     positions.push(at);
     if (entries) {
       keys.push(key);
-      entryArgs.push(`${ttlMs === undefined ? '' : ms(ttlMs)}:${indices}`, entry.head, entry.tail);
+      entryArgs.push(entrySpec(ttlMs, indices), entry.head, entry.tail);
     }
   }
   const args: string[] = [String(index.size), String((writes[0] as TaggedWrite).entry.start)];
   for (let c = 0; c < index.size; c++) {
     const life = ms(lives[c] as number);
-    args.push(counterArgs[2 * c] as string, counterArgs[2 * c + 1] as string, extend[c] ? `+${life}` : life);
+    args.push(counterArgs[2 * c] as string, counterArgs[2 * c + 1] as string, lifeArg(life, extend[c] as boolean));
   }
   const split = (flat: unknown): TaggedWriteReply[] => {
     const all = parseWritten(flat, index.size);
@@ -216,10 +225,10 @@ function writeLoneCall(c: Redis, { key, entry, ttlMs }: TaggedWrite, entries: bo
   const args: string[] = entries ? [key, String(count), String(entry.start)] : [String(count), String(entry.start)];
   let indices = '';
   for (let i = 0; i < count; i++) {
-    args.push(entry.counters[i] as string, entry.tags[i] as string, entry.extend[i] ? `+${life}` : life);
-    indices += String.fromCharCode((i + 1) >> 7, (i + 1) & 127);
+    args.push(entry.counters[i] as string, entry.tags[i] as string, lifeArg(life, entry.extend[i] as boolean));
+    indices += indexChars(i);
   }
-  if (entries) args.push(`${ttlMs === undefined ? '' : ms(ttlMs)}:${indices}`, entry.head, entry.tail);
+  if (entries) args.push(entrySpec(ttlMs, indices), entry.head, entry.tail);
   return evalScript(c, SET_TAGGED, entries ? 1 : 0, args).then((flat) => [parseWritten(flat, count)]);
 }
 
