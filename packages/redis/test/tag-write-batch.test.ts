@@ -152,7 +152,7 @@ describe('redis store: the tagged writes of one tick share one script call, whic
     const reply = await setTagged(`${prefix}twice`, twice, 60_000);
     expect(reply.versions).toEqual([9, 9]);
     expect(text(await store.get(`${prefix}twice`))).toBe('\u0001k,\u0001\u0002t\u00039\u0004t\u00039\u0002v');
-    // Counters set by hand: one past 2^53 (read digit by digit it would round differently), a decimal, a negative.
+    // Counters set by hand: one past 2^53 (left to Number, which rounds the text itself), a decimal, a negative.
     await admin.set(`${prefix}__larder:tag:big`, '9007199254740993');
     await admin.set(`${prefix}__larder:tag:half`, '1.5');
     await admin.set(`${prefix}__larder:tag:neg`, '-12');
