@@ -5,6 +5,7 @@ import type { DynamoDbEndpoint } from './dynamodb-local';
 import { findFreePort } from './ports';
 import { ManagedProcess, PortInUseError, startOnFreePort } from './process';
 import { dynamoDbRequest } from './sigv4';
+import { waitFor } from './wait';
 
 /** Options of startDynalite. */
 export interface StartDynaliteOptions {
@@ -106,4 +107,23 @@ export async function startDynalite(options: StartDynaliteOptions = {}): Promise
         server.closeAllConnections?.();
       }),
   };
+}
+
+/**
+ * Resolves once `tableName` is ACTIVE. Needed after CreateTable on either server: it answers while
+ * the table is still CREATING (dynalite for at least one tick even with `tableStatusMs` 0, longer
+ * on a loaded machine), and a PutItem in that window fails with ResourceNotFoundException.
+ */
+export async function waitForActiveTable(endpoint: string, tableName: string): Promise<void> {
+  await waitFor(
+    async () => {
+      const described = await dynamoDbRequest<{ Table: { TableStatus: string } }>({
+        endpoint,
+        action: 'DescribeTable',
+        body: { TableName: tableName },
+      });
+      return described.Table.TableStatus === 'ACTIVE';
+    },
+    { description: `table ${tableName} ACTIVE`, intervalMs: 10 },
+  );
 }

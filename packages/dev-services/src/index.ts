@@ -1,7 +1,7 @@
 export { hasBinary, requireBinary } from './binaries';
 export type { ProbeTarget } from './connect';
 export { type CountingProxy, startCountingProxy } from './counting-proxy';
-export { type Dynalite, type StartDynaliteOptions, startDynalite } from './dynalite';
+export { type Dynalite, type StartDynaliteOptions, startDynalite, waitForActiveTable } from './dynalite';
 export {
   DEFAULT_DYNAMODB_JAVA_ARGS,
   type DynamoDbEndpoint,

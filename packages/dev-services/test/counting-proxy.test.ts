@@ -1,5 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { type CountingProxy, type Dynalite, dynamoDbRequest, startCountingProxy, startDynalite } from '../src/index';
+import {
+  type CountingProxy,
+  type Dynalite,
+  dynamoDbRequest,
+  startCountingProxy,
+  startDynalite,
+  waitForActiveTable,
+} from '../src/index';
 
 // Tests count what DynamoDB Local is asked through this proxy (it keeps no request metrics): each
 // request must reach the server and be counted once, by operation.
@@ -25,6 +32,8 @@ describe('startCountingProxy', () => {
         BillingMode: 'PAY_PER_REQUEST',
       },
     });
+    // Asked of the server directly, so the proxy's counts hold only the requests below.
+    await waitForActiveTable(server.endpoint, TableName);
     for (const id of ['a', 'b'])
       await dynamoDbRequest({
         endpoint: proxy.endpoint,

@@ -5,7 +5,7 @@ import {
   dynamoDbRequest,
   startDynalite,
   startDynamoDbLocal,
-  waitFor,
+  waitForActiveTable,
 } from '../src/index';
 
 const table = {
@@ -51,18 +51,7 @@ describe('DynamoDB-compatible servers', () => {
     running.push(inProcess, child);
     for (const server of [inProcess, child]) {
       await dynamoDbRequest({ endpoint: server.endpoint, action: 'CreateTable', body: table });
-      // CreateTable returns while the table is still CREATING (even with createTableMs 0, for one tick).
-      await waitFor(
-        async () => {
-          const described = await dynamoDbRequest<{ Table: { TableStatus: string } }>({
-            endpoint: server.endpoint,
-            action: 'DescribeTable',
-            body: { TableName: table.TableName },
-          });
-          return described.Table.TableStatus === 'ACTIVE';
-        },
-        { description: 'table ACTIVE' },
-      );
+      await waitForActiveTable(server.endpoint, table.TableName);
       await dynamoDbRequest({
         endpoint: server.endpoint,
         action: 'PutItem',
