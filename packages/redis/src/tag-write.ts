@@ -253,7 +253,7 @@ function parseWritten(joined: unknown, count: number): TaggedWriteReply {
     const n = end < 0 ? Number.NaN : wholeNumber(text, at, end);
     if (Number.isNaN(n)) return parseFields(text, count);
     if (i % 2 === 0) versions.push(n);
-    else lifeMs.push(n === -1 ? Number.POSITIVE_INFINITY : n < 0 ? undefined : n);
+    else lifeMs.push(counterLife(n));
     at = end + 1;
   }
   return { versions, lifeMs };
@@ -275,6 +275,10 @@ function wholeNumber(text: string, start: number, end: number): number {
   return negative ? -n : n;
 }
 
+/** A counter's life as SET_TAGGED answers it in ms: -1 (no expiry) never ends, -2 (not checked) is unknown. */
+const counterLife = (left: number): number | undefined =>
+  left === -1 ? Number.POSITIVE_INFINITY : left < 0 ? undefined : left;
+
 /** `parseWritten` of a reply that is not all whole numbers: split and read by `Number`. */
 function parseFields(text: string, count: number): TaggedWriteReply {
   const pairs = text.split(',');
@@ -284,8 +288,7 @@ function parseFields(text: string, count: number): TaggedWriteReply {
   const lifeMs: (number | undefined)[] = [];
   for (let i = 0; i < count; i++) {
     versions.push(Number(pairs[2 * i]));
-    const left = Number(pairs[2 * i + 1]);
-    lifeMs.push(left === -1 ? Number.POSITIVE_INFINITY : left < 0 ? undefined : left);
+    lifeMs.push(counterLife(Number(pairs[2 * i + 1])));
   }
   return { versions, lifeMs };
 }
